@@ -1,0 +1,3 @@
+"""shadow-ai detector: find public AI services in proxy, DNS and firewall logs, fully offline."""
+
+__version__ = "0.1.0"

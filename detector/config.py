@@ -1,0 +1,110 @@
+"""Where the data directory is and what `shadow-ai.toml` in it says."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from detector.errors import ConfigError
+
+CONFIG_NAME = "shadow-ai.toml"
+HOME_ENV = "SHADOW_AI_HOME"
+DEFAULT_HOME = "shadow-ai-data"
+
+
+def default_config_text() -> str:
+    return resources.files("detector").joinpath("default_config.toml").read_text(encoding="utf-8")
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """--home, else $SHADOW_AI_HOME, else ./shadow-ai-data."""
+    chosen = home or os.environ.get(HOME_ENV) or DEFAULT_HOME
+    return Path(chosen).expanduser().resolve()
+
+
+def local_timezone_name() -> str:
+    tz = datetime.now().astimezone().tzinfo
+    key = getattr(tz, "key", None)
+    if key:
+        return str(key)
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink() and "zoneinfo/" in str(localtime.resolve()):
+        return str(localtime.resolve()).split("zoneinfo/", 1)[1]
+    return os.environ.get("TZ") or "UTC"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    organisation: str
+    timezone: str
+    batch_lines: int
+    max_line_bytes: int
+    min_group_size: int
+    allow_reveal: bool
+    keep_identity_map: bool
+
+    @property
+    def lake(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def database(self) -> Path:
+        return self.home / "shadow-ai.duckdb"
+
+    @classmethod
+    def from_dict(cls, home: Path, data: dict[str, Any], source: str) -> Settings:
+        def section(name: str) -> dict[str, Any]:
+            value = data.get(name, {})
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{name}] must be a table", source)
+            return value
+
+        org, ingest, privacy = section("organisation"), section("ingest"), section("privacy")
+        timezone = str(ingest.get("timezone", "local"))
+        if timezone == "local":
+            timezone = local_timezone_name()
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"unknown time zone {timezone!r} in [ingest] timezone", source) from exc
+        settings = cls(
+            home=home,
+            organisation=str(org.get("name", "")),
+            timezone=timezone,
+            batch_lines=_positive_int(ingest, "batch_lines", 262144, source),
+            max_line_bytes=_positive_int(ingest, "max_line_bytes", 1048576, source),
+            min_group_size=_positive_int(privacy, "min_group_size", 5, source),
+            allow_reveal=bool(privacy.get("allow_reveal", False)),
+            keep_identity_map=bool(privacy.get("keep_identity_map", True)),
+        )
+        return settings
+
+
+def _positive_int(section: dict[str, Any], key: str, default: int, source: str) -> int:
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{key} must be a positive whole number, not {value!r}", source)
+    return value
+
+
+def load_settings(home: str | os.PathLike[str] | None = None, create: bool = True) -> Settings:
+    """Read the data directory's configuration, writing the documented default file on first run."""
+    root = resolve_home(home)
+    path = root / CONFIG_NAME
+    if not path.exists():
+        if not create:
+            return Settings.from_dict(root, tomllib.loads(default_config_text()), str(path))
+        root.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_config_text(), encoding="utf-8")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", str(path)) from exc
+    return Settings.from_dict(root, data, str(path))

@@ -1,0 +1,94 @@
+"""The DuckDB catalog: views over the lake, and the named queries in `detector/queries/*.sql`.
+
+Views are created per connection over the Parquet files (so the data directory can move) with
+DuckDB's relational API, never by formatting SQL text. Query parameters are DuckDB named parameters.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from detector.config import Settings
+from detector.errors import QueryError
+from detector.lake import Lake
+from detector.schema import EVENTS, REJECTS
+
+# Statement types a read-only `shadow-ai sql` accepts.
+READ_ONLY_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+SEGMENTS = pa.schema(
+    [
+        ("file_id", pa.string()), ("path", pa.string()), ("log_format", pa.string()),
+        ("source_kind", pa.string()), ("start_offset", pa.int64()), ("end_offset", pa.int64()),
+        ("start_line", pa.int64()), ("end_line", pa.int64()), ("parsed", pa.int64()),
+        ("rejected", pa.int64()), ("ignored", pa.int64()), ("ingested_at", pa.string()), ("error", pa.string()),
+    ]
+)
+
+
+def connect(settings: Settings, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection with the lake's views; the catalog database file is attached when it exists."""
+    database = settings.database
+    if database.exists() or not read_only:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        connection = duckdb.connect(str(database), read_only=read_only)
+    else:
+        connection = duckdb.connect(":memory:")
+    connection.execute("set TimeZone = 'UTC'")
+    create_lake_views(connection, Lake(settings.lake))
+    return connection
+
+
+def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    event_files = [str(p) for p in lake.event_files()]
+    if event_files:
+        relation = connection.read_parquet(event_files, hive_partitioning=True, union_by_name=True)
+        columns = ", ".join(f'"{name}"' for name in EVENTS.names)
+        relation = relation.project(f"{columns}, cast(day as date) as day")
+    else:
+        empty = EVENTS.empty_table().append_column("day", pa.array([], pa.date32()))
+        relation = connection.from_arrow(empty)
+    relation.create_view("events", replace=True)
+
+    reject_files = [str(p) for p in lake.reject_files()]
+    if reject_files:
+        rejects = connection.read_parquet(reject_files, union_by_name=True)
+    else:
+        rejects = connection.from_arrow(REJECTS.empty_table())
+    rejects.create_view("rejects", replace=True)
+
+    segments = [
+        {name: getattr(segment, name) for name in SEGMENTS.names} for segment in lake.segments()
+    ]
+    table = pa.Table.from_pylist(segments, schema=SEGMENTS) if segments else SEGMENTS.empty_table()
+    connection.from_arrow(table).create_view("ingested_segments", replace=True)
+
+
+def query_text(name: str) -> str:
+    return resources.files("detector").joinpath("queries", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run(connection: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pa.Table:
+    """Run the named query from `detector/queries/<name>.sql` with DuckDB named parameters."""
+    return connection.sql(query_text(name), params=params or None).to_arrow_table()
+
+
+def run_user_sql(connection: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """Run one read-only statement typed by a user; anything that could write is refused."""
+    try:
+        statements = connection.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"cannot parse the query: {exc}") from exc
+    if len(statements) != 1:
+        raise QueryError(f"give exactly one statement (found {len(statements)})")
+    kind = statements[0].type
+    if kind not in READ_ONLY_STATEMENTS:
+        raise QueryError(f"only SELECT queries are allowed here; this is a {kind.name} statement")
+    try:
+        return connection.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise QueryError(str(exc).strip()) from exc

@@ -1,0 +1,49 @@
+"""The registry of log formats, and recognising a file's format from its first lines.
+
+Adding a format: one module in this package and one line in FORMATS. `shadow-ai formats`, the
+`--format` choices, sniffing and the registry-driven tests all read this dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from detector.errors import FormatError
+from detector.ingest import squid
+from detector.ingest.base import Format
+
+FORMATS: dict[str, Format] = {
+    fmt.name: fmt
+    for fmt in (
+        squid.NATIVE,
+    )
+}
+
+# A format must match at least this share of a file's first lines to be chosen without --format.
+SNIFF_THRESHOLD = 0.5
+
+
+def sniff_scores(lines: Sequence[str]) -> list[tuple[str, float]]:
+    """Every format's score for these lines, best first (registry order breaks ties)."""
+    scores = [(name, fmt.sniff(lines)) for name, fmt in FORMATS.items()]
+    return sorted(scores, key=lambda item: -item[1])
+
+
+def sniff(lines: Sequence[str], source: str | None = None) -> Format:
+    """The format of a file whose first non-blank lines are `lines`; FormatError naming the closest."""
+    if not lines:
+        raise FormatError("empty file: nothing to recognise", source)
+    scores = sniff_scores(lines)
+    best, score = scores[0]
+    if score >= SNIFF_THRESHOLD:
+        return FORMATS[best]
+    closest = ", ".join(f"{name} ({share:.0%} of lines)" for name, share in scores[:3] if share > 0)
+    hint = f"closest: {closest}" if closest else "no format matched any of its first lines"
+    raise FormatError(f"unknown log format ({hint}); name one with --format (see `shadow-ai formats`)", source)
+
+
+def get_format(name: str) -> Format:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise FormatError(f"unknown format {name!r}; known: {', '.join(FORMATS)}") from None

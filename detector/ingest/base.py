@@ -1,0 +1,175 @@
+"""What a log format is (`Format`), what parsing a batch returns (`ParseResult`), and the SQL helpers.
+
+A format parses a whole Arrow batch of lines at once. Most formats are one DuckDB query over the
+relation `lines(line_no, line)` that returns schema columns plus two bookkeeping columns:
+`reject_reason` (null when the line parsed) and `is_ignored` (headers, comments, non-traffic lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.schema import EVENTS, SourceKind
+
+REJECT_LINE_CHARS = 4096
+
+
+@dataclass
+class ParseResult:
+    """Events (a subset of the schema's columns, always with `line_no`), rejects and ignored lines."""
+
+    events: pa.Table
+    rejects: pa.Table  # line_no, line, reason
+    ignored: int = 0
+
+
+REJECTS_OF_BATCH = pa.schema([("line_no", pa.int64()), ("line", pa.string()), ("reason", pa.string())])
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a parser may need besides the lines: where they come from and how to read times."""
+
+    path: str
+    timezone: str
+    connection: duckdb.DuckDBPyConnection
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+BatchParser = Callable[[pa.Table], ParseResult]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One log format: its registry key, source kind, how to recognise it and how to parse it.
+
+    `sniff` scores a file's first lines from 0 (not this format) to 1 (certainly this format).
+    `new_parser` is called once per file, so formats whose header lines define the columns (W3C,
+    Zeek TSV) can keep that state across the file's batches.
+    `fields` names the schema columns the format fills, for the README table and data-quality badges.
+    """
+
+    name: str
+    source_kind: SourceKind
+    summary: str
+    sniff: Callable[[Sequence[str]], float]
+    new_parser: Callable[[ParseContext], BatchParser]
+    fields: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9_]+", self.name):
+            raise ValueError(f"format key {self.name!r} must match ^[a-z0-9_]+$")
+        unknown = set(self.fields) - set(EVENTS.names)
+        if unknown:
+            raise ValueError(f"format {self.name}: fields not in the schema: {sorted(unknown)}")
+
+
+def line_share(pattern: str | re.Pattern[str]) -> Callable[[Sequence[str]], float]:
+    """A sniffer scoring the share of sample lines that match `pattern` at their start."""
+    regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+
+    def sniff(lines: Sequence[str]) -> float:
+        if not lines:
+            return 0.0
+        return sum(1 for line in lines if regex.match(line)) / len(lines)
+
+    return sniff
+
+
+# SQL macros every format query may use. Defined once per connection by `open_parse_connection`.
+MACROS = r"""
+create or replace macro null_if_dash(s) as nullif(nullif(trim(s), '-'), '');
+create or replace macro strip_userinfo(a) as substr(a, strpos(a, '@') + 1);
+create or replace macro authority_host(a) as rtrim(lower(
+    case
+        when strip_userinfo(a) like '[%' then split_part(split_part(strip_userinfo(a), ']', 1), '[', 2)
+        when strip_userinfo(a) like '%:%:%' then strip_userinfo(a)
+        else split_part(strip_userinfo(a), ':', 1)
+    end), '.');
+create or replace macro authority_port(a) as try_cast(
+    case
+        when strip_userinfo(a) like '[%]:%' then split_part(strip_userinfo(a), ']:', 2)
+        when strip_userinfo(a) like '%:%:%' then null
+        when strip_userinfo(a) like '%:%' then split_part(strip_userinfo(a), ':', 2)
+    end as integer);
+create or replace macro url_rest(u) as case when contains(u, '://') then substr(u, strpos(u, '://') + 3) end;
+create or replace macro url_scheme(u) as case when contains(u, '://') then lower(split_part(u, '://', 1)) end;
+create or replace macro url_authority(u) as split_part(split_part(split_part(url_rest(u), '/', 1), '?', 1), '#', 1);
+create or replace macro rest_path(r) as case
+    when r is null then null
+    when strpos(r, '/') = 0 then '/'
+    else split_part(split_part(substr(r, strpos(r, '/')), '?', 1), '#', 1)
+end;
+create or replace macro url_path(u) as rest_path(url_rest(u));
+create or replace macro clean_host(h) as nullif(rtrim(lower(trim(h)), '.'), '');
+"""
+
+
+def open_parse_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for parsing: UTC session, macros defined."""
+    connection = duckdb.connect(":memory:")
+    connection.execute("set TimeZone = 'UTC'")
+    if threads:
+        connection.execute(f"set threads = {int(threads)}")
+    connection.execute(MACROS)
+    return connection
+
+
+def sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
+    """A parser factory for formats that are one DuckDB query over `lines`.
+
+    The query may use the named parameter `$tz` (the configured time zone for formats without one).
+    """
+
+    def new_parser(context: ParseContext) -> BatchParser:
+        def parse(lines: pa.Table) -> ParseResult:
+            return run_parse_query(context, query, lines)
+
+        return parse
+
+    return new_parser
+
+
+def run_parse_query(context: ParseContext, query: str, lines: pa.Table, **params: object) -> ParseResult:
+    """Run a format query over a batch and split its output into events, rejects and ignored lines."""
+    connection = context.connection
+    connection.register("lines", lines)
+    try:
+        parameters = {"tz": context.timezone, **params} if "$tz" in query else dict(params)
+        result = connection.sql(query, params=parameters or None).to_arrow_table()
+    finally:
+        connection.unregister("lines")
+    return split_outcomes(result, lines)
+
+
+def split_outcomes(result: pa.Table, lines: pa.Table) -> ParseResult:
+    """Separate a query result with `reject_reason` / `is_ignored` columns into a ParseResult."""
+    reason = result.column("reject_reason")
+    ignored_mask = pc.fill_null(result.column("is_ignored"), False)
+    rejected_mask = pc.and_(pc.is_valid(reason), pc.invert(ignored_mask))
+    event_mask = pc.and_(pc.is_null(reason), pc.invert(ignored_mask))
+    events = result.drop_columns(["reject_reason", "is_ignored"])
+    if not pc.all(event_mask).as_py():
+        events = events.filter(event_mask)
+    rejected = result.filter(rejected_mask).select(["line_no", "reject_reason"])
+    return ParseResult(
+        events=events,
+        rejects=attach_lines(rejected.column("line_no"), rejected.column("reject_reason"), lines),
+        ignored=pc.sum(pc.cast(ignored_mask, pa.int64())).as_py() or 0,
+    )
+
+
+def attach_lines(line_nos: pa.ChunkedArray | pa.Array, reasons: pa.ChunkedArray | pa.Array, lines: pa.Table) -> pa.Table:
+    """Rejects with their raw lines (truncated), looked up by line number in the batch."""
+    if len(line_nos) == 0:
+        return REJECTS_OF_BATCH.empty_table()
+    positions = pc.index_in(line_nos, value_set=lines.column("line_no").combine_chunks())
+    raw = pc.take(lines.column("line"), positions)
+    raw = pc.utf8_slice_codeunits(raw, 0, REJECT_LINE_CHARS)
+    return pa.Table.from_arrays([line_nos, raw, reasons], schema=REJECTS_OF_BATCH)

@@ -1,0 +1,278 @@
+"""Ingesting files into the lake: recognise, fingerprint, stream, parse, pseudonymise, write, commit.
+
+Every line is accounted for: lines = parsed + rejected + ignored, per file, always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.config import Settings
+from detector.enrich.pseudonym import Pseudonymiser
+from detector.errors import DetectorError
+from detector.ingest import get_format, sniff
+from detector.ingest.base import REJECTS_OF_BATCH, Format, ParseContext, attach_lines, open_parse_connection
+from detector.ingest.reader import (
+    HEAD_BYTES,
+    LineBatch,
+    StreamState,
+    expand_paths,
+    fingerprint,
+    head_lines,
+    iter_line_batches,
+    open_stream,
+    read_head,
+)
+from detector.lake import Lake, Segment, SegmentWriter, head_hash
+from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
+
+DRY_RUN_REJECTS = 10
+
+
+@dataclass
+class FileReport:
+    """What happened to one file; the JSON form is the `ingest --json` contract."""
+
+    file: str
+    format: str | None = None
+    lines: int = 0
+    parsed: int = 0
+    rejected: int = 0
+    ignored: int = 0
+    skipped: bool = False
+    error: str | None = None
+    first_rejects: list[dict[str, object]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "file": self.file,
+            "format": self.format,
+            "lines": self.lines,
+            "parsed": self.parsed,
+            "rejected": self.rejected,
+            "ignored": self.ignored,
+            "skipped": self.skipped,
+        }
+        if self.error:
+            data["error"] = self.error
+        if self.first_rejects:
+            data["first_rejects"] = self.first_rejects
+        return data
+
+
+def ingest_paths(
+    settings: Settings,
+    patterns: list[str],
+    format_name: str | None = None,
+    dry_run: bool = False,
+    options: Mapping[str, str] | None = None,
+) -> Iterator[FileReport]:
+    """Ingest every file the patterns name; yield a report per file (and per pattern naming nothing).
+
+    A file that fails (missing, unknown format, truncated) does not stop the others.
+    """
+    forced = get_format(format_name) if format_name else None
+    files, missing = expand_paths(patterns)
+    for pattern in missing:
+        yield FileReport(file=pattern, error="no such file, directory or glob match")
+    if not files:
+        return
+    lake = Lake(settings.lake)
+    connection = open_parse_connection()
+    try:
+        if dry_run:
+            for path in files:
+                yield _guarded(path, lambda p: _dry_run(p, forced, settings, connection, options or {}))
+            return
+        pseudonymise = Pseudonymiser(settings.home, settings.keep_identity_map)
+        with lake.writing():
+            for path in files:
+                yield _guarded(
+                    path, lambda p: _ingest_file(p, forced, settings, lake, connection, pseudonymise, options or {})
+                )
+    finally:
+        connection.close()
+
+
+def _guarded(path: Path, work: object) -> FileReport:
+    try:
+        return work(path)  # type: ignore[operator]
+    except DetectorError as exc:
+        return FileReport(file=str(path), error=exc.message)
+
+
+def _choose_format(path: Path, forced: Format | None) -> tuple[Format | None, bytes]:
+    head = read_head(path)
+    if forced:
+        return forced, head
+    lines = head_lines(head)
+    if not lines:
+        return None, head  # empty or blank: nothing to parse, nothing to recognise
+    return sniff(lines, str(path)), head
+
+
+def _ingest_file(
+    path: Path,
+    forced: Format | None,
+    settings: Settings,
+    lake: Lake,
+    connection: object,
+    pseudonymise: Pseudonymiser,
+    options: Mapping[str, str],
+) -> FileReport:
+    fmt, head = _choose_format(path, forced)
+    report = FileReport(file=str(path), format=fmt.name if fmt else None)
+    segments = lake.segments()
+    candidates = [s for s in segments if len(head) >= s.head_len and head_hash(head[: s.head_len]) == s.head_hash]
+    print_ = fingerprint(path, {s.end_offset for s in candidates})
+    if any(s.content_hash == print_.content_hash and s.end_offset == print_.size for s in candidates):
+        report.skipped = True
+        return report
+    matched = [s for s in candidates if print_.prefix_hashes.get(s.end_offset) == s.content_hash]
+    previous = max(matched, key=lambda s: s.end_offset, default=None)
+    if fmt is None:
+        # Blank lines only: count them, nothing to write.
+        return _count_blank_file(path, report, settings)
+    file_id = previous.file_id if previous else print_.content_hash[:32]
+    start = previous.end_offset if previous else 0
+    state = StreamState(lines=previous.end_line if previous else 0)
+    segment_name = f"{file_id}-{start}"
+    writer = SegmentWriter(lake, segment_name, fmt.source_kind)
+    context = ParseContext(str(path), settings.timezone, connection, options)  # type: ignore[arg-type]
+    parser = fmt.new_parser(context)
+    try:
+        with open_stream(path) as stream:
+            for batch in iter_line_batches(
+                stream, state, settings.batch_lines, settings.max_line_bytes, start, print_.size
+            ):
+                events, rejects = _parse(batch, fmt, parser, report)
+                events = _finish_events(events, fmt, file_id, pseudonymise)
+                writer.write_events(events)
+                writer.write_rejects(_finish_rejects(rejects, fmt, file_id, path))
+        staged = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    report.lines = state.lines - (previous.end_line if previous else 0)
+    _check_accounting(report)
+    error = state.error or print_.error
+    segment = Segment(
+        file_id=file_id,
+        path=str(path.resolve()),
+        log_format=fmt.name,
+        source_kind=fmt.source_kind,
+        start_offset=start,
+        end_offset=state.offset,
+        start_line=previous.end_line if previous else 0,
+        end_line=state.lines,
+        content_hash=print_.content_hash if state.offset == print_.size else "",
+        head_len=min(HEAD_BYTES, state.offset),
+        head_hash=head_hash(head[: min(HEAD_BYTES, state.offset)]),
+        parsed=report.parsed,
+        rejected=report.rejected,
+        ignored=report.ignored,
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        error=error.message if error else None,
+    )
+    lake.commit(segment, staged)
+    if error:
+        report.error = error.message
+    return report
+
+
+def _parse(batch: LineBatch, fmt: Format, parser: object, report: FileReport) -> tuple[pa.Table, pa.Table]:
+    """Parse one batch; blank lines are ignored here so that no format has to think of them."""
+    lines = batch.lines
+    blank = pc.equal(pc.utf8_trim_whitespace(lines.column("line")), "")
+    blank_count = pc.sum(pc.cast(blank, pa.int64())).as_py() or 0
+    if blank_count:
+        lines = lines.filter(pc.invert(blank))
+    result = parser(lines)  # type: ignore[operator]
+    events = result.events
+    # An event without a time cannot be placed in the lake: a reject, with its reason.
+    no_time = pc.is_null(events.column("ts")) if "ts" in events.column_names else None
+    rejects = [result.rejects]
+    if no_time is not None and pc.any(no_time).as_py():
+        missing = events.filter(no_time).column("line_no")
+        rejects.append(attach_lines(missing, pa.array(["no timestamp"] * len(missing), pa.string()), lines))
+        events = events.filter(pc.invert(no_time))
+    if batch.too_long:
+        numbers, reasons = zip(*batch.too_long, strict=True)
+        rejects.append(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": pa.nulls(len(numbers), pa.string()),
+                                 "reason": pa.array(reasons, pa.string())}, schema=REJECTS_OF_BATCH))
+    all_rejects = pa.concat_tables(rejects)
+    report.parsed += events.num_rows
+    report.rejected += all_rejects.num_rows
+    report.ignored += blank_count + result.ignored
+    return events, all_rejects
+
+
+def _finish_events(events: pa.Table, fmt: Format, file_id: str, pseudonymise: Pseudonymiser) -> pa.Table:
+    n = events.num_rows
+    columns = dict(zip(events.column_names, events.columns, strict=True))
+    columns["log_format"] = pa.repeat(pa.scalar(fmt.name), n)
+    columns["file_id"] = pa.repeat(pa.scalar(file_id), n)
+    if "user_name" in columns and n:
+        columns["user_name"] = pseudonymise(columns["user_name"])
+    table = conform(pa.table(columns), EVENTS)
+    return table.select(EVENT_FILE_SCHEMA.names)
+
+
+def _finish_rejects(rejects: pa.Table, fmt: Format, file_id: str, path: Path) -> pa.Table:
+    n = rejects.num_rows
+    return pa.table(
+        {
+            "file_id": pa.repeat(pa.scalar(file_id), n),
+            "path": pa.repeat(pa.scalar(str(path.resolve())), n),
+            "log_format": pa.repeat(pa.scalar(fmt.name), n),
+            "line_no": rejects.column("line_no"),
+            "line": rejects.column("line"),
+            "reason": rejects.column("reason"),
+        }
+    )
+
+
+def _count_blank_file(path: Path, report: FileReport, settings: Settings) -> FileReport:
+    state = StreamState()
+    with open_stream(path) as stream:
+        for batch in iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes):
+            report.ignored += batch.count
+    report.lines = state.lines
+    return report
+
+
+def _check_accounting(report: FileReport) -> None:
+    if report.lines != report.parsed + report.rejected + report.ignored:
+        raise DetectorError(
+            f"internal error: {report.lines} lines but {report.parsed} parsed + {report.rejected} rejected"
+            f" + {report.ignored} ignored",
+            report.file,
+        )
+
+
+def _dry_run(
+    path: Path, forced: Format | None, settings: Settings, connection: object, options: Mapping[str, str]
+) -> FileReport:
+    fmt, _ = _choose_format(path, forced)
+    report = FileReport(file=str(path), format=fmt.name if fmt else None)
+    if fmt is None:
+        return _count_blank_file(path, report, settings)
+    parser = fmt.new_parser(ParseContext(str(path), settings.timezone, connection, options))  # type: ignore[arg-type]
+    state = StreamState()
+    with open_stream(path) as stream:
+        for batch in iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes):
+            _, rejects = _parse(batch, fmt, parser, report)
+            room = DRY_RUN_REJECTS - len(report.first_rejects)
+            if room > 0 and rejects.num_rows:
+                report.first_rejects.extend(rejects.slice(0, room).to_pylist())
+    report.lines = state.lines
+    _check_accounting(report)
+    if state.error:
+        report.error = state.error.message
+    return report

@@ -1,0 +1,281 @@
+"""Streaming line reader: files, globs, directories, gzip/bz2, in bounded memory, as Arrow batches.
+
+Lines are split with Arrow compute over whole chunks (no Python loop per line). Content is hashed as it
+streams, so the lake's manifest can recognise a file it has seen, and a file that has only grown.
+"""
+
+from __future__ import annotations
+
+import bz2
+import glob
+import gzip
+import hashlib
+import lzma
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.errors import ReadError
+
+CHUNK_BYTES = 8 * 1024 * 1024
+HEAD_BYTES = 64 * 1024
+REJECT_PREVIEW_CHARS = 1024
+
+LINES_SCHEMA = pa.schema([pa.field("line_no", pa.int64()), pa.field("line", pa.string())])
+
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
+
+
+def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
+    """Files named by paths, globs and directories (recursively, sorted); and the patterns that named nothing."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        elif path.exists():
+            found = [path]
+        elif glob.has_magic(pattern):
+            found = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        else:
+            found = []
+        if not found:
+            missing.append(pattern)
+        for item in found:
+            if item not in files:
+                files.append(item)
+    return files, missing
+
+
+def compression_of(path: Path) -> str | None:
+    """Compression by magic bytes, not by name: rotated logs are often misnamed."""
+    with path.open("rb") as raw:
+        head = raw.read(6)
+    for magic, name in _MAGIC.items():
+        if head.startswith(magic):
+            return name
+    return None
+
+
+def open_stream(path: Path) -> IO[bytes]:
+    """The file's decompressed bytes; raises ReadError for a missing or unreadable file."""
+    try:
+        kind = compression_of(path)
+        if kind == "gzip":
+            return gzip.open(path, "rb")
+        if kind == "bz2":
+            return bz2.open(path, "rb")
+        if kind == "xz":
+            return lzma.open(path, "rb")
+        return path.open("rb")
+    except FileNotFoundError as exc:
+        raise ReadError("no such file", str(path)) from exc
+    except OSError as exc:
+        raise ReadError(f"cannot open: {exc.strerror or exc}", str(path)) from exc
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first `size` decompressed bytes, for sniffing and for recognising a known file."""
+    with open_stream(path) as stream:
+        try:
+            return stream.read(size)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError):
+            return b""
+
+
+def head_lines(head: bytes, limit: int = 50) -> list[str]:
+    """Complete, non-blank lines of a file's head, for sniffing."""
+    text = head.decode("utf-8", errors="replace")
+    if len(head) == HEAD_BYTES and "\n" in text:
+        text = text[: text.rindex("\n")]
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    return [line for line in lines if line.strip()][:limit]
+
+
+@dataclass
+class LineBatch:
+    """A batch of lines with their 1-based numbers; `too_long` are rejects the reader made itself."""
+
+    lines: pa.Table
+    too_long: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return self.lines.num_rows + len(self.too_long)
+
+
+@dataclass
+class StreamState:
+    """Where reading stands: bytes consumed, lines seen, and the error that ended reading early."""
+
+    offset: int = 0
+    lines: int = 0
+    error: ReadError | None = None
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A file's content identity: SHA-256 and size of its (decompressed) content, plus the hashes
+    of its prefixes at the asked offsets, which recognise a file that has grown since last time."""
+
+    content_hash: str
+    size: int
+    prefix_hashes: dict[int, str]
+    error: ReadError | None
+
+
+def fingerprint(path: Path, checkpoints: set[int]) -> Fingerprint:
+    """Hash a file's content in one streaming pass, snapshotting the hash at each checkpoint offset."""
+    hasher = hashlib.sha256()
+    prefix_hashes: dict[int, str] = {}
+    pending = sorted(c for c in checkpoints if c > 0)
+    size = 0
+    error = None
+    with open_stream(path) as stream:
+        while True:
+            try:
+                data = stream.read(CHUNK_BYTES)
+            except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+                error = ReadError(f"stopped reading after {size} bytes: {_describe(exc)}", str(path))
+                break
+            if not data:
+                break
+            start = size
+            while pending and pending[0] <= start + len(data):
+                cut = pending.pop(0)
+                hasher.update(data[: cut - start])
+                prefix_hashes[cut] = hasher.hexdigest()
+                data = data[cut - start :]
+                start = cut
+            hasher.update(data)
+            size = start + len(data)
+    return Fingerprint(hasher.hexdigest(), size, prefix_hashes, error)
+
+
+def _split_lines(chunk: bytes) -> pa.Array:
+    """Split a chunk of complete lines (ending with b'\\n') into an Arrow string array, zero-copy."""
+    body = chunk[:-1]
+    offsets = pa.array([0, len(body)], pa.int64()).buffers()[1]
+    whole = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(body))
+    try:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
+        # Not valid UTF-8: decode with replacement characters so that the line is still seen and
+        # rejected or parsed with its reason, never silently dropped.
+        whole = pa.array([body.decode("utf-8", errors="replace")], pa.large_string())
+    lines = pc.split_pattern(whole, "\n").flatten()
+    return pc.utf8_rtrim(lines.cast(pa.string()), characters="\r")
+
+
+def iter_line_batches(
+    stream: IO[bytes],
+    state: StreamState,
+    batch_lines: int,
+    max_line_bytes: int,
+    skip_bytes: int = 0,
+    end_offset: int | None = None,
+) -> Iterator[LineBatch]:
+    """Yield batches of about `batch_lines` lines; update `state` as bytes are consumed.
+
+    `skip_bytes` of already-ingested content are read past, not yielded (a grown file). Reading stops
+    at `end_offset`, the size that was fingerprinted, even if the file grows meanwhile. A line longer
+    than `max_line_bytes` is yielded as a reject without ever being held whole in memory. A read error
+    (truncated or corrupt compression) ends the stream: complete lines before it are still yielded and
+    the error is left in `state.error`.
+    """
+    _skip(stream, state, skip_bytes)
+    pending = b""
+    long_line: tuple[int, bytes] | None = None  # (number, preview) of an over-long line being passed
+    batch: list[pa.Table] = []
+    too_long: list[tuple[int, str]] = []
+    in_batch = 0
+    chunk_size = min(CHUNK_BYTES, max(64 * 1024, batch_lines * 64))
+    while True:
+        want = chunk_size if end_offset is None else min(chunk_size, end_offset - state.offset)
+        try:
+            data = stream.read(want) if want > 0 else b""
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            state.error = ReadError(f"stopped reading after {state.offset} bytes: {_describe(exc)}")
+            data = b""
+        at_end = not data
+        state.offset += len(data)
+        buffer = pending + data
+        pending = b""
+        if long_line is not None:
+            end = buffer.find(b"\n")
+            if end < 0 and not at_end:
+                continue  # still inside the over-long line: hold none of it
+            buffer = b"" if end < 0 else buffer[end + 1 :]
+            too_long.append((long_line[0], _too_long_reason(long_line[1])))
+            in_batch += 1
+            long_line = None
+        if at_end:
+            if buffer and not buffer.endswith(b"\n"):
+                buffer += b"\n"  # the last line has no newline: it is still a line
+        else:
+            cut = buffer.rfind(b"\n") + 1
+            buffer, pending = buffer[:cut], buffer[cut:]
+        if buffer:
+            table, rejects = _number_lines(buffer, state, max_line_bytes)
+            batch.append(table)
+            too_long.extend(rejects)
+            in_batch += table.num_rows + len(rejects)
+        if len(pending) > max_line_bytes:
+            state.lines += 1
+            long_line = (state.lines, pending[:REJECT_PREVIEW_CHARS])
+            pending = b""
+        if in_batch >= batch_lines or (at_end and in_batch):
+            table = pa.concat_tables(batch) if batch else LINES_SCHEMA.empty_table()
+            yield LineBatch(table, too_long)
+            batch, too_long, in_batch = [], [], 0
+        if at_end:
+            return
+
+
+def _number_lines(buffer: bytes, state: StreamState, max_line_bytes: int) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Lines of a buffer of complete lines, numbered on from `state`; over-long ones as rejects."""
+    lines = _split_lines(buffer)
+    first = state.lines + 1
+    state.lines += len(lines)
+    numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
+    too_long = pc.greater(pc.binary_length(lines), max_line_bytes)
+    rejects: list[tuple[int, str]] = []
+    if pc.any(too_long).as_py():
+        # Rare, so a loop over just these lines is fine.
+        for number, text in zip(
+            pc.filter(numbers, too_long).to_pylist(), pc.filter(lines, too_long).to_pylist(), strict=True
+        ):
+            rejects.append((number, _too_long_reason(text.encode()[:REJECT_PREVIEW_CHARS])))
+        keep = pc.invert(too_long)
+        lines, numbers = pc.filter(lines, keep), pc.filter(numbers, keep)
+    return pa.Table.from_arrays([numbers, lines], schema=LINES_SCHEMA), rejects
+
+
+def _skip(stream: IO[bytes], state: StreamState, skip_bytes: int) -> None:
+    remaining = skip_bytes
+    while remaining > 0:
+        try:
+            data = stream.read(min(CHUNK_BYTES, remaining))
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            raise ReadError(f"cannot re-read the part ingested before: {_describe(exc)}") from exc
+        if not data:
+            raise ReadError("file is shorter than the part ingested before")
+        state.offset += len(data)
+        remaining -= len(data)
+
+
+def _too_long_reason(preview: bytes) -> str:
+    return "line too long; starts: " + preview.decode("utf-8", errors="replace")[:200]
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "compressed stream is truncated"
+    return f"corrupt data ({exc})"
