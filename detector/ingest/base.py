@@ -165,7 +165,9 @@ def split_outcomes(result: pa.Table, lines: pa.Table) -> ParseResult:
     )
 
 
-def attach_lines(line_nos: pa.ChunkedArray | pa.Array, reasons: pa.ChunkedArray | pa.Array, lines: pa.Table) -> pa.Table:
+def attach_lines(
+    line_nos: pa.ChunkedArray | pa.Array, reasons: pa.ChunkedArray | pa.Array, lines: pa.Table
+) -> pa.Table:
     """Rejects with their raw lines (truncated), looked up by line number in the batch."""
     if len(line_nos) == 0:
         return REJECTS_OF_BATCH.empty_table()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -17,7 +18,14 @@ from detector.config import Settings
 from detector.enrich.pseudonym import Pseudonymiser
 from detector.errors import DetectorError
 from detector.ingest import get_format, sniff
-from detector.ingest.base import REJECTS_OF_BATCH, Format, ParseContext, attach_lines, open_parse_connection
+from detector.ingest.base import (
+    REJECTS_OF_BATCH,
+    BatchParser,
+    Format,
+    ParseContext,
+    attach_lines,
+    open_parse_connection,
+)
 from detector.ingest.reader import (
     HEAD_BYTES,
     LineBatch,
@@ -122,7 +130,7 @@ def _ingest_file(
     forced: Format | None,
     settings: Settings,
     lake: Lake,
-    connection: object,
+    connection: duckdb.DuckDBPyConnection,
     pseudonymise: Pseudonymiser,
     options: Mapping[str, str],
 ) -> FileReport:
@@ -144,17 +152,11 @@ def _ingest_file(
     state = StreamState(lines=previous.end_line if previous else 0)
     segment_name = f"{file_id}-{start}"
     writer = SegmentWriter(lake, segment_name, fmt.source_kind)
-    context = ParseContext(str(path), settings.timezone, connection, options)  # type: ignore[arg-type]
-    parser = fmt.new_parser(context)
+    context = ParseContext(str(path), settings.timezone, connection, options)
     try:
-        with open_stream(path) as stream:
-            for batch in iter_line_batches(
-                stream, state, settings.batch_lines, settings.max_line_bytes, start, print_.size
-            ):
-                events, rejects = _parse(batch, fmt, parser, report)
-                events = _finish_events(events, fmt, file_id, pseudonymise)
-                writer.write_events(events)
-                writer.write_rejects(_finish_rejects(rejects, fmt, file_id, path))
+        for events, rejects in iter_parsed(path, fmt, context, settings, report, state, start, print_.size):
+            writer.write_events(_finish_events(events, fmt, file_id, pseudonymise))
+            writer.write_rejects(_finish_rejects(rejects, fmt, file_id, path))
         staged = writer.close()
     except BaseException:
         writer.abort()
@@ -186,14 +188,58 @@ def _ingest_file(
     return report
 
 
-def _parse(batch: LineBatch, fmt: Format, parser: object, report: FileReport) -> tuple[pa.Table, pa.Table]:
+def iter_parsed(
+    path: Path,
+    fmt: Format,
+    context: ParseContext,
+    settings: Settings,
+    report: FileReport,
+    state: StreamState,
+    start: int = 0,
+    end: int | None = None,
+) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Parse a file's content [start, end) batch by batch: (events, rejects) per batch.
+
+    Counts go into `report`; where reading stands (and a read error) into `state`.
+    """
+    parser = fmt.new_parser(context)
+    with open_stream(path) as stream:
+        for batch in iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end):
+            yield _parse(batch, parser, report)
+
+
+def parse_file(path: Path, fmt: Format, settings: Settings, options: Mapping[str, str] | None = None
+               ) -> tuple[pa.Table, pa.Table, FileReport]:
+    """Parse a whole (small) file in memory, without the lake or pseudonyms: for tests and golden files."""
+    report = FileReport(file=str(path), format=fmt.name)
+    state = StreamState()
+    connection = open_parse_connection()
+    try:
+        context = ParseContext(str(path), settings.timezone, connection, options or {})
+        parts = list(iter_parsed(path, fmt, context, settings, report, state))
+    finally:
+        connection.close()
+    report.lines = state.lines
+    _check_accounting(report)
+    if state.error:
+        report.error = state.error.message
+    events = [conform(_with_lineage(e, fmt, ""), EVENTS) for e, _ in parts]
+    rejects = [r for _, r in parts]
+    return (
+        pa.concat_tables(events) if events else EVENTS.empty_table(),
+        pa.concat_tables(rejects) if rejects else REJECTS_OF_BATCH.empty_table(),
+        report,
+    )
+
+
+def _parse(batch: LineBatch, parser: BatchParser, report: FileReport) -> tuple[pa.Table, pa.Table]:
     """Parse one batch; blank lines are ignored here so that no format has to think of them."""
     lines = batch.lines
     blank = pc.equal(pc.utf8_trim_whitespace(lines.column("line")), "")
     blank_count = pc.sum(pc.cast(blank, pa.int64())).as_py() or 0
     if blank_count:
         lines = lines.filter(pc.invert(blank))
-    result = parser(lines)  # type: ignore[operator]
+    result = parser(lines)
     events = result.events
     # An event without a time cannot be placed in the lake: a reject, with its reason.
     no_time = pc.is_null(events.column("ts")) if "ts" in events.column_names else None
@@ -213,15 +259,22 @@ def _parse(batch: LineBatch, fmt: Format, parser: object, report: FileReport) ->
     return events, all_rejects
 
 
-def _finish_events(events: pa.Table, fmt: Format, file_id: str, pseudonymise: Pseudonymiser) -> pa.Table:
+def _with_lineage(events: pa.Table, fmt: Format, file_id: str) -> pa.Table:
     n = events.num_rows
-    columns = dict(zip(events.column_names, events.columns, strict=True))
-    columns["log_format"] = pa.repeat(pa.scalar(fmt.name), n)
-    columns["file_id"] = pa.repeat(pa.scalar(file_id), n)
-    if "user_name" in columns and n:
-        columns["user_name"] = pseudonymise(columns["user_name"])
-    table = conform(pa.table(columns), EVENTS)
-    return table.select(EVENT_FILE_SCHEMA.names)
+    events = events.drop_columns([c for c in ("source_kind", "log_format", "file_id") if c in events.column_names])
+    return (
+        events.append_column("source_kind", pa.repeat(pa.scalar(fmt.source_kind), n))
+        .append_column("log_format", pa.repeat(pa.scalar(fmt.name), n))
+        .append_column("file_id", pa.repeat(pa.scalar(file_id), n))
+    )
+
+
+def _finish_events(events: pa.Table, fmt: Format, file_id: str, pseudonymise: Pseudonymiser) -> pa.Table:
+    events = _with_lineage(events, fmt, file_id)
+    if "user_name" in events.column_names and events.num_rows:
+        index = events.column_names.index("user_name")
+        events = events.set_column(index, "user_name", pseudonymise(events.column("user_name")))
+    return conform(events, EVENTS).select(EVENT_FILE_SCHEMA.names)
 
 
 def _finish_rejects(rejects: pa.Table, fmt: Format, file_id: str, path: Path) -> pa.Table:
@@ -263,14 +316,12 @@ def _dry_run(
     report = FileReport(file=str(path), format=fmt.name if fmt else None)
     if fmt is None:
         return _count_blank_file(path, report, settings)
-    parser = fmt.new_parser(ParseContext(str(path), settings.timezone, connection, options))  # type: ignore[arg-type]
+    context = ParseContext(str(path), settings.timezone, connection, options)  # type: ignore[arg-type]
     state = StreamState()
-    with open_stream(path) as stream:
-        for batch in iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes):
-            _, rejects = _parse(batch, fmt, parser, report)
-            room = DRY_RUN_REJECTS - len(report.first_rejects)
-            if room > 0 and rejects.num_rows:
-                report.first_rejects.extend(rejects.slice(0, room).to_pylist())
+    for _, rejects in iter_parsed(path, fmt, context, settings, report, state):
+        room = DRY_RUN_REJECTS - len(report.first_rejects)
+        if room > 0 and rejects.num_rows:
+            report.first_rejects.extend(rejects.slice(0, room).to_pylist())
     report.lines = state.lines
     _check_accounting(report)
     if state.error:

@@ -69,7 +69,7 @@ select
         then null_if_dash(peer) end as dst_ip,
     case when is_connect then authority_port(url) else authority_port(url_authority(url)) end as dst_port,
     case when not is_connect then url_scheme(url) end as network_protocol,
-    method as http_method,
+    nullif(nullif(method, 'NONE'), '-') as http_method,
     case when not is_connect then url_path(url) end as url_path,
     nullif(try_cast(status_text as integer), 0) as http_status,
     case

@@ -1,0 +1,90 @@
+"""Golden files: the expected outcome of every line of every sample in `sample_logs/<format>/`.
+
+Each sample `sample_logs/<key>/<scenario>.<ext>` has `<scenario>.expected.jsonl` beside it: one JSON
+object per line of the sample that is not ignored, sorted keys, in line order — the event's non-null
+columns, or {"line_no": N, "reject": reason}. Regenerate (then review the diff!) with:
+
+    python -m tests.golden --update [FORMAT ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from detector.config import Settings
+from detector.ingest import FORMATS
+from detector.ingest.pipeline import parse_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_logs"
+GOLDEN_SUFFIX = ".expected.jsonl"
+# Golden files are made in a fixed zone, so that they do not depend on the machine's.
+GOLDEN_TIMEZONE = "Europe/Amsterdam"
+LINEAGE = {"file_id", "source_kind", "log_format"}
+
+
+def golden_settings(home: Path = ROOT) -> Settings:
+    return Settings(home=home, organisation="", timezone=GOLDEN_TIMEZONE, batch_lines=7, max_line_bytes=65536,
+                    min_group_size=5, allow_reveal=False, keep_identity_map=False)
+
+
+def samples(key: str) -> list[Path]:
+    folder = SAMPLES / key
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.endswith(GOLDEN_SUFFIX))
+
+
+def golden_path(sample: Path) -> Path:
+    return sample.with_name(sample.name.split(".", 1)[0] + GOLDEN_SUFFIX)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def outcomes(sample: Path, key: str) -> list[dict[str, object]]:
+    """What parsing the sample gives, line by line, in the golden files' form."""
+    events, rejects, _ = parse_file(sample, FORMATS[key], golden_settings())
+    records = [
+        {k: _plain(v) for k, v in row.items() if v is not None and k not in LINEAGE} for row in events.to_pylist()
+    ]
+    records += [{"line_no": row["line_no"], "reject": row["reason"]} for row in rejects.to_pylist()]
+    return sorted(records, key=lambda r: int(r["line_no"]))  # type: ignore[call-overload]
+
+
+def render(records: list[dict[str, object]]) -> str:
+    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("formats", nargs="*", help="format keys (default: all)")
+    parser.add_argument("--update", action="store_true", help="write the golden files")
+    args = parser.parse_args(argv)
+    stale = 0
+    for key in args.formats or list(FORMATS):
+        for sample in samples(key):
+            text = render(outcomes(sample, key))
+            target = golden_path(sample)
+            if target.exists() and target.read_text(encoding="utf-8") == text:
+                continue
+            stale += 1
+            if args.update:
+                target.write_text(text, encoding="utf-8")
+                print(f"wrote {target.relative_to(ROOT)}")
+            else:
+                print(f"differs: {target.relative_to(ROOT)}")
+    return 1 if stale and not args.update else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
