@@ -80,10 +80,19 @@ def settings_of(ctx: click.Context) -> Any:
 @click.option("--format", "format_name", metavar="NAME",
               help="Parse as this format instead of recognising it (see `shadow-ai formats`).")
 @click.option("--dry-run", is_flag=True, help="Parse and count without writing; show the first rejects.")
+@click.option("--map", "mappings", multiple=True, metavar="COLUMN=FIELD",
+              help="For header-based formats (CSV): read COLUMN as the schema field FIELD. Repeatable.")
 @json_option
 @click.pass_context
 @reports_errors
-def ingest(ctx: click.Context, paths: tuple[str, ...], format_name: str | None, dry_run: bool, as_json: bool) -> None:
+def ingest(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    format_name: str | None,
+    dry_run: bool,
+    mappings: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Parse log files into the lake: files, directories, globs, .gz/.bz2/.xz.
 
     Re-ingesting a file adds nothing; a file that grew adds only its new lines. Per file it reports
@@ -101,10 +110,11 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], format_name: str | None, 
 
     if format_name and format_name not in FORMATS:
         raise click.UsageError(f"unknown format {format_name!r}; known: {', '.join(FORMATS)}")
+    column_map = _parse_mappings(mappings)
     settings = settings_of(ctx)
     failed = 0
     totals = {"files": 0, "lines": 0, "parsed": 0, "rejected": 0, "ignored": 0, "skipped": 0}
-    for report in ingest_paths(settings, list(paths), format_name, dry_run=dry_run):
+    for report in ingest_paths(settings, list(paths), format_name, dry_run=dry_run, column_map=column_map):
         failed += bool(report.error)
         totals["files"] += 1
         for key in ("lines", "parsed", "rejected", "ignored"):
@@ -130,6 +140,18 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], format_name: str | None, 
         )
     if failed:
         raise Failure(f"{failed} file(s) failed; see the messages above")
+
+
+def _parse_mappings(mappings: tuple[str, ...]) -> dict[str, str]:
+    from detector.schema import EVENTS
+
+    column_map = {}
+    for item in mappings:
+        column, sep, target = item.partition("=")
+        if not sep or not column.strip() or target.strip() not in EVENTS.names:
+            raise click.UsageError(f"--map {item!r}: expected COLUMN=FIELD with FIELD one of {', '.join(EVENTS.names)}")
+        column_map[column.strip()] = target.strip()
+    return column_map
 
 
 @cli.command()

@@ -25,7 +25,8 @@ def test_format_key_is_a_slug_with_samples_and_golden_files(key: str) -> None:
     found = samples(key)
     assert found, f"sample_logs/{key}/ has no samples"
     for sample in found:
-        assert golden_path(sample).exists(), f"{sample.name} has no {GOLDEN_SUFFIX}; run python -m tests.golden --update"
+        hint = f"{sample.name} has no {GOLDEN_SUFFIX}; run python -m tests.golden --update {key}"
+        assert golden_path(sample).exists(), hint
 
 
 @pytest.mark.parametrize("item", ALL_SAMPLES, ids=[_id(i) for i in ALL_SAMPLES])

@@ -39,7 +39,8 @@ class ParseContext:
     path: str
     timezone: str
     connection: duckdb.DuckDBPyConnection
-    options: Mapping[str, str] = field(default_factory=dict)
+    # `--map column=field`: source column names a generic format should read as schema fields.
+    column_map: Mapping[str, str] = field(default_factory=dict)
 
 
 BatchParser = Callable[[pa.Table], ParseResult]

@@ -79,7 +79,7 @@ def ingest_paths(
     patterns: list[str],
     format_name: str | None = None,
     dry_run: bool = False,
-    options: Mapping[str, str] | None = None,
+    column_map: Mapping[str, str] | None = None,
 ) -> Iterator[FileReport]:
     """Ingest every file the patterns name; yield a report per file (and per pattern naming nothing).
 
@@ -96,13 +96,13 @@ def ingest_paths(
     try:
         if dry_run:
             for path in files:
-                yield _guarded(path, lambda p: _dry_run(p, forced, settings, connection, options or {}))
+                yield _guarded(path, lambda p: _dry_run(p, forced, settings, connection, column_map or {}))
             return
         pseudonymise = Pseudonymiser(settings.home, settings.keep_identity_map)
         with lake.writing():
             for path in files:
                 yield _guarded(
-                    path, lambda p: _ingest_file(p, forced, settings, lake, connection, pseudonymise, options or {})
+                    path, lambda p: _ingest_file(p, forced, settings, lake, connection, pseudonymise, column_map or {})
                 )
     finally:
         connection.close()
@@ -132,7 +132,7 @@ def _ingest_file(
     lake: Lake,
     connection: duckdb.DuckDBPyConnection,
     pseudonymise: Pseudonymiser,
-    options: Mapping[str, str],
+    column_map: Mapping[str, str],
 ) -> FileReport:
     fmt, head = _choose_format(path, forced)
     report = FileReport(file=str(path), format=fmt.name if fmt else None)
@@ -152,7 +152,7 @@ def _ingest_file(
     state = StreamState(lines=previous.end_line if previous else 0)
     segment_name = f"{file_id}-{start}"
     writer = SegmentWriter(lake, segment_name, fmt.source_kind)
-    context = ParseContext(str(path), settings.timezone, connection, options)
+    context = ParseContext(str(path), settings.timezone, connection, column_map)
     try:
         for events, rejects in iter_parsed(path, fmt, context, settings, report, state, start, print_.size):
             writer.write_events(_finish_events(events, fmt, file_id, pseudonymise))
@@ -208,14 +208,14 @@ def iter_parsed(
             yield _parse(batch, parser, report)
 
 
-def parse_file(path: Path, fmt: Format, settings: Settings, options: Mapping[str, str] | None = None
+def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[str, str] | None = None
                ) -> tuple[pa.Table, pa.Table, FileReport]:
     """Parse a whole (small) file in memory, without the lake or pseudonyms: for tests and golden files."""
     report = FileReport(file=str(path), format=fmt.name)
     state = StreamState()
     connection = open_parse_connection()
     try:
-        context = ParseContext(str(path), settings.timezone, connection, options or {})
+        context = ParseContext(str(path), settings.timezone, connection, column_map or {})
         parts = list(iter_parsed(path, fmt, context, settings, report, state))
     finally:
         connection.close()
@@ -310,13 +310,14 @@ def _check_accounting(report: FileReport) -> None:
 
 
 def _dry_run(
-    path: Path, forced: Format | None, settings: Settings, connection: object, options: Mapping[str, str]
+    path: Path, forced: Format | None, settings: Settings, connection: duckdb.DuckDBPyConnection,
+    column_map: Mapping[str, str],
 ) -> FileReport:
     fmt, _ = _choose_format(path, forced)
     report = FileReport(file=str(path), format=fmt.name if fmt else None)
     if fmt is None:
         return _count_blank_file(path, report, settings)
-    context = ParseContext(str(path), settings.timezone, connection, options)  # type: ignore[arg-type]
+    context = ParseContext(str(path), settings.timezone, connection, column_map)
     state = StreamState()
     for _, rejects in iter_parsed(path, fmt, context, settings, report, state):
         room = DRY_RUN_REJECTS - len(report.first_rejects)
