@@ -205,7 +205,7 @@ def iter_parsed(
     parser = fmt.new_parser(context)
     with open_stream(path) as stream:
         for batch in iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end):
-            yield _parse(batch, parser, report)
+            yield _parse(batch, parser, report, settings.max_line_bytes)
 
 
 def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[str, str] | None = None
@@ -232,7 +232,9 @@ def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[
     )
 
 
-def _parse(batch: LineBatch, parser: BatchParser, report: FileReport) -> tuple[pa.Table, pa.Table]:
+def _parse(
+    batch: LineBatch, parser: BatchParser, report: FileReport, max_line_bytes: int
+) -> tuple[pa.Table, pa.Table]:
     """Parse one batch; blank lines are ignored here so that no format has to think of them."""
     lines = batch.lines
     blank = pc.equal(pc.utf8_trim_whitespace(lines.column("line")), "")
@@ -249,9 +251,10 @@ def _parse(batch: LineBatch, parser: BatchParser, report: FileReport) -> tuple[p
         rejects.append(attach_lines(missing, pa.array(["no timestamp"] * len(missing), pa.string()), lines))
         events = events.filter(pc.invert(no_time))
     if batch.too_long:
-        numbers, reasons = zip(*batch.too_long, strict=True)
-        rejects.append(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": pa.nulls(len(numbers), pa.string()),
-                                 "reason": pa.array(reasons, pa.string())}, schema=REJECTS_OF_BATCH))
+        numbers, starts = zip(*batch.too_long, strict=True)
+        reason = f"line too long (over {max_line_bytes} bytes); the start is kept"
+        rejects.append(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": pa.array(starts, pa.string()),
+                                 "reason": pa.array([reason] * len(numbers), pa.string())}, schema=REJECTS_OF_BATCH))
     all_rejects = pa.concat_tables(rejects)
     report.parsed += events.num_rows
     report.rejected += all_rejects.num_rows

@@ -84,10 +84,7 @@ def open_stream(path: Path) -> IO[bytes]:
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """The first `size` decompressed bytes, for sniffing and for recognising a known file."""
     with open_stream(path) as stream:
-        try:
-            return stream.read(size)
-        except (EOFError, OSError, zlib.error, lzma.LZMAError):
-            return b""
+        return read_chunk(stream, size)[0]
 
 
 def head_lines(head: bytes, limit: int = 50) -> list[str]:
@@ -99,9 +96,33 @@ def head_lines(head: bytes, limit: int = 50) -> list[str]:
     return [line for line in lines if line.strip()][:limit]
 
 
+_READ_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+def read_chunk(stream: IO[bytes], size: int) -> tuple[bytes, ReadError | None]:
+    """Up to `size` bytes, and the error that ended the stream early (truncated or corrupt).
+
+    Reads with read1(): a plain read() of a truncated gzip raises and loses everything it had
+    decompressed for that call, whereas read1() pieces keep what was readable.
+    """
+    pieces: list[bytes] = []
+    wanted = size
+    while wanted > 0:
+        try:
+            piece = stream.read1(wanted)  # type: ignore[attr-defined]
+        except _READ_ERRORS as exc:
+            return b"".join(pieces), ReadError(_describe(exc))
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    return b"".join(pieces), None
+
+
 @dataclass
 class LineBatch:
-    """A batch of lines with their 1-based numbers; `too_long` are rejects the reader made itself."""
+    """A batch of lines with their 1-based numbers; `too_long` are (line number, start of the line)
+    of lines the reader rejected itself for exceeding the maximum length."""
 
     lines: pa.Table
     too_long: list[tuple[int, str]] = field(default_factory=list)
@@ -140,11 +161,9 @@ def fingerprint(path: Path, checkpoints: set[int]) -> Fingerprint:
     error = None
     with open_stream(path) as stream:
         while True:
-            try:
-                data = stream.read(CHUNK_BYTES)
-            except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-                error = ReadError(f"stopped reading after {size} bytes: {_describe(exc)}", str(path))
-                break
+            data, failure = read_chunk(stream, CHUNK_BYTES)
+            if failure:
+                error = ReadError(f"stopped reading after {size + len(data)} bytes: {failure.message}", str(path))
             if not data:
                 break
             start = size
@@ -156,6 +175,8 @@ def fingerprint(path: Path, checkpoints: set[int]) -> Fingerprint:
                 start = cut
             hasher.update(data)
             size = start + len(data)
+            if error:
+                break
     return Fingerprint(hasher.hexdigest(), size, prefix_hashes, error)
 
 
@@ -199,11 +220,9 @@ def iter_line_batches(
     chunk_size = min(CHUNK_BYTES, max(64 * 1024, batch_lines * 64))
     while True:
         want = chunk_size if end_offset is None else min(chunk_size, end_offset - state.offset)
-        try:
-            data = stream.read(want) if want > 0 else b""
-        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-            state.error = ReadError(f"stopped reading after {state.offset} bytes: {_describe(exc)}")
-            data = b""
+        data, failure = read_chunk(stream, want) if want > 0 and state.error is None else (b"", None)
+        if failure:
+            state.error = ReadError(f"stopped reading after {state.offset + len(data)} bytes: {failure.message}")
         at_end = not data
         state.offset += len(data)
         buffer = pending + data
@@ -213,7 +232,7 @@ def iter_line_batches(
             if end < 0 and not at_end:
                 continue  # still inside the over-long line: hold none of it
             buffer = b"" if end < 0 else buffer[end + 1 :]
-            too_long.append((long_line[0], _too_long_reason(long_line[1])))
+            too_long.append((long_line[0], _preview_text(long_line[1])))
             in_batch += 1
             long_line = None
         if at_end:
@@ -252,7 +271,7 @@ def _number_lines(buffer: bytes, state: StreamState, max_line_bytes: int) -> tup
         for number, text in zip(
             pc.filter(numbers, too_long).to_pylist(), pc.filter(lines, too_long).to_pylist(), strict=True
         ):
-            rejects.append((number, _too_long_reason(text.encode()[:REJECT_PREVIEW_CHARS])))
+            rejects.append((number, _preview_text(text.encode()[:REJECT_PREVIEW_CHARS])))
         keep = pc.invert(too_long)
         lines, numbers = pc.filter(lines, keep), pc.filter(numbers, keep)
     return pa.Table.from_arrays([numbers, lines], schema=LINES_SCHEMA), rejects
@@ -261,18 +280,18 @@ def _number_lines(buffer: bytes, state: StreamState, max_line_bytes: int) -> tup
 def _skip(stream: IO[bytes], state: StreamState, skip_bytes: int) -> None:
     remaining = skip_bytes
     while remaining > 0:
-        try:
-            data = stream.read(min(CHUNK_BYTES, remaining))
-        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-            raise ReadError(f"cannot re-read the part ingested before: {_describe(exc)}") from exc
+        data, failure = read_chunk(stream, min(CHUNK_BYTES, remaining))
+        if failure:
+            raise ReadError(f"cannot re-read the part ingested before: {failure.message}")
         if not data:
             raise ReadError("file is shorter than the part ingested before")
         state.offset += len(data)
         remaining -= len(data)
 
 
-def _too_long_reason(preview: bytes) -> str:
-    return "line too long; starts: " + preview.decode("utf-8", errors="replace")[:200]
+def _preview_text(preview: bytes) -> str:
+    """The kept start of an over-long line (the reason is given by the pipeline)."""
+    return preview.decode("utf-8", errors="replace")
 
 
 def _describe(exc: BaseException) -> str:
