@@ -10,12 +10,19 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import squid
+from detector.ingest import zeek
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
     fmt.name: fmt
     for fmt in (
         squid.NATIVE,
+        squid.COMMON,
+        squid.EXTENDED,
+        zeek.ZEEK_CONN,
+        zeek.ZEEK_SSL,
+        zeek.ZEEK_HTTP,
+        zeek.ZEEK_DNS,
     )
 }
 

@@ -1,15 +1,58 @@
-"""Squid access logs.
+"""Squid access logs, and the Squid-style result codes other proxies reuse.
 
 `squid` is Squid's native format (`logformat squid`, the default):
     time.ms elapsed client code/status bytes method URL user hierarchy/peer type
 Fields are separated by one or more spaces (elapsed is right-aligned). Squid URL-encodes spaces in URLs
 and user names, so a line always has exactly ten fields. `bytes` is what Squid sent to the client; the
 native format does not log the request size, so `bytes_out` stays null.
+
+`squid_common` is Squid's `logformat common` / `combined` (Apache CLF, local time with its offset):
+    client ident user [dd/Mon/yyyy:HH:MM:SS +zzzz] "METHOD URL HTTP/x.y" status bytes ["referer" "agent"] code:hier
+
+`squid_extended` is the extended custom logformat Elastic's Squid integration is tested with: native's
+leading fields plus client port, request/reply sizes, HTTP version, server port, and quoted referer,
+user agent, Host header, X-Forwarded-For and (optionally) TLS SNI. Its request size feeds `bytes_out`.
 """
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share, sql_parser
+from collections.abc import Callable
+
+from detector.ingest.base import BatchParser, Format, ParseContext, line_share, sql_parser
+
+# Macros shared by the proxy families (Squid variants, Cisco WSA, W3C, CSV); defined on the parse
+# connection when a parser is made, so each family's query can rely on them.
+PROXY_MACROS = r"""
+create or replace macro squid_result_action(code) as case
+    when code is null or code = '' then 'unknown'
+    when upper(code) like '%DENIED%' then 'blocked'
+    when upper(code) like 'NONE%' or upper(code) like 'TAG_NONE%' or upper(code) like 'ERR%' then 'unknown'
+    else 'allowed'
+end;
+create or replace macro verdict_word_action(word) as case
+    when regexp_matches(upper(word), '(^|[^A-Z])(DENY|DENIED|BLOCK|BLOCKED|DROP|DROPPED|REJECT|REJECTED)([^A-Z]|$)')
+        then 'blocked'
+    when regexp_matches(upper(word),
+        '^(ALLOW|ALLOWED|ACCEPT|ACCEPTED|PERMIT|PERMITTED|PASS|PASSED|PROXIED|OBSERVED|OK|REQ_PASSED)$')
+        then 'allowed'
+end;
+create or replace macro is_ip_literal(h) as regexp_full_match(h, '[0-9.]+') or contains(h, ':');
+create or replace macro unquote(s) as case
+    when s like '"%"' and length(s) >= 2 then replace(substr(s, 2, length(s) - 2), '\"', '"')
+    else s
+end;
+"""
+
+
+def with_proxy_macros(query: str) -> Callable[[ParseContext], BatchParser]:
+    """`sql_parser(query)` whose connection has PROXY_MACROS defined first."""
+    make = sql_parser(query)
+
+    def new_parser(context: ParseContext) -> BatchParser:
+        context.connection.execute(PROXY_MACROS)
+        return make(context)
+
+    return new_parser
 
 # Result codes: https://wiki.squid-cache.org/SquidFaq/SquidLogs#squid-result-codes
 # DENIED (TCP_DENIED, TCP_DENIED_REPLY, ...) is a refusal by the proxy; HIT/MISS/TUNNEL/REFRESH/
@@ -92,5 +135,168 @@ NATIVE = Format(
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "content_type",
+    ),
+)
+
+
+# Apache-style CLF as Squid writes it (`logformat common`, `combined`): the request line is quoted,
+# and Squid appends `%Ss:%Sh` (result code : hierarchy). The referer/agent pair is combined's only.
+COMMON_QUERY = r"""
+with matched as (
+    select line_no, line, regexp_extract(line,
+        '^(\S+) (\S+) (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: [^"]*)?" (\d{1,3}|-) (\d+|-)'
+        || '(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(?: ([A-Z_]+):([A-Z_]+))?\s*$',
+        ['client', 'ident', 'user', 'time', 'method', 'url', 'status', 'size', 'referer', 'agent', 'code',
+         'hier']) as m
+    from lines
+),
+fields as (
+    select line_no, line, m.client <> '' as ok, m.*,
+        try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') as parsed_time,
+        upper(m.method) = 'CONNECT' as is_connect
+    from matched
+)
+select
+    line_no,
+    case
+        when not ok then 'not a Squid common/combined line: expected client ident user [time] "request" status bytes'
+        when parsed_time is null then 'time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ' || time
+    end as reject_reason,
+    false as is_ignored,
+    parsed_time as ts,
+    client as src_ip,
+    url_decode(null_if_dash(user)) as user_name,
+    case
+        when is_connect then clean_host(authority_host(url))
+        else clean_host(authority_host(url_authority(url)))
+    end as host,
+    case when is_connect then 'connect' when url_rest(url) is not null then 'url' else 'none' end as host_source,
+    case when is_connect then authority_port(url) else authority_port(url_authority(url)) end as dst_port,
+    case when not is_connect then url_scheme(url) end as network_protocol,
+    nullif(nullif(upper(method), 'NONE'), '-') as http_method,
+    case when not is_connect then url_path(url) end as url_path,
+    nullif(try_cast(status as integer), 0) as http_status,
+    squid_result_action(code) as action,
+    try_cast(size as bigint) as bytes_in,
+    replace(null_if_dash(agent), '\"', '"') as user_agent
+from fields
+"""
+
+COMMON = Format(
+    name="squid_common",
+    source_kind="proxy",
+    summary="Squid logformat common or combined (Apache-style CLF with Squid's code:hierarchy)",
+    sniff=line_share(r'^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[A-Za-z_-]+ \S+[^"]*" '
+                     r'(\d{1,3}|-) (\d+|-)( "[^"]*" "[^"]*")? [A-Z_]+:[A-Z_]+\s*$'),
+    new_parser=with_proxy_macros(COMMON_QUERY),
+    fields=(
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_port", "network_protocol", "http_method",
+        "url_path", "http_status", "action", "bytes_in", "user_agent",
+    ),
+)
+
+# Positions (1-based) in the extended layout:
+#   1 time.ms  2 elapsed  3 client  4 client port  5 code/status  6 reply size  7 request size
+#   8 reply header size  9 request header size  10 reply body size  11 method  12 URL  13 HTTP version
+#   14 user  15 hierarchy/peer  16 server port  17 content type  18-19 (unused)  20 "referer"
+#   21 "user agent"  22 "Host"  23 "X-Forwarded-For"  [24 "TLS SNI"]  then server time and one more field.
+EXTENDED_QUERY = r"""
+with split as (
+    select line_no, line, regexp_extract_all(line, '"(?:[^"\\]|\\.)*"|\S+') as f
+    from lines
+),
+fields as (
+    select
+        line_no, line, len(f) as n,
+        try_cast(f[1] as double) as epoch,
+        try_cast(f[2] as bigint) as elapsed,
+        f[3] as client,
+        upper(split_part(f[5], '/', 1)) as result_code,
+        split_part(f[5], '/', 2) as status_text,
+        try_cast(f[6] as bigint) as reply_size,
+        try_cast(null_if_dash(f[7]) as bigint) as request_size,
+        upper(f[11]) as method,
+        f[12] as url,
+        f[14] as ident,
+        upper(split_part(f[15], '/', 1)) as hierarchy,
+        split_part(f[15], '/', 2) as peer,
+        try_cast(null_if_dash(f[16]) as integer) as server_port,
+        f[17] as mime,
+        null_if_dash(unquote(f[21])) as agent,
+        null_if_dash(unquote(f[22])) as host_header,
+        case when len(f) = 26 then null_if_dash(unquote(f[24])) end as sni
+    from split
+),
+checked as (
+    select *,
+        case
+            when n not in (25, 26) then 'expected 25 or 26 fields (Squid extended logformat), found ' || n
+            when epoch is null then 'time is not epoch seconds: ' || split_part(trim(line), ' ', 1)
+            when elapsed is null then 'elapsed time is not a whole number of milliseconds'
+            when try_cast(status_text as integer) is null
+                then 'result is not CODE/STATUS: ' || result_code || '/' || status_text
+            when reply_size is null then 'reply size is not a whole number of bytes'
+        end as reject_reason,
+        method = 'CONNECT' as is_connect,
+        hierarchy in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST') as is_direct
+    from fields
+),
+hosts as (
+    select *,
+        case
+            when is_connect then clean_host(authority_host(url))
+            else clean_host(authority_host(url_authority(url)))
+        end as url_host
+    from checked
+)
+select
+    line_no,
+    reject_reason,
+    false as is_ignored,
+    to_timestamp(epoch) as ts,
+    client as src_ip,
+    url_decode(null_if_dash(ident)) as user_name,
+    case
+        when url_host is not null and not (is_connect and is_ip_literal(url_host) and sni is not null) then url_host
+        when sni is not null then clean_host(sni)
+        else clean_host(authority_host(host_header))
+    end as host,
+    case
+        when url_host is not null and not (is_connect and is_ip_literal(url_host) and sni is not null)
+            then case when is_connect then 'connect' else 'url' end
+        when sni is not null then 'sni'
+        when host_header is not null then 'http_host'
+        else 'none'
+    end as host_source,
+    case when is_direct then null_if_dash(peer) end as dst_ip,
+    case
+        when is_direct and server_port is not null then server_port
+        when is_connect then authority_port(url)
+        else authority_port(url_authority(url))
+    end as dst_port,
+    case when not is_connect then url_scheme(url) end as network_protocol,
+    nullif(nullif(method, 'NONE'), '-') as http_method,
+    case when not is_connect then url_path(url) end as url_path,
+    nullif(try_cast(status_text as integer), 0) as http_status,
+    squid_result_action(result_code) as action,
+    request_size as bytes_out,
+    reply_size as bytes_in,
+    elapsed as duration_ms,
+    agent as user_agent,
+    null_if_dash(mime) as content_type
+from hosts
+"""
+
+EXTENDED = Format(
+    name="squid_extended",
+    source_kind="proxy",
+    summary="Squid extended custom logformat (request/reply sizes, user agent, Host, X-Forwarded-For, SNI)",
+    sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ \d+ [A-Z_]+/\d{3} \d+ (\d+|-) (\d+|-) (\d+|-) (\d+|-) "
+                     r"[A-Za-z_-]+ \S+ [\d.]+ \S+ [A-Z_]+/\S+ "),
+    new_parser=with_proxy_macros(EXTENDED_QUERY),
+    fields=(
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
+        "user_agent", "content_type",
     ),
 )
