@@ -79,6 +79,14 @@ fields as (
         f[10] as mime
     from split
 ),
+url_steps as (
+    -- CONNECT's URL is host:port; any other URL is scheme://authority/path
+    select *, method = 'CONNECT' as is_connect, url_rest(url) as rest from fields
+),
+authority_steps as (
+    select *, authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport
+    from url_steps
+),
 checked as (
     select *,
         case
@@ -88,9 +96,8 @@ checked as (
             when status_text = '' or try_cast(status_text as integer) is null
                 then 'result is not CODE/STATUS: ' || result_code || '/' || status_text
             when size is null then 'size is not a whole number of bytes'
-        end as reject_reason,
-        method = 'CONNECT' as is_connect
-    from fields
+        end as reject_reason
+    from authority_steps
 )
 select
     line_no,
@@ -99,21 +106,14 @@ select
     to_timestamp(epoch) as ts,
     client as src_ip,
     url_decode(null_if_dash(ident)) as user_name,
-    case
-        when is_connect then clean_host(authority_host(url))
-        else clean_host(authority_host(url_authority(url)))
-    end as host,
-    case
-        when is_connect then 'connect'
-        when url_rest(url) is not null then 'url'
-        else 'none'
-    end as host_source,
+    hostport_host(hostport) as host,
+    case when is_connect then 'connect' when rest is not null then 'url' else 'none' end as host_source,
     case when hierarchy in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST')
         then null_if_dash(peer) end as dst_ip,
-    case when is_connect then authority_port(url) else authority_port(url_authority(url)) end as dst_port,
+    hostport_port(hostport) as dst_port,
     case when not is_connect then url_scheme(url) end as network_protocol,
     nullif(nullif(method, 'NONE'), '-') as http_method,
-    case when not is_connect then url_path(url) end as url_path,
+    case when not is_connect then rest_path(rest) end as url_path,
     nullif(try_cast(status_text as integer), 0) as http_status,
     case
         when result_code like '%DENIED%' then 'blocked'
