@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from detector.errors import FormatError
-from detector.ingest import squid
+from detector.ingest import cisco_wsa, squid
 from detector.ingest import zeek
 from detector.ingest.base import Format
 
@@ -19,6 +19,7 @@ FORMATS: dict[str, Format] = {
         squid.NATIVE,
         squid.COMMON,
         squid.EXTENDED,
+        cisco_wsa.ACCESS,
         zeek.ZEEK_CONN,
         zeek.ZEEK_SSL,
         zeek.ZEEK_HTTP,

@@ -153,8 +153,13 @@ with matched as (
 fields as (
     select line_no, line, m.client <> '' as ok, m.*,
         try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') as parsed_time,
-        upper(m.method) = 'CONNECT' as is_connect
+        upper(m.method) = 'CONNECT' as is_connect,
+        url_rest(m.url) as rest
     from matched
+),
+authority_steps as (
+    select *, authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport
+    from fields
 )
 select
     line_no,
@@ -166,20 +171,17 @@ select
     parsed_time as ts,
     client as src_ip,
     url_decode(null_if_dash(user)) as user_name,
-    case
-        when is_connect then clean_host(authority_host(url))
-        else clean_host(authority_host(url_authority(url)))
-    end as host,
-    case when is_connect then 'connect' when url_rest(url) is not null then 'url' else 'none' end as host_source,
-    case when is_connect then authority_port(url) else authority_port(url_authority(url)) end as dst_port,
+    hostport_host(hostport) as host,
+    case when is_connect then 'connect' when rest is not null then 'url' else 'none' end as host_source,
+    hostport_port(hostport) as dst_port,
     case when not is_connect then url_scheme(url) end as network_protocol,
     nullif(nullif(upper(method), 'NONE'), '-') as http_method,
-    case when not is_connect then url_path(url) end as url_path,
+    case when not is_connect then rest_path(rest) end as url_path,
     nullif(try_cast(status as integer), 0) as http_status,
     squid_result_action(code) as action,
     try_cast(size as bigint) as bytes_in,
     replace(null_if_dash(agent), '\"', '"') as user_agent
-from fields
+from authority_steps
 """
 
 COMMON = Format(
@@ -241,13 +243,22 @@ checked as (
         hierarchy in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST') as is_direct
     from fields
 ),
+url_steps as (
+    select *, url_rest(url) as rest from checked
+),
+authority_steps as (
+    select *,
+        authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport,
+        authority_hostport(host_header) as header_hostport
+    from url_steps
+),
 hosts as (
     select *,
-        case
-            when is_connect then clean_host(authority_host(url))
-            else clean_host(authority_host(url_authority(url)))
-        end as url_host
-    from checked
+        hostport_host(hostport) as url_host,
+        -- a tunnel to a bare address says less than the name the client asked for in its TLS hello
+        hostport_host(hostport) is not null and not (is_connect and is_ip_literal(hostport_host(hostport))
+            and sni is not null) as use_url_host
+    from authority_steps
 )
 select
     line_no,
@@ -257,26 +268,21 @@ select
     client as src_ip,
     url_decode(null_if_dash(ident)) as user_name,
     case
-        when url_host is not null and not (is_connect and is_ip_literal(url_host) and sni is not null) then url_host
+        when use_url_host then url_host
         when sni is not null then clean_host(sni)
-        else clean_host(authority_host(host_header))
+        else hostport_host(header_hostport)
     end as host,
     case
-        when url_host is not null and not (is_connect and is_ip_literal(url_host) and sni is not null)
-            then case when is_connect then 'connect' else 'url' end
+        when use_url_host then case when is_connect then 'connect' else 'url' end
         when sni is not null then 'sni'
-        when host_header is not null then 'http_host'
+        when hostport_host(header_hostport) is not null then 'http_host'
         else 'none'
     end as host_source,
     case when is_direct then null_if_dash(peer) end as dst_ip,
-    case
-        when is_direct and server_port is not null then server_port
-        when is_connect then authority_port(url)
-        else authority_port(url_authority(url))
-    end as dst_port,
+    case when is_direct and server_port is not null then server_port else hostport_port(hostport) end as dst_port,
     case when not is_connect then url_scheme(url) end as network_protocol,
     nullif(nullif(method, 'NONE'), '-') as http_method,
-    case when not is_connect then url_path(url) end as url_path,
+    case when not is_connect then rest_path(rest) end as url_path,
     nullif(try_cast(status_text as integer), 0) as http_status,
     squid_result_action(result_code) as action,
     request_size as bytes_out,

@@ -1,0 +1,141 @@
+"""Cisco Web Security Appliance (WSA / Secure Web Appliance) native access log.
+
+Squid-like, then Cisco's policy fields (AsyncOS user guide, "Access Log Files"):
+    time.ms elapsed client code/status size method URL user hierarchy/server type ACL-tag <verdicts> ...
+The ACL decision tag (`DEFAULT_CASE_12-Policy-Identity-...`, `BLOCK_WEBCAT_12-...`) says what the
+proxy decided; the `<IW_comp,6.9,...>` scanning verdicts and anything the administrator appended follow.
+`size` is what the proxy sent to the client; the default format has no request size, so `bytes_out`
+stays null. The user is `-` or a quoted `"DOMAIN\\user@realm"`. Tunnels log as CONNECT/TCP_CONNECT with
+`tunnel://host:443/` or `host:port` (an address when the client was redirected transparently; the
+hierarchy field then often names the server). Lines pushed over syslog keep their `... Info: ` prefix;
+the appliance's own `Info: Begin Logfile` / `Version:` / `Time offset from UTC:` lines are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from detector.ingest.base import BatchParser, Format, ParseContext, sql_parser
+from detector.ingest.squid import PROXY_MACROS
+
+# ACL decision tags: BLOCK_*/DROP_* refuse, the NO_* tags are failed authentication, REDIRECT_* sends
+# the client elsewhere; ALLOW_*, DEFAULT_CASE, MONITOR_*, PASSTHRU_*, DECRYPT_* let it through. Any
+# other tag (OTHER, NONE, -) leaves the decision to the Squid-style result code.
+WSA_MACROS = r"""
+create or replace macro wsa_acl_action(tag, code) as case
+    when upper(code) like '%DENIED%' then 'blocked'
+    when regexp_matches(upper(tag), '^(BLOCK_|DROP_|REDIRECT_|NO_PASSWORD|NO_AUTHORIZATION)') then 'blocked'
+    when regexp_matches(upper(tag), '^(ALLOW_|DEFAULT_CASE|MONITOR_|PASSTHRU_|DECRYPT_|SAAS_AUTH)') then 'allowed'
+    else squid_result_action(code)
+end;
+"""
+
+QUERY = r"""
+with matched as (
+    select line_no, line, regexp_extract(line,
+        '^(?:.*?Info: )?(\d{9,10}(?:\.\d+)?) +(\d+) (\S+) ([A-Z_]+)/(\d{1,3}) (\d+) (\S+) (\S+) ("[^"]*"|\S+) '
+        || '([A-Z_]+)/(\S+) (\S+) (\S+)(?: (<[^>]*>))?\s*("[^"]*"|\S+)?',
+        ['epoch', 'elapsed', 'client', 'code', 'status', 'size', 'method', 'url', 'ident', 'hierarchy', 'server',
+         'mime', 'acl', 'verdicts', 'agent']) as m
+    from lines
+),
+fields as (
+    select line_no, line, m.epoch <> '' as ok, m.*,
+        upper(m.method) in ('CONNECT', 'TCP_CONNECT') or lower(m.url) like 'tunnel://%' as is_tunnel,
+        url_rest(m.url) as rest,
+        case when m.server not in ('', '-') then hostport_host(m.server) end as server_host,
+        regexp_replace(split_part(m.acl, '-', 1), '_\d+$', '') as acl_tag
+    from matched
+),
+authority_steps as (
+    -- a URL without a scheme is a transparent tunnel's host:port
+    select *, authority_hostport(coalesce(rest_authority(rest), split_part(url, '/', 1))) as hostport
+    from fields
+),
+host_steps as (
+    select *,
+        hostport_host(hostport) as url_host,
+        -- the appliance's own status lines, written with a ctime stamp or pushed over syslog
+        not ok and (
+            regexp_matches(line, '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: ')
+            or regexp_matches(line,
+                '(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )')
+        ) as is_ignored
+    from authority_steps
+)
+select
+    line_no,
+    case when not ok and not is_ignored then
+        'not a Cisco WSA access log line: expected time elapsed client code/status size method URL user '
+        || 'hierarchy/server type ACL-tag'
+    end as reject_reason,
+    is_ignored,
+    to_timestamp(try_cast(epoch as double)) as ts,
+    client as src_ip,
+    null_if_dash(unquote(ident)) as user_name,
+    -- a transparent tunnel logs the server's address; the hierarchy field then often has its name
+    case
+        when is_ip_literal(url_host) and server_host is not null and not is_ip_literal(server_host) then server_host
+        else coalesce(url_host, server_host)
+    end as host,
+    case
+        when url_host is null and server_host is null then 'none'
+        when is_tunnel then 'connect'
+        else 'url'
+    end as host_source,
+    case
+        when upper(hierarchy) = 'DIRECT' and is_ip_literal(server_host) then server_host
+        when is_ip_literal(url_host) then url_host
+    end as dst_ip,
+    hostport_port(hostport) as dst_port,
+    case when not is_tunnel then url_scheme(url) end as network_protocol,
+    -- TCP_CONNECT is how the appliance logs a transparently redirected tunnel
+    case upper(method) when 'NONE' then null when '-' then null when 'TCP_CONNECT' then 'CONNECT'
+        else upper(method) end as http_method,
+    case when not is_tunnel then rest_path(rest) end as url_path,
+    nullif(try_cast(status as integer), 0) as http_status,
+    wsa_acl_action(acl_tag, code) as action,
+    try_cast(size as bigint) as bytes_in,
+    try_cast(elapsed as bigint) as duration_ms,
+    null_if_dash(unquote(agent)) as user_agent,
+    null_if_dash(mime) as content_type
+from host_steps
+"""
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    """The query's parser, on a connection with the proxy and WSA macros defined."""
+    context.connection.execute(PROXY_MACROS)
+    context.connection.execute(WSA_MACROS)
+    return sql_parser(QUERY)(context)
+
+_ACCESS_LINE = re.compile(
+    r'^(?:.*?Info: )?\d{9,10}\.\d+ +\d+ \S+ [A-Z_]+/\d{1,3} \d+ \S+ \S+ ("[^"]*"|\S+) [A-Z_]+/\S+ \S+ '
+    r"[A-Z][A-Z_]*(_\d+)?(-\S*)?( <|\s+-|\s*$)"
+)
+_STATUS_LINE = re.compile(
+    r"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: "
+    r"|(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )"
+)
+
+
+def sniff(lines: Sequence[str]) -> float:
+    """Share of access lines, counting the appliance's status lines (a new file starts with three)."""
+    access = sum(1 for line in lines if _ACCESS_LINE.match(line))
+    status = sum(1 for line in lines if _STATUS_LINE.search(line))
+    return (access + status) / len(lines) if access else 0.0
+
+
+ACCESS = Format(
+    name="cisco_wsa",
+    source_kind="proxy",
+    summary="Cisco WSA / Secure Web Appliance native access log (ACL decision tags, scanning verdicts)",
+    sniff=sniff,
+    new_parser=new_parser,
+    fields=(
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "user_agent",
+        "content_type",
+    ),
+)
