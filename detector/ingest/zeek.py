@@ -1,0 +1,329 @@
+"""Zeek conn, ssl, http and dns logs, in both of Zeek's writers: TSV and JSON.
+
+TSV files describe themselves: `#separator`, `#unset_field`, `#empty_field`, `#set_separator` and
+`#fields` header lines name the columns (and may change mid-file when logs are concatenated). The parser
+remembers the last header across batches and builds its SQL from the `#fields` list: split on the
+separator, pick columns by position. Unset (`-`) and empty-set (`(empty)`) values are null.
+JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`); Zeek leaves unset
+fields out. Header and comment lines (`#...`) are ignored.
+
+Zeek is a passive sensor: it sees traffic, it does not allow or block it, so `action` is `unknown`.
+Byte counts are split by direction: `orig_bytes` (conn) and `request_body_len` (http) are what the
+client sent, so they are `bytes_out`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.base import (
+    REJECTS_OF_BATCH,
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    run_parse_query,
+)
+
+# Epoch seconds with microseconds (TSV, default JSON) or ISO 8601 (JSON with json_timestamps = ISO8601).
+# Decimal, not double: a double loses the last microsecond digit of a 2020s epoch.
+_TS = """coalesce(
+    make_timestamp(cast(try_cast(ts as decimal(20, 6)) * 1000000 as bigint))::timestamptz,
+    try_cast(ts as timestamptz))"""
+
+_COMMON = f"""
+    line_no, reject_reason, false as is_ignored,
+    {_TS} as ts,
+    "id.orig_h" as src_ip,
+    "id.resp_h" as dst_ip,
+    'unknown' as action,
+"""
+
+
+_PORT = 'try_cast("id.resp_p" as integer) as dst_port'
+
+
+@dataclass(frozen=True)
+class _Log:
+    """One Zeek log type: the fields it reads (scalars and sets/vectors) and how they map to the schema."""
+
+    path: str
+    scalars: tuple[str, ...]
+    lists: tuple[str, ...]
+    select: str
+    json_marker: str  # a key every JSON line of this log type has
+
+
+_BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
+
+CONN = _Log(
+    path="conn",
+    scalars=(*_BASE, "proto", "service", "duration", "orig_bytes", "resp_bytes"),
+    lists=(),
+    select="""
+    -- For ICMP Zeek puts the message type and code where the ports are: not a port.
+    case when proto not like 'icmp%' then try_cast("id.resp_p" as integer) end as dst_port,
+    lower(coalesce(nullif(split_part(service, ',', 1), ''), proto)) as network_protocol,
+    'none' as host_source,
+    try_cast(orig_bytes as bigint) as bytes_out,
+    try_cast(resp_bytes as bigint) as bytes_in,
+    cast(round(try_cast(duration as double) * 1000) as bigint) as duration_ms
+    """,
+    json_marker="conn_state",
+)
+
+SSL = _Log(
+    path="ssl",
+    scalars=(*_BASE, "server_name"),
+    lists=(),
+    select=f"""
+    {_PORT},
+    'tls' as network_protocol,
+    clean_host(server_name) as host,
+    case when clean_host(server_name) is null then 'none' else 'sni' end as host_source
+    """,
+    json_marker="established",
+)
+
+# CONNECT's uri is the tunnel target (host:port); a proxied request's uri is absolute (scheme://host/...).
+HTTP = _Log(
+    path="http",
+    scalars=(*_BASE, "method", "host", "uri", "user_agent", "request_body_len", "response_body_len",
+             "status_code", "username"),
+    lists=("resp_mime_types",),
+    select=f"""
+    {_PORT},
+    'http' as network_protocol,
+    upper(method) as http_method,
+    case
+        when upper(method) = 'CONNECT' then clean_host(authority_host(split_part(trim(uri), ' ', 1)))
+        when host is not null then clean_host(authority_host(host))
+        else clean_host(authority_host(url_authority(uri)))
+    end as host,
+    case
+        when upper(method) = 'CONNECT' and uri is not null then 'connect'
+        when host is not null then 'http_host'
+        when url_rest(uri) is not null then 'url'
+        else 'none'
+    end as host_source,
+    case
+        when upper(method) = 'CONNECT' then null
+        when url_rest(uri) is not null then url_path(uri)
+        else split_part(split_part(uri, '?', 1), '#', 1)
+    end as url_path,
+    try_cast(status_code as integer) as http_status,
+    try_cast(request_body_len as bigint) as bytes_out,
+    try_cast(response_body_len as bigint) as bytes_in,
+    user_agent,
+    username as user_name,
+    resp_mime_types[1] as content_type
+    """,
+    json_marker="trans_depth",
+)
+
+DNS = _Log(
+    path="dns",
+    scalars=(*_BASE, "query", "qtype_name", "rcode_name"),
+    lists=("answers",),
+    select=f"""
+    {_PORT},
+    'dns' as network_protocol,
+    clean_host(query) as host,
+    case when clean_host(query) is null then 'none' else 'dns_query' end as host_source,
+    qtype_name as dns_qtype,
+    rcode_name as dns_rcode,
+    answers as dns_answers
+    """,
+    json_marker="rejected",
+)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _query(log: _Log, extract: str) -> str:
+    return f"with z as ({extract}) select {_COMMON} {log.select} from z"
+
+
+def _json_query(log: _Log) -> str:
+    """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays."""
+    paths = ", ".join("'$." + _ident(name) + "'" for name in log.scalars)
+    columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(log.scalars, start=1)]
+    columns += [
+        f"case when ok then nullif(json_extract_string(line, '$.{_ident(name)}[*]'), []) end as {_ident(name)}"
+        for name in log.lists
+    ]
+    extract = f"""
+        select line_no, case when not ok then 'not a valid JSON object' end as reject_reason,
+            {", ".join(columns)}
+        from (select line_no, line, ok, case when ok then json_extract_string(line, [{paths}]) end as j
+              from (select line_no, line, json_valid(line) as ok from lines))
+    """
+    return _query(log, extract)
+
+
+@dataclass
+class _Header:
+    """What the TSV header lines said so far."""
+
+    separator: str = "\t"
+    set_separator: str = ","
+    unset: str = "-"
+    empty: str = "(empty)"
+    fields: tuple[str, ...] = ()
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), value)
+
+
+def _read_header(header: _Header, line: str) -> _Header:
+    """Fold one `#...` line into the header state (unknown directives and comments change nothing)."""
+    key, _, rest = line.partition(" ") if line.startswith("#separator") else line.partition(header.separator)
+    values = rest.split(header.separator)
+    if key == "#separator":
+        return _Header(_unescape(rest.strip()), header.set_separator, header.unset, header.empty, header.fields)
+    if key == "#set_separator":
+        return _Header(header.separator, _unescape(values[0]), header.unset, header.empty, header.fields)
+    if key == "#unset_field":
+        return _Header(header.separator, header.set_separator, values[0], header.empty, header.fields)
+    if key == "#empty_field":
+        return _Header(header.separator, header.set_separator, header.unset, values[0], header.fields)
+    if key == "#fields":
+        return _Header(header.separator, header.set_separator, header.unset, header.empty, tuple(values))
+    return header
+
+
+def _tsv_query(log: _Log, fields: tuple[str, ...]) -> str:
+    """SQL for TSV lines under this `#fields` header: split on $sep, pick each field by its position."""
+    position = {name: i for i, name in enumerate(fields, start=1)}
+    columns = []
+    for name in log.scalars:
+        value = f"f[{position[name]}]" if name in position else "null"
+        columns.append(f"nullif(nullif({value}, $unset), $empty) as {_ident(name)}")
+    for name in log.lists:
+        value = f"f[{position[name]}]" if name in position else "null"
+        columns.append(f"string_split(nullif(nullif({value}, $unset), $empty), $set_sep) as {_ident(name)}")
+    extract = f"""
+        select line_no,
+            case when len(f) <> {len(fields)} then
+                'expected {len(fields)} fields (as in #fields), found ' || len(f) end as reject_reason,
+            {", ".join(columns)}
+        from (select line_no, string_split(line, $sep) as f from lines)
+    """
+    return _query(log, extract)
+
+
+_NO_HEADER_QUERY = """
+select line_no, 'neither a JSON object nor a TSV line under a #fields header' as reject_reason, false as is_ignored from lines
+"""
+
+
+def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
+    json_query = _json_query(log)
+
+    def new_parser(context: ParseContext) -> BatchParser:
+        header = _Header()  # carried from batch to batch: a file's header is at its top
+
+        def parse(lines: pa.Table) -> ParseResult:
+            nonlocal header
+            text = lines.column("line")
+            numbers = lines.column("line_no")
+            is_header = pc.starts_with(text, "#")
+            is_json = pc.starts_with(pc.utf8_ltrim_whitespace(text), "{")
+            is_tsv = pc.invert(pc.or_(is_header, is_json))
+            parts: list[ParseResult] = []
+            if pc.any(is_json).as_py():
+                parts.append(run_parse_query(context, json_query, lines.filter(is_json)))
+            headers = lines.filter(is_header)
+            cuts = headers.column("line_no").to_pylist()
+            header_lines = headers.column("line").to_pylist()
+            # The TSV lines between two header lines are parsed under the header state read so far.
+            for i in range(len(cuts) + 1):
+                if i > 0:
+                    header = _read_header(header, header_lines[i - 1])
+                mask = is_tsv
+                if i > 0:
+                    mask = pc.and_(mask, pc.greater(numbers, cuts[i - 1]))
+                if i < len(cuts):
+                    mask = pc.and_(mask, pc.less(numbers, cuts[i]))
+                run = lines.filter(mask)
+                if run.num_rows:
+                    parts.append(_parse_tsv(context, log, header, run))
+            return _combine(parts, ignored=len(cuts))
+
+        return parse
+
+    return new_parser
+
+
+def _parse_tsv(context: ParseContext, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
+    if not header.fields:
+        return run_parse_query(context, _NO_HEADER_QUERY, run)
+    query = _tsv_query(log, header.fields)
+    params = {"sep": header.separator, "set_sep": header.set_separator, "unset": header.unset, "empty": header.empty}
+    return run_parse_query(context, query, run, **{k: v for k, v in params.items() if f"${k}" in query})
+
+
+def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
+    events = [p.events for p in parts]
+    rejects = [p.rejects for p in parts if p.rejects.num_rows]
+    return ParseResult(
+        events=pa.concat_tables(events, promote_options="default") if events else _NO_EVENTS,
+        rejects=pa.concat_tables(rejects) if rejects else REJECTS_OF_BATCH.empty_table(),
+        ignored=ignored + sum(p.ignored for p in parts),
+    )
+
+
+_NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})
+
+
+def _sniffer(log: _Log) -> Callable[[Sequence[str]], float]:
+    """TSV: the `#path` header decides. JSON: the share of lines with `_path` or this log's marker key."""
+    path_line = re.compile(r"^#path\s+(\S+)")
+    json_line = re.compile(
+        r'^\s*\{.*"id\.orig_h"\s*:.*' + f'("_path"\\s*:\\s*"{log.path}"|"{log.json_marker}"\\s*:)'
+    )
+    other_path = re.compile(r'"_path"\s*:\s*"(?!' + log.path + r'")')
+
+    def sniff(lines: Sequence[str]) -> float:
+        if not lines:
+            return 0.0
+        for line in lines:
+            match = path_line.match(line)
+            if match:
+                return 1.0 if match.group(1) == log.path else 0.0
+        hits = sum(1 for line in lines if json_line.match(line) and not other_path.search(line))
+        return hits / len(lines)
+
+    return sniff
+
+
+def _format(log: _Log, summary: str, fields: tuple[str, ...]) -> Format:
+    return Format(
+        name=f"zeek_{log.path}",
+        source_kind="sensor",
+        summary=summary,
+        sniff=_sniffer(log),
+        new_parser=_parser_factory(log),
+        fields=fields,
+    )
+
+
+_FLOW_FIELDS = ("ts", "src_ip", "dst_ip", "dst_port", "network_protocol", "action")
+
+ZEEK_CONN = _format(CONN, "Zeek conn.log (TSV or JSON): every connection, bytes each way",
+                    (*_FLOW_FIELDS, "bytes_out", "bytes_in", "duration_ms"))
+ZEEK_SSL = _format(SSL, "Zeek ssl.log (TSV or JSON): TLS handshakes with the SNI server name",
+                   (*_FLOW_FIELDS, "host", "host_source"))
+ZEEK_HTTP = _format(HTTP, "Zeek http.log (TSV or JSON): plain HTTP requests",
+                    (*_FLOW_FIELDS, "host", "host_source", "http_method", "url_path", "http_status",
+                     "bytes_out", "bytes_in", "user_agent", "user_name", "content_type"))
+ZEEK_DNS = _format(DNS, "Zeek dns.log (TSV or JSON): DNS queries and answers",
+                   (*_FLOW_FIELDS, "host", "host_source", "dns_qtype", "dns_rcode", "dns_answers"))
