@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import cisco_wsa, squid
-from detector.ingest import zeek
+from detector.ingest import suricata_eve, zeek
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
@@ -24,6 +24,7 @@ FORMATS: dict[str, Format] = {
         zeek.ZEEK_SSL,
         zeek.ZEEK_HTTP,
         zeek.ZEEK_DNS,
+        suricata_eve.EVE,
     )
 }
 
