@@ -1,0 +1,127 @@
+"""Palo Alto Networks PAN-OS syslog, CSV payload in the PAN-OS 8.x-11.x field order.
+
+A line is a syslog header (BSD, RFC 5424, or none) and then the CSV record:
+`FUTURE_USE,receive time,serial,type,subtype,FUTURE_USE,generated time,src,dst,...`. Fields are found by
+position (0-based below, as in the PAN-OS "Syslog Field Descriptions"):
+- TRAFFIC: 6 generated time, 7 src, 8 dst, 12 source user, 14 application, 25 dst port, 29 protocol,
+  30 action, 32 bytes sent (client to server: `bytes_out`), 33 bytes received, 36 elapsed seconds.
+- THREAT subtype `url` (URL Filtering): 31 the URL, quoted, without scheme (`"chatgpt.com/c/123"`),
+  41 content type, 46 user agent, 63 HTTP method.
+Times carry no zone: they are local to the firewall, read in the configured time zone.
+
+Events are the records of a session and of a URL decision. A session is counted once, at its end:
+TRAFFIC `end` (bytes and duration known), `drop` and `deny` (blocked). TRAFFIC `start` (only written
+when "log at session start" is on, and again on every App-ID change) is ignored, so a session is not
+counted twice; a session still open when its file ends is counted from the file that has its `end`.
+Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, ...) are ignored.
+"""
+
+from __future__ import annotations
+
+from detector.ingest.base import Format, line_share, sql_parser
+
+TYPES = r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTH|CORRELATION|IPTAG|SCTP|TUNNEL|GTP"
+
+# PAN-OS actions: https://docs.paloaltonetworks.com (Traffic / Threat log fields, "Action").
+ALLOWED = ("allow", "alert", "continue", "override")
+BLOCKED = (
+    "deny", "drop", "drop-icmp", "drop-all-packets", "reset-client", "reset-server", "reset-both",
+    "block-url", "block-continue", "block-override", "override-lockout", "block-ip", "sinkhole",
+)
+
+QUERY = rf"""
+with located as (
+    -- The CSV starts at the token before the first comma: after the syslog header, if any.
+    select line_no, line, strpos(line, ',') as comma,
+        string_split(substr(line, 1, greatest(strpos(line, ',') - 1, 0)), ' ')[-1] as first
+    from lines
+),
+payload as (
+    select line_no, line,
+        substr(line, comma - length(regexp_replace(first, '^.*>', ''))) as csv
+    from located
+),
+split as (
+    select line_no, line,
+        case
+            when not contains(csv, '"') then string_split(csv, ',')
+            -- Quoted fields (the THREAT URL; any field with a comma): a CSV-aware split.
+            else list_transform(
+                regexp_extract_all(csv, '(?:^|,)("(?:[^"]|"")*"|[^,]*)', 1),
+                lambda x: case when starts_with(x, '"') then replace(x[2:-2], '""', '"') else x end)
+        end as f
+    from payload
+),
+fields as (
+    select line_no, len(f) as n,
+        f[4] as log_type, f[5] as subtype,
+        coalesce(try_strptime(f[7], '%Y/%m/%d %H:%M:%S'), try_strptime(f[2], '%Y/%m/%d %H:%M:%S')) as local_time,
+        f[8] as src, f[9] as dst, nullif(f[13], '') as src_user, f[26] as dport, lower(f[30]) as proto,
+        lower(f[31]) as act, f[32] as f31, f[33] as f32, f[34] as f33, f[37] as f36,
+        nullif(f[42], '') as ctype, nullif(f[47], '') as ua, nullif(f[64], '') as method
+    from split
+),
+classified as (
+    select *,
+        case
+            when log_type is null or not regexp_full_match(log_type, '{TYPES}') then 'ignore'
+            when log_type = 'TRAFFIC' and subtype in ('end', 'drop', 'deny') then 'traffic'
+            when log_type = 'THREAT' and subtype = 'url' then 'url'
+            else 'ignore'
+        end as kind
+    from fields
+),
+checked as (
+    select *,
+        case
+            when log_type is null or not regexp_full_match(log_type, '{TYPES}')
+                then 'not a PAN-OS CSV record (FUTURE_USE,receive time,serial,TYPE,...)'
+            when kind = 'ignore' then null
+            when n < 37 then 'expected at least 37 CSV fields for ' || log_type || ', found ' || n
+            when local_time is null then 'generated time is not YYYY/MM/DD hh:mm:ss'
+        end as reject_reason,
+        case when kind = 'url' then coalesce(url_rest(f31), f31) end as url_rest
+    from classified
+),
+url as (
+    select *, split_part(split_part(url_rest, '/', 1), '?', 1) as url_hostport from checked
+)
+select
+    line_no,
+    reject_reason,
+    kind = 'ignore' and reject_reason is null as is_ignored,
+    timezone($tz, local_time) as ts,
+    src as src_ip,
+    src_user as user_name,
+    case when kind = 'url' then hostport_host(url_hostport) end as host,
+    case when kind = 'url' and hostport_host(url_hostport) is not null then 'url' else 'none' end as host_source,
+    dst as dst_ip,
+    try_cast(dport as integer) as dst_port,
+    proto as network_protocol,
+    case when kind = 'url' then upper(method) end as http_method,
+    case when kind = 'url' then rest_path(url_rest) end as url_path,
+    case
+        when act in {ALLOWED} then 'allowed'
+        when act in {BLOCKED} then 'blocked'
+        else 'unknown'
+    end as action,
+    case when kind = 'traffic' then try_cast(f32 as bigint) end as bytes_out,
+    case when kind = 'traffic' then try_cast(f33 as bigint) end as bytes_in,
+    case when kind = 'traffic' then try_cast(f36 as bigint) * 1000 end as duration_ms,
+    case when kind = 'url' then ua end as user_agent,
+    case when kind = 'url' then ctype end as content_type
+from url
+"""
+
+SYSLOG = Format(
+    name="panos",
+    source_kind="firewall",
+    summary="Palo Alto PAN-OS syslog CSV: TRAFFIC session ends and THREAT url (URL Filtering) records",
+    sniff=line_share(rf"^(?:.*[\s>])?[^,\s]*,\d{{4}}/\d{{2}}/\d{{2}} \d{{2}}:\d{{2}}:\d{{2}},[^,]*,(?:{TYPES}),"),
+    new_parser=sql_parser(QUERY),
+    fields=(
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",
+        "content_type",
+    ),
+)
