@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import cisco_wsa, squid
-from detector.ingest import suricata_eve, zeek
+from detector.ingest import panos, suricata_eve, zeek
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
@@ -25,6 +25,7 @@ FORMATS: dict[str, Format] = {
         zeek.ZEEK_HTTP,
         zeek.ZEEK_DNS,
         suricata_eve.EVE,
+        panos.SYSLOG,
     )
 }
 
