@@ -259,6 +259,144 @@ def sql(ctx: click.Context, query: str, output: str) -> None:
         _print_table(table.column_names, rows)
 
 
+@cli.command()
+@json_option
+@click.pass_context
+@reports_errors
+def classify(ctx: click.Context, as_json: bool) -> None:
+    """Judge every distinct host in the lake (catalog, labels, model) and rebuild the judgement tables.
+
+    Run it after ingesting, and after changing signatures or labels: judgements apply to all history.
+
+    \b
+    Example:
+        shadow-ai ingest /var/log/squid/ && shadow-ai classify
+    """
+    from detector.classify.run import classify as run_classify
+
+    report = run_classify(settings_of(ctx))
+    if as_json:
+        click.echo(json.dumps(report.__dict__))
+        return
+    matches = ", ".join(f"{count} {match}" for match, count in sorted(report.by_match.items()))
+    click.echo(f"{report.hosts} hosts judged in {report.seconds:.1f} s ({matches}); {report.ai_hosts} are AI, "
+               f"{report.services_seen} catalog services seen; model: {report.model or 'none'}")
+
+
+@cli.command()
+@click.argument("hosts", nargs=-1, required=True)
+@json_option
+@click.pass_context
+@reports_errors
+def lookup(ctx: click.Context, hosts: tuple[str, ...], as_json: bool) -> None:
+    """What the product thinks of host names: service, category, how it knows, score and verdict.
+
+    Works with an empty lake (the model then judges by the name alone).
+
+    \b
+    Example:
+        shadow-ai lookup chatgpt.com api.mistral.ai www.rijksoverheid.nl
+        shadow-ai lookup --json some-new-ai-tool.io
+    """
+    from detector.lookup import lookup_hosts
+
+    for row in lookup_hosts(settings_of(ctx), list(hosts)):
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            score = "" if row["score"] is None else f" score {row['score']:.2f}"
+            what = f"{row['name']} ({row['category']})" if row["service"] else "-"
+            click.echo(f"{row['host']}: {what} [{row['match']}{score}] {row['verdict']}")
+
+
+@cli.group()
+def signatures() -> None:
+    """The AI-service catalog (signatures/*.yaml)."""
+
+
+@signatures.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.pass_context
+@reports_errors
+def signatures_validate(ctx: click.Context, directory: str | None) -> None:
+    """Check every service file: schema, ids, unique domains, allowed values, examples that must match.
+
+    Prints each issue as FILE:LINE: MESSAGE and exits 1 if there is any.
+
+    \b
+    Example:
+        shadow-ai signatures validate
+        shadow-ai signatures validate ./my-signatures
+    """
+    from pathlib import Path
+
+    from detector.signatures import validate
+
+    folder = Path(directory) if directory else settings_of(ctx).catalog_dir
+    issues = validate(folder)
+    for issue in issues:
+        click.echo(str(issue))
+    if issues:
+        raise Failure(f"{len(issues)} issue(s) in {folder}")
+    count = len(list(folder.glob("*.yaml")))
+    click.echo(f"{count} services in {folder}: no issues")
+
+
+@cli.command()
+@click.option("--limit", default=50, show_default=True, help="How many candidates to list.")
+@json_option
+@click.pass_context
+@reports_errors
+def review(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """List the model's candidate AI services that no analyst has labelled yet, most likely first.
+
+    \b
+    Example:
+        shadow-ai review
+        shadow-ai label new-ai-tool.io --ai --service other   # then confirm or dismiss each
+    """
+    from detector import db
+
+    with db.connect(settings_of(ctx)) as connection:
+        rows = db.run(connection, "review_candidates", limit=limit).to_pylist()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=_json_default))
+        return
+    if not rows:
+        click.echo("No candidates: run `shadow-ai classify` after ingesting, or nothing new was found.")
+        return
+    _print_table(["host", "score", "clients", "events", "first_seen", "registered_domain"], rows)
+
+
+@cli.command()
+@click.argument("host")
+@click.option("--ai/--not-ai", "is_ai", required=True, help="The analyst's decision.")
+@click.option("--service", help="The catalog service it belongs to (id), if any.")
+@click.option("--category", help="The category, when it is no catalog service (chat, writing, code ...).")
+@click.pass_context
+@reports_errors
+def label(ctx: click.Context, host: str, is_ai: bool, service: str | None, category: str | None) -> None:
+    """Record an analyst's decision about a host; it overrides catalog and model and trains the model.
+
+    Applied to all history at the next `shadow-ai classify`.
+
+    \b
+    Example:
+        shadow-ai label chat.example-ai.io --ai --category chat
+        shadow-ai label gptw.nl --not-ai
+    """
+    from detector.labels import add_label
+    from detector.signatures import CATEGORIES, load_catalog
+
+    if category and category not in CATEGORIES:
+        raise click.UsageError(f"--category must be one of {', '.join(CATEGORIES)}")
+    settings = settings_of(ctx)
+    recorded = add_label(settings.home, host, is_ai, load_catalog(settings.catalog_dir), service, category)
+    verdict = "AI" if recorded.ai else "not AI"
+    click.echo(f"{recorded.host}: labelled {verdict} by {recorded.by}; run `shadow-ai classify` to apply it")
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detector.errors import ConfigError
+from detector.signatures import SIGNATURES_DIR
 
 CONFIG_NAME = "shadow-ai.toml"
 HOME_ENV = "SHADOW_AI_HOME"
@@ -49,6 +50,7 @@ class Settings:
     min_group_size: int
     allow_reveal: bool
     keep_identity_map: bool
+    catalog_dir: Path = SIGNATURES_DIR
 
     @property
     def lake(self) -> Path:
@@ -67,6 +69,7 @@ class Settings:
             return value
 
         org, ingest, privacy = section("organisation"), section("ingest"), section("privacy")
+        catalog = section("catalog")
         timezone = str(ingest.get("timezone", "local"))
         if timezone == "local":
             timezone = local_timezone_name()
@@ -83,8 +86,20 @@ class Settings:
             min_group_size=_positive_int(privacy, "min_group_size", 5, source),
             allow_reveal=bool(privacy.get("allow_reveal", False)),
             keep_identity_map=bool(privacy.get("keep_identity_map", True)),
+            catalog_dir=_catalog_dir(catalog, home, source),
         )
         return settings
+
+
+def _catalog_dir(section: dict[str, Any], home: Path, source: str) -> Path:
+    chosen = str(section.get("directory", "") or "")
+    if not chosen:
+        return SIGNATURES_DIR
+    path = Path(chosen).expanduser()
+    path = path if path.is_absolute() else home / path
+    if not path.is_dir():
+        raise ConfigError(f"[catalog] directory {chosen!r} is not a directory", source)
+    return path
 
 
 def _positive_int(section: dict[str, Any], key: str, default: int, source: str) -> int:

@@ -30,16 +30,38 @@ SEGMENTS = pa.schema(
 )
 
 
-def connect(settings: Settings, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A connection with the lake's views; the catalog database file is attached when it exists."""
-    database = settings.database
-    if database.exists() or not read_only:
-        settings.home.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(database), read_only=read_only)
-    else:
-        connection = duckdb.connect(":memory:")
+# The tables `shadow-ai classify` writes into the catalog database, with their columns, so that the
+# views exist (empty) before the first classify.
+CATALOG_TABLES = {
+    "hosts": "host varchar, registered_domain varchar, service varchar, match varchar, is_ai boolean, "
+             "score double, rule varchar, first_seen timestamptz, last_seen timestamptz, events bigint, "
+             "clients bigint",
+    "services": "service varchar, name varchar, vendor varchar, category varchar, description varchar, "
+                "risk_score double, risk_level varchar, hq_country varchar, data_location varchar, "
+                "trains_on_inputs boolean, enterprise_plan boolean, gdpr_dpa boolean, shared_domain boolean, "
+                "domains varchar[], sources varchar[], last_verified date",
+    "path_rules": "host varchar, path varchar, service varchar",
+    "agent_services": "user_agent varchar, service varchar",
+}
+
+
+def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A connection with the views: the lake's, and the catalog database's (attached read-only) once
+    `classify` has written it. Views live in an in-memory database, so nothing on disk can change."""
+    connection = duckdb.connect(":memory:")
     connection.execute("set TimeZone = 'UTC'")
+    database = settings.database
+    if database.exists():
+        # ATTACH takes no parameters; the path is ours (the data directory), quoted as a SQL literal.
+        literal = "'" + str(database).replace("'", "''") + "'"
+        connection.execute(f"attach {literal} as catalog (read_only)")
+        for name in CATALOG_TABLES:
+            connection.execute(f"create view {name} as select * from catalog.{name}")
+    else:
+        for name, columns in CATALOG_TABLES.items():
+            connection.execute(f"create table {name} ({columns})")
     create_lake_views(connection, Lake(settings.lake))
+    connection.sql(query_text("ai_events")).create_view("ai_events", replace=True)
     return connection
 
 

@@ -1,0 +1,69 @@
+"""One judgement per distinct host: analyst label, else catalog match, else the model's score.
+
+Runs a Python loop over distinct host names only (thousands, not millions of events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from detector.labels import Label
+from detector.signatures import Catalog, registered_domain
+
+HOSTS = pa.schema(
+    [
+        ("host", pa.string()),
+        ("registered_domain", pa.string()),
+        ("service", pa.string()),
+        ("match", pa.string()),  # catalog | label | model | none
+        ("is_ai", pa.bool_()),  # the verdict of whichever of the above decided
+        ("score", pa.float64()),  # 0..1: 1 for catalog and AI labels, 0 for not-AI labels, else the model's
+        ("rule", pa.string()),  # what decided: the catalog rule and pattern, the label's author, the model
+    ]
+)
+
+
+class HostScorer(Protocol):
+    """What classify needs of a model: a probability per host, and the threshold to call it AI."""
+
+    threshold: float
+    name: str
+
+    def score(self, hosts: Sequence[str], behaviour: pa.Table | None) -> np.ndarray: ...
+
+
+def judge_hosts(
+    hosts: Sequence[str],
+    catalog: Catalog,
+    labels: Mapping[str, Label],
+    scorer: HostScorer | None = None,
+    behaviour: pa.Table | None = None,
+) -> pa.Table:
+    """The `hosts` table rows for these host names (schema HOSTS)."""
+    rows: list[dict[str, object]] = []
+    unknown: list[int] = []
+    for host in hosts:
+        row: dict[str, object] = {"host": host, "registered_domain": registered_domain(host) if host else None,
+                                  "service": None, "match": "none", "is_ai": False, "score": None, "rule": None}
+        label = labels.get(host)
+        found = catalog.match_host(host) if host else None
+        if label is not None:
+            row.update(service=label.service, match="label", is_ai=label.ai, score=1.0 if label.ai else 0.0,
+                       rule=f"label by {label.by} at {label.at}")
+        elif found is not None:
+            row.update(service=found.service.id, match="catalog", is_ai=True, score=1.0,
+                       rule=f"{found.rule}: {found.pattern}")
+        else:
+            unknown.append(len(rows))
+        rows.append(row)
+    if scorer is not None and unknown:
+        scores = scorer.score([hosts[i] for i in unknown], behaviour)
+        for index, score in zip(unknown, scores, strict=True):
+            above = float(score) >= scorer.threshold
+            rows[index].update(score=round(float(score), 4), match="model" if above else "none", is_ai=above,
+                               rule=f"model {scorer.name} (threshold {scorer.threshold:.2f})")
+    return pa.Table.from_pylist(rows, schema=HOSTS)

@@ -1,0 +1,152 @@
+"""`shadow-ai classify`: judge every distinct host in the lake and rebuild the catalog database.
+
+The judgements (hosts, services, path and user-agent rules) are small tables written to a new DuckDB
+file that atomically replaces the old one, so readers (dashboard, reports) never see a half-built
+catalog and never wait for a lock. Events are never rewritten: a new signature or label applies to all
+history at the next classify.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector import db
+from detector.classify.hosts import HostScorer, judge_hosts
+from detector.config import Settings
+from detector.labels import read_labels
+from detector.lake import Lake
+from detector.signatures import Catalog, load_catalog, normalise_host
+
+PATH_RULES = pa.schema([("host", pa.string()), ("path", pa.string()), ("service", pa.string())])
+AGENT_SERVICES = pa.schema([("user_agent", pa.string()), ("service", pa.string())])
+
+
+@dataclass
+class ClassifyReport:
+    hosts: int = 0
+    ai_hosts: int = 0
+    by_match: dict[str, int] = field(default_factory=dict)
+    services_seen: int = 0
+    model: str | None = None
+    seconds: float = 0.0
+
+
+def services_table(catalog: Catalog) -> pa.Table:
+    """The catalog as a table: each service with its facts and computed risk."""
+    rows = []
+    for service in catalog.services.values():
+        facts = service.risk
+        rows.append({
+            "service": service.id, "name": service.name, "vendor": service.vendor, "category": service.category,
+            "description": service.description, "risk_score": service.risk_score, "risk_level": service.risk_level,
+            "hq_country": facts.hq_country, "data_location": facts.data_location,
+            "trains_on_inputs": facts.trains_on_inputs, "enterprise_plan": facts.enterprise_plan,
+            "gdpr_dpa": facts.gdpr_dpa, "shared_domain": service.shared_domain,
+            "domains": list(service.domains), "sources": list(facts.sources),
+            "last_verified": facts.last_verified,
+        })
+    return pa.Table.from_pylist(rows)
+
+
+def path_rules_for(catalog: Catalog, hosts: list[str]) -> pa.Table:
+    """URL-path rules expanded to the observed hosts they cover (a rule for bing.com covers www.bing.com)."""
+    patterns = [(p.host, p.path.lower(), s.id) for s in catalog.services.values() for p in s.url_patterns]
+    rows = []
+    for host in hosts:
+        for rule_host, path, service in patterns:
+            if host == rule_host or host.endswith("." + rule_host):
+                rows.append({"host": host, "path": path, "service": service})
+    return pa.Table.from_pylist(rows, schema=PATH_RULES)
+
+
+def agent_services_for(catalog: Catalog, agents: list[str]) -> pa.Table:
+    rows = []
+    for agent in agents:
+        found = catalog.match_host("", user_agent=agent)
+        if found is not None:
+            rows.append({"user_agent": agent, "service": found.service.id})
+    return pa.Table.from_pylist(rows, schema=AGENT_SERVICES)
+
+
+def load_scorer(settings: Settings) -> HostScorer | None:
+    """The trained model of this data directory, if there is one and the model module is installed."""
+    try:
+        from detector.classify import model
+    except ImportError:
+        return None
+    return model.load_scorer(settings)  # type: ignore[no-any-return]
+
+
+def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyReport:
+    started = time.perf_counter()
+    catalog = catalog or load_catalog(settings.catalog_dir)
+    labels = read_labels(settings.home)
+    scorer = load_scorer(settings)
+    connection = duckdb.connect(":memory:")
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        db.create_lake_views(connection, Lake(settings.lake))
+        seen = db.run(connection, "hosts_seen")
+        agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
+        behaviour = None
+        if scorer is not None:
+            from detector.classify import features
+
+            behaviour = features.behaviour(connection)
+    finally:
+        connection.close()
+    names = [normalise_host(h) for h in seen.column("host").to_pylist()]
+    judged = judge_hosts(names, catalog, labels, scorer, behaviour)
+    hosts = judged.append_column("first_seen", seen.column("first_seen")) \
+        .append_column("last_seen", seen.column("last_seen")) \
+        .append_column("events", seen.column("events")) \
+        .append_column("clients", seen.column("clients"))
+    hosts = hosts.set_column(0, "host", seen.column("host"))
+    tables = {
+        "hosts": hosts,
+        "services": services_table(catalog),
+        "path_rules": path_rules_for(catalog, names),
+        "agent_services": agent_services_for(catalog, agents),
+    }
+    write_catalog_database(settings.database, tables)
+    is_ai = hosts.column("is_ai")
+    matches = pc.value_counts(hosts.column("match")).to_pylist()
+    return ClassifyReport(
+        hosts=hosts.num_rows,
+        ai_hosts=pc.sum(pc.cast(is_ai, pa.int64())).as_py() or 0,
+        by_match={m["values"]: m["counts"] for m in matches},
+        services_seen=len(set(pc.drop_null(pc.filter(hosts.column("service"), is_ai)).to_pylist())),
+        model=scorer.name if scorer else None,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def write_catalog_database(database: Path, tables: dict[str, pa.Table]) -> None:
+    """Write the tables to a fresh DuckDB file and move it over the old one in one step."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    temporary = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        connection = duckdb.connect(str(temporary))
+        try:
+            for name, table in tables.items():
+                connection.register("incoming", table)
+                connection.execute(f'create table "{name}" as select * from incoming')
+                connection.unregister("incoming")
+            connection.execute("checkpoint")
+        finally:
+            connection.close()
+        os.replace(temporary, database)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(temporary) + ".wal").unlink()

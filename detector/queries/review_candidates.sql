@@ -1,0 +1,14 @@
+-- The model's candidate AI hosts that no analyst has decided on yet, most likely first.
+with hosts as (
+    select * from hosts
+),
+
+final as (
+    select host, registered_domain, score, clients, events, first_seen, last_seen
+    from hosts
+    where match = 'model'
+    order by score desc, clients desc
+    limit $limit
+)
+
+select * from final
