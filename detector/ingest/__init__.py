@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from detector.errors import FormatError
-from detector.ingest import cisco_wsa, squid
+from detector.ingest import cisco_wsa, squid, w3c
 from detector.ingest import panos, suricata_eve, zeek
 from detector.ingest.base import Format
 
@@ -20,6 +20,7 @@ FORMATS: dict[str, Format] = {
         squid.COMMON,
         squid.EXTENDED,
         cisco_wsa.ACCESS,
+        w3c.W3C,
         zeek.ZEEK_CONN,
         zeek.ZEEK_SSL,
         zeek.ZEEK_HTTP,
