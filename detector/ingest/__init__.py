@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import cisco_wsa, squid, w3c
-from detector.ingest import panos, suricata_eve, zeek
+from detector.ingest import fortigate, panos, suricata_eve, zeek
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
@@ -27,6 +27,7 @@ FORMATS: dict[str, Format] = {
         zeek.ZEEK_DNS,
         suricata_eve.EVE,
         panos.SYSLOG,
+        fortigate.SYSLOG,
     )
 }
 
