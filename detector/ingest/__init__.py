@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from detector.errors import FormatError
-from detector.ingest import cisco_wsa, squid, w3c
+from detector.ingest import cisco_wsa, csv_generic, squid, w3c
 from detector.ingest import fortigate, panos, suricata_eve, zeek
 from detector.ingest.base import Format
 
@@ -21,6 +21,7 @@ FORMATS: dict[str, Format] = {
         squid.EXTENDED,
         cisco_wsa.ACCESS,
         w3c.W3C,
+        csv_generic.CSV,
         zeek.ZEEK_CONN,
         zeek.ZEEK_SSL,
         zeek.ZEEK_HTTP,

@@ -30,10 +30,11 @@ create or replace macro squid_result_action(code) as case
     else 'allowed'
 end;
 create or replace macro verdict_word_action(word) as case
-    when regexp_matches(upper(word), '(^|[^A-Z])(DENY|DENIED|BLOCK|BLOCKED|DROP|DROPPED|REJECT|REJECTED)([^A-Z]|$)')
+    when regexp_matches(upper(word),
+        '(^|[^A-Z])(DENY|DENIED|BLOCK|BLOCKED|DROP|DROPPED|REJECT|REJECTED|GEBLOKKEERD|GEWEIGERD)([^A-Z]|$)')
         then 'blocked'
     when regexp_matches(upper(word),
-        '^(ALLOW|ALLOWED|ACCEPT|ACCEPTED|PERMIT|PERMITTED|PASS|PASSED|PROXIED|OBSERVED|OK|REQ_PASSED)$')
+        '^(ALLOW|ALLOWED|ACCEPT|ACCEPTED|PERMIT|PERMITTED|PASS|PASSED|PROXIED|OBSERVED|OK|REQ_PASSED|TOEGESTAAN)$')
         then 'allowed'
 end;
 create or replace macro is_ip_literal(h) as regexp_full_match(h, '[0-9.]+') or contains(h, ':');
