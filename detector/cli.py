@@ -397,6 +397,53 @@ def label(ctx: click.Context, host: str, is_ai: bool, service: str | None, categ
     click.echo(f"{recorded.host}: labelled {verdict} by {recorded.by}; run `shadow-ai classify` to apply it")
 
 
+@cli.command()
+@click.argument("pseudonym")
+@click.option("--reason", required=True, help="Why this person must be identified (recorded in the audit log).")
+@click.pass_context
+@reports_errors
+def reveal(ctx: click.Context, pseudonym: str, reason: str) -> None:
+    """Resolve one pseudonym to a user name — only where the configuration allows it, always audited.
+
+    Needs `allow_reveal = true` and `keep_identity_map = true` under [privacy] in shadow-ai.toml. Every
+    attempt, allowed or not, is appended with who, when and why to audit.log in the data directory.
+
+    \b
+    Example:
+        shadow-ai reveal u-3ffe36b78f24cc265f96 --reason "incident INC-2024-118: upload of case files"
+    """
+    from detector.enrich.privacy import reveal as run_reveal
+
+    revealed = run_reveal(settings_of(ctx), pseudonym, reason)
+    click.echo(f"{revealed.pseudonym}: {revealed.user}")
+
+
+@cli.command()
+@click.option("--older-than", "older_than", required=True, metavar="DAYS",
+              help="Delete events of days older than this many days (e.g. 180 or 180d).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.pass_context
+@reports_errors
+def prune(ctx: click.Context, older_than: str, dry_run: bool) -> None:
+    """Retention: delete whole days of events older than the cutoff, and old rejected lines.
+
+    Run `shadow-ai classify` afterwards to rebuild the rollups.
+
+    \b
+    Example:
+        shadow-ai prune --older-than 180d
+    """
+    from detector.enrich.privacy import prune as run_prune
+
+    days_text = older_than.strip().lower().removesuffix("d")
+    if not days_text.isdigit():
+        raise click.UsageError("--older-than takes a number of days, e.g. 180 or 180d")
+    result = run_prune(settings_of(ctx), int(days_text), dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {result.partitions} day partition(s) and {result.reject_files} reject file(s) "
+               f"from before {result.cutoff}")
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()

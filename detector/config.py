@@ -51,6 +51,9 @@ class Settings:
     allow_reveal: bool
     keep_identity_map: bool
     catalog_dir: Path = SIGNATURES_DIR
+    session_gap_seconds: int = 1800
+    session_window_seconds: int = 900
+    lease_seconds: int = 86400
 
     @property
     def lake(self) -> Path:
@@ -69,7 +72,7 @@ class Settings:
             return value
 
         org, ingest, privacy = section("organisation"), section("ingest"), section("privacy")
-        catalog = section("catalog")
+        catalog, attribution = section("catalog"), section("attribution")
         timezone = str(ingest.get("timezone", "local"))
         if timezone == "local":
             timezone = local_timezone_name()
@@ -87,6 +90,9 @@ class Settings:
             allow_reveal=bool(privacy.get("allow_reveal", False)),
             keep_identity_map=bool(privacy.get("keep_identity_map", True)),
             catalog_dir=_catalog_dir(catalog, home, source),
+            session_gap_seconds=60 * _positive_int(attribution, "session_gap_minutes", 30, source),
+            session_window_seconds=60 * _positive_int(attribution, "session_window_minutes", 15, source),
+            lease_seconds=3600 * _positive_int(attribution, "max_lease_hours", 24, source),
         )
         return settings
 

@@ -39,9 +39,18 @@ CATALOG_TABLES = {
     "services": "service varchar, name varchar, vendor varchar, category varchar, description varchar, "
                 "risk_score double, risk_level varchar, hq_country varchar, data_location varchar, "
                 "trains_on_inputs boolean, enterprise_plan boolean, gdpr_dpa boolean, shared_domain boolean, "
-                "domains varchar[], sources varchar[], last_verified date",
+                "domains varchar[], sources varchar[], last_verified date, verdict varchar",
     "path_rules": "host varchar, path varchar, service varchar",
     "agent_services": "user_agent varchar, service varchar",
+    "user_departments": "user_id varchar, department varchar",
+    "ip_departments": "src_ip varchar, network varchar, department varchar",
+    "workstation_users": "workstation varchar, user_id varchar",
+    "verdicts": "service varchar, department varchar, verdict varchar",
+    "proxy_sessions": "src_ip varchar, user_id varchar, starts timestamptz, ends timestamptz, events bigint",
+    "dhcp_leases": "src_ip varchar, workstation varchar, starts timestamptz, ends timestamptz",
+    "usage_daily": "day date, department varchar, service varchar, host varchar, service_name varchar, "
+                   "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
+                   "bytes_out hugeint, bytes_in hugeint, blocked bigint",
 }
 
 

@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 from detector import db
 from detector.classify.hosts import HostScorer, judge_hosts
 from detector.config import Settings
+from detector.enrich import directory
+from detector.enrich.policy import load_policy, verdict_table
 from detector.labels import read_labels
 from detector.lake import Lake
 from detector.signatures import Catalog, load_catalog, normalise_host
@@ -89,6 +91,7 @@ def load_scorer(settings: Settings) -> HostScorer | None:
 def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyReport:
     started = time.perf_counter()
     catalog = catalog or load_catalog(settings.catalog_dir)
+    policy = load_policy(settings.home, catalog)
     labels = read_labels(settings.home)
     scorer = load_scorer(settings)
     connection = duckdb.connect(":memory:")
@@ -96,28 +99,50 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         connection.execute("set TimeZone = 'UTC'")
         db.create_lake_views(connection, Lake(settings.lake))
         seen = db.run(connection, "hosts_seen")
-        agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
+        names = [normalise_host(h) for h in seen.column("host").to_pylist()]
         behaviour = None
         if scorer is not None:
             from detector.classify import features
 
             behaviour = features.behaviour(connection)
+        judged = judge_hosts(names, catalog, labels, scorer, behaviour)
+        hosts = judged.set_column(0, "host", seen.column("host"))
+        for column in ("first_seen", "last_seen", "events", "clients"):
+            hosts = hosts.append_column(column, seen.column(column))
+        agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
+        addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
+        users = directory.read_users(settings.home)
+        networks = directory.read_networks(settings.home)
+        departments = {*pc.drop_null(users.column("department")).to_pylist(), *(d for _, d in networks),
+                       *(d for rule in [*policy.services.values(), *policy.categories.values()]
+                         for d in rule.departments)}
+        services = services_table(catalog)
+        services = services.append_column(
+            "verdict", pa.array([policy.verdict(s, c) for s, c in zip(
+                services.column("service").to_pylist(), services.column("category").to_pylist(), strict=True)],
+                pa.string()))
+        tables = {
+            "hosts": hosts,
+            "services": services,
+            "path_rules": path_rules_for(catalog, names),
+            "agent_services": agent_services_for(catalog, agents),
+            "user_departments": users,
+            "ip_departments": directory.ip_departments(addresses, networks),
+            "workstation_users": directory.read_workstations(settings.home),
+            "verdicts": verdict_table(policy, catalog, departments),
+            "proxy_sessions": db.run(connection, "proxy_sessions", gap_seconds=settings.session_gap_seconds,
+                                     window_seconds=settings.session_window_seconds),
+            "dhcp_leases": db.run(connection, "dhcp_leases", lease_seconds=settings.lease_seconds),
+        }
+        for name, table in tables.items():
+            connection.register(f"incoming_{name}", table)
+            connection.execute(f"create table {name} as select * from incoming_{name}")
+            connection.unregister(f"incoming_{name}")
+        connection.sql(db.query_text("ai_events")).create_view("ai_events", replace=True)
+        connection.execute(f"create table usage_daily as {db.query_text('usage_daily')}")
+        save_catalog_database(connection, [*tables, "usage_daily"], settings.database)
     finally:
         connection.close()
-    names = [normalise_host(h) for h in seen.column("host").to_pylist()]
-    judged = judge_hosts(names, catalog, labels, scorer, behaviour)
-    hosts = judged.append_column("first_seen", seen.column("first_seen")) \
-        .append_column("last_seen", seen.column("last_seen")) \
-        .append_column("events", seen.column("events")) \
-        .append_column("clients", seen.column("clients"))
-    hosts = hosts.set_column(0, "host", seen.column("host"))
-    tables = {
-        "hosts": hosts,
-        "services": services_table(catalog),
-        "path_rules": path_rules_for(catalog, names),
-        "agent_services": agent_services_for(catalog, agents),
-    }
-    write_catalog_database(settings.database, tables)
     is_ai = hosts.column("is_ai")
     matches = pc.value_counts(hosts.column("match")).to_pylist()
     return ClassifyReport(
@@ -130,20 +155,16 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     )
 
 
-def write_catalog_database(database: Path, tables: dict[str, pa.Table]) -> None:
-    """Write the tables to a fresh DuckDB file and move it over the old one in one step."""
+def save_catalog_database(connection: duckdb.DuckDBPyConnection, tables: list[str], database: Path) -> None:
+    """Copy the tables into a fresh DuckDB file and move it over the old one in one step."""
     database.parent.mkdir(parents=True, exist_ok=True)
     temporary = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
+    literal = "'" + str(temporary).replace("'", "''") + "'"
     try:
-        connection = duckdb.connect(str(temporary))
-        try:
-            for name, table in tables.items():
-                connection.register("incoming", table)
-                connection.execute(f'create table "{name}" as select * from incoming')
-                connection.unregister("incoming")
-            connection.execute("checkpoint")
-        finally:
-            connection.close()
+        connection.execute(f"attach {literal} as fresh")
+        for name in tables:
+            connection.execute(f"create table fresh.{name} as select * from main.{name}")
+        connection.execute("detach fresh")
         os.replace(temporary, database)
     finally:
         with contextlib.suppress(FileNotFoundError):

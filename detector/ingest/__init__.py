@@ -10,7 +10,9 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import cisco_wsa, csv_generic, squid, w3c
-from detector.ingest import fortigate, panos, suricata_eve, zeek
+from detector.ingest import cisco_asa, fortigate, juniper_srx, panos, suricata_eve, zeek
+from detector.ingest import bind, dnsmasq, infoblox, unbound, windows_dns
+from detector.ingest import zscaler
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
@@ -29,6 +31,16 @@ FORMATS: dict[str, Format] = {
         suricata_eve.EVE,
         panos.SYSLOG,
         fortigate.SYSLOG,
+        cisco_asa.SYSLOG,
+        juniper_srx.SYSLOG,
+        bind.QUERY_LOG,
+        infoblox.NIOS,
+        unbound.LOG,
+        dnsmasq.LOG,
+        windows_dns.LOG,
+        zscaler.JSON,
+        zscaler.CSV,
+        zscaler.KV,
     )
 }
 
@@ -38,8 +50,16 @@ SNIFF_THRESHOLD = 0.5
 
 def sniff_scores(lines: Sequence[str]) -> list[tuple[str, float]]:
     """Every format's score for these lines, best first (registry order breaks ties)."""
-    scores = [(name, fmt.sniff(lines)) for name, fmt in FORMATS.items()]
+    scores = [(name, _safe_score(fmt, lines)) for name, fmt in FORMATS.items()]
     return sorted(scores, key=lambda item: -item[1])
+
+
+def _safe_score(fmt: Format, lines: Sequence[str]) -> float:
+    """A sniffer that trips over odd input must not stop recognition by the others: it scores 0."""
+    try:
+        return float(fmt.sniff(lines))
+    except Exception:
+        return 0.0
 
 
 def sniff(lines: Sequence[str], source: str | None = None) -> Format:

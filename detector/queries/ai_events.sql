@@ -1,5 +1,12 @@
--- The events whose destination is an AI service: by URL path rule (AI inside a shared domain), by host
--- (catalog, analyst label or model above its threshold), or by the client's user agent (SDKs, IDEs).
+-- The events whose destination is an AI service, with who (pseudonym), which department, and the
+-- policy's verdict.
+--
+-- Which service: a URL-path rule (AI inside a shared domain), else the host's judgement (catalog,
+-- analyst label, or the model above its threshold), else the client's user agent (SDKs, IDE plug-ins).
+-- Who: the user the log names; else the user of the authenticated proxy session of the same client
+-- address at that time; else the owner of the workstation that held the address (DHCP lease +
+-- workstations.csv). Department: that user's (users.csv), else the client network's (networks.csv).
+-- `attribution` records which of these decided.
 with events as (
     select * from events
 ),
@@ -44,29 +51,76 @@ judged as (
     where p.service is not null or h.is_ai or a.service is not null
 ),
 
+session_users as (
+    -- events without a user: the proxy session of the same address closest in time
+    select j.file_id, j.line_no,
+        arg_min(s.user_id, abs(epoch(j.ts) - epoch(s.starts + (s.ends - s.starts) / 2))) as user_id
+    from judged as j
+    join proxy_sessions as s on s.src_ip = j.src_ip and j.ts between s.starts and s.ends
+    where j.user_name is null
+    group by j.file_id, j.line_no
+),
+
+lease_users as (
+    -- else: the owner of the workstation that held the address (latest lease before the event)
+    select j.file_id, j.line_no, arg_max(w.user_id, l.starts) as user_id, arg_max(l.workstation, l.starts) as workstation
+    from judged as j
+    join dhcp_leases as l on l.src_ip = j.src_ip and j.ts >= l.starts and j.ts < l.ends
+    left join workstation_users as w on w.workstation = l.workstation
+    where j.user_name is null
+    group by j.file_id, j.line_no
+),
+
+attributed as (
+    select
+        j.*,
+        coalesce(j.user_name, su.user_id, lu.user_id) as user_id,
+        coalesce(ud.department, ipd.department) as department,
+        case
+            when j.user_name is not null then 'user'
+            when su.user_id is not null then 'proxy_session'
+            when lu.user_id is not null then 'dhcp'
+            when ipd.department is not null then 'network'
+            else 'none'
+        end as attribution,
+        lu.workstation
+    from judged as j
+    left join session_users as su on su.file_id = j.file_id and su.line_no = j.line_no
+    left join lease_users as lu on lu.file_id = j.file_id and lu.line_no = j.line_no
+    left join user_departments as ud on ud.user_id = coalesce(j.user_name, su.user_id, lu.user_id)
+    left join ip_departments as ipd on ipd.src_ip = j.src_ip
+),
+
 final as (
     select
-        j.ts,
-        j.day,
-        j.source_kind,
-        j.log_format,
-        j.user_name as user_id,
-        cast(null as varchar) as department,
-        j.src_ip,
-        j.host,
-        j.service,
+        a.ts,
+        a.day,
+        a.source_kind,
+        a.log_format,
+        a.user_id,
+        a.department,
+        a.attribution,
+        a.src_ip,
+        a.host,
+        a.service,
         coalesce(s.name, 'unlisted AI service') as service_name,
         s.category,
-        j.match,
-        -- without an organisation policy every AI service is unsanctioned: shadow AI
-        'shadow' as verdict,
-        j.bytes_out,
-        j.bytes_in,
-        j.action,
-        j.url_path,
-        j.user_agent
-    from judged as j
-    left join services as s on s.service = j.service
+        a.match,
+        coalesce(vd.verdict, vs.verdict, 'shadow') as verdict,
+        a.bytes_out,
+        a.bytes_in,
+        a.action,
+        a.http_method,
+        a.url_path,
+        a.user_agent,
+        a.file_id,
+        a.line_no
+    from attributed as a
+    left join services as s on s.service = a.service
+    left join verdicts as vd
+        on vd.service is not distinct from a.service and vd.department = a.department
+    left join verdicts as vs
+        on vs.service is not distinct from a.service and vs.department is null
 )
 
 select * from final

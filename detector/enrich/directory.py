@@ -1,0 +1,173 @@
+"""Who works where: users.csv (or an Active Directory CSV or LDIF export), networks.csv and
+workstations.csv, read into small tables keyed by pseudonym, IP address and workstation name.
+
+User names are hashed with the data directory's key as they are read, so these tables hold no names.
+IP-to-network matching runs per DISTINCT client address (thousands), with Python's ipaddress module;
+DuckDB's inet extension would have to be downloaded, and this product never downloads anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import ipaddress
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from detector.enrich.pseudonym import load_key, pseudonym
+from detector.errors import ConfigError
+
+USERS_FILE = "users.csv"
+NETWORKS_FILE = "networks.csv"
+WORKSTATIONS_FILE = "workstations.csv"
+
+# Column names accepted for the user and the department, in order of preference (case-insensitive).
+USER_COLUMNS = ("user", "username", "samaccountname", "userprincipalname", "upn", "mail", "login")
+DEPARTMENT_COLUMNS = ("department", "afdeling", "dept", "ou")
+
+USER_DEPARTMENTS = pa.schema([("user_id", pa.string()), ("department", pa.string())])
+IP_DEPARTMENTS = pa.schema([("src_ip", pa.string()), ("network", pa.string()), ("department", pa.string())])
+WORKSTATION_USERS = pa.schema([("workstation", pa.string()), ("user_id", pa.string())])
+
+
+def read_users(home: Path) -> pa.Table:
+    """users.csv, an AD CSV export or an LDIF export (users.ldif) -> (user_id pseudonym, department)."""
+    key = load_key(home)
+    rows: dict[str, str | None] = {}
+    csv_path, ldif_path = home / USERS_FILE, home / "users.ldif"
+    records: Iterable[tuple[str, str | None]] = []
+    if csv_path.exists():
+        records = _users_from_csv(csv_path)
+    elif ldif_path.exists():
+        records = _users_from_ldif(ldif_path)
+    for user, department in records:
+        rows[pseudonym(key, user)] = department
+    return pa.table(
+        {"user_id": list(rows), "department": list(rows.values())}, schema=USER_DEPARTMENTS
+    )
+
+
+def _pick(header: list[str], wanted: tuple[str, ...], what: str, source: str) -> int:
+    lowered = [h.strip().lower() for h in header]
+    for name in wanted:
+        if name in lowered:
+            return lowered.index(name)
+    raise ConfigError(f"no {what} column: expected one of {', '.join(wanted)} (found {', '.join(header)})", source)
+
+
+def _users_from_csv(path: Path) -> Iterator[tuple[str, str | None]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(handle, dialect)
+        header = next(reader, None)
+        if header is None:
+            return
+        user_at = _pick(header, USER_COLUMNS, "user", str(path))
+        department_at = _pick(header, DEPARTMENT_COLUMNS, "department", str(path))
+        for number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) <= max(user_at, department_at):
+                raise ConfigError("too few columns", f"{path}:{number}")
+            user, department = row[user_at].strip(), row[department_at].strip()
+            if user:
+                yield user, department or None
+
+
+def _users_from_ldif(path: Path) -> Iterator[tuple[str, str | None]]:
+    """LDIF entries (blank-line separated; `attr: value`, `attr:: base64`, continuation lines)."""
+    entry: dict[str, str] = {}
+    for line in [*_unfolded(path.read_text(encoding="utf-8").splitlines()), ""]:
+        if not line.strip():
+            user = entry.get("samaccountname") or entry.get("userprincipalname") or entry.get("uid")
+            if user:
+                yield user, entry.get("department") or None
+            entry = {}
+            continue
+        if line.startswith("#") or ":" not in line:
+            continue
+        name, _, value = line.partition(":")
+        if value.startswith(":"):
+            value = base64.b64decode(value[1:].strip()).decode("utf-8", errors="replace")
+        entry.setdefault(name.strip().lower(), value.strip())
+
+
+def _unfolded(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.startswith(" ") and out:
+            out[-1] += line[1:]
+        else:
+            out.append(line)
+    return out
+
+
+def read_networks(home: Path) -> list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]:
+    """networks.csv (cidr,department), most specific prefix first."""
+    path = home / NETWORKS_FILE
+    if not path.exists():
+        return []
+    networks = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        cidr_at = _pick(header, ("cidr", "network", "subnet", "prefix"), "cidr", str(path))
+        department_at = _pick(header, DEPARTMENT_COLUMNS, "department", str(path))
+        for number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            try:
+                network = ipaddress.ip_network(row[cidr_at].strip(), strict=False)
+            except (ValueError, IndexError) as exc:
+                raise ConfigError(f"not a network: {exc}", f"{path}:{number}") from exc
+            networks.append((network, row[department_at].strip()))
+    return sorted(networks, key=lambda item: -item[0].prefixlen)
+
+
+def ip_departments(addresses: Iterable[str], networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]
+                   ) -> pa.Table:
+    """Each distinct client address with its most specific network's department (longest prefix wins)."""
+    rows = []
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+        except ValueError:
+            continue
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        for network, department in networks:
+            if ip.version == network.version and ip in network:
+                rows.append({"src_ip": address, "network": str(network), "department": department})
+                break
+    return pa.Table.from_pylist(rows, schema=IP_DEPARTMENTS)
+
+
+def read_workstations(home: Path) -> pa.Table:
+    """workstations.csv (workstation,user): whose computer a DHCP host name is."""
+    path = home / WORKSTATIONS_FILE
+    if not path.exists():
+        return WORKSTATION_USERS.empty_table()
+    key = load_key(home)
+    rows = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None) or []
+        host_at = _pick(header, ("workstation", "hostname", "host", "computer", "device"), "workstation", str(path))
+        user_at = _pick(header, USER_COLUMNS, "user", str(path))
+        for row in reader:
+            if len(row) > max(host_at, user_at) and row[host_at].strip() and row[user_at].strip():
+                rows.append({"workstation": normalise_workstation(row[host_at]),
+                             "user_id": pseudonym(key, row[user_at])})
+    return pa.Table.from_pylist(rows, schema=WORKSTATION_USERS)
+
+
+def normalise_workstation(name: str) -> str:
+    """`PC-0042.gemeente.local` and `pc-0042` are one workstation."""
+    return name.strip().lower().split(".", 1)[0]
