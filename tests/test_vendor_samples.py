@@ -30,6 +30,15 @@ class VendorFile:
 
 VENDOR_FILES = [
     VendorFile("squid/access1.excerpt-lines-1-30.log", "squid", parsed=30, has_users=True),
+    VendorFile("squid/test-access-extensive.log", "squid_extended", parsed=11, has_users=True, has_bytes_out=True),
+    # IIS and other web servers log no destination name unless cs(Host) is configured (.3, .4 have it).
+    VendorFile("w3c-iis/logfile_w3c.0", "w3c", parsed=1, min_host_share=0.0),
+    VendorFile("w3c-iis/logfile_w3c.1", "w3c", parsed=1, has_users=True, min_host_share=0.0),
+    VendorFile("w3c-iis/logfile_w3c.2", "w3c", parsed=14, min_host_share=0.0),
+    VendorFile("w3c-iis/logfile_w3c.3", "w3c", parsed=3),
+    VendorFile("w3c-iis/logfile_w3c.4", "w3c", parsed=2, has_bytes_out=True),
+    VendorFile("w3c-iis/logfile_w3c.6", "w3c", parsed=1, has_bytes_out=True, min_host_share=0.0),
+    VendorFile("w3c-iis/logfile_w3c_big.0", "w3c", parsed=210, has_bytes_out=True, min_host_share=0.0),
 ]
 
 
