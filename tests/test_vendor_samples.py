@@ -39,6 +39,9 @@ VENDOR_FILES = [
     VendorFile("w3c-iis/logfile_w3c.4", "w3c", parsed=2, has_bytes_out=True),
     VendorFile("w3c-iis/logfile_w3c.6", "w3c", parsed=1, has_bytes_out=True, min_host_share=0.0),
     VendorFile("w3c-iis/logfile_w3c_big.0", "w3c", parsed=210, has_bytes_out=True, min_host_share=0.0),
+    # 28 mixed named lines: 13 lookups (queries, responses, CEF RPZ); transfers, notifies, DNSSEC ignored.
+    VendorFile("infoblox-nios/test-dns.log", "infoblox_nios", parsed=13),
+    VendorFile("unbound/test-pfsense-unbound.log", "unbound", parsed=2),
 ]
 
 
