@@ -221,7 +221,9 @@ def _tsv_query(log: _Log, fields: tuple[str, ...]) -> str:
 
 
 _NO_HEADER_QUERY = """
-select line_no, 'neither a JSON object nor a TSV line under a #fields header' as reject_reason, false as is_ignored from lines
+select line_no, false as is_ignored,
+    'neither a JSON object nor a TSV line under a #fields header' as reject_reason
+from lines
 """
 
 

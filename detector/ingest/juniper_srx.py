@@ -1,0 +1,123 @@
+"""Juniper SRX session logs: RT_FLOW_SESSION_CREATE / CLOSE / DENY (and their `_LS` logical-system twins).
+
+Two bodies, behind any syslog header:
+- structured-data (`set system syslog ... structured-data`, RFC 5424 or relayed inside a BSD header as
+  `junos-flow: <ISO time> host RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636... key="value" ...]`): fields
+  by name, `source-address`, `destination-port`, `protocol-id`, `username`, `bytes-from-client`,
+  `bytes-from-server`, `elapsed-time`. Some devices put typographic quotes around values; both kinds
+  are read.
+- the older plain text (`RT_FLOW: RT_FLOW_SESSION_CLOSE: session closed TCP FIN: 10.0.0.1/5000->1.2.3.4/443
+  0x0 junos-https ... 10(1024) 8(4096) 30 ...`): the first `a/p->b/q` is client to server, and
+  `packets(bytes) packets(bytes) seconds` are the client's, the server's and the elapsed time. Columns
+  between move with the Junos version; the protocol and the user are read by their place next to these.
+The client is the source: SRX logs the session as its first packet saw it.
+
+A session is counted once, at CLOSE (bytes each way and duration known); DENY is a blocked session;
+CREATE is ignored so that a session is not counted twice (one still open when the file ends is counted
+from the file with its CLOSE). Other Junos messages (RT_IDS screens, APPTRACK, RT_UTM, ...) are ignored.
+
+Time: the ISO 8601 time of the structured header (absolute), else the year-less syslog header, placed
+by `syslog.syslog_time` in the configured zone.
+"""
+
+from __future__ import annotations
+
+from detector.ingest.base import Format, line_share
+from detector.ingest.syslog import BSD_TIME, ISO_TIME, syslog_sql_parser
+
+_PAIR = r'''([\w.-]+)=["“”]((?:[^"“”\\]|\\.)*)["“”]'''
+KEYS = (
+    "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
+    "bytes-from-client", "bytes-from-server", "elapsed-time",
+)
+_LOOKUPS = ",\n        ".join(
+    f"v[list_position(k, '{key}')] as \"{key}\"" for key in KEYS
+)
+_EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
+_TEXT = r"(\S+?)/(\d+)->(\S+?)/(\d+)"
+# CLOSE: protocol policy from-zone to-zone session-id packets(bytes) packets(bytes) seconds [app nested user(roles)]
+_TEXT_CLOSE = r" (\d+) \S+ \S+ \S+ \d+ \d+\((\d+)\) \d+\((\d+)\) (\d+)(?: \S+ \S+ ([^\s(]+)\()?"
+# DENY: ... service protocol(icmp-type) policy ...
+_TEXT_DENY = r"->\S+/\d+ (?:0x\w+ )?\S+ (\d+)\(\d+\) "
+
+QUERY = rf"""
+with tagged as (
+    select line_no, line,
+        regexp_extract(line, '{_EVENT}', 1) as event,
+        strpos(line, '[junos@') > 0 as structured,
+        regexp_extract(line, '^(.*?)(?:{_EVENT}|$)', 1) as prefix
+    from lines
+),
+parts as (
+    select line_no, event, structured,
+        regexp_extract(prefix, '({ISO_TIME})') as iso_time,
+        regexp_extract(prefix, '({BSD_TIME})') as bsd_time,
+        case when event <> '' and structured then regexp_extract_all(line, '{_PAIR}', 1) end as k,
+        -- RFC 5424 escapes '"', '\' and ']' in values with a backslash.
+        case when event <> '' and structured then list_transform(regexp_extract_all(line, '{_PAIR}', 2),
+            lambda x: regexp_replace(x, '\\(["\\\]])', '\1', 'g')) end as v,
+        case when event <> '' and not structured then
+            regexp_extract(line, '{_TEXT}', ['src', 'sport', 'dst', 'dport']) end as t,
+        case when event = 'RT_FLOW_SESSION_CLOSE' and not structured then
+            regexp_extract(line, '{_TEXT_CLOSE}', ['proto', 'out', 'inb', 'elapsed', 'user']) end as tb,
+        case when event = 'RT_FLOW_SESSION_DENY' and not structured then
+            regexp_extract(line, '{_TEXT_DENY}', 1) end as deny_proto
+    from tagged
+),
+fields as (
+    select line_no, event, structured, iso_time, bsd_time, t, tb, deny_proto,
+        {_LOOKUPS}
+    from parts
+),
+unified as (
+    select line_no, event, iso_time, bsd_time,
+        coalesce("source-address", nullif(t.src, '')) as src,
+        coalesce("destination-address", nullif(t.dst, '')) as dst,
+        coalesce("destination-port", nullif(t.dport, '')) as dport,
+        coalesce("protocol-id", nullif(tb.proto, ''), nullif(deny_proto, '')) as proto,
+        nullif(nullif(coalesce("username", tb.user), 'N/A'), '') as username,
+        coalesce("bytes-from-client", nullif(tb.out, '')) as bytes_client,
+        coalesce("bytes-from-server", nullif(tb.inb, '')) as bytes_server,
+        coalesce("elapsed-time", nullif(tb.elapsed, '')) as elapsed
+    from fields
+),
+checked as (
+    select *,
+        case
+            when iso_time = '' and bsd_time = '' then 'not a Junos syslog line (no syslog time before the message)'
+            when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and (src is null or dst is null)
+                then event || ' without source and destination addresses'
+        end as reject_reason
+    from unified
+)
+select
+    line_no,
+    reject_reason,
+    reject_reason is null and event not in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') as is_ignored,
+    case when iso_time <> '' then syslog_time(iso_time, $tz, $ref) else syslog_time(bsd_time, $tz, $ref) end as ts,
+    src as src_ip,
+    username as user_name,
+    'none' as host_source,
+    dst as dst_ip,
+    -- For ICMP the 'port' is the ICMP identifier, not a port.
+    case when proto not in ('1', '58') or proto is null then try_cast(dport as integer) end as dst_port,
+    case proto when '6' then 'tcp' when '17' then 'udp' when '1' then 'icmp' when '58' then 'ipv6-icmp'
+        else proto end as network_protocol,
+    case event when 'RT_FLOW_SESSION_DENY' then 'blocked' else 'allowed' end as action,
+    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_client as bigint) end as bytes_out,
+    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_server as bigint) end as bytes_in,
+    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(elapsed as bigint) * 1000 end as duration_ms
+from checked
+"""
+
+SYSLOG = Format(
+    name="juniper_srx",
+    source_kind="firewall",
+    summary="Juniper SRX RT_FLOW session logs (structured-data or plain text): session close and deny",
+    sniff=line_share(r"^.*?\b(?:RT_FLOW|RT_IDS|RT_IDP|APPTRACK|RT_UTM|RT_SCREEN)\w*(?: - |: )"),
+    new_parser=syslog_sql_parser(QUERY),
+    fields=(
+        "ts", "src_ip", "user_name", "dst_ip", "dst_port", "network_protocol", "action", "bytes_out", "bytes_in",
+        "duration_ms",
+    ),
+)
