@@ -1,0 +1,98 @@
+"""Check Point Log Exporter, syslog format: an RFC 5424 header, then `[key:"value"; key:"value"; ...]`.
+
+Fields by name (two `regexp_extract_all` passes, keys and values; the first of repeated keys wins):
+`src`, `dst`, `service` (destination port), `proto` (IP protocol number), `action`, `time` (epoch),
+the user from Identity Awareness (`src_user_name`, `source_user_name`, `user`), byte counts from
+Accounting (`client_outbound_bytes` is what the client sent: `bytes_out`; `server_outbound_bytes`;
+older `sent_byte` / `received_bytes`), `elapsed` (seconds), and the URL Filtering blade's `resource` (the
+URL, from which the host).
+
+Events are logs of a connection decision: actions Accept, Allow, Encrypt, Decrypt (allowed: Encrypt
+and Decrypt are accepted VPN traffic) and Drop, Reject, Block, Prevent (blocked); such a log without
+`src` and `dst` is a reject. Everything else (System Monitor messages, updates, VPN key exchange,
+Login, Detect/Inform, ...) carries no decision on traffic: ignored.
+
+Time: `time` (epoch seconds, the event) when present, else the header's time.
+"""
+
+from __future__ import annotations
+
+from detector.ingest.base import Format, line_share
+from detector.ingest.syslog import BSD_TIME, ISO_TIME, syslog_sql_parser
+
+_PAIR = r'''([\w.-]+):+"((?:[^"\\]|\\.)*)"'''
+KEYS = (
+    "action", "src", "dst", "service", "proto", "time", "src_user_name", "source_user_name", "user",
+    "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
+    "method",
+)
+_LOOKUPS = ",\n        ".join(f"v[list_position(k, '{key}')] as {key}" for key in KEYS)
+
+ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
+BLOCKED = ("Drop", "Reject", "Block", "Prevent")
+
+QUERY = rf"""
+with split as (
+    select line_no,
+        strpos(line, '[') as bracket,
+        regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({ISO_TIME})') as iso_time,
+        regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({BSD_TIME})') as bsd_time,
+        regexp_extract_all(substr(line, strpos(line, '[')), '{_PAIR}', 1) as k,
+        list_transform(regexp_extract_all(substr(line, strpos(line, '[')), '{_PAIR}', 2),
+            lambda x: regexp_replace(x, '\\(["\\\]])', '\1', 'g')) as v
+    from lines
+),
+fields as (
+    select line_no, bracket, iso_time, bsd_time, len(k) as n,
+        {_LOOKUPS}
+    from split
+),
+checked as (
+    select *,
+        action in {ALLOWED} or action in {BLOCKED} as is_traffic,
+        case
+            when bracket = 0 or n = 0 then 'not a Check Point log (no [key:"value"; ...] data)'
+            when action in {ALLOWED + BLOCKED} and (src is null or dst is null)
+                then action || ' log without src and dst'
+        end as reject_reason,
+        url_rest(resource) as rest
+    from fields
+)
+select
+    line_no,
+    reject_reason,
+    reject_reason is null and not coalesce(is_traffic, false) as is_ignored,
+    coalesce(
+        to_timestamp(try_cast(time as bigint)),
+        case when iso_time <> '' then syslog_time(iso_time, $tz, $ref) end,
+        case when bsd_time <> '' then syslog_time(bsd_time, $tz, $ref) end
+    ) as ts,
+    src as src_ip,
+    nullif(coalesce(src_user_name, source_user_name, user), '') as user_name,
+    hostport_host(rest_authority(rest)) as host,
+    case when hostport_host(rest_authority(rest)) is not null then 'url' else 'none' end as host_source,
+    dst as dst_ip,
+    try_cast(service as integer) as dst_port,
+    case proto when '6' then 'tcp' when '17' then 'udp' when '1' then 'icmp' when '58' then 'ipv6-icmp'
+        else proto end as network_protocol,
+    upper(nullif(method, '')) as http_method,
+    rest_path(rest) as url_path,
+    case when action in {ALLOWED} then 'allowed' when action in {BLOCKED} then 'blocked' else 'unknown' end
+        as action,
+    try_cast(coalesce(client_outbound_bytes, sent_byte) as bigint) as bytes_out,
+    try_cast(coalesce(server_outbound_bytes, received_bytes) as bigint) as bytes_in,
+    try_cast(elapsed as bigint) * 1000 as duration_ms
+from checked
+"""
+
+SYSLOG = Format(
+    name="checkpoint",
+    source_kind="firewall",
+    summary='Check Point Log Exporter syslog ([key:"value"; ...]): firewall and URL Filtering decisions',
+    sniff=line_share(r'^.*?\bCheckPoint\b.*\[[\w.-]+:+"'),
+    new_parser=syslog_sql_parser(QUERY),
+    fields=(
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms",
+    ),
+)
