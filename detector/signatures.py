@@ -243,7 +243,9 @@ class Service:
     @classmethod
     def from_dict(cls, data: object) -> Service:
         """Validate and build; raises SignatureError naming every problem found."""
-        return _checked(lambda reader: _read_service(reader, data), "service")
+        service = _checked(lambda reader: _read_service(reader, data), "service")
+        assert service is not None  # _read_service returns None only after recording a problem
+        return service
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -336,7 +338,10 @@ def _read_date(reader: _Reader, data: dict[str, Any], key: str, path: KeyPath) -
     return day
 
 
-def _read_service(reader: _Reader, value: object) -> Service:
+def _read_service(reader: _Reader, value: object) -> Service | None:
+    if not isinstance(value, dict):
+        reader.fail((), "a service file must be a mapping of fields (key: value)")
+        return None
     data = reader.mapping(value, (), SERVICE_KEYS, "a service file")
     ident = reader.text(data, "id", ())
     if ident and not ID_PATTERN.match(ident):
@@ -383,9 +388,9 @@ def _read_service(reader: _Reader, value: object) -> Service:
     if not any(data.get(key) for key in ("domains", "url_patterns", "host_patterns", "user_agents")):
         reader.fail((), "a service needs at least one of domains, url_patterns, host_patterns, user_agents")
     examples = [_read_example(reader, item, where) for where, item in reader.items(data, "examples", ())]
-    if "risk" not in data:
+    risk = _read_risk(reader, data["risk"], ("risk",)) if "risk" in data else None
+    if risk is None:
         reader.fail((), "missing required field 'risk'")
-    risk = _read_risk(reader, data.get("risk"), ("risk",))
     return Service(ident, name, vendor, category, risk, description,  # type: ignore[arg-type]
                    tuple(d for _, d in domains), tuple(d for _, d in excludes), tuple(url_patterns),
                    tuple(p for _, p in host_patterns), tuple(p for _, p in user_agents), shared is True,
@@ -657,7 +662,7 @@ def _load_file(path: Path) -> tuple[_Entry | None, list[Issue]]:
     if isinstance(ident, str) and ident != path.stem:
         issues.append(Issue(file, lines.get(("id",), 1), f"id {ident!r} must equal the file name's stem "
                                                          f"{path.stem!r}"))
-    return (None if issues else _Entry(file, service, lines)), issues
+    return (_Entry(file, service, lines) if service and not issues else None), issues
 
 
 def _cross_check(entries: list[_Entry]) -> list[Issue]:

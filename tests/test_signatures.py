@@ -116,6 +116,12 @@ def test_heldout_and_non_ai_lists_do_not_overlap() -> None:
     assert non_ai & set(read_domain_list(HELDOUT)) == set()
 
 
+def test_each_non_ai_domain_is_in_one_list() -> None:
+    lists = {path.name: set(read_domain_list(path)) for path in NON_AI.glob("*.txt")}
+    shared = {(a, b): lists[a] & lists[b] for a, b in itertools.combinations(sorted(lists), 2)}
+    assert {pair: names for pair, names in shared.items() if names} == {}
+
+
 def test_read_domain_list_skips_comments_and_blank_lines(tmp_path: Path) -> None:
     path = tmp_path / "list.txt"
     path.write_text("# header\n\nexample.com  # trailing comment\n  nu.nl\n")
@@ -160,6 +166,7 @@ def test_a_valid_service_has_no_issue(tmp_path: Path) -> None:
 BAD_SERVICES = [
     ("missing field", service_dict(vendor=None), "missing required field 'vendor'"),
     ("missing risk", service_dict(risk=None), "missing required field 'risk'"),
+    ("risk not a mapping", service_dict(risk="low"), "risk must be a mapping of fields"),
     ("unknown field", service_dict(colour="red"), "unknown field 'colour'"),
     ("unknown risk field", service_dict(risk=risk_with(notes="x")), "unknown field 'notes' in risk"),
     ("domains not a list", service_dict(domains="svc-ai.com"), "domains must be a list"),
@@ -231,9 +238,10 @@ def test_duplicate_yaml_key_is_an_issue(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [("id: [unclosed\n", "not valid YAML"), ("", "empty file"),
                                                  ("- a\n- b\n", "must be a mapping")])
-def test_unreadable_files_are_issues(tmp_path: Path, text: str, expected: str) -> None:
+def test_unreadable_files_are_one_issue_each(tmp_path: Path, text: str, expected: str) -> None:
     write(tmp_path, text, stem="svc")
-    assert any(expected in str(i) for i in validate(tmp_path))
+    issues = validate(tmp_path)
+    assert len(issues) == 1 and expected in str(issues[0])
 
 
 def test_yml_files_are_flagged_and_subfolders_ignored(tmp_path: Path) -> None:
