@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import cisco_wsa, csv_generic, squid, w3c
-from detector.ingest import cisco_asa, fortigate, juniper_srx, panos, suricata_eve, zeek
+from detector.ingest import checkpoint, cisco_asa, fortigate, juniper_srx, panos, pfsense, suricata_eve, zeek
 from detector.ingest import bind, dnsmasq, infoblox, unbound, windows_dns
 from detector.ingest import zscaler
 from detector.ingest.base import Format
@@ -33,6 +33,8 @@ FORMATS: dict[str, Format] = {
         fortigate.SYSLOG,
         cisco_asa.SYSLOG,
         juniper_srx.SYSLOG,
+        checkpoint.SYSLOG,
+        pfsense.FILTERLOG,
         bind.QUERY_LOG,
         infoblox.NIOS,
         unbound.LOG,
