@@ -67,6 +67,7 @@ VENDOR_FILES = [
     # 28 mixed named lines: 13 lookups (queries, responses, CEF RPZ); transfers, notifies, DNSSEC ignored.
     VendorFile("infoblox-nios/test-dns.log", "infoblox_nios", parsed=13),
     VendorFile("unbound/test-pfsense-unbound.log", "unbound", parsed=2),
+    VendorFile("zscaler-zia/test-web.log", "zscaler_json", parsed=6, has_users=True, has_bytes_out=True),
 ]
 
 
