@@ -68,6 +68,10 @@ VENDOR_FILES = [
     VendorFile("infoblox-nios/test-dns.log", "infoblox_nios", parsed=13),
     VendorFile("unbound/test-pfsense-unbound.log", "unbound", parsed=2),
     VendorFile("zscaler-zia/test-web.log", "zscaler_json", parsed=6, has_users=True, has_bytes_out=True),
+    # Identities there are computers and networks, not users (their identity types say so).
+    VendorFile("cisco-umbrella/umbrella-proxylogs.log", "umbrella_proxy", parsed=3, has_bytes_out=True),
+    # Both DNS layouts: lines 1-2 have an extra identity column; only line 3 names an AD user.
+    VendorFile("cisco-umbrella/umbrella-dnslogs.log", "umbrella_dns", parsed=3, has_users=True),
 ]
 
 
