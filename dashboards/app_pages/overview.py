@@ -1,0 +1,89 @@
+"""Overview: how much of the organisation uses AI, how much of it unsanctioned, and the trend."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from dashboards import data, ui
+
+ctx = data.context()
+filters, n = ctx.filters, ctx.min_size
+st.title("Shadow AI: overview")
+
+figures = data.kpis(ctx.state, filters)
+now, before = figures["current"], figures["previous"]
+if not now["events"] and not before["events"]:
+    st.caption("No AI use in this period under these filters. Widen the period or clear a filter.")
+    st.stop()
+
+whole = "employees in users.csv" if figures["from_directory"] else "people seen in the logs"
+cols = st.columns(4)
+cols[0].metric("Share using AI", ui.share(now["ai_people"], max(figures["population"], now["ai_people"]), n),
+               help=f"People using any AI service, of the {figures['population']:,} {whole} (selected departments).",
+               border=True)
+cols[1].metric("Share using unsanctioned AI",
+               ui.share(now["unsanctioned_people"], max(figures["population"], now["ai_people"]), n),
+               help="Verdict shadow (no decision yet) or forbidden under policy.yaml.", border=True)
+cols[2].metric("AI services in use", ui.number(now["services"]), ui.delta(now["services"], before["services"]),
+               help="Distinct AI services (catalog, labelled, or found by the model).", border=True)
+cols[3].metric("New services this period", ui.number(now["new_services"]),
+               help="First seen in this period (under the filters).", border=True)
+cols = st.columns(4)
+cols[0].metric("People using AI", ui.number(now["ai_people"], n),
+               ui.delta(now["ai_people"], before["ai_people"]) if now["ai_people"] >= n else None,
+               help="Users, and client devices where no user could be attributed.", border=True)
+cols[1].metric("People using unsanctioned AI", ui.number(now["unsanctioned_people"], n),
+               ui.delta(now["unsanctioned_people"], before["unsanctioned_people"])
+               if now["unsanctioned_people"] >= n else None, delta_color="inverse", border=True)
+cols[2].metric("Uploaded to unsanctioned AI", data.human_bytes(now["bytes_shadow"] + now["bytes_forbidden"]),
+               help="Bytes sent to services with verdict shadow or forbidden (where the logs record uploads).",
+               border=True)
+cols[3].metric("Uploaded to sanctioned AI", data.human_bytes(now["bytes_sanctioned"] + now["bytes_tolerated"]),
+               help="Bytes sent to services with verdict sanctioned or tolerated.", border=True)
+
+st.subheader("Data uploaded to AI, by verdict")
+uploads = data.uploads_by_verdict(figures)
+ui.chart(
+    alt.Chart(uploads, title="Data uploaded to AI services (MB), this period and the one before").mark_bar().encode(
+        x=alt.X("uploaded_mb:Q", title="Uploaded (MB)"),
+        y=alt.Y("verdict:N", title="Verdict", sort=list(ui.VERDICT_COLOURS)),
+        yOffset=alt.YOffset("period:N", sort=["this period", "previous period"]),
+        color=alt.Color("period:N", title="Period", sort=["this period", "previous period"],
+                        scale=alt.Scale(range=["#1565c0", "#90caf9"])),
+        tooltip=["verdict", "period", alt.Tooltip("uploaded_mb:Q", format=",.2f", title="Uploaded (MB)")],
+    ),
+    key="uploads",
+)
+
+st.subheader("AI use over time")
+measure = st.segmented_control("Measure", ["people", "events", "uploaded_mb"], default="people", key="trend_measure",
+                               format_func={"people": "People", "events": "Events", "uploaded_mb": "Uploaded (MB)"}.get)
+trend = data.trend(ctx.state, filters)
+unit = {"people": "People (distinct)", "events": "Events", "uploaded_mb": "Uploaded (MB)"}[measure or "people"]
+bucket = "week" if trend["bucket"].eq("week").any() else "day"
+shown = data.suppress_people(trend, n) if (measure or "people") == "people" else trend
+ui.chart(
+    alt.Chart(shown, title=f"{unit} per {bucket}, by verdict").mark_bar().encode(
+        x=alt.X("period_start:T", title="Week starting" if bucket == "week" else "Day"),
+        y=alt.Y(f"{measure or 'people'}:Q", title=unit, stack=True),
+        color=alt.Color("verdict:N", title="Verdict", scale=ui.VERDICT_SCALE),
+        tooltip=[alt.Tooltip("period_start:T", title=bucket.title()), "verdict",
+                 alt.Tooltip("people_label:N", title="People"), alt.Tooltip("events:Q", format=","),
+                 alt.Tooltip("uploaded_mb:Q", format=",.2f", title="Uploaded (MB)")],
+    ),
+    key="trend",
+)
+if (measure or "people") == "people":
+    st.caption(f"Days or weeks with fewer than {n} people under a verdict are left out (privacy).")
+
+st.subheader("Top services")
+top = data.suppress_people(data.top_services(ctx.state, filters), n)
+ui.table(top, "top-services", {
+    "service_name": st.column_config.TextColumn("Service"),
+    "category": st.column_config.TextColumn("Category"),
+    "verdicts": st.column_config.TextColumn("Verdict"),
+    "people_label": st.column_config.TextColumn("People", help=f"Fewer than {n} shown as \"< {n}\"."),
+    "events": st.column_config.NumberColumn("Events", format="localized"),
+    "uploaded_mb": st.column_config.NumberColumn("Uploaded (MB)", format="%.2f"),
+})

@@ -1,0 +1,81 @@
+"""`shadow-ai dashboard`: run the Streamlit app in `dashboards/` on this machine, over one data directory.
+
+The app reads the data directory from $SHADOW_AI_HOME (set here), opens DuckDB read-only and writes
+only analysts' labels. Streamlit is started bound to loopback, headless and with its usage statistics
+off: nothing leaves the machine unless the operator binds it to another address on purpose.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from detector.config import CONFIG_NAME, HOME_ENV, Settings
+from detector.errors import ConfigError
+
+APP_NAME = "streamlit_app.py"
+DEFAULT_PORT = 8501
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
+def app_path() -> Path:
+    """`dashboards/streamlit_app.py`: from an installed `dashboards` package, else beside `detector/` (a
+    source checkout or an editable install)."""
+    candidates = []
+    spec = importlib.util.find_spec("dashboards")
+    if spec is not None and spec.submodule_search_locations:
+        candidates += [Path(location) / APP_NAME for location in spec.submodule_search_locations]
+    candidates.append(Path(__file__).resolve().parent.parent / "dashboards" / APP_NAME)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("the dashboard app is not installed (dashboards/streamlit_app.py not found); "
+                      "run from a source checkout or install with `pip install -e .`")
+
+
+def show_people(settings: Settings) -> bool:
+    """`[privacy] show_people` in shadow-ai.toml (default false): whether the People page exists.
+
+    Read from the raw file because Settings does not carry it (yet)."""
+    path = settings.home / CONFIG_NAME
+    if not path.exists():
+        return False
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", str(path)) from exc
+    privacy = data.get("privacy", {})
+    value = privacy.get("show_people", False) if isinstance(privacy, dict) else False
+    if not isinstance(value, bool):
+        raise ConfigError(f"show_people must be true or false, not {value!r}", str(path))
+    return value
+
+
+def command(port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) -> list[str]:
+    """The `streamlit run` command line: loopback by default, headless, no usage statistics."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app_path()),
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        # the app's files do not change under a deployment: no file watcher (and no inotify limits)
+        "--server.fileWatcherType", "none",
+        "--global.developmentMode", "false",
+    ]
+
+
+def serve(settings: Settings, port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) -> int:
+    """Run the dashboard until it is stopped (Ctrl-C); returns Streamlit's exit code."""
+    if not 0 < port < 65536:
+        raise ConfigError(f"not a port number: {port}")
+    show_people(settings)  # a broken setting fails here, with its file, not inside the app
+    environment = {**os.environ, HOME_ENV: str(settings.home)}
+    try:
+        return subprocess.call(command(port, address), env=environment)
+    except KeyboardInterrupt:
+        return 0

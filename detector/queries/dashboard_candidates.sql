@@ -1,0 +1,17 @@
+-- Discovery: hosts the model calls AI (match 'model') and those just under its threshold (within
+-- $margin), that no analyst has decided on, most likely first. The threshold is the one in the rule
+-- the model wrote ("model NAME (threshold 0.50)").
+with hosts as (
+    select *, try_cast(regexp_extract(rule, 'threshold ([0-9.]+)', 1) as double) as threshold from hosts
+),
+
+final as (
+    select host, registered_domain, match, score, threshold, clients, events, first_seen, last_seen
+    from hosts
+    where match = 'model'
+        or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - $margin)
+    order by score desc, clients desc, host
+    limit $limit
+)
+
+select * from final

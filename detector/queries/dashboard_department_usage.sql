@@ -1,0 +1,23 @@
+-- Per department: people using AI, people using unsanctioned AI (shadow or forbidden), services, events.
+with usage as (
+    select * from dashboard_user_daily
+    where day between $start and $end
+        and (len($departments) = 0 or list_contains($departments, department))
+        and (len($categories) = 0 or list_contains($categories, category))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+final as (
+    select
+        department,
+        count(distinct person) as ai_people,
+        count(distinct person) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_people,
+        count(distinct service_key) as services,
+        sum(events) as events,
+        coalesce(sum(bytes_out), 0) as bytes_out
+    from usage
+    group by department
+    order by department
+)
+
+select * from final

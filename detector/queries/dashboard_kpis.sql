@@ -1,0 +1,52 @@
+-- The Overview's headline figures for one period under the filters: people using AI (users, and client
+-- devices for traffic no user could be attributed to), people using unsanctioned AI (shadow or
+-- forbidden), services in use, services first seen in the period, events, and data uploaded per verdict.
+with usage as (
+    select
+        day,
+        coalesce(department, '(unknown)') as department,
+        coalesce(service, host) as service_key,
+        coalesce(category, '(unknown)') as category,
+        verdict,
+        events,
+        bytes_out
+    from usage_daily
+),
+
+people as (
+    select * from dashboard_user_daily
+    where day between $start and $end
+        and (len($departments) = 0 or list_contains($departments, department))
+        and (len($categories) = 0 or list_contains($categories, category))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+filtered as (
+    select * from usage
+    where (len($departments) = 0 or list_contains($departments, department))
+        and (len($categories) = 0 or list_contains($categories, category))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+in_period as (
+    select * from filtered where day between $start and $end
+),
+
+first_days as (
+    select service_key, min(day) as first_day from filtered group by service_key
+),
+
+final as (
+    select
+        (select count(distinct person) from people) as ai_people,
+        (select count(distinct person) from people where verdict in ('shadow', 'forbidden')) as unsanctioned_people,
+        (select count(distinct service_key) from in_period) as services,
+        (select count(*) from first_days where first_day between $start and $end) as new_services,
+        (select coalesce(sum(events), 0) from in_period) as events,
+        (select coalesce(sum(bytes_out), 0) from in_period where verdict = 'sanctioned') as bytes_sanctioned,
+        (select coalesce(sum(bytes_out), 0) from in_period where verdict = 'tolerated') as bytes_tolerated,
+        (select coalesce(sum(bytes_out), 0) from in_period where verdict = 'shadow') as bytes_shadow,
+        (select coalesce(sum(bytes_out), 0) from in_period where verdict = 'forbidden') as bytes_forbidden
+)
+
+select * from final

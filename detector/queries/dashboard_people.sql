@@ -1,0 +1,28 @@
+-- Pseudonymised users with their AI use in the period (only users: events attributed to no user are
+-- left out), most unsanctioned use first.
+with usage as (
+    select * from dashboard_user_daily
+    where user_id is not null
+        and day between $start and $end
+        and (len($departments) = 0 or list_contains($departments, department))
+        and (len($categories) = 0 or list_contains($categories, category))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+final as (
+    select
+        user_id,
+        string_agg(distinct department, ', ' order by department) as department,
+        string_agg(distinct service_name, ', ' order by service_name) as services,
+        sum(events) as events,
+        sum(events) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_events,
+        coalesce(sum(bytes_out), 0) as bytes_out,
+        min(day) as first_seen,
+        max(day) as last_seen
+    from usage
+    group by user_id
+    order by unsanctioned_events desc nulls last, events desc, user_id
+    limit $limit
+)
+
+select * from final

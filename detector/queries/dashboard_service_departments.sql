@@ -1,0 +1,22 @@
+-- The departments using one service ($service_key: the service id, or the host of an unlisted one).
+with usage as (
+    select * from dashboard_user_daily
+    where service_key = $service_key
+        and day between $start and $end
+        and (len($departments) = 0 or list_contains($departments, department))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+final as (
+    select
+        department,
+        string_agg(distinct verdict, ', ' order by verdict) as verdict,
+        count(distinct person) as people,
+        sum(events) as events,
+        coalesce(sum(bytes_out), 0) as bytes_out
+    from usage
+    group by department
+    order by people desc, events desc, department
+)
+
+select * from final

@@ -1,0 +1,25 @@
+-- The most used AI services in the period: distinct people, events, bytes uploaded.
+with usage as (
+    select * from dashboard_user_daily
+    where day between $start and $end
+        and (len($departments) = 0 or list_contains($departments, department))
+        and (len($categories) = 0 or list_contains($categories, category))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+final as (
+    select
+        service_key,
+        any_value(service_name) as service_name,
+        any_value(category) as category,
+        string_agg(distinct verdict, ', ' order by verdict) as verdicts,
+        count(distinct person) as people,
+        sum(events) as events,
+        coalesce(sum(bytes_out), 0) as bytes_out
+    from usage
+    group by service_key
+    order by people desc, events desc, service_key
+    limit $limit
+)
+
+select * from final

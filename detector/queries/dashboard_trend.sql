@@ -1,0 +1,22 @@
+-- AI use over time by verdict: distinct people, events and bytes uploaded per $bucket ('day' or 'week').
+with usage as (
+    select * from dashboard_user_daily
+    where day between $start and $end
+        and (len($departments) = 0 or list_contains($departments, department))
+        and (len($categories) = 0 or list_contains($categories, category))
+        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+),
+
+final as (
+    select
+        cast(date_trunc($bucket, day) as date) as period_start,
+        verdict,
+        count(distinct person) as people,
+        sum(events) as events,
+        coalesce(sum(bytes_out), 0) as bytes_out
+    from usage
+    group by all
+    order by period_start, verdict
+)
+
+select * from final

@@ -1,0 +1,48 @@
+-- Who used which AI service on which day: one row per day, department, service, verdict and person.
+-- The dashboard materialises this once per classify (in its own in-memory database): distinct people
+-- over a period cannot be added up from usage_daily's per-day counts.
+-- A person is the user's pseudonym; an event no user could be attributed to counts its client address,
+-- hashed here ('c-...'), so that no address leaves this query. AI services nobody listed are keyed by
+-- their host, as in usage_daily.
+with ai_events as (
+    select day, department, service, host, service_name, category, verdict, user_id, src_ip, bytes_out, action
+    from ai_events
+),
+
+grouped as (
+    select
+        day,
+        coalesce(department, '(unknown)') as department,
+        coalesce(service, host) as service_key,
+        any_value(service) as service,
+        any_value(case when service is null then host else service_name end) as service_name,
+        any_value(coalesce(category, '(unknown)')) as category,
+        verdict,
+        user_id,
+        case when user_id is null then src_ip end as client,
+        count(*) as events,
+        sum(bytes_out) as bytes_out,
+        count(*) filter (where action = 'blocked') as blocked
+    from ai_events
+    group by day, coalesce(department, '(unknown)'), coalesce(service, host), verdict, user_id,
+        case when user_id is null then src_ip end
+),
+
+final as (
+    select
+        g.day,
+        g.department,
+        g.service_key,
+        g.service,
+        g.service_name,
+        g.category,
+        g.verdict,
+        coalesce(g.user_id, 'c-' || left(md5(g.client), 16)) as person,
+        g.user_id,
+        g.events,
+        g.bytes_out,
+        g.blocked
+    from grouped as g
+)
+
+select * from final
