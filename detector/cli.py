@@ -398,6 +398,32 @@ def label(ctx: click.Context, host: str, is_ai: bool, service: str | None, categ
 
 
 @cli.command()
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to bind; the default lets only this machine in (see docs/dashboard.md to share it).")
+@click.pass_context
+@reports_errors
+def dashboard(ctx: click.Context, port: int, address: str) -> None:
+    """Serve the dashboard (Streamlit) on this machine: AI use by department, services, discovery, data health.
+
+    Reads the data directory read-only (it writes only analysts' labels); headless, no usage statistics.
+    Stop it with Ctrl-C.
+
+    \b
+    Example:
+        shadow-ai dashboard
+        shadow-ai --home /srv/shadow-ai dashboard --port 8600
+    """
+    from detector.dashboard import serve
+
+    settings = settings_of(ctx)
+    click.echo(f"Dashboard of {settings.home} on http://{address}:{port}/ (Ctrl-C stops it)", err=True)
+    code = serve(settings, port=port, address=address)
+    if code:
+        raise Failure(f"streamlit stopped with exit code {code}")
+
+
+@cli.command()
 @click.argument("pseudonym")
 @click.option("--reason", required=True, help="Why this person must be identified (recorded in the audit log).")
 @click.pass_context
