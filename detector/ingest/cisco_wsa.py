@@ -32,36 +32,56 @@ end;
 """
 
 QUERY = r"""
-with matched as (
-    select line_no, line, regexp_extract(line,
-        '^(?:.*?Info: )?(\d{9,10}(?:\.\d+)?) +(\d+) (\S+) ([A-Z_]+)/(\d{1,3}) (\d+) (\S+) (\S+) ("[^"]*"|\S+) '
-        || '([A-Z_]+)/(\S+) (\S+) (\S+)(?: (<[^>]*>))?\s*("[^"]*"|\S+)?',
-        ['epoch', 'elapsed', 'client', 'code', 'status', 'size', 'method', 'url', 'ident', 'hierarchy', 'server',
-         'mime', 'acl', 'verdicts', 'agent']) as m
+with bodies as (
+    -- lines pushed over syslog carry a prefix up to 'Info: '; access lines start with the epoch time
+    select line_no, line,
+        case when substr(line, 1, 1) between '0' and '9' or strpos(line, 'Info: ') = 0 then line
+            else substr(line, strpos(line, 'Info: ') + 6) end as body
     from lines
 ),
+parts as (
+    -- the <...> scanning verdicts hold spaces and quotes: split the fields before them at spaces
+    select line_no, line, body, strpos(body, ' <') as verdict_at,
+        string_split(case when strpos(body, ' <') > 0 then substr(body, 1, strpos(body, ' <') - 1)
+            else body end, ' ') as f,
+        trim(case when strpos(body, ' <') > 0 then substr(body, strpos(body, '> ') + 2) end) as after_verdicts
+    from bodies
+),
 fields as (
-    select line_no, line, m.epoch <> '' as ok, m.*,
-        upper(m.method) in ('CONNECT', 'TCP_CONNECT') or lower(m.url) like 'tunnel://%' as is_tunnel,
-        url_rest(m.url) as rest,
-        case when m.server not in ('', '-') then hostport_host(m.server) end as server_host,
-        regexp_replace(split_part(m.acl, '-', 1), '_\d+$', '') as acl_tag
-    from matched
+    select line_no, line, len(f) as n,
+        try_cast(f[1] as double) as epoch, f[2] as elapsed, f[3] as client,
+        upper(split_part(f[4], '/', 1)) as code, split_part(f[4], '/', 2) as status, f[5] as size,
+        upper(f[6]) as method, f[7] as url, f[8] as ident,
+        upper(split_part(f[9], '/', 1)) as hierarchy, split_part(f[9], '/', 2) as server, f[10] as mime,
+        regexp_replace(split_part(f[11], '-', 1), '_\d+$', '') as acl_tag,
+        case when starts_with(after_verdicts, '"') then split_part(after_verdicts, '"', 2)
+            else split_part(after_verdicts, ' ', 1) end as agent,
+        (len(f) = 11 or verdict_at = 0 and len(f) >= 11) and contains(f[4], '/') and contains(f[9], '/') as shaped
+    from parts
+),
+checked as (
+    select *,
+        shaped and epoch is not null and try_cast(elapsed as bigint) is not null
+            and try_cast(status as integer) is not null and try_cast(size as bigint) is not null as ok,
+        upper(method) in ('CONNECT', 'TCP_CONNECT') or lower(url) like 'tunnel://%' as is_tunnel,
+        url_rest(url) as rest,
+        case when server not in ('', '-') then hostport_host(server) end as server_host
+    from fields
 ),
 authority_steps as (
     -- a URL without a scheme is a transparent tunnel's host:port
     select *, authority_hostport(coalesce(rest_authority(rest), split_part(url, '/', 1))) as hostport
-    from fields
+    from checked
 ),
 host_steps as (
     select *,
         hostport_host(hostport) as url_host,
         -- the appliance's own status lines, written with a ctime stamp or pushed over syslog
-        not ok and (
+        case when ok then false else
             regexp_matches(line, '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: ')
             or regexp_matches(line,
                 '(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )')
-        ) as is_ignored
+        end as is_ignored
     from authority_steps
 )
 select
@@ -71,7 +91,7 @@ select
         || 'hierarchy/server type ACL-tag'
     end as reject_reason,
     is_ignored,
-    to_timestamp(try_cast(epoch as double)) as ts,
+    to_timestamp(epoch) as ts,
     client as src_ip,
     null_if_dash(unquote(ident)) as user_name,
     -- a transparent tunnel logs the server's address; the hierarchy field then often has its name
@@ -85,20 +105,20 @@ select
         else 'url'
     end as host_source,
     case
-        when upper(hierarchy) = 'DIRECT' and is_ip_literal(server_host) then server_host
+        when hierarchy = 'DIRECT' and is_ip_literal(server_host) then server_host
         when is_ip_literal(url_host) then url_host
     end as dst_ip,
     hostport_port(hostport) as dst_port,
     case when not is_tunnel then url_scheme(url) end as network_protocol,
     -- TCP_CONNECT is how the appliance logs a transparently redirected tunnel
-    case upper(method) when 'NONE' then null when '-' then null when 'TCP_CONNECT' then 'CONNECT'
-        else upper(method) end as http_method,
+    case method when 'NONE' then null when '-' then null when 'TCP_CONNECT' then 'CONNECT' else method end
+        as http_method,
     case when not is_tunnel then rest_path(rest) end as url_path,
     nullif(try_cast(status as integer), 0) as http_status,
     wsa_acl_action(acl_tag, code) as action,
     try_cast(size as bigint) as bytes_in,
     try_cast(elapsed as bigint) as duration_ms,
-    null_if_dash(unquote(agent)) as user_agent,
+    null_if_dash(agent) as user_agent,
     null_if_dash(mime) as content_type
 from host_steps
 """

@@ -77,10 +77,7 @@ OUTPUT_TYPES: dict[str, str] = {
 }
 
 CSV_MACROS = r"""
-create or replace macro csv_value(s) as nullif(null_if_dash(case
-    when trim(s) like '"%"' and length(trim(s)) >= 2 then replace(substr(trim(s), 2, length(trim(s)) - 2), '""', '"')
-    else s
-end), '');
+create or replace macro csv_value(s, sep) as nullif(null_if_dash(quoted_value(trim(s), sep)), '');
 create or replace macro csv_naive_time(t) as coalesce(
     try_cast(t as timestamp),
     try_strptime(t, ['%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M %p', '%d-%m-%Y %H:%M:%S', '%d-%m-%Y %H:%M',
@@ -157,18 +154,12 @@ def missing_reason(columns: Sequence[str], chosen: Mapping[str, int]) -> str | N
     return f"header ({', '.join(columns)}) has " + "; and ".join(missing) if missing else None
 
 
-def regex_for(delimiter: str) -> str:
-    """An RE2 pattern matching one delimiter-led field: quoted (with "" inside) or plain."""
-    d = {"\t": r"\t", "|": r"\|"}.get(delimiter, delimiter)
-    return f'{d}[ \\t]*("(?:[^"]|"")*"|[^{d}"]*)'
-
-
 def build_query(columns: Sequence[str], chosen: Mapping[str, int]) -> str:
     """The query for one header. Only positions enter the SQL text, never the file's column names."""
     def v(field: str) -> str | None:
         return f"v{chosen[field] + 1}" if field in chosen else None
 
-    values = "".join(f",\n        csv_value(f[{p + 1}]) as v{p + 1}" for p in sorted(set(chosen.values())))
+    values = "".join(f",\n        csv_value(f[{p + 1}], $delimiter) as v{p + 1}" for p in sorted(set(chosen.values())))
     out: dict[str, str] = {}
     if v("ts"):
         time_value = v("ts")
@@ -213,7 +204,7 @@ def build_query(columns: Sequence[str], chosen: Mapping[str, int]) -> str:
     return f"""
 with split as (
     select line_no, line, case
-            when contains(line, '"') then regexp_extract_all($delimiter || line, $pattern, 1)
+            when contains(line, '"') then split_quoted(line, $delimiter)
             else string_split(line, $delimiter)
         end as f
     from lines
@@ -268,7 +259,7 @@ def new_parser(context: ParseContext) -> BatchParser:
         chosen = resolve(columns, context.column_map)
         state["query"] = build_query(columns, chosen)
         state["params"] = {
-            "header": header, "delimiter": delimiter, "pattern": regex_for(delimiter),
+            "header": header, "delimiter": delimiter,
             "column_count": len(columns), "missing": missing_reason(columns, chosen),
         }
 

@@ -38,6 +38,17 @@ create or replace macro verdict_word_action(word) as case
         then 'allowed'
 end;
 create or replace macro is_ip_literal(h) as regexp_full_match(h, '[0-9.]+') or contains(h, ':');
+-- Split s on sep, keeping sep inside "..." (with "" for a quote). Tokens keep their quotes and carry
+-- placeholders: chr(2) for a sep inside quotes, chr(1) for "" (a quote inside, or an empty quoted value);
+-- quoted_value(token, sep) turns one back into its text. Measured 3x faster than regexp_extract_all.
+create or replace macro split_quoted(s, sep) as string_split(array_to_string(list_transform(
+    string_split(replace(s, '""', chr(1)), '"'),
+    lambda x, i: case when i % 2 = 0 then '"' || replace(x, sep, chr(2)) || '"' else x end), ''), sep);
+create or replace macro quoted_value(t, sep) as case
+    when t = chr(1) then ''
+    else replace(replace(case when t like '"%"' and length(t) >= 2 then substr(t, 2, length(t) - 2) else t end,
+        chr(2), sep), chr(1), '"')
+end;
 create or replace macro unquote(s) as case
     when s like '"%"' and length(s) >= 2 then replace(substr(s, 2, length(s) - 2), '\"', '"')
     else s
@@ -143,30 +154,46 @@ NATIVE = Format(
 # Apache-style CLF as Squid writes it (`logformat common`, `combined`): the request line is quoted,
 # and Squid appends `%Ss:%Sh` (result code : hierarchy). The referer/agent pair is combined's only.
 COMMON_QUERY = r"""
-with matched as (
-    select line_no, line, regexp_extract(line,
-        '^(\S+) (\S+) (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: [^"]*)?" (\d{1,3}|-) (\d+|-)'
-        || '(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(?: ([A-Z_]+):([A-Z_]+))?\s*$',
-        ['client', 'ident', 'user', 'time', 'method', 'url', 'status', 'size', 'referer', 'agent', 'code',
-         'hier']) as m
+with split as (
+    -- Squid escapes a quote inside a quoted value as \"; hide those before splitting at quotes
+    select line_no, line, string_split(replace(line, '\"', chr(1)), '"') as q
     from lines
 ),
+parts as (
+    select line_no, line, len(q) as nq,
+        string_split(trim(q[1]), ' ') as head,      -- client ident user [dd/Mon/yyyy:HH:MM:SS +zzzz]
+        string_split(q[2], ' ') as request,         -- METHOD URL HTTP/x.y
+        string_split(trim(q[3]), ' ') as middle,    -- status bytes, then code:hier in common
+        case when len(q) = 7 then replace(q[6], chr(1), '"') end as agent,
+        case when len(q) = 7 then trim(q[7]) end as combined_tail,
+        len(q) = 7 and q[5] = ' ' as combined_ok
+    from split
+),
 fields as (
-    select line_no, line, m.client <> '' as ok, m.*,
-        try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z') as parsed_time,
-        upper(m.method) = 'CONNECT' as is_connect,
-        url_rest(m.url) as rest
-    from matched
+    select line_no, line,
+        (nq = 3 and len(middle) in (2, 3) or combined_ok and len(middle) = 2)
+            and len(head) = 5 and head[4] like '[%' and head[5] like '%]' and len(request) >= 2 as ok,
+        head[1] as client, head[3] as user,
+        substr(head[4], 2) || ' ' || rtrim(head[5], ']') as time,
+        try_strptime(substr(head[4], 2) || ' ' || rtrim(head[5], ']'), '%d/%b/%Y:%H:%M:%S %z') as parsed_time,
+        upper(request[1]) as method, request[2] as url, middle[1] as status, middle[2] as size, agent,
+        split_part(coalesce(combined_tail, middle[3]), ':', 1) as code
+    from parts
+),
+url_steps as (
+    select *, method = 'CONNECT' as is_connect, url_rest(url) as rest from fields
 ),
 authority_steps as (
     select *, authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport
-    from fields
+    from url_steps
 )
 select
     line_no,
     case
         when not ok then 'not a Squid common/combined line: expected client ident user [time] "request" status bytes'
         when parsed_time is null then 'time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ' || time
+        when try_cast(null_if_dash(size) as bigint) is null and null_if_dash(size) is not null
+            then 'size is not a whole number of bytes: ' || size
     end as reject_reason,
     false as is_ignored,
     parsed_time as ts,
@@ -176,12 +203,12 @@ select
     case when is_connect then 'connect' when rest is not null then 'url' else 'none' end as host_source,
     hostport_port(hostport) as dst_port,
     case when not is_connect then url_scheme(url) end as network_protocol,
-    nullif(nullif(upper(method), 'NONE'), '-') as http_method,
+    nullif(nullif(method, 'NONE'), '-') as http_method,
     case when not is_connect then rest_path(rest) end as url_path,
     nullif(try_cast(status as integer), 0) as http_status,
     squid_result_action(code) as action,
-    try_cast(size as bigint) as bytes_in,
-    replace(null_if_dash(agent), '\"', '"') as user_agent
+    try_cast(null_if_dash(size) as bigint) as bytes_in,
+    null_if_dash(agent) as user_agent
 from authority_steps
 """
 
@@ -198,19 +225,30 @@ COMMON = Format(
     ),
 )
 
-# Positions (1-based) in the extended layout:
+# The extended layout, split at its quotes: q[1] holds 19 space-separated fields:
 #   1 time.ms  2 elapsed  3 client  4 client port  5 code/status  6 reply size  7 request size
 #   8 reply header size  9 request header size  10 reply body size  11 method  12 URL  13 HTTP version
-#   14 user  15 hierarchy/peer  16 server port  17 content type  18-19 (unused)  20 "referer"
-#   21 "user agent"  22 "Host"  23 "X-Forwarded-For"  [24 "TLS SNI"]  then server time and one more field.
+#   14 user  15 hierarchy/peer  16 server port  17 content type  18-19 (unused)
+# then quoted referer q[2], user agent q[4], Host q[6], X-Forwarded-For q[8], optionally TLS SNI q[10],
+# and a tail of two fields (server time and one more).
 EXTENDED_QUERY = r"""
 with split as (
-    select line_no, line, regexp_extract_all(line, '"(?:[^"\\]|\\.)*"|\S+') as f
+    -- Squid escapes a quote inside a quoted value as \"; hide those before splitting at quotes
+    select line_no, line, string_split(replace(line, '\"', chr(1)), '"') as q
     from lines
+),
+parts as (
+    select line_no, line, len(q) as nq,
+        list_filter(string_split(q[1], ' '), lambda x: x <> '') as f,
+        null_if_dash(replace(q[4], chr(1), '"')) as agent,
+        null_if_dash(q[6]) as host_header,
+        case when len(q) = 11 then null_if_dash(q[10]) end as sni,
+        string_split(trim(q[len(q)]), ' ') as tail
+    from split
 ),
 fields as (
     select
-        line_no, line, len(f) as n,
+        line_no, line, nq, len(f) as n, len(tail) as tail_n, agent, host_header, sni,
         try_cast(f[1] as double) as epoch,
         try_cast(f[2] as bigint) as elapsed,
         f[3] as client,
@@ -224,16 +262,15 @@ fields as (
         upper(split_part(f[15], '/', 1)) as hierarchy,
         split_part(f[15], '/', 2) as peer,
         try_cast(null_if_dash(f[16]) as integer) as server_port,
-        f[17] as mime,
-        null_if_dash(unquote(f[21])) as agent,
-        null_if_dash(unquote(f[22])) as host_header,
-        case when len(f) = 26 then null_if_dash(unquote(f[24])) end as sni
-    from split
+        f[17] as mime
+    from parts
 ),
 checked as (
     select *,
         case
-            when n not in (25, 26) then 'expected 25 or 26 fields (Squid extended logformat), found ' || n
+            when n <> 19 or nq not in (9, 11) or tail_n <> 2 then
+                'expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), '
+                || 'then 2 fields (Squid extended logformat)'
             when epoch is null then 'time is not epoch seconds: ' || split_part(trim(line), ' ', 1)
             when elapsed is null then 'elapsed time is not a whole number of milliseconds'
             when try_cast(status_text as integer) is null

@@ -32,9 +32,8 @@ from detector.ingest.base import REJECTS_OF_BATCH, BatchParser, Format, ParseCon
 from detector.ingest.cisco_wsa import WSA_MACROS
 from detector.ingest.squid import PROXY_MACROS
 
-# A value is a quoted string (with "" inside) or a run of non-space characters.
-TOKEN_PATTERN = r'"(?:[^"]|"")*"|\S+'
-_TOKEN = re.compile(TOKEN_PATTERN)
+# A value is a quoted string (with "" inside) or a run of non-space characters (for sniffing).
+_TOKEN = re.compile(r'"(?:[^"]|"")*"|\S+')
 _DIRECTIVE = re.compile(r"#(Fields|Software|Version|Date|Start-Date|End-Date|Remark|GMT-Offset):", re.IGNORECASE)
 _FIELDS = re.compile(r"#Fields:", re.IGNORECASE)
 
@@ -112,7 +111,7 @@ class QueryBuilder:
         ts, ts_reason = self._time()
         steps, columns = self._url_steps(), self._columns()
         values = "".join(
-            f",\n        nullif(null_if_dash(w3c_unquote(f[{position}])), '') as {name}"
+            f",\n        nullif(null_if_dash(quoted_value(f[{position}], ' ')), '') as {name}"
             for position, name in sorted(self.used.items())
         )
         selected = ",\n    ".join(
@@ -120,12 +119,18 @@ class QueryBuilder:
             if name != "ts"
         )
         query = f"""
-with split as (
-    select line_no, case
-            when contains(line, '"') then regexp_extract_all(line, '{TOKEN_PATTERN}')
-            else list_filter(string_split(replace(trim(line), chr(9), ' '), ' '), lambda x: x <> '')
-        end as f
+with spaced as (
+    -- values are separated by one space (IIS, ProxySG) or padded with several, or tabs (Oracle)
+    select line_no, case when contains(line, chr(9)) then replace(line, chr(9), ' ') else line end as line
     from lines
+),
+split as (
+    select line_no, case
+            when contains(line, '  ') then list_filter(split_quoted(trim(line), ' '), lambda x: x <> '')
+            when contains(line, '"') then split_quoted(line, ' ')
+            else string_split(line, ' ')
+        end as f
+    from spaced
 ),
 vals as (
     select line_no, len(f) as n{values}
@@ -286,19 +291,12 @@ from host_steps
         return f"try_cast({column} as bigint)" if column else "null"
 
 
-W3C_MACROS = r"""
-create or replace macro w3c_unquote(s) as case
-    when s like '"%"' and length(s) >= 2 then replace(substr(s, 2, length(s) - 2), '""', '"')
-    else s
-end;
-"""
-
 NO_FIELDS_REASON = "no #Fields directive before this line: W3C extended logs name their columns in one"
 
 
 def new_parser(context: ParseContext) -> BatchParser:
     """A parser that remembers the file's current #Fields (and #Date, #GMT-Offset) across batches."""
-    for macros in (PROXY_MACROS, WSA_MACROS, W3C_MACROS):
+    for macros in (PROXY_MACROS, WSA_MACROS):
         context.connection.execute(macros)
     header = Header()
     queries: dict[tuple[object, ...], tuple[str, dict[str, object]]] = {}
