@@ -72,6 +72,9 @@ VENDOR_FILES = [
     VendorFile("cisco-umbrella/umbrella-proxylogs.log", "umbrella_proxy", parsed=3, has_bytes_out=True),
     # Both DNS layouts: lines 1-2 have an extra identity column; only line 3 names an AD user.
     VendorFile("cisco-umbrella/umbrella-dnslogs.log", "umbrella_dns", parsed=3, has_users=True),
+    # Line 1 is application control (P2P denied): traffic without a host name.
+    VendorFile("sophos-xg/test-xg-cfilter-new.excerpt-lines-1-9.log", "sophos_xg", parsed=9, has_bytes_out=True,
+               min_host_share=0.8),
 ]
 
 
