@@ -1,0 +1,101 @@
+"""Squid common/combined and extended logformats: behaviour the golden files do not pin down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detector.ingest import FORMATS
+from detector.ingest.pipeline import parse_file
+from tests.golden import golden_settings
+
+
+def parse(tmp_path: Path, key: str, *lines: str) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    path = tmp_path / "access.log"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return events.to_pylist(), rejects.to_pylist()
+
+
+COMBINED = (
+    '10.0.0.5 - jan [30/Mar/2026:08:01:15 +0200] "POST http://api.openai.com/v1/chat/completions HTTP/1.1" 200 1822 '
+    '"-" "client \\"beta\\" 1.0" TCP_MISS:HIER_DIRECT'
+)
+
+
+def test_combined_time_offset_becomes_utc_and_escaped_quotes_survive(tmp_path: Path) -> None:
+    events, rejects = parse(tmp_path, "squid_common", COMBINED)
+    assert not rejects
+    (event,) = events
+    assert event["ts"].isoformat() == "2026-03-30T06:01:15+00:00"
+    assert event["user_agent"] == 'client "beta" 1.0'
+    assert (event["host"], event["url_path"], event["http_method"]) == ("api.openai.com", "/v1/chat/completions", "POST")
+    assert event["bytes_out"] is None  # CLF logs only the reply size
+
+
+def test_common_denied_connect_is_blocked_with_connect_host(tmp_path: Path) -> None:
+    line = '10.0.0.6 - - [13/Mar/2026:09:16:11 +0100] "CONNECT chatgpt.com:443 HTTP/1.1" 407 3950 TCP_DENIED:HIER_NONE'
+    (event,), _ = parse(tmp_path, "squid_common", line)
+    assert (event["host"], event["host_source"], event["dst_port"]) == ("chatgpt.com", "connect", 443)
+    assert (event["action"], event["http_status"], event["user_name"]) == ("blocked", 407, None)
+
+
+def test_common_line_without_size_is_rejected_with_reason(tmp_path: Path) -> None:
+    line = '10.0.0.6 - - [13/Mar/2026:09:16:11 +0100] "GET http://www.nu.nl/ HTTP/1.1" 200 TCP_MISS:HIER_DIRECT'
+    events, rejects = parse(tmp_path, "squid_common", line)
+    assert not events
+    assert rejects[0]["reason"] == "size is not a whole number of bytes: TCP_MISS:HIER_DIRECT"
+
+
+EXTENDED = (
+    "1773390071.500   2210 10.0.0.7 51002 TCP_TUNNEL/200 9120 3310 39 190 - CONNECT {target} 1.1 piet "
+    'HIER_DIRECT/162.159.140.245 443 - - - "-" "httpx" "{host_header}" "-"{sni} 12 -'
+)
+
+
+def test_extended_request_size_is_bytes_out(vendor_samples: Path) -> None:
+    events, _, _ = parse_file(vendor_samples / "squid/test-access-extensive.log", FORMATS["squid_extended"],
+                              golden_settings())
+    # Elastic maps the 7th field (request size) to source.bytes, the 6th (reply) to destination.bytes.
+    assert events.column("bytes_out").to_pylist()[:3] == [123, 2051, 161]
+    assert events.column("bytes_in").to_pylist()[:3] == [904, 28854, 640]
+
+
+def test_extended_tunnel_to_an_address_takes_the_sni_name(tmp_path: Path) -> None:
+    line = EXTENDED.format(target="162.159.140.245:443", host_header="162.159.140.245:443", sni=' "API.OpenAI.com"')
+    (event,), _ = parse(tmp_path, "squid_extended", line)
+    assert (event["host"], event["host_source"], event["dst_ip"]) == ("api.openai.com", "sni", "162.159.140.245")
+
+
+def test_extended_tunnel_to_a_name_keeps_it_over_the_sni(tmp_path: Path) -> None:
+    line = EXTENDED.format(target="chatgpt.com:443", host_header="chatgpt.com:443", sni=' "other.example"')
+    (event,), _ = parse(tmp_path, "squid_extended", line)
+    assert (event["host"], event["host_source"]) == ("chatgpt.com", "connect")
+
+
+def test_extended_without_url_host_falls_back_to_the_host_header(tmp_path: Path) -> None:
+    line = (
+        '1773390100.000 5 10.0.0.8 3284 TCP_MISS/200 905 123 365 123 500 GET /index.html 1.1 - HIER_DIRECT/192.0.2.9 '
+        '80 text/html - - "-" "curl/8.5.0" "Intranet.Example:8080" "-" - -'
+    )
+    (event,), _ = parse(tmp_path, "squid_extended", line)
+    assert (event["host"], event["host_source"]) == ("intranet.example", "http_host")
+
+
+lines_strategy = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                                  max_size=120), min_size=1, max_size=15)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=lines_strategy)
+def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
+    for key in ("squid_common", "squid_extended"):
+        path = tmp_path / "fuzz.log"
+        path.write_text("".join(line + "\n" for line in [COMBINED, *lines]), encoding="utf-8")
+        events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+        assert report.lines == report.parsed + report.rejected + report.ignored == len(lines) + 1
+        assert isinstance(events, pa.Table) and rejects.num_rows == report.rejected
