@@ -498,6 +498,11 @@ def _print_table(columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
         click.echo("  ".join(v[:60].ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
+from detector.demo.commands import demo  # noqa: E402  (its own module, registered here; imports nothing heavy)
+
+cli.add_command(demo)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="shadow-ai", standalone_mode=True)

@@ -21,7 +21,7 @@ class Found:
     """What the product found, for the summary the command prints."""
 
     employees: int = 0
-    ai_users: int = 0
+    ai_users: int = 0  # people using catalog services (the model's finds are counted apart: model_hosts)
     top_services: list[dict[str, Any]] = field(default_factory=list)
     departments: list[dict[str, Any]] = field(default_factory=list)
     forbidden: list[dict[str, Any]] = field(default_factory=list)
@@ -65,14 +65,15 @@ def find(settings: Settings) -> Found:
     found = Found()
     with db.connect(settings) as connection:
         found.employees = rows("select count(*) as n from user_departments")[0]["n"]
-        found.ai_users = rows("select count(distinct user_id) as n from ai_events where user_id is not null")[0]["n"]
+        found.ai_users = rows("select count(distinct user_id) as n from ai_events"
+                              " where user_id is not null and service is not null")[0]["n"]
         found.top_services = rows(
             "select service_name as service, count(distinct user_id) as users, count(*) as events"
             " from ai_events where service is not null group by service_name order by users desc, events desc limit 6")
         found.departments = rows(
             "with staff as (select department, count(*) as employees from user_departments group by department),"
             " users as (select department, count(distinct user_id) as ai_users from ai_events"
-            "  where user_id is not null group by department)"
+            "  where user_id is not null and service is not null group by department)"
             " select s.department, s.employees, coalesce(u.ai_users, 0) as ai_users"
             " from staff as s left join users as u using (department) order by s.department")
         found.forbidden = rows(
