@@ -54,6 +54,7 @@ class Settings:
     session_gap_seconds: int = 1800
     session_window_seconds: int = 900
     lease_seconds: int = 86400
+    dns_window_seconds: int = 3600
 
     @property
     def lake(self) -> Path:
@@ -93,6 +94,7 @@ class Settings:
             session_gap_seconds=60 * _positive_int(attribution, "session_gap_minutes", 30, source),
             session_window_seconds=60 * _positive_int(attribution, "session_window_minutes", 15, source),
             lease_seconds=3600 * _positive_int(attribution, "max_lease_hours", 24, source),
+            dns_window_seconds=60 * _positive_int(attribution, "dns_answer_window_minutes", 60, source),
         )
         return settings
 

@@ -48,6 +48,7 @@ CATALOG_TABLES = {
     "verdicts": "service varchar, department varchar, verdict varchar",
     "proxy_sessions": "src_ip varchar, user_id varchar, starts timestamptz, ends timestamptz, events bigint",
     "dhcp_leases": "src_ip varchar, workstation varchar, starts timestamptz, ends timestamptz",
+    "flow_names": "file_id varchar, line_no bigint, host varchar, certainty varchar",
     "usage_daily": "day date, department varchar, service varchar, host varchar, service_name varchar, "
                    "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
                    "bytes_out hugeint, bytes_in hugeint, blocked bigint",
@@ -75,6 +76,8 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """`lake_events` (the Parquet files as they are), `events` (with names learned from DNS answers
+    where a `flow_names` table exists), `rejects` and `ingested_segments`."""
     event_files = [str(p) for p in lake.event_files()]
     if event_files:
         relation = connection.read_parquet(event_files, hive_partitioning=True, union_by_name=True)
@@ -83,7 +86,8 @@ def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None
     else:
         empty = EVENTS.empty_table().append_column("day", pa.array([], pa.date32()))
         relation = connection.from_arrow(empty)
-    relation.create_view("events", replace=True)
+    relation.create_view("lake_events", replace=True)
+    create_events_view(connection)
 
     reject_files = [str(p) for p in lake.reject_files()]
     if reject_files:
@@ -97,6 +101,16 @@ def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None
     ]
     table = pa.Table.from_pylist(segments, schema=SEGMENTS) if segments else SEGMENTS.empty_table()
     connection.from_arrow(table).create_view("ingested_segments", replace=True)
+
+
+def create_events_view(connection: duckdb.DuckDBPyConnection) -> None:
+    names = {row[0] for row in connection.execute("select table_name from duckdb_tables()"
+                                                   " union all select view_name from duckdb_views()").fetchall()}
+    if "flow_names" in names:
+        connection.sql(query_text("events")).create_view("events", replace=True)
+    else:
+        connection.sql("select *, cast(null as varchar) as host_certainty from lake_events").create_view(
+            "events", replace=True)
 
 
 def query_text(name: str) -> str:

@@ -98,6 +98,11 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     try:
         connection.execute("set TimeZone = 'UTC'")
         db.create_lake_views(connection, Lake(settings.lake))
+        flow_names = db.run(connection, "flow_names", window_seconds=settings.dns_window_seconds)
+        connection.register("incoming_flow_names", flow_names)
+        connection.execute("create table flow_names as select * from incoming_flow_names")
+        connection.unregister("incoming_flow_names")
+        db.create_events_view(connection)
         seen = db.run(connection, "hosts_seen")
         names = [normalise_host(h) for h in seen.column("host").to_pylist()]
         behaviour = None
@@ -140,7 +145,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             connection.unregister(f"incoming_{name}")
         connection.sql(db.query_text("ai_events")).create_view("ai_events", replace=True)
         connection.execute(f"create table usage_daily as {db.query_text('usage_daily')}")
-        save_catalog_database(connection, [*tables, "usage_daily"], settings.database)
+        save_catalog_database(connection, ["flow_names", *tables, "usage_daily"], settings.database)
     finally:
         connection.close()
     is_ai = hosts.column("is_ai")

@@ -1,0 +1,48 @@
+-- Names for flows that carry only a destination address (firewall and sensor connection logs): the
+-- name whose DNS answer gave that address to the SAME client most recently before the flow, within
+-- $window_seconds; else the most recent answer for that address to ANY client in the window, marked
+-- less certain; else none. ASOF joins over the lake: no loop, no per-flow look-up.
+with answers as (
+    select e.src_ip, a.address, e.host, e.ts
+    from lake_events as e, unnest(e.dns_answers) as a(address)
+    where e.source_kind in ('dns', 'sensor') and e.host is not null and e.dns_answers is not null
+        -- addresses only (CNAME targets are names); IPv4 dotted quads or IPv6 with colons
+        and (regexp_matches(a.address, '^\d{1,3}(\.\d{1,3}){3}$') or contains(a.address, ':'))
+),
+
+flows as (
+    select file_id, line_no, src_ip, dst_ip, ts
+    from lake_events
+    where host is null and dst_ip is not null and source_kind in ('firewall', 'sensor')
+),
+
+same_client as (
+    select f.file_id, f.line_no, f.src_ip, f.dst_ip, f.ts, a.host, a.ts as answered
+    from flows as f
+    asof left join answers as a
+        on a.src_ip = f.src_ip and a.address = f.dst_ip and a.ts <= f.ts
+),
+
+any_client as (
+    select s.file_id, s.line_no, s.host, s.answered, a.host as any_host, a.ts as any_answered, s.ts
+    from same_client as s
+    asof left join answers as a
+        on a.address = s.dst_ip and a.ts <= s.ts
+),
+
+final as (
+    select
+        file_id,
+        line_no,
+        case
+            when host is not null and epoch(ts) - epoch(answered) <= $window_seconds then host
+            when any_host is not null and epoch(ts) - epoch(any_answered) <= $window_seconds then any_host
+        end as host,
+        case
+            when host is not null and epoch(ts) - epoch(answered) <= $window_seconds then 'same_client'
+            when any_host is not null and epoch(ts) - epoch(any_answered) <= $window_seconds then 'any_client'
+        end as certainty
+    from any_client
+)
+
+select * from final where host is not null
