@@ -99,3 +99,12 @@ def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, l
         events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
         assert report.lines == report.parsed + report.rejected + report.ignored == len(lines) + 1
         assert isinstance(events, pa.Table) and rejects.num_rows == report.rejected
+
+
+def test_epoch_spelled_nan_or_infinite_is_a_reject_not_a_crash(tmp_path: Path) -> None:
+    native = "{} 5 10.0.0.1 TCP_MISS/200 10 GET http://x.example/ - DIRECT/192.0.2.1 text/html"
+    events, rejects = parse(tmp_path, "squid", native.format("nan"), native.format("inf"), native.format("1e300"))
+    assert not events and len(rejects) == 3
+    extended = EXTENDED.replace("1773390071.500", "NaN").format(target="a.example:443", host_header="-", sni="")
+    events, rejects = parse(tmp_path, "squid_extended", extended)
+    assert not events and rejects[0]["reason"] == "time is not epoch seconds: NaN"

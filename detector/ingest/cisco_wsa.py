@@ -49,7 +49,7 @@ parts as (
 ),
 fields as (
     select line_no, line, len(f) as n,
-        try_cast(f[1] as double) as epoch, f[2] as elapsed, f[3] as client,
+        cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch, f[2] as elapsed, f[3] as client,
         upper(split_part(f[4], '/', 1)) as code, split_part(f[4], '/', 2) as status, f[5] as size,
         upper(f[6]) as method, f[7] as url, f[8] as ident,
         upper(split_part(f[9], '/', 1)) as hierarchy, split_part(f[9], '/', 2) as server, f[10] as mime,

@@ -77,7 +77,7 @@ with split as (
 fields as (
     select
         line_no, line, len(f) as n,
-        try_cast(f[1] as double) as epoch,
+        cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch,
         try_cast(f[2] as bigint) as elapsed,
         f[3] as client,
         upper(split_part(f[4], '/', 1)) as result_code,
@@ -249,7 +249,7 @@ parts as (
 fields as (
     select
         line_no, line, nq, len(f) as n, len(tail) as tail_n, agent, host_header, sni,
-        try_cast(f[1] as double) as epoch,
+        cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch,
         try_cast(f[2] as bigint) as elapsed,
         f[3] as client,
         upper(split_part(f[5], '/', 1)) as result_code,

@@ -168,7 +168,9 @@ from host_steps
         date, time = self.value("date"), self.value("time")
         local_date, local_time = self.value("date-local"), self.value("time-local")
         if epoch:
-            return f"to_timestamp(try_cast({epoch} as double))", f"'timestamp is not epoch seconds: ' || {epoch}"
+            # via decimal: a double would take 'nan' and 'inf', which no timestamp holds
+            seconds = f"cast(try_cast({epoch} as decimal(18, 6)) as double)"
+            return f"to_timestamp({seconds})", f"'timestamp is not epoch seconds: ' || {epoch}"
         if local_date and local_time:
             naive = f"try_cast({local_date} || ' ' || {local_time} as timestamp)"
             return (f"timezone($tz, {naive})",
@@ -282,7 +284,8 @@ from host_steps
 
     def _duration(self) -> str:
         if taken := self.value("time-taken"):
-            return (f"case when contains({taken}, '.') then round(try_cast({taken} as double) * 1000)"
+            seconds = f"try_cast({taken} as double)"
+            return (f"case when contains({taken}, '.') then try_cast(round({seconds} * 1000) as bigint)"
                     f" else try_cast({taken} as bigint) end")
         return self._integer(self.value("x-elapsed-time", "timetakenms"))
 
