@@ -51,7 +51,10 @@ CATALOG_TABLES = {
     "flow_names": "file_id varchar, line_no bigint, host varchar, certainty varchar",
     "usage_daily": "day date, department varchar, service varchar, host varchar, service_name varchar, "
                    "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
+                   "proxy_events bigint, dns_lookups bigint, firewall_events bigint, sensor_events bigint, "
                    "bytes_out hugeint, bytes_in hugeint, blocked bigint",
+    "user_daily": "day date, user_id varchar, department varchar, service varchar, host varchar, "
+                  "verdict varchar, events bigint, largest_upload bigint",
 }
 
 

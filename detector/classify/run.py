@@ -144,8 +144,9 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             connection.execute(f"create table {name} as select * from incoming_{name}")
             connection.unregister(f"incoming_{name}")
         connection.sql(db.query_text("ai_events")).create_view("ai_events", replace=True)
-        connection.execute(f"create table usage_daily as {db.query_text('usage_daily')}")
-        save_catalog_database(connection, ["flow_names", *tables, "usage_daily"], settings.database)
+        for rollup in ("usage_daily", "user_daily"):
+            connection.execute(f"create table {rollup} as {db.query_text(rollup)}")
+        save_catalog_database(connection, ["flow_names", *tables, "usage_daily", "user_daily"], settings.database)
     finally:
         connection.close()
     is_ai = hosts.column("is_ai")

@@ -23,22 +23,18 @@ from detector.ingest.base import Format, line_share, sql_parser
 from detector.ingest.syslog import program_share, syslog_sql_parser
 
 ISC_QUERY = r"""
-with headed as (
-    select line_no, line, syslog_header(line) as hdr from lines
-),
-messages as (
-    select line_no, line, hdr.ts <> '' as has_header, hdr.app as app,
-        syslog_time(hdr.ts, $tz, $ref) as ts,
-        regexp_extract(hdr.msg, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
+with messages as (
+    select line_no, line, header_ts <> '' as has_header, app, ts,
+        regexp_extract(msg, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
             ['ip', 'mac', 'name']) as ack
-    from headed
+    from syslog_lines($tz, $ref)
 )
 select
     line_no,
     case when not has_header then 'no syslog header: not a dhcpd line' end as reject_reason,
-    has_header and (app <> 'dhcpd' or ack.ip = '') as is_ignored,
+    has_header and (app is distinct from 'dhcpd' or ack.ip = '') as is_ignored,
     ts,
-    ack.ip as src_ip,
+    nullif(ack.ip, '') as src_ip,
     nullif(lower(ack.name), '') as src_host,
     'dhcp' as network_protocol
 from messages

@@ -1,8 +1,18 @@
 -- The daily rollup the dashboard and reports read: AI use per day, department, service and verdict.
+--
 -- AI services nobody listed (found by the model or labelled) have no service id: they are kept apart
--- by `host` instead, so that each unlisted service stays visible.
+-- by `host`, so that each unlisted service stays visible.
+-- One use of a service shows in several logs at once (proxy, DNS, firewall, sensor), so counts are
+-- also given per source kind, and `events` adds them up with DNS lookups de-duplicated to one per
+-- client, host and minute (a browser resolves the same name many times a minute: resolver chatter is
+-- not use). Uploads are counted once: `bytes_out` is the largest per-source total of the day, not the
+-- sum over sources (which would count one upload twice); flows without byte counts add nothing.
+-- `users` are distinct per row: for distinct users over a period, use `user_daily`.
 with ai_events as (
-    select *, case when service is null then host end as unlisted_host from ai_events
+    select *,
+        case when service is null then host end as unlisted_host,
+        case when source_kind = 'dns' then (src_ip, host, date_trunc('minute', ts)) end as lookup
+    from ai_events
 ),
 
 final as (
@@ -16,9 +26,21 @@ final as (
         verdict,
         count(distinct user_id) as users,
         count(distinct src_ip) as clients,
-        count(*) as events,
-        sum(bytes_out) as bytes_out,
-        sum(bytes_in) as bytes_in,
+        count(*) filter (where source_kind <> 'dns') + count(distinct lookup) as events,
+        count(*) filter (where source_kind = 'proxy') as proxy_events,
+        count(distinct lookup) as dns_lookups,
+        count(*) filter (where source_kind = 'firewall') as firewall_events,
+        count(*) filter (where source_kind = 'sensor') as sensor_events,
+        greatest(
+            sum(bytes_out) filter (where source_kind = 'proxy'),
+            sum(bytes_out) filter (where source_kind = 'firewall'),
+            sum(bytes_out) filter (where source_kind = 'sensor')
+        ) as bytes_out,
+        greatest(
+            sum(bytes_in) filter (where source_kind = 'proxy'),
+            sum(bytes_in) filter (where source_kind = 'firewall'),
+            sum(bytes_in) filter (where source_kind = 'sensor')
+        ) as bytes_in,
         count(*) filter (where action = 'blocked') as blocked
     from ai_events
     group by day, department, service, unlisted_host, verdict
