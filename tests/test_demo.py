@@ -52,21 +52,25 @@ def query(home: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 def test_usage_daily_equals_the_truth_per_department_and_catalog_service(demo_home: Path) -> None:
-    numbers = ("users", "clients", "events", "bytes_out", "bytes_in", "blocked")
+    """Users, clients, events (as usage_daily counts them: DNS lookups once per client, host and minute),
+    each source's count, bytes up and down (the largest per-source total) and blocked requests."""
+    numbers = ("users", "clients", "events", "proxy_events", "dns_lookups", "firewall_events", "sensor_events",
+               "bytes_out", "bytes_in", "blocked")
     expected = {(r["day"], r["department"], r["service"]): (*(int(r[n]) for n in numbers), r["verdict"])
                 for r in truth_rows(demo_home) if r["service"]}
-    found = {(str(day), department, service): rest for day, department, service, *rest in query(demo_home, """
-        select day, department, service, users, clients, events, coalesce(bytes_out, 0)::bigint,
-            coalesce(bytes_in, 0)::bigint, blocked, verdict
+    found = {(str(day), department, service): tuple(rest) for day, department, service, *rest in query(demo_home, """
+        select day, department, service, users, clients, events, proxy_events, dns_lookups, firewall_events,
+            sensor_events, coalesce(bytes_out, 0)::bigint, coalesce(bytes_in, 0)::bigint, blocked, verdict
         from usage_daily where service is not null""")}
     assert len(expected) > 20
-    assert {key: tuple(value) for key, value in found.items()} == expected
+    assert found == expected
 
 
-def test_events_per_source_kind_equal_the_truth(demo_home: Path) -> None:
-    """usage_daily counts every source's events together; ai_events shows each source's share."""
-    expected = {(r["day"], r["department"], r["service"], kind): int(r[f"events_{kind}"])
-                for r in truth_rows(demo_home) if r["service"] for kind in KINDS if int(r[f"events_{kind}"])}
+def test_ai_events_per_source_kind_equal_the_truth(demo_home: Path) -> None:
+    """Every surviving line is one event: each DNS query too, before usage_daily's de-duplication."""
+    columns = {"proxy": "proxy_events", "dns": "dns_queries", "firewall": "firewall_events", "sensor": "sensor_events"}
+    expected = {(r["day"], r["department"], r["service"], kind): int(r[column])
+                for r in truth_rows(demo_home) if r["service"] for kind, column in columns.items() if int(r[column])}
     found = {(str(day), department, service, kind): events for day, department, service, kind, events in query(
         demo_home, "select day, department, service, source_kind, count(*) from ai_events"
                    " where service is not null group by all")}

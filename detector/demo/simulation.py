@@ -134,7 +134,7 @@ def simulate(home: Path, employees: int, days: int, seed: int, last_day: date,
     folders: dict[str, Path] = {}
     for index in range(days):
         clock = traffic.Clock.of(first_day + timedelta(days=index), index)
-        files = DayFiles(logs, clock, formats)
+        files = DayFiles(logs, clock, formats, compress=index < days - 1)
         folders = {key: path.parent for key, path in files.paths.items()}
         lines = _simulate_day(org, plan, hosts, words, dual_stack, clock, files, truth,
                               np.random.default_rng([seed, index]))
@@ -202,7 +202,7 @@ def _simulate_day(org: organisation.Organisation, plan: habits.Habits, hosts: Ho
     written += files.write("bind_query", len(order), lambda p: bind_lines(q, order[p], words, clock, dns_bad[p], rng))
     truth.add_file(files.paths["bind_query"], "bind_query", len(order), int(dns_bad.sum()))
     kept = order[~dns_bad]
-    observed.append(Observed("dns", q.client[kept], q.host[kept], np.zeros(len(kept), dtype=bool)))
+    observed.append(Observed("dns", q.client[kept], q.host[kept], np.zeros(len(kept), dtype=bool), ts=q.ts[kept]))
 
     # DHCP: a computer's first ACK of the day is the only proof of whose it is: never damaged.
     if "isc_dhcpd" in files.paths:
@@ -213,8 +213,7 @@ def _simulate_day(org: organisation.Organisation, plan: habits.Habits, hosts: Ho
         ignored = int(((m.step != 3) & ~dhcp_bad).sum())
         truth.add_file(files.paths["isc_dhcpd"], "isc_dhcpd", len(m.ts), int(dhcp_bad.sum()), ignored=ignored)
 
-    order_kinds = ("proxy", "dns", "firewall", "sensor")
-    truth.add_day(clock, sorted(observed, key=lambda o: order_kinds.index(o.kind)))
+    truth.add_day(clock, observed)
     return written
 
 

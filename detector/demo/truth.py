@@ -4,6 +4,12 @@ Per day, department and AI service: the people identifiable from the logs, the e
 the bytes uploaded and downloaded, and the requests the proxy blocked. Counted from the simulator's own
 columns, never from the product's output, so the product can be checked against it.
 
+Counted the way usage_daily defines its figures (like with like): `events` adds the proxy, firewall and
+sensor events to the DNS lookups de-duplicated per client, host and minute (`dns_lookups`; every query
+line is `dns_queries`); `bytes_out` and `bytes_in` are the largest per-source total of the row, since one
+upload shows in several logs. Here only the firewall logs uploads; the proxy and the firewall both log
+downloads.
+
 Who counts as a user: an employee with at least one surviving line for the service that names them
 (the proxy's user, the firewall's FSSO user) or, when DHCP logs are written, any surviving line from
 their workstation (its lease and workstations.csv name them). Damage never removes the only such line
@@ -29,7 +35,8 @@ SOURCE_KINDS = ("proxy", "dns", "firewall", "sensor")
 TRUTH_CSV = "usage_daily.csv"
 SUMMARY_JSON = "summary.json"
 COLUMNS = ("day", "department", "service", "host", "category", "verdict", "users", "clients", "events",
-           "events_proxy", "events_dns", "events_firewall", "events_sensor", "bytes_out", "bytes_in", "blocked")
+           "proxy_events", "dns_lookups", "firewall_events", "sensor_events", "dns_queries", "bytes_out", "bytes_in",
+           "blocked")
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +50,7 @@ class Observed:
     bytes_out: np.ndarray | None = None
     bytes_in: np.ndarray | None = None
     blocked: np.ndarray | None = None
+    ts: np.ndarray | None = None  # UTC epoch ms (DNS only: lookups are counted once per minute)
 
 
 @dataclass
@@ -84,6 +92,7 @@ class Truth:
                 "bytes_out": seen.bytes_out[ai] if seen.bytes_out is not None else np.zeros(count, np.int64),
                 "bytes_in": seen.bytes_in[ai] if seen.bytes_in is not None else np.zeros(count, np.int64),
                 "blocked": seen.blocked[ai] if seen.blocked is not None else np.zeros(count, bool),
+                "minute": seen.ts[ai] // 60_000 if seen.ts is not None else np.zeros(count, np.int64),
             })
         columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
         self.days.append(clock.day.isoformat())
@@ -101,13 +110,19 @@ class Truth:
         groups, inverse = np.unique(keys, axis=0, return_inverse=True)
         inverse = inverse.ravel()
         n = len(groups)
-        events = np.bincount(inverse * 4 + columns["kind"], minlength=4 * n).reshape(n, 4)
+        kind = columns["kind"]
+        events = np.bincount(inverse * 4 + kind, minlength=4 * n).reshape(n, 4)
+        dns = kind == SOURCE_KINDS.index("dns")
+        lookups = np.unique(np.stack([inverse[dns], columns["client"][dns], columns["host"][dns],
+                                      columns["minute"][dns]], axis=1), axis=0)
+        dns_lookups = np.bincount(lookups[:, 0], minlength=n)
+        per_source = inverse * 4 + kind
+        out = np.bincount(per_source, weights=columns["bytes_out"], minlength=4 * n).reshape(n, 4).max(axis=1)
+        received = np.bincount(per_source, weights=columns["bytes_in"], minlength=4 * n).reshape(n, 4).max(axis=1)
         person = columns["person"]
         named = person >= 0
         users = np.bincount(np.unique(np.stack([inverse[named], person[named]], axis=1), axis=0)[:, 0], minlength=n)
         clients = np.bincount(np.unique(np.stack([inverse, columns["client"]], axis=1), axis=0)[:, 0], minlength=n)
-        out = np.bincount(inverse, weights=columns["bytes_out"], minlength=n)
-        received = np.bincount(inverse, weights=columns["bytes_in"], minlength=n)
         blocked = np.bincount(inverse, weights=columns["blocked"], minlength=n)
         self.used[person[named], columns["service"][named]] = True
         for person_id in np.unique(person[named]):
@@ -120,9 +135,11 @@ class Truth:
                 "day": clock.day.isoformat(), "department": department_name, "service": service.catalog_id or "",
                 "host": str(self.hosts.name[host]) if host >= 0 else "", "category": category,
                 "verdict": verdict(service.catalog_id, category or None, department_name),
-                "users": int(users[g]), "clients": int(clients[g]), "events": int(events[g].sum()),
-                "events_proxy": int(events[g, 0]), "events_dns": int(events[g, 1]),
-                "events_firewall": int(events[g, 2]), "events_sensor": int(events[g, 3]),
+                "users": int(users[g]), "clients": int(clients[g]),
+                "events": int(events[g, 0] + dns_lookups[g] + events[g, 2] + events[g, 3]),
+                "proxy_events": int(events[g, 0]), "dns_lookups": int(dns_lookups[g]),
+                "firewall_events": int(events[g, 2]), "sensor_events": int(events[g, 3]),
+                "dns_queries": int(events[g, 1]),
                 "bytes_out": int(out[g]), "bytes_in": int(received[g]), "blocked": int(blocked[g]),
             })
 

@@ -14,6 +14,7 @@ a dhcpd line its syslog header.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,10 +258,16 @@ def dhcpd_lines(m: DhcpMessages, rows: np.ndarray, words: Vocabulary, clock: Clo
 
 
 class DayFiles:
-    """One day's log files, each written in time order, chunk by chunk."""
+    """One day's log files, each written in time order, chunk by chunk.
 
-    def __init__(self, folder: Path, clock: Clock, keys: tuple[str, ...]) -> None:
+    Like logrotate with `compress` + `delaycompress`: every day but the newest is gzipped (level 1, no
+    time stamp in the header, so the same seed gives the same bytes). At 5000 employees that is the
+    difference between some 15 GB of logs and 2 GB.
+    """
+
+    def __init__(self, folder: Path, clock: Clock, keys: tuple[str, ...], compress: bool) -> None:
         stamp = clock.day.isoformat()
+        self.compress = compress
         names = {
             "squid": f"proxy/access-{stamp}.log",
             "bind_query": f"dns/named-queries-{stamp}.log",
@@ -268,14 +275,17 @@ class DayFiles:
             "zeek_ssl": f"zeek/ssl-{stamp}.log",
             "isc_dhcpd": f"dhcp/dhcpd-{stamp}.log",
         }
-        self.paths = {key: folder / names[key] for key in keys}
+        suffix = ".gz" if compress else ""
+        self.paths = {key: folder / (names[key] + suffix) for key in keys}
         for path in self.paths.values():
             path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, key: str, count: int, make: Callable[[np.ndarray], pa.Array], header: bytes = b"",
               footer: bytes = b"") -> int:
         """Write make(positions) for successive chunks of positions 0..count-1; returns the lines written."""
-        with self.paths[key].open("wb") as handle:
+        path = self.paths[key]
+        opened = gzip.GzipFile(path, "wb", compresslevel=1, mtime=0) if self.compress else path.open("wb")
+        with opened as handle:
             handle.write(header)
             for begin in range(0, count, CHUNK):
                 write_lines(handle, make(np.arange(begin, min(begin + CHUNK, count))))
