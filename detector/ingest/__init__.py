@@ -12,7 +12,7 @@ from detector.errors import FormatError
 from detector.ingest import cisco_wsa, csv_generic, squid, w3c
 from detector.ingest import checkpoint, cisco_asa, fortigate, juniper_srx, panos, pfsense, suricata_eve, zeek
 from detector.ingest import bind, dnsmasq, infoblox, unbound, windows_dns
-from detector.ingest import sophos, umbrella, zscaler
+from detector.ingest import cef, sophos, umbrella, zscaler
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
@@ -46,6 +46,8 @@ FORMATS: dict[str, Format] = {
         umbrella.PROXY,
         umbrella.DNS,
         sophos.XG,
+        cef.CEF,
+        cef.LEEF,
     )
 }
 
