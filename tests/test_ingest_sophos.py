@@ -74,7 +74,7 @@ def test_vendor_sample_sizes_and_times(vendor_samples: Path) -> None:
     assert first_web["http_status"] is None  # http_status="0": no status
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pairs=st.lists(st.tuples(st.sampled_from(["log_type", "url", "timestamp", "date", "time", "domain",
                                                  "bytes_sent", "x", "log_subtype", "log_component"]),
                                 st.text(max_size=15).filter(lambda s: "\n" not in s and "\r" not in s)),

@@ -113,7 +113,7 @@ def test_proxy_early_layout_has_identities_in_the_third_column(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("key", ["umbrella_dns", "umbrella_proxy"])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(st.lists(st.sampled_from(["", "Allowed", "Blocked", "1 (A)", "NOERROR", "x,y", '"', "a.b.",
                                                  "2024-03-11 07:02:11", "https://", "10.0.0.1", "ALLOWED"]),
                                 max_size=30), min_size=1, max_size=6))

@@ -116,7 +116,7 @@ def test_csv_needs_the_default_column_count(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("key", ["zscaler_json", "zscaler_csv", "zscaler_kv"])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"),
                               max_size=80), min_size=1, max_size=8))
 def test_arbitrary_lines_never_crash_and_are_all_counted(tmp_path: Path, key: str, lines: list[str]) -> None:
