@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detector.errors import ConfigError
-from detector.signatures import SIGNATURES_DIR
+from detector.paths import SIGNATURES_DIR
 
 CONFIG_NAME = "shadow-ai.toml"
 HOME_ENV = "SHADOW_AI_HOME"

@@ -21,8 +21,9 @@ import tldextract
 import yaml
 
 from detector.errors import SignatureError
+from detector.paths import SIGNATURES_DIR as PACKAGED_SIGNATURES_DIR
 
-SIGNATURES_DIR = Path(__file__).resolve().parent.parent / "signatures"
+SIGNATURES_DIR = PACKAGED_SIGNATURES_DIR  # re-exported: one definition, in detector.paths
 
 Category = Literal["chat", "api", "writing", "translation", "transcription", "code", "image", "video",
                    "audio", "search", "document", "presentation", "agent", "other"]

@@ -5,7 +5,7 @@ Every line is accounted for: lines = parsed + rejected + ignored, per file, alwa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,11 +108,16 @@ def ingest_paths(
         connection.close()
 
 
-def _guarded(path: Path, work: object) -> FileReport:
+def _guarded(path: Path, work: Callable[[Path], FileReport]) -> FileReport:
+    """One file's failure is that file's error, never the end of the run."""
     try:
-        return work(path)  # type: ignore[operator]
+        return work(path)
     except DetectorError as exc:
         return FileReport(file=str(path), error=exc.message)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        # A parser bug or an input no parser expected: report it against the file, keep going.
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return FileReport(file=str(path), error=f"could not parse ({type(exc).__name__}): {first_line}")
 
 
 def _choose_format(path: Path, forced: Format | None) -> tuple[Format | None, bytes]:
