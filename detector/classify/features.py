@@ -1,0 +1,289 @@
+"""What the host classifier sees: features of a host's name, and of its traffic in the lake.
+
+Name features work for any host (a bare `lookup` too): character n-grams of the registered domain and of
+the subdomain labels, AI-ish words as whole tokens or word segments (chat+gpt) rather than letters inside
+another word (raiffeisen, chatelet), the top-level domain and the shape of the labels.
+Behaviour features come from `queries/host_behaviour.sql`, computed once for all hosts of the lake; a
+column a log format lacks stays null and is handled by the model (an indicator), never guessed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import tldextract
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from detector import db
+from detector.signatures import SIGNATURES_DIR, Catalog, load_catalog, normalise_host
+
+# Bump when the features change meaning: a stored model built with another version is retrained.
+FEATURE_VERSION = 1
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that suggest an AI product when they stand as a token or a word segment of a name.
+AI_WORDS = _words("""
+ai gpt llm llms chat chatbot bot bots copilot pilot genius agent agents agentic prompt prompts neural
+vision voice voices transcribe transcript transcription write writer writing ml nlp model models deep mind
+brain cognitive intelligence intelligent smart magic assistant assist synth synthesia gen genai generate
+generative diffusion speech tts dub dubbing translate translator summary summarize summarizer notes
+notetaker paraphrase paraphraser avatar avatars clone humanize humanizer detect detector tutor copy
+labs lab studio autopilot sense cortex neuro quantum robot robo cognition reason think inference
+embed embedding vector rag token tokens answer answers ask
+""")
+# The strongest of those: a whole-token match of one of these is counted separately.
+CORE_WORDS = _words("ai gpt llm llms chatbot copilot genai agentic neural prompt prompts ml nlp")
+# Glue in names like getchat, myai, tryai, useai, askgpt: allowed in a segmentation, never a signal alone.
+GLUE_WORDS = _words("get my try use the go hey hi ask open your you one me we app hq io")
+SEGMENT_WORDS = AI_WORDS | GLUE_WORDS
+MAX_WORD = max(len(w) for w in SEGMENT_WORDS)
+
+# Leading labels that say what a host does (api.x, chat.x) or that it is plumbing (cdn.x, static.x).
+PREFIX_LABELS = _words("""
+api app apps chat ai www cdn static assets img images media m mail login auth sso accounts account id
+platform console dashboard studio beta labs lab docs help support status blog news shop store play
+gateway inference model models agent agents playground web portal my
+""")
+# Top-level domains whose relative frequency differs between AI start-ups and everyone else.
+TLDS = _words("ai io so app dev co com net org nl be de eu uk fr gov edu info me chat bot tech cloud studio inc "
+              "xyz site online")
+
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+# Every position where an AI word starts (the longest one there), overlapping matches included.
+_AI_WORD_AT = re.compile("(?=(" + "|".join(sorted((w for w in AI_WORDS if len(w) > 1), key=len, reverse=True)) + "))")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@functools.cache
+def _extractor() -> tldextract.TLDExtract:
+    # The Public Suffix List bundled with tldextract only: nothing fetched, nothing cached on disk.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@functools.lru_cache(maxsize=16384)
+def split_host(host: str) -> tuple[str, str, str]:
+    """(subdomain, domain label, public suffix) of a host; an IP or unknown suffix has an empty suffix."""
+    parts = _extractor()(host)
+    return parts.subdomain, parts.domain, parts.suffix
+
+
+def tokens(label: str) -> list[str]:
+    """Letters and digit runs of a label (hyphens, underscores and letter/digit changes split)."""
+    return _TOKEN.findall(label)
+
+
+@functools.lru_cache(maxsize=65536)
+def segment(token: str) -> tuple[str, ...] | None:
+    """The token as a sequence of known words (chatgpt -> chat, gpt; tryai -> try, ai), else None.
+
+    Only a complete segmentation counts, so 'chatelet' (chat + elet) and 'raiffeisen' are not split:
+    the AI words in them are letters inside another word, not words.
+    """
+    n = len(token)
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[0] = ()
+    for end in range(1, n + 1):
+        for start in range(max(0, end - MAX_WORD), end):
+            prefix = best[start]
+            word = token[start:end]
+            if prefix is not None and word in SEGMENT_WORDS:
+                candidate = (*prefix, word)
+                # Fewest words wins (chatbot over chat + bot); ties keep the first found.
+                if best[end] is None or len(candidate) < len(best[end]):  # type: ignore[arg-type]
+                    best[end] = candidate
+    return best[n]
+
+
+def word_features(words: Iterable[str], where: str, features: dict[str, float]) -> None:
+    """Per AI word: 'whole' (a token or a segment of one), 'edge' (starts/ends a longer token), 'inside'."""
+    for token in words:
+        if token.isdigit():
+            continue
+        parts = segment(token)
+        if parts is not None:
+            for word in parts:
+                if word in AI_WORDS:
+                    features[f"{where}whole:{word}"] = 1.0
+                    features[f"{where}whole_any"] = features.get(f"{where}whole_any", 0.0) + 1.0
+                    if word in CORE_WORDS:
+                        features[f"{where}core_any"] = 1.0
+            continue
+        for found in _AI_WORD_AT.finditer(token):
+            word, start = found.group(1), found.start()
+            if start == 0 or start + len(word) == len(token):
+                features[f"{where}edge:{word}"] = 1.0
+                features[f"{where}edge_any"] = 1.0
+            else:
+                features[f"{where}inside:{word}"] = 1.0
+
+
+def _vowel_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum(c in "aeiouy" for c in letters) / len(letters) if letters else 0.0
+
+
+def _char_entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    total = len(text)
+    return -sum(c / total * math.log2(c / total) for c in counts.values())
+
+
+def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
+    """Texts for the n-gram hashers (registered domain, subdomain labels) and the handcrafted features."""
+    name = normalise_host(host)
+    subdomain, domain, suffix = split_host(name)
+    if not suffix or not domain:  # an IP address, a bare word or an unknown top-level domain
+        domain, subdomain, suffix = name.replace(".", "-"), "", ""
+    domain_tokens = tokens(domain)
+    sub_labels = [label for label in subdomain.split(".") if label]
+    sub_tokens = [t for label in sub_labels for t in tokens(label)]
+
+    def text(parts: Sequence[str]) -> str:
+        return " ".join(_DIGITS.sub("0", t) for t in parts)
+
+    domain_text = " ".join([text(domain_tokens), *("." + s for s in suffix.split(".") if s)])
+    sub_text = text(sub_tokens)
+
+    features: dict[str, float] = {}
+    word_features(domain_tokens, "d:", features)
+    word_features(sub_tokens, "s:", features)
+    tld = suffix.rsplit(".", 1)[-1] if suffix else ""
+    features[f"tld:{tld if tld in TLDS else 'other' if tld else 'none'}"] = 1.0
+    if suffix and suffix != tld:
+        features["suffix_two_labels"] = 1.0  # co.uk, com.au, gov.nl ...
+    if sub_labels:
+        first = sub_labels[0]
+        features[f"first:{first if first in PREFIX_LABELS else 'other'}"] = 1.0
+        for label in sub_labels:
+            if label in PREFIX_LABELS:
+                features[f"sublabel:{label}"] = 1.0
+    else:
+        features["first:none"] = 1.0
+    labels = name.split(".")
+    features["labels"] = min(len(labels), 8) / 8
+    features["sub_labels"] = min(len(sub_labels), 6) / 6
+    features["host_len"] = min(len(name), 80) / 80
+    features["domain_len"] = min(len(domain), 30) / 30
+    features["max_label_len"] = min(max(len(label) for label in labels), 63) / 63
+    features["domain_hyphens"] = min(domain.count("-"), 4) / 4
+    features["domain_digits"] = sum(c.isdigit() for c in domain) / max(len(domain), 1)
+    features["sub_digits"] = sum(c.isdigit() for c in subdomain) / max(len(subdomain), 1) if subdomain else 0.0
+    features["domain_tokens"] = min(len(domain_tokens), 5) / 5
+    features["domain_vowels"] = _vowel_share(domain)
+    features["domain_entropy"] = _char_entropy(domain) / 5
+    features["sub_entropy"] = _char_entropy(subdomain.replace(".", "")) / 5
+    return domain_text, sub_text, features
+
+
+class NameFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Host names -> one sparse matrix: hashed char n-grams (domain, subdomains) + handcrafted features.
+
+    The hashers are stateless (no vocabulary to store); fit keeps only the columns the training names
+    use: an n-gram never seen in training would get a zero weight anyway, and a solver over 30k columns
+    instead of 500k is ten times faster.
+    """
+
+    def __init__(self, n_features: int = 2**18, ngram_range: tuple[int, int] = (3, 5)) -> None:
+        self.n_features = n_features
+        self.ngram_range = ngram_range
+
+    def _hasher(self) -> HashingVectorizer:
+        return HashingVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, n_features=self.n_features,
+                                 alternate_sign=False, norm="l2", lowercase=False)
+
+    def _parts(self, hosts: Iterable[str]) -> tuple[list[str], list[str], list[dict[str, float]]]:
+        domains, subs, handmade = [], [], []
+        for host in hosts:
+            domain_text, sub_text, features = name_parts(host)
+            domains.append(domain_text)
+            subs.append(sub_text)
+            handmade.append(features)
+        return domains, subs, handmade
+
+    def fit(self, hosts: Sequence[str], y: Any = None) -> NameFeatures:
+        self.fit_transform(hosts)
+        return self
+
+    def fit_transform(self, hosts: Sequence[str], y: Any = None, **fit_params: Any) -> sparse.csr_matrix:
+        matrix = self._stack(*self._parts(hosts))
+        self.columns_ = np.unique(matrix.indices)
+        return matrix[:, self.columns_]
+
+    def transform(self, hosts: Sequence[str]) -> sparse.csr_matrix:
+        return self._stack(*self._parts(hosts))[:, self.columns_]
+
+    def _stack(self, domains: list[str], subs: list[str], handmade: list[dict[str, float]]) -> sparse.csr_matrix:
+        hasher = self._hasher()
+        named = FeatureHasher(n_features=2**16, input_type="dict", alternate_sign=False)
+        return sparse.hstack([hasher.transform(domains), hasher.transform(subs), named.transform(handmade)],
+                             format="csr")
+
+
+# ---- behaviour -------------------------------------------------------------------------------------------
+
+# Columns of queries/host_behaviour.sql after `host`, in the order the model uses them.
+BEHAVIOUR_COLUMNS = ("requests", "clients", "requests_per_client", "post_share", "upload_ratio",
+                     "mean_request_bytes", "median_request_bytes", "long_share", "stream_share", "co_use",
+                     "hour_spread")
+# Heavy-tailed counts and sizes enter the model as log1p.
+_LOG_COLUMNS = frozenset({"requests", "clients", "requests_per_client", "upload_ratio", "mean_request_bytes",
+                          "median_request_bytes"})
+AI_HOSTS = pa.schema([("host", pa.string()), ("service", pa.string())])
+
+
+@functools.cache
+def _default_catalog() -> Catalog:
+    return load_catalog(SIGNATURES_DIR)
+
+
+def catalog_ai_hosts(hosts: Iterable[str], catalog: Catalog) -> pa.Table:
+    """The hosts the catalog knows by name, with their service: the reference for co-use."""
+    rows = [(h, found.service.id) for h in hosts if h and (found := catalog.match_host(h)) is not None]
+    return pa.table({"host": [h for h, _ in rows], "service": [s for _, s in rows]}, schema=AI_HOSTS)
+
+
+def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> pa.Table:
+    """One row of traffic features per host of the `events` view (queries/host_behaviour.sql).
+
+    Co-use needs the catalog's AI hosts: the lake's distinct hosts are matched here (thousands of names,
+    not millions of events) and registered as the table `model_ai_hosts` for the query.
+    """
+    catalog = catalog if catalog is not None else _default_catalog()
+    seen = connection.sql("select distinct host from events where host is not null").fetchall()
+    connection.register("model_ai_hosts", catalog_ai_hosts((row[0] for row in seen), catalog))
+    try:
+        return db.run(connection, "host_behaviour")
+    finally:
+        connection.unregister("model_ai_hosts")
+
+
+def behaviour_matrix(table: pa.Table, hosts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, present): the behaviour features of `hosts` (NaN where unknown), and which hosts have any."""
+    index = {h: i for i, h in enumerate(table.column("host").to_pylist())}
+    where = np.array([index.get(h, -1) for h in hosts], dtype=np.int64)
+    present = where >= 0
+    matrix = np.full((len(hosts), len(BEHAVIOUR_COLUMNS)), np.nan)
+    if present.any():
+        for j, column in enumerate(BEHAVIOUR_COLUMNS):
+            values = table.column(column).to_numpy(zero_copy_only=False).astype(np.float64)
+            values = values[where[present]]
+            matrix[present, j] = np.log1p(values) if column in _LOG_COLUMNS else values
+    return matrix, present
