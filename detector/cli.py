@@ -502,6 +502,10 @@ from detector.demo.commands import demo  # noqa: E402  (its own module, register
 
 cli.add_command(demo)
 
+from detector.classify.commands import model_group  # noqa: E402  (imports scikit-learn only when run)
+
+cli.add_command(model_group)
+
 
 def main() -> None:
     try:
