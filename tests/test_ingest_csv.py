@@ -117,6 +117,11 @@ def test_comments_before_the_header_and_repeated_headers_are_ignored(tmp_path: P
     assert [e["host"] for e in events] == ["a.example", "b.example"]
 
 
+def test_excel_byte_order_mark_before_the_header_is_not_part_of_a_name(tmp_path: Path) -> None:
+    events, rejects, _ = parse(tmp_path, "\ufeffTijdstip;Domein", "13-03-2026 09:00:00;chatgpt.com")
+    assert not rejects and events[0]["host"] == "chatgpt.com"
+
+
 def test_sniff_stays_below_vendor_formats(vendor_samples: Path, tmp_path: Path) -> None:
     assert sniff(["timestamp,host,user", "2026-03-13T08:00:00Z,chatgpt.com,jan"]) == MAX_SNIFF_SCORE < 1
     for vendor_file, own in [("squid/access1.excerpt-lines-1-30.log", "squid"), ("w3c-iis/logfile_w3c.4", "w3c")]:

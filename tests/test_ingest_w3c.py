@@ -45,6 +45,12 @@ def test_more_values_than_fields_is_rejected(vendor_samples: Path) -> None:
     assert rejects.column("reason").to_pylist() == ["17 values but #Fields names 6"]
 
 
+def test_byte_order_mark_before_the_first_directive_is_ignored(tmp_path: Path) -> None:
+    events, rejects, report = parse(tmp_path, "\ufeff#Software: IIS", "#Fields: date time c-ip",
+                                    "2026-03-13 08:00:00 10.0.0.1")
+    assert not rejects and report.ignored == 2 and len(events) == 1
+
+
 def test_lines_before_any_fields_directive_are_rejected_with_reason(tmp_path: Path) -> None:
     _, rejects, _ = parse(tmp_path, "2026-03-13 08:00:01 10.0.0.1 GET / 200", "#Fields: date time c-ip")
     assert rejects[0]["reason"].startswith("no #Fields directive before this line")

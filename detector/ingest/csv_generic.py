@@ -272,7 +272,7 @@ def new_parser(context: ParseContext) -> BatchParser:
             skipped = pc.index(comment, False).as_py()
             if skipped < 0:
                 return combine([], ignored=lines.num_rows)
-            start(text[skipped].as_py().rstrip())
+            start(text[skipped].as_py().lstrip("\ufeff").rstrip())  # Excel writes a byte order mark
             skipped += 1
             lines = lines.slice(skipped)
         query, params = state["query"], state["params"]
@@ -287,7 +287,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 def sniff(lines: Sequence[str]) -> float:
     """Up to MAX_SNIFF_SCORE, by how well the header is recognised (time and destination columns, one
     of them, or neither), when most lines have the header's column count."""
-    content = [line for line in lines if not line.lstrip().startswith("#")]
+    content = [line.lstrip("\ufeff") for line in lines if not line.lstrip().startswith("#")]
     if len(content) < 2:
         return 0.0
     delimiter = detect_delimiter(content[0])

@@ -294,6 +294,7 @@ from host_steps
         return f"try_cast({column} as bigint)" if column else "null"
 
 
+BLANK = " \t\ufeff"
 NO_FIELDS_REASON = "no #Fields directive before this line: W3C extended logs name their columns in one"
 
 
@@ -316,7 +317,8 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         text = lines.column("line")
-        directive_rows = pc.indices_nonzero(pc.starts_with(pc.utf8_ltrim_whitespace(text), "#")).to_pylist()
+        # A UTF-8 byte order mark may precede the first directive.
+        directive_rows = pc.indices_nonzero(pc.starts_with(pc.utf8_ltrim(text, characters=BLANK), "#")).to_pylist()
         directives = pc.take(text, directive_rows).to_pylist() if directive_rows else []
         results: list[ParseResult] = []
         start = 0
@@ -324,7 +326,7 @@ def new_parser(context: ParseContext) -> BatchParser:
         for row, directive in zip(directive_rows, directives, strict=True):
             if row > start:
                 results.append(parse_segment(lines.slice(start, row - start)))
-            header.apply(directive.strip())
+            header.apply(directive.strip(BLANK))
             start = row + 1
         if start < lines.num_rows:
             results.append(parse_segment(lines.slice(start)))
@@ -345,11 +347,11 @@ def combine(results: list[ParseResult], ignored: int) -> ParseResult:
 
 def sniff(lines: Sequence[str]) -> float:
     """Share of directive lines and of data lines with as many values as the last #Fields names."""
-    if not lines or not any(_FIELDS.match(line) for line in lines):
+    if not lines or not any(_FIELDS.match(line.lstrip(BLANK)) for line in lines):
         return 0.0
     count = None
     matching = 0
-    for line in lines:
+    for line in (text.lstrip(BLANK) for text in lines):
         if line.startswith("#"):
             if _FIELDS.match(line):
                 count = len(line.split(":", 1)[1].split())
