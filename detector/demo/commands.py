@@ -132,9 +132,13 @@ def _print_summary(result: Any) -> None:
             click.echo(f"    {row['service']} in {row['department']}: {row['events']:,} events, "
                        f"identified people: {row['users']}{blocked}")
     click.echo(f"  Uploads over 1 MB to AI services: {found.uploads}")
+    held_out = simulated["not_in_catalog"]
     if found.model_hosts:
-        click.echo(f"  Hosts the catalog does not know, judged AI by the model: {found.model_hosts} "
-                   "(`shadow-ai review`)")
+        shown = ", ".join(found.model_hosts[:6]) + (" ..." if len(found.model_hosts) > 6 else "")
+        click.echo(f"  Not in the catalog, judged AI by the model: {len(found.model_hosts)} hosts ({shown}); "
+                   "confirm or dismiss them with `shadow-ai review` and `shadow-ai label`")
+    if held_out:
+        click.echo(f"  (the simulation used these AI tools the catalog does not know: {', '.join(held_out)})")
     click.echo(f"\nData directory: {home}")
     click.echo(f"  logs: {result.simulation.logs}   ground truth: {result.simulation.truth / 'usage_daily.csv'}")
 

@@ -26,7 +26,7 @@ class Found:
     departments: list[dict[str, Any]] = field(default_factory=list)
     forbidden: list[dict[str, Any]] = field(default_factory=list)
     uploads: int = 0
-    model_hosts: int = 0
+    model_hosts: list[str] = field(default_factory=list)  # hosts the catalog lacks that the model judged AI
     events: int = 0
     rejected: int = 0
 
@@ -81,7 +81,8 @@ def find(settings: Settings) -> Found:
             " count(*) filter (where action = 'blocked') as blocked from ai_events where verdict = 'forbidden'"
             " group by all order by events desc")
         found.uploads = rows("select count(*) as n from ai_events where bytes_out >= 1000000")[0]["n"]
-        found.model_hosts = rows("select count(*) as n from hosts where match = 'model' and is_ai")[0]["n"]
+        found.model_hosts = [r["host"] for r in rows(
+            "select host from hosts where match = 'model' and is_ai order by clients desc, events desc, host")]
         found.events = rows("select count(*) as n from events")[0]["n"]
         found.rejected = rows("select count(*) as n from rejects")[0]["n"]
     return found

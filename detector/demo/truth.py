@@ -165,6 +165,8 @@ class Truth:
             "ai_users": int(ai_users.sum()),
             "ai_user_share": round(float(ai_users.mean()), 4) if employees else 0.0,
             "identifiable_users_by_service": dict(sorted(by_service.items(), key=lambda item: -item[1])),
+            "not_in_catalog": [s.key for i, s in enumerate(self.hosts.services)
+                               if s.catalog_id is None and self.used[:, i].any()],
             "departments": per_department,
             "forbidden_events": forbidden,
             "uploads_over_1mb": self.uploads,
