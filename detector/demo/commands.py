@@ -10,9 +10,13 @@ import traceback
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from detector.config import Settings
+    from detector.demo.run import DemoRun
 
 DEFAULT_OUT = "shadow-ai-demo"
 DASHBOARD_PORT = 8501
@@ -54,7 +58,7 @@ def demo(ctx: click.Context, days: int, employees: int, seed: int, last_day: dat
     from detector.errors import DetectorError
 
     root = ctx.find_root()
-    home = Path(out or root.obj.get("home") or DEFAULT_OUT).expanduser().resolve()
+    home = Path(out or (root.obj or {}).get("home") or DEFAULT_OUT).expanduser().resolve()
     end = last_day.date() if last_day else date.today() - timedelta(days=1)
     first = end - timedelta(days=days - 1)
     click.echo(f"Simulating Gemeente Voorbeeld: {employees} employees, {days} days ({first} .. {end}), "
@@ -79,7 +83,7 @@ def demo(ctx: click.Context, days: int, employees: int, seed: int, last_day: dat
         raise DemoFailure(str(exc)) from exc
 
 
-def _finish(result: Any, home: Path, first: date, end: date, no_dashboard: bool) -> None:
+def _finish(result: DemoRun, home: Path, first: date, end: date, no_dashboard: bool) -> None:
     per_format: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for report in result.ingested:
         totals = per_format[report.format]
@@ -113,7 +117,7 @@ def _report(home: Path, first: date, end: date) -> None:
         click.echo(f"The report could not be written: {exc}", err=True)
 
 
-def _print_summary(result: Any) -> None:
+def _print_summary(result: DemoRun) -> None:
     found, simulated, home = result.found, result.simulation.summary, result.simulation.home
     share = found.ai_users / found.employees if found.employees else 0.0
     click.echo("\nWhat the product found")
@@ -143,7 +147,7 @@ def _print_summary(result: Any) -> None:
     click.echo(f"  logs: {result.simulation.logs}   ground truth: {result.simulation.truth / 'usage_daily.csv'}")
 
 
-def _dashboard(settings: Any, home: Path) -> None:
+def _dashboard(settings: Settings, home: Path) -> None:
     if importlib.util.find_spec("detector.dashboard") is None:
         click.echo("\nThe dashboard is not available in this version yet. Explore with SQL instead, e.g.:")
         click.echo(f'  shadow-ai --home {home} sql "select department, service, sum(users) as user_days, '
@@ -152,4 +156,6 @@ def _dashboard(settings: Any, home: Path) -> None:
     from detector.dashboard import serve
 
     click.echo(f"\nServing the dashboard on http://localhost:{DASHBOARD_PORT} (Ctrl-C stops it)")
-    serve(settings, port=DASHBOARD_PORT)
+    code = serve(settings, port=DASHBOARD_PORT)
+    if code:
+        raise DemoFailure(f"the dashboard stopped with exit code {code}")

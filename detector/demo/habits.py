@@ -116,13 +116,15 @@ def build(org: Organisation, services: tuple[SimService, ...], days: int, rng: n
         cast[person, where[key]] = True
         since[person, where[key]] = 0
 
+    # Each device draws one number; consecutive slices of [0, 1) pick ChatGPT, a note-taker, an unknown tool.
     device_pick = rng.random(org.devices)
+    bounds = np.cumsum([0.0, *DEVICE_AI.values()])
+    slice_of = {name: (device_pick >= bounds[i]) & (device_pick < bounds[i + 1]) for i, name in enumerate(DEVICE_AI)}
     device_service = np.full(org.devices, -1, dtype=np.int64)
-    device_service[device_pick < DEVICE_AI["chatgpt"]] = where["chatgpt"]
-    meeting = (device_pick >= DEVICE_AI["chatgpt"]) & (device_pick < DEVICE_AI["chatgpt"] + DEVICE_AI["note_taker"])
+    device_service[slice_of["chatgpt"]] = where["chatgpt"]
+    meeting = slice_of["note_taker"]
     device_service[meeting] = np.array(note_takers)[rng.integers(0, len(note_takers), org.devices)][meeting]
-    rest = (device_pick >= 0.7) & (device_pick < 0.7 + DEVICE_AI["held_out"])
-    device_service[rest] = held_out[-1]
+    device_service[slice_of["held_out"]] = held_out[-1]
     device_service[0] = where["fireflies"]  # at least one meeting room records meetings
 
     part_time = rng.random(employees) < 0.3

@@ -109,6 +109,11 @@ def department_sizes(employees: int) -> np.ndarray:
     return sizes + 2
 
 
+def _subnet(number: int) -> str:
+    """The first three octets of the organisation's number-th /24."""
+    return f"10.{20 + number // 256}.{number % 256}"
+
+
 def build(employees: int, rng: np.random.Generator) -> Organisation:
     """Employees with unique Dutch-looking account names, workstations and addresses per department."""
     sizes = department_sizes(employees)
@@ -134,19 +139,20 @@ def build(employees: int, rng: np.random.Generator) -> Organisation:
     device_ips: list[str] = []
     device_names: list[str] = []
     device_departments: list[int] = []
-    third = 10
+    next_subnet = 10  # subnet next_subnets: 10.20.10.0/24, 10.20.11.0/24 ... 10.20.255.0/24, 10.21.0.0/24 ...
     for index, size in enumerate(sizes):
         subnets = -(-int(size) // ADDRESSES_PER_SUBNET)
         for subnet in range(subnets):
-            networks.append((f"10.20.{third + subnet}.0/24", index))
+            prefix = _subnet(next_subnet + subnet)
+            networks.append((f"{prefix}.0/24", index))
             people = min(ADDRESSES_PER_SUBNET, int(size) - subnet * ADDRESSES_PER_SUBNET)
-            ips += [f"10.20.{third + subnet}.{20 + host}" for host in range(people)]
+            ips += [f"{prefix}.{20 + host}" for host in range(people)]
         devices = min(DEVICES_PER_SUBNET * subnets, max(1, round(size * 0.03)))
-        device_ips += [f"10.20.{third + k // DEVICES_PER_SUBNET}.{230 + k % DEVICES_PER_SUBNET}"
+        device_ips += [f"{_subnet(next_subnet + k // DEVICES_PER_SUBNET)}.{230 + k % DEVICES_PER_SUBNET}"
                        for k in range(devices)]
         device_departments += [index] * devices
         device_names += [f"VR-{DEPARTMENTS[index].code.upper()}-{k + 1:02d}" for k in range(devices)]
-        third += subnets
+        next_subnet += subnets
     direct = rng.random(employees) < DIRECT_SHARE
     direct[np.r_[0, np.cumsum(sizes)[:-1]]] = False  # the first two of each department play the story's parts
     direct[np.r_[0, np.cumsum(sizes)[:-1]] + 1] = False
