@@ -250,6 +250,9 @@ def department_matrix(state: LakeState, filters: Filters, by: str, min_size: int
     small = frame["people"] < min_size
     frame["people_value"] = frame["people"].astype("float64").mask(small)
     frame["people_label"] = frame["people"].astype(str).mask(small, f"< {min_size}")
+    # white labels on the darkest cells, black elsewhere
+    frame["label_colour"] = (frame["people_value"] > 0.6 * frame["people_value"].max()).map(
+        {True: "white", False: "black"})
     for column in ("events", "uploaded_mb"):
         frame[column] = frame[column].astype("float64").mask(small)
     return frame.drop(columns=["people", "bytes_out"])
@@ -377,11 +380,12 @@ def source_summary(state: LakeState) -> pd.DataFrame:
 
 def _badge(count: int, total: int) -> str:
     share = count / total if total else 0.0
+    # plain symbols, not emoji: headless and locked-down browsers often lack an emoji font
     if share >= 0.9:
-        return "✅ yes"
+        return "✓ yes"
     if share > 0:
-        return f"⚠️ {share:.0%}"
-    return "❌ no"
+        return f"⚠ {share:.0%}"
+    return "✗ no"
 
 
 def rejects(state: LakeState) -> pd.DataFrame:
@@ -406,7 +410,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     for column in safe.columns:
         safe[column] = safe[column].map(_safe_cell).astype(object)
     safe.columns = [_safe_cell(str(c)) for c in safe.columns]
-    return safe.to_csv(index=False).encode("utf-8")
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")  # RFC 4180: CR in a cell is quoted
 
 
 def _safe_cell(value: Any) -> Any:

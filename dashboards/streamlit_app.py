@@ -20,21 +20,23 @@ import streamlit as st  # noqa: E402
 
 from dashboards import data, ui  # noqa: E402
 
-st.set_page_config(page_title="Shadow AI", page_icon=":material/radar:", layout="wide")
+# No page or page_icon icons: the browser would fetch a Material icon favicon from a font CDN, and nothing
+# may leave the machine. (Material icons inside the page come with Streamlit's bundled font.)
+st.set_page_config(page_title="Shadow AI", layout="wide")
 ui.require_login()
 
 settings = data.settings()
 state = data.lake_state(settings)
 
 pages = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-    st.Page("app_pages/departments.py", title="Departments", icon=":material/groups:", url_path="departments"),
-    st.Page("app_pages/services.py", title="Services", icon=":material/apps:", url_path="services"),
-    st.Page("app_pages/discovery.py", title="Discovery", icon=":material/travel_explore:", url_path="discovery"),
-    st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:", url_path="data-health"),
+    st.Page("app_pages/overview.py", title="Overview", url_path="overview", default=True),
+    st.Page("app_pages/departments.py", title="Departments", url_path="departments"),
+    st.Page("app_pages/services.py", title="Services", url_path="services"),
+    st.Page("app_pages/discovery.py", title="Discovery", url_path="discovery"),
+    st.Page("app_pages/data_health.py", title="Data health", url_path="data-health"),
 ]
 if data.people_enabled(settings):
-    pages.append(st.Page("app_pages/people.py", title="People", icon=":material/person_search:", url_path="people"))
+    pages.append(st.Page("app_pages/people.py", title="People", url_path="people"))
 page = st.navigation(pages)
 
 st.sidebar.caption(f"{settings.organisation or 'Shadow AI'} · data: `{settings.home.name}`")
@@ -44,7 +46,7 @@ if not state.has_events and not state.has_rejects:
     st.stop()
 if not state.classified and page.url_path != "data-health":
     st.title(page.title)
-    st.info(ui.NOT_CLASSIFIED, icon=":material/pending:")
+    st.info(ui.NOT_CLASSIFIED)
     st.stop()
 
 options = data.filter_options(state) if state.classified else data.FilterOptions([], [], None, None)

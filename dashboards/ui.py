@@ -37,7 +37,7 @@ def table(frame: pd.DataFrame, name: str, columns: dict[str, Any] | None = None,
     config = columns or {}
     shown = [c for c in config if c in frame.columns] or list(frame.columns)
     options: dict[str, Any] = {"hide_index": True, "column_order": shown, "column_config": config,
-                               "width": "stretch"}
+                               "width": "stretch", "placeholder": "–"}
     if height:
         options["height"] = height
     if select:
@@ -49,8 +49,17 @@ def table(frame: pd.DataFrame, name: str, columns: dict[str, Any] | None = None,
     return event
 
 
-def chart(spec: alt.TopLevelMixin, key: str | None = None) -> None:
-    st.altair_chart(spec, key=key, width="stretch")
+def chart(spec: alt.TopLevelMixin, key: str | None = None, height: int | None = None) -> None:
+    if height:
+        st.altair_chart(spec, key=key, width="stretch", height=height)
+    else:
+        st.altair_chart(spec, key=key, width="stretch")
+
+
+def time_axis(field: str, bucket: str) -> alt.X:
+    """A day or week axis whose bars are as wide as their day or week (ordinal, dated labels)."""
+    title = "Week starting" if bucket == "week" else "Day"
+    return alt.X(f"yearmonthdate({field}):O", title=title, axis=alt.Axis(format="%d %b", labelAngle=-45))
 
 
 def stop_when_empty(frame: pd.DataFrame, message: str) -> None:
@@ -104,6 +113,14 @@ def share(part: Any, whole: Any, min_size: int | None = None) -> str:
     if min_size is not None and int(part) < min_size:
         return "–"
     return f"{min(1.0, int(part) / int(whole)):.0%}"
+
+
+def share_delta(part: Any, whole: Any, part_before: Any, whole_before: Any, min_size: int) -> str | None:
+    """The change of a share against the previous period, in percentage points."""
+    if not whole or not whole_before or int(part) < min_size or int(part_before) < min_size:
+        return None
+    change = min(1.0, int(part) / int(whole)) - min(1.0, int(part_before) / int(whole_before))
+    return f"{100 * change:+.0f} pp"
 
 
 def delta(now: Any, before: Any, suffix: str = "") -> str | None:

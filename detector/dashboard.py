@@ -66,6 +66,8 @@ def command(port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) -> list[st
         # the app's files do not change under a deployment: no file watcher (and no inotify limits)
         "--server.fileWatcherType", "none",
         "--global.developmentMode", "false",
+        # no "Deploy" button or developer menu: this is an internal tool, not a Streamlit Cloud app
+        "--client.toolbarMode", "minimal",
     ]
 
 

@@ -190,15 +190,18 @@ def test_every_page_renders_without_exception_or_client_address(
 def test_overview_shares_match_sql(app: AppTest, lake: Path) -> None:
     at = open_page(app, "overview")
     start, end = NEWEST - timedelta(days=29), NEWEST
-    ai_people, unsanctioned = sql(lake, """
+    in_directory = "user_id in (select user_id from user_departments)"
+    ai_people, employees_ai, employees_unsanctioned = sql(lake, f"""
         select count(distinct coalesce(user_id, src_ip)),
-               count(distinct coalesce(user_id, src_ip)) filter (where verdict in ('shadow', 'forbidden'))
+               count(distinct user_id) filter (where {in_directory}),
+               count(distinct user_id) filter (where {in_directory} and verdict in ('shadow', 'forbidden'))
         from ai_events where day between $start and $end""", start=start, end=end)[0]
     employees = sum(len(users) for users, _ in DEPARTMENTS.values())
     assert ai_people == 14  # 6 + 5 + 1 + 1 (the model's find) + the anonymous client
+    assert employees_ai == 13
     assert metric(at, "People using AI") == f"{ai_people:,}"
-    assert metric(at, "Share using AI") == f"{ai_people / employees:.0%}"
-    assert metric(at, "Share using unsanctioned AI") == f"{unsanctioned / employees:.0%}"
+    assert metric(at, "Share using AI") == f"{employees_ai / employees:.0%}"
+    assert metric(at, "Share using unsanctioned AI") == f"{employees_unsanctioned / employees:.0%}"
     assert metric(at, "AI services in use") == "5"
     new = sql(lake, """select count(*) from (select coalesce(service, host) as s from ai_events group by s
                          having min(day) between $start and $end)""", start=start, end=end)[0][0]
@@ -226,7 +229,7 @@ def test_filters_survive_a_page_switch(app: AppTest) -> None:
 def test_departments_suppress_small_groups(app: AppTest) -> None:
     at = open_page(app, "departments")
     usage = at.dataframe[0].value.set_index("department")
-    assert usage.loc["Burgerzaken", "ai_people"] == "8"  # b1-b7 and the anonymous client (its network)
+    assert usage.loc["Burgerzaken", "ai_people"] == "7"  # b1-b7: shares count employees in users.csv only
     assert usage.loc["Financien", "ai_people"] == "5"
     assert usage.loc["ICT", "people"] == "< 5"
     assert usage.loc["ICT", "ai_people"] == "< 5"
@@ -285,10 +288,10 @@ def test_discovery_lists_candidates_and_records_a_label(app: AppTest, lake: Path
 def test_data_health_shows_sources_fields_gaps_and_rejects(app: AppTest) -> None:
     at = open_page(app, "data_health")
     sources = at.dataframe[0].value.set_index("log_format")
-    assert sources.loc["csv", "user"] == "✅ yes"
-    assert sources.loc["csv", "url_path"] == "✅ yes"
-    assert sources.loc["csv", "bytes_out"] == "✅ yes"
-    assert sources.loc["squid", "bytes_out"] == "❌ no"
+    assert sources.loc["csv", "user"] == "✓ yes"
+    assert sources.loc["csv", "url_path"] == "✓ yes"
+    assert sources.loc["csv", "bytes_out"] == "✓ yes"
+    assert sources.loc["squid", "bytes_out"] == "✗ no"
     assert bool(sources.loc["squid", "gap"]) and not bool(sources.loc["csv", "gap"])
     assert [w for w in at.warning if "squid" in w.value]
     rejects = at.dataframe[1].value

@@ -25,8 +25,9 @@ else:
         st.success("Every source sent events in the 24 hours before the newest data.", icon=":material/check:")
 
     st.subheader("Sources")
-    st.caption("Which fields each source provides: ✅ in ≥ 90% of its events, ⚠️ in some, ❌ never. Without a user "
-               "events are attributed by address; without bytes_out uploads cannot be measured.")
+    st.caption("Which fields each source provides: ✓ in ≥ 90% of its events, ⚠ in some, ✗ never. Without a user "
+               "events are attributed by address; without bytes_out uploads cannot be measured. This page "
+               "shows the whole lake: the sidebar's filters do not apply.")
     ui.table(summary, "sources", {
         "source_kind": st.column_config.TextColumn("Kind"),
         "log_format": st.column_config.TextColumn("Format"),

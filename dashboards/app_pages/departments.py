@@ -40,14 +40,15 @@ base = alt.Chart(matrix, title=f"People using each {by} per department (fewer th
     x=alt.X("item:N", title=by.title(), axis=alt.Axis(labelAngle=-40, labelLimit=180)),
     y=alt.Y("department:N", title="Department"),
 )
+cells = base.mark_rect(color="#eeeeee")  # every cell, so suppressed ones still show as grey
 heatmap = base.mark_rect().encode(
     color=alt.Color("people_value:Q", title="People", scale=alt.Scale(scheme="oranges")),
     tooltip=[alt.Tooltip("department:N", title="Department"), alt.Tooltip("item:N", title=by.title()),
              alt.Tooltip("people_label:N", title="People"), alt.Tooltip("events:Q", format=",", title="Events"),
              alt.Tooltip("uploaded_mb:Q", format=",.2f", title="Uploaded (MB)")],
 )
-labels = base.mark_text(fontSize=11).encode(text="people_label:N")
-ui.chart((heatmap + labels).properties(height=max(160, 28 * matrix["department"].nunique())), key="matrix")
+labels = base.mark_text(fontSize=11).encode(text="people_label:N", color=alt.Color("label_colour:N", scale=None))
+ui.chart((cells + heatmap + labels).properties(height=alt.Step(36)), key="matrix")
 
 st.subheader("One department")
 st.caption(f"Within one department, figures of fewer than {n} people are hidden.")
@@ -59,7 +60,7 @@ if chosen:
     bucket = "week" if trend["bucket"].eq("week").any() else "day"
     ui.chart(
         alt.Chart(trend, title=f"{chosen}: events per {bucket}, by verdict").mark_bar().encode(
-            x=alt.X("period_start:T", title="Week starting" if bucket == "week" else "Day"),
+            x=ui.time_axis("period_start", bucket),
             y=alt.Y("events:Q", title="Events", stack=True),
             color=alt.Color("verdict:N", title="Verdict", scale=ui.VERDICT_SCALE),
             tooltip=[alt.Tooltip("period_start:T", title=bucket.title()), "verdict",

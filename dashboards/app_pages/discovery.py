@@ -57,7 +57,7 @@ st.markdown(
 if not days.empty:
     ui.chart(
         alt.Chart(days, title=f"{host}: events per day (up to its last 90 days seen)").mark_bar().encode(
-            x=alt.X("day:T", title="Day"),
+            x=ui.time_axis("day", "day"),
             y=alt.Y("events:Q", title="Events"),
             tooltip=[alt.Tooltip("day:T", title="Day"), alt.Tooltip("events:Q", format=","),
                      alt.Tooltip("clients:Q", title="Clients")],

@@ -18,13 +18,17 @@ if not now["events"] and not before["events"]:
     st.stop()
 
 whole = "employees in users.csv" if figures["from_directory"] else "people seen in the logs"
+population, population_before = figures["population"], figures["population_previous"]
 cols = st.columns(4)
-cols[0].metric("Share using AI", ui.share(now["ai_people"], max(figures["population"], now["ai_people"]), n),
-               help=f"People using any AI service, of the {figures['population']:,} {whole} (selected departments).",
-               border=True)
-cols[1].metric("Share using unsanctioned AI",
-               ui.share(now["unsanctioned_people"], max(figures["population"], now["ai_people"]), n),
-               help="Verdict shadow (no decision yet) or forbidden under policy.yaml.", border=True)
+cols[0].metric("Share using AI", ui.share(now["ai_population"], population, n),
+               ui.share_delta(now["ai_population"], population, before["ai_population"], population_before, n),
+               help=f"{now['ai_population']:,} of the {population:,} {whole} (selected departments) used an AI "
+                    "service.", border=True)
+cols[1].metric("Share using unsanctioned AI", ui.share(now["unsanctioned_population"], population, n),
+               ui.share_delta(now["unsanctioned_population"], population, before["unsanctioned_population"],
+                              population_before, n),
+               delta_color="inverse", help=f"Verdict shadow (no decision yet) or forbidden under policy.yaml, of "
+                                           f"the {population:,} {whole}.", border=True)
 cols[2].metric("AI services in use", ui.number(now["services"]), ui.delta(now["services"], before["services"]),
                help="Distinct AI services (catalog, labelled, or found by the model).", border=True)
 cols[3].metric("New services this period", ui.number(now["new_services"]),
@@ -36,10 +40,10 @@ cols[0].metric("People using AI", ui.number(now["ai_people"], n),
 cols[1].metric("People using unsanctioned AI", ui.number(now["unsanctioned_people"], n),
                ui.delta(now["unsanctioned_people"], before["unsanctioned_people"])
                if now["unsanctioned_people"] >= n else None, delta_color="inverse", border=True)
-cols[2].metric("Uploaded to unsanctioned AI", data.human_bytes(now["bytes_shadow"] + now["bytes_forbidden"]),
+cols[2].metric("Uploaded: unsanctioned", data.human_bytes(now["bytes_shadow"] + now["bytes_forbidden"]),
                help="Bytes sent to services with verdict shadow or forbidden (where the logs record uploads).",
                border=True)
-cols[3].metric("Uploaded to sanctioned AI", data.human_bytes(now["bytes_sanctioned"] + now["bytes_tolerated"]),
+cols[3].metric("Uploaded: sanctioned", data.human_bytes(now["bytes_sanctioned"] + now["bytes_tolerated"]),
                help="Bytes sent to services with verdict sanctioned or tolerated.", border=True)
 
 st.subheader("Data uploaded to AI, by verdict")
@@ -65,7 +69,7 @@ bucket = "week" if trend["bucket"].eq("week").any() else "day"
 shown = data.suppress_people(trend, n) if (measure or "people") == "people" else trend
 ui.chart(
     alt.Chart(shown, title=f"{unit} per {bucket}, by verdict").mark_bar().encode(
-        x=alt.X("period_start:T", title="Week starting" if bucket == "week" else "Day"),
+        x=ui.time_axis("period_start", bucket),
         y=alt.Y(f"{measure or 'people'}:Q", title=unit, stack=True),
         color=alt.Color("verdict:N", title="Verdict", scale=ui.VERDICT_SCALE),
         tooltip=[alt.Tooltip("period_start:T", title=bucket.title()), "verdict",

@@ -1,4 +1,5 @@
--- Per department: people using AI, people using unsanctioned AI (shadow or forbidden), services, events.
+-- Per department: people using AI and unsanctioned AI (shadow or forbidden) among the population of the
+-- shares (`in_population`: users.csv when given, else everyone seen), services, events, bytes uploaded.
 with usage as (
     select * from dashboard_user_daily
     where day between $start and $end
@@ -10,8 +11,9 @@ with usage as (
 final as (
     select
         department,
-        count(distinct person) as ai_people,
-        count(distinct person) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_people,
+        count(distinct person) filter (where in_population) as ai_people,
+        count(distinct person) filter (where in_population and verdict in ('shadow', 'forbidden'))
+            as unsanctioned_people,
         count(distinct service_key) as services,
         sum(events) as events,
         coalesce(sum(bytes_out), 0) as bytes_out

@@ -1,6 +1,7 @@
 -- The Overview's headline figures for one period under the filters: people using AI (users, and client
--- devices for traffic no user could be attributed to), people using unsanctioned AI (shadow or
--- forbidden), services in use, services first seen in the period, events, and data uploaded per verdict.
+-- devices for traffic no user could be attributed to) and using unsanctioned AI (shadow or forbidden);
+-- the same counted only over the population of the shares (`in_population`: users.csv when given);
+-- services in use, services first seen in the period, events, and data uploaded per verdict.
 with usage as (
     select
         day,
@@ -40,6 +41,9 @@ final as (
     select
         (select count(distinct person) from people) as ai_people,
         (select count(distinct person) from people where verdict in ('shadow', 'forbidden')) as unsanctioned_people,
+        (select count(distinct person) from people where in_population) as ai_population,
+        (select count(distinct person) from people where in_population and verdict in ('shadow', 'forbidden'))
+            as unsanctioned_population,
         (select count(distinct service_key) from in_period) as services,
         (select count(*) from first_days where first_day between $start and $end) as new_services,
         (select coalesce(sum(events), 0) from in_period) as events,

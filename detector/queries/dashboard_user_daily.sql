@@ -2,11 +2,16 @@
 -- The dashboard materialises this once per classify (in its own in-memory database): distinct people
 -- over a period cannot be added up from usage_daily's per-day counts.
 -- A person is the user's pseudonym; an event no user could be attributed to counts its client address,
--- hashed here ('c-...'), so that no address leaves this query. AI services nobody listed are keyed by
--- their host, as in usage_daily.
+-- hashed here ('c-...'), so that no address leaves this query. `in_population`: the person counts in
+-- "share of employees" figures: a user in users.csv, or anyone when no users.csv was given. AI services
+-- nobody listed are keyed by their host, as in usage_daily.
 with ai_events as (
     select day, department, service, host, service_name, category, verdict, user_id, src_ip, bytes_out, action
     from ai_events
+),
+
+directory as (
+    select distinct user_id from user_departments
 ),
 
 grouped as (
@@ -39,10 +44,12 @@ final as (
         g.verdict,
         coalesce(g.user_id, 'c-' || left(md5(g.client), 16)) as person,
         g.user_id,
+        d.user_id is not null or not exists (select 1 from directory) as in_population,
         g.events,
         g.bytes_out,
         g.blocked
     from grouped as g
+    left join directory as d on d.user_id = g.user_id
 )
 
 select * from final
