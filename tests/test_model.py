@@ -1,0 +1,293 @@
+"""The host classifier: name features, training, storage, behaviour from the lake, and its commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from detector import db
+from detector.classify import features, model
+from detector.classify.hosts import judge_hosts
+from detector.cli import cli
+from detector.config import Settings, load_settings
+from detector.ingest.pipeline import ingest_paths
+from detector.lake import Lake
+from detector.signatures import Catalog, load_catalog
+
+# Catalog AI hosts and ordinary sites for the tiny lake; two unknown hosts whose names say nothing.
+LAKE_AI = ["chatgpt.com", "claude.ai", "api.mistral.ai", "gemini.google.com", "perplexity.ai",
+           "copilot.microsoft.com", "chat.deepseek.com", "api.openai.com", "poe.com", "character.ai"]
+LAKE_WEB = ["www.nu.nl", "www.bol.com", "www.rijksoverheid.nl", "www.wikipedia.org", "www.marktplaats.nl",
+            "www.ns.nl", "www.buienradar.nl", "www.kvk.nl", "www.belastingdienst.nl", "www.funda.nl"]
+UNKNOWN_AI_LIKE, UNKNOWN_WEB_LIKE = "portal.acme-tools.com", "portal.acme-tools.net"
+T0 = 1732780800  # 2024-11-28 08:00 UTC
+
+
+def squid_lines(seed: int = 0) -> list[str]:
+    """Squid native lines: AI hosts get streamed POSTs in office hours from a group of AI users; ordinary
+    sites get short GETs all day from everyone."""
+    rng = np.random.default_rng(seed)
+    lines = []
+
+    def traffic(host: str, ai_like: bool) -> None:
+        for k in range(24):
+            if ai_like:
+                ts, client, ms = T0 + int(rng.integers(0, 8 * 3600)), f"10.0.0.{k % 6 + 1}", 15000 + 100 * k
+                method, content = ("POST", "text/event-stream") if k % 3 else ("GET", "application/json")
+            else:
+                ts, client, ms = T0 - 8 * 3600 + int(rng.integers(0, 24 * 3600)), f"10.0.1.{k % 10 + 1}", 120
+                method, content = "GET", "text/html"
+            size = int(rng.integers(2000, 60000))
+            lines.append(f"{ts}.000 {ms:6d} {client} TCP_MISS/200 {size} {method} https://{host}/x - "
+                         f"HIER_DIRECT/192.0.2.1 {content}")
+
+    for host in LAKE_AI:
+        traffic(host, ai_like=True)
+    for host in LAKE_WEB:
+        traffic(host, ai_like=False)
+    traffic(UNKNOWN_AI_LIKE, ai_like=True)
+    traffic(UNKNOWN_WEB_LIKE, ai_like=False)
+    return sorted(lines)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return load_settings(tmp_path_factory.mktemp("model-home"))
+
+
+@pytest.fixture(scope="module")
+def trained(settings: Settings, catalog: Catalog) -> model.Training:
+    """The name-only model every test reads (trained once: the full catalog and lists)."""
+    return model.train(settings, use_lake=False, catalog=catalog)
+
+
+@pytest.fixture(scope="module")
+def lake_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = load_settings(tmp_path_factory.mktemp("lake-home"))
+    log = settings.home / "access.log"
+    log.write_text("\n".join(squid_lines()) + "\n", encoding="utf-8")
+    reports = list(ingest_paths(settings, [str(log)], "squid"))
+    assert reports[0].parsed == len(squid_lines())
+    return settings
+
+
+@pytest.fixture(scope="module")
+def behaviour_table(lake_settings: Settings, catalog: Catalog) -> pa.Table:
+    connection = duckdb.connect(":memory:")
+    db.create_lake_views(connection, Lake(lake_settings.lake))
+    try:
+        return features.behaviour(connection, catalog)
+    finally:
+        connection.close()
+
+
+# ---- name features ---------------------------------------------------------------------------------------
+
+
+def test_ai_words_count_as_tokens_or_segments_not_as_letters_inside_words() -> None:
+    assert features.segment("chatgpt") == ("chat", "gpt")
+    assert features.segment("tryai") == ("try", "ai")
+    assert features.segment("raiffeisen") is None
+    assert features.segment("chatelet") is None
+    _, _, raiffeisen = features.name_parts("raiffeisen.com")
+    _, _, chatelet = features.name_parts("www.chatelet.fr")
+    _, _, made_up = features.name_parts("chat-assistant-ai.io")
+    assert "d:whole:ai" not in raiffeisen and "d:inside:ai" in raiffeisen
+    assert "d:whole:chat" not in chatelet and "d:edge:chat" in chatelet
+    assert {"d:whole:chat", "d:whole:ai", "tld:io"} <= made_up.keys()
+
+
+def test_name_parts_separate_registered_domain_and_subdomain_labels() -> None:
+    domain_text, sub_text, found = features.name_parts("api.eu-west-1.example-tool.co.uk")
+    assert domain_text == "example tool .co .uk"
+    assert sub_text == "api eu west 0"
+    assert found["first:api"] == 1.0 and found["suffix_two_labels"] == 1.0
+    # An address or a bare word has no public suffix and still gets features instead of an error.
+    assert features.name_parts("10.1.2.3")[2]["tld:none"] == 1.0
+    assert features.name_parts("intranet")[2]["tld:none"] == 1.0
+
+
+# ---- the trained name model ------------------------------------------------------------------------------
+
+
+def test_obvious_ai_names_score_high_and_municipal_sites_low(trained: model.Training) -> None:
+    scorer = trained.model
+    high, low = scorer.score(["chat-assistant-ai.io", "gemeente-utrecht.nl"])
+    assert high >= scorer.threshold and high > 0.9
+    assert low < scorer.threshold and low < 0.1
+
+
+@pytest.mark.parametrize("host", ["raiffeisen.com", "chatelet.fr", "airfrance.nl", "www.denhaag.nl"])
+def test_ai_lookalike_names_score_below_the_threshold(trained: model.Training, host: str) -> None:
+    assert trained.model.score([host])[0] < trained.model.threshold
+
+
+def test_threshold_keeps_cross_validated_precision_at_target(trained: model.Training) -> None:
+    metrics = trained.metrics
+    assert metrics["cv"]["precision"] >= model.TARGET_PRECISION
+    assert 0.0 < metrics["threshold"] < 1.0
+    assert metrics["catalog_recall"]["by_catalog"] == 1.0
+    # Synthetic subdomains are trained on but never counted in the figures.
+    assert metrics["cv"]["positives"] + metrics["cv"]["negatives"] < len(trained.data.hosts)
+
+
+def test_cv_folds_never_split_a_site() -> None:
+    hosts = ["a.x.com", "b.x.com", "x.nl", "y.com", "c.y.com", "z.io", "w.io", "v.io", "u.ai", "t.ai"]
+    groups = [model.site_of(h) for h in hosts]
+    y = np.array([1, 1, 1, 0, 0, 0, 1, 0, 1, 0])
+    folds = model._folds(y, groups, folds=2, seed=3)
+    assert folds
+    for train, test in folds:
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
+    assert model._folds(y, groups, folds=2, seed=3)[0][1].tolist() == folds[0][1].tolist()
+
+
+def test_same_seed_gives_the_same_model(settings: Settings, catalog: Catalog) -> None:
+    small = Catalog(list(catalog.services.values())[:40])
+    hosts = ["chat-assistant-ai.io", "gemeente-utrecht.nl", "x7.cdn-edge.net", "writer.studio"]
+    first = model.train(settings, seed=7, use_lake=False, folds=3, catalog=small)
+    second = model.train(settings, seed=7, use_lake=False, folds=3, catalog=small)
+    assert first.model.threshold == second.model.threshold
+    assert np.array_equal(first.cv_scores, second.cv_scores)
+    assert np.array_equal(first.model.score(hosts), second.model.score(hosts))
+
+
+def test_stored_model_reloads_with_identical_scores(trained: model.Training, tmp_path: Path) -> None:
+    hosts = ["chat-assistant-ai.io", "gemeente-utrecht.nl", "raiffeisen.com", "api.some-llm.dev"]
+    model.save(trained.model, tmp_path)
+    meta = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert {"threshold", "metrics", "sklearn_version", "trained_at", "training_set", "seed"} <= meta.keys()
+    loaded = model.load(tmp_path)
+    assert loaded is not None
+    assert loaded.threshold == trained.model.threshold
+    assert np.array_equal(loaded.score(hosts), trained.model.score(hosts))
+
+
+def test_a_model_from_another_sklearn_version_is_not_loaded(trained: model.Training, tmp_path: Path) -> None:
+    model.save(trained.model, tmp_path)
+    path = tmp_path / "model" / "model.json"
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps({**meta, "sklearn_version": "0.0.1"}))
+    assert model.load(tmp_path) is None
+
+
+def test_load_scorer_trains_and_stores_a_name_model_on_a_fresh_install(
+    trained: model.Training, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def fake_train(settings: Settings, **kwargs: object) -> model.Training:
+        calls.append(kwargs)
+        return trained
+
+    monkeypatch.setattr(model, "train", fake_train)
+    settings = load_settings(tmp_path)
+    first = model.load_scorer(settings)
+    assert calls == [{"use_lake": False}]
+    assert (tmp_path / "model" / "model.joblib").exists()
+    assert model.load_scorer(settings).threshold == first.threshold
+    assert len(calls) == 1  # the second call loads the stored model
+
+
+def test_judge_hosts_uses_the_model_only_for_hosts_the_catalog_does_not_know(
+    trained: model.Training, catalog: Catalog
+) -> None:
+    rows = judge_hosts(["chatgpt.com", "chat-assistant-ai.io", "gemeente-utrecht.nl"], catalog, {},
+                       trained.model).to_pylist()
+    assert [r["match"] for r in rows] == ["catalog", "model", "none"]
+    assert rows[1]["is_ai"] and not rows[2]["is_ai"]
+    assert rows[1]["rule"].startswith("model logreg-names")
+
+
+# ---- behaviour ---------------------------------------------------------------------------------------------
+
+
+def test_behaviour_features_from_the_lake(behaviour_table: pa.Table) -> None:
+    rows = {r["host"]: r for r in behaviour_table.to_pylist()}
+    assert set(rows) == {*LAKE_AI, *LAKE_WEB, UNKNOWN_AI_LIKE, UNKNOWN_WEB_LIKE}
+    ai, web = rows[UNKNOWN_AI_LIKE], rows[UNKNOWN_WEB_LIKE]
+    assert ai["requests"] == 24 and ai["clients"] == 6 and web["clients"] == 10
+    assert ai["post_share"] == pytest.approx(16 / 24) and web["post_share"] == 0.0
+    assert ai["long_share"] == 1.0 and web["long_share"] == 0.0
+    assert ai["stream_share"] == pytest.approx(16 / 24)
+    # Its users also use catalog AI services that day; the web-like host's users never do.
+    assert ai["co_use"] == 1.0 and web["co_use"] == 0.0
+    # Squid native logs no upload size: unknown, not zero.
+    assert ai["upload_ratio"] is None and ai["mean_request_bytes"] is None
+
+
+def test_co_use_counts_other_services_not_the_hosts_own(catalog: Catalog) -> None:
+    # Client .1 uses ChatGPT (two of its domains) only; client .2 uses ChatGPT and Claude.
+    events = pa.table({
+        "host": ["chatgpt.com", "oaistatic.com", "chatgpt.com", "claude.ai"],
+        "src_ip": ["10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2"],
+        "ts": pa.array([T0] * 4, pa.timestamp("s", tz="UTC")),
+    })
+    connection = duckdb.connect(":memory:")
+    connection.register("raw", events)
+    connection.execute("""create view events as select host, ts, cast(ts as date) as day, null::varchar as user_name,
+                          src_ip, null::varchar as http_method, null::bigint as bytes_out, null::bigint as bytes_in,
+                          null::bigint as duration_ms, null::varchar as content_type from raw""")
+    rows = {r["host"]: r for r in features.behaviour(connection, catalog).to_pylist()}
+    assert rows["oaistatic.com"]["co_use"] == 0.0  # its only user used nothing but ChatGPT
+    assert rows["chatgpt.com"]["co_use"] == 0.5  # one of its two users also used Claude
+    assert rows["claude.ai"]["co_use"] == 1.0
+    assert rows["claude.ai"]["post_share"] is None  # no methods logged: unknown, not 0
+
+
+def test_behaviour_moves_the_score_in_the_expected_direction(
+    lake_settings: Settings, catalog: Catalog, behaviour_table: pa.Table
+) -> None:
+    training = model.train(lake_settings, catalog=catalog)
+    stage = training.metrics["behaviour_stage"]
+    assert stage["trained"], stage
+    assert stage["positives"] == len(LAKE_AI) and stage["negatives"] == len(LAKE_WEB)
+    scorer = training.model
+    hosts = [UNKNOWN_AI_LIKE, UNKNOWN_WEB_LIKE]
+    name_only = scorer.score(hosts)
+    with_traffic = scorer.score(hosts, behaviour_table)
+    assert with_traffic[0] > name_only[0]
+    assert with_traffic[1] < name_only[1]
+    assert with_traffic[0] > with_traffic[1]
+    # A host without traffic in the table keeps its name-only score.
+    assert scorer.score(["gemeente-utrecht.nl"], behaviour_table)[0] == scorer.score(["gemeente-utrecht.nl"])[0]
+
+
+# ---- commands ----------------------------------------------------------------------------------------------
+
+
+def test_model_evaluate_reports_the_metrics(
+    trained: model.Training, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "train", lambda *args, **kwargs: trained)
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "model", "evaluate", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert {"threshold", "cv", "heldout", "fp_rate_popular", "fp_rate_lookalikes", "catalog_recall",
+            "at_fp_target", "targets"} <= found.keys()
+    assert {"precision", "recall", "pr_auc"} <= found["cv"].keys()
+    assert found["heldout"]["scored"] > 50 and 0.0 <= found["heldout"]["recall"] <= 1.0
+    assert found["fp_rate_popular"]["of"] > 1000 and found["fp_rate_lookalikes"]["of"] > 100
+    table = CliRunner().invoke(cli, ["--home", str(tmp_path), "model", "evaluate"])
+    assert table.exit_code == 0 and "held-out" in table.output and "PR-AUC" in table.output
+
+
+def test_model_train_stores_the_model(
+    trained: model.Training, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model, "train", lambda *args, **kwargs: trained)
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path), "model", "train"])
+    assert result.exit_code == 0, result.output
+    assert "threshold" in result.output
+    assert model.load(tmp_path) is not None
