@@ -163,16 +163,17 @@ def generate(org: Organisation, habits: Habits, hosts: Hosts, clock: Clock, rng:
     who = np.flatnonzero(present)
     begin, end = begin[who], end[who]
     parts = [_browsing(rng, who, begin, end, habits.browse_rate[who], hosts)]
-    forced_ok = clock.workday
     for column, service in enumerate(hosts.services):
         active = habits.since[who, column] <= clock.index
         users = who[active]
         rate = service.visits * habits.intensity[users, column]
         if service.mode == "ide":
             rate = rate * (end[active] - begin[active]) / (8 * 3600)
-        forced = habits.cast[users, column] & forced_ok
+        forced = habits.cast[users, column] & clock.workday
         parts.append(_visits(rng, service, hosts, users, begin[active], end[active], rate, forced))
-    devices = np.flatnonzero(rng.random(org.devices) < 0.9) if clock.workday else np.zeros(0, dtype=np.int64)
+    on = rng.random(org.devices) < 0.9
+    on[0] = True  # the meeting room that records its meetings is in use every working day
+    devices = np.flatnonzero(on) if clock.workday else np.zeros(0, dtype=np.int64)
     device_begin = np.full(len(devices), 8.0 * 3600)
     device_end = np.full(len(devices), 17.0 * 3600)
     if clock.workday:
