@@ -1,8 +1,8 @@
 """Fortinet FortiGate (FortiOS) syslog: `key=value` pairs, string values in double quotes.
 
-The pairs are split out once per line (two `regexp_extract_all` passes: keys, values) and looked up by
-name; measured faster than one regular expression per key, and indifferent to key order, to keys a
-FortiOS version adds, and to the syslog header in front.
+The line is split once into tokens and each key is looked up by name (a list search): measured several
+times faster than a regular expression per key or a key=value regular expression over the line, and
+indifferent to key order, to keys a FortiOS version adds, and to the syslog header in front.
 
 Events:
 - `type=traffic` (forward, local, multicast, sniffer): the session, logged when it ends. `sentbyte` is
@@ -21,14 +21,44 @@ from __future__ import annotations
 
 from detector.ingest.base import Format, line_share, sql_parser
 
-_PAIR = r'''(?:^|[\s>])([A-Za-z_][\w-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)'''
-
 KEYS = (
     "type", "subtype", "date", "time", "tz", "eventtime", "srcip", "dstip", "dstport", "proto", "action",
     "user", "unauthuser", "hostname", "url", "sentbyte", "rcvdbyte", "duration", "qname", "qtype", "ipaddr",
 )
 
-_LOOKUPS = ",\n        ".join(f"v[list_position(k, '{key}')] as {key}" for key in KEYS)
+
+def _unquote(key: str) -> str:
+    """SQL for the value of `key` from its raw token: a quoted value is unquoted, and one that the split
+    cut apart (it holds a space or an '=') is taken whole from the line instead."""
+    return (
+        f"case when {key} is null or not starts_with({key}, '\"') then {key} "
+        f"when length({key}) > 1 and ends_with({key}, '\"') then {key}[2:-2] "
+        f"else split_part(split_part(b, ' {key}=\"', 2), '\"', 1) end"
+    )
+
+
+# Keys every line needs, and keys only some lines need (looked up only for those: each lookup is a
+# search of the token list).
+COMMON = ("type", "subtype", "action", "eventtime", "srcip", "dstip", "dstport", "proto", "user")
+WHEN = {
+    "date": "eventtime is null", "time": "eventtime is null", "tz": "eventtime is null",
+    "unauthuser": "user is null",
+    "sentbyte": "type = 'traffic'", "rcvdbyte": "type = 'traffic'", "duration": "type = 'traffic'",
+    "hostname": "type <> 'dns' and subtype <> 'dns'", "url": "type = 'utm'",
+    "qname": "(type = 'dns' or subtype = 'dns')", "qtype": "(type = 'dns' or subtype = 'dns')",
+    "ipaddr": "(type = 'dns' or subtype = 'dns')",
+}
+assert set(COMMON) | set(WHEN) == set(KEYS)
+
+
+def _token(key: str) -> str:
+    return f"t[list_position(t, '{key}=') + 1]"
+
+
+_COMMON_TOKENS = ",\n        ".join(f"{_token(key)} as {key}" for key in COMMON)
+_COMMON_VALUES = ",\n        ".join(f"{_unquote(key)} as {key}" for key in COMMON)
+_OTHER_TOKENS = ",\n        ".join(f"case when {when} then {_token(key)} end as {key}" for key, when in WHEN.items())
+_OTHER_VALUES = ",\n        ".join(f"{_unquote(key)} as {key}" for key in WHEN)
 
 BLOCKED = ("deny", "blocked", "block", "reset", "reject", "drop", "dropped", "redirect")
 ALLOWED = (
@@ -36,18 +66,36 @@ ALLOWED = (
     "permit", "exempt", "monitor", "monitored",
 )
 
+# Splitting on spaces after turning each '=' into '= ' makes every key a token of its own ('srcip='),
+# which a list lookup finds: words inside quoted values ("URL belongs to ...") never end in '='.
 QUERY = rf"""
-with pairs as (
+with body as (
     select line_no,
-        regexp_extract_all(line, '{_PAIR}', 1) as k,
-        list_transform(regexp_extract_all(line, '{_PAIR}', 2),
-            lambda x: case when starts_with(x, '"') then x[2:-2] else x end) as v
+        ' ' || case when starts_with(line, '<') then substr(line, strpos(line, '>') + 1) else line end as b
     from lines
 ),
+tokens as (
+    select line_no, b, string_split(replace(b, '=', '= '), ' ') as t from body
+),
+common as materialized (
+    select line_no, b, t,
+        {_COMMON_TOKENS}
+    from tokens
+),
+common_values as (
+    select line_no, b, t,
+        {_COMMON_VALUES}
+    from common
+),
+raw as materialized (
+    select line_no, b, type, subtype, action, eventtime, srcip, dstip, dstport, proto, user,
+        {_OTHER_TOKENS}
+    from common_values
+),
 fields as (
-    select line_no, len(k) as n,
-        {_LOOKUPS}
-    from pairs
+    select line_no, type, subtype, action, eventtime, srcip, dstip, dstport, proto, user,
+        {_OTHER_VALUES}
+    from raw
 ),
 classified as (
     select *,
@@ -64,8 +112,8 @@ classified as (
 )
 select
     line_no,
-    case when n = 0 or type is null then 'not a FortiGate key=value log line (no type=)' end as reject_reason,
-    kind = 'ignore' and type is not null as is_ignored,
+    case when type is null or type = '' then 'not a FortiGate key=value log line (no type=)' end as reject_reason,
+    kind = 'ignore' and coalesce(type, '') <> '' as is_ignored,
     coalesce(
         make_timestamp(case
             when epoch < 100000000000 then epoch * 1000000

@@ -29,6 +29,14 @@ BLOCKED = (
     "block-url", "block-continue", "block-override", "override-lockout", "block-ip", "sinkhole",
 )
 
+
+
+def _unquote(field: str) -> str:
+    """SQL for a CSV field's value: quotes removed, doubled quotes undone, hidden commas restored."""
+    return (f"replace(case when starts_with({field}, '\"') then replace({field}[2:-2], '\"\"', '\"') "
+            f"else {field} end, chr(31), ',')")
+
+
 QUERY = rf"""
 with located as (
     -- The CSV starts at the token before the first comma: after the syslog header, if any.
@@ -42,23 +50,24 @@ payload as (
     from located
 ),
 split as (
-    select line_no, line,
-        case
-            when not contains(csv, '"') then string_split(csv, ',')
-            -- Quoted fields (the THREAT URL; any field with a comma): a CSV-aware split.
-            else list_transform(
-                regexp_extract_all(csv, '(?:^|,)("(?:[^"]|"")*"|[^,]*)', 1),
-                lambda x: case when starts_with(x, '"') then replace(x[2:-2], '""', '"') else x end)
-        end as f
+    -- CSV quoting: a field with a comma (the THREAT URL, a user agent) is in double quotes. Commas inside
+    -- quotes (the even pieces between quote marks) are hidden as U+001F before splitting on commas;
+    -- `unquote` puts them back. Much faster than a CSV-aware regular expression.
+    select line_no,
+        string_split(
+            case when contains(csv, '"') then array_to_string(list_transform(string_split(csv, '"'),
+                lambda piece, i: case when i % 2 = 0 then replace(piece, ',', chr(31)) else piece end), '"')
+            else csv end,
+            ',') as f
     from payload
 ),
 fields as (
     select line_no, len(f) as n,
         f[4] as log_type, f[5] as subtype,
         coalesce(try_strptime(f[7], '%Y/%m/%d %H:%M:%S'), try_strptime(f[2], '%Y/%m/%d %H:%M:%S')) as local_time,
-        f[8] as src, f[9] as dst, nullif(f[13], '') as src_user, f[26] as dport, lower(f[30]) as proto,
-        lower(f[31]) as act, f[32] as f31, f[33] as f32, f[34] as f33, f[37] as f36,
-        nullif(f[42], '') as ctype, nullif(f[47], '') as ua, nullif(f[64], '') as method
+        f[8] as src, f[9] as dst, nullif({_unquote('f[13]')}, '') as src_user, f[26] as dport, lower(f[30]) as proto,
+        lower(f[31]) as act, {_unquote('f[32]')} as f31, f[33] as f32, f[34] as f33, f[37] as f36,
+        nullif({_unquote('f[42]')}, '') as ctype, nullif({_unquote('f[47]')}, '') as ua, nullif(f[64], '') as method
     from split
 ),
 classified as (

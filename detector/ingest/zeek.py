@@ -57,6 +57,9 @@ class _Log:
     lists: tuple[str, ...]
     select: str
     json_marker: str  # a key every JSON line of this log type has
+    # Columns computed in steps before `select`, each step one CTE: DuckDB expands a macro inline at every
+    # use, so a value used twice is computed once here instead.
+    steps: tuple[str, ...] = ()
 
 
 _BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
@@ -96,24 +99,30 @@ HTTP = _Log(
     scalars=(*_BASE, "method", "host", "uri", "user_agent", "request_body_len", "response_body_len",
              "status_code", "username"),
     lists=("resp_mime_types",),
+    steps=(
+        "upper(method) = 'CONNECT' as is_connect, url_rest(uri) as rest",
+        # The host: the CONNECT target, else the Host header, else the authority of an absolute uri.
+        """case
+            when is_connect then split_part(trim(uri), ' ', 1)
+            when host is not null then authority_hostport(host)
+            else authority_hostport(rest_authority(rest))
+        end as hostport""",
+        "hostport_host(hostport) as target",
+    ),
     select=f"""
     {_PORT},
     'http' as network_protocol,
     upper(method) as http_method,
+    target as host,
     case
-        when upper(method) = 'CONNECT' then clean_host(authority_host(split_part(trim(uri), ' ', 1)))
-        when host is not null then clean_host(authority_host(host))
-        else clean_host(authority_host(url_authority(uri)))
-    end as host,
-    case
-        when upper(method) = 'CONNECT' and uri is not null then 'connect'
+        when target is null then 'none'
+        when is_connect then 'connect'
         when host is not null then 'http_host'
-        when url_rest(uri) is not null then 'url'
-        else 'none'
+        else 'url'
     end as host_source,
     case
-        when upper(method) = 'CONNECT' then null
-        when url_rest(uri) is not null then url_path(uri)
+        when is_connect then null
+        when rest is not null then rest_path(rest)
         else split_part(split_part(uri, '?', 1), '#', 1)
     end as url_path,
     try_cast(status_code as integer) as http_status,
@@ -148,7 +157,9 @@ def _ident(name: str) -> str:
 
 
 def _query(log: _Log, extract: str) -> str:
-    return f"with z as ({extract}) select {_COMMON} {log.select} from z"
+    ctes = [f"s0 as ({extract})"]
+    ctes += [f"s{i} as (select *, {step} from s{i - 1})" for i, step in enumerate(log.steps, start=1)]
+    return f"with {', '.join(ctes)} select {_COMMON} {log.select} from s{len(log.steps)}"
 
 
 def _json_query(log: _Log) -> str:
@@ -238,10 +249,11 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
             text = lines.column("line")
             numbers = lines.column("line_no")
             is_header = pc.starts_with(text, "#")
-            is_json = pc.starts_with(pc.utf8_ltrim_whitespace(text), "{")
+            is_json = pc.starts_with(text, "{")
             is_tsv = pc.invert(pc.or_(is_header, is_json))
             parts: list[ParseResult] = []
-            if pc.any(is_json).as_py():
+            has_json = pc.any(is_json).as_py()
+            if has_json:
                 parts.append(run_parse_query(context, json_query, lines.filter(is_json)))
             headers = lines.filter(is_header)
             cuts = headers.column("line_no").to_pylist()
@@ -255,7 +267,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
                     mask = pc.and_(mask, pc.greater(numbers, cuts[i - 1]))
                 if i < len(cuts):
                     mask = pc.and_(mask, pc.less(numbers, cuts[i]))
-                run = lines.filter(mask)
+                run = lines if not cuts and not has_json else lines.filter(mask)
                 if run.num_rows:
                     parts.append(_parse_tsv(context, log, header, run))
             return _combine(parts, ignored=len(cuts))
