@@ -28,7 +28,8 @@ from detector.enrich.privacy import suppress_small_groups as _suppress_small_gro
 from detector.lake import Lake
 from detector.signatures import CATEGORIES, Catalog, load_catalog
 
-TTL_SECONDS = 300
+# Results are keyed by the lake's version, so they never go stale: the TTL only bounds memory.
+TTL_SECONDS = 3600
 UNKNOWN = "(unknown)"
 UNSANCTIONED = ("shadow", "forbidden")
 # Period presets (shown as they are, and kept in the URL as they are: ?period=Last+30+days) -> days.
@@ -37,6 +38,8 @@ PERIODS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last 365 d
 CUSTOM = "Custom range"
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Discovery's evidence covers this many days up to the newest data (bounds its pass over raw events).
+EVIDENCE_DAYS = 30
 # A source that sent nothing for this long before the newest data has a gap.
 GAP = timedelta(hours=24)
 MB = 1_000_000
@@ -283,7 +286,7 @@ def department_usage(state: LakeState, filters: Filters, min_size: int) -> pd.Da
 def services(state: LakeState, filters: Filters, min_size: int) -> pd.DataFrame:
     frame = query(state, "dashboard_services", **filters.params())
     frame["uploaded_mb"] = frame["bytes_out"] / MB
-    return suppress_small_groups(frame.drop(columns=["bytes_out"]), min_size, "people")
+    return suppress_small_groups(frame.drop(columns=["bytes_out"]), min_size, "people", ("events", "uploaded_mb"))
 
 
 def service_facts(state: LakeState, service: str) -> dict[str, Any] | None:
@@ -322,15 +325,14 @@ def candidates(state: LakeState, config: Settings, margin: float = 0.1, limit: i
     return frame
 
 
-def candidate_evidence(state: LakeState, host: str, first_seen: Any, last_seen: Any
-                       ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A host's traffic per day and its pattern, over at most its last 90 days seen (partition-pruned)."""
-    end = pd.Timestamp(last_seen).date() if not pd.isna(last_seen) else date.today()
-    start = pd.Timestamp(first_seen).date() if not pd.isna(first_seen) else end
-    start = max(start, end - timedelta(days=89))
-    days = query(state, "dashboard_candidate_days", rollups=False, host=host, start=start, end=end)
-    profile = query(state, "dashboard_candidate_profile", rollups=False, host=host, start=start, end=end)
-    return days, (profile.iloc[0].to_dict() if len(profile) else {})
+def candidate_evidence(state: LakeState, hosts: list[str], newest: date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The candidates' traffic per day and pattern over the last EVIDENCE_DAYS days with data: one
+    partition-pruned pass over the events for all candidates (cached per lake version)."""
+    end = newest or date.today()
+    start = end - timedelta(days=EVIDENCE_DAYS - 1)
+    days = query(state, "dashboard_candidate_days", rollups=False, hosts=sorted(hosts), start=start, end=end)
+    profiles = query(state, "dashboard_candidate_profile", rollups=False, hosts=sorted(hosts), start=start, end=end)
+    return days, profiles
 
 
 def label(config: Settings, host: str, ai: bool, service: str | None = None, category: str | None = None) -> str:
@@ -472,14 +474,16 @@ def suppress_people(frame: pd.DataFrame, min_size: int, measures: tuple[str, ...
     return shown
 
 
-def uploads_by_verdict(figures: dict[str, Any]) -> pd.DataFrame:
-    """Bytes uploaded per verdict in this period and the previous one (from `kpis`), in MB."""
+def uploads_by_verdict(figures: dict[str, Any], min_size: int) -> pd.DataFrame:
+    """MB uploaded per verdict in this period and the previous one (from `kpis`); empty where fewer than
+    `min_size` people uploaded under that verdict."""
     rows = [
-        {"verdict": verdict, "period": label, "uploaded_mb": float(values[f"bytes_{verdict}"] or 0) / MB}
+        {"verdict": verdict, "period": label, "people": int(values[f"people_{verdict}"] or 0),
+         "uploaded_mb": float(values[f"bytes_{verdict}"] or 0) / MB}
         for label, values in (("this period", figures["current"]), ("previous period", figures["previous"]))
         for verdict in VERDICTS
     ]
-    return pd.DataFrame(rows)
+    return suppress_people(pd.DataFrame(rows), min_size, ("uploaded_mb",))
 
 
 def present(value: Any) -> bool:

@@ -1,7 +1,8 @@
 """`shadow-ai dashboard`: run the Streamlit app in `dashboards/` on this machine, over one data directory.
 
-The app reads the data directory from $SHADOW_AI_HOME (set here), opens DuckDB read-only and writes
-only analysts' labels. Streamlit is started bound to loopback, headless and with its usage statistics
+The app reads the data directory from $SHADOW_AI_HOME (set here, and it runs in that directory, so its
+`.streamlit/secrets.toml` configures the optional login), opens DuckDB read-only and writes only
+analysts' labels. Streamlit is started bound to loopback, headless and with its usage statistics
 off: nothing leaves the machine unless the operator binds it to another address on purpose.
 """
 
@@ -78,6 +79,8 @@ def serve(settings: Settings, port: int = DEFAULT_PORT, address: str = DEFAULT_A
     show_people(settings)  # a broken setting fails here, with its file, not inside the app
     environment = {**os.environ, HOME_ENV: str(settings.home)}
     try:
-        return subprocess.call(command(port, address), env=environment)
+        # Run in the data directory, so that its .streamlit/secrets.toml (login) and .streamlit/config.toml
+        # (TLS, theme) belong to this deployment; Streamlit also reads ~/.streamlit/ of the service user.
+        return subprocess.call(command(port, address), env=environment, cwd=settings.home)
     except KeyboardInterrupt:
         return 0

@@ -219,6 +219,15 @@ def test_filters_come_from_the_url_and_apply(app: AppTest) -> None:
     assert metric(at, "People using unsanctioned AI") == "< 5"  # none: shown as a small group
 
 
+def test_a_department_filter_cannot_single_someone_out(app: AppTest) -> None:
+    at = open_page(app, "overview", department="ICT")  # one person there uses AI: i1, forbidden DeepSeek
+    assert metric(at, "People using AI") == "< 5"
+    assert metric(at, "Uploaded: unsanctioned") == "< 5 people"
+    assert metric(at, "Share using AI") == "–"
+    top = at.dataframe[0].value
+    assert list(top["people_label"]) == ["< 5"] and top["events"].isna().all()
+
+
 def test_filters_survive_a_page_switch(app: AppTest) -> None:
     at = open_page(app, "overview", department="ICT", period="Last 90 days")
     at.switch_page("app_pages/services.py").run()
@@ -249,6 +258,7 @@ def test_services_list_and_detail(app: AppTest, lake: Path) -> None:
     assert services.loc["deepseek", "verdict"] == "forbidden"
     assert services.loc["chatgpt", "people"] == "7"  # b1-b6 and the anonymous client
     assert services.loc["claude", "people"] == "< 5"
+    assert pd.isna(services.loc["claude", "events"])  # figures of fewer than 5 people are hidden
     events = sql(lake, "select count(*) from ai_events where service = 'deepl' and day >= $start",
                  start=NEWEST - timedelta(days=29))[0][0]
     assert services.loc["deepl", "events"] == events
@@ -369,3 +379,16 @@ def test_show_people_must_be_a_boolean(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("[privacy]\n", "[privacy]\nshow_people = \"yes\"\n", 1))
     with pytest.raises(ConfigError, match="show_people"):
         dashboard.show_people(settings)
+
+
+def test_password_from_secrets_guards_every_page(app: AppTest) -> None:
+    app.secrets["dashboard"] = {"password": "correct horse"}
+    at = app.run()
+    assert not at.exception
+    assert not at.metric and not at.dataframe  # nothing shown before the password
+    at.text_input[0].input("wrong").run()
+    assert [e for e in at.error if "Wrong password" in e.value]
+    assert not at.metric
+    at.text_input[0].input("correct horse").run()
+    assert not at.exception
+    assert metric(at, "People using AI")

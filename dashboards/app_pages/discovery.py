@@ -41,22 +41,28 @@ if not host:
     st.stop()
 row = found[found["host"] == host].iloc[0]
 
-days, profile = data.candidate_evidence(ctx.state, host, row["first_seen"], row["last_seen"])
+all_days, profiles = data.candidate_evidence(ctx.state, hosts, ctx.options.last_day)
+days = all_days[all_days["host"] == host]
+matching = profiles[profiles["host"] == host]
+profile = matching.iloc[0].to_dict() if len(matching) else {}
 cols = st.columns(4)
 cols[0].metric("Score", f"{row['score']:.2f}", help=f"Threshold {data.text(row['threshold'], '–')}", border=True)
-cols[1].metric("Clients", ui.number(row["clients"]), border=True)
+cols[1].metric("Clients", ui.number(row["clients"]), help="Distinct users or devices, all time.", border=True)
 cols[2].metric("Mean upload per request", data.human_bytes(profile.get("mean_bytes_out")), border=True)
 cols[3].metric("POST share", f"{profile['post_share']:.0%}" if data.present(profile.get("post_share")) else "–",
                help="Chat and upload traffic is mostly POST.", border=True)
-st.markdown(
-    f"- **Seen by:** {data.text(profile.get('source_kinds'), '–')} · "
-    f"**User agents:** {ui.number(profile.get('user_agents'))} · "
-    f"**Mean download per request:** {data.human_bytes(profile.get('mean_bytes_in'))}\n"
-    f"- **Most requested paths:** {data.text(profile.get('top_paths'), '– (no URL paths in these logs)')}"
-)
+if not profile:
+    st.caption(f"No traffic in the last {data.EVIDENCE_DAYS} days with data; the figures above are all time.")
+else:
+    st.markdown(
+        f"- **Seen by:** {data.text(profile.get('source_kinds'), '–')} · "
+        f"**User agents:** {ui.number(profile.get('user_agents'))} · "
+        f"**Mean download per request:** {data.human_bytes(profile.get('mean_bytes_in'))}\n"
+        f"- **Most requested paths:** {data.text(profile.get('top_paths'), '– (no URL paths in these logs)')}"
+    )
 if not days.empty:
     ui.chart(
-        alt.Chart(days, title=f"{host}: events per day (up to its last 90 days seen)").mark_bar().encode(
+        alt.Chart(days, title=f"{host}: events per day (last {data.EVIDENCE_DAYS} days with data)").mark_bar().encode(
             x=ui.time_axis("day", "day"),
             y=alt.Y("events:Q", title="Events"),
             tooltip=[alt.Tooltip("day:T", title="Day"), alt.Tooltip("events:Q", format=","),

@@ -40,14 +40,18 @@ cols[0].metric("People using AI", ui.number(now["ai_people"], n),
 cols[1].metric("People using unsanctioned AI", ui.number(now["unsanctioned_people"], n),
                ui.delta(now["unsanctioned_people"], before["unsanctioned_people"])
                if now["unsanctioned_people"] >= n else None, delta_color="inverse", border=True)
-cols[2].metric("Uploaded: unsanctioned", data.human_bytes(now["bytes_shadow"] + now["bytes_forbidden"]),
+cols[2].metric("Uploaded: unsanctioned",
+               data.human_bytes(now["bytes_shadow"] + now["bytes_forbidden"]) if now["unsanctioned_people"] >= n
+               else f"< {n} people",
                help="Bytes sent to services with verdict shadow or forbidden (where the logs record uploads).",
                border=True)
-cols[3].metric("Uploaded: sanctioned", data.human_bytes(now["bytes_sanctioned"] + now["bytes_tolerated"]),
+cols[3].metric("Uploaded: sanctioned",
+               data.human_bytes(now["bytes_sanctioned"] + now["bytes_tolerated"]) if now["sanctioned_people"] >= n
+               else f"< {n} people",
                help="Bytes sent to services with verdict sanctioned or tolerated.", border=True)
 
 st.subheader("Data uploaded to AI, by verdict")
-uploads = data.uploads_by_verdict(figures)
+uploads = data.uploads_by_verdict(figures, n)
 ui.chart(
     alt.Chart(uploads, title="Data uploaded to AI services (MB), this period and the one before").mark_bar().encode(
         x=alt.X("uploaded_mb:Q", title="Uploaded (MB)"),
@@ -55,7 +59,8 @@ ui.chart(
         yOffset=alt.YOffset("period:N", sort=["this period", "previous period"]),
         color=alt.Color("period:N", title="Period", sort=["this period", "previous period"],
                         scale=alt.Scale(range=["#1565c0", "#90caf9"])),
-        tooltip=["verdict", "period", alt.Tooltip("uploaded_mb:Q", format=",.2f", title="Uploaded (MB)")],
+        tooltip=["verdict", "period", alt.Tooltip("people_label:N", title="People"),
+                 alt.Tooltip("uploaded_mb:Q", format=",.2f", title="Uploaded (MB)")],
     ),
     key="uploads",
 )
@@ -66,7 +71,7 @@ measure = st.segmented_control("Measure", ["people", "events", "uploaded_mb"], d
 trend = data.trend(ctx.state, filters)
 unit = {"people": "People (distinct)", "events": "Events", "uploaded_mb": "Uploaded (MB)"}[measure or "people"]
 bucket = "week" if trend["bucket"].eq("week").any() else "day"
-shown = data.suppress_people(trend, n) if (measure or "people") == "people" else trend
+shown = data.suppress_people(trend, n, ("events", "uploaded_mb"))
 ui.chart(
     alt.Chart(shown, title=f"{unit} per {bucket}, by verdict").mark_bar().encode(
         x=ui.time_axis("period_start", bucket),
@@ -78,11 +83,11 @@ ui.chart(
     ),
     key="trend",
 )
-if (measure or "people") == "people":
-    st.caption(f"Days or weeks with fewer than {n} people under a verdict are left out (privacy).")
+st.caption(f"Days or weeks with fewer than {n} people under a verdict are left out, and so are the uploads of "
+           f"fewer than {n} people (privacy).")
 
 st.subheader("Top services")
-top = data.suppress_people(data.top_services(ctx.state, filters), n)
+top = data.suppress_people(data.top_services(ctx.state, filters), n, ("events", "uploaded_mb"))
 ui.table(top, "top-services", {
     "service_name": st.column_config.TextColumn("Service"),
     "category": st.column_config.TextColumn("Category"),

@@ -1,21 +1,22 @@
--- One host's traffic per day (a drill-down into raw events: one host, a bounded range of days).
+-- The candidate hosts' traffic per day over a bounded range of days (a drill-down into raw events,
+-- partition-pruned by day; one pass for all candidates, not one per host).
 with events as (
-    select day, user_name, src_ip, bytes_out, bytes_in
+    select host, day, user_name, src_ip, bytes_out, bytes_in
     from events
-    where host = $host and day between $start and $end
+    where day between $start and $end and list_contains($hosts, host)
 ),
 
 final as (
     select
+        host,
         day,
         count(*) as events,
         count(distinct coalesce(user_name, src_ip)) as clients,
         sum(bytes_out) as bytes_out,
         sum(bytes_in) as bytes_in
     from events
-    group by day
-    order by day
-    limit 400
+    group by host, day
+    order by host, day
 )
 
 select * from final

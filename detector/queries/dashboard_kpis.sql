@@ -1,7 +1,8 @@
 -- The Overview's headline figures for one period under the filters: people using AI (users, and client
 -- devices for traffic no user could be attributed to) and using unsanctioned AI (shadow or forbidden);
 -- the same counted only over the population of the shares (`in_population`: users.csv when given);
--- services in use, services first seen in the period, events, and data uploaded per verdict.
+-- people per verdict (so that uploads of fewer than min_group_size people can be hidden); services in
+-- use, services first seen in the period, events, and data uploaded per verdict.
 with usage as (
     select
         day,
@@ -41,6 +42,11 @@ final as (
     select
         (select count(distinct person) from people) as ai_people,
         (select count(distinct person) from people where verdict in ('shadow', 'forbidden')) as unsanctioned_people,
+        (select count(distinct person) from people where verdict in ('sanctioned', 'tolerated')) as sanctioned_people,
+        (select count(distinct person) from people where verdict = 'sanctioned') as people_sanctioned,
+        (select count(distinct person) from people where verdict = 'tolerated') as people_tolerated,
+        (select count(distinct person) from people where verdict = 'shadow') as people_shadow,
+        (select count(distinct person) from people where verdict = 'forbidden') as people_forbidden,
         (select count(distinct person) from people where in_population) as ai_population,
         (select count(distinct person) from people where in_population and verdict in ('shadow', 'forbidden'))
             as unsanctioned_population,
