@@ -54,12 +54,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "act": ("act", "deviceaction", "action"),
     "app": ("app", "applicationprotocol"),
     "outcome": ("outcome",),
-    **{f"cs{i}": (f"cs{i}",) for i in range(1, 7)},
-    **{f"cs{i}label": (f"cs{i}label",) for i in range(1, 7)},
-    **{f"cn{i}": (f"cn{i}",) for i in range(1, 4)},
-    **{f"cn{i}label": (f"cn{i}label",) for i in range(1, 4)},
 }
 KEYS = {name: tuple(key.lower() for key in keys) for name, keys in KEYS.items()}
+# Custom fields and their labels, read only on lines that have labels.
 CUSTOM = [f"cs{i}" for i in range(1, 7)] + [f"cn{i}" for i in range(1, 4)]
 STATUS_LABELS = ("http status", "httpstatus", "http status code", "status", "status code", "statuscode",
                  "response code", "responsecode", "respcode", "http response code")
@@ -72,23 +69,25 @@ def _first(values: list[str]) -> str:
     return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
 
 
-def _labelled(labels: tuple[str, ...]) -> str:
-    """SQL: the custom field (csN/cnN) whose label is one of `labels`."""
-    quoted = ", ".join(f"'{label}'" for label in labels)
-    return _first([f"case when lower({c}label) in ({quoted}) then {c} end" for c in CUSTOM])
-
-
-# Steps shared by both formats. They start from `pairs(line_no, prefix, header_ok, header_error,
-# has_escape, k, <value source>)` and a `_value(j)` expression that reads the value of key number j.
+# Steps shared by both formats. They start from `pairs(line_no, prefix, header_error, has_escape, k,
+# <value source>)`; `value_of(position)` reads the value of the key at that position of `k`.
 def _lookup_steps(value_of: Callable[[str], str]) -> str:
-    positions = []
-    for name, keys in KEYS.items():
-        positions.append(f"{_first([f'list_position(k, {key!r})' for key in keys])} as {name}")
-    values = []
-    for name in KEYS:
-        value = f"nullif(trim({value_of(name)}), '')"
-        values.append(f"case when has_escape then replace(replace(replace({value}, chr(1), '\\'), chr(2), '|'), "
-                      f"chr(3), '=') else {value} end as {name}")
+    def value(position: str) -> str:
+        text = f"nullif(trim({value_of(position)}), '')"
+        return (f"case when {position} is null then null "
+                f"when has_escape then replace(replace(replace({text}, chr(1), '\\'), chr(2), '|'), chr(3), '=') "
+                f"else {text} end")
+
+    def labelled(labels: tuple[str, ...]) -> str:
+        quoted = ", ".join(f"'{label}'" for label in labels)
+        return _first([f"case when lower({value(f'{c}label')}) in ({quoted}) then {value(c)} end" for c in CUSTOM])
+
+    positions = [f"{_first([f'list_position(k, {key!r})' for key in keys])} as {name}" for name, keys in KEYS.items()]
+    positions += [f"list_position(k, '{c}{suffix}') as {c}{suffix}" for c in CUSTOM for suffix in ("", "label")]
+    has_labels = f"coalesce({', '.join(f'{c}label' for c in CUSTOM)}) is not null"
+    values = [f"{value(name)} as {name}" for name in KEYS]
+    values += [f"case when {has_labels} then {labelled(STATUS_LABELS)} end as status_custom",
+               f"case when {has_labels} then {labelled(TYPE_LABELS)} end as type_custom"]
     return f"""
 positions as (
     select *,
@@ -125,12 +124,16 @@ extensions as (
         case when head_at = 0 then 'no CEF: header'
              when len(h) < 8 then 'CEF header has ' || (len(h) - 1) || ' of its 7 |-separated fields' end
             as header_error,
-        string_split(case when len(h) = 8 then h[8] else array_to_string(h[8:], '|') end, '=') as e
+        case when len(h) = 8 then h[8] else array_to_string(h[8:], '|') end as extension
     from headers
 ),
 pairs as (
-    -- e[i] is `value(i-1) key(i)`: the key of the value in e[i+1] is e[i]'s last word.
-    select *, list_transform(e, lambda x: lower(split_part(rtrim(x), ' ', -1))) as k from extensions
+    -- e[i] is `value(i-1) key(i)`: the key of the value in e[i+1] is e[i]'s last word. Keys are read from a
+    -- lower-case copy (one lower() per line is much cheaper than one per key).
+    select line_no, prefix, has_escape, header_error,
+        string_split(extension, '=') as e,
+        list_transform(string_split(lower(extension), '='), lambda x: split_part(x, ' ', -1)) as k
+    from extensions
 ),"""
 
 
@@ -179,9 +182,10 @@ attributes as (
     from delimited
 ),
 pairs as (
-    select line_no, prefix, has_escape, header_error, a,
-        list_transform(a, lambda x: lower(trim(split_part(x, '=', 1)))) as k
-    from (select *, string_split(attrs, delimiter) as a from attributes)
+    select line_no, prefix, has_escape, header_error,
+        string_split(attrs, delimiter) as a,
+        list_transform(string_split(lower(attrs), delimiter), lambda x: split_part(x, '=', 1)) as k
+    from attributes
 ),"""
 
 
@@ -287,7 +291,7 @@ select
     case when starts_with(request, '/') then split_part(split_part(request, '?', 1), '#', 1)
          else rest_path(rest) end as url_path,
     coalesce(try_cast(case when regexp_full_match(outcome, '[1-5]\d\d') then outcome end as integer),
-             try_cast({_labelled(STATUS_LABELS)} as integer)) as http_status,
+             try_cast(status_custom as integer)) as http_status,
     case
         when decision is null then 'unknown'
         when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent') then 'blocked'
@@ -299,7 +303,7 @@ select
     try_cast(sent as bigint) as bytes_out,
     try_cast(received as bigint) as bytes_in,
     agent as user_agent,
-    lower({_labelled(TYPE_LABELS)}) as content_type
+    lower(type_custom) as content_type
 from hosted
 """
 

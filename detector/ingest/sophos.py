@@ -15,8 +15,9 @@ Two generations of field names are read:
 of GMT/UTC is honoured, other abbreviations (IST, CEST ...) are ambiguous, so the configured ingest zone
 applies. `log_subtype` is the decision (Allowed, Denied, Warned ...). `http_status` 0 means none.
 
-Pairs are split out with one `regexp_extract_all` (no capture group: several times faster than
-extracting keys and values with groups) and looked up by name, so key order and added keys do not matter.
+Web lines are told from the others by their raw text; only they are split into pairs, with one
+`regexp_extract_all` (no capture group: several times faster than extracting keys and values with
+groups), and looked up by name, so key order and added keys do not matter.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from detector.ingest.base import Format, line_share, sql_parser
 
 # Canonical field -> SFOS key names, newest first.
 KEYS: dict[str, tuple[str, ...]] = {
-    "log_type": ("log_type",),
-    "component": ("log_component",),
     "subtype": ("log_subtype",),
     "iso_time": ("timestamp",),
     "log_date": ("date",),
@@ -65,26 +64,34 @@ def _lookups() -> tuple[str, str]:
 _ITEMS, _VALUES = _lookups()
 
 QUERY = rf"""
-with pairs as (
-    select line_no, regexp_extract_all(line, '{_PAIR}') as p from lines
+with typed as (
+    -- Whether a line is web traffic is read from the raw text first: only those lines are split into
+    -- pairs (the costly step), so a stream of mostly firewall logs costs little.
+    select line_no, line,
+        contains(line, 'log_type="') as has_type,
+        contains(line, 'log_type="Content Filtering"')
+            or ((contains(line, 'log_type="Anti-Virus"') or contains(line, 'log_type="ATP"'))
+                and (contains(line, 'log_component="HTTP') or contains(line, 'log_component="Web"'))) as is_web
+    from lines
+),
+pairs as (
+    select line_no, has_type, is_web, case when is_web then regexp_extract_all(line, '{_PAIR}') end as p from typed
 ),
 keyed as (
-    select line_no, p, list_transform(p, lambda x: split_part(x, '=', 1)) as k from pairs
+    select *, case when is_web then list_transform(p, lambda x: split_part(x, '=', 1)) end as k from pairs
 ),
 items as (
-    select line_no,
+    select line_no, has_type, is_web,
         {_ITEMS}
     from keyed
 ),
 fields as (
-    select line_no,
+    select line_no, has_type, is_web,
         {_VALUES}
     from items
 ),
 classified as (
     select *,
-        log_type = 'Content Filtering'
-            or (log_type in ('Anti-Virus', 'ATP') and upper(component) in ('HTTP', 'HTTPS', 'WEB')) as is_web,
         case when contains(url, '://') then url_rest(url) else url end as rest,
         coalesce(
             try_cast(iso_time as timestamptz),
@@ -99,13 +106,13 @@ hosted as (
 select
     line_no,
     case
-        when log_type is null then 'no log_type field: not a Sophos Firewall log line'
+        when not has_type then 'no log_type field: not a Sophos Firewall log line'
         when not is_web then null
         when event_time is null and iso_time is null and log_date is null then 'no timestamp or date/time fields'
         when event_time is null
             then 'time is not ISO 8601 or yyyy-mm-dd hh:mm:ss: ' || coalesce(iso_time, log_date || ' ' || log_clock)
     end as reject_reason,
-    log_type is not null and not is_web as is_ignored,
+    has_type and not is_web as is_ignored,
     event_time as ts,
     src as src_ip,
     account as user_name,

@@ -141,16 +141,15 @@ from hosted
 
 
 def _json_query() -> str:
-    """One JSON parse per line: all alias paths, wrapped (`$.event.x`) and flat (`$.x`), in one call."""
-    paths: list[str] = []
-    raw = {}
-    for name, aliases in ALIASES.items():
-        picks = []
-        for alias in aliases:
-            for prefix in ("$.event.", "$."):
-                paths.append(f"'{prefix}{alias}'")
-                picks.append(f"v[{len(paths)}]")
-        raw[name] = _first(picks)
+    """One JSON parse per line: all alias paths in one call, under `$.event` (NSS's wrapper) when the line
+    has one, else at the top level (a second parse only for lines that mention "event" but are flat)."""
+    aliases = [alias for names in ALIASES.values() for alias in names]
+    wrapped = ", ".join(f"'$.event.{alias}'" for alias in aliases)
+    flat = ", ".join(f"'$.{alias}'" for alias in aliases)
+    raw, at = {}, 0
+    for name, names in ALIASES.items():
+        raw[name] = _first([f"v[{at + i + 1}]" for i in range(len(names))])
+        at += len(names)
     return f"""
 with checked as (
     select line_no, line,
@@ -160,10 +159,17 @@ with checked as (
              else json_type(line) = 'OBJECT' end as is_object
     from lines
 ),
+wrapped as (
+    select line_no, line, is_object,
+        case when is_object and contains(line, '"event"') then json_extract_string(line, [{wrapped}]) end as w
+    from checked
+),
 extracted as (
     select line_no, is_object,
-        case when is_object then json_extract_string(line, [{", ".join(paths)}]) end as v
-    from checked
+        case when not is_object then null
+             when list_count(w) > 0 then w
+             else json_extract_string(line, [{flat}]) end as v
+    from wrapped
 ),
 fields as (
     select line_no,
