@@ -128,9 +128,23 @@ def test_obvious_ai_names_score_high_and_municipal_sites_low(trained: model.Trai
     assert low < scorer.threshold and low < 0.1
 
 
-@pytest.mark.parametrize("host", ["raiffeisen.com", "chatelet.fr", "airfrance.nl", "www.denhaag.nl"])
+@pytest.mark.parametrize("host", ["raiffeisen.com", "chatelet.fr", "raiffeisenbank.nl", "chathamhotel.co.uk",
+                                  "airportparking.nl", "www.denhaag.nl"])
 def test_ai_lookalike_names_score_below_the_threshold(trained: model.Training, host: str) -> None:
+    # By the name model itself, not only by the non-AI lists (raiffeisen.com is on one).
+    name_only = 1.0 / (1.0 + np.exp(-trained.model.name_logits([host])[0]))
+    assert name_only < trained.model.threshold
     assert trained.model.score([host])[0] < trained.model.threshold
+
+
+def test_a_listed_lookalike_scores_low_even_for_a_model_that_never_saw_its_site(trained: model.Training) -> None:
+    out_of_fold = trained.cv_scores[trained.data.hosts.index("raiffeisen.com")]
+    assert out_of_fold < trained.model.threshold
+
+
+def test_hosts_under_a_listed_non_ai_site_are_not_ai(trained: model.Training) -> None:
+    scores = trained.model.score(["eu.ebay.com", "r3---sn-4g5e6nz7.googlevideo.com", "chat-assistant-ai.io"])
+    assert scores[0] == 0.0 and scores[1] == 0.0 and scores[2] > 0.9
 
 
 def test_threshold_keeps_cross_validated_precision_at_target(trained: model.Training) -> None:

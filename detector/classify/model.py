@@ -80,6 +80,9 @@ class HostModel:
     threshold: float
     name: str
     meta: dict[str, Any] = field(default_factory=dict)
+    # The non-AI lists' sites: a host under one is not AI whatever its name looks like (eu.ebay.com,
+    # r3.googlevideo.com); AI inside such a site is the catalog's job (gemini.google.com).
+    known_non_ai: frozenset[str] = frozenset()
 
     def name_logits(self, hosts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.names.decision_function(list(hosts)), dtype=np.float64)
@@ -95,6 +98,8 @@ class HostModel:
             if present.any():
                 stacked = np.column_stack([logits[present], matrix[present]])
                 scores[present] = self.behaviour_stage.predict_proba(stacked)[:, 1]
+        if self.known_non_ai:
+            scores[[_under(normalise_host(h), self.known_non_ai) for h in hosts]] = 0.0
         return scores
 
 
@@ -160,15 +165,18 @@ def catalog_hosts(catalog: Catalog) -> list[str]:
 
 def subdomains_of(name: str) -> list[str]:
     """Hosts under a registered domain that belong to it by the lists' and the catalog's own rule (a
-    domain covers its subdomains): www. and one generic prefix picked by the name's hash. Without them
-    the positives (many api./chat. hosts) and the negatives (mostly bare domains) differ in shape, and
-    the model would learn "has a subdomain" = AI, flagging every mail.x and cdn.x it meets."""
+    domain covers its subdomains): www., one generic prefix and one CDN-style edge label (digits and
+    hex), both picked by the name's hash. Without them the positives (many api./chat. and
+    region-numbered hosts) and the negatives (mostly bare domains) differ in shape, and the model would
+    learn "has a subdomain" or "has digits" = AI, flagging every mail.x and e1234.x it meets."""
     if registered_domain(name) != name:
         return []
-    return [f"www.{name}", f"{GENERIC_PREFIXES[zlib.crc32(name.encode()) % len(GENERIC_PREFIXES)]}.{name}"]
+    digest = zlib.crc32(name.encode())
+    edge = f"e{digest % 100000}-{digest:08x}"
+    return [f"www.{name}", f"{GENERIC_PREFIXES[digest % len(GENERIC_PREFIXES)]}.{name}", f"{edge}.{name}"]
 
 
-def _under(host: str, names: set[str]) -> bool:
+def _under(host: str, names: set[str] | frozenset[str]) -> bool:
     parts = host.split(".")
     return any(".".join(parts[i:]) in names for i in range(len(parts)))
 
@@ -386,7 +394,10 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
         "feature_version": features.FEATURE_VERSION, "trained_at": trained_at, "seed": seed,
         "training_set": data.sizes(), "catalog_services": len(catalog), "used_lake": use_lake,
     }
-    model = HostModel(names=names, behaviour_stage=stage, threshold=round(threshold, 4), name=meta["name"], meta=meta)
+    known = frozenset(n for names_ in non_ai_lists(settings.catalog_dir).values() for n in names_
+                      if catalog.match_host(n) is None)
+    model = HostModel(names=names, behaviour_stage=stage, threshold=round(threshold, 4), name=meta["name"], meta=meta,
+                      known_non_ai=known)
     return Training(model=model, data=data, cv_scores=cv_scores, metrics=metrics)
 
 
