@@ -301,10 +301,14 @@ _NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})
 def _sniffer(log: _Log) -> Callable[[Sequence[str]], float]:
     """TSV: the `#path` header decides. JSON: the share of lines with `_path` or this log's marker key."""
     path_line = re.compile(r"^#path\s+(\S+)")
-    json_line = re.compile(
-        r'^\s*\{.*"id\.orig_h"\s*:.*' + f'("_path"\\s*:\\s*"{log.path}"|"{log.json_marker}"\\s*:)'
-    )
-    other_path = re.compile(r'"_path"\s*:\s*"(?!' + log.path + r'")')
+    own_path = re.compile(r'"_path"\s*:\s*"' + log.path + '"')
+    any_path = re.compile(r'"_path"\s*:')
+    marker = re.compile('"' + log.json_marker + r'"\s*:')
+
+    def is_own_json(line: str) -> bool:
+        if not line.lstrip().startswith("{") or '"id.orig_h"' not in line:
+            return False
+        return bool(own_path.search(line)) if any_path.search(line) else bool(marker.search(line))
 
     def sniff(lines: Sequence[str]) -> float:
         if not lines:
@@ -313,8 +317,7 @@ def _sniffer(log: _Log) -> Callable[[Sequence[str]], float]:
             match = path_line.match(line)
             if match:
                 return 1.0 if match.group(1) == log.path else 0.0
-        hits = sum(1 for line in lines if json_line.match(line) and not other_path.search(line))
-        return hits / len(lines)
+        return sum(1 for line in lines if is_own_json(line)) / len(lines)
 
     return sniff
 
