@@ -37,6 +37,7 @@ from detector.ingest.reader import (
     open_stream,
     read_head,
 )
+from detector.ingest.stages import BackgroundWriter, prefetched
 from detector.lake import Lake, Segment, SegmentWriter, head_hash
 from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
 
@@ -159,9 +160,10 @@ def _ingest_file(
     writer = SegmentWriter(lake, segment_name, fmt.source_kind)
     context = ParseContext(str(path), settings.timezone, connection, column_map)
     try:
-        for events, rejects in iter_parsed(path, fmt, context, settings, report, state, start, print_.size):
-            writer.write_events(_finish_events(events, fmt, file_id, pseudonymise))
-            writer.write_rejects(_finish_rejects(rejects, fmt, file_id, path))
+        with BackgroundWriter(writer) as background:
+            for events, rejects in iter_parsed(path, fmt, context, settings, report, state, start, print_.size):
+                background.put(_finish_events(events, fmt, file_id, pseudonymise),
+                               _finish_rejects(rejects, fmt, file_id, path))
         staged = writer.close()
     except BaseException:
         writer.abort()
@@ -209,7 +211,8 @@ def iter_parsed(
     """
     parser = fmt.new_parser(context)
     with open_stream(path) as stream:
-        for batch in iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end):
+        batches = iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end)
+        for batch in prefetched(batches):
             yield _parse(batch, parser, report, settings.max_line_bytes)
 
 

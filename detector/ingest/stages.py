@@ -1,0 +1,102 @@
+"""Overlapping the stages of ingest: reading, parsing and writing run in three threads.
+
+Parsing (DuckDB) and writing (Parquet) release the GIL, and reading mostly waits on I/O or
+decompression, so overlapping them uses both cores instead of one stage at a time. Queues are
+short (`DEPTH` batches), which keeps memory bounded by the batch size.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TypeVar
+
+import pyarrow as pa
+
+from detector.lake import SegmentWriter
+
+T = TypeVar("T")
+DEPTH = 2
+_DONE = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetched(items: Iterator[T], depth: int = DEPTH) -> Iterator[T]:
+    """`items`, produced by a background thread up to `depth` ahead; its errors re-raised here."""
+    handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            put(_Failed(error))
+            return
+        put(_DONE)
+
+    thread = threading.Thread(target=produce, name="shadow-ai-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
+class BackgroundWriter:
+    """Writes (events, rejects) pairs with a SegmentWriter in a background thread."""
+
+    def __init__(self, writer: SegmentWriter, depth: int = DEPTH) -> None:
+        self._writer = writer
+        self._queue: queue.Queue[tuple[pa.Table, pa.Table] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="shadow-ai-writer", daemon=True)
+
+    def __enter__(self) -> BackgroundWriter:
+        self._thread.start()
+        return self
+
+    def put(self, events: pa.Table, rejects: pa.Table) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((events, rejects))
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None and error is None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain after a failure, so that put() never blocks
+            try:
+                self._writer.write_events(item[0])
+                self._writer.write_rejects(item[1])
+            except BaseException as error:
+                self._error = error
