@@ -506,6 +506,12 @@ from detector.classify.commands import model_group  # noqa: E402  (imports sciki
 
 cli.add_command(model_group)
 
+from detector.report.commands import deck_command, export_group, report_command  # noqa: E402  (nothing heavy)
+
+cli.add_command(report_command)
+cli.add_command(deck_command)
+cli.add_command(export_group)
+
 
 def main() -> None:
     try:

@@ -2,7 +2,8 @@
 -- pseudonymised users over the whole period, from user_daily), who used unsanctioned AI (shadow or
 -- forbidden), the population those shares are taken of, services, events, uploads and blocked attempts.
 -- `employees` is users.csv when it was given (then only its members count in `*_employees`), else
--- everyone a log named in the period.
+-- everyone a log named in the period. `logged_events`: whether the lake holds anything for the period
+-- at all (a comparison with a period before the first log would be meaningless).
 with user_daily as (
     select user_id, service, host, verdict from user_daily where day between $start and $end
 ),
@@ -32,6 +33,7 @@ first_days as (
 
 final as (
     select
+        (select count(*) from lake_events where day between $start and $end) as logged_events,
         (select count(*) from directory) > 0 as from_directory,
         (select count(distinct user_id) from population) as employees,
         (select count(distinct user_id) from user_daily) as ai_users,

@@ -8,6 +8,7 @@ Zero stays zero (nobody to single out). No client address or user name is ever s
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -118,7 +119,9 @@ def _row(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def is_small(value: object, minimum: int) -> bool:
     """A count of people that must not be shown: at least one and fewer than the minimum group size."""
-    return isinstance(value, int | float) and 0 < value < minimum
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+        return False
+    return 0 < value < minimum
 
 
 def headline(current: dict[str, Any], before: dict[str, Any], minimum: int) -> dict[str, dict[str, Any]]:
@@ -133,9 +136,10 @@ def headline(current: dict[str, Any], before: dict[str, Any], minimum: int) -> d
         return found
 
     now, then = figures(current), figures(before)
+    no_data_before = not before.get("logged_events")
     shown: dict[str, dict[str, Any]] = {}
     for key, (label, counts_people) in HEADLINE.items():
-        value, previous = now.get(key), then.get(key)
+        value, previous = now.get(key), None if no_data_before else then.get(key)
         hidden = counts_people and is_small(value, minimum)
         hidden_before = counts_people and is_small(previous, minimum)
         if key in ("unsanctioned_share", "ai_share"):  # a share of a small group is that group's figure
@@ -150,7 +154,8 @@ def headline(current: dict[str, Any], before: dict[str, Any], minimum: int) -> d
             "previous": None if hidden_before else previous,
             "change": change,
             "suppressed": bool(hidden),
-            "previous_suppressed": bool(hidden_before),
+            "previous_suppressed": bool(hidden_before) and not no_data_before,
+            "previous_logged": not no_data_before,
         }
     return shown
 

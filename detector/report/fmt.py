@@ -15,6 +15,13 @@ def missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def number(value: Any) -> float | None:
+    """A figure that may be shown, as a float; None for missing and suppressed ("< 5") values."""
+    if missing(value) or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
+
+
 def count(value: Any) -> str:
     """12 345 with a thin space; suppressed text ("< 5") as it is; missing as an em dash."""
     if missing(value):
@@ -52,10 +59,12 @@ def change(key: str, value: Any) -> str:
         return ""
     if key.endswith("_share"):
         points = 100 * float(value)
-        return "±0 %-points" if abs(points) < 0.05 else f"{points:+.1f} %-points".replace("-", "−")
+        if abs(points) < 0.05:
+            return "±0 %-points"
+        return ("+" if points > 0 else "−") + f"{abs(points):.1f} %-points"
     if key.endswith("bytes_out"):
         return "±0" if value == 0 else ("+" if value > 0 else "−") + size(abs(value))
-    return "±0" if value == 0 else f"{int(value):+,}".replace(",", "\u202f").replace("-", "−")
+    return "±0" if value == 0 else ("+" if value > 0 else "−") + count(abs(int(value)))
 
 
 def figure(key: str, value: Any) -> str:

@@ -24,7 +24,8 @@ RISK_COLOURS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#b7950b", "
 CSS = """
 body{margin:0;background:#f4f5f7;color:#1d2733;font:14px/1.45 'Segoe UI',Helvetica,Arial,sans-serif}
 .page{max-width:1040px;margin:0 auto;padding:24px}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #d5d9e0;padding-bottom:4px}
+h1{font-size:24px;margin:0 0 4px}h3{font-size:15px;margin:14px 0 4px}
+h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #d5d9e0;padding-bottom:4px}
 .sub{color:#56606b;margin:0 0 12px}
 table{border-collapse:collapse;width:100%;background:#fff;margin:6px 0 4px}
 th,td{padding:5px 8px;border-bottom:1px solid #e3e6ea;text-align:left;vertical-align:top}
@@ -105,7 +106,7 @@ def render(data: ReportData, max_rows: int = 25) -> str:
     organisation = data.organisation or "Organisation"
     sections = [
         _header(data, organisation),
-        _alerts(data),
+        _alerts(data, max_rows),
         _headline(data),
         _trend(data),
         _departments(data, max_rows),
@@ -131,13 +132,21 @@ def _header(data: ReportData, organisation: str) -> str:
             f"with {escape(data.previous.title)}. Data ingested up to {escape(str(last))}.</p>")
 
 
-def _alerts(data: ReportData) -> str:
+def _alerts(data: ReportData, max_rows: int) -> str:
+    """A line of counts, then per rule a table of its alerts (all of them in alerts.csv)."""
     if not data.alerts:
         return '<h2>Alerts</h2><p class="ok">No alert rule fired in this period.</p>'
-    items = "".join(
-        f'<div class="alert {escape(alert.severity)}"><b>{escape(alert.title)}</b> — {escape(alert.message)}</div>'
-        for alert in data.alerts)
-    return f"<h2>Alerts ({len(data.alerts)})</h2>{items}"
+    by_rule: dict[str, list[Any]] = {}
+    for alert in data.alerts:
+        by_rule.setdefault(alert.title, []).append(alert)
+    counts = ", ".join(f"{len(items)} × {title.lower()}" for title, items in by_rule.items())
+    parts = [f"<h2>Alerts ({len(data.alerts)})</h2>", f'<div class="alert"><b>{escape(counts)}</b></div>']
+    columns = [Column("Severity", "severity", lambda v: badge(v, {"high": "#b71c1c", "medium": "#e65100"})),
+               Column("Day", "day", _text), Column("Alert", "message", _text)]
+    for title, items in by_rule.items():
+        rows = [{"severity": a.severity, "day": a.day.isoformat(), "message": a.message} for a in items]
+        parts.append(f"<h3>{escape(title)}</h3>" + table(columns, rows, max_rows, "", "alerts.csv"))
+    return "".join(parts)
 
 
 def _headline(data: ReportData) -> str:
@@ -150,6 +159,8 @@ def _headline(data: ReportData) -> str:
         before = f"< {data.min_group_size}" if figure["previous_suppressed"] else fmt.figure(key, figure["previous"])
         delta = fmt.change(key, figure["change"])
         note = f"{delta} against {before}" if delta else f"previous period: {before}"
+        if not figure["previous_logged"]:
+            note = "no logs for the previous period"
         cells.append(f'<td><div class="v">{escape(value)}</div><div class="l">{escape(figure["label"])}</div>'
                      f'<div class="c">{escape(note)}</div></td>')
     rows = "".join("<tr>" + "".join(cells[i:i + 4]) + "</tr>" for i in range(0, len(cells), 4))
