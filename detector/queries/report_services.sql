@@ -8,7 +8,7 @@ with usage as (
 ),
 
 user_daily as (
-    select user_id, coalesce(service, host) as service_key, verdict, largest_upload
+    select user_id, coalesce(service, host) as service_key, verdict
     from user_daily where day between $start and $end
 ),
 
@@ -28,8 +28,7 @@ people as (
     select
         service_key,
         count(distinct user_id) as users,
-        count(distinct user_id) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_users,
-        max(largest_upload) as largest_upload
+        count(distinct user_id) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_users
     from user_daily
     group by service_key
 ),
@@ -77,7 +76,6 @@ final as (
         v.events,
         v.bytes_out,
         v.unsanctioned_bytes_out,
-        coalesce(p.largest_upload, 0) as largest_upload,
         v.blocked,
         f.first_day
     from volume as v

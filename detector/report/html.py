@@ -255,7 +255,6 @@ def _uploads(data: ReportData, max_rows: int) -> str:
         Column("Verdict", "verdict", lambda v: badge(v, VERDICT_COLOURS)),
         Column("Data location", "data_location", _text),
         Column("Uploaded", "unsanctioned_bytes_out", fmt.size, True),
-        Column("Largest single upload", "largest_upload", fmt.size, True),
         Column("People", "unsanctioned_users", fmt.count, True),
         Column("Depts", "departments", fmt.count, True),
         Column("Days", "days", fmt.count, True),
