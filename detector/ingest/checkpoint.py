@@ -12,13 +12,14 @@ and Decrypt are accepted VPN traffic) and Drop, Reject, Block, Prevent (blocked)
 `src` and `dst` is a reject. Everything else (System Monitor messages, updates, VPN key exchange,
 Login, Detect/Inform, ...) carries no decision on traffic: ignored.
 
-Time: `time` (epoch seconds, the event) when present, else the header's time.
+Time: `time` (epoch seconds, the event) when present, else the header's ISO 8601 time (Log Exporter
+writes RFC 5424 headers; one without an offset is read in the configured zone).
 """
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share
-from detector.ingest.syslog import BSD_TIME, ISO_TIME, syslog_sql_parser
+from detector.ingest.base import Format, line_share, sql_parser
+from detector.ingest.syslog import ISO_TIME
 
 _PAIR = r'''([\w.-]+):+"((?:[^"\\]|\\.)*)"'''
 KEYS = (
@@ -36,14 +37,13 @@ with split as (
     select line_no,
         strpos(line, '[') as bracket,
         regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({ISO_TIME})') as iso_time,
-        regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({BSD_TIME})') as bsd_time,
         regexp_extract_all(substr(line, strpos(line, '[')), '{_PAIR}', 1) as k,
         list_transform(regexp_extract_all(substr(line, strpos(line, '[')), '{_PAIR}', 2),
             lambda x: regexp_replace(x, '\\(["\\\]])', '\1', 'g')) as v
     from lines
 ),
 fields as (
-    select line_no, bracket, iso_time, bsd_time, len(k) as n,
+    select line_no, bracket, iso_time, len(k) as n,
         {_LOOKUPS}
     from split
 ),
@@ -64,8 +64,11 @@ select
     reject_reason is null and not coalesce(is_traffic, false) as is_ignored,
     coalesce(
         to_timestamp(try_cast(time as bigint)),
-        case when iso_time <> '' then syslog_time(iso_time, $tz, $ref) end,
-        case when bsd_time <> '' then syslog_time(bsd_time, $tz, $ref) end
+        case
+            when iso_time = '' then null
+            when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
+            else timezone($tz, try_cast(iso_time as timestamp))
+        end
     ) as ts,
     src as src_ip,
     nullif(coalesce(src_user_name, source_user_name, user), '') as user_name,
@@ -90,7 +93,7 @@ SYSLOG = Format(
     source_kind="firewall",
     summary='Check Point Log Exporter syslog ([key:"value"; ...]): firewall and URL Filtering decisions',
     sniff=line_share(r'^.*?\bCheckPoint\b.*\[[\w.-]+:+"'),
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=sql_parser(QUERY),
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms",

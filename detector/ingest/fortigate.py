@@ -1,8 +1,9 @@
 """Fortinet FortiGate (FortiOS) syslog: `key=value` pairs, string values in double quotes.
 
-The line is split once into tokens and each key is looked up by name (a list search): measured several
-times faster than a regular expression per key or a key=value regular expression over the line, and
-indifferent to key order, to keys a FortiOS version adds, and to the syslog header in front.
+The line is split once into tokens, quoted values kept whole, and each key is looked up by name (a list
+search): measured several times faster than a regular expression per key or a key=value regular
+expression over the line, and indifferent to key order, to keys a FortiOS version adds, and to the
+syslog header in front. Text inside a quoted value (a message, a user agent) is never read as a key.
 
 Events:
 - `type=traffic` (forward, local, multicast, sniffer): the session, logged when it ends. `sentbyte` is
@@ -27,16 +28,6 @@ KEYS = (
 )
 
 
-def _unquote(key: str) -> str:
-    """SQL for the value of `key` from its raw token: a quoted value is unquoted, and one that the split
-    cut apart (it holds a space or an '=') is taken whole from the line instead."""
-    return (
-        f"case when {key} is null or not starts_with({key}, '\"') then {key} "
-        f"when length({key}) > 1 and ends_with({key}, '\"') then {key}[2:-2] "
-        f"else split_part(split_part(b, ' {key}=\"', 2), '\"', 1) end"
-    )
-
-
 # Keys every line needs, and keys only some lines need (looked up only for those: each lookup is a
 # search of the token list).
 COMMON = ("type", "subtype", "action", "eventtime", "srcip", "dstip", "dstport", "proto", "user")
@@ -51,14 +42,20 @@ WHEN = {
 assert set(COMMON) | set(WHEN) == set(KEYS)
 
 
-def _token(key: str) -> str:
-    return f"t[list_position(t, '{key}=') + 1]"
+def _value(key: str) -> str:
+    """SQL for the value of `key`, whose token `key=` is at `p_key` in the token list `t`: the next token,
+    or for a quoted value the one after the empty token the split leaves (a quoted token starts with a
+    quote mark, which is dropped)."""
+    pos = f"p_{key}"
+    token = f"case when t[{pos} + 1] = '' then t[{pos} + 2] else t[{pos} + 1] end"
+    return f"case when {pos} = 0 then null else ltrim({token}, '\"') end as {key}"
 
 
-_COMMON_TOKENS = ",\n        ".join(f"{_token(key)} as {key}" for key in COMMON)
-_COMMON_VALUES = ",\n        ".join(f"{_unquote(key)} as {key}" for key in COMMON)
-_OTHER_TOKENS = ",\n        ".join(f"case when {when} then {_token(key)} end as {key}" for key, when in WHEN.items())
-_OTHER_VALUES = ",\n        ".join(f"{_unquote(key)} as {key}" for key in WHEN)
+_COMMON_POSITIONS = ",\n        ".join(f"list_position(t, '{key}=') as p_{key}" for key in COMMON)
+_COMMON_VALUES = ",\n        ".join(_value(key) for key in COMMON)
+_OTHER_POSITIONS = ",\n        ".join(f"case when {when} then list_position(t, '{key}=') end as p_{key}"
+                                      for key, when in WHEN.items())
+_OTHER_VALUES = ",\n        ".join(_value(key) for key in WHEN)
 
 BLOCKED = ("deny", "blocked", "block", "reset", "reject", "drop", "dropped", "redirect")
 ALLOWED = (
@@ -67,7 +64,7 @@ ALLOWED = (
 )
 
 # Splitting on spaces after turning each '=' into '= ' makes every key a token of its own ('srcip='),
-# which a list lookup finds: words inside quoted values ("URL belongs to ...") never end in '='.
+# which a list lookup finds.
 QUERY = rf"""
 with body as (
     select line_no,
@@ -75,27 +72,34 @@ with body as (
     from lines
 ),
 tokens as (
-    select line_no, b, string_split(replace(b, '=', '= '), ' ') as t from body
+    -- Split on the double quotes first: the even pieces are quoted values, kept whole (marked by a leading
+    -- quote); only the pieces between them are split into `key=` and unquoted-value tokens. So words inside
+    -- a quoted value (a user agent, a message) can never pass for a key.
+    select line_no,
+        flatten(list_transform(string_split(b, '"'), lambda piece, i: case
+            when i % 2 = 1 then string_split(replace(piece, '=', '= '), ' ')
+            else ['"' || piece] end)) as t
+    from body
 ),
-common as materialized (
-    select line_no, b, t,
-        {_COMMON_TOKENS}
+common as (
+    select line_no, t,
+        {_COMMON_POSITIONS}
     from tokens
 ),
 common_values as (
-    select line_no, b, t,
+    select line_no, t,
         {_COMMON_VALUES}
     from common
 ),
-raw as materialized (
-    select line_no, b, type, subtype, action, eventtime, srcip, dstip, dstport, proto, user,
-        {_OTHER_TOKENS}
+other as (
+    select *,
+        {_OTHER_POSITIONS}
     from common_values
 ),
 fields as (
     select line_no, type, subtype, action, eventtime, srcip, dstip, dstport, proto, user,
         {_OTHER_VALUES}
-    from raw
+    from other
 ),
 classified as (
     select *,
