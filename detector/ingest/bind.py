@@ -28,133 +28,172 @@ from collections.abc import Sequence
 from detector.ingest.base import Format
 from detector.ingest.syslog import program_of, syslog_sql_parser
 
+# Parsed with string functions and token positions rather than capturing regular expressions, which
+# cost several times more per line (see docs/dns.md, "Throughput").
 QUERY = r"""
 with headed as (
-    select line_no, line, syslog_header(line) as hdr from lines
+    select line_no, nullif(header_ts, '') as syslog_time_text, ts as syslog_ts,
+        case when header_ts = '' then line else msg end as body
+    from syslog_lines($tz, $ref)
 ),
-bodies as (
-    -- Infoblox puts the category before the time, BIND after it: accept either.
-    select line_no, line, nullif(hdr.ts, '') as syslog_ts,
-        regexp_extract(case when hdr.ts = '' then line else hdr.msg end,
-            '^(?:[a-z][a-z0-9-]*: )?'
-            || '(?:(\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?'
-            || '|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?) )?'
-            || '(?:[a-z][a-z0-9-]*: )?(?:(?:info|notice|warning|error|critical|dynamic|debug(?: \d+)?): )?(.*)$',
-            ['print_time', 'msg']) as body
-    from headed
+tokens as (
+    select *, string_split(body, ' ') as t from headed
 ),
-clients as (
-    select line_no, line, syslog_ts, nullif(body.print_time, '') as print_time, body.msg,
-        regexp_extract(body.msg,
-            '^client (?:@0x[0-9a-fA-F]+ )?(\S+)#\d+(?: \(([^)]*)\))?:? (?:view [^:]*: )?(.*)$',
-            ['ip', 'paren', 'rest']) as c
-    from bodies
+located as (
+    -- `[TIME] [CATEGORY:] [SEVERITY:] client …` (Infoblox puts the category first): at most four tokens
+    -- before `client`. TIME is BIND's `dd-Mon-yyyy HH:MM:SS.mmm` or ISO 8601.
+    select *,
+        coalesce(list_position(t[1:5], 'client'), 0) as c,
+        case when t[1] like '__-___-____' or t[1] like '____-__-__T%' then 1
+            when t[2] like '__-___-____' or t[2] like '____-__-__T%' then 2 end as time_at
+    from tokens
+),
+timed_text as (
+    select *,
+        case when t[time_at] like '____-%' then t[time_at] else t[time_at] || ' ' || t[time_at + 1] end
+            as print_time
+    from located
+),
+skip_address as (
+    -- `client [@0x…] IP#PORT[:] [(NAME):] [view V:] [UDP:|TCP:] MESSAGE`: find where MESSAGE starts.
+    select *, c + 1 + starts_with(t[c + 1], '@')::int as i from timed_text
+),
+skip_name as (
+    select *, i + 1 + starts_with(t[i + 1], '(')::int as j1 from skip_address
+),
+skip_view as (
+    select *, j1 + 2 * (t[j1] = 'view')::int as j2 from skip_name
+),
+message as (
+    select *, j2 + (t[j2] in ('UDP:', 'TCP:'))::int as j from skip_view
 ),
 kinds as (
     select *,
         case
-            when c.ip <> '' and regexp_matches(c.rest, '^(?:(?:UDP|TCP): )?query: ') then 'query'
-            when c.ip <> '' and regexp_matches(c.rest, '^query(?: \(cache\))?(?: ''|$| denied| approved)') then 'access'
-            when c.ip <> '' and regexp_matches(c.rest, '^(?:disabled )?rpz .* rewrite ') then 'rpz'
-            when starts_with(msg, 'CEF:') and regexp_matches(msg, '^CEF:\d+\|Infoblox\|[^|]*\|[^|]*\|RPZ-') then 'cef'
+            when c = 0 or not contains(t[i], '#') then
+                case when starts_with(body, 'CEF:') and regexp_matches(body, '^CEF:\d+\|Infoblox\|[^|]*\|[^|]*\|RPZ-')
+                    then 'cef' else 'other' end
+            when t[j] = 'query:' then 'query'
+            when t[j] = 'query' and (t[j + 1] is null or t[j + 1] in ('(cache)', 'denied', 'approved')
+                or starts_with(t[j + 1], '''')) then 'access'
+            when t[j] = 'rpz' or (t[j] = 'disabled' and t[j + 1] = 'rpz') then 'rpz'
             else 'other'
-        end as kind
-    from clients
+        end as kind,
+        split_part(t[i], '#', 1) as client,
+        case when starts_with(t[i + 1], '(') then rtrim(substr(t[i + 1], 2), '):') end as paren
+    from message
 ),
 fields as (
-    select line_no, line, kind, syslog_ts, print_time, c.ip as client, c.paren,
-        case when kind = 'query' then regexp_extract(c.rest,
-            '^(?:(?:UDP|TCP): )?query: (\S+) (\S+) (\S+)'
-            || '(?: response: (\S+) ([-+]\S*)(?: (.*))?|(?: [-+]\S*)?(?: \(([^)]*)\))?)$',
-            ['name', 'class', 'qtype', 'rcode', 'rflags', 'answers', 'server']) end as q,
-        case when kind = 'access' then regexp_extract(c.rest,
-            '^query(?: \(cache\))?(?: ''([^/'']*)/([^/'']*)/[^'']*'')? (denied|approved)(?: \(.*\))?$',
-            ['name', 'qtype', 'verdict']) end as a,
-        case when kind = 'rpz' then regexp_extract(c.rest,
-            '^(disabled )?rpz \S+ (\S+) rewrite (\S+?)(?:/([^/\s]+)/\S+| \[(\S+)\])? via \S+',
-            ['disabled', 'policy', 'name', 'qtype', 'qtype2']) end as r,
-        case when kind = 'cef' then regexp_extract(msg,
-            '^CEF:\d+\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|([^|]*)\|[^|]*\|(.*)$', ['policy', 'ext']) end as e
+    select *,
+        -- query: NAME CLASS TYPE [FLAGS] [(SERVER)] | query: NAME CLASS TYPE response: RCODE FLAGS [ANSWERS]
+        kind = 'query' and t[j + 4] = 'response:' as is_response,
+        -- query [(cache)] ['NAME/TYPE/CLASS'] denied|approved [(REASON)]
+        j + 1 + (t[j + 1] = '(cache)')::int as quote_at,
+        -- [disabled] rpz TRIGGER POLICY rewrite NAME[/TYPE/CLASS] [[TYPE]] via ZONE
+        j + (t[j] = 'disabled')::int as rpz_at,
+        case when kind = 'cef' then string_split(body, '|') end as cef
     from kinds
+),
+verdicts as (
+    select *,
+        starts_with(t[quote_at], '''') as is_quoted,
+        t[quote_at + starts_with(t[quote_at], '''')::int] as verdict
+    from fields
 ),
 events as (
     select *,
         case kind
-            when 'query' then q.name
-            when 'access' then coalesce(nullif(a.name, ''), nullif(paren, ''))
-            when 'rpz' then r.name
-            when 'cef' then split_part(regexp_extract(e.ext, 'msg="[^"]* rewrite (\S+)', 1), '/', 1)
+            when 'query' then t[j + 1]
+            when 'access' then coalesce(
+                case when is_quoted then nullif(split_part(substr(t[quote_at], 2), '/', 1), '') end, nullif(paren, ''))
+            when 'rpz' then split_part(t[rpz_at + 4], '/', 1)
+            when 'cef' then split_part(regexp_extract(cef[8], 'msg="[^"]* rewrite (\S+)', 1), '/', 1)
         end as qname,
         case kind
-            when 'query' then q.qtype
-            when 'access' then a.qtype
-            when 'rpz' then coalesce(nullif(r.qtype, ''), r.qtype2)
-            when 'cef' then regexp_extract(e.ext, '(?:^| )qtype=(\S+)', 1)
+            when 'query' then t[j + 3]
+            when 'access' then case when is_quoted then split_part(t[quote_at], '/', 2) end
+            when 'rpz' then coalesce(nullif(split_part(t[rpz_at + 4], '/', 2), ''),
+                case when starts_with(t[rpz_at + 5], '[') then trim(t[rpz_at + 5], '[]') end)
+            when 'cef' then regexp_extract(cef[8], '(?:^| )qtype=(\S+)', 1)
         end as qtype_text,
-        case
-            when kind = 'query' and q.rcode <> '' then list_transform(
-                regexp_extract_all(regexp_replace(q.answers, '"[^"]*"', '""', 'g'),
-                    '(?:^| )\S+ \d+ [A-Z]+ (?:A|AAAA|CNAME) ([^\s;]+);', 1),
-                lambda x: rtrim(lower(x), '.'))
-        end as answers,
-        case
-            when print_time like '____-%' and regexp_matches(print_time, '(Z|[+-]\d{2}:?\d{2})$')
-                then try_cast(print_time as timestamptz)
-            when print_time like '____-%' then timezone($tz, try_cast(print_time as timestamp))
-            when print_time is not null then timezone($tz,
-                try_strptime(print_time, ['%d-%b-%Y %H:%M:%S.%g', '%d-%b-%Y %H:%M:%S']))
-            else syslog_time(syslog_ts, $tz, $ref)
-        end as ts
-    from fields
+        coalesce(case kind
+            when 'query' then t[j + 3] is not null and (t[j + 5] is not null or not is_response)
+                and (is_response or len(t) <= j + 5)
+            when 'access' then verdict in ('denied', 'approved')
+            when 'rpz' then t[rpz_at] = 'rpz' and t[rpz_at + 3] = 'rewrite' and t[rpz_at + 4] is not null
+            else true
+        end, false) as understood,
+        case when is_response then t[j + 5] end as rcode,
+        case when is_response then list_transform(
+            regexp_extract_all(regexp_replace(array_to_string(t[j + 7:], ' '), '"[^"]*"', '""', 'g'),
+                '(?:^| )\S+ \d+ [A-Z]+ (?:A|AAAA|CNAME) ([^\s;]+);', 1),
+            lambda x: rtrim(lower(x), '.'))
+        end as answers
+    from verdicts
 ),
 checked as (
     select *,
-        kind in ('query', 'access', 'rpz', 'cef')
-            and not (kind = 'access' and a.verdict = 'approved')
-            and not (kind = 'query' and upper(q.qtype) in ('AXFR', 'IXFR')) as is_event,
+        kind in ('query', 'access', 'rpz', 'cef') and understood and not (kind = 'access' and verdict = 'approved')
+            and not (kind = 'query' and upper(qtype_text) in ('AXFR', 'IXFR')) as is_event,
         case
-            when kind = 'query' and q.name = ''
+            when not understood and kind = 'query'
                 then 'BIND query line not understood (expected "query: NAME CLASS TYPE FLAGS")'
-            when kind = 'access' and a.verdict = ''
+            when not understood and kind = 'access'
                 then 'BIND access-control line not understood (expected "query (cache) ''NAME/TYPE/CLASS'' denied")'
-            when kind = 'rpz' and r.name = ''
+            when not understood and kind = 'rpz'
                 then 'BIND RPZ line not understood (expected "rpz TYPE POLICY rewrite NAME via TRIGGER")'
-            when kind = 'other' and syslog_ts is null and print_time is null
+            when kind = 'other' and syslog_time_text is null and print_time is null
                 then 'not a BIND log line: no syslog header and no BIND time stamp'
         end as reason
     from events
+),
+timed as (
+    select *,
+        case
+            when not is_event then null
+            when print_time is null then syslog_ts
+            when print_time like '____-%' and regexp_matches(print_time, '(Z|[+-]\d{2}:?\d{2})$')
+                then try_cast(print_time as timestamptz)
+            when print_time like '____-%' then timezone($tz, try_cast(print_time as timestamp))
+            when contains(print_time, '.') then timezone($tz, try_strptime(print_time, '%d-%b-%Y %H:%M:%S.%g'))
+            else timezone($tz, try_strptime(print_time, '%d-%b-%Y %H:%M:%S'))
+        end as ts
+    from checked
 )
 select
     line_no,
     case
         when reason is not null then reason
-        when is_event and ts is null then 'time stamp not understood: ' || coalesce(print_time, syslog_ts, '(none)')
+        when is_event and ts is null
+            then 'time stamp not understood: ' || coalesce(print_time, syslog_time_text, '(none)')
     end as reject_reason,
     reason is null and not is_event as is_ignored,
     ts,
-    case when kind = 'cef' then regexp_extract(e.ext, '(?:^| )src=(\S+)', 1) else client end as src_ip,
+    case when kind = 'cef' then regexp_extract(cef[8], '(?:^| )src=(\S+)', 1) else client end as src_ip,
     clean_host(qname) as host,
     'dns_query' as host_source,
     case
-        when kind = 'query' then nullif(q.server, '')
-        when kind = 'cef' then nullif(regexp_extract(e.ext, '(?:^| )dst=(\S+)', 1), '')
+        when kind = 'query' and not is_response then trim(coalesce(
+            case when starts_with(t[j + 5], '(') then t[j + 5] end,
+            case when starts_with(t[j + 4], '(') then t[j + 4] end), '()')
+        when kind = 'cef' then nullif(regexp_extract(cef[8], '(?:^| )dst=(\S+)', 1), '')
     end as dst_ip,
     'dns' as network_protocol,
     nullif(upper(qtype_text), '') as dns_qtype,
-    case when kind = 'query' then nullif(q.rcode, '') end as dns_rcode,
+    rcode as dns_rcode,
     case when len(answers) > 0 then answers end as dns_answers,
     case
-        when kind = 'query' and q.rcode = '' then 'unknown'
-        when kind = 'query' and q.rcode = 'REFUSED' then 'blocked'
+        when kind = 'query' and not is_response then 'unknown'
+        when kind = 'query' and rcode = 'REFUSED' then 'blocked'
         when kind = 'query' and len(answers) > 0
             and list_bool_and(list_transform(answers, lambda x: x in ('0.0.0.0', '::'))) then 'blocked'
         when kind = 'query' then 'allowed'
         when kind = 'access' then 'blocked'
-        when kind = 'rpz' and (r.disabled <> '' or upper(r.policy) = 'PASSTHRU') then 'allowed'
-        when kind = 'cef' and upper(e.policy) = 'PASSTHRU' then 'allowed'
+        when kind = 'rpz' and (t[j] = 'disabled' or upper(t[rpz_at + 2]) = 'PASSTHRU') then 'allowed'
+        when kind = 'cef' and upper(cef[6]) = 'PASSTHRU' then 'allowed'
         else 'blocked'
     end as action
-from checked
+from timed
 """
 
 _BIND_TIME = re.compile(r"^\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}")

@@ -31,56 +31,70 @@ from detector.ingest.syslog import program_share, syslog_sql_parser
 
 QUERY = r"""
 with headed as (
-    select line_no, line, syslog_header(line) as hdr from lines
+    select line_no, header_ts <> '' as has_header, ts, pid, app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
+        case when app in ('dnsmasq', 'pihole-FTL') then string_split(msg, ' ') end as t
+    from syslog_lines($tz, $ref)
 ),
-messages as (
-    select line_no, line, hdr.ts as header_ts, hdr.ts <> '' as has_header, hdr.pid as pid,
-        hdr.app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
-        regexp_extract(hdr.msg, '^(?:(?:TCP|UDP) )?(?:(\d+) (?:[0-9A-Fa-f:.]+/\d+ )?)?(.*)$',
-            ['serial', 'body']) as m
-    from headed
+extra as (
+    -- log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`.
+    select *, 1 + (t[1] in ('TCP', 'UDP'))::int as s0 from headed
+),
+located as (
+    select *,
+        case when regexp_matches(t[s0], '^\d+$') then t[s0] else '' end as serial,
+        case
+            when not regexp_matches(t[s0], '^\d+$') then s0
+            else s0 + 1 + regexp_matches(t[s0 + 1], '^[0-9A-Fa-f:.]+/\d+$')::int
+        end as s,
+        list_position(t, 'is') as is_at  -- answers: SOURCE… NAME is ANSWER [(extra)]
+    from extra
 ),
 classified as (
-    select line_no, line, header_ts, has_header, pid, m.serial, m.body,
+    select *,
         case
             when not is_dnsmasq then 'other'
-            when starts_with(m.body, 'query[') then 'query'
-            when starts_with(m.body, 'forwarded ') then 'forwarded'
-            when regexp_matches(m.body, ' is \S+') and not regexp_matches(m.body, '^(validation|dnssec)') then 'answer'
+            when starts_with(t[s], 'query[') then 'query'
+            when t[s] = 'forwarded' then 'forwarded'
+            when is_at >= s + 2 and t[s] not in ('validation', 'non-query') then 'answer'
             else 'other'
-        end as kind
-    from messages
+        end as kind,
+        len(t) = s + 3 and t[s + 1] <> '' and t[s + 2] = 'from' and ends_with(t[s], ']') as query_shape
+    from located
 ),
 parsed as (
-    select *,
-        case when kind = 'query' then regexp_extract(body, '^query\[([^\]]+)\] (\S+) from (\S+)$',
-            ['qtype', 'name', 'client']) end as q,
-        case when kind = 'answer' then regexp_extract(body, '^(.+?) (\S+) is (\S+)',
-            ['source', 'name', 'answer']) end as a
+    -- query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER: scalars only from here on.
+    select line_no, has_header, ts, pid, serial, kind,
+        kind = 'query' and query_shape as understood,
+        case when kind = 'query' and not query_shape then array_to_string(t[s:], ' ') end as text,
+        case kind when 'query' then t[s + 1] when 'answer' then t[is_at - 1] end as name,
+        case when kind = 'query' then t[s + 3] end as client,
+        case when kind = 'query' then upper(substr(t[s], 7, length(t[s]) - 7)) end as qtype,
+        case when kind = 'answer' then t[is_at + 1] end as answer,
+        case when kind = 'answer' then array_to_string(t[s:is_at - 2], ' ') end as source
     from classified
 ),
-answers as (
-    select line_no, pid, serial, lower(a.name) as qname, a.source, a.answer,
+marked as (
+    select *,
+        lower(name) as qname,
         case
-            when a.answer like '%:%' or a.answer = 'NODATA-IPv6' then '6'
-            when regexp_matches(a.answer, '^\d+\.\d+\.\d+\.\d+$') or a.answer = 'NODATA-IPv4' then '4'
-            when a.answer like '<%>' and a.answer <> '<CNAME>' then upper(trim(a.answer, '<>'))
+            when answer like '%:%' or answer = 'NODATA-IPv6' then '6'
+            when regexp_matches(answer, '^\d+\.\d+\.\d+\.\d+$') or answer = 'NODATA-IPv4' then '4'
+            when answer like '<%>' and answer <> '<CNAME>' then upper(trim(answer, '<>'))
         end as family,
-        a.source like '%blocked%' or a.source like '%blacklisted%' or a.source like '%denied%'
-            or a.source in ('special domain', 'Apple iCloud Private Relay domain')
-            or ((a.source = 'config' or a.source like '/%')
-                and a.answer in ('0.0.0.0', '::', 'NXDOMAIN', 'NODATA', 'NODATA-IPv4', 'NODATA-IPv6'))
+        source like '%blocked%' or source like '%blacklisted%' or source like '%denied%'
+            or source in ('special domain', 'Apple iCloud Private Relay domain')
+            or ((source = 'config' or source like '/%')
+                and answer in ('0.0.0.0', '::', 'NXDOMAIN', 'NODATA', 'NODATA-IPv4', 'NODATA-IPv6'))
             as is_block
-    from parsed where kind = 'answer'
+    from parsed
 ),
 sequenced as (
     -- Answers of one reply are consecutive dnsmasq lines of one process: compare each with the line before.
-    select p.line_no, p.pid, p.kind, n.qname, n.answer, n.family, n.is_block, n.serial,
-        lag(p.kind) over w as prev_kind, lag(n.qname) over w as prev_name, lag(n.answer) over w as prev_answer,
-        lag(n.family) over w as prev_family, lag(n.serial) over w as prev_serial
-    from parsed p left join answers n using (line_no)
-    where p.kind <> 'other'
-    window w as (partition by p.pid order by p.line_no)
+    select *,
+        lag(kind) over w as prev_kind, lag(qname) over w as prev_name, lag(answer) over w as prev_answer,
+        lag(family) over w as prev_family, lag(serial) over w as prev_serial
+    from marked
+    window w as (partition by case when kind <> 'other' then pid end order by line_no)
 ),
 starts as (
     select *,
@@ -91,8 +105,10 @@ starts as (
     from sequenced
 ),
 numbered as (
-    select *, sum(run_start::int) over (partition by pid order by line_no rows unbounded preceding) as run_id
-    from starts where kind in ('answer', 'query', 'forwarded')
+    select *,
+        sum(run_start::int) over (partition by case when kind <> 'other' then pid end order by line_no
+            rows unbounded preceding) as run_id
+    from starts
 ),
 runs as (
     select pid, run_id, min(line_no) as start_no, arg_min(serial, line_no) as serial,
@@ -115,9 +131,8 @@ keyed_runs as (
     select *, case when serial = '' then first_name else '' end as name_key from runs
 ),
 queries as (
-    select line_no, pid, serial, case when serial = '' then lower(q.name) else '' end as name_key,
-        upper(q.qtype) as qtype
-    from parsed where kind = 'query' and q.name <> ''
+    select line_no, pid, serial, case when serial = '' then qname else '' end as name_key, qtype
+    from numbered where understood
 ),
 typed as (
     select q.line_no, r.start_no from queries q
@@ -136,23 +151,23 @@ matched as (
     join runs r on r.start_no = m.start_no
 )
 select
-    p.line_no,
+    n.line_no,
     case
-        when not p.has_header then 'not a dnsmasq log line: no syslog header'
-        when p.kind = 'query' and p.q.name = ''
-            then 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): ' || p.body
+        when not n.has_header then 'not a dnsmasq log line: no syslog header'
+        when n.kind = 'query' and not n.understood
+            then 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): ' || n.text
     end as reject_reason,
-    p.has_header and p.kind <> 'query' as is_ignored,
-    case when p.kind = 'query' then syslog_time(p.header_ts, $tz, $ref) end as ts,
-    nullif(p.q.client, '') as src_ip,
-    clean_host(p.q.name) as host,
+    n.has_header and n.kind <> 'query' as is_ignored,
+    case when n.kind = 'query' then n.ts end as ts,
+    n.client as src_ip,
+    clean_host(n.qname) as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
-    nullif(upper(p.q.qtype), '') as dns_qtype,
+    n.qtype as dns_qtype,
     m.rcode as dns_rcode,
     case when len(m.answers) > 0 then m.answers end as dns_answers,
     case when m.is_block then 'blocked' when m.line_no is not null then 'allowed' else 'unknown' end as action
-from parsed p
+from numbered n
 left join matched m using (line_no)
 """
 

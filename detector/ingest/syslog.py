@@ -8,8 +8,9 @@ Recognised headers, each with an optional `<PRI>` in front:
   `YYYY-MM-DDTHH:MM:SS[.frac][Z|+hh:mm] [host ...] tag[pid]: message`.
 - RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD ...]|- message`.
 
-The SQL macro `syslog_header(line)` returns a struct {ts, host, app, pid, msg}; `ts` is '' when the
-line has none of these headers. `syslog_time(ts, $tz, $ref)` turns the header's time into UTC.
+The SQL table macro `syslog_lines($tz, $ref)` reads the registered `lines` relation and returns
+`line_no, line, header_ts, host, app, pid, msg, ts`: `header_ts` is the header's time as written, ''
+when the line has none of these headers; `ts` is that time in UTC.
 
 Year-less BSD times: the year is the one that puts the date within the 365 days ending 30 days after
 a reference date. The reference is a date in the file's name (logrotate's `dateext`,
@@ -27,9 +28,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import pyarrow as pa
 
 from detector.ingest.base import BatchParser, ParseContext, ParseResult, run_parse_query
+from detector.ingest.reader import LINES_SCHEMA
 
 # One definition of each header layout, used by the SQL macros and the Python sniffers alike.
 # RE2 (DuckDB) and Python's `re` read these identically: no look-arounds, no back-references.
@@ -42,29 +45,95 @@ RFC5424_HEADER = (
     r"^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$"
 )
 
+# The SQL reads headers with string functions and short anchored patterns only: a regular expression
+# that captures the whole message costs several times more than the rest of a format's parse.
 SYSLOG_MACROS = (
     r"""
-create or replace macro syslog_header(line) as case
-    when starts_with(line, '<') and regexp_matches(line, '^<\d{1,3}>1 ')
-        then regexp_extract(line, '@RFC5424@', ['ts', 'host', 'app', 'pid', 'msg'])
-    else regexp_extract(line, '@BSD@', ['ts', 'host', 'app', 'pid', 'msg'])
-end;
--- A BSD month-day-time read in leap year 2000, so that Feb 29 survives until the year is known.
-create or replace macro syslog_month_day(ts) as
-    try_strptime('2000 ' || ts, ['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f']);
--- `t0` from syslog_month_day moved into the year that puts it in (ref - 335 days, ref + 30 days].
-create or replace macro syslog_in_year(t0, ref) as t0 + to_years(year(ref) - 2000 - case
-    when t0 + to_years(year(ref) - 2000) > ref + interval 30 day then 1
-    when t0 + to_years(year(ref) - 2000) <= ref - interval 335 day then -1
-    else 0 end);
--- Header time as UTC: ISO with an offset is absolute, anything else is local to `tz`.
-create or replace macro syslog_time(ts, tz, ref) as case
-    when ts is null or ts = '' then null
-    when regexp_matches(ts, '^[A-Z]') then timezone(tz, syslog_in_year(syslog_month_day(ts), ref))
-    when regexp_matches(ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(ts as timestamptz)
-    else timezone(tz, try_cast(ts as timestamp))
-end;
-""".replace("@RFC5424@", RFC5424_HEADER).replace("@BSD@", BSD_HEADER)
+create or replace macro syslog_lines(tz, ref) as table
+with priority as (
+    select line_no, line,
+        case when starts_with(line, '<') and strpos(line, '>') between 3 and 5 then strpos(line, '>') else 0 end as p,
+        strpos(line, ': ') as colon
+    from lines
+),
+headed as (
+    -- Fixed-width tests (LIKE) find the time; a regular expression only reads the rare RFC 5424 header.
+    -- Offsets rather than substrings: copying each line's text several times costs more than parsing it.
+    select line_no, line, colon,
+        p > 0 and substr(line, p + 1, 2) = '1 ' as is_5424,
+        case
+            when p > 0 and substr(line, p + 1, 2) = '1 '
+                then regexp_extract(line, '^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)')
+            when substr(line, p + 1, 16) similar to '[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} '
+                then left(line, p + 16)
+            when substr(line, p + 1, 15) similar to '[A-Z][a-z]{2} [0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} '
+                then left(line, p + 15)
+            else regexp_extract(line, '^(?:<\d{1,3}>)?(?:@BSD_TIME@|@ISO_TIME@) ')
+        end as head
+    from priority
+),
+tagged as (
+    select *,
+        case
+            when is_5424 or head = '' then null
+            when colon > length(head) then substr(line, length(head) + 1, colon - length(head) - 1)
+            when colon = 0 and ends_with(line, ':') then substr(line, length(head) + 1, length(line) - length(head) - 1)
+        end as prefix
+    from headed
+),
+fielded as (
+    select *,
+        case when is_5424 then string_split(head, ' ') end as fields,
+        case when not is_5424 then split_part(prefix, ' ', -1) end as tag
+    from tagged
+),
+parts as (
+    select line_no, line,
+        case
+            when is_5424 and head <> '' then fields[2]
+            when tag <> '' and not contains(tag, ':') and (ends_with(tag, ']') or not contains(tag, '['))
+                then ltrim(rtrim(split_part(head, '>', -1)))
+            else ''
+        end as header_ts,
+        case
+            when is_5424 then nullif(fields[3], '-')
+            else nullif(trim(left(prefix, -length(tag))), '')
+        end as host,
+        case when is_5424 then nullif(fields[4], '-') else split_part(tag, '[', 1) end as app,
+        case
+            when is_5424 then nullif(fields[5], '-')
+            else nullif(rtrim(split_part(tag, '[', 2), ']'), '')
+        end as pid,
+        case
+            when is_5424 then ltrim(substr(line, length(head) + 1))
+            when colon > 0 then substr(line, colon + 2)
+            else ''
+        end as msg
+    from fielded
+),
+month_day as (
+    -- A BSD time read in leap year 2000, so that Feb 29 survives until the year is known.
+    select *,
+        case
+            when not regexp_matches(header_ts, '^[A-Z]') then null
+            when contains(header_ts, '.') then try_strptime('2000 ' || header_ts, '%Y %b %d %H:%M:%S.%f')
+            else try_strptime('2000 ' || header_ts, '%Y %b %d %H:%M:%S')
+        end as t0,
+        make_timestamp(2000, month(ref), day(ref), 0, 0, 0) as ref2000
+    from parts
+)
+select line_no, line, header_ts, host, app, pid, msg,
+    case
+        when t0 is not null then timezone(tz, t0 + to_years(year(ref) - 2000 - case
+            when t0 > ref2000 + interval 30 day then 1
+            when t0 <= ref2000 - interval 335 day then -1
+            else 0 end))
+        when header_ts = '' or regexp_matches(header_ts, '^[A-Z]') then null
+        when regexp_matches(header_ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(header_ts as timestamptz)
+        else timezone(tz, try_cast(header_ts as timestamp))
+    end as ts
+from month_day;
+""".replace("@BSD_TIME@", BSD_TIME).replace("@ISO_TIME@", ISO_TIME)
 )
 
 _HEADER = re.compile(BSD_HEADER)
@@ -109,11 +178,21 @@ def reference_time(path: str, timezone: str) -> datetime:
     return datetime.fromtimestamp(mtime, ZoneInfo(timezone)).replace(tzinfo=None)
 
 
+def define_macros(connection: duckdb.DuckDBPyConnection) -> None:
+    """Define `syslog_lines` on the connection. A table macro's body is bound when it is created, so an
+    empty `lines` stands in for the batches it will read; each call binds to the batch registered then."""
+    connection.register("lines", LINES_SCHEMA.empty_table())
+    try:
+        connection.execute(SYSLOG_MACROS)
+    finally:
+        connection.unregister("lines")
+
+
 def syslog_sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
     """Like base.sql_parser, for queries that use the syslog macros and `$ref` (the reference time)."""
 
     def new_parser(context: ParseContext) -> BatchParser:
-        context.connection.execute(SYSLOG_MACROS)
+        define_macros(context.connection)
         params = {"ref": reference_time(context.path, context.timezone)} if "$ref" in query else {}
 
         def parse(lines: pa.Table) -> ParseResult:

@@ -24,68 +24,72 @@ from detector.ingest.syslog import program_share, syslog_sql_parser
 
 QUERY = r"""
 with headed as (
-    select line_no, line, syslog_header(line) as hdr from lines
+    select line_no, header_ts <> '' as has_syslog, ts as syslog_ts,
+        string_split(case when header_ts <> '' then msg else line end, ' ') as t
+    from syslog_lines($tz, $ref)
 ),
-bodies as (
-    select line_no, line, hdr,
-        case when hdr.ts = '' then regexp_extract(line, '^\[(\d+)\] \S+\[[^\]]*\] (.*)$', ['epoch', 'msg']) end as own
+located as (
+    -- syslog: `[pid:thread] level: text`; own file: `[epoch] unbound[pid:thread] level: text`.
+    select *,
+        not has_syslog and t[1] like '[%]' and t[2] like '%[%]' as is_own,
+        case
+            when has_syslog then 1 + (t[1] like '[%]')::int
+            when t[1] like '[%]' and t[2] like '%[%]' then 3
+        end as k
     from headed
 ),
-messages as (
-    select line_no, line,
-        hdr.ts <> '' or own.epoch <> '' as has_header,
-        case
-            when hdr.ts <> '' then syslog_time(hdr.ts, $tz, $ref)
-            else to_timestamp(try_cast(nullif(own.epoch, '') as bigint))
-        end as ts,
-        regexp_extract(case when hdr.ts <> '' then hdr.msg else own.msg end,
-            '^(?:\[[^\]]*\] )?([a-z]+): (.*)$', ['level', 'text']) as m
-    from bodies
-),
-parsed as (
-    select line_no, line, has_header, ts, m.level, m.text,
-        m.level in ('info', 'query', 'reply')
-            and regexp_matches(m.text, '^(?:\d{1,3}\.){3}\d{1,3}(?:@\d+)? |^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:@\d+)? ')
-            as from_client,
-        regexp_extract(m.text,
-            '^([0-9A-Fa-f:.]+)(?:@\d+)? (\S+) (\S+) (\S+)(?: (\S+) (\d+\.\d+) \d+ \d+)?$',
-            ['ip', 'name', 'qtype', 'qclass', 'rcode', 'seconds']) as q,
-        regexp_extract(m.text,
-            '^(\S+) ([a-z_]+) ([0-9A-Fa-f:.]+)@\d+ (\S+) (\S+) (\S+)$',
-            ['zone', 'zone_type', 'ip', 'name', 'qtype', 'qclass']) as l
-    from messages
+words as (
+    select *,
+        case when ends_with(t[k], ':') then rtrim(t[k], ':') end as level,
+        len(t) - k as n,
+        regexp_matches(t[k + 1], '^(?:\d{1,3}\.){3}\d{1,3}(?:@\d+)?$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:@\d+)?$')
+            as starts_with_client
+    from located
 ),
 classified as (
-    select line_no, line, has_header, ts, text,
+    select line_no, has_syslog, is_own, syslog_ts, t, k, level,
         case
-            when from_client and regexp_matches(text, '^\S+ - - - ') then 'formerr'
-            when from_client and q.ip <> '' and q.rcode = '' then 'query'
-            when from_client and q.ip <> '' then 'reply'
-            when from_client then 'malformed'
-            when level = 'info' and l.ip <> '' then 'local'
+            when level not in ('info', 'query', 'reply') then 'other'
+            when starts_with_client and t[k + 2] = '-' then 'formerr'
+            when starts_with_client and n = 4 then 'query'
+            when starts_with_client and n = 8 and regexp_matches(t[k + 6], '^\d+\.\d+$') then 'reply'
+            when starts_with_client then 'malformed'
+            when level = 'info' and n = 6 and contains(t[k + 3], '@') and regexp_matches(t[k + 2], '^[a-z_]+$')
+                then 'local'
             else 'other'
-        end as kind,
-        coalesce(nullif(q.ip, ''), l.ip) as client,
-        lower(coalesce(nullif(q.name, ''), l.name)) as qname,
-        coalesce(nullif(q.qtype, ''), l.qtype) as qtype,
-        coalesce(nullif(q.qclass, ''), l.qclass) as qclass,
-        nullif(q.rcode, '') as rcode,
-        round(try_cast(nullif(q.seconds, '') as double) * 1000)::bigint as duration_ms,
+        end as kind
+    from words
+),
+parsed as (
+    -- query CLIENT NAME TYPE CLASS; reply … RCODE SECONDS CACHED SIZE; local ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS
+    select line_no, has_syslog, is_own, kind, t, k,
+        case when kind = 'local' then 2 else 0 end as shift,
+        case when is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint)) else syslog_ts end as ts
+    from classified
+),
+fields as (
+    select line_no, has_syslog, is_own, kind, ts, t, k,
+        split_part(t[k + 1 + shift], '@', 1) as client,
+        lower(t[k + 2 + shift]) as qname,
+        t[k + 3 + shift] as qtype,
+        t[k + 4 + shift] as qclass,
+        case when kind = 'reply' then t[k + 5] end as rcode,
+        case when kind = 'reply' then round(try_cast(t[k + 6] as double) * 1000)::bigint end as duration_ms,
         case
-            when q.rcode <> '' then case when q.rcode = 'REFUSED' then 'blocked' else 'allowed' end
-            when l.zone_type in ('transparent', 'typetransparent', 'always_transparent', 'inform', 'nodefault')
-                then 'allowed'
-            when l.zone_type = 'static' then 'unknown'
-            when l.zone_type <> '' then 'blocked'
+            when kind = 'reply' then case when t[k + 5] = 'REFUSED' then 'blocked' else 'allowed' end
+            when kind = 'local' and t[k + 2] in ('transparent', 'typetransparent', 'always_transparent', 'inform',
+                'nodefault') then 'allowed'
+            when kind = 'local' and t[k + 2] = 'static' then 'unknown'
+            when kind = 'local' then 'blocked'
         end as verdict
     from parsed
 ),
 queries as (
-    select line_no, client, qname, qtype, qclass from classified where kind = 'query'
+    select line_no, client, qname, qtype, qclass from fields where kind = 'query'
 ),
 outcomes as (
     select line_no, client, qname, qtype, qclass, rcode, duration_ms, verdict
-    from classified where kind in ('reply', 'local')
+    from fields where kind in ('reply', 'local')
 ),
 paired as (
     select o.line_no as outcome_no, q.line_no as query_no, o.rcode, o.duration_ms, o.verdict
@@ -105,26 +109,27 @@ answered as (
     from paired group by query_no
 )
 select
-    c.line_no,
+    f.line_no,
     case
-        when not c.has_header then 'not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix'
-        when c.kind = 'malformed' then 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
-            || c.text
-        when c.kind in ('query', 'reply', 'local') and c.ts is null then 'time stamp not understood'
+        when not f.has_syslog and not f.is_own
+            then 'not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix'
+        when f.kind = 'malformed' then 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
+            || array_to_string(f.t[f.k + 1:], ' ')
+        when f.kind in ('query', 'reply', 'local') and f.ts is null then 'time stamp not understood'
     end as reject_reason,
-    c.has_header and (c.kind in ('other', 'formerr') or p.outcome_no is not null) as is_ignored,
-    c.ts,
-    c.client as src_ip,
-    clean_host(c.qname) as host,
+    (f.has_syslog or f.is_own) and (f.kind in ('other', 'formerr') or p.outcome_no is not null) as is_ignored,
+    f.ts,
+    f.client as src_ip,
+    clean_host(f.qname) as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
-    upper(c.qtype) as dns_qtype,
-    coalesce(a.rcode, c.rcode) as dns_rcode,
-    coalesce(a.duration_ms, c.duration_ms) as duration_ms,
-    coalesce(a.verdict, c.verdict, 'unknown') as action
-from classified c
-left join answered a on a.query_no = c.line_no
-left join paired p on p.outcome_no = c.line_no
+    upper(f.qtype) as dns_qtype,
+    coalesce(a.rcode, f.rcode) as dns_rcode,
+    coalesce(a.duration_ms, f.duration_ms) as duration_ms,
+    coalesce(a.verdict, f.verdict, 'unknown') as action
+from fields f
+left join answered a on a.query_no = f.line_no
+left join paired p on p.outcome_no = f.line_no
 """
 
 OWN_FILE = re.compile(r"^\[\d+\] unbound\[\d+:\d+\] ")

@@ -11,7 +11,8 @@ Events: a query received from a client (`Rcv`, no `R`, opcode Q; action `unknown
 to a client (`Snd R Q`; `allowed`, or `blocked` when REFUSED, which a DENY query-resolution policy
 gives). A response is joined to the latest query before it in the batch from the same address with
 the same XID, type and name, and then counted as ignored, so that a lookup is one event carrying the
-response code. Packets to and from forwarders/root servers (`Snd` queries, `Rcv` responses) and
+response code; a response without such a query (the query in the previous batch, or incoming packets
+not logged) is an event itself. Packets to and from forwarders/root servers (`Snd` queries, `Rcv` responses) and
 notify/update opcodes are ignored.
 
 Dates follow the server's regional format. Accepted: `M/D/YYYY` and `D/M/YYYY` (also `-` and `.`
@@ -32,105 +33,144 @@ import pyarrow as pa
 
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, run_parse_query
 
+# Cut at the anchors the layout guarantees (` PACKET `, `[`, `]`) with string functions: one capturing
+# regular expression over the whole line costs several times more (see docs/dns.md, "Throughput").
 QUERY = r"""
-with packets as (
-    select line_no, line,
-        regexp_extract(line,
-            '^(\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{8}) (\d{1,2}):(\d{2}):(\d{2})(?: ([AaPp])\.?[Mm]\.?)? +'
-            || '[0-9A-Fa-f]+ +PACKET +[0-9A-Fa-f]+ +(UDP|TCP) +(Snd|Rcv) +(\S+) +([0-9A-Fa-f]+) +(?:(R) )?'
-            || '([QNU?]) +\[[0-9A-Fa-f]+ +[A-Z ]*?([A-Z]+|\d+)\] +(\S+) +(\S+)$',
-            ['date', 'hh', 'mi', 'ss', 'ampm', 'proto', 'dir', 'remote', 'xid', 'r', 'opcode', 'rcode',
-             'qtype', 'qname']) as p
+with anchored as (
+    select line_no, line, strpos(line, ' PACKET ') as at_packet, strpos(line, '[') as lb, strpos(line, ']') as rb
     from lines
 ),
+cut as (
+    -- DATE TIME [AM|PM] THREAD PACKET ID PROTO DIR REMOTE XID [R] OPCODE [HEX CHARS RCODE] QTYPE QNAME
+    select line_no, line, at_packet,
+        at_packet > 0 and lb > at_packet and rb > lb as is_packet,
+        string_split(left(line, at_packet - 1), ' ') as stamp,
+        string_split(ltrim(substr(line, at_packet + 8, lb - at_packet - 8)), ' ') as head,
+        split_part(substr(line, lb + 1, rb - lb - 1), ' ', -1) as rcode,
+        ltrim(substr(line, rb + 1)) as tail
+    from anchored
+),
+fields as (
+    select line_no, line, at_packet, is_packet, rcode,
+        stamp[1] as date_text, stamp[2] as time_text,
+        case when upper(stamp[3]) in ('AM', 'PM', 'A.M.', 'P.M.') then upper(left(stamp[3], 1)) end as ampm,
+        head[2] as proto, head[3] as dir, head[4] as remote,
+        -- after REMOTE (padded to 15 characters): `XID   OPCODE` or `XID R OPCODE`
+        trim(array_to_string(head[5:], ' ')) as rest,
+        split_part(tail, ' ', 1) as qtype,
+        split_part(tail, ' ', -1) as qname_raw
+    from cut
+),
 classified as (
-    select line_no, line, p,
+    select *,
+        split_part(rest, ' ', 1) as xid, rest like '% R %' as is_r, split_part(rest, ' ', -1) as opcode,
+        is_packet and proto in ('UDP', 'TCP') and dir in ('Snd', 'Rcv') and contains(rest, ' ')
+            and split_part(rest, ' ', -1) in ('Q', 'N', 'U', '?') and rcode <> '' and qname_raw <> ''
+            and qtype <> qname_raw as understood
+    from fields
+),
+kinds as (
+    select *,
         case
-            when p.date = '' then case
-                when contains(line, ' PACKET ') then 'malformed'
+            when not understood then case
+                when at_packet > 0 then 'malformed'
                 when regexp_matches(line, '^\s|^(DNS Server log file|Log file wrap|Message logging key|Note:)')
                     or regexp_matches(line, '^(UDP|TCP) (question|response) info at ')
                     or regexp_matches(line, '^\S+ \d{1,2}:\d{2}:\d{2}(?: [AaPp]\.?[Mm]\.?)? +[0-9A-Fa-f]+ +[A-Z]')
                     then 'header'
                 else 'unknown'
             end
-            when p.opcode = 'Q' and p.dir = 'Rcv' and p.r = '' then 'query'
-            when p.opcode = 'Q' and p.dir = 'Snd' and p.r = 'R' then 'response'
+            when opcode = 'Q' and dir = 'Rcv' and not is_r then 'query'
+            when opcode = 'Q' and dir = 'Snd' and is_r then 'response'
             else 'other'
         end as kind,
-        regexp_extract(p.date, '^(\d+)([/.-])(\d+)[/.-](\d+)$', ['a', 'sep', 'b', 'c']) as d,
-        lower(p.xid) as xid,
-        clean_host(ltrim(regexp_replace(p.qname, '\(\d+\)', '.', 'g'), '.')) as qname
-    from packets
+        lower(xid) as xid_key,
+        clean_host(ltrim(regexp_replace(qname_raw, '\(\d+\)', '.', 'g'), '.')) as qname
+    from classified
 ),
 dated as (
     select *,
-        coalesce($order, case when d.sep = '/' and p.ampm <> '' then 'mdy' else 'dmy' end) = 'dmy' as day_first,
-        try_cast(case when d.sep = '' then substr(p.date, 1, 4) when length(d.a) = 4 then d.a else d.c end
-            as integer) as y,
-        try_cast(case when d.sep = '' then substr(p.date, 5, 2) else d.b end as integer) as n2,
-        try_cast(case when d.sep = '' then substr(p.date, 7, 2) when length(d.a) = 4 then d.c else d.a end
-            as integer) as n1,
-        try_cast(p.hh as integer) % case when p.ampm = '' then 24 else 12 end
-            + case when upper(p.ampm) = 'P' then 12 else 0 end as hour
-    from classified where kind in ('query', 'response')
+        case when kind in ('query', 'response') then string_split(translate(date_text, '.-', '//'), '/') end as d,
+        case when kind in ('query', 'response') then string_split(time_text, ':') end as hms
+    from kinds
 ),
-stamped as (
-    -- n1/n2 are (day, month) for YYYYMMDD and YYYY-M-D; for the rest the file's date order decides.
-    select line_no, kind, p.remote, xid, p.qtype, qname, p.rcode,
-        timezone($tz, try(make_timestamp(
-            case when y < 100 then 2000 + y else y end,
-            case when d.sep = '' or length(d.a) = 4 or day_first then n2 else n1 end,
-            case when d.sep = '' or length(d.a) = 4 or day_first then n1 else n2 end,
-            hour, try_cast(p.mi as integer), try_cast(p.ss as double)))) as ts
+numbers as (
+    select *,
+        -- n1, n2: day and month when the year comes first (or YYYYMMDD); the file's order decides otherwise.
+        len(d) = 1 or length(d[1]) = 4 as year_first,
+        coalesce($order, case when contains(date_text, '/') and ampm is not null then 'mdy' else 'dmy' end) = 'dmy'
+            as day_first,
+        try_cast(case when len(d) = 1 then left(date_text, 4) when length(d[1]) = 4 then d[1] else d[3] end
+            as integer) as y,
+        try_cast(case when len(d) = 1 then substr(date_text, 5, 2) else d[2] end as integer) as n2,
+        try_cast(case when len(d) = 1 then substr(date_text, 7, 2) when length(d[1]) = 4 then d[3] else d[1] end
+            as integer) as n1,
+        try_cast(hms[1] as integer) % case when ampm is null then 24 else 12 end
+            + case when ampm = 'P' then 12 else 0 end as hour
     from dated
 ),
-queries as (
-    select line_no, remote, xid, qtype, qname from stamped where kind = 'query'
+calendar as (
+    select *,
+        case when y < 100 then 2000 + y else y end as year,
+        case when year_first or day_first then n2 else n1 end as month,
+        case when year_first or day_first then n1 else n2 end as day
+    from numbers
 ),
-responses as (
-    select line_no, remote, xid, qtype, qname, rcode from stamped where kind = 'response'
+stamped as (
+    -- Checked before make_timestamp: a row that raises (6/31) would make DuckDB retry its whole vector slowly.
+    select *,
+        case when kind in ('query', 'response') and month between 1 and 12 then
+            case when day between 1 and day(last_day(make_date(year, month, 1))) and hour between 0 and 23
+                and try_cast(hms[2] as integer) between 0 and 59 and try_cast(hms[3] as double) between 0 and 60.999
+            then
+                timezone($tz, make_timestamp(year, month, day, hour,
+                    try_cast(hms[2] as integer), try_cast(hms[3] as double)))
+            end
+        end as ts
+    from calendar
 ),
 paired as (
-    select r.line_no as response_no, q.line_no as query_no, r.rcode
-    from responses r asof join queries q
-        on r.remote = q.remote and r.xid = q.xid and r.qtype = q.qtype and r.qname is not distinct from q.qname
-        and r.line_no > q.line_no
-),
-answered as (
-    select query_no, arg_min(rcode, response_no) as rcode from paired group by query_no
+    -- A response answers the latest query before it from the same address with the same XID, type and name:
+    -- a window over each such key (hashed: sorting one number is cheaper than four strings), in line order.
+    select *,
+        case when kind = 'query' and lead(kind) over next_line = 'response' then lead(rcode) over next_line end
+            as answer_rcode,
+        kind = 'response' and coalesce(bool_or(kind = 'query') over earlier_lines, false) as is_answer
+    from (select *, case when kind in ('query', 'response') then hash(remote, xid_key, qtype, qname) end as pair_key
+        from stamped)
+    window
+        next_line as (partition by pair_key order by line_no),
+        earlier_lines as (partition by pair_key order by line_no rows between unbounded preceding and 1 preceding)
 )
 select
-    c.line_no,
+    line_no,
     case
-        when c.kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
-        when c.kind = 'unknown' then 'not a Windows DNS debug log line'
-        when s.line_no is not null and s.ts is null then 'date not understood: ' || c.p.date
+        when kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
+        when kind = 'unknown' then 'not a Windows DNS debug log line'
+        when kind in ('query', 'response') and ts is null then 'date not understood: ' || date_text
     end as reject_reason,
-    c.kind in ('header', 'other') or pr.response_no is not null as is_ignored,
-    s.ts,
-    nullif(c.p.remote, '') as src_ip,
-    c.qname as host,
+    kind in ('header', 'other') or is_answer as is_ignored,
+    ts,
+    case when kind in ('query', 'response') then remote end as src_ip,
+    case when kind in ('query', 'response') then qname end as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
-    nullif(upper(c.p.qtype), '') as dns_qtype,
-    case when c.kind = 'response' then c.p.rcode else a.rcode end as dns_rcode,
+    case when kind in ('query', 'response') then upper(qtype) end as dns_qtype,
+    case when kind = 'response' then rcode else answer_rcode end as dns_rcode,
     case
-        when coalesce(a.rcode, case when c.kind = 'response' then c.p.rcode end) = 'REFUSED' then 'blocked'
-        when a.rcode is not null or c.kind = 'response' then 'allowed'
+        when case when kind = 'response' then rcode else answer_rcode end = 'REFUSED' then 'blocked'
+        when answer_rcode is not null or kind = 'response' then 'allowed'
         else 'unknown'
     end as action
-from classified c
-left join stamped s using (line_no)
-left join answered a on a.query_no = c.line_no
-left join paired pr on pr.response_no = c.line_no
+from paired
 """
 
 # Which number of an ambiguous date is the day: learned from dates whose day is above 12.
 ORDER_EVIDENCE = r"""
-select max(try_cast(d.a as integer)) as first, max(try_cast(d.b as integer)) as second
-from (select regexp_extract(line, '^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4} \d', ['a', 'b']) as d from lines)
-where d.a <> ''
+select max(try_cast(split_part(d, '/', 1) as integer)) as first,
+    max(try_cast(split_part(d, '/', 2) as integer)) as second
+from (select translate(split_part(line, ' ', 1), '.-', '//') as d from lines where contains(line, ' PACKET '))
+where length(split_part(d, '/', 1)) <= 2
 """
 
 
