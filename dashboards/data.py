@@ -253,9 +253,10 @@ def department_matrix(state: LakeState, filters: Filters, by: str, min_size: int
     small = frame["people"] < min_size
     frame["people_value"] = frame["people"].astype("float64").mask(small)
     frame["people_label"] = frame["people"].astype(str).mask(small, f"< {min_size}")
-    # white labels on the darkest cells, black elsewhere
-    frame["label_colour"] = (frame["people_value"] > 0.6 * frame["people_value"].max()).map(
-        {True: "white", False: "black"})
+    # white labels on the darker part of the colour scale (which runs from the smallest shown value)
+    low, high = frame["people_value"].min(), frame["people_value"].max()
+    dark = (frame["people_value"] > low + 0.6 * (high - low)) & (high > low)
+    frame["label_colour"] = dark.map({True: "white", False: "black"})
     for column in ("events", "uploaded_mb"):
         frame[column] = frame[column].astype("float64").mask(small)
     return frame.drop(columns=["people", "bytes_out"])

@@ -148,7 +148,9 @@ def test_page_renders_its_figures_without_errors(browser: Any, server: str, path
     text = _page_text(browser)
     assert "Traceback" not in text
     assert "10.20." not in text  # the organisation's client addresses
-    outside = [entry["message"] for entry in browser.get_log("browser")
-               if "http" in entry["message"] and not any(
-                   host in entry["message"] for host in ("http://127.0.0.1", "http://localhost"))]
+    log = browser.get_log("browser")
+    crashed = [entry["message"] for entry in log if entry.get("source") == "javascript"]
+    assert not crashed, f"the page's scripts failed (a chart did not render?): {crashed}"
+    outside = [entry["message"] for entry in log if "http" in entry["message"] and not any(
+        host in entry["message"] for host in ("http://127.0.0.1", "http://localhost"))]
     assert not outside, f"the page tried to reach another host: {outside}"

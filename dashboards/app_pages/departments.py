@@ -48,7 +48,8 @@ heatmap = base.mark_rect().encode(
              alt.Tooltip("uploaded_mb:Q", format=",.2f", title="Uploaded (MB)")],
 )
 labels = base.mark_text(fontSize=11).encode(text="people_label:N", color=alt.Color("label_colour:N", scale=None))
-ui.chart((cells + heatmap + labels).properties(height=alt.Step(36)), key="matrix")
+ui.chart((cells + heatmap + labels).resolve_scale(color="independent").properties(height=alt.Step(36)),
+         key="matrix")
 
 st.subheader("One department")
 st.caption(f"Within one department, figures of fewer than {n} people are hidden.")

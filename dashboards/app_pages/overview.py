@@ -30,13 +30,14 @@ cols[1].metric("Share using unsanctioned AI", ui.share(now["unsanctioned_populat
                delta_color="inverse", help=f"Verdict shadow (no decision yet) or forbidden under policy.yaml, of "
                                            f"the {population:,} {whole}.", border=True)
 cols[2].metric("AI services in use", ui.number(now["services"]), ui.delta(now["services"], before["services"]),
-               help="Distinct AI services (catalog, labelled, or found by the model).", border=True)
+               delta_color="off", help="Distinct AI services (catalog, labelled, or found by the model).",
+               border=True)
 cols[3].metric("New services this period", ui.number(now["new_services"]),
                help="First seen in this period (under the filters).", border=True)
 cols = st.columns(4)
 cols[0].metric("People using AI", ui.number(now["ai_people"], n),
                ui.delta(now["ai_people"], before["ai_people"]) if now["ai_people"] >= n else None,
-               help="Users, and client devices where no user could be attributed.", border=True)
+               delta_color="off", help="Users, and client devices where no user could be attributed.", border=True)
 cols[1].metric("People using unsanctioned AI", ui.number(now["unsanctioned_people"], n),
                ui.delta(now["unsanctioned_people"], before["unsanctioned_people"])
                if now["unsanctioned_people"] >= n else None, delta_color="inverse", border=True)
