@@ -148,6 +148,15 @@ def _plain_numbers(table: pa.Table) -> pa.Table:
     return table
 
 
+def problem(state: LakeState) -> str | None:
+    """Why the lake cannot be read (a catalog database from an older version, a damaged file), if so."""
+    try:
+        _connection(str(state.home), state.version)
+    except duckdb.Error as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
 def query(state: LakeState, name: str, *, rollups: bool = True, **params: Any) -> pd.DataFrame:
     """Run `detector/queries/<name>.sql` (cached per lake version and parameters)."""
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))

@@ -19,13 +19,18 @@ if str(ROOT) not in sys.path:
 import streamlit as st  # noqa: E402
 
 from dashboards import data, ui  # noqa: E402
+from detector.errors import DetectorError  # noqa: E402
 
 # No page or page_icon icons: the browser would fetch a Material icon favicon from a font CDN, and nothing
 # may leave the machine. (Material icons inside the page come with Streamlit's bundled font.)
 st.set_page_config(page_title="Shadow AI", layout="wide")
 ui.require_login()
 
-settings = data.settings()
+try:
+    settings = data.settings()
+except DetectorError as exc:  # a broken shadow-ai.toml: say where, not a traceback
+    st.error(f"The configuration cannot be read: {exc}")
+    st.stop()
 state = data.lake_state(settings)
 
 pages = [
@@ -47,6 +52,12 @@ if not state.has_events and not state.has_rejects:
 if not state.classified and page.url_path != "data-health":
     st.title(page.title)
     st.info(ui.NOT_CLASSIFIED)
+    st.stop()
+reason = data.problem(state)
+if reason:
+    st.title(page.title)
+    st.warning(f"The lake cannot be read ({reason}). If the product was upgraded since the last classify, run "
+               "`shadow-ai classify` again to rebuild the catalog database.")
     st.stop()
 
 options = data.filter_options(state) if state.classified else data.FilterOptions([], [], None, None)

@@ -392,3 +392,17 @@ def test_password_from_secrets_guards_every_page(app: AppTest) -> None:
     at.text_input[0].input("correct horse").run()
     assert not at.exception
     assert metric(at, "People using AI")
+
+
+def test_a_catalog_from_another_version_asks_for_classify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from detector.ingest.pipeline import ingest_paths
+
+    home = tmp_path / "old"
+    list(ingest_paths(load_settings(home), [str(ROOT / "sample_logs" / "squid" / "basic.log")]))
+    duckdb.connect(str(home / "shadow-ai.duckdb")).close()  # a catalog database without the tables
+    monkeypatch.setenv("SHADOW_AI_HOME", str(home))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "shadow-ai classify" in at.warning[0].value

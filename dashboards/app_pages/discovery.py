@@ -103,6 +103,10 @@ if confirmed:
 st.divider()
 st.caption("Labels take effect when the hosts are judged again.")
 if st.button("Apply labels now (runs classify)", icon=":material/refresh:", key="reclassify"):
-    with st.spinner("Classifying ..."):
-        summary = data.reclassify(ctx.settings)
-    st.success(f"Classified: {summary}. The pages now show the new judgements.")
+    try:
+        with st.spinner("Classifying ..."):
+            summary = data.reclassify(ctx.settings)
+    except DetectorError as exc:
+        st.error(f"Classify failed: {exc}")
+    else:
+        st.success(f"Classified: {summary}. The pages now show the new judgements.")
