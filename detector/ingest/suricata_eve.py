@@ -20,37 +20,70 @@ from __future__ import annotations
 
 from detector.ingest.base import Format, line_share, sql_parser
 
-_PATHS = [
-    "event_type", "timestamp", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto",
-    "tls.sni", "http.hostname", "http.url", "http.http_method", "http.status", "http.length",
-    "http.http_user_agent", "http.http_content_type",
-    "flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end", "alert.action",
-    "dns.type", "dns.rrname", "dns.rrtype", "dns.rcode", "dns.rdata", "dns.queries[0].rrname",
-    "dns.queries[0].rrtype",
-]
-_COLUMNS = ",\n        ".join(f"j[{i}] as {name.replace('.', '_').replace('[0]', '0')}"
-                             for i, name in enumerate(_PATHS, start=1))
-_PATH_LIST = ", ".join(f"'$.{p}'" for p in _PATHS)
+# JSON paths read from every record, and per record type (read only for records of that type).
+COMMON = ["event_type", "timestamp", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto"]
+BY_TYPE = {
+    "http": ["http.hostname", "http.url", "http.http_method", "http.status", "http.length", "http.http_user_agent",
+             "http.http_content_type"],
+    "flow": ["flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end"],
+    "dns": ["dns.type", "dns.rrname", "dns.rrtype", "dns.rcode", "dns.rdata", "dns.queries[0].rrname",
+            "dns.queries[0].rrtype"],
+    # tls, alert and drop records: the SNI, the Host of an alerted HTTP flow, the IPS decision
+    "other": ["tls.sni", "http.hostname", "alert.action"],
+}
+
+
+def _paths(paths: list[str]) -> str:
+    return "[" + ", ".join(f"'$.{p}'" for p in paths) + "]"
+
+
+def _column(group: str, path: str) -> str:
+    name = ("other_" if group == "other" else "") + path.replace(".", "_").replace("[0]", "0")
+    return f"{group}_j[{BY_TYPE[group].index(path) + 1}] as {name}"
+
+
+_COMMON_COLUMNS = ",\n        ".join(f"j[{i}] as {name}" for i, name in enumerate(COMMON, start=1))
+_TYPE_COLUMNS = ",\n        ".join(_column(group, path) for group, paths in BY_TYPE.items() for path in paths)
 
 EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop")
 
+# `try`: a line that is not valid JSON gives null instead of failing the batch.
 QUERY = f"""
 with parsed as (
-    select line_no, line, ok, case when ok then json_extract_string(line, [{_PATH_LIST}]) end as j
-    from (select line_no, line, json_valid(line) and starts_with(ltrim(line), '{{') as ok from lines)
+    select line_no, line, try(json_extract_string(line, {_paths(COMMON)})) as j
+    from lines
+),
+common as (
+    select line_no, line, j is not null and starts_with(ltrim(line), '{{') as ok,
+        {_COMMON_COLUMNS}
+    from parsed
+),
+by_type as (
+    select *,
+        case when event_type = 'http' then json_extract_string(line, {_paths(BY_TYPE["http"])}) end as http_j,
+        case when event_type = 'flow' then json_extract_string(line, {_paths(BY_TYPE["flow"])}) end as flow_j,
+        case when event_type = 'dns' then json_extract_string(line, {_paths(BY_TYPE["dns"])}) end as dns_j,
+        case when event_type in ('tls', 'alert', 'drop') then json_extract_string(line, {_paths(BY_TYPE["other"])})
+            end as other_j
+    from common
 ),
 fields as (
-    select line_no, line, ok,
-        {_COLUMNS}
-    from parsed
+    select line_no, line, ok, event_type, timestamp, src_ip, src_port, dest_ip, dest_port, proto, app_proto,
+        {_TYPE_COLUMNS}
+    from by_type
+),
+fields2 as (
+    select *, clean_host(other_tls_sni) as sni, hostport_host(coalesce(http_hostname, other_http_hostname)) as hostname,
+        other_alert_action as alert_action, url_rest(http_url) as url_tail
+    from fields
 ),
 typed as (
     select *,
-        coalesce(dns_rrname, dns_queries0_rrname) as dns_name,
+        clean_host(coalesce(dns_rrname, dns_queries0_rrname)) as dns_name,
         -- Before Suricata 7 an answer is logged as the packet flew: from the server (port 53).
         event_type = 'dns' and dns_type in ('answer', 'response') and src_port = '53' and dest_port <> '53'
             as turned
-    from fields
+    from fields2
 )
 select
     line_no,
@@ -68,20 +101,19 @@ select
         else lower(coalesce(nullif(app_proto, 'failed'), proto))
     end as network_protocol,
     case
-        when event_type = 'dns' then clean_host(dns_name)
-        when event_type in ('tls', 'alert', 'drop') and tls_sni is not null then clean_host(tls_sni)
-        when event_type in ('http', 'alert', 'drop') then clean_host(authority_host(http_hostname))
+        when event_type = 'dns' then dns_name
+        when event_type in ('tls', 'alert', 'drop') and sni is not null then sni
+        when event_type in ('http', 'alert', 'drop') then hostname
     end as host,
     case
-        when event_type = 'dns' and clean_host(dns_name) is not null then 'dns_query'
-        when event_type in ('tls', 'alert', 'drop') and clean_host(tls_sni) is not null then 'sni'
-        when event_type in ('http', 'alert', 'drop') and clean_host(authority_host(http_hostname)) is not null
-            then 'http_host'
+        when event_type = 'dns' and dns_name is not null then 'dns_query'
+        when event_type in ('tls', 'alert', 'drop') and sni is not null then 'sni'
+        when event_type in ('http', 'alert', 'drop') and hostname is not null then 'http_host'
         else 'none'
     end as host_source,
     case when event_type = 'http' then upper(http_http_method) end as http_method,
     case when event_type = 'http' then
-        coalesce(url_path(http_url), split_part(split_part(http_url, '?', 1), '#', 1)) end as url_path,
+        coalesce(rest_path(url_tail), split_part(split_part(http_url, '?', 1), '#', 1)) end as url_path,
     case when event_type = 'http' then try_cast(http_status as integer) end as http_status,
     case when event_type = 'http' then http_http_user_agent end as user_agent,
     case when event_type = 'http' then http_http_content_type end as content_type,

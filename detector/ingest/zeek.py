@@ -170,11 +170,12 @@ def _json_query(log: _Log) -> str:
         f"case when ok then nullif(json_extract_string(line, '$.{_ident(name)}[*]'), []) end as {_ident(name)}"
         for name in log.lists
     ]
+    # `try`: a line that is not valid JSON gives null instead of failing the batch.
     extract = f"""
         select line_no, case when not ok then 'not a valid JSON object' end as reject_reason,
             {", ".join(columns)}
-        from (select line_no, line, ok, case when ok then json_extract_string(line, [{paths}]) end as j
-              from (select line_no, line, json_valid(line) as ok from lines))
+        from (select line_no, line, j, j is not null as ok
+              from (select line_no, line, try(json_extract_string(line, [{paths}])) as j from lines))
     """
     return _query(log, extract)
 
