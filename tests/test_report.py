@@ -200,6 +200,7 @@ def test_hostile_host_names_are_escaped_in_html_and_neutralised_in_csv(report_di
     assert "<script" not in html.lower()
     services = {row["service_key"]: row for row in read_csv(report_dir / "services.csv")}
     assert services["'" + FORMULA_HOST]["name"] == "'" + FORMULA_HOST
+    assert services["'" + FORMULA_HOST]["why"] == ""  # not in the catalog: no risk facts to invent
     raw = (report_dir / "services.csv").read_text(encoding="utf-8")
     assert not re.search(r"(^|,)=hyperlink", raw, re.MULTILINE)
     # The machine-readable summary keeps the value as it is: JSON is not a spreadsheet.

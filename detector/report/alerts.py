@@ -23,6 +23,7 @@ import duckdb
 
 from detector import db
 from detector.errors import DetectorError
+from detector.report import fmt
 from detector.report.config import AlertRules
 from detector.report.data import ReportData, day_end
 from detector.report.period import Period
@@ -146,6 +147,7 @@ def evaluate(connection: duckdb.DuckDBPyConnection, data: ReportData, rules: Ale
 
 def risk_reasons(row: dict[str, Any]) -> list[str]:
     """Why a catalog service is risky, in the words a board understands, from its risk facts."""
+    row = {key: (None if fmt.missing(value) else value) for key, value in row.items()}
     reasons = []
     location = row.get("data_location")
     if location and location != "EU":

@@ -126,7 +126,8 @@ def render(data: ReportData, max_rows: int = 25) -> str:
 
 
 def _header(data: ReportData, organisation: str) -> str:
-    last = data.lake.get("last_ingest") or "never"
+    ingested = data.lake.get("last_ingest")
+    last = pd.Timestamp(ingested).strftime("%Y-%m-%d %H:%M UTC") if ingested else "never"
     return (f"<h1>AI use at {escape(organisation)}</h1>"
             f'<p class="sub">Period {escape(data.period.title)} ({data.period.days} day(s), UTC days), compared '
             f"with {escape(data.previous.title)}. Data ingested up to {escape(str(last))}.</p>")
@@ -139,10 +140,10 @@ def _alerts(data: ReportData, max_rows: int) -> str:
     by_rule: dict[str, list[Any]] = {}
     for alert in data.alerts:
         by_rule.setdefault(alert.title, []).append(alert)
-    counts = ", ".join(f"{len(items)} × {title.lower()}" for title, items in by_rule.items())
+    counts = ", ".join(f"{len(items)} × {title}" for title, items in by_rule.items())
     parts = [f"<h2>Alerts ({len(data.alerts)})</h2>", f'<div class="alert"><b>{escape(counts)}</b></div>']
     columns = [Column("Severity", "severity", lambda v: badge(v, {"high": "#b71c1c", "medium": "#e65100"})),
-               Column("Day", "day", _text), Column("Alert", "message", _text)]
+               Column("Day", "day", _text, True), Column("Alert", "message", _text)]
     for title, items in by_rule.items():
         rows = [{"severity": a.severity, "day": a.day.isoformat(), "message": a.message} for a in items]
         parts.append(f"<h3>{escape(title)}</h3>" + table(columns, rows, max_rows, "", "alerts.csv"))

@@ -25,7 +25,10 @@ LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 def build_message(config: MailConfig, organisation: str, period: Period, html_file: Path,
                   alerts: list[Any]) -> EmailMessage:
     html = html_file.read_text(encoding="utf-8")
-    subject = config.subject.format(organisation=organisation or "the organisation", period=period.title)
+    try:
+        subject = config.subject.format(organisation=organisation or "the organisation", period=period.title)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"[mail] subject: only {{organisation}} and {{period}} can be filled in ({exc})") from exc
     if alerts:
         subject = f"[{len(alerts)} alert{'s' if len(alerts) != 1 else ''}] {subject}"
     message = EmailMessage()
