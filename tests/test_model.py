@@ -87,7 +87,7 @@ def behaviour_table(lake_settings: Settings, catalog: Catalog) -> pa.Table:
     connection = duckdb.connect(":memory:")
     db.create_lake_views(connection, Lake(lake_settings.lake))
     try:
-        return features.behaviour(connection, catalog)
+        return features.behaviour(connection, catalog, all_hosts=True)
     finally:
         connection.close()
 
@@ -241,6 +241,20 @@ def test_behaviour_features_from_the_lake(behaviour_table: pa.Table) -> None:
     assert ai["upload_ratio"] is None and ai["mean_request_bytes"] is None
 
 
+def test_by_default_behaviour_describes_only_the_hosts_the_model_will_judge(
+    lake_settings: Settings, catalog: Catalog
+) -> None:
+    connection = duckdb.connect(":memory:")
+    db.create_lake_views(connection, Lake(lake_settings.lake))
+    try:
+        table = features.behaviour(connection, catalog)
+    finally:
+        connection.close()
+    # Catalog hosts and the non-AI lists' sites (nu.nl, bol.com ...) are decided without the model.
+    assert set(table.column("host").to_pylist()) == {UNKNOWN_AI_LIKE, UNKNOWN_WEB_LIKE}
+    assert table.column("co_use").to_pylist() == [1.0, 0.0]
+
+
 def test_co_use_counts_other_services_not_the_hosts_own(catalog: Catalog) -> None:
     # Client .1 uses ChatGPT (two of its domains) only; client .2 uses ChatGPT and Claude.
     events = pa.table({
@@ -253,7 +267,7 @@ def test_co_use_counts_other_services_not_the_hosts_own(catalog: Catalog) -> Non
     connection.execute("""create view events as select host, ts, cast(ts as date) as day, null::varchar as user_name,
                           src_ip, null::varchar as http_method, null::bigint as bytes_out, null::bigint as bytes_in,
                           null::bigint as duration_ms, null::varchar as content_type from raw""")
-    rows = {r["host"]: r for r in features.behaviour(connection, catalog).to_pylist()}
+    rows = {r["host"]: r for r in features.behaviour(connection, catalog, all_hosts=True).to_pylist()}
     assert rows["oaistatic.com"]["co_use"] == 0.0  # its only user used nothing but ChatGPT
     assert rows["chatgpt.com"]["co_use"] == 0.5  # one of its two users also used Claude
     assert rows["claude.ai"]["co_use"] == 1.0

@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence, Set
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,7 +27,7 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from detector import db
-from detector.signatures import SIGNATURES_DIR, Catalog, load_catalog, normalise_host
+from detector.signatures import SIGNATURES_DIR, Catalog, load_catalog, normalise_host, read_domain_list
 
 # Bump when the features change meaning: a stored model built with another version is retrained.
 FEATURE_VERSION = 1
@@ -74,7 +76,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=1 << 18)
 def split_host(host: str) -> tuple[str, str, str]:
     """(subdomain, domain label, public suffix) of a host; an IP or unknown suffix has an empty suffix."""
     parts = _extractor()(host)
@@ -131,19 +133,25 @@ def word_features(words: Iterable[str], where: str, features: dict[str, float]) 
                 features[f"{where}inside:{word}"] = 1.0
 
 
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+_NO_VOWELS = str.maketrans("", "", "aeiouy")
+_NO_LETTERS = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _digit_share(text: str) -> float:
+    return (len(text) - len(text.translate(_NO_DIGITS))) / len(text) if text else 0.0
+
+
 def _vowel_share(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    return sum(c in "aeiouy" for c in letters) / len(letters) if letters else 0.0
+    letters = len(text) - len(text.translate(_NO_LETTERS))
+    return (len(text) - len(text.translate(_NO_VOWELS))) / letters if letters else 0.0
 
 
 def _char_entropy(text: str) -> float:
     if not text:
         return 0.0
-    counts: dict[str, int] = {}
-    for char in text:
-        counts[char] = counts.get(char, 0) + 1
     total = len(text)
-    return -sum(c / total * math.log2(c / total) for c in counts.values())
+    return -sum(c / total * math.log2(c / total) for c in Counter(text).values())
 
 
 def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
@@ -184,8 +192,8 @@ def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
     features["domain_len"] = min(len(domain), 30) / 30
     features["max_label_len"] = min(max(len(label) for label in labels), 63) / 63
     features["domain_hyphens"] = min(domain.count("-"), 4) / 4
-    features["domain_digits"] = sum(c.isdigit() for c in domain) / max(len(domain), 1)
-    features["sub_digits"] = sum(c.isdigit() for c in subdomain) / max(len(subdomain), 1) if subdomain else 0.0
+    features["domain_digits"] = _digit_share(domain)
+    features["sub_digits"] = _digit_share(subdomain)
     features["domain_tokens"] = min(len(domain_tokens), 5) / 5
     features["domain_vowels"] = _vowel_share(domain)
     features["domain_entropy"] = _char_entropy(domain) / 5
@@ -249,9 +257,25 @@ _LOG_COLUMNS = frozenset({"requests", "clients", "requests_per_client", "upload_
 AI_HOSTS = pa.schema([("host", pa.string()), ("service", pa.string())])
 
 
+def non_ai_lists(catalog_dir: Path = SIGNATURES_DIR) -> dict[str, list[str]]:
+    """signatures/non_ai/*.txt by file stem (the configured catalog's folder if it has one)."""
+    folder = catalog_dir / "non_ai"
+    if not folder.is_dir():
+        folder = SIGNATURES_DIR / "non_ai"
+    return {path.stem: [normalise_host(n) for n in read_domain_list(path)] for path in sorted(folder.glob("*.txt"))}
+
+
+def under(host: str, names: Set[str]) -> bool:
+    """Whether the host is one of `names` or a subdomain of one."""
+    if not names:
+        return False
+    parts = host.split(".")
+    return any(".".join(parts[i:]) in names for i in range(len(parts)))
+
+
 @functools.cache
-def _default_catalog() -> Catalog:
-    return load_catalog(SIGNATURES_DIR)
+def _defaults() -> tuple[Catalog, frozenset[str]]:
+    return load_catalog(SIGNATURES_DIR), frozenset(n for names in non_ai_lists().values() for n in names)
 
 
 def catalog_ai_hosts(hosts: Iterable[str], catalog: Catalog) -> pa.Table:
@@ -260,19 +284,28 @@ def catalog_ai_hosts(hosts: Iterable[str], catalog: Catalog) -> pa.Table:
     return pa.table({"host": [h for h, _ in rows], "service": [s for _, s in rows]}, schema=AI_HOSTS)
 
 
-def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> pa.Table:
+def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = None,
+              all_hosts: bool = False) -> pa.Table:
     """One row of traffic features per host of the `events` view (queries/host_behaviour.sql).
 
+    By default only for the hosts the model will judge: not the catalog's, not under a non-AI list's
+    site (the bulk of the traffic, so the query skips most events); `all_hosts` for training.
     Co-use needs the catalog's AI hosts: the lake's distinct hosts are matched here (thousands of names,
-    not millions of events) and registered as the table `model_ai_hosts` for the query.
+    not millions of events) and registered, with the hosts to describe, for the query.
     """
-    catalog = catalog if catalog is not None else _default_catalog()
-    seen = connection.sql("select distinct host from events where host is not null").fetchall()
-    connection.register("model_ai_hosts", catalog_ai_hosts((row[0] for row in seen), catalog))
+    default_catalog, listed = _defaults()
+    catalog = catalog if catalog is not None else default_catalog
+    seen = [row[0] for row in connection.sql("select distinct host from events where host is not null").fetchall()]
+    ai_hosts = catalog_ai_hosts(seen, catalog)
+    known = set(ai_hosts.column("host").to_pylist())
+    wanted = seen if all_hosts else [h for h in seen if h not in known and not under(normalise_host(h), listed)]
+    connection.register("model_ai_hosts", ai_hosts)
+    connection.register("model_hosts", pa.table({"host": pa.array(wanted, pa.string())}))
     try:
         return db.run(connection, "host_behaviour")
     finally:
         connection.unregister("model_ai_hosts")
+        connection.unregister("model_hosts")
 
 
 def behaviour_matrix(table: pa.Table, hosts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -88,18 +88,21 @@ class HostModel:
         return np.asarray(self.names.decision_function(list(hosts)), dtype=np.float64)
 
     def score(self, hosts: Sequence[str], behaviour: pa.Table | None = None) -> np.ndarray:
-        """Probability of AI per host: the name model's, or the behaviour stage's where the host has traffic."""
-        if not len(hosts):
-            return np.zeros(0)
-        logits = self.name_logits(hosts)
-        scores = 1.0 / (1.0 + np.exp(-logits))
+        """Probability of AI per host: the name model's, or the behaviour stage's where the host has traffic;
+        0 under a non-AI list's site."""
+        scores = np.zeros(len(hosts))
+        judged = [i for i, h in enumerate(hosts) if not features.under(normalise_host(h), self.known_non_ai)]
+        if not judged:
+            return scores
+        names = [hosts[i] for i in judged]
+        logits = self.name_logits(names)
+        found = 1.0 / (1.0 + np.exp(-logits))
         if self.behaviour_stage is not None and behaviour is not None and behaviour.num_rows:
-            matrix, present = features.behaviour_matrix(behaviour, hosts)
+            matrix, present = features.behaviour_matrix(behaviour, names)
             if present.any():
                 stacked = np.column_stack([logits[present], matrix[present]])
-                scores[present] = self.behaviour_stage.predict_proba(stacked)[:, 1]
-        if self.known_non_ai:
-            scores[[_under(normalise_host(h), self.known_non_ai) for h in hosts]] = 0.0
+                found[present] = self.behaviour_stage.predict_proba(stacked)[:, 1]
+        scores[judged] = found
         return scores
 
 
@@ -142,14 +145,6 @@ def site_of(host: str) -> str:
     return domain if domain and suffix else host
 
 
-def non_ai_lists(catalog_dir: Path) -> dict[str, list[str]]:
-    """signatures/non_ai/*.txt by file stem (the configured catalog's folder if it has one)."""
-    folder = catalog_dir / "non_ai"
-    if not folder.is_dir():
-        folder = SIGNATURES_DIR / "non_ai"
-    return {path.stem: [normalise_host(n) for n in read_domain_list(path)] for path in sorted(folder.glob("*.txt"))}
-
-
 def catalog_hosts(catalog: Catalog) -> list[str]:
     """Every service's domains, and its example hosts that the catalog attributes to it by name alone
     (an example that needs a path or a user agent is a shared host, not evidence of an AI name)."""
@@ -176,16 +171,11 @@ def subdomains_of(name: str) -> list[str]:
     return [f"www.{name}", f"{GENERIC_PREFIXES[digest % len(GENERIC_PREFIXES)]}.{name}", f"{edge}.{name}"]
 
 
-def _under(host: str, names: set[str] | frozenset[str]) -> bool:
-    parts = host.split(".")
-    return any(".".join(parts[i:]) in names for i in range(len(parts)))
-
-
 def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDBPyConnection | None) -> TrainingSet:
     """Catalog (AI) + non-AI lists + labels; and, given a connection with the lake views, the lake's hosts
     that the catalog, a list or a label classifies, with their behaviour. Deterministic (sorted)."""
     chosen: dict[str, tuple[int, str]] = {}
-    lists = non_ai_lists(settings.catalog_dir)
+    lists = features.non_ai_lists(settings.catalog_dir)
     for origin, names in lists.items():
         for name in names:
             if catalog.match_host(name) is None:
@@ -202,7 +192,7 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
 
     behaviour = None
     if connection is not None:
-        table = features.behaviour(connection, catalog)
+        table = features.behaviour(connection, catalog, all_hosts=True)
         listed = {name for names in lists.values() for name in names}
         picked: dict[tuple[str, int], list[tuple[float, str]]] = {}
         for host, requests in zip(table.column("host").to_pylist(), table.column("requests").to_pylist(),
@@ -212,7 +202,7 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
                 y = int(label.ai)
             elif catalog.match_host(host) is not None:
                 y = 1
-            elif _under(host, listed):
+            elif features.under(host, listed):
                 y = 0
             else:
                 continue  # unknown: exactly what the model is for, not training data
@@ -394,7 +384,7 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
         "feature_version": features.FEATURE_VERSION, "trained_at": trained_at, "seed": seed,
         "training_set": data.sizes(), "catalog_services": len(catalog), "used_lake": use_lake,
     }
-    known = frozenset(n for names_ in non_ai_lists(settings.catalog_dir).values() for n in names_
+    known = frozenset(n for names_ in features.non_ai_lists(settings.catalog_dir).values() for n in names_
                       if catalog.match_host(n) is None)
     model = HostModel(names=names, behaviour_stage=stage, threshold=round(threshold, 4), name=meta["name"], meta=meta,
                       known_non_ai=known)

@@ -1,17 +1,21 @@
 -- Traffic features per destination host, for the host classifier (detector/classify/features.py).
--- Needs the table `model_ai_hosts` (host, service): the catalog's AI hosts seen in the lake.
+-- Needs two registered tables: `model_ai_hosts` (host, service), the catalog's AI hosts seen in the
+-- lake; `model_hosts` (host), the hosts to describe (all of them to train; at classify only those the
+-- model will judge, which skips the bulk of the traffic: catalog hosts and the non-AI lists' sites).
 -- A share or size whose field the log format lacks is null (not 0): the model has an indicator for it.
-with events as (
+-- Cost: one scan for the AI hosts' events (who used which AI service when), one for the described
+-- hosts, aggregated per (host, client) and then per host; no DISTINCT aggregates.
+with lake_events as (
     select
         host,
         day,
-        hour(ts) as hour_of_day,
+        ts,
         coalesce(user_name, src_ip) as client,
         http_method,
         bytes_out,
         bytes_in,
         duration_ms,
-        lower(content_type) as content_type
+        content_type
     from events
     where host is not null
 ),
@@ -20,74 +24,95 @@ ai_hosts as (
     select host, service from model_ai_hosts
 ),
 
-per_host as (
-    select
-        host,
-        count(*) as requests,
-        count(distinct client) as clients,
-        count(http_method) filter (where http_method <> 'CONNECT') as with_method,
-        count(*) filter (where http_method = 'POST') as posts,
-        sum(bytes_out) filter (where bytes_in is not null) as paired_out,
-        sum(bytes_in) filter (where bytes_out is not null) as paired_in,
-        avg(bytes_out) as mean_request_bytes,
-        median(bytes_out) as median_request_bytes,
-        count(duration_ms) as with_duration,
-        count(*) filter (where duration_ms > 10000) as long_lived,
-        count(content_type) as with_content_type,
-        count(*) filter (where content_type like 'text/event-stream%') as streams,
-        count(distinct hour_of_day) as hours
-    from events
-    group by host
+described as (
+    select lake_events.*
+    from lake_events
+    semi join model_hosts on lake_events.host = model_hosts.host
 ),
 
 -- Which AI services each client used each day: how many, and one of them.
 client_days as (
-    select events.day, events.client, count(distinct ai_hosts.service) as services, min(ai_hosts.service) as service
-    from events
-    inner join ai_hosts on events.host = ai_hosts.host
-    where events.client is not null
-    group by events.day, events.client
+    select lake_events.day, lake_events.client, count(distinct ai_hosts.service) as services,
+        min(ai_hosts.service) as service
+    from lake_events
+    inner join ai_hosts on lake_events.host = ai_hosts.host
+    where lake_events.client is not null
+    group by lake_events.day, lake_events.client
 ),
 
-host_client_days as (
-    select distinct host, day, client from events where client is not null
-),
-
--- Share of a host's client-days on which the client also used ANOTHER catalog AI service (not the
--- host's own: chatgpt.com's users trivially use ChatGPT).
-co_use as (
+-- Each event, flagged when its client used ANOTHER catalog AI service that day (not the host's own:
+-- chatgpt.com's users trivially use ChatGPT).
+tagged as (
     select
-        host_client_days.host,
-        avg(
-            case
-                when client_days.services > 1 then 1.0
-                when client_days.services = 1 and client_days.service is distinct from ai_hosts.service then 1.0
-                else 0.0
-            end
-        ) as co_use
-    from host_client_days
-    left join client_days
-        on host_client_days.day = client_days.day and host_client_days.client = client_days.client
-    left join ai_hosts on host_client_days.host = ai_hosts.host
-    group by host_client_days.host
+        described.*,
+        -- hour of day from the epoch: extracting it from a timestamptz goes through the time zone code
+        (epoch_us(described.ts) // 3600000000) % 24 as hour_of_day,
+        client_days.services > 1
+        or (client_days.services = 1 and client_days.service is distinct from ai_hosts.service) as co_used
+    from described
+    left join client_days on described.day = client_days.day and described.client = client_days.client
+    left join ai_hosts on described.host = ai_hosts.host
+),
+
+host_clients as (
+    select
+        host,
+        client,
+        count(*) as requests,
+        bool_or(co_used) as co_used,
+        count(http_method) filter (where http_method <> 'CONNECT') as with_method,
+        count(*) filter (where http_method = 'POST') as posts,
+        sum(bytes_out) filter (where bytes_in is not null) as paired_out,
+        sum(bytes_in) filter (where bytes_out is not null) as paired_in,
+        sum(bytes_out) as bytes_out,
+        count(bytes_out) as with_bytes_out,
+        count(duration_ms) as with_duration,
+        count(*) filter (where duration_ms > 10000) as long_lived,
+        count(content_type) as with_content_type,
+        count(*) filter (where content_type ilike 'text/event-stream%') as streams,
+        bit_or(1::bigint << hour_of_day) as hours
+    from tagged
+    group by host, client
+),
+
+per_host as (
+    select
+        host,
+        sum(requests) as requests,
+        count(client) as clients,
+        count(client) filter (where co_used) as co_clients,
+        sum(with_method) as with_method,
+        sum(posts) as posts,
+        sum(paired_out) as paired_out,
+        sum(paired_in) as paired_in,
+        sum(bytes_out) / nullif(sum(with_bytes_out), 0) as mean_request_bytes,
+        -- the median over the host's clients of their mean request size: robust to one huge upload
+        median(bytes_out / nullif(with_bytes_out, 0)) as median_request_bytes,
+        sum(with_duration) as with_duration,
+        sum(long_lived) as long_lived,
+        sum(with_content_type) as with_content_type,
+        sum(streams) as streams,
+        bit_count(bit_or(hours)) as hours
+    from host_clients
+    group by host
 ),
 
 final as (
     select
-        per_host.host,
-        per_host.requests::double as requests,
-        per_host.clients::double as clients,
-        per_host.requests / greatest(per_host.clients, 1) as requests_per_client,
-        per_host.posts / nullif(per_host.with_method, 0) as post_share,
-        per_host.paired_out / nullif(per_host.paired_in, 0) as upload_ratio,
-        per_host.mean_request_bytes::double as mean_request_bytes,
-        per_host.median_request_bytes::double as median_request_bytes,
-        per_host.long_lived / nullif(per_host.with_duration, 0) as long_share,
-        per_host.streams / nullif(per_host.with_content_type, 0) as stream_share,
-        coalesce(co_use.co_use, 0.0) as co_use,
-        per_host.hours / 24.0 as hour_spread
+        host,
+        requests::double as requests,
+        clients::double as clients,
+        requests / greatest(clients, 1) as requests_per_client,
+        posts / nullif(with_method, 0) as post_share,
+        paired_out / nullif(paired_in, 0) as upload_ratio,
+        mean_request_bytes::double as mean_request_bytes,
+        median_request_bytes::double as median_request_bytes,
+        long_lived / nullif(with_duration, 0) as long_share,
+        streams / nullif(with_content_type, 0) as stream_share,
+        -- share of the host's clients who, on a day they used it, also used another catalog AI service
+        coalesce(co_clients / nullif(clients, 0), 0.0) as co_use,
+        hours / 24.0 as hour_spread
     from per_host
-    left join co_use on per_host.host = co_use.host
 )
 
 select * from final order by host
