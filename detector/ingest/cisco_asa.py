@@ -20,13 +20,13 @@ Every other message ID (NAT, ICMP, VPN, failover, ...) is ignored.
 
 Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an optional zone abbreviation
 (`EDT`: the common ones are known; others, and none, mean the configured zone); else an ISO 8601 time
-(RFC 5424 or rsyslog); else a year-less syslog header, placed in a year by `syslog.syslog_time`.
+(RFC 5424 or rsyslog); else the syslog header's (year-less: placed in a year by `syslog.syslog_lines`).
 """
 
 from __future__ import annotations
 
 from detector.ingest.base import Format, line_share
-from detector.ingest.syslog import BSD_TIME, ISO_TIME, syslog_sql_parser
+from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
 
@@ -56,26 +56,25 @@ DENIED_URL = r"^Access denied URL (\S+) SRC ([^\s(]+)(?:\(([^)]*)\))? DEST ([^\s
 
 QUERY = rf"""
 with located as (
-    select line_no, line,
+    select line_no, line, header_ts,
         regexp_extract(line, '^(.*?){_ID}:? ?(.*)$', ['prefix', 'id', 'msg']) as m
-    from lines
+    from syslog_lines($tz, $ref)
 ),
 parts as (
-    select line_no, nullif(m.id, '') as id, m.msg as msg,
+    select line_no, header_ts, nullif(m.id, '') as id, m.msg as msg,
         regexp_extract(m.prefix, '{ASA_TIME}', ['t', 'zone']) as asa_time,
-        regexp_extract(m.prefix, '({ISO_TIME})') as iso_time,
-        regexp_extract(m.prefix, '({BSD_TIME})') as bsd_time
+        regexp_extract(m.prefix, '({ISO_TIME})') as iso_time
     from located
 ),
 parsed as (
-    select line_no, id, msg,
+    select line_no, id, msg, header_ts,
         case
             when asa_time.t <> '' then
                 case asa_time.zone {_ZONE_CASE} end
         end as zone_hours,
         coalesce(try_strptime(asa_time.t, '%b %d %Y %H:%M:%S'), try_strptime(asa_time.t, '%b %d %Y %H:%M:%S.%f'))
             as asa_local,
-        iso_time, bsd_time,
+        iso_time,
         case when id in ('302014', '302016') then regexp_extract(msg, '{TEARDOWN}',
             ['proto', 'if_a', 'ip_a', 'port_a', 'id_a', 'word_a', 'if_b', 'ip_b', 'port_b', 'id_b', 'word_b',
              'h', 'm', 's']) end as td,
@@ -108,7 +107,7 @@ sides as (
     from teardown
 ),
 unified as (
-    select line_no, id, zone_hours, asa_local, iso_time, bsd_time,
+    select line_no, id, zone_hours, asa_local, iso_time, header_ts,
         case
             when id is null then 'not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)'
             when id in ('302014', '302016') and td.proto = '' then 'Teardown message not in the documented layout'
@@ -170,8 +169,12 @@ select
             case when zone_hours is null then timezone($tz, asa_local)
                  else (asa_local - to_hours(zone_hours))::timestamptz end
         end,
-        case when iso_time <> '' then syslog_time(iso_time, $tz, $ref) end,
-        case when bsd_time <> '' then syslog_time(bsd_time, $tz, $ref) end
+        case
+            when iso_time = '' then null
+            when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
+            else timezone($tz, try_cast(iso_time as timestamp))
+        end,
+        syslog_time(header_ts, $tz, $ref)
     ) as ts,
     src_ip, user_name,
     hostport_host(rest_authority(rest)) as host,

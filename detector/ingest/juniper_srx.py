@@ -16,14 +16,14 @@ A session is counted once, at CLOSE (bytes each way and duration known); DENY is
 CREATE is ignored so that a session is not counted twice (one still open when the file ends is counted
 from the file with its CLOSE). Other Junos messages (RT_IDS screens, APPTRACK, RT_UTM, ...) are ignored.
 
-Time: the ISO 8601 time of the structured header (absolute), else the year-less syslog header, placed
-by `syslog.syslog_time` in the configured zone.
+Time: the device's ISO 8601 time when the line was relayed inside another header, else the syslog
+header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_lines`, in the configured zone).
 """
 
 from __future__ import annotations
 
 from detector.ingest.base import Format, line_share
-from detector.ingest.syslog import BSD_TIME, ISO_TIME, syslog_sql_parser
+from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
 
 _PAIR = r'''([\w.-]+)=["“”]((?:[^"“”\\]|\\.)*)["“”]'''
 KEYS = (
@@ -42,16 +42,15 @@ _TEXT_DENY = r"->\S+/\d+ (?:0x\w+ )?\S+ (\d+)\(\d+\) "
 
 QUERY = rf"""
 with tagged as (
-    select line_no, line,
+    select line_no, line, header_ts,
         regexp_extract(line, '{_EVENT}', 1) as event,
         strpos(line, '[junos@') > 0 as structured,
-        regexp_extract(line, '^(.*?)(?:{_EVENT}|$)', 1) as prefix
-    from lines
+        -- Relayed inside a BSD header (`junos-flow: <ISO time> host RT_FLOW - ...`): the device's own time.
+        regexp_extract(msg, '^({ISO_TIME}) ', 1) as inner_time
+    from syslog_lines($tz, $ref)
 ),
 parts as (
-    select line_no, event, structured,
-        regexp_extract(prefix, '({ISO_TIME})') as iso_time,
-        regexp_extract(prefix, '({BSD_TIME})') as bsd_time,
+    select line_no, event, structured, header_ts, inner_time,
         case when event <> '' and structured then regexp_extract_all(line, '{_PAIR}', 1) end as k,
         -- RFC 5424 escapes '"', '\' and ']' in values with a backslash.
         case when event <> '' and structured then list_transform(regexp_extract_all(line, '{_PAIR}', 2),
@@ -65,12 +64,12 @@ parts as (
     from tagged
 ),
 fields as (
-    select line_no, event, structured, iso_time, bsd_time, t, tb, deny_proto,
+    select line_no, event, structured, header_ts, inner_time, t, tb, deny_proto,
         {_LOOKUPS}
     from parts
 ),
 unified as (
-    select line_no, event, iso_time, bsd_time,
+    select line_no, event, header_ts, inner_time,
         coalesce("source-address", nullif(t.src, '')) as src,
         coalesce("destination-address", nullif(t.dst, '')) as dst,
         coalesce("destination-port", nullif(t.dport, '')) as dport,
@@ -84,7 +83,7 @@ unified as (
 checked as (
     select *,
         case
-            when iso_time = '' and bsd_time = '' then 'not a Junos syslog line (no syslog time before the message)'
+            when header_ts = '' and inner_time = '' then 'not a Junos syslog line (no syslog header)'
             when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and (src is null or dst is null)
                 then event || ' without source and destination addresses'
         end as reject_reason
@@ -94,7 +93,11 @@ select
     line_no,
     reject_reason,
     reject_reason is null and event not in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') as is_ignored,
-    case when iso_time <> '' then syslog_time(iso_time, $tz, $ref) else syslog_time(bsd_time, $tz, $ref) end as ts,
+    case
+        when inner_time = '' then syslog_time(header_ts, $tz, $ref)
+        when regexp_matches(inner_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(inner_time as timestamptz)
+        else timezone($tz, try_cast(inner_time as timestamp))
+    end as ts,
     src as src_ip,
     username as user_name,
     'none' as host_source,

@@ -7,6 +7,7 @@ The CSV (pfSense "Filter Log Format", shared by OPNsense), 0-based:
 10 flow label, 11 hop limit, 12 protocol name, 13 protocol id, 14 length, 15 source, 16 destination.
 TCP and UDP then carry source port, destination port and data length.
 
+Headers and their times (year-less BSD ones placed by the file's date) are read by `syslog.syslog_lines`.
 A line is one packet that matched a rule with logging on: a passed packet is normally the one that
 created the state, so it stands for the connection, and the packet's source is the client. There are no
 byte counts and no user. Other programs in the same file (dhcpd, unbound, ...) are ignored: those are
@@ -19,16 +20,12 @@ from detector.ingest.base import Format
 from detector.ingest.syslog import program_share, syslog_sql_parser
 
 QUERY = r"""
-with headed as (
-    select line_no, syslog_header(line) as h from lines
-),
-split as (
-    select line_no, h.ts as header_time, h.app as app,
-        case when h.app = 'filterlog' then string_split(h.msg, ',') end as f
-    from headed
+with split as (
+    select line_no, header_ts, app, case when app = 'filterlog' then string_split(msg, ',') end as f
+    from syslog_lines($tz, $ref)
 ),
 fields as (
-    select line_no, header_time, app, len(f) as n, lower(f[7]) as act, f[9] as ipver,
+    select line_no, header_ts, app, len(f) as n, lower(f[7]) as act, f[9] as ipver,
         case f[9] when '4' then lower(f[17]) when '6' then lower(f[13]) end as proto,
         case f[9] when '4' then f[19] when '6' then f[16] end as src,
         case f[9] when '4' then f[20] when '6' then f[17] end as dst,
@@ -38,7 +35,7 @@ fields as (
 checked as (
     select *,
         case
-            when header_time = '' then 'not a syslog line (no syslog header)'
+            when header_ts = '' then 'not a syslog line (no syslog header)'
             when app <> 'filterlog' then null
             when ipver not in ('4', '6') then 'IP version (field 8) is not 4 or 6: ' || coalesce(ipver, 'missing')
             when (ipver = '4' and n < 20) or (ipver = '6' and n < 17)
@@ -51,7 +48,7 @@ select
     line_no,
     reject_reason,
     reject_reason is null and app <> 'filterlog' as is_ignored,
-    syslog_time(header_time, $tz, $ref) as ts,
+    syslog_time(header_ts, $tz, $ref) as ts,
     src as src_ip,
     'none' as host_source,
     dst as dst_ip,
