@@ -32,7 +32,7 @@ from detector.ingest.syslog import program_of, syslog_sql_parser
 # cost several times more per line (see docs/dns.md, "Throughput").
 QUERY = r"""
 with headed as (
-    select line_no, nullif(header_ts, '') as syslog_time_text, ts as syslog_ts,
+    select line_no, nullif(header_ts, '') as syslog_time_text,
         case when header_ts = '' then line else msg end as body
     from syslog_lines($tz, $ref)
 ),
@@ -151,7 +151,7 @@ timed as (
     select *,
         case
             when not is_event then null
-            when print_time is null then syslog_ts
+            when print_time is null then syslog_time(syslog_time_text, $tz, $ref)
             when print_time like '____-%' and regexp_matches(print_time, '(Z|[+-]\d{2}:?\d{2})$')
                 then try_cast(print_time as timestamptz)
             when print_time like '____-%' then timezone($tz, try_cast(print_time as timestamp))

@@ -31,7 +31,7 @@ from detector.ingest.syslog import program_share, syslog_sql_parser
 
 QUERY = r"""
 with headed as (
-    select line_no, header_ts <> '' as has_header, ts, pid, app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
+    select line_no, header_ts <> '' as has_header, header_ts, pid, app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
         case when app in ('dnsmasq', 'pihole-FTL') then string_split(msg, ' ') end as t
     from syslog_lines($tz, $ref)
 ),
@@ -63,7 +63,8 @@ classified as (
 ),
 parsed as (
     -- query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER: scalars only from here on.
-    select line_no, has_header, ts, pid, serial, kind,
+    select line_no, has_header, case when kind = 'query' then syslog_time(header_ts, $tz, $ref) end as ts,
+        pid, serial, kind,
         kind = 'query' and query_shape as understood,
         case when kind = 'query' and not query_shape then array_to_string(t[s:], ' ') end as text,
         case kind when 'query' then t[s + 1] when 'answer' then t[is_at - 1] end as name,

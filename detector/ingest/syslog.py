@@ -8,15 +8,20 @@ Recognised headers, each with an optional `<PRI>` in front:
   `YYYY-MM-DDTHH:MM:SS[.frac][Z|+hh:mm] [host ...] tag[pid]: message`.
 - RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD ...]|- message`.
 
-The SQL table macro `syslog_lines($tz, $ref)` reads the registered `lines` relation and returns
-`line_no, line, header_ts, host, app, pid, msg, ts`: `header_ts` is the header's time as written, ''
-when the line has none of these headers; `ts` is that time in UTC.
+SQL, defined on the parse connection by `define_macros` (formats use `syslog_sql_parser`):
+- the table macro `syslog_lines($tz, $ref)` reads the registered `lines` relation and returns
+  `line_no, line, header_ts, host, app, pid, msg`; `header_ts` is the header's time as written, ''
+  when the line has none of these headers (then `msg` means nothing; use `line`);
+- `syslog_time(header_ts, $tz, $ref)` is that time in UTC. It is a separate call so that a format
+  pays for reading times only on the lines it keeps.
 
-Year-less BSD times: the year is the one that puts the date within the 365 days ending 30 days after
-a reference date. The reference is a date in the file's name (logrotate's `dateext`,
-`pihole.log-20240605`, `syslog-2024-06-05.gz`) when there is one, else the file's modification time:
-a log is written before its file was last modified, and 30 days of slack absorb clocks and files
-named by the day they start. The rule depends on the file only, never on today's date.
+Times without a zone (BSD, ISO without an offset) are local to the configured zone. BSD times have
+no year either: a date gets the year of the day 30 days after a reference date when its month and
+day are not after that day's, else the year before; so the dates of a file fall in the year that
+ends 30 days after its reference. The reference is a date in the file's name (logrotate's
+`dateext`, `pihole.log-20240605`, `syslog-2024-06-05.gz`) when there is one, else the file's
+modification time: a log is written before its file was last modified, and 30 days of slack absorb
+clocks and files named by the day they start. The rule depends on the file only, never on today.
 """
 
 from __future__ import annotations
@@ -111,28 +116,26 @@ parts as (
         end as msg
     from fielded
 ),
-month_day as (
-    -- A BSD time read in leap year 2000, so that Feb 29 survives until the year is known.
-    select *,
-        case
-            when not regexp_matches(header_ts, '^[A-Z]') then null
-            when contains(header_ts, '.') then try_strptime('2000 ' || header_ts, '%Y %b %d %H:%M:%S.%f')
-            else try_strptime('2000 ' || header_ts, '%Y %b %d %H:%M:%S')
-        end as t0,
-        make_timestamp(2000, month(ref), day(ref), 0, 0, 0) as ref2000
-    from parts
-)
-select line_no, line, header_ts, host, app, pid, msg,
-    case
-        when t0 is not null then timezone(tz, t0 + to_years(year(ref) - 2000 - case
-            when t0 > ref2000 + interval 30 day then 1
-            when t0 <= ref2000 - interval 335 day then -1
-            else 0 end))
-        when header_ts = '' or regexp_matches(header_ts, '^[A-Z]') then null
-        when regexp_matches(header_ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(header_ts as timestamptz)
-        else timezone(tz, try_cast(header_ts as timestamp))
-    end as ts
-from month_day;
+select line_no, line, header_ts, host, app, pid, msg from parts;
+
+-- A BSD time `Mmm dd HH:MM:SS` has no year: it gets the year of `ref + 30 days` when its month and day
+-- are not after that day's, else the year before (see the module docstring).
+create or replace macro syslog_year(header_ts, ref) as (year(ref + interval 30 day)
+    - ((strpos('JanFebMarAprMayJunJulAugSepOctNovDec', left(header_ts, 3)) + 2) // 3 * 100
+        + try_cast(trim(substr(header_ts, 5, 2)) as integer)
+        > month(ref + interval 30 day) * 100 + day(ref + interval 30 day))::int)::varchar;
+
+-- The header's time in UTC; call it only for the lines a format keeps, as parsing times is costly.
+-- BSD times and ISO times without an offset are local to `tz`; an ISO time with an offset is absolute.
+create or replace macro syslog_time(header_ts, tz, ref) as case
+    when header_ts is null or header_ts = '' then null
+    when regexp_matches(header_ts, '^[A-Z]') and contains(header_ts, '.') then timezone(tz,
+        try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S.%f'))
+    when regexp_matches(header_ts, '^[A-Z]') then timezone(tz,
+        try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S'))
+    when regexp_matches(header_ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(header_ts as timestamptz)
+    else timezone(tz, try_cast(header_ts as timestamp))
+end;
 """.replace("@BSD_TIME@", BSD_TIME).replace("@ISO_TIME@", ISO_TIME)
 )
 

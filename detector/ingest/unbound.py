@@ -11,7 +11,9 @@ Lookups, after `info:` (or `query:` / `reply:` with `log-tag-queryreply`):
   typetransparent and inform, unknown for static (local data, or NXDOMAIN for the rest of the zone).
 One event per query: a reply or local-action line is joined to the latest query line before it in the
 batch with the same client, name, type and class, and is then counted as ignored; one without such a
-query line (`log-replies` alone, or its query in the previous batch) is an event itself.
+query line (`log-replies` alone, or its query in the previous batch) is an event itself. A query with
+both a local action and a reply (the two lines after it for its key) takes the stricter: blocked over
+allowed over unknown.
 Other Unbound messages (server stats, sendto failed, start/stop, resolving, validation) are ignored.
 """
 
@@ -24,7 +26,7 @@ from detector.ingest.syslog import program_share, syslog_sql_parser
 
 QUERY = r"""
 with headed as (
-    select line_no, header_ts <> '' as has_syslog, ts as syslog_ts,
+    select line_no, header_ts <> '' as has_syslog, header_ts,
         string_split(case when header_ts <> '' then msg else line end, ' ') as t
     from syslog_lines($tz, $ref)
 ),
@@ -47,7 +49,7 @@ words as (
     from located
 ),
 classified as (
-    select line_no, has_syslog, is_own, syslog_ts, t, k, level,
+    select line_no, has_syslog, is_own, header_ts, t, k, level,
         case
             when level not in ('info', 'query', 'reply') then 'other'
             when starts_with_client and t[k + 2] = '-' then 'formerr'
@@ -64,11 +66,16 @@ parsed as (
     -- query CLIENT NAME TYPE CLASS; reply … RCODE SECONDS CACHED SIZE; local ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS
     select line_no, has_syslog, is_own, kind, t, k,
         case when kind = 'local' then 2 else 0 end as shift,
-        case when is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint)) else syslog_ts end as ts
+        case
+            when kind not in ('query', 'reply', 'local') then null
+            when is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint))
+            else syslog_time(header_ts, $tz, $ref)
+        end as ts
     from classified
 ),
 fields as (
-    select line_no, has_syslog, is_own, kind, ts, t, k,
+    select line_no, has_syslog, is_own, kind, ts,
+        case when kind = 'malformed' then array_to_string(t[k + 1:], ' ') end as text,
         split_part(t[k + 1 + shift], '@', 1) as client,
         lower(t[k + 2 + shift]) as qname,
         t[k + 3 + shift] as qtype,
@@ -84,52 +91,64 @@ fields as (
         end as verdict
     from parsed
 ),
-queries as (
-    select line_no, client, qname, qtype, qclass from fields where kind = 'query'
-),
-outcomes as (
-    select line_no, client, qname, qtype, qclass, rcode, duration_ms, verdict
-    from fields where kind in ('reply', 'local')
-),
 paired as (
-    select o.line_no as outcome_no, q.line_no as query_no, o.rcode, o.duration_ms, o.verdict
-    from outcomes o asof join queries q
-        on o.client = q.client and o.qname = q.qname and o.qtype = q.qtype and o.qclass = q.qclass
-        and o.line_no > q.line_no
+    -- A reply or local-action line answers the query line before it with the same client, name, type and
+    -- class (one or two outcome lines may follow a query): neighbours within that key, in line order.
+    -- The key is hashed: sorting one number is cheaper than four strings.
+    select *,
+        lag(kind) over w as kind_1, lag(kind, 2) over w as kind_2,
+        lead(kind) over w as next_kind_1, lead(kind, 2) over w as next_kind_2,
+        lead(rcode) over w as next_rcode_1, lead(rcode, 2) over w as next_rcode_2,
+        lead(duration_ms) over w as next_duration_1, lead(duration_ms, 2) over w as next_duration_2,
+        lead(verdict) over w as next_verdict_1, lead(verdict, 2) over w as next_verdict_2
+    from (
+        select *, case when kind in ('query', 'reply', 'local') then hash(client, qname, qtype, qclass) end as pair_key
+        from fields
+    )
+    window w as (partition by pair_key order by line_no)
 ),
 answered as (
-    select query_no,
-        arg_min(rcode, outcome_no) filter (where rcode is not null) as rcode,
-        arg_min(duration_ms, outcome_no) filter (where duration_ms is not null) as duration_ms,
+    select *,
+        kind in ('reply', 'local')
+            and (kind_1 = 'query' or (kind_1 in ('reply', 'local') and kind_2 = 'query')) as is_answer,
+        next_kind_1 in ('reply', 'local') as has_outcome,
+        next_kind_1 in ('reply', 'local') and next_kind_2 in ('reply', 'local') as has_two
+    from paired
+),
+joined as (
+    select *,
+        case when kind = 'query' and has_outcome then
+            coalesce(next_rcode_1, case when has_two then next_rcode_2 end) end as answer_rcode,
+        case when kind = 'query' and has_outcome then
+            coalesce(next_duration_1, case when has_two then next_duration_2 end) end as answer_duration_ms,
         case
-            when bool_or(verdict = 'blocked') then 'blocked'
-            when bool_or(verdict = 'allowed') then 'allowed'
+            when kind <> 'query' or not has_outcome then null
+            when 'blocked' in (next_verdict_1, case when has_two then next_verdict_2 end) then 'blocked'
+            when 'allowed' in (next_verdict_1, case when has_two then next_verdict_2 end) then 'allowed'
             else 'unknown'
-        end as verdict
-    from paired group by query_no
+        end as answer_verdict
+    from answered
 )
 select
-    f.line_no,
+    line_no,
     case
-        when not f.has_syslog and not f.is_own
+        when not has_syslog and not is_own
             then 'not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix'
-        when f.kind = 'malformed' then 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
-            || array_to_string(f.t[f.k + 1:], ' ')
-        when f.kind in ('query', 'reply', 'local') and f.ts is null then 'time stamp not understood'
+        when kind = 'malformed' then 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
+            || text
+        when kind in ('query', 'reply', 'local') and ts is null then 'time stamp not understood'
     end as reject_reason,
-    (f.has_syslog or f.is_own) and (f.kind in ('other', 'formerr') or p.outcome_no is not null) as is_ignored,
-    f.ts,
-    f.client as src_ip,
-    clean_host(f.qname) as host,
+    (has_syslog or is_own) and (kind in ('other', 'formerr') or is_answer) as is_ignored,
+    ts,
+    client as src_ip,
+    clean_host(qname) as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
-    upper(f.qtype) as dns_qtype,
-    coalesce(a.rcode, f.rcode) as dns_rcode,
-    coalesce(a.duration_ms, f.duration_ms) as duration_ms,
-    coalesce(a.verdict, f.verdict, 'unknown') as action
-from fields f
-left join answered a on a.query_no = f.line_no
-left join paired p on p.outcome_no = f.line_no
+    upper(qtype) as dns_qtype,
+    case when kind = 'query' then answer_rcode else rcode end as dns_rcode,
+    case when kind = 'query' then answer_duration_ms else duration_ms end as duration_ms,
+    case when kind = 'query' then coalesce(answer_verdict, 'unknown') else coalesce(verdict, 'unknown') end as action
+from joined
 """
 
 OWN_FILE = re.compile(r"^\[\d+\] unbound\[\d+:\d+\] ")
