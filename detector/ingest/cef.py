@@ -78,26 +78,38 @@ def _lookup_steps(value_of: Callable[[str], str]) -> str:
                 f"when has_escape then replace(replace(replace({text}, chr(1), '\\'), chr(2), '|'), chr(3), '=') "
                 f"else {text} end")
 
-    def labelled(labels: tuple[str, ...]) -> str:
+    def position_labelled(labels: tuple[str, ...]) -> str:
+        """The position of the custom field whose label is one of `labels`."""
         quoted = ", ".join(f"'{label}'" for label in labels)
-        return _first([f"case when lower({value(f'{c}label')}) in ({quoted}) then {value(c)} end" for c in CUSTOM])
+        return _first([f"case when {c}_label in ({quoted}) then {c} end" for c in CUSTOM])
 
     positions = [f"{_first([f'list_position(k, {key!r})' for key in keys])} as {name}" for name, keys in KEYS.items()]
     positions += [f"list_position(k, '{c}{suffix}') as {c}{suffix}" for c in CUSTOM for suffix in ("", "label")]
     has_labels = f"coalesce({', '.join(f'{c}label' for c in CUSTOM)}) is not null"
-    values = [f"{value(name)} as {name}" for name in KEYS]
-    values += [f"case when {has_labels} then {labelled(STATUS_LABELS)} end as status_custom",
-               f"case when {has_labels} then {labelled(TYPE_LABELS)} end as type_custom"]
+    labels = [f"case when {has_labels} then lower({value(f'{c}label')}) end as {c}_label" for c in CUSTOM]
+    values = [f"{value(name)} as {name}" for name in (*KEYS, "status_at", "type_at")]
     return f"""
 positions as (
     select *,
         {_SEP.join(positions)}
     from pairs
 ),
+labels as (
+    select *,
+        {_SEP.join(labels)}
+    from positions
+),
+labelled as (
+    -- custom fields (csN / cnN) are read where a label names what they hold
+    select *,
+        {position_labelled(STATUS_LABELS)} as status_at,
+        {position_labelled(TYPE_LABELS)} as type_at
+    from labels
+),
 fields as (
     select line_no, prefix, header_error,
         {_SEP.join(values)}
-    from positions
+    from labelled
 )"""
 
 
@@ -138,9 +150,10 @@ pairs as (
 
 
 def _cef_value(name: str) -> str:
-    # The value of key number j is e[j+1] without the next key (and its space) at its end.
+    # The value of key number j is e[j+1] without the next key (and its space) at its end; left() with a
+    # negative length is several times cheaper than slicing.
     return (f"case when {name} + 1 = len(e) then e[{name} + 1] "
-            f"else e[{name} + 1][1:length(e[{name} + 1]) - length(k[{name} + 1]) - 1] end")
+            f"else left(e[{name} + 1], -length(k[{name} + 1]) - 1) end")
 
 
 LEEF_PAIRS = rf"""
@@ -291,7 +304,7 @@ select
     case when starts_with(request, '/') then split_part(split_part(request, '?', 1), '#', 1)
          else rest_path(rest) end as url_path,
     coalesce(try_cast(case when regexp_full_match(outcome, '[1-5]\d\d') then outcome end as integer),
-             try_cast(status_custom as integer)) as http_status,
+             try_cast(status_at as integer)) as http_status,
     case
         when decision is null then 'unknown'
         when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent') then 'blocked'
@@ -303,7 +316,7 @@ select
     try_cast(sent as bigint) as bytes_out,
     try_cast(received as bigint) as bytes_in,
     agent as user_agent,
-    lower(type_custom) as content_type
+    lower(type_at) as content_type
 from hosted
 """
 

@@ -141,15 +141,14 @@ from hosted
 
 
 def _json_query() -> str:
-    """One JSON parse per line: all alias paths in one call, under `$.event` (NSS's wrapper) when the line
-    has one, else at the top level (a second parse only for lines that mention "event" but are flat)."""
-    aliases = [alias for names in ALIASES.values() for alias in names]
-    wrapped = ", ".join(f"'$.event.{alias}'" for alias in aliases)
-    flat = ", ".join(f"'$.{alias}'" for alias in aliases)
-    raw, at = {}, 0
-    for name, names in ALIASES.items():
-        raw[name] = _first([f"v[{at + i + 1}]" for i in range(len(names))])
-        at += len(names)
+    """One JSON parse per line into a struct of every alias, under `$.event` (NSS's wrapper) and at the top
+    level: json_transform looks each key of the object up once, where one path per alias would scan the
+    object's keys again for every alias."""
+    aliases = list(dict.fromkeys(alias for names in ALIASES.values() for alias in names))
+    fields = ", ".join(f'"{alias}": "VARCHAR"' for alias in aliases)
+    shape = f'{{"event": {{{fields}}}, {fields}}}'
+    raw = {name: _first([f"coalesce(j.event.{alias}, j.{alias})" for alias in names])
+           for name, names in ALIASES.items()}
     return f"""
 with checked as (
     select line_no, line,
@@ -159,17 +158,9 @@ with checked as (
              else json_type(line) = 'OBJECT' end as is_object
     from lines
 ),
-wrapped as (
-    select line_no, line, is_object,
-        case when is_object and contains(line, '"event"') then json_extract_string(line, [{wrapped}]) end as w
-    from checked
-),
 extracted as (
-    select line_no, is_object,
-        case when not is_object then null
-             when list_count(w) > 0 then w
-             else json_extract_string(line, [{flat}]) end as v
-    from wrapped
+    select line_no, is_object, case when is_object then json_transform(line, '{shape}') end as j
+    from checked
 ),
 fields as (
     select line_no,
