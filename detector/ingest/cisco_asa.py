@@ -20,7 +20,7 @@ Every other message ID (NAT, ICMP, VPN, failover, ...) is ignored.
 
 Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an optional zone abbreviation
 (`EDT`: the common ones are known; others, and none, mean the configured zone); else an ISO 8601 time
-(RFC 5424 or rsyslog); else the syslog header's (year-less: placed in a year by `syslog.syslog_lines`).
+(RFC 5424 or rsyslog); else the syslog header's (year-less: placed in a year by `syslog.syslog_time`).
 """
 
 from __future__ import annotations

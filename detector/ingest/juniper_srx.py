@@ -17,7 +17,7 @@ CREATE is ignored so that a session is not counted twice (one still open when th
 from the file with its CLOSE). Other Junos messages (RT_IDS screens, APPTRACK, RT_UTM, ...) are ignored.
 
 Time: the device's ISO 8601 time when the line was relayed inside another header, else the syslog
-header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_lines`, in the configured zone).
+header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in the configured zone).
 """
 
 from __future__ import annotations

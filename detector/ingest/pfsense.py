@@ -7,7 +7,8 @@ The CSV (pfSense "Filter Log Format", shared by OPNsense), 0-based:
 10 flow label, 11 hop limit, 12 protocol name, 13 protocol id, 14 length, 15 source, 16 destination.
 TCP and UDP then carry source port, destination port and data length.
 
-Headers and their times (year-less BSD ones placed by the file's date) are read by `syslog.syslog_lines`.
+Headers are read by `syslog.syslog_lines` and their times by `syslog.syslog_time` (a year-less BSD
+time gets its year from the file's date).
 A line is one packet that matched a rule with logging on: a passed packet is normally the one that
 created the state, so it stands for the connection, and the packet's source is the client. There are no
 byte counts and no user. Other programs in the same file (dhcpd, unbound, ...) are ignored: those are
