@@ -108,6 +108,16 @@ def test_no_names_addresses_or_pseudonyms_on_any_slide(deck: Presentation) -> No
         assert not any(name in text for name in people)
 
 
+def test_an_empty_data_directory_still_gives_a_deck_and_a_report(tmp_path: Path) -> None:
+    home = str(tmp_path / "home")
+    deck = CliRunner().invoke(cli, ["--home", home, "deck", "--out", str(tmp_path / "empty.pptx")])
+    assert deck.exit_code == 0, deck.output
+    assert len(Presentation(str(tmp_path / "empty.pptx")).slides) == 9
+    report = CliRunner().invoke(cli, ["--home", home, "report", "--out", str(tmp_path / "report")])
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "report" / "summary.json").exists()
+
+
 def test_a_deck_must_be_a_pptx_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "deck", "--out", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and ".pptx" in result.output

@@ -173,6 +173,13 @@ def test_report_writes_html_csv_and_summary_with_the_known_figures(report_dir: P
     assert {row["service_key"] for row in found["new_services"]} >= {"deepseek", "github_copilot"}
 
 
+def test_the_html_report_is_self_contained(report_dir: Path) -> None:
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<style>" in html
+    for outside in ("src=", "href=", "@import", "url(", "<script", "<link"):
+        assert outside not in html.lower(), outside
+
+
 def test_a_department_smaller_than_the_minimum_shows_no_figures_anywhere(report_dir: Path) -> None:
     departments = {row["department"]: row for row in read_csv(report_dir / "departments.csv")}
     assert departments["HR"]["ai_users"] == "< 5"

@@ -354,7 +354,7 @@ def actions(data: ReportData, alternatives: dict[str, list[str]]) -> list[Action
                                                  + "; ".join(risk_reasons(row)) + "."))
     departments = data.departments
     ranked = departments[~departments["suppressed"].astype(bool) & (departments["department"] != "(unknown)")]
-    ranked = ranked[ranked["unsanctioned_users"].map(lambda v: (fmt.number(v) or 0) > 0)]
+    ranked = ranked[ranked["unsanctioned_users"].map(lambda v: (fmt.number(v) or 0) > 0).astype(bool)]
     key = "unsanctioned_share" if ranked["unsanctioned_share"].notna().any() else "unsanctioned_users"
     top = ranked.sort_values(key, ascending=False).head(2)
     if not top.empty:
