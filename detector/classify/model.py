@@ -61,9 +61,9 @@ NAME_C = 4.0  # inverse L2 strength of the name model (chosen by grouped CV on t
 # The behaviour stage needs this many labelled lake hosts of each class, from this many sites.
 MIN_BEHAVIOUR_HOSTS = 8
 MIN_BEHAVIOUR_GROUPS = 3
-# At most this many lake hosts per registered domain and class: 5,000 subdomains of one CDN would
-# otherwise outweigh the whole catalog.
-LAKE_HOSTS_PER_DOMAIN = 20
+# At most this many lake hosts per site and class: 5,000 subdomains of one CDN would otherwise
+# outweigh the whole catalog.
+LAKE_HOSTS_PER_DOMAIN = 10
 LOOKALIKES = "ai_lookalikes"
 HELDOUT_FILE = "heldout_ai.txt"  # read by evaluate() only
 SYNTHETIC = "synthetic"  # origin of the generated subdomain rows: trained on, never counted in the figures
@@ -207,11 +207,12 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
             else:
                 continue  # unknown: exactly what the model is for, not training data
             picked.setdefault((site_of(host), y), []).append((-requests, host))
-        kept = sorted(h for rows in picked.values() for _, h in sorted(rows)[:LAKE_HOSTS_PER_DOMAIN])
-        for host in kept:
-            y = int(labels[host].ai) if host in labels else int(catalog.match_host(host) is not None)
-            chosen[host] = (y, "label" if host in labels else "lake")
-        mask = pa.array([h in set(kept) for h in table.column("host").to_pylist()])
+        kept: set[str] = set()
+        for (_, y), rows in picked.items():
+            for _, host in sorted(rows)[:LAKE_HOSTS_PER_DOMAIN]:  # the busiest hosts of each site
+                kept.add(host)
+                chosen[host] = (y, "label" if host in labels else "lake")
+        mask = pa.array([h in kept for h in table.column("host").to_pylist()])
         behaviour = table.filter(mask) if kept else None
 
     hosts = sorted(chosen)
@@ -290,11 +291,17 @@ def _share_flagged(mask: np.ndarray, scores: np.ndarray, threshold: float) -> di
     return {"rate": round(flagged / count, 4) if count else None, "flagged": flagged, "of": count}
 
 
+def reference_rows(data: TrainingSet) -> np.ndarray:
+    """The rows the threshold and the figures come from: catalog, non-AI lists and labels."""
+    return ~np.isin(np.array(data.origins), [SYNTHETIC, "lake"])
+
+
 def cv_metrics(data: TrainingSet, cv_scores: np.ndarray, threshold: float, folds: int) -> dict[str, Any]:
-    """The figures of docs/model.md from out-of-fold scores of the real (not synthetic) training hosts:
-    each negative is scored by a model that never saw its site."""
+    """The figures of docs/model.md from out-of-fold scores of the reference hosts (catalog, lists,
+    labels; not the synthetic subdomains, not the lake's hosts, so that the figures mean the same on
+    every install): each is scored by a model that never saw its site."""
     origins = np.array(data.origins)
-    real = origins != SYNTHETIC
+    real = reference_rows(data)
     negatives = real & (data.y == 0)
     popular = negatives & ~np.isin(origins, ["catalog", "label", "lake", LOOKALIKES])
     lookalikes = negatives & (origins == LOOKALIKES)
@@ -368,7 +375,7 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
         for train_rows, test_rows in _folds(data.y, data.groups, folds, seed):
             fitted = _name_classifier().fit(matrix[train_rows], data.y[train_rows])
             cv_scores[test_rows] = fitted.predict_proba(matrix[test_rows])[:, 1]
-        real = np.array([o != SYNTHETIC for o in data.origins])
+        real = reference_rows(data)
         threshold = choose_threshold(data.y[real], cv_scores[real])
         names = Pipeline([("features", transformer), ("classifier", _name_classifier().fit(matrix, data.y))])
         stage, stage_facts = _fit_behaviour(data, cv_scores, folds, seed, threshold)
