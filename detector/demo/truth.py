@@ -117,8 +117,11 @@ class Truth:
                                       columns["minute"][dns]], axis=1), axis=0)
         dns_lookups = np.bincount(lookups[:, 0], minlength=n)
         per_source = inverse * 4 + kind
-        out = np.bincount(per_source, weights=columns["bytes_out"], minlength=4 * n).reshape(n, 4).max(axis=1)
-        received = np.bincount(per_source, weights=columns["bytes_in"], minlength=4 * n).reshape(n, 4).max(axis=1)
+        # Blocked requests moved no data to the service: usage_daily leaves their bytes out.
+        passed = ~columns["blocked"].astype(bool)
+        out = np.bincount(per_source, weights=columns["bytes_out"] * passed, minlength=4 * n).reshape(n, 4).max(axis=1)
+        received = np.bincount(per_source, weights=columns["bytes_in"] * passed,
+                               minlength=4 * n).reshape(n, 4).max(axis=1)
         person = columns["person"]
         named = person >= 0
         users = np.bincount(np.unique(np.stack([inverse[named], person[named]], axis=1), axis=0)[:, 0], minlength=n)

@@ -6,7 +6,8 @@
 -- also given per source kind, and `events` adds them up with DNS lookups de-duplicated to one per
 -- client, host and minute (a browser resolves the same name many times a minute: resolver chatter is
 -- not use). Uploads are counted once: `bytes_out` is the largest per-source total of the day, not the
--- sum over sources (which would count one upload twice); flows without byte counts add nothing.
+-- sum over sources (which would count one upload twice); flows without byte counts add nothing, and
+-- neither do blocked requests (the device stopped them: nothing reached the service).
 -- `users` are distinct per row: for distinct users over a period, use `user_daily`.
 with ai_events as (
     select *,
@@ -32,14 +33,14 @@ final as (
         count(*) filter (where source_kind = 'firewall') as firewall_events,
         count(*) filter (where source_kind = 'sensor') as sensor_events,
         greatest(
-            sum(bytes_out) filter (where source_kind = 'proxy'),
-            sum(bytes_out) filter (where source_kind = 'firewall'),
-            sum(bytes_out) filter (where source_kind = 'sensor')
+            sum(bytes_out) filter (where source_kind = 'proxy' and action is distinct from 'blocked'),
+            sum(bytes_out) filter (where source_kind = 'firewall' and action is distinct from 'blocked'),
+            sum(bytes_out) filter (where source_kind = 'sensor' and action is distinct from 'blocked')
         ) as bytes_out,
         greatest(
-            sum(bytes_in) filter (where source_kind = 'proxy'),
-            sum(bytes_in) filter (where source_kind = 'firewall'),
-            sum(bytes_in) filter (where source_kind = 'sensor')
+            sum(bytes_in) filter (where source_kind = 'proxy' and action is distinct from 'blocked'),
+            sum(bytes_in) filter (where source_kind = 'firewall' and action is distinct from 'blocked'),
+            sum(bytes_in) filter (where source_kind = 'sensor' and action is distinct from 'blocked')
         ) as bytes_in,
         count(*) filter (where action = 'blocked') as blocked
     from ai_events
