@@ -144,7 +144,8 @@ def report_lines(metrics: dict[str, Any]) -> list[str]:
     stage = metrics["behaviour_stage"]
     if stage.get("trained"):
         with_traffic, names_only = stage.get("cv", {}), stage.get("cv_name_only", {})
-        lines.append(f"behaviour stage on {stage['hosts']} lake hosts: CV precision {with_traffic.get('precision')}, "
+        lines.append(f"behaviour stage on {stage['hosts']} lake hosts ({stage['positives']} AI): CV precision "
+                     f"{with_traffic.get('precision')}, "
                      f"recall {with_traffic.get('recall')}, PR-AUC {with_traffic.get('pr_auc')} "
                      f"(name only: {names_only.get('precision')}, {names_only.get('recall')}, "
                      f"{names_only.get('pr_auc')})")

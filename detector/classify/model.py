@@ -211,7 +211,7 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
         for (_, y), rows in picked.items():
             for _, host in sorted(rows)[:LAKE_HOSTS_PER_DOMAIN]:  # the busiest hosts of each site
                 kept.add(host)
-                chosen[host] = (y, "label" if host in labels else "lake")
+                chosen.setdefault(host, (y, "lake"))  # a catalog, list or label host keeps its origin
         mask = pa.array([h in kept for h in table.column("host").to_pylist()])
         behaviour = table.filter(mask) if kept else None
 
