@@ -10,10 +10,11 @@ Recognised headers, each with an optional `<PRI>` in front:
 
 SQL, defined on the parse connection by `define_macros` (formats use `syslog_sql_parser`):
 - the table macro `syslog_lines($tz, $ref)` reads the registered `lines` relation and returns
-  `line_no, line, header_ts, host, app, pid, msg`; `header_ts` is the header's time as written, ''
-  when the line has none of these headers (then `msg` means nothing; use `line`);
-- `syslog_time(header_ts, $tz, $ref)` is that time in UTC. It is a separate call so that a format
-  pays for reading times only on the lines it keeps.
+  `line_no, line, header_ts, host, app, pid, msg, ts`; `header_ts` is the header's time as written, ''
+  when the line has none of these headers (then `msg` means nothing; use `line`); `ts` is that time in
+  UTC (DuckDB computes only the columns a query uses);
+- `syslog_time(header_ts, $tz, $ref)` is the same time, for a format that wants to pay for reading
+  times only on the lines it keeps (`case when <kept> then syslog_time(header_ts, $tz, $ref) end`).
 
 Times without a zone (BSD, ISO without an offset) are local to the configured zone. BSD times have
 no year either: a date gets the year of the day 30 days after a reference date when its month and
@@ -54,6 +55,25 @@ RFC5424_HEADER = (
 # that captures the whole message costs several times more than the rest of a format's parse.
 SYSLOG_MACROS = (
     r"""
+-- A BSD time `Mmm dd HH:MM:SS` has no year: it gets the year of `ref + 30 days` when its month and day
+-- are not after that day's, else the year before (see the module docstring).
+create or replace macro syslog_year(header_ts, ref) as (year(ref + interval 30 day)
+    - ((strpos('JanFebMarAprMayJunJulAugSepOctNovDec', left(header_ts, 3)) + 2) // 3 * 100
+        + try_cast(trim(substr(header_ts, 5, 2)) as integer)
+        > month(ref + interval 30 day) * 100 + day(ref + interval 30 day))::int)::varchar;
+
+-- The header's time in UTC; call it only for the lines a format keeps, as parsing times is costly.
+-- BSD times and ISO times without an offset are local to `tz`; an ISO time with an offset is absolute.
+create or replace macro syslog_time(header_ts, tz, ref) as case
+    when header_ts is null or header_ts = '' then null
+    when regexp_matches(header_ts, '^[A-Z]') and contains(header_ts, '.') then timezone(tz,
+        try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S.%f'))
+    when regexp_matches(header_ts, '^[A-Z]') then timezone(tz,
+        try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S'))
+    when regexp_matches(header_ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(header_ts as timestamptz)
+    else timezone(tz, try_cast(header_ts as timestamp))
+end;
+
 create or replace macro syslog_lines(tz, ref) as table
 with priority as (
     select line_no, line,
@@ -116,26 +136,7 @@ parts as (
         end as msg
     from fielded
 ),
-select line_no, line, header_ts, host, app, pid, msg from parts;
-
--- A BSD time `Mmm dd HH:MM:SS` has no year: it gets the year of `ref + 30 days` when its month and day
--- are not after that day's, else the year before (see the module docstring).
-create or replace macro syslog_year(header_ts, ref) as (year(ref + interval 30 day)
-    - ((strpos('JanFebMarAprMayJunJulAugSepOctNovDec', left(header_ts, 3)) + 2) // 3 * 100
-        + try_cast(trim(substr(header_ts, 5, 2)) as integer)
-        > month(ref + interval 30 day) * 100 + day(ref + interval 30 day))::int)::varchar;
-
--- The header's time in UTC; call it only for the lines a format keeps, as parsing times is costly.
--- BSD times and ISO times without an offset are local to `tz`; an ISO time with an offset is absolute.
-create or replace macro syslog_time(header_ts, tz, ref) as case
-    when header_ts is null or header_ts = '' then null
-    when regexp_matches(header_ts, '^[A-Z]') and contains(header_ts, '.') then timezone(tz,
-        try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S.%f'))
-    when regexp_matches(header_ts, '^[A-Z]') then timezone(tz,
-        try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S'))
-    when regexp_matches(header_ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(header_ts as timestamptz)
-    else timezone(tz, try_cast(header_ts as timestamp))
-end;
+select line_no, line, header_ts, host, app, pid, msg, syslog_time(header_ts, tz, ref) as ts from parts;
 """.replace("@BSD_TIME@", BSD_TIME).replace("@ISO_TIME@", ISO_TIME)
 )
 
