@@ -206,19 +206,11 @@ def _leef_value(name: str) -> str:
     return f"substr(a[{name}], strpos(a[{name}], '=') + 1)"
 
 
-# Epoch (ms or s), `MMM dd yyyy HH:mm:ss[.SSS] [zone]`, ISO 8601, or year-less `MMM dd HH:mm:ss[.SSS]`.
+# Epoch (ms or s), `MMM dd yyyy HH:mm:ss[.SSS] [zone]`, ISO 8601, or year-less `MMM dd HH:mm:ss[.SSS]`
+# (placed in a year, like a BSD syslog header, by syslog.py's `syslog_time`).
 _ZONED = "['%b %d %Y %H:%M:%S.%g %Z', '%b %d %Y %H:%M:%S %Z']"
 _LOCAL = "['%b %d %Y %H:%M:%S.%g', '%b %d %Y %H:%M:%S']"
-_YEAR_LESS = "['%Y %b %d %H:%M:%S.%g', '%Y %b %d %H:%M:%S']"
 _ZONE_AT_END = r"'(Z|[+-]\d\d:?\d\d)$'"
-
-
-def _with_year(t0: str) -> str:
-    """SQL: a year-less local time read in leap year 2000 (so Feb 29 survives), given the year that puts it
-    within the 365 days ending 30 days after the file's reference date `$ref` (syslog.py's rule), in UTC."""
-    ref2000 = "make_timestamp(2000, month($ref), day($ref), 0, 0, 0)"
-    return (f"timezone($tz, {t0} + to_years(year($ref) - 2000 - case when {t0} > {ref2000} + interval 30 day then 1 "
-            f"when {t0} <= {ref2000} - interval 335 day then -1 else 0 end))")
 
 
 FINAL = rf"""
@@ -251,19 +243,14 @@ parsed as (
             when 'iso' then case when regexp_matches(t_rt, {_ZONE_AT_END}) then try_cast(t_rt as timestamptz)
                                  else timezone($tz, try_cast(t_rt as timestamp)) end
             when 'dated' then coalesce(try_strptime(t_rt, {_ZONED}), timezone($tz, try_strptime(t_rt, {_LOCAL})))
-        end as rt_dated,
-        case when rt_kind = 'year-less' then try_strptime('2000 ' || t_rt, {_YEAR_LESS}) end as rt_t0,
-        case when regexp_matches(header_time, {_ZONE_AT_END}) then try_cast(header_time as timestamptz)
-             when not regexp_matches(header_time, '^[A-Z]') then timezone($tz, try_cast(header_time as timestamp))
-        end as header_dated,
-        case when regexp_matches(header_time, '^[A-Z]') then try_strptime('2000 ' || header_time, {_YEAR_LESS}) end
-            as header_t0
+            when 'year-less' then syslog_time(t_rt, $tz, $ref)
+        end as rt_time,
+        -- the header's time is read only for lines that have no time of their own
+        case when t_rt is null then syslog_time(header_time, $tz, $ref) end as syslog_time
     from timed
 ),
 stamped as (
     select *,
-        coalesce(rt_dated, {_with_year("rt_t0")}) as rt_time,
-        coalesce(header_dated, {_with_year("header_t0")}) as syslog_time,
         case when contains(request, '://') then url_rest(request) when starts_with(request, '/') then null
              else request end as rest,
         lower(act) as decision,
