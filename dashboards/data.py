@@ -119,7 +119,10 @@ def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
     try:
         row = cursor.execute("select count(*) > 0 from user_departments").fetchall()[0]
         has_directory = bool(row and row[0])
-        cursor.sql(db.query_text("dashboard_user_daily")).to_table("dashboard_user_daily")
+        # classify builds user_daily; the pages group missing departments as "(unknown)"
+        cursor.execute("create or replace view dashboard_user_daily as select * replace"
+                       " (coalesce(department, '(unknown)') as department, coalesce(category, '(unknown)') as category)"
+                       " from user_daily")
         cursor.sql(db.query_text("dashboard_people_daily"), params={"enabled": not has_directory}).to_table(
             "dashboard_people_daily")
     finally:

@@ -53,8 +53,9 @@ CATALOG_TABLES = {
                    "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
                    "proxy_events bigint, dns_lookups bigint, firewall_events bigint, sensor_events bigint, "
                    "bytes_out hugeint, bytes_in hugeint, blocked bigint",
-    "user_daily": "day date, user_id varchar, department varchar, service varchar, host varchar, "
-                  "verdict varchar, events bigint, largest_upload bigint",
+    "user_daily": "day date, department varchar, service_key varchar, service varchar, host varchar, "
+                  "service_name varchar, category varchar, verdict varchar, person varchar, user_id varchar, "
+                  "in_population boolean, events bigint, bytes_out hugeint, blocked bigint",
 }
 
 

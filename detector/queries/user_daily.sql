@@ -1,21 +1,57 @@
--- AI use per day, pseudonymised user, department, service and verdict: for distinct-user counts over
--- any period (users cannot be added up across the days of usage_daily) and for small-group suppression.
+-- Who used which AI service on which day: one row per day, department, service, verdict and person.
+-- Distinct people over a period cannot be added up from usage_daily's per-day counts: dashboards and
+-- reports count them here, and suppress groups smaller than the configured minimum.
+-- A person is the user's pseudonym; an event no user could be attributed to counts its client address,
+-- hashed here ('c-...'), so that no address leaves this table. `in_population`: the person counts in
+-- "share of employees" figures: a user in users.csv, or anyone when no users.csv was given. AI services
+-- nobody listed are keyed by their host (`service_key`), as in usage_daily. Blocked requests add no
+-- bytes (nothing reached the service).
 with ai_events as (
-    select * from ai_events where user_id is not null
+    select day, department, service, host, service_name, category, verdict, user_id, src_ip, bytes_out, action
+    from ai_events
+),
+
+directory as (
+    select distinct user_id from user_departments
+),
+
+grouped as (
+    select
+        day,
+        department,
+        coalesce(service, host) as service_key,
+        any_value(service) as service,
+        any_value(case when service is null then host end) as host,
+        any_value(case when service is null then host else service_name end) as service_name,
+        any_value(category) as category,
+        verdict,
+        user_id,
+        case when user_id is null then src_ip end as client,
+        count(*) as events,
+        sum(bytes_out) filter (where action is distinct from 'blocked') as bytes_out,
+        count(*) filter (where action = 'blocked') as blocked
+    from ai_events
+    group by day, department, coalesce(service, host), verdict, user_id, case when user_id is null then src_ip end
 ),
 
 final as (
     select
-        day,
-        user_id,
-        department,
-        service,
-        case when service is null then host end as host,
-        verdict,
-        count(*) as events,
-        max(bytes_out) as largest_upload
-    from ai_events
-    group by all
+        g.day,
+        g.department,
+        g.service_key,
+        g.service,
+        g.host,
+        g.service_name,
+        g.category,
+        g.verdict,
+        coalesce(g.user_id, 'c-' || left(md5(g.client), 16)) as person,
+        g.user_id,
+        d.user_id is not null or not exists (select 1 from directory) as in_population,
+        g.events,
+        g.bytes_out,
+        g.blocked
+    from grouped as g
+    left join directory as d on d.user_id = g.user_id
 )
 
 select * from final
