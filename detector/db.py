@@ -33,7 +33,8 @@ SEGMENTS = pa.schema(
 # The tables `shadow-ai classify` writes into the catalog database, with their columns, so that the
 # views exist (empty) before the first classify.
 CATALOG_TABLES = {
-    "hosts": "host varchar, registered_domain varchar, service varchar, match varchar, is_ai boolean, "
+    "hosts": "host varchar, registered_domain varchar, service varchar, category varchar, match varchar, "
+             "is_ai boolean, "
              "score double, rule varchar, first_seen timestamptz, last_seen timestamptz, events bigint, "
              "clients bigint",
     "services": "service varchar, name varchar, vendor varchar, category varchar, description varchar, "

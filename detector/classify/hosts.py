@@ -19,6 +19,7 @@ HOSTS = pa.schema(
         ("host", pa.string()),
         ("registered_domain", pa.string()),
         ("service", pa.string()),
+        ("category", pa.string()),  # the service's, or the one an analyst gave an unlisted service
         ("match", pa.string()),  # catalog | label | model | none
         ("is_ai", pa.bool_()),  # the verdict of whichever of the above decided
         ("score", pa.float64()),  # 0..1: 1 for catalog and AI labels, 0 for not-AI labels, else the model's
@@ -48,15 +49,16 @@ def judge_hosts(
     unknown: list[int] = []
     for host in hosts:
         row: dict[str, object] = {"host": host, "registered_domain": registered_domain(host) if host else None,
-                                  "service": None, "match": "none", "is_ai": False, "score": None, "rule": None}
+                                  "service": None, "category": None, "match": "none", "is_ai": False, "score": None,
+                                  "rule": None}
         label = labels.get(host)
         found = catalog.match_host(host) if host else None
         if label is not None:
-            row.update(service=label.service, match="label", is_ai=label.ai, score=1.0 if label.ai else 0.0,
-                       rule=f"label by {label.by} at {label.at}")
+            row.update(service=label.service, category=label.category, match="label", is_ai=label.ai,
+                       score=1.0 if label.ai else 0.0, rule=f"label by {label.by} at {label.at}")
         elif found is not None:
-            row.update(service=found.service.id, match="catalog", is_ai=True, score=1.0,
-                       rule=f"{found.rule}: {found.pattern}")
+            row.update(service=found.service.id, category=found.service.category, match="catalog", is_ai=True,
+                       score=1.0, rule=f"{found.rule}: {found.pattern}")
         else:
             unknown.append(len(rows))
         rows.append(row)

@@ -12,7 +12,7 @@ with events as (
 ),
 
 hosts as (
-    select host, service, match, is_ai from hosts
+    select host, service, category, match, is_ai from hosts
 ),
 
 path_rules as (
@@ -39,6 +39,8 @@ judged as (
     select
         e.*,
         coalesce(p.service, h.service, a.service) as service,
+        -- an unlisted service an analyst labelled keeps the category the analyst gave it
+        case when p.service is null and h.is_ai then h.category end as host_category,
         case
             when p.service is not null then 'catalog'
             when h.is_ai then h.match
@@ -104,7 +106,7 @@ final as (
         a.host,
         a.service,
         coalesce(s.name, 'unlisted AI service') as service_name,
-        s.category,
+        coalesce(s.category, a.host_category) as category,
         a.match,
         coalesce(vd.verdict, vs.verdict, 'shadow') as verdict,
         a.bytes_out,
