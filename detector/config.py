@@ -55,6 +55,7 @@ class Settings:
     session_window_seconds: int = 900
     lease_seconds: int = 86400
     dns_window_seconds: int = 3600
+    show_people: bool = False
 
     @property
     def lake(self) -> Path:
@@ -88,8 +89,9 @@ class Settings:
             batch_lines=_positive_int(ingest, "batch_lines", 262144, source),
             max_line_bytes=_positive_int(ingest, "max_line_bytes", 1048576, source),
             min_group_size=_positive_int(privacy, "min_group_size", 5, source),
-            allow_reveal=bool(privacy.get("allow_reveal", False)),
-            keep_identity_map=bool(privacy.get("keep_identity_map", True)),
+            allow_reveal=_bool(privacy, "allow_reveal", False, source),
+            keep_identity_map=_bool(privacy, "keep_identity_map", True, source),
+            show_people=_bool(privacy, "show_people", False, source),
             catalog_dir=_catalog_dir(catalog, home, source),
             session_gap_seconds=60 * _positive_int(attribution, "session_gap_minutes", 30, source),
             session_window_seconds=60 * _positive_int(attribution, "session_window_minutes", 15, source),
@@ -108,6 +110,13 @@ def _catalog_dir(section: dict[str, Any], home: Path, source: str) -> Path:
     if not path.is_dir():
         raise ConfigError(f"[catalog] directory {chosen!r} is not a directory", source)
     return path
+
+
+def _bool(section: dict[str, Any], key: str, default: bool, source: str) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, not {value!r}", source)
+    return value
 
 
 def _positive_int(section: dict[str, Any], key: str, default: int, source: str) -> int:

@@ -12,10 +12,9 @@ import importlib.util
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
-from detector.config import CONFIG_NAME, HOME_ENV, Settings
+from detector.config import HOME_ENV, Settings
 from detector.errors import ConfigError
 
 APP_NAME = "streamlit_app.py"
@@ -39,21 +38,8 @@ def app_path() -> Path:
 
 
 def show_people(settings: Settings) -> bool:
-    """`[privacy] show_people` in shadow-ai.toml (default false): whether the People page exists.
-
-    Read from the raw file because Settings does not carry it (yet)."""
-    path = settings.home / CONFIG_NAME
-    if not path.exists():
-        return False
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise ConfigError(f"not valid TOML: {exc}", str(path)) from exc
-    privacy = data.get("privacy", {})
-    value = privacy.get("show_people", False) if isinstance(privacy, dict) else False
-    if not isinstance(value, bool):
-        raise ConfigError(f"show_people must be true or false, not {value!r}", str(path))
-    return value
+    """Whether the People page exists: `[privacy] show_people` (default false)."""
+    return settings.show_people
 
 
 def command(port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) -> list[str]:

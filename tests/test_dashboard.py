@@ -370,15 +370,14 @@ def test_dashboard_command_binds_loopback_headless_without_statistics(lake: Path
 
 
 def test_show_people_must_be_a_boolean(tmp_path: Path) -> None:
-    from detector import dashboard
     from detector.errors import ConfigError
 
     home = tmp_path / "h"
-    settings = load_settings(home)
+    load_settings(home)
     config = home / "shadow-ai.toml"
-    config.write_text(config.read_text().replace("[privacy]\n", "[privacy]\nshow_people = \"yes\"\n", 1))
+    config.write_text(config.read_text().replace("show_people = false", 'show_people = "yes"', 1))
     with pytest.raises(ConfigError, match="show_people"):
-        dashboard.show_people(settings)
+        load_settings(home)
 
 
 def test_password_from_secrets_guards_every_page(app: AppTest) -> None:

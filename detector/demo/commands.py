@@ -155,7 +155,7 @@ def _dashboard(settings: Settings, home: Path) -> None:
         return
     from detector.dashboard import serve
 
-    click.echo(f"\nServing the dashboard on http://localhost:{DASHBOARD_PORT} (Ctrl-C stops it)")
+    click.echo(f"\nServing the dashboard on http://127.0.0.1:{DASHBOARD_PORT} (Ctrl-C stops it)")
     code = serve(settings, port=DASHBOARD_PORT)
     if code:
         raise DemoFailure(f"the dashboard stopped with exit code {code}")
