@@ -314,7 +314,7 @@ def test_people_page_only_when_configured(app: AppTest, lake: Path) -> None:
         at.switch_page("app_pages/people.py")
     config = lake / "shadow-ai.toml"
     original = config.read_text()
-    config.write_text(original.replace("[privacy]\n", "[privacy]\nshow_people = true\n", 1))
+    config.write_text(original.replace("show_people = false", "show_people = true", 1))
     try:
         at = AppTest.from_file(str(APP), default_timeout=120)
         at = open_page(at, "people")
