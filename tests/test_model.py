@@ -206,12 +206,23 @@ def test_load_scorer_trains_and_stores_a_name_model_on_a_fresh_install(
         return trained
 
     monkeypatch.setattr(model, "train", fake_train)
-    settings = load_settings(tmp_path)
+    monkeypatch.setattr(model, "_BOOTSTRAPPED", {})
+    settings = load_settings(tmp_path / "first")
     first = model.load_scorer(settings)
     assert calls == [{"use_lake": False}]
-    assert (tmp_path / "model" / "model.joblib").exists()
+    assert (settings.home / "model" / "model.joblib").exists()
     assert model.load_scorer(settings).threshold == first.threshold
     assert len(calls) == 1  # the second call loads the stored model
+    # Another fresh data directory with the same catalog and labels reuses this process's model ...
+    other = load_settings(tmp_path / "other")
+    model.load_scorer(other)
+    assert len(calls) == 1 and (other.home / "model" / "model.joblib").exists()
+    # ... but not once it has labels of its own.
+    (tmp_path / "labelled").mkdir()
+    (tmp_path / "labelled" / "labels.jsonl").write_text(json.dumps(
+        {"host": "x.example", "ai": True, "service": None, "category": None, "by": "t", "at": "2025-01-01"}) + "\n")
+    model.load_scorer(load_settings(tmp_path / "labelled"))
+    assert len(calls) == 2
 
 
 def test_judge_hosts_uses_the_model_only_for_hosts_the_catalog_does_not_know(

@@ -492,6 +492,23 @@ def load_scorer(settings: Settings) -> HostModel:
     catalog, the non-AI lists and labels (a few seconds) and stored, so `lookup` works at once."""
     model = load(settings.home)
     if model is None:
-        model = train(settings, use_lake=False).model
+        key = _inputs_key(settings)
+        model = _BOOTSTRAPPED.get(key)
+        if model is None:
+            model = _BOOTSTRAPPED[key] = train(settings, use_lake=False).model
         save(model, settings.home)
     return model
+
+
+# Name-only models trained in this process, by their inputs: training is deterministic, so a second
+# fresh data directory (tests, a dashboard serving several) reuses the first one's model.
+_BOOTSTRAPPED: dict[tuple[object, ...], HostModel] = {}
+
+
+def _inputs_key(settings: Settings) -> tuple[object, ...]:
+    """What a name-only training reads: the catalog and list files (name, size, mtime) and the labels."""
+    folders = [settings.catalog_dir, settings.catalog_dir / "non_ai", SIGNATURES_DIR / "non_ai"]
+    files = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for folder in folders if folder.is_dir()
+                  for f in sorted([*folder.glob("*.yaml"), *folder.glob("*.txt")]))
+    labels = tuple(sorted((host, label.ai) for host, label in read_labels(settings.home).items()))
+    return files, labels
