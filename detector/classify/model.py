@@ -148,7 +148,7 @@ def site_of(host: str) -> str:
 def catalog_hosts(catalog: Catalog) -> list[str]:
     """Every service's domains, and its example hosts that the catalog attributes to it by name alone
     (an example that needs a path or a user agent is a shared host, not evidence of an AI name)."""
-    found = set()
+    found: set[str] = set()
     for service in catalog.services.values():
         found.update(service.domains)
         for example in service.examples:
@@ -197,9 +197,9 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
         picked: dict[tuple[str, int], list[tuple[float, str]]] = {}
         for host, requests in zip(table.column("host").to_pylist(), table.column("requests").to_pylist(),
                                   strict=True):
-            label = labels.get(host)
-            if label is not None:
-                y = int(label.ai)
+            decided = labels.get(host)
+            if decided is not None:
+                y = int(decided.ai)
             elif catalog.match_host(host) is not None:
                 y = 1
             elif features.under(host, listed):
