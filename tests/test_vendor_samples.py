@@ -67,6 +67,9 @@ VENDOR_FILES = [
     # 28 mixed named lines: 13 lookups (queries, responses, CEF RPZ); transfers, notifies, DNSSEC ignored.
     VendorFile("infoblox-nios/test-dns.log", "infoblox_nios", parsed=13),
     VendorFile("unbound/test-pfsense-unbound.log", "unbound", parsed=2),
+    # DHCP (identity): assignments only; hosts here are workstation names (src_host), not destinations.
+    VendorFile("dhcp/isc-dhcpd-pfsense/test-pfsense-dhcp.log", "isc_dhcpd", parsed=1, min_host_share=0.0),
+    VendorFile("dhcp/windows-dhcp/test-log.log", "windows_dhcp", parsed=3, min_host_share=0.0),
     VendorFile("zscaler-zia/test-web.log", "zscaler_json", parsed=6, has_users=True, has_bytes_out=True),
     # Identities there are computers and networks, not users (their identity types say so).
     VendorFile("cisco-umbrella/umbrella-proxylogs.log", "umbrella_proxy", parsed=3, has_bytes_out=True),

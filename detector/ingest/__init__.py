@@ -9,10 +9,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from detector.errors import FormatError
-from detector.ingest import cisco_wsa, csv_generic, squid, w3c
-from detector.ingest import checkpoint, cisco_asa, fortigate, juniper_srx, panos, pfsense, suricata_eve, zeek
-from detector.ingest import bind, dnsmasq, infoblox, unbound, windows_dns
-from detector.ingest import cef, sophos, umbrella, zscaler
+from detector.ingest import (
+    bind,
+    cef,
+    checkpoint,
+    cisco_asa,
+    cisco_wsa,
+    csv_generic,
+    dhcp,
+    dnsmasq,
+    fortigate,
+    infoblox,
+    juniper_srx,
+    panos,
+    pfsense,
+    sophos,
+    squid,
+    suricata_eve,
+    umbrella,
+    unbound,
+    w3c,
+    windows_dns,
+    zeek,
+    zscaler,
+)
 from detector.ingest.base import Format
 
 FORMATS: dict[str, Format] = {
@@ -40,6 +60,8 @@ FORMATS: dict[str, Format] = {
         unbound.LOG,
         dnsmasq.LOG,
         windows_dns.LOG,
+        dhcp.ISC_DHCPD,
+        dhcp.WINDOWS_DHCP,
         zscaler.JSON,
         zscaler.CSV,
         zscaler.KV,
