@@ -1,6 +1,7 @@
 """Check Point Log Exporter, syslog format: an RFC 5424 header, then `[key:"value"; key:"value"; ...]`.
 
-Fields by name (two `regexp_extract_all` passes, keys and values; the first of repeated keys wins):
+Fields by name (the data split on its quote marks, keys looked up in a list; the first of repeated
+keys wins):
 `src`, `dst`, `service` (destination port), `proto` (IP protocol number), `action`, `time` (epoch),
 the user from Identity Awareness (`src_user_name`, `source_user_name`, `user`), byte counts from
 Accounting (`client_outbound_bytes` is what the client sent: `bytes_out`; `server_outbound_bytes`;
@@ -21,13 +22,13 @@ from __future__ import annotations
 from detector.ingest.base import Format, line_share, sql_parser
 from detector.ingest.syslog import ISO_TIME
 
-_PAIR = r'''([\w.-]+):+"((?:[^"\\]|\\.)*)"'''
 KEYS = (
     "action", "src", "dst", "service", "proto", "time", "src_user_name", "source_user_name", "user",
     "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
     "method",
 )
-_LOOKUPS = ",\n        ".join(f"v[list_position(k, '{key}')] as {key}" for key in KEYS)
+# The value of a key is the piece after its `key:` piece when the data is split on its quote marks.
+_LOOKUPS = ",\n        ".join(f"p[list_position(k, '{key}:') + 1] as {key}" for key in KEYS)
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
 BLOCKED = ("Drop", "Reject", "Block", "Prevent")
@@ -37,15 +38,21 @@ with split as (
     select line_no,
         strpos(line, '[') as bracket,
         regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({ISO_TIME})') as iso_time,
-        regexp_extract_all(substr(line, strpos(line, '[')), '{_PAIR}', 1) as k,
-        list_transform(regexp_extract_all(substr(line, strpos(line, '[')), '{_PAIR}', 2),
-            lambda x: regexp_replace(x, '\\(["\\\]])', '\1', 'g')) as v
+        -- The data split on its quote marks: odd pieces end in `key:` (after `; ` or `[`), even ones are values.
+        -- An escaped quote (\") is hidden until the split is done.
+        string_split(substr(case when contains(line, '\"') then replace(line, '\"', chr(30)) else line end,
+            strpos(line, '[')), '"') as p
     from lines
 ),
-fields as (
-    select line_no, bracket, iso_time, len(k) as n,
-        {_LOOKUPS}
+keyed as (
+    select *, list_transform(p, lambda piece, i: case when i % 2 = 1 then ltrim(split_part(piece, ' ', -1), '[')
+        end) as k
     from split
+),
+fields as (
+    select line_no, bracket, iso_time, len(p) // 2 as n,
+        {_LOOKUPS}
+    from keyed
 ),
 checked as (
     select *,
@@ -55,7 +62,7 @@ checked as (
             when action in {ALLOWED + BLOCKED} and (src is null or dst is null)
                 then action || ' log without src and dst'
         end as reject_reason,
-        url_rest(resource) as rest
+        url_rest(replace(replace(resource, chr(30), '"'), '\]', ']')) as rest
     from fields
 )
 select
@@ -71,7 +78,8 @@ select
         end
     ) as ts,
     src as src_ip,
-    nullif(coalesce(src_user_name, source_user_name, user), '') as user_name,
+    nullif(replace(replace(coalesce(src_user_name, source_user_name, user), chr(30), '"'), '\]', ']'), '')
+        as user_name,
     hostport_host(rest_authority(rest)) as host,
     case when hostport_host(rest_authority(rest)) is not null then 'url' else 'none' end as host_source,
     dst as dst_ip,

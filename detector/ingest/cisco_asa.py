@@ -55,15 +55,19 @@ ACCESSED = r"^(?:(\S+)@)?([^\s(@]+)(?:\(([^)]*)\))? Accessed (?:JAVA )?URL ([^\s
 DENIED_URL = r"^Access denied URL (\S+) SRC ([^\s(]+)(?:\(([^)]*)\))? DEST ([^\s(]+)"
 
 QUERY = rf"""
-with located as (
-    select line_no, line, header_ts,
-        regexp_extract(line, '^(.*?){_ID}:? ?(.*)$', ['prefix', 'id', 'msg']) as m
+with tagged as (
+    -- Find the tag, then cut the line at it: cheaper than one expression capturing the whole line.
+    select line_no, line, header_ts, regexp_extract(line, '({_ID}:? ?)', ['tag', 'id']) as m
     from syslog_lines($tz, $ref)
 ),
+located as (
+    select line_no, line, header_ts, m.id, m.tag, strpos(line, m.tag) as tag_at from tagged
+),
 parts as (
-    select line_no, header_ts, nullif(m.id, '') as id, m.msg as msg,
-        regexp_extract(m.prefix, '{ASA_TIME}', ['t', 'zone']) as asa_time,
-        regexp_extract(m.prefix, '({ISO_TIME})') as iso_time
+    select line_no, header_ts, nullif(id, '') as id,
+        case when id <> '' then substr(line, tag_at + length(tag)) end as msg,
+        regexp_extract(left(line, tag_at - 1), '{ASA_TIME}', ['t', 'zone']) as asa_time,
+        regexp_extract(left(line, tag_at - 1), '({ISO_TIME})') as iso_time
     from located
 ),
 parsed as (

@@ -25,14 +25,12 @@ from __future__ import annotations
 from detector.ingest.base import Format, line_share
 from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
 
-_PAIR = r'''([\w.-]+)=["“”]((?:[^"“”\\]|\\.)*)["“”]'''
 KEYS = (
     "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
     "bytes-from-client", "bytes-from-server", "elapsed-time",
 )
-_LOOKUPS = ",\n        ".join(
-    f"v[list_position(k, '{key}')] as \"{key}\"" for key in KEYS
-)
+# The value of a key is the piece after its `key=` piece when the data is split on its quote marks.
+_LOOKUPS = ",\n        ".join(f"p[list_position(k, '{key}=') + 1] as \"{key}\"" for key in KEYS)
 _EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
 _TEXT = r"(\S+?)/(\d+)->(\S+?)/(\d+)"
 # CLOSE: protocol policy from-zone to-zone session-id packets(bytes) packets(bytes) seconds [app nested user(roles)]
@@ -51,10 +49,12 @@ with tagged as (
 ),
 parts as (
     select line_no, event, structured, header_ts, inner_time,
-        case when event <> '' and structured then regexp_extract_all(line, '{_PAIR}', 1) end as k,
-        -- RFC 5424 escapes '"', '\' and ']' in values with a backslash.
-        case when event <> '' and structured then list_transform(regexp_extract_all(line, '{_PAIR}', 2),
-            lambda x: regexp_replace(x, '\\(["\\\]])', '\1', 'g')) end as v,
+        -- Structured data, split on its quote marks: the odd pieces end in `key=`, the even ones are values.
+        -- Typographic quotes count as quotes; an escaped quote (RFC 5424: \") is hidden until the split is done.
+        case when event <> '' and structured then string_split(
+            case when contains(line, '“') or contains(line, '”') or contains(line, '\"')
+                then replace(replace(replace(line, '\"', chr(30)), '“', '"'), '”', '"') else line end,
+            '"') end as p,
         case when event <> '' and not structured then
             regexp_extract(line, '{_TEXT}', ['src', 'sport', 'dst', 'dport']) end as t,
         case when event = 'RT_FLOW_SESSION_CLOSE' and not structured then
@@ -63,10 +63,14 @@ parts as (
             regexp_extract(line, '{_TEXT_DENY}', 1) end as deny_proto
     from tagged
 ),
+keyed as (
+    select *, list_transform(p, lambda piece, i: case when i % 2 = 1 then split_part(piece, ' ', -1) end) as k
+    from parts
+),
 fields as (
     select line_no, event, structured, header_ts, inner_time, t, tb, deny_proto,
         {_LOOKUPS}
-    from parts
+    from keyed
 ),
 unified as (
     select line_no, event, header_ts, inner_time,
@@ -74,7 +78,8 @@ unified as (
         coalesce("destination-address", nullif(t.dst, '')) as dst,
         coalesce("destination-port", nullif(t.dport, '')) as dport,
         coalesce("protocol-id", nullif(tb.proto, ''), nullif(deny_proto, '')) as proto,
-        nullif(nullif(coalesce("username", tb.user), 'N/A'), '') as username,
+        nullif(nullif(replace(replace(coalesce("username", tb.user), chr(30), '"'), '\\', '\'), 'N/A'), '')
+            as username,
         coalesce("bytes-from-client", nullif(tb.out, '')) as bytes_client,
         coalesce("bytes-from-server", nullif(tb.inb, '')) as bytes_server,
         coalesce("elapsed-time", nullif(tb.elapsed, '')) as elapsed
