@@ -80,14 +80,15 @@ fields as (
         cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch,
         try_cast(f[2] as bigint) as elapsed,
         f[3] as client,
-        upper(split_part(f[4], '/', 1)) as result_code,
-        split_part(f[4], '/', 2) as status_text,
+        f[4] as result,
+        upper(regexp_extract(f[4], '^[^/]*')) as result_code,
+        case when contains(f[4], '/') then substr(f[4], strpos(f[4], '/') + 1) else '' end as status_text,
         try_cast(f[5] as bigint) as size,
         upper(f[6]) as method,
         f[7] as url,
         f[8] as ident,
-        upper(split_part(f[9], '/', 1)) as hierarchy,
-        split_part(f[9], '/', 2) as peer,
+        upper(regexp_extract(f[9], '^[^/]*')) as hierarchy,
+        case when contains(f[9], '/') then substr(f[9], strpos(f[9], '/') + 1) end as peer,
         f[10] as mime
     from split
 ),
@@ -106,7 +107,7 @@ checked as (
             when epoch is null then 'time is not epoch seconds: ' || split_part(trim(line), ' ', 1)
             when elapsed is null then 'elapsed time is not a whole number of milliseconds'
             when status_text = '' or try_cast(status_text as integer) is null
-                then 'result is not CODE/STATUS: ' || result_code || '/' || status_text
+                then 'result is not CODE/STATUS: ' || result
             when size is null then 'size is not a whole number of bytes'
         end as reject_reason
     from authority_steps
