@@ -203,3 +203,23 @@ def test_prune_deletes_old_days_only_and_is_audited(organisation: Path) -> None:
     assert result.exit_code == 0
     assert rows(organisation, "select count(*) as n from events")[0]["n"] == 0
     assert "prune" in (organisation / "audit.log").read_text()
+
+
+def test_lookup_gives_the_policy_verdict(home: Path) -> None:
+    (home / "policy.yaml").write_text(POLICY)
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", "chat.deepseek.com", "www.deepl.com",
+                                      "chatgpt.com", "www.rijksoverheid.nl"])
+    verdicts = {json.loads(line)["host"]: json.loads(line)["verdict"] for line in result.output.splitlines()}
+    assert verdicts == {"chat.deepseek.com": "forbidden", "www.deepl.com": "tolerated", "chatgpt.com": "shadow",
+                        "www.rijksoverheid.nl": "not-ai"}
+
+
+def test_ipv6_networks_longest_prefix_wins(home: Path) -> None:
+    from detector.enrich.directory import ip_departments, read_networks
+
+    (home / "networks.csv").write_text("cidr,department\n2001:db8::/32,Gemeente\n2001:db8:20::/48,ICT\n"
+                                       "10.0.0.0/8,Gemeente\n")
+    table = ip_departments(["2001:db8:20::15", "2001:db8:99::1", "::ffff:10.1.2.3", "192.0.2.1", "not-an-ip"],
+                           read_networks(home))
+    assert {r["src_ip"]: r["department"] for r in table.to_pylist()} == {
+        "2001:db8:20::15": "ICT", "2001:db8:99::1": "Gemeente", "::ffff:10.1.2.3": "Gemeente"}

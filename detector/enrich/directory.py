@@ -14,7 +14,9 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from detector.enrich.pseudonym import load_key, pseudonym
 from detector.errors import ConfigError
@@ -133,20 +135,51 @@ def read_networks(home: Path) -> list[tuple[ipaddress.IPv4Network | ipaddress.IP
 
 def ip_departments(addresses: Iterable[str], networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]
                    ) -> pa.Table:
-    """Each distinct client address with its most specific network's department (longest prefix wins)."""
-    rows = []
-    for address in addresses:
-        try:
-            ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
-        except ValueError:
-            continue
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        for network, department in networks:
-            if ip.version == network.version and ip in network:
-                rows.append({"src_ip": address, "network": str(network), "department": department})
-                break
+    """Each distinct client address with its most specific network's department (longest prefix wins).
+
+    Dotted IPv4 addresses are matched as integers with numpy (a lake may hold millions of distinct
+    addresses); IPv6 and anything else go through Python's ipaddress, one by one."""
+    if not networks:
+        return IP_DEPARTMENTS.empty_table()
+    text = pa.array(list(addresses), pa.string())
+    dotted = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"), False)
+    v4_text = pc.filter(text, dotted)
+    octets = np.stack([
+        pc.list_element(pc.split_pattern(v4_text, "."), i).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        for i in range(4)
+    ]) if len(v4_text) else np.zeros((4, 0), np.int64)
+    valid = (octets <= 255).all(axis=0)
+    numbers = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    chosen = np.full(len(numbers), -1)
+    # Shortest prefix first, so that a longer (more specific) one overwrites it.
+    for index, (network, _) in sorted(enumerate(networks), key=lambda item: item[1][0].prefixlen):
+        if network.version == 4:
+            first, last = int(network.network_address), int(network.broadcast_address)
+            chosen[valid & (numbers >= first) & (numbers <= last)] = index
+    rows = [
+        {"src_ip": address, "network": str(networks[i][0]), "department": networks[i][1]}
+        for address, i in zip(v4_text.to_pylist(), chosen.tolist(), strict=True) if i >= 0
+    ]
+    for address in pc.filter(text, pc.invert(dotted)).to_pylist():
+        found = _network_of(address, networks)
+        if found is not None:
+            rows.append({"src_ip": address, "network": str(found[0]), "department": found[1]})
     return pa.Table.from_pylist(rows, schema=IP_DEPARTMENTS)
+
+
+def _network_of(address: str | None, networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]]
+                ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str] | None:
+    """The most specific network holding an address (IPv6, IPv4-mapped, scoped); None if none or no address."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    for network, department in networks:  # most specific first (read_networks sorts them)
+        if ip.version == network.version and ip in network:
+            return network, department
+    return None
 
 
 def read_workstations(home: Path) -> pa.Table:
