@@ -109,7 +109,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         if scorer is not None:
             from detector.classify import features
 
-            behaviour = features.behaviour(connection)
+            behaviour = features.behaviour(connection, catalog)
         judged = judge_hosts(names, catalog, labels, scorer, behaviour)
         hosts = judged.set_column(0, "host", seen.column("host"))
         for column in ("first_seen", "last_seen", "events", "clients"):
