@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +57,7 @@ class Settings:
     lease_seconds: int = 86400
     dns_window_seconds: int = 3600
     show_people: bool = False
+    memory_limit: str = "4GB"
 
     @property
     def lake(self) -> Path:
@@ -74,7 +76,7 @@ class Settings:
             return value
 
         org, ingest, privacy = section("organisation"), section("ingest"), section("privacy")
-        catalog, attribution = section("catalog"), section("attribution")
+        catalog, attribution, performance = section("catalog"), section("attribution"), section("performance")
         timezone = str(ingest.get("timezone", "local"))
         if timezone == "local":
             timezone = local_timezone_name()
@@ -92,6 +94,7 @@ class Settings:
             allow_reveal=_bool(privacy, "allow_reveal", False, source),
             keep_identity_map=_bool(privacy, "keep_identity_map", True, source),
             show_people=_bool(privacy, "show_people", False, source),
+            memory_limit=_memory(performance, source),
             catalog_dir=_catalog_dir(catalog, home, source),
             session_gap_seconds=60 * _positive_int(attribution, "session_gap_minutes", 30, source),
             session_window_seconds=60 * _positive_int(attribution, "session_window_minutes", 15, source),
@@ -110,6 +113,13 @@ def _catalog_dir(section: dict[str, Any], home: Path, source: str) -> Path:
     if not path.is_dir():
         raise ConfigError(f"[catalog] directory {chosen!r} is not a directory", source)
     return path
+
+
+def _memory(section: dict[str, Any], source: str) -> str:
+    value = str(section.get("memory_limit", "4GB")).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        raise ConfigError(f"memory_limit must look like 4GB or 512MB, not {value!r}", source)
+    return value
 
 
 def _bool(section: dict[str, Any], key: str, default: bool, source: str) -> bool:

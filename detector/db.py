@@ -54,6 +54,8 @@ CATALOG_TABLES = {
                    "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
                    "proxy_events bigint, dns_lookups bigint, firewall_events bigint, sensor_events bigint, "
                    "bytes_out hugeint, bytes_in hugeint, blocked bigint",
+    "source_daily": "source_kind varchar, log_format varchar, day date, events bigint, with_user bigint, "
+                    "with_bytes_out bigint, with_url_path bigint, with_host bigint, newest timestamptz",
     "user_daily": "day date, department varchar, service_key varchar, service varchar, host varchar, "
                   "service_name varchar, category varchar, verdict varchar, person varchar, user_id varchar, "
                   "in_population boolean, events bigint, bytes_out hugeint, blocked bigint",
@@ -63,8 +65,7 @@ CATALOG_TABLES = {
 def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A connection with the views: the lake's, and the catalog database's (attached read-only) once
     `classify` has written it. Views live in an in-memory database, so nothing on disk can change."""
-    connection = duckdb.connect(":memory:")
-    connection.execute("set TimeZone = 'UTC'")
+    connection = open_connection(settings)
     database = settings.database
     if database.exists():
         # ATTACH takes no parameters; the path is ours (the data directory), quoted as a SQL literal.
@@ -77,6 +78,18 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
             connection.execute(f"create table {name} ({columns})")
     create_lake_views(connection, Lake(settings.lake))
     connection.sql(query_text("ai_events")).create_view("ai_events", replace=True)
+    return connection
+
+
+def open_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection in UTC whose big queries spill to the data directory instead of
+    growing past the configured memory limit."""
+    connection = duckdb.connect(":memory:")
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
+    connection.execute("set memory_limit = $limit", {"limit": settings.memory_limit})
+    spill = settings.home / ".spill"
+    connection.execute("set temp_directory = $spill", {"spill": str(spill)})
     return connection
 
 

@@ -94,9 +94,10 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     policy = load_policy(settings.home, catalog)
     labels = read_labels(settings.home)
     scorer = load_scorer(settings)
-    connection = duckdb.connect(":memory:")
+    connection = db.open_connection(settings)
     try:
-        connection.execute("set TimeZone = 'UTC'")
+        # classify's results are tables, not ordered output: letting DuckDB drop order saves memory
+        connection.execute("set preserve_insertion_order = false")
         db.create_lake_views(connection, Lake(settings.lake))
         flow_names = db.run(connection, "flow_names", window_seconds=settings.dns_window_seconds)
         connection.register("incoming_flow_names", flow_names)
@@ -144,9 +145,10 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             connection.execute(f"create table {name} as select * from incoming_{name}")
             connection.unregister(f"incoming_{name}")
         connection.sql(db.query_text("ai_events")).create_view("ai_events", replace=True)
-        for rollup in ("usage_daily", "user_daily"):
+        rollups = ("usage_daily", "user_daily", "source_daily")
+        for rollup in rollups:
             connection.execute(f"create table {rollup} as {db.query_text(rollup)}")
-        save_catalog_database(connection, ["flow_names", *tables, "usage_daily", "user_daily"], settings.database)
+        save_catalog_database(connection, ["flow_names", *tables, *rollups], settings.database)
     finally:
         connection.close()
     is_ai = hosts.column("is_ai")

@@ -1,22 +1,12 @@
 -- Data health: per source kind, format and day, the events and how many carry each field the
--- attribution and the upload figures depend on, and the newest event.
-with events as (
-    select source_kind, log_format, day, ts, user_name, bytes_out, url_path, host from events
+-- attribution and the upload figures depend on, and the newest event (from classify's source_daily).
+with source_daily as (
+    select * from source_daily
 ),
 
 final as (
-    select
-        source_kind,
-        log_format,
-        day,
-        count(*) as events,
-        count(user_name) as with_user,
-        count(bytes_out) as with_bytes_out,
-        count(url_path) as with_url_path,
-        count(host) as with_host,
-        max(ts) as newest
-    from events
-    group by source_kind, log_format, day
+    select source_kind, log_format, day, events, with_user, with_bytes_out, with_url_path, with_host, newest
+    from source_daily
     order by source_kind, log_format, day
 )
 
