@@ -7,11 +7,9 @@ with --debug), 2 usage error.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import sys
-import traceback
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,37 +18,13 @@ from typing import Any, TypeVar
 import click
 
 from detector import __version__
+from detector.cli_support import Failure, json_option, reports_errors
 from detector.config import load_settings
-from detector.errors import DetectorError, QueryError
+from detector.errors import QueryError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class Failure(click.ClickException):
-    """A failure that is not a usage error: exit code 1."""
-
-    exit_code = 1
-
-
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(func)
-
-
-def reports_errors(func: F) -> F:
-    """Turn the library's DetectorError into exit code 1 with its message (traceback with --debug)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DetectorError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
-                traceback.print_exc()
-            raise Failure(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)

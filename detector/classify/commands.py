@@ -1,31 +1,19 @@
 """`shadow-ai model train` and `shadow-ai model evaluate`: the host classifier's commands.
 
-detector/cli.py registers `model_group` (one line), so this module imports detector.cli lazily, at call
-time: importing it at the top would be a circular import whichever module Python loads first.
+detector/cli.py registers `model_group` (one line); shared command helpers come from detector.cli_support.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
+from detector.cli_support import reports_errors
+
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _reports_errors(func: F) -> F:
-    """detector.cli.reports_errors, looked up when the command runs."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from detector.cli import reports_errors
-
-        return reports_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _settings(ctx: click.Context) -> Any:
@@ -53,7 +41,7 @@ def model_group() -> None:
 @model_group.command("train")
 @_options
 @click.pass_context
-@_reports_errors
+@reports_errors
 def train_command(ctx: click.Context, seed: int | None, names_only: bool, folds: int | None, as_json: bool) -> None:
     """Retrain the classifier on the catalog, the non-AI lists, analysts' labels and the lake's labelled
     traffic, choose its threshold by cross-validation, and store it in the data directory (model/).
@@ -89,7 +77,7 @@ def train_command(ctx: click.Context, seed: int | None, names_only: bool, folds:
 @model_group.command("evaluate")
 @_options
 @click.pass_context
-@_reports_errors
+@reports_errors
 def evaluate_command(ctx: click.Context, seed: int | None, names_only: bool, folds: int | None,
                      as_json: bool) -> None:
     """Measure the classifier: precision, recall and PR-AUC by cross-validation grouped by site, recall

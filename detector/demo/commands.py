@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from detector.cli_support import Failure
+
 if TYPE_CHECKING:
     from detector.config import Settings
     from detector.demo.run import DemoRun
@@ -21,11 +23,6 @@ if TYPE_CHECKING:
 DEFAULT_OUT = "shadow-ai-demo"
 DASHBOARD_PORT = 8501
 
-
-class DemoFailure(click.ClickException):
-    """Exit code 1 with the library's message (cli.Failure's twin; importing cli here would be circular)."""
-
-    exit_code = 1
 
 
 @click.command()
@@ -80,7 +77,7 @@ def demo(ctx: click.Context, days: int, employees: int, seed: int, last_day: dat
     except DetectorError as exc:
         if root.params.get("debug"):
             traceback.print_exc()
-        raise DemoFailure(str(exc)) from exc
+        raise Failure(str(exc)) from exc
 
 
 def _finish(result: DemoRun, home: Path, first: date, end: date, no_dashboard: bool) -> None:
@@ -158,4 +155,4 @@ def _dashboard(settings: Settings, home: Path) -> None:
     click.echo(f"\nServing the dashboard on http://127.0.0.1:{DASHBOARD_PORT} (Ctrl-C stops it)")
     code = serve(settings, port=DASHBOARD_PORT)
     if code:
-        raise DemoFailure(f"the dashboard stopped with exit code {code}")
+        raise Failure(f"the dashboard stopped with exit code {code}")

@@ -1,20 +1,20 @@
 """`shadow-ai report`, `shadow-ai deck` and `shadow-ai export ...`: the click commands, registered in cli.py
 with one line each. Nothing heavy is imported at module level, so registering them costs other commands
-nothing. (Importing cli here would be circular, hence the small twins of its helpers.)
+nothing.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 (report --fail-on-alert) an alert rule fired.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from detector.cli_support import reports_errors
 
 if TYPE_CHECKING:
     from detector.config import Settings
@@ -24,27 +24,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 ALERT_EXIT_CODE = 3
 PERIOD_HELP = "yesterday, last-7d, last-30d (any last-Nd), a month YYYY-MM, a day YYYY-MM-DD or FROM..TO"
 BLOCKLISTS = ("squid", "rpz", "dnsmasq", "hosts", "paloalto", "fortigate")
-
-
-class ReportFailure(click.ClickException):
-    """Exit code 1 with the library's message."""
-
-    exit_code = 1
-
-
-def _reports_errors(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from detector.errors import DetectorError
-
-        try:
-            return func(*args, **kwargs)
-        except DetectorError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
-                traceback.print_exc()
-            raise ReportFailure(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 def period_option(default: str) -> Callable[[F], F]:
@@ -75,7 +54,7 @@ def _period(settings: Settings, text: str) -> Period:
 @click.option("--fail-on-alert", is_flag=True, help=f"Exit with code {ALERT_EXIT_CODE} when an alert rule fired.")
 @click.option("--no-mail", is_flag=True, help="Do not mail the report, even when [mail] to is set.")
 @click.pass_context
-@_reports_errors
+@reports_errors
 def report_command(ctx: click.Context, period: str, out: str | None, verbose: bool, fail_on_alert: bool,
            no_mail: bool) -> None:
     """The report of one period: report.html, CSV tables and summary.json (for cron).
@@ -117,7 +96,7 @@ def report_command(ctx: click.Context, period: str, out: str | None, verbose: bo
 @click.option("--out", type=click.Path(dir_okay=False), help="The .pptx file to write (default: "
               "<home>/reports/<period>/shadow-ai-deck-<period>.pptx).")
 @click.pass_context
-@_reports_errors
+@reports_errors
 def deck_command(ctx: click.Context, period: str, out: str | None) -> None:
     """The CISO deck: a PowerPoint file to present to the board as it is.
 
@@ -161,7 +140,7 @@ def _write(out: str | None, content: str | Iterable[str]) -> None:
 def _blocklist_command(name: str, summary: str, example: str) -> click.Command:
     @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
     @click.pass_context
-    @_reports_errors
+    @reports_errors
     def command(ctx: click.Context, out: str | None) -> None:
         from detector.report.exports import FORMATS, load_blocklist
 
@@ -202,7 +181,7 @@ _register_blocklists()
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
 @click.option("--pseudonyms", is_flag=True, help="Include user.id (the pseudonym); left out by default.")
 @click.pass_context
-@_reports_errors
+@reports_errors
 def export_events(ctx: click.Context, period: str, out: str | None, pseudonyms: bool) -> None:
     """The period's AI events as ECS NDJSON (one JSON object per line) for a SIEM.
 
@@ -226,7 +205,7 @@ def export_events(ctx: click.Context, period: str, out: str | None, pseudonyms: 
 @period_option("yesterday")
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
 @click.pass_context
-@_reports_errors
+@reports_errors
 def export_findings(ctx: click.Context, period: str, out: str | None) -> None:
     """The period's alerts and daily use per department and service as ECS NDJSON.
 
@@ -246,7 +225,7 @@ def export_findings(ctx: click.Context, period: str, out: str | None) -> None:
 @period_option("last-90d")
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
 @click.pass_context
-@_reports_errors
+@reports_errors
 def export_register(ctx: click.Context, period: str, out: str | None) -> None:
     """AI-register candidates (CSV): the sanctioned services with the facts a register entry asks for.
 
