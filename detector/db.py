@@ -54,6 +54,9 @@ CATALOG_TABLES = {
                    "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
                    "proxy_events bigint, dns_lookups bigint, firewall_events bigint, sensor_events bigint, "
                    "bytes_out hugeint, bytes_in hugeint, blocked bigint",
+    "candidate_events": "host varchar, day date, ts timestamptz, source_kind varchar, user_name varchar, "
+                        "src_ip varchar, bytes_out bigint, bytes_in bigint, http_method varchar, url_path varchar, "
+                        "user_agent varchar",
     "source_daily": "source_kind varchar, log_format varchar, day date, events bigint, with_user bigint, "
                     "with_bytes_out bigint, with_url_path bigint, with_host bigint, newest timestamptz",
     "user_daily": "day date, department varchar, service_key varchar, service varchar, host varchar, "

@@ -145,7 +145,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             connection.execute(f"create table {name} as select * from incoming_{name}")
             connection.unregister(f"incoming_{name}")
         connection.sql(db.query_text("ai_events")).create_view("ai_events", replace=True)
-        rollups = ("usage_daily", "user_daily", "source_daily")
+        rollups = ("usage_daily", "user_daily", "source_daily", "candidate_events")
         for rollup in rollups:
             connection.execute(f"create table {rollup} as {db.query_text(rollup)}")
         save_catalog_database(connection, ["flow_names", *tables, *rollups], settings.database)

@@ -2,7 +2,7 @@
 -- partition-pruned by day; one pass for all candidates, not one per host).
 with events as (
     select host, day, user_name, src_ip, bytes_out, bytes_in
-    from events
+    from candidate_events
     where day between $start and $end and list_contains($hosts, host)
 ),
 

@@ -3,7 +3,7 @@
 -- prefixes. Over a bounded range of days, one pass for all candidates.
 with events as (
     select host, source_kind, http_method, url_path, bytes_out, bytes_in, user_agent
-    from events
+    from candidate_events
     where day between $start and $end and list_contains($hosts, host)
 ),
 

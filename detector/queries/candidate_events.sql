@@ -1,0 +1,22 @@
+-- The raw events of the hosts the Discovery page may show (the model's AI matches and hosts up to 0.3
+-- under its threshold, the most its slider allows): built by classify, so that the page's evidence
+-- (traffic pattern, days, paths) reads a small table instead of scanning every event.
+with hosts as (
+    select host, score, match, try_cast(regexp_extract(rule, 'threshold ([0-9.]+)', 1) as double) as threshold
+    from hosts
+),
+
+candidates as (
+    select host
+    from hosts
+    where match = 'model' or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - 0.3)
+),
+
+final as (
+    select e.host, e.day, e.ts, e.source_kind, e.user_name, e.src_ip, e.bytes_out, e.bytes_in, e.http_method,
+        e.url_path, e.user_agent
+    from events as e
+    semi join candidates as c on c.host = e.host
+)
+
+select * from final
