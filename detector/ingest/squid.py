@@ -22,6 +22,9 @@ from detector.ingest.base import BatchParser, Format, ParseContext, line_share, 
 
 # Macros shared by the proxy families (Squid variants, Cisco WSA, W3C, CSV); defined on the parse
 # connection when a parser is made, so each family's query can rely on them.
+# Result codes: https://wiki.squid-cache.org/SquidFaq/SquidLogs#squid-result-codes
+# DENIED (TCP_DENIED, TCP_DENIED_REPLY, ...) is a refusal by the proxy; HIT/MISS/TUNNEL/REFRESH/
+# REDIRECT/ABORTED variants mean the request went through; NONE/TAG_NONE/ERR_* carry no decision.
 PROXY_MACROS = r"""
 create or replace macro squid_result_action(code) as case
     when code is null or code = '' then 'unknown'
@@ -66,9 +69,6 @@ def with_proxy_macros(query: str) -> Callable[[ParseContext], BatchParser]:
 
     return new_parser
 
-# Result codes: https://wiki.squid-cache.org/SquidFaq/SquidLogs#squid-result-codes
-# DENIED (TCP_DENIED, TCP_DENIED_REPLY, ...) is a refusal by the proxy; HIT/MISS/TUNNEL/REFRESH/
-# REDIRECT/ABORTED variants mean the request went through; NONE/TAG_NONE/ERR_* carry no decision.
 NATIVE_QUERY = r"""
 with split as (
     select line_no, line, list_filter(string_split(line, ' '), lambda x: x <> '') as f
@@ -128,11 +128,7 @@ select
     nullif(nullif(method, 'NONE'), '-') as http_method,
     case when not is_connect then rest_path(rest) end as url_path,
     nullif(try_cast(status_text as integer), 0) as http_status,
-    case
-        when result_code like '%DENIED%' then 'blocked'
-        when result_code like 'NONE%' or result_code like 'TAG_NONE%' or result_code like 'ERR%' then 'unknown'
-        else 'allowed'
-    end as action,
+    squid_result_action(result_code) as action,
     size as bytes_in,
     elapsed as duration_ms,
     null_if_dash(mime) as content_type
@@ -144,7 +140,7 @@ NATIVE = Format(
     source_kind="proxy",
     summary="Squid native access.log (logformat squid, the default)",
     sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Za-z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+\s*$"),
-    new_parser=sql_parser(NATIVE_QUERY),
+    new_parser=with_proxy_macros(NATIVE_QUERY),
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "content_type",
