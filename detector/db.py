@@ -81,6 +81,8 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
             connection.execute(f"create table {name} ({columns})")
     create_lake_views(connection, Lake(settings.lake))
     connection.sql(query_text("ai_events")).create_view("ai_events", replace=True)
+    # Filters of the dashboard and reports: an empty selection means everything.
+    connection.execute("create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)")
     return connection
 
 

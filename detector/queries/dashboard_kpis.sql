@@ -18,16 +18,16 @@ with usage as (
 people as (
     select * from dashboard_user_daily
     where day between $start and $end
-        and (len($departments) = 0 or list_contains($departments, department))
-        and (len($categories) = 0 or list_contains($categories, category))
-        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+        and chosen($departments, department)
+        and chosen($categories, category)
+        and chosen($verdicts, verdict)
 ),
 
 filtered as (
     select * from usage
-    where (len($departments) = 0 or list_contains($departments, department))
-        and (len($categories) = 0 or list_contains($categories, category))
-        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+    where chosen($departments, department)
+        and chosen($categories, category)
+        and chosen($verdicts, verdict)
 ),
 
 in_period as (

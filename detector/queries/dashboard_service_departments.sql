@@ -3,8 +3,8 @@ with usage as (
     select * from dashboard_user_daily
     where service_key = $service_key
         and day between $start and $end
-        and (len($departments) = 0 or list_contains($departments, department))
-        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+        and chosen($departments, department)
+        and chosen($verdicts, verdict)
 ),
 
 final as (

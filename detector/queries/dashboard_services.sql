@@ -2,9 +2,9 @@
 -- found by the model or a label, have none), use in the period, and when it was first and last seen.
 with usage as (
     select * from dashboard_user_daily
-    where (len($departments) = 0 or list_contains($departments, department))
-        and (len($categories) = 0 or list_contains($categories, category))
-        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+    where chosen($departments, department)
+        and chosen($categories, category)
+        and chosen($verdicts, verdict)
 ),
 
 services as (

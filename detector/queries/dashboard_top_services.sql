@@ -2,9 +2,9 @@
 with usage as (
     select * from dashboard_user_daily
     where day between $start and $end
-        and (len($departments) = 0 or list_contains($departments, department))
-        and (len($categories) = 0 or list_contains($categories, category))
-        and (len($verdicts) = 0 or list_contains($verdicts, verdict))
+        and chosen($departments, department)
+        and chosen($categories, category)
+        and chosen($verdicts, verdict)
 ),
 
 final as (
