@@ -117,11 +117,8 @@ create or replace macro hostport_port(hp) as try_cast(
         when hp like '%:%:%' then null
         when contains(hp, ':') then substr(hp, strpos(hp, ':') + 1)
     end as integer);
--- Legacy one-call forms (nest the macros above: slower on hot paths; prefer the step columns).
-create or replace macro url_authority(u) as rest_authority(url_rest(u));
+-- One call for a URL's path, where the rest of the URL is not needed (one level of nesting).
 create or replace macro url_path(u) as rest_path(url_rest(u));
-create or replace macro authority_host(a) as hostport_host(authority_hostport(a));
-create or replace macro authority_port(a) as hostport_port(authority_hostport(a));
 """
 
 
