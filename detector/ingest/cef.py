@@ -117,9 +117,12 @@ fields as (
 # sees only the real separators; values get their characters back once read.
 _PROTECT = r"replace(replace(replace(body, '\\', chr(1)), '\|', chr(2)), '\=', chr(3))"
 
-CEF_PAIRS = rf"""
+def _headed(marker: str) -> str:
+    """The CTEs both formats start with: where the header starts, what precedes it (a syslog header), and
+    the header split on its unescaped `|`."""
+    return rf"""
 with located as (
-    select line_no, line, strpos(line, 'CEF:') as head_at from lines
+    select line_no, line, strpos(line, '{marker}') as head_at from lines
 ),
 bodies as (
     select line_no, head_at, left(line, head_at - 1) as prefix, substr(line, head_at) as body,
@@ -130,7 +133,11 @@ headers as (
     select line_no, head_at, prefix, has_escape,
         string_split(case when has_escape then {_PROTECT} else body end, '|') as h
     from bodies
-),
+),"""
+
+
+CEF_PAIRS = rf"""
+{_headed("CEF:")}
 extensions as (
     select line_no, prefix, has_escape,
         case when head_at = 0 then 'no CEF: header'
@@ -157,19 +164,7 @@ def _cef_value(name: str) -> str:
 
 
 LEEF_PAIRS = rf"""
-with located as (
-    select line_no, line, strpos(line, 'LEEF:') as head_at from lines
-),
-bodies as (
-    select line_no, head_at, left(line, head_at - 1) as prefix, substr(line, head_at) as body,
-        contains(substr(line, head_at), '\') as has_escape
-    from located
-),
-headers as (
-    select line_no, head_at, prefix, has_escape,
-        string_split(case when has_escape then {_PROTECT} else body end, '|') as h
-    from bodies
-),
+{_headed("LEEF:")}
 delimited as (
     -- LEEF 2.0 may name its attribute delimiter in a sixth header field: a character, or its code as
     -- x09 / 0x09; without one (and in LEEF 1.0) it is a tab.
