@@ -47,6 +47,11 @@ _COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("dns_qtype", pa.string(), "DNS query type (A, AAAA, HTTPS ...)"),
     ("dns_rcode", pa.string(), "DNS response code (NOERROR, NXDOMAIN ...)"),
     ("dns_answers", pa.list_(pa.string()), "DNS answer data: addresses and CNAME targets"),
+    # What the gateway itself says about the request, as it logs it (its own names, not ours):
+    ("vendor_app", pa.string(), "the gateway's name for the application, e.g. Zscaler `appname` \"ChatGPT\""),
+    ("vendor_category", pa.string(),
+     "the gateway's own URL or application category, e.g. Zscaler `urlcat`, Umbrella `categories`"),
+    ("vendor_department", pa.string(), "the user's department in the gateway's directory, e.g. Zscaler `dept`"),
     ("file_id", pa.string(), "lineage: content id of the ingested file (see the ingest manifest)"),
     ("line_no", pa.int64(), "lineage: 1-based line number in that file"),
 ]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from detector.config import Settings
 from detector.ingest import FORMATS
 from detector.ingest.pipeline import parse_file
+from detector.ingest.zscaler import CSV_COLUMNS
 from tests.golden import golden_settings
 
 EVENT = {
@@ -107,6 +108,22 @@ def test_kv_splunk_cim_names(tmp_path: Path) -> None:
     assert (event["src_ip"], event["dst_ip"], event["host"], event["url_path"]) == (
         "10.20.3.41", "3.120.45.10", "www.deepl.com", "/translator")
     assert (event["bytes_out"], event["bytes_in"], event["duration_ms"]) == (902, 75112, 130)
+
+
+def test_zscaler_application_category_and_department_are_kept(tmp_path: Path) -> None:
+    """appname, urlcat (else appclass) and dept: Zscaler's own view, in every feed type."""
+    event = {**EVENT, "appname": "ChatGPT", "appclass": "AI & ML Applications", "dept": "Burgerzaken",
+             "urlcat": "Generative AI"}
+    json_events, _ = parse(tmp_path, "zscaler_json", wrapped(event), wrapped({**event, "urlcat": "None", "dept": "NA"}))
+    kv_events, _ = parse(tmp_path, "zscaler_kv", kv(event))
+    csv_line = '","'.join(event.get(column, "None") for column in CSV_COLUMNS)
+    csv_events, _ = parse(tmp_path, "zscaler_csv", f'"{csv_line}"')
+    for parsed in (json_events[0], kv_events[0], csv_events[0]):
+        assert (parsed["vendor_app"], parsed["vendor_category"], parsed["vendor_department"]) == (
+            "ChatGPT", "Generative AI", "Burgerzaken")
+    # no URL category: the application class; placeholders are no department
+    assert json_events[1]["vendor_category"] == "AI & ML Applications"
+    assert json_events[1]["vendor_department"] is None
 
 
 def test_csv_needs_the_default_column_count(tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ What the fields mean (Zscaler's field reference):
 - `sip` is 0.0.0.0 when the request was blocked: no destination, so null.
 - `ctime` (`clienttranstime`) is the client-side transaction time in milliseconds.
 - `None`, `NA`, `N/A` are placeholders for "no value".
+- Zscaler's own view of the request is kept: `appname` (cloud application) as vendor_app, `urlcat` (else
+  `appclass`) as vendor_category, `dept` (the user's department in Zscaler's directory) as
+  vendor_department. `ologin`, the obfuscated login, is read as the user, pseudonymised like any login.
 """
 
 from __future__ import annotations
@@ -52,9 +55,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "proto": ("proto", "protocol"),
     "contenttype": ("contenttype",),
     "ctime": ("ctime", "clienttranstime"),
+    "appname": ("appname",),
+    "urlcat": ("urlcat", "urlcategory"),
+    "appclass": ("appclass",),
+    "dept": ("dept", "department"),
 }
 # Fields used as text, where a placeholder must become null (numbers go through try_cast anyway).
-TEXT_FIELDS = {"login", "cip", "sip", "url", "host_header", "method", "ua", "proto"}
+TEXT_FIELDS = {"login", "cip", "sip", "url", "host_header", "method", "ua", "proto", "appname", "urlcat", "appclass",
+               "dept"}
 PLACEHOLDERS = ("", "-", "None", "NA", "N/A")
 
 # The CSV output type's default field list (the order of Zscaler's sample web log); a trailing
@@ -144,7 +152,12 @@ select
     try_cast(respsize as bigint) as bytes_in,
     try_cast(ctime as bigint) as duration_ms,
     ua as user_agent,
-    case when contains(contenttype, '/') then lower(contenttype) end as content_type
+    case when contains(contenttype, '/') then lower(contenttype) end as content_type,
+    appname as vendor_app,
+    -- the URL category is set on every transaction; the app class only names something once Zscaler
+    -- recognised a cloud application (else "General Browsing")
+    coalesce(urlcat, appclass) as vendor_category,
+    dept as vendor_department
 from hosted
 """.replace("@PLACEHOLDERS@", _placeholders_to_null())
 
@@ -297,7 +310,7 @@ CSV_QUERY = _csv_query()
 FIELDS = (
     "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
     "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
-    "user_agent", "content_type",
+    "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
 )
 
 _JSON_WRAPPED = r'^\s*\{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
