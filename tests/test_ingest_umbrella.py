@@ -44,6 +44,7 @@ def test_dns_columns_are_found_from_the_action_whatever_the_layout(tmp_path: Pat
             "chatgpt.com", "AAAA", "NOERROR", "allowed")
         assert event["src_ip"] == "10.20.1.15" and event["user_name"] is None
         assert event["ts"].isoformat() == "2024-03-11T07:02:11+00:00"  # UTC, whatever the configured zone
+        assert event["vendor_category"] == "Generative AI"  # Umbrella's categories, as logged
 
 
 def test_dns_user_is_the_identity_typed_as_user(tmp_path: Path) -> None:
@@ -81,6 +82,9 @@ def test_dns_vendor_sample_both_layouts(vendor_samples: Path) -> None:
         ("elastic.co", "A", "NOERROR", "allowed", "1.1.1.1"),
     ]
     assert [r["user_name"] for r in rows] == [None, None, "Elastic User (ElasticUser@elastic.co)"]
+    assert [r["vendor_category"] for r in rows] == [
+        "Software/Technology,Business Services,Application", "Chat,Instant Messaging,Block List,Application",
+        "Infrastructure"]
 
 
 def web(internal: str, identities: str, identity_types: str, method: str = "POST") -> str:
@@ -100,6 +104,7 @@ def test_proxy_current_layout(tmp_path: Path) -> None:
     assert (event["bytes_out"], event["bytes_in"], event["http_status"]) == (18422, 3120, 200)
     assert (event["host"], event["url_path"], event["network_protocol"]) == (
         "chatgpt.com", "/backend-api/conversation", "https")
+    assert event["vendor_category"] == "Generative AI"
 
 
 def test_proxy_early_layout_has_identities_in_the_third_column(tmp_path: Path) -> None:
@@ -110,6 +115,7 @@ def test_proxy_early_layout_has_identities_in_the_third_column(tmp_path: Path) -
     event = events[0]
     assert (event["src_ip"], event["dst_ip"], event["action"]) == ("10.20.1.15", None, "blocked")
     assert (event["bytes_out"], event["bytes_in"]) == (562, 1489)
+    assert event["vendor_category"] is None  # an empty categories column
 
 
 @pytest.mark.parametrize("key", ["umbrella_dns", "umbrella_proxy"])

@@ -18,6 +18,9 @@ internal IP, so the columns are found from the action column (`Allowed` / `Block
 Early exports put an identities list in the third column and have no destination IP; a third column that
 is not an address marks that layout. Request size is what the client sent: bytes_out.
 
+Umbrella's content categories of the destination (`categories`, a comma-separated list such as
+`Software/Technology,Business Services`) are kept as vendor_category, as logged.
+
 Users: an Umbrella identity can be an AD user, a computer, a network or a site. A user name is only taken
 from identities whose type says user (`AD Users`, `Users` ...), pairing the identities list with the
 identity types list when both have the same length; computers and networks are not users.
@@ -67,6 +70,7 @@ fields as (
         f[k + 1] as qtype_text,
         rtrim(f[k + 2], '"') as rcode,
         rtrim(f[k + 3], '"') as domain,
+        nullif(rtrim(f[k + 4], '"'), '') as categories,
         rtrim(f[k + 5], '"') as granular_type,
         rtrim(f[k + 6], '"') as identity_types,
         timezone('UTC', try_strptime(time_text, '%Y-%m-%d %H:%M:%S')) as event_time
@@ -100,7 +104,8 @@ select
     case when contains(qtype_text, '(') then split_part(split_part(qtype_text, '(', 2), ')', 1)
          else nullif(qtype_text, '') end as dns_qtype,
     nullif(upper(rcode), '') as dns_rcode,
-    verdict as action
+    verdict as action,
+    categories as vendor_category
 from users
 """
 
@@ -132,6 +137,7 @@ fields as (
         case when n >= 25 then f[24] end as identities,
         case when n >= 25 then rtrim(f[25], '"') end as identity_types,
         case when n >= 26 then nullif(upper(rtrim(f[26], '"')), '') end as method,
+        case when n >= 16 then nullif(rtrim(f[16], '"'), '') end as categories,
         timezone('UTC', try_strptime(time_text, '%Y-%m-%d %H:%M:%S')) as event_time
     from laid_out
 ),
@@ -174,7 +180,8 @@ select
     try_cast(request_size as bigint) as bytes_out,
     try_cast(response_size as bigint) as bytes_in,
     user_agent,
-    content_type
+    content_type,
+    categories as vendor_category
 from hosted
 """
 
@@ -187,7 +194,7 @@ DNS = Format(
     sniff=line_share(_TIME + r'.*"(?:Allowed|Blocked)","\d+ \([^)"]*\)","[A-Z]*","'),
     new_parser=sql_parser(DNS_QUERY),
     fields=("ts", "src_ip", "user_name", "host", "host_source", "network_protocol", "action", "dns_qtype",
-            "dns_rcode"),
+            "dns_rcode", "vendor_category"),
 )
 
 PROXY = Format(
@@ -198,5 +205,5 @@ PROXY = Format(
     new_parser=sql_parser(PROXY_QUERY),
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
             "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent",
-            "content_type"),
+            "content_type", "vendor_category"),
 )
