@@ -72,6 +72,9 @@ def test_vendor_sample_sizes_and_times(vendor_samples: Path) -> None:
     assert first_web["ts"].isoformat() == "2021-11-16T00:28:51+00:00"  # 18:28:51-0600
     assert (first_web["bytes_out"], first_web["bytes_in"]) == (19591, 2856085)
     assert first_web["http_status"] is None  # http_status="0": no status
+    # Sophos's own names: the application and its category, the web category
+    assert (app_control["vendor_app"], app_control["vendor_category"]) == ("Torrent Clients P2P", "P2P")
+    assert (first_web["vendor_app"], first_web["vendor_category"]) == (None, "Content Delivery")
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -14,6 +14,8 @@ Two generations of field names are read:
 `bytes_sent` / `sent_bytes` is what the client sent (bytes_out). `date`/`time` are local: a `timezone`
 of GMT/UTC is honoured, other abbreviations (IST, CEST ...) are ambiguous, so the configured ingest zone
 applies. `log_subtype` is the decision (Allowed, Denied, Warned ...). `http_status` 0 means none.
+Sophos's own view is kept: `app_name` (application control) as vendor_app, the web category
+`http_category` (SFOS 17: `category`), else the application's `app_category`, as vendor_category.
 
 Web lines are told from the others by their raw text; only they are split into pairs, with one
 `regexp_extract_all` (no capture group: several times faster than extracting keys and values with
@@ -44,6 +46,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "received": ("bytes_received", "recv_bytes"),
     "agent": ("http_user_agent", "user_agent"),
     "ctype": ("content_type", "contenttype"),
+    "app": ("app_name",),
+    "category": ("http_category", "category", "app_category"),
 }
 
 _PAIR = r'[A-Za-z_][A-Za-z0-9_]*=(?:"[^"]*"|[^\s"]*)'
@@ -132,7 +136,9 @@ select
     try_cast(sent as bigint) as bytes_out,
     try_cast(received as bigint) as bytes_in,
     agent as user_agent,
-    lower(ctype) as content_type
+    lower(ctype) as content_type,
+    app as vendor_app,
+    category as vendor_category
 from hosted
 """
 
@@ -143,5 +149,6 @@ XG = Format(
     sniff=line_share(re.compile(r'^(?=.*\blog_id=\d{12}\b)(?=.*\blog_type=")(?=.*\blog_component=")')),
     new_parser=sql_parser(QUERY),
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-            "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent", "content_type"),
+            "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent", "content_type",
+            "vendor_app", "vendor_category"),
 )
