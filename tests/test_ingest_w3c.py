@@ -88,6 +88,20 @@ def test_proxysg_destination_comes_from_cs_host_and_its_own_address_is_not_the_s
     assert (denied["action"], denied["url_path"], denied["network_protocol"]) == ("blocked", "/new", "https")
 
 
+def test_proxy_categories_and_application_names_are_kept(tmp_path: Path) -> None:
+    events, _, _ = parse(
+        tmp_path,
+        "#Fields: date time c-ip cs-host cs-categories x-bluecoat-application-name",
+        '2026-03-13 08:15:02 10.0.0.5 chatgpt.com "Artificial Intelligence ML Applications" "ChatGPT"',
+        '2026-03-13 08:15:03 10.0.0.5 www.nu.nl "News" none',
+        "#Fields: timestamp c-ip cs-url x-webcat-code-abr x-webcat-code-full x-avc-app",
+        '1773389705.433 10.0.0.6 https://claude.ai/ IW_aiml "Artificial Intelligence" "Claude"',
+    )
+    assert [(e["vendor_category"], e["vendor_app"]) for e in events] == [
+        ("Artificial Intelligence ML Applications", "ChatGPT"), ("News", None),
+        ("Artificial Intelligence", "Claude")]
+
+
 def test_iis_server_address_is_the_destination_address(tmp_path: Path) -> None:
     events, _, _ = parse(tmp_path, "#Fields: date time s-ip s-port c-ip cs-method cs-uri-stem time-taken",
                          "2026-03-13 08:00:00 10.30.0.10 443 10.0.0.1 GET /loket 0.25")

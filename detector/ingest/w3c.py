@@ -15,7 +15,9 @@ The host: a proxy logs the destination (`cs-host` from the URL on ProxySG, `r-ho
 then the server's address. On ProxySG `s-ip` is the appliance itself, so it is not the destination.
 `cs-bytes` (client to server) feeds `bytes_out`, `sc-bytes` feeds `bytes_in`; the standard's `bytes`
 has no direction and is left out. `time-taken` is milliseconds on IIS, ProxySG and TMG, and seconds
-when written with a decimal point as the standard has it.
+when written with a decimal point as the standard has it. The proxy's categories (ProxySG
+`cs-categories`, older `sc-filter-category`; Cisco WSA `x-webcat-code-full` or `x-webcat-code-abr`) feed
+vendor_category, its application name (ProxySG `x-bluecoat-application-name`, WSA `x-avc-app`) vendor_app.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ OUTPUT_TYPES: dict[str, str] = {
     "host_source": "varchar", "dst_ip": "varchar", "dst_port": "integer", "network_protocol": "varchar",
     "http_method": "varchar", "url_path": "varchar", "http_status": "integer", "action": "varchar",
     "bytes_out": "bigint", "bytes_in": "bigint", "duration_ms": "bigint", "user_agent": "varchar",
-    "content_type": "varchar",
+    "content_type": "varchar", "vendor_app": "varchar", "vendor_category": "varchar",
 }
 
 
@@ -226,6 +228,12 @@ from host_steps
         out["duration_ms"] = self._duration()
         out["user_agent"] = self.value("cs(user-agent)", "c-agent") or "null"
         out["content_type"] = self.value("rs(content-type)", "sc(content-type)", "cs-mime-type") or "null"
+        # The proxy's own view: ProxySG's application name and categories, Cisco WSA's AVC application
+        # and web category (its full name, else its code).
+        app = self.value("x-bluecoat-application-name", "x-avc-app")
+        out["vendor_app"] = f"case when lower({app}) not in ('none', 'unknown') then {app} end" if app else "null"
+        out["vendor_category"] = self.value("cs-categories", "sc-filter-category", "x-webcat-code-full",
+                                            "x-webcat-code-abr") or "null"
         return out
 
     def _host(self) -> dict[str, str]:
@@ -370,6 +378,6 @@ W3C = Format(
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
-        "user_agent", "content_type",
+        "user_agent", "content_type", "vendor_app", "vendor_category",
     ),
 )
