@@ -111,6 +111,23 @@ def test_leef1_is_tab_separated_and_values_may_hold_equals_signs(tmp_path: Path)
     assert event["ts"].isoformat() == "2024-03-11T07:02:13+00:00"
 
 
+def test_gateway_application_category_and_department(tmp_path: Path) -> None:
+    """Zscaler's CEF web feed: appname in destinationServiceName, urlcat in cat and a labelled cs2, dept in cs1."""
+    zscaler = ("CEF:0|Zscaler|NSSWeblog|5.7|Allowed|Allowed|3|act=Allowed src=10.20.1.15 dhost=chatgpt.com "
+               "rt=Mar 11 2024 07:02:13 UTC destinationServiceName=ChatGPT cat=General AI cs1=Burgerzaken "
+               "cs1Label=dept cs2=Generative AI cs2Label=urlcat")
+    plain = HEADER + CEF + "src=10.20.1.16 dhost=claude.ai cat=AI Tools"
+    events, _, _ = parse(tmp_path, "cef", zscaler, plain)
+    assert [(e["vendor_app"], e["vendor_category"], e["vendor_department"]) for e in events] == [
+        ("ChatGPT", "Generative AI", "Burgerzaken"), (None, "AI Tools", None)]
+    leef = "LEEF:1.0|Zscaler|NSS|4.1|Allowed|" + "\t".join(
+        ["devTime=Mar 11 2024 07:02:13 UTC", "src=10.20.1.15", "url=chatgpt.com/", "appname=ChatGPT",
+         "urlcat=Generative AI", "dept=Burgerzaken"])
+    events, _, _ = parse(tmp_path, "leef", leef)
+    assert (events[0]["vendor_app"], events[0]["vendor_category"], events[0]["vendor_department"]) == (
+        "ChatGPT", "Generative AI", "Burgerzaken")
+
+
 @pytest.mark.parametrize("key", ["cef", "leef"])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tail=st.lists(st.text(alphabet=st.sampled_from(list("ab =|\\\t^x0rtsc1LEF:")), max_size=40), max_size=6))

@@ -16,6 +16,9 @@ keys the standards define, in either their short or long names, case-insensitive
 - time: `rt`, else `end`, `start` (LEEF `devTime`): epoch milliseconds or `MMM dd [yyyy] HH:mm:ss[.SSS]
   [zone]`; else the syslog header's time. A time without zone is in the configured ingest zone; one
   without year gets it by the rule of `syslog.py` (the year that puts it before the file was written).
+- the gateway's own view: application `destinationServiceName` (Zscaler puts its appname there), category
+  `cat` (Zscaler: the URL category), department `dept`; a labelled custom field (`csNLabel=urlcat`,
+  `appname`, `dept` ...) wins over those keys; LEEF feeds name them directly (`urlcat=`, `dept=`).
 CEF escapes (`\\`, `\|` in the header, `\=` in values) are honoured. Lines without any address, host or
 URL (say, a login or a policy change) carry no traffic and are ignored; lines without a CEF/LEEF header
 are rejected.
@@ -54,6 +57,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "act": ("act", "deviceaction", "action"),
     "app": ("app", "applicationprotocol"),
     "outcome": ("outcome",),
+    "service": ("destinationservicename", "appname"),
+    "cat": ("cat", "urlcat", "urlcategory"),
+    "dept": ("dept", "department"),
 }
 KEYS = {name: tuple(key.lower() for key in keys) for name, keys in KEYS.items()}
 # Custom fields and their labels, read only on lines that have labels.
@@ -61,6 +67,9 @@ CUSTOM = [f"cs{i}" for i in range(1, 7)] + [f"cn{i}" for i in range(1, 4)]
 STATUS_LABELS = ("http status", "httpstatus", "http status code", "status", "status code", "statuscode",
                  "response code", "responsecode", "respcode", "http response code")
 TYPE_LABELS = ("content type", "contenttype", "content-type", "mime type", "mimetype")
+APP_LABELS = ("appname", "app name", "application", "application name")
+CATEGORY_LABELS = ("urlcat", "urlcategory", "url category", "category")
+DEPARTMENT_LABELS = ("dept", "department")
 
 _SEP = ",\n        "
 
@@ -87,7 +96,8 @@ def _lookup_steps(value_of: Callable[[str], str]) -> str:
     positions += [f"list_position(k, '{c}{suffix}') as {c}{suffix}" for c in CUSTOM for suffix in ("", "label")]
     has_labels = f"coalesce({', '.join(f'{c}label' for c in CUSTOM)}) is not null"
     labels = [f"case when {has_labels} then lower({value(f'{c}label')}) end as {c}_label" for c in CUSTOM]
-    values = [f"{value(name)} as {name}" for name in (*KEYS, "status_at", "type_at")]
+    labelled_at = ("status_at", "type_at", "app_at", "category_at", "dept_at")
+    values = [f"{value(name)} as {name}" for name in (*KEYS, *labelled_at)]
     return f"""
 positions as (
     select *,
@@ -103,7 +113,10 @@ labelled as (
     -- custom fields (csN / cnN) are read where a label names what they hold
     select *,
         {position_labelled(STATUS_LABELS)} as status_at,
-        {position_labelled(TYPE_LABELS)} as type_at
+        {position_labelled(TYPE_LABELS)} as type_at,
+        {position_labelled(APP_LABELS)} as app_at,
+        {position_labelled(CATEGORY_LABELS)} as category_at,
+        {position_labelled(DEPARTMENT_LABELS)} as dept_at
     from labels
 ),
 fields as (
@@ -298,7 +311,10 @@ select
     try_cast(sent as bigint) as bytes_out,
     try_cast(received as bigint) as bytes_in,
     agent as user_agent,
-    lower(type_at) as content_type
+    lower(type_at) as content_type,
+    coalesce(app_at, service) as vendor_app,
+    coalesce(category_at, cat) as vendor_category,
+    coalesce(dept_at, dept) as vendor_department
 from hosted
 """
 
@@ -319,7 +335,7 @@ def _capped(pattern: str) -> Callable[[Sequence[str]], float]:
 
 FIELDS = ("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
           "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent",
-          "content_type")
+          "content_type", "vendor_app", "vendor_category", "vendor_department")
 
 CEF = Format(
     name="cef",
