@@ -74,6 +74,21 @@ def test_syslog_pushed_lines_parse_and_status_lines_are_ignored(tmp_path: Path) 
     assert [e["user_agent"] for e in events] == [None, "python-requests/2.31.0"]
 
 
+def test_url_category_and_avc_application_from_the_verdicts(tmp_path: Path) -> None:
+    """Cisco's order: 1st the URL category code, 24th the AVC application name, 28th the bandwidth."""
+    fields = ['"IW_aiml"', "5.4", "1"] + ["-"] * 20 + ['"ChatGPT"', '"Unknown"', '"-"', '"-"', "50.01", "0"]
+    named = "<" + ",".join(fields) + ">"
+    unknown = named.replace('"ChatGPT"', '"Unknown"')
+    # a quoted comma earlier in the verdicts shifts the fields: no application is guessed
+    shifted = named.replace('"IW_aiml",5.4,1,-', '"IW_aiml",5.4,1,"Trojan, Phisher"')
+    uncategorised = named.replace('"IW_aiml"', "-")
+    lines = [line().replace(VERDICTS, verdicts) for verdicts in (named, unknown, shifted, uncategorised)]
+    events, rejects, _ = parse(tmp_path, *lines)
+    assert not rejects
+    assert [(e["vendor_category"], e["vendor_app"]) for e in events] == [
+        ("IW_aiml", "ChatGPT"), ("IW_aiml", None), ("IW_aiml", None), (None, "ChatGPT")]
+
+
 def test_truncated_line_is_rejected_not_ignored(tmp_path: Path) -> None:
     events, rejects, _ = parse(tmp_path, "1773389702.120 812 10.0.0.5 TCP_MISS/200 5120 GET https://chatgpt.com/")
     assert not events

@@ -4,6 +4,8 @@ Squid-like, then Cisco's policy fields (AsyncOS user guide, "Access Log Files"):
     time.ms elapsed client code/status size method URL user hierarchy/server type ACL-tag <verdicts> ...
 The ACL decision tag (`DEFAULT_CASE_12-Policy-Identity-...`, `BLOCK_WEBCAT_12-...`) says what the
 proxy decided; the `<IW_comp,6.9,...>` scanning verdicts and anything the administrator appended follow.
+Of the verdicts, the first is the URL category's code (`IW_comp`, `IW_aiml`: vendor_category) and the
+24th the application the AVC engine recognised (vendor_app; "Unknown" when none).
 `size` is what the proxy sent to the client; the default format has no request size, so `bytes_out`
 stays null. The user is `-` or a quoted `"DOMAIN\\user@realm"`. Tunnels log as CONNECT/TCP_CONNECT with
 `tunnel://host:443/` or `host:port` (an address when the client was redirected transparently; the
@@ -44,7 +46,9 @@ parts as (
     select line_no, line, body, strpos(body, ' <') as verdict_at,
         string_split(case when strpos(body, ' <') > 0 then substr(body, 1, strpos(body, ' <') - 1)
             else body end, ' ') as f,
-        trim(case when strpos(body, ' <') > 0 then substr(body, strpos(body, '> ') + 2) end) as after_verdicts
+        trim(case when strpos(body, ' <') > 0 then substr(body, strpos(body, '> ') + 2) end) as after_verdicts,
+        -- the verdicts, split at commas (their first 28 hold no quoted comma); the tail after '>' is not read
+        case when strpos(body, ' <') > 0 then string_split(substr(body, strpos(body, ' <') + 2), ',') end as v
     from bodies
 ),
 fields as (
@@ -56,7 +60,10 @@ fields as (
         regexp_replace(split_part(f[11], '-', 1), '_\d+$', '') as acl_tag,
         case when starts_with(after_verdicts, '"') then split_part(after_verdicts, '"', 2)
             else split_part(after_verdicts, ' ', 1) end as agent,
-        (len(f) = 11 or verdict_at = 0 and len(f) >= 11) and contains(f[4], '/') and contains(f[9], '/') as shaped
+        (len(f) = 11 or verdict_at = 0 and len(f) >= 11) and contains(f[4], '/') and contains(f[9], '/') as shaped,
+        nullif(replace(v[1], '"', ''), '-') as web_category,
+        -- the AVC application name, where the fields line up: the 28th is the bandwidth, a bare number
+        case when len(v) >= 28 and not starts_with(v[28], '"') then v[24] end as avc_app
     from parts
 ),
 checked as (
@@ -119,7 +126,9 @@ select
     try_cast(size as bigint) as bytes_in,
     try_cast(elapsed as bigint) as duration_ms,
     null_if_dash(agent) as user_agent,
-    null_if_dash(mime) as content_type
+    null_if_dash(mime) as content_type,
+    case when avc_app not in ('"-"', '"Unknown"', '-') then trim(avc_app, '"') end as vendor_app,
+    web_category as vendor_category
 from host_steps
 """
 
@@ -156,6 +165,6 @@ ACCESS = Format(
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "user_agent",
-        "content_type",
+        "content_type", "vendor_app", "vendor_category",
     ),
 )
