@@ -12,6 +12,7 @@ import contextlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,9 @@ class ClassifyReport:
     services_seen: int = 0
     model: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    # wall and CPU seconds of each step, to see where a slow classify spends its time
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def services_table(catalog: Catalog) -> pa.Table:
@@ -88,67 +92,90 @@ def load_scorer(settings: Settings) -> HostScorer | None:
     return model.load_scorer(settings)  # type: ignore[no-any-return]
 
 
+@contextlib.contextmanager
+def timed(steps: dict[str, tuple[float, float]], name: str) -> Iterator[None]:
+    """Record the wall and CPU seconds (all threads) the block took under `name`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    steps[name] = (round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2))
+
+
 def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyReport:
-    started = time.perf_counter()
-    catalog = catalog or load_catalog(settings.catalog_dir)
-    policy = load_policy(settings.home, catalog)
-    labels = read_labels(settings.home)
-    scorer = load_scorer(settings)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    steps: dict[str, tuple[float, float]] = {}
+    with timed(steps, "load"):
+        catalog = catalog or load_catalog(settings.catalog_dir)
+        policy = load_policy(settings.home, catalog)
+        labels = read_labels(settings.home)
+        scorer = load_scorer(settings)
     connection = db.open_connection(settings)
     try:
         # classify's results are tables, not ordered output: letting DuckDB drop order saves memory
         connection.execute("set preserve_insertion_order = false")
-        db.create_lake_views(connection, Lake(settings.lake))
-        flow_names = db.run(connection, "flow_names", window_seconds=settings.dns_window_seconds)
-        connection.register("incoming_flow_names", flow_names)
-        connection.execute("create table flow_names as select * from incoming_flow_names")
-        connection.unregister("incoming_flow_names")
-        db.create_events_view(connection)
-        seen = db.run(connection, "hosts_seen")
-        names = [normalise_host(h) for h in seen.column("host").to_pylist()]
+        with timed(steps, "open_lake"):
+            db.create_lake_views(connection, Lake(settings.lake))
+        with timed(steps, "flow_names"):
+            flow_names = db.run(connection, "flow_names", window_seconds=settings.dns_window_seconds)
+            connection.register("incoming_flow_names", flow_names)
+            connection.execute("create table flow_names as select * from incoming_flow_names")
+            connection.unregister("incoming_flow_names")
+            db.create_events_view(connection)
+        with timed(steps, "hosts_seen"):
+            seen = db.run(connection, "hosts_seen")
+            names = [normalise_host(h) for h in seen.column("host").to_pylist()]
         behaviour = None
         if scorer is not None:
             from detector.classify import features
 
-            behaviour = features.behaviour(connection, catalog)
-        judged = judge_hosts(names, catalog, labels, scorer, behaviour)
-        hosts = judged.set_column(0, "host", seen.column("host"))
-        for column in ("first_seen", "last_seen", "events", "clients"):
-            hosts = hosts.append_column(column, seen.column(column))
-        agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
-        addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
-        users = directory.read_users(settings.home)
-        networks = directory.read_networks(settings.home)
-        departments = {*pc.drop_null(users.column("department")).to_pylist(), *(d for _, d in networks),
-                       *(d for rule in [*policy.services.values(), *policy.categories.values()]
-                         for d in rule.departments)}
-        services = services_table(catalog)
-        services = services.append_column(
-            "verdict", pa.array([policy.verdict(s, c) for s, c in zip(
-                services.column("service").to_pylist(), services.column("category").to_pylist(), strict=True)],
-                pa.string()))
-        tables = {
-            "hosts": hosts,
-            "services": services,
-            "path_rules": path_rules_for(catalog, names),
-            "agent_services": agent_services_for(catalog, agents),
-            "user_departments": users,
-            "ip_departments": directory.ip_departments(addresses, networks),
-            "workstation_users": directory.read_workstations(settings.home),
-            "verdicts": verdict_table(policy, catalog, departments),
-            "proxy_sessions": db.run(connection, "proxy_sessions", gap_seconds=settings.session_gap_seconds,
-                                     window_seconds=settings.session_window_seconds),
-            "dhcp_leases": db.run(connection, "dhcp_leases", lease_seconds=settings.lease_seconds),
-        }
+            with timed(steps, "behaviour"):
+                behaviour = features.behaviour(connection, catalog)
+        with timed(steps, "judge"):
+            judged = judge_hosts(names, catalog, labels, scorer, behaviour)
+            hosts = judged.set_column(0, "host", seen.column("host"))
+            for column in ("first_seen", "last_seen", "events", "clients"):
+                hosts = hosts.append_column(column, seen.column(column))
+        with timed(steps, "agents_addresses"):
+            agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
+            addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
+        with timed(steps, "directory"):
+            users = directory.read_users(settings.home)
+            networks = directory.read_networks(settings.home)
+            departments = {*pc.drop_null(users.column("department")).to_pylist(), *(d for _, d in networks),
+                           *(d for rule in [*policy.services.values(), *policy.categories.values()]
+                             for d in rule.departments)}
+            services = services_table(catalog)
+            services = services.append_column(
+                "verdict", pa.array([policy.verdict(s, c) for s, c in zip(
+                    services.column("service").to_pylist(), services.column("category").to_pylist(), strict=True)],
+                    pa.string()))
+            tables = {
+                "hosts": hosts,
+                "services": services,
+                "path_rules": path_rules_for(catalog, names),
+                "agent_services": agent_services_for(catalog, agents),
+                "user_departments": users,
+                "ip_departments": directory.ip_departments(addresses, networks),
+                "workstation_users": directory.read_workstations(settings.home),
+                "verdicts": verdict_table(policy, catalog, departments),
+            }
+        with timed(steps, "proxy_sessions"):
+            tables["proxy_sessions"] = db.run(connection, "proxy_sessions", gap_seconds=settings.session_gap_seconds,
+                                              window_seconds=settings.session_window_seconds)
+        with timed(steps, "dhcp_leases"):
+            tables["dhcp_leases"] = db.run(connection, "dhcp_leases", lease_seconds=settings.lease_seconds)
         for name, table in tables.items():
             connection.register(f"incoming_{name}", table)
             connection.execute(f"create table {name} as select * from incoming_{name}")
             connection.unregister(f"incoming_{name}")
-        connection.sql(db.query_text("ai_events")).create_view("ai_events", replace=True)
+        with timed(steps, "ai_events"):
+            # the per-event joins of attribution run once; the rollups below read their result
+            connection.execute(f"create temp table ai_events as {db.query_text('ai_events')}")
         rollups = ("usage_daily", "user_daily", "source_daily", "candidate_events")
         for rollup in rollups:
-            connection.execute(f"create table {rollup} as {db.query_text(rollup)}")
-        save_catalog_database(connection, ["flow_names", *tables, *rollups], settings.database)
+            with timed(steps, rollup):
+                connection.execute(f"create table {rollup} as {db.query_text(rollup)}")
+        with timed(steps, "save"):
+            save_catalog_database(connection, ["flow_names", *tables, *rollups], settings.database)
     finally:
         connection.close()
     is_ai = hosts.column("is_ai")
@@ -160,6 +187,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         services_seen=len(set(pc.drop_null(pc.filter(hosts.column("service"), is_ai)).to_pylist())),
         model=scorer.name if scorer else None,
         seconds=round(time.perf_counter() - started, 2),
+        cpu_seconds=round(time.process_time() - started_cpu, 2),
+        steps=steps,
     )
 
 

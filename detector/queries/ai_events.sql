@@ -8,7 +8,12 @@
 -- workstations.csv). Department: that user's (users.csv), else the client network's (networks.csv).
 -- `attribution` records which of these decided.
 with events as (
+    -- only the events that can be AI use (an AI host, a host with URL-path rules, an AI user agent):
+    -- the joins below then handle a small share of the lake, not every event
     select * from events
+    where host in (select host from hosts where is_ai)
+        or host in (select host from path_rules)
+        or user_agent in (select user_agent from agent_services)
 ),
 
 hosts as (
