@@ -66,6 +66,17 @@ def test_map_names_columns_the_recognised_names_miss(tmp_path: Path) -> None:
     assert events[0]["ts"].isoformat() == "2026-03-13T08:00:00+00:00"
 
 
+def test_gateway_application_category_and_department_columns(tmp_path: Path) -> None:
+    events, _, _ = parse(tmp_path, "Timestamp,Host,Application,URL Category,Afdeling,Groep",
+                         "2026-03-13T08:00:00Z,chatgpt.com,ChatGPT,Generative AI,Burgerzaken,x",
+                         "2026-03-13T08:00:01Z,www.nu.nl,-,News,,x")
+    assert [(e["vendor_app"], e["vendor_category"], e["vendor_department"]) for e in events] == [
+        ("ChatGPT", "Generative AI", "Burgerzaken"), (None, "News", None)]
+    mapped, _, _ = parse(tmp_path, "Timestamp,Host,Groep", "2026-03-13T08:00:00Z,chatgpt.com,ICT",
+                         column_map={"Groep": "vendor_department"})
+    assert mapped[0]["vendor_department"] == "ICT"
+
+
 def test_map_overrides_a_recognised_name(tmp_path: Path) -> None:
     events, _, _ = parse(tmp_path, "time,host,upstream", "2026-03-13T08:00:00Z,proxy.local,chatgpt.com",
                          column_map={"upstream": "host"})

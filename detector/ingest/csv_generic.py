@@ -61,19 +61,26 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "duration_ms": ("duration_ms", "elapsed_ms", "time_taken_ms", "latency_ms"),
     "user_agent": ("user_agent", "useragent", "ua", "agent", "http_user_agent", "cs_user_agent"),
     "content_type": ("content_type", "mime_type", "mime", "contenttype", "response_content_type"),
+    # what the exporting gateway itself says: its application, category and the user's department
+    "vendor_app": ("app", "application", "app_name", "appname", "application_name", "cloud_app", "applicatie"),
+    "vendor_category": ("category", "url_category", "urlcategory", "urlcat", "categories", "web_category",
+                        "categorie"),
+    "vendor_department": ("department", "dept", "afdeling"),
 }
 # What --map may name: the event columns a CSV can fill.
 MAPPABLE = ("ts", "src_ip", "user_name", "host", "dst_ip", "dst_port", "network_protocol", "http_method",
             "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",
-            "content_type")
-TEXT_FIELDS = ("src_ip", "user_name", "dst_ip", "user_agent", "content_type")
+            "content_type", "vendor_app", "vendor_category", "vendor_department")
+TEXT_FIELDS = ("src_ip", "user_name", "dst_ip", "user_agent", "content_type", "vendor_app", "vendor_category",
+               "vendor_department")
 
 OUTPUT_TYPES: dict[str, str] = {
     "ts": "timestamptz", "src_ip": "varchar", "user_name": "varchar", "host": "varchar",
     "host_source": "varchar", "dst_ip": "varchar", "dst_port": "integer", "network_protocol": "varchar",
     "http_method": "varchar", "url_path": "varchar", "http_status": "integer", "action": "varchar",
     "bytes_out": "bigint", "bytes_in": "bigint", "duration_ms": "bigint", "user_agent": "varchar",
-    "content_type": "varchar",
+    "content_type": "varchar", "vendor_app": "varchar", "vendor_category": "varchar",
+    "vendor_department": "varchar",
 }
 
 CSV_MACROS = r"""
@@ -315,6 +322,6 @@ CSV = Format(
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
-        "user_agent", "content_type",
+        "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
     ),
 )
