@@ -20,70 +20,42 @@ from __future__ import annotations
 
 from detector.ingest.base import Format, line_share, sql_parser
 
-# JSON paths read from every record, and per record type (read only for records of that type).
-COMMON = ["event_type", "timestamp", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "app_proto"]
-BY_TYPE = {
-    "http": ["http.hostname", "http.url", "http.http_method", "http.status", "http.length", "http.http_user_agent",
-             "http.http_content_type"],
-    "flow": ["flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end"],
-    "dns": ["dns.type", "dns.rrname", "dns.rrtype", "dns.rcode", "dns.rdata", "dns.queries[0].rrname",
-            "dns.queries[0].rrtype"],
-    # tls, alert and drop records: the SNI, the Host of an alerted HTTP flow, the IPS decision
-    "other": ["tls.sni", "http.hostname", "alert.action"],
-}
-
-
-def _paths(paths: list[str]) -> str:
-    return "[" + ", ".join(f"'$.{p}'" for p in paths) + "]"
-
-
-def _column(group: str, path: str) -> str:
-    name = ("other_" if group == "other" else "") + path.replace(".", "_").replace("[0]", "0")
-    return f"{group}_j[{BY_TYPE[group].index(path) + 1}] as {name}"
-
-
-_COMMON_COLUMNS = ",\n        ".join(f"j[{i}] as {name}" for i, name in enumerate(COMMON, start=1))
-_TYPE_COLUMNS = ",\n        ".join(_column(group, path) for group, paths in BY_TYPE.items() for path in paths)
+# The fields read, as a DuckDB STRUCT type for `from_json`: each line is parsed once into it. Scalars are
+# read as VARCHAR (numbers and booleans as their JSON text), whatever their JSON type.
+RECORD = """{
+    "event_type": "VARCHAR", "timestamp": "VARCHAR", "src_ip": "VARCHAR", "src_port": "VARCHAR",
+    "dest_ip": "VARCHAR", "dest_port": "VARCHAR", "proto": "VARCHAR", "app_proto": "VARCHAR",
+    "http": {"hostname": "VARCHAR", "url": "VARCHAR", "http_method": "VARCHAR", "status": "VARCHAR",
+             "length": "VARCHAR", "http_user_agent": "VARCHAR", "http_content_type": "VARCHAR"},
+    "flow": {"bytes_toserver": "VARCHAR", "bytes_toclient": "VARCHAR", "start": "VARCHAR", "end": "VARCHAR"},
+    "dns": {"type": "VARCHAR", "rrname": "VARCHAR", "rrtype": "VARCHAR", "rcode": "VARCHAR", "rdata": "VARCHAR",
+            "queries": [{"rrname": "VARCHAR", "rrtype": "VARCHAR"}], "answers": [{"rdata": "VARCHAR"}],
+            "grouped": "MAP(VARCHAR, VARCHAR[])"},
+    "tls": {"sni": "VARCHAR"},
+    "alert": {"action": "VARCHAR"}
+}"""
 
 EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop")
 
 # `try`: a line that is not valid JSON gives null instead of failing the batch.
 QUERY = f"""
 with parsed as (
-    select line_no, line, try(json_extract_string(line, {_paths(COMMON)})) as j
-    from lines
-),
-common as (
-    select line_no, line, j is not null and starts_with(ltrim(line), '{{') as ok,
-        {_COMMON_COLUMNS}
-    from parsed
-),
-by_type as (
-    select *,
-        case when event_type = 'http' then json_extract_string(line, {_paths(BY_TYPE["http"])}) end as http_j,
-        case when event_type = 'flow' then json_extract_string(line, {_paths(BY_TYPE["flow"])}) end as flow_j,
-        case when event_type = 'dns' then json_extract_string(line, {_paths(BY_TYPE["dns"])}) end as dns_j,
-        case when event_type in ('tls', 'alert', 'drop') then json_extract_string(line, {_paths(BY_TYPE["other"])})
-            end as other_j
-    from common
+    select line_no, line, try(from_json(line, '{" ".join(RECORD.split())}')) as r from lines
 ),
 fields as (
-    select line_no, line, ok, event_type, timestamp, src_ip, src_port, dest_ip, dest_port, proto, app_proto,
-        {_TYPE_COLUMNS}
-    from by_type
-),
-fields2 as (
-    select *, clean_host(other_tls_sni) as sni, hostport_host(coalesce(http_hostname, other_http_hostname)) as hostname,
-        other_alert_action as alert_action, url_rest(http_url) as url_tail
-    from fields
+    select line_no, r is not null and starts_with(ltrim(line), '{{') as ok,
+        r.event_type, r.timestamp, r.src_ip, r.src_port, r.dest_ip, r.dest_port, r.proto, r.app_proto,
+        r.http, r.flow, r.dns, r.alert.action as alert_action,
+        clean_host(r.tls.sni) as sni, hostport_host(r.http.hostname) as hostname, url_rest(r.http.url) as url_tail
+    from parsed
 ),
 typed as (
     select *,
-        clean_host(coalesce(dns_rrname, dns_queries0_rrname)) as dns_name,
+        clean_host(coalesce(dns.rrname, dns.queries[1].rrname)) as dns_name,
         -- Before Suricata 7 an answer is logged as the packet flew: from the server (port 53).
-        event_type = 'dns' and dns_type in ('answer', 'response') and src_port = '53' and dest_port <> '53'
+        event_type = 'dns' and dns.type in ('answer', 'response') and src_port = '53' and dest_port <> '53'
             as turned
-    from fields2
+    from fields
 )
 select
     line_no,
@@ -111,32 +83,32 @@ select
         when event_type in ('http', 'alert', 'drop') and hostname is not null then 'http_host'
         else 'none'
     end as host_source,
-    case when event_type = 'http' then upper(http_http_method) end as http_method,
+    case when event_type = 'http' then upper(http.http_method) end as http_method,
     case when event_type = 'http' then
-        coalesce(rest_path(url_tail), split_part(split_part(http_url, '?', 1), '#', 1)) end as url_path,
-    case when event_type = 'http' then try_cast(http_status as integer) end as http_status,
-    case when event_type = 'http' then http_http_user_agent end as user_agent,
-    case when event_type = 'http' then http_http_content_type end as content_type,
+        coalesce(rest_path(url_tail), split_part(split_part(http.url, '?', 1), '#', 1)) end as url_path,
+    case when event_type = 'http' then try_cast(http.status as integer) end as http_status,
+    case when event_type = 'http' then http.http_user_agent end as user_agent,
+    case when event_type = 'http' then http.http_content_type end as content_type,
     case
         when event_type = 'drop' or alert_action = 'blocked' then 'blocked'
         when event_type = 'alert' and alert_action = 'allowed' then 'allowed'
         else 'unknown'
     end as action,
     -- Alerts carry the flow's bytes so far; the flow record has the totals, so only it counts them.
-    case when event_type = 'flow' then try_cast(flow_bytes_toserver as bigint) end as bytes_out,
+    case when event_type = 'flow' then try_cast(flow.bytes_toserver as bigint) end as bytes_out,
     case
-        when event_type = 'flow' then try_cast(flow_bytes_toclient as bigint)
-        when event_type = 'http' then try_cast(http_length as bigint)
+        when event_type = 'flow' then try_cast(flow.bytes_toclient as bigint)
+        when event_type = 'http' then try_cast(http.length as bigint)
     end as bytes_in,
     case when event_type = 'flow' then
-        date_diff('millisecond', try_cast(flow_start as timestamptz), try_cast(flow_end as timestamptz))
+        date_diff('millisecond', try_cast(flow.start as timestamptz), try_cast(flow."end" as timestamptz))
     end as duration_ms,
-    case when event_type = 'dns' then coalesce(dns_rrtype, dns_queries0_rrtype) end as dns_qtype,
-    case when event_type = 'dns' then dns_rcode end as dns_rcode,
+    case when event_type = 'dns' then coalesce(dns.rrtype, dns.queries[1].rrtype) end as dns_qtype,
+    case when event_type = 'dns' then dns.rcode end as dns_rcode,
     case when event_type = 'dns' then coalesce(
-        nullif(json_extract_string(line, '$.dns.answers[*].rdata'), []),
-        nullif(json_extract_string(line, '$.dns.grouped.*[*]'), []),
-        case when dns_rdata is not null then [dns_rdata] end)
+        nullif(list_filter(list_transform(dns.answers, lambda a: a.rdata), lambda x: x is not null), []),
+        nullif(flatten(map_values(dns.grouped)), []),
+        case when dns.rdata is not null then [dns.rdata] end)
     end as dns_answers
 from typed
 """
