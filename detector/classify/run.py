@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from detector import db
 from detector.classify.hosts import HostScorer, judge_hosts
 from detector.config import Settings
 from detector.enrich import directory
-from detector.enrich.policy import load_policy, verdict_table
-from detector.labels import read_labels
+from detector.enrich.policy import Policy, load_policy, verdict_table
+from detector.labels import Label, read_labels
 from detector.lake import Lake
 from detector.signatures import Catalog, load_catalog, normalise_host
 
@@ -100,69 +101,89 @@ def timed(steps: dict[str, tuple[float, float]], name: str) -> Iterator[None]:
     steps[name] = (round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2))
 
 
+@dataclass
+class Inputs:
+    """What a classify judges with: catalog, policy, analysts' labels and the stored model."""
+
+    catalog: Catalog
+    policy: Policy
+    labels: dict[str, Label]
+    scorer: HostScorer | None
+
+
+def load_inputs(settings: Settings, catalog: Catalog | None) -> Inputs:
+    catalog = catalog or load_catalog(settings.catalog_dir)
+    return Inputs(catalog, load_policy(settings.home, catalog), read_labels(settings.home), load_scorer(settings))
+
+
 def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyReport:
     started, started_cpu = time.perf_counter(), time.process_time()
     steps: dict[str, tuple[float, float]] = {}
-    with timed(steps, "load"):
-        catalog = catalog or load_catalog(settings.catalog_dir)
-        policy = load_policy(settings.home, catalog)
-        labels = read_labels(settings.home)
-        scorer = load_scorer(settings)
     connection = db.open_connection(settings)
+    # Python work (loading the model, judging host names) runs in a second thread while DuckDB, which
+    # releases the GIL, scans the lake: on a 2-core machine that hides most of it.
+    background = ThreadPoolExecutor(max_workers=1)
     try:
+        loading = background.submit(load_inputs, settings, catalog)
         # classify's results are tables, not ordered output: letting DuckDB drop order saves memory
         connection.execute("set preserve_insertion_order = false")
         with timed(steps, "open_lake"):
             db.create_lake_views(connection, Lake(settings.lake))
         with timed(steps, "flow_names"):
-            flow_names = db.run(connection, "flow_names", window_seconds=settings.dns_window_seconds)
-            connection.register("incoming_flow_names", flow_names)
-            connection.execute("create table flow_names as select * from incoming_flow_names")
-            connection.unregister("incoming_flow_names")
+            connection.execute(f"create table flow_names as {db.query_text('flow_names')}",
+                               {"window_seconds": settings.dns_window_seconds})
             db.create_events_view(connection)
         with timed(steps, "hosts_seen"):
             seen = db.run(connection, "hosts_seen")
             names = [normalise_host(h) for h in seen.column("host").to_pylist()]
+        with timed(steps, "load (waited for)"):
+            inputs = loading.result()
         behaviour = None
-        if scorer is not None:
+        if inputs.scorer is not None:
             from detector.classify import features
 
             with timed(steps, "behaviour"):
-                behaviour = features.behaviour(connection, catalog)
-        with timed(steps, "judge"):
-            judged = judge_hosts(names, catalog, labels, scorer, behaviour)
-            hosts = judged.set_column(0, "host", seen.column("host"))
-            for column in ("first_seen", "last_seen", "events", "clients"):
-                hosts = hosts.append_column(column, seen.column(column))
+                behaviour = features.behaviour(connection, inputs.catalog)
+        judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer, behaviour)
+        # meanwhile: what does not depend on the judgements
         with timed(steps, "agents_addresses"):
             agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
             addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
-        with timed(steps, "directory"):
-            users = directory.read_users(settings.home)
-            networks = directory.read_networks(settings.home)
-            departments = {*pc.drop_null(users.column("department")).to_pylist(), *(d for _, d in networks),
-                           *(d for rule in [*policy.services.values(), *policy.categories.values()]
-                             for d in rule.departments)}
-            services = services_table(catalog)
-            services = services.append_column(
-                "verdict", pa.array([policy.verdict(s, c) for s, c in zip(
-                    services.column("service").to_pylist(), services.column("category").to_pylist(), strict=True)],
-                    pa.string()))
-            tables = {
-                "hosts": hosts,
-                "services": services,
-                "path_rules": path_rules_for(catalog, names),
-                "agent_services": agent_services_for(catalog, agents),
-                "user_departments": users,
-                "ip_departments": directory.ip_departments(addresses, networks),
-                "workstation_users": directory.read_workstations(settings.home),
-                "verdicts": verdict_table(policy, catalog, departments),
-            }
         with timed(steps, "proxy_sessions"):
-            tables["proxy_sessions"] = db.run(connection, "proxy_sessions", gap_seconds=settings.session_gap_seconds,
-                                              window_seconds=settings.session_window_seconds)
+            connection.execute(f"create table proxy_sessions as {db.query_text('proxy_sessions')}",
+                               {"gap_seconds": settings.session_gap_seconds,
+                                "window_seconds": settings.session_window_seconds})
         with timed(steps, "dhcp_leases"):
-            tables["dhcp_leases"] = db.run(connection, "dhcp_leases", lease_seconds=settings.lease_seconds)
+            connection.execute(f"create table dhcp_leases as {db.query_text('dhcp_leases')}",
+                               {"lease_seconds": settings.lease_seconds})
+        with timed(steps, "source_daily"):
+            connection.execute(f"create table source_daily as {db.query_text('source_daily')}")
+        with timed(steps, "judge (waited for)"):
+            judged = judging.result()
+        hosts = judged.set_column(0, "host", seen.column("host"))
+        for column in ("first_seen", "last_seen", "events", "clients"):
+            hosts = hosts.append_column(column, seen.column(column))
+        policy = inputs.policy
+        users = directory.read_users(settings.home)
+        networks = directory.read_networks(settings.home)
+        departments = {*pc.drop_null(users.column("department")).to_pylist(), *(d for _, d in networks),
+                       *(d for rule in [*policy.services.values(), *policy.categories.values()]
+                         for d in rule.departments)}
+        services = services_table(inputs.catalog)
+        services = services.append_column(
+            "verdict", pa.array([policy.verdict(s, c) for s, c in zip(
+                services.column("service").to_pylist(), services.column("category").to_pylist(), strict=True)],
+                pa.string()))
+        tables = {
+            "hosts": hosts,
+            "services": services,
+            "path_rules": path_rules_for(inputs.catalog, names),
+            "agent_services": agent_services_for(inputs.catalog, agents),
+            "user_departments": users,
+            "ip_departments": directory.ip_departments(addresses, networks),
+            "workstation_users": directory.read_workstations(settings.home),
+            "verdicts": verdict_table(policy, inputs.catalog, departments),
+        }
         for name, table in tables.items():
             connection.register(f"incoming_{name}", table)
             connection.execute(f"create table {name} as select * from incoming_{name}")
@@ -170,13 +191,15 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "ai_events"):
             # the per-event joins of attribution run once; the rollups below read their result
             connection.execute(f"create temp table ai_events as {db.query_text('ai_events')}")
-        rollups = ("usage_daily", "user_daily", "source_daily", "candidate_events")
-        for rollup in rollups:
-            with timed(steps, rollup):
-                connection.execute(f"create table {rollup} as {db.query_text(rollup)}")
-        with timed(steps, "save"):
-            save_catalog_database(connection, ["flow_names", *tables, *rollups], settings.database)
+        with building_catalog_database(connection, settings.database):
+            for name in ["flow_names", "proxy_sessions", "dhcp_leases", "source_daily", *tables]:
+                connection.execute(f"create table fresh.{name} as select * from main.{name}")
+            # the rollups go straight into the new file: they are not read again here
+            for rollup in ("usage_daily", "user_daily", "candidate_events"):
+                with timed(steps, rollup):
+                    connection.execute(f"create table fresh.{rollup} as {db.query_text(rollup)}")
     finally:
+        background.shutdown(cancel_futures=True)
         connection.close()
     is_ai = hosts.column("is_ai")
     matches = pc.value_counts(hosts.column("match")).to_pylist()
@@ -185,23 +208,26 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         ai_hosts=pc.sum(pc.cast(is_ai, pa.int64())).as_py() or 0,
         by_match={m["values"]: m["counts"] for m in matches},
         services_seen=len(set(pc.drop_null(pc.filter(hosts.column("service"), is_ai)).to_pylist())),
-        model=scorer.name if scorer else None,
+        model=inputs.scorer.name if inputs.scorer else None,
         seconds=round(time.perf_counter() - started, 2),
         cpu_seconds=round(time.process_time() - started_cpu, 2),
         steps=steps,
     )
 
 
-def save_catalog_database(connection: duckdb.DuckDBPyConnection, tables: list[str], database: Path) -> None:
-    """Copy the tables into a fresh DuckDB file and move it over the old one in one step."""
+@contextlib.contextmanager
+def building_catalog_database(connection: duckdb.DuckDBPyConnection, database: Path) -> Iterator[None]:
+    """Attach a fresh DuckDB file as `fresh` for the block to fill, then move it over the old one in one
+    step; if the block fails, the old one stays and the fresh file is removed."""
     database.parent.mkdir(parents=True, exist_ok=True)
     temporary = database.with_name(f".{database.name}.{uuid.uuid4().hex}.tmp")
     literal = "'" + str(temporary).replace("'", "''") + "'"
     try:
         connection.execute(f"attach {literal} as fresh")
-        for name in tables:
-            connection.execute(f"create table fresh.{name} as select * from main.{name}")
-        connection.execute("detach fresh")
+        try:
+            yield
+        finally:
+            connection.execute("detach fresh")
         os.replace(temporary, database)
     finally:
         with contextlib.suppress(FileNotFoundError):
