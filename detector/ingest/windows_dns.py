@@ -45,10 +45,13 @@ cut as (
     select line_no, line, at_packet,
         at_packet > 0 and lb > at_packet and rb > lb as is_packet,
         string_split(left(line, at_packet - 1), ' ') as stamp,
-        string_split(ltrim(substr(line, at_packet + 8, lb - at_packet - 8)), ' ') as head,
-        split_part(substr(line, lb + 1, rb - lb - 1), ' ', -1) as rcode,
-        ltrim(substr(line, rb + 1)) as tail
+        trim(substr(line, at_packet + 8, lb - at_packet - 8)) as head_text,
+        string_split(substr(line, lb + 1, rb - lb - 1), ' ')[-1] as rcode,
+        string_split(ltrim(substr(line, rb + 1)), ' ') as tail
     from anchored
+),
+split_head as (
+    select *, string_split(head_text, ' ') as head from cut
 ),
 fields as (
     select line_no, line, at_packet, is_packet, rcode,
@@ -56,21 +59,22 @@ fields as (
         case when upper(stamp[3]) in ('AM', 'PM', 'A.M.', 'P.M.') then upper(left(stamp[3], 1)) end as ampm,
         head[2] as proto, head[3] as dir, head[4] as remote,
         -- after REMOTE (padded to 15 characters): `XID   OPCODE` or `XID R OPCODE`
-        trim(array_to_string(head[5:], ' ')) as rest,
-        split_part(tail, ' ', 1) as qtype,
-        split_part(tail, ' ', -1) as qname_raw
-    from cut
+        trim(substr(head_text, length(head[1]) + length(head[2]) + length(head[3]) + length(head[4]) + 5)) as rest,
+        head[-1] as opcode,
+        tail[1] as qtype,
+        tail[-1] as qname_raw
+    from split_head
 ),
 classified as (
     select *,
-        split_part(rest, ' ', 1) as xid, rest like '% R %' as is_r, split_part(rest, ' ', -1) as opcode,
+        left(rest, strpos(rest, ' ') - 1) as xid, contains(rest, ' R ') as is_r,
         is_packet and proto in ('UDP', 'TCP') and dir in ('Snd', 'Rcv') and contains(rest, ' ')
-            and split_part(rest, ' ', -1) in ('Q', 'N', 'U', '?') and rcode <> '' and qname_raw <> ''
-            and qtype <> qname_raw as understood
+            and opcode in ('Q', 'N', 'U', '?') and rcode <> '' and qname_raw <> '' and qtype <> qname_raw
+            as understood
     from fields
 ),
-kinds as (
-    select *,
+kinds as materialized (
+    select line_no, rcode, date_text, time_text, ampm, remote, qtype, qname_raw,
         case
             when not understood then case
                 when at_packet > 0 then 'malformed'
@@ -84,15 +88,22 @@ kinds as (
             when opcode = 'Q' and dir = 'Snd' and is_r then 'response'
             else 'other'
         end as kind,
-        lower(xid) as xid_key,
-        clean_host(ltrim(regexp_replace(qname_raw, '\(\d+\)', '.', 'g'), '.')) as qname
+        lower(xid) as xid_key
     from classified
 ),
-dated as (
+lookups as materialized (
     select *,
-        case when kind in ('query', 'response') then string_split(translate(date_text, '.-', '//'), '/') end as d,
-        case when kind in ('query', 'response') then string_split(time_text, ':') end as hms
-    from kinds
+        -- `(7)chatgpt(3)com(0)`: each `(n)` is a dot.
+        clean_host(substr(regexp_replace(qname_raw, '\(\d+\)', '.', 'g'), 2)) as qname
+    from kinds where kind in ('query', 'response')
+),
+stamps as (
+    -- Reading a time costs more than anything else on the line, and a busy server logs many lines per
+    -- second: each distinct time stamp is read once, then joined back.
+    select date_text, time_text, ampm,
+        string_split(translate(date_text, '.-', '//'), '/') as d,
+        string_split(time_text, ':') as hms
+    from (select distinct date_text, time_text, ampm from lookups)
 ),
 numbers as (
     select *,
@@ -107,7 +118,7 @@ numbers as (
             as integer) as n1,
         try_cast(hms[1] as integer) % case when ampm is null then 24 else 12 end
             + case when ampm = 'P' then 12 else 0 end as hour
-    from dated
+    from stamps
 ),
 calendar as (
     select *,
@@ -116,10 +127,10 @@ calendar as (
         case when year_first or day_first then n1 else n2 end as day
     from numbers
 ),
-stamped as (
+times as (
     -- Checked before make_timestamp: a row that raises (6/31) would make DuckDB retry its whole vector slowly.
-    select *,
-        case when kind in ('query', 'response') and month between 1 and 12 then
+    select date_text, time_text, ampm,
+        case when month between 1 and 12 then
             case when day between 1 and day(last_day(make_date(year, month, 1))) and hour between 0 and 23
                 and try_cast(hms[2] as integer) between 0 and 59 and try_cast(hms[3] as double) between 0 and 60.999
             then
@@ -132,37 +143,39 @@ stamped as (
 paired as (
     -- A response answers the latest query before it from the same address with the same XID, type and name:
     -- a window over each such key (hashed: sorting one number is cheaper than four strings), in line order.
-    select *,
-        case when kind = 'query' and lead(kind) over next_line = 'response' then lead(rcode) over next_line end
+    select l.line_no, l.kind, l.date_text, l.remote, l.qname, l.qtype, l.rcode, t.ts,
+        case when l.kind = 'query' and lead(l.kind) over next_line = 'response' then lead(l.rcode) over next_line end
             as answer_rcode,
-        kind = 'response' and coalesce(bool_or(kind = 'query') over earlier_lines, false) as is_answer
-    from (select *, case when kind in ('query', 'response') then hash(remote, xid_key, qtype, qname) end as pair_key
-        from stamped)
+        l.kind = 'response' and coalesce(bool_or(l.kind = 'query') over earlier_lines, false) as is_answer
+    from lookups l
+    join times t on l.date_text = t.date_text and l.time_text = t.time_text and l.ampm is not distinct from t.ampm
     window
-        next_line as (partition by pair_key order by line_no),
-        earlier_lines as (partition by pair_key order by line_no rows between unbounded preceding and 1 preceding)
+        next_line as (partition by hash(l.remote, l.xid_key, l.qtype, l.qname) order by l.line_no),
+        earlier_lines as (partition by hash(l.remote, l.xid_key, l.qtype, l.qname) order by l.line_no
+            rows between unbounded preceding and 1 preceding)
 )
 select
-    line_no,
+    k.line_no,
     case
-        when kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
-        when kind = 'unknown' then 'not a Windows DNS debug log line'
-        when kind in ('query', 'response') and ts is null then 'date not understood: ' || date_text
+        when k.kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
+        when k.kind = 'unknown' then 'not a Windows DNS debug log line'
+        when k.kind in ('query', 'response') and p.ts is null then 'date not understood: ' || k.date_text
     end as reject_reason,
-    kind in ('header', 'other') or is_answer as is_ignored,
-    ts,
-    case when kind in ('query', 'response') then remote end as src_ip,
-    case when kind in ('query', 'response') then qname end as host,
+    k.kind in ('header', 'other') or coalesce(p.is_answer, false) as is_ignored,
+    p.ts,
+    p.remote as src_ip,
+    p.qname as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
-    case when kind in ('query', 'response') then upper(qtype) end as dns_qtype,
-    case when kind = 'response' then rcode else answer_rcode end as dns_rcode,
+    upper(p.qtype) as dns_qtype,
+    case when p.kind = 'response' then p.rcode else p.answer_rcode end as dns_rcode,
     case
-        when case when kind = 'response' then rcode else answer_rcode end = 'REFUSED' then 'blocked'
-        when answer_rcode is not null or kind = 'response' then 'allowed'
+        when case when p.kind = 'response' then p.rcode else p.answer_rcode end = 'REFUSED' then 'blocked'
+        when p.answer_rcode is not null or p.kind = 'response' then 'allowed'
         else 'unknown'
     end as action
-from paired
+from kinds k
+left join paired p using (line_no)
 """
 
 # Which number of an ambiguous date is the day: learned from dates whose day is above 12.
