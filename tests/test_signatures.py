@@ -40,7 +40,8 @@ HELDOUT_2 = SIGNATURES / "heldout_ai_2.txt"
 HELDOUTS = (HELDOUT, HELDOUT_2)
 MIN_SERVICES = 400
 EUROPEAN_IDS = ("mistral", "deepl", "aleph_alpha", "langdock")
-LIST_MINIMUMS = {"popular.txt": 1000, "government.txt": 200, "office.txt": 40, "ai_lookalikes.txt": 200}
+LIST_MINIMUMS = {"popular.txt": 1000, "government.txt": 200, "office.txt": 40, "ai_lookalikes.txt": 200,
+                 "saas.txt": 200}
 
 
 @pytest.fixture(scope="module")

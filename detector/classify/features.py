@@ -30,7 +30,7 @@ from detector import db
 from detector.signatures import SIGNATURES_DIR, Catalog, load_catalog, normalise_host, read_domain_list
 
 # Bump when the features change meaning: a stored model built with another version is retrained.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 
 def _words(text: str) -> frozenset[str]:
@@ -46,7 +46,13 @@ generative diffusion speech tts dub dubbing translate translator summary summari
 notetaker paraphrase paraphraser avatar avatars clone humanize humanizer detect detector tutor copy
 labs lab studio autopilot sense cortex neuro quantum robot robo cognition reason think inference
 embed embedding vector rag token tokens answer answers ask
-""")
+""") | _words("""
+ki ia kunstmatige kunstliche kuenstliche intelligentie intelligenz intelligenza inteligencia
+vertaal vertaling vertalen samenvatting schrijf schrijven spraak slimme assistent
+ubersetzer uebersetzer ubersetzung zusammenfassung transkription
+traduction traducteur traductor traduttore redaction resume resumen generateur asistente escritor
+zhineng rengong moxing damoxing duihua fanyi xiezuo huihua shengcheng jiqiren yuyin wenda zhushou
+""")  # the same ideas in Dutch, German, French, Spanish, Italian and Chinese pinyin (KI/IA = AI)
 # The strongest of those: a whole-token match of one of these is counted separately.
 CORE_WORDS = _words("ai gpt llm llms chatbot copilot genai agentic neural prompt prompts ml nlp")
 # Glue in names like getchat, myai, tryai, useai, askgpt: allowed in a segmentation, never a signal alone.

@@ -6,7 +6,8 @@ both scored: a name model (logistic regression over `features.NameFeatures`) for
 the lake held enough labelled traffic at training time, a behaviour model over the name model's logit
 plus the host's traffic features (missing fields imputed, with an indicator). Training data: the
 catalog's domains and examples (AI), `signatures/non_ai/*.txt` (not AI), analysts' labels, and labelled
-hosts of the lake. The decision threshold is the lowest that keeps cross-validated precision >= 0.9.
+hosts of the lake. The decision threshold is the lowest at which the cross-validated scores meet the
+issue's limits: at most 1% of popular sites and 5% of AI-looking names flagged, precision >= 0.9.
 Stored in `<home>/model/` (pipeline by joblib, facts in model.json). docs/model.md explains the figures.
 """
 
@@ -29,7 +30,7 @@ import pyarrow as pa
 import sklearn
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, precision_recall_curve
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -65,10 +66,14 @@ MIN_BEHAVIOUR_GROUPS = 3
 # outweigh the whole catalog.
 LAKE_HOSTS_PER_DOMAIN = 10
 LOOKALIKES = "ai_lookalikes"
-HELDOUT_FILE = "heldout_ai.txt"  # read by evaluate() only
+# Real AI services kept out of the catalog, read by evaluate() only. The second list was written before the
+# model was tuned against anything (the first had been inspected), so it is the honest measure.
+HELDOUT_FILES = ("heldout_ai.txt", "heldout_ai_2.txt")
 SYNTHETIC = "synthetic"  # origin of the generated subdomain rows: trained on, never counted in the figures
+# "chat" too: chat.google.com, chat.whatsapp.com and chat.zoho.com are messaging, and without examples of
+# chat. under ordinary sites the model read the label alone as AI (name score 0.81 for chat.google.com).
 GENERIC_PREFIXES = ("api", "app", "cdn", "static", "login", "auth", "mail", "m", "assets", "help", "docs", "status",
-                    "blog", "support", "id", "images")
+                    "blog", "support", "id", "images", "chat")
 
 
 @dataclass
@@ -266,12 +271,24 @@ def _folds(y: np.ndarray, groups: Sequence[str], folds: int, seed: int) -> list[
             for train, test in splitter.split(np.zeros(len(names)), site_class)]
 
 
-def choose_threshold(y: np.ndarray, scores: np.ndarray, precision: float = TARGET_PRECISION) -> float:
-    """The lowest threshold whose precision on these (cross-validated) scores is >= `precision`: the most
-    recall the precision target allows. 0.5 when no threshold reaches it."""
-    precisions, _, thresholds = precision_recall_curve(y, scores)
-    ok = np.flatnonzero(precisions[:-1] >= precision)
-    return float(thresholds[ok[0]]) if ok.size else 0.5
+def _share_at_or_above(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold, the share of `values` at or above it."""
+    ordered = np.sort(values)
+    return (len(ordered) - np.searchsorted(ordered, thresholds, side="left")) / max(len(ordered), 1)
+
+
+def choose_threshold(y: np.ndarray, scores: np.ndarray, popular: np.ndarray, lookalikes: np.ndarray,
+                     precision: float = TARGET_PRECISION) -> float:
+    """The lowest threshold at which these (cross-validated) scores meet every limit: precision >=
+    `precision`, at most FP_TARGET_POPULAR of the `popular` rows and FP_TARGET_LOOKALIKES of the
+    `lookalikes` rows flagged. The most recall the limits allow; 0.5 when no threshold meets them."""
+    candidates = np.unique(scores)
+    positives = _share_at_or_above(scores[y == 1], candidates) * int((y == 1).sum())
+    negatives = _share_at_or_above(scores[y == 0], candidates) * int((y == 0).sum())
+    ok = ((positives >= precision * np.maximum(positives + negatives, 1))
+          & (_share_at_or_above(scores[popular], candidates) <= FP_TARGET_POPULAR)
+          & (_share_at_or_above(scores[lookalikes], candidates) <= FP_TARGET_LOOKALIKES))
+    return float(candidates[np.argmax(ok)]) if ok.any() else 0.5
 
 
 def _rates(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -296,15 +313,23 @@ def reference_rows(data: TrainingSet) -> np.ndarray:
     return ~np.isin(np.array(data.origins), [SYNTHETIC, "lake"])
 
 
+def negative_sets(data: TrainingSet) -> tuple[np.ndarray, np.ndarray]:
+    """(popular, lookalikes): the reference rows of the non-AI lists the false-positive limits are about;
+    popular is every list but the AI-lookalikes."""
+    origins = np.array(data.origins)
+    negatives = reference_rows(data) & (data.y == 0)
+    lookalikes = negatives & (origins == LOOKALIKES)
+    popular = negatives & ~np.isin(origins, ["catalog", "label", "lake", LOOKALIKES])
+    return popular, lookalikes
+
+
 def cv_metrics(data: TrainingSet, cv_scores: np.ndarray, threshold: float, folds: int) -> dict[str, Any]:
     """The figures of docs/model.md from out-of-fold scores of the reference hosts (catalog, lists,
     labels; not the synthetic subdomains, not the lake's hosts, so that the figures mean the same on
     every install): each is scored by a model that never saw its site."""
     origins = np.array(data.origins)
     real = reference_rows(data)
-    negatives = real & (data.y == 0)
-    popular = negatives & ~np.isin(origins, ["catalog", "label", "lake", LOOKALIKES])
-    lookalikes = negatives & (origins == LOOKALIKES)
+    popular, lookalikes = negative_sets(data)
     # The most recall the popular-site FP target (1%) allows, for comparison with the precision rule.
     popular_scores = np.sort(cv_scores[popular])[::-1]
     allowed = int(np.floor(FP_TARGET_POPULAR * len(popular_scores)))
@@ -318,6 +343,8 @@ def cv_metrics(data: TrainingSet, cv_scores: np.ndarray, threshold: float, folds
                            "model_cv": _share_flagged(origins == "catalog", cv_scores, threshold)["rate"]},
         "fp_rate_popular": _share_flagged(popular, cv_scores, threshold),
         "fp_rate_lookalikes": _share_flagged(lookalikes, cv_scores, threshold),
+        "fp_rate_by_list": {name: _share_flagged(popular & (origins == name), cv_scores, threshold)
+                            for name in sorted(set(origins[popular]))},
         "at_fp_target": {"fp_rate_popular": FP_TARGET_POPULAR, "threshold": round(strict, 4),
                          **{k: v for k, v in _rates(data.y[real], cv_scores[real], strict).items()
                             if k in ("precision", "recall")},
@@ -376,7 +403,8 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
             fitted = _name_classifier().fit(matrix[train_rows], data.y[train_rows])
             cv_scores[test_rows] = fitted.predict_proba(matrix[test_rows])[:, 1]
         real = reference_rows(data)
-        threshold = choose_threshold(data.y[real], cv_scores[real])
+        popular, lookalikes = negative_sets(data)
+        threshold = choose_threshold(data.y[real], cv_scores[real], popular[real], lookalikes[real])
         names = Pipeline([("features", transformer), ("classifier", _name_classifier().fit(matrix, data.y))])
         stage, stage_facts = _fit_behaviour(data, cv_scores, folds, seed, threshold)
     metrics = cv_metrics(data, cv_scores, threshold, folds)
@@ -398,34 +426,52 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
     return Training(model=model, data=data, cv_scores=cv_scores, metrics=metrics)
 
 
-def heldout_path(catalog_dir: Path) -> Path:
-    path = catalog_dir / HELDOUT_FILE
-    return path if path.exists() else SIGNATURES_DIR / HELDOUT_FILE
+def heldout_path(catalog_dir: Path, name: str) -> Path:
+    path = catalog_dir / name
+    return path if path.exists() else SIGNATURES_DIR / name
+
+
+def _heldout_figures(names: list[str], scores: np.ndarray, threshold: float, strict: float) -> dict[str, Any]:
+    return {
+        "scored": len(names),
+        "recall": round(float((scores >= threshold).mean()), 4) if names else None,
+        "recall_at_fp_target": round(float((scores >= strict).mean()), 4) if names else None,
+        "missed": sorted(n for n, sc in zip(names, scores, strict=True) if sc < threshold),
+    }
 
 
 def evaluate(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, folds: int = FOLDS) -> dict[str, Any]:
     """Train exactly as `model train` would (in memory, nothing stored) and report the CV figures, plus
-    recall on signatures/heldout_ai.txt: real AI services kept out of the catalog, read here only, never
-    by training, so they measure discovery of services nobody has catalogued."""
+    recall on the held-out lists (HELDOUT_FILES): real AI services kept out of the catalog, read here only,
+    never by training, so they measure discovery of services nobody has catalogued. Each list is reported
+    on its own and together; the targets count as met only if every list meets them."""
     catalog = load_catalog(settings.catalog_dir)
     training = train(settings, seed=seed, use_lake=use_lake, folds=folds, catalog=catalog)
     model, metrics = training.model, dict(training.metrics)
-    path = heldout_path(settings.catalog_dir)
-    names = [normalise_host(n) for n in read_domain_list(path)] if path.exists() else []
-    known = set(training.data.hosts)
-    # A held-out name the catalog or the training set already knows measures nothing.
-    fresh = [n for n in names if n not in known and catalog.match_host(n) is None]
-    scores = model.score(fresh) if fresh else np.zeros(0)
     strict = metrics["at_fp_target"]["threshold"]
-    metrics["heldout"] = {
-        "file": str(path), "names": len(names), "scored": len(fresh), "skipped_known": len(names) - len(fresh),
-        "recall": round(float((scores >= model.threshold).mean()), 4) if fresh else None,
-        "recall_at_fp_target": round(float((scores >= strict).mean()), 4) if fresh else None,
-        "missed": sorted(n for n, sc in zip(fresh, scores, strict=True) if sc < model.threshold),
-    }
+    known = set(training.data.hosts)
+    by_list: dict[str, dict[str, Any]] = {}
+    all_fresh: list[str] = []
+    all_scores: list[np.ndarray] = []
+    total = 0
+    for file_name in HELDOUT_FILES:
+        path = heldout_path(settings.catalog_dir, file_name)
+        names = [normalise_host(n) for n in read_domain_list(path)] if path.exists() else []
+        # A held-out name the catalog or the training set already knows measures nothing.
+        fresh = [n for n in names if n not in known and catalog.match_host(n) is None and n not in all_fresh]
+        scores = model.score(fresh) if fresh else np.zeros(0)
+        by_list[file_name] = {"file": str(path), "names": len(names), "skipped_known": len(names) - len(fresh),
+                              **_heldout_figures(fresh, scores, model.threshold, strict)}
+        all_fresh += fresh
+        all_scores.append(scores)
+        total += len(names)
+    metrics["heldout"] = {"names": total, "skipped_known": total - len(all_fresh),
+                          **_heldout_figures(all_fresh, np.concatenate(all_scores), model.threshold, strict),
+                          "lists": by_list}
+    recalls = [figures["recall"] for figures in by_list.values() if figures["scored"]]
     metrics["targets"] = {
         "heldout_recall": 0.8, "fp_rate_popular": FP_TARGET_POPULAR, "fp_rate_lookalikes": FP_TARGET_LOOKALIKES,
-        "met_at_threshold": bool(fresh) and metrics["heldout"]["recall"] >= 0.8
+        "met_at_threshold": bool(recalls) and min(recalls) >= 0.8
         and metrics["fp_rate_popular"]["rate"] <= FP_TARGET_POPULAR
         and metrics["fp_rate_lookalikes"]["rate"] <= FP_TARGET_LOOKALIKES,
     }
