@@ -107,8 +107,18 @@ def lake_state(config: Settings) -> LakeState:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(home: str, version: str) -> duckdb.DuckDBPyConnection:
-    """The views over the lake; the catalog database attached read-only. One per lake version."""
-    return db.connect(load_settings(home, create=False))
+    """The catalog database attached read-only: the tables and rollups classify built, which is all the
+    pages read. One per lake version. The views over the lake files are added only when a query needs
+    them (`_lake_views`): creating them reads every Parquet file's footer, the most of a first view."""
+    return db.connect(load_settings(home, create=False), lake=False)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _lake_views(home: str, version: str) -> duckdb.DuckDBPyConnection:
+    """The version's connection with the views over the lake files added (once)."""
+    connection = _connection(home, version)
+    db.add_lake_views(connection, load_settings(home, create=False))
+    return connection
 
 
 @st.cache_resource(max_entries=2, show_spinner="Summarising AI use per person and day (once after each classify) ...")
@@ -123,16 +133,23 @@ def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
         cursor.execute("create or replace view dashboard_user_daily as select * replace"
                        " (coalesce(department, '(unknown)') as department, coalesce(category, '(unknown)') as category)"
                        " from user_daily")
-        cursor.sql(db.query_text("dashboard_people_daily"), params={"enabled": not has_directory}).to_table(
-            "dashboard_people_daily")
+        if has_directory:
+            # the population comes from users.csv: nobody needs the people seen in the logs
+            cursor.execute("create table dashboard_people_daily (day date, department varchar, person varchar)")
+        else:
+            _lake_views(home, version)
+            cursor.sql(db.query_text("dashboard_people_daily"), params={"enabled": True}).to_table(
+                "dashboard_people_daily")
     finally:
         cursor.close()
     return connection
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=512, show_spinner=False)
-def _run(home: str, version: str, name: str, rollups: bool, params: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
-    connection = _rollups(home, version) if rollups else _connection(home, version)
+def _run(home: str, version: str, name: str, source: str, params: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    """`source`: "rollups" (the dashboard's rollups built), "catalog" (classify's tables only) or "lake"
+    (with the views over the lake files)."""
+    connection = {"rollups": _rollups, "catalog": _connection, "lake": _lake_views}[source](home, version)
     cursor = connection.cursor()
     try:
         arguments = {key: list(value) if isinstance(value, tuple) else value for key, value in params}
@@ -160,10 +177,12 @@ def problem(state: LakeState) -> str | None:
     return None
 
 
-def query(state: LakeState, name: str, *, rollups: bool = True, **params: Any) -> pd.DataFrame:
-    """Run `detector/queries/<name>.sql` (cached per lake version and parameters)."""
+def query(state: LakeState, name: str, *, rollups: bool = True, lake: bool = False, **params: Any) -> pd.DataFrame:
+    """Run `detector/queries/<name>.sql` (cached per lake version and parameters). `rollups=False` for
+    a query of classify's tables only; `lake=True` for one that reads the lake files (events, rejects)."""
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return _run(str(state.home), state.version, name, rollups, frozen)
+    source = "lake" if lake else "rollups" if rollups else "catalog"
+    return _run(str(state.home), state.version, name, source, frozen)
 
 
 # --- filters -------------------------------------------------------------------------------------------
@@ -405,7 +424,7 @@ def _badge(count: int, total: int) -> str:
 
 def rejects(state: LakeState) -> pd.DataFrame:
     """Rejected lines by format and reason (the offending value after the colon is left out)."""
-    return query(state, "status_rejects", rollups=False)
+    return query(state, "status_rejects", lake=True)
 
 
 # --- People --------------------------------------------------------------------------------------------

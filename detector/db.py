@@ -65,9 +65,13 @@ CATALOG_TABLES = {
 }
 
 
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings, *, lake: bool = True) -> duckdb.DuckDBPyConnection:
     """A connection with the views: the lake's, and the catalog database's (attached read-only) once
-    `classify` has written it. Views live in an in-memory database, so nothing on disk can change."""
+    `classify` has written it. Views live in an in-memory database, so nothing on disk can change.
+
+    `lake=False` leaves out the views over the lake files (lake_events, events, ai_events, rejects,
+    ingested_segments): creating them reads every Parquet file's footer, which readers of the catalog's
+    tables and rollups alone (the dashboard's pages) need not pay; `add_lake_views` adds them later."""
     connection = open_connection(settings)
     database = settings.database
     if database.exists():
@@ -79,11 +83,17 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     else:
         for name, columns in CATALOG_TABLES.items():
             connection.execute(f"create table {name} ({columns})")
-    create_lake_views(connection, Lake(settings.lake))
-    connection.sql(query_text("ai_events")).create_view("ai_events", replace=True)
+    if lake:
+        add_lake_views(connection, settings)
     # Filters of the dashboard and reports: an empty selection means everything.
     connection.execute("create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)")
     return connection
+
+
+def add_lake_views(connection: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The views over the lake files, and `ai_events` over them, on a connection made by `connect`."""
+    create_lake_views(connection, Lake(settings.lake))
+    connection.sql(query_text("ai_events")).create_view("ai_events", replace=True)
 
 
 def open_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
