@@ -74,7 +74,7 @@ parsed as (
         case when kind = 'answer' then array_to_string(t[s:is_at - 2], ' ') end as source
     from classified
 ),
-marked as (
+marked as materialized (
     select *,
         lower(name) as qname,
         case
@@ -91,11 +91,12 @@ marked as (
 ),
 sequenced as (
     -- Answers of one reply are consecutive dnsmasq lines of one process: compare each with the line before.
-    select *,
+    -- Only the columns the comparison needs go through the window (it sorts what it carries).
+    select line_no, pid, kind, serial, qname, answer, family, is_block,
         lag(kind) over w as prev_kind, lag(qname) over w as prev_name, lag(answer) over w as prev_answer,
         lag(family) over w as prev_family, lag(serial) over w as prev_serial
-    from marked
-    window w as (partition by case when kind <> 'other' then pid end order by line_no)
+    from marked where kind <> 'other'
+    window w as (partition by pid order by line_no)
 ),
 starts as (
     select *,
@@ -107,8 +108,7 @@ starts as (
 ),
 numbered as (
     select *,
-        sum(run_start::int) over (partition by case when kind <> 'other' then pid end order by line_no
-            rows unbounded preceding) as run_id
+        sum(run_start::int) over (partition by pid order by line_no rows unbounded preceding) as run_id
     from starts
 ),
 runs as (
@@ -133,7 +133,7 @@ keyed_runs as (
 ),
 queries as (
     select line_no, pid, serial, case when serial = '' then qname else '' end as name_key, qtype
-    from numbered where understood
+    from marked where understood
 ),
 typed as (
     select q.line_no, r.start_no from queries q
@@ -168,7 +168,7 @@ select
     m.rcode as dns_rcode,
     case when len(m.answers) > 0 then m.answers end as dns_answers,
     case when m.is_block then 'blocked' when m.line_no is not null then 'allowed' else 'unknown' end as action
-from numbered n
+from marked n
 left join matched m using (line_no)
 """
 
