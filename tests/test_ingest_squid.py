@@ -1,10 +1,12 @@
-"""Squid common/combined and extended logformats: behaviour the golden files do not pin down."""
+"""Squid native, common/combined and extended logformats: behaviour the golden files do not pin down."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,7 +95,7 @@ lines_strategy = st.lists(st.text(alphabet=st.characters(blacklist_categories=("
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=lines_strategy)
 def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
-    for key in ("squid_common", "squid_extended"):
+    for key in ("squid", "squid_common", "squid_extended"):
         path = tmp_path / "fuzz.log"
         path.write_text("".join(line + "\n" for line in [COMBINED, *lines]), encoding="utf-8")
         events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
@@ -108,3 +110,79 @@ def test_epoch_spelled_nan_or_infinite_is_a_reject_not_a_crash(tmp_path: Path) -
     extended = EXTENDED.replace("1773390071.500", "NaN").format(target="a.example:443", host_header="-", sni="")
     events, rejects = parse(tmp_path, "squid_extended", extended)
     assert not events and rejects[0]["reason"] == "time is not epoch seconds: NaN"
+
+
+NATIVE = "1773390071.500 {pad}15 10.0.0.7 {result} 512 {method} {url} {user} {hierarchy} text/html"
+
+
+def native(url: str, method: str = "GET", result: str = "TCP_MISS/200", user: str = "-",
+           hierarchy: str = "HIER_DIRECT/192.0.2.10", pad: str = "    ") -> str:
+    return NATIVE.format(url=url, method=method, result=result, user=user, hierarchy=hierarchy, pad=pad)
+
+
+@pytest.mark.parametrize(
+    ("url", "method", "expected"),
+    [
+        ("http://Chat.Example.COM./a/b?q=1#f", "GET", ("chat.example.com", None, "/a/b", "http", "url")),
+        ("https://user:pw@api.example:8443/v1#frag/x", "POST", ("api.example", 8443, "/v1", "https", "url")),
+        ("http://host.example?q=/not/a/path", "GET", ("host.example", None, "/", "http", "url")),
+        ("http://host.example#top", "GET", ("host.example", None, "/", "http", "url")),
+        ("http://host.example", "GET", ("host.example", None, "/", "http", "url")),
+        ("http://[2001:db8::1]:8080/p", "GET", ("2001:db8::1", 8080, "/p", "http", "url")),
+        ("api.openai.com:443", "CONNECT", ("api.openai.com", 443, None, None, "connect")),
+        ("error:invalid-request", "NONE", (None, None, None, None, "none")),
+        ("/relative/path", "GET", (None, None, None, None, "none")),
+    ],
+)
+def test_native_url_parts(tmp_path: Path, url: str, method: str, expected: tuple[object, ...]) -> None:
+    events, rejects = parse(tmp_path, "squid", native(url, method))
+    assert not rejects
+    event = events[0]
+    assert (event["host"], event["dst_port"], event["url_path"], event["network_protocol"],
+            event["host_source"]) == expected
+
+
+def test_native_fields_beside_the_url(tmp_path: Path) -> None:
+    events, rejects = parse(
+        tmp_path, "squid",
+        native("http://a.example/", user="DOMAIN%5Cjan", result="TCP_DENIED/403", hierarchy="HIER_NONE/-"),
+        "  " + native("http://b.example/", method="none", result="NONE/000", pad="") + " \t",
+        native("http://c.example/", hierarchy="FIRSTUP_PARENT/10.9.9.9"),
+    )
+    assert not rejects
+    denied, padded, parent = events
+    assert (denied["user_name"], denied["action"], denied["http_status"], denied["dst_ip"]) == \
+        ("DOMAIN\\jan", "blocked", 403, None)
+    assert (padded["host"], padded["http_method"], padded["action"], padded["http_status"]) == \
+        ("b.example", None, "unknown", None)
+    assert (parent["dst_ip"], parent["action"], parent["bytes_in"], parent["duration_ms"]) == (None, "allowed", 512, 15)
+    assert denied["ts"].isoformat() == "2026-03-13T08:21:11.500000+00:00"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (native("http://a.example/").replace("1773390071.500", "12:00:01"), "time is not epoch seconds: 12:00:01"),
+        (native("http://a.example/").replace(" 15 ", " x "), "elapsed time is not a whole number of milliseconds"),
+        (native("http://a.example/", result="TCP_MISS"), "result is not CODE/STATUS: TCP_MISS"),
+        (native("http://a.example/").replace(" 512 ", " 5k "), "size is not a whole number of bytes"),
+        (native("http://a.example/") + " extra", "expected 10 space-separated fields (Squid native), found 11"),
+    ],
+)
+def test_native_rejects_say_what_is_wrong(tmp_path: Path, line: str, reason: str) -> None:
+    events, rejects = parse(tmp_path, "squid", native("http://ok.example/"), line)
+    assert [e["host"] for e in events] == ["ok.example"]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(2, reason)]
+
+
+def test_native_batches_parsed_on_several_threads_stay_in_order(tmp_path: Path) -> None:
+    lines = [native(f"http://h{i}.example/", result="TCP_MISS" if i % 97 == 0 else "TCP_MISS/200")
+             for i in range(1000)]
+    path = tmp_path / "access.log"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    settings = dataclasses.replace(golden_settings(), batch_lines=37)
+    events, rejects, report = parse_file(path, FORMATS["squid"], settings)
+    assert (report.parsed, report.rejected) == (989, 11)
+    assert events.column("line_no").to_pylist() == [i + 1 for i in range(1000) if i % 97]
+    assert events.column("host").to_pylist() == [f"h{i}.example" for i in range(1000) if i % 97]
+    assert rejects.column("line_no").to_pylist() == [i + 1 for i in range(0, 1000, 97)]

@@ -54,6 +54,8 @@ class Format:
     `new_parser` is called once per file, so formats whose header lines define the columns (W3C,
     Zeek TSV) can keep that state across the file's batches.
     `fields` names the schema columns the format fills, for the README table and data-quality badges.
+    `independent_batches`: its parser keeps no state between batches and may parse two at once
+    (thread-safe), so the pipeline runs it on several threads.
     """
 
     name: str
@@ -62,6 +64,7 @@ class Format:
     sniff: Callable[[Sequence[str]], float]
     new_parser: Callable[[ParseContext], BatchParser]
     fields: tuple[str, ...]
+    independent_batches: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9_]+", self.name):

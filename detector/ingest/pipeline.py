@@ -5,6 +5,7 @@ Every line is accounted for: lines = parsed + rejected + ignored, per file, alwa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
+    ParseResult,
     attach_lines,
     open_parse_connection,
 )
@@ -37,7 +39,7 @@ from detector.ingest.reader import (
     open_stream,
     read_head,
 )
-from detector.ingest.stages import BackgroundWriter, prefetched
+from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched
 from detector.lake import Lake, Segment, SegmentWriter, head_hash
 from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
 
@@ -211,9 +213,16 @@ def iter_parsed(
     """
     parser = fmt.new_parser(context)
     with open_stream(path) as stream:
-        batches = iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end)
-        for batch in prefetched(batches):
-            yield _parse(batch, parser, report, settings.max_line_bytes)
+        batches = prefetched(
+            iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end))
+        parse = functools.partial(_parse, parser=parser, max_line_bytes=settings.max_line_bytes)
+        # A parser that keeps no state between batches may work on two at once (results stay in order).
+        parsed = ordered_map(parse, batches, PARSE_WORKERS) if fmt.independent_batches else map(parse, batches)
+        for outcome in parsed:
+            report.parsed += outcome.events.num_rows
+            report.rejected += outcome.rejects.num_rows
+            report.ignored += outcome.ignored
+            yield outcome.events, outcome.rejects
 
 
 def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[str, str] | None = None
@@ -240,9 +249,7 @@ def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[
     )
 
 
-def _parse(
-    batch: LineBatch, parser: BatchParser, report: FileReport, max_line_bytes: int
-) -> tuple[pa.Table, pa.Table]:
+def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseResult:
     """Parse one batch; blank lines are ignored here so that no format has to think of them."""
     lines = batch.lines
     text = lines.column("line")
@@ -264,11 +271,7 @@ def _parse(
         reason = f"line too long (over {max_line_bytes} bytes); the start is kept"
         rejects.append(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": pa.array(starts, pa.string()),
                                  "reason": pa.array([reason] * len(numbers), pa.string())}, schema=REJECTS_OF_BATCH))
-    all_rejects = pa.concat_tables(rejects)
-    report.parsed += events.num_rows
-    report.rejected += all_rejects.num_rows
-    report.ignored += blank_count + result.ignored
-    return events, all_rejects
+    return ParseResult(events, pa.concat_tables(rejects), blank_count + result.ignored)
 
 
 def _with_lineage(events: pa.Table, fmt: Format, file_id: str) -> pa.Table:

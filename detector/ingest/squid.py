@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from detector.ingest.base import BatchParser, Format, ParseContext, line_share, sql_parser
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import authority_and_path, list_item, only_where, per_distinct, whole_number
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, line_share, split_outcomes, sql_parser
+from detector.schema import TIMESTAMP
 
 # Macros shared by the proxy families (Squid variants, Cisco WSA, W3C, CSV); defined on the parse
 # connection when a parser is made, so each family's query can rely on them.
@@ -69,78 +75,129 @@ def with_proxy_macros(query: str) -> Callable[[ParseContext], BatchParser]:
 
     return new_parser
 
-NATIVE_QUERY = r"""
-with split as (
-    select line_no, line, list_filter(string_split(line, ' '), lambda x: x <> '') as f
-    from lines
-),
-fields as (
-    select
-        line_no, line, len(f) as n,
-        cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch,
-        try_cast(f[2] as bigint) as elapsed,
-        f[3] as client,
-        f[4] as result,
-        upper(regexp_extract(f[4], '^[^/]*')) as result_code,
-        case when contains(f[4], '/') then substr(f[4], strpos(f[4], '/') + 1) else '' end as status_text,
-        try_cast(f[5] as bigint) as size,
-        upper(f[6]) as method,
-        f[7] as url,
-        f[8] as ident,
-        upper(regexp_extract(f[9], '^[^/]*')) as hierarchy,
-        case when contains(f[9], '/') then substr(f[9], strpos(f[9], '/') + 1) end as peer,
-        f[10] as mime
-    from split
-),
-url_steps as (
-    -- CONNECT's URL is host:port; any other URL is scheme://authority/path
-    select *, method = 'CONNECT' as is_connect, url_rest(url) as rest from fields
-),
-authority_steps as (
-    select *, authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport
-    from url_steps
-),
-checked as (
-    select *,
-        case
-            when n <> 10 then 'expected 10 space-separated fields (Squid native), found ' || n
-            when epoch is null then 'time is not epoch seconds: ' || split_part(trim(line), ' ', 1)
-            when elapsed is null then 'elapsed time is not a whole number of milliseconds'
-            when status_text = '' or try_cast(status_text as integer) is null
-                then 'result is not CODE/STATUS: ' || result
-            when size is null then 'size is not a whole number of bytes'
-        end as reject_reason
-    from authority_steps
-)
+# Native lines split cleanly on whitespace, so they are tokenised with pyarrow (see arrow_ops.py) and
+# only the low-cardinality fields go through the shared SQL macros, once per distinct value.
+NATIVE_FIELDS = 10
+RESULT_SQL = """
 select
-    line_no,
-    reject_reason,
-    false as is_ignored,
-    to_timestamp(epoch) as ts,
-    client as src_ip,
-    url_decode(null_if_dash(ident)) as user_name,
-    hostport_host(hostport) as host,
-    case when is_connect then 'connect' when rest is not null then 'url' else 'none' end as host_source,
-    case when hierarchy in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST')
-        then null_if_dash(peer) end as dst_ip,
-    hostport_port(hostport) as dst_port,
-    case when not is_connect then url_scheme(url) end as network_protocol,
-    nullif(nullif(method, 'NONE'), '-') as http_method,
-    case when not is_connect then rest_path(rest) end as url_path,
-    nullif(try_cast(status_text as integer), 0) as http_status,
-    squid_result_action(result_code) as action,
-    size as bytes_in,
-    elapsed as duration_ms,
-    null_if_dash(mime) as content_type
-from checked
+    squid_result_action(upper(case when contains(value, '/') then left(value, strpos(value, '/') - 1) else value end))
+        as action,
+    nullif(try_cast(case when contains(value, '/') then substr(value, strpos(value, '/') + 1) end as integer), 0)
+        as http_status,
+    coalesce(try_cast(case when contains(value, '/') then substr(value, strpos(value, '/') + 1) end as integer)
+        is not null, false) as valid
+from distinct_values
 """
+# hierarchy/peer: the peer is the server's address only when Squid went direct to it
+HIERARCHY_SQL = """
+select case
+    when upper(case when contains(value, '/') then left(value, strpos(value, '/') - 1) else value end)
+        in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST')
+        and contains(value, '/') then null_if_dash(substr(value, strpos(value, '/') + 1))
+end as dst_ip
+from distinct_values
+"""
+HOSTPORT_SQL = """
+select hostport_host(hostport) as host, hostport_port(hostport) as dst_port
+from (select authority_hostport(value) as hostport from distinct_values)
+"""
+METHOD_SQL = """
+select nullif(nullif(nullif(upper(value), 'NONE'), '-'), '') as http_method, upper(value) = 'CONNECT' as is_connect
+from distinct_values
+"""
+USER_SQL = "select url_decode(null_if_dash(value)) as user_name from distinct_values"
+DASH_SQL = "select null_if_dash(value) as value from distinct_values"
+# time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
+EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
+
+
+def native_parser(context: ParseContext) -> BatchParser:
+    context.connection.execute(PROXY_MACROS)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        # A cursor of its own per batch: batches are parsed on two threads at once.
+        with context.connection.cursor() as cursor:
+            return split_outcomes(_native_columns(cursor, lines), lines)
+
+    return parse
+
+
+def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+    """Squid native lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    tokens = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(lines.column("line").combine_chunks()))
+    count = pc.list_value_length(tokens)
+    epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy, mime = (
+        list_item(tokens, i) for i in range(NATIVE_FIELDS)
+    )
+    epoch_valid = pc.fill_null(pc.match_substring_regex(epoch_text, EPOCH_SECONDS), False)
+    micros = pc.round(pc.multiply(pc.cast(pc.if_else(epoch_valid, epoch_text, "0"), pa.float64()), 1e6))
+    elapsed, elapsed_valid = whole_number(elapsed_text)
+    size, size_valid = whole_number(size_text)
+    outcome = per_distinct(connection, result, RESULT_SQL)
+    method = per_distinct(connection, method_text, METHOD_SQL)
+    is_connect = pc.fill_null(method["is_connect"], False)
+    # CONNECT's URL is host:port; any other URL is scheme://authority/path (else it names no host)
+    scheme_rest = pc.split_pattern(url, "://", max_splits=1)
+    has_scheme = pc.equal(pc.list_value_length(scheme_rest), 2)
+    authority, path = authority_and_path(list_item(scheme_rest, -1))
+    place = per_distinct(connection, authority, HOSTPORT_SQL, where=pc.or_(is_connect, has_scheme))
+    has_url = pc.and_(pc.invert(is_connect), has_scheme)
+    valid = pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
+                    pc.and_(pc.and_(elapsed_valid, size_valid), pc.fill_null(outcome["valid"], False)))
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": _native_reject_reasons(valid, count, epoch_valid, elapsed_valid, outcome["valid"],
+                                                result, lines),
+        "is_ignored": pa.repeat(pa.scalar(False), len(count)),
+        "ts": pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP),
+        "src_ip": client,
+        "user_name": per_distinct(connection, ident, USER_SQL)["user_name"],
+        "host": place["host"],
+        "host_source": pc.if_else(is_connect, "connect", pc.if_else(has_scheme, "url", "none")),
+        "dst_ip": per_distinct(connection, hierarchy, HIERARCHY_SQL)["dst_ip"],
+        "dst_port": place["dst_port"],
+        "network_protocol": only_where(pc.utf8_lower(list_item(scheme_rest, 0)), has_url),
+        "http_method": method["http_method"],
+        "url_path": only_where(path, has_url),
+        "http_status": outcome["http_status"],
+        "action": outcome["action"],
+        "bytes_in": size,
+        "duration_ms": elapsed,
+        "content_type": per_distinct(connection, mime, DASH_SQL)["value"],
+    }
+    return pa.table(columns)
+
+
+def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Array, elapsed_valid: pa.Array,
+                           result_valid: pa.Array, result: pa.Array, lines: pa.Table) -> pa.Array:
+    """The first thing wrong with each invalid line, as a sentence; null for valid lines."""
+    if pc.all(valid).as_py():
+        return pa.nulls(len(valid), pa.string())
+    first_token = list_item(pc.ascii_split_whitespace(pc.ascii_trim_whitespace(
+        lines.column("line").combine_chunks()), max_splits=1), 0)
+    conditions = pa.StructArray.from_arrays(
+        [pc.not_equal(count, NATIVE_FIELDS), pc.invert(epoch_valid), pc.invert(elapsed_valid),
+         pc.invert(pc.fill_null(result_valid, False)), pc.invert(valid)],
+        names=["fields", "time", "elapsed", "result", "size"],
+    )
+    return pc.case_when(
+        conditions,
+        pc.binary_join_element_wise(
+            "expected 10 space-separated fields (Squid native), found ", pc.cast(count, pa.string()), ""),
+        pc.binary_join_element_wise("time is not epoch seconds: ", pc.fill_null(first_token, ""), ""),
+        "elapsed time is not a whole number of milliseconds",
+        pc.binary_join_element_wise("result is not CODE/STATUS: ", pc.fill_null(result, ""), ""),
+        "size is not a whole number of bytes",
+    )
+
 
 NATIVE = Format(
     name="squid",
     source_kind="proxy",
     summary="Squid native access.log (logformat squid, the default)",
     sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Za-z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+\s*$"),
-    new_parser=with_proxy_macros(NATIVE_QUERY),
+    new_parser=native_parser,
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "content_type",

@@ -1,15 +1,18 @@
-"""Overlapping the stages of ingest: reading, parsing and writing run in three threads.
+"""Overlapping the stages of ingest: reading, parsing and writing run in their own threads.
 
-Parsing (DuckDB) and writing (Parquet) release the GIL, and reading mostly waits on I/O or
-decompression, so overlapping them uses both cores instead of one stage at a time. Queues are
-short (`DEPTH` batches), which keeps memory bounded by the batch size.
+Parsing (DuckDB, pyarrow) and writing (Parquet) release the GIL, and reading mostly waits on I/O or
+decompression, so overlapping them uses every core instead of one stage at a time. A format whose
+batches are independent is parsed by `PARSE_WORKERS` threads, since parsing is the costliest stage.
+Queues are short (`DEPTH` batches), which keeps memory bounded by the batch size.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import TypeVar
 
@@ -18,7 +21,9 @@ import pyarrow as pa
 from detector.lake import SegmentWriter
 
 T = TypeVar("T")
+R = TypeVar("R")
 DEPTH = 2
+PARSE_WORKERS = 2
 _DONE = object()
 
 
@@ -64,6 +69,22 @@ def prefetched(items: Iterator[T], depth: int = DEPTH) -> Iterator[T]:
     finally:
         stop.set()
         thread.join()
+
+
+def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """`map(work, items)` on `workers` threads, results in input order, at most `workers + 1` in flight."""
+    with ThreadPoolExecutor(workers, thread_name_prefix="shadow-ai-parse") as pool:
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 class BackgroundWriter:

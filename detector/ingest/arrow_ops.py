@@ -1,0 +1,93 @@
+"""Arrow building blocks for parsers that split lines with pyarrow.compute instead of one SQL query.
+
+pyarrow's string kernels cost a few nanoseconds per value where DuckDB's string functions cost 40-60,
+so a format whose lines split cleanly into tokens parses 2-3x cheaper this way. The semantics that
+formats share (host normalisation, result codes, URL decoding) stay in the SQL macros of `base.py`:
+`per_distinct` applies them to the distinct values of a low-cardinality column only.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# An integer that fits int64 (at most 18 digits), optionally signed: what DuckDB's try_cast accepts.
+WHOLE_NUMBER = r"^[+-]?[0-9]{1,18}$"
+
+
+def list_item(lists: pa.ListArray, index: int) -> pa.Array:
+    """Item `index` of each list (0-based; -1 is the last); null where a list is too short.
+
+    (pc.list_element raises on a short list, and has no "last".)
+    """
+    offsets = lists.offsets.to_numpy()
+    lengths = np.diff(offsets)
+    if index >= 0:
+        missing, positions = lengths <= index, offsets[:-1] + index
+    else:
+        missing, positions = lengths < -index, offsets[1:] + index
+    return lists.values.take(pa.array(positions, mask=missing if missing.any() else None))
+
+
+def only_where(values: pa.Array, keep: pa.Array) -> pa.Array:
+    """`values`, null where `keep` is false or null: a new validity bitmap, no copy of the values."""
+    keep = pc.fill_null(keep, False)
+    if pc.all(keep).as_py():
+        return values
+    validity = pc.and_(pc.is_valid(values), keep)
+    buffers = values.buffers()
+    bitmap = validity.buffers()[1] if validity.offset == 0 else pc.cast(validity, pa.bool_()).buffers()[1]
+    return pa.Array.from_buffers(values.type, len(values), [bitmap, *buffers[1:]], offset=values.offset)
+
+
+def whole_number(text: pa.Array, pattern: str = WHOLE_NUMBER) -> tuple[pa.Array, pa.Array]:
+    """`text` as int64, and the mask of values that are whole numbers (the others read as 0)."""
+    valid = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    return pc.cast(pc.if_else(valid, text, "0"), pa.int64()), valid
+
+
+def per_distinct(
+    connection: duckdb.DuckDBPyConnection, values: pa.Array, query: str, where: pa.Array | None = None
+) -> dict[str, pa.Array]:
+    """Run `query` over the relation `distinct_values(value)` and spread its columns back to `values`.
+
+    For columns with few distinct values per batch (result codes, methods, hosts, users) this turns
+    per-row SQL into per-distinct SQL. The query must return one row per input row, in order.
+    Rows where `where` is false get nulls.
+    """
+    encoded = pc.dictionary_encode(values)
+    indices = encoded.indices if where is None else only_where(encoded.indices, where)
+    connection.register("distinct_values", pa.table({"value": encoded.dictionary}))
+    try:
+        result = connection.sql(query).to_arrow_table()
+    finally:
+        connection.unregister("distinct_values")
+    return {name: result.column(name).combine_chunks().take(indices) for name in result.column_names}
+
+
+def authority_and_path(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """URL text after `scheme://` -> authority (`user@host:port`) and path (`/...`, no query or fragment).
+
+    Plain splits at '/', '?' and '#' rather than one regular expression: RE2 with groups costs ~0.5 us
+    per URL, the splits a tenth of that. A query or fragment right after the authority is rare and
+    handled separately.
+    """
+    at_slash = pc.split_pattern(rest, "/", max_splits=1)
+    authority, tail = list_item(at_slash, 0), list_item(at_slash, 1)
+    tail = _cut_at(_cut_at(tail, "?"), "#")
+    path = pc.binary_join_element_wise("/", pc.fill_null(tail, ""), "")
+    early = pc.fill_null(pc.match_substring_regex(authority, "[?#]"), False)  # host?query, host#fragment
+    if pc.any(early).as_py():
+        authority = pc.if_else(early, list_item(pc.split_pattern_regex(authority, "[?#]", max_splits=1), 0),
+                               authority)
+        path = pc.if_else(early, "/", path)
+    return authority, path
+
+
+def _cut_at(text: pa.Array, mark: str) -> pa.Array:
+    """`text` up to (without) the first `mark`."""
+    if not pc.any(pc.match_substring(text, mark)).as_py():
+        return text
+    return list_item(pc.split_pattern(text, mark, max_splits=1), 0)
