@@ -42,14 +42,17 @@ WHEN = {
 assert set(COMMON) | set(WHEN) == set(KEYS)
 
 
-def _value(key: str) -> str:
-    """SQL for the value of `key`, whose token `key=` is at `p_key` in the token list `t`: the next token,
-    or for a quoted value the one after the empty token the split leaves (a quoted token starts with a
-    quote mark, which is dropped)."""
-    pos = f"p_{key}"
-    token = f"case when t[{pos} + 1] = '' then t[{pos} + 2] else t[{pos} + 1] end"
-    return f"case when {pos} = 0 then null else ltrim({token}, '\"') end as {key}"
+# A quoted value's marker: U+001F, then the character U+E000 + the value's index among the quote-split pieces.
+_MARK = 0xE000
 
+
+def _value(key: str) -> str:
+    """SQL for the value of `key`, whose token `key=` is at `p_key` in the token list `t`: the next token, or
+    for a quoted value the piece of `q` its marker names (see the `tokens` step of the query)."""
+    pos = f"p_{key}"
+    token = f"t[{pos} + 1]"
+    return (f"case when {pos} = 0 then null when starts_with({token}, chr(31)) then q[unicode({token}[2:]) - {_MARK}] "
+            f"else {token} end as {key}")
 
 _COMMON_POSITIONS = ",\n        ".join(f"list_position(t, '{key}=') as p_{key}" for key in COMMON)
 _COMMON_VALUES = ",\n        ".join(_value(key) for key in COMMON)
@@ -63,31 +66,29 @@ ALLOWED = (
     "permit", "exempt", "monitor", "monitored",
 )
 
-# Splitting on spaces after turning each '=' into '= ' makes every key a token of its own ('srcip='),
-# which a list lookup finds.
 QUERY = rf"""
-with body as (
-    select line_no,
-        ' ' || case when starts_with(line, '<') then substr(line, strpos(line, '>') + 1) else line end as b
-    from lines
+with pieces as (
+    -- Split on the double quotes: the even pieces are quoted values, the odd ones `key=value key=` text.
+    select line_no, string_split(line, '"') as q from lines
 ),
 tokens as (
-    -- Split on the double quotes first: the even pieces are quoted values, kept whole (marked by a leading
-    -- quote); only the pieces between them are split into `key=` and unquoted-value tokens. So words inside
-    -- a quoted value (a user agent, a message) can never pass for a key.
-    select line_no,
-        flatten(list_transform(string_split(b, '"'), lambda piece, i: case
-            when i % 2 = 1 then string_split(replace(piece, '=', '= '), ' ')
-            else ['"' || piece] end)) as t
-    from body
+    -- Each quoted value becomes a marker naming its piece, so that words inside a quoted value (a user agent,
+    -- a message) can never pass for a key; the rest is split on spaces after turning each '=' into '= ', which
+    -- makes every key a token of its own ('srcip='), found by a list lookup. The PRI (`<189>`) is cut off.
+    select line_no, q,
+        string_split(replace(array_to_string(list_transform(q, lambda piece, i: case
+            when i % 2 = 0 then chr(31) || chr(({_MARK} + i)::int)
+            when i = 1 and starts_with(piece, '<') then ' ' || substr(piece, strpos(piece, '>') + 1)
+            else piece end), ''), '=', '= '), ' ') as t
+    from pieces
 ),
 common as (
-    select line_no, t,
+    select line_no, q, t,
         {_COMMON_POSITIONS}
     from tokens
 ),
 common_values as (
-    select line_no, t,
+    select line_no, q, t,
         {_COMMON_VALUES}
     from common
 ),
@@ -113,6 +114,9 @@ classified as (
         end as kind,
         try_cast(eventtime as bigint) as epoch
     from fields
+),
+hosted as (
+    select *, case when kind = 'dns' then clean_host(qname) else clean_host(hostname) end as host from classified
 )
 select
     line_no,
@@ -130,12 +134,8 @@ select
     ) as ts,
     srcip as src_ip,
     nullif(coalesce(user, unauthuser), '') as user_name,
-    case when kind = 'dns' then clean_host(qname) else clean_host(hostname) end as host,
-    case
-        when kind = 'dns' and clean_host(qname) is not null then 'dns_query'
-        when kind <> 'dns' and clean_host(hostname) is not null then 'url'
-        else 'none'
-    end as host_source,
+    host,
+    case when host is null then 'none' when kind = 'dns' then 'dns_query' else 'url' end as host_source,
     dstip as dst_ip,
     try_cast(dstport as integer) as dst_port,
     case proto when '6' then 'tcp' when '17' then 'udp' when '1' then 'icmp' when '58' then 'ipv6-icmp'
@@ -148,7 +148,7 @@ select
     case when kind = 'dns' then upper(qtype) end as dns_qtype,
     case when kind = 'dns' then nullif(list_transform(string_split(ipaddr, ','), lambda x: trim(x)), ['']) end
         as dns_answers
-from classified
+from hosted
 """
 
 SYSLOG = Format(
