@@ -24,16 +24,19 @@ from detector.ingest.syslog import program_share, syslog_sql_parser
 
 ISC_QUERY = r"""
 with messages as (
-    select line_no, line, header_ts <> '' as has_header, app, ts,
-        regexp_extract(msg, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
-            ['ip', 'mac', 'name']) as ack
+    -- Only dhcpd's DHCPACK lines are read further: a capturing pattern costs more than the rest of the line.
+    select line_no, header_ts <> '' as has_header, header_ts,
+        case when app = 'dhcpd' and starts_with(msg, 'DHCPACK on ') then
+            regexp_extract(msg, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
+                ['ip', 'mac', 'name'])
+        end as ack
     from syslog_lines($tz, $ref)
 )
 select
     line_no,
     case when not has_header then 'no syslog header: not a dhcpd line' end as reject_reason,
-    has_header and (app is distinct from 'dhcpd' or ack.ip = '') as is_ignored,
-    ts,
+    has_header and coalesce(ack.ip, '') = '' as is_ignored,
+    case when ack.ip <> '' then syslog_time(header_ts, $tz, $ref) end as ts,
     nullif(ack.ip, '') as src_ip,
     nullif(lower(ack.name), '') as src_host,
     'dhcp' as network_protocol
