@@ -19,8 +19,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -31,6 +33,7 @@ from detector.schema import EVENT_FILE_SCHEMA, REJECTS
 EVENTS_DIR = "events"
 REJECTS_DIR = "rejects"
 MANIFEST_DIR = "manifest"
+EPOCH_DAY = date(1970, 1, 1)
 # Dictionary encoding pays only for columns that repeat (addresses, hosts, users, enumerations); for
 # times, paths and numbers it costs time and space. Measured: 25% faster writes, 20% smaller files.
 DICTIONARY_COLUMNS = [
@@ -148,11 +151,16 @@ class SegmentWriter:
         """`events` has the file schema's columns; rows are split by UTC day of `ts`."""
         if events.num_rows == 0:
             return
-        days = pc.cast(events.column("ts"), pa.date32())
-        distinct = pc.unique(days)
-        for day in distinct.to_pylist():
-            part = events if len(distinct) == 1 else events.filter(pc.equal(days, pa.scalar(day, pa.date32())))
-            self._partition_writer(day.isoformat()).write_table(part)
+        days = pc.cast(events.column("ts"), pa.date32()).to_numpy().astype(np.int32)
+        if np.any(days[1:] < days[:-1]):
+            # Logs are nearly always in time order, so this sort (one copy) is rare; the slices below
+            # are zero-copy, where a filter per day would copy the whole batch once per day.
+            order = np.argsort(days, kind="stable")
+            events, days = events.take(order), days[order]
+        starts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist()]
+        for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
+            day = (EPOCH_DAY + timedelta(days=int(days[start]))).isoformat()
+            self._partition_writer(day).write_table(events.slice(start, end - start))
 
     def write_rejects(self, rejects: pa.Table) -> None:
         if rejects.num_rows == 0:

@@ -66,6 +66,17 @@ def test_ingest_writes_hive_partitioned_parquet_readable_without_the_tool(home: 
     assert "source_kind" not in stored.names  # lives in the directory name
 
 
+def test_lines_out_of_time_order_land_in_their_own_day(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(squid_lines(3, start=86400) + squid_lines(2) + squid_lines(4, start=86400 * 2) + squid_lines(1))
+    [report] = ingest(home, log)
+    assert report.parsed == 10
+    with db.connect(load_settings(home)) as connection:
+        per_day = connection.sql("select day::varchar, list(line_no order by line_no) from events group by day"
+                                 " order by day").fetchall()
+    assert per_day == [("2024-11-28", [4, 5, 10]), ("2024-11-29", [1, 2, 3]), ("2024-11-30", [6, 7, 8, 9])]
+
+
 def test_user_names_reach_the_lake_only_as_pseudonyms(home: Path, tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text(squid_lines(20))

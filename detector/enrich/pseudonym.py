@@ -63,20 +63,25 @@ class Pseudonymiser:
         distinct = [n for n in pc.unique(names).to_pylist() if n is not None and n.strip()]
         if not distinct:
             return pa.nulls(len(names), pa.string())
-        mapped = [self._pseudonym(name) for name in distinct]
+        new = [name for name in distinct if name not in self._known]
+        for name in new:
+            self._known[name] = pseudonym(self._key, name)
+        self._remember([(self._known[name], normalise_user(name)) for name in new])
+        mapped = [self._known[name] for name in distinct]
         positions = pc.index_in(names, value_set=pa.array(distinct, pa.string()))
         return pc.take(pa.array(mapped, pa.string()), positions)
 
-    def _pseudonym(self, name: str) -> str:
-        if name not in self._known:
-            value = pseudonym(self._key, name)
-            self._known[name] = value
-            self._remember(value, normalise_user(name))
-        return self._known[name]
-
-    def _remember(self, value: str, user: str) -> None:
-        """Append to the access-restricted re-identification map, if the configuration keeps one."""
-        if self._identity_path is None or value in self._recorded:
+    def _remember(self, pairs: list[tuple[str, str]]) -> None:
+        """Append new (pseudonym, user) rows to the access-restricted re-identification map, if the
+        configuration keeps one: one append per batch, not one per person."""
+        if self._identity_path is None:
+            return
+        rows = []
+        for value, user in pairs:
+            if value not in self._recorded:
+                self._recorded.add(value)
+                rows.append((value, user))
+        if not rows:
             return
         new = not self._identity_path.exists()
         fd = os.open(self._identity_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -84,5 +89,4 @@ class Pseudonymiser:
             writer = csv.writer(handle)
             if new:
                 writer.writerow(["pseudonym", "user"])
-            writer.writerow([value, user])
-        self._recorded.add(value)
+            writer.writerows(rows)

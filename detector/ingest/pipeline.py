@@ -39,7 +39,7 @@ from detector.ingest.reader import (
     open_stream,
     read_head,
 )
-from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched
+from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched, use_jemalloc
 from detector.lake import Lake, Segment, SegmentWriter, head_hash
 from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
 
@@ -95,6 +95,7 @@ def ingest_paths(
     if not files:
         return
     lake = Lake(settings.lake)
+    use_jemalloc()
     connection = open_parse_connection()
     try:
         if dry_run:
