@@ -127,19 +127,11 @@ def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
     connection = _connection(home, version)
     cursor = connection.cursor()
     try:
-        row = cursor.execute("select count(*) > 0 from user_departments").fetchall()[0]
-        has_directory = bool(row and row[0])
         # classify builds user_daily; the pages group missing departments as "(unknown)"
         cursor.execute("create or replace view dashboard_user_daily as select * replace"
                        " (coalesce(department, '(unknown)') as department, coalesce(category, '(unknown)') as category)"
                        " from user_daily")
-        if has_directory:
-            # the population comes from users.csv: nobody needs the people seen in the logs
-            cursor.execute("create table dashboard_people_daily (day date, department varchar, person varchar)")
-        else:
-            _lake_views(home, version)
-            cursor.sql(db.query_text("dashboard_people_daily"), params={"enabled": True}).to_table(
-                "dashboard_people_daily")
+        cursor.sql(db.query_text("dashboard_people_daily")).to_table("dashboard_people_daily")
     finally:
         cursor.close()
     return connection

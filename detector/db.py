@@ -59,6 +59,7 @@ CATALOG_TABLES = {
                         "user_agent varchar",
     "source_daily": "source_kind varchar, log_format varchar, day date, events bigint, with_user bigint, "
                     "with_bytes_out bigint, with_url_path bigint, with_host bigint, newest timestamptz",
+    "people_daily": "day date, department varchar, person varchar",
     "user_daily": "day date, department varchar, service_key varchar, service varchar, host varchar, "
                   "service_name varchar, category varchar, verdict varchar, person varchar, user_id varchar, "
                   "in_population boolean, events bigint, bytes_out hugeint, blocked bigint",
@@ -102,6 +103,8 @@ def open_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(":memory:")
     connection.execute("set TimeZone = 'UTC'")
     connection.execute("set enable_progress_bar = false")
+    # every query over the lake views binds them again, reading each Parquet file's footer: keep them
+    connection.execute("set parquet_metadata_cache = true")
     connection.execute("set memory_limit = $limit", {"limit": settings.memory_limit})
     spill = settings.home / ".spill"
     connection.execute("set temp_directory = $spill", {"spill": str(spill)})

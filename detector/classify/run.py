@@ -149,6 +149,9 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "agents_addresses"):
             agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
             addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
+        with timed(steps, "client_stretches"):
+            connection.execute(f"create temp table client_stretches as {db.query_text('client_stretches')}",
+                               {"gap_seconds": settings.session_gap_seconds})
         with timed(steps, "proxy_sessions"):
             connection.execute(f"create table proxy_sessions as {db.query_text('proxy_sessions')}",
                                {"gap_seconds": settings.session_gap_seconds,
@@ -195,7 +198,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             for name in ["flow_names", "proxy_sessions", "dhcp_leases", "source_daily", *tables]:
                 connection.execute(f"create table fresh.{name} as select * from main.{name}")
             # the rollups go straight into the new file: they are not read again here
-            for rollup in ("usage_daily", "user_daily", "candidate_events"):
+            for rollup in ("usage_daily", "user_daily", "people_daily", "candidate_events"):
                 with timed(steps, rollup):
                     connection.execute(f"create table fresh.{rollup} as {db.query_text(rollup)}")
     finally:

@@ -2,19 +2,13 @@
 -- split where the user was silent for longer than $gap_seconds, widened by $window_seconds each side.
 -- DNS and firewall events without a user are attributed through these.
 --
--- Events less than $gap_seconds apart never split a session, so each stretch of $gap_seconds per address
--- and user is first reduced to its first and last event: the same sessions, with the window functions
--- running over stretches instead of every event.
+-- Events less than $gap_seconds apart never split a session, so the windows run over client_stretches
+-- (each address, user, day and $gap_seconds stretch reduced to its first and last event) instead of
+-- every event: the same sessions.
 with stretches as (
-    select
-        src_ip,
-        user_name as user_id,
-        min(ts) as first_ts,
-        max(ts) as last_ts,
-        count(*) as events
-    from lake_events
+    select src_ip, user_name as user_id, first_ts, last_ts, events
+    from client_stretches
     where user_name is not null and src_ip is not null
-    group by src_ip, user_name, epoch_us(ts) // ($gap_seconds * 1000000)
 ),
 
 marked as (
