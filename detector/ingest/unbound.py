@@ -64,17 +64,14 @@ classified as (
 ),
 parsed as (
     -- query CLIENT NAME TYPE CLASS; reply … RCODE SECONDS CACHED SIZE; local ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS
-    select line_no, has_syslog, is_own, kind, t, k,
+    select line_no, has_syslog, is_own, kind, t, k, header_ts,
         case when kind = 'local' then 2 else 0 end as shift,
-        case
-            when kind not in ('query', 'reply', 'local') then null
-            when is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint))
-            else syslog_time(header_ts, $tz, $ref)
-        end as ts
+        case when kind in ('query', 'reply', 'local') and is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint))
+            end as own_ts
     from classified
 ),
-fields as (
-    select line_no, has_syslog, is_own, kind, ts,
+fields as materialized (
+    select line_no, has_syslog, is_own, kind, own_ts, header_ts,
         case when kind = 'malformed' then array_to_string(t[k + 1:], ' ') end as text,
         split_part(t[k + 1 + shift], '@', 1) as client,
         lower(t[k + 2 + shift]) as qname,
@@ -91,6 +88,16 @@ fields as (
         end as verdict
     from parsed
 ),
+stamps as (
+    -- Reading a syslog time costs more than the rest of the line, and a resolver logs many lines per
+    -- second: each distinct header time of a lookup line is read once, then joined back.
+    select header_ts, syslog_time(header_ts, $tz, $ref) as syslog_ts
+    from (select distinct header_ts from fields where kind in ('query', 'reply', 'local') and not is_own)
+),
+timed as (
+    select f.*, case when f.is_own then f.own_ts else s.syslog_ts end as ts
+    from fields f left join stamps s on f.kind in ('query', 'reply', 'local') and f.header_ts = s.header_ts
+),
 paired as (
     -- A reply or local-action line answers the query line before it with the same client, name, type and
     -- class (one or two outcome lines may follow a query): neighbours within that key, in line order.
@@ -103,7 +110,7 @@ paired as (
         lead(verdict) over w as next_verdict_1, lead(verdict, 2) over w as next_verdict_2
     from (
         select *, case when kind in ('query', 'reply', 'local') then hash(client, qname, qtype, qclass) end as pair_key
-        from fields
+        from timed
     )
     window w as (partition by pair_key order by line_no)
 ),
