@@ -22,7 +22,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import authority_and_path, list_item, only_where, per_distinct, whole_number
+from detector.ingest.arrow_ops import (
+    authority_and_path,
+    list_item,
+    only_where,
+    per_distinct,
+    trimmed,
+    whole_number,
+)
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, line_share, split_outcomes, sql_parser
 from detector.schema import TIMESTAMP
 
@@ -124,7 +131,7 @@ def native_parser(context: ParseContext) -> BatchParser:
 
 def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
     """Squid native lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    tokens = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(lines.column("line").combine_chunks()))
+    tokens = pc.ascii_split_whitespace(trimmed(lines.column("line").combine_chunks()))
     count = pc.list_value_length(tokens)
     epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy, mime = (
         list_item(tokens, i) for i in range(NATIVE_FIELDS)
@@ -173,8 +180,8 @@ def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Arr
     """The first thing wrong with each invalid line, as a sentence; null for valid lines."""
     if pc.all(valid).as_py():
         return pa.nulls(len(valid), pa.string())
-    first_token = list_item(pc.ascii_split_whitespace(pc.ascii_trim_whitespace(
-        lines.column("line").combine_chunks()), max_splits=1), 0)
+    first_token = list_item(pc.ascii_split_whitespace(trimmed(lines.column("line").combine_chunks()),
+                                                      max_splits=1), 0)
     conditions = pa.StructArray.from_arrays(
         [pc.not_equal(count, NATIVE_FIELDS), pc.invert(epoch_valid), pc.invert(elapsed_valid),
          pc.invert(pc.fill_null(result_valid, False)), pc.invert(valid)],
