@@ -13,6 +13,8 @@ classified by the real command line in child processes.
     python benchmarks/classify.py                    # full size: 100k hosts, 10M events (the lead runs this)
     python benchmarks/classify.py --events 1000000   # smaller lake, for a shared machine
     python benchmarks/classify.py --events 0         # host judging only
+    python benchmarks/classify.py --keep             # ... and keep the lake; then, classify alone again:
+    python benchmarks/classify.py --reuse /tmp/shadow-ai-bench-classify-XXXX/lake-home
 
 Not a test: it asserts nothing, it measures.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -155,28 +158,39 @@ def generate_squid(path: Path, events: int, hosts: int, seed: int, days: int = 7
     return time.perf_counter() - started
 
 
-def run_cli(home: Path, *args: str) -> tuple[float, str]:
+def run_cli(home: Path, *args: str) -> tuple[float, float, str]:
+    """Run `shadow-ai` in a child process: its wall seconds, CPU seconds (user + system, all threads:
+    much less disturbed than wall time on a shared machine) and output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "detector", "--home", str(home), *args], capture_output=True,
                           text=True, check=False, cwd=ROOT)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode:
         raise SystemExit(f"shadow-ai {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds, done.stdout.strip()
+    return seconds, cpu, done.stdout.strip()
+
+
+def bench_classify(home: Path) -> dict[str, Any]:
+    """`shadow-ai classify --json` on the lake of `home`, with its per-step figures."""
+    classify_seconds, classify_cpu, output = run_cli(home, "classify", "--json")
+    report = json.loads(output.splitlines()[-1])
+    return {"classify_seconds": round(classify_seconds, 2), "classify_cpu_seconds": round(classify_cpu, 2),
+            "classify_report": report}
 
 
 def bench_lake(events: int, hosts: int, seed: int, workdir: Path) -> dict[str, Any]:
     home = workdir / "lake-home"
     log = workdir / "access.log"
     generate_seconds = generate_squid(log, events, hosts, seed)
-    ingest_seconds, _ = run_cli(home, "ingest", "--format", "squid", str(log))
+    ingest_seconds, _, _ = run_cli(home, "ingest", "--format", "squid", str(log))
     log.unlink()
-    train_seconds, _ = run_cli(home, "model", "train")
-    classify_seconds, output = run_cli(home, "classify", "--json")
-    report = json.loads(output.splitlines()[-1])
+    train_seconds, _, _ = run_cli(home, "model", "train")
     return {"events": events, "distinct_hosts_asked": hosts, "generate_seconds": round(generate_seconds, 1),
             "ingest_seconds": round(ingest_seconds, 1), "model_train_seconds": round(train_seconds, 1),
-            "classify_seconds": round(classify_seconds, 2), "classify_report": report,
+            **bench_classify(home), "home": str(home),
             "target_seconds": TARGETS["classify_10m_events_s"] if events >= 10_000_000 else None}
 
 
@@ -186,35 +200,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=10_000_000, help="events in the lake (default 10M; 0 skips)")
     parser.add_argument("--lake-hosts", type=int, default=50_000, help="distinct hosts in the lake (default 50k)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="keep the working directory")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (its lake for --reuse)")
+    parser.add_argument("--reuse", type=Path, metavar="HOME",
+                        help="classify the lake of this data directory again (the lake-home a --keep run "
+                             "printed); no host judging, generation, ingest or training")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="shadow-ai-bench-classify-"))
-    try:
-        results: dict[str, Any] = {"cpus": os.cpu_count(),
-                                   "hosts": bench_hosts(args.hosts, args.seed, workdir / "hosts-home")}
-        if args.events:
-            results["lake"] = bench_lake(args.events, args.lake_hosts, args.seed, workdir)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+    results: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    if args.reuse:
+        results["lake"] = bench_classify(args.reuse)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="shadow-ai-bench-classify-"))
+        try:
+            results["hosts"] = bench_hosts(args.hosts, args.seed, workdir / "hosts-home")
+            if args.events:
+                results["lake"] = bench_lake(args.events, args.lake_hosts, args.seed, workdir)
+        finally:
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+    results["load_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(results, sort_keys=True))
         return 0
-    judged = results["hosts"]
-    print(f"judge_hosts: {judged['hosts']:,} distinct hosts in {judged['judge_seconds']:.1f} s "
-          f"({judged['hosts_per_second']:,}/s; target < {TARGETS['judge_100k_hosts_s']:.0f} s for 100k) "
-          f"- by match {judged['by_match']}; model.score 10k names {judged['model_score_10k_seconds']:.2f} s; "
-          f"first (name-only) training {judged['first_training_seconds']:.1f} s")
+    if "hosts" in results:
+        judged = results["hosts"]
+        print(f"judge_hosts: {judged['hosts']:,} distinct hosts in {judged['judge_seconds']:.1f} s "
+              f"({judged['hosts_per_second']:,}/s; target < {TARGETS['judge_100k_hosts_s']:.0f} s for 100k) "
+              f"- by match {judged['by_match']}; model.score 10k names {judged['model_score_10k_seconds']:.2f} s; "
+              f"first (name-only) training {judged['first_training_seconds']:.1f} s")
     if "lake" in results:
         lake = results["lake"]
-        target = (f"target < {TARGETS['classify_10m_events_s']:.0f} s at 10M" if lake["target_seconds"]
-                  else "the target is for 10M events")
-        print(f"lake: {lake['events']:,} events generated in {lake['generate_seconds']:.1f} s, ingested in "
-              f"{lake['ingest_seconds']:.1f} s, model train {lake['model_train_seconds']:.1f} s")
-        print(f"shadow-ai classify: {lake['classify_seconds']:.2f} s wall ({target}); "
-              f"{lake['classify_report']['hosts']:,} hosts, {lake['classify_report']['ai_hosts']:,} AI, "
-              f"in-process {lake['classify_report']['seconds']} s, model {lake['classify_report']['model']}")
+        if "events" in lake:
+            print(f"lake: {lake['events']:,} events generated in {lake['generate_seconds']:.1f} s, ingested in "
+                  f"{lake['ingest_seconds']:.1f} s, model train {lake['model_train_seconds']:.1f} s"
+                  + (f"; kept in {lake['home']} (--reuse it)" if args.keep else ""))
+        report = lake["classify_report"]
+        print(f"shadow-ai classify: {lake['classify_seconds']:.2f} s wall, {lake['classify_cpu_seconds']:.2f} s CPU "
+              f"(target < {TARGETS['classify_10m_events_s']:.0f} s wall at 10M events); {report['hosts']:,} hosts, "
+              f"{report['ai_hosts']:,} AI, in-process {report['seconds']} s, model {report['model']}")
+        for step, (wall, cpu) in report.get("steps", {}).items():
+            print(f"    {step:<20} {wall:6.2f} s wall {cpu:6.2f} s CPU")
+    print(f"load average before {results['load_before'][0]:.1f}, after {results['load_after'][0]:.1f} "
+          f"(on {os.cpu_count()} cores; wall times from a busy machine are noise, CPU seconds less so)")
     return 0
 
 
