@@ -2,12 +2,19 @@
 -- name whose DNS answer gave that address to the SAME client most recently before the flow, within
 -- $window_seconds; else the most recent answer for that address to ANY client in the window, marked
 -- less certain; else none. ASOF joins over the lake: no loop, no per-flow look-up.
-with answers as (
+with resolutions as (
+    -- filtered before the unnest below, which would otherwise keep the filter from pruning the lake's
+    -- other source kinds' files
+    select src_ip, host, ts, dns_answers
+    from lake_events
+    where source_kind in ('dns', 'sensor') and host is not null and dns_answers is not null
+),
+
+answers as (
     select e.src_ip, a.address, e.host, e.ts
-    from lake_events as e, unnest(e.dns_answers) as a(address)
-    where e.source_kind in ('dns', 'sensor') and e.host is not null and e.dns_answers is not null
-        -- addresses only (CNAME targets are names); IPv4 dotted quads or IPv6 with colons
-        and (regexp_matches(a.address, '^\d{1,3}(\.\d{1,3}){3}$') or contains(a.address, ':'))
+    from resolutions as e, unnest(e.dns_answers) as a(address)
+    -- addresses only (CNAME targets are names); IPv4 dotted quads or IPv6 with colons
+    where regexp_matches(a.address, '^\d{1,3}(\.\d{1,3}){3}$') or contains(a.address, ':')
 ),
 
 flows as (
