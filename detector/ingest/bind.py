@@ -43,7 +43,8 @@ located as (
     -- `[TIME] [CATEGORY:] [SEVERITY:] client …` (Infoblox puts the category first): at most four tokens
     -- before `client`. TIME is BIND's `dd-Mon-yyyy HH:MM:SS.mmm` or ISO 8601.
     select *,
-        coalesce(list_position(t[1:5], 'client'), 0) as c,
+        -- (no slice t[1:5]: copying the list costs more than searching all of it)
+        case when list_position(t, 'client') <= 5 then list_position(t, 'client') else 0 end as c,
         case when t[1] like '__-___-____' or t[1] like '____-__-__T%' then 1
             when t[2] like '__-___-____' or t[2] like '____-__-__T%' then 2 end as time_at
     from tokens
