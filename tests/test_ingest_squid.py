@@ -167,6 +167,7 @@ def test_native_fields_beside_the_url(tmp_path: Path) -> None:
         (native("http://a.example/", result="TCP_MISS"), "result is not CODE/STATUS: TCP_MISS"),
         (native("http://a.example/").replace(" 512 ", " 5k "), "size is not a whole number of bytes"),
         (native("http://a.example/") + " extra", "expected 10 space-separated fields (Squid native), found 11"),
+        ("not a squid line", "expected 10 space-separated fields (Squid native), found 4"),
     ],
 )
 def test_native_rejects_say_what_is_wrong(tmp_path: Path, line: str, reason: str) -> None:

@@ -44,7 +44,7 @@ def only_where(values: pa.Array, keep: pa.Array) -> pa.Array:
 
 def whole_number(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """`text` as int64, and the mask of values that are whole numbers (the others read as 0)."""
-    plain = pc.and_(pc.fill_null(pc.ascii_is_decimal(text), False), pc.less_equal(pc.binary_length(text), 18))
+    plain = pc.fill_null(pc.and_(pc.ascii_is_decimal(text), pc.less_equal(pc.binary_length(text), 18)), False)
     if pc.all(plain).as_py():  # the usual case; the regular expression costs 5x more
         return pc.cast(text, pa.int64()), plain
     valid = pc.fill_null(pc.match_substring_regex(text, WHOLE_NUMBER), False)

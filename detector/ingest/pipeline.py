@@ -6,6 +6,7 @@ Every line is accounted for: lines = parsed + rejected + ignored, per file, alwa
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.reader import (
     HEAD_BYTES,
+    Fingerprint,
     LineBatch,
     StreamState,
     expand_paths,
@@ -147,24 +149,35 @@ def _ingest_file(
     report = FileReport(file=str(path), format=fmt.name if fmt else None)
     segments = lake.segments()
     candidates = [s for s in segments if len(head) >= s.head_len and head_hash(head[: s.head_len]) == s.head_hash]
-    print_ = fingerprint(path, {s.end_offset for s in candidates})
-    if any(s.content_hash == print_.content_hash and s.end_offset == print_.size for s in candidates):
-        report.skipped = True
-        return report
-    matched = [s for s in candidates if print_.prefix_hashes.get(s.end_offset) == s.content_hash]
-    previous = max(matched, key=lambda s: s.end_offset, default=None)
+    if candidates:
+        # Its head is known: the same file again, a file that grew, or one that merely starts alike.
+        # Hash it first (one extra pass) to tell which.
+        print_: Fingerprint | None = fingerprint(path, {s.end_offset for s in candidates})
+        if any(s.content_hash == print_.content_hash and s.end_offset == print_.size for s in candidates):
+            report.skipped = True
+            return report
+        matched = [s for s in candidates if print_.prefix_hashes.get(s.end_offset) == s.content_hash]
+        previous = max(matched, key=lambda s: s.end_offset, default=None)
+    else:
+        # A head no segment has: a new file. Its content is hashed as it is read, not in a pass before.
+        print_, previous = None, None
     if fmt is None:
         # Blank lines only: count them, nothing to write.
         return _count_blank_file(path, report, settings)
-    file_id = previous.file_id if previous else print_.content_hash[:32]
+    # A head other segments share cannot name a new file: then the content hash does.
+    file_id = previous.file_id if previous else (print_.content_hash[:32] if print_ else new_file_id(head))
     start = previous.end_offset if previous else 0
-    state = StreamState(lines=previous.end_line if previous else 0)
+    state = StreamState(lines=previous.end_line if previous else 0,
+                        hasher=None if print_ else hashlib.sha256())
     segment_name = f"{file_id}-{start}"
     writer = SegmentWriter(lake, segment_name, fmt.source_kind)
     context = ParseContext(str(path), settings.timezone, connection, column_map)
+    # Read to the fingerprinted size, even if the file grows meanwhile; a file that broke off is read
+    # to its break, so that the reader leaves out the broken last line.
+    end = print_.size if print_ and not print_.error else None
     try:
         with BackgroundWriter(writer) as background:
-            for events, rejects in iter_parsed(path, fmt, context, settings, report, state, start, print_.size):
+            for events, rejects in iter_parsed(path, fmt, context, settings, report, state, start, end):
                 background.put(_finish_events(events, fmt, file_id, pseudonymise),
                                _finish_rejects(rejects, fmt, file_id, path))
         staged = writer.close()
@@ -173,7 +186,13 @@ def _ingest_file(
         raise
     report.lines = state.lines - (previous.end_line if previous else 0)
     _check_accounting(report)
-    error = state.error or print_.error
+    error = state.error or (print_.error if print_ else None)
+    if error:  # the content ends before the break: hash exactly what was ingested, for the re-run
+        content_hash = fingerprint(path, {state.offset}).prefix_hashes.get(state.offset, "") if state.offset else ""
+    elif print_:
+        content_hash = print_.content_hash if state.offset == print_.size else ""
+    else:
+        content_hash = state.hasher.hexdigest()
     segment = Segment(
         file_id=file_id,
         path=str(path.resolve()),
@@ -183,7 +202,7 @@ def _ingest_file(
         end_offset=state.offset,
         start_line=previous.end_line if previous else 0,
         end_line=state.lines,
-        content_hash=print_.content_hash if state.offset == print_.size else "",
+        content_hash=content_hash,
         head_len=min(HEAD_BYTES, state.offset),
         head_hash=head_hash(head[: min(HEAD_BYTES, state.offset)]),
         parsed=report.parsed,
@@ -196,6 +215,11 @@ def _ingest_file(
     if error:
         report.error = error.message
     return report
+
+
+def new_file_id(head: bytes) -> str:
+    """The id of a file whose head no segment shares (so no other file's id is derived from it)."""
+    return hashlib.sha256(b"shadow-ai file id\0" + head).hexdigest()[:32]
 
 
 def iter_parsed(

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -134,11 +134,16 @@ class LineBatch:
 
 @dataclass
 class StreamState:
-    """Where reading stands: bytes consumed, lines seen, and the error that ended reading early."""
+    """Where reading stands: bytes consumed, lines seen, and the error that ended reading early.
+
+    With a `hasher`, every byte consumed is hashed too (the content hash of a new file, without a
+    separate pass over it).
+    """
 
     offset: int = 0
     lines: int = 0
     error: ReadError | None = None
+    hasher: Any = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,8 @@ def iter_line_batches(
             state.error = ReadError(f"stopped reading after {state.offset + len(data)} bytes: {failure.message}")
         at_end = not data
         state.offset += len(data)
+        if state.hasher is not None:
+            state.hasher.update(data)
         buffer = pending + data
         pending = b""
         if long_line is not None:
@@ -238,7 +245,13 @@ def iter_line_batches(
             long_line = None
         if at_end:
             if buffer and not buffer.endswith(b"\n"):
-                buffer += b"\n"  # the last line has no newline: it is still a line
+                if state.error is not None:
+                    # The stream broke inside this line: leave it to a re-run on the complete file,
+                    # which then reads it whole (no half line now and its other half later).
+                    state.offset -= len(buffer)
+                    buffer = b""
+                else:
+                    buffer += b"\n"  # the last line has no newline: it is still a line
         else:
             cut = buffer.rfind(b"\n") + 1
             buffer, pending = buffer[:cut], buffer[cut:]
@@ -287,6 +300,8 @@ def _skip(stream: IO[bytes], state: StreamState, skip_bytes: int) -> None:
         if not data:
             raise ReadError("file is shorter than the part ingested before")
         state.offset += len(data)
+        if state.hasher is not None:
+            state.hasher.update(data)
         remaining -= len(data)
 
 

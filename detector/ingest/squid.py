@@ -149,8 +149,8 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
     authority, path = authority_and_path(list_item(scheme_rest, -1))
     place = per_distinct(connection, authority, HOSTPORT_SQL, where=pc.or_(is_connect, has_scheme))
     has_url = pc.and_(pc.invert(is_connect), has_scheme)
-    valid = pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
-                    pc.and_(pc.and_(elapsed_valid, size_valid), pc.fill_null(outcome["valid"], False)))
+    valid = pc.fill_null(pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
+                                 pc.and_(pc.and_(elapsed_valid, size_valid), outcome["valid"])), False)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": _native_reject_reasons(valid, count, epoch_valid, elapsed_valid, outcome["valid"],
