@@ -1,0 +1,48 @@
+"""The streaming line reader: what it yields and where it stands when a stream breaks off."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+
+from detector.ingest.reader import StreamState, iter_line_batches
+
+
+class BreaksOff(io.RawIOBase):
+    """A stream that yields `data` in small pieces, then fails like a truncated gzip member."""
+
+    def __init__(self, data: bytes, piece: int = 7) -> None:
+        self._data, self._piece, self._at = data, piece, 0
+
+    def read1(self, size: int = -1) -> bytes:
+        if self._at >= len(self._data):
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+        chunk = self._data[self._at : self._at + min(size, self._piece)]
+        self._at += len(chunk)
+        return chunk
+
+
+def lines_of(batches: list) -> list[str]:  # type: ignore[type-arg]
+    return [line for batch in batches for line in batch.lines.column("line").to_pylist()]
+
+
+@pytest.mark.parametrize("tail", [b"", b"1732780800.000 10 10.0.0.1 TCP_MISS/200 5 GET http://a/ - DIRECT/1.2.3.4 te"])
+def test_a_broken_stream_yields_its_complete_lines_and_stops_before_the_broken_one(tail: bytes) -> None:
+    complete = b"first line\nsecond line\n"
+    state = StreamState(hasher=hashlib.sha256())
+    batches = list(iter_line_batches(BreaksOff(complete + tail), state, batch_lines=1000, max_line_bytes=1 << 20))
+    assert lines_of(batches) == ["first line", "second line"]
+    assert state.error is not None and "truncated" in state.error.message
+    assert state.lines == 2
+    assert state.offset == len(complete)
+
+
+def test_a_last_line_without_newline_at_a_clean_end_is_still_a_line() -> None:
+    state = StreamState(hasher=hashlib.sha256())
+    data = b"one\r\ntwo\r\nthree"
+    batches = list(iter_line_batches(io.BytesIO(data), state, batch_lines=2, max_line_bytes=1 << 20))
+    assert lines_of(batches) == ["one", "two", "three"]
+    assert (state.lines, state.offset, state.error) == (3, len(data), None)
+    assert state.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
