@@ -330,7 +330,7 @@ def cv_metrics(data: TrainingSet, cv_scores: np.ndarray, threshold: float, folds
     origins = np.array(data.origins)
     real = reference_rows(data)
     popular, lookalikes = negative_sets(data)
-    # The most recall the popular-site FP target (1%) allows, for comparison with the precision rule.
+    # The most recall the popular-site FP target (1%) allows on its own, for comparison with the threshold.
     popular_scores = np.sort(cv_scores[popular])[::-1]
     allowed = int(np.floor(FP_TARGET_POPULAR * len(popular_scores)))
     strict = float(np.nextafter(popular_scores[allowed], 1.0)) if len(popular_scores) > allowed else 0.0
@@ -457,8 +457,9 @@ def evaluate(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True
     for file_name in HELDOUT_FILES:
         path = heldout_path(settings.catalog_dir, file_name)
         names = [normalise_host(n) for n in read_domain_list(path)] if path.exists() else []
-        # A held-out name the catalog or the training set already knows measures nothing.
-        fresh = [n for n in names if n not in known and catalog.match_host(n) is None and n not in all_fresh]
+        # A held-out name the catalog or the training set already knows (or an earlier list) measures nothing.
+        fresh = [n for n in names if n not in known and catalog.match_host(n) is None]
+        known.update(fresh)
         scores = model.score(fresh) if fresh else np.zeros(0)
         by_list[file_name] = {"file": str(path), "names": len(names), "skipped_known": len(names) - len(fresh),
                               **_heldout_figures(fresh, scores, model.threshold, strict)}
