@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.ingest import FORMATS, sniff_scores
+from detector.ingest.base import open_parse_connection
 from detector.ingest.pipeline import parse_file
+from detector.ingest.syslog import define_macros
 from tests.golden import golden_settings
 
 FIREWALLS = ("panos", "fortigate", "cisco_asa", "pfsense_filterlog", "juniper_srx", "checkpoint")
@@ -294,6 +297,29 @@ def test_checkpoint_url_filtering_and_accounting(tmp_path: Path) -> None:
     assert (event["bytes_out"], event["bytes_in"], event["duration_ms"], event["user_name"]) == (
         4100, 9000, 2000, "P. van Leeuwen (pvl)")
     assert utc(event) == "2025-11-18T08:02:10Z"
+
+
+# --- RFC 5424 structured data (syslog_lines) ----------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "app", "msg"), [
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X [junos@2636 a="1" b="2"]', "RT_FLOW", ""),
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X [a x="1"] the message', "RT_FLOW", "the message"),
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X - the message', "RT_FLOW", "the message"),
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X [a x="1"][b y="2"] two elements', "RT_FLOW", "two elements"),
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X [a x="1\\] b"] escaped', "RT_FLOW", "escaped"),
+    ('<14>1 2025-11-18T09:00:00Z fw] RT_FLOW - X [a x="1"] bracket in host', "RT_FLOW", "bracket in host"),
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X [a x="1"] a] [b] in the message', "RT_FLOW", "a] [b] in the message"),
+    ('<14>1 2025-11-18T09:00:00Z fw RT_FLOW - X [a x="1"', None, None),  # unterminated: no header
+])
+def test_syslog_5424_structured_data_ends_where_the_rfc_says(line: str, app: str | None, msg: str | None) -> None:
+    """The fast path (one element, no escapes) and the expression that skips escapes find the same end."""
+    connection = open_parse_connection()
+    define_macros(connection)
+    connection.register("lines", pa.table({"line_no": [1], "line": [line]}))
+    ((header_ts, found_app, found_msg),) = connection.execute(
+        "select header_ts, app, msg from syslog_lines('UTC', timestamp '2025-11-18')").fetchall()
+    assert (found_app, found_msg if header_ts else None) == (app, msg)
+    assert (header_ts == "2025-11-18T09:00:00Z") == (app is not None)
 
 
 # --- All ---------------------------------------------------------------------------------------------

@@ -82,55 +82,91 @@ with priority as (
     from lines
 ),
 headed as (
-    -- Fixed-width tests (LIKE) find the time; a regular expression only reads the rare RFC 5424 header.
-    -- Offsets rather than substrings: copying each line's text several times costs more than parsing it.
-    select line_no, line, colon,
+    -- Fixed-width tests (LIKE) find the time; a short anchored expression reads the rest. Offsets rather than
+    -- substrings: copying each line's text several times costs more than parsing it.
+    select line_no, line, p, colon,
         p > 0 and substr(line, p + 1, 2) = '1 ' as is_5424,
+        -- RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID `, then the structured data (below).
+        case when p > 0 and substr(line, p + 1, 2) = '1 '
+            then regexp_extract(line, '^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ ') end as head_5424,
+        -- BSD and ISO: the length of `[<PRI>]TIME `; 0 when the line has no such header.
         case
-            when p > 0 and substr(line, p + 1, 2) = '1 '
-                then regexp_extract(line, '^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)')
-            when substr(line, p + 1, 16) similar to '[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} '
-                then left(line, p + 16)
-            when substr(line, p + 1, 15) similar to '[A-Z][a-z]{2} [0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} '
-                then left(line, p + 15)
-            else regexp_extract(line, '^(?:<\d{1,3}>)?(?:@BSD_TIME@|@ISO_TIME@) ')
-        end as head
+            when p > 0 and substr(line, p + 1, 2) = '1 ' then 0
+            when substr(line, p + 1, 16) similar to '[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ' then p + 16
+            when substr(line, p + 1, 15) similar to '[A-Z][a-z]{2} [0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ' then p + 15
+            else length(regexp_extract(line, '^(?:<\d{1,3}>)?(?:@BSD_TIME@|@ISO_TIME@) '))
+        end as time_len
     from priority
+),
+structured as (
+    -- The RFC 5424 structured data: `-`, or `[...]` elements up to the first `]` not followed by `[` (a `]` in
+    -- a value is escaped as `\]`). Without backslashes and without `][` in the line (one element, the usual
+    -- case) it ends at the line's first `]`; else the expression that skips escapes finds its end. A header
+    -- without valid structured data is no header.
+    select *,
+        case
+            when head_5424 is null or head_5424 = '' then 'none'
+            when substr(line, length(head_5424) + 1, 1) = '-' then 'nil'
+            when substr(line, length(head_5424) + 1, 1) <> '[' then 'none'
+            when contains(line, ']') and not contains(line, '\') and not contains(line, '][')
+                and not contains(head_5424, ']') then 'simple'
+            else 'escaped'
+        end as sd_kind
+    from headed
+),
+bounded as (
+    select *,
+        case when sd_kind = 'escaped' then length(regexp_extract(substr(line, length(head_5424) + 1),
+            '^(?:\[(?:[^\]\\]|\\.)*\])+')) end as escaped_len
+    from structured
+),
+valid as (
+    select *,
+        sd_kind in ('nil', 'simple') or escaped_len > 0 as sd_valid,
+        -- Where the structured data ends (only the message needs it).
+        case sd_kind
+            when 'nil' then length(head_5424) + 1
+            when 'simple' then strpos(line, ']')
+            when 'escaped' then case when escaped_len > 0 then length(head_5424) + escaped_len else 0 end
+            else 0
+        end as sd_end
+    from bounded
 ),
 tagged as (
     select *,
         case
-            when is_5424 or head = '' then null
-            when colon > length(head) then substr(line, length(head) + 1, colon - length(head) - 1)
-            when colon = 0 and ends_with(line, ':') then substr(line, length(head) + 1, length(line) - length(head) - 1)
+            when is_5424 or time_len = 0 then null
+            when colon > time_len then substr(line, time_len + 1, colon - time_len - 1)
+            when colon = 0 and ends_with(line, ':') then substr(line, time_len + 1, length(line) - time_len - 1)
         end as prefix
-    from headed
+    from valid
 ),
 fielded as (
     select *,
-        case when is_5424 then string_split(head, ' ') end as fields,
+        case when is_5424 then string_split(head_5424, ' ') end as fields,
         case when not is_5424 then split_part(prefix, ' ', -1) end as tag
     from tagged
 ),
 parts as (
     select line_no, line,
         case
-            when is_5424 and head <> '' then fields[2]
+            when is_5424 and sd_valid then fields[2]
             when tag <> '' and not contains(tag, ':') and (ends_with(tag, ']') or not contains(tag, '['))
-                then ltrim(rtrim(split_part(head, '>', -1)))
+                then trim(substr(line, p + 1, time_len - p))
             else ''
         end as header_ts,
         case
-            when is_5424 then nullif(fields[3], '-')
+            when is_5424 then case when sd_valid then nullif(fields[3], '-') end
             else nullif(trim(left(prefix, -length(tag))), '')
         end as host,
-        case when is_5424 then nullif(fields[4], '-') else split_part(tag, '[', 1) end as app,
+        case when is_5424 then case when sd_valid then nullif(fields[4], '-') end
+            else split_part(tag, '[', 1) end as app,
         case
-            when is_5424 then nullif(fields[5], '-')
+            when is_5424 then case when sd_valid then nullif(fields[5], '-') end
             else nullif(rtrim(split_part(tag, '[', 2), ']'), '')
         end as pid,
         case
-            when is_5424 then ltrim(substr(line, length(head) + 1))
+            when is_5424 then ltrim(substr(line, sd_end + 1))
             when colon > 0 then substr(line, colon + 2)
             else ''
         end as msg
