@@ -68,7 +68,8 @@ def train_command(ctx: click.Context, seed: int | None, names_only: bool, folds:
     stage = metrics["behaviour_stage"]
     click.echo(f"trained {meta['name']} on {sizes['positives']} AI and {sizes['negatives']} non-AI hosts "
                f"({sizes['lake_hosts']} with traffic from the lake); stored in {folder}")
-    click.echo(f"threshold {meta['threshold']:.4f} (cross-validated precision >= {metrics['target_precision']}): "
+    click.echo(f"threshold {meta['threshold']:.4f} (chosen on CV: FP <= 1% popular sites, <= 5% look-alikes, "
+               f"precision >= {metrics['target_precision']}): "
                f"precision {metrics['cv']['precision']:.3f}, recall {metrics['cv']['recall']:.3f}, "
                f"PR-AUC {metrics['cv']['pr_auc']:.3f}")
     click.echo("behaviour stage: " + ("trained" if stage["trained"] else f"not trained ({stage['reason']})"))
