@@ -84,7 +84,8 @@ OUTPUT_TYPES: dict[str, str] = {
 }
 
 CSV_MACROS = r"""
-create or replace macro csv_value(s, sep) as nullif(null_if_dash(quoted_value(trim(s), sep)), '');
+-- `t` is a trimmed field: a macro repeats its argument at each use, so the trim is done once, a step before.
+create or replace macro csv_value(t, sep) as nullif(null_if_dash(quoted_value(t, sep)), '');
 create or replace macro csv_naive_time(t) as coalesce(
     try_cast(t as timestamp),
     try_strptime(t, ['%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M %p', '%d-%m-%Y %H:%M:%S', '%d-%m-%Y %H:%M',
@@ -166,7 +167,9 @@ def build_query(columns: Sequence[str], chosen: Mapping[str, int]) -> str:
     def v(field: str) -> str | None:
         return f"v{chosen[field] + 1}" if field in chosen else None
 
-    values = "".join(f",\n        csv_value(f[{p + 1}], $delimiter) as v{p + 1}" for p in sorted(set(chosen.values())))
+    positions = sorted(set(chosen.values()))
+    trimmed = "".join(f",\n        trim(f[{p + 1}]) as v{p + 1}" for p in positions)
+    values = "".join(f",\n        csv_value(v{p + 1}, $delimiter) as v{p + 1}" for p in positions)
     out: dict[str, str] = {}
     if v("ts"):
         time_value = v("ts")
@@ -216,9 +219,13 @@ with split as (
         end as f
     from lines
 ),
-vals as (
-    select line_no, line, len(f) as n{values}
+trimmed as (
+    select line_no, line, len(f) as n{trimmed}
     from split
+),
+vals as (
+    select line_no, line, n{values}
+    from trimmed
 ),
 url_steps as (
     select *,
