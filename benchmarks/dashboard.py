@@ -3,9 +3,9 @@
 Why: the dashboard must stay interactive on a municipality's quarter of proxy logs (tens of millions of
 events). Pages read rollups, not events; this measures whether that holds, per page, in three states:
 
-    first    the first page after a classify: attaches the catalog database, builds the dashboard's
-             in-memory rollups and runs the page's queries (the lake files are not opened: no page but
-             data health's rejects reads them)
+    first    the first page after a classify (the catalog database replaced, in a dashboard already
+             running: its modules imported): attaches the new catalog database, builds the dashboard's
+             in-memory rollups and runs the page's queries (the lake's event files are not opened)
     cold     the page's queries on the built rollups (query cache cleared): a filter change
     warm     the page again with the same filters (query cache hit): switching back and forth
 
@@ -160,6 +160,8 @@ def time_pages(home: Path, repeat: int) -> list[dict[str, Any]]:
             cpu.append(time.process_time() - started_cpu)
         if at.exception:
             raise RuntimeError(f"{page}: {at.exception[0].value}")
+        if at.error:  # e.g. "classify again": a page that shows only a message measures nothing
+            raise RuntimeError(f"{page} shows an error: {at.error[0].value}")
         return elapsed
 
     empty = Path(tempfile.mkdtemp()) / "empty_app.py"
@@ -171,8 +173,11 @@ def time_pages(home: Path, repeat: int) -> list[dict[str, Any]]:
     st.cache_resource.clear()
     first_cpu: list[float] = []
     rows = [{"page": "AppTest itself (an empty app)", "seconds": baseline},
-            {"page": "overview (first after classify)", "seconds": run("overview", first_cpu)}]
-    rows[-1]["cpu_seconds"] = first_cpu[0]
+            {"page": "overview, first in this process", "seconds": run("overview")}]
+    # a classify replaces the catalog database: a new lake version, as a running dashboard sees it
+    os.utime(home / "shadow-ai.duckdb")
+    rows.append({"page": "overview (first after classify)", "seconds": run("overview", first_cpu),
+                 "cpu_seconds": first_cpu[0]})
     for page in PAGES:
         cold, warm = [], []
         for _ in range(repeat):

@@ -108,16 +108,16 @@ def lake_state(config: Settings) -> LakeState:
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(home: str, version: str) -> duckdb.DuckDBPyConnection:
     """The catalog database attached read-only: the tables and rollups classify built, which is all the
-    pages read. One per lake version. The views over the lake files are added only when a query needs
-    them (`_lake_views`): creating them reads every Parquet file's footer, the most of a first view."""
+    pages read but data health's rejected lines. One per lake version. No views over the lake's event
+    files: creating them reads every Parquet file's footer, which was most of a first view."""
     return db.connect(load_settings(home, create=False), lake=False)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _lake_views(home: str, version: str) -> duckdb.DuckDBPyConnection:
-    """The version's connection with the views over the lake files added (once)."""
+def _with_rejects(home: str, version: str) -> duckdb.DuckDBPyConnection:
+    """The version's connection with the `rejects` view over the rejected-line files added (once)."""
     connection = _connection(home, version)
-    db.add_lake_views(connection, load_settings(home, create=False))
+    db.create_rejects_view(connection, Lake(load_settings(home, create=False).lake))
     return connection
 
 
@@ -139,9 +139,9 @@ def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=512, show_spinner=False)
 def _run(home: str, version: str, name: str, source: str, params: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
-    """`source`: "rollups" (the dashboard's rollups built), "catalog" (classify's tables only) or "lake"
-    (with the views over the lake files)."""
-    connection = {"rollups": _rollups, "catalog": _connection, "lake": _lake_views}[source](home, version)
+    """`source`: "rollups" (the dashboard's rollups built), "catalog" (classify's tables only) or "rejects"
+    (with the view over the rejected lines)."""
+    connection = {"rollups": _rollups, "catalog": _connection, "rejects": _with_rejects}[source](home, version)
     cursor = connection.cursor()
     try:
         arguments = {key: list(value) if isinstance(value, tuple) else value for key, value in params}
@@ -169,11 +169,11 @@ def problem(state: LakeState) -> str | None:
     return None
 
 
-def query(state: LakeState, name: str, *, rollups: bool = True, lake: bool = False, **params: Any) -> pd.DataFrame:
+def query(state: LakeState, name: str, *, rollups: bool = True, rejects: bool = False, **params: Any) -> pd.DataFrame:
     """Run `detector/queries/<name>.sql` (cached per lake version and parameters). `rollups=False` for
-    a query of classify's tables only; `lake=True` for one that reads the lake files (events, rejects)."""
+    a query of classify's tables only; `rejects=True` for one of the rejected lines."""
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    source = "lake" if lake else "rollups" if rollups else "catalog"
+    source = "rejects" if rejects else "rollups" if rollups else "catalog"
     return _run(str(state.home), state.version, name, source, frozen)
 
 
@@ -416,7 +416,7 @@ def _badge(count: int, total: int) -> str:
 
 def rejects(state: LakeState) -> pd.DataFrame:
     """Rejected lines by format and reason (the offending value after the colon is left out)."""
-    return query(state, "status_rejects", lake=True)
+    return query(state, "status_rejects", rejects=True)
 
 
 # --- People --------------------------------------------------------------------------------------------

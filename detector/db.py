@@ -125,18 +125,23 @@ def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None
     relation.create_view("lake_events", replace=True)
     create_events_view(connection)
 
-    reject_files = [str(p) for p in lake.reject_files()]
-    if reject_files:
-        rejects = connection.read_parquet(reject_files, union_by_name=True)
-    else:
-        rejects = connection.from_arrow(REJECTS.empty_table())
-    rejects.create_view("rejects", replace=True)
+    create_rejects_view(connection, lake)
 
     segments = [
         {name: getattr(segment, name) for name in SEGMENTS.names} for segment in lake.segments()
     ]
     table = pa.Table.from_pylist(segments, schema=SEGMENTS) if segments else SEGMENTS.empty_table()
     connection.from_arrow(table).create_view("ingested_segments", replace=True)
+
+
+def create_rejects_view(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """`rejects`: the rejected lines' files, as they are."""
+    reject_files = [str(p) for p in lake.reject_files()]
+    if reject_files:
+        rejects = connection.read_parquet(reject_files, union_by_name=True)
+    else:
+        rejects = connection.from_arrow(REJECTS.empty_table())
+    rejects.create_view("rejects", replace=True)
 
 
 def create_events_view(connection: duckdb.DuckDBPyConnection) -> None:
