@@ -117,8 +117,7 @@ def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None
     event_files = [str(p) for p in lake.event_files()]
     if event_files:
         relation = connection.read_parquet(event_files, hive_partitioning=True, union_by_name=True)
-        columns = ", ".join(f'"{name}"' for name in EVENTS.names)
-        relation = relation.project(f"{columns}, cast(day as date) as day")
+        relation = relation.project(f"{event_columns(connection, set(relation.columns))}, cast(day as date) as day")
     else:
         empty = EVENTS.empty_table().append_column("day", pa.array([], pa.date32()))
         relation = connection.from_arrow(empty)
@@ -132,6 +131,14 @@ def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None
     ]
     table = pa.Table.from_pylist(segments, schema=SEGMENTS) if segments else SEGMENTS.empty_table()
     connection.from_arrow(table).create_view("ingested_segments", replace=True)
+
+
+def event_columns(connection: duckdb.DuckDBPyConnection, present: set[str]) -> str:
+    """The event schema's columns in order, as a projection; a column no lake file has yet (one a later
+    version added: files are never rewritten) is a typed null, so that older lakes still read."""
+    types = dict(zip(EVENTS.names, connection.from_arrow(EVENTS.empty_table()).dtypes, strict=True))
+    return ", ".join(f'"{name}"' if name in present else f'cast(null as {types[name]}) as "{name}"'
+                     for name in EVENTS.names)
 
 
 def create_rejects_view(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None:
