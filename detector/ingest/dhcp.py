@@ -48,10 +48,17 @@ with fields as (
     select line_no, line, string_split(line, ',') as f from lines
 ),
 typed as (
-    select line_no, line, len(f) as n, try_cast(trim(f[1]) as integer) as id,
-        try_strptime(trim(f[2]) || ' ' || trim(f[3]), ['%m/%d/%y %H:%M:%S', '%m/%d/%Y %H:%M:%S']) as local_time,
-        trim(f[5]) as ip, lower(trim(f[6])) as name
+    select line_no, len(f) as n, try_cast(trim(f[1]) as integer) as id, f
     from fields
+),
+assignments as (
+    -- Times are read only on assignment lines: reading a time costs more than the rest of the line.
+    select line_no, n, id,
+        case when id in (10, 11, 32) then
+            try_strptime(trim(f[2]) || ' ' || trim(f[3]), ['%m/%d/%y %H:%M:%S', '%m/%d/%Y %H:%M:%S'])
+        end as local_time,
+        trim(f[5]) as ip, lower(trim(f[6])) as name
+    from typed
 )
 select
     line_no,
@@ -66,7 +73,7 @@ select
     nullif(ip, '') as src_ip,
     nullif(name, '') as src_host,
     'dhcp' as network_protocol
-from typed
+from assignments
 """
 
 _WINDOWS_ROW = line_share(re.compile(r"^\d{2},\d{2}/\d{2}/\d{2,4},\d{2}:\d{2}:\d{2},"))
