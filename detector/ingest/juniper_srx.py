@@ -29,8 +29,13 @@ KEYS = (
     "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
     "bytes-from-client", "bytes-from-server", "elapsed-time",
 )
-# The value of a key is the piece after its `key=` piece when the data is split on its quote marks.
-_LOOKUPS = ",\n        ".join(f"p[list_position(k, '{key}=') + 1] as \"{key}\"" for key in KEYS)
+# The value of a key is the piece after its `key=` piece when the data is split on its quote marks: the
+# first key ends piece 1 (after the header), the n-th of the others (`keys`, from piece 3 on) is piece 2n + 1.
+_LOOKUPS = ",\n        ".join(
+    f"case when first_key = '{key}=' then p[2] else p[nullif(list_position(keys, ' {key}='), 0) * 2 + 2] end "
+    f"as \"{key}\""
+    for key in KEYS
+)
 _EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
 _TEXT = r"(\S+?)/(\d+)->(\S+?)/(\d+)"
 # CLOSE: protocol policy from-zone to-zone session-id packets(bytes) packets(bytes) seconds [app nested user(roles)]
@@ -42,20 +47,21 @@ QUERY = rf"""
 with tagged as (
     select line_no, line, header_ts,
         regexp_extract(line, '{_EVENT}', 1) as event,
-        strpos(line, '[junos@') > 0 as structured,
+        contains(line, '[junos@') as structured,
         -- Relayed inside a BSD header (`junos-flow: <ISO time> host RT_FLOW - ...`): the device's own time.
         regexp_extract(msg, '^({ISO_TIME}) ', 1) as inner_time
     from syslog_lines($tz, $ref)
 ),
 parts as (
-    select line_no, event, structured, header_ts, inner_time,
+    select line_no, line, event, structured, header_ts, inner_time,
         -- Structured data, split on its quote marks: the odd pieces end in `key=`, the even ones are values.
         -- Typographic quotes count as quotes; an escaped quote (RFC 5424: \") is hidden until the split is done.
-        case when event <> '' and structured then string_split(
+        -- CREATE is ignored: only CLOSE and DENY are read.
+        case when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and structured then string_split(
             case when contains(line, '“') or contains(line, '”') or contains(line, '\"')
                 then replace(replace(replace(line, '\"', chr(30)), '“', '"'), '”', '"') else line end,
             '"') end as p,
-        case when event <> '' and not structured then
+        case when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and not structured then
             regexp_extract(line, '{_TEXT}', ['src', 'sport', 'dst', 'dport']) end as t,
         case when event = 'RT_FLOW_SESSION_CLOSE' and not structured then
             regexp_extract(line, '{_TEXT_CLOSE}', ['proto', 'out', 'inb', 'elapsed', 'user']) end as tb,
@@ -64,7 +70,14 @@ parts as (
     from tagged
 ),
 keyed as (
-    select *, list_transform(p, lambda piece, i: case when i % 2 = 1 then split_part(piece, ' ', -1) end) as k
+    -- From piece 3 on the odd pieces are ` key=` (SD-PARAMs are separated by one space); with several SD
+    -- elements (`"][elem key="`) some are not, and each piece's last word is the key.
+    select *, split_part(p[1], ' ', -1) as first_key,
+        case
+            when contains(line, '][') then list_transform(list_slice(p, 3, -1, 2),
+                lambda piece: ' ' || split_part(piece, ' ', -1))
+            else list_slice(p, 3, -1, 2)
+        end as keys
     from parts
 ),
 fields as (

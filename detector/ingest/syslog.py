@@ -100,35 +100,36 @@ headed as (
 ),
 structured as (
     -- The RFC 5424 structured data: `-`, or `[...]` elements up to the first `]` not followed by `[` (a `]` in
-    -- a value is escaped as `\]`). Without backslashes and without `][` in the line (one element, the usual
-    -- case) it ends at the line's first `]`; else the expression that skips escapes finds its end. A header
-    -- without valid structured data is no header.
+    -- a value is escaped as `\]`, a backslash as `\\`). String search finds that `]` once escapes and `][`
+    -- are hidden (each replaced by two other characters, so positions stay); only where the header's own
+    -- fields hold a `]`, or no `]` is left, does an expression that skips escapes decide. A header without
+    -- valid structured data is no header.
     select *,
         case
             when head_5424 is null or head_5424 = '' then 'none'
             when substr(line, length(head_5424) + 1, 1) = '-' then 'nil'
-            when substr(line, length(head_5424) + 1, 1) <> '[' then 'none'
-            when contains(line, ']') and not contains(line, '\') and not contains(line, '][')
-                and not contains(head_5424, ']') then 'simple'
-            else 'escaped'
-        end as sd_kind
+            when substr(line, length(head_5424) + 1, 1) = '[' then 'elements'
+            else 'none'
+        end as sd_kind,
+        case when contains(line, '\') then replace(replace(line, '\\', chr(1) || chr(1)), '\]', chr(2) || chr(2))
+            else line end as unescaped
     from headed
 ),
 bounded as (
     select *,
-        case when sd_kind = 'escaped' then length(regexp_extract(substr(line, length(head_5424) + 1),
-            '^(?:\[(?:[^\]\\]|\\.)*\])+')) end as escaped_len
+        case when sd_kind = 'elements' then strpos(case when contains(unescaped, '][')
+            then replace(unescaped, '][', chr(3) || chr(3)) else unescaped end, ']') end as first_bracket
     from structured
 ),
 valid as (
     select *,
-        sd_kind in ('nil', 'simple') or escaped_len > 0 as sd_valid,
-        -- Where the structured data ends (only the message needs it).
-        case sd_kind
-            when 'nil' then length(head_5424) + 1
-            when 'simple' then strpos(line, ']')
-            when 'escaped' then case when escaped_len > 0 then length(head_5424) + escaped_len else 0 end
-            else 0
+        case
+            when sd_kind = 'nil' then length(head_5424) + 1
+            when sd_kind <> 'elements' then 0
+            when first_bracket > length(head_5424) then first_bracket
+            when first_bracket = 0 and not contains(unescaped, ']') then 0
+            else coalesce(nullif(length(regexp_extract(substr(line, length(head_5424) + 1),
+                '^(?:\[(?:[^\]\\]|\\.)*\])+')), 0) + length(head_5424), 0)
         end as sd_end
     from bounded
 ),
@@ -150,19 +151,19 @@ fielded as (
 parts as (
     select line_no, line,
         case
-            when is_5424 and sd_valid then fields[2]
+            when is_5424 and sd_end > 0 then fields[2]
             when tag <> '' and not contains(tag, ':') and (ends_with(tag, ']') or not contains(tag, '['))
                 then trim(substr(line, p + 1, time_len - p))
             else ''
         end as header_ts,
         case
-            when is_5424 then case when sd_valid then nullif(fields[3], '-') end
+            when is_5424 then case when sd_end > 0 then nullif(fields[3], '-') end
             else nullif(trim(left(prefix, -length(tag))), '')
         end as host,
-        case when is_5424 then case when sd_valid then nullif(fields[4], '-') end
+        case when is_5424 then case when sd_end > 0 then nullif(fields[4], '-') end
             else split_part(tag, '[', 1) end as app,
         case
-            when is_5424 then case when sd_valid then nullif(fields[5], '-') end
+            when is_5424 then case when sd_end > 0 then nullif(fields[5], '-') end
             else nullif(rtrim(split_part(tag, '[', 2), ']'), '')
         end as pid,
         case
