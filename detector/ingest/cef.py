@@ -17,8 +17,8 @@ keys the standards define, in either their short or long names, case-insensitive
   [zone]`; else the syslog header's time. A time without zone is in the configured ingest zone; one
   without year gets it by the rule of `syslog.py` (the year that puts it before the file was written).
 - the gateway's own view: application `destinationServiceName` (Zscaler puts its appname there), category
-  `cat` (Zscaler: the URL category), department `dept`; a labelled custom field (`csNLabel=urlcat`,
-  `appname`, `dept` ...) wins over those keys; LEEF feeds name them directly (`urlcat=`, `dept=`).
+  `cat` (Zscaler: the URL category), department `dept` (Zscaler's LEEF feed: `role`); a labelled custom field
+  (`csNLabel=urlcat`, `appname`, `dept` ...) wins over those keys; LEEF feeds name them directly (`appname=`).
 CEF escapes (`\\`, `\|` in the header, `\=` in values) are honoured. Lines without any address, host or
 URL (say, a login or a policy change) carry no traffic and are ignored; lines without a CEF/LEEF header
 are rejected.
@@ -59,7 +59,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "outcome": ("outcome",),
     "service": ("destinationservicename", "appname"),
     "cat": ("cat", "urlcat", "urlcategory"),
-    "dept": ("dept", "department"),
+    "dept": ("dept", "department", "role"),
 }
 KEYS = {name: tuple(key.lower() for key in keys) for name, keys in KEYS.items()}
 # Custom fields and their labels, read only on lines that have labels.
