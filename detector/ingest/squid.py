@@ -131,11 +131,8 @@ def native_parser(context: ParseContext) -> BatchParser:
 
 def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
     """Squid native lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    tokens = pc.ascii_split_whitespace(trimmed(lines.column("line").combine_chunks()))
-    count = pc.list_value_length(tokens)
-    epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy, mime = (
-        list_item(tokens, i) for i in range(NATIVE_FIELDS)
-    )
+    count, (epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy, mime) = \
+        _native_fields(lines)
     epoch_valid = pc.fill_null(pc.match_substring_regex(epoch_text, EPOCH_SECONDS), False)
     micros = pc.round(pc.multiply(pc.cast(pc.if_else(epoch_valid, epoch_text, "0"), pa.float64()), 1e6))
     elapsed, elapsed_valid = whole_number(elapsed_text)
@@ -173,6 +170,15 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
         "content_type": per_distinct(connection, mime, DASH_SQL)["value"],
     }
     return pa.table(columns)
+
+
+def _native_fields(lines: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
+    """The number of whitespace-separated fields per line, and the first ten (null where missing).
+
+    Its own function so that the token lists (as big as the lines) are freed before parsing goes on.
+    """
+    tokens = pc.ascii_split_whitespace(trimmed(lines.column("line").combine_chunks()))
+    return pc.list_value_length(tokens), [list_item(tokens, i) for i in range(NATIVE_FIELDS)]
 
 
 def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Array, elapsed_valid: pa.Array,
