@@ -27,8 +27,26 @@ KEYS = (
     "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
     "method",
 )
-# The value of a key is the piece after its `key:` piece when the data is split on its quote marks.
-_LOOKUPS = ",\n        ".join(f"p[list_position(k, '{key}:') + 1] as {key}" for key in KEYS)
+
+def _lookup(key: str) -> str:
+    """SQL for the value of `key`: the piece after its `key:` piece when the data is split on its quote marks.
+    The first key ends piece 1 (after `[`), the n-th of the others (`keys`, from piece 3 on) is piece 2n + 1."""
+    return f"case when first_key = '{key}:' then p[2] else p[nullif(list_position(keys, '; {key}:'), 0) * 2 + 2] end"
+
+
+# Keys every decision needs, and keys read only when an earlier one is missing (each lookup searches a list).
+COMMON = (
+    "action", "src", "dst", "service", "proto", "time", "src_user_name", "client_outbound_bytes",
+    "server_outbound_bytes", "elapsed", "resource",
+)
+WHEN = {
+    "source_user_name": "src_user_name is null", "user": "src_user_name is null",
+    "sent_byte": "client_outbound_bytes is null", "received_bytes": "server_outbound_bytes is null",
+    "method": "resource is not null",
+}
+assert set(COMMON) | set(WHEN) == set(KEYS)
+_COMMON_LOOKUPS = ",\n        ".join(f"{_lookup(key)} as {key}" for key in COMMON)
+_OTHER_LOOKUPS = ",\n        ".join(f"case when {when} then {_lookup(key)} end as {key}" for key, when in WHEN.items())
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
 BLOCKED = ("Drop", "Reject", "Block", "Prevent")
@@ -38,21 +56,30 @@ with split as (
     select line_no,
         strpos(line, '[') as bracket,
         regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({ISO_TIME})') as iso_time,
-        -- The data split on its quote marks: odd pieces end in `key:` (after `; ` or `[`), even ones are values.
+        -- The line split on its quote marks: odd pieces end in `key:` (after `; ` or `[`), even ones are values.
         -- An escaped quote (\") is hidden until the split is done.
-        string_split(substr(case when contains(line, '\"') then replace(line, '\"', chr(30)) else line end,
-            strpos(line, '[')), '"') as p
+        string_split(case when contains(line, '\"') then replace(line, '\"', chr(30)) else line end, '"') as p
     from lines
 ),
 keyed as (
-    select *, list_transform(p, lambda piece, i: case when i % 2 = 1 then ltrim(split_part(piece, ' ', -1), '[')
-        end) as k
+    -- Log Exporter separates fields with `; `, so from piece 3 on the odd pieces are `; key:`; in any other
+    -- layout each odd piece's last word is its key.
+    select *, ltrim(split_part(p[1], ' ', -1), '[') as first_key,
+        case
+            when starts_with(p[3], '; ') then list_slice(p, 3, -1, 2)
+            else list_transform(list_slice(p, 3, -1, 2), lambda piece: '; ' || ltrim(split_part(piece, ' ', -1), '['))
+        end as keys
     from split
 ),
-fields as (
-    select line_no, bracket, iso_time, len(p) // 2 as n,
-        {_LOOKUPS}
+common as (
+    select line_no, bracket, iso_time, len(p) // 2 as n, p, first_key, keys,
+        {_COMMON_LOOKUPS}
     from keyed
+),
+fields as (
+    select * exclude (p, first_key, keys),
+        {_OTHER_LOOKUPS}
+    from common
 ),
 checked as (
     select *,
