@@ -70,43 +70,6 @@ parts as (
         regexp_extract(left(line, tag_at - 1), '({ISO_TIME})') as iso_time
     from located
 ),
-teardown_tokens as (
-    -- A Teardown that the documented layout matches (checked without captures, which cost 5x more) is read
-    -- from its words: `Teardown PROTO connection N for A [word] to B [word] duration H:M:S bytes N ...`.
-    select *,
-        case when id in ('302014', '302016') then regexp_matches(msg, '{TEARDOWN}') end as td_ok,
-        case when id in ('302014', '302016') then string_split(msg, ' ') end as words
-    from parts
-),
-teardown_words as (
-    select *, list_position(words, 'to') as at_to, list_position(words, 'duration') as at_duration
-    from teardown_tokens
-),
-endpoints as (
-    select *,
-        words[6] as end_a,
-        case when at_to = 8 then words[7] else '' end as word_a,
-        words[at_to + 1] as end_b,
-        case when at_duration = at_to + 3 then words[at_to + 2] else '' end as word_b,
-        -- Words are what the expression reads when an address is followed by at most one word and an
-        -- identity holds no space (else the identity's words would be split apart).
-        td_ok and at_to in (7, 8) and at_duration in (at_to + 2, at_to + 3)
-            and (not contains(words[6], '(') or ends_with(words[6], ')'))
-            and (not contains(words[at_to + 1], '(') or ends_with(words[at_to + 1], ')'))
-            and not regexp_matches(words[7], '[()]') and not regexp_matches(words[at_to + 2], '[()]')
-            as by_words
-    from teardown_words
-),
-endpoint_parts as (
-    -- `iface:address/port(identity)`: the interface ends at the first colon, the address at the slash.
-    select *,
-        split_part(end_a, ':', 1) as if_a, split_part(end_b, ':', 1) as if_b,
-        split_part(substr(end_a, strpos(end_a, ':') + 1), '/', 1) as ip_a,
-        split_part(substr(end_b, strpos(end_b, ':') + 1), '/', 1) as ip_b,
-        substr(end_a, strpos(end_a, '/') + 1) as port_id_a,
-        substr(end_b, strpos(end_b, '/') + 1) as port_id_b
-    from endpoints
-),
 parsed as (
     select line_no, id, msg, header_ts,
         case
@@ -116,21 +79,9 @@ parsed as (
         coalesce(try_strptime(asa_time.t, '%b %d %Y %H:%M:%S'), try_strptime(asa_time.t, '%b %d %Y %H:%M:%S.%f'))
             as asa_local,
         iso_time,
-        case
-            when by_words and regexp_full_match(port_id_a, '\d+(?:\([^)]*\))?')
-                and regexp_full_match(port_id_b, '\d+(?:\([^)]*\))?') then struct_pack(
-                proto := words[2], if_a := if_a, ip_a := ip_a, port_a := split_part(port_id_a, '(', 1),
-                id_a := case when contains(port_id_a, '(')
-                    then rtrim(substr(port_id_a, strpos(port_id_a, '(') + 1), ')') else '' end, word_a := word_a,
-                if_b := if_b, ip_b := ip_b, port_b := split_part(port_id_b, '(', 1),
-                id_b := case when contains(port_id_b, '(')
-                    then rtrim(substr(port_id_b, strpos(port_id_b, '(') + 1), ')') else '' end, word_b := word_b,
-                h := split_part(words[at_duration + 1], ':', 1), m := split_part(words[at_duration + 1], ':', 2),
-                s := split_part(words[at_duration + 1], ':', 3))
-            when id in ('302014', '302016') then regexp_extract(msg, '{TEARDOWN}',
-                ['proto', 'if_a', 'ip_a', 'port_a', 'id_a', 'word_a', 'if_b', 'ip_b', 'port_b', 'id_b', 'word_b',
-                 'h', 'm', 's'])
-        end as td,
+        case when id in ('302014', '302016') then regexp_extract(msg, '{TEARDOWN}',
+            ['proto', 'if_a', 'ip_a', 'port_a', 'id_a', 'word_a', 'if_b', 'ip_b', 'port_b', 'id_b', 'word_b',
+             'h', 'm', 's']) end as td,
         case when id = '106100' then regexp_extract(msg, '{ACL}',
             ['verdict', 'proto', 'src', 'sport', 'user', 'dst', 'dport']) end as acl,
         case when id = '106023' then regexp_extract(msg, '{DENY}',
@@ -139,7 +90,7 @@ parsed as (
             ['user', 'src', 'identity', 'dst', 'url']) end as acc,
         case when id = '304002' then regexp_extract(msg, '{DENIED_URL}',
             ['url', 'src', 'identity', 'dst']) end as den
-    from endpoint_parts
+    from parts
 ),
 teardown as (
     select *,
