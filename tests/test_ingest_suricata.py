@@ -132,3 +132,15 @@ def test_vendor_sample_events(vendor_samples: Path) -> None:
 ), min_size=1, max_size=8))
 def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
     parse(tmp_path, *lines)
+
+
+def test_dns_answers_without_data_are_left_out(tmp_path: Path) -> None:
+    # An SOA answer has `soa` instead of `rdata`; an explicit null rdata is no answer either.
+    answer = record("dns", {"version": 2, "type": "answer", "rrname": "chatgpt.com", "rrtype": "A",
+                            "rcode": "NOERROR", "answers": [
+                                {"rrname": "chatgpt.com", "rrtype": "SOA", "soa": {"mname": "ns1.chatgpt.com"}},
+                                {"rrname": "chatgpt.com", "rrtype": "A", "rdata": "104.18.32.47"},
+                                {"rrname": "chatgpt.com", "rrtype": "A", "rdata": None}]})
+    (event,), _, _ = parse(tmp_path, answer)
+    assert event["dns_answers"] == ["104.18.32.47"]
+
