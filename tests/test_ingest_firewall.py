@@ -299,6 +299,22 @@ def test_checkpoint_url_filtering_and_accounting(tmp_path: Path) -> None:
     assert utc(event) == "2025-11-18T08:02:10Z"
 
 
+# --- The vendors' own application and category ------------------------------------------------------
+
+def test_vendor_application_and_category_are_kept_as_the_firewall_names_them(tmp_path: Path) -> None:
+    (forti,), _, _ = parse(tmp_path, "fortigate", FG + ' app="ChatGPT" appcat="unscanned"')
+    (forti_web,), _, _ = parse(tmp_path, "fortigate", FG.replace('type="traffic" subtype="forward"',
+                                                              'type="utm" subtype="webfilter"')
+                               + ' hostname="chatgpt.com" catdesc="Artificial Intelligence Technology" appcat="x"')
+    (check_point,), _, _ = parse(
+        tmp_path, "checkpoint",
+        '<134>1 2025-11-18T08:02:00Z gw CheckPoint 1 - [action:"Block"; src:"10.0.0.1"; dst:"10.0.0.2"; '
+        'appi_name:"ChatGPT"; matched_category:"Artificial Intelligence"; resource:"https://chatgpt.com/"]')
+    assert (forti["vendor_app"], forti["vendor_category"]) == ("ChatGPT", None)  # "unscanned" is no category
+    assert forti_web["vendor_category"] == "Artificial Intelligence Technology"  # the web filter's, first
+    assert (check_point["vendor_app"], check_point["vendor_category"]) == ("ChatGPT", "Artificial Intelligence")
+
+
 # --- RFC 5424 structured data (syslog_lines) ----------------------------------------------------------
 
 @pytest.mark.parametrize(("line", "app", "msg"), [

@@ -6,7 +6,8 @@ keys wins):
 the user from Identity Awareness (`src_user_name`, `source_user_name`, `user`), byte counts from
 Accounting (`client_outbound_bytes` is what the client sent: `bytes_out`; `server_outbound_bytes`;
 older `sent_byte` / `received_bytes`), `elapsed` (seconds), and the URL Filtering blade's `resource` (the
-URL, from which the host).
+URL, from which the host). Check Point's own view is kept: Application Control's `appi_name` as vendor_app,
+its `app_category`, else URL Filtering's `matched_category`, as vendor_category.
 
 Events are logs of a connection decision: actions Accept, Allow, Encrypt, Decrypt (allowed: Encrypt
 and Decrypt are accepted VPN traffic) and Drop, Reject, Block, Prevent (blocked); such a log without
@@ -25,7 +26,7 @@ from detector.ingest.syslog import ISO_TIME
 KEYS = (
     "action", "src", "dst", "service", "proto", "time", "src_user_name", "source_user_name", "user",
     "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
-    "method",
+    "method", "appi_name", "app_category", "matched_category",
 )
 
 def _lookup(key: str) -> str:
@@ -34,7 +35,11 @@ def _lookup(key: str) -> str:
     return f"case when first_key = '{key}:' then p[2] else p[nullif(list_position(keys, '; {key}:'), 0) * 2 + 2] end"
 
 
-# Keys every decision needs, and keys read only when an earlier one is missing (each lookup searches a list).
+ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
+BLOCKED = ("Drop", "Reject", "Block", "Prevent")
+_DECISION = f"action in {ALLOWED + BLOCKED}"
+
+# Keys every decision needs, and keys read only when needed (each lookup searches a list).
 COMMON = (
     "action", "src", "dst", "service", "proto", "time", "src_user_name", "client_outbound_bytes",
     "server_outbound_bytes", "elapsed", "resource",
@@ -43,13 +48,11 @@ WHEN = {
     "source_user_name": "src_user_name is null", "user": "src_user_name is null",
     "sent_byte": "client_outbound_bytes is null", "received_bytes": "server_outbound_bytes is null",
     "method": "resource is not null",
+    "appi_name": _DECISION, "app_category": _DECISION, "matched_category": f"{_DECISION} and app_category is null",
 }
 assert set(COMMON) | set(WHEN) == set(KEYS)
 _COMMON_LOOKUPS = ",\n        ".join(f"{_lookup(key)} as {key}" for key in COMMON)
 _OTHER_LOOKUPS = ",\n        ".join(f"case when {when} then {_lookup(key)} end as {key}" for key, when in WHEN.items())
-
-ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
-BLOCKED = ("Drop", "Reject", "Block", "Prevent")
 
 QUERY = rf"""
 with split as (
@@ -119,7 +122,10 @@ select
         as action,
     try_cast(coalesce(client_outbound_bytes, sent_byte) as bigint) as bytes_out,
     try_cast(coalesce(server_outbound_bytes, received_bytes) as bigint) as bytes_in,
-    try_cast(elapsed as bigint) * 1000 as duration_ms
+    try_cast(elapsed as bigint) * 1000 as duration_ms,
+    nullif(replace(replace(appi_name, chr(30), '"'), '\]', ']'), '') as vendor_app,
+    nullif(replace(replace(coalesce(app_category, matched_category), chr(30), '"'), '\]', ']'), '')
+        as vendor_category
 from checked
 """
 
@@ -131,6 +137,6 @@ SYSLOG = Format(
     new_parser=sql_parser(QUERY),
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-        "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms",
+        "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "vendor_app", "vendor_category",
     ),
 )

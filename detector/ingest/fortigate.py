@@ -11,6 +11,8 @@ Events:
   FortiOS also logs `action=start` when a session opens: ignored, so a session is counted once.
 - `type=utm subtype=webfilter` and `subtype=app-ctrl`: `hostname` and `url` (the path) of a request.
 - `type=utm subtype=dns` (FortiOS 6.2+) and `type=dns` (6.0): `qname`, `qtype`, answers in `ipaddr`.
+Every kind keeps FortiOS's own view: the application control's `app` (vendor_app), and the web filter's
+category `catdesc`, else the application category `appcat`, as vendor_category.
 Other types (event, other UTM subtypes: virus, ips, ...) are ignored. Only traffic logs carry byte counts
 into the lake: UTM logs repeat the session's counters, and counting them too would double the upload.
 
@@ -25,6 +27,7 @@ from detector.ingest.base import Format, line_share, sql_parser
 KEYS = (
     "type", "subtype", "date", "time", "tz", "eventtime", "srcip", "dstip", "dstport", "proto", "action",
     "user", "unauthuser", "hostname", "url", "sentbyte", "rcvdbyte", "duration", "qname", "qtype", "ipaddr",
+    "app", "appcat", "catdesc",
 )
 
 
@@ -38,6 +41,8 @@ WHEN = {
     "hostname": "type <> 'dns' and subtype <> 'dns'", "url": "type = 'utm'",
     "qname": "(type = 'dns' or subtype = 'dns')", "qtype": "(type = 'dns' or subtype = 'dns')",
     "ipaddr": "(type = 'dns' or subtype = 'dns')",
+    "app": "type in ('traffic', 'utm')", "appcat": "type in ('traffic', 'utm')",
+    "catdesc": "type in ('utm', 'dns')",
 }
 assert set(COMMON) | set(WHEN) == set(KEYS)
 
@@ -147,7 +152,10 @@ select
     case when kind = 'traffic' then try_cast(duration as bigint) * 1000 end as duration_ms,
     case when kind = 'dns' then upper(qtype) end as dns_qtype,
     case when kind = 'dns' then nullif(list_transform(string_split(ipaddr, ','), lambda x: trim(x)), ['']) end
-        as dns_answers
+        as dns_answers,
+    nullif(app, '') as vendor_app,
+    -- The web filter's category (`catdesc`), else application control's (`appcat`; "unscanned" is none).
+    coalesce(nullif(catdesc, ''), nullif(nullif(appcat, ''), 'unscanned')) as vendor_category
 from hosted
 """
 
@@ -159,6 +167,6 @@ SYSLOG = Format(
     new_parser=sql_parser(QUERY),
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",
-        "action", "bytes_out", "bytes_in", "duration_ms", "dns_qtype", "dns_answers",
+        "action", "bytes_out", "bytes_in", "duration_ms", "dns_qtype", "dns_answers", "vendor_app", "vendor_category",
     ),
 )

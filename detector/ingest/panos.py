@@ -4,9 +4,11 @@ A line is a syslog header (BSD, RFC 5424, or none) and then the CSV record:
 `FUTURE_USE,receive time,serial,type,subtype,FUTURE_USE,generated time,src,dst,...`. Fields are found by
 position (0-based below, as in the PAN-OS "Syslog Field Descriptions"):
 - TRAFFIC: 6 generated time, 7 src, 8 dst, 12 source user, 14 application, 25 dst port, 29 protocol,
-  30 action, 32 bytes sent (client to server: `bytes_out`), 33 bytes received, 36 elapsed seconds.
-- THREAT subtype `url` (URL Filtering): 31 the URL, quoted, without scheme (`"chatgpt.com/c/123"`),
-  41 content type, 46 user agent, 63 HTTP method.
+  30 action, 32 bytes sent (client to server: `bytes_out`), 33 bytes received, 36 elapsed seconds,
+  37 URL category.
+- THREAT subtype `url` (URL Filtering): 14 application, 31 the URL, quoted, without scheme
+  (`"chatgpt.com/c/123"`), 33 URL category, 41 content type, 46 user agent, 63 HTTP method.
+The application (App-ID) is kept as vendor_app, the URL category as vendor_category.
 Times carry no zone: they are local to the firewall, read in the configured time zone.
 
 Events are the records of a session and of a URL decision. A session is counted once, at its end:
@@ -67,7 +69,8 @@ fields as (
         coalesce(try_strptime(f[7], '%Y/%m/%d %H:%M:%S'), try_strptime(f[2], '%Y/%m/%d %H:%M:%S')) as local_time,
         f[8] as src, f[9] as dst, nullif({_unquote('f[13]')}, '') as src_user, f[26] as dport, lower(f[30]) as proto,
         lower(f[31]) as act, {_unquote('f[32]')} as f31, f[33] as f32, f[34] as f33, f[37] as f36,
-        nullif({_unquote('f[42]')}, '') as ctype, nullif({_unquote('f[47]')}, '') as ua, nullif(f[64], '') as method
+        nullif({_unquote('f[42]')}, '') as ctype, nullif({_unquote('f[47]')}, '') as ua, nullif(f[64], '') as method,
+        nullif({_unquote('f[15]')}, '') as app, f[34] as threat_category, f[38] as traffic_category
     from split
 ),
 classified as (
@@ -118,7 +121,11 @@ select
     case when kind = 'traffic' then try_cast(f33 as bigint) end as bytes_in,
     case when kind = 'traffic' then try_cast(f36 as bigint) * 1000 end as duration_ms,
     case when kind = 'url' then ua end as user_agent,
-    case when kind = 'url' then ctype end as content_type
+    case when kind = 'url' then ctype end as content_type,
+    app as vendor_app,
+    -- "any": the session matched no URL category (URL Filtering not in use).
+    nullif(nullif(case kind when 'url' then threat_category when 'traffic' then traffic_category end, ''), 'any')
+        as vendor_category
 from url
 """
 
@@ -131,6 +138,6 @@ SYSLOG = Format(
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",
-        "content_type",
+        "content_type", "vendor_app", "vendor_category",
     ),
 )
