@@ -23,6 +23,7 @@ from __future__ import annotations
 from detector.ingest.base import Format, line_share, sql_parser
 
 TYPES = r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTH|CORRELATION|IPTAG|SCTP|TUNNEL|GTP"
+_TYPE_LIST = tuple(TYPES.split("|"))
 
 # PAN-OS actions: https://docs.paloaltonetworks.com (Traffic / Threat log fields, "Action").
 ALLOWED = ("allow", "alert", "continue", "override")
@@ -40,28 +41,19 @@ def _unquote(field: str) -> str:
 
 
 QUERY = rf"""
-with located as (
-    -- The CSV starts at the token before the first comma: after the syslog header, if any.
-    select line_no, line, strpos(line, ',') as comma,
-        string_split(substr(line, 1, greatest(strpos(line, ',') - 1, 0)), ' ')[-1] as first
-    from lines
-),
-payload as (
-    select line_no, line,
-        substr(line, comma - length(regexp_replace(first, '^.*>', ''))) as csv
-    from located
-),
-split as (
+with split as (
+    -- The CSV starts at the token before the first comma, after the syslog header if any: the line is split
+    -- whole, so its first field is the header and that token (FUTURE_USE, never read).
     -- CSV quoting: a field with a comma (the THREAT URL, a user agent) is in double quotes. Commas inside
     -- quotes (the even pieces between quote marks) are hidden as U+001F before splitting on commas;
     -- `unquote` puts them back. Much faster than a CSV-aware regular expression.
     select line_no,
         string_split(
-            case when contains(csv, '"') then array_to_string(list_transform(string_split(csv, '"'),
+            case when contains(line, '"') then array_to_string(list_transform(string_split(line, '"'),
                 lambda piece, i: case when i % 2 = 0 then replace(piece, ',', chr(31)) else piece end), '"')
-            else csv end,
+            else line end,
             ',') as f
-    from payload
+    from lines
 ),
 fields as (
     select line_no, len(f) as n,
@@ -76,7 +68,7 @@ fields as (
 classified as (
     select *,
         case
-            when log_type is null or not regexp_full_match(log_type, '{TYPES}') then 'ignore'
+            when log_type is null or log_type not in {_TYPE_LIST} then 'ignore'
             when log_type = 'TRAFFIC' and subtype in ('end', 'drop', 'deny') then 'traffic'
             when log_type = 'THREAT' and subtype = 'url' then 'url'
             else 'ignore'
@@ -86,7 +78,7 @@ classified as (
 checked as (
     select *,
         case
-            when log_type is null or not regexp_full_match(log_type, '{TYPES}')
+            when log_type is null or log_type not in {_TYPE_LIST}
                 then 'not a PAN-OS CSV record (FUTURE_USE,receive time,serial,TYPE,...)'
             when kind = 'ignore' then null
             when n < 37 then 'expected at least 37 CSV fields for ' || log_type || ', found ' || n
