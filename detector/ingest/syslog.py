@@ -66,9 +66,9 @@ create or replace macro syslog_year(header_ts, ref) as (year(ref + interval 30 d
 -- BSD times and ISO times without an offset are local to `tz`; an ISO time with an offset is absolute.
 create or replace macro syslog_time(header_ts, tz, ref) as case
     when header_ts is null or header_ts = '' then null
-    when regexp_matches(header_ts, '^[A-Z]') and contains(header_ts, '.') then timezone(tz,
+    when ascii(header_ts) between 65 and 90 and contains(header_ts, '.') then timezone(tz,
         try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S.%f'))
-    when regexp_matches(header_ts, '^[A-Z]') then timezone(tz,
+    when ascii(header_ts) between 65 and 90 then timezone(tz,
         try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S'))
     when regexp_matches(header_ts, '(Z|[+-]\d{2}:?\d{2})$') then try_cast(header_ts as timestamptz)
     else timezone(tz, try_cast(header_ts as timestamp))
