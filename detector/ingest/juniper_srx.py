@@ -11,6 +11,9 @@ Two bodies, behind any syslog header:
   `packets(bytes) packets(bytes) seconds` are the client's, the server's and the elapsed time. Columns
   between move with the Junos version; the protocol and the user are read by their place next to these.
 The client is the source: SRX logs the session as its first packet saw it.
+AppSecure's view is kept: the nested application (`CHATGPT` over `SSL`), else the application, as
+vendor_app (`UNKNOWN` and `N/A` are none), and the structured data's `application-category` as
+vendor_category.
 
 A session is counted once, at CLOSE (bytes each way and duration known); DENY is a blocked session;
 CREATE is ignored so that a session is not counted twice (one still open when the file ends is counted
@@ -27,7 +30,8 @@ from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
 
 KEYS = (
     "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
-    "bytes-from-client", "bytes-from-server", "elapsed-time",
+    "bytes-from-client", "bytes-from-server", "elapsed-time", "application", "nested-application",
+    "application-category",
 )
 # The value of a key is the piece after its `key=` piece when the data is split on its quote marks: the
 # first key ends piece 1 (after the header), the n-th of the others (`keys`, from piece 3 on) is piece 2n + 1.
@@ -39,7 +43,7 @@ _LOOKUPS = ",\n        ".join(
 _EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
 _TEXT = r"(\S+?)/(\d+)->(\S+?)/(\d+)"
 # CLOSE: protocol policy from-zone to-zone session-id packets(bytes) packets(bytes) seconds [app nested user(roles)]
-_TEXT_CLOSE = r" (\d+) \S+ \S+ \S+ \d+ \d+\((\d+)\) \d+\((\d+)\) (\d+)(?: \S+ \S+ ([^\s(]+)\()?"
+_TEXT_CLOSE = r" (\d+) \S+ \S+ \S+ \d+ \d+\((\d+)\) \d+\((\d+)\) (\d+)(?: (\S+) (\S+) ([^\s(]+)\()?"
 # DENY: ... service protocol(icmp-type) policy ...
 _TEXT_DENY = r"->\S+/\d+ (?:0x\w+ )?\S+ (\d+)\(\d+\) "
 
@@ -64,7 +68,8 @@ parts as (
         case when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and not structured then
             regexp_extract(line, '{_TEXT}', ['src', 'sport', 'dst', 'dport']) end as t,
         case when event = 'RT_FLOW_SESSION_CLOSE' and not structured then
-            regexp_extract(line, '{_TEXT_CLOSE}', ['proto', 'out', 'inb', 'elapsed', 'user']) end as tb,
+            regexp_extract(line, '{_TEXT_CLOSE}', ['proto', 'out', 'inb', 'elapsed', 'app', 'nested', 'user'])
+        end as tb,
         case when event = 'RT_FLOW_SESSION_DENY' and not structured then
             regexp_extract(line, '{_TEXT_DENY}', 1) end as deny_proto
     from tagged
@@ -95,7 +100,11 @@ unified as (
             as username,
         coalesce("bytes-from-client", nullif(tb.out, '')) as bytes_client,
         coalesce("bytes-from-server", nullif(tb.inb, '')) as bytes_server,
-        coalesce("elapsed-time", nullif(tb.elapsed, '')) as elapsed
+        coalesce("elapsed-time", nullif(tb.elapsed, '')) as elapsed,
+        -- AppSecure's application: the nested one (CHATGPT over SSL) when it was identified.
+        coalesce(nullif(nullif(coalesce("nested-application", tb.nested), 'UNKNOWN'), 'N/A'),
+            nullif(nullif(coalesce("application", tb.app), 'UNKNOWN'), 'N/A')) as application,
+        nullif(nullif("application-category", 'N/A'), '') as application_category
     from fields
 ),
 checked as (
@@ -127,7 +136,9 @@ select
     case event when 'RT_FLOW_SESSION_DENY' then 'blocked' else 'allowed' end as action,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_client as bigint) end as bytes_out,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_server as bigint) end as bytes_in,
-    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(elapsed as bigint) * 1000 end as duration_ms
+    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(elapsed as bigint) * 1000 end as duration_ms,
+    nullif(application, '') as vendor_app,
+    application_category as vendor_category
 from checked
 """
 
@@ -139,6 +150,6 @@ SYSLOG = Format(
     new_parser=syslog_sql_parser(QUERY),
     fields=(
         "ts", "src_ip", "user_name", "dst_ip", "dst_port", "network_protocol", "action", "bytes_out", "bytes_in",
-        "duration_ms",
+        "duration_ms", "vendor_app", "vendor_category",
     ),
 )
