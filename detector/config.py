@@ -88,7 +88,7 @@ class Settings:
             home=home,
             organisation=str(org.get("name", "")),
             timezone=timezone,
-            batch_lines=_positive_int(ingest, "batch_lines", 262144, source),
+            batch_lines=_positive_int(ingest, "batch_lines", 131072, source),
             max_line_bytes=_positive_int(ingest, "max_line_bytes", 1048576, source),
             min_group_size=_positive_int(privacy, "min_group_size", 5, source),
             allow_reveal=_bool(privacy, "allow_reveal", False, source),
