@@ -143,7 +143,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             from detector.classify import features
 
             with timed(steps, "behaviour"):
-                behaviour = features.behaviour(connection, inputs.catalog)
+                behaviour = features.behaviour(connection, inputs.catalog,
+                                               seen=pc.drop_null(seen.column("host")).to_pylist())
         judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer, behaviour)
         # meanwhile: what does not depend on the judgements
         with timed(steps, "agents_addresses"):
