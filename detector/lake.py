@@ -44,7 +44,10 @@ DICTIONARY_COLUMNS = [
 # Min/max statistics only where they can prune: time (within a day's file) and lineage (line numbers
 # ascend within a file). Statistics of unsorted text columns prune nothing; measured: 18% of write time.
 STATISTICS_COLUMNS = ["ts", "file_id", "line_no"]
-PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": DICTIONARY_COLUMNS, "write_statistics": STATISTICS_COLUMNS}
+# Without the Arrow schema in the footer, a column written from dictionary-encoded batches reads back as
+# the plain text it is, for every reader (pandas, Spark, Trino): the Parquet types alone describe it.
+PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": DICTIONARY_COLUMNS, "write_statistics": STATISTICS_COLUMNS,
+                   "store_schema": False}
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,8 @@ class SegmentWriter:
         self._rejects: tuple[pq.ParquetWriter, Path, Path] | None = None
 
     def write_events(self, events: pa.Table) -> None:
-        """`events` has the file schema's columns; rows are split by UTC day of `ts`."""
+        """`events` has the file schema's columns (text ones plain or dictionary-encoded); rows are split
+        by UTC day of `ts`."""
         if events.num_rows == 0:
             return
         days = pc.cast(events.column("ts"), pa.date32()).to_numpy().astype(np.int32)
@@ -160,7 +164,9 @@ class SegmentWriter:
         starts = [0, *(np.flatnonzero(days[1:] != days[:-1]) + 1).tolist()]
         for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
             day = (EPOCH_DAY + timedelta(days=int(days[start]))).isoformat()
-            self._partition_writer(day).write_table(events.slice(start, end - start))
+            writer = self._partition_writer(day, events.schema)
+            part = events.slice(start, end - start)
+            writer.write_table(part if part.schema.equals(writer.schema) else part.cast(writer.schema))
 
     def write_rejects(self, rejects: pa.Table) -> None:
         if rejects.num_rows == 0:
@@ -190,10 +196,14 @@ class SegmentWriter:
         self._writers.clear()
         self._rejects = None
 
-    def _partition_writer(self, day: str) -> pq.ParquetWriter:
+    def _partition_writer(self, day: str, schema: pa.Schema) -> pq.ParquetWriter:
+        """The day's writer, opened with the first batch's schema: EVENT_FILE_SCHEMA, where text columns
+        may be dictionary-encoded (later batches are cast to it if they differ)."""
         if day not in self._writers:
+            if not _plain(schema).equals(EVENT_FILE_SCHEMA):
+                raise ValueError(f"events do not have the lake's file schema: {schema}")
             directory = self._lake.events_dir / f"source_kind={self._source_kind}" / f"day={day}"
-            self._writers[day] = self._open(directory, EVENT_FILE_SCHEMA)
+            self._writers[day] = self._open(directory, schema)
         return self._writers[day][0]
 
     def _open(self, directory: Path, schema: pa.Schema) -> tuple[pq.ParquetWriter, Path, Path]:
@@ -201,3 +211,8 @@ class SegmentWriter:
         final = directory / f"{self._name}.parquet"
         temporary = directory / f".{self._name}.{uuid.uuid4().hex}.tmp"
         return pq.ParquetWriter(temporary, schema, **PARQUET_OPTIONS), temporary, final
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """`schema` with dictionary-encoded columns described by their value type."""
+    return pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema])

@@ -75,22 +75,29 @@ REJECTS = pa.schema(
 )
 
 
-def conform(table: pa.Table, schema: pa.Schema = EVENTS) -> pa.Table:
+def conform(table: pa.Table, schema: pa.Schema = EVENTS, dictionaries: bool = False) -> pa.Table:
     """Return `table` with exactly `schema`'s columns, in order: missing ones null, types cast.
 
     Parsers only produce what their format has; this is the one place the rest is filled with nulls.
     Unknown columns are an error, since they mean a parser and the schema disagree.
+    With `dictionaries`, a dictionary-encoded column of the right value type stays encoded (the lake
+    writes it as such, without decoding it first); the result's schema then says so.
     """
     unknown = set(table.column_names) - set(schema.names)
     if unknown:
         raise ValueError(f"columns not in the event schema: {sorted(unknown)}")
     columns = []
+    fields = []
     for field in schema:
         if field.name in table.column_names:
             column = table.column(field.name)
-            if not column.type.equals(field.type):
+            encoded = dictionaries and pa.types.is_dictionary(column.type) and column.type.value_type.equals(field.type)
+            if encoded:
+                field = field.with_type(column.type)
+            elif not column.type.equals(field.type):
                 column = pc.cast(column, field.type)
             columns.append(column)
         else:
             columns.append(pa.nulls(table.num_rows, field.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+        fields.append(field)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))

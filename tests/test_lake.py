@@ -63,6 +63,7 @@ def test_ingest_writes_hive_partitioned_parquet_readable_without_the_tool(home: 
     assert table[0] == 105 and table[2] == "proxy"
     stored = pq.read_schema(next((home / "lake/events").rglob("*.parquet")))
     assert str(stored.field("ts").type) == "timestamp[us, tz=UTC]"
+    assert str(stored.field("host").type) == "string"  # plain text, however the batches were encoded
     assert "source_kind" not in stored.names  # lives in the directory name
 
 

@@ -60,16 +60,16 @@ class Pseudonymiser:
             return {row["pseudonym"] for row in csv.DictReader(handle) if row.get("pseudonym")}
 
     def __call__(self, names: pa.ChunkedArray | pa.Array) -> pa.Array:
-        distinct = [n for n in pc.unique(names).to_pylist() if n is not None and n.strip()]
-        if not distinct:
-            return pa.nulls(len(names), pa.string())
-        new = [name for name in distinct if name not in self._known]
+        if isinstance(names, pa.ChunkedArray):
+            names = names.combine_chunks()
+        encoded = names if pa.types.is_dictionary(names.type) else pc.dictionary_encode(names)
+        distinct = encoded.dictionary.to_pylist()
+        new = [name for name in distinct if name is not None and name.strip() and name not in self._known]
         for name in new:
             self._known[name] = pseudonym(self._key, name)
         self._remember([(self._known[name], normalise_user(name)) for name in new])
-        mapped = [self._known[name] for name in distinct]
-        positions = pc.index_in(names, value_set=pa.array(distinct, pa.string()))
-        return pc.take(pa.array(mapped, pa.string()), positions)
+        mapped = pa.array([self._known.get(name) if name is not None else None for name in distinct], pa.string())
+        return mapped.take(encoded.indices)
 
     def _remember(self, pairs: list[tuple[str, str]]) -> None:
         """Append new (pseudonym, user) rows to the access-restricted re-identification map, if the

@@ -74,7 +74,8 @@ def per_distinct(
 
     For columns with few distinct values per batch (result codes, methods, hosts, users) this turns
     per-row SQL into per-distinct SQL. The query must return one row per input row, in order.
-    Rows where `where` is false get nulls.
+    Rows where `where` is false get nulls. Text columns come back dictionary-encoded, as the lake
+    writes them, so no per-row copy is made at all.
     """
     encoded = pc.dictionary_encode(values)
     indices = encoded.indices if where is None else only_where(encoded.indices, where)
@@ -83,7 +84,22 @@ def per_distinct(
         result = connection.sql(query).to_arrow_table()
     finally:
         connection.unregister("distinct_values")
-    return {name: result.column(name).combine_chunks().take(indices) for name in result.column_names}
+    spread = {}
+    for name in result.column_names:
+        column = result.column(name).combine_chunks()
+        if pa.types.is_string(column.type):
+            spread[name] = _dictionary(indices, column)
+        else:
+            spread[name] = column.take(indices)
+    return spread
+
+
+def _dictionary(indices: pa.Array, values: pa.Array) -> pa.DictionaryArray:
+    """A dictionary array whose nulls are all in its indices (Parquet writers and kernels expect that)."""
+    if values.null_count:
+        indices = only_where(indices, pc.is_valid(values).take(indices))
+        values = pc.fill_null(values, "")
+    return pa.DictionaryArray.from_arrays(indices, values)
 
 
 def authority_and_path(rest: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -314,7 +314,7 @@ def _finish_events(events: pa.Table, fmt: Format, file_id: str, pseudonymise: Ps
     if "user_name" in events.column_names and events.num_rows:
         index = events.column_names.index("user_name")
         events = events.set_column(index, "user_name", pseudonymise(events.column("user_name")))
-    return conform(events, EVENTS).select(EVENT_FILE_SCHEMA.names)
+    return conform(events, EVENTS, dictionaries=True).select(EVENT_FILE_SCHEMA.names)
 
 
 def _finish_rejects(rejects: pa.Table, fmt: Format, file_id: str, path: Path) -> pa.Table:
