@@ -36,10 +36,11 @@ def only_where(values: pa.Array, keep: pa.Array) -> pa.Array:
     keep = pc.fill_null(keep, False)
     if pc.all(keep).as_py():
         return values
-    validity = pc.and_(pc.is_valid(values), keep)
-    buffers = values.buffers()
-    bitmap = validity.buffers()[1] if validity.offset == 0 else pc.cast(validity, pa.bool_()).buffers()[1]
-    return pa.Array.from_buffers(values.type, len(values), [bitmap, *buffers[1:]], offset=values.offset)
+    if values.offset or pa.types.is_nested(values.type) or pa.types.is_dictionary(values.type):
+        # a slice (its buffers start before it: the new bitmap would not line up), or child arrays
+        return pc.if_else(keep, values, pa.scalar(None, values.type))
+    validity = pc.and_(pc.is_valid(values), keep)  # a new array: its bitmap starts at bit 0
+    return pa.Array.from_buffers(values.type, len(values), [validity.buffers()[1], *values.buffers()[1:]])
 
 
 def whole_number(text: pa.Array) -> tuple[pa.Array, pa.Array]:
