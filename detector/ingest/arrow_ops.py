@@ -49,7 +49,8 @@ def whole_number(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     if pc.all(plain).as_py():  # the usual case; the regular expression costs 5x more
         return pc.cast(text, pa.int64()), plain
     valid = pc.fill_null(pc.match_substring_regex(text, WHOLE_NUMBER), False)
-    return pc.cast(pc.if_else(valid, text, "0"), pa.int64()), valid
+    unsigned = pc.replace_substring_regex(text, r"^\+", "")  # Arrow's cast takes '-' but not '+'
+    return pc.cast(pc.if_else(valid, unsigned, "0"), pa.int64()), valid
 
 
 def trimmed(text: pa.Array) -> pa.Array:
