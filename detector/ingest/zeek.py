@@ -184,7 +184,7 @@ def _json_query(log: _Log) -> str:
     return _query(log, extract)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Header:
     """What the TSV header lines said so far."""
 
@@ -252,30 +252,34 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
         def parse(lines: pa.Table) -> ParseResult:
             nonlocal header
             text = lines.column("line")
-            numbers = lines.column("line_no")
             is_header = pc.starts_with(text, "#")
             is_json = pc.starts_with(text, "{")
-            is_tsv = pc.invert(pc.or_(is_header, is_json))
             parts: list[ParseResult] = []
             has_json = pc.any(is_json).as_py()
             if has_json:
                 parts.append(run_parse_query(context, json_query, lines.filter(is_json)))
-            headers = lines.filter(is_header)
-            cuts = headers.column("line_no").to_pylist()
-            header_lines = headers.column("line").to_pylist()
-            # The TSV lines between two header lines are parsed under the header state read so far.
-            for i in range(len(cuts) + 1):
-                if i > 0:
-                    header = _read_header(header, header_lines[i - 1])
-                mask = is_tsv
-                if i > 0:
-                    mask = pc.and_(mask, pc.greater(numbers, cuts[i - 1]))
-                if i < len(cuts):
-                    mask = pc.and_(mask, pc.less(numbers, cuts[i]))
-                run = lines if not cuts and not has_json else lines.filter(mask)
+            header_lines = lines.filter(is_header).column("line").to_pylist()
+            if not header_lines and not has_json:
+                parts.append(_parse_tsv(context, log, header, lines))
+                return _combine(parts, ignored=0)
+            # The TSV lines after the k-th header line of the batch are read under the header state then in
+            # force. Concatenated logs repeat their header block, often with the same state: one query per
+            # distinct state, not per block (a batch may hold thousands of small blocks).
+            states = [header]
+            for line in header_lines:
+                header = _read_header(header, line)
+                states.append(header)
+            block = pc.cumulative_sum(pc.cast(is_header, pa.int64()))  # header lines so far
+            is_tsv = pc.invert(pc.or_(is_header, is_json))
+            blocks_of: dict[_Header, list[int]] = {}
+            for k, state in enumerate(states):
+                blocks_of.setdefault(state, []).append(k)
+            for state, blocks in blocks_of.items():
+                in_state = pc.is_in(block, value_set=pa.array(blocks, pa.int64()))
+                run = lines.filter(pc.and_(is_tsv, in_state))
                 if run.num_rows:
-                    parts.append(_parse_tsv(context, log, header, run))
-            return _combine(parts, ignored=len(cuts))
+                    parts.append(_parse_tsv(context, log, state, run))
+            return _combine(parts, ignored=len(header_lines))
 
         return parse
 
