@@ -188,14 +188,16 @@ def fingerprint(path: Path, checkpoints: set[int]) -> Fingerprint:
 def _split_lines(chunk: bytes) -> pa.Array:
     """Split a chunk of complete lines (ending with b'\\n') into an Arrow string array, zero-copy."""
     body = chunk[:-1]
-    offsets = pa.array([0, len(body)], pa.int64()).buffers()[1]
-    whole = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(body))
+    # A chunk is megabytes, so 32-bit offsets hold it: the lines come out as `string`, no cast copy.
+    kind, width = (pa.string(), pa.int32()) if len(body) < 2**31 else (pa.large_string(), pa.int64())
+    offsets = pa.array([0, len(body)], width).buffers()[1]
+    whole = pa.Array.from_buffers(kind, 1, [None, offsets, pa.py_buffer(body)])
     try:
         whole.validate(full=True)
     except pa.ArrowInvalid:
         # Not valid UTF-8: decode with replacement characters so that the line is still seen and
         # rejected or parsed with its reason, never silently dropped.
-        whole = pa.array([body.decode("utf-8", errors="replace")], pa.large_string())
+        whole = pa.array([body.decode("utf-8", errors="replace")], kind)
     lines = pc.split_pattern(whole, "\n").flatten().cast(pa.string())
     # CRLF files: drop the CR. Checked on the raw bytes first, since trimming copies every line.
     return pc.utf8_rtrim(lines, characters="\r") if b"\r" in chunk else lines
