@@ -6,6 +6,7 @@ A column a format lacks is null, never a made-up value.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, get_args
 
 import pyarrow as pa
@@ -98,6 +99,13 @@ def conform(table: pa.Table, schema: pa.Schema = EVENTS, dictionaries: bool = Fa
                 column = pc.cast(column, field.type)
             columns.append(column)
         else:
-            columns.append(pa.nulls(table.num_rows, field.type))
+            columns.append(_nulls(table.num_rows, field.type))
         fields.append(field)
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+@functools.lru_cache(maxsize=64)
+def _nulls(rows: int, kind: pa.DataType) -> pa.Array:
+    """An all-null column; cached, since every batch of a format lacks the same columns (and arrays are
+    immutable)."""
+    return pa.nulls(rows, kind)

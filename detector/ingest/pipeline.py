@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -300,13 +301,18 @@ def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseR
 
 
 def _with_lineage(events: pa.Table, fmt: Format, file_id: str) -> pa.Table:
+    """The columns every event of a file shares, as one-value dictionaries (no per-row copy of the text)."""
     n = events.num_rows
     events = events.drop_columns([c for c in ("source_kind", "log_format", "file_id") if c in events.column_names])
     return (
-        events.append_column("source_kind", pa.repeat(pa.scalar(fmt.source_kind), n))
-        .append_column("log_format", pa.repeat(pa.scalar(fmt.name), n))
-        .append_column("file_id", pa.repeat(pa.scalar(file_id), n))
+        events.append_column("source_kind", constant(fmt.source_kind, n))
+        .append_column("log_format", constant(fmt.name, n))
+        .append_column("file_id", constant(file_id, n))
     )
+
+
+def constant(text: str, rows: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([text], pa.string()))
 
 
 def _finish_events(events: pa.Table, fmt: Format, file_id: str, pseudonymise: Pseudonymiser) -> pa.Table:
