@@ -126,6 +126,4 @@ def authority_and_path(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def _cut_at(text: pa.Array, mark: str) -> pa.Array:
     """`text` up to (without) the first `mark`."""
-    if not pc.any(pc.match_substring(text, mark)).as_py():
-        return text
     return list_item(pc.split_pattern(text, mark, max_splits=1), 0)

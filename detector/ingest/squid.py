@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -115,6 +116,7 @@ from distinct_values
 USER_SQL = "select url_decode(null_if_dash(value)) as user_name from distinct_values"
 DASH_SQL = "select null_if_dash(value) as value from distinct_values"
 # time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
+HOST_SOURCES = pa.array(["connect", "url", "none"])
 EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 
 
@@ -157,7 +159,10 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
         "src_ip": client,
         "user_name": per_distinct(connection, ident, USER_SQL)["user_name"],
         "host": place["host"],
-        "host_source": pc.if_else(is_connect, "connect", pc.if_else(has_scheme, "url", "none")),
+        "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(
+            is_connect.to_numpy(zero_copy_only=False), 0,
+            np.where(pc.fill_null(has_scheme, False).to_numpy(zero_copy_only=False), 1, 2)).astype(np.int32)),
+            HOST_SOURCES),
         "dst_ip": per_distinct(connection, hierarchy, HIERARCHY_SQL)["dst_ip"],
         "dst_port": place["dst_port"],
         "network_protocol": only_where(pc.utf8_lower(list_item(scheme_rest, 0)), has_url),
