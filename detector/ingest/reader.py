@@ -185,9 +185,9 @@ def fingerprint(path: Path, checkpoints: set[int]) -> Fingerprint:
     return Fingerprint(hasher.hexdigest(), size, prefix_hashes, error)
 
 
-def _split_lines(chunk: bytes) -> pa.Array:
+def _split_lines(chunk: bytes | memoryview) -> pa.Array:
     """Split a chunk of complete lines (ending with b'\\n') into an Arrow string array, zero-copy."""
-    body = chunk[:-1]
+    body = memoryview(chunk)[:-1]
     # A chunk is megabytes, so 32-bit offsets hold it: the lines come out as `string`, no cast copy.
     kind, width = (pa.string(), pa.int32()) if len(body) < 2**31 else (pa.large_string(), pa.int64())
     offsets = pa.array([0, len(body)], width).buffers()[1]
@@ -197,10 +197,10 @@ def _split_lines(chunk: bytes) -> pa.Array:
     except pa.ArrowInvalid:
         # Not valid UTF-8: decode with replacement characters so that the line is still seen and
         # rejected or parsed with its reason, never silently dropped.
-        whole = pa.array([body.decode("utf-8", errors="replace")], kind)
+        whole = pa.array([bytes(body).decode("utf-8", errors="replace")], kind)
     lines = pc.split_pattern(whole, "\n").flatten().cast(pa.string())
     # CRLF files: drop the CR. Checked on the raw bytes first, since trimming copies every line.
-    return pc.utf8_rtrim(lines, characters="\r") if b"\r" in chunk else lines
+    return pc.utf8_rtrim(lines, characters="\r") if pc.any(pc.ends_with(lines, "\r")).as_py() else lines
 
 
 def iter_line_batches(
@@ -256,7 +256,7 @@ def iter_line_batches(
                     buffer += b"\n"  # the last line has no newline: it is still a line
         else:
             cut = buffer.rfind(b"\n") + 1
-            buffer, pending = buffer[:cut], buffer[cut:]
+            buffer, pending = memoryview(buffer)[:cut], buffer[cut:]  # a view: no copy of the lines
         if buffer:
             table, rejects = _number_lines(buffer, state, max_line_bytes)
             batch.append(table)
@@ -274,7 +274,9 @@ def iter_line_batches(
             return
 
 
-def _number_lines(buffer: bytes, state: StreamState, max_line_bytes: int) -> tuple[pa.Table, list[tuple[int, str]]]:
+def _number_lines(
+    buffer: bytes | memoryview, state: StreamState, max_line_bytes: int
+) -> tuple[pa.Table, list[tuple[int, str]]]:
     """Lines of a buffer of complete lines, numbered on from `state`; over-long ones as rejects."""
     lines = _split_lines(buffer)
     first = state.lines + 1

@@ -165,7 +165,7 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
             HOST_SOURCES),
         "dst_ip": per_distinct(connection, hierarchy, HIERARCHY_SQL)["dst_ip"],
         "dst_port": place["dst_port"],
-        "network_protocol": only_where(pc.utf8_lower(list_item(scheme_rest, 0)), has_url),
+        "network_protocol": _lower_case_scheme(list_item(scheme_rest, 0), has_url),
         "http_method": method["http_method"],
         "url_path": only_where(path, has_url),
         "http_status": outcome["http_status"],
@@ -175,6 +175,12 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
         "content_type": per_distinct(connection, mime, DASH_SQL)["value"],
     }
     return pa.table(columns)
+
+
+def _lower_case_scheme(scheme: pa.Array, has_url: pa.Array) -> pa.DictionaryArray:
+    """The URL scheme, lower case, where the line has a URL: lowered once per distinct scheme."""
+    encoded = pc.dictionary_encode(scheme)
+    return pa.DictionaryArray.from_arrays(only_where(encoded.indices, has_url), pc.utf8_lower(encoded.dictionary))
 
 
 def _native_fields(lines: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
