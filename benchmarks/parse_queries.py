@@ -42,11 +42,14 @@ def best_cpu(run: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def batch_of(sample: ingest.Sample) -> tuple[pa.Table, list[str]]:
-    """A batch of the sample's lines from its first to its last event (rejects left out), repeated."""
+    """A batch of the sample's lines: its header once (what precedes the first event: W3C `#Fields:`,
+    Zeek's header), then its lines from the first to the last event (rejects and `#` directives left
+    out) repeated, as `ingest.build_format_file` builds a file."""
     kept = [(n, line) for n, line in enumerate(sample.lines, start=1) if n not in sample.rejects and line.strip()]
     positions = [i for i, (n, _) in enumerate(kept) if n in sample.events]
-    unit = [line for _, line in kept[positions[0]: positions[-1] + 1]]
-    lines = (unit * (BATCH_LINES // len(unit) + 1))[:BATCH_LINES]
+    header = [line for _, line in kept[: positions[0]]]
+    unit = [line for _, line in kept[positions[0]: positions[-1] + 1] if not line.startswith("#")]
+    lines = (header + unit * (BATCH_LINES // len(unit) + 1))[:BATCH_LINES]
     batch = pa.table({"line_no": pa.array(range(1, BATCH_LINES + 1), pa.int64()), "line": pa.array(lines)})
     return batch, [line for n, line in kept if n in sample.events]
 
