@@ -5,7 +5,15 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import authority_and_path, list_item, only_where, per_distinct, trimmed, whole_number
+from detector.ingest.arrow_ops import (
+    DistinctQuery,
+    authority_and_path,
+    list_item,
+    only_where,
+    per_distinct,
+    trimmed,
+    whole_number,
+)
 from detector.ingest.base import open_parse_connection
 
 
@@ -47,8 +55,24 @@ def test_authority_and_path_with_queries_fragments_and_no_path() -> None:
 def test_per_distinct_spreads_results_back_with_nulls_in_the_indices() -> None:
     connection = open_parse_connection()
     values = pa.array(["GET", "-", None, "post", "GET"])
-    out = per_distinct(connection, values, "select nullif(upper(value), '-') as m, length(value) as n"
-                                           " from distinct_values", where=pa.array([True, True, True, True, False]))
+    query = DistinctQuery("select nullif(upper(value), '-') as m, length(value) as n from distinct_values")
+    out = per_distinct(connection, values, query, where=pa.array([True, True, True, True, False]))
     assert pa.types.is_dictionary(out["m"].type) and out["m"].dictionary.null_count == 0
     assert out["m"].to_pylist() == ["GET", None, None, "POST", None]
     assert out["n"].to_pylist() == [3, 1, None, 4, None]
+    # a later batch: known values come from what the first batch learned, new ones are queried
+    again = per_distinct(connection, pa.array(["put", "GET", "-"]), query)
+    assert again["m"].to_pylist() == ["PUT", "GET", None] and again["n"].to_pylist() == [3, 3, 1]
+
+
+def test_a_distinct_query_answers_a_batch_without_values() -> None:
+    query = DistinctQuery("select upper(value) as u from distinct_values")
+    out = per_distinct(open_parse_connection(), pa.array([None, None], pa.string()), query)
+    assert out["u"].to_pylist() == [None, None]
+
+
+def test_a_distinct_query_forgets_everything_past_its_limit_and_stays_right() -> None:
+    connection = open_parse_connection()
+    query = DistinctQuery("select upper(value) as u from distinct_values", limit=3)
+    for batch in (["a", "b"], ["b", "c", "d"], ["a", "e"]):
+        assert per_distinct(connection, pa.array(batch), query)["u"].to_pylist() == [v.upper() for v in batch]

@@ -8,6 +8,8 @@ formats share (host normalisation, result codes, URL decoding) stay in the SQL m
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -69,23 +71,54 @@ def trimmed(text: pa.Array) -> pa.Array:
 _ASCII_WHITESPACE = np.frombuffer(b" \t\n\v\f\r", np.uint8)
 
 
+class DistinctQuery:
+    """A SQL query over `distinct_values(value)`, with its results kept across the batches of a file.
+
+    Each distinct value goes through SQL once per file: after the first batches, result codes, methods
+    and content types need no query at all, and hosts or users only their new values. Thread-safe (a
+    file's batches are parsed on two threads); at most `limit` values are kept (memory stays bounded:
+    past it, the query starts afresh).
+    """
+
+    def __init__(self, query: str, limit: int = 100_000) -> None:
+        self.query = query
+        self._limit = limit
+        self._values: pa.Array | None = None
+        self._results: pa.Table | None = None
+        self._lock = threading.Lock()
+
+    def results_for(self, connection: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Table:
+        """The query's rows for `values` (distinct, no nulls), in their order."""
+        with self._lock:
+            if self._values is not None and len(self._values) + len(values) > self._limit:
+                self._values = self._results = None
+            new = values if self._values is None else values.filter(pc.invert(pc.is_in(values, self._values)))
+            if len(new) or self._values is None:  # (the first time even if empty: for the columns)
+                connection.register("distinct_values", pa.table({"value": new}))
+                try:
+                    found = connection.sql(self.query).to_arrow_table()
+                finally:
+                    connection.unregister("distinct_values")
+                self._values = new if self._values is None else pa.concat_arrays([self._values, new])
+                found = found if self._results is None else pa.concat_tables([self._results, found])
+                self._results = found.combine_chunks()
+            known, results = self._values, self._results
+        assert known is not None and results is not None  # set by the first call
+        return results.take(pc.index_in(values, value_set=known))
+
+
 def per_distinct(
-    connection: duckdb.DuckDBPyConnection, values: pa.Array, query: str, where: pa.Array | None = None
+    connection: duckdb.DuckDBPyConnection, values: pa.Array, query: DistinctQuery, where: pa.Array | None = None
 ) -> dict[str, pa.Array]:
-    """Run `query` over the relation `distinct_values(value)` and spread its columns back to `values`.
+    """Run `query` on the distinct values of `values` and spread its columns back to the rows.
 
     For columns with few distinct values per batch (result codes, methods, hosts, users) this turns
-    per-row SQL into per-distinct SQL. The query must return one row per input row, in order.
-    Rows where `where` is false get nulls. Text columns come back dictionary-encoded, as the lake
-    writes them, so no per-row copy is made at all.
+    per-row SQL into per-distinct SQL. Rows where `where` is false get nulls. Text columns come back
+    dictionary-encoded, as the lake writes them, so no per-row copy is made at all.
     """
     encoded = pc.dictionary_encode(values)
     indices = encoded.indices if where is None else only_where(encoded.indices, where)
-    connection.register("distinct_values", pa.table({"value": encoded.dictionary}))
-    try:
-        result = connection.sql(query).to_arrow_table()
-    finally:
-        connection.unregister("distinct_values")
+    result = query.results_for(connection, encoded.dictionary)
     spread = {}
     for name in result.column_names:
         column = result.column(name).combine_chunks()

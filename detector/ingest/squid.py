@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import (
+    DistinctQuery,
     authority_and_path,
     list_item,
     only_where,
@@ -115,23 +116,36 @@ from distinct_values
 """
 USER_SQL = "select url_decode(null_if_dash(value)) as user_name from distinct_values"
 DASH_SQL = "select null_if_dash(value) as value from distinct_values"
-# time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
 HOST_SOURCES = pa.array(["connect", "url", "none"])
+# time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
 EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 
 
 def native_parser(context: ParseContext) -> BatchParser:
     context.connection.execute(PROXY_MACROS)
+    queries = NativeQueries()
 
     def parse(lines: pa.Table) -> ParseResult:
         # A cursor of its own per batch: batches are parsed on two threads at once.
         with context.connection.cursor() as cursor:
-            return split_outcomes(_native_columns(cursor, lines), lines)
+            return split_outcomes(_native_columns(cursor, queries, lines), lines)
 
     return parse
 
 
-def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+class NativeQueries:
+    """The per-distinct queries of one file's parse, each remembering the values it has seen."""
+
+    def __init__(self) -> None:
+        self.result = DistinctQuery(RESULT_SQL)
+        self.method = DistinctQuery(METHOD_SQL)
+        self.hostport = DistinctQuery(HOSTPORT_SQL)
+        self.user = DistinctQuery(USER_SQL)
+        self.hierarchy = DistinctQuery(HIERARCHY_SQL)
+        self.content_type = DistinctQuery(DASH_SQL)
+
+
+def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQueries, lines: pa.Table) -> pa.Table:
     """Squid native lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     count, (epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy, mime) = \
         _native_fields(lines)
@@ -139,14 +153,14 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
     micros = pc.round(pc.multiply(pc.cast(pc.if_else(epoch_valid, epoch_text, "0"), pa.float64()), 1e6))
     elapsed, elapsed_valid = whole_number(elapsed_text)
     size, size_valid = whole_number(size_text)
-    outcome = per_distinct(connection, result, RESULT_SQL)
-    method = per_distinct(connection, method_text, METHOD_SQL)
+    outcome = per_distinct(connection, result, queries.result)
+    method = per_distinct(connection, method_text, queries.method)
     is_connect = pc.fill_null(method["is_connect"], False)
     # CONNECT's URL is host:port; any other URL is scheme://authority/path (else it names no host)
     scheme_rest = pc.split_pattern(url, "://", max_splits=1)
     has_scheme = pc.equal(pc.list_value_length(scheme_rest), 2)
     authority, path = authority_and_path(list_item(scheme_rest, -1))
-    place = per_distinct(connection, authority, HOSTPORT_SQL, where=pc.or_(is_connect, has_scheme))
+    place = per_distinct(connection, authority, queries.hostport, where=pc.or_(is_connect, has_scheme))
     has_url = pc.and_(pc.invert(is_connect), has_scheme)
     valid = pc.fill_null(pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
                                  pc.and_(pc.and_(elapsed_valid, size_valid), outcome["valid"])), False)
@@ -157,13 +171,13 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
         "is_ignored": pa.repeat(pa.scalar(False), len(count)),
         "ts": pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP),
         "src_ip": client,
-        "user_name": per_distinct(connection, ident, USER_SQL)["user_name"],
+        "user_name": per_distinct(connection, ident, queries.user)["user_name"],
         "host": place["host"],
         "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(
             is_connect.to_numpy(zero_copy_only=False), 0,
             np.where(pc.fill_null(has_scheme, False).to_numpy(zero_copy_only=False), 1, 2)).astype(np.int32)),
             HOST_SOURCES),
-        "dst_ip": per_distinct(connection, hierarchy, HIERARCHY_SQL)["dst_ip"],
+        "dst_ip": per_distinct(connection, hierarchy, queries.hierarchy)["dst_ip"],
         "dst_port": place["dst_port"],
         "network_protocol": _lower_case_scheme(list_item(scheme_rest, 0), has_url),
         "http_method": method["http_method"],
@@ -172,7 +186,7 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> p
         "action": outcome["action"],
         "bytes_in": size,
         "duration_ms": elapsed,
-        "content_type": per_distinct(connection, mime, DASH_SQL)["value"],
+        "content_type": per_distinct(connection, mime, queries.content_type)["value"],
     }
     return pa.table(columns)
 
