@@ -16,6 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import dictionary_array
+
 KEY_FILE = "pseudonym.key"
 IDENTITY_FILE = "identities.csv"
 PREFIX = "u-"
@@ -69,9 +71,7 @@ class Pseudonymiser:
             self._known[name] = pseudonym(self._key, name)
         self._remember([(self._known[name], normalise_user(name)) for name in new])
         mapped = pa.array([self._known.get(name) if name is not None else None for name in distinct], pa.string())
-        # Dictionary-encoded like the lake writes it; nulls (no user) in the indices, not the dictionary.
-        indices = pc.if_else(pc.is_valid(mapped).take(encoded.indices), encoded.indices, None)
-        return pa.DictionaryArray.from_arrays(indices, pc.fill_null(mapped, ""))
+        return dictionary_array(encoded.indices, mapped)  # dictionary-encoded, as the lake writes it
 
     def _remember(self, pairs: list[tuple[str, str]]) -> None:
         """Append new (pseudonym, user) rows to the access-restricted re-identification map, if the

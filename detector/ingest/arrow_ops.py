@@ -123,13 +123,13 @@ def per_distinct(
     for name in result.column_names:
         column = result.column(name).combine_chunks()
         if pa.types.is_string(column.type):
-            spread[name] = _dictionary(indices, column)
+            spread[name] = dictionary_array(indices, column)
         else:
             spread[name] = column.take(indices)
     return spread
 
 
-def _dictionary(indices: pa.Array, values: pa.Array) -> pa.DictionaryArray:
+def dictionary_array(indices: pa.Array, values: pa.Array) -> pa.DictionaryArray:
     """A dictionary array whose nulls are all in its indices (Parquet writers and kernels expect that)."""
     if values.null_count:
         indices = only_where(indices, pc.is_valid(values).take(indices))

@@ -87,24 +87,22 @@ def with_proxy_macros(query: str) -> Callable[[ParseContext], BatchParser]:
 # Native lines split cleanly on whitespace, so they are tokenised with pyarrow (see arrow_ops.py) and
 # only the low-cardinality fields go through the shared SQL macros, once per distinct value.
 NATIVE_FIELDS = 10
-RESULT_SQL = """
+# CODE/STATUS (result) and HIERARCHY/PEER: each value split at its '/' once, in a step of its own
+SPLIT_AT_SLASH = """
 select
-    squid_result_action(upper(case when contains(value, '/') then left(value, strpos(value, '/') - 1) else value end))
-        as action,
-    nullif(try_cast(case when contains(value, '/') then substr(value, strpos(value, '/') + 1) end as integer), 0)
-        as http_status,
-    coalesce(try_cast(case when contains(value, '/') then substr(value, strpos(value, '/') + 1) end as integer)
-        is not null, false) as valid
+    upper(case when contains(value, '/') then left(value, strpos(value, '/') - 1) else value end) as head,
+    case when contains(value, '/') then substr(value, strpos(value, '/') + 1) end as tail
 from distinct_values
 """
-# hierarchy/peer: the peer is the server's address only when Squid went direct to it
-HIERARCHY_SQL = """
-select case
-    when upper(case when contains(value, '/') then left(value, strpos(value, '/') - 1) else value end)
-        in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST')
-        and contains(value, '/') then null_if_dash(substr(value, strpos(value, '/') + 1))
-end as dst_ip
-from distinct_values
+RESULT_SQL = f"""
+select squid_result_action(head) as action, nullif(status, 0) as http_status, status is not null as valid
+from (select head, try_cast(tail as integer) as status from ({SPLIT_AT_SLASH}))
+"""
+# the peer is the server's address only when Squid went direct to it
+HIERARCHY_SQL = f"""
+select case when head in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST') then null_if_dash(tail) end
+    as dst_ip
+from ({SPLIT_AT_SLASH})
 """
 HOSTPORT_SQL = """
 select hostport_host(hostport) as host, hostport_port(hostport) as dst_port
@@ -167,7 +165,7 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": _native_reject_reasons(valid, count, epoch_valid, elapsed_valid, outcome["valid"],
-                                                result, lines),
+                                                epoch_text, result),
         "is_ignored": pa.repeat(pa.scalar(False), len(count)),
         "ts": pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP),
         "src_ip": client,
@@ -207,12 +205,10 @@ def _native_fields(lines: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
 
 
 def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Array, elapsed_valid: pa.Array,
-                           result_valid: pa.Array, result: pa.Array, lines: pa.Table) -> pa.Array:
+                           result_valid: pa.Array, epoch_text: pa.Array, result: pa.Array) -> pa.Array:
     """The first thing wrong with each invalid line, as a sentence; null for valid lines."""
     if pc.all(valid).as_py():
         return pa.nulls(len(valid), pa.string())
-    first_token = list_item(pc.ascii_split_whitespace(trimmed(lines.column("line").combine_chunks()),
-                                                      max_splits=1), 0)
     conditions = pa.StructArray.from_arrays(
         [pc.not_equal(count, NATIVE_FIELDS), pc.invert(epoch_valid), pc.invert(elapsed_valid),
          pc.invert(pc.fill_null(result_valid, False)), pc.invert(valid)],
@@ -222,7 +218,7 @@ def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Arr
         conditions,
         pc.binary_join_element_wise(
             "expected 10 space-separated fields (Squid native), found ", pc.cast(count, pa.string()), ""),
-        pc.binary_join_element_wise("time is not epoch seconds: ", pc.fill_null(first_token, ""), ""),
+        pc.binary_join_element_wise("time is not epoch seconds: ", pc.fill_null(epoch_text, ""), ""),
         "elapsed time is not a whole number of milliseconds",
         pc.binary_join_element_wise("result is not CODE/STATUS: ", pc.fill_null(result, ""), ""),
         "size is not a whole number of bytes",
