@@ -128,12 +128,25 @@ create or replace macro url_path(u) as rest_path(url_rest(u));
 def open_parse_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection for parsing: UTC session, macros defined."""
     connection = duckdb.connect(":memory:")
-    connection.execute("set TimeZone = 'UTC'")
-    connection.execute("set enable_progress_bar = false")
+    _session_settings(connection)
     if threads:
         connection.execute(f"set threads = {int(threads)}")
     connection.execute(MACROS)
     return connection
+
+
+def parse_cursor(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of the parse connection for one batch: it sees the macros, has its own registered
+    `lines`, and is safe to use beside other threads' cursors (formats with `independent_batches`).
+    Session settings are not inherited by a cursor, so UTC is set again (it costs ~0.1 ms)."""
+    cursor = connection.cursor()
+    _session_settings(cursor)
+    return cursor
+
+
+def _session_settings(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
 
 
 def sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
@@ -153,13 +166,10 @@ def sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
 
 def run_parse_query(context: ParseContext, query: str, lines: pa.Table, **params: object) -> ParseResult:
     """Run a format query over a batch and split its output into events, rejects and ignored lines."""
-    connection = context.connection
-    connection.register("lines", lines)
-    try:
+    with parse_cursor(context.connection) as cursor:
+        cursor.register("lines", lines)
         parameters = {"tz": context.timezone, **params} if "$tz" in query else dict(params)
-        result = connection.sql(query, params=parameters or None).to_arrow_table()
-    finally:
-        connection.unregister("lines")
+        result = cursor.sql(query, params=parameters or None).to_arrow_table()
     return split_outcomes(result, lines)
 
 

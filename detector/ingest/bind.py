@@ -233,5 +233,6 @@ QUERY_LOG = Format(
     summary="BIND 9 named query log (queries, denied queries, RPZ rewrites), syslog or its own file",
     sniff=sniff,
     new_parser=syslog_sql_parser(QUERY),
+    independent_batches=True,
     fields=FIELDS,
 )

@@ -343,6 +343,7 @@ CEF = Format(
     summary="ArcSight CEF (generic), with or without a syslog header",
     sniff=_capped(r"^.{0,300}?CEF:\d+\|"),
     new_parser=syslog_sql_parser(CEF_QUERY),
+    independent_batches=True,
     fields=FIELDS,
 )
 
@@ -352,6 +353,7 @@ LEEF = Format(
     summary="IBM QRadar LEEF 1.0/2.0 (generic), with or without a syslog header",
     sniff=_capped(r"^.{0,300}?LEEF:[12]\.0\|"),
     new_parser=syslog_sql_parser(LEEF_QUERY),
+    independent_batches=True,
     # LEEF defines no key for the HTTP status or content type (custom csN fields are CEF's).
     fields=tuple(f for f in FIELDS if f not in ("http_status", "content_type")),
 )

@@ -135,6 +135,7 @@ SYSLOG = Format(
     summary='Check Point Log Exporter syslog ([key:"value"; ...]): firewall and URL Filtering decisions',
     sniff=line_share(r'^.*?\bCheckPoint\b.*\[[\w.-]+:+"'),
     new_parser=sql_parser(QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "vendor_app", "vendor_category",

@@ -197,6 +197,7 @@ SYSLOG = Format(
     summary="Cisco ASA / FTD syslog: connection teardowns, ACL decisions and URL filtering messages",
     sniff=line_share(r"^.*?%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-\d{6}\b"),
     new_parser=syslog_sql_parser(QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",
         "action", "duration_ms",

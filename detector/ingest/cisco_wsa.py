@@ -162,6 +162,7 @@ ACCESS = Format(
     summary="Cisco WSA / Secure Web Appliance native access log (ACL decision tags, scanning verdicts)",
     sniff=sniff,
     new_parser=new_parser,
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "user_agent",

@@ -93,6 +93,7 @@ ISC_DHCPD = Format(
     summary="ISC dhcpd leases through syslog (Linux, pfSense, OPNsense): address -> workstation",
     sniff=program_share("dhcpd"),
     new_parser=syslog_sql_parser(ISC_QUERY),
+    independent_batches=True,
     fields=("ts", "src_ip", "src_host"),
 )
 
@@ -102,5 +103,6 @@ WINDOWS_DHCP = Format(
     summary="Windows Server DHCP audit log (DhcpSrvLog CSV): address -> workstation",
     sniff=lambda lines: _sniff_windows(lines),
     new_parser=sql_parser(WINDOWS_QUERY),
+    independent_batches=True,
     fields=("ts", "src_ip", "src_host"),
 )

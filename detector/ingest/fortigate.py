@@ -165,6 +165,7 @@ SYSLOG = Format(
     summary="Fortinet FortiGate key=value syslog: traffic, web filter, application control and DNS logs",
     sniff=line_share(r'^.*?\blogid="?\d{10}"?\s.*\btype="?(?:traffic|utm|event|dns|anomaly)\b'),
     new_parser=sql_parser(QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",
         "action", "bytes_out", "bytes_in", "duration_ms", "dns_qtype", "dns_answers", "vendor_app", "vendor_category",

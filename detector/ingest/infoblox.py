@@ -28,5 +28,6 @@ NIOS = Format(
     summary="Infoblox NIOS DNS syslog: queries, responses with answers, RPZ hits (also CEF)",
     sniff=sniff,
     new_parser=syslog_sql_parser(bind.QUERY),
+    independent_batches=True,
     fields=(*bind.FIELDS, "dns_rcode", "dns_answers"),
 )

@@ -148,6 +148,7 @@ SYSLOG = Format(
     summary="Juniper SRX RT_FLOW session logs (structured-data or plain text): session close and deny",
     sniff=line_share(r"^.*?\b(?:RT_FLOW|RT_IDS|RT_IDP|APPTRACK|RT_UTM|RT_SCREEN)\w*(?: - |: )"),
     new_parser=syslog_sql_parser(QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "dst_ip", "dst_port", "network_protocol", "action", "bytes_out", "bytes_in",
         "duration_ms", "vendor_app", "vendor_category",

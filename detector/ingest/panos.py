@@ -127,6 +127,7 @@ SYSLOG = Format(
     summary="Palo Alto PAN-OS syslog CSV: TRAFFIC session ends and THREAT url (URL Filtering) records",
     sniff=line_share(rf"^(?:.*[\s>])?[^,\s]*,\d{{4}}/\d{{2}}/\d{{2}} \d{{2}}:\d{{2}}:\d{{2}},[^,]*,(?:{TYPES}),"),
     new_parser=sql_parser(QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",

@@ -68,5 +68,6 @@ FILTERLOG = Format(
     summary="pfSense / OPNsense filterlog (packet filter CSV in syslog), IPv4 and IPv6",
     sniff=program_share("filterlog"),
     new_parser=syslog_sql_parser(QUERY),
+    independent_batches=True,
     fields=("ts", "src_ip", "dst_ip", "dst_port", "network_protocol", "action"),
 )

@@ -148,6 +148,7 @@ XG = Format(
     summary="Sophos Firewall (XG/SFOS) syslog: content filtering (web) logs; other log types ignored",
     sniff=line_share(re.compile(r'^(?=.*\blog_id=\d{12}\b)(?=.*\blog_type=")(?=.*\blog_component=")')),
     new_parser=sql_parser(QUERY),
+    independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
             "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent", "content_type",
             "vendor_app", "vendor_category"),

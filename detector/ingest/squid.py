@@ -307,6 +307,7 @@ COMMON = Format(
     sniff=line_share(r'^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[A-Za-z_-]+ \S+[^"]*" '
                      r'(\d{1,3}|-) (\d+|-)( "[^"]*" "[^"]*")? [A-Z_]+:[A-Z_]+\s*$'),
     new_parser=with_proxy_macros(COMMON_QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_port", "network_protocol", "http_method",
         "url_path", "http_status", "action", "bytes_in", "user_agent",
@@ -426,6 +427,7 @@ EXTENDED = Format(
     sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ \d+ [A-Z_]+/\d{3} \d+ (\d+|-) (\d+|-) (\d+|-) (\d+|-) "
                      r"[A-Za-z_-]+ \S+ [\d.]+ \S+ [A-Z_]+/\S+ "),
     new_parser=with_proxy_macros(EXTENDED_QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",

@@ -119,6 +119,7 @@ EVE = Format(
     summary="Suricata EVE JSON: tls (SNI), http, dns, flow, alert and drop records",
     sniff=line_share(r'^\s*\{.*"event_type"\s*:\s*"'),
     new_parser=sql_parser(QUERY),
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "http_method",
         "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",

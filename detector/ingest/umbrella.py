@@ -193,6 +193,7 @@ DNS = Format(
     summary="Cisco Umbrella DNS log, S3 CSV export (all layout versions)",
     sniff=line_share(_TIME + r'.*"(?:Allowed|Blocked)","\d+ \([^)"]*\)","[A-Z]*","'),
     new_parser=sql_parser(DNS_QUERY),
+    independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "network_protocol", "action", "dns_qtype",
             "dns_rcode", "vendor_category"),
 )
@@ -203,6 +204,7 @@ PROXY = Format(
     summary="Cisco Umbrella web (proxy) log, S3 CSV export",
     sniff=line_share(_TIME + r'(?:"[^"]*",){5}"[A-Z]+","[A-Za-z][A-Za-z0-9+.-]*://'),
     new_parser=sql_parser(PROXY_QUERY),
+    independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
             "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent",
             "content_type", "vendor_category"),

@@ -325,6 +325,7 @@ JSON = Format(
     summary="Zscaler ZIA NSS web log, JSON feed output type",
     sniff=line_share(re.compile(f"{_JSON_WRAPPED}|{_JSON_FLAT}")),
     new_parser=sql_parser(JSON_QUERY),
+    independent_batches=True,
     fields=FIELDS,
 )
 
@@ -334,6 +335,7 @@ KV = Format(
     summary="Zscaler ZIA NSS web log, tab-separated name=value feed (Zscaler or Splunk CIM field names)",
     sniff=line_share(re.compile(_KV_NAMES)),
     new_parser=_kv_parser,
+    independent_batches=True,
     fields=FIELDS,
 )
 
@@ -343,5 +345,6 @@ CSV = Format(
     summary="Zscaler ZIA NSS web log, CSV feed output type with the default field list",
     sniff=line_share(r'^"\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}","'),
     new_parser=sql_parser(CSV_QUERY),
+    independent_batches=True,
     fields=FIELDS,
 )
