@@ -131,6 +131,11 @@ def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
         cursor.execute("create or replace view dashboard_user_daily as select * replace"
                        " (coalesce(department, '(unknown)') as department, coalesce(category, '(unknown)') as category)"
                        " from user_daily")
+        # the filters every usage page applies (an empty selection means everything)
+        cursor.execute("create or replace macro usage_chosen(start_day, end_day, departments, categories, verdicts)"
+                       " as table select * from dashboard_user_daily where day between start_day and end_day"
+                       " and chosen(departments, department) and chosen(categories, category)"
+                       " and chosen(verdicts, verdict)")
         cursor.sql(db.query_text("dashboard_people_daily")).to_table("dashboard_people_daily")
     finally:
         cursor.close()

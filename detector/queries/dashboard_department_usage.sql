@@ -1,11 +1,7 @@
 -- Per department: people using AI and unsanctioned AI (shadow or forbidden) among the population of the
 -- shares (`in_population`: users.csv when given, else everyone seen), services, events, bytes uploaded.
 with usage as (
-    select * from dashboard_user_daily
-    where day between $start and $end
-        and chosen($departments, department)
-        and chosen($categories, category)
-        and chosen($verdicts, verdict)
+    select * from usage_chosen($start, $end, $departments, $categories, $verdicts)
 ),
 
 final as (

@@ -1,12 +1,8 @@
 -- Pseudonymised users with their AI use in the period (only users: events attributed to no user are
 -- left out), most unsanctioned use first.
 with usage as (
-    select * from dashboard_user_daily
+    select * from usage_chosen($start, $end, $departments, $categories, $verdicts)
     where user_id is not null
-        and day between $start and $end
-        and chosen($departments, department)
-        and chosen($categories, category)
-        and chosen($verdicts, verdict)
 ),
 
 final as (

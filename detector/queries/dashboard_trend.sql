@@ -1,10 +1,6 @@
 -- AI use over time by verdict: distinct people, events and bytes uploaded per $bucket ('day' or 'week').
 with usage as (
-    select * from dashboard_user_daily
-    where day between $start and $end
-        and chosen($departments, department)
-        and chosen($categories, category)
-        and chosen($verdicts, verdict)
+    select * from usage_chosen($start, $end, $departments, $categories, $verdicts)
 ),
 
 final as (
