@@ -18,7 +18,7 @@ from detector.cli import cli
 from detector.config import Settings, load_settings
 from detector.ingest.pipeline import ingest_paths
 from detector.lake import Lake
-from detector.signatures import Catalog, load_catalog, read_domain_list
+from detector.signatures import Catalog, load_catalog, read_domain_list, registered_domain
 
 # Catalog AI hosts and ordinary sites for the tiny lake; two unknown hosts whose names say nothing.
 LAKE_AI = ["chatgpt.com", "claude.ai", "api.mistral.ai", "gemini.google.com", "perplexity.ai",
@@ -184,6 +184,25 @@ def test_no_heldout_name_is_training_data(trained: model.Training) -> None:
     assert len(heldout) > 150
     assert heldout & set(trained.data.hosts) == set()
     assert {model.site_of(n) for n in heldout} & set(trained.data.groups) == set()
+
+
+def test_heldout_lists_share_no_registered_domain_with_each_other_or_the_training_data(catalog: Catalog) -> None:
+    # Each held-out list measures services nobody trained on: not the catalog's, not a non-AI list's, not an
+    # extra training positive's, and not another held-out list's (a name in two would be counted twice).
+    def registered(names: list[str]) -> set[str]:
+        return {found for n in names if (found := registered_domain(n)) is not None}
+
+    catalog_domains = registered([*model.catalog_hosts(catalog),
+                                  *(d for service in catalog.services.values() for d in service.domains)])
+    training = catalog_domains | registered([n for names in features.non_ai_lists().values() for n in names])
+    training |= registered(model.training_positives(model.SIGNATURES_DIR))
+    heldout = {name: registered(read_domain_list(model.heldout_path(model.SIGNATURES_DIR, name)))
+               for name in model.HELDOUT_FILES}
+    assert len(heldout) >= 3 and all(len(domains) >= 80 for domains in heldout.values())
+    for name, domains in heldout.items():
+        assert domains & training == set(), name
+        for other, other_domains in heldout.items():
+            assert other == name or domains & other_domains == set(), (name, other)
 
 
 def test_chat_under_an_ordinary_site_is_not_read_as_ai_by_the_name_model(trained: model.Training) -> None:

@@ -82,9 +82,9 @@ def train_command(ctx: click.Context, seed: int | None, names_only: bool, folds:
 def evaluate_command(ctx: click.Context, seed: int | None, names_only: bool, folds: int | None,
                      as_json: bool) -> None:
     """Measure the classifier: precision, recall and PR-AUC by cross-validation grouped by site, recall
-    on AI services kept out of the catalog (signatures/heldout_ai.txt and heldout_ai_2.txt, each and
-    together), and false-positive rates on popular and on AI-looking non-AI sites. Trains in memory
-    exactly as `model train` would; stores nothing.
+    on AI services kept out of the catalog (signatures/heldout_ai.txt, heldout_ai_2.txt and
+    heldout_ai_3.txt, each and all together), and false-positive rates on popular and on AI-looking
+    non-AI sites. Trains in memory exactly as `model train` would; stores nothing.
 
     \b
     Example:
@@ -119,7 +119,7 @@ def report_lines(metrics: dict[str, Any]) -> list[str]:
         ("PR-AUC (CV)", f"{cv['pr_auc']:.3f}", ""),
         *((f"recall, held-out {name} (n={figures['scored']})", _rate(figures["recall"]),
            _rate(figures["recall_at_fp_target"])) for name, figures in heldout["lists"].items()),
-        (f"recall, held-out, both lists (n={heldout['scored']})", _rate(heldout["recall"]),
+        (f"recall, held-out, all lists (n={heldout['scored']})", _rate(heldout["recall"]),
          _rate(heldout["recall_at_fp_target"])),
         (f"FP rate, popular sites (n={popular['of']})", _rate(popular["rate"]), _rate(metrics["targets"][
             "fp_rate_popular"]) + " (target)"),
