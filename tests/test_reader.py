@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from detector.ingest.reader import StreamState, iter_line_batches
+from detector.ingest.reader import StreamState, iter_line_batches, with_context
 
 
 class BreaksOff(io.RawIOBase):
@@ -46,3 +46,24 @@ def test_a_last_line_without_newline_at_a_clean_end_is_still_a_line() -> None:
     assert lines_of(batches) == ["one", "two", "three"]
     assert (state.lines, state.offset, state.error) == (3, len(data), None)
     assert state.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(("batch_lines", "reach"), [(1, 1), (2, 3), (3, 2), (4, 10), (7, 4)])
+def test_with_context_hands_each_batch_its_neighbours_lines_and_every_line_once(batch_lines: int, reach: int) -> None:
+    import detector.ingest.reader as reader
+
+    data = b"".join(b"line %-70d\n" % i for i in range(1, 24))  # longer than the 64 bytes a read assumes
+    original, reader.MIN_CHUNK_BYTES = reader.MIN_CHUNK_BYTES, 8  # batches of about `batch_lines` lines
+    try:
+        plain = list(iter_line_batches(io.BytesIO(data), StreamState(), batch_lines, max_line_bytes=1 << 20))
+        batches = list(with_context(iter_line_batches(io.BytesIO(data), StreamState(), batch_lines, 1 << 20), reach))
+    finally:
+        reader.MIN_CHUNK_BYTES = original
+    assert len(plain) > 1 and [b.lines for b in batches] == [b.lines for b in plain]
+    numbers = [b.lines.column("line_no").to_pylist() for b in batches]
+    assert [n for own in numbers for n in own] == list(range(1, 24))  # every line once, in order
+    for batch, own in zip(batches, numbers, strict=True):
+        before = batch.before.column("line_no").to_pylist()  # type: ignore[union-attr]
+        after = batch.after.column("line_no").to_pylist()  # type: ignore[union-attr]
+        assert before == list(range(max(1, own[0] - reach), own[0]))
+        assert after == list(range(own[-1] + 1, min(23, own[-1] + reach) + 1))

@@ -56,6 +56,11 @@ class Format:
     `fields` names the schema columns the format fills, for the README table and data-quality badges.
     `independent_batches`: its parser keeps no state between batches and may parse two at once
     (thread-safe), so the pipeline runs it on several threads.
+    `context_lines`: for formats that join several lines into one event (a DNS query and its answer),
+    how far apart, in lines, the lines of one event may be. The pipeline then hands the parser each
+    batch together with up to that many lines before and after it, and keeps only the outcomes of the
+    batch's own lines: an event split by a batch boundary is joined as within one batch, with no state
+    carried between batches (such a parser must give every line of its input exactly one outcome).
     """
 
     name: str
@@ -65,6 +70,7 @@ class Format:
     new_parser: Callable[[ParseContext], BatchParser]
     fields: tuple[str, ...]
     independent_batches: bool = False
+    context_lines: int = 0
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9_]+", self.name):
@@ -72,6 +78,8 @@ class Format:
         unknown = set(self.fields) - set(EVENTS.names)
         if unknown:
             raise ValueError(f"format {self.name}: fields not in the schema: {sorted(unknown)}")
+        if self.context_lines < 0:
+            raise ValueError(f"format {self.name}: context_lines must not be negative")
 
 
 def line_share(pattern: str | re.Pattern[str]) -> Callable[[Sequence[str]], float]:

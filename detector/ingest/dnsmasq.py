@@ -11,23 +11,27 @@ Every line is `HEADER dnsmasq[pid]: [SERIAL [CLIENT/PORT ]]MESSAGE` (the serial 
   NXDOMAIN, NODATA[-IPv4|-IPv6], SERVFAIL or REFUSED.
 One event per query, carrying its answers: dnsmasq logs one reply's answers on consecutive lines, so
 those lines form a run (a new run starts where the name changes other than after a `<CNAME>`, or the
-address family changes). A query takes the first run after it, in the same batch, that answers its
-name and fits its type (A: IPv4, AAAA: IPv6, HTTPS: `<HTTPS>`; NXDOMAIN/NODATA/CNAME-only runs fit
-any type). Several clients asking the same name before the upstream answers share one run, as
-dnsmasq shares the reply. With `log-queries=extra` the serial links a query to its answers instead
-of the name, which also attributes upstream errors (`reply error is SERVFAIL`); without it such
-error lines are ignored. Answer lines are counted as ignored.
+address family changes). A query takes the first run after it that answers its name and fits its
+type (A: IPv4, AAAA: IPv6, HTTPS: `<HTTPS>`; NXDOMAIN/NODATA/CNAME-only runs fit any type), among
+the lines parsed with it: its batch and the `PAIR_LINES` lines before and after that batch
+(`Format.context_lines`), so that answers up to that many lines after their query are joined
+wherever batches are cut. Several clients asking the same name before the upstream answers share
+one run, as dnsmasq shares the reply. With `log-queries=extra` the serial links a query to its
+answers instead of the name, which also attributes upstream errors (`reply error is SERVFAIL`);
+without it such error lines are ignored. Answer lines are counted as ignored.
 Action: `blocked` when a Pi-hole policy answered, or `config`/a hosts file answered 0.0.0.0, ::,
 NXDOMAIN or NODATA (dnsmasq's own way to block: address=/name/; note that `local=/lan/` misses also
 read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when no answer was found.
-Limit: answers logged in the next batch (about 1 query in 100 000 at the default batch size) are
-not joined; that query's action is `unknown`.
 """
 
 from __future__ import annotations
 
 from detector.ingest.base import Format
 from detector.ingest.syslog import program_share, syslog_sql_parser
+
+# How many lines may separate a query from its answers and still be joined across a batch boundary.
+# dnsmasq logs the answer as the upstream replies (milliseconds): a few lines later, even when busy.
+PAIR_LINES = 4096
 
 QUERY = r"""
 with headed as (
@@ -180,4 +184,6 @@ LOG = Format(
     new_parser=syslog_sql_parser(QUERY),
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "dns_answers",
             "action"),
+    context_lines=PAIR_LINES,
+    independent_batches=True,
 )

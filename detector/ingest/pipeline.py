@@ -41,6 +41,7 @@ from detector.ingest.reader import (
     iter_line_batches,
     open_stream,
     read_head,
+    with_context,
 )
 from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched, use_jemalloc
 from detector.lake import Lake, Segment, SegmentWriter, head_hash
@@ -241,6 +242,8 @@ def iter_parsed(
     with open_stream(path) as stream:
         batches = prefetched(
             iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end))
+        if fmt.context_lines:  # lines of one event may fall in two batches: parse each with its neighbours
+            batches = with_context(batches, fmt.context_lines)
         parse = functools.partial(_parse, parser=parser, max_line_bytes=settings.max_line_bytes)
         # A parser that keeps no state between batches may work on two at once (results stay in order).
         parsed = ordered_map(parse, batches, PARSE_WORKERS) if fmt.independent_batches else map(parse, batches)
@@ -277,13 +280,9 @@ def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[
 
 def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseResult:
     """Parse one batch; blank lines are ignored here so that no format has to think of them."""
-    lines = batch.lines
-    text = lines.column("line")
-    blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))  # no copy of the lines
-    blank_count = pc.sum(pc.cast(blank, pa.int64())).as_py() or 0
-    if blank_count:
-        lines = lines.filter(pc.invert(blank))
-    result = parser(lines)
+    lines, blank_count = _without_blanks(batch.lines)
+    in_context = batch.after is not None and lines.num_rows > 0
+    result = _parse_in_context(lines, batch, parser) if in_context else parser(lines)
     events = result.events
     # An event without a time cannot be placed in the lake: a reject, with its reason.
     no_time = pc.is_null(events.column("ts")) if "ts" in events.column_names else None
@@ -298,6 +297,38 @@ def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseR
         rejects.append(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": pa.array(starts, pa.string()),
                                  "reason": pa.array([reason] * len(numbers), pa.string())}, schema=REJECTS_OF_BATCH))
     return ParseResult(events, pa.concat_tables(rejects), blank_count + result.ignored)
+
+
+def _without_blanks(lines: pa.Table) -> tuple[pa.Table, int]:
+    text = lines.column("line")
+    blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))  # no copy of the lines
+    blank_count = pc.sum(pc.cast(blank, pa.int64())).as_py() or 0
+    return (lines.filter(pc.invert(blank)) if blank_count else lines), blank_count
+
+
+def _parse_in_context(lines: pa.Table, batch: LineBatch, parser: BatchParser) -> ParseResult:
+    """Parse a batch's lines among its neighbours' (`Format.context_lines`); keep its own lines' outcomes.
+
+    Every line of the window has exactly one outcome, so the batch's ignored lines are those of its
+    lines that are neither an event nor a reject.
+    """
+    before = _without_blanks(batch.before)[0] if batch.before is not None else lines.slice(0, 0)
+    after = _without_blanks(batch.after)[0] if batch.after is not None else lines.slice(0, 0)
+    window = pa.concat_tables([before, lines, after])
+    result = parser(window)
+    if result.events.num_rows + result.rejects.num_rows + result.ignored != window.num_rows:
+        raise DetectorError(f"internal error: a format with context lines gave {result.events.num_rows} events,"
+                            f" {result.rejects.num_rows} rejects and {result.ignored} ignored for"
+                            f" {window.num_rows} lines")
+    numbers = lines.column("line_no")
+    first, last = numbers[0], numbers[-1]  # line numbers ascend
+
+    def own(table: pa.Table) -> pa.Table:
+        line_no = table.column("line_no")
+        return table.filter(pc.and_(pc.greater_equal(line_no, first), pc.less_equal(line_no, last)))
+
+    events, rejects = own(result.events), own(result.rejects)
+    return ParseResult(events, rejects, lines.num_rows - events.num_rows - rejects.num_rows)
 
 
 def _with_lineage(events: pa.Table, fmt: Format, file_id: str) -> pa.Table:

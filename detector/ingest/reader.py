@@ -12,8 +12,9 @@ import gzip
 import hashlib
 import lzma
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,9 @@ import pyarrow.compute as pc
 from detector.errors import ReadError
 
 CHUNK_BYTES = 8 * 1024 * 1024
+# Reads are at least this large, so a batch holds at least a chunk's lines; tests lower it to cut
+# small files into batches of `batch_lines` lines.
+MIN_CHUNK_BYTES = 64 * 1024
 HEAD_BYTES = 64 * 1024
 REJECT_PREVIEW_CHARS = 1024
 
@@ -122,10 +126,13 @@ def read_chunk(stream: IO[bytes], size: int) -> tuple[bytes, ReadError | None]:
 @dataclass
 class LineBatch:
     """A batch of lines with their 1-based numbers; `too_long` are (line number, start of the line)
-    of lines the reader rejected itself for exceeding the maximum length."""
+    of lines the reader rejected itself for exceeding the maximum length. `before` and `after` are
+    lines of the neighbouring batches, context for formats that join lines (see `with_context`)."""
 
     lines: pa.Table
     too_long: list[tuple[int, str]] = field(default_factory=list)
+    before: pa.Table | None = None
+    after: pa.Table | None = None
 
     @property
     def count(self) -> int:
@@ -225,7 +232,7 @@ def iter_line_batches(
     batch: list[pa.Table] = []
     too_long: list[tuple[int, str]] = []
     in_batch = 0
-    chunk_size = min(CHUNK_BYTES, max(64 * 1024, batch_lines * 64))
+    chunk_size = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, batch_lines * 64))
     while True:
         want = chunk_size if end_offset is None else min(chunk_size, end_offset - state.offset)
         data, failure = read_chunk(stream, want) if want > 0 and state.error is None else (b"", None)
@@ -272,6 +279,46 @@ def iter_line_batches(
             batch, too_long, in_batch = [], [], 0
         if at_end:
             return
+
+
+def with_context(batches: Iterable[LineBatch], reach: int) -> Iterator[LineBatch]:
+    """The batches, each with up to `reach` lines read before it and after it (`before`, `after`).
+
+    For formats whose events join lines that a batch boundary may separate (a DNS query and its
+    answer): the parser sees the neighbours, the pipeline counts only the batch's own lines. A batch is
+    handed on once `reach` lines after it are read (or the input ended), so the lines waiting stay
+    bounded by one batch plus `reach`. Nothing is carried past the end of the input: the content read
+    is parsed completely, and a re-run resumes exactly where the committed content ends.
+    """
+    waiting: deque[LineBatch] = deque()
+    waiting_lines = 0
+    before = LINES_SCHEMA.empty_table()
+
+    def hand_on() -> LineBatch:
+        nonlocal before, waiting_lines
+        batch = waiting.popleft()
+        waiting_lines -= batch.lines.num_rows
+        after: list[pa.Table] = []
+        wanted = reach
+        for later in waiting:
+            if wanted <= 0:
+                break
+            after.append(later.lines.slice(0, wanted))
+            wanted -= after[-1].num_rows
+        # A copy of the last lines only: the previous batch's buffers are freed.
+        recent = pa.concat_tables([before, batch.lines])
+        before_next = recent.slice(max(0, recent.num_rows - reach)).combine_chunks()
+        handed = replace(batch, before=before, after=pa.concat_tables(after) if after else LINES_SCHEMA.empty_table())
+        before = before_next
+        return handed
+
+    for batch in batches:
+        waiting.append(batch)
+        waiting_lines += batch.lines.num_rows
+        while waiting and waiting_lines - waiting[0].lines.num_rows >= reach:
+            yield hand_on()
+    while waiting:
+        yield hand_on()
 
 
 def _number_lines(

@@ -9,9 +9,11 @@ Lookups, after `info:` (or `query:` / `reply:` with `log-tag-queryreply`):
 - `log-local-actions` (and `inform` zones): `ZONE. ZONETYPE CLIENT@PORT NAME. TYPE CLASS`: blocked for
   deny, refuse, redirect, always_* and inform_deny/inform_redirect zones, allowed for transparent,
   typetransparent and inform, unknown for static (local data, or NXDOMAIN for the rest of the zone).
-One event per query: a reply or local-action line is joined to the latest query line before it in the
-batch with the same client, name, type and class, and is then counted as ignored; one without such a
-query line (`log-replies` alone, or its query in the previous batch) is an event itself. A query with
+One event per query: a reply or local-action line is joined to the latest query line before it with
+the same client, name, type and class, and is then counted as ignored; one without such a query line
+(`log-replies` alone, or its query more than `PAIR_LINES` lines before it) is an event itself. A batch
+boundary between the two does not matter: each batch is parsed with the `PAIR_LINES` lines before and
+after it (`Format.context_lines`). A query with
 both a local action and a reply (the two lines after it for its key) takes the stricter: blocked over
 allowed over unknown.
 Other Unbound messages (server stats, sendto failed, start/stop, resolving, validation) are ignored.
@@ -23,6 +25,9 @@ import re
 
 from detector.ingest.base import Format
 from detector.ingest.syslog import program_share, syslog_sql_parser
+
+# How many lines may separate a query from its reply and still be joined across a batch boundary.
+PAIR_LINES = 4096
 
 QUERY = r"""
 with headed as (
@@ -168,4 +173,6 @@ LOG = Format(
     new_parser=syslog_sql_parser(QUERY),
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "duration_ms",
             "action"),
+    context_lines=PAIR_LINES,
+    independent_batches=True,
 )

@@ -9,11 +9,12 @@ The header block, blank lines, the indented packet details (`Log packets` with "
 server events (`EVENT`, `Note:`) are ignored; a PACKET line that does not fit is rejected.
 Events: a query received from a client (`Rcv`, no `R`, opcode Q; action `unknown`) and a response sent
 to a client (`Snd R Q`; `allowed`, or `blocked` when REFUSED, which a DENY query-resolution policy
-gives). A response is joined to the latest query before it in the batch from the same address with
-the same XID, type and name, and then counted as ignored, so that a lookup is one event carrying the
-response code; a response without such a query (the query in the previous batch, or incoming packets
-not logged) is an event itself. Packets to and from forwarders/root servers (`Snd` queries, `Rcv` responses) and
-notify/update opcodes are ignored.
+gives). A response is joined to the latest query before it from the same address with the same XID,
+type and name, and then counted as ignored, so that a lookup is one event carrying the response code;
+a response without such a query (incoming packets not logged, or the query more than `PAIR_LINES`
+lines before) is an event itself. A batch boundary between the two does not matter: each batch is
+parsed with the `PAIR_LINES` lines before and after it (`Format.context_lines`). Packets to and from
+forwarders/root servers (`Snd` queries, `Rcv` responses) and notify/update opcodes are ignored.
 
 Dates follow the server's regional format. Accepted: `M/D/YYYY` and `D/M/YYYY` (also `-` and `.`
 separators, 2-digit years), `YYYY-M-D`, `YYYY/M/D`, `YYYYMMDD`, with a 12-hour `AM`/`PM` or 24-hour
@@ -32,6 +33,9 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, run_parse_query
+
+# How many lines may separate a query from its response and still be joined across a batch boundary.
+PAIR_LINES = 4096
 
 # Cut at the anchors the layout guarantees (` PACKET `, `[`, `]`) with string functions: one capturing
 # regular expression over the whole line costs several times more (see docs/dns.md, "Throughput").
@@ -236,4 +240,5 @@ LOG = Format(
     sniff=sniff,
     new_parser=new_parser,
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "action"),
+    context_lines=PAIR_LINES,
 )
