@@ -29,10 +29,25 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, line_share, run_parse_query, sql_parser
+from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import encoded, integers, plain, through, without
+from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
 # `ologin` is Zscaler's obfuscated login: a stable per-user token, as good as a name for counting.
@@ -83,83 +98,158 @@ def _canonical_columns(raw: dict[str, str]) -> str:
     return _SEP.join(f"{raw.get(name, 'null::varchar')} as {name}" for name in ALIASES)
 
 
-def _placeholders_to_null() -> str:
-    """SQL `* replace (...)` items: Zscaler's placeholders in text fields become null. Spelled as ORs: DuckDB
-    plans `x in (...)` over a constant list as a join, which costs more here."""
-    tests = " or ".join(f"{{name}} = '{p}'" for p in PLACEHOLDERS)
-    return _SEP.join(f"case when {tests.format(name=name)} then null else {name} end as {name}"
-                     for name in ALIASES if name in TEXT_FIELDS)
-
-
 def _first(values: list[str]) -> str:
     return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
 
 
-# From the canonical fields (CTE `fields`: line_no, parse_error and the ALIASES keys) to the schema.
-# Each step computes a value once; later steps only refer to it (DuckDB inlines macros, not columns).
-FINAL = r"""
-, cleaned as (
-    select * replace (
-        @PLACEHOLDERS@
-    )
-    from fields
-),
-located as (
-    select *,
-        case when contains(url, '://') then url_rest(url) else url end as rest,
-        upper(method) as verb,
-        coalesce(
-            to_timestamp(try_cast(epoch as bigint)),
-            timezone(
-                case when upper(tz_name) in ('GMT', 'UTC') then 'UTC' else $tz end,
-                try_strptime(time_text, ['%a %b %d %H:%M:%S %Y', '%b %d %H:%M:%S %Y',
-                                         '%Y-%m-%d %H:%M:%S', '%y-%m-%d %H:%M:%S']))
-        ) as event_time
-    from cleaned
-),
-hosted as (
-    select *, authority_hostport(rest_authority(rest)) as hostport from located
-)
-select
-    line_no,
-    case
-        when parse_error is not null then parse_error
-        when event_time is null and time_text is null and epoch is null
-            then 'no time field (time, datetime or epochtime)'
-        when event_time is null then 'time is not a Zscaler NSS time: ' || coalesce(time_text, epoch)
-        when url is null and host_header is null then 'no URL or host field (eurl, url, ehost, host)'
-    end as reject_reason,
-    false as is_ignored,
-    event_time as ts,
-    cip as src_ip,
-    -- Traffic Zscaler could not tie to a user is logged under its location's name: no user.
-    case when login is distinct from location then login end as user_name,
-    coalesce(hostport_host(hostport), clean_host(host_header)) as host,
-    case
-        when verb = 'CONNECT' and hostport <> '' then 'connect'
-        when hostport <> '' then 'url'
-        when host_header is not null then 'http_host'
-        else 'none'
-    end as host_source,
-    nullif(sip, '0.0.0.0') as dst_ip,
-    hostport_port(hostport) as dst_port,
-    case lower(proto) when 'http_proxy' then 'http' when 'ssl' then 'tls' else lower(proto) end as network_protocol,
-    verb as http_method,
-    case when verb is distinct from 'CONNECT' then rest_path(rest) end as url_path,
-    nullif(try_cast(status as integer), 0) as http_status,
-    case lower(action) when 'allowed' then 'allowed' when 'blocked' then 'blocked' else 'unknown' end as action,
-    try_cast(reqsize as bigint) as bytes_out,
-    try_cast(respsize as bigint) as bytes_in,
-    try_cast(ctime as bigint) as duration_ms,
-    ua as user_agent,
-    case when contains(contenttype, '/') then lower(contenttype) end as content_type,
-    appname as vendor_app,
-    -- the URL category is set on every transaction; the app class only names something once Zscaler
-    -- recognised a cloud application (else "General Browsing")
-    coalesce(urlcat, appclass) as vendor_category,
-    dept as vendor_department
-from hosted
-""".replace("@PLACEHOLDERS@", _placeholders_to_null())
+# From the canonical fields (line_no, parse_error and the ALIASES keys, as text) to the schema, in Arrow:
+# each field is dictionary-encoded once and only its distinct values go through SQL (the shared host and
+# time macros), with answers remembered across a file's batches (see distinct_sql.py).
+TIME_FORMATS = "['%a %b %d %H:%M:%S %Y', '%b %d %H:%M:%S %Y', '%Y-%m-%d %H:%M:%S', '%y-%m-%d %H:%M:%S']"
+# `time` has no zone: UTC when the line's `tz` says GMT/UTC, else the configured zone (both computed)
+TIME_SQL = f"""
+select timezone('UTC', t) as utc_time, timezone(@TZ@, t) as local_time
+from (select try_strptime(value, {TIME_FORMATS}) as t from distinct_values)
+"""
+EPOCH_SQL = "select to_timestamp(try_cast(value as bigint)) as value from distinct_values"
+UTC_NAME_SQL = "select upper(value) in ('GMT', 'UTC') as value from distinct_values"
+# `eurl` / `url` authority (user@host:port) -> host and port
+HOSTPORT_SQL = """
+select hostport <> '' as has_hostport, hostport_host(hostport) as host, hostport_port(hostport) as dst_port
+from (select authority_hostport(value) as hostport from distinct_values)
+"""
+HOST_HEADER_SQL = "select clean_host(value) as value from distinct_values"
+METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
+PROTOCOL_SQL = """
+select case lower(value) when 'http_proxy' then 'http' when 'ssl' then 'tls' else lower(value) end as value
+from distinct_values
+"""
+STATUS_SQL = "select nullif(try_cast(value as integer), 0) as value from distinct_values"
+ACTION_SQL = """
+select case lower(value) when 'allowed' then 'allowed' when 'blocked' then 'blocked' else 'unknown' end as value
+from distinct_values
+"""
+CONTENT_TYPE_SQL = "select case when contains(value, '/') then lower(value) end as value from distinct_values"
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
+HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
+
+
+class _FinalQueries:
+    """The per-distinct queries of one file's parse (each remembers its answers across the batches)."""
+
+    def __init__(self, timezone: str) -> None:
+        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", "'" + timezone.replace("'", "''") + "'"))
+        self.epoch = DistinctQuery(EPOCH_SQL)
+        self.utc_name = DistinctQuery(UTC_NAME_SQL)
+        self.hostport = DistinctQuery(HOSTPORT_SQL)
+        self.host_header = DistinctQuery(HOST_HEADER_SQL)
+        self.method = DistinctQuery(METHOD_SQL)
+        self.protocol = DistinctQuery(PROTOCOL_SQL)
+        self.status = DistinctQuery(STATUS_SQL)
+        self.action = DistinctQuery(ACTION_SQL)
+        self.content_type = DistinctQuery(CONTENT_TYPE_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+
+
+def _schema_columns(
+    connection: duckdb.DuckDBPyConnection, queries: _FinalQueries, line_no: pa.Array,
+    fields: dict[str, pa.Array], parse_error: pa.Array | None,
+) -> pa.Table:
+    """Canonical fields (text, null where a feed lacks one) -> schema columns plus reject_reason / is_ignored."""
+    count = len(line_no)
+
+    def field(name: str) -> pa.Array:
+        values = fields.get(name)
+        return pa.nulls(count, pa.string()) if values is None else values
+
+    def text(name: str) -> pa.DictionaryArray:  # Zscaler's placeholders ("None", "NA" ...) are no value
+        values = encoded(field(name))
+        return without(values, PLACEHOLDERS) if name in TEXT_FIELDS else values
+
+    time_text, epoch = field("time_text"), field("epoch")
+    event_time = _event_time(connection, queries, time_text, epoch, field("tz_name"))
+    url = field("url")
+    url = only_where(url, pc.invert(pc.fill_null(pc.is_in(url, value_set=pa.array(PLACEHOLDERS)), False)))
+    # `eurl` has no scheme (host[:port][/path]); a `url` field may have one
+    rest = list_item(pc.split_pattern(url, "://", max_splits=1), -1)
+    authority, path = authority_and_path(rest)
+    place = through(connection, queries.hostport, encoded(authority))
+    has_hostport = pc.fill_null(place["has_hostport"], False)
+    host_header = text("host_header")
+    method = through(connection, queries.method, text("method"))
+    is_connect = pc.fill_null(method["is_connect"], False)
+    login, location = text("login"), field("location")
+    if location.null_count < count:  # traffic Zscaler could not tie to a user is logged under its location
+        keep = pc.invert(pc.fill_null(pc.equal(plain(login), location), False))
+        login = pa.DictionaryArray.from_arrays(only_where(login.indices, keep), login.dictionary)
+    has_header = pc.is_valid(host_header).to_numpy(zero_copy_only=False)
+    source = np.where(has_hostport.to_numpy(zero_copy_only=False),
+                      np.where(is_connect.to_numpy(zero_copy_only=False), 0, 1), np.where(has_header, 2, 3))
+    url_category, app_class = text("urlcat"), text("appclass")
+    columns = {
+        "line_no": line_no,
+        "reject_reason": _reject_reasons(parse_error, event_time, time_text, epoch,
+                                         pc.and_(pc.is_null(url), pc.is_null(host_header))),
+        "is_ignored": pa.repeat(pa.scalar(False), count),
+        "ts": event_time,
+        "src_ip": text("cip"),
+        "user_name": login,
+        "host": _coalesce(place["host"], through(connection, queries.host_header, host_header)["value"]),
+        "host_source": pa.DictionaryArray.from_arrays(pa.array(source.astype(np.int32)), HOST_SOURCES),
+        "dst_ip": without(text("sip"), ["0.0.0.0"]),
+        "dst_port": place["dst_port"],
+        "network_protocol": through(connection, queries.protocol, text("proto"))["value"],
+        "http_method": method["value"],
+        "url_path": only_where(path, pc.and_(pc.is_valid(rest), pc.invert(is_connect))),
+        "http_status": through(connection, queries.status, encoded(field("status")))["value"],
+        "action": through(connection, queries.action, encoded(field("action")))["value"],
+        "bytes_out": integers(connection, queries.bigint, field("reqsize"), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, field("respsize"), pa.int64()),
+        "duration_ms": integers(connection, queries.bigint, field("ctime"), pa.int64()),
+        "user_agent": text("ua"),
+        "content_type": through(connection, queries.content_type, encoded(field("contenttype")))["value"],
+        "vendor_app": text("appname"),
+        # the URL category is set on every transaction; the app class only names something once Zscaler
+        # recognised a cloud application (else "General Browsing")
+        "vendor_category": _coalesce(url_category, app_class),
+        "vendor_department": text("dept"),
+    }
+    return pa.table(columns)
+
+
+def _event_time(connection: duckdb.DuckDBPyConnection, queries: _FinalQueries, time_text: pa.Array,
+                epoch: pa.Array, tz_name: pa.Array) -> pa.Array:
+    """`epochtime` when logged, else `time` in UTC when `tz` says GMT/UTC, else in the configured zone."""
+    times = through(connection, queries.time, encoded(time_text))
+    in_utc = pc.fill_null(through(connection, queries.utc_name, encoded(tz_name))["value"], False)
+    ts = pc.if_else(in_utc, times["utc_time"], times["local_time"])
+    if epoch.null_count < len(epoch):
+        ts = pc.coalesce(through(connection, queries.epoch, encoded(epoch))["value"], ts)
+    return pc.cast(ts, TIMESTAMP)
+
+
+def _coalesce(first: pa.DictionaryArray, second: pa.DictionaryArray) -> pa.Array:
+    """The first value, else the second (kept dictionary-encoded when the first is never null)."""
+    if first.null_count == 0 or second.null_count == len(second):
+        return first
+    return pc.coalesce(plain(first), plain(second))
+
+
+def _reject_reasons(parse_error: pa.Array | None, event_time: pa.Array, time_text: pa.Array, epoch: pa.Array,
+                    no_place: pa.Array) -> pa.Array:
+    """Why a line is rejected (null when it parsed): the layout's own error first, then time, then place."""
+    count = len(event_time)
+    reason = pa.nulls(count, pa.string()) if parse_error is None else parse_error
+    bad_time = pc.is_null(event_time)
+    if pc.any(bad_time).as_py():
+        no_time = pc.and_(pc.is_null(time_text), pc.is_null(epoch))
+        written = pc.binary_join_element_wise("time is not a Zscaler NSS time: ", pc.coalesce(time_text, epoch), "")
+        time_reason = pc.if_else(no_time, "no time field (time, datetime or epochtime)", written)
+        reason = pc.coalesce(reason, only_where(time_reason, bad_time))
+    if pc.any(no_place).as_py():
+        reason = pc.coalesce(reason, only_where(
+            pa.repeat(pa.scalar("no URL or host field (eurl, url, ehost, host)"), count), no_place))
+    return reason
 
 
 def _json_query() -> str:
@@ -191,30 +281,31 @@ fields as (
         case when not is_object then 'not a JSON object' end as parse_error,
         {_canonical_columns(raw)}
     from extracted
-)""" + FINAL
+)
+select * from fields"""
 
 
-def _csv_query() -> str:
-    position = {name: i + 1 for i, name in enumerate(CSV_COLUMNS)}
-    raw = {}
+def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
+    """The CSV type's fields by position: every field is quoted, so the line splits at `","`."""
+    text = lines.column("line").combine_chunks()
+    items = pc.split_pattern(text, '","')
+    count = pc.list_value_length(items)
+    position = {name: i for i, name in enumerate(CSV_COLUMNS)}
+    fields = {}
     for name, aliases in ALIASES.items():
-        picks = [f"f[{position[a]}]" for a in aliases if a in position]
-        if picks:
-            raw[name] = _first(picks)
-    raw["time_text"] = "ltrim(f[1], '\"')"  # the line's opening quote stays on the first field
-    return rf"""
-with split as (
-    select line_no, starts_with(line, '"') as quoted, string_split(line, '","') as f from lines
-),
-fields as (
-    select line_no,
-        case when not quoted then 'not a quoted CSV line'
-             when len(f) < {len(CSV_COLUMNS)}
-                 then 'expected the {len(CSV_COLUMNS)} columns of the default NSS web CSV feed, found ' || len(f)
-        end as parse_error,
-        {_canonical_columns(raw)}
-    from split
-)""" + FINAL
+        at = [position[a] for a in aliases if a in position]
+        if at:
+            fields[name] = pc.coalesce(*[list_item(items, i) for i in at]) if len(at) > 1 else list_item(items, at[0])
+    fields["time_text"] = pc.utf8_ltrim(fields["time_text"], '"')  # the line's opening quote
+    quoted = pc.starts_with(text, '"')
+    short = pc.less(count, len(CSV_COLUMNS))
+    error = None
+    if not pc.all(pc.and_(quoted, pc.invert(short))).as_py():
+        found = pc.binary_join_element_wise(
+            f"expected the {len(CSV_COLUMNS)} columns of the default NSS web CSV feed, found ",
+            pc.cast(count, pa.string()), "")
+        error = pc.if_else(pc.invert(quoted), "not a quoted CSV line", only_where(found, short))
+    return fields, error
 
 
 # name=value feeds: a feed's template fixes which names come in which order, so the layout most lines
@@ -291,23 +382,116 @@ fields as (
         end as parse_error,
         {_canonical_columns({name: name for name in ALIASES})}
     from unquoted
-)""" + FINAL
+)
+select * from fields"""
+
+
+def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[pa.Array, dict[str, pa.Array]]:
+    """Which lines have `layout` (its names, in its order; the first may follow a prefix), and their fields
+    read by position (null on the other lines)."""
+    text = lines.column("line").combine_chunks()
+    items = pc.split_pattern(text, "\t")
+    fits = pc.equal(pc.list_value_length(items), len(layout)) if layout else pa.repeat(pa.scalar(False), len(text))
+    item_at: dict[str, tuple[pa.Array, bool]] = {}
+    for i, name in enumerate(layout):
+        item = list_item(items, i)
+        has_name = pc.starts_with(item, name + "=")
+        if i == 0:
+            has_name = pc.or_(has_name, pc.match_substring(item, " " + name + "="))
+        fits = pc.and_(fits, has_name)
+        if name not in item_at:  # (a name twice: its first place, as a search by name finds)
+            item_at[name] = (item, i == 0)
+    fields = {}
+    for name, aliases in ALIASES.items():
+        found = [_kv_value(*item_at[a], a) for a in aliases if a in item_at]
+        if found:
+            fields[name] = pc.coalesce(*found) if len(found) > 1 else found[0]
+    return pc.fill_null(fits, False), fields
+
+
+def _kv_value(item: pa.Array, first: bool, name: str) -> pa.Array:
+    """The value of `[prefix ]name=value` items (after the first '='), without its quotes if quoted."""
+    if first:  # a prefix may come before the name
+        value = list_item(pc.split_pattern(item, "=", max_splits=1), -1)
+    else:
+        value = pc.utf8_slice_codeunits(item, len(name) + 1)
+    quoted = pc.fill_null(pc.starts_with(value, '"'), False)
+    return pc.if_else(quoted, pc.utf8_trim(value, '"'), value) if pc.any(quoted).as_py() else value
 
 
 def _kv_parser(context: ParseContext) -> BatchParser:
-    queries: dict[tuple[str, ...], str] = {}
+    final = _FinalQueries(context.timezone)
+    by_name = _kv_query(())
 
     def parse(lines: pa.Table) -> ParseResult:
-        layout = _kv_layout(lines)
-        if layout not in queries:
-            queries[layout] = _kv_query(layout)
-        return run_parse_query(context, queries[layout], lines)
+        with parse_cursor(context.connection) as cursor:
+            fields = _kv_table(cursor, lines, by_name, LAYOUTS_PER_BATCH)
+            columns = {name: fields.column(name).combine_chunks() for name in ALIASES}
+            error = fields.column("parse_error").combine_chunks()
+            return split_outcomes(_schema_columns(cursor, final, lines.column("line_no"), columns, error), lines)
+
+    return parse
+
+
+# A batch may mix a few layouts (feeds merged into one file, a prefix on some lines): each of the most
+# common is read by position; what is left after them, by name.
+LAYOUTS_PER_BATCH = 3
+_FIELDS_OF_LINE = pa.schema([(name, pa.string()) for name in ("parse_error", *ALIASES)])
+
+
+def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: str, layouts: int) -> pa.Table:
+    """The canonical fields (and parse_error) of name=value lines, one row per line, in line order."""
+    layout = _kv_layout(lines) if layouts else ()
+    if not layout:
+        connection.register("lines", lines)
+        try:
+            read = connection.sql(by_name).to_arrow_table()
+        finally:
+            connection.unregister("lines")
+        return read.select(_FIELDS_OF_LINE.names).cast(_FIELDS_OF_LINE)
+    fits, fields = _kv_fields(lines, layout)
+    count = len(fits)
+    table = pa.table([fields.get(name, pa.nulls(count, pa.string())) for name in _FIELDS_OF_LINE.names],
+                     schema=_FIELDS_OF_LINE)
+    if pc.all(fits).as_py():
+        return table
+    others = _kv_table(connection, lines.filter(pc.invert(fits)), by_name, layouts - 1)
+    fit = fits.to_numpy(zero_copy_only=False)
+    order = np.argsort(np.concatenate([np.flatnonzero(fit), np.flatnonzero(~fit)]), kind="stable")
+    return pa.concat_tables([table.filter(fits), others]).take(pa.array(order))
+
+
+def _sql_fields_parser(query: str) -> Callable[[ParseContext], BatchParser]:
+    """A parser whose fields come from one SQL query (`line_no, parse_error` and the ALIASES keys)."""
+    def new_parser(context: ParseContext) -> BatchParser:
+        final = _FinalQueries(context.timezone)
+
+        def parse(lines: pa.Table) -> ParseResult:
+            with parse_cursor(context.connection) as cursor:
+                cursor.register("lines", lines)
+                read = cursor.sql(query).to_arrow_table()
+                cursor.unregister("lines")
+                fields = {name: read.column(name).combine_chunks() for name in ALIASES}
+                error = read.column("parse_error").combine_chunks()
+                return split_outcomes(_schema_columns(cursor, final, read.column("line_no"), fields, error), lines)
+
+        return parse
+
+    return new_parser
+
+
+def _csv_parser(context: ParseContext) -> BatchParser:
+    final = _FinalQueries(context.timezone)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        fields, error = _csv_fields(lines)
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_schema_columns(cursor, final, lines.column("line_no"), fields, error), lines)
 
     return parse
 
 
 JSON_QUERY = _json_query()
-CSV_QUERY = _csv_query()
 
 FIELDS = (
     "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
@@ -324,7 +508,7 @@ JSON = Format(
     source_kind="proxy",
     summary="Zscaler ZIA NSS web log, JSON feed output type",
     sniff=line_share(re.compile(f"{_JSON_WRAPPED}|{_JSON_FLAT}")),
-    new_parser=sql_parser(JSON_QUERY),
+    new_parser=_sql_fields_parser(JSON_QUERY),
     independent_batches=True,
     fields=FIELDS,
 )
@@ -344,7 +528,7 @@ CSV = Format(
     source_kind="proxy",
     summary="Zscaler ZIA NSS web log, CSV feed output type with the default field list",
     sniff=line_share(r'^"\w{3} \w{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}","'),
-    new_parser=sql_parser(CSV_QUERY),
+    new_parser=_csv_parser,
     independent_batches=True,
     fields=FIELDS,
 )

@@ -1,0 +1,71 @@
+"""Arrow columns through SQL once per distinct value: the shared macros' semantics at Arrow's speed.
+
+Formats that tokenise their lines with pyarrow.compute (see arrow_ops.py) still want DuckDB's meaning of
+a host, a time or a number. Most fields of a log have far fewer distinct values than lines (hosts, users,
+methods, result codes, even times: many lines per second), so each column is dictionary-encoded once and
+only its dictionary goes through a `DistinctQuery`; the answers come back dictionary-encoded. These
+helpers work on such encoded columns, so a column is hashed once however many queries read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
+
+
+def encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """`values` dictionary-encoded (nulls in the indices, a dictionary without nulls)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        return values
+    return pc.dictionary_encode(values)
+
+
+def without(values: pa.DictionaryArray, placeholders: Sequence[str]) -> pa.DictionaryArray:
+    """`values`, null where the value is one of `placeholders` ("no value" spelled as text)."""
+    is_placeholder = pc.is_in(values.dictionary, value_set=pa.array(placeholders, pa.string()))
+    if not pc.any(is_placeholder).as_py():
+        return values
+    keep = pc.invert(is_placeholder).take(values.indices)
+    return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+
+
+def through(
+    connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.DictionaryArray
+) -> dict[str, pa.Array]:
+    """`query`'s columns for each row of `values` (null where the value is null); text columns stay
+    dictionary-encoded."""
+    result = query.results_for(connection, values.dictionary)
+    spread = {}
+    for name in result.column_names:
+        column = result.column(name).combine_chunks()
+        if pa.types.is_string(column.type):
+            spread[name] = dictionary_array(values.indices, column)
+        else:
+            spread[name] = column.take(values.indices)
+    return spread
+
+
+def plain(values: pa.Array) -> pa.Array:
+    """A dictionary array decoded (for kernels without dictionary support); any other array as it is."""
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+
+
+def integers(
+    connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.Array, target: pa.DataType
+) -> pa.Array:
+    """Text -> integers of type `target` as `query` (`try_cast(value as ...) as value` over distinct values)
+    reads them. Plain digits, the usual case, are cast by Arrow without SQL (the same answer); anything
+    else (signs, spaces, decimals, placeholders) goes through the query once per distinct value."""
+    if not pa.types.is_dictionary(values.type):
+        longest = 18 if target.bit_width == 64 else 9  # digits that always fit `target`
+        digits = pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), longest))
+        if pc.all(pc.fill_null(digits, True)).as_py():
+            return pc.cast(values, target)
+    return pc.cast(through(connection, query, encoded(values))["value"], target)
