@@ -7,8 +7,8 @@ The CSV (pfSense "Filter Log Format", shared by OPNsense), 0-based:
 10 flow label, 11 hop limit, 12 protocol name, 13 protocol id, 14 length, 15 source, 16 destination.
 TCP and UDP then carry source port, destination port and data length.
 
-Headers are read by `syslog.syslog_lines` and their times by `syslog.syslog_time` (a year-less BSD
-time gets its year from the file's date).
+Headers are read by `syslog.syslog_head_parser`, once per distinct header (a year-less BSD time gets its
+year from the file's date).
 A line is one packet that matched a rule with logging on: a passed packet is normally the one that
 created the state, so it stands for the connection, and the packet's source is the client. There are no
 byte counts and no user. Other programs in the same file (dhcpd, unbound, ...) are ignored: those are
@@ -18,17 +18,15 @@ other formats.
 from __future__ import annotations
 
 from detector.ingest.base import Format
-from detector.ingest.syslog import program_share, syslog_sql_parser
+from detector.ingest.syslog import program_share, syslog_head_parser
 
 QUERY = r"""
 with split as (
-    -- The whole line split on commas: the header (time, host, `filterlog[pid]: `, none with a comma) joins the
-    -- first field, the rule number, which is never read; cheaper than copying the message out first.
-    select line_no, header_ts, app, case when app = 'filterlog' then string_split(line, ',') end as f
-    from syslog_lines($tz, $ref)
+    select line_no, header_ts, app, ts, case when app = 'filterlog' then string_split(msg, ',') end as f
+    from syslog
 ),
 fields as (
-    select line_no, header_ts, app, len(f) as n, lower(f[7]) as act, f[9] as ipver,
+    select line_no, header_ts, app, ts, len(f) as n, lower(f[7]) as act, f[9] as ipver,
         case f[9] when '4' then lower(f[17]) when '6' then lower(f[13]) end as proto,
         case f[9] when '4' then f[19] when '6' then f[16] end as src,
         case f[9] when '4' then f[20] when '6' then f[17] end as dst,
@@ -51,7 +49,7 @@ select
     line_no,
     reject_reason,
     reject_reason is null and app <> 'filterlog' as is_ignored,
-    syslog_time(header_ts, $tz, $ref) as ts,
+    ts,
     src as src_ip,
     'none' as host_source,
     dst as dst_ip,
@@ -67,7 +65,7 @@ FILTERLOG = Format(
     source_kind="firewall",
     summary="pfSense / OPNsense filterlog (packet filter CSV in syslog), IPv4 and IPv6",
     sniff=program_share("filterlog"),
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=syslog_head_parser(QUERY),
     independent_batches=True,
     fields=("ts", "src_ip", "dst_ip", "dst_port", "network_protocol", "action"),
 )

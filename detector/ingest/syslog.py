@@ -35,9 +35,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from detector.ingest.base import BatchParser, ParseContext, ParseResult, run_parse_query
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
+from detector.ingest.base import BatchParser, ParseContext, ParseResult, parse_cursor, run_parse_query, split_outcomes
 from detector.ingest.reader import LINES_SCHEMA
 
 # One definition of each header layout, used by the SQL macros and the Python sniffers alike.
@@ -238,6 +241,112 @@ def syslog_sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
 
         def parse(lines: pa.Table) -> ParseResult:
             return run_parse_query(context, query, lines, **params)
+
+        return parse
+
+    return new_parser
+
+
+# --- Headers read once per distinct header ----------------------------------------------------------
+# A batch of syslog lines has far fewer distinct headers than lines (a time per second, a few hosts and
+# programs), and reading a header costs more than most formats' whole message. For a BSD or ISO header
+# everything `syslog_lines` returns but `msg` depends only on the text up to the first ': ' (a time never
+# holds ': ', and the PRI and time tests look no further), so that text goes through `syslog_lines`
+# once per distinct value (remembered across a file's batches) and `msg` is the rest of the line.
+# RFC 5424 lines (their structured data runs past the first ': ') and lines without ': ' are read whole.
+
+# `syslog_lines` over the distinct header texts `distinct_values(value)` (see arrow_ops.DistinctQuery), each
+# read as the line `value || ': '`: the same SQL, generated from it so the two cannot drift apart.
+_HEADS_MACRO = (
+    SYSLOG_MACROS[SYSLOG_MACROS.index("create or replace macro syslog_lines("):]
+    .replace("macro syslog_lines(", "macro syslog_heads(", 1)
+    .replace("\n    from lines\n",
+             "\n    from (select 0::bigint as line_no, value || ': ' as line from distinct_values)\n", 1)
+)
+assert "from lines" not in _HEADS_MACRO and "syslog_heads(" in _HEADS_MACRO
+# RFC 5424: `<PRI>1 ` (`syslog_lines`' test: a '>' at the 3rd to 5th character, then '1 ').
+_RFC5424_START = r"^<[^>]{1,3}>1 "
+_FIRST_5_CHARS = 5  # the PRI test reads them: a header text must hold at least these
+
+
+def define_head_macros(connection: duckdb.DuckDBPyConnection) -> None:
+    """Define `syslog_lines` and `syslog_heads` on the connection (see `define_macros`)."""
+    define_macros(connection)
+    connection.register("distinct_values", pa.table({"value": pa.array([], pa.string())}))
+    try:
+        connection.execute(_HEADS_MACRO)
+    finally:
+        connection.unregister("distinct_values")
+
+
+class SyslogHeaders:
+    """`syslog_lines`' columns for a file's batches, each distinct header read once (see above)."""
+
+    COLUMNS = ("header_ts", "host", "app", "pid", "ts")
+
+    def __init__(self, timezone: str, reference: datetime) -> None:
+        self.timezone, self.reference = timezone, reference
+        self.heads = DistinctQuery(
+            f"select {', '.join(self.COLUMNS)} from syslog_heads({_sql_text(timezone)}, "
+            f"{_sql_text(reference.isoformat(sep=' '))}::timestamp)"
+        )
+
+    def read(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+        """`lines` -> line_no, line, header_ts, host, app, pid, msg, ts (as `syslog_lines` returns them)."""
+        line = lines.column("line").combine_chunks()
+        at_colon = pc.split_pattern(line, ": ", max_splits=1)
+        head, msg = list_item(at_colon, 0), list_item(at_colon, 1)
+        by_head = pc.fill_null(pc.and_(
+            pc.and_(pc.is_valid(msg), pc.greater_equal(pc.binary_length(head), _FIRST_5_CHARS)),
+            pc.invert(pc.match_substring_regex(line, _RFC5424_START))), False)
+        columns = per_distinct(connection, only_where(head, by_head), self.heads)
+        table = pa.table({"line_no": lines.column("line_no"), "line": line, **{c: columns[c] for c in self.COLUMNS[:4]},
+                          "msg": msg, "ts": columns["ts"]})
+        if pc.all(by_head).as_py():
+            return table
+        # The other lines are read whole and put in their places: text columns by their dictionary indices.
+        whole = pc.invert(by_head)
+        connection.register("lines", lines.filter(whole))
+        try:
+            read = connection.sql(
+                "select header_ts, host, app, pid, msg, ts from syslog_lines($tz, $ref)",
+                params={"tz": self.timezone, "ref": self.reference}).to_arrow_table()
+        finally:
+            connection.unregister("lines")
+        for name in ("header_ts", "host", "app", "pid"):
+            encoded = table.column(name).combine_chunks()
+            other = pa.array(np.cumsum(whole.to_numpy(zero_copy_only=False)) - 1 + len(encoded.dictionary), pa.int32())
+            values = pa.concat_arrays([encoded.dictionary, read.column(name).combine_chunks()])
+            table = table.set_column(table.schema.get_field_index(name), name,
+                                     dictionary_array(pc.if_else(by_head, encoded.indices, other), values))
+        for name in ("msg", "ts"):
+            column = table.column(name).combine_chunks()
+            table = table.set_column(table.schema.get_field_index(name), name, pc.replace_with_mask(
+                column, whole, read.column(name).combine_chunks().cast(column.type)))
+        return table
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def syslog_head_parser(query: str) -> Callable[[ParseContext], BatchParser]:
+    """A parser factory for queries over the relation `syslog`: `syslog_lines`' columns (line_no, line,
+    header_ts, host, app, pid, msg, ts) with each distinct header read once per file. The query may use
+    `$tz` and `$ref` as with `syslog_sql_parser`; it needs no `syslog_time`: `ts` is the header's time."""
+
+    def new_parser(context: ParseContext) -> BatchParser:
+        define_head_macros(context.connection)
+        reference = reference_time(context.path, context.timezone)
+        headers = SyslogHeaders(context.timezone, reference)
+        params = {"tz": context.timezone, "ref": reference}
+        params = {name: value for name, value in params.items() if f"${name}" in query}
+
+        def parse(lines: pa.Table) -> ParseResult:
+            with parse_cursor(context.connection) as cursor:
+                cursor.register("syslog", headers.read(cursor, lines))
+                result = cursor.sql(query, params=params or None).to_arrow_table()
+            return split_outcomes(result, lines)
 
         return parse
 
