@@ -9,6 +9,7 @@ formats share (host normalisation, result codes, URL decoding) stay in the SQL m
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 
 import duckdb
 import numpy as np
@@ -160,3 +161,43 @@ def authority_and_path(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
 def _cut_at(text: pa.Array, mark: str) -> pa.Array:
     """`text` up to (without) the first `mark`."""
     return list_item(pc.split_pattern(text, mark, max_splits=1), 0)
+
+
+def flattened(lists: pa.ListArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """A list array's items, the row of each, and which items are the last of their row."""
+    offsets = lists.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    lengths = np.diff(offsets)
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    last = np.zeros(offsets[-1], bool)
+    last[offsets[1:][lengths > 0] - 1] = True
+    return lists.flatten(), rows, last
+
+
+class FirstItems:
+    """Where wanted keys occur among a batch's flattened `key=value` items (key-value formats: CEF, LEEF,
+    Sophos): per row, the first item of the first of some keys present. Keys are matched once per distinct
+    key (through `normalise`, e.g. lower case), items are grouped by key with one radix sort."""
+
+    def __init__(self, keys: pa.Array, rows: np.ndarray, row_count: int, wanted: Sequence[str],
+                 normalise: Callable[[pa.Array], pa.Array] | None = None) -> None:
+        self.rows, self.row_count = rows, row_count
+        self.numbers = {key: number for number, key in enumerate(wanted)}
+        encoded = pc.dictionary_encode(keys)
+        dictionary = normalise(encoded.dictionary) if normalise else encoded.dictionary
+        numbers = pc.fill_null(pc.index_in(dictionary, value_set=pa.array(wanted, pa.string())), -1).to_numpy()
+        # int16: a stable sort of small integers is a radix sort
+        key_numbers = numbers.astype(np.int16)[encoded.indices.to_numpy()] if len(numbers) else np.zeros(0, np.int16)
+        matched = np.nonzero(key_numbers >= 0)[0]
+        order = np.argsort(key_numbers[matched], kind="stable")
+        self.by_key = matched[order]  # item numbers grouped by key number, each group in line order
+        self.bounds = np.searchsorted(key_numbers[matched][order], np.arange(len(wanted) + 1))
+
+    def first(self, keys: Sequence[str]) -> np.ndarray:
+        """Per row, the item of the first of `keys` the row has (its first occurrence); -1 where none."""
+        item = np.full(self.row_count, -1)
+        for key in reversed(keys):  # later writes win: the preferred key, and its first occurrence
+            number = self.numbers[key]
+            found = self.by_key[self.bounds[number]:self.bounds[number + 1]][::-1]
+            item[self.rows[found]] = found
+        return item

@@ -45,7 +45,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import list_item
+from detector.ingest.arrow_ops import FirstItems, flattened, list_item
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.syslog import define_macros, reference_time
 
@@ -88,12 +88,10 @@ LABELLED = {"status_at": STATUS_LABELS, "type_at": TYPE_LABELS, "app_at": APP_LA
 _LABEL_SET = pa.array([label for labels in LABELLED.values() for label in labels])
 _LABEL_MEANINGS = np.array([n for n, labels in enumerate(LABELLED.values()) for _ in labels] + [len(LABELLED)])
 
-# Every key the parse reads, and for each canonical field (and custom field) its keys' numbers in this list.
+# Every key the parse reads.
 _ALL_KEYS: list[str] = []
 for _keys in (*KEYS.values(), *([c, f"{c}label"] for c in CUSTOM)):
     _ALL_KEYS += [key for key in _keys if key not in _ALL_KEYS]
-_KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
-_KEY_SET = pa.array(_ALL_KEYS)
 
 # Escapes: a `\\` first becomes chr(1), then `\|` chr(2) and `\=` chr(3), so that splitting on | and =
 # sees only the real separators; values get their characters back once read.
@@ -134,21 +132,10 @@ class _Pairs:
     rows: np.ndarray
 
 
-def _flattened(lists: pa.ListArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """A list array's items, the row of each, and which items are the last of their row."""
-    offsets = lists.offsets.to_numpy()
-    offsets = offsets - offsets[0]
-    lengths = np.diff(offsets)
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    last = np.zeros(offsets[-1], bool)
-    last[offsets[1:][lengths > 0] - 1] = True
-    return lists.flatten(), rows, last
-
-
 def _cef_pairs(extension: pa.Array) -> _Pairs:
     """CEF's `key=value key=value`: item i of a split at '=' is `value(i-1) key(i)`, so the key of the value in
     item i+1 is item i's last word, and that value is item i+1 without its own last word (all of the last)."""
-    items, rows, last = _flattened(pc.split_pattern(pc.fill_null(extension, ""), "="))
+    items, rows, last = flattened(pc.split_pattern(pc.fill_null(extension, ""), "="))
     words = pc.split_pattern(items, " ", max_splits=1, reverse=True)
     has_word = pc.list_value_length(words).to_numpy() == 2
     text = pc.if_else(pa.array(last), items, pc.if_else(pa.array(has_word), list_item(words, 0), ""))
@@ -165,7 +152,7 @@ def _leef_pairs(attributes: pa.Array, delimiters: pa.Array) -> _Pairs:
         lists = pc.split_pattern(attributes, encoded.dictionary[0].as_py() if len(encoded.dictionary) else "\t")
     else:
         lists = _split_per_delimiter(attributes, encoded)
-    items, rows, _ = _flattened(lists)
+    items, rows, _ = flattened(lists)
     key_value = pc.split_pattern(items, "=", max_splits=1)
     has_value = pc.list_value_length(key_value).to_numpy() == 2
     text = pc.if_else(pa.array(has_value), list_item(key_value, 1), items)
@@ -191,22 +178,8 @@ def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[st
     empty = pc.equal(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
     value_at = np.where((pairs.value_at >= 0) & ~empty[np.maximum(pairs.value_at, 0)], pairs.value_at, -1)
 
-    encoded = pc.dictionary_encode(pairs.keys)
-    numbers = pc.fill_null(pc.index_in(pc.utf8_lower(encoded.dictionary), value_set=_KEY_SET), -1).to_numpy()
-    # (int16: a stable sort of small integers is a radix sort)
-    key_numbers = numbers.astype(np.int16)[encoded.indices.to_numpy()] if len(numbers) else np.zeros(0, np.int16)
-    matched = np.nonzero(key_numbers >= 0)[0]
-    order = np.argsort(key_numbers[matched], kind="stable")
-    by_key = matched[order]  # item numbers grouped by key number, each group in line order
-    bounds = np.searchsorted(key_numbers[matched][order], np.arange(len(_ALL_KEYS) + 1))
-
-    def chosen(keys: Sequence[str]) -> np.ndarray:
-        """Per row, the item of the first of `keys` the row has (its first occurrence); -1 where none."""
-        item = np.full(row_count, -1)
-        for key in reversed(keys):  # later writes win: the preferred key, and its first occurrence
-            found = by_key[bounds[_KEY_NUMBERS[key]]:bounds[_KEY_NUMBERS[key] + 1]][::-1]
-            item[pairs.rows[found]] = found
-        return item
+    found = FirstItems(pairs.keys, pairs.rows, row_count, _ALL_KEYS, pc.utf8_lower)
+    chosen = found.first
 
     def value(item: np.ndarray) -> pa.Array:
         at = np.where(item >= 0, value_at[np.maximum(item, 0)], -1)
