@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
+from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, dictionary_array, list_item, only_where
 
 
 def encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
@@ -69,3 +70,31 @@ def integers(
         if pc.all(pc.fill_null(digits, True)).as_py():
             return pc.cast(values, target)
     return pc.cast(through(connection, query, encoded(values))["value"], target)
+
+
+# A URL's authority (`user@host:port`, see url_parts) -> host and port, with the shared macros
+HOSTPORT_SQL = """
+select hostport <> '' as has_hostport, hostport_host(hostport) as host, hostport_port(hostport) as dst_port
+from (select authority_hostport(value) as hostport from distinct_values)
+"""
+
+
+def url_parts(url: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """URLs with or without a scheme -> scheme (as written; null without `://`), rest (after `://`, else the
+    whole URL, as `url_rest`), authority and path (as `rest_authority` / `rest_path`: null where `url` is)."""
+    at_scheme = pc.split_pattern(url, "://", max_splits=1)
+    has_scheme = pc.equal(pc.list_value_length(at_scheme), 2)
+    scheme = only_where(list_item(at_scheme, 0), has_scheme)
+    rest = list_item(at_scheme, -1)
+    authority, path = authority_and_path(rest)
+    return scheme, rest, authority, only_where(path, pc.is_valid(rest))
+
+
+def item_at(lists: pa.ListArray, index: pa.Array) -> pa.Array:
+    """Item `index[i]` (0-based, per row) of each list; null where the index is null or past the end."""
+    offsets = lists.offsets.to_numpy()
+    lengths = np.diff(offsets)
+    at = pc.fill_null(index, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    missing = (at < 0) | (at >= lengths) | ~pc.is_valid(index).to_numpy(zero_copy_only=False)
+    positions = np.where(missing, 0, offsets[:-1] + at)
+    return lists.values.take(pa.array(positions, mask=missing if missing.any() else None))

@@ -28,11 +28,27 @@ identity types list when both have the same length; computers and networks are n
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share, sql_parser
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, integers, item_at, through, url_parts
+from detector.schema import TIMESTAMP
 
 # The S3 export's optional header row starts with a column name instead of a time.
-_HEADER = "lower(ltrim(f[1], '\"')) in ('timestamp', 'time', 'date', 'datetime')"
-
+_HEADER_WORDS = "('timestamp', 'time', 'date', 'datetime')"
 
 
 def _user_among(ids: str, types: str) -> str:
@@ -46,144 +62,227 @@ def _user_among(ids: str, types: str) -> str:
     )
 
 
-DNS_QUERY = rf"""
-with split as (
-    select line_no, starts_with(line, '"') as quoted, string_split(line, '","') as f from lines
-),
-anchored as (
-    select line_no, quoted, f, len(f) as n,
-        ltrim(f[1], '"') as time_text,
-        -- the action column: after the time, one to three identity columns and the two addresses
-        case when lower(f[6]) in ('allowed', 'blocked') then 6
-             when lower(f[7]) in ('allowed', 'blocked') then 7
-             when lower(f[5]) in ('allowed', 'blocked') then 5
-             when lower(f[8]) in ('allowed', 'blocked') then 8 end as k
-    from split
-),
-fields as (
-    select line_no, quoted, n, k, time_text,
-        {_HEADER} as is_header,
-        f[2] as granular,
-        f[k - 3] as identities,
-        nullif(f[k - 2], '') as internal_ip,
-        lower(f[k]) as verdict,
-        f[k + 1] as qtype_text,
-        rtrim(f[k + 2], '"') as rcode,
-        rtrim(f[k + 3], '"') as domain,
-        nullif(rtrim(f[k + 4], '"'), '') as categories,
-        rtrim(f[k + 5], '"') as granular_type,
-        rtrim(f[k + 6], '"') as identity_types,
-        timezone('UTC', try_strptime(time_text, '%Y-%m-%d %H:%M:%S')) as event_time
-    from anchored
-),
-users as (
-    select *,
-        case
-            when granular_type ilike '%user%' then granular
-            {_user_among("identities", "identity_types")}
-        end as user_name
-    from fields
-)
-select
-    line_no,
-    case
-        when is_header then null
-        when not quoted then 'not a quoted CSV line'
-        when event_time is null then 'timestamp is not yyyy-mm-dd hh:mm:ss: ' || time_text
-        when k is null then 'no Allowed/Blocked action column (Umbrella DNS layout) in ' || n || ' columns'
-        when n < k + 3 then 'line ends before the domain column'
-        when clean_host(domain) is null then 'empty domain'
-    end as reject_reason,
-    is_header as is_ignored,
-    event_time as ts,
-    'dns' as network_protocol,
-    internal_ip as src_ip,
-    user_name,
-    clean_host(domain) as host,
-    'dns_query' as host_source,
-    case when contains(qtype_text, '(') then split_part(split_part(qtype_text, '(', 2), ')', 1)
-         else nullif(qtype_text, '') end as dns_qtype,
-    nullif(upper(rcode), '') as dns_rcode,
-    verdict as action,
-    categories as vendor_category
-from users
+# Both exports are parsed in Arrow: every field is quoted, so a line splits at `","` (pyarrow's string kernels
+# cost a fraction of DuckDB's per line); each field's distinct values go through SQL once per file (see
+# distinct_sql.py), for the shared macros' meaning of a host, a time or a number.
+TIME_SQL = f"""
+select lower(value) in {_HEADER_WORDS} as is_header,
+    timezone('UTC', try_strptime(value, '%Y-%m-%d %H:%M:%S')) as ts
+from distinct_values
 """
+# identities and their types, joined by a unit separator (a key per distinct combination; chr(30) is null)
+_PARTS = ", ".join(f"nullif(split_part(value, chr(31), {i}), chr(30)) as {name}" for i, name in
+                   enumerate(("granular", "granular_type", "identities", "identity_types"), start=1))
+DNS_USER_SQL = f"""
+select case
+        when granular_type ilike '%user%' then granular
+        {_user_among("identities", "identity_types")}
+    end as user_name
+from (select {_PARTS} from distinct_values)
+"""
+PROXY_USER_SQL = f"""
+select case
+        when granular_type ilike '%user%' and not contains(granular, ',') then granular
+        {_user_among("granular", "granular_type")}
+        {_user_among("identities", "identity_types")}
+    end as user_name
+from (select {_PARTS} from distinct_values)
+"""
+LOWER_SQL = "select lower(value) as value from distinct_values"
+QTYPE_SQL = """
+select case when contains(value, '(') then split_part(split_part(value, '(', 2), ')', 1)
+            else nullif(value, '') end as value
+from distinct_values
+"""
+RCODE_SQL = "select nullif(upper(value), '') as value from distinct_values"
+DOMAIN_SQL = "select clean_host(value) as value from distinct_values"
+EMPTY_SQL = "select nullif(value, '') as value from distinct_values"
+CURRENT_SQL = r"""
+select value = '' or regexp_full_match(value, '\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*') as value
+from distinct_values
+"""
+VERDICT_SQL = """
+select case when upper(value) like 'ALLOW%' then 'allowed' when upper(value) like 'BLOCK%' then 'blocked'
+            else 'unknown' end as value
+from distinct_values
+"""
+METHOD_SQL = "select nullif(upper(value), '') as value from distinct_values"
+STATUS_SQL = "select nullif(try_cast(value as integer), 0) as value from distinct_values"
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 
-PROXY_QUERY = rf"""
-with split as (
-    select line_no, starts_with(line, '"') as quoted, string_split(line, '","') as f from lines
-),
-laid_out as (
-    select line_no, quoted, f, len(f) as n,
-        ltrim(f[1], '"') as time_text,
-        -- the third column is the internal client IP, except in early exports (an identities list)
-        f[3] = '' or regexp_full_match(f[3], '\d{{1,3}}(\.\d{{1,3}}){{3}}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*') as current
-    from split
-),
-fields as (
-    select line_no, quoted, n, time_text,
-        {_HEADER} as is_header,
-        nullif(case when current then f[3] else f[4] end, '') as internal_ip,
-        case when current then nullif(f[5], '') end as destination_ip,
-        nullif(f[6], '') as content_type,
-        upper(f[7]) as verdict,
-        f[8] as url,
-        nullif(f[10], '') as user_agent,
-        f[11] as status,
-        f[12] as request_size,
-        f[13] as response_size,
-        f[2] as granular,
-        rtrim(f[22], '"') as granular_type,
-        case when n >= 25 then f[24] end as identities,
-        case when n >= 25 then rtrim(f[25], '"') end as identity_types,
-        case when n >= 26 then nullif(upper(rtrim(f[26], '"')), '') end as method,
-        case when n >= 16 then nullif(rtrim(f[16], '"'), '') end as categories,
-        timezone('UTC', try_strptime(time_text, '%Y-%m-%d %H:%M:%S')) as event_time
-    from laid_out
-),
-located as (
-    select *,
-        case when contains(url, '://') then url_rest(url) else url end as rest,
-        case
-            when granular_type ilike '%user%' and not contains(granular, ',') then granular
-            {_user_among("granular", "granular_type")}
-            {_user_among("identities", "identity_types")}
-        end as user_name
-    from fields
-),
-hosted as (
-    select *, authority_hostport(rest_authority(rest)) as hostport from located
-)
-select
-    line_no,
-    case
-        when is_header then null
-        when not quoted then 'not a quoted CSV line'
-        when event_time is null then 'timestamp is not yyyy-mm-dd hh:mm:ss: ' || time_text
-        when n < 13 then 'expected at least 13 columns (Umbrella proxy layout), found ' || n
-        when hostport_host(hostport) is null then 'no host in the URL column: ' || url
-    end as reject_reason,
-    is_header as is_ignored,
-    event_time as ts,
-    internal_ip as src_ip,
-    user_name,
-    hostport_host(hostport) as host,
-    'url' as host_source,
-    destination_ip as dst_ip,
-    hostport_port(hostport) as dst_port,
-    url_scheme(url) as network_protocol,
-    method as http_method,
-    rest_path(rest) as url_path,
-    nullif(try_cast(status as integer), 0) as http_status,
-    case when verdict like 'ALLOW%' then 'allowed' when verdict like 'BLOCK%' then 'blocked' else 'unknown' end
-        as action,
-    try_cast(request_size as bigint) as bytes_out,
-    try_cast(response_size as bigint) as bytes_in,
-    user_agent,
-    content_type,
-    categories as vendor_category
-from hosted
-"""
+
+class _Queries:
+    """The per-distinct queries of one file's parse, each remembering its answers across the batches."""
+
+    def __init__(self, user_sql: str) -> None:
+        self.time = DistinctQuery(TIME_SQL)
+        self.user = DistinctQuery(user_sql)
+        self.lower = DistinctQuery(LOWER_SQL)
+        self.qtype = DistinctQuery(QTYPE_SQL)
+        self.rcode = DistinctQuery(RCODE_SQL)
+        self.domain = DistinctQuery(DOMAIN_SQL)
+        self.empty = DistinctQuery(EMPTY_SQL)
+        self.current = DistinctQuery(CURRENT_SQL)
+        self.verdict = DistinctQuery(VERDICT_SQL)
+        self.method = DistinctQuery(METHOD_SQL)
+        self.status = DistinctQuery(STATUS_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+        self.hostport = DistinctQuery(HOSTPORT_SQL)
+        self.scheme = DistinctQuery(LOWER_SQL)
+
+
+def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Table], pa.Table], user_sql: str
+                  ) -> Callable[[ParseContext], BatchParser]:
+    def new_parser(context: ParseContext) -> BatchParser:
+        queries = _Queries(user_sql)
+
+        def parse(lines: pa.Table) -> ParseResult:
+            with parse_cursor(context.connection) as cursor:
+                return split_outcomes(columns(cursor, queries, lines), lines)
+
+        return parse
+
+    return new_parser
+
+
+def _split(lines: pa.Table) -> tuple[pa.ListArray, pa.Array, pa.Array]:
+    """Each line's fields (split at `","`), their count, and whether the line starts with a quote."""
+    text = lines.column("line").combine_chunks()
+    fields = pc.split_pattern(text, '","')
+    return fields, pc.list_value_length(fields), pc.starts_with(text, '"')
+
+
+def _unquoted_end(values: pa.Array) -> pa.Array:
+    """A field that may be the line's last: without its closing quote (`rtrim(x, '"')`)."""
+    return pc.utf8_rtrim(values, '"')
+
+
+def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, granular: pa.Array, granular_type: pa.Array,
+           identities: pa.Array, identity_types: pa.Array) -> pa.Array:
+    """The user among the identities, decided once per distinct combination of identities and types."""
+    key = pc.binary_join_element_wise(granular, granular_type, identities, identity_types, chr(31),
+                                      null_handling="replace", null_replacement=chr(30))
+    return through(connection, queries.user, encoded(key))["user_name"]
+
+
+def _reasons(count: int, *checks: tuple[pa.Array, pa.Array | str | None]) -> pa.Array:
+    """The first reason whose condition holds (null: the line parsed); conditions are masks, null = false."""
+    reason = pa.nulls(count, pa.string())
+    for condition, text in reversed(checks):
+        text = pa.scalar(None, pa.string()) if text is None else text
+        condition = pc.fill_null(condition, False)
+        if pc.any(condition).as_py():
+            reason = pc.if_else(condition, text, reason)
+    return reason
+
+
+def _time(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.ListArray
+          ) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The first column without the line's opening quote, whether it is the header's, and its time."""
+    time_text = pc.utf8_ltrim(list_item(fields, 0), '"')
+    times = through(connection, queries.time, encoded(time_text))
+    return time_text, pc.fill_null(times["is_header"], False), pc.cast(times["ts"], TIMESTAMP)
+
+
+def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
+    """Umbrella DNS lines -> schema columns plus reject_reason / is_ignored."""
+    fields, count, quoted = _split(lines)
+    rows = len(count)
+    time_text, is_header, ts = _time(connection, queries, fields)
+    # the action column (0-based 5, else 6, 4 or 7): found by its value, as the layouts differ before it
+    action_at = pa.nulls(rows, pa.int64())
+    for at in (7, 4, 6, 5):
+        verdict = through(connection, queries.lower, encoded(list_item(fields, at)))["value"]
+        is_action = pc.fill_null(pc.is_in(verdict, value_set=pa.array(["allowed", "blocked"])), False)
+        action_at = pc.if_else(is_action, at, action_at)
+    if pc.all(pc.equal(pc.fill_null(action_at, -1), 5)).as_py():  # the usual layout: fixed places
+        def column(offset: int) -> pa.Array:
+            return list_item(fields, 5 + offset)
+    else:
+        def column(offset: int) -> pa.Array:
+            return item_at(fields, pc.add(action_at, offset))
+    granular_type, identity_types = _unquoted_end(column(5)), _unquoted_end(column(6))
+    domain = through(connection, queries.domain, encoded(_unquoted_end(column(3))))["value"]
+    no_action = pc.is_null(action_at)
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": _reasons(
+            rows,
+            (is_header, None),
+            (pc.invert(quoted), "not a quoted CSV line"),
+            (pc.is_null(ts), pc.binary_join_element_wise("timestamp is not yyyy-mm-dd hh:mm:ss: ", time_text, "")),
+            (no_action, pc.binary_join_element_wise(
+                "no Allowed/Blocked action column (Umbrella DNS layout) in ", pc.cast(count, pa.string()),
+                " columns", "")),
+            (pc.less(count, pc.add(action_at, 4)), "line ends before the domain column"),
+            (pc.is_null(domain), "empty domain"),
+        ),
+        "is_ignored": is_header,
+        "ts": ts,
+        "network_protocol": pa.repeat(pa.scalar("dns"), rows),
+        "src_ip": through(connection, queries.empty, encoded(column(-2)))["value"],
+        "user_name": _users(connection, queries, list_item(fields, 1), granular_type, column(-3), identity_types),
+        "host": domain,
+        "host_source": pa.repeat(pa.scalar("dns_query"), rows),
+        "dns_qtype": through(connection, queries.qtype, encoded(column(1)))["value"],
+        "dns_rcode": through(connection, queries.rcode, encoded(_unquoted_end(column(2))))["value"],
+        "action": through(connection, queries.lower, encoded(column(0)))["value"],
+        "vendor_category": through(connection, queries.empty, encoded(_unquoted_end(column(4))))["value"],
+    }
+    return pa.table(columns)
+
+
+def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
+    """Umbrella proxy lines -> schema columns plus reject_reason / is_ignored."""
+    fields, count, quoted = _split(lines)
+    rows = len(count)
+    time_text, is_header, ts = _time(connection, queries, fields)
+
+    def column(at: int, since: int = 0) -> pa.Array:  # 0-based; null on lines with fewer than `since` fields
+        values = list_item(fields, at)
+        return only_where(values, pc.greater_equal(count, since)) if since else values
+
+    third = encoded(column(2))
+    # the third column is the internal client IP, except in early exports (an identities list)
+    current = pc.fill_null(through(connection, queries.current, third)["value"], False)
+    internal = column(2) if pc.all(current).as_py() else pc.if_else(current, column(2), column(3))
+    url = column(7)
+    scheme, _, authority, path = url_parts(url)
+    place = through(connection, queries.hostport, encoded(authority))
+    no_host = pc.is_null(place["host"])
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": _reasons(
+            rows,
+            (is_header, None),
+            (pc.invert(quoted), "not a quoted CSV line"),
+            (pc.is_null(ts), pc.binary_join_element_wise("timestamp is not yyyy-mm-dd hh:mm:ss: ", time_text, "")),
+            (pc.less(count, 13), pc.binary_join_element_wise(
+                "expected at least 13 columns (Umbrella proxy layout), found ", pc.cast(count, pa.string()), "")),
+            (no_host, pc.binary_join_element_wise("no host in the URL column: ", url, "")),
+        ),
+        "is_ignored": is_header,
+        "ts": ts,
+        "src_ip": through(connection, queries.empty, encoded(internal))["value"],
+        "user_name": _users(connection, queries, column(1), _unquoted_end(column(21)), column(23, since=25),
+                            _unquoted_end(column(24, since=25))),
+        "host": place["host"],
+        "host_source": pa.repeat(pa.scalar("url"), rows),
+        "dst_ip": only_where(through(connection, queries.empty, encoded(column(4)))["value"], current),
+        "dst_port": place["dst_port"],
+        "network_protocol": through(connection, queries.scheme, encoded(scheme))["value"],
+        "http_method": through(connection, queries.method, encoded(_unquoted_end(column(25, since=26))))["value"],
+        "url_path": path,
+        "http_status": through(connection, queries.status, encoded(column(10)))["value"],
+        "action": through(connection, queries.verdict, encoded(column(6)))["value"],
+        "bytes_out": integers(connection, queries.bigint, column(11), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, column(12), pa.int64()),
+        "user_agent": through(connection, queries.empty, encoded(column(9)))["value"],
+        "content_type": through(connection, queries.empty, encoded(column(5)))["value"],
+        "vendor_category": through(connection, queries.empty, encoded(_unquoted_end(column(15, since=16))))["value"],
+    }
+    return pa.table(columns)
+
 
 _TIME = r'^"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d",'
 
@@ -192,7 +291,7 @@ DNS = Format(
     source_kind="dns",
     summary="Cisco Umbrella DNS log, S3 CSV export (all layout versions)",
     sniff=line_share(_TIME + r'.*"(?:Allowed|Blocked)","\d+ \([^)"]*\)","[A-Z]*","'),
-    new_parser=sql_parser(DNS_QUERY),
+    new_parser=_arrow_parser(_dns_columns, DNS_USER_SQL),
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "network_protocol", "action", "dns_qtype",
             "dns_rcode", "vendor_category"),
@@ -203,7 +302,7 @@ PROXY = Format(
     source_kind="proxy",
     summary="Cisco Umbrella web (proxy) log, S3 CSV export",
     sniff=line_share(_TIME + r'(?:"[^"]*",){5}"[A-Z]+","[A-Za-z][A-Za-z0-9+.-]*://'),
-    new_parser=sql_parser(PROXY_QUERY),
+    new_parser=_arrow_parser(_proxy_columns, PROXY_USER_SQL),
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
             "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent",
