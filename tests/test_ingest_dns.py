@@ -3,6 +3,7 @@ golden files do not pin down: year rules, date orders, joins across batch bounda
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from datetime import datetime
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import FORMATS, sniff_scores
+from detector.ingest import FORMATS, reader, sniff_scores
 from detector.ingest.base import ParseContext, ParseResult, open_parse_connection
 from detector.ingest.pipeline import parse_file
 from detector.ingest.reader import LINES_SCHEMA
@@ -174,26 +175,7 @@ def test_unbound_reply_and_local_action_join_their_query(tmp_path: Path) -> None
     ]
 
 
-def test_unbound_reply_in_the_next_batch_is_an_event_of_its_own() -> None:
-    query = "[1717574432] unbound[1:0] info: 10.0.0.5 chatgpt.com. A IN"
-    reply = "[1717574432] unbound[1:0] info: 10.0.0.5 chatgpt.com. A IN NOERROR 0.000000 0 60"
-    first, second = batches("unbound", [query], [reply])
-    assert first.events.column("action").to_pylist() == ["unknown"]
-    assert second.events.column("action").to_pylist() == ["allowed"]
-
-
 # --- dnsmasq ------------------------------------------------------------------------------------------
-
-
-def test_dnsmasq_answers_in_the_next_batch_are_not_joined() -> None:
-    """The documented limit: a query takes only answers of its own batch."""
-    query = "Jun  5 10:00:32 dnsmasq[1]: query[A] api.openai.com from 10.0.0.5"
-    blocked = "Jun  5 10:00:32 dnsmasq[1]: gravity blocked api.openai.com is 0.0.0.0"
-    (together,) = batches("dnsmasq", [query, blocked])
-    assert together.events.column("action").to_pylist() == ["blocked"] and together.ignored == 1
-    first, second = batches("dnsmasq", [query], [blocked])
-    assert first.events.column("action").to_pylist() == ["unknown"]
-    assert second.events.num_rows == 0 and second.ignored == 1
 
 
 def test_dnsmasq_lines_of_other_programs_are_ignored_not_rejected(tmp_path: Path) -> None:
@@ -248,6 +230,90 @@ def test_windows_dns_header_block_alone_is_recognised(tmp_path: Path) -> None:
     head = [line for line in sample.read_text().splitlines() if line.strip()][:25]
     assert all("PACKET" not in line for line in head)
     assert sniff_scores(head)[0][0] == "windows_dns"
+
+
+# --- lines of one event in two batches ------------------------------------------------------------
+PAIRED = ("dnsmasq", "unbound", "windows_dns")
+
+
+def paired_lines(key: str, count: int) -> list[str]:
+    """`count` lookups whose answer lines come two lookups later, so that batch boundaries fall between."""
+    def query(i: int) -> list[str]:
+        host, client, stamp = f"host{i % 97}.example", f"10.0.{i % 5}.{i % 200}", 1717574400 + i // 10
+        if key == "dnsmasq":
+            return [f"Jun  5 10:{i // 600 % 60:02d}:{i // 10 % 60:02d} dnsmasq[7]: query[A] {host} from {client}"]
+        if key == "unbound":
+            return [f"[{stamp}] unbound[7:0] query: {client} {host}. A IN"]
+        labels = "".join(f"({len(label)}){label}" for label in host.split(".")) + "(0)"
+        return [f"6/5/2024 10:{i // 600 % 60:02d}:{i // 10 % 60:02d} AM 0E70 PACKET  000001E8A1C40A10 UDP Rcv "
+                f"{client:<15} {i % 65536:04x}   Q [0001   D   NOERROR] A      {labels}"]
+
+    def answer(i: int) -> list[str]:
+        host, client, stamp = f"host{i % 97}.example", f"10.0.{i % 5}.{i % 200}", 1717574400 + i // 10
+        time = f"10:{i // 600 % 60:02d}:{i // 10 % 60:02d}"
+        if key == "dnsmasq":
+            if i % 4 == 0:
+                return [f"Jun  5 {time} dnsmasq[7]: gravity blocked {host} is 0.0.0.0"]
+            return [f"Jun  5 {time} dnsmasq[7]: forwarded {host} to 10.20.0.53",
+                    f"Jun  5 {time} dnsmasq[7]: reply {host} is <CNAME>",
+                    f"Jun  5 {time} dnsmasq[7]: reply edge{i % 7}.cdn.example is 192.0.2.{i % 250}"]
+        if key == "unbound":
+            return [f"[{stamp}] unbound[7:0] reply: {client} {host}. A IN {'REFUSED' if i % 4 == 0 else 'NOERROR'}"
+                    f" 0.0{i % 10}0000 0 60"]
+        labels = "".join(f"({len(label)}){label}" for label in host.split(".")) + "(0)"
+        return [f"6/5/2024 {time} AM 0E74 PACKET  000001E8A1C40A10 UDP Snd {client:<15} {i % 65536:04x} R Q "
+                f"[8081   DR  {'REFUSED' if i % 4 == 0 else 'NOERROR'}] A      {labels}"]
+
+    lines: list[str] = []
+    for i in range(count + 2):
+        lines += (query(i) if i < count else []) + (answer(i - 2) if i >= 2 else [])
+    return lines
+
+
+def outcome(path: Path, key: str, batch_lines: int, monkeypatch: pytest.MonkeyPatch, context_lines: int | None = None
+            ) -> tuple[list[dict[str, object]], list[dict[str, object]], dict[str, object]]:
+    """Events, rejects and counts of a file parsed in batches of about `batch_lines` lines."""
+    monkeypatch.setattr(reader, "MIN_CHUNK_BYTES", 64)  # batches of `batch_lines` lines even in a small file
+    fmt = FORMATS[key] if context_lines is None else dataclasses.replace(FORMATS[key], context_lines=context_lines)
+    events, rejects, report = parse_file(path, fmt, dataclasses.replace(golden_settings(), batch_lines=batch_lines))
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return (sorted(events.to_pylist(), key=lambda e: e["line_no"]),
+            sorted(rejects.to_pylist(), key=lambda r: r["line_no"]), report.to_dict())
+
+
+@pytest.mark.parametrize("key", PAIRED)
+def test_a_pair_split_by_a_batch_boundary_is_joined_as_in_one_batch(tmp_path: Path, key: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "dns-20240605.log"
+    path.write_text("".join(line + "\n" for line in paired_lines(key, 20)), encoding="utf-8")
+    whole = outcome(path, key, 100_000, monkeypatch)
+    assert len(whole[0]) == 20 and not whole[1]
+    assert {e["action"] for e in whole[0]} == {"allowed", "blocked"}  # every lookup joined with its answer
+    for batch_lines in (1, 3, 7):  # every line a batch; batches that cut between a query and its answer
+        assert outcome(path, key, batch_lines, monkeypatch) == whole, batch_lines
+    # Without the context the same batches lose answers: the files above did split pairs.
+    assert outcome(path, key, 3, monkeypatch, context_lines=0)[0] != whole[0]
+
+
+@pytest.mark.parametrize("key", PAIRED)
+def test_samples_parse_alike_in_any_batch_size(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for sample in samples(key):
+        whole = outcome(sample, key, 100_000, monkeypatch)
+        for batch_lines in (1, 4, 7):
+            assert outcome(sample, key, batch_lines, monkeypatch) == whole, (sample.name, batch_lines)
+
+
+def test_answers_farther_than_the_context_are_not_joined_across_batches(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound: a query whose answer comes more than `context_lines` lines later, in the next batch."""
+    lines = paired_lines("unbound", 1)
+    path = tmp_path / "u.log"
+    path.write_text("\n".join([lines[0], *[f"[1717574400] unbound[7:0] info: resolving x{i}." for i in range(9)],
+                               lines[1]]) + "\n", encoding="utf-8")
+    near = outcome(path, "unbound", 2, monkeypatch, context_lines=10)[0]
+    far = outcome(path, "unbound", 2, monkeypatch, context_lines=5)[0]
+    assert [(e["line_no"], e["action"]) for e in near] == [(1, "blocked")]  # REFUSED
+    assert [(e["line_no"], e["action"]) for e in far] == [(1, "unknown"), (11, "blocked")]
 
 
 # --- every format: arbitrary input never crashes and every line is accounted for -------------------
