@@ -27,7 +27,7 @@ read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when n
 from __future__ import annotations
 
 from detector.ingest.base import Format
-from detector.ingest.syslog import program_share, syslog_sql_parser
+from detector.ingest.syslog import program_share, syslog_head_parser
 
 # How many lines may separate a query from its answers and still be joined across a batch boundary.
 # dnsmasq logs the answer as the upstream replies (milliseconds): a few lines later, even when busy.
@@ -35,9 +35,11 @@ PAIR_LINES = 4096
 
 QUERY = r"""
 with headed as (
-    select line_no, header_ts <> '' as has_header, header_ts, pid, app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
+    -- `syslog`: the lines with their headers, each distinct header read once (syslog.syslog_head_parser).
+    select line_no, header_ts <> '' as has_header, ts as header_time, pid,
+        app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
         case when app in ('dnsmasq', 'pihole-FTL') then string_split(msg, ' ') end as t
-    from syslog_lines($tz, $ref)
+    from syslog
 ),
 extra as (
     -- log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`.
@@ -67,7 +69,7 @@ classified as (
 ),
 parsed as (
     -- query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER: scalars only from here on.
-    select line_no, has_header, case when kind = 'query' then syslog_time(header_ts, $tz, $ref) end as ts,
+    select line_no, has_header, case when kind = 'query' then header_time end as ts,
         pid, serial, kind,
         kind = 'query' and query_shape as understood,
         case when kind = 'query' and not query_shape then array_to_string(t[s:], ' ') end as text,
@@ -181,7 +183,7 @@ LOG = Format(
     source_kind="dns",
     summary="dnsmasq / Pi-hole log-queries lines (query, reply, cached, gravity blocked ...), answers joined",
     sniff=program_share("dnsmasq", "pihole-FTL"),
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=syslog_head_parser(QUERY),
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "dns_answers",
             "action"),
     context_lines=PAIR_LINES,

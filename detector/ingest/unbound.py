@@ -24,16 +24,16 @@ from __future__ import annotations
 import re
 
 from detector.ingest.base import Format
-from detector.ingest.syslog import program_share, syslog_sql_parser
+from detector.ingest.syslog import program_share, syslog_head_parser
 
 # How many lines may separate a query from its reply and still be joined across a batch boundary.
 PAIR_LINES = 4096
 
 QUERY = r"""
 with headed as (
-    select line_no, header_ts <> '' as has_syslog, header_ts,
+    select line_no, header_ts <> '' as has_syslog, ts as header_time,
         string_split(case when header_ts <> '' then msg else line end, ' ') as t
-    from syslog_lines($tz, $ref)
+    from syslog
 ),
 located as (
     -- syslog: `[pid:thread] level: text`; own file: `[epoch] unbound[pid:thread] level: text`.
@@ -54,7 +54,7 @@ words as (
     from located
 ),
 classified as (
-    select line_no, has_syslog, is_own, header_ts, t, k, level,
+    select line_no, has_syslog, is_own, header_time, t, k, level,
         case
             when level not in ('info', 'query', 'reply') then 'other'
             when starts_with_client and t[k + 2] = '-' then 'formerr'
@@ -69,14 +69,15 @@ classified as (
 ),
 parsed as (
     -- query CLIENT NAME TYPE CLASS; reply … RCODE SECONDS CACHED SIZE; local ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS
-    select line_no, has_syslog, is_own, kind, t, k, header_ts,
+    select line_no, has_syslog, is_own, kind, t, k, header_time,
         case when kind = 'local' then 2 else 0 end as shift,
         case when kind in ('query', 'reply', 'local') and is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint))
             end as own_ts
     from classified
 ),
 fields as materialized (
-    select line_no, has_syslog, is_own, kind, own_ts, header_ts,
+    select line_no, has_syslog, is_own, kind,
+        case when is_own then own_ts when kind in ('query', 'reply', 'local') then header_time end as ts,
         case when kind = 'malformed' then array_to_string(t[k + 1:], ' ') end as text,
         split_part(t[k + 1 + shift], '@', 1) as client,
         lower(t[k + 2 + shift]) as qname,
@@ -93,16 +94,6 @@ fields as materialized (
         end as verdict
     from parsed
 ),
-stamps as (
-    -- Reading a syslog time costs more than the rest of the line, and a resolver logs many lines per
-    -- second: each distinct header time of a lookup line is read once, then joined back.
-    select header_ts, syslog_time(header_ts, $tz, $ref) as syslog_ts
-    from (select distinct header_ts from fields where kind in ('query', 'reply', 'local') and not is_own)
-),
-timed as (
-    select f.*, case when f.is_own then f.own_ts else s.syslog_ts end as ts
-    from fields f left join stamps s on f.kind in ('query', 'reply', 'local') and f.header_ts = s.header_ts
-),
 paired as (
     -- A reply or local-action line answers the query line before it with the same client, name, type and
     -- class (one or two outcome lines may follow a query): neighbours within that key, in line order.
@@ -115,7 +106,7 @@ paired as (
         lead(verdict) over w as next_verdict_1, lead(verdict, 2) over w as next_verdict_2
     from (
         select *, case when kind in ('query', 'reply', 'local') then hash(client, qname, qtype, qclass) end as pair_key
-        from timed
+        from fields
     )
     window w as (partition by pair_key order by line_no)
 ),
@@ -170,7 +161,7 @@ LOG = Format(
     source_kind="dns",
     summary="Unbound log-queries / log-replies / log-local-actions lines (syslog, pfSense, OPNsense, own file)",
     sniff=program_share("unbound", also=OWN_FILE),
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=syslog_head_parser(QUERY),
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "duration_ms",
             "action"),
     context_lines=PAIR_LINES,
