@@ -2,8 +2,8 @@
 
 TSV files describe themselves: `#separator`, `#unset_field`, `#empty_field`, `#set_separator` and
 `#fields` header lines name the columns (and may change mid-file when logs are concatenated). The parser
-remembers the last header across batches and builds its SQL from the `#fields` list: split on the
-separator, pick columns by position. Unset (`-`) and empty-set (`(empty)`) values are null.
+remembers the last header across batches and reads each line by the `#fields` list: split on the
+separator (in Arrow), pick columns by position. Unset (`-`) and empty-set (`(empty)`) values are null.
 JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`); Zeek leaves unset
 fields out. Header and comment lines (`#...`) are ignored.
 
@@ -18,17 +18,23 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
     Format,
     ParseContext,
     ParseResult,
+    parse_cursor,
     run_parse_query,
+    split_outcomes,
 )
+from detector.ingest.distinct_sql import encoded, integers, plain, through, url_parts, without
+from detector.schema import TIMESTAMP
 
 # Epoch seconds with microseconds (TSV, default JSON) or ISO 8601 (JSON with json_timestamps = ISO8601).
 # Decimal, not double: a double loses the last microsecond digit of a 2020s epoch.
@@ -216,24 +222,181 @@ def _read_header(header: _Header, line: str) -> _Header:
     return header
 
 
-def _tsv_query(log: _Log, fields: tuple[str, ...]) -> str:
-    """SQL for TSV lines under this `#fields` header: split on $sep, pick each field by its position."""
-    position = {name: i for i, name in enumerate(fields, start=1)}
-    columns = []
-    for name in log.scalars:
-        value = f"f[{position[name]}]" if name in position else "null"
-        columns.append(f"nullif(nullif({value}, $unset), $empty) as {_ident(name)}")
-    for name in log.lists:
-        value = f"f[{position[name]}]" if name in position else "null"
-        columns.append(f"string_split(nullif(nullif({value}, $unset), $empty), $set_sep) as {_ident(name)}")
-    extract = f"""
-        select line_no,
-            case when len(f) <> {len(fields)} then
-                'expected {len(fields)} fields (as in #fields), found ' || len(f) end as reject_reason,
-            {", ".join(columns)}
-        from (select line_no, string_split(line, $sep) as f from lines)
-    """
-    return _query(log, extract)
+# TSV lines are split in Arrow (pyarrow's string kernels cost a fraction of DuckDB's per line); the fields
+# whose meaning the shared SQL macros define (hosts, URLs) go through SQL once per distinct value, and
+# numbers in the plain form Zeek writes are cast by Arrow (anything else through SQL, with its meaning).
+TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
+DOUBLE_MS_SQL = "select cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
+INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
+CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
+UPPER_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
+# conn: the first service Zeek recognised, else the transport (service and proto joined by chr(31); chr(30): unset)
+SERVICE_SQL = """
+select lower(coalesce(nullif(split_part(service, ',', 1), ''), proto)) as value
+from (select nullif(split_part(value, chr(31), 1), chr(30)) as service,
+             nullif(split_part(value, chr(31), 2), chr(30)) as proto from distinct_values)
+"""
+CONNECT_HOST_SQL = "select hostport_host(split_part(trim(value), ' ', 1)) as value from distinct_values"
+HOST_HEADER_SQL = "select hostport_host(authority_hostport(value)) as value from distinct_values"
+AUTHORITY_HOST_SQL = "select hostport_host(authority_hostport(value)) as value from distinct_values"
+HOST_SOURCES = pa.array(["none", "connect", "http_host", "url", "sni", "dns_query"])
+
+
+class _TsvQueries:
+    """The per-distinct queries of one file's parse, each remembering its answers across the batches."""
+
+    def __init__(self) -> None:
+        self.ts = DistinctQuery(TS_SQL, limit=10_000)
+        self.double_ms = DistinctQuery(DOUBLE_MS_SQL)
+        self.integer = DistinctQuery(INTEGER_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+        self.clean_host = DistinctQuery(CLEAN_HOST_SQL)
+        self.upper = DistinctQuery(UPPER_SQL)
+        self.service = DistinctQuery(SERVICE_SQL)
+        self.connect_host = DistinctQuery(CONNECT_HOST_SQL)
+        self.host_header = DistinctQuery(HOST_HEADER_SQL)
+        self.authority_host = DistinctQuery(AUTHORITY_HOST_SQL)
+
+
+# Zeek writes times as epoch seconds with six decimals (%.6f)
+_EPOCH_MICROS = r"^[0-9]{1,12}\.[0-9]{6}$"
+_PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
+
+
+def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: pa.Array) -> pa.Array:
+    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual form, SQL for any other."""
+    usual = pc.fill_null(pc.match_substring_regex(text, _EPOCH_MICROS), True)
+    if not pc.all(usual).as_py():
+        return pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP)
+    seconds = pc.cast(pc.utf8_slice_codeunits(text, 0, -7), pa.int64())
+    micros = pc.add(pc.multiply(seconds, 1_000_000), pc.cast(pc.utf8_slice_codeunits(text, -6), pa.int64()))
+    return pc.cast(micros, TIMESTAMP)
+
+
+def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: pa.Array) -> pa.Array:
+    """Seconds with decimals -> whole milliseconds, rounded half away from zero as DuckDB's round()."""
+    plain_form = pc.fill_null(pc.match_substring_regex(text, _PLAIN_DECIMAL), True)
+    if not pc.all(plain_form).as_py():
+        return through(connection, queries.double_ms, encoded(text))["value"]
+    scaled = pc.multiply(pc.cast(text, pa.float64()), 1000.0)
+    return pc.cast(pc.round(scaled, round_mode="half_towards_infinity"), pa.int64())
+
+
+def _tsv_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, log: _Log, header: _Header,
+                 run: pa.Table) -> pa.Table:
+    """TSV lines under `header` -> schema columns plus reject_reason / is_ignored."""
+    items = pc.split_pattern(run.column("line").combine_chunks(), header.separator)
+    count = pc.list_value_length(items)
+    rows = len(count)
+    position = {name: i for i, name in enumerate(header.fields)}
+    unset = [header.unset, header.empty]
+
+    def text(name: str) -> pa.Array:  # the field as written; null where unset, empty or absent
+        if name not in position:
+            return pa.nulls(rows, pa.string())
+        values = list_item(items, position[name])
+        return only_where(values, pc.invert(pc.fill_null(pc.is_in(values, value_set=pa.array(unset)), False)))
+
+    def distinct(name: str) -> pa.DictionaryArray:
+        return without(encoded(list_item(items, position[name])), unset) if name in position else encoded(
+            pa.nulls(rows, pa.string()))
+
+    wrong = pc.not_equal(count, len(header.fields))
+    reason = pa.nulls(rows, pa.string())
+    if pc.any(wrong).as_py():
+        found = pc.binary_join_element_wise(f"expected {len(header.fields)} fields (as in #fields), found ",
+                                            pc.cast(count, pa.string()), "")
+        reason = only_where(found, wrong)
+    columns = {
+        "line_no": run.column("line_no"),
+        "reject_reason": reason,
+        "is_ignored": pa.repeat(pa.scalar(False), rows),
+        "ts": _epoch_times(connection, queries, text("ts")),
+        "src_ip": text("id.orig_h"),
+        "dst_ip": text("id.resp_h"),
+        "action": pa.repeat(pa.scalar("unknown"), rows),
+        "dst_port": integers(connection, queries.integer, text("id.resp_p"), pa.int32()),
+    }
+    if log is CONN:
+        proto = text("proto")
+        not_icmp = pc.invert(pc.fill_null(pc.starts_with(proto, "icmp"), True))
+        key = pc.binary_join_element_wise(text("service"), proto, chr(31), null_handling="replace",
+                                          null_replacement=chr(30))
+        columns.update({
+            # For ICMP Zeek puts the message type and code where the ports are: not a port.
+            "dst_port": only_where(columns["dst_port"], not_icmp),
+            "network_protocol": through(connection, queries.service, encoded(key))["value"],
+            "host_source": pa.repeat(pa.scalar("none"), rows),
+            "bytes_out": integers(connection, queries.bigint, text("orig_bytes"), pa.int64()),
+            "bytes_in": integers(connection, queries.bigint, text("resp_bytes"), pa.int64()),
+            "duration_ms": _milliseconds(connection, queries, text("duration")),
+        })
+    elif log is SSL:
+        host = through(connection, queries.clean_host, distinct("server_name"))["value"]
+        columns.update({
+            "network_protocol": pa.repeat(pa.scalar("tls"), rows),
+            "host": host,
+            "host_source": _host_sources(pc.if_else(pc.is_null(host), 0, 4)),
+        })
+    elif log is HTTP:
+        columns.update(_http_columns(connection, queries, text, distinct, header, rows))
+    elif log is DNS:
+        host = through(connection, queries.clean_host, distinct("query"))["value"]
+        answers = text("answers")
+        columns.update({
+            "network_protocol": pa.repeat(pa.scalar("dns"), rows),
+            "host": host,
+            "host_source": _host_sources(pc.if_else(pc.is_null(host), 0, 5)),
+            "dns_qtype": distinct("qtype_name"),
+            "dns_rcode": distinct("rcode_name"),
+            "dns_answers": pc.split_pattern(answers, header.set_separator),
+        })
+    return pa.table(columns)
+
+
+def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: Callable[[str], pa.Array],
+                  distinct: Callable[[str], pa.DictionaryArray], header: _Header, rows: int) -> dict[str, pa.Array]:
+    """http.log: the host from the CONNECT target, else the Host header, else an absolute URI's authority."""
+    method = through(connection, queries.upper, distinct("method"))
+    is_connect = pc.fill_null(method["is_connect"], False)
+    uri = text("uri")
+    scheme, rest, authority, path = url_parts(uri)
+    rest = only_where(rest, pc.is_valid(scheme))  # url_rest: only an absolute URI has one
+    host_field = distinct("host")
+    has_host = pc.is_valid(host_field)
+    target = through(connection, queries.authority_host, encoded(only_where(authority, pc.is_valid(rest))))["value"]
+    target = _coalesce_where(has_host, through(connection, queries.host_header, host_field)["value"], target)
+    if pc.any(is_connect).as_py():
+        connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
+        target = _coalesce_where(is_connect, connect_target, target)
+    source = pc.if_else(pc.is_null(target), 0, pc.if_else(is_connect, 1, pc.if_else(has_host, 2, 3)))
+    relative = list_item(pc.split_pattern(list_item(pc.split_pattern(uri, "?", max_splits=1), 0), "#",
+                                          max_splits=1), 0)
+    url_path = pc.if_else(pc.is_valid(rest), path, relative)
+    mime = text("resp_mime_types")
+    return {
+        "network_protocol": pa.repeat(pa.scalar("http"), rows),
+        "http_method": method["value"],
+        "host": target,
+        "host_source": _host_sources(source),
+        "url_path": only_where(url_path, pc.invert(is_connect)),
+        "http_status": integers(connection, queries.integer, text("status_code"), pa.int32()),
+        "bytes_out": integers(connection, queries.bigint, text("request_body_len"), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, text("response_body_len"), pa.int64()),
+        "user_agent": text("user_agent"),
+        "user_name": distinct("username"),
+        "content_type": list_item(pc.split_pattern(mime, header.set_separator, max_splits=1), 0),
+    }
+
+
+def _coalesce_where(use: pa.Array, chosen: pa.Array, otherwise: pa.Array) -> pa.Array:
+    """`chosen` where `use` holds (even if null there), else `otherwise` (both decoded: one text column)."""
+    return pc.if_else(use, plain(chosen), plain(otherwise))
+
+
+def _host_sources(codes: pa.Array) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pc.cast(codes, pa.int32()), HOST_SOURCES)
 
 
 _NO_HEADER_QUERY = """
@@ -248,6 +411,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
 
     def new_parser(context: ParseContext) -> BatchParser:
         header = _Header()  # carried from batch to batch: a file's header is at its top
+        queries = _TsvQueries()
 
         def parse(lines: pa.Table) -> ParseResult:
             nonlocal header
@@ -260,7 +424,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
                 parts.append(run_parse_query(context, json_query, lines.filter(is_json)))
             header_lines = lines.filter(is_header).column("line").to_pylist()
             if not header_lines and not has_json:
-                parts.append(_parse_tsv(context, log, header, lines))
+                parts.append(_parse_tsv(context, queries, log, header, lines))
                 return _combine(parts, ignored=0)
             # The TSV lines after the k-th header line of the batch are read under the header state then in
             # force. Concatenated logs repeat their header block, often with the same state: one query per
@@ -278,7 +442,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
                 in_state = pc.is_in(block, value_set=pa.array(blocks, pa.int64()))
                 run = lines.filter(pc.and_(is_tsv, in_state))
                 if run.num_rows:
-                    parts.append(_parse_tsv(context, log, state, run))
+                    parts.append(_parse_tsv(context, queries, log, state, run))
             return _combine(parts, ignored=len(header_lines))
 
         return parse
@@ -286,12 +450,11 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
     return new_parser
 
 
-def _parse_tsv(context: ParseContext, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
+def _parse_tsv(context: ParseContext, queries: _TsvQueries, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
     if not header.fields:
         return run_parse_query(context, _NO_HEADER_QUERY, run)
-    query = _tsv_query(log, header.fields)
-    params = {"sep": header.separator, "set_sep": header.set_separator, "unset": header.unset, "empty": header.empty}
-    return run_parse_query(context, query, run, **{k: v for k, v in params.items() if f"${k}" in query})
+    with parse_cursor(context.connection) as cursor:
+        return split_outcomes(_tsv_columns(cursor, queries, log, header, run), run)
 
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
