@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -203,6 +204,29 @@ def test_heldout_lists_share_no_registered_domain_with_each_other_or_the_trainin
         assert domains & training == set(), name
         for other, other_domains in heldout.items():
             assert other == name or domains & other_domains == set(), (name, other)
+
+
+def test_the_training_list_adds_ai_positives_with_their_subdomains(trained: model.Training) -> None:
+    # signatures/ai_training.txt: AI services beyond the catalog, trained on as AI like catalog domains,
+    # including the generated subdomains (a domain covers its subdomains).
+    extra = model.training_positives(model.SIGNATURES_DIR)
+    assert len(extra) >= 200
+    origin = dict(zip(trained.data.hosts, trained.data.origins, strict=True))
+    label = dict(zip(trained.data.hosts, trained.data.y.tolist(), strict=True))
+    assert all(origin[n] == model.AI_TRAINING and label[n] == 1 for n in extra)
+    generated = [h for n in extra for h in model.subdomains_of(n)]
+    assert generated and all(origin[h] == model.SYNTHETIC and label[h] == 1 for h in generated)
+
+
+def test_a_training_list_name_under_a_non_ai_site_stays_not_ai(tmp_path: Path, catalog: Catalog) -> None:
+    # The non-AI lists win over the training list, as they do over the catalog's subdomain rule.
+    (tmp_path / "non_ai").mkdir()
+    (tmp_path / "non_ai" / "popular.txt").write_text("example.com\n", encoding="utf-8")
+    (tmp_path / model.AI_TRAINING_FILE).write_text("voice.example.com\nnew-ai-tool.io\n", encoding="utf-8")
+    settings = dataclasses.replace(load_settings(tmp_path / "home"), catalog_dir=tmp_path)
+    data = model.training_set(settings, catalog, None)
+    found = dict(zip(data.hosts, data.y.tolist(), strict=True))
+    assert found["new-ai-tool.io"] == 1 and "voice.example.com" not in found and found["example.com"] == 0
 
 
 def test_chat_under_an_ordinary_site_is_not_read_as_ai_by_the_name_model(trained: model.Training) -> None:

@@ -115,7 +115,7 @@ def report_lines(metrics: dict[str, Any]) -> list[str]:
         ("threshold (chosen on CV: FP limits, precision >= 0.9)", f"{metrics['threshold']:.4f}",
          f"{strict['threshold']:.4f}"),
         ("precision (CV)", f"{cv['precision']:.3f}", f"{strict['precision']:.3f}"),
-        ("recall (CV, catalog domains)", f"{cv['recall']:.3f}", f"{strict['recall']:.3f}"),
+        ("recall (CV, catalog and ai_training.txt)", f"{cv['recall']:.3f}", f"{strict['recall']:.3f}"),
         ("PR-AUC (CV)", f"{cv['pr_auc']:.3f}", ""),
         *((f"recall, held-out {name} (n={figures['scored']})", _rate(figures["recall"]),
            _rate(figures["recall_at_fp_target"])) for name, figures in heldout["lists"].items()),

@@ -5,9 +5,10 @@ Two stages, so that a bare name (a `lookup`, a DNS-only lake) and a host with ri
 both scored: a name model (logistic regression over `features.NameFeatures`) for every host, and, when
 the lake held enough labelled traffic at training time, a behaviour model over the name model's logit
 plus the host's traffic features (missing fields imputed, with an indicator). Training data: the
-catalog's domains and examples (AI), `signatures/non_ai/*.txt` (not AI), analysts' labels, and labelled
-hosts of the lake. The decision threshold is the lowest at which the cross-validated scores meet the
-issue's limits: at most 1% of popular sites and 5% of AI-looking names flagged, precision >= 0.9.
+catalog's domains and examples and `signatures/ai_training.txt` (AI), `signatures/non_ai/*.txt` (not AI),
+analysts' labels, and labelled hosts of the lake. The decision threshold is the lowest at which the
+cross-validated scores meet the issue's limits: at most 1% of popular sites and 5% of AI-looking names
+flagged, precision >= 0.9.
 Stored in `<home>/model/` (pipeline by joblib, facts in model.json). docs/model.md explains the figures.
 """
 
@@ -71,6 +72,7 @@ LOOKALIKES = "ai_lookalikes"
 # overall recall is looked at, so they are the honest measures.
 HELDOUT_FILES = ("heldout_ai.txt", "heldout_ai_2.txt", "heldout_ai_3.txt")
 AI_TRAINING_FILE = "ai_training.txt"  # extra AI positives beyond the catalog (training_positives)
+AI_TRAINING = "ai_training"  # their origin
 SYNTHETIC = "synthetic"  # origin of the generated subdomain rows: trained on, never counted in the figures
 # "chat" too: chat.google.com, chat.whatsapp.com and chat.zoho.com are messaging, and without examples of
 # chat. under ordinary sites the model read the label alone as AI (name score 0.81 for chat.google.com).
@@ -185,19 +187,25 @@ def training_positives(catalog_dir: Path) -> list[str]:
 
 
 def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDBPyConnection | None) -> TrainingSet:
-    """Catalog (AI) + non-AI lists + labels; and, given a connection with the lake views, the lake's hosts
-    that the catalog, a list or a label classifies, with their behaviour. Deterministic (sorted)."""
+    """Catalog and signatures/ai_training.txt (AI) + non-AI lists + labels; and, given a connection with
+    the lake views, the lake's hosts that the catalog, a list or a label classifies, with their behaviour.
+    Deterministic (sorted)."""
     chosen: dict[str, tuple[int, str]] = {}
     lists = features.non_ai_lists(settings.catalog_dir)
+    listed = {name for names in lists.values() for name in names}
     for origin, names in lists.items():
         for name in names:
             if catalog.match_host(name) is None:
                 chosen.setdefault(name, (0, origin))
+    for name in training_positives(settings.catalog_dir):
+        if not features.under(name, listed):  # a list's site stays not AI (the lists win, as for the catalog)
+            chosen[name] = (1, AI_TRAINING)
     for name in catalog_hosts(catalog):
         chosen[name] = (1, "catalog")
-    for name, (y, _) in list(chosen.items()):
+    for name, (y, origin) in list(chosen.items()):
         for host in subdomains_of(name):
-            if host not in chosen and (catalog.match_host(host) is not None) == bool(y):
+            # The catalog decides its own and the lists' subdomains; a training-list site covers its own.
+            if host not in chosen and (origin == AI_TRAINING or (catalog.match_host(host) is not None) == bool(y)):
                 chosen[host] = (y, SYNTHETIC)
     labels = read_labels(settings.home)
     for host, label in labels.items():
@@ -206,7 +214,6 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
     behaviour = None
     if connection is not None:
         table = features.behaviour(connection, catalog, all_hosts=True)
-        listed = {name for names in lists.values() for name in names}
         picked: dict[tuple[str, int], list[tuple[float, str]]] = {}
         for host, requests in zip(table.column("host").to_pylist(), table.column("requests").to_pylist(),
                                   strict=True):
