@@ -1,23 +1,34 @@
 """Benchmark: naming IP-only firewall flows through DNS answers (the `flow_names` step of classify).
 
-Builds a lake with N DNS answers and N firewall flows directly as Parquet (the lake's own layout), then
-times the ASOF-join query that names every flow after the answer its own client received most recently
-(else any client's), exactly as `shadow-ai classify` runs it.
+Builds a lake with N DNS answers and N firewall flows directly as Parquet (the lake's own layout),
+spread over --days days, then times the step as `shadow-ai classify` runs it
+(`detector.classify.flows.update_flow_names`: each flow named after the answer its own client received
+most recently, else any client's):
 
-    python benchmarks/flow_names.py [--events 10000000] [--out DIR] [--keep]
+    full         no stored names yet: every day is named
+    unchanged    the same lake again: every day's stored names still match their inputs
+    one new day  a day of N/days more answers and flows is added: only that day is named
+
+and checks that the incremental result equals a full recompute of the grown lake.
+
+    python benchmarks/flow_names.py [--events 10000000] [--days 7] [--out DIR] [--keep]
 
 Target (issue "Firewall and network-sensor formats"): 10 million flows against 10 million DNS answers
-in under a minute on the 2-core machine.
+in under a minute on the 2-core machine. Figures are wall and CPU seconds (all threads; the one to
+compare on a shared machine), with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -25,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from detector import db
+from detector.classify.flows import FlowNaming, update_flow_names
 from detector.lake import PARQUET_OPTIONS, Lake
 from detector.schema import EVENT_FILE_SCHEMA, conform
 
@@ -40,12 +52,13 @@ def _addresses(values: np.ndarray, prefix: str) -> pa.Array:
     return pa.compute.binary_join_element_wise(pa.scalar(prefix), text, "")
 
 
-def write_lake(root: Path, events: int, seed: int = 1, chunk: int = 2_000_000) -> None:
-    """N DNS answers then N flows, over one day, from 5,000 clients to 50,000 names on 20,000 addresses."""
-    rng = np.random.default_rng(seed)
+def write_day(lake: Lake, day: int, events: int, rng: np.random.Generator, chunk: int = 2_000_000) -> None:
+    """`events` DNS answers then as many flows on day `day` (0 = 2024-11-28), from 5,000 clients to
+    50,000 names on 20,000 addresses."""
     names = pa.array([f"host{i}.site{i % 9000}.example" for i in range(50_000)])
-    name_address = rng.integers(0, 20_000, 50_000)  # shared CDN addresses: several names per address
-    lake = Lake(root / "lake")
+    name_address = np.random.default_rng(0).integers(0, 20_000, 50_000)  # shared CDN addresses
+    start = START + day * DAY_SECONDS
+    partition = time.strftime("%Y-%m-%d", time.gmtime(start))
     for part, first in enumerate(range(0, events, chunk)):
         n = min(chunk, events - first)
         clients = rng.integers(0, 5_000, n)
@@ -55,14 +68,16 @@ def write_lake(root: Path, events: int, seed: int = 1, chunk: int = 2_000_000) -
         strangers = rng.random(n) < 0.2
         flow_clients = np.where(strangers, rng.integers(0, 5_000, n), clients)
         for kind, fmt, who, shift in (("dns", "zeek_dns", clients, 0), ("sensor", "zeek_conn", flow_clients, 5)):
-            folder = lake.events_dir / f"source_kind={kind}" / "day=2024-11-28"
+            folder = lake.events_dir / f"source_kind={kind}" / f"day={partition}"
             folder.mkdir(parents=True, exist_ok=True)
+            # flows `shift` seconds after their lookup: those of the day's last seconds fall on the next day
+            ts = np.minimum(start + seconds + shift, start + DAY_SECONDS - 1)
             columns: dict[str, pa.Array] = {
-                "ts": pa.array((START + seconds + shift) * 1_000_000, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+                "ts": pa.array(ts * 1_000_000, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
                 "src_ip": _addresses(who, "10."),
                 "dst_ip": _addresses(name_address[name_index], "104."),
                 "log_format": pa.repeat(pa.scalar(fmt), n),
-                "file_id": pa.repeat(pa.scalar(f"bench-{kind}"), n),
+                "file_id": pa.repeat(pa.scalar(f"bench-{kind}-{partition}"), n),
                 "line_no": pa.array(np.arange(first + 1, first + n + 1), pa.int64()),
             }
             if kind == "dns":
@@ -74,31 +89,73 @@ def write_lake(root: Path, events: int, seed: int = 1, chunk: int = 2_000_000) -
                            **PARQUET_OPTIONS)
 
 
+def measured(step: Callable[[], FlowNaming]) -> tuple[FlowNaming, dict[str, Any]]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    naming = step()
+    return naming, {"seconds": round(time.perf_counter() - wall, 2), "cpu_seconds": round(time.process_time() - cpu, 2),
+                    "days_named": len(naming.named_days), "days_kept": len(naming.kept_days)}
+
+
+def connect(lake: Lake) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(":memory:")
+    connection.execute("set TimeZone = 'UTC'")
+    db.create_lake_views(connection, lake)
+    return connection
+
+
+def name_flows(lake: Lake, store: Path, window: int) -> FlowNaming:
+    """The classify step on a fresh connection, as a classify run makes it."""
+    with connect(lake) as connection:
+        return update_flow_names(connection, lake, store, window)
+
+
+def stored_rows(files: list[Path]) -> str:
+    """The stored names as an order-independent fingerprint (count, and a sum of row hashes)."""
+    if not files:
+        return "0"
+    with duckdb.connect(":memory:") as connection:
+        count, digest = connection.execute(
+            "select count(*), sum(hash(file_id, line_no, host, certainty)::hugeint) from read_parquet($files)",
+            {"files": [str(p) for p in files]}).fetchone()
+    return f"{count} {digest}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000, help="DNS answers, and as many flows")
+    parser.add_argument("--days", type=int, default=7, help="days the events are spread over")
     parser.add_argument("--window-seconds", type=int, default=3600)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="shadow-ai-flows-"))
+    lake, store = Lake(root / "lake"), root / "flow-names"
+    shutil.rmtree(store, ignore_errors=True)
+    result: dict[str, Any] = {"flows": args.events, "dns_answers": args.events, "days": args.days,
+                              "load_before": os.getloadavg()}
     started = time.perf_counter()
-    write_lake(root, args.events)
-    built = time.perf_counter() - started
-    connection = duckdb.connect(":memory:")
-    connection.execute("set TimeZone = 'UTC'")
-    db.create_lake_views(connection, Lake(root / "lake"))
-    started = time.perf_counter()
-    named = db.run(connection, "flow_names", window_seconds=args.window_seconds)
-    seconds = time.perf_counter() - started
-    same = sum(1 for c in named.column("certainty").to_pylist() if c == "same_client")
-    result = {
-        "flows": args.events, "dns_answers": args.events, "named": named.num_rows, "same_client": same,
-        "seconds": round(seconds, 2), "flows_per_second": round(args.events / seconds),
-        "build_seconds": round(built, 1),
-    }
-    print(json.dumps(result, indent=2))
-    print(f"\n{args.events:,} flows against {args.events:,} DNS answers named in {seconds:.1f} s (target < 60 s)")
+    rng = np.random.default_rng(1)
+    per_day = args.events // args.days
+    for day in range(args.days):
+        write_day(lake, day, per_day, rng)
+    result["build_seconds"] = round(time.perf_counter() - started, 1)
+    naming, result["full"] = measured(lambda: name_flows(lake, store, args.window_seconds))
+    result["full"]["named"] = stored_rows(naming.files).split()[0]
+    _, result["unchanged"] = measured(lambda: name_flows(lake, store, args.window_seconds))
+    write_day(lake, args.days, per_day, rng)
+    naming, result["one_new_day"] = measured(lambda: name_flows(lake, store, args.window_seconds))
+    fresh = root / "flow-names-full"
+    shutil.rmtree(fresh, ignore_errors=True)
+    recomputed, result["full_after_new_day"] = measured(lambda: name_flows(lake, fresh, args.window_seconds))
+    result["incremental_equals_full"] = stored_rows(naming.files) == stored_rows(recomputed.files)
+    result["load_after"] = os.getloadavg()
+    print(json.dumps(result, indent=2, default=str))
+    full, new = result["full"], result["one_new_day"]
+    print(f"\n{args.events:,} flows against {args.events:,} DNS answers over {args.days} days: named in "
+          f"{full['seconds']:.1f} s ({full['cpu_seconds']:.1f} s CPU; target < 60 s); one new day of {per_day:,} "
+          f"in {new['seconds']:.1f} s ({new['cpu_seconds']:.1f} s CPU, {new['days_named']} day named, "
+          f"{new['days_kept']} kept); nothing new {result['unchanged']['seconds']:.2f} s; incremental = full: "
+          f"{result['incremental_equals_full']}; load {result['load_before'][0]:.1f} -> {result['load_after'][0]:.1f}")
     if not args.keep and args.out is None:
         shutil.rmtree(root)
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector import db
+from detector.classify import flows
 from detector.classify.hosts import HostScorer, judge_hosts
 from detector.config import Settings
 from detector.enrich import directory
@@ -40,6 +41,8 @@ class ClassifyReport:
     ai_hosts: int = 0
     by_match: dict[str, int] = field(default_factory=dict)
     services_seen: int = 0
+    flow_days_named: int = 0  # days whose IP-only flows were named again (their inputs changed)
+    flow_days_kept: int = 0  # days whose stored flow names still matched their inputs
     model: str | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0
@@ -93,6 +96,25 @@ def load_scorer(settings: Settings) -> HostScorer | None:
     return model.load_scorer(settings)  # type: ignore[no-any-return]
 
 
+def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
+                 seen: list[str]) -> tuple[pa.Table, pa.Table]:
+    """(every host's traffic, the behaviour rows of the hosts the model judges) from one query.
+
+    queries/host_behaviour.sql describes every host once (when, how much, how many clients, and the
+    model's features: one grouping per host and client serves both); the model is handed the rows of
+    the hosts `features.behaviour` describes by default, as before (not the catalog's AI hosts, not the
+    non-AI lists' sites), so that scores do not depend on how the query was shared.
+    """
+    from detector.classify import features
+
+    traffic = features.behaviour(connection, catalog, all_hosts=True, seen=seen)
+    known = set(features.catalog_ai_hosts(seen, catalog).column("host").to_pylist())
+    listed = frozenset(name for names in features.non_ai_lists().values() for name in names)
+    judged = pa.array([h not in known and not features.under(normalise_host(h), listed)
+                       for h in traffic.column("host").to_pylist()])
+    return traffic, traffic.filter(judged).select(["host", *features.BEHAVIOUR_COLUMNS])
+
+
 @contextlib.contextmanager
 def timed(steps: dict[str, tuple[float, float]], name: str) -> Iterator[None]:
     """Record the wall and CPU seconds (all threads) the block took under `name`."""
@@ -130,29 +152,31 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "open_lake"):
             db.create_lake_views(connection, Lake(settings.lake))
         with timed(steps, "flow_names"):
-            connection.execute(f"create table flow_names as {db.query_text('flow_names')}",
-                               {"window_seconds": settings.dns_window_seconds})
-            db.create_events_view(connection)
-        with timed(steps, "hosts_seen"):
-            seen = db.run(connection, "hosts_seen")
-            names = [normalise_host(h) for h in seen.column("host").to_pylist()]
-        with timed(steps, "load (waited for)"):
-            inputs = loading.result()
-        behaviour = None
-        if inputs.scorer is not None:
-            from detector.classify import features
-
-            with timed(steps, "behaviour"):
-                behaviour = features.behaviour(connection, inputs.catalog,
-                                               seen=pc.drop_null(seen.column("host")).to_pylist())
-        judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer, behaviour)
-        # meanwhile: what does not depend on the judgements
-        with timed(steps, "agents_addresses"):
-            agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
-            addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
+            naming = flows.update_flow_names(connection, Lake(settings.lake), settings.home / flows.FLOW_NAMES_DIR,
+                                             settings.dns_window_seconds)
+            if flows.flow_names_view(connection, naming):
+                db.create_events_view(connection)
+            else:
+                # no flows to name: `events` is the lake as it is (no join), and the table stays empty
+                db.create_events_view(connection)
+                connection.execute(f"create table flow_names ({db.CATALOG_TABLES['flow_names']})")
+        with timed(steps, "hosts"):
+            seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
+        # meanwhile (the model loads): what needs neither the catalog nor the judgements
         with timed(steps, "client_stretches"):
             connection.execute(f"create temp table client_stretches as {db.query_text('client_stretches')}",
                                {"gap_seconds": settings.session_gap_seconds})
+            addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
+        with timed(steps, "load (waited for)"):
+            inputs = loading.result()
+        with timed(steps, "host_traffic"):
+            traffic, behaviour = host_traffic(connection, inputs.catalog, seen_hosts)
+        names = [normalise_host(h) for h in traffic.column("host").to_pylist()]
+        judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer,
+                                    behaviour if inputs.scorer is not None else None)
+        # meanwhile: what does not depend on the judgements
+        with timed(steps, "agents"):
+            agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
         with timed(steps, "proxy_sessions"):
             connection.execute(f"create table proxy_sessions as {db.query_text('proxy_sessions')}",
                                {"gap_seconds": settings.session_gap_seconds,
@@ -164,9 +188,10 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             connection.execute(f"create table source_daily as {db.query_text('source_daily')}")
         with timed(steps, "judge (waited for)"):
             judged = judging.result()
-        hosts = judged.set_column(0, "host", seen.column("host"))
-        for column in ("first_seen", "last_seen", "events", "clients"):
-            hosts = hosts.append_column(column, seen.column(column))
+        hosts = judged.set_column(0, "host", traffic.column("host"))
+        for column in ("first_seen", "last_seen", "events"):
+            hosts = hosts.append_column(column, traffic.column(column))
+        hosts = hosts.append_column("clients", pc.cast(traffic.column("clients"), pa.int64()))
         policy = inputs.policy
         users = directory.read_users(settings.home)
         networks = directory.read_networks(settings.home)
@@ -212,6 +237,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         ai_hosts=pc.sum(pc.cast(is_ai, pa.int64())).as_py() or 0,
         by_match={m["values"]: m["counts"] for m in matches},
         services_seen=len(set(pc.drop_null(pc.filter(hosts.column("service"), is_ai)).to_pylist())),
+        flow_days_named=len(naming.named_days),
+        flow_days_kept=len(naming.kept_days),
         model=inputs.scorer.name if inputs.scorer else None,
         seconds=round(time.perf_counter() - started, 2),
         cpu_seconds=round(time.process_time() - started_cpu, 2),

@@ -2,11 +2,13 @@
 -- name whose DNS answer gave that address to the SAME client most recently before the flow, within
 -- $window_seconds; else the most recent answer for that address to ANY client in the window, marked
 -- less certain; else none. ASOF joins over the lake: no loop, no per-flow look-up.
+-- Reads two views over lake files that detector/classify/flows.py makes for one day: `flow_events` (the
+-- day's firewall and sensor files) and `answer_events` (the DNS and sensor files of the days whose
+-- answers the window reaches).
 with resolutions as (
-    -- filtered before the unnest below, which would otherwise keep the filter from pruning the lake's
-    -- other source kinds' files
+    -- filtered before the unnest below
     select src_ip, host, ts, dns_answers
-    from lake_events
+    from answer_events
     where source_kind in ('dns', 'sensor') and host is not null and dns_answers is not null
 ),
 
@@ -19,7 +21,7 @@ answers as (
 
 flows as (
     select file_id, line_no, src_ip, dst_ip, ts
-    from lake_events
+    from flow_events
     where host is null and dst_ip is not null and source_kind in ('firewall', 'sensor')
 ),
 

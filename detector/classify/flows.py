@@ -1,0 +1,164 @@
+"""Names for IP-only flows (queries/flow_names.sql), kept per day and recomputed only where inputs changed.
+
+A flow of day D is named from DNS answers of day D and of the days before it that its window reaches
+(an answer at 23:50 names a flow at 00:10). So each day's names depend on that day's flow files, those
+answer days' files and the window: `inputs_key` hashes exactly these (each file's path in the lake and
+size: lake file names are deterministic per ingested segment, so a new ingest shows as a new or a
+bigger file), with the query text. A day whose key matches the stored one is not named again; a new
+day, a changed window or a removed file (prune) changes the keys of the days it touches.
+
+Stored under <home>/flow-names/ as one Parquet file per day with its key in the file's metadata, written
+under a temporary name and renamed into place, so an interrupted classify leaves old or new files, and
+a file that does not match its day's inputs is named again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from detector import db
+from detector.lake import Lake
+
+FLOW_NAMES_DIR = "flow-names"
+# Source kinds whose events are flows to name, and those whose events carry DNS answers.
+FLOW_KINDS = ("firewall", "sensor")
+ANSWER_KINDS = ("dns", "sensor")
+KEY = b"shadow_ai_inputs"
+
+
+@dataclass
+class FlowNaming:
+    """What a classify did with the flow names: days named again, days kept, days dropped, and the day
+    files that hold every flow name now."""
+
+    named_days: list[date] = field(default_factory=list)
+    kept_days: list[date] = field(default_factory=list)
+    dropped_days: list[date] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def day_file(store: Path, day: date) -> Path:
+    return store / f"day={day.isoformat()}.parquet"
+
+
+def lake_files_by_day(lake: Lake) -> dict[tuple[str, date], list[Path]]:
+    """The lake's event files by (source kind, day), read from the partition folders' names."""
+    found: dict[tuple[str, date], list[Path]] = defaultdict(list)
+    for path in lake.event_files():
+        kind = path.parent.parent.name.removeprefix("source_kind=")
+        try:
+            day = date.fromisoformat(path.parent.name.removeprefix("day="))
+        except ValueError:
+            continue
+        found[(kind, day)].append(path)
+    return found
+
+
+def answer_days(day: date, window_seconds: int) -> list[date]:
+    """The days whose answers can name a flow of `day`: itself and as many before as the window reaches."""
+    reach = math.ceil(window_seconds / 86400)
+    return [day - timedelta(days=back) for back in range(reach, -1, -1)]
+
+
+def inputs_key(lake: Lake, flow_files: list[Path], answer_files: list[Path], window_seconds: int) -> str:
+    """A hash of what a day's names are computed from: files (path in the lake, size), window, query."""
+    listed = {
+        "query": db.query_text("flow_names"),
+        "window_seconds": window_seconds,
+        "flows": [(str(p.relative_to(lake.root)), p.stat().st_size) for p in sorted(flow_files)],
+        "answers": [(str(p.relative_to(lake.root)), p.stat().st_size) for p in sorted(answer_files)],
+    }
+    return hashlib.sha256(json.dumps(listed, sort_keys=True).encode()).hexdigest()
+
+
+def stored_key(path: Path) -> str | None:
+    try:
+        metadata = pq.read_metadata(path).metadata or {}
+    except (OSError, pa.ArrowInvalid):  # missing, or not a complete Parquet file
+        return None
+    value = metadata.get(KEY)
+    return value.decode() if value is not None else None
+
+
+def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: Path,
+                      window_seconds: int) -> FlowNaming:
+    """Bring the stored flow names up to date with the lake: name the days whose inputs changed, drop
+    the days that have no flows any more. One query per day named (a day's flows against its answer
+    days), so memory stays bounded by a day; unchanged days cost a look at their file's footer."""
+    files = lake_files_by_day(lake)
+    flow_days = sorted({day for (kind, day) in files if kind in FLOW_KINDS})
+    result = FlowNaming()
+    store.mkdir(parents=True, exist_ok=True)
+    for day in flow_days:
+        flow_files = [p for kind in FLOW_KINDS for p in files.get((kind, day), [])]
+        answer_files = [p for kind in ANSWER_KINDS for d in answer_days(day, window_seconds)
+                        for p in files.get((kind, d), [])]
+        key = inputs_key(lake, flow_files, answer_files, window_seconds)
+        target = day_file(store, day)
+        if stored_key(target) == key:
+            result.kept_days.append(day)
+        else:
+            name_day(connection, flow_files, answer_files, window_seconds, target, key)
+            result.named_days.append(day)
+        result.files.append(target)
+    wanted = {day_file(store, day) for day in flow_days}
+    for path in sorted(store.glob("day=*.parquet")):
+        if path not in wanted:
+            path.unlink()
+            with contextlib.suppress(ValueError):
+                result.dropped_days.append(date.fromisoformat(path.stem.removeprefix("day=")))
+    for stale in store.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    return result
+
+
+def name_day(connection: duckdb.DuckDBPyConnection, flow_files: list[Path], answer_files: list[Path],
+             window_seconds: int, target: Path, key: str) -> None:
+    """Name one day's flows (queries/flow_names.sql over views of exactly these files) into `target`."""
+    lake_view(connection, "flow_events", flow_files)
+    lake_view(connection, "answer_events", answer_files)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    # COPY takes no parameters for its target and options: the path is ours, the key a hex digest
+    literal = "'" + str(temporary).replace("'", "''") + "'"
+    try:
+        connection.execute(
+            f"copy ({db.query_text('flow_names')}) to {literal} "
+            f"(format parquet, compression zstd, kv_metadata {{{KEY.decode()}: '{key}'}})",
+            {"window_seconds": window_seconds})
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def lake_view(connection: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+    """A view of the lake's event columns (and `source_kind`, `day`) over these files; empty if none."""
+    if files:
+        relation = connection.read_parquet([str(p) for p in files], hive_partitioning=True, union_by_name=True)
+        relation = relation.project(f"{db.event_columns(connection, set(relation.columns))}, "
+                                    "cast(day as date) as day")
+    else:
+        relation = connection.sql("select * from lake_events limit 0")
+    relation.create_view(name, replace=True)
+
+
+def flow_names_view(connection: duckdb.DuckDBPyConnection, naming: FlowNaming) -> bool:
+    """`flow_names` (file_id, line_no, host, certainty) over the stored day files; False (and no view)
+    when the lake has no flows at all."""
+    if not naming.files:
+        return False
+    connection.read_parquet([str(p) for p in naming.files]).project(
+        "file_id, line_no, host, certainty").create_view("flow_names", replace=True)
+    return True
