@@ -26,14 +26,19 @@ read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when n
 
 from __future__ import annotations
 
-from detector.ingest.base import Format
-from detector.ingest.syslog import program_share, syslog_head_parser
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 
 # How many lines may separate a query from its answers and still be joined across a batch boundary.
 # dnsmasq logs the answer as the upstream replies (milliseconds): a few lines later, even when busy.
 PAIR_LINES = 4096
 
-QUERY = r"""
+# Each line read: its kind (query, forwarded, answer, other) and fields, scalars only.
+MARK = r"""
 with headed as (
     -- `syslog`: the lines with their headers, each distinct header read once (syslog.syslog_head_parser).
     select line_no, header_ts <> '' as has_header, ts as header_time, pid,
@@ -79,61 +84,25 @@ parsed as (
         case when kind = 'answer' then t[is_at + 1] end as answer,
         case when kind = 'answer' then array_to_string(t[s:is_at - 2], ' ') end as source
     from classified
-),
-marked as materialized (
-    select *,
-        lower(name) as qname,
-        case
-            when answer like '%:%' or answer = 'NODATA-IPv6' then '6'
-            when regexp_matches(answer, '^\d+\.\d+\.\d+\.\d+$') or answer = 'NODATA-IPv4' then '4'
-            when answer like '<%>' and answer <> '<CNAME>' then upper(trim(answer, '<>'))
-        end as family,
-        source like '%blocked%' or source like '%blacklisted%' or source like '%denied%'
-            or source in ('special domain', 'Apple iCloud Private Relay domain')
-            or ((source = 'config' or source like '/%')
-                and answer in ('0.0.0.0', '::', 'NXDOMAIN', 'NODATA', 'NODATA-IPv4', 'NODATA-IPv6'))
-            as is_block
-    from parsed
-),
-sequenced as (
-    -- Answers of one reply are consecutive dnsmasq lines of one process: compare each with the line before.
-    -- Only the columns the comparison needs go through the window (it sorts what it carries).
-    select line_no, pid, kind, serial, qname, answer, family, is_block,
-        lag(kind) over w as prev_kind, lag(qname) over w as prev_name, lag(answer) over w as prev_answer,
-        lag(family) over w as prev_family, lag(serial) over w as prev_serial
-    from marked where kind <> 'other'
-    window w as (partition by pid order by line_no)
-),
-starts as (
-    select *,
-        kind = 'answer' and not coalesce(prev_kind = 'answer' and serial = prev_serial and (
-            prev_answer = '<CNAME>'
-            or (prev_name = qname and (family is null or prev_family is null or family = prev_family))
-        ), false) as run_start
-    from sequenced
-),
-numbered as (
-    select *,
-        sum(run_start::int) over (partition by pid order by line_no rows unbounded preceding) as run_id
-    from starts
-),
-runs as (
-    select pid, run_id, min(line_no) as start_no, arg_min(serial, line_no) as serial,
-        arg_min(qname, line_no) as first_name,
-        case arg_min(family, line_no) filter (where family is not null)
-            when '4' then 'A' when '6' then 'AAAA' else arg_min(family, line_no) filter (where family is not null)
-        end as run_type,
-        list_filter(flatten(list([
-            case when not run_start and qname <> prev_name then qname end,
-            case when family in ('4', '6') and answer not like 'NODATA%' then answer end
-        ] order by line_no)), lambda x: x is not null) as answers,
-        coalesce(arg_min(answer, line_no) filter (where answer in ('NXDOMAIN', 'SERVFAIL', 'REFUSED', 'FORMERR')),
-            'NOERROR') as rcode,
-        bool_or(is_block) as is_block
-    from numbered where kind = 'answer'
-    group by pid, run_id
-),
-keyed_runs as (
+)
+select * exclude (name, source),
+    lower(name) as qname,
+    case
+        when answer like '%:%' or answer = 'NODATA-IPv6' then '6'
+        when regexp_matches(answer, '^\d+\.\d+\.\d+\.\d+$') or answer = 'NODATA-IPv4' then '4'
+        when answer like '<%>' and answer <> '<CNAME>' then upper(trim(answer, '<>'))
+    end as family,
+    source like '%blocked%' or source like '%blacklisted%' or source like '%denied%'
+        or source in ('special domain', 'Apple iCloud Private Relay domain')
+        or ((source = 'config' or source like '/%')
+            and answer in ('0.0.0.0', '::', 'NXDOMAIN', 'NODATA', 'NODATA-IPv4', 'NODATA-IPv6'))
+        as is_block
+from parsed
+"""
+
+# Answer runs (`runs`, from `answer_runs`) joined to the queries they answer; one row per line of `marked`.
+JOIN = r"""
+with keyed_runs as (
     -- With log-queries=extra the serial names the query; `reply error is SERVFAIL` has no other link.
     select *, case when serial = '' then first_name else '' end as name_key from runs
 ),
@@ -178,12 +147,114 @@ from marked n
 left join matched m using (line_no)
 """
 
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    """Lines read in SQL (`MARK`), answer runs found in Arrow (`answer_runs`), queries joined in SQL (`JOIN`)."""
+    define_head_macros(context.connection)
+    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            cursor.register("syslog", headers.read(cursor, lines))
+            marked = cursor.sql(MARK).to_arrow_table()
+            cursor.register("marked", marked)
+            cursor.register("runs", answer_runs(marked))
+            result = cursor.sql(JOIN).to_arrow_table()
+        return split_outcomes(result, lines)
+
+    return parse
+
+
+def answer_runs(marked: pa.Table) -> pa.Table:
+    """The answer runs of a batch: pid, start_no (first line), serial, first_name, run_type (A, AAAA, or
+    the first `<TYPE>`), answers (addresses and CNAME targets, in order), rcode and is_block.
+
+    Answers of one reply are consecutive dnsmasq lines of one process: each line is compared with the one
+    before it of its process (queries, forwards and answers; other lines do not count). An answer starts
+    a run unless the line before is an answer of the same serial that is a `<CNAME>` (then this line's
+    name is the CNAME's target) or that names the same name in a compatible family. A window function
+    would sort every line, and grouping the runs again; here one stable sort of the process codes puts
+    each process's lines in order, and a run is a stretch of that order. Comparisons follow SQL's rules
+    for nulls (Kleene logic), as the query this replaced did.
+    """
+    kind = marked.column("kind").combine_chunks()
+    in_sequence = pc.fill_null(pc.not_equal(kind, "other"), False).to_numpy(zero_copy_only=False)
+    line_no = marked.column("line_no").to_numpy()
+    process = pc.dictionary_encode(marked.column("pid").combine_chunks().cast(pa.string()))
+    process_code = pc.fill_null(process.indices, -1).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(in_sequence)
+    order = rows[np.lexsort((line_no[rows], process_code[rows]))]
+    first_of_process = np.ones(len(order), dtype=bool)
+    first_of_process[1:] = process_code[order[1:]] != process_code[order[:-1]]
+    previous = pa.array(np.roll(order, 1), mask=first_of_process)
+
+    def now(name: str) -> pa.Array:
+        return pc.take(marked.column(name), pa.array(order)).combine_chunks()
+
+    def before(name: str) -> pa.Array:
+        return pc.take(marked.column(name), previous).combine_chunks()
+
+    family, answer, is_answer = now("family"), now("answer"), pc.equal(now("kind"), "answer")
+    same_name = pc.equal(before("qname"), now("qname"))
+    continues = pc.and_kleene(
+        pc.and_kleene(pc.equal(before("kind"), "answer"), pc.equal(now("serial"), before("serial"))),
+        pc.or_kleene(pc.equal(before("answer"), "<CNAME>"), pc.and_kleene(same_name, pc.or_kleene(
+            pc.or_kleene(pc.is_null(family), pc.is_null(before("family"))), pc.equal(family, before("family"))))))
+    run_start = pc.and_(is_answer, pc.invert(pc.fill_null(continues, False)))
+    cname_target = pc.if_else(pc.and_kleene(pc.invert(run_start), pc.invert(same_name)), now("qname"), None)
+    address = pc.if_else(pc.and_kleene(pc.is_in(family, pa.array(["4", "6"])),
+                                       pc.invert(pc.starts_with(answer, "NODATA"))), answer, None)
+
+    # From here on the answer lines only: a run is a stretch of them, from its start to the next start.
+    answers = np.flatnonzero(is_answer.to_numpy(zero_copy_only=False))
+    starts = run_start.to_numpy(zero_copy_only=False)[answers]
+    run_of = np.cumsum(starts) - 1  # each answer line's run, 0-based
+    first = answers[starts]
+    runs = len(first)
+
+    def first_where(mask: np.ndarray) -> np.ndarray:
+        """Per run, the position (in `answers`) of its first line where `mask` holds, or -1."""
+        found = np.full(runs, -1, dtype=np.int64)
+        hits = np.flatnonzero(mask)
+        run_ids, at = np.unique(run_of[hits], return_index=True)
+        found[run_ids] = hits[at]
+        return found
+
+    def per_run(values: pa.Array, position: np.ndarray) -> pa.Array:
+        return pc.take(values, pa.array(answers[np.maximum(position, 0)], mask=position < 0))
+
+    typed = first_where(pc.is_valid(family).to_numpy(zero_copy_only=False)[answers])
+    run_type = per_run(family, typed)
+    run_type = pc.if_else(pc.equal(run_type, "4"), "A", pc.if_else(pc.equal(run_type, "6"), "AAAA", run_type))
+    errors = pc.is_in(answer, pa.array(["NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR"]))
+    rcode = pc.fill_null(per_run(answer, first_where(errors.to_numpy(zero_copy_only=False)[answers])), "NOERROR")
+    blocked = pc.fill_null(now("is_block"), False).to_numpy(zero_copy_only=False)[answers]
+    # A run's answers: each line's CNAME target, then its address (where there are), in line order.
+    items = pa.concat_arrays([pc.take(cname_target, pa.array(answers)), pc.take(address, pa.array(answers))])
+    interleaved = pc.take(items, pa.array(np.column_stack([np.arange(len(answers)),
+                                                           np.arange(len(answers)) + len(answers)]).ravel()))
+    present = pc.is_valid(interleaved).to_numpy(zero_copy_only=False)
+    counts = np.bincount(np.repeat(run_of, 2)[present], minlength=runs)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    return pa.table({
+        "pid": pc.take(now("pid"), pa.array(first)),
+        "start_no": pa.array(line_no[order[first]], pa.int64()),
+        "serial": pc.take(now("serial"), pa.array(first)),
+        "first_name": pc.take(now("qname"), pa.array(first)),
+        "run_type": run_type,
+        "answers": pa.ListArray.from_arrays(offsets, interleaved.filter(pa.array(present))),
+        "rcode": rcode,
+        "is_block": pa.array(np.bincount(run_of[blocked], minlength=runs) > 0),
+    })
+
+
 LOG = Format(
     name="dnsmasq",
     source_kind="dns",
     summary="dnsmasq / Pi-hole log-queries lines (query, reply, cached, gravity blocked ...), answers joined",
     sniff=program_share("dnsmasq", "pihole-FTL"),
-    new_parser=syslog_head_parser(QUERY),
+    new_parser=new_parser,
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "dns_answers",
             "action"),
     context_lines=PAIR_LINES,
