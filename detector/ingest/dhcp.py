@@ -20,23 +20,24 @@ from __future__ import annotations
 import re
 
 from detector.ingest.base import Format, line_share, sql_parser
-from detector.ingest.syslog import program_share, syslog_sql_parser
+from detector.ingest.syslog import program_share, syslog_head_parser
 
 ISC_QUERY = r"""
 with messages as (
     -- Only dhcpd's DHCPACK lines are read further: a capturing pattern costs more than the rest of the line.
-    select line_no, header_ts <> '' as has_header, header_ts,
+    -- (`syslog`: the lines with their headers, each distinct header read once; `ts` is the header's time)
+    select line_no, header_ts <> '' as has_header, ts as header_time,
         case when app = 'dhcpd' and starts_with(msg, 'DHCPACK on ') then
             regexp_extract(msg, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
                 ['ip', 'mac', 'name'])
         end as ack
-    from syslog_lines($tz, $ref)
+    from syslog
 )
 select
     line_no,
     case when not has_header then 'no syslog header: not a dhcpd line' end as reject_reason,
     has_header and coalesce(ack.ip, '') = '' as is_ignored,
-    case when ack.ip <> '' then syslog_time(header_ts, $tz, $ref) end as ts,
+    case when ack.ip <> '' then header_time end as ts,
     nullif(ack.ip, '') as src_ip,
     nullif(lower(ack.name), '') as src_host,
     'dhcp' as network_protocol
@@ -92,7 +93,7 @@ ISC_DHCPD = Format(
     source_kind="identity",
     summary="ISC dhcpd leases through syslog (Linux, pfSense, OPNsense): address -> workstation",
     sniff=program_share("dhcpd"),
-    new_parser=syslog_sql_parser(ISC_QUERY),
+    new_parser=syslog_head_parser(ISC_QUERY),
     independent_batches=True,
     fields=("ts", "src_ip", "src_host"),
 )
