@@ -7,6 +7,7 @@ teardown, time zones, quoting, and the vendors' own test lines (wazuh rule-test 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from detector.ingest import FORMATS, sniff_scores
 from detector.ingest.base import open_parse_connection
 from detector.ingest.pipeline import parse_file
-from detector.ingest.syslog import define_macros
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, define_macros
 from tests.golden import golden_settings
 
 FIREWALLS = ("panos", "fortigate", "cisco_asa", "pfsense_filterlog", "juniper_srx", "checkpoint")
@@ -336,6 +337,69 @@ def test_syslog_5424_structured_data_ends_where_the_rfc_says(line: str, app: str
         "select header_ts, app, msg from syslog_lines('UTC', timestamp '2025-11-18')").fetchall()
     assert (found_app, found_msg if header_ts else None) == (app, msg)
     assert (header_ts == "2025-11-18T09:00:00Z") == (app is not None)
+
+
+# --- Headers read once per distinct header (syslog.SyslogHeaders) ----------------------------------------
+
+HEADER_LINES = [
+    "<134>Nov 18 09:00:00 filterlog[31337]: 112,,,1000000103,igb1,match,pass",
+    "Nov 18 09:00:00 fw filterlog[31337]: 112,,,a: b",
+    "<134>Nov  8 09:00:00.123 a b c filterlog: x",
+    "2025-11-18T09:00:00.5+01:00 host app[1]: message: with colons",
+    "2025-11-18T09:00:00 host app[: odd tag",
+    "Nov 18 2025 09:00:00: %ASA-6-302014: Teardown",
+    "Nov 18 2025 09:00:17 asa-stadhuis : %ASA-6-302014: Teardown",
+    "<134>1 2025-11-18T09:03:00.123456+01:00 fw filterlog 31337 - - 112,,,1000000103",
+    "<134>1 2025-11-18T09:03:00Z fw filterlog 31337 -   spaces before: the message",
+    "<134>1 2025-11-18T09:03:00Z fw filterlog 31337 - -",
+    "<134>1 2025-11-18T09:03:00Z fw  filterlog 31337 - - two spaces in the header",
+    '<134>1 2025-11-18T09:03:10+01:00 OPN filterlog 76404 - [meta sequenceId="7"] 124,,,fae5',
+    "<1: >Nov 18 09:00:00 x: y", "<12>: short", "no header: at all", "no colon at all", "ends with a colon:",
+    "", ": starts with one", "<1>1 ", "Nov 18 09:00:00 host tag:",
+]
+
+
+def _headers_both_ways(lines: list[str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """`syslog_lines` over the lines, and SyslogHeaders.read over them (twice: the second from its cache)."""
+    connection = open_parse_connection()
+    define_head_macros(connection)
+    table = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines, pa.string())})
+    connection.register("lines", table)
+    reference = datetime(2025, 11, 18)
+    columns = "line_no, line, header_ts, host, app, pid, msg, ts"
+    whole = connection.execute(f"select {columns} from syslog_lines('Europe/Amsterdam', ?)", [reference])
+    expected = [dict(zip(columns.split(", "), row, strict=True)) for row in whole.fetchall()]
+    connection.unregister("lines")
+    headers = SyslogHeaders("Europe/Amsterdam", reference)
+    for _ in range(2):
+        with connection.cursor() as cursor:
+            found = headers.read(cursor, table).select(columns.split(", ")).to_pylist()
+        assert found == expected
+    return expected, found
+
+
+def test_headers_read_once_per_distinct_header_are_those_of_the_whole_line() -> None:
+    expected, _ = _headers_both_ways(HEADER_LINES)
+    # the cases are exercised: BSD, ISO and RFC 5424 headers (with and without structured data), lines without one
+    by_line = {row["line"]: row for row in expected}
+    assert by_line[HEADER_LINES[3]]["msg"] == "message: with colons"
+    assert (by_line[HEADER_LINES[7]]["app"], by_line[HEADER_LINES[7]]["msg"]) == ("filterlog", "112,,,1000000103")
+    assert (by_line[HEADER_LINES[11]]["app"], by_line[HEADER_LINES[11]]["msg"]) == ("filterlog", "124,,,fae5")
+    assert by_line["no header: at all"]["header_ts"] == ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.builds(
+    lambda pri, time, host, tag, sep, rest: pri + time + host + tag + sep + rest,
+    st.sampled_from(["", "<134>", "<1>", "<134>1 ", "<9999>"]),
+    st.sampled_from(["Nov 18 09:00:00 ", "Nov  8 09:00:00 ", "2025-11-18T09:00:00Z ", "2025-11-18T09:00:00 ",
+                     "Nov 18 2025 09:00:00", ""]),
+    st.sampled_from(["", "fw ", "a b ", "fw : ", "- "]),
+    st.sampled_from(["filterlog[1]", "app", "x[", "- -", "t]", ""]),
+    st.sampled_from([": ", ":", " ", " - ", ": : "]),
+    st.text(alphabet=" :-[]<>1abc", max_size=12)), min_size=1, max_size=8))
+def test_headers_read_once_per_distinct_header_agree_on_any_line(lines: list[str]) -> None:
+    _headers_both_ways(lines)
 
 
 # --- All ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an option
 from __future__ import annotations
 
 from detector.ingest.base import Format, line_share
-from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
+from detector.ingest.syslog import ISO_TIME, syslog_head_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
 
@@ -57,21 +57,21 @@ DENIED_URL = r"^Access denied URL (\S+) SRC ([^\s(]+)(?:\(([^)]*)\))? DEST ([^\s
 QUERY = rf"""
 with tagged as (
     -- Find the tag, then cut the line at it: cheaper than one expression capturing the whole line.
-    select line_no, line, header_ts, regexp_extract(line, '({_ID}:? ?)', ['tag', 'id']) as m
-    from syslog_lines($tz, $ref)
+    select line_no, line, ts as header_time, regexp_extract(line, '({_ID}:? ?)', ['tag', 'id']) as m
+    from syslog
 ),
 located as (
-    select line_no, line, header_ts, m.id, m.tag, strpos(line, m.tag) as tag_at from tagged
+    select line_no, line, header_time, m.id, m.tag, strpos(line, m.tag) as tag_at from tagged
 ),
 parts as (
-    select line_no, header_ts, nullif(id, '') as id,
+    select line_no, header_time, nullif(id, '') as id,
         case when id <> '' then substr(line, tag_at + length(tag)) end as msg,
         regexp_extract(left(line, tag_at - 1), '{ASA_TIME}', ['t', 'zone']) as asa_time,
         regexp_extract(left(line, tag_at - 1), '({ISO_TIME})') as iso_time
     from located
 ),
 parsed as (
-    select line_no, id, msg, header_ts,
+    select line_no, id, msg, header_time,
         case
             when asa_time.t <> '' then
                 case asa_time.zone {_ZONE_CASE} end
@@ -111,7 +111,7 @@ sides as (
     from teardown
 ),
 unified as (
-    select line_no, id, zone_hours, asa_local, iso_time, header_ts,
+    select line_no, id, zone_hours, asa_local, iso_time, header_time,
         case
             when id is null then 'not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)'
             when id in ('302014', '302016') and td.proto = '' then 'Teardown message not in the documented layout'
@@ -178,7 +178,7 @@ select
             when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
             else timezone($tz, try_cast(iso_time as timestamp))
         end,
-        syslog_time(header_ts, $tz, $ref)
+        header_time
     ) as ts,
     src_ip, user_name,
     hostport_host(rest_authority(rest)) as host,
@@ -196,7 +196,7 @@ SYSLOG = Format(
     source_kind="firewall",
     summary="Cisco ASA / FTD syslog: connection teardowns, ACL decisions and URL filtering messages",
     sniff=line_share(r"^.*?%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-\d{6}\b"),
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=syslog_head_parser(QUERY),
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",

@@ -253,7 +253,8 @@ def syslog_sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
 # everything `syslog_lines` returns but `msg` depends only on the text up to the first ': ' (a time never
 # holds ': ', and the PRI and time tests look no further), so that text goes through `syslog_lines`
 # once per distinct value (remembered across a file's batches) and `msg` is the rest of the line.
-# RFC 5424 lines (their structured data runs past the first ': ') and lines without ': ' are read whole.
+# So is an RFC 5424 header without structured data (up to its `-`); other RFC 5424 lines (their structured
+# data runs past the first ': ') and lines without ': ' are read whole.
 
 # `syslog_lines` over the distinct header texts `distinct_values(value)` (see arrow_ops.DistinctQuery), each
 # read as the line `value || ': '`: the same SQL, generated from it so the two cannot drift apart.
@@ -266,6 +267,9 @@ _HEADS_MACRO = (
 assert "from lines" not in _HEADS_MACRO and "syslog_heads(" in _HEADS_MACRO
 # RFC 5424: `<PRI>1 ` (`syslog_lines`' test: a '>' at the 3rd to 5th character, then '1 ').
 _RFC5424_START = r"^<[^>]{1,3}>1 "
+# ... with `-` for its structured data (then a message): `syslog_lines` reads nothing past the `-`, so the
+# header text is the line up to it (its `head_5424` expression, then `- `).
+_RFC5424_NIL_DATA = r"^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ - "
 _FIRST_5_CHARS = 5  # the PRI test reads them: a header text must hold at least these
 
 
@@ -296,9 +300,18 @@ class SyslogHeaders:
         line = lines.column("line").combine_chunks()
         at_colon = pc.split_pattern(line, ": ", max_splits=1)
         head, msg = list_item(at_colon, 0), list_item(at_colon, 1)
+        rfc5424 = pc.fill_null(pc.match_substring_regex(line, _RFC5424_START), False)
         by_head = pc.fill_null(pc.and_(
             pc.and_(pc.is_valid(msg), pc.greater_equal(pc.binary_length(head), _FIRST_5_CHARS)),
-            pc.invert(pc.match_substring_regex(line, _RFC5424_START))), False)
+            pc.invert(rfc5424)), False)
+        if pc.any(rfc5424).as_py():
+            # RFC 5424 without structured data (`-`): the header is its first seven fields.
+            nil_data = pc.fill_null(pc.match_substring_regex(line, _RFC5424_NIL_DATA), False)
+            if pc.any(nil_data).as_py():
+                fields = pc.split_pattern(line.filter(nil_data), " ", max_splits=7)
+                head = pc.replace_with_mask(head, nil_data, pc.binary_join(pc.list_slice(fields, 0, 7), " "))
+                msg = pc.replace_with_mask(msg, nil_data, pc.utf8_ltrim(list_item(fields, 7), " "))
+                by_head = pc.or_(by_head, nil_data)
         columns = per_distinct(connection, only_where(head, by_head), self.heads)
         table = pa.table({"line_no": lines.column("line_no"), "line": line, **{c: columns[c] for c in self.COLUMNS[:4]},
                           "msg": msg, "ts": columns["ts"]})
