@@ -30,16 +30,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, run_parse_query
+from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
 PAIR_LINES = 4096
 
 # Cut at the anchors the layout guarantees (` PACKET `, `[`, `]`) with string functions: one capturing
 # regular expression over the whole line costs several times more (see docs/dns.md, "Throughput").
-QUERY = r"""
+MARK = r"""
 with anchored as (
     select line_no, line, strpos(line, ' PACKET ') as at_packet, strpos(line, '[') as lb, strpos(line, ']') as rb
     from lines
@@ -77,7 +81,7 @@ classified as (
             as understood
     from fields
 ),
-kinds as materialized (
+kinds as (
     select line_no, rcode, date_text, time_text, ampm, remote, qtype, qname_raw,
         case
             when not understood then case
@@ -95,20 +99,53 @@ kinds as materialized (
         lower(xid) as xid_key
     from classified
 ),
-lookups as materialized (
-    select *,
-        -- `(7)chatgpt(3)com(0)`: each `(n)` is a dot.
-        clean_host(substr(regexp_replace(qname_raw, '\(\d+\)', '.', 'g'), 2)) as qname
-    from kinds where kind in ('query', 'response')
-),
-stamps as (
-    -- Reading a time costs more than anything else on the line, and a busy server logs many lines per
-    -- second: each distinct time stamp is read once, then joined back.
-    select date_text, time_text, ampm,
-        string_split(translate(date_text, '.-', '//'), '/') as d,
-        string_split(time_text, ':') as hms
-    from (select distinct date_text, time_text, ampm from lookups)
-),
+select line_no, kind, rcode, date_text, remote, qtype, qname_raw, xid_key,
+    -- `stamp`: the lookups (queries, responses) with a time to read, which are timed, named and paired.
+    case when kind in ('query', 'response') and time_text is not null
+        then date_text || ' ' || time_text || coalesce(' ' || ampm, '') end as stamp
+from kinds
+"""
+
+# One row per line, from `marked` (the lines read) with their times, names and pairs (`pair_lookups`).
+FINAL = r"""
+with m as (
+    select *, stamp is not null as is_lookup from marked
+)
+select
+    line_no,
+    case
+        when kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
+        when kind = 'unknown' then 'not a Windows DNS debug log line'
+        when kind in ('query', 'response') and ts is null then 'date not understood: ' || date_text
+    end as reject_reason,
+    kind in ('header', 'other') or coalesce(is_answer, false) as is_ignored,
+    ts,
+    case when is_lookup then remote end as src_ip,
+    case when is_lookup then qname end as host,
+    'dns_query' as host_source,
+    'dns' as network_protocol,
+    case when is_lookup then upper(qtype) end as dns_qtype,
+    case when is_lookup then case when kind = 'response' then rcode else answer_rcode end end as dns_rcode,
+    case
+        when not is_lookup then 'unknown'
+        when case when kind = 'response' then rcode else answer_rcode end = 'REFUSED' then 'blocked'
+        when answer_rcode is not null or kind = 'response' then 'allowed'
+        else 'unknown'
+    end as action
+from m
+"""
+
+# Which number of an ambiguous date is the day: learned from dates whose day is above 12.
+# Read from the distinct dates (first words) of a batch's PACKET lines, registered as `distinct_values`.
+ORDER_EVIDENCE = r"""
+select max(try_cast(split_part(d, '/', 1) as integer)) as first,
+    max(try_cast(split_part(d, '/', 2) as integer)) as second
+from (select translate(value, '.-', '//') as d from distinct_values)
+where length(split_part(d, '/', 1)) <= 2
+"""
+
+
+NUMBERS_TO_TIMES = r"""
 numbers as (
     select *,
         -- n1, n2: day and month when the year comes first (or YYYYMMDD); the file's order decides otherwise.
@@ -143,75 +180,114 @@ times as (
             end
         end as ts
     from calendar
-),
-paired as (
-    -- A response answers the latest query before it from the same address with the same XID, type and name:
-    -- a window over each such key (hashed: sorting one number is cheaper than four strings), in line order.
-    select l.line_no, l.kind, l.date_text, l.remote, l.qname, l.qtype, l.rcode, t.ts,
-        case when l.kind = 'query' and lead(l.kind) over next_line = 'response' then lead(l.rcode) over next_line end
-            as answer_rcode,
-        l.kind = 'response' and coalesce(bool_or(l.kind = 'query') over earlier_lines, false) as is_answer
-    from lookups l
-    join times t on l.date_text = t.date_text and l.time_text = t.time_text and l.ampm is not distinct from t.ampm
-    window
-        next_line as (partition by hash(l.remote, l.xid_key, l.qtype, l.qname) order by l.line_no),
-        earlier_lines as (partition by hash(l.remote, l.xid_key, l.qtype, l.qname) order by l.line_no
-            rows between unbounded preceding and 1 preceding)
 )
-select
-    k.line_no,
-    case
-        when k.kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
-        when k.kind = 'unknown' then 'not a Windows DNS debug log line'
-        when k.kind in ('query', 'response') and p.ts is null then 'date not understood: ' || k.date_text
-    end as reject_reason,
-    k.kind in ('header', 'other') or coalesce(p.is_answer, false) as is_ignored,
-    p.ts,
-    p.remote as src_ip,
-    p.qname as host,
-    'dns_query' as host_source,
-    'dns' as network_protocol,
-    upper(p.qtype) as dns_qtype,
-    case when p.kind = 'response' then p.rcode else p.answer_rcode end as dns_rcode,
-    case
-        when case when p.kind = 'response' then p.rcode else p.answer_rcode end = 'REFUSED' then 'blocked'
-        when p.answer_rcode is not null or p.kind = 'response' then 'allowed'
-        else 'unknown'
-    end as action
-from kinds k
-left join paired p using (line_no)
 """
 
-# Which number of an ambiguous date is the day: learned from dates whose day is above 12.
-ORDER_EVIDENCE = r"""
-select max(try_cast(split_part(d, '/', 1) as integer)) as first,
-    max(try_cast(split_part(d, '/', 2) as integer)) as second
-from (select translate(split_part(line, ' ', 1), '.-', '//') as d from lines where contains(line, ' PACKET '))
-where length(split_part(d, '/', 1)) <= 2
-"""
+
+def stamp_query(timezone: str, order: str | None) -> str:
+    """Times of distinct `DATE TIME[ AM|PM]` stamps (see `numbers` for the date orders), in their order."""
+    return (r"""
+with stamps as (
+    select date_text, time_text, ampm,
+        string_split(translate(date_text, '.-', '//'), '/') as d,
+        string_split(time_text, ':') as hms
+    from (select split_part(value, ' ', 1) as date_text, split_part(value, ' ', 2) as time_text,
+        nullif(split_part(value, ' ', 3), '') as ampm from distinct_values)
+),
+""" + NUMBERS_TO_TIMES + """
+select ts from times
+""").replace("$order", _sql_text(order) + "::varchar" if order else "null::varchar").replace("$tz", _sql_text(timezone))
+
+
+# `(7)chatgpt(3)com(0)`: each `(n)` is a dot.
+QNAMES = r"select clean_host(substr(regexp_replace(value, '\(\d+\)', '.', 'g'), 2)) as qname from distinct_values"
 
 
 def new_parser(context: ParseContext) -> BatchParser:
-    """A parser that keeps the file's date order, once known, for all its later batches."""
+    """A parser that keeps the file's date order, once known, for all its later batches, and each
+    distinct time stamp's time and query name's name (per file)."""
     order: str | None = None
+    stamps: DistinctQuery | None = None
+    names = DistinctQuery(QNAMES)
 
     def parse(lines: pa.Table) -> ParseResult:
-        nonlocal order
-        if order is None:
-            order = date_order(context, lines)
-        return run_parse_query(context, QUERY, lines, order=order)
+        nonlocal order, stamps
+        with parse_cursor(context.connection) as cursor:
+            cursor.register("lines", lines)
+            marked = cursor.sql(MARK).to_arrow_table()
+            if order is None:
+                order = date_order(cursor, marked)
+                stamps = None
+            if stamps is None:
+                stamps = DistinctQuery(stamp_query(context.timezone, order))
+            stamp = marked.column("stamp").combine_chunks()
+            ts = per_distinct(cursor, stamp, stamps)["ts"]
+            qname = per_distinct(cursor, only_where(marked.column("qname_raw").combine_chunks(), pc.is_valid(stamp)),
+                                 names)["qname"]
+            answer_rcode, is_answer = pair_lookups(marked, qname)
+            cursor.register("marked", marked.append_column("ts", ts).append_column("qname", qname)
+                            .append_column("answer_rcode", answer_rcode).append_column("is_answer", is_answer))
+            result = cursor.sql(FINAL).to_arrow_table()
+        return split_outcomes(result, lines)
 
     return parse
 
 
-def date_order(context: ParseContext, lines: pa.Table) -> str | None:
+def pair_lookups(marked: pa.Table, qname: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Per line: the response code of the response paired with a query (`answer_rcode`), and whether a
+    response answers a query before it (`is_answer`).
+
+    A response answers the latest query before it from the same address with the same XID, type and
+    name: lookups (lines with a `stamp`) sorted by that key, then by line, put each key's lines in
+    order, so a query's response is the next line of its key. One sort in numpy; a window function
+    over a hash of the key sorted the same, slower.
+    """
+    lookup = pc.is_valid(marked.column("stamp")).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(lookup)
+    keys = [_codes(marked.column(name)) for name in ("remote", "xid_key", "qtype")] + [_codes(qname)]
+    line_no = marked.column("line_no").to_numpy()
+    order = rows[np.lexsort([line_no[rows], *(key[rows] for key in reversed(keys))])]
+    same_key = np.zeros(len(order), dtype=bool)  # as the line before it in `order`
+    if len(order) > 1:
+        same_key[1:] = np.logical_and.reduce([key[order[1:]] == key[order[:-1]] for key in keys])
+    kind = marked.column("kind").combine_chunks()
+    is_query = pc.equal(kind, "query").to_numpy(zero_copy_only=False)[order]
+    is_response = pc.equal(kind, "response").to_numpy(zero_copy_only=False)[order]
+    answered = np.zeros(len(order), dtype=bool)
+    answered[:-1] = is_query[:-1] & same_key[1:] & is_response[1:]
+    # Queries of its key before a line: a running count, less the count where its key starts.
+    queries_before = np.cumsum(is_query) - is_query
+    key_start = np.maximum.accumulate(np.where(same_key, 0, np.arange(len(order))))
+    is_answer = is_response & (queries_before - queries_before[key_start] > 0)
+    response = np.minimum(np.arange(len(order)) + 1, max(len(order) - 1, 0))
+    rcode = pc.take(marked.column("rcode"), pa.array(order[response], mask=~answered))
+    # Back to line order; lines that are no lookup get nulls.
+    position = np.zeros(len(marked), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    back = pa.array(position, mask=~lookup)
+    return pc.take(rcode, back), pc.take(pa.array(is_answer), back)
+
+
+def _codes(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Integer codes of a column's values (nulls: -1), for sorting and comparing."""
+    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(values.type):  # its dictionary may hold a value twice (per-distinct results)
+        values = values.cast(values.type.value_type)
+    return pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def date_order(cursor: duckdb.DuckDBPyConnection, marked: pa.Table) -> str | None:
     """'dmy' or 'mdy' when some date in the batch settles it, else None (the separator decides)."""
-    connection = context.connection
-    connection.register("lines", lines)
+    packets = pc.is_in(marked.column("kind"), pa.array(["query", "response", "other", "malformed"]))
+    cursor.register("distinct_values", pa.table({"value": pc.unique(marked.column("date_text").filter(packets))}))
     try:
-        first, second = connection.sql(ORDER_EVIDENCE).fetchall()[0]
+        first, second = cursor.sql(ORDER_EVIDENCE).fetchall()[0]
     finally:
-        connection.unregister("lines")
+        cursor.unregister("distinct_values")
     day_first, month_first = (first or 0) > 12, (second or 0) > 12
     if day_first != month_first:  # both: the dates contradict each other, so they settle nothing
         return "dmy" if day_first else "mdy"
