@@ -26,15 +26,16 @@ import re
 from collections.abc import Sequence
 
 from detector.ingest.base import Format
-from detector.ingest.syslog import program_of, syslog_sql_parser
+from detector.ingest.syslog import program_of, syslog_head_parser
 
 # Parsed with string functions and token positions rather than capturing regular expressions, which
 # cost several times more per line (see docs/dns.md, "Throughput").
 QUERY = r"""
 with headed as (
-    select line_no, nullif(header_ts, '') as syslog_time_text,
+    -- `syslog`: the lines with their headers, each distinct header read once; `ts` is the header's time
+    select line_no, nullif(header_ts, '') as syslog_time_text, ts as header_time,
         case when header_ts = '' then line else msg end as body
-    from syslog_lines($tz, $ref)
+    from syslog
 ),
 tokens as (
     select *, string_split(body, ' ') as t from headed
@@ -152,7 +153,7 @@ timed as (
     select *,
         case
             when not is_event then null
-            when print_time is null then syslog_time(syslog_time_text, $tz, $ref)
+            when print_time is null then header_time
             when print_time like '____-%' and regexp_matches(print_time, '(Z|[+-]\d{2}:?\d{2})$')
                 then try_cast(print_time as timestamptz)
             when print_time like '____-%' then timezone($tz, try_cast(print_time as timestamp))
@@ -232,7 +233,7 @@ QUERY_LOG = Format(
     source_kind="dns",
     summary="BIND 9 named query log (queries, denied queries, RPZ rewrites), syslog or its own file",
     sniff=sniff,
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=syslog_head_parser(QUERY),
     independent_batches=True,
     fields=FIELDS,
 )
