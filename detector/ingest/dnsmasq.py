@@ -26,6 +26,7 @@ read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when n
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -156,7 +157,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            cursor.register("syslog", headers.read(cursor, lines))
+            cursor.register("syslog", _syslog(cursor, headers, lines))
             marked = cursor.sql(MARK).to_arrow_table()
             cursor.register("marked", marked)
             cursor.register("runs", answer_runs(marked))
@@ -164,6 +165,16 @@ def new_parser(context: ParseContext) -> BatchParser:
         return split_outcomes(result, lines)
 
     return parse
+
+
+def _syslog(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table) -> pa.Table:
+    """The lines with their syslog headers' columns, each distinct header read once where that pays."""
+    headed = headers.read(cursor, lines)
+    if headed is None:  # no header worth reading once (see SyslogHeaders.read): every line read whole
+        cursor.register("lines", lines)
+        headed = cursor.sql("select * from syslog_lines($tz, $ref)",
+                            params={"tz": headers.timezone, "ref": headers.reference}).to_arrow_table()
+    return headed
 
 
 def answer_runs(marked: pa.Table) -> pa.Table:
