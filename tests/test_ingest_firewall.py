@@ -386,6 +386,12 @@ def test_headers_read_once_per_distinct_header_are_those_of_the_whole_line() -> 
     assert (by_line[HEADER_LINES[7]]["app"], by_line[HEADER_LINES[7]]["msg"]) == ("filterlog", "112,,,1000000103")
     assert (by_line[HEADER_LINES[11]]["app"], by_line[HEADER_LINES[11]]["msg"]) == ("filterlog", "124,,,fae5")
     assert by_line["no header: at all"]["header_ts"] == ""
+    whole = [HEADER_LINES[11], "no colon at all"]  # none has a header to read once: all read whole
+    _headers_both_ways(whole)
+    with open_parse_connection().cursor() as cursor:
+        define_head_macros(cursor)
+        lines = pa.table({"line_no": pa.array([1, 2], pa.int64()), "line": whole})
+        assert SyslogHeaders("UTC", datetime(2025, 11, 18)).read_by_header(cursor, lines) is None
 
 
 @settings(max_examples=40, deadline=None)

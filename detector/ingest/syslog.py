@@ -290,28 +290,41 @@ class SyslogHeaders:
 
     def __init__(self, timezone: str, reference: datetime) -> None:
         self.timezone, self.reference = timezone, reference
-        self.heads = DistinctQuery(
-            f"select {', '.join(self.COLUMNS)} from syslog_heads({_sql_text(timezone)}, "
-            f"{_sql_text(reference.isoformat(sep=' '))}::timestamp)"
-        )
+        # the macros' (tz, ref) as SQL text: a DistinctQuery or a view takes no parameters
+        self.arguments = f"{_sql_text(timezone)}, {_sql_text(reference.isoformat(sep=' '))}::timestamp"
+        self.heads = DistinctQuery(f"select {', '.join(self.COLUMNS)} from syslog_heads({self.arguments})")
 
     def read(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
         """`lines` -> line_no, line, header_ts, host, app, pid, msg, ts (as `syslog_lines` returns them)."""
+        headed = self.read_by_header(connection, lines)
+        if headed is None:
+            whole = self._read_whole(connection, lines).add_column(0, "line", lines.column("line"))
+            headed = whole.add_column(0, "line_no", lines.column("line_no"))
+        return headed
+
+    def read_by_header(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table | None:
+        """As `read`, or None when no line has a header to read once (RFC 5424 with structured data throughout,
+        no syslog at all): then `syslog_lines` in the format's query reads them best, computing only the
+        columns that query uses."""
         line = lines.column("line").combine_chunks()
+        rfc5424 = pc.fill_null(pc.match_substring_regex(line, _RFC5424_START), False)
+        # RFC 5424 without structured data (`-`): the header is its first seven fields.
+        nil_data = pc.fill_null(pc.match_substring_regex(line, _RFC5424_NIL_DATA), False) \
+            if pc.any(rfc5424).as_py() else rfc5424
+        if pc.all(pc.and_(rfc5424, pc.invert(nil_data))).as_py():
+            return None
         at_colon = pc.split_pattern(line, ": ", max_splits=1)
         head, msg = list_item(at_colon, 0), list_item(at_colon, 1)
-        rfc5424 = pc.fill_null(pc.match_substring_regex(line, _RFC5424_START), False)
         by_head = pc.fill_null(pc.and_(
             pc.and_(pc.is_valid(msg), pc.greater_equal(pc.binary_length(head), _FIRST_5_CHARS)),
             pc.invert(rfc5424)), False)
-        if pc.any(rfc5424).as_py():
-            # RFC 5424 without structured data (`-`): the header is its first seven fields.
-            nil_data = pc.fill_null(pc.match_substring_regex(line, _RFC5424_NIL_DATA), False)
-            if pc.any(nil_data).as_py():
-                fields = pc.split_pattern(line.filter(nil_data), " ", max_splits=7)
-                head = pc.replace_with_mask(head, nil_data, pc.binary_join(pc.list_slice(fields, 0, 7), " "))
-                msg = pc.replace_with_mask(msg, nil_data, pc.utf8_ltrim(list_item(fields, 7), " "))
-                by_head = pc.or_(by_head, nil_data)
+        if pc.any(nil_data).as_py():
+            fields = pc.split_pattern(line.filter(nil_data), " ", max_splits=7)
+            head = pc.replace_with_mask(head, nil_data, pc.binary_join(pc.list_slice(fields, 0, 7), " "))
+            msg = pc.replace_with_mask(msg, nil_data, pc.utf8_ltrim(list_item(fields, 7), " "))
+            by_head = pc.or_(by_head, nil_data)
+        if not pc.any(by_head).as_py():
+            return None
         columns = per_distinct(connection, only_where(head, by_head), self.heads)
         table = pa.table({"line_no": lines.column("line_no"), "line": line, **{c: columns[c] for c in self.COLUMNS[:4]},
                           "msg": msg, "ts": columns["ts"]})
@@ -319,13 +332,7 @@ class SyslogHeaders:
             return table
         # The other lines are read whole and put in their places: text columns by their dictionary indices.
         whole = pc.invert(by_head)
-        connection.register("lines", lines.filter(whole))
-        try:
-            read = connection.sql(
-                "select header_ts, host, app, pid, msg, ts from syslog_lines($tz, $ref)",
-                params={"tz": self.timezone, "ref": self.reference}).to_arrow_table()
-        finally:
-            connection.unregister("lines")
+        read = self._read_whole(connection, lines.filter(whole))
         for name in ("header_ts", "host", "app", "pid"):
             encoded = table.column(name).combine_chunks()
             other = pa.array(np.cumsum(whole.to_numpy(zero_copy_only=False)) - 1 + len(encoded.dictionary), pa.int32())
@@ -337,6 +344,17 @@ class SyslogHeaders:
             table = table.set_column(table.schema.get_field_index(name), name, pc.replace_with_mask(
                 column, whole, read.column(name).combine_chunks().cast(column.type)))
         return table
+
+
+    def _read_whole(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+        """header_ts, host, app, pid, msg, ts of `lines`, each read whole by `syslog_lines`."""
+        connection.register("lines", lines)
+        try:
+            return connection.sql(
+                "select header_ts, host, app, pid, msg, ts from syslog_lines($tz, $ref)",
+                params={"tz": self.timezone, "ref": self.reference}).to_arrow_table()
+        finally:
+            connection.unregister("lines")
 
 
 def _sql_text(value: str) -> str:
@@ -357,7 +375,12 @@ def syslog_head_parser(query: str) -> Callable[[ParseContext], BatchParser]:
 
         def parse(lines: pa.Table) -> ParseResult:
             with parse_cursor(context.connection) as cursor:
-                cursor.register("syslog", headers.read(cursor, lines))
+                headed = headers.read_by_header(cursor, lines)
+                if headed is None:
+                    cursor.register("lines", lines)
+                    cursor.execute(f"create temp view syslog as select * from syslog_lines({headers.arguments})")
+                else:
+                    cursor.register("syslog", headed)
                 result = cursor.sql(query, params=params or None).to_arrow_table()
             return split_outcomes(result, lines)
 
