@@ -206,6 +206,15 @@ def test_heldout_lists_share_no_registered_domain_with_each_other_or_the_trainin
             assert other == name or domains & other_domains == set(), (name, other)
 
 
+@pytest.mark.parametrize("name", [model.AI_TRAINING_FILE, *model.HELDOUT_FILES])
+def test_ai_lists_hold_unique_registered_domains(name: str) -> None:
+    # One service per line at its registered domain: a subdomain or a repeat would count a site twice.
+    names = read_domain_list(model.heldout_path(model.SIGNATURES_DIR, name))
+    assert names and [n for n in names if registered_domain(n) != n] == []
+    assert len(set(names)) == len(names)
+    assert len({model.site_of(n) for n in names}) == len(names)
+
+
 def test_the_training_list_adds_ai_positives_with_their_subdomains(trained: model.Training) -> None:
     # signatures/ai_training.txt: AI services beyond the catalog, trained on as AI like catalog domains,
     # including the generated subdomains (a domain covers its subdomains).
