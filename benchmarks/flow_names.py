@@ -9,7 +9,7 @@ most recently, else any client's):
     unchanged    the same lake again: every day's stored names still match their inputs
     one new day  a day of N/days more answers and flows is added: only that day is named
 
-and checks that the incremental result equals a full recompute of the grown lake.
+and compares the incremental result with a full recompute of the grown lake.
 
     python benchmarks/flow_names.py [--events 10000000] [--days 7] [--out DIR] [--keep]
 
@@ -109,15 +109,21 @@ def name_flows(lake: Lake, store: Path, window: int) -> FlowNaming:
         return update_flow_names(connection, lake, store, window)
 
 
-def stored_rows(files: list[Path]) -> str:
-    """The stored names as an order-independent fingerprint (count, and a sum of row hashes)."""
-    if not files:
-        return "0"
+def compare(files: list[Path], reference: list[Path]) -> dict[str, Any]:
+    """How stored names differ from a full recompute's: flows named (or not) differently, and flows given
+    another host. The query picks any one of several answers with the same time stamp (an ASOF join
+    does not order ties), so on generated second-resolution data a few hosts differ between two full
+    runs too; the flows named and their certainty do not."""
     with duckdb.connect(":memory:") as connection:
-        count, digest = connection.execute(
-            "select count(*), sum(hash(file_id, line_no, host, certainty)::hugeint) from read_parquet($files)",
-            {"files": [str(p) for p in files]}).fetchone()
-    return f"{count} {digest}"
+        connection.read_parquet([str(p) for p in files]).create_view("a")
+        connection.read_parquet([str(p) for p in reference]).create_view("b")
+        named = connection.execute("select count(*) from (select file_id, line_no, certainty from a except all "
+                                   "select file_id, line_no, certainty from b)").fetchone()[0] + connection.execute(
+            "select count(*) from (select file_id, line_no, certainty from b except all "
+            "select file_id, line_no, certainty from a)").fetchone()[0]
+        hosts = connection.execute("select count(*) from a join b using (file_id, line_no) "
+                                   "where a.host <> b.host").fetchone()[0]
+    return {"flows_named_differently": named, "hosts_differing_on_tied_answers": hosts}
 
 
 def main() -> None:
@@ -130,7 +136,8 @@ def main() -> None:
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="shadow-ai-flows-"))
     lake, store = Lake(root / "lake"), root / "flow-names"
-    shutil.rmtree(store, ignore_errors=True)
+    for previous in (lake.root, store):  # a kept --out of an earlier run: start again
+        shutil.rmtree(previous, ignore_errors=True)
     result: dict[str, Any] = {"flows": args.events, "dns_answers": args.events, "days": args.days,
                               "load_before": os.getloadavg()}
     started = time.perf_counter()
@@ -140,22 +147,22 @@ def main() -> None:
         write_day(lake, day, per_day, rng)
     result["build_seconds"] = round(time.perf_counter() - started, 1)
     naming, result["full"] = measured(lambda: name_flows(lake, store, args.window_seconds))
-    result["full"]["named"] = stored_rows(naming.files).split()[0]
+    result["full"]["named"] = sum(pq.read_metadata(p).num_rows for p in naming.files)
     _, result["unchanged"] = measured(lambda: name_flows(lake, store, args.window_seconds))
     write_day(lake, args.days, per_day, rng)
     naming, result["one_new_day"] = measured(lambda: name_flows(lake, store, args.window_seconds))
     fresh = root / "flow-names-full"
     shutil.rmtree(fresh, ignore_errors=True)
     recomputed, result["full_after_new_day"] = measured(lambda: name_flows(lake, fresh, args.window_seconds))
-    result["incremental_equals_full"] = stored_rows(naming.files) == stored_rows(recomputed.files)
+    result["incremental_vs_full"] = compare(naming.files, recomputed.files)
     result["load_after"] = os.getloadavg()
     print(json.dumps(result, indent=2, default=str))
     full, new = result["full"], result["one_new_day"]
     print(f"\n{args.events:,} flows against {args.events:,} DNS answers over {args.days} days: named in "
           f"{full['seconds']:.1f} s ({full['cpu_seconds']:.1f} s CPU; target < 60 s); one new day of {per_day:,} "
           f"in {new['seconds']:.1f} s ({new['cpu_seconds']:.1f} s CPU, {new['days_named']} day named, "
-          f"{new['days_kept']} kept); nothing new {result['unchanged']['seconds']:.2f} s; incremental = full: "
-          f"{result['incremental_equals_full']}; load {result['load_before'][0]:.1f} -> {result['load_after'][0]:.1f}")
+          f"{new['days_kept']} kept); nothing new {result['unchanged']['seconds']:.2f} s; incremental vs full: "
+          f"{result['incremental_vs_full']}; load {result['load_before'][0]:.1f} -> {result['load_after'][0]:.1f}")
     if not args.keep and args.out is None:
         shutil.rmtree(root)
 

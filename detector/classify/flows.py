@@ -22,7 +22,7 @@ import os
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -111,7 +111,7 @@ def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: 
         if stored_key(target) == key:
             result.kept_days.append(day)
         else:
-            name_day(connection, flow_files, answer_files, window_seconds, target, key)
+            name_day(connection, day, flow_files, answer_files, window_seconds, target, key)
             result.named_days.append(day)
         result.files.append(target)
     wanted = {day_file(store, day) for day in flow_days}
@@ -125,9 +125,10 @@ def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: 
     return result
 
 
-def name_day(connection: duckdb.DuckDBPyConnection, flow_files: list[Path], answer_files: list[Path],
+def name_day(connection: duckdb.DuckDBPyConnection, day: date, flow_files: list[Path], answer_files: list[Path],
              window_seconds: int, target: Path, key: str) -> None:
     """Name one day's flows (queries/flow_names.sql over views of exactly these files) into `target`."""
+    answers_from = datetime.combine(day, time(), UTC) - timedelta(seconds=window_seconds)
     lake_view(connection, "flow_events", flow_files)
     lake_view(connection, "answer_events", answer_files)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
@@ -137,7 +138,7 @@ def name_day(connection: duckdb.DuckDBPyConnection, flow_files: list[Path], answ
         connection.execute(
             f"copy ({db.query_text('flow_names')}) to {literal} "
             f"(format parquet, compression zstd, kv_metadata {{{KEY.decode()}: '{key}'}})",
-            {"window_seconds": window_seconds})
+            {"window_seconds": window_seconds, "answers_from": answers_from})
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

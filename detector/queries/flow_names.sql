@@ -4,12 +4,14 @@
 -- less certain; else none. ASOF joins over the lake: no loop, no per-flow look-up.
 -- Reads two views over lake files that detector/classify/flows.py makes for one day: `flow_events` (the
 -- day's firewall and sensor files) and `answer_events` (the DNS and sensor files of the days whose
--- answers the window reaches).
+-- answers the window reaches); answers before $answers_from (the day's start less the window) can name
+-- none of its flows and are left out (the day before's files are mostly skipped by their time range).
 with resolutions as (
     -- filtered before the unnest below
     select src_ip, host, ts, dns_answers
     from answer_events
     where source_kind in ('dns', 'sensor') and host is not null and dns_answers is not null
+        and ts >= $answers_from
 ),
 
 answers as (

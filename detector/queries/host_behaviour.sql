@@ -48,34 +48,24 @@ client_days as (
 ),
 
 -- Each host's clients: their upload sizes, and whether they used ANOTHER catalog AI service on a day
--- they used the host (not the host's own: chatgpt.com's users trivially use ChatGPT). For an AI host,
--- "a day with exactly one service, other than the host's" is kept as the least and greatest such
--- service: one of them differs from the host's service exactly when any does.
+-- they used the host (not the host's own: chatgpt.com's users trivially use ChatGPT).
 host_clients as (
     select
         e.host,
         coalesce(e.user_name, e.src_ip) as client,
         sum(e.bytes_out) as bytes_out,
         count(e.bytes_out) as with_bytes_out,
-        bool_or(c.services > 1) as several_services,
-        min(c.service) filter (where c.services = 1) as least_single,
-        max(c.service) filter (where c.services = 1) as greatest_single
+        bool_or(c.services > 1 or (c.services = 1 and c.service is distinct from a.service)) as co_used
     from events as e
     left join client_days as c on c.day = e.day and c.client = coalesce(e.user_name, e.src_ip)
+    left join ai_hosts as a on a.host = e.host
     where e.host is not null
     group by e.host, coalesce(e.user_name, e.src_ip)
 ),
 
 per_client as (
-    select
-        h.host,
-        h.client,
-        h.bytes_out / nullif(h.with_bytes_out, 0) as mean_request_bytes,
-        h.several_services
-        or (h.least_single is not null
-            and (h.least_single is distinct from a.service or h.greatest_single is distinct from a.service)) as co_used
-    from host_clients as h
-    left join ai_hosts as a on a.host = h.host
+    select host, client, bytes_out / nullif(with_bytes_out, 0) as mean_request_bytes, co_used
+    from host_clients
 ),
 
 per_host as (
