@@ -56,9 +56,8 @@ _OTHER_LOOKUPS = ",\n        ".join(f"case when {when} then {_lookup(key)} end a
 
 QUERY = rf"""
 with split as (
-    select line_no,
+    select line_no, line,
         strpos(line, '[') as bracket,
-        regexp_extract(substr(line, 1, greatest(strpos(line, '['), 1) - 1), '({ISO_TIME})') as iso_time,
         -- The line split on its quote marks: odd pieces end in `key:` (after `; ` or `[`), even ones are values.
         -- An escaped quote (\") is hidden until the split is done.
         string_split(case when contains(line, '\"') then replace(line, '\"', chr(30)) else line end, '"') as p
@@ -75,7 +74,7 @@ keyed as (
     from split
 ),
 common as (
-    select line_no, bracket, iso_time, len(p) // 2 as n, p, first_key, keys,
+    select line_no, line, bracket, len(p) // 2 as n, p, first_key, keys,
         {_COMMON_LOOKUPS}
     from keyed
 ),
@@ -92,15 +91,23 @@ checked as (
             when action in {ALLOWED + BLOCKED} and (src is null or dst is null)
                 then action || ' log without src and dst'
         end as reject_reason,
-        url_rest(replace(replace(resource, chr(30), '"'), '\]', ']')) as rest
+        url_rest(replace(replace(resource, chr(30), '"'), '\]', ']')) as rest,
+        to_timestamp(try_cast(time as bigint)) as epoch_time
     from fields
+),
+dated as (
+    -- The header's time only where `time` is missing (a regular expression: dear enough to skip).
+    select * exclude (line),
+        case when epoch_time is null
+            then regexp_extract(substr(line, 1, greatest(bracket, 1) - 1), '({ISO_TIME})') end as iso_time
+    from checked
 )
 select
     line_no,
     reject_reason,
     reject_reason is null and not coalesce(is_traffic, false) as is_ignored,
     coalesce(
-        to_timestamp(try_cast(time as bigint)),
+        epoch_time,
         case
             when iso_time = '' then null
             when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
@@ -126,7 +133,7 @@ select
     nullif(replace(replace(appi_name, chr(30), '"'), '\]', ']'), '') as vendor_app,
     nullif(replace(replace(coalesce(app_category, matched_category), chr(30), '"'), '\]', ']'), '')
         as vendor_category
-from checked
+from dated
 """
 
 SYSLOG = Format(
