@@ -101,57 +101,32 @@ select * exclude (name, source),
 from parsed
 """
 
-# Answer runs (`runs`, from `answer_runs`) joined to the queries they answer; one row per line of `marked`.
-JOIN = r"""
-with keyed_runs as (
-    -- With log-queries=extra the serial names the query; `reply error is SERVFAIL` has no other link.
-    select *, case when serial = '' then first_name else '' end as name_key from runs
-),
-queries as (
-    select line_no, pid, serial, case when serial = '' then qname else '' end as name_key, qtype
-    from marked where understood
-),
-typed as (
-    select q.line_no, r.start_no from queries q
-    asof join (select * from keyed_runs where run_type is not null) r
-        on q.pid = r.pid and q.serial = r.serial and q.name_key = r.name_key and q.qtype = r.run_type
-        and q.line_no < r.start_no
-),
-untyped as (
-    select q.line_no, r.start_no from queries q
-    asof join (select * from keyed_runs where run_type is null) r
-        on q.pid = r.pid and q.serial = r.serial and q.name_key = r.name_key and q.line_no < r.start_no
-),
-matched as (
-    select m.line_no, r.answers, r.rcode, r.is_block
-    from (select line_no, min(start_no) as start_no from (from typed union all from untyped) group by line_no) m
-    join runs r on r.start_no = m.start_no
-)
+# One row per line of `marked`, with the answers of the run its query took (`matched_runs`).
+FINAL = r"""
 select
-    n.line_no,
+    line_no,
     case
-        when not n.has_header then 'not a dnsmasq log line: no syslog header'
-        when n.kind = 'query' and not n.understood
-            then 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): ' || n.text
+        when not has_header then 'not a dnsmasq log line: no syslog header'
+        when kind = 'query' and not understood
+            then 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): ' || text
     end as reject_reason,
-    n.has_header and n.kind <> 'query' as is_ignored,
-    case when n.kind = 'query' then n.ts end as ts,
-    n.client as src_ip,
-    clean_host(n.qname) as host,
+    has_header and kind <> 'query' as is_ignored,
+    case when kind = 'query' then ts end as ts,
+    client as src_ip,
+    clean_host(qname) as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
-    n.qtype as dns_qtype,
-    m.rcode as dns_rcode,
-    case when len(m.answers) > 0 then m.answers end as dns_answers,
-    case when m.is_block then 'blocked' when m.line_no is not null then 'allowed' else 'unknown' end as action
-from marked n
-left join matched m using (line_no)
+    qtype as dns_qtype,
+    answer_rcode as dns_rcode,
+    case when len(answers) > 0 then answers end as dns_answers,
+    case when answer_is_block then 'blocked' when answered then 'allowed' else 'unknown' end as action
+from marked
 """
 
 
-
 def new_parser(context: ParseContext) -> BatchParser:
-    """Lines read in SQL (`MARK`), answer runs found in Arrow (`answer_runs`), queries joined in SQL (`JOIN`)."""
+    """Lines read in SQL (`MARK`), answer runs found (`answer_runs`) and taken by queries (`matched_runs`) in
+    numpy, events made in SQL (`FINAL`)."""
     define_head_macros(context.connection)
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
 
@@ -159,9 +134,10 @@ def new_parser(context: ParseContext) -> BatchParser:
         with parse_cursor(context.connection) as cursor:
             cursor.register("syslog", _syslog(cursor, headers, lines))
             marked = cursor.sql(MARK).to_arrow_table()
+            for name, column in matched_runs(marked, answer_runs(marked)).items():
+                marked = marked.append_column(name, column)
             cursor.register("marked", marked)
-            cursor.register("runs", answer_runs(marked))
-            result = cursor.sql(JOIN).to_arrow_table()
+            result = cursor.sql(FINAL).to_arrow_table()
         return split_outcomes(result, lines)
 
     return parse
@@ -258,6 +234,79 @@ def answer_runs(marked: pa.Table) -> pa.Table:
         "rcode": rcode,
         "is_block": pa.array(np.bincount(run_of[blocked], minlength=runs) > 0),
     })
+
+
+def matched_runs(marked: pa.Table, runs: pa.Table) -> dict[str, pa.Array]:
+    """Per line, for a query: the run it takes (`answered`) and that run's `answers`, `answer_rcode` and
+    `answer_is_block`.
+
+    A query takes the first run after it of its process, serial and name key (with `log-queries=extra`
+    the serial names the query, so the name key is empty; without it, the name) whose type fits: the
+    first typed run of its type or the first untyped run (NXDOMAIN, NODATA, CNAME only), whichever comes
+    first. Found like an as-of join: queries and runs sorted by key, then by line; in that order each
+    query's nearest run after it, if of its key, is the one.
+    """
+    size = len(marked)
+    query = pc.fill_null(marked.column("understood"), False).to_numpy(zero_copy_only=False)
+    query_rows = np.flatnonzero(query)
+    name_key = pc.if_else(pc.equal(marked.column("serial"), ""), marked.column("qname"), "")
+    run_name_key = pc.if_else(pc.equal(runs.column("serial"), ""), runs.column("first_name"), "")
+    typed = pc.is_valid(runs.column("run_type")).to_numpy(zero_copy_only=False)
+    starts = runs.column("start_no").to_numpy()
+    line_no = marked.column("line_no").to_numpy()
+    best = np.full(len(query_rows), -1, dtype=np.int64)  # per query: the run taken, -1 for none
+    for of_type in (True, False):
+        run_rows = np.flatnonzero(typed == of_type)
+        if len(run_rows) == 0 or len(query_rows) == 0:
+            continue
+        parts = [("pid", "pid"), ("serial", "serial")] + ([("qtype", "run_type")] if of_type else [])
+        keys = [_codes(pc.take(marked.column(q), pa.array(query_rows)), pc.take(runs.column(r), pa.array(run_rows)))
+                for q, r in parts]
+        keys.append(_codes(pc.take(name_key, pa.array(query_rows)), pc.take(run_name_key, pa.array(run_rows))))
+        found = _first_after(keys, line_no[query_rows], starts[run_rows])
+        found = np.where(found >= 0, run_rows[np.maximum(found, 0)], -1)
+        earlier = (found >= 0) & ((best < 0) | (starts[np.maximum(found, 0)] < starts[np.maximum(best, 0)]))
+        best = np.where(earlier, found, best)
+    run_of_line = np.full(size, -1, dtype=np.int64)
+    run_of_line[query_rows] = best
+    taken = pa.array(np.maximum(run_of_line, 0), mask=run_of_line < 0)
+    return {
+        "answered": pa.array(run_of_line >= 0),
+        "answers": pc.take(runs.column("answers"), taken),
+        "answer_rcode": pc.take(runs.column("rcode"), taken),
+        "answer_is_block": pc.take(runs.column("is_block"), taken),
+    }
+
+
+def _codes(*parts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Integer codes of the values of `parts` taken one after the other (nulls: -1), for sorting and comparing."""
+    values = pa.concat_arrays([
+        (part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part).cast(pa.string()) for part in parts])
+    return pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
+
+
+def _first_after(keys: list[np.ndarray], query_at: np.ndarray, run_at: np.ndarray) -> np.ndarray:
+    """For each query (key codes first, then runs' in `keys`; position `query_at`), the index of the
+    first run of equal key at a later position (`run_at`), or -1. A null key part (code -1) matches
+    nothing, as in SQL."""
+    queries = len(query_at)
+    at = np.concatenate([query_at, run_at])
+    is_run = np.arange(len(at)) >= queries
+    order = np.lexsort([at, *reversed(keys)])
+    ordered_keys = [key[order] for key in keys]
+    group = np.cumsum(np.concatenate([[True], np.logical_or.reduce(
+        [key[1:] != key[:-1] for key in ordered_keys])])) if len(order) else np.zeros(0, dtype=np.int64)
+    # The nearest run at or after each place in the order (a run of a later key means none of this key).
+    marks = np.where(is_run[order], np.arange(len(order)), len(order))
+    nearest = np.minimum.accumulate(marks[::-1])[::-1]
+    valid_key = np.logical_and.reduce([key >= 0 for key in ordered_keys])
+    hit = (nearest < len(order)) & valid_key
+    hit[hit] &= group[nearest[hit]] == group[hit]
+    found_sorted = np.where(hit, order[np.minimum(nearest, len(order) - 1)] - queries, -1)
+    found = np.full(queries, -1, dtype=np.int64)
+    is_query_sorted = ~is_run[order]
+    found[order[is_query_sorted]] = found_sorted[is_query_sorted]
+    return found
 
 
 LOG = Format(
