@@ -25,8 +25,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from detector.ingest.base import Format
-from detector.ingest.syslog import program_of, syslog_head_parser
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.distinct_sql import encoded, plain, through
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_of, reference_time
 
 # Parsed with string functions and token positions rather than capturing regular expressions, which
 # cost several times more per line (see docs/dns.md, "Throughput").
@@ -126,11 +131,8 @@ events as (
             else true
         end, false) as understood,
         case when is_response then t[j + 5] end as rcode,
-        case when is_response then list_transform(
-            regexp_extract_all(regexp_replace(array_to_string(t[j + 7:], ' '), '"[^"]*"', '""', 'g'),
-                '(?:^| )\S+ \d+ [A-Z]+ (?:A|AAAA|CNAME) ([^\s;]+);', 1),
-            lambda x: rtrim(lower(x), '.'))
-        end as answers
+        -- the answers are read from this text once per distinct text (ANSWERS_SQL), after this query
+        case when is_response then array_to_string(t[j + 7:], ' ') end as answer_text
     from verdicts
 ),
 checked as (
@@ -183,12 +185,11 @@ select
     'dns' as network_protocol,
     nullif(upper(qtype_text), '') as dns_qtype,
     rcode as dns_rcode,
-    case when len(answers) > 0 then answers end as dns_answers,
+    answer_text,
     case
         when kind = 'query' and not is_response then 'unknown'
         when kind = 'query' and rcode = 'REFUSED' then 'blocked'
-        when kind = 'query' and len(answers) > 0
-            and list_bool_and(list_transform(answers, lambda x: x in ('0.0.0.0', '::'))) then 'blocked'
+        when kind = 'query' and answer_text is not null then null  -- by its answers: see ANSWERS_SQL
         when kind = 'query' then 'allowed'
         when kind = 'access' then 'blocked'
         when kind = 'rpz' and (t[j] = 'disabled' or upper(t[rpz_at + 2]) = 'PASSTHRU') then 'allowed'
@@ -197,6 +198,46 @@ select
     end as action
 from timed
 """
+
+# A response's answers (A/AAAA addresses, CNAME targets), read from its answer text once per distinct text
+# (a name's answers repeat while their TTL runs); answers that are all 0.0.0.0 / :: are a sinkhole: blocked.
+ANSWERS_SQL = r"""
+select case when len(answers) > 0 then answers end as dns_answers,
+    case when len(answers) > 0 and list_bool_and(list_transform(answers, lambda x: x in ('0.0.0.0', '::')))
+        then 'blocked' else 'allowed' end as action
+from (
+    select list_transform(
+        regexp_extract_all(regexp_replace(value, '"[^"]*"', '""', 'g'),
+            '(?:^| )\S+ \d+ [A-Z]+ (?:A|AAAA|CNAME) ([^\s;]+);', 1),
+        lambda x: rtrim(lower(x), '.')) as answers
+    from distinct_values
+)
+"""
+
+
+def query_parser(context: ParseContext) -> BatchParser:
+    """QUERY over the lines with their syslog headers (each distinct header read once, see syslog.py), then
+    each distinct answer text through ANSWERS_SQL."""
+    define_head_macros(context.connection)
+    reference = reference_time(context.path, context.timezone)
+    headers = SyslogHeaders(context.timezone, reference)
+    answers = DistinctQuery(ANSWERS_SQL)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            cursor.register("syslog", headers.read(cursor, lines))
+            result = cursor.sql(QUERY, params={"tz": context.timezone}).to_arrow_table()
+            cursor.unregister("syslog")
+            answer_text = result.column("answer_text").combine_chunks()
+            read = through(cursor, answers, encoded(answer_text))
+        action = result.column("action").combine_chunks()
+        result = result.drop_columns(["answer_text"]).append_column("dns_answers", read["dns_answers"])
+        result = result.set_column(result.schema.get_field_index("action"), "action",
+                                   pc.coalesce(action, plain(read["action"])))
+        return split_outcomes(result, lines)
+
+    return parse
+
 
 _BIND_TIME = re.compile(r"^\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}")
 _BIND_CLIENT = re.compile(r"client (?:@0x[0-9a-fA-F]+ )?\S+#\d+")
@@ -233,7 +274,7 @@ QUERY_LOG = Format(
     source_kind="dns",
     summary="BIND 9 named query log (queries, denied queries, RPZ rewrites), syslog or its own file",
     sniff=sniff,
-    new_parser=syslog_head_parser(QUERY),
+    new_parser=query_parser,
     independent_batches=True,
     fields=FIELDS,
 )

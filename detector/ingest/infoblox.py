@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from detector.ingest import bind
 from detector.ingest.base import Format
-from detector.ingest.syslog import syslog_head_parser
 
 
 def sniff(lines: Sequence[str]) -> float:
@@ -27,7 +26,7 @@ NIOS = Format(
     source_kind="dns",
     summary="Infoblox NIOS DNS syslog: queries, responses with answers, RPZ hits (also CEF)",
     sniff=sniff,
-    new_parser=syslog_head_parser(bind.QUERY),
+    new_parser=bind.query_parser,
     independent_batches=True,
     fields=(*bind.FIELDS, "dns_rcode", "dns_answers"),
 )
