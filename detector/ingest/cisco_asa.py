@@ -66,19 +66,18 @@ located as (
 parts as (
     select line_no, header_time, nullif(id, '') as id,
         case when id <> '' then substr(line, tag_at + length(tag)) end as msg,
-        regexp_extract(left(line, tag_at - 1), '{ASA_TIME}', ['t', 'zone']) as asa_time,
-        regexp_extract(left(line, tag_at - 1), '({ISO_TIME})') as iso_time
+        left(line, tag_at - 1) as prefix,
+        regexp_extract(left(line, tag_at - 1), '{ASA_TIME}', ['t', 'zone']) as asa_time
     from located
 ),
 parsed as (
-    select line_no, id, msg, header_time,
+    select line_no, id, msg, header_time, prefix,
         case
             when asa_time.t <> '' then
                 case asa_time.zone {_ZONE_CASE} end
         end as zone_hours,
         coalesce(try_strptime(asa_time.t, '%b %d %Y %H:%M:%S'), try_strptime(asa_time.t, '%b %d %Y %H:%M:%S.%f'))
             as asa_local,
-        iso_time,
         case when id in ('302014', '302016') then regexp_extract(msg, '{TEARDOWN}',
             ['proto', 'if_a', 'ip_a', 'port_a', 'id_a', 'word_a', 'if_b', 'ip_b', 'port_b', 'id_b', 'word_b',
              'h', 'm', 's']) end as td,
@@ -94,6 +93,8 @@ parsed as (
 ),
 teardown as (
     select *,
+        -- An ISO 8601 time only where the ASA's own is missing (a regular expression: dear enough to skip).
+        case when asa_local is null then regexp_extract(prefix, '({ISO_TIME})') end as iso_time,
         nullif(coalesce(nullif(td.id_a, ''), td.word_a), '') as user_a,
         nullif(coalesce(nullif(td.id_b, ''), td.word_b), '') as user_b,
         try_cast(td.port_a as integer) as port_a,
