@@ -392,18 +392,20 @@ def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[pa.Array, dict
     text = lines.column("line").combine_chunks()
     items = pc.split_pattern(text, "\t")
     fits = pc.equal(pc.list_value_length(items), len(layout)) if layout else pa.repeat(pa.scalar(False), len(text))
-    item_at: dict[str, tuple[pa.Array, bool]] = {}
+    wanted = {alias for aliases in ALIASES.values() for alias in aliases}
+    value_of: dict[str, pa.Array] = {}
     for i, name in enumerate(layout):
         item = list_item(items, i)
         has_name = pc.starts_with(item, name + "=")
         if i == 0:
             has_name = pc.or_(has_name, pc.match_substring(item, " " + name + "="))
         fits = pc.and_(fits, has_name)
-        if name not in item_at:  # (a name twice: its first place, as a search by name finds)
-            item_at[name] = (item, i == 0)
+        if name in wanted and name not in value_of:  # (a name twice: its first place, as a search by name)
+            value_of[name] = _kv_value(item, i == 0, name)
+    del items  # (as big as the lines: freed before the values are read further)
     fields = {}
     for name, aliases in ALIASES.items():
-        found = [_kv_value(*item_at[a], a) for a in aliases if a in item_at]
+        found = [value_of[a] for a in aliases if a in value_of]
         if found:
             fields[name] = pc.coalesce(*found) if len(found) > 1 else found[0]
     return pc.fill_null(fits, False), fields
