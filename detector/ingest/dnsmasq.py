@@ -26,7 +26,6 @@ read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when n
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -132,7 +131,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            cursor.register("syslog", _syslog(cursor, headers, lines))
+            cursor.register("syslog", headers.read(cursor, lines))
             marked = cursor.sql(MARK).to_arrow_table()
             for name, column in matched_runs(marked, answer_runs(marked)).items():
                 marked = marked.append_column(name, column)
@@ -141,16 +140,6 @@ def new_parser(context: ParseContext) -> BatchParser:
         return split_outcomes(result, lines)
 
     return parse
-
-
-def _syslog(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table) -> pa.Table:
-    """The lines with their syslog headers' columns, each distinct header read once where that pays."""
-    headed = headers.read(cursor, lines)
-    if headed is None:  # no header worth reading once (see SyslogHeaders.read): every line read whole
-        cursor.register("lines", lines)
-        headed = cursor.sql("select * from syslog_lines($tz, $ref)",
-                            params={"tz": headers.timezone, "ref": headers.reference}).to_arrow_table()
-    return headed
 
 
 def answer_runs(marked: pa.Table) -> pa.Table:

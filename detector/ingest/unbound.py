@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -133,7 +132,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            cursor.register("syslog", _syslog(cursor, headers, lines))
+            cursor.register("syslog", headers.read(cursor, lines))
             marked = cursor.sql(MARK).to_arrow_table()
             outcomes = pair_outcomes(marked)
             for name, column in outcomes.items():
@@ -143,16 +142,6 @@ def new_parser(context: ParseContext) -> BatchParser:
         return split_outcomes(result, lines)
 
     return parse
-
-
-def _syslog(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table) -> pa.Table:
-    """The lines with their syslog headers' columns, each distinct header read once where that pays."""
-    headed = headers.read(cursor, lines)
-    if headed is None:  # no header worth reading once (see SyslogHeaders.read): every line read whole
-        cursor.register("lines", lines)
-        headed = cursor.sql("select * from syslog_lines($tz, $ref)",
-                            params={"tz": headers.timezone, "ref": headers.reference}).to_arrow_table()
-    return headed
 
 
 OUTCOMES = ("reply", "local")
