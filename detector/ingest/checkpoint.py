@@ -21,6 +21,7 @@ writes RFC 5424 headers; one without an offset is read in the configured zone).
 from __future__ import annotations
 
 from detector.ingest.base import Format, line_share, sql_parser
+from detector.ingest.ip_protocols import protocol_name_sql
 from detector.ingest.syslog import ISO_TIME
 
 KEYS = (
@@ -121,8 +122,7 @@ select
     case when hostport_host(rest_authority(rest)) is not null then 'url' else 'none' end as host_source,
     dst as dst_ip,
     try_cast(service as integer) as dst_port,
-    case proto when '6' then 'tcp' when '17' then 'udp' when '1' then 'icmp' when '58' then 'ipv6-icmp'
-        else proto end as network_protocol,
+    {protocol_name_sql('proto')} as network_protocol,
     upper(nullif(method, '')) as http_method,
     rest_path(rest) as url_path,
     case when action in {ALLOWED} then 'allowed' when action in {BLOCKED} then 'blocked' else 'unknown' end

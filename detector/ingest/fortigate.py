@@ -23,6 +23,7 @@ version); without it, `date` + `time` with the `tz` offset (`-0500`), or else in
 from __future__ import annotations
 
 from detector.ingest.base import Format, line_share, sql_parser
+from detector.ingest.ip_protocols import protocol_name_sql
 
 KEYS = (
     "type", "subtype", "date", "time", "tz", "eventtime", "srcip", "dstip", "dstport", "proto", "action",
@@ -143,8 +144,7 @@ select
     case when host is null then 'none' when kind = 'dns' then 'dns_query' else 'url' end as host_source,
     dstip as dst_ip,
     try_cast(dstport as integer) as dst_port,
-    case proto when '6' then 'tcp' when '17' then 'udp' when '1' then 'icmp' when '58' then 'ipv6-icmp'
-        else proto end as network_protocol,
+    {protocol_name_sql('proto')} as network_protocol,
     case when kind = 'web' then coalesce(url_path(url), split_part(split_part(url, '?', 1), '#', 1)) end as url_path,
     case when act in {BLOCKED} then 'blocked' when act in {ALLOWED} then 'allowed' else 'unknown' end as action,
     case when kind = 'traffic' then try_cast(sentbyte as bigint) end as bytes_out,

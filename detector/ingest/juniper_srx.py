@@ -26,6 +26,7 @@ header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in 
 from __future__ import annotations
 
 from detector.ingest.base import Format, line_share
+from detector.ingest.ip_protocols import protocol_name_sql
 from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
 
 KEYS = (
@@ -131,8 +132,7 @@ select
     dst as dst_ip,
     -- For ICMP the 'port' is the ICMP identifier, not a port.
     case when proto not in ('1', '58') or proto is null then try_cast(dport as integer) end as dst_port,
-    case proto when '6' then 'tcp' when '17' then 'udp' when '1' then 'icmp' when '58' then 'ipv6-icmp'
-        else proto end as network_protocol,
+    {protocol_name_sql('proto')} as network_protocol,
     case event when 'RT_FLOW_SESSION_DENY' then 'blocked' else 'allowed' end as action,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_client as bigint) end as bytes_out,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_server as bigint) end as bytes_in,
