@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import os
+import time as clock
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ FLOW_NAMES_DIR = "flow-names"
 FLOW_KINDS = ("firewall", "sensor")
 ANSWER_KINDS = ("dns", "sensor")
 KEY = b"shadow_ai_inputs"
+# A temporary day file older than this was left by a classify that was killed.
+STALE_SECONDS = 86400
 
 
 @dataclass
@@ -120,8 +123,10 @@ def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: 
             path.unlink()
             with contextlib.suppress(ValueError):
                 result.dropped_days.append(date.fromisoformat(path.stem.removeprefix("day=")))
-    for stale in store.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
+    for stale in store.glob(".*.tmp"):  # left by a classify killed while writing (not one running now)
+        with contextlib.suppress(FileNotFoundError):
+            if clock.time() - stale.stat().st_mtime > STALE_SECONDS:
+                stale.unlink()
     return result
 
 
