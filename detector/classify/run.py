@@ -154,11 +154,10 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "flow_names"):
             naming = flows.update_flow_names(connection, Lake(settings.lake), settings.home / flows.FLOW_NAMES_DIR,
                                              settings.dns_window_seconds)
-            if flows.flow_names_view(connection, naming):
-                db.create_events_view(connection)
-            else:
-                # no flows to name: `events` is the lake as it is (no join), and the table stays empty
-                db.create_events_view(connection)
+            named = flows.flow_names_view(connection, naming)
+            # `events` joins flow_names where it exists; a lake without flows reads as it is (no join)
+            db.create_events_view(connection)
+            if not named:
                 connection.execute(f"create table flow_names ({db.CATALOG_TABLES['flow_names']})")
         with timed(steps, "hosts"):
             seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
