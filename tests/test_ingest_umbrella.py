@@ -125,3 +125,20 @@ def test_proxy_early_layout_has_identities_in_the_third_column(tmp_path: Path) -
                                 max_size=30), min_size=1, max_size=6))
 def test_arbitrary_columns_never_crash_and_are_all_counted(tmp_path: Path, key: str, values: list[list[str]]) -> None:
     parse(tmp_path, key, *(csv(*row) if row else "" for row in values))
+
+
+def test_dns_layouts_mixed_in_one_batch_each_read_from_its_action(tmp_path: Path) -> None:
+    """Lines of the three layouts side by side (columns found per line), the header row among them."""
+    ten = csv("2024-03-11 07:02:11", "BZ-LT-0042", "BZ-LT-0042,Stadhuis", "10.20.1.15", "198.51.100.23", *DNS_TAIL)
+    extra = csv("2024-03-11 07:02:12", "BZ-LT-0042", "BZ-LT-0042", "Stadhuis", "10.20.1.16", "198.51.100.23",
+                *DNS_TAIL, "Roaming Computers", "Roaming Computers,Networks", "")
+    user = csv("2024-03-11 07:02:13", USER, f"{USER},Stadhuis", "10.20.1.17", "198.51.100.23", "Blocked", "1 (A)",
+               "NXDOMAIN", "Claude.ai.", "Generative AI", "AD Users", "AD Users,Networks", "")
+    header = csv("Timestamp", "Most Granular Identity", "Identities", "Internal Ip")
+    events, rejects, ignored = parse(tmp_path, "umbrella_dns", ten, header, extra, user, ten)
+    assert not rejects and ignored == 1
+    assert [e["src_ip"] for e in events] == ["10.20.1.15", "10.20.1.16", "10.20.1.17", "10.20.1.15"]
+    assert [e["host"] for e in events] == ["chatgpt.com", "chatgpt.com", "claude.ai", "chatgpt.com"]
+    assert [(e["dns_qtype"], e["dns_rcode"], e["action"]) for e in events[1:3]] == [
+        ("AAAA", "NOERROR", "allowed"), ("A", "NXDOMAIN", "blocked")]
+    assert [e["user_name"] for e in events] == [None, None, USER, None]

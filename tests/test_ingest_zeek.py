@@ -195,3 +195,28 @@ def test_each_log_type_is_recognised_as_itself(line: str, best: str) -> None:
 def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
     for key in ("zeek_conn", "zeek_http"):
         parse(tmp_path, key, [*header("conn", ["ts", "id.orig_h", "id.resp_h", "id.resp_p"]), *lines])
+
+
+CONN_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+               "orig_bytes", "resp_bytes"]
+
+
+def test_times_and_durations_in_any_form_read_as_in_sql(tmp_path: Path) -> None:
+    """Zeek's own %.6f times and plain decimals are read by Arrow; other forms (in the same batch) through SQL,
+    with DuckDB's meaning: decimal times, ISO times, rounding half away from zero, exponents."""
+    rows = [("1700000000.000001", "0.0005", "ssl,http", "tcp", "12"),
+            ("1700000000.5", "0.0025", "-", "udp", " 7"),
+            ("2023-11-14T22:13:20Z", "1e3", "(empty)", "icmp", "-"),
+            ("1700000000.1234567", "-0.0015", "", "tcp", "1.5")]
+    lines = [*header("conn", CONN_FIELDS)] + [
+        f"{ts}\tC{i}\t10.0.0.1\t5\t1.2.3.4\t443\t{proto}\t{service}\t{duration}\t{size}\t0"
+        for i, (ts, duration, service, proto, size) in enumerate(rows)]
+    events, rejects, _ = parse(tmp_path, "zeek_conn", lines, batch_lines=100)
+    assert not rejects
+    assert [e["ts"].isoformat() for e in events] == [
+        "2023-11-14T22:13:20.000001+00:00", "2023-11-14T22:13:20.500000+00:00", "2023-11-14T22:13:20+00:00",
+        "2023-11-14T22:13:20.123457+00:00"]
+    assert [e["duration_ms"] for e in events] == [1, 3, 1_000_000, -2]
+    assert [e["network_protocol"] for e in events] == ["ssl", "udp", "icmp", "tcp"]
+    assert [e["dst_port"] for e in events] == [443, 443, None, 443]  # ICMP type/code is no port
+    assert [e["bytes_out"] for e in events] == [12, 7, None, 2]

@@ -139,3 +139,29 @@ def test_csv_needs_the_default_column_count(tmp_path: Path) -> None:
 def test_arbitrary_lines_never_crash_and_are_all_counted(tmp_path: Path, key: str, lines: list[str]) -> None:
     noise = [line.replace("|", '","') if i % 2 else line.replace(" ", "\t") for i, line in enumerate(lines)]
     parse(tmp_path, key, *noise, kv(EVENT), '{"event": ' + json.dumps(EVENT)[:40])
+
+
+def test_numbers_in_other_forms_read_as_sql_reads_them(tmp_path: Path) -> None:
+    """Plain digits are cast by Arrow; any other form goes through SQL's try_cast (one meaning for both)."""
+    forms = [("1288", 1288), (" 12", 12), ("1.5", 2), ("+4", 4), ("None", None)]
+    codes = ["200", "0", "NA", "404", " 301"]
+    lines = [kv({**EVENT, "reqsize": text, "respcode": code}) for (text, _), code in zip(forms, codes, strict=True)]
+    events, rejects = parse(tmp_path, "zscaler_kv", *lines)
+    assert not rejects
+    assert [e["bytes_out"] for e in events] == [number for _, number in forms]
+    assert [e["http_status"] for e in events] == [200, None, None, 404, 301]
+
+
+def test_kv_batch_of_several_layouts_reads_each_line_as_by_name(tmp_path: Path) -> None:
+    """Lines of two layouts interleaved (and one of its own): every line gets its own values."""
+    other = {"tz": "GMT", **{k: EVENT[k] for k in reversed(EVENT)}}
+    lines = []
+    for i in range(12):
+        event = {**EVENT, "reqsize": str(100 + i), "eurl": f"host{i}.example/p{i}"}
+        lines.append(kv({**other, **event} if i % 3 == 0 else event))
+    lines.append(kv({"eurl": "odd.example/x", "time": EVENT["time"], "urlcat": "AI"}))
+    events, rejects = parse(tmp_path, "zscaler_kv", *lines)
+    assert not rejects
+    assert [e["bytes_out"] for e in events[:12]] == [100 + i for i in range(12)]
+    assert [e["host"] for e in events] == [f"host{i}.example" for i in range(12)] + ["odd.example"]
+    assert [e["ts"].isoformat() for e in events[:2]] == ["2024-03-11T08:02:13+00:00", "2024-03-11T07:02:13+00:00"]
