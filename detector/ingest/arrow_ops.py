@@ -201,3 +201,64 @@ class FirstItems:
             found = self.by_key[self.bounds[number]:self.bounds[number + 1]][::-1]
             item[self.rows[found]] = found
         return item
+
+
+def split_quoted(text: pa.Array, sep: str) -> pa.ListArray:
+    """`text` split at `sep`, except where `sep` is inside "..." (with "" for a quote): PROXY_MACROS'
+    `split_quoted` in pyarrow. Tokens keep their quotes and carry its placeholders (chr(2) for a `sep` inside
+    quotes, chr(1) for ""); `quoted_value` turns them back. Only the lines with a quote take the long way."""
+    has_quote = pc.fill_null(pc.match_substring(text, '"'), False)
+    if pc.any(has_quote).as_py():
+        every = pc.all(has_quote).as_py()
+        quoted = text if every else text.filter(has_quote)
+        if pc.any(pc.match_substring(quoted, '""')).as_py():
+            quoted = pc.replace_substring(quoted, '""', "\x01")
+        parts_of = pc.split_pattern(quoted, '"')
+        parts, rows, _ = flattened(parts_of)
+        offsets = parts_of.offsets.to_numpy() - parts_of.offsets[0].as_py()
+        inside = pa.array((np.arange(len(parts)) - offsets[rows]) % 2 == 1)  # every second part is quoted
+        marked = pc.binary_join_element_wise('"', pc.replace_substring(parts.filter(inside), sep, "\x02"), '"', "")
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                                         pc.replace_with_mask(parts, inside, marked)), "")
+        text = joined if every else pc.replace_with_mask(text, has_quote, joined)
+    return pc.split_pattern(text, sep)
+
+
+def quoted_value(tokens: pa.Array, sep: str) -> pa.Array:
+    """A token of `split_quoted` as its text: without its quotes, placeholders back (PROXY_MACROS' `quoted_value`)."""
+    quoted = pc.fill_null(pc.and_(pc.and_(pc.starts_with(tokens, '"'), pc.ends_with(tokens, '"')),
+                                  pc.greater_equal(pc.binary_length(tokens), 2)), False)
+    text = pc.if_else(quoted, pc.utf8_slice_codeunits(tokens, 1, -1), tokens) if pc.any(quoted).as_py() else tokens
+    if has_bytes(text, b"\x01\x02"):
+        text = pc.if_else(pc.equal(tokens, "\x01"), "",
+                          pc.replace_substring(pc.replace_substring(text, "\x02", sep), "\x01", '"'))
+    return text
+
+
+def has_bytes(text: pa.Array, characters: bytes) -> bool:
+    """Whether any of the (single-byte) `characters` occurs in `text`'s data: a scan of its buffer, no copy.
+    (The buffer of a slice may hold text outside it: a false yes costs only the work it would have saved.)"""
+    data = text.buffers()[2] if len(text) else None
+    return data is not None and bool(np.isin(np.frombuffer(data, np.uint8), np.frombuffer(characters, np.uint8)).any())
+
+
+def space_trimmed(text: pa.Array) -> pa.Array:
+    """`text` without leading or trailing spaces (only spaces, as DuckDB's `trim`); the same array (no copy)
+    when none has any."""
+    if len(text) == 0 or text.type != pa.string():
+        return pc.utf8_trim(text, " ")
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
+    data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    if (data[offsets[:-1][filled]] == 32).any() or (data[offsets[1:][filled] - 1] == 32).any():
+        return pc.utf8_trim(text, " ")
+    return text
+
+
+def without_empty(lists: pa.ListArray) -> pa.ListArray:
+    """Each list without its empty strings."""
+    items, rows, _ = flattened(lists)
+    keep = pc.greater(pc.binary_length(items), 0).to_numpy(zero_copy_only=False)
+    counts = np.bincount(rows[keep], minlength=len(lists))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), items.filter(pa.array(keep)))

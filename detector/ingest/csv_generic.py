@@ -22,7 +22,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.errors import FormatError
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, run_parse_query
+from detector.ingest.arrow_ops import (
+    dictionary_array,
+    list_item,
+    only_where,
+    quoted_value,
+    space_trimmed,
+    split_quoted,
+)
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.w3c import combine
 
@@ -163,13 +171,11 @@ def missing_reason(columns: Sequence[str], chosen: Mapping[str, int]) -> str | N
 
 
 def build_query(columns: Sequence[str], chosen: Mapping[str, int]) -> str:
-    """The query for one header. Only positions enter the SQL text, never the file's column names."""
+    """The query for one header, over `vals` (see `values_table`). Only positions enter the SQL text, never
+    the file's column names."""
     def v(field: str) -> str | None:
         return f"v{chosen[field] + 1}" if field in chosen else None
 
-    positions = sorted(set(chosen.values()))
-    trimmed = "".join(f",\n        trim(f[{p + 1}]) as v{p + 1}" for p in positions)
-    values = "".join(f",\n        csv_value(v{p + 1}, $delimiter) as v{p + 1}" for p in positions)
     out: dict[str, str] = {}
     if v("ts"):
         time_value = v("ts")
@@ -212,22 +218,7 @@ def build_query(columns: Sequence[str], chosen: Mapping[str, int]) -> str:
     )
     ts = TIME_EXPRESSION.format(t=time_value) if time_value else "null"
     return f"""
-with split as (
-    select line_no, line, case
-            when contains(line, '"') then split_quoted(line, $delimiter)
-            else string_split(line, $delimiter)
-        end as f
-    from lines
-),
-trimmed as (
-    select line_no, line, len(f) as n{trimmed}
-    from split
-),
-vals as (
-    select line_no, line, n{values}
-    from trimmed
-),
-url_steps as (
+with url_steps as (
     select *,
         {ts} as ts_value,
         {f"upper({v('http_method')})" if v("http_method") else "null::varchar"} as http_method_v,
@@ -261,6 +252,22 @@ from authority_steps
 """
 
 
+def values_table(lines: pa.Table, delimiter: str, positions: Sequence[int]) -> pa.Table:
+    """`vals(line_no, line, n, v<position>...)`: each line's number of fields and the used ones (0-based
+    `positions`, named 1-based), unquoted and trimmed, null when `-` or empty. Split with pyarrow, and each
+    field's values read once per distinct value."""
+    text = lines.column("line").combine_chunks()
+    tokens = split_quoted(text, delimiter)
+    columns = {"line_no": lines.column("line_no"), "line": text,
+               "n": pc.cast(pc.list_value_length(tokens), pa.int64())}
+    for position in positions:
+        encoded = pc.dictionary_encode(list_item(tokens, position))
+        value = space_trimmed(quoted_value(space_trimmed(encoded.dictionary), delimiter))
+        value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
+        columns[f"v{position + 1}"] = dictionary_array(encoded.indices, value)
+    return pa.table(columns)
+
+
 def new_parser(context: ParseContext) -> BatchParser:
     """A parser that reads the header from the file's first line and keeps it for the later batches."""
     for macros in (PROXY_MACROS, CSV_MACROS):
@@ -272,6 +279,7 @@ def new_parser(context: ParseContext) -> BatchParser:
         columns = split_header(header, delimiter)
         chosen = resolve(columns, context.column_map)
         state["query"] = build_query(columns, chosen)
+        state["positions"] = sorted(set(chosen.values()))
         state["params"] = {
             "header": header, "delimiter": delimiter,
             "column_count": len(columns), "missing": missing_reason(columns, chosen),
@@ -291,7 +299,12 @@ def new_parser(context: ParseContext) -> BatchParser:
             lines = lines.slice(skipped)
         query, params = state["query"], state["params"]
         used = {k: v for k, v in params.items() if f"${k}" in query}  # type: ignore[union-attr]
-        result = run_parse_query(context, query, lines, **used)  # type: ignore[arg-type]
+        values = values_table(lines, params["delimiter"], state["positions"])  # type: ignore[arg-type, index]
+        with parse_cursor(context.connection) as cursor:
+            cursor.register("vals", values)
+            if "$tz" in query:  # type: ignore[operator]
+                used["tz"] = context.timezone
+            result = split_outcomes(cursor.sql(query, params=used or None).to_arrow_table(), lines)  # type: ignore[arg-type]
         result.ignored += skipped
         return result
 

@@ -30,7 +30,25 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.base import REJECTS_OF_BATCH, BatchParser, Format, ParseContext, ParseResult, run_parse_query
+from detector.ingest.arrow_ops import (
+    dictionary_array,
+    list_item,
+    only_where,
+    quoted_value,
+    space_trimmed,
+    split_quoted,
+    without_empty,
+)
+from detector.ingest.base import (
+    REJECTS_OF_BATCH,
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    parse_cursor,
+    run_parse_query,
+    split_outcomes,
+)
 from detector.ingest.cisco_wsa import WSA_MACROS
 from detector.ingest.squid import PROXY_MACROS
 
@@ -109,36 +127,16 @@ class QueryBuilder:
         return None
 
     def build(self) -> tuple[str, dict[str, object]]:
-        """The query text and its parameters."""
+        """The query text (over `vals(line_no, n, v<position>...)`, see `values_table`) and its parameters;
+        afterwards `used` names the positions it reads."""
         ts, ts_reason = self._time()
         steps, columns = self._url_steps(), self._columns()
-        values = "".join(
-            f",\n        nullif(null_if_dash(quoted_value(f[{position}], ' ')), '') as {name}"
-            for position, name in sorted(self.used.items())
-        )
         selected = ",\n    ".join(
             f"cast({columns.get(name, 'null')} as {sql_type}) as {name}" for name, sql_type in OUTPUT_TYPES.items()
             if name != "ts"
         )
         query = f"""
-with spaced as (
-    -- values are separated by one space (IIS, ProxySG) or padded with several, or tabs (Oracle)
-    select line_no, case when contains(line, chr(9)) then replace(line, chr(9), ' ') else line end as line
-    from lines
-),
-split as (
-    select line_no, case
-            when contains(line, '  ') then list_filter(split_quoted(trim(line), ' '), lambda x: x <> '')
-            when contains(line, '"') then split_quoted(line, ' ')
-            else string_split(line, ' ')
-        end as f
-    from spaced
-),
-vals as (
-    select line_no, len(f) as n{values}
-    from split
-),
-url_steps as (
+with url_steps as (
     select *, {ts} as ts_value, {steps}
     from vals
 ),
@@ -302,6 +300,30 @@ from host_steps
         return f"try_cast({column} as bigint)" if column else "null"
 
 
+def values_table(lines: pa.Table, used: dict[int, str]) -> pa.Table:
+    """`vals(line_no, n, v<position>...)`: the number of values on each line and the used ones (1-based
+    positions), each unquoted, trimmed, null when `-` or empty. Split with pyarrow: values are separated by
+    one space (IIS, ProxySG) or padded with several, or tabs (Oracle); strings may be quoted."""
+    text = lines.column("line").combine_chunks()
+    if pc.any(pc.match_substring(text, "\t")).as_py():
+        text = pc.replace_substring(text, "\t", " ")
+    padded = pc.match_substring(text, "  ")
+    if pc.all(pc.invert(padded)).as_py():
+        tokens = split_quoted(text, " ")
+    else:  # padded lines lose their empty values (and a padded line its leading and trailing spaces)
+        tokens = without_empty(split_quoted(pc.utf8_trim(text, " "), " "))
+        if not pc.all(padded).as_py():
+            tokens = pc.if_else(padded, tokens, split_quoted(text, " "))
+    columns = {"line_no": lines.column("line_no"), "n": pc.cast(pc.list_value_length(tokens), pa.int64())}
+    for position, name in sorted(used.items()):
+        # once per distinct value: most columns repeat a few values (addresses, statuses, hosts, agents)
+        encoded = pc.dictionary_encode(list_item(tokens, position - 1))
+        value = space_trimmed(quoted_value(encoded.dictionary, " "))
+        value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
+        columns[name] = dictionary_array(encoded.indices, value)
+    return pa.table(columns)
+
+
 BLANK = " \t\ufeff"
 NO_FIELDS_REASON = "no #Fields directive before this line: W3C extended logs name their columns in one"
 
@@ -311,7 +333,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     for macros in (PROXY_MACROS, WSA_MACROS):
         context.connection.execute(macros)
     header = Header()
-    queries: dict[tuple[object, ...], tuple[str, dict[str, object]]] = {}
+    queries: dict[tuple[object, ...], tuple[str, dict[str, object], dict[int, str]]] = {}
 
     def parse_segment(lines: pa.Table) -> ParseResult:
         if not header.fields:
@@ -319,9 +341,13 @@ def new_parser(context: ParseContext) -> BatchParser:
             return run_parse_query(context, query, lines, reason=NO_FIELDS_REASON)
         key = (header.fields, header.date, header.gmt_offset_minutes)
         if key not in queries:
-            queries[key] = QueryBuilder(header.fields, header).build()
-        query, params = queries[key]
-        return run_parse_query(context, query, lines, **params)
+            builder = QueryBuilder(header.fields, header)
+            queries[key] = (*builder.build(), builder.used)
+        query, params, used = queries[key]
+        with parse_cursor(context.connection) as cursor:
+            cursor.register("vals", values_table(lines, used))
+            parameters = {"tz": context.timezone, **params} if "$tz" in query else params
+            return split_outcomes(cursor.sql(query, params=parameters).to_arrow_table(), lines)
 
     def parse(lines: pa.Table) -> ParseResult:
         text = lines.column("line")
