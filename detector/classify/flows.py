@@ -19,11 +19,11 @@ import hashlib
 import json
 import math
 import os
-import time as clock
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -125,7 +125,7 @@ def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: 
                 result.dropped_days.append(date.fromisoformat(path.stem.removeprefix("day=")))
     for stale in store.glob(".*.tmp"):  # left by a classify killed while writing (not one running now)
         with contextlib.suppress(FileNotFoundError):
-            if clock.time() - stale.stat().st_mtime > STALE_SECONDS:
+            if time.time() - stale.stat().st_mtime > STALE_SECONDS:
                 stale.unlink()
     return result
 
@@ -133,7 +133,7 @@ def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: 
 def name_day(connection: duckdb.DuckDBPyConnection, day: date, flow_files: list[Path], answer_files: list[Path],
              window_seconds: int, target: Path, key: str) -> None:
     """Name one day's flows (queries/flow_names.sql over views of exactly these files) into `target`."""
-    answers_from = datetime.combine(day, time(), UTC) - timedelta(seconds=window_seconds)
+    answers_from = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(seconds=window_seconds)
     lake_view(connection, "flow_events", flow_files)
     lake_view(connection, "answer_events", answer_files)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")

@@ -111,7 +111,7 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
     known = set(features.catalog_ai_hosts(seen, catalog).column("host").to_pylist())
     listed = frozenset(name for names in features.non_ai_lists().values() for name in names)
     judged = pa.array([h not in known and not features.under(normalise_host(h), listed)
-                       for h in traffic.column("host").to_pylist()])
+                       for h in traffic.column("host").to_pylist()], pa.bool_())
     return traffic, traffic.filter(judged).select(["host", *features.BEHAVIOUR_COLUMNS])
 
 
