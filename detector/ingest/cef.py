@@ -45,7 +45,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import FirstItems, flattened, list_item
+from detector.ingest.arrow_ops import FirstItems, flattened, list_item, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.syslog import define_macros, reference_time
 
@@ -172,7 +172,7 @@ def _split_per_delimiter(attributes: pa.Array, encoded: pa.DictionaryArray) -> p
 def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[str, pa.Array]:
     """The value of each canonical field (its first key present, at that key's first item) and of each
     custom field and label: trimmed of spaces, null when empty; escapes restored."""
-    texts = _space_trimmed(pairs.texts)
+    texts = space_trimmed(pairs.texts)
     if escaped is not None:
         texts = _replaced_where(texts, escaped.take(pa.array(pairs.rows)), _RESTORE)
     empty = pc.equal(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
@@ -200,16 +200,6 @@ def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[st
             labelled[name] = np.where((meaning == number) & (custom >= 0), custom, labelled[name])
     values.update({name: value(item) for name, item in labelled.items()})
     return values
-
-
-def _space_trimmed(text: pa.Array) -> pa.Array:
-    """`text` without leading or trailing spaces (only spaces, as DuckDB's trim); no copy when none has any."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
-    data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(0, np.uint8)
-    filled = offsets[1:] > offsets[:-1]
-    if (data[offsets[:-1][filled]] == 32).any() or (data[offsets[1:][filled] - 1] == 32).any():
-        return pc.utf8_trim(text, " ")
-    return text
 
 
 def _fields_table(lines: pa.Table, prefix: pa.Array, header_error: pa.Array, values: dict[str, pa.Array]) -> pa.Table:
