@@ -145,10 +145,12 @@ def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Tab
     return new_parser
 
 
-def _split(lines: pa.Table) -> tuple[pa.ListArray, pa.Array, pa.Array]:
-    """Each line's fields (split at `","`), their count, and whether the line starts with a quote."""
+def _split(lines: pa.Table, columns: int | None = None) -> tuple[pa.ListArray, pa.Array, pa.Array]:
+    """Each line's fields (split at `","`), their count, and whether the line starts with a quote. With
+    `columns`, the line is split no further than that: the last field holds the rest of the line and the
+    count stops at `columns` + 1 (for layouts whose later columns are not read)."""
     text = lines.column("line").combine_chunks()
-    fields = pc.split_pattern(text, '","')
+    fields = pc.split_pattern(text, '","', max_splits=columns)
     return fields, pc.list_value_length(fields), pc.starts_with(text, '"')
 
 
@@ -234,7 +236,8 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
 
 def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella proxy lines -> schema columns plus reject_reason / is_ignored."""
-    fields, count, quoted = _split(lines)
+    # the 26 columns read (request method is the last); a count above 26 only needs to say "more"
+    fields, count, quoted = _split(lines, columns=26)
     rows = len(count)
     time_text, is_header, ts = _time(connection, queries, fields)
 
