@@ -142,11 +142,12 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     started, started_cpu = time.perf_counter(), time.process_time()
     steps: dict[str, tuple[float, float]] = {}
     connection = db.open_connection(settings)
-    # Python work (loading the model, judging host names) runs in a second thread while DuckDB, which
-    # releases the GIL, scans the lake: on a 2-core machine that hides most of it.
+    # Python work (loading the catalog and the model, judging host names) runs in a second thread while
+    # DuckDB, which releases the GIL, scans the lake: on a 2-core machine that hides most of it.
     background = ThreadPoolExecutor(max_workers=1)
     try:
-        loading = background.submit(load_inputs, settings, catalog)
+        # the catalog first (host_traffic needs it for co-use), then the model while the lake is read
+        cataloguing = background.submit(lambda: catalog or load_catalog(settings.catalog_dir))
         # classify's results are tables, not ordered output: letting DuckDB drop order saves memory
         connection.execute("set preserve_insertion_order = false")
         with timed(steps, "open_lake"):
@@ -161,19 +162,21 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
                 connection.execute(f"create table flow_names ({db.CATALOG_TABLES['flow_names']})")
         with timed(steps, "hosts"):
             seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
-        # meanwhile (the model loads): what needs neither the catalog nor the judgements
+        with timed(steps, "catalog (waited for)"):
+            loaded_catalog = cataloguing.result()
+        loading = background.submit(load_inputs, settings, loaded_catalog)
+        with timed(steps, "host_traffic"):
+            traffic, behaviour = host_traffic(connection, loaded_catalog, seen_hosts)
+        names = [normalise_host(h) for h in traffic.column("host").to_pylist()]
+        with timed(steps, "load (waited for)"):
+            inputs = loading.result()
+        judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer,
+                                    behaviour if inputs.scorer is not None else None)
+        # meanwhile: what does not depend on the judgements
         with timed(steps, "client_stretches"):
             connection.execute(f"create temp table client_stretches as {db.query_text('client_stretches')}",
                                {"gap_seconds": settings.session_gap_seconds})
             addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
-        with timed(steps, "load (waited for)"):
-            inputs = loading.result()
-        with timed(steps, "host_traffic"):
-            traffic, behaviour = host_traffic(connection, inputs.catalog, seen_hosts)
-        names = [normalise_host(h) for h in traffic.column("host").to_pylist()]
-        judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer,
-                                    behaviour if inputs.scorer is not None else None)
-        # meanwhile: what does not depend on the judgements
         with timed(steps, "agents"):
             agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
         with timed(steps, "proxy_sessions"):
