@@ -134,3 +134,18 @@ def test_gateway_application_category_and_department(tmp_path: Path) -> None:
 def test_arbitrary_extensions_never_crash_and_are_all_counted(tmp_path: Path, key: str, tail: list[str]) -> None:
     head = CEF if key == "cef" else "LEEF:2.0|V|P|1|2|^|"
     parse(tmp_path, key, *(head + text for text in tail), head)
+
+
+def test_the_first_key_of_a_field_present_wins_at_its_first_occurrence(tmp_path: Path) -> None:
+    """rt is preferred to end whatever their order; a repeated key counts where it first appears."""
+    line = (CEF + "end=1710140400000 src=10.20.1.15 rt=1710140533000 dhost=first.example rt=1710140600000 "
+            "sourceAddress=10.20.9.9 dhost=second.example")
+    events, rejects, _ = parse(tmp_path, "cef", line)
+    assert not rejects
+    event = events[0]
+    assert event["ts"].isoformat() == "2024-03-11T07:02:13+00:00"
+    assert (event["src_ip"], event["host"]) == ("10.20.1.15", "first.example")
+    leef = "LEEF:1.0|V|P|1|2|" + "\t".join(["devTime=1710140533000", "SRC=10.20.1.15", "src=10.20.9.9",
+                                            "url=https://first.example/a", "url=https://second.example/b"])
+    events, _, _ = parse(tmp_path, "leef", leef)
+    assert (events[0]["src_ip"], events[0]["host"]) == ("10.20.1.15", "first.example")

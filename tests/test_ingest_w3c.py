@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.ingest import FORMATS
+from detector.ingest.arrow_ops import quoted_value, split_quoted, without_empty
+from detector.ingest.base import open_parse_connection
 from detector.ingest.pipeline import FileReport, parse_file
+from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.w3c import sniff
 from tests.golden import golden_settings
 
@@ -143,3 +147,20 @@ def test_sniff_wants_a_fields_directive_and_leaves_zeek_alone() -> None:
 def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
     _, _, report = parse(tmp_path, PROXYSG_FIELDS, *lines)
     assert report.lines == len(lines) + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.text(alphabet=st.sampled_from(list(' ,"ab-\x01')), max_size=14), min_size=1, max_size=20),
+       sep=st.sampled_from([" ", ","]))
+def test_pyarrow_quoted_split_reads_values_as_the_sql_macros_do(lines: list[str], sep: str) -> None:
+    """W3C and CSV split lines with arrow_ops; PROXY_MACROS' split_quoted/quoted_value define the meaning."""
+    connection = open_parse_connection()
+    connection.execute(PROXY_MACROS)
+    connection.register("t", pa.table({"line": pa.array(lines)}))
+    expected = connection.sql(
+        f"select list_transform(split_quoted(line, '{sep}'), lambda x: quoted_value(x, '{sep}')) as v, "
+        f"list_filter(split_quoted(line, '{sep}'), lambda x: x <> '') as kept from t").to_arrow_table()
+    tokens = split_quoted(pa.array(lines), sep)
+    values = pa.ListArray.from_arrays(tokens.offsets, quoted_value(tokens.flatten(), sep))
+    assert values.to_pylist() == expected.column("v").to_pylist()
+    assert without_empty(tokens).to_pylist() == expected.column("kept").to_pylist()
