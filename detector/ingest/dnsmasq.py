@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import DistinctQuery, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 
@@ -112,7 +113,6 @@ select
     has_header and kind <> 'query' as is_ignored,
     case when kind = 'query' then ts end as ts,
     client as src_ip,
-    clean_host(qname) as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
     qtype as dns_qtype,
@@ -128,6 +128,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     numpy, events made in SQL (`FINAL`)."""
     define_head_macros(context.connection)
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    hosts = DistinctQuery("select clean_host(value) as host from distinct_values")
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
@@ -136,8 +137,10 @@ def new_parser(context: ParseContext) -> BatchParser:
             for name, column in matched_runs(marked, answer_runs(marked)).items():
                 marked = marked.append_column(name, column)
             cursor.register("marked", marked)
-            result = cursor.sql(FINAL).to_arrow_table()
-        return split_outcomes(result, lines)
+            result = cursor.sql(FINAL).to_arrow_table()  # a projection: the lines stay in their order
+            # Each distinct name cleaned once per file, and kept dictionary-encoded down to the lake.
+            host = per_distinct(cursor, marked.column("qname").combine_chunks(), hosts)["host"]
+        return split_outcomes(result.append_column("host", host), lines)
 
     return parse
 

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import DistinctQuery, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 
@@ -113,7 +114,6 @@ select
     (has_syslog or is_own) and (kind in ('other', 'formerr') or is_answer) as is_ignored,
     ts,
     client as src_ip,
-    clean_host(qname) as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
     upper(qtype) as dns_qtype,
@@ -129,6 +129,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     """Lines read in SQL (`MARK`), queries paired with their outcome lines in numpy (`pair_outcomes`)."""
     define_head_macros(context.connection)
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    hosts = DistinctQuery(HOSTS)
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
@@ -138,13 +139,16 @@ def new_parser(context: ParseContext) -> BatchParser:
             for name, column in outcomes.items():
                 marked = marked.append_column(name, column)
             cursor.register("marked", marked)
-            result = cursor.sql(FINAL).to_arrow_table()
-        return split_outcomes(result, lines)
+            result = cursor.sql(FINAL).to_arrow_table()  # a projection: the lines stay in their order
+            # Each distinct name cleaned once per file, and kept dictionary-encoded down to the lake.
+            host = per_distinct(cursor, marked.column("qname").combine_chunks(), hosts)["host"]
+        return split_outcomes(result.append_column("host", host), lines)
 
     return parse
 
 
 OUTCOMES = ("reply", "local")
+HOSTS = "select clean_host(value) as host from distinct_values"
 
 
 def pair_outcomes(marked: pa.Table) -> dict[str, pa.Array]:

@@ -121,7 +121,6 @@ select
     kind in ('header', 'other') or coalesce(is_answer, false) as is_ignored,
     ts,
     case when is_lookup then remote end as src_ip,
-    case when is_lookup then qname end as host,
     'dns_query' as host_source,
     'dns' as network_protocol,
     case when is_lookup then upper(qtype) end as dns_qtype,
@@ -227,8 +226,9 @@ def new_parser(context: ParseContext) -> BatchParser:
             answer_rcode, is_answer = pair_lookups(marked, qname)
             cursor.register("marked", marked.append_column("ts", ts).append_column("qname", qname)
                             .append_column("answer_rcode", answer_rcode).append_column("is_answer", is_answer))
-            result = cursor.sql(FINAL).to_arrow_table()
-        return split_outcomes(result, lines)
+            result = cursor.sql(FINAL).to_arrow_table()  # a projection: the lines stay in their order
+        # The names stay dictionary-encoded down to the lake (null where the line is no lookup).
+        return split_outcomes(result.append_column("host", qname), lines)
 
     return parse
 
