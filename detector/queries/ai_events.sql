@@ -7,13 +7,25 @@
 -- address at that time; else the owner of the workstation that held the address (DHCP lease +
 -- workstations.csv). Department: that user's (users.csv), else the client network's (networks.csv).
 -- `attribution` records which of these decided.
-with events as (
-    -- only the events that can be AI use (an AI host, a host with URL-path rules, an AI user agent):
-    -- the joins below then handle a small share of the lake, not every event
-    select * from events
-    where host in (select host from hosts where is_ai)
-        or host in (select host from path_rules)
-        or user_agent in (select user_agent from agent_services)
+with candidate_hosts as (
+    -- hosts whose events can be AI use: judged AI, or with URL-path rules
+    select host from hosts where is_ai
+    union
+    select host from path_rules
+),
+
+events as (
+    -- only the events that can be AI use (a host above, or an AI user agent on any other host): the
+    -- joins below then handle a small share of the lake, not every event. Semi joins rather than
+    -- `host in (...) or user_agent in (...)`: the lake scan is then filtered as it reads
+    select events.*
+    from events
+    semi join candidate_hosts on events.host = candidate_hosts.host
+    union all
+    select events.*
+    from events
+    semi join agent_services on events.user_agent = agent_services.user_agent
+    anti join candidate_hosts on events.host = candidate_hosts.host
 ),
 
 hosts as (
