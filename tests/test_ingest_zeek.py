@@ -220,3 +220,14 @@ def test_times_and_durations_in_any_form_read_as_in_sql(tmp_path: Path) -> None:
     assert [e["network_protocol"] for e in events] == ["ssl", "udp", "icmp", "tcp"]
     assert [e["dst_port"] for e in events] == [443, 443, None, 443]  # ICMP type/code is no port
     assert [e["bytes_out"] for e in events] == [12, 7, None, 2]
+
+
+def test_json_and_tsv_lines_in_one_batch(tmp_path: Path) -> None:
+    """A batch holding both writers' lines gives one table (TSV columns come dictionary-encoded, JSON's not)."""
+    tsv = "1700000000.500000\tC1\t10.0.0.1\t5\t104.18.32.47\t443\tTLSv13\tChatGPT.com."
+    json_line = ('{"ts":1700000001.5,"uid":"C2","id.orig_h":"10.0.0.2","id.orig_p":6,"id.resp_h":"1.2.3.4",'
+                 '"id.resp_p":443,"version":"TLSv13","server_name":"claude.ai","established":true}')
+    events, rejects, _ = parse(tmp_path, "zeek_ssl", [*header("ssl", SSL_FIELDS), tsv, json_line], batch_lines=100)
+    assert not rejects
+    assert [(e["src_ip"], e["host"], e["host_source"]) for e in sorted(events, key=lambda e: e["line_no"])] == [
+        ("10.0.0.1", "chatgpt.com", "sni"), ("10.0.0.2", "claude.ai", "sni")]

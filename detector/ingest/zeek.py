@@ -361,19 +361,23 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
     method = through(connection, queries.upper, distinct("method"))
     is_connect = pc.fill_null(method["is_connect"], False)
     uri = text("uri")
-    scheme, rest, authority, path = url_parts(uri)
-    rest = only_where(rest, pc.is_valid(scheme))  # url_rest: only an absolute URI has one
     host_field = distinct("host")
     has_host = pc.is_valid(host_field)
-    target = through(connection, queries.authority_host, encoded(only_where(authority, pc.is_valid(rest))))["value"]
-    target = _coalesce_where(has_host, through(connection, queries.host_header, host_field)["value"], target)
+    target = through(connection, queries.host_header, host_field)["value"]
+    if pc.any(pc.match_substring(uri, "://")).as_py():  # absolute URIs (a proxy's requests): rare
+        scheme, rest, authority, path = url_parts(uri)
+        rest = only_where(rest, pc.is_valid(scheme))  # url_rest: only an absolute URI has one
+        from_uri = through(connection, queries.authority_host, encoded(only_where(authority, pc.is_valid(rest))))
+        target = _coalesce_where(has_host, target, from_uri["value"])
+    else:  # the Host header's host, null where there is none
+        rest = path = pa.nulls(rows, pa.string())
     if pc.any(is_connect).as_py():
         connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
         target = _coalesce_where(is_connect, connect_target, target)
     source = pc.if_else(pc.is_null(target), 0, pc.if_else(is_connect, 1, pc.if_else(has_host, 2, 3)))
     relative = list_item(pc.split_pattern(list_item(pc.split_pattern(uri, "?", max_splits=1), 0), "#",
                                           max_splits=1), 0)
-    url_path = pc.if_else(pc.is_valid(rest), path, relative)
+    url_path = pc.if_else(pc.is_valid(rest), path, relative) if rest.null_count < rows else relative
     mime = text("resp_mime_types")
     return {
         "network_protocol": pa.repeat(pa.scalar("http"), rows),
@@ -459,12 +463,20 @@ def _parse_tsv(context: ParseContext, queries: _TsvQueries, log: _Log, header: _
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
     events = [p.events for p in parts]
+    if len(events) > 1:  # JSON's columns are plain, TSV's partly dictionary-encoded: one type per column
+        events = [_decoded(table) for table in events]
     rejects = [p.rejects for p in parts if p.rejects.num_rows]
     return ParseResult(
         events=pa.concat_tables(events, promote_options="default") if events else _NO_EVENTS,
         rejects=pa.concat_tables(rejects) if rejects else REJECTS_OF_BATCH.empty_table(),
         ignored=ignored + sum(p.ignored for p in parts),
     )
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """`table` with its dictionary-encoded columns decoded."""
+    return pa.table({name: column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+                     for name, column in zip(table.column_names, table.columns, strict=True)})
 
 
 _NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})
