@@ -92,3 +92,21 @@ def test_the_catalog_alone_answers_without_opening_the_lake(home: Path, tmp_path
         assert connection.execute("select sum(events) from usage_daily").fetchone() == usage
         views = {row[0] for row in connection.execute("select view_name from duckdb_views()").fetchall()}
     assert "lake_events" not in views and "ai_events" not in views
+
+
+def test_each_host_with_its_first_and_last_event_events_and_clients(home: Path, tmp_path: Path) -> None:
+    write_lake(home, tmp_path)
+    log = tmp_path / "more" / "access.log"
+    log.parent.mkdir()
+    # anna from a second address, and a third address without a user name
+    log.write_text(squid("2024-11-29 09:00:00", "anna", "http://www.example.nl/e").replace(CLIENT, "10.0.5.6")
+                   + squid("2024-11-29 09:10:00", "-", "http://www.example.nl/f").replace(CLIENT, "10.0.5.7"))
+    assert [r.parsed for r in ingest_paths(load_settings(home), [str(log)])] == [2]
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        hosts = connection.execute(
+            "select host, first_seen, last_seen, events, clients from hosts order by host").fetchall()
+    when = [(host, first.astimezone(UTC).strftime("%d %H:%M"), last.astimezone(UTC).strftime("%d %H:%M"), events,
+             clients) for host, first, last, events, clients in hosts]
+    # clients: anna (a user counts once, whatever her address) and the address that logged no user
+    assert when == [("chatgpt.com", "29 00:15", "29 00:15", 1, 1), ("www.example.nl", "28 23:20", "29 09:10", 6, 2)]
