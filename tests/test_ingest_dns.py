@@ -334,3 +334,27 @@ def test_arbitrary_lines_never_crash_and_are_all_accounted_for(lines: list[str])
     for key in DNS_FORMATS:
         (result,) = batches(key, lines)
         assert result.events.num_rows + result.rejects.num_rows + result.ignored == len(lines), key
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(st.tuples(PREFIXES, NOISE).map("".join), min_size=2, max_size=8))
+def test_arbitrary_lines_parse_alike_in_any_batch_size(lines: list[str]) -> None:
+    """Whatever the lines, parsing them line by line (each batch with its neighbours) equals one batch."""
+    import tempfile
+
+    original, reader.MIN_CHUNK_BYTES = reader.MIN_CHUNK_BYTES, 64
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            path = Path(work) / "dns-20240605.log"
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            for key in PAIRED:
+                outcomes = []
+                for batch_lines in (1, 100_000):
+                    settings_ = dataclasses.replace(golden_settings(), batch_lines=batch_lines)
+                    events, rejects, report = parse_file(path, FORMATS[key], settings_)
+                    assert report.lines == report.parsed + report.rejected + report.ignored == len(lines)
+                    outcomes.append((sorted(map(str, events.to_pylist())), sorted(map(str, rejects.to_pylist())),
+                                     report.to_dict()))
+                assert outcomes[0] == outcomes[1], key
+    finally:
+        reader.MIN_CHUNK_BYTES = original
