@@ -262,3 +262,20 @@ def without_empty(lists: pa.ListArray) -> pa.ListArray:
     counts = np.bincount(rows[keep], minlength=len(lists))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets), items.filter(pa.array(keep)))
+
+
+def fields_in_slices(text: pa.Array, split: Callable[[pa.Array], pa.ListArray], positions: Sequence[int],
+                     slice_lines: int = 8_192) -> tuple[pa.Array, list[pa.DictionaryArray]]:
+    """The number of fields `split` finds on each line, and the fields at `positions` (0-based; null where a
+    line has fewer), dictionary-encoded: most fields repeat a few values, which can then be read once each.
+    A slice of lines at a time: the token lists of a whole batch would take several times its size at once
+    (and small slices stay in the CPU's caches)."""
+    counts: list[pa.Array] = []
+    columns: list[list[pa.Array]] = [[] for _ in positions]
+    for start in range(0, max(len(text), 1), slice_lines):
+        tokens = split(text.slice(start, slice_lines))
+        counts.append(pc.list_value_length(tokens))
+        for column, position in zip(columns, positions, strict=True):
+            column.append(pc.dictionary_encode(list_item(tokens, position)))
+    return pa.concat_arrays(counts), [pa.chunked_array(column).unify_dictionaries().combine_chunks()
+                                      for column in columns]

@@ -363,6 +363,9 @@ from hosted
 QUERY = "with" + FINAL
 
 
+SLICE_LINES = 8_192
+
+
 def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseContext], BatchParser]:
     """A parser that splits lines into `fields` with pyarrow (`fields_of`), then runs QUERY over them."""
 
@@ -371,7 +374,10 @@ def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseCo
         params = {"tz": context.timezone, "ref": reference_time(context.path, context.timezone)}
 
         def parse(lines: pa.Table) -> ParseResult:
-            fields = fields_of(lines)
+            # in slices: the split items of a whole batch (a few million strings, several copies) would take
+            # hundreds of MB at once
+            fields = pa.concat_tables([fields_of(lines.slice(start, SLICE_LINES))
+                                       for start in range(0, max(lines.num_rows, 1), SLICE_LINES)])
             with parse_cursor(context.connection) as cursor:  # a cursor of its own: batches run on two threads
                 cursor.register("fields", fields)
                 result = cursor.sql(QUERY, params=params).to_arrow_table()

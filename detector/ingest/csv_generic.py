@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import (
     dictionary_array,
-    list_item,
+    fields_in_slices,
     only_where,
     quoted_value,
     space_trimmed,
@@ -257,11 +257,9 @@ def values_table(lines: pa.Table, delimiter: str, positions: Sequence[int]) -> p
     `positions`, named 1-based), unquoted and trimmed, null when `-` or empty. Split with pyarrow, and each
     field's values read once per distinct value."""
     text = lines.column("line").combine_chunks()
-    tokens = split_quoted(text, delimiter)
-    columns = {"line_no": lines.column("line_no"), "line": text,
-               "n": pc.cast(pc.list_value_length(tokens), pa.int64())}
-    for position in positions:
-        encoded = pc.dictionary_encode(list_item(tokens, position))
+    counts, fields = fields_in_slices(text, lambda part: split_quoted(part, delimiter), positions)
+    columns = {"line_no": lines.column("line_no"), "line": text, "n": pc.cast(counts, pa.int64())}
+    for position, encoded in zip(positions, fields, strict=True):
         value = space_trimmed(quoted_value(space_trimmed(encoded.dictionary), delimiter))
         value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
         columns[f"v{position + 1}"] = dictionary_array(encoded.indices, value)

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import (
     dictionary_array,
-    list_item,
+    fields_in_slices,
     only_where,
     quoted_value,
     space_trimmed,
@@ -307,21 +307,24 @@ def values_table(lines: pa.Table, used: dict[int, str]) -> pa.Table:
     text = lines.column("line").combine_chunks()
     if pc.any(pc.match_substring(text, "\t")).as_py():
         text = pc.replace_substring(text, "\t", " ")
-    padded = pc.match_substring(text, "  ")
-    if pc.all(pc.invert(padded)).as_py():
-        tokens = split_quoted(text, " ")
-    else:  # padded lines lose their empty values (and a padded line its leading and trailing spaces)
-        tokens = without_empty(split_quoted(pc.utf8_trim(text, " "), " "))
-        if not pc.all(padded).as_py():
-            tokens = pc.if_else(padded, tokens, split_quoted(text, " "))
-    columns = {"line_no": lines.column("line_no"), "n": pc.cast(pc.list_value_length(tokens), pa.int64())}
-    for position, name in sorted(used.items()):
+    counts, values = fields_in_slices(text, _split_values, [position - 1 for position in sorted(used)])
+    columns = {"line_no": lines.column("line_no"), "n": pc.cast(counts, pa.int64())}
+    for (_, name), encoded in zip(sorted(used.items()), values, strict=True):
         # once per distinct value: most columns repeat a few values (addresses, statuses, hosts, agents)
-        encoded = pc.dictionary_encode(list_item(tokens, position - 1))
         value = space_trimmed(quoted_value(encoded.dictionary, " "))
         value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
         columns[name] = dictionary_array(encoded.indices, value)
     return pa.table(columns)
+
+
+def _split_values(text: pa.Array) -> pa.ListArray:
+    """Lines split at single spaces, or (a line padded with several) at runs of them."""
+    padded = pc.match_substring(text, "  ")
+    if pc.all(pc.invert(padded)).as_py():
+        return split_quoted(text, " ")
+    # padded lines lose their empty values (and their leading and trailing spaces)
+    tokens = without_empty(split_quoted(pc.utf8_trim(text, " "), " "))
+    return tokens if pc.all(padded).as_py() else pc.if_else(padded, tokens, split_quoted(text, " "))
 
 
 BLANK = " \t\ufeff"
