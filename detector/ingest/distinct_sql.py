@@ -9,7 +9,7 @@ helpers work on such encoded columns, so a column is hashed once however many qu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 import numpy as np
@@ -98,3 +98,22 @@ def item_at(lists: pa.ListArray, index: pa.Array) -> pa.Array:
     missing = (at < 0) | (at >= lengths) | ~pc.is_valid(index).to_numpy(zero_copy_only=False)
     positions = np.where(missing, 0, offsets[:-1] + at)
     return lists.values.take(pa.array(positions, mask=missing if missing.any() else None))
+
+
+# Splitting a line into all its fields makes a copy as big as the line, and the fields read from it another:
+# a batch parsed in slices of this many lines holds those copies for one slice at a time, not the batch.
+SLICE_LINES = 65_536
+
+
+def in_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], rows: int = SLICE_LINES) -> pa.Table:
+    """`columns(lines)` computed slice by slice and put together (a column whose type differs between
+    slices, plain in one and dictionary-encoded in another, is decoded)."""
+    if lines.num_rows <= rows:
+        return columns(lines)
+    parts = [columns(lines.slice(start, rows)) for start in range(0, lines.num_rows, rows)]
+    names = parts[0].column_names
+    mixed = {name for name in names if len({part.schema.field(name).type for part in parts}) > 1}
+    if mixed:
+        parts = [pa.table({name: plain(part.column(name).combine_chunks()) if name in mixed else part.column(name)
+                           for name in names}) for part in parts]
+    return pa.concat_tables(parts)

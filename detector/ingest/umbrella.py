@@ -44,7 +44,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, integers, item_at, through, url_parts
+from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, in_slices, integers, item_at, through, url_parts
 from detector.schema import TIMESTAMP
 
 # The S3 export's optional header row starts with a column name instead of a time.
@@ -138,7 +138,7 @@ def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Tab
 
         def parse(lines: pa.Table) -> ParseResult:
             with parse_cursor(context.connection) as cursor:
-                return split_outcomes(columns(cursor, queries, lines), lines)
+                return split_outcomes(in_slices(lines, lambda part: columns(cursor, queries, part)), lines)
 
         return parse
 

@@ -46,7 +46,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import encoded, integers, plain, through, without
+from detector.ingest.distinct_sql import encoded, in_slices, integers, plain, through, without
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -427,10 +427,13 @@ def _kv_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            fields = _kv_table(cursor, lines, by_name, LAYOUTS_PER_BATCH)
-            columns = {name: fields.column(name).combine_chunks() for name in ALIASES}
-            error = fields.column("parse_error").combine_chunks()
-            return split_outcomes(_schema_columns(cursor, final, lines.column("line_no"), columns, error), lines)
+            def columns_of(part: pa.Table) -> pa.Table:
+                fields = _kv_table(cursor, part, by_name, LAYOUTS_PER_BATCH)
+                columns = {name: fields.column(name).combine_chunks() for name in ALIASES}
+                error = fields.column("parse_error").combine_chunks()
+                return _schema_columns(cursor, final, part.column("line_no"), columns, error)
+
+            return split_outcomes(in_slices(lines, columns_of), lines)
 
     return parse
 
@@ -470,12 +473,15 @@ def _sql_fields_parser(query: str) -> Callable[[ParseContext], BatchParser]:
 
         def parse(lines: pa.Table) -> ParseResult:
             with parse_cursor(context.connection) as cursor:
-                cursor.register("lines", lines)
-                read = cursor.sql(query).to_arrow_table()
-                cursor.unregister("lines")
-                fields = {name: read.column(name).combine_chunks() for name in ALIASES}
-                error = read.column("parse_error").combine_chunks()
-                return split_outcomes(_schema_columns(cursor, final, read.column("line_no"), fields, error), lines)
+                def columns_of(part: pa.Table) -> pa.Table:
+                    cursor.register("lines", part)
+                    read = cursor.sql(query).to_arrow_table()
+                    cursor.unregister("lines")
+                    fields = {name: read.column(name).combine_chunks() for name in ALIASES}
+                    error = read.column("parse_error").combine_chunks()
+                    return _schema_columns(cursor, final, read.column("line_no"), fields, error)
+
+                return split_outcomes(in_slices(lines, columns_of), lines)
 
         return parse
 
@@ -486,9 +492,12 @@ def _csv_parser(context: ParseContext) -> BatchParser:
     final = _FinalQueries(context.timezone)
 
     def parse(lines: pa.Table) -> ParseResult:
-        fields, error = _csv_fields(lines)
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_schema_columns(cursor, final, lines.column("line_no"), fields, error), lines)
+            def columns_of(part: pa.Table) -> pa.Table:
+                fields, error = _csv_fields(part)
+                return _schema_columns(cursor, final, part.column("line_no"), fields, error)
+
+            return split_outcomes(in_slices(lines, columns_of), lines)
 
     return parse
 
