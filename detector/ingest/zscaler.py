@@ -46,7 +46,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import encoded, in_slices, integers, plain, through, without
+from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, in_slices, integers, plain, through, without
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -113,11 +113,6 @@ from (select try_strptime(value, {TIME_FORMATS}) as t from distinct_values)
 """
 EPOCH_SQL = "select to_timestamp(try_cast(value as bigint)) as value from distinct_values"
 UTC_NAME_SQL = "select upper(value) in ('GMT', 'UTC') as value from distinct_values"
-# `eurl` / `url` authority (user@host:port) -> host and port
-HOSTPORT_SQL = """
-select hostport <> '' as has_hostport, hostport_host(hostport) as host, hostport_port(hostport) as dst_port
-from (select authority_hostport(value) as hostport from distinct_values)
-"""
 HOST_HEADER_SQL = "select clean_host(value) as value from distinct_values"
 METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
 PROTOCOL_SQL = """
