@@ -45,7 +45,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import FirstItems, flattened, list_item, space_trimmed
+from detector.ingest.arrow_ops import FirstItems, flattened, has_bytes, list_item, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.syslog import define_macros, reference_time
 
@@ -173,8 +173,6 @@ def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[st
     """The value of each canonical field (its first key present, at that key's first item) and of each
     custom field and label: trimmed of spaces, null when empty; escapes restored."""
     texts = space_trimmed(pairs.texts)
-    if escaped is not None:
-        texts = _replaced_where(texts, escaped.take(pa.array(pairs.rows)), _RESTORE)
     empty = pc.equal(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
     value_at = np.where((pairs.value_at >= 0) & ~empty[np.maximum(pairs.value_at, 0)], pairs.value_at, -1)
 
@@ -185,7 +183,10 @@ def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[st
         at = np.where(item >= 0, value_at[np.maximum(item, 0)], -1)
         if (at < 0).all():
             return pa.nulls(row_count, pa.string())
-        return texts.take(pa.array(np.maximum(at, 0), mask=at < 0))
+        text = texts.take(pa.array(np.maximum(at, 0), mask=at < 0))
+        if escaped is not None and has_bytes(text, b"\x01\x02\x03"):  # escapes back, on the lines that had some
+            text = _replaced_where(text, escaped, _RESTORE)
+        return text
 
     values = {name: value(chosen(keys)) for name, keys in KEYS.items()}
     # custom fields (csN / cnN) are read where a label names what they hold: the first such field
