@@ -333,9 +333,10 @@ class SyslogHeaders:
         # The other lines are read whole and put in their places: text columns by their dictionary indices.
         whole = pc.invert(by_head)
         read = self._read_whole(connection, lines.filter(whole))
+        rank_of_whole = np.cumsum(whole.to_numpy(zero_copy_only=False)) - 1  # its row in `read`
         for name in ("header_ts", "host", "app", "pid"):
             encoded = table.column(name).combine_chunks()
-            other = pa.array(np.cumsum(whole.to_numpy(zero_copy_only=False)) - 1 + len(encoded.dictionary), pa.int32())
+            other = pa.array(rank_of_whole + len(encoded.dictionary), pa.int32())
             values = pa.concat_arrays([encoded.dictionary, read.column(name).combine_chunks()])
             table = table.set_column(table.schema.get_field_index(name), name,
                                      dictionary_array(pc.if_else(by_head, encoded.indices, other), values))
@@ -344,7 +345,6 @@ class SyslogHeaders:
             table = table.set_column(table.schema.get_field_index(name), name, pc.replace_with_mask(
                 column, whole, read.column(name).combine_chunks().cast(column.type)))
         return table
-
 
     def _read_whole(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
         """header_ts, host, app, pid, msg, ts of `lines`, each read whole by `syslog_lines`."""
