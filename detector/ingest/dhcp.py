@@ -19,8 +19,22 @@ from __future__ import annotations
 
 import re
 
-from detector.ingest.base import Format, line_share, sql_parser
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import encoded, through
 from detector.ingest.syslog import program_share, syslog_head_parser
+from detector.schema import TIMESTAMP
 
 ISC_QUERY = r"""
 with messages as (
@@ -44,38 +58,57 @@ select
 from messages
 """
 
-WINDOWS_QUERY = r"""
-with fields as (
-    select line_no, line, string_split(line, ',') as f from lines
-),
-typed as (
-    select line_no, len(f) as n, try_cast(trim(f[1]) as integer) as id, f
-    from fields
-),
-assignments as (
-    -- Times are read only on assignment lines: reading a time costs more than the rest of the line.
-    select line_no, n, id,
-        case when id in (10, 11, 32) then
-            try_strptime(trim(f[2]) || ' ' || trim(f[3]), ['%m/%d/%y %H:%M:%S', '%m/%d/%Y %H:%M:%S'])
-        end as local_time,
-        trim(f[5]) as ip, lower(trim(f[6])) as name
-    from typed
-)
-select
-    line_no,
-    case
-        when id is null or n < 7 then null
-        when id in (10, 11, 32) and local_time is null then 'date/time is not MM/DD/YY HH:MM:SS'
-        when id in (10, 11, 32) and ip = '' then 'assignment without an address'
-    end as reject_reason,
-    -- the header block, the column line and every non-assignment event
-    id is null or n < 7 or id not in (10, 11, 32) as is_ignored,
-    timezone($tz, local_time) as ts,
-    nullif(ip, '') as src_ip,
-    nullif(name, '') as src_host,
-    'dhcp' as network_protocol
-from assignments
+# The Windows audit log is read in Arrow: a line splits at ',' (the log quotes nothing), and each distinct
+# ID, date and time, address and host name goes through SQL once per file. Lines that are not IDs 10, 11 or
+# 32 with at least 7 columns (the header block, the column line, other events) are ignored; times are read
+# only on assignment lines.
+ID_SQL = "select try_cast(trim(value) as integer) as value from distinct_values"
+TIME_SQL = """
+select timezone(@TZ@, try_strptime(trim(split_part(value, chr(31), 1)) || ' ' || trim(split_part(value, chr(31), 2)),
+                                   ['%m/%d/%y %H:%M:%S', '%m/%d/%Y %H:%M:%S'])) as value
+from distinct_values
 """
+IP_SQL = "select nullif(trim(value), '') as value from distinct_values"
+NAME_SQL = "select nullif(lower(trim(value)), '') as value from distinct_values"
+ASSIGNMENTS = pa.array([10, 11, 32], pa.int32())
+
+
+def windows_parser(context: ParseContext) -> BatchParser:
+    id_query, ip_query, name_query = DistinctQuery(ID_SQL), DistinctQuery(IP_SQL), DistinctQuery(NAME_SQL)
+    time_query = DistinctQuery(TIME_SQL.replace("@TZ@", "'" + context.timezone.replace("'", "''") + "'"))
+
+    def parse(lines: pa.Table) -> ParseResult:
+        # the 6 columns read; a count above 6 only needs to say "7 or more"
+        fields = pc.split_pattern(lines.column("line").combine_chunks(), ",", max_splits=6)
+        count = pc.list_value_length(fields)
+        with parse_cursor(context.connection) as cursor:
+            event_id = through(cursor, id_query, encoded(list_item(fields, 0)))["value"]
+            is_assignment = pc.fill_null(pc.and_(pc.is_in(event_id, value_set=ASSIGNMENTS),
+                                                 pc.greater_equal(count, 7)), False)
+            when = pc.binary_join_element_wise(list_item(fields, 1), list_item(fields, 2), chr(31))
+            ts = through(cursor, time_query, encoded(only_where(when, is_assignment)))["value"]
+            ip = through(cursor, ip_query, encoded(list_item(fields, 4)))["value"]
+            name = through(cursor, name_query, encoded(list_item(fields, 5)))["value"]
+        reason = pa.nulls(len(count), pa.string())
+        no_address = pc.and_(is_assignment, pc.is_null(ip))
+        if pc.any(no_address).as_py():  # (an address of spaces only: trimmed, it is none)
+            reason = pc.if_else(no_address, "assignment without an address", reason)
+        bad_time = pc.and_(is_assignment, pc.is_null(ts))
+        if pc.any(bad_time).as_py():
+            reason = pc.if_else(bad_time, "date/time is not MM/DD/YY HH:MM:SS", reason)
+        columns = {
+            "line_no": lines.column("line_no"),
+            "reject_reason": reason,
+            "is_ignored": pc.invert(is_assignment),
+            "ts": pc.cast(ts, TIMESTAMP),
+            "src_ip": ip,
+            "src_host": name,
+            "network_protocol": pa.repeat(pa.scalar("dhcp"), len(count)),
+        }
+        return split_outcomes(pa.table(columns), lines)
+
+    return parse
+
 
 _WINDOWS_ROW = line_share(re.compile(r"^\d{2},\d{2}/\d{2}/\d{2,4},\d{2}:\d{2}:\d{2},"))
 _WINDOWS_HEADER = re.compile(r"^\s*(?:Microsoft DHCP Service Activity Log|ID,Date,Time,Description,IP Address)")
@@ -103,7 +136,7 @@ WINDOWS_DHCP = Format(
     source_kind="identity",
     summary="Windows Server DHCP audit log (DhcpSrvLog CSV): address -> workstation",
     sniff=lambda lines: _sniff_windows(lines),
-    new_parser=sql_parser(WINDOWS_QUERY),
+    new_parser=windows_parser,
     independent_batches=True,
     fields=("ts", "src_ip", "src_host"),
 )
