@@ -3,9 +3,9 @@
 The columns are named by `#Fields:` directives (https://www.w3.org/TR/WD-logfile), which may change in
 the middle of a file (a web server restarts, an administrator adds a field), so the parser keeps the
 current header across batches and splits a batch at its directive lines; each run of data lines is
-split into values with pyarrow (`values_table`) and
-read by one DuckDB query built for its field list. Values are separated by spaces (Oracle pads with
-several); strings may be quoted, with `""` for a quote; `-` is an empty value.
+split into values with pyarrow (`values_table`) and read by one DuckDB query built for its field list.
+Values are separated by spaces (Oracle pads with several); strings may be quoted, with `""` for a quote;
+`-` is an empty value.
 
 Times: `date`/`time` are UTC by the standard, shifted by a `#GMT-Offset:` directive where a server
 writes one; `date-local`/`time-local` are in the configured zone; `timestamp` (Cisco WSA) is epoch
