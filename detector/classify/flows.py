@@ -104,7 +104,6 @@ def update_flow_names(connection: duckdb.DuckDBPyConnection, lake: Lake, store: 
     files = lake_files_by_day(lake)
     flow_days = sorted({day for (kind, day) in files if kind in FLOW_KINDS})
     result = FlowNaming()
-    store.mkdir(parents=True, exist_ok=True)
     for day in flow_days:
         flow_files = [p for kind in FLOW_KINDS for p in files.get((kind, day), [])]
         answer_files = [p for kind in ANSWER_KINDS for d in answer_days(day, window_seconds)
@@ -136,6 +135,7 @@ def name_day(connection: duckdb.DuckDBPyConnection, day: date, flow_files: list[
     answers_from = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(seconds=window_seconds)
     lake_view(connection, "flow_events", flow_files)
     lake_view(connection, "answer_events", answer_files)
+    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     # COPY takes no parameters for its target and options: the path is ours, the key a hex digest
     literal = "'" + str(temporary).replace("'", "''") + "'"
