@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest  # the sibling benchmark: sample parsing, layouts, the generic query
 
 from detector.ingest import FORMATS
-from detector.ingest.base import ParseContext, open_parse_connection
+from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
 
 BATCH_LINES = 262_144
 
@@ -71,7 +71,7 @@ def measure(key: str, work: Path, repeat: int) -> str:
     sample = max(samples, key=lambda s: len(s.events))
     batch, event_lines = batch_of(sample)
     connection = open_parse_connection()
-    parse = FORMATS[key].new_parser(ParseContext(str(sample.path), "Europe/Amsterdam", connection))
+    parse = in_file_order(FORMATS[key].new_parser(ParseContext(str(sample.path), "Europe/Amsterdam", connection)))
     events = parse(batch).events.num_rows
     _, format_cpu = best_cpu(lambda: parse(batch), repeat)
     connection.register("lines", batch)

@@ -47,12 +47,44 @@ BatchParser = Callable[[pa.Table], ParseResult]
 
 
 @dataclass(frozen=True)
+class HeaderedParser:
+    """A parser for formats whose header lines name the columns of the lines after them (W3C `#Fields`,
+    Zeek `#fields`), made so that batches can still be parsed two at a time.
+
+    The pipeline calls `carry(lines, state)` on every batch in file order (cheap: it reads only the
+    batch's header lines) to learn the state in force at the start of the next batch, and
+    `parse(lines, state)` on any thread: a parse depends only on its batch and that state, never on the
+    batches parsed before it. States must be immutable (they are shared between threads).
+    """
+
+    start: object
+    carry: Callable[[pa.Table, object], object]
+    parse: Callable[[pa.Table, object], ParseResult]
+
+
+def in_file_order(parser: BatchParser | HeaderedParser) -> BatchParser:
+    """A parser as a function of batches given one after the other in file order (tests, benchmarks)."""
+    if not isinstance(parser, HeaderedParser):
+        return parser
+    state = parser.start
+
+    def parse(lines: pa.Table) -> ParseResult:
+        nonlocal state
+        result = parser.parse(lines, state)
+        state = parser.carry(lines, state)
+        return result
+
+    return parse
+
+
+@dataclass(frozen=True)
 class Format:
     """One log format: its registry key, source kind, how to recognise it and how to parse it.
 
     `sniff` scores a file's first lines from 0 (not this format) to 1 (certainly this format).
-    `new_parser` is called once per file, so formats whose header lines define the columns (W3C,
-    Zeek TSV) can keep that state across the file's batches.
+    `new_parser` is called once per file; formats whose header lines define the columns (W3C, Zeek
+    TSV) return a `HeaderedParser`, so that the header state travels from batch to batch in file order
+    while the batches themselves may be parsed two at a time.
     `fields` names the schema columns the format fills, for the README table and data-quality badges.
     `independent_batches`: its parser keeps no state between batches and may parse two at once
     (thread-safe), so the pipeline runs it on several threads.
@@ -67,7 +99,7 @@ class Format:
     source_kind: SourceKind
     summary: str
     sniff: Callable[[Sequence[str]], float]
-    new_parser: Callable[[ParseContext], BatchParser]
+    new_parser: Callable[[ParseContext], BatchParser | HeaderedParser]
     fields: tuple[str, ...]
     independent_batches: bool = False
     context_lines: int = 0

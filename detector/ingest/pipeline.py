@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
     Format,
+    HeaderedParser,
     ParseContext,
     ParseResult,
     attach_lines,
@@ -244,9 +245,13 @@ def iter_parsed(
             iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end))
         if fmt.context_lines:  # lines of one event may fall in two batches: parse each with its neighbours
             batches = with_context(batches, fmt.context_lines)
-        parse = functools.partial(_parse, parser=parser, max_line_bytes=settings.max_line_bytes)
+        if isinstance(parser, HeaderedParser):
+            work = _with_header_states(batches, parser, _header_state_at(path, parser, settings, start))
+        else:
+            work = ((batch, parser) for batch in batches)
+        parse = functools.partial(_parse_work, max_line_bytes=settings.max_line_bytes)
         # A parser that keeps no state between batches may work on two at once (results stay in order).
-        parsed = ordered_map(parse, batches, PARSE_WORKERS) if fmt.independent_batches else map(parse, batches)
+        parsed = ordered_map(parse, work, PARSE_WORKERS) if fmt.independent_batches else map(parse, work)
         for outcome in parsed:
             report.parsed += outcome.events.num_rows
             report.rejected += outcome.rejects.num_rows
@@ -276,6 +281,35 @@ def parse_file(path: Path, fmt: Format, settings: Settings, column_map: Mapping[
         pa.concat_tables(rejects) if rejects else REJECTS_OF_BATCH.empty_table(),
         report,
     )
+
+
+def _with_header_states(batches: Iterable[LineBatch], parser: HeaderedParser, state: object
+                        ) -> Iterator[tuple[LineBatch, BatchParser]]:
+    """Each batch with the parse bound to the header state at its start, carried here in file order."""
+    for batch in batches:
+        yield batch, functools.partial(_parse_under, parser.parse, state)
+        state = parser.carry(batch.lines, state)
+
+
+def _parse_under(parse: Callable[[pa.Table, object], ParseResult], state: object, lines: pa.Table) -> ParseResult:
+    return parse(lines, state)
+
+
+def _header_state_at(path: Path, parser: HeaderedParser, settings: Settings, offset: int) -> object:
+    """The header state in force at `offset` of a file that grew since it was last ingested: its header
+    lines are above the new content, so the content before it is read again (not parsed)."""
+    state = parser.start
+    if offset:
+        with open_stream(path) as stream:
+            for batch in iter_line_batches(stream, StreamState(), settings.batch_lines, settings.max_line_bytes,
+                                           0, offset):
+                state = parser.carry(batch.lines, state)
+    return state
+
+
+def _parse_work(work: tuple[LineBatch, BatchParser], max_line_bytes: int) -> ParseResult:
+    batch, parser = work
+    return _parse(batch, parser, max_line_bytes)
 
 
 def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseResult:

@@ -25,9 +25,9 @@ import pyarrow.compute as pc
 from detector.errors import ReadError
 
 CHUNK_BYTES = 8 * 1024 * 1024
-# Reads are at least this large, so a batch holds at least a chunk's lines; tests lower it to cut
-# small files into batches of `batch_lines` lines.
-MIN_CHUNK_BYTES = 64 * 1024
+# A batch is read in chunks of about 64 bytes a line of `batch_lines`, within these bounds: a small
+# file is then cut into batches of `batch_lines` lines too (the tests' 7-line batches)
+MIN_CHUNK_BYTES = 64
 HEAD_BYTES = 64 * 1024
 REJECT_PREVIEW_CHARS = 1024
 

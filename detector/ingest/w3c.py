@@ -1,8 +1,9 @@
 """W3C extended log format: Symantec/Blue Coat ProxySG ELFF, Microsoft TMG/ISA, Cisco WSA W3C, IIS.
 
 The columns are named by `#Fields:` directives (https://www.w3.org/TR/WD-logfile), which may change in
-the middle of a file (a web server restarts, an administrator adds a field), so the parser keeps the
-current header across batches and splits a batch at its directive lines; each run of data lines is
+the middle of a file (a web server restarts, an administrator adds a field), so the header in force
+travels from batch to batch in file order (a `HeaderedParser`: the batches themselves parse two at a
+time) and a batch is split at its directive lines; each run of data lines is
 split into values with pyarrow (`values_table`) and read by one DuckDB query built for its field list.
 Values are separated by spaces (Oracle pads with several); strings may be quoted, with `""` for a quote;
 `-` is an empty value.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pyarrow as pa
@@ -42,8 +43,8 @@ from detector.ingest.arrow_ops import (
 )
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
-    BatchParser,
     Format,
+    HeaderedParser,
     ParseContext,
     ParseResult,
     parse_cursor,
@@ -74,26 +75,29 @@ OUTPUT_TYPES: dict[str, str] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Header:
-    """What the directives so far say about the data lines that follow them."""
+    """What the directives so far say about the data lines that follow them (immutable: batches parsed
+    at once share it)."""
 
     fields: tuple[str, ...] | None = None
     date: str | None = None  # from #Date:, for logs with a `time` field but no `date`
     gmt_offset_minutes: int = 0
 
-    def apply(self, directive: str) -> None:
+    def applied(self, directive: str) -> Header:
+        """The header after one more directive line (other directives and comments change nothing)."""
         name, _, value = directive.partition(":")
         name = name.strip().lower()
         if name == "#fields":
-            self.fields = tuple(f.lower() for f in value.split()) or None
-        elif name in ("#date", "#start-date"):
-            self.date = _directive_date(value)
-        elif name == "#gmt-offset":
+            return replace(self, fields=tuple(f.lower() for f in value.split()) or None)
+        if name in ("#date", "#start-date"):
+            return replace(self, date=_directive_date(value))
+        if name == "#gmt-offset":
             match = re.fullmatch(r"\s*([+-])(\d\d):?(\d\d)\s*", value)
             if match:
                 sign = -1 if match[1] == "-" else 1
-                self.gmt_offset_minutes = sign * (int(match[2]) * 60 + int(match[3]))
+                return replace(self, gmt_offset_minutes=sign * (int(match[2]) * 60 + int(match[3])))
+        return self
 
 
 def _directive_date(value: str) -> str | None:
@@ -332,19 +336,18 @@ BLANK = " \t\ufeff"
 NO_FIELDS_REASON = "no #Fields directive before this line: W3C extended logs name their columns in one"
 
 
-def new_parser(context: ParseContext) -> BatchParser:
-    """A parser that remembers the file's current #Fields (and #Date, #GMT-Offset) across batches."""
+def new_parser(context: ParseContext) -> HeaderedParser:
+    """Batches parsed under the #Fields (and #Date, #GMT-Offset) in force at their start."""
     for macros in (PROXY_MACROS, WSA_MACROS):
         context.connection.execute(macros)
-    header = Header()
     queries: dict[tuple[object, ...], tuple[str, dict[str, object], dict[int, str]]] = {}
 
-    def parse_segment(lines: pa.Table) -> ParseResult:
+    def parse_segment(lines: pa.Table, header: Header) -> ParseResult:
         if not header.fields:
             query = "select line_no, $reason as reject_reason, false as is_ignored from lines"
             return run_parse_query(context, query, lines, reason=NO_FIELDS_REASON)
         key = (header.fields, header.date, header.gmt_offset_minutes)
-        if key not in queries:
+        if key not in queries:  # built twice at worst when two threads meet a new header at once
             builder = QueryBuilder(header.fields, header)
             queries[key] = (*builder.build(), builder.used)
         query, params, used = queries[key]
@@ -353,24 +356,34 @@ def new_parser(context: ParseContext) -> BatchParser:
             parameters = {"tz": context.timezone, **params} if "$tz" in query else params
             return split_outcomes(cursor.sql(query, params=parameters).to_arrow_table(), lines)
 
-    def parse(lines: pa.Table) -> ParseResult:
-        text = lines.column("line")
-        # A UTF-8 byte order mark may precede the first directive.
-        directive_rows = pc.indices_nonzero(pc.starts_with(pc.utf8_ltrim(text, characters=BLANK), "#")).to_pylist()
-        directives = pc.take(text, directive_rows).to_pylist() if directive_rows else []
+    def parse(lines: pa.Table, header: Header) -> ParseResult:
+        directive_rows, directives = _directives(lines)
         results: list[ParseResult] = []
         start = 0
         # A loop over the (few) directive lines only; the data lines between them are parsed in bulk.
         for row, directive in zip(directive_rows, directives, strict=True):
             if row > start:
-                results.append(parse_segment(lines.slice(start, row - start)))
-            header.apply(directive.strip(BLANK))
+                results.append(parse_segment(lines.slice(start, row - start), header))
+            header = header.applied(directive.strip(BLANK))
             start = row + 1
         if start < lines.num_rows:
-            results.append(parse_segment(lines.slice(start)))
+            results.append(parse_segment(lines.slice(start), header))
         return combine(results, ignored=len(directive_rows))
 
-    return parse
+    return HeaderedParser(start=Header(), carry=_carry_header, parse=parse)
+
+
+def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
+    """The rows and texts of a batch's directive lines (a UTF-8 byte order mark may precede the first)."""
+    text = lines.column("line")
+    rows = pc.indices_nonzero(pc.starts_with(pc.utf8_ltrim(text, characters=BLANK), "#")).to_pylist()
+    return rows, (pc.take(text, rows).to_pylist() if rows else [])
+
+
+def _carry_header(lines: pa.Table, header: Header) -> Header:
+    for directive in _directives(lines)[1]:
+        header = header.applied(directive.strip(BLANK))
+    return header
 
 
 def combine(results: list[ParseResult], ignored: int) -> ParseResult:
@@ -405,6 +418,7 @@ W3C = Format(
     summary="W3C extended log format with #Fields (ProxySG ELFF, TMG/ISA, Cisco WSA W3C, IIS)",
     sniff=sniff,
     new_parser=new_parser,
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",

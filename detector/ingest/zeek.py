@@ -1,8 +1,9 @@
 """Zeek conn, ssl, http and dns logs, in both of Zeek's writers: TSV and JSON.
 
 TSV files describe themselves: `#separator`, `#unset_field`, `#empty_field`, `#set_separator` and
-`#fields` header lines name the columns (and may change mid-file when logs are concatenated). The parser
-remembers the last header across batches and reads each line by the `#fields` list: split on the
+`#fields` header lines name the columns (and may change mid-file when logs are concatenated). The header
+in force travels from batch to batch in file order (a `HeaderedParser`, so two batches parse at once)
+and each line is read by its `#fields` list: split on the
 separator (in Arrow), pick columns by position. Unset (`-`) and empty-set (`(empty)`) values are null.
 JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`); Zeek leaves unset
 fields out. Header and comment lines (`#...`) are ignored.
@@ -25,8 +26,8 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
-    BatchParser,
     Format,
+    HeaderedParser,
     ParseContext,
     ParseResult,
     parse_cursor,
@@ -410,15 +411,14 @@ from lines
 """
 
 
-def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
+def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
     json_query = _json_query(log)
 
-    def new_parser(context: ParseContext) -> BatchParser:
-        header = _Header()  # carried from batch to batch: a file's header is at its top
-        queries = _TsvQueries()
+    def new_parser(context: ParseContext) -> HeaderedParser:
+        queries = _TsvQueries()  # thread-safe: shared by the batches parsed at once
 
-        def parse(lines: pa.Table) -> ParseResult:
-            nonlocal header
+        def parse(lines: pa.Table, header: _Header) -> ParseResult:
+            """A batch under the header in force at its start (a file's header is at its top)."""
             text = lines.column("line")
             is_header = pc.starts_with(text, "#")
             is_json = pc.starts_with(text, "{")
@@ -449,9 +449,17 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], BatchParser]:
                     parts.append(_parse_tsv(context, queries, log, state, run))
             return _combine(parts, ignored=len(header_lines))
 
-        return parse
+        return HeaderedParser(start=_Header(), carry=_carry_header, parse=parse)
 
     return new_parser
+
+
+def _carry_header(lines: pa.Table, header: _Header) -> _Header:
+    """The header in force after a batch: its `#` lines folded in (blank lines are not headers)."""
+    text = lines.column("line")
+    for line in lines.filter(pc.starts_with(text, "#")).column("line").to_pylist():
+        header = _read_header(header, line)
+    return header
 
 
 def _parse_tsv(context: ParseContext, queries: _TsvQueries, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
@@ -514,6 +522,7 @@ def _format(log: _Log, summary: str, fields: tuple[str, ...]) -> Format:
         sniff=_sniffer(log),
         new_parser=_parser_factory(log),
         fields=fields,
+        independent_batches=True,
     )
 
 
