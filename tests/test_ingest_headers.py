@@ -1,4 +1,4 @@
-"""Formats whose header lines name the columns (W3C `#Fields`, Zeek `#fields`): the header in force
+"""Formats whose header lines name the columns (W3C `#Fields`, Zeek `#fields`, a CSV header row): the header in force
 travels from batch to batch while batches parse two at a time, and a file that grew is read on under
 the header above its new lines."""
 
@@ -16,7 +16,7 @@ from detector.ingest.pipeline import ingest_paths
 from tests.test_ingest_context import with_batch_lines
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
-HEADERED = ["w3c", "zeek_conn", "zeek_ssl", "zeek_http", "zeek_dns"]
+HEADERED = ["w3c", "csv", "zeek_conn", "zeek_ssl", "zeek_http", "zeek_dns"]
 
 
 def events(home: Path) -> list[tuple[object, ...]]:
@@ -32,7 +32,7 @@ def test_headered_formats_parse_on_two_threads(key: str) -> None:
 
 
 @pytest.mark.parametrize(("key", "sample"), [("w3c", "proxysg.log"), ("zeek_ssl", "basic.log"),
-                                             ("zeek_conn", "basic.log")])
+                                             ("zeek_conn", "basic.log"), ("csv", "proxy_export.csv")])
 def test_a_grown_file_is_read_on_under_its_header(home: Path, tmp_path: Path, key: str, sample: str) -> None:
     lines = (SAMPLES / key / sample).read_text(encoding="utf-8").splitlines()
     data = [i for i, line in enumerate(lines) if line.strip() and not line.startswith("#")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,7 +31,14 @@ from detector.ingest.arrow_ops import (
     space_trimmed,
     split_quoted,
 )
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.base import (
+    Format,
+    HeaderedParser,
+    ParseContext,
+    ParseResult,
+    parse_cursor,
+    split_outcomes,
+)
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.w3c import combine
 
@@ -266,47 +274,69 @@ def values_table(lines: pa.Table, delimiter: str, positions: Sequence[int]) -> p
     return pa.table(columns)
 
 
-def new_parser(context: ParseContext) -> BatchParser:
-    """A parser that reads the header from the file's first line and keeps it for the later batches."""
+@dataclass(frozen=True)
+class Layout:
+    """What the header line says: the query for its columns, the positions it reads, the query's values."""
+
+    query: str
+    delimiter: str
+    positions: tuple[int, ...]
+    params: tuple[tuple[str, object], ...]  # the query's named parameters
+
+
+def new_parser(context: ParseContext) -> HeaderedParser:
+    """Batches parsed under the header of the file's first line (None until it is seen)."""
     for macros in (PROXY_MACROS, CSV_MACROS):
         context.connection.execute(macros)
-    state: dict[str, object] = {}
 
-    def start(header: str) -> None:
+    def layout_of(header: str) -> Layout:
         delimiter = detect_delimiter(header) or ","
         columns = split_header(header, delimiter)
         chosen = resolve(columns, context.column_map)
-        state["query"] = build_query(columns, chosen)
-        state["positions"] = sorted(set(chosen.values()))
-        state["params"] = {
-            "header": header, "delimiter": delimiter,
-            "column_count": len(columns), "missing": missing_reason(columns, chosen),
-        }
+        query = build_query(columns, chosen)
+        params = {"header": header, "delimiter": delimiter, "column_count": len(columns),
+                  "missing": missing_reason(columns, chosen)}
+        used = tuple((k, v) for k, v in params.items() if f"${k}" in query)
+        return Layout(query, delimiter, tuple(sorted(set(chosen.values()))), used)
 
-    def parse(lines: pa.Table) -> ParseResult:
+    def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
+        if layout is not None:
+            return layout
+        row = _header_row(lines)
+        return layout_of(_header_text(lines, row)) if row >= 0 else None
+
+    def parse(lines: pa.Table, layout: Layout | None) -> ParseResult:
         skipped = 0
-        if "query" not in state:
+        if layout is None:
             # Comment lines before the header are ignored; the header itself too.
-            text = lines.column("line")
-            comment = pc.starts_with(pc.utf8_ltrim_whitespace(text), "#")
-            skipped = pc.index(comment, False).as_py()
-            if skipped < 0:
+            row = _header_row(lines)
+            if row < 0:
                 return combine([], ignored=lines.num_rows)
-            start(text[skipped].as_py().lstrip("\ufeff").rstrip())  # Excel writes a byte order mark
-            skipped += 1
+            layout = layout_of(_header_text(lines, row))
+            skipped = row + 1
             lines = lines.slice(skipped)
-        query, params = state["query"], state["params"]
-        used = {k: v for k, v in params.items() if f"${k}" in query}  # type: ignore[union-attr]
-        values = values_table(lines, params["delimiter"], state["positions"])  # type: ignore[arg-type, index]
+        params = dict(layout.params)
+        values = values_table(lines, layout.delimiter, layout.positions)
         with parse_cursor(context.connection) as cursor:
             cursor.register("vals", values)
-            if "$tz" in query:  # type: ignore[operator]
-                used["tz"] = context.timezone
-            result = split_outcomes(cursor.sql(query, params=used or None).to_arrow_table(), lines)  # type: ignore[arg-type]
+            if "$tz" in layout.query:
+                params["tz"] = context.timezone
+            result = split_outcomes(cursor.sql(layout.query, params=params or None).to_arrow_table(), lines)
         result.ignored += skipped
         return result
 
-    return parse
+    return HeaderedParser(start=None, carry=carry, parse=parse)
+
+
+def _header_row(lines: pa.Table) -> int:
+    """The row of the header: the first line that is neither blank nor a comment (-1: none here)."""
+    text = pc.utf8_ltrim_whitespace(lines.column("line"))
+    before_header = pc.or_(pc.starts_with(text, "#"), pc.equal(text, ""))
+    return pc.index(before_header, False).as_py()
+
+
+def _header_text(lines: pa.Table, row: int) -> str:
+    return lines.column("line")[row].as_py().lstrip("\ufeff").rstrip()  # Excel writes a byte order mark
 
 
 def sniff(lines: Sequence[str]) -> float:
@@ -337,6 +367,7 @@ CSV = Format(
     summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD)",
     sniff=sniff,
     new_parser=new_parser,
+    independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
