@@ -67,3 +67,16 @@ def test_with_context_hands_each_batch_its_neighbours_lines_and_every_line_once(
         after = batch.after.column("line_no").to_pylist()  # type: ignore[union-attr]
         assert before == list(range(max(1, own[0] - reach), own[0]))
         assert after == list(range(own[-1] + 1, min(23, own[-1] + reach) + 1))
+
+
+def test_a_batch_of_long_lines_ends_at_max_batch_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long lines make smaller batches (memory follows bytes, not lines); no line is lost or split."""
+    import detector.ingest.reader as reader
+
+    monkeypatch.setattr(reader, "MAX_BATCH_BYTES", 2000)
+    data = b"".join(b"%04d %s\n" % (i, b"x" * 495) for i in range(40))  # 500-byte lines
+    # reads of 30 * 64 bytes: the line count alone would make batches of 30 lines
+    batches = list(iter_line_batches(io.BytesIO(data), StreamState(), batch_lines=30, max_line_bytes=1 << 20))
+    assert len(batches) > 2
+    assert all(b.lines.num_rows < 10 for b in batches)
+    assert lines_of(batches) == data.decode().splitlines()

@@ -28,6 +28,9 @@ CHUNK_BYTES = 8 * 1024 * 1024
 # A batch is read in chunks of about 64 bytes a line of `batch_lines`, within these bounds: a small
 # file is then cut into batches of `batch_lines` lines too (the tests' 7-line batches)
 MIN_CHUNK_BYTES = 64
+# A batch also ends at this much text, so that long lines (Zscaler JSON: ~850 bytes) do not make a
+# batch of `batch_lines` lines several times the memory of a batch of short ones.
+MAX_BATCH_BYTES = 32 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 REJECT_PREVIEW_CHARS = 1024
 
@@ -218,7 +221,8 @@ def iter_line_batches(
     skip_bytes: int = 0,
     end_offset: int | None = None,
 ) -> Iterator[LineBatch]:
-    """Yield batches of about `batch_lines` lines; update `state` as bytes are consumed.
+    """Yield batches of about `batch_lines` lines (fewer where they exceed MAX_BATCH_BYTES); update
+    `state` as bytes are consumed.
 
     `skip_bytes` of already-ingested content are read past, not yielded (a grown file). Reading stops
     at `end_offset`, the size that was fingerprinted, even if the file grows meanwhile. A line longer
@@ -231,7 +235,7 @@ def iter_line_batches(
     long_line: tuple[int, bytes] | None = None  # (number, preview) of an over-long line being passed
     batch: list[pa.Table] = []
     too_long: list[tuple[int, str]] = []
-    in_batch = 0
+    in_batch = in_batch_bytes = 0
     chunk_size = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, batch_lines * 64))
     while True:
         want = chunk_size if end_offset is None else min(chunk_size, end_offset - state.offset)
@@ -269,14 +273,15 @@ def iter_line_batches(
             batch.append(table)
             too_long.extend(rejects)
             in_batch += table.num_rows + len(rejects)
+            in_batch_bytes += len(buffer)
         if len(pending) > max_line_bytes:
             state.lines += 1
             long_line = (state.lines, pending[:REJECT_PREVIEW_CHARS])
             pending = b""
-        if in_batch >= batch_lines or (at_end and in_batch):
+        if in_batch >= batch_lines or in_batch_bytes >= MAX_BATCH_BYTES or (at_end and in_batch):
             table = pa.concat_tables(batch) if batch else LINES_SCHEMA.empty_table()
             yield LineBatch(table, too_long)
-            batch, too_long, in_batch = [], [], 0
+            batch, too_long, in_batch, in_batch_bytes = [], [], 0, 0
         if at_end:
             return
 
