@@ -30,9 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, per_distinct
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
+from detector.ingest.base import Format
+from detector.ingest.syslog import joined_lines_parser, program_share
 
 # How many lines may separate a query from its answers and still be joined across a batch boundary.
 # dnsmasq logs the answer as the upstream replies (milliseconds): a few lines later, even when busy.
@@ -121,28 +120,6 @@ select
     case when answer_is_block then 'blocked' when answered then 'allowed' else 'unknown' end as action
 from marked
 """
-
-
-def new_parser(context: ParseContext) -> BatchParser:
-    """Lines read in SQL (`MARK`), answer runs found (`answer_runs`) and taken by queries (`matched_runs`) in
-    numpy, events made in SQL (`FINAL`)."""
-    define_head_macros(context.connection)
-    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
-    hosts = DistinctQuery("select clean_host(value) as host from distinct_values")
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            cursor.register("syslog", headers.read(cursor, lines))
-            marked = cursor.sql(MARK).to_arrow_table()
-            for name, column in matched_runs(marked, answer_runs(marked)).items():
-                marked = marked.append_column(name, column)
-            cursor.register("marked", marked)
-            result = cursor.sql(FINAL).to_arrow_table()  # a projection: the lines stay in their order
-            # Each distinct name cleaned once per file, and kept dictionary-encoded down to the lake.
-            host = per_distinct(cursor, marked.column("qname").combine_chunks(), hosts)["host"]
-        return split_outcomes(result.append_column("host", host), lines)
-
-    return parse
 
 
 def answer_runs(marked: pa.Table) -> pa.Table:
@@ -299,6 +276,15 @@ def _first_after(keys: list[np.ndarray], query_at: np.ndarray, run_at: np.ndarra
     is_query_sorted = ~is_run[order]
     found[order[is_query_sorted]] = found_sorted[is_query_sorted]
     return found
+
+
+def _joined(marked: pa.Table) -> dict[str, pa.Array]:
+    """Answer runs found (`answer_runs`) and taken by the queries (`matched_runs`)."""
+    return matched_runs(marked, answer_runs(marked))
+
+
+# Lines read in SQL (`MARK`), joined in numpy (`_joined`), events made in SQL (`FINAL`).
+new_parser = joined_lines_parser(MARK, _joined, FINAL)
 
 
 LOG = Format(

@@ -27,9 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, per_distinct
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
+from detector.ingest.base import Format
+from detector.ingest.syslog import joined_lines_parser, program_share
 
 # How many lines may separate a query from its reply and still be joined across a batch boundary.
 PAIR_LINES = 4096
@@ -124,31 +123,7 @@ from marked
 """
 
 
-
-def new_parser(context: ParseContext) -> BatchParser:
-    """Lines read in SQL (`MARK`), queries paired with their outcome lines in numpy (`pair_outcomes`)."""
-    define_head_macros(context.connection)
-    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
-    hosts = DistinctQuery(HOSTS)
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            cursor.register("syslog", headers.read(cursor, lines))
-            marked = cursor.sql(MARK).to_arrow_table()
-            outcomes = pair_outcomes(marked)
-            for name, column in outcomes.items():
-                marked = marked.append_column(name, column)
-            cursor.register("marked", marked)
-            result = cursor.sql(FINAL).to_arrow_table()  # a projection: the lines stay in their order
-            # Each distinct name cleaned once per file, and kept dictionary-encoded down to the lake.
-            host = per_distinct(cursor, marked.column("qname").combine_chunks(), hosts)["host"]
-        return split_outcomes(result.append_column("host", host), lines)
-
-    return parse
-
-
 OUTCOMES = ("reply", "local")
-HOSTS = "select clean_host(value) as host from distinct_values"
 
 
 def pair_outcomes(marked: pa.Table) -> dict[str, pa.Array]:
@@ -220,6 +195,9 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
         values = values.cast(values.type.value_type)
     return pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
 
+
+# Lines read in SQL (`MARK`), queries paired with their outcome lines in numpy (`pair_outcomes`).
+new_parser = joined_lines_parser(MARK, pair_outcomes, FINAL)
 
 OWN_FILE = re.compile(r"^\[\d+\] unbound\[\d+:\d+\] ")
 
