@@ -178,6 +178,16 @@ def _reasons(count: int, *checks: tuple[pa.Array, pa.Array | str | None]) -> pa.
     return reason
 
 
+def _line_checks(is_header: pa.Array, quoted: pa.Array, ts: pa.Array, time_text: pa.Array
+                 ) -> list[tuple[pa.Array, pa.Array | str | None]]:
+    """The checks of `_reasons` both layouts start with: the header (ignored, no reason), quoting, time."""
+    return [
+        (is_header, None),
+        (pc.invert(quoted), "not a quoted CSV line"),
+        (pc.is_null(ts), pc.binary_join_element_wise("timestamp is not yyyy-mm-dd hh:mm:ss: ", time_text, "")),
+    ]
+
+
 def _time(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.ListArray
           ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """The first column without the line's opening quote, whether it is the header's, and its time."""
@@ -210,9 +220,7 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
         "line_no": lines.column("line_no"),
         "reject_reason": _reasons(
             rows,
-            (is_header, None),
-            (pc.invert(quoted), "not a quoted CSV line"),
-            (pc.is_null(ts), pc.binary_join_element_wise("timestamp is not yyyy-mm-dd hh:mm:ss: ", time_text, "")),
+            *_line_checks(is_header, quoted, ts, time_text),
             (no_action, pc.binary_join_element_wise(
                 "no Allowed/Blocked action column (Umbrella DNS layout) in ", pc.cast(count, pa.string()),
                 " columns", "")),
@@ -257,9 +265,7 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
         "line_no": lines.column("line_no"),
         "reject_reason": _reasons(
             rows,
-            (is_header, None),
-            (pc.invert(quoted), "not a quoted CSV line"),
-            (pc.is_null(ts), pc.binary_join_element_wise("timestamp is not yyyy-mm-dd hh:mm:ss: ", time_text, "")),
+            *_line_checks(is_header, quoted, ts, time_text),
             (pc.less(count, 13), pc.binary_join_element_wise(
                 "expected at least 13 columns (Umbrella proxy layout), found ", pc.cast(count, pa.string()), "")),
             (no_host, pc.binary_join_element_wise("no host in the URL column: ", url, "")),
