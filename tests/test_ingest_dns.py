@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.ingest import FORMATS, reader, sniff_scores
-from detector.ingest.base import ParseContext, ParseResult, open_parse_connection
+from detector.ingest.base import ParseContext, ParseResult, in_file_order, open_parse_connection
 from detector.ingest.pipeline import parse_file
 from detector.ingest.reader import LINES_SCHEMA
 from detector.ingest.syslog import define_macros, program_of, reference_time
@@ -33,7 +33,7 @@ def parse(path: Path, key: str, *lines: str) -> tuple[list[dict[str, object]], l
 
 def batches(key: str, *batch_lines: list[str], path: str = "dns-20240605.log") -> list[ParseResult]:
     """Parse consecutive batches of one file with one parser, as the pipeline does for a large file."""
-    parser = FORMATS[key].new_parser(ParseContext(path, GOLDEN_TIMEZONE, open_parse_connection()))
+    parser = in_file_order(FORMATS[key].new_parser(ParseContext(path, GOLDEN_TIMEZONE, open_parse_connection())))
     results, first = [], 1
     for lines in batch_lines:
         numbers = pa.array(range(first, first + len(lines)), pa.int64())

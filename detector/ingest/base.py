@@ -49,7 +49,8 @@ BatchParser = Callable[[pa.Table], ParseResult]
 @dataclass(frozen=True)
 class HeaderedParser:
     """A parser for formats whose header lines name the columns of the lines after them (W3C `#Fields`,
-    Zeek `#fields`), made so that batches can still be parsed two at a time.
+    Zeek `#fields`, a CSV header row) or that learn something once per file (Windows DNS: the date
+    order), made so that batches can still be parsed two at a time.
 
     The pipeline calls `carry(lines, state)` on every batch in file order (cheap: it reads only the
     batch's header lines) to learn the state in force at the start of the next batch, and

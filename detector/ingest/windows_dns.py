@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, parse_cursor, split_outcomes
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
 PAIR_LINES = 4096
@@ -202,25 +202,29 @@ select ts from times
 QNAMES = r"select clean_host(substr(regexp_replace(value, '\(\d+\)', '.', 'g'), 2)) as qname from distinct_values"
 
 
-def new_parser(context: ParseContext) -> BatchParser:
-    """A parser that keeps the file's date order, once known, for all its later batches, and each
-    distinct time stamp's time and query name's name (per file)."""
-    order: str | None = None
-    stamps: DistinctQuery | None = None
+def new_parser(context: ParseContext) -> HeaderedParser:
+    """Batches parsed under the file's date order once a batch has settled it (the state carried in file
+    order; None until then), each distinct time stamp's time and query name's name read once per file."""
+    stamps: dict[str | None, DistinctQuery] = {}  # per date order: set at most twice per file
     names = DistinctQuery(QNAMES)
 
-    def parse(lines: pa.Table) -> ParseResult:
-        nonlocal order, stamps
+    def carry(lines: pa.Table, order: str | None) -> str | None:
+        if order is not None:
+            return order
+        with parse_cursor(context.connection) as cursor:
+            cursor.register("lines", lines)
+            return date_order(cursor, cursor.sql(MARK).to_arrow_table())
+
+    def parse(lines: pa.Table, order: str | None) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
             cursor.register("lines", lines)
             marked = cursor.sql(MARK).to_arrow_table()
             if order is None:
                 order = date_order(cursor, marked)
-                stamps = None
-            if stamps is None:
-                stamps = DistinctQuery(stamp_query(context.timezone, order))
+            if order not in stamps:
+                stamps[order] = DistinctQuery(stamp_query(context.timezone, order))
             stamp = marked.column("stamp").combine_chunks()
-            ts = per_distinct(cursor, stamp, stamps)["ts"]
+            ts = per_distinct(cursor, stamp, stamps[order])["ts"]
             qname = per_distinct(cursor, only_where(marked.column("qname_raw").combine_chunks(), pc.is_valid(stamp)),
                                  names)["qname"]
             answer_rcode, is_answer = pair_lookups(marked, qname)
@@ -230,7 +234,7 @@ def new_parser(context: ParseContext) -> BatchParser:
         # The names stay dictionary-encoded down to the lake (null where the line is no lookup).
         return split_outcomes(result.append_column("host", qname), lines)
 
-    return parse
+    return HeaderedParser(start=None, carry=carry, parse=parse)
 
 
 def pair_lookups(marked: pa.Table, qname: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -317,4 +321,5 @@ LOG = Format(
     new_parser=new_parser,
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "action"),
     context_lines=PAIR_LINES,
+    independent_batches=True,
 )
