@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
 from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, parse_cursor, split_outcomes
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
@@ -211,9 +211,11 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     def carry(lines: pa.Table, order: str | None) -> str | None:
         if order is not None:
             return order
+        # the packet lines' dates as MARK reads them (the text before the first space), without MARK
+        text = lines.column("line").combine_chunks()
+        packets = text.filter(pc.match_substring(text, " PACKET "))
         with parse_cursor(context.connection) as cursor:
-            cursor.register("lines", lines)
-            return date_order(cursor, cursor.sql(MARK).to_arrow_table())
+            return order_of_dates(cursor, list_item(pc.split_pattern(packets, " ", max_splits=1), 0))
 
     def parse(lines: pa.Table, order: str | None) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
@@ -287,7 +289,12 @@ def _sql_text(value: str) -> str:
 def date_order(cursor: duckdb.DuckDBPyConnection, marked: pa.Table) -> str | None:
     """'dmy' or 'mdy' when some date in the batch settles it, else None (the separator decides)."""
     packets = pc.is_in(marked.column("kind"), pa.array(["query", "response", "other", "malformed"]))
-    cursor.register("distinct_values", pa.table({"value": pc.unique(marked.column("date_text").filter(packets))}))
+    return order_of_dates(cursor, marked.column("date_text").filter(packets))
+
+
+def order_of_dates(cursor: duckdb.DuckDBPyConnection, dates: pa.Array | pa.ChunkedArray) -> str | None:
+    """'dmy' or 'mdy' when some of the packet lines' dates settle it, else None."""
+    cursor.register("distinct_values", pa.table({"value": pc.unique(dates)}))
     try:
         first, second = cursor.sql(ORDER_EVIDENCE).fetchall()[0]
     finally:
