@@ -207,32 +207,34 @@ def _fields_table(lines: pa.Table, prefix: pa.Array, header_error: pa.Array, val
     return pa.table({"line_no": lines.column("line_no"), "prefix": prefix, "header_error": header_error, **values})
 
 
-def _cef_fields(lines: pa.Table) -> pa.Table:
-    """CEF lines -> `fields(line_no, prefix, header_error, <field values>)` for the final query."""
-    prefix, body = _split_at_marker(lines, "CEF:")
+def _split_header(lines: pa.Table, marker: str, fields: int
+                  ) -> tuple[pa.Array, pa.ListArray, pa.Array, pa.Array]:
+    """(syslog prefix, the `fields` |-separated header fields plus the rest, escapes, header error) of
+    lines with a `marker:` header (CEF, LEEF)."""
+    prefix, body = _split_at_marker(lines, f"{marker}:")
     protected, escaped = _protected(body)
-    header = pc.split_pattern(protected, "|", max_splits=7)  # the 8th item is the extension, '|'s and all
+    header = pc.split_pattern(protected, "|", max_splits=fields)
     count = pc.fill_null(pc.list_value_length(header), 0)
     header_error = pc.case_when(
-        pa.StructArray.from_arrays([pc.is_null(body), pc.less(count, 8)], names=["none", "short"]),
-        "no CEF: header",
-        pc.binary_join_element_wise("CEF header has ", pc.cast(pc.subtract(count, 1), pa.string()),
-                                    " of its 7 |-separated fields", ""))
+        pa.StructArray.from_arrays([pc.is_null(body), pc.less(count, fields + 1)], names=["none", "short"]),
+        f"no {marker}: header",
+        pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pc.subtract(count, 1), pa.string()),
+                                    f" of its {fields} |-separated fields", ""))
+    return prefix, header, escaped, header_error
+
+
+def _cef_fields(lines: pa.Table) -> pa.Table:
+    """CEF lines -> `fields(line_no, prefix, header_error, <field values>)` for the final query."""
+    # the 8th item is the extension, '|'s and all
+    prefix, header, escaped, header_error = _split_header(lines, "CEF", fields=7)
     pairs = _cef_pairs(list_item(header, 7))
     return _fields_table(lines, prefix, header_error, _lookups(pairs, lines.num_rows, escaped))
 
 
 def _leef_fields(lines: pa.Table) -> pa.Table:
     """LEEF lines -> `fields(line_no, prefix, header_error, <field values>)` for the final query."""
-    prefix, body = _split_at_marker(lines, "LEEF:")
-    protected, escaped = _protected(body)
-    header = pc.split_pattern(protected, "|", max_splits=5)  # the 6th item: the delimiter (2.0) and attributes
-    count = pc.fill_null(pc.list_value_length(header), 0)
-    header_error = pc.case_when(
-        pa.StructArray.from_arrays([pc.is_null(body), pc.less(count, 6)], names=["none", "short"]),
-        "no LEEF: header",
-        pc.binary_join_element_wise("LEEF header has ", pc.cast(pc.subtract(count, 1), pa.string()),
-                                    " of its 5 |-separated fields", ""))
+    # the 6th item: the delimiter (2.0) and attributes
+    prefix, header, escaped, header_error = _split_header(lines, "LEEF", fields=5)
     rest = pc.fill_null(list_item(header, 5), "")
     at_bar = pc.split_pattern(rest, "|", max_splits=1)
     # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
