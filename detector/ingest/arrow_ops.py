@@ -119,15 +119,17 @@ def per_distinct(
     """
     encoded = pc.dictionary_encode(values)
     indices = encoded.indices if where is None else only_where(encoded.indices, where)
-    result = query.results_for(connection, encoded.dictionary)
-    spread = {}
+    return spread(query.results_for(connection, encoded.dictionary), indices)
+
+
+def spread(result: pa.Table, indices: pa.Array) -> dict[str, pa.Array]:
+    """Per-distinct answers (one row per dictionary value) spread back to the rows that `indices` point
+    at (null where an index is null); text columns stay dictionary-encoded."""
+    columns = {}
     for name in result.column_names:
         column = result.column(name).combine_chunks()
-        if pa.types.is_string(column.type):
-            spread[name] = dictionary_array(indices, column)
-        else:
-            spread[name] = column.take(indices)
-    return spread
+        columns[name] = dictionary_array(indices, column) if pa.types.is_string(column.type) else column.take(indices)
+    return columns
 
 
 def dictionary_array(indices: pa.Array, values: pa.Array) -> pa.DictionaryArray:

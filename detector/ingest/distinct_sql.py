@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, dictionary_array, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where, spread
 
 
 def encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
@@ -42,15 +42,7 @@ def through(
 ) -> dict[str, pa.Array]:
     """`query`'s columns for each row of `values` (null where the value is null); text columns stay
     dictionary-encoded."""
-    result = query.results_for(connection, values.dictionary)
-    spread = {}
-    for name in result.column_names:
-        column = result.column(name).combine_chunks()
-        if pa.types.is_string(column.type):
-            spread[name] = dictionary_array(values.indices, column)
-        else:
-            spread[name] = column.take(values.indices)
-    return spread
+    return spread(query.results_for(connection, values.dictionary), values.indices)
 
 
 def plain(values: pa.Array) -> pa.Array:
