@@ -28,13 +28,14 @@ identity types list when both have the same length; computers and networks are n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -44,7 +45,16 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, in_slices, integers, item_at, through, url_parts
+from detector.ingest.distinct_sql import (
+    HOSTPORT_SQL,
+    encoded,
+    in_slices,
+    integers,
+    item_at,
+    plain,
+    through,
+    url_parts,
+)
 from detector.schema import TIMESTAMP
 
 # The S3 export's optional header row starts with a column name instead of a time.
@@ -63,12 +73,14 @@ def _user_among(ids: str, types: str) -> str:
 
 
 # Both exports are parsed in Arrow: every field is quoted, so a line splits at `","` (pyarrow's string kernels
-# cost a fraction of DuckDB's per line); each field's distinct values go through SQL once per file (see
-# distinct_sql.py), for the shared macros' meaning of a host, a time or a number.
+# cost a fraction of DuckDB's per line). Each column read is dictionary-encoded once (`_Fields`), and every
+# step after that (trimming a quote, a URL's parts, the shared macros' meaning of a host, a time or a user)
+# works on its distinct values only, through SQL once per file (see distinct_sql.py).
+# (the first column still has the line's opening quote)
 TIME_SQL = f"""
-select lower(value) in {_HEADER_WORDS} as is_header,
-    timezone('UTC', try_strptime(value, '%Y-%m-%d %H:%M:%S')) as ts
-from distinct_values
+select lower(time_text) in {_HEADER_WORDS} as is_header,
+    timezone('UTC', try_strptime(time_text, '%Y-%m-%d %H:%M:%S')) as ts, time_text
+from (select ltrim(value, '"') as time_text from distinct_values)
 """
 # identities and their types, joined by a unit separator (a key per distinct combination; chr(30) is null)
 _PARTS = ", ".join(f"nullif(split_part(value, chr(31), {i}), chr(30)) as {name}" for i, name in
@@ -145,83 +157,131 @@ def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Tab
     return new_parser
 
 
-def _split(lines: pa.Table, columns: int | None = None) -> tuple[pa.ListArray, pa.Array, pa.Array]:
-    """Each line's fields (split at `","`), their count, and whether the line starts with a quote. With
-    `columns`, the line is split no further than that: the last field holds the rest of the line and the
-    count stops at `columns` + 1 (for layouts whose later columns are not read)."""
-    text = lines.column("line").combine_chunks()
-    fields = pc.split_pattern(text, '","', max_splits=columns)
-    return fields, pc.list_value_length(fields), pc.starts_with(text, '"')
+class _Fields:
+    """A slice of lines split at `","`, each column taken out and dictionary-encoded once, when first read.
+
+    With `columns`, a line is split no further than that: the last field holds the rest of the line and the
+    count stops at `columns` + 1 (for layouts whose later columns are not read).
+    """
+
+    def __init__(self, lines: pa.Table, columns: int | None = None) -> None:
+        text = lines.column("line").combine_chunks()
+        self.lists = pc.split_pattern(text, '","', max_splits=columns)
+        self.count = pc.list_value_length(self.lists)
+        self.quoted = pc.starts_with(text, '"')
+        self.rows = len(text)
+        self._encoded: dict[int, pa.DictionaryArray] = {}
+
+    def plain(self, at: int) -> pa.Array:
+        """Column `at` (0-based) as text: for numbers, which are cast, not looked up."""
+        return list_item(self.lists, at)
+
+    def encoded(self, at: int, since: int = 0) -> pa.DictionaryArray:
+        """Column `at` (0-based) dictionary-encoded; null on lines with fewer than `since` fields."""
+        if at not in self._encoded:
+            self._encoded[at] = pc.dictionary_encode(list_item(self.lists, at))
+        values = self._encoded[at]
+        return _restricted(values, pc.greater_equal(self.count, since)) if since else values
 
 
-def _unquoted_end(values: pa.Array) -> pa.Array:
+def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
+    """`values`, null where `keep` is false (in the indices: the dictionary stays as it is)."""
+    return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+
+
+def _unquoted_end(values: pa.DictionaryArray) -> pa.DictionaryArray:
     """A field that may be the line's last: without its closing quote (`rtrim(x, '"')`)."""
-    return pc.utf8_rtrim(values, '"')
+    return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_rtrim(values.dictionary, '"'))
 
 
-def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, granular: pa.Array, granular_type: pa.Array,
-           identities: pa.Array, identity_types: pa.Array) -> pa.Array:
-    """The user among the identities, decided once per distinct combination of identities and types."""
-    key = pc.binary_join_element_wise(granular, granular_type, identities, identity_types, chr(31),
+def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, granular: pa.DictionaryArray,
+           granular_type: pa.DictionaryArray, identities: pa.DictionaryArray, identity_types: pa.DictionaryArray
+           ) -> pa.Array:
+    """The user among the identities, decided once per distinct combination of identities and types (whose
+    text is put together for those combinations only)."""
+    parts = (granular, granular_type, identities, identity_types)
+    combination, first = _combinations(parts)
+    key = pc.binary_join_element_wise(*(plain(part.take(first)) for part in parts), chr(31),
                                       null_handling="replace", null_replacement=chr(30))
-    return through(connection, queries.user, encoded(key))["user_name"]
+    return through(connection, queries.user, encoded(key))["user_name"].take(combination)
 
 
-def _reasons(count: int, *checks: tuple[pa.Array, pa.Array | str | None]) -> pa.Array:
+def _combinations(columns: Sequence[pa.DictionaryArray]) -> tuple[pa.Array, pa.Array]:
+    """Per row, the number of its combination of the columns' values, and the first row of each combination.
+    Read from the dictionary indices (a null is one more value), two columns at a time: the numbers stay
+    below rows x dictionary size, so they fit int64."""
+    number = np.zeros(len(columns[0]), np.int64)
+    for column in columns:
+        index = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        number = pc.dictionary_encode(number * (len(column.dictionary) + 1) + index).indices.to_numpy()
+        number = number.astype(np.int64)
+    combinations = pa.array(number)
+    distinct = pc.unique(combinations)
+    return pc.index_in(combinations, value_set=distinct), pc.index_in(distinct, value_set=combinations)
+
+
+# A reject reason: text, or (costly per line) made only when some line has it; None: no reason (ignored).
+Reason = str | Callable[[], pa.Array] | None
+
+
+def _reasons(count: int, *checks: tuple[pa.Array, Reason]) -> pa.Array:
     """The first reason whose condition holds (null: the line parsed); conditions are masks, null = false."""
     reason = pa.nulls(count, pa.string())
     for condition, text in reversed(checks):
-        text = pa.scalar(None, pa.string()) if text is None else text
         condition = pc.fill_null(condition, False)
         if pc.any(condition).as_py():
-            reason = pc.if_else(condition, text, reason)
+            text = text() if callable(text) else text
+            reason = pc.if_else(condition, pa.scalar(None, pa.string()) if text is None else text, reason)
     return reason
 
 
 def _line_checks(is_header: pa.Array, quoted: pa.Array, ts: pa.Array, time_text: pa.Array
-                 ) -> list[tuple[pa.Array, pa.Array | str | None]]:
+                 ) -> list[tuple[pa.Array, Reason]]:
     """The checks of `_reasons` both layouts start with: the header (ignored, no reason), quoting, time."""
     return [
         (is_header, None),
         (pc.invert(quoted), "not a quoted CSV line"),
-        (pc.is_null(ts), pc.binary_join_element_wise("timestamp is not yyyy-mm-dd hh:mm:ss: ", time_text, "")),
+        (pc.is_null(ts), lambda: pc.binary_join_element_wise(
+            "timestamp is not yyyy-mm-dd hh:mm:ss: ", plain(time_text), "")),
     ]
 
 
-def _time(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.ListArray
+def _time(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields
           ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """The first column without the line's opening quote, whether it is the header's, and its time."""
-    time_text = pc.utf8_ltrim(list_item(fields, 0), '"')
-    times = through(connection, queries.time, encoded(time_text))
-    return time_text, pc.fill_null(times["is_header"], False), pc.cast(times["ts"], TIMESTAMP)
+    times = through(connection, queries.time, fields.encoded(0))
+    return times["time_text"], pc.fill_null(times["is_header"], False), pc.cast(times["ts"], TIMESTAMP)
 
 
 def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella DNS lines -> schema columns plus reject_reason / is_ignored."""
-    fields, count, quoted = _split(lines)
-    rows = len(count)
+    fields = _Fields(lines)
+    rows, count = fields.rows, fields.count
     time_text, is_header, ts = _time(connection, queries, fields)
     # the action column (0-based 5, else 6, 4 or 7): found by its value, as the layouts differ before it
     action_at = pa.nulls(rows, pa.int64())
     for at in (7, 4, 6, 5):
-        verdict = through(connection, queries.lower, encoded(list_item(fields, at)))["value"]
+        verdict = through(connection, queries.lower, fields.encoded(at))["value"]
         is_action = pc.fill_null(pc.is_in(verdict, value_set=pa.array(["allowed", "blocked"])), False)
         action_at = pc.if_else(is_action, at, action_at)
-    if pc.all(pc.equal(pc.fill_null(action_at, -1), 5)).as_py():  # the usual layout: fixed places
-        def column(offset: int) -> pa.Array:
-            return list_item(fields, 5 + offset)
+    places = pc.unique(action_at.drop_null())
+    if len(places) <= 1:  # one layout (lines without an action are rejected): fixed places
+        action = places[0].as_py() if len(places) else 5
+
+        def column(offset: int) -> pa.DictionaryArray:
+            return fields.encoded(action + offset)
     else:
-        def column(offset: int) -> pa.Array:
-            return item_at(fields, pc.add(action_at, offset))
+        def column(offset: int) -> pa.DictionaryArray:
+            return encoded(item_at(fields.lists, pc.add(action_at, offset)))
     granular_type, identity_types = _unquoted_end(column(5)), _unquoted_end(column(6))
-    domain = through(connection, queries.domain, encoded(_unquoted_end(column(3))))["value"]
+    domain = through(connection, queries.domain, _unquoted_end(column(3)))["value"]
     no_action = pc.is_null(action_at)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": _reasons(
             rows,
-            *_line_checks(is_header, quoted, ts, time_text),
-            (no_action, pc.binary_join_element_wise(
+            *_line_checks(is_header, fields.quoted, ts, time_text),
+            (no_action, lambda: pc.binary_join_element_wise(
                 "no Allowed/Blocked action column (Umbrella DNS layout) in ", pc.cast(count, pa.string()),
                 " columns", "")),
             (pc.less(count, pc.add(action_at, 4)), "line ends before the domain column"),
@@ -230,14 +290,14 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
         "is_ignored": is_header,
         "ts": ts,
         "network_protocol": pa.repeat(pa.scalar("dns"), rows),
-        "src_ip": through(connection, queries.empty, encoded(column(-2)))["value"],
-        "user_name": _users(connection, queries, list_item(fields, 1), granular_type, column(-3), identity_types),
+        "src_ip": through(connection, queries.empty, column(-2))["value"],
+        "user_name": _users(connection, queries, fields.encoded(1), granular_type, column(-3), identity_types),
         "host": domain,
         "host_source": pa.repeat(pa.scalar("dns_query"), rows),
-        "dns_qtype": through(connection, queries.qtype, encoded(column(1)))["value"],
-        "dns_rcode": through(connection, queries.rcode, encoded(_unquoted_end(column(2))))["value"],
-        "action": through(connection, queries.lower, encoded(column(0)))["value"],
-        "vendor_category": through(connection, queries.empty, encoded(_unquoted_end(column(4))))["value"],
+        "dns_qtype": through(connection, queries.qtype, column(1))["value"],
+        "dns_rcode": through(connection, queries.rcode, _unquoted_end(column(2)))["value"],
+        "action": through(connection, queries.lower, column(0))["value"],
+        "vendor_category": through(connection, queries.empty, _unquoted_end(column(4)))["value"],
     }
     return pa.table(columns)
 
@@ -245,50 +305,46 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
 def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella proxy lines -> schema columns plus reject_reason / is_ignored."""
     # the 26 columns read (request method is the last); a count above 26 only needs to say "more"
-    fields, count, quoted = _split(lines, columns=26)
-    rows = len(count)
+    fields = _Fields(lines, columns=26)
+    rows, count, column = fields.rows, fields.count, fields.encoded
     time_text, is_header, ts = _time(connection, queries, fields)
-
-    def column(at: int, since: int = 0) -> pa.Array:  # 0-based; null on lines with fewer than `since` fields
-        values = list_item(fields, at)
-        return only_where(values, pc.greater_equal(count, since)) if since else values
-
-    third = encoded(column(2))
     # the third column is the internal client IP, except in early exports (an identities list)
-    current = pc.fill_null(through(connection, queries.current, third)["value"], False)
-    internal = column(2) if pc.all(current).as_py() else pc.if_else(current, column(2), column(3))
+    current = pc.fill_null(through(connection, queries.current, column(2))["value"], False)
+    internal = column(2) if pc.all(current).as_py() else encoded(pc.if_else(current, plain(column(2)),
+                                                                            plain(column(3))))
     url = column(7)
-    scheme, _, authority, path = url_parts(url)
+    # the URL's parts, per distinct URL
+    scheme, _, authority, path = url_parts(url.dictionary)
     place = through(connection, queries.hostport, encoded(authority))
-    no_host = pc.is_null(place["host"])
+    host = place["host"].take(url.indices)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": _reasons(
             rows,
-            *_line_checks(is_header, quoted, ts, time_text),
-            (pc.less(count, 13), pc.binary_join_element_wise(
+            *_line_checks(is_header, fields.quoted, ts, time_text),
+            (pc.less(count, 13), lambda: pc.binary_join_element_wise(
                 "expected at least 13 columns (Umbrella proxy layout), found ", pc.cast(count, pa.string()), "")),
-            (no_host, pc.binary_join_element_wise("no host in the URL column: ", url, "")),
+            (pc.is_null(host), lambda: pc.binary_join_element_wise("no host in the URL column: ", plain(url), "")),
         ),
         "is_ignored": is_header,
         "ts": ts,
-        "src_ip": through(connection, queries.empty, encoded(internal))["value"],
+        "src_ip": through(connection, queries.empty, internal)["value"],
         "user_name": _users(connection, queries, column(1), _unquoted_end(column(21)), column(23, since=25),
                             _unquoted_end(column(24, since=25))),
-        "host": place["host"],
+        "host": host,
         "host_source": pa.repeat(pa.scalar("url"), rows),
-        "dst_ip": only_where(through(connection, queries.empty, encoded(column(4)))["value"], current),
-        "dst_port": place["dst_port"],
-        "network_protocol": through(connection, queries.scheme, encoded(scheme))["value"],
-        "http_method": through(connection, queries.method, encoded(_unquoted_end(column(25, since=26))))["value"],
-        "url_path": path,
-        "http_status": through(connection, queries.status, encoded(column(10)))["value"],
-        "action": through(connection, queries.verdict, encoded(column(6)))["value"],
-        "bytes_out": integers(connection, queries.bigint, column(11), pa.int64()),
-        "bytes_in": integers(connection, queries.bigint, column(12), pa.int64()),
-        "user_agent": through(connection, queries.empty, encoded(column(9)))["value"],
-        "content_type": through(connection, queries.empty, encoded(column(5)))["value"],
-        "vendor_category": through(connection, queries.empty, encoded(_unquoted_end(column(15, since=16))))["value"],
+        "dst_ip": only_where(through(connection, queries.empty, column(4))["value"], current),
+        "dst_port": place["dst_port"].take(url.indices),
+        "network_protocol": through(connection, queries.scheme, encoded(scheme))["value"].take(url.indices),
+        "http_method": through(connection, queries.method, _unquoted_end(column(25, since=26)))["value"],
+        "url_path": dictionary_array(url.indices, path),
+        "http_status": through(connection, queries.status, column(10))["value"],
+        "action": through(connection, queries.verdict, column(6))["value"],
+        "bytes_out": integers(connection, queries.bigint, fields.plain(11), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, fields.plain(12), pa.int64()),
+        "user_agent": through(connection, queries.empty, column(9))["value"],
+        "content_type": through(connection, queries.empty, column(5))["value"],
+        "vendor_category": through(connection, queries.empty, _unquoted_end(column(15, since=16)))["value"],
     }
     return pa.table(columns)
 
