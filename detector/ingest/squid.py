@@ -26,13 +26,36 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import (
     DistinctQuery,
     authority_and_path,
+    has_bytes,
     list_item,
     only_where,
     per_distinct,
     trimmed,
     whole_number,
+    without_empty,
 )
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, line_share, split_outcomes, sql_parser
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+    sql_parser,
+)
+from detector.ingest.distinct_sql import integers, plain
+from detector.ingest.proxy_columns import (
+    BIGINT_SQL,
+    DASH_BIGINT_SQL,
+    DASH_INTEGER_SQL,
+    UrlQueries,
+    constant_text,
+    first_valid,
+    is_ip_literal,
+    url_columns,
+    where,
+)
 from detector.schema import TIMESTAMP
 
 # Macros shared by the proxy families (Squid variants, Cisco WSA, W3C, CSV); defined on the parse
@@ -314,111 +337,188 @@ COMMON = Format(
     ),
 )
 
-# The extended layout, split at its quotes: q[1] holds 19 space-separated fields:
+# The extended layout, split at its quotes: the part before the first quote holds 19 space-separated fields
 #   1 time.ms  2 elapsed  3 client  4 client port  5 code/status  6 reply size  7 request size
 #   8 reply header size  9 request header size  10 reply body size  11 method  12 URL  13 HTTP version
 #   14 user  15 hierarchy/peer  16 server port  17 content type  18-19 (unused)
-# then quoted referer q[2], user agent q[4], Host q[6], X-Forwarded-For q[8], optionally TLS SNI q[10],
-# and a tail of two fields (server time and one more).
-EXTENDED_QUERY = r"""
-with split as (
-    -- Squid escapes a quote inside a quoted value as \"; hide those before splitting at quotes
-    select line_no, line, string_split(replace(line, '\"', chr(1)), '"') as q
-    from lines
-),
-parts as (
-    select line_no, line, len(q) as nq,
-        list_filter(string_split(q[1], ' '), lambda x: x <> '') as f,
-        null_if_dash(replace(q[4], chr(1), '"')) as agent,
-        null_if_dash(q[6]) as host_header,
-        case when len(q) = 11 then null_if_dash(q[10]) end as sni,
-        string_split(trim(q[len(q)]), ' ') as tail
-    from split
-),
-fields as (
-    select
-        line_no, line, nq, len(f) as n, len(tail) as tail_n, agent, host_header, sni,
-        cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch,
-        try_cast(f[2] as bigint) as elapsed,
-        f[3] as client,
-        upper(split_part(f[5], '/', 1)) as result_code,
-        split_part(f[5], '/', 2) as status_text,
-        try_cast(f[6] as bigint) as reply_size,
-        try_cast(null_if_dash(f[7]) as bigint) as request_size,
-        upper(f[11]) as method,
-        f[12] as url,
-        f[14] as ident,
-        upper(split_part(f[15], '/', 1)) as hierarchy,
-        split_part(f[15], '/', 2) as peer,
-        try_cast(null_if_dash(f[16]) as integer) as server_port,
-        f[17] as mime
-    from parts
-),
-checked as (
-    select *,
-        case
-            when n <> 19 or nq not in (9, 11) or tail_n <> 2 then
-                'expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), '
-                || 'then 2 fields (Squid extended logformat)'
-            when epoch is null then 'time is not epoch seconds: ' || split_part(trim(line), ' ', 1)
-            when elapsed is null then 'elapsed time is not a whole number of milliseconds'
-            when try_cast(status_text as integer) is null
-                then 'result is not CODE/STATUS: ' || result_code || '/' || status_text
-            when reply_size is null then 'reply size is not a whole number of bytes'
-        end as reject_reason,
-        method = 'CONNECT' as is_connect,
-        hierarchy in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST') as is_direct
-    from fields
-),
-url_steps as (
-    select *, url_rest(url) as rest from checked
-),
-authority_steps as (
-    select *,
-        authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport,
-        authority_hostport(host_header) as header_hostport
-    from url_steps
-),
-hosts as (
-    select *,
-        hostport_host(hostport) as url_host,
-        -- a tunnel to a bare address says less than the name the client asked for in its TLS hello
-        hostport_host(hostport) is not null and not (is_connect and is_ip_literal(hostport_host(hostport))
-            and sni is not null) as use_url_host
-    from authority_steps
-)
-select
-    line_no,
-    reject_reason,
-    false as is_ignored,
-    to_timestamp(epoch) as ts,
-    client as src_ip,
-    url_decode(null_if_dash(ident)) as user_name,
-    case
-        when use_url_host then url_host
-        when sni is not null then clean_host(sni)
-        else hostport_host(header_hostport)
-    end as host,
-    case
-        when use_url_host then case when is_connect then 'connect' else 'url' end
-        when sni is not null then 'sni'
-        when hostport_host(header_hostport) is not null then 'http_host'
-        else 'none'
-    end as host_source,
-    case when is_direct then null_if_dash(peer) end as dst_ip,
-    case when is_direct and server_port is not null then server_port else hostport_port(hostport) end as dst_port,
-    case when not is_connect then url_scheme(url) end as network_protocol,
-    nullif(nullif(method, 'NONE'), '-') as http_method,
-    case when not is_connect then rest_path(rest) end as url_path,
-    nullif(try_cast(status_text as integer), 0) as http_status,
-    squid_result_action(result_code) as action,
-    request_size as bytes_out,
-    reply_size as bytes_in,
-    elapsed as duration_ms,
-    agent as user_agent,
-    null_if_dash(mime) as content_type
-from hosts
+# then quoted referer (part 2), user agent (4), Host (6), X-Forwarded-For (8), optionally TLS SNI (10),
+# and a tail of two fields (server time and one more). Tokenised with pyarrow; each field's distinct
+# values go through the shared macros once.
+EXTENDED_FIELDS = 19
+EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), "
+                         "then 2 fields (Squid extended logformat)")
+# The epoch as `cast(try_cast(value as decimal(18, 6)) as double)` reads it, for what EPOCH_SECONDS misses
+EPOCH_SQL = "select to_timestamp(cast(try_cast(value as decimal(18, 6)) as double)) as ts from distinct_values"
+# code/status, split as split_part does (the status is what lies between the first and a second '/')
+CODE_STATUS_SQL = """
+select squid_result_action(code) as action, try_cast(status_text as integer) as status,
+    code || '/' || status_text as shown
+from (select upper(split_part(value, '/', 1)) as code, split_part(value, '/', 2) as status_text from distinct_values)
 """
+EXTENDED_METHOD_SQL = """
+select nullif(nullif(upper(value), 'NONE'), '-') as http_method, upper(value) = 'CONNECT' as is_connect
+from distinct_values
+"""
+EXTENDED_HIERARCHY_SQL = """
+select case when is_direct then null_if_dash(peer) end as dst_ip, is_direct
+from (select upper(split_part(value, '/', 1)) in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST')
+        as is_direct, split_part(value, '/', 2) as peer from distinct_values)
+"""
+AGENT_SQL = "select null_if_dash(replace(value, chr(1), '\"')) as value from distinct_values"
+HOST_HEADER_SQL = "select hostport_host(authority_hostport(null_if_dash(value))) as host from distinct_values"
+SNI_SQL = """
+select null_if_dash(value) is not null as present, clean_host(null_if_dash(value)) as host from distinct_values
+"""
+EXTENDED_HOST_SOURCES = pa.array(["connect", "url", "sni", "http_host", "none"])
+
+
+class ExtendedQueries:
+    """The per-distinct queries of one extended log's parse, each remembering the values it has seen."""
+
+    def __init__(self) -> None:
+        self.epoch = DistinctQuery(EPOCH_SQL)
+        self.result = DistinctQuery(CODE_STATUS_SQL)
+        self.method = DistinctQuery(EXTENDED_METHOD_SQL)
+        self.user = DistinctQuery(USER_SQL)
+        self.hierarchy = DistinctQuery(EXTENDED_HIERARCHY_SQL)
+        self.content_type = DistinctQuery(DASH_SQL)
+        self.agent = DistinctQuery(AGENT_SQL)
+        self.host_header = DistinctQuery(HOST_HEADER_SQL)
+        self.sni = DistinctQuery(SNI_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+        self.dash_bigint = DistinctQuery(DASH_BIGINT_SQL)
+        self.dash_integer = DistinctQuery(DASH_INTEGER_SQL)
+        self.urls = UrlQueries()
+
+
+def extended_parser(context: ParseContext) -> BatchParser:
+    context.connection.execute(PROXY_MACROS)
+    queries = ExtendedQueries()
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_extended_columns(cursor, queries, lines), lines)
+
+    return parse
+
+
+def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQueries, lines: pa.Table) -> pa.Table:
+    """Squid extended lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    text = lines.column("line").combine_chunks()
+    part_count, fields, (agent, host_header, sni, tail) = _extended_parts(text)
+    epoch_text, elapsed_text, client, result, reply_text, request_text, method_text, url, ident, hierarchy, \
+        port_text, mime = (fields[i] for i in (0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16))
+    ts = epoch_times(connection, queries.epoch, epoch_text)
+    elapsed = integers(connection, queries.bigint, elapsed_text, pa.int64())
+    reply_size = integers(connection, queries.bigint, reply_text, pa.int64())
+    outcome = per_distinct(connection, result, queries.result)
+    shaped = pc.and_(pc.and_(pc.equal(fields[-1], EXTENDED_FIELDS), pc.is_in(part_count, pa.array([9, 11]))),
+                     pc.equal(pc.count_substring(pc.utf8_trim(tail, " "), " "), 1))
+    reasons = [
+        (pc.invert(shaped), EXTENDED_SHAPE_REASON),
+        (pc.is_null(ts), lambda: pc.binary_join_element_wise(
+            "time is not epoch seconds: ", list_item(pc.split_pattern(pc.utf8_trim(text, " "), " ", max_splits=1), 0),
+            "")),
+        (pc.is_null(elapsed), "elapsed time is not a whole number of milliseconds"),
+        (pc.is_null(outcome["status"]),
+         lambda: pc.binary_join_element_wise("result is not CODE/STATUS: ", plain(outcome["shown"]), "")),
+        (pc.is_null(reply_size), "reply size is not a whole number of bytes"),
+    ]
+    method = per_distinct(connection, method_text, queries.method)
+    is_connect = pc.fill_null(method["is_connect"], False)
+    place = url_columns(connection, queries.urls, url)
+    sni_of = per_distinct(connection, sni, queries.sni)
+    has_sni = pc.fill_null(sni_of["present"], False)
+    url_host = first_valid(where(is_connect, place["connect_host"]), where(pc.invert(is_connect), place["host"]))
+    url_port = pc.if_else(is_connect, place["connect_port"], place["dst_port"])
+    # a tunnel to a bare address says less than the name the client asked for in its TLS hello
+    use_url_host = pc.and_(pc.is_valid(url_host),
+                           pc.invert(pc.and_(pc.and_(is_connect, pc.fill_null(is_ip_literal(url_host), False)),
+                                             has_sni)))
+    header_host = per_distinct(connection, host_header, queries.host_header)["host"]
+    host = first_valid(where(use_url_host, url_host), where(pc.and_(pc.invert(use_url_host), has_sni), sni_of["host"]),
+                       where(pc.invert(pc.or_(use_url_host, has_sni)), header_host))
+    source = np.select([bools(use_url_host) & bools(is_connect), bools(use_url_host), bools(has_sni),
+                        bools(pc.is_valid(header_host))], [0, 1, 2, 3], 4)
+    direct = per_distinct(connection, hierarchy, queries.hierarchy)
+    is_direct = pc.fill_null(direct["is_direct"], False)
+    server_port = integers(connection, queries.dash_integer, port_text, pa.int32())
+    not_connect = pc.invert(is_connect)
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": first_reasons(reasons, len(text)),
+        "is_ignored": pa.repeat(pa.scalar(False), len(text)),
+        "ts": ts,
+        "src_ip": client,
+        "user_name": per_distinct(connection, ident, queries.user)["user_name"],
+        "host": host,
+        "host_source": constant_text(EXTENDED_HOST_SOURCES, source),
+        "dst_ip": direct["dst_ip"],
+        "dst_port": pc.if_else(pc.and_(is_direct, pc.is_valid(server_port)), pc.cast(server_port, pa.int32()),
+                               pc.cast(url_port, pa.int32())),
+        "network_protocol": where(not_connect, place["scheme"]),
+        "http_method": method["http_method"],
+        "url_path": where(not_connect, place["url_path"]),
+        "http_status": pc.if_else(pc.equal(outcome["status"], 0), pa.scalar(None, pa.int32()), outcome["status"]),
+        "action": outcome["action"],
+        "bytes_out": integers(connection, queries.dash_bigint, request_text, pa.int64()),
+        "bytes_in": reply_size,
+        "duration_ms": elapsed,
+        "user_agent": per_distinct(connection, agent, queries.agent)["value"],
+        "content_type": per_distinct(connection, mime, queries.content_type)["value"],
+    }
+    return pa.table(columns)
+
+
+def _extended_parts(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array]]:
+    """The number of quote-separated parts of each line; the first 17 space-separated fields of the first
+    part (null where missing) followed by their number; the user agent, Host, SNI and last parts.
+
+    Squid escapes a quote inside a quoted value as \\"; those are hidden (chr(1)) before splitting at quotes.
+    """
+    if pc.any(pc.match_substring(text, '\\"')).as_py():
+        text = pc.replace_substring(text, '\\"', "\x01")
+    parts = pc.split_pattern(text, '"')
+    count = pc.list_value_length(parts)
+    head = list_item(parts, 0)
+    if has_bytes(head, b"\t\n\v\f\r"):  # split at spaces only, as the layout does, runs of them as one
+        tokens = without_empty(pc.split_pattern(head, " "))
+    else:
+        tokens = pc.ascii_split_whitespace(trimmed(head))
+    fields = [list_item(tokens, i) for i in range(17)] + [pc.list_value_length(tokens)]
+    sni = only_where(list_item(parts, 9), pc.equal(count, 11))
+    return count, fields, [list_item(parts, 3), list_item(parts, 5), sni, list_item(parts, -1)]
+
+
+def epoch_times(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, text: pa.Array) -> pa.Array:
+    """Epoch seconds (`time.ms`) -> timestamps, null where not a number of seconds. Plain `digits.digits`
+    (up to 12 and 6) is read with float64 (exact to the microsecond, the same as the decimal cast); other
+    spellings go through `query` once per distinct value."""
+    plain_epoch = pc.fill_null(pc.match_substring_regex(text, EPOCH_SECONDS), False)
+    micros = pc.round(pc.multiply(pc.cast(pc.if_else(plain_epoch, text, "0"), pa.float64()), 1e6))
+    ts = pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP)
+    odd = pc.and_(pc.invert(plain_epoch), pc.is_valid(text))
+    if pc.any(odd).as_py():
+        spelled = per_distinct(connection, text, query, where=odd)["ts"]
+        return pc.if_else(plain_epoch, ts, pc.cast(spelled, TIMESTAMP))
+    return only_where(ts, plain_epoch)
+
+
+def bools(mask: pa.Array) -> np.ndarray:
+    """A boolean array (no nulls) as numpy."""
+    return mask.to_numpy(zero_copy_only=False)
+
+
+def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], rows: int) -> pa.Array:
+    """Per row, the first reason whose condition holds (a text, or a function making one text per row,
+    called only when some row needs it); null where none does."""
+    conditions = [pc.fill_null(condition, False) for condition, _ in reasons]
+    if not any(pc.any(condition).as_py() for condition in conditions):
+        return pa.nulls(rows, pa.string())
+    texts = [reason() if callable(reason) else reason for _, reason in reasons]
+    return pc.case_when(pa.StructArray.from_arrays(conditions, names=[str(i) for i in range(len(conditions))]),
+                        *[pc.fill_null(text, "") if isinstance(text, pa.Array) else text for text in texts])
+
 
 EXTENDED = Format(
     name="squid_extended",
@@ -426,7 +526,7 @@ EXTENDED = Format(
     summary="Squid extended custom logformat (request/reply sizes, user agent, Host, X-Forwarded-For, SNI)",
     sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ \d+ [A-Z_]+/\d{3} \d+ (\d+|-) (\d+|-) (\d+|-) (\d+|-) "
                      r"[A-Za-z_-]+ \S+ [\d.]+ \S+ [A-Z_]+/\S+ "),
-    new_parser=with_proxy_macros(EXTENDED_QUERY),
+    new_parser=extended_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",

@@ -1,0 +1,99 @@
+"""Columns the proxy formats (Squid common/extended, Cisco WSA, W3C, CSV) build alike from Arrow tokens.
+
+A URL's scheme, host, port and path are read once per distinct URL (pyarrow splits on the dictionary,
+the shared host macros once per distinct authority); a field read from one of several candidates per
+row (the URL's host, else the SNI, else the Host header) is chosen on the dictionary indices, so text
+columns stay dictionary-encoded down to the lake writer and no string is copied per row.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, spread
+from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, url_parts
+
+# `host` -> whether it is an address (PROXY_MACROS' is_ip_literal, in Arrow)
+IP_LITERAL = r"^[0-9.]+$"
+# One step per distinct value: the same query text for every format that reads a number this way.
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
+DASH_BIGINT_SQL = "select try_cast(null_if_dash(value) as bigint) as value from distinct_values"
+DASH_INTEGER_SQL = "select try_cast(null_if_dash(value) as integer) as value from distinct_values"
+
+
+class UrlQueries:
+    """The per-distinct query of a file's URL authorities (kept across its batches)."""
+
+    def __init__(self) -> None:
+        self.hostport = DistinctQuery(HOSTPORT_SQL)
+
+
+def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url: pa.Array) -> dict[str, pa.Array]:
+    """Per row of `url`: `scheme` (lower case; null without `://`), `has_rest` (it has `://`), `host` and
+    `dst_port` of its authority and `url_path` (as url_scheme, url_rest, rest_authority, hostport_host,
+    hostport_port and rest_path read it; null without `://`), and `connect_host` / `connect_port`, the
+    URL read as a CONNECT target `host:port`. All computed on the distinct URLs only."""
+    urls = encoded(url)
+    scheme, _, authority, path = url_parts(urls.dictionary)
+    has_rest = pc.is_valid(scheme)
+    by_url = {
+        "scheme": pc.utf8_lower(scheme),
+        "has_rest": has_rest,
+        "url_path": only_where(path, has_rest),
+    }
+    place = hostports(connection, queries, only_where(authority, has_rest))
+    by_url["host"], by_url["dst_port"] = place["host"], place["dst_port"]
+    target = hostports(connection, queries, urls.dictionary)
+    by_url["connect_host"], by_url["connect_port"] = target["host"], target["dst_port"]
+    return spread(pa.table(by_url), urls.indices)
+
+
+def hostports(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, authority: pa.Array) -> dict[str, pa.Array]:
+    """`host` and `dst_port` of each authority (`user@host:port`; null where it is null), once per distinct one."""
+    authorities = encoded(authority)
+    return spread(queries.hostport.results_for(connection, authorities.dictionary), authorities.indices)
+
+
+def is_ip_literal(host: pa.Array) -> pa.Array:
+    """Whether each host is an address (digits and dots, or any ':'); null where the host is null."""
+    hosts = encoded(host)
+    words = hosts.dictionary
+    literal = pc.or_(pc.match_substring_regex(words, IP_LITERAL), pc.match_substring(words, ":"))
+    return literal.take(hosts.indices)
+
+
+def first_valid(*columns: pa.Array) -> pa.DictionaryArray:
+    """Per row, the value of the first of `columns` that is not null there (SQL's coalesce), kept
+    dictionary-encoded: the choice is made on the indices, the dictionaries are put one after the other."""
+    rows = len(columns[0])
+    chosen = np.full(rows, -1, np.int64)
+    dictionaries: list[pa.Array] = []
+    start = 0
+    for column in columns:
+        column = encoded(column)
+        indices = column.indices
+        free = chosen < 0
+        if indices.null_count:
+            free &= pc.is_valid(indices).to_numpy(zero_copy_only=False)
+        chosen[free] = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)[free] + start
+        dictionaries.append(column.dictionary)
+        start += len(column.dictionary)
+    missing = chosen < 0
+    indices = pa.array(chosen.astype(np.int32), mask=missing if missing.any() else None)
+    return dictionary_array(indices, pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
+
+
+def where(condition: pa.Array, values: pa.Array) -> pa.Array:
+    """`values` where `condition` is true, else null (SQL's `case when condition then values end`)."""
+    return only_where(values, condition) if not pa.types.is_dictionary(values.type) else \
+        pa.DictionaryArray.from_arrays(only_where(values.indices, condition), values.dictionary)
+
+
+def constant_text(texts: pa.Array, choice: np.ndarray) -> pa.DictionaryArray:
+    """A text column from a few constants: row i is `texts[choice[i]]` (null where choice is negative)."""
+    missing = choice < 0
+    return pa.DictionaryArray.from_arrays(
+        pa.array(choice.astype(np.int32), mask=missing if missing.any() else None), texts)
