@@ -37,34 +37,39 @@ host_totals as (
     group by host
 ),
 
--- Which AI services each client used each day: how many, and one of them.
+-- Which AI services each client used each day: how many, and one of them. Clients and hosts are
+-- grouped by their 64-bit hashes (`client_key`, `host_key`): the (host, client) grouping below has about
+-- as many groups as there are events, and fixed-width keys make it about 3x cheaper than text keys (a
+-- collision would merge two clients' figures of one host: at 2^-64 per pair, never in practice).
 client_days as (
-    select e.day, coalesce(e.user_name, e.src_ip) as client, count(distinct a.service) as services,
+    select e.day, hash(coalesce(e.user_name, e.src_ip)) as client_key, count(distinct a.service) as services,
         min(a.service) as service
     from events as e
     inner join ai_hosts as a on e.host = a.host
     where coalesce(e.user_name, e.src_ip) is not null
-    group by e.day, coalesce(e.user_name, e.src_ip)
+    group by e.day, hash(coalesce(e.user_name, e.src_ip))
 ),
 
 -- Each host's clients: their upload sizes, and whether they used ANOTHER catalog AI service on a day
 -- they used the host (not the host's own: chatgpt.com's users trivially use ChatGPT).
 host_clients as (
     select
-        e.host,
-        coalesce(e.user_name, e.src_ip) as client,
+        hash(e.host) as host_key,
+        -- null stays null: events without a client are not a client (count(client_key) below)
+        case when coalesce(e.user_name, e.src_ip) is not null then hash(coalesce(e.user_name, e.src_ip)) end
+            as client_key,
         sum(e.bytes_out) as bytes_out,
         count(e.bytes_out) as with_bytes_out,
         bool_or(c.services > 1 or (c.services = 1 and c.service is distinct from a.service)) as co_used
     from events as e
-    left join client_days as c on c.day = e.day and c.client = coalesce(e.user_name, e.src_ip)
+    left join client_days as c on c.day = e.day and c.client_key = hash(coalesce(e.user_name, e.src_ip))
     left join ai_hosts as a on a.host = e.host
     where e.host is not null
-    group by e.host, coalesce(e.user_name, e.src_ip)
+    group by all
 ),
 
 per_client as (
-    select host, client, bytes_out / nullif(with_bytes_out, 0) as mean_request_bytes, co_used
+    select host_key, client_key, bytes_out / nullif(with_bytes_out, 0) as mean_request_bytes, co_used
     from host_clients
 ),
 
@@ -77,14 +82,14 @@ per_host as (
     from host_totals as t
     inner join (
         select
-            host,
-            count(client) as clients,
-            count(client) filter (where co_used) as co_clients,
+            host_key,
+            count(client_key) as clients,
+            count(client_key) filter (where co_used) as co_clients,
             -- the median over the host's clients of their mean request size: robust to one huge upload
             median(mean_request_bytes) as median_request_bytes
         from per_client
-        group by host
-    ) as c on c.host = t.host
+        group by host_key
+    ) as c on c.host_key = hash(t.host)
 ),
 
 final as (
