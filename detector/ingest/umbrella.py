@@ -50,7 +50,6 @@ from detector.ingest.distinct_sql import (
     encoded,
     in_slices,
     integers,
-    item_at,
     plain,
     through,
     url_parts,
@@ -158,30 +157,43 @@ def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Tab
 
 
 class _Fields:
-    """A slice of lines split at `","`, each column taken out and dictionary-encoded once, when first read.
+    """A slice of lines split at `","`, every field dictionary-encoded in one go (one hash table for all the
+    columns costs less than one per column); a column read is its fields' codes, renumbered to its own values.
 
     With `columns`, a line is split no further than that: the last field holds the rest of the line and the
     count stops at `columns` + 1 (for layouts whose later columns are not read).
     """
 
     def __init__(self, lines: pa.Table, columns: int | None = None) -> None:
-        text = lines.column("line").combine_chunks()
+        column = lines.column("line")
+        text = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         self.lists = pc.split_pattern(text, '","', max_splits=columns)
         self.count = pc.list_value_length(self.lists)
         self.quoted = pc.starts_with(text, '"')
         self.rows = len(text)
-        self._encoded: dict[int, pa.DictionaryArray] = {}
+        items = pc.dictionary_encode(self.lists.values)  # (a fresh split: its offsets start at 0)
+        self._codes, self._values = items.indices.to_numpy(), items.dictionary
+        self._starts, self._lengths = self.lists.offsets.to_numpy()[:-1], self.count.to_numpy()
+        self._encoded: dict[tuple[int, int], pa.DictionaryArray] = {}
 
     def plain(self, at: int) -> pa.Array:
         """Column `at` (0-based) as text: for numbers, which are cast, not looked up."""
         return list_item(self.lists, at)
 
-    def encoded(self, at: int, since: int = 0) -> pa.DictionaryArray:
-        """Column `at` (0-based) dictionary-encoded; null on lines with fewer than `since` fields."""
-        if at not in self._encoded:
-            self._encoded[at] = pc.dictionary_encode(list_item(self.lists, at))
-        values = self._encoded[at]
-        return _restricted(values, pc.greater_equal(self.count, since)) if since else values
+    def encoded(self, at: int | pa.Array, since: int = 0) -> pa.DictionaryArray:
+        """Column `at` (0-based; or per line, where the layouts differ) dictionary-encoded; null where a line
+        has no such field, or fewer than `since` fields."""
+        if not isinstance(at, int):
+            return self._column(pc.fill_null(at, -1).to_numpy(), since)
+        if (at, since) not in self._encoded:
+            self._encoded[at, since] = self._column(np.full(self.rows, at), since)
+        return self._encoded[at, since]
+
+    def _column(self, at: np.ndarray, since: int) -> pa.DictionaryArray:
+        missing = (at < 0) | (at >= self._lengths) | (self._lengths < since)
+        codes = self._codes[np.where(missing, 0, self._starts + at)]
+        renumbered = pc.dictionary_encode(pa.array(codes, mask=missing if missing.any() else None))
+        return pa.DictionaryArray.from_arrays(renumbered.indices, self._values.take(renumbered.dictionary))
 
 
 def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
@@ -264,15 +276,10 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
         verdict = through(connection, queries.lower, fields.encoded(at))["value"]
         is_action = pc.fill_null(pc.is_in(verdict, value_set=pa.array(["allowed", "blocked"])), False)
         action_at = pc.if_else(is_action, at, action_at)
-    places = pc.unique(action_at.drop_null())
-    if len(places) <= 1:  # one layout (lines without an action are rejected): fixed places
-        action = places[0].as_py() if len(places) else 5
+    places = pc.unique(action_at.drop_null()).to_pylist() or [5]  # (lines without an action are rejected)
 
-        def column(offset: int) -> pa.DictionaryArray:
-            return fields.encoded(action + offset)
-    else:
-        def column(offset: int) -> pa.DictionaryArray:
-            return encoded(item_at(fields.lists, pc.add(action_at, offset)))
+    def column(offset: int) -> pa.DictionaryArray:
+        return fields.encoded(places[0] + offset if len(places) == 1 else pc.add(action_at, offset))
     granular_type, identity_types = _unquoted_end(column(5)), _unquoted_end(column(6))
     domain = through(connection, queries.domain, _unquoted_end(column(3)))["value"]
     no_action = pc.is_null(action_at)
