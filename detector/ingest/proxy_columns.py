@@ -65,6 +65,31 @@ def is_ip_literal(host: pa.Array) -> pa.Array:
     return literal.take(hosts.indices)
 
 
+def text_data(text: pa.Array) -> np.ndarray:
+    """The bytes of a string array's values (of a slice: only its own), without a copy."""
+    if len(text) == 0 or text.buffers()[2] is None:
+        return np.zeros(0, np.uint8)
+    offsets = np.frombuffer(text.buffers()[1], np.int32, 2, text.offset * 4), \
+        np.frombuffer(text.buffers()[1], np.int32, 1, (text.offset + len(text)) * 4)
+    return np.frombuffer(text.buffers()[2], np.uint8)[offsets[0][0]:offsets[1][0]]
+
+
+def has_text(text: pa.Array, needle: bytes) -> bool:
+    """Whether `needle` (two bytes or more) occurs in any value of `text` (or across two of them: a false
+    yes costs only the work it would have saved). A scan of the buffer for its first byte, then its places
+    only: several times cheaper than pc.match_substring over a whole batch."""
+    data = text_data(text)
+    places = np.flatnonzero(data[: len(data) - len(needle) + 1] == needle[0])
+    for shift, byte in enumerate(needle[1:], start=1):
+        places = places[data[places + shift] == byte]
+    return len(places) > 0
+
+
+def has_control_bytes(text: pa.Array) -> bool:
+    """Whether any value of `text` holds a control character (tab, newline, chr(1) ...: below a space)."""
+    return bool((text_data(text) < 32).any())
+
+
 def first_valid(*columns: pa.Array) -> pa.DictionaryArray:
     """Per row, the value of the first of `columns` that is not null there (SQL's coalesce), kept
     dictionary-encoded: the choice is made on the indices, the dictionaries are put one after the other."""

@@ -26,7 +26,6 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import (
     DistinctQuery,
     authority_and_path,
-    has_bytes,
     list_item,
     only_where,
     per_distinct,
@@ -52,6 +51,8 @@ from detector.ingest.proxy_columns import (
     UrlQueries,
     constant_text,
     first_valid,
+    has_control_bytes,
+    has_text,
     is_ip_literal,
     url_columns,
     where,
@@ -345,6 +346,7 @@ COMMON = Format(
 # and a tail of two fields (server time and one more). Tokenised with pyarrow; each field's distinct
 # values go through the shared macros once.
 EXTENDED_FIELDS = 19
+EXTENDED_READ = frozenset({0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16})  # 0-based: the fields the events use
 EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), "
                          "then 2 fields (Squid extended logformat)")
 # The epoch as `cast(try_cast(value as decimal(18, 6)) as double)` reads it, for what EPOCH_SECONDS misses
@@ -472,22 +474,24 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
 
 def _extended_parts(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array]]:
     """The number of quote-separated parts of each line; the first 17 space-separated fields of the first
-    part (null where missing) followed by their number; the user agent, Host, SNI and last parts.
+    part (null where missing; only those read) followed by their number; the user agent, Host, SNI and last
+    parts.
 
     Squid escapes a quote inside a quoted value as \\"; those are hidden (chr(1)) before splitting at quotes.
     """
-    if pc.any(pc.match_substring(text, '\\"')).as_py():
+    if has_text(text, b'\\"'):
         text = pc.replace_substring(text, '\\"', "\x01")
     parts = pc.split_pattern(text, '"')
     count = pc.list_value_length(parts)
     head = list_item(parts, 0)
-    if has_bytes(head, b"\t\n\v\f\r"):  # split at spaces only, as the layout does, runs of them as one
+    if has_control_bytes(head):  # split at spaces only, as the layout does, runs of them as one
         tokens = without_empty(pc.split_pattern(head, " "))
     else:
         tokens = pc.ascii_split_whitespace(trimmed(head))
-    fields = [list_item(tokens, i) for i in range(17)] + [pc.list_value_length(tokens)]
+    fields = [list_item(tokens, i) if i in EXTENDED_READ else None for i in range(17)]
     sni = only_where(list_item(parts, 9), pc.equal(count, 11))
-    return count, fields, [list_item(parts, 3), list_item(parts, 5), sni, list_item(parts, -1)]
+    return count, [*fields, pc.list_value_length(tokens)], [list_item(parts, 3), list_item(parts, 5), sni,
+                                                           list_item(parts, -1)]
 
 
 def epoch_times(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, text: pa.Array) -> pa.Array:
