@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -267,12 +268,38 @@ _PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
 
 def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: pa.Array) -> pa.Array:
     """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual form, SQL for any other."""
+    micros = _fixed_width_micros(text)
+    if micros is not None:
+        return pa.array(micros, pa.int64()).cast(TIMESTAMP)
     usual = pc.fill_null(pc.match_substring_regex(text, _EPOCH_MICROS), True)
     if not pc.all(usual).as_py():
         return pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP)
     seconds = pc.cast(pc.utf8_slice_codeunits(text, 0, -7), pa.int64())
     micros = pc.add(pc.multiply(seconds, 1_000_000), pc.cast(pc.utf8_slice_codeunits(text, -6), pa.int64()))
     return pc.cast(micros, TIMESTAMP)
+
+
+def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
+    """Epoch seconds with six decimals as microseconds, read from the text's bytes as one matrix (a row per
+    value): the usual case, where every `ts` of a batch has as many digits (ten until the year 2286).
+    None when some value is null or has another width or form (then the general reading applies)."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4) if len(text) else None
+    if offsets is None or text.null_count or text.type != pa.string():
+        return None
+    width = int(offsets[1] - offsets[0])
+    if not 8 <= width <= 18 or not (np.diff(offsets) == width).all():
+        return None
+    characters = np.frombuffer(text.buffers()[2], np.uint8)[offsets[0]:offsets[-1]].reshape(-1, width)
+    point = width - 7
+    digits = characters - np.uint8(ord("0"))  # a byte below '0' wraps round to more than 9
+    if not ((characters[:, point] == ord(".")).all() and (digits[:, :point] <= 9).all()
+            and (digits[:, point + 1:] <= 9).all()):
+        return None
+    micros = np.zeros(len(digits), np.int64)
+    for column in (*range(point), *range(point + 1, width)):
+        micros *= 10
+        micros += digits[:, column]
+    return micros
 
 
 def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: pa.Array) -> pa.Array:
@@ -305,10 +332,11 @@ def _tsv_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, lo
 
     wrong = pc.not_equal(count, len(header.fields))
     reason = pa.nulls(rows, pa.string())
-    if pc.any(wrong).as_py():
-        found = pc.binary_join_element_wise(f"expected {len(header.fields)} fields (as in #fields), found ",
-                                            pc.cast(count, pa.string()), "")
-        reason = only_where(found, wrong)
+    if pc.any(wrong).as_py():  # the text once per wrong field count
+        found = pc.dictionary_encode(only_where(count, wrong))
+        texts = pc.binary_join_element_wise(f"expected {len(header.fields)} fields (as in #fields), found ",
+                                            pc.cast(found.dictionary, pa.string()), "")
+        reason = texts.take(found.indices)
     columns = {
         "line_no": run.column("line_no"),
         "reject_reason": reason,
@@ -419,14 +447,13 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
 
         def parse(lines: pa.Table, header: _Header) -> ParseResult:
             """A batch under the header in force at its start (a file's header is at its top)."""
-            text = lines.column("line")
-            is_header = pc.starts_with(text, "#")
-            is_json = pc.starts_with(text, "{")
+            first = _first_bytes(lines.column("line"))
+            is_header, is_json = first == ord("#"), first == ord("{")
             parts: list[ParseResult] = []
-            has_json = pc.any(is_json).as_py()
+            has_json = bool(is_json.any())
             if has_json:
-                parts.append(run_parse_query(context, json_query, lines.filter(is_json)))
-            header_lines = lines.filter(is_header).column("line").to_pylist()
+                parts.append(run_parse_query(context, json_query, _rows_where(lines, is_json)))
+            header_lines = _rows_where(lines, is_header).column("line").to_pylist()
             if not header_lines and not has_json:
                 parts.append(_parse_tsv(context, queries, log, header, lines))
                 return _combine(parts, ignored=0)
@@ -437,14 +464,13 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
             for line in header_lines:
                 header = _read_header(header, line)
                 states.append(header)
-            block = pc.cumulative_sum(pc.cast(is_header, pa.int64()))  # header lines so far
-            is_tsv = pc.invert(pc.or_(is_header, is_json))
+            block = np.cumsum(is_header)  # header lines so far
+            is_tsv = ~(is_header | is_json)
             blocks_of: dict[_Header, list[int]] = {}
             for k, state in enumerate(states):
                 blocks_of.setdefault(state, []).append(k)
             for state, blocks in blocks_of.items():
-                in_state = pc.is_in(block, value_set=pa.array(blocks, pa.int64()))
-                run = lines.filter(pc.and_(is_tsv, in_state))
+                run = _rows_where(lines, is_tsv & np.isin(block, blocks))
                 if run.num_rows:
                     parts.append(_parse_tsv(context, queries, log, state, run))
             return _combine(parts, ignored=len(header_lines))
@@ -454,10 +480,37 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
     return new_parser
 
 
+def _first_bytes(text: pa.ChunkedArray) -> np.ndarray:
+    """Each line's first byte (0 for an empty or null line), read from the offsets: which lines are headers
+    or JSON, without a pass of a string kernel over the batch."""
+    parts = []
+    for chunk in text.chunks:
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], np.int32, len(chunk) + 1, chunk.offset * 4)
+        data = chunk.buffers()[2]
+        filled = offsets[1:] > offsets[:-1]
+        if chunk.null_count:
+            filled &= pc.is_valid(chunk).to_numpy(zero_copy_only=False)
+        first = np.zeros(len(chunk), np.uint8)
+        if data is not None:
+            first[filled] = np.frombuffer(data, np.uint8)[offsets[:-1][filled]]
+        parts.append(first)
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+
+
+def _rows_where(lines: pa.Table, mask: np.ndarray) -> pa.Table:
+    """The lines where `mask` holds: a slice (no copy) when they follow each other, as a file's lines under
+    its one header do."""
+    rows = np.flatnonzero(mask)
+    if len(rows) == 0 or rows[-1] - rows[0] + 1 == len(rows):
+        return lines.slice(int(rows[0]) if len(rows) else 0, len(rows))
+    return lines.take(pa.array(rows))
+
+
 def _carry_header(lines: pa.Table, header: _Header) -> _Header:
     """The header in force after a batch: its `#` lines folded in (blank lines are not headers)."""
-    text = lines.column("line")
-    for line in lines.filter(pc.starts_with(text, "#")).column("line").to_pylist():
+    for line in _rows_where(lines, _first_bytes(lines.column("line")) == ord("#")).column("line").to_pylist():
         header = _read_header(header, line)
     return header
 
