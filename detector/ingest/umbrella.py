@@ -201,6 +201,11 @@ def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArra
     return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
 
 
+def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
+    """`values`, null where `keep` is false (in the indices: the dictionary stays as it is)."""
+    return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+
+
 def _unquoted_end(values: pa.DictionaryArray) -> pa.DictionaryArray:
     """A field that may be the line's last: without its closing quote (`rtrim(x, '"')`)."""
     return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_rtrim(values.dictionary, '"'))
@@ -317,8 +322,7 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
     time_text, is_header, ts = _time(connection, queries, fields)
     # the third column is the internal client IP, except in early exports (an identities list)
     current = pc.fill_null(through(connection, queries.current, column(2))["value"], False)
-    internal = column(2) if pc.all(current).as_py() else encoded(pc.if_else(current, plain(column(2)),
-                                                                            plain(column(3))))
+    internal = column(2) if pc.all(current).as_py() else column(pc.if_else(current, 2, 3))
     url = column(7)
     # the URL's parts, per distinct URL
     scheme, _, authority, path = url_parts(url.dictionary)
@@ -340,7 +344,7 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
                             _unquoted_end(column(24, since=25))),
         "host": host,
         "host_source": pa.repeat(pa.scalar("url"), rows),
-        "dst_ip": only_where(through(connection, queries.empty, column(4))["value"], current),
+        "dst_ip": _restricted(through(connection, queries.empty, column(4))["value"], current),
         "dst_port": place["dst_port"].take(url.indices),
         "network_protocol": through(connection, queries.scheme, encoded(scheme))["value"].take(url.indices),
         "http_method": through(connection, queries.method, _unquoted_end(column(25, since=26)))["value"],
