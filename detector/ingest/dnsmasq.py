@@ -26,232 +26,261 @@ read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.base import Format
-from detector.ingest.syslog import joined_lines_parser, program_share
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
+from detector.ingest.message_tokens import Tokens
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 
 # How many lines may separate a query from its answers and still be joined across a batch boundary.
 # dnsmasq logs the answer as the upstream replies (milliseconds): a few lines later, even when busy.
 PAIR_LINES = 4096
 
-# Each line read: its kind (query, forwarded, answer, other) and fields, scalars only.
-MARK = r"""
-with headed as (
-    -- `syslog`: the lines with their headers, each distinct header read once (syslog.syslog_head_parser).
-    select line_no, header_ts <> '' as has_header, ts as header_time, pid,
-        app in ('dnsmasq', 'pihole-FTL') as is_dnsmasq,
-        case when app in ('dnsmasq', 'pihole-FTL') then string_split(msg, ' ') end as t
-    from syslog
-),
-extra as (
-    -- log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`.
-    select *, 1 + (t[1] in ('TCP', 'UDP'))::int as s0 from headed
-),
-located as (
-    select *,
-        case when regexp_matches(t[s0], '^\d+$') then t[s0] else '' end as serial,
-        case
-            when not regexp_matches(t[s0], '^\d+$') then s0
-            else s0 + 1 + regexp_matches(t[s0 + 1], '^[0-9A-Fa-f:.]+/\d+$')::int
-        end as s,
-        list_position(t, 'is') as is_at  -- answers: SOURCE… NAME is ANSWER [(extra)]
-    from extra
-),
-classified as (
-    select *,
-        case
-            when not is_dnsmasq then 'other'
-            when starts_with(t[s], 'query[') then 'query'
-            when t[s] = 'forwarded' then 'forwarded'
-            when is_at >= s + 2 and t[s] not in ('validation', 'non-query') then 'answer'
-            else 'other'
-        end as kind,
-        len(t) = s + 3 and t[s + 1] <> '' and t[s + 2] = 'from' and ends_with(t[s], ']') as query_shape
-    from located
-),
-parsed as (
-    -- query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER: scalars only from here on.
-    select line_no, has_header, case when kind = 'query' then header_time end as ts,
-        pid, serial, kind,
-        kind = 'query' and query_shape as understood,
-        case when kind = 'query' and not query_shape then array_to_string(t[s:], ' ') end as text,
-        case kind when 'query' then t[s + 1] when 'answer' then t[is_at - 1] end as name,
-        case when kind = 'query' then t[s + 3] end as client,
-        case when kind = 'query' then upper(substr(t[s], 7, length(t[s]) - 7)) end as qtype,
-        case when kind = 'answer' then t[is_at + 1] end as answer,
-        case when kind = 'answer' then array_to_string(t[s:is_at - 2], ' ') end as source
-    from classified
+PROGRAMS = ("dnsmasq", "pihole-FTL")
+# A line's kind. Queries, forwards and answers make a process's sequence of lines; other lines do not count.
+OTHER, QUERY, FORWARDED, ANSWER = 0, 1, 2, 3
+# `log-queries=extra`: the client and port after the serial.
+CLIENT_PORT = r"^[0-9A-Fa-f:.]+/\d+$"
+NO_HEADER = "not a dnsmasq log line: no syslog header"
+NOT_UNDERSTOOD = 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): '
+
+# Per distinct name as logged: the query name and the host it names.
+NAMES_SQL = "select lower(value) as qname, clean_host(lower(value)) as host from distinct_values"
+# Per distinct `query[TYPE]` token: TYPE.
+QTYPES_SQL = "select upper(substr(value, 7, length(value) - 7)) as qtype from distinct_values"
+# Per distinct answer: its address family ('4', '6') or record type (`<HTTPS>`: HTTPS; none for NXDOMAIN,
+# NODATA, <CNAME>) and the run type it gives (A, AAAA, HTTPS ...); whether it is an address, a CNAME, an
+# error, or what dnsmasq's own blocking answers.
+ANSWERS_SQL = r"""
+select family, case family when '4' then 'A' when '6' then 'AAAA' else family end as run_type,
+    family in ('4', '6') and not starts_with(value, 'NODATA') as is_address,
+    value = '<CNAME>' as is_cname,
+    value in ('NXDOMAIN', 'SERVFAIL', 'REFUSED', 'FORMERR') as is_error,
+    value in ('0.0.0.0', '::', 'NXDOMAIN', 'NODATA', 'NODATA-IPv4', 'NODATA-IPv6') as blocks_if_configured
+from (
+    select value, case
+        when value like '%:%' or value = 'NODATA-IPv6' then '6'
+        when regexp_matches(value, '^\d+\.\d+\.\d+\.\d+$') or value = 'NODATA-IPv4' then '4'
+        when value like '<%>' and value <> '<CNAME>' then upper(trim(value, '<>'))
+    end as family
+    from distinct_values
 )
-select * exclude (name, source),
-    lower(name) as qname,
-    case
-        when answer like '%:%' or answer = 'NODATA-IPv6' then '6'
-        when regexp_matches(answer, '^\d+\.\d+\.\d+\.\d+$') or answer = 'NODATA-IPv4' then '4'
-        when answer like '<%>' and answer <> '<CNAME>' then upper(trim(answer, '<>'))
-    end as family,
-    source like '%blocked%' or source like '%blacklisted%' or source like '%denied%'
-        or source in ('special domain', 'Apple iCloud Private Relay domain')
-        or ((source = 'config' or source like '/%')
-            and answer in ('0.0.0.0', '::', 'NXDOMAIN', 'NODATA', 'NODATA-IPv4', 'NODATA-IPv6'))
-        as is_block
-from parsed
 """
-
-# One row per line of `marked`, with the answers of the run its query took (`matched_runs`).
-FINAL = r"""
-select
-    line_no,
-    case
-        when not has_header then 'not a dnsmasq log line: no syslog header'
-        when kind = 'query' and not understood
-            then 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): ' || text
-    end as reject_reason,
-    has_header and kind <> 'query' as is_ignored,
-    case when kind = 'query' then ts end as ts,
-    client as src_ip,
-    'dns_query' as host_source,
-    'dns' as network_protocol,
-    qtype as dns_qtype,
-    answer_rcode as dns_rcode,
-    case when len(answers) > 0 then answers end as dns_answers,
-    case when answer_is_block then 'blocked' when answered then 'allowed' else 'unknown' end as action
-from marked
+# Per distinct answer source (`reply`, `cached`, `gravity blocked`, a hosts file ...): a Pi-hole policy,
+# or dnsmasq's configuration (address=/local=, a hosts file).
+SOURCES_SQL = """
+select value like '%blocked%' or value like '%blacklisted%' or value like '%denied%'
+        or value in ('special domain', 'Apple iCloud Private Relay domain') as is_policy,
+    value = 'config' or value like '/%' as is_configured
+from distinct_values
 """
+ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 
 
-def answer_runs(marked: pa.Table) -> pa.Table:
-    """The answer runs of a batch: pid, start_no (first line), serial, first_name, run_type (A, AAAA, or
-    the first `<TYPE>`), answers (addresses and CNAME targets, in order), rcode and is_block.
+@dataclass
+class Lines:
+    """A batch's lines read: per line (numpy) its kind and the codes the join compares (equal values, equal
+    codes; -1 for none); per distinct name and answer what the events show."""
 
-    Answers of one reply are consecutive dnsmasq lines of one process: each line is compared with the one
-    before it of its process (queries, forwards and answers; other lines do not count). An answer starts
-    a run unless the line before is an answer of the same serial that is a `<CNAME>` (then this line's
-    name is the CNAME's target) or that names the same name in a compatible family. A window function
-    would sort every line, and grouping the runs again; here one stable sort of the process codes puts
-    each process's lines in order, and a run is a stretch of that order. Comparisons follow SQL's rules
-    for nulls (Kleene logic), as the query this replaced did.
-    """
-    kind = marked.column("kind").combine_chunks()
-    in_sequence = pc.fill_null(pc.not_equal(kind, "other"), False).to_numpy(zero_copy_only=False)
-    line_no = marked.column("line_no").to_numpy()
-    process = pc.dictionary_encode(marked.column("pid").combine_chunks().cast(pa.string()))
-    process_code = pc.fill_null(process.indices, -1).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(in_sequence)
-    order = rows[np.lexsort((line_no[rows], process_code[rows]))]
+    kind: np.ndarray
+    understood: np.ndarray  # a query line of the expected shape: an event
+    has_header: np.ndarray
+    position: np.ndarray  # where the message proper starts (after a serial and client); -1 if unknown
+    process: np.ndarray
+    serial: np.ndarray
+    has_serial: np.ndarray  # log-queries=extra: the serial, not the name, links a query to its answers
+    name: np.ndarray  # the name (lower case) of queries and answers
+    answer: np.ndarray  # an answer line's row in `answers`
+    blocks: np.ndarray  # an answer line that blocks
+    name_index: np.ndarray  # each line's row in `names`
+    names: pa.Table  # per distinct name as logged: qname, host
+    answers: pa.Table  # per distinct answer: value, family, run_type, is_address, is_cname, is_error
+    qtype_index: np.ndarray  # each understood query's row in `qtypes`
+    qtypes: pa.Array  # per distinct `query[TYPE]` token: TYPE
+    tokens: Tokens
+
+
+@dataclass
+class Runs:
+    """The answer runs of a batch (see `answer_runs`): per run its key, start and answers."""
+
+    first: np.ndarray  # its first line (row)
+    run_type: pa.Array  # A, AAAA, or the first `<TYPE>`; null when untyped
+    start: np.ndarray  # line number of its first line
+    answers: pa.ListArray  # addresses and CNAME targets, in order
+    rcode: pa.Array
+    blocks: np.ndarray
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    """Lines read with Arrow (`read_lines`, each distinct value through SQL once per file), queries joined
+    with their answers in numpy (`answer_runs`, `matched_runs`)."""
+    define_head_macros(context.connection)
+    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    queries = {name: DistinctQuery(sql) for name, sql in
+               (("names", NAMES_SQL), ("qtypes", QTYPES_SQL), ("answers", ANSWERS_SQL), ("sources", SOURCES_SQL))}
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            headed = headers.read(cursor, lines)
+            read = read_lines(cursor, headed, queries)
+            line_no = lines.column("line_no").to_numpy()
+            runs = answer_runs(read, line_no)
+            events = _events(headed, read, runs, matched_runs(read, runs, line_no), line_no)
+        ignored = int(np.count_nonzero(read.has_header & (read.kind != QUERY)))
+        return ParseResult(events, _rejects(read, lines), ignored)
+
+    return parse
+
+
+def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dict[str, DistinctQuery]) -> Lines:
+    """Each line's kind and fields: `HEADER dnsmasq[pid]: [[TCP|UDP ]SERIAL [CLIENT/PORT ]]MESSAGE`."""
+    rows = headed.num_rows
+    has_header = ~_is_one_of(headed.column("header_ts"), [""], null=True)
+    is_dnsmasq = _is_one_of(headed.column("app"), PROGRAMS)
+    tokens = Tokens(only_where(headed.column("msg").combine_chunks(), pa.array(is_dnsmasq)))
+    # log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`
+    start = _mask(pc.is_in(tokens.at(np.zeros(rows, np.int64)), pa.array(["TCP", "UDP"]))).astype(np.int64)
+    first = tokens.at(start)
+    has_serial = _mask(pc.ascii_is_decimal(first))
+    position = start.copy()
+    serial_rows = np.flatnonzero(has_serial)
+    client = pc.match_substring_regex(tokens.at(start[serial_rows] + 1, serial_rows), CLIENT_PORT)
+    position[serial_rows] = np.where(pc.is_valid(client).to_numpy(zero_copy_only=False),
+                                     start[serial_rows] + 1 + _mask(client), -1)
+    word = tokens.at(position)
+    is_at = tokens.first("is")  # answers: SOURCE… NAME is ANSWER [(extra)]
+    kind = np.select(
+        [_mask(pc.starts_with(word, "query[")), _mask(pc.equal(word, "forwarded")),
+         (position >= 0) & (is_at >= position + 2) & ~_mask(pc.is_in(word, pa.array(["validation", "non-query"])))],
+        [QUERY, FORWARDED, ANSWER], OTHER).astype(np.int8)
+    kind[~is_dnsmasq] = OTHER
+    understood = ((kind == QUERY) & (tokens.counts == position + 4) & _mask(pc.not_equal(tokens.at(position + 1), ""))
+                  & _mask(pc.equal(tokens.at(position + 2), "from")) & _mask(pc.ends_with(word, "]")))
+
+    # query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER
+    names = pc.dictionary_encode(tokens.at(np.select([kind == QUERY, kind == ANSWER], [position + 1, is_at - 1], -1)))
+    name_index = _indices(names)
+    named = queries["names"].results_for(cursor, names.dictionary)
+    name = _lookup(_codes(named.column("qname")), name_index, -1)
+
+    answer_rows = np.flatnonzero(kind == ANSWER)
+    answer_text = pc.dictionary_encode(tokens.at(is_at[answer_rows] + 1, answer_rows))
+    answer = np.full(rows, -1, dtype=np.int64)
+    answer[answer_rows] = _indices(answer_text)
+    answers = queries["answers"].results_for(cursor, answer_text.dictionary)
+    source = pc.dictionary_encode(tokens.joined(answer_rows, position[answer_rows], is_at[answer_rows] - 1))
+    sources = queries["sources"].results_for(cursor, source.dictionary)
+    source_index = _indices(source)
+    blocks = np.zeros(rows, dtype=bool)
+    blocks[answer_rows] = _lookup(_mask(sources.column("is_policy")), source_index, False) | (
+        _lookup(_mask(sources.column("is_configured")), source_index, False)
+        & _lookup(_mask(answers.column("blocks_if_configured")), answer[answer_rows], False))
+    answers = pa.table({"value": answer_text.dictionary, "family": _codes(answers.column("family")),
+                        **{name: answers.column(name) for name in ("run_type", "is_address", "is_cname", "is_error")}})
+    qtype_token = pc.dictionary_encode(word.filter(pa.array(understood)))
+    qtype_index = np.full(rows, -1, dtype=np.int64)
+    qtype_index[understood] = _indices(qtype_token)
+    qtypes = queries["qtypes"].results_for(cursor, qtype_token.dictionary).column("qtype").combine_chunks()
+    serial = _codes(pc.if_else(pa.array(has_serial), first, ""))
+    return Lines(kind, understood, has_header, position, _codes(headed.column("pid")), serial, has_serial, name,
+                 answer, blocks, name_index, named, answers, qtype_index, qtypes, tokens)
+
+
+def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:
+    """The answer runs of a batch: answers of one reply are consecutive dnsmasq lines of one process, so
+    each line is compared with the one before it of its process (queries, forwards and answers). An answer
+    starts a run unless the line before is an answer of the same serial that is a `<CNAME>` (then this
+    line's name is the CNAME's target) or that names the same name in a compatible family. One stable sort
+    of the process codes puts each process's lines in order; a run is a stretch of that order."""
+    rows = np.flatnonzero(read.kind != OTHER)
+    order = rows[np.lexsort((line_no[rows], read.process[rows]))]
     first_of_process = np.ones(len(order), dtype=bool)
-    first_of_process[1:] = process_code[order[1:]] != process_code[order[:-1]]
-    previous = pa.array(np.roll(order, 1), mask=first_of_process)
+    first_of_process[1:] = read.process[order[1:]] != read.process[order[:-1]]
+    previous = np.roll(order, 1)
+    is_answer = read.kind[order] == ANSWER
+    after_answer = ~first_of_process & (read.kind[previous] == ANSWER)
+    answer, previous_answer = read.answer[order], read.answer[previous]
+    family_of = read.answers.column("family").to_numpy()
+    family, previous_family = _lookup(family_of, answer, -1), _lookup(family_of, previous_answer, -1)
+    same_name = read.name[order] == read.name[previous]
+    continues = after_answer & (read.serial[order] == read.serial[previous]) & (
+        _lookup(_mask(read.answers.column("is_cname")), previous_answer, False)
+        | (same_name & ((family < 0) | (previous_family < 0) | (family == previous_family))))
 
-    def now(name: str) -> pa.Array:
-        return pc.take(marked.column(name), pa.array(order)).combine_chunks()
-
-    def before(name: str) -> pa.Array:
-        return pc.take(marked.column(name), previous).combine_chunks()
-
-    family, answer, is_answer = now("family"), now("answer"), pc.equal(now("kind"), "answer")
-    same_name = pc.equal(before("qname"), now("qname"))
-    continues = pc.and_kleene(
-        pc.and_kleene(pc.equal(before("kind"), "answer"), pc.equal(now("serial"), before("serial"))),
-        pc.or_kleene(pc.equal(before("answer"), "<CNAME>"), pc.and_kleene(same_name, pc.or_kleene(
-            pc.or_kleene(pc.is_null(family), pc.is_null(before("family"))), pc.equal(family, before("family"))))))
-    run_start = pc.and_(is_answer, pc.invert(pc.fill_null(continues, False)))
-    cname_target = pc.if_else(pc.and_kleene(pc.invert(run_start), pc.invert(same_name)), now("qname"), None)
-    address = pc.if_else(pc.and_kleene(pc.is_in(family, pa.array(["4", "6"])),
-                                       pc.invert(pc.starts_with(answer, "NODATA"))), answer, None)
-
-    # From here on the answer lines only: a run is a stretch of them, from its start to the next start.
-    answers = np.flatnonzero(is_answer.to_numpy(zero_copy_only=False))
-    starts = run_start.to_numpy(zero_copy_only=False)[answers]
+    # From here on the answer lines only (`at`, in the order): a run is a stretch of them, from a start to the next.
+    at = np.flatnonzero(is_answer)
+    starts = ~continues[at]
     run_of = np.cumsum(starts) - 1  # each answer line's run, 0-based
-    first = answers[starts]
+    first = order[at[starts]]  # each run's first line
     runs = len(first)
+    answer = answer[at]
 
     def first_where(mask: np.ndarray) -> np.ndarray:
-        """Per run, the position (in `answers`) of its first line where `mask` holds, or -1."""
+        """Per run, the answer (its row in `read.answers`) of its first line where `mask` holds, or -1."""
         found = np.full(runs, -1, dtype=np.int64)
         hits = np.flatnonzero(mask)
-        run_ids, at = np.unique(run_of[hits], return_index=True)
-        found[run_ids] = hits[at]
+        first_hit = np.ones(len(hits), dtype=bool)
+        first_hit[1:] = run_of[hits[1:]] != run_of[hits[:-1]]
+        found[run_of[hits[first_hit]]] = answer[hits[first_hit]]
         return found
 
-    def per_run(values: pa.Array, position: np.ndarray) -> pa.Array:
-        return pc.take(values, pa.array(answers[np.maximum(position, 0)], mask=position < 0))
-
-    typed = first_where(pc.is_valid(family).to_numpy(zero_copy_only=False)[answers])
-    run_type = per_run(family, typed)
-    run_type = pc.if_else(pc.equal(run_type, "4"), "A", pc.if_else(pc.equal(run_type, "6"), "AAAA", run_type))
-    errors = pc.is_in(answer, pa.array(["NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR"]))
-    rcode = pc.fill_null(per_run(answer, first_where(errors.to_numpy(zero_copy_only=False)[answers])), "NOERROR")
-    blocked = pc.fill_null(now("is_block"), False).to_numpy(zero_copy_only=False)[answers]
-    # A run's answers: each line's CNAME target, then its address (where there are), in line order.
-    items = pa.concat_arrays([pc.take(cname_target, pa.array(answers)), pc.take(address, pa.array(answers))])
-    interleaved = pc.take(items, pa.array(np.column_stack([np.arange(len(answers)),
-                                                           np.arange(len(answers)) + len(answers)]).ravel()))
-    present = pc.is_valid(interleaved).to_numpy(zero_copy_only=False)
-    counts = np.bincount(np.repeat(run_of, 2)[present], minlength=runs)
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-    return pa.table({
-        "pid": pc.take(now("pid"), pa.array(first)),
-        "start_no": pa.array(line_no[order[first]], pa.int64()),
-        "serial": pc.take(now("serial"), pa.array(first)),
-        "first_name": pc.take(now("qname"), pa.array(first)),
-        "run_type": run_type,
-        "answers": pa.ListArray.from_arrays(offsets, interleaved.filter(pa.array(present))),
-        "rcode": rcode,
-        "is_block": pa.array(np.bincount(run_of[blocked], minlength=runs) > 0),
-    })
+    run_type = read.answers.column("run_type").combine_chunks().take(_nullable(first_where(family[at] >= 0)))
+    rcode = pc.fill_null(read.answers.column("value").combine_chunks().take(
+        _nullable(first_where(_lookup(_mask(read.answers.column("is_error")), answer, False)))), "NOERROR")
+    # A run's answers: each line's CNAME target (a line after the first, of another name), then its address.
+    target = ~starts & ~same_name[at]
+    address = _lookup(_mask(read.answers.column("is_address")), answer, False)
+    named = read.names.column("qname").combine_chunks()
+    values = pa.concat_arrays([named, read.answers.column("value").combine_chunks()])
+    item = np.column_stack([read.name_index[order[at]], answer + len(named)]).ravel()
+    present = np.column_stack([target, address]).ravel()
+    counts = np.bincount(run_of, weights=target.astype(np.int64) + address, minlength=runs).astype(np.int64)
+    items = values.take(pa.array(item[present]))
+    return Runs(
+        first=first, run_type=run_type, start=line_no[first],
+        answers=pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32()), items),
+        rcode=rcode, blocks=np.bincount(run_of[read.blocks[order[at]]], minlength=runs) > 0)
 
 
-def matched_runs(marked: pa.Table, runs: pa.Table) -> dict[str, pa.Array]:
-    """Per line, for a query: the run it takes (`answered`) and that run's `answers`, `answer_rcode` and
-    `answer_is_block`.
+
+def matched_runs(read: Lines, runs: Runs, line_no: np.ndarray) -> np.ndarray:
+    """Per understood query line (in line order), the run it takes (its row in `runs`), -1 for none.
 
     A query takes the first run after it of its process, serial and name key (with `log-queries=extra`
     the serial names the query, so the name key is empty; without it, the name) whose type fits: the
     first typed run of its type or the first untyped run (NXDOMAIN, NODATA, CNAME only), whichever comes
-    first. Found like an as-of join: queries and runs sorted by key, then by line; in that order each
-    query's nearest run after it, if of its key, is the one.
+    first. Found like an as-of join (`_first_after`).
     """
-    size = len(marked)
-    query = pc.fill_null(marked.column("understood"), False).to_numpy(zero_copy_only=False)
-    query_rows = np.flatnonzero(query)
-    name_key = pc.if_else(pc.equal(marked.column("serial"), ""), marked.column("qname"), "")
-    run_name_key = pc.if_else(pc.equal(runs.column("serial"), ""), runs.column("first_name"), "")
-    typed = pc.is_valid(runs.column("run_type")).to_numpy(zero_copy_only=False)
-    starts = runs.column("start_no").to_numpy()
-    line_no = marked.column("line_no").to_numpy()
-    best = np.full(len(query_rows), -1, dtype=np.int64)  # per query: the run taken, -1 for none
-    for of_type in (True, False):
-        run_rows = np.flatnonzero(typed == of_type)
-        if len(run_rows) == 0 or len(query_rows) == 0:
+    queries = np.flatnonzero(read.understood)
+    best = np.full(len(queries), -1, dtype=np.int64)
+    if len(queries) == 0 or len(runs.start) == 0:
+        return best
+    no_name = read.name.max(initial=-1) + 1  # the name key of lines with a serial
+
+    def key_of(rows: np.ndarray) -> list[np.ndarray]:
+        return [read.process[rows], read.serial[rows], np.where(read.has_serial[rows], no_name, read.name[rows])]
+
+    types = _codes(pa.concat_arrays([read.qtypes, runs.run_type.cast(pa.string())]))
+    query_type, run_type = types[:len(read.qtypes)][read.qtype_index[queries]], types[len(read.qtypes):]
+    for typed in (True, False):
+        taking = np.flatnonzero((run_type >= 0) == typed)
+        if len(taking) == 0:
             continue
-        parts = [("pid", "pid"), ("serial", "serial")] + ([("qtype", "run_type")] if of_type else [])
-        keys = [_codes(pc.take(marked.column(q), pa.array(query_rows)), pc.take(runs.column(r), pa.array(run_rows)))
-                for q, r in parts]
-        keys.append(_codes(pc.take(name_key, pa.array(query_rows)), pc.take(run_name_key, pa.array(run_rows))))
-        found = _first_after(keys, line_no[query_rows], starts[run_rows])
-        found = np.where(found >= 0, run_rows[np.maximum(found, 0)], -1)
-        earlier = (found >= 0) & ((best < 0) | (starts[np.maximum(found, 0)] < starts[np.maximum(best, 0)]))
+        keys = [np.concatenate([q, r]) for q, r in zip(key_of(queries), key_of(runs.first[taking]), strict=True)]
+        if typed:
+            keys.append(np.concatenate([query_type, run_type[taking]]))
+        found = _first_after(keys, line_no[queries], runs.start[taking])
+        found = np.where(found >= 0, taking[np.maximum(found, 0)], -1)
+        earlier = (found >= 0) & ((best < 0) | (runs.start[np.maximum(found, 0)] < runs.start[np.maximum(best, 0)]))
         best = np.where(earlier, found, best)
-    run_of_line = np.full(size, -1, dtype=np.int64)
-    run_of_line[query_rows] = best
-    taken = pa.array(np.maximum(run_of_line, 0), mask=run_of_line < 0)
-    return {
-        "answered": pa.array(run_of_line >= 0),
-        "answers": pc.take(runs.column("answers"), taken),
-        "answer_rcode": pc.take(runs.column("rcode"), taken),
-        "answer_is_block": pc.take(runs.column("is_block"), taken),
-    }
-
-
-def _codes(*parts: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Integer codes of the values of `parts` taken one after the other (nulls: -1), for sorting and comparing."""
-    values = pa.concat_arrays([
-        (part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part).cast(pa.string()) for part in parts])
-    return pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
+    return best
 
 
 def _first_after(keys: list[np.ndarray], query_at: np.ndarray, run_at: np.ndarray) -> np.ndarray:
@@ -278,13 +307,81 @@ def _first_after(keys: list[np.ndarray], query_at: np.ndarray, run_at: np.ndarra
     return found
 
 
-def _joined(marked: pa.Table) -> dict[str, pa.Array]:
-    """Answer runs found (`answer_runs`) and taken by the queries (`matched_runs`)."""
-    return matched_runs(marked, answer_runs(marked))
+def _events(headed: pa.Table, read: Lines, runs: Runs, taken: np.ndarray, line_no: np.ndarray) -> pa.Table:
+    """One event per understood query line with a header, with the answers of the run it took."""
+    queries = np.flatnonzero(read.understood)
+    kept = read.has_header[queries]
+    rows, taken = queries[kept], taken[kept]
+    picked = _nullable(taken)
+    answers = runs.answers.take(picked)
+    action = np.where(taken < 0, 2, np.where(_lookup(runs.blocks, taken, False), 0, 1))
+    return pa.table({
+        "line_no": pa.array(line_no[rows], pa.int64()),
+        "ts": headed.column("ts").take(pa.array(rows)),
+        "src_ip": read.tokens.at(read.position[rows] + 3, rows),
+        "host_source": _constant("dns_query", len(rows)),
+        "network_protocol": _constant("dns", len(rows)),
+        "dns_qtype": dictionary_array(pa.array(read.qtype_index[rows], pa.int32()), read.qtypes),
+        "dns_rcode": runs.rcode.take(picked),
+        "dns_answers": pc.if_else(pc.fill_null(pc.greater(pc.list_value_length(answers), 0), False), answers,
+                                  pa.scalar(None, answers.type)),
+        "action": dictionary_array(pa.array(action, pa.int32()), ACTIONS),
+        "host": dictionary_array(pa.array(read.name_index[rows], pa.int32()),
+                                 read.names.column("host").combine_chunks()),
+    })
 
 
-# Lines read in SQL (`MARK`), joined in numpy (`_joined`), events made in SQL (`FINAL`).
-new_parser = joined_lines_parser(MARK, _joined, FINAL)
+def _rejects(read: Lines, lines: pa.Table) -> pa.Table:
+    """Lines without a syslog header, and query lines not of the expected shape."""
+    rows = np.flatnonzero(~read.has_header | ((read.kind == QUERY) & ~read.understood))
+    text = read.tokens.joined(rows, np.maximum(read.position[rows], 0))
+    reason = pc.if_else(pa.array(~read.has_header[rows]), NO_HEADER,
+                        pc.binary_join_element_wise(NOT_UNDERSTOOD, text, ""))
+    return attach_lines(pa.array(lines.column("line_no").to_numpy()[rows], pa.int64()), reason, lines)
+
+
+def _constant(text: str, rows: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([text], pa.string()))
+
+
+def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean column as numpy, null as false."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
+def _indices(values: pa.DictionaryArray) -> np.ndarray:
+    """A dictionary array's indices as int64, -1 for null."""
+    return pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Integer codes of a column's values, equal for equal values (a dictionary may hold a value twice),
+    -1 for null."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        return _lookup(_indices(pc.dictionary_encode(values.dictionary)), _indices(values), -1)
+    return _indices(pc.dictionary_encode(values))
+
+
+def _lookup(values: np.ndarray, index: np.ndarray, default: object) -> np.ndarray:
+    """`values[index]`, `default` where the index is -1."""
+    return np.append(values, np.array([default], dtype=values.dtype))[index]
+
+
+def _nullable(positions: np.ndarray) -> pa.Array:
+    """Positions for a take, null where -1."""
+    return pa.array(np.maximum(positions, 0), mask=positions < 0)
+
+
+def _is_one_of(values: pa.ChunkedArray, wanted: list[str] | tuple[str, ...], null: bool = False) -> np.ndarray:
+    """Per row, whether the value is one of `wanted` (`null` for null); a dictionary column is tested on its
+    dictionary."""
+    values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        hit = pc.is_in(values.dictionary, pa.array(wanted, values.type.value_type)).to_numpy(zero_copy_only=False)
+        return _lookup(hit, _indices(values), null)
+    return pc.fill_null(pc.is_in(values, pa.array(wanted, values.type)), null).to_numpy(zero_copy_only=False)
 
 
 LOG = Format(
