@@ -92,18 +92,19 @@ def has_control_bytes(text: pa.Array) -> bool:
 
 def first_valid(*columns: pa.Array) -> pa.DictionaryArray:
     """Per row, the value of the first of `columns` that is not null there (SQL's coalesce), kept
-    dictionary-encoded: the choice is made on the indices, the dictionaries are put one after the other."""
-    rows = len(columns[0])
+    dictionary-encoded: the choice is made on the indices, the dictionaries are put one after the other.
+    A column of one row stands for a constant (its value on every row)."""
+    rows = max(len(column) for column in columns)
     chosen = np.full(rows, -1, np.int64)
     dictionaries: list[pa.Array] = []
     start = 0
     for column in columns:
         column = encoded(column)
-        indices = column.indices
-        free = chosen < 0
-        if indices.null_count:
-            free &= pc.is_valid(indices).to_numpy(zero_copy_only=False)
-        chosen[free] = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False)[free] + start
+        indices = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False)
+        if len(indices) < rows:  # a constant
+            indices = np.broadcast_to(indices, rows)
+        free = (chosen < 0) & (indices >= 0)
+        chosen[free] = indices[free] + start
         dictionaries.append(column.dictionary)
         start += len(column.dictionary)
     missing = chosen < 0

@@ -265,64 +265,121 @@ NATIVE = Format(
 
 # Apache-style CLF as Squid writes it (`logformat common`, `combined`): the request line is quoted,
 # and Squid appends `%Ss:%Sh` (result code : hierarchy). The referer/agent pair is combined's only.
-COMMON_QUERY = r"""
-with split as (
-    -- Squid escapes a quote inside a quoted value as \"; hide those before splitting at quotes
-    select line_no, line, string_split(replace(line, '\"', chr(1)), '"') as q
-    from lines
-),
-parts as (
-    select line_no, line, len(q) as nq,
-        string_split(trim(q[1]), ' ') as head,      -- client ident user [dd/Mon/yyyy:HH:MM:SS +zzzz]
-        string_split(q[2], ' ') as request,         -- METHOD URL HTTP/x.y
-        string_split(trim(q[3]), ' ') as middle,    -- status bytes, then code:hier in common
-        case when len(q) = 7 then replace(q[6], chr(1), '"') end as agent,
-        case when len(q) = 7 then trim(q[7]) end as combined_tail,
-        len(q) = 7 and q[5] = ' ' as combined_ok
-    from split
-),
-fields as (
-    select line_no, line,
-        (nq = 3 and len(middle) in (2, 3) or combined_ok and len(middle) = 2)
-            and len(head) = 5 and head[4] like '[%' and head[5] like '%]' and len(request) >= 2 as ok,
-        head[1] as client, head[3] as user,
-        substr(head[4], 2) || ' ' || rtrim(head[5], ']') as time,
-        try_strptime(substr(head[4], 2) || ' ' || rtrim(head[5], ']'), '%d/%b/%Y:%H:%M:%S %z') as parsed_time,
-        upper(request[1]) as method, request[2] as url, middle[1] as status, middle[2] as size, agent,
-        split_part(coalesce(combined_tail, middle[3]), ':', 1) as code
-    from parts
-),
-url_steps as (
-    select *, method = 'CONNECT' as is_connect, url_rest(url) as rest from fields
-),
-authority_steps as (
-    select *, authority_hostport(case when is_connect then url else rest_authority(rest) end) as hostport
-    from url_steps
-)
-select
-    line_no,
-    case
-        when not ok then 'not a Squid common/combined line: expected client ident user [time] "request" status bytes'
-        when parsed_time is null then 'time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ' || time
-        when try_cast(null_if_dash(size) as bigint) is null and null_if_dash(size) is not null
-            then 'size is not a whole number of bytes: ' || size
-    end as reject_reason,
-    false as is_ignored,
-    parsed_time as ts,
-    client as src_ip,
-    url_decode(null_if_dash(user)) as user_name,
-    hostport_host(hostport) as host,
-    case when is_connect then 'connect' when rest is not null then 'url' else 'none' end as host_source,
-    hostport_port(hostport) as dst_port,
-    case when not is_connect then url_scheme(url) end as network_protocol,
-    nullif(nullif(method, 'NONE'), '-') as http_method,
-    case when not is_connect then rest_path(rest) end as url_path,
-    nullif(try_cast(status as integer), 0) as http_status,
-    squid_result_action(code) as action,
-    try_cast(null_if_dash(size) as bigint) as bytes_in,
-    null_if_dash(agent) as user_agent
-from authority_steps
+# Split at quotes, then each part at single spaces, with pyarrow; each field's distinct values go through
+# the shared macros once:
+#   part 1  client ident user [dd/Mon/yyyy:HH:MM:SS +zzzz]   (5 fields)
+#   part 2  METHOD URL HTTP/x.y
+#   part 3  status bytes, then code:hier in common            (2 or 3 fields)
+#   combined: part 4 referer, part 5 ' ', part 6 agent, part 7 code:hier
+COMMON_SHAPE_REASON = "not a Squid common/combined line: expected client ident user [time] \"request\" status bytes"
+CLF_TIME_SQL = "select try_strptime(value, '%d/%b/%Y:%H:%M:%S %z') as ts from distinct_values"
+COMMON_RESULT_SQL = "select squid_result_action(split_part(value, ':', 1)) as action from distinct_values"
+COMMON_METHOD_SQL = """
+select nullif(nullif(upper(value), 'NONE'), '-') as http_method, upper(value) = 'CONNECT' as is_connect
+from distinct_values
 """
+COMMON_STATUS_SQL = "select nullif(try_cast(value as integer), 0) as value from distinct_values"
+COMMON_SIZE_SQL = """
+select try_cast(null_if_dash(value) as bigint) as value,
+    try_cast(null_if_dash(value) as bigint) is null and null_if_dash(value) is not null as invalid
+from distinct_values
+"""
+COMMON_HOST_SOURCES = pa.array(["connect", "url", "none"])
+UNKNOWN = pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), ["unknown"])  # a common line without code:hier
+
+
+class CommonQueries:
+    """The per-distinct queries of one common/combined log's parse, each remembering the values it has seen."""
+
+    def __init__(self) -> None:
+        self.time = DistinctQuery(CLF_TIME_SQL)
+        self.result = DistinctQuery(COMMON_RESULT_SQL)
+        self.method = DistinctQuery(COMMON_METHOD_SQL)
+        self.status = DistinctQuery(COMMON_STATUS_SQL)
+        self.size = DistinctQuery(COMMON_SIZE_SQL)
+        self.user = DistinctQuery(USER_SQL)
+        self.agent = DistinctQuery(AGENT_SQL)
+        self.urls = UrlQueries()
+
+
+def common_parser(context: ParseContext) -> BatchParser:
+    context.connection.execute(PROXY_MACROS)
+    queries = CommonQueries()
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_common_columns(cursor, queries, lines), lines)
+
+    return parse
+
+
+def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQueries, lines: pa.Table) -> pa.Table:
+    """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    shaped, (client, user, time_text, method_text, url, status, size, code, agent) = \
+        _common_fields(lines.column("line").combine_chunks())
+    ts = per_distinct(connection, time_text, queries.time)["ts"]
+    size_of = per_distinct(connection, size, queries.size)
+    reasons = [
+        (pc.invert(shaped), COMMON_SHAPE_REASON),
+        (pc.is_null(ts), lambda: pc.binary_join_element_wise(
+            "time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ", time_text, "")),
+        (size_of["invalid"], lambda: pc.binary_join_element_wise(
+            "size is not a whole number of bytes: ", size, "")),
+    ]
+    method = per_distinct(connection, method_text, queries.method)
+    is_connect = pc.fill_null(method["is_connect"], False)
+    not_connect = pc.invert(is_connect)
+    place = url_columns(connection, queries.urls, url)
+    has_rest = pc.fill_null(place["has_rest"], False)
+    source = np.select([bools(is_connect), bools(has_rest)], [0, 1], 2)
+    rows = len(client)
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": first_reasons(reasons, rows),
+        "is_ignored": pa.repeat(pa.scalar(False), rows),
+        "ts": ts,
+        "src_ip": client,
+        "user_name": per_distinct(connection, user, queries.user)["user_name"],
+        "host": first_valid(where(is_connect, place["connect_host"]), where(not_connect, place["host"])),
+        "host_source": constant_text(COMMON_HOST_SOURCES, source),
+        "dst_port": pc.if_else(is_connect, place["connect_port"], place["dst_port"]),
+        "network_protocol": where(not_connect, place["scheme"]),
+        "http_method": method["http_method"],
+        "url_path": where(not_connect, place["url_path"]),
+        "http_status": per_distinct(connection, status, queries.status)["value"],
+        "action": first_valid(per_distinct(connection, code, queries.result)["action"], UNKNOWN),
+        "bytes_in": size_of["value"],
+        "user_agent": per_distinct(connection, agent, queries.agent)["value"],
+    }
+    return pa.table(columns)
+
+
+def _common_fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array]]:
+    """Whether each line has the common/combined shape, and its client, user, time (`dd/Mon/yyyy:HH:MM:SS
+    +zzzz`), method, URL, status, size, result code (with its `:hier`) and user agent (combined only)."""
+    if has_text(text, b'\\"'):  # Squid escapes a quote inside a quoted value as \"; hidden while splitting
+        text = pc.replace_substring(text, '\\"', "\x01")
+    parts = pc.split_pattern(text, '"')
+    count = pc.list_value_length(parts)
+    head = pc.split_pattern(pc.utf8_trim(list_item(parts, 0), " "), " ")
+    request = pc.split_pattern(list_item(parts, 1), " ")
+    middle = pc.split_pattern(pc.utf8_trim(list_item(parts, 2), " "), " ")
+    combined = pc.equal(count, 7)
+    combined_ok = pc.and_kleene(combined, pc.equal(list_item(parts, 4), " "))
+    middle_count, head_count = pc.list_value_length(middle), pc.list_value_length(head)
+    opened, closed = list_item(head, 3), list_item(head, 4)
+    shaped = pc.and_kleene(
+        pc.or_kleene(pc.and_kleene(pc.equal(count, 3), pc.is_in(middle_count, pa.array([2, 3], pa.int32()))),
+               pc.and_kleene(combined_ok, pc.equal(middle_count, 2))),
+        pc.and_kleene(pc.and_kleene(pc.equal(head_count, 5), pc.starts_with(opened, "[")),
+                pc.and_kleene(pc.ends_with(closed, "]"), pc.greater_equal(pc.list_value_length(request), 2))))
+    time_text = pc.binary_join_element_wise(pc.utf8_slice_codeunits(opened, 1), pc.utf8_rtrim(closed, "]"), " ")
+    code = first_valid(where(combined, pc.utf8_trim(list_item(parts, 6), " ")), list_item(middle, 2))
+    agent = only_where(list_item(parts, 5), combined)
+    return pc.fill_null(shaped, False), [list_item(head, 0), list_item(head, 2), time_text, list_item(request, 0),
+                                         list_item(request, 1), list_item(middle, 0), list_item(middle, 1), code,
+                                         agent]
+
 
 COMMON = Format(
     name="squid_common",
@@ -330,7 +387,7 @@ COMMON = Format(
     summary="Squid logformat common or combined (Apache-style CLF with Squid's code:hierarchy)",
     sniff=line_share(r'^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[A-Za-z_-]+ \S+[^"]*" '
                      r'(\d{1,3}|-) (\d+|-)( "[^"]*" "[^"]*")? [A-Z_]+:[A-Z_]+\s*$'),
-    new_parser=with_proxy_macros(COMMON_QUERY),
+    new_parser=common_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_port", "network_protocol", "http_method",
