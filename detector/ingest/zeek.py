@@ -311,13 +311,25 @@ def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
     return pc.cast(pc.round(scaled, round_mode="half_towards_infinity"), pa.int64())
 
 
+def _split_fields(text: pa.Array, separator: str, last_read: int) -> tuple[pa.ListArray, pa.Array]:
+    """The fields of each line up to `last_read` (0-based; the rest of the line is one more item), and how
+    many fields each line has. Splitting costs per field made: the fields past those read are only counted."""
+    items = pc.split_pattern(text, separator, max_splits=last_read + 1)
+    count = pc.list_value_length(items)
+    rest = list_item(items, last_read + 1)
+    if rest.null_count == len(rest):
+        return items, count
+    more = pc.fill_null(pc.count_substring(rest, separator), 0)
+    return items, pc.add(count, pc.cast(more, count.type))
+
+
 def _tsv_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, log: _Log, header: _Header,
                  run: pa.Table) -> pa.Table:
     """TSV lines under `header` -> schema columns plus reject_reason / is_ignored."""
-    items = pc.split_pattern(run.column("line").combine_chunks(), header.separator)
-    count = pc.list_value_length(items)
-    rows = len(count)
     position = {name: i for i, name in enumerate(header.fields)}
+    items, count = _split_fields(run.column("line").combine_chunks(), header.separator,
+                                 max((position.get(name, 0) for name in (*log.scalars, *log.lists)), default=0))
+    rows = len(count)
     unset = [header.unset, header.empty]
 
     def text(name: str) -> pa.Array:  # the field as written; null where unset, empty or absent
