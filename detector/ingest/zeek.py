@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, has_bytes, list_item, only_where
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     Format,
@@ -405,20 +405,20 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
     host_field = distinct("host")
     has_host = pc.is_valid(host_field)
     target = through(connection, queries.host_header, host_field)["value"]
-    if pc.any(pc.match_substring(uri, "://")).as_py():  # absolute URIs (a proxy's requests): rare
-        scheme, rest, authority, path = url_parts(uri)
-        rest = only_where(rest, pc.is_valid(scheme))  # url_rest: only an absolute URI has one
-        from_uri = through(connection, queries.authority_host, encoded(only_where(authority, pc.is_valid(rest))))
-        target = _coalesce_where(has_host, target, from_uri["value"])
-    else:  # the Host header's host, null where there is none
-        rest = path = pa.nulls(rows, pa.string())
+    url_path = _cut_at(_cut_at(uri, "?"), "#")  # a relative URI's path
+    is_absolute = pc.fill_null(pc.match_substring(uri, "://"), False)
+    if pc.any(is_absolute).as_py():  # absolute URIs (a proxy's requests): rare, so split only those
+        absolute = pc.indices_nonzero(is_absolute)
+        _, _, authority, path = url_parts(uri.take(absolute))
+        from_uri = through(connection, queries.authority_host, encoded(authority))["value"]
+        back = pa.array(np.cumsum(is_absolute.to_numpy(zero_copy_only=False)) - 1,
+                        mask=~is_absolute.to_numpy(zero_copy_only=False))  # row -> its place among the absolute
+        target = _coalesce_where(has_host, target, from_uri.take(back))
+        url_path = pc.if_else(is_absolute, path.take(back), url_path)
     if pc.any(is_connect).as_py():
         connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
         target = _coalesce_where(is_connect, connect_target, target)
     source = pc.if_else(pc.is_null(target), 0, pc.if_else(is_connect, 1, pc.if_else(has_host, 2, 3)))
-    relative = list_item(pc.split_pattern(list_item(pc.split_pattern(uri, "?", max_splits=1), 0), "#",
-                                          max_splits=1), 0)
-    url_path = pc.if_else(pc.is_valid(rest), path, relative) if rest.null_count < rows else relative
     mime = text("resp_mime_types")
     return {
         "network_protocol": pa.repeat(pa.scalar("http"), rows),
@@ -433,6 +433,13 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
         "user_name": distinct("username"),
         "content_type": list_item(pc.split_pattern(mime, header.set_separator, max_splits=1), 0),
     }
+
+
+def _cut_at(text: pa.Array, mark: str) -> pa.Array:
+    """`text` up to (without) its first `mark`; the same array when no value has one."""
+    if not has_bytes(text, mark.encode()):
+        return text
+    return list_item(pc.split_pattern(text, mark, max_splits=1), 0)
 
 
 def _coalesce_where(use: pa.Array, chosen: pa.Array, otherwise: pa.Array) -> pa.Array:
