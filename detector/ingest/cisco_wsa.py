@@ -18,7 +18,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from detector.ingest.base import BatchParser, Format, ParseContext, sql_parser
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.distinct_sql import integers
+from detector.ingest.proxy_columns import (
+    BIGINT_SQL,
+    EPOCH_SQL,
+    UrlQueries,
+    bools,
+    constant_text,
+    epoch_times,
+    first_bytes,
+    first_reasons,
+    first_valid,
+    is_ip_literal,
+    url_columns,
+    where,
+)
 from detector.ingest.squid import PROXY_MACROS
 
 # ACL decision tags: BLOCK_*/DROP_* refuse, the NO_* tags are failed authentication, REDIRECT_* sends
@@ -33,111 +54,187 @@ create or replace macro wsa_acl_action(tag, code) as case
 end;
 """
 
-QUERY = r"""
-with bodies as (
-    -- lines pushed over syslog carry a prefix up to 'Info: '; access lines start with the epoch time
-    select line_no, line,
-        case when substr(line, 1, 1) between '0' and '9' or strpos(line, 'Info: ') = 0 then line
-            else substr(line, strpos(line, 'Info: ') + 6) end as body
-    from lines
-),
-parts as (
-    -- the <...> scanning verdicts hold spaces and quotes: split the fields before them at spaces
-    select line_no, line, body, strpos(body, ' <') as verdict_at,
-        string_split(case when strpos(body, ' <') > 0 then substr(body, 1, strpos(body, ' <') - 1)
-            else body end, ' ') as f,
-        trim(case when strpos(body, ' <') > 0 then substr(body, strpos(body, '> ') + 2) end) as after_verdicts,
-        -- the verdicts, split at commas (their first 28 hold no quoted comma); the tail after '>' is not read
-        case when strpos(body, ' <') > 0 then string_split(substr(body, strpos(body, ' <') + 2), ',') end as v
-    from bodies
-),
-fields as (
-    select line_no, line, len(f) as n,
-        cast(try_cast(f[1] as decimal(18, 6)) as double) as epoch, f[2] as elapsed, f[3] as client,
-        upper(split_part(f[4], '/', 1)) as code, split_part(f[4], '/', 2) as status, f[5] as size,
-        upper(f[6]) as method, f[7] as url, f[8] as ident,
-        upper(split_part(f[9], '/', 1)) as hierarchy, split_part(f[9], '/', 2) as server, f[10] as mime,
-        regexp_replace(split_part(f[11], '-', 1), '_\d+$', '') as acl_tag,
-        case when starts_with(after_verdicts, '"') then split_part(after_verdicts, '"', 2)
-            else split_part(after_verdicts, ' ', 1) end as agent,
-        (len(f) = 11 or verdict_at = 0 and len(f) >= 11) and contains(f[4], '/') and contains(f[9], '/') as shaped,
-        nullif(replace(v[1], '"', ''), '-') as web_category,
-        -- the AVC application name, where the fields line up: the 28th is the bandwidth, a bare number
-        case when len(v) >= 28 and not starts_with(v[28], '"') then v[24] end as avc_app
-    from parts
-),
-checked as (
-    select *,
-        shaped and epoch is not null and try_cast(elapsed as bigint) is not null
-            and try_cast(status as integer) is not null and try_cast(size as bigint) is not null as ok,
-        upper(method) in ('CONNECT', 'TCP_CONNECT') or lower(url) like 'tunnel://%' as is_tunnel,
-        url_rest(url) as rest,
-        case when server not in ('', '-') then hostport_host(server) end as server_host
-    from fields
-),
-authority_steps as (
-    -- a URL without a scheme is a transparent tunnel's host:port
-    select *, authority_hostport(coalesce(rest_authority(rest), split_part(url, '/', 1))) as hostport
-    from checked
-),
-host_steps as (
-    select *,
-        hostport_host(hostport) as url_host,
-        -- the appliance's own status lines, written with a ctime stamp or pushed over syslog
-        case when ok then false else
-            regexp_matches(line, '^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: ')
-            or regexp_matches(line,
-                '(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )')
-        end as is_ignored
-    from authority_steps
-)
-select
-    line_no,
-    case when not ok and not is_ignored then
-        'not a Cisco WSA access log line: expected time elapsed client code/status size method URL user '
-        || 'hierarchy/server type ACL-tag'
-    end as reject_reason,
-    is_ignored,
-    to_timestamp(epoch) as ts,
-    client as src_ip,
-    null_if_dash(unquote(ident)) as user_name,
-    -- a transparent tunnel logs the server's address; the hierarchy field then often has its name
-    case
-        when is_ip_literal(url_host) and server_host is not null and not is_ip_literal(server_host) then server_host
-        else coalesce(url_host, server_host)
-    end as host,
-    case
-        when url_host is null and server_host is null then 'none'
-        when is_tunnel then 'connect'
-        else 'url'
-    end as host_source,
-    case
-        when hierarchy = 'DIRECT' and is_ip_literal(server_host) then server_host
-        when is_ip_literal(url_host) then url_host
-    end as dst_ip,
-    hostport_port(hostport) as dst_port,
-    case when not is_tunnel then url_scheme(url) end as network_protocol,
-    -- TCP_CONNECT is how the appliance logs a transparently redirected tunnel
-    case method when 'NONE' then null when '-' then null when 'TCP_CONNECT' then 'CONNECT' else method end
-        as http_method,
-    case when not is_tunnel then rest_path(rest) end as url_path,
-    nullif(try_cast(status as integer), 0) as http_status,
-    wsa_acl_action(acl_tag, code) as action,
-    try_cast(size as bigint) as bytes_in,
-    try_cast(elapsed as bigint) as duration_ms,
-    null_if_dash(agent) as user_agent,
-    null_if_dash(mime) as content_type,
-    case when avc_app not in ('"-"', '"Unknown"', '-') then trim(avc_app, '"') end as vendor_app,
-    web_category as vendor_category
-from host_steps
+# Each line is split with pyarrow (at ' <' into the Squid-like fields and the verdicts, the fields at single
+# spaces, the verdicts at commas: their first 28 hold no quoted comma); each field's distinct values go
+# through the macros once.
+FIELDS = 11
+SHAPE_REASON = ("not a Cisco WSA access log line: expected time elapsed client code/status size method URL user "
+                "hierarchy/server type ACL-tag")
+# the appliance's own status lines, written with a ctime stamp or pushed over syslog
+STATUS_LINE = r"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: "
+STATUS_MESSAGE = r"(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )"
+CODE_STATUS_SQL = """
+select code like '%DENIED%' as denied, squid_result_action(code) as result_action,
+    nullif(try_cast(status_text as integer), 0) as http_status, try_cast(status_text as integer) is not null as valid
+from (select upper(split_part(value, '/', 1)) as code, split_part(value, '/', 2) as status_text from distinct_values)
 """
+# the ACL decision tag's verdict (null: the result code decides), as wsa_acl_action reads it
+ACL_SQL = r"""
+select case
+    when regexp_matches(upper(tag), '^(BLOCK_|DROP_|REDIRECT_|NO_PASSWORD|NO_AUTHORIZATION)') then 'blocked'
+    when regexp_matches(upper(tag), '^(ALLOW_|DEFAULT_CASE|MONITOR_|PASSTHRU_|DECRYPT_|SAAS_AUTH)') then 'allowed'
+end as action
+from (select regexp_replace(split_part(value, '-', 1), '_\d+$', '') as tag from distinct_values)
+"""
+METHOD_SQL = """
+select case upper(value) when 'NONE' then null when '-' then null when 'TCP_CONNECT' then 'CONNECT'
+        else upper(value) end as http_method, upper(value) in ('CONNECT', 'TCP_CONNECT') as is_connect
+from distinct_values
+"""
+HIERARCHY_SQL = """
+select upper(split_part(value, '/', 1)) = 'DIRECT' as direct,
+    case when split_part(value, '/', 2) not in ('', '-') then hostport_host(split_part(value, '/', 2)) end
+        as server_host
+from distinct_values
+"""
+USER_SQL = "select null_if_dash(unquote(value)) as value from distinct_values"
+DASH_SQL = "select null_if_dash(value) as value from distinct_values"
+CATEGORY_SQL = "select nullif(replace(value, '\"', ''), '-') as value from distinct_values"
+APP_SQL = """
+select case when value not in ('"-"', '"Unknown"', '-') then trim(value, '"') end as value from distinct_values
+"""
+HOST_SOURCES = pa.array(["connect", "url", "none"])
+BLOCKED = pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), ["blocked"])
+
+
+class Queries:
+    """The per-distinct queries of one access log's parse, each remembering the values it has seen."""
+
+    def __init__(self) -> None:
+        self.epoch = DistinctQuery(EPOCH_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+        self.code_status = DistinctQuery(CODE_STATUS_SQL)
+        self.acl = DistinctQuery(ACL_SQL)
+        self.method = DistinctQuery(METHOD_SQL)
+        self.hierarchy = DistinctQuery(HIERARCHY_SQL)
+        self.user = DistinctQuery(USER_SQL)
+        self.dash = DistinctQuery(DASH_SQL)
+        self.category = DistinctQuery(CATEGORY_SQL)
+        self.app = DistinctQuery(APP_SQL)
+        self.urls = UrlQueries()
 
 
 def new_parser(context: ParseContext) -> BatchParser:
-    """The query's parser, on a connection with the proxy and WSA macros defined."""
+    """A parser on a connection with the proxy and WSA macros defined."""
     context.connection.execute(PROXY_MACROS)
     context.connection.execute(WSA_MACROS)
-    return sql_parser(QUERY)(context)
+    queries = Queries()
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_columns(cursor, queries, lines), lines)
+
+    return parse
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
+    """WSA access lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    text = lines.column("line").combine_chunks()
+    shaped, fields, verdicts, agent = _fields(text)
+    epoch_text, elapsed_text, client, code_status, size_text, method_text, url, ident, hierarchy, mime, acl = fields
+    ts = epoch_times(connection, queries.epoch, epoch_text)
+    elapsed = integers(connection, queries.bigint, elapsed_text, pa.int64())
+    size = integers(connection, queries.bigint, size_text, pa.int64())
+    outcome = per_distinct(connection, code_status, queries.code_status)
+    ok = pc.fill_null(pc.and_kleene(pc.and_kleene(shaped, pc.is_valid(ts)), pc.and_kleene(
+        pc.and_kleene(pc.is_valid(elapsed), outcome["valid"]), pc.is_valid(size))), False)
+    rows = len(text)
+    ignored = np.zeros(rows, bool)
+    if not pc.all(ok).as_py():  # only the lines that are not access lines are matched against the status lines
+        odd = pc.indices_nonzero(pc.invert(ok))
+        odd_lines = text.take(odd)
+        status_line = pc.or_(pc.match_substring_regex(odd_lines, STATUS_LINE),
+                             pc.match_substring_regex(odd_lines, STATUS_MESSAGE))
+        ignored[odd.to_numpy()] = bools(pc.fill_null(status_line, False))
+    is_ignored = pa.array(ignored)
+    method = per_distinct(connection, method_text, queries.method)
+    place = url_columns(connection, queries.urls, url, bare="/")
+    is_tunnel = pc.or_(pc.fill_null(method["is_connect"], False),
+                       pc.fill_null(pc.equal(place["scheme"], "tunnel"), False))  # tunnel://host:443/
+    not_tunnel = pc.invert(is_tunnel)
+    server = per_distinct(connection, hierarchy, queries.hierarchy)
+    url_host, server_host = place["host"], server["server_host"]
+    url_literal, server_literal = is_ip_literal(url_host), is_ip_literal(server_host)
+    # a transparent tunnel logs the server's address; the hierarchy field then often has its name
+    server_named = pc.fill_null(pc.and_kleene(url_literal, pc.invert(server_literal)), False)
+    host = first_valid(where(server_named, server_host), url_host, server_host)
+    source = np.select([bools(pc.and_(pc.is_null(url_host), pc.is_null(server_host))), bools(is_tunnel)], [2, 0], 1)
+    direct_server = pc.fill_null(pc.and_kleene(server["direct"], server_literal), False)
+    action = first_valid(where(pc.fill_null(outcome["denied"], False), pa.repeat(BLOCKED[0], rows)),
+                         per_distinct(connection, acl, queries.acl)["action"], outcome["result_action"])
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": first_reasons([(pc.and_(pc.invert(ok), pc.invert(is_ignored)), SHAPE_REASON)], rows),
+        "is_ignored": is_ignored,
+        "ts": ts,
+        "src_ip": client,
+        "user_name": per_distinct(connection, ident, queries.user)["value"],
+        "host": host,
+        "host_source": constant_text(HOST_SOURCES, source),
+        "dst_ip": first_valid(where(direct_server, server_host), where(pc.fill_null(url_literal, False), url_host)),
+        "dst_port": place["dst_port"],
+        "network_protocol": where(not_tunnel, place["scheme"]),
+        "http_method": method["http_method"],
+        "url_path": where(not_tunnel, place["url_path"]),
+        "http_status": outcome["http_status"],
+        "action": action,
+        "bytes_in": size,
+        "duration_ms": elapsed,
+        "user_agent": per_distinct(connection, agent, queries.dash)["value"],
+        "content_type": per_distinct(connection, mime, queries.dash)["value"],
+        "vendor_app": per_distinct(connection, verdicts[1], queries.app)["value"],
+        "vendor_category": per_distinct(connection, verdicts[0], queries.category)["value"],
+    }
+    return pa.table(columns)
+
+
+def _fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], pa.Array]:
+    """Whether each line has the access line's shape; its eleven fields (null where missing); the URL category
+    and AVC application verdicts (the 1st and, where the fields line up, the 24th); and the user agent."""
+    body = _bodies(text)
+    at_verdicts = pc.split_pattern(body, " <", max_splits=1)
+    has_verdicts = pc.equal(pc.list_value_length(at_verdicts), 2)
+    tokens = pc.split_pattern(list_item(at_verdicts, 0), " ")
+    count = pc.list_value_length(tokens)
+    fields = [list_item(tokens, i) for i in range(FIELDS)]
+    shaped = pc.and_kleene(
+        pc.or_kleene(pc.equal(count, FIELDS), pc.and_kleene(pc.invert(has_verdicts), pc.greater_equal(count, FIELDS))),
+        pc.and_kleene(pc.match_substring(fields[3], "/"), pc.match_substring(fields[8], "/")))
+    # the verdicts, split at commas (their first 28 hold no quoted comma); the tail after '>' is not read
+    verdict_items = pc.split_pattern(list_item(at_verdicts, 1), ",", max_splits=28)
+    lined_up = pc.and_kleene(pc.greater_equal(pc.list_value_length(verdict_items), 28),
+                             pc.invert(pc.starts_with(list_item(verdict_items, 27), '"')))
+    verdicts = [list_item(verdict_items, 0), only_where(list_item(verdict_items, 23), lined_up)]
+    return pc.fill_null(shaped, False), fields, verdicts, _agents(body, has_verdicts)
+
+
+def _bodies(text: pa.Array) -> pa.Array:
+    """Each line without a syslog prefix up to 'Info: ' (access lines start with the epoch time)."""
+    first = first_bytes(text)
+    digit_first = (first >= ord("0")) & (first <= ord("9"))
+    if digit_first.all():
+        return text
+    at_info = pc.split_pattern(text, "Info: ", max_splits=1)
+    prefixed = pc.and_(pa.array(~digit_first), pc.equal(pc.list_value_length(at_info), 2))
+    return pc.if_else(prefixed, list_item(at_info, 1), text)
+
+
+def _agents(body: pa.Array, has_verdicts: pa.Array) -> pa.Array:
+    """The user agent: after the verdicts' closing '> ', quoted or up to a space."""
+    at_close = pc.split_pattern(body, "> ", max_splits=1)
+    found = pc.equal(pc.list_value_length(at_close), 2)
+    # substr(body, strpos(body, '> ') + 2): from the second character when there is no '> '
+    after = pc.if_else(found, list_item(at_close, 1), pc.utf8_slice_codeunits(body, 1))
+    after = pc.utf8_trim(only_where(after, has_verdicts), " ")
+    quoted = pc.starts_with(after, '"')
+    return pc.if_else(quoted, _split_part(after, '"', 1), _split_part(after, " ", 0))
+
+
+def _split_part(text: pa.Array, mark: str, index: int) -> pa.Array:
+    """DuckDB's split_part (0-based here): '' where there are not enough parts, null where `text` is."""
+    return pc.if_else(pc.is_valid(text), pc.fill_null(list_item(pc.split_pattern(text, mark, max_splits=index + 1),
+                                                                 index), ""), pa.scalar(None, pa.string()))
+
 
 _ACCESS_LINE = re.compile(
     r'^(?:.*?Info: )?\d{9,10}\.\d+ +\d+ \S+ [A-Z_]+/\d{1,3} \d+ \S+ \S+ ("[^"]*"|\S+) [A-Z_]+/\S+ \S+ '

@@ -8,13 +8,16 @@ columns stay dictionary-encoded down to the lake writer and no string is copied 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, spread
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct, spread
 from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, url_parts
+from detector.schema import TIMESTAMP
 
 # `host` -> whether it is an address (PROXY_MACROS' is_ip_literal, in Arrow)
 IP_LITERAL = r"^[0-9.]+$"
@@ -22,6 +25,10 @@ IP_LITERAL = r"^[0-9.]+$"
 BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 DASH_BIGINT_SQL = "select try_cast(null_if_dash(value) as bigint) as value from distinct_values"
 DASH_INTEGER_SQL = "select try_cast(null_if_dash(value) as integer) as value from distinct_values"
+# Epoch seconds as `cast(try_cast(value as decimal(18, 6)) as double)` reads them, for what EPOCH_SECONDS misses
+EPOCH_SQL = "select to_timestamp(cast(try_cast(value as decimal(18, 6)) as double)) as ts from distinct_values"
+# time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
+EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 
 
 class UrlQueries:
@@ -31,11 +38,14 @@ class UrlQueries:
         self.hostport = DistinctQuery(HOSTPORT_SQL)
 
 
-def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url: pa.Array) -> dict[str, pa.Array]:
+def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url: pa.Array,
+                bare: str | None = None) -> dict[str, pa.Array]:
     """Per row of `url`: `scheme` (lower case; null without `://`), `has_rest` (it has `://`), `host` and
     `dst_port` of its authority and `url_path` (as url_scheme, url_rest, rest_authority, hostport_host,
     hostport_port and rest_path read it; null without `://`), and `connect_host` / `connect_port`, the
-    URL read as a CONNECT target `host:port`. All computed on the distinct URLs only."""
+    URL read as a CONNECT target `host:port`. With `bare` ("/" or "/?"), a URL without `://` is read as
+    `host[:port]/path` instead, its authority ending at the first of those characters (`split_part`).
+    All computed on the distinct URLs only."""
     urls = encoded(url)
     scheme, _, authority, path = url_parts(urls.dictionary)
     has_rest = pc.is_valid(scheme)
@@ -44,10 +54,18 @@ def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url:
         "has_rest": has_rest,
         "url_path": only_where(path, has_rest),
     }
-    place = hostports(connection, queries, only_where(authority, has_rest))
+    if bare:
+        without_scheme = urls.dictionary
+        for mark in bare:
+            without_scheme = list_item(pc.split_pattern(without_scheme, mark, max_splits=1), 0)
+        authority = pc.if_else(has_rest, authority, without_scheme)
+        place = hostports(connection, queries, authority)
+    else:
+        place = hostports(connection, queries, only_where(authority, has_rest))
     by_url["host"], by_url["dst_port"] = place["host"], place["dst_port"]
-    target = hostports(connection, queries, urls.dictionary)
-    by_url["connect_host"], by_url["connect_port"] = target["host"], target["dst_port"]
+    if not bare:
+        target = hostports(connection, queries, urls.dictionary)
+        by_url["connect_host"], by_url["connect_port"] = target["host"], target["dst_port"]
     return spread(pa.table(by_url), urls.indices)
 
 
@@ -72,6 +90,18 @@ def text_data(text: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(text.buffers()[1], np.int32, 2, text.offset * 4), \
         np.frombuffer(text.buffers()[1], np.int32, 1, (text.offset + len(text)) * 4)
     return np.frombuffer(text.buffers()[2], np.uint8)[offsets[0][0]:offsets[1][0]]
+
+
+def first_bytes(text: pa.Array) -> np.ndarray:
+    """The first byte of each value of `text` (0 where it is empty or null)."""
+    if len(text) == 0 or text.buffers()[2] is None:
+        return np.zeros(len(text), np.uint8)
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
+    data = np.frombuffer(text.buffers()[2], np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    if not filled.any():
+        return np.zeros(len(text), np.uint8)
+    return np.where(filled, data[np.where(filled, offsets[:-1], 0)], 0).astype(np.uint8)
 
 
 def has_text(text: pa.Array, needle: bytes) -> bool:
@@ -123,3 +153,33 @@ def constant_text(texts: pa.Array, choice: np.ndarray) -> pa.DictionaryArray:
     missing = choice < 0
     return pa.DictionaryArray.from_arrays(
         pa.array(choice.astype(np.int32), mask=missing if missing.any() else None), texts)
+
+
+def epoch_times(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, text: pa.Array) -> pa.Array:
+    """Epoch seconds (`time.ms`) -> timestamps, null where not a number of seconds. Plain `digits.digits`
+    (up to 12 and 6) is read with float64 (exact to the microsecond, the same as the decimal cast); other
+    spellings go through `query` once per distinct value."""
+    plain_epoch = pc.fill_null(pc.match_substring_regex(text, EPOCH_SECONDS), False)
+    micros = pc.round(pc.multiply(pc.cast(pc.if_else(plain_epoch, text, "0"), pa.float64()), 1e6))
+    ts = pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP)
+    odd = pc.and_(pc.invert(plain_epoch), pc.is_valid(text))
+    if pc.any(odd).as_py():
+        spelled = per_distinct(connection, text, query, where=odd)["ts"]
+        return pc.if_else(plain_epoch, ts, pc.cast(spelled, TIMESTAMP))
+    return only_where(ts, plain_epoch)
+
+
+def bools(mask: pa.Array) -> np.ndarray:
+    """A boolean array (no nulls) as numpy."""
+    return mask.to_numpy(zero_copy_only=False)
+
+
+def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], rows: int) -> pa.Array:
+    """Per row, the first reason whose condition holds (a text, or a function making one text per row,
+    called only when some row needs it); null where none does."""
+    conditions = [pc.fill_null(condition, False) for condition, _ in reasons]
+    if not any(pc.any(condition).as_py() for condition in conditions):
+        return pa.nulls(rows, pa.string())
+    texts = [reason() if callable(reason) else reason for _, reason in reasons]
+    return pc.case_when(pa.StructArray.from_arrays(conditions, names=[str(i) for i in range(len(conditions))]),
+                        *[pc.fill_null(text, "") if isinstance(text, pa.Array) else text for text in texts])

@@ -16,8 +16,6 @@ user agent, Host header, X-Forwarded-For and (optionally) TLS SNI. Its request s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -41,15 +39,18 @@ from detector.ingest.base import (
     line_share,
     parse_cursor,
     split_outcomes,
-    sql_parser,
 )
 from detector.ingest.distinct_sql import integers, plain
 from detector.ingest.proxy_columns import (
     BIGINT_SQL,
     DASH_BIGINT_SQL,
     DASH_INTEGER_SQL,
+    EPOCH_SQL,
     UrlQueries,
+    bools,
     constant_text,
+    epoch_times,
+    first_reasons,
     first_valid,
     has_control_bytes,
     has_text,
@@ -97,16 +98,6 @@ create or replace macro unquote(s) as case
 end;
 """
 
-
-def with_proxy_macros(query: str) -> Callable[[ParseContext], BatchParser]:
-    """`sql_parser(query)` whose connection has PROXY_MACROS defined first."""
-    make = sql_parser(query)
-
-    def new_parser(context: ParseContext) -> BatchParser:
-        context.connection.execute(PROXY_MACROS)
-        return make(context)
-
-    return new_parser
 
 # Native lines split cleanly on whitespace, so they are tokenised with pyarrow (see arrow_ops.py) and
 # only the low-cardinality fields go through the shared SQL macros, once per distinct value.
@@ -406,8 +397,6 @@ EXTENDED_FIELDS = 19
 EXTENDED_READ = frozenset({0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16})  # 0-based: the fields the events use
 EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), "
                          "then 2 fields (Squid extended logformat)")
-# The epoch as `cast(try_cast(value as decimal(18, 6)) as double)` reads it, for what EPOCH_SECONDS misses
-EPOCH_SQL = "select to_timestamp(cast(try_cast(value as decimal(18, 6)) as double)) as ts from distinct_values"
 # code/status, split as split_part does (the status is what lies between the first and a second '/')
 CODE_STATUS_SQL = """
 select squid_result_action(code) as action, try_cast(status_text as integer) as status,
@@ -549,36 +538,6 @@ def _extended_parts(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.A
     sni = only_where(list_item(parts, 9), pc.equal(count, 11))
     return count, [*fields, pc.list_value_length(tokens)], [list_item(parts, 3), list_item(parts, 5), sni,
                                                            list_item(parts, -1)]
-
-
-def epoch_times(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, text: pa.Array) -> pa.Array:
-    """Epoch seconds (`time.ms`) -> timestamps, null where not a number of seconds. Plain `digits.digits`
-    (up to 12 and 6) is read with float64 (exact to the microsecond, the same as the decimal cast); other
-    spellings go through `query` once per distinct value."""
-    plain_epoch = pc.fill_null(pc.match_substring_regex(text, EPOCH_SECONDS), False)
-    micros = pc.round(pc.multiply(pc.cast(pc.if_else(plain_epoch, text, "0"), pa.float64()), 1e6))
-    ts = pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP)
-    odd = pc.and_(pc.invert(plain_epoch), pc.is_valid(text))
-    if pc.any(odd).as_py():
-        spelled = per_distinct(connection, text, query, where=odd)["ts"]
-        return pc.if_else(plain_epoch, ts, pc.cast(spelled, TIMESTAMP))
-    return only_where(ts, plain_epoch)
-
-
-def bools(mask: pa.Array) -> np.ndarray:
-    """A boolean array (no nulls) as numpy."""
-    return mask.to_numpy(zero_copy_only=False)
-
-
-def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], rows: int) -> pa.Array:
-    """Per row, the first reason whose condition holds (a text, or a function making one text per row,
-    called only when some row needs it); null where none does."""
-    conditions = [pc.fill_null(condition, False) for condition, _ in reasons]
-    if not any(pc.any(condition).as_py() for condition in conditions):
-        return pa.nulls(rows, pa.string())
-    texts = [reason() if callable(reason) else reason for _, reason in reasons]
-    return pc.case_when(pa.StructArray.from_arrays(conditions, names=[str(i) for i in range(len(conditions))]),
-                        *[pc.fill_null(text, "") if isinstance(text, pa.Array) else text for text in texts])
 
 
 EXTENDED = Format(
