@@ -19,14 +19,19 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import (
+    DistinctQuery,
     dictionary_array,
     fields_in_slices,
     only_where,
+    per_distinct,
     quoted_value,
     space_trimmed,
     split_quoted,
@@ -39,8 +44,21 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
+from detector.ingest.distinct_sql import plain
+from detector.ingest.proxy_columns import (
+    UrlQueries,
+    bools,
+    constant_text,
+    first_reasons,
+    first_valid,
+    is_ip_literal,
+    placed,
+    url_columns,
+    where,
+)
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.w3c import combine
+from detector.schema import TIMESTAMP
 
 DELIMITERS = (",", "\t", ";", "|")
 # Generic formats score at most this, so that a vendor format recognising the same file wins.
@@ -178,126 +196,228 @@ def missing_reason(columns: Sequence[str], chosen: Mapping[str, int]) -> str | N
     return f"header ({', '.join(columns)}) has " + "; and ".join(missing) if missing else None
 
 
-def build_query(columns: Sequence[str], chosen: Mapping[str, int]) -> str:
-    """The query for one header, over `vals` (see `values_table`). Only positions enter the SQL text, never
-    the file's column names."""
-    def v(field: str) -> str | None:
-        return f"v{chosen[field] + 1}" if field in chosen else None
-
-    out: dict[str, str] = {}
-    if v("ts"):
-        time_value = v("ts")
-    elif v("date") and v("time"):
-        time_value = f"({v('date')} || ' ' || {v('time')})"
-    else:
-        time_value = v("date") or v("time")
-    for field in TEXT_FIELDS:
-        if v(field):
-            out[field] = v(field)  # type: ignore[assignment]
-    for field in ("dst_port", "http_status"):
-        if v(field):
-            out[field] = f"try_cast({v(field)} as integer)"
-    if v("http_status"):
-        out["http_status"] = f"case when {out['http_status']} between 100 and 599 then {out['http_status']} end"
-    for field in ("bytes_out", "bytes_in", "duration_ms"):
-        if v(field):
-            out[field] = f"try_cast(round(try_cast({v(field)} as double)) as bigint)"
-    if v("http_method"):
-        out["http_method"] = f"upper({v('http_method')})"
-    out["action"] = f"coalesce(verdict_word_action({v('action')}), 'unknown')" if v("action") else "'unknown'"
-    host, url = v("host") or "null::varchar", v("url") or "null::varchar"
-    out["host"] = "coalesce(hostport_host(host_hp), hostport_host(url_hp))"
-    out["host_source"] = ("case when coalesce(hostport_host(host_hp), hostport_host(url_hp)) is null then 'none'"
-                          " when http_method_v = 'CONNECT' then 'connect' else 'url' end")
-    if not v("dst_ip"):
-        out["dst_ip"] = "case when is_ip_literal(coalesce(hostport_host(host_hp), hostport_host(url_hp))) " \
-                        "then coalesce(hostport_host(host_hp), hostport_host(url_hp)) end"
-    out["dst_port"] = f"coalesce({out.get('dst_port', 'null')}, hostport_port(host_hp), hostport_port(url_hp))"
-    scheme = f"lower({v('network_protocol')})" if v("network_protocol") else "null"
-    out["network_protocol"] = f"coalesce({scheme}, url_scheme({url}), url_scheme({host}))"
-    path = v("url_path") or "null"
-    out["url_path"] = (f"case when http_method_v = 'CONNECT' then null else coalesce({path}, rest_path(url_rest_v),"
-                       " case when url_bare is not null and contains(url_bare, '/') then rest_path(url_bare) end) end")
-    # A header without a time or a destination column: every line says what is missing.
-    missing = "" if time_value and has_destination(chosen) else "when true then $missing"
-    selected = ",\n    ".join(
-        f"cast({out.get(name, 'null')} as {sql_type}) as {name}" for name, sql_type in OUTPUT_TYPES.items()
-        if name != "ts"
-    )
-    ts = TIME_EXPRESSION.format(t=time_value) if time_value else "null"
-    return f"""
-with url_steps as (
-    select *,
-        {ts} as ts_value,
-        {f"upper({v('http_method')})" if v("http_method") else "null::varchar"} as http_method_v,
-        url_rest({host}) as host_rest_v,
-        url_rest({url}) as url_rest_v,
-        case when {url} is not null and not contains({url}, '://') and not starts_with({url}, '/') then {url} end
-            as url_bare
-    from vals
-),
-authority_steps as (
-    select *,
-        authority_hostport(coalesce(rest_authority(host_rest_v), split_part(split_part({host}, '/', 1), '?', 1)))
-            as host_hp,
-        authority_hostport(coalesce(rest_authority(url_rest_v), split_part(split_part(url_bare, '/', 1), '?', 1)))
-            as url_hp
-    from url_steps
-)
-select
-    line_no,
-    case
-        {missing}
-        when line = $header then null
-        when (length(line) - length(replace(line, '"', ''))) % 2 = 1 then 'unbalanced quotes'
-        when n <> $column_count then 'expected ' || $column_count || ' columns as in the header, found ' || n
-        when ts_value is null then 'time not understood: ' || coalesce({time_value or "null"}, '(empty)')
-    end as reject_reason,
-    line = $header as is_ignored,
-    cast(ts_value as timestamptz) as ts,
-    {selected}
-from authority_steps
-"""
+# A line the CSV reader and the quote-aware split read alike: every field plain (no quote) or quoted as a
+# whole ("" for a quote inside; not starting with one, where the split pairs quotes otherwise), no carriage
+# return and none of the split's placeholders (chr(1), chr(2)). Other lines take the split.
+_PLAIN_FIELD = '[^"\\r\\x01\\x02{sep}]*'
+_QUOTED_FIELD = '""|"[^"\\r\\x01\\x02](?:[^"\\r\\x01\\x02]|"")*"'
+_SEPARATOR_PATTERNS = {",": ",", "\t": "\\t", ";": ";", "|": "\\|"}
 
 
-def values_table(lines: pa.Table, delimiter: str, positions: Sequence[int]) -> pa.Table:
-    """`vals(line_no, line, n, v<position>...)`: each line's number of fields and the used ones (0-based
-    `positions`, named 1-based), unquoted and trimmed, null when `-` or empty. Split with pyarrow, and each
-    field's values read once per distinct value."""
+def regular_line_pattern(delimiter: str) -> str:
+    sep = _SEPARATOR_PATTERNS[delimiter]
+    field = f"(?:{_PLAIN_FIELD.format(sep=sep)}|{_QUOTED_FIELD})"
+    return f"^{field}(?:{sep}{field})*$"
+
+
+class Queries:
+    """The per-distinct queries of one file's parse (each remembering the values it has seen)."""
+
+    def __init__(self, timezone: str) -> None:
+        zone = "'" + timezone.replace("'", "''") + "'"
+        self.time = DistinctQuery(f"select cast({TIME_EXPRESSION.format(t='value')} as timestamptz) as ts "
+                                  "from distinct_values".replace("$tz", zone))
+        self.integer = DistinctQuery("select try_cast(value as integer) as value from distinct_values")
+        self.status = DistinctQuery("select case when try_cast(value as integer) between 100 and 599 "
+                                    "then try_cast(value as integer) end as value from distinct_values")
+        self.count = DistinctQuery("select try_cast(round(try_cast(value as double)) as bigint) as value "
+                                   "from distinct_values")
+        self.method = DistinctQuery("select upper(value) as value from distinct_values")
+        self.action = DistinctQuery("select coalesce(verdict_word_action(value), 'unknown') as value "
+                                    "from distinct_values")
+        self.protocol = DistinctQuery("select lower(value) as value from distinct_values")
+        self.urls = UrlQueries()
+
+
+def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layout: Layout, lines: pa.Table
+                  ) -> pa.Table:
+    """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line").combine_chunks()
-    counts, fields = fields_in_slices(text, lambda part: split_quoted(part, delimiter), positions)
-    columns = {"line_no": lines.column("line_no"), "line": text, "n": pc.cast(counts, pa.int64())}
-    for position, encoded in zip(positions, fields, strict=True):
-        value = space_trimmed(quoted_value(space_trimmed(encoded.dictionary), delimiter))
-        value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
-        columns[f"v{position + 1}"] = dictionary_array(encoded.indices, value)
+    rows = len(text)
+    regular, counts, values = values_of(text, layout.delimiter, layout.column_count, layout.positions)
+
+    def v(field: str) -> pa.Array | None:
+        return values[layout.chosen[field]] if field in layout.chosen else None
+
+    if v("ts") is not None:
+        time_value = v("ts")
+    elif v("date") is not None and v("time") is not None:
+        time_value = pc.binary_join_element_wise(plain(v("date")), plain(v("time")), " ")
+    else:
+        time_value = v("date") if v("date") is not None else v("time")
+    ts = per_distinct(connection, time_value, queries.time)["ts"] if time_value is not None else \
+        pa.nulls(rows, TIMESTAMP)
+    method = per_distinct(connection, v("http_method"), queries.method)["value"] if v("http_method") is not None \
+        else pa.nulls(rows, pa.string())
+    is_connect = pc.fill_null(pc.equal(method, "CONNECT"), False)
+    nothing = pa.nulls(rows, pa.string())
+    host_place = url_columns(connection, queries.urls, v("host") if v("host") is not None else nothing, bare="/?")
+    url_place = url_columns(connection, queries.urls, v("url") if v("url") is not None else nothing, bare="/?")
+    host = first_valid(host_place["host"], url_place["host"])
+    columns: dict[str, pa.Array] = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": _reasons(text, layout, regular, counts, ts, time_value),
+        "is_ignored": pc.equal(text, layout.header),
+        "ts": ts,
+    }
+    for field in TEXT_FIELDS:
+        columns[field] = v(field) if v(field) is not None else nothing
+    columns["host"] = host
+    columns["host_source"] = constant_text(HOST_SOURCES, np.select([bools(pc.is_null(host)), bools(is_connect)],
+                                                                   [2, 0], 1))
+    if v("dst_ip") is None:
+        columns["dst_ip"] = where(pc.fill_null(is_ip_literal(host), False), host)
+    ports = [host_place["dst_port"], url_place["dst_port"]]
+    if v("dst_port") is not None:
+        ports.insert(0, per_distinct(connection, v("dst_port"), queries.integer)["value"])
+    columns["dst_port"] = pc.coalesce(*ports)
+    schemes = [url_place["scheme"], host_place["scheme"]]
+    if v("network_protocol") is not None:
+        schemes.insert(0, per_distinct(connection, v("network_protocol"), queries.protocol)["value"])
+    columns["network_protocol"] = first_valid(*schemes)
+    paths = [url_place["url_path"], url_place["bare_path"]]
+    if v("url_path") is not None:
+        paths.insert(0, v("url_path"))
+    columns["url_path"] = where(pc.invert(is_connect), first_valid(*paths))
+    columns["http_method"] = method
+    columns["http_status"] = per_distinct(connection, v("http_status"), queries.status)["value"] \
+        if v("http_status") is not None else pa.nulls(rows, pa.int32())
+    unknown = constant_text(UNKNOWN, np.zeros(1, np.int32))  # also where the action column is empty
+    columns["action"] = first_valid(per_distinct(connection, v("action"), queries.action)["value"], unknown) \
+        if v("action") is not None else constant_text(UNKNOWN, np.zeros(rows, np.int32))
+    for field in ("bytes_out", "bytes_in", "duration_ms"):
+        columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
+            else pa.nulls(rows, pa.int64())
     return pa.table(columns)
+
+
+HOST_SOURCES = pa.array(["connect", "url", "none"])
+UNKNOWN = pa.array(["unknown"])
+
+
+def _reasons(text: pa.Array, layout: Layout, regular: pa.Array, counts: pa.Array, ts: pa.Array,
+             time_value: pa.Array | None) -> pa.Array:
+    """Each line's reject reason (the header repeated is ignored whatever its reason)."""
+    rows = len(text)
+    if layout.missing:
+        return pa.repeat(pa.scalar(layout.missing), rows)
+    unbalanced = np.zeros(rows, bool)
+    if not pc.all(regular).as_py():  # a regular line's quotes are balanced
+        odd_rows = np.flatnonzero(~bools(regular))
+        quotes = pc.count_substring(text.take(pa.array(odd_rows)), '"').to_numpy(zero_copy_only=False)
+        unbalanced[odd_rows] = quotes % 2 == 1
+    wrong_count = pc.not_equal(counts, layout.column_count)
+    no_time = pc.is_null(ts)
+    if not (unbalanced.any() or pc.any(wrong_count).as_py() or pc.any(no_time).as_py()):
+        return pa.nulls(rows, pa.string())
+    time_text = pc.fill_null(plain(time_value), "(empty)") if time_value is not None else \
+        pa.repeat(pa.scalar("(empty)"), rows)
+    return first_reasons([
+        (pa.array(unbalanced), "unbalanced quotes"),
+        (wrong_count, lambda: pc.binary_join_element_wise(
+            f"expected {layout.column_count} columns as in the header, found ", pc.cast(counts, pa.string()), "")),
+        (no_time, lambda: pc.binary_join_element_wise("time not understood: ", time_text, "")),
+    ], rows)
+
+
+def values_of(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int]
+              ) -> tuple[pa.Array, pa.Array, dict[int, pa.DictionaryArray]]:
+    """Which lines are regular (see regular_line_pattern), each line's number of fields, and the fields at
+    `positions` (0-based), unquoted and trimmed, null when `-` or empty, dictionary-encoded. Regular lines
+    are read by Arrow's CSV reader, the others split quote-aware (arrow_ops.split_quoted)."""
+    rows = len(text)
+    regular = pc.fill_null(pc.and_(pc.match_substring_regex(text, regular_line_pattern(delimiter)),
+                                   pc.greater(pc.binary_length(text), 0)), False)
+    if rows and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
+        regular = pa.array(np.concatenate([[False], bools(regular)[1:]]))
+    parts: list[tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]] = []
+    if pc.any(regular).as_py():
+        every = pc.all(regular).as_py()
+        read_rows = np.arange(rows) if every else np.flatnonzero(bools(regular))
+        parts.append(_read_regular(text if every else text.filter(regular), read_rows, delimiter, column_count,
+                                   positions))
+    if not pc.all(regular).as_py():
+        split_rows = np.flatnonzero(~bools(regular))
+        counts, fields = fields_in_slices(text.take(pa.array(split_rows)), lambda part: split_quoted(part, delimiter),
+                                          positions)
+        values = {position: _cleaned(field, delimiter) for position, field in zip(positions, fields, strict=True)}
+        parts.append((split_rows, counts, split_rows, values))
+    all_counts = np.zeros(rows, np.int64)
+    for part_rows, counts, _, _ in parts:
+        all_counts[part_rows] = counts.to_numpy(zero_copy_only=False)
+    return regular, pa.array(all_counts), {position: placed(rows, [(value_rows, values[position])
+                                                                   for _, _, value_rows, values in parts])
+                                           for position in positions}
+
+
+def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count: int, positions: Sequence[int]
+                  ) -> tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]:
+    """Regular lines through Arrow's CSV reader: their rows and field counts, and the rows read and their fields
+    at `positions`. A line with another number of fields is skipped by the reader and its count noted (its
+    values are never read)."""
+    wrong: list[tuple[int, int]] = []
+
+    def note(row: pacsv.InvalidRow) -> str:
+        wrong.append((row.number, row.actual_columns))
+        return "skip"
+
+    names = [f"c{i}" for i in range(column_count)]
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), "\n")[0]
+    table = pacsv.read_csv(
+        pa.BufferReader(joined.as_buffer()),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, block_size=1 << 30),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                         newlines_in_values=False, ignore_empty_lines=False,
+                                         invalid_row_handler=note),
+        convert_options=pacsv.ConvertOptions(column_types={names[p]: pa.string() for p in positions},
+                                             include_columns=[names[p] for p in positions],
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                             check_utf8=False),
+    )
+    counts = np.full(len(text), column_count, np.int64)
+    kept = np.ones(len(text), bool)
+    if wrong:
+        numbers, found = np.array(wrong).T
+        counts[numbers - 1] = found
+        kept[numbers - 1] = False
+    values = {p: _cleaned(pc.dictionary_encode(table.column(names[p]).combine_chunks()), delimiter)
+              for p in positions}
+    return rows, pa.array(counts), rows[kept] if wrong else rows, values
+
+
+def _cleaned(encoded: pa.DictionaryArray, delimiter: str) -> pa.DictionaryArray:
+    """Field values, once per distinct value: unquoted (a split's token) and trimmed, null when `-` or empty."""
+    value = space_trimmed(quoted_value(space_trimmed(encoded.dictionary), delimiter))
+    value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
+    return dictionary_array(encoded.indices, value)
 
 
 @dataclass(frozen=True)
 class Layout:
-    """What the header line says: the query for its columns, the positions it reads, the query's values."""
+    """What the header line says: where each field is read from, and what a line must look like."""
 
-    query: str
+    header: str
     delimiter: str
-    positions: tuple[int, ...]
-    params: tuple[tuple[str, object], ...]  # the query's named parameters
+    column_count: int
+    chosen: Mapping[str, int]  # field -> column (0-based)
+    missing: str | None  # why no line can be an event (no time or no destination column)
+
+    @property
+    def positions(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.chosen.values())))
 
 
 def new_parser(context: ParseContext) -> HeaderedParser:
     """Batches parsed under the header of the file's first line (None until it is seen)."""
     for macros in (PROXY_MACROS, CSV_MACROS):
         context.connection.execute(macros)
+    queries = Queries(context.timezone)
 
     def layout_of(header: str) -> Layout:
         delimiter = detect_delimiter(header) or ","
         columns = split_header(header, delimiter)
         chosen = resolve(columns, context.column_map)
-        query = build_query(columns, chosen)
-        params = {"header": header, "delimiter": delimiter, "column_count": len(columns),
-                  "missing": missing_reason(columns, chosen)}
-        used = tuple((k, v) for k, v in params.items() if f"${k}" in query)
-        return Layout(query, delimiter, tuple(sorted(set(chosen.values()))), used)
+        return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen))
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
         if layout is not None:
@@ -315,13 +435,8 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             layout = layout_of(_header_text(lines, row))
             skipped = row + 1
             lines = lines.slice(skipped)
-        params = dict(layout.params)
-        values = values_table(lines, layout.delimiter, layout.positions)
         with parse_cursor(context.connection) as cursor:
-            cursor.register("vals", values)
-            if "$tz" in layout.query:
-                params["tz"] = context.timezone
-            result = split_outcomes(cursor.sql(layout.query, params=params or None).to_arrow_table(), lines)
+            result = split_outcomes(event_columns(cursor, queries, layout, lines), lines)
         result.ignored += skipped
         return result
 

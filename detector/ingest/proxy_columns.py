@@ -63,7 +63,10 @@ def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url:
     else:
         place = hostports(connection, queries, only_where(authority, has_rest))
     by_url["host"], by_url["dst_port"] = place["host"], place["dst_port"]
-    if not bare:
+    if bare:  # the path of a bare host/path (not of a path alone)
+        by_url["bare_path"] = only_where(path, pc.and_(pc.invert(has_rest), pc.and_(
+            pc.match_substring(urls.dictionary, "/"), pc.invert(pc.starts_with(urls.dictionary, "/")))))
+    else:
         target = hostports(connection, queries, urls.dictionary)
         by_url["connect_host"], by_url["connect_port"] = target["host"], target["dst_port"]
     return spread(pa.table(by_url), urls.indices)
@@ -137,6 +140,25 @@ def first_valid(*columns: pa.Array) -> pa.DictionaryArray:
         chosen[free] = indices[free] + start
         dictionaries.append(column.dictionary)
         start += len(column.dictionary)
+    missing = chosen < 0
+    indices = pa.array(chosen.astype(np.int32), mask=missing if missing.any() else None)
+    return dictionary_array(indices, pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
+
+
+def placed(rows: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.DictionaryArray:
+    """One dictionary-encoded column of `rows` rows put together from parts, each given as (the rows it
+    covers, its values there); null on the rows no part covers."""
+    if len(parts) == 1 and len(parts[0][0]) == rows:  # one part covering every row, in order
+        return encoded(parts[0][1])
+    chosen = np.full(rows, -1, np.int64)
+    dictionaries: list[pa.Array] = []
+    start = 0
+    for part_rows, values in parts:
+        values = encoded(values)
+        indices = pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        chosen[part_rows] = np.where(indices >= 0, indices + start, -1)
+        dictionaries.append(values.dictionary)
+        start += len(values.dictionary)
     missing = chosen < 0
     indices = pa.array(chosen.astype(np.int32), mask=missing if missing.any() else None)
     return dictionary_array(indices, pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
