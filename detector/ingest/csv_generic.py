@@ -365,7 +365,7 @@ def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), "\n")[0]
     table = pacsv.read_csv(
         pa.BufferReader(joined.as_buffer()),
-        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, block_size=1 << 30),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, block_size=1 << 20),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
                                          newlines_in_values=False, ignore_empty_lines=False,
                                          invalid_row_handler=note),
