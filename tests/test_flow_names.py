@@ -72,6 +72,24 @@ def test_each_flow_is_named_after_its_own_clients_answer(home: Path, tmp_path: P
     assert ai == 1  # only the flow named chatgpt.com is AI traffic
 
 
+def test_answers_given_at_the_same_instant_name_a_flow_alike_in_any_order(home: Path, tmp_path: Path) -> None:
+    # One client gets two names for the CDN address in the same second, another client the same pair:
+    # whichever line comes first, the flow takes the first name in name order (an ASOF join alone takes
+    # either, which named flows differently from run to run).
+    names = []
+    for order, first, second in ((0, "b-site.example", "a-site.example"), (1, "a-site.example", "b-site.example")):
+        logs, own_home = tmp_path / f"logs{order}", tmp_path / f"home{order}"
+        logs.mkdir()
+        write_jsonl(logs / "dns.log", [zeek_dns(T0, "10.0.1.1", first, [CDN]), zeek_dns(T0, "10.0.1.1", second, [CDN]),
+                                      zeek_dns(T0, "10.0.1.2", first, [CDN]), zeek_dns(T0, "10.0.1.2", second, [CDN])])
+        write_jsonl(logs / "conn.log", [zeek_conn(T0 + 5, "10.0.1.1", CDN), zeek_conn(T0 + 6, "10.0.1.9", CDN)])
+        ingest(own_home, [logs / "dns.log", logs / "conn.log"])
+        classify(load_settings(own_home))
+        names.append([(client, host, certainty) for _, client, host, certainty in flow_names(own_home)])
+    assert names[0] == names[1] == [("10.0.1.1", "a-site.example", "same_client"),
+                                    ("10.0.1.9", "a-site.example", "any_client")]
+
+
 # ---- incremental per day -------------------------------------------------------------------------------
 
 DAY1, DAY2, DAY3 = (datetime(2024, 11, day, tzinfo=UTC).timestamp() for day in (26, 27, 28))

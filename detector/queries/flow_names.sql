@@ -21,6 +21,20 @@ answers as (
     where regexp_matches(a.address, '^\d{1,3}(\.\d{1,3}){3}$') or contains(a.address, ':')
 ),
 
+-- An ASOF join takes any one of several answers with the same time stamp: answers given at the same
+-- instant for one address keep one name, the first in name order, so that every run names alike.
+client_answers as (
+    select src_ip, address, ts, min(host) as host
+    from answers
+    group by src_ip, address, ts
+),
+
+any_answers as (
+    select address, ts, min(host) as host
+    from client_answers
+    group by address, ts
+),
+
 flows as (
     select file_id, line_no, src_ip, dst_ip, ts
     from flow_events
@@ -30,14 +44,14 @@ flows as (
 same_client as (
     select f.file_id, f.line_no, f.src_ip, f.dst_ip, f.ts, a.host, a.ts as answered
     from flows as f
-    asof left join answers as a
+    asof left join client_answers as a
         on a.src_ip = f.src_ip and a.address = f.dst_ip and a.ts <= f.ts
 ),
 
 any_client as (
     select s.file_id, s.line_no, s.host, s.answered, a.host as any_host, a.ts as any_answered, s.ts
     from same_client as s
-    asof left join answers as a
+    asof left join any_answers as a
         on a.address = s.dst_ip and a.ts <= s.ts
 ),
 
