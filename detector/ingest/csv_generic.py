@@ -23,13 +23,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import (
     DistinctQuery,
     dictionary_array,
-    fields_in_slices,
     only_where,
     per_distinct,
     quoted_value,
@@ -49,10 +47,10 @@ from detector.ingest.proxy_columns import (
     UrlQueries,
     bools,
     constant_text,
+    delimited_fields,
     first_reasons,
     first_valid,
     is_ip_literal,
-    placed,
     url_columns,
     where,
 )
@@ -234,7 +232,10 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line").combine_chunks()
     rows = len(text)
-    regular, counts, values = values_of(text, layout.delimiter, layout.column_count, layout.positions)
+    delimiter = layout.delimiter
+    regular, counts, values = delimited_fields(
+        text, delimiter, layout.column_count, layout.positions, regular_line_pattern(delimiter),
+        lambda part: split_quoted(part, delimiter), lambda field: _cleaned(field, delimiter))
 
     def v(field: str) -> pa.Array | None:
         return values[layout.chosen[field]] if field in layout.chosen else None
@@ -318,71 +319,6 @@ def _reasons(text: pa.Array, layout: Layout, regular: pa.Array, counts: pa.Array
             f"expected {layout.column_count} columns as in the header, found ", pc.cast(counts, pa.string()), "")),
         (no_time, lambda: pc.binary_join_element_wise("time not understood: ", time_text, "")),
     ], rows)
-
-
-def values_of(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int]
-              ) -> tuple[pa.Array, pa.Array, dict[int, pa.DictionaryArray]]:
-    """Which lines are regular (see regular_line_pattern), each line's number of fields, and the fields at
-    `positions` (0-based), unquoted and trimmed, null when `-` or empty, dictionary-encoded. Regular lines
-    are read by Arrow's CSV reader, the others split quote-aware (arrow_ops.split_quoted)."""
-    rows = len(text)
-    regular = pc.fill_null(pc.and_(pc.match_substring_regex(text, regular_line_pattern(delimiter)),
-                                   pc.greater(pc.binary_length(text), 0)), False)
-    if rows and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
-        regular = pa.array(np.concatenate([[False], bools(regular)[1:]]))
-    parts: list[tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]] = []
-    if pc.any(regular).as_py():
-        every = pc.all(regular).as_py()
-        read_rows = np.arange(rows) if every else np.flatnonzero(bools(regular))
-        parts.append(_read_regular(text if every else text.filter(regular), read_rows, delimiter, column_count,
-                                   positions))
-    if not pc.all(regular).as_py():
-        split_rows = np.flatnonzero(~bools(regular))
-        counts, fields = fields_in_slices(text.take(pa.array(split_rows)), lambda part: split_quoted(part, delimiter),
-                                          positions)
-        values = {position: _cleaned(field, delimiter) for position, field in zip(positions, fields, strict=True)}
-        parts.append((split_rows, counts, split_rows, values))
-    all_counts = np.zeros(rows, np.int64)
-    for part_rows, counts, _, _ in parts:
-        all_counts[part_rows] = counts.to_numpy(zero_copy_only=False)
-    return regular, pa.array(all_counts), {position: placed(rows, [(value_rows, values[position])
-                                                                   for _, _, value_rows, values in parts])
-                                           for position in positions}
-
-
-def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count: int, positions: Sequence[int]
-                  ) -> tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]:
-    """Regular lines through Arrow's CSV reader: their rows and field counts, and the rows read and their fields
-    at `positions`. A line with another number of fields is skipped by the reader and its count noted (its
-    values are never read)."""
-    wrong: list[tuple[int, int]] = []
-
-    def note(row: pacsv.InvalidRow) -> str:
-        wrong.append((row.number, row.actual_columns))
-        return "skip"
-
-    names = [f"c{i}" for i in range(column_count)]
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), "\n")[0]
-    table = pacsv.read_csv(
-        pa.BufferReader(joined.as_buffer()),
-        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, block_size=1 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                                         newlines_in_values=False, ignore_empty_lines=False,
-                                         invalid_row_handler=note),
-        convert_options=pacsv.ConvertOptions(column_types={names[p]: pa.string() for p in positions},
-                                             include_columns=[names[p] for p in positions],
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                             check_utf8=False),
-    )
-    counts = np.full(len(text), column_count, np.int64)
-    kept = np.ones(len(text), bool)
-    if wrong:
-        numbers, found = np.array(wrong).T
-        counts[numbers - 1] = found
-        kept[numbers - 1] = False
-    values = {p: _cleaned(pc.dictionary_encode(table.column(names[p]).combine_chunks()), delimiter)
-              for p in positions}
-    return rows, pa.array(counts), rows[kept] if wrong else rows, values
 
 
 def _cleaned(encoded: pa.DictionaryArray, delimiter: str) -> pa.DictionaryArray:

@@ -8,14 +8,23 @@ columns stay dictionary-encoded down to the lake writer and no string is copied 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct, spread
+from detector.ingest.arrow_ops import (
+    DistinctQuery,
+    dictionary_array,
+    fields_in_slices,
+    list_item,
+    only_where,
+    per_distinct,
+    spread,
+)
 from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, url_parts
 from detector.schema import TIMESTAMP
 
@@ -162,6 +171,71 @@ def placed(rows: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.Dictionary
     missing = chosen < 0
     indices = pa.array(chosen.astype(np.int32), mask=missing if missing.any() else None)
     return dictionary_array(indices, pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
+
+
+def delimited_fields(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int], regular: str,
+                     split: Callable[[pa.Array], pa.ListArray], clean: Callable[[pa.DictionaryArray], pa.Array]
+                     ) -> tuple[pa.Array, pa.Array, dict[int, pa.DictionaryArray]]:
+    """Which lines are regular (match the pattern `regular`: lines Arrow's CSV reader and `split` read alike),
+    each line's number of fields, and its fields at `positions` (0-based), dictionary-encoded and `clean`ed
+    (once per distinct value). Regular lines are read by the CSV reader (`"` quotes, `""` for a quote inside),
+    the others by `split` (a quote-aware split, slower)."""
+    rows = len(text)
+    is_regular = pc.fill_null(pc.and_(pc.match_substring_regex(text, regular), pc.greater(pc.binary_length(text), 0)),
+                              False)
+    if rows and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
+        is_regular = pa.array(np.concatenate([[False], bools(is_regular)[1:]]))
+    parts: list[tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]] = []
+    every = pc.all(is_regular).as_py()
+    if every or pc.any(is_regular).as_py():
+        read_rows = np.arange(rows) if every else np.flatnonzero(bools(is_regular))
+        parts.append(_read_regular(text if every else text.filter(is_regular), read_rows, delimiter, column_count,
+                                   positions))
+    if not every:
+        split_rows = np.flatnonzero(~bools(is_regular))
+        counts, fields = fields_in_slices(text.take(pa.array(split_rows)), split, positions)
+        parts.append((split_rows, counts, split_rows, dict(zip(positions, fields, strict=True))))
+    all_counts = np.zeros(rows, np.int64)
+    for part_rows, counts, _, _ in parts:
+        all_counts[part_rows] = counts.to_numpy(zero_copy_only=False)
+    values = {position: clean(placed(rows, [(value_rows, part_values[position])
+                                            for _, _, value_rows, part_values in parts]))
+              for position in positions}
+    return is_regular, pa.array(all_counts), values
+
+
+def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count: int, positions: Sequence[int]
+                  ) -> tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]:
+    """Regular lines through Arrow's CSV reader: their rows and field counts, and the rows read and their fields
+    at `positions`. A line with another number of fields is skipped by the reader and its count noted (its
+    values are never read)."""
+    wrong: list[tuple[int, int]] = []
+
+    def note(row: pacsv.InvalidRow) -> str:
+        wrong.append((row.number, row.actual_columns))
+        return "skip"
+
+    names = [f"c{i}" for i in range(column_count)]
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), "\n")[0]
+    table = pacsv.read_csv(
+        pa.BufferReader(joined.as_buffer()),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, block_size=1 << 20),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                                         newlines_in_values=False, ignore_empty_lines=False,
+                                         invalid_row_handler=note),
+        convert_options=pacsv.ConvertOptions(column_types={names[p]: pa.string() for p in positions},
+                                             include_columns=[names[p] for p in positions],
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                             check_utf8=False),
+    )
+    counts = np.full(len(text), column_count, np.int64)
+    kept = np.ones(len(text), bool)
+    if wrong:
+        numbers, found = np.array(wrong).T
+        counts[numbers - 1] = found
+        kept[numbers - 1] = False
+    values = {p: pc.dictionary_encode(table.column(names[p]).combine_chunks()) for p in positions}
+    return rows, pa.array(counts), rows[kept] if wrong else rows, values
 
 
 def where(condition: pa.Array, values: pa.Array) -> pa.Array:
