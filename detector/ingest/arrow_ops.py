@@ -281,3 +281,31 @@ def fields_in_slices(text: pa.Array, split: Callable[[pa.Array], pa.ListArray], 
             column.append(pc.dictionary_encode(list_item(tokens, position)))
     return pa.concat_arrays(counts), [pa.chunked_array(column).unify_dictionaries().combine_chunks()
                                       for column in columns]
+
+
+def first_bytes(text: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each line's first byte (0 for an empty or null line), read through the offsets: which lines are headers,
+    comments or JSON objects, without a string kernel's pass over the whole text."""
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    parts = [np.zeros(0, np.uint8)]
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], np.int32, len(chunk) + 1, chunk.offset * 4)
+        filled = offsets[1:] > offsets[:-1]
+        if chunk.null_count:
+            filled &= pc.is_valid(chunk).to_numpy(zero_copy_only=False)
+        first = np.zeros(len(chunk), np.uint8)
+        if filled.any():
+            first[filled] = np.frombuffer(chunk.buffers()[2], np.uint8)[offsets[:-1][filled]]
+        parts.append(first)
+    return np.concatenate(parts)
+
+
+def cut_at(text: pa.Array, mark: str) -> pa.Array:
+    """`text` up to (without) its first `mark` (one ASCII character); the same array, uncopied, when its data
+    has no `mark` at all (a byte comparison over the buffer costs a fraction of the split)."""
+    data = text.buffers()[2] if len(text) else None
+    if data is None or not (np.frombuffer(data, np.uint8) == ord(mark)).any():
+        return text
+    return list_item(pc.split_pattern(text, mark, max_splits=1), 0)
