@@ -16,11 +16,33 @@ TRAFFIC `end` (bytes and duration known), `drop` and `deny` (blocked). TRAFFIC `
 when "log at session start" is on, and again on every App-ID change) is ignored, so a session is not
 counted twice; a session still open when its file ends is counted from the file that has its `end`.
 Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, ...) are ignored.
+
+Parsing: the line is split whole at its commas, so its first token is the syslog header and the record's
+FUTURE_USE (never read), and token N is field N. CSV quoting: a field with a comma (the THREAT URL, a user
+agent) is in double quotes; in the lines that have a quote, commas inside quotes (every second piece
+between quote marks) are hidden as U+001F before the split, and put back where a field is unquoted. Lines
+are split as far as field 37 (what TRAFFIC reads), the THREAT url records again as far as field 63. Fields
+with few distinct values (types, times, actions, applications, URLs) are read once per distinct value.
 """
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share, sql_parser
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import integers, through, without
 
 TYPES = r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTH|CORRELATION|IPTAG|SCTP|TUNNEL|GTP"
 _TYPE_LIST = tuple(TYPES.split("|"))
@@ -31,102 +53,239 @@ BLOCKED = (
     "deny", "drop", "drop-icmp", "drop-all-packets", "reset-client", "reset-server", "reset-both",
     "block-url", "block-continue", "block-override", "override-lockout", "block-ip", "sinkhole",
 )
+ACTIONS = pa.array(["allowed", "blocked", "unknown"])
+HOST_SOURCES = pa.array(["url", "none"])
 
+# Field positions (0-based, as in the docstring).
+RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP = 1, 3, 4, 6, 7, 8, 12, 14
+DST_PORT, PROTOCOL, ACTION, URL, BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY = 25, 29, 30, 31, 32, 33, 36, 37
+URL_CATEGORY = 33
+CONTENT_TYPE, USER_AGENT, HTTP_METHOD = 41, 46, 63
+MIN_FIELDS = 37
+# Every line is split at its first 38 commas (fields 0-37, the rest of the line in token 38), url records'
+# rest again as far as field 63.
+SPLITS = TRAFFIC_CATEGORY + 1
+URL_SPLITS = HTTP_METHOD - SPLITS + 1
+HIDDEN_COMMA = "\x1f"
 
-
-def _unquote(field: str) -> str:
-    """SQL for a CSV field's value: quotes removed, doubled quotes undone, hidden commas restored."""
-    return (f"replace(case when starts_with({field}, '\"') then replace({field}[2:-2], '\"\"', '\"') "
-            f"else {field} end, chr(31), ',')")
-
-
-QUERY = rf"""
-with split as (
-    -- The CSV starts at the token before the first comma, after the syslog header if any: the line is split
-    -- whole, so its first field is the header and that token (FUTURE_USE, never read).
-    -- CSV quoting: a field with a comma (the THREAT URL, a user agent) is in double quotes. Commas inside
-    -- quotes (the even pieces between quote marks) are hidden as U+001F before splitting on commas;
-    -- `unquote` puts them back. Much faster than a CSV-aware regular expression.
-    select line_no,
-        string_split(
-            case when contains(line, '"') then array_to_string(list_transform(string_split(line, '"'),
-                lambda piece, i: case when i % 2 = 0 then replace(piece, ',', chr(31)) else piece end), '"')
-            else line end,
-            ',') as f
-    from lines
-),
-fields as (
-    select line_no, len(f) as n,
-        f[4] as log_type, f[5] as subtype,
-        coalesce(try_strptime(f[7], '%Y/%m/%d %H:%M:%S'), try_strptime(f[2], '%Y/%m/%d %H:%M:%S')) as local_time,
-        f[8] as src, f[9] as dst, nullif({_unquote('f[13]')}, '') as src_user, f[26] as dport, lower(f[30]) as proto,
-        lower(f[31]) as act, {_unquote('f[32]')} as f31, f[33] as f32, f[34] as f33, f[37] as f36,
-        nullif({_unquote('f[42]')}, '') as ctype, nullif({_unquote('f[47]')}, '') as ua, nullif(f[64], '') as method,
-        nullif({_unquote('f[15]')}, '') as app, f[34] as threat_category, f[38] as traffic_category
-    from split
-),
-classified as (
-    select *,
-        case
-            when log_type is null or log_type not in {_TYPE_LIST} then 'ignore'
-            when log_type = 'TRAFFIC' and subtype in ('end', 'drop', 'deny') then 'traffic'
-            when log_type = 'THREAT' and subtype = 'url' then 'url'
-            else 'ignore'
-        end as kind
-    from fields
-),
-checked as (
-    select *,
-        case
-            when log_type is null or log_type not in {_TYPE_LIST}
-                then 'not a PAN-OS CSV record (FUTURE_USE,receive time,serial,TYPE,...)'
-            when kind = 'ignore' then null
-            when n < 37 then 'expected at least 37 CSV fields for ' || log_type || ', found ' || n
-            when local_time is null then 'generated time is not YYYY/MM/DD hh:mm:ss'
-        end as reject_reason,
-        case when kind = 'url' then coalesce(url_rest(f31), f31) end as url_rest
-    from classified
-),
-url as (
-    select *, split_part(split_part(url_rest, '/', 1), '?', 1) as url_hostport from checked
-)
-select
-    line_no,
-    reject_reason,
-    kind = 'ignore' and reject_reason is null as is_ignored,
-    timezone($tz, local_time) as ts,
-    src as src_ip,
-    src_user as user_name,
-    case when kind = 'url' then hostport_host(url_hostport) end as host,
-    case when kind = 'url' and hostport_host(url_hostport) is not null then 'url' else 'none' end as host_source,
-    dst as dst_ip,
-    try_cast(dport as integer) as dst_port,
-    proto as network_protocol,
-    case when kind = 'url' then upper(method) end as http_method,
-    case when kind = 'url' then rest_path(url_rest) end as url_path,
-    case
-        when act in {ALLOWED} then 'allowed'
-        when act in {BLOCKED} then 'blocked'
-        else 'unknown'
-    end as action,
-    case when kind = 'traffic' then try_cast(f32 as bigint) end as bytes_out,
-    case when kind = 'traffic' then try_cast(f33 as bigint) end as bytes_in,
-    case when kind = 'traffic' then try_cast(f36 as bigint) * 1000 end as duration_ms,
-    case when kind = 'url' then ua end as user_agent,
-    case when kind = 'url' then ctype end as content_type,
-    app as vendor_app,
-    -- "any": the session matched no URL category (URL Filtering not in use).
-    nullif(nullif(case kind when 'url' then threat_category when 'traffic' then traffic_category end, ''), 'any')
-        as vendor_category
-from url
+TIME_SQL = "select timezone(@TZ@, try_strptime(value, '%Y/%m/%d %H:%M:%S')) as ts from distinct_values"
+URL_SQL = """
+select hostport_host(split_part(split_part(rest, '/', 1), '?', 1)) as host, rest_path(rest) as url_path
+from (select coalesce(url_rest(value), value) as rest from distinct_values)
 """
+INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
+
+
+class PanosQueries:
+    """The per-distinct queries of one file's parse, each remembering the values it has seen."""
+
+    def __init__(self, timezone: str) -> None:
+        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", "'" + timezone.replace("'", "''") + "'"))
+        self.url = DistinctQuery(URL_SQL)
+        self.integer = DistinctQuery(INTEGER_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+
+
+def panos_parser(context: ParseContext) -> BatchParser:
+    queries = PanosQueries(context.timezone)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_columns(cursor, queries, lines), lines)
+
+    return parse
+
+
+def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa.Table) -> pa.Table:
+    """PAN-OS lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    tokens = pc.split_pattern(_quoted_commas_hidden(lines.column("line").combine_chunks()), ",", max_splits=SPLITS)
+    count = np.diff(tokens.offsets.to_numpy())
+    field = {position: list_item(tokens, position) for position in (TYPE, SUBTYPE)}
+    log_type, subtype = (pc.dictionary_encode(field[position]) for position in (TYPE, SUBTYPE))
+    known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
+    traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC")) & _per_row(
+        subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["end", "drop", "deny"])))
+    url = _per_row(log_type, pc.equal(log_type.dictionary, "THREAT")) & _per_row(
+        subtype, pc.equal(subtype.dictionary, "url"))
+    event = traffic | url
+    enough = count >= MIN_FIELDS
+    local = _times(cursor, queries, tokens, event & enough)
+    reason = _reject_reasons(known_type, event, enough, pc.is_valid(local).to_numpy(zero_copy_only=False),
+                             field[TYPE], count)
+    read = event & enough  # the lines whose fields are read: events, unless rejected for their length
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": reason,
+        "is_ignored": pa.array(known_type & ~event),
+        "ts": local,
+        **_common_fields(cursor, queries, tokens, read),
+        **_traffic_fields(cursor, queries, tokens, read & traffic),
+        **_url_fields(cursor, queries, tokens, read & url),
+        # "any": the session matched no URL category (URL Filtering not in use).
+        "vendor_category": without(pc.dictionary_encode(_items(tokens, np.where(url, URL_CATEGORY, TRAFFIC_CATEGORY),
+                                                               read)), ["", "any"]),
+    }
+    return pa.table(columns)
+
+
+def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray, read: np.ndarray
+           ) -> pa.Array:
+    """The generated time (else the receive time) in UTC, read in the configured zone once per distinct time."""
+    generated = through(cursor, queries.time, pc.dictionary_encode(_items(tokens, GENERATED_TIME, read)))["ts"]
+    missing = read & ~pc.is_valid(generated).to_numpy(zero_copy_only=False)
+    if not missing.any():
+        return generated
+    received = through(cursor, queries.time, pc.dictionary_encode(_items(tokens, RECEIVE_TIME, missing)))["ts"]
+    return pc.coalesce(generated, received)
+
+
+def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray,
+                   read: np.ndarray) -> dict[str, pa.Array]:
+    """The fields of every event: addresses, user, port, protocol, action, application."""
+    protocol = pc.dictionary_encode(_items(tokens, PROTOCOL, read))
+    action = pc.dictionary_encode(_items(tokens, ACTION, read))
+    words = pc.utf8_lower(action.dictionary)
+    codes = np.where(pc.is_in(words, value_set=pa.array(ALLOWED)).to_numpy(zero_copy_only=False), 0,
+                     np.where(pc.is_in(words, value_set=pa.array(BLOCKED)).to_numpy(zero_copy_only=False), 1, 2))
+    return {
+        "src_ip": _items(tokens, SRC, read),
+        "user_name": _unquoted(_items(tokens, SRC_USER, read)),
+        "dst_ip": _items(tokens, DST, read),
+        "dst_port": integers(cursor, queries.integer, _items(tokens, DST_PORT, read), pa.int32()),
+        "network_protocol": pa.DictionaryArray.from_arrays(protocol.indices, pc.utf8_lower(protocol.dictionary)),
+        "action": pa.DictionaryArray.from_arrays(
+            pc.fill_null(pc.take(pa.array(codes, pa.int32()), action.indices), 2), ACTIONS),
+        "vendor_app": _unquoted(_items(tokens, APP, read)),
+    }
+
+
+def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray,
+                    read: np.ndarray) -> dict[str, pa.Array]:
+    """A session's bytes, duration and URL category (TRAFFIC)."""
+    elapsed = integers(cursor, queries.bigint, _items(tokens, ELAPSED, read), pa.int64())
+    return {
+        "bytes_out": integers(cursor, queries.bigint, _items(tokens, BYTES_SENT, read), pa.int64()),
+        "bytes_in": integers(cursor, queries.bigint, _items(tokens, BYTES_RECEIVED, read), pa.int64()),
+        "duration_ms": pc.multiply(elapsed, 1000),
+    }
+
+
+def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray,
+                read: np.ndarray) -> dict[str, pa.Array]:
+    """A URL decision's host, path, method, user agent, content type and URL category (THREAT url)."""
+    rows = np.flatnonzero(read)
+    rest = pc.split_pattern(_items(tokens, SPLITS, read).filter(pa.array(read)), ",", max_splits=URL_SPLITS)
+
+    def spread(values: pa.Array) -> pa.Array:
+        """Values of the url rows at their rows of the batch (null elsewhere)."""
+        return _at_rows(values, rows, len(read))
+
+    place = through(cursor, queries.url, _unquoted(_items(tokens, URL, read), empty_is_null=False))
+    method = pc.dictionary_encode(spread(list_item(rest, HTTP_METHOD - SPLITS)))
+    method = without(pa.DictionaryArray.from_arrays(method.indices, pc.utf8_upper(method.dictionary)), [""])
+    return {
+        "host": place["host"],
+        "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(
+            pc.is_valid(place["host"]).to_numpy(zero_copy_only=False), 0, 1), pa.int32()), HOST_SOURCES),
+        "http_method": method,
+        "url_path": place["url_path"],
+        "user_agent": _unquoted(spread(list_item(rest, USER_AGENT - SPLITS))),
+        "content_type": _unquoted(spread(list_item(rest, CONTENT_TYPE - SPLITS))),
+    }
+
+
+def _items(tokens: pa.ListArray, position: int | np.ndarray, read: np.ndarray) -> pa.Array:
+    """Token `position` (0-based; or one position per row) of the rows read; null elsewhere and where a line
+    is shorter."""
+    offsets = tokens.offsets.to_numpy()
+    missing = ~read | (np.diff(offsets) <= position)
+    return tokens.values.take(pa.array(offsets[:-1] + position, mask=missing))
+
+
+def _at_rows(values: pa.Array, rows: np.ndarray, count: int) -> pa.Array:
+    """`values`, one per row of `rows`, at those rows of a column of `count` rows (null elsewhere)."""
+    place = np.full(count, -1)
+    place[rows] = np.arange(len(rows))
+    return values.take(pa.array(place, mask=place < 0))
+
+
+def _per_row(encoded: pa.DictionaryArray, answers: pa.Array) -> np.ndarray:
+    """A yes/no answer per distinct value -> per row (no where the value is null)."""
+    per_value = np.append(pc.fill_null(answers, False).to_numpy(zero_copy_only=False), False)
+    return per_value[pc.fill_null(encoded.indices, len(per_value) - 1).to_numpy()]
+
+
+def _unquoted(values: pa.Array, empty_is_null: bool = True) -> pa.DictionaryArray:
+    """A CSV field's value, once per distinct field: quotes removed, doubled quotes undone, hidden commas
+    restored; '' as null unless `empty_is_null` is false."""
+    encoded = pc.dictionary_encode(values)
+    text = encoded.dictionary
+    quoted = pc.starts_with(text, '"')
+    if pc.any(quoted).as_py():
+        text = pc.if_else(quoted, pc.replace_substring(pc.utf8_slice_codeunits(text, 1, -1), '""', '"'), text)
+    text = pc.replace_substring(text, HIDDEN_COMMA, ",")
+    unquoted = pa.DictionaryArray.from_arrays(encoded.indices, text)
+    return without(unquoted, [""]) if empty_is_null else unquoted
+
+
+def _category(values: pa.Array) -> pa.DictionaryArray:
+    return without(pc.dictionary_encode(values), ["", "any"])
+
+
+def _quoted_commas_hidden(line: pa.Array) -> pa.Array:
+    """`line` with the commas inside double quotes replaced by HIDDEN_COMMA: found with numpy on the text
+    buffer, as the bytes between each line's 1st and 2nd quote, 3rd and 4th, ... (to the line's end after an
+    odd one), and replaced in a copy of the buffer."""
+    if len(line) == 0:
+        return line
+    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
+    data = np.frombuffer(line.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    quotes = np.flatnonzero(data == ord('"')) + offsets[0]
+    if not len(quotes):
+        return line
+    row = np.searchsorted(offsets, quotes, side="right") - 1
+    rank = np.arange(len(quotes)) - np.searchsorted(row, row)  # the quote's number within its line
+    opening = np.flatnonzero(rank % 2 == 0)
+    closing = opening + 1
+    paired = closing < len(quotes)
+    paired[paired] = row[closing[paired]] == row[opening[paired]]
+    starts = quotes[opening] + 1
+    ends = np.where(paired, quotes[np.minimum(closing, len(quotes) - 1)], offsets[row[opening] + 1])
+    lengths = ends - starts
+    inside = np.repeat(starts - np.cumsum(np.append(0, lengths[:-1])), lengths) + np.arange(lengths.sum())
+    text = np.frombuffer(line.buffers()[2], np.uint8).copy()
+    commas = inside[text[inside] == ord(",")]
+    if not len(commas):
+        return line
+    text[commas] = ord(HIDDEN_COMMA)
+    return pa.Array.from_buffers(pa.string(), len(line), [line.buffers()[0], line.buffers()[1], pa.py_buffer(text)],
+                                 offset=line.offset)
+
+
+def _reject_reasons(known_type: np.ndarray, event: np.ndarray, enough: np.ndarray, has_time: np.ndarray,
+                    log_type: pa.Array, count: np.ndarray) -> pa.Array:
+    """The first thing wrong with each rejected line, as a sentence; null for the others."""
+    short = event & ~enough
+    untimed = event & enough & ~has_time
+    if known_type.all() and not (short | untimed).any():
+        return pa.nulls(len(known_type), pa.string())
+    return pc.case_when(
+        pa.StructArray.from_arrays([pa.array(~known_type), pa.array(short), pa.array(untimed)],
+                                   names=["type", "short", "time"]),
+        "not a PAN-OS CSV record (FUTURE_USE,receive time,serial,TYPE,...)",
+        pc.binary_join_element_wise(f"expected at least {MIN_FIELDS} CSV fields for ", pc.fill_null(log_type, ""),
+                                    ", found ", pc.cast(pa.array(count), pa.string()), ""),
+        "generated time is not YYYY/MM/DD hh:mm:ss",
+    )
+
 
 SYSLOG = Format(
     name="panos",
     source_kind="firewall",
     summary="Palo Alto PAN-OS syslog CSV: TRAFFIC session ends and THREAT url (URL Filtering) records",
     sniff=line_share(rf"^(?:.*[\s>])?[^,\s]*,\d{{4}}/\d{{2}}/\d{{2}} \d{{2}}:\d{{2}}:\d{{2}},[^,]*,(?:{TYPES}),"),
-    new_parser=sql_parser(QUERY),
+    new_parser=panos_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
