@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.message_tokens import Tokens
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
@@ -113,7 +113,7 @@ class Runs:
     first: np.ndarray  # its first line (row)
     run_type: pa.Array  # A, AAAA, or the first `<TYPE>`; null when untyped
     start: np.ndarray  # line number of its first line
-    answers: pa.ListArray  # addresses and CNAME targets, in order
+    answers: pa.ListArray  # addresses and CNAME targets, in order; null when none
     rcode: pa.Array
     blocks: np.ndarray
 
@@ -144,9 +144,10 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     rows = headed.num_rows
     has_header = ~_is_one_of(headed.column("header_ts"), [""], null=True)
     is_dnsmasq = _is_one_of(headed.column("app"), PROGRAMS)
-    tokens = Tokens(only_where(headed.column("msg").combine_chunks(), pa.array(is_dnsmasq)))
+    tokens = Tokens(headed.column("msg").combine_chunks(), is_dnsmasq)
     # log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`
-    start = _mask(pc.is_in(tokens.at(np.zeros(rows, np.int64)), pa.array(["TCP", "UDP"]))).astype(np.int64)
+    nowhere = np.zeros(rows, np.int64)
+    start = _mask(pc.is_in(tokens.at(nowhere), pa.array(["TCP", "UDP"]))).astype(np.int64)
     first = tokens.at(start)
     has_serial = _mask(pc.ascii_is_decimal(first))
     position = start.copy()
@@ -154,15 +155,15 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     client = pc.match_substring_regex(tokens.at(start[serial_rows] + 1, serial_rows), CLIENT_PORT)
     position[serial_rows] = np.where(pc.is_valid(client).to_numpy(zero_copy_only=False),
                                      start[serial_rows] + 1 + _mask(client), -1)
-    word = tokens.at(position)
     is_at = tokens.first("is")  # answers: SOURCE… NAME is ANSWER [(extra)]
+    word = tokens.at(position)
     kind = np.select(
         [_mask(pc.starts_with(word, "query[")), _mask(pc.equal(word, "forwarded")),
          (position >= 0) & (is_at >= position + 2) & ~_mask(pc.is_in(word, pa.array(["validation", "non-query"])))],
         [QUERY, FORWARDED, ANSWER], OTHER).astype(np.int8)
     kind[~is_dnsmasq] = OTHER
-    understood = ((kind == QUERY) & (tokens.counts == position + 4) & _mask(pc.not_equal(tokens.at(position + 1), ""))
-                  & _mask(pc.equal(tokens.at(position + 2), "from")) & _mask(pc.ends_with(word, "]")))
+    understood = ((kind == QUERY) & (tokens.counts == position + 4) & (tokens.length(position + 1) > 0)
+                  & tokens.equal(position + 2, "from") & _mask(pc.ends_with(word, "]")))
 
     # query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER
     names = pc.dictionary_encode(tokens.at(np.select([kind == QUERY, kind == ANSWER], [position + 1, is_at - 1], -1)))
@@ -175,7 +176,7 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     answer = np.full(rows, -1, dtype=np.int64)
     answer[answer_rows] = _indices(answer_text)
     answers = queries["answers"].results_for(cursor, answer_text.dictionary)
-    source = pc.dictionary_encode(tokens.joined(answer_rows, position[answer_rows], is_at[answer_rows] - 1))
+    source = pc.dictionary_encode(tokens.span(answer_rows, position[answer_rows], is_at[answer_rows] - 1))
     sources = queries["sources"].results_for(cursor, source.dictionary)
     source_index = _indices(source)
     blocks = np.zeros(rows, dtype=bool)
@@ -184,7 +185,7 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
         & _lookup(_mask(answers.column("blocks_if_configured")), answer[answer_rows], False))
     answers = pa.table({"value": answer_text.dictionary, "family": _codes(answers.column("family")),
                         **{name: answers.column(name) for name in ("run_type", "is_address", "is_cname", "is_error")}})
-    qtype_token = pc.dictionary_encode(word.filter(pa.array(understood)))
+    qtype_token = pc.dictionary_encode(tokens.at(position[understood], np.flatnonzero(understood)))
     qtype_index = np.full(rows, -1, dtype=np.int64)
     qtype_index[understood] = _indices(qtype_token)
     qtypes = queries["qtypes"].results_for(cursor, qtype_token.dictionary).column("qtype").combine_chunks()
@@ -245,7 +246,8 @@ def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:
     items = values.take(pa.array(item[present]))
     return Runs(
         first=first, run_type=run_type, start=line_no[first],
-        answers=pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32()), items),
+        answers=pa.ListArray.from_arrays(pa.array(np.concatenate([[0], np.cumsum(counts)]), pa.int32()), items,
+                                         mask=pa.array(counts == 0)),  # no answers: null
         rcode=rcode, blocks=np.bincount(run_of[read.blocks[order[at]]], minlength=runs) > 0)
 
 
@@ -273,38 +275,42 @@ def matched_runs(read: Lines, runs: Runs, line_no: np.ndarray) -> np.ndarray:
         taking = np.flatnonzero((run_type >= 0) == typed)
         if len(taking) == 0:
             continue
-        keys = [np.concatenate([q, r]) for q, r in zip(key_of(queries), key_of(runs.first[taking]), strict=True)]
+        query_keys, run_keys = key_of(queries), key_of(runs.first[taking])
         if typed:
-            keys.append(np.concatenate([query_type, run_type[taking]]))
-        found = _first_after(keys, line_no[queries], runs.start[taking])
+            query_keys.append(query_type)
+            run_keys.append(run_type[taking])
+        found = _first_after(query_keys, line_no[queries], run_keys, runs.start[taking])
         found = np.where(found >= 0, taking[np.maximum(found, 0)], -1)
         earlier = (found >= 0) & ((best < 0) | (runs.start[np.maximum(found, 0)] < runs.start[np.maximum(best, 0)]))
         best = np.where(earlier, found, best)
     return best
 
 
-def _first_after(keys: list[np.ndarray], query_at: np.ndarray, run_at: np.ndarray) -> np.ndarray:
-    """For each query (key codes first, then runs' in `keys`; position `query_at`), the index of the
-    first run of equal key at a later position (`run_at`), or -1. A null key part (code -1) matches
-    nothing, as in SQL."""
+def _first_after(query_keys: list[np.ndarray], query_at: np.ndarray, run_keys: list[np.ndarray],
+                 run_at: np.ndarray) -> np.ndarray:
+    """For each query (key parts `query_keys`, line `query_at`), the index of the first run of equal key at a
+    later line (`run_at`), or -1. A null key part (code -1) matches nothing, as in SQL. The parts are folded
+    into one number (renumbered densely only if it would grow too large), so that key and line make one
+    sortable number: the runs sorted once, each query found by binary search."""
     queries = len(query_at)
-    at = np.concatenate([query_at, run_at])
-    is_run = np.arange(len(at)) >= queries
-    order = np.lexsort([at, *reversed(keys)])
-    ordered_keys = [key[order] for key in keys]
-    group = np.cumsum(np.concatenate([[True], np.logical_or.reduce(
-        [key[1:] != key[:-1] for key in ordered_keys])])) if len(order) else np.zeros(0, dtype=np.int64)
-    # The nearest run at or after each place in the order (a run of a later key means none of this key).
-    marks = np.where(is_run[order], np.arange(len(order)), len(order))
-    nearest = np.minimum.accumulate(marks[::-1])[::-1]
-    valid_key = np.logical_and.reduce([key >= 0 for key in ordered_keys])
-    hit = (nearest < len(order)) & valid_key
-    hit[hit] &= group[nearest[hit]] == group[hit]
-    found_sorted = np.where(hit, order[np.minimum(nearest, len(order) - 1)] - queries, -1)
-    found = np.full(queries, -1, dtype=np.int64)
-    is_query_sorted = ~is_run[order]
-    found[order[is_query_sorted]] = found_sorted[is_query_sorted]
-    return found
+    valid = np.logical_and.reduce([np.concatenate([q, r]) >= 0 for q, r in zip(query_keys, run_keys, strict=True)])
+    span = int(max(query_at.max(initial=0), run_at.max(initial=0))) + 1
+    key = np.zeros(queries + len(run_at), dtype=np.int64)
+    for query_part, run_part in zip(query_keys, run_keys, strict=True):
+        part = np.concatenate([query_part, run_part])
+        width = int(part.max(initial=0)) + 2
+        if (int(key.max(initial=0)) + 1) * width * span >= 2**62:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+        key = key * width + part + 1
+    runs = np.flatnonzero(valid[queries:])
+    placed = key[queries:][runs] * span + run_at[runs]
+    sorting = np.argsort(placed)
+    placed, runs = placed[sorting], runs[sorting]
+    found = np.searchsorted(placed, key[:queries] * span + query_at, side="right")
+    inside = found < len(placed)
+    hit = inside & valid[:queries]
+    hit[hit] = placed[found[hit]] // span == key[:queries][hit]
+    return np.where(hit, runs[np.minimum(found, len(runs) - 1)], -1)
 
 
 def _events(headed: pa.Table, read: Lines, runs: Runs, taken: np.ndarray, line_no: np.ndarray) -> pa.Table:
@@ -313,7 +319,6 @@ def _events(headed: pa.Table, read: Lines, runs: Runs, taken: np.ndarray, line_n
     kept = read.has_header[queries]
     rows, taken = queries[kept], taken[kept]
     picked = _nullable(taken)
-    answers = runs.answers.take(picked)
     action = np.where(taken < 0, 2, np.where(_lookup(runs.blocks, taken, False), 0, 1))
     return pa.table({
         "line_no": pa.array(line_no[rows], pa.int64()),
@@ -323,8 +328,7 @@ def _events(headed: pa.Table, read: Lines, runs: Runs, taken: np.ndarray, line_n
         "network_protocol": _constant("dns", len(rows)),
         "dns_qtype": dictionary_array(pa.array(read.qtype_index[rows], pa.int32()), read.qtypes),
         "dns_rcode": runs.rcode.take(picked),
-        "dns_answers": pc.if_else(pc.fill_null(pc.greater(pc.list_value_length(answers), 0), False), answers,
-                                  pa.scalar(None, answers.type)),
+        "dns_answers": runs.answers.take(picked),
         "action": dictionary_array(pa.array(action, pa.int32()), ACTIONS),
         "host": dictionary_array(pa.array(read.name_index[rows], pa.int32()),
                                  read.names.column("host").combine_chunks()),
@@ -334,7 +338,7 @@ def _events(headed: pa.Table, read: Lines, runs: Runs, taken: np.ndarray, line_n
 def _rejects(read: Lines, lines: pa.Table) -> pa.Table:
     """Lines without a syslog header, and query lines not of the expected shape."""
     rows = np.flatnonzero(~read.has_header | ((read.kind == QUERY) & ~read.understood))
-    text = read.tokens.joined(rows, np.maximum(read.position[rows], 0))
+    text = read.tokens.span(rows, np.maximum(read.position[rows], 0))
     reason = pc.if_else(pa.array(~read.has_header[rows]), NO_HEADER,
                         pc.binary_join_element_wise(NOT_UNDERSTOOD, text, ""))
     return attach_lines(pa.array(lines.column("line_no").to_numpy()[rows], pa.int64()), reason, lines)

@@ -2,8 +2,9 @@
 `array_to_string(t[i:j], ' ')` with numpy indices instead of per-row SQL (dnsmasq, Unbound).
 
 A message's fields move with its kind (dnsmasq's optional serial and client, Unbound's syslog or own-file
-prefix, a local action's zone), so each row reads its fields at its own positions: one take per field
-from the flattened tokens, whatever the positions.
+prefix, a local action's zone), so each row reads its fields at its own positions: one take per field from
+the flattened tokens, then Arrow's kernels (a take and a kernel cost less than numpy's gathers on byte
+offsets would). Spans of tokens are slices of the messages' own buffer, copied once.
 """
 
 from __future__ import annotations
@@ -14,44 +15,79 @@ import pyarrow.compute as pc
 
 
 class Tokens:
-    """The tokens of `text` split at ' ' (as DuckDB's `string_split(text, ' ')`; null text: no tokens).
-    Positions are 0-based; a position out of its row's range, or negative, reads null."""
+    """The tokens of `text` split at ' ' (as DuckDB's `string_split(text, ' ')`: '' is one empty token);
+    rows that are null or not `valid` have none. Positions are 0-based; one out of its row's range, or
+    negative, reads null (or false)."""
 
-    def __init__(self, text: pa.Array) -> None:
+    def __init__(self, text: pa.Array, valid: np.ndarray | None = None) -> None:
+        if text.type != pa.string():
+            text = text.cast(pa.string())
+        self.text = text
         lists = pc.split_pattern(text, " ")
         offsets = lists.offsets.to_numpy().astype(np.int64)
-        valid = lists.is_valid().to_numpy(zero_copy_only=False)
+        usable = lists.is_valid().to_numpy(zero_copy_only=False)
+        if valid is not None:
+            usable = usable & valid
         self.values = lists.values
+        self.value_offsets = np.frombuffer(self.values.buffers()[1], np.int32, len(self.values) + 1,
+                                           self.values.offset * 4)
         self.starts = offsets[:-1]
-        self.counts = np.where(valid, np.diff(offsets), 0)
+        self.counts = np.where(usable, np.diff(offsets), 0)
         self.rows = len(text)
+
+    def piece(self, position: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row (or per row of `rows`), the token's index in `values`; -1 where there is none."""
+        starts, counts = (self.starts, self.counts) if rows is None else (self.starts[rows], self.counts[rows])
+        return np.where((position >= 0) & (position < counts), starts + position, -1)
 
     def at(self, position: np.ndarray, rows: np.ndarray | None = None) -> pa.Array:
         """Per row (or per row of `rows`), the token at `position` (an int array, one per row read)."""
-        starts, counts = (self.starts, self.counts) if rows is None else (self.starts[rows], self.counts[rows])
-        inside = (position >= 0) & (position < counts)
-        return self.values.take(pa.array(np.where(inside, starts + position, 0), mask=~inside))
+        piece = self.piece(position, rows)
+        return self.values.take(pa.array(np.maximum(piece, 0), mask=piece < 0))
 
-    def first(self, token: str) -> np.ndarray:
-        """Per row, the position of the first token equal to `token`, -1 where none is."""
-        hits = np.flatnonzero(pc.equal(self.values, token).to_numpy(zero_copy_only=False))
+    def equal(self, position: np.ndarray, word: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row, whether the token at `position` is `word`."""
+        return _mask(pc.equal(self.at(position, rows), word))
+
+    def length(self, position: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row, the byte length of the token at `position`; -1 where there is none."""
+        piece = self.piece(position, rows)
+        safe = np.maximum(piece, 0)
+        return np.where(piece >= 0, self.value_offsets[safe + 1] - self.value_offsets[safe], -1)
+
+    def first(self, word: str) -> np.ndarray:
+        """Per row, the position of the first token equal to `word`, -1 where none is."""
+        hits = np.flatnonzero(_mask(pc.equal(self.values, word)))
         row = np.searchsorted(self.starts, hits, side="right") - 1
-        keep = (row >= 0) & (hits - self.starts[np.maximum(row, 0)] < self.counts[np.maximum(row, 0)])
-        hits, row = hits[keep], row[keep]
+        position = hits - self.starts[row]
+        keep = (row >= 0) & (position < self.counts[row])
+        row, position = row[keep], position[keep]
         first_of_row = np.ones(len(row), dtype=bool)
         first_of_row[1:] = row[1:] != row[:-1]
         found = np.full(self.rows, -1, dtype=np.int64)
-        found[row[first_of_row]] = hits[first_of_row] - self.starts[row[first_of_row]]
+        found[row[first_of_row]] = position[first_of_row]
         return found
 
-    def joined(self, rows: np.ndarray, start: np.ndarray, stop: np.ndarray | None = None) -> pa.Array:
-        """For each of `rows`, its tokens from `start` up to `stop` (exclusive; None: to the end), joined
-        with ' ' ('' when none)."""
-        start = np.clip(start, 0, self.counts[rows])
-        stop = self.counts[rows] if stop is None else np.clip(stop, start, self.counts[rows])
-        lengths = stop - start
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        # each kept token's place in `values`: its row's first token, plus its rank within the row's range
-        first = np.repeat(self.starts[rows] + start - offsets[:-1], lengths) + np.arange(offsets[-1])
-        items = self.values.take(pa.array(first, pa.int64()))
-        return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), items), " ")
+    def span(self, rows: np.ndarray, start: np.ndarray, stop: np.ndarray | None = None) -> pa.Array:
+        """For each of `rows` (ascending), its tokens from `start` up to `stop` (exclusive; None: to the end)
+        as written, i.e. joined with ' ' ('' when none): a slice of its text, copied once."""
+        counts = self.counts[rows]
+        start = np.clip(start, 0, counts)
+        stop = counts if stop is None else np.clip(stop, start, counts)
+        text_offsets = np.frombuffer(self.text.buffers()[1], np.int32, self.rows + 1, self.text.offset * 4)
+        # a token's byte offset in its row: the lengths of the tokens before it, and a space after each
+        first = self.value_offsets[self.starts[rows]]
+        begin = text_offsets[rows] + self.value_offsets[self.starts[rows] + start] - first + start
+        end = np.where(stop > start,
+                       text_offsets[rows] + self.value_offsets[self.starts[rows] + stop] - first + stop - 1, begin)
+        if len(rows) == 0:
+            return pa.array([], pa.string())
+        bounds = np.append(np.column_stack([begin, end]).ravel(), end[-1])
+        spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds.astype(np.int32)),
+                                            self.text.buffers()[2])
+        return spans.take(pa.array(np.arange(0, len(bounds) - 1, 2)))
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    """A boolean array as numpy, null as false."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
