@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
-from detector.ingest.message_tokens import Tokens
+from detector.ingest.message_tokens import Tokens, codes, constant, folded, indices, is_one_of, lookup, mask, nullable
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 
 # How many lines may separate a query from its answers and still be joined across a batch boundary.
@@ -142,55 +142,55 @@ def new_parser(context: ParseContext) -> BatchParser:
 def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dict[str, DistinctQuery]) -> Lines:
     """Each line's kind and fields: `HEADER dnsmasq[pid]: [[TCP|UDP ]SERIAL [CLIENT/PORT ]]MESSAGE`."""
     rows = headed.num_rows
-    has_header = ~_is_one_of(headed.column("header_ts"), [""], null=True)
-    is_dnsmasq = _is_one_of(headed.column("app"), PROGRAMS)
+    has_header = ~is_one_of(headed.column("header_ts"), [""], null=True)
+    is_dnsmasq = is_one_of(headed.column("app"), PROGRAMS)
     tokens = Tokens(headed.column("msg").combine_chunks(), is_dnsmasq)
     # log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`
     nowhere = np.zeros(rows, np.int64)
-    start = _mask(pc.is_in(tokens.at(nowhere), pa.array(["TCP", "UDP"]))).astype(np.int64)
+    start = mask(pc.is_in(tokens.at(nowhere), pa.array(["TCP", "UDP"]))).astype(np.int64)
     first = tokens.at(start)
-    has_serial = _mask(pc.ascii_is_decimal(first))
+    has_serial = mask(pc.ascii_is_decimal(first))
     position = start.copy()
     serial_rows = np.flatnonzero(has_serial)
     client = pc.match_substring_regex(tokens.at(start[serial_rows] + 1, serial_rows), CLIENT_PORT)
     position[serial_rows] = np.where(pc.is_valid(client).to_numpy(zero_copy_only=False),
-                                     start[serial_rows] + 1 + _mask(client), -1)
+                                     start[serial_rows] + 1 + mask(client), -1)
     is_at = tokens.first("is")  # answers: SOURCE… NAME is ANSWER [(extra)]
     word = tokens.at(position)
     kind = np.select(
-        [_mask(pc.starts_with(word, "query[")), _mask(pc.equal(word, "forwarded")),
-         (position >= 0) & (is_at >= position + 2) & ~_mask(pc.is_in(word, pa.array(["validation", "non-query"])))],
+        [mask(pc.starts_with(word, "query[")), mask(pc.equal(word, "forwarded")),
+         (position >= 0) & (is_at >= position + 2) & ~mask(pc.is_in(word, pa.array(["validation", "non-query"])))],
         [QUERY, FORWARDED, ANSWER], OTHER).astype(np.int8)
     kind[~is_dnsmasq] = OTHER
     understood = ((kind == QUERY) & (tokens.counts == position + 4) & (tokens.length(position + 1) > 0)
-                  & tokens.equal(position + 2, "from") & _mask(pc.ends_with(word, "]")))
+                  & tokens.equal(position + 2, "from") & mask(pc.ends_with(word, "]")))
 
     # query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER
     names = pc.dictionary_encode(tokens.at(np.select([kind == QUERY, kind == ANSWER], [position + 1, is_at - 1], -1)))
-    name_index = _indices(names)
+    name_index = indices(names)
     named = queries["names"].results_for(cursor, names.dictionary)
-    name = _lookup(_codes(named.column("qname")), name_index, -1)
+    name = lookup(codes(named.column("qname")), name_index, -1)
 
     answer_rows = np.flatnonzero(kind == ANSWER)
     answer_text = pc.dictionary_encode(tokens.at(is_at[answer_rows] + 1, answer_rows))
     answer = np.full(rows, -1, dtype=np.int64)
-    answer[answer_rows] = _indices(answer_text)
+    answer[answer_rows] = indices(answer_text)
     answers = queries["answers"].results_for(cursor, answer_text.dictionary)
     source = pc.dictionary_encode(tokens.span(answer_rows, position[answer_rows], is_at[answer_rows] - 1))
     sources = queries["sources"].results_for(cursor, source.dictionary)
-    source_index = _indices(source)
+    source_index = indices(source)
     blocks = np.zeros(rows, dtype=bool)
-    blocks[answer_rows] = _lookup(_mask(sources.column("is_policy")), source_index, False) | (
-        _lookup(_mask(sources.column("is_configured")), source_index, False)
-        & _lookup(_mask(answers.column("blocks_if_configured")), answer[answer_rows], False))
-    answers = pa.table({"value": answer_text.dictionary, "family": _codes(answers.column("family")),
+    blocks[answer_rows] = lookup(mask(sources.column("is_policy")), source_index, False) | (
+        lookup(mask(sources.column("is_configured")), source_index, False)
+        & lookup(mask(answers.column("blocks_if_configured")), answer[answer_rows], False))
+    answers = pa.table({"value": answer_text.dictionary, "family": codes(answers.column("family")),
                         **{name: answers.column(name) for name in ("run_type", "is_address", "is_cname", "is_error")}})
     qtype_token = pc.dictionary_encode(tokens.at(position[understood], np.flatnonzero(understood)))
     qtype_index = np.full(rows, -1, dtype=np.int64)
-    qtype_index[understood] = _indices(qtype_token)
+    qtype_index[understood] = indices(qtype_token)
     qtypes = queries["qtypes"].results_for(cursor, qtype_token.dictionary).column("qtype").combine_chunks()
-    serial = _codes(pc.if_else(pa.array(has_serial), first, ""))
-    return Lines(kind, understood, has_header, position, _codes(headed.column("pid")), serial, has_serial, name,
+    serial = codes(pc.if_else(pa.array(has_serial), first, ""))
+    return Lines(kind, understood, has_header, position, codes(headed.column("pid")), serial, has_serial, name,
                  answer, blocks, name_index, named, answers, qtype_index, qtypes, tokens)
 
 
@@ -209,10 +209,10 @@ def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:
     after_answer = ~first_of_process & (read.kind[previous] == ANSWER)
     answer, previous_answer = read.answer[order], read.answer[previous]
     family_of = read.answers.column("family").to_numpy()
-    family, previous_family = _lookup(family_of, answer, -1), _lookup(family_of, previous_answer, -1)
+    family, previous_family = lookup(family_of, answer, -1), lookup(family_of, previous_answer, -1)
     same_name = read.name[order] == read.name[previous]
     continues = after_answer & (read.serial[order] == read.serial[previous]) & (
-        _lookup(_mask(read.answers.column("is_cname")), previous_answer, False)
+        lookup(mask(read.answers.column("is_cname")), previous_answer, False)
         | (same_name & ((family < 0) | (previous_family < 0) | (family == previous_family))))
 
     # From here on the answer lines only (`at`, in the order): a run is a stretch of them, from a start to the next.
@@ -232,12 +232,12 @@ def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:
         found[run_of[hits[first_hit]]] = answer[hits[first_hit]]
         return found
 
-    run_type = read.answers.column("run_type").combine_chunks().take(_nullable(first_where(family[at] >= 0)))
+    run_type = read.answers.column("run_type").combine_chunks().take(nullable(first_where(family[at] >= 0)))
     rcode = pc.fill_null(read.answers.column("value").combine_chunks().take(
-        _nullable(first_where(_lookup(_mask(read.answers.column("is_error")), answer, False)))), "NOERROR")
+        nullable(first_where(lookup(mask(read.answers.column("is_error")), answer, False)))), "NOERROR")
     # A run's answers: each line's CNAME target (a line after the first, of another name), then its address.
     target = ~starts & ~same_name[at]
-    address = _lookup(_mask(read.answers.column("is_address")), answer, False)
+    address = lookup(mask(read.answers.column("is_address")), answer, False)
     named = read.names.column("qname").combine_chunks()
     values = pa.concat_arrays([named, read.answers.column("value").combine_chunks()])
     item = np.column_stack([read.name_index[order[at]], answer + len(named)]).ravel()
@@ -269,7 +269,7 @@ def matched_runs(read: Lines, runs: Runs, line_no: np.ndarray) -> np.ndarray:
     def key_of(rows: np.ndarray) -> list[np.ndarray]:
         return [read.process[rows], read.serial[rows], np.where(read.has_serial[rows], no_name, read.name[rows])]
 
-    types = _codes(pa.concat_arrays([read.qtypes, runs.run_type.cast(pa.string())]))
+    types = codes(pa.concat_arrays([read.qtypes, runs.run_type.cast(pa.string())]))
     query_type, run_type = types[:len(read.qtypes)][read.qtype_index[queries]], types[len(read.qtypes):]
     for typed in (True, False):
         taking = np.flatnonzero((run_type >= 0) == typed)
@@ -295,13 +295,7 @@ def _first_after(query_keys: list[np.ndarray], query_at: np.ndarray, run_keys: l
     queries = len(query_at)
     valid = np.logical_and.reduce([np.concatenate([q, r]) >= 0 for q, r in zip(query_keys, run_keys, strict=True)])
     span = int(max(query_at.max(initial=0), run_at.max(initial=0))) + 1
-    key = np.zeros(queries + len(run_at), dtype=np.int64)
-    for query_part, run_part in zip(query_keys, run_keys, strict=True):
-        part = np.concatenate([query_part, run_part])
-        width = int(part.max(initial=0)) + 2
-        if (int(key.max(initial=0)) + 1) * width * span >= 2**62:
-            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
-        key = key * width + part + 1
+    key = folded([np.concatenate([q, r]) for q, r in zip(query_keys, run_keys, strict=True)], span)
     runs = np.flatnonzero(valid[queries:])
     placed = key[queries:][runs] * span + run_at[runs]
     sorting = np.argsort(placed)
@@ -318,14 +312,14 @@ def _events(headed: pa.Table, read: Lines, runs: Runs, taken: np.ndarray, line_n
     queries = np.flatnonzero(read.understood)
     kept = read.has_header[queries]
     rows, taken = queries[kept], taken[kept]
-    picked = _nullable(taken)
-    action = np.where(taken < 0, 2, np.where(_lookup(runs.blocks, taken, False), 0, 1))
+    picked = nullable(taken)
+    action = np.where(taken < 0, 2, np.where(lookup(runs.blocks, taken, False), 0, 1))
     return pa.table({
         "line_no": pa.array(line_no[rows], pa.int64()),
         "ts": headed.column("ts").take(pa.array(rows)),
         "src_ip": read.tokens.at(read.position[rows] + 3, rows),
-        "host_source": _constant("dns_query", len(rows)),
-        "network_protocol": _constant("dns", len(rows)),
+        "host_source": constant("dns_query", len(rows)),
+        "network_protocol": constant("dns", len(rows)),
         "dns_qtype": dictionary_array(pa.array(read.qtype_index[rows], pa.int32()), read.qtypes),
         "dns_rcode": runs.rcode.take(picked),
         "dns_answers": runs.answers.take(picked),
@@ -342,50 +336,6 @@ def _rejects(read: Lines, lines: pa.Table) -> pa.Table:
     reason = pc.if_else(pa.array(~read.has_header[rows]), NO_HEADER,
                         pc.binary_join_element_wise(NOT_UNDERSTOOD, text, ""))
     return attach_lines(pa.array(lines.column("line_no").to_numpy()[rows], pa.int64()), reason, lines)
-
-
-def _constant(text: str, rows: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([text], pa.string()))
-
-
-def _mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A boolean column as numpy, null as false."""
-    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
-
-
-def _indices(values: pa.DictionaryArray) -> np.ndarray:
-    """A dictionary array's indices as int64, -1 for null."""
-    return pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def _codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Integer codes of a column's values, equal for equal values (a dictionary may hold a value twice),
-    -1 for null."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if pa.types.is_dictionary(values.type):
-        return _lookup(_indices(pc.dictionary_encode(values.dictionary)), _indices(values), -1)
-    return _indices(pc.dictionary_encode(values))
-
-
-def _lookup(values: np.ndarray, index: np.ndarray, default: object) -> np.ndarray:
-    """`values[index]`, `default` where the index is -1."""
-    return np.append(values, np.array([default], dtype=values.dtype))[index]
-
-
-def _nullable(positions: np.ndarray) -> pa.Array:
-    """Positions for a take, null where -1."""
-    return pa.array(np.maximum(positions, 0), mask=positions < 0)
-
-
-def _is_one_of(values: pa.ChunkedArray, wanted: list[str] | tuple[str, ...], null: bool = False) -> np.ndarray:
-    """Per row, whether the value is one of `wanted` (`null` for null); a dictionary column is tested on its
-    dictionary."""
-    values = values.combine_chunks()
-    if pa.types.is_dictionary(values.type):
-        hit = pc.is_in(values.dictionary, pa.array(wanted, values.type.value_type)).to_numpy(zero_copy_only=False)
-        return _lookup(hit, _indices(values), null)
-    return pc.fill_null(pc.is_in(values, pa.array(wanted, values.type)), null).to_numpy(zero_copy_only=False)
 
 
 LOG = Format(

@@ -47,7 +47,7 @@ class Tokens:
 
     def equal(self, position: np.ndarray, word: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Per row, whether the token at `position` is `word`."""
-        return _mask(pc.equal(self.at(position, rows), word))
+        return mask(pc.equal(self.at(position, rows), word))
 
     def length(self, position: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Per row, the byte length of the token at `position`; -1 where there is none."""
@@ -57,7 +57,7 @@ class Tokens:
 
     def first(self, word: str) -> np.ndarray:
         """Per row, the position of the first token equal to `word`, -1 where none is."""
-        hits = np.flatnonzero(_mask(pc.equal(self.values, word)))
+        hits = np.flatnonzero(mask(pc.equal(self.values, word)))
         row = np.searchsorted(self.starts, hits, side="right") - 1
         position = hits - self.starts[row]
         keep = (row >= 0) & (position < self.counts[row])
@@ -88,6 +88,59 @@ class Tokens:
         return spans.take(pa.array(np.arange(0, len(bounds) - 1, 2)))
 
 
-def _mask(values: pa.Array) -> np.ndarray:
-    """A boolean array as numpy, null as false."""
+def constant(text: str, rows: int) -> pa.DictionaryArray:
+    """`text` on every row, as a dictionary array (no per-row copy)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([text], pa.string()))
+
+
+def mask(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean column as numpy, null as false."""
     return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
+def indices(values: pa.DictionaryArray) -> np.ndarray:
+    """A dictionary array's indices as int64, -1 for null."""
+    return pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def codes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Integer codes of a column's values, equal for equal values (a dictionary may hold a value twice),
+    -1 for null."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        return lookup(indices(pc.dictionary_encode(values.dictionary)), indices(values), -1)
+    return indices(pc.dictionary_encode(values))
+
+
+def lookup(values: np.ndarray, index: np.ndarray, default: object) -> np.ndarray:
+    """`values[index]`, `default` where the index is -1."""
+    return np.append(values, np.array([default], dtype=values.dtype))[index]
+
+
+def nullable(positions: np.ndarray) -> pa.Array:
+    """Positions for a take, null where -1."""
+    return pa.array(np.maximum(positions, 0), mask=positions < 0)
+
+
+def is_one_of(values: pa.ChunkedArray, wanted: list[str] | tuple[str, ...], null: bool = False) -> np.ndarray:
+    """Per row, whether the value is one of `wanted` (`null` for null); a dictionary column is tested on its
+    dictionary."""
+    values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        hit = pc.is_in(values.dictionary, pa.array(wanted, values.type.value_type)).to_numpy(zero_copy_only=False)
+        return lookup(hit, indices(values), null)
+    return pc.fill_null(pc.is_in(values, pa.array(wanted, values.type)), null).to_numpy(zero_copy_only=False)
+
+
+def folded(parts: list[np.ndarray], room: int = 1) -> np.ndarray:
+    """Key parts (non-negative codes, -1 for null, which folds as a value of its own) folded into one
+    int64 per row: equal keys, equal numbers. Renumbered densely (a sort) only when the number times
+    `room` (e.g. the line numbers to place after it) would not fit."""
+    key = np.zeros(len(parts[0]) if parts else 0, dtype=np.int64)
+    for part in parts:
+        width = int(part.max(initial=0)) + 2
+        if (int(key.max(initial=0)) + 1) * width * room >= 2**62:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64).ravel()
+        key = key * width + part + 1
+    return key
