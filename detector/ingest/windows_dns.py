@@ -28,111 +28,27 @@ month first (en-US, the Windows default), anything else is day first (en-GB and 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
-from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, space_trimmed
+from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, attach_lines, parse_cursor
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
 PAIR_LINES = 4096
 
-# Cut at the anchors the layout guarantees (` PACKET `, `[`, `]`) with string functions: one capturing
-# regular expression over the whole line costs several times more (see docs/dns.md, "Throughput").
-MARK = r"""
-with anchored as (
-    select line_no, line, strpos(line, ' PACKET ') as at_packet, strpos(line, '[') as lb, strpos(line, ']') as rb
-    from lines
-),
-cut as (
-    -- DATE TIME [AM|PM] THREAD PACKET ID PROTO DIR REMOTE XID [R] OPCODE [HEX CHARS RCODE] QTYPE QNAME
-    select line_no, line, at_packet,
-        at_packet > 0 and lb > at_packet and rb > lb as is_packet,
-        string_split(left(line, at_packet - 1), ' ') as stamp,
-        trim(substr(line, at_packet + 8, lb - at_packet - 8)) as head_text,
-        string_split(substr(line, lb + 1, rb - lb - 1), ' ')[-1] as rcode,
-        string_split(ltrim(substr(line, rb + 1)), ' ') as tail
-    from anchored
-),
-split_head as (
-    select *, string_split(head_text, ' ') as head from cut
-),
-fields as (
-    select line_no, line, at_packet, is_packet, rcode,
-        stamp[1] as date_text, stamp[2] as time_text,
-        case when upper(stamp[3]) in ('AM', 'PM', 'A.M.', 'P.M.') then upper(left(stamp[3], 1)) end as ampm,
-        head[2] as proto, head[3] as dir, head[4] as remote,
-        -- after REMOTE (padded to 15 characters): `XID   OPCODE` or `XID R OPCODE`
-        trim(substr(head_text, length(head[1]) + length(head[2]) + length(head[3]) + length(head[4]) + 5)) as rest,
-        head[-1] as opcode,
-        tail[1] as qtype,
-        tail[-1] as qname_raw
-    from split_head
-),
-classified as (
-    select *,
-        left(rest, strpos(rest, ' ') - 1) as xid, contains(rest, ' R ') as is_r,
-        is_packet and proto in ('UDP', 'TCP') and dir in ('Snd', 'Rcv') and contains(rest, ' ')
-            and opcode in ('Q', 'N', 'U', '?') and rcode <> '' and qname_raw <> '' and qtype <> qname_raw
-            as understood
-    from fields
-),
-kinds as (
-    select line_no, rcode, date_text, time_text, ampm, remote, qtype, qname_raw,
-        case
-            when not understood then case
-                when at_packet > 0 then 'malformed'
-                when regexp_matches(line, '^\s|^(DNS Server log file|Log file wrap|Message logging key|Note:)')
-                    or regexp_matches(line, '^(UDP|TCP) (question|response) info at ')
-                    or regexp_matches(line, '^\S+ \d{1,2}:\d{2}:\d{2}(?: [AaPp]\.?[Mm]\.?)? +[0-9A-Fa-f]+ +[A-Z]')
-                    then 'header'
-                else 'unknown'
-            end
-            when opcode = 'Q' and dir = 'Rcv' and not is_r then 'query'
-            when opcode = 'Q' and dir = 'Snd' and is_r then 'response'
-            else 'other'
-        end as kind,
-        lower(xid) as xid_key
-    from classified
-),
-select line_no, kind, rcode, date_text, remote, qtype, qname_raw, xid_key,
-    -- `stamp`: the lookups (queries, responses) with a time to read, which are timed, named and paired.
-    case when kind in ('query', 'response') and time_text is not null
-        then date_text || ' ' || time_text || coalesce(' ' || ampm, '') end as stamp
-from kinds
-"""
+MALFORMED = "PACKET line not understood (expected the layout of the Message logging key)"
+NOT_THIS_LOG = "not a Windows DNS debug log line"
 
-# One row per line, from `marked` (the lines read) with their times, names and pairs (`pair_lookups`).
-FINAL = r"""
-with m as (
-    select *, stamp is not null as is_lookup from marked
-)
-select
-    line_no,
-    case
-        when kind = 'malformed' then 'PACKET line not understood (expected the layout of the Message logging key)'
-        when kind = 'unknown' then 'not a Windows DNS debug log line'
-        when kind in ('query', 'response') and ts is null then 'date not understood: ' || date_text
-    end as reject_reason,
-    kind in ('header', 'other') or coalesce(is_answer, false) as is_ignored,
-    ts,
-    case when is_lookup then remote end as src_ip,
-    'dns_query' as host_source,
-    'dns' as network_protocol,
-    case when is_lookup then upper(qtype) end as dns_qtype,
-    case when is_lookup then case when kind = 'response' then rcode else answer_rcode end end as dns_rcode,
-    case
-        when not is_lookup then 'unknown'
-        when case when kind = 'response' then rcode else answer_rcode end = 'REFUSED' then 'blocked'
-        when answer_rcode is not null or kind = 'response' then 'allowed'
-        else 'unknown'
-    end as action
-from m
-"""
+# Lines of the log that are no packet: the header block, packet details (indented, or `UDP question info
+# at ...`), server events (`DATE TIME THREAD EVENT ...`) and notes. (`\s`: RE2's ASCII white space.)
+OTHER_LINE = (r"^(?:\s|DNS Server log file|Log file wrap|Message logging key|Note:"
+              r"|(?:UDP|TCP) (?:question|response) info at "
+              r"|\S+ \d{1,2}:\d{2}:\d{2}(?: [AaPp]\.?[Mm]\.?)? +[0-9A-Fa-f]+ +[A-Z])")
 
 # Which number of an ambiguous date is the day: learned from dates whose day is above 12.
 # Read from the distinct dates (first words) of a batch's PACKET lines, registered as `distinct_values`.
@@ -184,112 +100,261 @@ times as (
 
 
 def stamp_query(timezone: str, order: str | None) -> str:
-    """Times of distinct `DATE TIME[ AM|PM]` stamps (see `numbers` for the date orders), in their order."""
+    """Per distinct stamp (a packet line's text before ` PACKET `: `DATE TIME [AM|PM] THREAD`), in their
+    order: its date as written, whether it has a time, and the time (see `numbers` for the date orders)."""
     return (r"""
 with stamps as (
     select date_text, time_text, ampm,
         string_split(translate(date_text, '.-', '//'), '/') as d,
         string_split(time_text, ':') as hms
-    from (select split_part(value, ' ', 1) as date_text, split_part(value, ' ', 2) as time_text,
-        nullif(split_part(value, ' ', 3), '') as ampm from distinct_values)
+    from (select s[1] as date_text, s[2] as time_text,
+            case when upper(s[3]) in ('AM', 'PM', 'A.M.', 'P.M.') then upper(left(s[3], 1)) end as ampm
+        from (select string_split(value, ' ') as s from distinct_values))
 ),
 """ + NUMBERS_TO_TIMES + """
-select ts from times
+select date_text, time_text is not null as has_time, ts from times
 """).replace("$order", _sql_text(order) + "::varchar" if order else "null::varchar").replace("$tz", _sql_text(timezone))
 
 
-# `(7)chatgpt(3)com(0)`: each `(n)` is a dot.
-QNAMES = r"select clean_host(substr(regexp_replace(value, '\(\d+\)', '.', 'g'), 2)) as qname from distinct_values"
+# Per distinct text after `]` (`QTYPE<padding> QNAME`): the type, whether both are there, and the name as a
+# host: `(7)chatgpt(3)com(0)`, each `(n)` a dot.
+TAILS = r"""
+select qtype, upper(qtype) as dns_qtype, qname_raw <> '' and qtype <> qname_raw as complete,
+    clean_host(substr(regexp_replace(qname_raw, '\(\d+\)', '.', 'g'), 2)) as qname
+from (select tail[1] as qtype, tail[-1] as qname_raw
+    from (select string_split(ltrim(value), ' ') as tail from distinct_values))
+"""
 
 
 def new_parser(context: ParseContext) -> HeaderedParser:
     """Batches parsed under the file's date order once a batch has settled it (the state carried in file
     order; None until then), each distinct time stamp's time and query name's name read once per file."""
     stamps: dict[str | None, DistinctQuery] = {}  # per date order: set at most twice per file
-    names = DistinctQuery(QNAMES)
+    tails = DistinctQuery(TAILS)
 
     def carry(lines: pa.Table, order: str | None) -> str | None:
         if order is not None:
             return order
-        # the packet lines' dates as MARK reads them (the text before the first space), without MARK
-        text = lines.column("line").combine_chunks()
-        packets = text.filter(pc.match_substring(text, " PACKET "))
+        _, stamp, _ = at_packet(_text(lines))
         with parse_cursor(context.connection) as cursor:
-            return order_of_dates(cursor, list_item(pc.split_pattern(packets, " ", max_splits=1), 0))
+            return order_of_dates(cursor, _first_words(pc.unique(stamp)))
 
     def parse(lines: pa.Table, order: str | None) -> ParseResult:
+        text = _text(lines)
+        rows, stamp_text, after = at_packet(text)
+        stamp = pc.dictionary_encode(stamp_text)
         with parse_cursor(context.connection) as cursor:
-            cursor.register("lines", lines)
-            marked = cursor.sql(MARK).to_arrow_table()
             if order is None:
-                order = date_order(cursor, marked)
+                order = order_of_dates(cursor, _first_words(stamp.dictionary))
             if order not in stamps:
                 stamps[order] = DistinctQuery(stamp_query(context.timezone, order))
-            stamp = marked.column("stamp").combine_chunks()
-            ts = per_distinct(cursor, stamp, stamps[order])["ts"]
-            qname = per_distinct(cursor, only_where(marked.column("qname_raw").combine_chunks(), pc.is_valid(stamp)),
-                                 names)["qname"]
-            answer_rcode, is_answer = pair_lookups(marked, qname)
-            cursor.register("marked", marked.append_column("ts", ts).append_column("qname", qname)
-                            .append_column("answer_rcode", answer_rcode).append_column("is_answer", is_answer))
-            result = cursor.sql(FINAL).to_arrow_table()  # a projection: the lines stay in their order
-        # The names stay dictionary-encoded down to the lake (null where the line is no lookup).
-        return split_outcomes(result.append_column("host", qname), lines)
+            packets = Packets(cursor, stamp, after, stamps[order], tails)
+        line_no = lines.column("line_no").combine_chunks()
+        return packets.outcomes(line_no.take(pa.array(rows)), _other_lines(text, rows, line_no), lines)
 
     return HeaderedParser(start=None, carry=carry, parse=parse)
 
 
-def pair_lookups(marked: pa.Table, qname: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Per line: the response code of the response paired with a query (`answer_rcode`), and whether a
-    response answers a query before it (`is_answer`).
+def _text(lines: pa.Table) -> pa.Array:
+    column = lines.column("line")
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def at_packet(text: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
+    """The PACKET lines (their places among the lines): their text before the first ` PACKET ` and after it."""
+    parts = pc.split_pattern(text, " PACKET ", max_splits=1)
+    starts = parts.offsets.to_numpy()
+    rows = np.flatnonzero(np.diff(starts) == 2)
+    return rows, parts.values.take(pa.array(starts[rows])), parts.values.take(pa.array(starts[rows] + 1))
+
+
+def _first_words(text: pa.Array) -> pa.Array:
+    return list_item(pc.split_pattern(text, " ", max_splits=1), 0)
+
+
+def _cut(text: pa.Array, mark: str) -> tuple[pa.Array, pa.Array]:
+    """`text` before the first `mark`, and after it (null where there is none)."""
+    parts = pc.split_pattern(text, mark, max_splits=1)
+    return list_item(parts, 0), list_item(parts, 1)
+
+
+def _per_value(values: pa.DictionaryArray, of_dictionary: pa.Array) -> np.ndarray:
+    """A per-value mask of a dictionary-encoded column (`of_dictionary`, one per dictionary value) per row;
+    null rows are false."""
+    return pc.fill_null(of_dictionary.take(values.indices), False).to_numpy(zero_copy_only=False)
+
+
+class Packets:
+    """A batch's PACKET lines cut at the anchors the layout guarantees (` PACKET `, the first `[`, the first
+    `]`), which one capturing regular expression would cost several times more:
+        DATE TIME [AM|PM] THREAD PACKET ID PROTO DIR REMOTE XID [R] OPCODE [FLAGS-HEX FLAG-CHARS RCODE] QTYPE QNAME
+    The parts with few values (the stamp before ` PACKET `, what follows the XID, the bracket, the tail)
+    are read once per distinct value.
+    """
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, stamp: pa.DictionaryArray, after: pa.Array,
+                 times: DistinctQuery, tails: DistinctQuery) -> None:
+        head, bracketed = _cut(after, "[")
+        flags, tail = _cut(bracketed, "]")
+        # the anchors in their order: no bracket before ` PACKET `, and a `]` after the first `[`
+        in_order = (~_per_value(stamp, pc.match_substring_regex(stamp.dictionary, r"[\[\]]"))
+                    & ~pc.fill_null(pc.match_substring(head, "]"), True).to_numpy(zero_copy_only=False)
+                    & pc.is_valid(tail).to_numpy(zero_copy_only=False))
+        # ID PROTO DIR REMOTE (padded to 15 characters) and the rest: `XID   OPCODE` or `XID R OPCODE`
+        fields = pc.split_pattern(space_trimmed(head), " ", max_splits=4)
+        direction = list_item(fields, 2)
+        self.remote = pc.dictionary_encode(list_item(fields, 3))
+        xid, after_xid = _cut(space_trimmed(pc.fill_null(list_item(fields, 4), "")), " ")
+        self.xid = pc.dictionary_encode(xid)
+        after_xid = pc.dictionary_encode(after_xid)
+        opcode = list_item(pc.split_pattern(after_xid.dictionary, " "), -1)
+        is_r = _per_value(after_xid, pc.match_substring(pc.binary_join_element_wise(" ", after_xid.dictionary, ""),
+                                                        " R "))
+        flags = pc.dictionary_encode(flags)
+        self.rcode = pa.DictionaryArray.from_arrays(flags.indices, list_item(pc.split_pattern(flags.dictionary, " "),
+                                                                              -1))
+        tail = pc.dictionary_encode(tail)
+        named = tails.results_for(cursor, tail.dictionary)
+        understood = (in_order
+                      & pc.fill_null(pc.is_in(list_item(fields, 1), value_set=pa.array(["UDP", "TCP"])), False)
+                      .to_numpy(zero_copy_only=False)
+                      & pc.fill_null(pc.is_in(direction, value_set=pa.array(["Snd", "Rcv"])), False)
+                      .to_numpy(zero_copy_only=False)
+                      & _per_value(after_xid, pc.is_in(opcode, value_set=pa.array(["Q", "N", "U", "?"])))
+                      & _per_value(self.rcode, pc.not_equal(self.rcode.dictionary, ""))
+                      & _per_value(tail, named.column("complete").combine_chunks()))
+        is_q = understood & _per_value(after_xid, pc.equal(opcode, "Q"))
+        self.is_query = is_q & pc.fill_null(pc.equal(direction, "Rcv"), False).to_numpy(zero_copy_only=False) & ~is_r
+        self.is_response = is_q & pc.fill_null(pc.equal(direction, "Snd"), False).to_numpy(zero_copy_only=False) & is_r
+        self.understood = understood
+        timed = times.results_for(cursor, stamp.dictionary)
+        self.stamp = stamp
+        self.ts = timed.column("ts").combine_chunks().take(stamp.indices)
+        self.date_text = timed.column("date_text").combine_chunks()
+        # the lookups (queries, responses) with a time to read, which are timed, named and paired
+        self.is_lookup = (self.is_query | self.is_response) & _per_value(stamp, timed.column("has_time")
+                                                                         .combine_chunks())
+        self.tail = tail
+        self.named = named
+
+    def outcomes(self, line_no: pa.Array, others: tuple[np.ndarray, np.ndarray, pa.Array], lines: pa.Table
+                 ) -> ParseResult:
+        """Events (lookups, each joined with its response), rejects and the count of ignored lines, together
+        with the lines that are no packet (`others`: their header mask, unknown mask and line numbers)."""
+        answer, is_answer = pair_lookups(self.is_lookup, [
+            _codes(self.remote), _codes(pa.DictionaryArray.from_arrays(self.xid.indices,
+                                                                       pc.utf8_lower(self.xid.dictionary))),
+            _codes(self._tail_column("qtype")), _codes(self._tail_column("qname"))], line_no.to_numpy(),
+            self.is_query, self.is_response)
+        has_ts = pc.is_valid(self.ts).to_numpy(zero_copy_only=False)
+        lookup = self.is_query | self.is_response
+        event = lookup & has_ts & ~is_answer
+        rows = np.flatnonzero(event)
+        # the response code: a response's own, a query's from its response (-1: none)
+        source = np.where(self.is_response, np.arange(len(event)), answer)[rows]
+        rcode = self.rcode.take(pa.array(source, mask=source < 0))
+        refused = pc.equal(self.rcode.dictionary, "REFUSED")
+        verdicts = pa.concat_arrays([pc.if_else(refused, "blocked", "allowed"), pa.array(["unknown"])])
+        flags_index = pc.fill_null(rcode.indices, len(verdicts) - 1)
+        taken = pa.array(rows)
+        events = pa.table({
+            "line_no": line_no.take(taken),
+            "ts": self.ts.take(taken),
+            "src_ip": self.remote.take(taken),
+            "host_source": pa.repeat(pa.scalar("dns_query"), len(rows)),
+            "network_protocol": pa.repeat(pa.scalar("dns"), len(rows)),
+            "dns_qtype": self._tail_column("dns_qtype").take(taken),
+            "dns_rcode": rcode,
+            "action": pa.DictionaryArray.from_arrays(flags_index, verdicts),
+            "host": self._tail_column("qname").take(taken),
+        })
+        is_header, is_unknown, other_line_no = others
+        undated = lookup & ~has_ts & ~is_answer
+        rejects = _in_line_order([
+            (line_no.filter(pa.array(~self.understood)), MALFORMED),
+            (line_no.filter(pa.array(undated)), lambda: pc.binary_join_element_wise(
+                "date not understood: ", self.date_text.take(self.stamp.indices.filter(pa.array(undated))), "")),
+            (other_line_no.filter(pa.array(is_unknown)), NOT_THIS_LOG),
+        ])
+        ignored = int(is_header.sum() + (self.understood & ~lookup).sum() + (lookup & is_answer).sum())
+        return ParseResult(events=events, rejects=attach_lines(*rejects, lines), ignored=ignored)
+
+    def _tail_column(self, name: str) -> pa.DictionaryArray | pa.Array:
+        """A column of the tail's distinct values per packet line (text stays dictionary-encoded)."""
+        values = self.named.column(name).combine_chunks()
+        if pa.types.is_string(values.type):
+            return dictionary_array(self.tail.indices, values)
+        return values.take(self.tail.indices)
+
+
+def _other_lines(text: pa.Array, packet_rows: np.ndarray, line_no: pa.Array
+                 ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """The lines that are no PACKET line: which are the log's own (header, details, events), which not,
+    and their line numbers. Indented lines (the packet details) need no regular expression."""
+    is_other = np.ones(len(text), dtype=bool)
+    is_other[packet_rows] = False
+    indented = pc.or_(pc.starts_with(text, " "), pc.starts_with(text, "\t")).to_numpy(zero_copy_only=False)
+    is_header = indented[is_other]
+    others = np.flatnonzero(is_other)
+    unsure = np.flatnonzero(~is_header)
+    if len(unsure):
+        is_header[unsure] = pc.match_substring_regex(text.take(pa.array(others[unsure])), OTHER_LINE).to_numpy(
+            zero_copy_only=False)
+    return is_header, ~is_header, line_no.take(pa.array(others))
+
+
+def _in_line_order(rejects: Sequence[tuple[pa.Array, str | Callable[[], pa.Array]]]) -> tuple[pa.Array, pa.Array]:
+    """Line numbers and reasons of rejects found apart, in line order; a reason is one text, or made (per
+    line) only when some line has it."""
+    numbers, reasons = [], []
+    for line_no, reason in rejects:
+        if len(line_no):
+            numbers.append(line_no)
+            reasons.append(reason() if callable(reason) else pa.repeat(pa.scalar(reason), len(line_no)))
+    if not numbers:
+        return pa.array([], pa.int64()), pa.array([], pa.string())
+    line_no, reason = pa.concat_arrays(numbers), pa.concat_arrays(reasons)
+    order = pc.sort_indices(line_no)
+    return line_no.take(order), reason.take(order)
+
+
+def pair_lookups(is_lookup: np.ndarray, keys: Sequence[np.ndarray], line_no: np.ndarray, is_query: np.ndarray,
+                 is_response: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: the line of the response that answers it, if a query (-1: none), and whether it is a
+    response that answers a query before it.
 
     A response answers the latest query before it from the same address with the same XID, type and
-    name: lookups (lines with a `stamp`) sorted by that key, then by line, put each key's lines in
-    order, so a query's response is the next line of its key. One sort in numpy; a window function
-    over a hash of the key sorted the same, slower.
+    name: lookups sorted by that key (integer codes), then by line, put each key's lines in order, so a
+    query's response is the next line of its key. One sort in numpy; a window function over a hash of
+    the key sorted the same, slower.
     """
-    lookup = pc.is_valid(marked.column("stamp")).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(lookup)
-    keys = [_codes(marked.column(name)) for name in ("remote", "xid_key", "qtype")] + [_codes(qname)]
-    line_no = marked.column("line_no").to_numpy()
+    rows = np.flatnonzero(is_lookup)
     order = rows[np.lexsort([line_no[rows], *(key[rows] for key in reversed(keys))])]
     same_key = np.zeros(len(order), dtype=bool)  # as the line before it in `order`
     if len(order) > 1:
         same_key[1:] = np.logical_and.reduce([key[order[1:]] == key[order[:-1]] for key in keys])
-    kind = marked.column("kind").combine_chunks()
-    is_query = pc.equal(kind, "query").to_numpy(zero_copy_only=False)[order]
-    is_response = pc.equal(kind, "response").to_numpy(zero_copy_only=False)[order]
+    query, response = is_query[order], is_response[order]
     answered = np.zeros(len(order), dtype=bool)
-    answered[:-1] = is_query[:-1] & same_key[1:] & is_response[1:]
+    answered[:-1] = query[:-1] & same_key[1:] & response[1:]
     # Queries of its key before a line: a running count, less the count where its key starts.
-    queries_before = np.cumsum(is_query) - is_query
+    queries_before = np.cumsum(query) - query
     key_start = np.maximum.accumulate(np.where(same_key, 0, np.arange(len(order))))
-    is_answer = is_response & (queries_before - queries_before[key_start] > 0)
-    response = np.minimum(np.arange(len(order)) + 1, max(len(order) - 1, 0))
-    rcode = pc.take(marked.column("rcode"), pa.array(order[response], mask=~answered))
-    # Back to line order; lines that are no lookup get nulls.
-    position = np.zeros(len(marked), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    back = pa.array(position, mask=~lookup)
-    return pc.take(rcode, back), pc.take(pa.array(is_answer), back)
+    answer = np.full(len(is_lookup), -1)
+    answer[order[:-1][answered[:-1]]] = order[1:][answered[:-1]]
+    is_answer = np.zeros(len(is_lookup), dtype=bool)
+    is_answer[order] = response & (queries_before - queries_before[key_start] > 0)
+    return answer, is_answer
 
 
-def _codes(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Integer codes of a column's values (nulls: -1), for sorting and comparing."""
-    values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if pa.types.is_dictionary(values.type):  # its dictionary may hold a value twice (per-distinct results)
-        values = values.cast(values.type.value_type)
-    return pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
+def _codes(values: pa.DictionaryArray) -> np.ndarray:
+    """Integer codes of a column's values (nulls: -1), for sorting and comparing: read from its dictionary,
+    which may hold a value twice (per-distinct results)."""
+    distinct = pc.dictionary_encode(values.dictionary).indices
+    return pc.fill_null(distinct.take(values.indices), -1).to_numpy(zero_copy_only=False)
 
 
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def date_order(cursor: duckdb.DuckDBPyConnection, marked: pa.Table) -> str | None:
-    """'dmy' or 'mdy' when some date in the batch settles it, else None (the separator decides)."""
-    packets = pc.is_in(marked.column("kind"), pa.array(["query", "response", "other", "malformed"]))
-    return order_of_dates(cursor, marked.column("date_text").filter(packets))
 
 
 def order_of_dates(cursor: duckdb.DuckDBPyConnection, dates: pa.Array | pa.ChunkedArray) -> str | None:
