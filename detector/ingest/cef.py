@@ -45,7 +45,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import FirstItems, flattened, has_bytes, list_item, space_trimmed
+from detector.ingest.arrow_ops import FirstItems, flattened, list_item, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.syslog import define_macros, reference_time
 
@@ -101,10 +101,22 @@ _RESTORE = (("\x01", "\\"), ("\x02", "|"), ("\x03", "="))
 
 def _protected(body: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     """The header and extension with escaped separators hidden, and which lines had a backslash (None: none)."""
-    has_escape = pc.fill_null(pc.match_substring(body, "\\"), False)
-    if not pc.any(has_escape).as_py():
+    body = pc.fill_null(body, "")
+    _, data, offsets = _bytes(body)
+    backslashes = np.flatnonzero(data[offsets[0]:offsets[-1]] == 92) + offsets[0]
+    if not len(backslashes):
         return body, None
+    has_escape = np.zeros(len(body), bool)
+    has_escape[np.searchsorted(offsets, backslashes, side="right") - 1] = True
+    has_escape = pa.array(has_escape)
     return _replaced_where(body, has_escape, _ESCAPES), has_escape
+
+
+def _has_placeholder(text: pa.Array) -> bool:
+    """Whether `text`'s data holds an escape's placeholder (chr(1) to chr(3); a chr(0) too: a false yes costs only
+    the work it would have saved)."""
+    data = text.buffers()[2]
+    return data is not None and bool((np.frombuffer(data, np.uint8) <= 3).any())
 
 
 def _replaced_where(text: pa.Array, where: pa.Array, replacements: Sequence[tuple[str, str]]) -> pa.Array:
@@ -123,40 +135,114 @@ def _split_at_marker(lines: pa.Table, marker: str) -> tuple[pa.Array, pa.Array]:
 
 @dataclass
 class _Pairs:
-    """A batch's `key=value` items, flattened: the key of each item, the text its value is read from, and
-    the row it belongs to. `value_at[i]` is item `i`'s value text, -1 where the item has no value."""
+    """A batch's `key=value` items: the key of each item, the row it belongs to, and where its value is in
+    `data` (the bytes of the text the items were found in; `value_end <= value_start`: no value)."""
 
+    data: pa.Buffer
     keys: pa.Array
-    texts: pa.Array
-    value_at: np.ndarray
     rows: np.ndarray
+    value_start: np.ndarray
+    value_end: np.ndarray
+    row_start: np.ndarray  # where each row's text starts in `data` (an empty span there: no value)
+
+
+def _bytes(text: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
+    """A string array's data buffer, its bytes, and each row's start in them (and the end), without a copy."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
+    buffer = text.buffers()[2] if text.buffers()[2] is not None else pa.py_buffer(b"")
+    return buffer, np.frombuffer(buffer, np.uint8), offsets
+
+
+def _spans(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """`data[start:end]` of each span as text (null where not `valid`). The spans must be in order and not
+    overlap: they are every second value of a string array over `data` itself (spans and the gaps between
+    them), taken by Arrow without copying byte by byte."""
+    ends = np.maximum(ends, starts)
+    bounds = np.empty(2 * len(starts), np.int32)
+    bounds[0::2], bounds[1::2] = starts, ends
+    if not len(bounds):
+        return pa.array([], pa.string())
+    every = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), data)
+    picks = np.arange(0, len(bounds), 2)
+    return every.take(pa.array(picks, mask=None if valid is None or valid.all() else ~valid))
+
+
+def _row_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The row each of a string array's byte `positions` (sorted) falls in."""
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(np.searchsorted(positions, offsets)))
 
 
 def _cef_pairs(extension: pa.Array) -> _Pairs:
-    """CEF's `key=value key=value`: item i of a split at '=' is `value(i-1) key(i)`, so the key of the value in
-    item i+1 is item i's last word, and that value is item i+1 without its own last word (all of the last)."""
-    items, rows, last = flattened(pc.split_pattern(pc.fill_null(extension, ""), "="))
-    words = pc.split_pattern(items, " ", max_splits=1, reverse=True)
-    has_word = pc.list_value_length(words).to_numpy() == 2
-    text = pc.if_else(pa.array(last), items, pc.if_else(pa.array(has_word), list_item(words, 0), ""))
-    positions = np.arange(len(items))
-    return _Pairs(list_item(words, -1), text, np.where(last, -1, positions + 1), rows)
+    """CEF's `key=value key=value`: a key is the word before an '=' (after the last space or '=' before it),
+    its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`). Found with numpy on the
+    bytes: the spaces and '=' signs of the lines once, then only those positions."""
+    buffer, data, offsets = _bytes(pc.fill_null(extension, ""))
+    marks = np.flatnonzero((data == 32) | (data == 61))
+    rows_of_marks = _row_of(marks, offsets)
+    equals = np.flatnonzero(data[marks] == 61)
+    rows = rows_of_marks[equals]
+    after_mark = np.zeros(len(equals), bool)  # another space or '=' before it in its line
+    after_mark[equals > 0] = rows_of_marks[np.maximum(equals - 1, 0)][equals > 0] == rows[equals > 0]
+    key_start = np.where(after_mark, marks[np.maximum(equals - 1, 0)] + 1, offsets[rows])
+    key_end = marks[equals]
+    keys = _spans(buffer, key_start, key_end)
+    next_in_row = np.zeros(len(equals), bool)
+    next_in_row[:-1] = rows[1:] == rows[:-1]
+    value_end = np.where(next_in_row, np.roll(key_start, -1) - 1, offsets[rows + 1])
+    return _Pairs(buffer, keys, rows, key_end + 1, value_end, offsets[:-1])
 
 
 def _leef_pairs(attributes: pa.Array, delimiters: pa.Array) -> _Pairs:
     """LEEF's `key=value<delimiter>key=value`: the key up to the first '=', the value after it (an item
-    without '=' is its own key and value). Lines are split per distinct delimiter (usually one: a tab)."""
+    without '=' is its own key and value). Found with numpy on the bytes, each line at its own delimiter
+    (usually one for all: a tab); a delimiter that is not one ASCII character is split with pyarrow."""
     attributes = pc.fill_null(attributes, "")
     encoded = pc.dictionary_encode(delimiters)
+    marks = [mark.encode() for mark in encoded.dictionary.to_pylist()] or [b"\t"]
+    if any(len(mark) != 1 or mark in (b"=", b"\x00") or mark[0] > 127 for mark in marks):
+        return _leef_pairs_split(attributes, encoded)
+    buffer, data, offsets = _bytes(attributes)
+    if len(marks) == 1:
+        cuts = np.flatnonzero(data == marks[0][0])
+    else:  # each line's own delimiter: positions of each, kept in the lines that use it
+        line_marks = encoded.indices.to_numpy()
+        cuts = np.sort(np.concatenate([
+            found[line_marks[_row_of(found, offsets)] == number]
+            for number, mark in enumerate(marks) for found in [np.flatnonzero(data == mark[0])]]))
+    cut_rows = _row_of(cuts, offsets)
+    # items: each line's first, then one after each delimiter
+    first_item = np.arange(len(offsets) - 1) + np.searchsorted(cuts, offsets[:-1])
+    starts = np.empty(len(offsets) - 1 + len(cuts), np.int64)
+    starts[first_item] = offsets[:-1]
+    starts[np.arange(len(cuts)) + cut_rows + 1] = cuts + 1
+    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(np.append(first_item, len(starts))))
+    ends = np.empty(len(starts), np.int64)
+    ends[:-1] = starts[1:] - 1
+    last = np.append(rows[1:] != rows[:-1], True)
+    ends[last] = offsets[rows[last] + 1]
+    equals = np.flatnonzero(data == 61)
+    first_equals = equals[np.minimum(np.searchsorted(equals, starts), max(len(equals) - 1, 0))] \
+        if len(equals) else np.zeros(len(starts), np.int64)
+    has_value = (first_equals >= starts) & (first_equals < ends)
+    key_end = np.where(has_value, first_equals, ends)
+    keys = _spans(buffer, starts, key_end)
+    return _Pairs(buffer, keys, rows, np.where(has_value, first_equals + 1, starts), ends, offsets[:-1])
+
+
+def _leef_pairs_split(attributes: pa.Array, encoded: pa.DictionaryArray) -> _Pairs:
+    """`_leef_pairs` for delimiters of several characters: the items split with pyarrow, then as above."""
     if len(encoded.dictionary) <= 1:
         lists = pc.split_pattern(attributes, encoded.dictionary[0].as_py() if len(encoded.dictionary) else "\t")
     else:
         lists = _split_per_delimiter(attributes, encoded)
     items, rows, _ = flattened(lists)
+    buffer, _, offsets = _bytes(items)
     key_value = pc.split_pattern(items, "=", max_splits=1)
     has_value = pc.list_value_length(key_value).to_numpy() == 2
-    text = pc.if_else(pa.array(has_value), list_item(key_value, 1), items)
-    return _Pairs(list_item(key_value, 0), text, np.arange(len(items)), rows)
+    keys = list_item(key_value, 0)
+    key_end = offsets[:-1] + pc.binary_length(keys).to_numpy(zero_copy_only=False)
+    row_start = offsets[np.minimum(np.searchsorted(rows, np.arange(len(attributes))), len(offsets) - 1)]
+    return _Pairs(buffer, keys, rows, np.where(has_value, key_end + 1, offsets[:-1]), offsets[1:], row_start)
 
 
 def _split_per_delimiter(attributes: pa.Array, encoded: pa.DictionaryArray) -> pa.ListArray:
@@ -172,19 +258,19 @@ def _split_per_delimiter(attributes: pa.Array, encoded: pa.DictionaryArray) -> p
 def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[str, pa.Array]:
     """The value of each canonical field (its first key present, at that key's first item) and of each
     custom field and label: trimmed of spaces, null when empty; escapes restored."""
-    texts = space_trimmed(pairs.texts)
-    empty = pc.equal(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False)
-    value_at = np.where((pairs.value_at >= 0) & ~empty[np.maximum(pairs.value_at, 0)], pairs.value_at, -1)
-
     found = FirstItems(pairs.keys, pairs.rows, row_count, _ALL_KEYS, pc.utf8_lower)
     chosen = found.first
 
     def value(item: np.ndarray) -> pa.Array:
-        at = np.where(item >= 0, value_at[np.maximum(item, 0)], -1)
-        if (at < 0).all():
+        present = item >= 0
+        if not present.any():
             return pa.nulls(row_count, pa.string())
-        text = texts.take(pa.array(np.maximum(at, 0), mask=at < 0))
-        if escaped is not None and has_bytes(text, b"\x01\x02\x03"):  # escapes back, on the lines that had some
+        at = np.maximum(item, 0)
+        starts = np.where(present, pairs.value_start[at], pairs.row_start)
+        ends = np.where(present, pairs.value_end[at], pairs.row_start)
+        text = space_trimmed(_spans(pairs.data, starts, ends, present))
+        text = only_where(text, pc.greater(pc.binary_length(text), 0))
+        if escaped is not None and _has_placeholder(text):  # escapes back, on the lines that had some
             text = _replaced_where(text, escaped, _RESTORE)
         return text
 
