@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, has_bytes, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, cut_at, first_bytes, list_item, only_where
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     Format,
@@ -405,7 +405,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
     host_field = distinct("host")
     has_host = pc.is_valid(host_field)
     target = through(connection, queries.host_header, host_field)["value"]
-    url_path = _cut_at(_cut_at(uri, "?"), "#")  # a relative URI's path
+    url_path = cut_at(cut_at(uri, "?"), "#")  # a relative URI's path
     is_absolute = pc.fill_null(pc.match_substring(uri, "://"), False)
     if pc.any(is_absolute).as_py():  # absolute URIs (a proxy's requests): rare, so split only those
         absolute = pc.indices_nonzero(is_absolute)
@@ -435,13 +435,6 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
     }
 
 
-def _cut_at(text: pa.Array, mark: str) -> pa.Array:
-    """`text` up to (without) its first `mark`; the same array when no value has one."""
-    if not has_bytes(text, mark.encode()):
-        return text
-    return list_item(pc.split_pattern(text, mark, max_splits=1), 0)
-
-
 def _coalesce_where(use: pa.Array, chosen: pa.Array, otherwise: pa.Array) -> pa.Array:
     """`chosen` where `use` holds (even if null there), else `otherwise` (both decoded: one text column)."""
     return pc.if_else(use, plain(chosen), plain(otherwise))
@@ -466,7 +459,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
 
         def parse(lines: pa.Table, header: _Header) -> ParseResult:
             """A batch under the header in force at its start (a file's header is at its top)."""
-            first = _first_bytes(lines.column("line"))
+            first = first_bytes(lines.column("line"))
             is_header, is_json = first == ord("#"), first == ord("{")
             parts: list[ParseResult] = []
             has_json = bool(is_json.any())
@@ -499,25 +492,6 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
     return new_parser
 
 
-def _first_bytes(text: pa.ChunkedArray) -> np.ndarray:
-    """Each line's first byte (0 for an empty or null line), read from the offsets: which lines are headers
-    or JSON, without a pass of a string kernel over the batch."""
-    parts = []
-    for chunk in text.chunks:
-        if len(chunk) == 0:
-            continue
-        offsets = np.frombuffer(chunk.buffers()[1], np.int32, len(chunk) + 1, chunk.offset * 4)
-        data = chunk.buffers()[2]
-        filled = offsets[1:] > offsets[:-1]
-        if chunk.null_count:
-            filled &= pc.is_valid(chunk).to_numpy(zero_copy_only=False)
-        first = np.zeros(len(chunk), np.uint8)
-        if data is not None:
-            first[filled] = np.frombuffer(data, np.uint8)[offsets[:-1][filled]]
-        parts.append(first)
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
-
-
 def _rows_where(lines: pa.Table, mask: np.ndarray) -> pa.Table:
     """The lines where `mask` holds: a slice (no copy) when they follow each other, as a file's lines under
     its one header do."""
@@ -529,7 +503,7 @@ def _rows_where(lines: pa.Table, mask: np.ndarray) -> pa.Table:
 
 def _carry_header(lines: pa.Table, header: _Header) -> _Header:
     """The header in force after a batch: its `#` lines folded in (blank lines are not headers)."""
-    for line in _rows_where(lines, _first_bytes(lines.column("line")) == ord("#")).column("line").to_pylist():
+    for line in _rows_where(lines, first_bytes(lines.column("line")) == ord("#")).column("line").to_pylist():
         header = _read_header(header, line)
     return header
 
