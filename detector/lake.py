@@ -59,7 +59,7 @@ class Segment:
 
     A file seen for the first time is one segment; a file that grew adds a segment for its new part.
     `file_id` identifies the file across its segments (the content hash of its first segment);
-    `content_hash` is the SHA-256 of the content [0, end_offset), which recognises it again.
+    `content_hash` is the hash of the content [0, end_offset) (reader.ContentHasher), which recognises it again.
     """
 
     file_id: str

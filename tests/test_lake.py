@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -115,6 +117,36 @@ def test_a_grown_file_ingests_only_its_new_lines(home: Path, tmp_path: Path) -> 
     rotated.write_bytes(gzip.compress(log.read_bytes()))
     log.unlink()
     [again] = ingest(home, rotated)
+    assert again.skipped and event_count(home) == 42
+
+
+def as_written_before_xxh3(home: Path) -> None:
+    """Rewrite the lake's manifest as versions before XXH3 content hashes wrote it: bare SHA-256 digests."""
+    lake = Lake(load_settings(home).lake)
+    for segment in lake.segments():
+        manifest = lake.manifest_dir / f"{segment.name}.json"
+        record = json.loads(manifest.read_text())
+        with Path(segment.path).open("rb") as content:
+            record["content_hash"] = hashlib.sha256(content.read(segment.end_offset)).hexdigest()
+        manifest.write_text(json.dumps(record))
+
+
+def test_a_lake_with_sha256_content_hashes_still_recognises_its_files(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(squid_lines(30))
+    ingest(home, log)
+    as_written_before_xxh3(home)
+    [same] = ingest(home, log)
+    assert same.skipped and event_count(home) == 30
+    with log.open("a") as handle:
+        handle.write(squid_lines(12, start=30))
+    [grown] = ingest(home, log)
+    assert (grown.lines, grown.parsed, grown.skipped) == (12, 12, False)
+    assert line_numbers(home) == list(range(1, 43))
+    # the new segment records the current form; the old one's keeps recognising the start
+    old, new = sorted(Lake(load_settings(home).lake).segments(), key=lambda s: s.start_offset)
+    assert len(old.content_hash) == 64 and new.content_hash.startswith("xxh3_128:")
+    [again] = ingest(home, log)
     assert again.skipped and event_count(home) == 42
 
 

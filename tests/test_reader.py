@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 import pytest
+import xxhash
 
-from detector.ingest.reader import StreamState, iter_line_batches, with_context
+from detector.ingest.reader import ContentHasher, StreamState, iter_line_batches, with_context
 
 
 class BreaksOff(io.RawIOBase):
@@ -31,7 +31,7 @@ def lines_of(batches: list) -> list[str]:  # type: ignore[type-arg]
 @pytest.mark.parametrize("tail", [b"", b"1732780800.000 10 10.0.0.1 TCP_MISS/200 5 GET http://a/ - DIRECT/1.2.3.4 te"])
 def test_a_broken_stream_yields_its_complete_lines_and_stops_before_the_broken_one(tail: bytes) -> None:
     complete = b"first line\nsecond line\n"
-    state = StreamState(hasher=hashlib.sha256())
+    state = StreamState(hasher=ContentHasher())
     batches = list(iter_line_batches(BreaksOff(complete + tail), state, batch_lines=1000, max_line_bytes=1 << 20))
     assert lines_of(batches) == ["first line", "second line"]
     assert state.error is not None and "truncated" in state.error.message
@@ -40,12 +40,12 @@ def test_a_broken_stream_yields_its_complete_lines_and_stops_before_the_broken_o
 
 
 def test_a_last_line_without_newline_at_a_clean_end_is_still_a_line() -> None:
-    state = StreamState(hasher=hashlib.sha256())
+    state = StreamState(hasher=ContentHasher())
     data = b"one\r\ntwo\r\nthree"
     batches = list(iter_line_batches(io.BytesIO(data), state, batch_lines=2, max_line_bytes=1 << 20))
     assert lines_of(batches) == ["one", "two", "three"]
     assert (state.lines, state.offset, state.error) == (3, len(data), None)
-    assert state.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert state.hasher.hexdigest() == "xxh3_128:" + xxhash.xxh3_128(data).hexdigest()
 
 
 @pytest.mark.parametrize(("batch_lines", "reach"), [(1, 1), (2, 3), (3, 2), (4, 10), (7, 4)])

@@ -33,6 +33,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.reader import (
     HEAD_BYTES,
+    ContentHasher,
     Fingerprint,
     LineBatch,
     StreamState,
@@ -155,11 +156,12 @@ def _ingest_file(
     if candidates:
         # Its head is known: the same file again, a file that grew, or one that merely starts alike.
         # Hash it first (one extra pass) to tell which.
-        print_: Fingerprint | None = fingerprint(path, {s.end_offset for s in candidates})
-        if any(s.content_hash == print_.content_hash and s.end_offset == print_.size for s in candidates):
+        legacy = any(ContentHasher.is_legacy(s.content_hash) for s in candidates)
+        print_: Fingerprint | None = fingerprint(path, {s.end_offset for s in candidates}, legacy)
+        if any(s.content_hash in print_.content_hashes and s.end_offset == print_.size for s in candidates):
             report.skipped = True
             return report
-        matched = [s for s in candidates if print_.prefix_hashes.get(s.end_offset) == s.content_hash]
+        matched = [s for s in candidates if print_.has_prefix(s.end_offset, s.content_hash)]
         previous = max(matched, key=lambda s: s.end_offset, default=None)
     else:
         # A head no segment has: a new file. Its content is hashed as it is read, not in a pass before.
@@ -168,10 +170,10 @@ def _ingest_file(
         # Blank lines only: count them, nothing to write.
         return _count_blank_file(path, report, settings)
     # A head other segments share cannot name a new file: then the content hash does.
-    file_id = previous.file_id if previous else (print_.content_hash[:32] if print_ else new_file_id(head))
+    file_id = previous.file_id if previous else (file_id_of(print_) if print_ else new_file_id(head))
     start = previous.end_offset if previous else 0
     state = StreamState(lines=previous.end_line if previous else 0,
-                        hasher=None if print_ else hashlib.sha256())
+                        hasher=None if print_ else ContentHasher())
     segment_name = f"{file_id}-{start}"
     writer = SegmentWriter(lake, segment_name, fmt.source_kind)
     context = ParseContext(str(path), settings.timezone, connection, column_map)
@@ -191,7 +193,7 @@ def _ingest_file(
     _check_accounting(report)
     error = state.error or (print_.error if print_ else None)
     if error:  # the content ends before the break: hash exactly what was ingested, for the re-run
-        content_hash = fingerprint(path, {state.offset}).prefix_hashes.get(state.offset, "") if state.offset else ""
+        content_hash = fingerprint(path, {state.offset}).prefix_hash(state.offset) if state.offset else ""
     elif print_:
         content_hash = print_.content_hash if state.offset == print_.size else ""
     else:
@@ -218,6 +220,11 @@ def _ingest_file(
     if error:
         report.error = error.message
     return report
+
+
+def file_id_of(print_: Fingerprint) -> str:
+    """The id of a new file whose head other segments share: from its content hash."""
+    return print_.content_hash.removeprefix(ContentHasher.TAG)[:32]
 
 
 def new_file_id(head: bytes) -> str:
