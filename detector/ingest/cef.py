@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import FirstItems, flattened, list_item, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.byte_spans import delimited_items, first_at_or_after, row_of, spans, text_bytes
 from detector.ingest.syslog import define_macros, reference_time
 
 GENERIC_SNIFF_CAP = 0.6
@@ -102,7 +103,7 @@ _RESTORE = (("\x01", "\\"), ("\x02", "|"), ("\x03", "="))
 def _protected(body: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     """The header and extension with escaped separators hidden, and which lines had a backslash (None: none)."""
     body = pc.fill_null(body, "")
-    _, data, offsets = _bytes(body)
+    _, data, offsets = text_bytes(body)
     backslashes = np.flatnonzero(data[offsets[0]:offsets[-1]] == 92) + offsets[0]
     if not len(backslashes):
         return body, None
@@ -146,46 +147,20 @@ class _Pairs:
     row_start: np.ndarray  # where each row's text starts in `data` (an empty span there: no value)
 
 
-def _bytes(text: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
-    """A string array's data buffer, its bytes, and each row's start in them (and the end), without a copy."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
-    buffer = text.buffers()[2] if text.buffers()[2] is not None else pa.py_buffer(b"")
-    return buffer, np.frombuffer(buffer, np.uint8), offsets
-
-
-def _spans(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
-    """`data[start:end]` of each span as text (null where not `valid`). The spans must be in order and not
-    overlap: they are every second value of a string array over `data` itself (spans and the gaps between
-    them), taken by Arrow without copying byte by byte."""
-    ends = np.maximum(ends, starts)
-    bounds = np.empty(2 * len(starts), np.int32)
-    bounds[0::2], bounds[1::2] = starts, ends
-    if not len(bounds):
-        return pa.array([], pa.string())
-    every = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), data)
-    picks = np.arange(0, len(bounds), 2)
-    return every.take(pa.array(picks, mask=None if valid is None or valid.all() else ~valid))
-
-
-def _row_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The row each of a string array's byte `positions` (sorted) falls in."""
-    return np.repeat(np.arange(len(offsets) - 1), np.diff(np.searchsorted(positions, offsets)))
-
-
 def _cef_pairs(extension: pa.Array) -> _Pairs:
     """CEF's `key=value key=value`: a key is the word before an '=' (after the last space or '=' before it),
     its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`). Found with numpy on the
     bytes: the spaces and '=' signs of the lines once, then only those positions."""
-    buffer, data, offsets = _bytes(pc.fill_null(extension, ""))
+    buffer, data, offsets = text_bytes(pc.fill_null(extension, ""))
     marks = np.flatnonzero((data == 32) | (data == 61))
-    rows_of_marks = _row_of(marks, offsets)
+    rows_of_marks = row_of(marks, offsets)
     equals = np.flatnonzero(data[marks] == 61)
     rows = rows_of_marks[equals]
     after_mark = np.zeros(len(equals), bool)  # another space or '=' before it in its line
     after_mark[equals > 0] = rows_of_marks[np.maximum(equals - 1, 0)][equals > 0] == rows[equals > 0]
     key_start = np.where(after_mark, marks[np.maximum(equals - 1, 0)] + 1, offsets[rows])
     key_end = marks[equals]
-    keys = _spans(buffer, key_start, key_end)
+    keys = spans(buffer, key_start, key_end)
     next_in_row = np.zeros(len(equals), bool)
     next_in_row[:-1] = rows[1:] == rows[:-1]
     value_end = np.where(next_in_row, np.roll(key_start, -1) - 1, offsets[rows + 1])
@@ -201,31 +176,18 @@ def _leef_pairs(attributes: pa.Array, delimiters: pa.Array) -> _Pairs:
     marks = [mark.encode() for mark in encoded.dictionary.to_pylist()] or [b"\t"]
     if any(len(mark) != 1 or mark in (b"=", b"\x00") or mark[0] > 127 for mark in marks):
         return _leef_pairs_split(attributes, encoded)
-    buffer, data, offsets = _bytes(attributes)
+    buffer, data, offsets = text_bytes(attributes)
     if len(marks) == 1:
         cuts = np.flatnonzero(data == marks[0][0])
     else:  # each line's own delimiter: positions of each, kept in the lines that use it
         line_marks = encoded.indices.to_numpy()
         cuts = np.sort(np.concatenate([
-            found[line_marks[_row_of(found, offsets)] == number]
+            found[line_marks[row_of(found, offsets)] == number]
             for number, mark in enumerate(marks) for found in [np.flatnonzero(data == mark[0])]]))
-    cut_rows = _row_of(cuts, offsets)
-    # items: each line's first, then one after each delimiter
-    first_item = np.arange(len(offsets) - 1) + np.searchsorted(cuts, offsets[:-1])
-    starts = np.empty(len(offsets) - 1 + len(cuts), np.int64)
-    starts[first_item] = offsets[:-1]
-    starts[np.arange(len(cuts)) + cut_rows + 1] = cuts + 1
-    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(np.append(first_item, len(starts))))
-    ends = np.empty(len(starts), np.int64)
-    ends[:-1] = starts[1:] - 1
-    last = np.append(rows[1:] != rows[:-1], True)
-    ends[last] = offsets[rows[last] + 1]
-    equals = np.flatnonzero(data == 61)
-    first_equals = equals[np.minimum(np.searchsorted(equals, starts), max(len(equals) - 1, 0))] \
-        if len(equals) else np.zeros(len(starts), np.int64)
-    has_value = (first_equals >= starts) & (first_equals < ends)
+    rows, starts, ends = delimited_items(data, offsets, cuts)
+    first_equals, has_value = first_at_or_after(np.flatnonzero(data == 61), starts, ends)
     key_end = np.where(has_value, first_equals, ends)
-    keys = _spans(buffer, starts, key_end)
+    keys = spans(buffer, starts, key_end)
     return _Pairs(buffer, keys, rows, np.where(has_value, first_equals + 1, starts), ends, offsets[:-1])
 
 
@@ -236,7 +198,7 @@ def _leef_pairs_split(attributes: pa.Array, encoded: pa.DictionaryArray) -> _Pai
     else:
         lists = _split_per_delimiter(attributes, encoded)
     items, rows, _ = flattened(lists)
-    buffer, _, offsets = _bytes(items)
+    buffer, _, offsets = text_bytes(items)
     key_value = pc.split_pattern(items, "=", max_splits=1)
     has_value = pc.list_value_length(key_value).to_numpy() == 2
     keys = list_item(key_value, 0)
@@ -268,7 +230,7 @@ def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[st
         at = np.maximum(item, 0)
         starts = np.where(present, pairs.value_start[at], pairs.row_start)
         ends = np.where(present, pairs.value_end[at], pairs.row_start)
-        text = space_trimmed(_spans(pairs.data, starts, ends, present))
+        text = space_trimmed(spans(pairs.data, starts, ends, present))
         text = only_where(text, pc.greater(pc.binary_length(text), 0))
         if escaped is not None and _has_placeholder(text):  # escapes back, on the lines that had some
             text = _replaced_where(text, escaped, _RESTORE)

@@ -1,0 +1,78 @@
+"""Key-value lines read on their bytes with numpy: separators located once, text cut out as spans.
+
+Splitting `key=value` lines into lists of items with pyarrow copies every item (a batch's lines become
+millions of small strings, twice); for CEF, LEEF and Zscaler's name=value feed most of them are never read.
+Here the separator bytes of a batch are found with one numpy comparison each, items are (start, end)
+positions in the lines' own data buffer, and only keys and the values asked for become strings (Arrow
+takes them from the buffer: no byte-by-byte copy in Python or numpy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+
+def text_bytes(text: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
+    """A string array's data buffer, its bytes, and each row's start in them (then the end): no copy, unless
+    the array is a slice of a larger one (then it is compacted, so that every byte belongs to a row)."""
+    if len(text) and (text.offset or text.buffers()[1] is None):
+        text = pa.concat_arrays([text])
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1).astype(np.int64) if len(text) \
+        else np.zeros(1, np.int64)
+    if len(text) and offsets[0]:
+        text = pa.concat_arrays([text])
+        offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1).astype(np.int64)
+    buffer = text.buffers()[2] if len(text) and text.buffers()[2] is not None else pa.py_buffer(b"")
+    return buffer, np.frombuffer(buffer, np.uint8)[:offsets[-1]], offsets
+
+
+def spans(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """`data[start:end]` of each span as text (null where not `valid`; an end before its start: empty). The
+    spans must be in order and not overlap: they are every second value of a string array over `data` itself
+    (the spans and the gaps between them), which Arrow takes. Cut at ASCII separators, UTF-8 stays valid."""
+    if not len(starts):
+        return pa.array([], pa.string())
+    bounds = np.empty(2 * len(starts), np.int32)
+    bounds[0::2], bounds[1::2] = starts, np.maximum(ends, starts)
+    every = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), data)
+    picks = np.arange(0, len(bounds), 2)
+    return every.take(pa.array(picks, mask=None if valid is None or valid.all() else ~valid))
+
+
+def row_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The row that each of the sorted byte `positions` falls in."""
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(np.searchsorted(positions, offsets)))
+
+
+def delimited_items(data: np.ndarray, offsets: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The items of lines split at the (sorted) delimiter positions `cuts`: each item's row, start and end
+    (a line without a delimiter is one item; an empty line one empty item)."""
+    lines = len(offsets) - 1
+    cut_rows = row_of(cuts, offsets)
+    first_item = np.arange(lines) + np.searchsorted(cuts, offsets[:-1])
+    starts = np.empty(lines + len(cuts), np.int64)
+    starts[first_item] = offsets[:-1]
+    starts[np.arange(len(cuts)) + cut_rows + 1] = cuts + 1
+    rows = np.repeat(np.arange(lines), np.diff(np.append(first_item, len(starts))))
+    ends = np.empty(len(starts), np.int64)
+    ends[:-1] = starts[1:] - 1
+    last = np.append(rows[1:] != rows[:-1], True) if len(rows) else np.zeros(0, bool)
+    ends[last] = offsets[rows[last] + 1]
+    return rows, starts, ends
+
+
+def first_at_or_after(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each span, the first of the sorted `positions` in [start, end), and whether there is one."""
+    if not len(positions):
+        return np.zeros(len(starts), np.int64), np.zeros(len(starts), bool)
+    found = positions[np.minimum(np.searchsorted(positions, starts), len(positions) - 1)]
+    return found, (found >= starts) & (found < ends)
+
+
+def last_before(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each span, the last of the sorted `positions` in [start, end), and whether there is one."""
+    if not len(positions):
+        return np.zeros(len(starts), np.int64), np.zeros(len(starts), bool)
+    found = positions[np.maximum(np.searchsorted(positions, ends) - 1, 0)]
+    return found, (found >= starts) & (found < ends)
