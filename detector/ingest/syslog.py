@@ -254,7 +254,8 @@ def syslog_sql_parser(query: str) -> Callable[[ParseContext], BatchParser]:
 # holds ': ', and the PRI and time tests look no further), so that text goes through `syslog_lines`
 # once per distinct value (remembered across a file's batches) and `msg` is the rest of the line.
 # So is an RFC 5424 header without structured data (up to its `-`); other RFC 5424 lines (their structured
-# data runs past the first ': ') and lines without ': ' are read whole.
+# data runs past the first ': ') and lines without ': ' are read whole. Lines whose first characters cannot
+# start a header (`may_have_header`: a program's own log file, such as BIND's `05-Jun-2024 …`) need no SQL.
 
 # `syslog_lines` over the distinct header texts `distinct_values(value)` (see arrow_ops.DistinctQuery), each
 # read as the line `value || ': '`: the same SQL, generated from it so the two cannot drift apart.
@@ -283,6 +284,26 @@ def define_head_macros(connection: duckdb.DuckDBPyConnection) -> None:
         connection.unregister("distinct_values")
 
 
+def may_have_header(line: pa.Array) -> np.ndarray:
+    """Whether each line may start with a header `syslog_lines` reads; it finds none in the others. A header
+    starts with `<` (its PRI), a capital (a BSD month) or four digits and a dash (an ISO date). Read from the
+    lines' bytes in place."""
+    if line.type != pa.string() or line.null_count:
+        return np.ones(len(line), bool)  # (let `syslog_lines` decide)
+    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset)
+    data = np.frombuffer(line.buffers()[2], np.uint8) if line.buffers()[2] is not None else np.zeros(0, np.uint8)
+    data = np.append(data, np.uint8(0))  # a character past the end of every line reads as 0
+    starts, lengths = offsets[:-1], np.diff(offsets)
+
+    def character(k: int) -> np.ndarray:
+        return np.where(lengths > k, data[np.minimum(starts + k, len(data) - 1)], 0)
+
+    first = character(0)
+    iso_date = (character(4) == ord("-")) & np.logical_and.reduce(
+        [(character(k) >= ord("0")) & (character(k) <= ord("9")) for k in range(4)])
+    return (first == ord("<")) | ((first >= ord("A")) & (first <= ord("Z"))) | iso_date
+
+
 class SyslogHeaders:
     """`syslog_lines`' columns for a file's batches, each distinct header read once (see above)."""
 
@@ -297,6 +318,8 @@ class SyslogHeaders:
     def read(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
         """`lines` -> line_no, line, header_ts, host, app, pid, msg, ts (as `syslog_lines` returns them)."""
         headed = self.read_by_header(connection, lines)
+        if headed is None and not may_have_header(lines.column("line").combine_chunks()).any():
+            return _without_headers(lines)
         if headed is None:
             whole = self._read_whole(connection, lines).add_column(0, "line", lines.column("line"))
             headed = whole.add_column(0, "line_no", lines.column("line_no"))
@@ -307,7 +330,9 @@ class SyslogHeaders:
         no syslog at all): then `syslog_lines` in the format's query reads them best, computing only the
         columns that query uses."""
         line = lines.column("line").combine_chunks()
-        rfc5424 = pc.fill_null(pc.match_substring_regex(line, _RFC5424_START), False)
+        plain = ~may_have_header(line)
+        rfc5424 = pc.fill_null(pc.match_substring_regex(line, _RFC5424_START), False) \
+            if not plain.all() else pa.array(np.zeros(len(line), bool))
         # RFC 5424 without structured data (`-`): the header is its first seven fields.
         nil_data = pc.fill_null(pc.match_substring_regex(line, _RFC5424_NIL_DATA), False) \
             if pc.any(rfc5424).as_py() else rfc5424
@@ -323,6 +348,9 @@ class SyslogHeaders:
             head = pc.replace_with_mask(head, nil_data, pc.binary_join(pc.list_slice(fields, 0, 7), " "))
             msg = pc.replace_with_mask(msg, nil_data, pc.utf8_ltrim(list_item(fields, 7), " "))
             by_head = pc.or_(by_head, nil_data)
+        if plain.any():  # no header: `syslog_lines`' msg is the text after the first ': ', else ''
+            by_head = pc.and_(by_head, pa.array(~plain))
+            msg = pc.fill_null(msg, "")
         if not pc.any(by_head).as_py():
             return None
         columns = per_distinct(connection, only_where(head, by_head), self.heads)
@@ -330,20 +358,25 @@ class SyslogHeaders:
                           "msg": msg, "ts": columns["ts"]})
         if pc.all(by_head).as_py():
             return table
-        # The other lines are read whole and put in their places: text columns by their dictionary indices.
-        whole = pc.invert(by_head)
-        read = self._read_whole(connection, lines.filter(whole))
-        rank_of_whole = np.cumsum(whole.to_numpy(zero_copy_only=False)) - 1  # its row in `read`
+        # The other lines are read whole (or have no header: header_ts '', the rest null) and put in their
+        # places: text columns by their dictionary indices.
+        whole = ~by_head.to_numpy(zero_copy_only=False) & ~plain
+        read = self._read_whole(connection, lines.filter(pa.array(whole))) if whole.any() else None
+        rank_of_whole = np.cumsum(whole) - 1  # its row in `read`
         for name in ("header_ts", "host", "app", "pid"):
             encoded = table.column(name).combine_chunks()
-            other = pa.array(rank_of_whole + len(encoded.dictionary), pa.int32())
-            values = pa.concat_arrays([encoded.dictionary, read.column(name).combine_chunks()])
-            table = table.set_column(table.schema.get_field_index(name), name,
-                                     dictionary_array(pc.if_else(by_head, encoded.indices, other), values))
-        for name in ("msg", "ts"):
-            column = table.column(name).combine_chunks()
-            table = table.set_column(table.schema.get_field_index(name), name, pc.replace_with_mask(
-                column, whole, read.column(name).combine_chunks().cast(column.type)))
+            read_whole = read.column(name).combine_chunks() if read is not None else pa.array([], pa.string())
+            after = len(encoded.dictionary) + len(read_whole)  # where the value of the lines without a header is
+            values = pa.concat_arrays([encoded.dictionary, read_whole,
+                                       pa.array(["" if name == "header_ts" else None], pa.string())])
+            indices = np.where(whole, rank_of_whole + len(encoded.dictionary), after)
+            table = table.set_column(table.schema.get_field_index(name), name, dictionary_array(
+                pc.if_else(by_head, encoded.indices, pa.array(indices, pa.int32())), values))
+        if read is not None:
+            for name in ("msg", "ts"):
+                column = table.column(name).combine_chunks()
+                table = table.set_column(table.schema.get_field_index(name), name, pc.replace_with_mask(
+                    column, pa.array(whole), read.column(name).combine_chunks().cast(column.type)))
         return table
 
     def _read_whole(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
@@ -355,6 +388,19 @@ class SyslogHeaders:
                 params={"tz": self.timezone, "ref": self.reference}).to_arrow_table()
         finally:
             connection.unregister("lines")
+
+
+def _without_headers(lines: pa.Table) -> pa.Table:
+    """`syslog_lines`' columns for lines without a header: header_ts '', msg the text after the first ': '."""
+    line = lines.column("line").combine_chunks()
+    nothing = pa.DictionaryArray.from_arrays(pa.nulls(len(line), pa.int32()), pa.array([], pa.string()))
+    return pa.table({
+        "line_no": lines.column("line_no"), "line": line,
+        "header_ts": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(line), np.int32)), pa.array([""])),
+        "host": nothing, "app": nothing, "pid": nothing,
+        "msg": pc.fill_null(list_item(pc.split_pattern(line, ": ", max_splits=1), 1), ""),
+        "ts": pa.nulls(len(line), pa.timestamp("us", "Etc/UTC")),  # (the time zone DuckDB names)
+    })
 
 
 def _sql_text(value: str) -> str:
