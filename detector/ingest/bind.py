@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import encoded, plain, through
-from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_of, reference_time
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, may_have_header, program_of, reference_time
 
 # Read in Arrow, not SQL, in two parts. Each line's head `[TIME] [CATEGORY:] [SEVERITY:] client [@0x…] IP#PORT`
 # holds what differs from line to line (times, source ports); it is read per line from its first tokens.
@@ -448,7 +448,13 @@ def query_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_columns(cursor, queries, headers.read(cursor, lines)), lines)
+            if may_have_header(lines.column("line").combine_chunks()).any():
+                syslog = headers.read(cursor, lines)
+            else:  # BIND's own log file: no syslog header (and no message after one) to read
+                syslog = lines.append_column("header_ts", pa.DictionaryArray.from_arrays(
+                    pa.array(np.zeros(lines.num_rows, np.int32)), pa.array([""]))).append_column(
+                    "ts", pa.nulls(lines.num_rows, pa.timestamp("us", "UTC")))
+            return split_outcomes(_columns(cursor, queries, syslog), lines)
 
     return parse
 
