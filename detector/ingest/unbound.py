@@ -22,182 +22,256 @@ Other Unbound messages (server stats, sendto failed, start/stop, resolving, vali
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.base import Format
-from detector.ingest.syslog import joined_lines_parser, program_share
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
+from detector.ingest.message_tokens import Tokens, codes, constant, folded, indices, is_one_of, lookup, mask, nullable
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 
 # How many lines may separate a query from its reply and still be joined across a batch boundary.
 PAIR_LINES = 4096
 
-# Each line read: its kind (query, reply, local, other, ...) and fields, one row per line.
-MARK = r"""
-with headed as (
-    select line_no, header_ts <> '' as has_syslog, ts as header_time,
-        string_split(case when header_ts <> '' then msg else line end, ' ') as t
-    from syslog
-),
-located as (
-    -- syslog: `[pid:thread] level: text`; own file: `[epoch] unbound[pid:thread] level: text`.
-    select *,
-        not has_syslog and t[1] like '[%]' and t[2] like '%[%]' as is_own,
-        case
-            when has_syslog then 1 + (t[1] like '[%]')::int
-            when t[1] like '[%]' and t[2] like '%[%]' then 3
-        end as k
-    from headed
-),
-words as (
-    select *,
-        case when ends_with(t[k], ':') then rtrim(t[k], ':') end as level,
-        len(t) - k as n,
-        regexp_matches(t[k + 1], '^(?:\d{1,3}\.){3}\d{1,3}(?:@\d+)?$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:@\d+)?$')
-            as starts_with_client
-    from located
-),
-classified as (
-    select line_no, has_syslog, is_own, header_time, t, k, level,
-        case
-            when level not in ('info', 'query', 'reply') then 'other'
-            when starts_with_client and t[k + 2] = '-' then 'formerr'
-            when starts_with_client and n = 4 then 'query'
-            when starts_with_client and n = 8 and regexp_matches(t[k + 6], '^\d+\.\d+$') then 'reply'
-            when starts_with_client then 'malformed'
-            when level = 'info' and n = 6 and contains(t[k + 3], '@') and regexp_matches(t[k + 2], '^[a-z_]+$')
-                then 'local'
-            else 'other'
-        end as kind
-    from words
-),
-parsed as (
-    -- query CLIENT NAME TYPE CLASS; reply … RCODE SECONDS CACHED SIZE; local ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS
-    select line_no, has_syslog, is_own, kind, t, k, header_time,
-        case when kind = 'local' then 2 else 0 end as shift,
-        case when kind in ('query', 'reply', 'local') and is_own then to_timestamp(try_cast(trim(t[1], '[]') as bigint))
-            end as own_ts
-    from classified
-)
-select line_no, has_syslog, is_own, kind,
-    case when is_own then own_ts when kind in ('query', 'reply', 'local') then header_time end as ts,
-    case when kind = 'malformed' then array_to_string(t[k + 1:], ' ') end as text,
-    split_part(t[k + 1 + shift], '@', 1) as client,
-    lower(t[k + 2 + shift]) as qname,
-    t[k + 3 + shift] as qtype,
-    t[k + 4 + shift] as qclass,
-    case when kind = 'reply' then t[k + 5] end as rcode,
-    case when kind = 'reply' then round(try_cast(t[k + 6] as double) * 1000)::bigint end as duration_ms,
-    case
-        when kind = 'reply' then case when t[k + 5] = 'REFUSED' then 'blocked' else 'allowed' end
-        when kind = 'local' and t[k + 2] in ('transparent', 'typetransparent', 'always_transparent', 'inform',
-            'nodefault') then 'allowed'
-        when kind = 'local' and t[k + 2] = 'static' then 'unknown'
-        when kind = 'local' then 'blocked'
-    end as verdict
-from parsed
-"""
+# A line's kind: lookups (query, reply, local action) and the rest.
+OTHER, FORMERR, QUERY, REPLY, LOCAL, MALFORMED = 0, 1, 2, 3, 4, 5
+LEVELS = ("info", "query", "reply")
+CLIENT = r"^(?:\d{1,3}\.){3}\d{1,3}(?:@\d+)?$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:@\d+)?$"
+ALLOWING_ZONES = ("transparent", "typetransparent", "always_transparent", "inform", "nodefault")
+NOT_UNBOUND = "not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix"
+NOT_UNDERSTOOD = 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
+NO_TIME = "time stamp not understood"
+VERDICTS = pa.array(["blocked", "allowed", "unknown"])
+BLOCKED, ALLOWED, UNKNOWN = 0, 1, 2
 
-# One row per line, from `marked` with the outcomes of each query's reply/local-action lines (`pair_outcomes`).
-FINAL = r"""
-select
-    line_no,
-    case
-        when not has_syslog and not is_own
-            then 'not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix'
-        when kind = 'malformed' then 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
-            || text
-        when kind in ('query', 'reply', 'local') and ts is null then 'time stamp not understood'
-    end as reject_reason,
-    (has_syslog or is_own) and (kind in ('other', 'formerr') or is_answer) as is_ignored,
-    ts,
-    client as src_ip,
-    'dns_query' as host_source,
-    'dns' as network_protocol,
-    upper(qtype) as dns_qtype,
-    case when kind = 'query' then answer_rcode else rcode end as dns_rcode,
-    case when kind = 'query' then answer_duration_ms else duration_ms end as duration_ms,
-    case when kind = 'query' then coalesce(answer_verdict, 'unknown') else coalesce(verdict, 'unknown') end as action
-from marked
-"""
+# Per distinct value, through SQL once per file.
+NAMES_SQL = "select lower(value) as qname, clean_host(lower(value)) as host from distinct_values"
+QTYPES_SQL = "select upper(value) as qtype from distinct_values"
+# own file: `[epoch]`
+EPOCHS_SQL = "select to_timestamp(try_cast(trim(value, '[]') as bigint)) as ts from distinct_values"
 
 
-OUTCOMES = ("reply", "local")
+@dataclass
+class Lines:
+    """A batch's lines read: per line (numpy) its kind, codes of its lookup key (client, name, type, class),
+    and its own outcome (reply or local action); per distinct value what events show."""
+
+    kind: np.ndarray
+    known: np.ndarray  # a syslog header or Unbound's own prefix
+    ts: pa.Array
+    client: pa.Array  # lookups: CLIENT (without @PORT)
+    key: np.ndarray  # lookups: client, name, type and class folded into one number
+    name_index: np.ndarray  # each line's row in `names`
+    names: pa.Table  # per distinct name as logged: qname, host
+    qtype_index: np.ndarray  # each line's row in `qtypes`
+    qtypes: pa.Array  # per distinct type as logged: in upper case
+    rcode: pa.Array  # replies
+    duration_ms: pa.Array  # replies
+    verdict: np.ndarray  # replies and local actions: BLOCKED, ALLOWED or UNKNOWN
+    text: pa.Array  # malformed lines: the message after the level
 
 
-def pair_outcomes(marked: pa.Table) -> dict[str, pa.Array]:
-    """Per line: `is_answer` (a reply or local action that answers a query), and for a query the outcome
-    of the one or two reply/local-action lines after it (`answer_rcode`, `answer_duration_ms`,
-    `answer_verdict`: blocked over allowed over unknown).
+def new_parser(context: ParseContext) -> BatchParser:
+    """Lines read with Arrow (`read_lines`, each distinct value through SQL once per file), queries paired with
+    their outcome lines in numpy (`pair_outcomes`)."""
+    define_head_macros(context.connection)
+    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    queries = {name: DistinctQuery(sql) for name, sql in
+               (("names", NAMES_SQL), ("qtypes", QTYPES_SQL), ("epochs", EPOCHS_SQL))}
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            read = read_lines(cursor, headers.read(cursor, lines), queries)
+        line_no = lines.column("line_no").to_numpy()
+        return _outcomes(read, pair_outcomes(read, line_no), lines)
+
+    return parse
+
+
+def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dict[str, DistinctQuery]) -> Lines:
+    """Each line's kind and fields. syslog: `[pid:thread] level: text`; own file: `[epoch] unbound[pid:thread]
+    level: text`. Lookups: query `CLIENT NAME TYPE CLASS`; reply `… RCODE SECONDS CACHED SIZE`; local
+    action `ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS`."""
+    rows = headed.num_rows
+    has_syslog = ~is_one_of(headed.column("header_ts"), [""], null=True)
+    line, msg = headed.column("line").combine_chunks(), headed.column("msg").combine_chunks()
+    text = msg if has_syslog.all() else line if not has_syslog.any() else pc.if_else(pa.array(has_syslog), msg, line)
+    tokens = Tokens(text)
+    nowhere = np.zeros(rows, np.int64)
+    first = tokens.at(nowhere)
+    bracketed = mask(pc.and_(pc.starts_with(first, "["), pc.ends_with(first, "]"))) & (tokens.length(nowhere) >= 2)
+    second = tokens.at(nowhere + 1)
+    opening = pc.find_substring(second, "[").to_numpy(zero_copy_only=False)
+    tagged = mask(pc.ends_with(second, "]")) & (opening >= 0) & (opening < tokens.length(nowhere + 1) - 1)
+    is_own = ~has_syslog & bracketed & tagged
+    level_at = np.where(has_syslog, bracketed.astype(np.int64), np.where(is_own, 2, -1))
+
+    def after(offset: int, where: np.ndarray | None = None) -> np.ndarray:
+        """The position `offset` tokens after the level (of the rows `where`), -1 for lines without a level."""
+        at = level_at if where is None else level_at[where]
+        return np.where(at >= 0, at + offset, -1)
+
+    level_token = pc.dictionary_encode(tokens.at(level_at))
+    level_of = level_token.dictionary
+    level = pc.if_else(pc.ends_with(level_of, ":"), pc.utf8_rtrim(level_of, ":"), pa.scalar(None, pa.string()))
+    level_index = indices(level_token)
+    other_level = lookup(mask(pc.and_(pc.is_valid(level), pc.invert(pc.is_in(level, pa.array(LEVELS))))),
+                         level_index, False)
+    is_info = lookup(mask(pc.equal(level, "info")), level_index, False)
+    fields = np.where(level_at >= 0, tokens.counts - level_at - 1, -1)  # tokens after the level
+    client_token = pc.dictionary_encode(tokens.at(after(1)))
+    starts_with_client = lookup(mask(pc.match_substring_regex(client_token.dictionary, CLIENT)),
+                                indices(client_token), False)
+    reply_like = np.flatnonzero(starts_with_client & (fields == 8) & ~other_level)
+    seconds = mask(pc.match_substring_regex(tokens.at(after(6, reply_like), reply_like), r"^\d+\.\d+$"))
+    is_reply = np.zeros(rows, dtype=bool)
+    is_reply[reply_like[seconds]] = True
+    local_like = np.flatnonzero(~starts_with_client & is_info & (fields == 6))
+    zone_type = pc.dictionary_encode(tokens.at(after(2, local_like), local_like))
+    is_local = np.zeros(rows, dtype=bool)
+    is_local[local_like] = (mask(pc.match_substring(tokens.at(after(3, local_like), local_like), "@"))
+                            & lookup(mask(pc.match_substring_regex(zone_type.dictionary, "^[a-z_]+$")),
+                                     indices(zone_type), False))
+    kind = np.select(
+        [other_level, starts_with_client & tokens.equal(after(2), "-"), starts_with_client & (fields == 4),
+         is_reply, starts_with_client, is_local],
+        [OTHER, FORMERR, QUERY, REPLY, MALFORMED, LOCAL], OTHER).astype(np.int8)
+
+    # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action.
+    lookups = np.flatnonzero((kind == QUERY) | (kind == REPLY) | (kind == LOCAL))
+    at = level_at[lookups] + 1 + np.where(kind[lookups] == LOCAL, 2, 0)
+    client = _before_at(pc.dictionary_encode(tokens.at(at, lookups)))
+    qtype_index = np.full(rows, -1, dtype=np.int64)
+    names = pc.dictionary_encode(tokens.at(at + 1, lookups))
+    named = queries["names"].results_for(cursor, names.dictionary)
+    qtype, qclass = pc.dictionary_encode(tokens.at(at + 2, lookups)), pc.dictionary_encode(tokens.at(at + 3, lookups))
+    name_index = np.full(rows, -1, dtype=np.int64)
+    name_index[lookups] = indices(names)
+    qtype_index[lookups] = indices(qtype)
+    key = np.full(rows, -1, dtype=np.int64)
+    key[lookups] = folded([codes(client), lookup(codes(named.column("qname")), indices(names), -1), codes(qtype),
+                           codes(qclass)])
+
+    def spread(values: pa.Array, where: np.ndarray) -> pa.Array:
+        """Values of the rows `where` (ascending) in their rows, null elsewhere."""
+        position = np.full(rows, -1, dtype=np.int64)
+        position[where] = np.arange(len(where))
+        return values.take(nullable(position))
+
+    upper = queries["qtypes"].results_for(cursor, qtype.dictionary).column("qtype").combine_chunks()
+    replies = np.flatnonzero(kind == REPLY)
+    rcode = tokens.at(level_at[replies] + 5, replies)
+    seconds = pc.cast(tokens.at(level_at[replies] + 6, replies), pa.float64())  # checked: digits.digits
+    duration = pc.cast(pc.round(pc.multiply(seconds, 1000.0), round_mode="half_towards_infinity"), pa.int64())
+    verdict = np.full(rows, UNKNOWN, dtype=np.int8)
+    verdict[replies] = np.where(mask(pc.equal(rcode, "REFUSED")), BLOCKED, ALLOWED)
+    locals_ = np.flatnonzero(kind == LOCAL)
+    zone = pc.dictionary_encode(tokens.at(level_at[locals_] + 2, locals_))
+    verdict[locals_] = lookup(np.select([mask(pc.is_in(zone.dictionary, pa.array(ALLOWING_ZONES))),
+                                         mask(pc.equal(zone.dictionary, "static"))], [ALLOWED, UNKNOWN], BLOCKED),
+                              indices(zone), UNKNOWN)
+
+    # Times: the header's, or the own file's `[epoch]`.
+    ts = headed.column("ts").combine_chunks()
+    own = np.flatnonzero(is_own & ((kind == QUERY) | (kind == REPLY) | (kind == LOCAL)))
+    if len(own):
+        epochs = pc.dictionary_encode(first.take(pa.array(own)))
+        epoch_ts = queries["epochs"].results_for(cursor, epochs.dictionary).column("ts").combine_chunks()
+        ts = pc.if_else(pa.array(is_own), spread(epoch_ts.take(epochs.indices), own).cast(ts.type), ts)
+    malformed = np.flatnonzero(kind == MALFORMED)
+    return Lines(
+        kind=kind, known=has_syslog | is_own, ts=ts, client=spread(client.dictionary.take(client.indices), lookups),
+        key=key, name_index=name_index, names=named, qtype_index=qtype_index, qtypes=upper,
+        rcode=spread(rcode, replies), duration_ms=spread(duration, replies), verdict=verdict,
+        text=spread(tokens.span(malformed, level_at[malformed] + 1), malformed))
+
+
+def _before_at(values: pa.DictionaryArray) -> pa.DictionaryArray:
+    """`CLIENT@PORT` -> CLIENT (split_part(value, '@', 1)), on the dictionary."""
+    dictionary = pc.list_element(pc.split_pattern(values.dictionary, "@", max_splits=1), 0)
+    return pa.DictionaryArray.from_arrays(values.indices, dictionary)
+
+
+def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
+    """Per line: `is_answer` (a reply or local action that answers a query) and, for a query, the rows of
+    the one or two reply/local-action lines after it (`first_outcome`, `second_outcome`; -1 for none).
 
     A reply or local-action line answers the query line before it with the same client, name, type and
     class (one or two outcome lines may follow a query): the lookups sorted by that key, then by line,
-    put each key's lines in order, and neighbours there are the lines compared. One sort in numpy; the
-    window functions this replaced sorted the same, slower.
+    put each key's lines in order, and neighbours there are the lines compared.
     """
-    kind = marked.column("kind").combine_chunks()
-    lookup = pc.is_in(kind, pa.array(["query", *OUTCOMES])).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(lookup)
-    keys = [_codes(marked.column(name)) for name in ("client", "qname", "qtype", "qclass")]
-    line_no = marked.column("line_no").to_numpy()
-    order = rows[np.lexsort([line_no[rows], *(key[rows] for key in reversed(keys))])]
+    rows = np.flatnonzero(read.key >= 0)
+    order = rows[np.lexsort((line_no[rows], read.key[rows]))]
     size = len(order)
-    same_as_previous = np.zeros(size, dtype=bool)
-    if size > 1:
-        same_as_previous[1:] = np.logical_and.reduce([key[order[1:]] == key[order[:-1]] for key in keys])
-    key_number = np.cumsum(~same_as_previous)  # the lines of one key are consecutive in `order`
-    query_line = pc.equal(kind, "query").to_numpy(zero_copy_only=False)
-    outcome_line = pc.is_in(kind, pa.array(OUTCOMES)).to_numpy(zero_copy_only=False)
+    key = read.key[order]
+    is_query = read.kind[order] == QUERY
+    is_outcome = (read.kind[order] == REPLY) | (read.kind[order] == LOCAL)
 
     def neighbour(step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per lookup in `order`: the row `step` lines away within its key, and whether there is one."""
+        """Per lookup in `order`: its place `step` lines away within its key, and whether there is one."""
         at = np.arange(size) + step
         clipped = np.clip(at, 0, max(size - 1, 0))
-        return order[clipped], (at >= 0) & (at < size) & (key_number[clipped] == key_number)
+        return clipped, (at >= 0) & (at < size) & (key[clipped] == key)
 
-    is_query, is_outcome = query_line[order], outcome_line[order]
     (previous_1, has_previous_1), (previous_2, has_previous_2) = neighbour(-1), neighbour(-2)
-    is_answer = is_outcome & ((has_previous_1 & query_line[previous_1]) | (
-        has_previous_1 & outcome_line[previous_1] & has_previous_2 & query_line[previous_2]))
+    is_answer = is_outcome & has_previous_1 & (is_query[previous_1] | (
+        is_outcome[previous_1] & has_previous_2 & is_query[previous_2]))
     (next_1, has_next_1), (next_2, has_next_2) = neighbour(1), neighbour(2)
-    first = is_query & has_next_1 & outcome_line[next_1]  # a query with an outcome line after it
-    second = first & has_next_2 & outcome_line[next_2]  # ... and a second one
-
-    def outcome(name: str) -> pa.Array:
-        """The first outcome line's value, else the second's (where there is a second)."""
-        values = marked.column(name).combine_chunks()
-        return pc.coalesce(pc.take(values, pa.array(next_1, mask=~first)),
-                           pc.take(values, pa.array(next_2, mask=~second)))
-
-    verdict = marked.column("verdict").combine_chunks()
-    verdicts = [pc.fill_null(pc.take(verdict, pa.array(rows_at, mask=~where)), "") for rows_at, where in
-                ((next_1, first), (next_2, second))]
-    answer_verdict = pc.if_else(
-        pc.or_(pc.equal(verdicts[0], "blocked"), pc.equal(verdicts[1], "blocked")), "blocked",
-        pc.if_else(pc.or_(pc.equal(verdicts[0], "allowed"), pc.equal(verdicts[1], "allowed")), "allowed", "unknown"))
-    # Back to line order; lines that are no lookup get nulls.
-    position = np.zeros(len(marked), dtype=np.int64)
-    position[order] = np.arange(size)
-    back = pa.array(position, mask=~lookup)
-    return {
-        "is_answer": pc.take(pa.array(is_answer), back),
-        "answer_rcode": pc.take(outcome("rcode"), back),
-        "answer_duration_ms": pc.take(outcome("duration_ms"), back),
-        "answer_verdict": pc.take(pc.if_else(pa.array(first), answer_verdict, None), back),
-    }
+    first = is_query & has_next_1 & is_outcome[next_1]  # a query with an outcome line after it
+    second = first & has_next_2 & is_outcome[next_2]  # ... and a second one
+    result = {"is_answer": np.zeros(len(read.kind), dtype=bool),
+              "first_outcome": np.full(len(read.kind), -1, dtype=np.int64),
+              "second_outcome": np.full(len(read.kind), -1, dtype=np.int64)}
+    result["is_answer"][order] = is_answer
+    result["first_outcome"][order] = np.where(first, order[next_1], -1)
+    result["second_outcome"][order] = np.where(second, order[next_2], -1)
+    return result
 
 
-def _codes(column: pa.ChunkedArray) -> np.ndarray:
-    """Integer codes of a column's values (nulls: -1), for sorting and comparing."""
-    values = column.combine_chunks()
-    if pa.types.is_dictionary(values.type):  # its dictionary may hold a value twice
-        values = values.cast(values.type.value_type)
-    return pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
+def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> ParseResult:
+    """Events, rejects and the ignored count. A query takes its outcome lines' rcode and duration (the first
+    line's, else the second's) and the stricter verdict (blocked over allowed over unknown)."""
+    kind, line_no = read.kind, lines.column("line_no").to_numpy()
+    is_lookup = (kind == QUERY) | (kind == REPLY) | (kind == LOCAL)
+    no_time = is_lookup & ~read.ts.is_valid().to_numpy(zero_copy_only=False)
+    ignored = read.known & ((kind == OTHER) | (kind == FORMERR) | paired["is_answer"])
+    rejected = ~ignored & (~read.known | (kind == MALFORMED) | no_time)
+    rows = np.flatnonzero(~ignored & ~rejected)
+    first, second = paired["first_outcome"][rows], paired["second_outcome"][rows]
+    is_query = kind[rows] == QUERY
+    own = np.where(is_query, -1, rows)  # an outcome line's (or unanswered reply's) own values
 
+    def taken(values: pa.Array) -> pa.Array:
+        """The line's own value, or for a query its first outcome's, else its second's."""
+        return pc.coalesce(values.take(nullable(own)), values.take(nullable(first)), values.take(nullable(second)))
 
-# Lines read in SQL (`MARK`), queries paired with their outcome lines in numpy (`pair_outcomes`).
-new_parser = joined_lines_parser(MARK, pair_outcomes, FINAL)
+    verdicts = [lookup(read.verdict, where, UNKNOWN) for where in (first, second)]
+    answered = np.where((verdicts[0] == BLOCKED) | (verdicts[1] == BLOCKED), BLOCKED,
+                        np.where((verdicts[0] == ALLOWED) | (verdicts[1] == ALLOWED), ALLOWED, UNKNOWN))
+    events = pa.table({
+        "line_no": pa.array(line_no[rows], pa.int64()),
+        "ts": read.ts.take(pa.array(rows)),
+        "src_ip": read.client.take(pa.array(rows)),
+        "host_source": constant("dns_query", len(rows)),
+        "network_protocol": constant("dns", len(rows)),
+        "dns_qtype": dictionary_array(pa.array(read.qtype_index[rows], pa.int32()), read.qtypes),
+        "dns_rcode": taken(read.rcode),
+        "duration_ms": taken(read.duration_ms),
+        "action": dictionary_array(pa.array(np.where(is_query, answered, read.verdict[rows]), pa.int32()), VERDICTS),
+        "host": dictionary_array(pa.array(read.name_index[rows], pa.int32()),
+                                 read.names.column("host").combine_chunks()),
+    })
+    bad = np.flatnonzero(rejected)
+    text = pc.binary_join_element_wise(NOT_UNDERSTOOD, read.text.take(pa.array(bad)), "")
+    reason = pc.if_else(pa.array(~read.known[bad]), NOT_UNBOUND,
+                        pc.if_else(pa.array(kind[bad] == MALFORMED), text, NO_TIME))
+    rejects = attach_lines(pa.array(line_no[bad], pa.int64()), reason, lines)
+    return ParseResult(events, rejects, int(np.count_nonzero(ignored)))
+
 
 OWN_FILE = re.compile(r"^\[\d+\] unbound\[\d+:\d+\] ")
 
