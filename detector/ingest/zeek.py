@@ -44,138 +44,33 @@ _TS = """coalesce(
     make_timestamp(cast(try_cast(ts as decimal(20, 6)) * 1000000 as bigint))::timestamptz,
     try_cast(ts as timestamptz))"""
 
-_COMMON = f"""
-    line_no, reject_reason, false as is_ignored,
-    {_TS} as ts,
-    "id.orig_h" as src_ip,
-    "id.resp_h" as dst_ip,
-    'unknown' as action,
-"""
-
-
-_PORT = 'try_cast("id.resp_p" as integer) as dst_port'
-
-
 @dataclass(frozen=True)
 class _Log:
-    """One Zeek log type: the fields it reads (scalars and sets/vectors) and how they map to the schema."""
+    """One Zeek log type: the fields it reads (scalars, and sets or vectors) and a key of its JSON lines."""
 
     path: str
     scalars: tuple[str, ...]
     lists: tuple[str, ...]
-    select: str
     json_marker: str  # a key every JSON line of this log type has
-    # Columns computed in steps before `select`, each step one CTE: DuckDB expands a macro inline at every
-    # use, so a value used twice is computed once here instead.
-    steps: tuple[str, ...] = ()
 
 
 _BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
 
-CONN = _Log(
-    path="conn",
-    scalars=(*_BASE, "proto", "service", "duration", "orig_bytes", "resp_bytes"),
-    lists=(),
-    select="""
-    -- For ICMP Zeek puts the message type and code where the ports are: not a port.
-    case when proto not like 'icmp%' then try_cast("id.resp_p" as integer) end as dst_port,
-    lower(coalesce(nullif(split_part(service, ',', 1), ''), proto)) as network_protocol,
-    'none' as host_source,
-    try_cast(orig_bytes as bigint) as bytes_out,
-    try_cast(resp_bytes as bigint) as bytes_in,
-    cast(round(try_cast(duration as double) * 1000) as bigint) as duration_ms
-    """,
-    json_marker="conn_state",
-)
-
-SSL = _Log(
-    path="ssl",
-    scalars=(*_BASE, "server_name"),
-    lists=(),
-    select=f"""
-    {_PORT},
-    'tls' as network_protocol,
-    clean_host(server_name) as host,
-    case when clean_host(server_name) is null then 'none' else 'sni' end as host_source
-    """,
-    json_marker="established",
-)
-
-# CONNECT's uri is the tunnel target (host:port); a proxied request's uri is absolute (scheme://host/...).
-HTTP = _Log(
-    path="http",
-    scalars=(*_BASE, "method", "host", "uri", "user_agent", "request_body_len", "response_body_len",
-             "status_code", "username"),
-    lists=("resp_mime_types",),
-    steps=(
-        "upper(method) = 'CONNECT' as is_connect, url_rest(uri) as rest",
-        # The host: the CONNECT target, else the Host header, else the authority of an absolute uri.
-        """case
-            when is_connect then split_part(trim(uri), ' ', 1)
-            when host is not null then authority_hostport(host)
-            else authority_hostport(rest_authority(rest))
-        end as hostport""",
-        "hostport_host(hostport) as target",
-    ),
-    select=f"""
-    {_PORT},
-    'http' as network_protocol,
-    upper(method) as http_method,
-    target as host,
-    case
-        when target is null then 'none'
-        when is_connect then 'connect'
-        when host is not null then 'http_host'
-        else 'url'
-    end as host_source,
-    case
-        when is_connect then null
-        when rest is not null then rest_path(rest)
-        else split_part(split_part(uri, '?', 1), '#', 1)
-    end as url_path,
-    try_cast(status_code as integer) as http_status,
-    try_cast(request_body_len as bigint) as bytes_out,
-    try_cast(response_body_len as bigint) as bytes_in,
-    user_agent,
-    username as user_name,
-    resp_mime_types[1] as content_type
-    """,
-    json_marker="trans_depth",
-)
-
-DNS = _Log(
-    path="dns",
-    scalars=(*_BASE, "query", "qtype_name", "rcode_name"),
-    lists=("answers",),
-    select=f"""
-    {_PORT},
-    'dns' as network_protocol,
-    clean_host(query) as host,
-    case when clean_host(query) is null then 'none' else 'dns_query' end as host_source,
-    qtype_name as dns_qtype,
-    rcode_name as dns_rcode,
-    answers as dns_answers
-    """,
-    json_marker="rejected",
-)
+CONN = _Log("conn", (*_BASE, "proto", "service", "duration", "orig_bytes", "resp_bytes"), (), "conn_state")
+SSL = _Log("ssl", (*_BASE, "server_name"), (), "established")
+HTTP = _Log("http", (*_BASE, "method", "host", "uri", "user_agent", "request_body_len", "response_body_len",
+                     "status_code", "username"), ("resp_mime_types",), "trans_depth")
+DNS = _Log("dns", (*_BASE, "query", "qtype_name", "rcode_name"), ("answers",), "rejected")
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _query(log: _Log, extract: str) -> str:
-    ctes = [f"s0 as ({extract})"]
-    ctes += [f"s{i} as (select *, {step} from s{i - 1})" for i, step in enumerate(log.steps, start=1)]
-    return f"with {', '.join(ctes)} select {_COMMON} {log.select} from s{len(log.steps)}"
-
-
 def _json_query(log: _Log) -> str:
-    """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays.
-
-    Each line is parsed once: one call reads every field, a set or vector as its JSON text, which is then
-    read as a list (a short text: cheaper than reading the line again, or than `from_json` into a STRUCT).
-    """
+    """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays. Each line is parsed once:
+    one call reads every field as text (a set or vector as its JSON text, then read as a list: a short
+    text, cheaper than reading the line again); the fields are then read as the TSV writer's are."""
     names = (*log.scalars, *log.lists)
     paths = ", ".join("'$." + _ident(name) + "'" for name in names)
     columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(log.scalars, start=1)]
@@ -184,12 +79,10 @@ def _json_query(log: _Log) -> str:
         for i, name in enumerate(log.lists, start=len(log.scalars) + 1)
     ]
     # `try`: a line that is not valid JSON gives null instead of failing the batch.
-    extract = f"""
-        select line_no, case when j is null then 'not a valid JSON object' end as reject_reason,
-            {", ".join(columns)}
-        from (select line_no, try(json_extract_string(line, [{paths}])) as j from lines)
+    return f"""
+        select case when j is null then 'not a valid JSON object' end as reject_reason, {", ".join(columns)}
+        from (select try(json_extract_string(line, [{paths}])) as j from lines)
     """
-    return _query(log, extract)
 
 
 @dataclass(frozen=True)
@@ -245,7 +138,7 @@ AUTHORITY_HOST_SQL = "select hostport_host(authority_hostport(value)) as value f
 HOST_SOURCES = pa.array(["none", "connect", "http_host", "url", "sni", "dns_query"])
 
 
-class _TsvQueries:
+class _Queries:
     """The per-distinct queries of one file's parse, each remembering its answers across the batches."""
 
     def __init__(self) -> None:
@@ -261,22 +154,23 @@ class _TsvQueries:
         self.authority_host = DistinctQuery(AUTHORITY_HOST_SQL)
 
 
-# Zeek writes times as epoch seconds with six decimals (%.6f)
-_EPOCH_MICROS = r"^[0-9]{1,12}\.[0-9]{6}$"
+# Zeek writes times as epoch seconds with six decimals (TSV: %.6f; JSON drops trailing zeros)
+_EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 _PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
 
 
-def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: pa.Array) -> pa.Array:
-    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual form, SQL for any other."""
+def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
+    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual forms, SQL for any other."""
     micros = _fixed_width_micros(text)
     if micros is not None:
         return pa.array(micros, pa.int64()).cast(TIMESTAMP)
-    usual = pc.fill_null(pc.match_substring_regex(text, _EPOCH_MICROS), True)
+    usual = pc.fill_null(pc.match_substring_regex(text, _EPOCH_SECONDS), True)
     if not pc.all(usual).as_py():
         return pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP)
-    seconds = pc.cast(pc.utf8_slice_codeunits(text, 0, -7), pa.int64())
-    micros = pc.add(pc.multiply(seconds, 1_000_000), pc.cast(pc.utf8_slice_codeunits(text, -6), pa.int64()))
-    return pc.cast(micros, TIMESTAMP)
+    parts = pc.split_pattern(text, ".", max_splits=1)
+    seconds = pc.cast(list_item(parts, 0), pa.int64())
+    fraction = pc.cast(pc.utf8_rpad(pc.fill_null(list_item(parts, 1), ""), 6, "0"), pa.int64())
+    return pc.cast(pc.add(pc.multiply(seconds, 1_000_000), fraction), TIMESTAMP)
 
 
 def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
@@ -302,7 +196,7 @@ def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
     return micros
 
 
-def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: pa.Array) -> pa.Array:
+def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
     """Seconds with decimals -> whole milliseconds, rounded half away from zero as DuckDB's round()."""
     plain_form = pc.fill_null(pc.match_substring_regex(text, _PLAIN_DECIMAL), True)
     if not pc.all(plain_form).as_py():
@@ -323,25 +217,46 @@ def _split_fields(text: pa.Array, separator: str, last_read: int) -> tuple[pa.Li
     return items, pc.add(count, pc.cast(more, count.type))
 
 
-def _tsv_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, log: _Log, header: _Header,
-                 run: pa.Table) -> pa.Table:
-    """TSV lines under `header` -> schema columns plus reject_reason / is_ignored."""
+@dataclass(frozen=True)
+class _Fields:
+    """The fields of a run of lines as text, whichever writer wrote them: what `_columns` reads."""
+
+    line_no: pa.Array | pa.ChunkedArray
+    reject_reason: pa.Array  # null where the line parsed
+    rows: int
+    raw: Callable[[str], pa.Array | None]  # a field as written; None where the lines have no such field
+    unset: tuple[str, ...] = ()  # values meaning "no value" (TSV: `-` and `(empty)`; JSON leaves the key out)
+    set_separator: str | None = None  # TSV: a set or vector is text joined by it; JSON: already a list
+
+    def text(self, name: str) -> pa.Array:
+        """The field, null where unset, empty or absent."""
+        values = self.raw(name)
+        if values is None:
+            return pa.nulls(self.rows, pa.string())
+        if not self.unset:
+            return values
+        return only_where(values, pc.invert(pc.fill_null(pc.is_in(values, value_set=pa.array(self.unset)), False)))
+
+    def distinct(self, name: str) -> pa.DictionaryArray:
+        """The field dictionary-encoded (for fields read once per distinct value, or that repeat)."""
+        values = self.raw(name)
+        return without(encoded(values), self.unset) if values is not None else encoded(pa.nulls(self.rows,
+                                                                                                  pa.string()))
+
+    def elements(self, name: str) -> pa.Array:
+        """A set or vector field as a list of its elements."""
+        if self.set_separator is not None:
+            return pc.split_pattern(self.text(name), self.set_separator)
+        values = self.raw(name)
+        return values if values is not None else pa.nulls(self.rows, pa.list_(pa.string()))
+
+
+def _tsv_fields(log: _Log, header: _Header, run: pa.Table) -> _Fields:
+    """TSV lines under `header`: split at its separator; a line with another number of fields is a reject."""
     position = {name: i for i, name in enumerate(header.fields)}
     items, count = _split_fields(run.column("line").combine_chunks(), header.separator,
                                  max((position.get(name, 0) for name in (*log.scalars, *log.lists)), default=0))
     rows = len(count)
-    unset = [header.unset, header.empty]
-
-    def text(name: str) -> pa.Array:  # the field as written; null where unset, empty or absent
-        if name not in position:
-            return pa.nulls(rows, pa.string())
-        values = list_item(items, position[name])
-        return only_where(values, pc.invert(pc.fill_null(pc.is_in(values, value_set=pa.array(unset)), False)))
-
-    def distinct(name: str) -> pa.DictionaryArray:
-        return without(encoded(list_item(items, position[name])), unset) if name in position else encoded(
-            pa.nulls(rows, pa.string()))
-
     wrong = pc.not_equal(count, len(header.fields))
     reason = pa.nulls(rows, pa.string())
     if pc.any(wrong).as_py():  # the text once per wrong field count
@@ -349,9 +264,17 @@ def _tsv_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, lo
         texts = pc.binary_join_element_wise(f"expected {len(header.fields)} fields (as in #fields), found ",
                                             pc.cast(found.dictionary, pa.string()), "")
         reason = texts.take(found.indices)
+    return _Fields(run.column("line_no"), reason, rows,
+                   lambda name: list_item(items, position[name]) if name in position else None,
+                   (header.unset, header.empty), header.set_separator)
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, log: _Log, fields: _Fields) -> pa.Table:
+    """A log's fields -> schema columns plus reject_reason / is_ignored."""
+    text, distinct, rows = fields.text, fields.distinct, fields.rows
     columns = {
-        "line_no": run.column("line_no"),
-        "reject_reason": reason,
+        "line_no": fields.line_no,
+        "reject_reason": fields.reject_reason,
         "is_ignored": pa.repeat(pa.scalar(False), rows),
         "ts": _epoch_times(connection, queries, text("ts")),
         "src_ip": text("id.orig_h"),
@@ -381,24 +304,24 @@ def _tsv_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, lo
             "host_source": _host_sources(pc.if_else(pc.is_null(host), 0, 4)),
         })
     elif log is HTTP:
-        columns.update(_http_columns(connection, queries, text, distinct, header, rows))
+        columns.update(_http_columns(connection, queries, fields))
     elif log is DNS:
         host = through(connection, queries.clean_host, distinct("query"))["value"]
-        answers = text("answers")
         columns.update({
             "network_protocol": pa.repeat(pa.scalar("dns"), rows),
             "host": host,
             "host_source": _host_sources(pc.if_else(pc.is_null(host), 0, 5)),
             "dns_qtype": distinct("qtype_name"),
             "dns_rcode": distinct("rcode_name"),
-            "dns_answers": pc.split_pattern(answers, header.set_separator),
+            "dns_answers": fields.elements("answers"),
         })
     return pa.table(columns)
 
 
-def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, text: Callable[[str], pa.Array],
-                  distinct: Callable[[str], pa.DictionaryArray], header: _Header, rows: int) -> dict[str, pa.Array]:
-    """http.log: the host from the CONNECT target, else the Host header, else an absolute URI's authority."""
+def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields) -> dict[str, pa.Array]:
+    """http.log: the host from the CONNECT target, else the Host header, else an absolute URI's authority.
+    CONNECT's uri is the tunnel target (host:port); a proxied request's uri is absolute (scheme://host/...)."""
+    text, distinct, rows = fields.text, fields.distinct, fields.rows
     method = through(connection, queries.upper, distinct("method"))
     is_connect = pc.fill_null(method["is_connect"], False)
     uri = text("uri")
@@ -419,7 +342,6 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
         connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
         target = _coalesce_where(is_connect, connect_target, target)
     source = pc.if_else(pc.is_null(target), 0, pc.if_else(is_connect, 1, pc.if_else(has_host, 2, 3)))
-    mime = text("resp_mime_types")
     return {
         "network_protocol": pa.repeat(pa.scalar("http"), rows),
         "http_method": method["value"],
@@ -431,7 +353,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _TsvQueries, t
         "bytes_in": integers(connection, queries.bigint, text("response_body_len"), pa.int64()),
         "user_agent": text("user_agent"),
         "user_name": distinct("username"),
-        "content_type": list_item(pc.split_pattern(mime, header.set_separator, max_splits=1), 0),
+        "content_type": list_item(fields.elements("resp_mime_types"), 0),
     }
 
 
@@ -455,7 +377,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
     json_query = _json_query(log)
 
     def new_parser(context: ParseContext) -> HeaderedParser:
-        queries = _TsvQueries()  # thread-safe: shared by the batches parsed at once
+        queries = _Queries()  # thread-safe: shared by the batches parsed at once
 
         def parse(lines: pa.Table, header: _Header) -> ParseResult:
             """A batch under the header in force at its start (a file's header is at its top)."""
@@ -464,7 +386,7 @@ def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
             parts: list[ParseResult] = []
             has_json = bool(is_json.any())
             if has_json:
-                parts.append(run_parse_query(context, json_query, _rows_where(lines, is_json)))
+                parts.append(_parse_json(context, queries, log, json_query, _rows_where(lines, is_json)))
             header_lines = _rows_where(lines, is_header).column("line").to_pylist()
             if not header_lines and not has_json:
                 parts.append(_parse_tsv(context, queries, log, header, lines))
@@ -508,11 +430,20 @@ def _carry_header(lines: pa.Table, header: _Header) -> _Header:
     return header
 
 
-def _parse_tsv(context: ParseContext, queries: _TsvQueries, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
+def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
     if not header.fields:
         return run_parse_query(context, _NO_HEADER_QUERY, run)
     with parse_cursor(context.connection) as cursor:
-        return split_outcomes(_tsv_columns(cursor, queries, log, header, run), run)
+        return split_outcomes(_columns(cursor, queries, log, _tsv_fields(log, header, run)), run)
+
+
+def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: str, run: pa.Table) -> ParseResult:
+    with parse_cursor(context.connection) as cursor:
+        cursor.register("lines", run)
+        table = cursor.sql(query).to_arrow_table()
+        fields = _Fields(run.column("line_no"), table.column("reject_reason").combine_chunks(), run.num_rows,
+                         lambda name: table.column(name).combine_chunks())
+        return split_outcomes(_columns(cursor, queries, log, fields), run)
 
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
