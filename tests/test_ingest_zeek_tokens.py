@@ -1,0 +1,85 @@
+"""Zeek's Arrow shortcuts against the general reading: first bytes, fixed-width times, partial splits, slices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from detector.ingest import zeek
+from detector.ingest.arrow_ops import cut_at, first_bytes
+from detector.ingest.base import open_parse_connection
+from tests.test_ingest_zeek import SSL_FIELDS, header, parse
+
+
+def test_first_bytes_of_chunked_sliced_empty_and_null_lines() -> None:
+    text = pa.chunked_array([pa.array(["#fields", "", None, "{x", " y"]), pa.array(["#z", "q"]).slice(1)])
+    assert first_bytes(text).tolist() == [ord("#"), 0, 0, ord("{"), ord(" "), ord("q")]
+    assert first_bytes(pa.chunked_array([], pa.string())).tolist() == []
+
+
+def test_cut_at_a_character_and_untouched_without_it() -> None:
+    assert cut_at(pa.array(["/a?b#c", "/d#e", None, "?"]), "?").to_pylist() == ["/a", "/d#e", None, ""]
+    plain = pa.array(["/a", "/b"])
+    assert cut_at(plain, "?") is plain
+
+
+@pytest.mark.parametrize("values", [
+    ["1700000000.000001", "1700000000.999999", "0000000001.500000"],
+    ["1700000000.000001", "170000000.5000000"],  # another form: not this shortcut's
+    ["1700000000.000001", "17000000x0.000001"],
+    ["1700000000.000001", "1700000000,000001"],
+    ["1700000000.000001", None],
+])
+def test_fixed_width_times_read_exactly_or_not_at_all(values: list[str | None]) -> None:
+    text = pa.array(["junk", *values]).slice(1)  # a slice: offsets that do not start at 0
+    micros = zeek._fixed_width_micros(text)
+    usual = all(v is not None and len(v) == 17 and v[10] == "." and (v[:10] + v[11:]).isdigit() for v in values)
+    if not usual:
+        assert micros is None
+    else:
+        assert micros is not None
+        assert micros.tolist() == [int(v.replace(".", "")) for v in values if v is not None]
+
+
+def test_epoch_times_in_every_form_read_as_the_sql_reads_them() -> None:
+    """Arrow's arithmetic (fixed width, or 1-6 decimals as Zeek's JSON writes them) against the SQL reading."""
+    connection = open_parse_connection()
+    forms = [["1575413096.052279", "1575413096.000001"], ["1575413096.05", "1575413096", "1575413096.123456"],
+             ["1575413096.1234567", "2023-11-14T22:13:20Z", "1e9", "+5.5", "-", None]]
+    for values in forms:
+        text = pa.array(values, pa.string())
+        arrow = zeek._epoch_times(connection, zeek._Queries(), text)
+        connection.register("distinct_values", pa.table({"value": text}))
+        sql = connection.sql(zeek.TS_SQL).to_arrow_table().column("value").cast(arrow.type)
+        connection.unregister("distinct_values")
+        assert arrow.to_pylist() == sql.to_pylist(), values
+
+
+@pytest.mark.parametrize("separator", ["\t", "||"])
+def test_partial_split_counts_every_field(separator: str) -> None:
+    lines = pa.array([separator.join(str(i) for i in range(n)) for n in (1, 2, 3, 4, 5, 9)] + [""])
+    for last_read in range(0, 6):
+        items, count = zeek._split_fields(lines, separator, last_read)
+        assert count.to_pylist() == pc.list_value_length(pc.split_pattern(lines, separator)).to_pylist()
+        assert zeek.list_item(items, 0).to_pylist() == [line.split(separator)[0] for line in lines.to_pylist()]
+
+
+def test_extra_fields_after_the_last_one_read_are_a_reject(tmp_path: Path) -> None:
+    line = "1700000000.500000\tC1\t10.0.0.1\t5\t104.18.32.47\t443\tTLSv13\tchatgpt.com"
+    events, rejects, _ = parse(tmp_path, "zeek_ssl", [*header("ssl", SSL_FIELDS), line, line + "\tx\ty"],
+                               batch_lines=100)
+    assert [e["host"] for e in events] == ["chatgpt.com"]
+    assert [r["reason"] for r in rejects] == ["expected 8 fields (as in #fields), found 10"]
+
+
+def test_lines_under_one_header_are_a_slice_others_a_copy() -> None:
+    lines = pa.table({"line_no": pa.array(range(5), pa.int64()), "line": pa.array(list("abcde"))})
+    sliced = zeek._rows_where(lines, np.array([False, True, True, True, False]))
+    assert sliced.column("line").to_pylist() == ["b", "c", "d"]
+    assert sliced.column("line").chunks[0].buffers()[2] == lines.column("line").chunks[0].buffers()[2]
+    assert zeek._rows_where(lines, np.array([True, False, True, False, False])).column("line").to_pylist() == ["a", "c"]
+    assert zeek._rows_where(lines, np.zeros(5, bool)).num_rows == 0
