@@ -6,7 +6,8 @@ in force travels from batch to batch in file order (a `HeaderedParser`, so two b
 and each line is read by its `#fields` list: split on the
 separator (in Arrow), pick columns by position. Unset (`-`) and empty-set (`(empty)`) values are null.
 JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`); Zeek leaves unset
-fields out. Header and comment lines (`#...`) are ignored.
+fields out. One DuckDB call reads a JSON line's fields as text; from there both writers' fields are read
+by the same code (`_columns`). Header and comment lines (`#...`) are ignored.
 
 Zeek is a passive sensor: it sees traffic, it does not allow or block it, so `action` is `unknown`.
 Byte counts are split by direction: `orig_bytes` (conn) and `request_body_len` (http) are what the
@@ -117,8 +118,8 @@ def _read_header(header: _Header, line: str) -> _Header:
     return header
 
 
-# TSV lines are split in Arrow (pyarrow's string kernels cost a fraction of DuckDB's per line); the fields
-# whose meaning the shared SQL macros define (hosts, URLs) go through SQL once per distinct value, and
+# TSV lines are split in Arrow (pyarrow's string kernels cost a fraction of DuckDB's per line); the fields (TSV's
+# or JSON's) whose meaning the shared SQL macros define (hosts, URLs) go through SQL once per distinct value, and
 # numbers in the plain form Zeek writes are cast by Arrow (anything else through SQL, with its meaning).
 TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
 DOUBLE_MS_SQL = "select cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
