@@ -21,12 +21,34 @@ Every other message ID (NAT, ICMP, VPN, failover, ...) is ignored.
 Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an optional zone abbreviation
 (`EDT`: the common ones are known; others, and none, mean the configured zone); else an ISO 8601 time
 (RFC 5424 or rsyslog); else the syslog header's (year-less: placed in a year by `syslog.syslog_time`).
+
+Parsing: a line is cut at its first `%`: the text before it (times and syslog header: few distinct values)
+is read once per distinct value, the text after it split at its spaces. The first token is the tag; each
+message ID's tokens are checked against its documented layout (the fixed words, the shape of each field)
+and read in Arrow. A line that does not fit the common layouts exactly (an identity with a space, a tag
+that is not at the first `%`, a broken message) is read by the full regular expressions below (`QUERY`),
+which also say why a broken one is rejected.
 """
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share
-from detector.ingest.syslog import ISO_TIME, syslog_head_parser
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, whole_number
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import integers, plain, through
+from detector.ingest.syslog import ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
 
@@ -192,12 +214,422 @@ select
 from urls
 """
 
+
+# --- Arrow: the common layouts, token by token ------------------------------------------------------------
+
+# The tag after the first `%`, alone in its token (`ASA-6-302014:`): the message follows after one space.
+TAG = r"^(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(?P<id>\d{6}):?$"
+# Message tokens read (the tag is token 0): a Teardown with user words on both sides reaches token 14.
+TOKENS = 16
+TEARDOWNS, ACL, DENY, ACCESSED, DENIED_URL = ("302014", "302016"), "106100", "106023", "304001", "304002"
+EVENT_IDS = (*TEARDOWNS, ACL, DENY, ACCESSED, DENIED_URL)
+NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
+ACTIONS = pa.array(["allowed", "blocked"])
+HOST_SOURCES = pa.array(["url", "none"])
+
+# The text before the tag -> the ASA's own time (with its zone) or an ISO 8601 time, as QUERY reads them.
+PREFIX_TIME_SQL = rf"""
+with stamped as (
+    select value as prefix, regexp_extract(value, '{ASA_TIME}', ['t', 'zone']) as asa_time from distinct_values
+),
+local as (
+    select prefix,
+        case when asa_time.t <> '' then case asa_time.zone {_ZONE_CASE} end end as zone_hours,
+        coalesce(try_strptime(asa_time.t, '%b %d %Y %H:%M:%S'), try_strptime(asa_time.t, '%b %d %Y %H:%M:%S.%f'))
+            as asa_local
+    from stamped
+),
+iso as (
+    select *, case when asa_local is null then regexp_extract(prefix, '({ISO_TIME})') end as iso_time from local
+)
+select coalesce(
+    case when asa_local is not null then
+        case when zone_hours is null then timezone(@TZ@, asa_local)
+             else (asa_local - to_hours(zone_hours))::timestamptz end
+    end,
+    case
+        when iso_time = '' then null
+        when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
+        else timezone(@TZ@, try_cast(iso_time as timestamp))
+    end
+) as ts
+from iso
+"""
+# A URL (304001 / 304002) -> host, path and scheme, as QUERY reads them.
+URL_SQL = """
+select hostport_host(rest_authority(rest)) as host, url_scheme(value) as scheme,
+    coalesce(rest_path(rest), split_part(split_part(value, '?', 1), '#', 1)) as url_path
+from (select value, url_rest(value) as rest from distinct_values)
+"""
+INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
+
+
+class AsaQueries:
+    """The per-distinct queries of one file's parse, each remembering the values it has seen."""
+
+    def __init__(self, timezone: str) -> None:
+        self.time = DistinctQuery(PREFIX_TIME_SQL.replace("@TZ@", "'" + timezone.replace("'", "''") + "'"))
+        self.url = DistinctQuery(URL_SQL)
+        self.integer = DistinctQuery(INTEGER_SQL)
+
+
+def asa_parser(context: ParseContext) -> BatchParser:
+    by_regex = syslog_head_parser(QUERY)(context)  # defines the syslog macros
+    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    queries = AsaQueries(context.timezone)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            columns, unsure = _columns(cursor, headers, queries, lines)
+        if not unsure.any():
+            return split_outcomes(columns, lines)
+        return _merged(split_outcomes(columns.filter(pa.array(~unsure)), lines), by_regex(lines.filter(unsure)))
+
+    return parse
+
+
+class Tokens:
+    """The space-separated tokens of some rows' text after the `%` (token 0 is the tag), read by position."""
+
+    def __init__(self, lists: pa.ListArray, rows: np.ndarray, rest: pa.Array) -> None:
+        offsets = lists.offsets.to_numpy()
+        self.values, self.starts, self.counts = lists.values, offsets[:-1][rows], np.diff(offsets)[rows]
+        self.rows, self.rest = rows, rest
+
+    @property
+    def text(self) -> pa.Array:
+        """The rows' text after the `%`, whole."""
+        return self.rest.take(pa.array(self.rows))
+
+    def at(self, position: int | np.ndarray) -> pa.Array:
+        """Token `position` (one for all rows, or one per row) of each row; null where a message is shorter."""
+        return self.values.take(pa.array(self.starts + position, mask=self.counts <= position))
+
+
+def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries: AsaQueries, lines: pa.Table
+             ) -> tuple[pa.Table, np.ndarray]:
+    """ASA lines -> schema columns plus reject_reason / is_ignored, and the lines left to QUERY."""
+    line = lines.column("line").combine_chunks()
+    at_percent = pc.split_pattern(line, "%", max_splits=1)
+    prefix, rest = list_item(at_percent, 0), list_item(at_percent, 1)
+    lists = pc.split_pattern(rest, " ", max_splits=TOKENS)
+    tag = pc.dictionary_encode(list_item(lists, 0))
+    message_id = pc.take(pc.struct_field(pc.extract_regex(tag.dictionary, TAG), "id"), tag.indices)
+    no_percent = ~pc.is_valid(rest).to_numpy(zero_copy_only=False)
+    # a `%` not before a tag; control characters (tabs: the documented expressions' \s and \S tell them apart)
+    unsure = (~no_percent & ~pc.is_valid(message_id).to_numpy(zero_copy_only=False)) | _with_control_characters(line)
+    fields: dict[str, list[pa.Array]] = {name: [] for name in ("src_ip", "user_name", "dst_ip", "dst_port",
+                                                               "protocol", "duration", "url", "blocked")}
+    order = []
+    for ids, read in ((TEARDOWNS, _teardown), ((ACL,), _acl), ((DENY,), _deny), ((ACCESSED,), _accessed),
+                      ((DENIED_URL,), _denied_url)):
+        rows = np.flatnonzero(pc.fill_null(pc.is_in(message_id, value_set=pa.array(ids)), False)
+                              .to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        found, fits = read(Tokens(lists, rows, rest))
+        unsure[rows[~fits]] = True
+        order.append(rows[fits])
+        for name, values in fields.items():
+            column = found.get(name)
+            values.append(pa.nulls(int(fits.sum()), _TYPES[name]) if column is None
+                          else column.filter(pa.array(fits)).cast(_TYPES[name]))
+    event = np.zeros(len(line), bool)
+    place = np.full(len(line), -1)
+    if order:
+        rows = np.concatenate(order)
+        event[rows], place[rows] = True, np.arange(len(rows))
+    at = pa.array(place, mask=place < 0)
+    column = {name: pa.concat_arrays(values).take(at) if values else pa.nulls(len(line), _TYPES[name])
+              for name, values in fields.items()}
+    place_of_url = through(cursor, queries.url, pc.dictionary_encode(column["url"]))
+    ts = through(cursor, queries.time, pc.dictionary_encode(only_where(prefix, pa.array(event))))["ts"]
+    untimed = event & ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
+    if untimed.any():  # no time before the tag: the syslog header's
+        ts = pc.replace_with_mask(ts, pa.array(untimed), headers.read(cursor, lines.filter(pa.array(untimed)))
+                                  .column("ts").combine_chunks().cast(ts.type))
+    blocked = pc.fill_null(column["blocked"], False).to_numpy(zero_copy_only=False)
+    host = place_of_url["host"]
+    table = pa.table({
+        "line_no": lines.column("line_no"),
+        "reject_reason": pa.array(np.where(no_percent, NOT_ASA, None), pa.string()) if no_percent.any()
+        else pa.nulls(len(line), pa.string()),
+        "is_ignored": pa.array(~no_percent & ~unsure & ~event),
+        "ts": ts,
+        "src_ip": column["src_ip"],
+        "user_name": column["user_name"],
+        "host": host,
+        "host_source": pa.DictionaryArray.from_arrays(
+            pa.array(np.where(pc.is_valid(host).to_numpy(zero_copy_only=False), 0, 1), pa.int32()), HOST_SOURCES),
+        "dst_ip": column["dst_ip"],
+        "dst_port": integers(cursor, queries.integer, column["dst_port"], pa.int32()),
+        "network_protocol": pc.coalesce(_lower(column["protocol"]), plain(place_of_url["scheme"])),
+        "url_path": place_of_url["url_path"],
+        "action": pa.DictionaryArray.from_arrays(pa.array(blocked.astype(np.int32)), ACTIONS),
+        "duration_ms": column["duration"],
+    })
+    return table, unsure
+
+
+_TYPES = {"src_ip": pa.string(), "user_name": pa.string(), "dst_ip": pa.string(), "dst_port": pa.string(),
+          "protocol": pa.string(), "duration": pa.int64(), "url": pa.string(), "blocked": pa.bool_()}
+
+
+def _teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """`Teardown TCP|UDP connection N for SIDE [word] to SIDE [word] duration H:M:S bytes N ...`, where a SIDE
+    is `interface:address/port[(identity)]`; the client is the side with the identity, else the higher port,
+    else the second side (see the module docstring)."""
+    protocol = t.at(2)
+    fits = (_is(t.at(1), "Teardown") & (_is(protocol, "TCP") | _is(protocol, "UDP")) & _is(t.at(3), "connection")
+            & _digits(t.at(4)) & _is(t.at(5), "for"))
+    a_word = ~_is(t.at(7), "to")
+    to_at = 7 + a_word
+    b_word = ~_is(t.at(to_at + 2), "duration")
+    duration_at = to_at + 2 + b_word
+    fits &= _is(t.at(to_at), "to") & _is(t.at(duration_at), "duration") & _is(t.at(duration_at + 2), "bytes")
+    fits &= pc.fill_null(pc.match_substring_regex(t.at(duration_at + 3), "^[0-9]"), False).to_numpy(
+        zero_copy_only=False)
+    sides = []
+    for at, has_word in ((6, a_word), (to_at + 1, b_word)):
+        address, port, identity, side_fits = _side(t.at(at))
+        word = only_where(t.at(at + 1), pa.array(has_word))
+        fits &= side_fits & ~(has_word & ~_word(word))
+        user = pc.coalesce(_non_empty(identity), word)
+        sides.append((address, port, _non_empty(user)))
+    (address_a, port_a, user_a), (address_b, port_b, user_b) = sides
+    number_a, number_b = (_small_number(port) for port in (port_a, port_b))
+    fits &= ~np.isnan(number_a) & ~np.isnan(number_b)
+    has_a, has_b = (pc.is_valid(user).to_numpy(zero_copy_only=False) for user in (user_a, user_b))
+    client_first = pa.array(np.where(has_a != has_b, has_a, number_a > number_b))
+    hours, minutes, seconds, clock_fits = _clock(t.at(duration_at + 1))
+    fits &= clock_fits
+    return {
+        "src_ip": pc.if_else(client_first, address_a, address_b),
+        "user_name": pc.if_else(client_first, user_a, user_b),
+        "dst_ip": pc.if_else(client_first, address_b, address_a),
+        "dst_port": pc.if_else(client_first, port_b, port_a),
+        "protocol": protocol,
+        "duration": pa.array(((hours * 60 + minutes) * 60 + seconds) * 1000),
+    }, fits
+
+
+def _acl(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """`access-list NAME permitted|denied|est-allowed PROTOCOL ifc/src(port)[(user)] -> ifc/dst(port) ...`."""
+    verdict, protocol = t.at(3), t.at(4)
+    fits = (_is(t.at(1), "access-list") & _filled(t.at(2)) & pc.is_in(verdict, value_set=pa.array(
+        ["permitted", "denied", "est-allowed"])).fill_null(False).to_numpy(zero_copy_only=False)
+        & _filled(protocol) & _is(t.at(6), "->"))
+    source, destination = t.at(5), t.at(7)
+    src, _, user, src_fits = _acl_side(source, closed=True)
+    dst, dst_port, _, dst_fits = _acl_side(destination, closed=False)
+    not_icmp = ~pc.fill_null(pc.starts_with(pc.utf8_lower(protocol), "icmp"), False).to_numpy(zero_copy_only=False)
+    return {
+        "src_ip": src, "user_name": _non_empty(user), "dst_ip": dst,
+        "dst_port": only_where(dst_port, pa.array(not_icmp)), "protocol": protocol,
+        "blocked": pc.equal(verdict, "denied"),
+    }, fits & src_fits & dst_fits
+
+
+def _deny(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """`Deny [protocol ]PROTOCOL src ifc:src[/port] dst ifc:dst[/port] ... by access-group ...`."""
+    shifted = _is(t.at(2), "protocol") & _is(t.at(4), "src")
+    shift = shifted.astype(np.int64)
+    fits = _is(t.at(1), "Deny") & (shifted | _is(t.at(3), "src")) & _is(t.at(5 + shift), "dst")
+    protocol = t.at(2 + shift)
+    src, _, src_fits = _deny_side(t.at(4 + shift))
+    destination = t.at(6 + shift)
+    dst, dst_port, dst_fits = _deny_side(destination)
+    # `dst ... by access-group`: a comma or a `by` at the end of the destination would change what the
+    # documented expression reads; the text after it holds the words.
+    fits &= src_fits & dst_fits & _filled(protocol) & pc.is_valid(t.at(7 + shift)).to_numpy(zero_copy_only=False)
+    fits &= ~_has(destination, ",") & ~pc.fill_null(pc.ends_with(destination, "by"), False).to_numpy(
+        zero_copy_only=False) & _has(t.text, "by access-group")
+    return {"src_ip": src, "dst_ip": dst, "dst_port": dst_port, "protocol": protocol,
+            "blocked": pa.repeat(pa.scalar(True), len(fits))}, fits
+
+
+def _accessed(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """`[user@]src[(identity)] Accessed [JAVA ]URL dst:url`."""
+    who = t.at(1)
+    fits = _is(t.at(2), "Accessed") & (_is(t.at(3), "URL") | (_is(t.at(3), "JAVA") & _is(t.at(4), "URL")))
+    ats = pc.fill_null(pc.count_substring(who, "@"), 0).to_numpy(zero_copy_only=False)
+    user, host_part = _cut(who, "@")
+    user = only_where(user, pa.array(ats == 1))
+    host_part = pc.if_else(pa.array(ats == 1), host_part, who)
+    src, identity, src_fits = _with_identity(host_part)
+    after = _cut(t.text, " Accessed ")[1]
+    after = pc.if_else(pc.starts_with(after, "URL "), pc.utf8_slice_codeunits(after, 4),
+                       pc.utf8_slice_codeunits(after, 9))
+    dst, url = _cut(after, ":")
+    fits &= (ats <= 1) & ~((ats == 1) & ~_filled(user)) & src_fits & _filled(dst) & pc.is_valid(url).to_numpy(
+        zero_copy_only=False) & ~_has(dst, " ")
+    return {"src_ip": src, "user_name": pc.coalesce(_non_empty(identity), _non_empty(user)), "dst_ip": dst,
+            "url": url, "blocked": pa.repeat(pa.scalar(False), len(fits))}, fits
+
+
+def _denied_url(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """`Access denied URL url SRC src[(identity)] DEST dst ...`."""
+    url = t.at(4)
+    fits = (_is(t.at(1), "Access") & _is(t.at(2), "denied") & _is(t.at(3), "URL") & _filled(url)
+            & _is(t.at(5), "SRC") & _is(t.at(7), "DEST"))
+    src, identity, src_fits = _with_identity(t.at(6))
+    dst = _cut(t.at(8), "(")[0]
+    fits &= src_fits & _filled(dst)
+    return {"src_ip": src, "user_name": _non_empty(identity), "dst_ip": dst, "url": url,
+            "blocked": pa.repeat(pa.scalar(True), len(fits))}, fits
+
+
+# --- Token shapes ---------------------------------------------------------------------------------------
+
+def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
+    """`interface:address/port[(identity)]` -> address, port, identity (null without), and whether it fits."""
+    interface, rest = _cut(token, ":")
+    address, port_part = _cut(rest, "/")
+    port, identity, fits = _port_and_identity(port_part)
+    return address, port, identity, fits & _filled(interface) & _filled(address)
+
+
+def _acl_side(token: pa.Array, closed: bool) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
+    """`interface/address(port)[(user)]` -> address, port, user and whether it fits; with `closed`, nothing
+    but the user may follow the port (the source, before ` -> `)."""
+    interface, rest = _cut(token, "/")
+    address, after = _cut(rest, "(")
+    port, more = _cut(after, ")")
+    fits = _filled(interface) & _filled(address) & _digits(port) & pc.is_valid(more).to_numpy(zero_copy_only=False)
+    if not closed:
+        return address, port, pa.nulls(len(token), pa.string()), fits
+    has_user = _filled(more)
+    user_text = pc.utf8_slice_codeunits(more, 1, -1)
+    user_fits = (pc.fill_null(pc.and_(pc.starts_with(more, "("), pc.ends_with(more, ")")), False)
+                 .to_numpy(zero_copy_only=False) & ~_has(user_text, ")"))
+    return address, port, only_where(user_text, pa.array(has_user)), fits & (~has_user | user_fits)
+
+
+def _deny_side(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """`interface:address[/port]` -> address, port (null without) and whether it fits."""
+    interface, rest = _cut(token, ":")
+    address, port = _cut(rest, "/")
+    has_port = pc.is_valid(port).to_numpy(zero_copy_only=False)
+    return address, port, _filled(interface) & _filled(address) & (~has_port | _digits(port))
+
+
+def _with_identity(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """`text[(identity)]` -> text, identity (null without) and whether it fits."""
+    text, rest = _cut(token, "(")
+    identity, fits = _closed(rest)
+    return text, identity, fits & _filled(text)
+
+
+def _port_and_identity(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """`port[(identity)]` -> port, identity and whether it fits."""
+    port, rest = _cut(text, "(")
+    identity, fits = _closed(rest)
+    return port, identity, fits & _digits(port)
+
+
+def _closed(rest: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The text after a `(`: `identity)` -> identity, and whether it fits (null `rest`: no identity, fits)."""
+    present = pc.is_valid(rest).to_numpy(zero_copy_only=False)
+    if not present.any():
+        return rest, np.ones(len(rest), bool)
+    fits = ~present | (pc.fill_null(pc.ends_with(rest, ")"), False).to_numpy(zero_copy_only=False)
+                       & (pc.fill_null(pc.count_substring(rest, ")"), 0).to_numpy(zero_copy_only=False) == 1))
+    return pc.utf8_slice_codeunits(rest, 0, -1), fits
+
+
+def _clock(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`H:M:S` -> hours, minutes, seconds (int64) and whether it fits (digits, at most 18 each)."""
+    parts = pc.split_pattern(text, ":")
+    fits = (np.diff(parts.offsets.to_numpy()) == 3) if len(text) else np.zeros(0, bool)
+    numbers = []
+    for index in range(3):
+        part = list_item(parts, index) if len(text) else text
+        number, valid = whole_number(pc.fill_null(part, ""))
+        fits &= _digits(part) & valid.to_numpy(zero_copy_only=False)
+        numbers.append(pc.fill_null(number, 0).to_numpy(zero_copy_only=False))
+    return numbers[0], numbers[1], numbers[2], fits
+
+
+def _small_number(digits: pa.Array) -> np.ndarray:
+    """Digits of at most 9 (int32 whatever they say) as float; NaN for any other text (QUERY's try_cast to
+    integer would differ)."""
+    fits = _digits(digits) & (pc.fill_null(pc.binary_length(digits), 99).to_numpy(zero_copy_only=False) <= 9)
+    numbers = pc.cast(pc.if_else(pa.array(fits), digits, "0"), pa.int64()).to_numpy(zero_copy_only=False)
+    return np.where(fits, numbers, np.nan)
+
+
+def _with_control_characters(line: pa.Array) -> np.ndarray:
+    """Which lines hold a character below U+0020: a scan of the text buffer, then only of the lines it finds."""
+    if len(line) == 0:
+        return np.zeros(0, bool)
+    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
+    data = np.frombuffer(line.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    found = np.flatnonzero(data < 0x20) + offsets[0]
+    lines = np.zeros(len(line), bool)
+    lines[np.searchsorted(offsets, found, side="right") - 1] = True
+    return lines
+
+
+def _cut(text: pa.Array, mark: str) -> tuple[pa.Array, pa.Array]:
+    """`text` before and after its first `mark` (after: null where there is none)."""
+    parts = pc.split_pattern(text, mark, max_splits=1)
+    return list_item(parts, 0), list_item(parts, 1)
+
+
+def _is(values: pa.Array, word: str) -> np.ndarray:
+    return pc.fill_null(pc.equal(values, word), False).to_numpy(zero_copy_only=False)
+
+
+def _has(values: pa.Array, text: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring(values, text), False).to_numpy(zero_copy_only=False)
+
+
+def _filled(values: pa.Array) -> np.ndarray:
+    """Present and not empty."""
+    return pc.fill_null(pc.greater(pc.binary_length(values), 0), False).to_numpy(zero_copy_only=False)
+
+
+def _digits(values: pa.Array) -> np.ndarray:
+    """One or more ASCII digits, nothing else."""
+    return pc.fill_null(pc.and_(pc.ascii_is_decimal(values), pc.greater(pc.binary_length(values), 0)),
+                        False).to_numpy(zero_copy_only=False)
+
+
+def _word(values: pa.Array) -> np.ndarray:
+    """A word after a side: no parentheses."""
+    return _filled(values) & ~_has(values, "(") & ~_has(values, ")")
+
+
+def _non_empty(values: pa.Array) -> pa.Array:
+    return only_where(values, pc.greater(pc.binary_length(values), 0))
+
+
+def _lower(values: pa.Array) -> pa.Array:
+    """Lower case, once per distinct value."""
+    encoded = pc.dictionary_encode(values)
+    return pa.DictionaryArray.from_arrays(encoded.indices, pc.utf8_lower(encoded.dictionary)).dictionary_decode()
+
+
+def _merged(read: ParseResult, by_regex: ParseResult) -> ParseResult:
+    """The outcomes of the lines read in Arrow and of those read by QUERY, events in line order."""
+    events = read.events
+    if by_regex.events.num_rows:
+        columns = {name: plain(events.column(name).combine_chunks()) for name in events.column_names}
+        other = by_regex.events
+        combined = pa.concat_tables([pa.table(columns), pa.table(
+            {name: other.column(name).cast(columns[name].type) for name in columns})])
+        events = combined.take(pc.sort_indices(combined.column("line_no")))
+    rejects = pa.concat_tables([read.rejects, by_regex.rejects])
+    rejects = rejects.take(pc.sort_indices(rejects.column("line_no")))
+    return ParseResult(events=events, rejects=rejects, ignored=read.ignored + by_regex.ignored)
+
+
 SYSLOG = Format(
     name="cisco_asa",
     source_kind="firewall",
     summary="Cisco ASA / FTD syslog: connection teardowns, ACL decisions and URL filtering messages",
     sniff=line_share(r"^.*?%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-\d{6}\b"),
-    new_parser=syslog_head_parser(QUERY),
+    new_parser=asa_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",

@@ -149,7 +149,7 @@ def _headers_and_fields(cursor: duckdb.DuckDBPyConnection, headers: FirstTokenHe
         header_ts, app = (plain(headed.column(name).combine_chunks()) for name in ("header_ts", "app"))
         has_header[unsure] = pc.fill_null(pc.not_equal(header_ts, ""), False).to_numpy(zero_copy_only=False)
         is_filterlog[unsure] = pc.fill_null(pc.equal(app, "filterlog"), False).to_numpy(zero_copy_only=False)
-        ts = pc.replace_with_mask(ts, pa.array(unsure), headed.column("ts").combine_chunks())
+        ts = pc.replace_with_mask(ts, pa.array(unsure), headed.column("ts").combine_chunks().cast(ts.type))
         others = pc.split_pattern(headed.column("msg").combine_chunks(), ",", max_splits=SPLITS)
         place = np.arange(len(row))
         place[unsure] = len(row) + np.arange(int(unsure.sum()))
