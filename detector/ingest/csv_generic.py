@@ -51,6 +51,7 @@ from detector.ingest.proxy_columns import (
     first_reasons,
     first_valid,
     is_ip_literal,
+    no_text,
     url_columns,
     where,
 )
@@ -251,7 +252,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     method = per_distinct(connection, v("http_method"), queries.method)["value"] if v("http_method") is not None \
         else pa.nulls(rows, pa.string())
     is_connect = pc.fill_null(pc.equal(method, "CONNECT"), False)
-    nothing = pa.nulls(rows, pa.string())
+    nothing = no_text(rows)
     host_place = url_columns(connection, queries.urls, v("host") if v("host") is not None else nothing, bare="/?")
     url_place = url_columns(connection, queries.urls, v("url") if v("url") is not None else nothing, bare="/?")
     host = first_valid(host_place["host"], url_place["host"])

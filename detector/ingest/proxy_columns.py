@@ -48,13 +48,14 @@ class UrlQueries:
 
 
 def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url: pa.Array,
-                bare: str | None = None) -> dict[str, pa.Array]:
+                bare: str | None = None, bare_pattern: str = "^[^/]") -> dict[str, pa.Array]:
     """Per row of `url`: `scheme` (lower case; null without `://`), `has_rest` (it has `://`), `host` and
     `dst_port` of its authority and `url_path` (as url_scheme, url_rest, rest_authority, hostport_host,
     hostport_port and rest_path read it; null without `://`), and `connect_host` / `connect_port`, the
-    URL read as a CONNECT target `host:port`. With `bare` ("/" or "/?"), a URL without `://` is read as
-    `host[:port]/path` instead, its authority ending at the first of those characters (`split_part`).
-    All computed on the distinct URLs only."""
+    URL read as a CONNECT target `host:port`. With `bare` ("/" or "/?"), a URL without `://` that matches
+    `bare_pattern` is read as `host[:port]/path` instead, its authority ending at the first of those
+    characters (`split_part`), and `bare_path` is its path where it has one. All computed on the distinct
+    URLs only."""
     urls = encoded(url)
     scheme, _, authority, path = url_parts(urls.dictionary)
     has_rest = pc.is_valid(scheme)
@@ -67,14 +68,14 @@ def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url:
         without_scheme = urls.dictionary
         for mark in bare:
             without_scheme = list_item(pc.split_pattern(without_scheme, mark, max_splits=1), 0)
-        authority = pc.if_else(has_rest, authority, without_scheme)
+        is_bare = pc.and_(pc.invert(has_rest), pc.match_substring_regex(urls.dictionary, bare_pattern))
+        authority = pc.if_else(has_rest, authority, only_where(without_scheme, is_bare))
         place = hostports(connection, queries, authority)
     else:
         place = hostports(connection, queries, only_where(authority, has_rest))
     by_url["host"], by_url["dst_port"] = place["host"], place["dst_port"]
     if bare:  # the path of a bare host/path (not of a path alone)
-        by_url["bare_path"] = only_where(path, pc.and_(pc.invert(has_rest), pc.and_(
-            pc.match_substring(urls.dictionary, "/"), pc.invert(pc.starts_with(urls.dictionary, "/")))))
+        by_url["bare_path"] = only_where(path, pc.and_(is_bare, pc.match_substring(urls.dictionary, "/")))
     else:
         target = hostports(connection, queries, urls.dictionary)
         by_url["connect_host"], by_url["connect_port"] = target["host"], target["dst_port"]
@@ -244,6 +245,11 @@ def where(condition: pa.Array, values: pa.Array) -> pa.Array:
         pa.DictionaryArray.from_arrays(only_where(values.indices, condition), values.dictionary)
 
 
+def no_text(rows: int) -> pa.DictionaryArray:
+    """A text column of nulls, dictionary-encoded like the others (the runs of a batch concatenate)."""
+    return pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int32()), pa.array([], pa.string()))
+
+
 def constant_text(texts: pa.Array, choice: np.ndarray) -> pa.DictionaryArray:
     """A text column from a few constants: row i is `texts[choice[i]]` (null where choice is negative)."""
     missing = choice < 0
@@ -277,5 +283,6 @@ def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], 
     if not any(pc.any(condition).as_py() for condition in conditions):
         return pa.nulls(rows, pa.string())
     texts = [reason() if callable(reason) else reason for _, reason in reasons]
+    # (a text null on some row gives no reason there, as `'...' || null` in SQL)
     return pc.case_when(pa.StructArray.from_arrays(conditions, names=[str(i) for i in range(len(conditions))]),
-                        *[pc.fill_null(text, "") if isinstance(text, pa.Array) else text for text in texts])
+                        *texts)

@@ -3,8 +3,9 @@
 The columns are named by `#Fields:` directives (https://www.w3.org/TR/WD-logfile), which may change in
 the middle of a file (a web server restarts, an administrator adds a field), so the header in force
 travels from batch to batch in file order (a `HeaderedParser`: the batches themselves parse two at a
-time) and a batch is split at its directive lines; each run of data lines is
-split into values with pyarrow (`values_table`) and read by one DuckDB query built for its field list.
+time) and a batch is split at its directive lines; each run of data lines is split into values by
+Arrow's CSV reader (lines padded with several spaces by a quote-aware split), and each field's distinct
+values go through the shared SQL macros once (`Plan`: which field feeds which column, per field list).
 Values are separated by spaces (Oracle pads with several); strings may be quoted, with `""` for a quote;
 `-` is an empty value.
 
@@ -25,17 +26,21 @@ vendor_category, its application name (ProxySG `x-bluecoat-application-name`, WS
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import (
+    DistinctQuery,
     dictionary_array,
-    fields_in_slices,
+    list_item,
     only_where,
+    per_distinct,
     quoted_value,
     space_trimmed,
     split_quoted,
@@ -52,7 +57,25 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.cisco_wsa import WSA_MACROS
+from detector.ingest.distinct_sql import encoded, integers, plain
+from detector.ingest.proxy_columns import (
+    BIGINT_SQL,
+    EPOCH_SQL,
+    UrlQueries,
+    bools,
+    constant_text,
+    delimited_fields,
+    epoch_times,
+    first_reasons,
+    first_valid,
+    has_control_bytes,
+    is_ip_literal,
+    no_text,
+    url_columns,
+    where,
+)
 from detector.ingest.squid import PROXY_MACROS
+from detector.schema import TIMESTAMP
 
 # A value is a quoted string (with "" inside) or a run of non-space characters (for sniffing).
 _TOKEN = re.compile(r'"(?:[^"]|"")*"|\S+')
@@ -111,215 +134,264 @@ def _directive_date(value: str) -> str | None:
     return None
 
 
-class QueryBuilder:
-    """Builds the query for one field list: which value (by position) feeds which schema column.
+# Lines Arrow's CSV reader (space-separated) and the quote-aware split read alike: single spaces between
+# values, each plain or quoted as a whole (see proxy_columns.delimited_fields). Other lines take the split.
+REGULAR_LINE = (r'^(?:[^" \r\x01\x02]+|""|"[^"\r\x01\x02](?:[^"\r\x01\x02]|"")*")'
+                r'(?: (?:[^" \r\x01\x02]+|""|"[^"\r\x01\x02](?:[^"\r\x01\x02]|"")*"))*$')
+# TMG logs a CONNECT's target as host:port, Incapsula its URLs without a scheme.
+BARE_URL = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d+)?(/|$)"
+UPPER_SQL = "select upper(value) as value from distinct_values"
+LOWER_SQL = "select lower(value) as value from distinct_values"
+INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
+HOST_SQL = "select hostport_host(value) as host from distinct_values"
+# TMG writes `anonymous` when the client did not authenticate: no user, not a user of that name.
+USER_SQL = "select case when lower(value) <> 'anonymous' then value end as value from distinct_values"
+# TMG puts Windows error numbers (10060, 12209) where a status goes: not HTTP statuses.
+STATUS_SQL = """
+select case when try_cast(value as integer) between 100 and 599 then try_cast(value as integer) end as value
+from distinct_values
+"""
+CODE_STATUS_SQL = """
+select case when try_cast(split_part(value, '/', 2) as integer) between 100 and 599
+    then try_cast(split_part(value, '/', 2) as integer) end as value
+from distinct_values
+"""
+# `time-taken` is milliseconds, or seconds when written with a decimal point as the standard has it
+TIME_TAKEN_SQL = """
+select case when contains(value, '.') then try_cast(round(try_cast(value as double) * 1000) as bigint)
+    else try_cast(value as bigint) end as value
+from distinct_values
+"""
+APP_SQL = "select case when lower(value) not in ('none', 'unknown') then value end as value from distinct_values"
+# Each verdict a field carries, allowed / blocked / null
+WORD_VERDICT_SQL = "select verdict_word_action(value) as value from distinct_values"
+ACL_VERDICT_SQL = r"""
+select nullif(wsa_acl_action(regexp_replace(split_part(value, '-', 1), '_\d+$', ''), ''), 'unknown') as value
+from distinct_values
+"""
+CODE_VERDICT_SQL = "select nullif(squid_result_action(value), 'unknown') as value from distinct_values"
+CODE_STATUS_VERDICT_SQL = """
+select nullif(squid_result_action(split_part(value, '/', 1)), 'unknown') as value from distinct_values
+"""
+HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
+ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 
-    Field names never enter the SQL text, only positions in the line do; names come from the file.
-    """
 
-    def __init__(self, fields: tuple[str, ...], header: Header) -> None:
-        self.fields = fields
-        self.header = header
-        self.used: dict[int, str] = {}  # position (1-based) -> value column name
-        self.params: dict[str, object] = {"field_count": len(fields)}
+class Plan:
+    """What one field list (with the #Date and #GMT-Offset in force) reads: the position of each field used
+    and the per-distinct queries, kept across the batches under that header. Field names never enter SQL."""
 
-    def value(self, *names: str) -> str | None:
-        """The value column of the first of `names` the header has, or None."""
+    def __init__(self, header: Header, timezone: str) -> None:
+        assert header.fields is not None
+        self.fields, self.header = header.fields, header
+        self.used: set[int] = set()
+        self.queries: dict[str, DistinctQuery] = {}
+        self.urls = UrlQueries()
+        zone = "'" + timezone.replace("'", "''") + "'"
+        self.local_time_sql = f"select timezone({zone}, try_cast(value as timestamp)) as ts from distinct_values"
+        self.utc_time_sql = (f"select timezone('UTC', try_cast(value as timestamp) - "
+                             f"to_minutes(cast({int(header.gmt_offset_minutes)} as integer))) as ts "
+                             "from distinct_values")
+        # the positions the columns read, found once (`position` notes each as used)
+        for names in _READ:
+            self.position(*names)
+
+    def position(self, *names: str) -> int | None:
+        """The position (0-based) of the first of `names` the header has, or None."""
         for name in names:
             if name in self.fields:
-                position = self.fields.index(name) + 1
-                return self.used.setdefault(position, f"v{position}")
+                self.used.add(self.fields.index(name))
+                return self.fields.index(name)
         return None
 
-    def build(self) -> tuple[str, dict[str, object]]:
-        """The query text (over `vals(line_no, n, v<position>...)`, see `values_table`) and its parameters;
-        afterwards `used` names the positions it reads."""
-        ts, ts_reason = self._time()
-        steps, columns = self._url_steps(), self._columns()
-        selected = ",\n    ".join(
-            f"cast({columns.get(name, 'null')} as {sql_type}) as {name}" for name, sql_type in OUTPUT_TYPES.items()
-            if name != "ts"
-        )
-        query = f"""
-with url_steps as (
-    select *, {ts} as ts_value, {steps}
-    from vals
-),
-authority_steps as (
-    -- the authority of an absolute URL, or of a scheme-less host[:port][/path]
-    select *, authority_hostport(coalesce(rest_authority(rest), split_part(split_part(bare, '/', 1), '?', 1)))
-        as hostport
-    from url_steps
-),
-host_steps as (
-    select *, hostport_host(hostport) as url_host from authority_steps
+    def query(self, sql: str) -> DistinctQuery:
+        if sql not in self.queries:
+            self.queries[sql] = DistinctQuery(sql)
+        return self.queries[sql]
+
+
+# Every field list's reading of a field: the first of these names the header has
+_READ = (
+    ("timestamp", "x-timestamp-unix"), ("date",), ("time",), ("date-local",), ("time-local",), ("c-ip",),
+    ("cs-username", "c-auth-id", "cs-userdn"), ("cs-method", "s-operation"), ("cs-url", "cs-uri"),
+    ("cs-host", "r-host", "s-hostname"), ("cs(host)",), ("r-ip", "s-supplier-ip"), ("s-ip",),
+    ("r-port", "cs-uri-port"), ("s-port",), ("cs-uri-scheme", "cs-protocol"), ("cs-uri-stem", "cs-uri-path"),
+    ("x-resultcode-httpstatus",), ("sc-status", "sc-http-status"), ("sc-filter-result",), ("x-acltag",),
+    ("s-action",), ("sc-result-code", "x-result-code"), ("action", "sc-action", "x-action"), ("cs-bytes",),
+    ("sc-bytes",), ("time-taken",), ("x-elapsed-time", "timetakenms"), ("cs(user-agent)", "c-agent"),
+    ("rs(content-type)", "sc(content-type)", "cs-mime-type"), ("x-bluecoat-application-name", "x-avc-app"),
+    ("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr"),
 )
-select
-    line_no,
-    case
-        when n <> $field_count then n || ' values but #Fields names ' || $field_count
-        when ts_value is null then {ts_reason}
-    end as reject_reason,
-    false as is_ignored,
-    cast(ts_value as timestamptz) as ts,
-    {selected}
-from host_steps
-"""
-        return query, self.params
-
-    def _time(self) -> tuple[str, str]:
-        """The `ts` expression, and the reject reason when it is null."""
-        epoch = self.value("timestamp", "x-timestamp-unix")
-        date, time = self.value("date"), self.value("time")
-        local_date, local_time = self.value("date-local"), self.value("time-local")
-        if epoch:
-            # via decimal: a double would take 'nan' and 'inf', which no timestamp holds
-            seconds = f"cast(try_cast({epoch} as decimal(18, 6)) as double)"
-            return f"to_timestamp({seconds})", f"'timestamp is not epoch seconds: ' || {epoch}"
-        if local_date and local_time:
-            naive = f"try_cast({local_date} || ' ' || {local_time} as timestamp)"
-            return (f"timezone($tz, {naive})",
-                    f"'date-local/time-local not understood: ' || {local_date} || ' ' || {local_time}")
-        if time and (date or self.header.date):
-            if not date:
-                self.params["day"] = self.header.date
-            day = date or "$day"
-            self.params["offset_minutes"] = self.header.gmt_offset_minutes
-            naive = f"try_cast({day} || ' ' || {time} as timestamp)"
-            return (f"timezone('UTC', {naive} - to_minutes(cast($offset_minutes as integer)))",
-                    f"'date/time not understood: ' || coalesce({day}, '-') || ' ' || coalesce({time}, '-')")
-        if time:
-            return "null", "'a time without a date: no date field and no #Date directive before this line'"
-        return "null", "'no date/time field in #Fields (date and time, date-local and time-local, or timestamp)'"
-
-    def _url_steps(self) -> str:
-        """Step columns: `rest` of an absolute URL, `bare` scheme-less host[:port][/path], `is_connect`."""
-        url = self.value("cs-url", "cs-uri")
-        method = self.value("cs-method", "s-operation")
-        # TMG logs a CONNECT's target as host:port, Incapsula its URLs without a scheme.
-        bare = (
-            f"case when not contains({url}, '://') "
-            f"and regexp_matches({url}, '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9_.-]+)(:\\d+)?(/|$)') then {url} end"
-            if url else "null::varchar"
-        )
-        return ",\n        ".join([
-            f"url_rest({url}) as rest" if url else "null::varchar as rest",
-            f"{bare} as bare",
-            f"coalesce(upper({method}) = 'CONNECT', false) as is_connect" if method else "false as is_connect",
-        ])
-
-    def _columns(self) -> dict[str, str]:
-        """SQL expressions for the event columns (over `host_steps`); missing ones are null."""
-        out: dict[str, str] = {}
-        out["src_ip"] = self.value("c-ip") or "null"
-        if user := self.value("cs-username", "c-auth-id", "cs-userdn"):
-            # TMG writes `anonymous` when the client did not authenticate: no user, not a user of that name.
-            out["user_name"] = f"case when lower({user}) <> 'anonymous' then {user} end"
-        if method := self.value("cs-method", "s-operation"):
-            out["http_method"] = f"upper({method})"
-        out.update(self._host())
-        code_status = self.value("x-resultcode-httpstatus")
-        status = self.value("sc-status", "sc-http-status") or (
-            f"split_part({code_status}, '/', 2)" if code_status else None)
-        if status:
-            # TMG puts Windows error numbers (10060, 12209) where a status goes: not HTTP statuses.
-            out["http_status"] = (f"case when try_cast({status} as integer) between 100 and 599 "
-                                  f"then try_cast({status} as integer) end")
-        out["action"] = self._action(code_status)
-        out["bytes_out"] = self._integer(self.value("cs-bytes"))
-        out["bytes_in"] = self._integer(self.value("sc-bytes"))
-        out["duration_ms"] = self._duration()
-        out["user_agent"] = self.value("cs(user-agent)", "c-agent") or "null"
-        out["content_type"] = self.value("rs(content-type)", "sc(content-type)", "cs-mime-type") or "null"
-        # The proxy's own view: ProxySG's application name and categories, Cisco WSA's AVC application
-        # and web category (its full name, else its code).
-        app = self.value("x-bluecoat-application-name", "x-avc-app")
-        out["vendor_app"] = f"case when lower({app}) not in ('none', 'unknown') then {app} end" if app else "null"
-        out["vendor_category"] = self.value("cs-categories", "sc-filter-category", "x-webcat-code-full",
-                                            "x-webcat-code-abr") or "null"
-        return out
-
-    def _host(self) -> dict[str, str]:
-        url = self.value("cs-url", "cs-uri")
-        named = self.value("cs-host", "r-host", "s-hostname")
-        host_header = self.value("cs(host)")
-        proxysg = any(name in self.fields for name in PROXYSG_FIELDS)
-        named_host = f"hostport_host({named})" if named else "null"
-        header_host = f"hostport_host({host_header})" if host_header else "null"
-        out = {
-            "host": f"coalesce(url_host, {named_host}, {header_host})",
-            "host_source": (
-                f"case when coalesce(url_host, {named_host}) is not null"
-                " then case when is_connect then 'connect' else 'url' end"
-                f" when {header_host} is not null then 'http_host' else 'none' end"
-            ),
-        }
-        server_ip = None if proxysg else self.value("s-ip")
-        ips = [f for f in (self.value("r-ip", "s-supplier-ip"), server_ip) if f]
-        out["dst_ip"] = f"coalesce({', '.join([*ips, 'case when is_ip_literal(url_host) then url_host end'])})"
-        server_port = None if proxysg else self.value("s-port")
-        ports = [f"try_cast({f} as integer)" for f in (self.value("r-port", "cs-uri-port"), server_port) if f]
-        out["dst_port"] = f"coalesce({', '.join([*ports, 'hostport_port(hostport)'])})"
-        scheme = self.value("cs-uri-scheme", "cs-protocol")
-        schemes = [f"lower({scheme})"] if scheme else []
-        if url:
-            schemes.append(f"url_scheme({url})")
-        out["network_protocol"] = f"case when not is_connect then coalesce({', '.join([*schemes, 'null'])}) end"
-        paths = ["rest_path(rest)", "case when contains(bare, '/') then rest_path(bare) end"]
-        if url:
-            paths.append(f"case when starts_with({url}, '/') then split_part({url}, '?', 1) end")
-        if stem := self.value("cs-uri-stem", "cs-uri-path"):
-            paths.append(stem)
-        out["url_path"] = f"case when not is_connect then coalesce({', '.join(paths)}) end"
-        return out
-
-    def _action(self, code_status: str | None) -> str:
-        """Every verdict the fields carry, each allowed/blocked/null: any block wins, then any allow."""
-        verdicts = []
-        if word := self.value("sc-filter-result"):
-            verdicts.append(f"verdict_word_action({word})")
-        if tag := self.value("x-acltag"):
-            verdicts.append(
-                f"nullif(wsa_acl_action(regexp_replace(split_part({tag}, '-', 1), '_\\d+$', ''), ''), 'unknown')"
-            )
-        codes = [self.value("s-action"), self.value("sc-result-code", "x-result-code"),
-                 f"split_part({code_status}, '/', 1)" if code_status else None]
-        verdicts += [f"nullif(squid_result_action({code}), 'unknown')" for code in codes if code]
-        if word := self.value("action", "sc-action", "x-action"):
-            verdicts.append(f"verdict_word_action({word})")
-        if not verdicts:
-            return "'unknown'"
-        listed = ", ".join(verdicts)
-        return (f"case when 'blocked' in ({listed}) then 'blocked' when 'allowed' in ({listed}) then 'allowed' "
-                "else 'unknown' end")
-
-    def _duration(self) -> str:
-        if taken := self.value("time-taken"):
-            seconds = f"try_cast({taken} as double)"
-            return (f"case when contains({taken}, '.') then try_cast(round({seconds} * 1000) as bigint)"
-                    f" else try_cast({taken} as bigint) end")
-        return self._integer(self.value("x-elapsed-time", "timetakenms"))
-
-    @staticmethod
-    def _integer(column: str | None) -> str:
-        return f"try_cast({column} as bigint)" if column else "null"
 
 
-def values_table(lines: pa.Table, used: dict[int, str]) -> pa.Table:
-    """`vals(line_no, n, v<position>...)`: the number of values on each line and the used ones (1-based
-    positions), each unquoted, trimmed, null when `-` or empty. Split with pyarrow: values are separated by
-    one space (IIS, ProxySG) or padded with several, or tabs (Oracle); strings may be quoted."""
+def event_columns(connection: duckdb.DuckDBPyConnection, plan: Plan, lines: pa.Table) -> pa.Table:
+    """The events of a run of data lines under one field list, plus reject_reason / is_ignored."""
     text = lines.column("line").combine_chunks()
-    if pc.any(pc.match_substring(text, "\t")).as_py():
+    if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
         text = pc.replace_substring(text, "\t", " ")
-    counts, values = fields_in_slices(text, _split_values, [position - 1 for position in sorted(used)])
-    columns = {"line_no": lines.column("line_no"), "n": pc.cast(counts, pa.int64())}
-    for (_, name), encoded in zip(sorted(used.items()), values, strict=True):
-        # once per distinct value: most columns repeat a few values (addresses, statuses, hosts, agents)
-        value = space_trimmed(quoted_value(encoded.dictionary, " "))
-        value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
-        columns[name] = dictionary_array(encoded.indices, value)
+    rows = len(text)
+    _, counts, values = delimited_fields(text, " ", len(plan.fields), sorted(plan.used), REGULAR_LINE, _split_values,
+                                         _cleaned)
+    nothing = no_text(rows)
+
+    def v(*names: str) -> pa.Array | None:
+        position = plan.position(*names)
+        return values[position] if position is not None else None
+
+    def through(sql: str, value: pa.Array | None, column: str = "value") -> pa.Array | None:
+        return per_distinct(connection, value, plan.query(sql))[column] if value is not None else None
+
+    ts, time_reason = _times(connection, plan, v, rows)
+    method = through(UPPER_SQL, v("cs-method", "s-operation"))
+    is_connect = pc.fill_null(pc.equal(method, "CONNECT"), False) if method is not None else \
+        pa.repeat(pa.scalar(False), rows)
+    not_connect = pc.invert(is_connect)
+    url = v("cs-url", "cs-uri")
+    place = url_columns(connection, plan.urls, url if url is not None else nothing, bare="/?", bare_pattern=BARE_URL)
+    url_host = place["host"]
+    named_host = through(HOST_SQL, v("cs-host", "r-host", "s-hostname"), "host")
+    header_host = through(HOST_SQL, v("cs(host)"), "host")
+    named = url_host if named_host is None else first_valid(url_host, named_host)
+    hosts = [host for host in (url_host, named_host, header_host) if host is not None]
+    source = np.select([bools(pc.and_(pc.is_valid(named), is_connect)), bools(pc.is_valid(named)),
+                        bools(pc.is_valid(header_host)) if header_host is not None else np.zeros(rows, bool)],
+                       [0, 1, 2], 3)
+    proxysg = any(name in plan.fields for name in PROXYSG_FIELDS)  # its s-ip/s-port are the appliance's own
+    addresses = [v("r-ip", "s-supplier-ip"), None if proxysg else v("s-ip"),
+                 where(pc.fill_null(is_ip_literal(url_host), False), url_host)]
+    ports = [through(INTEGER_SQL, v("r-port", "cs-uri-port")), None if proxysg else through(INTEGER_SQL, v("s-port")),
+             place["dst_port"]]
+    scheme = through(LOWER_SQL, v("cs-uri-scheme", "cs-protocol"))
+    paths = [place["url_path"], place["bare_path"]]
+    if url is not None:
+        urls = encoded(url)
+        slash = pc.starts_with(urls.dictionary, "/")
+        paths.append(dictionary_array(urls.indices, only_where(
+            list_item(pc.split_pattern(urls.dictionary, "?", max_splits=1), 0), slash)))
+    if (stem := v("cs-uri-stem", "cs-uri-path")) is not None:
+        paths.append(stem)
+    code_status = v("x-resultcode-httpstatus")
+    status = through(STATUS_SQL, v("sc-status", "sc-http-status"))
+    if status is None:
+        status = through(CODE_STATUS_SQL, code_status)
+    user = through(USER_SQL, v("cs-username", "c-auth-id", "cs-userdn"))
+    taken = through(TIME_TAKEN_SQL, v("time-taken"))
+    app = through(APP_SQL, v("x-bluecoat-application-name", "x-avc-app"))
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": _reasons(counts, len(plan.fields), ts, time_reason),
+        "is_ignored": pa.repeat(pa.scalar(False), rows),
+        "ts": ts,
+        "src_ip": _or(v("c-ip"), nothing),
+        "user_name": _or(user, nothing),
+        "host": first_valid(*hosts),
+        "host_source": constant_text(HOST_SOURCES, source),
+        "dst_ip": first_valid(*[address for address in addresses if address is not None]),
+        "dst_port": pc.coalesce(*[pc.cast(port, pa.int32()) for port in ports if port is not None]),
+        "network_protocol": where(not_connect, first_valid(*[x for x in (scheme, place["scheme"]) if x is not None])),
+        "http_method": _or(method, nothing),
+        "url_path": where(not_connect, first_valid(*paths)),
+        "http_status": _or(status, pa.nulls(rows, pa.int32())),
+        "action": _action(connection, plan, v, code_status, rows),
+        "bytes_out": _count(connection, plan, v("cs-bytes"), rows),
+        "bytes_in": _count(connection, plan, v("sc-bytes"), rows),
+        "duration_ms": taken if taken is not None else _count(connection, plan, v("x-elapsed-time", "timetakenms"),
+                                                               rows),
+        "user_agent": _or(v("cs(user-agent)", "c-agent"), nothing),
+        "content_type": _or(v("rs(content-type)", "sc(content-type)", "cs-mime-type"), nothing),
+        "vendor_app": _or(app, nothing),
+        "vendor_category": _or(v("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr"),
+                               nothing),
+    }
     return pa.table(columns)
+
+
+def _times(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., pa.Array | None], rows: int
+           ) -> tuple[pa.Array, pa.Array | str]:
+    """Each line's time, and the reject reason where it is null: epoch seconds (`timestamp`, Cisco WSA),
+    `date-local`/`time-local` in the configured zone, or `date`/`time` (or `time` under a #Date) in UTC
+    shifted by #GMT-Offset; each distinct date and time read once."""
+    if (epoch := v("timestamp", "x-timestamp-unix")) is not None:
+        seconds = epoch_times(connection, plan.query(EPOCH_SQL), epoch.dictionary).take(epoch.indices)
+        return seconds, pc.binary_join_element_wise("timestamp is not epoch seconds: ", plain(epoch), "")
+    local_date, local_time = v("date-local"), v("time-local")
+    if local_date is not None and local_time is not None:
+        ts = per_distinct(connection, joined_pairs(local_date, local_time), plan.query(plan.local_time_sql))["ts"]
+        return ts, pc.binary_join_element_wise("date-local/time-local not understood: ", plain(local_date), " ",
+                                               plain(local_time), "")
+    date, time = v("date"), v("time")
+    if time is not None and (date is not None or plan.header.date):
+        if date is not None:
+            day_and_time = joined_pairs(date, time)
+        else:
+            day_and_time = pa.DictionaryArray.from_arrays(
+                time.indices, pc.binary_join_element_wise(plan.header.date, time.dictionary, " "))
+        ts = per_distinct(connection, day_and_time, plan.query(plan.utc_time_sql))["ts"]
+        day = pc.fill_null(plain(date), "-") if date is not None else plan.header.date or "-"
+        return ts, pc.binary_join_element_wise("date/time not understood: ", day, " ",
+                                               pc.fill_null(plain(time), "-"), "")
+    if time is not None:
+        return pa.nulls(rows, TIMESTAMP), "a time without a date: no date field and no #Date directive before this line"
+    return pa.nulls(rows, TIMESTAMP), \
+        "no date/time field in #Fields (date and time, date-local and time-local, or timestamp)"
+
+
+def joined_pairs(left: pa.DictionaryArray, right: pa.DictionaryArray) -> pa.DictionaryArray:
+    """`left || ' ' || right` per row (null where either is), the text made once per distinct pair."""
+    left_at = pc.fill_null(left.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    right_at = pc.fill_null(right.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    missing = (left_at < 0) | (right_at < 0)
+    width = max(len(right.dictionary), 1)
+    pairs = pc.dictionary_encode(pa.array(left_at * width + right_at, mask=missing if missing.any() else None))
+    pair = pairs.dictionary.to_numpy(zero_copy_only=False)
+    text = pc.binary_join_element_wise(left.dictionary.take(pa.array(pair // width)),
+                                       right.dictionary.take(pa.array(pair % width)), " ")
+    return pa.DictionaryArray.from_arrays(pairs.indices, text)
+
+
+def _reasons(counts: pa.Array, field_count: int, ts: pa.Array, time_reason: pa.Array | str) -> pa.Array:
+    return first_reasons([
+        (pc.not_equal(counts, field_count), lambda: pc.binary_join_element_wise(
+            pc.cast(counts, pa.string()), f" values but #Fields names {field_count}", "")),
+        (pc.is_null(ts), time_reason),
+    ], len(counts))
+
+
+def _action(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., pa.Array | None],
+            code_status: pa.Array | None, rows: int) -> pa.DictionaryArray:
+    """Every verdict the fields carry, each allowed/blocked/null: any block wins, then any allow."""
+    readings = [(WORD_VERDICT_SQL, v("sc-filter-result")), (ACL_VERDICT_SQL, v("x-acltag")),
+                (CODE_VERDICT_SQL, v("s-action")), (CODE_VERDICT_SQL, v("sc-result-code", "x-result-code")),
+                (CODE_STATUS_VERDICT_SQL, code_status), (WORD_VERDICT_SQL, v("action", "sc-action", "x-action"))]
+    blocked, allowed = np.zeros(rows, bool), np.zeros(rows, bool)
+    for sql, value in readings:
+        if value is not None:
+            verdict = encoded(per_distinct(connection, value, plan.query(sql))["value"])
+            blocked |= _is(verdict, "blocked")
+            allowed |= _is(verdict, "allowed")
+    return constant_text(ACTIONS, np.select([blocked, allowed], [0, 1], 2))
+
+
+def _is(values: pa.DictionaryArray, text: str) -> np.ndarray:
+    """Where a dictionary-encoded column holds `text` (false where null)."""
+    return bools(pc.fill_null(pc.equal(values.dictionary, text).take(values.indices), False))
+
+
+def _count(connection: duckdb.DuckDBPyConnection, plan: Plan, value: pa.Array | None, rows: int) -> pa.Array:
+    """A number of bytes or milliseconds (`try_cast(value as bigint)`), null where the field is missing."""
+    return integers(connection, plan.query(BIGINT_SQL), value, pa.int64()) if value is not None else \
+        pa.nulls(rows, pa.int64())
+
+
+def _or(value: pa.Array | None, default: pa.Array) -> pa.Array:
+    return value if value is not None else default
+
+
+def _cleaned(encoded_values: pa.DictionaryArray) -> pa.DictionaryArray:
+    """Values once per distinct value: unquoted and trimmed, null when `-` or empty."""
+    value = space_trimmed(quoted_value(encoded_values.dictionary, " "))
+    value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
+    return dictionary_array(encoded_values.indices, value)
 
 
 def _split_values(text: pa.Array) -> pa.ListArray:
@@ -340,21 +412,17 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     """Batches parsed under the #Fields (and #Date, #GMT-Offset) in force at their start."""
     for macros in (PROXY_MACROS, WSA_MACROS):
         context.connection.execute(macros)
-    queries: dict[tuple[object, ...], tuple[str, dict[str, object], dict[int, str]]] = {}
+    plans: dict[tuple[object, ...], Plan] = {}
 
     def parse_segment(lines: pa.Table, header: Header) -> ParseResult:
         if not header.fields:
             query = "select line_no, $reason as reject_reason, false as is_ignored from lines"
             return run_parse_query(context, query, lines, reason=NO_FIELDS_REASON)
         key = (header.fields, header.date, header.gmt_offset_minutes)
-        if key not in queries:  # built twice at worst when two threads meet a new header at once
-            builder = QueryBuilder(header.fields, header)
-            queries[key] = (*builder.build(), builder.used)
-        query, params, used = queries[key]
+        if key not in plans:  # made twice at worst when two threads meet a new header at once
+            plans[key] = Plan(header, context.timezone)
         with parse_cursor(context.connection) as cursor:
-            cursor.register("vals", values_table(lines, used))
-            parameters = {"tz": context.timezone, **params} if "$tz" in query else params
-            return split_outcomes(cursor.sql(query, params=parameters).to_arrow_table(), lines)
+            return split_outcomes(event_columns(cursor, plans[key], lines), lines)
 
     def parse(lines: pa.Table, header: Header) -> ParseResult:
         directive_rows, directives = _directives(lines)
