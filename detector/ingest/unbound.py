@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.message_tokens import Tokens, codes, constant, folded, indices, is_one_of, lookup, mask, nullable
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
@@ -63,16 +63,19 @@ class Lines:
     kind: np.ndarray
     known: np.ndarray  # a syslog header or Unbound's own prefix
     ts: pa.Array
-    client: pa.Array  # lookups: CLIENT (without @PORT)
+    lookup_rank: np.ndarray  # a lookup line's row in `client`, -1 for other lines
+    client: pa.Array  # per lookup: CLIENT (without @PORT)
     key: np.ndarray  # lookups: client, name, type and class folded into one number
     name_index: np.ndarray  # each line's row in `names`
     names: pa.Table  # per distinct name as logged: qname, host
     qtype_index: np.ndarray  # each line's row in `qtypes`
     qtypes: pa.Array  # per distinct type as logged: in upper case
-    rcode: pa.Array  # replies
-    duration_ms: pa.Array  # replies
+    reply_rank: np.ndarray  # a reply line's row in `rcode` and `duration_ms`, -1 for other lines
+    rcode: pa.Array  # per reply
+    duration_ms: pa.Array  # per reply
     verdict: np.ndarray  # replies and local actions: BLOCKED, ALLOWED or UNKNOWN
-    text: pa.Array  # malformed lines: the message after the level
+    malformed: np.ndarray  # the malformed lines
+    text: pa.Array  # per malformed line: the message after the level
 
 
 def new_parser(context: ParseContext) -> BatchParser:
@@ -98,16 +101,19 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     action `ZONE ZONETYPE CLIENT@PORT NAME TYPE CLASS`."""
     rows = headed.num_rows
     has_syslog = ~is_one_of(headed.column("header_ts"), [""], null=True)
-    line, msg = headed.column("line").combine_chunks(), headed.column("msg").combine_chunks()
+    line, msg = _array(headed.column("line")), _array(headed.column("msg"))
     text = msg if has_syslog.all() else line if not has_syslog.any() else pc.if_else(pa.array(has_syslog), msg, line)
     tokens = Tokens(text)
     nowhere = np.zeros(rows, np.int64)
     first = tokens.at(nowhere)
     bracketed = mask(pc.and_(pc.starts_with(first, "["), pc.ends_with(first, "]"))) & (tokens.length(nowhere) >= 2)
-    second = tokens.at(nowhere + 1)
-    opening = pc.find_substring(second, "[").to_numpy(zero_copy_only=False)
-    tagged = mask(pc.ends_with(second, "]")) & (opening >= 0) & (opening < tokens.length(nowhere + 1) - 1)
-    is_own = ~has_syslog & bracketed & tagged
+    # own file: `[epoch] unbound[pid:thread] `, the second token like '%[%]'
+    is_own = np.zeros(rows, dtype=bool)
+    maybe_own = np.flatnonzero(~has_syslog & bracketed)
+    second = tokens.at(np.ones(len(maybe_own), np.int64), maybe_own)
+    opening = pc.fill_null(pc.find_substring(second, "["), -1).to_numpy(zero_copy_only=False)
+    is_own[maybe_own] = (mask(pc.ends_with(second, "]")) & (opening >= 0)
+                         & (opening < tokens.length(np.ones(len(maybe_own), np.int64), maybe_own) - 1))
     level_at = np.where(has_syslog, bracketed.astype(np.int64), np.where(is_own, 2, -1))
 
     def after(offset: int, where: np.ndarray | None = None) -> np.ndarray:
@@ -127,9 +133,10 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     starts_with_client = lookup(mask(pc.match_substring_regex(client_token.dictionary, CLIENT)),
                                 indices(client_token), False)
     reply_like = np.flatnonzero(starts_with_client & (fields == 8) & ~other_level)
-    seconds = mask(pc.match_substring_regex(tokens.at(after(6, reply_like), reply_like), r"^\d+\.\d+$"))
+    seconds = tokens.at(after(6, reply_like), reply_like)
+    is_seconds = _decimal_fraction(seconds)
     is_reply = np.zeros(rows, dtype=bool)
-    is_reply[reply_like[seconds]] = True
+    is_reply[reply_like[is_seconds]] = True
     local_like = np.flatnonzero(~starts_with_client & is_info & (fields == 6))
     zone_type = pc.dictionary_encode(tokens.at(after(2, local_like), local_like))
     is_local = np.zeros(rows, dtype=bool)
@@ -144,7 +151,16 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action.
     lookups = np.flatnonzero((kind == QUERY) | (kind == REPLY) | (kind == LOCAL))
     at = level_at[lookups] + 1 + np.where(kind[lookups] == LOCAL, 2, 0)
-    client = _before_at(pc.dictionary_encode(tokens.at(at, lookups)))
+    lookup_rank = np.full(rows, -1, dtype=np.int64)
+    lookup_rank[lookups] = np.arange(len(lookups))
+    # CLIENT is the token read above, but for local actions (CLIENT@PORT after ZONE ZONETYPE)
+    local_rank = lookup_rank[kind == LOCAL]
+    client_at = lookup(indices(client_token), lookups, -1)
+    local_clients = pc.dictionary_encode(tokens.at(at[local_rank], lookups[local_rank]))
+    client_at[local_rank] = indices(local_clients) + len(client_token.dictionary)
+    client = _before_at(pa.DictionaryArray.from_arrays(
+        pa.array(client_at, pa.int32(), mask=client_at < 0),
+        pa.concat_arrays([client_token.dictionary, local_clients.dictionary])))
     qtype_index = np.full(rows, -1, dtype=np.int64)
     names = pc.dictionary_encode(tokens.at(at + 1, lookups))
     named = queries["names"].results_for(cursor, names.dictionary)
@@ -156,16 +172,14 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     key[lookups] = folded([codes(client), lookup(codes(named.column("qname")), indices(names), -1), codes(qtype),
                            codes(qclass)])
 
-    def spread(values: pa.Array, where: np.ndarray) -> pa.Array:
-        """Values of the rows `where` (ascending) in their rows, null elsewhere."""
-        position = np.full(rows, -1, dtype=np.int64)
-        position[where] = np.arange(len(where))
-        return values.take(nullable(position))
-
     upper = queries["qtypes"].results_for(cursor, qtype.dictionary).column("qtype").combine_chunks()
     replies = np.flatnonzero(kind == REPLY)
+    reply_rank = np.full(rows, -1, dtype=np.int64)
+    reply_rank[replies] = np.arange(len(replies))
     rcode = tokens.at(level_at[replies] + 5, replies)
-    seconds = pc.cast(tokens.at(level_at[replies] + 6, replies), pa.float64())  # checked: digits.digits
+    reply_like_rank = np.full(rows, -1, dtype=np.int64)
+    reply_like_rank[reply_like] = np.arange(len(reply_like))
+    seconds = pc.cast(seconds.take(pa.array(reply_like_rank[replies])), pa.float64())  # checked: digits.digits
     duration = pc.cast(pc.round(pc.multiply(seconds, 1000.0), round_mode="half_towards_infinity"), pa.int64())
     verdict = np.full(rows, UNKNOWN, dtype=np.int8)
     verdict[replies] = np.where(mask(pc.equal(rcode, "REFUSED")), BLOCKED, ALLOWED)
@@ -176,18 +190,39 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
                               indices(zone), UNKNOWN)
 
     # Times: the header's, or the own file's `[epoch]`.
-    ts = headed.column("ts").combine_chunks()
-    own = np.flatnonzero(is_own & ((kind == QUERY) | (kind == REPLY) | (kind == LOCAL)))
-    if len(own):
-        epochs = pc.dictionary_encode(first.take(pa.array(own)))
+    ts = _array(headed.column("ts"))
+    if is_own.any():
+        epochs = pc.dictionary_encode(only_where(first, pa.array(is_own & (lookup_rank >= 0))))
         epoch_ts = queries["epochs"].results_for(cursor, epochs.dictionary).column("ts").combine_chunks()
-        ts = pc.if_else(pa.array(is_own), spread(epoch_ts.take(epochs.indices), own).cast(ts.type), ts)
+        ts = pc.if_else(pa.array(is_own), epoch_ts.take(epochs.indices).cast(ts.type), ts)
     malformed = np.flatnonzero(kind == MALFORMED)
     return Lines(
-        kind=kind, known=has_syslog | is_own, ts=ts, client=spread(client.dictionary.take(client.indices), lookups),
-        key=key, name_index=name_index, names=named, qtype_index=qtype_index, qtypes=upper,
-        rcode=spread(rcode, replies), duration_ms=spread(duration, replies), verdict=verdict,
-        text=spread(tokens.span(malformed, level_at[malformed] + 1), malformed))
+        kind=kind, known=has_syslog | is_own, ts=ts, lookup_rank=lookup_rank,
+        client=client.dictionary.take(client.indices), key=key, name_index=name_index, names=named,
+        qtype_index=qtype_index, qtypes=upper, reply_rank=reply_rank, rcode=rcode, duration_ms=duration,
+        verdict=verdict, malformed=malformed, text=tokens.span(malformed, level_at[malformed] + 1))
+
+
+def _array(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array (without a copy when it is one chunk already)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _decimal_fraction(text: pa.Array) -> np.ndarray:
+    r"""Whether each value is `digits.digits` (r'^\d+\.\d+$'), from the bytes: no regular expression per row."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
+    data = np.frombuffer(text.buffers()[2], np.uint8)[:offsets[-1]] if len(text) and text.buffers()[2] else []
+    data = np.asarray(data if len(data) else np.zeros(1), np.uint8)
+    lengths = np.diff(offsets)
+    is_dot = data == ord(".")
+    is_digit = (data >= ord("0")) & (data <= ord("9"))
+    per_value = np.add.reduceat  # sums over each value's bytes (an empty value reads its neighbour's: excluded below)
+    starts = np.minimum(offsets[:-1], len(data) - 1)
+    dots = per_value(is_dot.astype(np.int64), starts)
+    digits = per_value(is_digit.astype(np.int64), starts)
+    last = np.maximum(offsets[1:] - 1, 0)
+    return (mask(text.is_valid()) & (lengths >= 3) & (dots == 1) & (digits == lengths - 1)
+            & is_digit[starts] & is_digit[np.minimum(last, len(data) - 1)])
 
 
 def _before_at(values: pa.DictionaryArray) -> pa.DictionaryArray:
@@ -205,7 +240,11 @@ def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
     put each key's lines in order, and neighbours there are the lines compared.
     """
     rows = np.flatnonzero(read.key >= 0)
-    order = rows[np.lexsort((line_no[rows], read.key[rows]))]
+    span = int(line_no.max(initial=0)) + 1
+    if (int(read.key.max(initial=0)) + 1) * span < 2**62:  # key and line as one number: one quicksort
+        order = rows[np.argsort(read.key[rows] * span + line_no[rows])]
+    else:
+        order = rows[np.lexsort((line_no[rows], read.key[rows]))]
     size = len(order)
     key = read.key[order]
     is_query = read.kind[order] == QUERY
@@ -246,8 +285,10 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
     own = np.where(is_query, -1, rows)  # an outcome line's (or unanswered reply's) own values
 
     def taken(values: pa.Array) -> pa.Array:
-        """The line's own value, or for a query its first outcome's, else its second's."""
-        return pc.coalesce(values.take(nullable(own)), values.take(nullable(first)), values.take(nullable(second)))
+        """A reply's value: the line's own, or for a query its first outcome line's, else its second's."""
+        first_value, second_value = (values.take(nullable(lookup(read.reply_rank, where, -1)))
+                                     for where in (first, second))
+        return pc.coalesce(values.take(nullable(lookup(read.reply_rank, own, -1))), first_value, second_value)
 
     verdicts = [lookup(read.verdict, where, UNKNOWN) for where in (first, second)]
     answered = np.where((verdicts[0] == BLOCKED) | (verdicts[1] == BLOCKED), BLOCKED,
@@ -255,7 +296,7 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
     events = pa.table({
         "line_no": pa.array(line_no[rows], pa.int64()),
         "ts": read.ts.take(pa.array(rows)),
-        "src_ip": read.client.take(pa.array(rows)),
+        "src_ip": read.client.take(pa.array(read.lookup_rank[rows])),
         "host_source": constant("dns_query", len(rows)),
         "network_protocol": constant("dns", len(rows)),
         "dns_qtype": dictionary_array(pa.array(read.qtype_index[rows], pa.int32()), read.qtypes),
@@ -266,7 +307,8 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
                                  read.names.column("host").combine_chunks()),
     })
     bad = np.flatnonzero(rejected)
-    text = pc.binary_join_element_wise(NOT_UNDERSTOOD, read.text.take(pa.array(bad)), "")
+    text_of = np.where(kind[bad] == MALFORMED, np.searchsorted(read.malformed, bad), -1)
+    text = pc.binary_join_element_wise(NOT_UNDERSTOOD, read.text.take(nullable(text_of)), "")
     reason = pc.if_else(pa.array(~read.known[bad]), NOT_UNBOUND,
                         pc.if_else(pa.array(kind[bad] == MALFORMED), text, NO_TIME))
     rejects = attach_lines(pa.array(line_no[bad], pa.int64()), reason, lines)
