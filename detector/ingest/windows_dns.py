@@ -135,14 +135,14 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     def carry(lines: pa.Table, order: str | None) -> str | None:
         if order is not None:
             return order
-        _, stamp, _ = at_packet(_text(lines))
+        rows, parts = at_packet(_text(lines))
         with parse_cursor(context.connection) as cursor:
-            return order_of_dates(cursor, _first_words(pc.unique(stamp)))
+            return order_of_dates(cursor, _first_words(pc.unique(_part(parts, rows, 0))))
 
     def parse(lines: pa.Table, order: str | None) -> ParseResult:
         text = _text(lines)
-        rows, stamp_text, after = at_packet(text)
-        stamp = pc.dictionary_encode(stamp_text)
+        rows, parts = at_packet(text)
+        stamp, after = pc.dictionary_encode(_part(parts, rows, 0)), _part(parts, rows, 1)
         with parse_cursor(context.connection) as cursor:
             if order is None:
                 order = order_of_dates(cursor, _first_words(stamp.dictionary))
@@ -160,12 +160,15 @@ def _text(lines: pa.Table) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def at_packet(text: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
-    """The PACKET lines (their places among the lines): their text before the first ` PACKET ` and after it."""
+def at_packet(text: pa.Array) -> tuple[np.ndarray, pa.ListArray]:
+    """The PACKET lines (their places among the lines), and every line cut at its first ` PACKET `."""
     parts = pc.split_pattern(text, " PACKET ", max_splits=1)
-    starts = parts.offsets.to_numpy()
-    rows = np.flatnonzero(np.diff(starts) == 2)
-    return rows, parts.values.take(pa.array(starts[rows])), parts.values.take(pa.array(starts[rows] + 1))
+    return np.flatnonzero(pc.list_value_length(parts).to_numpy() == 2), parts
+
+
+def _part(parts: pa.ListArray, rows: np.ndarray, index: int) -> pa.Array:
+    """Part `index` of the lines at `rows`, which have it."""
+    return parts.values.take(pa.array(parts.offsets.to_numpy()[rows] + index))
 
 
 def _first_words(text: pa.Array) -> pa.Array:
@@ -178,15 +181,19 @@ def _cut(text: pa.Array, mark: str) -> tuple[pa.Array, pa.Array]:
     return list_item(parts, 0), list_item(parts, 1)
 
 
+def _mask(condition: pa.Array) -> np.ndarray:
+    """A boolean array as numpy, null as false."""
+    return pc.fill_null(condition, False).to_numpy(zero_copy_only=False)
+
+
 def _per_value(values: pa.DictionaryArray, of_dictionary: pa.Array) -> np.ndarray:
-    """A per-value mask of a dictionary-encoded column (`of_dictionary`, one per dictionary value) per row;
-    null rows are false."""
-    return pc.fill_null(of_dictionary.take(values.indices), False).to_numpy(zero_copy_only=False)
+    """A condition read once per dictionary value (`of_dictionary`), per row; null rows are false."""
+    return _mask(of_dictionary.take(values.indices))
 
 
 class Packets:
-    """A batch's PACKET lines cut at the anchors the layout guarantees (` PACKET `, the first `[`, the first
-    `]`), which one capturing regular expression would cost several times more:
+    """A batch's PACKET lines cut at the anchors the layout guarantees (` PACKET `, the first `]`, the first
+    `[` before it), which one capturing regular expression would cost several times more:
         DATE TIME [AM|PM] THREAD PACKET ID PROTO DIR REMOTE XID [R] OPCODE [FLAGS-HEX FLAG-CHARS RCODE] QTYPE QNAME
     The parts with few values (the stamp before ` PACKET `, what follows the XID, the bracket, the tail)
     are read once per distinct value.
@@ -194,68 +201,61 @@ class Packets:
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection, stamp: pa.DictionaryArray, after: pa.Array,
                  times: DistinctQuery, tails: DistinctQuery) -> None:
-        head, bracketed = _cut(after, "[")
-        flags, tail = _cut(bracketed, "]")
-        # the anchors in their order: no bracket before ` PACKET `, and a `]` after the first `[`
+        before_close, tail = _cut(after, "]")
+        head, flags = _cut(before_close, "[")
+        # the anchors in their order: no bracket before ` PACKET `, a `]` after it and a `[` before that
         in_order = (~_per_value(stamp, pc.match_substring_regex(stamp.dictionary, r"[\[\]]"))
-                    & ~pc.fill_null(pc.match_substring(head, "]"), True).to_numpy(zero_copy_only=False)
-                    & pc.is_valid(tail).to_numpy(zero_copy_only=False))
+                    & _mask(pc.is_valid(tail)) & _mask(pc.is_valid(flags)))
         # ID PROTO DIR REMOTE (padded to 15 characters) and the rest: `XID   OPCODE` or `XID R OPCODE`
         fields = pc.split_pattern(space_trimmed(head), " ", max_splits=4)
-        direction = list_item(fields, 2)
+        protocol, direction = list_item(fields, 1), list_item(fields, 2)
         self.remote = pc.dictionary_encode(list_item(fields, 3))
         xid, after_xid = _cut(space_trimmed(pc.fill_null(list_item(fields, 4), "")), " ")
         self.xid = pc.dictionary_encode(xid)
-        after_xid = pc.dictionary_encode(after_xid)
+        after_xid = pc.dictionary_encode(after_xid)  # `  Q` or ` R Q`: a few values
         opcode = list_item(pc.split_pattern(after_xid.dictionary, " "), -1)
         is_r = _per_value(after_xid, pc.match_substring(pc.binary_join_element_wise(" ", after_xid.dictionary, ""),
                                                         " R "))
         flags = pc.dictionary_encode(flags)
-        self.rcode = pa.DictionaryArray.from_arrays(flags.indices, list_item(pc.split_pattern(flags.dictionary, " "),
-                                                                              -1))
-        tail = pc.dictionary_encode(tail)
-        named = tails.results_for(cursor, tail.dictionary)
-        understood = (in_order
-                      & pc.fill_null(pc.is_in(list_item(fields, 1), value_set=pa.array(["UDP", "TCP"])), False)
-                      .to_numpy(zero_copy_only=False)
-                      & pc.fill_null(pc.is_in(direction, value_set=pa.array(["Snd", "Rcv"])), False)
-                      .to_numpy(zero_copy_only=False)
-                      & _per_value(after_xid, pc.is_in(opcode, value_set=pa.array(["Q", "N", "U", "?"])))
-                      & _per_value(self.rcode, pc.not_equal(self.rcode.dictionary, ""))
-                      & _per_value(tail, named.column("complete").combine_chunks()))
-        is_q = understood & _per_value(after_xid, pc.equal(opcode, "Q"))
-        self.is_query = is_q & pc.fill_null(pc.equal(direction, "Rcv"), False).to_numpy(zero_copy_only=False) & ~is_r
-        self.is_response = is_q & pc.fill_null(pc.equal(direction, "Snd"), False).to_numpy(zero_copy_only=False) & is_r
-        self.understood = understood
+        self.rcode = pa.DictionaryArray.from_arrays(flags.indices,
+                                                    list_item(pc.split_pattern(flags.dictionary, " "), -1))
+        self.tail = pc.dictionary_encode(tail)
+        self.named = tails.results_for(cursor, self.tail.dictionary)
+        self.understood = (in_order
+                           & _mask(pc.is_in(protocol, value_set=pa.array(["UDP", "TCP"])))
+                           & _mask(pc.is_in(direction, value_set=pa.array(["Snd", "Rcv"])))
+                           & _per_value(after_xid, pc.is_in(opcode, value_set=pa.array(["Q", "N", "U", "?"])))
+                           & _per_value(self.rcode, pc.not_equal(self.rcode.dictionary, ""))
+                           & _per_value(self.tail, self.named.column("complete").combine_chunks()))
+        is_q = self.understood & _per_value(after_xid, pc.equal(opcode, "Q"))
+        self.is_query = is_q & _mask(pc.equal(direction, "Rcv")) & ~is_r
+        self.is_response = is_q & _mask(pc.equal(direction, "Snd")) & is_r
         timed = times.results_for(cursor, stamp.dictionary)
         self.stamp = stamp
         self.ts = timed.column("ts").combine_chunks().take(stamp.indices)
         self.date_text = timed.column("date_text").combine_chunks()
-        # the lookups (queries, responses) with a time to read, which are timed, named and paired
-        self.is_lookup = (self.is_query | self.is_response) & _per_value(stamp, timed.column("has_time")
-                                                                         .combine_chunks())
-        self.tail = tail
-        self.named = named
+        # the lookups (queries, responses) with a time to read: the ones paired
+        self.timed = (self.is_query | self.is_response) & _per_value(stamp, timed.column("has_time").combine_chunks())
 
     def outcomes(self, line_no: pa.Array, others: tuple[np.ndarray, np.ndarray, pa.Array], lines: pa.Table
                  ) -> ParseResult:
         """Events (lookups, each joined with its response), rejects and the count of ignored lines, together
         with the lines that are no packet (`others`: their header mask, unknown mask and line numbers)."""
-        answer, is_answer = pair_lookups(self.is_lookup, [
+        answer, is_answer = pair_lookups(self.timed, [
             _codes(self.remote), _codes(pa.DictionaryArray.from_arrays(self.xid.indices,
                                                                        pc.utf8_lower(self.xid.dictionary))),
             _codes(self._tail_column("qtype")), _codes(self._tail_column("qname"))], line_no.to_numpy(),
             self.is_query, self.is_response)
-        has_ts = pc.is_valid(self.ts).to_numpy(zero_copy_only=False)
+        has_ts = _mask(pc.is_valid(self.ts))
         lookup = self.is_query | self.is_response
         event = lookup & has_ts & ~is_answer
         rows = np.flatnonzero(event)
         # the response code: a response's own, a query's from its response (-1: none)
         source = np.where(self.is_response, np.arange(len(event)), answer)[rows]
         rcode = self.rcode.take(pa.array(source, mask=source < 0))
+        # the action per response code (a DENY policy answers REFUSED), `unknown` without one
         refused = pc.equal(self.rcode.dictionary, "REFUSED")
         verdicts = pa.concat_arrays([pc.if_else(refused, "blocked", "allowed"), pa.array(["unknown"])])
-        flags_index = pc.fill_null(rcode.indices, len(verdicts) - 1)
         taken = pa.array(rows)
         events = pa.table({
             "line_no": line_no.take(taken),
@@ -265,7 +265,7 @@ class Packets:
             "network_protocol": pa.repeat(pa.scalar("dns"), len(rows)),
             "dns_qtype": self._tail_column("dns_qtype").take(taken),
             "dns_rcode": rcode,
-            "action": pa.DictionaryArray.from_arrays(flags_index, verdicts),
+            "action": pa.DictionaryArray.from_arrays(pc.fill_null(rcode.indices, len(verdicts) - 1), verdicts),
             "host": self._tail_column("qname").take(taken),
         })
         is_header, is_unknown, other_line_no = others
@@ -293,13 +293,12 @@ def _other_lines(text: pa.Array, packet_rows: np.ndarray, line_no: pa.Array
     and their line numbers. Indented lines (the packet details) need no regular expression."""
     is_other = np.ones(len(text), dtype=bool)
     is_other[packet_rows] = False
-    indented = pc.or_(pc.starts_with(text, " "), pc.starts_with(text, "\t")).to_numpy(zero_copy_only=False)
+    indented = _mask(pc.or_(pc.starts_with(text, " "), pc.starts_with(text, "\t")))
     is_header = indented[is_other]
     others = np.flatnonzero(is_other)
     unsure = np.flatnonzero(~is_header)
     if len(unsure):
-        is_header[unsure] = pc.match_substring_regex(text.take(pa.array(others[unsure])), OTHER_LINE).to_numpy(
-            zero_copy_only=False)
+        is_header[unsure] = _mask(pc.match_substring_regex(text.take(pa.array(others[unsure])), OTHER_LINE))
     return is_header, ~is_header, line_no.take(pa.array(others))
 
 
