@@ -241,8 +241,9 @@ class _Fields:
     def distinct(self, name: str) -> pa.DictionaryArray:
         """The field dictionary-encoded (for fields read once per distinct value, or that repeat)."""
         values = self.raw(name)
-        return without(encoded(values), self.unset) if values is not None else encoded(pa.nulls(self.rows,
-                                                                                                  pa.string()))
+        if values is None:
+            return encoded(pa.nulls(self.rows, pa.string()))
+        return without(encoded(values), self.unset)
 
     def elements(self, name: str) -> pa.Array:
         """A set or vector field as a list of its elements."""
