@@ -290,18 +290,19 @@ def may_have_header(line: pa.Array) -> np.ndarray:
     lines' bytes in place."""
     if line.type != pa.string() or line.null_count:
         return np.ones(len(line), bool)  # (let `syslog_lines` decide)
-    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset)
-    data = np.frombuffer(line.buffers()[2], np.uint8) if line.buffers()[2] is not None else np.zeros(0, np.uint8)
-    data = np.append(data, np.uint8(0))  # a character past the end of every line reads as 0
+    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, 4 * line.offset)
     starts, lengths = offsets[:-1], np.diff(offsets)
-
-    def character(k: int) -> np.ndarray:
-        return np.where(lengths > k, data[np.minimum(starts + k, len(data) - 1)], 0)
-
-    first = character(0)
-    iso_date = (character(4) == ord("-")) & np.logical_and.reduce(
-        [(character(k) >= ord("0")) & (character(k) <= ord("9")) for k in range(4)])
-    return (first == ord("<")) | ((first >= ord("A")) & (first <= ord("Z"))) | iso_date
+    if not lengths.any():
+        return np.zeros(len(line), bool)
+    data = np.frombuffer(line.buffers()[2], np.uint8)
+    first = np.where(lengths > 0, data[np.minimum(starts, len(data) - 1)], 0)
+    maybe = (first == ord("<")) | ((first >= ord("A")) & (first <= ord("Z")))
+    dated = (first - np.uint8(ord("0")) <= 9) & (lengths > 4)  # (bytes below '0' wrap past 9)
+    dated[dated] = data[starts[dated] + 4] == ord("-")
+    if dated.any():  # `dddd-`
+        at = starts[dated]
+        maybe[dated] = np.logical_and.reduce([data[at + k] - np.uint8(ord("0")) <= 9 for k in range(1, 4)])
+    return maybe
 
 
 class SyslogHeaders:
