@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.byte_spans import spans, text_bytes
 from detector.ingest.distinct_sql import encoded, plain, through
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, may_have_header, program_of, reference_time
 
@@ -97,6 +98,7 @@ class Tokens:
         offsets = lists.offsets.to_numpy().astype(np.int64)
         self.values, self.limit = lists.values, limit
         self.starts, self.count = offsets[:-1], np.diff(offsets)
+        self.buffer, self.data, self.token_offsets = text_bytes(self.values)  # the tokens' bytes
 
     def index(self, position: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """Where the token at `position` is in `values`, and where there is none."""
@@ -106,15 +108,17 @@ class Tokens:
             missing |= position > self.limit
         return np.where(missing, 0, self.starts + position - 1), missing
 
+    def starts_with(self, position: np.ndarray | int, character: str) -> np.ndarray:
+        """Whether the token at `position` starts with the (ASCII) `character`: read from the tokens' bytes."""
+        index, missing = self.index(position)
+        start = self.token_offsets[index]
+        return ~missing & (self.token_offsets[index + 1] > start) \
+            & (self.data[np.minimum(start, len(self.data) - 1)] == ord(character))
+
     def at(self, position: np.ndarray | int) -> pa.Array:
         """The token at `position` of each text; null past the end or at NO_POSITION."""
         index, missing = self.index(position)
         return self.values.take(pa.array(index, mask=missing if missing.any() else None))
-
-    def has(self, flags: np.ndarray, position: np.ndarray | int) -> np.ndarray:
-        """`flags` (one per token of `values`) of the token at `position`; false where there is none."""
-        index, missing = self.index(position)
-        return flags[index] & ~missing if len(flags) else np.zeros(len(self.count), bool)
 
     def rest(self, position: np.ndarray, rows: np.ndarray) -> pa.Array:
         """For the texts `rows` (a mask): the tokens from `position` to the end, joined by spaces ('' past the end)."""
@@ -161,18 +165,6 @@ def _extracted(text: pa.Array, pattern: str) -> pa.Array:
     """SQL's `regexp_extract(text, pattern, 1)` (its one group named): '' without a match, null for null text."""
     found = pc.struct_field(pc.extract_regex(text, pattern), [0])
     return pc.if_else(pc.is_valid(text), pc.fill_null(found, ""), NO_TEXT)
-
-
-def _between(text: pa.StringArray, start: np.ndarray, end: np.ndarray, present: np.ndarray) -> pa.Array:
-    """Each text's bytes from `start` to `end` (counted from the text's start); null where not `present`. Cut in
-    place: an array of the pieces before, between and after the cuts over the same data, then every third one."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset)
-    pieces = np.empty(3 * len(text) + 1, np.int32)
-    pieces[0::3] = offsets
-    pieces[1::3] = offsets[:-1] + np.where(present, start, 0)
-    pieces[2::3] = offsets[:-1] + np.where(present, end, 0)
-    cut = pa.Array.from_buffers(pa.string(), 3 * len(text), [None, pa.py_buffer(pieces), text.buffers()[2]])
-    return cut.take(pa.array(np.arange(1, 3 * len(text), 3), mask=None if present.all() else ~present))
 
 
 def _looks_like(tokens: pa.Array, pattern: str) -> np.ndarray:
@@ -309,7 +301,8 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog: pa
     is_client = _is(t.values, "client")
     client_at = np.zeros(rows, np.int64)
     for k in range(5, 0, -1):
-        client_at[t.has(is_client, k)] = k
+        index, missing = t.index(k)
+        client_at[is_client[index] & ~missing] = k
     first = t.at(1)
     time_at = np.where(_looks_like(first, TIME_TOKEN), 1, NO_POSITION)
     if (time_at < 0).any():
@@ -320,7 +313,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog: pa
     iso = _looks_like(stamp, ISO_TOKEN)
     has_print_time = (time_at > 0) & (iso | _valid(clock))
     has_client = client_at > 0
-    i = np.where(has_client, client_at + 1 + t.has(_starts(t.values, "@"), client_at + 1), NO_POSITION)
+    i = np.where(has_client, client_at + 1 + t.starts_with(client_at + 1, "@"), NO_POSITION)
     i[has_client & (client_at >= t.count)] = NO_POSITION  # `client` ends the line
     at_address, no_address = t.index(i)
     hash_at = pc.fill_null(pc.find_substring(t.at(i), "#"), -1).to_numpy(zero_copy_only=False)
@@ -328,13 +321,14 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog: pa
     unaddressed = ~has_client | (~no_address & ~addressed)
     # The client's address up to its '#', and the message: the text after the address and its space (none when
     # the address ends the line). Token k of a line starts at (the lengths of the tokens before it) + k - 1.
-    token_offsets = np.frombuffer(t.values.buffers()[1], np.int32, len(t.values) + 1, t.values.offset)
-    address_start = token_offsets[at_address] - token_offsets[t.starts] + i - 1
-    src_ip = _between(body, address_start, address_start + hash_at, addressed)
+    address_start = np.where(addressed, t.token_offsets[at_address], t.token_offsets[t.starts])  # (spans in order)
+    src_ip = spans(t.buffer, address_start, address_start + np.where(addressed, hash_at, 0), addressed)
     has_message = addressed & (i < t.count)
-    body_offsets = np.frombuffer(body.buffers()[1], np.int32, rows + 1, body.offset)
-    message = _between(body, token_offsets[np.minimum(at_address + 1, len(t.values))] - token_offsets[t.starts] + i,
-                       np.diff(body_offsets), has_message)
+    body_buffer, _, body_offsets = text_bytes(body)
+    message_start = body_offsets[:-1] + t.token_offsets[np.minimum(at_address + 1, len(t.values))] \
+        - t.token_offsets[t.starts] + i
+    message = spans(body_buffer, np.where(has_message, message_start, body_offsets[:-1]), body_offsets[1:],
+                    has_message)
 
     # Each distinct message read once; Infoblox's CEF lines one by one
     distinct = pc.dictionary_encode(message)
@@ -409,15 +403,15 @@ def _print_times(connection: duckdb.DuckDBPyConnection, queries: Queries, stamp:
     distinct day and second (the clock's digits read in numpy, its milliseconds added after); other texts (ISO
     8601, other fractions) once per distinct text."""
     micros, known = np.zeros(len(clock), np.int64), np.zeros(len(clock), bool)
-    offsets = np.frombuffer(clock.buffers()[1], np.int32, len(clock) + 1, clock.offset)
-    exact = rows & ~iso & _valid(clock) & (np.diff(offsets) == len("HH:MM:SS.mmm"))
-    data = np.frombuffer(clock.buffers()[2], np.uint8) if exact.any() else np.zeros(0, np.uint8)
-    characters = data[offsets[:-1][exact][:, None] + np.arange(12)].astype(np.int64)
-    digits = characters[:, [0, 1, 3, 4, 6, 7, 9, 10, 11]] - ord("0")
-    shaped = (characters[:, [2, 5, 8]] == [ord(":"), ord(":"), ord(".")]).all(1) \
-        & ((digits >= 0) & (digits <= 9)).all(1)
-    exact[exact] = shaped
-    digits = digits[shaped]
+    _, data, offsets = text_bytes(clock)
+    candidates = rows & ~iso & _valid(clock) & (np.diff(offsets) == len("HH:MM:SS.mmm"))
+    characters = data.reshape(-1, 12) if candidates.all() else data[offsets[:-1][candidates][:, None] + np.arange(12)]
+    digits = characters[:, [0, 1, 3, 4, 6, 7, 9, 10, 11]] - np.uint8(ord("0"))  # (other bytes wrap past 9)
+    shaped = (digits <= 9).all(1) & (characters[:, 2] == ord(":")) & (characters[:, 5] == ord(":")) \
+        & (characters[:, 8] == ord("."))
+    exact = candidates.copy()
+    exact[candidates] = shaped
+    digits = digits[shaped].astype(np.int64)
     if exact.any():
         day = pc.dictionary_encode(stamp.filter(pa.array(exact))).indices.to_numpy(zero_copy_only=False)
         second = pc.dictionary_encode(pa.array(day * 1_000_000 + digits[:, :6] @ [100_000, 10_000, 1_000, 100, 10, 1]))
