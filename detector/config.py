@@ -67,6 +67,11 @@ class Settings:
     def database(self) -> Path:
         return self.home / "shadow-ai.duckdb"
 
+    @property
+    def flow_names(self) -> Path:
+        """Names of IP-only flows, one Parquet file per day (written by classify, read by every view)."""
+        return self.home / "flow-names"
+
     @classmethod
     def from_dict(cls, home: Path, data: dict[str, Any], source: str) -> Settings:
         def section(name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ DuckDB's relational API, never by formatting SQL text. Query parameters are Duck
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -49,7 +50,6 @@ CATALOG_TABLES = {
     "verdicts": "service varchar, department varchar, verdict varchar",
     "proxy_sessions": "src_ip varchar, user_id varchar, starts timestamptz, ends timestamptz, events bigint",
     "dhcp_leases": "src_ip varchar, workstation varchar, starts timestamptz, ends timestamptz",
-    "flow_names": "file_id varchar, line_no bigint, host varchar, certainty varchar",
     "usage_daily": "day date, department varchar, service varchar, host varchar, service_name varchar, "
                    "category varchar, verdict varchar, users bigint, clients bigint, events bigint, "
                    "proxy_events bigint, dns_lookups bigint, firewall_events bigint, sensor_events bigint, "
@@ -91,8 +91,14 @@ def connect(settings: Settings, *, lake: bool = True) -> duckdb.DuckDBPyConnecti
     return connection
 
 
+# The names classify learned for IP-only flows (classify/flows.py): read from their day files, which
+# classify keeps up to date, rather than copied into the catalog database (10M rows at 10M flows).
+FLOW_NAMES = "file_id varchar, line_no bigint, host varchar, certainty varchar"
+
+
 def add_lake_views(connection: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """The views over the lake files, and `ai_events` over them, on a connection made by `connect`."""
+    create_flow_names_view(connection, sorted(settings.flow_names.glob("day=*.parquet")))
     create_lake_views(connection, Lake(settings.lake))
     connection.sql(query_text("ai_events")).create_view("ai_events", replace=True)
 
@@ -151,10 +157,23 @@ def create_rejects_view(connection: duckdb.DuckDBPyConnection, lake: Lake) -> No
     rejects.create_view("rejects", replace=True)
 
 
+def create_flow_names_view(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """`flow_names` (file_id, line_no, host, certainty): a view over these day files, or an empty table
+    when there are none, so that `events` over a lake without flows reads its files as they are."""
+    connection.execute("drop view if exists flow_names")
+    connection.execute("drop table if exists flow_names")
+    if files:
+        connection.read_parquet([str(p) for p in files]).project(
+            "file_id, line_no, host, certainty").create_view("flow_names")
+    else:
+        connection.execute(f"create table flow_names ({FLOW_NAMES})")
+
+
 def create_events_view(connection: duckdb.DuckDBPyConnection) -> None:
-    names = {row[0] for row in connection.execute("select table_name from duckdb_tables()"
-                                                   " union all select view_name from duckdb_views()").fetchall()}
-    if "flow_names" in names:
+    """`events`: the lake's, joined with the names of IP-only flows where a `flow_names` view over
+    their files exists (see create_flow_names_view)."""
+    views = {row[0] for row in connection.execute("select view_name from duckdb_views()").fetchall()}
+    if "flow_names" in views:
         connection.sql(query_text("events")).create_view("events", replace=True)
     else:
         connection.sql("select *, cast(null as varchar) as host_certainty from lake_events").create_view(

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from detector import db
-from detector.classify import flows
 from detector.classify.run import classify
 from detector.config import load_settings
 from detector.enrich.privacy import prune
@@ -121,7 +120,7 @@ def full_recompute(home: Path, tmp_path: Path) -> list[tuple[object, ...]]:
     """The flow names of a copy of `home` classified without any stored names."""
     copy = tmp_path / "full-copy"
     shutil.copytree(home, copy)
-    shutil.rmtree(copy / flows.FLOW_NAMES_DIR)
+    shutil.rmtree(load_settings(copy).flow_names)
     report = classify(load_settings(copy))
     assert report.flow_days_kept == 0
     return flow_names(copy)
@@ -173,6 +172,6 @@ def test_a_pruned_day_drops_its_names_and_names_the_day_after_again(home: Path, 
     assert (report.flow_days_named, report.flow_days_kept) == (1, 1)  # day 2 (its answers changed); day 3 kept
     named = flow_names(home)
     assert len(named) == 2 and all(ts.date() >= keep_from for ts, *_ in named)
-    assert sorted(p.name for p in (home / flows.FLOW_NAMES_DIR).iterdir()) == [
+    assert sorted(p.name for p in load_settings(home).flow_names.iterdir()) == [
         "day=2024-11-27.parquet", "day=2024-11-28.parquet"]
     assert named == full_recompute(home, tmp_path)

@@ -33,7 +33,6 @@ import pyarrow.parquet as pq
 from detector import db
 from detector.lake import Lake
 
-FLOW_NAMES_DIR = "flow-names"
 # Source kinds whose events are flows to name, and those whose events carry DNS answers.
 FLOW_KINDS = ("firewall", "sensor")
 ANSWER_KINDS = ("dns", "sensor")
@@ -158,13 +157,3 @@ def lake_view(connection: duckdb.DuckDBPyConnection, name: str, files: list[Path
     else:
         relation = connection.sql("select * from lake_events limit 0")
     relation.create_view(name, replace=True)
-
-
-def flow_names_view(connection: duckdb.DuckDBPyConnection, naming: FlowNaming) -> bool:
-    """`flow_names` (file_id, line_no, host, certainty) over the stored day files; False (and no view)
-    when the lake has no flows at all."""
-    if not naming.files:
-        return False
-    connection.read_parquet([str(p) for p in naming.files]).project(
-        "file_id, line_no, host, certainty").create_view("flow_names", replace=True)
-    return True

@@ -153,13 +153,11 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "open_lake"):
             db.create_lake_views(connection, Lake(settings.lake))
         with timed(steps, "flow_names"):
-            naming = flows.update_flow_names(connection, Lake(settings.lake), settings.home / flows.FLOW_NAMES_DIR,
+            # the names stay in their day files, which every connection's `events` view reads
+            naming = flows.update_flow_names(connection, Lake(settings.lake), settings.flow_names,
                                              settings.dns_window_seconds)
-            named = flows.flow_names_view(connection, naming)
-            # `events` joins flow_names where it exists; a lake without flows reads as it is (no join)
+            db.create_flow_names_view(connection, naming.files)
             db.create_events_view(connection)
-            if not named:
-                connection.execute(f"create table flow_names ({db.CATALOG_TABLES['flow_names']})")
         with timed(steps, "hosts"):
             seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
         with timed(steps, "catalog (waited for)"):
@@ -223,7 +221,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             # the per-event joins of attribution run once; the rollups below read their result
             connection.execute(f"create temp table ai_events as {db.query_text('ai_events')}")
         with building_catalog_database(connection, settings.database):
-            for name in ["flow_names", "proxy_sessions", "dhcp_leases", "source_daily", *tables]:
+            for name in ["proxy_sessions", "dhcp_leases", "source_daily", *tables]:
                 connection.execute(f"create table fresh.{name} as select * from main.{name}")
             # the rollups go straight into the new file: they are not read again here
             for rollup in ("usage_daily", "user_daily", "people_daily", "candidate_events"):
