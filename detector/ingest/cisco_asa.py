@@ -32,6 +32,8 @@ which also say why a broken one is rejected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -220,7 +222,7 @@ from urls
 # The tag after the first `%`, alone in its token (`ASA-6-302014:`): the message follows after one space.
 TAG = r"^(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(?P<id>\d{6}):?$"
 # Message tokens read (the tag is token 0): a Teardown with user words on both sides reaches token 14.
-TOKENS = 16
+TOKENS = 15
 TEARDOWNS, ACL, DENY, ACCESSED, DENIED_URL = ("302014", "302016"), "106100", "106023", "304001", "304002"
 EVENT_IDS = (*TEARDOWNS, ACL, DENY, ACCESSED, DENIED_URL)
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
@@ -391,8 +393,8 @@ def _teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
         zero_copy_only=False)
     sides = []
     for at, has_word in ((6, a_word), (to_at + 1, b_word)):
-        address, port, identity, side_fits = _side(t.at(at))
-        word = only_where(t.at(at + 1), pa.array(has_word))
+        address, port, identity, side_fits = _per_distinct(_side, t.at(at))
+        word = only_where(t.at(at + 1), pa.array(has_word)) if has_word.any() else pa.nulls(len(fits), pa.string())
         fits &= side_fits & ~(has_word & ~_word(word))
         user = pc.coalesce(_non_empty(identity), word)
         sides.append((address, port, _non_empty(user)))
@@ -401,7 +403,7 @@ def _teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     fits &= ~np.isnan(number_a) & ~np.isnan(number_b)
     has_a, has_b = (pc.is_valid(user).to_numpy(zero_copy_only=False) for user in (user_a, user_b))
     client_first = pa.array(np.where(has_a != has_b, has_a, number_a > number_b))
-    hours, minutes, seconds, clock_fits = _clock(t.at(duration_at + 1))
+    hours, minutes, seconds, clock_fits = _per_distinct(_clock, t.at(duration_at + 1))
     fits &= clock_fits
     return {
         "src_ip": pc.if_else(client_first, address_a, address_b),
@@ -481,6 +483,16 @@ def _denied_url(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
 
 # --- Token shapes ---------------------------------------------------------------------------------------
 
+def _per_distinct(read: Callable[[pa.Array], tuple[pa.Array | np.ndarray, ...]], values: pa.Array
+                  ) -> tuple[pa.Array | np.ndarray, ...]:
+    """`read`'s answers for each distinct value (a side, a duration: most repeat), spread to the rows (a row
+    with a null value gets the answer for null)."""
+    encoded = pc.dictionary_encode(values, null_encoding="encode")
+    rows = encoded.indices.to_numpy(zero_copy_only=False)
+    return tuple(answer[rows] if isinstance(answer, np.ndarray) else answer.take(encoded.indices)
+                 for answer in read(encoded.dictionary))
+
+
 def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
     """`interface:address/port[(identity)]` -> address, port, identity (null without), and whether it fits."""
     interface, rest = _cut(token, ":")
@@ -515,14 +527,14 @@ def _deny_side(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
 
 def _with_identity(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     """`text[(identity)]` -> text, identity (null without) and whether it fits."""
-    text, rest = _cut(token, "(")
+    text, rest = _cut(token, "(", rare=True)
     identity, fits = _closed(rest)
     return text, identity, fits & _filled(text)
 
 
 def _port_and_identity(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     """`port[(identity)]` -> port, identity and whether it fits."""
-    port, rest = _cut(text, "(")
+    port, rest = _cut(text, "(", rare=True)
     identity, fits = _closed(rest)
     return port, identity, fits & _digits(port)
 
@@ -540,14 +552,18 @@ def _closed(rest: pa.Array) -> tuple[pa.Array, np.ndarray]:
 def _clock(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`H:M:S` -> hours, minutes, seconds (int64) and whether it fits (digits, at most 18 each)."""
     parts = pc.split_pattern(text, ":")
-    fits = (np.diff(parts.offsets.to_numpy()) == 3) if len(text) else np.zeros(0, bool)
-    numbers = []
+    offsets = parts.offsets.to_numpy()
+    fits = np.diff(offsets) == 3
+    starts = np.where(fits, offsets[:-1], 0)
+    if not fits.any():
+        return starts, starts, starts, fits
+    items = parts.values
+    number, valid = whole_number(items)
+    valid = valid.to_numpy(zero_copy_only=False) & _digits(items)
+    number = number.to_numpy(zero_copy_only=False)
     for index in range(3):
-        part = list_item(parts, index) if len(text) else text
-        number, valid = whole_number(pc.fill_null(part, ""))
-        fits &= _digits(part) & valid.to_numpy(zero_copy_only=False)
-        numbers.append(pc.fill_null(number, 0).to_numpy(zero_copy_only=False))
-    return numbers[0], numbers[1], numbers[2], fits
+        fits &= valid[starts + index]
+    return number[starts], number[starts + 1], number[starts + 2], fits
 
 
 def _small_number(digits: pa.Array) -> np.ndarray:
@@ -564,14 +580,19 @@ def _with_control_characters(line: pa.Array) -> np.ndarray:
         return np.zeros(0, bool)
     offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
     data = np.frombuffer(line.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
-    found = np.flatnonzero(data < 0x20) + offsets[0]
     lines = np.zeros(len(line), bool)
+    if not len(data) or data.min() >= 0x20:
+        return lines
+    found = np.flatnonzero(data < 0x20) + offsets[0]
     lines[np.searchsorted(offsets, found, side="right") - 1] = True
     return lines
 
 
-def _cut(text: pa.Array, mark: str) -> tuple[pa.Array, pa.Array]:
-    """`text` before and after its first `mark` (after: null where there is none)."""
+def _cut(text: pa.Array, mark: str, rare: bool = False) -> tuple[pa.Array, pa.Array]:
+    """`text` before and after its first `mark` (after: null where there is none). A `rare` mark is looked
+    for first: where no value holds it, nothing is split."""
+    if rare and not pc.any(pc.match_substring(text, mark)).as_py():
+        return text, pa.nulls(len(text), pa.string())
     parts = pc.split_pattern(text, mark, max_splits=1)
     return list_item(parts, 0), list_item(parts, 1)
 
