@@ -63,13 +63,11 @@ class Lines:
     kind: np.ndarray
     known: np.ndarray  # a syslog header or Unbound's own prefix
     ts: pa.Array
-    lookup_rank: np.ndarray  # a lookup line's row in `client`, -1 for other lines
-    client: pa.Array  # per lookup: CLIENT (without @PORT)
     key: np.ndarray  # lookups: client, name, type and class folded into one number
-    name_index: np.ndarray  # each line's row in `names`
-    names: pa.Table  # per distinct name as logged: qname, host
-    qtype_index: np.ndarray  # each line's row in `qtypes`
-    qtypes: pa.Array  # per distinct type as logged: in upper case
+    lookup_index: np.ndarray  # a lookup line's `CLIENT NAME TYPE CLASS`: its row in the next three
+    client: pa.Array  # CLIENT (without @PORT)
+    host: pa.Array
+    qtype: pa.Array  # in upper case
     reply_rank: np.ndarray  # a reply line's row in `rcode` and `duration_ms`, -1 for other lines
     rcode: pa.Array  # per reply
     duration_ms: pa.Array  # per reply
@@ -151,28 +149,19 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action.
     lookups = np.flatnonzero((kind == QUERY) | (kind == REPLY) | (kind == LOCAL))
     at = level_at[lookups] + 1 + np.where(kind[lookups] == LOCAL, 2, 0)
-    lookup_rank = np.full(rows, -1, dtype=np.int64)
-    lookup_rank[lookups] = np.arange(len(lookups))
-    # CLIENT is the token read above, but for local actions (CLIENT@PORT after ZONE ZONETYPE)
-    local_rank = lookup_rank[kind == LOCAL]
-    client_at = lookup(indices(client_token), lookups, -1)
-    local_clients = pc.dictionary_encode(tokens.at(at[local_rank], lookups[local_rank]))
-    client_at[local_rank] = indices(local_clients) + len(client_token.dictionary)
-    client = _before_at(pa.DictionaryArray.from_arrays(
-        pa.array(client_at, pa.int32(), mask=client_at < 0),
-        pa.concat_arrays([client_token.dictionary, local_clients.dictionary])))
-    qtype_index = np.full(rows, -1, dtype=np.int64)
-    names = pc.dictionary_encode(tokens.at(at + 1, lookups))
+    # The four tokens as one text, each distinct one read once (a client asks the same name again and again,
+    # and its reply or local action repeats the query's): its key, client, host and type.
+    lookup_text = pc.dictionary_encode(tokens.span(lookups, at, at + 4))
+    parts = pc.split_pattern(lookup_text.dictionary, " ")
+    client = pc.list_element(pc.split_pattern(pc.list_element(parts, 0), "@", max_splits=1), 0)
+    names = pc.dictionary_encode(pc.list_element(parts, 1))
     named = queries["names"].results_for(cursor, names.dictionary)
-    qtype, qclass = pc.dictionary_encode(tokens.at(at + 2, lookups)), pc.dictionary_encode(tokens.at(at + 3, lookups))
-    name_index = np.full(rows, -1, dtype=np.int64)
-    name_index[lookups] = indices(names)
-    qtype_index[lookups] = indices(qtype)
-    key = np.full(rows, -1, dtype=np.int64)
-    key[lookups] = folded([codes(client), lookup(codes(named.column("qname")), indices(names), -1), codes(qtype),
-                           codes(qclass)])
-
+    qtype, qclass = pc.dictionary_encode(pc.list_element(parts, 2)), pc.list_element(parts, 3)
     upper = queries["qtypes"].results_for(cursor, qtype.dictionary).column("qtype").combine_chunks()
+    lookup_index = np.full(rows, -1, dtype=np.int64)
+    lookup_index[lookups] = indices(lookup_text)
+    key = lookup(folded([codes(client), lookup(codes(named.column("qname")), indices(names), -1), indices(qtype),
+                         codes(qclass)]), lookup_index, -1)
     replies = np.flatnonzero(kind == REPLY)
     reply_rank = np.full(rows, -1, dtype=np.int64)
     reply_rank[replies] = np.arange(len(replies))
@@ -192,14 +181,14 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     # Times: the header's, or the own file's `[epoch]`.
     ts = _array(headed.column("ts"))
     if is_own.any():
-        epochs = pc.dictionary_encode(only_where(first, pa.array(is_own & (lookup_rank >= 0))))
+        epochs = pc.dictionary_encode(only_where(first, pa.array(is_own & (lookup_index >= 0))))
         epoch_ts = queries["epochs"].results_for(cursor, epochs.dictionary).column("ts").combine_chunks()
         ts = pc.if_else(pa.array(is_own), epoch_ts.take(epochs.indices).cast(ts.type), ts)
     malformed = np.flatnonzero(kind == MALFORMED)
     return Lines(
-        kind=kind, known=has_syslog | is_own, ts=ts, lookup_rank=lookup_rank,
-        client=client.dictionary.take(client.indices), key=key, name_index=name_index, names=named,
-        qtype_index=qtype_index, qtypes=upper, reply_rank=reply_rank, rcode=rcode, duration_ms=duration,
+        kind=kind, known=has_syslog | is_own, ts=ts, key=key, lookup_index=lookup_index, client=client,
+        host=named.column("host").combine_chunks().take(names.indices), qtype=upper.take(qtype.indices),
+        reply_rank=reply_rank, rcode=rcode, duration_ms=duration,
         verdict=verdict, malformed=malformed, text=tokens.span(malformed, level_at[malformed] + 1))
 
 
@@ -296,15 +285,14 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
     events = pa.table({
         "line_no": pa.array(line_no[rows], pa.int64()),
         "ts": read.ts.take(pa.array(rows)),
-        "src_ip": read.client.take(pa.array(read.lookup_rank[rows])),
+        "src_ip": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.client),
         "host_source": constant("dns_query", len(rows)),
         "network_protocol": constant("dns", len(rows)),
-        "dns_qtype": dictionary_array(pa.array(read.qtype_index[rows], pa.int32()), read.qtypes),
+        "dns_qtype": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.qtype),
         "dns_rcode": taken(read.rcode),
         "duration_ms": taken(read.duration_ms),
         "action": dictionary_array(pa.array(np.where(is_query, answered, read.verdict[rows]), pa.int32()), VERDICTS),
-        "host": dictionary_array(pa.array(read.name_index[rows], pa.int32()),
-                                 read.names.column("host").combine_chunks()),
+        "host": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.host),
     })
     bad = np.flatnonzero(rejected)
     text_of = np.where(kind[bad] == MALFORMED, np.searchsorted(read.malformed, bad), -1)
