@@ -31,12 +31,16 @@ from detector.ingest.proxy_columns import (
     EPOCH_SQL,
     UrlQueries,
     bools,
+    byte_places,
     constant_text,
     epoch_times,
     first_bytes,
+    first_per_row,
     first_reasons,
     first_valid,
     is_ip_literal,
+    substrings,
+    text_layout,
     url_columns,
     where,
 )
@@ -211,21 +215,32 @@ def _fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], p
 def _bodies(text: pa.Array) -> pa.Array:
     """Each line without a syslog prefix up to 'Info: ' (access lines start with the epoch time)."""
     first = first_bytes(text)
-    digit_first = (first >= ord("0")) & (first <= ord("9"))
-    if digit_first.all():
+    other = ~((first >= ord("0")) & (first <= ord("9")))
+    if not other.any():
         return text
-    at_info = pc.split_pattern(text, "Info: ", max_splits=1)
-    prefixed = pc.and_(pa.array(~digit_first), pc.equal(pc.list_value_length(at_info), 2))
-    return pc.if_else(prefixed, list_item(at_info, 1), text)
+    lines = text.filter(pa.array(other))
+    at_info = pc.split_pattern(lines, "Info: ", max_splits=1)
+    bodies = pc.if_else(pc.equal(pc.list_value_length(at_info), 2), list_item(at_info, 1), lines)
+    return pc.replace_with_mask(text, pa.array(other), bodies)
 
 
 def _agents(body: pa.Array, has_verdicts: pa.Array) -> pa.Array:
-    """The user agent: after the verdicts' closing '> ', quoted or up to a space."""
-    at_close = pc.split_pattern(body, "> ", max_splits=1)
-    found = pc.equal(pc.list_value_length(at_close), 2)
+    """The user agent: after the first '> ' (the verdicts' end), quoted or up to a space. The '>' are found
+    with numpy (a few per line), and only the text after them is copied."""
+    rows = len(body)
+    offsets, data = text_layout(body)
+    lengths = np.diff(offsets)
+    marks, at = byte_places(body, ord(">"))
+    followed = at + 1 < lengths[marks]
+    followed[followed] = data[offsets[marks[followed]] + at[followed] + 1] == ord(" ")
+    close = first_per_row(marks[followed], at[followed], rows)
     # substr(body, strpos(body, '> ') + 2): from the second character when there is no '> '
-    after = pc.if_else(found, list_item(at_close, 1), pc.utf8_slice_codeunits(body, 1))
-    after = pc.utf8_trim(only_where(after, has_verdicts), " ")
+    lead = np.zeros(rows, np.uint8)
+    filled = lengths > 0
+    lead[filled] = data[offsets[:-1][filled]]
+    second = np.minimum(np.select([lead < 0x80, lead < 0xE0, lead < 0xF0], [1, 2, 3], 4), lengths)
+    after = substrings(body, np.where(bools(has_verdicts), np.where(close >= 0, close + 2, second), -1), lengths)
+    after = pc.utf8_trim(after, " ")
     quoted = pc.starts_with(after, '"')
     return pc.if_else(quoted, _split_part(after, '"', 1), _split_part(after, " ", 0))
 

@@ -286,3 +286,58 @@ def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], 
     # (a text null on some row gives no reason there, as `'...' || null` in SQL)
     return pc.case_when(pa.StructArray.from_arrays(conditions, names=[str(i) for i in range(len(conditions))]),
                         *texts)
+
+
+# Tokens found with numpy on a string array's buffer: the places of a separator byte, then each wanted
+# token gathered from them. A split with pyarrow copies every token of every line into a list array;
+# this copies only the tokens read.
+
+def text_layout(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (int64, into its data) and its data bytes, without a copy."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
+    data = np.frombuffer(text.buffers()[2], np.uint8) if len(text) and text.buffers()[2] is not None else \
+        np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def byte_places(text: pa.Array, byte: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of `byte` in the values of `text`, in order: the row of each, and its offset in its value."""
+    offsets, data = text_layout(text)
+    places = np.flatnonzero(data[offsets[0]:offsets[-1]] == byte) + offsets[0]
+    rows = np.searchsorted(offsets, places, side="right") - 1
+    return rows, places - offsets[rows]
+
+
+def first_per_row(rows: np.ndarray, places: np.ndarray, row_count: int) -> np.ndarray:
+    """The first of `places` (grouped by their sorted `rows`) in each row; -1 in a row without one."""
+    first = np.full(row_count, -1, np.int64)
+    if len(rows):
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        first[rows[starts]] = places[starts]
+    return first
+
+
+def nth_per_row(rows: np.ndarray, places: np.ndarray, row_count: int, n: int) -> np.ndarray:
+    """The n-th (0-based) of `places` (grouped by their sorted `rows`) in each row; -1 where a row has fewer."""
+    counts = np.bincount(rows, minlength=row_count)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    found = counts > n
+    nth = np.full(row_count, -1, np.int64)
+    nth[found] = places[starts[found] + n]
+    return nth
+
+
+def substrings(text: pa.Array, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
+    """Per row, the bytes [start, stop) of its value (offsets within it, at character boundaries); null where
+    the start is negative. Only these bytes are copied."""
+    offsets, data = text_layout(text)
+    rows = len(text)
+    missing = starts < 0
+    lengths = np.where(missing, 0, stops - starts)
+    new_offsets = np.zeros(rows + 1, np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    shift = np.where(missing, 0, offsets[:-1] + starts) - new_offsets[:-1]
+    source = np.arange(new_offsets[-1]) + np.repeat(shift, lengths)
+    values = pa.StringArray.from_buffers(rows, pa.py_buffer(new_offsets.astype(np.int32)),
+                                         pa.py_buffer(data[source]))
+    return only_where(values, pa.array(~missing)) if missing.any() else values
