@@ -25,9 +25,40 @@ header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in 
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share
-from detector.ingest.ip_protocols import protocol_name_sql
-from detector.ingest.syslog import ISO_TIME, syslog_sql_parser
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import in_slices, integers, plain
+from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
+from detector.ingest.key_values import (
+    QuotedPieces,
+    byte_positions,
+    in_line_order,
+    key_items,
+    key_numbers,
+    last_words,
+    milliseconds,
+    quoted_pieces,
+    quoted_values,
+    rows_with,
+    text_bytes,
+    without_text,
+)
+from detector.ingest.syslog import ISO_TIME, define_macros, reference_time
 
 KEYS = (
     "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
@@ -142,12 +173,210 @@ select
 from checked
 """
 
+# --- RFC 5424 structured data, read in Arrow --------------------------------------------------------
+# The usual line, `<PRI>1 TIME HOST APP PROCID MSGID [junos@... key="value" ...]` with the structured data
+# ending it, is split at its quotes (key_values.py) and each distinct header tail and value is read once in
+# SQL; any other line (BSD headers, the plain-text body, a message after the data, a `]` inside a value,
+# ...) goes through QUERY above, which reads every layout. Both give the same outcome for a usual line.
+_PRI_VERSION = r"^<\d{1,3}>1 "
+_EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
+_READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
+# Header fields are \S+: no whitespace but the spaces between them.
+_NOT_IN_FIELDS = b"\t\n\v\f\r"
+_WANTED = [f" {key}=" for key in KEYS]
+# A key piece as `QuotedPieces.entries` holds it: with the quote mark after it (typographic ones too).
+_KEY_ENTRIES = [f"{key}{mark}" for mark in ('"', "\u201c", "\u201d") for key in _WANTED]
+# Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
+SLICE_LINES = 16_384
+EVENT_SQL = f"""
+select regexp_extract(value, '{_EVENT}', 1) as event, contains(value, '[junos@') as structured from distinct_values
+"""
+USER_SQL = r"""select nullif(nullif(replace(replace(value, chr(30), '"'), '\\', '\'), 'N/A'), '') as user_name
+from distinct_values"""
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    """Structured-data lines of the usual shape in Arrow, the others through QUERY (see above)."""
+    define_macros(context.connection)
+    reference = reference_time(context.path, context.timezone)
+    params = {"tz": context.timezone, "ref": reference}
+    queries = _Queries(f"{_sql_text(context.timezone)}, {_sql_text(reference.isoformat(sep=' '))}::timestamp")
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(in_slices(lines, lambda part: _outcomes(cursor, queries, params, part),
+                                            SLICE_LINES), lines)
+
+    return parse
+
+
+def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: dict[str, object],
+              lines: pa.Table) -> pa.Table:
+    """QUERY's columns for `lines`: the usual ones read in Arrow, the others by QUERY itself."""
+    line = lines.column("line").combine_chunks()
+    split = quoted_pieces(line, typographic=True)
+    head = split.piece(0)
+    marks = _marks(line)
+    usual = _usual_shape(head, marks)
+    event, structured = _event_kinds(connection, queries, line.filter(pa.array(usual)), head.filter(pa.array(usual)))
+    # a session line without junos structured data is for QUERY's plain-text reading
+    plain_text = pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured))
+    if pc.any(plain_text).as_py():
+        usual[np.flatnonzero(usual)[plain_text.to_numpy(zero_copy_only=False)]] = False
+        event = event.filter(pc.invert(plain_text))
+    values = _data_values(split, head, marks.several_elements)
+    if usual.all():
+        return _structured_columns(connection, queries, lines, head, event, values)
+    kept = pa.array(usual)
+    fast = _structured_columns(connection, queries, lines.filter(kept), head.filter(kept), event,
+                               {key: value.filter(kept) for key, value in values.items()})
+    connection.register("lines", lines.filter(pa.array(~usual)))
+    try:
+        other = connection.sql(QUERY, params=params).to_arrow_table()
+    finally:
+        connection.unregister("lines")
+    return in_line_order(fast, other, usual)
+
+
+class _Queries:
+    """The per-distinct queries of one file, each remembering the values it has read."""
+
+    def __init__(self, arguments: str) -> None:
+        self.event = DistinctQuery(EVENT_SQL)
+        self.time = DistinctQuery(f"select syslog_time(value, {arguments}) as ts from distinct_values")
+        self.user = DistinctQuery(USER_SQL)
+        self.integer = DistinctQuery("select try_cast(value as integer) as value from distinct_values")
+        self.bigint = DistinctQuery("select try_cast(value as bigint) as value from distinct_values")
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _usual_shape(head: pa.Array, marks: _Marks) -> np.ndarray:
+    """Lines that `syslog_lines` reads as an RFC 5424 header with structured data ending the line: six header
+    fields, then data from `[` to the line's last character `]`, with no other `]` but those of `][` and
+    none escaped. For them its `header_ts` is the second field and its `msg` is empty. The time field holds
+    neither `_` nor `[` (no event name, no `[junos@`: both are sought from the third field on). `head` is
+    each line's text before its first quote."""
+    usual = marks.data_ends_line & pc.fill_null(pc.match_substring_regex(head, _PRI_VERSION), False).to_numpy(
+        zero_copy_only=False)
+    if not usual.any():
+        return usual
+    fields = pc.split_pattern(head, " ", max_splits=6)
+    fields_ok = pc.and_(pc.equal(pc.list_value_length(fields), 7), pc.starts_with(list_item(fields, 6), "["))
+    for field in range(1, 6):
+        fields_ok = pc.and_(fields_ok, pc.greater(pc.binary_length(list_item(fields, field)), 0))
+    usual &= pc.fill_null(fields_ok, False).to_numpy(zero_copy_only=False)
+    usual &= ~rows_with(head, _NOT_IN_FIELDS) & ~rows_with(pc.fill_null(list_item(fields, 1), ""), b"_[")
+    return usual & marks.data_ends_line
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """What a scan of the lines for `]` tells, per line."""
+
+    data_ends_line: np.ndarray  # the last character is `]`, every other `]` opens the next element (`][`)
+    several_elements: np.ndarray  # a `][`
+
+
+def _marks(line: pa.Array) -> _Marks:
+    data, offsets = text_bytes(line)
+    ends = offsets[1:]
+    closing, rows = byte_positions(line, b"]")
+    last = closing == ends[rows] - 1
+    opens_next = np.zeros(len(closing), bool)
+    opens_next[~last] = data[closing[~last] + 1] == ord("[")
+    escaped = (closing > offsets[rows]) & (data[np.maximum(closing - 1, 0)] == ord("\\"))
+    ending = (ends > offsets[:-1]) & (data[np.maximum(ends - 1, 0)] == ord("]"))
+    ending[rows[~(last | opens_next) | escaped]] = False
+    several = np.zeros(len(line), bool)
+    several[rows[opens_next]] = True
+    return _Marks(ending, several)
+
+
+def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line: pa.Array, head: pa.Array
+                 ) -> tuple[pa.Array, pa.Array]:
+    """QUERY's `event` and `structured` of usual lines: read in `head` after the time (once per distinct
+    text), and in the whole line where that text has no event or no `[junos@`."""
+    tail = pc.fill_null(list_item(pc.split_pattern(head, " ", max_splits=2), 2), "")
+    kind = per_distinct(connection, tail, queries.event)
+    event = pc.fill_null(plain(kind["event"]), "")
+    structured = pc.fill_null(kind["structured"], False)
+    unsure = pc.or_(pc.equal(event, ""), pc.invert(structured))
+    if pc.any(unsure).as_py():
+        whole = line.filter(unsure)
+        found = pc.fill_null(pc.struct_field(pc.extract_regex(whole, _EVENT_NAMED), [0]), "")
+        known = event.filter(unsure)
+        event = pc.replace_with_mask(event, unsure, pc.if_else(pc.equal(known, ""), found, known))
+        structured = pc.replace_with_mask(structured, unsure, pc.match_substring(whole, "[junos@"))
+    return event, structured
+
+
+def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table,
+                        head: pa.Array, event: pa.Array, data_values: dict[str, pa.Array]) -> pa.Table:
+    """Usual lines, their events and data values -> QUERY's columns: sessions closed or denied are read, the
+    rest ignored."""
+    line = lines.column("line").combine_chunks()
+    read = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
+    values = {key: only_where(value, pa.array(read)) for key, value in data_values.items()}
+    src, dst, proto = values[" source-address="], values[" destination-address="], values[" protocol-id="]
+    missing = pc.or_(pc.is_null(src), pc.is_null(dst)).to_numpy(zero_copy_only=False)
+    reason = pc.if_else(pa.array(read & missing), pc.binary_join_element_wise(
+        event, " without source and destination addresses", ""), pa.scalar(None, pa.string()))
+    close = pc.equal(event, "RT_FLOW_SESSION_CLOSE")
+    icmp = pc.fill_null(pc.is_in(proto, pa.array(["1", "58"])), False)
+    header_time = list_item(pc.split_pattern(head, " ", max_splits=2), 1)
+
+    def count(key: str) -> pa.Array:
+        return only_where(integers(connection, queries.bigint, values[key], pa.int64()), close)
+
+    return pa.table({
+        "line_no": lines.column("line_no"),
+        "reject_reason": reason,
+        "is_ignored": pa.array(~read),
+        "ts": per_distinct(connection, header_time, queries.time, where=pa.array(read & ~missing))["ts"],
+        "src_ip": src,
+        "user_name": per_distinct(connection, values[" username="], queries.user)["user_name"],
+        "host_source": pa.repeat(pa.scalar("none"), len(line)),
+        "dst_ip": dst,
+        "dst_port": only_where(integers(connection, queries.integer, values[" destination-port="], pa.int32()),
+                               pc.invert(icmp)),
+        "network_protocol": protocol_names(proto),
+        "action": pc.if_else(pc.equal(event, "RT_FLOW_SESSION_DENY"), "blocked", "allowed"),
+        "bytes_out": count(" bytes-from-client="),
+        "bytes_in": count(" bytes-from-server="),
+        "duration_ms": milliseconds(count(" elapsed-time=")),
+        "vendor_app": _application(values[" nested-application="], values[" application="]),
+        "vendor_category": without_text(values[" application-category="], ("N/A", "")),
+    })
+
+
+def _data_values(split: QuotedPieces, head: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
+    """The values of the ` key=`s of `_WANTED` in each line's structured data (`head`: each line's piece 0)."""
+    numbers = key_numbers(split.entries, _KEY_ENTRIES)
+    numbers[numbers >= 0] %= len(_WANTED)
+    if several_elements.any():
+        # with several SD elements (`"][elem key="`) a piece holds more than its key: its last word is the key
+        items, lines = key_items(split, several_elements)
+        numbers[items] = key_numbers(pc.binary_join_element_wise(
+            " ", last_words(split.text_of(items, lines)), ""), _WANTED)
+    first_keys = pc.binary_join_element_wise(" ", last_words(head), "")
+    return quoted_values(split, first_keys, numbers, _WANTED)
+
+
+def _application(nested: pa.Array, application: pa.Array) -> pa.Array:
+    """AppSecure's nested application when identified, else the application (`UNKNOWN`, `N/A`: none)."""
+    identified = without_text(nested, ("UNKNOWN", "N/A"))
+    return without_text(pc.coalesce(identified, without_text(application, ("UNKNOWN", "N/A"))), ("",))
+
+
 SYSLOG = Format(
     name="juniper_srx",
     source_kind="firewall",
     summary="Juniper SRX RT_FLOW session logs (structured-data or plain text): session close and deny",
     sniff=line_share(r"^.*?\b(?:RT_FLOW|RT_IDS|RT_IDP|APPTRACK|RT_UTM|RT_SCREEN)\w*(?: - |: )"),
-    new_parser=syslog_sql_parser(QUERY),
+    new_parser=new_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "dst_ip", "dst_port", "network_protocol", "action", "bytes_out", "bytes_in",

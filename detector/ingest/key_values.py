@@ -1,0 +1,193 @@
+"""Key/value lines with quoted values (Check Point `key:"value";`, Junos structured data `key="value"`),
+read with numpy and pyarrow instead of a list search per key in SQL.
+
+A line split after its quote marks alternates: text outside quotes (pieces 0, 2, 4, ...) and quoted values
+(pieces 1, 3, ...), so words inside a quoted value (a message, a user agent) can never pass for a key.
+Each outside piece after the first ends with the key of the quoted value after it (`; src:`,
+` source-address=`); the first ends with the header and the first key. The quote marks are found with
+numpy in the text's buffer, and the pieces (each with its closing mark: ` src="`) are a string array over
+that same buffer, no copy of the text; pieces are matched against the wanted keys by one hash lookup each,
+grouped by key with one radix sort, and a key's value is one `take`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import has_bytes, list_item, only_where
+from detector.ingest.distinct_sql import plain
+
+# An escaped quote (`\"`) is not a quote mark: its value keeps it as this character (as the SQL parsers did).
+HIDDEN_QUOTE = "\x1e"
+
+
+@dataclass(frozen=True)
+class QuotedPieces:
+    """Lines split after their quote marks. `entries` is a string array over the lines' own buffer whose items
+    are, line after line, each piece with the quote mark that ends it (the last piece of a line has none):
+    piece j of line i is item `starts[i] + j` (`starts` has one more item than there are lines: the end)."""
+
+    entries: pa.Array
+    starts: np.ndarray
+
+    def piece(self, j: int) -> pa.Array:
+        """Piece `j` of each line without its quote mark (null where the line has fewer pieces)."""
+        at = self.starts[:-1] + j
+        return self.text_of(np.where(at < self.starts[1:], at, -1))
+
+    def text_of(self, items: np.ndarray, lines: np.ndarray | None = None) -> pa.Array:
+        """The pieces that `items` name (null for -1), without their quote marks; item i is in line i, or in
+        `lines[i]`."""
+        missing = items < 0
+        text = self.entries.take(pa.array(np.where(missing, 0, items), mask=missing if missing.any() else None))
+        line_ends = self.starts[1:] if lines is None else self.starts[lines + 1]
+        marked = ~missing & (items + 1 < line_ends)  # the last piece of a line has no mark
+        if not marked.any():
+            return text
+        stripped = pc.utf8_slice_codeunits(text, 0, -1)
+        return stripped if marked.all() else pc.if_else(pa.array(marked), stripped, text)
+
+
+def quoted_pieces(text: pa.Array, typographic: bool = False) -> QuotedPieces:
+    """`text` split after its double quotes, except escaped ones (after a backslash); with `typographic`,
+    after “ and ” too."""
+    data, offsets = text_bytes(text)
+    base = int(offsets[0])
+    inside = data[base:offsets[-1]]
+    starts = offsets - base  # positions below are relative to the first line's start
+    ends = np.flatnonzero(inside == ord('"')).astype(np.int32) + np.int32(1)
+    backslash = np.flatnonzero(inside == ord("\\"))
+    if len(backslash):
+        escaped = backslash + 1
+        escaped = escaped[escaped < len(inside)]
+        escaped = escaped[(inside[escaped] == ord('"')) & ~np.isin(escaped, starts)]
+        ends = np.delete(ends, np.searchsorted(ends, escaped + 1))
+    if typographic:
+        lead = np.flatnonzero(inside[:-2] == 0xE2) if len(inside) > 2 else np.zeros(0, np.int64)
+        curly = lead[(inside[lead + 1] == 0x80) & ((inside[lead + 2] == 0x9C) | (inside[lead + 2] == 0x9D))] + 3
+        if len(curly):
+            ends = np.insert(ends, np.searchsorted(ends, curly), curly.astype(np.int32))
+    # the items' offsets: each line's start, then the end of each of its marks
+    marks_before = np.searchsorted(ends, starts[:-1], side="right")
+    line_items = marks_before + np.arange(len(text))
+    bounds = np.append(np.insert(ends, marks_before, starts[:-1].astype(np.int32)), np.int32(starts[-1]))
+    entries = pa.Array.from_buffers(pa.string(), len(bounds) - 1, [
+        None, pa.py_buffer(bounds + np.int32(base)), text.buffers()[2] or pa.py_buffer(b"")])
+    return QuotedPieces(entries, np.append(line_items, len(bounds) - 1))
+
+
+def last_words(text: pa.Array) -> pa.Array:
+    """The text after the last space (all of it when there is none)."""
+    return list_item(pc.split_pattern(text, " ", max_splits=1, reverse=True), -1)
+
+
+def key_numbers(keys: pa.Array, wanted: Sequence[str]) -> np.ndarray:
+    """The number of each of `keys` among the `wanted` keys (int16); -1 for any other text."""
+    found = pc.index_in(keys, value_set=pa.array(wanted, pa.string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int16)
+
+
+def key_items(split: QuotedPieces, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The items of `split.entries` that are keys (pieces 2, 4, ... of their line) in the `lines` (a mask),
+    and the line of each."""
+    starts, ends = split.starts[:-1][lines], split.starts[1:][lines]
+    counts = np.maximum((ends - starts - 1) // 2, 0)  # items 2, 4, ... after the line's start
+    first = np.repeat(starts + 2 - 2 * np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
+    return first + 2 * np.arange(counts.sum()), np.repeat(np.flatnonzero(lines), counts)
+
+
+def quoted_values(split: QuotedPieces, first_keys: pa.Array, numbers: np.ndarray, wanted: Sequence[str]
+                  ) -> dict[str, pa.Array]:
+    """Per line, the quoted value of each of the `wanted` keys (null where the line lacks the key, or the
+    key ends the line): the piece after the key's first occurrence. `first_keys` names the key that ends
+    each line's piece 0; `numbers` are the `key_numbers` of `split.entries`, of which only pieces 2, 4, ...
+    of a line count as keys. An escaped quote in a value reads as HIDDEN_QUOTE."""
+    row_count = len(split.starts) - 1
+    matched = np.flatnonzero(numbers >= 0)
+    rows = np.searchsorted(split.starts, matched, side="right") - 1
+    place = matched - split.starts[rows]
+    is_key = (place >= 2) & (place % 2 == 0)
+    matched, rows = matched[is_key], rows[is_key]
+    order = np.argsort(numbers[matched], kind="stable")  # int16: a radix sort; each key's items in line order
+    by_key, rows = matched[order], rows[order]
+    bounds = np.searchsorted(numbers[by_key], np.arange(len(wanted) + 1))
+    first_numbers = key_numbers(first_keys, wanted)
+    values = {}
+    for number, key in enumerate(wanted):
+        key_item = np.full(row_count, -1)
+        group = slice(bounds[number], bounds[number + 1])
+        key_item[rows[group][::-1]] = by_key[group][::-1]  # later writes win: the first occurrence
+        key_item = np.where(first_numbers == number, split.starts[:-1], key_item)
+        missing = (key_item < 0) | (key_item + 1 >= split.starts[1:])
+        if missing.all():
+            values[key] = pa.nulls(row_count, pa.string())
+            continue
+        value = split.text_of(np.where(missing, -1, key_item + 1))
+        if has_bytes(value, b"\\"):
+            value = pc.replace_substring(value, '\\"', HIDDEN_QUOTE)
+        values[key] = value
+    return values
+
+
+def text_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's bytes and the offset of each row in them (one more than there are rows), no copy."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
+    data = text.buffers()[2]
+    return (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)), offsets
+
+
+def byte_positions(text: pa.Array, characters: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where any of the (single-byte) `characters` occurs in `text`: positions in its buffer (see `text_bytes`),
+    and the row of each."""
+    data, offsets = text_bytes(text)
+    inside = data[offsets[0]:offsets[-1]]
+    found = inside == characters[0]
+    for character in characters[1:]:
+        found |= inside == character
+    positions = np.flatnonzero(found) + offsets[0]
+    return positions, np.searchsorted(offsets, positions, side="right") - 1
+
+
+def rows_with(text: pa.Array, characters: bytes) -> np.ndarray:
+    """Which rows of `text` hold any of the (single-byte) `characters`: one scan of the buffer, no copy."""
+    marked = np.zeros(len(text), bool)
+    if len(text):
+        marked[byte_positions(text, characters)[1]] = True
+    return marked
+
+
+def without_text(values: pa.Array, placeholders: Sequence[str]) -> pa.Array:
+    """`values`, null where the value is one of `placeholders` (SQL's nested `nullif`)."""
+    return only_where(values, pc.invert(pc.is_in(values, pa.array(placeholders, pa.string()))))
+
+
+# The largest number of seconds whose milliseconds fit an int64.
+_MAX_SECONDS = (2**63 - 1) // 1000
+
+
+def milliseconds(seconds: pa.Array) -> pa.Array:
+    """Whole seconds as milliseconds; null where that would not fit an int64 (SQL's `* 1000` raised an error)."""
+    fits = pc.less_equal(pc.abs(seconds), _MAX_SECONDS)
+    return pc.multiply(only_where(seconds, fits), 1000)
+
+
+def in_line_order(first: pa.Table, second: pa.Table, in_first: np.ndarray) -> pa.Table:
+    """Two tables of outcomes, for the lines where `in_first` is true and the others, as one table in line
+    order. Columns are decoded where the two differ in type (plain in one, dictionary-encoded in the other)."""
+    names = first.column_names
+    columns = {}
+    for name in names:
+        a, b = first.column(name).combine_chunks(), second.column(name).combine_chunks()
+        if a.type != b.type:
+            a, b = plain(a), plain(b)
+        if a.type != b.type:  # a column of nulls only, or a wider type in one of them
+            a, b = (a.cast(b.type), b) if pa.types.is_null(a.type) else (a, b.cast(a.type))
+        columns[name] = pa.concat_arrays([a, b])
+    order = np.empty(len(in_first), np.int64)
+    order[np.concatenate([np.flatnonzero(in_first), np.flatnonzero(~in_first)])] = np.arange(len(in_first))
+    return pa.table(columns).take(pa.array(order))
