@@ -26,10 +26,10 @@ are rejected.
 Source kind: proxy, as web gateways are the devices that log URLs and users this way. Firewalls that send
 CEF land there too: their events are connections (addresses and ports, usually no host name).
 
-Parsing: the header and the `key=value` items are split with pyarrow (a few kernels over all of a batch's
-items, keys looked up once per distinct key); what the values mean (times, URLs, decisions) is one DuckDB
-query over the resulting `fields` table. Splitting in SQL (a lambda per item, a list search per key) cost
-1.5x more.
+Parsing: the header is split with pyarrow, the `key=value` items are found with numpy on the lines' bytes
+(byte_spans.py: separators located once, keys looked up once per distinct key, only the values read become
+strings); what the values mean (times, URLs, decisions) is the shared SQL macros' answer, run once per
+distinct value of a file (arrow_ops.DistinctQuery) and combined in Arrow.
 
 These formats are generic, so they score at most 0.6 when sniffing: a vendor's own format wins on its
 files, and CEF/LEEF is chosen only where nothing more specific fits.
@@ -40,15 +40,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import FirstItems, flattened, list_item, only_where, space_trimmed
+from detector.ingest import distinct_sql
+from detector.ingest.arrow_ops import DistinctQuery, FirstItems, flattened, list_item, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import delimited_items, first_at_or_after, row_of, spans, text_bytes
+from detector.ingest.distinct_sql import encoded, integers, plain, without
 from detector.ingest.syslog import define_macros, reference_time
+from detector.schema import TIMESTAMP
 
 GENERIC_SNIFF_CAP = 0.6
 
@@ -313,116 +318,162 @@ _ZONED = "['%b %d %Y %H:%M:%S.%g %Z', '%b %d %Y %H:%M:%S %Z']"
 _LOCAL = "['%b %d %Y %H:%M:%S.%g', '%b %d %Y %H:%M:%S']"
 _ZONE_AT_END = r"'(Z|[+-]\d\d:?\d\d)$'"
 
-
-FINAL = rf"""
-headed as (
-    -- the syslog header's time, for lines whose extension has none
-    select *,
-        case when starts_with(prefix, '<') then substr(prefix, strpos(prefix, '>') + 1) else prefix end as syslog,
-        case
-            when t_rt is null then 'none'
-            when regexp_full_match(t_rt, '\d{{9,16}}') then 'epoch'
-            when regexp_matches(t_rt, '^\d{{4}}-\d\d-\d\d[T ]') then 'iso'
-            when regexp_matches(t_rt, '^[A-Z][a-z][a-z] +\d{{1,2}} \d{{4}} ') then 'dated'
-            else 'year-less'
-        end as rt_kind
-    from fields
-),
-timed as (
-    select *,
-        case
-            when starts_with(syslog, '1 ') then split_part(syslog, ' ', 2)
-            when regexp_matches(syslog, '^\d{{4}}-\d\d-\d\dT') then split_part(syslog, ' ', 1)
-            when regexp_matches(syslog, '^[A-Z][a-z][a-z] [ \d]\d \d\d:\d\d:\d\d') then left(syslog, 15)
-        end as header_time
-    from headed
-),
-parsed as (
-    select *,
-        case rt_kind
-            when 'epoch' then to_timestamp(try_cast(t_rt as bigint) / case when length(t_rt) >= 12 then 1000 else 1 end)
-            when 'iso' then case when regexp_matches(t_rt, {_ZONE_AT_END}) then try_cast(t_rt as timestamptz)
-                                 else timezone($tz, try_cast(t_rt as timestamp)) end
-            when 'dated' then coalesce(try_strptime(t_rt, {_ZONED}), timezone($tz, try_strptime(t_rt, {_LOCAL})))
-            when 'year-less' then syslog_time(t_rt, $tz, $ref)
-        end as rt_time,
-        -- the header's time is read only for lines that have no time of their own
-        case when t_rt is null then syslog_time(header_time, $tz, $ref) end as syslog_time
-    from timed
-),
-stamped as (
-    select *,
-        case when contains(request, '://') then url_rest(request) when starts_with(request, '/') then null
-             else request end as rest,
-        lower(act) as decision,
-        -- 0.0.0.0 is what devices log when there was no address (a blocked request has no server)
-        nullif(src, '0.0.0.0') as client,
-        nullif(dst, '0.0.0.0') as server
-    from parsed
-),
-hosted as (
-    select *, authority_hostport(rest_authority(rest)) as hostport from stamped
-)
-select
-    line_no,
-    case
-        when header_error is not null then header_error
-        when client is null and server is null and dhost is null and request is null then null
-        when t_rt is not null and rt_time is null
-            then 'time is not epoch milliseconds or MMM dd yyyy HH:mm:ss: ' || t_rt
-                 || coalesce(' (devTimeFormat ' || time_format || ')', '')
-        when rt_time is null and syslog_time is null then 'no time: no rt/start/end/devTime and no syslog header'
-    end as reject_reason,
-    header_error is null and client is null and server is null and dhost is null and request is null as is_ignored,
-    coalesce(rt_time, syslog_time) as ts,
-    client as src_ip,
-    usr as user_name,
-    coalesce(hostport_host(hostport), clean_host(dhost)) as host,
-    case
-        when upper(method) = 'CONNECT' and coalesce(hostport_host(hostport), clean_host(dhost)) is not null
-            then 'connect'
-        when hostport_host(hostport) is not null then 'url'
-        when clean_host(dhost) is not null then 'http_host'
-        else 'none'
-    end as host_source,
-    server as dst_ip,
-    coalesce(try_cast(dpt as integer), hostport_port(hostport)) as dst_port,
-    coalesce(lower(app), url_scheme(request)) as network_protocol,
-    upper(method) as http_method,
-    case when starts_with(request, '/') then split_part(split_part(request, '?', 1), '#', 1)
-         else rest_path(rest) end as url_path,
-    coalesce(try_cast(case when regexp_full_match(outcome, '[1-5]\d\d') then outcome end as integer),
-             try_cast(status_at as integer)) as http_status,
-    case
-        when decision is null then 'unknown'
-        when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent') then 'blocked'
-        when decision in ('allow', 'allowed', 'accept', 'accepted', 'permit', 'permitted', 'pass', 'passed',
-                          'success', 'succeeded', 'alert', 'observed', 'monitor', 'monitored', 'continue')
-             or decision like 'tcp\_%' escape '\' then 'allowed'
-        else 'unknown'
-    end as action,
-    try_cast(sent as bigint) as bytes_out,
-    try_cast(received as bigint) as bytes_in,
-    agent as user_agent,
-    lower(type_at) as content_type,
-    coalesce(app_at, service) as vendor_app,
-    coalesce(category_at, cat) as vendor_category,
-    coalesce(dept_at, dept) as vendor_department
-from hosted
+# What the values mean, each query once per distinct value (of a file: see arrow_ops.DistinctQuery); @TZ@ and
+# @REF@ stand for the configured zone and the reference time of year-less dates.
+TIME_SQL = rf"""
+select case
+    when regexp_full_match(value, '\d{{9,16}}')
+        then to_timestamp(try_cast(value as bigint) / case when length(value) >= 12 then 1000 else 1 end)
+    when regexp_matches(value, '^\d{{4}}-\d\d-\d\d[T ]')
+        then case when regexp_matches(value, {_ZONE_AT_END}) then try_cast(value as timestamptz)
+                  else timezone(@TZ@, try_cast(value as timestamp)) end
+    when regexp_matches(value, '^[A-Z][a-z][a-z] +\d{{1,2}} \d{{4}} ')
+        then coalesce(try_strptime(value, {_ZONED}), timezone(@TZ@, try_strptime(value, {_LOCAL})))
+    else syslog_time(value, @TZ@, @REF@)
+end as value
+from distinct_values
 """
+# the syslog header's time (RFC 5424 or 3164, after its <PRI>), for lines whose extension has none
+HEADER_TIME_SQL = r"""
+select syslog_time(case
+        when starts_with(syslog, '1 ') then split_part(syslog, ' ', 2)
+        when regexp_matches(syslog, '^\d{4}-\d\d-\d\dT') then split_part(syslog, ' ', 1)
+        when regexp_matches(syslog, '^[A-Z][a-z][a-z] [ \d]\d \d\d:\d\d:\d\d') then left(syslog, 15)
+    end, @TZ@, @REF@) as value
+from (select case when starts_with(value, '<') then substr(value, strpos(value, '>') + 1) else value end as syslog
+      from distinct_values)
+"""
+# `request`: a URL, a scheme-less one, or a path only
+REQUEST_SQL = """
+select hostport_host(hostport) as host, hostport_port(hostport) as port, url_scheme(value) as scheme,
+    case when starts_with(value, '/') then split_part(split_part(value, '?', 1), '#', 1) else rest_path(rest) end
+        as path
+from (select *, authority_hostport(rest_authority(rest)) as hostport
+      from (select value, case when contains(value, '://') then url_rest(value) when starts_with(value, '/') then null
+                               else value end as rest
+            from distinct_values))
+"""
+HOST_SQL = "select clean_host(value) as value from distinct_values"
+METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
+LOWER_SQL = "select lower(value) as value from distinct_values"
+ACTION_SQL = r"""
+select case
+    when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent') then 'blocked'
+    when decision in ('allow', 'allowed', 'accept', 'accepted', 'permit', 'permitted', 'pass', 'passed',
+                      'success', 'succeeded', 'alert', 'observed', 'monitor', 'monitored', 'continue')
+         or decision like 'tcp\_%' escape '\' then 'allowed'
+    else 'unknown'
+end as value
+from (select lower(value) as decision from distinct_values)
+"""
+# Zscaler puts the HTTP response code in `outcome`; other devices a word (success, failure)
+OUTCOME_SQL = r"""
+select try_cast(case when regexp_full_match(value, '[1-5]\d\d') then value end as integer) as value
+from distinct_values
+"""
+INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
+HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
 
-QUERY = "with" + FINAL
+
+class _Queries:
+    """The per-distinct queries of one file's parse (each remembers its answers across the batches)."""
+
+    def __init__(self, timezone: str, reference: datetime) -> None:
+        def bound(query: str) -> str:
+            return query.replace("@TZ@", "'" + timezone.replace("'", "''") + "'").replace(
+                "@REF@", f"timestamp '{reference.isoformat(sep=' ')}'")
+
+        self.time, self.header_time = DistinctQuery(bound(TIME_SQL)), DistinctQuery(bound(HEADER_TIME_SQL))
+        self.request, self.host, self.method = DistinctQuery(REQUEST_SQL), DistinctQuery(HOST_SQL), \
+            DistinctQuery(METHOD_SQL)
+        self.lower, self.action, self.outcome = DistinctQuery(LOWER_SQL), DistinctQuery(ACTION_SQL), \
+            DistinctQuery(OUTCOME_SQL)
+        self.integer, self.bigint = DistinctQuery(INTEGER_SQL), DistinctQuery(BIGINT_SQL)
+
+
+def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.Table) -> pa.Table:
+    """`fields` (line_no, prefix, header_error and the values read) -> schema columns, reject_reason and
+    is_ignored. Every value goes through SQL once per distinct value; what combines them is Arrow's."""
+    def field(name: str) -> pa.Array:
+        return fields.column(name).combine_chunks()
+
+    def through(name: str, query: DistinctQuery) -> dict[str, pa.Array]:
+        return distinct_sql.through(connection, query, encoded(field(name)))
+
+    t_rt, request, dhost = field("t_rt"), field("request"), field("dhost")
+    rt_time = through("t_rt", queries.time)["value"]
+    no_rt = pc.is_null(t_rt)
+    header_time = pa.nulls(len(t_rt), rt_time.type)
+    if pc.any(no_rt).as_py():  # the header's time is read only for lines that have no time of their own
+        prefix = encoded(field("prefix"))
+        prefix = pa.DictionaryArray.from_arrays(only_where(prefix.indices, no_rt), prefix.dictionary)
+        header_time = distinct_sql.through(connection, queries.header_time, prefix)["value"]
+    url = through("request", queries.request)
+    host_header = through("dhost", queries.host)["value"]
+    method = through("method", queries.method)
+    client, server = without(encoded(field("src")), ["0.0.0.0"]), without(encoded(field("dst")), ["0.0.0.0"])
+    no_place = pc.and_(pc.and_(pc.is_null(client), pc.is_null(server)), pc.and_(pc.is_null(dhost), pc.is_null(request)))
+    header_error = field("header_error")
+    reason = _reject_reasons(header_error, no_place, t_rt, field("time_format"), rt_time, header_time)
+    url_host, header_host = plain(url["host"]), plain(host_header)
+    source = np.where(pc.is_valid(url_host).to_numpy(zero_copy_only=False), 1,
+                      np.where(pc.is_valid(header_host).to_numpy(zero_copy_only=False), 2, 3))
+    host = pc.coalesce(url_host, header_host)
+    connect = pc.and_(pc.fill_null(method["is_connect"], False), pc.is_valid(host)).to_numpy(zero_copy_only=False)
+    action = through("act", queries.action)["value"]
+    return pa.table({
+        "line_no": fields.column("line_no"),
+        "reject_reason": reason,
+        "is_ignored": pc.and_(pc.is_null(header_error), no_place),
+        "ts": pc.cast(pc.coalesce(rt_time, header_time), TIMESTAMP),
+        "src_ip": client,
+        "user_name": field("usr"),
+        "host": host,
+        "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(connect, 0, source).astype(np.int32)),
+                                                      HOST_SOURCES),
+        "dst_ip": server,
+        "dst_port": pc.coalesce(integers(connection, queries.integer, field("dpt"), pa.int32()), url["port"]),
+        "network_protocol": pc.coalesce(plain(through("app", queries.lower)["value"]), plain(url["scheme"])),
+        "http_method": method["value"],
+        "url_path": url["path"],
+        "http_status": pc.coalesce(through("outcome", queries.outcome)["value"],
+                                   integers(connection, queries.integer, field("status_at"), pa.int32())),
+        "action": pc.fill_null(plain(action), "unknown"),
+        "bytes_out": integers(connection, queries.bigint, field("sent"), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, field("received"), pa.int64()),
+        "user_agent": field("agent"),
+        "content_type": through("type_at", queries.lower)["value"],
+        "vendor_app": pc.coalesce(field("app_at"), field("service")),
+        "vendor_category": pc.coalesce(field("category_at"), field("cat")),
+        "vendor_department": pc.coalesce(field("dept_at"), field("dept")),
+    })
+
+
+def _reject_reasons(header_error: pa.Array, no_place: pa.Array, t_rt: pa.Array, time_format: pa.Array,
+                    rt_time: pa.Array, header_time: pa.Array) -> pa.Array:
+    """Why a line is rejected (null when it parsed or is ignored): its header, then its time."""
+    bad_time = pc.and_(pc.is_valid(t_rt), pc.is_null(rt_time))
+    no_time = pc.and_(pc.is_null(rt_time), pc.is_null(header_time))
+    reason = header_error
+    if pc.any(pc.and_(pc.invert(no_place), pc.or_(bad_time, no_time))).as_py():
+        written = pc.binary_join_element_wise(
+            "time is not epoch milliseconds or MMM dd yyyy HH:mm:ss: ", t_rt,
+            pc.fill_null(pc.binary_join_element_wise(" (devTimeFormat ", time_format, ")", ""), ""), "")
+        time_reason = pc.if_else(bad_time, written, "no time: no rt/start/end/devTime and no syslog header")
+        reason = pc.coalesce(reason, only_where(time_reason, pc.and_(pc.invert(no_place), no_time)))
+    return reason
 
 
 SLICE_LINES = 8_192
 
 
 def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseContext], BatchParser]:
-    """A parser that splits lines into `fields` with pyarrow (`fields_of`), then runs QUERY over them."""
+    """A parser that splits lines into `fields` with pyarrow (`fields_of`), then reads what they mean."""
 
     def new_parser(context: ParseContext) -> BatchParser:
         define_macros(context.connection)
-        params = {"tz": context.timezone, "ref": reference_time(context.path, context.timezone)}
+        queries = _Queries(context.timezone, reference_time(context.path, context.timezone))
 
         def parse(lines: pa.Table) -> ParseResult:
             # in slices: the split items of a whole batch (a few million strings, several copies) would take
@@ -430,9 +481,7 @@ def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseCo
             fields = pa.concat_tables([fields_of(lines.slice(start, SLICE_LINES))
                                        for start in range(0, max(lines.num_rows, 1), SLICE_LINES)])
             with parse_cursor(context.connection) as cursor:  # a cursor of its own: batches run on two threads
-                cursor.register("fields", fields)
-                result = cursor.sql(QUERY, params=params).to_arrow_table()
-            return split_outcomes(result, lines)
+                return split_outcomes(_schema_columns(cursor, queries, fields), lines)
 
         return parse
 
