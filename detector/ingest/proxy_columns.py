@@ -48,14 +48,15 @@ class UrlQueries:
 
 
 def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url: pa.Array,
-                bare: str | None = None, bare_pattern: str = "^[^/]") -> dict[str, pa.Array]:
+                bare: str | None = None, bare_pattern: str = "^[^/]", connect: pa.Array | None = None
+                ) -> dict[str, pa.Array]:
     """Per row of `url`: `scheme` (lower case; null without `://`), `has_rest` (it has `://`), `host` and
     `dst_port` of its authority and `url_path` (as url_scheme, url_rest, rest_authority, hostport_host,
     hostport_port and rest_path read it; null without `://`), and `connect_host` / `connect_port`, the
-    URL read as a CONNECT target `host:port`. With `bare` ("/" or "/?"), a URL without `://` that matches
-    `bare_pattern` is read as `host[:port]/path` instead, its authority ending at the first of those
-    characters (`split_part`), and `bare_path` is its path where it has one. All computed on the distinct
-    URLs only."""
+    URL read as a CONNECT target `host:port` (only on the rows `connect` marks, when given). With `bare`
+    ("/" or "/?"), a URL without `://` that matches `bare_pattern` is read as `host[:port]/path` instead,
+    its authority ending at the first of those characters (`split_part`), and `bare_path` is its path
+    where it has one. All computed on the distinct URLs only."""
     urls = encoded(url)
     scheme, _, authority, path = url_parts(urls.dictionary)
     has_rest = pc.is_valid(scheme)
@@ -76,8 +77,13 @@ def url_columns(connection: duckdb.DuckDBPyConnection, queries: UrlQueries, url:
     by_url["host"], by_url["dst_port"] = place["host"], place["dst_port"]
     if bare:  # the path of a bare host/path (not of a path alone)
         by_url["bare_path"] = only_where(path, pc.and_(is_bare, pc.match_substring(urls.dictionary, "/")))
-    else:
-        target = hostports(connection, queries, urls.dictionary)
+    else:  # as CONNECT targets: only the URLs of CONNECT lines, where the caller says which they are
+        targets = urls.dictionary
+        if connect is not None:
+            read = np.zeros(len(targets), bool)
+            read[pc.drop_null(urls.indices.filter(connect)).to_numpy(zero_copy_only=False)] = True
+            targets = only_where(targets, pa.array(read))
+        target = hostports(connection, queries, targets)
         by_url["connect_host"], by_url["connect_port"] = target["host"], target["dst_port"]
     return spread(pa.table(by_url), urls.indices)
 
@@ -315,16 +321,6 @@ def first_per_row(rows: np.ndarray, places: np.ndarray, row_count: int) -> np.nd
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
         first[rows[starts]] = places[starts]
     return first
-
-
-def nth_per_row(rows: np.ndarray, places: np.ndarray, row_count: int, n: int) -> np.ndarray:
-    """The n-th (0-based) of `places` (grouped by their sorted `rows`) in each row; -1 where a row has fewer."""
-    counts = np.bincount(rows, minlength=row_count)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    found = counts > n
-    nth = np.full(row_count, -1, np.int64)
-    nth[found] = places[starts[found] + n]
-    return nth
 
 
 def substrings(text: pa.Array, starts: np.ndarray, stops: np.ndarray) -> pa.Array:

@@ -320,7 +320,7 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
     method = per_distinct(connection, method_text, queries.method)
     is_connect = pc.fill_null(method["is_connect"], False)
     not_connect = pc.invert(is_connect)
-    place = url_columns(connection, queries.urls, url)
+    place = url_columns(connection, queries.urls, url, connect=is_connect)
     has_rest = pc.fill_null(place["has_rest"], False)
     source = np.select([bools(is_connect), bools(has_rest)], [0, 1], 2)
     rows = len(client)
@@ -474,7 +474,7 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
     ]
     method = per_distinct(connection, method_text, queries.method)
     is_connect = pc.fill_null(method["is_connect"], False)
-    place = url_columns(connection, queries.urls, url)
+    place = url_columns(connection, queries.urls, url, connect=is_connect)
     sni_of = per_distinct(connection, sni, queries.sni)
     has_sni = pc.fill_null(sni_of["present"], False)
     url_host = first_valid(where(is_connect, place["connect_host"]), where(pc.invert(is_connect), place["host"]))
