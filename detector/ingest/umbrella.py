@@ -172,7 +172,7 @@ class _Fields:
         self.quoted = pc.starts_with(text, '"')
         self.rows = len(text)
         items = pc.dictionary_encode(self.lists.values)  # (a fresh split: its offsets start at 0)
-        self._codes, self._values = items.indices.to_numpy(), items.dictionary
+        self._codes, self.values = items.indices.to_numpy(), items.dictionary
         self._starts, self._lengths = self.lists.offsets.to_numpy()[:-1], self.count.to_numpy()
         self._encoded: dict[tuple[int, int], pa.DictionaryArray] = {}
 
@@ -184,21 +184,35 @@ class _Fields:
         """Column `at` (0-based; or per line, where the layouts differ) dictionary-encoded; null where a line
         has no such field, or fewer than `since` fields."""
         if not isinstance(at, int):
-            return self._column(pc.fill_null(at, -1).to_numpy(), since)
+            return self._renumbered(self.codes(at, since))
         if (at, since) not in self._encoded:
-            self._encoded[at, since] = self._column(np.full(self.rows, at), since)
+            self._encoded[at, since] = self._renumbered(self.codes(at, since))
         return self._encoded[at, since]
 
-    def _column(self, at: np.ndarray, since: int) -> pa.DictionaryArray:
-        missing = (at < 0) | (at >= self._lengths) | (self._lengths < since)
-        codes = self._codes[np.where(missing, 0, self._starts + at)]
-        renumbered = pc.dictionary_encode(pa.array(codes, mask=missing if missing.any() else None))
-        return pa.DictionaryArray.from_arrays(renumbered.indices, self._values.take(renumbered.dictionary))
+    def among(self, at: int, wanted: np.ndarray) -> np.ndarray:
+        """Per line, whether field `at` is one of the values `wanted` marks (a mask over `values`; a line
+        without the field reads the False appended at code -1)."""
+        return np.append(wanted, False)[self.codes(at)]
 
+    def codes(self, at: int | pa.Array, since: int = 0) -> np.ndarray:
+        """Per line, the code (in `values`) of field `at` (or per line: null for none); -1 where there is none,
+        or fewer than `since` fields."""
+        if isinstance(at, int):
+            found = self._codes[np.minimum(self._starts + at, len(self._codes) - 1)]
+            found[(self._lengths <= at) | (self._lengths < since)] = -1
+            return found
+        places = pc.fill_null(at, -1).to_numpy()
+        missing = (self._lengths <= places) | (self._lengths < since) | (places < 0)
+        return np.where(missing, -1, self._codes[np.clip(self._starts + places, 0, len(self._codes) - 1)])
 
-def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
-    """`values`, null where `keep` is false (in the indices: the dictionary stays as it is)."""
-    return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+    def text(self, codes: np.ndarray) -> pa.Array:
+        """The values of `codes` (null for -1)."""
+        return self.values.take(pa.array(codes, mask=codes < 0))
+
+    def _renumbered(self, codes: np.ndarray) -> pa.DictionaryArray:
+        """Codes in `values` -> a dictionary array of the values they use."""
+        renumbered = pc.dictionary_encode(pa.array(codes, mask=codes < 0))
+        return pa.DictionaryArray.from_arrays(renumbered.indices, self.values.take(renumbered.dictionary))
 
 
 def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
@@ -211,30 +225,29 @@ def _unquoted_end(values: pa.DictionaryArray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_rtrim(values.dictionary, '"'))
 
 
-def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, granular: pa.DictionaryArray,
-           granular_type: pa.DictionaryArray, identities: pa.DictionaryArray, identity_types: pa.DictionaryArray
-           ) -> pa.Array:
-    """The user among the identities, decided once per distinct combination of identities and types (whose
-    text is put together for those combinations only)."""
-    parts = (granular, granular_type, identities, identity_types)
-    combination, first = _combinations(parts)
-    key = pc.binary_join_element_wise(*(plain(part.take(first)) for part in parts), chr(31),
-                                      null_handling="replace", null_replacement=chr(30))
-    return through(connection, queries.user, encoded(key))["user_name"].take(combination)
+def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields, granular: np.ndarray,
+           granular_type: np.ndarray, identities: np.ndarray, identity_types: np.ndarray) -> pa.Array:
+    """The user among the identities (their codes in `fields`), decided once per distinct combination of
+    identities and types, whose text is put together for those combinations only."""
+    combination, first = _combinations((granular, granular_type, identities, identity_types), len(fields.values))
+    ids, types = (fields.text(codes[first]) for codes in (granular, identities)), (
+        pc.utf8_rtrim(fields.text(codes[first]), '"') for codes in (granular_type, identity_types))  # maybe last
+    (granular_text, identities_text), (granular_type_text, identity_types_text) = ids, types
+    key = pc.binary_join_element_wise(granular_text, granular_type_text, identities_text, identity_types_text,
+                                      chr(31), null_handling="replace", null_replacement=chr(30))
+    return through(connection, queries.user, encoded(key))["user_name"].take(pa.array(combination))
 
 
-def _combinations(columns: Sequence[pa.DictionaryArray]) -> tuple[pa.Array, pa.Array]:
-    """Per row, the number of its combination of the columns' values, and the first row of each combination.
-    Read from the dictionary indices (a null is one more value), two columns at a time: the numbers stay
-    below rows x dictionary size, so they fit int64."""
+def _combinations(columns: Sequence[np.ndarray], values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the number of its combination of the columns' codes (below `values`; -1 for none), and the
+    first row of each combination. Two columns at a time, renumbered after each: the numbers stay below
+    rows x (values + 1), so they fit int64."""
     number = np.zeros(len(columns[0]), np.int64)
-    for column in columns:
-        index = pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        number = pc.dictionary_encode(number * (len(column.dictionary) + 1) + index).indices.to_numpy()
-        number = number.astype(np.int64)
-    combinations = pa.array(number)
-    distinct = pc.unique(combinations)
-    return pc.index_in(combinations, value_set=distinct), pc.index_in(distinct, value_set=combinations)
+    for codes in columns:
+        number = pc.dictionary_encode(number * (values + 1) + codes + 1).indices.to_numpy().astype(np.int64)
+    first = np.full(int(number.max()) + 1 if len(number) else 0, len(number))
+    np.minimum.at(first, number, np.arange(len(number)))
+    return number, first
 
 
 # A reject reason: text, or (costly per line) made only when some line has it; None: no reason (ignored).
@@ -276,16 +289,18 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
     rows, count = fields.rows, fields.count
     time_text, is_header, ts = _time(connection, queries, fields)
     # the action column (0-based 5, else 6, 4 or 7): found by its value, as the layouts differ before it
-    action_at = pa.nulls(rows, pa.int64())
+    is_verdict = pc.is_in(pc.utf8_lower(fields.values), value_set=pa.array(["allowed", "blocked"]))
+    found = np.full(rows, -1)
     for at in (7, 4, 6, 5):
-        verdict = through(connection, queries.lower, fields.encoded(at))["value"]
-        is_action = pc.fill_null(pc.is_in(verdict, value_set=pa.array(["allowed", "blocked"])), False)
-        action_at = pc.if_else(is_action, at, action_at)
-    places = pc.unique(action_at.drop_null()).to_pylist() or [5]  # (lines without an action are rejected)
+        found = np.where(fields.among(at, is_verdict.to_numpy(zero_copy_only=False)), at, found)
+    action_at = pa.array(found, mask=found < 0)
+    places = np.unique(found[found >= 0]).tolist() or [5]  # (lines without an action are rejected)
+
+    def place(offset: int) -> int | pa.Array:
+        return places[0] + offset if len(places) == 1 else pc.add(action_at, offset)
 
     def column(offset: int) -> pa.DictionaryArray:
-        return fields.encoded(places[0] + offset if len(places) == 1 else pc.add(action_at, offset))
-    granular_type, identity_types = _unquoted_end(column(5)), _unquoted_end(column(6))
+        return fields.encoded(place(offset))
     domain = through(connection, queries.domain, _unquoted_end(column(3)))["value"]
     no_action = pc.is_null(action_at)
     columns = {
@@ -303,7 +318,8 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
         "ts": ts,
         "network_protocol": pa.repeat(pa.scalar("dns"), rows),
         "src_ip": through(connection, queries.empty, column(-2))["value"],
-        "user_name": _users(connection, queries, fields.encoded(1), granular_type, column(-3), identity_types),
+        "user_name": _users(connection, queries, fields, fields.codes(1), fields.codes(place(5)),
+                            fields.codes(place(-3)), fields.codes(place(6))),
         "host": domain,
         "host_source": pa.repeat(pa.scalar("dns_query"), rows),
         "dns_qtype": through(connection, queries.qtype, column(1))["value"],
@@ -340,8 +356,8 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
         "is_ignored": is_header,
         "ts": ts,
         "src_ip": through(connection, queries.empty, internal)["value"],
-        "user_name": _users(connection, queries, column(1), _unquoted_end(column(21)), column(23, since=25),
-                            _unquoted_end(column(24, since=25))),
+        "user_name": _users(connection, queries, fields, fields.codes(1), fields.codes(21), fields.codes(23, since=25),
+                            fields.codes(24, since=25)),
         "host": host,
         "host_source": pa.repeat(pa.scalar("url"), rows),
         "dst_ip": _restricted(through(connection, queries.empty, column(4))["value"], current),
