@@ -63,9 +63,9 @@ def test_epoch_times_in_every_form_read_as_the_sql_reads_them() -> None:
 def test_partial_split_counts_every_field(separator: str) -> None:
     lines = pa.array([separator.join(str(i) for i in range(n)) for n in (1, 2, 3, 4, 5, 9)] + [""])
     for last_read in range(0, 6):
-        items, count = zeek._split_fields(lines, separator, last_read)
+        field, count = zeek._split_fields(lines, separator, [0, last_read], 9)
         assert count.to_pylist() == pc.list_value_length(pc.split_pattern(lines, separator)).to_pylist()
-        assert zeek.list_item(items, 0).to_pylist() == [line.split(separator)[0] for line in lines.to_pylist()]
+        assert field(0).to_pylist() == [line.split(separator)[0] for line in lines.to_pylist()]
 
 
 def test_extra_fields_after_the_last_one_read_are_a_reject(tmp_path: Path) -> None:
@@ -83,3 +83,15 @@ def test_lines_under_one_header_are_a_slice_others_a_copy() -> None:
     assert sliced.column("line").chunks[0].buffers()[2] == lines.column("line").chunks[0].buffers()[2]
     assert zeek._rows_where(lines, np.array([True, False, True, False, False])).column("line").to_pylist() == ["a", "c"]
     assert zeek._rows_where(lines, np.zeros(5, bool)).num_rows == 0
+
+
+@pytest.mark.parametrize("read", [[0, 2, 29], [0, 21, 29], [3, 27, 28, 29], [29], [0, 1, 2]])
+def test_fields_far_to_the_right_are_taken_from_the_end(read: list[int]) -> None:
+    """Lines with the header's 30 fields: every field read is the one a full split gives; the counts are
+    exact on any line (a shorter or longer one is a reject, whatever its fields)."""
+    full = ["\t".join(f"{row}-{i}" for i in range(30)) for row in range(3)]
+    lines = pa.array([*full, "a\tb", "\t".join(["x"] * 31), ""]).slice(0)
+    field, count = zeek._split_fields(lines, "\t", read, 30)
+    assert count.to_pylist() == [30, 30, 30, 2, 31, 1]
+    for position in read:
+        assert field(position).to_pylist()[:3] == [line.split("\t")[position] for line in full]

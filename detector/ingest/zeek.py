@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import duckdb
 import numpy as np
@@ -206,16 +207,32 @@ def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _Queries, text
     return pc.cast(pc.round(scaled, round_mode="half_towards_infinity"), pa.int64())
 
 
-def _split_fields(text: pa.Array, separator: str, last_read: int) -> tuple[pa.ListArray, pa.Array]:
-    """The fields of each line up to `last_read` (0-based; the rest of the line is one more item), and how
-    many fields each line has. Splitting costs per field made: the fields past those read are only counted."""
-    items = pc.split_pattern(text, separator, max_splits=last_read + 1)
+def _split_fields(text: pa.Array, separator: str, read: Sequence[int], field_count: int
+                  ) -> tuple[Callable[[int], pa.Array], pa.Array]:
+    """The fields at positions `read` (0-based) of each line, as a function of the position, and how many
+    fields each line has. Splitting costs per field made, so the line is split from the left only up to the
+    fields read, and when the last ones read lie far to the right (http.log's MIME types, dns.log's answers),
+    the rest of the line is split from its end instead. (A field taken from the end is the right one on the
+    lines with `field_count` fields: the others are rejects.)"""
+    read = sorted(set(read)) or [0]
+    # (fields made from the left, from the right, the first read from the right); from the left only at first
+    left, right, right_first = read[-1] + 2, 0, field_count
+    for before, after in pairwise(read):
+        if before + 2 + field_count - after + 1 < left + right:
+            left, right, right_first = before + 2, field_count - after + 1, after
+    items = pc.split_pattern(text, separator, max_splits=left - 1)
     count = pc.list_value_length(items)
-    rest = list_item(items, last_read + 1)
-    if rest.null_count == len(rest):
-        return items, count
-    more = pc.fill_null(pc.count_substring(rest, separator), 0)
-    return items, pc.add(count, pc.cast(more, count.type))
+    rest = list_item(items, left - 1)
+    if rest.null_count < len(rest):
+        count = pc.add(count, pc.cast(pc.fill_null(pc.count_substring(rest, separator), 0), count.type))
+    tail = pc.split_pattern(rest, separator, max_splits=right - 1, reverse=True) if right else None
+
+    def field(position: int) -> pa.Array:
+        if position < right_first or tail is None:
+            return list_item(items, position)
+        return list_item(tail, position - field_count)
+
+    return field, count
 
 
 @dataclass(frozen=True)
@@ -256,8 +273,9 @@ class _Fields:
 def _tsv_fields(log: _Log, header: _Header, run: pa.Table) -> _Fields:
     """TSV lines under `header`: split at its separator; a line with another number of fields is a reject."""
     position = {name: i for i, name in enumerate(header.fields)}
-    items, count = _split_fields(run.column("line").combine_chunks(), header.separator,
-                                 max((position.get(name, 0) for name in (*log.scalars, *log.lists)), default=0))
+    field, count = _split_fields(run.column("line").combine_chunks(), header.separator,
+                                 [position[name] for name in (*log.scalars, *log.lists) if name in position],
+                                 len(header.fields))
     rows = len(count)
     wrong = pc.not_equal(count, len(header.fields))
     reason = pa.nulls(rows, pa.string())
@@ -267,7 +285,7 @@ def _tsv_fields(log: _Log, header: _Header, run: pa.Table) -> _Fields:
                                             pc.cast(found.dictionary, pa.string()), "")
         reason = texts.take(found.indices)
     return _Fields(run.column("line_no"), reason, rows,
-                   lambda name: list_item(items, position[name]) if name in position else None,
+                   lambda name: field(position[name]) if name in position else None,
                    (header.unset, header.empty), header.set_separator)
 
 
