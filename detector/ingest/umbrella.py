@@ -180,7 +180,7 @@ class _Fields:
         """Column `at` (0-based) as text: for numbers, which are cast, not looked up."""
         return list_item(self.lists, at)
 
-    def encoded(self, at: int | pa.Array, since: int = 0) -> pa.DictionaryArray:
+    def encoded(self, at: int | np.ndarray, since: int = 0) -> pa.DictionaryArray:
         """Column `at` (0-based; or per line, where the layouts differ) dictionary-encoded; null where a line
         has no such field, or fewer than `since` fields."""
         if not isinstance(at, int):
@@ -194,16 +194,12 @@ class _Fields:
         without the field reads the False appended at code -1)."""
         return np.append(wanted, False)[self.codes(at)]
 
-    def codes(self, at: int | pa.Array, since: int = 0) -> np.ndarray:
-        """Per line, the code (in `values`) of field `at` (or per line: null for none); -1 where there is none,
+    def codes(self, at: int | np.ndarray, since: int = 0) -> np.ndarray:
+        """Per line, the code (in `values`) of field `at` (or per line: -1 for none); -1 where there is none,
         or fewer than `since` fields."""
-        if isinstance(at, int):
-            found = self._codes[np.minimum(self._starts + at, len(self._codes) - 1)]
-            found[(self._lengths <= at) | (self._lengths < since)] = -1
-            return found
-        places = pc.fill_null(at, -1).to_numpy()
-        missing = (self._lengths <= places) | (self._lengths < since) | (places < 0)
-        return np.where(missing, -1, self._codes[np.clip(self._starts + places, 0, len(self._codes) - 1)])
+        found = self._codes[np.clip(self._starts + at, 0, len(self._codes) - 1)]
+        found[(self._lengths <= at) | (self._lengths < since) | (at < 0)] = -1
+        return found
 
     def text(self, codes: np.ndarray) -> pa.Array:
         """The values of `codes` (null for -1)."""
@@ -296,8 +292,8 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
     action_at = pa.array(found, mask=found < 0)
     places = np.unique(found[found >= 0]).tolist() or [5]  # (lines without an action are rejected)
 
-    def place(offset: int) -> int | pa.Array:
-        return places[0] + offset if len(places) == 1 else pc.add(action_at, offset)
+    def place(offset: int) -> int | np.ndarray:
+        return places[0] + offset if len(places) == 1 else np.where(found < 0, -1, found + offset)
 
     def column(offset: int) -> pa.DictionaryArray:
         return fields.encoded(place(offset))
@@ -338,7 +334,7 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
     time_text, is_header, ts = _time(connection, queries, fields)
     # the third column is the internal client IP, except in early exports (an identities list)
     current = pc.fill_null(through(connection, queries.current, column(2))["value"], False)
-    internal = column(2) if pc.all(current).as_py() else column(pc.if_else(current, 2, 3))
+    internal = column(2) if pc.all(current).as_py() else column(np.where(current.to_numpy(zero_copy_only=False), 2, 3))
     url = column(7)
     # the URL's parts, per distinct URL
     scheme, _, authority, path = url_parts(url.dictionary)
