@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -67,6 +67,9 @@ MIN_FIELDS = 37
 SPLITS = TRAFFIC_CATEGORY + 1
 URL_SPLITS = HTTP_METHOD - SPLITS + 1
 HIDDEN_COMMA = "\x1f"
+FIELDS = (RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP, DST_PORT, PROTOCOL, ACTION, URL,
+          BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY)
+SLICE_LINES = 16_384
 
 TIME_SQL = "select timezone(@TZ@, try_strptime(value, '%Y/%m/%d %H:%M:%S')) as ts from distinct_values"
 URL_SQL = """
@@ -99,10 +102,9 @@ def panos_parser(context: ParseContext) -> BatchParser:
 
 def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa.Table) -> pa.Table:
     """PAN-OS lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    tokens = pc.split_pattern(_quoted_commas_hidden(lines.column("line").combine_chunks()), ",", max_splits=SPLITS)
-    count = np.diff(tokens.offsets.to_numpy())
-    field = {position: list_item(tokens, position) for position in (TYPE, SUBTYPE)}
-    log_type, subtype = (pc.dictionary_encode(field[position]) for position in (TYPE, SUBTYPE))
+    tokens = Fields(_quoted_commas_hidden(lines.column("line").combine_chunks()))
+    count = tokens.count
+    log_type, subtype = (pc.dictionary_encode(tokens.fields[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
     traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC")) & _per_row(
         subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["end", "drop", "deny"])))
@@ -112,7 +114,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
     enough = count >= MIN_FIELDS
     local = _times(cursor, queries, tokens, event & enough)
     reason = _reject_reasons(known_type, event, enough, pc.is_valid(local).to_numpy(zero_copy_only=False),
-                             field[TYPE], count)
+                             tokens.fields[TYPE], count)
     read = event & enough  # the lines whose fields are read: events, unless rejected for their length
     columns = {
         "line_no": lines.column("line_no"),
@@ -123,13 +125,14 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
         **_traffic_fields(cursor, queries, tokens, read & traffic),
         **_url_fields(cursor, queries, tokens, read & url),
         # "any": the session matched no URL category (URL Filtering not in use).
-        "vendor_category": without(pc.dictionary_encode(_items(tokens, np.where(url, URL_CATEGORY, TRAFFIC_CATEGORY),
-                                                               read)), ["", "any"]),
+        "vendor_category": without(pc.dictionary_encode(only_where(pc.if_else(
+            pa.array(url), tokens.fields[URL_CATEGORY], tokens.fields[TRAFFIC_CATEGORY]), pa.array(read))),
+            ["", "any"]),
     }
     return pa.table(columns)
 
 
-def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray, read: np.ndarray
+def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields, read: np.ndarray
            ) -> pa.Array:
     """The generated time (else the receive time) in UTC, read in the configured zone once per distinct time."""
     generated = through(cursor, queries.time, pc.dictionary_encode(_items(tokens, GENERATED_TIME, read)))["ts"]
@@ -140,7 +143,7 @@ def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.
     return pc.coalesce(generated, received)
 
 
-def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray,
+def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields,
                    read: np.ndarray) -> dict[str, pa.Array]:
     """The fields of every event: addresses, user, port, protocol, action, application."""
     protocol = pc.dictionary_encode(_items(tokens, PROTOCOL, read))
@@ -160,7 +163,7 @@ def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tok
     }
 
 
-def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray,
+def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields,
                     read: np.ndarray) -> dict[str, pa.Array]:
     """A session's bytes, duration and URL category (TRAFFIC)."""
     elapsed = integers(cursor, queries.bigint, _items(tokens, ELAPSED, read), pa.int64())
@@ -171,11 +174,11 @@ def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, to
     }
 
 
-def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: pa.ListArray,
+def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields,
                 read: np.ndarray) -> dict[str, pa.Array]:
     """A URL decision's host, path, method, user agent, content type and URL category (THREAT url)."""
     rows = np.flatnonzero(read)
-    rest = pc.split_pattern(_items(tokens, SPLITS, read).filter(pa.array(read)), ",", max_splits=URL_SPLITS)
+    rest = pc.split_pattern(tokens.rest.filter(pa.array(read)), ",", max_splits=URL_SPLITS)
 
     def spread(values: pa.Array) -> pa.Array:
         """Values of the url rows at their rows of the batch (null elsewhere)."""
@@ -195,12 +198,37 @@ def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens
     }
 
 
-def _items(tokens: pa.ListArray, position: int | np.ndarray, read: np.ndarray) -> pa.Array:
-    """Token `position` (0-based; or one position per row) of the rows read; null elsewhere and where a line
-    is shorter."""
-    offsets = tokens.offsets.to_numpy()
-    missing = ~read | (np.diff(offsets) <= position)
-    return tokens.values.take(pa.array(offsets[:-1] + position, mask=missing))
+class Fields:
+    """The fields a record is read for (FIELDS), of every line, and the rest of the THREAT url records (after
+    field 37): lines split in slices of SLICE_LINES, each slice's fields taken at once while its tokens are
+    in the CPU's caches (the tokens of a whole batch are as big as its text)."""
+
+    def __init__(self, text: pa.Array) -> None:
+        counts: list[np.ndarray] = []
+        chunks: list[list[pa.Array]] = [[] for _ in FIELDS]
+        rests: list[pa.Array] = []
+        positions = np.array(FIELDS)[:, None]
+        for start in range(0, max(len(text), 1), SLICE_LINES):
+            tokens = pc.split_pattern(text.slice(start, SLICE_LINES), ",", max_splits=SPLITS)
+            offsets = tokens.offsets.to_numpy()
+            rows, count = len(offsets) - 1, np.diff(offsets)
+            taken = tokens.values.take(pa.array((offsets[:-1] + positions).ravel(),
+                                                mask=(count <= positions).ravel()))
+            for number, chunk in enumerate(chunks):
+                chunk.append(taken.slice(number * rows, rows))
+            kind = {position: chunks[FIELDS.index(position)][-1] for position in (TYPE, SUBTYPE)}
+            url = pc.and_(pc.equal(kind[TYPE], "THREAT"), pc.equal(kind[SUBTYPE], "url"))
+            url = pc.fill_null(url, False).to_numpy(zero_copy_only=False) & (count > SPLITS)
+            rests.append(tokens.values.take(pa.array(offsets[:-1] + SPLITS, mask=~url)))
+            counts.append(count)
+        self.count = np.concatenate(counts)
+        self.fields = {position: pa.concat_arrays(chunk) for position, chunk in zip(FIELDS, chunks, strict=True)}
+        self.rest = pa.concat_arrays(rests)
+
+
+def _items(tokens: Fields, position: int, read: np.ndarray) -> pa.Array:
+    """Field `position` of the rows read; null elsewhere and where a line is shorter."""
+    return only_where(tokens.fields[position], pa.array(read))
 
 
 def _at_rows(values: pa.Array, rows: np.ndarray, count: int) -> pa.Array:
