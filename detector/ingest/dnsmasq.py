@@ -144,12 +144,16 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     rows = headed.num_rows
     has_header = ~is_one_of(headed.column("header_ts"), [""], null=True)
     is_dnsmasq = is_one_of(headed.column("app"), PROGRAMS)
-    tokens = Tokens(headed.column("msg").combine_chunks(), is_dnsmasq)
+    tokens = Tokens(_array(headed.column("msg")), is_dnsmasq)
     # log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`
     nowhere = np.zeros(rows, np.int64)
-    start = mask(pc.is_in(tokens.at(nowhere), pa.array(["TCP", "UDP"]))).astype(np.int64)
-    first = tokens.at(start)
-    has_serial = mask(pc.ascii_is_decimal(first))
+    start = np.zeros(rows, np.int64)
+    maybe = np.flatnonzero(tokens.length(nowhere) == 3)  # TCP or UDP: only such lines are read further
+    start[maybe] = mask(pc.is_in(tokens.at(nowhere[maybe], maybe), pa.array(["TCP", "UDP"])))
+    maybe = np.flatnonzero((tokens.first_byte(start) >= ord("0")) & (tokens.first_byte(start) <= ord("9")))
+    serial_text = tokens.at(start[maybe], maybe)
+    has_serial = np.zeros(rows, dtype=bool)
+    has_serial[maybe] = mask(pc.ascii_is_decimal(serial_text))
     position = start.copy()
     serial_rows = np.flatnonzero(has_serial)
     client = pc.match_substring_regex(tokens.at(start[serial_rows] + 1, serial_rows), CLIENT_PORT)
@@ -162,8 +166,12 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
          (position >= 0) & (is_at >= position + 2) & ~mask(pc.is_in(word, pa.array(["validation", "non-query"])))],
         [QUERY, FORWARDED, ANSWER], OTHER).astype(np.int8)
     kind[~is_dnsmasq] = OTHER
-    understood = ((kind == QUERY) & (tokens.counts == position + 4) & (tokens.length(position + 1) > 0)
-                  & tokens.equal(position + 2, "from") & mask(pc.ends_with(word, "]")))
+    query_rows = np.flatnonzero(kind == QUERY)
+    at = position[query_rows]
+    understood = np.zeros(rows, dtype=bool)
+    understood[query_rows] = ((tokens.counts[query_rows] == at + 4) & (tokens.length(at + 1, query_rows) > 0)
+                              & tokens.equal(at + 2, "from", query_rows)
+                              & mask(pc.ends_with(word.take(pa.array(query_rows)), "]")))
 
     # query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER
     names = pc.dictionary_encode(tokens.at(np.select([kind == QUERY, kind == ANSWER], [position + 1, is_at - 1], -1)))
@@ -189,9 +197,15 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     qtype_index = np.full(rows, -1, dtype=np.int64)
     qtype_index[understood] = indices(qtype_token)
     qtypes = queries["qtypes"].results_for(cursor, qtype_token.dictionary).column("qtype").combine_chunks()
-    serial = codes(pc.if_else(pa.array(has_serial), first, ""))
+    serial = np.zeros(rows, dtype=np.int64)  # '' for lines without a serial
+    serial[maybe] = np.where(has_serial[maybe], codes(serial_text) + 1, 0)
     return Lines(kind, understood, has_header, position, codes(headed.column("pid")), serial, has_serial, name,
                  answer, blocks, name_index, named, answers, qtype_index, qtypes, tokens)
+
+
+def _array(column: pa.ChunkedArray) -> pa.Array:
+    """A column as one array (without a copy when it is one chunk already)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:
@@ -297,6 +311,8 @@ def _first_after(query_keys: list[np.ndarray], query_at: np.ndarray, run_keys: l
     span = int(max(query_at.max(initial=0), run_at.max(initial=0))) + 1
     key = folded([np.concatenate([q, r]) for q, r in zip(query_keys, run_keys, strict=True)], span)
     runs = np.flatnonzero(valid[queries:])
+    if len(runs) == 0:
+        return np.full(queries, -1, dtype=np.int64)
     placed = key[queries:][runs] * span + run_at[runs]
     sorting = np.argsort(placed)
     placed, runs = placed[sorting], runs[sorting]

@@ -28,6 +28,7 @@ class Tokens:
         usable = lists.is_valid().to_numpy(zero_copy_only=False)
         if valid is not None:
             usable = usable & valid
+        self.lists = lists
         self.values = lists.values
         self.value_offsets = np.frombuffer(self.values.buffers()[1], np.int32, len(self.values) + 1,
                                            self.values.offset * 4)
@@ -55,12 +56,23 @@ class Tokens:
         safe = np.maximum(piece, 0)
         return np.where(piece >= 0, self.value_offsets[safe + 1] - self.value_offsets[safe], -1)
 
+    def first_byte(self, position: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row, the first byte of the token at `position`; -1 where there is none or it is empty."""
+        piece = self.piece(position, rows)
+        safe = np.maximum(piece, 0)
+        begin = self.value_offsets[safe]
+        data = self.values.buffers()[2]
+        if data is None or data.size == 0:
+            return np.full(len(piece), -1, dtype=np.int16)
+        byte = np.frombuffer(data, np.uint8)[np.minimum(begin, data.size - 1)].astype(np.int16)
+        return np.where((piece >= 0) & (self.value_offsets[safe + 1] > begin), byte, -1)
+
     def first(self, word: str) -> np.ndarray:
         """Per row, the position of the first token equal to `word`, -1 where none is."""
         hits = np.flatnonzero(mask(pc.equal(self.values, word)))
-        row = np.searchsorted(self.starts, hits, side="right") - 1
+        row = pc.list_parent_indices(self.lists).to_numpy()[hits - (self.starts[0] if self.rows else 0)]
         position = hits - self.starts[row]
-        keep = (row >= 0) & (position < self.counts[row])
+        keep = position < self.counts[row]
         row, position = row[keep], position[keep]
         first_of_row = np.ones(len(row), dtype=bool)
         first_of_row[1:] = row[1:] != row[:-1]
