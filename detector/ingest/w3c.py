@@ -66,6 +66,7 @@ from detector.ingest.proxy_columns import (
     constant_text,
     delimited_fields,
     epoch_times,
+    first_bytes,
     first_reasons,
     first_valid,
     has_control_bytes,
@@ -443,9 +444,18 @@ def new_parser(context: ParseContext) -> HeaderedParser:
 
 def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
     """The rows and texts of a batch's directive lines (a UTF-8 byte order mark may precede the first)."""
-    text = lines.column("line")
-    rows = pc.indices_nonzero(pc.starts_with(pc.utf8_ltrim(text, characters=BLANK), "#")).to_pylist()
+    text = lines.column("line").combine_chunks()
+    # only lines starting with '#' or a blank (its first byte) can be one: those few are trimmed and looked at
+    first = first_bytes(text)
+    candidates = np.flatnonzero(np.isin(first, _DIRECTIVE_STARTS))
+    if not len(candidates):
+        return [], []
+    starts = pc.starts_with(pc.utf8_ltrim(text.take(pa.array(candidates)), characters=BLANK), "#")
+    rows = candidates[bools(starts)].tolist()
     return rows, (pc.take(text, rows).to_pylist() if rows else [])
+
+
+_DIRECTIVE_STARTS = np.array([ord("#"), *{b for blank in BLANK for b in blank.encode()[:1]}], np.uint8)
 
 
 def _carry_header(lines: pa.Table, header: Header) -> Header:
