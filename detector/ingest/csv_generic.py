@@ -51,6 +51,7 @@ from detector.ingest.proxy_columns import (
     first_reasons,
     first_valid,
     is_ip_literal,
+    joined_pairs,
     no_text,
     url_columns,
     where,
@@ -244,7 +245,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     if v("ts") is not None:
         time_value = v("ts")
     elif v("date") is not None and v("time") is not None:
-        time_value = pc.binary_join_element_wise(plain(v("date")), plain(v("time")), " ")
+        time_value = joined_pairs(v("date"), v("time"))
     else:
         time_value = v("date") if v("date") is not None else v("time")
     ts = per_distinct(connection, time_value, queries.time)["ts"] if time_value is not None else \

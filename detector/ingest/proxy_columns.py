@@ -161,6 +161,19 @@ def first_valid(*columns: pa.Array) -> pa.DictionaryArray:
     return dictionary_array(indices, pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
 
 
+def joined_pairs(left: pa.DictionaryArray, right: pa.DictionaryArray) -> pa.DictionaryArray:
+    """`left || ' ' || right` per row (null where either is), the text made once per distinct pair."""
+    left_at = pc.fill_null(left.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    right_at = pc.fill_null(right.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    missing = (left_at < 0) | (right_at < 0)
+    width = max(len(right.dictionary), 1)
+    pairs = pc.dictionary_encode(pa.array(left_at * width + right_at, mask=missing if missing.any() else None))
+    pair = pairs.dictionary.to_numpy(zero_copy_only=False)
+    text = pc.binary_join_element_wise(left.dictionary.take(pa.array(pair // width)),
+                                       right.dictionary.take(pa.array(pair % width)), " ")
+    return pa.DictionaryArray.from_arrays(pairs.indices, text)
+
+
 def placed(rows: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.DictionaryArray:
     """One dictionary-encoded column of `rows` rows put together from parts, each given as (the rows it
     covers, its values there); null on the rows no part covers."""

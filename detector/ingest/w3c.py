@@ -71,6 +71,7 @@ from detector.ingest.proxy_columns import (
     first_valid,
     has_control_bytes,
     is_ip_literal,
+    joined_pairs,
     no_text,
     url_columns,
     where,
@@ -335,19 +336,6 @@ def _times(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., p
         return pa.nulls(rows, TIMESTAMP), "a time without a date: no date field and no #Date directive before this line"
     return pa.nulls(rows, TIMESTAMP), \
         "no date/time field in #Fields (date and time, date-local and time-local, or timestamp)"
-
-
-def joined_pairs(left: pa.DictionaryArray, right: pa.DictionaryArray) -> pa.DictionaryArray:
-    """`left || ' ' || right` per row (null where either is), the text made once per distinct pair."""
-    left_at = pc.fill_null(left.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    right_at = pc.fill_null(right.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    missing = (left_at < 0) | (right_at < 0)
-    width = max(len(right.dictionary), 1)
-    pairs = pc.dictionary_encode(pa.array(left_at * width + right_at, mask=missing if missing.any() else None))
-    pair = pairs.dictionary.to_numpy(zero_copy_only=False)
-    text = pc.binary_join_element_wise(left.dictionary.take(pa.array(pair // width)),
-                                       right.dictionary.take(pa.array(pair % width)), " ")
-    return pa.DictionaryArray.from_arrays(pairs.indices, text)
 
 
 def _reasons(counts: pa.Array, field_count: int, ts: pa.Array, time_reason: pa.Array | str) -> pa.Array:
