@@ -173,29 +173,40 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
                               & tokens.equal(at + 2, "from", query_rows)
                               & mask(pc.ends_with(word.take(pa.array(query_rows)), "]")))
 
-    # query[TYPE] NAME from CLIENT | SOURCE… NAME is ANSWER
-    names = pc.dictionary_encode(tokens.at(np.select([kind == QUERY, kind == ANSWER], [position + 1, is_at - 1], -1)))
-    name_index = indices(names)
+    # SOURCE… NAME is ANSWER and query[TYPE] NAME, each as one span of its message read once per distinct span.
+    answer_rows = np.flatnonzero(kind == ANSWER)
+    said = pc.dictionary_encode(tokens.span(answer_rows, position[answer_rows], is_at[answer_rows] + 2))
+    said_tokens, said_count = Tokens(said.dictionary), len(said.dictionary)
+    said_is = said_tokens.first("is")
+    answer_text = pc.dictionary_encode(said_tokens.at(said_is + 1))
+    source = pc.dictionary_encode(said_tokens.span(np.arange(said_count), np.zeros(said_count, np.int64), said_is - 1))
+    query_rows = np.flatnonzero(understood)
+    asked = pc.dictionary_encode(tokens.span(query_rows, position[query_rows], position[query_rows] + 2))
+    asked_tokens, asked_count = Tokens(asked.dictionary), len(asked.dictionary)
+    qtype_token = pc.dictionary_encode(asked_tokens.at(np.zeros(asked_count, np.int64)))
+
+    names = pc.dictionary_encode(pa.concat_arrays([said_tokens.at(said_is - 1),
+                                                   asked_tokens.at(np.ones(asked_count, np.int64))]))
     named = queries["names"].results_for(cursor, names.dictionary)
+    name_index = np.full(rows, -1, dtype=np.int64)
+    name_index[answer_rows] = indices(names)[:said_count][indices(said)]
+    name_index[query_rows] = indices(names)[said_count:][indices(asked)]
     name = lookup(codes(named.column("qname")), name_index, -1)
 
-    answer_rows = np.flatnonzero(kind == ANSWER)
-    answer_text = pc.dictionary_encode(tokens.at(is_at[answer_rows] + 1, answer_rows))
     answer = np.full(rows, -1, dtype=np.int64)
-    answer[answer_rows] = indices(answer_text)
+    answer[answer_rows] = indices(answer_text)[indices(said)]
     answers = queries["answers"].results_for(cursor, answer_text.dictionary)
-    source = pc.dictionary_encode(tokens.span(answer_rows, position[answer_rows], is_at[answer_rows] - 1))
     sources = queries["sources"].results_for(cursor, source.dictionary)
     source_index = indices(source)
-    blocks = np.zeros(rows, dtype=bool)
-    blocks[answer_rows] = lookup(mask(sources.column("is_policy")), source_index, False) | (
+    said_blocks = lookup(mask(sources.column("is_policy")), source_index, False) | (
         lookup(mask(sources.column("is_configured")), source_index, False)
-        & lookup(mask(answers.column("blocks_if_configured")), answer[answer_rows], False))
+        & lookup(mask(answers.column("blocks_if_configured")), indices(answer_text), False))
+    blocks = np.zeros(rows, dtype=bool)
+    blocks[answer_rows] = said_blocks[indices(said)]
     answers = pa.table({"value": answer_text.dictionary, "family": codes(answers.column("family")),
                         **{name: answers.column(name) for name in ("run_type", "is_address", "is_cname", "is_error")}})
-    qtype_token = pc.dictionary_encode(tokens.at(position[understood], np.flatnonzero(understood)))
     qtype_index = np.full(rows, -1, dtype=np.int64)
-    qtype_index[understood] = indices(qtype_token)
+    qtype_index[query_rows] = indices(qtype_token)[indices(asked)]
     qtypes = queries["qtypes"].results_for(cursor, qtype_token.dictionary).column("qtype").combine_chunks()
     serial = np.zeros(rows, dtype=np.int64)  # '' for lines without a serial
     serial[maybe] = np.where(has_serial[maybe], codes(serial_text) + 1, 0)
@@ -215,7 +226,8 @@ def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:
     line's name is the CNAME's target) or that names the same name in a compatible family. One stable sort
     of the process codes puts each process's lines in order; a run is a stretch of that order."""
     rows = np.flatnonzero(read.kind != OTHER)
-    order = rows[np.lexsort((line_no[rows], read.process[rows]))]
+    span = int(line_no.max(initial=0)) + 1
+    order = rows[np.argsort((read.process[rows] + 1) * span + line_no[rows])]  # by process, then line
     first_of_process = np.ones(len(order), dtype=bool)
     first_of_process[1:] = read.process[order[1:]] != read.process[order[:-1]]
     previous = np.roll(order, 1)
