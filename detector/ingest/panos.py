@@ -102,7 +102,7 @@ def panos_parser(context: ParseContext) -> BatchParser:
 
 def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa.Table) -> pa.Table:
     """PAN-OS lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    tokens = Fields(_quoted_commas_hidden(lines.column("line").combine_chunks()))
+    tokens = Fields(lines.column("line").combine_chunks())
     count = tokens.count
     log_type, subtype = (pc.dictionary_encode(tokens.fields[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
@@ -200,8 +200,9 @@ def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens
 
 class Fields:
     """The fields a record is read for (FIELDS), of every line, and the rest of the THREAT url records (after
-    field 37): lines split in slices of SLICE_LINES, each slice's fields taken at once while its tokens are
-    in the CPU's caches (the tokens of a whole batch are as big as its text)."""
+    field 37): lines split in slices of SLICE_LINES, each slice's quoted commas hidden and its fields taken
+    at once while its text and tokens are in the CPU's caches (the tokens of a whole batch are as big as its
+    text)."""
 
     def __init__(self, text: pa.Array) -> None:
         counts: list[np.ndarray] = []
@@ -209,7 +210,7 @@ class Fields:
         rests: list[pa.Array] = []
         positions = np.array(FIELDS)[:, None]
         for start in range(0, max(len(text), 1), SLICE_LINES):
-            tokens = pc.split_pattern(text.slice(start, SLICE_LINES), ",", max_splits=SPLITS)
+            tokens = pc.split_pattern(_quoted_commas_hidden(text.slice(start, SLICE_LINES)), ",", max_splits=SPLITS)
             offsets = tokens.offsets.to_numpy()
             rows, count = len(offsets) - 1, np.diff(offsets)
             taken = tokens.values.take(pa.array((offsets[:-1] + positions).ravel(),
@@ -262,14 +263,15 @@ def _category(values: pa.Array) -> pa.DictionaryArray:
 
 
 def _quoted_commas_hidden(line: pa.Array) -> pa.Array:
-    """`line` with the commas inside double quotes replaced by HIDDEN_COMMA: found with numpy on the text
-    buffer, as the bytes between each line's 1st and 2nd quote, 3rd and 4th, ... (to the line's end after an
-    odd one), and replaced in a copy of the buffer."""
-    if len(line) == 0:
+    """`line` (a slice of lines: a few MB, in cache) with the commas inside double quotes replaced by
+    HIDDEN_COMMA: found with numpy on the text buffer, as the bytes between each line's 1st and 2nd quote,
+    3rd and 4th, ... (to the line's end after an odd one), and replaced in a copy of the text."""
+    if len(line) == 0 or line.null_count:
         return line
     offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
     data = np.frombuffer(line.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
-    quotes = np.flatnonzero(data == ord('"')) + offsets[0]
+    offsets = offsets - offsets[0]
+    quotes = np.flatnonzero(data == ord('"')).astype(np.int32)
     if not len(quotes):
         return line
     row = np.searchsorted(offsets, quotes, side="right") - 1
@@ -280,15 +282,15 @@ def _quoted_commas_hidden(line: pa.Array) -> pa.Array:
     paired[paired] = row[closing[paired]] == row[opening[paired]]
     starts = quotes[opening] + 1
     ends = np.where(paired, quotes[np.minimum(closing, len(quotes) - 1)], offsets[row[opening] + 1])
-    lengths = ends - starts
-    inside = np.repeat(starts - np.cumsum(np.append(0, lengths[:-1])), lengths) + np.arange(lengths.sum())
-    text = np.frombuffer(line.buffers()[2], np.uint8).copy()
-    commas = inside[text[inside] == ord(",")]
+    lengths = (ends - starts).astype(np.int32)
+    inside = np.repeat(starts - np.cumsum(lengths, dtype=np.int32) + lengths, lengths) + np.arange(
+        lengths.sum(), dtype=np.int32)
+    commas = inside[data[inside] == ord(",")]
     if not len(commas):
         return line
+    text = data.copy()
     text[commas] = ord(HIDDEN_COMMA)
-    return pa.Array.from_buffers(pa.string(), len(line), [line.buffers()[0], line.buffers()[1], pa.py_buffer(text)],
-                                 offset=line.offset)
+    return pa.Array.from_buffers(pa.string(), len(line), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _reject_reasons(known_type: np.ndarray, event: np.ndarray, enough: np.ndarray, has_time: np.ndarray,
