@@ -272,6 +272,14 @@ _RFC5424_START = r"^<[^>]{1,3}>1 "
 # header text is the line up to it (its `head_5424` expression, then `- `).
 _RFC5424_NIL_DATA = r"^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ - "
 _FIRST_5_CHARS = 5  # the PRI test reads them: a header text must hold at least these
+_RFC5424_START_CHARS = 7  # `_RFC5424_START` reads no further than `<123>1 `
+
+
+def _starts_rfc5424(line: pa.Array) -> pa.Array:
+    """Whether each line starts as RFC 5424 (`_RFC5424_START`), tested once per distinct start (a PRI, a few)."""
+    starts = pc.dictionary_encode(pc.utf8_slice_codeunits(line, 0, _RFC5424_START_CHARS))
+    found = pc.fill_null(pc.match_substring_regex(starts.dictionary, _RFC5424_START), False)
+    return pc.fill_null(found.take(starts.indices), False)
 
 
 def define_head_macros(connection: duckdb.DuckDBPyConnection) -> None:
@@ -332,8 +340,7 @@ class SyslogHeaders:
         columns that query uses."""
         line = lines.column("line").combine_chunks()
         plain = ~may_have_header(line)
-        rfc5424 = pc.fill_null(pc.match_substring_regex(line, _RFC5424_START), False) \
-            if not plain.all() else pa.array(np.zeros(len(line), bool))
+        rfc5424 = _starts_rfc5424(line) if not plain.all() else pa.array(np.zeros(len(line), bool))
         # RFC 5424 without structured data (`-`): the header is its first seven fields.
         nil_data = pc.fill_null(pc.match_substring_regex(line, _RFC5424_NIL_DATA), False) \
             if pc.any(rfc5424).as_py() else rfc5424
