@@ -112,6 +112,8 @@ class Tokens:
         """Whether the token at `position` starts with the (ASCII) `character`: read from the tokens' bytes."""
         index, missing = self.index(position)
         start = self.token_offsets[index]
+        if not len(self.data):
+            return np.zeros(len(index), bool)
         return ~missing & (self.token_offsets[index + 1] > start) \
             & (self.data[np.minimum(start, len(self.data) - 1)] == ord(character))
 
@@ -274,7 +276,7 @@ def _cef_messages(body: pa.Array) -> pa.Table:
     return pa.table({
         "kind": np.full(count, CEF), "understood": np.ones(count, bool), "excluded": np.zeros(count, bool),
         "reason": np.full(count, -1),
-        "qname": list_item(pc.split_pattern(_extracted(extension, r'msg="[^"]* rewrite (?P<name>\S+)'), "/"), 0),
+        "qname": _rewritten_names(extension),
         "qtype": _extracted(extension, r"(?:^| )qtype=(?P<value>\S+)"),
         "dst_ip": _null_if_empty(_extracted(extension, r"(?:^| )dst=(?P<value>\S+)")),
         "dns_rcode": pa.nulls(count, pa.string()),
@@ -282,6 +284,20 @@ def _cef_messages(body: pa.Array) -> pa.Table:
         "dns_answers": pa.nulls(count, pa.list_(pa.string())),
         "src_ip": _extracted(extension, r"(?:^| )src=(?P<value>\S+)"),
     })
+
+
+def _rewritten_names(extension: pa.Array) -> pa.Array:
+    """The NAME of the CEF extension's `msg="… rewrite NAME[/TYPE/CLASS] …"`, as SQL's
+    `split_part(regexp_extract(extension, 'msg="[^"]* rewrite (\\S+)', 1), '/', 1)` reads it, once per distinct
+    text after the first `msg="` (a rule's message repeats; the source port before it does not)."""
+    after = pc.dictionary_encode(list_item(pc.split_pattern(extension, 'msg="', max_splits=1), 1))
+    texts = after.dictionary
+    name = pc.struct_field(pc.extract_regex(texts, r'^[^"]* rewrite (?P<name>\S+)'), [0])
+    later = pc.and_(pc.is_null(name), pc.match_substring(texts, 'msg="'))  # none in the first message: a later one
+    if pc.any(later).as_py():
+        name = pc.coalesce(name, pc.struct_field(pc.extract_regex(texts, r'msg="[^"]* rewrite (?P<name>\S+)'), [0]))
+    names = list_item(pc.split_pattern(pc.fill_null(name, ""), "/"), 0).take(after.indices)
+    return pc.if_else(pc.is_valid(extension), pc.fill_null(names, ""), NO_TEXT)
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog: pa.Table) -> pa.Table:
