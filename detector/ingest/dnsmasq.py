@@ -150,7 +150,8 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     start = np.zeros(rows, np.int64)
     maybe = np.flatnonzero(tokens.length(nowhere) == 3)  # TCP or UDP: only such lines are read further
     start[maybe] = mask(pc.is_in(tokens.at(nowhere[maybe], maybe), pa.array(["TCP", "UDP"])))
-    maybe = np.flatnonzero((tokens.first_byte(start) >= ord("0")) & (tokens.first_byte(start) <= ord("9")))
+    leading = tokens.first_byte(start)
+    maybe = np.flatnonzero((leading >= ord("0")) & (leading <= ord("9")))
     serial_text = tokens.at(start[maybe], maybe)
     has_serial = np.zeros(rows, dtype=bool)
     has_serial[maybe] = mask(pc.ascii_is_decimal(serial_text))
@@ -166,12 +167,6 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
          (position >= 0) & (is_at >= position + 2) & ~mask(pc.is_in(word, pa.array(["validation", "non-query"])))],
         [QUERY, FORWARDED, ANSWER], OTHER).astype(np.int8)
     kind[~is_dnsmasq] = OTHER
-    query_rows = np.flatnonzero(kind == QUERY)
-    at = position[query_rows]
-    understood = np.zeros(rows, dtype=bool)
-    understood[query_rows] = ((tokens.counts[query_rows] == at + 4) & (tokens.length(at + 1, query_rows) > 0)
-                              & tokens.equal(at + 2, "from", query_rows)
-                              & mask(pc.ends_with(word.take(pa.array(query_rows)), "]")))
 
     # SOURCE… NAME is ANSWER and query[TYPE] NAME, each as one span of its message read once per distinct span.
     answer_rows = np.flatnonzero(kind == ANSWER)
@@ -180,9 +175,15 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     said_is = said_tokens.first("is")
     answer_text = pc.dictionary_encode(said_tokens.at(said_is + 1))
     source = pc.dictionary_encode(said_tokens.span(np.arange(said_count), np.zeros(said_count, np.int64), said_is - 1))
-    query_rows = np.flatnonzero(understood)
-    asked = pc.dictionary_encode(tokens.span(query_rows, position[query_rows], position[query_rows] + 2))
+    # query[TYPE] NAME from CLIENT: the query's shape is its span's (`query[TYPE] NAME from`) and its length
+    query_rows = np.flatnonzero(kind == QUERY)
+    asked = pc.dictionary_encode(tokens.span(query_rows, position[query_rows], position[query_rows] + 3))
     asked_tokens, asked_count = Tokens(asked.dictionary), len(asked.dictionary)
+    nowhere_asked = np.zeros(asked_count, np.int64)
+    shaped = ((asked_tokens.counts == 3) & mask(pc.ends_with(asked_tokens.at(nowhere_asked), "]"))
+              & (asked_tokens.length(nowhere_asked + 1) > 0) & asked_tokens.equal(nowhere_asked + 2, "from"))
+    understood = np.zeros(rows, dtype=bool)
+    understood[query_rows] = (tokens.counts[query_rows] == position[query_rows] + 4) & shaped[indices(asked)]
     qtype_token = pc.dictionary_encode(asked_tokens.at(np.zeros(asked_count, np.int64)))
 
     names = pc.dictionary_encode(pa.concat_arrays([said_tokens.at(said_is - 1),
@@ -206,7 +207,7 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     answers = pa.table({"value": answer_text.dictionary, "family": codes(answers.column("family")),
                         **{name: answers.column(name) for name in ("run_type", "is_address", "is_cname", "is_error")}})
     qtype_index = np.full(rows, -1, dtype=np.int64)
-    qtype_index[query_rows] = indices(qtype_token)[indices(asked)]
+    qtype_index[query_rows] = np.where(understood[query_rows], indices(qtype_token)[indices(asked)], -1)
     qtypes = queries["qtypes"].results_for(cursor, qtype_token.dictionary).column("qtype").combine_chunks()
     serial = np.zeros(rows, dtype=np.int64)  # '' for lines without a serial
     serial[maybe] = np.where(has_serial[maybe], codes(serial_text) + 1, 0)
