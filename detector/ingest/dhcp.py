@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -33,30 +34,51 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.distinct_sql import encoded, through
-from detector.ingest.syslog import program_share, syslog_head_parser
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 from detector.schema import TIMESTAMP
 
-ISC_QUERY = r"""
-with messages as (
-    -- Only dhcpd's DHCPACK lines are read further: a capturing pattern costs more than the rest of the line.
-    -- (`syslog`: the lines with their headers, each distinct header read once; `ts` is the header's time)
-    select line_no, header_ts <> '' as has_header, ts as header_time,
-        case when app = 'dhcpd' and starts_with(msg, 'DHCPACK on ') then
-            regexp_extract(msg, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
-                ['ip', 'mac', 'name'])
-        end as ack
-    from syslog
+# Read in Arrow: each line's syslog header once per distinct header (syslog.SyslogHeaders), then dhcpd's
+# DHCPACK messages once per distinct message (a lease's ACK repeats at every renewal) through a capturing
+# pattern; every other line with a header is ignored, a line without one rejected.
+ACK_SQL = r"""
+select nullif(ack.ip, '') as src_ip, nullif(lower(ack.name), '') as src_host
+from (
+    select regexp_extract(value, '^DHCPACK on (\S+) to ([0-9A-Fa-f:]+)(?: \(([^)]*)\))?(?: via \S+)?',
+        ['ip', 'mac', 'name']) as ack
+    from distinct_values
 )
-select
-    line_no,
-    case when not has_header then 'no syslog header: not a dhcpd line' end as reject_reason,
-    has_header and coalesce(ack.ip, '') = '' as is_ignored,
-    case when ack.ip <> '' then header_time end as ts,
-    nullif(ack.ip, '') as src_ip,
-    nullif(lower(ack.name), '') as src_host,
-    'dhcp' as network_protocol
-from messages
 """
+NO_HEADER = "no syslog header: not a dhcpd line"
+
+
+def isc_parser(context: ParseContext) -> BatchParser:
+    define_head_macros(context.connection)
+    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    acks = DistinctQuery(ACK_SQL)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            syslog = headers.read(cursor, lines)
+            msg = syslog.column("msg").combine_chunks()
+            is_ack = pc.and_(pc.equal(syslog.column("app").combine_chunks(), "dhcpd"),
+                             pc.starts_with(msg, "DHCPACK on "))
+            lease = per_distinct(cursor, only_where(msg, is_ack), acks)
+        has_header = pc.not_equal(syslog.column("header_ts").combine_chunks(), "")
+        is_lease = pc.is_valid(lease["src_ip"])
+        columns = {
+            "line_no": lines.column("line_no"),
+            "reject_reason": pc.if_else(has_header, pa.scalar(None, pa.string()), NO_HEADER),
+            "is_ignored": pc.and_(has_header, pc.invert(is_lease)),
+            "ts": only_where(syslog.column("ts").combine_chunks(), is_lease),
+            "src_ip": lease["src_ip"],
+            "src_host": lease["src_host"],
+            "network_protocol": pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(msg), np.int32)),
+                                                          pa.array(["dhcp"])),
+        }
+        return split_outcomes(pa.table(columns), lines)
+
+    return parse
+
 
 # The Windows audit log is read in Arrow: a line splits at ',' (the log quotes nothing), and each distinct
 # ID, date and time, address and host name goes through SQL once per file. Lines that are not IDs 10, 11 or
@@ -126,7 +148,7 @@ ISC_DHCPD = Format(
     source_kind="identity",
     summary="ISC dhcpd leases through syslog (Linux, pfSense, OPNsense): address -> workstation",
     sniff=program_share("dhcpd"),
-    new_parser=syslog_head_parser(ISC_QUERY),
+    new_parser=isc_parser,
     independent_batches=True,
     fields=("ts", "src_ip", "src_host"),
 )
