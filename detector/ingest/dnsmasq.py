@@ -329,9 +329,11 @@ def _first_after(query_keys: list[np.ndarray], query_at: np.ndarray, run_keys: l
     placed = key[queries:][runs] * span + run_at[runs]
     sorting = np.argsort(placed)
     placed, runs = placed[sorting], runs[sorting]
-    found = np.searchsorted(placed, key[:queries] * span + query_at, side="right")
-    inside = found < len(placed)
-    hit = inside & valid[:queries]
+    asked = key[:queries] * span + query_at
+    in_order = np.argsort(asked)  # sorted needles: the binary searches walk the runs once
+    found = np.empty(queries, dtype=np.int64)
+    found[in_order] = np.searchsorted(placed, asked[in_order], side="right")
+    hit = (found < len(placed)) & valid[:queries]
     hit[hit] = placed[found[hit]] // span == key[:queries][hit]
     return np.where(hit, runs[np.minimum(found, len(runs) - 1)], -1)
 
