@@ -32,14 +32,12 @@ which also say why a broken one is rejected.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, whole_number
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -48,6 +46,15 @@ from detector.ingest.base import (
     line_share,
     parse_cursor,
     split_outcomes,
+)
+from detector.ingest.cisco_asa_layouts import (
+    Tokens,
+    accessed,
+    acl,
+    denied_url,
+    deny,
+    teardown,
+    with_control_characters,
 )
 from detector.ingest.distinct_sql import integers, plain, through
 from detector.ingest.syslog import ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
@@ -223,8 +230,9 @@ from urls
 TAG = r"^(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(?P<id>\d{6}):?$"
 # Message tokens read (the tag is token 0): a Teardown with user words on both sides reaches token 14.
 TOKENS = 15
-TEARDOWNS, ACL, DENY, ACCESSED, DENIED_URL = ("302014", "302016"), "106100", "106023", "304001", "304002"
-EVENT_IDS = (*TEARDOWNS, ACL, DENY, ACCESSED, DENIED_URL)
+# The messages read, by ID, and the layout reader of each (cisco_asa_layouts).
+READERS = ((("302014", "302016"), teardown), (("106100",), acl), (("106023",), deny), (("304001",), accessed),
+           (("304002",), denied_url))
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
 ACTIONS = pa.array(["allowed", "blocked"])
 HOST_SOURCES = pa.array(["url", "none"])
@@ -290,24 +298,6 @@ def asa_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-class Tokens:
-    """The space-separated tokens of some rows' text after the `%` (token 0 is the tag), read by position."""
-
-    def __init__(self, lists: pa.ListArray, rows: np.ndarray, rest: pa.Array) -> None:
-        offsets = lists.offsets.to_numpy()
-        self.values, self.starts, self.counts = lists.values, offsets[:-1][rows], np.diff(offsets)[rows]
-        self.rows, self.rest = rows, rest
-
-    @property
-    def text(self) -> pa.Array:
-        """The rows' text after the `%`, whole."""
-        return self.rest.take(pa.array(self.rows))
-
-    def at(self, position: int | np.ndarray) -> pa.Array:
-        """Token `position` (one for all rows, or one per row) of each row; null where a message is shorter."""
-        return self.values.take(pa.array(self.starts + position, mask=self.counts <= position))
-
-
 def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries: AsaQueries, lines: pa.Table
              ) -> tuple[pa.Table, np.ndarray]:
     """ASA lines -> schema columns plus reject_reason / is_ignored, and the lines left to QUERY."""
@@ -319,12 +309,11 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     message_id = pc.take(pc.struct_field(pc.extract_regex(tag.dictionary, TAG), "id"), tag.indices)
     no_percent = ~pc.is_valid(rest).to_numpy(zero_copy_only=False)
     # a `%` not before a tag; control characters (tabs: the documented expressions' \s and \S tell them apart)
-    unsure = (~no_percent & ~pc.is_valid(message_id).to_numpy(zero_copy_only=False)) | _with_control_characters(line)
+    unsure = (~no_percent & ~pc.is_valid(message_id).to_numpy(zero_copy_only=False)) | with_control_characters(line)
     fields: dict[str, list[pa.Array]] = {name: [] for name in ("src_ip", "user_name", "dst_ip", "dst_port",
                                                                "protocol", "duration", "url", "blocked")}
     order = []
-    for ids, read in ((TEARDOWNS, _teardown), ((ACL,), _acl), ((DENY,), _deny), ((ACCESSED,), _accessed),
-                      ((DENIED_URL,), _denied_url)):
+    for ids, read in READERS:
         rows = np.flatnonzero(pc.fill_null(pc.is_in(message_id, value_set=pa.array(ids)), False)
                               .to_numpy(zero_copy_only=False))
         if not len(rows):
@@ -375,254 +364,6 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
 
 _TYPES = {"src_ip": pa.string(), "user_name": pa.string(), "dst_ip": pa.string(), "dst_port": pa.string(),
           "protocol": pa.string(), "duration": pa.int64(), "url": pa.string(), "blocked": pa.bool_()}
-
-
-def _teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """`Teardown TCP|UDP connection N for SIDE [word] to SIDE [word] duration H:M:S bytes N ...`, where a SIDE
-    is `interface:address/port[(identity)]`; the client is the side with the identity, else the higher port,
-    else the second side (see the module docstring)."""
-    protocol = t.at(2)
-    fits = (_is(t.at(1), "Teardown") & (_is(protocol, "TCP") | _is(protocol, "UDP")) & _is(t.at(3), "connection")
-            & _digits(t.at(4)) & _is(t.at(5), "for"))
-    a_word = ~_is(t.at(7), "to")
-    to_at = 7 + a_word
-    b_word = ~_is(t.at(to_at + 2), "duration")
-    duration_at = to_at + 2 + b_word
-    fits &= _is(t.at(to_at), "to") & _is(t.at(duration_at), "duration") & _is(t.at(duration_at + 2), "bytes")
-    fits &= pc.fill_null(pc.match_substring_regex(t.at(duration_at + 3), "^[0-9]"), False).to_numpy(
-        zero_copy_only=False)
-    sides = []
-    for at, has_word in ((6, a_word), (to_at + 1, b_word)):
-        address, port, identity, side_fits = _per_distinct(_side, t.at(at))
-        word = only_where(t.at(at + 1), pa.array(has_word)) if has_word.any() else pa.nulls(len(fits), pa.string())
-        fits &= side_fits & ~(has_word & ~_word(word))
-        user = pc.coalesce(_non_empty(identity), word)
-        sides.append((address, port, _non_empty(user)))
-    (address_a, port_a, user_a), (address_b, port_b, user_b) = sides
-    number_a, number_b = (_small_number(port) for port in (port_a, port_b))
-    fits &= ~np.isnan(number_a) & ~np.isnan(number_b)
-    has_a, has_b = (pc.is_valid(user).to_numpy(zero_copy_only=False) for user in (user_a, user_b))
-    client_first = pa.array(np.where(has_a != has_b, has_a, number_a > number_b))
-    hours, minutes, seconds, clock_fits = _per_distinct(_clock, t.at(duration_at + 1))
-    fits &= clock_fits
-    return {
-        "src_ip": pc.if_else(client_first, address_a, address_b),
-        "user_name": pc.if_else(client_first, user_a, user_b),
-        "dst_ip": pc.if_else(client_first, address_b, address_a),
-        "dst_port": pc.if_else(client_first, port_b, port_a),
-        "protocol": protocol,
-        "duration": pa.array(((hours * 60 + minutes) * 60 + seconds) * 1000),
-    }, fits
-
-
-def _acl(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """`access-list NAME permitted|denied|est-allowed PROTOCOL ifc/src(port)[(user)] -> ifc/dst(port) ...`."""
-    verdict, protocol = t.at(3), t.at(4)
-    fits = (_is(t.at(1), "access-list") & _filled(t.at(2)) & pc.is_in(verdict, value_set=pa.array(
-        ["permitted", "denied", "est-allowed"])).fill_null(False).to_numpy(zero_copy_only=False)
-        & _filled(protocol) & _is(t.at(6), "->"))
-    source, destination = t.at(5), t.at(7)
-    src, _, user, src_fits = _acl_side(source, closed=True)
-    dst, dst_port, _, dst_fits = _acl_side(destination, closed=False)
-    not_icmp = ~pc.fill_null(pc.starts_with(pc.utf8_lower(protocol), "icmp"), False).to_numpy(zero_copy_only=False)
-    return {
-        "src_ip": src, "user_name": _non_empty(user), "dst_ip": dst,
-        "dst_port": only_where(dst_port, pa.array(not_icmp)), "protocol": protocol,
-        "blocked": pc.equal(verdict, "denied"),
-    }, fits & src_fits & dst_fits
-
-
-def _deny(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """`Deny [protocol ]PROTOCOL src ifc:src[/port] dst ifc:dst[/port] ... by access-group ...`."""
-    shifted = _is(t.at(2), "protocol") & _is(t.at(4), "src")
-    shift = shifted.astype(np.int64)
-    fits = _is(t.at(1), "Deny") & (shifted | _is(t.at(3), "src")) & _is(t.at(5 + shift), "dst")
-    protocol = t.at(2 + shift)
-    src, _, src_fits = _deny_side(t.at(4 + shift))
-    destination = t.at(6 + shift)
-    dst, dst_port, dst_fits = _deny_side(destination)
-    # `dst ... by access-group`: a comma or a `by` at the end of the destination would change what the
-    # documented expression reads; the text after it holds the words.
-    fits &= src_fits & dst_fits & _filled(protocol) & pc.is_valid(t.at(7 + shift)).to_numpy(zero_copy_only=False)
-    fits &= ~_has(destination, ",") & ~pc.fill_null(pc.ends_with(destination, "by"), False).to_numpy(
-        zero_copy_only=False) & _has(t.text, "by access-group")
-    return {"src_ip": src, "dst_ip": dst, "dst_port": dst_port, "protocol": protocol,
-            "blocked": pa.repeat(pa.scalar(True), len(fits))}, fits
-
-
-def _accessed(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """`[user@]src[(identity)] Accessed [JAVA ]URL dst:url`."""
-    who = t.at(1)
-    fits = _is(t.at(2), "Accessed") & (_is(t.at(3), "URL") | (_is(t.at(3), "JAVA") & _is(t.at(4), "URL")))
-    ats = pc.fill_null(pc.count_substring(who, "@"), 0).to_numpy(zero_copy_only=False)
-    user, host_part = _cut(who, "@")
-    user = only_where(user, pa.array(ats == 1))
-    host_part = pc.if_else(pa.array(ats == 1), host_part, who)
-    src, identity, src_fits = _with_identity(host_part)
-    after = _cut(t.text, " Accessed ")[1]
-    after = pc.if_else(pc.starts_with(after, "URL "), pc.utf8_slice_codeunits(after, 4),
-                       pc.utf8_slice_codeunits(after, 9))
-    dst, url = _cut(after, ":")
-    fits &= (ats <= 1) & ~((ats == 1) & ~_filled(user)) & src_fits & _filled(dst) & pc.is_valid(url).to_numpy(
-        zero_copy_only=False) & ~_has(dst, " ")
-    return {"src_ip": src, "user_name": pc.coalesce(_non_empty(identity), _non_empty(user)), "dst_ip": dst,
-            "url": url, "blocked": pa.repeat(pa.scalar(False), len(fits))}, fits
-
-
-def _denied_url(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """`Access denied URL url SRC src[(identity)] DEST dst ...`."""
-    url = t.at(4)
-    fits = (_is(t.at(1), "Access") & _is(t.at(2), "denied") & _is(t.at(3), "URL") & _filled(url)
-            & _is(t.at(5), "SRC") & _is(t.at(7), "DEST"))
-    src, identity, src_fits = _with_identity(t.at(6))
-    dst = _cut(t.at(8), "(")[0]
-    fits &= src_fits & _filled(dst)
-    return {"src_ip": src, "user_name": _non_empty(identity), "dst_ip": dst, "url": url,
-            "blocked": pa.repeat(pa.scalar(True), len(fits))}, fits
-
-
-# --- Token shapes ---------------------------------------------------------------------------------------
-
-def _per_distinct(read: Callable[[pa.Array], tuple[pa.Array | np.ndarray, ...]], values: pa.Array
-                  ) -> tuple[pa.Array | np.ndarray, ...]:
-    """`read`'s answers for each distinct value (a side, a duration: most repeat), spread to the rows (a row
-    with a null value gets the answer for null)."""
-    encoded = pc.dictionary_encode(values, null_encoding="encode")
-    rows = encoded.indices.to_numpy(zero_copy_only=False)
-    return tuple(answer[rows] if isinstance(answer, np.ndarray) else answer.take(encoded.indices)
-                 for answer in read(encoded.dictionary))
-
-
-def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
-    """`interface:address/port[(identity)]` -> address, port, identity (null without), and whether it fits."""
-    interface, rest = _cut(token, ":")
-    address, port_part = _cut(rest, "/")
-    port, identity, fits = _port_and_identity(port_part)
-    return address, port, identity, fits & _filled(interface) & _filled(address)
-
-
-def _acl_side(token: pa.Array, closed: bool) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
-    """`interface/address(port)[(user)]` -> address, port, user and whether it fits; with `closed`, nothing
-    but the user may follow the port (the source, before ` -> `)."""
-    interface, rest = _cut(token, "/")
-    address, after = _cut(rest, "(")
-    port, more = _cut(after, ")")
-    fits = _filled(interface) & _filled(address) & _digits(port) & pc.is_valid(more).to_numpy(zero_copy_only=False)
-    if not closed:
-        return address, port, pa.nulls(len(token), pa.string()), fits
-    has_user = _filled(more)
-    user_text = pc.utf8_slice_codeunits(more, 1, -1)
-    user_fits = (pc.fill_null(pc.and_(pc.starts_with(more, "("), pc.ends_with(more, ")")), False)
-                 .to_numpy(zero_copy_only=False) & ~_has(user_text, ")"))
-    return address, port, only_where(user_text, pa.array(has_user)), fits & (~has_user | user_fits)
-
-
-def _deny_side(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """`interface:address[/port]` -> address, port (null without) and whether it fits."""
-    interface, rest = _cut(token, ":")
-    address, port = _cut(rest, "/")
-    has_port = pc.is_valid(port).to_numpy(zero_copy_only=False)
-    return address, port, _filled(interface) & _filled(address) & (~has_port | _digits(port))
-
-
-def _with_identity(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """`text[(identity)]` -> text, identity (null without) and whether it fits."""
-    text, rest = _cut(token, "(", rare=True)
-    identity, fits = _closed(rest)
-    return text, identity, fits & _filled(text)
-
-
-def _port_and_identity(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """`port[(identity)]` -> port, identity and whether it fits."""
-    port, rest = _cut(text, "(", rare=True)
-    identity, fits = _closed(rest)
-    return port, identity, fits & _digits(port)
-
-
-def _closed(rest: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """The text after a `(`: `identity)` -> identity, and whether it fits (null `rest`: no identity, fits)."""
-    present = pc.is_valid(rest).to_numpy(zero_copy_only=False)
-    if not present.any():
-        return rest, np.ones(len(rest), bool)
-    fits = ~present | (pc.fill_null(pc.ends_with(rest, ")"), False).to_numpy(zero_copy_only=False)
-                       & (pc.fill_null(pc.count_substring(rest, ")"), 0).to_numpy(zero_copy_only=False) == 1))
-    return pc.utf8_slice_codeunits(rest, 0, -1), fits
-
-
-def _clock(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`H:M:S` -> hours, minutes, seconds (int64) and whether it fits (digits, at most 18 each)."""
-    parts = pc.split_pattern(text, ":")
-    offsets = parts.offsets.to_numpy()
-    fits = np.diff(offsets) == 3
-    starts = np.where(fits, offsets[:-1], 0)
-    if not fits.any():
-        return starts, starts, starts, fits
-    items = parts.values
-    number, valid = whole_number(items)
-    valid = valid.to_numpy(zero_copy_only=False) & _digits(items)
-    number = number.to_numpy(zero_copy_only=False)
-    for index in range(3):
-        fits &= valid[starts + index]
-    return number[starts], number[starts + 1], number[starts + 2], fits
-
-
-def _small_number(digits: pa.Array) -> np.ndarray:
-    """Digits of at most 9 (int32 whatever they say) as float; NaN for any other text (QUERY's try_cast to
-    integer would differ)."""
-    fits = _digits(digits) & (pc.fill_null(pc.binary_length(digits), 99).to_numpy(zero_copy_only=False) <= 9)
-    numbers = pc.cast(pc.if_else(pa.array(fits), digits, "0"), pa.int64()).to_numpy(zero_copy_only=False)
-    return np.where(fits, numbers, np.nan)
-
-
-def _with_control_characters(line: pa.Array) -> np.ndarray:
-    """Which lines hold a character below U+0020: a scan of the text buffer, then only of the lines it finds."""
-    if len(line) == 0:
-        return np.zeros(0, bool)
-    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
-    data = np.frombuffer(line.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
-    lines = np.zeros(len(line), bool)
-    if not len(data) or data.min() >= 0x20:
-        return lines
-    found = np.flatnonzero(data < 0x20) + offsets[0]
-    lines[np.searchsorted(offsets, found, side="right") - 1] = True
-    return lines
-
-
-def _cut(text: pa.Array, mark: str, rare: bool = False) -> tuple[pa.Array, pa.Array]:
-    """`text` before and after its first `mark` (after: null where there is none). A `rare` mark is looked
-    for first: where no value holds it, nothing is split."""
-    if rare and not pc.any(pc.match_substring(text, mark)).as_py():
-        return text, pa.nulls(len(text), pa.string())
-    parts = pc.split_pattern(text, mark, max_splits=1)
-    return list_item(parts, 0), list_item(parts, 1)
-
-
-def _is(values: pa.Array, word: str) -> np.ndarray:
-    return pc.fill_null(pc.equal(values, word), False).to_numpy(zero_copy_only=False)
-
-
-def _has(values: pa.Array, text: str) -> np.ndarray:
-    return pc.fill_null(pc.match_substring(values, text), False).to_numpy(zero_copy_only=False)
-
-
-def _filled(values: pa.Array) -> np.ndarray:
-    """Present and not empty."""
-    return pc.fill_null(pc.greater(pc.binary_length(values), 0), False).to_numpy(zero_copy_only=False)
-
-
-def _digits(values: pa.Array) -> np.ndarray:
-    """One or more ASCII digits, nothing else."""
-    return pc.fill_null(pc.and_(pc.ascii_is_decimal(values), pc.greater(pc.binary_length(values), 0)),
-                        False).to_numpy(zero_copy_only=False)
-
-
-def _word(values: pa.Array) -> np.ndarray:
-    """A word after a side: no parentheses."""
-    return _filled(values) & ~_has(values, "(") & ~_has(values, ")")
-
-
-def _non_empty(values: pa.Array) -> pa.Array:
-    return only_where(values, pc.greater(pc.binary_length(values), 0))
 
 
 def _lower(values: pa.Array) -> pa.Array:
