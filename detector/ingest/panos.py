@@ -102,9 +102,9 @@ def panos_parser(context: ParseContext) -> BatchParser:
 
 def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa.Table) -> pa.Table:
     """PAN-OS lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    tokens = Fields(lines.column("line").combine_chunks())
-    count = tokens.count
-    log_type, subtype = (pc.dictionary_encode(tokens.fields[position]) for position in (TYPE, SUBTYPE))
+    fields = Fields(lines.column("line").combine_chunks())
+    count = fields.count
+    log_type, subtype = (pc.dictionary_encode(fields.at[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
     traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC")) & _per_row(
         subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["end", "drop", "deny"])))
@@ -112,79 +112,79 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
         subtype, pc.equal(subtype.dictionary, "url"))
     event = traffic | url
     enough = count >= MIN_FIELDS
-    local = _times(cursor, queries, tokens, event & enough)
+    local = _times(cursor, queries, fields, event & enough)
     reason = _reject_reasons(known_type, event, enough, pc.is_valid(local).to_numpy(zero_copy_only=False),
-                             tokens.fields[TYPE], count)
+                             fields.at[TYPE], count)
     read = event & enough  # the lines whose fields are read: events, unless rejected for their length
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": reason,
         "is_ignored": pa.array(known_type & ~event),
         "ts": local,
-        **_common_fields(cursor, queries, tokens, read),
-        **_traffic_fields(cursor, queries, tokens, read & traffic),
-        **_url_fields(cursor, queries, tokens, read & url),
+        **_common_fields(cursor, queries, fields, read),
+        **_traffic_fields(cursor, queries, fields, read & traffic),
+        **_url_fields(cursor, queries, fields, read & url),
         # "any": the session matched no URL category (URL Filtering not in use).
         "vendor_category": without(pc.dictionary_encode(only_where(pc.if_else(
-            pa.array(url), tokens.fields[URL_CATEGORY], tokens.fields[TRAFFIC_CATEGORY]), pa.array(read))),
+            pa.array(url), fields.at[URL_CATEGORY], fields.at[TRAFFIC_CATEGORY]), pa.array(read))),
             ["", "any"]),
     }
     return pa.table(columns)
 
 
-def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields, read: np.ndarray
+def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields, read: np.ndarray
            ) -> pa.Array:
     """The generated time (else the receive time) in UTC, read in the configured zone once per distinct time."""
-    generated = through(cursor, queries.time, pc.dictionary_encode(_items(tokens, GENERATED_TIME, read)))["ts"]
+    generated = through(cursor, queries.time, pc.dictionary_encode(_items(fields, GENERATED_TIME, read)))["ts"]
     missing = read & ~pc.is_valid(generated).to_numpy(zero_copy_only=False)
     if not missing.any():
         return generated
-    received = through(cursor, queries.time, pc.dictionary_encode(_items(tokens, RECEIVE_TIME, missing)))["ts"]
+    received = through(cursor, queries.time, pc.dictionary_encode(_items(fields, RECEIVE_TIME, missing)))["ts"]
     return pc.coalesce(generated, received)
 
 
-def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields,
+def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
                    read: np.ndarray) -> dict[str, pa.Array]:
     """The fields of every event: addresses, user, port, protocol, action, application."""
-    protocol = pc.dictionary_encode(_items(tokens, PROTOCOL, read))
-    action = pc.dictionary_encode(_items(tokens, ACTION, read))
+    protocol = pc.dictionary_encode(_items(fields, PROTOCOL, read))
+    action = pc.dictionary_encode(_items(fields, ACTION, read))
     words = pc.utf8_lower(action.dictionary)
     codes = np.where(pc.is_in(words, value_set=pa.array(ALLOWED)).to_numpy(zero_copy_only=False), 0,
                      np.where(pc.is_in(words, value_set=pa.array(BLOCKED)).to_numpy(zero_copy_only=False), 1, 2))
     return {
-        "src_ip": _items(tokens, SRC, read),
-        "user_name": _unquoted(_items(tokens, SRC_USER, read)),
-        "dst_ip": _items(tokens, DST, read),
-        "dst_port": integers(cursor, queries.integer, _items(tokens, DST_PORT, read), pa.int32()),
+        "src_ip": _items(fields, SRC, read),
+        "user_name": _unquoted(_items(fields, SRC_USER, read)),
+        "dst_ip": _items(fields, DST, read),
+        "dst_port": integers(cursor, queries.integer, _items(fields, DST_PORT, read), pa.int32()),
         "network_protocol": pa.DictionaryArray.from_arrays(protocol.indices, pc.utf8_lower(protocol.dictionary)),
         "action": pa.DictionaryArray.from_arrays(
             pc.fill_null(pc.take(pa.array(codes, pa.int32()), action.indices), 2), ACTIONS),
-        "vendor_app": _unquoted(_items(tokens, APP, read)),
+        "vendor_app": _unquoted(_items(fields, APP, read)),
     }
 
 
-def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields,
+def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
                     read: np.ndarray) -> dict[str, pa.Array]:
     """A session's bytes, duration and URL category (TRAFFIC)."""
-    elapsed = integers(cursor, queries.bigint, _items(tokens, ELAPSED, read), pa.int64())
+    elapsed = integers(cursor, queries.bigint, _items(fields, ELAPSED, read), pa.int64())
     return {
-        "bytes_out": integers(cursor, queries.bigint, _items(tokens, BYTES_SENT, read), pa.int64()),
-        "bytes_in": integers(cursor, queries.bigint, _items(tokens, BYTES_RECEIVED, read), pa.int64()),
+        "bytes_out": integers(cursor, queries.bigint, _items(fields, BYTES_SENT, read), pa.int64()),
+        "bytes_in": integers(cursor, queries.bigint, _items(fields, BYTES_RECEIVED, read), pa.int64()),
         "duration_ms": pc.multiply(elapsed, 1000),
     }
 
 
-def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, tokens: Fields,
+def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
                 read: np.ndarray) -> dict[str, pa.Array]:
     """A URL decision's host, path, method, user agent, content type and URL category (THREAT url)."""
     rows = np.flatnonzero(read)
-    rest = pc.split_pattern(tokens.rest.filter(pa.array(read)), ",", max_splits=URL_SPLITS)
+    rest = pc.split_pattern(fields.rest.filter(pa.array(read)), ",", max_splits=URL_SPLITS)
 
     def spread(values: pa.Array) -> pa.Array:
         """Values of the url rows at their rows of the batch (null elsewhere)."""
         return _at_rows(values, rows, len(read))
 
-    place = through(cursor, queries.url, _unquoted(_items(tokens, URL, read), empty_is_null=False))
+    place = through(cursor, queries.url, _unquoted(_items(fields, URL, read), empty_is_null=False))
     method = pc.dictionary_encode(spread(list_item(rest, HTTP_METHOD - SPLITS)))
     method = without(pa.DictionaryArray.from_arrays(method.indices, pc.utf8_upper(method.dictionary)), [""])
     return {
@@ -223,13 +223,13 @@ class Fields:
             rests.append(tokens.values.take(pa.array(offsets[:-1] + SPLITS, mask=~url)))
             counts.append(count)
         self.count = np.concatenate(counts)
-        self.fields = {position: pa.concat_arrays(chunk) for position, chunk in zip(FIELDS, chunks, strict=True)}
+        self.at = {position: pa.concat_arrays(chunk) for position, chunk in zip(FIELDS, chunks, strict=True)}
         self.rest = pa.concat_arrays(rests)
 
 
-def _items(tokens: Fields, position: int, read: np.ndarray) -> pa.Array:
+def _items(fields: Fields, position: int, read: np.ndarray) -> pa.Array:
     """Field `position` of the rows read; null elsewhere and where a line is shorter."""
-    return only_where(tokens.fields[position], pa.array(read))
+    return only_where(fields.at[position], pa.array(read))
 
 
 def _at_rows(values: pa.Array, rows: np.ndarray, count: int) -> pa.Array:
