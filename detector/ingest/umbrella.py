@@ -226,11 +226,14 @@ def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fi
     """The user among the identities (their codes in `fields`), decided once per distinct combination of
     identities and types, whose text is put together for those combinations only."""
     combination, first = _combinations((granular, granular_type, identities, identity_types), len(fields.values))
-    ids, types = (fields.text(codes[first]) for codes in (granular, identities)), (
-        pc.utf8_rtrim(fields.text(codes[first]), '"') for codes in (granular_type, identity_types))  # maybe last
-    (granular_text, identities_text), (granular_type_text, identity_types_text) = ids, types
-    key = pc.binary_join_element_wise(granular_text, granular_type_text, identities_text, identity_types_text,
-                                      chr(31), null_handling="replace", null_replacement=chr(30))
+
+    def text(codes: np.ndarray, maybe_last: bool = False) -> pa.Array:  # of each combination
+        values = fields.text(codes[first])
+        return pc.utf8_rtrim(values, '"') if maybe_last else values
+
+    key = pc.binary_join_element_wise(text(granular), text(granular_type, True), text(identities),
+                                      text(identity_types, True), chr(31), null_handling="replace",
+                                      null_replacement=chr(30))
     return through(connection, queries.user, encoded(key))["user_name"].take(pa.array(combination))
 
 
@@ -285,10 +288,11 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
     rows, count = fields.rows, fields.count
     time_text, is_header, ts = _time(connection, queries, fields)
     # the action column (0-based 5, else 6, 4 or 7): found by its value, as the layouts differ before it
-    is_verdict = pc.is_in(pc.utf8_lower(fields.values), value_set=pa.array(["allowed", "blocked"]))
+    is_verdict = pc.is_in(pc.utf8_lower(fields.values), value_set=pa.array(["allowed", "blocked"])).to_numpy(
+        zero_copy_only=False)
     found = np.full(rows, -1)
     for at in (7, 4, 6, 5):
-        found = np.where(fields.among(at, is_verdict.to_numpy(zero_copy_only=False)), at, found)
+        found = np.where(fields.among(at, is_verdict), at, found)
     action_at = pa.array(found, mask=found < 0)
     places = np.unique(found[found >= 0]).tolist() or [5]  # (lines without an action are rejected)
 
