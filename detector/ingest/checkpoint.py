@@ -20,8 +20,32 @@ writes RFC 5424 headers; one without an offset is read in the configured zone).
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share, sql_parser
-from detector.ingest.ip_protocols import protocol_name_sql
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import in_slices, integers
+from detector.ingest.ip_protocols import protocol_names
+from detector.ingest.key_values import (
+    key_items,
+    key_numbers,
+    last_words,
+    milliseconds,
+    quoted_pieces,
+    quoted_values,
+    rows_with,
+)
 from detector.ingest.syslog import ISO_TIME
 
 KEYS = (
@@ -29,119 +53,150 @@ KEYS = (
     "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
     "method", "appi_name", "app_category", "matched_category",
 )
-
-def _lookup(key: str) -> str:
-    """SQL for the value of `key`: the piece after its `key:` piece when the data is split on its quote marks.
-    The first key ends piece 1 (after `[`), the n-th of the others (`keys`, from piece 3 on) is piece 2n + 1."""
-    return f"case when first_key = '{key}:' then p[2] else p[nullif(list_position(keys, '; {key}:'), 0) * 2 + 2] end"
-
+# Log Exporter separates fields with `; `: from piece 2 on, a key piece is `; key:` (as `QuotedPieces.entries`
+# holds it, with its quote mark). In any other layout each such piece's last word is its key.
+_WANTED = [f"; {key}:" for key in KEYS]
+_KEY_ENTRIES = [f'{key}"' for key in _WANTED]
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
 BLOCKED = ("Drop", "Reject", "Block", "Prevent")
-_DECISION = f"action in {ALLOWED + BLOCKED}"
+NOT_CHECK_POINT = 'not a Check Point log (no [key:"value"; ...] data)'
+# Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
+SLICE_LINES = 16_384
 
-# Keys every decision needs, and keys read only when needed (each lookup searches a list).
-COMMON = (
-    "action", "src", "dst", "service", "proto", "time", "src_user_name", "client_outbound_bytes",
-    "server_outbound_bytes", "elapsed", "resource",
-)
-WHEN = {
-    "source_user_name": "src_user_name is null", "user": "src_user_name is null",
-    "sent_byte": "client_outbound_bytes is null", "received_bytes": "server_outbound_bytes is null",
-    "method": "resource is not null",
-    "appi_name": _DECISION, "app_category": _DECISION, "matched_category": f"{_DECISION} and app_category is null",
-}
-assert set(COMMON) | set(WHEN) == set(KEYS)
-_COMMON_LOOKUPS = ",\n        ".join(f"{_lookup(key)} as {key}" for key in COMMON)
-_OTHER_LOOKUPS = ",\n        ".join(f"case when {when} then {_lookup(key)} end as {key}" for key, when in WHEN.items())
-
-QUERY = rf"""
-with split as (
-    select line_no, line,
-        strpos(line, '[') as bracket,
-        -- The line split on its quote marks: odd pieces end in `key:` (after `; ` or `[`), even ones are values.
-        -- An escaped quote (\") is hidden until the split is done.
-        string_split(case when contains(line, '\"') then replace(line, '\"', chr(30)) else line end, '"') as p
-    from lines
-),
-keyed as (
-    -- Log Exporter separates fields with `; `, so from piece 3 on the odd pieces are `; key:`; in any other
-    -- layout each odd piece's last word is its key.
-    select *, ltrim(split_part(p[1], ' ', -1), '[') as first_key,
-        case
-            when starts_with(p[3], '; ') then list_slice(p, 3, -1, 2)
-            else list_transform(list_slice(p, 3, -1, 2), lambda piece: '; ' || ltrim(split_part(piece, ' ', -1), '['))
-        end as keys
-    from split
-),
-common as (
-    select line_no, line, bracket, len(p) // 2 as n, p, first_key, keys,
-        {_COMMON_LOOKUPS}
-    from keyed
-),
-fields as (
-    select * exclude (p, first_key, keys),
-        {_OTHER_LOOKUPS}
-    from common
-),
-checked as (
-    select *,
-        action in {ALLOWED} or action in {BLOCKED} as is_traffic,
-        case
-            when bracket = 0 or n = 0 then 'not a Check Point log (no [key:"value"; ...] data)'
-            when action in {ALLOWED + BLOCKED} and (src is null or dst is null)
-                then action || ' log without src and dst'
-        end as reject_reason,
-        url_rest(replace(replace(resource, chr(30), '"'), '\]', ']')) as rest,
-        to_timestamp(try_cast(time as bigint)) as epoch_time
-    from fields
-),
-dated as (
-    -- The header's time only where `time` is missing (a regular expression: dear enough to skip).
-    select * exclude (line),
-        case when epoch_time is null
-            then regexp_extract(substr(line, 1, greatest(bracket, 1) - 1), '({ISO_TIME})') end as iso_time
-    from checked
-)
-select
-    line_no,
-    reject_reason,
-    reject_reason is null and not coalesce(is_traffic, false) as is_ignored,
-    coalesce(
-        epoch_time,
-        case
-            when iso_time = '' then null
-            when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
-            else timezone($tz, try_cast(iso_time as timestamp))
-        end
-    ) as ts,
-    src as src_ip,
-    nullif(replace(replace(coalesce(src_user_name, source_user_name, user), chr(30), '"'), '\]', ']'), '')
-        as user_name,
-    hostport_host(rest_authority(rest)) as host,
-    case when hostport_host(rest_authority(rest)) is not null then 'url' else 'none' end as host_source,
-    dst as dst_ip,
-    try_cast(service as integer) as dst_port,
-    {protocol_name_sql('proto')} as network_protocol,
-    upper(nullif(method, '')) as http_method,
-    rest_path(rest) as url_path,
-    case when action in {ALLOWED} then 'allowed' when action in {BLOCKED} then 'blocked' else 'unknown' end
-        as action,
-    try_cast(coalesce(client_outbound_bytes, sent_byte) as bigint) as bytes_out,
-    try_cast(coalesce(server_outbound_bytes, received_bytes) as bigint) as bytes_in,
-    try_cast(elapsed as bigint) * 1000 as duration_ms,
-    nullif(replace(replace(appi_name, chr(30), '"'), '\]', ']'), '') as vendor_app,
-    nullif(replace(replace(coalesce(app_category, matched_category), chr(30), '"'), '\]', ']'), '')
-        as vendor_category
-from dated
+# Text values: an escaped quote back (the key_values placeholder), `\]` unescaped; empty is none.
+TEXT_SQL = r"""select nullif(replace(replace(value, chr(30), '"'), '\]', ']'), '') as value from distinct_values"""
+RESOURCE_SQL = r"""
+select hostport_host(rest_authority(rest)) as host, rest_path(rest) as url_path
+from (select url_rest(replace(replace(value, chr(30), '"'), '\]', ']')) as rest from distinct_values)
 """
+METHOD_SQL = "select upper(nullif(value, '')) as value from distinct_values"
+# `time` is epoch seconds; one out of TIMESTAMP's range is none
+EPOCH_SQL = "select try(to_timestamp(try_cast(value as bigint))) as ts from distinct_values"
+
+
+def _header_time_sql(timezone: str) -> str:
+    """The header's ISO 8601 time (in the text before the data): absolute with an offset, else in `timezone`."""
+    zone = "'" + timezone.replace("'", "''") + "'"
+    return rf"""
+select case
+    when iso_time = '' then null
+    when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
+    else timezone({zone}, try_cast(iso_time as timestamp))
+end as ts
+from (select regexp_extract(value, '({ISO_TIME})') as iso_time from distinct_values)
+"""
+
+
+class _Queries:
+    """The per-distinct queries of one file, each remembering the values it has read."""
+
+    def __init__(self, timezone: str) -> None:
+        self.text = DistinctQuery(TEXT_SQL)
+        self.resource = DistinctQuery(RESOURCE_SQL)
+        self.method = DistinctQuery(METHOD_SQL)
+        self.epoch = DistinctQuery(EPOCH_SQL)
+        self.header_time = DistinctQuery(_header_time_sql(timezone))
+        self.integer = DistinctQuery("select try_cast(value as integer) as value from distinct_values")
+        self.bigint = DistinctQuery("select try_cast(value as bigint) as value from distinct_values")
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    """Lines split at their quote marks in Arrow, each distinct value read once in SQL."""
+    queries = _Queries(context.timezone)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(in_slices(lines, lambda part: _outcomes(cursor, queries, part), SLICE_LINES),
+                                  lines)
+
+    return parse
+
+
+def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """Per line, the value of each key (by `; key:`), and how many quoted values it has."""
+    split = quoted_pieces(line)
+    head = split.piece(0)
+    numbers = key_numbers(split.entries, _KEY_ENTRIES)
+    # the layout is told by each line's piece 2: other than `; ...`, each key piece's last word is its key
+    other_layout = pc.invert(pc.fill_null(pc.starts_with(split.piece(2), "; "), True)).to_numpy(
+        zero_copy_only=False)
+    if other_layout.any():
+        items, lines = key_items(split, other_layout)
+        numbers[items] = key_numbers(_as_key(split.text_of(items, lines)), _WANTED)
+    return quoted_values(split, _as_key(head), numbers, _WANTED), split.piece_counts() // 2
+
+
+def _as_key(piece: pa.Array) -> pa.Array:
+    """A piece's last word without the `[` that opens the data, as `; key:`."""
+    return pc.binary_join_element_wise("; ", pc.utf8_ltrim(last_words(piece), "["), "")
+
+
+def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
+    """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
+    line = lines.column("line").combine_chunks()
+    values, quoted = _values(line)
+
+    def value(key: str) -> pa.Array:
+        return values[f"; {key}:"]
+
+    def text(values: pa.Array) -> pa.Array:
+        return per_distinct(connection, values, queries.text)["value"]
+
+    action = value("action")
+    allowed, blocked = pc.is_in(action, pa.array(ALLOWED)), pc.is_in(action, pa.array(BLOCKED))
+    decision = pc.or_(allowed, blocked).to_numpy(zero_copy_only=False)
+    no_data = ~rows_with(line, b"[") | (quoted == 0)
+    addressless = decision & pc.or_(pc.is_null(value("src")), pc.is_null(value("dst"))).to_numpy(
+        zero_copy_only=False)
+    reason = pc.if_else(pa.array(no_data), NOT_CHECK_POINT, pc.if_else(
+        pa.array(addressless), pc.binary_join_element_wise(action, " log without src and dst", ""),
+        pa.scalar(None, pa.string())))
+    event = decision & ~no_data & ~addressless
+    epoch = per_distinct(connection, value("time"), queries.epoch, where=pa.array(event))["ts"]
+    untimed = event & ~pc.is_valid(epoch).to_numpy(zero_copy_only=False)
+    if untimed.any():
+        # the header's time (before the data's `[`) where `time` is missing: a regular expression, dear enough to
+        # skip otherwise
+        rows = pa.array(untimed)
+        header = list_item(pc.split_pattern(line.filter(rows), "[", max_splits=1), 0)
+        header_time = per_distinct(connection, header, queries.header_time)["ts"]
+        epoch = pc.replace_with_mask(epoch, rows, header_time.cast(epoch.type))
+    resource = value("resource")
+    place = per_distinct(connection, resource, queries.resource)
+    has_host = pc.is_valid(place["host"])
+    return pa.table({
+        "line_no": lines.column("line_no"),
+        "reject_reason": reason,
+        "is_ignored": pa.array(~no_data & ~decision),
+        "ts": epoch,
+        "src_ip": value("src"),
+        "user_name": text(pc.coalesce(value("src_user_name"), value("source_user_name"), value("user"))),
+        "host": place["host"],
+        "host_source": pc.if_else(has_host, "url", "none"),
+        "dst_ip": value("dst"),
+        "dst_port": integers(connection, queries.integer, value("service"), pa.int32()),
+        "network_protocol": protocol_names(value("proto")),
+        "http_method": per_distinct(connection, only_where(value("method"), pc.is_valid(resource)),
+                                    queries.method)["value"],
+        "url_path": place["url_path"],
+        "action": pc.if_else(allowed, "allowed", pc.if_else(blocked, "blocked", "unknown")),
+        "bytes_out": integers(connection, queries.bigint, pc.coalesce(value("client_outbound_bytes"),
+                                                                      value("sent_byte")), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, pc.coalesce(value("server_outbound_bytes"),
+                                                                     value("received_bytes")), pa.int64()),
+        "duration_ms": milliseconds(integers(connection, queries.bigint, value("elapsed"), pa.int64())),
+        "vendor_app": text(value("appi_name")),
+        "vendor_category": text(pc.coalesce(value("app_category"), value("matched_category"))),
+    })
+
 
 SYSLOG = Format(
     name="checkpoint",
     source_kind="firewall",
     summary='Check Point Log Exporter syslog ([key:"value"; ...]): firewall and URL Filtering decisions',
     sniff=line_share(r'^.*?\bCheckPoint\b.*\[[\w.-]+:+"'),
-    new_parser=sql_parser(QUERY),
+    new_parser=new_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",

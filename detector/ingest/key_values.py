@@ -40,17 +40,36 @@ class QuotedPieces:
         at = self.starts[:-1] + j
         return self.text_of(np.where(at < self.starts[1:], at, -1))
 
+    def piece_counts(self) -> np.ndarray:
+        """How many pieces each line has (one more than its quote marks)."""
+        return np.diff(self.starts)
+
     def text_of(self, items: np.ndarray, lines: np.ndarray | None = None) -> pa.Array:
         """The pieces that `items` name (null for -1), without their quote marks; item i is in line i, or in
-        `lines[i]`."""
+        `lines[i]`; items in increasing order (as lines are)."""
+        return self.texts_of(items[np.newaxis], lines)[0]
+
+    def texts_of(self, items: np.ndarray, lines: np.ndarray | None = None) -> list[pa.Array]:
+        """`text_of` for each row of the 2-d `items`."""
+        bounds = np.frombuffer(self.entries.buffers()[1], np.int32, len(self.entries) + 1)
+        data = np.frombuffer(self.entries.buffers()[2], np.uint8)
         missing = items < 0
-        text = self.entries.take(pa.array(np.where(missing, 0, items), mask=missing if missing.any() else None))
-        line_ends = self.starts[1:] if lines is None else self.starts[lines + 1]
-        marked = ~missing & (items + 1 < line_ends)  # the last piece of a line has no mark
-        if not marked.any():
-            return text
-        stripped = pc.utf8_slice_codeunits(text, 0, -1)
-        return stripped if marked.all() else pc.if_else(pa.array(marked), stripped, text)
+        at = np.where(missing, 0, items)
+        line_start = bounds[self.starts[:-1] if lines is None else self.starts[lines]]
+        begin, end = np.where(missing, line_start, bounds[at]), np.where(missing, line_start, bounds[at + 1])
+        # the quote mark ending a piece: one byte, or three for “ and ” (the last piece of a line has none)
+        line_end = self.starts[1:] if lines is None else self.starts[lines + 1]
+        marked = ~missing & (at + 1 < line_end)
+        end -= np.where(marked, np.where(data[np.maximum(end - 1, 0)] == ord('"'), 1, 3), 0).astype(end.dtype)
+        # the pieces and the gaps between them are the items of one string array over the same bytes
+        halves = np.empty((len(items), 2 * items.shape[1] + 1), np.int32)
+        halves[:, 0:-1:2], halves[:, 1::2], halves[:, -1] = begin, end, end[:, -1] if items.shape[1] else 0
+        buffer, even = pa.py_buffer(data), np.arange(0, 2 * items.shape[1], 2)
+        texts = []
+        for row in range(len(items)):
+            view = pa.Array.from_buffers(pa.string(), 2 * items.shape[1], [None, pa.py_buffer(halves[row]), buffer])
+            texts.append(view.take(pa.array(even, mask=missing[row] if missing[row].any() else None)))
+        return texts
 
 
 def quoted_pieces(text: pa.Array, typographic: bool = False) -> QuotedPieces:
@@ -117,17 +136,14 @@ def quoted_values(split: QuotedPieces, first_keys: pa.Array, numbers: np.ndarray
     by_key, rows = matched[order], rows[order]
     bounds = np.searchsorted(numbers[by_key], np.arange(len(wanted) + 1))
     first_numbers = key_numbers(first_keys, wanted)
-    values = {}
-    for number, key in enumerate(wanted):
-        key_item = np.full(row_count, -1)
+    key_item = np.full((len(wanted), row_count), -1)
+    for number in range(len(wanted)):
         group = slice(bounds[number], bounds[number + 1])
-        key_item[rows[group][::-1]] = by_key[group][::-1]  # later writes win: the first occurrence
-        key_item = np.where(first_numbers == number, split.starts[:-1], key_item)
-        missing = (key_item < 0) | (key_item + 1 >= split.starts[1:])
-        if missing.all():
-            values[key] = pa.nulls(row_count, pa.string())
-            continue
-        value = split.text_of(np.where(missing, -1, key_item + 1))
+        key_item[number, rows[group][::-1]] = by_key[group][::-1]  # later writes win: the first occurrence
+    key_item = np.where(first_numbers == np.arange(len(wanted))[:, np.newaxis], split.starts[:-1], key_item)
+    missing = (key_item < 0) | (key_item + 1 >= split.starts[1:])
+    values = {}
+    for key, value in zip(wanted, split.texts_of(np.where(missing, -1, key_item + 1)), strict=True):
         if has_bytes(value, b"\\"):
             value = pc.replace_substring(value, '\\"', HIDDEN_QUOTE)
         values[key] = value
