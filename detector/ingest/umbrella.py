@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -176,10 +176,6 @@ class _Fields:
         self._starts, self._lengths = self.lists.offsets.to_numpy()[:-1], self.count.to_numpy()
         self._encoded: dict[tuple[int, int], pa.DictionaryArray] = {}
 
-    def plain(self, at: int) -> pa.Array:
-        """Column `at` (0-based) as text: for numbers, which are cast, not looked up."""
-        return list_item(self.lists, at)
-
     def encoded(self, at: int | np.ndarray, since: int = 0) -> pa.DictionaryArray:
         """Column `at` (0-based; or per line, where the layouts differ) dictionary-encoded; null where a line
         has no such field, or fewer than `since` fields."""
@@ -209,6 +205,11 @@ class _Fields:
         """Codes in `values` -> a dictionary array of the values they use."""
         renumbered = pc.dictionary_encode(pa.array(codes, mask=codes < 0))
         return pa.DictionaryArray.from_arrays(renumbered.indices, self.values.take(renumbered.dictionary))
+
+
+def _bigints(connection: duckdb.DuckDBPyConnection, queries: _Queries, values: pa.DictionaryArray) -> pa.Array:
+    """Text -> int64, read once per distinct value (see `integers`: Arrow's cast for plain digits)."""
+    return integers(connection, queries.bigint, values.dictionary, pa.int64()).take(values.indices)
 
 
 def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
@@ -367,8 +368,8 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
         "url_path": dictionary_array(url.indices, path),
         "http_status": through(connection, queries.status, column(10))["value"],
         "action": through(connection, queries.verdict, column(6))["value"],
-        "bytes_out": integers(connection, queries.bigint, fields.plain(11), pa.int64()),
-        "bytes_in": integers(connection, queries.bigint, fields.plain(12), pa.int64()),
+        "bytes_out": _bigints(connection, queries, column(11)),
+        "bytes_in": _bigints(connection, queries, column(12)),
         "user_agent": through(connection, queries.empty, column(9))["value"],
         "content_type": through(connection, queries.empty, column(5))["value"],
         "vendor_category": through(connection, queries.empty, _unquoted_end(column(15, since=16)))["value"],
