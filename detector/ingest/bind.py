@@ -102,6 +102,10 @@ class Tokens:
 
     def index(self, position: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """Where the token at `position` is in `values`, and where there is none."""
+        if isinstance(position, int):  # (the same, with fewer steps)
+            missing = self.count < position if 1 <= position <= (self.limit or position) \
+                else np.ones(len(self.count), bool)
+            return np.minimum(self.starts + (position - 1), max(len(self.values) - 1, 0)), missing
         position = np.broadcast_to(position, self.count.shape)
         missing = (position < 1) | (position > self.count)
         if self.limit is not None:
@@ -321,10 +325,12 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog: pa
         client_at[is_client[index] & ~missing] = k
     first = t.at(1)
     time_at = np.where(_looks_like(first, TIME_TOKEN), 1, NO_POSITION)
+    stamp = first
     if (time_at < 0).any():
         later = time_at < 0
-        time_at[later & _looks_like(t.at(np.where(later, 2, NO_POSITION)), TIME_TOKEN)] = 2
-    stamp = first if (time_at == 1).all() else t.at(time_at)
+        second = t.at(np.where(later, 2, NO_POSITION))
+        time_at[later & _looks_like(second, TIME_TOKEN)] = 2
+        stamp = only_where(second, pa.array(time_at == 2)) if not (time_at == 1).any() else t.at(time_at)
     clock = t.at(time_at + 1)
     iso = _looks_like(stamp, ISO_TOKEN)
     has_print_time = (time_at > 0) & (iso | _valid(clock))
