@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from detector import db
 from detector.config import load_settings
-from detector.ingest.pipeline import FileReport, ingest_paths
+from detector.ingest import FORMATS
+from detector.ingest.pipeline import FileReport, ingest_paths, parse_file
 from detector.lake import Lake
 
 LINE = (
@@ -204,6 +205,15 @@ def test_forced_format_on_garbage_rejects_every_line_with_a_reason(home: Path, t
     with db.connect(load_settings(home)) as connection:
         reasons = connection.sql("select distinct reason from rejects").fetchall()
     assert reasons and all(r[0] for r in reasons)
+
+
+@pytest.mark.parametrize("key", sorted(FORMATS))
+def test_a_batch_of_blank_lines_is_ignored_by_every_format(tmp_path: Path, key: str) -> None:
+    # tabs and spaces only: blank, so the batch reaches no parser (some cannot take a batch of no lines)
+    log = tmp_path / "blank.log"
+    log.write_text("\t\n \t \n\n   \n")
+    _, _, report = parse_file(log, FORMATS[key], load_settings(tmp_path / "home"))
+    assert (report.lines, report.parsed, report.rejected, report.ignored, report.error) == (4, 0, 0, 4, None)
 
 
 def test_a_10_mb_line_is_rejected_in_bounded_memory(home: Path, tmp_path: Path) -> None:

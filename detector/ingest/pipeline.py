@@ -322,8 +322,12 @@ def _parse_work(work: tuple[LineBatch, BatchParser], max_line_bytes: int) -> Par
 def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseResult:
     """Parse one batch; blank lines are ignored here so that no format has to think of them."""
     lines, blank_count = _without_blanks(batch.lines)
-    in_context = batch.after is not None and lines.num_rows > 0
-    result = _parse_in_context(lines, batch, parser) if in_context else parser(lines)
+    if lines.num_rows == 0:  # blank lines only: nothing for a parser (which need not handle no lines)
+        result = ParseResult(EVENTS.empty_table(), REJECTS_OF_BATCH.empty_table())
+    elif batch.after is not None:
+        result = _parse_in_context(lines, batch, parser)
+    else:
+        result = parser(lines)
     events = result.events
     # An event without a time cannot be placed in the lake: a reject, with its reason.
     no_time = pc.is_null(events.column("ts")) if "ts" in events.column_names else None
