@@ -25,10 +25,11 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.distinct_sql import integers
+from detector.ingest.distinct_sql import in_slices, integers
 from detector.ingest.proxy_columns import (
     BIGINT_SQL,
     EPOCH_SQL,
+    TOKEN_SLICE,
     UrlQueries,
     bools,
     byte_places,
@@ -126,7 +127,8 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_columns(cursor, queries, lines), lines)
+            # in slices: the tokens of a whole batch would take several times its size
+            return split_outcomes(in_slices(lines, lambda part: _columns(cursor, queries, part), TOKEN_SLICE), lines)
 
     return parse
 

@@ -40,12 +40,13 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import integers, plain
+from detector.ingest.distinct_sql import in_slices, integers, plain
 from detector.ingest.proxy_columns import (
     BIGINT_SQL,
     DASH_BIGINT_SQL,
     DASH_INTEGER_SQL,
     EPOCH_SQL,
+    TOKEN_SLICE,
     UrlQueries,
     bools,
     constant_text,
@@ -299,7 +300,9 @@ def common_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_common_columns(cursor, queries, lines), lines)
+            # in slices: the tokens of a whole batch would take several times its size
+            columns = in_slices(lines, lambda part: _common_columns(cursor, queries, part), TOKEN_SLICE)
+            return split_outcomes(columns, lines)
 
     return parse
 
@@ -445,7 +448,9 @@ def extended_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_extended_columns(cursor, queries, lines), lines)
+            # in slices: the tokens of a whole batch would take several times its size
+            columns = in_slices(lines, lambda part: _extended_columns(cursor, queries, part), TOKEN_SLICE)
+            return split_outcomes(columns, lines)
 
     return parse
 
