@@ -174,6 +174,14 @@ def test_epoch_times_keep_every_microsecond(tmp_path: Path) -> None:
     assert event["ts"].microsecond == 1
 
 
+def test_an_epoch_too_large_for_microseconds_is_a_reject_not_a_failed_batch(tmp_path: Path) -> None:
+    lines = [*header("ssl", SSL_FIELDS), "17634528342130\tC1\t10.0.0.1\t1\t1.2.3.4\t443\tTLSv13\tx.example",
+             "1763452803.000001\tC2\t10.0.0.1\t1\t1.2.3.4\t443\tTLSv13\ty.example"]
+    events, rejects, report = parse(tmp_path, "zeek_ssl", lines)
+    assert [e["host"] for e in events] == ["y.example"]
+    assert report.rejected == 1 and rejects[0]["line"].startswith("17634528342130")
+
+
 @pytest.mark.parametrize(("line", "best"), [
     ("#path\tdns", "zeek_dns"),
     ('{"ts":1.0,"uid":"C","id.orig_h":"10.0.0.1","id.resp_h":"1.1.1.1","proto":"tcp","conn_state":"SF"}',

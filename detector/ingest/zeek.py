@@ -41,9 +41,10 @@ from detector.ingest.distinct_sql import encoded, integers, plain, through, url_
 from detector.schema import TIMESTAMP
 
 # Epoch seconds with microseconds (TSV, default JSON) or ISO 8601 (JSON with json_timestamps = ISO8601).
-# Decimal, not double: a double loses the last microsecond digit of a 2020s epoch.
+# Decimal, not double: a double loses the last microsecond digit of a 2020s epoch. try_cast twice: a
+# number too large for microseconds in a BIGINT is not understood (a reject), not a failed batch.
 _TS = """coalesce(
-    make_timestamp(cast(try_cast(ts as decimal(20, 6)) * 1000000 as bigint))::timestamptz,
+    make_timestamp(try_cast(try_cast(ts as decimal(20, 6)) * 1000000 as bigint))::timestamptz,
     try_cast(ts as timestamptz))"""
 
 @dataclass(frozen=True)
