@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -237,7 +238,11 @@ def attach_lines(
     """Rejects with their raw lines (truncated), looked up by line number in the batch."""
     if len(line_nos) == 0:
         return REJECTS_OF_BATCH.empty_table()
-    positions = pc.index_in(line_nos, value_set=lines.column("line_no").combine_chunks())
-    raw = pc.take(lines.column("line"), positions)
+    # a batch's line numbers ascend (blank and over-long lines leave gaps): a binary search, no hash table
+    numbers = np.asarray(lines.column("line_no"))
+    wanted = np.asarray(line_nos)
+    positions = np.minimum(np.searchsorted(numbers, wanted), max(len(numbers) - 1, 0))
+    found = numbers[positions] == wanted if len(numbers) else np.zeros(len(wanted), bool)
+    raw = pc.take(lines.column("line"), pa.array(positions, mask=~found))  # a number not in the batch: no line
     raw = pc.utf8_slice_codeunits(raw, 0, REJECT_LINE_CHARS)
     return pa.Table.from_arrays([line_nos, raw, reasons], schema=REJECTS_OF_BATCH)
