@@ -89,14 +89,17 @@ class Tokens:
         text_offsets = np.frombuffer(self.text.buffers()[1], np.int32, self.rows + 1, self.text.offset * 4)
         # a token's byte offset in its row: the lengths of the tokens before it, and a space after each
         first = self.value_offsets[self.starts[rows]]
-        begin = text_offsets[rows] + self.value_offsets[self.starts[rows] + start] - first + start
+        # (past the last token: the row's end, with no space after it)
+        begin = np.minimum(text_offsets[rows] + self.value_offsets[self.starts[rows] + start] - first + start,
+                           text_offsets[rows + 1])
         end = np.where(stop > start,
                        text_offsets[rows] + self.value_offsets[self.starts[rows] + stop] - first + stop - 1, begin)
         if len(rows) == 0:
             return pa.array([], pa.string())
         bounds = np.append(np.column_stack([begin, end]).ravel(), end[-1])
+        data = self.text.buffers()[2]
         spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds.astype(np.int32)),
-                                            self.text.buffers()[2])
+                                            data if data is not None else pa.py_buffer(b""))
         return spans.take(pa.array(np.arange(0, len(bounds) - 1, 2)))
 
 

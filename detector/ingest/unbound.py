@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.message_tokens import Tokens, codes, constant, folded, indices, is_one_of, lookup, mask, nullable
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
@@ -127,9 +127,15 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
                          level_index, False)
     is_info = lookup(mask(pc.equal(level, "info")), level_index, False)
     fields = np.where(level_at >= 0, tokens.counts - level_at - 1, -1)  # tokens after the level
-    client_token = pc.dictionary_encode(tokens.at(after(1)))
-    starts_with_client = lookup(mask(pc.match_substring_regex(client_token.dictionary, CLIENT)),
-                                indices(client_token), False)
+    # The four tokens after the level, as one text read once per distinct text: a query's or reply's
+    # CLIENT NAME TYPE CLASS (a client asks the same name again and again, and the reply repeats the query's).
+    leveled = np.flatnonzero(level_at >= 0)
+    head = pc.dictionary_encode(tokens.span(leveled, level_at[leveled] + 1, level_at[leveled] + 5))
+    head_tokens = Tokens(head.dictionary)
+    head_start = np.zeros(len(head.dictionary), np.int64)
+    starts_with_client, is_formerr = np.zeros(rows, dtype=bool), np.zeros(rows, dtype=bool)
+    starts_with_client[leveled] = mask(pc.match_substring_regex(head_tokens.at(head_start), CLIENT))[indices(head)]
+    is_formerr[leveled] = head_tokens.equal(head_start + 1, "-")[indices(head)]
     reply_like = np.flatnonzero(starts_with_client & (fields == 8) & ~other_level)
     seconds = tokens.at(after(6, reply_like), reply_like)
     is_seconds = _decimal_fraction(seconds)
@@ -142,24 +148,23 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
                             & lookup(mask(pc.match_substring_regex(zone_type.dictionary, "^[a-z_]+$")),
                                      indices(zone_type), False))
     kind = np.select(
-        [other_level, starts_with_client & tokens.equal(after(2), "-"), starts_with_client & (fields == 4),
+        [other_level, starts_with_client & is_formerr, starts_with_client & (fields == 4),
          is_reply, starts_with_client, is_local],
         [OTHER, FORMERR, QUERY, REPLY, MALFORMED, LOCAL], OTHER).astype(np.int8)
 
-    # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action.
-    lookups = np.flatnonzero((kind == QUERY) | (kind == REPLY) | (kind == LOCAL))
-    at = level_at[lookups] + 1 + np.where(kind[lookups] == LOCAL, 2, 0)
-    # The four tokens as one text, each distinct one read once (a client asks the same name again and again,
-    # and its reply or local action repeats the query's): its key, client, host and type.
-    lookup_text = pc.dictionary_encode(tokens.span(lookups, at, at + 4))
-    parts = pc.split_pattern(lookup_text.dictionary, " ")
-    client = pc.list_element(pc.split_pattern(pc.list_element(parts, 0), "@", max_splits=1), 0)
-    names = pc.dictionary_encode(pc.list_element(parts, 1))
-    named = queries["names"].results_for(cursor, names.dictionary)
-    qtype, qclass = pc.dictionary_encode(pc.list_element(parts, 2)), pc.list_element(parts, 3)
-    upper = queries["qtypes"].results_for(cursor, qtype.dictionary).column("qtype").combine_chunks()
+    # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action (read as above).
+    locals_ = np.flatnonzero(kind == LOCAL)
+    local_text = pc.dictionary_encode(tokens.span(locals_, level_at[locals_] + 3, level_at[locals_] + 7))
     lookup_index = np.full(rows, -1, dtype=np.int64)
-    lookup_index[lookups] = indices(lookup_text)
+    lookup_index[leveled] = indices(head)
+    lookup_index[locals_] = indices(local_text) + len(head.dictionary)
+    lookup_index[(kind != QUERY) & (kind != REPLY) & (kind != LOCAL)] = -1
+    parts = pc.split_pattern(pa.concat_arrays([head.dictionary, local_text.dictionary]), " ")
+    client = list_item(pc.split_pattern(list_item(parts, 0), "@", max_splits=1), 0)
+    names = pc.dictionary_encode(list_item(parts, 1))
+    named = queries["names"].results_for(cursor, names.dictionary)
+    qtype, qclass = pc.dictionary_encode(list_item(parts, 2)), list_item(parts, 3)
+    upper = queries["qtypes"].results_for(cursor, qtype.dictionary).column("qtype").combine_chunks()
     key = lookup(folded([codes(client), lookup(codes(named.column("qname")), indices(names), -1), indices(qtype),
                          codes(qclass)]), lookup_index, -1)
     replies = np.flatnonzero(kind == REPLY)
@@ -172,7 +177,6 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     duration = pc.cast(pc.round(pc.multiply(seconds, 1000.0), round_mode="half_towards_infinity"), pa.int64())
     verdict = np.full(rows, UNKNOWN, dtype=np.int8)
     verdict[replies] = np.where(mask(pc.equal(rcode, "REFUSED")), BLOCKED, ALLOWED)
-    locals_ = np.flatnonzero(kind == LOCAL)
     zone = pc.dictionary_encode(tokens.at(level_at[locals_] + 2, locals_))
     verdict[locals_] = lookup(np.select([mask(pc.is_in(zone.dictionary, pa.array(ALLOWING_ZONES))),
                                          mask(pc.equal(zone.dictionary, "static"))], [ALLOWED, UNKNOWN], BLOCKED),
@@ -214,12 +218,6 @@ def _decimal_fraction(text: pa.Array) -> np.ndarray:
             & is_digit[starts] & is_digit[np.minimum(last, len(data) - 1)])
 
 
-def _before_at(values: pa.DictionaryArray) -> pa.DictionaryArray:
-    """`CLIENT@PORT` -> CLIENT (split_part(value, '@', 1)), on the dictionary."""
-    dictionary = pc.list_element(pc.split_pattern(values.dictionary, "@", max_splits=1), 0)
-    return pa.DictionaryArray.from_arrays(values.indices, dictionary)
-
-
 def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
     """Per line: `is_answer` (a reply or local action that answers a query) and, for a query, the rows of
     the one or two reply/local-action lines after it (`first_outcome`, `second_outcome`; -1 for none).
@@ -239,24 +237,26 @@ def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
     is_query = read.kind[order] == QUERY
     is_outcome = (read.kind[order] == REPLY) | (read.kind[order] == LOCAL)
 
-    def neighbour(step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per lookup in `order`: its place `step` lines away within its key, and whether there is one."""
-        at = np.arange(size) + step
-        clipped = np.clip(at, 0, max(size - 1, 0))
-        return clipped, (at >= 0) & (at < size) & (key[clipped] == key)
+    def shifted(values: np.ndarray, step: int) -> np.ndarray:
+        """Per lookup in `order`, the value of the lookup `step` places later (earlier when negative) if it
+        has the same key; false where there is none."""
+        moved = np.zeros(size, dtype=bool)
+        if step > 0:
+            moved[:-step] = values[step:] & (key[step:] == key[:-step])
+        else:
+            moved[-step:] = values[:step] & (key[:step] == key[-step:])
+        return moved
 
-    (previous_1, has_previous_1), (previous_2, has_previous_2) = neighbour(-1), neighbour(-2)
-    is_answer = is_outcome & has_previous_1 & (is_query[previous_1] | (
-        is_outcome[previous_1] & has_previous_2 & is_query[previous_2]))
-    (next_1, has_next_1), (next_2, has_next_2) = neighbour(1), neighbour(2)
-    first = is_query & has_next_1 & is_outcome[next_1]  # a query with an outcome line after it
-    second = first & has_next_2 & is_outcome[next_2]  # ... and a second one
+    is_answer = is_outcome & (shifted(is_query, -1) | (shifted(is_outcome, -1) & shifted(is_query, -2)))
+    first = is_query & shifted(is_outcome, 1)  # a query with an outcome line after it
+    second = first & shifted(is_outcome, 2)  # ... and a second one
+    next_1, next_2 = (order[np.minimum(np.arange(size) + step, max(size - 1, 0))] for step in (1, 2))
     result = {"is_answer": np.zeros(len(read.kind), dtype=bool),
               "first_outcome": np.full(len(read.kind), -1, dtype=np.int64),
               "second_outcome": np.full(len(read.kind), -1, dtype=np.int64)}
     result["is_answer"][order] = is_answer
-    result["first_outcome"][order] = np.where(first, order[next_1], -1)
-    result["second_outcome"][order] = np.where(second, order[next_2], -1)
+    result["first_outcome"][order] = np.where(first, next_1, -1)
+    result["second_outcome"][order] = np.where(second, next_2, -1)
     return result
 
 
@@ -273,11 +273,10 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
     is_query = kind[rows] == QUERY
     own = np.where(is_query, -1, rows)  # an outcome line's (or unanswered reply's) own values
 
-    def taken(values: pa.Array) -> pa.Array:
-        """A reply's value: the line's own, or for a query its first outcome line's, else its second's."""
-        first_value, second_value = (values.take(nullable(lookup(read.reply_rank, where, -1)))
-                                     for where in (first, second))
-        return pc.coalesce(values.take(nullable(lookup(read.reply_rank, own, -1))), first_value, second_value)
+    # The reply whose rcode and duration a line shows: its own, or for a query its first outcome line if that
+    # is a reply, else its second (a local action has neither).
+    own_reply, first_reply, second_reply = (lookup(read.reply_rank, where, -1) for where in (own, first, second))
+    reply = np.where(own_reply >= 0, own_reply, np.where(first_reply >= 0, first_reply, second_reply))
 
     verdicts = [lookup(read.verdict, where, UNKNOWN) for where in (first, second)]
     answered = np.where((verdicts[0] == BLOCKED) | (verdicts[1] == BLOCKED), BLOCKED,
@@ -289,8 +288,8 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
         "host_source": constant("dns_query", len(rows)),
         "network_protocol": constant("dns", len(rows)),
         "dns_qtype": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.qtype),
-        "dns_rcode": taken(read.rcode),
-        "duration_ms": taken(read.duration_ms),
+        "dns_rcode": read.rcode.take(nullable(reply)),
+        "duration_ms": read.duration_ms.take(nullable(reply)),
         "action": dictionary_array(pa.array(np.where(is_query, answered, read.verdict[rows]), pa.int32()), VERDICTS),
         "host": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.host),
     })
