@@ -1,7 +1,6 @@
 """Check Point Log Exporter, syslog format: an RFC 5424 header, then `[key:"value"; key:"value"; ...]`.
 
-Fields by name (the data split on its quote marks, keys looked up in a list; the first of repeated
-keys wins):
+Fields by name (the data split at its quote marks, see key_values.py; the first of repeated keys wins):
 `src`, `dst`, `service` (destination port), `proto` (IP protocol number), `action`, `time` (epoch),
 the user from Identity Awareness (`src_user_name`, `source_user_name`, `user`), byte counts from
 Accounting (`client_outbound_bytes` is what the client sent: `bytes_out`; `server_outbound_bytes`;
