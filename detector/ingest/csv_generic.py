@@ -42,8 +42,9 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import plain
+from detector.ingest.distinct_sql import in_slices, plain
 from detector.ingest.proxy_columns import (
+    VALUE_SLICE,
     UrlQueries,
     bools,
     constant_text,
@@ -374,7 +375,9 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             skipped = row + 1
             lines = lines.slice(skipped)
         with parse_cursor(context.connection) as cursor:
-            result = split_outcomes(event_columns(cursor, queries, layout, lines), lines)
+            # in slices: the values of a whole batch would take several times its size
+            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part), VALUE_SLICE)
+            result = split_outcomes(columns, lines)
         result.ignored += skipped
         return result
 

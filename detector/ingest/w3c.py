@@ -57,10 +57,11 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.cisco_wsa import WSA_MACROS
-from detector.ingest.distinct_sql import encoded, integers, plain
+from detector.ingest.distinct_sql import encoded, in_slices, integers, plain
 from detector.ingest.proxy_columns import (
     BIGINT_SQL,
     EPOCH_SQL,
+    VALUE_SLICE,
     UrlQueries,
     bools,
     constant_text,
@@ -411,7 +412,9 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         if key not in plans:  # made twice at worst when two threads meet a new header at once
             plans[key] = Plan(header, context.timezone)
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(event_columns(cursor, plans[key], lines), lines)
+            # in slices: the values of a whole batch would take several times its size
+            columns = in_slices(lines, lambda part: event_columns(cursor, plans[key], part), VALUE_SLICE)
+            return split_outcomes(columns, lines)
 
     def parse(lines: pa.Table, header: Header) -> ParseResult:
         directive_rows, directives = _directives(lines)
