@@ -1,0 +1,58 @@
+"""CEF/LEEF items found on the bytes (byte_spans.py): edge cases of the spans, and what a key is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from detector.ingest import FORMATS
+from detector.ingest.byte_spans import delimited_items, spans, text_bytes
+from detector.ingest.pipeline import parse_file
+from tests.golden import golden_settings
+
+HEADER = "<134>1 2024-03-11T08:02:14+01:00 swg01 webgateway - - - "
+CEF = "CEF:0|Gemeente Voorbeeld|Secure Web Gateway|2.4|100|Web request|1|"
+
+
+def parse(tmp_path: Path, key: str, *lines: str) -> list[dict]:
+    path = tmp_path / "gateway-20240311.log"
+    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    assert not rejects.num_rows
+    return events.to_pylist()
+
+
+@pytest.mark.parametrize("text", [
+    pa.array([], pa.string()), pa.array(["", ""]), pa.array(["", None, ""]), pa.array(["ab", "c\td", "ef"]).slice(1, 2),
+    pa.array([None, None], pa.string()), pa.array(["x\ty\t", "", "\t"]),
+])
+def test_items_of_any_array_are_its_tab_separated_parts(text: pa.Array) -> None:
+    buffer, data, offsets = text_bytes(text)
+    rows, starts, ends = delimited_items(data, offsets, np.flatnonzero(data == 9))
+    items = spans(buffer, starts, ends).to_pylist()
+    expected = [(row, item) for row, line in enumerate(text.to_pylist()) for item in (line or "").split("\t")]
+    assert list(zip(rows.tolist(), items, strict=True)) == expected
+
+
+def test_a_trailing_word_without_equals_sign_is_no_key(tmp_path: Path) -> None:
+    """`request` at the end of a message is a word of its value, not a request key hiding `url`."""
+    line = HEADER + CEF + "rt=1710140533000 src=10.20.1.15 url=https://chatgpt.com/c msg=see the request"
+    assert parse(tmp_path, "cef", line)[0]["host"] == "chatgpt.com"
+
+
+def test_leef_delimiters_per_line_and_of_several_characters(tmp_path: Path) -> None:
+    lines = [
+        "LEEF:2.0|Z|NSS|4.1|Allowed|^|devTime=1710140533000^src=10.20.1.15^url=chatgpt.com/a^usrName=a",
+        "LEEF:1.0|Z|NSS|4.1|Allowed|devTime=1710140533000\tsrc=10.20.1.16\turl=claude.ai/b\tusrName=b",
+        "LEEF:2.0|Z|NSS|4.1|Allowed|x7C|devTime=1710140533000|src=10.20.1.17|url=deepl.com/c|usrName=c",
+    ]
+    events = parse(tmp_path, "leef", *lines)
+    assert [(e["src_ip"], e["host"], e["url_path"], e["user_name"]) for e in events] == [
+        ("10.20.1.15", "chatgpt.com", "/a", "a"), ("10.20.1.16", "claude.ai", "/b", "b"),
+        ("10.20.1.17", "deepl.com", "/c", "c")]
+    several = "LEEF:2.0|Z|NSS|4.1|Allowed|;;|devTime=1710140533000;;src=10.20.1.18;;url=x.ai/d;;usrName=d"
+    assert [(e["src_ip"], e["host"]) for e in parse(tmp_path, "leef", several)] == [("10.20.1.18", "x.ai")]
