@@ -30,14 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import (
-    DistinctQuery,
-    dictionary_array,
-    flattened,
-    list_item,
-    only_where,
-    per_distinct,
-)
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import spans, text_bytes
 from detector.ingest.distinct_sql import encoded, plain, through
@@ -174,6 +167,12 @@ def _filled(base: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
     return pc.replace_with_mask(base, pa.array(rows), values.cast(base.type))
 
 
+def _extracted(text: pa.Array, pattern: str) -> pa.Array:
+    """SQL's `regexp_extract(text, pattern, 1)` (its one group named): '' without a match, null for null text."""
+    found = pc.struct_field(pc.extract_regex(text, pattern), [0])
+    return pc.if_else(pc.is_valid(text), pc.fill_null(found, ""), NO_TEXT)
+
+
 def _looks_like(tokens: pa.Array, pattern: str) -> np.ndarray:
     """Whether each token matches `pattern` (false for null), tested once per distinct token."""
     encoded = pc.dictionary_encode(tokens)
@@ -277,39 +276,18 @@ def _cef_messages(body: pa.Array) -> pa.Table:
     `_messages` returns messages, plus src_ip (one per line)."""
     fields = pc.split_pattern(body, "|")
     extension = list_item(fields, 7)
-    fields_of = ExtensionFields(extension)
     count = len(body)
     return pa.table({
         "kind": np.full(count, CEF), "understood": np.ones(count, bool), "excluded": np.zeros(count, bool),
         "reason": np.full(count, -1),
         "qname": _rewritten_names(extension),
-        "qtype": fields_of.value("qtype"),
-        "dst_ip": _null_if_empty(fields_of.value("dst")),
+        "qtype": _extracted(extension, r"(?:^| )qtype=(?P<value>\S+)"),
+        "dst_ip": _null_if_empty(_extracted(extension, r"(?:^| )dst=(?P<value>\S+)")),
         "dns_rcode": pa.nulls(count, pa.string()),
         "action": np.where(_is(pc.utf8_upper(list_item(fields, 5)), "PASSTHRU"), ALLOWED, BLOCKED),
         "dns_answers": pa.nulls(count, pa.list_(pa.string())),
-        "src_ip": fields_of.value("src"),
+        "src_ip": _extracted(extension, r"(?:^| )src=(?P<value>\S+)"),
     })
-
-
-class ExtensionFields:
-    """`key=VALUE` fields of CEF extensions as SQL's `regexp_extract(extension, '(?:^| )key=(\\S+)', 1)` reads
-    them ('' without one, null for a null extension): per line, the first of its space-separated tokens that is
-    `key=` and a non-space; each distinct token is tested once (a regular expression per line costs more)."""
-
-    def __init__(self, extension: pa.Array) -> None:
-        self.extension = extension
-        items, self.rows, _ = flattened(pc.split_pattern(extension, " "))
-        self.tokens = pc.dictionary_encode(items)
-        self.codes = self.tokens.indices.to_numpy(zero_copy_only=False)
-
-    def value(self, key: str) -> pa.Array:
-        found = pc.struct_field(pc.extract_regex(self.tokens.dictionary, rf"^{key}=(?P<value>\S+)"), [0])
-        at = np.flatnonzero(_valid(found)[self.codes])
-        first = np.full(len(self.extension), -1)
-        first[self.rows[at][::-1]] = at[::-1]  # (the earliest token of a line is written last)
-        values = found.take(pa.array(self.codes[np.maximum(first, 0)] if len(self.codes) else first, mask=first < 0))
-        return pc.if_else(pc.is_valid(self.extension), pc.fill_null(values, ""), NO_TEXT)
 
 
 def _rewritten_names(extension: pa.Array) -> pa.Array:
