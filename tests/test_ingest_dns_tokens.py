@@ -49,6 +49,8 @@ def test_folded_keys_are_equal_exactly_when_their_parts_are() -> None:
     ["Jun  5 10:00:32 dnsmasq[1]: ", "Jun  5 10:00:32 unbound[1]: [1:0] info:"],
     ["Jun  5 10:00:32 dnsmasq: query[A] a.b from 10.0.0.5", "Jun  5 10:00:32 dnsmasq: reply a.b is 1.2.3.4"],
     ["[1717574432] unbound[1:0] info: 10.0.0.5", "[1717574432] unbound[1:0] info: 10.0.0.5 a. A IN NOERROR 1. 0 1"],
+    # an epoch past the year 9999: a line whose time is not understood, not a failed batch
+    ["[99999999999999] unbound[1:0] info: 10.0.0.5 chatgpt.com. A IN"],
 ])
 def test_short_and_pid_less_lines_are_all_accounted_for(key: str, lines: list[str]) -> None:
     parse = FORMATS[key].new_parser(ParseContext("/tmp/dns-20240605.log", "UTC", open_parse_connection()))

@@ -52,7 +52,9 @@ BLOCKED, ALLOWED, UNKNOWN = 0, 1, 2
 NAMES_SQL = "select lower(value) as qname, clean_host(lower(value)) as host from distinct_values"
 QTYPES_SQL = "select upper(value) as qtype from distinct_values"
 # own file: `[epoch]`
-EPOCHS_SQL = "select to_timestamp(try_cast(trim(value, '[]') as bigint)) as ts from distinct_values"
+# years 1 to 9999 (a larger number would fail the batch: it is a line whose time is not understood)
+EPOCHS_SQL = """select to_timestamp(case when try_cast(trim(value, '[]') as bigint)
+    between -62135596800 and 253402300799 then try_cast(trim(value, '[]') as bigint) end) as ts from distinct_values"""
 
 
 @dataclass
