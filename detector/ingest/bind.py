@@ -338,13 +338,12 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog: pa
     i = np.where(has_client, client_at + 1 + t.starts_with(client_at + 1, "@"), NO_POSITION)
     i[has_client & (client_at >= t.count)] = NO_POSITION  # `client` ends the line
     at_address, no_address = t.index(i)
-    hash_at = pc.fill_null(pc.find_substring(t.at(i), "#"), -1).to_numpy(zero_copy_only=False)
-    addressed = ~no_address & (hash_at >= 0)
+    address = pc.split_pattern(t.at(i), "#", max_splits=1)  # IP#PORT
+    addressed = _flags(pc.equal(pc.list_value_length(address), 2))
     unaddressed = ~has_client | (~no_address & ~addressed)
     # The client's address up to its '#', and the message: the text after the address and its space (none when
     # the address ends the line). Token k of a line starts at (the lengths of the tokens before it) + k - 1.
-    address_start = np.where(addressed, t.token_offsets[at_address], t.token_offsets[t.starts])  # (spans in order)
-    src_ip = spans(t.buffer, address_start, address_start + np.where(addressed, hash_at, 0), addressed)
+    src_ip = only_where(list_item(address, 0), pa.array(addressed))
     has_message = addressed & (i < t.count)
     body_buffer, _, body_offsets = text_bytes(body)
     message_start = body_offsets[:-1] + t.token_offsets[np.minimum(at_address + 1, len(t.values))] \
