@@ -187,3 +187,14 @@ def test_native_batches_parsed_on_several_threads_stay_in_order(tmp_path: Path) 
     assert events.column("line_no").to_pylist() == [i + 1 for i in range(1000) if i % 97]
     assert events.column("host").to_pylist() == [f"h{i}.example" for i in range(1000) if i % 97]
     assert rejects.column("line_no").to_pylist() == [i + 1 for i in range(0, 1000, 97)]
+
+
+@pytest.mark.parametrize(("key", "line"), [
+    ("squid", "1732780800.000 10 10.0.0.5 TCP_MISS/200 5 GET http://a.example/ a%ff HIER_DIRECT/1.2.3.4 -"),
+    ("squid_common", '10.0.0.5 - a%ff [30/Mar/2026:08:01:15 +0200] "GET http://a.example/ HTTP/1.1" 200 5'),
+])
+def test_a_user_whose_escapes_are_not_utf8_keeps_its_text(tmp_path: Path, key: str, line: str) -> None:
+    # url_decode of "%ff" is not UTF-8: it failed the whole batch
+    good = line.replace("a%ff", "GEMEENTE%5Cjan")
+    events, rejects = parse(tmp_path, key, line, good)
+    assert [e["user_name"] for e in events] == ["a%ff", "GEMEENTE\\jan"] and not rejects

@@ -128,7 +128,9 @@ METHOD_SQL = """
 select nullif(nullif(nullif(upper(value), 'NONE'), '-'), '') as http_method, upper(value) = 'CONNECT' as is_connect
 from distinct_values
 """
-USER_SQL = "select url_decode(null_if_dash(value)) as user_name from distinct_values"
+# A user whose %-escapes do not decode to UTF-8 keeps its text as logged (url_decode would fail the batch)
+USER_SQL = """select coalesce(try(url_decode(null_if_dash(value))), null_if_dash(value)) as user_name
+    from distinct_values"""
 DASH_SQL = "select null_if_dash(value) as value from distinct_values"
 HOST_SOURCES = pa.array(["connect", "url", "none"])
 # time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
