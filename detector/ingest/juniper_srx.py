@@ -25,6 +25,7 @@ header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -178,7 +179,7 @@ from checked
 # ending it, is split at its quotes (key_values.py) and each distinct header tail and value is read once in
 # SQL; any other line (BSD headers, the plain-text body, a message after the data, a `]` inside a value,
 # ...) goes through QUERY above, which reads every layout. Both give the same outcome for a usual line.
-_PRI_VERSION = r"^<\d{1,3}>1 "
+_PRI_VERSION_FIELD = r"^<\d{1,3}>1$"
 _EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
 _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
 # Header fields are \S+: no whitespace but the spaces between them.
@@ -216,9 +217,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     line = lines.column("line").combine_chunks()
     split = quoted_pieces(line, typographic=True)
     head = split.piece(0)
+    fields = pc.split_pattern(head, " ", max_splits=2)  # `<PRI>1`, the time, the rest
+    version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
     marks = _marks(line)
-    usual = _usual_shape(head, marks)
-    event, structured = _event_kinds(connection, queries, line.filter(pa.array(usual)), head.filter(pa.array(usual)))
+    usual = _usual_shape(version, time, tail, marks)
+    event, structured = _event_kinds(connection, queries, line.filter(pa.array(usual)), tail.filter(pa.array(usual)))
     # a session line without junos structured data is for QUERY's plain-text reading
     plain_text = pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured))
     if pc.any(plain_text).as_py():
@@ -226,9 +229,9 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
         event = event.filter(pc.invert(plain_text))
     values = _data_values(split, head, marks.several_elements)
     if usual.all():
-        return _structured_columns(connection, queries, lines, head, event, values)
+        return _structured_columns(connection, queries, lines, time, event, values)
     kept = pa.array(usual)
-    fast = _structured_columns(connection, queries, lines.filter(kept), head.filter(kept), event,
+    fast = _structured_columns(connection, queries, lines.filter(kept), time.filter(kept), event,
                                {key: value.filter(kept) for key, value in values.items()})
     connection.register("lines", lines.filter(pa.array(~usual)))
     try:
@@ -253,23 +256,33 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _usual_shape(head: pa.Array, marks: _Marks) -> np.ndarray:
-    """Lines that `syslog_lines` reads as an RFC 5424 header with structured data ending the line: six header
-    fields, then data from `[` to the line's last character `]`, with no other `]` but those of `][` and
-    none escaped. For them its `header_ts` is the second field and its `msg` is empty. The time field holds
-    neither `_` nor `[` (no event name, no `[junos@`: both are sought from the third field on). `head` is
-    each line's text before its first quote."""
-    usual = marks.data_ends_line & pc.fill_null(pc.match_substring_regex(head, _PRI_VERSION), False).to_numpy(
-        zero_copy_only=False)
-    if not usual.any():
-        return usual
-    fields = pc.split_pattern(head, " ", max_splits=6)
-    fields_ok = pc.and_(pc.equal(pc.list_value_length(fields), 7), pc.starts_with(list_item(fields, 6), "["))
-    for field in range(1, 6):
-        fields_ok = pc.and_(fields_ok, pc.greater(pc.binary_length(list_item(fields, field)), 0))
-    usual &= pc.fill_null(fields_ok, False).to_numpy(zero_copy_only=False)
-    usual &= ~rows_with(head, _NOT_IN_FIELDS) & ~rows_with(pc.fill_null(list_item(fields, 1), ""), b"_[")
-    return usual & marks.data_ends_line
+def _usual_shape(version: pa.Array, time: pa.Array, tail: pa.Array, marks: _Marks) -> np.ndarray:
+    """Lines that `syslog_lines` reads as an RFC 5424 header with structured data ending the line: `<PRI>1`,
+    five more header fields, then data from `[` to the line's last character `]`, with no other `]` but
+    those of `][` and none escaped. For them its `header_ts` is the time field and its `msg` is empty. The
+    time holds neither `_` nor `[` (no event name, no `[junos@`: both are sought in the `tail`). `version`,
+    `time` and `tail` are the text before the first quote cut at its first two spaces; versions and tails
+    (host, program, ... up to the first key) repeat, and are read once per distinct value."""
+    usual = marks.data_ends_line & _distinct_test(
+        version, lambda text: pc.match_substring_regex(text, _PRI_VERSION_FIELD))
+    usual &= pc.greater(pc.binary_length(time), 0).to_numpy(zero_copy_only=False)
+    usual &= ~rows_with(time, _NOT_IN_FIELDS + b"_[")
+    return usual & _distinct_test(tail, _tail_ok)
+
+
+def _tail_ok(tail: pa.Array) -> pa.Array:
+    """Four more header fields, then structured data (`[`); no whitespace but the spaces between fields."""
+    fields = pc.split_pattern(tail, " ", max_splits=4)
+    ok = pc.and_(pc.equal(pc.list_value_length(fields), 5), pc.starts_with(list_item(fields, 4), "["))
+    for field in range(4):
+        ok = pc.and_(ok, pc.greater(pc.binary_length(list_item(fields, field)), 0))
+    return pc.and_(ok, pa.array(~rows_with(tail, _NOT_IN_FIELDS)))
+
+
+def _distinct_test(values: pa.Array, test: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+    """`test` of each of `values`, run once per distinct value."""
+    encoded = pc.dictionary_encode(values)
+    return pc.fill_null(test(encoded.dictionary), False).to_numpy(zero_copy_only=False)[encoded.indices.to_numpy()]
 
 
 @dataclass(frozen=True)
@@ -295,11 +308,11 @@ def _marks(line: pa.Array) -> _Marks:
     return _Marks(ending, several)
 
 
-def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line: pa.Array, head: pa.Array
+def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line: pa.Array, tail: pa.Array
                  ) -> tuple[pa.Array, pa.Array]:
-    """QUERY's `event` and `structured` of usual lines: read in `head` after the time (once per distinct
-    text), and in the whole line where that text has no event or no `[junos@`."""
-    tail = pc.fill_null(list_item(pc.split_pattern(head, " ", max_splits=2), 2), "")
+    """QUERY's `event` and `structured` of usual lines: read in the `tail` of the text before the first quote
+    (after the time; once per distinct tail), and in the whole line where that text has no event or no
+    `[junos@`."""
     kind = per_distinct(connection, tail, queries.event)
     event = pc.fill_null(plain(kind["event"]), "")
     structured = pc.fill_null(kind["structured"], False)
@@ -314,7 +327,7 @@ def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line:
 
 
 def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table,
-                        head: pa.Array, event: pa.Array, data_values: dict[str, pa.Array]) -> pa.Table:
+                        header_time: pa.Array, event: pa.Array, data_values: dict[str, pa.Array]) -> pa.Table:
     """Usual lines, their events and data values -> QUERY's columns: sessions closed or denied are read, the
     rest ignored."""
     line = lines.column("line").combine_chunks()
@@ -326,7 +339,6 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
         event, " without source and destination addresses", ""), pa.scalar(None, pa.string()))
     close = pc.equal(event, "RT_FLOW_SESSION_CLOSE")
     icmp = pc.fill_null(pc.is_in(proto, pa.array(["1", "58"])), False)
-    header_time = list_item(pc.split_pattern(head, " ", max_splits=2), 1)
 
     def count(key: str) -> pa.Array:
         return only_where(integers(connection, queries.bigint, values[key], pa.int64()), close)
