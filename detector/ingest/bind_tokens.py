@@ -26,7 +26,6 @@ HEAD_TOKENS = 7
 # What a time stamp token looks like (SQL `LIKE '__-___-____'` or `LIKE '____-__-__T%'`): BIND's day, or ISO 8601
 TIME_TOKEN = r"(?s)^(?:.{2}-.{3}-.{4}$|.{4}-.{2}-.{2}T)"
 ISO_TOKEN = r"(?s)^.{4}-"
-MILLISECONDS = r"^[0-9]{3}$"
 # A print-time read once per distinct text: BIND's `dd-Mon-yyyy HH:MM:SS[.mmm]` (local) or ISO 8601. The
 # milliseconds of BIND's times are cut off first and added back in Arrow, so most texts are a second of the log.
 PRINT_TIME_SQL = r"""

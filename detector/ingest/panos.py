@@ -258,10 +258,6 @@ def _unquoted(values: pa.Array, empty_is_null: bool = True) -> pa.DictionaryArra
     return without(unquoted, [""]) if empty_is_null else unquoted
 
 
-def _category(values: pa.Array) -> pa.DictionaryArray:
-    return without(pc.dictionary_encode(values), ["", "any"])
-
-
 def _quoted_commas_hidden(line: pa.Array) -> pa.Array:
     """`line` (a slice of lines: a few MB, in cache) with the commas inside double quotes replaced by
     HIDDEN_COMMA: found with numpy on the text buffer, as the bytes between each line's 1st and 2nd quote,

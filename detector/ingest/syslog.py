@@ -441,38 +441,3 @@ def syslog_head_parser(query: str) -> Callable[[ParseContext], BatchParser]:
         return parse
 
     return new_parser
-
-
-QUERY_NAME_HOSTS = "select clean_host(value) as host from distinct_values"
-
-
-def joined_lines_parser(mark: str, join: Callable[[pa.Table], dict[str, pa.Array]], final: str
-                        ) -> Callable[[ParseContext], BatchParser]:
-    """For syslog formats that join lines into one event (dnsmasq, Unbound: a query and its answer).
-
-    Each line is read in SQL (`mark`, over `syslog`: the lines with each distinct header read once per
-    file), the lines are joined in numpy (`join`: the columns it adds), events are made in SQL (`final`,
-    over `marked`, a projection that keeps the lines in order), and each distinct `qname` is cleaned
-    once per file, kept dictionary-encoded down to the lake.
-    """
-
-    def new_parser(context: ParseContext) -> BatchParser:
-        define_head_macros(context.connection)
-        headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
-        hosts = DistinctQuery(QUERY_NAME_HOSTS)
-
-        def parse(lines: pa.Table) -> ParseResult:
-            with parse_cursor(context.connection) as cursor:
-                cursor.register("syslog", headers.read(cursor, lines))
-                marked = cursor.sql(mark).to_arrow_table()
-                for name, column in join(marked).items():
-                    marked = marked.append_column(name, column)
-                cursor.register("marked", marked)
-                result = cursor.sql(final).to_arrow_table()
-                host = per_distinct(cursor, marked.column("qname").combine_chunks(), hosts)["host"]
-            return split_outcomes(result.append_column("host", host), lines)
-
-        return parse
-
-    return new_parser
-
