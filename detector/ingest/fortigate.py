@@ -149,7 +149,7 @@ select
     case when act in {BLOCKED} then 'blocked' when act in {ALLOWED} then 'allowed' else 'unknown' end as action,
     case when kind = 'traffic' then try_cast(sentbyte as bigint) end as bytes_out,
     case when kind = 'traffic' then try_cast(rcvdbyte as bigint) end as bytes_in,
-    case when kind = 'traffic' then try_cast(duration as bigint) * 1000 end as duration_ms,
+    case when kind = 'traffic' then try_cast(try_cast(duration as hugeint) * 1000 as bigint) end as duration_ms,
     case when kind = 'dns' then upper(qtype) end as dns_qtype,
     case when kind = 'dns' then nullif(list_transform(string_split(ipaddr, ','), lambda x: trim(x)), ['']) end
         as dns_answers,

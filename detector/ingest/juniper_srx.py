@@ -168,7 +168,8 @@ select
     case event when 'RT_FLOW_SESSION_DENY' then 'blocked' else 'allowed' end as action,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_client as bigint) end as bytes_out,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_server as bigint) end as bytes_in,
-    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(elapsed as bigint) * 1000 end as duration_ms,
+    case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(try_cast(elapsed as hugeint) * 1000 as bigint) end
+        as duration_ms,
     nullif(application, '') as vendor_app,
     application_category as vendor_category
 from checked
