@@ -34,7 +34,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import in_slices, integers
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, sql_literal
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import (
     key_items,
@@ -76,7 +76,7 @@ EPOCH_SQL = "select try(to_timestamp(try_cast(value as bigint))) as ts from dist
 
 def _header_time_sql(timezone: str) -> str:
     """The header's ISO 8601 time (in the text before the data): absolute with an offset, else in `timezone`."""
-    zone = "'" + timezone.replace("'", "''") + "'"
+    zone = sql_literal(timezone)
     return rf"""
 select case
     when iso_time = '' then null
@@ -96,8 +96,8 @@ class _Queries:
         self.method = DistinctQuery(METHOD_SQL)
         self.epoch = DistinctQuery(EPOCH_SQL)
         self.header_time = DistinctQuery(_header_time_sql(timezone))
-        self.integer = DistinctQuery("select try_cast(value as integer) as value from distinct_values")
-        self.bigint = DistinctQuery("select try_cast(value as bigint) as value from distinct_values")
+        self.integer = DistinctQuery(INTEGER_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
 
 
 def new_parser(context: ParseContext) -> BatchParser:

@@ -56,7 +56,7 @@ from detector.ingest.cisco_asa_layouts import (
     teardown,
     with_control_characters,
 )
-from detector.ingest.distinct_sql import integers, plain, through
+from detector.ingest.distinct_sql import INTEGER_SQL, integers, plain, sql_literal, through
 from detector.ingest.syslog import ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
@@ -271,14 +271,13 @@ select hostport_host(rest_authority(rest)) as host, url_scheme(value) as scheme,
     coalesce(rest_path(rest), split_part(split_part(value, '?', 1), '#', 1)) as url_path
 from (select value, url_rest(value) as rest from distinct_values)
 """
-INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
 
 
 class AsaQueries:
     """The per-distinct queries of one file's parse, each remembering the values it has seen."""
 
     def __init__(self, timezone: str) -> None:
-        self.time = DistinctQuery(PREFIX_TIME_SQL.replace("@TZ@", "'" + timezone.replace("'", "''") + "'"))
+        self.time = DistinctQuery(PREFIX_TIME_SQL.replace("@TZ@", sql_literal(timezone)))
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
 

@@ -25,9 +25,8 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.distinct_sql import in_slices, integers
+from detector.ingest.distinct_sql import BIGINT_SQL, in_slices, integers
 from detector.ingest.proxy_columns import (
-    BIGINT_SQL,
     EPOCH_SQL,
     TOKEN_SLICE,
     UrlQueries,

@@ -42,7 +42,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import in_slices, plain
+from detector.ingest.distinct_sql import INTEGER_SQL, in_slices, plain, sql_literal
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
     UrlQueries,
@@ -215,10 +215,10 @@ class Queries:
     """The per-distinct queries of one file's parse (each remembering the values it has seen)."""
 
     def __init__(self, timezone: str) -> None:
-        zone = "'" + timezone.replace("'", "''") + "'"
+        zone = sql_literal(timezone)
         self.time = DistinctQuery(f"select cast({TIME_EXPRESSION.format(t='value')} as timestamptz) as ts "
                                   "from distinct_values".replace("$tz", zone))
-        self.integer = DistinctQuery("select try_cast(value as integer) as value from distinct_values")
+        self.integer = DistinctQuery(INTEGER_SQL)
         self.status = DistinctQuery("select case when try_cast(value as integer) between 100 and 599 "
                                     "then try_cast(value as integer) end as value from distinct_values")
         self.count = DistinctQuery("select try_cast(round(try_cast(value as double)) as bigint) as value "

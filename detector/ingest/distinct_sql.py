@@ -18,6 +18,16 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where, spread
 
+# The number casts formats read counts, ports and sizes with, once per distinct value.
+INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
+BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal, for what DuckDB takes no parameter for (a time zone in a per-distinct
+    query's text, a macro's argument)."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 def encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     """`values` dictionary-encoded (nulls in the indices, a dictionary without nulls)."""

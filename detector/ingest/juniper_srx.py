@@ -43,7 +43,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import in_slices, integers, plain
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, plain, sql_literal
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
     QuotedPieces,
@@ -202,7 +202,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     define_macros(context.connection)
     reference = reference_time(context.path, context.timezone)
     params = {"tz": context.timezone, "ref": reference}
-    queries = _Queries(f"{_sql_text(context.timezone)}, {_sql_text(reference.isoformat(sep=' '))}::timestamp")
+    queries = _Queries(f"{sql_literal(context.timezone)}, {sql_literal(reference.isoformat(sep=' '))}::timestamp")
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
@@ -249,12 +249,8 @@ class _Queries:
         self.event = DistinctQuery(EVENT_SQL)
         self.time = DistinctQuery(f"select syslog_time(value, {arguments}) as ts from distinct_values")
         self.user = DistinctQuery(USER_SQL)
-        self.integer = DistinctQuery("select try_cast(value as integer) as value from distinct_values")
-        self.bigint = DistinctQuery("select try_cast(value as bigint) as value from distinct_values")
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+        self.integer = DistinctQuery(INTEGER_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
 
 
 def _usual_shape(version: pa.Array, time: pa.Array, tail: pa.Array, marks: _Marks) -> np.ndarray:

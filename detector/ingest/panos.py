@@ -42,7 +42,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import integers, through, without
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers, sql_literal, through, without
 
 TYPES = r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTH|CORRELATION|IPTAG|SCTP|TUNNEL|GTP"
 _TYPE_LIST = tuple(TYPES.split("|"))
@@ -76,15 +76,13 @@ URL_SQL = """
 select hostport_host(split_part(split_part(rest, '/', 1), '?', 1)) as host, rest_path(rest) as url_path
 from (select coalesce(url_rest(value), value) as rest from distinct_values)
 """
-INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
-BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 
 
 class PanosQueries:
     """The per-distinct queries of one file's parse, each remembering the values it has seen."""
 
     def __init__(self, timezone: str) -> None:
-        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", "'" + timezone.replace("'", "''") + "'"))
+        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", sql_literal(timezone)))
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)

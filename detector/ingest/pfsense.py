@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.distinct_sql import integers, item_at, plain
+from detector.ingest.distinct_sql import INTEGER_SQL, integers, item_at, plain
 from detector.ingest.syslog import (
     _FIRST_5_CHARS,
     _RFC5424_START,
@@ -48,7 +48,6 @@ ACTION_FIELD, VERSION_FIELD = 6, 8
 MIN_FIELDS = {"4": 20, "6": 17}  # an IPv4 line needs its destination (field 19), an IPv6 one field 16
 PORT_PROTOCOLS = ("tcp", "udp", "sctp")
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
-INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
 
 
 def filterlog_parser(context: ParseContext) -> BatchParser:

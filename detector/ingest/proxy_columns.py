@@ -36,7 +36,6 @@ VALUE_SLICE = 65_536
 # `host` -> whether it is an address (PROXY_MACROS' is_ip_literal, in Arrow)
 IP_LITERAL = r"^[0-9.]+$"
 # One step per distinct value: the same query text for every format that reads a number this way.
-BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 DASH_BIGINT_SQL = "select try_cast(null_if_dash(value) as bigint) as value from distinct_values"
 DASH_INTEGER_SQL = "select try_cast(null_if_dash(value) as integer) as value from distinct_values"
 # Epoch seconds as `cast(try_cast(value as decimal(18, 6)) as double)` reads them, for what EPOCH_SECONDS misses

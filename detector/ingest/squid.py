@@ -40,9 +40,8 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import in_slices, integers, plain
+from detector.ingest.distinct_sql import BIGINT_SQL, in_slices, integers, plain
 from detector.ingest.proxy_columns import (
-    BIGINT_SQL,
     DASH_BIGINT_SQL,
     DASH_INTEGER_SQL,
     EPOCH_SQL,

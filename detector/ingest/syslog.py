@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, ParseContext, ParseResult, parse_cursor, run_parse_query, split_outcomes
+from detector.ingest.distinct_sql import sql_literal
 from detector.ingest.reader import LINES_SCHEMA
 
 # One definition of each header layout, used by the SQL macros and the Python sniffers alike.
@@ -321,7 +322,7 @@ class SyslogHeaders:
     def __init__(self, timezone: str, reference: datetime) -> None:
         self.timezone, self.reference = timezone, reference
         # the macros' (tz, ref) as SQL text: a DistinctQuery or a view takes no parameters
-        self.arguments = f"{_sql_text(timezone)}, {_sql_text(reference.isoformat(sep=' '))}::timestamp"
+        self.arguments = f"{sql_literal(timezone)}, {sql_literal(reference.isoformat(sep=' '))}::timestamp"
         self.heads = DistinctQuery(f"select {', '.join(self.COLUMNS)} from syslog_heads({self.arguments})")
 
     def read(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
@@ -409,10 +410,6 @@ def _without_headers(lines: pa.Table) -> pa.Table:
         "msg": pc.fill_null(list_item(pc.split_pattern(line, ": ", max_splits=1), 1), ""),
         "ts": pa.nulls(len(line), pa.timestamp("us", "Etc/UTC")),  # (the time zone DuckDB names)
     })
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def syslog_head_parser(query: str) -> Callable[[ParseContext], BatchParser]:

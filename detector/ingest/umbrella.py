@@ -46,6 +46,7 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.distinct_sql import (
+    BIGINT_SQL,
     HOSTPORT_SQL,
     encoded,
     in_slices,
@@ -119,7 +120,6 @@ from distinct_values
 """
 METHOD_SQL = "select nullif(upper(value), '') as value from distinct_values"
 STATUS_SQL = "select nullif(try_cast(value as integer), 0) as value from distinct_values"
-BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 
 
 class _Queries:

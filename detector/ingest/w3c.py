@@ -57,9 +57,8 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.cisco_wsa import WSA_MACROS
-from detector.ingest.distinct_sql import encoded, in_slices, integers, plain
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_slices, integers, plain, sql_literal
 from detector.ingest.proxy_columns import (
-    BIGINT_SQL,
     EPOCH_SQL,
     VALUE_SLICE,
     UrlQueries,
@@ -145,7 +144,6 @@ REGULAR_LINE = (r'^(?:[^" \r\x01\x02]+|""|"[^"\r\x01\x02](?:[^"\r\x01\x02]|"")*"
 BARE_URL = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d+)?(/|$)"
 UPPER_SQL = "select upper(value) as value from distinct_values"
 LOWER_SQL = "select lower(value) as value from distinct_values"
-INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
 HOST_SQL = "select hostport_host(value) as host from distinct_values"
 # TMG writes `anonymous` when the client did not authenticate: no user, not a user of that name.
 USER_SQL = "select case when lower(value) <> 'anonymous' then value end as value from distinct_values"
@@ -190,7 +188,7 @@ class Plan:
         self.used: set[int] = set()
         self.queries: dict[str, DistinctQuery] = {}
         self.urls = UrlQueries()
-        zone = "'" + timezone.replace("'", "''") + "'"
+        zone = sql_literal(timezone)
         self.local_time_sql = f"select timezone({zone}, try_cast(value as timestamp)) as ts from distinct_values"
         self.utc_time_sql = (f"select timezone('UTC', try_cast(value as timestamp) - "
                              f"to_minutes(cast({int(header.gmt_offset_minutes)} as integer))) as ts "

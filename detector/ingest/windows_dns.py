@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, space_trimmed
 from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, attach_lines, parse_cursor
+from detector.ingest.distinct_sql import sql_literal
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
 PAIR_LINES = 4096
@@ -113,7 +114,8 @@ with stamps as (
 ),
 """ + NUMBERS_TO_TIMES + """
 select date_text, time_text is not null as has_time, ts from times
-""").replace("$order", _sql_text(order) + "::varchar" if order else "null::varchar").replace("$tz", _sql_text(timezone))
+""").replace("$order", sql_literal(order) + "::varchar" if order else "null::varchar").replace(
+        "$tz", sql_literal(timezone))
 
 
 # Per distinct text after `]` (`QTYPE<padding> QNAME`): the type, whether both are there, and the name as a
@@ -350,10 +352,6 @@ def _codes(values: pa.DictionaryArray) -> np.ndarray:
     which may hold a value twice (per-distinct results)."""
     distinct = pc.dictionary_encode(values.dictionary).indices
     return pc.fill_null(distinct.take(values.indices), -1).to_numpy(zero_copy_only=False)
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def order_of_dates(cursor: duckdb.DuckDBPyConnection, dates: pa.Array | pa.ChunkedArray) -> str | None:

@@ -37,7 +37,7 @@ from detector.ingest.base import (
     run_parse_query,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import encoded, integers, plain, through, url_parts, without
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, integers, plain, through, url_parts, without
 from detector.schema import TIMESTAMP
 
 # Epoch seconds with microseconds (TSV, default JSON) or ISO 8601 (JSON with json_timestamps = ISO8601).
@@ -125,8 +125,6 @@ def _read_header(header: _Header, line: str) -> _Header:
 # numbers in the plain form Zeek writes are cast by Arrow (anything else through SQL, with its meaning).
 TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
 DOUBLE_MS_SQL = "select cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
-INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
-BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 UPPER_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
 # conn: the first service Zeek recognised, else the transport (service and proto joined by chr(31); chr(30): unset)

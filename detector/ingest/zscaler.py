@@ -46,7 +46,17 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, in_slices, integers, plain, through, without
+from detector.ingest.distinct_sql import (
+    BIGINT_SQL,
+    HOSTPORT_SQL,
+    encoded,
+    in_slices,
+    integers,
+    plain,
+    sql_literal,
+    through,
+    without,
+)
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -125,7 +135,6 @@ select case lower(value) when 'allowed' then 'allowed' when 'blocked' then 'bloc
 from distinct_values
 """
 CONTENT_TYPE_SQL = "select case when contains(value, '/') then lower(value) end as value from distinct_values"
-BIGINT_SQL = "select try_cast(value as bigint) as value from distinct_values"
 HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
 
 
@@ -133,7 +142,7 @@ class _FinalQueries:
     """The per-distinct queries of one file's parse (each remembers its answers across the batches)."""
 
     def __init__(self, timezone: str) -> None:
-        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", "'" + timezone.replace("'", "''") + "'"))
+        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", sql_literal(timezone)))
         self.epoch = DistinctQuery(EPOCH_SQL)
         self.utc_name = DistinctQuery(UTC_NAME_SQL)
         self.hostport = DistinctQuery(HOSTPORT_SQL)
