@@ -3,15 +3,12 @@ keys that differ only in case, every line accounted for in any batch)."""
 
 from __future__ import annotations
 
-import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import FORMATS
-from detector.ingest.base import ParseContext, ParseResult, in_file_order, open_parse_connection
-from detector.ingest.reader import LINES_SCHEMA
+from detector.ingest.base import ParseResult
 from detector.ingest.windows_dns import MALFORMED, NOT_THIS_LOG
-from tests.golden import GOLDEN_TIMEZONE
+from tests.test_ingest_dns import batches
 
 QUERY = "6/5/2024 10:00:32 AM 0E70 PACKET  000001E8A1C40A10 UDP Rcv 10.0.0.5        {xid}   Q [0001   D   NOERROR] A      {name}"
 RESPONSE = ("6/5/2024 10:00:32 AM 0E74 PACKET  000001E8A1C40A10 UDP Snd 10.0.0.5        {xid} R Q "
@@ -20,14 +17,7 @@ RESPONSE = ("6/5/2024 10:00:32 AM 0E74 PACKET  000001E8A1C40A10 UDP Snd 10.0.0.5
 
 def parse(*batch_lines: list[str]) -> list[ParseResult]:
     """Consecutive batches of one file, parsed in file order by one parser."""
-    parser = in_file_order(FORMATS["windows_dns"].new_parser(
-        ParseContext("dns.log", GOLDEN_TIMEZONE, open_parse_connection())))
-    results, first = [], 1
-    for lines in batch_lines:
-        numbers = pa.array(range(first, first + len(lines)), pa.int64())
-        results.append(parser(pa.Table.from_arrays([numbers, pa.array(lines, pa.string())], schema=LINES_SCHEMA)))
-        first += len(lines)
-    return results
+    return batches("windows_dns", *batch_lines, path="dns.log")
 
 
 def test_a_response_pairs_with_its_query_whatever_the_case_of_xid_and_name() -> None:
