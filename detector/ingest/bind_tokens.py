@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
 from detector.ingest.byte_spans import spans, text_bytes
-from detector.ingest.distinct_sql import encoded, plain, sql_literal, through
+from detector.ingest.distinct_sql import encoded, in_time_zone, plain, through
 
 # Token positions are 1-based, as the SQL grammar this replaced read `t[k]`; NO_POSITION is SQL's null position:
 # whatever is added to it, it stays before the first token, so every token read from it is null.
@@ -161,8 +161,7 @@ class Queries:
     """The per-distinct queries of one file's parse (see arrow_ops.DistinctQuery)."""
 
     def __init__(self, timezone: str) -> None:
-        zone = sql_literal(timezone)
-        self.print_time = DistinctQuery(PRINT_TIME_SQL.replace("@TZ@", zone))
+        self.print_time = DistinctQuery(in_time_zone(PRINT_TIME_SQL, timezone))
         self.host = DistinctQuery(HOST_SQL)
         self.answers = DistinctQuery(ANSWERS_SQL)
 

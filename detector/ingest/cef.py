@@ -51,7 +51,7 @@ from detector.ingest import distinct_sql
 from detector.ingest.arrow_ops import DistinctQuery, FirstItems, flattened, list_item, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import delimited_items, first_at_or_after, row_of, spans, text_bytes
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, integers, plain, sql_literal, without
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
 from detector.ingest.syslog import define_macros, reference_time
 from detector.schema import TIMESTAMP
 
@@ -379,7 +379,7 @@ class _Queries:
 
     def __init__(self, timezone: str, reference: datetime) -> None:
         def bound(query: str) -> str:
-            return query.replace("@TZ@", sql_literal(timezone)).replace(
+            return in_time_zone(query, timezone).replace(
                 "@REF@", f"timestamp '{reference.isoformat(sep=' ')}'")
 
         self.time, self.header_time = DistinctQuery(bound(TIME_SQL)), DistinctQuery(bound(HEADER_TIME_SQL))

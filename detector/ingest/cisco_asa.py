@@ -56,7 +56,7 @@ from detector.ingest.cisco_asa_layouts import (
     teardown,
     with_control_characters,
 )
-from detector.ingest.distinct_sql import INTEGER_SQL, integers, plain, sql_literal, through
+from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, plain, through
 from detector.ingest.syslog import ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
@@ -277,7 +277,7 @@ class AsaQueries:
     """The per-distinct queries of one file's parse, each remembering the values it has seen."""
 
     def __init__(self, timezone: str) -> None:
-        self.time = DistinctQuery(PREFIX_TIME_SQL.replace("@TZ@", sql_literal(timezone)))
+        self.time = DistinctQuery(in_time_zone(PREFIX_TIME_SQL, timezone))
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
 

@@ -33,7 +33,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import encoded, sql_literal, through
+from detector.ingest.distinct_sql import encoded, in_time_zone, through
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 from detector.schema import TIMESTAMP
 
@@ -97,7 +97,7 @@ ASSIGNMENTS = pa.array([10, 11, 32], pa.int32())
 
 def windows_parser(context: ParseContext) -> BatchParser:
     id_query, ip_query, name_query = DistinctQuery(ID_SQL), DistinctQuery(IP_SQL), DistinctQuery(NAME_SQL)
-    time_query = DistinctQuery(TIME_SQL.replace("@TZ@", sql_literal(context.timezone)))
+    time_query = DistinctQuery(in_time_zone(TIME_SQL, context.timezone))
 
     def parse(lines: pa.Table) -> ParseResult:
         # the 6 columns read; a count above 6 only needs to say "7 or more"

@@ -29,6 +29,12 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def in_time_zone(query: str, timezone: str) -> str:
+    """A per-distinct query for logs written without a zone: its `@TZ@` placeholders as the configured
+    zone (a DistinctQuery takes no parameters)."""
+    return query.replace("@TZ@", sql_literal(timezone))
+
+
 def encoded(values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     """`values` dictionary-encoded (nulls in the indices, a dictionary without nulls)."""
     if isinstance(values, pa.ChunkedArray):

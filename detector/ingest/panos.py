@@ -42,7 +42,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers, sql_literal, through, without
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_time_zone, integers, through, without
 
 TYPES = r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTH|CORRELATION|IPTAG|SCTP|TUNNEL|GTP"
 _TYPE_LIST = tuple(TYPES.split("|"))
@@ -82,7 +82,7 @@ class PanosQueries:
     """The per-distinct queries of one file's parse, each remembering the values it has seen."""
 
     def __init__(self, timezone: str) -> None:
-        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", sql_literal(timezone)))
+        self.time = DistinctQuery(in_time_zone(TIME_SQL, timezone))
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)

@@ -51,9 +51,9 @@ from detector.ingest.distinct_sql import (
     HOSTPORT_SQL,
     encoded,
     in_slices,
+    in_time_zone,
     integers,
     plain,
-    sql_literal,
     through,
     without,
 )
@@ -142,7 +142,7 @@ class _FinalQueries:
     """The per-distinct queries of one file's parse (each remembers its answers across the batches)."""
 
     def __init__(self, timezone: str) -> None:
-        self.time = DistinctQuery(TIME_SQL.replace("@TZ@", sql_literal(timezone)))
+        self.time = DistinctQuery(in_time_zone(TIME_SQL, timezone))
         self.epoch = DistinctQuery(EPOCH_SQL)
         self.utc_name = DistinctQuery(UTC_NAME_SQL)
         self.hostport = DistinctQuery(HOSTPORT_SQL)
