@@ -172,13 +172,9 @@ def _schema_columns(
 
     time_text, epoch = field("time_text"), field("epoch")
     event_time = _event_time(connection, queries, time_text, epoch, field("tz_name"))
-    url = field("url")
-    url = only_where(url, pc.invert(pc.fill_null(pc.is_in(url, value_set=pa.array(PLACEHOLDERS)), False)))
-    # `eurl` has no scheme (host[:port][/path]); a `url` field may have one
-    rest = list_item(pc.split_pattern(url, "://", max_splits=1), -1)
-    authority, path = authority_and_path(rest)
-    place = through(connection, queries.hostport, encoded(authority))
-    has_hostport = pc.fill_null(place["has_hostport"], False)
+    url = without(encoded(field("url")), PLACEHOLDERS)
+    place = _url_places(connection, queries, url.dictionary)
+    has_hostport = pc.fill_null(place["has_hostport"].take(url.indices), False)
     host_header = text("host_header")
     method = through(connection, queries.method, text("method"))
     is_connect = pc.fill_null(method["is_connect"], False)
@@ -193,18 +189,19 @@ def _schema_columns(
     columns = {
         "line_no": line_no,
         "reject_reason": _reject_reasons(parse_error, event_time, time_text, epoch,
-                                         pc.and_(pc.is_null(url), pc.is_null(host_header))),
+                                         pc.and_(pc.is_null(url.indices), pc.is_null(host_header))),
         "is_ignored": pa.repeat(pa.scalar(False), count),
         "ts": event_time,
         "src_ip": text("cip"),
         "user_name": login,
-        "host": _coalesce(place["host"], through(connection, queries.host_header, host_header)["value"]),
+        "host": _coalesce(_rows_of(place["host"], url.indices),
+                          through(connection, queries.host_header, host_header)["value"]),
         "host_source": pa.DictionaryArray.from_arrays(pa.array(source.astype(np.int32)), HOST_SOURCES),
         "dst_ip": without(text("sip"), ["0.0.0.0"]),
-        "dst_port": place["dst_port"],
+        "dst_port": place["dst_port"].take(url.indices),
         "network_protocol": through(connection, queries.protocol, text("proto"))["value"],
         "http_method": method["value"],
-        "url_path": only_where(path, pc.and_(pc.is_valid(rest), pc.invert(is_connect))),
+        "url_path": pa.DictionaryArray.from_arrays(only_where(url.indices, pc.invert(is_connect)), place["path"]),
         "http_status": through(connection, queries.status, encoded(field("status")))["value"],
         "action": through(connection, queries.action, encoded(field("action")))["value"],
         "bytes_out": integers(connection, queries.bigint, field("reqsize"), pa.int64()),
@@ -219,6 +216,20 @@ def _schema_columns(
         "vendor_department": text("dept"),
     }
     return pa.table(columns)
+
+
+def _url_places(connection: duckdb.DuckDBPyConnection, queries: _FinalQueries, urls: pa.Array) -> dict[str, pa.Array]:
+    """Host, port and path of each distinct URL (`eurl` has no scheme: host[:port][/path]; a `url` field may
+    have one): computed once per distinct URL, read by the rows through their dictionary indices."""
+    rest = list_item(pc.split_pattern(urls, "://", max_splits=1), -1)
+    authority, path = authority_and_path(rest)
+    place = through(connection, queries.hostport, encoded(authority))
+    return {**place, "path": path}
+
+
+def _rows_of(values: pa.DictionaryArray, indices: pa.Array) -> pa.DictionaryArray:
+    """A column given per distinct value (a dictionary array over a field's dictionary) spread to the rows."""
+    return pa.DictionaryArray.from_arrays(values.indices.take(indices), values.dictionary)
 
 
 def _event_time(connection: duckdb.DuckDBPyConnection, queries: _FinalQueries, time_text: pa.Array,
