@@ -16,8 +16,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import dictionary_array
-
 KEY_FILE = "pseudonym.key"
 IDENTITY_FILE = "identities.csv"
 PREFIX = "u-"
@@ -71,6 +69,9 @@ class Pseudonymiser:
             self._known[name] = pseudonym(self._key, name)
         self._remember([(self._known[name], normalise_user(name)) for name in new])
         mapped = pa.array([self._known.get(name) if name is not None else None for name in distinct], pa.string())
+        # imported here: classify reads the directory through this module without loading every format
+        from detector.ingest.arrow_ops import dictionary_array
+
         return dictionary_array(encoded.indices, mapped)  # dictionary-encoded, as the lake writes it
 
     def _remember(self, pairs: list[tuple[str, str]]) -> None:
