@@ -46,15 +46,14 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, plain, sql_literal
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
-    QuotedPieces,
+    QuoteMarks,
     byte_positions,
     in_line_order,
-    key_items,
     key_numbers,
     last_words,
+    marked_values,
     milliseconds,
-    quoted_pieces,
-    quoted_values,
+    quote_marks,
     rows_with,
     text_bytes,
     without_text,
@@ -216,8 +215,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
               lines: pa.Table) -> pa.Table:
     """QUERY's columns for `lines`: the usual ones read in Arrow, the others by QUERY itself."""
     line = lines.column("line").combine_chunks()
-    split = quoted_pieces(line, typographic=True)
-    head = split.piece(0)
+    quotes = quote_marks(line, typographic=True)
+    head = quotes.head()
     fields = pc.split_pattern(head, " ", max_splits=2)  # `<PRI>1`, the time, the rest
     version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
     marks = _marks(line)
@@ -228,7 +227,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     if pc.any(plain_text).as_py():
         usual[np.flatnonzero(usual)[plain_text.to_numpy(zero_copy_only=False)]] = False
         event = event.filter(pc.invert(plain_text))
-    values = _data_values(split, head, marks.several_elements)
+    values = _data_values(quotes, head, marks.several_elements)
     if usual.all():
         return _structured_columns(connection, queries, lines, time, event, values)
     kept = pa.array(usual)
@@ -361,17 +360,18 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
     })
 
 
-def _data_values(split: QuotedPieces, head: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
-    """The values of the ` key=`s of `_WANTED` in each line's structured data (`head`: each line's piece 0)."""
-    numbers = key_numbers(split.entries, _KEY_ENTRIES)
+def _data_values(quotes: QuoteMarks, head: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
+    """The values of the ` key=`s of `_WANTED` in each line's structured data (`head`: each line's text before
+    its first quote mark)."""
+    numbers = key_numbers(quotes.keyed_pieces(), _KEY_ENTRIES)
     numbers[numbers >= 0] %= len(_WANTED)
     if several_elements.any():
         # with several SD elements (`"][elem key="`) a piece holds more than its key: its last word is the key
-        items, lines = key_items(split, several_elements)
+        items, _ = quotes.key_marks(several_elements)
         numbers[items] = key_numbers(pc.binary_join_element_wise(
-            " ", last_words(split.text_of(items, lines)), ""), _WANTED)
+            " ", last_words(quotes.key_texts(items)), ""), _WANTED)
     first_keys = pc.binary_join_element_wise(" ", last_words(head), "")
-    return quoted_values(split, first_keys, numbers, _WANTED)
+    return marked_values(quotes, first_keys, numbers, _WANTED)
 
 
 def _application(nested: pa.Array, application: pa.Array) -> pa.Array:

@@ -206,3 +206,144 @@ def in_line_order(first: pa.Table, second: pa.Table, in_first: np.ndarray) -> pa
     order = np.empty(len(in_first), np.int64)
     order[np.concatenate([np.flatnonzero(in_first), np.flatnonzero(~in_first)])] = np.arange(len(in_first))
     return pa.table(columns).take(pa.array(order))
+
+
+# --- Quote marks as positions ------------------------------------------------------------------------
+# `QuotedPieces` makes a string item of every piece, with line starts inserted among the marks. Reading
+# only the positions of the marks is cheaper: once every line has an even number of marks, marks 0, 2, 4, ...
+# (in buffer order) open values and 1, 3, 5, ... close them, for all lines at once.
+
+
+@dataclass(frozen=True)
+class QuoteMarks:
+    """The quote marks of lines, as positions in the lines' buffer, in order. A line with an odd number of
+    marks gets one more, of no width, at its end (its last value runs to the end of the line, as an unclosed
+    quote reads), so every line has an even number: value m of the lines is the text between marks 2m and
+    2m + 1, and the text between marks 2m - 1 and 2m is its key piece (` key=`), or before a line's first
+    mark, its head (the header and the first key)."""
+
+    text: pa.Array
+    starts: np.ndarray  # each line's first byte in the buffer; one more item: the end of the last line
+    at: np.ndarray  # each mark's first byte
+    after: np.ndarray  # the byte after each mark (`at` + 1, or 3 for “ and ”, or 0 more for an added mark)
+    first: np.ndarray  # each line's first mark; one more item: the number of marks
+
+    def head(self) -> pa.Array:
+        """Each line's text before its first mark (all of it when it has none)."""
+        if len(self.at) == 0:
+            return self.spans(self.starts[:-1], self.starts[1:])
+        marked = self.first[1:] > self.first[:-1]
+        end = np.where(marked, self.at[np.minimum(self.first[:-1], len(self.at) - 1)], self.starts[1:])
+        return self.spans(self.starts[:-1], end)
+
+    def keyed_pieces(self) -> pa.Array:
+        """A string array over the buffer whose item k is the text between marks k - 1 and k, with mark k:
+        ` key="` for the marks that open a value (item 0, and each line's first, start in the line before)."""
+        offsets = np.concatenate([self.starts[:1], self.after]).astype(np.int32)
+        return pa.Array.from_buffers(pa.string(), len(self.at), [None, pa.py_buffer(offsets), self._buffer()])
+
+    def key_marks(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The marks opening a value, but for each line's first, in the `lines` (a mask), and the line of each."""
+        first, end = self.first[:-1][lines], self.first[1:][lines]
+        counts = np.maximum((end - first - 2) // 2, 0)  # marks 2, 4, ... of the line
+        start = np.repeat(first + 2 - 2 * np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
+        return start + 2 * np.arange(counts.sum()), np.repeat(np.flatnonzero(lines), counts)
+
+    def key_texts(self, marks: np.ndarray) -> pa.Array:
+        """The key pieces before the given (opening, not first in their line) marks, without the marks."""
+        return self.spans(self.after[marks - 1], self.at[marks])
+
+    def spans(self, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+        """The text from `begin` to `end` (positions in the buffer, in increasing order, spans not overlapping),
+        null where `missing`: one `take` of a string array over the buffer whose items are the spans and the
+        gaps between them."""
+        bounds = np.empty(2 * len(begin) + 1, np.int32)
+        bounds[0:-1:2], bounds[1::2] = begin, end
+        bounds[-1] = end[-1] if len(end) else 0
+        view = pa.Array.from_buffers(pa.string(), 2 * len(begin), [None, pa.py_buffer(bounds), self._buffer()])
+        validity = None
+        if missing is not None and missing.any():
+            validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+        even = pa.py_buffer(np.arange(0, 2 * len(begin), 2, dtype=np.int32))
+        return view.take(pa.Array.from_buffers(pa.int32(), len(begin), [validity, even]))
+
+    def _buffer(self) -> pa.Buffer:
+        return self.text.buffers()[2] or pa.py_buffer(b"")
+
+
+def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
+    """The double quotes of `text`, except escaped ones (after a backslash, not at a line's start); with
+    `typographic`, “ and ” too."""
+    data, starts = text_bytes(text)
+    base = int(starts[0])
+    inside = data[base:starts[-1]]
+    is_mark = inside == ord('"')
+    curly = _typographic_quotes(text) if typographic else np.zeros(0, np.int64)
+    if len(curly):
+        is_mark[curly - base] = True
+    at = np.flatnonzero(is_mark) + base
+    kept = data[np.maximum(at - 1, 0)] != ord("\\")  # a byte per mark: cheaper than a scan for backslashes
+    escaped = np.flatnonzero(~kept)
+    if len(escaped):
+        # a quote (not a typographic one) after a backslash, but for one opening a line
+        kept[escaped[(data[at[escaped]] != ord('"')) | np.isin(at[escaped], starts)]] = True
+        at = at[kept]
+    after = at + np.where(data[at] == 0xE2, 3, 1) if len(curly) else at + 1
+    first = np.searchsorted(at, starts)
+    odd = np.flatnonzero(np.diff(first) % 2)
+    if len(odd):  # one mark more, of no width, at the end of each line with an odd number
+        at = np.insert(at, first[odd + 1], starts[odd + 1])
+        after = np.insert(after, first[odd + 1], starts[odd + 1])
+        first = first + np.searchsorted(odd, np.arange(len(first)), side="left")
+    return QuoteMarks(text, starts, at, after, first)
+
+
+def _typographic_quotes(text: pa.Array) -> np.ndarray:
+    """Where “ and ” begin in `text`'s buffer: sought only in the lines with a byte that could begin one (the
+    largest byte of each line is cheap to find), copied together."""
+    data, starts = text_bytes(text)
+    inside = data[starts[0]:starts[-1]]
+    if len(inside) < 3 or inside.max() < 0xE2:
+        return np.zeros(0, np.int64)
+    filled = np.flatnonzero(starts[1:] > starts[:-1])
+    rows = filled[np.maximum.reduceat(inside, starts[:-1][filled] - starts[0]) >= 0xE2]
+    some_data, some_starts = text_bytes(text.take(pa.array(rows)))
+    lead = np.flatnonzero(some_data[some_starts[0]:some_starts[-1]] == 0xE2) + some_starts[0]
+    lead += (starts[rows] - some_starts[:-1])[np.searchsorted(some_starts, lead, side="right") - 1]
+    lead = lead[lead + 2 < len(data)]
+    return lead[(data[lead + 1] == 0x80) & ((data[lead + 2] == 0x9C) | (data[lead + 2] == 0x9D))]
+
+
+def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, wanted: Sequence[str]
+                  ) -> dict[str, pa.Array]:
+    """Per line, the value of each of the `wanted` keys (null where the line lacks the key): the value after
+    the key's first occurrence. `first_keys` names the key in each line's head; `numbers` are the `key_numbers`
+    of `marks.keyed_pieces()`, of which only the marks opening a value count (a line's first: its head, read
+    as `first_keys`). An escaped quote in a value reads as HIDDEN_QUOTE."""
+    numbers = numbers.copy()
+    numbers[1::2] = -1
+    marked = marks.first[1:] > marks.first[:-1]
+    numbers[marks.first[:-1][marked]] = key_numbers(first_keys, wanted)[marked]
+    matched = np.flatnonzero(numbers >= 0)
+    order = np.argsort(numbers[matched], kind="stable")  # int16: a radix sort; each key's marks in line order
+    found, keys = matched[order], numbers[matched[order]]
+    rows = np.searchsorted(marks.first, found, side="right") - 1
+    first = np.ones(len(found), bool)  # the first occurrence of a key in its line
+    first[1:] = (rows[1:] != rows[:-1]) | (keys[1:] != keys[:-1])
+    found, keys, rows = found[first], keys[first], rows[first]
+    # the spans of all keys' values, key after key (an empty one where a line lacks the key)
+    row_count = len(marks.starts) - 1
+    cells = keys * row_count + rows
+    begin = np.tile(marks.starts[:-1], len(wanted))
+    end = begin.copy()
+    begin[cells], end[cells] = marks.after[found], marks.at[found + 1]
+    missing = np.ones(len(begin), bool)
+    missing[cells] = False
+    values = {}
+    for number, key in enumerate(wanted):
+        cell = slice(number * row_count, (number + 1) * row_count)
+        value = marks.spans(begin[cell], end[cell], missing[cell])
+        if has_bytes(value, b"\\"):
+            value = pc.replace_substring(value, '\\"', HIDDEN_QUOTE)
+        values[key] = value
+    return values
