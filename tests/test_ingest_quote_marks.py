@@ -70,3 +70,9 @@ def test_key_marks_are_the_opening_marks_after_each_line_first() -> None:
     found, lines = marks.key_marks(np.array([True, True, True]))
     assert marks.key_texts(found).to_pylist() == [" c ", " e "]
     assert lines.tolist() == [0, 0]
+
+
+def test_many_lines_each_get_their_own_values() -> None:
+    lines = [f'x dst="{n}" src="{n + 1}"' for n in range(40_000)]
+    found = values_of(*lines)
+    assert found["dst"] == [str(n) for n in range(40_000)] and found["src"] == [str(n + 1) for n in range(40_000)]

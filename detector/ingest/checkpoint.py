@@ -37,13 +37,14 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, sql_literal
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import (
-    key_items,
+    QuoteMarks,
     key_numbers,
     last_words,
+    marked_values,
     milliseconds,
-    quoted_pieces,
-    quoted_values,
+    quote_marks,
     rows_with,
+    text_bytes,
 )
 from detector.ingest.syslog import ISO_TIME
 
@@ -114,16 +115,28 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
     """Per line, the value of each key (by `; key:`), and how many quoted values it has."""
-    split = quoted_pieces(line)
-    head = split.piece(0)
-    numbers = key_numbers(split.entries, _KEY_ENTRIES)
-    # the layout is told by each line's piece 2: other than `; ...`, each key piece's last word is its key
-    other_layout = pc.invert(pc.fill_null(pc.starts_with(split.piece(2), "; "), True)).to_numpy(
-        zero_copy_only=False)
+    marks = quote_marks(line)
+    numbers = key_numbers(marks.keyed_pieces(), _KEY_ENTRIES)
+    # the layout is told by the text after each line's second mark: other than `; ...`, each key piece's last
+    # word is its key
+    other_layout = _other_layout(marks)
     if other_layout.any():
-        items, lines = key_items(split, other_layout)
-        numbers[items] = key_numbers(_as_key(split.text_of(items, lines)), _WANTED)
-    return quoted_values(split, _as_key(head), numbers, _WANTED), split.piece_counts() // 2
+        items, _ = marks.key_marks(other_layout)
+        numbers[items] = key_numbers(_as_key(marks.key_texts(items)), _WANTED)
+    return marked_values(marks, _as_key(marks.head()), numbers, _WANTED), np.diff(marks.first) // 2
+
+
+def _other_layout(marks: QuoteMarks) -> np.ndarray:
+    """Lines with two marks or more whose text after the second does not start with `; `."""
+    data, _ = text_bytes(marks.text)
+    two = np.flatnonzero(np.diff(marks.first) >= 2)
+    second_end = marks.after[marks.first[two] + 1]
+    fits = second_end + 2 <= marks.starts[two + 1]
+    at = np.minimum(second_end, len(data) - 2)
+    separated = fits & (data[at] == ord(";")) & (data[at + 1] == ord(" "))
+    other = np.zeros(len(marks.text), bool)
+    other[two[~separated]] = True
+    return other
 
 
 def _as_key(piece: pa.Array) -> pa.Array:

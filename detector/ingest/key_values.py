@@ -333,7 +333,7 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
     found, keys, rows = found[first], keys[first], rows[first]
     # the spans of all keys' values, key after key (an empty one where a line lacks the key)
     row_count = len(marks.starts) - 1
-    cells = keys * row_count + rows
+    cells = keys.astype(np.int64) * row_count + rows
     begin = np.tile(marks.starts[:-1], len(wanted))
     end = begin.copy()
     begin[cells], end[cells] = marks.after[found], marks.at[found + 1]
