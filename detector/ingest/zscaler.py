@@ -46,6 +46,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
+from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     HOSTPORT_SQL,
@@ -57,6 +58,7 @@ from detector.ingest.distinct_sql import (
     through,
     without,
 )
+from detector.ingest.layout_bytes import ConstantText, byte_places, each_row, line_bytes
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -401,37 +403,55 @@ fields as (
 select * from fields"""
 
 
-def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[pa.Array, dict[str, pa.Array]]:
-    """Which lines have `layout` (its names, in its order; the first may follow a prefix), and their fields
-    read by position (null on the other lines)."""
-    text = lines.column("line").combine_chunks()
-    items = pc.split_pattern(text, "\t")
-    fits = pc.equal(pc.list_value_length(items), len(layout)) if layout else pa.repeat(pa.scalar(False), len(text))
+def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """Which lines have `layout` (its names, in its order; the first may follow a prefix), and the fields of
+    those lines (only theirs, in order). Read on the bytes: the tabs found with numpy, each item's `name=`
+    compared in place (layout_bytes.py) and only the values read cut out of the lines."""
+    text = _text_of(lines)
+    buffer, data, offsets = line_bytes(text)
+    tabs, first = byte_places(data, offsets, 9)
+    fits = np.diff(first) == len(layout) - 1
+    if text.null_count:
+        fits &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(fits)
+    cuts = each_row(tabs, first, rows, len(layout) - 1)
+    line_end = offsets[1:][rows]
+    names = [f"{name}=".encode() for name in layout]
+    # items 2.. start with their name (the last one not past the line's end); the first may follow a prefix
+    found = ConstantText(names[1:]).found(data, cuts + 1) & (cuts[:, -1] + 1 + len(names[-1]) <= line_end)
+    first_item = spans(buffer, offsets[:-1][rows], cuts[:, 0])
+    found &= pc.fill_null(pc.or_(pc.starts_with(first_item, layout[0] + "="),
+                                 pc.match_substring(first_item, " " + layout[0] + "=")), False
+                          ).to_numpy(zero_copy_only=False)
+    if not found.all():
+        fits[rows[~found]] = False
+        rows, cuts, line_end, first_item = rows[found], cuts[found], line_end[found], first_item.filter(found)
     wanted = {alias for aliases in ALIASES.values() for alias in aliases}
     value_of: dict[str, pa.Array] = {}
     for i, name in enumerate(layout):
-        item = list_item(items, i)
-        has_name = pc.starts_with(item, name + "=")
-        if i == 0:
-            has_name = pc.or_(has_name, pc.match_substring(item, " " + name + "="))
-        fits = pc.and_(fits, has_name)
-        if name in wanted and name not in value_of:  # (a name twice: its first place, as a search by name)
-            value_of[name] = _kv_value(item, i == 0, name)
-    del items  # (as big as the lines: freed before the values are read further)
+        if name not in wanted or name in value_of:  # (a name twice: its first place, as a search by name)
+            continue
+        if i == 0:  # a prefix may come before the name: the value is after the first '='
+            value = list_item(pc.split_pattern(first_item, "=", max_splits=1), -1)
+        else:
+            value = spans(buffer, cuts[:, i - 1] + len(names[i]) + 1, cuts[:, i] if i < len(layout) - 1 else line_end)
+        value_of[name] = _unquoted(value)
     fields = {}
     for name, aliases in ALIASES.items():
-        found = [value_of[a] for a in aliases if a in value_of]
-        if found:
-            fields[name] = pc.coalesce(*found) if len(found) > 1 else found[0]
-    return pc.fill_null(fits, False), fields
+        found_values = [value_of[a] for a in aliases if a in value_of]
+        if found_values:
+            fields[name] = pc.coalesce(*found_values) if len(found_values) > 1 else found_values[0]
+    return fits, fields
 
 
-def _kv_value(item: pa.Array, first: bool, name: str) -> pa.Array:
-    """The value of `[prefix ]name=value` items (after the first '='), without its quotes if quoted."""
-    if first:  # a prefix may come before the name
-        value = list_item(pc.split_pattern(item, "=", max_splits=1), -1)
-    else:
-        value = pc.utf8_slice_codeunits(item, len(name) + 1)
+def _text_of(lines: pa.Table) -> pa.Array:
+    """The lines' text as one array (a slice of a batch stays a view of it: combining one chunk would copy)."""
+    column = lines.column("line")
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _unquoted(value: pa.Array) -> pa.Array:
+    """A name=value value without its quotes, if quoted."""
     quoted = pc.fill_null(pc.starts_with(value, '"'), False)
     return pc.if_else(quoted, pc.utf8_trim(value, '"'), value) if pc.any(quoted).as_py() else value
 
@@ -470,15 +490,14 @@ def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: s
             connection.unregister("lines")
         return read.select(_FIELDS_OF_LINE.names).cast(_FIELDS_OF_LINE)
     fits, fields = _kv_fields(lines, layout)
-    count = len(fits)
+    count = int(fits.sum())
     table = pa.table([fields.get(name, pa.nulls(count, pa.string())) for name in _FIELDS_OF_LINE.names],
                      schema=_FIELDS_OF_LINE)
-    if pc.all(fits).as_py():
+    if count == len(fits):
         return table
-    others = _kv_table(connection, lines.filter(pc.invert(fits)), by_name, layouts - 1)
-    fit = fits.to_numpy(zero_copy_only=False)
-    order = np.argsort(np.concatenate([np.flatnonzero(fit), np.flatnonzero(~fit)]), kind="stable")
-    return pa.concat_tables([table.filter(fits), others]).take(pa.array(order))
+    others = _kv_table(connection, lines.filter(pa.array(~fits)), by_name, layouts - 1)
+    order = np.argsort(np.concatenate([np.flatnonzero(fits), np.flatnonzero(~fits)]), kind="stable")
+    return pa.concat_tables([table, others]).take(pa.array(order))
 
 
 def _sql_fields_parser(query: str) -> Callable[[ParseContext], BatchParser]:
