@@ -14,111 +14,427 @@ answer record with an `answers` array, or `grouped` by type) and v3 (Suricata 8:
 
 Suricata is a sensor: except for alerts and drops, it saw traffic but decided nothing (`unknown`).
 `flow.bytes_toserver` is what the client sent: `bytes_out`.
+
+How a batch is read: DuckDB parses each line once (`json_extract_string` with a list of paths: one parse,
+each path's value as text). Looking a path up costs about a tenth of the parse, so each line reads only
+its record type's paths: Suricata writes compact JSON, so the type is guessed from the text after
+`"event_type":"` (a substring search in Arrow), one query per guessed type reads those lines, and the type
+the parse finds checks the guess; a line whose type was not guessed, or guessed wrong, is read by every
+path. Each type's columns are then made in Arrow on that type's rows, hosts, URLs, times and numbers
+through the shared SQL macros once per distinct value.
 """
 
 from __future__ import annotations
 
-from detector.ingest.base import Format, line_share, sql_parser
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-# The fields read, as a DuckDB STRUCT type for `from_json`: each line is parsed once into it. Scalars are
-# read as VARCHAR (numbers and booleans as their JSON text), whatever their JSON type.
-RECORD = """{
-    "event_type": "VARCHAR", "timestamp": "VARCHAR", "src_ip": "VARCHAR", "src_port": "VARCHAR",
-    "dest_ip": "VARCHAR", "dest_port": "VARCHAR", "proto": "VARCHAR", "app_proto": "VARCHAR",
-    "http": {"hostname": "VARCHAR", "url": "VARCHAR", "http_method": "VARCHAR", "status": "VARCHAR",
-             "length": "VARCHAR", "http_user_agent": "VARCHAR", "http_content_type": "VARCHAR"},
-    "flow": {"bytes_toserver": "VARCHAR", "bytes_toclient": "VARCHAR", "start": "VARCHAR", "end": "VARCHAR"},
-    "dns": {"type": "VARCHAR", "rrname": "VARCHAR", "rrtype": "VARCHAR", "rcode": "VARCHAR", "rdata": "VARCHAR",
-            "queries": [{"rrname": "VARCHAR", "rrtype": "VARCHAR"}], "answers": [{"rdata": "VARCHAR"}],
-            "grouped": "MAP(VARCHAR, VARCHAR[])"},
-    "tls": {"sni": "VARCHAR"},
-    "alert": {"action": "VARCHAR"}
-}"""
+from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers
+from detector.ingest.proxy_columns import constant_text, first_valid, placed, text_layout
+from detector.schema import TIMESTAMP
 
 EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop")
 
-# `try`: a line that is not valid JSON gives null instead of failing the batch.
-QUERY = f"""
-with parsed as (
-    select line_no, line, try(from_json(line, '{" ".join(RECORD.split())}')) as r from lines
-),
-fields as (
-    select line_no, r is not null and starts_with(ltrim(line), '{{') as ok,
-        r.event_type, r.timestamp, r.src_ip, r.src_port, r.dest_ip, r.dest_port, r.proto, r.app_proto,
-        r.http, r.flow, r.dns, r.alert.action as alert_action,
-        clean_host(r.tls.sni) as sni, hostport_host(r.http.hostname) as hostname, url_rest(r.http.url) as url_tail
-    from parsed
-),
-typed as (
-    select *,
-        clean_host(coalesce(dns.rrname, dns.queries[1].rrname)) as dns_name,
-        -- Before Suricata 7 an answer is logged as the packet flew: from the server (port 53).
-        event_type = 'dns' and dns.type in ('answer', 'response') and src_port = '53' and dest_port <> '53'
-            as turned
-    from fields
+# The JSON paths each record type reads, after those every record reads.
+COMMON = ("event_type", "timestamp", "src_ip", "dest_ip", "dest_port")
+IPS = ("proto", "app_proto", "alert.action", "tls.sni", "http.hostname")
+READS = {
+    "tls": ("tls.sni",),
+    "http": ("http.hostname", "http.url", "http.http_method", "http.status", "http.length", "http.http_user_agent",
+             "http.http_content_type"),
+    # v1/v2 name the query in `rrname`/`rrtype`, v3 in `queries`; answers: v1 `rdata`, v2 `answers` or `grouped`,
+    # v3 `answers` (both arrays read as their JSON text, then once per distinct text)
+    "dns": ("src_port", "dns.type", "dns.rrname", "dns.queries[0].rrname", "dns.rrtype", "dns.queries[0].rrtype",
+            "dns.rcode", "dns.rdata", "dns.answers", "dns.grouped"),
+    "flow": ("proto", "app_proto", "flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end"),
+    "alert": IPS,
+    "drop": IPS,
+}
+# The paths read by each guess: 0 every path (type not guessed), 1-6 an event type's, 7 a record that is no event.
+GUESS_PATHS = (
+    tuple(dict.fromkeys(COMMON + sum(READS.values(), ()))),
+    *(COMMON + READS[kind] for kind in EVENT_TYPES),
+    ("event_type",),
 )
-select
-    line_no,
-    case
-        when not ok then 'not a valid JSON object'
-        when event_type is null then 'no event_type'
-    end as reject_reason,
-    ok and event_type is not null and event_type not in {EVENT_TYPES} as is_ignored,
-    try_cast(timestamp as timestamptz) as ts,
-    case when turned then dest_ip else src_ip end as src_ip,
-    case when turned then src_ip else dest_ip end as dst_ip,
-    try_cast(case when turned then src_port else dest_port end as integer) as dst_port,
-    case
-        when event_type in ('tls', 'http', 'dns') then event_type
-        else lower(coalesce(nullif(app_proto, 'failed'), proto))
-    end as network_protocol,
-    case
-        when event_type = 'dns' then dns_name
-        when event_type in ('tls', 'alert', 'drop') and sni is not null then sni
-        when event_type in ('http', 'alert', 'drop') then hostname
-    end as host,
-    case
-        when event_type = 'dns' and dns_name is not null then 'dns_query'
-        when event_type in ('tls', 'alert', 'drop') and sni is not null then 'sni'
-        when event_type in ('http', 'alert', 'drop') and hostname is not null then 'http_host'
-        else 'none'
-    end as host_source,
-    case when event_type = 'http' then upper(http.http_method) end as http_method,
-    case when event_type = 'http' then
-        coalesce(rest_path(url_tail), split_part(split_part(http.url, '?', 1), '#', 1)) end as url_path,
-    case when event_type = 'http' then try_cast(http.status as integer) end as http_status,
-    case when event_type = 'http' then http.http_user_agent end as user_agent,
-    case when event_type = 'http' then http.http_content_type end as content_type,
-    case
-        when event_type = 'drop' or alert_action = 'blocked' then 'blocked'
-        when event_type = 'alert' and alert_action = 'allowed' then 'allowed'
-        else 'unknown'
-    end as action,
-    -- Alerts carry the flow's bytes so far; the flow record has the totals, so only it counts them.
-    case when event_type = 'flow' then try_cast(flow.bytes_toserver as bigint) end as bytes_out,
-    case
-        when event_type = 'flow' then try_cast(flow.bytes_toclient as bigint)
-        when event_type = 'http' then try_cast(http.length as bigint)
-    end as bytes_in,
-    case when event_type = 'flow' then
-        date_diff('millisecond', try_cast(flow.start as timestamptz), try_cast(flow."end" as timestamptz))
-    end as duration_ms,
-    case when event_type = 'dns' then coalesce(dns.rrtype, dns.queries[1].rrtype) end as dns_qtype,
-    case when event_type = 'dns' then dns.rcode end as dns_rcode,
-    case when event_type = 'dns' then coalesce(
-        nullif(list_filter(list_transform(dns.answers, lambda a: a.rdata), lambda x: x is not null), []),
-        nullif(flatten(map_values(dns.grouped)), []),
-        case when dns.rdata is not null then [dns.rdata] end)
-    end as dns_answers
-from typed
+ANY_TYPE, OTHER_TYPE = 0, len(GUESS_PATHS) - 1
+
+# How Suricata writes the type, and the first four bytes of each type's value (with its closing quote if shorter).
+TYPE_KEY = '"event_type":"'
+TYPE_HEADS = np.array([int.from_bytes((kind + '"').encode()[:4], "little") for kind in EVENT_TYPES], np.uint32)
+
+# Suricata's own time format (`2025-11-18T09:00:01.102345+0100`), read by Arrow; any other through SQL.
+SURICATA_TIME_BYTES = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b".", 26: b"+-"}
+SURICATA_TIME_LENGTH = 31
+TIME_SQL = "select try_cast(value as timestamptz) as ts from distinct_values"
+CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
+HOSTPORT_HOST_SQL = "select hostport_host(value) as value from distinct_values"
+UPPER_SQL = "select upper(value) as value from distinct_values"
+LOWER_SQL = "select lower(value) as value from distinct_values"
+URL_PATH_SQL = """
+select coalesce(rest_path(url_tail), split_part(split_part(url, '?', 1), '#', 1)) as value
+from (select value as url, url_rest(value) as url_tail from distinct_values)
 """
+# v2/v3 `answers` (their data; answers without data, such as SOA, left out) and v2 `grouped` (every type's data);
+# `try`: a value that is not an array (an object) is no answer
+ANSWERS_SQL = """
+select nullif(list_filter(try(json_extract_string(value, '$[*].rdata')), lambda x: x is not null), []) as value
+from distinct_values
+"""
+GROUPED_SQL = "select nullif(try(json_extract_string(value, '$.*[*]')), []) as value from distinct_values"
+HOST_SOURCES = pa.array(["dns_query", "sni", "http_host", "none"])
+ACTIONS = pa.array(["blocked", "allowed", "unknown"])
+REJECT_REASONS = pa.array(["not a valid JSON object", "no event_type"])
+
+
+def guess_query(guess: int) -> str:
+    """The lines of one guess (`lines.guess`), each path's value as a column named by the path; `parsed` is
+    false where the line is not valid JSON (`try`: it gives null instead of failing the batch)."""
+    paths = GUESS_PATHS[guess]
+    listed = ", ".join(f"'$.{path}'" for path in paths)
+    columns = ", ".join(f'value[{i}] as "{path}"' for i, path in enumerate(paths, start=1))
+    return f"""
+        select value is not null as parsed, {columns}
+        from (select try(json_extract_string(line, [{listed}])) as value from lines where guess = {guess})
+    """
+
+
+QUERIES = tuple(guess_query(guess) for guess in range(len(GUESS_PATHS)))
+
+
+class Queries:
+    """The per-distinct queries of one file's parse, each remembering the values it has seen."""
+
+    def __init__(self) -> None:
+        self.time = DistinctQuery(TIME_SQL)
+        self.integer = DistinctQuery(INTEGER_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+        self.clean_host = DistinctQuery(CLEAN_HOST_SQL)
+        self.hostport_host = DistinctQuery(HOSTPORT_HOST_SQL)
+        self.upper = DistinctQuery(UPPER_SQL)
+        self.lower = DistinctQuery(LOWER_SQL)
+        self.url_path = DistinctQuery(URL_PATH_SQL)
+        self.answers = DistinctQuery(ANSWERS_SQL)
+        self.grouped = DistinctQuery(GROUPED_SQL)
+
+
+def eve_parser(context: ParseContext) -> BatchParser:
+    queries = Queries()
+
+    def parse(lines: pa.Table) -> ParseResult:
+        # A cursor of its own per batch: batches are parsed on two threads at once.
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_columns(cursor, queries, lines), lines)
+
+    return parse
+
+
+def _guesses(text: pa.Array) -> np.ndarray:
+    """Each line's record type (see GUESS_PATHS) by the text after `"event_type":"`: a guess, checked by the
+    parse (the text may sit inside a value, the JSON be spaced differently, a type begin like another)."""
+    offsets, data = _layout(text)
+    at = pc.fill_null(pc.find_substring(text, TYPE_KEY), -1).to_numpy(zero_copy_only=False)
+    start = offsets[:-1] + at + len(TYPE_KEY)
+    head = np.zeros(len(text), np.uint32)
+    for shift in range(4):  # (past the line's end it reads the next line: the check catches a wrong guess)
+        head |= data[np.minimum(start + shift, len(data) - 1)].astype(np.uint32) << np.uint32(8 * shift)
+    guess = np.full(len(text), OTHER_TYPE, np.int8)
+    for number, value in enumerate(TYPE_HEADS, start=1):
+        guess[head == value] = number
+    guess[at < 0] = ANY_TYPE
+    return guess
+
+
+def _event_numbers(event_type: pa.Array) -> np.ndarray:
+    """Each record type's place in EVENT_TYPES; -1 for any other type and where there is none."""
+    return pc.fill_null(pc.index_in(event_type, value_set=pa.array(EVENT_TYPES)), -1).to_numpy(zero_copy_only=False)
+
+
+class _Records:
+    """A batch's lines read by record type: for each event type, its rows and a table of their paths' values
+    (compact: only those rows), spread back to the batch's rows at the end."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, text: pa.Array) -> None:
+        self.count = len(text)
+        self.parsed = np.zeros(self.count, bool)
+        self.named = np.zeros(self.count, bool)  # it has an event_type
+        self.number = np.full(self.count, -1)  # its place in EVENT_TYPES
+        guess = _guesses(text)
+        read = {number: self._read(connection, text, guess, number) for number in np.unique(guess)
+                if number != ANY_TYPE}
+        wrong = [rows[(found >= 0) & (found != number)] for number, (rows, table) in read.items()
+                 for found in [_found(table)]]
+        if any(len(rows) for rows in wrong):
+            guess[np.concatenate(wrong)] = ANY_TYPE
+            read = {number: (rows[guess[rows] == number], table.filter(pa.array(guess[rows] == number)))
+                    for number, (rows, table) in read.items()}
+        if (guess == ANY_TYPE).any():
+            read[ANY_TYPE] = self._read(connection, text, guess, ANY_TYPE)
+        self.kinds: dict[str, tuple[np.ndarray, pa.Table]] = {}
+        for number, kind in enumerate(EVENT_TYPES):
+            parts = [read[number + 1]] if number + 1 in read else []
+            if ANY_TYPE in read:
+                parts.append(_of_type(read[ANY_TYPE], number))
+            paths = list(COMMON + READS[kind])
+            self.kinds[kind] = (np.concatenate([rows for rows, _ in parts] + [np.zeros(0, np.int64)]),
+                                pa.concat_tables([table.select(paths) for _, table in parts]
+                                                 or [_NO_ROWS.select(paths)]).combine_chunks())
+        for rows, table in read.values():
+            self.parsed[rows] = table.column("parsed").to_numpy()
+            self.named[rows] = table.column("event_type").is_valid().to_numpy(zero_copy_only=False)
+            self.number[rows] = _event_numbers(table.column("event_type"))
+        self.events = np.flatnonzero(self.number >= 0)
+
+    def _read(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, number: int
+              ) -> tuple[np.ndarray, pa.Table]:
+        """The rows guessed `number`, and their paths' values."""
+        connection.register("lines", pa.table({"line": text, "guess": guess}))
+        try:
+            table = connection.sql(QUERIES[number]).to_arrow_table()
+        finally:
+            connection.unregister("lines")
+        return np.flatnonzero(guess == number), table
+
+    def rows(self, *kinds: str) -> np.ndarray:
+        """The rows of these record types (in the order `at` gives their values)."""
+        return np.concatenate([self.kinds[kind][0] for kind in kinds])
+
+    def at(self, path: str, *kinds: str) -> pa.Array:
+        """`path`'s text on the rows of these record types."""
+        return pa.concat_arrays([self.kinds[kind][1].column(path).combine_chunks() for kind in kinds])
+
+    def spread(self, rows: np.ndarray, values: pa.Array) -> pa.Array:
+        """Values of `rows` as a column of the batch: null on the other rows (dictionaries stay encoded)."""
+        index = np.full(self.count, -1, np.int64)
+        index[rows] = np.arange(len(rows))
+        return values.take(pa.array(index, mask=index < 0))
+
+
+def _found(table: pa.Table) -> np.ndarray:
+    """The guess each row's parsed event_type calls for (a line that is no valid JSON, or has no type, needs none:
+    it is rejected whatever its guess)."""
+    event_type = table.column("event_type")
+    number = _event_numbers(event_type)
+    found = np.where(number >= 0, number + 1, OTHER_TYPE)
+    return np.where(event_type.is_valid().to_numpy(zero_copy_only=False), found, -1)
+
+
+def _of_type(read: tuple[np.ndarray, pa.Table], number: int) -> tuple[np.ndarray, pa.Table]:
+    """The rows of an every-path read whose record type is EVENT_TYPES[number]."""
+    rows, table = read
+    mine = _event_numbers(table.column("event_type")) == number
+    return rows[mine], table.filter(pa.array(mine))
+
+
+# A read of no lines, with every path's column.
+_NO_ROWS = pa.table({path: pa.array([], pa.string()) for path in GUESS_PATHS[ANY_TYPE]})
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
+    """EVE lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    text = lines.column("line").combine_chunks()
+    records = _Records(connection, text)
+    ok = records.parsed & _starts_an_object(text)
+    events = records.rows(*EVENT_TYPES)
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.named, -1, 1))),
+        "is_ignored": pa.array(ok & records.named & (records.number < 0)),
+        "ts": records.spread(events, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
+        **_addresses(connection, queries, records),
+        **_hosts(connection, queries, records),
+        **_http_columns(connection, queries, records),
+        **_flow_columns(connection, queries, records),
+        **_dns_columns(connection, queries, records),
+    }
+    return pa.table(columns)
+
+
+def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
+    """src_ip, dst_ip and dst_port; a DNS answer logged from the server (port 53) is turned around: src_ip is
+    always the client."""
+    dns, others = ("dns",), tuple(kind for kind in EVENT_TYPES if kind != "dns")
+    src_port, dest_port = records.at("src_port", *dns), records.at("dest_port", *dns)
+    turned = pa.array(_flag(pc.and_(pc.and_(
+        pc.is_in(records.at("dns.type", *dns), value_set=pa.array(["answer", "response"])),
+        pc.equal(src_port, "53")), pc.not_equal(dest_port, "53"))))
+    src_ip, dst_ip = records.at("src_ip", *dns), records.at("dest_ip", *dns)
+    rows = records.rows(*dns, *others)
+    return {
+        "src_ip": records.spread(rows, pa.concat_arrays([pc.if_else(turned, dst_ip, src_ip),
+                                                         records.at("src_ip", *others)])),
+        "dst_ip": records.spread(rows, pa.concat_arrays([pc.if_else(turned, src_ip, dst_ip),
+                                                         records.at("dest_ip", *others)])),
+        "dst_port": records.spread(rows, integers(connection, queries.integer, pa.concat_arrays(
+            [pc.if_else(turned, src_port, dest_port), records.at("dest_port", *others)]), pa.int32())),
+    }
+
+
+def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
+    """host and host_source: a DNS record's query name, a TLS record's SNI, an HTTP record's Host; an alert's
+    or drop's SNI, else its Host. network_protocol: the record type, or for flows and IPS records the
+    application protocol Suricata found, else the transport."""
+    dns_name = per_distinct(connection, pc.coalesce(records.at("dns.rrname", "dns"),
+                                                    records.at("dns.queries[0].rrname", "dns")),
+                            queries.clean_host)["value"]
+    sni = per_distinct(connection, records.at("tls.sni", "tls"), queries.clean_host)["value"]
+    http_host = per_distinct(connection, records.at("http.hostname", "http"), queries.hostport_host)["value"]
+    ips_sni = per_distinct(connection, records.at("tls.sni", "alert", "drop"), queries.clean_host)["value"]
+    ips_host = per_distinct(connection, records.at("http.hostname", "alert", "drop"), queries.hostport_host)["value"]
+    ips = records.rows("alert", "drop")
+    source = np.full(records.count, 3)  # none
+    for kind, host, number in (("dns", dns_name, 0), ("tls", sni, 1), ("http", http_host, 2)):
+        source[records.rows(kind)[_flag(pc.is_valid(host))]] = number
+    ips_has_sni = _flag(pc.is_valid(ips_sni))
+    source[ips[ips_has_sni]] = 1
+    source[ips[~ips_has_sni & _flag(pc.is_valid(ips_host))]] = 2
+    app_proto = records.at("app_proto", "flow", "alert", "drop")
+    transport = pc.if_else(_flag(pc.not_equal(app_proto, "failed")), app_proto,
+                           records.at("proto", "flow", "alert", "drop"))
+    named = [(records.rows(kind), pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(len(records.rows(kind)), np.int32)), pa.array([kind]))) for kind in ("tls", "http", "dns")]
+    return {
+        "host": placed(records.count, [(records.rows("dns"), dns_name), (records.rows("tls"), sni),
+                                       (records.rows("http"), http_host), (ips, first_valid(ips_sni, ips_host))]),
+        "host_source": constant_text(HOST_SOURCES, source),
+        "network_protocol": placed(records.count, [*named, (records.rows("flow", "alert", "drop"), per_distinct(
+            connection, transport, queries.lower)["value"])]),
+    }
+
+
+def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records
+                  ) -> dict[str, pa.Array]:
+    """The HTTP record's request and response; the decision of alerts and drops (`action`)."""
+    http = records.rows("http")
+    alerts, alert_action = records.rows("alert"), records.at("alert.action", "alert")
+    action = np.full(records.count, 2)  # unknown
+    action[alerts[_flag(pc.equal(alert_action, "allowed"))]] = 1
+    action[alerts[_flag(pc.equal(alert_action, "blocked"))]] = 0
+    action[records.rows("drop")] = 0  # a drop is a block, whatever its alert says
+
+    def spread(values: pa.Array) -> pa.Array:
+        return records.spread(http, values)
+
+    return {
+        "http_method": spread(per_distinct(connection, records.at("http.http_method", "http"), queries.upper)["value"]),
+        "url_path": spread(per_distinct(connection, records.at("http.url", "http"), queries.url_path)["value"]),
+        "http_status": spread(integers(connection, queries.integer, records.at("http.status", "http"), pa.int32())),
+        "action": constant_text(ACTIONS, action),
+        "user_agent": spread(pc.dictionary_encode(records.at("http.http_user_agent", "http"))),
+        "content_type": spread(pc.dictionary_encode(records.at("http.http_content_type", "http"))),
+    }
+
+
+def _flow_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records
+                  ) -> dict[str, pa.Array]:
+    """Bytes each way and duration from the flow record (alerts carry the flow's bytes so far: the flow record
+    has the totals, so only it counts them); bytes_in of an HTTP record is its response length."""
+    flow = records.rows("flow")
+    start = _times(connection, queries, records.at("flow.start", "flow"))
+    end = _times(connection, queries, records.at("flow.end", "flow"))
+    sent = records.at("flow.bytes_toserver", "flow")
+    received = pa.concat_arrays([records.at("flow.bytes_toclient", "flow"), records.at("http.length", "http")])
+    return {
+        "bytes_out": records.spread(flow, integers(connection, queries.bigint, sent, pa.int64())),
+        "bytes_in": records.spread(records.rows("flow", "http"),
+                                   integers(connection, queries.bigint, received, pa.int64())),
+        "duration_ms": records.spread(flow, _milliseconds_between(start, end)),
+    }
+
+
+def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
+    """dns_qtype, dns_rcode and dns_answers (v2/v3 `answers`, else v2 `grouped`, else v1 `rdata`) of DNS records."""
+    dns = records.rows("dns")
+    answers = per_distinct(connection, records.at("dns.answers", "dns"), queries.answers)["value"]
+    grouped = per_distinct(connection, records.at("dns.grouped", "dns"), queries.grouped)["value"]
+    rdata = records.at("dns.rdata", "dns")
+    single = pa.ListArray.from_arrays(pa.array(np.arange(len(rdata) + 1, dtype=np.int32)), pc.fill_null(rdata, ""),
+                                      mask=pc.is_null(rdata))
+    qtype = pc.coalesce(records.at("dns.rrtype", "dns"), records.at("dns.queries[0].rrtype", "dns"))
+    return {
+        "dns_qtype": records.spread(dns, pc.dictionary_encode(qtype)),
+        "dns_rcode": records.spread(dns, pc.dictionary_encode(records.at("dns.rcode", "dns"))),
+        "dns_answers": records.spread(dns, pc.coalesce(answers, grouped, single)),
+    }
+
+
+def _layout(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (int64) and data bytes (at least one, so that clipped reads stay inside)."""
+    offsets, data = text_layout(text)
+    return offsets, data if len(data) else np.zeros(1, np.uint8)
+
+
+def _flag(mask: pa.Array) -> np.ndarray:
+    """A boolean array as numpy, null as false."""
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
+def _starts_an_object(text: pa.Array) -> np.ndarray:
+    """Whether each line's first character after leading spaces is `{` (a JSON object, not another value)."""
+    offsets, data = _layout(text)
+    filled = offsets[1:] > offsets[:-1]
+    first = np.where(filled, data[np.where(filled, offsets[:-1], 0)], 0)
+    spaced = first == ord(" ")
+    if spaced.any():
+        rows = np.flatnonzero(spaced)
+        trimmed = pc.utf8_ltrim(text.take(pa.array(rows)), " ")
+        first[rows] = _flag(pc.starts_with(trimmed, "{")) * ord("{")
+    return first == ord("{")
+
+
+def _times(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.Array) -> pa.Array:
+    """ISO 8601 times with an offset -> UTC timestamps as DuckDB's `try_cast(... as timestamptz)` reads them
+    (null where not a time). Suricata's own format is read by Arrow; any other spelling, and a batch with a
+    value Arrow refuses, through SQL once per distinct value."""
+    shaped = _suricata_shaped(text)
+    ts = pa.nulls(len(text), TIMESTAMP)
+    if shaped.any():
+        try:
+            ts = pc.cast(only_where(text, pa.array(shaped)), TIMESTAMP)
+        except pa.ArrowInvalid:  # (a month 13, an hour 24 ...: SQL says what they mean)
+            shaped[:] = False
+    other = pa.array(~shaped & pc.is_valid(text).to_numpy(zero_copy_only=False))
+    if pc.any(other).as_py():
+        spelled = pc.cast(per_distinct(connection, text, queries.time, where=other)["ts"], TIMESTAMP)
+        ts = pc.if_else(other, spelled, ts)
+    return ts
+
+
+def _suricata_shaped(text: pa.Array) -> np.ndarray:
+    """Which values have the length and separators of Suricata's time format (their digits are Arrow's to check)."""
+    offsets, data = _layout(text)
+    shaped = (np.diff(offsets) == SURICATA_TIME_LENGTH) & pc.is_valid(text).to_numpy(zero_copy_only=False)
+    starts = np.where(shaped, offsets[:-1], 0)
+    for place, allowed in SURICATA_TIME_BYTES.items():
+        shaped &= np.isin(data[np.minimum(starts + place, len(data) - 1)], np.frombuffer(allowed, np.uint8))
+    return shaped
+
+
+def _milliseconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
+    """end - start in whole milliseconds as DuckDB's date_diff('millisecond', ...) counts them: the millisecond
+    boundaries crossed (each time rounded down to its millisecond first)."""
+    missing = ~_flag(pc.and_(pc.is_valid(start), pc.is_valid(end)))
+    start_us, end_us = (pc.fill_null(pc.cast(ts, pa.int64()), 0).to_numpy() for ts in (start, end))
+    return pa.array(end_us // 1000 - start_us // 1000, mask=missing if missing.any() else None)
+
 
 EVE = Format(
     name="suricata_eve",
     source_kind="sensor",
     summary="Suricata EVE JSON: tls (SNI), http, dns, flow, alert and drop records",
     sniff=line_share(r'^\s*\{.*"event_type"\s*:\s*"'),
-    new_parser=sql_parser(QUERY),
+    new_parser=eve_parser,
     independent_batches=True,
     fields=(
         "ts", "src_ip", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "http_method",
