@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, flattened, list_item, only_where, spread
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, spread
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
@@ -88,8 +88,10 @@ CONTENT_FILTERING = 'log_type="Content Filtering"'
 OTHER_TYPES_SQL = f"""
 select line_no,
     contains(line, 'log_type="') as has_type,
-    (contains(line, 'log_type="Anti-Virus"') or contains(line, 'log_type="ATP"'))
-        and (contains(line, 'log_component="HTTP') or contains(line, 'log_component="Web"')) as is_web
+    case when contains(line, 'log_type="A')  -- (skips the other tests on most lines)
+        then (contains(line, 'log_type="Anti-Virus"') or contains(line, 'log_type="ATP"'))
+            and (contains(line, 'log_component="HTTP') or contains(line, 'log_component="Web"'))
+        else false end as is_web
 from lines
 where not contains(line, '{CONTENT_FILTERING}')
 """
@@ -257,17 +259,18 @@ def _parse(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.T
     untyped = other_rows[~has_type]
     rejects = [attach_lines(line_no.take(pa.array(untyped)), pa.repeat(pa.scalar(NO_TYPE), len(untyped)), lines)]
 
-    web = lines if is_web.all() else lines.filter(pa.array(is_web))
-    values, irregular = _read_pairs(web.column("line").combine_chunks())
+    values, irregular = _read_pairs(lines.column("line").combine_chunks(), is_web)
+    read = is_web & ~irregular
     events = []
+    if not read.all():
+        selection = pa.array(read)
+        values = {name: value.filter(selection) for name, value in values.items()}
+        line_no = line_no.filter(selection)
     if irregular.any():
-        read = pa.array(~irregular)
-        values = {name: value.filter(read) for name, value in values.items()}
-        slow = connection_query(connection, web.filter(pa.array(irregular)), timezone)
+        slow = connection_query(connection, lines.filter(pa.array(irregular)), timezone)
         events.append(slow.events)
         rejects.append(slow.rejects)
-        web = web.filter(read)
-    fast, fast_rejects = _outcomes(connection, queries, web, values)
+    fast, fast_rejects = _outcomes(connection, queries, line_no, lines, values)
     events.insert(0, fast)
     rejects.append(fast_rejects)
     return ParseResult(events=_in_line_order(events), rejects=_in_line_order(rejects), ignored=ignored)
@@ -300,9 +303,9 @@ def _in_line_order(tables: list[pa.Table]) -> pa.Table:
     return table.take(pc.sort_indices(table.column("line_no")))
 
 
-def _read_pairs(text: pa.Array) -> tuple[dict[str, pa.DictionaryArray], np.ndarray]:
-    """Each canonical field's value on each line (dictionary-encoded, null where absent or empty), and the
-    lines this reading cannot take (their values are to be ignored).
+def _read_pairs(text: pa.Array, wanted: np.ndarray) -> tuple[dict[str, pa.DictionaryArray], np.ndarray]:
+    """Each canonical field's value on each `wanted` line (dictionary-encoded, null where absent or empty;
+    null on the others), and the wanted lines this reading cannot take (their values are to be ignored).
 
     A line split after its quote marks gives pieces that alternate text outside quotes and quoted values,
     each with the quote mark that ends it: `<30>device="`, `SFW"`, ` date=2024-03-11 time=08:02:13 timezone="`,
@@ -312,126 +315,173 @@ def _read_pairs(text: pa.Array) -> tuple[dict[str, pa.DictionaryArray], np.ndarr
     unquoted values (`a=b`, `a=b=c`) or none, its last token names the quoted value after it, and nothing
     depends on the pieces around it: pieces are read once per distinct piece.
     """
-    pieces, line_items, odd = _split_at_quotes(text)
+    pieces, quote_counts, irregular = _split_at_quotes(text, wanted)
     encoded = pc.dictionary_encode(pieces)
-    piece_ids = encoded.indices.to_numpy()
+    piece_ids = np.frombuffer(encoded.indices.buffers()[1], np.int32, len(pieces))  # (nulls: some id, unread)
     dictionary = encoded.dictionary
-    # the outside pieces: items 0, 2, 4 ... of each line
+    outside_ids = piece_ids[0::2]  # (every line has an even number of pieces: outside ones are the even items)
     line_count = len(text)
-    outside_counts = np.diff(line_items) // 2 + 1
-    outside_line = np.repeat(np.arange(line_count), outside_counts)
-    outside_items = np.repeat(line_items[:-1], outside_counts) + 2 * (
-        np.arange(len(outside_line)) - np.repeat(np.cumsum(outside_counts) - outside_counts, outside_counts))
-    outside_ids = piece_ids[outside_items]
+    outside_line = np.repeat(np.arange(line_count, dtype=np.int32), quote_counts // 2 + 1)
+    # each distinct outside piece read once; what it holds, by its dictionary id
     seen = np.zeros(len(dictionary), bool)
     seen[outside_ids] = True
     distinct = np.flatnonzero(seen)
-    local = np.full(len(dictionary), -1)
-    local[distinct] = np.arange(len(distinct))
-    reading = _read_outside(dictionary.take(pa.array(distinct)))
-    occurrence = local[outside_ids]
-    irregular = odd.copy()
-    irregular[outside_line[reading.irregular[occurrence]]] = True
+    reading = _OutsideReading(dictionary.take(pa.array(distinct)))
+    irregular_ids = distinct[reading.irregular]
+    if len(irregular_ids):
+        irregular[outside_line[np.isin(outside_ids, irregular_ids)]] = True
+    hit_counts, hit_starts = np.zeros(len(dictionary), np.int32), np.zeros(len(dictionary), np.int64)
+    hit_counts[distinct], hit_starts[distinct] = reading.hit_counts, reading.hit_starts
 
-    # each occurrence of a piece with wanted pairs, once per pair
-    hit_counts = reading.hit_counts[occurrence]
-    with_hits = np.flatnonzero(hit_counts)
-    counts = hit_counts[with_hits]
-    each = np.repeat(np.arange(len(with_hits)), counts)
-    hit = reading.hit_starts[occurrence[with_hits]][each] + np.arange(len(each)) - np.repeat(
-        np.cumsum(counts) - counts, counts)
-    hit_line = outside_line[with_hits][each]
-    hit_item = outside_items[with_hits][each]
+    # each occurrence of a piece with wanted pairs, once per pair: its first pair, then any second ...
+    counts = hit_counts[outside_ids]
+    with_hits = np.flatnonzero(counts)
+    counts = counts[with_hits]
+    first_hit = hit_starts[outside_ids[with_hits]]
+    most = int(counts.max(initial=0))
+    ranks = [np.arange(len(with_hits))] + [np.flatnonzero(counts > rank) for rank in range(1, most)]
+    hit = np.concatenate([first_hit[some] + rank for rank, some in enumerate(ranks)])
+    occurrence = with_hits[np.concatenate(ranks)] if len(ranks) > 1 else with_hits
+    hit_line = outside_line[occurrence]
     # the value: the quoted piece after the key's (a dictionary id), else the unquoted value (after them)
-    value_ids = np.where(reading.quoted[hit], piece_ids[np.minimum(hit_item + 1, len(piece_ids) - 1)],
+    value_ids = np.where(reading.quoted[hit], piece_ids[np.minimum(2 * occurrence + 1, len(piece_ids) - 1)],
                          len(dictionary) + hit)
     hit_keys = reading.keys[hit]
     order = np.argsort(hit_keys, kind="stable")  # int16: a radix sort; each key's hits in line order
-    by_key = order
     bounds = np.searchsorted(hit_keys[order], np.arange(len(_WANTED) + 1))
+    if len(ranks) > 1:  # line order within each key: by occurrence (a line's occurrences are in order)
+        order = np.concatenate([part[np.argsort(occurrence[part], kind="stable")]
+                                for part in np.split(order, bounds[1:-1])])
     texts = _ValueTexts(dictionary, reading.values)
     values = {}
     for name, keys in KEYS.items():
         chosen = np.full(line_count, -1)
         for key in reversed(keys):  # later writes win: the preferred key, and its first occurrence
             number = _NUMBER[key]
-            found = by_key[bounds[number]:bounds[number + 1]][::-1]
+            found = order[bounds[number]:bounds[number + 1]][::-1]
             chosen[hit_line[found]] = value_ids[found]
         values[name] = texts.column(chosen)
     return values, irregular
 
 
-def _split_at_quotes(text: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """`text` cut after each quote mark: the pieces (a string array over the text's own buffer, line after
-    line), the item where each line's pieces start (and the end), and the lines with an odd number of quote
-    marks (left whole: one piece)."""
+def _split_at_quotes(text: pa.Array, wanted: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The `wanted` lines of `text` cut after each quote mark, and a null piece after each line (so that every
+    line has an even number of pieces): the pieces (a string array over the text's own buffer, line after
+    line), the number of quote marks of each line, and the wanted lines with an odd number of them.
+
+    A line not wanted, or with an odd number of quote marks, is one empty piece, its text in the null piece
+    after it: no copy of the wanted lines is made, and dictionary encoding skips the others' text."""
     data, offsets = text_bytes(text)
     base = int(offsets[0])
-    starts = offsets - base
     quotes = np.flatnonzero(data[base:offsets[-1]] == ord('"'))
-    per_line = np.diff(np.searchsorted(quotes, starts))
-    odd = per_line % 2 == 1
-    if odd.any():
-        quotes = quotes[~np.repeat(odd, per_line)]
-        per_line[odd] = 0
-    before = np.cumsum(per_line) - per_line
-    bounds = np.insert(quotes + 1, before, starts[:-1])
-    bounds = np.append(bounds, starts[-1]) + base
+    per_line = np.diff(np.searchsorted(quotes, offsets - base))
+    odd = wanted & (per_line % 2 == 1)
+    skipped = ~wanted | odd
+    if skipped.any():
+        quotes = quotes[~np.repeat(skipped, per_line)]
+        per_line[skipped] = 0
+    # line i's pieces start at its start, after each of its quote marks, at its end (the null piece)
+    line_count = len(text)
+    first = np.cumsum(per_line + 2) - (per_line + 2)
+    last = first + per_line + 1
+    bounds = np.empty(len(quotes) + 2 * line_count + 1, np.int32)
+    at_quote = np.ones(len(bounds), bool)
+    at_quote[first] = at_quote[last] = at_quote[-1] = False
+    bounds[at_quote] = quotes + (base + 1)
+    bounds[first], bounds[-1] = offsets[:-1], offsets[-1]
+    bounds[last] = np.where(skipped, offsets[:-1], offsets[1:])
+    valid = np.ones(len(bounds) - 1, bool)
+    valid[last] = False
     pieces = pa.Array.from_buffers(pa.string(), len(bounds) - 1, [
-        None, pa.py_buffer(bounds.astype(np.int32)), text.buffers()[2] or pa.py_buffer(b"")])
-    return pieces, np.append(before + np.arange(len(text)), len(bounds) - 1), odd
+        pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(bounds),
+        text.buffers()[2] or pa.py_buffer(b"")])
+    return pieces, per_line, odd
+
+
+# Byte classes of text outside quotes: word characters (of keys), whitespace (RE2's \s), '=' and the rest
+_WORD, _SPACE, _EQUALS, _OTHER = 0, 1, 2, 3
+_CLASS = np.full(256, _OTHER, np.uint8)
+_CLASS[np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_", np.uint8)] = _WORD
+_CLASS[np.frombuffer(b"\t\n\f\r ", np.uint8)] = _SPACE
+_CLASS[ord("=")] = _EQUALS
+_END = np.iinfo(np.int64).max
 
 
 class _OutsideReading:
     """Distinct outside pieces read: which break the quote-mark reading, and their wanted pairs in order
     (`hit_starts`/`hit_counts` per piece): key number, whether the value is the quoted piece after, and
-    the unquoted value (text; for a quoted one unused)."""
+    the unquoted value (text; for a quoted one unused).
+
+    Read with numpy on the pieces' bytes. A token (text between whitespace) `key=value` whose key is plain
+    (`[A-Za-z_][A-Za-z0-9_]*` from the token's start to its first '=') is the pair PAIR finds there; the
+    few others (`<30>device=`, `x.y=1`, `=a=b`) are matched with PAIR's key pattern itself."""
 
     def __init__(self, pieces: pa.Array) -> None:
-        before_quote = pc.fill_null(pc.ends_with(pieces, '"'), False)
-        text = pc.if_else(before_quote, pc.utf8_slice_codeunits(pieces, 0, -1), pieces)
-        tokens, rows, last = flattened(pc.split_pattern_regex(text, _WHITESPACE))
-        key, value = _token_pairs(tokens)
-        has_pair = pc.is_valid(key).to_numpy(zero_copy_only=False)
-        names = np.asarray(pc.fill_null(pc.index_in(key, value_set=pa.array(_WANTED)), -1)).astype(np.int16)
-        names_value = last & before_quote.to_numpy(zero_copy_only=False)[rows]
+        data, offsets = text_bytes(pieces)
+        count = len(pieces)
+        starts, ends = offsets[:-1], offsets[1:].copy()
+        before_quote = np.zeros(count, bool)
+        filled = ends > starts
+        before_quote[filled] = data[ends[filled] - 1] == ord('"')
+        ends -= before_quote
+        base = int(offsets[0])
+        kinds = _CLASS[data[base:offsets[-1]]]
+        spaces = np.flatnonzero(kinds == _SPACE) + base
+        equals = np.append(np.flatnonzero(kinds == _EQUALS) + base, _END)
+        breaks = np.append(np.flatnonzero(kinds != _WORD) + base, _END)
+        # tokens: each piece's text cut at its whitespace
+        per_piece = np.bincount(np.searchsorted(offsets, spaces, side="right") - 1, minlength=count)
+        after = np.cumsum(per_piece)
+        token_starts = np.insert(spaces + 1, after - per_piece, starts)
+        token_ends = np.insert(spaces, after, ends)
+        token_piece = np.repeat(np.arange(count), per_piece + 1)
+        last = np.zeros(len(token_starts), bool)
+        last[after + np.arange(count)] = True
+        first_equals = equals[np.searchsorted(equals, token_starts)]
+        has_equals = first_equals < token_ends
+        first_break = breaks[np.searchsorted(breaks, token_starts)]
+        digit_first = (data[np.minimum(token_starts, len(data) - 1)] - ord("0")) < 10 if len(data) else has_equals
+        plain = has_equals & (first_break == first_equals) & (first_equals > token_starts) & ~digit_first
+        names = np.full(len(token_starts), -1, np.int16)
+        value_starts = np.where(plain, first_equals + 1, token_ends)
+        has_pair = plain.copy()
+        names[plain] = _key_numbers(_spans(pieces, token_starts[plain], first_equals[plain]))
+        other = np.flatnonzero(has_equals & ~plain)
+        if len(other):  # the leftmost key as the regular expression finds it, and the rest of the token
+            found = pc.extract_regex(_spans(pieces, token_starts[other], token_ends[other]), _TOKEN_PAIR)
+            matched = pc.is_valid(found).to_numpy(zero_copy_only=False)
+            has_pair[other] = matched
+            names[other] = np.where(matched, _key_numbers(pc.struct_field(found, "key")), -1)
+            value_starts[other] = token_ends[other] - pc.fill_null(
+                pc.binary_length(pc.struct_field(found, "value")), 0).to_numpy(zero_copy_only=False)
+        names_value = last & before_quote[token_piece]
         # before a quote the last token must be `key=`: its '=' opens the quoted value
-        opens = has_pair & pc.fill_null(pc.equal(value, ""), False).to_numpy(zero_copy_only=False)
-        self.irregular = np.zeros(len(pieces), bool)
-        self.irregular[rows[names_value & ~opens]] = True
+        opens = has_pair & (value_starts == token_ends)
+        self.irregular = np.zeros(count, bool)
+        self.irregular[token_piece[names_value & ~opens]] = True
         hits = np.flatnonzero(names >= 0)
         self.keys = names[hits]
         self.quoted = names_value[hits]
-        self.values = value.take(pa.array(hits))
-        self.hit_counts = np.bincount(rows[hits], minlength=len(pieces))
+        self.values = _spans(pieces, value_starts[hits], token_ends[hits])
+        self.hit_counts = np.bincount(token_piece[hits], minlength=count)
         self.hit_starts = np.cumsum(self.hit_counts) - self.hit_counts
 
 
-def _read_outside(pieces: pa.Array) -> _OutsideReading:
-    return _OutsideReading(pieces)
+def _key_numbers(keys: pa.Array) -> np.ndarray:
+    """The number of each key in _WANTED (int16); -1 for any other (or null)."""
+    found = pc.index_in(keys, value_set=pa.array(_WANTED, pa.string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int16)
 
 
-def _token_pairs(tokens: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Each token's pair: the key of PAIR's leftmost match in it and the rest of the token after its '='
-    (null, null where it has none). Most tokens are `key=value`: split at their first '='."""
-    halves = pc.split_pattern(tokens, "=", max_splits=1)
-    head, tail = list_item(halves, 0), list_item(halves, 1)
-    plain = pc.fill_null(pc.and_(pc.is_valid(tail), pc.match_substring_regex(head, _PLAIN_KEY)), False)
-    key, value = only_where(head, plain), only_where(tail, plain)
-    other = pc.and_(pc.invert(plain), pc.fill_null(pc.is_valid(tail), False))
-    if pc.any(other).as_py():  # `<30>device=`, `x.y=1`, `=a=b`: the regular expression's leftmost key
-        found = pc.extract_regex(tokens.filter(other), _TOKEN_PAIR)
-        rows = pa.array(np.flatnonzero(other.to_numpy(zero_copy_only=False)))
-        key = _placed(key, rows, pc.struct_field(found, "key"))
-        value = _placed(value, rows, pc.struct_field(found, "value"))
-    return key, value
-
-
-def _placed(values: pa.Array, rows: pa.Array, replacements: pa.Array) -> pa.Array:
-    """`values` with `replacements` at `rows`."""
-    mask = np.zeros(len(values), bool)
-    mask[np.asarray(rows)] = True
-    return pc.replace_with_mask(values, pa.array(mask), replacements.cast(values.type))
+def _spans(text: pa.Array, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The text between `starts` and `ends` (positions in `text`'s data, in increasing order, not overlapping)
+    as a string array: a view of the data (spans and the gaps between them), then every second item."""
+    if len(starts) == 0:
+        return pa.array([], pa.string())
+    bounds = np.empty(2 * len(starts), np.int32)
+    bounds[0::2], bounds[1::2] = starts, ends
+    view = pa.Array.from_buffers(pa.string(), len(bounds) - 1, [None, pa.py_buffer(bounds), text.buffers()[2]])
+    return view.take(pa.array(np.arange(0, len(bounds), 2, dtype=np.int32)))
 
 
 class _ValueTexts:
@@ -459,10 +509,11 @@ class _ValueTexts:
         return pa.DictionaryArray.from_arrays(indices, texts)
 
 
-def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table,
+def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no: pa.Array, lines: pa.Table,
               values: dict[str, pa.DictionaryArray]) -> tuple[pa.Table, pa.Table]:
-    """Events and rejects of web lines from their fields' values (PAIRS_QUERY's meaning, per distinct value)."""
-    rows = lines.num_rows
+    """Events and rejects of web lines (numbered `line_no`, of the batch `lines`) from their fields' values
+    (PAIRS_QUERY's meaning, per distinct value)."""
+    rows = len(line_no)
 
     def through(query: DistinctQuery, column: pa.DictionaryArray) -> dict[str, pa.Array]:
         return spread(query.results_for(connection, column.dictionary), column.indices)
@@ -494,7 +545,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
                              pc.binary_join_element_wise(BAD_TIME, shown, ""))
         has_reason = pc.is_valid(reasons).to_numpy(zero_copy_only=False)
         rejected = failed[has_reason]
-        rejects = attach_lines(lines.column("line_no").combine_chunks().take(pa.array(rejected)),
+        rejects = attach_lines(line_no.take(pa.array(rejected)),
                                reasons.filter(pa.array(has_reason)), lines)
     else:
         rejected = np.zeros(0, np.int64)
@@ -509,7 +560,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     source = np.where(from_url.to_numpy(zero_copy_only=False), 0,
                       np.where(from_domain.to_numpy(zero_copy_only=False), 1, 2)).astype(np.int32)
     columns = {
-        "line_no": lines.column("line_no").combine_chunks(),
+        "line_no": line_no,
         "ts": ts,
         "src_ip": values["src"],
         "user_name": values["account"],
