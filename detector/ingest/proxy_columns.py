@@ -354,3 +354,22 @@ def substrings(text: pa.Array, starts: np.ndarray, stops: np.ndarray) -> pa.Arra
     values = pa.StringArray.from_buffers(rows, pa.py_buffer(new_offsets.astype(np.int32)),
                                          pa.py_buffer(data[source]))
     return only_where(values, pa.array(~missing)) if missing.any() else values
+
+
+def read_in_slices(text: pa.Array, read: Callable[[pa.Array], tuple[list[pa.Array], list[pa.Array]]],
+                   slice_lines: int = TOKEN_SLICE) -> tuple[list[pa.Array], list[pa.DictionaryArray]]:
+    """`read` (a slice of lines -> flag columns, text columns) a slice at a time, put together: the text columns
+    dictionary-encoded per slice (the token lists of a slice are freed before the next; the values, repeating,
+    take little room encoded). The columns are then made once for the batch: a step per slice costs a few
+    hundred kernel calls, a tenth of a slice's work."""
+    flag_parts: list[list[pa.Array]] = []
+    text_parts: list[list[pa.DictionaryArray]] = []
+    for start in range(0, max(len(text), 1), slice_lines):
+        flags, texts = read(text.slice(start, slice_lines))
+        flag_parts.append(flags)
+        text_parts.append([encoded(column) for column in texts])
+    if len(flag_parts) == 1:
+        return flag_parts[0], text_parts[0]
+    return ([pa.concat_arrays([part[i] for part in flag_parts]) for i in range(len(flag_parts[0]))],
+            [pa.chunked_array([part[i] for part in text_parts]).unify_dictionaries().combine_chunks()
+             for i in range(len(text_parts[0]))])

@@ -55,6 +55,7 @@ from detector.ingest.proxy_columns import (
     has_control_bytes,
     has_text,
     is_ip_literal,
+    read_in_slices,
     url_columns,
     where,
 )
@@ -301,25 +302,24 @@ def common_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            # in slices: the tokens of a whole batch would take several times its size
-            columns = in_slices(lines, lambda part: _common_columns(cursor, queries, part), TOKEN_SLICE)
-            return split_outcomes(columns, lines)
+            return split_outcomes(_common_columns(cursor, queries, lines), lines)
 
     return parse
 
 
 def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQueries, lines: pa.Table) -> pa.Table:
-    """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    shaped, (client, user, time_text, method_text, url, status, size, code, agent) = \
-        _common_fields(lines.column("line").combine_chunks())
+    """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
+    Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
+    (shaped,), (client, user, time_text, method_text, url, status, size, code, agent) = \
+        read_in_slices(lines.column("line").combine_chunks(), _common_fields)
     ts = per_distinct(connection, time_text, queries.time)["ts"]
     size_of = per_distinct(connection, size, queries.size)
     reasons = [
         (pc.invert(shaped), COMMON_SHAPE_REASON),
         (pc.is_null(ts), lambda: pc.binary_join_element_wise(
-            "time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ", time_text, "")),
+            "time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ", plain(time_text), "")),
         (size_of["invalid"], lambda: pc.binary_join_element_wise(
-            "size is not a whole number of bytes: ", size, "")),
+            "size is not a whole number of bytes: ", plain(size), "")),
     ]
     method = per_distinct(connection, method_text, queries.method)
     is_connect = pc.fill_null(method["is_connect"], False)
@@ -349,7 +349,7 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
     return pa.table(columns)
 
 
-def _common_fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array]]:
+def _common_fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
     """Whether each line has the common/combined shape, and its client, user, time (`dd/Mon/yyyy:HH:MM:SS
     +zzzz`), method, URL, status, size, result code (with its `:hier`) and user agent (combined only)."""
     if has_text(text, b'\\"'):  # Squid escapes a quote inside a quoted value as \"; hidden while splitting
@@ -371,7 +371,7 @@ def _common_fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array]]:
     time_text = pc.binary_join_element_wise(pc.utf8_slice_codeunits(opened, 1), pc.utf8_rtrim(closed, "]"), " ")
     code = first_valid(where(combined, pc.utf8_trim(list_item(parts, 6), " ")), list_item(middle, 2))
     agent = only_where(list_item(parts, 5), combined)
-    return pc.fill_null(shaped, False), [list_item(head, 0), list_item(head, 2), time_text, list_item(request, 0),
+    return [pc.fill_null(shaped, False)], [list_item(head, 0), list_item(head, 2), time_text, list_item(request, 0),
                                          list_item(request, 1), list_item(middle, 0), list_item(middle, 1), code,
                                          agent]
 
