@@ -144,3 +144,52 @@ def test_dns_answers_without_data_are_left_out(tmp_path: Path) -> None:
     (event,), _, _ = parse(tmp_path, answer)
     assert event["dns_answers"] == ["104.18.32.47"]
 
+
+
+def test_compact_and_spaced_json_read_alike(tmp_path: Path) -> None:
+    # Suricata writes compact JSON, whose record type is guessed from the text; spaced JSON is read by every path.
+    sample = Path(__file__).resolve().parent.parent / "sample_logs/suricata_eve/basic.log"
+    lines = [line for line in sample.read_text().splitlines() if line.strip()]
+    spaced = [json.dumps(json.loads(line)) if _is_json(line) else line for line in lines]
+    compact_events, compact_rejects, _ = parse(tmp_path, *lines)
+    spaced_events, spaced_rejects, _ = parse(tmp_path, *spaced)
+    assert compact_events == spaced_events and len(compact_events) == 13
+    assert [r["reason"] for r in compact_rejects] == [r["reason"] for r in spaced_rejects]
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def test_a_wrong_guess_of_the_record_type_is_read_again(tmp_path: Path) -> None:
+    # `"event_type":"tls"` in a nested object before the record's own key; a type that begins like one we read.
+    decoy = json.dumps({"flow_id": 1, "meta": {"event_type": "tls"}, "event_type": "http", "timestamp":
+                        "2025-11-18T09:00:01.102345+0100", **FLOW, "http": {"hostname": "claude.ai", "url": "/x"}},
+                       separators=(",", ":"))
+    events, rejects, report = parse(tmp_path, decoy, record("http2", {"x": 1}).replace(": ", ":").replace(", ", ","),
+                                    record("tls", {"sni": "chatgpt.com"}).replace(": ", ":").replace(", ", ","))
+    assert not rejects and report.ignored == 1
+    assert [(e["host"], e["host_source"], e["url_path"]) for e in events] == [
+        ("claude.ai", "http_host", "/x"), ("chatgpt.com", "sni", None)]
+
+
+def test_suricata_time_format_and_others_read_as_sql_does(tmp_path: Path) -> None:
+    times = ["2025-11-18T09:00:01.102345+0100", "2025-11-18T09:00:01.102345-0530", "2025-11-18 09:00:01",
+             "2025-11-18T24:00:00.000000+0100", "2025-13-18T09:00:01.102345+0100"]
+    events, rejects, _ = parse(tmp_path, *(record("tls", {"sni": "a.example"}, timestamp=t) for t in times))
+    assert [e["ts"].isoformat() for e in events] == [
+        "2025-11-18T08:00:01.102345+00:00", "2025-11-18T14:30:01.102345+00:00", "2025-11-18T09:00:01+00:00",
+        "2025-11-18T23:00:00+00:00"]
+    assert [r["reason"] for r in rejects] == ["no timestamp"]
+
+
+def test_flow_duration_counts_millisecond_boundaries_as_date_diff(tmp_path: Path) -> None:
+    flows = [{"start": "1969-12-31T23:59:59.999500+0000", "end": "1970-01-01T00:00:00.000500+0000"},
+             {"start": "2025-11-18T09:00:00.100100+0000", "end": "2025-11-18T09:00:00.100900+0000"},
+             {"start": "2025-11-18T09:00:00.000000+0000"}]
+    events, _, _ = parse(tmp_path, *(record("flow", flow) for flow in flows))
+    assert [e["duration_ms"] for e in events] == [1, 0, None]

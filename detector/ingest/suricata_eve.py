@@ -98,19 +98,22 @@ ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 REJECT_REASONS = pa.array(["not a valid JSON object", "no event_type"])
 
 
-def guess_query(guess: int) -> str:
-    """The lines of one guess (`lines.guess`), each path's value as a column named by the path; `parsed` is
-    false where the line is not valid JSON (`try`: it gives null instead of failing the batch)."""
+def guess_query(guess: int, tolerant: bool) -> str:
+    """The lines of one guess (`lines.guess`), each path's value as a column named by the path, and whether the
+    line is valid JSON (`parsed`). Tolerant: a line that is not valid JSON gives nulls (`try`) instead of failing
+    the query; that costs ~7%, so a batch is first read without it."""
     paths = GUESS_PATHS[guess]
     listed = ", ".join(f"'$.{path}'" for path in paths)
     columns = ", ".join(f'value[{i}] as "{path}"' for i, path in enumerate(paths, start=1))
+    extract = f"json_extract_string(line, [{listed}])"
     return f"""
         select value is not null as parsed, {columns}
-        from (select try(json_extract_string(line, [{listed}])) as value from lines where guess = {guess})
+        from (select {f"try({extract})" if tolerant else extract} as value from lines where guess = {guess})
     """
 
 
-QUERIES = tuple(guess_query(guess) for guess in range(len(GUESS_PATHS)))
+QUERIES = tuple(guess_query(guess, tolerant=False) for guess in range(len(GUESS_PATHS)))
+TOLERANT_QUERIES = tuple(guess_query(guess, tolerant=True) for guess in range(len(GUESS_PATHS)))
 
 
 class Queries:
@@ -202,6 +205,8 @@ class _Records:
         connection.register("lines", pa.table({"line": text, "guess": guess}))
         try:
             table = connection.sql(QUERIES[number]).to_arrow_table()
+        except duckdb.InvalidInputException:  # a line that is not valid JSON
+            table = connection.sql(TOLERANT_QUERIES[number]).to_arrow_table()
         finally:
             connection.unregister("lines")
         return np.flatnonzero(guess == number), table
@@ -417,7 +422,8 @@ def _suricata_shaped(text: pa.Array) -> np.ndarray:
     shaped = (np.diff(offsets) == SURICATA_TIME_LENGTH) & pc.is_valid(text).to_numpy(zero_copy_only=False)
     starts = np.where(shaped, offsets[:-1], 0)
     for place, allowed in SURICATA_TIME_BYTES.items():
-        shaped &= np.isin(data[np.minimum(starts + place, len(data) - 1)], np.frombuffer(allowed, np.uint8))
+        found = data[np.minimum(starts + place, len(data) - 1)]
+        shaped &= np.logical_or.reduce([found == byte for byte in allowed])
     return shaped
 
 
