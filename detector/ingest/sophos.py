@@ -259,7 +259,8 @@ def _parse(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.T
     untyped = other_rows[~has_type]
     rejects = [attach_lines(line_no.take(pa.array(untyped)), pa.repeat(pa.scalar(NO_TYPE), len(untyped)), lines)]
 
-    values, irregular = _read_pairs(lines.column("line").combine_chunks(), is_web)
+    text = lines.column("line")
+    values, irregular = _read_pairs(text.chunk(0) if text.num_chunks == 1 else text.combine_chunks(), is_web)
     read = is_web & ~irregular
     events = []
     if not read.all():
@@ -494,19 +495,20 @@ class _ValueTexts:
     def column(self, ids: np.ndarray) -> pa.DictionaryArray:
         """Null where an id is -1 or its text empty (as `nullif(value, '')`)."""
         size = len(self.dictionary)
-        used = np.zeros(size + len(self.unquoted), bool)
-        present = ids >= 0
-        used[ids[present]] = True
+        used = np.zeros(size + len(self.unquoted) + 1, bool)  # (the last for -1)
+        used[ids] = True
+        used[-1] = False
         numbers = np.cumsum(used) - 1
         chosen = np.flatnonzero(used)
         quoted, unquoted = chosen[chosen < size], chosen[chosen >= size] - size
         texts = pa.concat_arrays([
             pc.utf8_slice_codeunits(self.dictionary.take(pa.array(quoted)), 0, -1),
             self.unquoted.take(pa.array(unquoted)).cast(pa.string())])
-        indices = pa.array(np.where(present, numbers[np.where(present, ids, 0)], 0).astype(np.int32),
-                           mask=~present if not present.all() else None)
-        indices = only_where(indices, pc.greater(pc.binary_length(texts), 0).take(indices))
-        return pa.DictionaryArray.from_arrays(indices, texts)
+        filled = np.append(pc.greater(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False), False)
+        indices = numbers[ids]
+        valid = filled[indices] & (ids >= 0)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.maximum(indices, 0).astype(np.int32), mask=None if valid.all() else ~valid), texts)
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no: pa.Array, lines: pa.Table,
