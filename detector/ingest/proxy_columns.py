@@ -373,3 +373,11 @@ def read_in_slices(text: pa.Array, read: Callable[[pa.Array], tuple[list[pa.Arra
     return ([pa.concat_arrays([part[i] for part in flag_parts]) for i in range(len(flag_parts[0]))],
             [pa.chunked_array([part[i] for part in text_parts]).unify_dictionaries().combine_chunks()
              for i in range(len(text_parts[0]))])
+
+
+def on_dictionary(read: Callable[[pa.Array], pa.Array], values: pa.Array) -> pa.Array:
+    """`read` (text -> a value per row) applied to the distinct values of a dictionary-encoded column and spread
+    back to its rows (null where the row is); any other column is read as it is."""
+    if not pa.types.is_dictionary(values.type):
+        return read(values)
+    return read(values.dictionary).take(values.indices)

@@ -40,12 +40,11 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, in_slices, integers, plain
+from detector.ingest.distinct_sql import BIGINT_SQL, integers, plain
 from detector.ingest.proxy_columns import (
     DASH_BIGINT_SQL,
     DASH_INTEGER_SQL,
     EPOCH_SQL,
-    TOKEN_SLICE,
     UrlQueries,
     bools,
     constant_text,
@@ -55,6 +54,7 @@ from detector.ingest.proxy_columns import (
     has_control_bytes,
     has_text,
     is_ip_literal,
+    on_dictionary,
     read_in_slices,
     url_columns,
     where,
@@ -398,7 +398,7 @@ COMMON = Format(
 # and a tail of two fields (server time and one more). Tokenised with pyarrow; each field's distinct
 # values go through the shared macros once.
 EXTENDED_FIELDS = 19
-EXTENDED_READ = frozenset({0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16})  # 0-based: the fields the events use
+EXTENDED_READ = (0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16)  # 0-based: the fields the events use
 EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), "
                          "then 2 fields (Squid extended logformat)")
 # code/status, split as split_part does (the status is what lies between the first and a second '/')
@@ -449,25 +449,21 @@ def extended_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            # in slices: the tokens of a whole batch would take several times its size
-            columns = in_slices(lines, lambda part: _extended_columns(cursor, queries, part), TOKEN_SLICE)
-            return split_outcomes(columns, lines)
+            return split_outcomes(_extended_columns(cursor, queries, lines), lines)
 
     return parse
 
 
 def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQueries, lines: pa.Table) -> pa.Table:
-    """Squid extended lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    """Squid extended lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
+    Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
     text = lines.column("line").combine_chunks()
-    part_count, fields, (agent, host_header, sni, tail) = _extended_parts(text)
-    epoch_text, elapsed_text, client, result, reply_text, request_text, method_text, url, ident, hierarchy, \
-        port_text, mime = (fields[i] for i in (0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16))
-    ts = epoch_times(connection, queries.epoch, epoch_text)
-    elapsed = integers(connection, queries.bigint, elapsed_text, pa.int64())
-    reply_size = integers(connection, queries.bigint, reply_text, pa.int64())
+    (shaped,), (epoch_text, elapsed_text, client, result, reply_text, request_text, method_text, url, ident, hierarchy,
+                port_text, mime, agent, host_header, sni) = read_in_slices(text, _extended_parts)
+    ts = on_dictionary(lambda values: epoch_times(connection, queries.epoch, values), epoch_text)
+    elapsed = on_dictionary(lambda values: integers(connection, queries.bigint, values, pa.int64()), elapsed_text)
+    reply_size = on_dictionary(lambda values: integers(connection, queries.bigint, values, pa.int64()), reply_text)
     outcome = per_distinct(connection, result, queries.result)
-    shaped = pc.and_(pc.and_(pc.equal(fields[-1], EXTENDED_FIELDS), pc.is_in(part_count, pa.array([9, 11]))),
-                     pc.equal(pc.count_substring(pc.utf8_trim(tail, " "), " "), 1))
     reasons = [
         (pc.invert(shaped), EXTENDED_SHAPE_REASON),
         (pc.is_null(ts), lambda: pc.binary_join_element_wise(
@@ -496,7 +492,8 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
                         bools(pc.is_valid(header_host))], [0, 1, 2, 3], 4)
     direct = per_distinct(connection, hierarchy, queries.hierarchy)
     is_direct = pc.fill_null(direct["is_direct"], False)
-    server_port = integers(connection, queries.dash_integer, port_text, pa.int32())
+    server_port = on_dictionary(lambda values: integers(connection, queries.dash_integer, values, pa.int32()),
+                                port_text)
     not_connect = pc.invert(is_connect)
     columns = {
         "line_no": lines.column("line_no"),
@@ -515,7 +512,8 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
         "url_path": where(not_connect, place["url_path"]),
         "http_status": pc.if_else(pc.equal(outcome["status"], 0), pa.scalar(None, pa.int32()), outcome["status"]),
         "action": outcome["action"],
-        "bytes_out": integers(connection, queries.dash_bigint, request_text, pa.int64()),
+        "bytes_out": on_dictionary(lambda values: integers(connection, queries.dash_bigint, values, pa.int64()),
+                                   request_text),
         "bytes_in": reply_size,
         "duration_ms": elapsed,
         "user_agent": per_distinct(connection, agent, queries.agent)["value"],
@@ -524,10 +522,9 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
     return pa.table(columns)
 
 
-def _extended_parts(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array]]:
-    """The number of quote-separated parts of each line; the first 17 space-separated fields of the first
-    part (null where missing; only those read) followed by their number; the user agent, Host, SNI and last
-    parts.
+def _extended_parts(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
+    """Whether each line has the extended shape (19 fields, quoted parts, a tail of two fields); the 12 fields
+    of the first part the events use (null where missing), and the user agent, Host and SNI parts.
 
     Squid escapes a quote inside a quoted value as \\"; those are hidden (chr(1)) before splitting at quotes.
     """
@@ -540,10 +537,11 @@ def _extended_parts(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.A
         tokens = without_empty(pc.split_pattern(head, " "))
     else:
         tokens = pc.ascii_split_whitespace(trimmed(head))
-    fields = [list_item(tokens, i) if i in EXTENDED_READ else None for i in range(17)]
+    shaped = pc.and_(pc.and_(pc.equal(pc.list_value_length(tokens), EXTENDED_FIELDS),
+                             pc.is_in(count, pa.array([9, 11]))),
+                     pc.equal(pc.count_substring(pc.utf8_trim(list_item(parts, -1), " "), " "), 1))
     sni = only_where(list_item(parts, 9), pc.equal(count, 11))
-    return count, [*fields, pc.list_value_length(tokens)], [list_item(parts, 3), list_item(parts, 5), sni,
-                                                           list_item(parts, -1)]
+    return [shaped], [*(list_item(tokens, i) for i in EXTENDED_READ), list_item(parts, 3), list_item(parts, 5), sni]
 
 
 EXTENDED = Format(
