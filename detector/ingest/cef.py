@@ -48,9 +48,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest import distinct_sql
-from detector.ingest.arrow_ops import DistinctQuery, FirstItems, flattened, list_item, only_where, space_trimmed
+from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.byte_spans import delimited_items, first_at_or_after, row_of, spans, text_bytes
+from detector.ingest.byte_spans import first_at_or_after, row_of, spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
 from detector.ingest.syslog import define_macros, reference_time
 from detector.schema import TIMESTAMP
@@ -99,30 +99,260 @@ _ALL_KEYS: list[str] = []
 for _keys in (*KEYS.values(), *([c, f"{c}label"] for c in CUSTOM)):
     _ALL_KEYS += [key for key in _keys if key not in _ALL_KEYS]
 
-# Escapes: a `\\` first becomes chr(1), then `\|` chr(2) and `\=` chr(3), so that splitting on | and =
-# sees only the real separators; values get their characters back once read.
-_ESCAPES = (("\\\\", "\x01"), ("\\|", "\x02"), ("\\=", "\x03"))
-_RESTORE = (("\x01", "\\"), ("\x02", "|"), ("\x03", "="))
+# Escapes: `\\`, `\|` and `\=` stand for `\`, `|` and `=`. Escaped '|' and '=' separate nothing; the values read get
+# their characters back (on the lines that have a backslash).
+_UNESCAPE = (r"\\([\\|=])", r"\1")
+# LEEF delimiters of several characters are split with pyarrow, escapes hidden behind placeholders of their length
+_PLACEHOLDERS = (("\\\\", "\x01\x01"), ("\\|", "\x02\x02"), ("\\=", "\x03\x03"))
+BACKSLASH, BAR, EQUALS, SPACE = 92, 124, 61, 32
+# Lines are located in slices: the bytes of one stay in the CPU's caches while numpy passes over them.
+SLICE_LINES = 8_192
 
 
-def _protected(body: pa.Array) -> tuple[pa.Array, pa.Array | None]:
-    """The header and extension with escaped separators hidden, and which lines had a backslash (None: none)."""
-    body = pc.fill_null(body, "")
-    _, data, offsets = text_bytes(body)
-    backslashes = np.flatnonzero(data[offsets[0]:offsets[-1]] == 92) + offsets[0]
+@dataclass
+class _Lines:
+    """Lines on their bytes (no copy): the text's data buffer and where each line starts and ends in it
+    (`bounds`: the starts, then the last end)."""
+
+    text: pa.Array
+    buffer: pa.Buffer
+    data: np.ndarray
+    bounds: np.ndarray
+
+    @property
+    def starts(self) -> np.ndarray:
+        return self.bounds[:-1]
+
+    @property
+    def ends(self) -> np.ndarray:
+        return self.bounds[1:]
+
+    def positions_of(self, byte: int) -> np.ndarray:
+        """Where `byte` occurs in the lines (sorted positions in `data`)."""
+        return np.flatnonzero(self.data[self.bounds[0]:self.bounds[-1]] == byte) + self.bounds[0]
+
+    def rows(self, start: int, count: int) -> _Lines:
+        return _Lines(self.text.slice(start, count), self.buffer, self.data, self.bounds[start:start + count + 1])
+
+
+def _line_bytes(lines: pa.Table) -> _Lines:
+    column = lines.column("line")
+    text = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if text.null_count or text.type != pa.string():
+        text = pc.cast(pc.fill_null(text, ""), pa.string())
+    buffer = text.buffers()[2] if len(text) and text.buffers()[2] is not None else pa.py_buffer(b"")
+    bounds = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64) \
+        if len(text) else np.zeros(1, np.int64)
+    return _Lines(text, buffer, np.frombuffer(buffer, np.uint8), bounds)
+
+
+def _sorted_without(positions: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """The sorted `positions` that are not among the sorted `removed` (few)."""
+    if not len(removed) or not len(positions):
+        return positions
+    at = np.minimum(np.searchsorted(positions, removed), len(positions) - 1)
+    return np.delete(positions, at[positions[at] == removed])
+
+
+def _escaped_separators(data: np.ndarray, backslashes: np.ndarray) -> np.ndarray:
+    """The '|' and '=' that a backslash escapes: in a run of backslashes, the first, third ... escape the byte
+    after them (`\\\\=`: an escaped backslash, then a real '=')."""
     if not len(backslashes):
-        return body, None
-    has_escape = np.zeros(len(body), bool)
-    has_escape[np.searchsorted(offsets, backslashes, side="right") - 1] = True
-    has_escape = pa.array(has_escape)
-    return _replaced_where(body, has_escape, _ESCAPES), has_escape
+        return backslashes
+    run_starts = np.ones(len(backslashes), bool)
+    run_starts[1:] = backslashes[1:] != backslashes[:-1] + 1
+    first_of_run = backslashes[run_starts][np.cumsum(run_starts) - 1]
+    escaped = backslashes[(backslashes - first_of_run) % 2 == 0] + 1
+    escaped = escaped[escaped < len(data)]
+    return escaped[(data[escaped] == BAR) | (data[escaped] == EQUALS)]
 
 
-def _has_placeholder(text: pa.Array) -> bool:
-    """Whether `text`'s data holds an escape's placeholder (chr(1) to chr(3); a chr(0) too: a false yes costs only
-    the work it would have saved)."""
-    data = text.buffers()[2]
-    return data is not None and bool((np.frombuffer(data, np.uint8) <= 3).any())
+@dataclass
+class _Header:
+    """Where the `MARKER:a|b|...|` headers of some lines are: the syslog prefix's end, the body's start (after
+    the marker), the text after the header's last field (`rest_start`; the line's end where the header is
+    incomplete), the real (unescaped) '|' and '=', the lines with a backslash after their marker, and why a
+    header is wrong (null: it is not)."""
+
+    prefix_end: np.ndarray
+    body_start: np.ndarray
+    rest_start: np.ndarray
+    bars: np.ndarray
+    first_bar: np.ndarray  # the number (in `bars`) of each line's first bar after its marker
+    bar_count: np.ndarray
+    escaped: np.ndarray  # positions of escaped '|' and '='
+    backslashes: np.ndarray  # positions of the backslashes after the markers
+    error: pa.Array
+
+
+def _header(lines: _Lines, marker: str, fields: int) -> _Header:
+    """Find `fields` |-separated header fields after each line's first `marker:` (CEF, LEEF)."""
+    found = pc.find_substring(lines.text, f"{marker}:").to_numpy(zero_copy_only=False)
+    has_marker = found >= 0
+    prefix_end = np.where(has_marker, lines.starts + found, lines.ends)
+    body_start = np.where(has_marker, prefix_end + len(marker) + 1, lines.ends)
+    backslashes = lines.positions_of(BACKSLASH)
+    escaped = _escaped_separators(lines.data, backslashes)
+    if len(backslashes):
+        backslashes = backslashes[backslashes >= body_start[row_of(backslashes, lines.bounds)]]
+    bars = _sorted_without(lines.positions_of(BAR), escaped)
+    first_bar = np.searchsorted(bars, body_start)
+    bar_count = np.searchsorted(bars, lines.ends) - first_bar
+    complete = bar_count >= fields
+    last_bar = bars[np.minimum(first_bar + fields - 1, len(bars) - 1)] if len(bars) else lines.ends
+    rest_start = np.where(complete, last_bar + 1, lines.ends)
+    if complete.all():
+        error = pa.nulls(len(found), pa.string())
+    else:
+        count = pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pa.array(bar_count), pa.string()),
+                                            f" of its {fields} |-separated fields", "")
+        error = pc.if_else(pa.array(has_marker), only_where(count, pa.array(~complete)), f"no {marker}: header")
+    return _Header(prefix_end, body_start, rest_start, bars, first_bar, bar_count, escaped, backslashes, error)
+
+
+@dataclass
+class _Located:
+    """What some lines hold: per line, the syslog prefix's end, the header's error and whether a backslash
+    follows the marker; per item of a key we read: the key's number (in `_ALL_KEYS`), its line and where
+    its value is (positions in the lines' data; `value_end <= value_start`: empty)."""
+
+    prefix_end: np.ndarray
+    error: pa.Array
+    has_backslash: bool  # after a marker
+    keys: np.ndarray
+    rows: np.ndarray
+    value_start: np.ndarray
+    value_end: np.ndarray
+
+
+    @staticmethod
+    def of(lines: _Lines, header: _Header, rows: np.ndarray, key_start: np.ndarray, key_end: np.ndarray,
+           value_start: np.ndarray, value_end: np.ndarray) -> _Located:
+        """The items whose key (`key_start`..`key_end`) is one we read."""
+        keys = _key_numbers(spans(lines.buffer, key_start, key_end))
+        read = np.flatnonzero(keys >= 0)
+        return _Located(header.prefix_end, header.error, len(header.backslashes) > 0, keys[read], rows[read],
+                        value_start[read], value_end[read])
+
+
+_KEY_SET = pa.array(_ALL_KEYS, pa.string())
+
+
+def _key_numbers(keys: pa.Array) -> np.ndarray:
+    """Each key's number in `_ALL_KEYS` (case-insensitively), -1 for keys we do not read; matched once per
+    distinct key."""
+    encoded = pc.dictionary_encode(keys)
+    numbers = pc.fill_null(pc.index_in(pc.utf8_lower(encoded.dictionary), value_set=_KEY_SET), -1)
+    return numbers.to_numpy(zero_copy_only=False).astype(np.int16)[encoded.indices.to_numpy()] if len(numbers) \
+        else np.zeros(len(keys), np.int16)
+
+
+def _cef_located(lines: _Lines) -> _Located:
+    """CEF's `key=value key=value` after the header's 7 fields: a key is the word before an '=' (after the last
+    space or '=' before it), its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`).
+    Found with numpy on the bytes: the spaces and real '=' of the lines once, then only those positions."""
+    header = _header(lines, "CEF", fields=7)
+    region = lines.data[lines.bounds[0]:lines.bounds[-1]]
+    marks = _sorted_without(np.flatnonzero((region == SPACE) | (region == EQUALS)) + lines.bounds[0],
+                            header.escaped)
+    at_equals = np.flatnonzero(lines.data[marks] == EQUALS)
+    equals = marks[at_equals]
+    rows = row_of(equals, lines.bounds)
+    rest_start = header.rest_start[rows]
+    in_extension = equals >= rest_start
+    if not in_extension.all():
+        at_equals, equals, rows, rest_start = (a[in_extension] for a in (at_equals, equals, rows, rest_start))
+    after_mark = np.where(at_equals > 0, marks[np.maximum(at_equals - 1, 0)] + 1, 0)
+    key_start = np.maximum(after_mark, rest_start)
+    next_in_row = np.zeros(len(equals), bool)
+    next_in_row[:-1] = rows[1:] == rows[:-1]
+    value_end = np.where(next_in_row, np.roll(key_start, -1) - 1, lines.ends[rows])
+    return _Located.of(lines, header, rows, key_start, equals, equals + 1, value_end)
+
+
+def _leef_located(lines: _Lines) -> _Located:
+    """LEEF's `key=value<delimiter>key=value` after the header's 5 fields (and, in 2.0, the delimiter's): the
+    key up to the first '=', the value after it (an item without '=' is its own key and value). Found with
+    numpy on the bytes, each line at its own delimiter (usually one for all: a tab); a delimiter that is not
+    one ASCII character is split with pyarrow."""
+    header = _header(lines, "LEEF", fields=5)
+    # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
+    bars = header.bars
+    sixth_bar = bars[np.minimum(header.first_bar + 5, len(bars) - 1)] if len(bars) else lines.ends
+    equals = _sorted_without(lines.positions_of(EQUALS), header.escaped)
+    next_equals = equals[np.minimum(np.searchsorted(equals, header.rest_start), len(equals) - 1)] if len(equals) \
+        else lines.ends
+    version_2 = lines.data[np.minimum(header.body_start, len(lines.data) - 1)] == ord("2")
+    names_delimiter = (header.bar_count >= 6) & version_2 & ~((next_equals >= header.rest_start)
+                                                              & (next_equals < sixth_bar))
+    field = spans(lines.buffer, header.rest_start, np.where(names_delimiter, sixth_bar, header.rest_start))
+    encoded = pc.dictionary_encode(field)
+    delimiters = pa.DictionaryArray.from_arrays(
+        encoded.indices, pa.array([_leef_delimiter(named) for named in encoded.dictionary.to_pylist()]))
+    attributes_start = np.where(names_delimiter, sixth_bar + 1, header.rest_start)
+    marks = [mark.encode() for mark in delimiters.dictionary.to_pylist()] or [b"\t"]
+    if any(len(mark) != 1 or mark in (b"=", b"\x00") or mark[0] > 127 for mark in marks):
+        rows, starts, ends, key_end = _leef_items_split(lines, header, attributes_start, delimiters)
+    else:
+        rows, starts, ends = _leef_items(lines, header, attributes_start, delimiters, marks)
+        first_equals, has_value = first_at_or_after(equals, starts, ends)
+        key_end = np.where(has_value, first_equals, ends)
+    return _Located.of(lines, header, rows, starts, key_end, np.where(key_end < ends, key_end + 1, starts), ends)
+
+
+def _leef_items(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray,
+                marks: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The items of each line's attributes, at its delimiter (one ASCII character): their rows, starts, ends."""
+    line_marks = delimiters.indices.to_numpy(zero_copy_only=False)
+    found = []
+    for number, mark in enumerate(marks):
+        cuts = _sorted_without(lines.positions_of(mark[0]), header.escaped)
+        rows = row_of(cuts, lines.bounds)
+        keep = cuts >= attributes_start[rows]
+        if len(marks) > 1:
+            keep &= line_marks[rows] == number
+        found.append((cuts[keep], rows[keep]))
+    cuts, cut_rows = found[0] if len(found) == 1 else (np.concatenate(parts) for parts in zip(*found, strict=True))
+    if len(found) > 1:
+        order = np.argsort(cuts, kind="stable")
+        cuts, cut_rows = cuts[order], cut_rows[order]
+    # each line has one item more than cuts: the first starts at its attributes, the last ends at its end
+    counts = np.bincount(cut_rows, minlength=len(attributes_start)) + 1
+    first = np.cumsum(counts) - counts
+    later, before_last = np.ones(len(cuts) + len(counts), bool), np.ones(len(cuts) + len(counts), bool)
+    later[first], before_last[first + counts - 1] = False, False
+    starts, ends = np.empty(len(later), np.int64), np.empty(len(later), np.int64)
+    starts[first], starts[later] = attributes_start, cuts + 1
+    ends[~before_last], ends[before_last] = lines.ends, cuts
+    return np.repeat(np.arange(len(counts)), counts), starts, ends
+
+
+def _leef_items_split(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_leef_items` for delimiters of several characters, split with pyarrow (escapes hidden behind placeholders
+    of their length, so that positions in the items are positions in the lines); and each item's key's end."""
+    attributes = spans(lines.buffer, attributes_start, lines.ends)
+    if len(header.backslashes):
+        has_backslash = np.zeros(len(attributes), bool)
+        has_backslash[row_of(header.backslashes, lines.bounds)] = True
+        attributes = _replaced_where(attributes, pa.array(has_backslash), _PLACEHOLDERS)
+    indices = delimiters.indices.to_numpy(zero_copy_only=False)
+    rows_of = [np.flatnonzero(indices == number) for number in range(len(delimiters.dictionary))]
+    parts = [pc.split_pattern(attributes.take(rows), delimiters.dictionary[number].as_py())
+             for number, rows in enumerate(rows_of)]
+    lists = pa.concat_arrays(parts).take(np.argsort(np.concatenate(rows_of), kind="stable"))
+    items, rows, _ = flattened(lists)
+    lengths = pc.binary_length(items).to_numpy(zero_copy_only=False).astype(np.int64)
+    delimiter_lengths = np.array([len(mark.encode()) for mark in delimiters.dictionary.to_pylist()], np.int64)
+    # an item starts after the items before it in its line, each followed by the line's delimiter
+    steps = lengths + delimiter_lengths[indices][rows]
+    before = np.cumsum(steps) - steps
+    line_first = np.cumsum(pc.list_value_length(lists).to_numpy(zero_copy_only=False)) - \
+        pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    starts = attributes_start[rows] + before - before[line_first][rows]
+    key_value = pc.split_pattern(items, "=", max_splits=1)
+    key_end = starts + pc.binary_length(list_item(key_value, 0)).to_numpy(zero_copy_only=False)
+    return rows, starts, starts + lengths, key_end
 
 
 def _replaced_where(text: pa.Array, where: pa.Array, replacements: Sequence[tuple[str, str]]) -> pa.Array:
@@ -133,174 +363,119 @@ def _replaced_where(text: pa.Array, where: pa.Array, replacements: Sequence[tupl
     return pc.replace_with_mask(text, where, rows)
 
 
-def _split_at_marker(lines: pa.Table, marker: str) -> tuple[pa.Array, pa.Array]:
-    """What precedes the first `marker` (a syslog header, or nothing), and the text after it (null: none)."""
-    at_marker = pc.split_pattern(lines.column("line").combine_chunks(), marker, max_splits=1)
-    return list_item(at_marker, 0), list_item(at_marker, 1)
+def _trimmed(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spans without their leading and trailing spaces (a few at most, usually none)."""
+    last = len(data) - 1
+    while True:
+        leading = (starts < ends) & (data[np.minimum(starts, last)] == SPACE)
+        if not leading.any():
+            break
+        starts = starts + leading
+    while True:
+        trailing = (starts < ends) & (data[np.maximum(ends - 1, 0)] == SPACE)
+        if not trailing.any():
+            break
+        ends = ends - trailing
+    return starts, ends
 
 
-@dataclass
-class _Pairs:
-    """A batch's `key=value` items: the key of each item, the row it belongs to, and where its value is in
-    `data` (the bytes of the text the items were found in; `value_end <= value_start`: no value)."""
-
-    data: pa.Buffer
-    keys: pa.Array
-    rows: np.ndarray
-    value_start: np.ndarray
-    value_end: np.ndarray
-    row_start: np.ndarray  # where each row's text starts in `data` (an empty span there: no value)
+# What a line's custom fields or its gateway's own keys say, fields of their own where it names them.
+_COMBINED = {"vendor_app": ("app_at", "service"), "vendor_category": ("category_at", "cat"),
+             "vendor_department": ("dept_at", "dept")}
 
 
-def _cef_pairs(extension: pa.Array) -> _Pairs:
-    """CEF's `key=value key=value`: a key is the word before an '=' (after the last space or '=' before it),
-    its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`). Found with numpy on the
-    bytes: the spaces and '=' signs of the lines once, then only those positions."""
-    buffer, data, offsets = text_bytes(pc.fill_null(extension, ""))
-    marks = np.flatnonzero((data == 32) | (data == 61))
-    rows_of_marks = row_of(marks, offsets)
-    equals = np.flatnonzero(data[marks] == 61)
-    rows = rows_of_marks[equals]
-    after_mark = np.zeros(len(equals), bool)  # another space or '=' before it in its line
-    after_mark[equals > 0] = rows_of_marks[np.maximum(equals - 1, 0)][equals > 0] == rows[equals > 0]
-    key_start = np.where(after_mark, marks[np.maximum(equals - 1, 0)] + 1, offsets[rows])
-    key_end = marks[equals]
-    keys = spans(buffer, key_start, key_end)
-    next_in_row = np.zeros(len(equals), bool)
-    next_in_row[:-1] = rows[1:] == rows[:-1]
-    value_end = np.where(next_in_row, np.roll(key_start, -1) - 1, offsets[rows + 1])
-    return _Pairs(buffer, keys, rows, key_end + 1, value_end, offsets[:-1])
+def _value_codes(lines: _Lines, located: _Located) -> tuple[dict[str, np.ndarray], pa.Array]:
+    """Per field, each line's value as a number in the returned distinct values (-1: none): the value of the
+    field's first key present, at that key's first item, trimmed of spaces, none when empty, escapes restored.
+    The values of all items read are cut out and dictionary-encoded at once; fields pick their items' numbers."""
+    row_count = len(lines.starts)
+    starts, ends = _trimmed(lines.data, located.value_start, located.value_end)
+    encoded = pc.dictionary_encode(spans(lines.buffer, starts, ends))
+    distinct = encoded.dictionary
+    if located.has_backslash:  # escapes back, in the distinct values that have some
+        escaped = pc.match_substring(distinct, "\\")
+        distinct = pc.replace_with_mask(distinct, escaped,
+                                        pc.replace_substring_regex(distinct.filter(escaped), *_UNESCAPE))
+    item_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    item_codes[ends <= starts] = -1
+    # per line and key, its first item (later writes win: the items in reverse)
+    first_items = np.full((row_count, len(_ALL_KEYS)), -1, np.int32)
+    first_items[located.rows[::-1], located.keys[::-1]] = np.arange(len(located.rows) - 1, -1, -1, dtype=np.int32)
 
+    def chosen(keys: Sequence[str]) -> np.ndarray:
+        """Per line, the item of the first of `keys` present; -1 where none."""
+        item = first_items[:, _KEY_NUMBERS[keys[-1]]]
+        for key in reversed(keys[:-1]):
+            preferred = first_items[:, _KEY_NUMBERS[key]]
+            item = np.where(preferred >= 0, preferred, item)
+        return item
 
-def _leef_pairs(attributes: pa.Array, delimiters: pa.Array) -> _Pairs:
-    """LEEF's `key=value<delimiter>key=value`: the key up to the first '=', the value after it (an item
-    without '=' is its own key and value). Found with numpy on the bytes, each line at its own delimiter
-    (usually one for all: a tab); a delimiter that is not one ASCII character is split with pyarrow."""
-    attributes = pc.fill_null(attributes, "")
-    encoded = pc.dictionary_encode(delimiters)
-    marks = [mark.encode() for mark in encoded.dictionary.to_pylist()] or [b"\t"]
-    if any(len(mark) != 1 or mark in (b"=", b"\x00") or mark[0] > 127 for mark in marks):
-        return _leef_pairs_split(attributes, encoded)
-    buffer, data, offsets = text_bytes(attributes)
-    if len(marks) == 1:
-        cuts = np.flatnonzero(data == marks[0][0])
-    else:  # each line's own delimiter: positions of each, kept in the lines that use it
-        line_marks = encoded.indices.to_numpy()
-        cuts = np.sort(np.concatenate([
-            found[line_marks[row_of(found, offsets)] == number]
-            for number, mark in enumerate(marks) for found in [np.flatnonzero(data == mark[0])]]))
-    rows, starts, ends = delimited_items(data, offsets, cuts)
-    first_equals, has_value = first_at_or_after(np.flatnonzero(data == 61), starts, ends)
-    key_end = np.where(has_value, first_equals, ends)
-    keys = spans(buffer, starts, key_end)
-    return _Pairs(buffer, keys, rows, np.where(has_value, first_equals + 1, starts), ends, offsets[:-1])
+    def codes(item: np.ndarray) -> np.ndarray:
+        return np.where(item >= 0, item_codes[item], -1) if len(item_codes) else np.full(row_count, -1, np.int32)
 
-
-def _leef_pairs_split(attributes: pa.Array, encoded: pa.DictionaryArray) -> _Pairs:
-    """`_leef_pairs` for delimiters of several characters: the items split with pyarrow, then as above."""
-    if len(encoded.dictionary) <= 1:
-        lists = pc.split_pattern(attributes, encoded.dictionary[0].as_py() if len(encoded.dictionary) else "\t")
-    else:
-        lists = _split_per_delimiter(attributes, encoded)
-    items, rows, _ = flattened(lists)
-    buffer, _, offsets = text_bytes(items)
-    key_value = pc.split_pattern(items, "=", max_splits=1)
-    has_value = pc.list_value_length(key_value).to_numpy() == 2
-    keys = list_item(key_value, 0)
-    key_end = offsets[:-1] + pc.binary_length(keys).to_numpy(zero_copy_only=False)
-    row_start = offsets[np.minimum(np.searchsorted(rows, np.arange(len(attributes))), len(offsets) - 1)]
-    return _Pairs(buffer, keys, rows, np.where(has_value, key_end + 1, offsets[:-1]), offsets[1:], row_start)
-
-
-def _split_per_delimiter(attributes: pa.Array, encoded: pa.DictionaryArray) -> pa.ListArray:
-    """Each line's attributes split at its own delimiter, the lines in their order."""
-    indices = encoded.indices.to_numpy()
-    rows_of = [np.nonzero(indices == number)[0] for number in range(len(encoded.dictionary))]
-    parts = [pc.split_pattern(attributes.take(rows), encoded.dictionary[number].as_py())
-             for number, rows in enumerate(rows_of)]
-    order = np.argsort(np.concatenate(rows_of), kind="stable")
-    return pa.concat_arrays(parts).take(order)
-
-
-def _lookups(pairs: _Pairs, row_count: int, escaped: pa.Array | None) -> dict[str, pa.Array]:
-    """The value of each canonical field (its first key present, at that key's first item) and of each
-    custom field and label: trimmed of spaces, null when empty; escapes restored."""
-    found = FirstItems(pairs.keys, pairs.rows, row_count, _ALL_KEYS, pc.utf8_lower)
-    chosen = found.first
-
-    def value(item: np.ndarray) -> pa.Array:
-        present = item >= 0
-        if not present.any():
-            return pa.nulls(row_count, pa.string())
-        at = np.maximum(item, 0)
-        starts = np.where(present, pairs.value_start[at], pairs.row_start)
-        ends = np.where(present, pairs.value_end[at], pairs.row_start)
-        text = space_trimmed(spans(pairs.data, starts, ends, present))
-        text = only_where(text, pc.greater(pc.binary_length(text), 0))
-        if escaped is not None and _has_placeholder(text):  # escapes back, on the lines that had some
-            text = _replaced_where(text, escaped, _RESTORE)
-        return text
-
-    values = {name: value(chosen(keys)) for name, keys in KEYS.items()}
+    fields = {name: codes(chosen(keys)) for name, keys in KEYS.items()}
     # custom fields (csN / cnN) are read where a label names what they hold: the first such field
+    names = pc.index_in(pc.utf8_lower(distinct), value_set=_LABEL_SET)
+    meanings = np.append(_LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()], len(LABELLED))
     labelled = {name: np.full(row_count, -1) for name in LABELLED}
     for c in reversed(CUSTOM):
         custom, label = chosen([c]), chosen([f"{c}label"])
         if (custom < 0).all() or (label < 0).all():
             continue
-        names = pc.index_in(pc.utf8_lower(value(label)), value_set=_LABEL_SET)
-        meaning = _LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()]
+        meaning = meanings[codes(label)]  # (-1: the last, no meaning)
         for number, name in enumerate(LABELLED):
             labelled[name] = np.where((meaning == number) & (custom >= 0), custom, labelled[name])
-    values.update({name: value(item) for name, item in labelled.items()})
-    return values
+    fields.update({name: codes(item) for name, item in labelled.items()})
+    for name, (preferred, other) in _COMBINED.items():
+        fields[name] = np.where(fields[preferred] >= 0, fields[preferred], fields[other])
+    return fields, distinct
 
 
-def _fields_table(lines: pa.Table, prefix: pa.Array, header_error: pa.Array, values: dict[str, pa.Array]) -> pa.Table:
-    return pa.table({"line_no": lines.column("line_no"), "prefix": prefix, "header_error": header_error, **values})
+_KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
 
 
-def _split_header(lines: pa.Table, marker: str, fields: int
-                  ) -> tuple[pa.Array, pa.ListArray, pa.Array, pa.Array]:
-    """(syslog prefix, the `fields` |-separated header fields plus the rest, escapes, header error) of
-    lines with a `marker:` header (CEF, LEEF)."""
-    prefix, body = _split_at_marker(lines, f"{marker}:")
-    protected, escaped = _protected(body)
-    header = pc.split_pattern(protected, "|", max_splits=fields)
-    count = pc.fill_null(pc.list_value_length(header), 0)
-    header_error = pc.case_when(
-        pa.StructArray.from_arrays([pc.is_null(body), pc.less(count, fields + 1)], names=["none", "short"]),
-        f"no {marker}: header",
-        pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pc.subtract(count, 1), pa.string()),
-                                    f" of its {fields} |-separated fields", ""))
-    return prefix, header, escaped, header_error
+def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
+    """`codes` (numbers in `values`, -1: null) as a dictionary array of only the values used."""
+    valid = codes >= 0
+    used = np.zeros(len(values), bool)
+    used[codes[valid]] = True
+    renumbered = (np.cumsum(used) - 1).astype(np.int32)
+    indices = np.where(valid, renumbered[np.maximum(codes, 0)], 0) if len(values) else np.zeros(len(codes), np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=None if valid.all() else ~valid),
+                                          values.filter(pa.array(used)))
 
 
-def _cef_fields(lines: pa.Table) -> pa.Table:
-    """CEF lines -> `fields(line_no, prefix, header_error, <field values>)` for the final query."""
-    # the 8th item is the extension, '|'s and all
-    prefix, header, escaped, header_error = _split_header(lines, "CEF", fields=7)
-    pairs = _cef_pairs(list_item(header, 7))
-    return _fields_table(lines, prefix, header_error, _lookups(pairs, lines.num_rows, escaped))
+def _fields_of(locate: Callable[[_Lines], _Located]) -> Callable[[pa.Table], pa.Table]:
+    """Lines -> `fields(line_no, prefix, header_error, <field values>)`, found a slice of lines at a time (their
+    bytes stay in the CPU's caches) by `locate`, the values dictionary-encoded."""
+
+    def fields(lines: pa.Table) -> pa.Table:
+        text = _line_bytes(lines)
+        prefixes, errors, slice_codes, slice_values = [], [], [], []
+        for start in range(0, max(lines.num_rows, 1), SLICE_LINES):
+            some = text.rows(start, SLICE_LINES)
+            located = locate(some)
+            prefixes.append(spans(some.buffer, some.starts, located.prefix_end))
+            errors.append(located.error)
+            codes, values = _value_codes(some, located)
+            slice_codes.append(codes)
+            slice_values.append(values)
+        # the slices' values as one dictionary
+        joined = pc.dictionary_encode(pa.concat_arrays(slice_values))
+        numbers = joined.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+        firsts = np.cumsum([0, *map(len, slice_values)])
+        columns = {name: _dictionary_array(np.concatenate([
+            np.where(codes[name] >= 0, numbers[np.maximum(codes[name] + first, 0)] if len(numbers) else -1, -1)
+            for codes, first in zip(slice_codes, firsts, strict=False)]), joined.dictionary)
+            for name in slice_codes[0]}
+        return pa.table({"line_no": lines.column("line_no"), "prefix": pa.concat_arrays(prefixes),
+                         "header_error": pa.concat_arrays(errors), **columns})
+
+    return fields
 
 
-def _leef_fields(lines: pa.Table) -> pa.Table:
-    """LEEF lines -> `fields(line_no, prefix, header_error, <field values>)` for the final query."""
-    # the 6th item: the delimiter (2.0) and attributes
-    prefix, header, escaped, header_error = _split_header(lines, "LEEF", fields=5)
-    rest = pc.fill_null(list_item(header, 5), "")
-    at_bar = pc.split_pattern(rest, "|", max_splits=1)
-    # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
-    names_delimiter = pc.fill_null(pc.and_(
-        pc.and_(pc.starts_with(list_item(header, 0), "2"), pc.equal(pc.list_value_length(at_bar), 2)),
-        pc.invert(pc.match_substring(list_item(at_bar, 0), "="))), False)
-    delimiter_field = pc.if_else(names_delimiter, list_item(at_bar, 0), "")
-    encoded = pc.dictionary_encode(delimiter_field)
-    delimiters = pa.DictionaryArray.from_arrays(
-        encoded.indices, pa.array([_leef_delimiter(text) for text in encoded.dictionary.to_pylist()]))
-    attributes = pc.if_else(names_delimiter, list_item(at_bar, 1), rest)
-    pairs = _leef_pairs(attributes, delimiters)
-    return _fields_table(lines, prefix, header_error, _lookups(pairs, lines.num_rows, escaped))
+_cef_fields = _fields_of(_cef_located)
+_leef_fields = _fields_of(_leef_located)
 
 
 def _leef_delimiter(field: str) -> str:
@@ -399,6 +574,10 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     def through(name: str, query: DistinctQuery) -> dict[str, pa.Array]:
         return distinct_sql.through(connection, query, encoded(field(name)))
 
+    def number(name: str, query: DistinctQuery, target: pa.DataType) -> pa.Array:
+        values = field(name)  # dictionary-encoded: the distinct values cast, then spread
+        return integers(connection, query, values.dictionary, target).take(values.indices)
+
     t_rt, request, dhost = field("t_rt"), field("request"), field("dhost")
     rt_time = through("t_rt", queries.time)["value"]
     no_rt = pc.is_null(t_rt)
@@ -413,7 +592,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     client, server = without(encoded(field("src")), ["0.0.0.0"]), without(encoded(field("dst")), ["0.0.0.0"])
     no_place = pc.and_(pc.and_(pc.is_null(client), pc.is_null(server)), pc.and_(pc.is_null(dhost), pc.is_null(request)))
     header_error = field("header_error")
-    reason = _reject_reasons(header_error, no_place, t_rt, field("time_format"), rt_time, header_time)
+    reason = _reject_reasons(header_error, no_place, t_rt, plain(field("time_format")), rt_time, header_time)
     url_host, header_host = plain(url["host"]), plain(host_header)
     source = np.where(pc.is_valid(url_host).to_numpy(zero_copy_only=False), 1,
                       np.where(pc.is_valid(header_host).to_numpy(zero_copy_only=False), 2, 3))
@@ -431,20 +610,20 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(connect, 0, source).astype(np.int32)),
                                                       HOST_SOURCES),
         "dst_ip": server,
-        "dst_port": pc.coalesce(integers(connection, queries.integer, field("dpt"), pa.int32()), url["port"]),
+        "dst_port": pc.coalesce(number("dpt", queries.integer, pa.int32()), url["port"]),
         "network_protocol": pc.coalesce(plain(through("app", queries.lower)["value"]), plain(url["scheme"])),
         "http_method": method["value"],
         "url_path": url["path"],
         "http_status": pc.coalesce(through("outcome", queries.outcome)["value"],
-                                   integers(connection, queries.integer, field("status_at"), pa.int32())),
+                                   number("status_at", queries.integer, pa.int32())),
         "action": pc.fill_null(plain(action), "unknown"),
-        "bytes_out": integers(connection, queries.bigint, field("sent"), pa.int64()),
-        "bytes_in": integers(connection, queries.bigint, field("received"), pa.int64()),
+        "bytes_out": number("sent", queries.bigint, pa.int64()),
+        "bytes_in": number("received", queries.bigint, pa.int64()),
         "user_agent": field("agent"),
         "content_type": through("type_at", queries.lower)["value"],
-        "vendor_app": pc.coalesce(field("app_at"), field("service")),
-        "vendor_category": pc.coalesce(field("category_at"), field("cat")),
-        "vendor_department": pc.coalesce(field("dept_at"), field("dept")),
+        "vendor_app": field("vendor_app"),
+        "vendor_category": field("vendor_category"),
+        "vendor_department": field("vendor_department"),
     })
 
 
@@ -456,14 +635,11 @@ def _reject_reasons(header_error: pa.Array, no_place: pa.Array, t_rt: pa.Array, 
     reason = header_error
     if pc.any(pc.and_(pc.invert(no_place), pc.or_(bad_time, no_time))).as_py():
         written = pc.binary_join_element_wise(
-            "time is not epoch milliseconds or MMM dd yyyy HH:mm:ss: ", t_rt,
+            "time is not epoch milliseconds or MMM dd yyyy HH:mm:ss: ", plain(t_rt),
             pc.fill_null(pc.binary_join_element_wise(" (devTimeFormat ", time_format, ")", ""), ""), "")
         time_reason = pc.if_else(bad_time, written, "no time: no rt/start/end/devTime and no syslog header")
         reason = pc.coalesce(reason, only_where(time_reason, pc.and_(pc.invert(no_place), no_time)))
     return reason
-
-
-SLICE_LINES = 8_192
 
 
 def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseContext], BatchParser]:
@@ -474,10 +650,7 @@ def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseCo
         queries = _Queries(context.timezone, reference_time(context.path, context.timezone))
 
         def parse(lines: pa.Table) -> ParseResult:
-            # in slices: the split items of a whole batch (a few million strings, several copies) would take
-            # hundreds of MB at once
-            fields = pa.concat_tables([fields_of(lines.slice(start, SLICE_LINES))
-                                       for start in range(0, max(lines.num_rows, 1), SLICE_LINES)])
+            fields = fields_of(lines)
             with parse_cursor(context.connection) as cursor:  # a cursor of its own: batches run on two threads
                 return split_outcomes(_schema_columns(cursor, queries, fields), lines)
 
