@@ -148,10 +148,12 @@ def _guesses(text: pa.Array) -> np.ndarray:
     parse (the text may sit inside a value, the JSON be spaced differently, a type begin like another)."""
     offsets, data = _layout(text)
     at = pc.fill_null(pc.find_substring(text, TYPE_KEY), -1).to_numpy(zero_copy_only=False)
-    start = offsets[:-1] + at + len(TYPE_KEY)
-    head = np.zeros(len(text), np.uint32)
-    for shift in range(4):  # (past the line's end it reads the next line: the check catches a wrong guess)
-        head |= data[np.minimum(start + shift, len(data) - 1)].astype(np.uint32) << np.uint32(8 * shift)
+    # the four bytes from each place, read as one little-endian number (past a line's end they are the next
+    # line's: the check catches that guess)
+    if len(data) < 4:
+        data = np.concatenate([data, np.zeros(3, np.uint8)])
+    words = np.ndarray((len(data) - 3,), "<u4", data, strides=(1,))
+    head = words[np.minimum(offsets[:-1] + at + len(TYPE_KEY), len(words) - 1)]
     guess = np.full(len(text), OTHER_TYPE, np.int8)
     for number, value in enumerate(TYPE_HEADS, start=1):
         guess[head == value] = number
@@ -170,38 +172,35 @@ class _Records:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, text: pa.Array) -> None:
         self.count = len(text)
-        self.parsed = np.zeros(self.count, bool)
-        self.named = np.zeros(self.count, bool)  # it has an event_type
-        self.number = np.full(self.count, -1)  # its place in EVENT_TYPES
         guess = _guesses(text)
-        read = {number: self._read(connection, text, guess, number) for number in np.unique(guess)
-                if number != ANY_TYPE}
-        wrong = [rows[(found >= 0) & (found != number)] for number, (rows, table) in read.items()
-                 for found in [_found(table)]]
-        if any(len(rows) for rows in wrong):
-            guess[np.concatenate(wrong)] = ANY_TYPE
-            read = {number: (rows[guess[rows] == number], table.filter(pa.array(guess[rows] == number)))
-                    for number, (rows, table) in read.items()}
+        guessed = np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
+        read = {number: self._read(connection, text, guess, number) for number in guessed if number != ANY_TYPE}
+        for number, (rows, table, found) in read.items():  # the parse's type against the guess
+            wrong = (found >= 0) & (found != number)
+            if wrong.any():
+                guess[rows[wrong]] = ANY_TYPE
+                read[number] = rows[~wrong], table.filter(pa.array(~wrong)), found[~wrong]
         if (guess == ANY_TYPE).any():
             read[ANY_TYPE] = self._read(connection, text, guess, ANY_TYPE)
-        self.kinds: dict[str, tuple[np.ndarray, pa.Table]] = {}
-        for number, kind in enumerate(EVENT_TYPES):
-            parts = [read[number + 1]] if number + 1 in read else []
-            if ANY_TYPE in read:
-                parts.append(_of_type(read[ANY_TYPE], number))
-            paths = list(COMMON + READS[kind])
-            self.kinds[kind] = (np.concatenate([rows for rows, _ in parts] + [np.zeros(0, np.int64)]),
-                                pa.concat_tables([table.select(paths) for _, table in parts]
-                                                 or [_NO_ROWS.select(paths)]).combine_chunks())
-        for rows, table in read.values():
+        self.parsed = np.zeros(self.count, bool)
+        self.found = np.full(self.count, -1)  # see _found
+        parts: dict[str, list[tuple[np.ndarray, pa.Table]]] = {kind: [] for kind in EVENT_TYPES}
+        for number, (rows, table, found) in read.items():
             self.parsed[rows] = table.column("parsed").to_numpy()
-            self.named[rows] = table.column("event_type").is_valid().to_numpy(zero_copy_only=False)
-            self.number[rows] = _event_numbers(table.column("event_type"))
-        self.events = np.flatnonzero(self.number >= 0)
+            self.found[rows] = found
+            for kind in EVENT_TYPES if number == ANY_TYPE else EVENT_TYPES[number - 1:number]:
+                mine = found == EVENT_TYPES.index(kind) + 1
+                paths = list(COMMON + READS[kind])
+                parts[kind].append((rows[mine], table.select(paths).filter(pa.array(mine)) if not mine.all()
+                                    else table.select(paths)))
+        self.kinds = {kind: (np.concatenate([rows for rows, _ in parts[kind]] + [np.zeros(0, np.int64)]),
+                             pa.concat_tables([table for _, table in parts[kind]]
+                                              or [_NO_ROWS.select(list(COMMON + READS[kind]))]).combine_chunks())
+                      for kind in EVENT_TYPES}
 
     def _read(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, number: int
-              ) -> tuple[np.ndarray, pa.Table]:
-        """The rows guessed `number`, and their paths' values."""
+              ) -> tuple[np.ndarray, pa.Table, np.ndarray]:
+        """The rows guessed `number`, their paths' values, and the record type the parse found (see _found)."""
         connection.register("lines", pa.table({"line": text, "guess": guess}))
         try:
             table = connection.sql(QUERIES[number]).to_arrow_table()
@@ -209,7 +208,7 @@ class _Records:
             table = connection.sql(TOLERANT_QUERIES[number]).to_arrow_table()
         finally:
             connection.unregister("lines")
-        return np.flatnonzero(guess == number), table
+        return np.flatnonzero(guess == number), table, _found(table)
 
     def rows(self, *kinds: str) -> np.ndarray:
         """The rows of these record types (in the order `at` gives their values)."""
@@ -227,19 +226,12 @@ class _Records:
 
 
 def _found(table: pa.Table) -> np.ndarray:
-    """The guess each row's parsed event_type calls for (a line that is no valid JSON, or has no type, needs none:
-    it is rejected whatever its guess)."""
+    """The guess each row's parsed event_type calls for: 1-6 an event type, 7 another record; -1 where the line
+    is no valid JSON or has no event_type (it is rejected whatever its guess)."""
     event_type = table.column("event_type")
     number = _event_numbers(event_type)
     found = np.where(number >= 0, number + 1, OTHER_TYPE)
     return np.where(event_type.is_valid().to_numpy(zero_copy_only=False), found, -1)
-
-
-def _of_type(read: tuple[np.ndarray, pa.Table], number: int) -> tuple[np.ndarray, pa.Table]:
-    """The rows of an every-path read whose record type is EVENT_TYPES[number]."""
-    rows, table = read
-    mine = _event_numbers(table.column("event_type")) == number
-    return rows[mine], table.filter(pa.array(mine))
 
 
 # A read of no lines, with every path's column.
@@ -254,8 +246,8 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     events = records.rows(*EVENT_TYPES)
     columns = {
         "line_no": lines.column("line_no"),
-        "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.named, -1, 1))),
-        "is_ignored": pa.array(ok & records.named & (records.number < 0)),
+        "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.found >= 0, -1, 1))),
+        "is_ignored": pa.array(ok & (records.found == OTHER_TYPE)),
         "ts": records.spread(events, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
         **_addresses(connection, queries, records),
         **_hosts(connection, queries, records),
