@@ -196,7 +196,7 @@ class _Records:
                                     else table.select(paths)))
         self.kinds = {kind: (np.concatenate([rows for rows, _ in parts[kind]] + [np.zeros(0, np.int64)]),
                              pa.concat_tables([table for _, table in parts[kind]]
-                                              or [_NO_ROWS.select(list(COMMON + READS[kind]))]).combine_chunks())
+                                              or [_NO_ROWS.select(list(COMMON + READS[kind]))]))
                       for kind in EVENT_TYPES}
 
     def _read(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, number: int
@@ -217,7 +217,8 @@ class _Records:
 
     def at(self, path: str, *kinds: str) -> pa.Array:
         """`path`'s text on the rows of these record types."""
-        return pa.concat_arrays([self.kinds[kind][1].column(path).combine_chunks() for kind in kinds])
+        return _one_array([chunk for kind in kinds for chunk in self.kinds[kind][1].column(path).chunks],
+                          pa.string())
 
     def spread(self, rows: np.ndarray, values: pa.Array) -> pa.Array:
         """Values of `rows` as a column of the batch: null on the other rows (dictionaries stay encoded)."""
@@ -241,7 +242,7 @@ _NO_ROWS = pa.table({path: pa.array([], pa.string()) for path in GUESS_PATHS[ANY
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
     """EVE lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    text = lines.column("line").combine_chunks()
+    text = _one_array(lines.column("line").chunks, pa.string())
     records = _Records(connection, text)
     ok = records.parsed & _starts_an_object(text)
     events = records.rows(*EVENT_TYPES)
@@ -365,6 +366,11 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, record
         "dns_rcode": records.spread(dns, pc.dictionary_encode(records.at("dns.rcode", "dns"))),
         "dns_answers": records.spread(dns, pc.coalesce(answers, grouped, single)),
     }
+
+
+def _one_array(chunks: list[pa.Array], kind: pa.DataType) -> pa.Array:
+    """Chunks as one array: the chunk itself when there is one (combine_chunks would copy it)."""
+    return chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks) if chunks else pa.array([], kind)
 
 
 def _layout(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
