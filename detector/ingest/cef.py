@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest import distinct_sql
-from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import first_at_or_after, row_of, spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
@@ -191,11 +191,14 @@ def _header(lines: _Lines, marker: str, fields: int) -> _Header:
     has_marker = found >= 0
     prefix_end = np.where(has_marker, lines.starts + found, lines.ends)
     body_start = np.where(has_marker, prefix_end + len(marker) + 1, lines.ends)
-    backslashes = lines.positions_of(BACKSLASH)
+    region = lines.data[lines.bounds[0]:lines.bounds[-1]]
+    special = np.flatnonzero((region == BAR) | (region == BACKSLASH)) + lines.bounds[0]  # one pass for both
+    is_bar = lines.data[special] == BAR
+    backslashes = special[~is_bar]
     escaped = _escaped_separators(lines.data, backslashes)
     if len(backslashes):
         backslashes = backslashes[backslashes >= body_start[row_of(backslashes, lines.bounds)]]
-    bars = _sorted_without(lines.positions_of(BAR), escaped)
+    bars = _sorted_without(special[is_bar], escaped)
     first_bar = np.searchsorted(bars, body_start)
     bar_count = np.searchsorted(bars, lines.ends) - first_bar
     complete = bar_count >= fields
@@ -218,7 +221,6 @@ class _Located:
 
     prefix_end: np.ndarray
     error: pa.Array
-    has_backslash: bool  # after a marker
     keys: np.ndarray
     rows: np.ndarray
     value_start: np.ndarray
@@ -231,7 +233,7 @@ class _Located:
         """The items whose key (`key_start`..`key_end`) is one we read."""
         keys = _key_numbers(spans(lines.buffer, key_start, key_end))
         read = np.flatnonzero(keys >= 0)
-        return _Located(header.prefix_end, header.error, len(header.backslashes) > 0, keys[read], rows[read],
+        return _Located(header.prefix_end, header.error, keys[read], rows[read],
                         value_start[read], value_end[read])
 
 
@@ -363,85 +365,82 @@ def _replaced_where(text: pa.Array, where: pa.Array, replacements: Sequence[tupl
     return pc.replace_with_mask(text, where, rows)
 
 
-def _trimmed(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Spans without their leading and trailing spaces (a few at most, usually none)."""
-    last = len(data) - 1
-    while True:
-        leading = (starts < ends) & (data[np.minimum(starts, last)] == SPACE)
-        if not leading.any():
-            break
-        starts = starts + leading
-    while True:
-        trailing = (starts < ends) & (data[np.maximum(ends - 1, 0)] == SPACE)
-        if not trailing.any():
-            break
-        ends = ends - trailing
-    return starts, ends
-
-
-# What a line's custom fields or its gateway's own keys say, fields of their own where it names them.
+# The gateway's own view: a custom field whose label names it, else the gateway's key.
 _COMBINED = {"vendor_app": ("app_at", "service"), "vendor_category": ("category_at", "cat"),
              "vendor_department": ("dept_at", "dept")}
+_CUSTOM_KEYS = [key for c in CUSTOM for key in (c, f"{c}label")]
 
 
-def _value_codes(lines: _Lines, located: _Located) -> tuple[dict[str, np.ndarray], pa.Array]:
-    """Per field, each line's value as a number in the returned distinct values (-1: none): the value of the
-    field's first key present, at that key's first item, trimmed of spaces, none when empty, escapes restored.
-    The values of all items read are cut out and dictionary-encoded at once; fields pick their items' numbers."""
-    row_count = len(lines.starts)
-    starts, ends = _trimmed(lines.data, located.value_start, located.value_end)
-    encoded = pc.dictionary_encode(spans(lines.buffer, starts, ends))
-    distinct = encoded.dictionary
-    if located.has_backslash:  # escapes back, in the distinct values that have some
-        escaped = pc.match_substring(distinct, "\\")
-        distinct = pc.replace_with_mask(distinct, escaped,
-                                        pc.replace_substring_regex(distinct.filter(escaped), *_UNESCAPE))
-    item_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    item_codes[ends <= starts] = -1
-    # per line and key, its first item (later writes win: the items in reverse)
-    first_items = np.full((row_count, len(_ALL_KEYS)), -1, np.int32)
+def _chosen_items(lines: _Lines, located: _Located) -> dict[str, np.ndarray]:
+    """Per line, the item (number in `located`) of each field: its first key present, at that key's first
+    occurrence; and of each custom field and label. -1: none."""
+    first_items = np.full((len(lines.starts), len(_ALL_KEYS)), -1, np.int32)
     first_items[located.rows[::-1], located.keys[::-1]] = np.arange(len(located.rows) - 1, -1, -1, dtype=np.int32)
-
-    def chosen(keys: Sequence[str]) -> np.ndarray:
-        """Per line, the item of the first of `keys` present; -1 where none."""
+    items = {}
+    for name, keys in [*KEYS.items(), *((key, [key]) for key in _CUSTOM_KEYS)]:
         item = first_items[:, _KEY_NUMBERS[keys[-1]]]
-        for key in reversed(keys[:-1]):
+        for key in reversed(keys[:-1]):  # the preferred key wins
             preferred = first_items[:, _KEY_NUMBERS[key]]
             item = np.where(preferred >= 0, preferred, item)
-        return item
-
-    def codes(item: np.ndarray) -> np.ndarray:
-        return np.where(item >= 0, item_codes[item], -1) if len(item_codes) else np.full(row_count, -1, np.int32)
-
-    fields = {name: codes(chosen(keys)) for name, keys in KEYS.items()}
-    # custom fields (csN / cnN) are read where a label names what they hold: the first such field
-    names = pc.index_in(pc.utf8_lower(distinct), value_set=_LABEL_SET)
-    meanings = np.append(_LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()], len(LABELLED))
-    labelled = {name: np.full(row_count, -1) for name in LABELLED}
-    for c in reversed(CUSTOM):
-        custom, label = chosen([c]), chosen([f"{c}label"])
-        if (custom < 0).all() or (label < 0).all():
-            continue
-        meaning = meanings[codes(label)]  # (-1: the last, no meaning)
-        for number, name in enumerate(LABELLED):
-            labelled[name] = np.where((meaning == number) & (custom >= 0), custom, labelled[name])
-    fields.update({name: codes(item) for name, item in labelled.items()})
-    for name, (preferred, other) in _COMBINED.items():
-        fields[name] = np.where(fields[preferred] >= 0, fields[preferred], fields[other])
-    return fields, distinct
+        items[name] = item
+    for c in CUSTOM:  # whether the custom field is there at all (an empty one hides later ones too)
+        items[f"{c}present"] = items[c] >= 0
+    return items
 
 
 _KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
 
 
+def _values_of(values: list[pa.Array], items: list[dict[str, np.ndarray]]) -> dict[str, pa.DictionaryArray]:
+    """The fields' values (dictionary-encoded), from the slices' `values` (their items' texts as cut out) and
+    `items` (each field's item per line, numbers in the slice's `values`; -1: none). Values are trimmed of
+    spaces (empty: none) and their escapes undone once per distinct value; a custom field is read where its
+    label names what it holds."""
+    encoded = pc.dictionary_encode(pa.chunked_array(values, pa.string()))  # one dictionary for all slices
+    chunks = iter(encoded.chunks)  # (empty slices have none)
+    numbers = [next(chunks).indices.to_numpy(zero_copy_only=False) if len(part) else np.zeros(0, np.int32)
+               for part in values]
+    distinct = space_trimmed(encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string()))
+    escaped = pc.match_substring(distinct, "\\")
+    if pc.any(escaped).as_py():
+        distinct = pc.replace_with_mask(distinct, escaped,
+                                        pc.replace_substring_regex(distinct.filter(escaped), *_UNESCAPE))
+    empty = pc.equal(pc.binary_length(distinct), 0).to_numpy(zero_copy_only=False)
+    codes: dict[str, list[np.ndarray]] = {name: [] for name in items[0]}
+    for slice_numbers, slice_items in zip(numbers, items, strict=True):
+        item_codes = np.append(slice_numbers, -1).astype(np.int32)  # (the last, -1: for item -1)
+        if empty.any():
+            item_codes[:-1][empty[item_codes[:-1]]] = -1
+        for name, item in slice_items.items():
+            codes[name].append(item if item.dtype == bool else item_codes[item])
+    fields = {name: np.concatenate(parts) for name, parts in codes.items()}
+    # custom fields (csN / cnN) are read where a label names what they hold: the first such field
+    names = pc.index_in(pc.utf8_lower(distinct), value_set=_LABEL_SET)
+    meanings = np.append(_LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()], len(LABELLED))
+    labelled = {name: np.full(len(fields["t_rt"]), -1, np.int32) for name in LABELLED}
+    for c in reversed(CUSTOM):
+        custom, label = fields.pop(f"{c}present"), fields.pop(f"{c}label")
+        value = fields.pop(c)
+        if not (custom & (label >= 0)).any():
+            continue
+        meaning = meanings[label]  # (-1: the last, no meaning)
+        for number, name in enumerate(LABELLED):
+            labelled[name] = np.where((meaning == number) & custom, value, labelled[name])
+    fields.update(labelled)
+    for name, (preferred, other) in _COMBINED.items():
+        fields[name] = np.where(fields[preferred] >= 0, fields.pop(preferred), fields.pop(other))
+    return {name: _dictionary_array(numbers, distinct) for name, numbers in fields.items()}
+
+
 def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
     """`codes` (numbers in `values`, -1: null) as a dictionary array of only the values used."""
     valid = codes >= 0
+    if not valid.any():
+        return pa.DictionaryArray.from_arrays(pa.nulls(len(codes), pa.int32()), pa.array([], pa.string()))
     used = np.zeros(len(values), bool)
     used[codes[valid]] = True
     renumbered = (np.cumsum(used) - 1).astype(np.int32)
-    indices = np.where(valid, renumbered[np.maximum(codes, 0)], 0) if len(values) else np.zeros(len(codes), np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=None if valid.all() else ~valid),
+    return pa.DictionaryArray.from_arrays(pa.array(renumbered[codes], mask=None if valid.all() else ~valid),
                                           values.filter(pa.array(used)))
 
 
@@ -451,23 +450,15 @@ def _fields_of(locate: Callable[[_Lines], _Located]) -> Callable[[pa.Table], pa.
 
     def fields(lines: pa.Table) -> pa.Table:
         text = _line_bytes(lines)
-        prefixes, errors, slice_codes, slice_values = [], [], [], []
+        prefixes, errors, values, items = [], [], [], []
         for start in range(0, max(lines.num_rows, 1), SLICE_LINES):
             some = text.rows(start, SLICE_LINES)
             located = locate(some)
             prefixes.append(spans(some.buffer, some.starts, located.prefix_end))
             errors.append(located.error)
-            codes, values = _value_codes(some, located)
-            slice_codes.append(codes)
-            slice_values.append(values)
-        # the slices' values as one dictionary
-        joined = pc.dictionary_encode(pa.concat_arrays(slice_values))
-        numbers = joined.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-        firsts = np.cumsum([0, *map(len, slice_values)])
-        columns = {name: _dictionary_array(np.concatenate([
-            np.where(codes[name] >= 0, numbers[np.maximum(codes[name] + first, 0)] if len(numbers) else -1, -1)
-            for codes, first in zip(slice_codes, firsts, strict=False)]), joined.dictionary)
-            for name in slice_codes[0]}
+            values.append(spans(some.buffer, located.value_start, located.value_end))
+            items.append(_chosen_items(some, located))
+        columns = _values_of(values, items)
         return pa.table({"line_no": lines.column("line_no"), "prefix": pa.concat_arrays(prefixes),
                          "header_error": pa.concat_arrays(errors), **columns})
 
