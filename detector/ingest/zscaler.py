@@ -59,6 +59,7 @@ from detector.ingest.distinct_sql import (
     without,
 )
 from detector.ingest.layout_bytes import ConstantText, byte_places, each_row, line_bytes
+from detector.ingest.proxy_columns import placed
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -182,7 +183,7 @@ def _schema_columns(
     is_connect = pc.fill_null(method["is_connect"], False)
     login, location = text("login"), field("location")
     if location.null_count < count:  # traffic Zscaler could not tie to a user is logged under its location
-        keep = pc.invert(pc.fill_null(pc.equal(plain(login), location), False))
+        keep = pc.invert(pc.fill_null(pc.equal(plain(login), plain(location)), False))
         login = pa.DictionaryArray.from_arrays(only_where(login.indices, keep), login.dictionary)
     has_header = pc.is_valid(host_header).to_numpy(zero_copy_only=False)
     source = np.where(has_hostport.to_numpy(zero_copy_only=False),
@@ -260,7 +261,8 @@ def _reject_reasons(parse_error: pa.Array | None, event_time: pa.Array, time_tex
     bad_time = pc.is_null(event_time)
     if pc.any(bad_time).as_py():
         no_time = pc.and_(pc.is_null(time_text), pc.is_null(epoch))
-        written = pc.binary_join_element_wise("time is not a Zscaler NSS time: ", pc.coalesce(time_text, epoch), "")
+        written = pc.binary_join_element_wise("time is not a Zscaler NSS time: ",
+                                              pc.coalesce(plain(time_text), plain(epoch)), "")
         time_reason = pc.if_else(no_time, "no time field (time, datetime or epochtime)", written)
         reason = pc.coalesce(reason, only_where(time_reason, bad_time))
     if pc.any(no_place).as_py():
@@ -407,43 +409,72 @@ select * from fields"""
 
 def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """Which lines have `layout` (its names, in its order; the first may follow a prefix), and the fields of
-    those lines (only theirs, in order). Read on the bytes: the tabs found with numpy, each item's `name=`
-    compared in place (layout_bytes.py) and only the values read cut out of the lines."""
+    those lines (only theirs, in order, dictionary-encoded). Read on the bytes, a few thousand lines at a time
+    (their bytes stay in the CPU's caches between the steps): the tabs found with numpy, the items read cut out
+    of the lines and checked for their `name=` once per distinct item, the other items' names compared in place
+    (layout_bytes.py)."""
     text = _text_of(lines)
+    wanted = {alias for aliases in ALIASES.values() for alias in aliases}
+    # the items read: the first (its name may follow a prefix) and each wanted name's first place
+    read = {i: name for i, name in enumerate(layout) if i == 0 or (name in wanted and layout.index(name) == i)}
+    others = ConstantText([b"" if i in read else f"{name}=".encode() for i, name in enumerate(layout)][1:])
+    parts = [_kv_items(text.slice(start, TOKEN_LINES), len(layout), read, others)
+             for start in range(0, max(len(text), 1), TOKEN_LINES)]
+    fits = np.concatenate([part[0] for part in parts])
+    items = {i: pa.chunked_array([part[1][i] for part in parts]).unify_dictionaries().combine_chunks()
+             for i in read}
+    named = np.ones(int(fits.sum()), bool)  # (fitting lines whose items read have their names)
+    for i, item in items.items():
+        name = layout[i] + "="
+        has_name = pc.starts_with(item.dictionary, name)
+        if i == 0:
+            has_name = pc.or_(has_name, pc.match_substring(item.dictionary, " " + name))
+        if not pc.all(has_name).as_py():
+            named &= pc.fill_null(has_name.take(item.indices), True).to_numpy(zero_copy_only=False)
+    if not named.all():
+        fits[np.flatnonzero(fits)[~named]] = False
+        items = {i: item.filter(pa.array(named)) for i, item in items.items()}
+    value_of = {layout[i]: _kv_values(item, i == 0, len(layout[i]) + 1) for i, item in items.items()
+                if layout[i] in wanted}
+    fields = {}
+    for name, aliases in ALIASES.items():
+        present = [a for a in aliases if a in value_of]
+        if present:  # (every item of a fitting line is there: the first alias present is the value)
+            fields[name] = value_of[present[0]]
+    return fits, fields
+
+
+# Lines read on their bytes at once (see _kv_fields).
+TOKEN_LINES = 8_192
+
+
+def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: ConstantText
+              ) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
+    """Which lines have `count` tab-separated items, the other items' names in their places, and the items
+    `read` of those lines (dictionary-encoded)."""
     buffer, data, offsets = line_bytes(text)
     tabs, first = byte_places(data, offsets, 9)
-    fits = np.diff(first) == len(layout) - 1
+    fits = np.diff(first) == count - 1
     if text.null_count:
         fits &= pc.is_valid(text).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(fits)
-    cuts = each_row(tabs, first, rows, len(layout) - 1)
-    line_end = offsets[1:][rows]
-    names = [f"{name}=".encode() for name in layout]
-    # items 2.. start with their name (the last one not past the line's end); the first may follow a prefix
-    found = ConstantText(names[1:]).found(data, cuts + 1) & (cuts[:, -1] + 1 + len(names[-1]) <= line_end)
-    first_item = spans(buffer, offsets[:-1][rows], cuts[:, 0])
-    found &= pc.fill_null(pc.or_(pc.starts_with(first_item, layout[0] + "="),
-                                 pc.match_substring(first_item, " " + layout[0] + "=")), False
-                          ).to_numpy(zero_copy_only=False)
+    cuts = each_row(tabs, first, rows, count - 1)
+    found = others.found(data, cuts + 1)
     if not found.all():
         fits[rows[~found]] = False
-        rows, cuts, line_end, first_item = rows[found], cuts[found], line_end[found], first_item.filter(found)
-    wanted = {alias for aliases in ALIASES.values() for alias in aliases}
-    value_of: dict[str, pa.Array] = {}
-    for i, name in enumerate(layout):
-        if name not in wanted or name in value_of:  # (a name twice: its first place, as a search by name)
-            continue
-        if i == 0:  # a prefix may come before the name: the value is after the first '='
-            value = list_item(pc.split_pattern(first_item, "=", max_splits=1), -1)
-        else:
-            value = spans(buffer, cuts[:, i - 1] + len(names[i]) + 1, cuts[:, i] if i < len(layout) - 1 else line_end)
-        value_of[name] = _unquoted(value)
-    fields = {}
-    for name, aliases in ALIASES.items():
-        found_values = [value_of[a] for a in aliases if a in value_of]
-        if found_values:
-            fields[name] = pc.coalesce(*found_values) if len(found_values) > 1 else found_values[0]
-    return fits, fields
+        rows, cuts = rows[found], cuts[found]
+    starts = np.concatenate([offsets[:-1][rows, None], cuts + 1], axis=1)
+    ends = np.concatenate([cuts, offsets[1:][rows, None]], axis=1)
+    return fits, {i: pc.dictionary_encode(spans(buffer, starts[:, i], ends[:, i])) for i in read}
+
+
+def _kv_values(items: pa.DictionaryArray, first: bool, name_length: int) -> pa.DictionaryArray:
+    """The values of `[prefix ]name=value` items, without their quotes if quoted: once per distinct item."""
+    if first:  # a prefix may come before the name: the value is after the first '='
+        values = list_item(pc.split_pattern(items.dictionary, "=", max_splits=1), -1)
+    else:
+        values = pc.utf8_slice_codeunits(items.dictionary, name_length)
+    return pa.DictionaryArray.from_arrays(items.indices, _unquoted(values))
 
 
 def _text_of(lines: pa.Table) -> pa.Array:
@@ -466,9 +497,8 @@ def _kv_parser(context: ParseContext) -> BatchParser:
         with parse_cursor(context.connection) as cursor:
             def columns_of(part: pa.Table) -> pa.Table:
                 fields = _kv_table(cursor, part, by_name, LAYOUTS_PER_BATCH)
-                columns = {name: fields.column(name).combine_chunks() for name in ALIASES}
-                error = fields.column("parse_error").combine_chunks()
-                return _schema_columns(cursor, final, part.column("line_no"), columns, error)
+                error = fields.pop("parse_error")
+                return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
             return split_outcomes(in_slices(lines, columns_of), lines)
 
@@ -478,28 +508,37 @@ def _kv_parser(context: ParseContext) -> BatchParser:
 # A batch may mix a few layouts (feeds merged into one file, a prefix on some lines): each of the most
 # common is read by position; what is left after them, by name.
 LAYOUTS_PER_BATCH = 3
-_FIELDS_OF_LINE = pa.schema([(name, pa.string()) for name in ("parse_error", *ALIASES)])
 
 
-def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: str, layouts: int) -> pa.Table:
-    """The canonical fields (and parse_error) of name=value lines, one row per line, in line order."""
-    layout = _kv_layout(lines) if layouts else ()
-    if not layout:
-        connection.register("lines", lines)
+def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: str, layouts: int
+              ) -> dict[str, pa.Array]:
+    """The canonical fields (dictionary-encoded) and parse_error of name=value lines, one row per line, in line
+    order: the lines of each of the batch's most common layouts read by position, what is left by name."""
+    count = lines.num_rows
+    parts: list[tuple[np.ndarray, dict[str, pa.Array]]] = []  # (the rows read, their fields)
+    rest = np.arange(count)
+    for _ in range(layouts):
+        part = lines if len(rest) == count else lines.take(pa.array(rest))
+        layout = _kv_layout(part)
+        if not layout:
+            break
+        fits, fields = _kv_fields(part, layout)
+        parts.append((rest[fits], fields))
+        rest = rest[~fits]
+        if not len(rest):
+            break
+    error = pa.nulls(count, pa.string())
+    if len(rest):
+        connection.register("lines", lines if len(rest) == count else lines.take(pa.array(rest)))
         try:
             read = connection.sql(by_name).to_arrow_table()
         finally:
             connection.unregister("lines")
-        return read.select(_FIELDS_OF_LINE.names).cast(_FIELDS_OF_LINE)
-    fits, fields = _kv_fields(lines, layout)
-    count = int(fits.sum())
-    table = pa.table([fields.get(name, pa.nulls(count, pa.string())) for name in _FIELDS_OF_LINE.names],
-                     schema=_FIELDS_OF_LINE)
-    if count == len(fits):
-        return table
-    others = _kv_table(connection, lines.filter(pa.array(~fits)), by_name, layouts - 1)
-    order = np.argsort(np.concatenate([np.flatnonzero(fits), np.flatnonzero(~fits)]), kind="stable")
-    return pa.concat_tables([table, others]).take(pa.array(order))
+        parts.append((rest, {name: read.column(name).combine_chunks() for name in ALIASES}))
+        error = plain(placed(count, [(rest, read.column("parse_error").combine_chunks())]))
+    columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
+               for name in ALIASES}
+    return {"parse_error": error, **columns}
 
 
 def _sql_fields_parser(query: str) -> Callable[[ParseContext], BatchParser]:
