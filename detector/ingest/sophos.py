@@ -318,7 +318,7 @@ def _read_pairs(text: pa.Array, wanted: np.ndarray) -> tuple[dict[str, pa.Dictio
     """
     pieces, quote_counts, irregular = _split_at_quotes(text, wanted)
     encoded = pc.dictionary_encode(pieces)
-    piece_ids = np.frombuffer(encoded.indices.buffers()[1], np.int32, len(pieces))  # (nulls: some id, unread)
+    piece_ids = np.frombuffer(encoded.indices.buffers()[1], np.int32, len(pieces))
     dictionary = encoded.dictionary
     outside_ids = piece_ids[0::2]  # (every line has an even number of pieces: outside ones are the even items)
     line_count = len(text)
@@ -495,17 +495,24 @@ class _ValueTexts:
     def column(self, ids: np.ndarray) -> pa.DictionaryArray:
         """Null where an id is -1 or its text empty (as `nullif(value, '')`)."""
         size = len(self.dictionary)
-        used = np.zeros(size + len(self.unquoted) + 1, bool)  # (the last for -1)
-        used[ids] = True
-        used[-1] = False
-        numbers = np.cumsum(used) - 1
-        chosen = np.flatnonzero(used)
-        quoted, unquoted = chosen[chosen < size], chosen[chosen >= size] - size
+        if size + len(self.unquoted) <= 4 * len(ids):  # a mark per id: the texts used, in id order
+            used = np.zeros(size + len(self.unquoted) + 1, bool)  # (the last for -1)
+            used[ids] = True
+            used[-1] = False
+            chosen = np.flatnonzero(used)
+            indices = (np.cumsum(used) - 1)[ids]
+        else:  # (many more texts than lines) the distinct ids, hashed, in id order
+            distinct = pc.dictionary_encode(pa.array(ids))
+            chosen, indices = distinct.dictionary.to_numpy(), distinct.indices.to_numpy()
+            order = np.argsort(chosen)
+            chosen, indices = chosen[order], np.argsort(order)[indices]
+        lead = int((chosen[:1] < 0).sum())  # -1 (first, if there): an empty text, so null
+        quoted, unquoted = chosen[lead:][chosen[lead:] < size], chosen[chosen >= size] - size
         texts = pa.concat_arrays([
+            pa.array([""] * lead, pa.string()),
             pc.utf8_slice_codeunits(self.dictionary.take(pa.array(quoted)), 0, -1),
             self.unquoted.take(pa.array(unquoted)).cast(pa.string())])
         filled = np.append(pc.greater(pc.binary_length(texts), 0).to_numpy(zero_copy_only=False), False)
-        indices = numbers[ids]
         valid = filled[indices] & (ids >= 0)
         return pa.DictionaryArray.from_arrays(
             pa.array(np.maximum(indices, 0).astype(np.int32), mask=None if valid.all() else ~valid), texts)
