@@ -25,9 +25,10 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.distinct_sql import BIGINT_SQL, integers
+from detector.ingest.distinct_sql import BIGINT_SQL, in_slices, integers
 from detector.ingest.proxy_columns import (
     EPOCH_SQL,
+    TOKEN_SLICE,
     UrlQueries,
     bools,
     byte_places,
@@ -38,8 +39,6 @@ from detector.ingest.proxy_columns import (
     first_reasons,
     first_valid,
     is_ip_literal,
-    on_dictionary,
-    read_in_slices,
     substrings,
     text_layout,
     url_columns,
@@ -127,20 +126,20 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_columns(cursor, queries, lines), lines)
+            # in slices: the tokens of a whole batch would take several times its size
+            return split_outcomes(in_slices(lines, lambda part: _columns(cursor, queries, part), TOKEN_SLICE), lines)
 
     return parse
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
-    """WSA access lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
-    Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
+    """WSA access lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line").combine_chunks()
-    (shaped,), (*fields, category, application, agent) = read_in_slices(text, _fields)
+    shaped, fields, verdicts, agent = _fields(text)
     epoch_text, elapsed_text, client, code_status, size_text, method_text, url, ident, hierarchy, mime, acl = fields
-    ts = on_dictionary(lambda values: epoch_times(connection, queries.epoch, values), epoch_text)
-    elapsed = on_dictionary(lambda values: integers(connection, queries.bigint, values, pa.int64()), elapsed_text)
-    size = on_dictionary(lambda values: integers(connection, queries.bigint, values, pa.int64()), size_text)
+    ts = epoch_times(connection, queries.epoch, epoch_text)
+    elapsed = integers(connection, queries.bigint, elapsed_text, pa.int64())
+    size = integers(connection, queries.bigint, size_text, pa.int64())
     outcome = per_distinct(connection, code_status, queries.code_status)
     ok = pc.fill_null(pc.and_kleene(pc.and_kleene(shaped, pc.is_valid(ts)), pc.and_kleene(
         pc.and_kleene(pc.is_valid(elapsed), outcome["valid"]), pc.is_valid(size))), False)
@@ -188,15 +187,15 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "duration_ms": elapsed,
         "user_agent": per_distinct(connection, agent, queries.dash)["value"],
         "content_type": per_distinct(connection, mime, queries.dash)["value"],
-        "vendor_app": per_distinct(connection, application, queries.app)["value"],
-        "vendor_category": per_distinct(connection, category, queries.category)["value"],
+        "vendor_app": per_distinct(connection, verdicts[1], queries.app)["value"],
+        "vendor_category": per_distinct(connection, verdicts[0], queries.category)["value"],
     }
     return pa.table(columns)
 
 
-def _fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
-    """Whether each line has the access line's shape; its eleven fields (null where missing), the URL category
-    and AVC application verdicts (the 1st and, where the fields line up, the 24th) and the user agent."""
+def _fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], pa.Array]:
+    """Whether each line has the access line's shape; its eleven fields (null where missing); the URL category
+    and AVC application verdicts (the 1st and, where the fields line up, the 24th); and the user agent."""
     body = _bodies(text)
     at_verdicts = pc.split_pattern(body, " <", max_splits=1)
     has_verdicts = pc.equal(pc.list_value_length(at_verdicts), 2)
@@ -211,7 +210,7 @@ def _fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
     lined_up = pc.and_kleene(pc.greater_equal(pc.list_value_length(verdict_items), 28),
                              pc.invert(pc.starts_with(list_item(verdict_items, 27), '"')))
     verdicts = [list_item(verdict_items, 0), only_where(list_item(verdict_items, 23), lined_up)]
-    return [pc.fill_null(shaped, False)], [*fields, *verdicts, _agents(body, has_verdicts)]
+    return pc.fill_null(shaped, False), fields, verdicts, _agents(body, has_verdicts)
 
 
 def _bodies(text: pa.Array) -> pa.Array:

@@ -358,26 +358,28 @@ def substrings(text: pa.Array, starts: np.ndarray, stops: np.ndarray) -> pa.Arra
 
 def read_in_slices(text: pa.Array, read: Callable[[pa.Array], tuple[list[pa.Array], list[pa.Array]]],
                    slice_lines: int = TOKEN_SLICE) -> tuple[list[pa.Array], list[pa.DictionaryArray]]:
-    """`read` (a slice of lines -> flag columns, text columns) a slice at a time, put together: the text columns
-    dictionary-encoded per slice (the token lists of a slice are freed before the next; the values, repeating,
-    take little room encoded). The columns are then made once for the batch: a step per slice costs a few
-    hundred kernel calls, a tenth of a slice's work."""
-    flag_parts: list[list[pa.Array]] = []
-    text_parts: list[list[pa.DictionaryArray]] = []
+    """`read` (a slice of lines -> columns kept as they are, text columns to encode) a slice at a time, put
+    together. The columns to encode (those read once per distinct value) are dictionary-encoded per slice (the
+    token lists of a slice are freed before the next; repeating values take little room encoded) and their
+    dictionaries put one after the other, not unified (a value in several slices is then read once per slice;
+    unifying all-distinct values costs more than encoding them). The columns are then made once for the batch:
+    a step per slice costs a few hundred kernel calls, a tenth of a slice's work."""
+    kept_parts: list[list[pa.Array]] = []
+    encoded_parts: list[list[pa.DictionaryArray]] = []
     for start in range(0, max(len(text), 1), slice_lines):
-        flags, texts = read(text.slice(start, slice_lines))
-        flag_parts.append(flags)
-        text_parts.append([encoded(column) for column in texts])
-    if len(flag_parts) == 1:
-        return flag_parts[0], text_parts[0]
-    return ([pa.concat_arrays([part[i] for part in flag_parts]) for i in range(len(flag_parts[0]))],
-            [pa.chunked_array([part[i] for part in text_parts]).unify_dictionaries().combine_chunks()
-             for i in range(len(text_parts[0]))])
+        kept, to_encode = read(text.slice(start, slice_lines))
+        kept_parts.append(kept)
+        encoded_parts.append([encoded(column) for column in to_encode])
+    if len(kept_parts) == 1:
+        return kept_parts[0], encoded_parts[0]
+    return ([pa.concat_arrays([part[i] for part in kept_parts]) for i in range(len(kept_parts[0]))],
+            [_one_after_the_other([part[i] for part in encoded_parts]) for i in range(len(encoded_parts[0]))])
 
 
-def on_dictionary(read: Callable[[pa.Array], pa.Array], values: pa.Array) -> pa.Array:
-    """`read` (text -> a value per row) applied to the distinct values of a dictionary-encoded column and spread
-    back to its rows (null where the row is); any other column is read as it is."""
-    if not pa.types.is_dictionary(values.type):
-        return read(values)
-    return read(values.dictionary).take(values.indices)
+def _one_after_the_other(columns: list[pa.DictionaryArray]) -> pa.DictionaryArray:
+    """Dictionary-encoded columns concatenated: their dictionaries one after the other, each column's indices
+    shifted past the dictionaries before it."""
+    shift = np.cumsum([0] + [len(column.dictionary) for column in columns[:-1]])
+    indices = pa.concat_arrays([pc.add(column.indices, pa.scalar(int(start), pa.int32()))
+                                for column, start in zip(columns, shift, strict=True)])
+    return pa.DictionaryArray.from_arrays(indices, pa.concat_arrays([column.dictionary for column in columns]))

@@ -54,7 +54,6 @@ from detector.ingest.proxy_columns import (
     has_control_bytes,
     has_text,
     is_ip_literal,
-    on_dictionary,
     read_in_slices,
     url_columns,
     where,
@@ -310,7 +309,7 @@ def common_parser(context: ParseContext) -> BatchParser:
 def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQueries, lines: pa.Table) -> pa.Table:
     """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
-    (shaped,), (client, user, time_text, method_text, url, status, size, code, agent) = \
+    (shaped, client), (user, time_text, method_text, url, status, size, code, agent) = \
         read_in_slices(lines.column("line").combine_chunks(), _common_fields)
     ts = per_distinct(connection, time_text, queries.time)["ts"]
     size_of = per_distinct(connection, size, queries.size)
@@ -371,7 +370,7 @@ def _common_fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
     time_text = pc.binary_join_element_wise(pc.utf8_slice_codeunits(opened, 1), pc.utf8_rtrim(closed, "]"), " ")
     code = first_valid(where(combined, pc.utf8_trim(list_item(parts, 6), " ")), list_item(middle, 2))
     agent = only_where(list_item(parts, 5), combined)
-    return [pc.fill_null(shaped, False)], [list_item(head, 0), list_item(head, 2), time_text, list_item(request, 0),
+    return [pc.fill_null(shaped, False), list_item(head, 0)], [list_item(head, 2), time_text, list_item(request, 0),
                                          list_item(request, 1), list_item(middle, 0), list_item(middle, 1), code,
                                          agent]
 
@@ -398,7 +397,10 @@ COMMON = Format(
 # and a tail of two fields (server time and one more). Tokenised with pyarrow; each field's distinct
 # values go through the shared macros once.
 EXTENDED_FIELDS = 19
-EXTENDED_READ = (0, 1, 2, 4, 5, 6, 10, 11, 13, 14, 15, 16)  # 0-based: the fields the events use
+# 0-based: the fields the events use, read row by row (time, elapsed, client, sizes, server port) and per
+# distinct value (code/status, method, URL, user, hierarchy, content type)
+EXTENDED_KEPT = (0, 1, 2, 5, 6, 15)
+EXTENDED_ENCODED = (4, 10, 11, 13, 14, 16)
 EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), "
                          "then 2 fields (Squid extended logformat)")
 # code/status, split as split_part does (the status is what lies between the first and a second '/')
@@ -458,11 +460,12 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
     """Squid extended lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
     text = lines.column("line").combine_chunks()
-    (shaped,), (epoch_text, elapsed_text, client, result, reply_text, request_text, method_text, url, ident, hierarchy,
-                port_text, mime, agent, host_header, sni) = read_in_slices(text, _extended_parts)
-    ts = on_dictionary(lambda values: epoch_times(connection, queries.epoch, values), epoch_text)
-    elapsed = on_dictionary(lambda values: integers(connection, queries.bigint, values, pa.int64()), elapsed_text)
-    reply_size = on_dictionary(lambda values: integers(connection, queries.bigint, values, pa.int64()), reply_text)
+    (shaped, epoch_text, elapsed_text, client, reply_text, request_text, port_text), \
+        (result, method_text, url, ident, hierarchy, mime, agent, host_header, sni) = \
+        read_in_slices(text, _extended_parts)
+    ts = epoch_times(connection, queries.epoch, epoch_text)
+    elapsed = integers(connection, queries.bigint, elapsed_text, pa.int64())
+    reply_size = integers(connection, queries.bigint, reply_text, pa.int64())
     outcome = per_distinct(connection, result, queries.result)
     reasons = [
         (pc.invert(shaped), EXTENDED_SHAPE_REASON),
@@ -492,8 +495,7 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
                         bools(pc.is_valid(header_host))], [0, 1, 2, 3], 4)
     direct = per_distinct(connection, hierarchy, queries.hierarchy)
     is_direct = pc.fill_null(direct["is_direct"], False)
-    server_port = on_dictionary(lambda values: integers(connection, queries.dash_integer, values, pa.int32()),
-                                port_text)
+    server_port = integers(connection, queries.dash_integer, port_text, pa.int32())
     not_connect = pc.invert(is_connect)
     columns = {
         "line_no": lines.column("line_no"),
@@ -512,8 +514,7 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
         "url_path": where(not_connect, place["url_path"]),
         "http_status": pc.if_else(pc.equal(outcome["status"], 0), pa.scalar(None, pa.int32()), outcome["status"]),
         "action": outcome["action"],
-        "bytes_out": on_dictionary(lambda values: integers(connection, queries.dash_bigint, values, pa.int64()),
-                                   request_text),
+        "bytes_out": integers(connection, queries.dash_bigint, request_text, pa.int64()),
         "bytes_in": reply_size,
         "duration_ms": elapsed,
         "user_agent": per_distinct(connection, agent, queries.agent)["value"],
@@ -523,8 +524,9 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
 
 
 def _extended_parts(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
-    """Whether each line has the extended shape (19 fields, quoted parts, a tail of two fields); the 12 fields
-    of the first part the events use (null where missing), and the user agent, Host and SNI parts.
+    """Whether each line has the extended shape (19 fields, quoted parts, a tail of two fields) and its time,
+    elapsed, client, size and port fields; its other fields the events use (null where missing), and the user
+    agent, Host and SNI parts: those to be read once per distinct value.
 
     Squid escapes a quote inside a quoted value as \\"; those are hidden (chr(1)) before splitting at quotes.
     """
@@ -541,7 +543,8 @@ def _extended_parts(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
                              pc.is_in(count, pa.array([9, 11]))),
                      pc.equal(pc.count_substring(pc.utf8_trim(list_item(parts, -1), " "), " "), 1))
     sni = only_where(list_item(parts, 9), pc.equal(count, 11))
-    return [shaped], [*(list_item(tokens, i) for i in EXTENDED_READ), list_item(parts, 3), list_item(parts, 5), sni]
+    return [shaped, *(list_item(tokens, i) for i in EXTENDED_KEPT)], \
+        [*(list_item(tokens, i) for i in EXTENDED_ENCODED), list_item(parts, 3), list_item(parts, 5), sni]
 
 
 EXTENDED = Format(
