@@ -198,6 +198,7 @@ class _Records:
                              pa.concat_tables([table for _, table in parts[kind]]
                                               or [_NO_ROWS.select(list(COMMON + READS[kind]))]))
                       for kind in EVENT_TYPES}
+        self._places: dict[tuple[str, ...], pa.Array] = {}  # see spread
 
     def _read(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, number: int
               ) -> tuple[np.ndarray, pa.Table, np.ndarray]:
@@ -220,11 +221,14 @@ class _Records:
         return _one_array([chunk for kind in kinds for chunk in self.kinds[kind][1].column(path).chunks],
                           pa.string())
 
-    def spread(self, rows: np.ndarray, values: pa.Array) -> pa.Array:
-        """Values of `rows` as a column of the batch: null on the other rows (dictionaries stay encoded)."""
-        index = np.full(self.count, -1, np.int64)
-        index[rows] = np.arange(len(rows))
-        return values.take(pa.array(index, mask=index < 0))
+    def spread(self, kinds: tuple[str, ...], values: pa.Array) -> pa.Array:
+        """Values of the rows of these record types (as `at` gives them) as a column of the batch: null on the
+        other rows (dictionaries stay encoded)."""
+        if kinds not in self._places:
+            index = np.full(self.count, -1, np.int64)
+            index[self.rows(*kinds)] = np.arange(len(self.rows(*kinds)))
+            self._places[kinds] = pa.array(index, mask=index < 0)
+        return values.take(self._places[kinds])
 
 
 def _found(table: pa.Table) -> np.ndarray:
@@ -245,12 +249,11 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     text = _one_array(lines.column("line").chunks, pa.string())
     records = _Records(connection, text)
     ok = records.parsed & _starts_an_object(text)
-    events = records.rows(*EVENT_TYPES)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.found >= 0, -1, 1))),
         "is_ignored": pa.array(ok & (records.found == OTHER_TYPE)),
-        "ts": records.spread(events, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
+        "ts": records.spread(EVENT_TYPES, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
         **_addresses(connection, queries, records),
         **_hosts(connection, queries, records),
         **_http_columns(connection, queries, records),
@@ -269,13 +272,12 @@ def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records:
         pc.is_in(records.at("dns.type", *dns), value_set=pa.array(["answer", "response"])),
         pc.equal(src_port, "53")), pc.not_equal(dest_port, "53"))))
     src_ip, dst_ip = records.at("src_ip", *dns), records.at("dest_ip", *dns)
-    rows = records.rows(*dns, *others)
     return {
-        "src_ip": records.spread(rows, pa.concat_arrays([pc.if_else(turned, dst_ip, src_ip),
+        "src_ip": records.spread(dns + others, pa.concat_arrays([pc.if_else(turned, dst_ip, src_ip),
                                                          records.at("src_ip", *others)])),
-        "dst_ip": records.spread(rows, pa.concat_arrays([pc.if_else(turned, src_ip, dst_ip),
+        "dst_ip": records.spread(dns + others, pa.concat_arrays([pc.if_else(turned, src_ip, dst_ip),
                                                          records.at("dest_ip", *others)])),
-        "dst_port": records.spread(rows, integers(connection, queries.integer, pa.concat_arrays(
+        "dst_port": records.spread(dns + others, integers(connection, queries.integer, pa.concat_arrays(
             [pc.if_else(turned, src_port, dest_port), records.at("dest_port", *others)]), pa.int32())),
     }
 
@@ -315,7 +317,6 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
 def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records
                   ) -> dict[str, pa.Array]:
     """The HTTP record's request and response; the decision of alerts and drops (`action`)."""
-    http = records.rows("http")
     alerts, alert_action = records.rows("alert"), records.at("alert.action", "alert")
     action = np.full(records.count, 2)  # unknown
     action[alerts[_flag(pc.equal(alert_action, "allowed"))]] = 1
@@ -323,7 +324,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
     action[records.rows("drop")] = 0
 
     def spread(values: pa.Array) -> pa.Array:
-        return records.spread(http, values)
+        return records.spread(("http",), values)
 
     return {
         "http_method": spread(per_distinct(connection, records.at("http.http_method", "http"), queries.upper)["value"]),
@@ -339,22 +340,21 @@ def _flow_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
                   ) -> dict[str, pa.Array]:
     """Bytes each way and duration from the flow record (alerts carry the flow's bytes so far: the flow record
     has the totals, so only it counts them); bytes_in of an HTTP record is its response length."""
-    flow = records.rows("flow")
     start = _times(connection, queries, records.at("flow.start", "flow"))
     end = _times(connection, queries, records.at("flow.end", "flow"))
     sent = records.at("flow.bytes_toserver", "flow")
     received = pa.concat_arrays([records.at("flow.bytes_toclient", "flow"), records.at("http.length", "http")])
     return {
-        "bytes_out": records.spread(flow, integers(connection, queries.bigint, sent, pa.int64())),
-        "bytes_in": records.spread(records.rows("flow", "http"),
+        "bytes_out": records.spread(("flow",), integers(connection, queries.bigint, sent, pa.int64())),
+        "bytes_in": records.spread(("flow", "http"),
                                    integers(connection, queries.bigint, received, pa.int64())),
-        "duration_ms": records.spread(flow, _milliseconds_between(start, end)),
+        "duration_ms": records.spread(("flow",), _milliseconds_between(start, end)),
     }
 
 
 def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
     """dns_qtype, dns_rcode and dns_answers (v2/v3 `answers`, else v2 `grouped`, else v1 `rdata`) of DNS records."""
-    dns = records.rows("dns")
+    dns = ("dns",)
     answers = per_distinct(connection, records.at("dns.answers", "dns"), queries.answers)["value"]
     grouped = per_distinct(connection, records.at("dns.grouped", "dns"), queries.grouped)["value"]
     rdata = records.at("dns.rdata", "dns")
