@@ -54,6 +54,7 @@ from detector.ingest.proxy_columns import (
     has_control_bytes,
     has_text,
     is_ip_literal,
+    joined_pairs,
     read_in_slices,
     url_columns,
     where,
@@ -309,8 +310,11 @@ def common_parser(context: ParseContext) -> BatchParser:
 def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQueries, lines: pa.Table) -> pa.Table:
     """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
-    (shaped, client), (user, time_text, method_text, url, status, size, code, agent) = \
+    (shaped, client), (user, opened, closed, method_text, url, status, size, code, agent) = \
         read_in_slices(lines.column("line").combine_chunks(), _common_fields)
+    # `[dd/Mon/yyyy:HH:MM:SS` and `+zzzz]` as one text, made once per distinct pair
+    day = pa.DictionaryArray.from_arrays(opened.indices, pc.utf8_slice_codeunits(opened.dictionary, 1))
+    time_text = joined_pairs(day, pa.DictionaryArray.from_arrays(closed.indices, pc.utf8_rtrim(closed.dictionary, "]")))
     ts = per_distinct(connection, time_text, queries.time)["ts"]
     size_of = per_distinct(connection, size, queries.size)
     reasons = [
@@ -349,8 +353,8 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
 
 
 def _common_fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
-    """Whether each line has the common/combined shape, and its client, user, time (`dd/Mon/yyyy:HH:MM:SS
-    +zzzz`), method, URL, status, size, result code (with its `:hier`) and user agent (combined only)."""
+    """Whether each line has the common/combined shape, and its client; its user, time (`[dd/Mon/yyyy:HH:MM:SS`
+    and `+zzzz]`), method, URL, status, size, result code (with its `:hier`) and user agent (combined only)."""
     if has_text(text, b'\\"'):  # Squid escapes a quote inside a quoted value as \"; hidden while splitting
         text = pc.replace_substring(text, '\\"', "\x01")
     parts = pc.split_pattern(text, '"')
@@ -367,12 +371,13 @@ def _common_fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
                pc.and_kleene(combined_ok, pc.equal(middle_count, 2))),
         pc.and_kleene(pc.and_kleene(pc.equal(head_count, 5), pc.starts_with(opened, "[")),
                 pc.and_kleene(pc.ends_with(closed, "]"), pc.greater_equal(pc.list_value_length(request), 2))))
-    time_text = pc.binary_join_element_wise(pc.utf8_slice_codeunits(opened, 1), pc.utf8_rtrim(closed, "]"), " ")
-    code = first_valid(where(combined, pc.utf8_trim(list_item(parts, 6), " ")), list_item(middle, 2))
+    code = list_item(middle, 2)  # in common; combined has it after the agent
+    if pc.any(combined).as_py():
+        code = first_valid(where(combined, pc.utf8_trim(list_item(parts, 6), " ")), code)
     agent = only_where(list_item(parts, 5), combined)
-    return [pc.fill_null(shaped, False), list_item(head, 0)], [list_item(head, 2), time_text, list_item(request, 0),
-                                         list_item(request, 1), list_item(middle, 0), list_item(middle, 1), code,
-                                         agent]
+    return [pc.fill_null(shaped, False), list_item(head, 0)], [
+        list_item(head, 2), opened, closed, list_item(request, 0), list_item(request, 1), list_item(middle, 0),
+        list_item(middle, 1), code, agent]
 
 
 COMMON = Format(
