@@ -134,10 +134,9 @@ def _padded(line: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets - offsets[0] + np.int32(_PAD_BEFORE)
 
 
-def _words(data: np.ndarray, size: int) -> np.ndarray:
-    """The `size`-byte little-endian word starting at each byte of `data` (no copy)."""
-    dtype = {4: "<u4", 8: "<u8"}[size]
-    return np.ndarray((len(data) - size + 1,), dtype, data, 0, (1,))
+def _words(data: np.ndarray) -> np.ndarray:
+    """The 4-byte little-endian word starting at each byte of `data` (a view, no copy)."""
+    return np.ndarray((len(data) - 3,), "<u4", data, 0, (1,))
 
 
 def _found(line: pa.Array) -> _Found:
@@ -151,7 +150,7 @@ def _found(line: pa.Array) -> _Found:
     text_starts = _text_starts(line, data, offsets, quotes, quotes_from)
 
     # The three bytes before each `=`, and the `=`: the group of keys it may end.
-    endings = _words(data, 4)[equals - 3]
+    endings = _words(data)[equals - 3]
     group = pc.fill_null(pc.index_in(pa.array(endings), value_set=pa.array(_ENDINGS, pa.uint32())), -1)
     group = group.to_numpy().astype(np.int8)
     group[(endings >> np.uint32(8)) == np.uint32(_word("tz="))] = _TZ_GROUP
@@ -160,7 +159,7 @@ def _found(line: pa.Array) -> _Found:
     bounds = np.searchsorted(group[by_group], np.arange(_TZ_GROUP + 2))
     # Each key written whole before its `=`: the bytes before the last three (already matched), up to eight,
     # as two 4-byte words. Each key's `=` in line order.
-    prefixes = _words(data, 4)
+    prefixes = _words(data)
     matches = []
     for number, key in enumerate(KEYS):
         in_group = by_group[bounds[_GROUPS[number]]:bounds[_GROUPS[number] + 1]]
@@ -181,9 +180,12 @@ def _found(line: pa.Array) -> _Found:
     keep &= (quotes_before - quotes_from[rows]) % 2 == 0
     keep = np.flatnonzero(keep)
     candidate, key, ends, rows, quotes_before = candidate[keep], key[keep], ends[keep], rows[keep], quotes_before[keep]
-    # Each key's first occurrence in each line (later writes win: written last to first).
+    # Each key's first occurrence in each line (a key's `=` are in line order).
+    first = np.ones(len(key), bool)
+    first[1:] = (key[1:] != key[:-1]) | (rows[1:] != rows[:-1])
+    first = np.flatnonzero(first).astype(np.int32)
     at = np.full((len(KEYS), row_count), -1, np.int32)
-    at[key[::-1], rows[::-1]] = np.arange(len(key) - 1, -1, -1, dtype=np.int32)
+    at[key[first], rows[first]] = first
 
     # A quoted value runs to the next quote mark in its line (or the line's end); any other to a space, a quote
     # mark or just past the next `=`.
