@@ -323,20 +323,25 @@ def _read_pairs(text: pa.Array, wanted: np.ndarray) -> tuple[dict[str, pa.Dictio
     outside_ids = piece_ids[0::2]  # (every line has an even number of pieces: outside ones are the even items)
     line_count = len(text)
     outside_line = np.repeat(np.arange(line_count, dtype=np.int32), quote_counts // 2 + 1)
-    # each distinct outside piece read once; what it holds, by its dictionary id
-    seen = np.zeros(len(dictionary), bool)
-    seen[outside_ids] = True
-    distinct = np.flatnonzero(seen)
+    # each distinct outside piece read once (when the batch has few distinct pieces, all of them: cheaper than
+    # finding which are outside ones); by dictionary id, its number of wanted pairs, -1 if it breaks the reading
+    if 8 * len(dictionary) <= len(outside_ids):
+        distinct = np.arange(len(dictionary))
+    else:
+        seen = np.zeros(len(dictionary), bool)
+        seen[outside_ids] = True
+        distinct = np.flatnonzero(seen)
     reading = _OutsideReading(dictionary.take(pa.array(distinct)))
-    irregular_ids = distinct[reading.irregular]
-    if len(irregular_ids):
-        irregular[outside_line[np.isin(outside_ids, irregular_ids)]] = True
     hit_counts, hit_starts = np.zeros(len(dictionary), np.int32), np.zeros(len(dictionary), np.int64)
-    hit_counts[distinct], hit_starts[distinct] = reading.hit_counts, reading.hit_starts
+    hit_counts[distinct] = np.where(reading.irregular, -1, reading.hit_counts)
+    hit_starts[distinct] = reading.hit_starts
 
     # each occurrence of a piece with wanted pairs, once per pair: its first pair, then any second ...
     counts = hit_counts[outside_ids]
-    with_hits = np.flatnonzero(counts)
+    broken = counts < 0
+    if broken.any():
+        irregular[outside_line[broken]] = True
+    with_hits = np.flatnonzero(counts > 0)
     counts = counts[with_hits]
     first_hit = hit_starts[outside_ids[with_hits]]
     most = int(counts.max(initial=0))
@@ -345,8 +350,9 @@ def _read_pairs(text: pa.Array, wanted: np.ndarray) -> tuple[dict[str, pa.Dictio
     occurrence = with_hits[np.concatenate(ranks)] if len(ranks) > 1 else with_hits
     hit_line = outside_line[occurrence]
     # the value: the quoted piece after the key's (a dictionary id), else the unquoted value (after them)
-    value_ids = np.where(reading.quoted[hit], piece_ids[np.minimum(2 * occurrence + 1, len(piece_ids) - 1)],
-                         len(dictionary) + hit)
+    value_ids = len(dictionary) + hit
+    quoted = reading.quoted[hit]
+    value_ids[quoted] = piece_ids[2 * occurrence[quoted] + 1]
     hit_keys = reading.keys[hit]
     order = np.argsort(hit_keys, kind="stable")  # int16: a radix sort; each key's hits in line order
     bounds = np.searchsorted(hit_keys[order], np.arange(len(_WANTED) + 1))
