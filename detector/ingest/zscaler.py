@@ -27,9 +27,10 @@ What the fields mean (Zscaler's field reference):
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -541,24 +542,191 @@ def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: s
     return {"parse_error": error, **columns}
 
 
-def _sql_fields_parser(query: str) -> Callable[[ParseContext], BatchParser]:
-    """A parser whose fields come from one SQL query (`line_no, parse_error` and the ALIASES keys)."""
-    def new_parser(context: ParseContext) -> BatchParser:
-        final = _FinalQueries(context.timezone)
+# JSON feeds: NSS writes every line from one template (the same keys in the same order, every value a
+# string), so the layout most lines of a batch share is learned from its first lines: the constant text
+# between the values ("pieces", keys included). A line that is those pieces with values between them that hold
+# no quote, backslash or control character is valid JSON with the template's keys and plain values: it is read
+# on its bytes, as name=value lines are. Every other line goes through DuckDB's JSON reader (JSON_QUERY).
 
-        def parse(lines: pa.Table) -> ParseResult:
-            # (not in slices: DuckDB's result is the fields only, and slicing measured no smaller and slower)
-            with parse_cursor(context.connection) as cursor:
-                cursor.register("lines", lines)
-                read = cursor.sql(query).to_arrow_table()
-                cursor.unregister("lines")
-                fields = {name: read.column(name).combine_chunks() for name in ALIASES}
-                error = read.column("parse_error").combine_chunks()
-                return split_outcomes(_schema_columns(cursor, final, read.column("line_no"), fields, error), lines)
 
-        return parse
+@dataclass(frozen=True)
+class _JsonLayout:
+    pieces: tuple[bytes, ...]  # the n + 1 texts around n values (each value's quotes in the pieces)
+    paths: tuple[tuple[str, ...], ...]  # each value's key: (key,) at the top level or ("event", key)
+    marks: tuple[int, ...]  # in each inner piece, where its `",` is (the end of the value before it, a comma)
 
-    return new_parser
+
+def _json_layout(text: pa.Array) -> _JsonLayout | None:
+    """The layout most of the batch's first lines have, if any (None: DuckDB reads them all)."""
+    layouts: Counter[_JsonLayout] = Counter()
+    for line in text.slice(0, LAYOUT_SAMPLE).to_pylist():
+        layout = _json_layout_of(line)
+        if layout is not None:
+            layouts[layout] += 1
+    return layouts.most_common(1)[0][0] if layouts else None
+
+
+def _json_layout_of(line: str | None) -> _JsonLayout | None:
+    """One line's layout: its string values cut out. None when the line is not a JSON object whose values are
+    all strings (or an `event` object of strings), with no escapes or repeated keys: DuckDB reads such lines."""
+    if not line or "\\" in line or any(ord(c) < 32 for c in line) or not line.startswith("{") \
+            or not line.endswith("}"):
+        return None
+    quotes = [i for i, c in enumerate(line) if c == '"']
+    bounds = [0]
+    for opening, closing in zip(quotes[0::2], quotes[1::2], strict=False):
+        before, after = opening - 1, closing + 1
+        while before > 0 and line[before] == " ":
+            before -= 1
+        while after < len(line) - 1 and line[after] == " ":
+            after += 1
+        if line[before] == ":" and line[after] in ",}":  # a value, not a key
+            bounds += [opening + 1, closing]
+    bounds.append(len(line))
+    pieces = [line[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    if len(pieces) < 3 or any('",' in piece for piece in (pieces[0], pieces[-1])) \
+            or any(piece.count('",') != 1 for piece in pieces[1:-1]):
+        return None
+    template = "".join(piece + (f"{i}" if i < len(pieces) - 1 else "") for i, piece in enumerate(pieces))
+    paths: dict[int, tuple[str, ...]] = {}
+
+    def distinct_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        if len({key for key, _ in pairs}) < len(pairs):  # DuckDB reads the first of repeated keys
+            raise ValueError("a key repeated")
+        return dict(pairs)
+
+    try:
+        top = json.loads(template, object_pairs_hook=distinct_keys)
+    except ValueError:
+        return None
+    if not isinstance(top, dict):
+        return None
+    for key, value in top.items():
+        if key == "event" and not isinstance(value, dict):  # (DuckDB's transform into an object fails)
+            return None
+        inner = value.items() if key == "event" else [(None, value)]
+        for inner_key, inner_value in inner:
+            if not isinstance(inner_value, str):
+                return None
+            paths[int(inner_value)] = (key,) if inner_key is None else (key, inner_key)
+    if len(paths) != len(pieces) - 1:
+        return None
+    return _JsonLayout(tuple(piece.encode() for piece in pieces), tuple(paths[i] for i in range(len(paths))),
+                       tuple(piece.encode().index(b'",') for piece in pieces[1:-1]))
+
+
+def _json_fields(lines: pa.Table, layout: _JsonLayout) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """Which lines have `layout`, and the fields of those lines (only theirs, in order, dictionary-encoded).
+    Read on the bytes, a few thousand lines at a time: in such a line only the pieces hold a comma right after
+    a quote, so those commas place the pieces; each value read is cut out with the piece before it, which is
+    checked once per distinct text, the other pieces are compared in place (layout_bytes.py)."""
+    text = _text_of(lines)
+    slot = {path: i for i, path in reversed(list(enumerate(layout.paths)))}
+    read = {name: next(slot[path] for alias in aliases for path in (("event", alias), (alias,)) if path in slot)
+            for name, aliases in ALIASES.items()
+            if any(path in slot for alias in aliases for path in (("event", alias), (alias,)))}
+    slots = sorted(set(read.values()))
+    others = ConstantText([b"" if i in slots else piece for i, piece in enumerate(layout.pieces)])
+    parts = [_json_items(text.slice(start, TOKEN_LINES), layout, slots, others)
+             for start in range(0, max(len(text), 1), TOKEN_LINES)]
+    fits = np.concatenate([part[0] for part in parts])
+    items = {i: pa.chunked_array([part[1][i] for part in parts]).unify_dictionaries().combine_chunks() for i in slots}
+    pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
+    for i, item in items.items():
+        has_piece = pc.starts_with(item.dictionary, layout.pieces[i].decode())
+        if not pc.all(has_piece).as_py():
+            pieced &= has_piece.take(item.indices).to_numpy(zero_copy_only=False)
+    if not pieced.all():
+        fits[np.flatnonzero(fits)[~pieced]] = False
+        items = {i: item.filter(pa.array(pieced)) for i, item in items.items()}
+    # (cut by characters: the piece is whole characters; pc.binary_slice fails on a text shorter than its start)
+    values = {i: pa.DictionaryArray.from_arrays(
+        item.indices, pc.utf8_slice_codeunits(item.dictionary, len(layout.pieces[i].decode())))
+        for i, item in items.items()}
+    return fits, {name: values[i] for name, i in read.items()}
+
+
+def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: ConstantText
+                ) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
+    """Which lines may have `layout` (the pieces not read in their places, no quote, backslash or control
+    character between them), and the values at `slots` of those lines with the piece before each."""
+    buffer, data, offsets = line_bytes(text)
+    count = len(layout.pieces) - 1  # values
+    start, end = int(offsets[0]), int(offsets[-1])
+    commas = np.flatnonzero(data[start + 1:end] == ord(",")) + start + 1
+    marks = commas[data[commas - 1] == ord('"')]
+    first = np.searchsorted(marks, offsets)
+    fits = np.diff(first) == count - 1
+    if text.null_count:
+        fits &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    # the values hold no quote (a fitting line has the pieces' quotes only), backslash or control character
+    bytes_ = data[start:end]
+    if len(bytes_) and bytes_.min() < 32:  # (a reduction without a mask first: control characters are rare)
+        fits[np.searchsorted(offsets, np.flatnonzero(bytes_ < 32) + start, side="right") - 1] = False
+    backslashes = np.flatnonzero(bytes_ == ord("\\"))
+    if len(backslashes):
+        fits[np.searchsorted(offsets, backslashes + start, side="right") - 1] = False
+    quotes = sum(piece.count(b'"') for piece in layout.pieces)
+    quotes_of_others = pc.sum(pc.count_substring(text.filter(pa.array(~fits)), '"')).as_py() or 0
+    if np.count_nonzero(bytes_ == ord('"')) - quotes_of_others != quotes * fits.sum():
+        _, first_quote = byte_places(data, offsets, ord('"'))
+        fits &= np.diff(first_quote) == quotes
+    rows = np.flatnonzero(fits)
+    at = np.empty((len(rows), count + 1), np.int64)  # where each piece starts
+    at[:, 0] = offsets[:-1][rows]
+    at[:, 1:count] = each_row(marks, first, rows, count - 1) - (np.array(layout.marks, np.int64) + 1)
+    at[:, count] = offsets[1:][rows] - len(layout.pieces[-1])
+    lengths = np.array([len(piece) for piece in layout.pieces[:-1]], np.int64)
+    found = (at[:, 1:] >= at[:, :-1] + lengths).all(axis=1) & others.found(data, at)
+    if not found.all():
+        fits[rows[~found]] = False
+        at = at[found]
+    return fits, {i: pc.dictionary_encode(spans(buffer, at[:, i], at[:, i + 1])) for i in slots}
+
+
+def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int) -> dict[str, pa.Array]:
+    """The canonical fields (dictionary-encoded) and parse_error of JSON lines, one row per line, in line order:
+    the lines of each of the batch's most common layouts read on their bytes, the others by DuckDB."""
+    count = lines.num_rows
+    parts: list[tuple[np.ndarray, dict[str, pa.Array]]] = []  # (the rows read, their fields)
+    rest = np.arange(count)
+    for _ in range(layouts):
+        part = lines if len(rest) == count else lines.take(pa.array(rest))
+        layout = _json_layout(_text_of(part))
+        if layout is None:
+            break
+        fits, fields = _json_fields(part, layout)
+        parts.append((rest[fits], fields))
+        rest = rest[~fits]
+        if not len(rest):
+            break
+    error = pa.nulls(count, pa.string())
+    if len(rest):
+        connection.register("lines", lines if len(rest) == count else lines.take(pa.array(rest)))
+        try:
+            read = connection.sql(JSON_QUERY).to_arrow_table()
+        finally:
+            connection.unregister("lines")
+        parts.append((rest, {name: read.column(name).combine_chunks() for name in ALIASES}))
+        error = plain(placed(count, [(rest, read.column("parse_error").combine_chunks())]))
+    columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
+               for name in ALIASES}
+    return {"parse_error": error, **columns}
+
+
+def _json_parser(context: ParseContext) -> BatchParser:
+    final = _FinalQueries(context.timezone)
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            def columns_of(part: pa.Table) -> pa.Table:
+                fields = _json_table(cursor, part, LAYOUTS_PER_BATCH)
+                error = fields.pop("parse_error")
+                return _schema_columns(cursor, final, part.column("line_no"), fields, error)
+
+            return split_outcomes(in_slices(lines, columns_of), lines)
+
+    return parse
 
 
 def _csv_parser(context: ParseContext) -> BatchParser:
@@ -592,7 +760,7 @@ JSON = Format(
     source_kind="proxy",
     summary="Zscaler ZIA NSS web log, JSON feed output type",
     sniff=line_share(re.compile(f"{_JSON_WRAPPED}|{_JSON_FLAT}")),
-    new_parser=_sql_fields_parser(JSON_QUERY),
+    new_parser=_json_parser,
     independent_batches=True,
     fields=FIELDS,
 )
