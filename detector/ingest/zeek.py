@@ -16,6 +16,7 @@ client sent, so they are `bytes_out`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,16 @@ from detector.ingest.base import (
     run_parse_query,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, integers, plain, through, url_parts, without
+from detector.ingest.distinct_sql import (
+    BIGINT_SQL,
+    INTEGER_SQL,
+    encoded,
+    in_slices,
+    integers,
+    plain,
+    through,
+    url_parts,
+)
 from detector.schema import TIMESTAMP
 
 # Epoch seconds with microseconds (TSV, default JSON) or ISO 8601 (JSON with json_timestamps = ISO8601).
@@ -49,12 +59,14 @@ _TS = """coalesce(
 
 @dataclass(frozen=True)
 class _Log:
-    """One Zeek log type: the fields it reads (scalars, and sets or vectors) and a key of its JSON lines."""
+    """One Zeek log type: the fields it reads (scalars, sets or vectors, and sets or vectors of which only the
+    first element is read) and a key of its JSON lines."""
 
     path: str
     scalars: tuple[str, ...]
     lists: tuple[str, ...]
     json_marker: str  # a key every JSON line of this log type has
+    firsts: tuple[str, ...] = ()
 
 
 _BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
@@ -62,7 +74,7 @@ _BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
 CONN = _Log("conn", (*_BASE, "proto", "service", "duration", "orig_bytes", "resp_bytes"), (), "conn_state")
 SSL = _Log("ssl", (*_BASE, "server_name"), (), "established")
 HTTP = _Log("http", (*_BASE, "method", "host", "uri", "user_agent", "request_body_len", "response_body_len",
-                     "status_code", "username"), ("resp_mime_types",), "trans_depth")
+                     "status_code", "username"), (), "trans_depth", firsts=("resp_mime_types",))
 DNS = _Log("dns", (*_BASE, "query", "qtype_name", "rcode_name"), ("answers",), "rejected")
 
 
@@ -73,14 +85,17 @@ def _ident(name: str) -> str:
 def _json_query(log: _Log) -> str:
     """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays. Each line is parsed once:
     one call reads every field as text (a set or vector as its JSON text, then read as a list: a short
-    text, cheaper than reading the line again); the fields are then read as the TSV writer's are."""
-    names = (*log.scalars, *log.lists)
-    paths = ", ".join("'$." + _ident(name) + "'" for name in names)
+    text, cheaper than reading the line again; where only its first element is read, that element's
+    text); the fields are then read as the TSV writer's are."""
+    paths = ", ".join([*("'$." + _ident(name) + "'" for name in (*log.scalars, *log.lists)),
+                       *("'$." + _ident(name) + "[0]'" for name in log.firsts)])
     columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(log.scalars, start=1)]
     columns += [
         f"nullif(try(json_extract_string(j[{i}], '$[*]')), []) as {_ident(name)}"
         for i, name in enumerate(log.lists, start=len(log.scalars) + 1)
     ]
+    columns += [f"j[{i}] as {_ident(name)}"
+                for i, name in enumerate(log.firsts, start=len(log.scalars) + len(log.lists) + 1)]
     # `try`: a line that is not valid JSON gives null instead of failing the batch.
     return f"""
         select case when j is null then 'not a valid JSON object' end as reject_reason, {", ".join(columns)}
@@ -108,6 +123,8 @@ def _read_header(header: _Header, line: str) -> _Header:
     key, _, rest = line.partition(" ") if line.startswith("#separator") else line.partition(header.separator)
     values = rest.split(header.separator)
     if key == "#separator":
+        if not _unescape(rest.strip()):  # none declared: not understood, the separator stays
+            return header
         return _Header(_unescape(rest.strip()), header.set_separator, header.unset, header.empty, header.fields)
     if key == "#set_separator":
         return _Header(header.separator, _unescape(values[0]), header.unset, header.empty, header.fields)
@@ -124,7 +141,7 @@ def _read_header(header: _Header, line: str) -> _Header:
 # or JSON's) whose meaning the shared SQL macros define (hosts, URLs) go through SQL once per distinct value, and
 # numbers in the plain form Zeek writes are cast by Arrow (anything else through SQL, with its meaning).
 TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
-DOUBLE_MS_SQL = "select cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
+DOUBLE_MS_SQL = "select try_cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 UPPER_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
 # conn: the first service Zeek recognised, else the transport (service and proto joined by chr(31); chr(30): unset)
@@ -156,7 +173,6 @@ class _Queries:
 
 
 # Zeek writes times as epoch seconds with six decimals (TSV: %.6f; JSON drops trailing zeros)
-_EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 _PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
 
 
@@ -165,13 +181,19 @@ def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, text:
     micros = _fixed_width_micros(text)
     if micros is not None:
         return pa.array(micros, pa.int64()).cast(TIMESTAMP)
-    usual = pc.fill_null(pc.match_substring_regex(text, _EPOCH_SECONDS), True)
-    if not pc.all(usual).as_py():
+    # the usual forms: 1-12 digits, then optionally a point and 1-6 digits (told without a regex)
+    point = pc.find_substring(text, ".")  # -1 where there is none
+    digits = pc.replace_substring(text, ".", "", max_replacements=1)
+    has_point = pc.greater_equal(point, 0)
+    whole_digits = pc.if_else(has_point, point, pc.binary_length(text))
+    fraction_digits = pc.if_else(has_point, pc.subtract(pc.binary_length(digits), point), 0)
+    usual = pc.and_(pc.and_(pc.ascii_is_decimal(digits), pc.less_equal(fraction_digits, 6)),
+                    pc.and_(pc.greater_equal(whole_digits, 1), pc.less_equal(whole_digits, 12)))
+    usual = pc.and_(usual, pc.or_(pc.invert(has_point), pc.greater_equal(fraction_digits, 1)))
+    if not pc.all(pc.fill_null(usual, True)).as_py():
         return pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP)
-    parts = pc.split_pattern(text, ".", max_splits=1)
-    seconds = pc.cast(list_item(parts, 0), pa.int64())
-    fraction = pc.cast(pc.utf8_rpad(pc.fill_null(list_item(parts, 1), ""), 6, "0"), pa.int64())
-    return pc.cast(pc.add(pc.multiply(seconds, 1_000_000), fraction), TIMESTAMP)
+    scale = pa.array([10 ** (6 - k) for k in range(7)], pa.int64()).take(fraction_digits)
+    return pc.cast(pc.multiply(pc.cast(digits, pa.int64()), scale), TIMESTAMP)
 
 
 def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
@@ -206,8 +228,83 @@ def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _Queries, text
     return pc.cast(pc.round(scaled, round_mode="half_towards_infinity"), pa.int64())
 
 
-def _split_fields(text: pa.Array, separator: str, read: Sequence[int], field_count: int
-                  ) -> tuple[Callable[[int], pa.Array], pa.Array]:
+def _split_fields(text: pa.Array, separator: str, read: Sequence[int], field_count: int,
+                  placeholders: Sequence[str] = ()) -> tuple[Callable[[int], pa.Array], pa.Array]:
+    """The fields at positions `read` (0-based) of each line, as a function of the position (null where a
+    line has fewer, or where the field is one of the `placeholders`), and how many fields each line has."""
+    if (len(separator.encode()) == 1 and text.type == pa.string() and not text.null_count and len(text)
+            and text.buffers()[2] is not None):
+        return _split_at_byte(text, separator, placeholders)
+    field, count = _split_with_lists(text, separator, read, field_count)
+    if not placeholders:
+        return field, count
+
+    def field_without_placeholders(position: int) -> pa.Array:
+        values = field(position)
+        return only_where(values, pc.invert(pc.fill_null(pc.is_in(values, value_set=pa.array(placeholders)), False)))
+
+    return field_without_placeholders, count
+
+
+def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
+                   ) -> tuple[Callable[[int], pa.Array], pa.Array]:
+    """A one-byte separator (Zeek's tab) found with numpy in one pass over the text's bytes; a field is then
+    cut out of the buffer at those positions (one copy of that field only, no list of every line's fields),
+    its placeholders told by their length and bytes. Costs per byte of the batch, not per field made."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
+    data = text.buffers()[2]
+    octets = np.frombuffer(data, np.uint8)
+    separators = np.flatnonzero(octets[offsets[0]:offsets[-1]] == ord(separator))
+    separators = separators.astype(np.int32) + offsets[0]
+    first = np.searchsorted(separators, offsets)  # a line's first separator: its place in `separators`
+    count = np.diff(first) + 1
+    line_start, line_end = offsets[:-1], offsets[1:]
+    # Every line with as many fields (the usual case): a field's bounds are columns of the separators
+    same_count = bool((count == count[0]).all())
+    matrix = separators.reshape(len(count), count[0] - 1) if same_count else None
+    separators, first = np.append(separators, offsets[-1]), first[:-1]  # (a last one: a place past the end)
+
+    def bounds_of(position: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Start and end of the field in each line, and where lines have it (None: all)."""
+        if matrix is not None:
+            if position >= count[0]:
+                return line_start, line_start, np.zeros(len(count), bool)
+            start = line_start if position == 0 else matrix[:, position - 1] + 1
+            return start, line_end if position == count[0] - 1 else matrix[:, position], None
+        present = count > position
+        start = line_start if position == 0 else np.where(
+            present, separators[np.minimum(first + position - 1, len(separators) - 1)] + 1, line_start)
+        end = np.where(count > position + 1, separators[np.minimum(first + position, len(separators) - 1)],
+                       np.where(present, line_end, line_start))
+        return start, end, None if present.all() else present
+
+    def is_placeholder(start: np.ndarray, length: np.ndarray) -> np.ndarray | None:
+        found = None
+        for placeholder in {p.encode() for p in placeholders}:
+            rows = np.flatnonzero(length == len(placeholder))
+            for i, byte in enumerate(placeholder):
+                rows = rows[octets[start[rows] + i] == byte]
+            if len(rows):
+                found = np.zeros(len(length), bool) if found is None else found
+                found[rows] = True
+        return found
+
+    @functools.cache
+    def field(position: int) -> pa.Array:
+        start, end, present = bounds_of(position)
+        unset = is_placeholder(start, end - start)
+        missing = ~present if present is not None else None
+        missing = unset if missing is None else missing if unset is None else missing | unset
+        bounds = np.empty(2 * len(start), np.int32)  # field, gap to the next line's field, field, ...
+        bounds[0::2], bounds[1::2] = start, end
+        spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), data)
+        return spans.take(pa.array(np.arange(0, len(bounds), 2), mask=missing))
+
+    return field, pa.array(count)
+
+
+def _split_with_lists(text: pa.Array, separator: str, read: Sequence[int], field_count: int
+                      ) -> tuple[Callable[[int], pa.Array], pa.Array]:
     """The fields at positions `read` (0-based) of each line, as a function of the position, and how many
     fields each line has. Splitting costs per field made, so the line is split from the left only up to the
     fields read, and when the last ones read lie far to the right (http.log's MIME types, dns.log's answers),
@@ -241,40 +338,47 @@ class _Fields:
     line_no: pa.Array | pa.ChunkedArray
     reject_reason: pa.Array  # null where the line parsed
     rows: int
-    raw: Callable[[str], pa.Array | None]  # a field as written; None where the lines have no such field
-    unset: tuple[str, ...] = ()  # values meaning "no value" (TSV: `-` and `(empty)`; JSON leaves the key out)
+    # a field's text, null where unset or empty (TSV's `-` and `(empty)`; JSON leaves the key out); None where
+    # the lines have no such field
+    raw: Callable[[str], pa.Array | None]
     set_separator: str | None = None  # TSV: a set or vector is text joined by it; JSON: already a list
 
     def text(self, name: str) -> pa.Array:
         """The field, null where unset, empty or absent."""
         values = self.raw(name)
-        if values is None:
-            return pa.nulls(self.rows, pa.string())
-        if not self.unset:
-            return values
-        return only_where(values, pc.invert(pc.fill_null(pc.is_in(values, value_set=pa.array(self.unset)), False)))
+        return pa.nulls(self.rows, pa.string()) if values is None else values
 
     def distinct(self, name: str) -> pa.DictionaryArray:
         """The field dictionary-encoded (for fields read once per distinct value, or that repeat)."""
-        values = self.raw(name)
-        if values is None:
-            return encoded(pa.nulls(self.rows, pa.string()))
-        return without(encoded(values), self.unset)
+        return encoded(self.text(name))
 
     def elements(self, name: str) -> pa.Array:
-        """A set or vector field as a list of its elements."""
-        if self.set_separator is not None:
+        """A set or vector field as a list of its elements (one when the header declares no set separator)."""
+        if self.set_separator:
             return pc.split_pattern(self.text(name), self.set_separator)
+        if self.set_separator is not None:
+            text = self.text(name)
+            return pa.ListArray.from_arrays(pa.array(np.arange(len(text) + 1), pa.int32()), text,
+                                            mask=pc.is_null(text))
         values = self.raw(name)
         return values if values is not None else pa.nulls(self.rows, pa.list_(pa.string()))
+
+    def first_element(self, name: str) -> pa.Array:
+        """The first element of a set or vector field (JSON: read as such, see `_Log.firsts`)."""
+        if not self.set_separator:  # JSON, or a header declaring no set separator
+            return self.text(name)
+        text = self.text(name)
+        if len(self.set_separator) == 1:
+            return cut_at(text, self.set_separator)
+        return list_item(pc.split_pattern(text, self.set_separator, max_splits=1), 0)
 
 
 def _tsv_fields(log: _Log, header: _Header, run: pa.Table) -> _Fields:
     """TSV lines under `header`: split at its separator; a line with another number of fields is a reject."""
     position = {name: i for i, name in enumerate(header.fields)}
-    field, count = _split_fields(run.column("line").combine_chunks(), header.separator,
-                                 [position[name] for name in (*log.scalars, *log.lists) if name in position],
-                                 len(header.fields))
+    read = [position[name] for name in (*log.scalars, *log.lists, *log.firsts) if name in position]
+    field, count = _split_fields(run.column("line").combine_chunks(), header.separator, read, len(header.fields),
+                                 (header.unset, header.empty))
     rows = len(count)
     wrong = pc.not_equal(count, len(header.fields))
     reason = pa.nulls(rows, pa.string())
@@ -285,7 +389,7 @@ def _tsv_fields(log: _Log, header: _Header, run: pa.Table) -> _Fields:
         reason = texts.take(found.indices)
     return _Fields(run.column("line_no"), reason, rows,
                    lambda name: field(position[name]) if name in position else None,
-                   (header.unset, header.empty), header.set_separator)
+                   header.set_separator)
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, log: _Log, fields: _Fields) -> pa.Table:
@@ -372,7 +476,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
         "bytes_in": integers(connection, queries.bigint, text("response_body_len"), pa.int64()),
         "user_agent": text("user_agent"),
         "user_name": distinct("username"),
-        "content_type": list_item(fields.elements("resp_mime_types"), 0),
+        "content_type": fields.first_element("resp_mime_types"),
     }
 
 
@@ -453,7 +557,9 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
     if not header.fields:
         return run_parse_query(context, _NO_HEADER_QUERY, run)
     with parse_cursor(context.connection) as cursor:
-        return split_outcomes(_columns(cursor, queries, log, _tsv_fields(log, header, run)), run)
+        # a slice of lines at a time: the numpy temporaries of a whole batch are large (memory and page faults)
+        columns = in_slices(run, lambda part: _columns(cursor, queries, log, _tsv_fields(log, header, part)))
+        return split_outcomes(columns, run)
 
 
 def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: str, run: pa.Table) -> ParseResult:

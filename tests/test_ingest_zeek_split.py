@@ -1,0 +1,102 @@
+"""Zeek's numpy split of TSV lines against the list split, the JSON times without a regex, odd headers and
+values that must not fail a batch, and http's first MIME type read directly in both writers."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from detector.ingest import zeek
+from detector.ingest.base import open_parse_connection
+from tests.test_ingest_zeek import header, parse
+
+HTTP_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "method", "host", "uri",
+               "user_agent", "status_code", "resp_mime_types"]
+CONN_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+               "orig_bytes", "resp_bytes"]
+
+
+def _random_lines(rows: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    values = ["", "-", "(empty)", "x", "é-ü", "(empty", "--", "a b", "1700000000.000001", "日本"]
+    return ["\t".join(rnd.choice(values) for _ in range(rnd.choice([1, 2, 5, 6, 6, 6, 7]))) for _ in range(rows)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numpy_split_matches_the_list_split(seed: int) -> None:
+    """Every field of every line (slices of the text, lines with fewer or more fields, placeholders) as a
+    split reads it; the same field count as the list split; placeholders null."""
+    lines = pa.array(["lead", *_random_lines(500, seed)]).slice(1)
+    if seed % 2:  # every line with as many fields: the matrix reading
+        lines = pa.array(["\t".join(line.split("\t")[:1] * 6) for line in lines.to_pylist()])
+    placeholders = ("-", "(empty)")
+    field, count = zeek._split_at_byte(lines, "\t", placeholders)
+    _, listed_count = zeek._split_with_lists(lines, "\t", list(range(8)), 6)
+    assert count.to_pylist() == listed_count.to_pylist()
+    split = [line.split("\t") for line in lines.to_pylist()]
+    for position in range(8):
+        expected = [values[position] if position < len(values) else None for values in split]
+        assert field(position).to_pylist() == [None if v in placeholders else v for v in expected], position
+
+
+def test_numpy_split_of_empty_lines_and_separators_only() -> None:
+    field, count = zeek._split_at_byte(pa.array(["", "\t", "\t\t", "a"]), "\t", ())
+    assert count.to_pylist() == [1, 2, 3, 1]
+    assert field(0).to_pylist() == ["", "", "", "a"]
+    assert field(1).to_pylist() == [None, "", "", None]
+    assert field(2).to_pylist() == [None, None, "", None]
+
+
+def test_epoch_times_without_a_regex_read_as_the_sql_reads_them() -> None:
+    connection = open_parse_connection()
+    forms = [["1575413096.05", "1575413096", "1575413096.123456", "1.5", "123456789012.000001"],
+             ["1575413096.0", "1575413096.", "1575413096"], ["1575413096.0", ".5"], ["1575413096.0", "1.2.3"],
+             ["1575413096.0", "1234567890123.5"], ["1575413096.0", "1575413096.1234567"], ["1575413096.0", ""],
+             ["1575413096.0", "١٥٧٥٤١٣٠٩٦"], ["1575413096.0", "-1.5"], ["1575413096.0", None]]
+    for values in forms:
+        text = pa.array(values, pa.string())
+        arrow = zeek._epoch_times(connection, zeek._Queries(), text)
+        connection.register("distinct_values", pa.table({"value": text}))
+        sql = connection.sql(zeek.TS_SQL).to_arrow_table().column("value").cast(arrow.type)
+        connection.unregister("distinct_values")
+        assert arrow.cast(pa.int64()).to_pylist() == sql.cast(pa.int64()).to_pylist(), values
+
+
+def test_a_header_without_separators_does_not_fail_the_batch(tmp_path: Path) -> None:
+    fields = header("http", HTTP_FIELDS)
+    no_set_separator = [line if not line.startswith("#set_separator") else "#set_separator\t" for line in fields]
+    line = "1700000000.500000\tC1\t10.0.0.1\t5\t104.18.32.47\t80\tGET\tchatgpt.com\t/\tcurl\t200\ttext/html,text/plain"
+    events, _, _ = parse(tmp_path, "zeek_http", [*no_set_separator, line])
+    assert [e["content_type"] for e in events] == ["text/html,text/plain"]
+    events, _, _ = parse(tmp_path, "zeek_http", ["#separator ", *fields[1:], line])  # the tab stays
+    assert [e["content_type"] for e in events] == ["text/html"]
+
+
+def test_a_duration_too_large_for_milliseconds_is_null_not_a_failed_batch(tmp_path: Path) -> None:
+    line = "1700000000.500000\tC1\t10.0.0.1\t5\t104.18.32.47\t443\ttcp\tssl\t{}\t10\t20"
+    lines = [*header("conn", CONN_FIELDS), line.format("1e400"), line.format("99999999999999999999.5"),
+             line.format("1.5")]
+    events, _, _ = parse(tmp_path, "zeek_conn", lines)
+    assert [e["duration_ms"] for e in events] == [None, None, 1500]
+
+
+@pytest.mark.parametrize(("mime_types", "content_type"), [
+    ('["text/html","text/plain"]', "text/html"), ("[]", None), ('"text/html"', None), ("[null]", None),
+    ('[{"a":1}]', '{"a":1}'), ("[1]", "1"), ("null", None), ('["a\\"b"]', 'a"b'),
+])
+def test_json_first_mime_type(tmp_path: Path, mime_types: str, content_type: str | None) -> None:
+    line = ('{"ts":1700000000.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":5,"id.resp_h":"1.2.3.4",'
+            f'"id.resp_p":80,"trans_depth":1,"method":"GET","host":"a.example","uri":"/","resp_mime_types":{mime_types}}}')
+    events, _, _ = parse(tmp_path, "zeek_http", [line])
+    assert [e["content_type"] for e in events] == [content_type]
+
+
+def test_tsv_first_mime_type_with_a_longer_set_separator(tmp_path: Path) -> None:
+    fields = [line if not line.startswith("#set_separator") else "#set_separator\t;;" for line in header(
+        "http", HTTP_FIELDS)]
+    line = "1700000000.500000\tC1\t10.0.0.1\t5\t104.18.32.47\t80\tGET\tchatgpt.com\t/\tcurl\t200\ta/b;;c/d;;e/f"
+    events, _, _ = parse(tmp_path, "zeek_http", [*fields, line])
+    assert [e["content_type"] for e in events] == ["a/b"]
