@@ -39,6 +39,7 @@ from detector.ingest.proxy_columns import (
     first_reasons,
     first_valid,
     is_ip_literal,
+    line_text,
     substrings,
     text_layout,
     url_columns,
@@ -134,7 +135,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
     """WSA access lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    text = lines.column("line").combine_chunks()
+    text = line_text(lines)
     shaped, fields, verdicts, agent = _fields(text)
     epoch_text, elapsed_text, client, code_status, size_text, method_text, url, ident, hierarchy, mime, acl = fields
     ts = epoch_times(connection, queries.epoch, epoch_text)

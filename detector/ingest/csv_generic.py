@@ -53,6 +53,7 @@ from detector.ingest.proxy_columns import (
     first_valid,
     is_ip_literal,
     joined_pairs,
+    line_text,
     no_text,
     url_columns,
     where,
@@ -233,7 +234,7 @@ class Queries:
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layout: Layout, lines: pa.Table
                   ) -> pa.Table:
     """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
-    text = lines.column("line").combine_chunks()
+    text = line_text(lines)
     rows = len(text)
     delimiter = layout.delimiter
     regular, counts, values = delimited_fields(

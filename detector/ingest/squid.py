@@ -55,6 +55,7 @@ from detector.ingest.proxy_columns import (
     has_text,
     is_ip_literal,
     joined_pairs,
+    line_text,
     read_in_slices,
     url_columns,
     where,
@@ -218,7 +219,7 @@ def _native_fields(lines: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
 
     Its own function so that the token lists (as big as the lines) are freed before parsing goes on.
     """
-    tokens = pc.ascii_split_whitespace(trimmed(lines.column("line").combine_chunks()))
+    tokens = pc.ascii_split_whitespace(trimmed(line_text(lines)))
     return pc.list_value_length(tokens), [list_item(tokens, i) for i in range(NATIVE_FIELDS)]
 
 
@@ -311,7 +312,7 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
     """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
     (shaped, client), (user, opened, closed, method_text, url, status, size, code, agent) = \
-        read_in_slices(lines.column("line").combine_chunks(), _common_fields)
+        read_in_slices(line_text(lines), _common_fields)
     # `[dd/Mon/yyyy:HH:MM:SS` and `+zzzz]` as one text, made once per distinct pair
     day = pa.DictionaryArray.from_arrays(opened.indices, pc.utf8_slice_codeunits(opened.dictionary, 1))
     time_text = joined_pairs(day, pa.DictionaryArray.from_arrays(closed.indices, pc.utf8_rtrim(closed.dictionary, "]")))
@@ -464,7 +465,7 @@ def extended_parser(context: ParseContext) -> BatchParser:
 def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQueries, lines: pa.Table) -> pa.Table:
     """Squid extended lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
-    text = lines.column("line").combine_chunks()
+    text = line_text(lines)
     (shaped, epoch_text, elapsed_text, client, reply_text, request_text, port_text), \
         (result, method_text, url, ident, hierarchy, mime, agent, host_header, sni) = \
         read_in_slices(text, _extended_parts)

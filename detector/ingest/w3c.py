@@ -72,6 +72,7 @@ from detector.ingest.proxy_columns import (
     has_control_bytes,
     is_ip_literal,
     joined_pairs,
+    line_text,
     no_text,
     url_columns,
     where,
@@ -227,7 +228,7 @@ _READ = (
 
 def event_columns(connection: duckdb.DuckDBPyConnection, plan: Plan, lines: pa.Table) -> pa.Table:
     """The events of a run of data lines under one field list, plus reject_reason / is_ignored."""
-    text = lines.column("line").combine_chunks()
+    text = line_text(lines)
     if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
         text = pc.replace_substring(text, "\t", " ")
     rows = len(text)
@@ -433,7 +434,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
 
 def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
     """The rows and texts of a batch's directive lines (a UTF-8 byte order mark may precede the first)."""
-    text = lines.column("line").combine_chunks()
+    text = line_text(lines)
     # only lines starting with '#' or a blank (its first byte) can be one: those few are trimmed and looked at
     first = first_bytes(text)
     candidates = np.flatnonzero(np.isin(first, _DIRECTIVE_STARTS))
