@@ -221,7 +221,9 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
     marks = _marks(line)
     usual = _usual_shape(version, time, tail, marks)
-    event, structured = _event_kinds(connection, queries, line.filter(pa.array(usual)), tail.filter(pa.array(usual)))
+    every = usual.all()
+    event, structured = _event_kinds(connection, queries, line if every else line.filter(pa.array(usual)),
+                                     tail if every else tail.filter(pa.array(usual)))
     # a session line without junos structured data is for QUERY's plain-text reading
     plain_text = pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured))
     if pc.any(plain_text).as_py():
@@ -292,12 +294,16 @@ class _Marks:
 def _marks(line: pa.Array) -> _Marks:
     data, offsets = text_bytes(line)
     ends = offsets[1:]
+    ending = (ends > offsets[:-1]) & (data[np.maximum(ends - 1, 0)] == ord("]"))
+    if np.count_nonzero(data[offsets[0]:offsets[-1]] == ord("]")) == np.count_nonzero(ending):
+        # the usual case: every `]` ends a line (a count is cheaper than finding each)
+        ending[ending] = (ends[ending] - 2 < offsets[:-1][ending]) | (data[ends[ending] - 2] != ord("\\"))
+        return _Marks(ending, np.zeros(len(line), bool))
     closing, rows = byte_positions(line, b"]")
     last = closing == ends[rows] - 1
     opens_next = np.zeros(len(closing), bool)
     opens_next[~last] = data[closing[~last] + 1] == ord("[")
     escaped = (closing > offsets[rows]) & (data[np.maximum(closing - 1, 0)] == ord("\\"))
-    ending = (ends > offsets[:-1]) & (data[np.maximum(ends - 1, 0)] == ord("]"))
     ending[rows[~(last | opens_next) | escaped]] = False
     several = np.zeros(len(line), bool)
     several[rows[opens_next]] = True
