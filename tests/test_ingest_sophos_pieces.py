@@ -53,7 +53,7 @@ def parse_both(lines: list[str]) -> tuple[tuple, tuple]:
     batch = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)})
     connection = open_parse_connection()
     parsed = sophos.XG.new_parser(ParseContext("sophos.log", ZONE, connection))(batch)
-    expected = sophos.connection_query(connection, batch, ZONE)
+    expected = sophos.pairs_query_outcomes(connection, batch, ZONE)
 
     def outcomes(result):
         return (sorted(result.events.to_pylist(), key=lambda e: e["line_no"]),

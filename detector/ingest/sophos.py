@@ -268,7 +268,7 @@ def _parse(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.T
         values = {name: value.filter(selection) for name, value in values.items()}
         line_no = line_no.filter(selection)
     if irregular.any():
-        slow = connection_query(connection, lines.filter(pa.array(irregular)), timezone)
+        slow = pairs_query_outcomes(connection, lines.filter(pa.array(irregular)), timezone)
         events.append(slow.events)
         rejects.append(slow.rejects)
     fast, fast_rejects = _outcomes(connection, queries, line_no, lines, values)
@@ -277,7 +277,7 @@ def _parse(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.T
     return ParseResult(events=_in_line_order(events), rejects=_in_line_order(rejects), ignored=ignored)
 
 
-def connection_query(connection: duckdb.DuckDBPyConnection, lines: pa.Table, timezone: str) -> ParseResult:
+def pairs_query_outcomes(connection: duckdb.DuckDBPyConnection, lines: pa.Table, timezone: str) -> ParseResult:
     """PAIRS_QUERY over `lines`."""
     connection.register("lines", lines)
     try:
@@ -288,18 +288,21 @@ def connection_query(connection: duckdb.DuckDBPyConnection, lines: pa.Table, tim
 
 
 def _in_line_order(tables: list[pa.Table]) -> pa.Table:
-    """Tables of the same columns (text plain in one, dictionary-encoded in another) as one, in line order."""
+    """Tables of the same columns as one, in line order. Text stays dictionary-encoded where one of them has
+    it so (the other's text is encoded: a few lines read by PAIRS_QUERY do not decode a whole batch)."""
     tables = [table for table in tables if table.num_rows] or tables[:1]
     if len(tables) == 1:
         return tables[0]
-    names = tables[0].column_names
     columns = {}
-    for name in names:
+    for name in tables[0].column_names:
         parts = [table.column(name).combine_chunks() for table in tables]
         if any(pa.types.is_dictionary(part.type) for part in parts):
-            parts = [part.dictionary_decode() if pa.types.is_dictionary(part.type) else part for part in parts]
-        kind = next((part.type for part in parts if not pa.types.is_null(part.type)), parts[0].type)
-        columns[name] = pa.concat_arrays([part.cast(kind) for part in parts])
+            parts = [part if pa.types.is_dictionary(part.type) else pc.dictionary_encode(part.cast(pa.string()))
+                     for part in parts]
+        else:
+            kind = next((part.type for part in parts if not pa.types.is_null(part.type)), parts[0].type)
+            parts = [part.cast(kind) for part in parts]
+        columns[name] = pa.concat_arrays(parts)
     table = pa.table(columns)
     return table.take(pc.sort_indices(table.column("line_no")))
 
