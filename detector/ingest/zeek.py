@@ -481,8 +481,14 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
 
 
 def _coalesce_where(use: pa.Array, chosen: pa.Array, otherwise: pa.Array) -> pa.Array:
-    """`chosen` where `use` holds (even if null there), else `otherwise` (both decoded: one text column)."""
-    return pc.if_else(use, plain(chosen), plain(otherwise))
+    """`chosen` where `use` holds (even if null there), else `otherwise`. Two dictionary arrays stay encoded:
+    the indices are chosen, into their dictionaries joined (each value once); others are decoded."""
+    if not (pa.types.is_dictionary(chosen.type) and pa.types.is_dictionary(otherwise.type)):
+        return pc.if_else(use, plain(chosen), plain(otherwise))
+    joined = pc.dictionary_encode(pa.concat_arrays([chosen.dictionary, otherwise.dictionary]))
+    indices = pc.if_else(use, chosen.indices, pc.add(otherwise.indices, pa.scalar(len(chosen.dictionary),
+                                                                                   otherwise.indices.type)))
+    return pa.DictionaryArray.from_arrays(joined.indices.take(indices), joined.dictionary)
 
 
 def _host_sources(codes: pa.Array) -> pa.DictionaryArray:
@@ -565,10 +571,16 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
 def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: str, run: pa.Table) -> ParseResult:
     with parse_cursor(context.connection) as cursor:
         cursor.register("lines", run)
-        table = cursor.sql(query).to_arrow_table()
-        fields = _Fields(run.column("line_no"), table.column("reject_reason").combine_chunks(), run.num_rows,
-                         lambda name: table.column(name).combine_chunks())
-        return split_outcomes(_columns(cursor, queries, log, fields), run)
+        table = cursor.sql(query).to_arrow_table().append_column("line_no", run.column("line_no"))
+
+        def columns(part: pa.Table) -> pa.Table:
+            """A slice of the lines (DuckDB returns a few chunks: a slice is copied into one only where it
+            spans two)."""
+            fields = _Fields(part.column("line_no"), part.column("reject_reason").combine_chunks(), part.num_rows,
+                             lambda name: part.column(name).combine_chunks())
+            return _columns(cursor, queries, log, fields)
+
+        return split_outcomes(in_slices(table, columns), run)
 
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
