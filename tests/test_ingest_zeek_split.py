@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from detector.ingest import zeek
+from detector.ingest.arrow_ops import cut_at
 from detector.ingest.base import open_parse_connection
 from tests.test_ingest_zeek import header, parse
 
@@ -100,3 +101,11 @@ def test_tsv_first_mime_type_with_a_longer_set_separator(tmp_path: Path) -> None
     line = "1700000000.500000\tC1\t10.0.0.1\t5\t104.18.32.47\t80\tGET\tchatgpt.com\t/\tcurl\t200\ta/b;;c/d;;e/f"
     events, _, _ = parse(tmp_path, "zeek_http", [*fields, line])
     assert [e["content_type"] for e in events] == ["a/b"]
+
+
+@pytest.mark.parametrize("values", [
+    ["/a?b#c", "/d#e?f", None, "?", "#", "", "/plain", "é?ü", "/x??y"], ["/a", None, "/b"], [None, None], [],
+])
+def test_before_first_mark_as_cut_at_each(values: list[str | None]) -> None:
+    text = pa.array(["lead?", *values, "tail#"], pa.string()).slice(1, len(values))
+    assert zeek._before_first(text, b"?#").to_pylist() == cut_at(cut_at(text, "?"), "#").to_pylist()

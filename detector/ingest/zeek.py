@@ -263,6 +263,8 @@ def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
     same_count = bool((count == count[0]).all())
     matrix = separators.reshape(len(count), count[0] - 1) if same_count else None
     separators, first = np.append(separators, offsets[-1]), first[:-1]  # (a last one: a place past the end)
+    every_other = np.arange(0, 2 * len(count), 2)
+    every_other_array = pa.array(every_other)
 
     def bounds_of(position: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Start and end of the field in each line, and where lines have it (None: all)."""
@@ -298,7 +300,7 @@ def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
         bounds = np.empty(2 * len(start), np.int32)  # field, gap to the next line's field, field, ...
         bounds[0::2], bounds[1::2] = start, end
         spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), data)
-        return spans.take(pa.array(np.arange(0, len(bounds), 2), mask=missing))
+        return spans.take(every_other_array if missing is None else pa.array(every_other, mask=missing))
 
     return field, pa.array(count)
 
@@ -451,7 +453,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
     host_field = distinct("host")
     has_host = pc.is_valid(host_field)
     target = through(connection, queries.host_header, host_field)["value"]
-    url_path = cut_at(cut_at(uri, "?"), "#")  # a relative URI's path
+    url_path = _before_first(uri, b"?#")  # a relative URI's path
     is_absolute = pc.fill_null(pc.match_substring(uri, "://"), False)
     if pc.any(is_absolute).as_py():  # absolute URIs (a proxy's requests): rare, so split only those
         absolute = pc.indices_nonzero(is_absolute)
@@ -478,6 +480,32 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
         "user_name": distinct("username"),
         "content_type": fields.first_element("resp_mime_types"),
     }
+
+
+def _before_first(text: pa.Array, marks: bytes) -> pa.Array:
+    """`text` up to (without) its first of `marks` (ASCII characters): the marks found on the bytes, and only
+    the lines that have one cut, by moving their end (`text` itself, uncopied, when none has one)."""
+    if not len(text) or text.type != pa.string() or text.buffers()[2] is None:
+        for mark in marks.decode():
+            text = cut_at(text, mark)
+        return text
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
+    octets = np.frombuffer(text.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    found = octets == marks[0]
+    for mark in marks[1:]:
+        found |= octets == mark
+    at = np.flatnonzero(found) + offsets[0]
+    if not len(at):
+        return text
+    rows = np.searchsorted(offsets, at, side="right") - 1
+    first = np.concatenate([[True], rows[1:] != rows[:-1]])  # a line's first mark
+    end = offsets[1:].copy()
+    end[rows[first]] = at[first]
+    bounds = np.empty(2 * len(text), np.int32)  # text, gap to the next line's text, text, ...
+    bounds[0::2], bounds[1::2] = offsets[:-1], end
+    spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), text.buffers()[2])
+    return spans.take(pa.array(np.arange(0, len(bounds), 2), mask=text.is_null().to_numpy(zero_copy_only=False)
+                               if text.null_count else None))
 
 
 def _coalesce_where(use: pa.Array, chosen: pa.Array, otherwise: pa.Array) -> pa.Array:
