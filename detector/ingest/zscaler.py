@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, fields_in_slices, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -307,14 +307,21 @@ select * from fields"""
 
 def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """The CSV type's fields by position: every field is quoted, so the line splits at `","`. Split a few
-    thousand lines at a time (arrow_ops.fields_in_slices: the tokens stay in the CPU's caches while the fields
-    are read from them), each field dictionary-encoded as read."""
+    thousand lines at a time (the tokens stay in the CPU's caches while the fields are read from them), each
+    field dictionary-encoded once read."""
     text = _text_of(lines)
     place = {name: i for i, name in enumerate(CSV_COLUMNS)}
     read = {name: [place[a] for a in aliases if a in place] for name, aliases in ALIASES.items()}
     positions = sorted({i for at in read.values() for i in at})
-    count, columns = fields_in_slices(text, lambda part: pc.split_pattern(part, '","'), positions)
-    column = dict(zip(positions, columns, strict=True))
+    counts: list[pa.Array] = []
+    parts: dict[int, list[pa.Array]] = {i: [] for i in positions}
+    for start in range(0, max(len(text), 1), TOKEN_LINES):
+        items = pc.split_pattern(text.slice(start, TOKEN_LINES), '","')
+        counts.append(pc.list_value_length(items))
+        for i in positions:
+            parts[i].append(list_item(items, i))
+    count = pa.concat_arrays(counts)
+    column = {i: pc.dictionary_encode(pa.concat_arrays(part)) for i, part in parts.items()}
     fields = {name: pc.coalesce(*[plain(column[i]) for i in at]) if len(at) > 1 else column[at[0]]
               for name, at in read.items() if at}
     time_text = fields["time_text"]  # without the line's opening quote (trimmed once per distinct value)
@@ -422,7 +429,7 @@ def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, di
     parts = [_kv_items(text.slice(start, TOKEN_LINES), len(layout), read, others)
              for start in range(0, max(len(text), 1), TOKEN_LINES)]
     fits = np.concatenate([part[0] for part in parts])
-    items = {i: pa.chunked_array([part[1][i] for part in parts]).unify_dictionaries().combine_chunks()
+    items = {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
              for i in read}
     named = np.ones(int(fits.sum()), bool)  # (fitting lines whose items read have their names)
     for i, item in items.items():
@@ -450,9 +457,9 @@ TOKEN_LINES = 8_192
 
 
 def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: ConstantText
-              ) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
+              ) -> tuple[np.ndarray, dict[int, pa.Array]]:
     """Which lines have `count` tab-separated items, the other items' names in their places, and the items
-    `read` of those lines (dictionary-encoded)."""
+    `read` of those lines."""
     buffer, data, offsets = line_bytes(text)
     tabs, first = byte_places(data, offsets, 9)
     fits = np.diff(first) == count - 1
@@ -466,7 +473,7 @@ def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: Constant
         rows, cuts = rows[found], cuts[found]
     starts = np.concatenate([offsets[:-1][rows, None], cuts + 1], axis=1)
     ends = np.concatenate([cuts, offsets[1:][rows, None]], axis=1)
-    return fits, {i: pc.dictionary_encode(spans(buffer, starts[:, i], ends[:, i])) for i in read}
+    return fits, {i: spans(buffer, starts[:, i], ends[:, i]) for i in read}
 
 
 def _kv_values(items: pa.DictionaryArray, first: bool, name_length: int) -> pa.DictionaryArray:
@@ -630,7 +637,8 @@ def _json_fields(lines: pa.Table, layout: _JsonLayout) -> tuple[np.ndarray, dict
     parts = [_json_items(text.slice(start, TOKEN_LINES), layout, slots, others)
              for start in range(0, max(len(text), 1), TOKEN_LINES)]
     fits = np.concatenate([part[0] for part in parts])
-    items = {i: pa.chunked_array([part[1][i] for part in parts]).unify_dictionaries().combine_chunks() for i in slots}
+    items = {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
+             for i in slots}
     pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
     for i, item in items.items():
         has_piece = pc.starts_with(item.dictionary, layout.pieces[i].decode())
@@ -647,7 +655,7 @@ def _json_fields(lines: pa.Table, layout: _JsonLayout) -> tuple[np.ndarray, dict
 
 
 def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: ConstantText
-                ) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
+                ) -> tuple[np.ndarray, dict[int, pa.Array]]:
     """Which lines may have `layout` (the pieces not read in their places, no quote, backslash or control
     character between them), and the values at `slots` of those lines with the piece before each."""
     buffer, data, offsets = line_bytes(text)
@@ -681,7 +689,7 @@ def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: C
     if not found.all():
         fits[rows[~found]] = False
         at = at[found]
-    return fits, {i: pc.dictionary_encode(spans(buffer, at[:, i], at[:, i + 1])) for i in slots}
+    return fits, {i: spans(buffer, at[:, i], at[:, i + 1]) for i in slots}
 
 
 def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int) -> dict[str, pa.Array]:
