@@ -23,6 +23,12 @@ What the fields mean (Zscaler's field reference):
 - Zscaler's own view of the request is kept: `appname` (cloud application) as vendor_app, `urlcat` (else
   `appclass`) as vendor_category, `dept` (the user's department in Zscaler's directory) as
   vendor_department. `ologin`, the obfuscated login, is read as the user, pseudonymised like any login.
+
+How lines are read: a feed repeats one template, so the name=value and JSON lines of a batch's most common
+layouts (learned from its first lines) are read on their bytes (layout_bytes.py: separators found with numpy,
+the template's constant text checked, only the values read cut out); any other line is read by name in SQL
+(name=value) or by DuckDB's JSON reader. CSV lines split at `","` with pyarrow. Every field is then
+dictionary-encoded once and read once per distinct value (`_schema_columns`).
 """
 
 from __future__ import annotations
