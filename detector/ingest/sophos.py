@@ -346,11 +346,9 @@ def _read_pairs(text: pa.Array, wanted: np.ndarray) -> tuple[dict[str, pa.Dictio
         irregular[outside_line[broken]] = True
     with_hits = np.flatnonzero(counts > 0)
     counts = counts[with_hits]
-    first_hit = hit_starts[outside_ids[with_hits]]
-    most = int(counts.max(initial=0))
-    ranks = [np.arange(len(with_hits))] + [np.flatnonzero(counts > rank) for rank in range(1, most)]
-    hit = np.concatenate([first_hit[some] + rank for rank, some in enumerate(ranks)])
-    occurrence = with_hits[np.concatenate(ranks)] if len(ranks) > 1 else with_hits
+    each = np.repeat(np.arange(len(with_hits)), counts)
+    hit = (hit_starts[outside_ids[with_hits]] - (np.cumsum(counts) - counts))[each] + np.arange(len(each))
+    occurrence = with_hits[each]
     hit_line = outside_line[occurrence]
     # the value: the quoted piece after the key's (a dictionary id), else the unquoted value (after them)
     value_ids = len(dictionary) + hit
@@ -359,9 +357,6 @@ def _read_pairs(text: pa.Array, wanted: np.ndarray) -> tuple[dict[str, pa.Dictio
     hit_keys = reading.keys[hit]
     order = np.argsort(hit_keys, kind="stable")  # int16: a radix sort; each key's hits in line order
     bounds = np.searchsorted(hit_keys[order], np.arange(len(_WANTED) + 1))
-    if len(ranks) > 1:  # line order within each key: by occurrence (a line's occurrences are in order)
-        order = np.concatenate([part[np.argsort(occurrence[part], kind="stable")]
-                                for part in np.split(order, bounds[1:-1])])
     texts = _ValueTexts(dictionary, reading.values)
     values = {}
     for name, keys in KEYS.items():
