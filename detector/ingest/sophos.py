@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, spread
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, per_distinct, spread
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
@@ -232,6 +232,7 @@ class _Queries:
 
 
 def new_parser(context: ParseContext) -> BatchParser:
+    """A parser for one file: its per-distinct queries remember values across the file's batches."""
     queries = _Queries(context.timezone)
 
     def parse(lines: pa.Table) -> ParseResult:
@@ -541,7 +542,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no:
         date_time = pc.binary_join_element_wise(log_date.take(picked).dictionary_decode(),
                                                 log_clock.take(picked).dictionary_decode(), " ")
         local_text = pc.binary_join_element_wise(date_time, pc.fill_null(zone.dictionary_decode(), ""), "\n")
-        local_ts = per_distinct_text(connection, queries.local_time, local_text)["ts"]
+        local_ts = per_distinct(connection, local_text, queries.local_time)["ts"]
         mask = np.zeros(rows, bool)
         mask[where] = True
         ts = pc.replace_with_mask(ts, pa.array(mask), local_ts.cast(ts.type))
@@ -600,14 +601,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no:
     return events, rejects
 
 
-def per_distinct_text(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, text: pa.Array
-                      ) -> dict[str, pa.Array]:
-    encoded = pc.dictionary_encode(text)
-    return spread(query.results_for(connection, encoded.dictionary), encoded.indices)
-
-
 def _actions(action: pa.DictionaryArray) -> pa.DictionaryArray:
-    """A null subtype is 'unknown' too."""
+    """ACTION_SQL's answers per line, 'unknown' where the line has no subtype (as the query's `else`)."""
     if action.null_count == 0:
         return action
     ids = pc.index_in(action.dictionary, value_set=ACTIONS).to_numpy(zero_copy_only=False)
