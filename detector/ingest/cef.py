@@ -394,13 +394,18 @@ _KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
 def _values_of(values: list[pa.Array], items: list[dict[str, np.ndarray]]) -> dict[str, pa.DictionaryArray]:
     """The fields' values (dictionary-encoded), from the slices' `values` (their items' texts as cut out) and
     `items` (each field's item per line, numbers in the slice's `values`; -1: none). Values are trimmed of
-    spaces (empty: none) and their escapes undone once per distinct value; a custom field is read where its
-    label names what it holds."""
-    encoded = pc.dictionary_encode(pa.chunked_array(values, pa.string()))  # one dictionary for all slices
-    chunks = iter(encoded.chunks)  # (empty slices have none)
-    numbers = [next(chunks).indices.to_numpy(zero_copy_only=False) if len(part) else np.zeros(0, np.int32)
-               for part in values]
-    distinct = space_trimmed(encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], pa.string()))
+    spaces (empty: none) and their escapes undone once per distinct value. Each slice has its own dictionary
+    (small hash tables stay in the caches), made one where values repeat (else a value may appear once per
+    slice); a custom field is read where its label names what it holds."""
+    encoded = [pc.dictionary_encode(part) for part in values]
+    firsts = np.cumsum([0, *(len(part.dictionary) for part in encoded[:-1])])
+    numbers = [part.indices.to_numpy(zero_copy_only=False) + first for part, first in zip(encoded, firsts, strict=True)]
+    distinct = pa.concat_arrays([part.dictionary for part in encoded])
+    if 4 * len(distinct) < sum(map(len, values)):  # values repeat: the slices' dictionaries as one, cheaply
+        unified = pc.dictionary_encode(distinct)
+        renumbered = unified.indices.to_numpy(zero_copy_only=False)
+        numbers, distinct = [renumbered[part] for part in numbers], unified.dictionary
+    distinct = space_trimmed(distinct)
     escaped = pc.match_substring(distinct, "\\")
     if pc.any(escaped).as_py():
         distinct = pc.replace_with_mask(distinct, escaped,
@@ -433,15 +438,20 @@ def _values_of(values: list[pa.Array], items: list[dict[str, np.ndarray]]) -> di
 
 
 def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
-    """`codes` (numbers in `values`, -1: null) as a dictionary array of only the values used."""
+    """`codes` (numbers in `values`, -1: null) as a dictionary array of only the values used: marked in a table
+    of `values` when it is small, else found by hashing the codes (the work then grows with the codes only)."""
     valid = codes >= 0
     if not valid.any():
         return pa.DictionaryArray.from_arrays(pa.nulls(len(codes), pa.int32()), pa.array([], pa.string()))
-    used = np.zeros(len(values), bool)
-    used[codes[valid]] = True
+    mask = None if valid.all() else ~valid
+    if len(values) > 4 * len(codes):
+        used = pc.dictionary_encode(pa.array(codes, mask=mask))
+        return pa.DictionaryArray.from_arrays(used.indices, values.take(used.dictionary))
+    used = np.zeros(len(values) + 1, bool)
+    used[codes] = True  # (-1: the extra last)
+    used = used[:-1]
     renumbered = (np.cumsum(used) - 1).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(renumbered[codes], mask=None if valid.all() else ~valid),
-                                          values.filter(pa.array(used)))
+    return pa.DictionaryArray.from_arrays(pa.array(renumbered[codes], mask=mask), values.filter(pa.array(used)))
 
 
 def _fields_of(locate: Callable[[_Lines], _Located]) -> Callable[[pa.Table], pa.Table]:
