@@ -206,7 +206,7 @@ class _Records:
         connection.register("lines", pa.table({"line": text, "guess": guess}))
         try:
             table = connection.sql(QUERIES[number]).to_arrow_table()
-        except duckdb.InvalidInputException:  # a line that is not valid JSON
+        except duckdb.Error:  # a line that is not valid JSON (any other error, the tolerant query raises again)
             table = connection.sql(TOLERANT_QUERIES[number]).to_arrow_table()
         finally:
             connection.unregister("lines")
