@@ -43,7 +43,8 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, plain, sql_literal
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, plain, sql_literal, through
+from detector.ingest.distinct_sql import encoded as encoded_values
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
     QuoteMarks,
@@ -219,6 +220,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     head = quotes.head()
     fields = pc.split_pattern(head, " ", max_splits=2)  # `<PRI>1`, the time, the rest
     version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
+    tail = pc.dictionary_encode(tail)  # host, program, ... up to the first key: a few distinct values
     marks = _marks(line)
     usual = _usual_shape(version, time, tail, marks)
     every = usual.all()
@@ -229,7 +231,9 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     if pc.any(plain_text).as_py():
         usual[np.flatnonzero(usual)[plain_text.to_numpy(zero_copy_only=False)]] = False
         event = event.filter(pc.invert(plain_text))
-    values = _data_values(quotes, head, marks.several_elements)
+    # where the line is usual, its first key is the last word of the tail
+    first_keys = pc.binary_join_element_wise(" ", last_words(tail.dictionary), "").take(tail.indices)
+    values = _data_values(quotes, first_keys, marks.several_elements)
     if usual.all():
         return _structured_columns(connection, queries, lines, time, event, values)
     kept = pa.array(usual)
@@ -279,7 +283,7 @@ def _tail_ok(tail: pa.Array) -> pa.Array:
 
 def _distinct_test(values: pa.Array, test: Callable[[pa.Array], pa.Array]) -> np.ndarray:
     """`test` of each of `values`, run once per distinct value."""
-    encoded = pc.dictionary_encode(values)
+    encoded = encoded_values(values)
     return pc.fill_null(test(encoded.dictionary), False).to_numpy(zero_copy_only=False)[encoded.indices.to_numpy()]
 
 
@@ -310,12 +314,12 @@ def _marks(line: pa.Array) -> _Marks:
     return _Marks(ending, several)
 
 
-def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line: pa.Array, tail: pa.Array
-                 ) -> tuple[pa.Array, pa.Array]:
+def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line: pa.Array,
+                 tail: pa.DictionaryArray) -> tuple[pa.Array, pa.Array]:
     """QUERY's `event` and `structured` of usual lines: read in the `tail` of the text before the first quote
     (after the time; once per distinct tail), and in the whole line where that text has no event or no
     `[junos@`."""
-    kind = per_distinct(connection, tail, queries.event)
+    kind = through(connection, queries.event, tail)
     event = pc.fill_null(plain(kind["event"]), "")
     structured = pc.fill_null(kind["structured"], False)
     unsure = pc.or_(pc.equal(event, ""), pc.invert(structured))
@@ -366,9 +370,9 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
     })
 
 
-def _data_values(quotes: QuoteMarks, head: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
-    """The values of the ` key=`s of `_WANTED` in each line's structured data (`head`: each line's text before
-    its first quote mark)."""
+def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
+    """The values of the ` key=`s of `_WANTED` in each line's structured data (`first_keys`: the key in each
+    line's text before its first quote mark, as ` key=`)."""
     numbers = key_numbers(quotes.keyed_pieces(), _KEY_ENTRIES)
     numbers[numbers >= 0] %= len(_WANTED)
     if several_elements.any():
@@ -376,7 +380,6 @@ def _data_values(quotes: QuoteMarks, head: pa.Array, several_elements: np.ndarra
         items, _ = quotes.key_marks(several_elements)
         numbers[items] = key_numbers(pc.binary_join_element_wise(
             " ", last_words(quotes.key_texts(items)), ""), _WANTED)
-    first_keys = pc.binary_join_element_wise(" ", last_words(head), "")
     return marked_values(quotes, first_keys, numbers, _WANTED)
 
 
