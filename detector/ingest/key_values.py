@@ -260,17 +260,26 @@ class QuoteMarks:
 
     def spans(self, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
         """The text from `begin` to `end` (positions in the buffer, in increasing order, spans not overlapping),
-        null where `missing`: one `take` of a string array over the buffer whose items are the spans and the
-        gaps between them."""
-        bounds = np.empty(2 * len(begin) + 1, np.int32)
-        bounds[0:-1:2], bounds[1::2] = begin, end
-        bounds[-1] = end[-1] if len(end) else 0
-        view = pa.Array.from_buffers(pa.string(), 2 * len(begin), [None, pa.py_buffer(bounds), self._buffer()])
-        validity = None
-        if missing is not None and missing.any():
-            validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
-        even = pa.py_buffer(np.arange(0, 2 * len(begin), 2, dtype=np.int32))
-        return view.take(pa.Array.from_buffers(pa.int32(), len(begin), [validity, even]))
+        null where `missing`."""
+        return self.rows_of_spans(begin[np.newaxis], end[np.newaxis],
+                                  None if missing is None else missing[np.newaxis])[0]
+
+    def rows_of_spans(self, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None
+                      ) -> list[pa.Array]:
+        """`spans` of each row of the 2-d `begin`, `end` and `missing`: for each, one `take` of a string array over
+        the buffer whose items are the spans and the gaps between them."""
+        rows, count = begin.shape
+        bounds = np.empty((rows, 2 * count + 1), np.int32)
+        bounds[:, 0:-1:2], bounds[:, 1::2] = begin, end
+        bounds[:, -1] = end[:, -1] if count else 0
+        validity = None if missing is None else np.packbits(~missing, axis=1, bitorder="little")
+        even = pa.py_buffer(np.arange(0, 2 * count, 2, dtype=np.int32))
+        texts = []
+        for row in range(rows):
+            view = pa.Array.from_buffers(pa.string(), 2 * count, [None, pa.py_buffer(bounds[row]), self._buffer()])
+            valid = None if validity is None or not missing[row].any() else pa.py_buffer(validity[row])
+            texts.append(view.take(pa.Array.from_buffers(pa.int32(), count, [valid, even])))
+        return texts
 
     def _buffer(self) -> pa.Buffer:
         return self.text.buffers()[2] or pa.py_buffer(b"")
@@ -339,18 +348,16 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
     first = np.ones(len(found), bool)  # the first occurrence of a key in its line
     first[1:] = (rows[1:] != rows[:-1]) | (keys[1:] != keys[:-1])
     found, keys, rows = found[first], keys[first], rows[first]
-    # the spans of all keys' values, key after key (an empty one where a line lacks the key)
-    row_count = len(marks.starts) - 1
-    cells = keys.astype(np.int64) * row_count + rows
-    begin = np.tile(marks.starts[:-1], len(wanted))
+    # the spans of all keys' values, a row per key (an empty one where a line lacks the key)
+    begin = np.empty((len(wanted), len(marks.starts) - 1), np.int64)
+    begin[:] = marks.starts[:-1]
     end = begin.copy()
-    begin[cells], end[cells] = marks.after[found], marks.at[found + 1]
-    missing = np.ones(len(begin), bool)
-    missing[cells] = False
+    cells = keys.astype(np.int64) * begin.shape[1] + rows  # (int64: key numbers are int16)
+    begin.reshape(-1)[cells], end.reshape(-1)[cells] = marks.after[found], marks.at[found + 1]
+    missing = np.ones(begin.shape, bool)
+    missing.reshape(-1)[cells] = False
     values = {}
-    for number, key in enumerate(wanted):
-        cell = slice(number * row_count, (number + 1) * row_count)
-        value = marks.spans(begin[cell], end[cell], missing[cell])
+    for key, value in zip(wanted, marks.rows_of_spans(begin, end, missing), strict=True):
         if has_bytes(value, b"\\"):
             value = pc.replace_substring(value, '\\"', HIDDEN_QUOTE)
         values[key] = value
