@@ -8,6 +8,11 @@ Each outside piece after the first ends with the key of the quoted value after i
 numpy in the text's buffer, and the pieces (each with its closing mark: ` src="`) are a string array over
 that same buffer, no copy of the text; pieces are matched against the wanted keys by one hash lookup each,
 grouped by key with one radix sort, and a key's value is one `take`.
+
+`quote_marks` / `marked_values` (what Check Point and Juniper SRX use) do the same with the marks' positions
+only: once each line has an even number of marks, marks 0, 2, 4, ... open values for all lines at once, so
+no line starts are inserted among the marks and no piece but the keys' and the wanted values is looked at
+twice. `QuotedPieces` and its functions are kept for formats that read pieces.
 """
 
 from __future__ import annotations
