@@ -113,8 +113,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """Per line, the value of each key (by `; key:`), and how many quoted values it has."""
+def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray]:
+    """Per line, the value of each key (by `; key:`), how many quoted values it has, and whether it holds a `[`."""
     marks = quote_marks(line)
     numbers = key_numbers(marks.keyed_pieces(), _KEY_ENTRIES)
     # the layout is told by the text after each line's second mark: other than `; ...`, each key piece's last
@@ -123,7 +123,13 @@ def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
     if other_layout.any():
         items, _ = marks.key_marks(other_layout)
         numbers[items] = key_numbers(_as_key(marks.key_texts(items)), _WANTED)
-    return marked_values(marks, _as_key(marks.head()), numbers, _WANTED), np.diff(marks.first) // 2
+    head = marks.head()
+    # lines holding a `[`: sought in the head (the data opens there), then in the rest of the lines without one
+    bracket = rows_with(head, b"[")
+    if not bracket.all():
+        rest = np.flatnonzero(~bracket)
+        bracket[rest] = rows_with(line.take(pa.array(rest)), b"[")
+    return marked_values(marks, _as_key(head), numbers, _WANTED), np.diff(marks.first) // 2, bracket
 
 
 def _other_layout(marks: QuoteMarks) -> np.ndarray:
@@ -147,7 +153,7 @@ def _as_key(piece: pa.Array) -> pa.Array:
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     line = lines.column("line").combine_chunks()
-    values, quoted = _values(line)
+    values, quoted, bracket = _values(line)
 
     def value(key: str) -> pa.Array:
         return values[f"; {key}:"]
@@ -158,7 +164,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     action = value("action")
     allowed, blocked = pc.is_in(action, pa.array(ALLOWED)), pc.is_in(action, pa.array(BLOCKED))
     decision = pc.or_(allowed, blocked).to_numpy(zero_copy_only=False)
-    no_data = ~rows_with(line, b"[") | (quoted == 0)
+    no_data = ~bracket | (quoted == 0)
     addressless = decision & pc.or_(pc.is_null(value("src")), pc.is_null(value("dst"))).to_numpy(
         zero_copy_only=False)
     reason = pc.if_else(pa.array(no_data), NOT_CHECK_POINT, pc.if_else(
