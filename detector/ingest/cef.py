@@ -458,21 +458,21 @@ def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray
 
 
 def _fields_of(locate: Callable[[_Lines], _Located]) -> Callable[[pa.Table], pa.Table]:
-    """Lines -> `fields(line_no, prefix, header_error, <field values>)`, found a slice of lines at a time (their
+    """Lines -> `fields(line_no, prefix_end, header_error, <field values>)`, found a slice of lines at a time (their
     bytes stay in the CPU's caches) by `locate`, the values dictionary-encoded."""
 
     def fields(lines: pa.Table) -> pa.Table:
         text = _line_bytes(lines)
-        prefixes, errors, values, items = [], [], [], []
+        prefix_ends, errors, values, items = [], [], [], []
         for start in range(0, max(lines.num_rows, 1), SLICE_LINES):
             some = text.rows(start, SLICE_LINES)
             located = locate(some)
-            prefixes.append(spans(some.buffer, some.starts, located.prefix_end))
+            prefix_ends.append(located.prefix_end)
             errors.append(located.error)
             values.append(spans(some.buffer, located.value_start, located.value_end))
             items.append(_chosen_items(some, located))
         columns = _values_of(values, items)
-        return pa.table({"line_no": lines.column("line_no"), "prefix": pa.concat_arrays(prefixes),
+        return pa.table({"line_no": lines.column("line_no"), "prefix_end": np.concatenate(prefix_ends),
                          "header_error": pa.concat_arrays(errors), **columns})
 
     return fields
@@ -569,8 +569,9 @@ class _Queries:
         self.integer, self.bigint = DistinctQuery(INTEGER_SQL), DistinctQuery(BIGINT_SQL)
 
 
-def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.Table) -> pa.Table:
-    """`fields` (line_no, prefix, header_error and the values read) -> schema columns, reject_reason and
+def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.Table, lines: pa.Table
+                    ) -> pa.Table:
+    """`fields` (line_no, prefix_end, header_error and the values read) of `lines` -> schema columns, reject_reason and
     is_ignored. Every value goes through SQL once per distinct value; what combines them is Arrow's."""
     def field(name: str) -> pa.Array:
         return fields.column(name).combine_chunks()
@@ -587,8 +588,9 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     no_rt = pc.is_null(t_rt)
     header_time = pa.nulls(len(t_rt), rt_time.type)
     if pc.any(no_rt).as_py():  # the header's time is read only for lines that have no time of their own
-        prefix = encoded(field("prefix"))
-        prefix = pa.DictionaryArray.from_arrays(only_where(prefix.indices, no_rt), prefix.dictionary)
+        text = _line_bytes(lines)  # the syslog prefix (before the marker) of those lines
+        prefix = encoded(spans(text.buffer, text.starts, field("prefix_end").to_numpy(),
+                               no_rt.to_numpy(zero_copy_only=False)))
         header_time = distinct_sql.through(connection, queries.header_time, prefix)["value"]
     url = through("request", queries.request)
     host_header = through("dhost", queries.host)["value"]
@@ -656,7 +658,7 @@ def arrow_parser(fields_of: Callable[[pa.Table], pa.Table]) -> Callable[[ParseCo
         def parse(lines: pa.Table) -> ParseResult:
             fields = fields_of(lines)
             with parse_cursor(context.connection) as cursor:  # a cursor of its own: batches run on two threads
-                return split_outcomes(_schema_columns(cursor, queries, fields), lines)
+                return split_outcomes(_schema_columns(cursor, queries, fields, lines), lines)
 
         return parse
 
