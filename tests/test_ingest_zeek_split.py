@@ -109,3 +109,15 @@ def test_tsv_first_mime_type_with_a_longer_set_separator(tmp_path: Path) -> None
 def test_before_first_mark_as_cut_at_each(values: list[str | None]) -> None:
     text = pa.array(["lead?", *values, "tail#"], pa.string()).slice(1, len(values))
     assert zeek._before_first(text, b"?#").to_pylist() == cut_at(cut_at(text, "?"), "#").to_pylist()
+
+
+def test_coalesce_on_dictionaries_as_on_text() -> None:
+    """Two dictionary arrays (overlapping values, nulls in either) chosen per row as their decoded text would be;
+    the joined dictionary holds each value once."""
+    chosen = pa.array(["a", None, "b", "c", None]).dictionary_encode()
+    otherwise = pa.array(["b", "x", None, "a", "y"]).dictionary_encode()
+    use = pa.array([True, True, False, False, False])
+    joined = zeek._coalesce_where(use, chosen, otherwise)
+    assert joined.to_pylist() == ["a", None, None, "a", "y"]
+    assert len(joined.dictionary) == len(set(joined.dictionary.to_pylist()))
+    assert zeek._coalesce_where(use, chosen.dictionary_decode(), otherwise).to_pylist() == joined.to_pylist()
