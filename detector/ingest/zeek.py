@@ -3,8 +3,9 @@
 TSV files describe themselves: `#separator`, `#unset_field`, `#empty_field`, `#set_separator` and
 `#fields` header lines name the columns (and may change mid-file when logs are concatenated). The header
 in force travels from batch to batch in file order (a `HeaderedParser`, so two batches parse at once)
-and each line is read by its `#fields` list: split on the
-separator (in Arrow), pick columns by position. Unset (`-`) and empty-set (`(empty)`) values are null.
+and each line is read by its `#fields` list: the
+separator's positions found on the bytes (numpy), each field read cut out of the buffer by position.
+Unset (`-`) and empty-set (`(empty)`) values are null.
 JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`); Zeek leaves unset
 fields out. One DuckDB call reads a JSON line's fields as text; from there both writers' fields are read
 by the same code (`_columns`). Header and comment lines (`#...`) are ignored.
