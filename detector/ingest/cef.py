@@ -103,7 +103,7 @@ for _keys in (*KEYS.values(), *([c, f"{c}label"] for c in CUSTOM)):
     _ALL_KEYS += [key for key in _keys if key not in _ALL_KEYS]
 
 # Escapes: `\\`, `\|` and `\=` stand for `\`, `|` and `=`. Escaped '|' and '=' separate nothing; the values read get
-# their characters back (on the lines that have a backslash).
+# their characters back (once per distinct value that has a backslash).
 _UNESCAPE = (r"\\([\\|=])", r"\1")
 # LEEF delimiters of several characters are split with pyarrow, escapes hidden behind placeholders of their length
 _PLACEHOLDERS = (("\\\\", "\x01\x01"), ("\\|", "\x02\x02"), ("\\=", "\x03\x03"))
@@ -174,8 +174,8 @@ def _escaped_separators(data: np.ndarray, backslashes: np.ndarray) -> np.ndarray
 class _Header:
     """Where the `MARKER:a|b|...|` headers of some lines are: the syslog prefix's end, the body's start (after
     the marker), the text after the header's last field (`rest_start`; the line's end where the header is
-    incomplete), the real (unescaped) '|' and '=', the lines with a backslash after their marker, and why a
-    header is wrong (null: it is not)."""
+    incomplete), the real (unescaped) '|', the escaped '|' and '=', the backslashes after the markers, and why
+    a header is wrong (null: it is not)."""
 
     prefix_end: np.ndarray
     body_start: np.ndarray
@@ -218,9 +218,9 @@ def _header(lines: _Lines, marker: str, fields: int) -> _Header:
 
 @dataclass
 class _Located:
-    """What some lines hold: per line, the syslog prefix's end, the header's error and whether a backslash
-    follows the marker; per item of a key we read: the key's number (in `_ALL_KEYS`), its line and where
-    its value is (positions in the lines' data; `value_end <= value_start`: empty)."""
+    """What some lines hold: per line, the syslog prefix's end and the header's error; per item of a key we
+    read: the key's number (in `_ALL_KEYS`), its line and where its value is (positions in the lines' data;
+    `value_end <= value_start`: empty)."""
 
     prefix_end: np.ndarray
     error: pa.Array
@@ -228,7 +228,6 @@ class _Located:
     rows: np.ndarray
     value_start: np.ndarray
     value_end: np.ndarray
-
 
     @staticmethod
     def of(lines: _Lines, header: _Header, rows: np.ndarray, key_start: np.ndarray, key_end: np.ndarray,
