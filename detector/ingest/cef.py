@@ -194,14 +194,11 @@ def _header(lines: _Lines, marker: str, fields: int) -> _Header:
     has_marker = found >= 0
     prefix_end = np.where(has_marker, lines.starts + found, lines.ends)
     body_start = np.where(has_marker, prefix_end + len(marker) + 1, lines.ends)
-    region = lines.data[lines.bounds[0]:lines.bounds[-1]]
-    special = np.flatnonzero((region == BAR) | (region == BACKSLASH)) + lines.bounds[0]  # one pass for both
-    is_bar = lines.data[special] == BAR
-    backslashes = special[~is_bar]
+    backslashes = lines.positions_of(BACKSLASH)
     escaped = _escaped_separators(lines.data, backslashes)
     if len(backslashes):
         backslashes = backslashes[backslashes >= body_start[row_of(backslashes, lines.bounds)]]
-    bars = _sorted_without(special[is_bar], escaped)
+    bars = _sorted_without(lines.positions_of(BAR), escaped)
     first_bar = np.searchsorted(bars, body_start)
     bar_count = np.searchsorted(bars, lines.ends) - first_bar
     complete = bar_count >= fields
@@ -373,29 +370,30 @@ _COMBINED = {"vendor_app": ("app_at", "service"), "vendor_category": ("category_
 _CUSTOM_KEYS = [key for c in CUSTOM for key in (c, f"{c}label")]
 
 
-def _chosen_items(lines: _Lines, located: _Located) -> dict[str, np.ndarray]:
-    """Per line, the item (number in `located`) of each field: its first key present, at that key's first
-    occurrence; and of each custom field and label. -1: none."""
-    first_items = np.full((len(lines.starts), len(_ALL_KEYS)), -1, np.int32)
-    first_items[located.rows[::-1], located.keys[::-1]] = np.arange(len(located.rows) - 1, -1, -1, dtype=np.int32)
-    items = {}
-    for name, keys in [*KEYS.items(), *((key, [key]) for key in _CUSTOM_KEYS)]:
-        item = first_items[:, _KEY_NUMBERS[keys[-1]]]
+_ITEM_NAMES = [*KEYS, *_CUSTOM_KEYS]  # the rows of `_chosen_items`
+
+
+def _chosen_items(lines: _Lines, located: _Located) -> np.ndarray:
+    """Per line (column), the item (number in `located`) of each field (row, as `_ITEM_NAMES`): its first key
+    present, at that key's first occurrence; and of each custom field and label. -1: none."""
+    first_items = np.full((len(_ALL_KEYS), len(lines.starts)), -1, np.int32)
+    first_items[located.keys[::-1], located.rows[::-1]] = np.arange(len(located.rows) - 1, -1, -1, dtype=np.int32)
+    items = np.empty((len(_ITEM_NAMES), len(lines.starts)), np.int32)
+    for row, keys in enumerate([*KEYS.values(), *([key] for key in _CUSTOM_KEYS)]):
+        item = first_items[_KEY_NUMBERS[keys[-1]]]
         for key in reversed(keys[:-1]):  # the preferred key wins
-            preferred = first_items[:, _KEY_NUMBERS[key]]
+            preferred = first_items[_KEY_NUMBERS[key]]
             item = np.where(preferred >= 0, preferred, item)
-        items[name] = item
-    for c in CUSTOM:  # whether the custom field is there at all (an empty one hides later ones too)
-        items[f"{c}present"] = items[c] >= 0
+        items[row] = item
     return items
 
 
 _KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
 
 
-def _values_of(values: list[pa.Array], items: list[dict[str, np.ndarray]]) -> dict[str, pa.DictionaryArray]:
+def _values_of(values: list[pa.Array], items: list[np.ndarray]) -> dict[str, pa.DictionaryArray]:
     """The fields' values (dictionary-encoded), from the slices' `values` (their items' texts as cut out) and
-    `items` (each field's item per line, numbers in the slice's `values`; -1: none). Values are trimmed of
+    `items` (`_chosen_items`: numbers in the slice's `values`; -1: none). Values are trimmed of
     spaces (empty: none) and their escapes undone once per distinct value. Each slice has its own dictionary
     (small hash tables stay in the caches), made one where values repeat (else a value may appear once per
     slice); a custom field is read where its label names what it holds."""
@@ -413,21 +411,21 @@ def _values_of(values: list[pa.Array], items: list[dict[str, np.ndarray]]) -> di
         distinct = pc.replace_with_mask(distinct, escaped,
                                         pc.replace_substring_regex(distinct.filter(escaped), *_UNESCAPE))
     empty = pc.equal(pc.binary_length(distinct), 0).to_numpy(zero_copy_only=False)
-    codes: dict[str, list[np.ndarray]] = {name: [] for name in items[0]}
+    codes = []
     for slice_numbers, slice_items in zip(numbers, items, strict=True):
         item_codes = np.append(slice_numbers, -1).astype(np.int32)  # (the last, -1: for item -1)
         if empty.any():
             item_codes[:-1][empty[item_codes[:-1]]] = -1
-        for name, item in slice_items.items():
-            codes[name].append(item if item.dtype == bool else item_codes[item])
-    fields = {name: np.concatenate(parts) for name, parts in codes.items()}
+        codes.append(item_codes[slice_items])
+    fields = dict(zip(_ITEM_NAMES, np.concatenate(codes, axis=1), strict=True))
+    # whether a custom field is there at all (an empty one hides later ones too)
+    present = dict(zip(_ITEM_NAMES, np.concatenate(items, axis=1) >= 0, strict=True))
     # custom fields (csN / cnN) are read where a label names what they hold: the first such field
     names = pc.index_in(pc.utf8_lower(distinct), value_set=_LABEL_SET)
     meanings = np.append(_LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()], len(LABELLED))
     labelled = {name: np.full(len(fields["t_rt"]), -1, np.int32) for name in LABELLED}
     for c in reversed(CUSTOM):
-        custom, label = fields.pop(f"{c}present"), fields.pop(f"{c}label")
-        value = fields.pop(c)
+        custom, label, value = present[c], fields.pop(f"{c}label"), fields.pop(c)
         if not (custom & (label >= 0)).any():
             continue
         meaning = meanings[label]  # (-1: the last, no meaning)
