@@ -420,9 +420,15 @@ def _values_of(values: list[pa.Array], items: list[np.ndarray]) -> dict[str, pa.
     fields = dict(zip(_ITEM_NAMES, np.concatenate(codes, axis=1), strict=True))
     # whether a custom field is there at all (an empty one hides later ones too)
     present = dict(zip(_ITEM_NAMES, np.concatenate(items, axis=1) >= 0, strict=True))
-    # custom fields (csN / cnN) are read where a label names what they hold: the first such field
-    names = pc.index_in(pc.utf8_lower(distinct), value_set=_LABEL_SET)
-    meanings = np.append(_LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()], len(LABELLED))
+    # custom fields (csN / cnN) are read where a label names what they hold: the first such field (what a label
+    # means is looked up for the values that labels have, not every value)
+    labels = np.zeros(len(distinct) + 1, bool)
+    for c in CUSTOM:
+        labels[fields[f"{c}label"]] = True  # (-1: the extra last)
+    labels = np.flatnonzero(labels[:-1])
+    names = pc.index_in(pc.utf8_lower(distinct.take(labels)), value_set=_LABEL_SET)
+    meanings = np.full(len(distinct) + 1, len(LABELLED))  # the last: for no label (-1)
+    meanings[labels] = _LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()]
     labelled = {name: np.full(len(fields["t_rt"]), -1, np.int32) for name in LABELLED}
     for c in reversed(CUSTOM):
         custom, label, value = present[c], fields.pop(f"{c}label"), fields.pop(c)
