@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from detector.ingest.arrow_ops import one_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.bind_tokens import Queries, read_columns
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, may_have_header, program_of, reference_time
@@ -42,7 +43,7 @@ def query_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            if may_have_header(lines.column("line").combine_chunks()).any():
+            if may_have_header(one_array(lines.column("line"))).any():
                 syslog = headers.read(cursor, lines)
             else:  # BIND's own log file: no syslog header (and no message after one) to read
                 syslog = lines.append_column("header_ts", pa.DictionaryArray.from_arrays(

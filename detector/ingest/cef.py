@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest import distinct_sql
-from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, only_where, space_trimmed
+from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, one_array, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import first_at_or_after, row_of, spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
@@ -139,8 +139,7 @@ class _Lines:
 
 
 def _line_bytes(lines: pa.Table) -> _Lines:
-    column = lines.column("line")
-    text = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    text = one_array(lines.column("line"))
     if text.null_count or text.type != pa.string():
         text = pc.cast(pc.fill_null(text, ""), pa.string())
     buffer = text.buffers()[2] if len(text) and text.buffers()[2] is not None else pa.py_buffer(b"")

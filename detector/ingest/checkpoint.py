@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -152,7 +152,7 @@ def _as_key(piece: pa.Array) -> pa.Array:
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
-    line = lines.column("line").combine_chunks()
+    line = one_array(lines.column("line"))
     values, quoted, bracket = _values(line)
 
     def value(key: str) -> pa.Array:

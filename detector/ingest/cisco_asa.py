@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -300,7 +300,7 @@ def asa_parser(context: ParseContext) -> BatchParser:
 def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries: AsaQueries, lines: pa.Table
              ) -> tuple[pa.Table, np.ndarray]:
     """ASA lines -> schema columns plus reject_reason / is_ignored, and the lines left to QUERY."""
-    line = lines.column("line").combine_chunks()
+    line = one_array(lines.column("line"))
     at_percent = pc.split_pattern(line, "%", max_splits=1)
     prefix, rest = list_item(at_percent, 0), list_item(at_percent, 1)
     lists = pc.split_pattern(rest, " ", max_splits=TOKENS)

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -101,7 +101,7 @@ def windows_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         # the 6 columns read; a count above 6 only needs to say "7 or more"
-        fields = pc.split_pattern(lines.column("line").combine_chunks(), ",", max_splits=6)
+        fields = pc.split_pattern(one_array(lines.column("line")), ",", max_splits=6)
         count = pc.list_value_length(fields)
         with parse_cursor(context.connection) as cursor:
             event_id = through(cursor, id_query, encoded(list_item(fields, 0)))["value"]

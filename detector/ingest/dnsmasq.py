@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, one_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.message_tokens import Tokens, codes, constant, folded, indices, is_one_of, lookup, mask, nullable
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
@@ -144,7 +144,7 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     rows = headed.num_rows
     has_header = ~is_one_of(headed.column("header_ts"), [""], null=True)
     is_dnsmasq = is_one_of(headed.column("app"), PROGRAMS)
-    tokens = Tokens(_array(headed.column("msg")), is_dnsmasq)
+    tokens = Tokens(one_array(headed.column("msg")), is_dnsmasq)
     # log-queries=extra prefixes `[TCP|UDP ]SERIAL [CLIENT/PORT ]`
     nowhere = np.zeros(rows, np.int64)
     start = np.zeros(rows, np.int64)
@@ -213,11 +213,6 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     serial[maybe] = np.where(has_serial[maybe], codes(serial_text) + 1, 0)
     return Lines(kind, understood, has_header, position, codes(headed.column("pid")), serial, has_serial, name,
                  answer, blocks, name_index, named, answers, qtype_index, qtypes, tokens)
-
-
-def _array(column: pa.ChunkedArray) -> pa.Array:
-    """A column as one array (without a copy when it is one chunk already)."""
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def answer_runs(read: Lines, line_no: np.ndarray) -> Runs:

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -260,7 +260,7 @@ def _text_starts(line: pa.Array, data: np.ndarray, offsets: np.ndarray, quotes: 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
-    found = _found(lines.column("line").combine_chunks())
+    found = _found(one_array(lines.column("line")))
     value = found.value
     kind_type, subtype = value("type"), value("subtype")
     is_traffic = pc.fill_null(pc.equal(kind_type, "traffic"), False)

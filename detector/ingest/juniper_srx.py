@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -215,7 +215,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: dict[str, object],
               lines: pa.Table) -> pa.Table:
     """QUERY's columns for `lines`: the usual ones read in Arrow, the others by QUERY itself."""
-    line = lines.column("line").combine_chunks()
+    line = one_array(lines.column("line"))
     quotes = quote_marks(line, typographic=True)
     head = quotes.head()
     fields = pc.split_pattern(head, " ", max_splits=2)  # `<PRI>1`, the time, the rest
@@ -336,7 +336,7 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
                         header_time: pa.Array, event: pa.Array, data_values: dict[str, pa.Array]) -> pa.Table:
     """Usual lines, their events and data values -> QUERY's columns: sessions closed or denied are read, the
     rest ignored."""
-    line = lines.column("line").combine_chunks()
+    line = one_array(lines.column("line"))
     read = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
     values = {key: only_where(value, pa.array(read)) for key, value in data_values.items()}
     src, dst, proto = values[" source-address="], values[" destination-address="], values[" protocol-id="]

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -100,7 +100,7 @@ def panos_parser(context: ParseContext) -> BatchParser:
 
 def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa.Table) -> pa.Table:
     """PAN-OS lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    fields = Fields(lines.column("line").combine_chunks())
+    fields = Fields(one_array(lines.column("line")))
     count = fields.count
     log_type, subtype = (pc.dictionary_encode(fields.at[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import INTEGER_SQL, integers, item_at, plain
 from detector.ingest.syslog import (
@@ -126,7 +126,7 @@ def _headers_and_fields(cursor: duckdb.DuckDBPyConnection, headers: FirstTokenHe
                         ) -> tuple[np.ndarray, np.ndarray, pa.Array, pa.ListArray]:
     """Per line: whether it has a syslog header, whether `filterlog` wrote it, the header's time, and its
     message's fields (as far as field 21, the rest in the last; field 0 is not read)."""
-    line = lines.column("line").combine_chunks()
+    line = one_array(lines.column("line"))
     tokens = pc.split_pattern(line, ",", max_splits=SPLITS)
     first = pc.dictionary_encode(list_item(tokens, 0))
     read = headers.by_first_token.results_for(cursor, first.dictionary)

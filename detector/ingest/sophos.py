@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, per_distinct, spread
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, one_array, only_where, per_distinct, spread
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
@@ -261,7 +261,7 @@ def _parse(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.T
     rejects = [attach_lines(line_no.take(pa.array(untyped)), pa.repeat(pa.scalar(NO_TYPE), len(untyped)), lines)]
 
     text = lines.column("line")
-    values, irregular = _read_pairs(text.chunk(0) if text.num_chunks == 1 else text.combine_chunks(), is_web)
+    values, irregular = _read_pairs(one_array(text), is_web)
     read = is_web & ~irregular
     events = []
     if not read.all():

@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import BatchParser, ParseContext, ParseResult, parse_cursor, run_parse_query, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
 from detector.ingest.reader import LINES_SCHEMA
@@ -328,7 +328,7 @@ class SyslogHeaders:
     def read(self, connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
         """`lines` -> line_no, line, header_ts, host, app, pid, msg, ts (as `syslog_lines` returns them)."""
         headed = self.read_by_header(connection, lines)
-        if headed is None and not may_have_header(lines.column("line").combine_chunks()).any():
+        if headed is None and not may_have_header(one_array(lines.column("line"))).any():
             return _without_headers(lines)
         if headed is None:
             whole = self._read_whole(connection, lines).add_column(0, "line", lines.column("line"))
@@ -339,7 +339,7 @@ class SyslogHeaders:
         """As `read`, or None when no line has a header to read once (RFC 5424 with structured data throughout,
         no syslog at all): then `syslog_lines` in the format's query reads them best, computing only the
         columns that query uses."""
-        line = lines.column("line").combine_chunks()
+        line = one_array(lines.column("line"))
         plain = ~may_have_header(line)
         rfc5424 = _starts_rfc5424(line) if not plain.all() else pa.array(np.zeros(len(line), bool))
         # RFC 5424 without structured data (`-`): the header is its first seven fields.
@@ -401,7 +401,7 @@ class SyslogHeaders:
 
 def _without_headers(lines: pa.Table) -> pa.Table:
     """`syslog_lines`' columns for lines without a header: header_ts '', msg the text after the first ': '."""
-    line = lines.column("line").combine_chunks()
+    line = one_array(lines.column("line"))
     nothing = pa.DictionaryArray.from_arrays(pa.nulls(len(line), pa.int32()), pa.array([], pa.string()))
     return pa.table({
         "line_no": lines.column("line_no"), "line": line,

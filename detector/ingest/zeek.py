@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, cut_at, first_bytes, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, cut_at, first_bytes, list_item, one_array, only_where
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     Format,
@@ -380,7 +380,7 @@ def _tsv_fields(log: _Log, header: _Header, run: pa.Table) -> _Fields:
     """TSV lines under `header`: split at its separator; a line with another number of fields is a reject."""
     position = {name: i for i, name in enumerate(header.fields)}
     read = [position[name] for name in (*log.scalars, *log.lists, *log.firsts) if name in position]
-    field, count = _split_fields(run.column("line").combine_chunks(), header.separator, read, len(header.fields),
+    field, count = _split_fields(one_array(run.column("line")), header.separator, read, len(header.fields),
                                  (header.unset, header.empty))
     rows = len(count)
     wrong = pc.not_equal(count, len(header.fields))
