@@ -1,15 +1,10 @@
-"""CEF/LEEF items found on the bytes (byte_spans.py): edge cases of the spans, and what a key is."""
+"""CEF/LEEF: what a key is, and LEEF delimiters, read from the lines' bytes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pytest
-
 from detector.ingest import FORMATS
-from detector.ingest.byte_spans import delimited_items, spans, text_bytes
 from detector.ingest.pipeline import parse_file
 from tests.golden import golden_settings
 
@@ -24,18 +19,6 @@ def parse(tmp_path: Path, key: str, *lines: str) -> list[dict]:
     assert report.lines == report.parsed + report.rejected + report.ignored
     assert not rejects.num_rows
     return events.to_pylist()
-
-
-@pytest.mark.parametrize("text", [
-    pa.array([], pa.string()), pa.array(["", ""]), pa.array(["", None, ""]), pa.array(["ab", "c\td", "ef"]).slice(1, 2),
-    pa.array([None, None], pa.string()), pa.array(["x\ty\t", "", "\t"]),
-])
-def test_items_of_any_array_are_its_tab_separated_parts(text: pa.Array) -> None:
-    buffer, data, offsets = text_bytes(text)
-    rows, starts, ends = delimited_items(data, offsets, np.flatnonzero(data == 9))
-    items = spans(buffer, starts, ends).to_pylist()
-    expected = [(row, item) for row, line in enumerate(text.to_pylist()) for item in (line or "").split("\t")]
-    assert list(zip(rows.tolist(), items, strict=True)) == expected
 
 
 def test_a_trailing_word_without_equals_sign_is_no_key(tmp_path: Path) -> None:

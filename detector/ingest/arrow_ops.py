@@ -176,35 +176,6 @@ def flattened(lists: pa.ListArray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     return lists.flatten(), rows, last
 
 
-class FirstItems:
-    """Where wanted keys occur among a batch's flattened `key=value` items (key-value formats: CEF, LEEF,
-    Sophos): per row, the first item of the first of some keys present. Keys are matched once per distinct
-    key (through `normalise`, e.g. lower case), items are grouped by key with one radix sort."""
-
-    def __init__(self, keys: pa.Array, rows: np.ndarray, row_count: int, wanted: Sequence[str],
-                 normalise: Callable[[pa.Array], pa.Array] | None = None) -> None:
-        self.rows, self.row_count = rows, row_count
-        self.numbers = {key: number for number, key in enumerate(wanted)}
-        encoded = pc.dictionary_encode(keys)
-        dictionary = normalise(encoded.dictionary) if normalise else encoded.dictionary
-        numbers = pc.fill_null(pc.index_in(dictionary, value_set=pa.array(wanted, pa.string())), -1).to_numpy()
-        # int16: a stable sort of small integers is a radix sort
-        key_numbers = numbers.astype(np.int16)[encoded.indices.to_numpy()] if len(numbers) else np.zeros(0, np.int16)
-        matched = np.nonzero(key_numbers >= 0)[0]
-        order = np.argsort(key_numbers[matched], kind="stable")
-        self.by_key = matched[order]  # item numbers grouped by key number, each group in line order
-        self.bounds = np.searchsorted(key_numbers[matched][order], np.arange(len(wanted) + 1))
-
-    def first(self, keys: Sequence[str]) -> np.ndarray:
-        """Per row, the item of the first of `keys` the row has (its first occurrence); -1 where none."""
-        item = np.full(self.row_count, -1)
-        for key in reversed(keys):  # later writes win: the preferred key, and its first occurrence
-            number = self.numbers[key]
-            found = self.by_key[self.bounds[number]:self.bounds[number + 1]][::-1]
-            item[self.rows[found]] = found
-        return item
-
-
 def split_quoted(text: pa.Array, sep: str) -> pa.ListArray:
     """`text` split at `sep`, except where `sep` is inside "..." (with "" for a quote): PROXY_MACROS'
     `split_quoted` in pyarrow. Tokens keep their quotes and carry its placeholders (chr(2) for a `sep` inside

@@ -45,23 +45,6 @@ def row_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(offsets) - 1), np.diff(np.searchsorted(positions, offsets)))
 
 
-def delimited_items(data: np.ndarray, offsets: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The items of lines split at the (sorted) delimiter positions `cuts`: each item's row, start and end
-    (a line without a delimiter is one item; an empty line one empty item)."""
-    lines = len(offsets) - 1
-    cut_rows = row_of(cuts, offsets)
-    first_item = np.arange(lines) + np.searchsorted(cuts, offsets[:-1])
-    starts = np.empty(lines + len(cuts), np.int64)
-    starts[first_item] = offsets[:-1]
-    starts[np.arange(len(cuts)) + cut_rows + 1] = cuts + 1
-    rows = np.repeat(np.arange(lines), np.diff(np.append(first_item, len(starts))))
-    ends = np.empty(len(starts), np.int64)
-    ends[:-1] = starts[1:] - 1
-    last = np.append(rows[1:] != rows[:-1], True) if len(rows) else np.zeros(0, bool)
-    ends[last] = offsets[rows[last] + 1]
-    return rows, starts, ends
-
-
 def first_at_or_after(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each span, the first of the sorted `positions` in [start, end), and whether there is one."""
     if not len(positions):
@@ -69,10 +52,3 @@ def first_at_or_after(positions: np.ndarray, starts: np.ndarray, ends: np.ndarra
     found = positions[np.minimum(np.searchsorted(positions, starts), len(positions) - 1)]
     return found, (found >= starts) & (found < ends)
 
-
-def last_before(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each span, the last of the sorted `positions` in [start, end), and whether there is one."""
-    if not len(positions):
-        return np.zeros(len(starts), np.int64), np.zeros(len(starts), bool)
-    found = positions[np.maximum(np.searchsorted(positions, ends) - 1, 0)]
-    return found, (found >= starts) & (found < ends)

@@ -53,8 +53,8 @@ KEYS = (
     "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
     "method", "appi_name", "app_category", "matched_category",
 )
-# Log Exporter separates fields with `; `: from piece 2 on, a key piece is `; key:` (as `QuotedPieces.entries`
-# holds it, with its quote mark). In any other layout each such piece's last word is its key.
+# Log Exporter separates fields with `; `: the text before a value's opening quote mark, from the second value
+# on, is `; key:` (with its quote mark: `; key:"`). In any other layout that text's last word is its key.
 _WANTED = [f"; {key}:" for key in KEYS]
 _KEY_ENTRIES = [f'{key}"' for key in _WANTED]
 

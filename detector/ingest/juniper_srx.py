@@ -186,7 +186,7 @@ _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
 # Header fields are \S+: no whitespace but the spaces between them.
 _NOT_IN_FIELDS = b"\t\n\v\f\r"
 _WANTED = [f" {key}=" for key in KEYS if key != "source-port"]  # (the source port is not kept)
-# A key piece as `QuotedPieces.entries` holds it: with the quote mark after it (typographic ones too).
+# The text before a value's opening quote mark, with the mark (typographic ones too): ` key="`.
 _KEY_ENTRIES = [f"{key}{mark}" for mark in ('"', "\u201c", "\u201d") for key in _WANTED]
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384

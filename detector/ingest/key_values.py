@@ -1,18 +1,13 @@
 """Key/value lines with quoted values (Check Point `key:"value";`, Junos structured data `key="value"`),
 read with numpy and pyarrow instead of a list search per key in SQL.
 
-A line split after its quote marks alternates: text outside quotes (pieces 0, 2, 4, ...) and quoted values
-(pieces 1, 3, ...), so words inside a quoted value (a message, a user agent) can never pass for a key.
-Each outside piece after the first ends with the key of the quoted value after it (`; src:`,
-` source-address=`); the first ends with the header and the first key. The quote marks are found with
-numpy in the text's buffer, and the pieces (each with its closing mark: ` src="`) are a string array over
-that same buffer, no copy of the text; pieces are matched against the wanted keys by one hash lookup each,
-grouped by key with one radix sort, and a key's value is one `take`.
-
-`quote_marks` / `marked_values` (what Check Point and Juniper SRX use) do the same with the marks' positions
-only: once each line has an even number of marks, marks 0, 2, 4, ... open values for all lines at once, so
-no line starts are inserted among the marks and no piece but the keys' and the wanted values is looked at
-twice. `QuotedPieces` and its functions are kept for formats that read pieces.
+A line's quote marks alternate: text outside quotes, then a quoted value, so words inside a quoted value (a
+message, a user agent) can never pass for a key. The text before each opening mark ends with the key of the
+value after it (`; src:`, ` source-address=`); before the first, with the header and the first key.
+`quote_marks` finds the marks with numpy in the text's buffer, giving every line an even number of them, so
+that marks 0, 2, 4, ... open values for all lines at once; `marked_values` matches the text before each
+opening mark against the wanted keys by one hash lookup each, groups them by key with one radix sort, and
+cuts each key's first value out of the same buffer (no copy of the text).
 """
 
 from __future__ import annotations
@@ -31,79 +26,6 @@ from detector.ingest.distinct_sql import plain
 HIDDEN_QUOTE = "\x1e"
 
 
-@dataclass(frozen=True)
-class QuotedPieces:
-    """Lines split after their quote marks. `entries` is a string array over the lines' own buffer whose items
-    are, line after line, each piece with the quote mark that ends it (the last piece of a line has none):
-    piece j of line i is item `starts[i] + j` (`starts` has one more item than there are lines: the end)."""
-
-    entries: pa.Array
-    starts: np.ndarray
-
-    def piece(self, j: int) -> pa.Array:
-        """Piece `j` of each line without its quote mark (null where the line has fewer pieces)."""
-        at = self.starts[:-1] + j
-        return self.text_of(np.where(at < self.starts[1:], at, -1))
-
-    def piece_counts(self) -> np.ndarray:
-        """How many pieces each line has (one more than its quote marks)."""
-        return np.diff(self.starts)
-
-    def text_of(self, items: np.ndarray, lines: np.ndarray | None = None) -> pa.Array:
-        """The pieces that `items` name (null for -1), without their quote marks; item i is in line i, or in
-        `lines[i]`; items in increasing order (as lines are)."""
-        return self.texts_of(items[np.newaxis], lines)[0]
-
-    def texts_of(self, items: np.ndarray, lines: np.ndarray | None = None) -> list[pa.Array]:
-        """`text_of` for each row of the 2-d `items`."""
-        bounds = np.frombuffer(self.entries.buffers()[1], np.int32, len(self.entries) + 1)
-        data = np.frombuffer(self.entries.buffers()[2], np.uint8)
-        missing = items < 0
-        at = np.where(missing, 0, items)
-        line_start = bounds[self.starts[:-1] if lines is None else self.starts[lines]]
-        begin, end = np.where(missing, line_start, bounds[at]), np.where(missing, line_start, bounds[at + 1])
-        # the quote mark ending a piece: one byte, or three for “ and ” (the last piece of a line has none)
-        line_end = self.starts[1:] if lines is None else self.starts[lines + 1]
-        marked = ~missing & (at + 1 < line_end)
-        end -= np.where(marked, np.where(data[np.maximum(end - 1, 0)] == ord('"'), 1, 3), 0).astype(end.dtype)
-        # the pieces and the gaps between them are the items of one string array over the same bytes
-        halves = np.empty((len(items), 2 * items.shape[1] + 1), np.int32)
-        halves[:, 0:-1:2], halves[:, 1::2], halves[:, -1] = begin, end, end[:, -1] if items.shape[1] else 0
-        buffer, even = pa.py_buffer(data), np.arange(0, 2 * items.shape[1], 2)
-        texts = []
-        for row in range(len(items)):
-            view = pa.Array.from_buffers(pa.string(), 2 * items.shape[1], [None, pa.py_buffer(halves[row]), buffer])
-            texts.append(view.take(pa.array(even, mask=missing[row] if missing[row].any() else None)))
-        return texts
-
-
-def quoted_pieces(text: pa.Array, typographic: bool = False) -> QuotedPieces:
-    """`text` split after its double quotes, except escaped ones (after a backslash); with `typographic`,
-    after “ and ” too."""
-    data, offsets = text_bytes(text)
-    base = int(offsets[0])
-    inside = data[base:offsets[-1]]
-    starts = offsets - base  # positions below are relative to the first line's start
-    ends = np.flatnonzero(inside == ord('"')).astype(np.int32) + np.int32(1)
-    # a quote after a backslash is escaped (looked up at each quote: cheaper than a scan for backslashes)
-    escaped = np.flatnonzero(inside[np.maximum(ends - 2, 0)] == ord("\\"))
-    if len(escaped):
-        escaped = escaped[(ends[escaped] >= 2) & ~np.isin(ends[escaped] - 1, starts)]
-        ends = np.delete(ends, escaped)
-    if typographic:
-        lead = np.flatnonzero(inside[:-2] == 0xE2) if len(inside) > 2 else np.zeros(0, np.int64)
-        curly = lead[(inside[lead + 1] == 0x80) & ((inside[lead + 2] == 0x9C) | (inside[lead + 2] == 0x9D))] + 3
-        if len(curly):
-            ends = np.insert(ends, np.searchsorted(ends, curly), curly.astype(np.int32))
-    # the items' offsets: each line's start, then the end of each of its marks
-    marks_before = np.searchsorted(ends, starts[:-1], side="right")
-    line_items = marks_before + np.arange(len(text))
-    bounds = np.append(np.insert(ends, marks_before, starts[:-1].astype(np.int32)), np.int32(starts[-1]))
-    entries = pa.Array.from_buffers(pa.string(), len(bounds) - 1, [
-        None, pa.py_buffer(bounds + np.int32(base)), text.buffers()[2] or pa.py_buffer(b"")])
-    return QuotedPieces(entries, np.append(line_items, len(bounds) - 1))
-
-
 def last_words(text: pa.Array) -> pa.Array:
     """The text after the last space (all of it when there is none)."""
     return list_item(pc.split_pattern(text, " ", max_splits=1, reverse=True), -1)
@@ -118,45 +40,6 @@ def key_numbers(keys: pa.Array, wanted: Sequence[str]) -> np.ndarray:
                               bitorder="little")[found.offset:]
         numbers[valid == 0] = -1
     return numbers
-
-
-def key_items(split: QuotedPieces, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The items of `split.entries` that are keys (pieces 2, 4, ... of their line) in the `lines` (a mask),
-    and the line of each."""
-    starts, ends = split.starts[:-1][lines], split.starts[1:][lines]
-    counts = np.maximum((ends - starts - 1) // 2, 0)  # items 2, 4, ... after the line's start
-    first = np.repeat(starts + 2 - 2 * np.cumsum(np.concatenate([[0], counts[:-1]])), counts)
-    return first + 2 * np.arange(counts.sum()), np.repeat(np.flatnonzero(lines), counts)
-
-
-def quoted_values(split: QuotedPieces, first_keys: pa.Array, numbers: np.ndarray, wanted: Sequence[str]
-                  ) -> dict[str, pa.Array]:
-    """Per line, the quoted value of each of the `wanted` keys (null where the line lacks the key, or the
-    key ends the line): the piece after the key's first occurrence. `first_keys` names the key that ends
-    each line's piece 0; `numbers` are the `key_numbers` of `split.entries`, of which only pieces 2, 4, ...
-    of a line count as keys. An escaped quote in a value reads as HIDDEN_QUOTE."""
-    row_count = len(split.starts) - 1
-    matched = np.flatnonzero(numbers >= 0)
-    rows = np.searchsorted(split.starts, matched, side="right") - 1
-    place = matched - split.starts[rows]
-    is_key = (place >= 2) & (place % 2 == 0)
-    matched, rows = matched[is_key], rows[is_key]
-    order = np.argsort(numbers[matched], kind="stable")  # int16: a radix sort; each key's items in line order
-    by_key, rows = matched[order], rows[order]
-    bounds = np.searchsorted(numbers[by_key], np.arange(len(wanted) + 1))
-    first_numbers = key_numbers(first_keys, wanted)
-    key_item = np.full((len(wanted), row_count), -1)
-    for number in range(len(wanted)):
-        group = slice(bounds[number], bounds[number + 1])
-        key_item[number, rows[group][::-1]] = by_key[group][::-1]  # later writes win: the first occurrence
-    key_item = np.where(first_numbers == np.arange(len(wanted))[:, np.newaxis], split.starts[:-1], key_item)
-    missing = (key_item < 0) | (key_item + 1 >= split.starts[1:])
-    values = {}
-    for key, value in zip(wanted, split.texts_of(np.where(missing, -1, key_item + 1)), strict=True):
-        if has_bytes(value, b"\\"):
-            value = pc.replace_substring(value, '\\"', HIDDEN_QUOTE)
-        values[key] = value
-    return values
 
 
 def text_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -219,9 +102,9 @@ def in_line_order(first: pa.Table, second: pa.Table, in_first: np.ndarray) -> pa
 
 
 # --- Quote marks as positions ------------------------------------------------------------------------
-# `QuotedPieces` makes a string item of every piece, with line starts inserted among the marks. Reading
-# only the positions of the marks is cheaper: once every line has an even number of marks, marks 0, 2, 4, ...
-# (in buffer order) open values and 1, 3, 5, ... close them, for all lines at once.
+# Only the positions of the marks are read (cheaper than a string item per piece, with line starts inserted
+# among them): once every line has an even number of marks, marks 0, 2, 4, ... (in buffer order) open values
+# and 1, 3, 5, ... close them, for all lines at once.
 
 
 @dataclass(frozen=True)
