@@ -272,10 +272,6 @@ def iter_line_batches(
     """Yield batches of about `batch_lines` lines (fewer where they exceed MAX_BATCH_BYTES); update
     `state` as bytes are consumed.
 
-    Each read is sized from the bytes per line seen so far to hold one batch, so that a batch is
-    usually one Arrow chunk: parsers then read its lines in place, where several chunks would be
-    copied into one (~0.2 ms per MB).
-
     `skip_bytes` of already-ingested content are read past, not yielded (a grown file). Reading stops
     at `end_offset`, the size that was fingerprinted, even if the file grows meanwhile. A line longer
     than `max_line_bytes` is yielded as a reject without ever being held whole in memory. A read error
@@ -330,21 +326,12 @@ def iter_line_batches(
             state.lines += 1
             long_line = (state.lines, pending[:REJECT_PREVIEW_CHARS])
             pending = b""
-        if state.lines and in_batch < batch_lines:  # the next read: what the batch still lacks
-            chunk_size = _chunk_for(state.offset / state.lines * (batch_lines - in_batch))
-        if in_batch >= batch_lines or in_batch_bytes + chunk_size > MAX_BATCH_BYTES or (at_end and in_batch):
-            table = batch[0] if len(batch) == 1 else pa.concat_tables(batch) if batch else LINES_SCHEMA.empty_table()
+        if in_batch >= batch_lines or in_batch_bytes >= MAX_BATCH_BYTES or (at_end and in_batch):
+            table = pa.concat_tables(batch) if batch else LINES_SCHEMA.empty_table()
             yield LineBatch(table, too_long)
             batch, too_long, in_batch, in_batch_bytes = [], [], 0, 0
-            if state.lines:
-                chunk_size = _chunk_for(state.offset / state.lines * batch_lines)
         if at_end:
             return
-
-
-def _chunk_for(expected_bytes: float) -> int:
-    """A read size for lines of `expected_bytes`, with a tenth to spare (lines vary in length)."""
-    return min(MAX_BATCH_BYTES, max(MIN_CHUNK_BYTES, int(expected_bytes * 1.1)))
 
 
 def with_context(batches: Iterable[LineBatch], reach: int) -> Iterator[LineBatch]:
