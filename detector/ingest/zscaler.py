@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -528,15 +529,28 @@ def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: s
               ) -> dict[str, pa.Array]:
     """The canonical fields (dictionary-encoded) and parse_error of name=value lines, one row per line, in line
     order: the lines of each of the batch's most common layouts read by position, what is left by name."""
+
+    def by_layout(part: pa.Table) -> tuple[np.ndarray, dict[str, pa.Array]] | None:
+        layout = _kv_layout(part)
+        return _kv_fields(part, layout) if layout else None
+
+    return _read_by_layouts(connection, lines, layouts, by_layout, by_name)
+
+
+def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,
+                     by_layout: Callable[[pa.Table], tuple[np.ndarray, dict[str, pa.Array]] | None], query: str
+                     ) -> dict[str, pa.Array]:
+    """Up to `layouts` times, the lines not read yet that fit their most common layout read on their bytes
+    (`by_layout`: which lines fit, and their fields; None when no layout is found); what is left by DuckDB's
+    `query` over them. The canonical fields and parse_error, one row per line, in line order."""
     count = lines.num_rows
     parts: list[tuple[np.ndarray, dict[str, pa.Array]]] = []  # (the rows read, their fields)
     rest = np.arange(count)
     for _ in range(layouts):
-        part = lines if len(rest) == count else lines.take(pa.array(rest))
-        layout = _kv_layout(part)
-        if not layout:
+        read = by_layout(lines if len(rest) == count else lines.take(pa.array(rest)))
+        if read is None:
             break
-        fits, fields = _kv_fields(part, layout)
+        fits, fields = read
         parts.append((rest[fits], fields))
         rest = rest[~fits]
         if not len(rest):
@@ -545,11 +559,11 @@ def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: s
     if len(rest):
         connection.register("lines", lines if len(rest) == count else lines.take(pa.array(rest)))
         try:
-            read = connection.sql(by_name).to_arrow_table()
+            read_by_query = connection.sql(query).to_arrow_table()
         finally:
             connection.unregister("lines")
-        parts.append((rest, {name: read.column(name).combine_chunks() for name in ALIASES}))
-        error = plain(placed(count, [(rest, read.column("parse_error").combine_chunks())]))
+        parts.append((rest, {name: read_by_query.column(name).combine_chunks() for name in ALIASES}))
+        error = plain(placed(count, [(rest, read_by_query.column("parse_error").combine_chunks())]))
     columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
                for name in ALIASES}
     return {"parse_error": error, **columns}
@@ -701,31 +715,12 @@ def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: C
 def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int) -> dict[str, pa.Array]:
     """The canonical fields (dictionary-encoded) and parse_error of JSON lines, one row per line, in line order:
     the lines of each of the batch's most common layouts read on their bytes, the others by DuckDB."""
-    count = lines.num_rows
-    parts: list[tuple[np.ndarray, dict[str, pa.Array]]] = []  # (the rows read, their fields)
-    rest = np.arange(count)
-    for _ in range(layouts):
-        part = lines if len(rest) == count else lines.take(pa.array(rest))
+
+    def by_layout(part: pa.Table) -> tuple[np.ndarray, dict[str, pa.Array]] | None:
         layout = _json_layout(_text_of(part))
-        if layout is None:
-            break
-        fits, fields = _json_fields(part, layout)
-        parts.append((rest[fits], fields))
-        rest = rest[~fits]
-        if not len(rest):
-            break
-    error = pa.nulls(count, pa.string())
-    if len(rest):
-        connection.register("lines", lines if len(rest) == count else lines.take(pa.array(rest)))
-        try:
-            read = connection.sql(JSON_QUERY).to_arrow_table()
-        finally:
-            connection.unregister("lines")
-        parts.append((rest, {name: read.column(name).combine_chunks() for name in ALIASES}))
-        error = plain(placed(count, [(rest, read.column("parse_error").combine_chunks())]))
-    columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
-               for name in ALIASES}
-    return {"parse_error": error, **columns}
+        return None if layout is None else _json_fields(part, layout)
+
+    return _read_by_layouts(connection, lines, layouts, by_layout, JSON_QUERY)
 
 
 def _json_parser(context: ParseContext) -> BatchParser:
