@@ -29,12 +29,9 @@ from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
-    ParseResult,
     line_share,
-    parse_cursor,
-    split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, sql_literal
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers, sliced_parser, sql_literal
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import (
     QuoteMarks,
@@ -104,13 +101,7 @@ class _Queries:
 def new_parser(context: ParseContext) -> BatchParser:
     """Lines split at their quote marks in Arrow, each distinct value read once in SQL."""
     queries = _Queries(context.timezone)
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            return split_outcomes(in_slices(lines, lambda part: _outcomes(cursor, queries, part), SLICE_LINES),
-                                  lines)
-
-    return parse
+    return sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, part), SLICE_LINES)
 
 
 def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray]:

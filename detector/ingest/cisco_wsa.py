@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.distinct_sql import BIGINT_SQL, in_slices, integers
+from detector.ingest.base import BatchParser, Format, ParseContext
+from detector.ingest.distinct_sql import BIGINT_SQL, integers, sliced_parser
 from detector.ingest.proxy_columns import (
     EPOCH_SQL,
     TOKEN_SLICE,
@@ -124,13 +124,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     context.connection.execute(PROXY_MACROS)
     context.connection.execute(WSA_MACROS)
     queries = Queries()
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            # in slices: the tokens of a whole batch would take several times its size
-            return split_outcomes(in_slices(lines, lambda part: _columns(cursor, queries, part), TOKEN_SLICE), lines)
-
-    return parse
+    # in slices: the tokens of a whole batch would take several times its size
+    return sliced_parser(context, lambda cursor, part: _columns(cursor, queries, part), TOKEN_SLICE)
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:

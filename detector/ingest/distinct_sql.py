@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where, spread
+from detector.ingest.base import BatchParser, ParseContext, ParseResult, parse_cursor, split_outcomes
 
 # The number casts formats read counts, ports and sizes with, once per distinct value.
 INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
@@ -125,3 +126,15 @@ def in_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], rows: in
         parts = [pa.table({name: plain(part.column(name).combine_chunks()) if name in mixed else part.column(name)
                            for name in names}) for part in parts]
     return pa.concat_tables(parts)
+
+
+def sliced_parser(context: ParseContext, columns: Callable[[duckdb.DuckDBPyConnection, pa.Table], pa.Table],
+                  rows: int = SLICE_LINES) -> BatchParser:
+    """A batch parsed slice by slice (`in_slices`) on a cursor of its own: `columns(cursor, slice)` gives the
+    slice's `reject_reason` and `is_ignored` beside its event columns."""
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(in_slices(lines, lambda part: columns(cursor, part), rows), lines)
+
+    return parse

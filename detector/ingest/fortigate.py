@@ -38,13 +38,10 @@ from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
-    ParseResult,
     line_share,
-    parse_cursor,
-    split_outcomes,
 )
 from detector.ingest.byte_spans import spans
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, in_time_zone, integers
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_time_zone, integers, sliced_parser
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import milliseconds
 
@@ -114,13 +111,7 @@ class _Queries:
 def new_parser(context: ParseContext) -> BatchParser:
     """Values found on the lines' bytes, read once per distinct value in SQL where Arrow has no kernel."""
     queries = _Queries(context.timezone)
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            return split_outcomes(in_slices(lines, lambda part: _outcomes(cursor, queries, part), SLICE_LINES),
-                                  lines)
-
-    return parse
+    return sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, part), SLICE_LINES)
 
 
 def _padded(line: pa.Array) -> tuple[np.ndarray, np.ndarray]:

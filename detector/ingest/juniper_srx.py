@@ -38,12 +38,9 @@ from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
-    ParseResult,
     line_share,
-    parse_cursor,
-    split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_slices, integers, plain, sql_literal, through
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers, plain, sliced_parser, sql_literal, through
 from detector.ingest.distinct_sql import encoded as encoded_values
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
@@ -203,13 +200,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     reference = reference_time(context.path, context.timezone)
     params = {"tz": context.timezone, "ref": reference}
     queries = _Queries(f"{sql_literal(context.timezone)}, {sql_literal(reference.isoformat(sep=' '))}::timestamp")
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            return split_outcomes(in_slices(lines, lambda part: _outcomes(cursor, queries, params, part),
-                                            SLICE_LINES), lines)
-
-    return parse
+    return sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, params, part), SLICE_LINES)
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: dict[str, object],

@@ -40,18 +40,15 @@ from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
-    ParseResult,
     line_share,
-    parse_cursor,
-    split_outcomes,
 )
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     HOSTPORT_SQL,
     encoded,
-    in_slices,
     integers,
     plain,
+    sliced_parser,
     through,
     url_parts,
 )
@@ -146,12 +143,7 @@ def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Tab
                   ) -> Callable[[ParseContext], BatchParser]:
     def new_parser(context: ParseContext) -> BatchParser:
         queries = _Queries(user_sql)
-
-        def parse(lines: pa.Table) -> ParseResult:
-            with parse_cursor(context.connection) as cursor:
-                return split_outcomes(in_slices(lines, lambda part: columns(cursor, queries, part)), lines)
-
-        return parse
+        return sliced_parser(context, lambda cursor, part: columns(cursor, queries, part))
 
     return new_parser
 

@@ -49,20 +49,17 @@ from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
-    ParseResult,
     line_share,
-    parse_cursor,
-    split_outcomes,
 )
 from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     HOSTPORT_SQL,
     encoded,
-    in_slices,
     in_time_zone,
     integers,
     plain,
+    sliced_parser,
     through,
     without,
 )
@@ -508,16 +505,12 @@ def _kv_parser(context: ParseContext) -> BatchParser:
     final = _FinalQueries(context.timezone)
     by_name = _kv_query(())
 
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            def columns_of(part: pa.Table) -> pa.Table:
-                fields = _kv_table(cursor, part, by_name, LAYOUTS_PER_BATCH)
-                error = fields.pop("parse_error")
-                return _schema_columns(cursor, final, part.column("line_no"), fields, error)
+    def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
+        fields = _kv_table(cursor, part, by_name, LAYOUTS_PER_BATCH)
+        error = fields.pop("parse_error")
+        return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
-            return split_outcomes(in_slices(lines, columns_of), lines)
-
-    return parse
+    return sliced_parser(context, columns_of)
 
 
 # A batch may mix a few layouts (feeds merged into one file, a prefix on some lines): each of the most
@@ -726,30 +719,22 @@ def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts:
 def _json_parser(context: ParseContext) -> BatchParser:
     final = _FinalQueries(context.timezone)
 
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            def columns_of(part: pa.Table) -> pa.Table:
-                fields = _json_table(cursor, part, LAYOUTS_PER_BATCH)
-                error = fields.pop("parse_error")
-                return _schema_columns(cursor, final, part.column("line_no"), fields, error)
+    def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
+        fields = _json_table(cursor, part, LAYOUTS_PER_BATCH)
+        error = fields.pop("parse_error")
+        return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
-            return split_outcomes(in_slices(lines, columns_of), lines)
-
-    return parse
+    return sliced_parser(context, columns_of)
 
 
 def _csv_parser(context: ParseContext) -> BatchParser:
     final = _FinalQueries(context.timezone)
 
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            def columns_of(part: pa.Table) -> pa.Table:
-                fields, error = _csv_fields(part)
-                return _schema_columns(cursor, final, part.column("line_no"), fields, error)
+    def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
+        fields, error = _csv_fields(part)
+        return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
-            return split_outcomes(in_slices(lines, columns_of), lines)
-
-    return parse
+    return sliced_parser(context, columns_of)
 
 
 JSON_QUERY = _json_query()
