@@ -11,7 +11,6 @@ import pytest
 
 from detector.ingest import zeek
 from detector.ingest.arrow_ops import cut_at
-from detector.ingest.base import open_parse_connection
 from tests.test_ingest_zeek import header, parse
 
 HTTP_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "method", "host", "uri",
@@ -49,21 +48,6 @@ def test_numpy_split_of_empty_lines_and_separators_only() -> None:
     assert field(0).to_pylist() == ["", "", "", "a"]
     assert field(1).to_pylist() == [None, "", "", None]
     assert field(2).to_pylist() == [None, None, "", None]
-
-
-def test_epoch_times_without_a_regex_read_as_the_sql_reads_them() -> None:
-    connection = open_parse_connection()
-    forms = [["1575413096.05", "1575413096", "1575413096.123456", "1.5", "123456789012.000001"],
-             ["1575413096.0", "1575413096.", "1575413096"], ["1575413096.0", ".5"], ["1575413096.0", "1.2.3"],
-             ["1575413096.0", "1234567890123.5"], ["1575413096.0", "1575413096.1234567"], ["1575413096.0", ""],
-             ["1575413096.0", "١٥٧٥٤١٣٠٩٦"], ["1575413096.0", "-1.5"], ["1575413096.0", None]]
-    for values in forms:
-        text = pa.array(values, pa.string())
-        arrow = zeek._epoch_times(connection, zeek._Queries(), text)
-        connection.register("distinct_values", pa.table({"value": text}))
-        sql = connection.sql(zeek.TS_SQL).to_arrow_table().column("value").cast(arrow.type)
-        connection.unregister("distinct_values")
-        assert arrow.cast(pa.int64()).to_pylist() == sql.cast(pa.int64()).to_pylist(), values
 
 
 def test_a_header_without_separators_does_not_fail_the_batch(tmp_path: Path) -> None:

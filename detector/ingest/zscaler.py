@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -430,11 +430,7 @@ def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, di
     # the items read: the first (its name may follow a prefix) and each wanted name's first place
     read = {i: name for i, name in enumerate(layout) if i == 0 or (name in wanted and layout.index(name) == i)}
     others = ConstantText([b"" if i in read else f"{name}=".encode() for i, name in enumerate(layout)][1:])
-    parts = [_kv_items(text.slice(start, TOKEN_LINES), len(layout), read, others)
-             for start in range(0, max(len(text), 1), TOKEN_LINES)]
-    fits = np.concatenate([part[0] for part in parts])
-    items = {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
-             for i in read}
+    fits, items = _read_in_slices(text, lambda part: _kv_items(part, len(layout), read, others), read)
     named = np.ones(int(fits.sum()), bool)  # (fitting lines whose items read have their names)
     for i, item in items.items():
         name = layout[i] + "="
@@ -458,6 +454,16 @@ def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, di
 
 # Lines read on their bytes at once (see _kv_fields).
 TOKEN_LINES = 8_192
+
+
+def _read_in_slices(text: pa.Array, read_slice: Callable[[pa.Array], tuple[np.ndarray, dict[int, pa.Array]]],
+                    slots: Iterable[int]) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
+    """`read_slice` (which lines fit the layout, and the values of its slots) on TOKEN_LINES lines at a time, the
+    text and its positions staying in the CPU's caches; put together, each slot's values dictionary-encoded."""
+    parts = [read_slice(text.slice(start, TOKEN_LINES)) for start in range(0, max(len(text), 1), TOKEN_LINES)]
+    fits = np.concatenate([part[0] for part in parts])
+    return fits, {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
+                  for i in slots}
 
 
 def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: ConstantText
@@ -647,11 +653,7 @@ def _json_fields(lines: pa.Table, layout: _JsonLayout) -> tuple[np.ndarray, dict
             if any(path in slot for alias in aliases for path in (("event", alias), (alias,)))}
     slots = sorted(set(read.values()))
     others = ConstantText([b"" if i in slots else piece for i, piece in enumerate(layout.pieces)])
-    parts = [_json_items(text.slice(start, TOKEN_LINES), layout, slots, others)
-             for start in range(0, max(len(text), 1), TOKEN_LINES)]
-    fits = np.concatenate([part[0] for part in parts])
-    items = {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
-             for i in slots}
+    fits, items = _read_in_slices(text, lambda part: _json_items(part, layout, slots, others), slots)
     pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
     for i, item in items.items():
         has_piece = pc.starts_with(item.dictionary, layout.pieces[i].decode())
