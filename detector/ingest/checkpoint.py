@@ -41,8 +41,8 @@ from detector.ingest.key_values import (
     milliseconds,
     quote_marks,
     rows_with,
-    text_bytes,
 )
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import ISO_TIME
 
 KEYS = (
@@ -125,7 +125,7 @@ def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray
 
 def _other_layout(marks: QuoteMarks) -> np.ndarray:
     """Lines with two marks or more whose text after the second does not start with `; `."""
-    data, _ = text_bytes(marks.text)
+    _, data, _ = line_bytes(marks.text)
     two = np.flatnonzero(np.diff(marks.first) >= 2)
     second_end = marks.after[marks.first[two] + 1]
     fits = second_end + 2 <= marks.starts[two + 1]

@@ -53,9 +53,9 @@ from detector.ingest.key_values import (
     milliseconds,
     quote_marks,
     rows_with,
-    text_bytes,
     without_text,
 )
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import ISO_TIME, define_macros, reference_time
 
 KEYS = (
@@ -287,7 +287,7 @@ class _Marks:
 
 
 def _marks(line: pa.Array) -> _Marks:
-    data, offsets = text_bytes(line)
+    _, data, offsets = line_bytes(line)
     ends = offsets[1:]
     ending = (ends > offsets[:-1]) & (data[np.maximum(ends - 1, 0)] == ord("]"))
     if np.count_nonzero(data[offsets[0]:offsets[-1]] == ord("]")) == np.count_nonzero(ending):

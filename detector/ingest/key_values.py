@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import has_bytes, list_item, only_where
 from detector.ingest.distinct_sql import plain
+from detector.ingest.layout_bytes import line_bytes
 
 # An escaped quote (`\"`) is not a quote mark: its value keeps it as this character (as the SQL parsers did).
 HIDDEN_QUOTE = "\x1e"
@@ -42,17 +43,10 @@ def key_numbers(keys: pa.Array, wanted: Sequence[str]) -> np.ndarray:
     return numbers
 
 
-def text_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A string array's bytes and the offset of each row in them (one more than there are rows), no copy."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
-    data = text.buffers()[2]
-    return (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)), offsets
-
-
 def byte_positions(text: pa.Array, characters: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Where any of the (single-byte) `characters` occurs in `text`: positions in its buffer (see `text_bytes`),
-    and the row of each."""
-    data, offsets = text_bytes(text)
+    """Where any of the (single-byte) `characters` occurs in `text`: positions in its buffer (see
+    `layout_bytes.line_bytes`), and the row of each."""
+    _, data, offsets = line_bytes(text)
     inside = data[offsets[0]:offsets[-1]]
     found = inside == characters[0]
     for character in characters[1:]:
@@ -176,7 +170,7 @@ class QuoteMarks:
 def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
     """The double quotes of `text`, except escaped ones (after a backslash, not at a line's start); with
     `typographic`, “ and ” too."""
-    data, starts = text_bytes(text)
+    _, data, starts = line_bytes(text)
     base = int(starts[0])
     inside = data[base:starts[-1]]
     is_mark = inside == ord('"')
@@ -206,13 +200,13 @@ def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
 def _typographic_quotes(text: pa.Array) -> np.ndarray:
     """Where “ and ” begin in `text`'s buffer: sought only in the lines with a byte that could begin one (the
     largest byte of each line is cheap to find), copied together."""
-    data, starts = text_bytes(text)
+    _, data, starts = line_bytes(text)
     inside = data[starts[0]:starts[-1]]
     if len(inside) < 3 or inside.max() < 0xE2:
         return np.zeros(0, np.int64)
     filled = np.flatnonzero(starts[1:] > starts[:-1])
     rows = filled[np.maximum.reduceat(inside, starts[:-1][filled] - starts[0]) >= 0xE2]
-    some_data, some_starts = text_bytes(text.take(pa.array(rows)))
+    _, some_data, some_starts = line_bytes(text.take(pa.array(rows)))
     lead = np.flatnonzero(some_data[some_starts[0]:some_starts[-1]] == 0xE2) + some_starts[0]
     lead += (starts[rows] - some_starts[:-1])[np.searchsorted(some_starts, lead, side="right") - 1]
     lead = lead[lead + 2 < len(data)]

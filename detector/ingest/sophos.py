@@ -49,7 +49,7 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_time_zone, integers
-from detector.ingest.key_values import text_bytes
+from detector.ingest.layout_bytes import line_bytes
 from detector.schema import TIMESTAMP
 
 # Canonical field -> SFOS key names, newest first.
@@ -377,7 +377,7 @@ def _split_at_quotes(text: pa.Array, wanted: np.ndarray) -> tuple[pa.Array, np.n
 
     A line not wanted, or with an odd number of quote marks, is one empty piece, its text in the null piece
     after it: no copy of the wanted lines is made, and dictionary encoding skips the others' text."""
-    data, offsets = text_bytes(text)
+    _, data, offsets = line_bytes(text)
     base = int(offsets[0])
     quotes = np.flatnonzero(data[base:offsets[-1]] == ord('"'))
     per_line = np.diff(np.searchsorted(quotes, offsets - base))
@@ -423,7 +423,7 @@ class _OutsideReading:
     few others (`<30>device=`, `x.y=1`, `=a=b`) are matched with PAIR's key pattern itself."""
 
     def __init__(self, pieces: pa.Array) -> None:
-        data, offsets = text_bytes(pieces)
+        _, data, offsets = line_bytes(pieces)
         count = len(pieces)
         starts, ends = offsets[:-1], offsets[1:].copy()
         before_quote = np.zeros(count, bool)
