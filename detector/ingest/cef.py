@@ -55,6 +55,7 @@ from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, one_a
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import first_at_or_after, row_of, spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import define_macros, reference_time
 from detector.schema import TIMESTAMP
 
@@ -142,10 +143,7 @@ def _line_bytes(lines: pa.Table) -> _Lines:
     text = one_array(lines.column("line"))
     if text.null_count or text.type != pa.string():
         text = pc.cast(pc.fill_null(text, ""), pa.string())
-    buffer = text.buffers()[2] if len(text) and text.buffers()[2] is not None else pa.py_buffer(b"")
-    bounds = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64) \
-        if len(text) else np.zeros(1, np.int64)
-    return _Lines(text, buffer, np.frombuffer(buffer, np.uint8), bounds)
+    return _Lines(text, *line_bytes(text))
 
 
 def _sorted_without(positions: np.ndarray, removed: np.ndarray) -> np.ndarray:
