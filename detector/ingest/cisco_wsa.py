@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext
 from detector.ingest.distinct_sql import BIGINT_SQL, integers, sliced_parser
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import (
     EPOCH_SQL,
     TOKEN_SLICE,
@@ -41,7 +42,6 @@ from detector.ingest.proxy_columns import (
     is_ip_literal,
     line_text,
     substrings,
-    text_layout,
     url_columns,
     where,
 )
@@ -225,7 +225,7 @@ def _agents(body: pa.Array, has_verdicts: pa.Array) -> pa.Array:
     """The user agent: after the first '> ' (the verdicts' end), quoted or up to a space. The '>' are found
     with numpy (a few per line), and only the text after them is copied."""
     rows = len(body)
-    offsets, data = text_layout(body)
+    _, data, offsets = line_bytes(body)
     lengths = np.diff(offsets)
     marks, at = byte_places(body, ord(">"))
     followed = at + 1 < lengths[marks]

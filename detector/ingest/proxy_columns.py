@@ -27,6 +27,7 @@ from detector.ingest.arrow_ops import (
     spread,
 )
 from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, url_parts
+from detector.ingest.layout_bytes import line_bytes
 from detector.schema import TIMESTAMP
 
 # Lines tokenised at once: each token of a slice is copied out of its lines, so a batch is parsed a slice at
@@ -316,17 +317,9 @@ def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], 
 # token gathered from them. A split with pyarrow copies every token of every line into a list array;
 # this copies only the tokens read.
 
-def text_layout(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A string array's value offsets (int64, into its data) and its data bytes, without a copy."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64)
-    data = np.frombuffer(text.buffers()[2], np.uint8) if len(text) and text.buffers()[2] is not None else \
-        np.zeros(0, np.uint8)
-    return offsets, data
-
-
 def byte_places(text: pa.Array, byte: int) -> tuple[np.ndarray, np.ndarray]:
     """Every occurrence of `byte` in the values of `text`, in order: the row of each, and its offset in its value."""
-    offsets, data = text_layout(text)
+    _, data, offsets = line_bytes(text)
     places = np.flatnonzero(data[offsets[0]:offsets[-1]] == byte) + offsets[0]
     rows = np.searchsorted(offsets, places, side="right") - 1
     return rows, places - offsets[rows]
@@ -344,7 +337,7 @@ def first_per_row(rows: np.ndarray, places: np.ndarray, row_count: int) -> np.nd
 def substrings(text: pa.Array, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
     """Per row, the bytes [start, stop) of its value (offsets within it, at character boundaries); null where
     the start is negative. Only these bytes are copied."""
-    offsets, data = text_layout(text)
+    _, data, offsets = line_bytes(text)
     rows = len(text)
     missing = starts < 0
     lengths = np.where(missing, 0, stops - starts)

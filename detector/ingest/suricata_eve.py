@@ -43,7 +43,8 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers
-from detector.ingest.proxy_columns import constant_text, first_valid, placed, text_layout
+from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import constant_text, first_valid, placed
 from detector.schema import TIMESTAMP
 
 EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop")
@@ -375,7 +376,7 @@ def _one_array(chunks: list[pa.Array], kind: pa.DataType) -> pa.Array:
 
 def _layout(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A string array's value offsets (int64) and data bytes (at least one, so that clipped reads stay inside)."""
-    offsets, data = text_layout(text)
+    _, data, offsets = line_bytes(text)
     return offsets, data if len(data) else np.zeros(1, np.uint8)
 
 
