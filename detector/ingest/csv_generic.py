@@ -42,13 +42,13 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
+from detector.ingest.csv_fields import delimited_fields
 from detector.ingest.distinct_sql import INTEGER_SQL, in_slices, plain, sql_literal
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
     UrlQueries,
     bools,
     constant_text,
-    delimited_fields,
     first_reasons,
     first_valid,
     is_ip_literal,
@@ -238,8 +238,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     rows = len(text)
     delimiter = layout.delimiter
     regular, counts, values = delimited_fields(
-        text, delimiter, layout.column_count, layout.positions, regular_line_pattern(delimiter),
-        lambda part: split_quoted(part, delimiter), lambda field: _cleaned(field, delimiter))
+        text, delimiter, layout.column_count, layout.positions, lambda part: split_quoted(part, delimiter),
+        lambda field: _cleaned(field, delimiter))
 
     def v(field: str) -> pa.Array | None:
         return values[layout.chosen[field]] if field in layout.chosen else None
@@ -300,29 +300,36 @@ HOST_SOURCES = pa.array(["connect", "url", "none"])
 UNKNOWN = pa.array(["unknown"])
 
 
-def _reasons(text: pa.Array, layout: Layout, regular: pa.Array, counts: pa.Array, ts: pa.Array,
+def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.ndarray, ts: pa.Array,
              time_value: pa.Array | None) -> pa.Array:
-    """Each line's reject reason (the header repeated is ignored whatever its reason)."""
+    """Each line's reject reason (the header repeated is ignored whatever its reason). The texts are made
+    only for the lines that have one."""
     rows = len(text)
     if layout.missing:
         return pa.repeat(pa.scalar(layout.missing), rows)
     unbalanced = np.zeros(rows, bool)
-    if not pc.all(regular).as_py():  # a regular line's quotes are balanced
-        odd_rows = np.flatnonzero(~bools(regular))
+    if not regular.all():  # a regular line's quotes are balanced
+        odd_rows = np.flatnonzero(~regular)
         quotes = pc.count_substring(text.take(pa.array(odd_rows)), '"').to_numpy(zero_copy_only=False)
         unbalanced[odd_rows] = quotes % 2 == 1
-    wrong_count = pc.not_equal(counts, layout.column_count)
-    no_time = pc.is_null(ts)
-    if not (unbalanced.any() or pc.any(wrong_count).as_py() or pc.any(no_time).as_py()):
+    wrong_count = counts != layout.column_count
+    no_time = bools(pc.is_null(ts))
+    failing = np.flatnonzero(unbalanced | wrong_count | no_time)
+    if not len(failing):
         return pa.nulls(rows, pa.string())
-    time_text = pc.fill_null(plain(time_value), "(empty)") if time_value is not None else \
-        pa.repeat(pa.scalar("(empty)"), rows)
-    return first_reasons([
-        (pa.array(unbalanced), "unbalanced quotes"),
-        (wrong_count, lambda: pc.binary_join_element_wise(
-            f"expected {layout.column_count} columns as in the header, found ", pc.cast(counts, pa.string()), "")),
-        (no_time, lambda: pc.binary_join_element_wise("time not understood: ", time_text, "")),
-    ], rows)
+    picked = pa.array(failing)
+    time_text = pc.fill_null(plain(time_value.take(picked)), "(empty)") if time_value is not None else \
+        pa.repeat(pa.scalar("(empty)"), len(failing))
+    reasons = first_reasons([
+        (pa.array(unbalanced[failing]), "unbalanced quotes"),
+        (pa.array(wrong_count[failing]), lambda: pc.binary_join_element_wise(
+            f"expected {layout.column_count} columns as in the header, found ",
+            pc.cast(pa.array(counts[failing]), pa.string()), "")),
+        (pa.array(no_time[failing]), lambda: pc.binary_join_element_wise("time not understood: ", time_text, "")),
+    ], len(failing))
+    at = np.full(rows, -1, np.int64)
+    at[failing] = np.arange(len(failing))
+    return reasons.take(pa.array(at, mask=at < 0))
 
 
 def _cleaned(encoded: pa.DictionaryArray, delimiter: str) -> pa.DictionaryArray:
