@@ -367,16 +367,28 @@ _COMBINED = {"vendor_app": ("app_at", "service"), "vendor_category": ("category_
 _CUSTOM_KEYS = [key for c in CUSTOM for key in (c, f"{c}label")]
 
 
-_ITEM_NAMES = [*KEYS, *_CUSTOM_KEYS]  # the rows of `_chosen_items`
+# What each item row of `_chosen_items` holds: a field (its keys in order of preference), a custom field or label.
+_ITEM_KEYS: dict[str, tuple[str, ...]] = {**KEYS, **{key: (key,) for key in _CUSTOM_KEYS}}
+# The fields `_values_of` gives: each key's field, what labels name, the gateway's view combined.
+_FIELD_NAMES = [*(name for name in KEYS if name not in {other for _, other in _COMBINED.values()}),
+                *(name for name in LABELLED if name not in {preferred for preferred, _ in _COMBINED.values()}),
+                *_COMBINED]
 
 
-def _chosen_items(lines: _Lines, located: _Located) -> np.ndarray:
-    """Per line (column), the item (number in `located`) of each field (row, as `_ITEM_NAMES`): its first key
-    present, at that key's first occurrence; and of each custom field and label. -1: none."""
-    first_items = np.full((len(_ALL_KEYS), len(lines.starts)), -1, np.int32)
+def _item_names(key_seen: np.ndarray) -> list[str]:
+    """The item rows (as in `_ITEM_KEYS`) that some line may have: those with a key among `key_seen` (a mark per
+    key of `_ALL_KEYS`). Fields whose keys a batch never has take no work."""
+    return [name for name, keys in _ITEM_KEYS.items() if any(key_seen[_KEY_NUMBERS[key]] for key in keys)]
+
+
+def _chosen_items(count: int, located: _Located, names: list[str]) -> np.ndarray:
+    """Per line (column, `count` lines), the item (number in `located`) of each of `names` (rows, as in
+    `_ITEM_KEYS`): its first key present, at that key's first occurrence. -1: none."""
+    first_items = np.full((len(_ALL_KEYS), count), -1, np.int32)
     first_items[located.keys[::-1], located.rows[::-1]] = np.arange(len(located.rows) - 1, -1, -1, dtype=np.int32)
-    items = np.empty((len(_ITEM_NAMES), len(lines.starts)), np.int32)
-    for row, keys in enumerate([*KEYS.values(), *([key] for key in _CUSTOM_KEYS)]):
+    items = np.empty((len(names), count), np.int32)
+    for row, name in enumerate(names):
+        keys = _ITEM_KEYS[name]
         item = first_items[_KEY_NUMBERS[keys[-1]]]
         for key in reversed(keys[:-1]):  # the preferred key wins
             preferred = first_items[_KEY_NUMBERS[key]]
@@ -388,9 +400,9 @@ def _chosen_items(lines: _Lines, located: _Located) -> np.ndarray:
 _KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
 
 
-def _values_of(values: list[pa.Array], items: list[np.ndarray]) -> dict[str, pa.DictionaryArray]:
+def _values_of(values: list[pa.Array], items: list[np.ndarray], names: list[str]) -> dict[str, pa.DictionaryArray]:
     """The fields' values (dictionary-encoded), from the slices' `values` (their items' texts as cut out) and
-    `items` (`_chosen_items`: numbers in the slice's `values`; -1: none). Values are trimmed of
+    `items` (`_chosen_items` of `names`: numbers in the slice's `values`; -1: none). Values are trimmed of
     spaces (empty: none) and their escapes undone once per distinct value. Each slice has its own dictionary
     (small hash tables stay in the caches), made one where values repeat (else a value may appear once per
     slice); a custom field is read where its label names what it holds."""
@@ -414,30 +426,32 @@ def _values_of(values: list[pa.Array], items: list[np.ndarray]) -> dict[str, pa.
         if empty.any():
             item_codes[:-1][empty[item_codes[:-1]]] = -1
         codes.append(item_codes[slice_items])
-    fields = dict(zip(_ITEM_NAMES, np.concatenate(codes, axis=1), strict=True))
-    # whether a custom field is there at all (an empty one hides later ones too)
-    present = dict(zip(_ITEM_NAMES, np.concatenate(items, axis=1) >= 0, strict=True))
+    line_count = sum(part.shape[1] for part in items)
+    absent = np.full(line_count, -1, np.int32)
+    fields = dict(zip(names, np.concatenate(codes, axis=1) if names else [], strict=True))
     # custom fields (csN / cnN) are read where a label names what they hold: the first such field (what a label
     # means is looked up for the values that labels have, not every value)
     labels = np.zeros(len(distinct) + 1, bool)
     for c in CUSTOM:
-        labels[fields[f"{c}label"]] = True  # (-1: the extra last)
+        labels[fields.get(f"{c}label", absent)] = True  # (-1: the extra last)
     labels = np.flatnonzero(labels[:-1])
-    names = pc.index_in(pc.utf8_lower(distinct.take(labels)), value_set=_LABEL_SET)
+    names_of_labels = pc.index_in(pc.utf8_lower(distinct.take(labels)), value_set=_LABEL_SET)
     meanings = np.full(len(distinct) + 1, len(LABELLED))  # the last: for no label (-1)
-    meanings[labels] = _LABEL_MEANINGS[pc.fill_null(names, len(_LABEL_MEANINGS) - 1).to_numpy()]
-    labelled = {name: np.full(len(fields["t_rt"]), -1, np.int32) for name in LABELLED}
+    meanings[labels] = _LABEL_MEANINGS[pc.fill_null(names_of_labels, len(_LABEL_MEANINGS) - 1).to_numpy()]
+    labelled = {name: absent for name in LABELLED}
     for c in reversed(CUSTOM):
-        custom, label, value = present[c], fields.pop(f"{c}label"), fields.pop(c)
-        if not (custom & (label >= 0)).any():
+        label, value = fields.pop(f"{c}label", None), fields.pop(c, None)
+        if label is None or value is None or not (label >= 0).any():
             continue
+        # whether the custom field is there at all (an empty one hides later ones too)
+        custom = np.concatenate([part[names.index(c)] for part in items]) >= 0
         meaning = meanings[label]  # (-1: the last, no meaning)
         for number, name in enumerate(LABELLED):
             labelled[name] = np.where((meaning == number) & custom, value, labelled[name])
     fields.update(labelled)
     for name, (preferred, other) in _COMBINED.items():
-        fields[name] = np.where(fields[preferred] >= 0, fields.pop(preferred), fields.pop(other))
-    return {name: _dictionary_array(numbers, distinct) for name, numbers in fields.items()}
+        fields[name] = np.where(fields[preferred] >= 0, fields.pop(preferred), fields.pop(other, absent))
+    return {name: _dictionary_array(fields.get(name, absent), distinct) for name in _FIELD_NAMES}
 
 
 def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
@@ -463,15 +477,19 @@ def _fields_of(locate: Callable[[_Lines], _Located]) -> Callable[[pa.Table], pa.
 
     def fields(lines: pa.Table) -> pa.Table:
         text = _line_bytes(lines)
-        prefix_ends, errors, values, items = [], [], [], []
+        prefix_ends, errors, values, slices = [], [], [], []
+        key_seen = np.zeros(len(_ALL_KEYS), bool)
         for start in range(0, max(lines.num_rows, 1), SLICE_LINES):
             some = text.rows(start, SLICE_LINES)
             located = locate(some)
             prefix_ends.append(located.prefix_end)
             errors.append(located.error)
             values.append(spans(some.buffer, located.value_start, located.value_end))
-            items.append(_chosen_items(some, located))
-        columns = _values_of(values, items)
+            key_seen[located.keys] = True
+            slices.append((len(some.starts), located))
+        names = _item_names(key_seen)
+        items = [_chosen_items(count, located, names) for count, located in slices]
+        columns = _values_of(values, items, names)
         return pa.table({"line_no": lines.column("line_no"), "prefix_end": np.concatenate(prefix_ends),
                          "header_error": pa.concat_arrays(errors), **columns})
 
