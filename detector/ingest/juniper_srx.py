@@ -183,8 +183,10 @@ _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
 # Header fields are \S+: no whitespace but the spaces between them.
 _NOT_IN_FIELDS = b"\t\n\v\f\r"
 _WANTED = [f" {key}=" for key in KEYS if key != "source-port"]  # (the source port is not kept)
-# The text before a value's opening quote mark, with the mark (typographic ones too): ` key="`.
+# The text before a value's opening quote mark, with the mark (typographic ones too): ` key="`; the number
+# of each entry's key in _WANTED (the last item: none, for an entry number -1).
 _KEY_ENTRIES = [f"{key}{mark}" for mark in ('"', "\u201c", "\u201d") for key in _WANTED]
+_ENTRY_KEYS = np.array([*range(len(_WANTED))] * 3 + [-1], np.int16)
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384
 EVENT_SQL = f"""
@@ -364,8 +366,7 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
 def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
     """The values of the ` key=`s of `_WANTED` in each line's structured data (`first_keys`: the key in each
     line's text before its first quote mark, as ` key=`)."""
-    numbers = key_numbers(quotes.keyed_pieces(), _KEY_ENTRIES)
-    numbers[numbers >= 0] %= len(_WANTED)
+    numbers = _ENTRY_KEYS[key_numbers(quotes.keyed_pieces(), _KEY_ENTRIES)]
     if several_elements.any():
         # with several SD elements (`"][elem key="`) a piece holds more than its key: its last word is the key
         items, _ = quotes.key_marks(several_elements)

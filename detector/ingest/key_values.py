@@ -223,24 +223,34 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
     numbers[1::2] = -1
     marked = marks.first[1:] > marks.first[:-1]
     numbers[marks.first[:-1][marked]] = key_numbers(first_keys, wanted)[marked]
-    matched = np.flatnonzero(numbers >= 0)
-    order = np.argsort(numbers[matched], kind="stable")  # int16: a radix sort; each key's marks in line order
-    found, keys = matched[order], numbers[matched[order]]
-    rows = np.searchsorted(marks.first, found, side="right") - 1
-    first = np.ones(len(found), bool)  # the first occurrence of a key in its line
-    first[1:] = (rows[1:] != rows[:-1]) | (keys[1:] != keys[:-1])
-    found, keys, rows = found[first], keys[first], rows[first]
-    # the spans of all keys' values, a row per key (an empty one where a line lacks the key)
-    begin = np.empty((len(wanted), len(marks.starts) - 1), np.int64)
-    begin[:] = marks.starts[:-1]
-    end = begin.copy()
-    cells = keys.astype(np.int64) * begin.shape[1] + rows  # (int64: key numbers are int16)
-    begin.reshape(-1)[cells], end.reshape(-1)[cells] = marks.after[found], marks.at[found + 1]
-    missing = np.ones(begin.shape, bool)
-    missing.reshape(-1)[cells] = False
+    matched = np.flatnonzero(numbers >= 0)  # in buffer order: line by line
+    lines = len(marks.starts) - 1
+    rows = np.repeat(np.arange(lines, dtype=np.int32), np.diff(marks.first))[matched]
+    cells = numbers[matched].astype(np.int64) * lines + rows  # (int64: key numbers are int16)
+    # each (key, line) cell's opening mark: any of its marks by one assignment, then, only where a key occurs
+    # twice in a line (told by a mark that did not stay), the first of them
+    slot = np.full(len(wanted) * lines, len(marks.at), np.int64)
+    slot[cells] = matched
+    if not np.array_equal(slot[cells], matched):
+        np.minimum.at(slot, cells, matched)
+        first = slot[cells] == matched
+        matched, cells = matched[first], cells[first]
+    # all values cut out in one pass over the buffer, in its order (the keys' values of a line lie close
+    # together: one `take` per key would cross the whole text once each), then each key's values taken from them
+    every = marks.spans(marks.after[matched], marks.at[matched + 1])
+    rank = np.zeros(len(slot), np.int32)
+    rank[cells] = np.arange(len(matched), dtype=np.int32)
+    found = np.zeros(len(slot), bool)
+    found[cells] = True
+    valid = np.packbits(found.reshape(len(wanted), lines), axis=1, bitorder="little")
+    escaped = has_bytes(every, b"\\")
     values = {}
-    for key, value in zip(wanted, marks.rows_of_spans(begin, end, missing), strict=True):
-        if has_bytes(value, b"\\"):
-            value = pc.replace_substring(value, '\\"', HIDDEN_QUOTE)
-        values[key] = value
+    for number, key in enumerate(wanted):
+        row = slice(number * lines, (number + 1) * lines)
+        if not found[row].any():
+            values[key] = pa.nulls(lines, pa.string())
+            continue
+        validity = None if found[row].all() else pa.py_buffer(valid[number])
+        value = every.take(pa.Array.from_buffers(pa.int32(), lines, [validity, pa.py_buffer(rank[row])]))
+        values[key] = pc.replace_substring(value, '\\"', HIDDEN_QUOTE) if escaped else value
     return values
