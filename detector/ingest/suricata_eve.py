@@ -100,22 +100,26 @@ ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 REJECT_REASONS = pa.array(["not a valid JSON object", "no event_type"])
 
 
-def guess_query(guess: int, tolerant: bool) -> str:
-    """The lines of one guess (`lines.guess`), each path's value as a column named by the path, and whether the
-    line is valid JSON (`parsed`). Tolerant: a line that is not valid JSON gives nulls (`try`) instead of failing
-    the query; that costs ~7%, so a batch is first read without it."""
-    paths = GUESS_PATHS[guess]
-    listed = ", ".join(f"'$.{path}'" for path in paths)
-    columns = ", ".join(f'value[{i}] as "{path}"' for i, path in enumerate(paths, start=1))
-    extract = f"json_extract_string(line, [{listed}])"
-    return f"""
-        select value is not null as parsed, {columns}
-        from (select {f"try({extract})" if tolerant else extract} as value from lines where guess = {guess})
-    """
-
-
-QUERIES = tuple(guess_query(guess, tolerant=False) for guess in range(len(GUESS_PATHS)))
-TOLERANT_QUERIES = tuple(guess_query(guess, tolerant=True) for guess in range(len(GUESS_PATHS)))
+def groups_query(guesses: tuple[int, ...], tolerant: bool) -> str:
+    """The lines of these guesses (`lines.guess`) in one query: per guess, in the order given, its rows
+    (`row`, in batch order), whether the line is valid JSON (`parsed`) and its paths' values in columns
+    `c1`, `c2`, ... (GUESS_PATHS order; null past the guess's own paths). One query, not one per guess:
+    each costs ~4 ms whatever its rows, and the reader's batches of long lines are ~80k lines. Tolerant:
+    a line that is not valid JSON gives nulls (`try`) instead of failing the query; that costs ~7%, so a
+    batch is first read without it."""
+    width = max(len(GUESS_PATHS[guess]) for guess in guesses)
+    branches = []
+    for guess in guesses:
+        paths = GUESS_PATHS[guess]
+        listed = ", ".join(f"'$.{path}'" for path in paths)
+        extract = f"json_extract_string(line, [{listed}])"
+        columns = ", ".join(f"value[{i}] as c{i}" if i <= len(paths) else f"null::varchar as c{i}"
+                            for i in range(1, width + 1))
+        branches.append(f"""
+            select {guess}::tinyint as guess, row, value is not null as parsed, {columns}
+            from (select row, {f"try({extract})" if tolerant else extract} as value from lines where guess = {guess})
+        """)
+    return " union all ".join(branches)
 
 
 class Queries:
@@ -175,15 +179,16 @@ class _Records:
     def __init__(self, connection: duckdb.DuckDBPyConnection, text: pa.Array) -> None:
         self.count = len(text)
         guess = _guesses(text)
-        guessed = np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
-        read = {number: self._read(connection, text, guess, number) for number in guessed if number != ANY_TYPE}
+        guessed = tuple(int(number) for number in np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
+                        if number != ANY_TYPE)
+        read = _read(connection, text, guess, guessed)
         for number, (rows, table, found) in read.items():  # the parse's type against the guess
             wrong = (found >= 0) & (found != number)
             if wrong.any():
                 guess[rows[wrong]] = ANY_TYPE
                 read[number] = rows[~wrong], table.filter(pa.array(~wrong)), found[~wrong]
         if (guess == ANY_TYPE).any():
-            read[ANY_TYPE] = self._read(connection, text, guess, ANY_TYPE)
+            read.update(_read(connection, text, guess, (ANY_TYPE,)))
         self.parsed = np.zeros(self.count, bool)
         self.found = np.full(self.count, -1)  # see _found
         parts: dict[str, list[tuple[np.ndarray, pa.Table]]] = {kind: [] for kind in EVENT_TYPES}
@@ -200,18 +205,6 @@ class _Records:
                                               or [_NO_ROWS.select(list(COMMON + READS[kind]))]))
                       for kind in EVENT_TYPES}
         self._places: dict[tuple[str, ...], pa.Array] = {}  # see spread
-
-    def _read(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, number: int
-              ) -> tuple[np.ndarray, pa.Table, np.ndarray]:
-        """The rows guessed `number`, their paths' values, and the record type the parse found (see _found)."""
-        connection.register("lines", pa.table({"line": text, "guess": guess}))
-        try:
-            table = connection.sql(QUERIES[number]).to_arrow_table()
-        except duckdb.Error:  # a line that is not valid JSON (any other error, the tolerant query raises again)
-            table = connection.sql(TOLERANT_QUERIES[number]).to_arrow_table()
-        finally:
-            connection.unregister("lines")
-        return np.flatnonzero(guess == number), table, _found(table)
 
     def rows(self, *kinds: str) -> np.ndarray:
         """The rows of these record types (in the order `at` gives their values)."""
@@ -230,6 +223,44 @@ class _Records:
             index[self.rows(*kinds)] = np.arange(len(self.rows(*kinds)))
             self._places[kinds] = pa.array(index, mask=index < 0)
         return values.take(self._places[kinds])
+
+
+def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, guesses: tuple[int, ...]
+          ) -> dict[int, tuple[np.ndarray, pa.Table, np.ndarray]]:
+    """Per guess: its rows, their paths' values (columns named by path) and the record type the parse found
+    (see _found)."""
+    if not guesses:
+        return {}
+    connection.register("lines", pa.table({"line": text, "guess": guess, "row": np.arange(len(text), dtype=np.int32)}))
+    try:
+        table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()
+    except duckdb.Error:  # a line that is not valid JSON (any other error, the tolerant query raises again)
+        table = connection.sql(_GROUPS_QUERIES[guesses, True]).to_arrow_table()
+    finally:
+        connection.unregister("lines")
+    rows = [np.flatnonzero(guess == number) for number in guesses]
+    if not np.array_equal(table.column("row").to_numpy(), np.concatenate(rows)):  # (DuckDB keeps the order)
+        table = table.take(np.lexsort((table.column("row").to_numpy(), table.column("guess").to_numpy())))
+    read, start = {}, 0
+    for number, mine in zip(guesses, rows, strict=True):
+        paths = GUESS_PATHS[number]
+        part = table.slice(start, len(mine))
+        part = pa.table([part.column("parsed"), *(part.column(f"c{i}") for i in range(1, len(paths) + 1))],
+                        names=["parsed", *paths])
+        read[number] = mine, part, _found(part)
+        start += len(mine)
+    return read
+
+
+class _GroupsQueries(dict[tuple[tuple[int, ...], bool], str]):
+    """groups_query's text for each set of guesses a batch has, made once."""
+
+    def __missing__(self, key: tuple[tuple[int, ...], bool]) -> str:
+        self[key] = groups_query(*key)
+        return self[key]
+
+
+_GROUPS_QUERIES = _GroupsQueries()
 
 
 def _found(table: pa.Table) -> np.ndarray:
