@@ -117,6 +117,15 @@ def open_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def session_cursor(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor for another thread: it sees the connection's views and tables (not its temp tables or
+    registered Arrow tables), but not its session settings, so those are set again."""
+    cursor = connection.cursor()
+    cursor.execute("set TimeZone = 'UTC'")
+    cursor.execute("set enable_progress_bar = false")
+    return cursor
+
+
 def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Lake) -> None:
     """`lake_events` (the Parquet files as they are), `events` (with names learned from DNS answers
     where a `flow_names` table exists), `rejects` and `ingested_segments`."""

@@ -46,7 +46,8 @@ class ClassifyReport:
     model: str | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0
-    # wall and CPU seconds of each step, to see where a slow classify spends its time
+    # wall and CPU seconds of each step, to see where a slow classify spends its time; CPU is the
+    # process's, so steps that run beside each other (client_tables beside host_traffic) share theirs
     steps: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
@@ -69,12 +70,16 @@ def services_table(catalog: Catalog) -> pa.Table:
 
 def path_rules_for(catalog: Catalog, hosts: list[str]) -> pa.Table:
     """URL-path rules expanded to the observed hosts they cover (a rule for bing.com covers www.bing.com)."""
-    patterns = [(p.host, p.path.lower(), s.id) for s in catalog.services.values() for p in s.url_patterns]
+    by_host: dict[str, list[tuple[str, str]]] = {}
+    for service in catalog.services.values():
+        for pattern in service.url_patterns:
+            by_host.setdefault(pattern.host, []).append((pattern.path.lower(), service.id))
     rows = []
     for host in hosts:
-        for rule_host, path, service in patterns:
-            if host == rule_host or host.endswith("." + rule_host):
-                rows.append({"host": host, "path": path, "service": service})
+        labels = host.split(".")
+        # the host itself and each parent domain: a few dictionary lookups per host, not one per rule
+        for suffix in (".".join(labels[i:]) for i in range(len(labels))):
+            rows.extend({"host": host, "path": path, "service": service} for path, service in by_host.get(suffix, ()))
     return pa.Table.from_pylist(rows, schema=PATH_RULES)
 
 
@@ -107,12 +112,37 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
     """
     from detector.classify import features
 
-    traffic = features.behaviour(connection, catalog, all_hosts=True, seen=seen)
-    known = set(features.catalog_ai_hosts(seen, catalog).column("host").to_pylist())
+    ai_hosts = features.catalog_ai_hosts(seen, catalog)
+    traffic = features.behaviour(connection, catalog, all_hosts=True, seen=seen, ai_hosts=ai_hosts)
+    known = set(ai_hosts.column("host").to_pylist())
     listed = frozenset(name for names in features.non_ai_lists().values() for name in names)
     judged = pa.array([h not in known and not features.under(normalise_host(h), listed)
                        for h in traffic.column("host").to_pylist()], pa.bool_())
     return traffic, traffic.filter(judged).select(["host", *features.BEHAVIOUR_COLUMNS])
+
+
+def client_tables(cursor: duckdb.DuckDBPyConnection, settings: Settings,
+                  steps: dict[str, tuple[float, float]]) -> tuple[list[str], list[str]]:
+    """What classify builds without the hosts' judgements: who was at which address when (stretches,
+    proxy sessions, DHCP leases) and each source's daily counts; returns the client addresses and the
+    user agents seen. Runs on its own cursor beside host_traffic (see classify)."""
+    with timed(steps, "client_stretches"):
+        # a table, not a temp table: the main connection reads it later (people_daily)
+        cursor.execute(f"create table client_stretches as {db.query_text('client_stretches')}",
+                       {"gap_seconds": settings.session_gap_seconds})
+        addresses = db.run(cursor, "client_addresses").column("src_ip").to_pylist()
+    with timed(steps, "agents"):
+        agents = db.run(cursor, "agents_seen").column("user_agent").to_pylist()
+    with timed(steps, "proxy_sessions"):
+        cursor.execute(f"create table proxy_sessions as {db.query_text('proxy_sessions')}",
+                       {"gap_seconds": settings.session_gap_seconds,
+                        "window_seconds": settings.session_window_seconds})
+    with timed(steps, "dhcp_leases"):
+        cursor.execute(f"create table dhcp_leases as {db.query_text('dhcp_leases')}",
+                       {"lease_seconds": settings.lease_seconds})
+    with timed(steps, "source_daily"):
+        cursor.execute(f"create table source_daily as {db.query_text('source_daily')}")
+    return addresses, agents
 
 
 @contextlib.contextmanager
@@ -145,6 +175,11 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     # Python work (loading the catalog and the model, judging host names) runs in a second thread while
     # DuckDB, which releases the GIL, scans the lake: on a 2-core machine that hides most of it.
     background = ThreadPoolExecutor(max_workers=1)
+    # The tables that need no judgements are built on a cursor of their own beside host_traffic: each
+    # query has phases that keep one core busy (merging, Python between queries), which the other fills.
+    beside = ThreadPoolExecutor(max_workers=1)
+    side_cursor: duckdb.DuckDBPyConnection | None = None
+    building_client_tables = None
     try:
         # the catalog first (host_traffic needs it for co-use), then the model while the lake is read
         cataloguing = background.submit(lambda: catalog or load_catalog(settings.catalog_dir))
@@ -158,6 +193,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
                                              settings.dns_window_seconds)
             db.create_flow_names_view(connection, naming.files)
             db.create_events_view(connection)
+        side_cursor = db.session_cursor(connection)
+        building_client_tables = beside.submit(client_tables, side_cursor, settings, steps)
         with timed(steps, "hosts"):
             seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
         with timed(steps, "catalog (waited for)"):
@@ -170,22 +207,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             inputs = loading.result()
         judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer,
                                     behaviour if inputs.scorer is not None else None)
-        # meanwhile: what does not depend on the judgements
-        with timed(steps, "client_stretches"):
-            connection.execute(f"create temp table client_stretches as {db.query_text('client_stretches')}",
-                               {"gap_seconds": settings.session_gap_seconds})
-            addresses = db.run(connection, "client_addresses").column("src_ip").to_pylist()
-        with timed(steps, "agents"):
-            agents = db.run(connection, "agents_seen").column("user_agent").to_pylist()
-        with timed(steps, "proxy_sessions"):
-            connection.execute(f"create table proxy_sessions as {db.query_text('proxy_sessions')}",
-                               {"gap_seconds": settings.session_gap_seconds,
-                                "window_seconds": settings.session_window_seconds})
-        with timed(steps, "dhcp_leases"):
-            connection.execute(f"create table dhcp_leases as {db.query_text('dhcp_leases')}",
-                               {"lease_seconds": settings.lease_seconds})
-        with timed(steps, "source_daily"):
-            connection.execute(f"create table source_daily as {db.query_text('source_daily')}")
+        with timed(steps, "client tables (waited for)"):
+            addresses, agents = building_client_tables.result()
         with timed(steps, "judge (waited for)"):
             judged = judging.result()
         hosts = judged.set_column(0, "host", traffic.column("host"))
@@ -228,7 +251,12 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
                 with timed(steps, rollup):
                     connection.execute(f"create table fresh.{rollup} as {db.query_text(rollup)}")
     finally:
+        if building_client_tables is not None and side_cursor is not None and not building_client_tables.done():
+            side_cursor.interrupt()  # failing: do not wait for the side queries to finish
+        beside.shutdown()
         background.shutdown(cancel_futures=True)
+        if side_cursor is not None:
+            side_cursor.close()
         connection.close()
     is_ai = hosts.column("is_ai")
     matches = pc.value_counts(hosts.column("match")).to_pylist()
