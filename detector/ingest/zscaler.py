@@ -313,24 +313,24 @@ def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """The CSV type's fields by position: every field is quoted, so the line splits at `","`. Split a few
     thousand lines at a time (the tokens stay in the CPU's caches while the fields are read from them), each
     field dictionary-encoded once read."""
-    text = _text_of(lines)
     place = {name: i for i, name in enumerate(CSV_COLUMNS)}
     read = {name: [place[a] for a in aliases if a in place] for name, aliases in ALIASES.items()}
     positions = sorted({i for at in read.values() for i in at})
     counts: list[pa.Array] = []
+    quotes: list[pa.Array] = []
     parts: dict[int, list[pa.Array]] = {i: [] for i in positions}
-    for start in range(0, max(len(text), 1), TOKEN_LINES):
-        items = pc.split_pattern(text.slice(start, TOKEN_LINES), '","')
+    for text in _line_slices(lines):
+        items = pc.split_pattern(text, '","')
         counts.append(pc.list_value_length(items))
+        quotes.append(pc.starts_with(text, '"'))
         for i in positions:
             parts[i].append(list_item(items, i))
-    count = pa.concat_arrays(counts)
+    count, quoted = pa.concat_arrays(counts), pa.concat_arrays(quotes)
     column = {i: pc.dictionary_encode(pa.concat_arrays(part)) for i, part in parts.items()}
     fields = {name: pc.coalesce(*[plain(column[i]) for i in at]) if len(at) > 1 else column[at[0]]
               for name, at in read.items() if at}
     time_text = fields["time_text"]  # without the line's opening quote (trimmed once per distinct value)
     fields["time_text"] = pa.DictionaryArray.from_arrays(time_text.indices, pc.utf8_ltrim(time_text.dictionary, '"'))
-    quoted = pc.starts_with(text, '"')
     short = pc.less(count, len(CSV_COLUMNS))
     error = None
     if not pc.all(pc.and_(quoted, pc.invert(short))).as_py():
@@ -425,12 +425,11 @@ def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, di
     (their bytes stay in the CPU's caches between the steps): the tabs found with numpy, the items read cut out
     of the lines and checked for their `name=` once per distinct item, the other items' names compared in place
     (layout_bytes.py)."""
-    text = _text_of(lines)
     wanted = {alias for aliases in ALIASES.values() for alias in aliases}
     # the items read: the first (its name may follow a prefix) and each wanted name's first place
     read = {i: name for i, name in enumerate(layout) if i == 0 or (name in wanted and layout.index(name) == i)}
     others = ConstantText([b"" if i in read else f"{name}=".encode() for i, name in enumerate(layout)][1:])
-    fits, items = _read_in_slices(text, lambda part: _kv_items(part, len(layout), read, others), read)
+    fits, items = _read_in_slices(lines, lambda part: _kv_items(part, len(layout), read, others), read)
     named = np.ones(int(fits.sum()), bool)  # (fitting lines whose items read have their names)
     for i, item in items.items():
         name = layout[i] + "="
@@ -456,11 +455,11 @@ def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, di
 TOKEN_LINES = 8_192
 
 
-def _read_in_slices(text: pa.Array, read_slice: Callable[[pa.Array], tuple[np.ndarray, dict[int, pa.Array]]],
+def _read_in_slices(lines: pa.Table, read_slice: Callable[[pa.Array], tuple[np.ndarray, dict[int, pa.Array]]],
                     slots: Iterable[int]) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
     """`read_slice` (which lines fit the layout, and the values of its slots) on TOKEN_LINES lines at a time, the
     text and its positions staying in the CPU's caches; put together, each slot's values dictionary-encoded."""
-    parts = [read_slice(text.slice(start, TOKEN_LINES)) for start in range(0, max(len(text), 1), TOKEN_LINES)]
+    parts = [read_slice(text) for text in _line_slices(lines)]
     fits = np.concatenate([part[0] for part in parts])
     return fits, {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
                   for i in slots}
@@ -495,10 +494,11 @@ def _kv_values(items: pa.DictionaryArray, first: bool, name_length: int) -> pa.D
     return pa.DictionaryArray.from_arrays(items.indices, _unquoted(values))
 
 
-def _text_of(lines: pa.Table) -> pa.Array:
-    """The lines' text as one array (a slice of a batch stays a view of it: combining one chunk would copy)."""
-    column = lines.column("line")
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+def _line_slices(lines: pa.Table) -> list[pa.Array]:
+    """The lines' text in pieces of up to TOKEN_LINES lines, views of the batch's chunks (never copied)."""
+    chunks = [chunk for chunk in lines.column("line").chunks if len(chunk)]
+    return [chunk.slice(start, TOKEN_LINES) for chunk in chunks for start in range(0, len(chunk), TOKEN_LINES)] \
+        or [pa.array([], pa.string())]
 
 
 def _unquoted(value: pa.Array) -> pa.Array:
@@ -582,7 +582,7 @@ class _JsonLayout:
     marks: tuple[int, ...]  # in each inner piece, where its `",` is (the end of the value before it, a comma)
 
 
-def _json_layout(text: pa.Array) -> _JsonLayout | None:
+def _json_layout(text: pa.ChunkedArray) -> _JsonLayout | None:
     """The layout most of the batch's first lines have, if any (None: DuckDB reads them all)."""
     layouts: Counter[_JsonLayout] = Counter()
     for line in text.slice(0, LAYOUT_SAMPLE).to_pylist():
@@ -592,13 +592,16 @@ def _json_layout(text: pa.Array) -> _JsonLayout | None:
     return layouts.most_common(1)[0][0] if layouts else None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_QUOTE = re.compile('"')
+
+
 def _json_layout_of(line: str | None) -> _JsonLayout | None:
     """One line's layout: its string values cut out. None when the line is not a JSON object whose values are
     all strings (or an `event` object of strings), with no escapes or repeated keys: DuckDB reads such lines."""
-    if not line or "\\" in line or any(ord(c) < 32 for c in line) or not line.startswith("{") \
-            or not line.endswith("}"):
+    if not line or "\\" in line or _CONTROL.search(line) or not line.startswith("{") or not line.endswith("}"):
         return None
-    quotes = [i for i, c in enumerate(line) if c == '"']
+    quotes = [found.start() for found in _QUOTE.finditer(line)]
     bounds = [0]
     for opening, closing in zip(quotes[0::2], quotes[1::2], strict=False):
         before, after = opening - 1, closing + 1
@@ -646,14 +649,13 @@ def _json_fields(lines: pa.Table, layout: _JsonLayout) -> tuple[np.ndarray, dict
     Read on the bytes, a few thousand lines at a time: in such a line only the pieces hold a comma right after
     a quote, so those commas place the pieces; each value read is cut out with the piece before it, which is
     checked once per distinct text, the other pieces are compared in place (layout_bytes.py)."""
-    text = _text_of(lines)
     slot = {path: i for i, path in reversed(list(enumerate(layout.paths)))}
     read = {name: next(slot[path] for alias in aliases for path in (("event", alias), (alias,)) if path in slot)
             for name, aliases in ALIASES.items()
             if any(path in slot for alias in aliases for path in (("event", alias), (alias,)))}
     slots = sorted(set(read.values()))
     others = ConstantText([b"" if i in slots else piece for i, piece in enumerate(layout.pieces)])
-    fits, items = _read_in_slices(text, lambda part: _json_items(part, layout, slots, others), slots)
+    fits, items = _read_in_slices(lines, lambda part: _json_items(part, layout, slots, others), slots)
     pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
     for i, item in items.items():
         has_piece = pc.starts_with(item.dictionary, layout.pieces[i].decode())
@@ -712,7 +714,7 @@ def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts:
     the lines of each of the batch's most common layouts read on their bytes, the others by DuckDB."""
 
     def by_layout(part: pa.Table) -> tuple[np.ndarray, dict[str, pa.Array]] | None:
-        layout = _json_layout(_text_of(part))
+        layout = _json_layout(part.column("line"))
         return None if layout is None else _json_fields(part, layout)
 
     return _read_by_layouts(connection, lines, layouts, by_layout, JSON_QUERY)
