@@ -35,6 +35,7 @@ from detector.schema import TIMESTAMP
 TOKEN_SLICE = 16_384
 # Lines read by the CSV reader at once (W3C, CSV): it copies only the values read, in bigger steps.
 VALUE_SLICE = 65_536
+TEXT_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 # `host` -> whether it is an address (PROXY_MACROS' is_ip_literal, in Arrow)
 IP_LITERAL = r"^[0-9.]+$"
 # One step per distinct value: the same query text for every format that reads a number this way.
@@ -206,35 +207,48 @@ def delimited_fields(text: pa.Array, delimiter: str, column_count: int, position
     each line's number of fields, and its fields at `positions` (0-based), dictionary-encoded and `clean`ed
     (once per distinct value). Regular lines are read by the CSV reader (`"` quotes, `""` for a quote inside),
     the others by `split` (a quote-aware split, slower)."""
+    is_regular = bools(pc.fill_null(pc.and_(pc.match_substring_regex(text, regular),
+                                            pc.greater(pc.binary_length(text), 0)), False))
+    counts, values = fields_of_lines(text, delimiter, column_count, positions, is_regular, split, clean)
+    return pa.array(is_regular), counts, values
+
+
+def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int],
+                    is_regular: np.ndarray, split: Callable[[pa.Array], pa.ListArray],
+                    clean: Callable[[pa.DictionaryArray], pa.Array]) -> tuple[pa.Array, dict[int, pa.DictionaryArray]]:
+    """Each line's number of fields, and its fields at `positions` (0-based), dictionary-encoded and `clean`ed
+    (once per distinct value): the lines `is_regular` marks (those Arrow's CSV reader and `split` read alike)
+    by the CSV reader (`"` quotes, `""` for a quote inside), the others by `split` (a quote-aware split,
+    slower). As `delimited_fields`, for a caller that decides which lines are regular itself."""
     rows = len(text)
-    is_regular = pc.fill_null(pc.and_(pc.match_substring_regex(text, regular), pc.greater(pc.binary_length(text), 0)),
-                              False)
-    if rows and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
-        is_regular = pa.array(np.concatenate([[False], bools(is_regular)[1:]]))
-    parts: list[tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]] = []
-    every = pc.all(is_regular).as_py()
-    if every or pc.any(is_regular).as_py():
-        read_rows = np.arange(rows) if every else np.flatnonzero(bools(is_regular))
-        parts.append(_read_regular(text if every else text.filter(is_regular), read_rows, delimiter, column_count,
-                                   positions))
+    if rows and is_regular[0] and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
+        is_regular = is_regular.copy()
+        is_regular[0] = False
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, pa.Array]]] = []
+    every = bool(is_regular.all())
+    if every or is_regular.any():
+        read_rows = np.arange(rows) if every else np.flatnonzero(is_regular)
+        parts.append(_read_regular(text if every else text.filter(pa.array(is_regular)), read_rows, delimiter,
+                                   column_count, positions))
     if not every:
-        split_rows = np.flatnonzero(~bools(is_regular))
+        split_rows = np.flatnonzero(~is_regular)
         counts, fields = fields_in_slices(text.take(pa.array(split_rows)), split, positions)
-        parts.append((split_rows, counts, split_rows, dict(zip(positions, fields, strict=True))))
+        parts.append((split_rows, counts.to_numpy(zero_copy_only=False), split_rows,
+                      dict(zip(positions, fields, strict=True))))
     all_counts = np.zeros(rows, np.int64)
     for part_rows, counts, _, _ in parts:
-        all_counts[part_rows] = counts.to_numpy(zero_copy_only=False)
+        all_counts[part_rows] = counts
     values = {position: clean(placed(rows, [(value_rows, part_values[position])
                                             for _, _, value_rows, part_values in parts]))
               for position in positions}
-    return is_regular, pa.array(all_counts), values
+    return pa.array(all_counts), values
 
 
 def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count: int, positions: Sequence[int]
-                  ) -> tuple[np.ndarray, pa.Array, np.ndarray, dict[int, pa.Array]]:
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, pa.Array]]:
     """Regular lines through Arrow's CSV reader: their rows and field counts, and the rows read and their fields
-    at `positions`. A line with another number of fields is skipped by the reader and its count noted (its
-    values are never read)."""
+    at `positions`, dictionary-encoded by the reader itself. A line with another number of fields is skipped by
+    the reader and its count noted (its values are never read)."""
     wrong: list[tuple[int, int]] = []
 
     def note(row: pacsv.InvalidRow) -> str:
@@ -249,7 +263,7 @@ def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count
         parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
                                          newlines_in_values=False, ignore_empty_lines=False,
                                          invalid_row_handler=note),
-        convert_options=pacsv.ConvertOptions(column_types={names[p]: pa.string() for p in positions},
+        convert_options=pacsv.ConvertOptions(column_types={names[p]: TEXT_DICTIONARY for p in positions},
                                              include_columns=[names[p] for p in positions],
                                              strings_can_be_null=False, quoted_strings_can_be_null=False,
                                              check_utf8=False),
@@ -260,8 +274,9 @@ def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count
         numbers, found = np.array(wrong).T
         counts[numbers - 1] = found
         kept[numbers - 1] = False
-    values = {p: pc.dictionary_encode(table.column(names[p]).combine_chunks()) for p in positions}
-    return rows, pa.array(counts), rows[kept] if wrong else rows, values
+    # (the reader's blocks each have their own dictionary: combined, they are unified)
+    values = {p: table.column(names[p]).combine_chunks() for p in positions}
+    return rows, counts, rows[kept] if wrong else rows, values
 
 
 def where(condition: pa.Array, values: pa.Array) -> pa.Array:
