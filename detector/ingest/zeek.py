@@ -47,7 +47,6 @@ from detector.ingest.distinct_sql import (
     integers,
     plain,
     through,
-    url_parts,
 )
 from detector.schema import TIMESTAMP
 
@@ -485,7 +484,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
     is_absolute = pc.fill_null(pc.match_substring(uri, "://"), False)
     if pc.any(is_absolute).as_py():  # absolute URIs (a proxy's requests): rare, so split only those
         absolute = pc.indices_nonzero(is_absolute)
-        _, _, authority, path = url_parts(uri.take(absolute))
+        authority, path = _authority_and_path(uri.take(absolute))
         from_uri = through(connection, queries.authority_host, encoded(authority))["value"]
         back = pa.array(np.cumsum(is_absolute.to_numpy(zero_copy_only=False)) - 1,
                         mask=~is_absolute.to_numpy(zero_copy_only=False))  # row -> its place among the absolute
@@ -508,6 +507,35 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
         "user_name": distinct("username"),
         "content_type": fields.first_element("resp_mime_types"),
     }
+
+
+def _authority_and_path(uri: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """URIs with a scheme (each has a '://'; no nulls) -> authority and path as `distinct_sql.url_parts` reads
+    them: the rest after the first '://' up to its first '/', '?' or '#', and the path from that '/' up to the
+    first '?' or '#' after it ('/' where the authority is not followed by a '/'). The marks are found on the
+    bytes and the parts cut out at their positions: a few passes over the URIs' bytes instead of splits."""
+    offsets = np.frombuffer(uri.buffers()[1], np.int32, len(uri) + 1, uri.offset * 4)
+    octets = np.frombuffer(uri.buffers()[2], np.uint8)
+    data = octets[offsets[0]:offsets[-1]]
+    is_query = (data == ord("?")) | (data == ord("#"))
+    marks = np.append(np.flatnonzero(is_query | (data == ord("/"))) + offsets[0], offsets[-1])
+    queries = np.append(np.flatnonzero(is_query) + offsets[0], offsets[-1])
+    end = offsets[1:]
+    rest = offsets[:-1] + pc.find_substring(uri, "://").to_numpy().astype(np.int32) + 3
+    cut = np.minimum(marks[np.searchsorted(marks[:-1], rest)], end)  # the rest's first mark, else its end
+    has_path = cut < end
+    has_path[has_path] = octets[cut[has_path]] == ord("/")
+    path_end = np.where(has_path, np.minimum(queries[np.searchsorted(queries[:-1], cut)], end), cut)
+    path = _spans(uri, cut, path_end)
+    return _spans(uri, rest, cut), path if has_path.all() else pc.if_else(pa.array(has_path), path, "/")
+
+
+def _spans(text: pa.Array, start: np.ndarray, end: np.ndarray) -> pa.Array:
+    """The bytes `start[i]:end[i]` of `text`'s buffer (each within row i) as a string array."""
+    bounds = np.empty(2 * len(start), np.int32)  # span, gap to the next row's span, span, ...
+    bounds[0::2], bounds[1::2] = start, end
+    spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), text.buffers()[2])
+    return spans.take(pa.array(np.arange(0, len(bounds), 2)))
 
 
 def _before_first(text: pa.Array, marks: bytes) -> pa.Array:
