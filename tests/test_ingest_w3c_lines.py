@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from detector.ingest.w3c import REGULAR_LINE, regular_lines
 
-LINE = st.text(alphabet=st.sampled_from([*'ab  "-\x01\x02\r', '""', "é"]), max_size=16)
+LINE = st.text(alphabet=st.sampled_from([*'ab  ""-\x01\x02\r', "é"]), max_size=16)
 
 
 def pattern_says(lines: list[str]) -> list[bool]:
