@@ -31,7 +31,7 @@ from detector.ingest.base import (
     ParseContext,
     line_share,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers, sliced_parser, sql_literal
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, chunk_sliced_parser, integers, sql_literal
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import (
     QuoteMarks,
@@ -101,7 +101,7 @@ class _Queries:
 def new_parser(context: ParseContext) -> BatchParser:
     """Lines split at their quote marks in Arrow, each distinct value read once in SQL."""
     queries = _Queries(context.timezone)
-    return sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, part), SLICE_LINES)
+    return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, part), SLICE_LINES)
 
 
 def _values(line: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray]:

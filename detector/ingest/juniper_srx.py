@@ -40,7 +40,15 @@ from detector.ingest.base import (
     ParseContext,
     line_share,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers, plain, sliced_parser, sql_literal, through
+from detector.ingest.distinct_sql import (
+    BIGINT_SQL,
+    INTEGER_SQL,
+    chunk_sliced_parser,
+    integers,
+    plain,
+    sql_literal,
+    through,
+)
 from detector.ingest.distinct_sql import encoded as encoded_values
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
@@ -202,7 +210,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     reference = reference_time(context.path, context.timezone)
     params = {"tz": context.timezone, "ref": reference}
     queries = _Queries(f"{sql_literal(context.timezone)}, {sql_literal(reference.isoformat(sep=' '))}::timestamp")
-    return sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, params, part), SLICE_LINES)
+    return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, params, part), SLICE_LINES)
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: dict[str, object],
