@@ -23,25 +23,21 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext
+from detector.ingest.cisco_wsa_fields import wsa_fields
 from detector.ingest.distinct_sql import BIGINT_SQL, integers, sliced_parser
-from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import (
     EPOCH_SQL,
     TOKEN_SLICE,
     UrlQueries,
     bools,
-    byte_places,
     constant_text,
     epoch_times,
-    first_bytes,
-    first_per_row,
     first_reasons,
     first_valid,
     is_ip_literal,
     line_text,
-    substrings,
     url_columns,
     where,
 )
@@ -59,10 +55,8 @@ create or replace macro wsa_acl_action(tag, code) as case
 end;
 """
 
-# Each line is split with pyarrow (at ' <' into the Squid-like fields and the verdicts, the fields at single
-# spaces, the verdicts at commas: their first 28 hold no quoted comma); each field's distinct values go
-# through the macros once.
-FIELDS = 11
+# Each line is cut into its fields on its bytes (cisco_wsa_fields); each field's distinct values go through
+# the macros once.
 SHAPE_REASON = ("not a Cisco WSA access log line: expected time elapsed client code/status size method URL user "
                 "hierarchy/server type ACL-tag")
 # the appliance's own status lines, written with a ctime stamp or pushed over syslog
@@ -131,7 +125,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
     """WSA access lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = line_text(lines)
-    shaped, fields, verdicts, agent = _fields(text)
+    shaped, fields, verdicts, agent = wsa_fields(text)
     epoch_text, elapsed_text, client, code_status, size_text, method_text, url, ident, hierarchy, mime, acl = fields
     ts = epoch_times(connection, queries.epoch, epoch_text)
     elapsed = integers(connection, queries.bigint, elapsed_text, pa.int64())
@@ -187,65 +181,6 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "vendor_category": per_distinct(connection, verdicts[0], queries.category)["value"],
     }
     return pa.table(columns)
-
-
-def _fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], pa.Array]:
-    """Whether each line has the access line's shape; its eleven fields (null where missing); the URL category
-    and AVC application verdicts (the 1st and, where the fields line up, the 24th); and the user agent."""
-    body = _bodies(text)
-    at_verdicts = pc.split_pattern(body, " <", max_splits=1)
-    has_verdicts = pc.equal(pc.list_value_length(at_verdicts), 2)
-    tokens = pc.split_pattern(list_item(at_verdicts, 0), " ")
-    count = pc.list_value_length(tokens)
-    fields = [list_item(tokens, i) for i in range(FIELDS)]
-    shaped = pc.and_kleene(
-        pc.or_kleene(pc.equal(count, FIELDS), pc.and_kleene(pc.invert(has_verdicts), pc.greater_equal(count, FIELDS))),
-        pc.and_kleene(pc.match_substring(fields[3], "/"), pc.match_substring(fields[8], "/")))
-    # the verdicts, split at commas (their first 28 hold no quoted comma); the tail after '>' is not read
-    verdict_items = pc.split_pattern(list_item(at_verdicts, 1), ",", max_splits=28)
-    lined_up = pc.and_kleene(pc.greater_equal(pc.list_value_length(verdict_items), 28),
-                             pc.invert(pc.starts_with(list_item(verdict_items, 27), '"')))
-    verdicts = [list_item(verdict_items, 0), only_where(list_item(verdict_items, 23), lined_up)]
-    return pc.fill_null(shaped, False), fields, verdicts, _agents(body, has_verdicts)
-
-
-def _bodies(text: pa.Array) -> pa.Array:
-    """Each line without a syslog prefix up to 'Info: ' (access lines start with the epoch time)."""
-    first = first_bytes(text)
-    other = ~((first >= ord("0")) & (first <= ord("9")))
-    if not other.any():
-        return text
-    lines = text.filter(pa.array(other))
-    at_info = pc.split_pattern(lines, "Info: ", max_splits=1)
-    bodies = pc.if_else(pc.equal(pc.list_value_length(at_info), 2), list_item(at_info, 1), lines)
-    return pc.replace_with_mask(text, pa.array(other), bodies)
-
-
-def _agents(body: pa.Array, has_verdicts: pa.Array) -> pa.Array:
-    """The user agent: after the first '> ' (the verdicts' end), quoted or up to a space. The '>' are found
-    with numpy (a few per line), and only the text after them is copied."""
-    rows = len(body)
-    _, data, offsets = line_bytes(body)
-    lengths = np.diff(offsets)
-    marks, at = byte_places(body, ord(">"))
-    followed = at + 1 < lengths[marks]
-    followed[followed] = data[offsets[marks[followed]] + at[followed] + 1] == ord(" ")
-    close = first_per_row(marks[followed], at[followed], rows)
-    # substr(body, strpos(body, '> ') + 2): from the second character when there is no '> '
-    lead = np.zeros(rows, np.uint8)
-    filled = lengths > 0
-    lead[filled] = data[offsets[:-1][filled]]
-    second = np.minimum(np.select([lead < 0x80, lead < 0xE0, lead < 0xF0], [1, 2, 3], 4), lengths)
-    after = substrings(body, np.where(bools(has_verdicts), np.where(close >= 0, close + 2, second), -1), lengths)
-    after = pc.utf8_trim(after, " ")
-    quoted = pc.starts_with(after, '"')
-    return pc.if_else(quoted, _split_part(after, '"', 1), _split_part(after, " ", 0))
-
-
-def _split_part(text: pa.Array, mark: str, index: int) -> pa.Array:
-    """DuckDB's split_part (0-based here): '' where there are not enough parts, null where `text` is."""
-    return pc.if_else(pc.is_valid(text), pc.fill_null(list_item(pc.split_pattern(text, mark, max_splits=index + 1),
-                                                                 index), ""), pa.scalar(None, pa.string()))
 
 
 _ACCESS_LINE = re.compile(
