@@ -37,7 +37,7 @@ def regular_lines(text: pa.Array, delimiter: str) -> np.ndarray:
     body = data[start:end]
     starts, ends = offsets[:-1], offsets[1:]
     regular = ends > starts
-    if (body < PLACEHOLDER_BELOW).any() or (body == CARRIAGE_RETURN).any():
+    if len(body) and (body.min() < PLACEHOLDER_BELOW or (body == CARRIAGE_RETURN).any()):
         odd = np.flatnonzero((body < PLACEHOLDER_BELOW) | (body == CARRIAGE_RETURN)) + start
         regular[np.searchsorted(offsets, odd, "right") - 1] = False
     quotes = np.flatnonzero(body == QUOTE) + start
