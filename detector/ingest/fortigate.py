@@ -40,7 +40,6 @@ from detector.ingest.base import (
     ParseContext,
     line_share,
 )
-from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_time_zone, integers, sliced_parser
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import milliseconds
@@ -63,6 +62,7 @@ SLICE_LINES = 16_384
 _PRI_LENGTH = 4
 # Zero bytes around a slice's text, so that the words read before a key and after a value stay inside it.
 _PAD_BEFORE, _PAD_AFTER = 16, 16
+_SENTINELS = b'""='
 
 HOST_SQL = "select clean_host(value) as host from distinct_values"
 URL_PATH_SQL = """
@@ -83,13 +83,38 @@ def _word(text: str) -> int:
 
 
 # The key an `=` may end is told by the 4-byte word of its last three bytes and the `=` (`tz` by its two
-# bytes and the `=`): keys are grouped by that word, then compared whole (up to eight bytes before the
-# last three, as two more words).
+# bytes and the `=`): a group of keys, found in a small hash table (one multiply and two lookups per `=`).
+# Within a group the byte five before the `=` tells the key (`type` / `subtype` / `qtype`: the separator
+# before `type`, the `b` of subtype, the `q` of qtype), which is then compared whole.
 _ENDINGS = sorted({_word(key[-3:] + "=") for key in KEYS if len(key) >= 3})
 _TZ_GROUP = len(_ENDINGS)
 _GROUPS = [_ENDINGS.index(_word(key[-3:] + "=")) if len(key) >= 3 else _TZ_GROUP for key in KEYS]
 assert [key for key in KEYS if len(key) < 3] == ["tz"] and all(len(key) <= 11 for key in KEYS)
-_LENGTHS = np.array([len(key) for key in KEYS], np.int32)
+_HASH, _SLOT_BITS = np.uint32(0x9E3779B1), 10  # Fibonacci hashing: the top bits of the word times 2**32/phi
+_SLOT_ENDING = np.zeros(1 << _SLOT_BITS, np.uint32)  # (0: no ending; every ending has its `=`)
+_SLOT_GROUP = np.full(1 << _SLOT_BITS, -1, np.intp)
+for _group, _ending in enumerate(_ENDINGS):
+    _slot = (_ending * int(_HASH) & 0xFFFFFFFF) >> (32 - _SLOT_BITS)
+    assert not _SLOT_ENDING[_slot], "two key endings share a hash slot: change _HASH"
+    _SLOT_ENDING[_slot], _SLOT_GROUP[_slot] = _ending, _group
+# _KEY_BY_BYTE[group * 256 + the byte five before the `=`]: the group's key of five or more bytes with that byte
+# there, else its shorter key (at most one: then the byte is the separator before it), else its first key.
+_KEY_BY_BYTE = np.zeros((_TZ_GROUP + 1, 256), np.intp)
+_SHORT_KEY = np.full(_TZ_GROUP + 1, -1, np.intp)  # a group's key of fewer than five bytes
+for _group in range(_TZ_GROUP + 1):
+    _members = [number for number, group in enumerate(_GROUPS) if group == _group]
+    _short = [number for number in _members if len(KEYS[number]) < 5]
+    _long = [number for number in _members if number not in _short]
+    # (a short key beside others must have its separator five before the `=`; no two long keys the same byte)
+    assert len(_short) <= 1 and (not _long or all(len(KEYS[number]) == 4 for number in _short))
+    assert len({KEYS[number][-5] for number in _long}) == len(_long)
+    _KEY_BY_BYTE[_group] = _short[0] if _short else _members[0]
+    _SHORT_KEY[_group] = _short[0] if _short else -1
+    for _number in _long:
+        _KEY_BY_BYTE[_group, ord(KEYS[_number][-5])] = _number
+_KEY_BY_BYTE = _KEY_BY_BYTE.ravel()
+_LENGTHS = np.array([len(key) for key in KEYS], np.intp)
+# Each key's bytes before its last three, up to eight, as two 4-byte words and their masks.
 _PATTERNS = [np.array([_word(key[:-3][half:half + 4]) for key in KEYS], np.uint32) for half in (0, 4)]
 _MASKS = [np.array([(1 << 8 * len(key[:-3][half:half + 4])) - 1 for key in KEYS], np.uint32) for half in (0, 4)]
 
@@ -116,13 +141,15 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 def _padded(line: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The lines' bytes between zero bytes (_PAD_BEFORE, _PAD_AFTER) and each line's start in them (then
-    the end of the last): one copy of the text."""
+    the end of the last): one copy of the text. The padding ends in two quote marks and an `=` past every line
+    (_SENTINELS), so that each quote mark and `=` has a next one to look up."""
     offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
     text = line.buffers()[2]
     data = np.zeros(_PAD_BEFORE + int(offsets[-1] - offsets[0]) + _PAD_AFTER, np.uint8)
     if text is not None:
         data[_PAD_BEFORE:-_PAD_AFTER] = np.frombuffer(text, np.uint8)[offsets[0]:offsets[-1]]
-    return data, offsets - offsets[0] + np.int32(_PAD_BEFORE)
+    data[-len(_SENTINELS):] = np.frombuffer(_SENTINELS, np.uint8)
+    return data, (offsets - offsets[0]).astype(np.intp) + _PAD_BEFORE
 
 
 def _words(data: np.ndarray) -> np.ndarray:
@@ -131,100 +158,101 @@ def _words(data: np.ndarray) -> np.ndarray:
 
 
 def _found(line: pa.Array) -> _Found:
-    """Where the value of each of KEYS is in each line (none where the line has no such key)."""
+    """Where the value of each of KEYS is in each line (none where the line has no such key). Positions and
+    key numbers are numpy's index type throughout: an index array of any other type is converted at each use."""
     data, offsets = _padded(line)
-    row_count = len(line)
-    equals = np.flatnonzero(data == ord("=")).astype(np.int32)
-    quotes = np.flatnonzero(data == ord('"')).astype(np.int32)
-    equals_from = np.searchsorted(equals, offsets).astype(np.int32)
-    quotes_from = np.searchsorted(quotes, offsets).astype(np.int32)
+    words = _words(data)
+    equals = np.flatnonzero(data == ord("="))
+    quotes = np.flatnonzero(data == ord('"'))
+    quotes_from = np.searchsorted(quotes, offsets)
     text_starts = _text_starts(line, data, offsets, quotes, quotes_from)
 
-    # The three bytes before each `=`, and the `=`: the group of keys it may end.
-    endings = _words(data)[equals - 3]
-    group = pc.fill_null(pc.index_in(pa.array(endings), value_set=pa.array(_ENDINGS, pa.uint32())), -1)
-    group = group.to_numpy().astype(np.int8)
+    # The group of keys each `=` may end, by the word of its three bytes before and itself.
+    endings = words[equals - 3]
+    slot = ((endings * _HASH) >> np.uint32(32 - _SLOT_BITS)).astype(np.intp)
+    group = np.where(_SLOT_ENDING[slot] == endings, _SLOT_GROUP[slot], -1)
     group[(endings >> np.uint32(8)) == np.uint32(_word("tz="))] = _TZ_GROUP
-    candidate = np.flatnonzero(group >= 0).astype(np.int32)
-    by_group = candidate[np.argsort(group[candidate], kind="stable")]  # int8: a radix sort; each group in order
-    bounds = np.searchsorted(group[by_group], np.arange(_TZ_GROUP + 2))
-    # Each key written whole before its `=`: the bytes before the last three (already matched), up to eight,
-    # as two 4-byte words. Each key's `=` in line order.
-    prefixes = _words(data)
-    matches = []
-    for number, key in enumerate(KEYS):
-        in_group = by_group[bounds[_GROUPS[number]]:bounds[_GROUPS[number] + 1]]
-        starts = equals[in_group] - len(key)
-        matched = (prefixes[starts] & _MASKS[0][number]) == _PATTERNS[0][number]
-        if len(key) > 7:
-            matched &= (prefixes[starts + 4] & _MASKS[1][number]) == _PATTERNS[1][number]
-        matches.append(in_group[matched])
-    candidate = np.concatenate(matches)
-    key = np.repeat(np.arange(len(KEYS), dtype=np.int8), [len(match) for match in matches])
+    candidate = np.flatnonzero(group >= 0)  # in line order
+    group = group[candidate]
     ends = equals[candidate]
-    rows = np.repeat(np.arange(row_count, dtype=np.int32), np.diff(equals_from))[candidate]
-    starts = ends - _LENGTHS[key]
+    rows = np.searchsorted(offsets, ends, "right") - 1
     text_start = text_starts[rows]
-    quotes_before = np.searchsorted(quotes, ends).astype(np.int32)
+    # The one key of its group that may end there: told by the byte five before the `=`, but a short key at
+    # the text's start has any byte before it.
+    key = _KEY_BY_BYTE[group * 256 + data[ends - 5]]
+    short = _SHORT_KEY[group]
+    key = np.where((short >= 0) & (ends - _LENGTHS[short] == text_start), short, key)
+    # ... written whole, after a space, an `=` or at the text's start, outside quotes (an even number of quote
+    # marks before it in its line)
+    starts = ends - _LENGTHS[key]
     before = data[starts - 1]
-    keep = (starts >= text_start) & ((before == ord(" ")) | (before == ord("=")) | (starts == text_start))
-    keep &= (quotes_before - quotes_from[rows]) % 2 == 0
+    keep = ((words[starts] & _MASKS[0][key]) == _PATTERNS[0][key]) & (
+        (words[starts + 4] & _MASKS[1][key]) == _PATTERNS[1][key])
+    keep &= (starts >= text_start) & ((before == ord(" ")) | (before == ord("=")) | (starts == text_start))
     keep = np.flatnonzero(keep)
-    candidate, key, ends, rows, quotes_before = candidate[keep], key[keep], ends[keep], rows[keep], quotes_before[keep]
-    # Each key's first occurrence in each line (a key's `=` are in line order).
-    first = np.ones(len(key), bool)
-    first[1:] = (key[1:] != key[:-1]) | (rows[1:] != rows[:-1])
-    first = np.flatnonzero(first).astype(np.int32)
-    at = np.full((len(KEYS), row_count), -1, np.int32)
-    at[key[first], rows[first]] = first
+    candidate, key, ends, rows = candidate[keep], key[keep], ends[keep], rows[keep]
+    quotes_before = np.searchsorted(quotes, ends)
+    keep = np.flatnonzero((quotes_before - quotes_from[rows]) % 2 == 0)
+    if len(keep) < len(key):
+        candidate, key, ends, rows, quotes_before = (candidate[keep], key[keep], ends[keep], rows[keep],
+                                                     quotes_before[keep])
+    # Each key's first occurrence in each line: where a key repeats in a line, the write that numpy kept may be
+    # any of them, so those lines take the smallest.
+    order = np.arange(len(key))
+    at = np.full((len(KEYS), len(line)), -1, np.intp)
+    at[key, rows] = order
+    repeated = np.flatnonzero(at[key, rows] != order)
+    if len(repeated):
+        np.minimum.at(at, (key[repeated], rows[repeated]), order[repeated])
 
     # A quoted value runs to the next quote mark in its line (or the line's end); any other to a space, a quote
     # mark or just past the next `=`.
     line_end = offsets[rows + 1]
-    quotes_after = quotes_from[rows + 1]
-    quote_at = np.append(quotes, np.int32([len(data), len(data)]))  # (past the last quote mark: none)
     quoted = data[ends + 1] == ord('"')
-    closing = np.where(quotes_before + 1 < quotes_after, quote_at[quotes_before + 1], line_end)
-    next_quote = np.where(quotes_before < quotes_after, quote_at[quotes_before], line_end)
-    following = np.where(candidate + 1 < equals_from[rows + 1], equals[np.minimum(candidate + 1, len(equals) - 1)] + 1,
-                         line_end)
+    closing = np.minimum(quotes[quotes_before + 1], line_end)  # (the padding's quote marks: past the line)
+    next_quote = quotes[quotes_before]
+    following = equals[candidate + 1] + 1
     value_starts = np.where(quoted, ends + 2, ends + 1)
-    value_ends = np.where(quoted, closing, np.minimum(np.minimum(next_quote, following), line_end))
+    value_ends = np.maximum(np.where(quoted, closing, np.minimum(np.minimum(next_quote, following), line_end)),
+                            value_starts)
+    buffer = pa.py_buffer(data)
+    unquoted = np.flatnonzero(~quoted)
+    if len(unquoted):
+        # up to the first space: found in a string array over the lines' bytes whose items are these values and
+        # the gaps between them (no copy)
+        space = pc.find_substring(_between(buffer, value_starts[unquoted], value_ends[unquoted]), " ")
+        space = space.to_numpy()[0::2]
+        value_ends[unquoted] = np.where(space >= 0, value_starts[unquoted] + space, value_ends[unquoted])
+    return _Found(_between(buffer, value_starts, value_ends), at)
 
-    return _Found(pa.py_buffer(data), offsets, at, value_starts, value_ends, quoted)
+
+def _between(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The text of `buffer` from each start to its end (item 2i) and from each end to the next start (item
+    2i + 1), without a copy. The spans are in order; an end past the next start (which no value's end is: each
+    stops at the next key's `=`, or at a closing quote mark before it) is cut there."""
+    if not len(starts):
+        return pa.array([], pa.string())
+    bounds = np.empty(2 * len(starts), np.int32)
+    bounds[0::2], bounds[1::2] = starts, ends
+    bounds[1:-1:2] = np.minimum(bounds[1:-1:2], bounds[2::2])
+    return pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), buffer)
 
 
 class _Found:
-    """Where each key's value is in each line (see `_found`): values become text on demand."""
+    """Each key's value in each line (see `_found`)."""
 
-    def __init__(self, buffer: pa.Buffer, offsets: np.ndarray, at: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray, quoted: np.ndarray) -> None:
-        self.buffer, self.offsets, self.at = buffer, offsets, at
-        self.starts, self.ends, self.quoted = starts, ends, quoted
+    def __init__(self, values: pa.Array, at: np.ndarray) -> None:
+        self.values, self.at = values, at  # (the values are every second item of `values`)
 
     def value(self, key: str, where: pa.Array | None = None) -> pa.Array:
-        """Per line, the value of `key` (null where the line has none, or where `where` is not true): the
-        bytes from its start to its end, an unquoted value up to its first space."""
+        """Per line, the value of `key` as text (null where the line has none, or where `where` is not true)."""
         at = self.at[KEYS.index(key)]
         if where is not None:
             at = np.where(pc.fill_null(where, False).to_numpy(zero_copy_only=False), at, -1)
-        found = at >= 0
-        if not found.any():
+        missing = at < 0
+        if missing.all():
             return pa.nulls(len(at), pa.string())
-        pick = np.where(found, at, 0)
-        line_starts = self.offsets[:-1]
-        value_starts = np.where(found, self.starts[pick], line_starts)
-        value_ends = np.where(found, self.ends[pick], line_starts)
-        unquoted = found & ~self.quoted[pick]
-        if unquoted.any():
-            # the first space of each value: in a string array over the buffer whose items are the values and
-            # the gaps between them (no copy)
-            bounds = np.empty(2 * len(at), np.int32)
-            bounds[0::2], bounds[1::2] = value_starts, value_ends
-            every = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), self.buffer)
-            space = pc.find_substring(every, " ").to_numpy()[0::2]
-            value_ends = np.where(unquoted & (space >= 0), value_starts + space, value_ends)
-        return spans(self.buffer, value_starts, value_ends, found)
+        return self.values.take(pa.array(2 * at, mask=missing if missing.any() else None))
 
 
 def _text_starts(line: pa.Array, data: np.ndarray, offsets: np.ndarray, quotes: np.ndarray,
@@ -242,8 +270,7 @@ def _text_starts(line: pa.Array, data: np.ndarray, offsets: np.ndarray, quotes: 
     far = np.flatnonzero(closing < 0)
     if len(far):
         closing[far] = pc.find_substring(line.take(pa.array(with_pri[far])), ">").to_numpy()
-    first_quote = np.where(quotes_from[with_pri] < quotes_from[with_pri + 1],
-                           np.append(quotes, np.int32(len(data)))[quotes_from[with_pri]], line_end)
+    first_quote = np.minimum(quotes[quotes_from[with_pri]], line_end)  # (the padding's quote marks: past the line)
     cut = (closing >= 0) & (line_start + closing < first_quote)
     starts[with_pri[cut]] = (line_start + closing + 1)[cut]
     return starts
