@@ -291,29 +291,34 @@ def catalog_ai_hosts(hosts: Iterable[str], catalog: Catalog) -> pa.Table:
 
 
 def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = None,
-              all_hosts: bool = False, seen: Sequence[str] | None = None,
-              ai_hosts: pa.Table | None = None) -> pa.Table:
+              all_hosts: bool = False, seen: Sequence[str] | None = None) -> pa.Table:
     """One row of traffic features per host of the `events` view (queries/host_behaviour.sql).
 
     By default only for the hosts the model will judge: not the catalog's, not under a non-AI list's
     site (the bulk of the traffic, so the query skips most events); `all_hosts` for training.
     Co-use needs the catalog's AI hosts: the lake's distinct hosts are matched here (thousands of names,
     not millions of events) and registered, with the hosts to describe, for the query. `seen`: the
-    lake's distinct hosts, where the caller has them already (a scan of every event otherwise);
-    `ai_hosts`: catalog_ai_hosts(seen, catalog), likewise.
+    lake's distinct hosts, where the caller has them already (a scan of every event otherwise).
     """
     default_catalog, listed = _defaults()
     catalog = catalog if catalog is not None else default_catalog
     if seen is None:
         seen = [row[0] for row in connection.sql("select distinct host from events where host is not null").fetchall()]
-    if ai_hosts is None:
-        ai_hosts = catalog_ai_hosts(seen, catalog)
+    ai_hosts = catalog_ai_hosts(seen, catalog)
     known = set(ai_hosts.column("host").to_pylist())
     wanted = seen if all_hosts else [h for h in seen if h not in known and not under(normalise_host(h), listed)]
+    return host_features(connection, ai_hosts, wanted)
+
+
+def host_features(connection: duckdb.DuckDBPyConnection, ai_hosts: pa.Table, described: Sequence[str],
+                  every_host: bool = False) -> pa.Table:
+    """queries/host_behaviour.sql's rows of the `described` hosts, with `ai_hosts` (catalog_ai_hosts of
+    the lake's hosts) for co-use; `every_host`: and the other hosts' traffic, without the per-client
+    features (co-use, median request size), which cost most and which only the described need."""
     connection.register("model_ai_hosts", ai_hosts)
-    connection.register("model_hosts", pa.table({"host": pa.array(wanted, pa.string())}))
+    connection.register("model_hosts", pa.table({"host": pa.array(described, pa.string())}))
     try:
-        return db.run(connection, "host_behaviour")
+        return db.run(connection, "host_behaviour", every_host=every_host)
     finally:
         connection.unregister("model_ai_hosts")
         connection.unregister("model_hosts")

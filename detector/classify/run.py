@@ -105,20 +105,19 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
                  seen: list[str]) -> tuple[pa.Table, pa.Table]:
     """(every host's traffic, the behaviour rows of the hosts the model judges) from one query.
 
-    queries/host_behaviour.sql describes every host once (when, how much, how many clients, and the
-    model's features: one grouping per host and client serves both); the model is handed the rows of
-    the hosts `features.behaviour` describes by default, as before (not the catalog's AI hosts, not the
-    non-AI lists' sites), so that scores do not depend on how the query was shared.
+    queries/host_behaviour.sql describes every host once (when, how much, how many clients) and gives
+    the model's features of the hosts `features.behaviour` describes by default (not the catalog's AI
+    hosts, not the non-AI lists' sites), so that scores do not depend on how the query was shared.
     """
     from detector.classify import features
 
     ai_hosts = features.catalog_ai_hosts(seen, catalog)
-    traffic = features.behaviour(connection, catalog, all_hosts=True, seen=seen, ai_hosts=ai_hosts)
     known = set(ai_hosts.column("host").to_pylist())
     listed = frozenset(name for names in features.non_ai_lists().values() for name in names)
-    judged = pa.array([h not in known and not features.under(normalise_host(h), listed)
-                       for h in traffic.column("host").to_pylist()], pa.bool_())
-    return traffic, traffic.filter(judged).select(["host", *features.BEHAVIOUR_COLUMNS])
+    judged = [h for h in seen if h not in known and not features.under(normalise_host(h), listed)]
+    traffic = features.host_features(connection, ai_hosts, judged, every_host=True)
+    rows = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
+    return traffic, traffic.filter(rows).select(["host", *features.BEHAVIOUR_COLUMNS])
 
 
 def client_tables(cursor: duckdb.DuckDBPyConnection, settings: Settings,

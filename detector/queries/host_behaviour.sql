@@ -1,12 +1,15 @@
 -- Traffic features per destination host, for the host classifier (detector/classify/features.py), and
 -- what classify's `hosts` table shows of each host (first and last seen, events, distinct clients).
 -- Needs two registered tables: `model_ai_hosts` (host, service), the catalog's AI hosts seen in the
--- lake; `model_hosts` (host), the hosts to describe (all of them to train and at classify, which takes
--- the rows the model judges from the result).
+-- lake; `model_hosts` (host), the hosts to describe (all of them to train, the ones the model judges at
+-- classify); and `$every_host`: also a row for each other host of the lake, with its traffic (when, how
+-- much, how many clients) and the per-host features, but null co-use and median request size (the
+-- per-client ones, the costly part: classify needs them only for the hosts the model judges).
 -- A share or size whose field the log format lacks is null (not 0): the model has an indicator for it.
 -- Cost: the events are read three times, each time into a small hash table: per host (most features:
 -- plain sums, no client needed), per (host, client) with only what needs the client (the client mean
--- request size, co-use), and the AI hosts' events per (day, client) for co-use. A single
+-- request size, co-use; for the other hosts only the distinct pairs, which is cheaper: no joins), and
+-- the AI hosts' events per (day, client) for co-use. A single
 -- (host, client) table holding every feature would be many times wider (it was the bulk of the cost),
 -- and a shared materialised copy of the events costs more than reading the Parquet columns again.
 with ai_hosts as (
@@ -50,8 +53,8 @@ client_days as (
     group by e.day, hash(coalesce(e.user_name, e.src_ip))
 ),
 
--- Each host's clients: their upload sizes, and whether they used ANOTHER catalog AI service on a day
--- they used the host (not the host's own: chatgpt.com's users trivially use ChatGPT).
+-- Each described host's clients: their upload sizes, and whether they used ANOTHER catalog AI service
+-- on a day they used the host (not the host's own: chatgpt.com's users trivially use ChatGPT).
 host_clients as (
     select
         hash(e.host) as host_key,
@@ -61,11 +64,25 @@ host_clients as (
         sum(e.bytes_out) as bytes_out,
         count(e.bytes_out) as with_bytes_out,
         bool_or(c.services > 1 or (c.services = 1 and c.service is distinct from a.service)) as co_used
-    from events as e
+    from (select * from events semi join model_hosts on events.host = model_hosts.host) as e
     left join client_days as c on c.day = e.day and c.client_key = hash(coalesce(e.user_name, e.src_ip))
     left join ai_hosts as a on a.host = e.host
-    where e.host is not null
     group by all
+),
+
+-- The other hosts' clients, only counted (with $every_host): distinct (host, client) pairs, no joins.
+other_clients as (
+    select host_key, count(client_key) as clients
+    from (
+        select distinct
+            hash(e.host) as host_key,
+            case when coalesce(e.user_name, e.src_ip) is not null then hash(coalesce(e.user_name, e.src_ip)) end
+                as client_key
+        from events as e
+        anti join model_hosts on e.host = model_hosts.host
+        where $every_host and e.host is not null
+    )
+    group by host_key
 ),
 
 per_client as (
@@ -89,6 +106,8 @@ per_host as (
             median(mean_request_bytes) as median_request_bytes
         from per_client
         group by host_key
+        union all
+        select host_key, clients, null, null from other_clients
     ) as c on c.host_key = hash(t.host)
 ),
 
@@ -105,14 +124,14 @@ final as (
         long_lived / nullif(with_duration, 0) as long_share,
         streams / nullif(with_content_type, 0) as stream_share,
         -- share of the host's clients who, on a day they used it, also used another catalog AI service
-        coalesce(co_clients / nullif(clients, 0), 0.0) as co_use,
+        -- (null for a host not described: see other_clients)
+        case when co_clients is not null then coalesce(co_clients / nullif(clients, 0), 0.0) end as co_use,
         hours / 24.0 as hour_spread,
         -- for the `hosts` table (with `clients` above)
         first_seen,
         last_seen,
         requests::bigint as events
     from per_host
-    semi join model_hosts on per_host.host = model_hosts.host
 )
 
 select * from final order by host
