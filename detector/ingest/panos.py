@@ -21,7 +21,8 @@ Parsing: the line is split whole at its commas, so its first token is the syslog
 FUTURE_USE (never read), and token N is field N. CSV quoting: a field with a comma (the THREAT URL, a user
 agent) is in double quotes; in the lines that have a quote, commas inside quotes (every second piece
 between quote marks) are hidden as U+001F before the split, and put back where a field is unquoted. Lines
-are split as far as field 37 (what TRAFFIC reads), the THREAT url records again as far as field 63. Fields
+are split as far as field 37 (what TRAFFIC reads), the THREAT url records' rest again as far as field 63 (in
+the same slice of lines, while it is in cache). Fields
 with few distinct values (types, times, actions, applications, URLs) are read once per distinct value.
 """
 
@@ -69,6 +70,7 @@ URL_SPLITS = HTTP_METHOD - SPLITS + 1
 HIDDEN_COMMA = "\x1f"
 FIELDS = (RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP, DST_PORT, PROTOCOL, ACTION, URL,
           BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY)
+URL_FIELDS = (CONTENT_TYPE, USER_AGENT, HTTP_METHOD)
 SLICE_LINES = 16_384
 
 TIME_SQL = "select timezone(@TZ@, try_strptime(value, '%Y/%m/%d %H:%M:%S')) as ts from distinct_values"
@@ -175,15 +177,8 @@ def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fi
 def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
                 read: np.ndarray) -> dict[str, pa.Array]:
     """A URL decision's host, path, method, user agent, content type and URL category (THREAT url)."""
-    rows = np.flatnonzero(read)
-    rest = pc.split_pattern(fields.rest.filter(pa.array(read)), ",", max_splits=URL_SPLITS)
-
-    def spread(values: pa.Array) -> pa.Array:
-        """Values of the url rows at their rows of the batch (null elsewhere)."""
-        return _at_rows(values, rows, len(read))
-
     place = through(cursor, queries.url, _unquoted(_items(fields, URL, read), empty_is_null=False))
-    method = pc.dictionary_encode(spread(list_item(rest, HTTP_METHOD - SPLITS)))
+    method = pc.dictionary_encode(_items(fields, HTTP_METHOD, read))
     method = without(pa.DictionaryArray.from_arrays(method.indices, pc.utf8_upper(method.dictionary)), [""])
     return {
         "host": place["host"],
@@ -191,21 +186,22 @@ def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields
             pc.is_valid(place["host"]).to_numpy(zero_copy_only=False), 0, 1), pa.int32()), HOST_SOURCES),
         "http_method": method,
         "url_path": place["url_path"],
-        "user_agent": _unquoted(spread(list_item(rest, USER_AGENT - SPLITS))),
-        "content_type": _unquoted(spread(list_item(rest, CONTENT_TYPE - SPLITS))),
+        "user_agent": _unquoted(_items(fields, USER_AGENT, read)),
+        "content_type": _unquoted(_items(fields, CONTENT_TYPE, read)),
     }
 
 
 class Fields:
-    """The fields a record is read for (FIELDS), of every line, and the rest of the THREAT url records (after
-    field 37): lines split in slices of SLICE_LINES, each slice's quoted commas hidden and its fields taken
-    at once while its text and tokens are in the CPU's caches (the tokens of a whole batch are as big as its
-    text)."""
+    """The fields a record is read for, of every line (FIELDS) and of the THREAT url records (URL_FIELDS, after
+    field 37; null in other lines): lines split in slices of SLICE_LINES, each slice's quoted commas hidden
+    and its fields taken at once while its text and tokens are in the CPU's caches (the tokens of a whole
+    batch are as big as its text); the url records' rest split again there, while it is in cache too."""
 
     def __init__(self, text: pa.Array) -> None:
         counts: list[np.ndarray] = []
         chunks: list[list[pa.Array]] = [[] for _ in FIELDS]
-        rests: list[pa.Array] = []
+        url_rows: list[np.ndarray] = []
+        url_chunks: list[list[pa.Array]] = [[] for _ in URL_FIELDS]
         positions = np.array(FIELDS)[:, None]
         for start in range(0, max(len(text), 1), SLICE_LINES):
             tokens = pc.split_pattern(_quoted_commas_hidden(text.slice(start, SLICE_LINES)), ",", max_splits=SPLITS)
@@ -217,12 +213,18 @@ class Fields:
                 chunk.append(taken.slice(number * rows, rows))
             kind = {position: chunks[FIELDS.index(position)][-1] for position in (TYPE, SUBTYPE)}
             url = pc.and_(pc.equal(kind[TYPE], "THREAT"), pc.equal(kind[SUBTYPE], "url"))
-            url = pc.fill_null(url, False).to_numpy(zero_copy_only=False) & (count > SPLITS)
-            rests.append(tokens.values.take(pa.array(offsets[:-1] + SPLITS, mask=~url)))
+            url = np.flatnonzero(pc.fill_null(url, False).to_numpy(zero_copy_only=False) & (count > SPLITS))
+            rest = pc.split_pattern(tokens.values.take(pa.array(offsets[:-1][url] + SPLITS)), ",",
+                                    max_splits=URL_SPLITS)
+            for position, chunk in zip(URL_FIELDS, url_chunks, strict=True):
+                chunk.append(list_item(rest, position - SPLITS))
+            url_rows.append(url + start)
             counts.append(count)
         self.count = np.concatenate(counts)
         self.at = {position: pa.concat_arrays(chunk) for position, chunk in zip(FIELDS, chunks, strict=True)}
-        self.rest = pa.concat_arrays(rests)
+        rows_of_url = np.concatenate(url_rows)
+        self.at.update({position: _at_rows(pa.concat_arrays(chunk), rows_of_url, len(self.count))
+                        for position, chunk in zip(URL_FIELDS, url_chunks, strict=True)})
 
 
 def _items(fields: Fields, position: int, read: np.ndarray) -> pa.Array:
