@@ -51,9 +51,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest import distinct_sql
-from detector.ingest.arrow_ops import DistinctQuery, flattened, list_item, one_array, only_where, space_trimmed
+from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, space_trimmed
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.byte_spans import first_at_or_after, row_of, spans
+from detector.ingest.byte_spans import row_of, spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import define_macros, reference_time
@@ -270,87 +270,66 @@ def _cef_located(lines: _Lines) -> _Located:
 
 def _leef_located(lines: _Lines) -> _Located:
     """LEEF's `key=value<delimiter>key=value` after the header's 5 fields (and, in 2.0, the delimiter's): the
-    key up to the first '=', the value after it (an item without '=' is its own key and value). Found with
-    numpy on the bytes, each line at its own delimiter (usually one for all: a tab); a delimiter that is not
-    one ASCII character is split with pyarrow."""
+    key up to the first '=', the value after it (an item without '=' is its own key and value). The header is
+    found with numpy on the bytes, the items with pyarrow (a split at each line's delimiter, usually one for all:
+    a tab, is cheaper than building items from the delimiters' places), as places in the lines."""
     header = _header(lines, "LEEF", fields=5)
     # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
     bars = header.bars
     sixth_bar = bars[np.minimum(header.first_bar + 5, len(bars) - 1)] if len(bars) else lines.ends
-    equals = _sorted_without(lines.positions_of(EQUALS), header.escaped)
-    next_equals = equals[np.minimum(np.searchsorted(equals, header.rest_start), len(equals) - 1)] if len(equals) \
-        else lines.ends
     version_2 = lines.data[np.minimum(header.body_start, len(lines.data) - 1)] == ord("2")
-    names_delimiter = (header.bar_count >= 6) & version_2 & ~((next_equals >= header.rest_start)
-                                                              & (next_equals < sixth_bar))
+    names_delimiter = (header.bar_count >= 6) & version_2
+    if names_delimiter.any():  # a sixth field with a real '=' in it is the first attribute, not a delimiter
+        named = np.flatnonzero(names_delimiter)
+        equals = pc.count_substring(spans(lines.buffer, header.rest_start[named], sixth_bar[named]), "=")
+        escaped = header.escaped[lines.data[header.escaped] == EQUALS]
+        escaped_equals = np.searchsorted(escaped, sixth_bar[named]) - np.searchsorted(escaped, header.rest_start[named])
+        names_delimiter[named] = equals.to_numpy(zero_copy_only=False) == escaped_equals
     field = spans(lines.buffer, header.rest_start, np.where(names_delimiter, sixth_bar, header.rest_start))
     encoded = pc.dictionary_encode(field)
     delimiters = pa.DictionaryArray.from_arrays(
         encoded.indices, pa.array([_leef_delimiter(named) for named in encoded.dictionary.to_pylist()]))
     attributes_start = np.where(names_delimiter, sixth_bar + 1, header.rest_start)
-    marks = [mark.encode() for mark in delimiters.dictionary.to_pylist()] or [b"\t"]
-    if any(len(mark) != 1 or mark in (b"=", b"\x00") or mark[0] > 127 for mark in marks):
-        rows, starts, ends, key_end = _leef_items_split(lines, header, attributes_start, delimiters)
-    else:
-        rows, starts, ends = _leef_items(lines, header, attributes_start, delimiters, marks)
-        first_equals, has_value = first_at_or_after(equals, starts, ends)
-        key_end = np.where(has_value, first_equals, ends)
+    rows, starts, ends, key_end = _leef_items(lines, header, attributes_start, delimiters)
     return _Located.of(lines, header, rows, starts, key_end, np.where(key_end < ends, key_end + 1, starts), ends)
 
 
-def _leef_items(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray,
-                marks: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The items of each line's attributes, at its delimiter (one ASCII character): their rows, starts, ends."""
-    line_marks = delimiters.indices.to_numpy(zero_copy_only=False)
-    found = []
-    for number, mark in enumerate(marks):
-        cuts = _sorted_without(lines.positions_of(mark[0]), header.escaped)
-        rows = row_of(cuts, lines.bounds)
-        keep = cuts >= attributes_start[rows]
-        if len(marks) > 1:
-            keep &= line_marks[rows] == number
-        found.append((cuts[keep], rows[keep]))
-    cuts, cut_rows = found[0] if len(found) == 1 else (np.concatenate(parts) for parts in zip(*found, strict=True))
-    if len(found) > 1:
-        order = np.argsort(cuts, kind="stable")
-        cuts, cut_rows = cuts[order], cut_rows[order]
-    # each line has one item more than cuts: the first starts at its attributes, the last ends at its end
-    counts = np.bincount(cut_rows, minlength=len(attributes_start)) + 1
-    first = np.cumsum(counts) - counts
-    later, before_last = np.ones(len(cuts) + len(counts), bool), np.ones(len(cuts) + len(counts), bool)
-    later[first], before_last[first + counts - 1] = False, False
-    starts, ends = np.empty(len(later), np.int64), np.empty(len(later), np.int64)
-    starts[first], starts[later] = attributes_start, cuts + 1
-    ends[~before_last], ends[before_last] = lines.ends, cuts
-    return np.repeat(np.arange(len(counts)), counts), starts, ends
-
-
-def _leef_items_split(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`_leef_items` for delimiters of several characters, split with pyarrow (escapes hidden behind placeholders
-    of their length, so that positions in the items are positions in the lines); and each item's key's end."""
+def _leef_items(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The items of each line's attributes (from `attributes_start`), split with pyarrow at its delimiter: their
+    rows, starts, ends and keys' ends (the first real '=' in them, else their end), as places in the lines.
+    Escapes are hidden behind placeholders of their length first, so that places in the items are places in
+    the lines and an escaped '|' or '=' separates nothing."""
     attributes = spans(lines.buffer, attributes_start, lines.ends)
     if len(header.backslashes):
         has_backslash = np.zeros(len(attributes), bool)
         has_backslash[row_of(header.backslashes, lines.bounds)] = True
         attributes = _replaced_where(attributes, pa.array(has_backslash), _PLACEHOLDERS)
     indices = delimiters.indices.to_numpy(zero_copy_only=False)
-    rows_of = [np.flatnonzero(indices == number) for number in range(len(delimiters.dictionary))]
-    parts = [pc.split_pattern(attributes.take(rows), delimiters.dictionary[number].as_py())
-             for number, rows in enumerate(rows_of)]
-    lists = pa.concat_arrays(parts).take(np.argsort(np.concatenate(rows_of), kind="stable"))
-    items, rows, _ = flattened(lists)
-    lengths = pc.binary_length(items).to_numpy(zero_copy_only=False).astype(np.int64)
-    delimiter_lengths = np.array([len(mark.encode()) for mark in delimiters.dictionary.to_pylist()], np.int64)
-    # an item starts after the items before it in its line, each followed by the line's delimiter
-    steps = lengths + delimiter_lengths[indices][rows]
-    before = np.cumsum(steps) - steps
-    line_first = np.cumsum(pc.list_value_length(lists).to_numpy(zero_copy_only=False)) - \
-        pc.list_value_length(lists).to_numpy(zero_copy_only=False)
-    starts = attributes_start[rows] + before - before[line_first][rows]
-    key_value = pc.split_pattern(items, "=", max_splits=1)
-    key_end = starts + pc.binary_length(list_item(key_value, 0)).to_numpy(zero_copy_only=False)
-    return rows, starts, starts + lengths, key_end
+    marks = delimiters.dictionary.to_pylist()
+    if len(marks) <= 1:
+        lists = pc.split_pattern(attributes, marks[0] if marks else "\t")
+    else:
+        rows_of = [np.flatnonzero(indices == number) for number in range(len(marks))]
+        parts = [pc.split_pattern(attributes.take(rows), mark) for rows, mark in zip(rows_of, marks, strict=True)]
+        lists = pa.concat_arrays(parts).take(np.argsort(np.concatenate(rows_of), kind="stable"))
+    line_items = lists.offsets.to_numpy().astype(np.int64)
+    line_items -= line_items[0]
+    items = lists.flatten()
+    offsets = line_bytes(items)[2]
+    offsets -= offsets[0]
+    counts = np.diff(line_items)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    # an item's place: its line's attributes' start, the items before it in its line, a delimiter after each
+    delimiter_lengths = np.array([len(mark.encode()) for mark in marks] or [1], np.int64)[indices]
+    line_base = attributes_start - offsets[line_items[:-1]] - line_items[:-1] * delimiter_lengths
+    place_in_line = np.arange(len(rows)) * (delimiter_lengths[rows] if len(marks) > 1 else len(marks[0].encode())) \
+        if marks else np.zeros(0, np.int64)
+    starts = line_base[rows] + offsets[:-1] + place_in_line
+    ends = starts + np.diff(offsets)
+    equals = pc.find_substring(items, "=").to_numpy(zero_copy_only=False)
+    key_end = np.where(equals >= 0, starts + equals, ends)
+    return rows, starts, ends, key_end
 
 
 def _replaced_where(text: pa.Array, where: pa.Array, replacements: Sequence[tuple[str, str]]) -> pa.Array:
