@@ -326,7 +326,7 @@ def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
         for i in positions:
             parts[i].append(list_item(items, i))
     count, quoted = pa.concat_arrays(counts), pa.concat_arrays(quotes)
-    column = {i: pc.dictionary_encode(pa.concat_arrays(part)) for i, part in parts.items()}
+    column = {i: _encoded_together(part) for i, part in parts.items()}
     fields = {name: pc.coalesce(*[plain(column[i]) for i in at]) if len(at) > 1 else column[at[0]]
               for name, at in read.items() if at}
     time_text = fields["time_text"]  # without the line's opening quote (trimmed once per distinct value)
@@ -461,8 +461,7 @@ def _read_in_slices(lines: pa.Table, read_slice: Callable[[pa.Array], tuple[np.n
     text and its positions staying in the CPU's caches; put together, each slot's values dictionary-encoded."""
     parts = [read_slice(text) for text in _line_slices(lines)]
     fits = np.concatenate([part[0] for part in parts])
-    return fits, {i: pc.dictionary_encode(pa.chunked_array([part[1][i] for part in parts]).combine_chunks())
-                  for i in slots}
+    return fits, {i: _encoded_together([part[1][i] for part in parts]) for i in slots}
 
 
 def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: ConstantText
@@ -492,6 +491,25 @@ def _kv_values(items: pa.DictionaryArray, first: bool, name_length: int) -> pa.D
     else:
         values = pc.utf8_slice_codeunits(items.dictionary, name_length)
     return pa.DictionaryArray.from_arrays(items.indices, _unquoted(values))
+
+
+def _encoded_together(parts: list[pa.Array]) -> pa.DictionaryArray:
+    """Text arrays dictionary-encoded as one column: one hash table over them all, without a copy of them put
+    together first (Arrow gives every chunk of an encoded chunked array the whole dictionary)."""
+    chunks = pc.dictionary_encode(pa.chunked_array(parts, pa.string())).chunks
+    if not chunks:  # (no lines)
+        return pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
+    dictionary = chunks[-1].dictionary
+    if not all(_same_array(chunk.dictionary, dictionary) for chunk in chunks):  # (not seen: unified then)
+        return pa.chunked_array(chunks).unify_dictionaries().combine_chunks()
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays([chunk.indices for chunk in chunks]), dictionary)
+
+
+def _same_array(one: pa.Array, other: pa.Array) -> bool:
+    """Whether two arrays are the same data (the same buffers, offset and length), without comparing values."""
+    return len(one) == len(other) and one.offset == other.offset and all(
+        (a.address if a is not None else None) == (b.address if b is not None else None)
+        for a, b in zip(one.buffers(), other.buffers(), strict=True))
 
 
 def _line_slices(lines: pa.Table) -> list[pa.Array]:

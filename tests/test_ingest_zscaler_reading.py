@@ -1,0 +1,37 @@
+"""How Zscaler's readers put a batch's slices together: encoded once over all slices, read from the batch's own
+chunks (whatever their sizes), in line order."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from detector.ingest import zscaler
+from detector.ingest.zscaler import _encoded_together, _line_slices
+
+
+@pytest.mark.parametrize("parts", [
+    [],
+    [[]],
+    [["a", "b"], [], ["c", "a", None], ["d"]],
+    [[None, None]],
+    [[f"v{i}" for i in range(50)], [f"v{i}" for i in range(25, 90)]],
+])
+def test_slices_encoded_together_as_one_column(parts: list[list[str | None]]) -> None:
+    arrays = [pa.array(part, pa.string()) for part in parts]
+    together = _encoded_together(arrays)
+    expected = [value for part in parts for value in part]
+    assert together.to_pylist() == expected
+    assert together.dictionary.null_count == 0
+    assert len(set(together.dictionary.to_pylist())) == len(together.dictionary)
+
+
+def test_line_slices_are_the_chunks_cut_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zscaler, "TOKEN_LINES", 3)
+    lines = [f"line {i}" for i in range(11)]
+    column = pa.chunked_array([pa.array(lines[:4]), pa.array([], pa.string()), pa.array(lines[4:11])])
+    table = pa.table({"line_no": pa.array(range(1, 12), pa.int64()), "line": column})
+    slices = _line_slices(table)
+    assert [len(piece) for piece in slices] == [3, 1, 3, 3, 1]
+    assert [line for piece in slices for line in piece.to_pylist()] == lines
+    assert [len(piece) for piece in _line_slices(table.slice(0, 0))] == [0]
