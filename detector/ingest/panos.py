@@ -278,10 +278,15 @@ def _quoted_commas_hidden(line: pa.Array) -> pa.Array:
     paired[paired] = row[closing[paired]] == row[opening[paired]]
     starts = quotes[opening] + 1
     ends = np.where(paired, quotes[np.minimum(closing, len(quotes) - 1)], offsets[row[opening] + 1])
-    lengths = (ends - starts).astype(np.int32)
-    inside = np.repeat(starts - np.cumsum(lengths, dtype=np.int32) + lengths, lengths) + np.arange(
-        lengths.sum(), dtype=np.int32)
-    commas = inside[data[inside] == ord(",")]
+    # the quoted texts copied one after the other (a memcpy each), their commas found there and placed back
+    bounds = np.empty(2 * len(starts), np.int32)  # quoted text, gap to the next one, quoted text, ...
+    bounds[0::2], bounds[1::2] = starts, ends
+    spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), pa.py_buffer(data))
+    quoted = spans.take(pa.array(np.arange(0, len(bounds), 2)))
+    quoted_offsets = np.frombuffer(quoted.buffers()[1], np.int32, len(quoted) + 1)
+    found = np.flatnonzero(np.frombuffer(quoted.buffers()[2], np.uint8)[:quoted_offsets[-1]] == ord(","))
+    text_of = np.searchsorted(quoted_offsets, found, side="right") - 1
+    commas = starts[text_of] + (found - quoted_offsets[text_of])
     if not len(commas):
         return line
     text = data.copy()
