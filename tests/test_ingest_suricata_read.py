@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from detector.ingest import FORMATS, suricata_eve
@@ -57,3 +58,28 @@ def test_a_reordered_query_result_is_put_back_in_order(tmp_path: Path, monkeypat
                         lambda guesses, tolerant: f"select * from ({union(guesses, tolerant)}) order by row desc")
     monkeypatch.setattr(suricata_eve, "_GROUPS_QUERIES", suricata_eve._GroupsQueries())
     assert parse(path) == expected
+
+
+def test_batches_after_a_malformed_line_are_read_alike() -> None:
+    """A batch with a line that is not valid JSON makes the next batch start with the tolerant query: the same
+    events and rejects as a parser that never saw that line."""
+    from detector.ingest.base import ParseContext, open_parse_connection
+
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    valid = [line for line in lines if line.endswith("}}") or line.endswith('"}')]
+    batches = [[valid[0][:60], *valid], valid, valid[::-1], valid]
+    connection = open_parse_connection()
+
+    def table(batch: list[str]) -> pa.Table:
+        return pa.table({"line_no": pa.array(range(1, len(batch) + 1), pa.int64()), "line": pa.array(batch)})
+
+    def outcome(parse, batch: list[str]):  # type: ignore[no-untyped-def]
+        result = parse(table(batch))
+        return result.events.to_pylist(), result.rejects.to_pylist(), result.ignored
+
+    seen = FORMATS["suricata_eve"].new_parser(ParseContext("eve.json", "UTC", connection))
+    for batch in batches:
+        fresh = FORMATS["suricata_eve"].new_parser(ParseContext("eve.json", "UTC", connection))
+        assert outcome(seen, batch) == outcome(fresh, batch)
+    first = outcome(FORMATS["suricata_eve"].new_parser(ParseContext("eve.json", "UTC", connection)), batches[0])
+    assert {r["line_no"]: r["reason"] for r in first[1]}[1] == "not a valid JSON object"

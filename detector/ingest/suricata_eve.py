@@ -35,6 +35,8 @@ EVE's values have no fixed places (measured: the timestamp alone on the bytes, 4
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -144,6 +146,10 @@ class Queries:
         self.url_path = DistinctQuery(URL_PATH_SQL)
         self.answers = DistinctQuery(ANSWERS_SQL)
         self.grouped = DistinctQuery(GROUPED_SQL)
+        # Whether the file's last batch had a line that is not valid JSON: then the next batch is read with
+        # the tolerant query at once (a failed strict read has cost most of a read; a file that has one such
+        # line often has more). A hint shared by the file's two parse threads: a race costs time, not output.
+        self.malformed_before = False
 
 
 def eve_parser(context: ParseContext) -> BatchParser:
@@ -184,19 +190,19 @@ class _Records:
     """A batch's lines read by record type: for each event type, its rows and a table of their paths' values
     (compact: only those rows), spread back to the batch's rows at the end."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, text: pa.Array) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, queries: Queries) -> None:
         self.count = len(text)
         guess = _guesses(text)
         guessed = tuple(int(number) for number in np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
                         if number != ANY_TYPE)
-        read = _read(connection, text, guess, guessed)
+        read = _read(connection, text, guess, guessed, queries.malformed_before)
         for number, (rows, table, found) in read.items():  # the parse's type against the guess
             wrong = (found >= 0) & (found != number)
             if wrong.any():
                 guess[rows[wrong]] = ANY_TYPE
                 read[number] = rows[~wrong], table.filter(pa.array(~wrong)), found[~wrong]
         if (guess == ANY_TYPE).any():
-            read.update(_read(connection, text, guess, (ANY_TYPE,)))
+            read.update(_read(connection, text, guess, (ANY_TYPE,), queries.malformed_before))
         self.parsed = np.zeros(self.count, bool)
         self.found = np.full(self.count, -1)  # see _found
         parts: dict[str, list[tuple[np.ndarray, pa.Table]]] = {kind: [] for kind in EVENT_TYPES}
@@ -208,6 +214,7 @@ class _Records:
                 paths = list(COMMON + READS[kind])
                 parts[kind].append((rows[mine], table.select(paths).filter(pa.array(mine)) if not mine.all()
                                     else table.select(paths)))
+        queries.malformed_before = not self.parsed.all()
         self.kinds = {kind: (np.concatenate([rows for rows, _ in parts[kind]] + [np.zeros(0, np.int64)]),
                              pa.concat_tables([table for _, table in parts[kind]]
                                               or [_NO_ROWS.select(list(COMMON + READS[kind]))]))
@@ -233,18 +240,21 @@ class _Records:
         return values.take(self._places[kinds])
 
 
-def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, guesses: tuple[int, ...]
-          ) -> dict[int, tuple[np.ndarray, pa.Table, np.ndarray]]:
+def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, guesses: tuple[int, ...],
+          tolerant: bool) -> dict[int, tuple[np.ndarray, pa.Table, np.ndarray]]:
     """Per guess: its rows, their paths' values (columns named by path) and the record type the parse found
-    (see _found)."""
+    (see _found). Not `tolerant`: the strict query first, the tolerant one only if a line is not valid JSON."""
     if not guesses:
         return {}
     guesses = tuple(sorted(guesses))  # (the branches' order, which a reordered result is sorted back to)
     connection.register("lines", pa.table({"line": text, "guess": guess, "row": np.arange(len(text), dtype=np.int32)}))
     try:
-        table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()
-    except duckdb.Error:  # a line that is not valid JSON (any other error, the tolerant query raises again)
-        table = connection.sql(_GROUPS_QUERIES[guesses, True]).to_arrow_table()
+        table = None
+        if not tolerant:
+            with contextlib.suppress(duckdb.Error):  # a line that is not valid JSON (any other error, the
+                table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()  # tolerant query raises)
+        if table is None:
+            table = connection.sql(_GROUPS_QUERIES[guesses, True]).to_arrow_table()
     finally:
         connection.unregister("lines")
     rows = [np.flatnonzero(guess == number) for number in guesses]
@@ -294,7 +304,7 @@ _NO_ROWS = pa.table({path: pa.array([], pa.string()) for path in GUESS_PATHS[ANY
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
     """EVE lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = _one_array(lines.column("line").chunks, pa.string())
-    records = _Records(connection, text)
+    records = _Records(connection, text, queries)
     ok = records.parsed & _starts_an_object(text)
     columns = {
         "line_no": lines.column("line_no"),
