@@ -28,8 +28,31 @@ HIDDEN_QUOTE = "\x1e"
 
 
 def last_words(text: pa.Array) -> pa.Array:
-    """The text after the last space (all of it when there is none)."""
-    return list_item(pc.split_pattern(text, " ", max_splits=1, reverse=True), -1)
+    """The text after the last space (all of it when there is none): the spaces found in the buffer, each word
+    cut out of it (cheaper than a split, which copies each text into a list)."""
+    if text.null_count or not len(text):
+        return list_item(pc.split_pattern(text, " ", max_splits=1, reverse=True), -1)
+    positions, rows = byte_positions(text, b" ")
+    _, _, starts = line_bytes(text)
+    begin = starts[:-1].copy()
+    last = np.flatnonzero(np.diff(rows, append=len(text)))  # each row's last space
+    begin[rows[last]] = positions[last] + 1
+    return spans_of(text, begin, starts[1:])
+
+
+def spans_of(text: pa.Array, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """The text from `begin` to `end` (positions in `text`'s buffer, see `layout_bytes.line_bytes`, in increasing
+    order, spans not overlapping), null where `missing`: one `take` of a string array over the buffer whose items
+    are the spans and the gaps between them."""
+    count = len(begin)
+    bounds = np.empty(2 * count + 1, np.int32)
+    bounds[0:-1:2], bounds[1::2] = begin, end
+    bounds[-1] = end[-1] if count else 0
+    valid = None if missing is None or not missing.any() else pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    buffer = (text.buffers()[2] if len(text) else None) or pa.py_buffer(b"")
+    view = pa.Array.from_buffers(pa.string(), 2 * count, [None, pa.py_buffer(bounds), buffer])
+    even = pa.py_buffer(np.arange(0, 2 * count, 2, dtype=np.int32))
+    return view.take(pa.Array.from_buffers(pa.int32(), count, [valid, even]))
 
 
 def key_numbers(keys: pa.Array, wanted: Sequence[str]) -> np.ndarray:
@@ -39,7 +62,7 @@ def key_numbers(keys: pa.Array, wanted: Sequence[str]) -> np.ndarray:
     if found.null_count:  # the validity bitmap read as bytes: cheaper than filling the nulls in Arrow
         valid = np.unpackbits(np.frombuffer(found.buffers()[0], np.uint8), count=found.offset + len(found),
                               bitorder="little")[found.offset:]
-        numbers[valid == 0] = -1
+        numbers = np.where(valid.view(bool), numbers, np.int16(-1))
     return numbers
 
 
@@ -143,25 +166,7 @@ class QuoteMarks:
     def spans(self, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
         """The text from `begin` to `end` (positions in the buffer, in increasing order, spans not overlapping),
         null where `missing`."""
-        return self.rows_of_spans(begin[np.newaxis], end[np.newaxis],
-                                  None if missing is None else missing[np.newaxis])[0]
-
-    def rows_of_spans(self, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None
-                      ) -> list[pa.Array]:
-        """`spans` of each row of the 2-d `begin`, `end` and `missing`: for each, one `take` of a string array over
-        the buffer whose items are the spans and the gaps between them."""
-        rows, count = begin.shape
-        bounds = np.empty((rows, 2 * count + 1), np.int32)
-        bounds[:, 0:-1:2], bounds[:, 1::2] = begin, end
-        bounds[:, -1] = end[:, -1] if count else 0
-        validity = None if missing is None else np.packbits(~missing, axis=1, bitorder="little")
-        even = pa.py_buffer(np.arange(0, 2 * count, 2, dtype=np.int32))
-        texts = []
-        for row in range(rows):
-            view = pa.Array.from_buffers(pa.string(), 2 * count, [None, pa.py_buffer(bounds[row]), self._buffer()])
-            valid = None if validity is None or not missing[row].any() else pa.py_buffer(validity[row])
-            texts.append(view.take(pa.Array.from_buffers(pa.int32(), count, [valid, even])))
-        return texts
+        return spans_of(self.text, begin, end, missing)
 
     def _buffer(self) -> pa.Buffer:
         return self.text.buffers()[2] or pa.py_buffer(b"")
