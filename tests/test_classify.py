@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from detector import db
 from detector.classify.run import classify
 from detector.config import load_settings
@@ -110,3 +112,34 @@ def test_each_host_with_its_first_and_last_event_events_and_clients(home: Path, 
              clients) for host, first, last, events, clients in hosts]
     # clients: anna (a user counts once, whatever her address) and the address that logged no user
     assert when == [("chatgpt.com", "29 00:15", "29 00:15", 1, 1), ("www.example.nl", "28 23:20", "29 09:10", 6, 2)]
+
+
+def test_a_failing_step_fails_classify_and_keeps_the_previous_catalog_database(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judging runs in a thread that waits for the traffic read on the main one, and the client tables on
+    a cursor of their own: a failure on either side must end classify with that error, not hang it."""
+    from detector.classify import run
+
+    write_lake(home, tmp_path)
+    settings = load_settings(home)
+    classify(settings)
+    before = settings.database.read_bytes()
+
+    def broken_traffic(*args: object) -> None:
+        raise RuntimeError("traffic query failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(run, "host_traffic", broken_traffic)
+        with pytest.raises(RuntimeError, match="traffic query failed"):
+            classify(settings)
+    assert settings.database.read_bytes() == before
+
+    def broken_client_tables(*args: object) -> None:
+        raise RuntimeError("client tables failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(run, "client_tables", broken_client_tables)
+        with pytest.raises(RuntimeError, match="client tables failed"):
+            classify(settings)
+    assert settings.database.read_bytes() == before
+    assert classify(settings).hosts == 2

@@ -5,7 +5,7 @@ Runs a Python loop over distinct host names only (thousands, not millions of eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -34,7 +34,8 @@ class HostScorer(Protocol):
     threshold: float
     name: str
 
-    def score(self, hosts: Sequence[str], behaviour: pa.Table | None) -> np.ndarray: ...
+    def score(self, hosts: Sequence[str],
+              behaviour: pa.Table | Callable[[], pa.Table | None] | None) -> np.ndarray: ...
 
 
 def judge_hosts(
@@ -42,9 +43,10 @@ def judge_hosts(
     catalog: Catalog,
     labels: Mapping[str, Label],
     scorer: HostScorer | None = None,
-    behaviour: pa.Table | None = None,
+    behaviour: pa.Table | Callable[[], pa.Table | None] | None = None,
 ) -> pa.Table:
-    """The `hosts` table rows for these host names (schema HOSTS)."""
+    """The `hosts` table rows for these host names (schema HOSTS). `behaviour`: the hosts' traffic
+    features, or a function that waits for them, called only after everything the names alone decide."""
     rows: list[dict[str, object]] = []
     unknown: list[int] = []
     for host in hosts:

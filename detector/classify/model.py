@@ -18,7 +18,7 @@ import json
 import os
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,9 +96,11 @@ class HostModel:
     def name_logits(self, hosts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.names.decision_function(list(hosts)), dtype=np.float64)
 
-    def score(self, hosts: Sequence[str], behaviour: pa.Table | None = None) -> np.ndarray:
+    def score(self, hosts: Sequence[str],
+              behaviour: pa.Table | Callable[[], pa.Table | None] | None = None) -> np.ndarray:
         """Probability of AI per host: the name model's, or the behaviour stage's where the host has traffic;
-        0 under a non-AI list's site."""
+        0 under a non-AI list's site. `behaviour` may be a function that waits for the traffic features:
+        it is called once the names are scored (classify scores them while the lake is still read)."""
         scores = np.zeros(len(hosts))
         judged = [i for i, h in enumerate(hosts) if not features.under(normalise_host(h), self.known_non_ai)]
         if not judged:
@@ -106,6 +108,8 @@ class HostModel:
         names = [hosts[i] for i in judged]
         logits = self.name_logits(names)
         found = 1.0 / (1.0 + np.exp(-logits))
+        if callable(behaviour):
+            behaviour = behaviour()
         if self.behaviour_stage is not None and behaviour is not None and behaviour.num_rows:
             matrix, present = features.behaviour_matrix(behaviour, names)
             if present.any():

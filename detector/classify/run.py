@@ -13,7 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +144,26 @@ def client_tables(cursor: duckdb.DuckDBPyConnection, settings: Settings,
     return addresses, agents
 
 
+def judge_seen_hosts(loading: Future[Inputs], hosts: list[str], behaviour_read: Future[pa.Table]) -> pa.Table:
+    """judge_hosts on the lake's hosts, as soon as the inputs are loaded; the traffic features are
+    waited for only by the model's traffic stage."""
+    inputs = loading.result()
+    behaviour = behaviour_read.result if inputs.scorer is not None else None
+    return judge_hosts([normalise_host(h) for h in hosts], inputs.catalog, inputs.labels, inputs.scorer, behaviour)
+
+
+def in_order_of(judged: pa.Table, hosts: list[str], traffic_hosts: pa.ChunkedArray, inputs: Inputs,
+                behaviour: pa.Table) -> pa.Table:
+    """The judgements of `hosts` in the order of the traffic table's hosts. Both are the lake's distinct
+    hosts; should the traffic have one the list lacked, those are judged again in full here."""
+    where = pc.index_in(traffic_hosts, value_set=pa.array(hosts, pa.string()))
+    if where.null_count == 0:
+        return judged.take(where)
+    names = [normalise_host(h) for h in traffic_hosts.to_pylist()]
+    return judge_hosts(names, inputs.catalog, inputs.labels, inputs.scorer,
+                       behaviour if inputs.scorer is not None else None)
+
+
 @contextlib.contextmanager
 def timed(steps: dict[str, tuple[float, float]], name: str) -> Iterator[None]:
     """Record the wall and CPU seconds (all threads) the block took under `name`."""
@@ -179,6 +199,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     beside = ThreadPoolExecutor(max_workers=1)
     side_cursor: duckdb.DuckDBPyConnection | None = None
     building_client_tables = None
+    behaviour_read: Future[pa.Table] | None = None
     try:
         # the catalog first (host_traffic needs it for co-use), then the model while the lake is read
         cataloguing = background.submit(lambda: catalog or load_catalog(settings.catalog_dir))
@@ -195,22 +216,25 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         side_cursor = db.session_cursor(connection)
         building_client_tables = beside.submit(client_tables, side_cursor, settings, steps)
         with timed(steps, "hosts"):
-            seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
+            seen_hosts = sorted(db.run(connection, "hosts_distinct").column("host").to_pylist())
         with timed(steps, "catalog (waited for)"):
             loaded_catalog = cataloguing.result()
         loading = background.submit(load_inputs, settings, loaded_catalog)
+        # The names are judged (labels, catalog, the model's name scores: Python, most of judging's time)
+        # while DuckDB reads the hosts' traffic; the model's traffic stage then waits for `behaviour_read`.
+        behaviour_read = Future()
+        judging = background.submit(judge_seen_hosts, loading, seen_hosts, behaviour_read)
         with timed(steps, "host_traffic"):
             traffic, behaviour = host_traffic(connection, loaded_catalog, seen_hosts)
-        names = [normalise_host(h) for h in traffic.column("host").to_pylist()]
+        behaviour_read.set_result(behaviour)
         with timed(steps, "load (waited for)"):
             inputs = loading.result()
-        judging = background.submit(judge_hosts, names, inputs.catalog, inputs.labels, inputs.scorer,
-                                    behaviour if inputs.scorer is not None else None)
         with timed(steps, "client tables (waited for)"):
             addresses, agents = building_client_tables.result()
         with timed(steps, "judge (waited for)"):
-            judged = judging.result()
+            judged = in_order_of(judging.result(), seen_hosts, traffic.column("host"), inputs, behaviour)
         hosts = judged.set_column(0, "host", traffic.column("host"))
+        names = [normalise_host(h) for h in hosts.column("host").to_pylist()]
         for column in ("first_seen", "last_seen", "events"):
             hosts = hosts.append_column(column, traffic.column(column))
         hosts = hosts.append_column("clients", pc.cast(traffic.column("clients"), pa.int64()))
@@ -250,6 +274,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
                 with timed(steps, rollup):
                     connection.execute(f"create table fresh.{rollup} as {db.query_text(rollup)}")
     finally:
+        if behaviour_read is not None and not behaviour_read.done():
+            behaviour_read.cancel()  # failing: the judging thread must not wait for it
         if building_client_tables is not None and side_cursor is not None and not building_client_tables.done():
             side_cursor.interrupt()  # failing: do not wait for the side queries to finish
         beside.shutdown()
