@@ -90,7 +90,7 @@ def _verdicts(buffer: pa.Buffer, data: np.ndarray, window: np.ndarray, low: int,
     count = np.searchsorted(commas, ends) - first_comma  # commas after the '<' in the line
     category_end = np.where(count > 0, padded[first_comma], ends)
     after_27 = padded[first_comma + LINED_UP - 1] + 1
-    quoted_28th = (after_27 < ends) & (data[np.minimum(after_27, len(data) - 1)] == QUOTE)
+    quoted_28th = (after_27 < ends) & (_byte_at(data, after_27) == QUOTE)
     lined_up = has_verdicts & (count >= LINED_UP) & ~quoted_28th
     application_start = np.where(lined_up, padded[first_comma + APPLICATION - 1] + 1, verdicts_start)
     application_end = np.where(lined_up, padded[first_comma + APPLICATION], verdicts_start)
@@ -104,12 +104,17 @@ def _agents(buffer: pa.Buffer, data: np.ndarray, spaces: np.ndarray, body: np.nd
     space. Without a '> ': from the body's second character on (as `substr(body, strpos(body, '> ') + 2)`)."""
     close_spaces = spaces[data[spaces - 1] == GREATER]  # (data[-1] for a space at the buffer's start: never in)
     close_space, has_close = first_at_or_after(close_spaces, body + 1, ends)  # its '>' in the body
-    lead = data[np.minimum(body, len(data) - 1)]
+    lead = _byte_at(data, body)
     second = np.minimum(body + np.select([lead < 0x80, lead < 0xE0, lead < 0xF0], [1, 2, 3], 4), ends)
     start = np.where(has_close, close_space + 1, second)
     after = pc.utf8_trim(spans(buffer, np.where(has_verdicts, start, ends), ends, has_verdicts), " ")
     quoted = pc.starts_with(after, '"')
     return pc.if_else(quoted, _split_part(after, '"', 1), _split_part(after, " ", 0))
+
+
+def _byte_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """The byte at each place (the last one past the end; 0 when there are none: lines all empty)."""
+    return data[np.minimum(places, len(data) - 1)] if len(data) else np.zeros(len(places), np.uint8)
 
 
 def _split_part(text: pa.Array, mark: str, index: int) -> pa.Array:
