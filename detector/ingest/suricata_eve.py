@@ -83,7 +83,7 @@ GUESS_PATHS = (
 ANY_TYPE, OTHER_TYPE = 0, len(GUESS_PATHS) - 1
 
 # How Suricata writes the type, and the first four bytes of each type's value (with its closing quote if shorter).
-TYPE_KEY = '"event_type":"'
+TYPE_KEY, SPACED_TYPE_KEY = '"event_type":"', '"event_type": "'
 TYPE_HEADS = np.array([int.from_bytes((kind + '"').encode()[:4], "little") for kind in EVENT_TYPES], np.uint32)
 
 # Suricata's own time format (`2025-11-18T09:00:01.102345+0100`), read by Arrow; any other through SQL.
@@ -164,16 +164,22 @@ def eve_parser(context: ParseContext) -> BatchParser:
 
 
 def _guesses(text: pa.Array) -> np.ndarray:
-    """Each line's record type (see GUESS_PATHS) by the text after `"event_type":"`: a guess, checked by the
-    parse (the text may sit inside a value, the JSON be spaced differently, a type begin like another)."""
+    """Each line's record type (see GUESS_PATHS) by the text after `"event_type":"` (or, on the lines without
+    it, `"event_type": "`, as JSON tools space it): a guess, checked by the parse (the text may sit inside a
+    value, the JSON be spaced otherwise, a type begin like another)."""
     offsets, data = _layout(text)
-    at = pc.fill_null(pc.find_substring(text, TYPE_KEY), -1).to_numpy(zero_copy_only=False)
-    # the four bytes from each place, read as one little-endian number (past a line's end they are the next
-    # line's: the check catches that guess)
+    at = pc.fill_null(pc.find_substring(text, TYPE_KEY), -1).to_numpy(zero_copy_only=False).copy()
+    value_at = at + len(TYPE_KEY)
+    missing = np.flatnonzero(at < 0)
+    if len(missing):
+        at[missing] = pc.fill_null(pc.find_substring(text.take(pa.array(missing)), SPACED_TYPE_KEY), -1).to_numpy()
+        value_at[missing] = at[missing] + len(SPACED_TYPE_KEY)
+    # the four bytes from each value's place, read as one little-endian number (past a line's end they are
+    # the next line's: the check catches that guess)
     if len(data) < 4:
         data = np.concatenate([data, np.zeros(3, np.uint8)])
     words = np.ndarray((len(data) - 3,), "<u4", data, strides=(1,))
-    head = words[np.minimum(offsets[:-1] + at + len(TYPE_KEY), len(words) - 1)]
+    head = words[np.minimum(offsets[:-1] + value_at, len(words) - 1)]
     guess = np.full(len(text), OTHER_TYPE, np.int8)
     for number, value in enumerate(TYPE_HEADS, start=1):
         guess[head == value] = number
