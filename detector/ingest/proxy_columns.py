@@ -130,6 +130,28 @@ def first_bytes(text: pa.Array) -> np.ndarray:
     return np.where(filled, data[np.where(filled, offsets[:-1], 0)], 0).astype(np.uint8)
 
 
+def last_bytes(text: pa.Array) -> np.ndarray:
+    """The last byte of each value of `text` (0 where it is empty or null)."""
+    if len(text) == 0 or text.buffers()[2] is None:
+        return np.zeros(len(text), np.uint8)
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
+    data = np.frombuffer(text.buffers()[2], np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    return np.where(filled, data[np.where(filled, offsets[1:] - 1, 0)], 0).astype(np.uint8)
+
+
+def list_items(lists: pa.ListArray, indices: Sequence[int]) -> list[pa.Array]:
+    """Items `indices` (0-based) of each list, null where a list is too short: as arrow_ops.list_item for each
+    index, in one take (the columns one after the other in its result, each a slice of it)."""
+    offsets = lists.offsets.to_numpy()
+    wanted = np.asarray(indices)[:, None]
+    missing = np.diff(offsets)[None, :] <= wanted
+    positions = offsets[:-1][None, :] + wanted
+    items = lists.values.take(pa.array(positions.ravel(), mask=missing.ravel() if missing.any() else None))
+    rows = len(lists)
+    return [items.slice(i * rows, rows) for i in range(len(indices))]
+
+
 def has_text(text: pa.Array, needle: bytes) -> bool:
     """Whether `needle` (two bytes or more) occurs in any value of `text` (or across two of them: a false
     yes costs only the work it would have saved). A scan of the buffer for its first byte, then its places

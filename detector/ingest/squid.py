@@ -49,13 +49,16 @@ from detector.ingest.proxy_columns import (
     bools,
     constant_text,
     epoch_times,
+    first_bytes,
     first_reasons,
     first_valid,
     has_control_bytes,
     has_text,
     is_ip_literal,
     joined_pairs,
+    last_bytes,
     line_text,
+    list_items,
     read_in_slices,
     url_columns,
     where,
@@ -403,6 +406,7 @@ COMMON = Format(
 # and a tail of two fields (server time and one more). Tokenised with pyarrow; each field's distinct
 # values go through the shared macros once.
 EXTENDED_FIELDS = 19
+SPACE = ord(" ")
 # 0-based: the fields the events use, read row by row (time, elapsed, client, sizes, server port) and per
 # distinct value (code/status, method, URL, user, hierarchy, content type)
 EXTENDED_KEPT = (0, 1, 2, 5, 6, 15)
@@ -543,14 +547,20 @@ def _extended_parts(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
     head = list_item(parts, 0)
     if has_control_bytes(head):  # split at spaces only, as the layout does, runs of them as one
         tokens = without_empty(pc.split_pattern(head, " "))
-    else:
+        field_count = pc.list_value_length(tokens)
+    elif (first_bytes(head) == SPACE).any():
         tokens = pc.ascii_split_whitespace(trimmed(head))
-    shaped = pc.and_(pc.and_(pc.equal(pc.list_value_length(tokens), EXTENDED_FIELDS),
+        field_count = pc.list_value_length(tokens)
+    else:  # a head ending in a space (as it does before its quote) ends in an empty token: not trimmed (a copy)
+        tokens = pc.ascii_split_whitespace(head)
+        field_count = pc.subtract(pc.list_value_length(tokens), pa.array((last_bytes(head) == SPACE).astype(np.int32)))
+    shaped = pc.and_(pc.and_(pc.equal(field_count, EXTENDED_FIELDS),
                              pc.is_in(count, pa.array([9, 11]))),
                      pc.equal(pc.count_substring(pc.utf8_trim(list_item(parts, -1), " "), " "), 1))
-    sni = only_where(list_item(parts, 9), pc.equal(count, 11))
-    return [shaped, *(list_item(tokens, i) for i in EXTENDED_KEPT)], \
-        [*(list_item(tokens, i) for i in EXTENDED_ENCODED), list_item(parts, 3), list_item(parts, 5), sni]
+    fields = list_items(tokens, EXTENDED_KEPT + EXTENDED_ENCODED)
+    agent, host, sni = list_items(parts, (3, 5, 9))
+    kept = len(EXTENDED_KEPT)
+    return [shaped, *fields[:kept]], [*fields[kept:], agent, host, only_where(sni, pc.equal(count, 11))]
 
 
 EXTENDED = Format(
