@@ -223,7 +223,7 @@ def _native_fields(lines: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
     Its own function so that the token lists (as big as the lines) are freed before parsing goes on.
     """
     tokens = pc.ascii_split_whitespace(trimmed(line_text(lines)))
-    return pc.list_value_length(tokens), [list_item(tokens, i) for i in range(NATIVE_FIELDS)]
+    return pc.list_value_length(tokens), list_items(tokens, range(NATIVE_FIELDS))
 
 
 def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Array, elapsed_valid: pa.Array,
