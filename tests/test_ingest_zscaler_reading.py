@@ -7,7 +7,8 @@ import pyarrow as pa
 import pytest
 
 from detector.ingest import zscaler
-from detector.ingest.zscaler import _encoded_together, _line_slices
+from detector.ingest.zscaler import _encoded_together, _json_layout_of, _KnownLayouts, _line_slices
+from tests.test_ingest_zscaler_layouts import EVENT, ODD_LINES, nss
 
 
 @pytest.mark.parametrize("parts", [
@@ -35,3 +36,12 @@ def test_line_slices_are_the_chunks_cut_in_order(monkeypatch: pytest.MonkeyPatch
     assert [len(piece) for piece in slices] == [3, 1, 3, 3, 1]
     assert [line for piece in slices for line in piece.to_pylist()] == lines
     assert [len(piece) for piece in _line_slices(table.slice(0, 0))] == [0]
+
+
+def test_known_json_layouts_give_what_learning_gives() -> None:
+    known = _KnownLayouts()
+    lines = [nss(EVENT), nss({**EVENT, "login": ""}), json_line := nss({**EVENT, "dept": "x y"}), *ODD_LINES,
+             json_line.replace("x y", "x\\y"), json_line.replace("x y", 'x"y'), json_line.replace("x y", "x\ny"),
+             json_line.replace("x y", "x\x7fy é"), None]
+    for line in lines * 2:  # (the second time, the layouts are known)
+        assert known.layout_of(line) == _json_layout_of(line)

@@ -600,14 +600,40 @@ class _JsonLayout:
     marks: tuple[int, ...]  # in each inner piece, where its `",` is (the end of the value before it, a comma)
 
 
-def _json_layout(text: pa.ChunkedArray) -> _JsonLayout | None:
+def _json_layout(text: pa.ChunkedArray, known: _KnownLayouts | None = None) -> _JsonLayout | None:
     """The layout most of the batch's first lines have, if any (None: DuckDB reads them all)."""
+    layout_of = _json_layout_of if known is None else known.layout_of
     layouts: Counter[_JsonLayout] = Counter()
     for line in text.slice(0, LAYOUT_SAMPLE).to_pylist():
-        layout = _json_layout_of(line)
+        layout = layout_of(line)
         if layout is not None:
             layouts[layout] += 1
     return layouts.most_common(1)[0][0] if layouts else None
+
+
+class _KnownLayouts:
+    """The JSON layouts a file's lines had so far, each with a pattern its lines match (its pieces, with values
+    that hold no quote, backslash or control character between them): a line that matches one has that layout,
+    found without cutting the line up and parsing its template again (tens of microseconds a line)."""
+
+    LIMIT = 16  # (a feed has one or a few: past this many, new ones are only learned, not kept)
+
+    def __init__(self) -> None:
+        self._known: list[tuple[re.Pattern[str], _JsonLayout]] = []
+
+    def layout_of(self, line: str | None) -> _JsonLayout | None:
+        """`_json_layout_of(line)`, looked up among the known layouts first."""
+        if line is None:
+            return None
+        for pattern, layout in tuple(self._known):  # (a copy: another thread may add one meanwhile)
+            if pattern.fullmatch(line):
+                return layout
+        layout = _json_layout_of(line)
+        if layout is not None and len(self._known) < self.LIMIT:
+            value = r'[^"\\\x00-\x1f]*'  # (no quote, backslash or control character)
+            pattern = value.join(re.escape(piece.decode()) for piece in layout.pieces)
+            self._known.append((re.compile(pattern, re.DOTALL), layout))
+        return layout
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -727,12 +753,14 @@ def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: C
     return fits, {i: spans(buffer, at[:, i], at[:, i + 1]) for i in slots}
 
 
-def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int) -> dict[str, pa.Array]:
+def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,
+                known: _KnownLayouts | None = None) -> dict[str, pa.Array]:
     """The canonical fields (dictionary-encoded) and parse_error of JSON lines, one row per line, in line order:
-    the lines of each of the batch's most common layouts read on their bytes, the others by DuckDB."""
+    the lines of each of the batch's most common layouts read on their bytes, the others by DuckDB. `known`: the
+    layouts of the file's batches before (learned again without it)."""
 
     def by_layout(part: pa.Table) -> tuple[np.ndarray, dict[str, pa.Array]] | None:
-        layout = _json_layout(part.column("line"))
+        layout = _json_layout(part.column("line"), known)
         return None if layout is None else _json_fields(part, layout)
 
     return _read_by_layouts(connection, lines, layouts, by_layout, JSON_QUERY)
@@ -740,9 +768,10 @@ def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts:
 
 def _json_parser(context: ParseContext) -> BatchParser:
     final = _FinalQueries(context.timezone)
+    known = _KnownLayouts()
 
     def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
-        fields = _json_table(cursor, part, LAYOUTS_PER_BATCH)
+        fields = _json_table(cursor, part, LAYOUTS_PER_BATCH, known)
         error = fields.pop("parse_error")
         return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
