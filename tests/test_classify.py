@@ -114,10 +114,12 @@ def test_each_host_with_its_first_and_last_event_events_and_clients(home: Path, 
     assert when == [("chatgpt.com", "29 00:15", "29 00:15", 1, 1), ("www.example.nl", "28 23:20", "29 09:10", 6, 2)]
 
 
+@pytest.mark.parametrize("step", ["host_traffic", "client_tables"])
 def test_a_failing_step_fails_classify_and_keeps_the_previous_catalog_database(
-        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Judging runs in a thread that waits for the traffic read on the main one, and the client tables on
-    a cursor of their own: a failure on either side must end classify with that error, not hang it."""
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """Judging runs in a thread that waits for the traffic read (host_traffic) on the main one, and the
+    client tables on a cursor of their own: a failure on either side must end classify with that error,
+    not hang it, and leave the previous catalog database as it was."""
     from detector.classify import run
 
     write_lake(home, tmp_path)
@@ -125,21 +127,12 @@ def test_a_failing_step_fails_classify_and_keeps_the_previous_catalog_database(
     classify(settings)
     before = settings.database.read_bytes()
 
-    def broken_traffic(*args: object) -> None:
-        raise RuntimeError("traffic query failed")
+    def broken(*args: object) -> None:
+        raise RuntimeError(f"{step} failed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(run, "host_traffic", broken_traffic)
-        with pytest.raises(RuntimeError, match="traffic query failed"):
-            classify(settings)
-    assert settings.database.read_bytes() == before
-
-    def broken_client_tables(*args: object) -> None:
-        raise RuntimeError("client tables failed")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(run, "client_tables", broken_client_tables)
-        with pytest.raises(RuntimeError, match="client tables failed"):
+        patch.setattr(run, step, broken)
+        with pytest.raises(RuntimeError, match=f"{step} failed"):
             classify(settings)
     assert settings.database.read_bytes() == before
     assert classify(settings).hosts == 2
