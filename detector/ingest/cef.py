@@ -131,9 +131,16 @@ class _Lines:
     def ends(self) -> np.ndarray:
         return self.bounds[1:]
 
-    def positions_of(self, byte: int) -> np.ndarray:
-        """Where `byte` occurs in the lines (sorted positions in `data`)."""
-        return np.flatnonzero(self.data[self.bounds[0]:self.bounds[-1]] == byte) + self.bounds[0]
+    def positions_of(self, *marks: int, without: np.ndarray | None = None) -> np.ndarray:
+        """Where any of the bytes `marks` occurs in the lines (sorted positions in `data`), except at the
+        positions `without` (few: escaped ones)."""
+        region = self.data[self.bounds[0]:self.bounds[-1]]
+        found = region == marks[0]
+        for mark in marks[1:]:
+            found |= region == mark
+        if without is not None and len(without):  # (an escape at a slice's end may point past it)
+            found[without[without < self.bounds[-1]] - self.bounds[0]] = False
+        return np.flatnonzero(found) + self.bounds[0]
 
     def rows(self, start: int, count: int) -> _Lines:
         return _Lines(self.text.slice(start, count), self.buffer, self.data, self.bounds[start:start + count + 1])
@@ -144,14 +151,6 @@ def _line_bytes(lines: pa.Table) -> _Lines:
     if text.null_count or text.type != pa.string():
         text = pc.cast(pc.fill_null(text, ""), pa.string())
     return _Lines(text, *line_bytes(text))
-
-
-def _sorted_without(positions: np.ndarray, removed: np.ndarray) -> np.ndarray:
-    """The sorted `positions` that are not among the sorted `removed` (few)."""
-    if not len(removed) or not len(positions):
-        return positions
-    at = np.minimum(np.searchsorted(positions, removed), len(positions) - 1)
-    return np.delete(positions, at[positions[at] == removed])
 
 
 def _escaped_separators(data: np.ndarray, backslashes: np.ndarray) -> np.ndarray:
@@ -195,7 +194,7 @@ def _header(lines: _Lines, marker: str, fields: int) -> _Header:
     escaped = _escaped_separators(lines.data, backslashes)
     if len(backslashes):
         backslashes = backslashes[backslashes >= body_start[row_of(backslashes, lines.bounds)]]
-    bars = _sorted_without(lines.positions_of(BAR), escaped)
+    bars = lines.positions_of(BAR, without=escaped)
     first_bar = np.searchsorted(bars, body_start)
     bar_count = np.searchsorted(bars, lines.ends) - first_bar
     complete = bar_count >= fields
@@ -250,9 +249,7 @@ def _cef_located(lines: _Lines) -> _Located:
     space or '=' before it), its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`).
     Found with numpy on the bytes: the spaces and real '=' of the lines once, then only those positions."""
     header = _header(lines, "CEF", fields=7)
-    region = lines.data[lines.bounds[0]:lines.bounds[-1]]
-    marks = _sorted_without(np.flatnonzero((region == SPACE) | (region == EQUALS)) + lines.bounds[0],
-                            header.escaped)
+    marks = lines.positions_of(SPACE, EQUALS, without=header.escaped)
     at_equals = np.flatnonzero(lines.data[marks] == EQUALS)
     equals = marks[at_equals]
     rows = row_of(equals, lines.bounds)
