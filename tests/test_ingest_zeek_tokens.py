@@ -64,6 +64,32 @@ def test_epoch_times_in_every_form_read_as_the_sql_reads_them() -> None:
         assert arrow.cast(pa.int64()).to_pylist() == sql.cast(pa.int64()).to_pylist(), values
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_epoch_times_of_one_or_several_widths_read_as_the_sql_reads_them(seed: int) -> None:
+    """Times of one width (as many decimals in a batch) or several (JSON drops trailing zeros), now and then
+    one of another form or with its point elsewhere, in a slice: each read as the SQL reads it."""
+    random = np.random.default_rng(seed)
+    connection = open_parse_connection()
+    odd = ["1575413096.", ".5", "1.5e3", "-1.5", "1575413096.1234567", "1234567890123", "15754130.9612", "x"]
+    for _ in range(40):
+        values = ["junk"]
+        whole_digits = 10 if random.random() < 0.9 else int(random.integers(1, 13))  # mostly a 2020s epoch's ten
+        decimals_of_batch = int(random.integers(0, 7)) if random.random() < 0.5 else None
+        for _ in range(int(random.integers(1, 40))):
+            digits = whole_digits if random.random() < 0.9 else int(random.integers(1, 13))
+            whole = str(int(random.integers(10 ** (digits - 1), 10 ** digits)))
+            decimals = int(random.integers(0, 7)) if decimals_of_batch is None else decimals_of_batch
+            values.append(whole + ("." + "".join(random.choice(list("0123456789"), decimals)) if decimals else ""))
+        if random.random() < 0.3:
+            values.insert(int(random.integers(1, len(values) + 1)), str(random.choice(odd)))
+        text = pa.array(values, pa.string()).slice(1)
+        arrow = zeek._epoch_times(connection, zeek._Queries(), text)
+        connection.register("distinct_values", pa.table({"value": text}))
+        sql = connection.sql(zeek.TS_SQL).to_arrow_table().column("value").cast(arrow.type)
+        connection.unregister("distinct_values")
+        assert arrow.cast(pa.int64()).to_pylist() == sql.cast(pa.int64()).to_pylist(), values
+
+
 @pytest.mark.parametrize("separator", ["\t", "||"])
 def test_partial_split_counts_every_field(separator: str) -> None:
     lines = pa.array([separator.join(str(i) for i in range(n)) for n in (1, 2, 3, 4, 5, 9)] + [""])

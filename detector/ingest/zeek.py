@@ -205,26 +205,32 @@ def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, text:
 
 
 def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
-    """Epoch seconds with six decimals as microseconds, read from the text's bytes as one matrix (a row per
-    value): the usual case, where every `ts` of a batch has as many digits (ten until the year 2286).
-    None when some value is null or has another width or form (then the general reading applies)."""
+    """Epoch seconds as microseconds, read from the text's bytes as one matrix (a row per value), when every
+    `ts` of a batch has one width and its point in one place: 1-12 digits, then a point and 1-6 decimals or
+    none. The usual case: the TSV writer's six decimals (ten digits before the point until the year 2286);
+    JSON drops trailing zeros, so its whole seconds read `1763452840.0`. None when some value is null or has
+    another width or form (then the general reading applies)."""
     offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4) if len(text) else None
     if offsets is None or text.null_count or text.type != pa.string():
         return None
     width = int(offsets[1] - offsets[0])
-    if not 8 <= width <= 18 or not (np.diff(offsets) == width).all():
+    if not 1 <= width <= 19 or not (np.diff(offsets) == width).all():
         return None
     characters = np.frombuffer(text.buffers()[2], np.uint8)[offsets[0]:offsets[-1]].reshape(-1, width)
-    point = width - 7
+    points = np.flatnonzero(characters[0] == ord("."))
+    point = int(points[0]) if len(points) else width
+    decimals = max(width - point - 1, 0)
+    if not 1 <= point <= 12 or (point < width and not (1 <= decimals <= 6
+                                                        and (characters[:, point] == ord(".")).all())):
+        return None
     digits = characters - np.uint8(ord("0"))  # a byte below '0' wraps round to more than 9
-    if not ((characters[:, point] == ord(".")).all() and (digits[:, :point] <= 9).all()
-            and (digits[:, point + 1:] <= 9).all()):
+    if not ((digits[:, :point] <= 9).all() and (digits[:, point + 1:] <= 9).all()):
         return None
     micros = np.zeros(len(digits), np.int64)
     for column in (*range(point), *range(point + 1, width)):
         micros *= 10
         micros += digits[:, column]
-    return micros
+    return micros * 10 ** (6 - decimals)
 
 
 def _milliseconds(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
