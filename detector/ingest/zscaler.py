@@ -96,6 +96,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 TEXT_FIELDS = {"login", "cip", "sip", "url", "host_header", "method", "ua", "proto", "appname", "urlcat", "appclass",
                "dept"}
 PLACEHOLDERS = ("", "-", "None", "NA", "N/A")
+# Fields read as numbers: sizes and times, mostly distinct (a dictionary of them would be as long as the column).
+NUMBER_FIELDS = ("reqsize", "respsize", "ctime")
 
 # The CSV output type's default field list (the order of Zscaler's sample web log); a trailing
 # `keyprotectiontype` column was added later, so 33 or more columns are accepted.
@@ -325,7 +327,8 @@ def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
         for i in positions:
             parts[i].append(list_item(items, i))
     count, quoted = pa.concat_arrays(counts), pa.concat_arrays(quotes)
-    column = {i: _encoded_together(part) for i, part in parts.items()}
+    numbers = {place[name] for name in NUMBER_FIELDS}  # (kept plain: most are digits, cast without a lookup)
+    column = {i: pa.concat_arrays(part) if i in numbers else _encoded_together(part) for i, part in parts.items()}
     fields = {name: pc.coalesce(*[plain(column[i]) for i in at]) if len(at) > 1 else column[at[0]]
               for name, at in read.items() if at}
     time_text = fields["time_text"]  # without the line's opening quote (trimmed once per distinct value)
