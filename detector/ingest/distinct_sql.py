@@ -154,10 +154,16 @@ def chunk_sliced_parser(context: ParseContext, columns: Callable[[duckdb.DuckDBP
 
 
 def in_chunk_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], rows: int = SLICE_LINES) -> pa.Table:
-    """`in_slices`, with slices cut at the chunks of the `line` column too."""
-    ends = np.cumsum([len(chunk) for chunk in lines.column("line").chunks])
-    bounds = [(start, min(rows, int(end) - start))
-              for begin, end in zip([0, *ends[:-1]], ends, strict=True) for start in range(int(begin), int(end), rows)]
+    """`in_slices`, with slices cut at the chunks of the `line` column too: each chunk in as many slices of about
+    equal size as are nearest to `rows` lines each (a chunk a little longer than `rows` is one slice, not a full
+    one and a small one: each slice has a cost of its own)."""
+    bounds = []
+    start = 0
+    for chunk in lines.column("line").chunks:
+        parts = max(1, round(len(chunk) / rows))
+        cuts = [start + len(chunk) * part // parts for part in range(parts + 1)]
+        bounds += [(cuts[part], cuts[part + 1] - cuts[part]) for part in range(parts) if cuts[part + 1] > cuts[part]]
+        start += len(chunk)
     if len(bounds) <= 1:
         return columns(lines)
     parts = [columns(lines.slice(start, length)) for start, length in bounds]
