@@ -223,8 +223,10 @@ class Plan:
                              f"to_minutes(cast({int(header.gmt_offset_minutes)} as integer))) as ts "
                              "from distinct_values")
         # the positions the columns read, found once (`position` notes each as used)
+        self.proxysg = any(name in self.fields for name in PROXYSG_FIELDS)  # its s-ip/s-port: the appliance's own
         for names in _READ:
-            self.position(*names)
+            if not (self.proxysg and names in _APPLIANCE):  # (those are not read)
+                self.position(*names)
 
     def position(self, *names: str) -> int | None:
         """The position (0-based) of the first of `names` the header has, or None."""
@@ -252,6 +254,9 @@ _READ = (
     ("rs(content-type)", "sc(content-type)", "cs-mime-type"), ("x-bluecoat-application-name", "x-avc-app"),
     ("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr"),
 )
+
+
+_APPLIANCE = (("s-ip",), ("s-port",))
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, plan: Plan, lines: pa.Table) -> pa.Table:
@@ -286,7 +291,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, plan: Plan, lines: pa.T
     source = np.select([bools(pc.and_(pc.is_valid(named), is_connect)), bools(pc.is_valid(named)),
                         bools(pc.is_valid(header_host)) if header_host is not None else np.zeros(rows, bool)],
                        [0, 1, 2], 3)
-    proxysg = any(name in plan.fields for name in PROXYSG_FIELDS)  # its s-ip/s-port are the appliance's own
+    proxysg = plan.proxysg
     addresses = [v("r-ip", "s-supplier-ip"), None if proxysg else v("s-ip"),
                  where(pc.fill_null(is_ip_literal(url_host), False), url_host)]
     ports = [through(INTEGER_SQL, v("r-port", "cs-uri-port")), None if proxysg else through(INTEGER_SQL, v("s-port")),
