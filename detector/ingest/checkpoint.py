@@ -162,7 +162,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
         pa.array(addressless), pc.binary_join_element_wise(action, " log without src and dst", ""),
         pa.scalar(None, pa.string())))
     event = decision & ~no_data & ~addressless
-    epoch = per_distinct(connection, value("time"), queries.epoch, where=pa.array(event))["ts"]
+    epoch = _epoch_times(connection, queries, value("time"), pa.array(event))
     untimed = event & ~pc.is_valid(epoch).to_numpy(zero_copy_only=False)
     if untimed.any():
         # the header's time (before the data's `[`) where `time` is missing: a regular expression, dear enough to
@@ -198,6 +198,17 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
         "vendor_app": text(value("appi_name")),
         "vendor_category": text(pc.coalesce(value("app_category"), value("matched_category"))),
     })
+
+
+def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, seconds: pa.Array, where: pa.Array
+                 ) -> pa.Array:
+    """`time` (epoch seconds) as a timestamp where `where` holds, as EPOCH_SQL reads it: plain digits (the usual
+    case; up to 11, within TIMESTAMP's range) cast by Arrow, anything else once per distinct value in SQL."""
+    digits = pc.and_(pc.ascii_is_decimal(seconds), pc.less_equal(pc.binary_length(seconds), 11))
+    if not pc.all(pc.fill_null(digits, True)).as_py():
+        return per_distinct(connection, seconds, queries.epoch, where=where)["ts"]
+    micros = pc.multiply(pc.cast(seconds, pa.int64()), 1_000_000)
+    return only_where(pc.cast(micros, pa.timestamp("us", tz="UTC")), where)
 
 
 SYSLOG = Format(

@@ -149,7 +149,8 @@ class QuoteMarks:
     def keyed_pieces(self) -> pa.Array:
         """A string array over the buffer whose item k is the text between marks k - 1 and k, with mark k:
         ` key="` for the marks that open a value (item 0, and each line's first, start in the line before)."""
-        offsets = np.concatenate([self.starts[:1], self.after]).astype(np.int32)
+        offsets = np.empty(len(self.after) + 1, np.int32)
+        offsets[0], offsets[1:] = self.starts[0], self.after
         return pa.Array.from_buffers(pa.string(), len(self.at), [None, pa.py_buffer(offsets), self._buffer()])
 
     def key_marks(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,11 +183,12 @@ def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
     curly = _typographic_quotes(text) if typographic else np.zeros(0, np.int64)
     if len(curly):
         is_mark[curly - base] = True
-    found = np.flatnonzero(is_mark)
+    at = np.flatnonzero(is_mark)
     # the byte before each mark: cheaper than a scan for backslashes (the first mark's, from the end of the
-    # text, is never taken: a mark opening a line is never escaped)
-    kept = inside[found - 1] != ord("\\")
-    at = found + base
+    # text, is never taken: a mark opening a line is never escaped); the positions moved in place, not copied
+    at -= 1
+    kept = inside[at] != ord("\\")
+    at += base + 1
     escaped = np.flatnonzero(~kept)
     if len(escaped):
         # a quote (not a typographic one) after a backslash, but for one opening a line
