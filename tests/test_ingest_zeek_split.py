@@ -26,14 +26,16 @@ def _random_lines(rows: int, seed: int) -> list[str]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_numpy_split_matches_the_list_split(seed: int) -> None:
+@pytest.mark.parametrize("read", [None, [2, 4], [0, 5], [7]])
+def test_numpy_split_matches_the_list_split(seed: int, read: list[int] | None) -> None:
     """Every field of every line (slices of the text, lines with fewer or more fields, placeholders) as a
-    split reads it; the same field count as the list split; placeholders null."""
+    split reads it, whichever fields were announced as read; the same field count as the list split;
+    placeholders null."""
     lines = pa.array(["lead", *_random_lines(500, seed)]).slice(1)
     if seed % 2:  # every line with as many fields: the matrix reading
-        lines = pa.array(["\t".join(line.split("\t")[:1] * 6) for line in lines.to_pylist()])
+        lines = pa.array(["lead", *("\t".join(line.split("\t")[:1] * 6) for line in lines.to_pylist())]).slice(1)
     placeholders = ("-", "(empty)")
-    field, count = zeek._split_at_byte(lines, "\t", placeholders)
+    field, count = zeek._split_at_byte(lines, "\t", placeholders, read)
     _, listed_count = zeek._split_with_lists(lines, "\t", list(range(8)), 6)
     assert count.to_pylist() == listed_count.to_pylist()
     split = [line.split("\t") for line in lines.to_pylist()]

@@ -248,7 +248,7 @@ def _split_fields(text: pa.Array, separator: str, read: Sequence[int], field_cou
     line has fewer, or where the field is one of the `placeholders`), and how many fields each line has."""
     if (len(separator.encode()) == 1 and text.type == pa.string() and not text.null_count and len(text)
             and text.buffers()[2] is not None):
-        return _split_at_byte(text, separator, placeholders)
+        return _split_at_byte(text, separator, placeholders, read)
     field, count = _split_with_lists(text, separator, read, field_count)
     if not placeholders:
         return field, count
@@ -260,7 +260,7 @@ def _split_fields(text: pa.Array, separator: str, read: Sequence[int], field_cou
     return field_without_placeholders, count
 
 
-def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
+def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str], read: Sequence[int] | None = None
                    ) -> tuple[Callable[[int], pa.Array], pa.Array]:
     """A one-byte separator (Zeek's tab) found with numpy in one pass over the text's bytes; a field is then
     cut out of the buffer at those positions (one copy of that field only, no list of every line's fields),
@@ -272,8 +272,13 @@ def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
     line_start, line_end = offsets[:-1], offsets[1:]
     matrix = _same_count_matrix(separators, offsets)
     if matrix is not None:
-        # Every line with as many fields (the usual case): a field's bounds are columns of the separators
+        # Every line with as many fields (the usual case): a field's bounds are columns of the separators, the
+        # ones the fields read need (all if not told) copied out in one pass (a row of the matrix per line
+        # spans several cache lines: reading a column at a time would go over all of them for each column)
         count = np.full(len(text), matrix.shape[1] + 1)
+        needed = sorted({p for position in (range(count[0]) if read is None else read)
+                         for p in (position - 1, position) if 0 <= p < matrix.shape[1]})
+        bound = dict(zip(needed, matrix.T[needed] + offsets[0], strict=True)) if needed else {}
     else:
         separators = separators.astype(np.int32) + offsets[0]
         first = np.searchsorted(separators, offsets)  # a line's first separator: its place in `separators`
@@ -287,8 +292,8 @@ def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
         if matrix is not None:
             if position >= count[0]:
                 return line_start, line_start, np.zeros(len(count), bool)
-            start = line_start if position == 0 else (matrix[:, position - 1] + (offsets[0] + 1)).astype(np.int32)
-            end = line_end if position == count[0] - 1 else (matrix[:, position] + offsets[0]).astype(np.int32)
+            start = line_start if position == 0 else _separator_column(bound, matrix, offsets, position - 1) + 1
+            end = line_end if position == count[0] - 1 else _separator_column(bound, matrix, offsets, position)
             return start, end, None
         present = count > position
         start = line_start if position == 0 else np.where(
@@ -320,6 +325,14 @@ def _split_at_byte(text: pa.Array, separator: str, placeholders: Sequence[str]
         return spans.take(every_other_array if missing is None else pa.array(every_other, mask=missing))
 
     return field, pa.array(count)
+
+
+def _separator_column(copied: dict[int, np.ndarray], matrix: np.ndarray, offsets: np.ndarray, column: int
+                      ) -> np.ndarray:
+    """The positions of each line's separator number `column` in the buffer: copied out beforehand, else read
+    from the matrix (a field that was not announced)."""
+    positions = copied[column] if column in copied else matrix[:, column] + offsets[0]
+    return positions.astype(np.int32)
 
 
 def _same_count_matrix(separators: np.ndarray, offsets: np.ndarray) -> np.ndarray | None:
