@@ -61,7 +61,6 @@ from detector.ingest.key_values import (
     milliseconds,
     quote_marks,
     rows_with,
-    spans_of,
     without_text,
 )
 from detector.ingest.layout_bytes import line_bytes
@@ -219,7 +218,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     """QUERY's columns for `lines`: the usual ones read in Arrow, the others by QUERY itself."""
     line = one_array(lines.column("line"))
     quotes = quote_marks(line, typographic=True)
-    version, time, tail = _cut_twice(quotes.head())  # `<PRI>1`, the time, the rest
+    fields = pc.split_pattern(quotes.head(), " ", max_splits=2)  # `<PRI>1`, the time, the rest
+    version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
     tail = pc.dictionary_encode(tail)  # host, program, ... up to the first key: a few distinct values
     marks = _marks(line)
     usual = _usual_shape(version, time, tail, marks)
@@ -245,23 +245,6 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     finally:
         connection.unregister("lines")
     return in_line_order(fast, other, usual)
-
-
-def _cut_twice(text: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """`text` cut at its first two spaces: before the first, between them, after the second (empty where a text
-    has fewer spaces), as a split with at most two splits reads it; the spaces found with numpy, the parts cut
-    out of the text's buffer."""
-    positions, rows = byte_positions(text, b" ")
-    _, _, starts = line_bytes(text)
-    number = np.arange(len(text))
-    first = np.searchsorted(rows, number)  # each text's first space, if it has one
-    spaces = np.append(rows, -1)
-    one, two = spaces[first] == number, spaces[np.minimum(first + 1, len(rows))] == number
-    end = starts[1:]
-    gap = np.append(positions, 0)
-    at_first, at_second = np.where(one, gap[first], end), np.where(two, gap[np.minimum(first + 1, len(rows))], end)
-    return (spans_of(text, starts[:-1], at_first), spans_of(text, np.where(one, at_first + 1, end), at_second),
-            spans_of(text, np.where(two, at_second + 1, end), end))
 
 
 class _Queries:

@@ -28,16 +28,8 @@ HIDDEN_QUOTE = "\x1e"
 
 
 def last_words(text: pa.Array) -> pa.Array:
-    """The text after the last space (all of it when there is none): the spaces found in the buffer, each word
-    cut out of it (cheaper than a split, which copies each text into a list)."""
-    if text.null_count or not len(text):
-        return list_item(pc.split_pattern(text, " ", max_splits=1, reverse=True), -1)
-    positions, rows = byte_positions(text, b" ")
-    _, _, starts = line_bytes(text)
-    begin = starts[:-1].copy()
-    last = np.flatnonzero(np.diff(rows, append=len(text)))  # each row's last space
-    begin[rows[last]] = positions[last] + 1
-    return spans_of(text, begin, starts[1:])
+    """The text after the last space (all of it when there is none)."""
+    return list_item(pc.split_pattern(text, " ", max_splits=1, reverse=True), -1)
 
 
 def spans_of(text: pa.Array, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
