@@ -6,8 +6,9 @@ message, a user agent) can never pass for a key. The text before each opening ma
 value after it (`; src:`, ` source-address=`); before the first, with the header and the first key.
 `quote_marks` finds the marks with numpy in the text's buffer, giving every line an even number of them, so
 that marks 0, 2, 4, ... open values for all lines at once; `marked_values` matches the text before each
-opening mark against the wanted keys by one hash lookup each, groups them by key with one radix sort, and
-cuts each key's first value out of the same buffer (no copy of the text).
+opening mark against the wanted keys by one hash lookup each, places each key's first mark in a line into a
+key-by-line grid, cuts all those values out of the same buffer in one pass in its order (no copy of the text),
+and takes each key's column from them.
 """
 
 from __future__ import annotations
