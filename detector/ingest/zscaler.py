@@ -33,6 +33,7 @@ dictionary-encoded once and read once per distinct value (`_schema_columns`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
@@ -515,10 +516,15 @@ def _same_array(one: pa.Array, other: pa.Array) -> bool:
 
 
 def _line_slices(lines: pa.Table) -> list[pa.Array]:
-    """The lines' text in pieces of up to TOKEN_LINES lines, views of the batch's chunks (never copied)."""
-    chunks = [chunk for chunk in lines.column("line").chunks if len(chunk)]
-    return [chunk.slice(start, TOKEN_LINES) for chunk in chunks for start in range(0, len(chunk), TOKEN_LINES)] \
-        or [pa.array([], pa.string())]
+    """The lines' text in slices of about TOKEN_LINES lines, views of the batch's chunks (never copied): each chunk
+    in as many slices of about equal size as are nearest to TOKEN_LINES (not full ones and a small rest: each slice
+    has a cost of its own)."""
+    slices = []
+    for chunk in lines.column("line").chunks:
+        parts = max(1, round(len(chunk) / TOKEN_LINES))
+        cuts = [len(chunk) * part // parts for part in range(parts + 1)]
+        slices += [chunk.slice(start, end - start) for start, end in itertools.pairwise(cuts) if end > start]
+    return slices or [pa.array([], pa.string())]
 
 
 def _unquoted(value: pa.Array) -> pa.Array:
