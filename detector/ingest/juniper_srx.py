@@ -233,7 +233,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
         event = event.filter(pc.invert(plain_text))
     # where the line is usual, its first key is the last word of the tail
     first_keys = pc.binary_join_element_wise(" ", last_words(tail.dictionary), "").take(tail.indices)
-    values = _data_values(quotes, first_keys, marks.several_elements)
+    # values are read only of the sessions closed or denied
+    read = np.zeros(len(line), bool)
+    read[usual] = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
+    values = _data_values(quotes, first_keys, marks.several_elements, read)
     if usual.all():
         return _structured_columns(connection, queries, lines, time, event, values)
     kept = pa.array(usual)
@@ -333,12 +336,11 @@ def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line:
 
 
 def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table,
-                        header_time: pa.Array, event: pa.Array, data_values: dict[str, pa.Array]) -> pa.Table:
+                        header_time: pa.Array, event: pa.Array, values: dict[str, pa.Array]) -> pa.Table:
     """Usual lines, their events and data values -> QUERY's columns: sessions closed or denied are read, the
     rest ignored."""
     line = one_array(lines.column("line"))
     read = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
-    values = {key: only_where(value, pa.array(read)) for key, value in data_values.items()}
     src, dst, proto = values[" source-address="], values[" destination-address="], values[" protocol-id="]
     missing = pc.or_(pc.is_null(src), pc.is_null(dst)).to_numpy(zero_copy_only=False)
     reason = pc.if_else(pa.array(read & missing), pc.binary_join_element_wise(
@@ -370,16 +372,17 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
     })
 
 
-def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.ndarray) -> dict[str, pa.Array]:
-    """The values of the ` key=`s of `_WANTED` in each line's structured data (`first_keys`: the key in each
-    line's text before its first quote mark, as ` key=`)."""
+def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.ndarray, read: np.ndarray
+                 ) -> dict[str, pa.Array]:
+    """The values of the ` key=`s of `_WANTED` in the structured data of the lines `read` (null in the others;
+    `first_keys`: the key in each line's text before its first quote mark, as ` key=`)."""
     numbers = _ENTRY_KEYS[key_numbers(quotes.keyed_pieces(), _KEY_ENTRIES)]
     if several_elements.any():
         # with several SD elements (`"][elem key="`) a piece holds more than its key: its last word is the key
         items, _ = quotes.key_marks(several_elements)
         numbers[items] = key_numbers(pc.binary_join_element_wise(
             " ", last_words(quotes.key_texts(items)), ""), _WANTED)
-    return marked_values(quotes, first_keys, numbers, _WANTED)
+    return marked_values(quotes, first_keys, numbers, _WANTED, read)
 
 
 def _application(nested: pa.Array, application: pa.Array) -> pa.Array:

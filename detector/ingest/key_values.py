@@ -213,12 +213,13 @@ def _typographic_quotes(text: pa.Array) -> np.ndarray:
     return lead[(data[lead + 1] == 0x80) & ((data[lead + 2] == 0x9C) | (data[lead + 2] == 0x9D))]
 
 
-def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, wanted: Sequence[str]
-                  ) -> dict[str, pa.Array]:
-    """Per line, the value of each of the `wanted` keys (null where the line lacks the key): the value after
-    the key's first occurrence. `first_keys` names the key in each line's head; `numbers` are the `key_numbers`
-    of `marks.keyed_pieces()`, of which only the marks opening a value count (a line's first: its head, read
-    as `first_keys`). An escaped quote in a value reads as HIDDEN_QUOTE."""
+def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, wanted: Sequence[str],
+                  read: np.ndarray | None = None) -> dict[str, pa.Array]:
+    """Per line, the value of each of the `wanted` keys (null where the line lacks the key, or where `read`, if
+    given, is false: no value of those lines is cut out): the value after the key's first occurrence.
+    `first_keys` names the key in each line's head; `numbers` are the `key_numbers` of `marks.keyed_pieces()`,
+    of which only the marks opening a value count (a line's first: its head, read as `first_keys`). An escaped
+    quote in a value reads as HIDDEN_QUOTE."""
     numbers = numbers.copy()
     numbers[1::2] = -1
     marked = marks.first[1:] > marks.first[:-1]
@@ -226,6 +227,9 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
     matched = np.flatnonzero(numbers >= 0)  # in buffer order: line by line
     lines = len(marks.starts) - 1
     rows = np.repeat(np.arange(lines, dtype=np.int32), np.diff(marks.first))[matched]
+    if read is not None:
+        kept = read[rows]
+        matched, rows = matched[kept], rows[kept]
     cells = numbers[matched].astype(np.int64) * lines + rows  # (int64: key numbers are int16)
     # each (key, line) cell's opening mark: any of its marks by one assignment, then, only where a key occurs
     # twice in a line (told by a mark that did not stay), the first of them
