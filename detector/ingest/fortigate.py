@@ -28,6 +28,8 @@ version); without it, `date` + `time` with the `tz` offset (`-0500`), or else in
 
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -141,15 +143,30 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 def _padded(line: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The lines' bytes between zero bytes (_PAD_BEFORE, _PAD_AFTER) and each line's start in them (then
-    the end of the last): one copy of the text. The padding ends in two quote marks and an `=` past every line
-    (_SENTINELS), so that each quote mark and `=` has a next one to look up."""
+    the end of the last): one copy of the text, into this thread's scratch buffer. The padding ends in two quote
+    marks and an `=` past every line (_SENTINELS), so that each quote mark and `=` has a next one to look up."""
     offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
     text = line.buffers()[2]
-    data = np.zeros(_PAD_BEFORE + int(offsets[-1] - offsets[0]) + _PAD_AFTER, np.uint8)
+    data = _scratch("data", _PAD_BEFORE + int(offsets[-1] - offsets[0]) + _PAD_AFTER, np.uint8)
+    data[:_PAD_BEFORE], data[-_PAD_AFTER:] = 0, 0
     if text is not None:
         data[_PAD_BEFORE:-_PAD_AFTER] = np.frombuffer(text, np.uint8)[offsets[0]:offsets[-1]]
     data[-len(_SENTINELS):] = np.frombuffer(_SENTINELS, np.uint8)
     return data, (offsets - offsets[0]).astype(np.intp) + _PAD_BEFORE
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(name: str, size: int, dtype: type) -> np.ndarray:
+    """`size` items of a buffer this thread keeps from slice to slice (its contents are left over): a slice's
+    bytes are ~10 MB, and glibc hands a freed block that big back to the system, so a new array each time
+    costs the kernel's page faults and zeroing again (~15% of the parse)."""
+    buffer = getattr(_SCRATCH, name, None)
+    if buffer is None or len(buffer) < size:
+        buffer = np.empty(size, dtype)
+        setattr(_SCRATCH, name, buffer)
+    return buffer[:size]
 
 
 def _words(data: np.ndarray) -> np.ndarray:
@@ -162,8 +179,9 @@ def _found(line: pa.Array) -> _Found:
     key numbers are numpy's index type throughout: an index array of any other type is converted at each use."""
     data, offsets = _padded(line)
     words = _words(data)
-    equals = np.flatnonzero(data == ord("="))
-    quotes = np.flatnonzero(data == ord('"'))
+    mask = _scratch("mask", len(data), np.bool_)
+    equals = np.flatnonzero(np.equal(data, ord("="), out=mask))
+    quotes = np.flatnonzero(np.equal(data, ord('"'), out=mask))
     quotes_from = np.searchsorted(quotes, offsets)
     text_starts = _text_starts(line, data, offsets, quotes, quotes_from)
 
@@ -175,22 +193,29 @@ def _found(line: pa.Array) -> _Found:
     candidate = np.flatnonzero(group >= 0)  # in line order
     group = group[candidate]
     ends = equals[candidate]
-    rows = np.searchsorted(offsets, ends, "right") - 1
-    text_start = text_starts[rows]
-    # The one key of its group that may end there: told by the byte five before the `=`, but a short key at
-    # the text's start has any byte before it.
+    # The one key of its group that may end there, told by the byte five before the `=` (see _KEY_BY_BYTE),
+    # written whole after a space or an `=`.
     key = _KEY_BY_BYTE[group * 256 + data[ends - 5]]
-    short = _SHORT_KEY[group]
-    key = np.where((short >= 0) & (ends - _LENGTHS[short] == text_start), short, key)
-    # ... written whole, after a space, an `=` or at the text's start, outside quotes (an even number of quote
-    # marks before it in its line)
     starts = ends - _LENGTHS[key]
     before = data[starts - 1]
-    keep = ((words[starts] & _MASKS[0][key]) == _PATTERNS[0][key]) & (
-        (words[starts + 4] & _MASKS[1][key]) == _PATTERNS[1][key])
-    keep &= (starts >= text_start) & ((before == ord(" ")) | (before == ord("=")) | (starts == text_start))
+    keep = _written(words, starts, key) & ((before == ord(" ")) | (before == ord("=")))
+    # The first `=` of each line's text may end a key that starts the text (whatever byte is before it: the
+    # PRI's `>`, the line before); none before the text (in a PRI) counts.
+    line_first = np.searchsorted(ends, offsets)
+    text_first = np.searchsorted(ends, text_starts)
+    keep[_ranges(line_first[:-1], text_first)] = False
+    lines_with = np.flatnonzero(text_first < line_first[1:])
+    first, text_start = text_first[lines_with], text_starts[lines_with]
+    short = _SHORT_KEY[group[first]]
+    at_start = (short >= 0) & (ends[first] - _LENGTHS[short] == text_start)
+    key[first] = np.where(at_start, short, key[first])
+    starts[first] = ends[first] - _LENGTHS[key[first]]
+    keep[first] = _written(words, starts[first], key[first]) & (starts[first] >= text_start) & (
+        (before[first] == ord(" ")) | (before[first] == ord("=")) | (starts[first] == text_start))
     keep = np.flatnonzero(keep)
-    candidate, key, ends, rows = candidate[keep], key[keep], ends[keep], rows[keep]
+    candidate, key, ends = candidate[keep], key[keep], ends[keep]
+    rows = np.repeat(np.arange(len(line)), np.diff(np.searchsorted(ends, offsets)))
+    # ... outside quotes: an even number of quote marks before it in its line
     quotes_before = np.searchsorted(quotes, ends)
     keep = np.flatnonzero((quotes_before - quotes_from[rows]) % 2 == 0)
     if len(keep) < len(key):
@@ -218,12 +243,29 @@ def _found(line: pa.Array) -> _Found:
     buffer = pa.py_buffer(data)
     unquoted = np.flatnonzero(~quoted)
     if len(unquoted):
-        # up to the first space: found in a string array over the lines' bytes whose items are these values and
-        # the gaps between them (no copy)
-        space = pc.find_substring(_between(buffer, value_starts[unquoted], value_ends[unquoted]), " ")
-        space = space.to_numpy()[0::2]
-        value_ends[unquoted] = np.where(space >= 0, value_starts[unquoted] + space, value_ends[unquoted])
+        # up to the first space: found in a string array over the lines' bytes whose items run from one such
+        # value's start to the next one's (no copy; the search stops at the first space)
+        starts, stops = value_starts[unquoted], value_ends[unquoted]
+        bounds = np.append(starts, stops[-1]).astype(np.int32)
+        space = pc.find_substring(pa.StringArray.from_buffers(len(starts), pa.py_buffer(bounds), buffer), " ")
+        space = space.to_numpy()
+        value_ends[unquoted] = np.where((space >= 0) & (space < stops - starts), starts + space, stops)
     return _Found(_between(buffer, value_starts, value_ends), at)
+
+
+def _written(words: np.ndarray, starts: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Whether each key is written from its start: its bytes before the last three (which told its group)."""
+    return ((words[starts] & _MASKS[0][key]) == _PATTERNS[0][key]) & (
+        (words[starts + 4] & _MASKS[1][key]) == _PATTERNS[1][key])
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The numbers from each start up to its stop, together (none where a stop is not past its start)."""
+    counts = np.maximum(stops - starts, 0)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, np.intp)
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
 
 
 def _between(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
