@@ -27,10 +27,12 @@ Source kind: proxy, as web gateways are the devices that log URLs and users this
 CEF land there too: their events are connections (addresses and ports, usually no host name).
 
 Parsing works on the lines' own bytes, in slices of 8,192 lines (their bytes stay in the CPU's caches): the
-marker is found by Arrow, the separators ('|', '=', spaces or the LEEF delimiter, backslashes) by numpy, one
-pass each, escaped ones by the parity of their backslash run; keys are matched once per distinct key and only
-the values of keys we read are cut out (byte_spans.spans), dictionary-encoded once, then trimmed, unescaped
-and matched to custom labels once per distinct value. Fields are dictionary arrays to the end; what the
+marker is found by Arrow, the header's '|', backslashes and CEF's spaces and '=' by numpy (escaped '|' and '='
+by the parity of their backslash run), LEEF's items by an Arrow split at the line's delimiter (escapes behind
+placeholders of their length, so places in the items are places in the lines); keys are matched once per
+distinct key and only the values of keys we read are cut out (byte_spans.spans), dictionary-encoded once, then
+trimmed, unescaped and matched to custom labels once per distinct value; fields whose keys a batch lacks take
+no work. Fields are dictionary arrays to the end; what the
 values mean (times, URLs, decisions) is the shared SQL macros' answer, run once per distinct value of a file
 (arrow_ops.DistinctQuery) and combined in Arrow.
 
