@@ -89,9 +89,3 @@ def _words_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
     found = words[np.where(late, 0, places)] if len(words) else np.zeros(places.shape, np.uint64)
     found[late] = tail_words[np.minimum(places[late], size) - tail_start]
     return found
-
-
-def words_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """The 8 bytes starting at each place of `data`, as little-endian uint64 (zeros past its end): for formats
-    that compare or hash short texts (keys) at many places without cutting them out."""
-    return _words_at(data, places)
