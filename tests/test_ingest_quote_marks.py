@@ -76,3 +76,18 @@ def test_many_lines_each_get_their_own_values() -> None:
     lines = [f'x dst="{n}" src="{n + 1}"' for n in range(40_000)]
     found = values_of(*lines)
     assert found["dst"] == [str(n) for n in range(40_000)] and found["src"] == [str(n + 1) for n in range(40_000)]
+
+
+def test_lines_not_read_get_no_values_and_the_others_the_same() -> None:
+    lines = ['x src="1" dst="2"', 'x src="3" src="4"', 'x dst="5" src="6"']
+    marks = quote_marks(pa.array(lines))
+    first_keys = pc.binary_join_element_wise(" ", last_words(marks.head()), "")
+    numbers = key_numbers(marks.keyed_pieces(), ENTRIES)
+    every = marked_values(marks, first_keys, numbers, WANTED)
+    some = marked_values(marks, first_keys, numbers, WANTED, read=np.array([True, False, True]))
+    assert {key: value.to_pylist() for key, value in every.items()} == {
+        " src=": ["1", "3", "6"], " dst=": ["2", None, "5"]}
+    assert {key: value.to_pylist() for key, value in some.items()} == {
+        " src=": ["1", None, "6"], " dst=": ["2", None, "5"]}
+    nothing = marked_values(marks, first_keys, numbers, WANTED, read=np.zeros(3, bool))
+    assert all(value.null_count == 3 and value.type == pa.string() for value in nothing.values())
