@@ -115,7 +115,7 @@ def groups_query(guesses: tuple[int, ...], tolerant: bool) -> str:
     (`row`, in batch order), whether the line is valid JSON (`parsed`) and its paths' values in columns
     `c1`, `c2`, ... (GUESS_PATHS order; null past the guess's own paths). One query, not one per guess:
     each costs ~4 ms whatever its rows, and the reader's batches of long lines are ~80k lines. Tolerant:
-    a line that is not valid JSON gives nulls (`try`) instead of failing the query; that costs ~7%, so a
+    a line that is not valid JSON gives nulls (`try`) instead of failing the query; that costs ~10%, so a
     batch is first read without it."""
     width = max(len(GUESS_PATHS[guess]) for guess in guesses)
     branches = []
