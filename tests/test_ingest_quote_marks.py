@@ -9,13 +9,13 @@ import pyarrow.compute as pc
 from detector.ingest.key_values import HIDDEN_QUOTE, key_numbers, last_words, marked_values, quote_marks
 
 WANTED = [" src=", " dst="]
-ENTRIES = [f'{key}"' for key in WANTED]
+ENTRIES = [f'"{key}' for key in WANTED]
 
 
 def values_of(*lines: str, typographic: bool = False, text: pa.Array | None = None) -> dict[str, list[str | None]]:
     marks = quote_marks(pa.array(lines) if text is None else text, typographic=typographic)
     first_keys = pc.binary_join_element_wise(" ", last_words(marks.head()), "")
-    keys = ENTRIES + [f"{key}\u201c" for key in WANTED] if typographic else ENTRIES
+    keys = ENTRIES + [f"{mark}{key}" for mark in "\u201c\u201d" for key in WANTED] if typographic else ENTRIES
     numbers = key_numbers(marks.keyed_pieces(), keys)
     numbers[numbers >= 0] %= len(WANTED)
     return {key.strip(" ="): value.to_pylist()

@@ -51,9 +51,10 @@ KEYS = (
     "method", "appi_name", "app_category", "matched_category",
 )
 # Log Exporter separates fields with `; `: the text before a value's opening quote mark, from the second value
-# on, is `; key:` (with its quote mark: `; key:"`). In any other layout that text's last word is its key.
+# on, is `; key:` (with the previous value's closing mark: `"; key:`). In any other layout that text's last
+# word is its key.
 _WANTED = [f"; {key}:" for key in KEYS]
-_KEY_ENTRIES = [f'{key}"' for key in _WANTED]
+_KEY_ENTRIES = [f'"{key}' for key in _WANTED]
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
 BLOCKED = ("Drop", "Reject", "Block", "Prevent")
@@ -127,7 +128,7 @@ def _other_layout(marks: QuoteMarks) -> np.ndarray:
     """Lines with two marks or more whose text after the second does not start with `; `."""
     _, data, _ = line_bytes(marks.text)
     two = np.flatnonzero(np.diff(marks.first) >= 2)
-    second_end = marks.after[marks.first[two] + 1]
+    second_end = marks.after(marks.first[two] + 1)
     fits = second_end + 2 <= marks.starts[two + 1]
     at = np.minimum(second_end, len(data) - 2)
     separated = fits & (data[at] == ord(";")) & (data[at + 1] == ord(" "))

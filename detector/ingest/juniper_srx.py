@@ -191,9 +191,9 @@ _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
 # Header fields are \S+: no whitespace but the spaces between them.
 _NOT_IN_FIELDS = b"\t\n\v\f\r"
 _WANTED = [f" {key}=" for key in KEYS if key != "source-port"]  # (the source port is not kept)
-# The text before a value's opening quote mark, with the mark (typographic ones too): ` key="`; the number
-# of each entry's key in _WANTED (the last item: none, for an entry number -1).
-_KEY_ENTRIES = [f"{key}{mark}" for mark in ('"', "\u201c", "\u201d") for key in _WANTED]
+# The text before a value's opening quote mark, with the previous value's closing mark (typographic ones too):
+# `" key=`; the number of each entry's key in _WANTED (the last item: none, for an entry number -1).
+_KEY_ENTRIES = [f"{mark}{key}" for mark in ('"', "\u201c", "\u201d") for key in _WANTED]
 _ENTRY_KEYS = np.array([*range(len(_WANTED))] * 3 + [-1], np.int16)
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384

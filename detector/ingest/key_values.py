@@ -128,8 +128,21 @@ class QuoteMarks:
     text: pa.Array
     starts: np.ndarray  # each line's first byte in the buffer; one more item: the end of the last line
     at: np.ndarray  # each mark's first byte
-    after: np.ndarray  # the byte after each mark (`at` + 1, or 3 for “ and ”, or 0 more for an added mark)
     first: np.ndarray  # each line's first mark; one more item: the number of marks
+    added: np.ndarray  # the marks added at the end of a line (no width), in order
+    typographic: bool  # whether any mark is a “ or ” (3 bytes)
+
+    def after(self, marks: np.ndarray) -> np.ndarray:
+        """The byte after each of the given marks (a mark's width is read only where it is asked for)."""
+        at = self.at[marks]
+        if self.typographic:
+            _, data, _ = line_bytes(self.text)
+            after = at + np.where(data[np.minimum(at, len(data) - 1)] == 0xE2, 3, 1)
+        else:
+            after = at + 1
+        if len(self.added):
+            after[np.isin(marks, self.added)] = at[np.isin(marks, self.added)]
+        return after
 
     def head(self) -> pa.Array:
         """Each line's text before its first mark (all of it when it has none)."""
@@ -140,10 +153,10 @@ class QuoteMarks:
         return self.spans(self.starts[:-1], end)
 
     def keyed_pieces(self) -> pa.Array:
-        """A string array over the buffer whose item k is the text between marks k - 1 and k, with mark k:
-        ` key="` for the marks that open a value (item 0, and each line's first, start in the line before)."""
-        offsets = np.empty(len(self.after) + 1, np.int32)
-        offsets[0], offsets[1:] = self.starts[0], self.after
+        """A string array over the buffer whose item k is the text between marks k - 1 and k, with mark k - 1:
+        `" key=` for the marks that open a value (item 0, and each line's first, start in the line before)."""
+        offsets = np.empty(len(self.at) + 1, np.int32)
+        offsets[0], offsets[1:] = self.starts[0], self.at
         return pa.Array.from_buffers(pa.string(), len(self.at), [None, pa.py_buffer(offsets), self._buffer()])
 
     def key_marks(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +168,7 @@ class QuoteMarks:
 
     def key_texts(self, marks: np.ndarray) -> pa.Array:
         """The key pieces before the given (opening, not first in their line) marks, without the marks."""
-        return self.spans(self.after[marks - 1], self.at[marks])
+        return self.spans(self.after(marks - 1), self.at[marks])
 
     def spans(self, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
         """The text from `begin` to `end` (positions in the buffer, in increasing order, spans not overlapping),
@@ -187,14 +200,13 @@ def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
         # a quote (not a typographic one) after a backslash, but for one opening a line
         kept[escaped[(data[at[escaped]] != ord('"')) | np.isin(at[escaped], starts)]] = True
         at = at[kept]
-    after = at + np.where(data[at] == 0xE2, 3, 1) if len(curly) else at + 1
     first = np.searchsorted(at, starts)
     odd = np.flatnonzero(np.diff(first) % 2)
+    added = first[odd + 1] + np.arange(len(odd))  # (their numbers once inserted)
     if len(odd):  # one mark more, of no width, at the end of each line with an odd number
         at = np.insert(at, first[odd + 1], starts[odd + 1])
-        after = np.insert(after, first[odd + 1], starts[odd + 1])
         first = first + np.searchsorted(odd, np.arange(len(first)), side="left")
-    return QuoteMarks(text, starts, at, after, first)
+    return QuoteMarks(text, starts, at, first, added, bool(len(curly)))
 
 
 def _typographic_quotes(text: pa.Array) -> np.ndarray:
@@ -241,7 +253,7 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
         matched, cells = matched[first], cells[first]
     # all values cut out in one pass over the buffer, in its order (the keys' values of a line lie close
     # together: one `take` per key would cross the whole text once each), then each key's values taken from them
-    every = marks.spans(marks.after[matched], marks.at[matched + 1])
+    every = marks.spans(marks.after(matched), marks.at[matched + 1])
     rank = np.zeros(len(slot), np.int32)
     rank[cells] = np.arange(len(matched), dtype=np.int32)
     found = np.zeros(len(slot), bool)
