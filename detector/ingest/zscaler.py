@@ -27,8 +27,10 @@ What the fields mean (Zscaler's field reference):
 How lines are read: a feed repeats one template, so the name=value and JSON lines of a batch's most common
 layouts (learned from its first lines) are read on their bytes (layout_bytes.py: separators found with numpy,
 the template's constant text checked, only the values read cut out); any other line is read by name in SQL
-(name=value) or by DuckDB's JSON reader. CSV lines split at `","` with pyarrow. Every field is then
-dictionary-encoded once and read once per distinct value (`_schema_columns`).
+(name=value) or by DuckDB's JSON reader. CSV lines split at `","` with pyarrow. A batch is read a few thousand
+lines at a time, in slices of the reader's own chunks (never copied into one array). Every text field is then
+dictionary-encoded once for the batch and read once per distinct value (`_schema_columns`); the CSV feed's sizes
+and times, mostly distinct, are cast as they are.
 """
 
 from __future__ import annotations
