@@ -126,3 +126,19 @@ def test_fields_far_to_the_right_are_taken_from_the_end(read: list[int]) -> None
     assert count.to_pylist() == [30, 30, 30, 2, 31, 1]
     for position in read:
         assert field(position).to_pylist()[:3] == [line.split("\t")[position] for line in full]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_integers_told_on_the_bytes_read_as_the_shared_reading(seed: int) -> None:
+    """Plain digits, too long, empty, signed, spaced, decimal, non-ASCII digits, placeholders and nulls, in
+    slices: `_integers` gives what `distinct_sql.integers` gives for both targets."""
+    rnd = np.random.default_rng(seed)
+    connection, queries = open_parse_connection(), zeek._Queries()
+    pieces = ["0", "1", "9", "12345", "999999999", "1234567890", "99999999999999999999", "", "-1", "+5", " 5",
+              "5 ", "1.5", "x", "٣", None, "-"]
+    for _ in range(300):
+        values = [pieces[i] for i in rnd.integers(0, len(pieces), int(rnd.integers(0, 12)))]
+        text = pa.array(["lead", *values], pa.string()).slice(1)
+        for target, query in ((pa.int32(), queries.integer), (pa.int64(), queries.bigint)):
+            expected = zeek.integers(connection, query, text, target).to_pylist()
+            assert zeek._integers(connection, query, text, target).to_pylist() == expected, values
