@@ -254,12 +254,13 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
     # all values cut out in one pass over the buffer, in its order (the keys' values of a line lie close
     # together: one `take` per key would cross the whole text once each), then each key's values taken from them
     every = marks.spans(marks.after(matched), marks.at[matched + 1])
+    if has_bytes(every, b"\\"):  # escaped quotes replaced once in all values, not in each key's
+        every = pc.replace_substring(every, '\\"', HIDDEN_QUOTE)
     rank = np.zeros(len(slot), np.int32)
     rank[cells] = np.arange(len(matched), dtype=np.int32)
     found = np.zeros(len(slot), bool)
     found[cells] = True
     valid = np.packbits(found.reshape(len(wanted), lines), axis=1, bitorder="little")
-    escaped = has_bytes(every, b"\\")
     values = {}
     for number, key in enumerate(wanted):
         row = slice(number * lines, (number + 1) * lines)
@@ -267,6 +268,5 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
             values[key] = pa.nulls(lines, pa.string())
             continue
         validity = None if found[row].all() else pa.py_buffer(valid[number])
-        value = every.take(pa.Array.from_buffers(pa.int32(), lines, [validity, pa.py_buffer(rank[row])]))
-        values[key] = pc.replace_substring(value, '\\"', HIDDEN_QUOTE) if escaped else value
+        values[key] = every.take(pa.Array.from_buffers(pa.int32(), lines, [validity, pa.py_buffer(rank[row])]))
     return values
