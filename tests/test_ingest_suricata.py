@@ -193,3 +193,12 @@ def test_flow_duration_counts_millisecond_boundaries_as_date_diff(tmp_path: Path
              {"start": "2025-11-18T09:00:00.000000+0000"}]
     events, _, _ = parse(tmp_path, *(record("flow", flow) for flow in flows))
     assert [e["duration_ms"] for e in events] == [1, 0, None]
+
+
+def test_a_line_whose_json_error_quotes_a_cut_character_is_rejected(tmp_path: Path) -> None:
+    # DuckDB's "malformed JSON" message quotes the line cut at a byte; cut inside a 4-byte character, the
+    # message is no valid UTF-8 (found by the hypothesis test above: it used to escape as UnicodeDecodeError).
+    line = "\U00010000" * 12 + "\u0800"
+    events, rejects, report = parse(tmp_path, line, record("tls", {"sni": "chatgpt.com"}))
+    assert [e["host"] for e in events] == ["chatgpt.com"]
+    assert [r["line_no"] for r in rejects] == [1] and report.rejected == 1

@@ -257,8 +257,10 @@ def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarr
     try:
         table = None
         if not tolerant:
-            with contextlib.suppress(duckdb.Error):  # a line that is not valid JSON (any other error, the
-                table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()  # tolerant query raises)
+            # a line that is not valid JSON (any other error, the tolerant query raises). DuckDB's message
+            # quotes the line cut at a byte, which may split a character: Python then fails to decode it.
+            with contextlib.suppress(duckdb.Error, UnicodeDecodeError):
+                table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()
         if table is None:
             table = connection.sql(_GROUPS_QUERIES[guesses, True]).to_arrow_table()
     finally:
