@@ -695,7 +695,9 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tupl
         quick, careful = query
         try:
             table = cursor.sql(quick).to_arrow_table()
-        except duckdb.Error:  # some line is not JSON: read again, those lines as rejects
+        # some line is not JSON: read again, those lines as rejects. DuckDB's message quotes the line cut
+        # at a byte, which may split a character: Python then fails to decode the message.
+        except (duckdb.Error, UnicodeDecodeError):
             table = cursor.sql(careful).to_arrow_table()
         table = table.append_column("line_no", run.column("line_no"))
 
