@@ -46,10 +46,12 @@ from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import milliseconds
 
 KEYS = (
-    "type", "subtype", "date", "time", "tz", "eventtime", "srcip", "dstip", "dstport", "proto", "action",
-    "user", "unauthuser", "hostname", "url", "sentbyte", "rcvdbyte", "duration", "qname", "qtype", "ipaddr",
-    "app", "appcat", "catdesc",
+    "type", "subtype", "eventtime", "srcip", "dstip", "dstport", "proto", "action", "user", "unauthuser",
+    "hostname", "url", "sentbyte", "rcvdbyte", "duration", "qname", "qtype", "ipaddr", "app", "appcat", "catdesc",
 )
+# The local time, read only on the lines without `eventtime` (FortiOS before 6.2): in every line, so every line
+# would otherwise pay for three more keys.
+LOCAL_TIME_KEYS = ("date", "time", "tz")
 
 BLOCKED = ("deny", "blocked", "block", "reset", "reject", "drop", "dropped", "redirect")
 ALLOWED = (
@@ -89,37 +91,54 @@ def _word(text: str) -> int:
 # bytes and the `=`): a group of keys, found in a small hash table (one multiply and two lookups per `=`).
 # Within a group the byte five before the `=` tells the key (`type` / `subtype` / `qtype`: the separator
 # before `type`, the `b` of subtype, the `q` of qtype), which is then compared whole.
-_ENDINGS = sorted({_word(key[-3:] + "=") for key in KEYS if len(key) >= 3})
-_TZ_GROUP = len(_ENDINGS)
-_GROUPS = [_ENDINGS.index(_word(key[-3:] + "=")) if len(key) >= 3 else _TZ_GROUP for key in KEYS]
-assert [key for key in KEYS if len(key) < 3] == ["tz"] and all(len(key) <= 11 for key in KEYS)
 _HASH, _SLOT_BITS = np.uint32(0x9E3779B1), 10  # Fibonacci hashing: the top bits of the word times 2**32/phi
-_SLOT_ENDING = np.zeros(1 << _SLOT_BITS, np.uint32)  # (0: no ending; every ending has its `=`)
-_SLOT_GROUP = np.full(1 << _SLOT_BITS, -1, np.intp)
-for _group, _ending in enumerate(_ENDINGS):
-    _slot = (_ending * int(_HASH) & 0xFFFFFFFF) >> (32 - _SLOT_BITS)
-    assert not _SLOT_ENDING[_slot], "two key endings share a hash slot: change _HASH"
-    _SLOT_ENDING[_slot], _SLOT_GROUP[_slot] = _ending, _group
-# _KEY_BY_BYTE[group * 256 + the byte five before the `=`]: the group's key of five or more bytes with that byte
-# there, else its shorter key (at most one: then the byte is the separator before it), else its first key.
-_KEY_BY_BYTE = np.zeros((_TZ_GROUP + 1, 256), np.intp)
-_SHORT_KEY = np.full(_TZ_GROUP + 1, -1, np.intp)  # a group's key of fewer than five bytes
-for _group in range(_TZ_GROUP + 1):
-    _members = [number for number, group in enumerate(_GROUPS) if group == _group]
-    _short = [number for number in _members if len(KEYS[number]) < 5]
-    _long = [number for number in _members if number not in _short]
-    # (a short key beside others must have its separator five before the `=`; no two long keys the same byte)
-    assert len(_short) <= 1 and (not _long or all(len(KEYS[number]) == 4 for number in _short))
-    assert len({KEYS[number][-5] for number in _long}) == len(_long)
-    _KEY_BY_BYTE[_group] = _short[0] if _short else _members[0]
-    _SHORT_KEY[_group] = _short[0] if _short else -1
-    for _number in _long:
-        _KEY_BY_BYTE[_group, ord(KEYS[_number][-5])] = _number
-_KEY_BY_BYTE = _KEY_BY_BYTE.ravel()
-_LENGTHS = np.array([len(key) for key in KEYS], np.intp)
-# Each key's bytes before its last three, up to eight, as two 4-byte words and their masks.
-_PATTERNS = [np.array([_word(key[:-3][half:half + 4]) for key in KEYS], np.uint32) for half in (0, 4)]
-_MASKS = [np.array([(1 << 8 * len(key[:-3][half:half + 4])) - 1 for key in KEYS], np.uint32) for half in (0, 4)]
+
+
+class _KeyTable:
+    """How `_found` tells which of `keys` (up to eleven bytes; `tz` the only one under three) an `=` ends."""
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        assert all(len(key) >= 3 or key == "tz" for key in keys) and all(len(key) <= 11 for key in keys)
+        self.keys = keys
+        endings = sorted({_word(key[-3:] + "=") for key in keys if len(key) >= 3})
+        self.tz_group = len(endings) if "tz" in keys else -1
+        groups = [endings.index(_word(key[-3:] + "=")) if len(key) >= 3 else len(endings) for key in keys]
+        self.slot_ending = np.zeros(1 << _SLOT_BITS, np.uint32)  # (0: no ending; every ending has its `=`)
+        self.slot_group = np.full(1 << _SLOT_BITS, -1, np.intp)
+        for group, ending in enumerate(endings):
+            slot = (ending * int(_HASH) & 0xFFFFFFFF) >> (32 - _SLOT_BITS)
+            assert not self.slot_ending[slot], "two key endings share a hash slot: change _HASH"
+            self.slot_ending[slot], self.slot_group[slot] = ending, group
+        # key_by_byte[group * 256 + the byte five before the `=`]: the group's key of five or more bytes with that
+        # byte there, else its shorter key (at most one: then the byte is the separator before it), else its first.
+        key_by_byte = np.zeros((len(endings) + 1, 256), np.intp)
+        self.short_key = np.full(len(endings) + 1, -1, np.intp)  # a group's key of fewer than five bytes
+        for group in range(len(endings) + 1 if "tz" in keys else len(endings)):
+            members = [number for number, of in enumerate(groups) if of == group]
+            short = [number for number in members if len(keys[number]) < 5]
+            long = [number for number in members if number not in short]
+            # (a short key beside others must have its separator five before the `=`; no two long keys the same
+            # byte there)
+            assert len(short) <= 1 and (not long or all(len(keys[number]) == 4 for number in short))
+            assert len({keys[number][-5] for number in long}) == len(long)
+            key_by_byte[group] = short[0] if short else members[0]
+            self.short_key[group] = short[0] if short else -1
+            for number in long:
+                key_by_byte[group, ord(keys[number][-5])] = number
+        self.key_by_byte = key_by_byte.ravel()
+        self.lengths = np.array([len(key) for key in keys], np.intp)
+        # each key's bytes before its last three, up to eight, as two 4-byte words and their masks
+        self.patterns = [np.array([_word(key[:-3][half:half + 4]) for key in keys], np.uint32) for half in (0, 4)]
+        self.masks = [np.array([(1 << 8 * len(key[:-3][half:half + 4])) - 1 for key in keys], np.uint32)
+                      for half in (0, 4)]
+
+    def written(self, words: np.ndarray, starts: np.ndarray, key: np.ndarray) -> np.ndarray:
+        """Whether each key is written from its start: its bytes before the last three (which told its group)."""
+        return ((words[starts] & self.masks[0][key]) == self.patterns[0][key]) & (
+            (words[starts + 4] & self.masks[1][key]) == self.patterns[1][key])
+
+
+_KEYS, _LOCAL_TIME_KEYS = _KeyTable(KEYS), _KeyTable(LOCAL_TIME_KEYS)
 
 
 class _Queries:
@@ -160,9 +179,10 @@ def _words(data: np.ndarray) -> np.ndarray:
     return np.ndarray((len(data) - 3,), "<u4", data, 0, (1,))
 
 
-def _found(line: pa.Array) -> _Found:
-    """Where the value of each of KEYS is in each line (none where the line has no such key). Positions and
-    key numbers are numpy's index type throughout: an index array of any other type is converted at each use."""
+def _found(line: pa.Array, table: _KeyTable) -> _Found:
+    """Where the value of each of the `table`'s keys is in each line (none where the line has no such key).
+    Positions and key numbers are numpy's index type throughout: an index array of any other type is converted at
+    each use."""
     data, offsets = _padded(line)
     words = _words(data)
     equals = np.flatnonzero(data == ord("="))
@@ -173,17 +193,18 @@ def _found(line: pa.Array) -> _Found:
     # The group of keys each `=` may end, by the word of its three bytes before and itself.
     endings = words[equals - 3]
     slot = ((endings * _HASH) >> np.uint32(32 - _SLOT_BITS)).astype(np.intp)
-    group = np.where(_SLOT_ENDING[slot] == endings, _SLOT_GROUP[slot], -1)
-    group[(endings >> np.uint32(8)) == np.uint32(_word("tz="))] = _TZ_GROUP
+    group = np.where(table.slot_ending[slot] == endings, table.slot_group[slot], -1)
+    if table.tz_group >= 0:
+        group[(endings >> np.uint32(8)) == np.uint32(_word("tz="))] = table.tz_group
     candidate = np.flatnonzero(group >= 0)  # in line order
     group = group[candidate]
     ends = equals[candidate]
-    # The one key of its group that may end there, told by the byte five before the `=` (see _KEY_BY_BYTE),
+    # The one key of its group that may end there, told by the byte five before the `=` (see _KeyTable),
     # written whole after a space or an `=`.
-    key = _KEY_BY_BYTE[group * 256 + data[ends - 5]]
-    starts = ends - _LENGTHS[key]
+    key = table.key_by_byte[group * 256 + data[ends - 5]]
+    starts = ends - table.lengths[key]
     before = data[starts - 1]
-    keep = _written(words, starts, key) & ((before == ord(" ")) | (before == ord("=")))
+    keep = table.written(words, starts, key) & ((before == ord(" ")) | (before == ord("=")))
     # The first `=` of each line's text may end a key that starts the text (whatever byte is before it: the
     # PRI's `>`, the line before); none before the text (in a PRI) counts.
     line_first = np.searchsorted(ends, offsets)
@@ -191,11 +212,11 @@ def _found(line: pa.Array) -> _Found:
     keep[_ranges(line_first[:-1], text_first)] = False
     lines_with = np.flatnonzero(text_first < line_first[1:])
     first, text_start = text_first[lines_with], text_starts[lines_with]
-    short = _SHORT_KEY[group[first]]
-    at_start = (short >= 0) & (ends[first] - _LENGTHS[short] == text_start)
+    short = table.short_key[group[first]]
+    at_start = (short >= 0) & (ends[first] - table.lengths[short] == text_start)
     key[first] = np.where(at_start, short, key[first])
-    starts[first] = ends[first] - _LENGTHS[key[first]]
-    keep[first] = _written(words, starts[first], key[first]) & (starts[first] >= text_start) & (
+    starts[first] = ends[first] - table.lengths[key[first]]
+    keep[first] = table.written(words, starts[first], key[first]) & (starts[first] >= text_start) & (
         (before[first] == ord(" ")) | (before[first] == ord("=")) | (starts[first] == text_start))
     keep = np.flatnonzero(keep)
     candidate, key, ends = candidate[keep], key[keep], ends[keep]
@@ -209,7 +230,7 @@ def _found(line: pa.Array) -> _Found:
     # Each key's first occurrence in each line: where a key repeats in a line, the write that numpy kept may be
     # any of them, so those lines take the smallest.
     order = np.arange(len(key))
-    at = np.full((len(KEYS), len(line)), -1, np.intp)
+    at = np.full((len(table.keys), len(line)), -1, np.intp)
     at[key, rows] = order
     repeated = np.flatnonzero(at[key, rows] != order)
     if len(repeated):
@@ -235,13 +256,7 @@ def _found(line: pa.Array) -> _Found:
         space = pc.find_substring(pa.StringArray.from_buffers(len(starts), pa.py_buffer(bounds), buffer), " ")
         space = space.to_numpy()
         value_ends[unquoted] = np.where((space >= 0) & (space < stops - starts), starts + space, stops)
-    return _Found(_between(buffer, value_starts, value_ends), at)
-
-
-def _written(words: np.ndarray, starts: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Whether each key is written from its start: its bytes before the last three (which told its group)."""
-    return ((words[starts] & _MASKS[0][key]) == _PATTERNS[0][key]) & (
-        (words[starts + 4] & _MASKS[1][key]) == _PATTERNS[1][key])
+    return _Found(_between(buffer, value_starts, value_ends), at, table.keys)
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
@@ -268,12 +283,12 @@ def _between(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Arra
 class _Found:
     """Each key's value in each line (see `_found`)."""
 
-    def __init__(self, values: pa.Array, at: np.ndarray) -> None:
-        self.values, self.at = values, at  # (the values are every second item of `values`)
+    def __init__(self, values: pa.Array, at: np.ndarray, keys: tuple[str, ...]) -> None:
+        self.values, self.at, self.keys = values, at, keys  # (the values are every second item of `values`)
 
     def value(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` as text (null where the line has none, or where `where` is not true)."""
-        at = self.at[KEYS.index(key)]
+        at = self.at[self.keys.index(key)]
         if where is not None:
             at = np.where(pc.fill_null(where, False).to_numpy(zero_copy_only=False), at, -1)
         missing = at < 0
@@ -305,8 +320,8 @@ def _text_starts(line: pa.Array, data: np.ndarray, offsets: np.ndarray, quotes: 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
-    found = _found(one_array(lines.column("line")))
-    value = found.value
+    line = one_array(lines.column("line"))
+    value = _found(line, _KEYS).value
     kind_type, subtype = value("type"), value("subtype")
     is_traffic = pc.fill_null(pc.equal(kind_type, "traffic"), False)
     is_utm = pc.fill_null(pc.equal(kind_type, "utm"), False)
@@ -333,8 +348,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
         "line_no": lines.column("line_no"),
         "reject_reason": pc.if_else(untyped, NOT_FORTIGATE, pa.scalar(None, pa.string())),
         "is_ignored": pc.and_(pc.invert(is_event), pc.invert(untyped)),
-        "ts": _times(connection, queries, eventtime, value("date", no_eventtime), value("time", no_eventtime),
-                     value("tz", no_eventtime)),
+        "ts": _times(connection, queries, eventtime, *_local_time(line, no_eventtime)),
         "src_ip": value("srcip"),
         "user_name": _no_empty(user_name),
         "host": host,
@@ -357,6 +371,18 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
             _no_empty(value("catdesc", pc.is_in(kind_type, pa.array(["utm", "dns"])))),
             only_where(appcat, pc.invert(pc.fill_null(pc.is_in(appcat, pa.array(["", "unscanned"])), False)))),
     })
+
+
+def _local_time(line: pa.Array, no_eventtime: pa.Array) -> tuple[pa.Array, ...]:
+    """`date`, `time` and `tz` of the lines without `eventtime`, read on those lines only (null elsewhere)."""
+    rows = np.flatnonzero(no_eventtime.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return (pa.nulls(len(line), pa.string()),) * len(LOCAL_TIME_KEYS)
+    found = _found(line.take(pa.array(rows)), _LOCAL_TIME_KEYS)
+    spread = np.full(len(line), -1, np.intp)
+    spread[rows] = np.arange(len(rows))
+    back = pa.array(spread, mask=spread < 0)
+    return tuple(found.value(key).take(back) for key in LOCAL_TIME_KEYS)
 
 
 def _lower(values: pa.Array) -> pa.Array:
