@@ -27,6 +27,7 @@ import ingest  # the sibling benchmark: sample parsing, layouts, the generic que
 
 from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
+from detector.ingest.stages import use_jemalloc
 
 BATCH_LINES = 262_144
 
@@ -41,17 +42,17 @@ def best_cpu(run: Callable[[], object], repeat: int) -> tuple[float, float]:
     return best
 
 
-def batch_of(sample: ingest.Sample) -> tuple[pa.Table, list[str]]:
+def batch_of(sample: ingest.Sample) -> tuple[pa.Table, int, list[str]]:
     """A batch of the sample's lines: its header once (what precedes the first event: W3C `#Fields:`,
-    Zeek's header), then its lines from the first to the last event (rejects and `#` directives left
-    out) repeated, as `ingest.build_format_file` builds a file."""
+    Zeek's header, a CSV header row), then its lines from the first to the last event (rejects and `#`
+    directives left out) repeated, as `ingest.build_format_file` builds a file; and the header's length."""
     kept = [(n, line) for n, line in enumerate(sample.lines, start=1) if n not in sample.rejects and line.strip()]
     positions = [i for i, (n, _) in enumerate(kept) if n in sample.events]
     header = [line for _, line in kept[: positions[0]]]
     unit = [line for _, line in kept[positions[0]: positions[-1] + 1] if not line.startswith("#")]
     lines = (header + unit * (BATCH_LINES // len(unit) + 1))[:BATCH_LINES]
     batch = pa.table({"line_no": pa.array(range(1, BATCH_LINES + 1), pa.int64()), "line": pa.array(lines)})
-    return batch, [line for n, line in kept if n in sample.events]
+    return batch, len(header), [line for n, line in kept if n in sample.events]
 
 
 def baseline_query(event_lines: list[str]) -> str:
@@ -69,11 +70,14 @@ def measure(key: str, work: Path, repeat: int) -> str:
     if not samples:
         return f"{key:<20}no sample with events"
     sample = max(samples, key=lambda s: len(s.events))
-    batch, event_lines = batch_of(sample)
+    batch, header_lines, event_lines = batch_of(sample)
     connection = open_parse_connection()
     parse = in_file_order(FORMATS[key].new_parser(ParseContext(str(sample.path), "Europe/Amsterdam", connection)))
     events = parse(batch).events.num_rows
-    _, format_cpu = best_cpu(lambda: parse(batch), repeat)
+    # timed as a later batch of the file: the parser has read the header (and filled its caches) above; the
+    # header again would be read as data (a CSV header row, a reject)
+    body = batch.slice(header_lines)
+    _, format_cpu = best_cpu(lambda: parse(body), repeat)
     connection.register("lines", batch)
     query = baseline_query(event_lines)
     _, baseline_cpu = best_cpu(lambda: connection.sql(query).to_arrow_table(), repeat)
@@ -87,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("formats", help="comma list of registry keys")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
+    use_jemalloc()  # as `shadow-ai ingest` allocates
     print(f"{'format':<20}{'sample':<26}{'events':>8}{'format cpu s':>14}{'baseline cpu s':>16}{'ratio':>7}")
     with tempfile.TemporaryDirectory() as work:
         for key in [k.strip() for k in args.formats.split(",") if k.strip()]:
