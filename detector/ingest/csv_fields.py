@@ -15,18 +15,15 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from detector.ingest.arrow_ops import fields_in_slices
 from detector.ingest.layout_bytes import line_bytes
-from detector.ingest.proxy_columns import placed
+from detector.ingest.proxy_columns import placed, read_regular_lines
 
 QUOTE = ord('"')
 # Bytes that make a line irregular wherever they are: the split's placeholders (and NUL), a carriage return.
 PLACEHOLDER_BELOW = 3
 CARRIAGE_RETURN = 13
-TEXT_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 
 
 def regular_lines(text: pa.Array, delimiter: str) -> np.ndarray:
@@ -80,7 +77,7 @@ def delimited_fields(text: pa.Array, delimiter: str, column_count: int, position
     if is_regular.any():
         every = is_regular.all()
         read_rows = np.arange(rows) if every else np.flatnonzero(is_regular)
-        counts[read_rows], kept, values = _read_regular(text if every else text.filter(pa.array(is_regular)),
+        counts[read_rows], kept, values = read_regular_lines(text if every else text.filter(pa.array(is_regular)),
                                                         delimiter, column_count, positions)
         for position in positions:
             parts[position].append((read_rows[kept], values[position]))
@@ -91,37 +88,3 @@ def delimited_fields(text: pa.Array, delimiter: str, column_count: int, position
         for position, field in zip(positions, fields, strict=True):
             parts[position].append((split_rows, field))
     return is_regular, counts, {position: clean(placed(rows, parts[position])) for position in positions}
-
-
-def _read_regular(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int]
-                  ) -> tuple[np.ndarray, np.ndarray, dict[int, pa.DictionaryArray]]:
-    """Regular lines through Arrow's CSV reader: their field counts, which lines were read (a line with another
-    number of fields is skipped by the reader and its count noted), and the fields at `positions` of those,
-    dictionary-encoded by the reader itself."""
-    wrong: list[tuple[int, int]] = []
-
-    def note(row: pacsv.InvalidRow) -> str:
-        wrong.append((row.number, row.actual_columns))
-        return "skip"
-
-    names = [f"c{i}" for i in range(column_count)]
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text), "\n")[0]
-    table = pacsv.read_csv(
-        pa.BufferReader(joined.as_buffer()),
-        read_options=pacsv.ReadOptions(use_threads=False, column_names=names, block_size=1 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                                         newlines_in_values=False, ignore_empty_lines=False,
-                                         invalid_row_handler=note),
-        convert_options=pacsv.ConvertOptions(column_types={names[p]: TEXT_DICTIONARY for p in positions},
-                                             include_columns=[names[p] for p in positions],
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                             check_utf8=False),
-    )
-    counts = np.full(len(text), column_count, np.int64)
-    kept = np.ones(len(text), bool)
-    if wrong:
-        numbers, found = np.array(wrong).T
-        counts[numbers - 1] = found
-        kept[numbers - 1] = False
-    # (the reader's blocks each have their own dictionary: combined, they are unified)
-    return counts, kept, {p: table.column(names[p]).combine_chunks() for p in positions}

@@ -252,8 +252,9 @@ def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions
     every = bool(is_regular.all())
     if every or is_regular.any():
         read_rows = np.arange(rows) if every else np.flatnonzero(is_regular)
-        parts.append(_read_regular(text if every else text.filter(pa.array(is_regular)), read_rows, delimiter,
-                                   column_count, positions))
+        counts, kept, read = read_regular_lines(text if every else text.filter(pa.array(is_regular)), delimiter,
+                                                column_count, positions)
+        parts.append((read_rows, counts, read_rows if kept.all() else read_rows[kept], read))
     if not every:
         split_rows = np.flatnonzero(~is_regular)
         counts, fields = fields_in_slices(text.take(pa.array(split_rows)), split, positions)
@@ -268,11 +269,11 @@ def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions
     return pa.array(all_counts), values
 
 
-def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count: int, positions: Sequence[int]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, pa.Array]]:
-    """Regular lines through Arrow's CSV reader: their rows and field counts, and the rows read and their fields
-    at `positions`, dictionary-encoded by the reader itself. A line with another number of fields is skipped by
-    the reader and its count noted (its values are never read)."""
+def read_regular_lines(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int]
+                       ) -> tuple[np.ndarray, np.ndarray, dict[int, pa.DictionaryArray]]:
+    """Regular lines through Arrow's CSV reader: their field counts, which lines were read (a line with another
+    number of fields is skipped by the reader and its count noted: its values are never read), and the fields
+    at `positions` of those read, dictionary-encoded by the reader itself."""
     wrong: list[tuple[int, int]] = []
 
     def note(row: pacsv.InvalidRow) -> str:
@@ -299,8 +300,7 @@ def _read_regular(text: pa.Array, rows: np.ndarray, delimiter: str, column_count
         counts[numbers - 1] = found
         kept[numbers - 1] = False
     # (the reader's blocks each have their own dictionary: combined, they are unified)
-    values = {p: table.column(names[p]).combine_chunks() for p in positions}
-    return rows, counts, rows[kept] if wrong else rows, values
+    return counts, kept, {p: table.column(names[p]).combine_chunks() for p in positions}
 
 
 def where(condition: pa.Array, values: pa.Array) -> pa.Array:
