@@ -119,7 +119,11 @@ def in_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], rows: in
     slices, plain in one and dictionary-encoded in another, is decoded)."""
     if lines.num_rows <= rows:
         return columns(lines)
-    parts = [columns(lines.slice(start, rows)) for start in range(0, lines.num_rows, rows)]
+    return _put_together([columns(lines.slice(start, rows)) for start in range(0, lines.num_rows, rows)])
+
+
+def _put_together(parts: list[pa.Table]) -> pa.Table:
+    """Slices' columns as one table: a column plain in one slice and dictionary-encoded in another is decoded."""
     names = parts[0].column_names
     mixed = {name for name in names if len({part.schema.field(name).type for part in parts}) > 1}
     if mixed:
@@ -166,10 +170,4 @@ def in_chunk_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], ro
         start += len(chunk)
     if len(bounds) <= 1:
         return columns(lines)
-    parts = [columns(lines.slice(start, length)) for start, length in bounds]
-    names = parts[0].column_names
-    mixed = {name for name in names if len({part.schema.field(name).type for part in parts}) > 1}
-    if mixed:
-        parts = [pa.table({name: plain(part.column(name).combine_chunks()) if name in mixed else part.column(name)
-                           for name in names}) for part in parts]
-    return pa.concat_tables(parts)
+    return _put_together([columns(lines.slice(start, length)) for start, length in bounds])
