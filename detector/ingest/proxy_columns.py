@@ -207,21 +207,24 @@ def joined_pairs(left: pa.DictionaryArray, right: pa.DictionaryArray) -> pa.Dict
 
 def placed(rows: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.DictionaryArray:
     """One dictionary-encoded column of `rows` rows put together from parts, each given as (the rows it
-    covers, its values there); null on the rows no part covers."""
+    covers, its values there): their dictionaries one after the other, each part's indices shifted past the
+    ones before it; null on the rows no part covers. In int32, with a pass for nulls only where a part has any."""
     if len(parts) == 1 and len(parts[0][0]) == rows:  # one part covering every row, in order
         return encoded(parts[0][1])
-    chosen = np.full(rows, -1, np.int64)
+    chosen = np.full(rows, -1, np.int32)
     dictionaries: list[pa.Array] = []
     start = 0
     for part_rows, values in parts:
         values = encoded(values)
-        indices = pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        chosen[part_rows] = np.where(indices >= 0, indices + start, -1)
+        if values.null_count:
+            chosen[part_rows] = pc.fill_null(pc.add(values.indices, pa.scalar(start, pa.int32())), -1).to_numpy()
+        else:
+            chosen[part_rows] = np.asarray(values.indices).astype(np.int32, copy=False) + np.int32(start)
         dictionaries.append(values.dictionary)
         start += len(values.dictionary)
     missing = chosen < 0
-    indices = pa.array(chosen.astype(np.int32), mask=missing if missing.any() else None)
-    return dictionary_array(indices, pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
+    return dictionary_array(pa.array(chosen, mask=missing if missing.any() else None),
+                            pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
 
 
 def delimited_fields(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int], regular: str,

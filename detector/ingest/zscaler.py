@@ -47,7 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, dictionary_array, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -67,6 +67,7 @@ from detector.ingest.distinct_sql import (
     without,
 )
 from detector.ingest.layout_bytes import ConstantText, byte_places, each_row, line_bytes
+from detector.ingest.proxy_columns import placed
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -590,32 +591,10 @@ def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, lay
         finally:
             connection.unregister("lines")
         parts.append((rest, {name: read_by_query.column(name).combine_chunks() for name in ALIASES}))
-        error = plain(_in_line_order(count, [(rest, read_by_query.column("parse_error").combine_chunks())]))
-    columns = {name: _in_line_order(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
+        error = plain(placed(count, [(rest, read_by_query.column("parse_error").combine_chunks())]))
+    columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
                for name in ALIASES}
     return {"parse_error": error, **columns}
-
-
-def _in_line_order(count: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.DictionaryArray:
-    """One dictionary-encoded column of `count` rows from parts given as (the rows each covers, its values there):
-    their dictionaries one after the other, each part's indices shifted past the ones before it (null on rows no
-    part covers). As proxy_columns.placed, in int32 and without a pass for nulls where a part has none."""
-    if len(parts) == 1 and len(parts[0][0]) == count:  # one part covering every row, in order
-        return encoded(parts[0][1])
-    chosen = np.full(count, -1, np.int32)
-    dictionaries: list[pa.Array] = []
-    start = 0
-    for rows, values in parts:
-        values = encoded(values)
-        if values.null_count:
-            chosen[rows] = pc.fill_null(pc.add(values.indices, pa.scalar(start, pa.int32())), -1).to_numpy()
-        else:
-            chosen[rows] = np.asarray(values.indices).astype(np.int32, copy=False) + np.int32(start)
-        dictionaries.append(values.dictionary)
-        start += len(values.dictionary)
-    missing = chosen < 0
-    return dictionary_array(pa.array(chosen, mask=missing if missing.any() else None),
-                            pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string()))
 
 
 # JSON feeds: NSS writes every line from one template (the same keys in the same order, every value a
