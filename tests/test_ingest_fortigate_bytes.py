@@ -86,6 +86,17 @@ def test_slices_give_the_whole_batch_answer(monkeypatch: pytest.MonkeyPatch) -> 
     assert sliced.rejects.to_pylist() == whole.rejects.to_pylist() and sliced.ignored == whole.ignored
 
 
+def test_local_times_read_alike_in_a_second_pass_or_with_the_other_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    # slices mostly without eventtime read date, time and tz with the other keys, the others in a second pass
+    without = TRAFFIC.replace(" eventtime=1763452804", ' tz="-0500"')
+    lines = [without] * 7 + [TRAFFIC] + [without] + [TRAFFIC] * 7 + [without, TRAFFIC]
+    monkeypatch.setattr(fortigate, "SLICE_LINES", 4)
+    events = parser()(batch(lines)).events.to_pylist()
+    assert [event["ts"].isoformat() for event in events] == [
+        "2025-11-18T14:00:04+00:00" if line == without else "2025-11-18T08:00:04+00:00"  # 09:00:04 -0500; eventtime
+        for line in lines]
+
+
 def test_lines_whose_values_are_all_distinct(tmp_path: Path) -> None:
     lines = [TRAFFIC.replace("10.20.3.14", f"10.{n // 256}.{n % 256}.1").replace("sentbyte=10", f"sentbyte={n}")
              + f' user="user{n}" hostname="h{n}.example.com" app="A{n}" appcat="C{n}"' for n in range(3000)]

@@ -138,7 +138,7 @@ class _KeyTable:
             (words[starts + 4] & self.masks[1][key]) == self.patterns[1][key])
 
 
-_KEYS, _LOCAL_TIME_KEYS = _KeyTable(KEYS), _KeyTable(LOCAL_TIME_KEYS)
+_KEYS, _LOCAL_TIME_KEYS, _ALL_KEYS = _KeyTable(KEYS), _KeyTable(LOCAL_TIME_KEYS), _KeyTable(KEYS + LOCAL_TIME_KEYS)
 
 
 class _Queries:
@@ -153,6 +153,9 @@ class _Queries:
         self.local_time = DistinctQuery(in_time_zone(LOCAL_TIME_SQL, timezone))
         self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)
+        # whether the last slice's lines were mostly without `eventtime`: then the next slice reads the local time
+        # in the same pass as the other keys, not in a second one (set by either parsing thread: a hint only)
+        self.local_time_usual = False
 
 
 def new_parser(context: ParseContext) -> BatchParser:
@@ -321,7 +324,8 @@ def _text_starts(line: pa.Array, data: np.ndarray, offsets: np.ndarray, quotes: 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     line = one_array(lines.column("line"))
-    value = _found(line, _KEYS).value
+    found = _found(line, _ALL_KEYS if queries.local_time_usual else _KEYS)
+    value = found.value
     kind_type, subtype = value("type"), value("subtype")
     is_traffic = pc.fill_null(pc.equal(kind_type, "traffic"), False)
     is_utm = pc.fill_null(pc.equal(kind_type, "utm"), False)
@@ -336,6 +340,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     # Some keys are read only for some lines (as FortiOS writes them).
     eventtime = value("eventtime")
     no_eventtime = pc.is_null(eventtime)
+    queries.local_time_usual = eventtime.null_count > len(line) // 2
     user = value("user")
     user_name = pc.coalesce(user, value("unauthuser", pc.is_null(user)))
     hostname = value("hostname", pc.and_(pc.not_equal(kind_type, "dns"), pc.not_equal(subtype, "dns")))
@@ -348,7 +353,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
         "line_no": lines.column("line_no"),
         "reject_reason": pc.if_else(untyped, NOT_FORTIGATE, pa.scalar(None, pa.string())),
         "is_ignored": pc.and_(pc.invert(is_event), pc.invert(untyped)),
-        "ts": _times(connection, queries, eventtime, *_local_time(line, no_eventtime)),
+        "ts": _times(connection, queries, eventtime, *_local_time(line, no_eventtime, found)),
         "src_ip": value("srcip"),
         "user_name": _no_empty(user_name),
         "host": host,
@@ -373,8 +378,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     })
 
 
-def _local_time(line: pa.Array, no_eventtime: pa.Array) -> tuple[pa.Array, ...]:
-    """`date`, `time` and `tz` of the lines without `eventtime`, read on those lines only (null elsewhere)."""
+def _local_time(line: pa.Array, no_eventtime: pa.Array, found: _Found) -> tuple[pa.Array, ...]:
+    """`date`, `time` and `tz` of the lines without `eventtime` (null elsewhere): `found`'s, where it has read
+    them, else read on those lines only."""
+    if "tz" in found.keys:
+        return tuple(found.value(key, no_eventtime) for key in LOCAL_TIME_KEYS)
     rows = np.flatnonzero(no_eventtime.to_numpy(zero_copy_only=False))
     if not len(rows):
         return (pa.nulls(len(line), pa.string()),) * len(LOCAL_TIME_KEYS)
