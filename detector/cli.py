@@ -7,6 +7,7 @@ with --debug), 2 usage error.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import sys
@@ -492,5 +493,9 @@ def main() -> None:
         cli.main(prog_name="shadow-ai", standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+    finally:
+        # The command is done: Python's exit would now have its garbage collector walk every object of the
+        # imported libraries (scikit-learn, SciPy, pandas) again, ~0.2 s of nothing; frozen, it skips them.
+        gc.freeze()
 
 

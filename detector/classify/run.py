@@ -201,12 +201,13 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     building_client_tables = None
     behaviour_read: Future[pa.Table] | None = None
     try:
-        # the catalog first (host_traffic needs it for co-use), then the model while the lake is read
-        cataloguing = background.submit(lambda: catalog or load_catalog(settings.catalog_dir))
         # classify's results are tables, not ordered output: letting DuckDB drop order saves memory
         connection.execute("set preserve_insertion_order = false")
         with timed(steps, "open_lake"):
             db.create_lake_views(connection, Lake(settings.lake))
+        # the catalog (host_traffic needs it for co-use), then the model, while the lake is read; not while
+        # the views are made above: that is Python work too, which waits for the GIL the loading holds
+        cataloguing = background.submit(lambda: catalog or load_catalog(settings.catalog_dir))
         with timed(steps, "flow_names"):
             # the names stay in their day files, which every connection's `events` view reads
             naming = flows.update_flow_names(connection, Lake(settings.lake), settings.flow_names,
