@@ -118,26 +118,18 @@ def text_data(text: pa.Array) -> np.ndarray:
     return np.frombuffer(text.buffers()[2], np.uint8)[offsets[0][0]:offsets[1][0]]
 
 
-def first_bytes(text: pa.Array) -> np.ndarray:
-    """The first byte of each value of `text` (0 where it is empty or null)."""
-    if len(text) == 0 or text.buffers()[2] is None:
-        return np.zeros(len(text), np.uint8)
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
-    data = np.frombuffer(text.buffers()[2], np.uint8)
-    filled = offsets[1:] > offsets[:-1]
-    if not filled.any():
-        return np.zeros(len(text), np.uint8)
-    return np.where(filled, data[np.where(filled, offsets[:-1], 0)], 0).astype(np.uint8)
-
-
 def last_bytes(text: pa.Array) -> np.ndarray:
-    """The last byte of each value of `text` (0 where it is empty or null)."""
+    """The last byte of each value of `text` (0 where it is empty or null; arrow_ops.first_bytes: the first)."""
     if len(text) == 0 or text.buffers()[2] is None:
         return np.zeros(len(text), np.uint8)
     offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
-    data = np.frombuffer(text.buffers()[2], np.uint8)
     filled = offsets[1:] > offsets[:-1]
-    return np.where(filled, data[np.where(filled, offsets[1:] - 1, 0)], 0).astype(np.uint8)
+    if text.null_count:
+        filled &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    last = np.zeros(len(text), np.uint8)
+    if filled.any():
+        last[filled] = np.frombuffer(text.buffers()[2], np.uint8)[offsets[1:][filled] - 1]
+    return last
 
 
 def list_items(lists: pa.ListArray, indices: Sequence[int]) -> list[pa.Array]:

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import (
     DistinctQuery,
     authority_and_path,
+    first_bytes,
     list_item,
     only_where,
     per_distinct,
@@ -49,7 +50,6 @@ from detector.ingest.proxy_columns import (
     bools,
     constant_text,
     epoch_times,
-    first_bytes,
     first_reasons,
     first_valid,
     has_control_bytes,

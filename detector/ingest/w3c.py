@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import (
     DistinctQuery,
     dictionary_array,
+    first_bytes,
     list_item,
     only_where,
     per_distinct,
@@ -68,7 +69,6 @@ from detector.ingest.proxy_columns import (
     constant_text,
     epoch_times,
     fields_of_lines,
-    first_bytes,
     first_reasons,
     first_valid,
     has_control_bytes,
