@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from detector import db
@@ -136,3 +137,21 @@ def test_a_failing_step_fails_classify_and_keeps_the_previous_catalog_database(
             classify(settings)
     assert settings.database.read_bytes() == before
     assert classify(settings).hosts == 2
+
+
+def test_judgements_follow_the_traffic_tables_host_order_and_judge_a_host_the_list_lacked() -> None:
+    from detector.classify.hosts import judge_hosts
+    from detector.classify.run import Inputs, in_order_of
+    from detector.enrich.policy import Policy
+    from detector.signatures import load_catalog
+
+    catalog = load_catalog()
+    inputs = Inputs(catalog, Policy(), {}, None)
+    seen = ["chatgpt.com", "www.example.nl"]
+    judged = judge_hosts(seen, catalog, {})
+    reordered = in_order_of(judged, seen, pa.chunked_array([["www.example.nl", "chatgpt.com"]]), inputs, None)
+    assert reordered.column("host").to_pylist() == ["www.example.nl", "chatgpt.com"]
+    assert reordered.column("is_ai").to_pylist() == [False, True]
+    grown = in_order_of(judged, seen, pa.chunked_array([["claude.ai", "www.example.nl"]]), inputs, None)
+    assert grown.column("host").to_pylist() == ["claude.ai", "www.example.nl"]
+    assert grown.column("is_ai").to_pylist() == [True, False]

@@ -153,7 +153,7 @@ def judge_seen_hosts(loading: Future[Inputs], hosts: list[str], behaviour_read: 
 
 
 def in_order_of(judged: pa.Table, hosts: list[str], traffic_hosts: pa.ChunkedArray, inputs: Inputs,
-                behaviour: pa.Table) -> pa.Table:
+                behaviour: pa.Table | None) -> pa.Table:
     """The judgements of `hosts` in the order of the traffic table's hosts. Both are the lake's distinct
     hosts; should the traffic have one the list lacked, those are judged again in full here."""
     where = pc.index_in(traffic_hosts, value_set=pa.array(hosts, pa.string()))
