@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -292,3 +293,21 @@ def test_sql_refuses_statements_that_could_write(home: Path, statement: str) -> 
 
     with db.connect(load_settings(home)) as connection, pytest.raises(QueryError):
         db.run_user_sql(connection, statement)
+
+
+def test_dictionary_columns_reach_the_writer_as_one_duplicate_free_dictionary_where_values_repeat() -> None:
+    from detector.lake import one_dictionary_per_column
+
+    def encoded(indices: list[int | None], dictionary: list[str]) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(dictionary))
+
+    slices = pa.chunked_array([encoded([0, 1, 1, 0], ["a", "b"]), encoded([1, None, 0, 1], ["b", "c"])])
+    repeated = pa.chunked_array([encoded([0, 2, 1, None, 2, 0, 1, 1], ["x", "y", "x"])])
+    distinct = pa.chunked_array([encoded(list(range(8)), [str(i) for i in range(8)])])
+    table = pa.table({"slices": slices, "repeated": repeated, "distinct": distinct})
+    result = one_dictionary_per_column(table)
+    assert result.to_pydict() == table.to_pydict()  # the same values, nulls included
+    for name, dictionary in (("slices", ["a", "b", "c"]), ("repeated", ["x", "y"])):
+        column = result.column(name)
+        assert column.num_chunks == 1 and column.chunk(0).dictionary.to_pylist() == dictionary
+    assert result.column("distinct").chunk(0).dictionary.to_pylist() == [str(i) for i in range(8)]

@@ -46,7 +46,7 @@ from detector.ingest.reader import (
     with_context,
 )
 from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched, use_jemalloc
-from detector.lake import Lake, Segment, SegmentWriter, head_hash
+from detector.lake import Lake, Segment, SegmentWriter, head_hash, one_dictionary_per_column
 from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
 
 DRY_RUN_REJECTS = 10
@@ -396,7 +396,7 @@ def _finish_events(events: pa.Table, fmt: Format, file_id: str, pseudonymise: Ps
     if "user_name" in events.column_names and events.num_rows:
         index = events.column_names.index("user_name")
         events = events.set_column(index, "user_name", pseudonymise(events.column("user_name")))
-    return conform(events, EVENTS, dictionaries=True).select(EVENT_FILE_SCHEMA.names)
+    return one_dictionary_per_column(conform(events, EVENTS, dictionaries=True).select(EVENT_FILE_SCHEMA.names))
 
 
 def _finish_rejects(rejects: pa.Table, fmt: Format, file_id: str, path: Path) -> pa.Table:
