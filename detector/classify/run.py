@@ -217,7 +217,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         side_cursor = db.session_cursor(connection)
         building_client_tables = beside.submit(client_tables, side_cursor, settings, steps)
         with timed(steps, "hosts"):
-            seen_hosts = sorted(db.run(connection, "hosts_distinct").column("host").to_pylist())
+            seen_hosts = db.run(connection, "hosts_distinct").column("host").to_pylist()
         with timed(steps, "catalog (waited for)"):
             loaded_catalog = cataloguing.result()
         loading = background.submit(load_inputs, settings, loaded_catalog)
