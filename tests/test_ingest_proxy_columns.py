@@ -11,13 +11,10 @@ from hypothesis import strategies as st
 from detector.ingest.arrow_ops import fields_in_slices, quoted_value, split_quoted
 from detector.ingest.csv_generic import regular_line_pattern
 from detector.ingest.proxy_columns import (
-    byte_places,
     delimited_fields,
-    first_per_row,
     first_valid,
     joined_pairs,
     placed,
-    substrings,
 )
 from detector.ingest.w3c import REGULAR_LINE
 
@@ -45,16 +42,6 @@ def test_joined_pairs_joins_each_distinct_pair_once() -> None:
 def test_placed_puts_parts_back_at_their_rows() -> None:
     column = placed(4, [(np.array([0, 3]), pa.array(["a", "b"])), (np.array([2]), pa.array(["c"]))])
     assert decoded(column) == ["a", None, "c", "b"]
-
-
-def test_substrings_and_byte_places() -> None:
-    text = pa.array(["x> skipped", "ab> cd", "no mark", "é> x> y", ""]).slice(1)  # offsets of a slice
-    rows, places = byte_places(text, ord(">"))  # byte offsets: é is two bytes
-    assert rows.tolist() == [0, 2, 2] and places.tolist() == [2, 2, 5]
-    first = first_per_row(rows, places, len(text))
-    assert first.tolist() == [2, -1, 2, -1]
-    lengths = np.array([6, 7, 8, 0])
-    assert substrings(text, np.where(first >= 0, first + 2, -1), lengths).to_pylist() == ["cd", None, "x> y", None]
 
 
 LINE = st.text(alphabet=st.sampled_from(list('ab ,"-\x01\t;')), max_size=16)

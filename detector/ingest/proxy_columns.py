@@ -27,7 +27,6 @@ from detector.ingest.arrow_ops import (
     spread,
 )
 from detector.ingest.distinct_sql import HOSTPORT_SQL, encoded, url_parts
-from detector.ingest.layout_bytes import line_bytes
 from detector.schema import TIMESTAMP
 
 # Lines tokenised at once: each token of a slice is copied out of its lines, so a batch is parsed a slice at
@@ -350,39 +349,6 @@ def first_reasons(reasons: list[tuple[pa.Array, str | Callable[[], pa.Array]]], 
 # Tokens found with numpy on a string array's buffer: the places of a separator byte, then each wanted
 # token gathered from them. A split with pyarrow copies every token of every line into a list array;
 # this copies only the tokens read.
-
-def byte_places(text: pa.Array, byte: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence of `byte` in the values of `text`, in order: the row of each, and its offset in its value."""
-    _, data, offsets = line_bytes(text)
-    places = np.flatnonzero(data[offsets[0]:offsets[-1]] == byte) + offsets[0]
-    rows = np.searchsorted(offsets, places, side="right") - 1
-    return rows, places - offsets[rows]
-
-
-def first_per_row(rows: np.ndarray, places: np.ndarray, row_count: int) -> np.ndarray:
-    """The first of `places` (grouped by their sorted `rows`) in each row; -1 in a row without one."""
-    first = np.full(row_count, -1, np.int64)
-    if len(rows):
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        first[rows[starts]] = places[starts]
-    return first
-
-
-def substrings(text: pa.Array, starts: np.ndarray, stops: np.ndarray) -> pa.Array:
-    """Per row, the bytes [start, stop) of its value (offsets within it, at character boundaries); null where
-    the start is negative. Only these bytes are copied."""
-    _, data, offsets = line_bytes(text)
-    rows = len(text)
-    missing = starts < 0
-    lengths = np.where(missing, 0, stops - starts)
-    new_offsets = np.zeros(rows + 1, np.int64)
-    np.cumsum(lengths, out=new_offsets[1:])
-    shift = np.where(missing, 0, offsets[:-1] + starts) - new_offsets[:-1]
-    source = np.arange(new_offsets[-1]) + np.repeat(shift, lengths)
-    values = pa.StringArray.from_buffers(rows, pa.py_buffer(new_offsets.astype(np.int32)),
-                                         pa.py_buffer(data[source]))
-    return only_where(values, pa.array(~missing)) if missing.any() else values
-
 
 def read_in_slices(text: pa.Array, read: Callable[[pa.Array], tuple[list[pa.Array], list[pa.Array]]],
                    slice_lines: int = TOKEN_SLICE) -> tuple[list[pa.Array], list[pa.DictionaryArray]]:
