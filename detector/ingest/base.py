@@ -177,6 +177,12 @@ def open_parse_connection(threads: int | None = None) -> duckdb.DuckDBPyConnecti
     return connection
 
 
+# What a query raises when a line's text makes it fail (a strict read of JSON lines, say): duckdb.Error, or
+# UnicodeDecodeError when DuckDB's message quotes the line cut at a byte inside a multi-byte character,
+# which Python then cannot decode. Parsers that retry with a tolerant query catch both.
+QUERY_ERRORS = (duckdb.Error, UnicodeDecodeError)
+
+
 def parse_cursor(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A cursor of the parse connection for one batch: it sees the macros, has its own registered
     `lines`, and is safe to use beside other threads' cursors (formats with `independent_batches`).

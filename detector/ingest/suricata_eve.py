@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
 from detector.ingest.base import (
+    QUERY_ERRORS,
     BatchParser,
     Format,
     ParseContext,
@@ -257,9 +258,8 @@ def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarr
     try:
         table = None
         if not tolerant:
-            # a line that is not valid JSON (any other error, the tolerant query raises). DuckDB's message
-            # quotes the line cut at a byte, which may split a character: Python then fails to decode it.
-            with contextlib.suppress(duckdb.Error, UnicodeDecodeError):
+            # a line that is not valid JSON (any other error, the tolerant query raises)
+            with contextlib.suppress(*QUERY_ERRORS):
                 table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()
         if table is None:
             table = connection.sql(_GROUPS_QUERIES[guesses, True]).to_arrow_table()

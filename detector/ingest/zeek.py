@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, cut_at, first_bytes, list_item, one_array, only_where
 from detector.ingest.base import (
+    QUERY_ERRORS,
     REJECTS_OF_BATCH,
     Format,
     HeaderedParser,
@@ -695,9 +696,7 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tupl
         quick, careful = query
         try:
             table = cursor.sql(quick).to_arrow_table()
-        # some line is not JSON: read again, those lines as rejects. DuckDB's message quotes the line cut
-        # at a byte, which may split a character: Python then fails to decode the message.
-        except (duckdb.Error, UnicodeDecodeError):
+        except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
             table = cursor.sql(careful).to_arrow_table()
         table = table.append_column("line_no", run.column("line_no"))
 
