@@ -80,6 +80,9 @@ def ingest(
         shadow-ai ingest --format squid --json /var/log/squid/access.log
         shadow-ai ingest --dry-run new-appliance.log
     """
+    from detector.arrow_without_pandas import start_arrow_without_pandas
+
+    start_arrow_without_pandas()
     from detector.ingest import FORMATS
     from detector.ingest.pipeline import ingest_paths
 
