@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import (
     DistinctQuery,
-    dictionary_array,
     only_where,
     per_distinct,
     quoted_value,
@@ -43,7 +42,7 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.csv_fields import delimited_fields
-from detector.ingest.distinct_sql import INTEGER_SQL, in_slices, plain, sql_literal
+from detector.ingest.distinct_sql import INTEGER_SQL, encoded, in_slices, plain, sql_literal
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
     UrlQueries,
@@ -233,7 +232,9 @@ class Queries:
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layout: Layout, lines: pa.Table
                   ) -> pa.Table:
-    """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
+    """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes).
+    What the host and URL columns give (host, port, scheme, path) is read once per distinct value and
+    reaches the rows through the columns' dictionary indices."""
     text = line_text(lines)
     rows = len(text)
     delimiter = layout.delimiter
@@ -252,13 +253,25 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
         time_value = v("date") if v("date") is not None else v("time")
     ts = per_distinct(connection, time_value, queries.time)["ts"] if time_value is not None else \
         pa.nulls(rows, TIMESTAMP)
-    method = per_distinct(connection, v("http_method"), queries.method)["value"] if v("http_method") is not None \
-        else pa.nulls(rows, pa.string())
-    is_connect = pc.fill_null(pc.equal(method, "CONNECT"), False)
+    if v("http_method") is not None:
+        method = per_distinct(connection, v("http_method"), queries.method)["value"]
+        is_connect = flags(pc.equal(method.dictionary, "CONNECT"), method)
+    else:
+        method, is_connect = pa.nulls(rows, pa.string()), np.zeros(rows, bool)
+    # per distinct host or URL value: url_columns of the dictionary, a URL's path or else a bare host/path's
+    places = {}
+    for field in ("host", "url"):
+        if v(field) is not None:
+            place = url_columns(connection, queries.urls, v(field).dictionary, bare="/?")
+            place["path"] = first_valid(place["url_path"], place["bare_path"])
+            places[field] = place
+
+    def from_places(name: str, *fields: str) -> list[pa.Array]:
+        return [through(v(field), places[field][name]) for field in fields if field in places]
+
     nothing = no_text(rows)
-    host_place = url_columns(connection, queries.urls, v("host") if v("host") is not None else nothing, bare="/?")
-    url_place = url_columns(connection, queries.urls, v("url") if v("url") is not None else nothing, bare="/?")
-    host = first_valid(host_place["host"], url_place["host"])
+    host = coalesced(from_places("host", "host", "url")) or nothing
+    host_at = positions(host)
     columns: dict[str, pa.Array] = {
         "line_no": lines.column("line_no"),
         "reject_reason": _reasons(text, layout, regular, counts, ts, time_value),
@@ -268,32 +281,74 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     for field in TEXT_FIELDS:
         columns[field] = v(field) if v(field) is not None else nothing
     columns["host"] = host
-    columns["host_source"] = constant_text(HOST_SOURCES, np.select([bools(pc.is_null(host)), bools(is_connect)],
-                                                                   [2, 0], 1))
-    if v("dst_ip") is None:
-        columns["dst_ip"] = where(pc.fill_null(is_ip_literal(host), False), host)
-    ports = [host_place["dst_port"], url_place["dst_port"]]
+    columns["host_source"] = constant_text(HOST_SOURCES, np.select([host_at < 0, is_connect], [2, 0], 1))
+    if v("dst_ip") is None:  # the host where it is an address
+        literal = np.append(flags(is_ip_literal(host.dictionary)), False)
+        columns["dst_ip"] = text_at(np.where(literal[host_at], host_at, -1), host.dictionary)
+    ports = [places[field]["dst_port"].take(v(field).indices) for field in ("host", "url") if field in places]
     if v("dst_port") is not None:
         ports.insert(0, per_distinct(connection, v("dst_port"), queries.integer)["value"])
-    columns["dst_port"] = pc.coalesce(*ports)
-    schemes = [url_place["scheme"], host_place["scheme"]]
+    columns["dst_port"] = (pc.coalesce(*ports) if len(ports) > 1 else ports[0]) if ports else \
+        pa.nulls(rows, pa.int32())
+    schemes = from_places("scheme", "url", "host")
     if v("network_protocol") is not None:
         schemes.insert(0, per_distinct(connection, v("network_protocol"), queries.protocol)["value"])
-    columns["network_protocol"] = first_valid(*schemes)
-    paths = [url_place["url_path"], url_place["bare_path"]]
+    columns["network_protocol"] = coalesced(schemes) or nothing
+    paths = from_places("path", "url")
     if v("url_path") is not None:
         paths.insert(0, v("url_path"))
-    columns["url_path"] = where(pc.invert(is_connect), first_valid(*paths))
+    path = coalesced(paths) or nothing
+    columns["url_path"] = where(pa.array(~is_connect), path) if is_connect.any() else path
     columns["http_method"] = method
     columns["http_status"] = per_distinct(connection, v("http_status"), queries.status)["value"] \
         if v("http_status") is not None else pa.nulls(rows, pa.int32())
-    unknown = constant_text(UNKNOWN, np.zeros(1, np.int32))  # also where the action column is empty
-    columns["action"] = first_valid(per_distinct(connection, v("action"), queries.action)["value"], unknown) \
-        if v("action") is not None else constant_text(UNKNOWN, np.zeros(rows, np.int32))
+    if v("action") is not None:  # `unknown` also where the action column is empty
+        verdicts = queries.action.results_for(connection, v("action").dictionary).column("value").combine_chunks()
+        verdicts = pc.fill_null(verdicts.cast(pa.string()), UNKNOWN[0])
+        verdict_at = positions(v("action"))
+        columns["action"] = text_at(np.where(verdict_at < 0, len(verdicts), verdict_at),
+                                    pa.concat_arrays([verdicts, UNKNOWN]))
+    else:
+        columns["action"] = constant_text(UNKNOWN, np.zeros(rows, np.int32))
     for field in ("bytes_out", "bytes_in", "duration_ms"):
         columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
             else pa.nulls(rows, pa.int64())
     return pa.table(columns)
+
+
+def positions(column: pa.DictionaryArray) -> np.ndarray:
+    """Each row's index into the column's dictionary (int32), -1 where the row is null."""
+    indices = column.indices
+    return np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices).astype(np.int32, copy=False)
+
+
+def text_at(at: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
+    """Row i is `dictionary[at[i]]`, null where at[i] is negative (the dictionary holds no null)."""
+    missing = at < 0
+    return pa.DictionaryArray.from_arrays(pa.array(at, pa.int32(), mask=missing if missing.any() else None),
+                                          dictionary)
+
+
+def through(column: pa.DictionaryArray, per_value: pa.Array) -> pa.DictionaryArray:
+    """`per_value` (one row per value of the column's dictionary) on the column's rows, kept
+    dictionary-encoded: only indices move, through numpy (null where the row or its value is)."""
+    inner = encoded(per_value)
+    inner_at = np.append(positions(inner), np.int32(-1))  # a row's -1 picks the -1 appended
+    return text_at(inner_at[positions(column)], inner.dictionary)
+
+
+def flags(per_value: pa.Array, column: pa.DictionaryArray | None = None) -> np.ndarray:
+    """A boolean (null as false) per value, or with `column`: per row of it, through its indices (false
+    where the row is null)."""
+    values = pc.fill_null(per_value, False).to_numpy(zero_copy_only=False)
+    return values if column is None else np.append(values, False)[positions(column)]
+
+
+def coalesced(columns: Sequence[pa.Array]) -> pa.Array | None:
+    """Per row, the first of `columns` not null there (None when there are none)."""
+    if not columns:
+        return None
+    return columns[0] if len(columns) == 1 else first_valid(*columns)
 
 
 HOST_SOURCES = pa.array(["connect", "url", "none"])
@@ -332,11 +387,11 @@ def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.nda
     return reasons.take(pa.array(at, mask=at < 0))
 
 
-def _cleaned(encoded: pa.DictionaryArray, delimiter: str) -> pa.DictionaryArray:
+def _cleaned(field: pa.DictionaryArray, delimiter: str) -> pa.DictionaryArray:
     """Field values, once per distinct value: unquoted (a split's token) and trimmed, null when `-` or empty."""
-    value = space_trimmed(quoted_value(space_trimmed(encoded.dictionary), delimiter))
+    value = space_trimmed(quoted_value(space_trimmed(field.dictionary), delimiter))
     value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
-    return dictionary_array(encoded.indices, value)
+    return through(field, value) if value.null_count else pa.DictionaryArray.from_arrays(field.indices, value)
 
 
 @dataclass(frozen=True)
