@@ -44,6 +44,7 @@ from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     INTEGER_SQL,
     encoded,
+    in_chunk_slices,
     in_slices,
     integers,
     plain,
@@ -691,23 +692,23 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
 
 def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tuple[str, str], run: pa.Table
                 ) -> ParseResult:
+    """The lines read a slice at a time, each slice within one chunk of the batch's lines (`in_chunk_slices`):
+    DuckDB then returns each field as one array, used as it is (a whole batch's result comes in chunks of its
+    own, and a slice spanning two had its fields copied into one)."""
     with parse_cursor(context.connection) as cursor:
-        cursor.register("lines", run)
-        quick, careful = query
-        try:
-            table = cursor.sql(quick).to_arrow_table()
-        except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
-            table = cursor.sql(careful).to_arrow_table()
-        table = table.append_column("line_no", run.column("line_no"))
+        return split_outcomes(in_chunk_slices(run, lambda part: _columns(cursor, queries, log,
+                                                                          _json_fields(cursor, query, part))), run)
 
-        def columns(part: pa.Table) -> pa.Table:
-            """A slice of the lines (DuckDB returns a few chunks: a slice is copied into one only where it
-            spans two)."""
-            fields = _Fields(part.column("line_no"), part.column("reject_reason").combine_chunks(), part.num_rows,
-                             lambda name: part.column(name).combine_chunks())
-            return _columns(cursor, queries, log, fields)
 
-        return split_outcomes(in_slices(table, columns), run)
+def _json_fields(cursor: duckdb.DuckDBPyConnection, query: tuple[str, str], part: pa.Table) -> _Fields:
+    cursor.register("lines", part)
+    quick, careful = query
+    try:
+        table = cursor.sql(quick).to_arrow_table()
+    except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
+        table = cursor.sql(careful).to_arrow_table()
+    return _Fields(part.column("line_no"), one_array(table.column("reject_reason")), part.num_rows,
+                   lambda name: one_array(table.column(name)))
 
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
