@@ -131,6 +131,8 @@ class QuoteMarks:
     first: np.ndarray  # each line's first mark; one more item: the number of marks
     added: np.ndarray  # the marks added at the end of a line (no width), in order
     typographic: bool  # whether any mark is a “ or ” (3 bytes)
+    # the escaped quotes (`\"`, no marks) by position, in order; None: not known (any value may hold one)
+    escaped: np.ndarray | None = None
 
     def after(self, marks: np.ndarray) -> np.ndarray:
         """The byte after each of the given marks (a mark's width is read only where it is asked for)."""
@@ -199,6 +201,7 @@ def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
     if len(escaped):
         # a quote (not a typographic one) after a backslash, but for one opening a line
         kept[escaped[(data[at[escaped]] != ord('"')) | np.isin(at[escaped], starts)]] = True
+        escaped = at[~kept]
         at = at[kept]
     first = np.searchsorted(at, starts)
     odd = np.flatnonzero(np.diff(first) % 2)
@@ -206,7 +209,7 @@ def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
     if len(odd):  # one mark more, of no width, at the end of each line with an odd number
         at = np.insert(at, first[odd + 1], starts[odd + 1])
         first = first + np.searchsorted(odd, np.arange(len(first)), side="left")
-    return QuoteMarks(text, starts, at, first, added, bool(len(curly)))
+    return QuoteMarks(text, starts, at, first, added, bool(len(curly)), escaped)
 
 
 def _typographic_quotes(text: pa.Array) -> np.ndarray:
@@ -253,9 +256,8 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
         matched, cells = matched[first], cells[first]
     # all values cut out in one pass over the buffer, in its order (the keys' values of a line lie close
     # together: one `take` per key would cross the whole text once each), then each key's values taken from them
-    every = marks.spans(marks.after(matched), marks.at[matched + 1])
-    if has_bytes(every, b"\\"):  # escaped quotes replaced once in all values, not in each key's
-        every = pc.replace_substring(every, '\\"', HIDDEN_QUOTE)
+    begin, end = marks.after(matched), marks.at[matched + 1]
+    every = _with_hidden_quotes(marks, marks.spans(begin, end), begin, end)
     rank = np.zeros(len(slot), np.int32)
     rank[cells] = np.arange(len(matched), dtype=np.int32)
     found = np.zeros(len(slot), bool)
@@ -270,3 +272,20 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
         validity = None if found[row].all() else pa.py_buffer(valid[number])
         values[key] = every.take(pa.Array.from_buffers(pa.int32(), lines, [validity, pa.py_buffer(rank[row])]))
     return values
+
+
+def _with_hidden_quotes(marks: QuoteMarks, values: pa.Array, begin: np.ndarray, end: np.ndarray) -> pa.Array:
+    """`values` (the text from `begin` to `end`, in buffer order) with their escaped quotes as HIDDEN_QUOTE:
+    replaced only in the values that hold one (where `quote_marks` saw them), not in all values of the lines."""
+    if marks.escaped is None:
+        return pc.replace_substring(values, '\\"', HIDDEN_QUOTE) if has_bytes(values, b"\\") else values
+    if not len(marks.escaped) or not len(values):
+        return values
+    holder = np.searchsorted(begin, marks.escaped, side="right") - 1
+    holder = np.unique(holder[(holder >= 0) & (marks.escaped < end[np.maximum(holder, 0)])])
+    if not len(holder):
+        return values
+    replaced = pc.replace_substring(values.take(pa.array(holder)), '\\"', HIDDEN_QUOTE)
+    mask = np.zeros(len(values), bool)
+    mask[holder] = True
+    return pc.replace_with_mask(values, pa.array(mask), replaced)
