@@ -238,9 +238,10 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     text = line_text(lines)
     rows = len(text)
     delimiter = layout.delimiter
-    regular, counts, values = delimited_fields(
+    regular, counts, fields = delimited_fields(
         text, delimiter, layout.column_count, layout.positions, lambda part: split_quoted(part, delimiter),
-        lambda field: _cleaned(field, delimiter))
+        lambda field: field)
+    values = _cleaned(fields, delimiter)
 
     def v(field: str) -> pa.Array | None:
         return values[layout.chosen[field]] if field in layout.chosen else None
@@ -387,11 +388,21 @@ def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.nda
     return reasons.take(pa.array(at, mask=at < 0))
 
 
-def _cleaned(field: pa.DictionaryArray, delimiter: str) -> pa.DictionaryArray:
-    """Field values, once per distinct value: unquoted (a split's token) and trimmed, null when `-` or empty."""
-    value = space_trimmed(quoted_value(space_trimmed(field.dictionary), delimiter))
+def _cleaned(fields: Mapping[int, pa.DictionaryArray], delimiter: str) -> dict[int, pa.DictionaryArray]:
+    """Field values, once per distinct value: unquoted (a split's token) and trimmed, null when `-` or empty.
+    The columns' dictionaries are cleaned together, one after the other: one set of kernel calls, not one
+    per column."""
+    lengths = [len(field.dictionary) for field in fields.values()]
+    value = space_trimmed(quoted_value(space_trimmed(pa.concat_arrays([f.dictionary for f in fields.values()])),
+                                       delimiter))
     value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
-    return through(field, value) if value.null_count else pa.DictionaryArray.from_arrays(field.indices, value)
+    ends = np.cumsum(lengths)
+    cleaned = {}
+    for (position, field), end, length in zip(fields.items(), ends, lengths, strict=True):
+        part = value.slice(end - length, length)
+        cleaned[position] = through(field, part) if part.null_count else \
+            pa.DictionaryArray.from_arrays(field.indices, part)
+    return cleaned
 
 
 @dataclass(frozen=True)
