@@ -11,6 +11,7 @@ import pytest
 
 from detector.ingest import zeek
 from detector.ingest.arrow_ops import cut_at
+from detector.ingest.distinct_sql import url_parts
 from tests.test_ingest_zeek import header, parse
 
 HTTP_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "method", "host", "uri",
@@ -92,9 +93,30 @@ def test_tsv_first_mime_type_with_a_longer_set_separator(tmp_path: Path) -> None
 @pytest.mark.parametrize("values", [
     ["/a?b#c", "/d#e?f", None, "?", "#", "", "/plain", "é?ü", "/x??y"], ["/a", None, "/b"], [None, None], [],
 ])
-def test_before_first_mark_as_cut_at_each(values: list[str | None]) -> None:
+def test_relative_uri_path_as_cut_at_each_mark(values: list[str | None]) -> None:
     text = pa.array(["lead?", *values, "tail#"], pa.string()).slice(1, len(values))
-    assert zeek._before_first(text, b"?#").to_pylist() == cut_at(cut_at(text, "?"), "#").to_pylist()
+    path, absolute, _ = zeek._uri_parts(text)
+    assert path.to_pylist() == cut_at(cut_at(text, "?"), "#").to_pylist()
+    assert len(absolute) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_uri_parts_as_url_parts(seed: int) -> None:
+    """Random URIs of '/', '?', '#', ':', '://' and letters (sliced, with nulls): a URI with a '://' has the
+    path and authority `url_parts` reads, any other is cut at its first '?' or '#'."""
+    rnd = random.Random(seed)
+    pieces = ["/", "?", "#", ":", "://", "//", "@", "a", "é", ":/"]
+    values = [None if rnd.random() < 0.05 else "".join(rnd.choice(pieces) for _ in range(rnd.randrange(8)))
+              for _ in range(3_000)]
+    text = pa.array(["http://lead/", *values, "tail://"], pa.string()).slice(1, len(values))
+    path, absolute, authority = zeek._uri_parts(text)
+    _, _, url_authority, url_path = url_parts(text)
+    relative = cut_at(cut_at(text, "?"), "#").to_pylist()
+    is_absolute = [value is not None and "://" in value for value in values]
+    assert absolute.tolist() == [row for row, flag in enumerate(is_absolute) if flag]
+    assert path.to_pylist() == [url_path[row].as_py() if flag else relative[row]
+                                for row, flag in enumerate(is_absolute)]
+    assert authority.to_pylist() == [url_authority[row].as_py() for row in absolute]
 
 
 def test_coalesce_on_dictionaries_as_on_text() -> None:

@@ -518,16 +518,12 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
     host_field = distinct("host")
     has_host = pc.is_valid(host_field)
     target = through(connection, queries.host_header, host_field)["value"]
-    url_path = _before_first(uri, b"?#")  # a relative URI's path
-    is_absolute = pc.fill_null(pc.match_substring(uri, "://"), False)
-    if pc.any(is_absolute).as_py():  # absolute URIs (a proxy's requests): rare, so split only those
-        absolute = pc.indices_nonzero(is_absolute)
-        authority, path = _authority_and_path(uri.take(absolute))
+    url_path, absolute, authority = _uri_parts(uri)
+    if len(absolute):  # absolute URIs (a proxy's requests): their authority's host where no Host header
         from_uri = through(connection, queries.authority_host, encoded(authority))["value"]
-        back = pa.array(np.cumsum(is_absolute.to_numpy(zero_copy_only=False)) - 1,
-                        mask=~is_absolute.to_numpy(zero_copy_only=False))  # row -> its place among the absolute
-        target = _coalesce_where(has_host, target, from_uri.take(back))
-        url_path = pc.if_else(is_absolute, path.take(back), url_path)
+        back = np.full(rows, -1)
+        back[absolute] = np.arange(len(absolute))  # row -> its place among the absolute
+        target = _coalesce_where(has_host, target, from_uri.take(pa.array(back, mask=back < 0)))
     if pc.any(is_connect).as_py():
         connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
         target = _coalesce_where(is_connect, connect_target, target)
@@ -547,59 +543,58 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
     }
 
 
-def _authority_and_path(uri: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """URIs with a scheme (each has a '://'; no nulls) -> authority and path as `distinct_sql.url_parts` reads
-    them: the rest after the first '://' up to its first '/', '?' or '#', and the path from that '/' up to the
-    first '?' or '#' after it ('/' where the authority is not followed by a '/'). The marks are found on the
-    bytes and the parts cut out at their positions: a few passes over the URIs' bytes instead of splits."""
+def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
+    """Each URI's path, the rows of the absolute ones (with a '://'), and those rows' authority, as
+    `distinct_sql.url_parts` reads them: the authority is the rest after the first '://' up to its first '/',
+    '?' or '#'; the path runs from that '/' (a relative URI: from its start) up to the first '?' or '#' after
+    it ('/' where an authority is not followed by a '/'). The marks are found on the URIs' bytes, the parts
+    cut out at their positions: a few passes over the bytes, no splits, no string search."""
+    no_rows = np.zeros(0, np.int64)
+    if not len(uri) or uri.type != pa.string() or uri.buffers()[2] is None:
+        return uri, no_rows, pa.array([], pa.string())
     offsets = np.frombuffer(uri.buffers()[1], np.int32, len(uri) + 1, uri.offset * 4)
     octets = np.frombuffer(uri.buffers()[2], np.uint8)
-    data = octets[offsets[0]:offsets[-1]]
+    base, start, end = offsets[0], offsets[:-1], offsets[1:]
+    missing = pc.is_null(uri).to_numpy(zero_copy_only=False) if uri.null_count else None
+    data = octets[base:offsets[-1]]
     is_query = (data == ord("?")) | (data == ord("#"))
-    marks = np.append(np.flatnonzero(is_query | (data == ord("/"))) + offsets[0], offsets[-1])
-    queries = np.append(np.flatnonzero(is_query) + offsets[0], offsets[-1])
-    end = offsets[1:]
-    rest = offsets[:-1] + pc.find_substring(uri, "://").to_numpy().astype(np.int32) + 3
-    cut = np.minimum(marks[np.searchsorted(marks[:-1], rest)], end)  # the rest's first mark, else its end
-    has_path = cut < end
-    has_path[has_path] = octets[cut[has_path]] == ord("/")
-    path_end = np.where(has_path, np.minimum(queries[np.searchsorted(queries[:-1], cut)], end), cut)
-    path = _spans(uri, cut, path_end)
-    return _spans(uri, rest, cut), path if has_path.all() else pc.if_else(pa.array(has_path), path, "/")
+    queries = np.append(np.flatnonzero(is_query) + base, offsets[-1])  # (a last one: a place past the end)
+    path_start = start.copy()
+    absolute, authority = no_rows, pa.array([], pa.string())
+    colons = np.flatnonzero(data == ord(":")) + base
+    colon_rows = np.searchsorted(offsets, colons, side="right") - 1
+    is_scheme = colons + 3 <= end[colon_rows]  # (a colon's row: its '//' within the row)
+    colons, colon_rows = colons[is_scheme], colon_rows[is_scheme]
+    is_scheme = (octets[colons + 1] == ord("/")) & (octets[colons + 2] == ord("/"))
+    if missing is not None:
+        is_scheme &= ~missing[colon_rows]
+    colons, colon_rows = colons[is_scheme], colon_rows[is_scheme]
+    if len(colons):
+        first = np.concatenate([[True], colon_rows[1:] != colon_rows[:-1]])  # a row's first '://'
+        absolute, rest = colon_rows[first], colons[first] + 3
+        marks = np.append(np.flatnonzero(is_query | (data == ord("/"))) + base, offsets[-1])
+        cut = np.minimum(marks[np.searchsorted(marks, rest)], end[absolute])  # the rest's first mark, else end
+        authority = _spans(uri, rest, cut)
+        path_start[absolute] = cut
+    path_end = np.minimum(queries[np.searchsorted(queries, path_start)], end)
+    path = _spans(uri, path_start, path_end, missing)
+    if len(absolute):
+        cut = path_start[absolute]
+        no_path = cut == end[absolute]
+        no_path[~no_path] = octets[cut[~no_path]] != ord("/")
+        if no_path.any():  # an authority not followed by a '/' (`http://host`, `http://host?q`): the path is '/'
+            is_root = np.zeros(len(uri), bool)
+            is_root[absolute[no_path]] = True
+            path = pc.if_else(pa.array(is_root), "/", path)
+    return path, absolute, authority
 
 
-def _spans(text: pa.Array, start: np.ndarray, end: np.ndarray) -> pa.Array:
-    """The bytes `start[i]:end[i]` of `text`'s buffer (each within row i) as a string array."""
+def _spans(text: pa.Array, start: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """The bytes `start[i]:end[i]` of `text`'s buffer as a string array (null where `missing`)."""
     bounds = np.empty(2 * len(start), np.int32)  # span, gap to the next row's span, span, ...
     bounds[0::2], bounds[1::2] = start, end
     spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), text.buffers()[2])
-    return spans.take(pa.array(np.arange(0, len(bounds), 2)))
-
-
-def _before_first(text: pa.Array, marks: bytes) -> pa.Array:
-    """`text` up to (without) its first of `marks` (ASCII characters): the marks found on the bytes, and only
-    the lines that have one cut, by moving their end (`text` itself, uncopied, when none has one)."""
-    if not len(text) or text.type != pa.string() or text.buffers()[2] is None:
-        for mark in marks.decode():
-            text = cut_at(text, mark)
-        return text
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
-    octets = np.frombuffer(text.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
-    found = octets == marks[0]
-    for mark in marks[1:]:
-        found |= octets == mark
-    at = np.flatnonzero(found) + offsets[0]
-    if not len(at):
-        return text
-    rows = np.searchsorted(offsets, at, side="right") - 1
-    first = np.concatenate([[True], rows[1:] != rows[:-1]])  # a line's first mark
-    end = offsets[1:].copy()
-    end[rows[first]] = at[first]
-    bounds = np.empty(2 * len(text), np.int32)  # text, gap to the next line's text, text, ...
-    bounds[0::2], bounds[1::2] = offsets[:-1], end
-    spans = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), text.buffers()[2])
-    return spans.take(pa.array(np.arange(0, len(bounds), 2), mask=text.is_null().to_numpy(zero_copy_only=False)
-                               if text.null_count else None))
+    return spans.take(pa.array(np.arange(0, len(bounds), 2), mask=missing))
 
 
 def _coalesce_where(use: pa.Array, chosen: pa.Array, otherwise: pa.Array) -> pa.Array:
