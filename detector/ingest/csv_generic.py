@@ -392,6 +392,8 @@ def _cleaned(fields: Mapping[int, pa.DictionaryArray], delimiter: str) -> dict[i
     """Field values, once per distinct value: unquoted (a split's token) and trimmed, null when `-` or empty.
     The columns' dictionaries are cleaned together, one after the other: one set of kernel calls, not one
     per column."""
+    if not fields:  # a header naming no column we read
+        return {}
     lengths = [len(field.dictionary) for field in fields.values()]
     value = space_trimmed(quoted_value(space_trimmed(pa.concat_arrays([f.dictionary for f in fields.values()])),
                                        delimiter))
