@@ -325,9 +325,18 @@ def positions(column: pa.DictionaryArray) -> np.ndarray:
 
 def text_at(at: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
     """Row i is `dictionary[at[i]]`, null where at[i] is negative (the dictionary holds no null)."""
+    return pa.DictionaryArray.from_arrays(int32_indices(at), dictionary)
+
+
+def int32_indices(at: np.ndarray) -> pa.Array:
+    """`at` as an int32 Arrow array, null where negative. Its validity bitmap packed by numpy: pa.array(...,
+    mask=...) costs ~1 ms per 65,536 rows, this ~0.05."""
+    at = at.astype(np.int32, copy=False)
     missing = at < 0
-    return pa.DictionaryArray.from_arrays(pa.array(at, pa.int32(), mask=missing if missing.any() else None),
-                                          dictionary)
+    if not missing.any():
+        return pa.array(at, pa.int32())
+    validity = np.packbits(~missing, bitorder="little")
+    return pa.Array.from_buffers(pa.int32(), len(at), [pa.py_buffer(validity), pa.py_buffer(np.where(missing, 0, at))])
 
 
 def through(column: pa.DictionaryArray, per_value: pa.Array) -> pa.DictionaryArray:
@@ -385,7 +394,7 @@ def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.nda
     ], len(failing))
     at = np.full(rows, -1, np.int64)
     at[failing] = np.arange(len(failing))
-    return reasons.take(pa.array(at, mask=at < 0))
+    return reasons.take(int32_indices(at))
 
 
 def _cleaned(fields: Mapping[int, pa.DictionaryArray], delimiter: str) -> dict[int, pa.DictionaryArray]:
