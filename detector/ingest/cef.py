@@ -28,8 +28,9 @@ CEF land there too: their events are connections (addresses and ports, usually n
 
 Parsing works on the lines' own bytes, in slices of 8,192 lines (their bytes stay in the CPU's caches): the
 marker is found by Arrow, the header's '|', backslashes and CEF's spaces and '=' by numpy (escaped '|' and '='
-by the parity of their backslash run), LEEF's items by an Arrow split at the line's delimiter (escapes behind
-placeholders of their length, so places in the items are places in the lines); keys are matched once per
+by the parity of their backslash run), LEEF's delimiters of one byte and '=' by numpy in one pass (every line at
+its own delimiter), others by an Arrow split (escapes behind placeholders of their length, so places in the
+items are places in the lines); keys are matched once per
 distinct key and only the values of keys we read are cut out (byte_spans.spans), dictionary-encoded once, then
 trimmed, unescaped and matched to custom labels once per distinct value; fields whose keys a batch lacks take
 no work. Fields are dictionary arrays to the end; what the
@@ -142,7 +143,9 @@ class _Lines:
             found |= region == mark
         if without is not None and len(without):  # (an escape at a slice's end may point past it)
             found[without[without < self.bounds[-1]] - self.bounds[0]] = False
-        return np.flatnonzero(found) + self.bounds[0]
+        places = np.flatnonzero(found)
+        places += self.bounds[0]
+        return places
 
     def rows(self, start: int, count: int) -> _Lines:
         return _Lines(self.text.slice(start, count), self.buffer, self.data, self.bounds[start:start + count + 1])
@@ -269,9 +272,8 @@ def _cef_located(lines: _Lines) -> _Located:
 
 def _leef_located(lines: _Lines) -> _Located:
     """LEEF's `key=value<delimiter>key=value` after the header's 5 fields (and, in 2.0, the delimiter's): the
-    key up to the first '=', the value after it (an item without '=' is its own key and value). The header is
-    found with numpy on the bytes, the items with pyarrow (a split at each line's delimiter, usually one for all:
-    a tab, is cheaper than building items from the delimiters' places), as places in the lines."""
+    key up to the first '=', the value after it (an item without '=' is its own key and value). The header and
+    the items are found on the bytes (`_leef_items`), as places in the lines."""
     header = _header(lines, "LEEF", fields=5)
     # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
     bars = header.bars
@@ -295,6 +297,45 @@ def _leef_located(lines: _Lines) -> _Located:
 
 def _leef_items(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The items of each line's attributes (from `attributes_start`), cut at its delimiter: their rows, starts,
+    ends and keys' ends (the first real '=' in them, else their end), as places in the lines. Delimiters of one
+    byte (a tab, '^', ...) are found with numpy on the lines' bytes, in the same pass as the '='; others with an
+    Arrow split."""
+    named = delimiters.dictionary.to_pylist()
+    marks = [mark.encode() for mark in dict.fromkeys(named)] or [b"\t"]  # ("" and x09 both name the tab)
+    if any(len(mark) != 1 or mark in (b"=", b"\\") for mark in marks):
+        return _split_items(lines, header, attributes_start, delimiters)
+    places = lines.positions_of(EQUALS, *(mark[0] for mark in marks), without=header.escaped)
+    rows = row_of(places, lines.bounds)
+    at = lines.data[places]
+    is_cut = at != EQUALS
+    keep = places >= attributes_start[rows]
+    line_marks = np.array([mark.encode()[0] for mark in named] or [9], np.uint8)[
+        delimiters.indices.to_numpy(zero_copy_only=False)]
+    keep &= ~is_cut | (at == line_marks[rows])  # a cut is at the delimiter of its own line
+    places, rows, is_cut = places[keep], rows[keep], is_cut[keep]
+    cut_at = np.flatnonzero(is_cut)
+    cuts, cut_rows = places[cut_at], rows[cut_at]
+    # a line's items: from its attributes' start to its first cut, from each cut to the next, the last to its end
+    cut_counts = np.bincount(cut_rows, minlength=len(attributes_start))
+    first = np.arange(len(attributes_start)) + np.cumsum(cut_counts) - cut_counts
+    after_cut = np.arange(len(cuts)) + cut_rows + 1
+    starts, ends = np.empty(len(cuts) + len(first), np.int64), np.empty(len(cuts) + len(first), np.int64)
+    starts[first], starts[after_cut] = attributes_start, cuts + 1
+    ends[after_cut - 1], ends[first + cut_counts] = cuts, lines.ends
+    # an item's key ends at the first place after its start (after its cut, or its line's first) if it is an '='
+    item_rows = np.repeat(np.arange(len(first)), cut_counts + 1)
+    place_counts = np.bincount(rows, minlength=len(first))
+    following = np.empty(len(starts), np.int64)
+    following[first], following[after_cut] = np.cumsum(place_counts) - place_counts, cut_at + 1
+    following = np.minimum(following, len(places) - 1) if len(places) else following
+    ends_key = (~is_cut[following] & (rows[following] == item_rows)) if len(places) else np.zeros(len(starts), bool)
+    key_end = np.where(ends_key, places[following] if len(places) else ends, ends)
+    return item_rows, starts, ends, key_end
+
+
+def _split_items(lines: _Lines, header: _Header, attributes_start: np.ndarray, delimiters: pa.DictionaryArray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The items of each line's attributes (from `attributes_start`), split with pyarrow at its delimiter: their
     rows, starts, ends and keys' ends (the first real '=' in them, else their end), as places in the lines.
     Escapes are hidden behind placeholders of their length first, so that places in the items are places in
@@ -381,18 +422,14 @@ _KEY_NUMBERS = {key: number for number, key in enumerate(_ALL_KEYS)}
 def _values_of(values: list[pa.Array], items: list[np.ndarray], names: list[str]) -> dict[str, pa.DictionaryArray]:
     """The fields' values (dictionary-encoded), from the slices' `values` (their items' texts as cut out) and
     `items` (`_chosen_items` of `names`: numbers in the slice's `values`; -1: none). Values are trimmed of
-    spaces (empty: none) and their escapes undone once per distinct value. Each slice has its own dictionary
-    (small hash tables stay in the caches), made one where values repeat (else a value may appear once per
-    slice); a custom field is read where its label names what it holds."""
-    encoded = [pc.dictionary_encode(part) for part in values]
-    firsts = np.cumsum([0, *(len(part.dictionary) for part in encoded[:-1])])
-    numbers = [part.indices.to_numpy(zero_copy_only=False) + first for part, first in zip(encoded, firsts, strict=True)]
-    distinct = pa.concat_arrays([part.dictionary for part in encoded])
-    if 4 * len(distinct) < sum(map(len, values)):  # values repeat: the slices' dictionaries as one, cheaply
-        unified = pc.dictionary_encode(distinct)
-        renumbered = unified.indices.to_numpy(zero_copy_only=False)
-        numbers, distinct = [renumbered[part] for part in numbers], unified.dictionary
-    distinct = space_trimmed(distinct)
+    spaces (empty: none) and their escapes undone once per distinct value, of one dictionary for all slices
+    (one hash table: cheaper than a dictionary per slice made one); a custom field is read where its label names
+    what it holds."""
+    encoded = pc.dictionary_encode(pa.chunked_array(values, pa.string())).chunks  # (empty slices: no chunk)
+    chunks = iter(encoded)
+    numbers = [next(chunks).indices.to_numpy(zero_copy_only=False) if len(part) else np.zeros(0, np.int32)
+               for part in values]
+    distinct = space_trimmed(encoded[-1].dictionary if encoded else pa.array([], pa.string()))
     escaped = pc.match_substring(distinct, "\\")
     if pc.any(escaped).as_py():
         distinct = pc.replace_with_mask(distinct, escaped,
