@@ -5,8 +5,9 @@
 A split with pyarrow copied every line three times over (at ' <', at spaces, at the verdicts' commas) and
 then each field once more. Here the spaces and commas of a slice of lines are found with one numpy
 comparison each (a ' <' or '> ' is a space with '<' after it or '>' before it); each field is a (start, end)
-place in the lines' own buffer, and only the fields read become strings (byte_spans.spans: Arrow takes
-them from the buffer). Lines pushed over syslog keep their prefix up to 'Info: ': their fields are read
+place in the lines' own buffer, and only the fields read become strings, all in one take (Arrow takes them
+from the buffer). The text after the verdicts (user agent, suspect user agent, anything appended) is read
+once per distinct value. Lines pushed over syslog keep their prefix up to 'Info: ': their fields are read
 from after it (those lines are sought apart, being few).
 
 The reading is the split's, field for field: the Squid-like fields are the text before the first ' <' split
@@ -32,38 +33,73 @@ SPACE, COMMA, LESS, GREATER, QUOTE = (ord(c) for c in " ,<>\"")
 SYSLOG_MARK = "Info: "
 
 
-def wsa_fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], pa.Array]:
+def wsa_fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], pa.DictionaryArray]:
     """Whether each line has the access line's shape; its eleven fields (null where missing); the URL category
     and AVC application verdicts (the 1st and, where the fields line up, the 24th); and the user agent (null
-    without verdicts)."""
+    without verdicts; dictionary-encoded: it is read once per distinct text after the verdicts)."""
     buffer, data, offsets = line_bytes(text)
-    starts, ends = offsets[:-1], offsets[1:]
+    low = int(offsets[0])
+    window = data[low:int(offsets[-1])]  # the lines' bytes: the places below count from its start
+    starts, ends = offsets[:-1] - low, offsets[1:] - low
     body = _body_starts(text, starts)
-    low, high = int(offsets[0]), int(offsets[-1])
-    window = data[low:high]
 
-    spaces = np.flatnonzero(window == SPACE) + low
+    spaces = np.flatnonzero(window == SPACE)
     # the first ' <' of each body: a space in the body with '<' after it
-    after_space = data[np.minimum(spaces + 1, len(data) - 1)]
-    space_open, has_verdicts = first_at_or_after(spaces[after_space == LESS], body, ends - 1)
-    verdict_open = space_open + 1
+    space_open, has_verdicts = first_at_or_after(spaces[_byte_at(window, spaces + 1) == LESS], body, ends - 1)
     head_end = np.where(has_verdicts, space_open, ends)
-    padded = np.append(spaces, np.full(FIELDS, high))  # so that the 11th space after any place can be read
     first_space = np.searchsorted(spaces, body)
     head_spaces = np.searchsorted(spaces, head_end) - first_space
+    # (start, end) of each line's fields, then of its URL category and AVC application verdicts
+    places = np.empty((len(starts), FIELDS + 2, 2), np.int32)
+    _head_places(places, spaces, len(window), body, head_end, first_space)
+    lined_up = _verdict_places(places, window, has_verdicts, space_open + 2, ends)
+    places += low
+    present = np.column_stack([head_spaces[:, None] >= np.arange(FIELDS), has_verdicts, lined_up])
+    columns = _span_columns(buffer, places, present)
+    fields, verdicts = columns[:FIELDS], columns[FIELDS:]
     count = head_spaces + 1
-    fields = []
-    for i in range(FIELDS):
-        present = head_spaces >= i
-        field_start = body if i == 0 else padded[first_space + i - 1] + 1
-        field_end = np.where(head_spaces == i, head_end, padded[first_space + i])
-        fields.append(spans(buffer, np.where(present, field_start, starts), np.where(present, field_end, starts),
-                            present))
     with_slash = pc.and_(pc.match_substring(fields[3], "/"), pc.match_substring(fields[8], "/"))
     shaped = pc.and_(pa.array((count == FIELDS) | (~has_verdicts & (count >= FIELDS))),
                      pc.fill_null(with_slash, False))
-    return shaped, fields, _verdicts(buffer, data, window, low, high, verdict_open, has_verdicts, ends), \
-        _agents(buffer, data, spaces, body, ends, has_verdicts)
+    return shaped, fields, verdicts, _agents(buffer, window, low, spaces, body, ends, has_verdicts)
+
+
+def _head_places(places: np.ndarray, spaces: np.ndarray, size: int, body: np.ndarray, head_end: np.ndarray,
+                 first_space: np.ndarray) -> None:
+    """Each line's eleven fields: field i runs from after the head's i-th space (the body's start for the
+    first) to its next space or the head's end (in a longer head, the 11th ends at the 11th space). A field
+    the head lacks is an empty place at its end (the places stay in order, as _span_columns needs)."""
+    padded = np.append(spaces, np.full(FIELDS, size))  # so that the 11th space after any place can be read
+    # the head's first eleven spaces; its end for those it lacks
+    space_at = np.minimum(padded[first_space[:, None] + np.arange(FIELDS)], head_end[:, None])
+    places[:, 0, 0] = body
+    places[:, 1:FIELDS, 0] = np.minimum(space_at[:, :-1] + 1, head_end[:, None])
+    places[:, :FIELDS, 1] = space_at
+
+
+def _verdict_places(places: np.ndarray, window: np.ndarray, has_verdicts: np.ndarray, after_open: np.ndarray,
+                    ends: np.ndarray) -> np.ndarray:
+    """The 1st verdict's place, and the 24th's where the verdicts line up (a 28th there, not starting with a
+    quote; else an empty place after the 1st), which it returns."""
+    commas = np.flatnonzero(window == COMMA)
+    verdicts_start = np.where(has_verdicts, after_open, ends)
+    first_comma = np.searchsorted(commas, verdicts_start)
+
+    def comma(n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The n-th comma after the '<' of each line, and whether the line has it."""
+        at = first_comma + n - 1
+        place = commas.take(at, mode="clip") if len(commas) else np.zeros(len(at), np.int64)
+        return place, (at < len(commas)) & (place < ends)
+
+    first, has_comma = comma(1)
+    category_end = np.where(has_comma, first, ends)
+    comma_27, has_27 = comma(LINED_UP)
+    quoted_28th = (comma_27 + 1 < ends) & (_byte_at(window, comma_27 + 1) == QUOTE)
+    lined_up = has_verdicts & has_27 & ~quoted_28th
+    places[:, FIELDS, 0], places[:, FIELDS, 1] = verdicts_start, category_end
+    places[:, FIELDS + 1, 0] = np.where(lined_up, comma(APPLICATION)[0] + 1, category_end)
+    places[:, FIELDS + 1, 1] = np.where(lined_up, comma(APPLICATION + 1)[0], category_end)
+    return lined_up
 
 
 def _body_starts(text: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -80,36 +116,37 @@ def _body_starts(text: pa.Array, starts: np.ndarray) -> np.ndarray:
     return body
 
 
-def _verdicts(buffer: pa.Buffer, data: np.ndarray, window: np.ndarray, low: int, high: int, verdict_open: np.ndarray,
-              has_verdicts: np.ndarray, ends: np.ndarray) -> list[pa.Array]:
-    """The 1st verdict, and the 24th where the verdicts line up (a 28th there, not starting with a quote)."""
-    commas = np.flatnonzero(window == COMMA) + low
-    padded = np.append(commas, np.full(LINED_UP + 1, high))
-    verdicts_start = np.where(has_verdicts, verdict_open + 1, ends)
-    first_comma = np.searchsorted(commas, verdicts_start)
-    count = np.searchsorted(commas, ends) - first_comma  # commas after the '<' in the line
-    category_end = np.where(count > 0, padded[first_comma], ends)
-    after_27 = padded[first_comma + LINED_UP - 1] + 1
-    quoted_28th = (after_27 < ends) & (_byte_at(data, after_27) == QUOTE)
-    lined_up = has_verdicts & (count >= LINED_UP) & ~quoted_28th
-    application_start = np.where(lined_up, padded[first_comma + APPLICATION - 1] + 1, verdicts_start)
-    application_end = np.where(lined_up, padded[first_comma + APPLICATION], verdicts_start)
-    return [spans(buffer, verdicts_start, category_end, has_verdicts),
-            spans(buffer, application_start, application_end, lined_up)]
-
-
-def _agents(buffer: pa.Buffer, data: np.ndarray, spaces: np.ndarray, body: np.ndarray, ends: np.ndarray,
-            has_verdicts: np.ndarray) -> pa.Array:
+def _agents(buffer: pa.Buffer, window: np.ndarray, low: int, spaces: np.ndarray, body: np.ndarray,
+            ends: np.ndarray, has_verdicts: np.ndarray) -> pa.DictionaryArray:
     """The user agent: after the first '> ' of the body (the verdicts' end), trimmed, then quoted or up to a
-    space. Without a '> ': from the body's second character on (as `substr(body, strpos(body, '> ') + 2)`)."""
-    close_spaces = spaces[data[spaces - 1] == GREATER]  # (data[-1] for a space at the buffer's start: never in)
+    space. Without a '> ': from the body's second character on (as `substr(body, strpos(body, '> ') + 2)`).
+    Read once per distinct text after the '> ' (a few agents and placeholders recur over a log's lines)."""
+    # (a space at the window's start reads the last byte before it: never in a body after its first byte)
+    close_spaces = spaces[window[spaces - 1] == GREATER] if len(window) else spaces
     close_space, has_close = first_at_or_after(close_spaces, body + 1, ends)  # its '>' in the body
-    lead = _byte_at(data, body)
+    lead = _byte_at(window, body)
     second = np.minimum(body + np.select([lead < 0x80, lead < 0xE0, lead < 0xF0], [1, 2, 3], 4), ends)
     start = np.where(has_close, close_space + 1, second)
-    after = pc.utf8_trim(spans(buffer, np.where(has_verdicts, start, ends), ends, has_verdicts), " ")
-    quoted = pc.starts_with(after, '"')
-    return pc.if_else(quoted, _split_part(after, '"', 1), _split_part(after, " ", 0))
+    tails = pc.dictionary_encode(spans(buffer, np.where(has_verdicts, start, ends) + low, ends + low, has_verdicts))
+    after = pc.utf8_trim(tails.dictionary, " ")
+    agents = pc.dictionary_encode(pc.if_else(pc.starts_with(after, '"'), _split_part(after, '"', 1),
+                                             _split_part(after, " ", 0)))
+    return pa.DictionaryArray.from_arrays(agents.indices.take(tails.indices), agents.dictionary)
+
+
+def _span_columns(buffer: pa.Buffer, places: np.ndarray, present: np.ndarray) -> list[pa.Array]:
+    """Column j of the (start, end) places (int32, one row per line; in order along each row and down the lines,
+    not overlapping) as text, null where not `present`: as byte_spans.spans, but all columns in one take (each
+    a slice of its result). The places and the gaps between them make one string array over the lines' buffer,
+    whose places Arrow takes column after column."""
+    rows, columns = present.shape
+    if not rows:
+        return [pa.array([], pa.string()) for _ in range(columns)]
+    every = pa.StringArray.from_buffers(places.size - 1, pa.py_buffer(places), buffer)
+    picks = 2 * np.arange(rows * columns).reshape(rows, columns).T.ravel()
+    missing = ~present.T.ravel()
+    taken = every.take(pa.array(picks, mask=missing if missing.any() else None))
+    return [taken.slice(j * rows, rows) for j in range(columns)]
 
 
 def _byte_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
