@@ -33,7 +33,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
+from detector.ingest.arrow_ops import (
+    DistinctQuery,
+    dictionary_array,
+    has_bytes,
+    list_item,
+    one_array,
+    only_where,
+)
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -52,6 +59,7 @@ from detector.ingest.distinct_sql import (
 from detector.ingest.distinct_sql import encoded as encoded_values
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
+    HIDDEN_QUOTE,
     QuoteMarks,
     byte_positions,
     in_line_order,
@@ -65,6 +73,7 @@ from detector.ingest.key_values import (
 )
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import ISO_TIME, define_macros, reference_time
+from detector.schema import TIMESTAMP
 
 KEYS = (
     "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
@@ -200,8 +209,6 @@ SLICE_LINES = 16_384
 EVENT_SQL = f"""
 select regexp_extract(value, '{_EVENT}', 1) as event, contains(value, '[junos@') as structured from distinct_values
 """
-USER_SQL = r"""select nullif(nullif(replace(replace(value, chr(30), '"'), '\\', '\'), 'N/A'), '') as user_name
-from distinct_values"""
 
 
 def new_parser(context: ParseContext) -> BatchParser:
@@ -256,7 +263,6 @@ class _Queries:
     def __init__(self, arguments: str) -> None:
         self.event = DistinctQuery(EVENT_SQL)
         self.time = DistinctQuery(f"select syslog_time(value, {arguments}) as ts from distinct_values")
-        self.user = DistinctQuery(USER_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)
 
@@ -343,8 +349,11 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
     read = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
     src, dst, proto = values[" source-address="], values[" destination-address="], values[" protocol-id="]
     missing = pc.or_(pc.is_null(src), pc.is_null(dst)).to_numpy(zero_copy_only=False)
-    reason = pc.if_else(pa.array(read & missing), pc.binary_join_element_wise(
-        event, " without source and destination addresses", ""), pa.scalar(None, pa.string()))
+    rejected = read & missing
+    reason = pa.nulls(len(line), pa.string())
+    if rejected.any():  # (rare: the reason is joined only for those lines)
+        reason = pc.replace_with_mask(reason, pa.array(rejected), pc.binary_join_element_wise(
+            event.filter(pa.array(rejected)), " without source and destination addresses", ""))
     close = pc.equal(event, "RT_FLOW_SESSION_CLOSE")
     icmp = pc.fill_null(pc.is_in(proto, pa.array(["1", "58"])), False)
 
@@ -355,9 +364,9 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
         "line_no": lines.column("line_no"),
         "reject_reason": reason,
         "is_ignored": pa.array(~read),
-        "ts": per_distinct(connection, header_time, queries.time, where=pa.array(read & ~missing))["ts"],
+        "ts": _header_times(connection, queries, header_time, pa.array(read & ~rejected)),
         "src_ip": src,
-        "user_name": per_distinct(connection, values[" username="], queries.user)["user_name"],
+        "user_name": _user_names(values[" username="]),
         "host_source": pa.repeat(pa.scalar("none"), len(line)),
         "dst_ip": dst,
         "dst_port": only_where(integers(connection, queries.integer, values[" destination-port="], pa.int32()),
@@ -372,6 +381,32 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
     })
 
 
+def _header_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, header_time: pa.Array,
+                  where: pa.Array) -> pa.Array:
+    """`syslog_time` of each RFC 5424 time where `where` holds (null elsewhere), once per distinct time. Times
+    to the microsecond or coarser with a zone (`2025-11-18T09:00:00.120+01:00`, `...Z`), what Junos writes,
+    are cast by Arrow: the same instant, without SQL (devices log to the millisecond, so nearly every line's
+    time is new). Any other time, and all of them when Arrow refuses one (a 30th of February, 24:00), in SQL."""
+    encoded = pc.dictionary_encode(header_time)
+    distinct = encoded.dictionary
+    iso = pc.and_(pc.match_substring_regex(distinct, _ARROW_ISO_TIME), pc.invert(pc.starts_with(distinct, "0000")))
+    times = pa.nulls(len(distinct), TIMESTAMP)
+    if pc.any(iso).as_py():
+        try:
+            times = pc.replace_with_mask(times, iso, pc.cast(distinct.filter(iso), TIMESTAMP))
+        except pa.ArrowInvalid:  # a day or a time out of the calendar or the clock
+            iso = pa.repeat(pa.scalar(False), len(distinct))
+    if not pc.all(iso).as_py():
+        others = pc.invert(iso)
+        found = queries.time.results_for(connection, distinct.filter(others)).column("ts")
+        times = pc.replace_with_mask(times, others, found.combine_chunks().cast(TIMESTAMP))
+    return times.take(only_where(encoded.indices, where))
+
+
+# ISO 8601 as Arrow casts it to the same instant as DuckDB's timestamptz (more digits of a second: DuckDB rounds).
+_ARROW_ISO_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$"
+
+
 def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.ndarray, read: np.ndarray
                  ) -> dict[str, pa.Array]:
     """The values of the ` key=`s of `_WANTED` in the structured data of the lines `read` (null in the others;
@@ -383,6 +418,16 @@ def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.
         numbers[items] = key_numbers(pc.binary_join_element_wise(
             " ", last_words(quotes.key_texts(items)), ""), _WANTED)
     return marked_values(quotes, first_keys, numbers, _WANTED, read)
+
+
+def _user_names(users: pa.Array) -> pa.DictionaryArray:
+    """QUERY's `username` in Arrow, once per distinct user: an escaped quote back as `"`, `\\\\` read as one
+    backslash (`DOMAIN\\\\user`), `N/A` and empty as none; dictionary-encoded as the lake writes it."""
+    encoded = pc.dictionary_encode(users)
+    names = encoded.dictionary
+    if has_bytes(names, (HIDDEN_QUOTE + "\\").encode()):
+        names = pc.replace_substring(pc.replace_substring(names, HIDDEN_QUOTE, '"'), "\\\\", "\\")
+    return dictionary_array(encoded.indices, without_text(names, ("N/A", "")))
 
 
 def _application(nested: pa.Array, application: pa.Array) -> pa.Array:
