@@ -214,7 +214,8 @@ def quote_marks(text: pa.Array, typographic: bool = False) -> QuoteMarks:
 
 def _typographic_quotes(text: pa.Array) -> np.ndarray:
     """Where “ and ” begin in `text`'s buffer: sought only in the lines with a byte that could begin one (the
-    largest byte of each line is cheap to find), copied together."""
+    largest byte of each line is cheap to find), copied together; each found in the copy and moved back by its
+    line's shift."""
     _, data, starts = line_bytes(text)
     inside = data[starts[0]:starts[-1]]
     if len(inside) < 3 or inside.max() < 0xE2:
@@ -222,10 +223,22 @@ def _typographic_quotes(text: pa.Array) -> np.ndarray:
     filled = np.flatnonzero(starts[1:] > starts[:-1])
     rows = filled[np.maximum.reduceat(inside, starts[:-1][filled] - starts[0]) >= 0xE2]
     _, some_data, some_starts = line_bytes(text.take(pa.array(rows)))
-    lead = np.flatnonzero(some_data[some_starts[0]:some_starts[-1]] == 0xE2) + some_starts[0]
-    lead += (starts[rows] - some_starts[:-1])[np.searchsorted(some_starts, lead, side="right") - 1]
-    lead = lead[lead + 2 < len(data)]
-    return lead[(data[lead + 1] == 0x80) & ((data[lead + 2] == 0x9C) | (data[lead + 2] == 0x9D))]
+    some = some_data[:some_starts[-1]]
+    lead = np.flatnonzero(some[some_starts[0]:] == 0xE2) + some_starts[0]
+    row = np.repeat(np.arange(len(rows)), np.diff(np.searchsorted(lead, some_starts)))  # (leads are in order)
+    # the two bytes after a lead, read in the copy where they are in the same line (else in the text)
+    within = lead + 2 < some_starts[1:][row]
+    near = lead[within]
+    quote = np.zeros(len(lead), bool)
+    quote[within] = (some[near + 1] == 0x80) & ((some[near + 2] == 0x9C) | (some[near + 2] == 0x9D))
+    lead += (starts[rows] - some_starts[:-1])[row]  # from the copy to the text
+    crossing = np.flatnonzero(~within)
+    if len(crossing):
+        at = lead[crossing]
+        inner = at + 2 < len(data)
+        at = at[inner]
+        quote[crossing[inner]] = (data[at + 1] == 0x80) & ((data[at + 2] == 0x9C) | (data[at + 2] == 0x9D))
+    return lead[quote]
 
 
 def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, wanted: Sequence[str],
