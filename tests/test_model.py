@@ -267,6 +267,12 @@ def test_same_seed_gives_the_same_model(settings: Settings, catalog: Catalog) ->
     assert np.array_equal(first.model.score(hosts), second.model.score(hosts))
 
 
+def test_the_stored_arrays_score_names_as_the_fitted_pipeline(trained: model.Training) -> None:
+    hosts = [*trained.data.hosts[::3], "chat-assistant-ai.io", "10.1.2.3", "intranet", "xn--bcher-kva.example"]
+    theirs = trained.model.names.decision_function(hosts)
+    assert np.allclose(trained.model.exported.name_logits(hosts), theirs, rtol=0, atol=1e-9)
+
+
 def test_stored_model_reloads_with_identical_scores(trained: model.Training, tmp_path: Path) -> None:
     hosts = ["chat-assistant-ai.io", "gemeente-utrecht.nl", "raiffeisen.com", "api.some-llm.dev"]
     model.save(trained.model, tmp_path)
@@ -278,11 +284,21 @@ def test_stored_model_reloads_with_identical_scores(trained: model.Training, tmp
     assert np.array_equal(loaded.score(hosts), trained.model.score(hosts))
 
 
-def test_a_model_from_another_sklearn_version_is_not_loaded(trained: model.Training, tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["feature_version", "scorer_format"])
+def test_a_model_stored_with_other_features_or_format_is_not_loaded(
+    trained: model.Training, tmp_path: Path, key: str
+) -> None:
     model.save(trained.model, tmp_path)
     path = tmp_path / "model" / "model.json"
     meta = json.loads(path.read_text())
-    path.write_text(json.dumps({**meta, "sklearn_version": "0.0.1"}))
+    path.write_text(json.dumps({**meta, key: -1}))
+    assert model.load(tmp_path) is None
+
+
+def test_a_truncated_stored_model_is_not_loaded(trained: model.Training, tmp_path: Path) -> None:
+    model.save(trained.model, tmp_path)
+    arrays = tmp_path / "model" / "scorer.npz"
+    arrays.write_bytes(arrays.read_bytes()[:100])
     assert model.load(tmp_path) is None
 
 
@@ -300,13 +316,13 @@ def test_load_scorer_trains_and_stores_a_name_model_on_a_fresh_install(
     settings = load_settings(tmp_path / "first")
     first = model.load_scorer(settings)
     assert calls == [{"use_lake": False}]
-    assert (settings.home / "model" / "model.joblib").exists()
+    assert (settings.home / "model" / "scorer.npz").exists()
     assert model.load_scorer(settings).threshold == first.threshold
     assert len(calls) == 1  # the second call loads the stored model
     # Another fresh data directory with the same catalog and labels reuses this process's model ...
     other = load_settings(tmp_path / "other")
     model.load_scorer(other)
-    assert len(calls) == 1 and (other.home / "model" / "model.joblib").exists()
+    assert len(calls) == 1 and (other.home / "model" / "scorer.npz").exists()
     # ... but not once it has labels of its own.
     (tmp_path / "labelled").mkdir()
     (tmp_path / "labelled" / "labels.jsonl").write_text(json.dumps(
@@ -375,10 +391,15 @@ def test_co_use_counts_other_services_not_the_hosts_own(catalog: Catalog) -> Non
     assert rows["claude.ai"]["post_share"] is None  # no methods logged: unknown, not 0
 
 
+@pytest.fixture(scope="module")
+def lake_trained(lake_settings: Settings, catalog: Catalog) -> model.Training:
+    return model.train(lake_settings, catalog=catalog)
+
+
 def test_behaviour_moves_the_score_in_the_expected_direction(
-    lake_settings: Settings, catalog: Catalog, behaviour_table: pa.Table
+    lake_trained: model.Training, behaviour_table: pa.Table
 ) -> None:
-    training = model.train(lake_settings, catalog=catalog)
+    training = lake_trained
     stage = training.metrics["behaviour_stage"]
     assert stage["trained"], stage
     assert stage["positives"] == len(LAKE_AI) and stage["negatives"] == len(LAKE_WEB)
@@ -391,6 +412,18 @@ def test_behaviour_moves_the_score_in_the_expected_direction(
     assert with_traffic[0] > with_traffic[1]
     # A host without traffic in the table keeps its name-only score.
     assert scorer.score(["gemeente-utrecht.nl"], behaviour_table)[0] == scorer.score(["gemeente-utrecht.nl"])[0]
+
+
+def test_the_stored_behaviour_stage_scores_as_the_fitted_pipeline(lake_trained: model.Training) -> None:
+    pipeline = lake_trained.model.behaviour_stage
+    stage = lake_trained.model.exported.behaviour_stage
+    assert pipeline is not None and stage is not None
+    # Squid native logs no request sizes: those columns had no value in training, and get an indicator.
+    assert len(pipeline.named_steps["impute"].indicator_.features_) > 0
+    rng = np.random.default_rng(0)
+    stacked = rng.normal(size=(300, 1 + len(features.BEHAVIOUR_COLUMNS))) * 3
+    stacked[rng.random(stacked.shape) < 0.3] = np.nan
+    assert np.allclose(stage.probability(stacked), pipeline.predict_proba(stacked)[:, 1], rtol=0, atol=1e-12)
 
 
 # ---- commands ----------------------------------------------------------------------------------------------

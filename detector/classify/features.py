@@ -15,16 +15,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence, Set
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import tldextract
-from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from detector import db
 from detector.signatures import SIGNATURES_DIR, Catalog, load_catalog, normalise_host, read_domain_list
@@ -205,50 +200,6 @@ def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
     features["domain_entropy"] = _char_entropy(domain) / 5
     features["sub_entropy"] = _char_entropy(subdomain.replace(".", "")) / 5
     return domain_text, sub_text, features
-
-
-class NameFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Host names -> one sparse matrix: hashed char n-grams (domain, subdomains) + handcrafted features.
-
-    The hashers are stateless (no vocabulary to store); fit keeps only the columns the training names
-    use: an n-gram never seen in training would get a zero weight anyway, and a solver over 30k columns
-    instead of 500k is ten times faster.
-    """
-
-    def __init__(self, n_features: int = 2**18, ngram_range: tuple[int, int] = (3, 5)) -> None:
-        self.n_features = n_features
-        self.ngram_range = ngram_range
-
-    def _hasher(self) -> HashingVectorizer:
-        return HashingVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, n_features=self.n_features,
-                                 alternate_sign=False, norm="l2", lowercase=False)
-
-    def _parts(self, hosts: Iterable[str]) -> tuple[list[str], list[str], list[dict[str, float]]]:
-        domains, subs, handmade = [], [], []
-        for host in hosts:
-            domain_text, sub_text, features = name_parts(host)
-            domains.append(domain_text)
-            subs.append(sub_text)
-            handmade.append(features)
-        return domains, subs, handmade
-
-    def fit(self, hosts: Sequence[str], y: Any = None) -> NameFeatures:
-        self.fit_transform(hosts)
-        return self
-
-    def fit_transform(self, hosts: Sequence[str], y: Any = None, **fit_params: Any) -> sparse.csr_matrix:
-        matrix = self._stack(*self._parts(hosts))
-        self.columns_ = np.unique(matrix.indices)
-        return matrix[:, self.columns_]
-
-    def transform(self, hosts: Sequence[str]) -> sparse.csr_matrix:
-        return self._stack(*self._parts(hosts))[:, self.columns_]
-
-    def _stack(self, domains: list[str], subs: list[str], handmade: list[dict[str, float]]) -> sparse.csr_matrix:
-        hasher = self._hasher()
-        named = FeatureHasher(n_features=2**16, input_type="dict", alternate_sign=False)
-        return sparse.hstack([hasher.transform(domains), hasher.transform(subs), named.transform(handmade)],
-                             format="csr")
 
 
 # ---- behaviour -------------------------------------------------------------------------------------------

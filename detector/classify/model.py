@@ -2,21 +2,20 @@
 traffic for it, its behaviour.
 
 Two stages, so that a bare name (a `lookup`, a DNS-only lake) and a host with rich proxy traffic are
-both scored: a name model (logistic regression over `features.NameFeatures`) for every host, and, when
+both scored: a name model (logistic regression over the hashed name columns) for every host, and, when
 the lake held enough labelled traffic at training time, a behaviour model over the name model's logit
 plus the host's traffic features (missing fields imputed, with an indicator). Training data: the
 catalog's domains and examples and `signatures/ai_training.txt` (AI), `signatures/non_ai/*.txt` (not AI),
 analysts' labels, and labelled hosts of the lake. The decision threshold is the lowest at which the
 cross-validated scores meet the issue's limits: at most 1% of popular sites and 5% of AI-looking names
 flagged, precision >= 0.9.
-Stored in `<home>/model/` (pipeline by joblib, facts in model.json). docs/model.md explains the figures.
+Stored in `<home>/model/` as plain arrays (`scorer.py`, which scores without scikit-learn), facts in
+model.json. docs/model.md explains the figures.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
+import functools
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import joblib
 import numpy as np
 import pyarrow as pa
 import sklearn
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
@@ -38,7 +38,8 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from detector import db
-from detector.classify import features
+from detector.classify import features, scorer
+from detector.classify.scorer import LinearHostScorer, load, read_meta
 from detector.config import Settings
 from detector.labels import read_labels
 from detector.lake import Lake
@@ -51,9 +52,6 @@ from detector.signatures import (
     registered_domain,
 )
 
-MODEL_DIR = "model"
-MODEL_FILE = "model.joblib"
-META_FILE = "model.json"
 DEFAULT_SEED = 1
 FOLDS = 5
 TARGET_PRECISION = 0.9
@@ -80,9 +78,39 @@ GENERIC_PREFIXES = ("api", "app", "cdn", "static", "login", "auth", "mail", "m",
                     "blog", "support", "id", "images", "chat")
 
 
+class NameFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Host names -> the sparse matrix of their hashed name columns (`scorer.name_columns`).
+
+    The hashers are stateless (no vocabulary to store); fit keeps only the columns the training names
+    use: an n-gram never seen in training would get a zero weight anyway, and a solver over 30k columns
+    instead of 500k is ten times faster.
+    """
+
+    def fit(self, hosts: Sequence[str], y: Any = None) -> NameFeatures:
+        self.fit_transform(hosts)
+        return self
+
+    def fit_transform(self, hosts: Sequence[str], y: Any = None, **fit_params: Any) -> sparse.csr_matrix:
+        matrix = name_matrix(hosts)
+        self.columns_ = np.unique(matrix.indices)
+        return matrix[:, self.columns_]
+
+    def transform(self, hosts: Sequence[str]) -> sparse.csr_matrix:
+        return name_matrix(hosts)[:, self.columns_]
+
+
+def name_matrix(hosts: Sequence[str]) -> sparse.csr_matrix:
+    """All NAME_COLUMNS of the hosts, the three blocks side by side."""
+    blocks = [sparse.csr_matrix((block.values, block.columns, block.indptr()), shape=(len(hosts), width))
+              for block, width in zip(scorer.name_columns(hosts),
+                                      (scorer.NGRAM_COLUMNS, scorer.NGRAM_COLUMNS, scorer.NAMED_COLUMNS), strict=True)]
+    return sparse.hstack(blocks, format="csr")
+
+
 @dataclass
 class HostModel:
-    """The fitted classifier: what `judge_hosts` calls (the HostScorer protocol) and what is stored."""
+    """The fitted classifier as training leaves it: scikit-learn pipelines (for the figures), which
+    `exported` turns into the arrays that are stored and that score."""
 
     names: Pipeline
     behaviour_stage: Pipeline | None
@@ -96,27 +124,25 @@ class HostModel:
     def name_logits(self, hosts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.names.decision_function(list(hosts)), dtype=np.float64)
 
+    @functools.cached_property
+    def exported(self) -> LinearHostScorer:
+        """The same model as arrays (what is stored, and what scores everywhere)."""
+        transformer, classifier = self.names.named_steps["features"], self.names.named_steps["classifier"]
+        weights = np.zeros(scorer.NAME_COLUMNS)
+        weights[transformer.columns_] = classifier.coef_[0]
+        stage = None
+        if self.behaviour_stage is not None:
+            steps = self.behaviour_stage.named_steps
+            impute, scale, fitted = steps["impute"], steps["scale"], steps["classifier"]
+            stage = scorer.BehaviourStage(impute.statistics_, np.asarray(impute.indicator_.features_), scale.mean_,
+                                          scale.scale_, fitted.coef_[0], float(fitted.intercept_[0]))
+        return LinearHostScorer(threshold=self.threshold, name=self.name, name_weights=weights,
+                                name_intercept=float(classifier.intercept_[0]), behaviour_stage=stage, meta=self.meta,
+                                known_non_ai=self.known_non_ai)
+
     def score(self, hosts: Sequence[str],
               behaviour: pa.Table | Callable[[], pa.Table | None] | None = None) -> np.ndarray:
-        """Probability of AI per host: the name model's, or the behaviour stage's where the host has traffic;
-        0 under a non-AI list's site. `behaviour` may be a function that waits for the traffic features:
-        it is called once the names are scored (classify scores them while the lake is still read)."""
-        scores = np.zeros(len(hosts))
-        judged = [i for i, h in enumerate(hosts) if not features.under(normalise_host(h), self.known_non_ai)]
-        if not judged:
-            return scores
-        names = [hosts[i] for i in judged]
-        logits = self.name_logits(names)
-        found = 1.0 / (1.0 + np.exp(-logits))
-        if callable(behaviour):
-            behaviour = behaviour()
-        if self.behaviour_stage is not None and behaviour is not None and behaviour.num_rows:
-            matrix, present = features.behaviour_matrix(behaviour, names)
-            if present.any():
-                stacked = np.column_stack([logits[present], matrix[present]])
-                found[present] = self.behaviour_stage.predict_proba(stacked)[:, 1]
-        scores[judged] = found
-        return scores
+        return self.exported.score(hosts, behaviour)
 
 
 @dataclass
@@ -413,7 +439,7 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
     finally:
         if connection is not None:
             connection.close()
-    transformer = features.NameFeatures()
+    transformer = NameFeatures()
     matrix = transformer.fit_transform(data.hosts)
     cv_scores = np.zeros(len(data.hosts))
     # Small problems: BLAS/OpenMP threads only add contention (20x slower on a busy 2-core machine).
@@ -506,64 +532,23 @@ def evaluate(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True
 # ---- storage ---------------------------------------------------------------------------------------------------
 
 
-def model_dir(home: Path) -> Path:
-    return home / MODEL_DIR
-
-
 def save(model: HostModel, home: Path) -> Path:
-    """Write the pipeline and its facts; each file is replaced in one step, the facts last."""
-    folder = model_dir(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, write in ((MODEL_FILE, lambda p: joblib.dump(model, p)),
-                        (META_FILE, lambda p: p.write_text(json.dumps(model.meta, indent=2, sort_keys=True) + "\n",
-                                                           encoding="utf-8"))):
-        temporary = folder / f".{name}.{uuid.uuid4().hex}.tmp"
-        try:
-            write(temporary)
-            os.replace(temporary, folder / name)
-        finally:
-            temporary.unlink(missing_ok=True)
-    return folder
+    """Store the model as arrays (scorer.py); `load` reads it back without scikit-learn."""
+    return scorer.save(model.exported, home)
 
 
-def read_meta(home: Path) -> dict[str, Any] | None:
-    path = model_dir(home) / META_FILE
-    if not path.exists():
-        return None
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-    return found if isinstance(found, dict) else None
-
-
-def load(home: Path) -> HostModel | None:
-    """The stored model; None when there is none, or it was built by another scikit-learn or feature
-    version (a pickle is only safe to reuse with the code that wrote it)."""
-    meta = read_meta(home)
-    path = model_dir(home) / MODEL_FILE
-    if meta is None or not path.exists():
-        return None
-    if meta.get("sklearn_version") != sklearn.__version__ or meta.get("feature_version") != features.FEATURE_VERSION:
-        return None
-    try:
-        model = joblib.load(path)
-    except Exception:  # a truncated or foreign file: train anew rather than fail every classify
-        return None
-    return model if isinstance(model, HostModel) else None
-
-
-def load_scorer(settings: Settings) -> HostModel:
+def load_scorer(settings: Settings) -> LinearHostScorer:
     """The stored model; on a fresh install (or after an upgrade) a name-only model is trained from the
     catalog, the non-AI lists and labels (a few seconds) and stored, so `lookup` works at once."""
-    model = load(settings.home)
+    stored = load(settings.home)
+    if stored is not None:
+        return stored
+    key = _inputs_key(settings)
+    model = _BOOTSTRAPPED.get(key)
     if model is None:
-        key = _inputs_key(settings)
-        model = _BOOTSTRAPPED.get(key)
-        if model is None:
-            model = _BOOTSTRAPPED[key] = train(settings, use_lake=False).model
-        save(model, settings.home)
-    return model
+        model = _BOOTSTRAPPED[key] = train(settings, use_lake=False).model
+    save(model, settings.home)
+    return model.exported
 
 
 # Name-only models trained in this process, by their inputs: training is deterministic, so a second

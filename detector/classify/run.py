@@ -93,12 +93,18 @@ def agent_services_for(catalog: Catalog, agents: list[str]) -> pa.Table:
 
 
 def load_scorer(settings: Settings) -> HostScorer | None:
-    """The trained model of this data directory, if there is one and the model module is installed."""
+    """The trained model of this data directory: read as arrays (no scikit-learn import); trained and
+    stored first on a fresh install, where the model module is installed."""
+    from detector.classify import scorer
+
+    stored = scorer.load(settings.home)
+    if stored is not None:
+        return stored
     try:
         from detector.classify import model
     except ImportError:
         return None
-    return model.load_scorer(settings)  # type: ignore[no-any-return]
+    return model.load_scorer(settings)
 
 
 def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
