@@ -313,7 +313,8 @@ def _leef_items(lines: _Lines, header: _Header, attributes_start: np.ndarray, de
     line_marks = np.array([mark.encode()[0] for mark in named] or [9], np.uint8)[
         delimiters.indices.to_numpy(zero_copy_only=False)]
     keep &= ~is_cut | (at == line_marks[rows])  # a cut is at the delimiter of its own line
-    places, rows, is_cut = places[keep], rows[keep], is_cut[keep]
+    if not keep.all():
+        places, rows, is_cut = places[keep], rows[keep], is_cut[keep]
     cut_at = np.flatnonzero(is_cut)
     cuts, cut_rows = places[cut_at], rows[cut_at]
     # a line's items: from its attributes' start to its first cut, from each cut to the next, the last to its end
@@ -472,18 +473,20 @@ def _values_of(values: list[pa.Array], items: list[np.ndarray], names: list[str]
 def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
     """`codes` (numbers in `values`, -1: null) as a dictionary array of only the values used: marked in a table
     of `values` when it is small, else found by hashing the codes (the work then grows with the codes only)."""
+    codes = np.ascontiguousarray(codes, np.int32)  # (Arrow takes its buffer)
     valid = codes >= 0
     if not valid.any():
         return pa.DictionaryArray.from_arrays(pa.nulls(len(codes), pa.int32()), pa.array([], pa.string()))
-    mask = None if valid.all() else ~valid
+    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))  # (Arrow's bitmap)
     if len(values) > 4 * len(codes):
-        used = pc.dictionary_encode(pa.array(codes, mask=mask))
+        used = pc.dictionary_encode(pa.Array.from_buffers(pa.int32(), len(codes), [validity, pa.py_buffer(codes)]))
         return pa.DictionaryArray.from_arrays(used.indices, values.take(used.dictionary))
     used = np.zeros(len(values) + 1, bool)
     used[codes] = True  # (-1: the extra last)
     used = used[:-1]
-    renumbered = (np.cumsum(used) - 1).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(renumbered[codes], mask=mask), values.filter(pa.array(used)))
+    renumbered = np.cumsum(used, dtype=np.int32) - 1  # (at -1, for nulls: the last, any valid number)
+    indices = pa.Array.from_buffers(pa.int32(), len(codes), [validity, pa.py_buffer(renumbered[codes])])
+    return pa.DictionaryArray.from_arrays(indices, values.filter(pa.array(used)))
 
 
 def _fields_of(locate: Callable[[_Lines], _Located]) -> Callable[[pa.Table], pa.Table]:
