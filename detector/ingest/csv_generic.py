@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -227,7 +228,45 @@ class Queries:
         self.action = DistinctQuery("select coalesce(verdict_word_action(value), 'unknown') as value "
                                     "from distinct_values")
         self.protocol = DistinctQuery("select lower(value) as value from distinct_values")
+        self.places = Places()
+
+
+class Places:
+    """What host and URL values give (host, dst_port, scheme, path: url_columns, the path a URL's or else a
+    bare host/path's). The dozen kernel calls of url_columns cost more than a lookup of few values, so a few
+    thousand values are kept per file, as DistinctQuery keeps its results; many distinct values (full URLs
+    with their queries) are read afresh, where keeping them would cost more than it saves. Thread-safe."""
+
+    def __init__(self, limit: int = 4096) -> None:
         self.urls = UrlQueries()
+        self._limit = limit
+        self._values: pa.Array | None = None
+        self._places: pa.Table | None = None
+        self._lock = threading.Lock()
+
+    def of(self, connection: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Table:
+        """The places of `values` (no nulls), one row each, in their order."""
+        if len(values) > self._limit:
+            return self._read(connection, values, decoded=False)
+        with self._lock:
+            if self._values is not None and len(self._values) + len(values) > self._limit:
+                self._values = self._places = None
+            new = values if self._values is None else values.filter(pc.invert(pc.is_in(values, self._values)))
+            if len(new) or self._values is None:
+                found = self._read(connection, new)
+                self._values = new if self._values is None else pa.concat_arrays([self._values, new])
+                self._places = found if self._places is None else \
+                    pa.concat_tables([self._places, found]).combine_chunks()
+            known, places = self._values, self._places
+        assert known is not None and places is not None  # set by the first call
+        return places.take(pc.index_in(values, value_set=known))
+
+    def _read(self, connection: duckdb.DuckDBPyConnection, values: pa.Array, decoded: bool = True) -> pa.Table:
+        """url_columns' texts as it gives them (dictionary-encoded), or decoded to be kept."""
+        place = url_columns(connection, self.urls, values, bare="/?")
+        text = plain if decoded else (lambda column: column)
+        return pa.table({"host": text(place["host"]), "dst_port": place["dst_port"], "scheme": text(place["scheme"]),
+                         "path": text(first_valid(place["url_path"], place["bare_path"]))})
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layout: Layout, lines: pa.Table
@@ -259,16 +298,13 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
         is_connect = flags(pc.equal(method.dictionary, "CONNECT"), method)
     else:
         method, is_connect = pa.nulls(rows, pa.string()), np.zeros(rows, bool)
-    # per distinct host or URL value: url_columns of the dictionary, a URL's path or else a bare host/path's
-    places = {}
-    for field in ("host", "url"):
-        if v(field) is not None:
-            place = url_columns(connection, queries.urls, v(field).dictionary, bare="/?")
-            place["path"] = first_valid(place["url_path"], place["bare_path"])
-            places[field] = place
+    # per distinct host or URL value
+    places = {field: queries.places.of(connection, v(field).dictionary) for field in ("host", "url")
+              if v(field) is not None}
 
     def from_places(name: str, *fields: str) -> list[pa.Array]:
-        return [through(v(field), places[field][name]) for field in fields if field in places]
+        return [through(v(field), places[field].column(name).combine_chunks()) for field in fields
+                if field in places]
 
     nothing = no_text(rows)
     host = coalesced(from_places("host", "host", "url")) or nothing
@@ -286,7 +322,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     if v("dst_ip") is None:  # the host where it is an address
         literal = np.append(flags(is_ip_literal(host.dictionary)), False)
         columns["dst_ip"] = text_at(np.where(literal[host_at], host_at, -1), host.dictionary)
-    ports = [places[field]["dst_port"].take(v(field).indices) for field in ("host", "url") if field in places]
+    ports = [places[field].column("dst_port").combine_chunks().take(v(field).indices) for field in ("host", "url")
+             if field in places]
     if v("dst_port") is not None:
         ports.insert(0, per_distinct(connection, v("dst_port"), queries.integer)["value"])
     columns["dst_port"] = (pc.coalesce(*ports) if len(ports) > 1 else ports[0]) if ports else \
