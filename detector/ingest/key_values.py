@@ -248,17 +248,17 @@ def marked_values(marks: QuoteMarks, first_keys: pa.Array, numbers: np.ndarray, 
     `first_keys` names the key in each line's head; `numbers` are the `key_numbers` of `marks.keyed_pieces()`,
     of which only the marks opening a value count (a line's first: its head, read as `first_keys`). An escaped
     quote in a value reads as HIDDEN_QUOTE."""
-    numbers = numbers.copy()
-    numbers[1::2] = -1
+    opening = numbers[0::2].copy()  # the marks opening a value: every other one (each line has an even number)
     marked = marks.first[1:] > marks.first[:-1]
-    numbers[marks.first[:-1][marked]] = key_numbers(first_keys, wanted)[marked]
-    matched = np.flatnonzero(numbers >= 0)  # in buffer order: line by line
+    opening[marks.first[:-1][marked] // 2] = key_numbers(first_keys, wanted)[marked]
+    found_at = np.flatnonzero(opening >= 0)  # in buffer order: line by line
     lines = len(marks.starts) - 1
-    rows = np.repeat(np.arange(lines, dtype=np.int32), np.diff(marks.first))[matched]
+    rows = np.repeat(np.arange(lines, dtype=np.int32), np.diff(marks.first) // 2)[found_at]
     if read is not None:
         kept = read[rows]
-        matched, rows = matched[kept], rows[kept]
-    cells = numbers[matched].astype(np.int64) * lines + rows  # (int64: key numbers are int16)
+        found_at, rows = found_at[kept], rows[kept]
+    matched = 2 * found_at
+    cells = opening[found_at].astype(np.int64) * lines + rows  # (int64: key numbers are int16)
     # each (key, line) cell's opening mark: any of its marks by one assignment, then, only where a key occurs
     # twice in a line (told by a mark that did not stay), the first of them
     slot = np.full(len(wanted) * lines, len(marks.at), np.int64)
