@@ -63,6 +63,7 @@ class ConstantText:
         self.shifts = np.array(shifts, np.int64)
         self.expected = np.array(expected, np.uint64)
         self.masks = np.array(masks, np.uint64)
+        self.whole_words = bool((self.masks == np.uint64(2**64 - 1)).all())  # (no bytes masked off)
 
     def found(self, data: np.ndarray, places: np.ndarray) -> np.ndarray:
         """Per row of `places` (rows x texts: where each text should start), whether every text is there. The
@@ -71,15 +72,18 @@ class ConstantText:
             return np.ones(len(places), bool)
         # (take along the rows keeps the places in row order: the gather then walks the buffer once)
         words = _words_at(data, places.take(self.slots, axis=1) + self.shifts)
-        np.bitwise_and(words, self.masks, out=words)
+        if not self.whole_words:
+            np.bitwise_and(words, self.masks, out=words)
         return (words == self.expected).all(axis=1)
 
 
 def _words_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
     """The 8 bytes starting at each place, as little-endian uint64 (zeros past the end of `data`)."""
     size = len(data)
-    late = places > size - WORD
     words = np.ndarray((max(size - WORD + 1, 0),), "<u8", data, 0, (1,))
+    if places.size and places.max() <= size - WORD:  # (the usual case: no mask of late places needed)
+        return words[places]
+    late = places > size - WORD
     if not late.any():
         return words[places]
     tail_start = max(size - 2 * WORD, 0)
@@ -89,3 +93,20 @@ def _words_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
     found = words[np.where(late, 0, places)] if len(words) else np.zeros(places.shape, np.uint64)
     found[late] = tail_words[np.minimum(places[late], size) - tail_start]
     return found
+
+
+def texts_between(buffer: pa.Buffer, starts: Sequence[np.ndarray], ends: Sequence[np.ndarray]) -> list[pa.Array]:
+    """`buffer[start:end]` of each row as text, for each pair of columns `starts[k]`, `ends[k]` (an end before its
+    start: empty); within a column the spans must be in order and not overlap (one per line, in line order). As
+    `byte_spans.spans` per column, with the columns' bounds laid out once, contiguous and 32-bit: the columns of
+    a layout's places are views across their rows, and reading such a view per column costs more than the copy."""
+    if not len(starts) or not len(starts[0]):
+        return [pa.array([], pa.string()) for _ in starts]
+    rows = len(starts[0])
+    bounds = np.empty((len(starts), 2 * rows), np.int32)
+    for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        bounds[k, 0::2] = start
+        np.maximum(end, start, out=bounds[k, 1::2], casting="unsafe")
+    picks = pa.array(np.arange(0, 2 * rows, 2, dtype=np.int32))  # (the spans; the others are the gaps between)
+    return [pa.StringArray.from_buffers(2 * rows - 1, pa.py_buffer(bounds[k]), buffer).take(picks)
+            for k in range(len(starts))]

@@ -54,7 +54,6 @@ from detector.ingest.base import (
     ParseContext,
     line_share,
 )
-from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     HOSTPORT_SQL,
@@ -66,7 +65,7 @@ from detector.ingest.distinct_sql import (
     through,
     without,
 )
-from detector.ingest.layout_bytes import ConstantText, byte_places, each_row, line_bytes
+from detector.ingest.layout_bytes import ConstantText, byte_places, each_row, line_bytes, texts_between
 from detector.ingest.proxy_columns import placed
 from detector.schema import TIMESTAMP
 
@@ -485,9 +484,10 @@ def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: Constant
     if not found.all():
         fits[rows[~found]] = False
         rows, cuts = rows[found], cuts[found]
-    starts = np.concatenate([offsets[:-1][rows, None], cuts + 1], axis=1)
-    ends = np.concatenate([cuts, offsets[1:][rows, None]], axis=1)
-    return fits, {i: spans(buffer, starts[:, i], ends[:, i]) for i in read}
+    # item i runs from the tab before it (or the line's start) to the tab after it (or the line's end)
+    starts = [offsets[:-1][rows] if i == 0 else cuts[:, i - 1] + 1 for i in read]
+    ends = [offsets[1:][rows] if i == count - 1 else cuts[:, i] for i in read]
+    return fits, dict(zip(read, texts_between(buffer, starts, ends), strict=True))
 
 
 def _kv_values(items: pa.DictionaryArray, first: bool, name_length: int) -> pa.DictionaryArray:
@@ -743,9 +743,8 @@ def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: C
     bytes_ = data[start:end]
     if len(bytes_) and bytes_.min() < 32:  # (a reduction without a mask first: control characters are rare)
         fits[np.searchsorted(offsets, np.flatnonzero(bytes_ < 32) + start, side="right") - 1] = False
-    backslashes = np.flatnonzero(bytes_ == ord("\\"))
-    if len(backslashes):
-        fits[np.searchsorted(offsets, backslashes + start, side="right") - 1] = False
+    if (bytes_ == ord("\\")).any():  # (rare: places found only then)
+        fits[np.searchsorted(offsets, np.flatnonzero(bytes_ == ord("\\")) + start, side="right") - 1] = False
     quotes = sum(piece.count(b'"') for piece in layout.pieces)
     quotes_of_others = pc.sum(pc.count_substring(text.filter(pa.array(~fits)), '"')).as_py() or 0
     if np.count_nonzero(bytes_ == ord('"')) - quotes_of_others != quotes * fits.sum():
@@ -761,7 +760,8 @@ def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: C
     if not found.all():
         fits[rows[~found]] = False
         at = at[found]
-    return fits, {i: spans(buffer, at[:, i], at[:, i + 1]) for i in slots}
+    return fits, dict(zip(slots, texts_between(buffer, [at[:, i] for i in slots], [at[:, i + 1] for i in slots]),
+                          strict=True))
 
 
 def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,
