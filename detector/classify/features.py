@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence, Set
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -148,11 +148,58 @@ def _vowel_share(text: str) -> float:
     return (len(text) - len(text.translate(_NO_VOWELS))) / letters if letters else 0.0
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _char_entropy(text: str) -> float:
     if not text:
         return 0.0
     total = len(text)
-    return -sum(c / total * math.log2(c / total) for c in Counter(text).values())
+    # Characters in order of first appearance (as Counter gives them), so the sum is the same to the bit.
+    return -sum(n / total * math.log2(n / total) for n in map(text.count, dict.fromkeys(text)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_features(words: tuple[str, ...], where: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    word_features(words, where, found)
+    return found
+
+
+class _DomainSide(NamedTuple):
+    """What depends on the registered domain alone: computed once per domain, not per host (hosts share
+    their domain: www., api., mail., CDN edge names)."""
+
+    text: str
+    words: dict[str, float]
+    tld: str
+    two_labels: bool
+    length: float
+    hyphens: float
+    digits: float
+    token_count: float
+    vowels: float
+    entropy: float
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _domain_side(domain: str, suffix: str) -> _DomainSide:
+    domain_tokens = tokens(domain)
+    tld = suffix.rsplit(".", 1)[-1] if suffix else ""
+    return _DomainSide(
+        text=" ".join([_ngram_text(domain_tokens), *("." + s for s in suffix.split(".") if s)]),
+        words=_word_features(tuple(domain_tokens), "d:"),
+        tld=f"tld:{tld if tld in TLDS else 'other' if tld else 'none'}",
+        two_labels=bool(suffix) and suffix != tld,  # co.uk, com.au, gov.nl ...
+        length=min(len(domain), 30) / 30,
+        hyphens=min(domain.count("-"), 4) / 4,
+        digits=_digit_share(domain),
+        token_count=min(len(domain_tokens), 5) / 5,
+        vowels=_vowel_share(domain),
+        entropy=_char_entropy(domain) / 5,
+    )
+
+
+def _ngram_text(parts: Sequence[str]) -> str:
+    return " ".join(_DIGITS.sub("0", t) for t in parts)
 
 
 def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
@@ -161,23 +208,15 @@ def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
     subdomain, domain, suffix = split_host(name)
     if not suffix or not domain:  # an IP address, a bare word or an unknown top-level domain
         domain, subdomain, suffix = name.replace(".", "-"), "", ""
-    domain_tokens = tokens(domain)
+    side = _domain_side(domain, suffix)
     sub_labels = [label for label in subdomain.split(".") if label]
-    sub_tokens = [t for label in sub_labels for t in tokens(label)]
+    sub_tokens = tuple(t for label in sub_labels for t in tokens(label))
 
-    def text(parts: Sequence[str]) -> str:
-        return " ".join(_DIGITS.sub("0", t) for t in parts)
-
-    domain_text = " ".join([text(domain_tokens), *("." + s for s in suffix.split(".") if s)])
-    sub_text = text(sub_tokens)
-
-    features: dict[str, float] = {}
-    word_features(domain_tokens, "d:", features)
-    word_features(sub_tokens, "s:", features)
-    tld = suffix.rsplit(".", 1)[-1] if suffix else ""
-    features[f"tld:{tld if tld in TLDS else 'other' if tld else 'none'}"] = 1.0
-    if suffix and suffix != tld:
-        features["suffix_two_labels"] = 1.0  # co.uk, com.au, gov.nl ...
+    features: dict[str, float] = dict(side.words)
+    features.update(_word_features(sub_tokens, "s:"))
+    features[side.tld] = 1.0
+    if side.two_labels:
+        features["suffix_two_labels"] = 1.0
     if sub_labels:
         first = sub_labels[0]
         features[f"first:{first if first in PREFIX_LABELS else 'other'}"] = 1.0
@@ -190,16 +229,16 @@ def name_parts(host: str) -> tuple[str, str, dict[str, float]]:
     features["labels"] = min(len(labels), 8) / 8
     features["sub_labels"] = min(len(sub_labels), 6) / 6
     features["host_len"] = min(len(name), 80) / 80
-    features["domain_len"] = min(len(domain), 30) / 30
+    features["domain_len"] = side.length
     features["max_label_len"] = min(max(len(label) for label in labels), 63) / 63
-    features["domain_hyphens"] = min(domain.count("-"), 4) / 4
-    features["domain_digits"] = _digit_share(domain)
+    features["domain_hyphens"] = side.hyphens
+    features["domain_digits"] = side.digits
     features["sub_digits"] = _digit_share(subdomain)
-    features["domain_tokens"] = min(len(domain_tokens), 5) / 5
-    features["domain_vowels"] = _vowel_share(domain)
-    features["domain_entropy"] = _char_entropy(domain) / 5
+    features["domain_tokens"] = side.token_count
+    features["domain_vowels"] = side.vowels
+    features["domain_entropy"] = side.entropy
     features["sub_entropy"] = _char_entropy(subdomain.replace(".", "")) / 5
-    return domain_text, sub_text, features
+    return side.text, _ngram_text(sub_tokens), features
 
 
 # ---- behaviour -------------------------------------------------------------------------------------------
