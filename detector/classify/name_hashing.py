@@ -72,14 +72,18 @@ def hashed_ngrams(texts: Sequence[str], ngram_range: tuple[int, int], n_features
     rows: list[int] = []
     columns: list[int] = []
     known: dict[str, int] = {}  # n-grams repeat across names: each is hashed once
+    per_text: dict[str, list[int]] = {}  # and so do whole texts (hosts of one domain, www, api ...)
     for row, text in enumerate(texts):
-        grams = char_wb_ngrams(text, low, high)
-        for gram in grams:
-            column = known.get(gram)
-            if column is None:
-                column = known[gram] = column_of(gram, n_features)
-            columns.append(column)
-        rows.extend([row] * len(grams))
+        found = per_text.get(text)
+        if found is None:
+            found = per_text[text] = []
+            for gram in char_wb_ngrams(text, low, high):
+                column = known.get(gram)
+                if column is None:
+                    column = known[gram] = column_of(gram, n_features)
+                found.append(column)
+        columns.extend(found)
+        rows.extend([row] * len(found))
     row_ids, column_ids, counts = _combined(rows, columns, None, len(texts), n_features)
     lengths = np.sqrt(np.bincount(row_ids, weights=counts * counts, minlength=len(texts)))
     return HashedRows(row_ids, column_ids, counts / lengths[row_ids], len(texts))
