@@ -171,3 +171,9 @@ def in_chunk_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], ro
     if len(bounds) <= 1:
         return columns(lines)
     return _put_together([columns(lines.slice(start, length)) for start, length in bounds])
+
+
+def put_together(parts: list[pa.Table]) -> pa.Table:
+    """Tables of the same columns computed on parts of a batch (parts a format cut itself, e.g. at the chunks
+    of a query's result) as one, as `in_slices` puts its slices together."""
+    return parts[0] if len(parts) == 1 else _put_together(parts)

@@ -44,10 +44,10 @@ from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     INTEGER_SQL,
     encoded,
-    in_chunk_slices,
     in_slices,
     integers,
     plain,
+    put_together,
     through,
 )
 from detector.schema import TIMESTAMP
@@ -687,23 +687,23 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
 
 def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tuple[str, str], run: pa.Table
                 ) -> ParseResult:
-    """The lines read a slice at a time, each slice within one chunk of the batch's lines (`in_chunk_slices`):
-    DuckDB then returns each field as one array, used as it is (a whole batch's result comes in chunks of its
-    own, and a slice spanning two had its fields copied into one)."""
+    """JSON lines (at least one). One query reads them all (a query has a fixed cost of a few milliseconds);
+    its result is then read a chunk at a time (DuckDB's follow the lines' chunks: the reader's reads), each
+    field of a chunk one array used as it is (a slice across two chunks would have them copied into one)."""
     with parse_cursor(context.connection) as cursor:
-        return split_outcomes(in_chunk_slices(run, lambda part: _columns(cursor, queries, log,
-                                                                          _json_fields(cursor, query, part))), run)
-
-
-def _json_fields(cursor: duckdb.DuckDBPyConnection, query: tuple[str, str], part: pa.Table) -> _Fields:
-    cursor.register("lines", part)
-    quick, careful = query
-    try:
-        table = cursor.sql(quick).to_arrow_table()
-    except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
-        table = cursor.sql(careful).to_arrow_table()
-    return _Fields(part.column("line_no"), one_array(table.column("reject_reason")), part.num_rows,
-                   lambda name: one_array(table.column(name)))
+        cursor.register("lines", run)
+        quick, careful = query
+        try:
+            table = cursor.sql(quick).to_arrow_table()
+        except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
+            table = cursor.sql(careful).to_arrow_table()
+        parts, start = [], 0
+        for chunk in table.to_batches():
+            fields = _Fields(run.column("line_no").slice(start, chunk.num_rows), chunk.column("reject_reason"),
+                             chunk.num_rows, chunk.column)
+            parts.append(_columns(cursor, queries, log, fields))
+            start += chunk.num_rows
+        return split_outcomes(put_together(parts), run)  # (`run` has lines: some result chunk)
 
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
