@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
 
 from detector.ingest.arrow_ops import first_bytes, list_item
 from detector.ingest.byte_spans import first_at_or_after, spans
@@ -81,25 +82,61 @@ def _verdict_places(places: np.ndarray, window: np.ndarray, has_verdicts: np.nda
                     ends: np.ndarray) -> np.ndarray:
     """The 1st verdict's place, and the 24th's where the verdicts line up (a 28th there, not starting with a
     quote; else an empty place after the 1st), which it returns."""
-    commas = np.flatnonzero(window == COMMA)
     verdicts_start = np.where(has_verdicts, after_open, ends)
-    first_comma = np.searchsorted(commas, verdicts_start)
-
-    def comma(n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The n-th comma after the '<' of each line, and whether the line has it."""
-        at = first_comma + n - 1
-        place = commas.take(at, mode="clip") if len(commas) else np.zeros(len(at), np.int64)
-        return place, (at < len(commas)) & (place < ends)
-
-    first, has_comma = comma(1)
-    category_end = np.where(has_comma, first, ends)
-    comma_27, has_27 = comma(LINED_UP)
-    quoted_28th = (comma_27 + 1 < ends) & (_byte_at(window, comma_27 + 1) == QUOTE)
-    lined_up = has_verdicts & has_27 & ~quoted_28th
+    commas, found = nth_places(window, verdicts_start, ends, COMMA, (1, APPLICATION, APPLICATION + 1, LINED_UP))
+    category_end = np.where(found[:, 0], commas[:, 0], ends)
+    quoted_28th = (commas[:, 3] + 1 < ends) & (_byte_at(window, commas[:, 3] + 1) == QUOTE)
+    lined_up = has_verdicts & found[:, 3] & ~quoted_28th
     places[:, FIELDS, 0], places[:, FIELDS, 1] = verdicts_start, category_end
-    places[:, FIELDS + 1, 0] = np.where(lined_up, comma(APPLICATION)[0] + 1, category_end)
-    places[:, FIELDS + 1, 1] = np.where(lined_up, comma(APPLICATION + 1)[0], category_end)
+    places[:, FIELDS + 1, 0] = np.where(lined_up, commas[:, 1] + 1, category_end)
+    places[:, FIELDS + 1, 1] = np.where(lined_up, commas[:, 2], category_end)
     return lined_up
+
+
+def nth_places(window: np.ndarray, starts: np.ndarray, ends: np.ndarray, byte: int, counts: tuple[int, ...],
+               width: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Where the n-th `byte` of each [start, end) of `window` is, for each n of `counts` (one row per span, one
+    column per n; the span's end where it has none), and whether the span has one.
+
+    Sought in `width` bytes after each start (one row of bytes per span), then, for the spans not settled
+    there, in a window four times wider, and so on: numpy's nonzero costs per byte where the byte is frequent
+    (the verdicts' commas), so the bytes past the last one wanted (the rest of the verdicts, the user agent)
+    are better left unread."""
+    places, found = np.zeros((len(starts), len(counts)), np.int64), np.zeros((len(starts), len(counts)), bool)
+    wanted = np.array(counts)
+    todo = np.arange(len(starts))
+    while len(todo):
+        start, length = starts[todo], ends[todo] - starts[todo]
+        is_byte = _rows_of_bytes(window, start, width) == byte
+        short = length < width
+        if short.any():
+            is_byte[short] &= np.arange(width) < length[short, None]
+        hits = np.flatnonzero(is_byte)  # row i's from i * width on
+        row_start = np.arange(len(todo) + 1) * width
+        first = np.searchsorted(hits, row_start)
+        count = np.diff(first)
+        has = count[:, None] >= wanted
+        hit = hits.take(first[:-1, None] + wanted - 1, mode="clip") if len(hits) else 0
+        place = np.where(has, start[:, None] + hit - row_start[:-1, None], (start + length)[:, None])
+        settled = (count >= wanted.max()) | (length <= width)
+        places[todo[settled]], found[todo[settled]] = place[settled], has[settled]
+        todo, width = todo[~settled], width * 4
+    return places, found
+
+
+def _rows_of_bytes(window: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The `width` bytes of `window` from each start, one row each (zeros past its end)."""
+    inside = starts <= len(window) - width
+    if inside.all():
+        return sliding_window_view(window, width)[starts]
+    # the rows that run past the end: read from a copy of the window's last bytes, zeros after them
+    tail_start = int(starts[~inside].min())
+    tail = np.concatenate([window[tail_start:], np.zeros(width, np.uint8)])
+    rows = np.empty((len(starts), width), np.uint8)
+    if inside.any():
+        rows[inside] = sliding_window_view(window, width)[starts[inside]]
+    rows[~inside] = sliding_window_view(tail, width)[starts[~inside] - tail_start]
+    return rows
 
 
 def _body_starts(text: pa.Array, starts: np.ndarray) -> np.ndarray:
