@@ -34,7 +34,9 @@ def regular_lines(text: pa.Array, delimiter: str) -> np.ndarray:
     body = data[start:end]
     starts, ends = offsets[:-1], offsets[1:]
     regular = ends > starts
-    if len(body) and (body.min() < PLACEHOLDER_BELOW or (body == CARRIAGE_RETURN).any()):
+    # (the smallest byte rules both out at once where no byte is below a carriage return: no tab either)
+    smallest = int(body.min()) if len(body) else QUOTE
+    if smallest < PLACEHOLDER_BELOW or (smallest <= CARRIAGE_RETURN and (body == CARRIAGE_RETURN).any()):
         odd = np.flatnonzero((body < PLACEHOLDER_BELOW) | (body == CARRIAGE_RETURN)) + start
         regular[np.searchsorted(offsets, odd, "right") - 1] = False
     quotes = np.flatnonzero(body == QUOTE) + start
