@@ -8,7 +8,8 @@ value after it (`; src:`, ` source-address=`); before the first, with the header
 that marks 0, 2, 4, ... open values for all lines at once; `marked_values` matches the text before each
 opening mark against the wanted keys by one hash lookup each, places each key's first mark in a line into a
 key-by-line grid, cuts all those values out of the same buffer in one pass in its order (no copy of the text),
-and takes each key's column from them.
+and takes each key's column from them. `quote_marks` also keeps where the escaped quotes (`\\"`) it skipped
+are, so only the values that hold one are rewritten.
 """
 
 from __future__ import annotations
