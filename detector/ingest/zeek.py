@@ -44,7 +44,7 @@ from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     INTEGER_SQL,
     encoded,
-    in_slices,
+    in_chunk_slices,
     integers,
     plain,
     put_together,
@@ -681,7 +681,7 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
         return run_parse_query(context, _NO_HEADER_QUERY, run)
     with parse_cursor(context.connection) as cursor:
         # a slice of lines at a time: the numpy temporaries of a whole batch are large (memory and page faults)
-        columns = in_slices(run, lambda part: _columns(cursor, queries, log, _tsv_fields(log, header, part)))
+        columns = in_chunk_slices(run, lambda part: _columns(cursor, queries, log, _tsv_fields(log, header, part)))
         return split_outcomes(columns, run)
 
 
