@@ -29,7 +29,6 @@ from detector.ingest.cisco_wsa_fields import wsa_fields
 from detector.ingest.distinct_sql import BIGINT_SQL, integers, sliced_parser
 from detector.ingest.proxy_columns import (
     EPOCH_SQL,
-    TOKEN_SLICE,
     UrlQueries,
     bools,
     constant_text,
@@ -93,6 +92,10 @@ APP_SQL = """
 select case when value not in ('"-"', '"Unknown"', '-') then trim(value, '"') end as value from distinct_values
 """
 HOST_SOURCES = pa.array(["connect", "url", "none"])
+# Lines parsed at a time: the fields of a whole batch would take several times its size (~230 bytes a line,
+# beside numpy's places); slices of 16,384 lines parsed all-distinct lines ~20% slower (each slice looks its
+# values up among those the queries have seen: more slices, more lookups), with no gain on repeated ones.
+SLICE_LINES = 32_768
 BLOCKED = pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), ["blocked"])
 
 
@@ -118,8 +121,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     context.connection.execute(PROXY_MACROS)
     context.connection.execute(WSA_MACROS)
     queries = Queries()
-    # in slices: the tokens of a whole batch would take several times its size
-    return sliced_parser(context, lambda cursor, part: _columns(cursor, queries, part), TOKEN_SLICE)
+    return sliced_parser(context, lambda cursor, part: _columns(cursor, queries, part), SLICE_LINES)
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:

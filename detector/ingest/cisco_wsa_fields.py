@@ -158,8 +158,8 @@ def _agents(buffer: pa.Buffer, window: np.ndarray, low: int, spaces: np.ndarray,
     """The user agent: after the first '> ' of the body (the verdicts' end), trimmed, then quoted or up to a
     space. Without a '> ': from the body's second character on (as `substr(body, strpos(body, '> ') + 2)`).
     Read once per distinct text after the '> ' (a few agents and placeholders recur over a log's lines)."""
-    # (a space at the window's start reads the last byte before it: never in a body after its first byte)
-    close_spaces = spaces[window[spaces - 1] == GREATER] if len(window) else spaces
+    # (a space at the window's start reads itself: a line's first byte is no body's second)
+    close_spaces = spaces[_byte_at(window, spaces - 1) == GREATER]
     close_space, has_close = first_at_or_after(close_spaces, body + 1, ends)  # its '>' in the body
     lead = _byte_at(window, body)
     second = np.minimum(body + np.select([lead < 0x80, lead < 0xE0, lead < 0xF0], [1, 2, 3], 4), ends)
@@ -182,13 +182,14 @@ def _span_columns(buffer: pa.Buffer, places: np.ndarray, present: np.ndarray) ->
     every = pa.StringArray.from_buffers(places.size - 1, pa.py_buffer(places), buffer)
     picks = 2 * np.arange(rows * columns).reshape(rows, columns).T.ravel()
     missing = ~present.T.ravel()
-    taken = every.take(pa.array(picks, mask=missing if missing.any() else None))
+    taken = pc.take(every, pa.array(picks, mask=missing if missing.any() else None), boundscheck=False)
     return [taken.slice(j * rows, rows) for j in range(columns)]
 
 
 def _byte_at(data: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """The byte at each place (the last one past the end; 0 when there are none: lines all empty)."""
-    return data[np.minimum(places, len(data) - 1)] if len(data) else np.zeros(len(places), np.uint8)
+    """The byte at each place (the first or last one before or past the ends; 0 when there are none: lines
+    all empty)."""
+    return data.take(places, mode="clip") if len(data) else np.zeros(len(places), np.uint8)
 
 
 def _split_part(text: pa.Array, mark: str, index: int) -> pa.Array:
