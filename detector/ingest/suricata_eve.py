@@ -115,22 +115,19 @@ def groups_query(guesses: tuple[int, ...], tolerant: bool) -> str:
     """The lines of these guesses (`lines.guess`) in one query: per guess, in the order given, its rows
     (`row`, in batch order), whether the line is valid JSON (`parsed`) and its paths' values in columns
     `c1`, `c2`, ... (GUESS_PATHS order; null past the guess's own paths). One query, not one per guess:
-    each costs ~4 ms whatever its rows, and the reader's batches of long lines are ~80k lines. Tolerant:
-    a line that is not valid JSON gives nulls (`try`) instead of failing the query; that costs ~10%, so a
-    batch is first read without it."""
+    each costs ~4 ms whatever its rows, and the reader's batches of long lines are ~80k lines. The lists of
+    values are made columns once, after the UNION ALL, not in each branch: a query of 6 branches is then
+    planned in ~6 ms instead of ~11. Tolerant: a line that is not valid JSON gives nulls (`try`) instead of
+    failing the query; that costs ~10%, so a batch is first read without it."""
     width = max(len(GUESS_PATHS[guess]) for guess in guesses)
     branches = []
     for guess in guesses:
-        paths = GUESS_PATHS[guess]
-        listed = ", ".join(f"'$.{path}'" for path in paths)
+        listed = ", ".join(f"'$.{path}'" for path in GUESS_PATHS[guess])
         extract = f"json_extract_string(line, [{listed}])"
-        columns = ", ".join(f"value[{i}] as c{i}" if i <= len(paths) else f"null::varchar as c{i}"
-                            for i in range(1, width + 1))
-        branches.append(f"""
-            select {guess}::tinyint as guess, row, value is not null as parsed, {columns}
-            from (select row, {f"try({extract})" if tolerant else extract} as value from lines where guess = {guess})
-        """)
-    return " union all ".join(branches)
+        branches.append(f"select {guess}::tinyint as guess, row, {f'try({extract})' if tolerant else extract} as value "
+                        f"from lines where guess = {guess}")
+    columns = ", ".join(f"value[{i}] as c{i}" for i in range(1, width + 1))
+    return f"select guess, row, value is not null as parsed, {columns} from ({' union all '.join(branches)})"
 
 
 class Queries:
