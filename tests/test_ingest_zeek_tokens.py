@@ -142,3 +142,18 @@ def test_integers_told_on_the_bytes_read_as_the_shared_reading(seed: int) -> Non
         for target, query in ((pa.int32(), queries.integer), (pa.int64(), queries.bigint)):
             expected = zeek.integers(connection, query, text, target).to_pylist()
             assert zeek._integers(connection, query, text, target).to_pylist() == expected, values
+
+
+@pytest.mark.parametrize("repeat", [1, 5])
+def test_json_lists_read_as_the_sql_reads_them(repeat: int) -> None:
+    """JSON sets and vectors' text, repeating (read once per distinct text) or not (read for every row)."""
+    connection = open_parse_connection()
+    texts = ['["a","b"]', '["é","a\\"b"]', '[1,"x"]', "[]", "str", '[["x"]]', None, '[null,"x"]', '["x\\ty"]',
+             '[""]', '["",""]', '["a",",","b"]']
+    text = pa.array(["junk", *(texts * repeat)], pa.string()).slice(1)
+    lists = zeek._json_lists(connection, zeek._Queries(), text)
+    connection.register("distinct_values", pa.table({"value": text}))
+    sql = connection.sql(zeek.JSON_LIST_SQL).to_arrow_table().column("value")
+    connection.unregister("distinct_values")
+    assert lists.to_pylist() == sql.to_pylist()
+    assert lists.type == sql.type

@@ -86,18 +86,13 @@ def _ident(name: str) -> str:
 
 def _json_query(log: _Log) -> str:
     """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays. Each line is parsed once:
-    one call reads every field as text (a set or vector as its JSON text, then read as a list: a short
-    text, cheaper than reading the line again; where only its first element is read, that element's
-    text); the fields are then read as the TSV writer's are."""
+    one call reads every field as text (a set or vector as its JSON text, read as a list once per distinct
+    text afterwards: JSON_LIST_SQL; where only its first element is read, that element's text); the fields
+    are then read as the TSV writer's are."""
+    names = (*log.scalars, *log.lists, *log.firsts)
     paths = ", ".join([*("'$." + _ident(name) + "'" for name in (*log.scalars, *log.lists)),
                        *("'$." + _ident(name) + "[0]'" for name in log.firsts)])
-    columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(log.scalars, start=1)]
-    columns += [
-        f"nullif(try(json_extract_string(j[{i}], '$[*]')), []) as {_ident(name)}"
-        for i, name in enumerate(log.lists, start=len(log.scalars) + 1)
-    ]
-    columns += [f"j[{i}] as {_ident(name)}"
-                for i, name in enumerate(log.firsts, start=len(log.scalars) + len(log.lists) + 1)]
+    columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(names, start=1)]
     # `try`: a line that is not valid JSON gives null instead of failing the batch (see _json_queries).
     return f"""
         select case when j is null then 'not a valid JSON object' end as reject_reason, {", ".join(columns)}
@@ -153,6 +148,8 @@ def _read_header(header: _Header, line: str) -> _Header:
 TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
 DOUBLE_MS_SQL = "select try_cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
+# a JSON set or vector's text (as the line's reading gives it) -> its elements; null for [] or no array
+JSON_LIST_SQL = "select nullif(try(json_extract_string(value, '$[*]')), []) as value from distinct_values"
 UPPER_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
 # conn: the first service Zeek recognised, else the transport (service and proto joined by chr(31); chr(30): unset)
 SERVICE_SQL = """
@@ -175,6 +172,7 @@ class _Queries:
         self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)
         self.clean_host = DistinctQuery(CLEAN_HOST_SQL)
+        self.json_list = DistinctQuery(JSON_LIST_SQL)
         self.upper = DistinctQuery(UPPER_SQL)
         self.service = DistinctQuery(SERVICE_SQL)
         self.connect_host = DistinctQuery(CONNECT_HOST_SQL)
@@ -699,11 +697,29 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tupl
             table = cursor.sql(careful).to_arrow_table()
         parts, start = [], 0
         for chunk in table.to_batches():
+
+            def raw(name: str, chunk: pa.RecordBatch = chunk) -> pa.Array:
+                return _json_lists(cursor, queries, chunk.column(name)) if name in log.lists else chunk.column(name)
+
             fields = _Fields(run.column("line_no").slice(start, chunk.num_rows), chunk.column("reject_reason"),
-                             chunk.num_rows, chunk.column)
+                             chunk.num_rows, raw)
             parts.append(_columns(cursor, queries, log, fields))
             start += chunk.num_rows
         return split_outcomes(put_together(parts), run)  # (`run` has lines: some result chunk)
+
+
+def _json_lists(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
+    """JSON sets or vectors as the line's reading gives them (their JSON text) -> lists of their elements'
+    text (JSON_LIST_SQL). Once per distinct text where they repeat (dns.log's answers mostly do: a name's
+    addresses), else for every row (distinct texts would cost a dictionary and its lookups on top)."""
+    values = encoded(text)
+    if 2 * len(values.dictionary) <= len(text):
+        return through(connection, queries.json_list, values)["value"]
+    connection.register("distinct_values", pa.table({"value": text}))
+    try:
+        return one_array(connection.sql(JSON_LIST_SQL).to_arrow_table().column("value"))
+    finally:
+        connection.unregister("distinct_values")
 
 
 def _combine(parts: list[ParseResult], ignored: int) -> ParseResult:
