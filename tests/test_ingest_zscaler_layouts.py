@@ -82,3 +82,15 @@ def test_name_value_lines_read_by_layout_as_by_name(odd: str) -> None:
 
 def test_aliases_cover_the_fields_read() -> None:
     assert {"url", "login", "time_text"} <= set(ALIASES)
+
+
+def test_json_quotes_in_a_value_are_not_hidden_by_a_line_with_fewer() -> None:
+    # a raw quote pair in one line's value and, in the same slice, a line short of as many quotes (its keys'
+    # quotes dropped): counted together they add up to the layout's quotes, yet the first is no JSON
+    quoted = nss(EVENT).replace("Zaken", 'Za"x":"y"ken')
+    short = nss(EVENT).replace('"login":', "login:").replace('"eurl":', "eurl:")
+    lines = [nss(EVENT)] * 3 + [quoted, short] + [nss({**EVENT, "login": f"user{i}"}) for i in range(3)]
+    by_layout = fields_of(lines, lambda cursor, table: _json_table(cursor, table, LAYOUTS_PER_BATCH))
+    by_duckdb = fields_of(lines, lambda cursor, table: _json_table(cursor, table, 0))
+    assert by_layout == by_duckdb
+    assert by_layout[3]["parse_error"] == "not a JSON object"

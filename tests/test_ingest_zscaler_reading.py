@@ -28,12 +28,12 @@ def test_slices_encoded_together_as_one_column(parts: list[list[str | None]]) ->
 
 
 def test_line_slices_are_the_chunks_cut_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(zscaler, "TOKEN_LINES", 3)
-    lines = [f"line {i}" for i in range(11)]
+    monkeypatch.setattr(zscaler, "TOKEN_BYTES", 14)
+    lines = [f"line {i}" for i in range(11)]  # (6 bytes each, "line 10" 7)
     column = pa.chunked_array([pa.array(lines[:4]), pa.array([], pa.string()), pa.array(lines[4:11])])
     table = pa.table({"line_no": pa.array(range(1, 12), pa.int64()), "line": column})
     slices = _line_slices(table)
-    assert [len(piece) for piece in slices] == [4, 3, 4]  # (about equal slices, nearest to 3 lines)
+    assert [len(piece) for piece in slices] == [2, 2, 2, 2, 3]  # (about equal slices, nearest to 14 bytes each)
     assert [line for piece in slices for line in piece.to_pylist()] == lines
     assert [len(piece) for piece in _line_slices(table.slice(0, 0))] == [0]
 
