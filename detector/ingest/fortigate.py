@@ -141,8 +141,10 @@ class _KeyTable:
 
     def written(self, words: np.ndarray, starts: np.ndarray, key: np.ndarray) -> np.ndarray:
         """Whether each key is written from its start: its bytes before the last three (which told its group)."""
-        return ((words[starts] & self.masks[0][key]) == self.patterns[0][key]) & (
-            (words[starts + 4] & self.masks[1][key]) == self.patterns[1][key])
+        written = (words[starts] & self.masks[0][key]) == self.patterns[0][key]
+        long = np.flatnonzero(self.lengths[key] > 7)  # (the others have no second word)
+        written[long] &= (words[starts[long] + 4] & self.masks[1][key[long]]) == self.patterns[1][key[long]]
+        return written
 
 
 _KEYS, _LOCAL_TIME_KEYS, _ALL_KEYS = _KeyTable(KEYS), _KeyTable(LOCAL_TIME_KEYS), _KeyTable(KEYS + LOCAL_TIME_KEYS)
@@ -242,10 +244,11 @@ def _found(line: pa.Array, table: _KeyTable) -> tuple[pa.Array, np.ndarray]:
     # any of them, so those lines take the smallest.
     order = np.arange(len(key))
     at = np.full((len(table.keys), len(line)), -1, np.intp)
-    at[key, rows] = order
-    repeated = np.flatnonzero(at[key, rows] != order)
+    cell, flat = key * len(line) + rows, at.reshape(-1)
+    flat[cell] = order
+    repeated = np.flatnonzero(flat[cell] != order)
     if len(repeated):
-        np.minimum.at(at, (key[repeated], rows[repeated]), order[repeated])
+        np.minimum.at(flat, cell[repeated], order[repeated])
 
     # A quoted value runs to the next quote mark in its line (or the line's end); any other to a space, a quote
     # mark or just past the next `=`.
