@@ -71,7 +71,9 @@ class ConstantText:
         if not len(self.slots) or not len(places):
             return np.ones(len(places), bool)
         # (take along the rows keeps the places in row order: the gather then walks the buffer once)
-        words = _words_at(data, places.take(self.slots, axis=1) + self.shifts)
+        starts = places.take(self.slots, axis=1)
+        starts += self.shifts  # (in place: one array of rows x words less)
+        words = _words_at(data, starts)
         if not self.whole_words:
             np.bitwise_and(words, self.masks, out=words)
         return (words == self.expected).all(axis=1)
