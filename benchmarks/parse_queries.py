@@ -27,7 +27,7 @@ import ingest  # the sibling benchmark: sample parsing, layouts, the generic que
 
 from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
-from detector.ingest.stages import use_jemalloc
+from detector.ingest.stages import tune_allocators
 
 BATCH_LINES = 262_144
 
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("formats", help="comma list of registry keys")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    use_jemalloc()  # as `shadow-ai ingest` allocates
+    tune_allocators()  # as `shadow-ai ingest` allocates
     print(f"{'format':<20}{'sample':<26}{'events':>8}{'format cpu s':>14}{'baseline cpu s':>16}{'ratio':>7}")
     with tempfile.TemporaryDirectory() as work:
         for key in [k.strip() for k in args.formats.split(",") if k.strip()]:

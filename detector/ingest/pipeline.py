@@ -45,7 +45,7 @@ from detector.ingest.reader import (
     read_head,
     with_context,
 )
-from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched, use_jemalloc
+from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched, tune_allocators
 from detector.lake import Lake, Segment, SegmentWriter, head_hash, one_dictionary_per_column
 from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
 
@@ -101,7 +101,7 @@ def ingest_paths(
     if not files:
         return
     lake = Lake(settings.lake)
-    use_jemalloc()
+    tune_allocators()
     connection = open_parse_connection()
     try:
         if dry_run:
