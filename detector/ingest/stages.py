@@ -76,13 +76,20 @@ def prefetched(items: Iterator[T], depth: int = DEPTH) -> Iterator[T]:
 
 
 def ordered_map(work: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
-    """`map(work, items)` on `workers` threads, results in input order, at most `workers` in flight."""
+    """`map(work, items)` on `workers` threads, results in input order.
+
+    One item more than the workers is in flight, waiting in the pool: a worker that finishes while an
+    older item is still being worked on (results leave in order), or while the consumer is busy with a
+    result, starts the next item at once instead of idling. Measured on 1M-line files (interleaved, idle
+    machine): Cisco WSA 2.47-2.56 -> 2.44-2.46 s wall, Zscaler CSV 2.31-2.32 -> 2.23-2.26 s, the same
+    CPU; peak RSS +25-40 MB. Two more were no faster and held another batch.
+    """
     with ThreadPoolExecutor(workers, thread_name_prefix="shadow-ai-parse") as pool:
         pending: deque[Future[R]] = deque()
         try:
             for item in items:
                 pending.append(pool.submit(work, item))
-                if len(pending) >= workers:
+                if len(pending) > workers:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
