@@ -36,6 +36,7 @@ NGRAM_RANGE = (3, 5)
 NGRAM_COLUMNS = 2**18
 NAMED_COLUMNS = 2**16
 NAME_COLUMNS = 2 * NGRAM_COLUMNS + NAMED_COLUMNS
+BLOCK_OFFSETS = (0, NGRAM_COLUMNS, 2 * NGRAM_COLUMNS)
 
 
 def name_columns(hosts: Sequence[str]) -> tuple[name_hashing.HashedRows, ...]:
@@ -49,9 +50,6 @@ def name_columns(hosts: Sequence[str]) -> tuple[name_hashing.HashedRows, ...]:
     return (name_hashing.hashed_ngrams(domains, NGRAM_RANGE, NGRAM_COLUMNS),
             name_hashing.hashed_ngrams(subdomains, NGRAM_RANGE, NGRAM_COLUMNS),
             name_hashing.hashed_named(handmade, NAMED_COLUMNS))
-
-
-BLOCK_OFFSETS = (0, NGRAM_COLUMNS, 2 * NGRAM_COLUMNS)
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
