@@ -9,6 +9,7 @@ helpers work on such encoded columns, so a column is hashed once however many qu
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import duckdb
@@ -119,11 +120,14 @@ def in_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], rows: in
     slices, plain in one and dictionary-encoded in another, is decoded)."""
     if lines.num_rows <= rows:
         return columns(lines)
-    return _put_together([columns(lines.slice(start, rows)) for start in range(0, lines.num_rows, rows)])
+    return put_together([columns(lines.slice(start, rows)) for start in range(0, lines.num_rows, rows)])
 
 
-def _put_together(parts: list[pa.Table]) -> pa.Table:
-    """Slices' columns as one table: a column plain in one slice and dictionary-encoded in another is decoded."""
+def put_together(parts: list[pa.Table]) -> pa.Table:
+    """Tables of the same columns computed on parts of a batch (`in_slices`' slices, or parts a format cut
+    itself) as one: a column plain in one part and dictionary-encoded in another is decoded."""
+    if len(parts) == 1:
+        return parts[0]
     names = parts[0].column_names
     mixed = {name for name in names if len({part.schema.field(name).type for part in parts}) > 1}
     if mixed:
@@ -157,6 +161,14 @@ def chunk_sliced_parser(context: ParseContext, columns: Callable[[duckdb.DuckDBP
     return parse
 
 
+def even_parts(length: int, wanted: float) -> list[tuple[int, int]]:
+    """(start, length) of `length` rows cut into the whole number of about equal parts nearest to `wanted`
+    (at least one; no empty part)."""
+    parts = max(1, round(wanted))
+    cuts = [length * part // parts for part in range(parts + 1)]
+    return [(begin, end - begin) for begin, end in itertools.pairwise(cuts) if end > begin]
+
+
 def in_chunk_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], rows: int = SLICE_LINES) -> pa.Table:
     """`in_slices`, with slices cut at the chunks of the `line` column too: each chunk in as many slices of about
     equal size as are nearest to `rows` lines each (a chunk a little longer than `rows` is one slice, not a full
@@ -164,16 +176,8 @@ def in_chunk_slices(lines: pa.Table, columns: Callable[[pa.Table], pa.Table], ro
     bounds = []
     start = 0
     for chunk in lines.column("line").chunks:
-        parts = max(1, round(len(chunk) / rows))
-        cuts = [start + len(chunk) * part // parts for part in range(parts + 1)]
-        bounds += [(cuts[part], cuts[part + 1] - cuts[part]) for part in range(parts) if cuts[part + 1] > cuts[part]]
+        bounds += [(start + begin, length) for begin, length in even_parts(len(chunk), len(chunk) / rows)]
         start += len(chunk)
     if len(bounds) <= 1:
         return columns(lines)
-    return _put_together([columns(lines.slice(start, length)) for start, length in bounds])
-
-
-def put_together(parts: list[pa.Table]) -> pa.Table:
-    """Tables of the same columns computed on parts of a batch (parts a format cut itself, e.g. at the chunks
-    of a query's result) as one, as `in_slices` puts its slices together."""
-    return parts[0] if len(parts) == 1 else _put_together(parts)
+    return put_together([columns(lines.slice(start, length)) for start, length in bounds])

@@ -35,7 +35,6 @@ the CSV feed's sizes and times, mostly distinct, are cast as they are.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections import Counter
@@ -58,6 +57,7 @@ from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     HOSTPORT_SQL,
     encoded,
+    even_parts,
     in_time_zone,
     integers,
     plain,
@@ -526,9 +526,8 @@ def _line_slices(lines: pa.Table) -> list[pa.Array]:
     each slice has a cost of its own)."""
     slices = []
     for chunk in lines.column("line").chunks:
-        parts = max(1, round((pc.sum(pc.binary_length(chunk)).as_py() or 0) / TOKEN_BYTES))
-        cuts = [len(chunk) * part // parts for part in range(parts + 1)]
-        slices += [chunk.slice(start, end - start) for start, end in itertools.pairwise(cuts) if end > start]
+        wanted = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / TOKEN_BYTES
+        slices += [chunk.slice(start, length) for start, length in even_parts(len(chunk), wanted)]
     return slices or [pa.array([], pa.string())]
 
 
