@@ -52,8 +52,8 @@ def test_int32_indices_are_null_where_negative() -> None:
     assert indices.type == pa.int32() and indices.to_pylist() == [3, None, 0, None, 7]
 
 
-def test_through_spreads_per_value_answers_to_the_rows_with_nulls_in_the_indices() -> None:
+def test_onto_rows_spreads_per_value_answers_to_the_rows_with_nulls_in_the_indices() -> None:
     column = pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2, 0], pa.int32()), pa.array(["a", "b", "c"]))
-    spread = csv_generic.through(column, pa.array(["x", None, "z"]))
+    spread = csv_generic.onto_rows(column, pa.array(["x", None, "z"]))
     assert spread.to_pylist() == ["x", None, None, "z", "x"]
     assert spread.dictionary.null_count == 0 and pc.is_null(spread).to_pylist() == [False, True, True, False, False]

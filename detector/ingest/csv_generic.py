@@ -303,7 +303,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
               if v(field) is not None}
 
     def from_places(name: str, *fields: str) -> list[pa.Array]:
-        return [through(v(field), places[field].column(name).combine_chunks()) for field in fields
+        return [onto_rows(v(field), places[field].column(name).combine_chunks()) for field in fields
                 if field in places]
 
     nothing = no_text(rows)
@@ -371,7 +371,7 @@ def int32_indices(at: np.ndarray) -> pa.Array:
     return pa.array(at.astype(np.int32, copy=False), mask=missing if missing.any() else None)
 
 
-def through(column: pa.DictionaryArray, per_value: pa.Array) -> pa.DictionaryArray:
+def onto_rows(column: pa.DictionaryArray, per_value: pa.Array) -> pa.DictionaryArray:
     """`per_value` (one row per value of the column's dictionary) on the column's rows, kept
     dictionary-encoded: only indices move, through numpy (null where the row or its value is)."""
     inner = encoded(per_value)
@@ -443,7 +443,7 @@ def _cleaned(fields: Mapping[int, pa.DictionaryArray], delimiter: str) -> dict[i
     cleaned = {}
     for (position, field), end, length in zip(fields.items(), ends, lengths, strict=True):
         part = value.slice(end - length, length)
-        cleaned[position] = through(field, part) if part.null_count else \
+        cleaned[position] = onto_rows(field, part) if part.null_count else \
             pa.DictionaryArray.from_arrays(field.indices, part)
     return cleaned
 
