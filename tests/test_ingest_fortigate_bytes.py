@@ -1,5 +1,5 @@
 """FortiGate lines read on their bytes (fortigate.py): which `=` ends a wanted key, where a value ends, the
-PRI, lines cut into slices, and values that are all distinct."""
+PRI, line columns in chunks, and values that are all distinct."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from detector.ingest import FORMATS, fortigate
+from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
 from detector.ingest.pipeline import parse_file
 from tests.golden import golden_settings
@@ -77,20 +77,19 @@ def test_non_ascii_text_before_keys_keeps_byte_positions(tmp_path: Path) -> None
     assert (event["user_name"], event["dst_ip"]) == ("Jörg", "104.18.32.47")
 
 
-def test_slices_give_the_whole_batch_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_line_column_in_many_chunks_gives_the_one_chunk_answer() -> None:
     lines = [line for line in SAMPLE.read_text(encoding="utf-8").splitlines()] * 3
     whole = parser()(batch(lines))
-    monkeypatch.setattr(fortigate, "SLICE_LINES", 4)
-    sliced = parser()(batch(lines))
-    assert sliced.events.to_pylist() == whole.events.to_pylist()
-    assert sliced.rejects.to_pylist() == whole.rejects.to_pylist() and sliced.ignored == whole.ignored
+    chunked = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()),
+                        "line": pa.chunked_array([pa.array(lines[start:start + 4]) for start in range(0, len(lines), 4)])})
+    result = parser()(chunked)
+    assert result.events.to_pylist() == whole.events.to_pylist()
+    assert result.rejects.to_pylist() == whole.rejects.to_pylist() and result.ignored == whole.ignored
 
 
-def test_local_times_read_alike_in_a_second_pass_or_with_the_other_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    # slices mostly without eventtime read date, time and tz with the other keys, the others in a second pass
+def test_local_times_read_on_the_lines_without_eventtime() -> None:
     without = TRAFFIC.replace(" eventtime=1763452804", ' tz="-0500"')
     lines = [without] * 7 + [TRAFFIC] + [without] + [TRAFFIC] * 7 + [without, TRAFFIC]
-    monkeypatch.setattr(fortigate, "SLICE_LINES", 4)
     events = parser()(batch(lines)).events.to_pylist()
     assert [event["ts"].isoformat() for event in events] == [
         "2025-11-18T14:00:04+00:00" if line == without else "2025-11-18T08:00:04+00:00"  # 09:00:04 -0500; eventtime
