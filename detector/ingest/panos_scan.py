@@ -1,0 +1,109 @@
+"""Where PAN-OS CSV fields are in each line: one compiled pass over the line's bytes, up to the last field read.
+
+The rules (PAN-OS writes its syslog payload as CSV, a field with a comma or a quote in double quotes, a quote
+in it doubled): a comma separates fields unless an odd number of quote marks precede it in the line (it is
+then inside a quoted field: `""` counts twice, so it changes nothing). The syslog header before the record has
+no comma of its own, so the line's first field is the header and the record's FUTURE_USE, and field N of the
+line is field N of the record.
+
+The kernel reads each line once, up to the comma after the last field wanted, and writes each wanted field's
+(start, end) in the lines' buffer; the texts are then copied out of the buffer by a second small kernel into one
+buffer per field (an Arrow string array built on it, no per-value Python or Arrow work).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from detector.ingest.compiled import kernel
+
+_QUOTE, _COMMA = ord('"'), ord(",")
+
+
+class FieldSpans:
+    """Wanted fields' places in a batch's lines: `starts` / `ends` (one row per wanted field, one column per
+    line; a field the line lacks is an empty place at the line's end) and `counts`, how many fields each line
+    has as far as the field after the last wanted one (then the rest of the line counts as one field more)."""
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, first_field: int) -> None:
+        self.starts, self.ends, self.counts, self.first_field = starts, ends, counts, first_field
+
+
+def field_spans(data: np.ndarray, begins: np.ndarray, ends: np.ndarray, wanted: tuple[int, ...],
+                first_field: int = 0) -> FieldSpans:
+    """The places of fields `wanted` (increasing positions) in the texts data[begins[i]:ends[i]], whose first
+    field is number `first_field`."""
+    slot = np.full(wanted[-1] + 1, -1, np.int64)
+    slot[list(wanted)] = np.arange(len(wanted))
+    starts = np.empty((len(wanted), len(begins)), np.int32)
+    stops = np.empty((len(wanted), len(begins)), np.int32)
+    counts = np.empty(len(begins), np.int64)
+    _field_spans(data, begins.astype(np.int64, copy=False), ends.astype(np.int64, copy=False), first_field, slot,
+                 starts, stops, counts)
+    return FieldSpans(starts, stops, counts, first_field)
+
+
+@kernel
+def _field_spans(data, begins, ends, first_field, slot, starts, stops, counts):
+    last = len(slot) - 1  # the last field wanted: the line is read up to the comma after it
+    for line in range(len(begins)):
+        begin, end = begins[line], ends[line]
+        field, field_start, quoted, found = first_field, begin, False, 0
+        at = begin
+        while at < end:
+            byte = data[at]
+            if byte == _COMMA and not quoted:
+                if field >= 0 and slot[field] >= 0:
+                    starts[found, line], stops[found, line] = field_start, at
+                    found += 1
+                if field == last:
+                    break
+                field += 1
+                field_start = at + 1
+            elif byte == _QUOTE:
+                quoted = not quoted
+            at += 1
+        if at == end:  # the line's last field ends with it
+            if field >= 0 and field <= last and slot[field] >= 0:
+                starts[found, line], stops[found, line] = field_start, at
+                found += 1
+            counts[line] = field - first_field + 1
+        else:  # the fields read, and the rest of the line after the last one's comma
+            counts[line] = field - first_field + 2
+        for column in range(found, starts.shape[0]):  # the fields the line lacks: empty, at its end
+            starts[column, line] = stops[column, line] = end
+
+
+def texts(buffer: pa.Buffer, spans: FieldSpans, valid: np.ndarray) -> list[pa.Array]:
+    """Each wanted field's text as an Arrow string array, null where not `valid` (one row per field, one column
+    per line). The texts are copied line after line, all fields of a line at once, into one buffer where each
+    field's texts follow each other: the lines are read in order, once more, rather than once per field (a
+    batch is far larger than the CPU's caches: one field's texts gathered alone cost a cache miss per line)."""
+    fields, lines = valid.shape
+    offsets = np.empty((fields, lines + 1), np.int32)
+    values = _copy_spans(np.frombuffer(buffer, np.uint8), spans.starts, spans.ends, valid, offsets)
+    bitmaps = np.packbits(valid, axis=1, bitorder="little")
+    values_buffer = pa.py_buffer(values)
+    return [pa.StringArray.from_buffers(lines, pa.py_buffer(offsets[field]), values_buffer,
+                                        None if valid[field].all() else pa.py_buffer(bitmaps[field]))
+            for field in range(fields)]
+
+
+@kernel
+def _copy_spans(data, starts, stops, valid, offsets):
+    fields, lines = starts.shape
+    total = 0  # field j's texts start after those of fields 0 .. j - 1
+    for field in range(fields):
+        offsets[field, 0] = total
+        for line in range(lines):
+            if valid[field, line]:
+                total += stops[field, line] - starts[field, line]
+            offsets[field, line + 1] = total
+    values = np.empty(total, np.uint8)
+    for line in range(lines):
+        for field in range(fields):
+            start = starts[field, line] - offsets[field, line]
+            for at in range(offsets[field, line], offsets[field, line + 1]):
+                values[at] = data[start + at]
+    return values
