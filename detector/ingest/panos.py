@@ -198,18 +198,19 @@ class Fields:
     records' rest on from there as far as field 63; the fields' texts copied out in one more pass."""
 
     def __init__(self, text: pa.Array) -> None:
-        from detector.ingest import panos_scan  # loads Numba: only when PAN-OS lines are parsed
+        from detector.ingest import panos_scan, spans_scan  # loads Numba: only when PAN-OS lines are parsed
 
         buffer, data, offsets = line_bytes(text)
         spans = panos_scan.field_spans(data, offsets[:-1], offsets[1:], FIELDS)
         self.count = spans.counts
-        columns = panos_scan.texts(buffer, spans, spans.counts > np.array(FIELDS)[:, None])
+        columns = spans_scan.texts(buffer, spans.starts, spans.ends, spans.counts > np.array(FIELDS)[:, None])
         self.at = dict(zip(FIELDS, columns, strict=True))
         url = pc.and_(pc.equal(self.at[TYPE], "THREAT"), pc.equal(self.at[SUBTYPE], "url"))
         rows = np.flatnonzero(pc.fill_null(url, False).to_numpy(zero_copy_only=False) & (self.count > SPLITS))
         # the rest of a url record: from after the comma that ends field 37
         rest = panos_scan.field_spans(data, spans.ends[-1][rows] + 1, offsets[1:][rows], URL_FIELDS, SPLITS)
-        url_columns = panos_scan.texts(buffer, rest, rest.counts > np.array(URL_FIELDS)[:, None] - SPLITS)
+        url_columns = spans_scan.texts(buffer, rest.starts, rest.ends,
+                                       rest.counts > np.array(URL_FIELDS)[:, None] - SPLITS)
         self.at.update({position: _at_rows(column, rows, len(text))
                         for position, column in zip(URL_FIELDS, url_columns, strict=True)})
 

@@ -7,14 +7,12 @@ no comma of its own, so the line's first field is the header and the record's FU
 line is field N of the record.
 
 The kernel reads each line once, up to the comma after the last field wanted, and writes each wanted field's
-(start, end) in the lines' buffer; the texts are then copied out of the buffer by a second small kernel into one
-buffer per field (an Arrow string array built on it, no per-value Python or Arrow work).
+(start, end) in the lines' buffer (spans_scan.texts then copies the texts out).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from detector.ingest.compiled import kernel
 
@@ -73,37 +71,3 @@ def _field_spans(data, begins, ends, first_field, slot, starts, stops, counts):
             counts[line] = field - first_field + 2
         for column in range(found, starts.shape[0]):  # the fields the line lacks: empty, at its end
             starts[column, line] = stops[column, line] = end
-
-
-def texts(buffer: pa.Buffer, spans: FieldSpans, valid: np.ndarray) -> list[pa.Array]:
-    """Each wanted field's text as an Arrow string array, null where not `valid` (one row per field, one column
-    per line). The texts are copied line after line, all fields of a line at once, into one buffer where each
-    field's texts follow each other: the lines are read in order, once more, rather than once per field (a
-    batch is far larger than the CPU's caches: one field's texts gathered alone cost a cache miss per line)."""
-    fields, lines = valid.shape
-    offsets = np.empty((fields, lines + 1), np.int32)
-    values = _copy_spans(np.frombuffer(buffer, np.uint8), spans.starts, spans.ends, valid, offsets)
-    bitmaps = np.packbits(valid, axis=1, bitorder="little")
-    values_buffer = pa.py_buffer(values)
-    return [pa.StringArray.from_buffers(lines, pa.py_buffer(offsets[field]), values_buffer,
-                                        None if valid[field].all() else pa.py_buffer(bitmaps[field]))
-            for field in range(fields)]
-
-
-@kernel
-def _copy_spans(data, starts, stops, valid, offsets):
-    fields, lines = starts.shape
-    total = 0  # field j's texts start after those of fields 0 .. j - 1
-    for field in range(fields):
-        offsets[field, 0] = total
-        for line in range(lines):
-            if valid[field, line]:
-                total += stops[field, line] - starts[field, line]
-            offsets[field, line + 1] = total
-    values = np.empty(total, np.uint8)
-    for line in range(lines):
-        for field in range(fields):
-            start = starts[field, line] - offsets[field, line]
-            for at in range(offsets[field, line], offsets[field, line + 1]):
-                values[at] = data[start + at]
-    return values
