@@ -26,7 +26,7 @@ header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -60,20 +60,16 @@ from detector.ingest.distinct_sql import encoded as encoded_values
 from detector.ingest.ip_protocols import protocol_name_sql, protocol_names
 from detector.ingest.key_values import (
     HIDDEN_QUOTE,
-    QuoteMarks,
-    byte_positions,
     in_line_order,
-    key_numbers,
-    last_words,
-    marked_values,
     milliseconds,
-    quote_marks,
     rows_with,
     without_text,
 )
-from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import ISO_TIME, define_macros, reference_time
 from detector.schema import TIMESTAMP
+
+if TYPE_CHECKING:
+    from detector.ingest.key_values_scan import QuotedValues
 
 KEYS = (
     "source-address", "source-port", "destination-address", "destination-port", "protocol-id", "username",
@@ -191,19 +187,17 @@ from checked
 
 # --- RFC 5424 structured data, read in Arrow --------------------------------------------------------
 # The usual line, `<PRI>1 TIME HOST APP PROCID MSGID [junos@... key="value" ...]` with the structured data
-# ending it, is split at its quotes (key_values.py) and each distinct header tail and value is read once in
-# SQL; any other line (BSD headers, the plain-text body, a message after the data, a `]` inside a value,
-# ...) goes through QUERY above, which reads every layout. Both give the same outcome for a usual line.
+# ending it, has its quote marks, values and brackets found by one compiled pass (key_values_scan.py: ~10 ms
+# per 16,384 lines where numpy's passes took ~30; loading Numba costs ~0.7 s CPU once per run) and each
+# distinct header tail and value is read once in SQL; any other line (BSD headers, the plain-text body, a
+# message after the data, a `]` inside a value, ...) goes through QUERY above, which reads every layout. Both
+# give the same outcome for a usual line.
 _PRI_VERSION_FIELD = r"^<\d{1,3}>1$"
 _EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
 _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
 # Header fields are \S+: no whitespace but the spaces between them.
 _NOT_IN_FIELDS = b"\t\n\v\f\r"
-_WANTED = [f" {key}=" for key in KEYS if key != "source-port"]  # (the source port is not kept)
-# The text before a value's opening quote mark, with the previous value's closing mark (typographic ones too):
-# `" key=`; the number of each entry's key in _WANTED (the last item: none, for an entry number -1).
-_KEY_ENTRIES = [f"{mark}{key}" for mark in ('"', "\u201c", "\u201d") for key in _WANTED]
-_ENTRY_KEYS = np.array([*range(len(_WANTED))] * 3 + [-1], np.int16)
+_WANTED = [f"{key}=" for key in KEYS if key != "source-port"]  # (the source port is not kept)
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384
 EVENT_SQL = f"""
@@ -217,19 +211,28 @@ def new_parser(context: ParseContext) -> BatchParser:
     reference = reference_time(context.path, context.timezone)
     params = {"tz": context.timezone, "ref": reference}
     queries = _Queries(f"{sql_literal(context.timezone)}, {sql_literal(reference.isoformat(sep=' '))}::timestamp")
-    return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, params, part), SLICE_LINES)
+    from detector.ingest import key_values_scan  # (Numba: loaded only when an SRX log is read)
+
+    keys = key_values_scan.WantedKeys(_WANTED)
+
+    def scan(line: pa.Array) -> QuotedValues:
+        """The structured data's quote marks, values and brackets: one compiled pass over each line (with
+        several SD elements, `"][elem key="`, a key piece's last word is its key)."""
+        return key_values_scan.QuotedValues(line, keys, " ", key_values_scan.LastWordLines.PAIRED, typographic=True)
+
+    return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, params, scan, part),
+                               SLICE_LINES)
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: dict[str, object],
-              lines: pa.Table) -> pa.Table:
+              scan: Callable[[pa.Array], QuotedValues], lines: pa.Table) -> pa.Table:
     """QUERY's columns for `lines`: the usual ones read in Arrow, the others by QUERY itself."""
     line = one_array(lines.column("line"))
-    quotes = quote_marks(line, typographic=True)
-    fields = pc.split_pattern(quotes.head(), " ", max_splits=2)  # `<PRI>1`, the time, the rest
+    found = scan(line)
+    fields = pc.split_pattern(found.head(), " ", max_splits=2)  # `<PRI>1`, the time, the rest
     version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
     tail = pc.dictionary_encode(tail)  # host, program, ... up to the first key: a few distinct values
-    marks = _marks(line)
-    usual = _usual_shape(version, time, tail, marks)
+    usual = _usual_shape(version, time, tail, found.data_ends_line())
     every = usual.all()
     event, structured = _event_kinds(connection, queries, line if every else line.filter(pa.array(usual)),
                                      tail if every else tail.filter(pa.array(usual)))
@@ -238,12 +241,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     if pc.any(plain_text).as_py():
         usual[np.flatnonzero(usual)[plain_text.to_numpy(zero_copy_only=False)]] = False
         event = event.filter(pc.invert(plain_text))
-    # where the line is usual, its first key is the last word of the tail
-    first_keys = pc.binary_join_element_wise(" ", last_words(tail.dictionary), "").take(tail.indices)
     # values are read only of the sessions closed or denied
     read = np.zeros(len(line), bool)
     read[usual] = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
-    values = _data_values(quotes, first_keys, marks.several_elements, read)
+    values = {f" {key}": value for key, value in found.columns(read).items()}  # (` key=`)
     if usual.all():
         return _structured_columns(connection, queries, lines, time, event, values)
     kept = pa.array(usual)
@@ -267,14 +268,14 @@ class _Queries:
         self.bigint = DistinctQuery(BIGINT_SQL)
 
 
-def _usual_shape(version: pa.Array, time: pa.Array, tail: pa.Array, marks: _Marks) -> np.ndarray:
+def _usual_shape(version: pa.Array, time: pa.Array, tail: pa.Array, data_ends_line: np.ndarray) -> np.ndarray:
     """Lines that `syslog_lines` reads as an RFC 5424 header with structured data ending the line: `<PRI>1`,
     five more header fields, then data from `[` to the line's last character `]`, with no other `]` but
     those of `][` and none escaped. For them its `header_ts` is the time field and its `msg` is empty. The
     time holds neither `_` nor `[` (no event name, no `[junos@`: both are sought in the `tail`). `version`,
     `time` and `tail` are the text before the first quote cut at its first two spaces; versions and tails
     (host, program, ... up to the first key) repeat, and are read once per distinct value."""
-    usual = marks.data_ends_line & _distinct_test(
+    usual = data_ends_line & _distinct_test(
         version, lambda text: pc.match_substring_regex(text, _PRI_VERSION_FIELD))
     usual &= pc.greater(pc.binary_length(time), 0).to_numpy(zero_copy_only=False)
     usual &= ~rows_with(time, _NOT_IN_FIELDS + b"_[")
@@ -294,33 +295,6 @@ def _distinct_test(values: pa.Array, test: Callable[[pa.Array], pa.Array]) -> np
     """`test` of each of `values`, run once per distinct value."""
     encoded = encoded_values(values)
     return pc.fill_null(test(encoded.dictionary), False).to_numpy(zero_copy_only=False)[encoded.indices.to_numpy()]
-
-
-@dataclass(frozen=True)
-class _Marks:
-    """What a scan of the lines for `]` tells, per line."""
-
-    data_ends_line: np.ndarray  # the last character is `]`, every other `]` opens the next element (`][`)
-    several_elements: np.ndarray  # a `][`
-
-
-def _marks(line: pa.Array) -> _Marks:
-    _, data, offsets = line_bytes(line)
-    ends = offsets[1:]
-    ending = (ends > offsets[:-1]) & (data[np.maximum(ends - 1, 0)] == ord("]"))
-    if np.count_nonzero(data[offsets[0]:offsets[-1]] == ord("]")) == np.count_nonzero(ending):
-        # the usual case: every `]` ends a line (a count is cheaper than finding each)
-        ending[ending] = (ends[ending] - 2 < offsets[:-1][ending]) | (data[ends[ending] - 2] != ord("\\"))
-        return _Marks(ending, np.zeros(len(line), bool))
-    closing, rows = byte_positions(line, b"]")
-    last = closing == ends[rows] - 1
-    opens_next = np.zeros(len(closing), bool)
-    opens_next[~last] = data[closing[~last] + 1] == ord("[")
-    escaped = (closing > offsets[rows]) & (data[np.maximum(closing - 1, 0)] == ord("\\"))
-    ending[rows[~(last | opens_next) | escaped]] = False
-    several = np.zeros(len(line), bool)
-    several[rows[opens_next]] = True
-    return _Marks(ending, several)
 
 
 def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line: pa.Array,
@@ -405,19 +379,6 @@ def _header_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, head
 
 # ISO 8601 as Arrow casts it to the same instant as DuckDB's timestamptz (more digits of a second: DuckDB rounds).
 _ARROW_ISO_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$"
-
-
-def _data_values(quotes: QuoteMarks, first_keys: pa.Array, several_elements: np.ndarray, read: np.ndarray
-                 ) -> dict[str, pa.Array]:
-    """The values of the ` key=`s of `_WANTED` in the structured data of the lines `read` (null in the others;
-    `first_keys`: the key in each line's text before its first quote mark, as ` key=`)."""
-    numbers = _ENTRY_KEYS[key_numbers(quotes.keyed_pieces(), _KEY_ENTRIES)]
-    if several_elements.any():
-        # with several SD elements (`"][elem key="`) a piece holds more than its key: its last word is the key
-        items, _ = quotes.key_marks(several_elements)
-        numbers[items] = key_numbers(pc.binary_join_element_wise(
-            " ", last_words(quotes.key_texts(items)), ""), _WANTED)
-    return marked_values(quotes, first_keys, numbers, _WANTED, read)
 
 
 def _user_names(users: pa.Array) -> pa.DictionaryArray:
