@@ -10,9 +10,10 @@ and this opening one) as `prefix` + key exactly, or by its last word in lines of
 `LastWordLines`). A key's first occurrence in a line counts. `gathered` then copies each key's values into one
 buffer, an escaped quote (`\\"`) as HIDDEN_QUOTE.
 
-Costs, measured per 16,384-line slice of the benchmark's lines (~600 bytes each): the numpy passes took ~25 ms
-for Check Point and ~30 ms for SRX; these kernels ~5 ms. Loading Numba and the cached kernels costs ~0.7 s CPU
-once per process, repaid after ~150,000 lines.
+Costs per 16,384-line slice of the benchmark's lines (~600 bytes each), values cut out included: numpy's passes
+took ~24 ms for Check Point and ~33 ms for SRX, these kernels ~12 and ~14 ms (half of it the first pass over
+the bytes). Loading Numba and the cached kernels costs ~0.7 s CPU once per process, repaid after ~600,000
+lines.
 """
 
 from __future__ import annotations
