@@ -7,7 +7,9 @@ once, in the CPU's cache, and releases the GIL, so that both parsing threads run
 
 Numba compiles a kernel on its first call and caches the machine code on disk: in `__pycache__` beside the
 kernel's module, or in the user's cache directory where that is read-only (`NUMBA_CACHE_DIR` chooses another).
-Later runs only load it. Nothing is fetched from the network. `NUMBA_DISABLE_JIT=1` runs the kernels as plain
+Later runs only load it. Nothing is fetched from the network. The cache is renewed when the kernel's own source
+file changes, not when another module does: so a kernel calls only kernels of its own module, and reads module
+constants, not variables (Numba fixes a global's value when it compiles). `NUMBA_DISABLE_JIT=1` runs the kernels as plain
 Python, to step through them in a debugger.
 
 Kernels live in modules of their own (`*_scan.py`) that import this one, and a format imports its kernel module
