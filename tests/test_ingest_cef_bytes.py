@@ -8,7 +8,6 @@ import pyarrow as pa
 
 from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, open_parse_connection
-from detector.ingest.cef import SLICE_LINES
 from detector.ingest.pipeline import parse_file
 from tests.golden import golden_settings
 
@@ -42,10 +41,10 @@ def test_values_are_trimmed_and_empty_values_are_none(tmp_path: Path) -> None:
         None, "10.20.1.15", "claude.ai", "allowed")
 
 
-def test_lines_across_slices_with_repeated_and_distinct_values() -> None:
-    """More lines than a slice in one batch: every line's own values (distinct) and shared ones (repeated) land
-    on it. (The parser itself: the golden settings' 7-line batches would never fill a slice.)"""
-    count = SLICE_LINES + 1_000
+def test_many_lines_with_repeated_and_distinct_values() -> None:
+    """Every line's own values (distinct: the kernel's table of distinct texts grows several times) and shared
+    ones (repeated) land on it. (The parser itself: the golden settings' batches are of 7 lines.)"""
+    count = 20_000
     cef = [CEF + f"rt={1710140533000 + n} src=10.{n // 250 % 250}.{n % 250}.1 dhost=h{n}.example act=allowed "
            f"out={n} cs1Label=Category cs1=AI {n % 3}" for n in range(count)]
     leef = ["LEEF:1.0|Z|NSS|4.1|Allowed|" + "\t".join([f"devTime={1710140533000 + n}", f"src=10.1.{n % 250}.2",
@@ -57,6 +56,6 @@ def test_lines_across_slices_with_repeated_and_distinct_values() -> None:
         result = parse(pa.table({"line_no": pa.array(range(1, count + 1), pa.int64()), "line": text}))
         assert (result.events.num_rows, result.rejects.num_rows, result.ignored) == (count, 0, 0)
         events = result.events.select(["host", "bytes_out", "action"]).to_pylist()
-        for n in (0, SLICE_LINES - 1, SLICE_LINES, count - 1):
+        for n in (0, 4_095, 4_096, 8_192, count - 1):
             assert (events[n]["host"], events[n]["bytes_out"]) == (f"h{n}.example", n)
         assert {event["action"] for event in events} == {"allowed" if key == "cef" else "blocked"}

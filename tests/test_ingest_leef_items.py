@@ -1,5 +1,5 @@
-"""LEEF items cut at one-byte delimiters with numpy agree with the Arrow split that delimiters of several bytes
-take, on lines whose delimiters differ within one batch."""
+"""LEEF items cut at each line's own delimiter: lines whose delimiters differ (a tab, '^', '|' with escapes, and
+delimiters of several bytes) parse in one batch as they do in batches of one delimiter each."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 import pyarrow as pa
 import pytest
 
-from detector.ingest import FORMATS, cef
-from detector.ingest.base import ParseContext, open_parse_connection
+from detector.ingest import FORMATS
+from detector.ingest.base import BatchParser, ParseContext, open_parse_connection
 
 KEYS = ["devTime", "src", "dst", "usrName", "url", "action", "srcBytes", "dstBytes", "cat", "appname", "role",
         "SRC", "x", ""]
@@ -32,21 +32,38 @@ def fuzzed_lines(seed: int, count: int) -> list[str]:
     return lines
 
 
-def parsed(lines: list[str]) -> tuple[list[dict], list[dict], int]:
-    parse = FORMATS["leef"].new_parser(ParseContext("gateway-20240311.log", "Europe/Amsterdam",
-                                                    open_parse_connection()))
-    result = parse(pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": lines}))
+def new_parse() -> BatchParser:
+    return FORMATS["leef"].new_parser(ParseContext("gateway-20240311.log", "Europe/Amsterdam",
+                                                   open_parse_connection()))
+
+
+def parsed(lines: list[str], line_numbers: list[int] | None = None, parse: BatchParser | None = None
+           ) -> tuple[list[dict], list[dict], int]:
+    parse = parse or new_parse()
+    numbers = line_numbers or list(range(1, len(lines) + 1))
+    result = parse(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": lines}))
     assert result.events.num_rows + result.rejects.num_rows + result.ignored == len(lines)
     return result.events.to_pylist(), result.rejects.to_pylist(), result.ignored
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_numpy_items_agree_with_the_arrow_split(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = fuzzed_lines(seed, 3_000)
-    found = parsed(lines)
+def test_a_batch_of_mixed_delimiters_parses_as_batches_of_one_delimiter(seed: int) -> None:
+    lines = fuzzed_lines(seed, 3_000) + [f"LEEF:2.0|V|P|1|E|{mark}|src=10.1.1.1{mark}url=x.ai/p{mark}devTime=1710140533000"
+                                         for mark in ("ab", "x2603", "\\^", "=", "x5C")]
+    parse = new_parse()
+    found = parsed(lines, parse=parse)
     assert found[0], "some lines parse"
-    monkeypatch.setattr(cef, "_leef_items", cef._split_items)
-    assert parsed(lines) == found
+    groups: dict[str, list[int]] = {}
+    for number, line in enumerate(lines, start=1):  # each line's delimiter field (or none)
+        fields = line.split("|")
+        groups.setdefault(fields[5] if len(fields) > 6 and "LEEF:2.0" in fields[0] else "", []).append(number)
+    events, rejects, ignored = [], [], 0
+    for numbers in groups.values():
+        part = parsed([lines[n - 1] for n in numbers], numbers, parse)
+        events, rejects, ignored = events + part[0], rejects + part[1], ignored + part[2]
+    def by_line(rows: list[dict]) -> list[dict]:
+        return sorted(rows, key=lambda row: row["line_no"])
+    assert (by_line(events), by_line(rejects), ignored) == (by_line(found[0]), by_line(found[1]), found[2])
 
 
 def test_a_value_may_hold_another_lines_delimiter() -> None:

@@ -1,0 +1,321 @@
+r"""Compiled loops (see `compiled.py`) that read CEF and LEEF lines on their bytes, each line once.
+
+`headers` finds each line's `CEF:` / `LEEF:` marker and the end of the header's |-separated fields; `values` then
+walks the extension (CEF: `key=value key=value`, a value running to the space before the next key; LEEF: items
+cut at the line's delimiter, the key up to the item's first '=') and records, per line and per wanted field,
+where the value of its most preferred key is (first occurrence), spaces trimmed; `distinct_values` numbers those
+values by their text (a hash table), so that the caller builds one dictionary of distinct texts and no string
+per line. Nothing else is copied.
+
+Escapes: a backslash followed by `\`, `|` or `=` makes a pair that separates nothing (in a run of backslashes
+the first, third ... escape the byte after them); a backslash before any other byte is an ordinary byte. The
+values keep their backslashes: the caller undoes the escapes once per distinct value.
+
+Wanted keys come as a table (`KeyTable`): their lower-case bytes grouped by length, and per key the field
+(`slot`) it gives and its preference there (`rank`, 0 first). Keys are matched case-insensitively (ASCII).
+Outputs are (lines x fields) int32 positions in the data buffer (a line's fields side by side); -1: no key of
+that field on the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from detector.ingest.compiled import kernel
+
+BACKSLASH, BAR, EQUALS, SPACE = 92, 124, 61, 32
+NO_RANK = 1 << 30
+
+
+@dataclass
+class KeyTable:
+    """Wanted keys for the kernels: `fields[n]` lists field n's keys in order of preference."""
+
+    key_bytes: np.ndarray  # uint8: the keys, lower case, one after another (shortest first)
+    key_starts: np.ndarray  # int64: where each key starts in key_bytes
+    first_of_length: np.ndarray  # int64: per length, the first key of that length
+    count_of_length: np.ndarray  # int64: per length, how many keys have it
+    slot: np.ndarray  # int64: per key, its field
+    rank: np.ndarray  # int64: per key, its preference in its field
+
+    @staticmethod
+    def of(fields: Sequence[Sequence[str]]) -> KeyTable:
+        keys = sorted(((key.lower().encode(), slot, rank) for slot, keys in enumerate(fields)
+                       for rank, key in enumerate(keys)), key=lambda item: len(item[0]))
+        lengths = np.array([len(key) for key, _, _ in keys], np.int64)
+        longest = int(lengths.max()) if len(keys) else 0
+        count = np.bincount(lengths, minlength=longest + 1).astype(np.int64)
+        return KeyTable(np.frombuffer(b"".join(key for key, _, _ in keys), np.uint8).copy(),
+                        (np.cumsum(lengths) - lengths).astype(np.int64),
+                        (np.cumsum(count) - count).astype(np.int64), count,
+                        np.array([slot for _, slot, _ in keys], np.int64),
+                        np.array([rank for _, _, rank in keys], np.int64))
+
+
+@kernel
+def _pairs(data, p, end):
+    r"""Whether the byte at `p` is a backslash escaping the next one (`\\`, `\|`, `\=`): the two are skipped."""
+    if data[p] != BACKSLASH or p + 1 >= end:
+        return False
+    after = data[p + 1]
+    return after in (BACKSLASH, BAR, EQUALS)
+
+
+@kernel
+def headers(data, offsets, marker, fields, delimiter_field, marker_at, rest_start, bar_count, field_end):
+    """Per line: where its first `marker` (`CEF:`) starts (-1: none), where the text after the header's `fields`
+    |-separated fields starts (the line's end when it has fewer), and how many real '|' follow the marker (all
+    of them when fewer than `fields`). With `delimiter_field` (LEEF 2.0, whose first header byte is '2'): the
+    place of the next real '|' when the field before it has no real '=' (it names the delimiter), else -1."""
+    size = len(marker)
+    for row in range(len(offsets) - 1):
+        start, end = offsets[row], offsets[row + 1]
+        marker_at[row], rest_start[row], bar_count[row], field_end[row] = -1, end, 0, -1
+        at = -1
+        for p in range(start, end - size + 1):
+            if data[p] == marker[0]:
+                same = True
+                for i in range(1, size):
+                    if data[p + i] != marker[i]:
+                        same = False
+                        break
+                if same:
+                    at = p
+                    break
+        if at < 0:
+            continue
+        marker_at[row] = at
+        p, bars = at + size, 0
+        while p < end and bars < fields:
+            if _pairs(data, p, end):
+                p += 2
+                continue
+            if data[p] == BAR:
+                bars += 1
+            p += 1
+        bar_count[row] = bars
+        if bars < fields:
+            continue
+        rest_start[row] = p
+        if delimiter_field and data[at + size] == 50:  # '2'
+            while p < end:
+                if _pairs(data, p, end):
+                    p += 2
+                    continue
+                if data[p] == EQUALS:
+                    break
+                if data[p] == BAR:
+                    field_end[row] = p
+                    break
+                p += 1
+
+
+@kernel
+def _delimiter_at(data, p, end, delimiters, start, length):
+    """Whether the line's delimiter (`delimiters[start:start + length]`) is at `p`, splitting no escape pair."""
+    if p + length > end:
+        return False
+    for i in range(length):  # noqa: SIM110 (a loop: Numba compiles no generator)
+        if data[p + i] != delimiters[start + i] or _pairs(data, p + i, end):
+            return False
+    return True
+
+
+@kernel
+def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, delimiter_starts, delimiter_lengths,
+           key_bytes, key_starts, first_of_length, count_of_length, slot_of, rank_of, value_start, value_end):
+    """Per line, from `extension_start`, the items' keys and values; for each item whose key is wanted, its value
+    (spaces trimmed) becomes its field's unless a more preferred key of the field came before.
+
+    CEF (`cef`): a key is the text after the last space or real '=' before a real '='; its value runs from after
+    the '=' to the byte before the next key (a space, or the '=' of `a=b=c`, where `a` is empty), the last one to
+    the line's end. LEEF: items are cut at the line's delimiter (number `delimiter_of_line` in
+    `delimiter_starts`/`_lengths` of the bytes `delimiters`); a key runs to the item's first real '=', its value
+    after it; an item without '=' is its own key and value.
+
+    (The key lookup is written out here, not called: a call that passes arrays costs ~60 ns, more than the walk.)"""
+    best = np.empty(value_start.shape[1], np.int64)  # per field, the rank of the key that gave its value
+    longest = len(count_of_length) - 1
+    for row in range(len(offsets) - 1):
+        end = offsets[row + 1]
+        for field in range(len(best)):  # (a loop: a slice's assignment costs more per line)
+            best[field] = NO_RANK
+            value_start[row, field] = -1
+            value_end[row, field] = -1
+        cut = delimiter_starts[delimiter_of_line[row]]
+        cut_length = delimiter_lengths[delimiter_of_line[row]]
+        p = extension_start[row]
+        word_start = p  # CEF: after the last space or '='
+        item_start, first_equals = p, -1  # LEEF: the current item and its first '='
+        key_from, key_to, value_from = -1, -1, -1  # CEF: the key waiting for its value's end
+        first_cut = delimiters[cut]
+        while True:
+            # 1. find the next item: its key key_from..key_to and value value_from..value_to. (Bytes that can end
+            # none are skipped in a tight loop first.)
+            if cef:
+                while p < end and data[p] != SPACE and data[p] != EQUALS and data[p] != BACKSLASH:
+                    p += 1
+            else:
+                while p < end and data[p] != first_cut and data[p] != EQUALS and data[p] != BACKSLASH:
+                    p += 1
+            last = p >= end
+            if last:
+                value_to = end
+                if not cef:
+                    key_from, key_to = item_start, first_equals if first_equals >= 0 else end
+                    value_from = first_equals + 1 if first_equals >= 0 else item_start
+            else:
+                byte = data[p]
+                if _pairs(data, p, end):
+                    p += 2
+                    continue
+                if cef:
+                    if byte == SPACE:
+                        word_start = p + 1
+                    if byte != EQUALS:
+                        p += 1
+                        continue
+                    # a key ends here: the item before it ends before the key's start
+                    value_to = word_start - 1
+                    next_key = word_start
+                    word_start = p + 1
+                else:
+                    if byte != first_cut or (cut_length > 1 and not _delimiter_at(data, p, end, delimiters,
+                                                                                         cut, cut_length)):
+                        if byte == EQUALS and first_equals < 0:
+                            first_equals = p
+                        p += 1
+                        continue
+                    key_from, key_to = item_start, first_equals if first_equals >= 0 else p
+                    value_from = first_equals + 1 if first_equals >= 0 else item_start
+                    value_to = p
+                    item_start, first_equals = p + cut_length, -1
+            # 2. the key's number in the table (-1: not wanted), compared ASCII case-insensitively
+            length = key_to - key_from
+            k = -1
+            if key_from >= 0 and 0 < length <= longest:
+                for candidate in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
+                    at = key_starts[candidate]
+                    same = True
+                    for i in range(length):
+                        letter = data[key_from + i]
+                        if 65 <= letter <= 90:  # A-Z
+                            letter += 32
+                        if letter != key_bytes[at + i]:
+                            same = False
+                            break
+                    if same:
+                        k = candidate
+                        break
+            # 3. its value, spaces trimmed, for its field if no more preferred key came before
+            if k >= 0 and rank_of[k] < best[slot_of[k]]:
+                slot = slot_of[k]
+                best[slot] = rank_of[k]
+                while value_from < value_to and data[value_from] == SPACE:
+                    value_from += 1
+                while value_to > value_from and data[value_to - 1] == SPACE:
+                    value_to -= 1
+                value_start[row, slot] = value_from
+                value_end[row, slot] = max(value_to, value_from)
+            if last:
+                break
+            if cef:
+                key_from, key_to, value_from = next_key, p, p + 1
+                p += 1
+            else:
+                p += cut_length
+
+
+def distinct_values(data: np.ndarray, value_start: np.ndarray, value_end: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Number the values found (`value_start`/`_end`: lines x fields) by their text: per line and field its number
+    (-1: none, or empty), per field whether any line has it (empty or not), and the distinct texts as Arrow's
+    offsets (int32) and bytes. A hash table numbers them (`_numbered`), grown here when full."""
+    lines, fields = value_start.shape
+    codes, present = np.empty((lines, fields), np.int32), np.zeros(fields, bool)
+    size = 1 << 12  # the table's: a power of two, at least twice the number of texts
+    table, hashes = np.full(size, -1, np.int64), np.empty(size // 2, np.uint64)
+    offsets, text = np.zeros(size // 2 + 1, np.int32), np.empty(1 << 16, np.uint8)
+    row = count = 0
+    while True:
+        row, count = _numbered(data, value_start, value_end, codes, present, table, hashes, offsets, text, row, count)
+        if row == lines:
+            return codes, present, offsets[:count + 1].copy(), text[:offsets[count]].copy()
+        if 2 * (count + fields) > size:
+            size *= 2
+            table = np.full(size, -1, np.int64)
+            hashes = np.concatenate([hashes, np.empty(size // 2 - len(hashes), np.uint64)])
+            offsets = np.concatenate([offsets, np.zeros(size // 2 + 1 - len(offsets), np.int32)])
+            _placed(table, hashes, count)
+        row_bytes = int(np.maximum(value_end[row] - value_start[row], 0).sum())
+        if offsets[count] + row_bytes > len(text):
+            text = np.concatenate([text, np.empty(len(text) + row_bytes, np.uint8)])
+
+
+@kernel
+def _placed(table, hashes, count):
+    """The first `count` texts placed in an (empty) grown table by their hashes."""
+    mask = np.uint64(len(table) - 1)
+    for number in range(count):
+        at = np.int64(hashes[number] & mask)
+        while table[at] >= 0:
+            at = (at + 1) & (len(table) - 1)
+        table[at] = number
+
+
+@kernel
+def _numbered(data, value_start, value_end, codes, present, table, hashes, offsets, text, first_row, count):
+    """`distinct_values` from line `first_row`, `count` texts known: returns where it stopped (a line whose texts might
+    not fit in the table or `text`; all lines: done) and the count. The texts are hashed 8 bytes at a time and
+    compared byte by byte where hashes and lengths agree (open addressing, linear probing)."""
+    lines, fields = value_start.shape
+    mask = np.uint64(len(table) - 1)
+    for row in range(first_row, lines):
+        row_bytes = 0
+        for field in range(fields):
+            if value_start[row, field] >= 0:
+                row_bytes += value_end[row, field] - value_start[row, field]
+        if 2 * (count + fields) > len(table) or offsets[count] + row_bytes > len(text):
+            return row, count
+        for field in range(fields):
+            start, end = value_start[row, field], value_end[row, field]
+            codes[row, field] = -1
+            if start < 0:
+                continue
+            present[field] = True
+            if end <= start:
+                continue
+            h = np.uint64(end - start)
+            for p in range(start, end, 8):
+                word = np.uint64(0)
+                for i in range(min(8, end - p)):
+                    word |= np.uint64(data[p + i]) << np.uint64(8 * i)
+                h = (h ^ word) * np.uint64(0x9E3779B97F4A7C15)
+                h ^= h >> np.uint64(29)
+            at = np.int64(h & mask)
+            number = -1
+            while table[at] >= 0:
+                other = table[at]
+                if hashes[other] == h and offsets[other + 1] - offsets[other] == end - start:
+                    same = True
+                    for i in range(end - start):
+                        if text[offsets[other] + i] != data[start + i]:
+                            same = False
+                            break
+                    if same:
+                        number = other
+                        break
+                at = (at + 1) & (len(table) - 1)
+            if number < 0:  # a new text
+                number = count
+                table[at] = number
+                hashes[number] = h
+                for i in range(end - start):
+                    text[offsets[count] + i] = data[start + i]
+                offsets[count + 1] = offsets[count] + end - start
+                count += 1
+            codes[row, field] = number
+    return lines, count
