@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from detector.ingest.key_values import HIDDEN_QUOTE
 from detector.ingest.key_values_scan import LastWordLines, QuotedValues, WantedKeys
@@ -137,3 +138,15 @@ def test_values_keep_multibyte_text_and_share_one_buffer_per_scan() -> None:
     assert columns["dst="].to_pylist() == ["\u00e9", ""]
     columns["src="].validate(full=True)
     columns["dst="].validate(full=True)
+
+
+def test_head_words_are_the_head_split_at_its_first_spaces() -> None:
+    lines = ['<14>1 2025-11-18T09:00:00Z host RT_FLOW - X [junos@1 src="1"]', 'one', 'a b', 'a  "b', ' x y z "',
+             '', '"', 'a b c', '\u00e9 \u00e8 \u00ea \u00eb']
+    text = pa.array(['pad', *lines]).slice(1)
+    found = QuotedValues(text, SPACED, " ", LastWordLines.PAIRED, head_spaces=2)
+    split = pc.split_pattern(found.head(), " ", max_splits=2)
+    expected = [[[*parts, "", "", ""][n] for parts in split.to_pylist()] for n in range(3)]
+    assert [words.to_pylist() for words in found.head_words()] == expected
+    assert [words.to_pylist() for words in QuotedValues(text, SPACED, " ", LastWordLines.PAIRED).head_words()] == [
+        found.head().to_pylist()]

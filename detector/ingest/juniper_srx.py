@@ -218,7 +218,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     def scan(line: pa.Array) -> QuotedValues:
         """The structured data's quote marks, values and brackets: one compiled pass over each line (with
         several SD elements, `"][elem key="`, a key piece's last word is its key)."""
-        return key_values_scan.QuotedValues(line, keys, " ", key_values_scan.LastWordLines.PAIRED, typographic=True)
+        return key_values_scan.QuotedValues(line, keys, " ", key_values_scan.LastWordLines.PAIRED, typographic=True,
+                                            head_spaces=2)
 
     return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, params, scan, part),
                                SLICE_LINES)
@@ -229,8 +230,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     """QUERY's columns for `lines`: the usual ones read in Arrow, the others by QUERY itself."""
     line = one_array(lines.column("line"))
     found = scan(line)
-    fields = pc.split_pattern(found.head(), " ", max_splits=2)  # `<PRI>1`, the time, the rest
-    version, time, tail = (pc.fill_null(list_item(fields, n), "") for n in range(3))
+    version, time, tail = found.head_words()  # `<PRI>1`, the time, the rest
     tail = pc.dictionary_encode(tail)  # host, program, ... up to the first key: a few distinct values
     usual = _usual_shape(version, time, tail, found.data_ends_line())
     every = usual.all()

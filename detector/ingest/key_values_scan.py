@@ -71,9 +71,9 @@ class QuotedValues:
     """Where each line's values of the wanted keys are, and what else the scan saw, per line."""
 
     def __init__(self, line: pa.Array, keys: WantedKeys, prefix: str, last_word_lines: LastWordLines,
-                 typographic: bool = False, strip_bracket: bool = False) -> None:
+                 typographic: bool = False, strip_bracket: bool = False, head_spaces: int = 0) -> None:
         """Scan `line` (a string array; nothing is copied). With `strip_bracket` a last word's leading `[`s are
-        not part of its key (`[src:`)."""
+        not part of its key (`[src:`). The first `head_spaces` spaces of each head are noted (`head_words`)."""
         self.line = line
         self.keys = keys
         self.data, self.offsets = arrow_bytes(line)
@@ -83,10 +83,11 @@ class QuotedValues:
         self.head_end = np.empty(lines, np.int32)  # where the head ends: the first mark, else the line's end
         self.values = np.empty(lines, np.int32)  # how many quoted values
         self.brackets = np.empty(lines, np.uint8)  # PAIRED | DATA_ENDS_LINE | HAS_OPEN
+        self.head_space = np.empty((lines, head_spaces), np.int32)  # the head's first spaces; -1: no more
         wanted_bytes = _TYPOGRAPHIC_BYTES if typographic else _BYTES
         _quoted_values(self.data, self.offsets, wanted_bytes, np.frombuffer(prefix.encode(), np.uint8), strip_bracket,
                        int(last_word_lines), keys.text, keys.start, keys.number, keys.first, keys.count, self.begin,
-                       self.end, self.head_end, self.values, self.brackets)
+                       self.end, self.head_end, self.values, self.brackets, self.head_space)
 
     def data_ends_line(self) -> np.ndarray:
         """Lines whose last byte is `]`, every other `]` followed by `[`, no `]` after a backslash."""
@@ -99,6 +100,18 @@ class QuotedValues:
     def head(self) -> pa.Array:
         """Each line's text before its first quote mark (all of it when it has none)."""
         return _spans(self.line, self.offsets[:-1], self.head_end)
+
+    def head_words(self) -> list[pa.Array]:
+        """The heads cut at their first `head_spaces` spaces, as `split_pattern(head, " ", max_splits)` with
+        the missing parts empty: one column per part."""
+        parts = []
+        begin = self.offsets[:-1]
+        for space in self.head_space.T:
+            found = space >= 0
+            end = np.where(found, space, self.head_end)
+            parts.append(_spans(self.line, begin, end))
+            begin = np.where(found, space + 1, self.head_end)  # (past the end: an empty part)
+        return [*parts, _spans(self.line, begin, self.head_end)]
 
     def columns(self, read: np.ndarray | None = None) -> dict[str, pa.Array]:
         """Per key, each line's value (null where the line lacks it, or where `read`, if given, is false),
@@ -141,7 +154,7 @@ def _spans(text: pa.Array, begin: np.ndarray, end: np.ndarray) -> pa.Array:
 
 @kernel
 def _quoted_values(data, offsets, wanted_byte, prefix, strip_bracket, last_word_lines, key_text, key_start,
-                   key_number, first_of_length, count_of_length, begin, end, head_end, values, brackets):
+                   key_number, first_of_length, count_of_length, begin, end, head_end, values, brackets, head_space):
     lines = len(offsets) - 1
     longest = 0
     for line in range(lines):
@@ -195,6 +208,14 @@ def _quoted_values(data, offsets, wanted_byte, prefix, strip_bracket, last_word_
             marks += 1
         values[line] = marks // 2
         head_end[line] = mark_at[0] if marks else line_end
+        spaces = 0
+        for at in range(line_start, head_end[line]):
+            if spaces == head_space.shape[1]:
+                break
+            if data[at] == _SPACE:
+                head_space[line, spaces] = at
+                spaces += 1
+        head_space[line, spaces:] = -1
         # pass 2: each value's key
         by_last_word = False
         if last_word_lines == 1:
