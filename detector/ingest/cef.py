@@ -234,8 +234,7 @@ def _found(lines: _Lines, header: _Header, extension_start: np.ndarray, cef: boo
     cef_scan.values(lines.data, lines.bounds, extension_start, cef,
                     np.zeros(count, np.int64) if delimiter_of_line is None else delimiter_of_line,
                     np.frombuffer(b"".join(marks), np.uint8), np.cumsum(lengths) - lengths, lengths,
-                    keys.key_bytes, keys.key_starts, keys.first_of_length, keys.count_of_length, keys.slot, keys.rank,
-                    value_start, value_end)
+                    *keys.arrays, value_start, value_end)
     return _Found(header.prefix_end, header.error, value_start, value_end, lines.buffer)
 
 
@@ -276,26 +275,27 @@ def _values_of(found: _Found) -> dict[str, pa.DictionaryArray]:
     fields.update(labelled)
     for name, (preferred, other) in _COMBINED.items():
         fields[name] = np.where(fields[preferred] >= 0, fields.pop(preferred), fields.pop(other, absent))
-    return {name: _dictionary_array(fields.get(name, absent), distinct) for name in _FIELD_NAMES}
+    return _dictionary_arrays({name: fields.get(name, absent) for name in _FIELD_NAMES}, distinct)
 
 
-def _dictionary_array(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
-    """`codes` (numbers in `values`, -1: null) as a dictionary array of only the values used: marked in a table
-    of `values` when it is small, else found by hashing the codes (the work then grows with the codes only)."""
-    codes = np.ascontiguousarray(codes, np.int32)  # (Arrow takes its buffer)
-    valid = codes >= 0
-    if not valid.any():
-        return pa.DictionaryArray.from_arrays(pa.nulls(len(codes), pa.int32()), pa.array([], pa.string()))
-    validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))  # (Arrow's bitmap)
-    if len(values) > 4 * len(codes):
-        used = pc.dictionary_encode(pa.Array.from_buffers(pa.int32(), len(codes), [validity, pa.py_buffer(codes)]))
-        return pa.DictionaryArray.from_arrays(used.indices, values.take(used.dictionary))
-    used = np.zeros(len(values) + 1, bool)
-    used[codes] = True  # (-1: the extra last)
-    used = used[:-1]
-    renumbered = np.cumsum(used, dtype=np.int32) - 1  # (at -1, for nulls: the last, any valid number)
-    indices = pa.Array.from_buffers(pa.int32(), len(codes), [validity, pa.py_buffer(renumbered[codes])])
-    return pa.DictionaryArray.from_arrays(indices, values.filter(pa.array(used)))
+def _dictionary_arrays(codes: dict[str, np.ndarray], values: pa.Array) -> dict[str, pa.DictionaryArray]:
+    """`codes` (per field, numbers in `values`, -1: null) as dictionary arrays, each of only the values it uses (as
+    numbered by a kernel, `cef_scan.renumbered`)."""
+    from detector.ingest import cef_scan
+
+    every = np.stack(list(codes.values())).astype(np.int32, copy=False)
+    fields, count = every.shape
+    indices, used = np.empty_like(every), np.empty((fields, min(len(values), count)), np.int32)
+    used_count = np.empty(fields, np.int64)
+    cef_scan.renumbered(every, len(values), indices, used, used_count)
+    arrays = {}
+    for field, name in enumerate(codes):
+        valid = indices[field] >= 0
+        validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))  # (Arrow's bitmap)
+        arrays[name] = pa.DictionaryArray.from_arrays(
+            pa.Array.from_buffers(pa.int32(), count, [validity, pa.py_buffer(indices[field])]),
+            values.take(used[field, :used_count[field]]))
+    return arrays
 
 
 def _fields_of(find: Callable[[_Lines], _Found]) -> Callable[[pa.Table], pa.Table]:

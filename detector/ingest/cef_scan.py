@@ -11,7 +11,7 @@ Escapes: a backslash followed by `\`, `|` or `=` makes a pair that separates not
 the first, third ... escape the byte after them); a backslash before any other byte is an ordinary byte. The
 values keep their backslashes: the caller undoes the escapes once per distinct value.
 
-Wanted keys come as a table (`KeyTable`): their lower-case bytes grouped by length, and per key the field
+Wanted keys come as a table (`KeyTable`): their lower-case bytes found by a hash, and per key the field
 (`slot`) it gives and its preference there (`rank`, 0 first). Keys are matched case-insensitively (ASCII).
 Outputs are (lines x fields) int32 positions in the data buffer (a line's fields side by side); -1: no key of
 that field on the line.
@@ -30,29 +30,45 @@ BACKSLASH, BAR, EQUALS, SPACE = 92, 124, 61, 32
 NO_RANK = 1 << 30
 
 
+BUCKETS = 256  # of the keys' hash table: a power of two, a few times the number of keys
+
+
+def key_hash(key: bytes) -> int:
+    """A key's hash, as the kernel computes it on the lower-case bytes."""
+    h = len(key)
+    for byte in key:
+        h = (h * 31 + byte) & 0xFFFFFFFF
+    return h
+
+
 @dataclass
 class KeyTable:
-    """Wanted keys for the kernels: `fields[n]` lists field n's keys in order of preference."""
+    """Wanted keys for the kernels (`fields[n]` lists field n's keys in order of preference), found by hash."""
 
-    key_bytes: np.ndarray  # uint8: the keys, lower case, one after another (shortest first)
-    key_starts: np.ndarray  # int64: where each key starts in key_bytes
-    first_of_length: np.ndarray  # int64: per length, the first key of that length
-    count_of_length: np.ndarray  # int64: per length, how many keys have it
+    key_bytes: np.ndarray  # uint8: the keys, lower case, one after another
+    key_starts: np.ndarray  # int64: where each key starts in key_bytes (then the end)
+    buckets: np.ndarray  # int64: the keys by hash (open addressing, linear probing; -1: empty)
     slot: np.ndarray  # int64: per key, its field
     rank: np.ndarray  # int64: per key, its preference in its field
 
     @staticmethod
     def of(fields: Sequence[Sequence[str]]) -> KeyTable:
-        keys = sorted(((key.lower().encode(), slot, rank) for slot, keys in enumerate(fields)
-                       for rank, key in enumerate(keys)), key=lambda item: len(item[0]))
-        lengths = np.array([len(key) for key, _, _ in keys], np.int64)
-        longest = int(lengths.max()) if len(keys) else 0
-        count = np.bincount(lengths, minlength=longest + 1).astype(np.int64)
+        keys = [(key.lower().encode(), slot, rank) for slot, keys in enumerate(fields) for rank, key in enumerate(keys)]
+        buckets = np.full(BUCKETS, -1, np.int64)
+        for number, (key, _, _) in enumerate(keys):
+            at = key_hash(key) & (BUCKETS - 1)
+            while buckets[at] >= 0:
+                at = (at + 1) & (BUCKETS - 1)
+            buckets[at] = number
+        lengths = [len(key) for key, _, _ in keys]
         return KeyTable(np.frombuffer(b"".join(key for key, _, _ in keys), np.uint8).copy(),
-                        (np.cumsum(lengths) - lengths).astype(np.int64),
-                        (np.cumsum(count) - count).astype(np.int64), count,
+                        np.cumsum([0, *lengths]).astype(np.int64), buckets,
                         np.array([slot for _, slot, _ in keys], np.int64),
                         np.array([rank for _, _, rank in keys], np.int64))
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.key_bytes, self.key_starts, self.buckets, self.slot, self.rank
 
 
 @kernel
@@ -126,7 +142,7 @@ def _delimiter_at(data, p, end, delimiters, start, length):
 
 @kernel
 def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, delimiter_starts, delimiter_lengths,
-           key_bytes, key_starts, first_of_length, count_of_length, slot_of, rank_of, value_start, value_end):
+           key_bytes, key_starts, buckets, slot_of, rank_of, value_start, value_end):
     """Per line, from `extension_start`, the items' keys and values; for each item whose key is wanted, its value
     (spaces trimmed) becomes its field's unless a more preferred key of the field came before.
 
@@ -138,7 +154,7 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
 
     (The key lookup is written out here, not called: a call that passes arrays costs ~60 ns, more than the walk.)"""
     best = np.empty(value_start.shape[1], np.int64)  # per field, the rank of the key that gave its value
-    longest = len(count_of_length) - 1
+    longest = np.max(key_starts[1:] - key_starts[:-1])
     for row in range(len(offsets) - 1):
         end = offsets[row + 1]
         for field in range(len(best)):  # (a loop: a slice's assignment costs more per line)
@@ -197,19 +213,24 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
             length = key_to - key_from
             k = -1
             if key_from >= 0 and 0 < length <= longest:
-                for candidate in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
-                    at = key_starts[candidate]
-                    same = True
-                    for i in range(length):
-                        letter = data[key_from + i]
-                        if 65 <= letter <= 90:  # A-Z
-                            letter += 32
-                        if letter != key_bytes[at + i]:
-                            same = False
+                h = length
+                for i in range(length):
+                    letter = data[key_from + i]
+                    h = (h * 31 + (letter + 32 if 65 <= letter <= 90 else letter)) & 0xFFFFFFFF  # (A-Z lowered)
+                at = h & (BUCKETS - 1)
+                while buckets[at] >= 0:
+                    candidate = buckets[at]
+                    if key_starts[candidate + 1] - key_starts[candidate] == length:
+                        same = True
+                        for i in range(length):
+                            letter = data[key_from + i]
+                            if (letter + 32 if 65 <= letter <= 90 else letter) != key_bytes[key_starts[candidate] + i]:
+                                same = False
+                                break
+                        if same:
+                            k = candidate
                             break
-                    if same:
-                        k = candidate
-                        break
+                    at = (at + 1) & (BUCKETS - 1)
             # 3. its value, spaces trimmed, for its field if no more preferred key came before
             if k >= 0 and rank_of[k] < best[slot_of[k]]:
                 slot = slot_of[k]
@@ -319,3 +340,26 @@ def _numbered(data, value_start, value_end, codes, present, table, hashes, offse
                 count += 1
             codes[row, field] = number
     return lines, count
+
+
+@kernel
+def renumbered(codes, distinct_count, indices, used, used_count):
+    """Per field (a row of `codes`: numbers of distinct texts, -1: none), its own numbers for the texts it uses, in
+    order of first use: `indices` (the same shape; -1: none) and `used[field, :used_count[field]]` (the texts
+    used), so that each field's dictionary holds only its own values."""
+    number_of = np.full(distinct_count, -1, np.int32)
+    for field in range(codes.shape[0]):
+        count = 0
+        for row in range(codes.shape[1]):
+            code = codes[field, row]
+            if code < 0:
+                indices[field, row] = -1
+                continue
+            if number_of[code] < 0:
+                number_of[code] = count
+                used[field, count] = code
+                count += 1
+            indices[field, row] = number_of[code]
+        used_count[field] = count
+        for number in range(count):  # (reset for the next field: as much work as it used)
+            number_of[used[field, number]] = -1
