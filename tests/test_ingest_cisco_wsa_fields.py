@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.ingest.cisco_wsa_fields import nth_places, wsa_fields
+from detector.ingest.cisco_wsa_fields import wsa_fields
 
 ACCESS_LINE = ('1773389702.120 812 10.0.0.5 TCP_MISS/200 5120 GET https://chatgpt.com/ "DOM\\jan" DIRECT/chatgpt.com '
                'text/html DEFAULT_CASE_12-P-NONE <"IW_aiml",5.4,1,"-",-,-,-,-,"-",-,-,-,"-",-,-,"-","-",-,-,"IW_aiml",-,'
@@ -66,21 +65,3 @@ def test_fields_of_any_pieces_are_the_split_reading(lines: list[str], skip: int)
     assert bytes_reading(pa.array(lines)) == expected
     skip = min(skip, len(lines))
     assert bytes_reading(pa.array(lines).slice(skip)) == expected[skip:]
-
-
-@settings(max_examples=200, deadline=None)
-@given(text=st.lists(st.sampled_from([",", "a", ",,", "xyz", "é"]), max_size=40).map("".join),
-       cuts=st.lists(st.integers(0, 80), min_size=2, max_size=12), width=st.integers(1, 8))
-def test_nth_places_are_the_plain_search(text: str, cuts: list[int], width: int) -> None:
-    """The n-th comma of each span, sought in narrow windows widened for the spans not settled (and past the
-    window's end): the place a plain search finds, the span's end where it has none."""
-    data = np.frombuffer(text.encode(), np.uint8)
-    bounds = sorted(min(cut, len(data)) for cut in cuts)
-    starts, ends = np.array(bounds[:-1]), np.array(bounds[1:])
-    counts = (1, 2, 5)
-    places, found = nth_places(data, starts, ends, ord(","), counts, width)
-    for row, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        commas = [at for at in range(start, end) if data[at] == ord(",")]
-        for column, n in enumerate(counts):
-            assert found[row, column] == (len(commas) >= n)
-            assert places[row, column] == (commas[n - 1] if len(commas) >= n else end)

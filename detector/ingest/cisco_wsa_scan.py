@@ -1,0 +1,139 @@
+"""Where a Cisco WSA access line's fields are: one compiled pass over the line's bytes (Numba).
+
+    time.ms elapsed client code/status size method URL user hierarchy/server type ACL-tag <verdicts> agent ...
+
+The rules (the reading of cisco_wsa_fields, which describes it):
+- The body starts after the line's first `Info: ` when the line does not start with a digit (pushed over
+  syslog), else at the line's start.
+- The head is the body up to its first ` <` (then the line has verdicts); its fields are separated by single
+  spaces (two spaces make an empty field), the 11th ending at the 11th space in a longer head.
+- The verdicts follow the ` <`, separated by commas: the 1st (URL category) up to the 1st comma; the 24th (AVC
+  application) between the 23rd and 24th commas where a 27th comma is there and the text after it does not
+  start with a quote (the verdicts then line up as documented).
+- The user agent follows the body's first `> ` (from its second character when there is none), spaces trimmed:
+  between quotes when it starts with one (to its end when unclosed), else up to a space.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detector.ingest.compiled import kernel
+
+FIELDS = 11
+# rows of the places: the head's fields, then the URL category, the AVC application and the user agent
+CATEGORY, APPLICATION, AGENT = FIELDS, FIELDS + 1, FIELDS + 2
+PLACES = FIELDS + 3
+_SPACE, _COMMA, _LESS, _GREATER, _QUOTE, _SLASH, _DIGIT_0, _DIGIT_9 = (ord(c) for c in " ,<>\"/09")
+_SYSLOG_MARK = np.frombuffer(b"Info: ", np.uint8)
+
+
+def access_places(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per place (the rows above) and line: its start and end in `data`, and whether the line has it; per line,
+    whether it has the access line's shape (11 head fields, or more without verdicts; a '/' in the 4th and the
+    9th)."""
+    lines = len(offsets) - 1
+    starts = np.empty((PLACES, lines), np.int32)
+    ends = np.empty((PLACES, lines), np.int32)
+    present = np.empty((PLACES, lines), np.bool_)
+    shaped = np.empty(lines, np.bool_)
+    _access_places(data, offsets, _SYSLOG_MARK, starts, ends, present, shaped)
+    return starts, ends, present, shaped
+
+
+@kernel
+def _body_start(data, start, end, mark):
+    """After the first `mark` of a line that does not start with a digit; else the line's start."""
+    if start < end and _DIGIT_0 <= data[start] <= _DIGIT_9:
+        return start
+    for at in range(start, end - len(mark) + 1):
+        same = True
+        for i in range(len(mark)):
+            if data[at + i] != mark[i]:
+                same = False
+                break
+        if same:
+            return at + len(mark)
+    return start
+
+
+@kernel
+def _has_slash(data, start, end):
+    at = start
+    while at < end and data[at] != _SLASH:
+        at += 1
+    return at < end
+
+
+@kernel
+def _access_places(data, offsets, mark, starts, ends, present, shaped):
+    for line in range(len(offsets) - 1):
+        line_end = offsets[line + 1]
+        body = _body_start(data, offsets[line], line_end, mark)
+        for place in range(PLACES):
+            starts[place, line] = ends[place, line] = line_end
+            present[place, line] = False
+        # the head: fields at single spaces, up to the first ' <'; and the first '> ' met on the way
+        field, field_start, head_end, close = 0, body, line_end, -1
+        for at in range(body, line_end):
+            if data[at] != _SPACE:
+                continue
+            if close < 0 and at > body and data[at - 1] == _GREATER:
+                close = at
+            if at + 1 < line_end and data[at + 1] == _LESS:
+                head_end = at
+                break
+            if field < FIELDS:
+                starts[field, line], ends[field, line], present[field, line] = field_start, at, True
+            field += 1
+            field_start = at + 1
+        if field < FIELDS:  # the field the head's end closes
+            starts[field, line], ends[field, line], present[field, line] = field_start, head_end, True
+        has_verdicts = head_end < line_end
+        shaped[line] = (field + 1 == FIELDS or (not has_verdicts and field + 1 >= FIELDS)) \
+            and _has_slash(data, starts[3, line], ends[3, line]) and _has_slash(data, starts[8, line], ends[8, line])
+        if not has_verdicts:
+            continue
+        # the verdicts: the 1st, 23rd, 24th and 27th commas after the ' <'
+        verdicts = head_end + 2
+        commas, first, before_app, after_app, lined_up = 0, line_end, 0, 0, False
+        for at in range(verdicts, line_end):
+            if data[at] == _COMMA:
+                commas += 1
+                if commas == 1:
+                    first = at
+                elif commas == 23:
+                    before_app = at
+                elif commas == 24:
+                    after_app = at
+                elif commas == 27:
+                    lined_up = not (at + 1 < line_end and data[at + 1] == _QUOTE)
+                    break
+        starts[CATEGORY, line], ends[CATEGORY, line], present[CATEGORY, line] = verdicts, first, True
+        if lined_up:
+            starts[APPLICATION, line], ends[APPLICATION, line] = before_app + 1, after_app
+            present[APPLICATION, line] = True
+        # the user agent: after the body's first '> ' (sought on from the ' <' when the head had none)
+        if close < 0:
+            for at in range(head_end, line_end):
+                if data[at] == _SPACE and at > body and data[at - 1] == _GREATER:
+                    close = at
+                    break
+        if close >= 0:
+            agent = close + 1
+        else:  # the body's second character (UTF-8: the first one's length from its lead byte)
+            lead = data[body] if body < line_end else 0
+            agent = min(body + (1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4), line_end)
+        last = line_end
+        while agent < last and data[agent] == _SPACE:
+            agent += 1
+        while last > agent and data[last - 1] == _SPACE:
+            last -= 1
+        stop = _QUOTE if agent < last and data[agent] == _QUOTE else _SPACE
+        if stop == _QUOTE:
+            agent += 1
+        agent_end = agent
+        while agent_end < last and data[agent_end] != stop:
+            agent_end += 1
+        starts[AGENT, line], ends[AGENT, line], present[AGENT, line] = agent, agent_end, True
+
