@@ -1,5 +1,5 @@
-"""Zscaler lines read on their bytes by a learned layout (JSON pieces, name=value items) read exactly as the
-general reading (DuckDB's JSON reader, the search by name) reads them, whatever a line holds."""
+"""Zscaler JSON lines read on their bytes by a learned layout (its pieces) read exactly as the general reading
+(DuckDB's JSON reader) reads them, whatever a line holds. (name=value lines: test_ingest_zscaler_kernels.py)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pytest
 
 from detector.ingest.base import open_parse_connection, parse_cursor
-from detector.ingest.zscaler import ALIASES, LAYOUTS_PER_BATCH, _json_layout_of, _json_table, _kv_query, _kv_table
+from detector.ingest.zscaler import ALIASES, LAYOUTS_PER_BATCH, _json_layout_of, _json_table
 
 EVENT = {"time": "Mon Mar 11 08:02:13 2024", "login": "j@x.nl", "eurl": "chatgpt.com/", "reqmethod": "GET",
          "urlcat": "AI & ML Applications", "ua": "Mozilla/5.0 (KHTML, like Gecko)", "dept": "Zaken"}
@@ -60,24 +60,6 @@ def test_json_layout_is_only_string_values_and_one_event_object() -> None:
     assert _json_layout_of(json.dumps({"a": {"b": "c"}, **EVENT})) is None  # another object
     assert _json_layout_of(nss(EVENT).replace('"login"', '"time"')) is None  # a repeated key
     assert _json_layout_of(json.dumps({**EVENT, "ua": 'a"b'})) is None  # an escape
-
-
-@pytest.mark.parametrize("odd", [
-    "time=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\teurl=a.com\turlcat=x",  # another layout
-    "time=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\teurl=a.com\turlcat=x\tua",  # no '=' in the last item
-    "time=Mon Mar 11 08:02:13 2024\tloginX=j@x.nl\teurl=a.com\turlcat=x\tua=y",
-    "time=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\teurl=a.com\turlcat=x\tu a=y",
-    'time=Mon Mar 11 08:02:13 2024\tlogin="j@x.nl"\teurl=a.com\turlcat=x\tua=y',
-    "<134>Mar 11 nss: time=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\teurl=a.com\turlcat=x\tua=y",
-])
-def test_name_value_lines_read_by_layout_as_by_name(odd: str) -> None:
-    line = "time=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\teurl=chatgpt.com/\turlcat=AI\tua=Mozilla"
-    lines = [line] * 4 + [odd] + [line.replace("j@x.nl", f"user{i}") for i in range(3)]
-    by_name = _kv_query(())
-    by_layout = fields_of(lines, lambda cursor, table: _kv_table(cursor, table, by_name, LAYOUTS_PER_BATCH))
-    by_sql = fields_of(lines, lambda cursor, table: _kv_table(cursor, table, by_name, 0))
-    assert by_layout == by_sql
-    assert by_layout[0]["url"] == "chatgpt.com/" and by_layout[5]["login"] == "user0"
 
 
 def test_aliases_cover_the_fields_read() -> None:

@@ -24,13 +24,20 @@ What the fields mean (Zscaler's field reference):
   `appclass`) as vendor_category, `dept` (the user's department in Zscaler's directory) as
   vendor_department. `ologin`, the obfuscated login, is read as the user, pseudonymised like any login.
 
-How lines are read: a feed repeats one template, so the name=value and JSON lines of a batch's most common
-layouts (learned from its first lines) are read on their bytes (layout_bytes.py: separators found with numpy,
-the template's constant text checked, only the values read cut out); any other line is read by name in SQL
-(name=value) or by DuckDB's JSON reader. CSV lines split at `","` with pyarrow. A batch is read about 2 MiB of
-lines at a time (a core's L2 cache), in slices of the reader's own chunks (never copied into one array). Every
-text field is then dictionary-encoded once for the batch and read once per distinct value (`_schema_columns`);
-the CSV feed's sizes and times, mostly distinct, are cast as they are.
+How lines are read: name=value and CSV lines are walked once each by a compiled kernel (zscaler_scan.py, Numba):
+name=value items are found by name on every line (the last word before an item's first `=`; the first item of a
+name counts; the first item may follow a syslog or time prefix), CSV lines split at `","`; the kernel writes where
+each wanted value is, and each field is cut out of the lines' own buffer with one `take`. Measured per 1M lines of
+the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV 1.7 -> 1.35 s,
+name=value 2.15 -> 2.0 s; on mutated lines of many layouts name=value 2x faster (no more SQL by name). What is
+left is mostly Arrow's `take` and dictionary encoding of ~20 fields (~1 us a line), not the tokenizing.
+JSON lines of a batch's most common layouts (learned from its first lines) are still read on their bytes with
+numpy (layout_bytes.py: separators found, the template's constant text checked, only the values read cut out);
+any other line by DuckDB's JSON reader. A compiled validating walk of each JSON line (keys looked up, strings
+checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
+CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
+was left out. Every text field is dictionary-encoded once for the batch and read once per distinct value
+(`_schema_columns`); sizes and times, mostly distinct, are cast as they are.
 """
 
 from __future__ import annotations
@@ -65,7 +72,8 @@ from detector.ingest.distinct_sql import (
     through,
     without,
 )
-from detector.ingest.layout_bytes import ConstantText, byte_places, each_row, line_bytes, texts_between
+from detector.ingest.key_values import spans_of
+from detector.ingest.layout_bytes import ConstantText, each_row, line_bytes, texts_between
 from detector.ingest.proxy_columns import placed
 from detector.schema import TIMESTAMP
 
@@ -313,192 +321,117 @@ fields as (
 select * from fields"""
 
 
+def _chunks(lines: pa.Table) -> list[pa.Array]:
+    """The batch's line column as the reader's own chunks (each on a buffer of its own: a kernel reads it in
+    place), at least one. (Measured: slices of about 2 MiB, for the values to be cut out while in the L2 cache,
+    cost 5-7 % more parse CPU than the reader's 8 MiB chunks: each slice has a fixed cost of its own.)"""
+    return lines.column("line").chunks or [pa.array([], pa.string())]
+
+
+def _spans(count: int, slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """`starts`, `ends` for a kernel to fill: slots x lines, starts -1 (no value; ends are read only where a
+    start is set). 32-bit: a chunk of lines is at most a read of the file (MiBs)."""
+    return np.full((slots, count), -1, np.int32), np.empty((slots, count), np.int32)
+
+
+def _choices(fields: dict[str, list[int]]) -> np.ndarray:
+    """Each field's slots in order of preference (its aliases), one row per field, padded with -1."""
+    widest = max(len(slots) for slots in fields.values())
+    return np.array([slots + [-1] * (widest - len(slots)) for slots in fields.values()], np.int64)
+
+
+def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray) -> list[pa.Array]:
+    """Each field of a chunk's lines (the lines of `starts`' columns; see `_choices`) as text cut out of the
+    chunk's buffer (zscaler_scan.field_spans, then one `take` per field)."""
+    from detector.ingest import zscaler_scan
+
+    begin = np.empty((len(choices), starts.shape[1]), np.int32)
+    end = np.empty((len(choices), starts.shape[1]), np.int32)
+    missing = np.empty((len(choices), starts.shape[1]), bool)
+    zscaler_scan.field_spans(starts, ends, choices, begin, end, missing)
+    return [spans_of(chunk, begin[field], end[field], missing[field]) for field in range(len(choices))]
+
+
+def _field_column(name: str, parts: list[pa.Array]) -> pa.Array:
+    """A field's parts put together: numbers plain (mostly distinct: cast without a lookup), text encoded."""
+    return pa.concat_arrays(parts) if name in NUMBER_FIELDS else _encoded_together(parts)
+
+
 def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
-    """The CSV type's fields by position: every field is quoted, so the line splits at `","`. Split a few
-    thousand lines at a time (the tokens stay in the CPU's caches while the fields are read from them), each
-    field dictionary-encoded once read."""
+    """The CSV type's fields by position: every field is quoted, so the line splits at `","`
+    (zscaler_scan.csv_items: one pass over each chunk's bytes, the fields cut out of the buffer)."""
+    from detector.ingest import zscaler_scan
+
     place = {name: i for i, name in enumerate(CSV_COLUMNS)}
-    read = {name: [place[a] for a in aliases if a in place] for name, aliases in ALIASES.items()}
-    positions = sorted({i for at in read.values() for i in at})
-    counts: list[pa.Array] = []
-    quotes: list[pa.Array] = []
-    parts: dict[int, list[pa.Array]] = {i: [] for i in positions}
-    for text in _line_slices(lines):
-        items = pc.split_pattern(text, '","')
-        counts.append(pc.list_value_length(items))
-        quotes.append(pc.starts_with(text, '"'))
-        for i in positions:
-            parts[i].append(list_item(items, i))
-    count, quoted = pa.concat_arrays(counts), pa.concat_arrays(quotes)
-    numbers = {place[name] for name in NUMBER_FIELDS}  # (kept plain: most are digits, cast without a lookup)
-    column = {i: pa.concat_arrays(part) if i in numbers else _encoded_together(part) for i, part in parts.items()}
-    fields = {name: pc.coalesce(*[plain(column[i]) for i in at]) if len(at) > 1 else column[at[0]]
-              for name, at in read.items() if at}
+    read = {name: place[aliases[0]] for name, aliases in ALIASES.items() if aliases[0] in place}
+    slot_of_column = np.full(len(CSV_COLUMNS), -1, np.int64)
+    slot_of_column[list(read.values())] = np.arange(len(read))
+    choices = _choices({name: [slot] for slot, name in enumerate(read)})
+    counts, quoted = [], []
+    parts: dict[str, list[pa.Array]] = {name: [] for name in read}
+    for chunk in _chunks(lines):
+        _, data, offsets = line_bytes(chunk)
+        starts, ends = _spans(len(chunk), len(read))
+        columns = np.empty(len(chunk), np.int64)
+        zscaler_scan.csv_items(data, offsets, slot_of_column, starts, ends, columns)
+        counts.append(columns)
+        lengths = np.diff(offsets)
+        quoted.append((lengths > 0) & (data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] == ord('"'))
+                      if len(data) else np.zeros(len(chunk), bool))
+        for name, part in zip(read, _field_parts(chunk, starts, ends, choices), strict=True):
+            parts[name].append(part)
+    fields = {name: _field_column(name, part) for name, part in parts.items()}
     time_text = fields["time_text"]  # without the line's opening quote (trimmed once per distinct value)
     fields["time_text"] = pa.DictionaryArray.from_arrays(time_text.indices, pc.utf8_ltrim(time_text.dictionary, '"'))
-    short = pc.less(count, len(CSV_COLUMNS))
+    count, is_quoted = np.concatenate(counts), np.concatenate(quoted)
+    short = count < len(CSV_COLUMNS)
     error = None
-    if not pc.all(pc.and_(quoted, pc.invert(short))).as_py():
+    if not (is_quoted & ~short).all():
         found = pc.binary_join_element_wise(
             f"expected the {len(CSV_COLUMNS)} columns of the default NSS web CSV feed, found ",
-            pc.cast(count, pa.string()), "")
-        error = pc.if_else(pc.invert(quoted), "not a quoted CSV line", only_where(found, short))
+            pc.cast(pa.array(count), pa.string()), "")
+        error = pc.if_else(pa.array(~is_quoted), "not a quoted CSV line", only_where(found, pa.array(short)))
     return fields, error
 
 
-# name=value feeds: a feed's template fixes which names come in which order, so the layout most lines
-# of a batch share is learned from its first lines and each field is read by position. A line with
-# another layout is read by name instead (slower, but any order).
-_PAIR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
-LAYOUT_SAMPLE = 50
+# The names the name=value and JSON kernels look for: every alias, each once.
+NAMES = tuple(dict.fromkeys(alias for aliases in ALIASES.values() for alias in aliases))
+PAIRS_ERROR = "expected tab-separated name=value pairs (Zscaler NSS feed)"
 
 
-def _kv_layout(lines: pa.Table) -> tuple[str, ...]:
-    """The names, in order, that most of the batch's first lines have (three pairs or more)."""
-    layouts: Counter[tuple[str, ...]] = Counter()
-    for line in lines.column("line").slice(0, LAYOUT_SAMPLE).to_pylist():
-        names = []
-        for i, item in enumerate(line.split("\t")):
-            found = _PAIR.search(item) if i == 0 else _PAIR.match(item)
-            if not found or (found.start() and item[found.start() - 1] != " "):
-                break
-            names.append(found.group(1))
-        else:
-            if len(names) >= 3:
-                layouts[tuple(names)] += 1
-    return layouts.most_common(1)[0][0] if layouts else ()
+def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
+    """The canonical fields and parse_error of name=value lines, one row per line, in line order: each item's
+    name found as the last word before its first `=`, the first item of each wanted name read
+    (zscaler_scan.kv_items: one pass over each chunk's bytes, the values cut out of the buffer)."""
+    from detector.ingest import zscaler_scan
+
+    table = zscaler_scan.key_table(NAMES)
+    choices = _choices({name: [NAMES.index(alias) for alias in aliases] for name, aliases in ALIASES.items()})
+    pairs = []
+    parts: dict[str, list[pa.Array]] = {name: [] for name in ALIASES}
+    for chunk in _chunks(lines):
+        _, data, offsets = line_bytes(chunk)
+        starts, ends = _spans(len(chunk), len(NAMES))
+        items = np.empty(len(chunk), np.int64)
+        zscaler_scan.kv_items(data, offsets, *table, starts, ends, items)
+        pairs.append(items)
+        for name, part in zip(ALIASES, _field_parts(chunk, starts, ends, choices), strict=True):
+            parts[name].append(part)
+    few = np.concatenate(pairs) < 3
+    error = only_where(pa.repeat(pa.scalar(PAIRS_ERROR), len(few)), pa.array(few)) if few.any() \
+        else pa.nulls(len(few), pa.string())
+    return {"parse_error": error, **{name: _field_column(name, part) for name, part in parts.items()}}
 
 
-def _kv_query(layout: tuple[str, ...]) -> str:
-    position = {name: i for i, name in reversed(list(enumerate(layout, start=1)))}
-    # Does the line have the layout? The first pair may follow a syslog or time prefix.
-    fits = " and ".join(
-        [f"len(p) = {len(layout)}"]
-        + [f"(starts_with(p[1], '{name}=') or contains(p[1], ' {name}='))" if i == 1
-           else f"starts_with(p[{i}], '{name}=')" for i, name in enumerate(layout, start=1)]
-    ) if layout else "false"
-    items, values, unquoted = [], [], []
-    for name, aliases in ALIASES.items():
-        at = [f"p[{position[a]}]" for a in aliases if a in position]
-        by_name = _first([f"p[list_position(k, {a!r})]" for a in aliases])
-        items.append(f"case when fits then {_first(at) if at else 'null'} else {by_name} end as {name}")
-        # An item is `[prefix ]name=value`, the value maybe quoted (trim only those: it is not cheap).
-        values.append(f"substr({name}, strpos({name}, '=') + 1) as {name}")
-        unquoted.append(f"case when starts_with({name}, '\"') then trim({name}, '\"') else {name} end as {name}")
-    # CASE, never WHERE, on computed columns: DuckDB pushes a filter down through the projections,
-    # recomputing what it refers to (the split) for every term; a CASE branch only runs for its rows.
-    return rf"""
-with split as (
-    select line_no, string_split(line, chr(9)) as p from lines
-),
-shaped as (
-    select line_no, p, {fits} as fits from split
-),
-keyed as (
-    select *,
-        case when not fits then list_transform(p, lambda x: split_part(split_part(x, '=', 1), ' ', -1)) end as k
-    from shaped
-),
-items as (
-    select line_no, fits, len(p) as pairs,
-        {_SEP.join(items)}
-    from keyed
-),
-valued as (
-    select line_no, fits, pairs,
-        {_SEP.join(values)}
-    from items
-),
-unquoted as (
-    select line_no, fits, pairs,
-        {_SEP.join(unquoted)}
-    from valued
-),
-fields as (
-    select line_no,
-        case when not fits and pairs < 3 then 'expected tab-separated name=value pairs (Zscaler NSS feed)'
-        end as parse_error,
-        {_canonical_columns({name: name for name in ALIASES})}
-    from unquoted
-)
-select * from fields"""
+def _kv_parser(context: ParseContext) -> BatchParser:
+    final = _FinalQueries(context.timezone)
 
+    def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
+        fields = _kv_table(part)
+        error = fields.pop("parse_error")
+        return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
-def _kv_fields(lines: pa.Table, layout: tuple[str, ...]) -> tuple[np.ndarray, dict[str, pa.Array]]:
-    """Which lines have `layout` (its names, in its order; the first may follow a prefix), and the fields of
-    those lines (only theirs, in order, dictionary-encoded). Read on the bytes, about 2 MiB of lines at a time
-    (their bytes stay in the CPU's caches between the steps): the tabs found with numpy, the items read cut out
-    of the lines and checked for their `name=` once per distinct item, the other items' names compared in place
-    (layout_bytes.py)."""
-    wanted = {alias for aliases in ALIASES.values() for alias in aliases}
-    # the items read: the first (its name may follow a prefix) and each wanted name's first place
-    read = {i: name for i, name in enumerate(layout) if i == 0 or (name in wanted and layout.index(name) == i)}
-    others = ConstantText([b"" if i in read else f"{name}=".encode() for i, name in enumerate(layout)][1:])
-    fits, items = _read_in_slices(lines, lambda part: _kv_items(part, len(layout), read, others), read)
-    named = np.ones(int(fits.sum()), bool)  # (fitting lines whose items read have their names)
-    for i, item in items.items():
-        name = layout[i] + "="
-        has_name = pc.starts_with(item.dictionary, name)
-        if i == 0:
-            has_name = pc.or_(has_name, pc.match_substring(item.dictionary, " " + name))
-        if not pc.all(has_name).as_py():
-            named &= pc.fill_null(has_name.take(item.indices), True).to_numpy(zero_copy_only=False)
-    if not named.all():
-        fits[np.flatnonzero(fits)[~named]] = False
-        items = {i: item.filter(pa.array(named)) for i, item in items.items()}
-    value_of = {layout[i]: _kv_values(item, i == 0, len(layout[i]) + 1) for i, item in items.items()
-                if layout[i] in wanted}
-    fields = {}
-    for name, aliases in ALIASES.items():
-        present = [a for a in aliases if a in value_of]
-        if present:  # (every item of a fitting line is there: the first alias present is the value)
-            fields[name] = value_of[present[0]]
-    return fits, fields
-
-
-# Text read on its bytes at once (see _kv_fields): about a core's L2 cache, so that the lines' bytes and the places
-# found in them stay there between the steps (measured: slices of 8,192 lines, 7 MB of JSON lines, cost ~13 % more
-# CPU per batch for JSON, ~5-10 % for name=value; CSV the same).
-TOKEN_BYTES = 2 << 20
-
-
-def _read_in_slices(lines: pa.Table, read_slice: Callable[[pa.Array], tuple[np.ndarray, dict[int, pa.Array]]],
-                    slots: Iterable[int]) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
-    """`read_slice` (which lines fit the layout, and the values of its slots) on about TOKEN_BYTES of lines at a time,
-    the text and its positions staying in the CPU's caches; put together, each slot's values dictionary-encoded."""
-    parts = [read_slice(text) for text in _line_slices(lines)]
-    fits = np.concatenate([part[0] for part in parts])
-    return fits, {i: _encoded_together([part[1][i] for part in parts]) for i in slots}
-
-
-def _kv_items(text: pa.Array, count: int, read: dict[int, str], others: ConstantText
-              ) -> tuple[np.ndarray, dict[int, pa.Array]]:
-    """Which lines have `count` tab-separated items, the other items' names in their places, and the items
-    `read` of those lines."""
-    buffer, data, offsets = line_bytes(text)
-    tabs, first = byte_places(data, offsets, 9)
-    fits = np.diff(first) == count - 1
-    if text.null_count:
-        fits &= pc.is_valid(text).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(fits)
-    cuts = each_row(tabs, first, rows, count - 1)
-    found = others.found(data, cuts + 1)
-    if not found.all():
-        fits[rows[~found]] = False
-        rows, cuts = rows[found], cuts[found]
-    # item i runs from the tab before it (or the line's start) to the tab after it (or the line's end)
-    starts = [offsets[:-1][rows] if i == 0 else cuts[:, i - 1] + 1 for i in read]
-    ends = [offsets[1:][rows] if i == count - 1 else cuts[:, i] for i in read]
-    return fits, dict(zip(read, texts_between(buffer, starts, ends), strict=True))
-
-
-def _kv_values(items: pa.DictionaryArray, first: bool, name_length: int) -> pa.DictionaryArray:
-    """The values of `[prefix ]name=value` items, without their quotes if quoted: once per distinct item."""
-    if first:  # a prefix may come before the name: the value is after the first '='
-        values = list_item(pc.split_pattern(items.dictionary, "=", max_splits=1), -1)
-    else:
-        values = pc.utf8_slice_codeunits(items.dictionary, name_length)
-    return pa.DictionaryArray.from_arrays(items.indices, _unquoted(values))
+    return sliced_parser(context, columns_of)
 
 
 def _encoded_together(parts: list[pa.Array]) -> pa.DictionaryArray:
@@ -520,50 +453,15 @@ def _same_array(one: pa.Array, other: pa.Array) -> bool:
         for a, b in zip(one.buffers(), other.buffers(), strict=True))
 
 
-def _line_slices(lines: pa.Table) -> list[pa.Array]:
-    """The lines' text in slices of about TOKEN_BYTES bytes, views of the batch's chunks (never copied): each chunk
-    in as many slices of about equal line counts as are nearest to TOKEN_BYTES each (not full ones and a small rest:
-    each slice has a cost of its own)."""
-    slices = []
-    for chunk in lines.column("line").chunks:
-        wanted = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / TOKEN_BYTES
-        slices += [chunk.slice(start, length) for start, length in even_parts(len(chunk), wanted)]
-    return slices or [pa.array([], pa.string())]
+# JSON lines are read on their bytes by the layout a batch's first lines have (below); a compiled walk of
+# each line (as name=value and CSV lines are read) was measured ~5 % slower on the benchmark's lines: see the
+# module docstring.
+LAYOUT_SAMPLE = 50
 
 
-def _unquoted(value: pa.Array) -> pa.Array:
-    """A name=value value without its quotes, if quoted."""
-    quoted = pc.fill_null(pc.starts_with(value, '"'), False)
-    return pc.if_else(quoted, pc.utf8_trim(value, '"'), value) if pc.any(quoted).as_py() else value
-
-
-def _kv_parser(context: ParseContext) -> BatchParser:
-    final = _FinalQueries(context.timezone)
-    by_name = _kv_query(())
-
-    def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
-        fields = _kv_table(cursor, part, by_name, LAYOUTS_PER_BATCH)
-        error = fields.pop("parse_error")
-        return _schema_columns(cursor, final, part.column("line_no"), fields, error)
-
-    return sliced_parser(context, columns_of)
-
-
-# A batch may mix a few layouts (feeds merged into one file, a prefix on some lines): each of the most
-# common is read by position; what is left after them, by name.
+# A batch may mix a few layouts (feeds merged into one file): each of the most common is read on its bytes;
+# what is left after them, by DuckDB.
 LAYOUTS_PER_BATCH = 3
-
-
-def _kv_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, by_name: str, layouts: int
-              ) -> dict[str, pa.Array]:
-    """The canonical fields (dictionary-encoded) and parse_error of name=value lines, one row per line, in line
-    order: the lines of each of the batch's most common layouts read by position, what is left by name."""
-
-    def by_layout(part: pa.Table) -> tuple[np.ndarray, dict[str, pa.Array]] | None:
-        layout = _kv_layout(part)
-        return _kv_fields(part, layout) if layout else None
-
-    return _read_by_layouts(connection, lines, layouts, by_layout, by_name)
 
 
 def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,
@@ -596,6 +494,32 @@ def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, lay
     columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
                for name in ALIASES}
     return {"parse_error": error, **columns}
+
+
+# Text read on its bytes at once (see _json_fields): about a core's L2 cache, so that the lines' bytes and the places
+# found in them stay there between the steps (measured: slices of 8,192 lines, 7 MB of JSON lines, cost ~13 % more
+# CPU per batch for JSON, the same for name=value and CSV before their kernels).
+TOKEN_BYTES = 2 << 20
+
+
+def _read_in_slices(lines: pa.Table, read_slice: Callable[[pa.Array], tuple[np.ndarray, dict[int, pa.Array]]],
+                    slots: Iterable[int]) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
+    """`read_slice` (which lines fit the layout, and the values of its slots) on about TOKEN_BYTES of lines at a time,
+    the text and its positions staying in the CPU's caches; put together, each slot's values dictionary-encoded."""
+    parts = [read_slice(text) for text in _line_slices(lines)]
+    fits = np.concatenate([part[0] for part in parts])
+    return fits, {i: _encoded_together([part[1][i] for part in parts]) for i in slots}
+
+
+def _line_slices(lines: pa.Table) -> list[pa.Array]:
+    """The lines' text in slices of about TOKEN_BYTES bytes, views of the batch's chunks (never copied): each chunk
+    in as many slices of about equal line counts as are nearest to TOKEN_BYTES each (not full ones and a small rest:
+    each slice has a cost of its own)."""
+    slices = []
+    for chunk in lines.column("line").chunks:
+        wanted = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / TOKEN_BYTES
+        slices += [chunk.slice(start, length) for start, length in even_parts(len(chunk), wanted)]
+    return slices or [pa.array([], pa.string())]
 
 
 # JSON feeds: NSS writes every line from one template (the same keys in the same order, every value a

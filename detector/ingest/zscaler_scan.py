@@ -1,0 +1,143 @@
+"""Compiled kernels that read Zscaler NSS name=value and CSV lines on their bytes, one pass per line (see
+compiled.py).
+
+Each kernel walks a chunk of lines (an Arrow string array's data buffer and its offsets) once and writes where
+the wanted values are: `starts[slot, line]`, `ends[slot, line]` (byte positions in the buffer, -1 where a line
+has none). Nothing is copied here: `field_spans` picks each field's span among its names' slots, and the caller
+cuts the values out of the buffer (`key_values.spans_of`: one `take` per field).
+
+- CSV: the line split at every `","` (the feed quotes every field), as `pc.split_pattern(line, '","')` does.
+- name=value: tab-separated items; an item's name is the last space-separated word before its first `=` (the
+  first item may follow a syslog or time prefix), its value what follows that `=`, without its quotes if quoted;
+  the first item with a wanted name counts. This is the reading the SQL by name did for lines off the batch's
+  layouts (`list_position` of the name, `substr` after the first `=`, `trim` of quotes), now for every line.
+
+Keys are compared with the wanted names of the same length, byte by byte, in the kernel's own loop (measured on
+this machine: the look-up as a function of its own, by hash, or by 64-bit words, cost 3 to 4 times more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from detector.ingest.compiled import kernel
+
+QUOTE, COMMA, EQUALS, SPACE, TAB = 34, 44, 61, 32, 9
+
+
+def key_table(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`names` for the kernels' look-up: their bytes one after the other, ordered by length; where each starts
+    (then the end), then each one's slot (its place in `names`); per length, the first of them and how many have
+    it."""
+    encoded = [name.encode() for name in names]
+    order = sorted(range(len(names)), key=lambda k: len(encoded[k]))
+    longest = max((len(name) for name in encoded), default=0)
+    first = np.zeros(longest + 1, np.int64)
+    count = np.zeros(longest + 1, np.int64)
+    for i, k in enumerate(order):
+        if not count[len(encoded[k])]:
+            first[len(encoded[k])] = i
+        count[len(encoded[k])] += 1
+    starts = np.cumsum([0] + [len(encoded[k]) for k in order]).astype(np.int64)
+    text = np.frombuffer(b"".join(encoded[k] for k in order) or b"\0", np.uint8)
+    return text, np.concatenate([starts, np.array(order, np.int64)]), first, count
+
+
+@kernel
+def csv_items(data, offsets, slot_of_column, starts, ends, columns):
+    """Each line split at every `","` (left to right, not overlapping): the items of columns with a slot
+    (`slot_of_column[i] >= 0`) into `starts`/`ends`, each line's item count into `columns`."""
+    wanted = len(slot_of_column)
+    for line in range(len(offsets) - 1):
+        begin, end = offsets[line], offsets[line + 1]
+        item, item_start, at = 0, begin, begin
+        while at + 2 < end:
+            if data[at] == QUOTE and data[at + 1] == COMMA and data[at + 2] == QUOTE:
+                if item < wanted and slot_of_column[item] >= 0:
+                    starts[slot_of_column[item], line] = item_start
+                    ends[slot_of_column[item], line] = at
+                item += 1
+                item_start = at + 3
+                at += 3
+            else:
+                at += 1
+        if item < wanted and slot_of_column[item] >= 0:  # the last item runs to the line's end
+            starts[slot_of_column[item], line] = item_start
+            ends[slot_of_column[item], line] = end
+        columns[line] = item + 1
+
+
+@kernel
+def kv_items(data, offsets, names, bounds, first, count, starts, ends, items):
+    """Tab-separated `[prefix ]name=value` items: the value of each wanted name's first item into
+    `starts`/`ends` (unquoted: quotes trimmed from both ends when it starts with one), each line's item count into
+    `items`. An item without `=` is named by its last word and valued as a whole (as the SQL reading did)."""
+    slots_at = (len(bounds) + 1) // 2  # (bounds: the n + 1 starts, then the n slots)
+    for line in range(len(offsets) - 1):
+        end = offsets[line + 1]
+        item_start, found = offsets[line], 0
+        while True:
+            # the name: from the last space before the item's first `=` (or its end) to there
+            at, space, equals = item_start, item_start - 1, -1
+            while at < end:
+                byte = data[at]
+                if byte == EQUALS:
+                    equals = at
+                    break
+                if byte == TAB:
+                    break
+                if byte == SPACE:
+                    space = at
+                at += 1
+            name_end = at
+            if equals >= 0:  # the value: to the tab
+                at += 1
+                while at < end and data[at] != TAB:
+                    at += 1
+            slot, name_start, length = -1, space + 1, name_end - space - 1
+            if length < len(first):  # (the look-up: the names of this length, byte by byte)
+                for k in range(first[length], first[length] + count[length]):
+                    same = True
+                    for j in range(length):
+                        if data[name_start + j] != names[bounds[k] + j]:
+                            same = False
+                            break
+                    if same:
+                        slot = bounds[slots_at + k]
+                        break
+            if slot >= 0 and starts[slot, line] < 0:
+                value_start = equals + 1 if equals >= 0 else item_start
+                value_end = at
+                if value_start < value_end and data[value_start] == QUOTE:
+                    while value_start < value_end and data[value_start] == QUOTE:
+                        value_start += 1
+                    while value_end > value_start and data[value_end - 1] == QUOTE:
+                        value_end -= 1
+                starts[slot, line] = value_start
+                ends[slot, line] = value_end
+            found += 1
+            if at >= end:
+                break
+            item_start = at + 1
+        items[line] = found
+
+
+@kernel
+def field_spans(starts, ends, choices, begin, end, missing):
+    """Each field's span per line: field f is the first of the slots `choices[f]` (-1 ends the list) that the
+    line has, into `begin[f]`, `end[f]`; where the line has none, `missing[f]` set and an empty span at the end
+    of the field's span before it (the spans, gaps included, stay in order for `key_values.spans_of`)."""
+    for field in range(choices.shape[0]):
+        last = 0
+        for line in range(starts.shape[1]):
+            begin[field, line], end[field, line], missing[field, line] = last, last, True
+            for choice in range(choices.shape[1]):
+                slot = choices[field, choice]
+                if slot < 0:
+                    break
+                if starts[slot, line] >= 0:
+                    last = ends[slot, line]
+                    begin[field, line], end[field, line], missing[field, line] = starts[slot, line], last, False
+                    break
