@@ -150,3 +150,16 @@ def test_head_words_are_the_head_split_at_its_first_spaces() -> None:
     assert [words.to_pylist() for words in found.head_words()] == expected
     assert [words.to_pylist() for words in QuotedValues(text, SPACED, " ", LastWordLines.PAIRED).head_words()] == [
         found.head().to_pylist()]
+
+
+def test_a_buffer_at_any_address_and_lines_across_its_words() -> None:
+    raw = b'?x src="1" dst="2" [a long line with "words" src="3"]'
+    buffer = pa.py_buffer(raw)[1:]  # (not at a multiple of 8: its 64-bit words are unaligned)
+    bounds = pa.py_buffer(np.array([0, 17, 18, len(raw) - 1], np.int32))
+    text = pa.Array.from_buffers(pa.string(), 3, [None, bounds, buffer])
+    found = scanned(text=text)
+    assert {key: value.to_pylist() for key, value in found.columns().items()} == {
+        "src=": ["1", None, "3"], "dst=": ["2", None, None]}
+    assert found.values.tolist() == [2, 0, 2]
+    assert found.data_ends_line().tolist() == [False, False, True]
+    assert found.has_open().tolist() == [False, False, True]
