@@ -252,7 +252,7 @@ def _values_of(found: _Found) -> dict[str, pa.DictionaryArray]:
     if pc.any(escaped).as_py():
         distinct = pc.replace_with_mask(distinct, escaped,
                                         pc.replace_substring_regex(distinct.filter(escaped), *_UNESCAPE))
-    fields = {name: codes[:, row] for row, name in enumerate(_ITEM_KEYS) if present[row]}
+    fields = {name: codes[row] for row, name in enumerate(_ITEM_KEYS) if present[row]}
     absent = np.full(count, -1, np.int32)
     # custom fields (csN / cnN) are read where a label names what they hold: the first such field (what a label
     # means is looked up for the values that labels have, not every value)

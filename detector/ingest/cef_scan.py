@@ -252,11 +252,12 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
 
 def distinct_values(data: np.ndarray, value_start: np.ndarray, value_end: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Number the values found (`value_start`/`_end`: lines x fields) by their text: per line and field its number
-    (-1: none, or empty), per field whether any line has it (empty or not), and the distinct texts as Arrow's
-    offsets (int32) and bytes. A hash table numbers them (`_numbered`), grown here when full."""
+    """Number the values found (`value_start`/`_end`: lines x fields) by their text: per field and line its number
+    (fields x lines: each field's numbers side by side; -1: none, or empty), per field whether any line has it
+    (empty or not), and the distinct texts as Arrow's offsets (int32) and bytes. A hash table numbers them
+    (`_numbered`), grown here when full."""
     lines, fields = value_start.shape
-    codes, present = np.empty((lines, fields), np.int32), np.zeros(fields, bool)
+    codes, present = np.empty((fields, lines), np.int32), np.zeros(fields, bool)
     size = 1 << 12  # the table's: a power of two, at least twice the number of texts
     table, hashes = np.full(size, -1, np.int64), np.empty(size // 2, np.uint64)
     offsets, text = np.zeros(size // 2 + 1, np.int32), np.empty(1 << 16, np.uint8)
@@ -303,7 +304,7 @@ def _numbered(data, value_start, value_end, codes, present, table, hashes, offse
             return row, count
         for field in range(fields):
             start, end = value_start[row, field], value_end[row, field]
-            codes[row, field] = -1
+            codes[field, row] = -1
             if start < 0:
                 continue
             present[field] = True
@@ -312,8 +313,12 @@ def _numbered(data, value_start, value_end, codes, present, table, hashes, offse
             h = np.uint64(end - start)
             for p in range(start, end, 8):
                 word = np.uint64(0)
-                for i in range(min(8, end - p)):
-                    word |= np.uint64(data[p + i]) << np.uint64(8 * i)
+                if p + 8 <= end:  # (a whole word: a loop of fixed length, which the compiler unrolls)
+                    for i in range(8):
+                        word |= np.uint64(data[p + i]) << np.uint64(8 * i)
+                else:
+                    for i in range(end - p):
+                        word |= np.uint64(data[p + i]) << np.uint64(8 * i)
                 h = (h ^ word) * np.uint64(0x9E3779B97F4A7C15)
                 h ^= h >> np.uint64(29)
             at = np.int64(h & mask)
@@ -338,7 +343,7 @@ def _numbered(data, value_start, value_end, codes, present, table, hashes, offse
                     text[offsets[count] + i] = data[start + i]
                 offsets[count + 1] = offsets[count] + end - start
                 count += 1
-            codes[row, field] = number
+            codes[field, row] = number
     return lines, count
 
 
