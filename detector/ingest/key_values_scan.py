@@ -26,6 +26,7 @@ import pyarrow as pa
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from detector.ingest.compiled import kernel
+from detector.ingest.key_values import spans_of
 
 _QUOTE, _BACKSLASH, _SPACE, _OPEN, _CLOSE = ord('"'), ord("\\"), ord(" "), ord("["), ord("]")
 _TYPOGRAPHIC_LEAD, _TYPOGRAPHIC_SECOND, _LEFT_LAST, _RIGHT_LAST = 0xE2, 0x80, 0x9C, 0x9D  # “ and ” in UTF-8
@@ -103,7 +104,7 @@ class QuotedValues:
 
     def head(self) -> pa.Array:
         """Each line's text before its first quote mark (all of it when it has none)."""
-        return _spans(self.line, self.offsets[:-1], self.head_end)
+        return spans_of(self.line, self.offsets[:-1], self.head_end)
 
     def head_words(self) -> list[pa.Array]:
         """The heads cut at their first `head_spaces` spaces, as `split_pattern(head, " ", max_splits)` with
@@ -113,9 +114,9 @@ class QuotedValues:
         for space in self.head_space.T:
             found = space >= 0
             end = np.where(found, space, self.head_end)
-            parts.append(_spans(self.line, begin, end))
+            parts.append(spans_of(self.line, begin, end))
             begin = np.where(found, space + 1, self.head_end)  # (past the end: an empty part)
-        return [*parts, _spans(self.line, begin, self.head_end)]
+        return [*parts, spans_of(self.line, begin, self.head_end)]
 
     def columns(self, read: np.ndarray | None = None) -> dict[str, pa.Array]:
         """Per key, each line's value (null where the line lacks it, or where `read`, if given, is false),
@@ -144,16 +145,6 @@ def arrow_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
     data = text.buffers()[2]
     return np.frombuffer(data if data is not None else b"", np.uint8), offsets
-
-
-def _spans(text: pa.Array, begin: np.ndarray, end: np.ndarray) -> pa.Array:
-    """The text from `begin` to `end` of each line (positions in `text`'s buffer), as views of its buffer."""
-    bounds = np.empty(2 * len(begin) + 1, np.int32)
-    bounds[0:-1:2], bounds[1::2] = begin, end
-    bounds[-1] = end[-1] if len(end) else 0
-    buffer = (text.buffers()[2] if len(text) else None) or pa.py_buffer(b"")
-    view = pa.Array.from_buffers(pa.string(), 2 * len(begin), [None, pa.py_buffer(bounds), buffer])
-    return view.take(pa.array(np.arange(0, 2 * len(begin), 2, dtype=np.int32)))
 
 
 @kernel
