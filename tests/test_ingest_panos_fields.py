@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from detector.ingest import panos
@@ -60,7 +61,12 @@ def test_fields_are_the_csv_split() -> None:
     lines = edited_lines(3000, seed=8)
     text = pa.concat_arrays([pa.array(["skipped"]), pa.array(lines)]).slice(1)  # a slice: offsets not from 0
     fields = panos.Fields(text)
+    url = (fields.kind[panos.TYPE].to_numpy(zero_copy_only=False) == "THREAT") \
+        & (fields.kind[panos.SUBTYPE].to_numpy(zero_copy_only=False) == "url")
+    fields.read(np.ones(len(lines), bool), url)
     for row, line in enumerate(lines):
+        assert fields.kind[panos.TYPE][row].as_py() == (at := expected(line)[1])[panos.TYPE]
+        assert fields.kind[panos.SUBTYPE][row].as_py() == at[panos.SUBTYPE]
         count, at = expected(line)
         assert fields.count[row] == count, line
         for position, value in at.items():

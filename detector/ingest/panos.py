@@ -105,7 +105,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
     """PAN-OS lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     fields = Fields(one_array(lines.column("line")))
     count = fields.count
-    log_type, subtype = (pc.dictionary_encode(fields.at[position]) for position in (TYPE, SUBTYPE))
+    log_type, subtype = (pc.dictionary_encode(fields.kind[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
     traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC")) & _per_row(
         subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["end", "drop", "deny"])))
@@ -113,10 +113,11 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
         subtype, pc.equal(subtype.dictionary, "url"))
     event = traffic | url
     enough = count >= MIN_FIELDS
-    local = _times(cursor, queries, fields, event & enough)
-    reason = _reject_reasons(known_type, event, enough, pc.is_valid(local).to_numpy(zero_copy_only=False),
-                             fields.at[TYPE], count)
     read = event & enough  # the lines whose fields are read: events, unless rejected for their length
+    fields.read(read, read & url)
+    local = _times(cursor, queries, fields, read)
+    reason = _reject_reasons(known_type, event, enough, pc.is_valid(local).to_numpy(zero_copy_only=False),
+                             fields.kind[TYPE], count)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": reason,
@@ -193,38 +194,42 @@ def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields
 
 
 class Fields:
-    """The fields a record is read for, of every line (FIELDS) and of the THREAT url records (URL_FIELDS, after
-    field 37; null in other lines), cut by panos_scan's kernel: each line read once as far as field 37, the url
-    records' rest on from there as far as field 63; the fields' texts copied out in one more pass."""
+    """A batch's lines cut by panos_scan's kernel: each line read once as far as field 37 (FIELDS' places, and
+    `count`); the type and subtype of every line (`kind`), then the texts of the lines read (`at`, filled by
+    `read`): FIELDS, and the url records' URL_FIELDS after field 37 (their rest read on from there)."""
 
     def __init__(self, text: pa.Array) -> None:
         from detector.ingest import panos_scan, spans_scan  # loads Numba: only when PAN-OS lines are parsed
 
-        buffer, data, offsets = line_bytes(text)
-        spans = panos_scan.field_spans(data, offsets[:-1], offsets[1:], FIELDS)
-        self.count = spans.counts
-        columns = spans_scan.texts(buffer, spans.starts, spans.ends, spans.counts > np.array(FIELDS)[:, None])
-        self.at = dict(zip(FIELDS, columns, strict=True))
-        url = pc.and_(pc.equal(self.at[TYPE], "THREAT"), pc.equal(self.at[SUBTYPE], "url"))
-        rows = np.flatnonzero(pc.fill_null(url, False).to_numpy(zero_copy_only=False) & (self.count > SPLITS))
-        # the rest of a url record: from after the comma that ends field 37
-        rest = panos_scan.field_spans(data, spans.ends[-1][rows] + 1, offsets[1:][rows], URL_FIELDS, SPLITS)
-        url_columns = spans_scan.texts(buffer, rest.starts, rest.ends,
-                                       rest.counts > np.array(URL_FIELDS)[:, None] - SPLITS)
-        self.at.update({position: _at_rows(column, rows, len(text))
-                        for position, column in zip(URL_FIELDS, url_columns, strict=True)})
+        self._buffer, self._data, self._offsets = line_bytes(text)
+        self._spans = panos_scan.field_spans(self._data, self._offsets[:-1], self._offsets[1:], FIELDS)
+        self.count = self._spans.counts
+        kinds = slice(FIELDS.index(TYPE), FIELDS.index(SUBTYPE) + 1)
+        self.kind = dict(zip((TYPE, SUBTYPE), spans_scan.texts(
+            self._buffer, self._spans.starts[kinds], self._spans.ends[kinds],
+            self.count > np.array([TYPE, SUBTYPE])[:, None]), strict=True))
+        self.at: dict[int, pa.Array] = {}
+
+    def read(self, rows: np.ndarray, url_rows: np.ndarray) -> None:
+        """The texts of FIELDS in `rows` and of URL_FIELDS in `url_rows` (null elsewhere, and where a line is
+        shorter): only what is read is copied out of the lines."""
+        from detector.ingest import panos_scan, spans_scan
+
+        spans, line_ends = self._spans, self._offsets[1:]
+        self.at = dict(zip(FIELDS, spans_scan.texts(
+            self._buffer, spans.starts, spans.ends, (self.count > np.array(FIELDS)[:, None]) & rows), strict=True))
+        url_rows = url_rows & (self.count > SPLITS)
+        # the rest of a url record: from after the comma that ends field 37 (an empty rest in the other lines)
+        rest = panos_scan.field_spans(self._data, np.where(url_rows, spans.ends[-1] + 1, line_ends), line_ends,
+                                      URL_FIELDS, SPLITS)
+        self.at.update(zip(URL_FIELDS, spans_scan.texts(
+            self._buffer, rest.starts, rest.ends, (rest.counts > np.array(URL_FIELDS)[:, None] - SPLITS) & url_rows),
+            strict=True))
 
 
 def _items(fields: Fields, position: int, read: np.ndarray) -> pa.Array:
     """Field `position` of the rows read; null elsewhere and where a line is shorter."""
     return only_where(fields.at[position], pa.array(read))
-
-
-def _at_rows(values: pa.Array, rows: np.ndarray, count: int) -> pa.Array:
-    """`values`, one per row of `rows`, at those rows of a column of `count` rows (null elsewhere)."""
-    place = np.full(count, -1)
-    place[rows] = np.arange(len(rows))
-    return values.take(pa.array(place, mask=place < 0))
 
 
 def _per_row(encoded: pa.DictionaryArray, answers: pa.Array) -> np.ndarray:
