@@ -80,6 +80,11 @@ ODD_KV = [
     "time=Mon é\tlogin=ü@x.nl\teurl=a.com/é\tua=日本",
     "=\t=\t=",
     "time\tlogin\teurl",
+    # names of the same length swapped from one line to the next (the kernel remembers the line before's names)
+    "time=t\tlogin=a\tehost=b\teurl=u",
+    "time=t\tehost=a\tlogin=b\teurl=u",
+    "time=t\tlogin=a\tehost=b\teurl=u",
+    "x" * 3 + "=1\t" + "a=1\t" * 300 + "login=far\turl=u",  # past the names remembered (256)
 ]
 
 

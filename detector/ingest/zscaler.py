@@ -29,7 +29,8 @@ name=value items are found by name on every line (the last word before an item's
 name counts; the first item may follow a syslog or time prefix), CSV lines split at `","`; the kernel writes where
 each wanted value is, and each field is cut out of the lines' own buffer with one `take`. Measured per 1M lines of
 the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV 1.7 -> 1.35 s,
-name=value 2.15 -> 2.0 s; on mutated lines of many layouts name=value 2x faster (no more SQL by name). What is
+name=value 2.15 -> 2.0 s (then ~-0.1 s: a name equal to the one the line before had at its place needs no
+look-up); on mutated lines of many layouts name=value 2x faster (no more SQL by name). What is
 left is mostly Arrow's `take` and dictionary encoding of ~20 fields (~1 us a line), not the tokenizing.
 JSON lines of a batch's most common layouts (learned from its first lines) are still read on their bytes with
 numpy (layout_bytes.py: separators found, the template's constant text checked, only the values read cut out);
@@ -413,7 +414,7 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
         _, data, offsets = line_bytes(chunk)
         starts, ends = _spans(len(chunk), len(NAMES))
         items = np.empty(len(chunk), np.int64)
-        zscaler_scan.kv_items(data, offsets, *table, starts, ends, items)
+        zscaler_scan.kv_items(data, offsets, *table, starts, ends, items, np.zeros((256, 3), np.int64))
         pairs.append(items)
         for name, part in zip(ALIASES, _field_parts(chunk, starts, ends, choices), strict=True):
             parts[name].append(part)

@@ -70,10 +70,13 @@ def csv_items(data, offsets, slot_of_column, starts, ends, columns):
 
 
 @kernel
-def kv_items(data, offsets, names, bounds, first, count, starts, ends, items):
+def kv_items(data, offsets, names, bounds, first, count, starts, ends, items, before):
     """Tab-separated `[prefix ]name=value` items: the value of each wanted name's first item into
     `starts`/`ends` (unquoted: quotes trimmed from both ends when it starts with one), each line's item count into
-    `items`. An item without `=` is named by its last word and valued as a whole (as the SQL reading did)."""
+    `items`. An item without `=` is named by its last word and valued as a whole (as the SQL reading did).
+    `before` (items x 3, zeros): per item number, the name the line before had there (start, length) and its
+    slot + 1; a name equal to it has its slot without a look-up (a feed's lines share a template: the names
+    come in the same order, whatever the values)."""
     slots_at = (len(bounds) + 1) // 2  # (bounds: the n + 1 starts, then the n slots)
     for line in range(len(offsets) - 1):
         end = offsets[line + 1]
@@ -97,7 +100,16 @@ def kv_items(data, offsets, names, bounds, first, count, starts, ends, items):
                 while at < end and data[at] != TAB:
                     at += 1
             slot, name_start, length = -1, space + 1, name_end - space - 1
-            if length < len(first):  # (the look-up: the names of this length, byte by byte)
+            known = found < len(before) and before[found, 1] == length and before[found, 2] > 0
+            if known:  # the name the line before had here?
+                earlier = before[found, 0]
+                for j in range(length):
+                    if data[name_start + j] != data[earlier + j]:
+                        known = False
+                        break
+            if known:
+                slot = before[found, 2] - 1
+            elif length < len(first):  # (the look-up: the names of this length, byte by byte)
                 for k in range(first[length], first[length] + count[length]):
                     same = True
                     for j in range(length):
@@ -107,6 +119,8 @@ def kv_items(data, offsets, names, bounds, first, count, starts, ends, items):
                     if same:
                         slot = bounds[slots_at + k]
                         break
+            if found < len(before):
+                before[found, 0], before[found, 1], before[found, 2] = name_start, length, slot + 1
             if slot >= 0 and starts[slot, line] < 0:
                 value_start = equals + 1 if equals >= 0 else item_start
                 value_end = at
