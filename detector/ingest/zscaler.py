@@ -30,8 +30,13 @@ name counts; the first item may follow a syslog or time prefix), CSV lines split
 each wanted value is, and each field is cut out of the lines' own buffer with one `take`. Measured per 1M lines of
 the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV 1.7 -> 1.35 s,
 name=value 2.15 -> 2.0 s (then ~-0.1 s: a name equal to the one the line before had at its place needs no
-look-up); on mutated lines of many layouts name=value 2x faster (no more SQL by name). What is
-left is mostly Arrow's `take` and dictionary encoding of ~20 fields (~1 us a line), not the tokenizing.
+look-up); on mutated lines of many layouts name=value 2x faster (no more SQL by name). Of a name=value parse,
+the kernel is about half (~0.85 us a line: scalar code reads ~0.7 ns a byte on this machine, so a line of 700
+bytes costs what numpy's vector passes did), the `take`s and dictionary encoding of ~20 fields about a third
+(~0.7 us a line). Tried and left: the values as Arrow string views over the buffer (no `take`; encoding them
+cost more), one copy of all fields in line order (spans_scan.texts: no gain), lines in slices of ~2 MiB (+5 %),
+numbering the texts in a kernel hash table as CEF does (cef_scan.distinct_values: +5 % with the transposes and
+per-field renumbering around it).
 JSON lines of a batch's most common layouts (learned from its first lines) are still read on their bytes with
 numpy (layout_bytes.py: separators found, the template's constant text checked, only the values read cut out);
 any other line by DuckDB's JSON reader. A compiled validating walk of each JSON line (keys looked up, strings
