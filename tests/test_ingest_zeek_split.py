@@ -102,17 +102,19 @@ def test_relative_uri_path_as_cut_at_each_mark(values: list[str | None]) -> None
 
 @pytest.mark.parametrize("seed", range(4))
 def test_uri_parts_as_url_parts(seed: int) -> None:
-    """Random URIs of '/', '?', '#', ':', '://' and letters (sliced, with nulls): a URI with a '://' has the
-    path and authority `url_parts` reads, any other is cut at its first '?' or '#'."""
+    """Random URIs of '/', '?', '#', ':', '://', letters and digits (sliced, with nulls): a URI with a scheme
+    has the path and authority `url_parts` reads, any other is cut at its first '?' or '#' (a '://' after its
+    start included)."""
     rnd = random.Random(seed)
-    pieces = ["/", "?", "#", ":", "://", "//", "@", "a", "é", ":/"]
+    pieces = ["/", "?", "#", ":", "://", "//", "@", "a", "é", ":/", "1", "+", "http://"]
     values = [None if rnd.random() < 0.05 else "".join(rnd.choice(pieces) for _ in range(rnd.randrange(8)))
               for _ in range(3_000)]
     text = pa.array(["http://lead/", *values, "tail://"], pa.string()).slice(1, len(values))
     path, absolute, authority = zeek._uri_parts(text)
-    _, _, url_authority, url_path = url_parts(text)
+    url_scheme, _, url_authority, url_path = url_parts(text)
     relative = cut_at(cut_at(text, "?"), "#").to_pylist()
-    is_absolute = [value is not None and "://" in value for value in values]
+    is_absolute = [scheme is not None for scheme in url_scheme.to_pylist()]
+    assert 0 < sum(is_absolute) < sum(value is not None and "://" in value for value in values)
     assert absolute.tolist() == [row for row, flag in enumerate(is_absolute) if flag]
     assert path.to_pylist() == [url_path[row].as_py() if flag else relative[row]
                                 for row, flag in enumerate(is_absolute)]

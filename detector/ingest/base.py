@@ -137,9 +137,13 @@ create or replace macro null_if_dash(s) as nullif(nullif(trim(s), '-'), '');
 -- rtrim(h, '.') costs 5x more than this in DuckDB; a host ends with at most one dot anyway.
 create or replace macro undot(h) as case when ends_with(h, '.') then left(h, -1) else h end;
 create or replace macro clean_host(h) as nullif(undot(lower(trim(h))), '');
--- URL 'scheme://user@host:port/path?query#fragment' -> rest 'user@host:port/path?query#fragment'
-create or replace macro url_scheme(u) as case when contains(u, '://') then lower(left(u, strpos(u, '://') - 1)) end;
-create or replace macro url_rest(u) as case when contains(u, '://') then substr(u, strpos(u, '://') + 3) end;
+-- URL 'scheme://user@host:port/path?query#fragment' -> rest 'user@host:port/path?query#fragment'. A scheme is
+-- letters, digits, '+', '-', '.' (RFC 3986) and '_' (Squid's cache_object) at the start: a relative URL may hold
+-- '://' in its query ('/r?u=http://x/y'), which names no host (see distinct_sql.SCHEME).
+create or replace macro url_scheme(u) as
+    case when regexp_matches(u, '^[A-Za-z][A-Za-z0-9+._-]*://') then lower(left(u, strpos(u, '://') - 1)) end;
+create or replace macro url_rest(u) as
+    case when regexp_matches(u, '^[A-Za-z][A-Za-z0-9+._-]*://') then substr(u, strpos(u, '://') + 3) end;
 -- rest -> authority 'user@host:port' and path '/path' (no query, no fragment)
 create or replace macro rest_authority(r) as regexp_extract(r, '^[^/?#]*');
 create or replace macro rest_path(r) as case

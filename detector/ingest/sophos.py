@@ -142,7 +142,7 @@ fields as (
 ),
 classified as (
     select *,
-        case when contains(url, '://') then url_rest(url) else url end as rest,
+        coalesce(url_rest(url), url) as rest,
         coalesce(
             try_cast(iso_time as timestamptz),
             timezone(case when upper(zone) in ('GMT', 'UTC') then 'UTC' else $tz end,
@@ -198,7 +198,7 @@ from distinct_values
 URL_SQL = """
 select url_scheme(value) as network_protocol, rest_path(rest) as url_path, hostport_host(hostport) as host
 from (select value, rest, authority_hostport(rest_authority(rest)) as hostport
-      from (select value, case when contains(value, '://') then url_rest(value) else value end as rest
+      from (select value, coalesce(url_rest(value), value) as rest
             from distinct_values))
 """
 DOMAIN_SQL = "select clean_host(value) as host from distinct_values"

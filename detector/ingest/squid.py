@@ -41,7 +41,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, integers, plain
+from detector.ingest.distinct_sql import BIGINT_SQL, integers, plain, split_scheme
 from detector.ingest.proxy_columns import (
     DASH_BIGINT_SQL,
     DASH_INTEGER_SQL,
@@ -177,9 +177,9 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
     method = per_distinct(connection, method_text, queries.method)
     is_connect = pc.fill_null(method["is_connect"], False)
     # CONNECT's URL is host:port; any other URL is scheme://authority/path (else it names no host)
-    scheme_rest = pc.split_pattern(url, "://", max_splits=1)
-    has_scheme = pc.equal(pc.list_value_length(scheme_rest), 2)
-    authority, path = authority_and_path(list_item(scheme_rest, -1))
+    scheme, rest = split_scheme(url)
+    has_scheme = pc.is_valid(scheme)
+    authority, path = authority_and_path(rest)
     place = per_distinct(connection, authority, queries.hostport, where=pc.or_(is_connect, has_scheme))
     has_url = pc.and_(pc.invert(is_connect), has_scheme)
     valid = pc.fill_null(pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
@@ -199,7 +199,7 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
             HOST_SOURCES),
         "dst_ip": per_distinct(connection, hierarchy, queries.hierarchy)["dst_ip"],
         "dst_port": place["dst_port"],
-        "network_protocol": _lower_case_scheme(list_item(scheme_rest, 0), has_url),
+        "network_protocol": _lower_case_scheme(scheme, has_url),
         "http_method": method["http_method"],
         "url_path": only_where(path, has_url),
         "http_status": outcome["http_status"],

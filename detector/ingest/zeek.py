@@ -542,7 +542,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
 
 
 def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
-    """Each URI's path, the rows of the absolute ones (with a '://'), and those rows' authority, as
+    """Each URI's path, the rows of the absolute ones (a scheme and '://'), and those rows' authority, as
     `distinct_sql.url_parts` reads them: the authority is the rest after the first '://' up to its first '/',
     '?' or '#'; the path runs from that '/' (a relative URI: from its start) up to the first '?' or '#' after
     it ('/' where an authority is not followed by a '/'). The marks are found on the URIs' bytes, the parts
@@ -569,7 +569,12 @@ def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
     colons, colon_rows = colons[is_scheme], colon_rows[is_scheme]
     if len(colons):
         first = np.concatenate([[True], colon_rows[1:] != colon_rows[:-1]])  # a row's first '://'
-        absolute, rest = colon_rows[first], colons[first] + 3
+        absolute, colons = colon_rows[first], colons[first]
+        # ... after a scheme from the row's start (a relative URI may hold '://' in its query)
+        is_scheme = _is_scheme(octets, start[absolute], colons)
+        absolute, colons = absolute[is_scheme], colons[is_scheme]
+    if len(absolute):
+        rest = colons + 3
         marks = np.append(np.flatnonzero(is_query | (data == ord("/"))) + base, offsets[-1])
         cut = np.minimum(marks[np.searchsorted(marks, rest)], end[absolute])  # the rest's first mark, else end
         authority = _spans(uri, rest, cut)
@@ -585,6 +590,24 @@ def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
             is_root[absolute[no_path]] = True
             path = pc.if_else(pa.array(is_root), "/", path)
     return path, absolute, authority
+
+
+# The bytes of a URI's scheme (`distinct_sql.SCHEME`): letters, then also digits, '+', '-', '.' and '_'.
+_SCHEME_FIRST = np.zeros(256, bool)
+_SCHEME_FIRST[[*range(ord("A"), ord("Z") + 1), *range(ord("a"), ord("z") + 1)]] = True
+_SCHEME_NEXT = _SCHEME_FIRST.copy()
+_SCHEME_NEXT[[*range(ord("0"), ord("9") + 1), *b"+-._"]] = True
+
+
+def _is_scheme(octets: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whether each text `octets[start:end]` is a scheme (read on those bytes only: few URIs hold a '://')."""
+    lengths = end - start
+    is_scheme = lengths > 0
+    is_scheme[is_scheme] = _SCHEME_FIRST[octets[start[is_scheme]]]
+    at = np.repeat(start - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+    bad = np.flatnonzero(~_SCHEME_NEXT[octets[at]])
+    is_scheme[np.searchsorted(np.cumsum(lengths), bad, side="right")] = False
+    return is_scheme
 
 
 def _spans(text: pa.Array, start: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
