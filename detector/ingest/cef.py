@@ -408,7 +408,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     """`fields` (line_no, prefix_end, header_error and the values read) of `lines` -> schema columns, reject_reason and
     is_ignored. Every value goes through SQL once per distinct value; what combines them is Arrow's."""
     def field(name: str) -> pa.Array:
-        return fields.column(name).combine_chunks()
+        return one_array(fields.column(name))
 
     def through(name: str, query: DistinctQuery) -> dict[str, pa.Array]:
         return distinct_sql.through(connection, query, encoded(field(name)))
@@ -423,9 +423,13 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     header_time = pa.nulls(len(t_rt), rt_time.type)
     if pc.any(no_rt).as_py():  # the header's time is read only for lines that have no time of their own
         text = _line_bytes(lines)  # the syslog prefix (before the marker) of those lines
-        prefix = encoded(spans(text.buffer, text.starts, field("prefix_end").to_numpy(),
-                               no_rt.to_numpy(zero_copy_only=False)))
-        header_time = distinct_sql.through(connection, queries.header_time, prefix)["value"]
+        without_rt = no_rt.to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(without_rt)
+        prefix = encoded(spans(text.buffer, text.starts[rows], field("prefix_end").to_numpy()[rows]))
+        place = np.zeros(len(without_rt), np.int64)
+        place[rows] = np.arange(len(rows))
+        header_time = distinct_sql.through(connection, queries.header_time, prefix)["value"].take(
+            pa.array(place, mask=~without_rt))
     url = through("request", queries.request)
     host_header = through("dhost", queries.host)["value"]
     method = through("method", queries.method)
