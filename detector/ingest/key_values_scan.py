@@ -132,7 +132,7 @@ class QuotedValues:
                 columns[key] = pa.nulls(lines, pa.string())
                 continue
             validity = pa.py_buffer(valid[number]) if nulls[number] else None
-            own = pa.py_buffer(offsets[number * lines:(number + 1) * lines + 1])
+            own = pa.py_buffer(offsets[number])
             columns[key] = pa.StringArray.from_buffers(lines, own, buffer, validity, int(nulls[number]))
         return columns
 
@@ -292,23 +292,26 @@ def _quoted_values(data, words, offsets, typographic, prefix, strip_bracket, las
 
 @kernel
 def _gathered(data, begin, end, read):
-    """Each key's values (begin[key, line] >= 0 and read[line]) copied one after the other, key by key, `\\"` as
-    HIDDEN_QUOTE: (offsets: key k's are items k * lines to (k + 1) * lines, the text, validity bitmaps per key,
-    null counts per key)."""
+    """Each key's values (begin[key, line] >= 0 and read[line]) copied into a region of one buffer, `\\"` as
+    HIDDEN_QUOTE: (offsets[key] into the buffer per line, then the end; the buffer; validity bitmaps per key;
+    null counts per key). Lines are read in order, each line's values at once: key by key, every key would read
+    the lines' bytes from memory once more."""
     keys, lines = begin.shape
-    size = 0
+    region = np.zeros(keys + 1, np.int64)  # where each key's values start (room for them all, unescaped)
     for key in range(keys):
+        size = 0
         for line in range(lines):
             if begin[key, line] >= 0 and read[line]:
                 size += end[key, line] - begin[key, line]
-    offsets = np.empty(keys * lines + 1, np.int32)
-    text = np.empty(max(size, 1), np.uint8)
+        region[key + 1] = region[key] + size
+    text = np.empty(max(region[keys], 1), np.uint8)
+    written = region[:keys].copy()
+    offsets = np.empty((keys, lines + 1), np.int32)
     valid = np.zeros((keys, (lines + 7) // 8), np.uint8)
     nulls = np.zeros(keys, np.int64)
-    written = 0
-    for key in range(keys):
-        for line in range(lines):
-            offsets[key * lines + line] = written
+    for line in range(lines):
+        for key in range(keys):
+            offsets[key, line] = written[key]
             start = begin[key, line]
             if start < 0 or not read[line]:
                 nulls[key] += 1
@@ -316,14 +319,18 @@ def _gathered(data, begin, end, read):
             valid[key, line >> 3] |= np.uint8(1 << (line & 7))
             stop = end[key, line]
             at = start
+            cursor = written[key]
             while at < stop:
                 byte = data[at]
                 if byte == _BACKSLASH and at + 1 < stop and data[at + 1] == _QUOTE:
-                    text[written] = _HIDDEN_QUOTE
+                    text[cursor] = _HIDDEN_QUOTE
                     at += 2
                 else:
-                    text[written] = byte
+                    text[cursor] = byte
                     at += 1
-                written += 1
-    offsets[keys * lines] = written
-    return offsets, text[:max(written, 1)], valid, nulls
+                cursor += 1
+            written[key] = cursor
+    offsets[:, lines] = written
+    for key in range(keys):  # (the room escaped quotes left unused: zeros, not whatever memory held)
+        text[written[key]:region[key + 1]] = 0
+    return offsets, text, valid, nulls
