@@ -152,14 +152,17 @@ def _line_bytes(lines: pa.Table) -> _Lines:
 @dataclass
 class _Found:
     """What the kernels found in some lines: per line, the syslog prefix's end (the marker's start) and why its
-    header is wrong (null: it is not); per line and row of `_ITEM_KEYS`, where the value of its most preferred
-    key is, spaces trimmed (positions in the lines' data; -1: no such key; an empty value: end == start)."""
+    header is wrong (null: it is not); per row of `_ITEM_KEYS` and line, the number of the value of its most
+    preferred key (spaces trimmed) among the distinct texts (-1: none, or empty), whether a row has any line
+    with its key (`present`), and, for the custom fields, which lines have it at all (`there`: an empty one
+    counts)."""
 
     prefix_end: np.ndarray
     error: pa.Array
-    value_start: np.ndarray
-    value_end: np.ndarray
-    buffer: pa.Buffer
+    codes: np.ndarray
+    present: np.ndarray
+    distinct: pa.Array
+    there: dict[str, np.ndarray]
 
 
 @dataclass
@@ -232,24 +235,24 @@ def _found(lines: _Lines, header: _Header, extension_start: np.ndarray, cef: boo
                     np.zeros(count, np.int64) if delimiter_of_line is None else delimiter_of_line,
                     np.frombuffer(b"".join(marks), np.uint8), np.cumsum(lengths) - lengths, lengths,
                     *keys.arrays, value_start, value_end)
-    return _Found(header.prefix_end, header.error, value_start, value_end, lines.buffer)
+    codes, present, offsets, text = cef_scan.distinct_values(lines.data, value_start, value_end)
+    there = {c: codes[_ITEM_ROW[c]] != -1 for c in CUSTOM if present[_ITEM_ROW[c]]}
+    np.maximum(codes, -1, out=codes)  # (empty: none)
+    distinct = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(text))
+    return _Found(header.prefix_end, header.error, codes, present, distinct, there)
 
 
 def _values_of(found: _Found) -> dict[str, pa.DictionaryArray]:
     """The fields' values as dictionary arrays: the texts the kernel found numbered in a hash table (one for all
     fields: `cef_scan.distinct_values`), their escapes undone once per distinct text; a custom field is read where
     its label names what it holds."""
-    from detector.ingest import cef_scan
-
-    count = found.value_start.shape[0]
-    codes, present, offsets, text = cef_scan.distinct_values(np.frombuffer(found.buffer, np.uint8),
-                                                             found.value_start, found.value_end)
-    distinct = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(text))
+    codes, distinct = found.codes, found.distinct
+    count = codes.shape[1]
     escaped = pc.match_substring(distinct, "\\")
     if pc.any(escaped).as_py():
         distinct = pc.replace_with_mask(distinct, escaped,
                                         pc.replace_substring_regex(distinct.filter(escaped), *_UNESCAPE))
-    fields = {name: codes[row] for row, name in enumerate(_ITEM_KEYS) if present[row]}
+    fields = {name: codes[row] for row, name in enumerate(_ITEM_KEYS) if found.present[row]}
     absent = np.full(count, -1, np.int32)
     # custom fields (csN / cnN) are read where a label names what they hold: the first such field (what a label
     # means is looked up for the values that labels have, not every value)
@@ -265,7 +268,7 @@ def _values_of(found: _Found) -> dict[str, pa.DictionaryArray]:
         label, value = fields.pop(f"{c}label", None), fields.pop(c, None)
         if label is None or value is None or not (label >= 0).any():
             continue
-        custom = found.value_start[:, _ITEM_ROW[c]] >= 0  # whether it is there at all (an empty one hides later ones)
+        custom = found.there[c]  # whether it is there at all (an empty one hides later ones)
         meaning = meanings[label]  # (-1: the last, no meaning)
         for number, name in enumerate(LABELLED):
             labelled[name] = np.where((meaning == number) & custom, value, labelled[name])
@@ -282,7 +285,7 @@ def _dictionary_arrays(codes: dict[str, np.ndarray], values: pa.Array) -> dict[s
 
     every = np.stack(list(codes.values())).astype(np.int32, copy=False)
     fields, count = every.shape
-    indices, used = np.empty_like(every), np.empty((fields, min(len(values), count)), np.int32)
+    indices, used = every, np.empty((fields, min(len(values), count)), np.int32)  # (renumbered in place)
     used_count = np.empty(fields, np.int64)
     cef_scan.renumbered(every, len(values), indices, used, used_count)
     arrays = {}

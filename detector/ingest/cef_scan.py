@@ -253,7 +253,7 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
 def distinct_values(data: np.ndarray, value_start: np.ndarray, value_end: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Number the values found (`value_start`/`_end`: lines x fields) by their text: per field and line its number
-    (fields x lines: each field's numbers side by side; -1: none, or empty), per field whether any line has it
+    (fields x lines: each field's numbers side by side; -1: none, -2: empty), per field whether any line has it
     (empty or not), and the distinct texts as Arrow's offsets (int32) and bytes. A hash table numbers them
     (`_numbered`), grown here when full."""
     lines, fields = value_start.shape
@@ -309,6 +309,7 @@ def _numbered(data, value_start, value_end, codes, present, table, hashes, offse
                 continue
             present[field] = True
             if end <= start:
+                codes[field, row] = -2
                 continue
             h = np.uint64(end - start)
             for p in range(start, end, 8):
