@@ -38,8 +38,8 @@ line (~15 of them Arrow conversion, ~4 ms per column); pyarrow's JSON reader 0.8
 0.39 s for the same fields; every path on every line without the guess 0.43 s (mostly-null columns still
 convert); the lists returned whole and split in Arrow save 0.04 s in the query but cost 0.05-0.08 in takes;
 the guess as a CASE in the query, `->>`, JSON pointers, `from_json` per type, smaller Arrow batches: no gain.
-A compiled walk of each line (`json_scan`: validity and every path's span in one pass, values cut out of the
-buffer, the guess no longer needed) was measured against the query at 131k lines (CPU, load ~7): the walk
+A compiled walk of each line (`json_scan`, commit abb44cb: validity and every path's span in one pass, values cut
+out of the buffer, the guess no longer needed) was measured against the query at 131k lines (CPU, load ~7): the walk
 0.08-0.09 s, the columns cut out 0.06-0.09, the whole parse 0.214 s against 0.234; end to end at 1M lines
 4.24 s CPU against 3.61 (Numba's start, ~0.6 s a run, is more than the parse saves), output identical on
 samples, 200k benchmark lines, 60k fuzzed and 60k all-distinct lines: left out.
