@@ -24,14 +24,14 @@ class FieldSpans:
     line; a field the line lacks is an empty place at the line's end) and `counts`, how many fields each line
     has as far as the field after the last wanted one (then the rest of the line counts as one field more)."""
 
-    def __init__(self, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray, first_field: int) -> None:
-        self.starts, self.ends, self.counts, self.first_field = starts, ends, counts, first_field
+    def __init__(self, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray) -> None:
+        self.starts, self.ends, self.counts = starts, ends, counts
 
 
 def field_spans(data: np.ndarray, begins: np.ndarray, ends: np.ndarray, wanted: tuple[int, ...],
                 first_field: int = 0) -> FieldSpans:
     """The places of fields `wanted` (increasing positions) in the texts data[begins[i]:ends[i]], whose first
-    field is number `first_field`."""
+    field is number `first_field` (`first_field` <= wanted[0])."""
     slot = np.full(wanted[-1] + 1, -1, np.int64)
     slot[list(wanted)] = np.arange(len(wanted))
     starts = np.empty((len(wanted), len(begins)), np.int32)
@@ -39,12 +39,12 @@ def field_spans(data: np.ndarray, begins: np.ndarray, ends: np.ndarray, wanted: 
     counts = np.empty(len(begins), np.int64)
     _field_spans(data, begins.astype(np.int64, copy=False), ends.astype(np.int64, copy=False), first_field, slot,
                  starts, stops, counts)
-    return FieldSpans(starts, stops, counts, first_field)
+    return FieldSpans(starts, stops, counts)
 
 
 @kernel
 def _field_spans(data, begins, ends, first_field, slot, starts, stops, counts):
-    last = len(slot) - 1  # the last field wanted: the line is read up to the comma after it
+    last = len(slot) - 1  # the last field wanted: the line is read up to the comma after it (field <= last)
     for line in range(len(begins)):
         begin, end = begins[line], ends[line]
         field, field_start, quoted, found = first_field, begin, False, 0
@@ -52,7 +52,7 @@ def _field_spans(data, begins, ends, first_field, slot, starts, stops, counts):
         while at < end:
             byte = data[at]
             if byte == _COMMA and not quoted:
-                if field >= 0 and slot[field] >= 0:
+                if slot[field] >= 0:
                     starts[found, line], stops[found, line] = field_start, at
                     found += 1
                 if field == last:
@@ -63,7 +63,7 @@ def _field_spans(data, begins, ends, first_field, slot, starts, stops, counts):
                 quoted = not quoted
             at += 1
         if at == end:  # the line's last field ends with it
-            if field >= 0 and field <= last and slot[field] >= 0:
+            if slot[field] >= 0:
                 starts[found, line], stops[found, line] = field_start, at
                 found += 1
             counts[line] = field - first_field + 1
