@@ -187,11 +187,11 @@ from checked
 
 # --- RFC 5424 structured data, read in Arrow --------------------------------------------------------
 # The usual line, `<PRI>1 TIME HOST APP PROCID MSGID [junos@... key="value" ...]` with the structured data
-# ending it, has its quote marks, values and brackets found by one compiled pass (key_values_scan.py: ~14 ms
-# per 16,384 lines where numpy's passes took ~33; loading Numba costs ~0.7 s CPU once per run) and each
-# distinct header tail and value is read once in SQL; any other line (BSD headers, the plain-text body, a
-# message after the data, a `]` inside a value, ...) goes through QUERY above, which reads every layout. Both
-# give the same outcome for a usual line.
+# ending it, has its quote marks, values and brackets found by one compiled pass (key_values_scan.py: ~11 ms
+# per 16,384 lines where numpy's passes took ~30; with Numba's start-up, ~0.5 s CPU once per run, a 1M-line
+# file's parse costs ~1.86 s CPU instead of ~3.0) and each distinct header tail and value is read once in SQL;
+# any other line (BSD headers, the plain-text body, a message after the data, a `]` inside a value, ...) goes
+# through QUERY above, which reads every layout. Both give the same outcome for a usual line.
 _PRI_VERSION_FIELD = r"^<\d{1,3}>1$"
 _EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
 _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")

@@ -1,19 +1,20 @@
 """Quoted key/value lines (Junos structured data `key="value"`, Check Point `key:"value";`) read by one compiled
-pass over each line's bytes, instead of numpy passes over every quote mark (see key_values.py for the rules).
+pass over each line's bytes, instead of numpy passes over every quote mark and Arrow takes.
 
-`quoted_values` walks a line twice, both times in the CPU's cache: first it notes its quote marks (`"`, not
-after a backslash unless it opens the line; with `typographic`, “ and ” too) and what its brackets tell; then it
+`_quoted_values` walks a line in three steps, all in the CPU's cache: it finds the bytes that may matter (`"`,
+`[`, `]`, the first byte of “ and ”) eight at a time; it keeps of them the quote marks (`"` not after a
+backslash unless it opens the line; with `typographic`, “ and ” too) and notes what the brackets tell; then it
 reads the marks in pairs (a line with an odd number has one more, of no width, at its end): mark 2m opens value
 m and mark 2m + 1 closes it. The text before a value's opening mark names its key: the head (the text before a
 line's first mark) by its last word, every other key piece (the text between the previous value's closing mark
 and this opening one) as `prefix` + key exactly, or by its last word in lines of another layout (see
-`LastWordLines`). A key's first occurrence in a line counts. `gathered` then copies each key's values into one
-buffer, an escaped quote (`\\"`) as HIDDEN_QUOTE.
+`LastWordLines`). A key's first occurrence in a line counts. `_gathered` then copies the values line by line
+into one region per key, an escaped quote (`\\"`) as HIDDEN_QUOTE.
 
-Costs per 16,384-line slice of the benchmark's lines (~600 bytes each), values cut out included: numpy's passes
-took ~24 ms for Check Point and ~33 ms for SRX, these kernels ~12 and ~14 ms (half of it the first pass over
-the bytes). Loading Numba and the cached kernels costs ~0.7 s CPU once per process, repaid after ~600,000
-lines.
+Costs per 16,384-line slice of the benchmark's lines (500-600 bytes each), values cut out included: numpy's
+passes took ~22 ms for Check Point and ~30 ms for SRX, these kernels ~11 ms (~4 of it finding the bytes).
+Importing Numba and loading the first cached kernel costs ~0.5 s CPU once per process; a 1M-line file's parse
+still costs 1.86 s CPU instead of 3.0 (SRX) and 1.67 instead of 2.3 (Check Point).
 """
 
 from __future__ import annotations
