@@ -142,23 +142,21 @@ class _Lines:
         return self.bounds[1:]
 
 
-def _line_bytes(lines: pa.Table) -> _Lines:
-    text = one_array(lines.column("line"))
-    if text.null_count or text.type != pa.string():
-        text = pc.cast(pc.fill_null(text, ""), pa.string())
-    return _Lines(text, *line_bytes(text))
+def _chunks(lines: pa.Table) -> list[_Lines]:
+    """The lines' chunks on their bytes, each on its own buffer (made one, they would be copied)."""
+    chunks = [chunk for chunk in lines.column("line").chunks if len(chunk)] or [pa.array([], pa.string())]
+    return [_Lines(text, *line_bytes(text)) for text in (
+        pc.cast(pc.fill_null(chunk, ""), pa.string()) if chunk.null_count or chunk.type != pa.string() else chunk
+        for chunk in chunks)]
 
 
 @dataclass
 class _Found:
-    """What the kernels found in some lines: per line, the syslog prefix's end (the marker's start) and why its
-    header is wrong (null: it is not); per row of `_ITEM_KEYS` and line, the number of the value of its most
+    """What the kernels found in some lines: per row of `_ITEM_KEYS` and line, the number of the value of its most
     preferred key (spaces trimmed) among the distinct texts (-1: none, or empty), whether a row has any line
     with its key (`present`), and, for the custom fields, which lines have it at all (`there`: an empty one
     counts)."""
 
-    prefix_end: np.ndarray
-    error: pa.Array
     codes: np.ndarray
     present: np.ndarray
     distinct: pa.Array
@@ -199,32 +197,47 @@ def _key_table():  # -> cef_scan.KeyTable (a module that loads Numba)
     return cef_scan.KeyTable.of(list(_ITEM_KEYS.values()))
 
 
-def _cef_found(lines: _Lines) -> _Found:
+def _cef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     """CEF's `key=value key=value` after the header's 7 fields: a key is the word before an '=' (after the last
     space or '=' before it), its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`)."""
     header = _header(lines, "CEF", fields=7)
-    return _found(lines, header, header.rest_start, cef=True)
+    _find(lines, numbered, header.rest_start, cef=True)
+    return header
 
 
-def _leef_found(lines: _Lines) -> _Found:
+def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     """LEEF's `key=value<delimiter>key=value` after the header's 5 fields (and, in 2.0, the delimiter's): the
     key up to the first '=', the value after it (an item without '=' is its own key and value)."""
     # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
     header = _header(lines, "LEEF", fields=5, delimiter_field=True)
     named = header.field_end >= 0
     if not named.any():
-        return _found(lines, header, header.rest_start)
+        _find(lines, numbered, header.rest_start)
+        return header
     field = pc.dictionary_encode(spans_of(lines.text, header.rest_start,
                                           np.where(named, header.field_end, header.rest_start)))
     marks = [_leef_delimiter(text).encode("utf-8", "surrogatepass") for text in field.dictionary.to_pylist()]
-    return _found(lines, header, np.where(named, header.field_end + 1, header.rest_start), marks=marks,
-                  delimiter_of_line=field.indices.to_numpy().astype(np.int64))
+    _find(lines, numbered, np.where(named, header.field_end + 1, header.rest_start), marks=marks,
+          delimiter_of_line=field.indices.to_numpy().astype(np.int64))
+    return header
 
 
-def _found(lines: _Lines, header: _Header, extension_start: np.ndarray, cef: bool = False,
-           marks: Sequence[bytes] = (b"\t",), delimiter_of_line: np.ndarray | None = None) -> _Found:
-    """The values of the wanted keys after `extension_start`, found by the kernel (`cef_scan.values`): CEF's
-    rule, or LEEF's items cut at each line's delimiter (number `delimiter_of_line` in `marks`; a tab)."""
+@dataclass
+class _Numbered:
+    """Where a batch's chunks put what they find: the numbers of the values (fields x lines, see `_Found`; the
+    chunk's lines from `row`), the fields present, the distinct texts (`cef_scan.DistinctTexts`)."""
+
+    codes: np.ndarray
+    present: np.ndarray
+    texts: object  # cef_scan.DistinctTexts (a module that loads Numba)
+    row: int = 0
+
+
+def _find(lines: _Lines, numbered: _Numbered, extension_start: np.ndarray, cef: bool = False,
+          marks: Sequence[bytes] = (b"\t",), delimiter_of_line: np.ndarray | None = None) -> None:
+    """The values of the wanted keys after `extension_start`, found by the kernel (`cef_scan.values`: CEF's
+    rule, or LEEF's items cut at each line's delimiter, number `delimiter_of_line` in `marks`; a tab) and
+    numbered into `numbered`."""
     from detector.ingest import cef_scan  # (Numba: loaded only by a parse)
 
     count = len(lines.starts)
@@ -235,11 +248,9 @@ def _found(lines: _Lines, header: _Header, extension_start: np.ndarray, cef: boo
                     np.zeros(count, np.int64) if delimiter_of_line is None else delimiter_of_line,
                     np.frombuffer(b"".join(marks), np.uint8), np.cumsum(lengths) - lengths, lengths,
                     *keys.arrays, value_start, value_end)
-    codes, present, offsets, text = cef_scan.distinct_values(lines.data, value_start, value_end)
-    there = {c: codes[_ITEM_ROW[c]] != -1 for c in CUSTOM if present[_ITEM_ROW[c]]}
-    np.maximum(codes, -1, out=codes)  # (empty: none)
-    distinct = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(text))
-    return _Found(header.prefix_end, header.error, codes, present, distinct, there)
+    numbered.texts.number(lines.data, value_start, value_end, numbered.codes[:, numbered.row:numbered.row + count],
+                          numbered.present)
+    numbered.row += count
 
 
 def _values_of(found: _Found) -> dict[str, pa.DictionaryArray]:
@@ -298,15 +309,28 @@ def _dictionary_arrays(codes: dict[str, np.ndarray], values: pa.Array) -> dict[s
     return arrays
 
 
-def _fields_of(find: Callable[[_Lines], _Found]) -> Callable[[pa.Table], pa.Table]:
-    """Lines -> `fields(line_no, prefix_end, header_error, <field values>)`: where the values are found by `find` (a
-    kernel's walk over the lines), the values dictionary-encoded."""
+def _fields_of(find: Callable[[_Lines, _Numbered], _Header]) -> Callable[[pa.Table], pa.Table]:
+    """Lines -> `fields(line_no, prefix_length, header_error, <field values>)`: the values found by `find` (a
+    kernel's walk over the lines, chunk by chunk), dictionary-encoded."""
 
     def fields(lines: pa.Table) -> pa.Table:
-        text = _line_bytes(lines)
-        found = find(text)
-        return pa.table({"line_no": lines.column("line_no"), "prefix_end": found.prefix_end,
-                         "header_error": found.error, **_values_of(found)})
+        from detector.ingest import cef_scan
+
+        numbered = _Numbered(np.empty((len(_ITEM_KEYS), lines.num_rows), np.int32), np.zeros(len(_ITEM_KEYS), bool),
+                             cef_scan.DistinctTexts())
+        prefix_lengths, errors = [], []
+        for chunk in _chunks(lines):
+            header = find(chunk, numbered)
+            prefix_lengths.append(header.prefix_end - chunk.starts)
+            errors.append(header.error)
+        codes = numbered.codes
+        there = {c: codes[_ITEM_ROW[c]] != -1 for c in CUSTOM if numbered.present[_ITEM_ROW[c]]}
+        np.maximum(codes, -1, out=codes)  # (empty: none)
+        offsets, text = numbered.texts.texts()
+        distinct = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(text))
+        return pa.table({"line_no": lines.column("line_no"), "prefix_length": np.concatenate(prefix_lengths),
+                         "header_error": pa.concat_arrays(errors),
+                         **_values_of(_Found(codes, numbered.present, distinct, there))})
 
     return fields
 
@@ -403,10 +427,22 @@ class _Queries:
         self.integer, self.bigint = DistinctQuery(INTEGER_SQL), DistinctQuery(BIGINT_SQL)
 
 
+def _prefixes(lines: pa.Table, rows: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """The first `lengths[row]` bytes of each of `rows` (in order) of the lines, cut out chunk by chunk."""
+    parts, first = [], 0
+    for chunk in _chunks(lines):
+        inside = rows[(rows >= first) & (rows < first + len(chunk.starts))]
+        starts = chunk.starts[inside - first]
+        parts.append(spans(chunk.buffer, starts, starts + lengths[inside]))
+        first += len(chunk.starts)
+    return pa.concat_arrays(parts)
+
+
 def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: pa.Table, lines: pa.Table
                     ) -> pa.Table:
-    """`fields` (line_no, prefix_end, header_error and the values read) of `lines` -> schema columns, reject_reason and
-    is_ignored. Every value goes through SQL once per distinct value; what combines them is Arrow's."""
+    """`fields` (line_no, prefix_length, header_error and the values read) of `lines` -> schema columns,
+    reject_reason and is_ignored. Every value goes through SQL once per distinct value; what combines them is
+    Arrow's."""
     def field(name: str) -> pa.Array:
         return one_array(fields.column(name))
 
@@ -422,10 +458,9 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     no_rt = pc.is_null(t_rt)
     header_time = pa.nulls(len(t_rt), rt_time.type)
     if pc.any(no_rt).as_py():  # the header's time is read only for lines that have no time of their own
-        text = _line_bytes(lines)  # the syslog prefix (before the marker) of those lines
         without_rt = no_rt.to_numpy(zero_copy_only=False)
         rows = np.flatnonzero(without_rt)
-        prefix = encoded(spans(text.buffer, text.starts[rows], field("prefix_end").to_numpy()[rows]))
+        prefix = encoded(_prefixes(lines, rows, field("prefix_length").to_numpy()))  # (before the marker)
         place = np.zeros(len(without_rt), np.int64)
         place[rows] = np.arange(len(rows))
         header_time = distinct_sql.through(connection, queries.header_time, prefix)["value"].take(

@@ -250,31 +250,50 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
                 p += cut_length
 
 
+class DistinctTexts:
+    """Values numbered by their text across calls (the chunks of a batch, each on its own buffer): a hash table
+    (`_numbered`), grown here when full; the texts are copied into a buffer of their own."""
+
+    def __init__(self) -> None:
+        self.size = 1 << 12  # the table's: a power of two, at least twice the number of texts
+        self.table, self.hashes = np.full(self.size, -1, np.int64), np.empty(self.size // 2, np.uint64)
+        self.offsets, self.text = np.zeros(self.size // 2 + 1, np.int32), np.empty(1 << 16, np.uint8)
+        self.count = 0
+
+    def number(self, data: np.ndarray, value_start: np.ndarray, value_end: np.ndarray, codes: np.ndarray,
+               present: np.ndarray) -> None:
+        """Number the values found in `data` (`value_start`/`_end`: lines x fields): per field and line its number
+        into `codes` (fields x lines; -1: none, -2: empty), and per field whether any line has it (`present`)."""
+        row, fields = 0, value_start.shape[1]
+        while True:
+            row, self.count = _numbered(data, value_start, value_end, codes, present, self.table, self.hashes,
+                                        self.offsets, self.text, row, self.count)
+            if row == len(value_start):
+                return
+            if 2 * (self.count + fields) > self.size:
+                self.size *= 2
+                self.table = np.full(self.size, -1, np.int64)
+                self.hashes = np.concatenate([self.hashes, np.empty(self.size // 2 - len(self.hashes), np.uint64)])
+                self.offsets = np.concatenate([self.offsets, np.zeros(self.size // 2 + 1 - len(self.offsets),
+                                                                      np.int32)])
+                _placed(self.table, self.hashes, self.count)
+            row_bytes = int(np.maximum(value_end[row] - value_start[row], 0).sum())
+            if self.offsets[self.count] + row_bytes > len(self.text):
+                self.text = np.concatenate([self.text, np.empty(len(self.text) + row_bytes, np.uint8)])
+
+    def texts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct texts, as Arrow's offsets (int32) and bytes."""
+        return self.offsets[:self.count + 1].copy(), self.text[:self.offsets[self.count]].copy()
+
+
 def distinct_values(data: np.ndarray, value_start: np.ndarray, value_end: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Number the values found (`value_start`/`_end`: lines x fields) by their text: per field and line its number
-    (fields x lines: each field's numbers side by side; -1: none, -2: empty), per field whether any line has it
-    (empty or not), and the distinct texts as Arrow's offsets (int32) and bytes. A hash table numbers them
-    (`_numbered`), grown here when full."""
-    lines, fields = value_start.shape
-    codes, present = np.empty((fields, lines), np.int32), np.zeros(fields, bool)
-    size = 1 << 12  # the table's: a power of two, at least twice the number of texts
-    table, hashes = np.full(size, -1, np.int64), np.empty(size // 2, np.uint64)
-    offsets, text = np.zeros(size // 2 + 1, np.int32), np.empty(1 << 16, np.uint8)
-    row = count = 0
-    while True:
-        row, count = _numbered(data, value_start, value_end, codes, present, table, hashes, offsets, text, row, count)
-        if row == lines:
-            return codes, present, offsets[:count + 1].copy(), text[:offsets[count]].copy()
-        if 2 * (count + fields) > size:
-            size *= 2
-            table = np.full(size, -1, np.int64)
-            hashes = np.concatenate([hashes, np.empty(size // 2 - len(hashes), np.uint64)])
-            offsets = np.concatenate([offsets, np.zeros(size // 2 + 1 - len(offsets), np.int32)])
-            _placed(table, hashes, count)
-        row_bytes = int(np.maximum(value_end[row] - value_start[row], 0).sum())
-        if offsets[count] + row_bytes > len(text):
-            text = np.concatenate([text, np.empty(len(text) + row_bytes, np.uint8)])
+    """`DistinctTexts` of one buffer: the codes (fields x lines), the fields present, the texts' offsets and bytes."""
+    codes = np.empty((value_start.shape[1], len(value_start)), np.int32)
+    present = np.zeros(value_start.shape[1], bool)
+    texts = DistinctTexts()
+    texts.number(data, value_start, value_end, codes, present)
+    return codes, present, *texts.texts()
 
 
 @kernel
@@ -290,8 +309,8 @@ def _placed(table, hashes, count):
 
 @kernel
 def _numbered(data, value_start, value_end, codes, present, table, hashes, offsets, text, first_row, count):
-    """`distinct_values` from line `first_row`, `count` texts known: returns where it stopped (a line whose texts might
-    not fit in the table or `text`; all lines: done) and the count. The texts are hashed 8 bytes at a time and
+    """`DistinctTexts.number` from line `first_row`, `count` texts known: returns where it stopped (a line whose
+    texts might not fit in the table or `text`; all lines: done) and the count. The texts are hashed 8 bytes at a time and
     compared byte by byte where hashes and lengths agree (open addressing, linear probing)."""
     lines, fields = value_start.shape
     mask = np.uint64(len(table) - 1)
