@@ -76,3 +76,20 @@ def test_distinct_values_numbered_once_and_the_table_grows() -> None:
     expected = list(texts)
     expected[1], expected[6] = None, None
     assert decoded == expected
+
+
+def test_a_batch_of_several_chunks_parses_as_one() -> None:
+    """Chunks (of their own buffers, one empty, one a slice) read one by one give what one chunk gives."""
+    lines = [CEF + f"src=10.0.{n % 3}.1 dhost=h{n % 5}.ai suser=u{n} cs1Label=HTTP Status cs1={200 + n % 2}"
+             for n in range(40)]
+    lines[7] = "<134>Mar 11 08:02:14 gw CEF:0|V|P|1|100|Web|1|src=10.9.9.9 dhost=x.ai"  # the syslog header's time
+    whole = pa.array(["pad", *lines[20:], "pad"])
+    chunks = pa.chunked_array([pa.array(lines[:7]), pa.array([], pa.string()), pa.array(lines[7:20]),
+                               whole.slice(1, 20)])
+    parse = FORMATS["cef"].new_parser(ParseContext("gateway-20240311.log", "UTC", open_parse_connection()))
+    numbers = pa.array(range(1, 41), pa.int64())
+    one = parse(pa.table({"line_no": numbers, "line": pa.array(lines)}))
+    several = parse(pa.table({"line_no": numbers, "line": chunks}))
+    assert several.events.to_pylist() == one.events.to_pylist()
+    assert several.rejects.to_pylist() == one.rejects.to_pylist() and several.ignored == one.ignored
+    assert one.events.num_rows == 40 and one.events.column("http_status").to_pylist()[:2] == [200, 201]

@@ -26,7 +26,8 @@ are rejected.
 Source kind: proxy, as web gateways are the devices that log URLs and users this way. Firewalls that send
 CEF land there too: their events are connections (addresses and ports, usually no host name).
 
-Parsing walks each line's bytes once, in compiled kernels (`cef_scan`, Numba; no copy of the lines): the marker
+Parsing walks each line's bytes once, in compiled kernels (`cef_scan`, Numba), chunk by chunk of a batch on the
+chunks' own buffers (no copy of the lines): the marker
 and the header's real '|' (escapes skipped as pairs), then the extension's items, recording per line where the
 value of each wanted field is (its most preferred key present, first occurrence; spaces trimmed), and numbering
 those values by their text in a hash table (each field's dictionary then holds only its own values). Numpy and
