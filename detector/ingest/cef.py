@@ -27,17 +27,16 @@ Source kind: proxy, as web gateways are the devices that log URLs and users this
 CEF land there too: their events are connections (addresses and ports, usually no host name).
 
 Parsing walks each line's bytes once, in compiled kernels (`cef_scan`, Numba), chunk by chunk of a batch on the
-chunks' own buffers (no copy of the lines): the marker
-and the header's real '|' (escapes skipped as pairs), then the extension's items, recording per line where the
-value of each wanted field is (its most preferred key present, first occurrence; spaces trimmed), and numbering
-those values by their text in a hash table (each field's dictionary then holds only its own values). Numpy and
-Arrow did the same in ~20 passes over every byte: per 262k-line batch of the benchmark sample, CPU to the fields
-CEF 0.72 -> 0.30 s, LEEF 0.59 -> 0.27 s (the whole parse 0.78 -> 0.37 s, 0.60 -> 0.29 s). Numba costs ~0.5 s CPU
-once per run (its import and the first cached kernel's load), repaid within the first million lines. Only LEEF
-2.0's delimiter fields are read in Python, once per distinct field. Fields are dictionary arrays to the end,
-their escapes undone and custom labels matched once per distinct value; what the values mean (times, URLs,
-decisions) is the shared SQL macros' answer, run once per distinct value of a file (arrow_ops.DistinctQuery) and
-combined in Arrow.
+chunks' own buffers (no copy of the lines): the marker and the header's real '|' (escapes skipped as pairs), then
+the extension's items, recording per line where the value of each wanted field is (its most preferred key present,
+first occurrence; spaces trimmed), and numbering those values by their text in a hash table (each field's dictionary
+then holds only its own values). Numpy and Arrow did the same in ~20 passes over every byte: per 262k-line batch of
+the benchmark sample, CPU to the fields CEF 0.72 -> 0.30 s, LEEF 0.59 -> 0.27 s (the whole parse 0.78 -> 0.37 s,
+0.60 -> 0.29 s). Numba costs ~0.5 s CPU once per run (its import and the first cached kernel's load), repaid within
+the first million lines. Only LEEF 2.0's delimiter fields are read in Python, once per distinct field. Fields are
+dictionary arrays to the end, their escapes undone and custom labels matched once per distinct value; what the
+values mean (times, URLs, decisions) is the shared SQL macros' answer, run once per distinct value of a file
+(arrow_ops.DistinctQuery) and combined in Arrow.
 
 These formats are generic, so they score at most 0.6 when sniffing: a vendor's own format wins on its
 files, and CEF/LEEF is chosen only where nothing more specific fits.
