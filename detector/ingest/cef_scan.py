@@ -310,8 +310,8 @@ def _placed(table, hashes, count):
 @kernel
 def _numbered(data, value_start, value_end, codes, present, table, hashes, offsets, text, first_row, count):
     """`DistinctTexts.number` from line `first_row`, `count` texts known: returns where it stopped (a line whose
-    texts might not fit in the table or `text`; all lines: done) and the count. The texts are hashed 8 bytes at a time and
-    compared byte by byte where hashes and lengths agree (open addressing, linear probing)."""
+    texts might not fit in the table or `text`; all lines: done) and the count. The texts are hashed 8 bytes at a
+    time and compared byte by byte where hashes and lengths agree (open addressing, linear probing)."""
     lines, fields = value_start.shape
     mask = np.uint64(len(table) - 1)
     for row in range(first_row, lines):
