@@ -89,3 +89,24 @@ def test_zeek_http_reads_the_path_before_the_query(tmp_path: Path, host: str | N
         record["host"] = host
     (event,), _ = parse(tmp_path, "zeek_http", "http.log", json.dumps(record))
     assert (event["host"], event["url_path"]) == (host, "/login")
+
+
+def test_zscaler_reads_a_scheme_less_url_by_its_host_not_by_a_url_in_its_query(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parent.parent / "sample_logs" / "zscaler_kv"
+    line = next(text for text in (sample / "basic.log").read_text(encoding="utf-8").splitlines() if "\teurl=" in text)
+    url = next(item for item in line.split("\t") if item.startswith("eurl="))
+    line = line.replace(url, "eurl=www.example.org/p?next=https://chatgpt.com/c/1")
+    (event,), _ = parse(tmp_path, "zscaler_kv", "nss-web.log", line)
+    assert (event["host"], event["url_path"]) == ("www.example.org", "/p")
+
+
+@pytest.mark.parametrize(("request_text", "place"), [
+    ("/login?next\\=https://chatgpt.com/c/1", (None, "/login")),
+    ("www.example.org/p?next\\=https://chatgpt.com/c/1", ("www.example.org", "/p")),
+])
+def test_cef_reads_a_request_without_a_scheme_by_its_own_host_and_path(
+        tmp_path: Path, request_text: str, place: tuple[str | None, str]) -> None:
+    line = ("CEF:0|Forcepoint|Security|8.5|1|Transaction permitted|1| rt=1710150000000 src=10.0.0.5 suser=jan "
+            f"request={request_text} requestMethod=GET act=permitted")
+    (event,), _ = parse(tmp_path, "cef", "gateway.log", line)
+    assert (event["host"], event["url_path"]) == place

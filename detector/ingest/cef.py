@@ -386,8 +386,7 @@ select hostport_host(hostport) as host, hostport_port(hostport) as port, url_sch
     case when starts_with(value, '/') then split_part(split_part(value, '?', 1), '#', 1) else rest_path(rest) end
         as path
 from (select *, authority_hostport(rest_authority(rest)) as hostport
-      from (select value, case when contains(value, '://') then url_rest(value) when starts_with(value, '/') then null
-                               else value end as rest
+      from (select value, case when starts_with(value, '/') then null else coalesce(url_rest(value), value) end as rest
             from distinct_values))
 """
 HOST_SQL = "select clean_host(value) as value from distinct_values"

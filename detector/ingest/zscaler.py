@@ -59,7 +59,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where
+from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -75,6 +75,7 @@ from detector.ingest.distinct_sql import (
     integers,
     plain,
     sliced_parser,
+    split_scheme,
     through,
     without,
 )
@@ -247,8 +248,7 @@ def _schema_columns(
 def _url_places(connection: duckdb.DuckDBPyConnection, queries: _FinalQueries, urls: pa.Array) -> dict[str, pa.Array]:
     """Host, port and path of each distinct URL (`eurl` has no scheme: host[:port][/path]; a `url` field may
     have one): computed once per distinct URL, read by the rows through their dictionary indices."""
-    rest = list_item(pc.split_pattern(urls, "://", max_splits=1), -1)
-    authority, path = authority_and_path(rest)
+    authority, path = authority_and_path(split_scheme(urls)[1])
     place = through(connection, queries.hostport, encoded(authority))
     return {**place, "path": path}
 
