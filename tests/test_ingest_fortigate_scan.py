@@ -9,7 +9,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.ingest.fortigate_scan import WantedKeys, value_spans
+from detector.ingest.compiled import WantedKeys
+from detector.ingest.fortigate_scan import value_spans
 from detector.ingest.layout_bytes import line_bytes
 
 KEYS = ("type", "subtype", "tz", "t", "srcip")

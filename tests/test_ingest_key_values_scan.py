@@ -6,8 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.compiled import WantedKeys
 from detector.ingest.key_values import HIDDEN_QUOTE
-from detector.ingest.key_values_scan import LastWordLines, QuotedValues, WantedKeys
+from detector.ingest.key_values_scan import LastWordLines, QuotedValues
 
 SPACED = WantedKeys(["src=", "dst="])
 

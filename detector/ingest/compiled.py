@@ -21,10 +21,11 @@ CPU of imports, and 0.5 s more to load the first kernel).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numba
+import numpy as np
 
 Kernel = TypeVar("Kernel", bound=Callable)
 
@@ -33,3 +34,22 @@ def kernel(function: Kernel) -> Kernel:
     """`function` compiled on its first call (for the argument types of that call), cached on disk, run without
     the GIL. Its body may use only what Numba compiles: numpy arrays and scalars, loops, other kernels."""
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+
+
+class WantedKeys:
+    """Keys (or field names) a kernel looks for, as it reads them: their UTF-8 bytes one after the other in order
+    of length (`text`, each one's `start`), each one's place in the given order (`number`), and per length the
+    first of them (`first`) and how many there are (`count`): a word is compared, byte by byte in the kernel's
+    own loop, only with the keys of its length."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = tuple(keys)
+        encoded = [key.encode() for key in keys]
+        by_length = sorted(range(len(keys)), key=lambda number: len(encoded[number]))
+        self.number = np.array(by_length, np.int64)
+        self.text = np.frombuffer(b"".join(encoded[number] for number in by_length), np.uint8)
+        lengths = np.array([len(encoded[number]) for number in by_length], np.int64)
+        self.start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        # the keys of each length: number[first[n]:first[n] + count[n]]
+        self.count = np.bincount(lengths, minlength=int(lengths.max(initial=0)) + 1).astype(np.int64)
+        self.first = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)

@@ -46,7 +46,7 @@ from detector.ingest.key_values import milliseconds, spans_of
 from detector.ingest.layout_bytes import line_bytes
 
 if TYPE_CHECKING:
-    from detector.ingest.fortigate_scan import WantedKeys
+    from detector.ingest.compiled import WantedKeys
 
 KEYS = (
     "type", "subtype", "eventtime", "srcip", "dstip", "dstport", "proto", "action", "user", "unauthuser",

@@ -13,28 +13,11 @@ The rules (FortiOS writes `key=value` pairs separated by spaces, string values i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from detector.ingest.compiled import kernel
+from detector.ingest.compiled import WantedKeys, kernel
 
 _QUOTE, _SPACE, _EQUALS, _LESS, _GREATER = ord('"'), ord(" "), ord("="), ord("<"), ord(">")
-
-
-class WantedKeys:
-    """Keys to look for, as the kernel reads them: their bytes one after the other, grouped by length."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = tuple(keys)
-        by_length = sorted(range(len(keys)), key=lambda number: len(keys[number]))
-        self.number = np.array(by_length, np.int64)  # the key's place in `keys`, in length order
-        self.text = np.frombuffer("".join(keys[number] for number in by_length).encode(), np.uint8)
-        lengths = np.array([len(keys[number]) for number in by_length], np.int64)
-        self.start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        # the keys of each length: by_length[first[n]:first[n] + count[n]]
-        self.count = np.bincount(lengths, minlength=int(lengths.max()) + 1).astype(np.int64)
-        self.first = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
 
 
 def value_spans(data: np.ndarray, offsets: np.ndarray, keys: WantedKeys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

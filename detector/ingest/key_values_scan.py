@@ -19,14 +19,13 @@ still costs 1.86 s CPU instead of 3.0 (SRX) and 1.67 instead of 2.3 (Check Point
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import IntEnum
 
 import numpy as np
 import pyarrow as pa
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from detector.ingest.compiled import kernel
+from detector.ingest.compiled import WantedKeys, kernel
 from detector.ingest.key_values import spans_of
 
 _QUOTE, _BACKSLASH, _SPACE, _OPEN, _CLOSE = ord('"'), ord("\\"), ord(" "), ord("["), ord("]")
@@ -54,23 +53,6 @@ class LastWordLines(IntEnum):
 
     PAIRED = 1  # lines with a `][` (several SD elements: `"][elem key="`)
     NOT_PREFIXED = 2  # lines with two marks or more whose text after the second does not start with `prefix`
-
-
-class WantedKeys:
-    """Keys to look for (without the prefix: `src:`, `source-address=`), as the kernel reads them: their bytes
-    one after the other, grouped by length."""
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = tuple(keys)
-        by_length = sorted(range(len(keys)), key=lambda number: len(keys[number].encode()))
-        self.number = np.array(by_length, np.int64)  # the key's place in `keys`, in length order
-        encoded = [keys[number].encode() for number in by_length]
-        self.text = np.frombuffer(b"".join(encoded), np.uint8)
-        lengths = np.array([len(key) for key in encoded], np.int64)
-        self.start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        # the keys of each length: number[first[n]:first[n] + count[n]]
-        self.count = np.bincount(lengths, minlength=int(lengths.max()) + 1).astype(np.int64)
-        self.first = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
 
 
 class QuotedValues:

@@ -410,8 +410,9 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
     name found as the last word before its first `=`, the first item of each wanted name read
     (zscaler_scan.kv_items: one pass over each chunk's bytes, the values cut out of the buffer)."""
     from detector.ingest import zscaler_scan
+    from detector.ingest.compiled import WantedKeys
 
-    table = zscaler_scan.key_table(NAMES)
+    keys = WantedKeys(NAMES)
     choices = _choices({name: [NAMES.index(alias) for alias in aliases] for name, aliases in ALIASES.items()})
     pairs = []
     parts: dict[str, list[pa.Array]] = {name: [] for name in ALIASES}
@@ -419,7 +420,8 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
         _, data, offsets = line_bytes(chunk)
         starts, ends = _spans(len(chunk), len(NAMES))
         items = np.empty(len(chunk), np.int64)
-        zscaler_scan.kv_items(data, offsets, *table, starts, ends, items, np.zeros((256, 3), np.int64))
+        zscaler_scan.kv_items(data, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, starts, ends,
+                              items, np.zeros((256, 3), np.int64))
         pairs.append(items)
         for name, part in zip(ALIASES, _field_parts(chunk, starts, ends, choices), strict=True):
             parts[name].append(part)

@@ -18,31 +18,9 @@ this machine: the look-up as a function of its own, by hash, or by 64-bit words,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
-
 from detector.ingest.compiled import kernel
 
 QUOTE, COMMA, EQUALS, SPACE, TAB = 34, 44, 61, 32, 9
-
-
-def key_table(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`names` for the kernels' look-up: their bytes one after the other, ordered by length; where each starts
-    (then the end), then each one's slot (its place in `names`); per length, the first of them and how many have
-    it."""
-    encoded = [name.encode() for name in names]
-    order = sorted(range(len(names)), key=lambda k: len(encoded[k]))
-    longest = max((len(name) for name in encoded), default=0)
-    first = np.zeros(longest + 1, np.int64)
-    count = np.zeros(longest + 1, np.int64)
-    for i, k in enumerate(order):
-        if not count[len(encoded[k])]:
-            first[len(encoded[k])] = i
-        count[len(encoded[k])] += 1
-    starts = np.cumsum([0] + [len(encoded[k]) for k in order]).astype(np.int64)
-    text = np.frombuffer(b"".join(encoded[k] for k in order) or b"\0", np.uint8)
-    return text, np.concatenate([starts, np.array(order, np.int64)]), first, count
 
 
 @kernel
@@ -70,14 +48,13 @@ def csv_items(data, offsets, slot_of_column, starts, ends, columns):
 
 
 @kernel
-def kv_items(data, offsets, names, bounds, first, count, starts, ends, items, before):
+def kv_items(data, offsets, key_text, key_start, key_number, first, count, starts, ends, items, before):
     """Tab-separated `[prefix ]name=value` items: the value of each wanted name's first item into
     `starts`/`ends` (unquoted: quotes trimmed from both ends when it starts with one), each line's item count into
     `items`. An item without `=` is named by its last word and valued as a whole (as the SQL reading did).
     `before` (items x 3, zeros): per item number, the name the line before had there (start, length) and its
     slot + 1; a name equal to it has its slot without a look-up (a feed's lines share a template: the names
     come in the same order, whatever the values)."""
-    slots_at = (len(bounds) + 1) // 2  # (bounds: the n + 1 starts, then the n slots)
     for line in range(len(offsets) - 1):
         end = offsets[line + 1]
         item_start, found = offsets[line], 0
@@ -113,11 +90,11 @@ def kv_items(data, offsets, names, bounds, first, count, starts, ends, items, be
                 for k in range(first[length], first[length] + count[length]):
                     same = True
                     for j in range(length):
-                        if data[name_start + j] != names[bounds[k] + j]:
+                        if data[name_start + j] != key_text[key_start[k] + j]:
                             same = False
                             break
                     if same:
-                        slot = bounds[slots_at + k]
+                        slot = key_number[k]
                         break
             if found < len(before):
                 before[found, 0], before[found, 1], before[found, 2] = name_start, length, slot + 1
