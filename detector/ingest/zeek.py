@@ -519,12 +519,9 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
     host_field = distinct("host")
     has_host = pc.is_valid(host_field)
     target = through(connection, queries.host_header, host_field)["value"]
-    url_path, absolute, authority = _uri_parts(uri)
-    if len(absolute):  # absolute URIs (a proxy's requests): their authority's host where no Host header
-        from_uri = through(connection, queries.authority_host, encoded(authority))["value"]
-        back = np.full(rows, -1)
-        back[absolute] = np.arange(len(absolute))  # row -> its place among the absolute
-        target = _coalesce_where(has_host, target, from_uri.take(pa.array(back, mask=back < 0)))
+    url_path, from_uri = _uri_path_and_host(connection, queries, uri)
+    if from_uri is not None:  # absolute URIs (a proxy's requests): their authority's host where no Host header
+        target = _coalesce_where(has_host, target, from_uri)
     if pc.any(is_connect).as_py():
         connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
         target = _coalesce_where(is_connect, connect_target, target)
@@ -534,7 +531,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
         "http_method": method["value"],
         "host": target,
         "host_source": _host_sources(source),
-        "url_path": only_where(url_path, pc.invert(is_connect)),
+        "url_path": _only_where_encoded(url_path, pc.invert(is_connect)),
         "http_status": _integers(connection, queries.integer, text("status_code"), pa.int32()),
         "bytes_out": _integers(connection, queries.bigint, text("request_body_len"), pa.int64()),
         "bytes_in": _integers(connection, queries.bigint, text("response_body_len"), pa.int64()),
@@ -542,6 +539,34 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
         "user_name": distinct("username"),
         "content_type": fields.first_element("resp_mime_types"),
     }
+
+
+def _uri_path_and_host(connection: duckdb.DuckDBPyConnection, queries: _Queries, uri: pa.Array
+                       ) -> tuple[pa.Array, pa.Array | None]:
+    """Each URI's path, and its authority's host where it is absolute (None when no URI is). Read once per
+    distinct URI where they repeat (a site's pages, a client's polling: most do; the path then stays
+    dictionary-encoded), else per row (a dictionary's lookups would cost more than they save)."""
+    values = encoded(uri)
+    per_distinct = 2 * len(values.dictionary) <= len(uri)
+    read = values.dictionary if per_distinct else uri
+    path, absolute, authority = _uri_parts(read)
+    host = None
+    if len(absolute):
+        from_uri = through(connection, queries.authority_host, encoded(authority))["value"]
+        back = np.full(len(read), -1)
+        back[absolute] = np.arange(len(absolute))  # URI -> its place among the absolute
+        host = from_uri.take(pa.array(back, mask=back < 0))
+    if not per_distinct:
+        return path, host
+    return (pa.DictionaryArray.from_arrays(values.indices, path),
+            None if host is None else host.take(values.indices))
+
+
+def _only_where_encoded(values: pa.Array, keep: pa.Array) -> pa.Array:
+    """`only_where` that keeps a dictionary array encoded (its indices nulled where `keep` is not true)."""
+    if pa.types.is_dictionary(values.type):
+        return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+    return only_where(values, keep)
 
 
 def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
