@@ -30,10 +30,11 @@ name counts; the first item may follow a syslog or time prefix), CSV lines split
 each wanted value is, and each field is cut out of the lines' own buffer with one `take`. Measured per 1M lines of
 the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV 1.7 -> 1.35 s,
 name=value 2.15 -> 2.0 s (then ~-0.1 s: a name equal to the one the line before had at its place needs no
-look-up); on mutated lines of many layouts name=value 2x faster (no more SQL by name). Of a name=value parse,
-the kernel is about half (~0.85 us a line: scalar code reads ~0.7 ns a byte on this machine, so a line of 700
-bytes costs what numpy's vector passes did), the `take`s and dictionary encoding of ~20 fields about a third
-(~0.7 us a line). Tried and left: the values as Arrow string views over the buffer (no `take`; encoding them
+look-up; then 2.57 -> 2.32 s, whole ingest 4.7 -> 4.3 s CPU: such names compared and values' tabs found eight
+bytes at a time, see zscaler_scan.py); on mutated lines of many layouts name=value 2x faster (no more SQL by
+name). Of a name=value parse, the kernel is now about 0.57 us a line (Numba's start ~0.5 s CPU once per run
+besides, ~0.2 s of it importing scipy.linalg for Numba's BLAS check), the `take`s and dictionary encoding of ~20
+fields ~0.55-0.9 us a line. Tried and left: the values as Arrow string views over the buffer (no `take`; encoding them
 cost more), one copy of all fields in line order (spans_scan.texts: no gain), lines in slices of ~2 MiB (+5 %),
 numbering the texts in a kernel hash table as CEF does (cef_scan.distinct_values: +5 % with the transposes and
 per-field renumbering around it).
@@ -420,8 +421,9 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
         _, data, offsets = line_bytes(chunk)
         starts, ends = _spans(len(chunk), len(NAMES))
         items = np.empty(len(chunk), np.int64)
-        zscaler_scan.kv_items(data, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, starts, ends,
-                              items, np.zeros((256, 3), np.int64))
+        words = data[:len(data) // 8 * 8].view(np.uint64)
+        zscaler_scan.kv_items(data, words, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, starts,
+                              ends, items, np.zeros((256, 4), np.int64))
         pairs.append(items)
         for name, part in zip(ALIASES, _field_parts(chunk, starts, ends, choices), strict=True):
             parts[name].append(part)
