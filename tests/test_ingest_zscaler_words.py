@@ -54,3 +54,23 @@ def test_lines_at_the_end_of_their_buffer() -> None:
         part = lines[start:start + rng.randint(1, 3)]
         table = pa.table({"line_no": pa.array(range(1, len(part) + 1), pa.int64()), "line": pa.array(part)})
         assert as_text(_kv_table(table)) == by_name_sql(part)
+
+
+def test_numbers_read_as_digits_or_cast_as_text_alike() -> None:
+    """Plain digits (1-18 of them) are read by the kernel as int64, a chunk with any other value keeps its text for
+    the cast: a batch mixing both kinds of chunk gives the numbers the SQL cast gives."""
+    from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
+    from detector.ingest.zscaler import KV
+
+    plain = [f"time=Mon Mar 11 08:02:13 2024\teurl=a.com\treqsize={n}\tctime=0{n}\trespsize={n * 7}" for n in range(50)]
+    odd = ["-5", "+5", " 5", "5 ", "1.5", "", "None", "9" * 18, "9" * 19, "0" * 25 + "1", "٣", "5\x00"]
+    other = [f"time=Mon Mar 11 08:02:13 2024\teurl=a.com\treqsize={n}\tresponsesize={n}" for n in odd]
+    lines = plain + other + plain
+    batch = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()),
+                      "line": pa.chunked_array([pa.array(plain), pa.array(other), pa.array(plain)])})
+    events = in_file_order(KV.new_parser(ParseContext("web.log", "UTC", open_parse_connection())))(batch).events
+    connection = open_parse_connection()
+    cast = [connection.execute(f"select try_cast('{n}' as bigint)").fetchall()[0][0] for n in odd]
+    assert events.column("bytes_out").to_pylist() == list(range(50)) + cast + list(range(50))
+    assert events.column("bytes_in").to_pylist() == [n * 7 for n in range(50)] + cast + [n * 7 for n in range(50)]
+    assert events.column("duration_ms").to_pylist() == list(range(50)) + [None] * len(odd) + list(range(50))

@@ -190,3 +190,27 @@ def field_spans(starts, ends, choices, begin, end, missing):
                     last = ends[slot, line]
                     begin[field, line], end[field, line], missing[field, line] = starts[slot, line], last, False
                     break
+
+
+@kernel
+def digit_values(data, begin, end, missing, numbers):
+    """A number field's values read where they are plain digits (1 to 18: they fit an int64, and mean what a cast
+    reads), into `numbers`; True if every value of the field is so or missing (else the caller casts the text)."""
+    plain = True
+    for line in range(len(begin)):
+        numbers[line] = 0
+        if missing[line]:
+            continue
+        length = end[line] - begin[line]
+        if length < 1 or length > 18:
+            plain = False
+            continue
+        value = 0
+        for at in range(begin[line], end[line]):
+            digit = np.int64(data[at]) - 48
+            if digit < 0 or digit > 9:
+                plain = False
+                break
+            value = value * 10 + digit
+        numbers[line] = value
+    return plain
