@@ -79,9 +79,6 @@ _NUMBER = {key: number for number, key in enumerate(_WANTED)}
 PAIR = r'[A-Za-z_][A-Za-z0-9_]*=(?:"[^"]*"|[^\s"]*)'
 # A pair within a token of text outside quotes (no whitespace, no quote in it): the leftmost key, and the rest
 _TOKEN_PAIR = r"(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)"
-_PLAIN_KEY = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# What RE2 (and so PAIR's `\s`) takes for whitespace
-_WHITESPACE = r"[\t\n\f\r ]"
 
 # Raw-text tests of a line's log type, as the regular expression reading did them
 CONTENT_FILTERING = 'log_type="Content Filtering"'
