@@ -353,22 +353,12 @@ def _choices(fields: dict[str, list[int]]) -> np.ndarray:
     return np.array([slots + [-1] * (widest - len(slots)) for slots in fields.values()], np.int64)
 
 
-def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray) -> list[pa.Array]:
+def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray,
+                 numbers_of: list[str] | None = None) -> list[pa.Array]:
     """Each field of a chunk's lines (the lines of `starts`' columns; see `_choices`) as text cut out of the
-    chunk's buffer (zscaler_scan.field_spans, then one `take` per field)."""
-    from detector.ingest import zscaler_scan
-
-    begin = np.empty((len(choices), starts.shape[1]), np.int32)
-    end = np.empty((len(choices), starts.shape[1]), np.int32)
-    missing = np.empty((len(choices), starts.shape[1]), bool)
-    zscaler_scan.field_spans(starts, ends, choices, begin, end, missing)
-    return [spans_of(chunk, begin[field], end[field], missing[field]) for field in range(len(choices))]
-
-
-def _number_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray,
-                  names: list[str]) -> list[pa.Array]:
-    """`_field_parts`, but a number field (NUMBER_FIELDS) whose values in the chunk are all plain digits (or
-    missing) is read by the kernel as int64 (zscaler_scan.digit_values), not cut out as text and cast."""
+    chunk's buffer (zscaler_scan.field_spans, then one `take` per field). With the fields' names (`numbers_of`),
+    a number field (NUMBER_FIELDS) whose values in the chunk are all plain digits (or missing) is read by the
+    kernel as int64 (zscaler_scan.digit_values), not cut out as text and cast."""
     from detector.ingest import zscaler_scan
 
     count = starts.shape[1]
@@ -378,8 +368,8 @@ def _number_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices
     zscaler_scan.field_spans(starts, ends, choices, begin, end, missing)
     _, data, _ = line_bytes(chunk)
     parts = []
-    for field, name in enumerate(names):
-        if name in NUMBER_FIELDS:
+    for field in range(len(choices)):
+        if numbers_of is not None and numbers_of[field] in NUMBER_FIELDS:
             numbers = np.empty(count, np.int64)
             if zscaler_scan.digit_values(data, begin[field], end[field], missing[field], numbers):
                 parts.append(pa.array(numbers, pa.int64(), mask=missing[field]))
@@ -459,7 +449,7 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
         zscaler_scan.kv_items(data, words, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, starts,
                               ends, items, np.zeros((256, 4), np.int64))
         pairs.append(items)
-        for name, part in zip(ALIASES, _number_parts(chunk, starts, ends, choices, list(ALIASES)), strict=True):
+        for name, part in zip(ALIASES, _field_parts(chunk, starts, ends, choices, list(ALIASES)), strict=True):
             parts[name].append(part)
     few = np.concatenate(pairs) < 3
     error = only_where(pa.repeat(pa.scalar(PAIRS_ERROR), len(few)), pa.array(few)) if few.any() \
