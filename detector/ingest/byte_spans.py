@@ -31,13 +31,14 @@ def spans(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray, valid: np.ndarr
     """`data[start:end]` of each span as text (null where not `valid`; an end before its start: empty). The
     spans must be in order and not overlap: they are every second value of a string array over `data` itself
     (the spans and the gaps between them), which Arrow takes. Cut at ASCII separators, UTF-8 stays valid."""
-    if not len(starts):
-        return pa.array([], pa.string())
-    bounds = np.empty(2 * len(starts), np.int32)
-    bounds[0::2], bounds[1::2] = starts, np.maximum(ends, starts)
-    every = pa.StringArray.from_buffers(len(bounds) - 1, pa.py_buffer(bounds), data)
-    picks = np.arange(0, len(bounds), 2)
-    return every.take(pa.array(picks, mask=None if valid is None or valid.all() else ~valid))
+    count = len(starts)
+    bounds = np.empty(2 * count + 1, np.int32)
+    bounds[0:-1:2], bounds[1:-1:2] = starts, np.maximum(ends, starts)
+    bounds[-1] = bounds[-2] if count else 0
+    bitmap = None if valid is None or valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    every = pa.Array.from_buffers(pa.string(), 2 * count, [None, pa.py_buffer(bounds), data])
+    picks = pa.Array.from_buffers(pa.int32(), count, [bitmap, pa.py_buffer(np.arange(0, 2 * count, 2, np.int32))])
+    return every.take(picks)
 
 
 def row_of(positions: np.ndarray, offsets: np.ndarray) -> np.ndarray:

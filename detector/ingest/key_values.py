@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import only_where
+from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import plain
 from detector.ingest.layout_bytes import line_bytes
 
@@ -24,18 +25,10 @@ HIDDEN_QUOTE = "\x1e"
 
 
 def spans_of(text: pa.Array, begin: np.ndarray, end: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
-    """The text from `begin` to `end` (positions in `text`'s buffer, see `layout_bytes.line_bytes`, in increasing
-    order, spans not overlapping), null where `missing`: one `take` of a string array over the buffer whose items
-    are the spans and the gaps between them."""
-    count = len(begin)
-    bounds = np.empty(2 * count + 1, np.int32)
-    bounds[0:-1:2], bounds[1::2] = begin, end
-    bounds[-1] = end[-1] if count else 0
-    valid = None if missing is None or not missing.any() else pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    """`byte_spans.spans` over `text`'s own buffer (positions as `layout_bytes.line_bytes` gives them), null
+    where `missing`."""
     buffer = (text.buffers()[2] if len(text) else None) or pa.py_buffer(b"")
-    view = pa.Array.from_buffers(pa.string(), 2 * count, [None, pa.py_buffer(bounds), buffer])
-    even = pa.py_buffer(np.arange(0, 2 * count, 2, dtype=np.int32))
-    return view.take(pa.Array.from_buffers(pa.int32(), count, [valid, even]))
+    return spans(buffer, begin, end, None if missing is None else ~missing)
 
 
 def byte_positions(text: pa.Array, characters: bytes) -> tuple[np.ndarray, np.ndarray]:
