@@ -25,7 +25,6 @@ version); without it, `date` + `time` with the `tz` offset (`-0500`), or else in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -94,13 +93,13 @@ class _Queries:
 
 def new_parser(context: ParseContext) -> BatchParser:
     """Values found by the compiled scan, read once per distinct value in SQL where Arrow has no kernel."""
-    from detector.ingest import fortigate_scan  # (Numba: loaded only when a FortiGate log is read)
+    from detector.ingest.compiled import WantedKeys  # (Numba: loaded only when a FortiGate log is read)
 
-    keys = fortigate_scan.WantedKeys(KEYS + LOCAL_TIME_KEYS)
+    keys = WantedKeys(KEYS + LOCAL_TIME_KEYS)
     queries = _Queries(context.timezone)
 
     def outcomes(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
-        return _outcomes(connection, queries, lines, _Found(lines.column("line"), keys, fortigate_scan.value_spans))
+        return _outcomes(connection, queries, lines, _Found(lines.column("line"), keys))
 
     return sliced_parser(context, outcomes, OUTCOME_LINES)
 
@@ -109,7 +108,9 @@ class _Found:
     """Each key's value in each line of a batch: the scan's spans, per chunk of the line column (each chunk one
     read of the reader, on a buffer of its own)."""
 
-    def __init__(self, lines: pa.ChunkedArray, keys: WantedKeys, value_spans: Callable) -> None:
+    def __init__(self, lines: pa.ChunkedArray, keys: WantedKeys) -> None:
+        from detector.ingest.fortigate_scan import value_spans
+
         self.keys = keys.keys
         self.chunks = []
         for chunk in lines.chunks:
