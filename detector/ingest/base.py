@@ -128,6 +128,11 @@ def line_share(pattern: str | re.Pattern[str]) -> Callable[[Sequence[str]], floa
     return sniff
 
 
+# A URL's scheme (RFC 3986: letters, digits, '+', '-', '.'; and '_' for Squid's cache_object), before its '://':
+# a relative URL may hold '://' in its query ('/r?u=http://x/y'), which names no host. The SQL macros below and
+# distinct_sql.split_scheme read it so.
+URL_SCHEME = r"[A-Za-z][A-Za-z0-9+._-]*"
+
 # SQL macros every format query may use. DuckDB expands a macro inline wherever it is called, so a
 # macro that calls another macro repeats that work for every use of its argument. These macros are
 # therefore shallow: give them columns computed in an earlier CTE step (url -> rest -> authority ->
@@ -137,13 +142,11 @@ create or replace macro null_if_dash(s) as nullif(nullif(trim(s), '-'), '');
 -- rtrim(h, '.') costs 5x more than this in DuckDB; a host ends with at most one dot anyway.
 create or replace macro undot(h) as case when ends_with(h, '.') then left(h, -1) else h end;
 create or replace macro clean_host(h) as nullif(undot(lower(trim(h))), '');
--- URL 'scheme://user@host:port/path?query#fragment' -> rest 'user@host:port/path?query#fragment'. A scheme is
--- letters, digits, '+', '-', '.' (RFC 3986) and '_' (Squid's cache_object) at the start: a relative URL may hold
--- '://' in its query ('/r?u=http://x/y'), which names no host (see distinct_sql.SCHEME).
+-- URL 'scheme://user@host:port/path?query#fragment' -> rest 'user@host:port/path?query#fragment' (URL_SCHEME)
 create or replace macro url_scheme(u) as
-    case when regexp_matches(u, '^[A-Za-z][A-Za-z0-9+._-]*://') then lower(left(u, strpos(u, '://') - 1)) end;
+    case when regexp_matches(u, '^@SCHEME@://') then lower(left(u, strpos(u, '://') - 1)) end;
 create or replace macro url_rest(u) as
-    case when regexp_matches(u, '^[A-Za-z][A-Za-z0-9+._-]*://') then substr(u, strpos(u, '://') + 3) end;
+    case when regexp_matches(u, '^@SCHEME@://') then substr(u, strpos(u, '://') + 3) end;
 -- rest -> authority 'user@host:port' and path '/path' (no query, no fragment)
 create or replace macro rest_authority(r) as regexp_extract(r, '^[^/?#]*');
 create or replace macro rest_path(r) as case
@@ -168,7 +171,7 @@ create or replace macro hostport_port(hp) as try_cast(
     end as integer);
 -- One call for a URL's path, where the rest of the URL is not needed (one level of nesting).
 create or replace macro url_path(u) as rest_path(url_rest(u));
-"""
+""".replace("@SCHEME@", URL_SCHEME)
 
 
 def open_parse_connection(threads: int | None = None) -> duckdb.DuckDBPyConnection:

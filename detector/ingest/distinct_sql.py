@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, authority_and_path, list_item, only_where, spread
-from detector.ingest.base import BatchParser, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.base import URL_SCHEME, BatchParser, ParseContext, ParseResult, parse_cursor, split_outcomes
 
 # The number casts formats read counts, ports and sizes with, once per distinct value.
 INTEGER_SQL = "select try_cast(value as integer) as value from distinct_values"
@@ -89,24 +89,18 @@ from (select authority_hostport(value) as hostport from distinct_values)
 """
 
 
-# A URL's scheme, as `url_scheme` reads it: letters, digits, '+', '-', '.' (RFC 3986) and '_' (Squid's cache_object)
-# before the first '://'. A relative URL may hold '://' in its query (`/r?u=http://x/y`): no scheme, and no host
-# from the query.
-SCHEME = "^[A-Za-z][A-Za-z0-9+._-]*$"
-
-
 def split_scheme(url: pa.Array) -> tuple[pa.Array, pa.Array]:
     """URLs -> each one's scheme as written (null where it has none), and the rest after `scheme://` (the whole
     URL where it has no scheme)."""
     at_scheme = pc.split_pattern(url, "://", max_splits=1)
     first = list_item(at_scheme, 0)
     has_scheme = pc.fill_null(pc.and_(pc.equal(pc.list_value_length(at_scheme), 2),
-                                      pc.match_substring_regex(first, SCHEME)), False)
+                                      pc.match_substring_regex(first, f"^{URL_SCHEME}$")), False)
     return only_where(first, has_scheme), pc.if_else(has_scheme, list_item(at_scheme, -1), url)
 
 
 def url_parts(url: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
-    """URLs with or without a scheme -> scheme (as written; null without one, see SCHEME), rest (after `://`,
+    """URLs with or without a scheme -> scheme (as written; null without one, see base.URL_SCHEME), rest (after `://`,
     else the whole URL, as `url_rest`), authority and path (as `rest_authority` / `rest_path`: null where `url`
     is)."""
     scheme, rest = split_scheme(url)

@@ -622,7 +622,7 @@ def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:
     return path, absolute, authority
 
 
-# The bytes of a URI's scheme (`distinct_sql.SCHEME`): letters, then also digits, '+', '-', '.' and '_'.
+# The bytes of a URI's scheme (`base.URL_SCHEME`): letters, then also digits, '+', '-', '.' and '_'.
 _SCHEME_FIRST = np.zeros(256, bool)
 _SCHEME_FIRST[[*range(ord("A"), ord("Z") + 1), *range(ord("a"), ord("z") + 1)]] = True
 _SCHEME_NEXT = _SCHEME_FIRST.copy()
