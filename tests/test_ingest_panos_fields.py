@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from detector.ingest import panos
 from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
+from tests.edits import edited
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs" / "panos" / "basic.log"
 
@@ -37,24 +38,12 @@ def expected(line: str) -> tuple[int, dict[int, str | None]]:
 
 
 def edited_lines(count: int, seed: int) -> list[str]:
-    """The sample's lines with quotes, commas and text inserted, bytes cut out, or cut short."""
+    """The sample's lines, as they are and with quotes, commas and text inserted, bytes cut out, or cut short."""
     rng = random.Random(seed)
     lines = [line for line in SAMPLE.read_text().splitlines() if line]
     pieces = ['"', '""', ",", '"a,b"', "é", "THREAT,url", "日本", ""]
-    out = []
-    for _ in range(count):
-        line = rng.choice(lines)
-        for _ in range(rng.randint(0, 3)):
-            place = rng.randint(0, len(line))
-            choice = rng.random()
-            if choice < 0.6:
-                line = line[:place] + rng.choice(pieces) + line[place:]
-            elif choice < 0.9:
-                line = line[:place] + line[place + rng.randint(1, 4):]
-            else:
-                line = line[:place]
-        out.append(line)
-    return [*out, "", ",", '"', '",', ",,,," * 20, '1,"a,b",c,THREAT,url' + ",x" * 70]
+    out = [edited(rng.choice(lines), rng, pieces, edits=3) for _ in range(count)]
+    return [*lines, *out, "", ",", '"', '",', ",,,," * 20, '1,"a,b",c,THREAT,url' + ",x" * 70]
 
 
 def test_fields_are_the_csv_split() -> None:

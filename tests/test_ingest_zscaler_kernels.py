@@ -14,6 +14,7 @@ import pytest
 
 from detector.ingest.arrow_ops import list_item
 from detector.ingest.zscaler import ALIASES, CSV_COLUMNS, PAIRS_ERROR, _csv_fields, _kv_table
+from tests.edits import edited
 
 LINE = ("<134>Mar 11 08:02:14 nss01 zscaler-nss: tz=GMT\ttime=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\t"
         "eurl=chatgpt.com/\treqmethod=GET\treqsize=1288\turlcat=AI & ML\tua=Mozilla/5.0 (X11; Linux)\tdept=Zaken")
@@ -51,19 +52,6 @@ def as_text(columns: dict[str, pa.Array]) -> list[dict]:
     return pa.table({name: pc.cast(column, pa.string()) for name, column in columns.items()}).to_pylist()
 
 
-def mutated(line: str, rng: random.Random, salt: list[str]) -> str:
-    for _ in range(rng.randint(1, 4)):
-        at = rng.randrange(len(line) + 1)
-        choice = rng.random()
-        if choice < 0.5:
-            line = line[:at] + rng.choice(salt) + line[at:]
-        elif choice < 0.8:
-            line = line[:at] + line[at + rng.randint(1, 6):]
-        else:
-            line = line[:at]
-    return line
-
-
 ODD_KV = [
     LINE,
     "time=Mon Mar 11 08:02:13 2024\tlogin=j@x.nl\teurl=a.com",  # three items: enough
@@ -91,7 +79,7 @@ ODD_KV = [
 def test_name_value_kernel_reads_as_the_sql_by_name() -> None:
     rng = random.Random(7)
     salt = ["\t", "=", " ", '"', "tz=", " login=", "\teurl=x", "url=", "é", "ua", "login"]
-    lines = ODD_KV + [mutated(line, rng, salt) for line in ODD_KV * 20]
+    lines = ODD_KV + [edited(line, rng, salt) for line in ODD_KV * 20]
     assert as_text(_kv_table(in_chunks(lines, rng))) == by_name_sql(lines)
 
 
@@ -127,7 +115,7 @@ def test_csv_kernel_splits_as_pyarrow(seed: int) -> None:
     full = '"' + '","'.join(f"v{i} é" for i in range(len(CSV_COLUMNS))) + '"'
     odd = [full, full + ',"extra"', '"a","b"', "", '"', '""', '","', '",","', 'no quotes,at,all', full[:-1],
            full.replace('v3 é', 'v3 ""quoted"" "","" x')]
-    lines = odd + [mutated(line, rng, ['"', ",", '","', '""', " ", "é"]) for line in odd * 30]
+    lines = odd + [edited(line, rng, ['"', ",", '","', '""', " ", "é"]) for line in odd * 30]
     fields, error = _csv_fields(in_chunks(lines, rng))
     expected, errors = split_reference(lines)
     assert as_text(fields) == expected
