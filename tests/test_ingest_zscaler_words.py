@@ -8,7 +8,8 @@ import random
 import pyarrow as pa
 
 from detector.ingest.zscaler import _kv_table
-from tests.test_ingest_zscaler_kernels import as_text, by_name_sql, in_chunks, mutated
+from tests.edits import edited
+from tests.test_ingest_zscaler_kernels import as_text, by_name_sql, in_chunks
 
 LONG = "averyveryverylongname"  # (no wanted name: read, and remembered, as any other)
 TEMPLATE = [
@@ -41,7 +42,7 @@ def test_names_and_tabs_read_a_word_at_a_time_as_byte_by_byte() -> None:
         items[rng.randrange(len(items))] = rng.choice(near)
         lines.append("\t".join(items))
         lines.append("\t".join(TEMPLATE)[: rng.randrange(1, 200)])
-    lines += [mutated(line, rng, ["\t", "=", " ", '"', "login=", "urlcat="]) for line in lines[:400]]
+    lines += [edited(line, rng, ["\t", "=", " ", '"', "login=", "urlcat="]) for line in lines[:400]]
     assert as_text(_kv_table(in_chunks(lines, rng))) == by_name_sql(lines)
 
 
