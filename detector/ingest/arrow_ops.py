@@ -39,7 +39,9 @@ def only_where(values: pa.Array, keep: pa.Array) -> pa.Array:
     keep = pc.fill_null(keep, False)
     if pc.all(keep).as_py():
         return values
-    if values.offset or pa.types.is_nested(values.type) or pa.types.is_dictionary(values.type):
+    if pa.types.is_dictionary(values.type):  # the indices nulled: the dictionary stays as it is, encoded
+        return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+    if values.offset or pa.types.is_nested(values.type):
         # a slice (its buffers start before it: the new bitmap would not line up), or child arrays
         return pc.if_else(keep, values, pa.scalar(None, values.type))
     validity = pc.and_(pc.is_valid(values), keep)  # a new array: its bitmap starts at bit 0

@@ -51,8 +51,7 @@ def without(values: pa.DictionaryArray, placeholders: Sequence[str]) -> pa.Dicti
     is_placeholder = pc.is_in(values.dictionary, value_set=pa.array(placeholders, pa.string()))
     if not pc.any(is_placeholder).as_py():
         return values
-    keep = pc.invert(is_placeholder).take(values.indices)
-    return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
+    return only_where(values, pc.invert(is_placeholder).take(values.indices))
 
 
 def through(

@@ -299,8 +299,7 @@ def read_regular_lines(text: pa.Array, delimiter: str, column_count: int, positi
 
 def where(condition: pa.Array, values: pa.Array) -> pa.Array:
     """`values` where `condition` is true, else null (SQL's `case when condition then values end`)."""
-    return only_where(values, condition) if not pa.types.is_dictionary(values.type) else \
-        pa.DictionaryArray.from_arrays(only_where(values.indices, condition), values.dictionary)
+    return only_where(values, condition)
 
 
 def no_text(rows: int) -> pa.DictionaryArray:

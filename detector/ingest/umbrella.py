@@ -204,11 +204,6 @@ def _bigints(connection: duckdb.DuckDBPyConnection, queries: _Queries, values: p
     return integers(connection, queries.bigint, values.dictionary, pa.int64()).take(values.indices)
 
 
-def _restricted(values: pa.DictionaryArray, keep: pa.Array) -> pa.DictionaryArray:
-    """`values`, null where `keep` is false (in the indices: the dictionary stays as it is)."""
-    return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
-
-
 def _unquoted_end(values: pa.DictionaryArray) -> pa.DictionaryArray:
     """A field that may be the line's last: without its closing quote (`rtrim(x, '"')`)."""
     return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_rtrim(values.dictionary, '"'))
@@ -353,7 +348,7 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
                             fields.codes(24, since=25)),
         "host": host,
         "host_source": pa.repeat(pa.scalar("url"), rows),
-        "dst_ip": _restricted(through(connection, queries.empty, column(4))["value"], current),
+        "dst_ip": only_where(through(connection, queries.empty, column(4))["value"], current),
         "dst_port": place["dst_port"].take(url.indices),
         "network_protocol": through(connection, queries.scheme, encoded(scheme))["value"].take(url.indices),
         "http_method": through(connection, queries.method, _unquoted_end(column(25, since=26)))["value"],

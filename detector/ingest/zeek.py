@@ -533,7 +533,7 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
         "http_method": method["value"],
         "host": target,
         "host_source": _host_sources(source),
-        "url_path": _only_where_encoded(url_path, pc.invert(is_connect)),
+        "url_path": only_where(url_path, pc.invert(is_connect)),
         "http_status": _integers(connection, queries.integer, text("status_code"), pa.int32()),
         "bytes_out": _integers(connection, queries.bigint, text("request_body_len"), pa.int64()),
         "bytes_in": _integers(connection, queries.bigint, text("response_body_len"), pa.int64()),
@@ -562,13 +562,6 @@ def _uri_path_and_host(connection: duckdb.DuckDBPyConnection, queries: _Queries,
         return path, host
     return (pa.DictionaryArray.from_arrays(values.indices, path),
             None if host is None else host.take(values.indices))
-
-
-def _only_where_encoded(values: pa.Array, keep: pa.Array) -> pa.Array:
-    """`only_where` that keeps a dictionary array encoded (its indices nulled where `keep` is not true)."""
-    if pa.types.is_dictionary(values.type):
-        return pa.DictionaryArray.from_arrays(only_where(values.indices, keep), values.dictionary)
-    return only_where(values, keep)
 
 
 def _uri_parts(uri: pa.Array) -> tuple[pa.Array, np.ndarray, pa.Array]:

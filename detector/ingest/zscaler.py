@@ -215,7 +215,7 @@ def _schema_columns(
     login, location = text("login"), field("location")
     if location.null_count < count:  # traffic Zscaler could not tie to a user is logged under its location
         keep = pc.invert(pc.fill_null(pc.equal(plain(login), plain(location)), False))
-        login = pa.DictionaryArray.from_arrays(only_where(login.indices, keep), login.dictionary)
+        login = only_where(login, keep)
     has_header = pc.is_valid(host_header).to_numpy(zero_copy_only=False)
     source = np.where(has_hostport.to_numpy(zero_copy_only=False),
                       np.where(is_connect.to_numpy(zero_copy_only=False), 0, 1), np.where(has_header, 2, 3))
