@@ -1,7 +1,11 @@
 """Unbound query, reply and local-action logs, through syslog (pfSense, OPNsense, Linux) or its own file.
 
 Headers: any syslog header (see syslog.py), whose message starts with `[pid:thread]`, or Unbound's own
-log file: `[epoch] unbound[pid:thread] level: …` (`log-time-ascii` gives a year-less syslog-like time).
+log file (`logfile:`, util/log.c): `[epoch] unbound[pid:thread] level: …`, with `log-time-ascii: yes`
+`Mmm dd HH:MM:SS unbound[pid:thread] level: …` (year-less, local time), with `log-time-iso: yes` as well
+`YYYY-MM-DDTHH:MM:SS.mmm+hh:mm unbound[pid:thread] level: …` (the thread in hex). The last two read as
+a syslog header whose host is `unbound[pid:thread]` and whose tag is the level: the message is then the
+level and what follows it.
 Lookups, after `info:` (or `query:` / `reply:` with `log-tag-queryreply`):
 - `log-queries`: `CLIENT NAME. TYPE CLASS`: logged on arrival, so action `unknown`;
 - `log-replies`: `CLIENT NAME. TYPE CLASS RCODE SECONDS CACHED SIZE`: `allowed` (REFUSED, which
@@ -32,7 +36,14 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.message_tokens import Tokens, codes, constant, folded, indices, is_one_of, lookup, mask, nullable
-from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
+from detector.ingest.syslog import (
+    BSD_TIME,
+    ISO_TIME,
+    SyslogHeaders,
+    define_head_macros,
+    program_share,
+    reference_time,
+)
 
 # How many lines may separate a query from its reply and still be joined across a batch boundary.
 PAIR_LINES = 4096
@@ -40,6 +51,9 @@ PAIR_LINES = 4096
 # A line's kind: lookups (query, reply, local action) and the rest.
 OTHER, FORMERR, QUERY, REPLY, LOCAL, MALFORMED = 0, 1, 2, 3, 4, 5
 LEVELS = ("info", "query", "reply")
+# Unbound's own file with an ascii or ISO time: its levels (util/log.c), and `ident[pid:thread]` before them.
+OWN_LEVELS = ("info", "query", "reply", "notice", "debug", "warning", "error")
+OWN_IDENT = r"^[^\s\[\]]+\[\d+:[0-9a-f]+\]$"
 CLIENT = r"^(?:\d{1,3}\.){3}\d{1,3}(?:@\d+)?$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:@\d+)?$"
 ALLOWING_ZONES = ("transparent", "typetransparent", "always_transparent", "inform", "nodefault")
 NOT_UNBOUND = "not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix"
@@ -103,6 +117,10 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     has_syslog = ~is_one_of(headed.column("header_ts"), [""], null=True)
     line, msg = _array(headed.column("line")), _array(headed.column("msg"))
     text = msg if has_syslog.all() else line if not has_syslog.any() else pc.if_else(pa.array(has_syslog), msg, line)
+    timed_own = _timed_own_file(headed) & has_syslog
+    if timed_own.any():  # `TIME unbound[pid:thread] level: text`: the level is the header's tag
+        app = pc.cast(_array(headed.column("app")), pa.string())
+        text = pc.if_else(pa.array(timed_own), pc.binary_join_element_wise(app, text, ": "), text)
     tokens = Tokens(text)
     nowhere = np.zeros(rows, np.int64)
     first = tokens.at(nowhere)
@@ -196,6 +214,21 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
         host=named.column("host").combine_chunks().take(names.indices), qtype=upper.take(qtype.indices),
         reply_rank=reply_rank, rcode=rcode, duration_ms=duration,
         verdict=verdict, malformed=malformed, text=tokens.span(malformed, level_at[malformed] + 1))
+
+
+def _timed_own_file(headed: pa.Table) -> np.ndarray:
+    """Per line: Unbound's own file with `log-time-ascii` (or `-iso`), read as a syslog header whose tag is a
+    level (`info`, `query`, `reply` ...) and whose host is `ident[pid:thread]`. Tested per distinct tag, and
+    per distinct host only where a tag is a level (a syslog line's tag is `unbound` or the like)."""
+    app = _array(headed.column("app"))
+    app = app if pa.types.is_dictionary(app.type) else pc.dictionary_encode(app)
+    is_level = pc.fill_null(pc.is_in(app.dictionary, pa.array(OWN_LEVELS)), False)
+    if not pc.any(is_level).as_py():
+        return np.zeros(headed.num_rows, dtype=bool)
+    host = _array(headed.column("host"))
+    host = host if pa.types.is_dictionary(host.type) else pc.dictionary_encode(host)
+    is_ident = pc.fill_null(pc.match_substring_regex(host.dictionary, OWN_IDENT), False)
+    return lookup(mask(is_level), indices(app), False) & lookup(mask(is_ident), indices(host), False)
 
 
 def _array(column: pa.ChunkedArray) -> pa.Array:
@@ -304,7 +337,8 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
     return ParseResult(events, rejects, int(np.count_nonzero(ignored)))
 
 
-OWN_FILE = re.compile(r"^\[\d+\] unbound\[\d+:\d+\] ")
+# Own file: `[epoch]`, or with log-time-ascii / log-time-iso a syslog-like time, then `unbound[pid:thread] `.
+OWN_FILE = re.compile(rf"^(?:\[\d+\]|{BSD_TIME}|{ISO_TIME}) unbound\[\d+:[0-9a-f]+\] ")
 
 LOG = Format(
     name="unbound",
