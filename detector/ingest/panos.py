@@ -5,7 +5,8 @@ A line is a syslog header (BSD, RFC 5424, or none) and then the CSV record:
 position (0-based below, as in the PAN-OS "Syslog Field Descriptions"):
 - TRAFFIC: 6 generated time, 7 src, 8 dst, 12 source user, 14 application, 25 dst port, 29 protocol,
   30 action, 32 bytes sent (client to server: `bytes_out`), 33 bytes received, 36 elapsed seconds,
-  37 URL category.
+  37 URL category. A `drop` or `deny` record is a blocked session whatever its action field says (PAN-OS:
+  subtype drop, "session dropped before the application is identified"; deny, "session dropped after").
 - THREAT subtype `url` (URL Filtering): 14 application, 31 the URL, quoted, without scheme
   (`"chatgpt.com/c/123"`), 33 URL category, 41 content type, 46 user agent, 63 HTTP method.
 The application (App-ID) is kept as vendor_app, the URL category as vendor_category.
@@ -107,8 +108,9 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
     count = fields.count
     log_type, subtype = (pc.dictionary_encode(fields.kind[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
-    traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC")) & _per_row(
-        subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["end", "drop", "deny"])))
+    traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC"))
+    dropped = traffic & _per_row(subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["drop", "deny"])))
+    traffic &= dropped | _per_row(subtype, pc.equal(subtype.dictionary, "end"))
     url = _per_row(log_type, pc.equal(log_type.dictionary, "THREAT")) & _per_row(
         subtype, pc.equal(subtype.dictionary, "url"))
     event = traffic | url
@@ -123,7 +125,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
         "reject_reason": reason,
         "is_ignored": pa.array(known_type & ~event),
         "ts": local,
-        **_common_fields(cursor, queries, fields, read),
+        **_common_fields(cursor, queries, fields, read, read & dropped),
         **_traffic_fields(cursor, queries, fields, read & traffic),
         **_url_fields(cursor, queries, fields, read & url),
         # "any": the session matched no URL category (URL Filtering not in use).
@@ -146,21 +148,24 @@ def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fie
 
 
 def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
-                   read: np.ndarray) -> dict[str, pa.Array]:
-    """The fields of every event: addresses, user, port, protocol, action, application."""
+                   read: np.ndarray, dropped: np.ndarray) -> dict[str, pa.Array]:
+    """The fields of every event: addresses, user, port, protocol, action (blocked where `dropped`: TRAFFIC
+    drop and deny records), application."""
     protocol = pc.dictionary_encode(_items(fields, PROTOCOL, read))
     action = pc.dictionary_encode(_items(fields, ACTION, read))
     words = pc.utf8_lower(action.dictionary)
     codes = np.where(pc.is_in(words, value_set=pa.array(ALLOWED)).to_numpy(zero_copy_only=False), 0,
                      np.where(pc.is_in(words, value_set=pa.array(BLOCKED)).to_numpy(zero_copy_only=False), 1, 2))
+    action_code = pc.fill_null(pc.take(pa.array(codes, pa.int32()), action.indices), 2)
+    if dropped.any():
+        action_code = pc.if_else(pa.array(dropped), pa.scalar(1, pa.int32()), action_code)
     return {
         "src_ip": _items(fields, SRC, read),
         "user_name": _unquoted(_items(fields, SRC_USER, read)),
         "dst_ip": _items(fields, DST, read),
         "dst_port": integers(cursor, queries.integer, _items(fields, DST_PORT, read), pa.int32()),
         "network_protocol": pa.DictionaryArray.from_arrays(protocol.indices, pc.utf8_lower(protocol.dictionary)),
-        "action": pa.DictionaryArray.from_arrays(
-            pc.fill_null(pc.take(pa.array(codes, pa.int32()), action.indices), 2), ACTIONS),
+        "action": pa.DictionaryArray.from_arrays(action_code, ACTIONS),
         "vendor_app": _unquoted(_items(fields, APP, read)),
     }
 
