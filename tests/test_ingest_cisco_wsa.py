@@ -89,6 +89,24 @@ def test_url_category_and_avc_application_from_the_verdicts(tmp_path: Path) -> N
         ("IW_aiml", "ChatGPT"), ("IW_aiml", None), ("IW_aiml", None), (None, "ChatGPT")]
 
 
+def test_avc_application_of_the_later_verdict_layout(tmp_path: Path) -> None:
+    """Later AsyncOS versions write the category's full name as the 23rd verdict (quoted), so the application
+    name is the 25th and the bandwidth follows the 28th comma; a quoted comma in an earlier verdict, which
+    shifts the fields of the documented layout alike but leaves the 23rd unquoted, names no application."""
+    fields = (['"IW_aiml"', "5.4", "1", '"-"'] + ["-"] * 15 + ['"IW_aiml"', "-", '"-"', '"Generative AI"', '"-"',
+              '"ChatGPT"', '"Generative AI Assistant"', '"Encrypted"', '"-"', "50.01", "0", "-"])
+    later = "<" + ",".join(fields) + ">"
+    unknown = later.replace('"ChatGPT"', '"Unknown"')
+    documented_shifted = line().replace(VERDICTS, "<" + ",".join(
+        ['"IW_aiml"', "5.4", "1", '"Trojan, Phisher"'] + ["-"] * 19 + ['"ChatGPT"', '"Unknown"', '"-"', '"-"',
+                                                                       "50.01", "0"]) + ">")
+    events, rejects, _ = parse(tmp_path, line().replace(VERDICTS, later), line().replace(VERDICTS, unknown),
+                               documented_shifted)
+    assert not rejects
+    assert [(e["vendor_category"], e["vendor_app"]) for e in events] == [
+        ("IW_aiml", "ChatGPT"), ("IW_aiml", None), ("IW_aiml", None)]
+
+
 def test_truncated_line_is_rejected_not_ignored(tmp_path: Path) -> None:
     events, rejects, _ = parse(tmp_path, "1773389702.120 812 10.0.0.5 TCP_MISS/200 5120 GET https://chatgpt.com/")
     assert not events

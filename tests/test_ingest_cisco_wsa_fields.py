@@ -28,12 +28,14 @@ def split_reading(line: str) -> tuple[bool, list[str | None], list[str | None], 
         and "/" in (fields[8] or "")
     if verdict_text is None:
         return shaped, fields, [None, None], None
-    items = verdict_text.split(",", 28)
-    lined_up = len(items) >= 28 and not items[27].startswith('"')
+    items = verdict_text.split(",", 29)
+    # the unquoted bandwidth after the 27th comma (AsyncOS 7.5-9), or after the 28th with a quoted 23rd (later)
+    documented = len(items) >= 28 and not items[27].startswith('"')
+    later = not documented and len(items) >= 29 and not items[28].startswith('"') and items[22].startswith('"')
     close = body.find("> ")
     after = (body[close + 2:] if close >= 0 else body[1:]).strip(" ")
     agent = after.split('"', 2)[1] if after.startswith('"') else after.split(" ", 1)[0]
-    return shaped, fields, [items[0], items[23] if lined_up else None], agent
+    return shaped, fields, [items[0], items[23] if documented else items[24] if later else None], agent
 
 
 def bytes_reading(text: pa.Array) -> list[tuple[bool, list[str | None], list[str | None], str | None]]:

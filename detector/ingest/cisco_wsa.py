@@ -5,7 +5,9 @@ Squid-like, then Cisco's policy fields (AsyncOS user guide, "Access Log Files"):
 The ACL decision tag (`DEFAULT_CASE_12-Policy-Identity-...`, `BLOCK_WEBCAT_12-...`) says what the
 proxy decided; the `<IW_comp,6.9,...>` scanning verdicts and anything the administrator appended follow.
 Of the verdicts, the first is the URL category's code (`IW_comp`, `IW_aiml`: vendor_category) and the
-24th the application the AVC engine recognised (vendor_app; "Unknown" when none).
+application the AVC engine recognised (vendor_app; "Unknown" when none): the 24th as AsyncOS 7.5-9 document the
+verdicts (28 before the average bandwidth), the 25th in later versions' logs, which add the category's full name
+as the 23rd (29 before the bandwidth).
 `size` is what the proxy sent to the client; the default format has no request size, so `bytes_out`
 stays null. The user is `-` or a quoted `"DOMAIN\\user@realm"`. Tunnels log as CONNECT/TCP_CONNECT with
 `tunnel://host:443/` or `host:port` (an address when the client was redirected transparently; the

@@ -25,8 +25,8 @@ from detector.ingest.layout_bytes import line_bytes
 
 def wsa_fields(text: pa.Array) -> tuple[pa.Array, list[pa.Array], list[pa.Array], pa.Array]:
     """Whether each line has the access line's shape; its eleven fields (null where missing); the URL category
-    and AVC application verdicts (the 1st and, where the fields line up, the 24th); and the user agent (null
-    without verdicts)."""
+    and AVC application verdicts (the 1st and, where the fields line up, the 24th or 25th: see cisco_wsa_scan);
+    and the user agent (null without verdicts)."""
     from detector.ingest import cisco_wsa_scan, spans_scan  # loads Numba: only when WSA lines are parsed
 
     buffer, data, offsets = line_bytes(text)

@@ -7,9 +7,11 @@ The rules (the reading of cisco_wsa_fields, which describes it):
   syslog), else at the line's start.
 - The head is the body up to its first ` <` (then the line has verdicts); its fields are separated by single
   spaces (two spaces make an empty field), the 11th ending at the 11th space in a longer head.
-- The verdicts follow the ` <`, separated by commas: the 1st (URL category) up to the 1st comma; the 24th (AVC
-  application) between the 23rd and 24th commas where a 27th comma is there and the text after it does not
-  start with a quote (the verdicts then line up as documented).
+- The verdicts follow the ` <`, separated by commas: the 1st (URL category) up to the 1st comma; the AVC
+  application, where the unquoted average bandwidth follows the 27th or the 28th comma (the verdicts then line
+  up): the 24th (between the 23rd and 24th commas) when it follows the 27th, as AsyncOS 7.5 to 9 document it;
+  the 25th when it follows the 28th and the 23rd is quoted, as later versions write it (a quoted full category
+  name added as the 23rd: `"IW_srch",-,"-","Search Engines and Portals","-","Google","Search Engine",...,197.47`).
 - The user agent follows the body's first `> ` (from its second character when there is none), spaces trimmed:
   between quotes when it starts with one (to its end when unclosed), else up to a space.
 """
@@ -94,24 +96,31 @@ def _access_places(data, offsets, mark, starts, ends, present, shaped):
             and _has_slash(data, starts[3, line], ends[3, line]) and _has_slash(data, starts[8, line], ends[8, line])
         if not has_verdicts:
             continue
-        # the verdicts: the 1st, 23rd, 24th and 27th commas after the ' <'
+        # the verdicts: the 1st, 23rd to 25th, 27th and 28th commas after the ' <'
         verdicts = head_end + 2
-        commas, first, before_app, after_app, lined_up = 0, line_end, 0, 0, False
+        commas, first, lined_up, quoted_23rd = 0, line_end, False, False
+        comma_23 = comma_24 = comma_25 = 0
         for at in range(verdicts, line_end):
             if data[at] == _COMMA:
                 commas += 1
                 if commas == 1:
                     first = at
+                elif commas == 22:
+                    quoted_23rd = at + 1 < line_end and data[at + 1] == _QUOTE
                 elif commas == 23:
-                    before_app = at
+                    comma_23 = at
                 elif commas == 24:
-                    after_app = at
-                elif commas == 27:
-                    lined_up = not (at + 1 < line_end and data[at + 1] == _QUOTE)
-                    break
+                    comma_24 = at
+                elif commas == 25:
+                    comma_25 = at
+                elif commas >= 27:
+                    lined_up = not (at + 1 < line_end and data[at + 1] == _QUOTE) and (commas == 27 or quoted_23rd)
+                    if lined_up or commas == 28:
+                        break
         starts[CATEGORY, line], ends[CATEGORY, line], present[CATEGORY, line] = verdicts, first, True
-        if lined_up:
-            starts[APPLICATION, line], ends[APPLICATION, line] = before_app + 1, after_app
+        if lined_up:  # the bandwidth after the 27th comma: the application is the 24th; after the 28th: the 25th
+            starts[APPLICATION, line] = (comma_23 if commas == 27 else comma_24) + 1
+            ends[APPLICATION, line] = comma_24 if commas == 27 else comma_25
             present[APPLICATION, line] = True
         # the user agent: after the body's first '> ' (sought on from the ' <' when the head had none)
         if close < 0:
