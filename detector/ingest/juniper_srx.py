@@ -1,4 +1,5 @@
-"""Juniper SRX session logs: RT_FLOW_SESSION_CREATE / CLOSE / DENY (and their `_LS` logical-system twins).
+"""Juniper SRX session logs: RT_FLOW_SESSION_CREATE / CLOSE / DENY, and Content Security (UTM) web filtering's
+RT_UTM WEBFILTER_URL_PERMITTED / BLOCKED (each with its `_LS` logical-system twin).
 
 Two bodies, behind any syslog header:
 - structured-data (`set system syslog ... structured-data`, RFC 5424 or relayed inside a BSD header as
@@ -17,7 +18,13 @@ vendor_category.
 
 A session is counted once, at CLOSE (bytes each way and duration known); DENY is a blocked session;
 CREATE is ignored so that a session is not counted twice (one still open when the file ends is counted
-from the file with its CLOSE). Other Junos messages (RT_IDS screens, APPTRACK, RT_UTM, ...) are ignored.
+from the file with its CLOSE). A web filtering decision is an event of its own, with the host (Junos logs the
+request's host as `url` and its path as `obj`), the path and the URL category: `WEBFILTER_URL_PERMITTED`
+allowed, `WEBFILTER_URL_BLOCKED` blocked; in structured data (`url="chatgpt.com" obj="/c/1"`) or in the plain
+text (`WebFilter: ACTION="URL Permitted" 10.0.0.1(52516)->1.2.3.4(443) CATEGORY="..." REASON="..."
+PROFILE="..." URL=chatgpt.com OBJ=/c/1 USERNAME=N/A ROLES=N/A`). They are read by the SQL reading below, not
+the Arrow one: far fewer than session lines. Other Junos messages (RT_IDS screens, APPTRACK, antivirus and
+other RT_UTM messages, ...) are ignored.
 
 Time: the device's ISO 8601 time when the line was relayed inside another header, else the syslog
 header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in the configured zone).
@@ -78,12 +85,18 @@ KEYS = (
 )
 # The value of a key is the piece after its `key=` piece when the data is split on its quote marks: the
 # first key ends piece 1 (after the header), the n-th of the others (`keys`, from piece 3 on) is piece 2n + 1.
+# (web filtering's keys are read by QUERY only: the Arrow reading never sees a WEBFILTER line)
 _LOOKUPS = ",\n        ".join(
     f"case when first_key = '{key}=' then p[2] else p[nullif(list_position(keys, ' {key}='), 0) * 2 + 2] end "
     f"as \"{key}\""
-    for key in KEYS
+    for key in (*KEYS, "url", "obj", "category")
 )
-_EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
+_EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY)|WEBFILTER_URL_(?:PERMITTED|BLOCKED))(?:_LS)?\b"
+_WEB = ("WEBFILTER_URL_PERMITTED", "WEBFILTER_URL_BLOCKED")
+# The events read: sessions closed or denied, web filtering decisions.
+_EVENTS_SQL = "('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY', 'WEBFILTER_URL_PERMITTED', 'WEBFILTER_URL_BLOCKED')"
+# WEBFILTER in plain text: `src(port)->dst(port)`, then `CATEGORY="..."`, `URL=host OBJ=path USERNAME=user`.
+_TEXT_WEB = r"(\S+?)\((\d+)\)->(\S+?)\((\d+)\)"
 _TEXT = r"(\S+?)/(\d+)->(\S+?)/(\d+)"
 # CLOSE: protocol policy from-zone to-zone session-id packets(bytes) packets(bytes) seconds [app nested user(roles)]
 _TEXT_CLOSE = r" (\d+) \S+ \S+ \S+ \d+ \d+\((\d+)\) \d+\((\d+)\) (\d+)(?: (\S+) (\S+) ([^\s(]+)\()?"
@@ -104,7 +117,7 @@ parts as (
         -- Structured data, split on its quote marks: the odd pieces end in `key=`, the even ones are values.
         -- Typographic quotes count as quotes; an escaped quote (RFC 5424: \") is hidden until the split is done.
         -- CREATE is ignored: only CLOSE and DENY are read.
-        case when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and structured then string_split(
+        case when event in {_EVENTS_SQL} and structured then string_split(
             case when contains(line, '“') or contains(line, '”') or contains(line, '\"')
                 then replace(replace(replace(line, '\"', chr(30)), '“', '"'), '”', '"') else line end,
             '"') end as p,
@@ -114,7 +127,12 @@ parts as (
             regexp_extract(line, '{_TEXT_CLOSE}', ['proto', 'out', 'inb', 'elapsed', 'app', 'nested', 'user'])
         end as tb,
         case when event = 'RT_FLOW_SESSION_DENY' and not structured then
-            regexp_extract(line, '{_TEXT_DENY}', 1) end as deny_proto
+            regexp_extract(line, '{_TEXT_DENY}', 1) end as deny_proto,
+        case when event in {_WEB} and not structured then struct_pack(
+            a := regexp_extract(line, '{_TEXT_WEB}', ['src', 'sport', 'dst', 'dport']),
+            url := regexp_extract(line, ' URL=(\S*)', 1), obj := regexp_extract(line, ' OBJ=(\S*)', 1),
+            username := regexp_extract(line, ' USERNAME=(\S*)', 1),
+            category := regexp_extract(line, ' CATEGORY="([^"]*)"', 1)) end as w
     from tagged
 ),
 keyed as (
@@ -129,32 +147,36 @@ keyed as (
     from parts
 ),
 fields as (
-    select line_no, event, structured, header_ts, inner_time, t, tb, deny_proto,
+    select line_no, event, structured, header_ts, inner_time, t, tb, deny_proto, w,
         {_LOOKUPS}
     from keyed
 ),
 unified as (
     select line_no, event, header_ts, inner_time,
-        coalesce("source-address", nullif(t.src, '')) as src,
-        coalesce("destination-address", nullif(t.dst, '')) as dst,
-        coalesce("destination-port", nullif(t.dport, '')) as dport,
+        coalesce("source-address", nullif(t.src, ''), nullif(w.a.src, '')) as src,
+        coalesce("destination-address", nullif(t.dst, ''), nullif(w.a.dst, '')) as dst,
+        coalesce("destination-port", nullif(t.dport, ''), nullif(w.a.dport, '')) as dport,
         coalesce("protocol-id", nullif(tb.proto, ''), nullif(deny_proto, '')) as proto,
-        nullif(nullif(replace(replace(coalesce("username", tb.user), chr(30), '"'), '\\', '\'), 'N/A'), '')
-            as username,
+        nullif(nullif(replace(replace(coalesce("username", tb.user, w.username), chr(30), '"'), '\\', '\'), 'N/A'),
+            '') as username,
         coalesce("bytes-from-client", nullif(tb.out, '')) as bytes_client,
         coalesce("bytes-from-server", nullif(tb.inb, '')) as bytes_server,
         coalesce("elapsed-time", nullif(tb.elapsed, '')) as elapsed,
         -- AppSecure's application: the nested one (CHATGPT over SSL) when it was identified.
         coalesce(nullif(nullif(coalesce("nested-application", tb.nested), 'UNKNOWN'), 'N/A'),
             nullif(nullif(coalesce("application", tb.app), 'UNKNOWN'), 'N/A')) as application,
-        nullif(nullif("application-category", 'N/A'), '') as application_category
+        nullif(nullif("application-category", 'N/A'), '') as application_category,
+        -- web filtering: the host asked for, the path, the URL category
+        nullif(lower(coalesce("url", w.url)), '') as url_host,
+        nullif(coalesce("obj", w.obj), '') as url_obj,
+        nullif(nullif(coalesce("category", w.category), 'N/A'), '') as url_category
     from fields
 ),
 checked as (
     select *,
         case
             when header_ts = '' and inner_time = '' then 'not a Junos syslog line (no syslog header)'
-            when event in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') and (src is null or dst is null)
+            when event in {_EVENTS_SQL} and (src is null or dst is null)
                 then event || ' without source and destination addresses'
         end as reject_reason
     from unified
@@ -162,7 +184,7 @@ checked as (
 select
     line_no,
     reject_reason,
-    reject_reason is null and event not in ('RT_FLOW_SESSION_CLOSE', 'RT_FLOW_SESSION_DENY') as is_ignored,
+    reject_reason is null and event not in {_EVENTS_SQL} as is_ignored,
     case
         when inner_time = '' then syslog_time(header_ts, $tz, $ref)
         when regexp_matches(inner_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(inner_time as timestamptz)
@@ -170,18 +192,22 @@ select
     end as ts,
     src as src_ip,
     username as user_name,
-    'none' as host_source,
+    url_host as host,
+    case when url_host is null then 'none' else 'url' end as host_source,
     dst as dst_ip,
     -- For ICMP the 'port' is the ICMP identifier, not a port.
     case when proto not in ('1', '58') or proto is null then try_cast(dport as integer) end as dst_port,
     {protocol_name_sql('proto')} as network_protocol,
-    case event when 'RT_FLOW_SESSION_DENY' then 'blocked' else 'allowed' end as action,
+    case when event in ('RT_FLOW_SESSION_DENY', 'WEBFILTER_URL_BLOCKED') then 'blocked' else 'allowed' end
+        as action,
+    -- (Junos' `obj` is the path the client asked for, with its query)
+    nullif(split_part(url_obj, '?', 1), '') as url_path,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_client as bigint) end as bytes_out,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(bytes_server as bigint) end as bytes_in,
     case when event = 'RT_FLOW_SESSION_CLOSE' then try_cast(try_cast(elapsed as hugeint) * 1000 as bigint) end
         as duration_ms,
     nullif(application, '') as vendor_app,
-    application_category as vendor_category
+    coalesce(application_category, url_category) as vendor_category
 from checked
 """
 
@@ -193,7 +219,7 @@ from checked
 # any other line (BSD headers, the plain-text body, a message after the data, a `]` inside a value, ...) goes
 # through QUERY above, which reads every layout. Both give the same outcome for a usual line.
 _PRI_VERSION_FIELD = r"^<\d{1,3}>1$"
-_EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY))(?:_LS)?\b"
+_EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY)|WEBFILTER_URL_(?:PERMITTED|BLOCKED))(?:_LS)?\b"
 _READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
 # Header fields are \S+: no whitespace but the spaces between them.
 _NOT_IN_FIELDS = b"\t\n\v\f\r"
@@ -236,8 +262,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     every = usual.all()
     event, structured = _event_kinds(connection, queries, line if every else line.filter(pa.array(usual)),
                                      tail if every else tail.filter(pa.array(usual)))
-    # a session line without junos structured data is for QUERY's plain-text reading
-    plain_text = pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured))
+    # a session line without junos structured data is for QUERY's plain-text reading, a web filtering line for
+    # QUERY's reading of either body
+    plain_text = pc.or_(pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured)),
+                        pc.is_in(event, pa.array(_WEB)))
     if pc.any(plain_text).as_py():
         usual[np.flatnonzero(usual)[plain_text.to_numpy(zero_copy_only=False)]] = False
         event = event.filter(pc.invert(plain_text))
@@ -341,12 +369,14 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
         "ts": _header_times(connection, queries, header_time, pa.array(read & ~rejected)),
         "src_ip": src,
         "user_name": _user_names(values[" username="]),
+        "host": pa.nulls(len(line), pa.string()),  # (web filtering lines, the only ones with a host, are QUERY's)
         "host_source": pa.repeat(pa.scalar("none"), len(line)),
         "dst_ip": dst,
         "dst_port": only_where(integers(connection, queries.integer, values[" destination-port="], pa.int32()),
                                pc.invert(icmp)),
         "network_protocol": protocol_names(proto),
         "action": pc.if_else(pc.equal(event, "RT_FLOW_SESSION_DENY"), "blocked", "allowed"),
+        "url_path": pa.nulls(len(line), pa.string()),
         "bytes_out": count(" bytes-from-client="),
         "bytes_in": count(" bytes-from-server="),
         "duration_ms": milliseconds(count(" elapsed-time=")),
@@ -400,12 +430,13 @@ def _application(nested: pa.Array, application: pa.Array) -> pa.Array:
 SYSLOG = Format(
     name="juniper_srx",
     source_kind="firewall",
-    summary="Juniper SRX RT_FLOW session logs (structured-data or plain text): session close and deny",
+    summary="Juniper SRX RT_FLOW session logs (structured-data or plain text): session close and deny; "
+            "RT_UTM web filtering URL decisions",
     sniff=line_share(r"^.*?\b(?:RT_FLOW|RT_IDS|RT_IDP|APPTRACK|RT_UTM|RT_SCREEN)\w*(?: - |: )"),
     new_parser=new_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "dst_ip", "dst_port", "network_protocol", "action", "bytes_out", "bytes_in",
-        "duration_ms", "vendor_app", "vendor_category",
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "action",
+        "url_path", "bytes_out", "bytes_in", "duration_ms", "vendor_app", "vendor_category",
     ),
 )
