@@ -68,6 +68,7 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import constant_text, first_valid, placed
+from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
 EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop")
@@ -84,7 +85,8 @@ READS = {
     "dns": ("src_port", "dns.type", "dns.rrname", "dns.queries[0].rrname", "dns.rrtype", "dns.queries[0].rrtype",
             "dns.rcode", "dns.rdata", "dns.answers", "dns.grouped"),
     "flow": ("proto", "app_proto", "flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end"),
-    "alert": (*DROP, "alert.action"),
+    # Suricata 7+ says which way the alerting packet went (`direction`); to_client: its source is the server
+    "alert": (*DROP, "alert.action", "direction", "src_port"),
     "drop": DROP,  # (a drop is a block, whatever its alert says)
 }
 # The paths read by each guess: 0 every path (type not guessed), 1-6 an event type's, 7 a record that is no event.
@@ -118,6 +120,12 @@ select nullif(list_filter(try(json_extract_string(value, '$[*].rdata')), lambda 
 from distinct_values
 """
 GROUPED_SQL = "select nullif(try(json_extract_string(value, '$.*[*]')), []) as value from distinct_values"
+# What may stand before a line's JSON object, with the object's `{`: EVE's `prefix` option (suricata.yaml:
+# `#prefix: "@cee: "`), and a syslog header (`filetype: syslog`: BSD, ISO or RFC 5424, any host, any identity).
+_CEE = r"(?:@cee: ?)?"
+_SYSLOG_PREFIX = (rf"(?:<\d{{1,3}}>)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+)*? [^\s\[\]:]+(?:\[[^\]]*\])?: "
+                  r"|<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) ")
+EVE_PREFIX = rf"^(?:{_SYSLOG_PREFIX})?{_CEE} *\{{"
 HOST_SOURCES = pa.array(["dns_query", "sni", "http_host", "none"])
 ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 REJECT_REASONS = pa.array(["not a valid JSON object", "no event_type"])
@@ -327,7 +335,7 @@ _NO_ROWS = pa.table({path: pa.array([], pa.string()) for path in GUESS_PATHS[ANY
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
     """EVE lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    text = _one_array(lines.column("line").chunks, pa.string())
+    text = _without_prefixes(_one_array(lines.column("line").chunks, pa.string()))
     records = _Records(connection, text, queries)
     ok = records.parsed & _starts_an_object(text)
     columns = {
@@ -345,21 +353,34 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
 
 
 def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
-    """src_ip, dst_ip and dst_port; a DNS answer logged from the server (port 53) is turned around: src_ip is
-    always the client."""
-    dns, others = ("dns",), tuple(kind for kind in EVENT_TYPES if kind != "dns")
-    src_port, dest_port = records.at("src_port", *dns), records.at("dest_port", *dns)
-    turned = pa.array(_flag(pc.and_(pc.and_(
+    """src_ip, dst_ip and dst_port, always from the client's side: a DNS answer logged from the server (port 53)
+    and an alert on a packet to the client (Suricata 7+: `"direction":"to_client"`; its `flow` object then has
+    the addresses the other way round, as the flow was opened) are turned around. (An alert of Suricata 6 or
+    older says no direction: it keeps its packet's addresses.)"""
+    dns, alert = ("dns",), ("alert",)
+    others = tuple(kind for kind in EVENT_TYPES if kind not in (*dns, *alert))
+    dns_turned = pc.and_(pc.and_(
         pc.is_in(records.at("dns.type", *dns), value_set=pa.array(["answer", "response"])),
-        pc.equal(src_port, "53")), pc.not_equal(dest_port, "53"))))
-    src_ip, dst_ip = records.at("src_ip", *dns), records.at("dest_ip", *dns)
+        pc.equal(records.at("src_port", *dns), "53")), pc.not_equal(records.at("dest_port", *dns), "53"))
+    alert_turned = pc.equal(records.at("direction", *alert), "to_client")
+    src_ip, dst_ip, dst_port = [], [], []
+    for kinds, turned in ((dns, dns_turned), (alert, alert_turned)):
+        source, destination = records.at("src_ip", *kinds), records.at("dest_ip", *kinds)
+        source_port, destination_port = records.at("src_port", *kinds), records.at("dest_port", *kinds)
+        turned = pa.array(_flag(turned))
+        if pc.any(turned).as_py():
+            source, destination, destination_port = (pc.if_else(turned, destination, source),
+                                                     pc.if_else(turned, source, destination),
+                                                     pc.if_else(turned, source_port, destination_port))
+        src_ip.append(source)
+        dst_ip.append(destination)
+        dst_port.append(destination_port)
+    kinds = (*dns, *alert, *others)
     return {
-        "src_ip": records.spread(dns + others, pa.concat_arrays([pc.if_else(turned, dst_ip, src_ip),
-                                                         records.at("src_ip", *others)])),
-        "dst_ip": records.spread(dns + others, pa.concat_arrays([pc.if_else(turned, src_ip, dst_ip),
-                                                         records.at("dest_ip", *others)])),
-        "dst_port": records.spread(dns + others, integers(connection, queries.integer, pa.concat_arrays(
-            [pc.if_else(turned, src_port, dest_port), records.at("dest_port", *others)]), pa.int32())),
+        "src_ip": records.spread(kinds, pa.concat_arrays([*src_ip, records.at("src_ip", *others)])),
+        "dst_ip": records.spread(kinds, pa.concat_arrays([*dst_ip, records.at("dest_ip", *others)])),
+        "dst_port": records.spread(kinds, integers(connection, queries.integer, pa.concat_arrays(
+            [*dst_port, records.at("dest_port", *others)]), pa.int32())),
     }
 
 
@@ -465,6 +486,24 @@ def _flag(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
+def _without_prefixes(text: pa.Array) -> pa.Array:
+    """The lines with what Suricata may write before the JSON object taken off: a syslog header (EVE's
+    `filetype: syslog`, as a syslog daemon writes it to a file) and EVE's `prefix` option (`@cee: `). Looked for
+    only on the lines that do not start with `{` (none, in a file EVE wrote itself: one look at each line's first
+    byte); a line with another prefix is left as it is (a reject)."""
+    offsets, data = _layout(text)
+    filled = offsets[1:] > offsets[:-1]
+    first = np.where(filled, data[np.where(filled, offsets[:-1], 0)], 0)
+    rows = np.flatnonzero(filled & (first != ord("{")) & (first != ord(" ")))
+    if not len(rows):
+        return text
+    taken = text.take(pa.array(rows))
+    stripped = pc.replace_substring_regex(taken, EVE_PREFIX, "{", max_replacements=1)
+    index = np.arange(len(text))
+    index[rows] = len(text) + np.arange(len(rows))
+    return pa.concat_arrays([text, stripped]).take(pa.array(index))
+
+
 def _starts_an_object(text: pa.Array) -> np.ndarray:
     """Whether each line's first character after leading spaces is `{` (a JSON object, not another value)."""
     offsets, data = _layout(text)
@@ -530,7 +569,7 @@ EVE = Format(
     name="suricata_eve",
     source_kind="sensor",
     summary="Suricata EVE JSON: tls (SNI), http, dns, flow, alert and drop records",
-    sniff=line_share(r'^\s*\{.*"event_type"\s*:\s*"'),
+    sniff=line_share(EVE_PREFIX.replace("^", "^\\s*", 1) + r'.*"event_type"\s*:\s*"'),
     new_parser=eve_parser,
     independent_batches=True,
     fields=(

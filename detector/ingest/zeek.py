@@ -162,7 +162,12 @@ select lower(coalesce(nullif(split_part(service, ',', 1), ''), proto)) as value
 from (select nullif(split_part(value, chr(31), 1), chr(30)) as service,
              nullif(split_part(value, chr(31), 2), chr(30)) as proto from distinct_values)
 """
-CONNECT_HOST_SQL = "select hostport_host(split_part(trim(value), ' ', 1)) as value from distinct_values"
+# CONNECT's target is an authority, host:port (RFC 9110 9.3.6); a target that is not (`/`, a path, a URL) names no
+# host: null, and the Host header names it instead
+CONNECT_HOST_SQL = """
+select case when not regexp_matches(target, '[/?#@]') then hostport_host(target) end as value
+from (select split_part(trim(value), ' ', 1) as target from distinct_values)
+"""
 HOST_HEADER_SQL = "select hostport_host(authority_hostport(value)) as value from distinct_values"
 AUTHORITY_HOST_SQL = "select hostport_host(authority_hostport(value)) as value from distinct_values"
 HOST_SOURCES = pa.array(["none", "connect", "http_host", "url", "sni", "dns_query"])
@@ -512,7 +517,8 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, log: _Log
 
 
 def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields) -> dict[str, pa.Array]:
-    """http.log: the host from the CONNECT target, else the Host header, else an absolute URI's authority.
+    """http.log: the host from the CONNECT target (where it is host:port), else the Host header, else an absolute
+    URI's authority.
     CONNECT's uri is the tunnel target (host:port); a proxied request's uri is absolute (scheme://host/...)."""
     text, distinct, rows = fields.text, fields.distinct, fields.rows
     method = through(connection, queries.upper, distinct("method"))
@@ -524,10 +530,12 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fiel
     url_path, from_uri = _uri_path_and_host(connection, queries, uri)
     if from_uri is not None:  # absolute URIs (a proxy's requests): their authority's host where no Host header
         target = _coalesce_where(has_host, target, from_uri)
+    by_target = is_connect
     if pc.any(is_connect).as_py():
         connect_target = through(connection, queries.connect_host, encoded(only_where(uri, is_connect)))["value"]
-        target = _coalesce_where(is_connect, connect_target, target)
-    source = pc.if_else(pc.is_null(target), 0, pc.if_else(is_connect, 1, pc.if_else(has_host, 2, 3)))
+        by_target = pc.and_(is_connect, pc.is_valid(connect_target))
+        target = _coalesce_where(by_target, connect_target, target)
+    source = pc.if_else(pc.is_null(target), 0, pc.if_else(by_target, 1, pc.if_else(has_host, 2, 3)))
     return {
         "network_protocol": pa.repeat(pa.scalar("http"), rows),
         "http_method": method["value"],

@@ -1,0 +1,90 @@
+"""Conformance of the sensor formats (Suricata EVE, Zeek) with layouts their documentation describes and the
+public test logs showed: lines written here from that documentation, not copied from the samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from detector.ingest import FORMATS, sniff
+from detector.ingest.pipeline import parse_file
+from tests.golden import golden_settings
+
+
+def parse(tmp_path: Path, key: str, lines: list[str], name: str = "log"):  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return {e["line_no"]: e for e in events.to_pylist()}, {r["line_no"]: r["reason"] for r in rejects.to_pylist()}
+
+
+def eve(event_type: str, body: dict[str, object], **fields: object) -> str:
+    record = {"timestamp": "2026-11-29T10:00:01.102345+0100", "flow_id": 7, "event_type": event_type,
+              "src_ip": "10.20.3.14", "src_port": 52011, "dest_ip": "104.18.32.47", "dest_port": 443, "proto": "TCP",
+              **fields, event_type: body}
+    return json.dumps(record, separators=(",", ":"))
+
+
+# Suricata 7's alert logger (output-json-alert.c) writes `direction` ("to_server"/"to_client": the alerting
+# packet's way) and, in the alert's `flow` object, the addresses as the flow was opened: on a packet to the client
+# the header's src_ip is the server's.
+def test_an_alert_on_a_packet_to_the_client_is_turned_to_the_client(tmp_path: Path) -> None:
+    alert = {"action": "allowed", "gid": 1, "signature_id": 2100498, "signature": "id check returned root"}
+    flow = {"pkts_toserver": 5, "pkts_toclient": 4, "bytes_toserver": 430, "bytes_toclient": 810,
+            "start": "2026-11-29T10:00:00.902345+0100", "src_ip": "10.20.3.14", "dest_ip": "198.51.100.20",
+            "src_port": 57018, "dest_port": 80}
+    to_client = eve("alert", alert, src_ip="198.51.100.20", src_port=80, dest_ip="10.20.3.14", dest_port=57018,
+                    direction="to_client", app_proto="http", flow=flow,
+                    http={"hostname": "testmynids.org", "url": "/uid/index.html"})
+    to_server = eve("alert", alert, direction="to_server", app_proto="tls", tls={"sni": "chatgpt.com"})
+    suricata_6 = eve("alert", alert, src_ip="198.51.100.20", src_port=80, dest_ip="10.20.3.14", dest_port=57018,
+                     http={"hostname": "testmynids.org"})  # no direction: the packet's addresses, as before
+    events, rejects = parse(tmp_path, "suricata_eve", [to_client, to_server, suricata_6])
+    assert not rejects
+    assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["host"]) for e in events.values()] == [
+        ("10.20.3.14", "198.51.100.20", 80, "testmynids.org"),
+        ("10.20.3.14", "104.18.32.47", 443, "chatgpt.com"),
+        ("198.51.100.20", "10.20.3.14", 57018, "testmynids.org")]
+
+
+# suricata.yaml, eve-log: `filetype: regular|syslog|...`, `#prefix: "@cee: " # prefix to prepend to each log
+# entry`, `#identity: "suricata"`: EVE handed to syslog is written to a file behind a syslog header.
+def test_eve_behind_a_syslog_header_or_the_cee_prefix_is_read(tmp_path: Path) -> None:
+    record = eve("tls", {"sni": "claude.ai", "version": "TLS 1.3"})
+    lines = [
+        "Nov 29 10:00:01 ids01 suricata[2231]: " + record,
+        "<133>Nov  9 10:00:01 ids01 suricata[2231]: @cee: " + record,
+        "2026-11-29T10:00:01.102345+01:00 ids01 eve[2231]: " + record,
+        "<133>1 2026-11-29T10:00:01.102345+01:00 ids01 suricata 2231 - - " + record,
+        "@cee: " + record,
+        record,
+        "Nov 29 10:00:02 ids01 suricata[2231]: <Notice> -- Stats for 'eth0':  pkts: 1000",
+    ]
+    assert sniff(lines[:5]).name == "suricata_eve"
+    events, rejects = parse(tmp_path, "suricata_eve", lines)
+    assert sorted(events) == [1, 2, 3, 4, 5, 6] and rejects == {7: "not a valid JSON object"}
+    assert {(e["host"], e["src_ip"], e["ts"].isoformat()) for e in events.values()} == {
+        ("claude.ai", "10.20.3.14", "2026-11-29T09:00:01.102345+00:00")}
+
+
+def _zeek_http(*rows: tuple[str, str, str]) -> list[str]:
+    fields = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "trans_depth", "method", "host", "uri",
+              "request_body_len", "response_body_len", "status_code"]
+    lines = ["#separator \\x09", "#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-", "#path\thttp",
+             "#fields\t" + "\t".join(fields)]
+    for i, (method, host, uri) in enumerate(rows):
+        lines.append("\t".join([f"1764406801.{i:06d}", f"C{i}", "10.20.3.14", "52011", "198.51.100.20", "80", "1",
+                                method, host, uri, "0", "925", "400"]))
+    return lines
+
+
+# RFC 9110 9.3.6: CONNECT's request-target is the authority form, host:port. Zeek logs the target as the URI; a
+# CONNECT sent with a path (`CONNECT /`, answered 400) names no tunnel target: the Host header names the host.
+def test_a_connect_whose_target_is_no_authority_takes_the_host_header(tmp_path: Path) -> None:
+    events, rejects = parse(tmp_path, "zeek_http", _zeek_http(
+        ("CONNECT", "www.example.org", "/"), ("CONNECT", "www.example.org", "api.openai.com:443"),
+        ("CONNECT", "-", "/index.html"), ("CONNECT", "www.example.org", "[2001:db8::5]:443")))
+    assert not rejects
+    assert [(e["host"], e["host_source"]) for e in events.values()] == [
+        ("www.example.org", "http_host"), ("api.openai.com", "connect"), (None, "none"), ("2001:db8::5", "connect")]
