@@ -32,6 +32,8 @@ which also say why a broken one is rejected.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -56,8 +58,8 @@ from detector.ingest.cisco_asa_layouts import (
     teardown,
     with_control_characters,
 )
-from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, plain, through
-from detector.ingest.syslog import ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
+from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, plain, sql_literal, through
+from detector.ingest.syslog import BSD_TIME, ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
 
@@ -72,16 +74,22 @@ _ZONE_CASE = " ".join(f"when '{name}' then {hours}" for name, hours in ZONES.ite
 # The ASA's own time stamp (`logging timestamp`): with the year, maybe a zone abbreviation after it.
 ASA_TIME = r"([A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ([A-Z]{1,5}))?"
 
+PREFIX_BSD_TIME = rf"^(?:<\d{{1,3}}>)?({BSD_TIME}) "
+
 _ENDPOINT = r"([^:\s]+):(\S+?)/(\d+)(?:\(([^)]*)\))?(?: ([^\s()]+))??"
 TEARDOWN = rf"^Teardown (TCP|UDP) connection \d+ for {_ENDPOINT} to {_ENDPOINT} duration (\d+):(\d+):(\d+) bytes \d+"
 ACL = (
     r"^access-list \S+ (permitted|denied|est-allowed) (\S+) "
     r"[^/\s]+/(\S+?)\((\d+)\)(?:\(([^)]*)\))? -> [^/\s]+/(\S+?)\((\d+)\)"
 )
+# A side of a 106023 may end in `(idfw_user|FQDN_string, sg_info)`, after a space or not (`/51635(host.lan)`).
 DENY = (
-    r"^Deny (?:protocol )?(\S+) src [^:\s]+:(\S+?)(?:/(\d+))?(?: \(([^,)]*)[^)]*\))? "
-    r"dst [^:\s]+:(\S+?)(?:/(\d+))?[ ,].*by access-group"
+    r"^Deny (?:protocol )?(\S+) src [^:\s]+:(\S+?)(?:/(\d+))?(?: ?\(([^,)]*)[^)]*\))? "
+    r"dst [^:\s]+:(\S+?)(?:/(\d+))?(?: ?\([^)]*\))?[ ,].*by access-group"
 )
+# An identity in parentheses: `DOMAIN\user`, maybe followed by `, sg_info` (a TrustSec security group tag
+# `number:name`, which alone is no user).
+SGT = r"^\d+:"
 ACCESSED = r"^(?:(\S+)@)?([^\s(@]+)(?:\(([^)]*)\))? Accessed (?:JAVA )?URL ([^\s:]+):(.*)$"
 DENIED_URL = r"^Access denied URL (\S+) SRC ([^\s(]+)(?:\(([^)]*)\))? DEST ([^\s(]+)"
 
@@ -126,8 +134,10 @@ teardown as (
     select *,
         -- An ISO 8601 time only where the ASA's own is missing (a regular expression: dear enough to skip).
         case when asa_local is null then regexp_extract(prefix, '({ISO_TIME})') end as iso_time,
-        nullif(coalesce(nullif(td.id_a, ''), td.word_a), '') as user_a,
-        nullif(coalesce(nullif(td.id_b, ''), td.word_b), '') as user_b,
+        nullif(coalesce(nullif(case when regexp_matches(td.id_a, '{SGT}') then '' else trim(split_part(td.id_a, ',', 1))
+            end, ''), td.word_a), '') as user_a,
+        nullif(coalesce(nullif(case when regexp_matches(td.id_b, '{SGT}') then '' else trim(split_part(td.id_b, ',', 1))
+            end, ''), td.word_b), '') as user_b,
         try_cast(td.port_a as integer) as port_a,
         try_cast(td.port_b as integer) as port_b
     from parsed
@@ -143,7 +153,7 @@ sides as (
     from teardown
 ),
 unified as (
-    select line_no, id, zone_hours, asa_local, iso_time, header_time,
+    select line_no, id, zone_hours, asa_local, iso_time, header_time, prefix,
         case
             when id is null then 'not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)'
             when id in ('302014', '302016') and td.proto = '' then 'Teardown message not in the documented layout'
@@ -165,7 +175,7 @@ unified as (
             when '302014' then case when client_first then user_a else user_b end
             when '302016' then case when client_first then user_a else user_b end
             when '106100' then nullif(acl.user, '')
-            when '106023' then nullif(deny.user, '')
+            when '106023' then case when not regexp_matches(deny.user, '{SGT}') then nullif(trim(deny.user), '') end
             when '304001' then coalesce(nullif(acc.identity, ''), nullif(acc.user, ''))
             when '304002' then nullif(den.identity, '')
         end as user_name,
@@ -210,7 +220,9 @@ select
             when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
             else timezone($tz, try_cast(iso_time as timestamp))
         end,
-        header_time
+        header_time,
+        -- a relay's `Mmm dd HH:MM:SS host : %ASA-...` (a space before the colon: no syslog header)
+        syslog_time(regexp_extract(prefix, '{PREFIX_BSD_TIME}', 1), $tz, $ref)
     ) as ts,
     src_ip, user_name,
     hostport_host(rest_authority(rest)) as host,
@@ -237,6 +249,12 @@ NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
 ACTIONS = pa.array(["allowed", "blocked"])
 HOST_SOURCES = pa.array(["url", "none"])
 
+# A year-less syslog time at the start of the text before the tag, where the syslog header reader finds no
+# header: `Jul 15 13:18:06 10.1.1.1 : %ASA-...` (a device id, then ` : `, as the ASA writes it after
+# `logging device-id`, behind a relay's time). Placed in a year as the syslog headers' times are.
+PREFIX_BSD_TIME_SQL = rf"""
+select syslog_time(regexp_extract(value, '{PREFIX_BSD_TIME}', 1), @TZ@, @REF@) as ts from distinct_values
+"""
 # The text before the tag -> the ASA's own time (with its zone) or an ISO 8601 time, as QUERY reads them.
 PREFIX_TIME_SQL = rf"""
 with stamped as (
@@ -276,16 +294,19 @@ from (select value, url_rest(value) as rest from distinct_values)
 class AsaQueries:
     """The per-distinct queries of one file's parse, each remembering the values it has seen."""
 
-    def __init__(self, timezone: str) -> None:
+    def __init__(self, timezone: str, reference: datetime) -> None:
         self.time = DistinctQuery(in_time_zone(PREFIX_TIME_SQL, timezone))
+        self.bsd_time = DistinctQuery(in_time_zone(PREFIX_BSD_TIME_SQL, timezone).replace(
+            "@REF@", f"{sql_literal(reference.isoformat(sep=' '))}::timestamp"))
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
 
 
 def asa_parser(context: ParseContext) -> BatchParser:
     by_regex = syslog_head_parser(QUERY)(context)  # defines the syslog macros
-    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
-    queries = AsaQueries(context.timezone)
+    reference = reference_time(context.path, context.timezone)
+    headers = SyslogHeaders(context.timezone, reference)
+    queries = AsaQueries(context.timezone, reference)
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
@@ -338,6 +359,10 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     if untimed.any():  # no time before the tag: the syslog header's
         ts = pc.replace_with_mask(ts, pa.array(untimed), headers.read(cursor, lines.filter(pa.array(untimed)))
                                   .column("ts").combine_chunks().cast(ts.type))
+        untimed &= ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
+        if untimed.any():  # no header either: a year-less time at the start (`Jul 15 13:18:06 host : %ASA-`)
+            ts = pc.replace_with_mask(ts, pa.array(untimed), plain(through(
+                cursor, queries.bsd_time, pc.dictionary_encode(prefix.filter(pa.array(untimed))))["ts"]).cast(ts.type))
     blocked = pc.fill_null(column["blocked"], False).to_numpy(zero_copy_only=False)
     host = place_of_url["host"]
     table = pa.table({

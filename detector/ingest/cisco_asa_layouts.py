@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import list_item, only_where, whole_number
 
+SGT = r"^\d+:"  # a TrustSec security group tag `number:name` in an identity's place (cisco_asa.SGT)
+
 
 class Tokens:
     """The space-separated tokens of some rows' text after the `%` (token 0 is the tag), read by position."""
@@ -153,10 +155,13 @@ def _per_distinct(read: Callable[[pa.Array], tuple[pa.Array | np.ndarray, ...]],
 
 
 def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
-    """`interface:address/port[(identity)]` -> address, port, identity (null without), and whether it fits."""
+    """`interface:address/port[(identity)]` -> address, port, identity (null without, or where it is only a
+    TrustSec security group tag `number:name`: no user), and whether it fits."""
     interface, rest = _cut(token, ":")
     address, port_part = _cut(rest, "/")
     port, identity, fits = _port_and_identity(port_part)
+    if pc.any(pc.is_valid(identity)).as_py():
+        identity = only_where(identity, pc.invert(pc.fill_null(pc.match_substring_regex(identity, SGT), False)))
     return address, port, identity, fits & _filled(interface) & _filled(address)
 
 

@@ -1,0 +1,71 @@
+"""Conformance of the firewall formats with layouts seen in public real-world test logs (Elastic's integration
+tests and others), each test line written here from the vendor's documented layout.
+
+Cisco ASA: "Cisco Secure Firewall ASA Series Syslog Messages" (106023: `Deny protocol src
+interface_name:source_address/source_port [(idfw_user|FQDN_string, sg_info)] dst interface_name:dest_address/
+dest_port [(idfw_user|FQDN_string, sg_info)] ... by access_group acl_ID`; 302014 sides `interface:real-address/
+real-port [(idfw_user)]`), and `logging device-id`, which puts the device id and ` : ` before the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_ingest_firewall import parse, utc
+
+ASA = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
+
+
+def test_asa_106023_side_with_a_name_or_identity_after_the_port(tmp_path: Path) -> None:
+    events, rejects, report = parse(
+        tmp_path, "cisco_asa",
+        ASA + '4-106023: Deny tcp src inside:10.20.3.14/52011 dst outside:203.0.113.7/443(chat.example.com) '
+              'by access-group "inside_in" [0x0, 0x0]',
+        ASA + '4-106023: Deny tcp src inside:10.20.3.15/52012(GEMEENTE\\jdevries, 12:Medewerkers) '
+              'dst outside:203.0.113.8/443 by access-group "inside_in" [0x0, 0x0]',
+        ASA + '4-106023: Deny udp src inside:10.20.3.16/52013(12:Medewerkers) dst outside:203.0.113.9/53 '
+              'by access-group "inside_in" [0x0, 0x0]',
+    )
+    assert not rejects and report.parsed == 3
+    assert [(e["src_ip"], e["user_name"], e["dst_ip"], e["dst_port"], e["action"]) for e in events] == [
+        ("10.20.3.14", None, "203.0.113.7", 443, "blocked"),
+        ("10.20.3.15", "GEMEENTE\\jdevries", "203.0.113.8", 443, "blocked"),
+        ("10.20.3.16", None, "203.0.113.9", 53, "blocked"),  # a security group tag is no user
+    ]
+
+
+def test_asa_teardown_security_group_tag_is_no_user(tmp_path: Path) -> None:
+    events, rejects, _ = parse(
+        tmp_path, "cisco_asa",
+        ASA + "6-302014: Teardown TCP connection 5 for outside:203.0.113.7/443 to inside:10.20.3.14/52011"
+              "(12:Medewerkers) duration 0:00:09 bytes 5120 TCP FINs",
+        ASA + "6-302014: Teardown TCP connection 6 for outside:203.0.113.7/443 to inside:10.20.3.15/52012"
+              "(GEMEENTE\\jdevries, 12:Medewerkers) duration 0:00:09 bytes 5120 TCP FINs",
+        ASA + "6-302016: Teardown UDP connection 7 for outside:203.0.113.9/53 to inside:10.20.3.16/53"
+              "(12:Medewerkers) duration 0:00:00 bytes 120",
+    )
+    assert not rejects
+    assert [(e["src_ip"], e["user_name"], e["dst_ip"], e["dst_port"]) for e in events] == [
+        ("10.20.3.14", None, "203.0.113.7", 443),
+        ("10.20.3.15", "GEMEENTE\\jdevries", "203.0.113.7", 443),
+        # equal ports and no user: the second side is the client (a tag does not mark it)
+        ("10.20.3.16", None, "203.0.113.9", 53),
+    ]
+
+
+def test_asa_relay_time_before_a_device_id_and_space_colon(tmp_path: Path) -> None:
+    # `logging device-id` without `logging timestamp`, behind a relay that writes its own BSD time: the line has
+    # no `tag:` syslog header (a space before the colon), so the time at its start is the one there is.
+    teardown = ("6-302014: Teardown TCP connection 5 for outside:203.0.113.7/443 to inside:10.20.3.14/52011 "
+                "duration 0:00:09 bytes 5120 TCP FINs")
+    deny = '4-106023: Deny tcp src inside:10.20.3.14/52011 dst outside:203.0.113.7/443(chat.example.com) by ' \
+           'access-group "inside_in" [0x0, 0x0]'
+    events, rejects, report = parse(
+        tmp_path, "cisco_asa",
+        "Nov 18 09:03:04 10.1.1.1 : %ASA-" + teardown,  # read in Arrow
+        "<166>Nov  8 09:03:05 asa-stadhuis : %ASA-" + teardown,
+        "Nov 18 09:03:06 asa-stadhuis : %ASA-" + deny,  # read by the regular expressions
+        "LOCAL4.WARNING: asa-stadhuis %ASA-" + teardown,  # no time at all
+    )
+    assert [utc(e) for e in events] == ["2025-11-18T08:03:04Z", "2025-11-08T08:03:05Z", "2025-11-18T08:03:06Z"]
+    assert [r["reason"] for r in rejects] == ["no timestamp"] and report.parsed == 3
