@@ -51,3 +51,35 @@ def test_unbound_own_file_with_ascii_or_iso_time_is_read(tmp_path: Path) -> None
 def test_unbound_own_file_with_ascii_time_is_recognised() -> None:
     (best, score), (_, second) = sniff_scores(list(UNBOUND_ASCII))[:2]
     assert (best, score) == ("unbound", 1.0) and second < 1.0
+
+
+# --- BIND: ECS and TSIG in the query log (BIND ARM, "queries" category; ns/client.c) -----------------
+
+def test_bind_query_with_client_subnet_or_tsig_key_is_read(tmp_path: Path) -> None:
+    lines = (
+        # "[ECS address/source/scope]" after the server when the query carried a CLIENT-SUBNET option
+        "05-Jun-2024 10:00:38.001 queries: info: client @0x7f01 10.20.1.15#40001 (chatgpt.com): "
+        "query: chatgpt.com IN A +E(0)K (10.20.0.53) [ECS 10.20.1.0/24/0]",
+        "05-Jun-2024 10:00:38.002 queries: info: client @0x7f01 10.20.1.15#40002 (claude.ai): view intern: "
+        "query: claude.ai IN AAAA -E(0)DC (10.20.0.53) [ECS 2001:db8:5::/56/0]",
+        # "/key NAME" after the address of a TSIG-signed request
+        "05-Jun-2024 10:00:38.003 queries: info: client @0x7f02 10.20.1.16#40003/key ddns-key.gemeente.nl "
+        "(www.deepl.com): query: www.deepl.com IN A +SE(0) (10.20.0.53)",
+        "05-Jun-2024 10:00:38.004 security: info: client @0x7f02 10.20.1.16#40004/key ddns-key "
+        "(api.openai.com): query 'api.openai.com/A/IN' denied",
+        # not a query: still ignored
+        "05-Jun-2024 10:00:38.005 update-security: error: client @0x7f02 10.20.1.16#40005/key ddns-key: "
+        "update 'gemeente.nl/IN' denied",
+        # an ECS part that is not one: still rejected
+        "05-Jun-2024 10:00:38.006 queries: info: client @0x7f01 10.20.1.15#40006 (x.nl): "
+        "query: x.nl IN A +E(0)K (10.20.0.53) [FOO bar]",
+    )
+    events, rejects, ignored = parse(tmp_path / "named.log", "bind_query", *lines)
+    got = [(e["line_no"], e["src_ip"], e["host"], e["dns_qtype"], e["dst_ip"], e["action"]) for e in events]
+    assert got == [
+        (1, "10.20.1.15", "chatgpt.com", "A", "10.20.0.53", "unknown"),
+        (2, "10.20.1.15", "claude.ai", "AAAA", "10.20.0.53", "unknown"),
+        (3, "10.20.1.16", "www.deepl.com", "A", "10.20.0.53", "unknown"),
+        (4, "10.20.1.16", "api.openai.com", "A", None, "blocked"),
+    ]
+    assert ignored == 1 and [r["line_no"] for r in rejects] == [6]

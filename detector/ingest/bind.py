@@ -2,8 +2,10 @@
 
 A line is `[syslog header] [print-time] [category: ] [severity: ] message`, where print-time is BIND's
 `dd-Mon-YYYY HH:MM:SS.mmm` (local) or, from 9.16, ISO 8601. The messages that are DNS lookups:
-- `queries`: `client [@0x…] IP#PORT [(NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS [(SERVER)]`
-  (FLAGS: `+` recursion desired, `E(0)` EDNS, `T` TCP, `D` DO, `C` CD, `S` signed, `K`/`V` cookie).
+- `queries`: `client [@0x…] IP#PORT[/key KEY] [(NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS [(SERVER)]
+  [[ECS ADDRESS/SOURCE/SCOPE]]` (FLAGS: `+` recursion desired, `E(0)` EDNS, `T` TCP, `D` DO, `C` CD, `S`
+  signed, `K`/`V` cookie; `/key KEY` names a TSIG key that signed the request; the ECS part is a
+  CLIENT-SUBNET option the query carried).
   It is logged when the query arrives, before any policy applies: action `unknown`. AXFR/IXFR
   requests are zone transfers between servers, not lookups: ignored.
 - `security`: `client … : query [(cache)] ['NAME/TYPE/CLASS'] denied [(reason)]`: action `blocked`.

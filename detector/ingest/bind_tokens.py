@@ -187,7 +187,7 @@ def _messages(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.
         [QUERY, ACCESS, RPZ], OTHER)
     query, access, rpz = (kind == QUERY), (kind == ACCESS), (kind == RPZ)
 
-    # query: NAME CLASS TYPE [FLAGS] [(SERVER)] | query: NAME CLASS TYPE response: RCODE FLAGS [ANSWERS]
+    # query: NAME CLASS TYPE [FLAGS] [(SERVER)] [[ECS …]] | query: NAME CLASS TYPE response: RCODE FLAGS [ANSWERS]
     # query [(cache)] ['NAME/TYPE/CLASS'] denied|approved [(REASON)]
     # [disabled] rpz TRIGGER POLICY rewrite NAME[/TYPE/CLASS] [[TYPE]] via ZONE
     quote_at = np.where(access & _valid(following), j + 1 + _is(following, "(cache)"), NO_POSITION)
@@ -198,8 +198,11 @@ def _messages(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.
     fourth = t.at(np.select([query, rpz], [j + 4, rpz_at + 3], NO_POSITION))
     fifth = t.at(np.select([query, rpz], [j + 5, rpz_at], NO_POSITION))
     is_response = query & _is(fourth, "response:")
+    # after the server, `[ECS ADDRESS/SOURCE/SCOPE]` when the query carried a CLIENT-SUBNET option (9.11+)
+    with_ecs = query & (t.count == j + 7) & _is(t.at(j + 6), "[ECS") & _flags(pc.ends_with(t.at(j + 7), "]"))
     understood = np.select([query, access, rpz], [
-        _valid(third) & _valid(fourth) & (_valid(fifth) | ~is_response) & (is_response | (t.count <= j + 5)),
+        _valid(third) & _valid(fourth) & (_valid(fifth) | ~is_response)
+        & (is_response | (t.count <= j + 5) | with_ecs),
         _is(third, "denied", "approved"),
         _is(fifth, "rpz") & _is(fourth, "rewrite") & _valid(name_at)], True)
 
@@ -326,6 +329,12 @@ def read_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, syslog
         - t.token_offsets[t.starts] + i
     message = spans(body_buffer, np.where(has_message, message_start, body_offsets[:-1]), body_offsets[1:],
                     has_message)
+
+    # A TSIG-signed request: `IP#PORT/key KEYNAME (NAME): …` (ns/client.c); the key's name is no part of the message
+    signed = addressed & _flags(pc.ends_with(list_item(address, 1), "/key"))
+    if signed.any():
+        message = _filled(message, signed, list_item(pc.split_pattern(message.filter(pa.array(signed)), " ",
+                                                                      max_splits=1), 1))
 
     # Each distinct message read once; Infoblox's CEF lines one by one
     distinct = pc.dictionary_encode(message)
