@@ -66,6 +66,8 @@ def test_asa_relay_time_before_a_device_id_and_space_colon(tmp_path: Path) -> No
         "<166>Nov  8 09:03:05 asa-stadhuis : %ASA-" + teardown,
         "Nov 18 09:03:06 asa-stadhuis : %ASA-" + deny,  # read by the regular expressions
         "LOCAL4.WARNING: asa-stadhuis %ASA-" + teardown,  # no time at all
+        "Nov 18 09:03:07.250: %ASA-" + teardown,  # a time with milliseconds, then the message: no host, no tag
     )
-    assert [utc(e) for e in events] == ["2025-11-18T08:03:04Z", "2025-11-08T08:03:05Z", "2025-11-18T08:03:06Z"]
-    assert [r["reason"] for r in rejects] == ["no timestamp"] and report.parsed == 3
+    assert [utc(e) for e in events] == [
+        "2025-11-18T08:03:04Z", "2025-11-08T08:03:05Z", "2025-11-18T08:03:06Z", "2025-11-18T08:03:07.250000Z"]
+    assert [r["reason"] for r in rejects] == ["no timestamp"] and report.parsed == 4

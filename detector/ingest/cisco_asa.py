@@ -74,7 +74,7 @@ _ZONE_CASE = " ".join(f"when '{name}' then {hours}" for name, hours in ZONES.ite
 # The ASA's own time stamp (`logging timestamp`): with the year, maybe a zone abbreviation after it.
 ASA_TIME = r"([A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ([A-Z]{1,5}))?"
 
-PREFIX_BSD_TIME = rf"^(?:<\d{{1,3}}>)?({BSD_TIME}) "
+PREFIX_BSD_TIME = rf"^(?:<\d{{1,3}}>)?({BSD_TIME}):? "
 
 _ENDPOINT = r"([^:\s]+):(\S+?)/(\d+)(?:\(([^)]*)\))?(?: ([^\s()]+))??"
 TEARDOWN = rf"^Teardown (TCP|UDP) connection \d+ for {_ENDPOINT} to {_ENDPOINT} duration (\d+):(\d+):(\d+) bytes \d+"
@@ -251,7 +251,8 @@ HOST_SOURCES = pa.array(["url", "none"])
 
 # A year-less syslog time at the start of the text before the tag, where the syslog header reader finds no
 # header: `Jul 15 13:18:06 10.1.1.1 : %ASA-...` (a device id, then ` : `, as the ASA writes it after
-# `logging device-id`, behind a relay's time). Placed in a year as the syslog headers' times are.
+# `logging device-id`, behind a relay's time), or `Apr 30 09:22:38.340: %ASA-...` (a time and no host).
+# Placed in a year as the syslog headers' times are.
 PREFIX_BSD_TIME_SQL = rf"""
 select syslog_time(regexp_extract(value, '{PREFIX_BSD_TIME}', 1), @TZ@, @REF@) as ts from distinct_values
 """
