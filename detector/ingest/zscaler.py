@@ -95,7 +95,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "tz_name": ("tz", "timezone"),
     "login": ("login", "elogin", "user", "ologin"),
     "location": ("location", "elocation"),
-    "cip": ("cip", "ClientIP"),
+    "cip": ("cip", "ClientIP", "cltip"),
     "sip": ("sip", "serverip"),
     "url": ("eurl", "url"),
     "host_header": ("ehost", "host", "hostname"),
@@ -112,6 +112,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "urlcat": ("urlcat", "urlcategory"),
     "appclass": ("appclass",),
     "dept": ("dept", "department"),
+    # Zscaler's base64 fields (b64url, b64host), read where a feed has no plain URL or host field
+    "url_b64": ("b64url",),
+    "host_b64": ("b64host",),
 }
 # Fields used as text, where a placeholder must become null (numbers go through try_cast anyway).
 TEXT_FIELDS = {"login", "cip", "sip", "url", "host_header", "method", "ua", "proto", "appname", "urlcat", "appclass",
@@ -165,6 +168,13 @@ select case lower(value) when 'allowed' then 'allowed' when 'blocked' then 'bloc
 from distinct_values
 """
 CONTENT_TYPE_SQL = "select case when contains(value, '/') then lower(value) end as value from distinct_values"
+# Zscaler's b64 fields (b64url, b64host ...): base64 of the text; null where it is not (or not UTF-8 text)
+BASE64_SQL = "select try(decode(from_base64(value))) as value from distinct_values"
+# Zscaler's hex-encoded fields (eua, elogin, edepartment ...) write bytes <= 0x20 or >= 0x7F, and the feed's escape
+# characters, as %HH; SIEM templates put them under plain names (Elastic's: "login":"%s{elogin}",
+# "useragent":"%s{eua}"), so a %HH in such a field is read back (a plain login, user agent or department holds none;
+# a text that does not decode to UTF-8 is kept as it is)
+HEX_DECODED_SQL = "select coalesce(try(url_decode(value)), value) as value from distinct_values"
 HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
 
 
@@ -183,6 +193,8 @@ class _FinalQueries:
         self.action = DistinctQuery(ACTION_SQL)
         self.content_type = DistinctQuery(CONTENT_TYPE_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)
+        self.base64 = DistinctQuery(BASE64_SQL)
+        self.hex_decoded = DistinctQuery(HEX_DECODED_SQL)
 
 
 def _schema_columns(
@@ -204,15 +216,23 @@ def _schema_columns(
         values = encoded(field(name))
         return without(values, PLACEHOLDERS) if name in TEXT_FIELDS else values
 
+    def else_base64(values: pa.DictionaryArray, name: str) -> pa.DictionaryArray:  # (a b64 field where no plain one)
+        return _else_decoded(connection, queries.base64, values, field(name))
+
+    def hex_decoded(values: pa.DictionaryArray) -> pa.DictionaryArray:  # (%HH read back, once per distinct text)
+        if not pc.any(pc.match_substring(values.dictionary, "%")).as_py():
+            return values
+        return through(connection, queries.hex_decoded, values)["value"]
+
     time_text, epoch = field("time_text"), field("epoch")
     event_time = _event_time(connection, queries, time_text, epoch, field("tz_name"))
-    url = without(encoded(field("url")), PLACEHOLDERS)
+    url = else_base64(without(encoded(field("url")), PLACEHOLDERS), "url_b64")
     place = _url_places(connection, queries, url.dictionary)
     has_hostport = pc.fill_null(place["has_hostport"].take(url.indices), False)
-    host_header = text("host_header")
+    host_header = else_base64(text("host_header"), "host_b64")
     method = through(connection, queries.method, text("method"))
     is_connect = pc.fill_null(method["is_connect"], False)
-    login, location = text("login"), field("location")
+    login, location = hex_decoded(text("login")), field("location")
     if location.null_count < count:  # traffic Zscaler could not tie to a user is logged under its location
         keep = pc.invert(pc.fill_null(pc.equal(plain(login), plain(location)), False))
         login = only_where(login, keep)
@@ -241,15 +261,24 @@ def _schema_columns(
         "bytes_out": number("reqsize"),
         "bytes_in": number("respsize"),
         "duration_ms": number("ctime"),
-        "user_agent": text("ua"),
+        "user_agent": hex_decoded(text("ua")),
         "content_type": through(connection, queries.content_type, encoded(field("contenttype")))["value"],
         "vendor_app": text("appname"),
         # the URL category is set on every transaction; the app class only names something once Zscaler
         # recognised a cloud application (else "General Browsing")
         "vendor_category": _coalesce(url_category, app_class),
-        "vendor_department": text("dept"),
+        "vendor_department": hex_decoded(text("dept")),
     }
     return pa.table(columns)
+
+
+def _else_decoded(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.DictionaryArray,
+                  encoded_values: pa.Array) -> pa.DictionaryArray:
+    """`values`, else (where null) the text of `encoded_values` as `query` decodes it (once per distinct value)."""
+    if values.null_count == 0 or encoded_values.null_count == len(encoded_values):
+        return values
+    decoded = through(connection, query, without(encoded(encoded_values), PLACEHOLDERS))["value"]
+    return encoded(pc.coalesce(plain(values), plain(decoded)))
 
 
 def _url_places(connection: duckdb.DuckDBPyConnection, queries: _FinalQueries, urls: pa.Array) -> dict[str, pa.Array]:
@@ -369,6 +398,9 @@ def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices:
     _, data, _ = line_bytes(chunk)
     parts = []
     for field in range(len(choices)):
+        if missing[field].all():  # (a field the feed lacks, such as a base64 one: no cut out of nothing)
+            parts.append(pa.nulls(count, pa.string()))
+            continue
         if numbers_of is not None and numbers_of[field] in NUMBER_FIELDS:
             numbers = np.empty(count, np.int64)
             if zscaler_scan.digit_values(data, begin[field], end[field], missing[field], numbers):
@@ -758,9 +790,37 @@ def _json_parser(context: ParseContext) -> BatchParser:
     def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
         fields = _json_table(cursor, part, LAYOUTS_PER_BATCH, known)
         error = fields.pop("parse_error")
-        return _schema_columns(cursor, final, part.column("line_no"), fields, error)
+        return _other_log_types(_schema_columns(cursor, final, part.column("line_no"), fields, error), part)
 
     return sliced_parser(context, columns_of)
+
+
+# NSS's other log types in the JSON output type name themselves the same way (`"sourcetype":"zscalernss-fw"` ...):
+# Zscaler's names of them, for a rejected line's reason.
+NSS_LOG_TYPES = {"fw": "firewall", "dns": "DNS", "tunnel": "tunnel", "audit": "admin audit", "edlp": "endpoint DLP",
+                 "emaildlp": "email DLP", "saas_security": "SaaS security"}
+_SOURCETYPE = re.compile(r'"sourcetype"\s*:\s*"zscalernss-([\w-]+)"')
+
+
+def _other_log_types(table: pa.Table, lines: pa.Table) -> pa.Table:
+    """A rejected line that names another NSS log type (`"sourcetype":"zscalernss-dns"` ...) is rejected as such,
+    not for the web fields it lacks. (Only rejected lines are looked at, one by one: there are few.)"""
+    reasons = table.column("reject_reason")
+    if reasons.null_count == len(reasons):
+        return table
+    rows = np.flatnonzero(pc.is_valid(reasons).to_numpy(zero_copy_only=False))
+    said = reasons.take(pa.array(rows)).to_pylist()
+    changed = False
+    for i, line in enumerate(lines.column("line").take(pa.array(rows)).to_pylist()):
+        found = _SOURCETYPE.search(line or "")
+        if found and found.group(1) != "web":
+            kind = NSS_LOG_TYPES.get(found.group(1), found.group(1))
+            said[i] = f"a Zscaler NSS {kind} log record (sourcetype zscalernss-{found.group(1)}), not a web log"
+            changed = True
+    if not changed:
+        return table
+    reason = placed(len(reasons), [(rows, pa.array(said, pa.string()))])
+    return table.set_column(table.schema.get_field_index("reject_reason"), "reject_reason", plain(reason))
 
 
 def _csv_parser(context: ParseContext) -> BatchParser:

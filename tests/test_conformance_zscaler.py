@@ -1,0 +1,99 @@
+"""Zscaler NSS web feeds as public templates and Zscaler's field reference write them (lines written here from
+the documentation, not copied samples): Elastic's documented JSON feed template (`"cltip":"%s{cip}"`,
+`"useragent":"%s{eua}"`, `"login":"%s{elogin}"`, `"b64url":"%s{b64url}"`), Zscaler's b64 and hex-encoded fields
+("NSS Feed Output Format: Web Logs": b64 fields are base64, the e-fields write bytes <= 0x20 or >= 0x7F as %HH), and
+NSS's other log types, which name themselves in the JSON output type's `sourcetype`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_ingest_zscaler import EVENT, kv, parse, wrapped
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def elastic_template(**values: str) -> dict[str, str]:
+    """A web event with the keys of Elastic's documented feed template (no `cip`, `ua` or `eurl`)."""
+    event = {k: v for k, v in EVENT.items() if k not in ("cip", "ua", "eurl", "login")}
+    return {**event, "cltip": "10.20.1.15", "cltintip": "203.0.113.5", "cltpubip": "198.51.100.23",
+            "host": "chatgpt.com", "useragent": "Mozilla/5.0%20(Windows%20NT%2010.0)",
+            "login": "j.devries@gemeente-voorbeeld.nl", **values}
+
+
+def test_elastic_template_client_ip_and_encoded_user_agent(tmp_path: Path) -> None:
+    events, rejects = parse(tmp_path, "zscaler_json", wrapped(elastic_template(eurl="chatgpt.com/c/abc")))
+    assert not rejects
+    (event,) = events
+    assert event["src_ip"] == "10.20.1.15"  # cltip is %s{cip}, not the NATed cltintip or the public cltpubip
+    assert event["user_agent"] == "Mozilla/5.0 (Windows NT 10.0)"
+    assert (event["host"], event["url_path"]) == ("chatgpt.com", "/c/abc")
+
+
+@pytest.mark.parametrize("key", ["zscaler_json", "zscaler_kv"])
+def test_base64_url_read_where_the_feed_has_no_plain_url(tmp_path: Path, key: str) -> None:
+    event = elastic_template(b64url=b64("claude.ai/api/append_message?x=1"), host="claude.ai")
+    line = wrapped(event) if key == "zscaler_json" else kv({**event, "urlsupercat": "Information Technology"})
+    events, rejects = parse(tmp_path, key, line)
+    assert not rejects
+    assert (events[0]["host"], events[0]["url_path"], events[0]["host_source"]) == (
+        "claude.ai", "/api/append_message", "url")
+
+
+def test_a_plain_url_wins_over_the_base64_one_and_base64_host_stands_in(tmp_path: Path) -> None:
+    lines = [
+        wrapped({**EVENT, "b64url": b64("other.example/x")}),
+        wrapped({k: v for k, v in {**EVENT, "b64host": b64("gemini.google.com")}.items() if k != "eurl"}),
+        wrapped({k: v for k, v in {**EVENT, "b64url": "None", "b64host": "!not base64"}.items() if k != "eurl"}),
+    ]
+    events, rejects = parse(tmp_path, "zscaler_json", *lines)
+    assert [(e["line_no"], e["host"]) for e in events] == [(1, "chatgpt.com"), (2, "gemini.google.com")]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(3, "no URL or host field (eurl, url, ehost, host)")]
+
+
+def test_hex_encoded_login_and_department_read_back(tmp_path: Path) -> None:
+    event = {**EVENT, "login": "j%C3%B6rg.de%20vries@gemeente-voorbeeld.nl", "dept": "Burgerzaken%2C%20team%201",
+             "ua": "Mozil%ffla/5.0"}  # (the last does not decode to UTF-8: kept as it is)
+    events, rejects = parse(tmp_path, "zscaler_json", wrapped(event))
+    assert not rejects
+    assert events[0]["user_name"] == "jörg.de vries@gemeente-voorbeeld.nl"
+    assert events[0]["vendor_department"] == "Burgerzaken, team 1"
+    assert events[0]["user_agent"] == "Mozil%ffla/5.0"
+
+
+OTHER_LOG_TYPES = [  # (sourcetype, the event's fields as Zscaler's references for those log types name them)
+    ("zscalernss-fw", {"datetime": "Mon Mar 11 08:02:13 2024", "user": "j.devries@gemeente-voorbeeld.nl",
+                       "csip": "10.20.1.15", "cdip": "104.18.32.47", "cdport": "443", "action": "Allow"}),
+    ("zscalernss-dns", {"datetime": "Mon Mar 11 08:02:13 2024", "user": "j.devries@gemeente-voorbeeld.nl",
+                        "dns_req": "chatgpt.com", "dns_reqtype": "A record", "clt_sip": "10.20.1.15"}),
+    ("zscalernss-tunnel", {"datetime": "Mon Mar 11 08:02:13 2024", "Recordtype": "Tunnel Event",
+                           "sourceip": "198.51.100.23", "event": "IPsec tunnel is up"}),
+    ("zscalernss-audit", {"time": "Mon Mar 11 08:02:13 2024", "action": "SIGN_OUT", "clientip": "10.20.1.15",
+                          "adminid": "beheer@gemeente-voorbeeld.nl"}),
+    ("zscalernss-saas_security", {"time": "1710144133", "hostname": "gemeente.sharepoint.com",
+                                  "user_name": "j.devries@gemeente-voorbeeld.nl"}),
+]
+
+
+@pytest.mark.parametrize(("sourcetype", "event"), OTHER_LOG_TYPES)
+def test_other_nss_log_types_are_rejected_as_such(tmp_path: Path, sourcetype: str, event: dict[str, str]) -> None:
+    events, rejects = parse(tmp_path, "zscaler_json", json.dumps({"sourcetype": sourcetype, "event": event}))
+    assert not events
+    assert len(rejects) == 1
+    assert f"(sourcetype {sourcetype}), not a web log" in rejects[0]["reason"]
+    assert rejects[0]["reason"].startswith("a Zscaler NSS ")
+
+
+def test_web_lines_beside_other_log_types_keep_their_reading(tmp_path: Path) -> None:
+    dns = json.dumps({"sourcetype": "zscalernss-dns", "event": dict(OTHER_LOG_TYPES[1][1])})
+    events, rejects = parse(tmp_path, "zscaler_json", wrapped(EVENT), dns, wrapped({**EVENT, "time": "later"}))
+    assert [e["line_no"] for e in events] == [1]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [
+        (2, "a Zscaler NSS DNS log record (sourcetype zscalernss-dns), not a web log"),
+        (3, "time is not a Zscaler NSS time: later")]
