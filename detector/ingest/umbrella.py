@@ -143,9 +143,57 @@ def _arrow_parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Tab
                   ) -> Callable[[ParseContext], BatchParser]:
     def new_parser(context: ParseContext) -> BatchParser:
         queries = _Queries(user_sql)
-        return sliced_parser(context, lambda cursor, part: columns(cursor, queries, part))
+        return sliced_parser(context, lambda cursor, part: _respaced(columns, cursor, queries, part))
 
     return new_parser
+
+
+# Cisco's own examples of the logs (DNS Log Formats: `"ActiveDirectoryUserName", "ActiveDirectoryUserName,ADSite,
+# Network", "10.10.1.100",...`) put a space after some of the separating commas; such lines split at `","` into
+# too few columns. They are read again, their separators made plain, where the plain reading found no verdict.
+_SPACED_SEPARATOR = r'"[ \t]*,[ \t]*"'
+_SPACE_AT_SEPARATOR = r'"(?:[ \t]+,[ \t]*|,[ \t]+)"'
+
+
+def _without_verdict(action: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Per line, whether its action is neither allowed nor blocked; looked at in the dictionary (no per-line
+    work where every action is one of the two, as in a plain file)."""
+    chunks = []
+    for chunk in action.chunks:
+        if not pa.types.is_dictionary(chunk.type):
+            chunk = pc.dictionary_encode(chunk)
+        other = pc.invert(pc.is_in(chunk.dictionary, value_set=pa.array(["allowed", "blocked"])))
+        if chunk.null_count == 0 and not pc.any(other).as_py():
+            chunks.append(pa.repeat(pa.scalar(False), len(chunk)))
+        else:
+            chunks.append(pc.fill_null(pc.array_take(other, chunk.indices), True))
+    return pa.chunked_array(chunks, pa.bool_())
+
+
+def _respaced(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Table], pa.Table],
+              connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
+    """`columns` of the lines, with the lines whose reading found no Allowed/Blocked verdict (rejected, or an
+    unknown action) and whose separators have spaces read again without the spaces: only those lines, so that
+    the plain reading costs nothing more."""
+    table = columns(connection, queries, lines)
+    suspect = pc.or_(pc.is_valid(table.column("reject_reason")), _without_verdict(table.column("action")))
+    if not pc.any(suspect).as_py():
+        return table
+    rows = pc.indices_nonzero(suspect)
+    text = lines.column("line").take(rows)
+    spaced = pc.fill_null(pc.match_substring_regex(text, _SPACE_AT_SEPARATOR), False)
+    if not pc.any(spaced).as_py():
+        return table
+    rows = rows.filter(spaced)
+    again = lines.take(rows).set_column(
+        lines.schema.get_field_index("line"), "line",
+        pc.replace_substring_regex(text.filter(spaced), _SPACED_SEPARATOR, '","'))
+    redone = columns(connection, queries, again)
+    keep = np.ones(len(lines), np.bool_)
+    keep[rows.to_numpy()] = False
+    merged = pa.concat_tables([table.filter(pa.array(keep)), redone.cast(table.schema)
+                               if redone.schema != table.schema else redone], promote_options="permissive")
+    return merged.take(pc.sort_indices(merged.column("line_no")))
 
 
 class _Fields:
@@ -370,7 +418,7 @@ DNS = Format(
     name="umbrella_dns",
     source_kind="dns",
     summary="Cisco Umbrella DNS log, S3 CSV export (all layout versions)",
-    sniff=line_share(_TIME + r'.*"(?:Allowed|Blocked)","\d+ \([^)"]*\)","[A-Z]*","'),
+    sniff=line_share(_TIME + r'.*"(?:Allowed|Blocked)", *"\d+ \([^)"]*\)", *"[A-Z]*", *"'),
     new_parser=_arrow_parser(_dns_columns, DNS_USER_SQL),
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "network_protocol", "action", "dns_qtype",
@@ -381,7 +429,7 @@ PROXY = Format(
     name="umbrella_proxy",
     source_kind="proxy",
     summary="Cisco Umbrella web (proxy) log, S3 CSV export",
-    sniff=line_share(_TIME + r'(?:"[^"]*",){5}"[A-Z]+","[A-Za-z][A-Za-z0-9+.-]*://'),
+    sniff=line_share(_TIME + r'(?: *"[^"]*",){5} *"[A-Z]+", *"[A-Za-z][A-Za-z0-9+.-]*://'),
     new_parser=_arrow_parser(_proxy_columns, PROXY_USER_SQL),
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",

@@ -1,0 +1,88 @@
+"""Layouts met in public sample logs of the proxy formats (Squid, W3C, Cisco WSA, CSV, Umbrella), written here
+from the vendors' documentation: each test says which documented shape it stands for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from detector.ingest import FORMATS, sniff
+from detector.ingest.pipeline import parse_file
+from tests.golden import golden_settings
+
+USER = "Jan de Vries (j.devries@gemeente-voorbeeld.nl)"
+
+
+def parse(tmp_path: Path, key: str, *lines: str) -> tuple[list[dict], list[dict]]:
+    path = tmp_path / f"{key}.log"
+    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return events.to_pylist(), rejects.to_pylist()
+
+
+def spaced_csv(*values: str, spaced: tuple[int, ...]) -> str:
+    """Quoted CSV with `", "` (a space after the comma) before the values at the `spaced` places, as Cisco's
+    Umbrella documentation prints its example lines."""
+    return "".join(((", " if at in spaced else ",") if at else "") + f'"{value}"' for at, value in enumerate(values))
+
+
+def sniffed(path: Path) -> str:
+    return sniff(path.read_text(encoding="utf-8").splitlines()).name
+
+
+# Umbrella "DNS Log Formats": <timestamp><most granular identity><identities><internal ip><external ip><action>
+# <query type><response code><domain><categories>[<most granular identity type><identity types><blocked categories>]
+DNS_TEN = ("2024-03-11 07:02:11", "BZ-LT-0042", "BZ-LT-0042,Stadhuis", "10.20.1.15", "198.51.100.23", "Allowed",
+           "1 (A)", "NOERROR", "chatgpt.com.", "Generative AI")
+DNS_CURRENT = ("2024-03-11 07:02:12", USER, f"{USER},Stadhuis", "10.20.1.16", "198.51.100.23", "Blocked", "28 (AAAA)",
+               "NOERROR", "claude.ai.", "Generative AI,Application", "AD Users", "AD Users,Sites", "Generative AI")
+
+
+def test_umbrella_dns_lines_with_a_space_after_some_separators_are_read(tmp_path: Path) -> None:
+    """Cisco's documented DNS examples put a space after some separating commas: read like the plain ones."""
+    lines = [spaced_csv(*DNS_TEN, spaced=(2, 3, 7, 9)), spaced_csv(*DNS_CURRENT, spaced=(2, 3, 7, 9)),
+             spaced_csv(*DNS_TEN, spaced=())]
+    events, rejects = parse(tmp_path, "umbrella_dns", *lines)
+    assert not rejects
+    assert [(e["src_ip"], e["host"], e["action"], e["dns_qtype"], e["dns_rcode"]) for e in events] == [
+        ("10.20.1.15", "chatgpt.com", "allowed", "A", "NOERROR"),
+        ("10.20.1.16", "claude.ai", "blocked", "AAAA", "NOERROR"),
+        ("10.20.1.15", "chatgpt.com", "allowed", "A", "NOERROR")]
+    assert [e["user_name"] for e in events] == [None, USER, None]
+    assert [e["line_no"] for e in events] == [1, 2, 3]
+    assert sniffed(tmp_path / "umbrella_dns.log") == "umbrella_dns"
+
+
+def test_umbrella_dns_only_spaced_lines_are_sniffed(tmp_path: Path) -> None:
+    path = tmp_path / "dns.csv"
+    path.write_text(spaced_csv(*DNS_TEN, spaced=(2, 3, 7, 9)) + "\n" + spaced_csv(*DNS_CURRENT, spaced=(6, 7, 8))
+                    + "\n", encoding="utf-8")
+    assert sniffed(path) == "umbrella_dns"
+
+
+# Umbrella "Proxy Log Formats" (early layout): <timestamp><identities><internal ip><external ip><destination ip>
+# <content type><verdict><url><referer><user agent><status code><request size><response size><response body size>...
+PROXY = ("2017-10-02 23:52:53", "BZ-LT-0042", "10.20.1.15", "198.51.100.23", "104.18.32.47", "", "ALLOWED",
+         "https://chatgpt.com/backend-api/conversation", "", "Mozilla/5.0 (Windows NT 10.0)", "200", "562", "1489",
+         "", "", "Generative AI", "", "", "", "", "", "Roaming Computers", "", "BZ-LT-0042", "Roaming Computers",
+         "POST")
+
+
+def test_umbrella_proxy_line_with_a_space_after_a_separator_is_not_shifted(tmp_path: Path) -> None:
+    events, rejects = parse(tmp_path, "umbrella_proxy", spaced_csv(*PROXY, spaced=(4,)),
+                            spaced_csv(*PROXY, spaced=()))
+    assert not rejects
+    for event in events:
+        assert (event["src_ip"], event["dst_ip"], event["action"], event["http_status"]) == (
+            "10.20.1.15", "104.18.32.47", "allowed", 200)
+        assert (event["bytes_out"], event["bytes_in"], event["http_method"]) == (562, 1489, "POST")
+        assert (event["host"], event["user_agent"], event["content_type"]) == (
+            "chatgpt.com", "Mozilla/5.0 (Windows NT 10.0)", None)
+
+
+def test_umbrella_line_without_a_verdict_is_still_rejected_with_its_reason(tmp_path: Path) -> None:
+    no_verdict = spaced_csv(*DNS_TEN[:5], "Maybe", *DNS_TEN[6:], spaced=(3,))
+    events, rejects = parse(tmp_path, "umbrella_dns", no_verdict, spaced_csv(*DNS_TEN, spaced=(3,)))
+    assert [e["line_no"] for e in events] == [2]
+    assert [r["line_no"] for r in rejects] == [1]
+    assert rejects[0]["reason"].startswith("no Allowed/Blocked action column")
