@@ -83,3 +83,33 @@ def test_bind_query_with_client_subnet_or_tsig_key_is_read(tmp_path: Path) -> No
         (4, "10.20.1.16", "api.openai.com", "A", None, "blocked"),
     ]
     assert ignored == 1 and [r["line_no"] for r in rejects] == [6]
+
+
+# --- dnsmasq: the layouts of cache.c log_query() and log.c --------------------------------------------
+
+def test_dnsmasq_extra_layouts_are_joined(tmp_path: Path) -> None:
+    lines = (
+        "Jun  5 10:00:32 dnsmasq[812]: 17 10.20.1.15/53211 query[A] chatgpt.com from 10.20.1.15",
+        "Jun  5 10:00:32 dnsmasq[812]: 17 forwarded chatgpt.com to 127.0.0.1#5335",  # F_NOEXTRA; upstream port
+        "Jun  5 10:00:32 dnsmasq[812]: 17 10.20.1.15/53211 reply chatgpt.com is 104.18.32.47 (DNSSEC signed)",
+        "Jun  5 10:00:33 dnsmasq[812]: 18 10.20.1.16/40000 query[AAAA] claude.ai from 10.20.1.16",
+        "Jun  5 10:00:33 dnsmasq[812]: 18 10.20.1.16/40000 reply error is SERVFAIL (EDE: network error)",
+        "Jun  5 10:00:34 dnsmasq[812]: * 10.20.1.17/40001 forwarded www.deepl.com to 10.20.0.53",  # before 2.86
+    )
+    events, rejects, ignored = parse(tmp_path / "dnsmasq-20240605.log", "dnsmasq", *lines)
+    assert rejects == [] and ignored == 4
+    got = [(e["host"], e["action"], e["dns_rcode"], e["dns_answers"]) for e in events]
+    assert got == [("chatgpt.com", "allowed", "NOERROR", ["104.18.32.47"]),
+                   ("claude.ai", "allowed", "SERVFAIL", None)]
+
+
+def test_dnsmasq_lines_without_a_time_say_why(tmp_path: Path) -> None:
+    # log-facility=- (stderr, as in containers): `dnsmasq[pid]: message`, no time
+    events, rejects, _ = parse(tmp_path / "d.log", "dnsmasq", "dnsmasq[1]: query[A] chatgpt.com from 172.17.0.5",
+                               "pihole-FTL[1]: query[A] claude.ai from 172.17.0.5", "something else entirely")
+    assert events == []
+    assert [r["reason"].startswith("dnsmasq line without a time") for r in rejects] == [True, True, False]
+    # `docker logs -t` puts an RFC 3339 time in front: read
+    events, rejects, _ = parse(tmp_path / "t.log", "dnsmasq",
+                               "2024-06-05T10:00:33.123456789Z dnsmasq[1]: query[A] chatgpt.com from 172.17.0.5")
+    assert rejects == [] and [utc(e) for e in events] == ["2024-06-05T10:00:33.123456Z"]

@@ -48,6 +48,10 @@ OTHER, QUERY, FORWARDED, ANSWER = 0, 1, 2, 3
 # `log-queries=extra`: the client and port after the serial.
 CLIENT_PORT = r"^[0-9A-Fa-f:.]+/\d+$"
 NO_HEADER = "not a dnsmasq log line: no syslog header"
+# dnsmasq logging to stderr (`log-facility=-`, as in containers) writes `dnsmasq[pid]: message` without a time
+NO_TIME = ("dnsmasq line without a time (log-facility=- writes none; save container logs with "
+           "`docker logs -t`, or log to a file or syslog)")
+UNTIMED = r"^(?:dnsmasq|pihole-FTL)\[\d+\]: "
 NOT_UNDERSTOOD = 'dnsmasq query line not understood (expected "query[TYPE] NAME from CLIENT"): '
 
 # Per distinct name as logged: the query name and the host it names.
@@ -359,8 +363,12 @@ def _rejects(read: Lines, lines: pa.Table) -> pa.Table:
     """Lines without a syslog header, and query lines not of the expected shape."""
     rows = np.flatnonzero(~read.has_header | ((read.kind == QUERY) & ~read.understood))
     text = read.tokens.span(rows, np.maximum(read.position[rows], 0))
-    reason = pc.if_else(pa.array(~read.has_header[rows]), NO_HEADER,
-                        pc.binary_join_element_wise(NOT_UNDERSTOOD, text, ""))
+    no_header = ~read.has_header[rows]
+    reason = pc.if_else(pa.array(no_header), NO_HEADER, pc.binary_join_element_wise(NOT_UNDERSTOOD, text, ""))
+    if no_header.any():
+        untimed = pc.fill_null(pc.match_substring_regex(lines.column("line").combine_chunks().take(pa.array(rows)),
+                                                        UNTIMED), False)
+        reason = pc.if_else(pc.and_(pa.array(no_header), untimed), NO_TIME, reason)
     return attach_lines(pa.array(lines.column("line_no").to_numpy()[rows], pa.int64()), reason, lines)
 
 
