@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from detector.ingest import sniff
 from tests.test_ingest_firewall import parse, utc
 
 ASA = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
@@ -71,3 +72,31 @@ def test_asa_relay_time_before_a_device_id_and_space_colon(tmp_path: Path) -> No
     assert [utc(e) for e in events] == [
         "2025-11-18T08:03:04Z", "2025-11-08T08:03:05Z", "2025-11-18T08:03:06Z", "2025-11-18T08:03:07.250000Z"]
     assert [r["reason"] for r in rejects] == ["no timestamp"] and report.parsed == 4
+
+
+# --- CEF --------------------------------------------------------------------------------------------------
+# FortiOS log reference, "Traffic/Webfilter log support for CEF": `<time> <host> CEF: 0|Fortinet|Fortigate|...`
+# (a space after `CEF:`), traffic `act=close` for a session that ended; Forcepoint NGFW: `act=Refuse` and
+# `act=Discard` for connections it stopped.
+
+def test_cef_with_a_space_before_the_version_is_recognised(tmp_path: Path) -> None:
+    lines = [
+        "Nov 18 09:03:04 fgt-stadhuis CEF: 0|Fortinet|Fortigate|v7.2.4|13056|utm:webfilter ftgd_blk blocked|4|"
+        "src=10.20.3.14 spt=52011 dst=203.0.113.7 dpt=443 app=HTTPS dhost=chat.example.com act=blocked "
+        "request=/c/new out=512 in=0",
+        "Nov 18 09:03:05 fgt-stadhuis CEF: 0|Fortinet|Fortigate|v7.2.4|00013|traffic:forward close|3|"
+        "src=10.20.3.14 spt=52012 dst=203.0.113.8 dpt=443 proto=6 act=close out=3652 in=146668",
+    ]
+    assert sniff(lines).name == "cef"
+    events, rejects, _ = parse(tmp_path, "cef", *lines)
+    assert not rejects
+    assert [(e["host"], e["dst_ip"], e["action"], e["bytes_out"]) for e in events] == [
+        ("chat.example.com", "203.0.113.7", "blocked", 512), (None, "203.0.113.8", "allowed", 3652)]
+
+
+def test_cef_firewall_decisions(tmp_path: Path) -> None:
+    head = "Nov 18 09:03:04 smc CEF:0|FORCEPOINT|Firewall|6.10|70019|Connection_Discarded|0|"
+    decisions = ["Discard", "Refuse", "Allow", "timeout", "server-rst", "Terminate"]
+    events, _, _ = parse(tmp_path, "cef", *(
+        f"{head}src=10.20.3.14 dst=203.0.113.7 spt=52011 dpt=443 proto=6 act={act}" for act in decisions))
+    assert [e["action"] for e in events] == ["blocked", "blocked", "allowed", "allowed", "allowed", "unknown"]

@@ -394,9 +394,12 @@ METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_conne
 LOWER_SQL = "select lower(value) as value from distinct_values"
 ACTION_SQL = r"""
 select case
-    when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent') then 'blocked'
+    -- (Forcepoint NGFW: Discard drops silently, Refuse answers with an ICMP error or a TCP reset)
+    when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent|refuse|discard') then 'blocked'
     when decision in ('allow', 'allowed', 'accept', 'accepted', 'permit', 'permitted', 'pass', 'passed',
-                      'success', 'succeeded', 'alert', 'observed', 'monitor', 'monitored', 'continue')
+                      'success', 'succeeded', 'alert', 'observed', 'monitor', 'monitored', 'continue',
+                      -- FortiOS traffic logs: a session that ended (normally, idle, or reset by one end)
+                      'close', 'timeout', 'client-rst', 'server-rst')
          or decision like 'tcp\_%' escape '\' then 'allowed'
     else 'unknown'
 end as value
@@ -556,7 +559,7 @@ CEF = Format(
     name="cef",
     source_kind="proxy",
     summary="ArcSight CEF (generic), with or without a syslog header",
-    sniff=_capped(r"^.{0,300}?CEF:\d+\|"),
+    sniff=_capped(r"^.{0,300}?CEF: ?\d+\|"),  # FortiOS writes `CEF: 0|` (its log reference's CEF examples)
     new_parser=arrow_parser(_cef_fields),
     independent_batches=True,
     fields=FIELDS,
