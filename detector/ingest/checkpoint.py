@@ -5,14 +5,18 @@ repeated keys wins):
 `src`, `dst`, `service` (destination port), `proto` (IP protocol number), `action`, `time` (epoch),
 the user from Identity Awareness (`src_user_name`, `source_user_name`, `user`), byte counts from
 Accounting (`client_outbound_bytes` is what the client sent: `bytes_out`; `server_outbound_bytes`;
-older `sent_byte` / `received_bytes`), `elapsed` (seconds), and the URL Filtering blade's `resource` (the
-URL, from which the host). Check Point's own view is kept: Application Control's `appi_name` as vendor_app,
-its `app_category`, else URL Filtering's `matched_category`, as vendor_category.
+else the threat prevention blades' `sent_bytes` / `received_bytes`, and `sent_byte`), `elapsed`
+(seconds), and the URL Filtering blade's `resource` (the URL, from which the host). Check Point's own view
+is kept: Application Control's `appi_name` as vendor_app, its `app_category`, else URL Filtering's
+`matched_category`, as vendor_category.
 
 Events are logs of a connection decision: actions Accept, Allow, Encrypt, Decrypt (allowed: Encrypt
 and Decrypt are accepted VPN traffic) and Drop, Reject, Block, Prevent (blocked); such a log without
-`src` and `dst` is a reject. Everything else (System Monitor messages, updates, VPN key exchange,
-Login, Detect/Inform, ...) carries no decision on traffic: ignored.
+`src` and `dst` is a reject, unless it is no traffic log: a Management Server's audit log (an administrator's
+`operation`: "Log In", "Install Policy", ..., logged with action Accept) or an update of an earlier log
+(product "Log Update": Accounting's byte counts of a connection logged before, matched to it only by its
+`loguid`, which is not kept). Those, and everything else (System Monitor messages, updates, VPN key exchange,
+Login, Detect/Inform, ...), carry no decision on traffic: ignored.
 
 Time: `time` (epoch seconds, the event) when present, else the header's ISO 8601 time (Log Exporter
 writes RFC 5424 headers; one without an offset is read in the configured zone).
@@ -52,13 +56,17 @@ if TYPE_CHECKING:
 # the `[` opening the data, is its key.
 KEYS = (
     "action", "src", "dst", "service", "proto", "time", "src_user_name", "source_user_name", "user",
-    "client_outbound_bytes", "server_outbound_bytes", "sent_byte", "received_bytes", "elapsed", "resource",
+    "client_outbound_bytes", "server_outbound_bytes", "sent_bytes", "sent_byte", "received_bytes", "elapsed",
+    "resource",
     "method", "appi_name", "app_category", "matched_category",
 )
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
 BLOCKED = ("Drop", "Reject", "Block", "Prevent")
 NOT_CHECK_POINT = 'not a Check Point log (no [key:"value"; ...] data)'
+# A decision log without src and dst that is no traffic log: an audit log (an administrator's operation) or an
+# update of an earlier log. Sought in the text of those lines only (rare).
+NOT_TRAFFIC = r'(?:^|[\[; ])(?:operation|administrator):"|(?:^|[\[; ])product:"Log Update"'
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384
 
@@ -141,6 +149,12 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     no_data = ~bracket | (quoted == 0)
     addressless = decision & pc.or_(pc.is_null(value("src")), pc.is_null(value("dst"))).to_numpy(
         zero_copy_only=False)
+    if addressless.any():  # audit logs and log updates: no traffic, ignored (see the docstring)
+        rows = np.flatnonzero(addressless)
+        not_traffic = pc.match_substring_regex(line.take(pa.array(rows)), NOT_TRAFFIC).to_numpy(zero_copy_only=False)
+        decision = decision.copy()
+        decision[rows[not_traffic]] = False
+        addressless[rows[not_traffic]] = False
     reason = pc.if_else(pa.array(no_data), NOT_CHECK_POINT, pc.if_else(
         pa.array(addressless), pc.binary_join_element_wise(action, " log without src and dst", ""),
         pa.scalar(None, pa.string())))
@@ -174,7 +188,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
         "url_path": place["url_path"],
         "action": pc.if_else(allowed, "allowed", pc.if_else(blocked, "blocked", "unknown")),
         "bytes_out": integers(connection, queries.bigint, pc.coalesce(value("client_outbound_bytes"),
-                                                                      value("sent_byte")), pa.int64()),
+                                                                      value("sent_bytes"), value("sent_byte")),
+                             pa.int64()),
         "bytes_in": integers(connection, queries.bigint, pc.coalesce(value("server_outbound_bytes"),
                                                                      value("received_bytes")), pa.int64()),
         "duration_ms": milliseconds(integers(connection, queries.bigint, value("elapsed"), pa.int64())),
