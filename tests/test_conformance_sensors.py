@@ -88,3 +88,35 @@ def test_a_connect_whose_target_is_no_authority_takes_the_host_header(tmp_path: 
     assert not rejects
     assert [(e["host"], e["host_source"]) for e in events.values()] == [
         ("www.example.org", "http_host"), ("api.openai.com", "connect"), (None, "none"), ("2001:db8::5", "connect")]
+
+
+# Zeek's JSON with a `_path` log extension (Corelight's json-streaming-logs, as Security Onion and Corelight
+# sensors write it: extension fields first) puts every log in one stream; a line of another log is no record of
+# this one. A log filter's path with a suffix (Corelight's reduced `conn_red`) has the same fields.
+def test_a_zeek_json_stream_of_every_log_is_read_per_log(tmp_path: Path) -> None:
+    common = {"_system_name": "sensor-01", "_write_ts": "2026-11-29T09:00:02.000000Z",
+              "ts": "2026-11-29T09:00:01.250000Z", "uid": "CbX1yT3pQ9", "id.orig_h": "10.20.3.14",
+              "id.orig_p": 52011, "id.resp_h": "104.18.32.47", "id.resp_p": 443}
+    lines = [json.dumps({"_path": "conn", **common, "proto": "tcp", "service": "ssl", "duration": 1.5,
+                         "orig_bytes": 517, "resp_bytes": 4096, "conn_state": "SF"}, separators=(",", ":")),
+             json.dumps({"_path": "ssl", **common, "server_name": "chatgpt.com", "established": True},
+                        separators=(",", ":")),
+             json.dumps({"_path": "files", **common, "fuid": "F1", "source": "SSL"}, separators=(",", ":")),
+             json.dumps({"_path": "conn_red", **common, "proto": "tcp", "orig_bytes": 10, "resp_bytes": 20,
+                         "conn_state": "SF"}, separators=(",", ":"))]
+    conn, rejects = parse(tmp_path, "zeek_conn", lines, "conn.json")
+    assert not rejects and sorted(conn) == [1, 4]
+    assert (conn[1]["bytes_out"], conn[1]["bytes_in"], conn[4]["bytes_out"]) == (517, 4096, 10)
+    ssl, rejects = parse(tmp_path, "zeek_ssl", lines, "ssl.json")
+    assert not rejects and sorted(ssl) == [2] and (ssl[2]["host"], ssl[2]["host_source"]) == ("chatgpt.com", "sni")
+    assert sniff(lines[3:]).name == "zeek_conn"
+
+
+# A TSV log names itself in `#path`: read as another log type (a format named by hand), its lines are rejected
+# with that reason instead of being read as records they are not.
+def test_a_zeek_tsv_log_of_another_type_is_not_read_as_this_one(tmp_path: Path) -> None:
+    lines = _zeek_http(("GET", "www.example.org", "/"))
+    events, rejects = parse(tmp_path, "zeek_conn", lines, "http.log")
+    assert not events and set(rejects.values()) == {"a line of Zeek's http log (#path), not its conn log"}
+    events, rejects = parse(tmp_path, "zeek_http", lines, "http.log")
+    assert not rejects and events[7]["host"] == "www.example.org"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import duckdb
@@ -53,6 +53,7 @@ from detector.ingest.distinct_sql import (
     integers,
     plain,
     put_together,
+    sql_literal,
     through,
 )
 from detector.schema import TIMESTAMP
@@ -89,14 +90,16 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _json_query(log: _Log) -> str:
+def _json_query(log: _Log, with_path: bool = False) -> str:
     """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays. Each line is parsed once:
     one call reads every field as text (a set or vector as its JSON text, read as a list once per distinct
     text afterwards: JSON_LIST_SQL; where only its first element is read, that element's text); the fields
-    are then read as the TSV writer's are."""
-    names = (*log.scalars, *log.lists, *log.firsts)
+    are then read as the TSV writer's are. `with_path`: the `_path` key too (see _PATH_KEY)."""
+    path_key = (_PATH,) if with_path else ()
+    names = (*log.scalars, *log.lists, *log.firsts, *path_key)
     paths = ", ".join([*("'$." + _ident(name) + "'" for name in (*log.scalars, *log.lists)),
-                       *("'$." + _ident(name) + "[0]'" for name in log.firsts)])
+                       *("'$." + _ident(name) + "[0]'" for name in log.firsts),
+                       *("'$." + _ident(name) + "'" for name in path_key)])
     columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(names, start=1)]
     # `try`: a line that is not valid JSON gives null instead of failing the batch (see _json_queries).
     return f"""
@@ -105,12 +108,27 @@ def _json_query(log: _Log) -> str:
     """
 
 
-def _json_queries(log: _Log) -> tuple[str, str]:
+def _json_queries(log: _Log, with_path: bool = False) -> tuple[str, str]:
     """The JSON query without and with `try` around the line's reading: `try` costs ~15 % of the query on
     every line, so a batch is read without it first, and again with it only when some line is not JSON
     (a truncated last line, a corrupt file: rare)."""
-    careful = _json_query(log)
+    careful = _json_query(log, with_path)
     return careful.replace("try(json_extract_string(line,", "(json_extract_string(line,", 1), careful
+
+
+def _is_own_path(path: str, log: _Log) -> bool:
+    """Whether a `#path` or `_path` names this log: its name, or its name and a suffix after `_` (a log filter's
+    path such as Corelight's reduced `conn_red` or `dns_red`, the same fields)."""
+    return path == log.path or path.startswith(log.path + "_")
+
+
+# One stream may hold every Zeek log: Zeek's JSON with a `_path` field naming each line's log (the
+# json-streaming-logs package of Corelight sensors and Security Onion, a log extension: Zeek writes extension
+# fields first, so such a line starts with `{"_path":`). A line of another log is no record of this one: ignored,
+# as Suricata's records of other types are. Looked for on the lines' first bytes; `_path` is read only in a batch
+# where some line starts so (a key more costs every line).
+_PATH = "_path"
+_PATH_KEY = '{"_path":'
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,7 @@ class _Header:
     unset: str = "-"
     empty: str = "(empty)"
     fields: tuple[str, ...] = ()
+    path: str | None = None  # `#path`: the log the lines are of
 
 
 def _unescape(value: str) -> str:
@@ -135,15 +154,17 @@ def _read_header(header: _Header, line: str) -> _Header:
     if key == "#separator":
         if not _unescape(rest.strip()):  # none declared: not understood, the separator stays
             return header
-        return _Header(_unescape(rest.strip()), header.set_separator, header.unset, header.empty, header.fields)
+        return replace(header, separator=_unescape(rest.strip()))
     if key == "#set_separator":
-        return _Header(header.separator, _unescape(values[0]), header.unset, header.empty, header.fields)
+        return replace(header, set_separator=_unescape(values[0]))
     if key == "#unset_field":
-        return _Header(header.separator, header.set_separator, values[0], header.empty, header.fields)
+        return replace(header, unset=values[0])
     if key == "#empty_field":
-        return _Header(header.separator, header.set_separator, header.unset, values[0], header.fields)
+        return replace(header, empty=values[0])
     if key == "#fields":
-        return _Header(header.separator, header.set_separator, header.unset, header.empty, tuple(values))
+        return replace(header, fields=tuple(values))
+    if key == "#path":
+        return replace(header, path=values[0].strip() or None)
     return header
 
 
@@ -417,6 +438,7 @@ class _Fields:
     # the lines have no such field
     raw: Callable[[str], pa.Array | None]
     set_separator: str | None = None  # TSV: a set or vector is text joined by it; JSON: already a list
+    ignored: pa.Array | None = None  # lines of another log (JSON's `_path`), else None
 
     def text(self, name: str) -> pa.Array:
         """The field, null where unset, empty or absent."""
@@ -473,7 +495,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, log: _Log
     columns = {
         "line_no": fields.line_no,
         "reject_reason": fields.reject_reason,
-        "is_ignored": pa.repeat(pa.scalar(False), rows),
+        "is_ignored": pa.repeat(pa.scalar(False), rows) if fields.ignored is None else fields.ignored,
         "ts": _epoch_times(connection, queries, text("ts")),
         "src_ip": text("id.orig_h"),
         "dst_ip": text("id.resp_h"),
@@ -672,7 +694,7 @@ from lines
 
 
 def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
-    json_query = _json_queries(log)
+    json_query = {with_path: _json_queries(log, with_path) for with_path in (False, True)}
 
     def new_parser(context: ParseContext) -> HeaderedParser:
         queries = _Queries()  # thread-safe: shared by the batches parsed at once
@@ -731,20 +753,25 @@ def _carry_header(lines: pa.Table, header: _Header) -> _Header:
 def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Header, run: pa.Table) -> ParseResult:
     if not header.fields:
         return run_parse_query(context, _NO_HEADER_QUERY, run)
+    if header.path is not None and not _is_own_path(header.path, log):  # (a file of another log type)
+        reason = f"a line of Zeek's {header.path} log (#path), not its {log.path} log"
+        return run_parse_query(context, f"select line_no, false as is_ignored, {sql_literal(reason)} as reject_reason "
+                                        "from lines", run)
     with parse_cursor(context.connection) as cursor:
         # a slice of lines at a time: the numpy temporaries of a whole batch are large (memory and page faults)
         columns = in_chunk_slices(run, lambda part: _columns(cursor, queries, log, _tsv_fields(log, header, part)))
         return split_outcomes(columns, run)
 
 
-def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tuple[str, str], run: pa.Table
-                ) -> ParseResult:
+def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict[bool, tuple[str, str]],
+                run: pa.Table) -> ParseResult:
     """JSON lines (at least one). One query reads them all (a query has a fixed cost of a few milliseconds);
     its result is then read a chunk at a time (DuckDB's follow the lines' chunks: the reader's reads), each
     field of a chunk one array used as it is (a slice across two chunks would have them copied into one)."""
     with parse_cursor(context.connection) as cursor:
         cursor.register("lines", run)
-        quick, careful = query
+        with_path = pc.any(pc.starts_with(run.column("line"), _PATH_KEY)).as_py()
+        quick, careful = query[with_path]
         try:
             table = cursor.sql(quick).to_arrow_table()
         except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
@@ -755,8 +782,13 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: tupl
             def raw(name: str, chunk: pa.RecordBatch = chunk) -> pa.Array:
                 return _json_lists(cursor, queries, chunk.column(name)) if name in log.lists else chunk.column(name)
 
+            other_log = None
+            if with_path:
+                path = chunk.column(_PATH)
+                other_log = pc.fill_null(pc.invert(pc.or_(pc.equal(path, log.path),
+                                                          pc.starts_with(path, log.path + "_"))), False)
             fields = _Fields(run.column("line_no").slice(start, chunk.num_rows), chunk.column("reject_reason"),
-                             chunk.num_rows, raw)
+                             chunk.num_rows, raw, ignored=other_log)
             parts.append(_columns(cursor, queries, log, fields))
             start += chunk.num_rows
         return split_outcomes(put_together(parts), run)  # (`run` has lines: some result chunk)
@@ -800,7 +832,7 @@ _NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})
 def _sniffer(log: _Log) -> Callable[[Sequence[str]], float]:
     """TSV: the `#path` header decides. JSON: the share of lines with `_path` or this log's marker key."""
     path_line = re.compile(r"^#path\s+(\S+)")
-    own_path = re.compile(r'"_path"\s*:\s*"' + log.path + '"')
+    own_path = re.compile(r'"_path"\s*:\s*"' + log.path + '(?:_[^"]*)?"')
     any_path = re.compile(r'"_path"\s*:')
     marker = re.compile('"' + log.json_marker + r'"\s*:')
 
@@ -815,7 +847,7 @@ def _sniffer(log: _Log) -> Callable[[Sequence[str]], float]:
         for line in lines:
             match = path_line.match(line)
             if match:
-                return 1.0 if match.group(1) == log.path else 0.0
+                return 1.0 if _is_own_path(match.group(1), log) else 0.0
         return sum(1 for line in lines if is_own_json(line)) / len(lines)
 
     return sniff
