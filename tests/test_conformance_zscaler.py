@@ -97,3 +97,41 @@ def test_web_lines_beside_other_log_types_keep_their_reading(tmp_path: Path) -> 
     assert [(r["line_no"], r["reason"]) for r in rejects] == [
         (2, "a Zscaler NSS DNS log record (sourcetype zscalernss-dns), not a web log"),
         (3, "time is not a Zscaler NSS time: later")]
+
+
+def rsa_netwitness(**values: str) -> str:
+    """A line of Zscaler's feed template for RSA NetWitness: a syslog-style prefix, then `name=value` items
+    separated by `^^`, with the names of the SIEM templates."""
+    items = {"time": "Mon Mar 11 08:02:13 2024", "timezone": "GMT", "action": "Allowed", "reason": "Allowed",
+             "hostname": "chatgpt.com", "protocol": "HTTPS", "serverip": "104.18.32.47",
+             "url": "chatgpt.com/backend-api/conversation", "urlcategory": "AI & ML Applications",
+             "urlclass": "Business Use", "ClientIP": "10.20.1.15", "location": "Stadhuis",
+             "useragent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "department": "Burgerzaken",
+             "user": "j.devries@gemeente-voorbeeld.nl", "clienttranstime": "1904", "requestmethod": "POST",
+             "requestsize": "18422", "status": "200", "responsesize": "3120", **values}
+    return "<134>Mar 11 08:02:14 nss01 ZSCALERNSS: " + "^^".join(f"{k}={v}" for k, v in items.items())
+
+
+def test_rsa_netwitness_caret_separated_feed(tmp_path: Path) -> None:
+    from detector.ingest import sniff_scores
+
+    lines = [rsa_netwitness(), rsa_netwitness(requestsize="None", time="Mon Mar 11 09:00:00 2024"),
+             rsa_netwitness(url="claude.ai/api", hostname="claude.ai", action="Blocked", serverip="0.0.0.0")]
+    assert sniff_scores(lines)[0][0] == "zscaler_kv"
+    tab_line = kv({**EVENT, "urlsupercat": "Information Technology"})
+    events, rejects = parse(tmp_path, "zscaler_kv", lines[0], tab_line, *lines[1:], "no items here ^^ at all")
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [
+        (5, "expected tab-separated name=value pairs (Zscaler NSS feed)")]
+    first, tab, second, third = events
+    assert first["ts"].isoformat() == "2024-03-11T08:02:13+00:00"
+    assert (first["host"], first["url_path"], first["src_ip"], first["dst_ip"]) == (
+        "chatgpt.com", "/backend-api/conversation", "10.20.1.15", "104.18.32.47")
+    assert (first["user_name"], first["http_method"], first["http_status"], first["action"]) == (
+        "j.devries@gemeente-voorbeeld.nl", "POST", 200, "allowed")
+    assert (first["bytes_out"], first["bytes_in"], first["duration_ms"]) == (18422, 3120, 1904)
+    assert (first["user_agent"], first["vendor_department"]) == ("Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+                                                                 "Burgerzaken")
+    assert {k: v for k, v in tab.items() if k != "line_no"} == {
+        k: v for k, v in parse(tmp_path, "zscaler_kv", tab_line)[0][0].items() if k != "line_no"}
+    assert (second["bytes_out"], second["bytes_in"]) == (None, 3120)
+    assert (third["host"], third["action"], third["dst_ip"]) == ("claude.ai", "blocked", None)

@@ -486,7 +486,41 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
     few = np.concatenate(pairs) < 3
     error = only_where(pa.repeat(pa.scalar(PAIRS_ERROR), len(few)), pa.array(few)) if few.any() \
         else pa.nulls(len(few), pa.string())
-    return {"parse_error": error, **{name: _field_column(name, part) for name, part in parts.items()}}
+    table = {"parse_error": error, **{name: _field_column(name, part) for name, part in parts.items()}}
+    return _with_caret_items(lines, few, table) if few.any() else table
+
+
+# Zscaler's feed template for RSA NetWitness separates its items with `^^`, not tabs
+# (`... ZSCALERNSS: time=%s{time}^^timezone=%s{tz}^^action=%s{action}^^...`, the names of the SIEM templates).
+CARET_SEPARATOR = "^^"
+
+
+def _with_caret_items(lines: pa.Table, few: np.ndarray, table: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """The lines with too few tab-separated items that hold `^^`, read again with `^^` as the separator (lines off
+    the tab-separated layouts only: they are rare, the other lines pay nothing)."""
+    rows = np.flatnonzero(few)
+    text = lines.column("line").take(pa.array(rows))
+    caret = pc.fill_null(pc.match_substring(text, CARET_SEPARATOR), False).to_numpy(zero_copy_only=False)
+    if not caret.any():
+        return table
+    rows, text = rows[caret], text.filter(pa.array(caret))
+    again = _kv_table(pa.table({"line": pc.replace_substring(text, CARET_SEPARATOR, "\t")}))
+    count = len(few)
+    keep = np.ones(count, bool)
+    keep[rows] = False
+    kept = np.flatnonzero(keep)
+
+    def merged(name: str) -> pa.Array:
+        first, second = table[name], again[name]
+        if first.type != second.type:  # (numbers read as int64 in one part, as text in the other)
+            first, second = pc.cast(plain(first), pa.string()), pc.cast(plain(second), pa.string())
+        return placed(count, [(kept, first.filter(pa.array(keep))), (rows, second)])
+
+    columns = {name: merged(name) for name in table}
+    columns["parse_error"] = plain(columns["parse_error"])
+    for name in NUMBER_FIELDS:  # (numbers as the readers give them: plain, not encoded)
+        columns[name] = plain(columns[name])
+    return columns
 
 
 def _kv_parser(context: ParseContext) -> BatchParser:
@@ -844,6 +878,7 @@ FIELDS = (
 _JSON_WRAPPED = r'^\s*\{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
 _JSON_FLAT = r'^\s*\{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)(?=.*"(?:urlcat|urlcategory)"\s*:)'
 _KV_NAMES = r"^(?=.*\t)(?=.*(?:^|[\t ])(?:eurl|url)=)(?=.*(?:^|[\t ])(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
+_KV_CARETS = r"^(?=.*\^\^)(?=.*(?:^|[ ^])(?:eurl|url)=)(?=.*\^\^(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
 
 JSON = Format(
     name="zscaler_json",
@@ -859,7 +894,7 @@ KV = Format(
     name="zscaler_kv",
     source_kind="proxy",
     summary="Zscaler ZIA NSS web log, tab-separated name=value feed (Zscaler or Splunk CIM field names)",
-    sniff=line_share(re.compile(_KV_NAMES)),
+    sniff=line_share(re.compile(f"{_KV_NAMES}|{_KV_CARETS}")),
     new_parser=_kv_parser,
     independent_batches=True,
     fields=FIELDS,
