@@ -100,7 +100,7 @@ def test_web_lines_beside_other_log_types_keep_their_reading(tmp_path: Path) -> 
 
 
 def rsa_netwitness(**values: str) -> str:
-    """A line of Zscaler's feed template for RSA NetWitness: a syslog-style prefix, then `name=value` items
+    """A line of the layout RSA NetWitness's Zscaler NSS parser reads: a syslog-style prefix, then `name=value` items
     separated by `^^`, with the names of the SIEM templates."""
     items = {"time": "Mon Mar 11 08:02:13 2024", "timezone": "GMT", "action": "Allowed", "reason": "Allowed",
              "hostname": "chatgpt.com", "protocol": "HTTPS", "serverip": "104.18.32.47",

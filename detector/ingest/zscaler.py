@@ -6,11 +6,12 @@ plain output types Zscaler documents for web logs ("NSS Feed Output Format: Web 
 - `zscaler_json`: the JSON type, `{"sourcetype":"zscalernss-web","event":{"time":...}}` (or flat).
 - `zscaler_csv`: the CSV type with Zscaler's default field list (positional: the feed has no header).
 - `zscaler_kv`: name=value pairs separated by tabs (Zscaler's advice for SIEMs), such as the Splunk
-  CIM style feed, after an optional syslog or time prefix.
+  CIM style feed, after an optional syslog or time prefix; or by `^^` (the layout RSA NetWitness reads).
 
 The JSON and name=value types name their fields, so both Zscaler's own names (`login`, `cip`, `eurl`,
 `reqsize` ...) and the names of the widely used SIEM templates (`user`, `ClientIP`, `url`,
-`requestsize` ...) are read. The CEF and LEEF output types are parsed by the generic `cef` / `leef`.
+`requestsize` ...; Elastic's: `cltip`, `useragent` ...) are read. The CEF and LEEF output types are parsed by
+the generic `cef` / `leef`.
 
 What the fields mean (Zscaler's field reference):
 - `time` has no zone: it is in the feed's time zone (NSS default GMT). A `tz` field saying GMT/UTC is
@@ -20,6 +21,9 @@ What the fields mean (Zscaler's field reference):
 - `sip` is 0.0.0.0 when the request was blocked: no destination, so null.
 - `ctime` (`clienttranstime`) is the client-side transaction time in milliseconds.
 - `None`, `NA`, `N/A` are placeholders for "no value".
+- `b64url` / `b64host` are base64 (read where a feed has no plain URL / host); the hex-encoded fields (`elogin`,
+  `eua`, `edepartment` ..., often under plain names in SIEM templates) write bytes <= 0x20 or >= 0x7F as %HH:
+  login, user agent and department are read back from it.
 - Zscaler's own view of the request is kept: `appname` (cloud application) as vendor_app, `urlcat` (else
   `appclass`) as vendor_category, `dept` (the user's department in Zscaler's directory) as
   vendor_department. `ologin`, the obfuscated login, is read as the user, pseudonymised like any login.
@@ -490,8 +494,10 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
     return _with_caret_items(lines, few, table) if few.any() else table
 
 
-# Zscaler's feed template for RSA NetWitness separates its items with `^^`, not tabs
-# (`... ZSCALERNSS: time=%s{time}^^timezone=%s{tz}^^action=%s{action}^^...`, the names of the SIEM templates).
+# A custom NSS feed may use another delimiter than the tab (Zscaler: "If you must use commas or other characters as
+# delimiters, enter those characters in the Feed Escape Character field"). The layout RSA NetWitness's Zscaler NSS
+# parser reads (ported to Elastic's beats `zscaler` module, whose tests hold such lines) separates the items with `^^`:
+# `... ZSCALERNSS: time=%s{time}^^timezone=%s{tz}^^action=%s{action}^^...`, with the names of the SIEM templates.
 CARET_SEPARATOR = "^^"
 
 
