@@ -11,8 +11,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.ingest import sniff
-from tests.test_ingest_firewall import parse, utc
+from detector.ingest import FORMATS, sniff
+from detector.ingest.pipeline import parse_file
+from tests.golden import golden_settings
+
+
+def parse(tmp_path: Path, key: str, *lines: str, name: str = "fw-20251118.log"):  # type: ignore[no-untyped-def]
+    """Parse inline lines (golden settings: Europe/Amsterdam; the name dates year-less syslog times)."""
+    path = tmp_path / name
+    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return events.to_pylist(), rejects.to_pylist(), report
+
+
+def utc(event: dict[str, object]) -> str:
+    return event["ts"].isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
 
 ASA = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
 
@@ -100,3 +114,18 @@ def test_cef_firewall_decisions(tmp_path: Path) -> None:
     events, _, _ = parse(tmp_path, "cef", *(
         f"{head}src=10.20.3.14 dst=203.0.113.7 spt=52011 dpt=443 proto=6 act={act}" for act in decisions))
     assert [e["action"] for e in events] == ["blocked", "blocked", "allowed", "allowed", "allowed", "unknown"]
+
+
+def test_cef_citrix_application_firewall(tmp_path: Path) -> None:
+    # Citrix NetScaler (ADC) application firewall CEF: `method=` for the request method, `act=blocked`,
+    # `act=not blocked` (a violation let through: learning or log-only) or `act=transformed`.
+    head = "Nov 18 09:03:04 adc CEF:0|Citrix|NetScaler|NS13.1|APPFW|APPFW_STARTURL|6|src=10.20.3.14 spt=52011 "
+    events, rejects, _ = parse(tmp_path, "cef", *(
+        f"{head}method={method} request=https://chat.example.com/api/upload?id\\=7 msg=Disallow Illegal URL. act={act}"
+        for method, act in (("POST", "blocked"), ("GET", "not blocked"), ("GET", "transformed"))))
+    assert not rejects
+    assert [(e["http_method"], e["host"], e["url_path"], e["action"]) for e in events] == [
+        ("POST", "chat.example.com", "/api/upload", "blocked"),
+        ("GET", "chat.example.com", "/api/upload", "allowed"),
+        ("GET", "chat.example.com", "/api/upload", "unknown"),
+    ]

@@ -77,7 +77,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "usr": ("suser", "sourceusername", "usrname", "duser", "destinationusername"),
     "dhost": ("dhost", "destinationhostname"),
     "request": ("request", "requesturl", "url"),
-    "method": ("requestmethod",),
+    "method": ("requestmethod", "method"),  # (Citrix NetScaler's application firewall: `method=GET`)
     "agent": ("requestclientapplication", "useragent"),
     "sent": ("out", "bytesout", "srcbytes"),
     "received": ("in", "bytesin", "dstbytes"),
@@ -394,6 +394,8 @@ METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_conne
 LOWER_SQL = "select lower(value) as value from distinct_values"
 ACTION_SQL = r"""
 select case
+    -- (Citrix NetScaler's application firewall logs `act=not blocked` for a violation it let through)
+    when regexp_matches(decision, '^not (blocked|denied|dropped)$') then 'allowed'
     -- (Forcepoint NGFW: Discard drops silently, Refuse answers with an ICMP error or a TCP reset)
     when regexp_matches(decision, 'den(y|ied)|block|drop|reject|reset|prevent|refuse|discard') then 'blocked'
     when decision in ('allow', 'allowed', 'accept', 'accepted', 'permit', 'permitted', 'pass', 'passed',
