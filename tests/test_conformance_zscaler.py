@@ -135,3 +135,12 @@ def test_rsa_netwitness_caret_separated_feed(tmp_path: Path) -> None:
         k: v for k, v in parse(tmp_path, "zscaler_kv", tab_line)[0][0].items() if k != "line_no"}
     assert (second["bytes_out"], second["bytes_in"]) == (None, 3120)
     assert (third["host"], third["action"], third["dst_ip"]) == ("claude.ai", "blocked", None)
+
+
+def test_hex_encoded_location_as_login_is_no_user(tmp_path: Path) -> None:
+    # (unauthenticated traffic is logged under its location: elogin and elocation both hex-encode its space)
+    event = {**EVENT, "login": "Stadhuis%20Noord", "location": "Stadhuis%20Noord"}
+    for key, line in (("zscaler_json", wrapped(event)), ("zscaler_kv", kv({**event, "urlsupercat": "x"}))):
+        events, rejects = parse(tmp_path, key, line)
+        assert not rejects
+        assert events[0].get("user_name") is None

@@ -238,6 +238,7 @@ def _schema_columns(
     is_connect = pc.fill_null(method["is_connect"], False)
     login, location = hex_decoded(text("login")), field("location")
     if location.null_count < count:  # traffic Zscaler could not tie to a user is logged under its location
+        location = hex_decoded(encoded(location))  # (elocation beside elogin: compared as read back)
         keep = pc.invert(pc.fill_null(pc.equal(plain(login), plain(location)), False))
         login = only_where(login, keep)
     has_header = pc.is_valid(host_header).to_numpy(zero_copy_only=False)
