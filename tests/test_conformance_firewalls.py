@@ -129,3 +129,24 @@ def test_cef_citrix_application_firewall(tmp_path: Path) -> None:
         ("GET", "chat.example.com", "/api/upload", "allowed"),
         ("GET", "chat.example.com", "/api/upload", "unknown"),
     ]
+
+
+# --- LEEF -------------------------------------------------------------------------------------------------
+# IBM QRadar, "LEEF events": a syslog header `<13>1 2019-01-18T11:07:53.520Z 192.168.1.1` before the LEEF header;
+# a LEEF 1.0 header written `LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345| ` (a space after the last bar); a
+# LEEF 2.0 delimiter as a character or its hex value `x5E` / `0x5E` (`xa6`: the broken bar).
+
+def test_leef_headers_and_delimiters_as_ibm_writes_them(tmp_path: Path) -> None:
+    events, rejects, _ = parse(
+        tmp_path, "leef",
+        "<13>1 2025-11-18T08:03:04.520Z 192.168.1.1 LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.20.3.1^"
+        "dst=203.0.113.1^dstPort=443^usrName=jdevries",
+        "Nov 18 09:03:04 host1 LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345| src=10.20.3.2\tdst=203.0.113.2",
+        "Nov 18 09:03:04 host1 LEEF:2.0|Vendor|Product|1.0|41|x5E|src=10.20.3.3^dst=203.0.113.3",
+        "Nov 18 09:03:04 host1 LEEF:2.0|Vendor|Product|1.0|41|0x5e|src=10.20.3.4^dst=203.0.113.4",
+        "Nov 18 09:03:04 host1 LEEF:2.0|Vendor|Product|1.0|41|xa6|src=10.20.3.5\u00a6dst=203.0.113.5",
+    )
+    assert not rejects
+    assert [(e["src_ip"], e["dst_ip"]) for e in events] == [(f"10.20.3.{n}", f"203.0.113.{n}") for n in range(1, 6)]
+    assert (utc(events[0]), events[0]["dst_port"], events[0]["user_name"]) == ("2025-11-18T08:03:04.520000Z", 443,
+                                                                               "jdevries")

@@ -212,14 +212,28 @@ def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     header = _header(lines, "LEEF", fields=5, delimiter_field=True)
     named = header.field_end >= 0
     if not named.any():
-        _find(lines, numbered, header.rest_start)
+        _find(lines, numbered, _past_spaces(lines, header.rest_start))
         return header
     field = pc.dictionary_encode(spans_of(lines.text, header.rest_start,
                                           np.where(named, header.field_end, header.rest_start)))
     marks = [_leef_delimiter(text).encode("utf-8", "surrogatepass") for text in field.dictionary.to_pylist()]
-    _find(lines, numbered, np.where(named, header.field_end + 1, header.rest_start), marks=marks,
+    _find(lines, numbered, _past_spaces(lines, np.where(named, header.field_end + 1, header.rest_start)), marks=marks,
           delimiter_of_line=field.indices.to_numpy().astype(np.int64))
     return header
+
+
+def _past_spaces(lines: _Lines, start: np.ndarray, most: int = 4) -> np.ndarray:
+    """`start` moved past the spaces there (up to `most`): IBM's LEEF examples end a header with `| `, so the first
+    key may follow a space (it would be read as ` src`)."""
+    moved = start
+    for _ in range(most):
+        at = np.flatnonzero((moved >= 0) & (moved < lines.ends))
+        spaced = at[lines.data[moved[at]] == 0x20]
+        if not len(spaced):
+            break
+        moved = moved.copy() if moved is start else moved
+        moved[spaced] += 1
+    return moved
 
 
 @dataclass
