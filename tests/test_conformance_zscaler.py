@@ -144,3 +144,11 @@ def test_hex_encoded_location_as_login_is_no_user(tmp_path: Path) -> None:
         events, rejects = parse(tmp_path, key, line)
         assert not rejects
         assert events[0].get("user_name") is None
+
+
+def test_a_json_array_of_events_is_rejected_as_such(tmp_path: Path) -> None:
+    from detector.ingest.zscaler import JSON_ARRAY_ERROR
+
+    events, rejects = parse(tmp_path, "zscaler_json", json.dumps([json.loads(wrapped(EVENT))] * 2), wrapped(EVENT))
+    assert [e["line_no"] for e in events] == [2]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(1, JSON_ARRAY_ERROR)]

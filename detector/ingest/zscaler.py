@@ -840,12 +840,14 @@ def _json_parser(context: ParseContext) -> BatchParser:
 # Zscaler's names of them, for a rejected line's reason.
 NSS_LOG_TYPES = {"fw": "firewall", "dns": "DNS", "tunnel": "tunnel", "audit": "admin audit", "edlp": "endpoint DLP",
                  "emaildlp": "email DLP", "saas_security": "SaaS security"}
+# Cloud NSS can send its events batched in one JSON array (its feeds' jsonArrayToggle); a file holds one event a line.
+JSON_ARRAY_ERROR = "a JSON array of events (Cloud NSS's JSON array option): one NSS event per line is read"
 _SOURCETYPE = re.compile(r'"sourcetype"\s*:\s*"zscalernss-([\w-]+)"')
 
 
 def _other_log_types(table: pa.Table, lines: pa.Table) -> pa.Table:
     """A rejected line that names another NSS log type (`"sourcetype":"zscalernss-dns"` ...) is rejected as such,
-    not for the web fields it lacks. (Only rejected lines are looked at, one by one: there are few.)"""
+    not for the web fields it lacks; a JSON array as that. (Only rejected lines are looked at, one by one: few.)"""
     reasons = table.column("reject_reason")
     if reasons.null_count == len(reasons):
         return table
@@ -854,7 +856,10 @@ def _other_log_types(table: pa.Table, lines: pa.Table) -> pa.Table:
     changed = False
     for i, line in enumerate(lines.column("line").take(pa.array(rows)).to_pylist()):
         found = _SOURCETYPE.search(line or "")
-        if found and found.group(1) != "web":
+        if said[i] == "not a JSON object" and (line or "").lstrip().startswith("["):
+            said[i] = JSON_ARRAY_ERROR
+            changed = True
+        elif found and found.group(1) != "web":
             kind = NSS_LOG_TYPES.get(found.group(1), found.group(1))
             said[i] = f"a Zscaler NSS {kind} log record (sourcetype zscalernss-{found.group(1)}), not a web log"
             changed = True
