@@ -86,3 +86,35 @@ def test_umbrella_line_without_a_verdict_is_still_rejected_with_its_reason(tmp_p
     assert [e["line_no"] for e in events] == [2]
     assert [r["line_no"] for r in rejects] == [1]
     assert rejects[0]["reason"].startswith("no Allowed/Blocked action column")
+
+
+# Squid: `%>a` is the client's address, `%>A` its name (Squid 2: `log_fqdn on`); `%<a` the server's address,
+# `%<A` its name (Squid 2: `log_ip_on_direct off`). A name is not an address.
+def test_squid_client_name_is_src_host_and_a_server_name_no_dst_ip(tmp_path: Path) -> None:
+    native = ["1773390002.391    104 PC-0142.gemeente.local TCP_MISS/200 15904 GET http://www.overheid.nl/ - "
+              "HIER_DIRECT/www.overheid.nl text/html",
+              "1773390003.000     12 2001:db8::15 TCP_MISS/200 512 GET http://example.org/ - HIER_DIRECT/2001:db8::80 -",
+              "1773390004.000     12 fe80::15 TCP_MISS/200 512 GET http://example.org/ - DIRECT/192.0.2.80 -",
+              "1773390005.000     12 10.20.1.15 TCP_MISS/200 512 GET http://example.org/ - FIRSTUP_PARENT/10.0.0.1 -"]
+    events, rejects = parse(tmp_path, "squid", *native)
+    assert not rejects
+    assert [(e["src_ip"], e["src_host"], e["dst_ip"]) for e in events] == [
+        (None, "pc-0142.gemeente.local", None), ("2001:db8::15", None, "2001:db8::80"),
+        ("fe80::15", None, "192.0.2.80"), ("10.20.1.15", None, None)]
+
+
+def test_squid_common_and_extended_client_names(tmp_path: Path) -> None:
+    common, _ = parse(tmp_path, "squid_common",
+                      'pc-0142 - - [30/Mar/2026:08:01:15 +0200] "CONNECT claude.ai:443 HTTP/1.1" 200 120 '
+                      "TCP_TUNNEL:HIER_DIRECT")
+    assert (common[0]["src_ip"], common[0]["src_host"]) == (None, "pc-0142")
+    extended, _ = parse(tmp_path, "squid_extended",
+                        '1773390002.391    104 pc-0142 58938 TCP_MISS/200 904 123 364 123 528 GET http://example.com/ '
+                        '1.1 - HIER_DIRECT/example.com 80 text/html - - "-" "curl/8.14.1" "example.com" "-" 53 -')
+    assert (extended[0]["src_ip"], extended[0]["src_host"], extended[0]["dst_ip"]) == (None, "pc-0142", None)
+
+
+def test_squid_address_only_logs_have_no_src_host(tmp_path: Path) -> None:
+    events, _ = parse(tmp_path, "squid", "1773390003.000     12 10.0.0.5 TCP_MISS/200 512 GET http://example.org/ - "
+                      "HIER_DIRECT/192.0.2.80 -")
+    assert (events[0]["src_ip"], events[0]["src_host"], events[0]["dst_ip"]) == ("10.0.0.5", None, "192.0.2.80")

@@ -12,6 +12,10 @@ native format does not log the request size, so `bytes_out` stays null.
 `squid_extended` is the extended custom logformat Elastic's Squid integration is tested with: native's
 leading fields plus client port, request/reply sizes, HTTP version, server port, and quoted referer,
 user agent, Host header, X-Forwarded-For and (optionally) TLS SNI. Its request size feeds `bytes_out`.
+
+In all three the client is its address (`%>a`), or its name where the logformat says `%>A` (Squid 2:
+`log_fqdn on`): a name goes to `src_host`, not `src_ip`. The peer after `DIRECT/` is the server's address
+(`%<a`) and feeds `dst_ip`, unless it is the server's name (`%<A`; Squid 2: `log_ip_on_direct off`).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from detector.ingest.proxy_columns import (
     last_bytes,
     line_text,
     list_items,
+    no_text,
     read_in_slices,
     url_columns,
     where,
@@ -118,10 +123,11 @@ RESULT_SQL = f"""
 select squid_result_action(head) as action, nullif(status, 0) as http_status, status is not null as valid
 from (select head, try_cast(tail as integer) as status from ({SPLIT_AT_SLASH}))
 """
-# the peer is the server's address only when Squid went direct to it
+# the peer is the server's address only when Squid went direct to it, and when it is logged as an address
+# (`%<a`; `%<A` or Squid 2's `log_ip_on_direct off` log the server's name there instead)
 HIERARCHY_SQL = f"""
-select case when head in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST') then null_if_dash(tail) end
-    as dst_ip
+select case when head in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST') and is_ip_literal(tail)
+    then tail end as dst_ip
 from ({SPLIT_AT_SLASH})
 """
 HOSTPORT_SQL = """
@@ -182,6 +188,7 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
     authority, path = authority_and_path(rest)
     place = per_distinct(connection, authority, queries.hostport, where=pc.or_(is_connect, has_scheme))
     has_url = pc.and_(pc.invert(is_connect), has_scheme)
+    src_ip, src_host = _client(client)
     valid = pc.fill_null(pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
                                  pc.and_(pc.and_(elapsed_valid, size_valid), outcome["valid"])), False)
     columns = {
@@ -190,7 +197,8 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
                                                 epoch_text, result),
         "is_ignored": pa.repeat(pa.scalar(False), len(count)),
         "ts": pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP),
-        "src_ip": client,
+        "src_ip": src_ip,
+        "src_host": src_host,
         "user_name": per_distinct(connection, ident, queries.user)["user_name"],
         "host": place["host"],
         "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(
@@ -209,6 +217,22 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
         "content_type": per_distinct(connection, mime, queries.content_type)["value"],
     }
     return pa.table(columns)
+
+
+def _client(client: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """src_ip and src_host of the client field: an address, or the client's name where Squid logs one (`%>A` in
+    a logformat, Squid 2's `log_fqdn on`). Only lines whose client starts with a letter are looked at (an IPv4
+    address starts with a digit, an IPv6 one with a hex digit or ':'), so address-only logs cost nothing more."""
+    rows = np.flatnonzero(first_bytes(client) >= ord("A"))
+    if len(rows) == 0:
+        return client, no_text(len(client))
+    literal = pc.fill_null(is_ip_literal(client.take(pa.array(rows))), True).to_numpy(zero_copy_only=False)
+    named = np.zeros(len(client), np.bool_)
+    named[rows[~literal]] = True
+    if not named.any():
+        return client, no_text(len(client))
+    is_named = pa.array(named)
+    return where(pc.invert(is_named), client), pc.utf8_lower(where(is_named, client))
 
 
 def _lower_case_scheme(scheme: pa.Array, has_url: pa.Array) -> pa.DictionaryArray:
@@ -255,7 +279,7 @@ NATIVE = Format(
     new_parser=native_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_in", "duration_ms", "content_type",
     ),
 )
@@ -335,12 +359,14 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
     has_rest = pc.fill_null(place["has_rest"], False)
     source = np.select([bools(is_connect), bools(has_rest)], [0, 1], 2)
     rows = len(client)
+    src_ip, src_host = _client(client)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": first_reasons(reasons, rows),
         "is_ignored": pa.repeat(pa.scalar(False), rows),
         "ts": ts,
-        "src_ip": client,
+        "src_ip": src_ip,
+        "src_host": src_host,
         "user_name": per_distinct(connection, user, queries.user)["user_name"],
         "host": first_valid(where(is_connect, place["connect_host"]), where(not_connect, place["host"])),
         "host_source": constant_text(COMMON_HOST_SOURCES, source),
@@ -393,8 +419,8 @@ COMMON = Format(
     new_parser=common_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "host", "host_source", "dst_port", "network_protocol", "http_method",
-        "url_path", "http_status", "action", "bytes_in", "user_agent",
+        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_port", "network_protocol",
+        "http_method", "url_path", "http_status", "action", "bytes_in", "user_agent",
     ),
 )
 
@@ -424,7 +450,7 @@ select nullif(nullif(upper(value), 'NONE'), '-') as http_method, upper(value) = 
 from distinct_values
 """
 EXTENDED_HIERARCHY_SQL = """
-select case when is_direct then null_if_dash(peer) end as dst_ip, is_direct
+select case when is_direct and is_ip_literal(peer) then peer end as dst_ip, is_direct
 from (select upper(split_part(value, '/', 1)) in ('DIRECT', 'HIER_DIRECT', 'ORIGINAL_DST', 'HIER_ORIGINAL_DST')
         as is_direct, split_part(value, '/', 2) as peer from distinct_values)
 """
@@ -503,6 +529,7 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
                        where(pc.invert(pc.or_(use_url_host, has_sni)), header_host))
     source = np.select([bools(use_url_host) & bools(is_connect), bools(use_url_host), bools(has_sni),
                         bools(pc.is_valid(header_host))], [0, 1, 2, 3], 4)
+    src_ip, src_host = _client(client)
     direct = per_distinct(connection, hierarchy, queries.hierarchy)
     is_direct = pc.fill_null(direct["is_direct"], False)
     server_port = integers(connection, queries.dash_integer, port_text, pa.int32())
@@ -512,7 +539,8 @@ def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQu
         "reject_reason": first_reasons(reasons, len(text)),
         "is_ignored": pa.repeat(pa.scalar(False), len(text)),
         "ts": ts,
-        "src_ip": client,
+        "src_ip": src_ip,
+        "src_host": src_host,
         "user_name": per_distinct(connection, ident, queries.user)["user_name"],
         "host": host,
         "host_source": constant_text(EXTENDED_HOST_SOURCES, source),
@@ -572,7 +600,7 @@ EXTENDED = Format(
     new_parser=extended_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
         "user_agent", "content_type",
     ),
