@@ -93,3 +93,29 @@ def test_checkpoint_threat_prevention_sent_and_received_bytes(tmp_path: Path) ->
     )
     assert (event["action"], event["host"], event["bytes_out"], event["bytes_in"]) == (
         "blocked", "bad.example", 310, 60)
+
+
+def test_checkpoint_splunk_format_is_read_as_the_syslog_format(tmp_path: Path) -> None:
+    # sk122323: Log Exporter's Splunk format, `time=<epoch>|key=value|...`, a value's `=` and `|` escaped.
+    syslog = (CP + 'action:"Accept"; time:"1763452930"; src:"10.20.7.101"; dst:"162.159.140.245"; proto:"6"; '
+              'service:"443"; src_user_name:"P. van Leeuwen (pvl)"; resource:"https://chatgpt.com/c/1?x=y|z"; '
+              'method:"post"; client_outbound_bytes:"4100"; server_outbound_bytes:"9000"; elapsed:"2"; '
+              'appi_name:"ChatGPT"; app_category:"Artificial Intelligence"]')
+    splunk = ("Nov 18 09:02:10 gw time=1763452930|hostname=gw|product=URL Filtering|action=Accept|src=10.20.7.101|"
+              "dst=162.159.140.245|proto=6|service=443|src_user_name=P. van Leeuwen (pvl)|"
+              "resource=https://chatgpt.com/c/1?x\\=y\\|z|method=post|client_outbound_bytes=4100|"
+              "server_outbound_bytes=9000|elapsed=2|appi_name=ChatGPT|app_category=Artificial Intelligence|")
+    events, rejects, _ = parse(tmp_path, "checkpoint", syslog, splunk, "Nov 18 09:02:11 gw not=a|splunk=line")
+    first, second = ({k: v for k, v in e.items() if k != "line_no"} for e in events)
+    assert first == second
+    assert (first["host"], first["url_path"], first["bytes_out"], first["user_name"]) == (
+        "chatgpt.com", "/c/1", 4100, "P. van Leeuwen (pvl)")
+    assert [r["line_no"] for r in rejects] == [3]
+
+
+def test_checkpoint_splunk_format_is_recognised() -> None:
+    from detector.ingest import sniff
+
+    line = ("Nov 18 09:02:10 gw time=1763452930|hostname=gw|product=Firewall|action=Drop|ifdir=inbound|"
+            "loguid={0x5d9cdcc9,0x8d159f,0x5f19f392,0x1897a828}|origin=10.1.0.1|dst=10.20.3.14|proto=6|src=1.2.3.4|")
+    assert sniff([line] * 3).name == "checkpoint"

@@ -1,4 +1,7 @@
-"""Check Point Log Exporter, syslog format: an RFC 5424 header, then `[key:"value"; key:"value"; ...]`.
+"""Check Point Log Exporter, syslog format: an RFC 5424 header, then `[key:"value"; key:"value"; ...]`; and Log
+Exporter's Splunk format, `time=1763452930|hostname=gw|product=Firewall|action=Accept|src=...|` after any
+syslog header (sk122323; `=`, `|` and a backslash in a value escaped with a backslash), read key by key in
+SQL: the compiled pass below is for the syslog format, by far the most common.
 
 Fields by name (the data read at its quote marks by a compiled pass, see key_values_scan.py; the first of
 repeated keys wins):
@@ -63,10 +66,24 @@ KEYS = (
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
 BLOCKED = ("Drop", "Reject", "Block", "Prevent")
-NOT_CHECK_POINT = 'not a Check Point log (no [key:"value"; ...] data)'
+NOT_CHECK_POINT = 'not a Check Point log (no [key:"value"; ...] data, nor key=value|key=value|...)'
+# Log Exporter's Splunk format: `time=<epoch>|key=value|...` (the first key is `time`), a line's keys by `|key=`.
+SPLUNK_LINE = r"(?:^|\s)time=\d+\|"
+_SPLUNK_VALUE = r"((?:[^|\\]|\\.)*)"
+
+
+def _splunk_value_sql(key: str) -> str:
+    """A key's value in a Splunk-format line: after `|key=` (`time`, the first key, after the header's space),
+    as far as the next `|` not escaped; escapes undone; empty is none."""
+    before = r"(?:^|[|\s])" if key == "time" else r"[|]"
+    found = f"regexp_extract(line, '{before}{key}={_SPLUNK_VALUE}', 1)"
+    return f"nullif(regexp_replace({found}, '\\\\(.)', '\\1', 'g'), '') as \"{key}\""
+
+
+SPLUNK_SQL = f"select line_no, {', '.join(_splunk_value_sql(key) for key in KEYS)} from splunk_lines"
 # A decision log without src and dst that is no traffic log: an audit log (an administrator's operation) or an
 # update of an earlier log. Sought in the text of those lines only (rare).
-NOT_TRAFFIC = r'(?:^|[\[; ])(?:operation|administrator):"|(?:^|[\[; ])product:"Log Update"'
+NOT_TRAFFIC = r'(?:^|[\[;| ])(?:(?:operation|administrator)(?::"|=)|product(?::"|=)Log Update(?:"|\|))'
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384
 
@@ -136,6 +153,9 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     line = one_array(lines.column("line"))
     values, quoted, bracket = _values(line, scan)
+    no_data = ~bracket | (quoted == 0)
+    if no_data.any():  # (rare in a syslog-format file) lines of the Splunk format
+        no_data = _splunk_values(connection, lines, line, no_data, values)
 
     def value(key: str) -> pa.Array:
         return values[f"; {key}:"]
@@ -146,7 +166,6 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     action = value("action")
     allowed, blocked = pc.is_in(action, pa.array(ALLOWED)), pc.is_in(action, pa.array(BLOCKED))
     decision = pc.or_(allowed, blocked).to_numpy(zero_copy_only=False)
-    no_data = ~bracket | (quoted == 0)
     addressless = decision & pc.or_(pc.is_null(value("src")), pc.is_null(value("dst"))).to_numpy(
         zero_copy_only=False)
     if addressless.any():  # audit logs and log updates: no traffic, ignored (see the docstring)
@@ -198,6 +217,32 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     })
 
 
+def _splunk_values(connection: duckdb.DuckDBPyConnection, lines: pa.Table, line: pa.Array, no_data: np.ndarray,
+                   values: dict[str, pa.Array]) -> np.ndarray:
+    """The values of the lines of Log Exporter's Splunk format among those without syslog-format data, put into
+    `values` (null elsewhere); the lines left without data of either format."""
+    rows = np.flatnonzero(no_data)
+    splunk = pc.match_substring_regex(line.take(pa.array(rows)), SPLUNK_LINE).to_numpy(zero_copy_only=False)
+    if not splunk.any():
+        return no_data
+    rows = rows[splunk]
+    connection.register("splunk_lines", lines.take(pa.array(rows)))
+    try:
+        found = connection.sql(SPLUNK_SQL).to_arrow_table()
+    finally:
+        connection.unregister("splunk_lines")
+    at = np.full(len(line), -1, np.int64)
+    at[rows] = np.arange(len(rows))
+    place = pa.array(np.where(at >= 0, at, 0))
+    where = pa.array(at >= 0)
+    for key in KEYS:
+        column = found.column(key).combine_chunks().cast(pa.string())
+        values[f"; {key}:"] = pc.if_else(where, column.take(place), values[f"; {key}:"])
+    left = no_data.copy()
+    left[rows] = False
+    return left
+
+
 def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, seconds: pa.Array, where: pa.Array
                  ) -> pa.Array:
     """`time` (epoch seconds) as a timestamp where `where` holds, as EPOCH_SQL reads it: plain digits (the usual
@@ -212,8 +257,9 @@ def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, secon
 SYSLOG = Format(
     name="checkpoint",
     source_kind="firewall",
-    summary='Check Point Log Exporter syslog ([key:"value"; ...]): firewall and URL Filtering decisions',
-    sniff=line_share(r'^.*?\bCheckPoint\b.*\[[\w.-]+:+"'),
+    summary='Check Point Log Exporter syslog ([key:"value"; ...]) or Splunk (key=value|...) format: firewall and '
+            'URL Filtering decisions',
+    sniff=line_share(r'^(?:.*?\bCheckPoint\b.*\[[\w.-]+:+"|(?:.*\s)?time=\d{9,11}\|(?:[^|]*\|)*?loguid=\{0x)'),
     new_parser=new_parser,
     independent_batches=True,
     fields=(
