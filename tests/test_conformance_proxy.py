@@ -118,3 +118,30 @@ def test_squid_address_only_logs_have_no_src_host(tmp_path: Path) -> None:
     events, _ = parse(tmp_path, "squid", "1773390003.000     12 10.0.0.5 TCP_MISS/200 512 GET http://example.org/ - "
                       "HIER_DIRECT/192.0.2.80 -")
     assert (events[0]["src_ip"], events[0]["src_host"], events[0]["dst_ip"]) == ("10.0.0.5", None, "192.0.2.80")
+
+
+# A PAN-OS web interface export (Monitor > Logs > Export to CSV): its columns are named as in PAN-OS's syslog
+# field list, the first being `Domain` (a number, 1), then `Receive Time` (yyyy/mm/dd, local), `Source address`,
+# `NAT Source IP`, `Source User` ...; the URL log adds `URL` (without a scheme) and `Category`.
+PANOS_URL_HEADER = ("Domain,Receive Time,Serial #,Type,Threat/Content Type,Source address,Destination address,"
+                    "NAT Source IP,NAT Destination IP,Rule,Source User,Destination User,Application,Destination Port,"
+                    "Action,URL,Category")
+
+
+def test_csv_export_with_a_numeric_domain_column_takes_the_host_from_the_url(tmp_path: Path) -> None:
+    rows = ["1,2026/03/11 07:02:15,001801000123,THREAT,url,10.20.1.15,104.18.32.47,198.51.100.23,104.18.32.47,"
+            r"allow-web,gemeente\jdevries,,openai-chatgpt,443,alert,chatgpt.com/backend-api/conversation,generative-ai",
+            "1,2026/03/11 07:02:16,001801000123,THREAT,url,10.20.1.16,160.79.104.10,198.51.100.23,160.79.104.10,"
+            r"block-ai,gemeente\asmit,,claude-base,443,block-url,claude.ai/,generative-ai"]
+    events, rejects = parse(tmp_path, "csv", PANOS_URL_HEADER, *rows)
+    assert not rejects
+    assert [(e["host"], e["url_path"], e["src_ip"], e["dst_ip"], e["user_name"]) for e in events] == [
+        ("chatgpt.com", "/backend-api/conversation", "10.20.1.15", "104.18.32.47", "gemeente\\jdevries"),
+        ("claude.ai", "/", "10.20.1.16", "160.79.104.10", "gemeente\\asmit")]
+    assert events[1]["action"] == "blocked"
+
+
+def test_csv_numeric_host_column_alone_names_no_host(tmp_path: Path) -> None:
+    events, _ = parse(tmp_path, "csv", "timestamp,source_ip,domain,dst_ip",
+                      "2026-03-11T07:02:15Z,10.20.1.15,1,104.18.32.47", "2026-03-11T07:02:16Z,10.20.1.15,chatgpt.com,")
+    assert [(e["host"], e["dst_ip"]) for e in events] == [(None, "104.18.32.47"), ("chatgpt.com", None)]

@@ -77,8 +77,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "time": ("time", "log_time_of_day", "tijd"),
     "src_ip": ("src_ip", "source_ip", "client_ip", "clientip", "source", "src", "c_ip", "source_address",
                "client_address", "internal_ip", "srcip", "client", "bron_ip", "client_adres"),
-    "user_name": ("user", "username", "user_name", "login", "account", "src_user", "userid", "user_id",
-                  "identity", "cs_username", "gebruiker", "gebruikersnaam"),
+    "user_name": ("user", "username", "user_name", "login", "account", "src_user", "source_user", "userid",
+                  "user_id", "identity", "cs_username", "gebruiker", "gebruikersnaam"),
     "url": ("url", "uri", "request_url", "full_url", "cs_uri", "cs_url", "request", "url_full"),
     "host": ("host", "domain", "hostname", "dest_host", "destination_host", "dst_host", "dest", "destination",
              "fqdn", "site", "server_name", "sni", "url_host", "cs_host", "dhost", "hostname_fqdn", "domein",
@@ -265,7 +265,12 @@ class Places:
         """url_columns' texts as it gives them (dictionary-encoded), or decoded to be kept."""
         place = url_columns(connection, self.urls, values, bare="/?")
         text = plain if decoded else (lambda column: column)
-        return pa.table({"host": text(place["host"]), "dst_port": place["dst_port"], "scheme": text(place["scheme"]),
+        # a bare number names no host (PAN-OS exports start with a `Domain` column holding 1): the URL's is used
+        host = place["host"]
+        number = pc.fill_null(pc.match_substring_regex(plain(host), r"^[0-9]+$"), False)
+        if pc.any(number).as_py():
+            host = pc.if_else(number, pa.scalar(None, pa.string()), plain(host))
+        return pa.table({"host": text(host), "dst_port": place["dst_port"], "scheme": text(place["scheme"]),
                          "path": text(first_valid(place["url_path"], place["bare_path"]))})
 
 
