@@ -120,3 +120,17 @@ def test_a_zeek_tsv_log_of_another_type_is_not_read_as_this_one(tmp_path: Path) 
     assert not events and set(rejects.values()) == {"a line of Zeek's http log (#path), not its conn log"}
     events, rejects = parse(tmp_path, "zeek_http", lines, "http.log")
     assert not rejects and events[7]["host"] == "www.example.org"
+
+
+# Suricata 7+ logs QUIC (event_type `quic`, rust/src/quic/logger.rs): `quic.version`, and from the client's
+# Initial packet `quic.sni` (and `ua`, `ja3`, `extensions`); HTTP/3 to a service shows its name only there.
+def test_a_quic_record_names_its_host_by_the_sni_and_one_without_is_ignored(tmp_path: Path) -> None:
+    udp = {"proto": "UDP", "src_port": 61000, "app_proto": "quic"}
+    lines = [eve("quic", {"version": "1", "sni": "Gemini.Google.com", "ua": "Chrome/131.0.6778.86",
+                          "extensions": [{"name": "server_name", "type": 0, "values": ["gemini.google.com"]}]}, **udp),
+             eve("quic", {"version": "1"}, **udp),
+             eve("quic", {}, **udp)]
+    events, rejects = parse(tmp_path, "suricata_eve", lines)
+    assert not rejects and list(events) == [1]
+    assert (events[1]["host"], events[1]["host_source"], events[1]["network_protocol"], events[1]["src_ip"]) == (
+        "gemini.google.com", "sni", "quic", "10.20.3.14")

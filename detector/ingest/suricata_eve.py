@@ -1,16 +1,19 @@
 """Suricata EVE JSON (`eve.json`): one JSON object per line, `event_type` says which record it is.
 
-Events: `tls` (SNI), `http` (Host, URL, method, status, response length), `dns` (query name, type,
-rcode, answers), `flow` (bytes each way, duration), `alert` and `drop` (what an IPS did, with the SNI or
-Host of the flow when the alert carries it). Every other record (`stats`, `fileinfo`, `ssh`, `anomaly`,
-...) carries no traffic we need: ignored.
+Events: `tls` (SNI), `quic` (Suricata 7+: the SNI of QUIC's client hello, HTTP/3; a QUIC record without one is
+ignored), `http` (Host, URL, method, status, response length), `dns` (query name, type, rcode, answers), `flow`
+(bytes each way, duration), `alert` and `drop` (what an IPS did, with the SNI or Host of the flow when the alert
+carries it). Every other record (`stats`, `fileinfo`, `ssh`, `anomaly`, ...) carries no traffic we need: ignored.
+A line may have a syslog header or EVE's `prefix` (`@cee: `) before its object (EVE's `filetype: syslog`, as a
+syslog daemon writes it): taken off (`_without_prefixes`; looked for only on lines that do not start with `{`).
 
 DNS records come in three layouts: v1 (one record per answer: `rrname`, `rrtype`, `rdata`), v2 (one
 answer record with an `answers` array, or `grouped` by type) and v3 (Suricata 8: `queries` and
 `answers` arrays). Queries and answers are separate records and each is an event (like ECS's
 `dns.type` query/answer): the answer is what maps addresses back to names. On an answer record Suricata
 (before 7) logs the packet's direction, server to client; such records are turned around so that
-`src_ip` is always the client.
+`src_ip` is always the client. So is an alert on a packet to the client (Suricata 7+ says so: `"direction":
+"to_client"`); Suricata 6's alerts say no direction and keep their packet's addresses.
 
 Suricata is a sensor: except for alerts and drops, it saw traffic but decided nothing (`unknown`).
 `flow.bytes_toserver` is what the client sent: `bytes_out`.
@@ -71,7 +74,7 @@ from detector.ingest.proxy_columns import constant_text, first_valid, placed
 from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
-EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop")
+EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop", "quic")
 
 # The JSON paths each record type reads, after those every record reads.
 COMMON = ("event_type", "timestamp", "src_ip", "dest_ip", "dest_port")
@@ -88,6 +91,8 @@ READS = {
     # Suricata 7+ says which way the alerting packet went (`direction`); to_client: its source is the server
     "alert": (*DROP, "alert.action", "direction", "src_port"),
     "drop": DROP,  # (a drop is a block, whatever its alert says)
+    # Suricata 7+: QUIC's client Initial (HTTP/3) with the TLS SNI it carries; a record without one is ignored
+    "quic": ("quic.sni",),
 }
 # The paths read by each guess: 0 every path (type not guessed), 1-6 an event type's, 7 a record that is no event.
 GUESS_PATHS = (
@@ -341,7 +346,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.found >= 0, -1, 1))),
-        "is_ignored": pa.array(ok & (records.found == OTHER_TYPE)),
+        "is_ignored": pa.array(ok & ((records.found == OTHER_TYPE) | _quic_without_sni(records))),
         "ts": records.spread(EVENT_TYPES, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
         **_addresses(connection, queries, records),
         **_hosts(connection, queries, records),
@@ -391,14 +396,15 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     dns_name = per_distinct(connection, pc.coalesce(records.at("dns.rrname", "dns"),
                                                     records.at("dns.queries[0].rrname", "dns")),
                             queries.clean_host)["value"]
-    sni = per_distinct(connection, records.at("tls.sni", "tls"), queries.clean_host)["value"]
+    sni = per_distinct(connection, pa.concat_arrays([records.at("tls.sni", "tls"), records.at("quic.sni", "quic")]),
+                       queries.clean_host)["value"]
     http_host = per_distinct(connection, records.at("http.hostname", "http"), queries.hostport_host)["value"]
     ips_sni = per_distinct(connection, records.at("tls.sni", "alert", "drop"), queries.clean_host)["value"]
     ips_host = per_distinct(connection, records.at("http.hostname", "alert", "drop"), queries.hostport_host)["value"]
     ips = records.rows("alert", "drop")
     source = np.full(records.count, 3)  # none
-    for kind, host, number in (("dns", dns_name, 0), ("tls", sni, 1), ("http", http_host, 2)):
-        source[records.rows(kind)[_flag(pc.is_valid(host))]] = number
+    for kinds, host, number in ((("dns",), dns_name, 0), (_SNI_KINDS, sni, 1), (("http",), http_host, 2)):
+        source[records.rows(*kinds)[_flag(pc.is_valid(host))]] = number
     ips_has_sni = _flag(pc.is_valid(ips_sni))
     source[ips[ips_has_sni]] = 1
     source[ips[~ips_has_sni & _flag(pc.is_valid(ips_host))]] = 2
@@ -406,14 +412,28 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     transport = pc.if_else(_flag(pc.not_equal(app_proto, "failed")), app_proto,
                            records.at("proto", "flow", "alert", "drop"))
     named = [(records.rows(kind), pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(len(records.rows(kind)), np.int32)), pa.array([kind]))) for kind in ("tls", "http", "dns")]
+        pa.array(np.zeros(len(records.rows(kind)), np.int32)), pa.array([kind])))
+        for kind in ("tls", "http", "dns", "quic")]
     return {
-        "host": placed(records.count, [(records.rows("dns"), dns_name), (records.rows("tls"), sni),
+        "host": placed(records.count, [(records.rows("dns"), dns_name), (records.rows(*_SNI_KINDS), sni),
                                        (records.rows("http"), http_host), (ips, first_valid(ips_sni, ips_host))]),
         "host_source": constant_text(HOST_SOURCES, source),
         "network_protocol": placed(records.count, [*named, (records.rows("flow", "alert", "drop"), per_distinct(
             connection, transport, queries.lower)["value"])]),
     }
+
+
+# The records whose host is a TLS SNI: TLS's, and QUIC's (the SNI of its TLS client hello)
+_SNI_KINDS = ("tls", "quic")
+
+
+def _quic_without_sni(records: _Records) -> np.ndarray:
+    """The QUIC records that carry no SNI (a server's packets, short headers: nothing the flow record lacks)."""
+    rows = records.rows("quic")
+    ignored = np.zeros(records.count, bool)
+    if len(rows):
+        ignored[rows[~_flag(pc.is_valid(records.at("quic.sni", "quic")))]] = True
+    return ignored
 
 
 def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records
