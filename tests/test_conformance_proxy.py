@@ -80,6 +80,18 @@ def test_umbrella_proxy_line_with_a_space_after_a_separator_is_not_shifted(tmp_p
             "chatgpt.com", "Mozilla/5.0 (Windows NT 10.0)", None)
 
 
+def test_umbrella_spaces_only_after_the_verdict_are_found_too(tmp_path: Path) -> None:
+    """A spaced separator after the verdict leaves it readable but shifts what follows: still read again."""
+    proxy, rejects = parse(tmp_path, "umbrella_proxy", spaced_csv(*PROXY, spaced=(7,)))
+    assert not rejects
+    assert (proxy[0]["host"], proxy[0]["http_status"], proxy[0]["bytes_in"], proxy[0]["http_method"]) == (
+        "chatgpt.com", 200, 1489, "POST")
+    dns, rejects = parse(tmp_path, "umbrella_dns", spaced_csv(*DNS_CURRENT, spaced=(7, 9)))
+    assert not rejects
+    assert (dns[0]["host"], dns[0]["dns_rcode"], dns[0]["vendor_category"], dns[0]["user_name"]) == (
+        "claude.ai", "NOERROR", "Generative AI,Application", USER)
+
+
 def test_umbrella_line_without_a_verdict_is_still_rejected_with_its_reason(tmp_path: Path) -> None:
     no_verdict = spaced_csv(*DNS_TEN[:5], "Maybe", *DNS_TEN[6:], spaced=(3,))
     events, rejects = parse(tmp_path, "umbrella_dns", no_verdict, spaced_csv(*DNS_TEN, spaced=(3,)))

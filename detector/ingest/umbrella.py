@@ -110,8 +110,10 @@ CURRENT_SQL = r"""
 select value = '' or regexp_full_match(value, '\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*') as value
 from distinct_values
 """
+# (a quote in the verdict is a separator with a space after it, read as one column with the next: see _respaced)
 VERDICT_SQL = """
-select case when upper(value) like 'ALLOW%' then 'allowed' when upper(value) like 'BLOCK%' then 'blocked'
+select case when contains(value, '"') then 'unknown'
+            when upper(value) like 'ALLOW%' then 'allowed' when upper(value) like 'BLOCK%' then 'blocked'
             else 'unknown' end as value
 from distinct_values
 """
@@ -247,6 +249,11 @@ class _Fields:
         return pa.DictionaryArray.from_arrays(renumbered.indices, self.values.take(renumbered.dictionary))
 
 
+def _has_quote(values: pa.DictionaryArray) -> pa.Array:
+    """Per line, whether the column's text has a quote (looked for once per distinct value)."""
+    return pc.array_take(pc.match_substring(values.dictionary, '"'), values.indices)
+
+
 def _bigints(connection: duckdb.DuckDBPyConnection, queries: _Queries, values: pa.DictionaryArray) -> pa.Array:
     """Text -> int64, read once per distinct value (see `integers`: Arrow's cast for plain digits)."""
     return integers(connection, queries.bigint, values.dictionary, pa.int64()).take(values.indices)
@@ -339,6 +346,8 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
         return fields.encoded(place(offset))
     domain = through(connection, queries.domain, _unquoted_end(column(3)))["value"]
     no_action = pc.is_null(action_at)
+    # a quote inside the query type, response code or domain: a separator with a space after it (_respaced)
+    quoted = [_has_quote(column(offset)) for offset in (1, 2)] + [_has_quote(_unquoted_end(column(3)))]
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": _reasons(
@@ -348,6 +357,8 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
                 "no Allowed/Blocked action column (Umbrella DNS layout) in ", pc.cast(count, pa.string()),
                 " columns", "")),
             (pc.less(count, pc.add(action_at, 4)), "line ends before the domain column"),
+            (pc.or_(pc.or_(quoted[0], quoted[1]), quoted[2]), "a quote inside the query type, response code or "
+                                                              "domain column"),
             (pc.is_null(domain), "empty domain"),
         ),
         "is_ignored": is_header,
