@@ -150,3 +150,33 @@ def test_leef_headers_and_delimiters_as_ibm_writes_them(tmp_path: Path) -> None:
     assert [(e["src_ip"], e["dst_ip"]) for e in events] == [(f"10.20.3.{n}", f"203.0.113.{n}") for n in range(1, 6)]
     assert (utc(events[0]), events[0]["dst_port"], events[0]["user_name"]) == ("2025-11-18T08:03:04.520000Z", 443,
                                                                                "jdevries")
+
+
+# --- Cisco Firepower (FTD) connection events -------------------------------------------------------------
+# Cisco "Firepower Threat Defense Syslog Messages" 430002 (connection beginning) / 430003 (end), fields as in
+# "Connection and Security-Related Connection Event Fields": `Key: value, Key: value, ...`.
+
+def test_ftd_connection_events(tmp_path: Path) -> None:
+    head = "Nov 18 09:03:04 ftd : %FTD-1-"
+    flow = ("SrcIP: 10.20.3.14, DstIP: 203.0.113.7, SrcPort: 52011, DstPort: 443, Protocol: tcp, "
+            "IngressZone: LAN, EgressZone: WAN, User: GEMEENTE\\jdevries, ApplicationProtocol: HTTPS")
+    events, rejects, report = parse(
+        tmp_path, "cisco_asa",
+        head + "430002: AccessControlRuleAction: Allow, " + flow + ", InitiatorBytes: 517, ResponderBytes: 0",
+        head + "430003: AccessControlRuleAction: Trust, " + flow + ", WebApplication: ChatGPT, URLCategory: "
+               "Generative AI, ConnectionDuration: 12, InitiatorBytes: 9000, ResponderBytes: 120000, "
+               "URL: https://chat.example.com/c/1",
+        head + "430002: AccessControlRuleAction: Interactive Block, " + flow.replace("GEMEENTE\\jdevries", "Not Found")
+               + ", ReferencedHost: chat.example.com:443, HTTPResponse: 302",
+        head + "430003: AccessControlRuleAction: Retry, " + flow,
+    )
+    assert not rejects and (report.parsed, report.ignored) == (3, 1)  # an allowed beginning is not counted
+    first, second, third = events
+    assert (first["user_name"], first["host"], first["host_source"], first["url_path"], first["action"]) == (
+        "GEMEENTE\\jdevries", "chat.example.com", "url", "/c/1", "allowed")
+    assert (first["bytes_out"], first["bytes_in"], first["duration_ms"], first["dst_port"]) == (9000, 120000,
+                                                                                                12000, 443)
+    assert (first["vendor_app"], first["vendor_category"]) == ("ChatGPT", "Generative AI")
+    assert (second["user_name"], second["host"], second["host_source"], second["http_status"], second["action"]) == (
+        None, "chat.example.com", "http_host", 302, "blocked")
+    assert third["action"] == "unknown"

@@ -16,7 +16,15 @@ Events, by message ID (layouts from Cisco's "Syslog Messages" guide):
 - 106023, Deny ... by access-group: a blocked packet, source first.
 - 304001, Accessed URL / 304002, Access denied URL: URL filtering; the URL may be absolute (a host) or
   only a path (no host).
-Every other message ID (NAT, ICMP, VPN, failover, ...) is ignored.
+- 430003 / 430002, Firepower (FTD) connection events, end / beginning (`AccessControlRuleAction: Allow,
+  SrcIP: ..., DstIP: ..., DstPort: ..., User: ..., InitiatorBytes: ..., ResponderBytes: ..., URL: ...`, the
+  fields of Cisco's "Connection and Security-Related Connection Event Fields"): a connection is counted once,
+  at its end, or at its beginning where it was blocked (a blocked connection has no end); an allowed one's
+  beginning is ignored. InitiatorBytes are what the client sent (bytes_out), ResponderBytes the reverse; the
+  host is the URL's, else ReferencedHost (the HTTP Host header); WebApplication is vendor_app, URLCategory
+  vendor_category; Allow, Trust, Monitor and Fastpath are allowed, every Block variant blocked. Read in Arrow
+  only: one without SrcIP/DstIP (or with control characters) is rejected.
+Every other message ID (NAT, ICMP, VPN, failover, intrusion and file events, ...) is ignored.
 
 Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an optional zone abbreviation
 (`EDT`: the common ones are known; others, and none, mean the configured zone); else an ISO 8601 time
@@ -53,6 +61,7 @@ from detector.ingest.cisco_asa_layouts import (
     Tokens,
     accessed,
     acl,
+    connection_event,
     denied_url,
     deny,
     teardown,
@@ -161,6 +170,9 @@ unified as (
             when id = '106023' and deny.proto = '' then '106023 message not in the documented layout'
             when id = '304001' and acc.src = '' then '304001 message not in the documented layout'
             when id = '304002' and den.src = '' then '304002 message not in the documented layout'
+            -- (a Firepower connection event gets here when it has no SrcIP/DstIP, or control characters)
+            when id in ('430002', '430003')
+                then 'Firepower connection event without SrcIP and DstIP, or with control characters'
         end as reject_reason,
         id not in ('302014', '302016', '106100', '106023', '304001', '304002') as is_ignored,
         case id
@@ -231,7 +243,10 @@ select
     coalesce(protocol, url_scheme(url)) as network_protocol,
     case when url is not null then coalesce(rest_path(rest), split_part(split_part(url, '?', 1), '#', 1)) end
         as url_path,
-    action, duration_ms
+    action, duration_ms,
+    -- (filled for Firepower connection events only, which are read in Arrow)
+    null::integer as http_status, null::bigint as bytes_out, null::bigint as bytes_in, null::varchar as user_agent,
+    null::varchar as vendor_app, null::varchar as vendor_category
 from urls
 """
 
@@ -242,12 +257,14 @@ from urls
 TAG = r"^(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(?P<id>\d{6}):?$"
 # Message tokens read (the tag is token 0): a Teardown with user words on both sides reaches token 14.
 TOKENS = 15
+# Firepower (FTD) connection events, beginning and end: read in Arrow only (cisco_asa_layouts.connection_event)
+FIREPOWER_IDS = ("430002", "430003")
 # The messages read, by ID, and the layout reader of each (cisco_asa_layouts).
 READERS = ((("302014", "302016"), teardown), (("106100",), acl), (("106023",), deny), (("304001",), accessed),
-           (("304002",), denied_url))
+           (("304002",), denied_url), (FIREPOWER_IDS, connection_event))
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
-ACTIONS = pa.array(["allowed", "blocked"])
-HOST_SOURCES = pa.array(["url", "none"])
+ACTIONS = pa.array(["allowed", "blocked", "unknown"])
+HOST_SOURCES = pa.array(["url", "none", "http_host"])
 
 # A year-less syslog time at the start of the text before the tag, where the syslog header reader finds no
 # header: `Jul 15 13:18:06 10.1.1.1 : %ASA-...` (a device id, then ` : `, as the ASA writes it after
@@ -301,6 +318,7 @@ class AsaQueries:
             "@REF@", f"{sql_literal(reference.isoformat(sep=' '))}::timestamp"))
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
+        self.hostport = DistinctQuery("select hostport_host(value) as host from distinct_values")
 
 
 def asa_parser(context: ParseContext) -> BatchParser:
@@ -331,8 +349,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     no_percent = ~pc.is_valid(rest).to_numpy(zero_copy_only=False)
     # a `%` not before a tag; control characters (tabs: the documented expressions' \s and \S tell them apart)
     unsure = (~no_percent & ~pc.is_valid(message_id).to_numpy(zero_copy_only=False)) | with_control_characters(line)
-    fields: dict[str, list[pa.Array]] = {name: [] for name in ("src_ip", "user_name", "dst_ip", "dst_port",
-                                                               "protocol", "duration", "url", "blocked")}
+    fields: dict[str, list[pa.Array]] = {name: [] for name in _TYPES}
     order = []
     for ids, read in READERS:
         rows = np.flatnonzero(pc.fill_null(pc.is_in(message_id, value_set=pa.array(ids)), False)
@@ -341,11 +358,13 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
             continue
         found, fits = read(Tokens(lists, rows, rest))
         unsure[rows[~fits]] = True
-        order.append(rows[fits])
+        # (a reader may leave lines that fit out of the events: a Firepower connection's beginning)
+        kept = fits & found.pop("keep").to_numpy(zero_copy_only=False) if "keep" in found else fits
+        order.append(rows[kept])
         for name, values in fields.items():
             column = found.get(name)
-            values.append(pa.nulls(int(fits.sum()), _TYPES[name]) if column is None
-                          else column.filter(pa.array(fits)).cast(_TYPES[name]))
+            values.append(pa.nulls(int(kept.sum()), _TYPES[name]) if column is None
+                          else column.filter(pa.array(kept)).cast(_TYPES[name]))
     event = np.zeros(len(line), bool)
     place = np.full(len(line), -1)
     if order:
@@ -365,7 +384,14 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
             ts = pc.replace_with_mask(ts, pa.array(untimed), plain(through(
                 cursor, queries.bsd_time, pc.dictionary_encode(prefix.filter(pa.array(untimed))))["ts"]).cast(ts.type))
     blocked = pc.fill_null(column["blocked"], False).to_numpy(zero_copy_only=False)
-    host = place_of_url["host"]
+    undecided = ~pc.fill_null(column["decided"], True).to_numpy(zero_copy_only=False)
+    url_host = place_of_url["host"]
+    from_url = pc.is_valid(url_host).to_numpy(zero_copy_only=False)
+    host = url_host
+    if pc.any(pc.is_valid(column["referenced_host"])).as_py():  # a Firepower connection's HTTP Host header
+        referenced = through(cursor, queries.hostport, pc.dictionary_encode(column["referenced_host"]))["host"]
+        host = pc.coalesce(plain(url_host), plain(referenced))
+    has_host = pc.is_valid(host).to_numpy(zero_copy_only=False)
     table = pa.table({
         "line_no": lines.column("line_no"),
         "reject_reason": pa.array(np.where(no_percent, NOT_ASA, None), pa.string()) if no_percent.any()
@@ -376,19 +402,29 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
         "user_name": column["user_name"],
         "host": host,
         "host_source": pa.DictionaryArray.from_arrays(
-            pa.array(np.where(pc.is_valid(host).to_numpy(zero_copy_only=False), 0, 1), pa.int32()), HOST_SOURCES),
+            pa.array(np.where(from_url, 0, np.where(has_host, 2, 1)), pa.int32()), HOST_SOURCES),
         "dst_ip": column["dst_ip"],
         "dst_port": integers(cursor, queries.integer, column["dst_port"], pa.int32()),
         "network_protocol": pc.coalesce(_lower(column["protocol"]), plain(place_of_url["scheme"])),
         "url_path": place_of_url["url_path"],
-        "action": pa.DictionaryArray.from_arrays(pa.array(blocked.astype(np.int32)), ACTIONS),
+        "http_status": column["status"],
+        "action": pa.DictionaryArray.from_arrays(pa.array(np.where(undecided & ~blocked, 2, blocked).astype(np.int32)),
+                                                 ACTIONS),
+        "bytes_out": column["sent"],
+        "bytes_in": column["received"],
         "duration_ms": column["duration"],
+        "user_agent": column["agent"],
+        "vendor_app": column["app"],
+        "vendor_category": column["category"],
     })
     return table, unsure
 
 
 _TYPES = {"src_ip": pa.string(), "user_name": pa.string(), "dst_ip": pa.string(), "dst_port": pa.string(),
-          "protocol": pa.string(), "duration": pa.int64(), "url": pa.string(), "blocked": pa.bool_()}
+          "protocol": pa.string(), "duration": pa.int64(), "url": pa.string(), "blocked": pa.bool_(),
+          # (Firepower connection events only)
+          "decided": pa.bool_(), "referenced_host": pa.string(), "status": pa.int32(), "sent": pa.int64(),
+          "received": pa.int64(), "agent": pa.string(), "app": pa.string(), "category": pa.string()}
 
 
 def _lower(values: pa.Array) -> pa.Array:
@@ -420,6 +456,6 @@ SYSLOG = Format(
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",
-        "action", "duration_ms",
+        "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent", "vendor_app", "vendor_category",
     ),
 )

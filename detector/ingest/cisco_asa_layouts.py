@@ -142,6 +142,55 @@ def denied_url(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
             "blocked": pa.repeat(pa.scalar(True), len(fits))}, fits
 
 
+# Firepower connection events (FTD 430002 / 430003): `Key: value, Key: value, ...`, the keys named in Cisco's
+# "Connection and Security-Related Connection Event Fields". Key -> the field read from it.
+FIREPOWER_KEYS = {
+    "src_ip": "SrcIP", "dst_ip": "DstIP", "dst_port": "DstPort", "protocol": "Protocol", "user_name": "User",
+    "decision": "AccessControlRuleAction", "url": "URL", "referenced_host": "ReferencedHost",
+    "status": "HTTPResponse", "agent": "UserAgent", "sent": "InitiatorBytes", "received": "ResponderBytes",
+    "seconds": "ConnectionDuration", "app": "WebApplication", "category": "URLCategory",
+}
+# What the User field holds when the connection has no user (Cisco's own placeholders)
+NO_USER = ["No Authentication Required", "Not Found", "Unknown", "No Authentication", "Pending"]
+
+
+def connection_event(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """`AccessControlRuleAction: Allow, SrcIP: a, DstIP: b, SrcPort: p, DstPort: q, Protocol: tcp, ... User: u,
+    ... InitiatorBytes: n, ResponderBytes: m, ... URL: u` (keys in any order, most optional). The connection is
+    counted once: at its end (430003), or at its beginning (430002) where it was blocked (it has no end).
+    A line without SrcIP and DstIP does not fit (QUERY rejects it)."""
+    text = t.text
+    values = {name: _after_key(text, key) for name, key in FIREPOWER_KEYS.items()}
+    decision = pc.utf8_lower(values.pop("decision"))
+    # Block, Block with reset, Interactive Block (with reset); Allow, Trust, Monitor, Fastpath (prefilter)
+    blocked = pc.fill_null(pc.match_substring(decision, "block"), False)
+    allowed = pc.fill_null(pc.is_in(decision, value_set=pa.array(["allow", "trust", "monitor", "fastpath"])), False)
+    keep = _has(t.at(0), "430003") | blocked.to_numpy(zero_copy_only=False)
+    fits = _filled(values["src_ip"]) & _filled(values["dst_ip"])
+    user = values.pop("user_name")
+    seconds = values.pop("seconds")
+    numbers = {}
+    for name in ("sent", "received", "status"):
+        number, valid = whole_number(pc.fill_null(values.pop(name), ""))
+        numbers[name] = only_where(number, valid)
+    duration, valid = whole_number(pc.fill_null(seconds, ""))
+    return {
+        **values,
+        "user_name": only_where(user, pc.invert(pc.fill_null(pc.is_in(user, value_set=pa.array(NO_USER)), False))),
+        **numbers,
+        "duration": only_where(pc.multiply(duration, 1000), valid),
+        "blocked": blocked,
+        "decided": pc.or_(blocked, allowed),
+        "keep": pa.array(keep),
+    }, fits
+
+
+def _after_key(text: pa.Array, key: str) -> pa.Array:
+    """The value of `Key: value` in a comma-separated list (up to the next `, `; null without the key or value)."""
+    found = pc.struct_field(pc.extract_regex(text, rf"(?:: |, ){key}: (?P<v>(?:[^,]|,[^ ])*)"), "v")
+    return _non_empty(pc.utf8_trim_whitespace(found))
+
+
 # --- Token shapes ---------------------------------------------------------------------------------------
 
 def _per_distinct(read: Callable[[pa.Array], tuple[pa.Array | np.ndarray, ...]], values: pa.Array
