@@ -157,3 +157,32 @@ def test_csv_numeric_host_column_alone_names_no_host(tmp_path: Path) -> None:
     events, _ = parse(tmp_path, "csv", "timestamp,source_ip,domain,dst_ip",
                       "2026-03-11T07:02:15Z,10.20.1.15,1,104.18.32.47", "2026-03-11T07:02:16Z,10.20.1.15,chatgpt.com,")
     assert [(e["host"], e["dst_ip"]) for e in events] == [(None, "104.18.32.47"), ("chatgpt.com", None)]
+
+
+# ProxySG's access log relayed through a syslog server: every line, directives too, behind the relay's header.
+PROXYSG = [
+    "#Software: SGOS 6.7.5.3",
+    "#Version: 1.0",
+    "#Fields: date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host "
+    "cs-uri-port cs-uri-path cs-uri-query cs-username cs-auth-group s-supplier-name rs(Content-Type) cs(User-Agent) "
+    "sc-filter-result cs-categories s-ip",
+    '2026-03-11 07:02:15 812 10.20.1.15 200 TCP_NC_MISS 5120 18422 POST https chatgpt.com 443 '
+    '/backend-api/conversation - jdevries GEMEENTE\\Medewerkers chatgpt.com application/json "Mozilla/5.0 (X11)" '
+    'OBSERVED "Generative AI" 10.0.0.2',
+    '2026-03-11 07:02:16 3 10.20.1.16 403 TCP_DENIED 3900 510 CONNECT tcp claude.ai 443 / - asmit - - - '
+    '"Mozilla/5.0 (X11)" DENIED "Generative AI" 10.0.0.2',
+]
+
+
+def test_w3c_relayed_through_syslog_reads_as_the_plain_log(tmp_path: Path) -> None:
+    plain, _ = parse(tmp_path, "w3c", *PROXYSG)
+    for header in ("Mar 11 08:02:17 10.0.0.2 ", "<134>Mar 11 08:02:17 proxysg01 ProxySG: ",
+                   "2026-03-11T08:02:17.120+01:00 proxysg01 bluecoat[412]: "):
+        path = tmp_path / "relayed.log"
+        path.write_text("".join(header + line + "\n" for line in PROXYSG), encoding="utf-8")
+        assert sniffed(path) == "w3c"
+        events, rejects = parse(tmp_path, "w3c", *(header + line for line in PROXYSG))
+        assert not rejects
+        assert events == plain
+    assert [(e["host"], e["action"], e["bytes_out"]) for e in plain] == [
+        ("chatgpt.com", "allowed", 18422), ("claude.ai", "blocked", 510)]

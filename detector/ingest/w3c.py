@@ -80,6 +80,7 @@ from detector.ingest.proxy_columns import (
     where,
 )
 from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
 # A value is a quoted string (with "" inside) or a run of non-space characters (for sniffing).
@@ -430,6 +431,24 @@ BLANK = " \t\ufeff"
 NO_FIELDS_REASON = "no #Fields directive before this line: W3C extended logs name their columns in one"
 
 
+# A log relayed through syslog (ProxySG's access log sent to a syslog server, which writes each line behind its
+# header): `Aug 18 12:30:46 10.8.24.10 #Fields: ...`, `Aug 18 12:30:46 10.8.24.10 2016-08-18 05:30:54 ...`.
+# The header (PRI, BSD or ISO time, host, an optional `tag[pid]: `) is taken off every line of a batch whose
+# first lines have one; other logs are looked at in their first lines only.
+SYSLOG_PREFIX = rf"^(?:<\d{{1,3}}>)?(?:{BSD_TIME}|{ISO_TIME}) [^\s#]+ (?:[A-Za-z][\w.\-/]*(?:\[\d+\])?: )?"
+_SYSLOG_PREFIX = re.compile(SYSLOG_PREFIX)
+_LOOKED_AT = 5
+
+
+def unwrapped(lines: pa.Table) -> pa.Table:
+    """The lines without the syslog header of a relayed log (see SYSLOG_PREFIX); any other batch as it is."""
+    if not any(_SYSLOG_PREFIX.match(line) for line in lines.column("line").slice(0, _LOOKED_AT).to_pylist() if line):
+        return lines
+    text = line_text(lines)
+    return lines.set_column(lines.schema.get_field_index("line"), "line",
+                            pc.replace_substring_regex(text, SYSLOG_PREFIX, "", max_replacements=1))
+
+
 def new_parser(context: ParseContext) -> HeaderedParser:
     """Batches parsed under the #Fields (and #Date, #GMT-Offset) in force at their start."""
     for macros in (PROXY_MACROS, WSA_MACROS):
@@ -449,6 +468,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             return split_outcomes(columns, lines)
 
     def parse(lines: pa.Table, header: Header) -> ParseResult:
+        lines = unwrapped(lines)
         directive_rows, directives = _directives(lines)
         results: list[ParseResult] = []
         start = 0
@@ -482,7 +502,7 @@ _DIRECTIVE_STARTS = np.array([ord("#"), *{b for blank in BLANK for b in blank.en
 
 
 def _carry_header(lines: pa.Table, header: Header) -> Header:
-    for directive in _directives(lines)[1]:
+    for directive in _directives(unwrapped(lines))[1]:
         header = header.applied(directive.strip(BLANK))
     return header
 
@@ -498,7 +518,10 @@ def combine(results: list[ParseResult], ignored: int) -> ParseResult:
 
 
 def sniff(lines: Sequence[str]) -> float:
-    """Share of directive lines and of data lines with as many values as the last #Fields names."""
+    """Share of directive lines and of data lines with as many values as the last #Fields names (behind a
+    syslog header, if the lines have one)."""
+    if any(_SYSLOG_PREFIX.match(line) for line in lines[:_LOOKED_AT]):
+        lines = [_SYSLOG_PREFIX.sub("", line, count=1) for line in lines]
     if not lines or not any(_FIELDS.match(line.lstrip(BLANK)) for line in lines):
         return 0.0
     count = None
