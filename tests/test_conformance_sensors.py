@@ -134,3 +134,27 @@ def test_a_quic_record_names_its_host_by_the_sni_and_one_without_is_ignored(tmp_
     assert not rejects and list(events) == [1]
     assert (events[1]["host"], events[1]["host_source"], events[1]["network_protocol"], events[1]["src_ip"]) == (
         "gemini.google.com", "sni", "quic", "10.20.3.14")
+
+
+# Zeek's LogAscii::json_timestamps: JSON::TS_EPOCH (seconds, the default), JSON::TS_ISO8601 and JSON::TS_MILLIS
+# (whole milliseconds since the epoch). A `ts` beyond the years 1-9999 is no time: a reject (it failed the ingest
+# of the whole file when the lake tried to place it).
+def test_zeek_json_times_in_milliseconds_and_times_beyond_any_date(tmp_path: Path) -> None:
+    def line(ts: object, name: str) -> str:
+        return json.dumps({"ts": ts, "uid": "CbX1yT3pQ9", "id.orig_h": "10.20.3.14", "id.orig_p": 52011,
+                           "id.resp_h": "104.18.32.47", "id.resp_p": 443, "server_name": name,
+                           "established": True}, separators=(",", ":"))
+
+    events, rejects = parse(tmp_path, "zeek_ssl", [line(1764406801250, "a.example"), line(1764406801000, "b.example"),
+                                                   line(1764406801.25, "c.example"),
+                                                   line("2025-11-29T09:00:01.250000Z", "d.example"),
+                                                   line(999999999999.5, "e.example"), line(9999999999999999, "f")])
+    assert {e["ts"].isoformat() for e in events.values()} == {"2025-11-29T09:00:01.250000+00:00",
+                                                              "2025-11-29T09:00:01+00:00"}
+    assert sorted(events) == [1, 2, 3, 4] and rejects == {5: "no timestamp", 6: "no timestamp"}
+    # one width in a batch (the matrix reading) and the general reading alike
+    events, _ = parse(tmp_path, "zeek_ssl", [line(1764406801250, "a.example"), line(1764406801251, "b.example")])
+    assert [e["ts"].isoformat() for e in events.values()] == ["2025-11-29T09:00:01.250000+00:00",
+                                                              "2025-11-29T09:00:01.251000+00:00"]
+    events, rejects = parse(tmp_path, "zeek_ssl", [line(999999999999.5, "a.example"), line(999999999998.5, "b")])
+    assert not events and set(rejects.values()) == {"no timestamp"}

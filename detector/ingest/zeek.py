@@ -58,12 +58,16 @@ from detector.ingest.distinct_sql import (
 )
 from detector.schema import TIMESTAMP
 
-# Epoch seconds with microseconds (TSV, default JSON) or ISO 8601 (JSON with json_timestamps = ISO8601).
+# Epoch seconds with microseconds (TSV, default JSON), ISO 8601 (JSON with json_timestamps = JSON::TS_ISO8601) or
+# whole milliseconds (JSON::TS_MILLIS: 13 digits until the year 2286; as seconds they would be the year 57000).
 # Decimal, not double: a double loses the last microsecond digit of a 2020s epoch. try_cast twice: a
 # number too large for microseconds in a BIGINT is not understood (a reject), not a failed batch.
 _TS = """coalesce(
+    case when length(ts) = 13 and ts not like '%.%' then make_timestamp(try_cast(ts as bigint) * 1000) end::timestamptz,
     make_timestamp(try_cast(try_cast(ts as decimal(20, 6)) * 1000000 as bigint))::timestamptz,
     try_cast(ts as timestamptz))"""
+# The times a date can be made of (years 1-9999, in microseconds): a `ts` beyond them is no time (a reject)
+_EARLIEST_MICROS, _LATEST_MICROS = -62135596800 * 10**6, 253402300800 * 10**6 - 1
 
 @dataclass(frozen=True)
 class _Log:
@@ -171,7 +175,10 @@ def _read_header(header: _Header, line: str) -> _Header:
 # TSV lines are split in Arrow (pyarrow's string kernels cost a fraction of DuckDB's per line); the fields (TSV's
 # or JSON's) whose meaning the shared SQL macros define (hosts, URLs) go through SQL once per distinct value, and
 # numbers in the plain form Zeek writes are cast by Arrow (anything else through SQL, with its meaning).
-TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
+TS_SQL = f"""
+select case when epoch_us(v) between {_EARLIEST_MICROS} and {_LATEST_MICROS} then v end as value
+from (select {_TS} as v from (select value as ts from distinct_values))
+"""
 DOUBLE_MS_SQL = "select try_cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 # a JSON set or vector's text (as the line's reading gives it) -> its elements; null for [] or no array
@@ -216,31 +223,50 @@ _PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
 
 
 def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
-    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual forms, SQL for any other."""
+    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual forms, SQL for any other; null
+    where it is no time of the years 1-9999 (a reject, where the lake would fail to place it)."""
     micros = _fixed_width_micros(text)
     if micros is not None:
+        if len(micros) and (micros.max() > _LATEST_MICROS or micros.min() < _EARLIEST_MICROS):
+            return _within_dates(pa.array(micros, pa.int64()))
         return pa.array(micros, pa.int64()).cast(TIMESTAMP)
-    # the usual forms: 1-12 digits, then optionally a point and 1-6 digits (told without a regex)
+    # the usual forms: 1-12 digits, then optionally a point and 1-6 digits, or 13 digits of milliseconds (told
+    # without a regex)
     point = pc.find_substring(text, ".")  # -1 where there is none
     digits = pc.replace_substring(text, ".", "", max_replacements=1)
     has_point = pc.greater_equal(point, 0)
     whole_digits = pc.if_else(has_point, point, pc.binary_length(text))
     fraction_digits = pc.if_else(has_point, pc.subtract(pc.binary_length(digits), point), 0)
+    millis = pc.and_(pc.invert(has_point), pc.equal(whole_digits, 13))
     usual = pc.and_(pc.and_(pc.ascii_is_decimal(digits), pc.less_equal(fraction_digits, 6)),
-                    pc.and_(pc.greater_equal(whole_digits, 1), pc.less_equal(whole_digits, 12)))
+                    pc.and_(pc.greater_equal(whole_digits, 1), pc.or_(pc.less_equal(whole_digits, 12), millis)))
     usual = pc.and_(usual, pc.or_(pc.invert(has_point), pc.greater_equal(fraction_digits, 1)))
     if not pc.all(pc.fill_null(usual, True)).as_py():
-        return pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP)
+        return _within_dates(pc.cast(pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP),
+                                     pa.int64()))
     scale = pa.array([10 ** (6 - k) for k in range(7)], pa.int64()).take(fraction_digits)
-    return pc.cast(pc.multiply(pc.cast(digits, pa.int64()), scale), TIMESTAMP)
+    if pc.any(millis).as_py():
+        scale = pc.if_else(millis, pa.scalar(1000, pa.int64()), scale)
+    return _within_dates(pc.multiply(pc.cast(digits, pa.int64()), scale))
+
+
+def _within_dates(micros: pa.Array) -> pa.Array:
+    """Microseconds since the epoch as timestamps, null where beyond the years 1-9999."""
+    bounds = pc.min_max(micros)  # (one pass; the rest only where some time is beyond)
+    least, most = bounds["min"].as_py(), bounds["max"].as_py()
+    if least is not None and (most > _LATEST_MICROS or least < _EARLIEST_MICROS):
+        inside = pc.and_(pc.less_equal(micros, _LATEST_MICROS), pc.greater_equal(micros, _EARLIEST_MICROS))
+        micros = pc.if_else(inside, micros, pa.scalar(None, pa.int64()))
+    return pc.cast(micros, TIMESTAMP)
 
 
 def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
     """Epoch seconds as microseconds, read from the text's bytes as one matrix (a row per value), when every
     `ts` of a batch has one width and its point in one place: 1-12 digits, then a point and 1-6 decimals or
-    none. The usual case: the TSV writer's six decimals (ten digits before the point until the year 2286);
-    JSON drops trailing zeros, so its whole seconds read `1763452840.0`. None when some value is null or has
-    another width or form (then the general reading applies)."""
+    none, or 13 digits of milliseconds (JSON::TS_MILLIS). The usual case: the TSV writer's six decimals (ten
+    digits before the point until the year 2286); JSON drops trailing zeros, so its whole seconds read
+    `1763452840.0`. None when some value is null or has another width or form (then the general reading
+    applies)."""
     offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4) if len(text) else None
     if offsets is None or text.null_count or text.type != pa.string():
         return None
@@ -251,8 +277,10 @@ def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
     points = np.flatnonzero(characters[0] == ord("."))
     point = int(points[0]) if len(points) else width
     decimals = max(width - point - 1, 0)
-    if not 1 <= point <= 12 or (point < width and not (1 <= decimals <= 6
-                                                        and (characters[:, point] == ord(".")).all())):
+    if point == width == 13:  # whole milliseconds (JSON::TS_MILLIS): as three decimals of seconds
+        decimals = 3
+    elif not 1 <= point <= 12 or (point < width and not (1 <= decimals <= 6
+                                                          and (characters[:, point] == ord(".")).all())):
         return None
     digits = characters - np.uint8(ord("0"))  # a byte below '0' wraps round to more than 9
     if not ((digits[:, :point] <= 9).all() and (digits[:, point + 1:] <= 9).all()):
