@@ -158,3 +158,10 @@ def test_zeek_json_times_in_milliseconds_and_times_beyond_any_date(tmp_path: Pat
                                                               "2025-11-29T09:00:01.251000+00:00"]
     events, rejects = parse(tmp_path, "zeek_ssl", [line(999999999999.5, "a.example"), line(999999999998.5, "b")])
     assert not events and set(rejects.values()) == {"no timestamp"}
+
+
+def test_an_eve_time_beyond_any_date_is_a_reject_not_a_failed_ingest(tmp_path: Path) -> None:
+    lines = [eve("tls", {"sni": "a.example"}, timestamp="12345-01-01T00:00:00+00:00"),
+             eve("tls", {"sni": "b.example"})]
+    events, rejects = parse(tmp_path, "suricata_eve", lines)
+    assert list(events) == [2] and rejects == {1: "no timestamp"}

@@ -109,7 +109,12 @@ TYPE_HEADS = np.array([int.from_bytes((kind + '"').encode()[:4], "little") for k
 # Suricata's own time format (`2025-11-18T09:00:01.102345+0100`), read by Arrow; any other through SQL.
 SURICATA_TIME_BYTES = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b".", 26: b"+-"}
 SURICATA_TIME_LENGTH = 31
-TIME_SQL = "select try_cast(value as timestamptz) as ts from distinct_values"
+# (a time beyond the years 1-9999 is none: the lake could not place it)
+TIME_SQL = """
+select case when t >= timestamptz '0001-01-01 00:00:00+00' and t < timestamptz '10000-01-01 00:00:00+00' then t end
+    as ts
+from (select try_cast(value as timestamptz) as t from distinct_values)
+"""
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 HOSTPORT_HOST_SQL = "select hostport_host(value) as value from distinct_values"
 UPPER_SQL = "select upper(value) as value from distinct_values"
