@@ -47,7 +47,7 @@ from detector.ingest.reader import (
 )
 from detector.ingest.stages import PARSE_WORKERS, BackgroundWriter, ordered_map, prefetched, tune_allocators
 from detector.lake import Lake, Segment, SegmentWriter, head_hash, one_dictionary_per_column
-from detector.schema import EVENT_FILE_SCHEMA, EVENTS, conform
+from detector.schema import EVENT_FILE_SCHEMA, EVENTS, TIMESTAMP, conform
 
 DRY_RUN_REJECTS = 10
 
@@ -328,20 +328,39 @@ def _parse(batch: LineBatch, parser: BatchParser, max_line_bytes: int) -> ParseR
         result = _parse_in_context(lines, batch, parser)
     else:
         result = parser(lines)
-    events = result.events
-    # An event without a time cannot be placed in the lake: a reject, with its reason.
-    no_time = pc.is_null(events.column("ts")) if "ts" in events.column_names else None
-    rejects = [result.rejects]
-    if no_time is not None and pc.any(no_time).as_py():
-        missing = events.filter(no_time).column("line_no")
-        rejects.append(attach_lines(missing, pa.array(["no timestamp"] * len(missing), pa.string()), lines))
-        events = events.filter(pc.invert(no_time))
+    events, rejects = result.events, [result.rejects]
+    # An event the lake cannot place in a day partition is a reject, with its reason.
+    problems = _time_problems(events.column("ts")) if "ts" in events.column_names else None
+    if problems is not None:
+        unplaceable = pc.is_valid(problems)
+        rejects.append(attach_lines(events.filter(unplaceable).column("line_no"), pc.filter(problems, unplaceable),
+                                    lines))
+        events = events.filter(pc.invert(unplaceable))
     if batch.too_long:
         numbers, starts = zip(*batch.too_long, strict=True)
         reason = f"line too long (over {max_line_bytes} bytes); the start is kept"
         rejects.append(pa.table({"line_no": pa.array(numbers, pa.int64()), "line": pa.array(starts, pa.string()),
                                  "reason": pa.array([reason] * len(numbers), pa.string())}, schema=REJECTS_OF_BATCH))
     return ParseResult(events, pa.concat_tables(rejects), blank_count + result.ignored)
+
+
+# The times a lake day can hold (a day partition is a calendar date).
+EARLIEST_TIME = pa.scalar(datetime(1, 1, 1, tzinfo=UTC), TIMESTAMP)
+LATEST_TIME = pa.scalar(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), TIMESTAMP)
+OUTSIDE_CALENDAR = "timestamp outside the years 1-9999"
+
+
+def _time_problems(ts: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """Per event, why the lake cannot place it in a day (null where it can); None in the usual batch, where
+    three vectorised checks are all it costs. A time outside the years 1-9999 (a misread epoch, a 5-digit
+    year) fits Arrow's timestamp but no calendar date: it stopped the whole ingest in the lake's day
+    arithmetic before it was caught here, for every format."""
+    missing = pc.is_null(ts)
+    outside = pc.fill_null(pc.or_(pc.less(ts, EARLIEST_TIME), pc.greater(ts, LATEST_TIME)), False)
+    if not (pc.any(missing).as_py() or pc.any(outside).as_py()):
+        return None
+    return pc.if_else(missing, pa.scalar("no timestamp"),
+                      pc.if_else(outside, pa.scalar(OUTSIDE_CALENDAR), pa.scalar(None, pa.string())))
 
 
 def _without_blanks(lines: pa.Table) -> tuple[pa.Table, int]:
