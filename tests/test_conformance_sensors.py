@@ -161,7 +161,10 @@ def test_zeek_json_times_in_milliseconds_and_times_beyond_any_date(tmp_path: Pat
 
 
 def test_an_eve_time_beyond_any_date_is_a_reject_not_a_failed_ingest(tmp_path: Path) -> None:
+    """Beyond the years 1-9999 in UTC, in Suricata's own spelling (read by Arrow) or another (SQL)."""
     lines = [eve("tls", {"sni": "a.example"}, timestamp="12345-01-01T00:00:00+00:00"),
-             eve("tls", {"sni": "b.example"})]
+             eve("tls", {"sni": "b.example"}),
+             eve("tls", {"sni": "c.example"}, timestamp="0001-01-01T00:30:00.000000+0100"),
+             eve("tls", {"sni": "d.example"}, timestamp="9999-12-31T23:30:00.000000-0100")]
     events, rejects = parse(tmp_path, "suricata_eve", lines)
-    assert list(events) == [2] and rejects == {1: "no timestamp"}
+    assert list(events) == [2] and rejects == {1: "no timestamp", 3: "no timestamp", 4: "no timestamp"}

@@ -109,12 +109,7 @@ TYPE_HEADS = np.array([int.from_bytes((kind + '"').encode()[:4], "little") for k
 # Suricata's own time format (`2025-11-18T09:00:01.102345+0100`), read by Arrow; any other through SQL.
 SURICATA_TIME_BYTES = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b".", 26: b"+-"}
 SURICATA_TIME_LENGTH = 31
-# (a time beyond the years 1-9999 is none: the lake could not place it)
-TIME_SQL = """
-select case when t >= timestamptz '0001-01-01 00:00:00+00' and t < timestamptz '10000-01-01 00:00:00+00' then t end
-    as ts
-from (select try_cast(value as timestamptz) as t from distinct_values)
-"""
+TIME_SQL = "select try_cast(value as timestamptz) as ts from distinct_values"
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 HOSTPORT_HOST_SQL = "select hostport_host(value) as value from distinct_values"
 UPPER_SQL = "select upper(value) as value from distinct_values"
@@ -557,7 +552,22 @@ def _times(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.Arr
     if pc.any(other).as_py():
         spelled = pc.cast(per_distinct(connection, text, queries.time, where=other)["ts"], TIMESTAMP)
         ts = pc.if_else(other, spelled, ts)
-    return ts
+    return _within_dates(ts)
+
+
+# The times a date can be made of (years 1-9999, in microseconds; `0001-01-01T00:30:00+0100` and the like are not)
+_EARLIEST_MICROS, _LATEST_MICROS = -62135596800 * 10**6, 253402300800 * 10**6 - 1
+
+
+def _within_dates(ts: pa.Array) -> pa.Array:
+    """`ts`, null where beyond the years 1-9999 (the lake could not place it): one pass to find there is none."""
+    micros = ts.cast(pa.int64())
+    bounds = pc.min_max(micros)
+    least, most = bounds["min"].as_py(), bounds["max"].as_py()
+    if least is None or (least >= _EARLIEST_MICROS and most <= _LATEST_MICROS):
+        return ts
+    inside = pc.and_(pc.greater_equal(micros, _EARLIEST_MICROS), pc.less_equal(micros, _LATEST_MICROS))
+    return pc.if_else(inside, ts, pa.scalar(None, ts.type))
 
 
 def _suricata_shaped(text: pa.Array) -> np.ndarray:
