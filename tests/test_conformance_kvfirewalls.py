@@ -42,6 +42,9 @@ def test_srx_web_filtering_decisions_are_events_with_the_host(tmp_path: Path) ->
         "<14>Nov 18 09:10:02 srx RT_UTM: WEBFILTER_URL_BLOCKED: WebFilter: ACTION=\"URL Blocked\" "
         "10.20.3.14(52102)->104.18.33.45(443) CATEGORY=\"Enhanced_Search_Engines\" REASON=\"BY_PRE_DEFINED\" "
         "PROFILE=\"wf\" URL=chatgpt.com OBJ=/c/1 USERNAME=GEMEENTE\\jdevries ROLES=N/A",
+        "<12>Nov 18 09:10:02 srx RT_UTM: WEBFILTER_URL_BLOCKED: WebFilter: ACTION=\"URL Blocked\" "
+        "10.20.3.14(52103)->104.18.33.45(443) CATEGORY=\"Enhanced_Search_Engines\" REASON=\"BY_BLACK_LIST\" "
+        "PROFILE=\"wf\" URL=perplexity.ai OBJ=/search username pjansen roles N/A",
         "<14>1 2025-11-18T09:10:03+01:00 srx RT_UTM - AV_VIRUS_DETECTED_MT [junos@2636.1.1.1.2.129 "
         'source-address="104.18.33.45" source-port="443" destination-address="10.20.3.14" '
         'destination-port="52100" filename="chatgpt.com/x" name="EICAR"]',
@@ -49,14 +52,14 @@ def test_srx_web_filtering_decisions_are_events_with_the_host(tmp_path: Path) ->
         'url="chatgpt.com" obj="/"]',
         name="srx-20251118.log",
     )
-    assert (report.parsed, report.ignored, report.rejected) == (3, 1, 1)
+    assert (report.parsed, report.ignored, report.rejected) == (4, 1, 1)
     assert [(e["host"], e["url_path"], e["action"], e["user_name"]) for e in events] == [
         ("gemini.google.com", "/app", "allowed", "jdevries"), ("claude.ai", "/", "blocked", None),
-        ("chatgpt.com", "/c/1", "blocked", "GEMEENTE\\jdevries")]
+        ("chatgpt.com", "/c/1", "blocked", "GEMEENTE\\jdevries"), ("perplexity.ai", "/search", "blocked", "pjansen")]
     assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["host_source"]) for e in events][2] == (
         "10.20.3.14", "104.18.33.45", 443, "url")
     assert events[0]["vendor_category"] == "Enhanced_Search_Engines"
-    assert [utc(e) for e in events] == ["2025-11-18T08:10:00Z", "2025-11-18T08:10:01Z", "2025-11-18T08:10:02Z"]
+    assert [utc(e) for e in events][:3] == ["2025-11-18T08:10:00Z", "2025-11-18T08:10:01Z", "2025-11-18T08:10:02Z"]
     assert rejects[0]["reason"] == "WEBFILTER_URL_PERMITTED without source and destination addresses"
 
 

@@ -22,9 +22,9 @@ from the file with its CLOSE). A web filtering decision is an event of its own, 
 request's host as `url` and its path as `obj`), the path and the URL category: `WEBFILTER_URL_PERMITTED`
 allowed, `WEBFILTER_URL_BLOCKED` blocked; in structured data (`url="chatgpt.com" obj="/c/1"`) or in the plain
 text (`WebFilter: ACTION="URL Permitted" 10.0.0.1(52516)->1.2.3.4(443) CATEGORY="..." REASON="..."
-PROFILE="..." URL=chatgpt.com OBJ=/c/1 USERNAME=N/A ROLES=N/A`). They are read by the SQL reading below, not
-the Arrow one: far fewer than session lines. Other Junos messages (RT_IDS screens, APPTRACK, antivirus and
-other RT_UTM messages, ...) are ignored.
+PROFILE="..." URL=chatgpt.com OBJ=/c/1 USERNAME=N/A ROLES=N/A`; older Junos ends `username N/A roles N/A`).
+They are read by the SQL reading below, not the Arrow one: far fewer than session lines. Other Junos messages
+(RT_IDS screens, APPTRACK, antivirus and other RT_UTM messages, ...) are ignored.
 
 Time: the device's ISO 8601 time when the line was relayed inside another header, else the syslog
 header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in the configured zone).
@@ -131,7 +131,7 @@ parts as (
         case when event in {_WEB} and not structured then struct_pack(
             a := regexp_extract(line, '{_TEXT_WEB}', ['src', 'sport', 'dst', 'dport']),
             url := regexp_extract(line, ' URL=(\S*)', 1), obj := regexp_extract(line, ' OBJ=(\S*)', 1),
-            username := regexp_extract(line, ' USERNAME=(\S*)', 1),
+            username := regexp_extract(line, ' (?:USERNAME=|username )(\S*)', 1),
             category := regexp_extract(line, ' CATEGORY="([^"]*)"', 1)) end as w
     from tagged
 ),
