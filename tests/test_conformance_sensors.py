@@ -168,3 +168,16 @@ def test_an_eve_time_beyond_any_date_is_a_reject_not_a_failed_ingest(tmp_path: P
              eve("tls", {"sni": "d.example"}, timestamp="9999-12-31T23:30:00.000000-0100")]
     events, rejects = parse(tmp_path, "suricata_eve", lines)
     assert list(events) == [2] and rejects == {1: "no timestamp", 3: "no timestamp", 4: "no timestamp"}
+
+
+# RFC 9110 9.3.6: CONNECT's request-target is host:port. Suricata logs it as the http record's `url` (a proxy's
+# CONNECT requests, seen between the clients and the proxy): no path.
+def test_an_eve_connect_request_has_no_url_path(tmp_path: Path) -> None:
+    proxy = {"dest_ip": "10.0.0.8", "dest_port": 3128}
+    lines = [eve("http", {"hostname": "chatgpt.com", "http_port": 443, "url": "chatgpt.com:443",
+                          "http_method": "CONNECT", "protocol": "HTTP/1.1", "status": 200, "length": 0}, **proxy),
+             eve("http", {"hostname": "www.example.org", "url": "/index.html", "http_method": "get"}, **proxy)]
+    events, rejects = parse(tmp_path, "suricata_eve", lines)
+    assert not rejects
+    assert [(e["host"], e["http_method"], e.get("url_path")) for e in events.values()] == [
+        ("chatgpt.com", "CONNECT", None), ("www.example.org", "GET", "/index.html")]

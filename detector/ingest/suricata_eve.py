@@ -448,9 +448,17 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
     def spread(values: pa.Array) -> pa.Array:
         return records.spread(("http",), values)
 
+    method = per_distinct(connection, records.at("http.http_method", "http"), queries.upper)["value"]
+    url_path = per_distinct(connection, records.at("http.url", "http"), queries.url_path)["value"]
+    # CONNECT's URL is its tunnel's host:port (RFC 9110 9.3.6), no path
+    is_connect = pc.equal(method.dictionary, "CONNECT").to_numpy(zero_copy_only=False)
+    if is_connect.any():
+        connect = pc.fill_null(pc.is_in(method.indices, value_set=pa.array(np.flatnonzero(is_connect),
+                                                                             method.indices.type)), False)
+        url_path = only_where(url_path, pc.invert(connect))
     return {
-        "http_method": spread(per_distinct(connection, records.at("http.http_method", "http"), queries.upper)["value"]),
-        "url_path": spread(per_distinct(connection, records.at("http.url", "http"), queries.url_path)["value"]),
+        "http_method": spread(method),
+        "url_path": spread(url_path),
         "http_status": spread(integers(connection, queries.integer, records.at("http.status", "http"), pa.int32())),
         "action": constant_text(ACTIONS, action),
         "user_agent": spread(pc.dictionary_encode(records.at("http.http_user_agent", "http"))),
