@@ -450,7 +450,7 @@ def _merged(read: ParseResult, by_regex: ParseResult) -> ParseResult:
 SYSLOG = Format(
     name="cisco_asa",
     source_kind="firewall",
-    summary="Cisco ASA / FTD syslog: connection teardowns, ACL decisions and URL filtering messages",
+    summary="Cisco ASA / FTD syslog: connection teardowns, ACL decisions, URL filtering, Firepower connection events",
     sniff=line_share(r"^.*?%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-\d{6}\b"),
     new_parser=asa_parser,
     independent_batches=True,
