@@ -80,6 +80,13 @@ def test_umbrella_proxy_line_with_a_space_after_a_separator_is_not_shifted(tmp_p
             "chatgpt.com", "Mozilla/5.0 (Windows NT 10.0)", None)
 
 
+def test_umbrella_blank_user_agent_is_none(tmp_path: Path) -> None:
+    blank = list(PROXY)
+    blank[9] = " "
+    events, _ = parse(tmp_path, "umbrella_proxy", spaced_csv(*blank, spaced=()))
+    assert events[0]["user_agent"] is None and events[0]["host"] == "chatgpt.com"
+
+
 def test_umbrella_spaces_only_after_the_verdict_are_found_too(tmp_path: Path) -> None:
     """A spaced separator after the verdict leaves it readable but shifts what follows: still read again."""
     proxy, rejects = parse(tmp_path, "umbrella_proxy", spaced_csv(*PROXY, spaced=(7,)))

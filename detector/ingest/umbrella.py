@@ -105,7 +105,8 @@ from distinct_values
 """
 RCODE_SQL = "select nullif(upper(value), '') as value from distinct_values"
 DOMAIN_SQL = "select clean_host(value) as value from distinct_values"
-EMPTY_SQL = "select nullif(value, '') as value from distinct_values"
+# (a user agent of one space, as Umbrella logs some clients', is none either)
+EMPTY_SQL = "select case when trim(value) <> '' then value end as value from distinct_values"
 CURRENT_SQL = r"""
 select value = '' or regexp_full_match(value, '\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*') as value
 from distinct_values
