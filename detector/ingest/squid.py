@@ -82,12 +82,13 @@ create or replace macro squid_result_action(code) as case
     when upper(code) like 'NONE%' or upper(code) like 'TAG_NONE%' or upper(code) like 'ERR%' then 'unknown'
     else 'allowed'
 end;
+-- (ALERT: PAN-OS URL filtering lets the request through and logs it; its exports say `alert`)
 create or replace macro verdict_word_action(word) as case
     when regexp_matches(upper(word),
         '(^|[^A-Z])(DENY|DENIED|BLOCK|BLOCKED|DROP|DROPPED|REJECT|REJECTED|GEBLOKKEERD|GEWEIGERD)([^A-Z]|$)')
         then 'blocked'
     when regexp_matches(upper(word),
-        '^(ALLOW|ALLOWED|ACCEPT|ACCEPTED|PERMIT|PERMITTED|PASS|PASSED|PROXIED|OBSERVED|OK|REQ_PASSED|TOEGESTAAN)$')
+        '^(ALLOW|ALLOWED|ACCEPT|ACCEPTED|PERMIT|PERMITTED|PASS|PASSED|PROXIED|OBSERVED|OK|REQ_PASSED|TOEGESTAAN|ALERT)$')
         then 'allowed'
 end;
 create or replace macro is_ip_literal(h) as regexp_full_match(h, '[0-9.]+') or contains(h, ':');
