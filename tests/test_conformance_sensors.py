@@ -181,3 +181,17 @@ def test_an_eve_connect_request_has_no_url_path(tmp_path: Path) -> None:
     assert not rejects
     assert [(e["host"], e["http_method"], e.get("url_path")) for e in events.values()] == [
         ("chatgpt.com", "CONNECT", None), ("www.example.org", "GET", "/index.html")]
+
+
+# Every line of a Zeek log has its log's key (Zeek's scripts: conn's conn_state is set before the record is
+# written, ssl's `established` and dns's `rejected` default to F, http's trans_depth is not optional): a JSON line
+# without it, and naming no log in `_path`, is no record of that log: a file of another Zeek log (or product) read
+# with this --format is rejected with that reason, not read as records it is not.
+def test_a_zeek_json_line_of_another_log_is_not_read_as_this_one(tmp_path: Path) -> None:
+    conn = json.dumps({"ts": 1764406801.25, "uid": "CbX1yT3pQ9", "id.orig_h": "10.20.3.14", "id.orig_p": 52011,
+                       "id.resp_h": "104.18.32.47", "id.resp_p": 443, "proto": "tcp", "service": "ssl",
+                       "duration": 1.5, "orig_bytes": 517, "resp_bytes": 4096, "conn_state": "SF"})
+    events, rejects = parse(tmp_path, "zeek_dns", [conn, conn])
+    assert not events and set(rejects.values()) == {'a JSON line without "rejected": not a line of Zeek\'s dns log'}
+    events, rejects = parse(tmp_path, "zeek_conn", [conn, "{}"])
+    assert list(events) == [1] and rejects == {2: 'a JSON line without "conn_state": not a line of Zeek\'s conn log'}

@@ -245,7 +245,7 @@ def test_a_json_line_whose_error_quotes_a_cut_character_is_a_reject(tmp_path: Pa
     # DuckDB's "malformed JSON" message quotes the line cut at a byte; cut inside a 4-byte character the
     # message is no valid UTF-8, which used to escape the fallback as UnicodeDecodeError (a failed file).
     good = ('{"ts":1700000000.0,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"1.1.1.1",'
-            '"id.resp_p":443,"proto":"tcp"}')
+            '"id.resp_p":443,"proto":"tcp","conn_state":"SF"}')
     events, rejects, report = parse(tmp_path, "zeek_conn", [good, '{"ts":' + "\U00010000" * 40 + "}"])
     assert [e["dst_ip"] for e in events] == ["1.1.1.1"]
     assert [r["line_no"] for r in rejects] == [2] and report.rejected == 1

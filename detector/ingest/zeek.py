@@ -94,16 +94,17 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _json_query(log: _Log, with_path: bool = False) -> str:
+def _json_query(log: _Log, with_path: bool = False, with_marker: bool = False) -> str:
     """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays. Each line is parsed once:
     one call reads every field as text (a set or vector as its JSON text, read as a list once per distinct
     text afterwards: JSON_LIST_SQL; where only its first element is read, that element's text); the fields
-    are then read as the TSV writer's are. `with_path`: the `_path` key too (see _PATH_KEY)."""
-    path_key = (_PATH,) if with_path else ()
-    names = (*log.scalars, *log.lists, *log.firsts, *path_key)
+    are then read as the TSV writer's are. `with_path`: the `_path` key too (see _PATH_KEY); `with_marker`: the
+    log's marker key too (see _without_marker)."""
+    extra = (*((log.json_marker,) if with_marker else ()), *((_PATH,) if with_path else ()))
+    names = (*log.scalars, *log.lists, *log.firsts, *extra)
     paths = ", ".join([*("'$." + _ident(name) + "'" for name in (*log.scalars, *log.lists)),
                        *("'$." + _ident(name) + "[0]'" for name in log.firsts),
-                       *("'$." + _ident(name) + "'" for name in path_key)])
+                       *("'$." + _ident(name) + "'" for name in extra)])
     columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(names, start=1)]
     # `try`: a line that is not valid JSON gives null instead of failing the batch (see _json_queries).
     return f"""
@@ -112,11 +113,11 @@ def _json_query(log: _Log, with_path: bool = False) -> str:
     """
 
 
-def _json_queries(log: _Log, with_path: bool = False) -> tuple[str, str]:
+def _json_queries(log: _Log, with_path: bool = False, with_marker: bool = False) -> tuple[str, str]:
     """The JSON query without and with `try` around the line's reading: `try` costs ~15 % of the query on
     every line, so a batch is read without it first, and again with it only when some line is not JSON
     (a truncated last line, a corrupt file: rare)."""
-    careful = _json_query(log, with_path)
+    careful = _json_query(log, with_path, with_marker)
     return careful.replace("try(json_extract_string(line,", "(json_extract_string(line,", 1), careful
 
 
@@ -722,7 +723,8 @@ from lines
 
 
 def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
-    json_query = {with_path: _json_queries(log, with_path) for with_path in (False, True)}
+    json_query = {(with_path, with_marker): _json_queries(log, with_path, with_marker)
+                  for with_path in (False, True) for with_marker in (False, True)}
 
     def new_parser(context: ParseContext) -> HeaderedParser:
         queries = _Queries()  # thread-safe: shared by the batches parsed at once
@@ -791,7 +793,7 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
         return split_outcomes(columns, run)
 
 
-def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict[bool, tuple[str, str]],
+def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict[tuple[bool, bool], tuple[str, str]],
                 run: pa.Table) -> ParseResult:
     """JSON lines (at least one). One query reads them all (a query has a fixed cost of a few milliseconds);
     its result is then read a chunk at a time (DuckDB's follow the lines' chunks: the reader's reads), each
@@ -799,7 +801,9 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict
     with parse_cursor(context.connection) as cursor:
         cursor.register("lines", run)
         with_path = pc.any(pc.starts_with(run.column("line"), _PATH_KEY)).as_py()
-        quick, careful = query[with_path]
+        marker = f'"{log.json_marker}":'
+        with_marker = any(marker not in line for line in run.column("line").slice(0, _MARKER_SAMPLE).to_pylist())
+        quick, careful = query[with_path, with_marker]
         try:
             table = cursor.sql(quick).to_arrow_table()
         except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
@@ -810,16 +814,35 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict
             def raw(name: str, chunk: pa.RecordBatch = chunk) -> pa.Array:
                 return _json_lists(cursor, queries, chunk.column(name)) if name in log.lists else chunk.column(name)
 
-            other_log = None
+            other_log, path = None, None
             if with_path:
                 path = chunk.column(_PATH)
                 other_log = pc.fill_null(pc.invert(pc.or_(pc.equal(path, log.path),
                                                           pc.starts_with(path, log.path + "_"))), False)
-            fields = _Fields(run.column("line_no").slice(start, chunk.num_rows), chunk.column("reject_reason"),
+            fields = _Fields(run.column("line_no").slice(start, chunk.num_rows),
+                             _without_marker(log, chunk, path) if with_marker else chunk.column("reject_reason"),
                              chunk.num_rows, raw, ignored=other_log)
             parts.append(_columns(cursor, queries, log, fields))
             start += chunk.num_rows
         return split_outcomes(put_together(parts), run)  # (`run` has lines: some result chunk)
+
+
+# The lines of a JSON batch whose text is looked at for the log's marker key: when one lacks it, the batch is read
+# with that key and every line without it is a reject (a key more costs ~3.5 % of a JSON parse: not on every batch)
+_MARKER_SAMPLE = 16
+
+
+def _without_marker(log: _Log, chunk: pa.RecordBatch, path: pa.Array | None) -> pa.Array:
+    """The reject reasons of JSON lines, with those of lines that lack the key every line of this log has
+    (`_Log.json_marker`: conn_state, established, trans_depth, rejected; Zeek writes them on every line) and
+    name no log in `_path`: a line of another Zeek log (a file read with another log's --format), or of
+    another product, is not read as a record of this one."""
+    reason, marker = chunk.column("reject_reason"), chunk.column(log.json_marker)
+    missing = pc.is_null(marker) if path is None else pc.and_(pc.is_null(marker), pc.is_null(path))
+    if not marker.null_count or not pc.any(missing).as_py():
+        return reason
+    text = pa.scalar(f'a JSON line without "{log.json_marker}": not a line of Zeek\'s {log.path} log')
+    return pc.coalesce(reason, pc.if_else(missing, text, pa.scalar(None, pa.string())))
 
 
 def _json_lists(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
