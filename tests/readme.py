@@ -17,11 +17,16 @@ START, END = "<!-- formats:start -->", "<!-- formats:end -->"
 SHOWN = ["user_name", "host", "url_path", "bytes_out", "bytes_in", "user_agent", "dns_answers", "action"]
 
 
+def table_cell(text: str) -> str:
+    """A pipe in a summary would end its Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
 def format_table() -> str:
     header = "| format | source | what it reads | " + " | ".join(SHOWN) + " |"
     rule = "|" + "---|" * (3 + len(SHOWN))
     rows = [
-        f"| `{fmt.name}` | {fmt.source_kind} | {fmt.summary} | "
+        f"| `{fmt.name}` | {fmt.source_kind} | {table_cell(fmt.summary)} | "
         + " | ".join("✓" if column in fmt.fields else "" for column in SHOWN)
         + " |"
         for fmt in FORMATS.values()

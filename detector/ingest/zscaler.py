@@ -905,7 +905,7 @@ JSON = Format(
 KV = Format(
     name="zscaler_kv",
     source_kind="proxy",
-    summary="Zscaler ZIA NSS web log, tab-separated name=value feed (Zscaler or Splunk CIM field names)",
+    summary="Zscaler ZIA NSS web log, name=value feed separated by tabs (or ^^) (Zscaler or Splunk CIM field names)",
     sniff=line_share(re.compile(f"{_KV_NAMES}|{_KV_CARETS}")),
     new_parser=_kv_parser,
     independent_batches=True,
