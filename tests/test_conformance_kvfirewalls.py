@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from detector.ingest import sniff
 from tests.test_ingest_firewall import panos, parse, utc
 
 # --- PAN-OS ------------------------------------------------------------------------------------------
@@ -122,3 +123,23 @@ def test_checkpoint_splunk_format_is_recognised() -> None:
     line = ("Nov 18 09:02:10 gw time=1763452930|hostname=gw|product=Firewall|action=Drop|ifdir=inbound|"
             "loguid={0x5d9cdcc9,0x8d159f,0x5f19f392,0x1897a828}|origin=10.1.0.1|dst=10.20.3.14|proto=6|src=1.2.3.4|")
     assert sniff([line] * 3).name == "checkpoint"
+
+
+# --- PAN-OS: a CSV export of the web interface ----------------------------------------------------
+
+EXPORT_HEADER = ("Domain,Receive Time,Serial #,Type,Threat/Content Type,Config Version,Generate Time,Source address,"
+                 "Destination address,NAT Source IP,NAT Destination IP,Rule,Source User,Destination User,Application")
+
+
+def test_panos_web_interface_export_is_read_with_its_column_names_ignored(tmp_path: Path) -> None:
+    # Monitor > Logs > Export to CSV: a line of column names, then the syslog record's fields without a header.
+    rows = [line.removeprefix("<14>Nov 18 09:00:05 PA-3220 ") for line in (
+        panos("TRAFFIC", "end", "allow"), panos("TRAFFIC", "deny", "deny"))]
+    assert sniff([EXPORT_HEADER, *rows]).name == "panos"
+    events, _, report = parse(tmp_path, "panos", EXPORT_HEADER, *rows)
+    assert (report.parsed, report.rejected, report.ignored) == (2, 0, 1)
+    syslogged, _, _ = parse(tmp_path, "panos", panos("TRAFFIC", "end", "allow"), panos("TRAFFIC", "deny", "deny"),
+                            name="syslog-20251118.log")
+    assert [{k: v for k, v in e.items() if k != "line_no"} for e in events] == \
+        [{k: v for k, v in e.items() if k != "line_no"} for e in syslogged]
+    assert [e["action"] for e in events] == ["allowed", "blocked"]

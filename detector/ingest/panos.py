@@ -16,7 +16,8 @@ Events are the records of a session and of a URL decision. A session is counted 
 TRAFFIC `end` (bytes and duration known), `drop` and `deny` (blocked). TRAFFIC `start` (only written
 when "log at session start" is on, and again on every App-ID change) is ignored, so a session is not
 counted twice; a session still open when its file ends is counted from the file that has its `end`.
-Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, ...) are ignored.
+Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, ...) are ignored. A CSV export of the web
+interface has the same fields in the same order under a line of column names, which is ignored.
 
 Parsing: the line's fields are cut by a compiled kernel (panos_scan, Numba) in one pass over its bytes: a
 comma separates fields unless an odd number of quote marks precede it in the line (CSV quoting: a field with
@@ -108,6 +109,9 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
     count = fields.count
     log_type, subtype = (pc.dictionary_encode(fields.kind[position]) for position in (TYPE, SUBTYPE))
     known_type = _per_row(log_type, pc.is_in(log_type.dictionary, value_set=pa.array(_TYPE_LIST)))
+    # A CSV export of the web interface starts with its column names ("Domain,Receive Time,Serial #,Type,..."),
+    # then has the syslog record's fields in the same order: that first line is no record, and is ignored.
+    known_type |= _per_row(log_type, pc.equal(log_type.dictionary, "Type"))
     traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC"))
     dropped = traffic & _per_row(subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["drop", "deny"])))
     traffic &= dropped | _per_row(subtype, pc.equal(subtype.dictionary, "end"))
