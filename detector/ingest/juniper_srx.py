@@ -23,8 +23,7 @@ request's host as `url` and its path as `obj`), the path and the URL category: `
 allowed, `WEBFILTER_URL_BLOCKED` blocked; in structured data (`url="chatgpt.com" obj="/c/1"`) or in the plain
 text (`WebFilter: ACTION="URL Permitted" 10.0.0.1(52516)->1.2.3.4(443) CATEGORY="..." REASON="..."
 PROFILE="..." URL=chatgpt.com OBJ=/c/1 USERNAME=N/A ROLES=N/A`; older Junos ends `username N/A roles N/A`).
-They are read by the SQL reading below, not the Arrow one: far fewer than session lines. Other Junos messages
-(RT_IDS screens, APPTRACK, antivirus and other RT_UTM messages, ...) are ignored.
+Other Junos messages (RT_IDS screens, APPTRACK, antivirus and other RT_UTM messages, ...) are ignored.
 
 Time: the device's ISO 8601 time when the line was relayed inside another header, else the syslog
 header's (RFC 5424: absolute; year-less BSD: placed by `syslog.syslog_time`, in the configured zone).
@@ -85,11 +84,11 @@ KEYS = (
 )
 # The value of a key is the piece after its `key=` piece when the data is split on its quote marks: the
 # first key ends piece 1 (after the header), the n-th of the others (`keys`, from piece 3 on) is piece 2n + 1.
-# (web filtering's keys are read by QUERY only: the Arrow reading never sees a WEBFILTER line)
+_WEB_KEYS = ("url", "obj", "category")
 _LOOKUPS = ",\n        ".join(
     f"case when first_key = '{key}=' then p[2] else p[nullif(list_position(keys, ' {key}='), 0) * 2 + 2] end "
     f"as \"{key}\""
-    for key in (*KEYS, "url", "obj", "category")
+    for key in (*KEYS, *_WEB_KEYS)
 )
 _EVENT = r"\b(RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY)|WEBFILTER_URL_(?:PERMITTED|BLOCKED))(?:_LS)?\b"
 _WEB = ("WEBFILTER_URL_PERMITTED", "WEBFILTER_URL_BLOCKED")
@@ -212,7 +211,8 @@ from checked
 """
 
 # --- RFC 5424 structured data, read in Arrow --------------------------------------------------------
-# The usual line, `<PRI>1 TIME HOST APP PROCID MSGID [junos@... key="value" ...]` with the structured data
+# The usual line (a session or a web filtering decision),
+# `<PRI>1 TIME HOST APP PROCID MSGID [junos@... key="value" ...]` with the structured data
 # ending it, has its quote marks, values and brackets found by one compiled pass (key_values_scan.py: ~11 ms
 # per 16,384 lines where numpy's passes took ~30; with Numba's start-up, ~0.5 s CPU once per run, a 1M-line
 # file's parse costs ~1.86 s CPU instead of ~3.0) and each distinct header tail and value is read once in SQL;
@@ -220,10 +220,10 @@ from checked
 # through QUERY above, which reads every layout. Both give the same outcome for a usual line.
 _PRI_VERSION_FIELD = r"^<\d{1,3}>1$"
 _EVENT_NAMED = r"\b(?P<event>RT_FLOW_SESSION_(?:CREATE|CLOSE|DENY)|WEBFILTER_URL_(?:PERMITTED|BLOCKED))(?:_LS)?\b"
-_READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY")
+_READ = ("RT_FLOW_SESSION_CLOSE", "RT_FLOW_SESSION_DENY", *_WEB)
 # Header fields are \S+: no whitespace but the spaces between them.
 _NOT_IN_FIELDS = b"\t\n\v\f\r"
-_WANTED = [f"{key}=" for key in KEYS if key != "source-port"]  # (the source port is not kept)
+_WANTED = [f"{key}=" for key in (*KEYS, *_WEB_KEYS) if key != "source-port"]  # (the source port is not kept)
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384
 EVENT_SQL = f"""
@@ -262,14 +262,12 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, params: 
     every = usual.all()
     event, structured = _event_kinds(connection, queries, line if every else line.filter(pa.array(usual)),
                                      tail if every else tail.filter(pa.array(usual)))
-    # a session line without junos structured data is for QUERY's plain-text reading, a web filtering line for
-    # QUERY's reading of either body
-    plain_text = pc.or_(pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured)),
-                        pc.is_in(event, pa.array(_WEB)))
+    # a session or web filtering line without junos structured data is for QUERY's plain-text reading
+    plain_text = pc.and_(pc.is_in(event, pa.array(_READ)), pc.invert(structured))
     if pc.any(plain_text).as_py():
         usual[np.flatnonzero(usual)[plain_text.to_numpy(zero_copy_only=False)]] = False
         event = event.filter(pc.invert(plain_text))
-    # values are read only of the sessions closed or denied
+    # values are read only of the sessions closed or denied and the web filtering decisions
     read = np.zeros(len(line), bool)
     read[usual] = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
     values = {f" {key}": value for key, value in found.columns(read).items()}  # (` key=`)
@@ -345,8 +343,8 @@ def _event_kinds(connection: duckdb.DuckDBPyConnection, queries: _Queries, line:
 
 def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table,
                         header_time: pa.Array, event: pa.Array, values: dict[str, pa.Array]) -> pa.Table:
-    """Usual lines, their events and data values -> QUERY's columns: sessions closed or denied are read, the
-    rest ignored."""
+    """Usual lines, their events and data values -> QUERY's columns: sessions closed or denied and web filtering
+    decisions are read, the rest ignored."""
     line = one_array(lines.column("line"))
     read = pc.is_in(event, pa.array(_READ)).to_numpy(zero_copy_only=False)
     src, dst, proto = values[" source-address="], values[" destination-address="], values[" protocol-id="]
@@ -357,6 +355,7 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
         reason = pc.replace_with_mask(reason, pa.array(rejected), pc.binary_join_element_wise(
             event.filter(pa.array(rejected)), " without source and destination addresses", ""))
     close = pc.equal(event, "RT_FLOW_SESSION_CLOSE")
+    host = _per_distinct_value(values[" url="], lambda url: without_text(pc.utf8_lower(url), ("",)))
     icmp = pc.fill_null(pc.is_in(proto, pa.array(["1", "58"])), False)
 
     def count(key: str) -> pa.Array:
@@ -369,19 +368,21 @@ def _structured_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries
         "ts": _header_times(connection, queries, header_time, pa.array(read & ~rejected)),
         "src_ip": src,
         "user_name": _user_names(values[" username="]),
-        "host": pa.nulls(len(line), pa.string()),  # (web filtering lines, the only ones with a host, are QUERY's)
-        "host_source": pa.repeat(pa.scalar("none"), len(line)),
+        "host": host,
+        "host_source": pc.if_else(pc.is_null(host), "none", "url"),
         "dst_ip": dst,
         "dst_port": only_where(integers(connection, queries.integer, values[" destination-port="], pa.int32()),
                                pc.invert(icmp)),
         "network_protocol": protocol_names(proto),
-        "action": pc.if_else(pc.equal(event, "RT_FLOW_SESSION_DENY"), "blocked", "allowed"),
-        "url_path": pa.nulls(len(line), pa.string()),
+        "action": pc.if_else(pc.is_in(event, pa.array(["RT_FLOW_SESSION_DENY", "WEBFILTER_URL_BLOCKED"])),
+                             "blocked", "allowed"),
+        "url_path": _per_distinct_value(values[" obj="], _path_of),
         "bytes_out": count(" bytes-from-client="),
         "bytes_in": count(" bytes-from-server="),
         "duration_ms": milliseconds(count(" elapsed-time=")),
         "vendor_app": _application(values[" nested-application="], values[" application="]),
-        "vendor_category": without_text(values[" application-category="], ("N/A", "")),
+        "vendor_category": pc.coalesce(without_text(values[" application-category="], ("N/A", "")),
+                                       without_text(values[" category="], ("N/A", ""))),
     })
 
 
@@ -409,6 +410,18 @@ def _header_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, head
 
 # ISO 8601 as Arrow casts it to the same instant as DuckDB's timestamptz (more digits of a second: DuckDB rounds).
 _ARROW_ISO_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$"
+
+
+def _per_distinct_value(values: pa.Array, read: Callable[[pa.Array], pa.Array]) -> pa.DictionaryArray:
+    """`read` of each distinct value (web filtering's hosts and paths repeat), dictionary-encoded as the lake
+    writes it."""
+    encoded = pc.dictionary_encode(values)
+    return dictionary_array(encoded.indices, read(encoded.dictionary))
+
+
+def _path_of(obj: pa.Array) -> pa.Array:
+    """Junos' `obj`, the path the client asked for with its query: the path (none where empty)."""
+    return without_text(list_item(pc.split_pattern(obj, "?", max_splits=1), 0), ("",))
 
 
 def _user_names(users: pa.Array) -> pa.DictionaryArray:
