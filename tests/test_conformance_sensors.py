@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from detector.ingest import FORMATS, sniff
-from detector.ingest.pipeline import parse_file
+from detector.ingest.pipeline import OUTSIDE_CALENDAR, parse_file
 from tests.golden import golden_settings
 
 
@@ -137,8 +137,8 @@ def test_a_quic_record_names_its_host_by_the_sni_and_one_without_is_ignored(tmp_
 
 
 # Zeek's LogAscii::json_timestamps: JSON::TS_EPOCH (seconds, the default), JSON::TS_ISO8601 and JSON::TS_MILLIS
-# (whole milliseconds since the epoch). A `ts` beyond the years 1-9999 is no time: a reject (it failed the ingest
-# of the whole file when the lake tried to place it).
+# (whole milliseconds since the epoch). A `ts` beyond the years 1-9999 is a reject (it failed the ingest of the
+# whole file when the lake tried to place it).
 def test_zeek_json_times_in_milliseconds_and_times_beyond_any_date(tmp_path: Path) -> None:
     def line(ts: object, name: str) -> str:
         return json.dumps({"ts": ts, "uid": "CbX1yT3pQ9", "id.orig_h": "10.20.3.14", "id.orig_p": 52011,
@@ -151,13 +151,14 @@ def test_zeek_json_times_in_milliseconds_and_times_beyond_any_date(tmp_path: Pat
                                                    line(999999999999.5, "e.example"), line(9999999999999999, "f")])
     assert {e["ts"].isoformat() for e in events.values()} == {"2025-11-29T09:00:01.250000+00:00",
                                                               "2025-11-29T09:00:01+00:00"}
-    assert sorted(events) == [1, 2, 3, 4] and rejects == {5: "no timestamp", 6: "no timestamp"}
+    # (16 digits are no time Zeek writes; 999999999999.5 s is the year 33658, which no lake day holds)
+    assert sorted(events) == [1, 2, 3, 4] and rejects == {5: OUTSIDE_CALENDAR, 6: "no timestamp"}
     # one width in a batch (the matrix reading) and the general reading alike
     events, _ = parse(tmp_path, "zeek_ssl", [line(1764406801250, "a.example"), line(1764406801251, "b.example")])
     assert [e["ts"].isoformat() for e in events.values()] == ["2025-11-29T09:00:01.250000+00:00",
                                                               "2025-11-29T09:00:01.251000+00:00"]
     events, rejects = parse(tmp_path, "zeek_ssl", [line(999999999999.5, "a.example"), line(999999999998.5, "b")])
-    assert not events and set(rejects.values()) == {"no timestamp"}
+    assert not events and set(rejects.values()) == {OUTSIDE_CALENDAR}
 
 
 def test_an_eve_time_beyond_any_date_is_a_reject_not_a_failed_ingest(tmp_path: Path) -> None:
@@ -167,7 +168,7 @@ def test_an_eve_time_beyond_any_date_is_a_reject_not_a_failed_ingest(tmp_path: P
              eve("tls", {"sni": "c.example"}, timestamp="0001-01-01T00:30:00.000000+0100"),
              eve("tls", {"sni": "d.example"}, timestamp="9999-12-31T23:30:00.000000-0100")]
     events, rejects = parse(tmp_path, "suricata_eve", lines)
-    assert list(events) == [2] and rejects == {1: "no timestamp", 3: "no timestamp", 4: "no timestamp"}
+    assert list(events) == [2] and rejects == {1: OUTSIDE_CALENDAR, 3: OUTSIDE_CALENDAR, 4: OUTSIDE_CALENDAR}
 
 
 # RFC 9110 9.3.6: CONNECT's request-target is host:port. Suricata logs it as the http record's `url` (a proxy's

@@ -560,22 +560,7 @@ def _times(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.Arr
     if pc.any(other).as_py():
         spelled = pc.cast(per_distinct(connection, text, queries.time, where=other)["ts"], TIMESTAMP)
         ts = pc.if_else(other, spelled, ts)
-    return _within_dates(ts)
-
-
-# The times a date can be made of (years 1-9999, in microseconds; `0001-01-01T00:30:00+0100` and the like are not)
-_EARLIEST_MICROS, _LATEST_MICROS = -62135596800 * 10**6, 253402300800 * 10**6 - 1
-
-
-def _within_dates(ts: pa.Array) -> pa.Array:
-    """`ts`, null where beyond the years 1-9999 (the lake could not place it): one pass to find there is none."""
-    micros = ts.cast(pa.int64())
-    bounds = pc.min_max(micros)
-    least, most = bounds["min"].as_py(), bounds["max"].as_py()
-    if least is None or (least >= _EARLIEST_MICROS and most <= _LATEST_MICROS):
-        return ts
-    inside = pc.and_(pc.greater_equal(micros, _EARLIEST_MICROS), pc.less_equal(micros, _LATEST_MICROS))
-    return pc.if_else(inside, ts, pa.scalar(None, ts.type))
+    return ts
 
 
 def _suricata_shaped(text: pa.Array) -> np.ndarray:

@@ -66,8 +66,6 @@ _TS = """coalesce(
     case when length(ts) = 13 and ts not like '%.%' then make_timestamp(try_cast(ts as bigint) * 1000) end::timestamptz,
     make_timestamp(try_cast(try_cast(ts as decimal(20, 6)) * 1000000 as bigint))::timestamptz,
     try_cast(ts as timestamptz))"""
-# The times a date can be made of (years 1-9999, in microseconds): a `ts` beyond them is no time (a reject)
-_EARLIEST_MICROS, _LATEST_MICROS = -62135596800 * 10**6, 253402300800 * 10**6 - 1
 
 @dataclass(frozen=True)
 class _Log:
@@ -176,10 +174,7 @@ def _read_header(header: _Header, line: str) -> _Header:
 # TSV lines are split in Arrow (pyarrow's string kernels cost a fraction of DuckDB's per line); the fields (TSV's
 # or JSON's) whose meaning the shared SQL macros define (hosts, URLs) go through SQL once per distinct value, and
 # numbers in the plain form Zeek writes are cast by Arrow (anything else through SQL, with its meaning).
-TS_SQL = f"""
-select case when epoch_us(v) between {_EARLIEST_MICROS} and {_LATEST_MICROS} then v end as value
-from (select {_TS} as v from (select value as ts from distinct_values))
-"""
+TS_SQL = f"select {_TS} as value from (select value as ts from distinct_values)"
 DOUBLE_MS_SQL = "select try_cast(round(try_cast(value as double) * 1000) as bigint) as value from distinct_values"
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 # a JSON set or vector's text (as the line's reading gives it) -> its elements; null for [] or no array
@@ -224,12 +219,10 @@ _PLAIN_DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,9})?$"
 
 
 def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, text: pa.Array) -> pa.Array:
-    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual forms, SQL for any other; null
-    where it is no time of the years 1-9999 (a reject, where the lake would fail to place it)."""
+    """Zeek's `ts` as a UTC timestamp: exact integer arithmetic for its usual forms, SQL for any other. (A time
+    beyond the years 1-9999, such as milliseconds read as seconds, is the pipeline's reject.)"""
     micros = _fixed_width_micros(text)
     if micros is not None:
-        if len(micros) and (micros.max() > _LATEST_MICROS or micros.min() < _EARLIEST_MICROS):
-            return _within_dates(pa.array(micros, pa.int64()))
         return pa.array(micros, pa.int64()).cast(TIMESTAMP)
     # the usual forms: 1-12 digits, then optionally a point and 1-6 digits, or 13 digits of milliseconds (told
     # without a regex)
@@ -243,22 +236,11 @@ def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, text:
                     pc.and_(pc.greater_equal(whole_digits, 1), pc.or_(pc.less_equal(whole_digits, 12), millis)))
     usual = pc.and_(usual, pc.or_(pc.invert(has_point), pc.greater_equal(fraction_digits, 1)))
     if not pc.all(pc.fill_null(usual, True)).as_py():
-        return _within_dates(pc.cast(pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP),
-                                     pa.int64()))
+        return pc.cast(through(connection, queries.ts, encoded(text))["value"], TIMESTAMP)
     scale = pa.array([10 ** (6 - k) for k in range(7)], pa.int64()).take(fraction_digits)
     if pc.any(millis).as_py():
         scale = pc.if_else(millis, pa.scalar(1000, pa.int64()), scale)
-    return _within_dates(pc.multiply(pc.cast(digits, pa.int64()), scale))
-
-
-def _within_dates(micros: pa.Array) -> pa.Array:
-    """Microseconds since the epoch as timestamps, null where beyond the years 1-9999."""
-    bounds = pc.min_max(micros)  # (one pass; the rest only where some time is beyond)
-    least, most = bounds["min"].as_py(), bounds["max"].as_py()
-    if least is not None and (most > _LATEST_MICROS or least < _EARLIEST_MICROS):
-        inside = pc.and_(pc.less_equal(micros, _LATEST_MICROS), pc.greater_equal(micros, _EARLIEST_MICROS))
-        micros = pc.if_else(inside, micros, pa.scalar(None, pa.int64()))
-    return pc.cast(micros, TIMESTAMP)
+    return pc.multiply(pc.cast(digits, pa.int64()), scale).cast(TIMESTAMP)
 
 
 def _fixed_width_micros(text: pa.Array) -> np.ndarray | None:
