@@ -11,22 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.ingest import FORMATS, sniff
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
-
-
-def parse(tmp_path: Path, key: str, *lines: str, name: str = "fw-20251118.log"):  # type: ignore[no-untyped-def]
-    """Parse inline lines (golden settings: Europe/Amsterdam; the name dates year-less syslog times)."""
-    path = tmp_path / name
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
-    return events.to_pylist(), rejects.to_pylist(), report
-
-
-def utc(event: dict[str, object]) -> str:
-    return event["ts"].isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
+from detector.ingest import sniff
+from tests.test_ingest_firewall import parse, utc
 
 ASA = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
 
