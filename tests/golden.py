@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from detector.config import Settings
 from detector.ingest import FORMATS
-from detector.ingest.pipeline import parse_file
+from detector.ingest.pipeline import FileReport, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -30,6 +33,14 @@ LINEAGE = {"file_id", "source_kind", "log_format"}
 def golden_settings(home: Path = ROOT) -> Settings:
     return Settings(home=home, organisation="", timezone=GOLDEN_TIMEZONE, batch_lines=7, max_line_bytes=65536,
                     min_group_size=5, allow_reveal=False, keep_identity_map=False)
+
+
+def parse_lines(path: Path, key: str, lines: Iterable[str]) -> tuple[pa.Table, pa.Table, FileReport]:
+    """Write `lines` to `path` and parse it as format `key` with the golden settings; every line accounted for."""
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return events, rejects, report
 
 
 def samples(key: str) -> list[Path]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.ingest import FORMATS, sniff_scores
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from detector.ingest import sniff_scores
+from tests.golden import parse_lines
 
 
 def parse(path: Path, key: str, *lines: str) -> tuple[list[dict[str, object]], list[dict[str, object]], int]:
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(path, key, lines)
     return sorted(events.to_pylist(), key=lambda e: e["line_no"]), rejects.to_pylist(), report.ignored
 
 

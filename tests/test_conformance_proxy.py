@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.ingest import FORMATS, sniff
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from detector.ingest import sniff
+from tests.golden import parse_lines
 
 USER = "Jan de Vries (j.devries@gemeente-voorbeeld.nl)"
 
 
 def parse(tmp_path: Path, key: str, *lines: str) -> tuple[list[dict], list[dict]]:
-    path = tmp_path / f"{key}.log"
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, _ = parse_lines(tmp_path / f"{key}.log", key, lines)
     return events.to_pylist(), rejects.to_pylist()
 
 

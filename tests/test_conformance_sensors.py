@@ -6,16 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from detector.ingest import FORMATS, sniff
-from detector.ingest.pipeline import OUTSIDE_CALENDAR, parse_file
-from tests.golden import golden_settings
+from detector.ingest import sniff
+from detector.ingest.pipeline import OUTSIDE_CALENDAR
+from tests.golden import parse_lines
 
 
 def parse(tmp_path: Path, key: str, lines: list[str], name: str = "log"):  # type: ignore[no-untyped-def]
-    path = tmp_path / name
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, _ = parse_lines(tmp_path / name, key, lines)
     return {e["line_no"]: e for e in events.to_pylist()}, {r["line_no"]: r["reason"] for r in rejects.to_pylist()}
 
 

@@ -19,17 +19,14 @@ from detector.ingest import FORMATS, sniff_scores
 from detector.ingest.base import open_parse_connection
 from detector.ingest.pipeline import parse_file
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, define_macros
-from tests.golden import golden_settings
+from tests.golden import golden_settings, parse_lines
 
 FIREWALLS = ("panos", "fortigate", "cisco_asa", "pfsense_filterlog", "juniper_srx", "checkpoint")
 
 
 def parse(tmp_path: Path, key: str, *lines: str, name: str = "fw-20251118.log"):  # type: ignore[no-untyped-def]
     """Parse inline lines (golden settings: Europe/Amsterdam; the name dates year-less syslog times)."""
-    path = tmp_path / name
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / name, key, lines)
     return events.to_pylist(), rejects.to_pylist(), report
 
 
