@@ -193,3 +193,25 @@ def test_a_zeek_json_line_of_another_log_is_not_read_as_this_one(tmp_path: Path)
     assert not events and set(rejects.values()) == {'a JSON line without "rejected": not a line of Zeek\'s dns log'}
     events, rejects = parse(tmp_path, "zeek_conn", [conn, "{}"])
     assert list(events) == [1] and rejects == {2: 'a JSON line without "conn_state": not a line of Zeek\'s conn log'}
+
+
+# Zeek 6.1+ quic.log (base/protocols/quic/main.zeek): HTTP/3's handshakes, which ssl.log never sees. Its JSON lines
+# carry `version` and `history` as ssl and conn lines do; `client_initial_dcid` is quic's own.
+def test_zeek_quic_log_gives_the_sni_and_is_told_from_ssl_and_conn(tmp_path: Path) -> None:
+    quic = json.dumps({"ts": 1763452820.5, "uid": "Cq1", "id.orig_h": "10.20.4.31", "id.orig_p": 51234,
+                       "id.resp_h": "142.250.179.206", "id.resp_p": 443, "version": "1",
+                       "client_initial_dcid": "95412c1a8a1d0b5c", "server_name": "Gemini.Google.com",
+                       "client_protocol": "h3", "history": "ISishIhH"})
+    ssl = json.dumps({"ts": 1763452821.0, "uid": "Cs1", "id.orig_h": "10.20.4.32", "id.orig_p": 51236,
+                      "id.resp_h": "104.18.32.47", "id.resp_p": 443, "version": "TLSv13", "server_name": "chatgpt.com",
+                      "established": True})
+    conn = json.dumps({"ts": 1763452821.0, "uid": "Cc1", "id.orig_h": "10.20.4.32", "id.orig_p": 51236,
+                       "id.resp_h": "104.18.32.47", "id.resp_p": 443, "proto": "udp", "conn_state": "SF",
+                       "history": "Dd"})
+    assert sniff([quic, quic]).name == "zeek_quic"
+    assert sniff([ssl, ssl]).name == "zeek_ssl"
+    assert sniff([conn, conn]).name == "zeek_conn"
+    events, rejects = parse(tmp_path, "zeek_quic", [quic])
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["network_protocol"], e["src_ip"], e["dst_port"]) for e in events.values()] \
+        == [("gemini.google.com", "sni", "quic", "10.20.4.31", 443)]

@@ -46,6 +46,7 @@ FORMATS: dict[str, Format] = {
         csv_generic.CSV,
         zeek.ZEEK_CONN,
         zeek.ZEEK_SSL,
+        zeek.ZEEK_QUIC,
         zeek.ZEEK_HTTP,
         zeek.ZEEK_DNS,
         suricata_eve.EVE,

@@ -1,4 +1,4 @@
-"""Zeek conn, ssl, http and dns logs, in both of Zeek's writers: TSV and JSON.
+"""Zeek conn, ssl, quic, http and dns logs, in both of Zeek's writers: TSV and JSON.
 
 TSV files describe themselves: `#separator`, `#unset_field`, `#empty_field`, `#set_separator` and
 `#fields` header lines name the columns (and may change mid-file when logs are concatenated). The header
@@ -83,6 +83,10 @@ _BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
 
 CONN = _Log("conn", (*_BASE, "proto", "service", "duration", "orig_bytes", "resp_bytes"), (), "conn_state")
 SSL = _Log("ssl", (*_BASE, "server_name"), (), "established")
+# quic.log (Zeek 6.1+, base/protocols/quic): a QUIC connection's client hello, `server_name` its SNI. HTTP/3 runs
+# over QUIC, so browsers reach many AI services this way; ssl.log never sees it. (`version` and `history`, on
+# every line, are keys of ssl and conn lines too; the client's first destination connection ID is quic's own.)
+QUIC = _Log("quic", (*_BASE, "server_name"), (), "client_initial_dcid")
 HTTP = _Log("http", (*_BASE, "method", "host", "uri", "user_agent", "request_body_len", "response_body_len",
                      "status_code", "username"), (), "trans_depth", firsts=("resp_mime_types",))
 DNS = _Log("dns", (*_BASE, "query", "qtype_name", "rcode_name"), ("answers",), "rejected")
@@ -527,10 +531,10 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, log: _Log
             "bytes_in": _integers(connection, queries.bigint, text("resp_bytes"), pa.int64()),
             "duration_ms": _milliseconds(connection, queries, text("duration")),
         })
-    elif log is SSL:
+    elif log is SSL or log is QUIC:
         host = through(connection, queries.clean_host, distinct("server_name"))["value"]
         columns.update({
-            "network_protocol": pa.repeat(pa.scalar("tls"), rows),
+            "network_protocol": pa.repeat(pa.scalar("tls" if log is SSL else "quic"), rows),
             "host": host,
             "host_source": _host_sources(pc.if_else(pc.is_null(host), 0, 4)),
         })
@@ -904,6 +908,8 @@ ZEEK_CONN = _format(CONN, "Zeek conn.log (TSV or JSON): every connection, bytes 
                     (*_FLOW_FIELDS, "bytes_out", "bytes_in", "duration_ms"))
 ZEEK_SSL = _format(SSL, "Zeek ssl.log (TSV or JSON): TLS handshakes with the SNI server name",
                    (*_FLOW_FIELDS, "host", "host_source"))
+ZEEK_QUIC = _format(QUIC, "Zeek quic.log (TSV or JSON; Zeek 6.1+): QUIC (HTTP/3) handshakes with the SNI server "
+                    "name", (*_FLOW_FIELDS, "host", "host_source"))
 ZEEK_HTTP = _format(HTTP, "Zeek http.log (TSV or JSON): plain HTTP requests",
                     (*_FLOW_FIELDS, "host", "host_source", "http_method", "url_path", "http_status",
                      "bytes_out", "bytes_in", "user_agent", "user_name", "content_type"))
