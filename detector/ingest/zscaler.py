@@ -842,30 +842,28 @@ NSS_LOG_TYPES = {"fw": "firewall", "dns": "DNS", "tunnel": "tunnel", "audit": "a
                  "emaildlp": "email DLP", "saas_security": "SaaS security"}
 # Cloud NSS can send its events batched in one JSON array (its feeds' jsonArrayToggle); a file holds one event a line.
 JSON_ARRAY_ERROR = "a JSON array of events (Cloud NSS's JSON array option): one NSS event per line is read"
-_SOURCETYPE = re.compile(r'"sourcetype"\s*:\s*"zscalernss-([\w-]+)"')
+_SOURCETYPE = r'"sourcetype"\s*:\s*"zscalernss-(?P<kind>[\w-]+)"'
 
 
 def _other_log_types(table: pa.Table, lines: pa.Table) -> pa.Table:
     """A rejected line that names another NSS log type (`"sourcetype":"zscalernss-dns"` ...) is rejected as such,
-    not for the web fields it lacks; a JSON array as that. (Only rejected lines are looked at, one by one: few.)"""
-    reasons = table.column("reject_reason")
-    if reasons.null_count == len(reasons):
+    not for the web fields it lacks; a JSON array as that. Only the rejected lines are searched."""
+    reasons = plain(table.column("reject_reason").combine_chunks())
+    rejected = pc.is_valid(reasons)
+    if not pc.any(rejected).as_py():
         return table
-    rows = np.flatnonzero(pc.is_valid(reasons).to_numpy(zero_copy_only=False))
-    said = reasons.take(pa.array(rows)).to_pylist()
-    changed = False
-    for i, line in enumerate(lines.column("line").take(pa.array(rows)).to_pylist()):
-        found = _SOURCETYPE.search(line or "")
-        if said[i] == "not a JSON object" and (line or "").lstrip().startswith("["):
-            said[i] = JSON_ARRAY_ERROR
-            changed = True
-        elif found and found.group(1) != "web":
-            kind = NSS_LOG_TYPES.get(found.group(1), found.group(1))
-            said[i] = f"a Zscaler NSS {kind} log record (sourcetype zscalernss-{found.group(1)}), not a web log"
-            changed = True
-    if not changed:
+    said = reasons.filter(rejected)
+    line = pc.fill_null(lines.column("line").combine_chunks().filter(rejected), "")
+    kind = pc.struct_field(pc.extract_regex(line, _SOURCETYPE), [0])  # (null where the line names none)
+    other = pc.fill_null(pc.not_equal(kind, "web"), False)
+    array = pc.and_(pc.equal(said, "not a JSON object"), pc.starts_with(pc.utf8_ltrim_whitespace(line), "["))
+    if not (pc.any(other).as_py() or pc.any(array).as_py()):
         return table
-    reason = placed(len(reasons), [(rows, pa.array(said, pa.string()))])
+    kinds = pc.dictionary_encode(kind)
+    texts = pa.array([f"a Zscaler NSS {NSS_LOG_TYPES.get(name, name)} log record (sourcetype zscalernss-{name}), "
+                      "not a web log" for name in kinds.dictionary.to_pylist()], pa.string())  # (a few distinct)
+    said = pc.if_else(array, JSON_ARRAY_ERROR, pc.if_else(other, texts.take(kinds.indices), said))
+    reason = placed(len(reasons), [(np.flatnonzero(rejected.to_numpy(zero_copy_only=False)), said)])
     return table.set_column(table.schema.get_field_index("reject_reason"), "reject_reason", plain(reason))
 
 
