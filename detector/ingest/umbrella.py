@@ -52,6 +52,7 @@ from detector.ingest.distinct_sql import (
     through,
     url_parts,
 )
+from detector.ingest.key_values import in_line_order
 from detector.schema import TIMESTAMP
 
 # The S3 export's optional header row starts with a column name instead of a time.
@@ -191,12 +192,9 @@ def _respaced(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Table],
     again = lines.take(rows).set_column(
         lines.schema.get_field_index("line"), "line",
         pc.replace_substring_regex(text.filter(spaced), _SPACED_SEPARATOR, '","'))
-    redone = columns(connection, queries, again)
     keep = np.ones(len(lines), np.bool_)
     keep[rows.to_numpy()] = False
-    merged = pa.concat_tables([table.filter(pa.array(keep)), redone.cast(table.schema)
-                               if redone.schema != table.schema else redone], promote_options="permissive")
-    return merged.take(pc.sort_indices(merged.column("line_no")))
+    return in_line_order(table.filter(pa.array(keep)), columns(connection, queries, again), keep)
 
 
 class _Fields:
