@@ -269,22 +269,29 @@ def classify(ctx: click.Context, as_json: bool) -> None:
 def lookup(ctx: click.Context, hosts: tuple[str, ...], as_json: bool) -> None:
     """What the product thinks of host names: service, category, how it knows, score and verdict.
 
-    Works with an empty lake (the model then judges by the name alone).
+    HOSTS are host names, or URLs (a path lets AI inside a shared site be found: www.bing.com/chat).
+    Works with an empty lake (the model then judges by the name alone); an IP address gets no score.
 
     \b
     Example:
         shadow-ai lookup chatgpt.com api.mistral.ai www.rijksoverheid.nl
+        shadow-ai lookup https://www.bing.com/chat
         shadow-ai lookup --json some-new-ai-tool.io
     """
-    from detector.lookup import lookup_hosts
+    from detector.lookup import NotAHost, lookup_hosts
 
-    for row in lookup_hosts(settings_of(ctx), list(hosts)):
+    try:
+        rows = lookup_hosts(settings_of(ctx), list(hosts))
+    except NotAHost as exc:
+        raise Failure(str(exc)) from exc
+    for asked, row in zip(hosts, rows, strict=True):
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
             score = "" if row["score"] is None else f" score {row['score']:.2f}"
             what = f"{row['name']} ({row['category']})" if row["service"] else "-"
-            click.echo(f"{row['host']}: {what} [{row['match']}{score}] {row['verdict']}")
+            shown = asked.strip() if "/" in asked else row["host"]  # a URL as given: its path may have decided
+            click.echo(f"{shown}: {what} [{row['match']}{score}] {row['verdict']}")
 
 
 @cli.group()

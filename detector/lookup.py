@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from detector.classify.hosts import judge_hosts
 from detector.classify.run import load_scorer
 from detector.config import Settings
@@ -10,17 +12,46 @@ from detector.labels import read_labels
 from detector.signatures import load_catalog, normalise_host
 
 
+class NotAHost(ValueError):
+    """An argument with no host name in it (empty, or a URL without a host)."""
+
+
+def host_and_path(text: str) -> tuple[str, str | None]:
+    """The host (normalised) and the path, if any, of what an analyst pasted: a host name (`chatgpt.com:443`,
+    `[2001:db8::1]`), `host/path` (as catalog examples write it) or a URL (`https://www.bing.com/chat?q=1`).
+    The path lets AI inside a shared site be recognised (Copilot under bing.com/chat)."""
+    raw = text.strip()
+    if "://" in raw:
+        parts = urlsplit(raw)
+        host, path = parts.netloc.rpartition("@")[2], parts.path or None
+    else:
+        host, slash, rest = raw.partition("/")
+        path = "/" + rest.split("?", 1)[0].split("#", 1)[0] if slash else None
+    name = normalise_host(host)
+    if not name:
+        raise NotAHost(f"no host name in {text!r}")
+    return name, path
+
+
 def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]]:
     """One row per host: host, service, name, category, match, score, verdict (ARCHITECTURE.md).
 
+    A host given with a path (a URL, or `host/path`) is matched with it too: a service found by its URL
+    pattern (AI inside a shared site) wins over the host's own judgement, unless an analyst labelled the host.
     The verdict is the organisation-wide one of policy.yaml (department exceptions need an event's
     department, so they show in ai_events, not here)."""
     catalog = load_catalog(settings.catalog_dir)
     policy = load_policy(settings.home, catalog)
-    names = [normalise_host(h) for h in hosts]
-    judged = judge_hosts(names, catalog, read_labels(settings.home), load_scorer(settings)).to_pylist()
+    asked = [host_and_path(h) for h in hosts]
+    judged = judge_hosts([name for name, _ in asked], catalog, read_labels(settings.home),
+                         load_scorer(settings)).to_pylist()
     rows = []
-    for row in judged:
+    for (name, path), row in zip(asked, judged, strict=True):
+        if path is not None and row["match"] != "label":
+            found = catalog.match_host(name, path)
+            if found is not None and found.rule == "url_pattern":
+                row.update(service=found.service.id, category=found.service.category, match="catalog",
+                           is_ai=True, score=1.0)
         service = catalog.services.get(row["service"]) if row["service"] else None
         category = service.category if service else row["category"]
         rows.append({

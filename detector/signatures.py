@@ -9,6 +9,7 @@ formula lives here, once (`risk_components`). The schema and rules are documente
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -419,13 +420,28 @@ class Match:
 
 
 def normalise_host(host: str) -> str:
-    """Lower case, no surrounding space, no trailing dot, no `:port`: the form the catalog is keyed by."""
+    """Lower case, no surrounding space, no trailing dot, no `:port`, an IPv6 address without its brackets
+    (`[2001:db8::1]:443`, as URLs and CONNECT targets write it): the form the catalog is keyed by."""
     name = host.strip().lower().rstrip(".")
+    if name.startswith("["):
+        inside, closed, rest = name[1:].partition("]")
+        if closed and (not rest or (rest[0] == ":" and rest[1:].isdigit())):
+            return inside
     if name.count(":") == 1:
         bare, _, port = name.partition(":")
         if port.isdigit():
             name = bare.rstrip(".")
     return name
+
+
+def is_ip_address(host: str) -> bool:
+    """Whether a (normalised) host is an IPv4 or IPv6 address rather than a name: nothing to match or judge by
+    name (a flow without a DNS answer, a CONNECT to an address)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _suffixes(name: str) -> Iterator[str]:

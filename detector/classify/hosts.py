@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from detector.labels import Label
-from detector.signatures import Catalog, registered_domain
+from detector.signatures import Catalog, is_ip_address, registered_domain
 
 HOSTS = pa.schema(
     [
@@ -61,6 +61,8 @@ def judge_hosts(
         elif found is not None:
             row.update(service=found.service.id, category=found.service.category, match="catalog", is_ai=True,
                        score=1.0, rule=f"{found.rule}: {found.pattern}")
+        elif is_ip_address(host):  # a name model has nothing to say of an address: no score, not a guess
+            row.update(rule="an IP address, not a name")
         else:
             unknown.append(len(rows))
         rows.append(row)

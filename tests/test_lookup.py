@@ -1,0 +1,57 @@
+"""`shadow-ai lookup` on what analysts paste: host names, URLs, addresses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detector.cli import cli
+from detector.lookup import NotAHost, host_and_path
+
+
+def lookup(home: Path, *asked: str) -> list[dict[str, object]]:
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", *asked])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+@pytest.mark.parametrize(("asked", "expected"), [
+    ("chatgpt.com", ("chatgpt.com", None)),
+    ("ChatGPT.com.:443", ("chatgpt.com", None)),
+    ("www.bing.com/chat?q=1#top", ("www.bing.com", "/chat")),
+    ("https://user@Claude.ai:443/new?x=1", ("claude.ai", "/new")),
+    ("https://www.bing.com", ("www.bing.com", None)),
+    ("[2001:db8::1]:8443", ("2001:db8::1", None)),
+    ("http://[2001:db8::1]/v1/chat", ("2001:db8::1", "/v1/chat")),
+])
+def test_host_and_path_of_what_is_pasted(asked: str, expected: tuple[str, str | None]) -> None:
+    assert host_and_path(asked) == expected
+
+
+@pytest.mark.parametrize("asked", ["", "   ", "https:///chat", "/chat"])
+def test_no_host_is_an_error(asked: str) -> None:
+    with pytest.raises(NotAHost):
+        host_and_path(asked)
+
+
+def test_a_url_path_finds_ai_inside_a_shared_site(home: Path) -> None:
+    """Copilot lives under www.bing.com/chat: the URL is catalogued, the bare host is not (bing.com is not AI)."""
+    with_path, bare = lookup(home, "https://www.bing.com/chat?q=hello", "www.bing.com")
+    assert (with_path["service"], with_path["match"], with_path["verdict"]) == ("copilot_bing", "catalog", "shadow")
+    assert bare["service"] is None and bare["verdict"] == "not-ai"
+
+
+def test_an_address_gets_no_model_score(home: Path) -> None:
+    """A name model has nothing to say of an IP address: no score, not AI, whatever digits it has."""
+    rows = lookup(home, "104.18.32.47", "[2606:4700::6810:1]:443", "10.0.0.1")
+    assert [(r["host"], r["match"], r["score"], r["verdict"]) for r in rows] == [
+        ("104.18.32.47", "none", None, "not-ai"), ("2606:4700::6810:1", "none", None, "not-ai"),
+        ("10.0.0.1", "none", None, "not-ai")]
+
+
+def test_an_empty_argument_fails_with_a_message(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "chatgpt.com", ""])
+    assert result.exit_code == 1 and "no host name in ''" in result.output
