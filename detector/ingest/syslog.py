@@ -1,9 +1,12 @@
 """Syslog headers, for every format whose lines arrive through syslog (or are written in its layout).
 
-Recognised headers, each with an optional `<PRI>` in front:
+Recognised headers, each with an optional `<PRI>` in front (for BSD and ISO headers, optionally followed
+by a space: RFC 3164 says the time "will immediately follow" the `>`, and switches and relays that
+write `<14> Apr 25 ...` are seen in the wild, e.g. fluent/fluentd#4158):
 - RFC 3164 / BSD: `Mmm dd HH:MM:SS [host ...] tag[pid]: message`. The host is optional (pfSense,
   dnsmasq's and unbound's own log files leave it out) and may be more than one token (relays that
-  prepend an address, as Infoblox does).
+  prepend an address, as Infoblox does). Without a tag (RFC 3164 section 5.4, example 2:
+  `<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!`), told by having no `: `: time, host, message, app null.
 - The ISO variant (rsyslog's RSYSLOG_FileFormat, syslog-ng, unbound `log-time-iso`):
   `YYYY-MM-DDTHH:MM:SS[.frac][Z|+hh:mm] [host ...] tag[pid]: message`.
 - RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD ...]|- message`.
@@ -49,7 +52,7 @@ from detector.ingest.reader import LINES_SCHEMA
 BSD_TIME = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?"
 ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
 BSD_HEADER = (
-    rf"^(?:<\d{{1,3}}>)?({BSD_TIME}|{ISO_TIME})(?: (.*?))?? +([^\s\[\]:]+)(?:\[([^\]]*)\])?:(?: (.*))?$"
+    rf"^(?:<\d{{1,3}}> ?)?({BSD_TIME}|{ISO_TIME})(?: (.*?))?? +([^\s\[\]:]+)(?:\[([^\]]*)\])?:(?: (.*))?$"
 )
 RFC5424_HEADER = (
     r"^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$"
@@ -81,7 +84,10 @@ end;
 create or replace macro syslog_lines(tz, ref) as table
 with priority as (
     select line_no, line,
-        case when starts_with(line, '<') and strpos(line, '>') between 3 and 5 then strpos(line, '>') else 0 end as p,
+        -- the PRI's end, and a space after it (written by some devices and relays: RFC 3164 says the time
+        -- "will immediately follow" the '>', but does not require it)
+        case when starts_with(line, '<') and strpos(line, '>') between 3 and 5
+            then strpos(line, '>') + (substr(line, strpos(line, '>') + 1, 1) = ' ')::int else 0 end as p,
         strpos(line, ': ') as colon
     from lines
 ),
@@ -89,16 +95,16 @@ headed as (
     -- Fixed-width tests (LIKE) find the time; a short anchored expression reads the rest. Offsets rather than
     -- substrings: copying each line's text several times costs more than parsing it.
     select line_no, line, p, colon,
-        p > 0 and substr(line, p + 1, 2) = '1 ' as is_5424,
+        p > 0 and substr(line, p, 3) = '>1 ' as is_5424,
         -- RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID `, then the structured data (below).
-        case when p > 0 and substr(line, p + 1, 2) = '1 '
+        case when p > 0 and substr(line, p, 3) = '>1 '
             then regexp_extract(line, '^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ ') end as head_5424,
         -- BSD and ISO: the length of `[<PRI>]TIME `; 0 when the line has no such header.
         case
-            when p > 0 and substr(line, p + 1, 2) = '1 ' then 0
+            when p > 0 and substr(line, p, 3) = '>1 ' then 0
             when substr(line, p + 1, 16) similar to '[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ' then p + 16
             when substr(line, p + 1, 15) similar to '[A-Z][a-z]{2} [0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ' then p + 15
-            else length(regexp_extract(line, '^(?:<\d{1,3}>)?(?:@BSD_TIME@|@ISO_TIME@) '))
+            else length(regexp_extract(line, '^(?:<\d{1,3}> ?)?(?:@BSD_TIME@|@ISO_TIME@) '))
         end as time_len
     from priority
 ),
@@ -143,7 +149,13 @@ tagged as (
             when is_5424 or time_len = 0 then null
             when colon > time_len then substr(line, time_len + 1, colon - time_len - 1)
             when colon = 0 and ends_with(line, ':') then substr(line, time_len + 1, length(line) - time_len - 1)
-        end as prefix
+        end as prefix,
+        -- RFC 3164 without a TAG (its section 5.4, example 2: `<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!`): a
+        -- time, the host, a message; told from a tagged header by having no ': ' (nor a ':' at its end). A time
+        -- and a host with no message (a line cut short) is no header.
+        not is_5424 and time_len > 0 and colon = 0 and not ends_with(line, ':')
+            and strpos(substr(line, time_len + 1), ' ') > 1
+            and trim(substr(line, time_len + 1 + strpos(substr(line, time_len + 1), ' '))) <> '' as tagless
     from valid
 ),
 fielded as (
@@ -156,12 +168,13 @@ parts as (
     select line_no, line,
         case
             when is_5424 and sd_end > 0 then fields[2]
-            when tag <> '' and not contains(tag, ':') and (ends_with(tag, ']') or not contains(tag, '['))
+            when tagless or tag <> '' and not contains(tag, ':') and (ends_with(tag, ']') or not contains(tag, '['))
                 then trim(substr(line, p + 1, time_len - p))
             else ''
         end as header_ts,
         case
             when is_5424 then case when sd_end > 0 then nullif(fields[3], '-') end
+            when tagless then nullif(split_part(substr(line, time_len + 1), ' ', 1), '')
             else nullif(trim(left(prefix, -length(tag))), '')
         end as host,
         case when is_5424 then case when sd_end > 0 then nullif(fields[4], '-') end
@@ -173,6 +186,7 @@ parts as (
         case
             when is_5424 then ltrim(substr(line, sd_end + 1))
             when colon > 0 then substr(line, colon + 2)
+            when tagless then substr(line, time_len + 1 + strpos(substr(line, time_len + 1) || ' ', ' '))
             else ''
         end as msg
     from fielded
