@@ -80,3 +80,67 @@ def test_dnsmasq_and_filterlog_behind_a_space_after_the_pri_are_read(tmp_path: P
     assert rejects == [] and ignored == 0
     assert [(utc(e), e["src_ip"], e["dst_ip"], e["dst_port"], e["action"]) for e in events] == [
         ("2024-06-05T08:00:35Z", "10.20.1.15", "104.18.32.47", 443, "blocked")]
+
+
+# --- Suricata EVE: HTTP/2's :authority; the host an alert carries on DNS, QUIC and HTTP/2 flows -----------
+
+_EVE_HEAD = '{"timestamp":"2025-11-18T09:00:01.102345+0100","flow_id":7,"in_iface":"eth0",'
+_ALERT = '"alert":{"action":"%s","gid":1,"signature_id":9000001,"rev":1,"signature":"AI","category":"","severity":3},'
+
+
+def test_eve_http2_authority_and_alert_hosts_are_read(tmp_path: Path) -> None:
+    lines = (
+        # Suricata 6-8 (rust/src/http2/logger.rs): the headers as name/value objects in `http.request_headers`;
+        # `hostname` only from a Host header, which browsers do not send over HTTP/2
+        _EVE_HEAD + '"event_type":"http","src_ip":"10.20.1.15","src_port":50000,"dest_ip":"104.18.32.47",'
+        '"dest_port":443,"proto":"TCP","tx_id":0,"http":{"version":"2","request_headers":[{"name":":method",'
+        '"value":"POST"},{"name":":authority","value":"chatgpt.com"},{"name":":path","value":"/backend-api/x"}],'
+        '"response_headers":[{"name":":status","value":"200"}],"http_method":"POST","url":"/backend-api/x",'
+        '"status":200,"http2":{"stream_id":1,"request":{},"response":{}}},"app_proto":"http2"}',
+        # Suricata 6.0's first releases: `http.request.headers`
+        _EVE_HEAD + '"event_type":"http","src_ip":"10.20.1.15","src_port":50001,"dest_ip":"104.18.32.48",'
+        '"dest_port":443,"proto":"TCP","http":{"stream_id":3,"request":{"headers":[{"name":":authority",'
+        '"value":"claude.ai:443"}]},"response":{}},"app_proto":"http2"}',
+        # a Host header wins, as before
+        _EVE_HEAD + '"event_type":"http","src_ip":"10.20.1.15","src_port":50002,"dest_ip":"104.18.32.49",'
+        '"dest_port":80,"proto":"TCP","http":{"hostname":"www.rijksoverheid.nl","url":"/","http_method":"GET",'
+        '"status":200},"app_proto":"http"}',
+        # alerts with the flow's app-layer object: DNS (Suricata 6/7 `query` array, 8 `queries`), QUIC, HTTP/2
+        _EVE_HEAD + '"event_type":"alert","src_ip":"10.20.1.15","src_port":50003,"dest_ip":"10.20.0.53",'
+        '"dest_port":53,"proto":"UDP","tx_id":0,' + _ALERT % "allowed" + '"dns":{"query":[{"type":"query",'
+        '"id":4711,"rrname":"api.openai.com","rrtype":"A","tx_id":0}]},"app_proto":"dns"}',
+        _EVE_HEAD + '"event_type":"alert","src_ip":"10.20.1.15","src_port":50004,"dest_ip":"10.20.0.53",'
+        '"dest_port":53,"proto":"UDP","tx_id":0,' + _ALERT % "blocked" + '"dns":{"version":3,"type":"request",'
+        '"id":4712,"queries":[{"rrname":"gemini.google.com","rrtype":"AAAA"}]},"app_proto":"dns"}',
+        _EVE_HEAD + '"event_type":"alert","src_ip":"10.20.1.15","src_port":50005,"dest_ip":"142.250.1.1",'
+        '"dest_port":443,"proto":"UDP",' + _ALERT % "allowed" + '"quic":{"version":"1","sni":"gemini.google.com"},'
+        '"app_proto":"quic"}',
+        _EVE_HEAD + '"event_type":"alert","src_ip":"10.20.1.15","src_port":50006,"dest_ip":"104.18.32.47",'
+        '"dest_port":443,"proto":"TCP",' + _ALERT % "allowed" + '"http":{"version":"2","request_headers":'
+        '[{"name":":authority","value":"chatgpt.com"}],"http2":{"stream_id":5}},"app_proto":"http2"}',
+        # an alert that carries no host keeps none
+        _EVE_HEAD + '"event_type":"alert","src_ip":"10.20.1.15","src_port":50007,"dest_ip":"10.20.0.53",'
+        '"dest_port":53,"proto":"UDP",' + _ALERT % "allowed" + '"app_proto":"dns"}',
+    )
+    events, rejects, ignored = parse(tmp_path / "eve.json", "suricata_eve", *lines)
+    assert rejects == [] and ignored == 0
+    assert [(e["host"], e["host_source"], e["network_protocol"], e["action"]) for e in events] == [
+        ("chatgpt.com", "http_host", "http", "unknown"),
+        ("claude.ai", "http_host", "http", "unknown"),
+        ("www.rijksoverheid.nl", "http_host", "http", "unknown"),
+        ("api.openai.com", "dns_query", "dns", "allowed"),
+        ("gemini.google.com", "dns_query", "dns", "blocked"),
+        ("gemini.google.com", "sni", "quic", "allowed"),
+        ("chatgpt.com", "http_host", "http2", "allowed"),
+        (None, "none", "dns", "allowed"),
+    ]
+    assert (events[0]["http_method"], events[0]["url_path"], events[0]["http_status"]) == (
+        "POST", "/backend-api/x", 200)
+
+
+def test_eve_behind_a_syslog_header_with_a_space_after_the_pri_is_read(tmp_path: Path) -> None:
+    events, rejects, _ = parse(
+        tmp_path / "eve.log", "suricata_eve",
+        '<14> Nov 18 09:00:01 ids suricata[2211]: ' + _EVE_HEAD + '"event_type":"tls","src_ip":"10.20.1.15",'
+        '"src_port":50008,"dest_ip":"104.18.32.47","dest_port":443,"proto":"TCP","tls":{"sni":"chatgpt.com"}}')
+    assert rejects == [] and [(e["host"], e["host_source"]) for e in events] == [("chatgpt.com", "sni")]

@@ -1,11 +1,13 @@
 """Suricata EVE JSON (`eve.json`): one JSON object per line, `event_type` says which record it is.
 
 Events: `tls` (SNI), `quic` (Suricata 7+: the SNI of QUIC's client hello, HTTP/3; a QUIC record without one is
-ignored), `http` (Host, URL, method, status, response length), `dns` (query name, type, rcode, answers), `flow`
-(bytes each way, duration), `alert` and `drop` (what an IPS did, with the SNI or Host of the flow when the alert
-carries it). Every other record (`stats`, `fileinfo`, `ssh`, `anomaly`, ...) carries no traffic we need: ignored.
-A line may have a syslog header or EVE's `prefix` (`@cee: `) before its object (EVE's `filetype: syslog`, as a
-syslog daemon writes it): taken off (`_without_prefixes`; looked for only on lines that do not start with `{`).
+ignored), `http` (Host, or HTTP/2's `:authority`; URL, method, status, response length), `dns` (query name,
+type, rcode, answers), `flow` (bytes each way, duration), `alert` and `drop` (what an IPS did, with the SNI,
+Host, `:authority`, DNS query or QUIC SNI of the flow when the alert carries it: OTHER_HOSTS_SQL). Every other
+record (`stats`, `fileinfo`, `ssh`, `anomaly`, ...) carries no traffic we need: ignored.
+A line may have a syslog header (its `<PRI>` perhaps followed by a space) or EVE's `prefix` (`@cee: `) before
+its object (EVE's `filetype: syslog`, as a syslog daemon writes it): taken off (`_without_prefixes`; looked for
+only on lines that do not start with `{`).
 
 DNS records come in three layouts: v1 (one record per answer: `rrname`, `rrtype`, `rdata`), v2 (one
 answer record with an `answers` array, or `grouped` by type) and v3 (Suricata 8: `queries` and
@@ -128,10 +130,26 @@ GROUPED_SQL = "select nullif(try(json_extract_string(value, '$.*[*]')), []) as v
 # What may stand before a line's JSON object, with the object's `{`: EVE's `prefix` option (suricata.yaml:
 # `#prefix: "@cee: "`), and a syslog header (`filetype: syslog`: BSD, ISO or RFC 5424, any host, any identity).
 _CEE = r"(?:@cee: ?)?"
-_SYSLOG_PREFIX = (rf"(?:<\d{{1,3}}>)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+)*? [^\s\[\]:]+(?:\[[^\]]*\])?: "
+_SYSLOG_PREFIX = (rf"(?:<\d{{1,3}}> ?)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+)*? [^\s\[\]:]+(?:\[[^\]]*\])?: "
                   r"|<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) ")
 EVE_PREFIX = rf"^(?:{_SYSLOG_PREFIX})?{_CEE} *\{{"
 HOST_SOURCES = pa.array(["dns_query", "sni", "http_host", "none"])
+# Hosts that are not where the paths above look, read by a second, small query on only the records that lack one:
+# - HTTP/2 (an `http` record, or an alert's `http` object, with `version` "2"): browsers send the `:authority`
+#   pseudo-header, not Host, and Suricata 6-8 fill `hostname` from a Host header only (rust/src/http2/logger.rs;
+#   `:authority` became `hostname` in 2026, OISF/suricata#16165); the headers are in `http.request_headers`
+#   (Suricata 6.0.0's first releases: `http.request.headers`), as {"name": ..., "value": ...} objects;
+# - an alert on a DNS flow carries the flow's query (its app-layer metadata, on by default): Suricata 6 and 7
+#   `dns.query[0].rrname`, 8 (DNS v3) `dns.queries[0].rrname`; on a QUIC flow (7+) `quic.sni`.
+OTHER_HOSTS_SQL = """
+select row, coalesce(v[1], v[2]) as dns_name, v[3] as quic_sni,
+    list_filter(coalesce(try(json_extract(v[4], '$[*]')), []) || coalesce(try(json_extract(v[5], '$[*]')), []),
+        lambda h: lower(h->>'name') = ':authority')[1]->>'value' as authority
+from (select row, try(json_extract_string(line, ['$.dns.query[0].rrname', '$.dns.queries[0].rrname', '$.quic.sni',
+    '$.http.request_headers', '$.http.request.headers'])) as v from other_lines)
+"""
+# The application protocols whose alerts may carry such a host
+_OTHER_HOST_PROTOCOLS = pa.array(["dns", "quic", "http", "http2"])
 ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 REJECT_REASONS = pa.array(["not a valid JSON object", "no event_type"])
 
@@ -349,7 +367,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "is_ignored": pa.array(ok & ((records.found == OTHER_TYPE) | _quic_without_sni(records))),
         "ts": records.spread(EVENT_TYPES, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
         **_addresses(connection, queries, records),
-        **_hosts(connection, queries, records),
+        **_hosts(connection, queries, records, text),
         **_http_columns(connection, queries, records),
         **_flow_columns(connection, queries, records),
         **_dns_columns(connection, queries, records),
@@ -389,10 +407,12 @@ def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records:
     }
 
 
-def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
-    """host and host_source: a DNS record's query name, a TLS record's SNI, an HTTP record's Host; an alert's
-    or drop's SNI, else its Host. network_protocol: the record type, or for flows and IPS records the
-    application protocol Suricata found, else the transport."""
+def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, text: pa.Array
+           ) -> dict[str, pa.Array]:
+    """host and host_source: a DNS record's query name, a TLS record's SNI, an HTTP record's Host (HTTP/2: its
+    `:authority`); an alert's or drop's SNI, else its Host, else its DNS query, QUIC SNI or `:authority` (see
+    OTHER_HOSTS_SQL). network_protocol: the record type, or for flows and IPS records the application protocol
+    Suricata found, else the transport."""
     dns_name = per_distinct(connection, pc.coalesce(records.at("dns.rrname", "dns"),
                                                     records.at("dns.queries[0].rrname", "dns")),
                             queries.clean_host)["value"]
@@ -402,12 +422,34 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     ips_sni = per_distinct(connection, records.at("tls.sni", "alert", "drop"), queries.clean_host)["value"]
     ips_host = per_distinct(connection, records.at("http.hostname", "alert", "drop"), queries.hostport_host)["value"]
     ips = records.rows("alert", "drop")
+    http_rows = records.rows("http")
+    # the records that may have a host elsewhere (OTHER_HOSTS_SQL): HTTP without a Host, alerts and drops on
+    # DNS, QUIC and HTTP flows without an SNI or Host (their values in the order: http rows, then ips rows)
+    http_other = ~_flag(pc.is_valid(records.at("http.hostname", "http")))
+    ips_other = ~_flag(pc.is_valid(records.at("tls.sni", "alert", "drop"))) \
+        & ~_flag(pc.is_valid(records.at("http.hostname", "alert", "drop"))) \
+        & _flag(pc.is_in(records.at("app_proto", "alert", "drop"), value_set=_OTHER_HOST_PROTOCOLS))
+    ips_dns = ips_sni_other = None
+    if http_other.any() or ips_other.any():
+        other = _other_hosts(connection, queries, text, np.concatenate([http_rows[http_other], ips[ips_other]]))
+        count = int(http_other.sum())
+        http_host = _filled(http_host, http_other, other["authority"].slice(0, count))
+        ips_host = _filled(ips_host, ips_other, other["authority"].slice(count))
+        ips_dns = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["dns_name"].slice(count))
+        ips_sni_other = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["quic_sni"].slice(count))
     source = np.full(records.count, 3)  # none
     for kinds, host, number in ((("dns",), dns_name, 0), (_SNI_KINDS, sni, 1), (("http",), http_host, 2)):
         source[records.rows(*kinds)[_flag(pc.is_valid(host))]] = number
+    ips_hosts = [ips_sni, ips_host]
     ips_has_sni = _flag(pc.is_valid(ips_sni))
     source[ips[ips_has_sni]] = 1
-    source[ips[~ips_has_sni & _flag(pc.is_valid(ips_host))]] = 2
+    ips_has_host = ~ips_has_sni & _flag(pc.is_valid(ips_host))
+    source[ips[ips_has_host]] = 2
+    if ips_dns is not None:  # (then the DNS query, then QUIC's SNI)
+        ips_has_dns = ~ips_has_sni & ~ips_has_host & _flag(pc.is_valid(ips_dns))
+        source[ips[ips_has_dns]] = 0
+        source[ips[~ips_has_sni & ~ips_has_host & ~ips_has_dns & _flag(pc.is_valid(ips_sni_other))]] = 1
+        ips_hosts += [ips_dns, ips_sni_other]
     app_proto = records.at("app_proto", "flow", "alert", "drop")
     transport = pc.if_else(_flag(pc.not_equal(app_proto, "failed")), app_proto,
                            records.at("proto", "flow", "alert", "drop"))
@@ -416,7 +458,7 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
         for kind in ("tls", "http", "dns", "quic")]
     return {
         "host": placed(records.count, [(records.rows("dns"), dns_name), (records.rows(*_SNI_KINDS), sni),
-                                       (records.rows("http"), http_host), (ips, first_valid(ips_sni, ips_host))]),
+                                       (http_rows, http_host), (ips, first_valid(*ips_hosts))]),
         "host_source": constant_text(HOST_SOURCES, source),
         "network_protocol": placed(records.count, [*named, (records.rows("flow", "alert", "drop"), per_distinct(
             connection, transport, queries.lower)["value"])]),
@@ -425,6 +467,35 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
 
 # The records whose host is a TLS SNI: TLS's, and QUIC's (the SNI of its TLS client hello)
 _SNI_KINDS = ("tls", "quic")
+
+
+def _other_hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.Array, rows: np.ndarray
+                 ) -> dict[str, pa.Array]:
+    """OTHER_HOSTS_SQL on these rows of the batch: dns_name and quic_sni cleaned as hosts, authority as a
+    host:port's host; in the order of `rows`."""
+    connection.register("other_lines", pa.table({"row": np.arange(len(rows), dtype=np.int32),
+                                                 "line": text.take(pa.array(rows))}))
+    try:
+        table = connection.sql(OTHER_HOSTS_SQL).to_arrow_table()
+    finally:
+        connection.unregister("other_lines")
+    order = table.column("row").to_numpy()
+    if not np.array_equal(order, np.arange(len(rows))):
+        table = table.take(np.argsort(order))
+    return {
+        "dns_name": per_distinct(connection, table.column("dns_name").combine_chunks(), queries.clean_host)["value"],
+        "quic_sni": per_distinct(connection, table.column("quic_sni").combine_chunks(), queries.clean_host)["value"],
+        "authority": per_distinct(connection, table.column("authority").combine_chunks(),
+                                  queries.hostport_host)["value"],
+    }
+
+
+def _filled(values: pa.Array, where: np.ndarray, found: pa.Array) -> pa.DictionaryArray:
+    """`values` with `found` (one value per true place of `where`, in order) put in those places."""
+    place = np.full(len(values), -1, np.int64)
+    place[where] = np.arange(int(where.sum()))
+    spread = found.take(pa.array(place, mask=place < 0))
+    return first_valid(spread, values)
 
 
 def _quic_without_sni(records: _Records) -> np.ndarray:
