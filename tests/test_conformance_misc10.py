@@ -144,3 +144,39 @@ def test_eve_behind_a_syslog_header_with_a_space_after_the_pri_is_read(tmp_path:
         '<14> Nov 18 09:00:01 ids suricata[2211]: ' + _EVE_HEAD + '"event_type":"tls","src_ip":"10.20.1.15",'
         '"src_port":50008,"dest_ip":"104.18.32.47","dest_port":443,"proto":"TCP","tls":{"sni":"chatgpt.com"}}')
     assert rejects == [] and [(e["host"], e["host_source"]) for e in events] == [("chatgpt.com", "sni")]
+
+
+# --- Sophos SFOS: Web Content Policy (DLP) lines: website, user, action -------------------------------
+
+def test_sophos_web_content_policy_lines_are_read_with_their_site_and_decision(tmp_path: Path) -> None:
+    lines = (
+        # SFOS 18.5+: log_id 0584201..., `website`, `user`, `site_category`; `log_subtype` is "Alert" whatever
+        # happened: `action` (the guide's status values Allow / Deny / ... / Would deny) is the decision
+        'Mar 11 09:10:00 fw01 device_name="SFW" timestamp="2024-03-11T09:10:00+0100" device_model="XGS2100" '
+        'device_serial_id="X21005ABCDEF123" log_id=058420116010 log_type="Content Filtering" '
+        'log_component="Web Content Policy" log_subtype="Alert" log_version=1 severity="Alert" '
+        'user="j.devries@gemeente-voorbeeld.nl" src_ip="10.20.1.15" transaction_id="0f1e2d3c-aa" '
+        'dictionary_name="BSN" site_category="Generative AI" website="chatgpt.com" direction="out" action="Deny" '
+        'file_name="notitie.txt" context_match="Not" context_prefix="nummer " context_suffix=" adres"',
+        # SFOS 17-18 header fields; an allowed match; a policy in monitor mode ("Would deny": let through)
+        'device="SFW" date=2024-03-11 time=09:11:00 timezone="GMT" device_name="SF01V" device_id=SFDemo-1 '
+        'log_id=058420116010 log_type="Content Filtering" log_component="Web Content Policy" log_subtype="Alert" '
+        'user="p.bakker" src_ip=10.20.3.41 dictionary_name="Custom" site_category=Translators '
+        'website="www.deepl.com" direction="out" action="Allow" file_name="" context_match="x"',
+        'device="SFW" date=2024-03-11 time=09:12:00 timezone="GMT" device_name="SF01V" device_id=SFDemo-1 '
+        'log_id=058420116010 log_type="Content Filtering" log_component="Web Content Policy" log_subtype="Alert" '
+        'user="p.bakker" src_ip=10.20.3.41 website="claude.ai" direction="out" action="Would deny"',
+        # a quote inside a quoted value: read by the regular expression (PAIRS_QUERY), to the same meaning
+        'device="SFW" date=2024-03-11 time=09:13:00 timezone="GMT" device_name="SF01V" device_id=SFDemo-1 '
+        'log_id=058420116010 log_type="Content Filtering" log_component="Web Content Policy" log_subtype="Alert" '
+        'user="p.bakker" src_ip=10.20.3.41 website="gemini.google.com" action="Deny" context_prefix="zegt "hoi"',
+    )
+    events, rejects, ignored = parse(tmp_path / "sophos.log", "sophos_xg", *lines)
+    assert rejects == [] and ignored == 0
+    assert [(utc(e), e["host"], e["host_source"], e["action"], e["src_ip"], e["vendor_category"]) for e in events] == [
+        ("2024-03-11T08:10:00Z", "chatgpt.com", "http_host", "blocked", "10.20.1.15", "Generative AI"),
+        ("2024-03-11T09:11:00Z", "www.deepl.com", "http_host", "allowed", "10.20.3.41", "Translators"),
+        ("2024-03-11T09:12:00Z", "claude.ai", "http_host", "allowed", "10.20.3.41", None),
+        ("2024-03-11T09:13:00Z", "gemini.google.com", "http_host", "blocked", "10.20.3.41", None),
+    ]
+    assert all(e["user_name"] is not None for e in events)

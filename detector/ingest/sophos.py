@@ -2,9 +2,11 @@
 
 Every SFOS log line, whatever its type, is a syslog header (or none) followed by `key=value` pairs,
 string values in double quotes. Web traffic is in `log_type="Content Filtering"` (component HTTP/HTTPS:
-web requests; Application: application control), and in the web components (HTTP, HTTPS, Web) of the
-Anti-Virus and ATP log types. Every other log type of the device (Firewall, Event, IPS, Anti-Spam, System
-Health, ...) carries no web traffic: those lines are ignored, not rejected.
+web requests; Application: application control; Web Content Policy, SFOS 18.5+'s DLP: the `website` a
+`dictionary_name` matched on, `user`, `site_category`, and the decision in `action`), and in the web
+components (HTTP, HTTPS, Web) of the Anti-Virus and ATP log types. Every other log type of the device
+(Firewall, Event, IPS, Anti-Spam, System Health, ...) carries no web traffic: those lines are ignored, not
+rejected.
 
 Two generations of field names are read:
 - SFOS 18.5 and later: `timestamp="2021-11-15T18:28:48-0600"`, `url` with scheme, `domain`, `http_status`,
@@ -13,7 +15,8 @@ Two generations of field names are read:
   `httpresponsecode` or `status_code`, `sent_bytes` / `recv_bytes`, `user_agent`, `contenttype`.
 `bytes_sent` / `sent_bytes` is what the client sent (bytes_out). `date`/`time` are local: a `timezone`
 of GMT/UTC is honoured, other abbreviations (IST, CEST ...) are ambiguous, so the configured ingest zone
-applies. `log_subtype` is the decision (Allowed, Denied, Warned ...). `http_status` 0 means none.
+applies. `log_subtype` is the decision (Allowed, Denied, Warned ...), except where an `action` says Allow or
+Deny (Web Content Policy lines are all `log_subtype="Alert"`). `http_status` 0 means none.
 Sophos's own view is kept: `app_name` (application control) as vendor_app, the web category
 `http_category` (SFOS 17: `category`), else the application's `app_category`, as vendor_category.
 
@@ -30,6 +33,7 @@ expression in SQL, which costs ten times more per line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import duckdb
 import numpy as np
@@ -59,19 +63,20 @@ KEYS: dict[str, tuple[str, ...]] = {
     "log_date": ("date",),
     "log_clock": ("time",),
     "zone": ("timezone",),
-    "account": ("user_name",),
+    "account": ("user_name", "user"),
     "src": ("src_ip", "sourceip"),
     "dst": ("dst_ip", "destinationip"),
     "dport": ("dst_port",),
     "url": ("url",),
-    "domain": ("domain", "domainname"),
+    "domain": ("domain", "domainname", "website"),
     "status": ("http_status", "httpresponsecode", "status_code"),
     "sent": ("bytes_sent", "sent_bytes"),
     "received": ("bytes_received", "recv_bytes"),
     "agent": ("http_user_agent", "user_agent"),
     "ctype": ("content_type", "contenttype"),
     "app": ("app_name",),
-    "category": ("http_category", "category", "app_category"),
+    "category": ("http_category", "category", "app_category", "site_category"),
+    "decision": ("action",),
 }
 _WANTED = [key for keys in KEYS.values() for key in keys]
 _NUMBER = {key: number for number, key in enumerate(_WANTED)}
@@ -110,6 +115,12 @@ def _lookups() -> tuple[str, str]:
 
 
 _ITEMS, _VALUES = _lookups()
+
+# `action` (Web Content Policy, the DLP of SFOS 18.5+: `log_subtype="Alert"` with `action="Deny"`): the
+# status values of Sophos's syslog guide (Allow, Deny, Allow Session, Deny Session, Would deny: a policy in
+# monitor mode, the request went through). It decides where it says allow or deny; else log_subtype does.
+_ALLOW = "'allow', 'allowed', 'allow session', 'would deny'"
+_DENY = "'deny', 'denied', 'deny session', 'block', 'blocked', 'drop'"
 
 # Lines the quote-mark reading cannot take: split into pairs by the regular expression itself.
 PAIRS_QUERY = rf"""
@@ -171,6 +182,8 @@ select
     rest_path(rest) as url_path,
     nullif(try_cast(status as integer), 0) as http_status,
     case
+        when lower(decision) in ({_ALLOW}) then 'allowed'
+        when lower(decision) in ({_DENY}) then 'blocked'
         when lower(subtype) in ('allowed', 'alert', 'clean') then 'allowed'
         when lower(subtype) in ('denied', 'blocked', 'drop', 'virus', 'pua') then 'blocked'
         else 'unknown'
@@ -207,6 +220,10 @@ select case
 end as action
 from distinct_values
 """
+DECISION_SQL = f"""
+select case when lower(value) in ({_ALLOW}) then 0 when lower(value) in ({_DENY}) then 1 end as action
+from distinct_values
+"""
 STATUS_SQL = "select nullif(try_cast(value as integer), 0) as value from distinct_values"
 LOWER_SQL = "select lower(value) as value from distinct_values"
 HOST_SOURCES = pa.array(["url", "http_host", "none"])
@@ -222,6 +239,7 @@ class _Queries:
         self.url = DistinctQuery(URL_SQL)
         self.domain = DistinctQuery(DOMAIN_SQL)
         self.action = DistinctQuery(ACTION_SQL)
+        self.decision = DistinctQuery(DECISION_SQL)
         self.status = DistinctQuery(STATUS_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)
@@ -582,7 +600,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no:
         "network_protocol": url["network_protocol"],
         "url_path": url["url_path"],
         "http_status": pc.cast(through(queries.status, values["status"])["value"], pa.int32()),
-        "action": _actions(through(queries.action, values["subtype"])["action"]),
+        "action": _decided(through, queries, values),
         "bytes_out": integers(connection, queries.bigint, values["sent"], pa.int64()),
         "bytes_in": integers(connection, queries.bigint, values["received"], pa.int64()),
         "user_agent": values["agent"],
@@ -596,6 +614,21 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no:
         keep[rejected] = False
         events = events.filter(pa.array(keep))
     return events, rejects
+
+
+def _decided(through: Callable[[DistinctQuery, pa.DictionaryArray], dict[str, pa.Array]], queries: _Queries,
+             values: dict[str, pa.DictionaryArray]) -> pa.DictionaryArray:
+    """The action: `action` where it says allow or deny (DECISION_SQL), else by log_subtype (`_actions`)."""
+    action = _actions(through(queries.action, values["subtype"])["action"])
+    decision = values["decision"]
+    if decision.null_count == len(decision):  # (no line has `action`: the usual batch)
+        return action
+    decided = pc.fill_null(through(queries.decision, decision)["action"], -1).to_numpy(zero_copy_only=False)
+    if not (decided >= 0).any():
+        return action
+    by_subtype = pc.index_in(action.dictionary, value_set=ACTIONS).to_numpy(zero_copy_only=False)
+    indices = np.where(decided >= 0, decided, by_subtype[action.indices.to_numpy(zero_copy_only=False)])
+    return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), ACTIONS)
 
 
 def _actions(action: pa.DictionaryArray) -> pa.DictionaryArray:
