@@ -21,8 +21,16 @@ and Decrypt are accepted VPN traffic) and Drop, Reject, Block, Prevent (blocked)
 `loguid`, which is not kept). Those, and everything else (System Monitor messages, updates, VPN key exchange,
 Login, Detect/Inform, ...), carry no decision on traffic: ignored.
 
+A gateway's own syslog export writes the same fields (Log Exporter's field names) in another layout: one RFC 5424
+structured-data element of Check Point's enterprise number, `[Fields@1.3.6.1.4.1.2620 Action="accept" src="..."
+dst="..." proto="6" service="443" s_port="52011" ...]`, `key="value"` pairs separated by spaces, the action in lower
+case (`accept`, `drop`, `monitor`, ...) under `Action`, the destination port as `service` or `svc`. Those lines, seen
+by the compiled pass as lines without `action:` (rare where Log Exporter writes the file), are read once more with
+`key=` keys; their actions are then read as above (`accept` as Accept).
+
 Time: `time` (epoch seconds, the event) when present, else the header's ISO 8601 time (Log Exporter
-writes RFC 5424 headers; one without an offset is read in the configured zone).
+writes RFC 5424 headers; one without an offset is read in the configured zone; an offset whose hour is padded with
+`-`, as in `2016-06-02T15:09:05--5:00` from gateways' own syslog export, is read as `-05:00`).
 
 Finding and cutting out the values with Numba costs ~11 ms per 16,384 benchmark lines where numpy's passes
 over the quote marks took ~22 ms; with Numba's start-up (~0.5 s CPU once per run) a 1M-line file's parse costs
@@ -48,7 +56,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, chunk_sliced_parser, integers, sql_literal
 from detector.ingest.ip_protocols import protocol_names
-from detector.ingest.key_values import milliseconds
+from detector.ingest.key_values import milliseconds, spans_of
 from detector.ingest.syslog import ISO_TIME
 
 if TYPE_CHECKING:
@@ -83,7 +91,11 @@ def _splunk_value_sql(key: str) -> str:
 SPLUNK_SQL = f"select line_no, {', '.join(_splunk_value_sql(key) for key in KEYS)} from splunk_lines"
 # A decision log without src and dst that is no traffic log: an audit log (an administrator's operation) or an
 # update of an earlier log. Sought in the text of those lines only (rare).
-NOT_TRAFFIC = r'(?:^|[\[;| ])(?:(?:operation|administrator)(?::"|=)|product(?::"|=)Log Update(?:"|\|))'
+NOT_TRAFFIC = r'(?:^|[\[;| ])(?:(?:operation|administrator)(?::"|=)|product(?::"|="?)Log Update(?:"|\|))'
+# The structured-data element of a gateway's own syslog export (Check Point's enterprise number, 2620)
+FIELDS_ELEMENT = "[Fields@1.3.6.1.4.1.2620 "
+# Its keys as written there, where they differ from Log Exporter's: the first found wins
+FIELDS_KEYS = {"action": ("Action", "action"), "service": ("service", "svc")}
 # Lines read at a time: the text and its pieces stay in the CPU's caches from one step to the next.
 SLICE_LINES = 16_384
 
@@ -107,7 +119,8 @@ select case
     when regexp_matches(iso_time, '(Z|[+-]\d{{2}}:?\d{{2}})$') then try_cast(iso_time as timestamptz)
     else timezone({zone}, try_cast(iso_time as timestamp))
 end as ts
-from (select regexp_extract(value, '({ISO_TIME})') as iso_time from distinct_values)
+from (select regexp_extract(regexp_replace(value, '(T[\d:.]+[+-])-(\d:\d{{2}})', '\10\2'), '({ISO_TIME})')
+      as iso_time from distinct_values)
 """
 
 
@@ -130,6 +143,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     from detector.ingest import key_values_scan  # (Numba: loaded only when a Check Point log is read)
 
     keys = key_values_scan.WantedKeys([f"{key}:" for key in KEYS])
+    fields_keys = key_values_scan.WantedKeys(
+        [f"{name}=" for key in KEYS for name in FIELDS_KEYS.get(key, (key,))])
 
     def scan(line: pa.Array) -> QuotedValues:
         """The data's quote marks and values: one compiled pass over each line (a line whose text after its
@@ -137,25 +152,35 @@ def new_parser(context: ParseContext) -> BatchParser:
         return key_values_scan.QuotedValues(line, keys, "; ", key_values_scan.LastWordLines.NOT_PREFIXED,
                                             strip_bracket=True)
 
-    return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, scan, part), SLICE_LINES)
+    def fields_scan(line: pa.Array) -> dict[str, pa.Array]:
+        """The values of lines of the `[Fields@... key="value" ...]` layout, by Log Exporter's key names."""
+        found = key_values_scan.QuotedValues(line, fields_keys, " ", key_values_scan.LastWordLines.NOT_PREFIXED,
+                                             strip_bracket=True).columns()
+        return {key: pc.coalesce(*(found[f"{name}="] for name in FIELDS_KEYS.get(key, (key,)))) for key in KEYS}
+
+    return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, scan, fields_scan, part),
+                               SLICE_LINES)
 
 
 def _values(line: pa.Array, scan: Callable[[pa.Array], QuotedValues]
-            ) -> tuple[dict[str, pa.Array], np.ndarray, np.ndarray]:
-    """Per line, the value of each key (by `; key:`), how many quoted values it has, and whether it holds a `[`."""
+            ) -> tuple[dict[str, pa.Array], QuotedValues]:
+    """Per line, the value of each key (by `; key:`), and the scan (how many quoted values a line has, whether it
+    holds a `[`, its head)."""
     found = scan(line)
-    return ({f"; {key}": value for key, value in found.columns().items()}, found.values,
-            found.has_open())
+    return {f"; {key}": value for key, value in found.columns().items()}, found
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Callable[[pa.Array], QuotedValues],
-              lines: pa.Table) -> pa.Table:
+              fields_scan: Callable[[pa.Array], dict[str, pa.Array]], lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     line = one_array(lines.column("line"))
-    values, quoted, bracket = _values(line, scan)
-    no_data = ~bracket | (quoted == 0)
+    values, found = _values(line, scan)
+    no_data = ~found.has_open() | (found.values == 0)
     if no_data.any():  # (rare in a syslog-format file) lines of the Splunk format
         no_data = _splunk_values(connection, lines, line, no_data, values)
+    no_action = ~no_data & pc.is_null(values["; action:"]).to_numpy(zero_copy_only=False)
+    if no_action.any():  # (rare in a Log Exporter file) lines of a gateway's own syslog export
+        _fields_values(line, found, no_action, values, fields_scan)
 
     def value(key: str) -> pa.Array:
         return values[f"; {key}:"]
@@ -217,6 +242,36 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     })
 
 
+def _fields_values(line: pa.Array, scanned: QuotedValues, no_action: np.ndarray, values: dict[str, pa.Array],
+                   fields_scan: Callable[[pa.Array], dict[str, pa.Array]]) -> None:
+    """The values of the lines of the `[Fields@1.3.6.1.4.1.2620 key="value" ...]` layout (the element's name in
+    the text before the first quote mark) among those without an `action:`, put into `values` (the action
+    capitalised as Log Exporter writes it: `accept` as Accept)."""
+    rows = np.flatnonzero(no_action)
+    rows = rows[scanned.data[scanned.head_end[rows] - 1] == ord("=")]  # (a first key `key=`, not `key:`)
+    if not len(rows):
+        return
+    head = spans_of(line, scanned.offsets[rows], scanned.head_end[rows])
+    fields = pc.match_substring(head, FIELDS_ELEMENT).to_numpy(zero_copy_only=False)
+    if not fields.any():
+        return
+    rows = rows[fields]
+    found = fields_scan(line.take(pa.array(rows)))
+    found["action"] = pc.utf8_capitalize(found["action"])
+    _put_rows(values, found, rows, len(line))
+
+
+def _put_rows(values: dict[str, pa.Array], found: dict[str, pa.Array], rows: np.ndarray, lines: int) -> None:
+    """`found`'s values (of the lines `rows`, in order) put into `values` at those lines, per key."""
+    at = np.full(lines, -1, np.int64)
+    at[rows] = np.arange(len(rows))
+    place = pa.array(np.where(at >= 0, at, 0))
+    where = pa.array(at >= 0)
+    for key in KEYS:
+        column = found[key]
+        values[f"; {key}:"] = pc.if_else(where, column.take(place), values[f"; {key}:"])
+
+
 def _splunk_values(connection: duckdb.DuckDBPyConnection, lines: pa.Table, line: pa.Array, no_data: np.ndarray,
                    values: dict[str, pa.Array]) -> np.ndarray:
     """The values of the lines of Log Exporter's Splunk format among those without syslog-format data, put into
@@ -231,13 +286,7 @@ def _splunk_values(connection: duckdb.DuckDBPyConnection, lines: pa.Table, line:
         found = connection.sql(SPLUNK_SQL).to_arrow_table()
     finally:
         connection.unregister("splunk_lines")
-    at = np.full(len(line), -1, np.int64)
-    at[rows] = np.arange(len(rows))
-    place = pa.array(np.where(at >= 0, at, 0))
-    where = pa.array(at >= 0)
-    for key in KEYS:
-        column = found.column(key).combine_chunks().cast(pa.string())
-        values[f"; {key}:"] = pc.if_else(where, column.take(place), values[f"; {key}:"])
+    _put_rows(values, {key: found.column(key).combine_chunks().cast(pa.string()) for key in KEYS}, rows, len(line))
     left = no_data.copy()
     left[rows] = False
     return left
@@ -257,9 +306,10 @@ def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, secon
 SYSLOG = Format(
     name="checkpoint",
     source_kind="firewall",
-    summary='Check Point Log Exporter syslog ([key:"value"; ...]) or Splunk (key=value|...) format: firewall and '
-            'URL Filtering decisions',
-    sniff=line_share(r'^(?:.*?\bCheckPoint\b.*\[[\w.-]+:+"|(?:.*\s)?time=\d{9,11}\|(?:[^|]*\|)*?loguid=\{0x)'),
+    summary='Check Point Log Exporter syslog ([key:"value"; ...]) or Splunk (key=value|...) format, or a '
+            'gateway\'s own syslog ([Fields@1.3.6.1.4.1.2620 key="value" ...]): firewall and URL Filtering decisions',
+    sniff=line_share(r'^(?:.*?\bCheckPoint\b.*\[[\w.-]+:+"|(?:.*\s)?time=\d{9,11}\|(?:[^|]*\|)*?loguid=\{0x'
+                     r'|.*?\[Fields@1\.3\.6\.1\.4\.1\.2620 \w+=")'),
     new_parser=new_parser,
     independent_batches=True,
     fields=(
