@@ -180,3 +180,30 @@ def test_sophos_web_content_policy_lines_are_read_with_their_site_and_decision(t
         ("2024-03-11T09:13:00Z", "gemini.google.com", "http_host", "blocked", "10.20.3.41", None),
     ]
     assert all(e["user_name"] is not None for e in events)
+
+
+# --- Unbound: log-destaddr (1.19.1+): a reply line ends with `on TYPE ADDRESS PORT` -------------------
+
+def test_unbound_reply_lines_with_log_destaddr_are_read(tmp_path: Path) -> None:
+    lines = (
+        "<30>Jun  5 10:00:32 gw unbound[812]: [812:0] info: 10.20.1.15 chatgpt.com. A IN",
+        # unbound.conf: log-destaddr "prints the destination address, port and type in the log-replies output"
+        "<30>Jun  5 10:00:32 gw unbound[812]: [812:0] info: 10.20.1.15 chatgpt.com. A IN NOERROR 0.031000 0 71 "
+        "on udp 10.20.0.53 53",
+        "<30>Jun  5 10:00:33 gw unbound[812]: [812:1] reply: 10.20.1.16 claude.ai. AAAA IN NOERROR 0.012000 1 99 "
+        "on dot 10.20.0.53 853",
+        "<30>Jun  5 10:00:34 gw unbound[812]: [812:1] reply: 2001:db8::15 gemini.google.com. A IN REFUSED 0.000000 "
+        "1 12 on tcp 2001:db8::53 53",
+        "[1717574435] unbound[812:0] info: 10.20.1.17 api.openai.com. A IN NOERROR 0.002000 1 80 on doh 10.20.0.53 443",
+        # four more tokens that do not start with `on`: not a reply layout
+        "<30>Jun  5 10:00:36 gw unbound[812]: [812:0] info: 10.20.1.18 x.nl. A IN NOERROR 0.002000 1 80 at udp a 53",
+    )
+    events, rejects, ignored = parse(tmp_path / "unbound-20240605.log", "unbound", *lines)
+    assert ignored == 1  # the reply joined to its query
+    assert [r["line_no"] for r in rejects] == [6]
+    assert [(utc(e), e["src_ip"], e["host"], e["action"], e["dns_rcode"], e["duration_ms"]) for e in events] == [
+        ("2024-06-05T08:00:32Z", "10.20.1.15", "chatgpt.com", "allowed", "NOERROR", 31),
+        ("2024-06-05T08:00:33Z", "10.20.1.16", "claude.ai", "allowed", "NOERROR", 12),
+        ("2024-06-05T08:00:34Z", "2001:db8::15", "gemini.google.com", "blocked", "REFUSED", 0),
+        ("2024-06-05T08:00:35Z", "10.20.1.17", "api.openai.com", "allowed", "NOERROR", 2),
+    ]

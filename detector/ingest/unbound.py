@@ -9,7 +9,8 @@ level and what follows it.
 Lookups, after `info:` (or `query:` / `reply:` with `log-tag-queryreply`):
 - `log-queries`: `CLIENT NAME. TYPE CLASS`: logged on arrival, so action `unknown`;
 - `log-replies`: `CLIENT NAME. TYPE CLASS RCODE SECONDS CACHED SIZE`: `allowed` (REFUSED, which
-  `access-control` deny/refuse gives: `blocked`); SECONDS fills `duration_ms`;
+  `access-control` deny/refuse gives: `blocked`); SECONDS fills `duration_ms`; with `log-destaddr`
+  (1.19.1+) followed by `on TYPE ADDRESS PORT`, where the query arrived (udp, tcp, dot, doh ...: not read);
 - `log-local-actions` (and `inform` zones): `ZONE. ZONETYPE CLIENT@PORT NAME. TYPE CLASS`: blocked for
   deny, refuse, redirect, always_* and inform_deny/inform_redirect zones, allowed for transparent,
   typetransparent and inform, unknown for static (local data, or NXDOMAIN for the rest of the zone).
@@ -47,6 +48,9 @@ from detector.ingest.syslog import (
 
 # How many lines may separate a query from its reply and still be joined across a batch boundary.
 PAIR_LINES = 4096
+
+# The tokens `log-destaddr` adds after a reply's size: `on TYPE ADDRESS PORT`.
+DESTINATION_FIELDS = 4
 
 # A line's kind: lookups (query, reply, local action) and the rest.
 OTHER, FORMERR, QUERY, REPLY, LOCAL, MALFORMED = 0, 1, 2, 3, 4, 5
@@ -156,7 +160,12 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     starts_with_client, is_formerr = np.zeros(rows, dtype=bool), np.zeros(rows, dtype=bool)
     starts_with_client[leveled] = mask(pc.match_substring_regex(head_tokens.at(head_start), CLIENT))[indices(head)]
     is_formerr[leveled] = head_tokens.equal(head_start + 1, "-")[indices(head)]
-    reply_like = np.flatnonzero(starts_with_client & (fields == 8) & ~other_level)
+    # `log-destaddr` (Unbound 1.19.1+) ends a reply with ` on TYPE ADDRESS PORT` (udp, tcp, dot, doh ...)
+    with_destination = np.flatnonzero(starts_with_client & (fields == 8 + DESTINATION_FIELDS) & ~other_level)
+    destined = np.zeros(rows, dtype=bool)
+    if len(with_destination):
+        destined[with_destination] = tokens.equal(after(9, with_destination), "on", with_destination)
+    reply_like = np.flatnonzero(starts_with_client & ((fields == 8) | destined) & ~other_level)
     seconds = tokens.at(after(6, reply_like), reply_like)
     is_seconds = _decimal_fraction(seconds)
     is_reply = np.zeros(rows, dtype=bool)
