@@ -82,3 +82,59 @@ def test_checkpoint_fields_element_among_log_exporter_lines(tmp_path: Path) -> N
     assert (report.parsed, report.rejected, report.ignored) == (2, 0, 1)
     assert [(e["line_no"], e["src_ip"], e["dst_ip"]) for e in _events(events)] == [
         (1, "10.20.3.1", "203.0.113.1"), (3, "10.20.3.2", "203.0.113.2")]
+
+
+# --- PAN-OS -----------------------------------------------------------------------------------------------
+# "Tunnel Inspection Log Fields": FUTURE_USE, Receive Time, Serial Number, Type (START or END), Subtype (start,
+# end, drop, deny), FUTURE_USE, Generated Time, Source Address, Destination Address, NAT Source IP, NAT
+# Destination IP, Rule Name, Source User, Destination User, Application, Virtual System, Source Zone, Destination
+# Zone, Inbound Interface, Outbound Interface, Log Action, FUTURE_USE, Session ID, Repeat Count, Source Port,
+# Destination Port, NAT Source Port, NAT Destination Port, Flags, Protocol, Action, Severity, Sequence Number,
+# Action Flags, Source Location, Destination Location, DG levels 1-4, Virtual System Name, Device Name, Tunnel
+# ID/IMSI, Monitor Tag/IMEI, Parent Session ID, Parent Start Time, Tunnel, Bytes, Bytes Sent, Bytes Received, ...
+# "Audit Log Fields" (PAN-OS 11.1): Serial Number, Generate Time, Threat/Content Type (AUDIT), FUTURE_USE,
+# Event ID, Object, CLI Command, Severity.
+
+def _tunnel(log_type: str, subtype: str) -> str:
+    fields = [
+        "1", "2025/11/18 09:03:04", "012801000001", log_type, subtype, "2561", "2025/11/18 09:03:04",
+        "192.0.2.10", "198.51.100.20", "", "", "tunnel-inspect", "", "", "gre", "vsys1", "untrust", "trust",
+        "ethernet1/1", "ethernet1/2", "default", "", "4711", "1", "0", "0", "0", "0", "0x0", "gre", "allow",
+        "informational", "7012", "0x0", "NL", "NL", "0", "0", "0", "0", "", "pa-stadhuis", "0", "", "0", "",
+        "GRE", "5120", "2048", "3072", "40", "20", "20", "1", "0", "0", "0", "3", "2", "n/a", "from-policy",
+        "2025/11/18 09:02:04", "60", "ti-rule", "", "", "", "", "", "", "", "2025-11-18T09:03:04.250+01:00",
+    ]
+    return "<14>Nov 18 09:03:04 pa-stadhuis " + ",".join(fields)
+
+
+def test_panos_tunnel_inspection_and_audit_logs_are_ignored(tmp_path: Path) -> None:
+    traffic_end = (
+        "<14>Nov 18 09:03:04 pa-stadhuis 1,2025/11/18 09:03:04,012801000001,TRAFFIC,end,2561,2025/11/18 09:03:04,"
+        "10.20.3.14,203.0.113.7,192.0.2.10,203.0.113.7,internet,gemeente\\jdevries,,ssl,vsys1,trust,untrust,"
+        "ethernet1/2,ethernet1/1,default,2025/11/18 09:03:04,4712,1,52011,443,41022,443,0x400000,tcp,allow,"
+        "6000,1000,5000,20,2025/11/18 09:02:55,9,computer-and-internet-info,0,7013,0x0,10.0.0.0-10.255.255.255,"
+        "United States,0,10,10,tcp-fin")
+    lines = [
+        _tunnel("START", "start"),
+        _tunnel("END", "end"),
+        "<14>Nov 18 09:03:05 pa-stadhuis 012801000001,2025/11/18 09:03:05,AUDIT,2561,cli,admin,"
+        '"show system info",success',
+        traffic_end,
+    ]
+    assert sniff(lines).name == "panos"
+    events, _, report = parse_lines(tmp_path / "pan.log", "panos", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (1, 0, 3)
+    assert [(e["line_no"], e["src_ip"], e["dst_ip"], e["dst_port"]) for e in _events(events)] == [
+        (4, "10.20.3.14", "203.0.113.7", 443)]
+
+
+def test_panos_authentication_and_hip_match_types_are_ignored(tmp_path: Path) -> None:
+    # the type as PAN-OS writes it: AUTHENTICATION, and HIP-MATCH besides HIPMATCH
+    lines = [
+        "1,2025/11/18 09:03:04,012801000001,AUTHENTICATION,login,2561,2025/11/18 09:03:04,vsys1,10.20.3.14,"
+        "jdevries,,,auth-policy,1,1,,default,radius,,GlobalProtect,,0,0,0x0,0,0,0,0,,pa-stadhuis",
+        "1,2025/11/18 09:03:04,012801000001,HIP-MATCH,0,2561,2025/11/18 09:03:04,gemeente\\jdevries,vsys1,"
+        "ws-0142,Windows,10.20.3.14,corporate,1,profile,0,0,7014,0x0",
+    ]
+    _, _, report = parse_lines(tmp_path / "pan.log", "panos", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (0, 0, 2)

@@ -16,7 +16,13 @@ Events are the records of a session and of a URL decision. A session is counted 
 TRAFFIC `end` (bytes and duration known), `drop` and `deny` (blocked). TRAFFIC `start` (only written
 when "log at session start" is on, and again on every App-ID change) is ignored, so a session is not
 counted twice; a session still open when its file ends is counted from the file that has its `end`.
-Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, ...) are ignored. A CSV export of the web
+Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, AUTHENTICATION, ...) are ignored. So are
+tunnel inspection logs, whose type is `START` or `END` ("Tunnel Inspection Log Fields": type "START or END",
+subtype start/end/drop/deny, and from field 31 on severity, ..., tunnel, bytes, not TRAFFIC's fields): they log
+the tunnel's own session (GRE, GTP-U, VXLAN, IPsec), whose inner sessions the firewall logs as TRAFFIC records,
+so reading them would count that traffic twice and name no destination of it. The audit log (PAN-OS 11.1+,
+"Audit Log Fields": `Serial Number, Generate Time, AUDIT, FUTURE_USE, Event ID, Object, CLI Command, Severity`,
+an administrator's command) has its type in the third field; it is ignored too. A CSV export of the web
 interface has the same fields in the same order under a line of column names, which is ignored.
 
 Parsing: the line's fields are cut by a compiled kernel (panos_scan, Numba) in one pass over its bytes: a
@@ -51,8 +57,11 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_time_zone, integers, through, without
 from detector.ingest.layout_bytes import line_bytes
 
-TYPES = r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTH|CORRELATION|IPTAG|SCTP|TUNNEL|GTP"
+TYPES = (r"TRAFFIC|THREAT|SYSTEM|CONFIG|HIPMATCH|HIP-MATCH|GLOBALPROTECT|USERID|DECRYPTION|AUTHENTICATION|AUTH"
+         r"|CORRELATION|IPTAG|SCTP|TUNNEL|GTP|START|END")
 _TYPE_LIST = tuple(TYPES.split("|"))
+# The audit log: `serial,generate time,AUDIT,...` (its type the third field), after any syslog header
+AUDIT_LINE = r"^(?:.*[\s>])?[^,\s]*,\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2},(?i:audit),"
 
 # PAN-OS actions: https://docs.paloaltonetworks.com (Traffic / Threat log fields, "Action").
 ALLOWED = ("allow", "alert", "continue", "override")
@@ -112,6 +121,10 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
     # A CSV export of the web interface starts with its column names ("Domain,Receive Time,Serial #,Type,..."),
     # then has the syslog record's fields in the same order: that first line is no record, and is ignored.
     known_type |= _per_row(log_type, pc.equal(log_type.dictionary, "Type"))
+    if not known_type.all():  # (rare) audit logs, their type in another place
+        rows = np.flatnonzero(~known_type)
+        audit = pc.match_substring_regex(one_array(lines.column("line")).take(pa.array(rows)), AUDIT_LINE)
+        known_type[rows[audit.to_numpy(zero_copy_only=False)]] = True
     traffic = _per_row(log_type, pc.equal(log_type.dictionary, "TRAFFIC"))
     dropped = traffic & _per_row(subtype, pc.is_in(subtype.dictionary, value_set=pa.array(["drop", "deny"])))
     traffic &= dropped | _per_row(subtype, pc.equal(subtype.dictionary, "end"))
