@@ -138,3 +138,70 @@ def test_panos_authentication_and_hip_match_types_are_ignored(tmp_path: Path) ->
     ]
     _, _, report = parse_lines(tmp_path / "pan.log", "panos", lines)
     assert (report.parsed, report.rejected, report.ignored) == (0, 0, 2)
+
+
+# --- Cisco ASA --------------------------------------------------------------------------------------------
+# "Cisco Secure Firewall ASA Series Syslog Messages": 106023 `Deny protocol src interface_name:source_address/
+# source_port ... dst interface_name:dest_address/dest_port ... by access_group acl_ID`, 302014 `Teardown TCP
+# connection id for interface:real-address/real-port [(idfw_user)] to interface:real-address/real-port ...`.
+# An interface name may carry a prefix with a colon (`v1:outside`, as Elastic's ASA tests have it); with `names`
+# configured (`name 10.20.3.14 ws-0142`) the ASA writes a name in an address's place.
+ASA_TS = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
+
+
+def test_asa_interface_with_a_prefix_is_not_part_of_the_address(tmp_path: Path) -> None:
+    lines = [
+        ASA_TS + '4-106023: Deny udp src v1:outside:192.0.2.9/54864 dst inside:10.20.3.3/53 by access-group '
+                 '"outside_acl" [0x0, 0x0]',
+        ASA_TS + '4-106023: Deny tcp src inside:10.20.3.14/52011 dst v2:outside:203.0.113.7/443 by access-group '
+                 '"inside_in" [0x0, 0x0]',
+        ASA_TS + '4-106023: Deny tcp src v1:inside:10.20.3.14 dst v2:outside:203.0.113.7 by access-group '
+                 '"inside_in" [0x0, 0x0]',
+        ASA_TS + "6-302014: Teardown TCP connection 5 for v2:outside:203.0.113.7/443 to v1:inside:10.20.3.14/52011 "
+                 "duration 0:00:09 bytes 5120 TCP FINs",
+        # IPv6 addresses keep their colons, with or without a prefix
+        ASA_TS + "6-302014: Teardown TCP connection 6 for v2:outside:2001:db8:1::7/443 to inside:2001:db8::14/52011 "
+                 "duration 0:00:09 bytes 5120 TCP FINs",
+        ASA_TS + '4-106023: Deny tcp src inside:2001:db8::14/52011 dst outside:2001:db8:1::7/443 by access-group '
+                 '"inside_in" [0x0, 0x0]',
+    ]
+    events, _, report = parse_lines(tmp_path / "asa.log", "cisco_asa", lines)
+    assert report.parsed == 6
+    assert [(e["src_ip"], e["dst_ip"], e.get("dst_port")) for e in _events(events)] == [
+        ("192.0.2.9", "10.20.3.3", 53),
+        ("10.20.3.14", "203.0.113.7", 443),
+        ("10.20.3.14", "203.0.113.7", None),
+        ("10.20.3.14", "203.0.113.7", 443),
+        ("2001:db8::14", "2001:db8:1::7", 443),
+        ("2001:db8::14", "2001:db8:1::7", 443),
+    ]
+
+
+def test_asa_names_in_an_address_place_are_no_addresses(tmp_path: Path) -> None:
+    lines = [
+        ASA_TS + "6-302014: Teardown TCP connection 6 for outside:webmail/443 to inside:10.20.3.15/52012 "
+                 "duration 0:00:09 bytes 5120 TCP FINs",
+        ASA_TS + "6-302016: Teardown UDP connection 7 for outside:ns10/53 to inside:WS-0142/53211 "
+                 "duration 0:00:00 bytes 120",
+        ASA_TS + '4-106023: Deny tcp src inside:ws-0142/52011 dst outside:203.0.113.7/443 by access-group '
+                 '"inside_in" [0x0, 0x0]',
+        ASA_TS + "6-106100: access-list inside_in denied tcp inside/ws-0143(52011) -> outside/203.0.113.7(443) "
+                 "hit-cnt 1 first hit [0x0, 0x0]",
+        # a name and an identity with a space (read by the full regular expressions)
+        ASA_TS + "6-302014: Teardown TCP connection 8 for outside:203.0.113.7/443 to inside:ws-0144/52013"
+                 "(GEMEENTE\\jan de vries) duration 0:00:09 bytes 5120 TCP FINs",
+        # the URL's host stays; the name before it is no server address
+        ASA_TS + "5-304001: 10.20.3.14 Accessed URL mirror:http://mirror.example.com/path/x",
+    ]
+    events, _, report = parse_lines(tmp_path / "asa.log", "cisco_asa", lines)
+    assert report.parsed == 6
+    got = [(e.get("src_ip"), e.get("src_host"), e.get("dst_ip"), e.get("host")) for e in _events(events)]
+    assert got == [
+        ("10.20.3.15", None, None, None),
+        (None, "ws-0142", None, None),
+        (None, "ws-0142", "203.0.113.7", None),
+        (None, "ws-0143", "203.0.113.7", None),
+        (None, "ws-0144", "203.0.113.7", None),
+        ("10.20.3.14", None, None, "mirror.example.com"),
+    ]
+    assert _events(events)[4]["user_name"] == "GEMEENTE\\jan de vries"

@@ -47,7 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
+from detector.ingest.arrow_ops import DistinctQuery, first_bytes, list_item, one_array, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -68,6 +68,7 @@ from detector.ingest.cisco_asa_layouts import (
     with_control_characters,
 )
 from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, plain, sql_literal, through
+from detector.ingest.proxy_columns import is_ip_literal
 from detector.ingest.syslog import BSD_TIME, ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
 
 _ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
@@ -85,7 +86,11 @@ ASA_TIME = r"([A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ([A-Z
 
 PREFIX_BSD_TIME = rf"^(?:<\d{{1,3}}>)?({BSD_TIME}):? "
 
-_ENDPOINT = r"([^:\s]+):(\S+?)/(\d+)(?:\(([^)]*)\))?(?: ([^\s()]+))??"
+# A side's address after `interface:`: an IPv6 address (hex digits and two colons at least, maybe a zone), else
+# anything without a colon (an IPv4 address, or a name from the ASA's `names`). The interface is read as far as
+# that address: `v1:outside:10.1.1.1` (a context's or virtual interface's prefix) is interface `v1:outside`.
+ADDRESS = r"[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[^\s/()]+)?|[^:\s/()]+"
+_ENDPOINT = rf"(\S+?):({ADDRESS})/(\d+)(?:\(([^)]*)\))?(?: ([^\s()]+))??"
 TEARDOWN = rf"^Teardown (TCP|UDP) connection \d+ for {_ENDPOINT} to {_ENDPOINT} duration (\d+):(\d+):(\d+) bytes \d+"
 ACL = (
     r"^access-list \S+ (permitted|denied|est-allowed) (\S+) "
@@ -93,8 +98,8 @@ ACL = (
 )
 # A side of a 106023 may end in `(idfw_user|FQDN_string, sg_info)`, after a space or not (`/51635(host.lan)`).
 DENY = (
-    r"^Deny (?:protocol )?(\S+) src [^:\s]+:(\S+?)(?:/(\d+))?(?: ?\(([^,)]*)[^)]*\))? "
-    r"dst [^:\s]+:(\S+?)(?:/(\d+))?(?: ?\([^)]*\))?[ ,].*by access-group"
+    rf"^Deny (?:protocol )?(\S+) src \S+?:({ADDRESS})(?:/(\d+))?(?: ?\(([^,)]*)[^)]*\))? "
+    rf"dst \S+?:({ADDRESS})(?:/(\d+))?(?: ?\([^)]*\))?[ ,].*by access-group"
 )
 # An identity in parentheses: `DOMAIN\user`, maybe followed by `, sg_info` (a TrustSec security group tag
 # `number:name`, which alone is no user).
@@ -331,10 +336,37 @@ def asa_parser(context: ParseContext) -> BatchParser:
         with parse_cursor(context.connection) as cursor:
             columns, unsure = _columns(cursor, headers, queries, lines)
         if not unsure.any():
-            return split_outcomes(columns, lines)
-        return _merged(split_outcomes(columns.filter(pa.array(~unsure)), lines), by_regex(lines.filter(unsure)))
+            return _with_names(split_outcomes(columns, lines))
+        return _with_names(_merged(split_outcomes(columns.filter(pa.array(~unsure)), lines),
+                                   by_regex(lines.filter(unsure))))
 
     return parse
+
+
+def _with_names(result: ParseResult) -> ParseResult:
+    """Names in an address's place (the ASA's `names`: `name 10.20.3.14 ws-0142` makes it log `inside:ws-0142/
+    52011`) are no addresses: a client's name is its `src_host`, a server's is dropped (an administrator's label of
+    an address, no DNS name; 304001's URL keeps the host). Only values starting with a letter are looked at (an
+    IPv4 address starts with a digit; an IPv6 one that starts with a letter has a colon)."""
+    events = result.events
+    src_host = pa.nulls(events.num_rows, pa.string())
+    for name in ("src_ip", "dst_ip"):
+        values = plain(events.column(name).combine_chunks())
+        rows = np.flatnonzero(first_bytes(values) >= ord("A"))
+        if not len(rows):
+            continue
+        literal = pc.fill_null(is_ip_literal(values.take(pa.array(rows))), True).to_numpy(zero_copy_only=False)
+        if literal.all():
+            continue
+        named = np.zeros(len(values), bool)
+        named[rows[~literal]] = True
+        is_named = pa.array(named)
+        if name == "src_ip":
+            src_host = pc.utf8_lower(only_where(values, is_named)).cast(pa.string())
+        events = events.set_column(events.column_names.index(name), name,
+                                   only_where(values, pc.invert(is_named)))
+    return ParseResult(events=events.append_column("src_host", src_host), rejects=result.rejects,
+                       ignored=result.ignored)
 
 
 def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries: AsaQueries, lines: pa.Table
@@ -455,7 +487,8 @@ SYSLOG = Format(
     new_parser=asa_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",
-        "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent", "vendor_app", "vendor_category",
+        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent", "vendor_app",
+        "vendor_category",
     ),
 )

@@ -18,6 +18,10 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import list_item, only_where, whole_number
 
 SGT = r"^\d+:"  # a TrustSec security group tag `number:name` in an identity's place (cisco_asa.SGT)
+# An address with a colon is an IPv6 one (two colons at least, hex digits, maybe an IPv4 tail or a zone); any other
+# (`outside:10.1.1.1` after `v1:`, a context's or virtual interface's prefix before the interface's name) does not
+# fit: cisco_asa.QUERY reads the interface as far as the address (cisco_asa.ADDRESS).
+IPV6_SHAPE = r"^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[^\s/()]+)?$"
 
 
 class Tokens:
@@ -225,7 +229,7 @@ def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
     port, identity, fits = _port_and_identity(port_part)
     if pc.any(pc.is_valid(identity)).as_py():
         identity = only_where(identity, pc.invert(pc.fill_null(pc.match_substring_regex(identity, SGT), False)))
-    return address, port, identity, fits & _filled(interface) & _filled(address)
+    return address, port, identity, fits & _filled(interface) & _filled(address) & _address_fits(address)
 
 
 def _acl_side(token: pa.Array, closed: bool) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
@@ -249,7 +253,20 @@ def _deny_side(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     interface, rest = _cut(token, ":")
     address, port = _cut(rest, "/")
     has_port = pc.is_valid(port).to_numpy(zero_copy_only=False)
-    return address, port, _filled(interface) & _filled(address) & (~has_port | _digits(port))
+    return address, port, _filled(interface) & _filled(address) & (~has_port | _digits(port)) & _address_fits(address)
+
+
+def _address_fits(address: pa.Array) -> np.ndarray:
+    """Whether an address after `interface:` is one: without a colon (an IPv4 address, or a name from the
+    ASA's `names`), or of an IPv6 address's shape (IPV6_SHAPE). Only addresses with a colon are looked at."""
+    colon = _has(address, ":")
+    if not colon.any():
+        return np.ones(len(address), bool)
+    rows = np.flatnonzero(colon)
+    fits = np.ones(len(address), bool)
+    fits[rows] = pc.fill_null(pc.match_substring_regex(address.take(pa.array(rows)), IPV6_SHAPE), False).to_numpy(
+        zero_copy_only=False)
+    return fits
 
 
 def _with_identity(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
