@@ -26,6 +26,11 @@ Events, by message ID (layouts from Cisco's "Syslog Messages" guide):
   only: one without SrcIP/DstIP (or with control characters) is rejected.
 Every other message ID (NAT, ICMP, VPN, failover, intrusion and file events, ...) is ignored.
 
+Sides: `interface:address`, where the interface's name may carry a prefix with a colon (`v1:outside:10.1.1.1`,
+read as interface `v1:outside`; an address with a colon is an IPv6 one). With `names` configured the ASA writes
+a name in an address's place (`inside:ws-0142/52011`): a client's name is its `src_host`, a server's is dropped
+(no address, and no DNS name either), so that `src_ip` and `dst_ip` only ever hold addresses.
+
 Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an optional zone abbreviation
 (`EDT`: the common ones are known; others, and none, mean the configured zone); else an ISO 8601 time
 (RFC 5424 or rsyslog); else the syslog header's (year-less: placed in a year by `syslog.syslog_time`).
