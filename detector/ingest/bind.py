@@ -58,7 +58,9 @@ def query_parser(context: ParseContext) -> BatchParser:
 
 _BIND_TIME = re.compile(r"^\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}")
 _BIND_CLIENT = re.compile(r"client (?:@0x[0-9a-fA-F]+ )?\S+#\d+")
-_INFOBLOX = re.compile(r"infoblox-responses: |CEF:\d+\|Infoblox\||: (?:UDP|TCP): query: \S+ \S+ \S+ response: ")
+# Infoblox's documented response line has no ':' after the client's address (`client IP#PORT UDP: query: …`);
+# behind a view, `view V: UDP: query: …`
+_INFOBLOX = re.compile(r"infoblox-responses: |CEF:\d+\|Infoblox\||[: ](?:UDP|TCP): query: \S+ \S+ \S+ response: ")
 
 
 def bind_share(lines: Sequence[str]) -> float:

@@ -23,6 +23,8 @@ from detector.ingest.distinct_sql import encoded, in_time_zone, plain, through
 NO_POSITION = -(1 << 40)
 # `client` is among the first five tokens and the address at most two after it: the head is 7 tokens at most
 HEAD_TOKENS = 7
+# The most tokens a view's name is read across (`view Recursion View:`)
+VIEW_NAME_TOKENS = 8
 # What a time stamp token looks like (SQL `LIKE '__-___-____'` or `LIKE '____-__-__T%'`): BIND's day, or ISO 8601
 TIME_TOKEN = r"(?s)^(?:.{2}-.{3}-.{4}$|.{4}-.{2}-.{2}T)"
 ISO_TOKEN = r"(?s)^.{4}-"
@@ -175,7 +177,16 @@ def _messages(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.
     name_token = t.at(1)
     j1 = np.where(_valid(name_token), 1 + _starts(name_token, "("), NO_POSITION)
     view_token = t.at(j1)
-    j2 = np.where(_valid(view_token), j1 + 2 * _is(view_token, "view"), NO_POSITION)
+    is_view = _is(view_token, "view")
+    j2 = np.where(_valid(view_token), j1 + 2 * is_view, NO_POSITION)
+    # A view's name may hold spaces (named.conf's view names are quoted strings; Infoblox NIOS names views
+    # freely, `view Recursion View: query: …`): it ends at the first token ending in ':'.
+    spaced = is_view & ~_flags(pc.ends_with(t.at(np.where(is_view, j1 + 1, NO_POSITION)), ":"))
+    if spaced.any():
+        for k in range(2, VIEW_NAME_TOKENS + 1):
+            ends = spaced & _flags(pc.ends_with(t.at(np.where(spaced, j1 + k, NO_POSITION)), ":"))
+            j2[ends] = j1[ends] + k + 1
+            spaced &= ~ends
     protocol_token = t.at(j2)
     j = np.where(_valid(protocol_token), j2 + _is(protocol_token, "UDP:", "TCP:"), NO_POSITION)
     verb, following = t.at(j), t.at(j + 1)
