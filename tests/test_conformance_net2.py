@@ -68,3 +68,41 @@ def test_bind_lines_behind_a_view_name_with_spaces_are_read(tmp_path: Path) -> N
         (4, "10.30.5.4", "bad.example", "A", "blocked"),
         (5, "10.30.5.5", "ads.example", "A", "blocked"),
     ]
+
+
+# --- Zeek ----------------------------------------------------------------------------------------------------
+# Zeek's `Log::default_scope_sep` ("." by default; base/frameworks/logging/main.zeek: "Default separator for log
+# field scopes when logs are unrolled and flattened") set to "_" names the connection's fields `id_orig_h`,
+# `id_orig_p`, `id_resp_h`, `id_resp_p`, in JSON keys and in TSV's #fields. Those lines lost both addresses
+# and the port (JSON was not recognised either).
+def test_zeek_logs_with_an_underscore_scope_separator_keep_their_addresses(tmp_path: Path) -> None:
+    conn = [
+        '{"ts":1731400000.250000,"uid":"Cq1","id_orig_h":"10.40.1.5","id_orig_p":51000,"id_resp_h":"192.0.2.80",'
+        '"id_resp_p":443,"proto":"tcp","service":"ssl","duration":2.5,"orig_bytes":1200,"resp_bytes":56000,'
+        '"conn_state":"SF","missed_bytes":0,"history":"ShADadFf"}',
+        '{"ts":1731400001.0,"uid":"Cq2","id_orig_h":"10.40.1.6","id_orig_p":51001,"id_resp_h":"192.0.2.53",'
+        '"id_resp_p":53,"proto":"udp","service":"dns","conn_state":"SF","missed_bytes":0,"history":"Dd"}',
+    ]
+    assert sniff(conn).name == "zeek_conn"
+    events, _, report = parse_lines(tmp_path / "conn.log", "zeek_conn", conn)
+    assert (report.parsed, report.rejected) == (2, 0)
+    assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["network_protocol"], e.get("bytes_out"))
+            for e in _events(events)] == [("10.40.1.5", "192.0.2.80", 443, "ssl", 1200),
+                                          ("10.40.1.6", "192.0.2.53", 53, "dns", None)]
+    dns = [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        "#path\tdns",
+        "#fields\tts\tuid\tid_orig_h\tid_orig_p\tid_resp_h\tid_resp_p\tproto\ttrans_id\tquery\tqtype_name\t"
+        "rcode_name\tanswers\trejected",
+        "1731400002.5\tCq3\t10.40.1.7\t40000\t192.0.2.53\t53\tudp\t4321\tapi.example.org\tA\tNOERROR\t"
+        "198.51.100.4,198.51.100.5\tF",
+    ]
+    assert sniff(dns).name == "zeek_dns"
+    events, _, report = parse_lines(tmp_path / "dns.log", "zeek_dns", dns)
+    assert (report.parsed, report.rejected, report.ignored) == (1, 0, 6)
+    (event,) = _events(events)
+    assert (event["src_ip"], event["dst_ip"], event["dst_port"], event["host"], event["dns_answers"]) == (
+        "10.40.1.7", "192.0.2.53", 53, "api.example.org", ["198.51.100.4", "198.51.100.5"])

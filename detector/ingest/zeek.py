@@ -80,6 +80,11 @@ class _Log:
 
 
 _BASE = ("ts", "id.orig_h", "id.resp_h", "id.resp_p")
+# Zeek's `Log::default_scope_sep` (base/frameworks/logging/main.zeek, "." by default) joins a record field's scopes
+# in a log's field names; sites that load logs into databases often set it to "_" (`id_orig_h`). The
+# connection's fields are the only scoped fields read here: read under either name.
+_SCOPED = {"id_orig_h": "id.orig_h", "id_orig_p": "id.orig_p", "id_resp_h": "id.resp_h", "id_resp_p": "id.resp_p"}
+_UNDERSCORED_KEY = '"id_orig_h":'
 
 CONN = _Log("conn", (*_BASE, "proto", "service", "duration", "orig_bytes", "resp_bytes"), (), "conn_state")
 SSL = _Log("ssl", (*_BASE, "server_name"), (), "established")
@@ -96,15 +101,16 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _json_query(log: _Log, with_path: bool = False, with_marker: bool = False) -> str:
+def _json_query(log: _Log, with_path: bool = False, with_marker: bool = False, underscored: bool = False) -> str:
     """Zeek JSON: one object per line, dotted keys; sets and vectors are arrays. Each line is parsed once:
     one call reads every field as text (a set or vector as its JSON text, read as a list once per distinct
     text afterwards: JSON_LIST_SQL; where only its first element is read, that element's text); the fields
     are then read as the TSV writer's are. `with_path`: the `_path` key too (see _PATH_KEY); `with_marker`: the
-    log's marker key too (see _without_marker)."""
+    log's marker key too (see _without_marker); `underscored`: the connection's keys scoped with "_" (_SCOPED)."""
     extra = (*((log.json_marker,) if with_marker else ()), *((_PATH,) if with_path else ()))
     names = (*log.scalars, *log.lists, *log.firsts, *extra)
-    paths = ", ".join([*("'$." + _ident(name) + "'" for name in (*log.scalars, *log.lists)),
+    key = {dotted: scoped for scoped, dotted in _SCOPED.items()} if underscored else {}
+    paths = ", ".join([*("'$." + _ident(key.get(name, name)) + "'" for name in (*log.scalars, *log.lists)),
                        *("'$." + _ident(name) + "[0]'" for name in log.firsts),
                        *("'$." + _ident(name) + "'" for name in extra)])
     columns = [f"j[{i}] as {_ident(name)}" for i, name in enumerate(names, start=1)]
@@ -115,11 +121,12 @@ def _json_query(log: _Log, with_path: bool = False, with_marker: bool = False) -
     """
 
 
-def _json_queries(log: _Log, with_path: bool = False, with_marker: bool = False) -> tuple[str, str]:
+def _json_queries(log: _Log, with_path: bool = False, with_marker: bool = False, underscored: bool = False
+                  ) -> tuple[str, str]:
     """The JSON query without and with `try` around the line's reading: `try` costs ~15 % of the query on
     every line, so a batch is read without it first, and again with it only when some line is not JSON
     (a truncated last line, a corrupt file: rare)."""
-    careful = _json_query(log, with_path, with_marker)
+    careful = _json_query(log, with_path, with_marker, underscored)
     return careful.replace("try(json_extract_string(line,", "(json_extract_string(line,", 1), careful
 
 
@@ -169,6 +176,8 @@ def _read_header(header: _Header, line: str) -> _Header:
     if key == "#empty_field":
         return replace(header, empty=values[0])
     if key == "#fields":
+        if "id.orig_h" not in values:  # Log::default_scope_sep other than "." (see _SCOPED)
+            values = [_SCOPED.get(name, name) for name in values]
         return replace(header, fields=tuple(values))
     if key == "#path":
         return replace(header, path=values[0].strip() or None)
@@ -709,8 +718,8 @@ from lines
 
 
 def _parser_factory(log: _Log) -> Callable[[ParseContext], HeaderedParser]:
-    json_query = {(with_path, with_marker): _json_queries(log, with_path, with_marker)
-                  for with_path in (False, True) for with_marker in (False, True)}
+    json_query = {(with_path, with_marker, underscored): _json_queries(log, with_path, with_marker, underscored)
+                  for with_path in (False, True) for with_marker in (False, True) for underscored in (False, True)}
 
     def new_parser(context: ParseContext) -> HeaderedParser:
         queries = _Queries()  # thread-safe: shared by the batches parsed at once
@@ -779,8 +788,8 @@ def _parse_tsv(context: ParseContext, queries: _Queries, log: _Log, header: _Hea
         return split_outcomes(columns, run)
 
 
-def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict[tuple[bool, bool], tuple[str, str]],
-                run: pa.Table) -> ParseResult:
+def _parse_json(context: ParseContext, queries: _Queries, log: _Log,
+                query: dict[tuple[bool, bool, bool], tuple[str, str]], run: pa.Table) -> ParseResult:
     """JSON lines (at least one). One query reads them all (a query has a fixed cost of a few milliseconds);
     its result is then read a chunk at a time (DuckDB's follow the lines' chunks: the reader's reads), each
     field of a chunk one array used as it is (a slice across two chunks would have them copied into one)."""
@@ -788,8 +797,11 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log, query: dict
         cursor.register("lines", run)
         with_path = pc.any(pc.starts_with(run.column("line"), _PATH_KEY)).as_py()
         marker = f'"{log.json_marker}":'
-        with_marker = any(marker not in line for line in run.column("line").slice(0, _MARKER_SAMPLE).to_pylist())
-        quick, careful = query[with_path, with_marker]
+        sample = run.column("line").slice(0, _MARKER_SAMPLE).to_pylist()
+        with_marker = any(marker not in line for line in sample)
+        underscored = any(_UNDERSCORED_KEY in line for line in sample) and not any('"id.orig_h":' in line
+                                                                                  for line in sample)
+        quick, careful = query[with_path, with_marker, underscored]
         try:
             table = cursor.sql(quick).to_arrow_table()
         except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
@@ -874,7 +886,7 @@ def _sniffer(log: _Log) -> Callable[[Sequence[str]], float]:
     marker = re.compile('"' + log.json_marker + r'"\s*:')
 
     def is_own_json(line: str) -> bool:
-        if not line.lstrip().startswith("{") or '"id.orig_h"' not in line:
+        if not line.lstrip().startswith("{") or ('"id.orig_h"' not in line and _UNDERSCORED_KEY not in line):
             return False
         return bool(own_path.search(line)) if any_path.search(line) else bool(marker.search(line))
 
