@@ -427,6 +427,10 @@ select try_cast(case when regexp_full_match(value, '[1-5]\d\d') then value end a
 from distinct_values
 """
 HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
+# Values that stand for none: an address of 0.0.0.0 or a dash; a user of a dash, quoted or not (Barracuda's WAF
+# writes `suser="-"`)
+_NO_ADDRESS = ["0.0.0.0", "-"]
+_NO_USER = ["-", '"-"']
 
 
 class _Queries:
@@ -486,7 +490,8 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     url = through("request", queries.request)
     host_header = through("dhost", queries.host)["value"]
     method = through("method", queries.method)
-    client, server = without(encoded(field("src")), ["0.0.0.0"]), without(encoded(field("dst")), ["0.0.0.0"])
+    # "no address" as devices write it: 0.0.0.0, or a dash (Barracuda's WAF: `dst=-`)
+    client, server = without(encoded(field("src")), _NO_ADDRESS), without(encoded(field("dst")), _NO_ADDRESS)
     no_place = pc.and_(pc.and_(pc.is_null(client), pc.is_null(server)), pc.and_(pc.is_null(dhost), pc.is_null(request)))
     header_error = field("header_error")
     reason = _reject_reasons(header_error, no_place, t_rt, plain(field("time_format")), rt_time, header_time)
@@ -502,7 +507,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "is_ignored": pc.and_(pc.is_null(header_error), no_place),
         "ts": pc.cast(pc.coalesce(rt_time, header_time), TIMESTAMP),
         "src_ip": client,
-        "user_name": field("usr"),
+        "user_name": without(encoded(field("usr")), _NO_USER),
         "host": host,
         "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(connect, 0, source).astype(np.int32)),
                                                       HOST_SOURCES),
