@@ -306,8 +306,8 @@ def _epoch_times(connection: duckdb.DuckDBPyConnection, queries: _Queries, secon
 SYSLOG = Format(
     name="checkpoint",
     source_kind="firewall",
-    summary='Check Point Log Exporter syslog ([key:"value"; ...]) or Splunk (key=value|...) format: firewall and '
-            'URL Filtering decisions',
+    summary='Check Point Log Exporter syslog ([key:"value"; ...]) or Splunk (key=value|...) format, or a gateway\'s '
+            'own syslog ([Fields@1.3.6.1.4.1.2620 key="value" ...]): firewall and URL Filtering decisions',
     sniff=line_share(r'^(?:.*?\bCheckPoint\b.*\[[\w.-]+:+"|(?:.*\s)?time=\d{9,11}\|(?:[^|]*\|)*?loguid=\{0x'
                      r'|.*?\[Fields@1\.3\.6\.1\.4\.1\.2620 \w+=")'),
     new_parser=new_parser,

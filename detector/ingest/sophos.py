@@ -655,7 +655,8 @@ def _first_valid(first: pa.DictionaryArray, second: pa.DictionaryArray, use_firs
 XG = Format(
     name="sophos_xg",
     source_kind="proxy",
-    summary="Sophos Firewall (XG/SFOS) syslog: content filtering (web) logs; other log types ignored",
+    summary="Sophos Firewall (XG/SFOS) syslog: content filtering (web) logs, incl. Web Content Policy; other log "
+            "types ignored",
     sniff=line_share(re.compile(r'^(?=.*\blog_id=\d{12}\b)(?=.*\blog_type=")(?=.*\blog_component=")')),
     new_parser=new_parser,
     independent_batches=True,

@@ -667,7 +667,8 @@ def _milliseconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
 EVE = Format(
     name="suricata_eve",
     source_kind="sensor",
-    summary="Suricata EVE JSON: tls and quic (SNI), http, dns, flow, alert and drop records",
+    summary="Suricata EVE JSON: tls and quic (SNI), http (Host or HTTP/2 :authority), dns, flow, alert and drop "
+            "records",
     sniff=line_share(EVE_PREFIX.replace("^", "^\\s*", 1) + r'.*"event_type"\s*:\s*"'),
     new_parser=eve_parser,
     independent_batches=True,
