@@ -29,3 +29,33 @@ def test_cef_dash_is_no_address_and_no_user(tmp_path: Path) -> None:
     events, rejects = parse(tmp_path, "leef", leef)
     assert not rejects
     assert (events[0]["src_ip"], events[0]["user_name"], events[0]["host"]) == (None, None, "claude.ai")
+
+
+def quoted_csv(*values: str) -> str:
+    return ",".join(f'"{value}"' for value in values)
+
+
+# Umbrella "Proxy Log Formats": ... <policy identity type> (22nd) <blocked categories> <identities> <identity types>
+# <request method> ... An AD user's policy identity label is its display name and UPN; directories that write display
+# names surname first put a comma in it.
+SURNAME_FIRST = "Vries, Jan de (j.devries@gemeente-voorbeeld.nl)"
+
+
+def umbrella_proxy_line(label: str, label_type: str, identities: str, identity_types: str) -> str:
+    return quoted_csv("2025-01-09 12:41:41", label, "10.20.1.15", "198.51.100.23", "104.18.32.47", "text/html",
+                      "ALLOWED", "https://chatgpt.com/backend-api/conversation", "", "Mozilla/5.0", "200", "562",
+                      "1489", "1400", "", "Generative AI", "", "", "", "", "", label_type, "", identities,
+                      identity_types, "POST")
+
+
+def test_umbrella_proxy_user_whose_display_name_has_a_comma(tmp_path: Path) -> None:
+    lines = [umbrella_proxy_line(SURNAME_FIRST, "AD Users", f"{SURNAME_FIRST},Stadhuis,Tunnel-01",
+                                 "AD Users,Sites,Network Tunnels"),
+             # a policy identity of several identities with as many types: paired, as before
+             umbrella_proxy_line("BZ-LT-0042,j.devries", "Roaming Computers,AD Users", "", ""),
+             # a computer is no user, whatever its label holds
+             umbrella_proxy_line("BZ-LT-0042, Stadhuis", "Roaming Computers", "", "")]
+    events, rejects = parse(tmp_path, "umbrella_proxy", *lines)
+    assert not rejects
+    assert [e["user_name"] for e in events] == [SURNAME_FIRST, "j.devries", None]
+    assert [e["host"] for e in events] == ["chatgpt.com"] * 3

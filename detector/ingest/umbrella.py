@@ -23,7 +23,9 @@ Umbrella's content categories of the destination (`categories`, a comma-separate
 
 Users: an Umbrella identity can be an AD user, a computer, a network or a site. A user name is only taken
 from identities whose type says user (`AD Users`, `Users` ...), pairing the identities list with the
-identity types list when both have the same length; computers and networks are not users.
+identity types list when both have the same length; computers and networks are not users. The proxy log's
+policy identity is one identity where its type is one type: an AD user's label may hold a comma (`Vries, Jan de
+(j.devries@example.nl)`, a display name written surname first).
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ from (select {_PARTS} from distinct_values)
 """
 PROXY_USER_SQL = f"""
 select case
-        when granular_type ilike '%user%' and not contains(granular, ',') then granular
+        when granular_type ilike '%user%' and not (contains(granular, ',') and contains(granular_type, ','))
+            then granular
         {_user_among("granular", "granular_type")}
         {_user_among("identities", "identity_types")}
     end as user_name
