@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.ingest import sniff
+from detector.ingest import sniff, sniff_scores
 from tests.golden import parse_lines
 
 
@@ -106,3 +106,33 @@ def test_zeek_logs_with_an_underscore_scope_separator_keep_their_addresses(tmp_p
     (event,) = _events(events)
     assert (event["src_ip"], event["dst_ip"], event["dst_port"], event["host"], event["dns_answers"]) == (
         "10.40.1.7", "192.0.2.53", 53, "api.example.org", ["198.51.100.4", "198.51.100.5"])
+
+
+# --- Windows DHCP ----------------------------------------------------------------------------------------------
+# A DHCP server writes its audit log's header block in its own language (Microsoft's German documentation of the
+# log names the columns "ID, Datum, Uhrzeit, Beschreibung, IP-Adresse, Hostname, MAC-Adresse"); the rows are
+# the same everywhere. A short file of such a server was not recognised (its header lines outnumber its rows).
+def test_windows_dhcp_log_with_a_localised_header_is_recognised(tmp_path: Path) -> None:
+    lines = [
+        "\t\tMicrosoft-DHCP-Dienst-Aktivitätsprotokoll",
+        "",
+        "Ereignis-ID  Bedeutung",
+        "00\tDas Protokoll wurde gestartet.",
+        "10\tEine neue IP-Adresse wurde an einen Client geleast.",
+        "",
+        "ID,Datum,Uhrzeit,Beschreibung,IP-Adresse,Hostname,MAC-Adresse,Benutzername,Transaktions-ID,QErgebnis,"
+        "Probezeit,Korrelations-ID,DHCID,Herstellerklasse(Hex),Herstellerklasse(ASCII),Benutzerklasse(Hex),"
+        "Benutzerklasse(ASCII),Relay-Agent-Informationen,DnsRegFehler.",
+        "00,11/29/26,00:00:04,Gestartet,,,,,0,6,,,,,,,,,0",
+        "10,11/29/26,08:15:01,Zuweisen,10.50.1.15,ws-0042.gemeente.local,4C5541A0FA99,,2345678,0,,,,"
+        "0x4D53465420352E30,MSFT 5.0,,,,0",
+        "11,11/29/26,08:45:02,Erneuern,10.50.1.16,ws-0043.gemeente.local,4C5541A0FA9A,,2345679,0,,,,,,,,,0",
+    ]
+    assert sniff(lines).name == "windows_dhcp"
+    events, _, report = parse_lines(tmp_path / "DhcpSrvLog-Son.log", "windows_dhcp", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (2, 0, 8)
+    assert [(e["src_ip"], e["src_host"]) for e in _events(events)] == [
+        ("10.50.1.15", "ws-0042.gemeente.local"), ("10.50.1.16", "ws-0043.gemeente.local")]
+    # a CSV of something else whose first column is an ID is no DHCP log
+    other = ["ID,Name,Department,Room,Phone,Email,Manager", "17,Jan,Finance,2.14,1234,jan@example.org,Piet"]
+    assert dict(sniff_scores(other)).get("windows_dhcp", 0.0) == 0.0

@@ -132,14 +132,26 @@ def windows_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-_WINDOWS_ROW = line_share(re.compile(r"^\d{2},\d{2}/\d{2}/\d{2,4},\d{2}:\d{2}:\d{2},"))
+_WINDOWS_ROW_START = re.compile(r"^\d{2},\d{2}/\d{2}/\d{2,4},\d{2}:\d{2}:\d{2},")
+_WINDOWS_ROW = line_share(_WINDOWS_ROW_START)
 _WINDOWS_HEADER = re.compile(r"^\s*(?:Microsoft DHCP Service Activity Log|ID,Date,Time,Description,IP Address)")
 
 
+# The column line in any language: the server writes its header block in its own language ("ID,Datum,Uhrzeit,
+# Beschreibung,IP-Adresse,...", "ID,Date,Heure,Description,Adresse IP,..."), the rows as everywhere.
+_WINDOWS_COLUMNS = re.compile(r"^ID(?:,[^,]+){6,}")
+
+
 def _sniff_windows(lines: list[str] | tuple[str, ...]) -> float:
-    """The file's own header is proof; without it (a fragment), the share of audit rows."""
+    """The file's own header is proof; a column line in another language, when audit rows follow it; without
+    either (a fragment), the share of audit rows."""
     if any(_WINDOWS_HEADER.match(line) for line in lines):
         return 1.0
+    columns = next((i for i, line in enumerate(lines) if _WINDOWS_COLUMNS.match(line)), None)
+    if columns is not None:
+        after = [line for line in lines[columns + 1:] if line.strip()]
+        if after and sum(1 for line in after if _WINDOWS_ROW_START.match(line)) * 2 > len(after):
+            return 1.0
     return _WINDOWS_ROW(lines)
 
 
