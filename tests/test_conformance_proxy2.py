@@ -59,3 +59,38 @@ def test_umbrella_proxy_user_whose_display_name_has_a_comma(tmp_path: Path) -> N
     assert not rejects
     assert [e["user_name"] for e in events] == [SURNAME_FIRST, "j.devries", None]
     assert [e["host"] for e in events] == ["chatgpt.com"] * 3
+
+
+# Microsoft Sentinel keeps CEF in the CommonSecurityLog table, whose columns (Microsoft's table reference) run
+# words together in CamelCase: TimeGenerated, DeviceAction, SourceIP, DestinationIP, DestinationPort,
+# DestinationHostName, RequestURL, RequestMethod, RequestClientApplication, SourceUserName, SentBytes, ReceivedBytes.
+# Log Analytics' "Export to CSV" writes a time column as `TimeGenerated [UTC]`, its values as `12/10/2020, 10:22:47.092
+# AM`: in UTC, whatever the zone configured for times without one.
+SENTINEL_HEADER = ("TenantId,TimeGenerated [UTC],DeviceVendor,DeviceProduct,DeviceAction,DestinationPort,"
+                   "DestinationIP,SourceIP,DestinationHostName,SentBytes,ReceivedBytes,RequestURL,"
+                   "RequestClientApplication,RequestMethod,SourceUserName,Type")
+
+
+def test_sentinel_common_security_log_export(tmp_path: Path) -> None:
+    rows = ['0d6c,"3/30/2026, 8:01:15.250 AM",ExampleVendor,Web,Blocked,443,104.18.32.47,10.20.1.15,chatgpt.com,'
+            '2710,512,https://chatgpt.com/backend-api/conversation,Mozilla/5.0,POST,j.devries,CommonSecurityLog',
+            '0d6c,"3/30/2026, 1:05:00.000 PM",ExampleVendor,Web,Allowed,443,160.79.104.10,10.20.1.16,,'
+            '120,35000,https://claude.ai/,Mozilla/5.0,GET,,CommonSecurityLog']
+    events, rejects = parse(tmp_path, "csv", SENTINEL_HEADER, *rows)
+    assert not rejects
+    assert [(e["ts"].isoformat(), e["action"], e["src_ip"], e["dst_ip"], e["dst_port"], e["host"]) for e in events] == [
+        ("2026-03-30T08:01:15.250000+00:00", "blocked", "10.20.1.15", "104.18.32.47", 443, "chatgpt.com"),
+        ("2026-03-30T13:05:00+00:00", "allowed", "10.20.1.16", "160.79.104.10", 443, "claude.ai")]
+    assert [(e["http_method"], e["url_path"], e["bytes_out"], e["bytes_in"], e["user_agent"], e["user_name"])
+            for e in events] == [("POST", "/backend-api/conversation", 2710, 512, "Mozilla/5.0", "j.devries"),
+                                 ("GET", "/", 120, 35000, "Mozilla/5.0", None)]
+
+
+def test_csv_names_as_written_win_over_other_spellings(tmp_path: Path) -> None:
+    """A column named exactly as a field keeps it; a CamelCase name only fills a field no column names, and a time
+    column without UTC in its name stays in the configured zone."""
+    header = "Timestamp,src_ip,SourceIP,RequestURL"
+    events, rejects = parse(tmp_path, "csv", header, "2026-03-30 10:01:15,10.20.1.15,10.99.99.99,https://claude.ai/")
+    assert not rejects
+    assert (events[0]["src_ip"], events[0]["host"], events[0]["ts"].isoformat()) == (
+        "10.20.1.15", "claude.ai", "2026-03-30T08:01:15+00:00")

@@ -2,13 +2,16 @@
 
 The first non-comment line is the header; its delimiter (comma, tab, semicolon or pipe) is the one it
 uses most. Columns are recognised by name, case-insensitively and ignoring punctuation (`Source IP`,
-`src_ip`, `c-ip`), and `ingest --map COLUMN=FIELD` names the rest. A URL column gives host and path;
+`src_ip`, `c-ip`); a field no name fits is looked for in CamelCase names read as words and without a unit in
+brackets (Microsoft Sentinel's CommonSecurityLog export: `SourceIP`, `RequestURL`, `TimeGenerated [UTC]`);
+`ingest --map COLUMN=FIELD` names the rest. A URL column gives host and path;
 a host column may hold a bare name, `host:port` or a URL. Quoted fields may contain the delimiter,
 with `""` for a quote. A line repeating the header (concatenated exports) is ignored.
 
 Times: epoch seconds or milliseconds; ISO 8601 with a zone; otherwise local to the configured zone:
 ISO without a zone, `dd-mm-yyyy HH:MM[:SS]` (Dutch), `dd/mm/yyyy ...` (day first), `mm/dd/yyyy
-hh:mm:ss AM` (the AM/PM marks the US order), `dd.mm.yyyy ...`, or separate date and time columns.
+hh:mm:ss AM` (the AM/PM marks the US order), `dd.mm.yyyy ...`, or separate date and time columns; in UTC
+where the time column's name says so (`TimeGenerated [UTC]`, `time_utc`).
 Without a recognisable time or destination column every line is rejected, naming the --map option.
 """
 
@@ -78,10 +81,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "src_ip": ("src_ip", "source_ip", "client_ip", "clientip", "source", "src", "c_ip", "source_address",
                "client_address", "internal_ip", "srcip", "client", "bron_ip", "client_adres"),
     "user_name": ("user", "username", "user_name", "login", "account", "src_user", "source_user", "userid",
-                  "user_id", "identity", "cs_username", "gebruiker", "gebruikersnaam"),
+                  "user_id", "identity", "cs_username", "source_user_name", "gebruiker", "gebruikersnaam"),
     "url": ("url", "uri", "request_url", "full_url", "cs_uri", "cs_url", "request", "url_full"),
     "host": ("host", "domain", "hostname", "dest_host", "destination_host", "dst_host", "dest", "destination",
-             "fqdn", "site", "server_name", "sni", "url_host", "cs_host", "dhost", "hostname_fqdn", "domein",
+             "fqdn", "site", "server_name", "sni", "url_host", "cs_host", "dhost", "hostname_fqdn",
+             "destination_host_name", "domein",
              "bestemming"),
     "dst_ip": ("dst_ip", "dest_ip", "destination_ip", "server_ip", "dstip", "destination_address", "remote_ip"),
     "dst_port": ("dst_port", "dest_port", "destination_port", "dport", "dstport", "server_port", "port"),
@@ -89,13 +93,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "http_method": ("method", "http_method", "request_method", "cs_method"),
     "url_path": ("path", "url_path", "uri_path"),
     "http_status": ("status", "status_code", "http_status", "response_code", "sc_status", "http_status_code"),
-    "action": ("action", "verdict", "decision", "disposition", "policy_action", "actie"),
+    "action": ("action", "verdict", "decision", "disposition", "policy_action", "device_action", "actie"),
     "bytes_out": ("bytes_sent", "bytes_out", "request_size", "sent_bytes", "bytes_up", "upload_bytes",
                   "sentbyte", "cs_bytes", "request_bytes", "client_bytes", "bytes_to_server", "bytes_verzonden"),
     "bytes_in": ("bytes_received", "bytes_in", "response_size", "received_bytes", "bytes_down", "download_bytes",
                  "rcvdbyte", "sc_bytes", "response_bytes", "server_bytes", "bytes_to_client", "bytes_ontvangen"),
     "duration_ms": ("duration_ms", "elapsed_ms", "time_taken_ms", "latency_ms"),
-    "user_agent": ("user_agent", "useragent", "ua", "agent", "http_user_agent", "cs_user_agent"),
+    "user_agent": ("user_agent", "useragent", "ua", "agent", "http_user_agent", "cs_user_agent",
+                   "request_client_application"),
     "content_type": ("content_type", "mime_type", "mime", "contenttype", "response_content_type"),
     # what the exporting gateway itself says: its application, category and the user's department
     "vendor_app": ("app", "application", "app_name", "appname", "application_name", "cloud_app", "applicatie"),
@@ -125,6 +130,8 @@ create or replace macro csv_value(t, sep) as nullif(null_if_dash(quoted_value(t,
 create or replace macro csv_naive_time(t) as coalesce(
     try_cast(t as timestamp),
     try_strptime(t, ['%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M %p', '%d-%m-%Y %H:%M:%S', '%d-%m-%Y %H:%M',
+                     -- (Log Analytics' CSV export: `12/10/2020, 10:22:47.092 AM`)
+                     '%m/%d/%Y, %I:%M:%S.%g %p', '%m/%d/%Y, %I:%M:%S %p',
                      '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M',
                      '%Y/%m/%d %H:%M:%S']));
 """
@@ -142,6 +149,24 @@ TIME_EXPRESSION = r"""case
 def normalise(name: str) -> str:
     """`Source IP`, `source-ip` and `"SOURCE_IP"` all become `source_ip`."""
     return re.sub(r"[^a-z0-9]+", "_", name.strip().strip('"').lower()).strip("_")
+
+
+# A unit in brackets after a column's name: Log Analytics (Microsoft Sentinel) exports write `TimeGenerated [UTC]`.
+_UNIT = re.compile(r"\s*[\[(][^\])]*[\])]\s*$")
+
+
+def other_spellings(name: str) -> list[str]:
+    """The column's name read as words where it runs them together in CamelCase (`SourceIP` -> `source_ip`,
+    `RequestURL` -> `request_url`, as Microsoft Sentinel's CommonSecurityLog names its columns), and without a
+    unit in brackets after it (`TimeGenerated [UTC]`); normalised."""
+    bare = _UNIT.sub("", name.strip().strip('"'))
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", bare))
+    return [spelling for spelling in dict.fromkeys((normalise(bare), normalise(words))) if spelling != normalise(name)]
+
+
+def says_utc(name: str) -> bool:
+    """Whether a column's name says its times are UTC (`TimeGenerated [UTC]`, `time_utc`, `Date (UTC)`)."""
+    return "utc" in normalise(name).split("_")
 
 
 def detect_delimiter(header: str) -> str | None:
@@ -176,6 +201,17 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
             if alias in names and names.index(alias) not in taken:
                 chosen[field] = names.index(alias)
                 taken.add(chosen[field])
+                break
+    # then, for fields still without a column, the names' other spellings (CamelCase, a unit in brackets)
+    spellings = [other_spellings(c) for c in columns]
+    for field, aliases in ALIASES.items():
+        if field in chosen:
+            continue
+        for alias in aliases:
+            at = next((at for at, names_of in enumerate(spellings) if alias in names_of), None)
+            if at is not None and at not in taken:
+                chosen[field] = at
+                taken.add(at)
                 break
     return chosen
 
@@ -216,9 +252,12 @@ class Queries:
     """The per-distinct queries of one file's parse (each remembering the values it has seen)."""
 
     def __init__(self, timezone: str) -> None:
-        zone = sql_literal(timezone)
-        self.time = DistinctQuery(f"select cast({TIME_EXPRESSION.format(t='value')} as timestamptz) as ts "
-                                  "from distinct_values".replace("$tz", zone))
+        def time_in(zone: str) -> DistinctQuery:
+            return DistinctQuery(f"select cast({TIME_EXPRESSION.format(t='value')} as timestamptz) as ts "
+                                 "from distinct_values".replace("$tz", sql_literal(zone)))
+
+        self.time = time_in(timezone)
+        self.utc_time = time_in("UTC")  # for a time column whose name says UTC
         self.integer = DistinctQuery(INTEGER_SQL)
         self.status = DistinctQuery("select case when try_cast(value as integer) between 100 and 599 "
                                     "then try_cast(value as integer) end as value from distinct_values")
@@ -296,7 +335,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
         time_value = joined_pairs(v("date"), v("time"))
     else:
         time_value = v("date") if v("date") is not None else v("time")
-    ts = per_distinct(connection, time_value, queries.time)["ts"] if time_value is not None else \
+    time_query = queries.utc_time if layout.time_in_utc else queries.time
+    ts = per_distinct(connection, time_value, time_query)["ts"] if time_value is not None else \
         pa.nulls(rows, TIMESTAMP)
     if v("http_method") is not None:
         method = per_distinct(connection, v("http_method"), queries.method)["value"]
@@ -462,6 +502,7 @@ class Layout:
     column_count: int
     chosen: Mapping[str, int]  # field -> column (0-based)
     missing: str | None  # why no line can be an event (no time or no destination column)
+    time_in_utc: bool = False  # its time column says UTC (`TimeGenerated [UTC]`): a time without a zone is UTC
 
     @property
     def positions(self) -> tuple[int, ...]:
@@ -478,7 +519,9 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         delimiter = detect_delimiter(header) or ","
         columns = split_header(header, delimiter)
         chosen = resolve(columns, context.column_map)
-        return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen))
+        time_at = next((chosen[field] for field in ("ts", "date", "time") if field in chosen), None)
+        return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen),
+                      time_in_utc=time_at is not None and says_utc(columns[time_at]))
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
         if layout is not None:
