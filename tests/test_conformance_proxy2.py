@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from detector.ingest import sniff
 from tests.golden import parse_lines
 
 
 def parse(tmp_path: Path, key: str, *lines: str) -> tuple[list[dict], list[dict]]:
     events, rejects, _ = parse_lines(tmp_path / f"{key}.log", key, lines)
     return events.to_pylist(), rejects.to_pylist()
+
+
+def sniffed(path: Path) -> str:
+    return sniff(path.read_text(encoding="utf-8").splitlines()).name
 
 
 # CEF: a device with nothing to put in a field may write a dash (Barracuda's WAF: `dst=-`, `suser="-"`). A dash is
@@ -94,3 +99,35 @@ def test_csv_names_as_written_win_over_other_spellings(tmp_path: Path) -> None:
     assert not rejects
     assert (events[0]["src_ip"], events[0]["host"], events[0]["ts"].isoformat()) == (
         "10.20.1.15", "claude.ai", "2026-03-30T08:01:15+00:00")
+
+
+# Squid's native logformat (`%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`) with request headers
+# appended by the administrator, as squid.conf's logformat directive allows: `... %mt "%{Referer}>h"
+# "%{User-Agent}>h"`. The native ten fields are read; the appended ones are not.
+APPENDED_NATIVE = [
+    '1774857675.120    245 10.20.1.15 TCP_TUNNEL/200 6120 CONNECT chatgpt.com:443 j.devries HIER_DIRECT/104.18.32.47 '
+    '- "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"',
+    '1774857676.004     12 10.20.1.16 TCP_DENIED/403 3868 GET http://claude.ai/login - HIER_NONE/- text/html '
+    '"http://www.example.nl/" "curl/8.5.0"',
+    '1774857677.500     30 10.20.1.17 TCP_MISS/200 512 GET http://example.org/ - HIER_DIRECT/192.0.2.80 text/html',
+]
+
+
+def test_squid_native_with_appended_quoted_headers(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    path.write_text("".join(line + "\n" for line in APPENDED_NATIVE), encoding="utf-8")
+    assert sniffed(path) == "squid"
+    events, rejects = parse(tmp_path, "squid", *APPENDED_NATIVE)
+    assert not rejects
+    assert [(e["src_ip"], e["host"], e["dst_port"], e["http_method"], e["http_status"], e["action"], e["bytes_in"],
+             e["user_name"], e["dst_ip"], e["content_type"]) for e in events] == [
+        ("10.20.1.15", "chatgpt.com", 443, "CONNECT", 200, "allowed", 6120, "j.devries", "104.18.32.47", None),
+        ("10.20.1.16", "claude.ai", None, "GET", 403, "blocked", 3868, None, None, "text/html"),
+        ("10.20.1.17", "example.org", None, "GET", 200, "allowed", 512, None, "192.0.2.80", "text/html")]
+
+
+def test_squid_native_with_unquoted_extra_fields_is_still_rejected(tmp_path: Path) -> None:
+    line = "1774857676.004     12 10.20.1.16 TCP_MISS/200 3868 GET http://claude.ai/ - HIER_NONE/- text/html extra"
+    events, rejects = parse(tmp_path, "squid", line)
+    assert not events
+    assert rejects[0]["reason"] == "expected 10 space-separated fields (Squid native), found 11"

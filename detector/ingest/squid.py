@@ -3,8 +3,10 @@
 `squid` is Squid's native format (`logformat squid`, the default):
     time.ms elapsed client code/status bytes method URL user hierarchy/peer type
 Fields are separated by one or more spaces (elapsed is right-aligned). Squid URL-encodes spaces in URLs
-and user names, so a line always has exactly ten fields. `bytes` is what Squid sent to the client; the
-native format does not log the request size, so `bytes_out` stays null.
+and user names, so a line always has exactly ten fields, unless the administrator appended quoted request
+headers to them (`... %mt "%{Referer}>h" "%{User-Agent}>h"`): the ten are read, the appended ones are not.
+`bytes` is what Squid sent to the client; the native format does not log the request size, so `bytes_out`
+stays null.
 
 `squid_common` is Squid's `logformat common` / `combined` (Apache CLF, local time with its offset):
     client ident user [dd/Mon/yyyy:HH:MM:SS +zzzz] "METHOD URL HTTP/x.y" status bytes ["referer" "agent"] code:hier
@@ -174,8 +176,8 @@ class NativeQueries:
 
 def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQueries, lines: pa.Table) -> pa.Table:
     """Squid native lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    count, (epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy, mime) = \
-        _native_fields(lines)
+    count, appended, (epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy,
+                      mime) = _native_fields(lines)
     epoch_valid = pc.fill_null(pc.match_substring_regex(epoch_text, EPOCH_SECONDS), False)
     micros = pc.round(pc.multiply(pc.cast(pc.if_else(epoch_valid, epoch_text, "0"), pa.float64()), 1e6))
     elapsed, elapsed_valid = whole_number(elapsed_text)
@@ -190,12 +192,12 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
     place = per_distinct(connection, authority, queries.hostport, where=pc.or_(is_connect, has_scheme))
     has_url = pc.and_(pc.invert(is_connect), has_scheme)
     src_ip, src_host = _client(client)
-    valid = pc.fill_null(pc.and_(pc.and_(pc.equal(count, NATIVE_FIELDS), epoch_valid),
+    valid = pc.fill_null(pc.and_(pc.and_(pc.or_(pc.equal(count, NATIVE_FIELDS), appended), epoch_valid),
                                  pc.and_(pc.and_(elapsed_valid, size_valid), outcome["valid"])), False)
     columns = {
         "line_no": lines.column("line_no"),
-        "reject_reason": _native_reject_reasons(valid, count, epoch_valid, elapsed_valid, outcome["valid"],
-                                                epoch_text, result),
+        "reject_reason": _native_reject_reasons(valid, count, appended, epoch_valid, elapsed_valid,
+                                                outcome["valid"], epoch_text, result),
         "is_ignored": pa.repeat(pa.scalar(False), len(count)),
         "ts": pc.cast(pc.cast(micros, pa.int64()), TIMESTAMP),
         "src_ip": src_ip,
@@ -242,22 +244,43 @@ def _lower_case_scheme(scheme: pa.Array, has_url: pa.Array) -> pa.DictionaryArra
     return pa.DictionaryArray.from_arrays(only_where(encoded.indices, has_url), pc.utf8_lower(encoded.dictionary))
 
 
-def _native_fields(lines: pa.Table) -> tuple[pa.Array, list[pa.Array]]:
-    """The number of whitespace-separated fields per line, and the first ten (null where missing).
+def _native_fields(lines: pa.Table) -> tuple[pa.Array, pa.Array, list[pa.Array]]:
+    """The number of whitespace-separated fields per line, whether a longer line is the ten native fields with
+    quoted fields appended (see APPENDED), and the first ten fields (null where missing).
 
     Its own function so that the token lists (as big as the lines) are freed before parsing goes on.
     """
-    tokens = pc.ascii_split_whitespace(trimmed(line_text(lines)))
-    return pc.list_value_length(tokens), list_items(tokens, range(NATIVE_FIELDS))
+    text = trimmed(line_text(lines))
+    tokens = pc.ascii_split_whitespace(text)
+    count = pc.list_value_length(tokens)
+    return count, _appended(text, count), list_items(tokens, range(NATIVE_FIELDS))
 
 
-def _native_reject_reasons(valid: pa.Array, count: pa.Array, epoch_valid: pa.Array, elapsed_valid: pa.Array,
-                           result_valid: pa.Array, epoch_text: pa.Array, result: pa.Array) -> pa.Array:
+# A logformat that appends quoted request headers to the native fields, as administrators add the referer and
+# user agent (`logformat squid ... %mt "%{Referer}>h" "%{User-Agent}>h"`): the native ten are read, the rest not.
+APPENDED = r'^(?:\S+ +){9}\S+(?: +"(?:[^"\\]|\\.)*")+$'
+
+
+def _appended(text: pa.Array, count: pa.Array) -> pa.Array:
+    """Per line, whether it has more than ten fields, the ones after the tenth quoted (APPENDED); looked at only on
+    the lines with more fields, so that native files cost nothing more."""
+    longer = np.flatnonzero(pc.fill_null(pc.greater(count, NATIVE_FIELDS), False).to_numpy(zero_copy_only=False))
+    appended = np.zeros(len(count), np.bool_)
+    if len(longer):
+        appended[longer] = pc.fill_null(pc.match_substring_regex(text.take(pa.array(longer)), APPENDED),
+                                        False).to_numpy(zero_copy_only=False)
+    return pa.array(appended)
+
+
+def _native_reject_reasons(valid: pa.Array, count: pa.Array, appended: pa.Array, epoch_valid: pa.Array,
+                           elapsed_valid: pa.Array, result_valid: pa.Array, epoch_text: pa.Array, result: pa.Array
+                           ) -> pa.Array:
     """The first thing wrong with each invalid line, as a sentence; null for valid lines."""
     if pc.all(valid).as_py():
         return pa.nulls(len(valid), pa.string())
     conditions = pa.StructArray.from_arrays(
-        [pc.not_equal(count, NATIVE_FIELDS), pc.invert(epoch_valid), pc.invert(elapsed_valid),
+        [pc.and_(pc.not_equal(count, NATIVE_FIELDS), pc.invert(appended)), pc.invert(epoch_valid),
+         pc.invert(elapsed_valid),
          pc.invert(pc.fill_null(result_valid, False)), pc.invert(valid)],
         names=["fields", "time", "elapsed", "result", "size"],
     )
@@ -276,7 +299,8 @@ NATIVE = Format(
     name="squid",
     source_kind="proxy",
     summary="Squid native access.log (logformat squid, the default)",
-    sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Za-z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+\s*$"),
+    sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Za-z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+"
+                     r'(?: +"(?:[^"\\]|\\.)*")*\s*$'),
     new_parser=native_parser,
     independent_batches=True,
     fields=(
