@@ -136,3 +136,33 @@ def test_windows_dhcp_log_with_a_localised_header_is_recognised(tmp_path: Path) 
     # a CSV of something else whose first column is an ID is no DHCP log
     other = ["ID,Name,Department,Room,Phone,Email,Manager", "17,Jan,Finance,2.14,1234,jan@example.org,Piet"]
     assert dict(sniff_scores(other)).get("windows_dhcp", 0.0) == 0.0
+
+
+# --- FortiGate -------------------------------------------------------------------------------------------------
+# FortiOS's `config log syslogd setting` offers `set format [default|csv|...]` (CLI reference): the csv format
+# writes the same key=value pairs separated by commas (as FortiAnalyzer's CSV downloads do). Such lines were
+# rejected ("no type=") and the file not recognised. Quoted values keep their commas.
+def test_fortigate_csv_format_lines_are_read(tmp_path: Path) -> None:
+    lines = [
+        'date=2025-03-04,time=11:00:00,devname="FGT-A",devid="FG200FT000000001",eventtime=1741082400000000000,'
+        'tz="+0100",logid="0000000013",type="traffic",subtype="forward",level="notice",vd="root",srcip=10.60.1.5,'
+        'srcport=50100,srcintf="lan",dstip=198.51.100.30,dstport=443,dstintf="wan1",proto=6,action="close",'
+        'policyid=3,service="HTTPS",user="mvisser",app="Example AI",appcat="GenAI",duration=12,sentbyte=3400,'
+        'rcvdbyte=88000,hostname="assistant.example.com"',
+        '<189>date=2025-03-04,time=11:00:05,devname="FGT-A",logid="1501054802",type="utm",subtype="dns",'
+        'eventtype="dns-response",level="information",vd="root",eventtime=1741082405000000000,srcip=10.60.1.6,'
+        'srcport=53001,dstip=10.60.0.53,dstport=53,proto=17,qname="api.example.org",qtype="A",qclass="IN",'
+        'ipaddr="198.51.100.41, 198.51.100.42",msg="Domain is monitored, allowed",action="pass"',
+        'date=2025-03-04,time=11:00:06,devname="FGT-A",logid="0100032001",type="event",subtype="system",'
+        'level="information",vd="root",logdesc="Admin login successful",user="admin",msg="login, via https"',
+    ]
+    assert sniff(lines).name == "fortigate"
+    events, _, report = parse_lines(tmp_path / "fgt.csv.log", "fortigate", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (2, 0, 1)
+    first, second = _events(events)
+    assert (first["src_ip"], first["dst_ip"], first["dst_port"], first["host"], first["user_name"], first["action"],
+            first["bytes_out"], first["bytes_in"], first["vendor_app"]) == (
+        "10.60.1.5", "198.51.100.30", 443, "assistant.example.com", "mvisser", "allowed", 3400, 88000, "Example AI")
+    assert first["ts"].isoformat() == "2025-03-04T10:00:00+00:00"
+    assert (second["host"], second["dns_qtype"], second["dns_answers"], second["action"]) == (
+        "api.example.org", "A", ["198.51.100.41", "198.51.100.42"], "allowed")

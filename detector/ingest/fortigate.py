@@ -99,7 +99,12 @@ def new_parser(context: ParseContext) -> BatchParser:
     queries = _Queries(context.timezone)
 
     def outcomes(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
-        return _outcomes(connection, queries, lines, _Found(lines.column("line"), keys))
+        found = _Found(lines.column("line"), keys)
+        if not found.all_have("type"):  # (the lines of FortiOS's CSV format have no `type` by the scan's rules)
+            comma_separated = _comma_separated(lines.column("line"), found)
+            if comma_separated is not None:
+                found = _Found(comma_separated, keys)
+        return _outcomes(connection, queries, lines, found)
 
     return sliced_parser(context, outcomes, OUTCOME_LINES)
 
@@ -117,6 +122,16 @@ class _Found:
             _, data, offsets = line_bytes(chunk)
             self.chunks.append((chunk, offsets[:-1], *value_spans(data, offsets, keys)))
 
+    def all_have(self, key: str) -> bool:
+        """Whether every line has `key`."""
+        number = self.keys.index(key)
+        return all(bool(found[:, number].all()) for _, _, found, _, _ in self.chunks)
+
+    def lack(self, key: str) -> list[np.ndarray]:
+        """Per chunk, the lines without `key`."""
+        number = self.keys.index(key)
+        return [~found[:, number] for _, _, found, _, _ in self.chunks]
+
     def value(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` as text (null where the line has none, or where `where` is not true)."""
         number = self.keys.index(key)
@@ -130,6 +145,41 @@ class _Found:
                                    np.where(present, ends[:, number], line_starts), ~present) if present.any() else
                           pa.nulls(len(chunk), pa.string()))
         return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+
+
+# FortiOS's `config log syslogd setting` / `set format csv` (and FortiAnalyzer's CSV downloads) write the same pairs
+# separated by commas: `date=2024-11-29,time=10:00:00,devname="FGT",...,type="traffic",...`. Such a line, which the
+# scan finds no `type` in, is read again with its commas outside quote marks as spaces (quoted values keep theirs).
+_CSV_TYPE = ",type="
+_COMMA, _QUOTE = ord(","), ord('"')
+
+
+def _comma_separated(lines: pa.ChunkedArray, found: _Found) -> pa.ChunkedArray | None:
+    """The lines with the commas between their pairs as spaces, where a line without `type` has `,type=`; None
+    when no line has."""
+    chunks, changed = [], False
+    for chunk, lacking in zip(lines.chunks, found.lack("type"), strict=True):
+        rows = np.flatnonzero(lacking)
+        if len(rows):
+            rows = rows[pc.match_substring(chunk.take(pa.array(rows)), _CSV_TYPE).to_numpy(zero_copy_only=False)]
+        if not len(rows):
+            chunks.append(chunk)
+            continue
+        _, data, offsets = line_bytes(chunk)
+        starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
+        first = np.cumsum(lengths) - lengths  # each row's first byte among the rows' bytes
+        places = np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))
+        octets = data[places]
+        quotes = np.concatenate([[0], np.cumsum(octets == _QUOTE, dtype=np.int32)])
+        inside = (quotes[1:] - np.repeat(quotes[first], lengths)) % 2 == 1  # after an odd number in its row
+        base = int(offsets[0])
+        text = data[base:int(offsets[-1])].copy()
+        text[places[(octets == _COMMA) & ~inside] - base] = ord(" ")
+        chunks.append(pa.Array.from_buffers(pa.string(), len(chunk), [
+            pc.is_valid(chunk).buffers()[1] if chunk.null_count else None,
+            pa.py_buffer((offsets - base).astype(np.int32)), pa.py_buffer(text)], chunk.null_count))
+        changed = True
+    return pa.chunked_array(chunks, pa.string()) if changed else None
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table, found: _Found) -> pa.Table:
@@ -225,7 +275,7 @@ SYSLOG = Format(
     name="fortigate",
     source_kind="firewall",
     summary="Fortinet FortiGate key=value syslog: traffic, web filter, application control and DNS logs",
-    sniff=line_share(r'^.*?\blogid="?\d{10}"?\s.*\btype="?(?:traffic|utm|event|dns|anomaly)\b'),
+    sniff=line_share(r'^.*?\blogid="?\d{10}"?[\s,].*\btype="?(?:traffic|utm|event|dns|anomaly)\b'),
     new_parser=new_parser,
     independent_batches=True,
     fields=(
