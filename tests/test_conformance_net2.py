@@ -166,3 +166,26 @@ def test_fortigate_csv_format_lines_are_read(tmp_path: Path) -> None:
     assert first["ts"].isoformat() == "2025-03-04T10:00:00+00:00"
     assert (second["host"], second["dns_qtype"], second["dns_answers"], second["action"]) == (
         "api.example.org", "A", ["198.51.100.41", "198.51.100.42"], "allowed")
+
+
+# --- Windows DNS -----------------------------------------------------------------------------------------------
+# The debug log writes times in the server's locale. Windows' ko-KR and zh-TW clocks (and ja-JP's 12-hour one)
+# put the AM/PM marker before the time: `2025-11-04 오후 3:03:06`, `2025/11/4 下午 03:03:06`. Such lines were
+# rejected ("date not understood").
+def test_windows_dns_times_with_the_marker_before_the_clock_are_read(tmp_path: Path) -> None:
+    tail = " 0A0C PACKET  000001AB5710F890 UDP Rcv 10.70.1.{}      c6b{}   Q [0001   D   NOERROR] A      {}"
+    lines = [
+        "2025-11-04 오후 3:03:06" + tail.format(5, 1, "(7)example(3)com(0)"),
+        "2025-11-04 오전 9:10:11" + tail.format(6, 2, "(3)api(7)example(3)org(0)"),
+        "2025/11/4 下午 03:03:07" + tail.format(7, 3, "(7)example(3)net(0)"),
+        "2025/11/4 午前 12:00:01" + tail.format(8, 4, "(4)mail(7)example(3)com(0)"),
+    ]
+    assert sniff(lines).name == "windows_dns"
+    events, _, report = parse_lines(tmp_path / "dns.log", "windows_dns", lines)
+    assert (report.parsed, report.rejected) == (4, 0)
+    assert [(e["ts"].isoformat(), e["src_ip"], e["host"]) for e in _events(events)] == [  # (Amsterdam: UTC+1)
+        ("2025-11-04T14:03:06+00:00", "10.70.1.5", "example.com"),
+        ("2025-11-04T08:10:11+00:00", "10.70.1.6", "api.example.org"),
+        ("2025-11-04T14:03:07+00:00", "10.70.1.7", "example.net"),
+        ("2025-11-03T23:00:01+00:00", "10.70.1.8", "mail.example.com"),
+    ]

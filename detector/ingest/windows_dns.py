@@ -108,14 +108,27 @@ with stamps as (
     select date_text, time_text, ampm,
         string_split(translate(date_text, '.-', '//'), '/') as d,
         string_split(time_text, ':') as hms
-    from (select s[1] as date_text, s[2] as time_text,
-            case when upper(s[3]) in ('AM', 'PM', 'A.M.', 'P.M.') then upper(left(s[3], 1)) end as ampm
+    from (select s[1] as date_text, case when s[2] in @BEFORE@ then s[3] else s[2] end as time_text,
+            case when upper(s[3]) in ('AM', 'PM', 'A.M.', 'P.M.') then upper(left(s[3], 1))
+                when s[2] in @BEFORE_AM@ then 'A' when s[2] in @BEFORE_PM@ then 'P' end as ampm
         from (select string_split(value, ' ') as s from distinct_values))
 ),
 """ + NUMBERS_TO_TIMES + """
 select date_text, time_text is not null as has_time, ts from times
 """).replace("$order", sql_literal(order) + "::varchar" if order else "null::varchar").replace(
-        "$tz", sql_literal(timezone))
+        "$tz", sql_literal(timezone)).replace("@BEFORE_AM@", _sql_list(MERIDIEM_BEFORE_AM)).replace(
+        "@BEFORE_PM@", _sql_list(MERIDIEM_BEFORE_PM)).replace("@BEFORE@", _sql_list(
+            MERIDIEM_BEFORE_AM + MERIDIEM_BEFORE_PM))
+
+
+# Locales whose clock puts the AM/PM marker before the time (Windows' ko-KR `tt h:mm:ss`, `오후 3:03:06`; zh-TW
+# `tt hh:mm:ss`, `下午 03:03:06`; ja-JP with a 12-hour clock, `午後 3:03:06`): the stamp is `DATE MARKER TIME THREAD`.
+MERIDIEM_BEFORE_AM = ("오전", "上午", "午前")
+MERIDIEM_BEFORE_PM = ("오후", "下午", "午後")
+
+
+def _sql_list(words: tuple[str, ...]) -> str:
+    return "(" + ", ".join(sql_literal(word) for word in words) + ")"
 
 
 # Per distinct text after `]` (`QTYPE<padding> QNAME`): the type, whether both are there, and the name as a
@@ -368,7 +381,8 @@ def order_of_dates(cursor: duckdb.DuckDBPyConnection, dates: pa.Array | pa.Chunk
 
 
 _PACKET = re.compile(
-    r"^\S+ \d{1,2}:\d{2}:\d{2}(?: [AaPp]\.?[Mm]\.?)? +[0-9A-Fa-f]+ +PACKET +[0-9A-Fa-f]+ +(?:UDP|TCP) "
+    r"^\S+ (?:(?:" + "|".join(MERIDIEM_BEFORE_AM + MERIDIEM_BEFORE_PM) + r") )?\d{1,2}:\d{2}:\d{2}"
+    r"(?: [AaPp]\.?[Mm]\.?)? +[0-9A-Fa-f]+ +PACKET +[0-9A-Fa-f]+ +(?:UDP|TCP) "
 )
 _HEADER = re.compile(r"^(?:DNS Server log file creation at |Message logging key \(for packets)")
 
