@@ -131,3 +131,36 @@ def test_squid_native_with_unquoted_extra_fields_is_still_rejected(tmp_path: Pat
     events, rejects = parse(tmp_path, "squid", line)
     assert not events
     assert rejects[0]["reason"] == "expected 10 space-separated fields (Squid native), found 11"
+
+
+# ISA Server and Forefront TMG write their W3C web proxy log with tab-separated fields, `#Fields:` naming them
+# separated by tabs too; values keep their spaces (a rule name such as `Allow Web Access`, user agents).
+TMG_FIELDS = ("c-ip", "cs-username", "c-agent", "sc-authenticated", "date", "time", "s-svcname", "s-computername",
+              "cs-referred", "r-host", "r-ip", "r-port", "time-taken", "cs-bytes", "sc-bytes", "cs-protocol",
+              "cs-transport", "s-operation", "cs-uri", "cs-mime-type", "s-object-source", "sc-status",
+              "s-cache-info", "rule", "FilterInfo", "cs-Network", "sc-Network", "error-info", "action")
+TMG_LINES = [
+    ("10.20.1.15", r"GEMEENTE\jdevries", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0", "Y", "2026-03-13",
+     "08:15:02", "w3proxy", "TMG01", "-", "chatgpt.com", "104.18.32.47", "443", "30158", "94211", "188540",
+     "SSL-tunnel", "TCP", "CONNECT", "chatgpt.com:443", "-", "Internet", "0", "0x0", "Allow Web Access", "-",
+     "Internal", "External", "0x0", "Allowed"),
+    ("10.20.4.40", "anonymous", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)", "N", "2026-03-13", "08:16:00",
+     "w3proxy", "TMG01", "-", "claude.ai", "-", "443", "0", "612", "0", "http", "TCP", "GET", "http://claude.ai/new",
+     "-", "-", "12202", "0x0", "Block AI Sites", "Denied by policy", "Internal", "External", "0xc0040034", "Denied"),
+]
+
+
+def test_tmg_tab_separated_values_with_spaces(tmp_path: Path) -> None:
+    lines = ["#Software: Microsoft Forefront Threat Management Gateway 7.0", "#Version: 1.0",
+             "#Date: 2026-03-13 08:00:00", "#Fields: " + "\t".join(TMG_FIELDS),
+             *("\t".join(values) for values in TMG_LINES)]
+    path = tmp_path / "w3c.log"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    assert sniffed(path) == "w3c"
+    events, rejects = parse(tmp_path, "w3c", *lines)
+    assert not rejects
+    assert [(e["src_ip"], e["user_name"], e["host"], e["http_method"], e["action"], e["bytes_out"], e["bytes_in"])
+            for e in events] == [("10.20.1.15", r"GEMEENTE\jdevries", "chatgpt.com", "CONNECT", "allowed", 94211,
+                                  188540),
+                                 ("10.20.4.40", None, "claude.ai", "GET", "blocked", 612, 0)]
+    assert [e["user_agent"] for e in events] == [TMG_LINES[0][2], TMG_LINES[1][2]]

@@ -6,8 +6,9 @@ travels from batch to batch in file order (a `HeaderedParser`: the batches thems
 time) and a batch is split at its directive lines; each run of data lines is split into values by
 Arrow's CSV reader (lines padded with several spaces by a quote-aware split), and each field's distinct
 values go through the shared SQL macros once (`Plan`: which field feeds which column, per field list).
-Values are separated by spaces (Oracle pads with several); strings may be quoted, with `""` for a quote;
-`-` is an empty value.
+Values are separated by spaces (Oracle pads with several), or by tabs where `#Fields` separates the names
+with tabs (ISA Server and TMG write their W3C logs so, values such as rule names and user agents keeping
+their spaces); strings may be quoted, with `""` for a quote; `-` is an empty value.
 
 Times: `date`/`time` are UTC by the standard, shifted by a `#GMT-Offset:` directive where a server
 writes one; `date-local`/`time-local` are in the configured zone; `timestamp` (Cisco WSA) is epoch
@@ -112,13 +113,14 @@ class Header:
     fields: tuple[str, ...] | None = None
     date: str | None = None  # from #Date:, for logs with a `time` field but no `date`
     gmt_offset_minutes: int = 0
+    tabbed: bool = False  # #Fields names its fields separated by tabs (ISA/TMG): so are the values
 
     def applied(self, directive: str) -> Header:
         """The header after one more directive line (other directives and comments change nothing)."""
         name, _, value = directive.partition(":")
         name = name.strip().lower()
         if name == "#fields":
-            return replace(self, fields=tuple(f.lower() for f in value.split()) or None)
+            return replace(self, fields=tuple(f.lower() for f in value.split()) or None, tabbed="\t" in value.strip())
         if name in ("#date", "#start-date"):
             return replace(self, date=_directive_date(value))
         if name == "#gmt-offset":
@@ -263,11 +265,15 @@ _APPLIANCE = (("s-ip",), ("s-port",))
 def event_columns(connection: duckdb.DuckDBPyConnection, plan: Plan, lines: pa.Table) -> pa.Table:
     """The events of a run of data lines under one field list, plus reject_reason / is_ignored."""
     text = line_text(lines)
-    if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
-        text = pc.replace_substring(text, "\t", " ")
+    if plan.header.tabbed:  # values may hold spaces (TMG's rule names, user agents)
+        counts, values = fields_of_lines(text, "\t", len(plan.fields), sorted(plan.used), csv_regular_lines(text, "\t"),
+                                         _split_at_tabs, _cleaned_of_tabbed)
+    else:
+        if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
+            text = pc.replace_substring(text, "\t", " ")
+        counts, values = fields_of_lines(text, " ", len(plan.fields), sorted(plan.used), regular_lines(text),
+                                         _split_values, _cleaned)
     rows = len(text)
-    counts, values = fields_of_lines(text, " ", len(plan.fields), sorted(plan.used), regular_lines(text),
-                                     _split_values, _cleaned)
     nothing = no_text(rows)
 
     def v(*names: str) -> pa.Array | None:
@@ -410,11 +416,19 @@ def _or(value: pa.Array | None, default: pa.Array) -> pa.Array:
     return value if value is not None else default
 
 
-def _cleaned(encoded_values: pa.DictionaryArray) -> pa.DictionaryArray:
+def _cleaned(encoded_values: pa.DictionaryArray, sep: str = " ") -> pa.DictionaryArray:
     """Values once per distinct value: unquoted and trimmed, null when `-` or empty."""
-    value = space_trimmed(quoted_value(encoded_values.dictionary, " "))
+    value = space_trimmed(quoted_value(encoded_values.dictionary, sep))
     value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
     return dictionary_array(encoded_values.indices, value)
+
+
+def _cleaned_of_tabbed(encoded_values: pa.DictionaryArray) -> pa.DictionaryArray:
+    return _cleaned(encoded_values, "\t")
+
+
+def _split_at_tabs(text: pa.Array) -> pa.ListArray:
+    return split_quoted(text, "\t")
 
 
 def _split_values(text: pa.Array) -> pa.ListArray:
@@ -459,7 +473,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         if not header.fields:
             query = "select line_no, $reason as reject_reason, false as is_ignored from lines"
             return run_parse_query(context, query, lines, reason=NO_FIELDS_REASON)
-        key = (header.fields, header.date, header.gmt_offset_minutes)
+        key = (header.fields, header.date, header.gmt_offset_minutes, header.tabbed)
         if key not in plans:  # made twice at worst when two threads meet a new header at once
             plans[key] = Plan(header, context.timezone)
         with parse_cursor(context.connection) as cursor:
@@ -525,13 +539,15 @@ def sniff(lines: Sequence[str]) -> float:
     if not lines or not any(_FIELDS.match(line.lstrip(BLANK)) for line in lines):
         return 0.0
     count = None
+    tabbed = False
     matching = 0
     for line in (text.lstrip(BLANK) for text in lines):
         if line.startswith("#"):
             if _FIELDS.match(line):
-                count = len(line.split(":", 1)[1].split())
+                names = line.split(":", 1)[1]
+                count, tabbed = len(names.split()), "\t" in names.strip()
             matching += bool(_DIRECTIVE.match(line))
-        elif count is not None and len(_TOKEN.findall(line)) == count:
+        elif count is not None and (line.count("\t") + 1 if tabbed else len(_TOKEN.findall(line))) == count:
             matching += 1
     return matching / len(lines)
 
