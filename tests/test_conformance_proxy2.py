@@ -164,3 +164,23 @@ def test_tmg_tab_separated_values_with_spaces(tmp_path: Path) -> None:
                                   188540),
                                  ("10.20.4.40", None, "claude.ai", "GET", "blocked", 612, 0)]
     assert [e["user_agent"] for e in events] == [TMG_LINES[0][2], TMG_LINES[1][2]]
+
+
+# The CEF standard asks for '=' in a value to be escaped (`\=`); web gateways such as McAfee/Skyhigh Web Gateway
+# write URLs with their query unescaped (`request=https://host/path?token=X`). Such an '=' belongs to the value: the
+# URL (and its host) must not be lost to a key named `https://host/path?token`. Its URL categories come in a custom
+# field labelled `URL Categories`.
+def test_cef_unescaped_equals_inside_a_url_and_url_categories_label(tmp_path: Path) -> None:
+    line = ("<30>Mar 30 08:01:15 mwg01 mwg: CEF:0|McAfee|Web Gateway|12.2.7|200|Request|2|rt=Mar 30 2026 08:01:15 "
+            "cat=Access Log src=10.20.1.15 suser=j.devries requestMethod=POST "
+            "request=https://chatgpt.com/backend-api/conversation?model=gpt-4o&x=1 app=HTTPS "
+            "cs4=Generative AI, Chat cs4Label=URL Categories")
+    escaped = line.replace("?model=gpt-4o&x=1", r"?model\=gpt-4o&x\=1")
+    glued = line.replace(" app=HTTPS", "").replace("x=1", "x=1=2")
+    events, rejects = parse(tmp_path, "cef", line, escaped, glued)
+    assert not rejects
+    assert [(e["host"], e["url_path"], e["network_protocol"]) for e in events] == [
+        ("chatgpt.com", "/backend-api/conversation", "https"), ("chatgpt.com", "/backend-api/conversation", "https"),
+        ("chatgpt.com", "/backend-api/conversation", "https")]
+    assert [e["vendor_category"] for e in events] == ["Generative AI, Chat"] * 3
+    assert events[0]["src_ip"] == "10.20.1.15" and events[0]["user_name"] == "j.devries"

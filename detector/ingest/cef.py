@@ -95,7 +95,7 @@ STATUS_LABELS = ("http status", "httpstatus", "http status code", "status", "sta
                  "response code", "responsecode", "respcode", "http response code")
 TYPE_LABELS = ("content type", "contenttype", "content-type", "mime type", "mimetype")
 APP_LABELS = ("appname", "app name", "application", "application name")
-CATEGORY_LABELS = ("urlcat", "urlcategory", "url category", "category")
+CATEGORY_LABELS = ("urlcat", "urlcategory", "url category", "category", "url categories", "urlcategories")
 DEPARTMENT_LABELS = ("dept", "department")
 
 LABELLED = {"status_at": STATUS_LABELS, "type_at": TYPE_LABELS, "app_at": APP_LABELS,

@@ -1,7 +1,8 @@
 r"""Compiled loops (see `compiled.py`) that read CEF and LEEF lines on their bytes, each line once.
 
 `headers` finds each line's `CEF:` / `LEEF:` marker and the end of the header's |-separated fields; `values` then
-walks the extension (CEF: `key=value key=value`, a value running to the space before the next key; LEEF: items
+walks the extension (CEF: `key=value key=value`, a value running to the space before the next key, an unescaped
+'=' inside a value's first word kept in it; LEEF: items
 cut at the line's delimiter, the key up to the item's first '=') and records, per line and per wanted field,
 where the value of its most preferred key is (first occurrence), spaces trimmed; `distinct_values` numbers those
 values by their text (a hash table), so that the caller builds one dictionary of distinct texts and no string
@@ -146,11 +147,12 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
     """Per line, from `extension_start`, the items' keys and values; for each item whose key is wanted, its value
     (spaces trimmed) becomes its field's unless a more preferred key of the field came before.
 
-    CEF (`cef`): a key is the text after the last space or real '=' before a real '='; its value runs from after
-    the '=' to the byte before the next key (a space, or the '=' of `a=b=c`, where `a` is empty), the last one to
-    the line's end. LEEF: items are cut at the line's delimiter (number `delimiter_of_line` in
-    `delimiter_starts`/`_lengths` of the bytes `delimiters`); a key runs to the item's first real '=', its value
-    after it; an item without '=' is its own key and value.
+    CEF (`cef`): a key is the text after the last space before a real '='; its value runs from after the '=' to the
+    space before the next key, the last one to the line's end. A real '=' with no space between it and the last
+    key's '=' is the value's own (`request=https://a.ai/?q=1`: devices that do not escape it as the standard asks).
+    LEEF: items are cut at the line's delimiter (number `delimiter_of_line` in `delimiter_starts`/`_lengths` of the
+    bytes `delimiters`); a key runs to the item's first real '=', its value after it; an item without '=' is its
+    own key and value.
 
     (The key lookup is written out here, not called: a call that passes arrays costs ~60 ns, more than the walk.)"""
     best = np.empty(value_start.shape[1], np.int64)  # per field, the rank of the key that gave its value
@@ -164,7 +166,8 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
         cut = delimiter_starts[delimiter_of_line[row]]
         cut_length = delimiter_lengths[delimiter_of_line[row]]
         p = extension_start[row]
-        word_start = p  # CEF: after the last space or '='
+        word_start = p  # CEF: after the last space or key's '='
+        glued = False  # CEF: no space since the last key's '=' (an '=' now is inside that key's value)
         item_start, first_equals = p, -1  # LEEF: the current item and its first '='
         key_from, key_to, value_from = -1, -1, -1  # CEF: the key waiting for its value's end
         first_cut = delimiters[cut]
@@ -191,13 +194,15 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
                 if cef:
                     if byte == SPACE:
                         word_start = p + 1
-                    if byte != EQUALS:
+                        glued = False
+                    if byte != EQUALS or glued:
                         p += 1
                         continue
                     # a key ends here: the item before it ends before the key's start
                     value_to = word_start - 1
                     next_key = word_start
                     word_start = p + 1
+                    glued = True
                 else:
                     if byte != first_cut or (cut_length > 1 and not _delimiter_at(data, p, end, delimiters,
                                                                                          cut, cut_length)):
