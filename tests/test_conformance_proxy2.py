@@ -184,3 +184,26 @@ def test_cef_unescaped_equals_inside_a_url_and_url_categories_label(tmp_path: Pa
         ("chatgpt.com", "/backend-api/conversation", "https")]
     assert [e["vendor_category"] for e in events] == ["Generative AI, Chat"] * 3
     assert events[0]["src_ip"] == "10.20.1.15" and events[0]["user_name"] == "j.devries"
+
+
+# McAfee/Skyhigh Web Gateway's QRadar log handler writes LEEF 1.0 with its attributes cut at '|', not at tabs:
+# `LEEF:1.0|McAfee|Web Gateway|<version>|<event>|devTime=<epoch ms>|src=...|usrName=...|dst=...|url=...`.
+# Forcepoint Web Security's LEEF (IBM's DSM guide) names its decision only in the event ID: `transaction:blocked`,
+# `transaction:permitted`.
+def test_leef_attributes_cut_at_bars_and_a_decision_in_the_event_id(tmp_path: Path) -> None:
+    mwg = ("<30>Mar 30 08:01:15 mwg01 mwg: LEEF:1.0|McAfee|Web Gateway|12.2.7|0|devTime=1774857675000|src=10.20.1.15|"
+           "usrName=j.devries|dst=104.18.32.47|httpStatus=200|blockReason=|url=https://chatgpt.com/backend-api/c")
+    forcepoint = ("<159>Mar 30 08:01:16 fp01 LEEF:1.0|Forcepoint|Security|8.5.6|transaction:{decision}|sev=7\tcat=1504\t"
+                  "usrName=k.mulder\tsrc=10.20.1.16\tsrcBytes=812\tdstBytes=0\tdst=160.79.104.10\tdstPort=443\t"
+                  "method=POST\turl=https://claude.ai/api/append_message")
+    tabbed = "LEEF:1.0|ExampleVendor|WebGateway|1.0|0|devTime=1774857677000\tsrc=10.20.1.17\turl=https://a.example/?x=1|y"
+    with_key = forcepoint.format(decision="blocked").replace("\tsrc=", "\taction=permitted\tsrc=")
+    events, rejects = parse(tmp_path, "leef", mwg, forcepoint.format(decision="blocked"),
+                            forcepoint.format(decision="permitted"), tabbed, with_key)
+    assert not rejects
+    assert [(e["src_ip"], e["user_name"], e["dst_ip"], e["host"], e["url_path"]) for e in events[:2]] == [
+        ("10.20.1.15", "j.devries", "104.18.32.47", "chatgpt.com", "/backend-api/c"),
+        ("10.20.1.16", "k.mulder", "160.79.104.10", "claude.ai", "/api/append_message")]
+    assert events[0]["ts"].isoformat() == "2026-03-30T08:01:15+00:00"
+    assert [e["action"] for e in events] == ["unknown", "blocked", "allowed", "unknown", "allowed"]
+    assert (events[3]["src_ip"], events[3]["host"]) == ("10.20.1.17", "a.example")  # a '|' in a tab line's value

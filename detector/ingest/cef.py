@@ -3,6 +3,7 @@ r"""Generic ArcSight CEF and IBM QRadar LEEF lines, with or without a syslog hea
     CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value key=value ...
     LEEF:1.0|Vendor|Product|Version|EventID|key=value<TAB>key=value ...
     LEEF:2.0|Vendor|Product|Version|EventID|<delimiter>|key=value<delimiter>key=value ...
+(McAfee/Skyhigh Web Gateway cuts LEEF 1.0's attributes at '|' instead of tabs, `...|0|devTime=...|src=...`: read so.)
 
 Many devices (web gateways, firewalls, Zscaler's CEF and LEEF feed types) can log this way; we read the
 keys the standards define, in either their short or long names, case-insensitively:
@@ -11,7 +12,8 @@ keys the standards define, in either their short or long names, case-insensitive
 - destination: `dst`, `dpt`, `dhost`; URL: `request` (LEEF `url`), path-only or scheme-less URLs too;
   `requestMethod`, `requestClientApplication`; application protocol: `app`;
 - bytes: `out` (LEEF `srcBytes`) is what the client sent (bytes_out); `in` (LEEF `dstBytes`) the reverse;
-- decision: `act` (LEEF `action`); HTTP status: `outcome` when it is a number (Zscaler puts the response
+- decision: `act` (LEEF `action`), else LEEF's event ID where it names one (Forcepoint: `transaction:blocked`);
+  HTTP status: `outcome` when it is a number (Zscaler puts the response
   code there), else a custom field `csN`/`cnN` whose `csNLabel` says status; the same for content type;
 - time: `rt`, else `end`, `start` (LEEF `devTime`): epoch milliseconds or `MMM dd [yyyy] HH:mm:ss[.SSS]
   [zone]`; else the syslog header's time. A time without zone is in the configured ingest zone; one
@@ -169,6 +171,8 @@ class _Header:
     error: pa.Array
     rest_start: np.ndarray  # the text after the header's last field (the line's end where it is incomplete)
     field_end: np.ndarray  # LEEF 2.0: the end of a sixth field that names the delimiter, else -1
+    piped: np.ndarray  # LEEF 1.0: attributes cut at '|' (McAfee Web Gateway), not at tabs
+    last_start: np.ndarray  # where the header's last field starts (LEEF: the event ID; -1: incomplete header)
 
 
 def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = False) -> _Header:
@@ -177,8 +181,9 @@ def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = Fal
 
     count = len(lines.starts)
     marker_at, rest_start, bar_count, field_end = (np.empty(count, np.int64) for _ in range(4))
+    piped, last_start = np.empty(count, np.bool_), np.empty(count, np.int64)
     cef_scan.headers(lines.data, lines.bounds, np.frombuffer(f"{marker}:".encode(), np.uint8), fields,
-                     delimiter_field, marker_at, rest_start, bar_count, field_end)
+                     delimiter_field, marker_at, rest_start, bar_count, field_end, piped, last_start)
     has_marker = marker_at >= 0
     complete = bar_count >= fields
     if complete.all():
@@ -187,7 +192,8 @@ def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = Fal
         written = pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pa.array(bar_count), pa.string()),
                                               f" of its {fields} |-separated fields", "")
         error = pc.if_else(pa.array(has_marker), only_where(written, pa.array(~complete)), f"no {marker}: header")
-    return _Header(np.where(has_marker, marker_at, lines.ends), error, rest_start, field_end)
+    return _Header(np.where(has_marker, marker_at, lines.ends), error, rest_start, field_end, piped,
+                   np.where(complete, last_start, -1))
 
 
 @functools.cache
@@ -208,17 +214,20 @@ def _cef_found(lines: _Lines, numbered: _Numbered) -> _Header:
 def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     """LEEF's `key=value<delimiter>key=value` after the header's 5 fields (and, in 2.0, the delimiter's): the
     key up to the first '=', the value after it (an item without '=' is its own key and value)."""
-    # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab.
+    # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab, but
+    # for the 1.0 lines that cut their attributes at '|' (McAfee Web Gateway: `...|0|devTime=...|src=...`).
     header = _header(lines, "LEEF", fields=5, delimiter_field=True)
     named = header.field_end >= 0
-    if not named.any():
+    if not named.any() and not header.piped.any():
         _find(lines, numbered, _past_spaces(lines, header.rest_start))
         return header
     field = pc.dictionary_encode(spans_of(lines.text, header.rest_start,
                                           np.where(named, header.field_end, header.rest_start)))
-    marks = [_leef_delimiter(text).encode("utf-8", "surrogatepass") for text in field.dictionary.to_pylist()]
+    marks = [b"\t", b"|", *(_leef_delimiter(text).encode("utf-8", "surrogatepass")
+                             for text in field.dictionary.to_pylist())]
+    delimiter_of_line = np.where(named, 2 + field.indices.to_numpy().astype(np.int64), np.where(header.piped, 1, 0))
     _find(lines, numbered, _past_spaces(lines, np.where(named, header.field_end + 1, header.rest_start)), marks=marks,
-          delimiter_of_line=field.indices.to_numpy().astype(np.int64))
+          delimiter_of_line=delimiter_of_line)
     return header
 
 
@@ -323,34 +332,56 @@ def _dictionary_arrays(codes: dict[str, np.ndarray], values: pa.Array) -> dict[s
     return arrays
 
 
-def _fields_of(find: Callable[[_Lines, _Numbered], _Header]) -> Callable[[pa.Table], pa.Table]:
+def _fields_of(find: Callable[[_Lines, _Numbered], _Header], event_id: bool = False
+               ) -> Callable[[pa.Table], pa.Table]:
     """Lines -> `fields(line_no, prefix_length, header_error, <field values>)`: the values found by `find` (a
-    kernel's walk over the lines, chunk by chunk), dictionary-encoded."""
+    kernel's walk over the lines, chunk by chunk), dictionary-encoded. With `event_id` (LEEF), also the header's
+    event ID of the lines that have no decision key (`event_id`: Forcepoint names its decision there,
+    `transaction:blocked`)."""
 
     def fields(lines: pa.Table) -> pa.Table:
         from detector.ingest import cef_scan
 
         numbered = _Numbered(np.empty((len(_ITEM_KEYS), lines.num_rows), np.int32), np.zeros(len(_ITEM_KEYS), bool),
                              cef_scan.DistinctTexts())
-        prefix_lengths, errors = [], []
+        prefix_lengths, errors, headers = [], [], []
         for chunk in _chunks(lines):
             header = find(chunk, numbered)
             prefix_lengths.append(header.prefix_end - chunk.starts)
             errors.append(header.error)
+            headers.append(header)
         codes = numbered.codes
+        ids = {"event_id": _event_ids(lines, headers, codes[_ITEM_ROW["act"]] < 0)} if event_id else {}
         there = {c: codes[_ITEM_ROW[c]] != -1 for c in CUSTOM if numbered.present[_ITEM_ROW[c]]}
         np.maximum(codes, -1, out=codes)  # (empty: none)
         offsets, text = numbered.texts.texts()
         distinct = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(text))
         return pa.table({"line_no": lines.column("line_no"), "prefix_length": np.concatenate(prefix_lengths),
                          "header_error": pa.concat_arrays(errors),
-                         **_values_of(_Found(codes, numbered.present, distinct, there))})
+                         **_values_of(_Found(codes, numbered.present, distinct, there)), **ids})
 
     return fields
 
 
+def _event_ids(lines: pa.Table, headers: Sequence[_Header], wanted: np.ndarray) -> pa.DictionaryArray:
+    """The header's last field (LEEF's event ID) of the `wanted` lines with a complete header, cut out chunk by
+    chunk; null elsewhere (so that lines with a decision key cost nothing)."""
+    parts, first = [], 0
+    for chunk, header in zip(_chunks(lines), headers, strict=True):
+        rows = np.flatnonzero(wanted[first:first + len(chunk.starts)] & (header.last_start >= 0))
+        ids = pa.nulls(len(chunk.starts), pa.string())
+        if len(rows):
+            found = spans(chunk.buffer, header.last_start[rows], header.rest_start[rows] - 1)
+            place = np.full(len(chunk.starts), -1, np.int64)
+            place[rows] = np.arange(len(rows))
+            ids = found.take(pa.array(place, mask=place < 0))
+        parts.append(ids)
+        first += len(chunk.starts)
+    return pc.dictionary_encode(pa.concat_arrays(parts))
+
+
 _cef_fields = _fields_of(_cef_found)
-_leef_fields = _fields_of(_leef_found)
+_leef_fields = _fields_of(_leef_found, event_id=True)
 
 
 
@@ -421,6 +452,16 @@ select case
 end as value
 from (select lower(value) as decision from distinct_values)
 """
+# LEEF's event ID where it names the decision after its last ':' (Forcepoint: `transaction:blocked`,
+# `transaction:permitted`); any other event ID decides nothing (null)
+EVENT_ACTION_SQL = r"""
+select case when decision in ('blocked', 'block', 'denied', 'deny', 'dropped', 'drop', 'rejected', 'reject')
+                then 'blocked'
+            when decision in ('permitted', 'permit', 'allowed', 'allow', 'accepted', 'accept', 'passed', 'pass')
+                then 'allowed'
+       end as value
+from (select lower(trim(regexp_extract(value, '([^:]*)$', 1))) as decision from distinct_values)
+"""
 # Zscaler puts the HTTP response code in `outcome`; other devices a word (success, failure)
 OUTCOME_SQL = r"""
 select try_cast(case when regexp_full_match(value, '[1-5]\d\d') then value end as integer) as value
@@ -446,6 +487,7 @@ class _Queries:
             DistinctQuery(METHOD_SQL)
         self.lower, self.action, self.outcome = DistinctQuery(LOWER_SQL), DistinctQuery(ACTION_SQL), \
             DistinctQuery(OUTCOME_SQL)
+        self.event_action = DistinctQuery(EVENT_ACTION_SQL)
         self.integer, self.bigint = DistinctQuery(INTEGER_SQL), DistinctQuery(BIGINT_SQL)
 
 
@@ -500,7 +542,9 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
                       np.where(pc.is_valid(header_host).to_numpy(zero_copy_only=False), 2, 3))
     host = pc.coalesce(url_host, header_host)
     connect = pc.and_(pc.fill_null(method["is_connect"], False), pc.is_valid(host)).to_numpy(zero_copy_only=False)
-    action = through("act", queries.action)["value"]
+    action = plain(through("act", queries.action)["value"])
+    if "event_id" in fields.column_names:  # LEEF: a decision named by the event ID where no key gives one
+        action = pc.coalesce(action, plain(through("event_id", queries.event_action)["value"]))
     return pa.table({
         "line_no": fields.column("line_no"),
         "reject_reason": reason,
@@ -518,7 +562,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "url_path": url["path"],
         "http_status": pc.coalesce(through("outcome", queries.outcome)["value"],
                                    number("status_at", queries.integer, pa.int32())),
-        "action": pc.fill_null(plain(action), "unknown"),
+        "action": pc.fill_null(action, "unknown"),
         "bytes_out": number("sent", queries.bigint, pa.int64()),
         "bytes_in": number("received", queries.bigint, pa.int64()),
         "user_agent": field("agent"),
