@@ -348,7 +348,15 @@ def _json_query() -> str:
 with transformed as (
     -- One parse per line, no validity check first: try() makes a line that is not JSON null (a batch
     -- without such lines pays nothing for it; json_valid cost a third of the transform).
-    select line_no, line, try(json_transform(line, '{shape}')) as j from lines
+    select line_no, line, try(json_transform(line, '{shape}')) as j from (
+        -- A header before the object (a syslog header, `event=`: NSS feeds sent through syslog) is taken off:
+        -- text without a quote before a line's first brace. Only lines not read on their bytes come here.
+        select line_no,
+            case when starts_with(line, '{{') then line
+                 when strpos(line, '{{') > 1 and strpos(left(line, strpos(line, '{{')), '"') = 0
+                     then substr(line, strpos(line, '{{'))
+                 else line end as line
+        from lines)
 ),
 extracted as (
     -- valid JSON that is not an object (an array, a string) transforms too, to a struct of nulls
@@ -885,8 +893,10 @@ FIELDS = (
     "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
 )
 
-_JSON_WRAPPED = r'^\s*\{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
-_JSON_FLAT = r'^\s*\{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)(?=.*"(?:urlcat|urlcategory)"\s*:)'
+# (a header before the object, as a syslog daemon writes it: text without a quote or brace)
+_JSON_WRAPPED = r'^[^"{]*\{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
+_JSON_FLAT = (r'^[^"{]*\{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)'
+              r'(?=.*"(?:urlcat|urlcategory)"\s*:)')
 _KV_NAMES = r"^(?=.*\t)(?=.*(?:^|[\t ])(?:eurl|url)=)(?=.*(?:^|[\t ])(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
 _KV_CARETS = r"^(?=.*\^\^)(?=.*(?:^|[ ^])(?:eurl|url)=)(?=.*\^\^(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
 
