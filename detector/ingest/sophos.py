@@ -657,7 +657,8 @@ XG = Format(
     source_kind="proxy",
     summary="Sophos Firewall (XG/SFOS) syslog: content filtering (web) logs, incl. Web Content Policy; other log "
             "types ignored",
-    sniff=line_share(re.compile(r'^(?=.*\blog_id=\d{12}\b)(?=.*\blog_type=")(?=.*\blog_component=")')),
+    # `log_id` bare (`log_id=010101600001`) or quoted (`log_id="011902605151"`, as some SFOS 19.5+ firewalls write it)
+    sniff=line_share(re.compile(r'^(?=.*\blog_id="?\d{12}\b)(?=.*\blog_type=")(?=.*\blog_component=")')),
     new_parser=new_parser,
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",

@@ -1,0 +1,49 @@
+"""Conformance of Sophos Firewall, PAN-OS, Check Point and Cisco ASA with layouts seen in public real-world logs (second
+pass: Splunk add-ons' samples, syslog-ng and Logstash pattern tests, Wazuh decoders' notes, parser projects' fixtures),
+each test line written here from the vendor's documented layout (never copied from a sample).
+
+Sophos Firewall: `log_id` is twelve digits (Sophos "Syslog descriptions": log type, component, subtype, severity,
+message ID); some SFOS 19.5+ firewalls write it in quotes (`log_id="010101600001"`) like their other string fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from detector.ingest import sniff
+from tests.golden import parse_lines
+
+
+def _events(table) -> list[dict]:
+    return [{k: v for k, v in row.items() if v is not None and k not in ("file_id", "source_kind", "log_format")}
+            for row in table.to_pylist()]
+
+
+SFOS_HEAD = ('Nov 18 09:03:04 fw01 device_name="SFW" timestamp="2025-11-18T09:03:04+0100" device_model="XGS2300" '
+             'device_serial_id="X23000ABCDEF01" ')
+
+
+def test_sophos_quoted_log_id_is_recognised(tmp_path: Path) -> None:
+    lines = [
+        SFOS_HEAD + 'log_id="050901616001" log_type="Content Filtering" log_component="HTTP" log_subtype="Allowed" '
+                    'log_version=1 severity="Information" fw_rule_id="7" user_name="j.devries" '
+                    'http_category="Generative AI" url="https://chat.example.com/c/1" src_ip="10.20.1.15" '
+                    'dst_ip="203.0.113.7" protocol="TCP" src_port=51022 dst_port=443 bytes_sent=1800 '
+                    'bytes_received=32000 domain="chat.example.com" http_status="200"',
+        # the firewall's other log types, in the same layout: Sophos, but no web traffic (ignored)
+        SFOS_HEAD + 'log_id="010101600001" log_type="Firewall" log_component="Firewall Rule" '
+                    'log_subtype="Allowed" log_version=1 severity="Information" fw_rule_id="7" src_ip="10.20.1.15" '
+                    'dst_ip="203.0.113.7" protocol="TCP" src_port=51022 dst_port=443',
+        SFOS_HEAD + 'log_id="011902605151" log_type="Firewall" log_component="IP Spoof" log_subtype="Denied" '
+                    'log_version=1 severity="Information" fw_rule_id="N/A" src_ip="169.254.9.9" dst_ip="203.0.113.8" '
+                    'protocol="TCP" src_port=44100 dst_port=443',
+    ]
+    assert sniff(lines).name == "sophos_xg"
+    assert sniff(lines[1:]).name == "sophos_xg"  # a file of its firewall logs alone is still Sophos's
+    events, _, report = parse_lines(tmp_path / "sfos.log", "sophos_xg", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (1, 0, 2)
+    (event,) = _events(events)
+    assert (event["host"], event["url_path"], event["src_ip"], event["dst_port"], event["user_name"],
+            event["bytes_out"], event["bytes_in"], event["action"], event["ts"].isoformat()) == (
+        "chat.example.com", "/c/1", "10.20.1.15", 443, "j.devries", 1800, 32000, "allowed",
+        "2025-11-18T08:03:04+00:00")
