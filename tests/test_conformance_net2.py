@@ -189,3 +189,25 @@ def test_windows_dns_times_with_the_marker_before_the_clock_are_read(tmp_path: P
         ("2025-11-04T14:03:07+00:00", "10.70.1.7", "example.net"),
         ("2025-11-03T23:00:01+00:00", "10.70.1.8", "mail.example.com"),
     ]
+
+
+# FortiOS 4.x (MR2/MR3) traffic logs name the fields `log_id`, `src`, `src_port`, `dst`, `dst_port`, `status`,
+# `sent`, `rcvd` (as real devices' lines in public parser tests show); read as today's names, such a line was an
+# event without addresses, action or bytes.
+def test_fortios_4_traffic_lines_keep_addresses_action_and_bytes(tmp_path: Path) -> None:
+    lines = [
+        '<189>date=2014-06-02 time=09:15:20 devname=FGT-OLD device_id=FG100A0000000001 log_id=0021000002 '
+        'type=traffic subtype=allowed pri=notice vd=root src=10.80.1.9 src_port=40001 src_int="internal" '
+        'dst=198.51.100.62 dst_port=443 dst_int="wan1" SN=1001 status=accept policyid=4 dst_country="Netherlands" '
+        'src_country="Reserved" service=HTTPS proto=6 duration=20 sent=1500 rcvd=9000 sent_pkt=10 rcvd_pkt=12',
+        '<188>date=2014-06-02 time=09:15:21 devname=FGT-OLD device_id=FG100A0000000001 log_id=0022000003 '
+        'type=traffic subtype=violation pri=warning vd=root src=10.80.1.10 src_port=40002 src_int="internal" '
+        'dst=198.51.100.63 dst_port=22 dst_int="wan1" SN=1002 status=deny policyid=0 service=SSH proto=6 '
+        'duration=0 sent=0 rcvd=0',
+    ]
+    assert sniff(lines).name == "fortigate"
+    events, _, report = parse_lines(tmp_path / "fgt4.log", "fortigate", lines)
+    assert (report.parsed, report.rejected) == (2, 0)
+    assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["action"], e.get("bytes_out"), e.get("bytes_in"))
+            for e in _events(events)] == [("10.80.1.9", "198.51.100.62", 443, "allowed", 1500, 9000),
+                                          ("10.80.1.10", "198.51.100.63", 22, "blocked", 0, 0)]

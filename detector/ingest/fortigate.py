@@ -53,6 +53,12 @@ KEYS = (
 )
 # The local time, for the lines without `eventtime` (FortiOS before 6.2).
 LOCAL_TIME_KEYS = ("date", "time", "tz")
+# FortiOS 4.x (MR2, MR3) named the traffic log's fields otherwise (`log_id=0021000002 type=traffic
+# subtype=allowed ... src=10.0.0.9 src_port=23709 dst=192.0.2.62 dst_port=80 status=accept ... sent=180 rcvd=92`):
+# a batch whose first lines carry `log_id=` (and no `logid=`) is scanned for these names in their place.
+LEGACY_NAMES = {"srcip": "src", "dstip": "dst", "dstport": "dst_port", "action": "status", "sentbyte": "sent",
+                "rcvdbyte": "rcvd"}
+_LEGACY_SAMPLE = 16
 
 BLOCKED = ("deny", "blocked", "block", "reset", "reject", "drop", "dropped", "redirect")
 ALLOWED = (
@@ -96,9 +102,13 @@ def new_parser(context: ParseContext) -> BatchParser:
     from detector.ingest.compiled import WantedKeys  # (Numba: loaded only when a FortiGate log is read)
 
     keys = WantedKeys(KEYS + LOCAL_TIME_KEYS)
+    legacy_keys = WantedKeys(tuple(LEGACY_NAMES.get(key, key) for key in KEYS) + LOCAL_TIME_KEYS)
     queries = _Queries(context.timezone)
 
     def outcomes(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+        sample = lines.column("line").slice(0, _LEGACY_SAMPLE).to_pylist()
+        if any("log_id=" in line for line in sample) and not any("logid=" in line for line in sample):
+            return _outcomes(connection, queries, lines, _Found(lines.column("line"), legacy_keys, LEGACY_NAMES))
         found = _Found(lines.column("line"), keys)
         if not found.all_have("type"):  # (the lines of FortiOS's CSV format have no `type` by the scan's rules)
             comma_separated = _comma_separated(lines.column("line"), found)
@@ -113,10 +123,11 @@ class _Found:
     """Each key's value in each line of a batch: the scan's spans, per chunk of the line column (each chunk one
     read of the reader, on a buffer of its own)."""
 
-    def __init__(self, lines: pa.ChunkedArray, keys: WantedKeys) -> None:
+    def __init__(self, lines: pa.ChunkedArray, keys: WantedKeys, names: dict[str, str] | None = None) -> None:
         from detector.ingest.fortigate_scan import value_spans
 
         self.keys = keys.keys
+        self.names = names or {}  # a key as the scan knows it, where another name was scanned for
         self.chunks = []
         for chunk in lines.chunks:
             _, data, offsets = line_bytes(chunk)
@@ -124,17 +135,17 @@ class _Found:
 
     def all_have(self, key: str) -> bool:
         """Whether every line has `key`."""
-        number = self.keys.index(key)
+        number = self.keys.index(self.names.get(key, key))
         return all(bool(found[:, number].all()) for _, _, found, _, _ in self.chunks)
 
     def lack(self, key: str) -> list[np.ndarray]:
         """Per chunk, the lines without `key`."""
-        number = self.keys.index(key)
+        number = self.keys.index(self.names.get(key, key))
         return [~found[:, number] for _, _, found, _, _ in self.chunks]
 
     def value(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` as text (null where the line has none, or where `where` is not true)."""
-        number = self.keys.index(key)
+        number = self.keys.index(self.names.get(key, key))
         keep = None if where is None else pc.fill_null(where, False).to_numpy(zero_copy_only=False)
         pieces, row = [], 0
         for chunk, line_starts, found, starts, ends in self.chunks:
@@ -275,7 +286,7 @@ SYSLOG = Format(
     name="fortigate",
     source_kind="firewall",
     summary="Fortinet FortiGate key=value syslog: traffic, web filter, application control and DNS logs",
-    sniff=line_share(r'^.*?\blogid="?\d{10}"?[\s,].*\btype="?(?:traffic|utm|event|dns|anomaly)\b'),
+    sniff=line_share(r'^.*?\blog_?id="?\d{10}"?[\s,].*\btype="?(?:traffic|utm|event|dns|anomaly)\b'),
     new_parser=new_parser,
     independent_batches=True,
     fields=(
