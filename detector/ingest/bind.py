@@ -6,6 +6,7 @@ A line is `[syslog header] [print-time] [category: ] [severity: ] message`, wher
   [[ECS ADDRESS/SOURCE/SCOPE]]` (FLAGS: `+` recursion desired, `E(0)` EDNS, `T` TCP, `D` DO, `C` CD, `S`
   signed, `K`/`V` cookie; `/key KEY` names a TSIG key that signed the request; the ECS part is a
   CLIENT-SUBNET option the query carried).
+  A view's name may hold spaces (`view Recursion View: `): it ends at the first word ending in ':'.
   It is logged when the query arrives, before any policy applies: action `unknown`. AXFR/IXFR
   requests are zone transfers between servers, not lookups: ignored.
 - `security`: `client … : query [(cache)] ['NAME/TYPE/CLASS'] denied [(reason)]`: action `blocked`.

@@ -12,7 +12,8 @@ workstations.csv names its user (see queries/dhcp_leases.sql). One event per ass
 - `windows_dhcp`: the Windows Server DHCP audit log (`DhcpSrvLog-*.log`): CSV
   `ID,Date,Time,Description,IP Address,Host Name,MAC Address,...`, dates MM/DD/YY in the server's
   local time. IDs 10 (assign) and 11 (renew) are assignments, 32 (DNS update successful) also ties the
-  host name to the address; the header block and all other IDs are ignored.
+  host name to the address; the header block and all other IDs are ignored. The header block is in the
+  server's language (`ID,Datum,Uhrzeit,...`), the rows are not.
 """
 
 from __future__ import annotations

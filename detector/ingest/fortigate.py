@@ -21,6 +21,11 @@ into the lake: UTM logs repeat the session's counters, and counting them too wou
 
 Time: `eventtime` is epoch UTC in seconds, milliseconds, microseconds or nanoseconds (by FortiOS
 version); without it, `date` + `time` with the `tz` offset (`-0500`), or else in the configured zone.
+
+Two rarer layouts are read outside the scan's fast path: FortiOS's `set format csv` (the pairs separated by
+commas; lines the scan finds no `type` in are read again with those commas as spaces) and FortiOS 4.x's traffic
+log names (`log_id`, `src`, `dst`, `dst_port`, `status`, `sent`, `rcvd`; a batch whose first lines show `log_id=`
+is scanned for those names instead).
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ time. Day-first or month-first is decided per file: a first number above 12 mean
 second number above 12 means month first, learned from the first batch that shows one (and not the
 other) and kept for the rest of the file. Until then the locale's clock decides: `/` with AM/PM is
 month first (en-US, the Windows default), anything else is day first (en-GB and fr-FR
-`05/06/2013 10:00:32`, nl-NL `5-6-2013`, de-DE `05.06.2013`). Times are local to the configured zone.
+`05/06/2013 10:00:32`, nl-NL `5-6-2013`, de-DE `05.06.2013`). Locales that write the AM/PM marker before the
+time (ko-KR `2013-06-05 오후 3:00:32`, zh-TW `下午`, ja-JP `午後`) are read too. Times are local to the configured
+zone.
 """
 
 from __future__ import annotations

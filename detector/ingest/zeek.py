@@ -6,7 +6,8 @@ in force travels from batch to batch in file order (a `HeaderedParser`, so two b
 and each line is read by its `#fields` list: the
 separator's positions found on the bytes (numpy), each field read cut out of the buffer by position.
 Unset (`-`) and empty-set (`(empty)`) values are null.
-JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`); Zeek leaves unset
+JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`, or `"id_orig_h"` in both
+writers where `Log::default_scope_sep` is "_"); Zeek leaves unset
 fields out. One DuckDB call reads a JSON line's fields as text; from there both writers' fields are read
 by the same code (`_columns`). Header and comment lines (`#...`) are ignored. (A compiled walk of the JSON
 lines, `json_scan` in commit abb44cb, was measured against that call per 131k http lines: walk 0.10 s +
