@@ -44,3 +44,31 @@ def test_nss_json_behind_a_syslog_header_is_recognised_and_read(tmp_path: Path) 
     assert events[0]["user_name"] == "a.devries@gemeente-voorbeeld.nl"
     assert events[1]["http_status"] == 403
     assert [(r["line_no"], r["reason"]) for r in rejects] == [(4, "not a JSON object")]
+
+
+def test_unbound_rpz_log_lines_give_the_policy_decision(tmp_path: Path) -> None:
+    """`rpz-log: yes` (Unbound's services/rpz.c, log_rpz_apply): `info: rpz: applied [LOG-NAME] [TRIGGER] NAME ACTION
+    CLIENT@PORT QNAME TYPE CLASS`. Such a line answers the query line before it (as a local action does): a policy
+    that answers for the name (rpz-nxdomain, rpz-nodata, rpz-drop, rpz-local-data, rpz-cname-override) blocks it,
+    rpz-passthru lets it through; the reply after it (NXDOMAIN, made by the policy) no longer hides the block. A line
+    without a client (Unbound's own lookups) pairs with nothing and is ignored."""
+    head = "<30>Mar  4 10:11:12 resolver unbound[2201]: [2201:0] info:"
+    lines = [
+        f"{head} 10.20.1.15 chat.example.ai. A IN",
+        f"{head} rpz: applied [ai-policy] *.example.ai. rpz-nxdomain 10.20.1.15@53124 chat.example.ai. A IN",
+        f"{head} 10.20.1.15 chat.example.ai. A IN NXDOMAIN 0.000000 0 44",
+        f"{head} rpz: applied gemini.example. rpz-local-data 10.20.1.16@40000 gemini.example. AAAA IN",
+        f"{head} rpz: applied [policy zone] clientip 10.20.1.17/32 rpz-passthru 10.20.1.17@40001 www.example.org. A IN",
+        f"{head} rpz: applied example.net. rpz-nxdomain  example.net. A IN",
+        "[1709550000] unbound[2201:0] info: rpz: applied bad.example. rpz-drop 192.0.2.7@5353 bad.example. HTTPS IN",
+        f"{head} 10.20.1.18 plain.example. A IN NXDOMAIN 0.001000 0 44",
+    ]
+    events, rejects = parse(tmp_path, "unbound", *lines)
+    assert not rejects
+    assert [(e["line_no"], e["src_ip"], e["host"], e["dns_qtype"], e["action"]) for e in events] == [
+        (1, "10.20.1.15", "chat.example.ai", "A", "blocked"),
+        (4, "10.20.1.16", "gemini.example", "AAAA", "blocked"),
+        (5, "10.20.1.17", "www.example.org", "A", "allowed"),
+        (7, "192.0.2.7", "bad.example", "HTTPS", "blocked"),
+        (8, "10.20.1.18", "plain.example", "A", "allowed")]
+    assert events[0]["dns_rcode"] == "NXDOMAIN"  # (the reply's, joined to the query as before)

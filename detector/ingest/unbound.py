@@ -13,7 +13,10 @@ Lookups, after `info:` (or `query:` / `reply:` with `log-tag-queryreply`):
   (1.19.1+) followed by `on TYPE ADDRESS PORT`, where the query arrived (udp, tcp, dot, doh ...: not read);
 - `log-local-actions` (and `inform` zones): `ZONE. ZONETYPE CLIENT@PORT NAME. TYPE CLASS`: blocked for
   deny, refuse, redirect, always_* and inform_deny/inform_redirect zones, allowed for transparent,
-  typetransparent and inform, unknown for static (local data, or NXDOMAIN for the rest of the zone).
+  typetransparent and inform, unknown for static (local data, or NXDOMAIN for the rest of the zone);
+- `rpz-log` (an RPZ policy applied): `rpz: applied [LOG-NAME] [TRIGGER] NAME ACTION CLIENT@PORT NAME. TYPE CLASS`:
+  blocked for rpz-nxdomain, -nodata, -drop, -local-data and -cname-override, allowed for rpz-passthru, -disabled
+  and -tcp-only; like a local action, it answers the query line before it (one without a client is ignored).
 One event per query: a reply or local-action line is joined to the latest query line before it with
 the same client, name, type and class, and is then counted as ignored; one without such a query line
 (`log-replies` alone, or its query more than `PAIR_LINES` lines before it) is an event itself. A batch
@@ -60,6 +63,12 @@ OWN_LEVELS = ("info", "query", "reply", "notice", "debug", "warning", "error")
 OWN_IDENT = r"^[^\s\[\]]+\[\d+:[0-9a-f]+\]$"
 CLIENT = r"^(?:\d{1,3}\.){3}\d{1,3}(?:@\d+)?$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:@\d+)?$"
 ALLOWING_ZONES = ("transparent", "typetransparent", "always_transparent", "inform", "nodefault")
+# `rpz-log: yes` (services/rpz.c, log_rpz_apply): `info: rpz: applied [LOG-NAME] [TRIGGER] NAME ACTION CLIENT@PORT
+# QNAME TYPE CLASS`, its action one of rpz_action_to_string's. Actions that answer from the policy instead of the
+# name's own data block (as deny/redirect zones do); passthru, disabled (logged, not applied) and tcp-only (the
+# client asks again over TCP) let the lookup through.
+RPZ_BLOCKING = ("rpz-nxdomain", "rpz-nodata", "rpz-drop", "rpz-local-data", "rpz-cname-override")
+RPZ_ALLOWING = ("rpz-passthru", "rpz-disabled", "rpz-tcp-only")
 NOT_UNBOUND = "not an Unbound log line: no syslog header and no [epoch] unbound[pid] prefix"
 NOT_UNDERSTOOD = 'Unbound query line not understood (expected "CLIENT NAME TYPE CLASS"): '
 NO_TIME = "time stamp not understood"
@@ -170,6 +179,16 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     is_seconds = _decimal_fraction(seconds)
     is_reply = np.zeros(rows, dtype=bool)
     is_reply[reply_like[is_seconds]] = True
+    # `rpz-log`: found from the line's end (a log name may hold spaces); a client is needed to pair it
+    rpz_like = np.flatnonzero(~starts_with_client & is_info & (fields >= 8))
+    is_rpz = np.zeros(rows, dtype=bool)
+    if len(rpz_like):
+        ends = tokens.counts[rpz_like]
+        is_rpz[rpz_like] = (tokens.equal(after(1, rpz_like), "rpz:", rpz_like)
+                            & tokens.equal(after(2, rpz_like), "applied", rpz_like)
+                            & mask(pc.match_substring_regex(tokens.at(ends - 4, rpz_like), CLIENT))
+                            & mask(pc.starts_with(tokens.at(ends - 5, rpz_like), "rpz-"))
+                            & mask(pc.match_substring(tokens.at(ends - 4, rpz_like), "@")))
     local_like = np.flatnonzero(~starts_with_client & is_info & (fields == 6))
     zone_type = pc.dictionary_encode(tokens.at(after(2, local_like), local_like))
     is_local = np.zeros(rows, dtype=bool)
@@ -178,12 +197,15 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
                                      indices(zone_type), False))
     kind = np.select(
         [other_level, starts_with_client & is_formerr, starts_with_client & (fields == 4),
-         is_reply, starts_with_client, is_local],
+         is_reply, starts_with_client, is_local | is_rpz],
         [OTHER, FORMERR, QUERY, REPLY, MALFORMED, LOCAL], OTHER).astype(np.int8)
 
-    # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action (read as above).
+    # The lookup's fields: CLIENT NAME TYPE CLASS, after ZONE ZONETYPE for a local action (read as above), the
+    # last four tokens of an RPZ line.
     locals_ = np.flatnonzero(kind == LOCAL)
-    local_text = pc.dictionary_encode(tokens.span(locals_, level_at[locals_] + 3, level_at[locals_] + 7))
+    local_rpz = is_rpz[locals_]
+    local_start = np.where(local_rpz, tokens.counts[locals_] - 4, level_at[locals_] + 3)
+    local_text = pc.dictionary_encode(tokens.span(locals_, local_start, local_start + 4))
     lookup_index = np.full(rows, -1, dtype=np.int64)
     lookup_index[leveled] = indices(head)
     lookup_index[locals_] = indices(local_text) + len(head.dictionary)
@@ -210,6 +232,12 @@ def read_lines(cursor: duckdb.DuckDBPyConnection, headed: pa.Table, queries: dic
     verdict[locals_] = lookup(np.select([mask(pc.is_in(zone.dictionary, pa.array(ALLOWING_ZONES))),
                                          mask(pc.equal(zone.dictionary, "static"))], [ALLOWED, UNKNOWN], BLOCKED),
                               indices(zone), UNKNOWN)
+    rpz = locals_[local_rpz]
+    if len(rpz):
+        action = pc.dictionary_encode(tokens.at(tokens.counts[rpz] - 5, rpz))
+        verdict[rpz] = lookup(np.select([mask(pc.is_in(action.dictionary, pa.array(RPZ_BLOCKING))),
+                                         mask(pc.is_in(action.dictionary, pa.array(RPZ_ALLOWING)))],
+                                        [BLOCKED, ALLOWED], UNKNOWN), indices(action), UNKNOWN)
 
     # Times: the header's, or the own file's `[epoch]`.
     ts = _array(headed.column("ts"))
