@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from detector.ingest import sniff
+from detector.ingest import FORMATS, sniff
+from detector.ingest.pipeline import parse_file
+from tests.golden import golden_settings
 from tests.test_ingest_zscaler import EVENT, parse, wrapped
 
 
@@ -72,3 +74,34 @@ def test_unbound_rpz_log_lines_give_the_policy_decision(tmp_path: Path) -> None:
         (7, "192.0.2.7", "bad.example", "HTTPS", "blocked"),
         (8, "10.20.1.18", "plain.example", "A", "allowed")]
     assert events[0]["dns_rcode"] == "NXDOMAIN"  # (the reply's, joined to the query as before)
+
+
+def test_name_value_feed_whose_time_is_only_its_date_field_prefix(tmp_path: Path) -> None:
+    """NSS's Date/Time fields (%s{mon}, %02d{dd}, %02d{hh}, %02d{mm}, %02d{ss}, %04d{yyyy}, %02d{mth}) may make up a
+    feed's only time, as a prefix: SIEM templates begin `%s{mon} %02d{dd} %02d{hh}:%02d{mm}:%02d{ss} zscaler-nss: `
+    before their name=value items. Such lines were rejected ('no time field'); the prefix is now read where a line
+    has no time, datetime or epochtime, in the feed's zone (here tz=GMT says UTC), a year-less one placed no later
+    than the file's date. A line with a time field keeps it."""
+    items = "\t".join(f"{k}={v}" for k, v in {
+        "reason": "Allowed", "event_id": "7001", "protocol": "HTTPS", "action": "Allowed", "requestsize": "500",
+        "responsesize": "1500", "urlcategory": "Generative AI", "serverip": "203.0.113.9", "requestmethod": "POST",
+        "ClientIP": "10.0.0.5", "status": "200", "user": "a.devries@gemeente-voorbeeld.nl",
+        "url": "chat.example.ai/api/conversation", "hostname": "chat.example.ai", "tz": "GMT"}.items())
+    lines = [
+        f"Mar 04 10:11:12 zscaler-nss: {items}",
+        f"<134>Dec 31 23:59:58 zscaler-nss: {items}",
+        f"2025-03-05 08:00:00\t{items}",
+        f"Mar 04 10:11:12 zscaler-nss: time=Mon Mar 03 09:00:00 2025\t{items}",
+        f"zscaler-nss: {items}",
+    ]
+    path = tmp_path / "nss-web-20250310.log"  # (the file's date: the reference for year-less times)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS["zscaler_kv"], golden_settings())
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    assert [(e["line_no"], e["ts"].isoformat(), e["host"], e["bytes_out"]) for e in events.to_pylist()] == [
+        (1, "2025-03-04T10:11:12+00:00", "chat.example.ai", 500),
+        (2, "2024-12-31T23:59:58+00:00", "chat.example.ai", 500),
+        (3, "2025-03-05T08:00:00+00:00", "chat.example.ai", 500),
+        (4, "2025-03-03T09:00:00+00:00", "chat.example.ai", 500)]
+    assert [(r["line_no"], r["reason"]) for r in rejects.to_pylist()] == [
+        (5, "no time field (time, datetime or epochtime)")]

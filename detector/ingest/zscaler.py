@@ -15,7 +15,9 @@ the generic `cef` / `leef`.
 
 What the fields mean (Zscaler's field reference):
 - `time` has no zone: it is in the feed's time zone (NSS default GMT). A `tz` field saying GMT/UTC is
-  honoured; otherwise the configured ingest time zone applies. `epochtime` wins when logged.
+  honoured; otherwise the configured ingest time zone applies. `epochtime` wins when logged. A name=value line
+  without either may have its time only in a prefix of NSS's date fields (`Mmm dd HH:MM:SS zscaler-nss: ...`, as
+  SIEM templates begin): read then (PREFIX_TIME).
 - `eurl` / `url` has no scheme: `host[:port][/path]`; a CONNECT logs `host:port`.
 - `reqsize` is the whole request (headers and body): bytes_out; `respsize` the whole response.
 - `sip` is 0.0.0.0 when the request was blocked: no destination, so null.
@@ -60,6 +62,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import numpy as np
@@ -89,6 +92,7 @@ from detector.ingest.distinct_sql import (
 from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import ConstantText, each_row, line_bytes, texts_between
 from detector.ingest.proxy_columns import placed
+from detector.ingest.syslog import reference_time
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -538,11 +542,42 @@ def _with_caret_items(lines: pa.Table, few: np.ndarray, table: dict[str, pa.Arra
     return columns
 
 
+# A name=value feed may carry its time only in a prefix made of Zscaler's date fields ("NSS Feed Output Format: Web
+# Logs", Date/Time: %s{mon}, %02d{dd}, %02d{hh} ... %04d{yyyy}, %02d{mth}): the syslog-style
+# `%s{mon} %02d{dd} %02d{hh}:%02d{mm}:%02d{ss}` SIEM templates begin with (`... zscaler-nss: reason=...`), or
+# `%04d{yyyy}-%02d{mth}-%02d{dd} %02d{hh}:%02d{mm}:%02d{ss}`. Read only for lines without a time field (time,
+# datetime, epochtime): in the feed's zone as `time` is; a year-less one in the year that puts it no later than the
+# file's reference time (syslog.reference_time: its name's date, else its modification time).
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PREFIX_TIME = (rf"^(?:<\d{{1,3}}> ?)?(?P<time>(?:{'|'.join(MONTHS)}) [ 0-3]?\d \d\d:\d\d:\d\d"
+               r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:[ \t]|$)")
+
+
+def _with_prefix_times(lines: pa.Table, fields: dict[str, pa.Array], reference: datetime) -> dict[str, pa.Array]:
+    """`fields` with the time of each line's prefix (PREFIX_TIME) as its `time_text` where it has no time field."""
+    time_text, epoch = fields["time_text"], fields["epoch"]
+    if not time_text.null_count or not epoch.null_count:  # (the common case: every line has its time field)
+        return fields
+    rows = np.flatnonzero(pc.and_(pc.is_null(time_text), pc.is_null(epoch)).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return fields
+    found = pc.struct_field(pc.extract_regex(lines.column("line").combine_chunks().take(pa.array(rows)),
+                                             PREFIX_TIME), [0])
+    if found.null_count == len(found):
+        return fields
+    month = pc.add(pc.index_in(pc.utf8_slice_codeunits(found, 0, 3), pa.array(MONTHS)), 1)  # (null: with a year)
+    year = pc.if_else(pc.fill_null(pc.greater(month, reference.month), False), str(reference.year - 1),
+                      str(reference.year))
+    prefix_time = pc.if_else(pc.is_valid(month), pc.binary_join_element_wise(found, year, " "), found)
+    return {**fields, "time_text": pc.coalesce(plain(time_text), placed(lines.num_rows, [(rows, prefix_time)]))}
+
+
 def _kv_parser(context: ParseContext) -> BatchParser:
     final = _FinalQueries(context.timezone)
+    reference = reference_time(context.path, context.timezone)
 
     def columns_of(cursor: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
-        fields = _kv_table(part)
+        fields = _with_prefix_times(part, _kv_table(part), reference)
         error = fields.pop("parse_error")
         return _schema_columns(cursor, final, part.column("line_no"), fields, error)
 
