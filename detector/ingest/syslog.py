@@ -7,6 +7,9 @@ write `<14> Apr 25 ...` are seen in the wild, e.g. fluent/fluentd#4158):
   dnsmasq's and unbound's own log files leave it out) and may be more than one token (relays that
   prepend an address, as Infoblox does). Without a tag (RFC 3164 section 5.4, example 2:
   `<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!`), told by having no `: `: time, host, message, app null.
+- BSD times that carry their year, read as written: after the day (`May 13 2022 12:05:52`, templates with the
+  year, as some Infoblox relays write) and ctime's (`Sun Nov 29 20:11:56 2026 daemon.info dnsmasq[1]: ...`,
+  OpenWrt's `logread`: its `facility.level` is taken for the host).
 - The ISO variant (rsyslog's RSYSLOG_FileFormat, syslog-ng, unbound `log-time-iso`):
   `YYYY-MM-DDTHH:MM:SS[.frac][Z|+hh:mm] [host ...] tag[pid]: message`.
 - RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD ...]|- message`.
@@ -51,8 +54,14 @@ from detector.ingest.reader import LINES_SCHEMA
 # RE2 (DuckDB) and Python's `re` read these identically: no look-arounds, no back-references.
 BSD_TIME = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?"
 ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+# Two rarer BSD-like times that carry their year: after the day (`May 13 2022 12:05:52`, syslog-ng/rsyslog
+# templates with the year, as some Infoblox relays write), and ctime's (`Sun Nov 29 20:11:56 2026`, OpenWrt's
+# `logread`, whose `facility.level` then stands where a host would).
+BSD_YEAR_TIME = r"[A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}(?:\.\d+)?"
+CTIME_TIME = r"[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}"
 BSD_HEADER = (
-    rf"^(?:<\d{{1,3}}> ?)?({BSD_TIME}|{ISO_TIME})(?: (.*?))?? +([^\s\[\]:]+)(?:\[([^\]]*)\])?:(?: (.*))?$"
+    rf"^(?:<\d{{1,3}}> ?)?({BSD_TIME}|{ISO_TIME}|{BSD_YEAR_TIME}|{CTIME_TIME})(?: (.*?))?? +([^\s\[\]:]+)"
+    r"(?:\[([^\]]*)\])?:(?: (.*))?$"
 )
 RFC5424_HEADER = (
     r"^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$"
@@ -73,6 +82,11 @@ create or replace macro syslog_year(header_ts, ref) as (year(ref + interval 30 d
 -- BSD times and ISO times without an offset are local to `tz`; an ISO time with an offset is absolute.
 create or replace macro syslog_time(header_ts, tz, ref) as case
     when header_ts is null or header_ts = '' then null
+    -- a time that carries its year (BSD_YEAR_TIME, CTIME_TIME): a letter first, and no ':' where a BSD time has
+    -- its first (the 9th or 10th character)
+    when ascii(header_ts) between 65 and 90 and substr(header_ts, 10, 1) <> ':' and substr(header_ts, 9, 1) <> ':'
+        then timezone(tz, try_strptime(regexp_replace(header_ts, ' +', ' ', 'g'),
+            ['%b %d %Y %H:%M:%S', '%b %d %Y %H:%M:%S.%f', '%a %b %d %H:%M:%S %Y']))
     when ascii(header_ts) between 65 and 90 and contains(header_ts, '.') then timezone(tz,
         try_strptime(syslog_year(header_ts, ref) || ' ' || header_ts, '%Y %b %d %H:%M:%S.%f'))
     when ascii(header_ts) between 65 and 90 then timezone(tz,
@@ -104,7 +118,8 @@ headed as (
             when p > 0 and substr(line, p, 3) = '>1 ' then 0
             when substr(line, p + 1, 16) similar to '[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ' then p + 16
             when substr(line, p + 1, 15) similar to '[A-Z][a-z]{2} [0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} ' then p + 15
-            else length(regexp_extract(line, '^(?:<\d{1,3}> ?)?(?:@BSD_TIME@|@ISO_TIME@) '))
+            else length(regexp_extract(line,
+                '^(?:<\d{1,3}> ?)?(?:@BSD_TIME@|@ISO_TIME@|@BSD_YEAR_TIME@|@CTIME_TIME@) '))
         end as time_len
     from priority
 ),
@@ -192,7 +207,8 @@ parts as (
     from fielded
 ),
 select line_no, line, header_ts, host, app, pid, msg, syslog_time(header_ts, tz, ref) as ts from parts;
-""".replace("@BSD_TIME@", BSD_TIME).replace("@ISO_TIME@", ISO_TIME)
+""".replace("@BSD_TIME@", BSD_TIME).replace("@ISO_TIME@", ISO_TIME).replace("@BSD_YEAR_TIME@", BSD_YEAR_TIME)
+    .replace("@CTIME_TIME@", CTIME_TIME)
 )
 
 _HEADER = re.compile(BSD_HEADER)
