@@ -47,3 +47,44 @@ def test_sophos_quoted_log_id_is_recognised(tmp_path: Path) -> None:
             event["bytes_out"], event["bytes_in"], event["action"], event["ts"].isoformat()) == (
         "chat.example.com", "/c/1", "10.20.1.15", 443, "j.devries", 1800, 32000, "allowed",
         "2025-11-18T08:03:04+00:00")
+
+
+ASA = "<166>Nov 18 2025 09:03:04 asa-stadhuis : %ASA-6-"
+
+
+def test_asa_teardown_ending_in_the_aaa_user_names_the_client(tmp_path: Path) -> None:
+    # Cisco's 302014 / 302016: `... duration hh:mm:ss bytes bytes [reason [from teardown-initiator]] [(user)]`,
+    # user "the AAA name of the user" (cut-through proxy authentication)
+    lines = [
+        ASA + "302014: Teardown TCP connection 11 for outside:203.0.113.7/443 to inside:10.20.3.14/52011 "
+              "duration 0:00:09 bytes 5120 TCP FINs from inside (jdevries)",
+        ASA + "302014: Teardown TCP connection 12 for outside:203.0.113.7/443 to inside:10.20.3.15/52012 "
+              "duration 0:00:09 bytes 5120 TCP Reset-O (pbakker)",
+        ASA + "302016: Teardown UDP connection 13 for outside:203.0.113.9/53 to inside:10.20.3.16/52013 "
+              "duration 0:00:00 bytes 120 (mjansen)",
+        # an identity-firewall user on the client's side stays the user
+        ASA + "302014: Teardown TCP connection 14 for outside:203.0.113.7/443 to inside:10.20.3.17/52014"
+              "(GEMEENTE\\jdevries) duration 0:00:09 bytes 5120 TCP FINs (jdevries)",
+        # lines the regular expression reads (an interface with a prefix, an identity with a space)
+        ASA + "302014: Teardown TCP connection 15 for outside:203.0.113.7/443 to v1:inside:10.20.3.18/52015 "
+              "duration 0:00:09 bytes 5120 TCP FINs (avisser)",
+        ASA + "302014: Teardown TCP connection 16 for outside:203.0.113.7/443 to inside:10.20.3.19/52016"
+              "(GEMEENTE\\Jan de Vries) duration 0:00:09 bytes 5120 TCP FINs",
+        # no user: a reason alone, or nothing after the byte count
+        ASA + "302014: Teardown TCP connection 17 for outside:203.0.113.7/443 to inside:10.20.3.20/52017 "
+              "duration 0:00:09 bytes 5120 TCP FINs from inside",
+        ASA + "302014: Teardown TCP connection 18 for outside:203.0.113.7/443 to inside:10.20.3.21/52018 "
+              "duration 0:00:09 bytes 5120",
+    ]
+    events, _, report = parse_lines(tmp_path / "asa.log", "cisco_asa", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (8, 0, 0)
+    assert [(e["src_ip"], e.get("user_name"), e["dst_ip"], e["dst_port"]) for e in _events(events)] == [
+        ("10.20.3.14", "jdevries", "203.0.113.7", 443),
+        ("10.20.3.15", "pbakker", "203.0.113.7", 443),
+        ("10.20.3.16", "mjansen", "203.0.113.9", 53),
+        ("10.20.3.17", "GEMEENTE\\jdevries", "203.0.113.7", 443),
+        ("10.20.3.18", "avisser", "203.0.113.7", 443),
+        ("10.20.3.19", "GEMEENTE\\Jan de Vries", "203.0.113.7", 443),
+        ("10.20.3.20", None, "203.0.113.7", 443),
+        ("10.20.3.21", None, "203.0.113.7", 443),
+    ]

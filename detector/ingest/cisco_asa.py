@@ -11,7 +11,9 @@ Events, by message ID (layouts from Cisco's "Syslog Messages" guide):
   Built and Teardown alike, and that side is the client for inbound connections and the server for
   outbound ones. So the client is: the side carrying an identity-firewall user `(DOMAIN\\user)`; else
   the side with the higher port (servers listen on the lower one); else, ports being equal, the second
-  side (outbound, the usual case: a client inside opening a connection out).
+  side (outbound, the usual case: a client inside opening a connection out). A `(user)` ending the message
+  (`... bytes 5120 TCP FINs (jdoe)`, "the AAA name of the user" of cut-through proxy authentication) is the
+  client's user where its side carries no identity.
 - 106100, access-list permitted / est-allowed / denied: an ACL decision, source first.
 - 106023, Deny ... by access-group: a blocked packet, source first.
 - 304001, Accessed URL / 304002, Access denied URL: URL filtering; the URL may be absolute (a host) or
@@ -63,6 +65,7 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.cisco_asa_layouts import (
+    AAA_USER,
     Tokens,
     accessed,
     acl,
@@ -158,7 +161,9 @@ teardown as (
         nullif(coalesce(nullif(case when regexp_matches(td.id_b, '{SGT}') then '' else trim(split_part(td.id_b, ',', 1))
             end, ''), td.word_b), '') as user_b,
         try_cast(td.port_a as integer) as port_a,
-        try_cast(td.port_b as integer) as port_b
+        try_cast(td.port_b as integer) as port_b,
+        -- `... bytes N [reason] [(user)]`: the AAA name of the user, last (cisco_asa_layouts.AAA_USER)
+        case when td.proto <> '' then nullif(regexp_extract(msg, '{AAA_USER}', 1), '') end as aaa_user
     from parsed
 ),
 sides as (
@@ -194,8 +199,8 @@ unified as (
             when '304002' then den.src
         end as src_ip,
         case id
-            when '302014' then case when client_first then user_a else user_b end
-            when '302016' then case when client_first then user_a else user_b end
+            when '302014' then coalesce(case when client_first then user_a else user_b end, aaa_user)
+            when '302016' then coalesce(case when client_first then user_a else user_b end, aaa_user)
             when '106100' then nullif(acl.user, '')
             when '106023' then case when not regexp_matches(deny.user, '{SGT}') then nullif(trim(deny.user), '') end
             when '304001' then coalesce(nullif(acc.identity, ''), nullif(acc.user, ''))

@@ -21,6 +21,8 @@ SGT = r"^\d+:"  # a TrustSec security group tag `number:name` in an identity's p
 # An address with a colon is an IPv6 one (two colons at least, hex digits, maybe an IPv4 tail or a zone); any other
 # (`outside:10.1.1.1` after `v1:`, a context's or virtual interface's prefix before the interface's name) does not
 # fit: cisco_asa.QUERY reads the interface as far as the address (cisco_asa.ADDRESS).
+# A Teardown's last word: `(user)`, the AAA name of the user (after the reason, if any).
+AAA_USER = r"(?:^| )\((?P<user>[^()\s]+)\)$"
 IPV6_SHAPE = r"^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[^\s/()]+)?$"
 
 
@@ -40,6 +42,10 @@ class Tokens:
     def at(self, position: int | np.ndarray) -> pa.Array:
         """Token `position` (one for all rows, or one per row) of each row; null where a message is shorter."""
         return self.values.take(pa.array(self.starts + position, mask=self.counts <= position))
+
+    def last(self) -> tuple[pa.Array, np.ndarray]:
+        """The last token of each row, and its position (null where a row has no token)."""
+        return self.values.take(pa.array(self.starts + self.counts - 1, mask=self.counts == 0)), self.counts - 1
 
 
 def teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
@@ -72,12 +78,23 @@ def teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     fits &= clock_fits
     return {
         "src_ip": pc.if_else(client_first, address_a, address_b),
-        "user_name": pc.if_else(client_first, user_a, user_b),
+        "user_name": pc.coalesce(pc.if_else(client_first, user_a, user_b), _aaa_user(t, duration_at + 3)),
         "dst_ip": pc.if_else(client_first, address_b, address_a),
         "dst_port": pc.if_else(client_first, port_b, port_a),
         "protocol": protocol,
         "duration": pa.array(((hours * 60 + minutes) * 60 + seconds) * 1000),
     }, fits
+
+
+def _aaa_user(t: Tokens, bytes_at: np.ndarray) -> pa.Array:
+    """The `(user)` that may end a Teardown after its byte count and reason (`... bytes 5120 TCP FINs (jdoe)`: "the
+    AAA name of the user", cut-through proxy authentication): the client's user. No reason has parentheses."""
+    last, position = t.last()  # (the last token may be the line's rest, with spaces: see TOKENS)
+    closed = pc.fill_null(pc.ends_with(last, ")"), False).to_numpy(zero_copy_only=False) & (position > bytes_at)
+    if not closed.any():  # (the common case: one look at each line's last byte)
+        return pa.nulls(len(closed), pa.string())
+    name = pc.struct_field(pc.extract_regex(only_where(last, pa.array(closed)), AAA_USER), [0])
+    return _non_empty(name)
 
 
 def acl(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
