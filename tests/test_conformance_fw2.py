@@ -88,3 +88,24 @@ def test_asa_teardown_ending_in_the_aaa_user_names_the_client(tmp_path: Path) ->
         ("10.20.3.20", None, "203.0.113.7", 443),
         ("10.20.3.21", None, "203.0.113.7", 443),
     ]
+
+
+SFOS17 = ('<30>device="SFW" date=2025-11-18 time=17:03:04 timezone="{zone}" device_name="XG230" device_id=C2300ABCDEF01 '
+          'log_id=050901616001 log_type="Content Filtering" log_component="HTTP" log_subtype="Allowed" status="" '
+          'priority=Information fw_rule_id=2 user_name="jdevries" category="Generative AI" '
+          'url="https://chat.example.com/" src_ip=10.20.1.15 dst_ip=203.0.113.7 protocol="TCP" src_port=51022 '
+          'dst_port=443 sent_bytes=900 recv_bytes=4000 domain=chat.example.com{extra}')
+
+
+def test_sophos_sfos17_numeric_time_zone_is_the_offset(tmp_path: Path) -> None:
+    # SFOS 17-18's `timezone` is the zone's abbreviation, which for zones without one is their offset ("+08")
+    zones = ["+08", "+0530", "-03", "GMT", "CET"]
+    lines = [SFOS17.format(zone=zone, extra="") for zone in zones]
+    # the same through the regular-expression reading (a stray quote mark in a value)
+    lines += [SFOS17.format(zone=zone, extra=' reason="a"b"') for zone in zones]
+    events, _, report = parse_lines(tmp_path / "sfos17.log", "sophos_xg", lines)
+    assert (report.parsed, report.rejected, report.ignored) == (10, 0, 0)
+    expected = ["2025-11-18T09:03:04+00:00", "2025-11-18T11:33:04+00:00", "2025-11-18T20:03:04+00:00",
+                "2025-11-18T17:03:04+00:00",
+                "2025-11-18T16:03:04+00:00"]  # CET: ambiguous, read in the configured zone (Europe/Amsterdam)
+    assert [e["ts"].isoformat() for e in _events(events)] == expected * 2

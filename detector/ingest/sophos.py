@@ -14,7 +14,8 @@ Two generations of field names are read:
 - SFOS 17-18: `date=2016-12-02 time=18:27:03 timezone="GMT"`, `url` maybe without scheme, `domain`,
   `httpresponsecode` or `status_code`, `sent_bytes` / `recv_bytes`, `user_agent`, `contenttype`.
 `bytes_sent` / `sent_bytes` is what the client sent (bytes_out). `date`/`time` are local: a `timezone`
-of GMT/UTC is honoured, other abbreviations (IST, CEST ...) are ambiguous, so the configured ingest zone
+of GMT/UTC is honoured, as is a numeric offset (`timezone="+08"`, `"+0530"`: the firewall's zone where it has
+no abbreviation); other abbreviations (IST, CEST ...) are ambiguous, so the configured ingest zone
 applies. `log_subtype` is the decision (Allowed, Denied, Warned ...), except where an `action` says Allow or
 Deny (Web Content Policy lines are all `log_subtype="Alert"`). `http_status` 0 means none.
 Sophos's own view is kept: `app_name` (application control) as vendor_app, the web category
@@ -122,6 +123,18 @@ _ITEMS, _VALUES = _lookups()
 _ALLOW = "'allow', 'allowed', 'allow session', 'would deny'"
 _DENY = "'deny', 'denied', 'deny session', 'block', 'blocked', 'drop'"
 
+def _local_time_sql(local: str, zone: str, configured: str) -> str:
+    """SQL: the SFOS 17-18 `date time` (the SQL timestamp `local`) in its `timezone` (the SQL text `zone`): GMT/UTC,
+    or a numeric offset as the firewall writes a zone without an abbreviation (`timezone="+08"`, `"+0530"`, `"-03"`:
+    the tz database's name for such zones); any other name in the `configured` zone (SQL text)."""
+    digits = f"replace(substr({zone}, 2), ':', '')"
+    minutes = (f"(case when left({zone}, 1) = '-' then -1 else 1 end) * (cast(left({digits}, 2) as integer) * 60"
+               f" + case when length({digits}) = 4 then cast(right({digits}, 2) as integer) else 0 end)")
+    return (f"case when regexp_full_match(coalesce({zone}, ''), '[+-][0-9]{{2}}(:?[0-9]{{2}})?') "
+            f"then timezone('UTC', {local} - to_minutes({minutes})) "
+            f"else timezone(case when upper({zone}) in ('GMT', 'UTC') then 'UTC' else {configured} end, {local}) end")
+
+
 # Lines the quote-mark reading cannot take: split into pairs by the regular expression itself.
 PAIRS_QUERY = rf"""
 with typed as (
@@ -153,8 +166,7 @@ classified as (
         coalesce(url_rest(url), url) as rest,
         coalesce(
             try_cast(iso_time as timestamptz),
-            timezone(case when upper(zone) in ('GMT', 'UTC') then 'UTC' else $tz end,
-                     try_strptime(log_date || ' ' || log_clock, '%Y-%m-%d %H:%M:%S'))
+            {_local_time_sql("try_strptime(log_date || ' ' || log_clock, '%Y-%m-%d %H:%M:%S')", "zone", "$tz")}
         ) as event_time
     from fields
 ),
@@ -200,9 +212,9 @@ from hosted
 # Per distinct value: the same expressions as PAIRS_QUERY's
 ISO_TIME_SQL = "select try_cast(value as timestamptz) as ts from distinct_values"
 # `date time` and the zone, joined by a line feed (no value holds one)
-LOCAL_TIME_SQL = """
-select timezone(case when upper(split_part(value, chr(10), 2)) in ('GMT', 'UTC') then 'UTC' else @TZ@ end,
-                try_strptime(split_part(value, chr(10), 1), '%Y-%m-%d %H:%M:%S')) as ts
+LOCAL_TIME_SQL = f"""
+select {_local_time_sql("try_strptime(split_part(value, chr(10), 1), '%Y-%m-%d %H:%M:%S')",
+                        "split_part(value, chr(10), 2)", "@TZ@")} as ts
 from distinct_values
 """
 URL_SQL = """
