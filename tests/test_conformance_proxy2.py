@@ -207,3 +207,22 @@ def test_leef_attributes_cut_at_bars_and_a_decision_in_the_event_id(tmp_path: Pa
     assert events[0]["ts"].isoformat() == "2026-03-30T08:01:15+00:00"
     assert [e["action"] for e in events] == ["unknown", "blocked", "allowed", "unknown", "allowed"]
     assert (events[3]["src_ip"], events[3]["host"]) == ("10.20.1.17", "a.example")  # a '|' in a tab line's value
+
+
+# Palo Alto Networks' CEF format (its CEF configuration guide, TRAFFIC and THREAT): `in=$bytes_sent
+# out=$bytes_received` - the CEF standard's bytesIn, what the source sent - with the URL category labelled
+# `URL Category`; FortiGate's CEF (Fortinet's log reference) writes `out=` for what the client sent.
+def test_cef_byte_directions_of_palo_alto_and_fortigate(tmp_path: Path) -> None:
+    panos = ("<14>Mar 30 08:01:15 pa-fw01 CEF:0|Palo Alto Networks|PAN-OS|11.1.2|end|TRAFFIC|1|rt=Mar 30 2026 08:01:15 "
+             "GMT deviceExternalId=0123456789 src=10.20.1.15 dst=104.18.32.47 suser=gemeente\\\\jdevries app=ssl "
+             "spt=52001 dpt=443 proto=tcp act=allow flexNumber1Label=Total bytes flexNumber1=52710 in=2710 out=50000 "
+             "cs2Label=URL Category cs2=artificial-intelligence")
+    forti = ("<189>Mar 30 08:01:16 FGT01 CEF: 0|Fortinet|Fortigate|v7.4.3|00013|traffic:forward close|3|"
+             "deviceExternalId=FGT01 cat=traffic:forward src=10.20.1.16 spt=52002 dst=160.79.104.10 dpt=443 proto=6 "
+             "act=close app=HTTPS out=2710 in=50000")
+    events, rejects = parse(tmp_path, "cef", panos, forti)
+    assert not rejects
+    assert [(e["src_ip"], e["bytes_out"], e["bytes_in"]) for e in events] == [
+        ("10.20.1.15", 2710, 50000), ("10.20.1.16", 2710, 50000)]
+    assert (events[0]["vendor_category"], events[0]["user_name"], events[0]["action"]) == (
+        "artificial-intelligence", "gemeente\\jdevries", "allowed")

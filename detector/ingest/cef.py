@@ -11,7 +11,9 @@ keys the standards define, in either their short or long names, case-insensitive
   (some devices put the client's user there);
 - destination: `dst`, `dpt`, `dhost`; URL: `request` (LEEF `url`), path-only or scheme-less URLs too;
   `requestMethod`, `requestClientApplication`; application protocol: `app`;
-- bytes: `out` (LEEF `srcBytes`) is what the client sent (bytes_out); `in` (LEEF `dstBytes`) the reverse;
+- bytes: `out` (LEEF `srcBytes`) is what the client sent (bytes_out); `in` (LEEF `dstBytes`) the reverse, as
+  FortiGate and Zscaler write them; but Palo Alto Networks' CEF follows the standard's definition of bytesIn
+  (`in=$bytes_sent out=$bytes_received`): its lines are read the other way round (SOURCE_SENT_IN);
 - decision: `act` (LEEF `action`), else LEEF's event ID where it names one (Forcepoint: `transaction:blocked`);
   HTTP status: `outcome` when it is a number (Zscaler puts the response
   code there), else a custom field `csN`/`cnN` whose `csNLabel` says status; the same for content type;
@@ -172,7 +174,7 @@ class _Header:
     rest_start: np.ndarray  # the text after the header's last field (the line's end where it is incomplete)
     field_end: np.ndarray  # LEEF 2.0: the end of a sixth field that names the delimiter, else -1
     piped: np.ndarray  # LEEF 1.0: attributes cut at '|' (McAfee Web Gateway), not at tabs
-    last_start: np.ndarray  # where the header's last field starts (LEEF: the event ID; -1: incomplete header)
+    complete: np.ndarray  # the header has all its fields
 
 
 def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = False) -> _Header:
@@ -181,9 +183,8 @@ def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = Fal
 
     count = len(lines.starts)
     marker_at, rest_start, bar_count, field_end = (np.empty(count, np.int64) for _ in range(4))
-    piped, last_start = np.empty(count, np.bool_), np.empty(count, np.int64)
     cef_scan.headers(lines.data, lines.bounds, np.frombuffer(f"{marker}:".encode(), np.uint8), fields,
-                     delimiter_field, marker_at, rest_start, bar_count, field_end, piped, last_start)
+                     delimiter_field, marker_at, rest_start, bar_count, field_end)
     has_marker = marker_at >= 0
     complete = bar_count >= fields
     if complete.all():
@@ -192,8 +193,8 @@ def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = Fal
         written = pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pa.array(bar_count), pa.string()),
                                               f" of its {fields} |-separated fields", "")
         error = pc.if_else(pa.array(has_marker), only_where(written, pa.array(~complete)), f"no {marker}: header")
-    return _Header(np.where(has_marker, marker_at, lines.ends), error, rest_start, field_end, piped,
-                   np.where(complete, last_start, -1))
+    return _Header(np.where(has_marker, marker_at, lines.ends), error, rest_start, field_end,
+                   np.zeros(count, np.bool_), complete)
 
 
 @functools.cache
@@ -218,9 +219,11 @@ def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     # for the 1.0 lines that cut their attributes at '|' (McAfee Web Gateway: `...|0|devTime=...|src=...`).
     header = _header(lines, "LEEF", fields=5, delimiter_field=True)
     named = header.field_end >= 0
-    if not named.any() and not header.piped.any():
+    if not named.any():
         _find(lines, numbered, _past_spaces(lines, header.rest_start))
-        return header
+        if not _cut_at_bars(lines, numbered, header):
+            return header
+        numbered.row -= len(lines.starts)  # read again, those lines' attributes cut at '|'
     field = pc.dictionary_encode(spans_of(lines.text, header.rest_start,
                                           np.where(named, header.field_end, header.rest_start)))
     marks = [b"\t", b"|", *(_leef_delimiter(text).encode("utf-8", "surrogatepass")
@@ -229,6 +232,23 @@ def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     _find(lines, numbered, _past_spaces(lines, np.where(named, header.field_end + 1, header.rest_start)), marks=marks,
           delimiter_of_line=delimiter_of_line)
     return header
+
+
+def _cut_at_bars(lines: _Lines, numbered: _Numbered, header: _Header) -> bool:
+    """Whether some LEEF 1.0 lines just read found no address, host or URL because their attributes are cut at '|'
+    (see cef_scan.piped), marked in `header.piped`: looked at only on such lines, so that others cost nothing."""
+    from detector.ingest import cef_scan
+
+    codes = numbered.codes[:, numbered.row - len(lines.starts):numbered.row]
+    nothing = np.logical_and.reduce([codes[_ITEM_ROW[name]] < 0 for name in ("src", "dst", "dhost", "request")])
+    rows = np.flatnonzero(nothing & header.complete)
+    rows = rows[lines.data[header.prefix_end[rows] + len("LEEF:")] == ord("1")]
+    if not len(rows):
+        return False
+    found = np.empty(len(rows), np.bool_)
+    cef_scan.piped(lines.data, lines.bounds, rows, header.rest_start, found)
+    header.piped[rows] = found
+    return bool(found.any())
 
 
 def _past_spaces(lines: _Lines, start: np.ndarray, most: int = 4) -> np.ndarray:
@@ -337,7 +357,7 @@ def _fields_of(find: Callable[[_Lines, _Numbered], _Header], event_id: bool = Fa
     """Lines -> `fields(line_no, prefix_length, header_error, <field values>)`: the values found by `find` (a
     kernel's walk over the lines, chunk by chunk), dictionary-encoded. With `event_id` (LEEF), also the header's
     event ID of the lines that have no decision key (`event_id`: Forcepoint names its decision there,
-    `transaction:blocked`)."""
+    `transaction:blocked`); else (CEF) whether the header's vendor is one of SOURCE_SENT_IN."""
 
     def fields(lines: pa.Table) -> pa.Table:
         from detector.ingest import cef_scan
@@ -351,7 +371,10 @@ def _fields_of(find: Callable[[_Lines, _Numbered], _Header], event_id: bool = Fa
             errors.append(header.error)
             headers.append(header)
         codes = numbered.codes
-        ids = {"event_id": _event_ids(lines, headers, codes[_ITEM_ROW["act"]] < 0)} if event_id else {}
+        if event_id:
+            ids = {"event_id": _event_ids(lines, headers, codes[_ITEM_ROW["act"]] < 0)}
+        else:
+            ids = {"source_sent_in": _source_sent_in(lines, headers)}
         there = {c: codes[_ITEM_ROW[c]] != -1 for c in CUSTOM if numbered.present[_ITEM_ROW[c]]}
         np.maximum(codes, -1, out=codes)  # (empty: none)
         offsets, text = numbered.texts.texts()
@@ -363,21 +386,43 @@ def _fields_of(find: Callable[[_Lines, _Numbered], _Header], event_id: bool = Fa
     return fields
 
 
+def _source_sent_in(lines: pa.Table, headers: Sequence[_Header]) -> np.ndarray:
+    """Per line, whether its header's vendor is one of SOURCE_SENT_IN (ASCII case-insensitively), written as these
+    vendors write it, right after `CEF:0|`: compared on the lines' bytes where its first letter is a listed name's
+    (no text per line; one byte read per line)."""
+    found, first = np.zeros(lines.num_rows, np.bool_), 0
+    after = len("CEF:0|")
+    for chunk, header in zip(_chunks(lines), headers, strict=True):
+        vendor = np.minimum(header.prefix_end + after, len(chunk.data) - 1)
+        letters = chunk.data[vendor] & 0xDF  # (letters in upper case)
+        for name in SOURCE_SENT_IN:
+            rows = np.flatnonzero(letters == (name[0] & 0xDF))
+            rows = rows[header.complete[rows] & (vendor[rows] + len(name) < header.rest_start[rows])]
+            if len(rows):
+                written = chunk.data[vendor[rows][:, None] + np.arange(len(name) + 1)]
+                lowered = np.where((written >= 65) & (written <= 90), written + 32, written)
+                found[first + rows] |= (lowered == np.frombuffer(name + b"|", np.uint8)).all(axis=1)
+        first += len(chunk.starts)
+    return found
+
+
 def _event_ids(lines: pa.Table, headers: Sequence[_Header], wanted: np.ndarray) -> pa.DictionaryArray:
-    """The header's last field (LEEF's event ID) of the `wanted` lines with a complete header, cut out chunk by
-    chunk; null elsewhere (so that lines with a decision key cost nothing)."""
+    """The header's last field (LEEF's event ID: after the header's last '|' but one) of the `wanted` lines with a
+    complete header, cut out chunk by chunk; null elsewhere (so that lines with a decision key cost nothing)."""
     parts, first = [], 0
     for chunk, header in zip(_chunks(lines), headers, strict=True):
-        rows = np.flatnonzero(wanted[first:first + len(chunk.starts)] & (header.last_start >= 0))
+        rows = np.flatnonzero(wanted[first:first + len(chunk.starts)] & header.complete)
         ids = pa.nulls(len(chunk.starts), pa.string())
         if len(rows):
-            found = spans(chunk.buffer, header.last_start[rows], header.rest_start[rows] - 1)
+            found = spans(chunk.buffer, header.prefix_end[rows], header.rest_start[rows] - 1)
             place = np.full(len(chunk.starts), -1, np.int64)
             place[rows] = np.arange(len(rows))
             ids = found.take(pa.array(place, mask=place < 0))
         parts.append(ids)
         first += len(chunk.starts)
-    return pc.dictionary_encode(pa.concat_arrays(parts))
+    headers_text = pc.dictionary_encode(pa.concat_arrays(parts))
+    return pa.DictionaryArray.from_arrays(headers_text.indices,
+                                          pc.extract_regex(headers_text.dictionary, r"(?P<id>[^|]*)$").field("id"))
 
 
 _cef_fields = _fields_of(_cef_found)
@@ -468,6 +513,10 @@ select try_cast(case when regexp_full_match(value, '[1-5]\d\d') then value end a
 from distinct_values
 """
 HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
+# Vendors (header field 2, lower case) whose documented CEF puts the bytes the source sent in `in` and the bytes it
+# received in `out`, as the CEF standard defines bytesIn/bytesOut (Palo Alto's CEF guide: `in=$bytes_sent
+# out=$bytes_received`); other devices (FortiGate, Zscaler's feeds) write `out` for what the client sent.
+SOURCE_SENT_IN = (b"palo alto networks",)
 # Values that stand for none: an address of 0.0.0.0 or a dash; a user of a dash, quoted or not (Barracuda's WAF
 # writes `suser="-"`)
 _NO_ADDRESS = ["0.0.0.0", "-"]
@@ -545,6 +594,11 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     action = plain(through("act", queries.action)["value"])
     if "event_id" in fields.column_names:  # LEEF: a decision named by the event ID where no key gives one
         action = pc.coalesce(action, plain(through("event_id", queries.event_action)["value"]))
+    sent, received = number("sent", queries.bigint, pa.int64()), number("received", queries.bigint, pa.int64())
+    if "source_sent_in" in fields.column_names:  # vendors whose CEF puts what the source sent in `in` (the standard's)
+        swapped = fields.column("source_sent_in").combine_chunks()
+        if pc.any(swapped).as_py():
+            sent, received = pc.if_else(swapped, received, sent), pc.if_else(swapped, sent, received)
     return pa.table({
         "line_no": fields.column("line_no"),
         "reject_reason": reason,
@@ -563,8 +617,8 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "http_status": pc.coalesce(through("outcome", queries.outcome)["value"],
                                    number("status_at", queries.integer, pa.int32())),
         "action": pc.fill_null(action, "unknown"),
-        "bytes_out": number("sent", queries.bigint, pa.int64()),
-        "bytes_in": number("received", queries.bigint, pa.int64()),
+        "bytes_out": sent,
+        "bytes_in": received,
         "user_agent": field("agent"),
         "content_type": through("type_at", queries.lower)["value"],
         "vendor_app": field("vendor_app"),

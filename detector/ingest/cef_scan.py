@@ -82,20 +82,15 @@ def _pairs(data, p, end):
 
 
 @kernel
-def headers(data, offsets, marker, fields, delimiter_field, marker_at, rest_start, bar_count, field_end, piped,
-            last_start):
+def headers(data, offsets, marker, fields, delimiter_field, marker_at, rest_start, bar_count, field_end):
     """Per line: where its first `marker` (`CEF:`) starts (-1: none), where the text after the header's `fields`
     |-separated fields starts (the line's end when it has fewer), and how many real '|' follow the marker (all
-    of them when fewer than `fields`), and where the header's last field starts (-1: incomplete). With
-    `delimiter_field` (LEEF 2.0, whose first header byte is '2'): the
-    place of the next real '|' when the field before it has no real '=' (it names the delimiter), else -1; and
-    (LEEF 1.0) whether the attributes are cut at '|' instead of tabs (`piped`: McAfee Web Gateway writes
-    `|devTime=...|src=...|`): a real '|' before any tab, followed by a key (letters, digits, '_') and '='."""
+    of them when fewer than `fields`). With `delimiter_field` (LEEF 2.0, whose first header byte is '2'): the
+    place of the next real '|' when the field before it has no real '=' (it names the delimiter), else -1."""
     size = len(marker)
     for row in range(len(offsets) - 1):
         start, end = offsets[row], offsets[row + 1]
-        marker_at[row], rest_start[row], bar_count[row], field_end[row], piped[row], last_start[row] = \
-            -1, end, 0, -1, False, -1
+        marker_at[row], rest_start[row], bar_count[row], field_end[row] = -1, end, 0, -1
         at = -1
         for p in range(start, end - size + 1):
             if data[p] == marker[0]:
@@ -117,8 +112,6 @@ def headers(data, offsets, marker, fields, delimiter_field, marker_at, rest_star
                 continue
             if data[p] == BAR:
                 bars += 1
-                if bars == fields - 1:
-                    last_start[row] = p + 1
             p += 1
         bar_count[row] = bars
         if bars < fields:
@@ -135,19 +128,28 @@ def headers(data, offsets, marker, fields, delimiter_field, marker_at, rest_star
                     field_end[row] = p
                     break
                 p += 1
-        elif delimiter_field and data[at + size] == 49:  # '1'
-            while p < end and data[p] != TAB:
-                if _pairs(data, p, end):
-                    p += 2
-                    continue
-                if data[p] == BAR:
-                    q = p + 1
-                    while q < end and (48 <= data[q] <= 57 or 65 <= data[q] <= 90 or 97 <= data[q] <= 122
-                                       or data[q] == 95):
-                        q += 1
-                    piped[row] = q > p + 1 and q < end and data[q] == EQUALS
-                    break
-                p += 1
+
+
+@kernel
+def piped(data, offsets, rows, rest_start, found):
+    """For the `rows` given (LEEF 1.0 lines with a complete header), whether their attributes are cut at '|' instead
+    of tabs (McAfee Web Gateway writes `|devTime=...|src=...|`): a real '|' after `rest_start` and before any tab,
+    followed by a key (letters, digits, '_') and '='."""
+    for i in range(len(rows)):
+        row = rows[i]
+        p, end = rest_start[row], offsets[row + 1]
+        found[i] = False
+        while p < end and data[p] != TAB:
+            if _pairs(data, p, end):
+                p += 2
+                continue
+            if data[p] == BAR:
+                q = p + 1
+                while q < end and (48 <= data[q] <= 57 or 65 <= data[q] <= 90 or 97 <= data[q] <= 122 or data[q] == 95):
+                    q += 1
+                found[i] = q > p + 1 and q < end and data[q] == EQUALS
+                break
+            p += 1
 
 
 @kernel
