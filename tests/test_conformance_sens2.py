@@ -26,7 +26,8 @@ def template_event(**values: str) -> dict[str, str]:
 def test_nss_json_behind_a_syslog_header_is_recognised_and_read(tmp_path: Path) -> None:
     """Sekoia's documented NSS feed formats put the JSON object behind an RFC 3164 header
     (`%s{mon} %02d{dd} %02d{hh}:%02d{mm}:%02d{ss} zscaler-nss NSS \\{"sourcetype" : "zscalernss-web", ...`) or an
-    RFC 5424 one whose message is `event=` and the object; a syslog daemon writes NSS's lines so too."""
+    RFC 5424 one whose message is `event=` and the object; a syslog daemon writes NSS's lines so too (an RFC 5424
+    header's structured data may hold quotes)."""
     spaced = json.dumps({"sourcetype": "zscalernss-web", "event": template_event()}, separators=(", ", " : "))
     compact = json.dumps({"sourcetype": "zscalernss-web", "event": template_event(action="Blocked", status="403")},
                          separators=(",", ":"))
@@ -35,14 +36,17 @@ def test_nss_json_behind_a_syslog_header_is_recognised_and_read(tmp_path: Path) 
         f"<134>1 2025-03-04T10:11:12Z zscaler-nss NSS - - - event={compact}",
         wrapped(EVENT),
         'Mar 04 10:11:12 host "quoted" {"sourcetype":"zscalernss-web","event":{}}',  # (a quote before: not a header)
+        f'<134>1 2025-03-04T10:11:12Z relay zscaler-nss - - [meta sequenceId="7" note="a\\]b\\"c"] {compact}',
     ]
     assert sniff(lines[:2]).name == "zscaler_json"
+    assert sniff(lines[-1:]).name == "zscaler_json"
     events, rejects = parse(tmp_path, "zscaler_json", *lines)
     assert [(e["line_no"], e["host"], e["url_path"], e["src_ip"], e["action"], e["bytes_out"], e["bytes_in"])
             for e in events] == [
         (1, "chat.example.ai", "/api/conversation", "10.0.0.5", "allowed", 500, 1500),
         (2, "chat.example.ai", "/api/conversation", "10.0.0.5", "blocked", 500, 1500),
-        (3, "chatgpt.com", "/backend-api/conversation", "10.20.1.15", "allowed", 18422, 3120)]
+        (3, "chatgpt.com", "/backend-api/conversation", "10.20.1.15", "allowed", 18422, 3120),
+        (5, "chat.example.ai", "/api/conversation", "10.0.0.5", "blocked", 500, 1500)]
     assert events[0]["user_name"] == "a.devries@gemeente-voorbeeld.nl"
     assert events[1]["http_status"] == 403
     assert [(r["line_no"], r["reason"]) for r in rejects] == [(4, "not a JSON object")]

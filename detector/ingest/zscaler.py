@@ -339,6 +339,12 @@ def _reject_reasons(parse_error: pa.Array | None, event_time: pa.Array, time_tex
     return reason
 
 
+# What may stand before a JSON line's object, as a syslog daemon or a SIEM's documented NSS format writes it
+# (`Mmm dd HH:MM:SS zscaler-nss NSS {...`, `<134>1 ... zscaler-nss NSS - - - event={...`): an RFC 5424 header whose
+# structured data holds quotes, then any text without a quote or brace.
+JSON_HEADER = r'(?:<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:\[(?:[^\]\\]|\\.)*\])+ )?[^"{]*'
+
+
 def _json_query() -> str:
     """One JSON parse per line into a struct of every alias, under `$.event` (NSS's wrapper) and at the top
     level: json_transform looks each key of the object up once, where one path per alias would scan the
@@ -353,13 +359,11 @@ with transformed as (
     -- One parse per line, no validity check first: try() makes a line that is not JSON null (a batch
     -- without such lines pays nothing for it; json_valid cost a third of the transform).
     select line_no, line, try(json_transform(line, '{shape}')) as j from (
-        -- A header before the object (a syslog header, `event=`: NSS feeds sent through syslog) is taken off:
-        -- text without a quote before a line's first brace. Only lines not read on their bytes come here.
+        -- A header before the object (JSON_HEADER: NSS feeds sent through syslog) is taken off. Only lines not
+        -- read on their bytes come here.
         select line_no,
             case when starts_with(line, '{{') then line
-                 when strpos(line, '{{') > 1 and strpos(left(line, strpos(line, '{{')), '"') = 0
-                     then substr(line, strpos(line, '{{'))
-                 else line end as line
+                 else substr(line, length(regexp_extract(line, '^({JSON_HEADER})\\{{', 1)) + 1) end as line
         from lines)
 ),
 extracted as (
@@ -928,9 +932,8 @@ FIELDS = (
     "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
 )
 
-# (a header before the object, as a syslog daemon writes it: text without a quote or brace)
-_JSON_WRAPPED = r'^[^"{]*\{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
-_JSON_FLAT = (r'^[^"{]*\{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)'
+_JSON_WRAPPED = rf'^{JSON_HEADER}\{{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
+_JSON_FLAT = (rf'^{JSON_HEADER}\{{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)'
               r'(?=.*"(?:urlcat|urlcategory)"\s*:)')
 _KV_NAMES = r"^(?=.*\t)(?=.*(?:^|[\t ])(?:eurl|url)=)(?=.*(?:^|[\t ])(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
 _KV_CARETS = r"^(?=.*\^\^)(?=.*(?:^|[ ^])(?:eurl|url)=)(?=.*\^\^(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
