@@ -95,9 +95,12 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
         return read_chunk(stream, size)[0]
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def head_lines(head: bytes, limit: int = 50) -> list[str]:
     """Complete, non-blank lines of a file's head, for sniffing."""
-    text = head.decode("utf-8", errors="replace")
+    text = head.removeprefix(UTF8_BOM).decode("utf-8", errors="replace")
     if len(head) == HEAD_BYTES and "\n" in text:
         text = text[: text.rindex("\n")]
     lines = [line.rstrip("\r") for line in text.split("\n")]
@@ -278,6 +281,7 @@ def iter_line_batches(
     (truncated or corrupt compression) ends the stream: complete lines before it are still yielded and
     the error is left in `state.error`.
     """
+    at_start = state.offset == 0 and skip_bytes == 0
     _skip(stream, state, skip_bytes)
     pending = b""
     long_line: tuple[int, bytes] | None = None  # (number, preview) of an over-long line being passed
@@ -296,6 +300,11 @@ def iter_line_batches(
             state.hasher.update(data)
         buffer = pending + data
         pending = b""
+        if at_start and (len(buffer) >= len(UTF8_BOM) or at_end):
+            # A byte order mark (Windows tools, Excel, PowerShell's Out-File write one) is no part of the first
+            # line: taken off its text, still counted and hashed as the file's bytes.
+            buffer = buffer.removeprefix(UTF8_BOM)
+            at_start = False
         if long_line is not None:
             end = buffer.find(b"\n")
             if end < 0 and not at_end:
