@@ -290,7 +290,8 @@ def _times(connection: duckdb.DuckDBPyConnection, queries: _Queries, eventtime: 
 SYSLOG = Format(
     name="fortigate",
     source_kind="firewall",
-    summary="Fortinet FortiGate key=value syslog: traffic, web filter, application control and DNS logs",
+    summary="Fortinet FortiGate key=value syslog (also its csv format and FortiOS 4.x names): traffic, web filter, "
+            "application control and DNS logs",
     sniff=line_share(r'^.*?\blog_?id="?\d{10}"?[\s,].*\btype="?(?:traffic|utm|event|dns|anomaly)\b'),
     new_parser=new_parser,
     independent_batches=True,

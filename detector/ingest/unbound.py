@@ -380,7 +380,8 @@ OWN_FILE = re.compile(rf"^(?:\[\d+\]|{BSD_TIME}|{ISO_TIME}) unbound\[\d+:[0-9a-f
 LOG = Format(
     name="unbound",
     source_kind="dns",
-    summary="Unbound log-queries / log-replies / log-local-actions lines (syslog, pfSense, OPNsense, own file)",
+    summary="Unbound log-queries / log-replies / log-local-actions / rpz-log lines (syslog, pfSense, OPNsense, own "
+            "file)",
     sniff=program_share("unbound", also=OWN_FILE),
     new_parser=new_parser,
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "duration_ms",

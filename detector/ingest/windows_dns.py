@@ -401,7 +401,8 @@ def sniff(lines: Sequence[str]) -> float:
 LOG = Format(
     name="windows_dns",
     source_kind="dns",
-    summary="Windows Server DNS debug log (dns.log packet lines), queries joined with their responses",
+    summary="Windows Server DNS debug log (dns.log packet lines, any locale's date), queries joined with their "
+            "responses",
     sniff=sniff,
     new_parser=new_parser,
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dns_qtype", "dns_rcode", "action"),

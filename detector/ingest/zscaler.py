@@ -941,7 +941,7 @@ _KV_CARETS = r"^(?=.*\^\^)(?=.*(?:^|[ ^])(?:eurl|url)=)(?=.*\^\^(?:urlcat|urlcat
 JSON = Format(
     name="zscaler_json",
     source_kind="proxy",
-    summary="Zscaler ZIA NSS web log, JSON feed output type",
+    summary="Zscaler ZIA NSS web log, JSON feed output type (also behind a syslog header)",
     sniff=line_share(re.compile(f"{_JSON_WRAPPED}|{_JSON_FLAT}")),
     new_parser=_json_parser,
     independent_batches=True,
