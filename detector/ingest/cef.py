@@ -467,7 +467,9 @@ select syslog_time(case
         when regexp_matches(syslog, '^\d{4}-\d\d-\d\dT') then split_part(syslog, ' ', 1)
         when regexp_matches(syslog, '^[A-Z][a-z][a-z] [ \d]\d \d\d:\d\d:\d\d') then left(syslog, 15)
     end, @TZ@, @REF@) as value
-from (select case when starts_with(value, '<') then substr(value, strpos(value, '>') + 1) else value end as syslog
+-- (a space after the PRI, as some relays write `<134> Jun  5 ...`, is no part of the time)
+from (select case when starts_with(value, '<') then ltrim(substr(value, strpos(value, '>') + 1), ' ') else value end
+          as syslog
       from distinct_values)
 """
 # `request`: a URL, a scheme-less one, or a path only
