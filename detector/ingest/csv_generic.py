@@ -585,7 +585,8 @@ def sniff(lines: Sequence[str]) -> float:
 CSV = Format(
     name="csv",
     source_kind="proxy",
-    summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD)",
+    summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD; also Microsoft Sentinel "
+            "CommonSecurityLog exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,

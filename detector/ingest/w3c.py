@@ -555,7 +555,8 @@ def sniff(lines: Sequence[str]) -> float:
 W3C = Format(
     name="w3c",
     source_kind="proxy",
-    summary="W3C extended log format with #Fields (ProxySG ELFF, TMG/ISA, Cisco WSA W3C, IIS)",
+    summary="W3C extended log format with #Fields (ProxySG ELFF, TMG/ISA space- or tab-separated, Cisco WSA W3C, "
+            "IIS)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,
