@@ -24,6 +24,7 @@ from detector.ingest import (
     panos,
     pfsense,
     sophos,
+    sophos_utm,
     squid,
     suricata_eve,
     umbrella,
@@ -69,6 +70,7 @@ FORMATS: dict[str, Format] = {
         umbrella.PROXY,
         umbrella.DNS,
         sophos.XG,
+        sophos_utm.UTM,
         cef.CEF,
         cef.LEEF,
     )
