@@ -16,6 +16,7 @@ from detector.ingest import (
     cisco_asa,
     cisco_wsa,
     csv_generic,
+    defender,
     dhcp,
     dnsmasq,
     fortigate,
@@ -73,6 +74,7 @@ FORMATS: dict[str, Format] = {
         sophos_utm.UTM,
         cef.CEF,
         cef.LEEF,
+        defender.NETWORK,
     )
 }
 

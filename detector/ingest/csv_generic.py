@@ -4,7 +4,9 @@ The first non-comment line is the header; its delimiter (comma, tab, semicolon o
 uses most. Columns are recognised by name, case-insensitively and ignoring punctuation (`Source IP`,
 `src_ip`, `c-ip`); a field no name fits is looked for in CamelCase names read as words and without a unit in
 brackets (Microsoft Sentinel's CommonSecurityLog export: `SourceIP`, `RequestURL`, `TimeGenerated [UTC]`);
-`ingest --map COLUMN=FIELD` names the rest. A URL column gives host and path;
+`ingest --map COLUMN=FIELD` names the rest. A header with Microsoft Defender for Endpoint's DeviceNetworkEvents
+columns (`RemoteIP`, `LocalIP`, `RemoteUrl`: an advanced hunting or Sentinel export) is read by that table's
+names (DEFENDER_ALIASES), after the columns named exactly as a field. A URL column gives host and path;
 a host column may hold a bare name, `host:port` or a URL. Quoted fields may contain the delimiter,
 with `""` for a quote. A line repeating the header (concatenated exports) is ignored.
 
@@ -46,6 +48,7 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.csv_fields import delimited_fields
+from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, in_slices, plain, sql_literal
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
@@ -78,6 +81,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
            "tijdstip", "datum_tijd"),
     "date": ("date", "log_date", "datum"),
     "time": ("time", "log_time_of_day", "tijd"),
+    "src_host": ("src_host", "source_host", "client_host"),
     "src_ip": ("src_ip", "source_ip", "client_ip", "clientip", "source", "src", "c_ip", "source_address",
                "client_address", "internal_ip", "srcip", "client", "bron_ip", "client_adres"),
     "user_name": ("user", "username", "user_name", "login", "account", "src_user", "source_user", "userid",
@@ -109,14 +113,34 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "vendor_department": ("department", "dept", "afdeling"),
 }
 # What --map may name: the event columns a CSV can fill.
-MAPPABLE = ("ts", "src_ip", "user_name", "host", "dst_ip", "dst_port", "network_protocol", "http_method",
+MAPPABLE = ("ts", "src_ip", "src_host", "user_name", "host", "dst_ip", "dst_port", "network_protocol", "http_method",
             "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",
             "content_type", "vendor_app", "vendor_category", "vendor_department")
-TEXT_FIELDS = ("src_ip", "user_name", "dst_ip", "user_agent", "content_type", "vendor_app", "vendor_category",
-               "vendor_department")
+TEXT_FIELDS = ("src_ip", "src_host", "user_name", "dst_ip", "user_agent", "content_type", "vendor_app",
+               "vendor_category", "vendor_department")
+
+# Microsoft Defender for Endpoint's DeviceNetworkEvents table (Microsoft's advanced hunting schema reference; the
+# same columns in Sentinel's table of that name): a header with all of DEFENDER_SIGNATURE (as spelled or read as
+# CamelCase words) is read by these names. RemoteUrl holds a URL or a bare host name (FQDN); DeviceName is the
+# workstation; the account that ran the connecting process is its UPN, or where that is empty (local and system
+# accounts) its name (`user_alt`, per row). Protocol (Tcp, Udp, TcpV4 ...) is the transport, not the
+# application protocol `network_protocol` means: not read. Defender logs no byte counts.
+DEFENDER_SIGNATURE = ("remote_ip", "local_ip", "remote_url")
+DEFENDER_ALIASES: dict[str, tuple[str, ...]] = {
+    "ts": ("timestamp",),
+    "src_ip": ("local_ip",),
+    "src_host": ("device_name",),
+    "user_name": ("initiating_process_account_upn",),
+    "user_alt": ("initiating_process_account_name",),
+    "url": ("remote_url",),
+    "dst_ip": ("remote_ip",),
+    "dst_port": ("remote_port",),
+    "action": ("action_type",),
+}
+DEFENDER_UNREAD = ("protocol",)
 
 OUTPUT_TYPES: dict[str, str] = {
-    "ts": "timestamptz", "src_ip": "varchar", "user_name": "varchar", "host": "varchar",
+    "ts": "timestamptz", "src_ip": "varchar", "src_host": "varchar", "user_name": "varchar", "host": "varchar",
     "host_source": "varchar", "dst_ip": "varchar", "dst_port": "integer", "network_protocol": "varchar",
     "http_method": "varchar", "url_path": "varchar", "http_status": "integer", "action": "varchar",
     "bytes_out": "bigint", "bytes_in": "bigint", "duration_ms": "bigint", "user_agent": "varchar",
@@ -194,6 +218,9 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
                               f"(columns: {', '.join(columns)})")
         chosen[target] = names.index(wanted)
     taken = set(chosen.values())
+    spellings = [other_spellings(c) for c in columns]
+    if is_defender_network(names, spellings):
+        _resolve_defender(names, spellings, chosen, taken)
     for field, aliases in ALIASES.items():
         if field in chosen:
             continue
@@ -203,7 +230,6 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
                 taken.add(chosen[field])
                 break
     # then, for fields still without a column, the names' other spellings (CamelCase, a unit in brackets)
-    spellings = [other_spellings(c) for c in columns]
     for field, aliases in ALIASES.items():
         if field in chosen:
             continue
@@ -214,6 +240,33 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
                 taken.add(at)
                 break
     return chosen
+
+
+def is_defender_network(names: Sequence[str], spellings: Sequence[Sequence[str]]) -> bool:
+    """Whether a header has DeviceNetworkEvents' columns (DEFENDER_SIGNATURE), as written or as CamelCase words."""
+    known = set(names).union(*spellings)
+    return all(name in known for name in DEFENDER_SIGNATURE)
+
+
+def _resolve_defender(names: Sequence[str], spellings: Sequence[Sequence[str]], chosen: dict[str, int],
+                      taken: set[int]) -> None:
+    """DeviceNetworkEvents' columns into `chosen` (which --map has filled): a column named exactly as a field keeps
+    it, then DEFENDER_ALIASES; its Protocol column is left unread (DEFENDER_UNREAD)."""
+    for field in MAPPABLE:
+        if field not in chosen and field in names and names.index(field) not in taken:
+            chosen[field] = names.index(field)
+            taken.add(chosen[field])
+    for field, aliases in DEFENDER_ALIASES.items():
+        if field in chosen or (field == "url" and "host" in chosen):
+            continue
+        for alias in aliases:
+            at = next((at for at, name in enumerate(names) if alias == name or alias in spellings[at]), None)
+            if at is not None and at not in taken:
+                chosen[field] = at
+                taken.add(at)
+                break
+    for name in DEFENDER_UNREAD:
+        taken.update(at for at, written in enumerate(names) if written == name and at not in chosen.values())
 
 
 def has_time(chosen: Mapping[str, int]) -> bool:
@@ -264,8 +317,8 @@ class Queries:
         self.count = DistinctQuery("select try_cast(round(try_cast(value as double)) as bigint) as value "
                                    "from distinct_values")
         self.method = DistinctQuery("select upper(value) as value from distinct_values")
-        self.action = DistinctQuery("select coalesce(verdict_word_action(value), 'unknown') as value "
-                                    "from distinct_values")
+        self.action = DistinctQuery("select coalesce(verdict_word_action(value), defender_action(value), "
+                                    "'unknown') as value from distinct_values")
         self.protocol = DistinctQuery("select lower(value) as value from distinct_values")
         self.places = Places()
 
@@ -362,6 +415,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     }
     for field in TEXT_FIELDS:
         columns[field] = v(field) if v(field) is not None else nothing
+    if v("user_alt") is not None:  # (Defender: the account's name where its UPN is empty)
+        columns["user_name"] = first_valid(v("user_name"), v("user_alt")) if v("user_name") is not None else \
+            v("user_alt")
     columns["host"] = host
     columns["host_source"] = constant_text(HOST_SOURCES, np.select([host_at < 0, is_connect], [2, 0], 1))
     if v("dst_ip") is None:  # the host where it is an address
@@ -511,7 +567,7 @@ class Layout:
 
 def new_parser(context: ParseContext) -> HeaderedParser:
     """Batches parsed under the header of the file's first line (None until it is seen)."""
-    for macros in (PROXY_MACROS, CSV_MACROS):
+    for macros in (PROXY_MACROS, CSV_MACROS, DEFENDER_ACTION_MACRO):
         context.connection.execute(macros)
     queries = Queries(context.timezone)
 
@@ -586,12 +642,12 @@ CSV = Format(
     name="csv",
     source_kind="proxy",
     summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD; also Microsoft Sentinel "
-            "CommonSecurityLog exports)",
+            "CommonSecurityLog and Defender for Endpoint DeviceNetworkEvents exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
         "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
         "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
     ),
