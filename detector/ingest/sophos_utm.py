@@ -8,11 +8,12 @@ httpproxy[4711]: id=...`, or RFC 5424 with APP-NAME httpproxy) is read with that
 Times without a zone are local to the configured ingest zone.
 
 The web filter (program `httpproxy`) logs a request with `id` 0001 (`name="http access"`, `action="pass"`),
-0002 and 0060-0068 (`web request blocked...`, `action="block"`) and 0071 (`web request warned...`,
-`action="warn"`: the UTM answered with its warning page, so the request was not passed; a user who proceeds
-is logged by 0072 and the request again as passed). Lines of httpproxy without `action` (0003 diagnostics:
-`function=`, `file=`, `message=`; 0072 "warned and proceeded" notes) are no requests, and are ignored, as
-are the other UTM programs' lines in the same file (`ulogd` packet filter, `afcd`, `confd`, `named` ...).
+0002 and 006x (`web request blocked[, forbidden category|file extension detected]`, `action="block"`) and 0071
+(`web request warned, forbidden category detected`, `action="warn"`: the UTM answered with its warning page,
+status 403, so the request was not passed: blocked). Lines of httpproxy without `action` (0003 diagnostics:
+`function=`, `file=`, `message=`; 0072 `Contentfilter warned and proceeded`, a note without method, status or
+size: the user's request after it is logged again) are no requests and are ignored, as are the other UTM
+programs' lines in the same file (`ulogd` packet filter, `afcd`, `confd`, `named` ...).
 
 Fields (Sophos UTM's web filter log, as Elastic's `sophos.utm` pipeline and its test lines show them): `srcip`,
 `dstip` (empty for some blocked CONNECTs), `user` (empty without authentication), `method`, `statuscode`,
@@ -30,6 +31,7 @@ first quote mark) and every value are read once per distinct value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -38,7 +40,15 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, one_array, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, chunk_sliced_parser, encoded, integers, sql_literal
+from detector.ingest.distinct_sql import (
+    BIGINT_SQL,
+    INTEGER_SQL,
+    chunk_sliced_parser,
+    encoded,
+    integers,
+    plain,
+    sql_literal,
+)
 from detector.ingest.key_values import HIDDEN_QUOTE, without_text
 from detector.ingest.proxy_columns import UrlQueries, url_columns
 from detector.ingest.syslog import (
@@ -64,6 +74,7 @@ UTM_HEAD = (
 WEB_FILTER = "httpproxy"
 # A web filter line whose UTM time a relay replaced by its own header (sniffing only: the SQL reads the header)
 _RELAYED_WEB = r'^(?:<\d{1,3}>)?[^"]*?\bhttpproxy(?:\[\d*\])?:? .*\bsys="SecureWeb"'
+_SNIFF = re.compile(f"(?:{UTM_HEAD})|(?:{_RELAYED_WEB})")
 
 # The keys read, as `key=` (the scan's key pieces)
 KEYS = ("action", "method", "srcip", "dstip", "user", "statuscode", "size", "url", "fullreqtime", "ua",
@@ -139,7 +150,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, scan, part), SLICE_LINES)
 
 
-def _through(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.Array) -> pa.Table:
+def _through(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.Array
+             ) -> tuple[pa.Table, pa.Array]:
     """`query`'s answers for each distinct value, and the values' dictionary indices."""
     found = encoded(values)
     return query.results_for(connection, found.dictionary), found.indices
@@ -161,7 +173,8 @@ def _plain_text(values: pa.Array) -> pa.DictionaryArray:
     return dictionary_array(found.indices, without_text(words, ("", "-")))
 
 
-def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan, lines: pa.Table) -> pa.Table:
+def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Callable[[pa.Array], QuotedValues],
+              lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     line = one_array(lines.column("line"))
     rows = len(line)
@@ -221,24 +234,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan, li
     })
 
 
-def plain(values: pa.Array) -> pa.Array:
-    """A dictionary array decoded; any other array as it is."""
-    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
-
-
-def _sniff_pattern() -> re.Pattern[str]:
-    return re.compile(f"(?:{UTM_HEAD})|(?:{_RELAYED_WEB})")
-
-
-def _sniff(lines) -> float:
+def _sniff(lines: Sequence[str]) -> float:
     """The share of lines with the UTM's header (any of its programs), or web filter lines behind another header."""
     if not lines:
         return 0.0
-    pattern = _SNIFF
-    return sum(1 for line in lines if pattern.match(line)) / len(lines)
-
-
-_SNIFF = _sniff_pattern()
+    return sum(1 for line in lines if _SNIFF.match(line)) / len(lines)
 
 UTM = Format(
     name="sophos_utm",
