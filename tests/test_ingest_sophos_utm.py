@@ -117,3 +117,10 @@ def test_other_programs_and_diagnostics_are_ignored_garbage_rejected(tmp_path: P
     assert (events, ignored) == ([], 4)
     assert [r["reason"] for r in rejects] == ["not a Sophos UTM log line (no UTM time or syslog header)",
                                               "web filter request without url"]
+
+
+def test_url_without_scheme_is_host_and_path(tmp_path: Path) -> None:
+    line = HEAD + ACCESS.replace('url="https://chatgpt.com/c/abc?x=1"', 'url="cdn.example.nl/static/app.js?v=2"')
+    (event,), _, _ = parse(tmp_path, line)
+    assert (event["host"], event["host_source"], event["url_path"], event["network_protocol"]) == (
+        "cdn.example.nl", "url", "/static/app.js", None)

@@ -17,7 +17,8 @@ programs' lines in the same file (`ulogd` packet filter, `afcd`, `confd`, `named
 
 Fields (Sophos UTM's web filter log, as Elastic's `sophos.utm` pipeline and its test lines show them): `srcip`,
 `dstip` (empty for some blocked CONNECTs), `user` (empty without authentication), `method`, `statuscode`,
-`url` (with scheme; a CONNECT's is its target `https://host:443`, or `host:443`), `size` (the bytes sent to the
+`url` (with scheme; a CONNECT's is its target `https://host:443`, or `host:443`; one without a scheme is read as
+`host/path`), `size` (the bytes sent to the
 client: a 304's is 0, a blocked request's the size of the block page), `fullreqtime` (the request's whole
 time in microseconds; `cattime`, `dnstime`... are parts of it), `ua`, `content-type`, `categoryname`
 (`Business,Software/Hardware` where several apply), `application` (UTM 9.4+'s application control). No field
@@ -199,12 +200,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
         values = {key: only_where(value, pa.array(event)) for key, value in values.items()}
     method = _text(connection, queries.upper, values["method="], "value")
     connect = pc.fill_null(pc.equal(method.dictionary_decode(), "CONNECT"), False)
-    parts = url_columns(connection, queries.url, values["url="], connect=connect)
-    url_host = parts["host"]
-    connect_host = only_where(parts["connect_host"], connect)
-    host_text = pc.coalesce(plain(url_host), plain(connect_host))
-    host = pc.dictionary_encode(host_text)
-    has_host = pc.is_valid(host_text)
+    # `https://host/path`, and without a scheme `host:port` (CONNECT) or `host/path`
+    parts = url_columns(connection, queries.url, values["url="], bare="/?")
+    host = parts["host"]
+    has_host = pc.is_valid(host)
     host_source = pc.if_else(has_host, pc.if_else(connect, "connect", "url"), "none")
     status = integers(connection, queries.integer, values["statuscode="], pa.int32())
     microseconds = integers(connection, queries.bigint, values["fullreqtime="], pa.int64())
@@ -219,10 +218,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
         "host": host,
         "host_source": pc.dictionary_encode(host_source),
         "dst_ip": _plain_text(values["dstip="]),
-        "dst_port": pc.coalesce(parts["dst_port"], only_where(parts["connect_port"], connect)).cast(pa.int32()),
+        "dst_port": parts["dst_port"].cast(pa.int32()),
         "network_protocol": parts["scheme"],
         "http_method": method,
-        "url_path": only_where(parts["url_path"], pc.invert(connect)),
+        "url_path": only_where(pc.coalesce(plain(parts["url_path"]), plain(parts["bare_path"])), pc.invert(connect)),
         "http_status": only_where(status, pc.not_equal(status, 0)),
         "action": dictionary_array(action_indices, action.column("action").combine_chunks()),
         "bytes_in": integers(connection, queries.bigint, values["size="], pa.int64()),
