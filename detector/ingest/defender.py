@@ -19,8 +19,10 @@ One line holding an Event Hubs message of one record is read as that record. A m
 one line is rejected, naming the fix (`jq -c '.records[]'`): a line gives at most one event here (its line
 number is the event's lineage).
 
-How a batch is read: one DuckDB query; each line parsed once (`json_extract_string` with the list of paths), the
-RemoteUrl values taken apart (scheme, host, port, path) once per distinct value.
+How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of paths, and the
+time cast); the rest in Arrow, per distinct value where it is SQL (RemoteUrl's scheme, host, port and path, the
+action, the port). Lines that start as an Event Hubs message (`{"records"`: a prefix test, where a substring search
+of every line cost a third of the parse) are read again in a query over those lines only.
 """
 
 from __future__ import annotations
@@ -28,17 +30,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import DistinctQuery, per_distinct
 from detector.ingest.base import (
     QUERY_ERRORS,
     BatchParser,
     Format,
     ParseContext,
     ParseResult,
-    attach_lines,
-    run_parse_query,
+    parse_cursor,
+    split_outcomes,
 )
+from detector.ingest.distinct_sql import INTEGER_SQL, encoded, integers, without
+from detector.ingest.proxy_columns import UrlQueries, constant_text, first_valid, url_columns
 
 CATEGORY = "AdvancedHunting-DeviceNetworkEvents"
 NETWORK_PROTECTION = "AdvancedHunting-DeviceEvents"
@@ -58,105 +66,164 @@ end;
 PATHS = ("category", "properties.Timestamp", "properties.ActionType", "properties.RemoteUrl", "properties.RemoteIP",
          "properties.RemotePort", "properties.LocalIP", "properties.DeviceName",
          "properties.InitiatingProcessAccountUpn", "properties.InitiatingProcessAccountName")
+NAMES = ("category", "time_text", "action_type", "remote_url", "remote_ip", "remote_port", "local_ip", "device_name",
+         "upn", "account")
 _PATH_LIST = "[" + ", ".join(f"'$.{path}'" for path in PATHS) + "]"
-
+# One parse of each line; `try`: a line that is no JSON gives null (`parsed` false), not an error.
 QUERY = f"""
-with src as (
-    select line_no, line,
-        case when starts_with(ltrim(line), '{{') and contains(line, '"records"')
-             then try(json_extract(line, '$.records')) end as recs
-    from lines
-),
-rec as (
-    select line_no, recs,
-        case when recs is null then line
-             when json_array_length(recs) = 1 then json_extract(recs, '$[0]')::varchar end as record
-    from src
-),
-j as (
-    select line_no, recs, record,
-        case when record is not null then try(json_extract_string(record, {_PATH_LIST})) end as v
-    from rec
-),
-f as (
-    select line_no, recs, record, v is not null as parsed,
-        v[1] as category, v[2] as time_text, v[3] as action_type, null_if_dash(v[4]) as remote_url,
-        null_if_dash(v[5]) as remote_ip, v[6] as remote_port, null_if_dash(v[7]) as local_ip,
-        null_if_dash(v[8]) as device_name, null_if_dash(v[9]) as upn, null_if_dash(v[10]) as account
-    from j
-),
-urls as (
-    select remote_url, url_scheme(remote_url) as scheme, url_rest(remote_url) as rest
-    from (select distinct remote_url from f where remote_url is not null)
-),
-urls2 as (
-    select remote_url, scheme, rest,
-        authority_hostport(coalesce(rest_authority(rest), regexp_extract(remote_url, '^[^/?#]*'))) as hostport
-    from urls
-),
-places as (
-    select remote_url, scheme, hostport_host(hostport) as host, hostport_port(hostport) as url_port,
-        case when rest is not null then rest_path(rest) end as url_path
-    from urls2
-)
-select
-    f.line_no,
-    try_cast(f.time_text as timestamptz) as ts,
-    f.local_ip as src_ip,
-    f.device_name as src_host,
-    coalesce(f.upn, f.account) as user_name,
-    p.host,
-    case when p.host is not null then 'url' else 'none' end as host_source,
-    f.remote_ip as dst_ip,
-    coalesce(try_cast(f.remote_port as integer), p.url_port) as dst_port,
-    p.scheme as network_protocol,
-    p.url_path,
-    coalesce(defender_action(f.action_type), 'unknown') as action,
-    case
-        when f.record is null and f.recs is not null then
-            'an Event Hubs message of ' || coalesce(json_array_length(f.recs)::varchar, 'no') || ' records on one '
-            || 'line: one event per line is read; write one record per line (jq -c ''.records[]'')'
-        when not f.parsed then 'not a JSON object'
-        when f.category is null then 'not a Defender streaming API record (no "category")'
-        when f.category not in ('{CATEGORY}', '{NETWORK_PROTECTION}') then null
-        when f.time_text is null then 'no properties.Timestamp'
-        when try_cast(f.time_text as timestamptz) is null then 'time not understood: ' || f.time_text
-    end as reject_reason,
-    coalesce(f.parsed and f.category is not null and (
-        f.category not in ('{CATEGORY}', '{NETWORK_PROTECTION}')
-        or (f.category = '{NETWORK_PROTECTION}' and not starts_with(lower(coalesce(f.action_type, '')),
-                                                                    'exploitguardnetworkprotection'))
-        or lower(f.action_type) = 'listeningconnectioncreated'), false) as is_ignored
-from f left join places p on f.remote_url = p.remote_url
-order by f.line_no
+select v is not null as parsed, try_cast(v[2] as timestamptz) as ts,
+    {", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES, start=1))}
+from (select try(json_extract_string(line, {_PATH_LIST})) as v from lines)
 """
+# An Event Hubs message on one line: its one record (else null), and the number of records it holds.
+MESSAGE_QUERY = """
+select case when json_array_length(recs) = 1 then json_extract(recs, '$[0]')::varchar end as record,
+    coalesce(json_array_length(recs), 0) as records
+from (select try(json_extract(line, '$.records')) as recs from lines)
+"""
+ACTION_SQL = "select coalesce(defender_action(value), 'unknown') as value from distinct_values"
+# How an Event Hubs message starts (`records` is its only key), compact or spaced as JSON tools write it.
+MESSAGE_START, SPACED_MESSAGE_START = '{"records"', '{ "records"'
+IGNORED_ACTIONS = ("listeningconnectioncreated",)
+NETWORK_PROTECTION_ACTIONS = "exploitguardnetworkprotection"
+PLACEHOLDERS = ("", "-")
+HOST_SOURCES = pa.array(["url", "none"])
+
+
+class Queries:
+    """The per-distinct queries of a file's parse (each keeping the values it has seen)."""
+
+    def __init__(self) -> None:
+        self.action = DistinctQuery(ACTION_SQL)
+        self.port = DistinctQuery(INTEGER_SQL)
+        self.urls = UrlQueries()
 
 
 def new_parser(context: ParseContext) -> BatchParser:
     context.connection.execute(DEFENDER_ACTION_MACRO)
+    queries = Queries()
 
     def parse(lines: pa.Table) -> ParseResult:
-        try:
-            return run_parse_query(context, QUERY, lines)
-        except QUERY_ERRORS:  # a line DuckDB's JSON reader fails on whatever `try` says: read one by one
-            return _line_by_line(context, lines)
+        with parse_cursor(context.connection) as cursor:
+            columns = _columns(cursor, queries, lines)
+        return split_outcomes(columns, lines)
 
     return parse
 
 
-def _line_by_line(context: ParseContext, lines: pa.Table) -> ParseResult:
-    """The batch a line at a time; a line the query still fails on is rejected as no JSON object."""
-    results = []
-    for row in range(lines.num_rows):
-        one = lines.slice(row, 1)
-        try:
-            results.append(run_parse_query(context, QUERY, one))
-        except QUERY_ERRORS:
-            results.append(ParseResult(pa.table({"line_no": pa.array([], pa.int64())}),
-                                       attach_lines(one.column("line_no"), pa.array(["not a JSON object"]), one)))
-    with_events = [r.events for r in results if "ts" in r.events.column_names]
-    events = pa.concat_tables(with_events) if with_events else results[0].events
-    return ParseResult(events, pa.concat_tables([r.rejects for r in results]), sum(r.ignored for r in results))
+def _query(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) -> pa.Table:
+    """`query` over `lines(line)` of these texts; a text DuckDB's JSON reader fails on whatever `try` says is
+    read alone, and gives nulls where it still fails."""
+    try:
+        connection.register("lines", pa.table({"line": text}))
+        return connection.sql(query).to_arrow_table()
+    except QUERY_ERRORS:
+        if len(text) == 1:
+            connection.register("lines", pa.table({"line": pa.array([None], pa.string())}))
+            return connection.sql(query).to_arrow_table()
+        return pa.concat_tables([_query(connection, query, text.slice(row, 1)) for row in range(len(text))])
+
+
+def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """QUERY's columns per line, an Event Hubs message of one record read as that record; and per line, the number
+    of records of a message of several (0 elsewhere). Only lines starting `{"records"` are looked at as messages; one
+    of no records is read as it is."""
+    found = _query(connection, QUERY, text)
+    value = {name: found.column(name).combine_chunks() for name in found.column_names}
+    several = np.zeros(len(text), np.int64)
+    starts = pc.or_(pc.starts_with(text, MESSAGE_START), pc.starts_with(text, SPACED_MESSAGE_START))
+    maybe = np.flatnonzero(pc.fill_null(starts, False).to_numpy(zero_copy_only=False))
+    if not len(maybe):
+        return value, several
+    message = _query(connection, MESSAGE_QUERY, text.take(pa.array(maybe)))
+    records = message.column("records").to_numpy()
+    several[maybe[records > 1]] = records[records > 1]
+    single = np.flatnonzero(records == 1)
+    if not len(single):
+        return value, several
+    inner = _query(connection, QUERY, message.column("record").combine_chunks().take(pa.array(single)))
+    at = np.arange(len(text))
+    at[maybe[single]] = len(text) + np.arange(len(single))
+    rows = pa.array(at)
+    return {name: pa.concat_arrays([column, inner.column(name).combine_chunks()]).take(rows)
+            for name, column in value.items()}, several
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
+    """Streaming API lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    text = lines.column("line").combine_chunks()
+    rows = len(text)
+    value, several = _parsed(connection, text)
+    parsed = value["parsed"].to_numpy(zero_copy_only=False)
+    category = encoded(value["category"])
+    known = pc.fill_null(pc.is_in(category.dictionary, value_set=pa.array([CATEGORY, NETWORK_PROTECTION])), False)
+    is_known = np.append(known.to_numpy(zero_copy_only=False), False)[_at(category)]
+    is_protection_table = np.append(pc.equal(category.dictionary, NETWORK_PROTECTION).to_numpy(zero_copy_only=False),
+                                    False)[_at(category)]
+    action_type = encoded(value["action_type"])
+    lowered = pc.utf8_lower(action_type.dictionary)
+    protection = np.append(pc.starts_with(lowered, NETWORK_PROTECTION_ACTIONS).to_numpy(zero_copy_only=False),
+                           False)[_at(action_type)]
+    listening = np.append(pc.is_in(lowered, value_set=pa.array(IGNORED_ACTIONS)).to_numpy(zero_copy_only=False),
+                          False)[_at(action_type)]
+    has_category = _at(category) >= 0
+    ignored = parsed & has_category & (~is_known | (is_protection_table & ~protection) | listening)
+
+    remote_url = without(encoded(value["remote_url"]), PLACEHOLDERS)
+    place = url_columns(connection, queries.urls, remote_url, bare="/?")
+    host = place["host"]
+    host_at = _at(encoded(host))
+    ports = integers(connection, queries.port, value["remote_port"], pa.int32())
+    user = first_valid(without(encoded(value["upn"]), PLACEHOLDERS), without(encoded(value["account"]), PLACEHOLDERS))
+    columns: dict[str, pa.Array] = {
+        "line_no": lines.column("line_no"),
+        "ts": value["ts"],
+        "src_ip": without(encoded(value["local_ip"]), PLACEHOLDERS),
+        "src_host": without(encoded(value["device_name"]), PLACEHOLDERS),
+        "user_name": user,
+        "host": host,
+        "host_source": constant_text(HOST_SOURCES, np.where(host_at < 0, 1, 0)),
+        "dst_ip": without(encoded(value["remote_ip"]), PLACEHOLDERS),
+        "dst_port": pc.coalesce(ports, place["dst_port"].cast(pa.int32())),
+        "network_protocol": place["scheme"],
+        "url_path": first_valid(place["url_path"], place["bare_path"]),
+        "action": per_distinct(connection, action_type, queries.action)["value"],
+        "reject_reason": _reasons(rows, several, parsed, has_category, ignored, value),
+        "is_ignored": pa.array(ignored),
+    }
+    return pa.table(columns)
+
+
+def _at(column: pa.DictionaryArray) -> np.ndarray:
+    """Each row's index into the column's dictionary, -1 where the row is null."""
+    return pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _reasons(rows: int, several: np.ndarray, parsed: np.ndarray, has_category: np.ndarray, ignored: np.ndarray,
+             value: dict[str, pa.Array]) -> pa.Array:
+    """Each line's reject reason (null for an event or an ignored line); the texts made only for failing lines."""
+    no_time = pc.is_null(value["ts"]).to_numpy(zero_copy_only=False)
+    failing = np.flatnonzero((several > 0) | ~parsed | ~has_category | (no_time & ~ignored))
+    if not len(failing):
+        return pa.nulls(rows, pa.string())
+    time_text = value["time_text"]
+    reasons = []
+    for row in failing.tolist():
+        if several[row]:
+            reasons.append(f"an Event Hubs message of {several[row]} records on one line: one event per line is read; "
+                           "write one record per line (jq -c '.records[]')")
+        elif not parsed[row]:
+            reasons.append("not a JSON object")
+        elif not has_category[row]:
+            reasons.append('not a Defender streaming API record (no "category")')
+        elif not time_text[row].is_valid:
+            reasons.append("no properties.Timestamp")
+        else:
+            reasons.append(f"time not understood: {time_text[row].as_py()}")
+    at = np.full(rows, -1, np.int64)
+    at[failing] = np.arange(len(failing))
+    missing = at < 0
+    return pa.array(reasons, pa.string()).take(pa.array(at, mask=missing))
 
 
 # A record of the streaming API as it starts: `{"time": ..., "category": "AdvancedHunting-...", ...}` or an Event
