@@ -68,19 +68,20 @@ PATHS = ("category", "properties.Timestamp", "properties.ActionType", "propertie
          "properties.InitiatingProcessAccountUpn", "properties.InitiatingProcessAccountName")
 NAMES = ("category", "time_text", "action_type", "remote_url", "remote_ip", "remote_port", "local_ip", "device_name",
          "upn", "account")
-_PATH_LIST = "[" + ", ".join(f"'$.{path}'" for path in PATHS) + "]"
-# One parse of each line; `try`: a line that is no JSON gives null (`parsed` false), not an error.
-QUERY = f"""
-select v is not null as parsed, try_cast(v[2] as timestamptz) as ts,
-    {", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES, start=1))}
-from (select try(json_extract_string(line, {_PATH_LIST})) as v from lines)
-"""
-# An Event Hubs message on one line: its one record (else null), and the number of records it holds.
-MESSAGE_QUERY = """
-select case when json_array_length(recs) = 1 then json_extract(recs, '$[0]')::varchar end as record,
-    coalesce(json_array_length(recs), 0) as records
-from (select try(json_extract(line, '$.records')) as recs from lines)
-"""
+
+
+def _values_query(prefix: str, also: str = "") -> str:
+    """One parse of each line: the paths' values under `prefix` (`try`: a line that is no JSON gives null,
+    `parsed` false, not an error), the time cast."""
+    paths = "[" + ", ".join(f"'$.{prefix}{path}'" for path in PATHS) + "]"
+    names = ", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES, start=1))
+    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names}{also} "
+            f"from (select try(json_extract_string(line, {paths})) as v, line from lines)")
+
+
+QUERY = _values_query("")
+# An Event Hubs message on one line: its first record's values, and the number of records it holds.
+MESSAGE_QUERY = _values_query("records[0].", ", coalesce(try(json_array_length(line, '$.records')), 0) as records")
 ACTION_SQL = "select coalesce(defender_action(value), 'unknown') as value from distinct_values"
 # How an Event Hubs message starts (`records` is its only key), compact or spaced as JSON tools write it.
 MESSAGE_START, SPACED_MESSAGE_START = '{"records"', '{ "records"'
@@ -126,27 +127,33 @@ def _query(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) ->
 
 def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
     """QUERY's columns per line, an Event Hubs message of one record read as that record; and per line, the number
-    of records of a message of several (0 elsewhere). Only lines starting `{"records"` are looked at as messages; one
-    of no records is read as it is."""
-    found = _query(connection, QUERY, text)
-    value = {name: found.column(name).combine_chunks() for name in found.column_names}
-    several = np.zeros(len(text), np.int64)
+    of records of a message of several (0 elsewhere). Only lines starting `{"records"` are looked at as messages
+    (read by MESSAGE_QUERY alone); one of no records is read as it is."""
     starts = pc.or_(pc.starts_with(text, MESSAGE_START), pc.starts_with(text, SPACED_MESSAGE_START))
-    maybe = np.flatnonzero(pc.fill_null(starts, False).to_numpy(zero_copy_only=False))
+    message = pc.fill_null(starts, False).to_numpy(zero_copy_only=False)
+    maybe = np.flatnonzero(message)
+    several = np.zeros(len(text), np.int64)
     if not len(maybe):
-        return value, several
-    message = _query(connection, MESSAGE_QUERY, text.take(pa.array(maybe)))
-    records = message.column("records").to_numpy()
+        found = _query(connection, QUERY, text)
+        return {name: found.column(name).combine_chunks() for name in found.column_names}, several
+    others = np.flatnonzero(~message)
+    found = _query(connection, QUERY, text.take(pa.array(others)))
+    inner = _query(connection, MESSAGE_QUERY, text.take(pa.array(maybe)))
+    records = inner.column("records").to_numpy()
     several[maybe[records > 1]] = records[records > 1]
-    single = np.flatnonzero(records == 1)
-    if not len(single):
-        return value, several
-    inner = _query(connection, QUERY, message.column("record").combine_chunks().take(pa.array(single)))
-    at = np.arange(len(text))
-    at[maybe[single]] = len(text) + np.arange(len(single))
+    plain = records == 0  # no records: read as it is (and rejected for what it lacks)
+    if plain.any():
+        again = _query(connection, QUERY, text.take(pa.array(maybe[plain])))
+        inner = pa.concat_tables([inner.drop_columns(["records"]).filter(pa.array(~plain)), again])
+        maybe = np.concatenate([maybe[~plain], maybe[plain]])
+    else:
+        inner = inner.drop_columns(["records"])
+    at = np.empty(len(text), np.int64)
+    at[others] = np.arange(len(others))
+    at[maybe] = len(others) + np.arange(len(maybe))
     rows = pa.array(at)
-    return {name: pa.concat_arrays([column, inner.column(name).combine_chunks()]).take(rows)
-            for name, column in value.items()}, several
+    return {name: pa.concat_arrays([found.column(name).combine_chunks(), inner.column(name).combine_chunks()])
+            .take(rows) for name in found.column_names}, several
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
