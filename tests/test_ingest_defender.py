@@ -142,10 +142,11 @@ def test_other_tables_and_listening_sockets_are_ignored_network_protection_block
 
 def test_event_hubs_messages(tmp_path: Path) -> None:
     """One record in a message is read; several on one line are rejected naming the fix (one event a line)."""
-    lines = [compact({"records": [record()]}), compact({"records": [record(), record()]})]
+    lines = [compact({"records": [record()]}), compact({"records": [record(), record()]}),
+             compact({"records": [record("AdvancedHunting-DeviceProcessEvents"), record()]})]
     events, rejects = parse(tmp_path, "defender_network", *lines)
     assert [e["host"] for e in events] == ["chatgpt.com"]
-    assert [r["line_no"] for r in rejects] == [2]
+    assert [r["line_no"] for r in rejects] == [2, 3]
     assert "2 records on one line" in rejects[0]["reason"] and ".records[]" in rejects[0]["reason"]
 
 

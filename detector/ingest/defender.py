@@ -174,7 +174,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     listening = np.append(pc.is_in(lowered, value_set=pa.array(IGNORED_ACTIONS)).to_numpy(zero_copy_only=False),
                           False)[_at(action_type)]
     has_category = _at(category) >= 0
-    ignored = parsed & has_category & (~is_known | (is_protection_table & ~protection) | listening)
+    ignored = parsed & has_category & (several == 0) & (~is_known | (is_protection_table & ~protection) | listening)
 
     remote_url = without(encoded(value["remote_url"]), PLACEHOLDERS)
     place = url_columns(connection, queries.urls, remote_url, bare="/?")
