@@ -22,7 +22,11 @@ number is the event's lineage).
 How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of paths, and the
 time cast); the rest in Arrow, per distinct value where it is SQL (RemoteUrl's scheme, host, port and path, the
 action, the port). Lines that start as an Event Hubs message (`{"records"`: a prefix test, where a substring search
-of every line cost a third of the parse) are read again in a query over those lines only.
+of every line cost a third of the parse) are read again in a query over those lines only. Measured (262k lines of
+~700 bytes, CPU): the query ~0.45 s, the rest ~0.2 s; where lines that are no JSON are common (one in nine),
+`try` makes DuckDB redo each chunk row by row: ~1.2 s. Benchmark at 1M lines (commit 2638eaa, load ~2): 3.88 s
+CPU against the generic baseline's 1.75 (0.45 by CPU; 0.65 by wall time, the baseline's wall being inflated by
+the load).
 """
 
 from __future__ import annotations
