@@ -32,7 +32,6 @@ the load).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 import duckdb
 import numpy as np
@@ -46,6 +45,7 @@ from detector.ingest.base import (
     Format,
     ParseContext,
     ParseResult,
+    line_share,
     parse_cursor,
     split_outcomes,
 )
@@ -243,19 +243,12 @@ _RECORD = re.compile(r'^\s*\{.*"category"\s*:\s*"AdvancedHunting-Device[A-Za-z]*
                      r'|^\s*\{.*"properties"\s*:\s*\{.*"category"\s*:\s*"AdvancedHunting-Device[A-Za-z]*"')
 
 
-def sniff(lines: Sequence[str]) -> float:
-    """The share of lines that are streaming API records (or messages of them) of a Defender device table."""
-    if not lines:
-        return 0.0
-    return sum(1 for line in lines if _RECORD.match(line)) / len(lines)
-
-
 NETWORK = Format(
     name="defender_network",
     source_kind="sensor",
     summary="Microsoft Defender for Endpoint DeviceNetworkEvents (and network protection blocks) from the streaming "
             "API: Storage account JSON lines, or Event Hubs records one per line",
-    sniff=sniff,
+    sniff=line_share(_RECORD),  # streaming API records (or messages of them) of a Defender device table
     new_parser=new_parser,
     fields=("ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
             "url_path", "action"),

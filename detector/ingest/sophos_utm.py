@@ -32,7 +32,7 @@ first quote mark) and every value are read once per distinct value.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, one_array, only_where
-from detector.ingest.base import BatchParser, Format, ParseContext
+from detector.ingest.base import BatchParser, Format, ParseContext, line_share
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
     INTEGER_SQL,
@@ -233,18 +233,13 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     })
 
 
-def _sniff(lines: Sequence[str]) -> float:
-    """The share of lines with the UTM's header (any of its programs), or web filter lines behind another header."""
-    if not lines:
-        return 0.0
-    return sum(1 for line in lines if _SNIFF.match(line)) / len(lines)
-
 UTM = Format(
     name="sophos_utm",
     source_kind="proxy",
     summary="Sophos UTM 9 / Astaro web filter (httpproxy, http.log): requests passed, blocked, warned; other UTM "
             "programs' lines ignored",
-    sniff=_sniff,
+    # lines with the UTM's header (any of its programs), or web filter lines behind another header
+    sniff=line_share(_SNIFF),
     new_parser=new_parser,
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
