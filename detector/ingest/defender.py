@@ -117,8 +117,9 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 
 def _query(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) -> pa.Table:
-    """`query` over `lines(line)` of these texts; a text DuckDB's JSON reader fails on whatever `try` says is
-    read alone, and gives nulls where it still fails."""
+    """`query` over `lines(line)` of these texts. Should DuckDB's JSON reader fail on a text whatever `try` says,
+    the texts are read again in halves, so that only the failing ones, each alone, give nulls (a few queries per
+    such line, not one per line of the batch)."""
     try:
         connection.register("lines", pa.table({"line": text}))
         return connection.sql(query).to_arrow_table()
@@ -126,7 +127,9 @@ def _query(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) ->
         if len(text) == 1:
             connection.register("lines", pa.table({"line": pa.array([None], pa.string())}))
             return connection.sql(query).to_arrow_table()
-        return pa.concat_tables([_query(connection, query, text.slice(row, 1)) for row in range(len(text))])
+        half = len(text) // 2
+        return pa.concat_tables([_query(connection, query, text.slice(0, half)),
+                                 _query(connection, query, text.slice(half))])
 
 
 def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
@@ -167,16 +170,12 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     value, several = _parsed(connection, text)
     parsed = value["parsed"].to_numpy(zero_copy_only=False)
     category = encoded(value["category"])
-    known = pc.fill_null(pc.is_in(category.dictionary, value_set=pa.array([CATEGORY, NETWORK_PROTECTION])), False)
-    is_known = np.append(known.to_numpy(zero_copy_only=False), False)[_at(category)]
-    is_protection_table = np.append(pc.equal(category.dictionary, NETWORK_PROTECTION).to_numpy(zero_copy_only=False),
-                                    False)[_at(category)]
+    is_known = _rows_where(category, pc.is_in(category.dictionary, value_set=pa.array([CATEGORY, NETWORK_PROTECTION])))
+    is_protection_table = _rows_where(category, pc.equal(category.dictionary, NETWORK_PROTECTION))
     action_type = encoded(value["action_type"])
     lowered = pc.utf8_lower(action_type.dictionary)
-    protection = np.append(pc.starts_with(lowered, NETWORK_PROTECTION_ACTIONS).to_numpy(zero_copy_only=False),
-                           False)[_at(action_type)]
-    listening = np.append(pc.is_in(lowered, value_set=pa.array(IGNORED_ACTIONS)).to_numpy(zero_copy_only=False),
-                          False)[_at(action_type)]
+    protection = _rows_where(action_type, pc.starts_with(lowered, NETWORK_PROTECTION_ACTIONS))
+    listening = _rows_where(action_type, pc.is_in(lowered, value_set=pa.array(IGNORED_ACTIONS)))
     has_category = _at(category) >= 0
     ignored = parsed & has_category & (several == 0) & (~is_known | (is_protection_table & ~protection) | listening)
 
@@ -205,6 +204,11 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     return pa.table(columns)
 
 
+def _rows_where(column: pa.DictionaryArray, of_dictionary: pa.Array) -> np.ndarray:
+    """Per row, the test `of_dictionary` made once per distinct value (false where the row is null)."""
+    return np.append(pc.fill_null(of_dictionary, False).to_numpy(zero_copy_only=False), False)[_at(column)]
+
+
 def _at(column: pa.DictionaryArray) -> np.ndarray:
     """Each row's index into the column's dictionary, -1 where the row is null."""
     return pc.fill_null(column.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
@@ -212,29 +216,27 @@ def _at(column: pa.DictionaryArray) -> np.ndarray:
 
 def _reasons(rows: int, several: np.ndarray, parsed: np.ndarray, has_category: np.ndarray, ignored: np.ndarray,
              value: dict[str, pa.Array]) -> pa.Array:
-    """Each line's reject reason (null for an event or an ignored line); the texts made only for failing lines."""
+    """Each line's reject reason (null for an event or an ignored line), the first that applies; in Arrow, so that
+    a whole file of another kind (every line a reject) costs no more than its events would."""
     no_time = pc.is_null(value["ts"]).to_numpy(zero_copy_only=False)
-    failing = np.flatnonzero((several > 0) | ~parsed | ~has_category | (no_time & ~ignored))
-    if not len(failing):
+    failing = (several > 0) | ~parsed | ~has_category | (no_time & ~ignored)
+    if not failing.any():
         return pa.nulls(rows, pa.string())
-    time_text = value["time_text"]
-    reasons = []
-    for row in failing.tolist():
-        if several[row]:
-            reasons.append(f"an Event Hubs message of {several[row]} records on one line: one event per line is read; "
-                           "write one record per line (jq -c '.records[]')")
-        elif not parsed[row]:
-            reasons.append("not a JSON object")
-        elif not has_category[row]:
-            reasons.append('not a Defender streaming API record (no "category")')
-        elif not time_text[row].is_valid:
-            reasons.append("no properties.Timestamp")
-        else:
-            reasons.append(f"time not understood: {time_text[row].as_py()}")
-    at = np.full(rows, -1, np.int64)
-    at[failing] = np.arange(len(failing))
-    missing = at < 0
-    return pa.array(reasons, pa.string()).take(pa.array(at, mask=missing))
+    has_time_text = pc.is_valid(value["time_text"]).to_numpy(zero_copy_only=False)
+    choice = np.select([several > 0, ~parsed, ~has_category, ~has_time_text], [0, 1, 2, 3], 4)
+    reasons = constant_text(_REASONS, np.where(failing, choice, -1)).dictionary_decode()
+    records = pa.array(several).cast(pa.string())
+    specific = pc.if_else(pa.array(choice == 0),
+                          pc.binary_join_element_wise(_SEVERAL[0], records, _SEVERAL[1], ""),
+                          pc.binary_join_element_wise(_REASONS[4], value["time_text"], ""))
+    return pc.if_else(pa.array(failing & ((choice == 0) | (choice == 4))), specific, reasons)
+
+
+_SEVERAL = ("an Event Hubs message of ", " records on one line: one event per line is read; write one record per "
+            "line (jq -c '.records[]')")
+_REASONS = pa.array(["an Event Hubs message on one line", "not a JSON object",
+                     'not a Defender streaming API record (no "category")', "no properties.Timestamp",
+                     "time not understood: "])
 
 
 # A record of the streaming API as it starts: `{"time": ..., "category": "AdvancedHunting-...", ...}` or an Event
