@@ -49,6 +49,7 @@ from detector.ingest.distinct_sql import (
     integers,
     plain,
     sql_literal,
+    through,
 )
 from detector.ingest.key_values import HIDDEN_QUOTE, without_text
 from detector.ingest.proxy_columns import UrlQueries, url_columns
@@ -151,20 +152,6 @@ def new_parser(context: ParseContext) -> BatchParser:
     return chunk_sliced_parser(context, lambda cursor, part: _outcomes(cursor, queries, scan, part), SLICE_LINES)
 
 
-def _through(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.Array
-             ) -> tuple[pa.Table, pa.Array]:
-    """`query`'s answers for each distinct value, and the values' dictionary indices."""
-    found = encoded(values)
-    return query.results_for(connection, found.dictionary), found.indices
-
-
-def _text(connection: duckdb.DuckDBPyConnection, query: DistinctQuery, values: pa.Array, column: str
-          ) -> pa.DictionaryArray:
-    """`query`'s text `column` of each value, once per distinct value, dictionary-encoded."""
-    result, indices = _through(connection, query, values)
-    return dictionary_array(indices, result.column(column).combine_chunks())
-
-
 def _plain_text(values: pa.Array) -> pa.DictionaryArray:
     """Values as written, empty or `-` as none, an escaped quote back as `"`; dictionary-encoded."""
     found = encoded(values)
@@ -180,25 +167,25 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     line = one_array(lines.column("line"))
     rows = len(line)
     found = scan(line)
-    head, head_indices = _through(connection, queries.head, found.head())
-    program = head.column("program").combine_chunks().take(head_indices)
+    head = through(connection, queries.head, encoded(found.head()))
+    program = plain(head["program"])
     has_header = pc.is_valid(program).to_numpy(zero_copy_only=False)
     web = pc.fill_null(pc.equal(program, WEB_FILTER), False).to_numpy(zero_copy_only=False)
     values = found.columns(web)
     request = web & pc.is_valid(values["action="]).to_numpy(zero_copy_only=False)
-    ts = head.column("ts").combine_chunks().cast(TIMESTAMP).take(head_indices)
+    ts = head["ts"].cast(TIMESTAMP)
     url = values["url="]
     bad_time = request & ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
     no_url = request & ~bad_time & ~pc.is_valid(without_text(url, ("", "-"))).to_numpy(zero_copy_only=False)
     reason = pa.nulls(rows, pa.string())
     if not has_header.all() or bad_time.any() or no_url.any():  # (rare: reasons made only for those lines)
-        written = head.column("written").combine_chunks().take(head_indices)
+        written = plain(head["written"])
         reasons = pc.if_else(pa.array(bad_time), pc.binary_join_element_wise(BAD_TIME, written, ""), NO_URL)
         reason = pc.if_else(pa.array(~has_header), NO_HEADER, pc.if_else(pa.array(bad_time | no_url), reasons, reason))
     event = request & ~bad_time & ~no_url
     if not event.all():
         values = {key: only_where(value, pa.array(event)) for key, value in values.items()}
-    method = _text(connection, queries.upper, values["method="], "value")
+    method = through(connection, queries.upper, encoded(values["method="]))["value"]
     connect = pc.fill_null(pc.equal(method.dictionary_decode(), "CONNECT"), False)
     # `https://host/path`, and without a scheme `host:port` (CONNECT) or `host/path`
     parts = url_columns(connection, queries.url, values["url="], bare="/?")
@@ -207,7 +194,6 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
     host_source = pc.if_else(has_host, pc.if_else(connect, "connect", "url"), "none")
     status = integers(connection, queries.integer, values["statuscode="], pa.int32())
     microseconds = integers(connection, queries.bigint, values["fullreqtime="], pa.int64())
-    action, action_indices = _through(connection, queries.action, values["action="])
     return pa.table({
         "line_no": lines.column("line_no"),
         "reject_reason": reason,
@@ -223,11 +209,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
         "http_method": method,
         "url_path": only_where(pc.coalesce(plain(parts["url_path"]), plain(parts["bare_path"])), pc.invert(connect)),
         "http_status": only_where(status, pc.not_equal(status, 0)),
-        "action": dictionary_array(action_indices, action.column("action").combine_chunks()),
+        "action": through(connection, queries.action, encoded(values["action="]))["action"],
         "bytes_in": integers(connection, queries.bigint, values["size="], pa.int64()),
         "duration_ms": pc.divide(microseconds, 1000),
         "user_agent": _plain_text(values["ua="]),
-        "content_type": _text(connection, queries.lower, values["content-type="], "value"),
+        "content_type": through(connection, queries.lower, encoded(values["content-type="]))["value"],
         "vendor_app": _plain_text(values["application="]),
         "vendor_category": _plain_text(values["categoryname="]),
     })
