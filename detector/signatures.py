@@ -56,6 +56,10 @@ MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF
 PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM
 TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split())  # noqa: SIM905 (a block of codes reads better than 249 quoted strings)
 EU_EEA = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO".split())  # noqa: SIM905
+# An operator whose headquarters no public source establishes (anonymous companies behind a consumer app).
+# Scored as outside the EU/EEA by risk_components: an unknown operator is at least as risky as a known
+# non-EEA one, and no EEA law is known to reach it.
+UNKNOWN_COUNTRY = "unknown"
 
 # Whole domains that carry far more than one AI service: claiming one would flag all of its traffic.
 # A service inside them lists its dedicated subdomains (gemini.google.com) or uses url_patterns.
@@ -202,7 +206,7 @@ class Example:
 class RiskFacts:
     """The facts an analyst needs about a vendor, from its public documentation as of `last_verified`."""
 
-    hq_country: str
+    hq_country: str  # ISO 3166-1 alpha-2, or UNKNOWN_COUNTRY (scored as outside the EU/EEA)
     data_location: DataLocation
     trains_on_inputs: Tristate
     enterprise_plan: Tristate
@@ -305,9 +309,10 @@ def _read_example(reader: _Reader, value: object, path: KeyPath) -> Example:
 def _read_risk(reader: _Reader, value: object, path: KeyPath) -> RiskFacts:
     data = reader.mapping(value, path, RISK_KEYS, "risk")
     country = reader.text(data, "hq_country", path)
-    if country and country not in ISO_COUNTRIES:
+    if country and country not in ISO_COUNTRIES and country != UNKNOWN_COUNTRY:
         hint = " (the United Kingdom is GB)" if country == "UK" else " (Greece is GR)" if country == "EL" else ""
-        reader.fail((*path, "hq_country"), f"hq_country {country!r} is not an ISO 3166-1 alpha-2 code{hint}")
+        reader.fail((*path, "hq_country"), f"hq_country {country!r} is not an ISO 3166-1 alpha-2 code{hint}; "
+                                           f"write {UNKNOWN_COUNTRY!r} only when no source establishes it")
     location = reader.text(data, "data_location", path)
     if location and location not in DATA_LOCATIONS:
         reader.fail((*path, "data_location"), f"data_location {location!r} is not one of {', '.join(DATA_LOCATIONS)}")
@@ -590,7 +595,7 @@ def risk_components(facts: RiskFacts) -> dict[str, float]:
         "trains_on_inputs": risk_if(facts.trains_on_inputs, bad=True),
         "gdpr_dpa": risk_if(facts.gdpr_dpa, bad=False),
         "enterprise_plan": risk_if(facts.enterprise_plan, bad=False),
-        "hq_outside_eea": 0.0 if facts.hq_country in EU_EEA else 1.0,
+        "hq_outside_eea": 0.0 if facts.hq_country in EU_EEA else 1.0,  # UNKNOWN_COUNTRY counts as outside too
     }
     return {key: RISK_WEIGHTS[key] * fraction for key, fraction in fractions.items()}
 

@@ -27,6 +27,7 @@ from detector.signatures import (
     load_catalog,
     read_domain_list,
     registered_domain,
+    risk_components,
     risk_level,
     risk_score,
     validate,
@@ -187,6 +188,8 @@ BAD_SERVICES = [
     ("bad location", service_dict(risk=risk_with(data_location="NL")), "data_location 'NL' is not one of"),
     ("bad tristate", service_dict(risk=risk_with(gdpr_dpa="maybe")), "gdpr_dpa must be true, false or unknown"),
     ("country UK", service_dict(risk=risk_with(hq_country="UK")), "the United Kingdom is GB"),
+    ("country XX", service_dict(risk=risk_with(hq_country="XX")), "hq_country 'XX' is not an ISO 3166-1 alpha-2"),
+    ("country Unknown", service_dict(risk=risk_with(hq_country="Unknown")), "hq_country 'Unknown' is not an ISO"),
     ("bad date", service_dict(risk=risk_with(last_verified="2026-13-01")), "is not a valid date"),
     ("future date", service_dict(risk=risk_with(last_verified="2999-01-01")), "is in the future"),
     ("http source", service_dict(risk=risk_with(sources=["http://vendor.com/privacy"])), "is not an https URL"),
@@ -469,6 +472,19 @@ def test_a_riskier_fact_always_raises_the_score(fact: str) -> None:
 
 def test_unknown_counts_as_partly_risky() -> None:
     assert risk_score(facts(trains=False)) < risk_score(facts(trains=None)) < risk_score(facts(trains=True))
+
+
+def test_unknown_headquarters_is_accepted(tmp_path: Path) -> None:
+    write(tmp_path, service_dict(risk=risk_with(hq_country="unknown")))
+    assert validate(tmp_path) == []
+    assert load_catalog(tmp_path).services["svc"].risk.hq_country == "unknown"
+
+
+def test_unknown_headquarters_scores_as_outside_the_eea() -> None:
+    # docs/catalog.md: an operator nobody can place is at least as risky as a known non-EEA one.
+    unknown = risk_components(facts(country="unknown"))
+    assert unknown["hq_outside_eea"] == risk_components(facts(country="US"))["hq_outside_eea"] == 1.0
+    assert risk_score(facts(country="unknown")) == risk_score(facts(country="US")) > risk_score(facts(country="NL"))
 
 
 def test_worked_example_from_the_docs() -> None:
