@@ -32,6 +32,7 @@ from detector.ingest import (
     unbound,
     w3c,
     windows_dns,
+    windows_firewall,
     zeek,
     zscaler,
 )
@@ -44,6 +45,7 @@ FORMATS: dict[str, Format] = {
         squid.COMMON,
         squid.EXTENDED,
         cisco_wsa.ACCESS,
+        windows_firewall.FIREWALL,  # before w3c: its files are W3C-like, and a tie goes to the first
         w3c.W3C,
         csv_generic.CSV,
         zeek.ZEEK_CONN,

@@ -512,6 +512,12 @@ def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
     return rows, (pc.take(text, rows).to_pylist() if rows else [])
 
 
+def directive_lines(lines: pa.Table) -> tuple[list[int], list[str]]:
+    """The rows and texts of a batch's `#` directive lines, for other formats written in W3C's manner (the
+    Windows Firewall log): only lines starting with `#` (after blanks, a byte order mark) are looked at."""
+    return _directives(lines)
+
+
 _DIRECTIVE_STARTS = np.array([ord("#"), *{b for blank in BLANK for b in blank.encode()[:1]}], np.uint8)
 
 
