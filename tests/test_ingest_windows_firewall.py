@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.ingest import FORMATS, sniff_scores
+from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
 from detector.ingest.pipeline import FileReport, parse_file
 from detector.ingest.windows_firewall import sniff
 from tests.golden import golden_settings
@@ -101,6 +103,19 @@ def test_ipv6_icmp_and_protocol_numbers_are_named_as_the_other_firewall_formats_
     assert [e["network_protocol"] for e in events] == ["udp", "ipv6-icmp", "icmp", "tcp", "2"]
     assert [e["dst_port"] for e in events] == [5353, None, None, 443, None]
     assert events[0]["src_ip"] == "fe80::8d1c:2f4a:1b3e:77a1%12" and events[1]["dst_ip"] == "2001:db8::1"
+
+
+def test_text_columns_keep_their_nulls_in_the_indices_not_in_the_dictionary() -> None:
+    """The lake's Parquet writer cannot unify dictionaries holding a null (a protocol written `-`)."""
+    texts = [*HEADER, PID, "2026-11-20 09:14:15 ALLOW - 10.20.3.14 10.1.0.53 - - 0 - - - - - - - SEND 4"]
+    lines = pa.table({"line_no": pa.array(range(1, len(texts) + 1), pa.int64()), "line": pa.array(texts)})
+    context = ParseContext("pfirewall.log", "Europe/Amsterdam", open_parse_connection())
+    events = in_file_order(FORMATS["windows_firewall"].new_parser(context))(lines).events
+    assert events.column("network_protocol").to_pylist() == [None]
+    for column in events.columns:
+        for chunk in column.chunks:
+            if pa.types.is_dictionary(chunk.type):
+                assert chunk.dictionary.null_count == 0, column
 
 
 def test_info_events_lost_and_xp_close_lines_are_ignored_and_counted(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, only_where, per_distinct, trimmed
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, only_where, per_distinct, trimmed
 from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, in_slices, in_time_zone, integers, plain
 from detector.ingest.ip_protocols import NAMES as PROTOCOL_NUMBERS
@@ -186,7 +186,7 @@ def _protocols(values: pa.DictionaryArray) -> pa.DictionaryArray:
     """TCP -> tcp, ICMPv6 and numbers as `ip_protocols` names them, `-` -> null; once per distinct value."""
     names = [None if value == "-" else PROTOCOL_NAMES.get(value.lower(), value.lower())
              for value in values.dictionary.to_pylist()]
-    return pa.DictionaryArray.from_arrays(values.indices, pa.array(names, pa.string()))
+    return dictionary_array(values.indices, pa.array(names, pa.string()))
 
 
 def _ports(connection: duckdb.DuckDBPyConnection, plan: Plan, values: pa.DictionaryArray | None,
