@@ -11,11 +11,15 @@ only on lines that do not start with `{`).
 
 DNS records come in three layouts: v1 (one record per answer: `rrname`, `rrtype`, `rdata`), v2 (one
 answer record with an `answers` array, or `grouped` by type) and v3 (Suricata 8: `queries` and
-`answers` arrays). Queries and answers are separate records and each is an event (like ECS's
+`answers` arrays, types `request`/`response`). Each gives host (the query name; a v2 answer without a question:
+its first answer's name), dns_qtype (none on a v1 answer record: its `rrtype` is the record's own), dns_rcode
+(none on a request) and dns_answers (A/AAAA addresses and CNAME targets, as the other DNS formats keep them).
+A v1 answer record names its own owner: past a CNAME, the alias's target, not the query (records are not
+joined across lines). Queries and answers are separate records and each is an event (like ECS's
 `dns.type` query/answer): the answer is what maps addresses back to names. On an answer record Suricata
-(before 7) logs the packet's direction, server to client; such records are turned around so that
-`src_ip` is always the client. So is an alert on a packet to the client (Suricata 7+ says so: `"direction":
-"to_client"`); Suricata 6's alerts say no direction and keep their packet's addresses.
+(before 7, and v3's responses: 8.0's upgrade notes) logs the packet's direction, server to client; such records
+are turned around so that `src_ip` is always the client. So is an alert on a packet to the client (Suricata 7+
+says so: `"direction": "to_client"`); Suricata 6's alerts say no direction and keep their packet's addresses.
 
 Suricata is a sensor: except for alerts and drops, it saw traffic but decided nothing (`unknown`).
 `flow.bytes_toserver` is what the client sent: `bytes_out`.
@@ -120,13 +124,28 @@ URL_PATH_SQL = """
 select coalesce(rest_path(url_tail), split_part(split_part(url, '?', 1), '#', 1)) as value
 from (select value as url, url_rest(value) as url_tail from distinct_values)
 """
-# v2/v3 `answers` (their data; answers without data, such as SOA, left out) and v2 `grouped` (every type's data);
-# `try`: a value that is not an array (an object) is no answer
-ANSWERS_SQL = """
-select nullif(list_filter(try(json_extract_string(value, '$[*].rdata')), lambda x: x is not null), []) as value
-from distinct_values
+# The answers kept are those the schema's dns_answers holds, as the other DNS formats keep them: A and AAAA
+# addresses and CNAME targets (lower case, no trailing dot); TXT, MX, NS, PTR data and SOA, SRV, SSHFP objects
+# are left out (rust/src/dns/log.rs writes the last as objects, which are no answer text).
+ANSWER_TYPES = ("A", "AAAA", "CNAME")
+# v2/v3 `answers` ("detailed": one object per record, its `rdata`), and the first record's name: the queried
+# name where the record has no query (v2 logs `rrname` only when the response has a question; 6.x's docs show
+# such an answer). Read as typed structs (`from_json`: a third cheaper than a path per record); `try`: a value
+# that is not an array of objects is no answer.
+ANSWERS_SQL = f"""
+select nullif(list_transform(list_filter(r, lambda a: upper(a.rrtype) in {ANSWER_TYPES} and a.rdata is not null),
+    lambda a: rtrim(lower(a.rdata), '.')), []) as value, r[1].rrname as name
+from (select try(from_json(value, '[{{"rrname": "VARCHAR", "rrtype": "VARCHAR", "rdata": "VARCHAR"}}]')) as r
+      from distinct_values)
 """
-GROUPED_SQL = "select nullif(try(json_extract_string(value, '$.*[*]')), []) as value from distinct_values"
+# v2/v3 `grouped` ("grouped": each type's data in an array under the type's name), CNAME targets first as in an
+# answer section
+GROUPED_SQL = """
+select nullif(list_transform(list_filter(coalesce(g.CNAME, []) || coalesce(g.A, []) || coalesce(g.AAAA, []),
+    lambda x: x is not null), lambda x: rtrim(lower(x), '.')), []) as value
+from (select try(from_json(value, '{"CNAME": ["VARCHAR"], "A": ["VARCHAR"], "AAAA": ["VARCHAR"]}')) as g
+      from distinct_values)
+"""
 # What may stand before a line's JSON object, with the object's `{`: EVE's `prefix` option (suricata.yaml:
 # `#prefix: "@cee: "`), and a syslog header (`filetype: syslog`: BSD, ISO or RFC 5424, any host, any identity).
 _CEE = r"(?:@cee: ?)?"
@@ -140,13 +159,14 @@ HOST_SOURCES = pa.array(["dns_query", "sni", "http_host", "none"])
 #   `:authority` became `hostname` in 2026, OISF/suricata#16165); the headers are in `http.request_headers`
 #   (Suricata 6.0.0's first releases: `http.request.headers`), as {"name": ..., "value": ...} objects;
 # - an alert on a DNS flow carries the flow's query (its app-layer metadata, on by default): Suricata 6 and 7
-#   `dns.query[0].rrname`, 8 (DNS v3) `dns.queries[0].rrname`; on a QUIC flow (7+) `quic.sni`.
+#   `dns.query[0].rrname`, 8 (DNS v3) `dns.queries[0].rrname`, and an alert on a response in 6 and 7 its
+#   `dns.answer.rrname` (docs: upgrade/8.0-dns-logging-changes); on a QUIC flow (7+) `quic.sni`.
 OTHER_HOSTS_SQL = """
-select row, coalesce(v[1], v[2]) as dns_name, v[3] as quic_sni,
+select row, coalesce(v[1], v[2], v[6]) as dns_name, v[3] as quic_sni,
     list_filter(coalesce(try(json_extract(v[4], '$[*]')), []) || coalesce(try(json_extract(v[5], '$[*]')), []),
         lambda h: lower(h->>'name') = ':authority')[1]->>'value' as authority
 from (select row, try(json_extract_string(line, ['$.dns.query[0].rrname', '$.dns.queries[0].rrname', '$.quic.sni',
-    '$.http.request_headers', '$.http.request.headers'])) as v from other_lines)
+    '$.http.request_headers', '$.http.request.headers', '$.dns.answer.rrname'])) as v from other_lines)
 """
 # The application protocols whose alerts may carry such a host
 _OTHER_HOST_PROTOCOLS = pa.array(["dns", "quic", "http", "http2"])
@@ -361,16 +381,17 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     text = _without_prefixes(_one_array(lines.column("line").chunks, pa.string()))
     records = _Records(connection, text, queries)
     ok = records.parsed & _starts_an_object(text)
+    answers = per_distinct(connection, records.at("dns.answers", "dns"), queries.answers)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.found >= 0, -1, 1))),
         "is_ignored": pa.array(ok & ((records.found == OTHER_TYPE) | _quic_without_sni(records))),
         "ts": records.spread(EVENT_TYPES, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
         **_addresses(connection, queries, records),
-        **_hosts(connection, queries, records, text),
+        **_hosts(connection, queries, records, text, answers["name"]),
         **_http_columns(connection, queries, records),
         **_flow_columns(connection, queries, records),
-        **_dns_columns(connection, queries, records),
+        **_dns_columns(connection, queries, records, answers["value"]),
     }
     return pa.table(columns)
 
@@ -407,14 +428,16 @@ def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records:
     }
 
 
-def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, text: pa.Array
-           ) -> dict[str, pa.Array]:
+def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, text: pa.Array,
+           answer_name: pa.Array) -> dict[str, pa.Array]:
     """host and host_source: a DNS record's query name, a TLS record's SNI, an HTTP record's Host (HTTP/2: its
     `:authority`); an alert's or drop's SNI, else its Host, else its DNS query, QUIC SNI or `:authority` (see
     OTHER_HOSTS_SQL). network_protocol: the record type, or for flows and IPS records the application protocol
-    Suricata found, else the transport."""
+    Suricata found, else the transport. A DNS record's name: v1/v2 `rrname`, v3 `queries[0].rrname`, else (a
+    response without a question) its first answer's name (`answer_name`, per DNS record)."""
     dns_name = per_distinct(connection, pc.coalesce(records.at("dns.rrname", "dns"),
-                                                    records.at("dns.queries[0].rrname", "dns")),
+                                                    records.at("dns.queries[0].rrname", "dns"),
+                                                    _decoded(answer_name)),
                             queries.clean_host)["value"]
     sni = per_distinct(connection, pa.concat_arrays([records.at("tls.sni", "tls"), records.at("quic.sni", "quic")]),
                        queries.clean_host)["value"]
@@ -553,20 +576,37 @@ def _flow_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
     }
 
 
-def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
-    """dns_qtype, dns_rcode and dns_answers (v2/v3 `answers`, else v2 `grouped`, else v1 `rdata`) of DNS records."""
+def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, answers: pa.Array
+                 ) -> dict[str, pa.Array]:
+    """dns_qtype, dns_rcode and dns_answers of DNS records: `answers` (v2/v3 `answers` as ANSWERS_SQL reads them,
+    per DNS record), else v2/v3 `grouped`, else v1's `rdata` of an A, AAAA or CNAME record. A v1 answer record
+    (one record of the answer section, with its `rdata`) names that record's own type, not the query's: no
+    dns_qtype. A request (v1/v2 `query`, v3 `request`) has no response code (v3 logs its header's, always
+    NOERROR): no dns_rcode."""
     dns = ("dns",)
-    answers = per_distinct(connection, records.at("dns.answers", "dns"), queries.answers)["value"]
     grouped = per_distinct(connection, records.at("dns.grouped", "dns"), queries.grouped)["value"]
-    rdata = records.at("dns.rdata", "dns")
-    single = pa.ListArray.from_arrays(pa.array(np.arange(len(rdata) + 1, dtype=np.int32)), pc.fill_null(rdata, ""),
-                                      mask=pc.is_null(rdata))
-    qtype = pc.coalesce(records.at("dns.rrtype", "dns"), records.at("dns.queries[0].rrtype", "dns"))
+    rdata, rrtype = records.at("dns.rdata", "dns"), records.at("dns.rrtype", "dns")
+    kept = only_where(rdata, pc.is_in(pc.utf8_upper(rrtype), value_set=pa.array(ANSWER_TYPES)))
+    kept = pc.utf8_rtrim(pc.utf8_lower(kept), characters=".")
+    single = pa.ListArray.from_arrays(pa.array(np.arange(len(kept) + 1, dtype=np.int32)), pc.fill_null(kept, ""),
+                                      mask=pc.is_null(kept))
+    qtype = only_where(pc.coalesce(rrtype, records.at("dns.queries[0].rrtype", "dns")), pc.is_null(rdata))
+    rcode = only_where(records.at("dns.rcode", "dns"),
+                       pc.invert(pc.is_in(records.at("dns.type", "dns"), value_set=_REQUEST_TYPES)))
     return {
         "dns_qtype": records.spread(dns, pc.dictionary_encode(qtype)),
-        "dns_rcode": records.spread(dns, pc.dictionary_encode(records.at("dns.rcode", "dns"))),
+        "dns_rcode": records.spread(dns, pc.dictionary_encode(rcode)),
         "dns_answers": records.spread(dns, pc.coalesce(answers, grouped, single)),
     }
+
+
+# What Suricata calls a DNS request's record: v1/v2 `query`, v3 `request`
+_REQUEST_TYPES = pa.array(["query", "request"])
+
+
+def _decoded(values: pa.Array) -> pa.Array:
+    """A column as plain values (a dictionary-encoded one decoded), as pc.coalesce takes it with plain ones."""
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
 
 
 def _one_array(chunks: list[pa.Array], kind: pa.DataType) -> pa.Array:
