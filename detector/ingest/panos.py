@@ -9,28 +9,47 @@ position (0-based below, as in the PAN-OS "Syslog Field Descriptions"):
   subtype drop, "session dropped before the application is identified"; deny, "session dropped after").
 - THREAT subtype `url` (URL Filtering): 14 application, 31 the URL, quoted, without scheme
   (`"chatgpt.com/c/123"`), 33 URL category, 41 content type, 46 user agent, 63 HTTP method.
-The application (App-ID) is kept as vendor_app, the URL category as vendor_category.
+- DECRYPTION (PAN-OS 10.0+, "Decryption Log Fields",
+  https://docs.paloaltonetworks.com/pan-os/11-0/pan-os-admin/monitoring/use-syslog-for-monitoring/syslog-field-descriptions/decryption-log-fields,
+  the same order in the 10.0, 10.1 and 12.2 pages and in Elastic's panw decryption pipeline): fields 0-30 as
+  TRAFFIC's (6 generated time, 7 src, 8 dst, 12 source user, 14 application, 25 dst port, 29 protocol, 30 action),
+  then 31 tunnel, 32-33 FUTURE_USE, ..., 37-38 handshake stages, 39 TLS version, ..., 60 subject common name,
+  61 issuer, 62 root common name, 63 Server Name Indication, 64 error, ... Versions differ only after field 63
+  (10.0 ends at action flags, field 90; 10.1+ add device group, vsys and application fields), so a record needs
+  64 fields. The host is the SNI (host_source `sni`): for a firewall without URL Filtering the only name of a TLS
+  session's destination. Its subtype is not read (PAN-OS writes 0). It has no bytes, duration or URL category
+  (its field 37 is a handshake stage), and no SNI where PAN-OS does not log one (no-decrypt rules on TLS 1.2/1.3,
+  inbound inspection: "Unsupported Parameters by Proxy Type and TLS Version"): host null, host_source `none`. The
+  certificate's subject common name is not read as a host: it may be a wildcard or a CDN's name, not the name the
+  client asked for. The session's bytes stay with its TRAFFIC record.
+The application (App-ID) is kept as vendor_app (`ssl`, `web-browsing`, ... as App-ID names it: no host is read
+from a TRAFFIC record, which has none), the URL category as vendor_category.
 Times carry no zone: they are local to the firewall, read in the configured time zone.
 
-Events are the records of a session and of a URL decision. A session is counted once, at its end:
+Events are the records of a session, of a URL decision and of a TLS handshake (DECRYPTION: written for the
+handshakes the decryption policy logs, by default the failed ones, with "Log successful TLS handshakes" all; so a
+session may have a TRAFFIC and a DECRYPTION event, its bytes in the first). A session is counted once, at its end:
 TRAFFIC `end` (bytes and duration known), `drop` and `deny` (blocked). TRAFFIC `start` (only written
 when "log at session start" is on, and again on every App-ID change) is ignored, so a session is not
 counted twice; a session still open when its file ends is counted from the file that has its `end`.
-Other THREAT subtypes and other log types (SYSTEM, CONFIG, USERID, AUTHENTICATION, ...) are ignored. So are
-tunnel inspection logs, whose type is `START` or `END` ("Tunnel Inspection Log Fields": type "START or END",
-subtype start/end/drop/deny, and from field 31 on severity, ..., tunnel, bytes, not TRAFFIC's fields): they log
-the tunnel's own session (GRE, GTP-U, VXLAN, IPsec), whose inner sessions the firewall logs as TRAFFIC records,
-so reading them would count that traffic twice and name no destination of it. The audit log (PAN-OS 11.1+,
-"Audit Log Fields": `Serial Number, Generate Time, AUDIT, FUTURE_USE, Event ID, Object, CLI Command, Severity`,
-an administrator's command) has its type in the third field; it is ignored too. A CSV export of the web
-interface has the same fields in the same order under a line of column names, which is ignored.
+Other THREAT subtypes (their field 31 a file name or a threat's detail, not a destination) and other log types
+are ignored: none is traffic to a destination (SYSTEM, CONFIG, USERID, IPTAG, HIP-MATCH, CORRELATION; AUTHENTICATION
+names an authentication server; GLOBALPROTECT, "GlobalProtect Log Fields", names the VPN portal and gateway a
+user connects to, whose sessions through the tunnel the firewall logs as TRAFFIC; SCTP and GTP are mobile-network
+signalling). So are tunnel inspection logs, whose type is `START` or `END` ("Tunnel Inspection Log Fields": type
+"START or END", subtype start/end/drop/deny, and from field 31 on severity, ..., tunnel, bytes, not TRAFFIC's
+fields): they log the tunnel's own session (GRE, GTP-U, VXLAN, IPsec), whose inner sessions the firewall logs as
+TRAFFIC records, so reading them would count that traffic twice and name no destination of it. The audit log
+(PAN-OS 11.1+, "Audit Log Fields": `Serial Number, Generate Time, AUDIT, FUTURE_USE, Event ID, Object,
+CLI Command, Severity`, an administrator's command) has its type in the third field; it is ignored too. A CSV
+export of the web interface has the same fields in the same order under a line of column names, which is ignored.
 
 Parsing: the line's fields are cut by a compiled kernel (panos_scan, Numba) in one pass over its bytes: a
 comma separates fields unless an odd number of quote marks precede it in the line (CSV quoting: a field with
 a comma, the THREAT URL or a user agent, is in double quotes), so the line's first field is the syslog header
 and the record's FUTURE_USE (never read) and field N is field N. Every line is read as far as field 37 (what
-TRAFFIC reads), the THREAT url records' rest on from there as far as field 63; the fields read are copied
-out of the lines' buffer in one more pass, all of a line's at once. Fields with few distinct values (types,
+TRAFFIC reads), the THREAT url and DECRYPTION records' rest on from there as far as field 63; the fields read are
+copied out of the lines' buffer in one more pass, all of a line's at once. Fields with few distinct values (types,
 times, actions, applications, URLs) are read once per distinct value. Against the numpy/pyarrow cutting it
 replaced (quoted commas hidden, lines split in slices, fields taken): parse CPU per 262k-line batch 0.585 ->
 0.30 s; loading Numba and the cached kernels costs ~0.5-0.7 s CPU and ~200 MiB of peak RSS once per
@@ -70,24 +89,29 @@ BLOCKED = (
     "block-url", "block-continue", "block-override", "override-lockout", "block-ip", "sinkhole",
 )
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
-HOST_SOURCES = pa.array(["url", "none"])
+HOST_SOURCES = pa.array(["url", "none", "sni"])
 
 # Field positions (0-based, as in the docstring).
 RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP = 1, 3, 4, 6, 7, 8, 12, 14
 DST_PORT, PROTOCOL, ACTION, URL, BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY = 25, 29, 30, 31, 32, 33, 36, 37
 URL_CATEGORY = 33
 CONTENT_TYPE, USER_AGENT, HTTP_METHOD = 41, 46, 63
+SNI = 63  # DECRYPTION: Server Name Indication, where a THREAT url record has its HTTP method
 MIN_FIELDS = 37
+DECRYPTION_MIN_FIELDS = SNI + 1
 # Every line is read as far as its 38th comma (fields 0-37; a line's field count stops at 39, the rest of the
-# line counting as one), url records' rest on as far as field 63.
+# line counting as one), url and decryption records' rest on as far as field 63.
 SPLITS = TRAFFIC_CATEGORY + 1
 FIELDS = (RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP, DST_PORT, PROTOCOL, ACTION, URL,
           BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY)
 URL_FIELDS = (CONTENT_TYPE, USER_AGENT, HTTP_METHOD)
 
 TIME_SQL = "select timezone(@TZ@, try_strptime(value, '%Y/%m/%d %H:%M:%S')) as ts from distinct_values"
+# A URL without a path, query or fragment (a bare `host` or `host:port`, as a CONNECT target is written; and a
+# DECRYPTION record's SNI) has no url_path: nothing is known of one.
 URL_SQL = """
-select hostport_host(split_part(split_part(rest, '/', 1), '?', 1)) as host, rest_path(rest) as url_path
+select hostport_host(split_part(split_part(rest, '/', 1), '?', 1)) as host,
+       case when regexp_matches(rest, '[/?#]') then rest_path(rest) end as url_path
 from (select coalesce(url_rest(value), value) as rest from distinct_values)
 """
 
@@ -130,13 +154,16 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
     traffic &= dropped | _per_row(subtype, pc.equal(subtype.dictionary, "end"))
     url = _per_row(log_type, pc.equal(log_type.dictionary, "THREAT")) & _per_row(
         subtype, pc.equal(subtype.dictionary, "url"))
-    event = traffic | url
-    enough = count >= MIN_FIELDS
-    read = event & enough  # the lines whose fields are read: events, unless rejected for their length
-    fields.read(read, read & url)
+    decryption = _per_row(log_type, pc.equal(log_type.dictionary, "DECRYPTION"))  # any subtype (PAN-OS writes 0)
+    event = traffic | url | decryption
+    read = event & (count >= MIN_FIELDS)  # the lines whose fields are read: events, unless rejected for their length
+    fields.read(read, read & (url | decryption))
+    # a DECRYPTION record without its SNI (field 63) is cut short: its count is known once its rest is read
+    read &= ~decryption | (fields.full_count >= DECRYPTION_MIN_FIELDS)
     local = _times(cursor, queries, fields, read)
-    reason = _reject_reasons(known_type, event, enough, pc.is_valid(local).to_numpy(zero_copy_only=False),
-                             fields.kind[TYPE], count)
+    reason = _reject_reasons(known_type, event, read, pc.is_valid(local).to_numpy(zero_copy_only=False),
+                             fields.kind[TYPE], fields.full_count, decryption)
+    place = _place_fields(cursor, queries, fields, read & url, read & decryption)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": reason,
@@ -144,10 +171,12 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
         "ts": local,
         **_common_fields(cursor, queries, fields, read, read & dropped),
         **_traffic_fields(cursor, queries, fields, read & traffic),
-        **_url_fields(cursor, queries, fields, read & url),
-        # "any": the session matched no URL category (URL Filtering not in use).
+        **place,
+        **_url_fields(fields, read & url),
+        # "any": the session matched no URL category (URL Filtering not in use). A DECRYPTION record has none
+        # (its field 37 is the handshake's stage).
         "vendor_category": without(pc.dictionary_encode(only_where(pc.if_else(
-            pa.array(url), fields.at[URL_CATEGORY], fields.at[TRAFFIC_CATEGORY]), pa.array(read))),
+            pa.array(url), fields.at[URL_CATEGORY], fields.at[TRAFFIC_CATEGORY]), pa.array(read & ~decryption))),
             ["", "any"]),
     }
     return pa.table(columns)
@@ -198,18 +227,28 @@ def _traffic_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fi
     }
 
 
-def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
-                read: np.ndarray) -> dict[str, pa.Array]:
-    """A URL decision's host, path, method, user agent, content type and URL category (THREAT url)."""
-    place = through(cursor, queries.url, _unquoted(_items(fields, URL, read), empty_is_null=False))
-    method = pc.dictionary_encode(_items(fields, HTTP_METHOD, read))
-    method = without(pa.DictionaryArray.from_arrays(method.indices, pc.utf8_upper(method.dictionary)), [""])
+def _place_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields, url: np.ndarray,
+                  decryption: np.ndarray) -> dict[str, pa.Array]:
+    """The destination host: of a URL decision (THREAT url) from its URL, with the URL's path; of a TLS session
+    (DECRYPTION) from its SNI. An SNI is a bare host name (RFC 6066: no scheme, port or path), so the one
+    per-distinct query reads both: lower case, no trailing dot, empty as null."""
+    text = only_where(pc.if_else(pa.array(url), fields.at[URL], fields.at[SNI]), pa.array(url | decryption))
+    place = through(cursor, queries.url, _unquoted(text, empty_is_null=False))
+    has_host = pc.is_valid(place["host"]).to_numpy(zero_copy_only=False)
     return {
         "host": place["host"],
         "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(
-            pc.is_valid(place["host"]).to_numpy(zero_copy_only=False), 0, 1), pa.int32()), HOST_SOURCES),
+            has_host, np.where(decryption, 2, 0), 1), pa.int32()), HOST_SOURCES),
+        "url_path": only_where(place["url_path"], pa.array(url)),
+    }
+
+
+def _url_fields(fields: Fields, read: np.ndarray) -> dict[str, pa.Array]:
+    """A URL decision's method, user agent and content type (THREAT url)."""
+    method = pc.dictionary_encode(_items(fields, HTTP_METHOD, read))
+    method = without(pa.DictionaryArray.from_arrays(method.indices, pc.utf8_upper(method.dictionary)), [""])
+    return {
         "http_method": method,
-        "url_path": place["url_path"],
         "user_agent": _unquoted(_items(fields, USER_AGENT, read)),
         "content_type": _unquoted(_items(fields, CONTENT_TYPE, read)),
     }
@@ -218,7 +257,8 @@ def _url_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields
 class Fields:
     """A batch's lines cut by panos_scan's kernel: each line read once as far as field 37 (FIELDS' places, and
     `count`); the type and subtype of every line (`kind`), then the texts of the lines read (`at`, filled by
-    `read`): FIELDS, and the url records' URL_FIELDS after field 37 (their rest read on from there)."""
+    `read`): FIELDS, and the url and decryption records' URL_FIELDS after field 37 (their rest read on from
+    there; field 63 is a url record's HTTP method, a decryption record's SNI), with their `full_count`."""
 
     def __init__(self, text: pa.Array) -> None:
         from detector.ingest import panos_scan, spans_scan  # loads Numba: only when PAN-OS lines are parsed
@@ -226,26 +266,29 @@ class Fields:
         self._buffer, self._data, self._offsets = line_bytes(text)
         self._spans = panos_scan.field_spans(self._data, self._offsets[:-1], self._offsets[1:], FIELDS)
         self.count = self._spans.counts
+        self.full_count = self.count
         kinds = slice(FIELDS.index(TYPE), FIELDS.index(SUBTYPE) + 1)
         self.kind = dict(zip((TYPE, SUBTYPE), spans_scan.texts(
             self._buffer, self._spans.starts[kinds], self._spans.ends[kinds],
             self.count > np.array([TYPE, SUBTYPE])[:, None]), strict=True))
         self.at: dict[int, pa.Array] = {}
 
-    def read(self, rows: np.ndarray, url_rows: np.ndarray) -> None:
-        """The texts of FIELDS in `rows` and of URL_FIELDS in `url_rows` (null elsewhere, and where a line is
-        shorter): only what is read is copied out of the lines."""
+    def read(self, rows: np.ndarray, rest_rows: np.ndarray) -> None:
+        """The texts of FIELDS in `rows` and of URL_FIELDS in `rest_rows` (null elsewhere, and where a line is
+        shorter): only what is read is copied out of the lines. `full_count` is then the field count as far as
+        field 64 (the rest of the line counting as one) where the rest was read, `count` elsewhere."""
         from detector.ingest import panos_scan, spans_scan
 
         spans, line_ends = self._spans, self._offsets[1:]
         self.at = dict(zip(FIELDS, spans_scan.texts(
             self._buffer, spans.starts, spans.ends, (self.count > np.array(FIELDS)[:, None]) & rows), strict=True))
-        url_rows = url_rows & (self.count > SPLITS)
-        # the rest of a url record: from after the comma that ends field 37 (an empty rest in the other lines)
-        rest = panos_scan.field_spans(self._data, np.where(url_rows, spans.ends[-1] + 1, line_ends), line_ends,
+        rest_rows = rest_rows & (self.count > SPLITS)
+        # the rest of a record: from after the comma that ends field 37 (an empty rest in the other lines)
+        rest = panos_scan.field_spans(self._data, np.where(rest_rows, spans.ends[-1] + 1, line_ends), line_ends,
                                       URL_FIELDS, SPLITS)
+        self.full_count = np.where(rest_rows, SPLITS + rest.counts, self.count)
         self.at.update(zip(URL_FIELDS, spans_scan.texts(
-            self._buffer, rest.starts, rest.ends, (rest.counts > np.array(URL_FIELDS)[:, None] - SPLITS) & url_rows),
+            self._buffer, rest.starts, rest.ends, (rest.counts > np.array(URL_FIELDS)[:, None] - SPLITS) & rest_rows),
             strict=True))
 
 
@@ -272,18 +315,20 @@ def _unquoted(values: pa.Array, empty_is_null: bool = True) -> pa.DictionaryArra
     return without(unquoted, [""]) if empty_is_null else unquoted
 
 
-def _reject_reasons(known_type: np.ndarray, event: np.ndarray, enough: np.ndarray, has_time: np.ndarray,
-                    log_type: pa.Array, count: np.ndarray) -> pa.Array:
-    """The first thing wrong with each rejected line, as a sentence; null for the others."""
-    short = event & ~enough
-    untimed = event & enough & ~has_time
+def _reject_reasons(known_type: np.ndarray, event: np.ndarray, read: np.ndarray, has_time: np.ndarray,
+                    log_type: pa.Array, count: np.ndarray, decryption: np.ndarray) -> pa.Array:
+    """The first thing wrong with each rejected line, as a sentence; null for the others. `read`: the events of
+    enough fields (MIN_FIELDS; DECRYPTION_MIN_FIELDS for a DECRYPTION record, whose SNI is field 63)."""
+    short = event & ~read
+    untimed = read & ~has_time
     if known_type.all() and not (short | untimed).any():
         return pa.nulls(len(known_type), pa.string())
+    wanted = pa.array(np.where(decryption, DECRYPTION_MIN_FIELDS, MIN_FIELDS)).cast(pa.string())
     return pc.case_when(
         pa.StructArray.from_arrays([pa.array(~known_type), pa.array(short), pa.array(untimed)],
                                    names=["type", "short", "time"]),
         "not a PAN-OS CSV record (FUTURE_USE,receive time,serial,TYPE,...)",
-        pc.binary_join_element_wise(f"expected at least {MIN_FIELDS} CSV fields for ", pc.fill_null(log_type, ""),
+        pc.binary_join_element_wise("expected at least ", wanted, " CSV fields for ", pc.fill_null(log_type, ""),
                                     ", found ", pc.cast(pa.array(count), pa.string()), ""),
         "generated time is not YYYY/MM/DD hh:mm:ss",
     )
@@ -292,7 +337,8 @@ def _reject_reasons(known_type: np.ndarray, event: np.ndarray, enough: np.ndarra
 SYSLOG = Format(
     name="panos",
     source_kind="firewall",
-    summary="Palo Alto PAN-OS syslog CSV: TRAFFIC session ends and THREAT url (URL Filtering) records",
+    summary="Palo Alto PAN-OS syslog CSV: TRAFFIC session ends, THREAT url (URL Filtering) and DECRYPTION (TLS SNI) "
+            "records",
     sniff=line_share(rf"^(?:.*[\s>])?[^,\s]*,\d{{4}}/\d{{2}}/\d{{2}} \d{{2}}:\d{{2}}:\d{{2}},[^,]*,(?:{TYPES}),"),
     new_parser=panos_parser,
     independent_batches=True,
