@@ -24,6 +24,7 @@ from detector.ingest import (
     juniper_srx,
     panos,
     pfsense,
+    proxysg,
     sophos,
     sophos_utm,
     squid,
@@ -47,6 +48,7 @@ FORMATS: dict[str, Format] = {
         cisco_wsa.ACCESS,
         windows_firewall.FIREWALL,  # before w3c: its files are W3C-like, and a tie goes to the first
         w3c.W3C,
+        proxysg.PROXYSG,
         csv_generic.CSV,
         zeek.ZEEK_CONN,
         zeek.ZEEK_SSL,

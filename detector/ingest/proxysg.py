@@ -1,0 +1,257 @@
+"""Symantec / Blue Coat ProxySG (Edge SWG) access logs without their `#Fields:` header.
+
+ProxySG writes its access log in ELFF, the W3C extended format, and the `w3c` format reads it when the
+`#Fields:` directive is there. Forwarded over syslog (each line behind a syslog header), or uploaded,
+rotated or exported without its directives, the same lines name no columns; this format recognises the
+appliance's predefined layouts by their number of values instead, and reads each layout's lines as `w3c`
+reads them under that layout's field list (`w3c.event_columns`: one reading of ELFF for both formats).
+
+Layouts, by number of values (every one starts with `date time time-taken c-ip`; `date`/`time` are UTC):
+- `main`, 24 values: Broadcom's default formats page
+  https://techdocs.broadcom.com/us/en/symantec-security-software/web-and-network-security/edge-swg/7-3/getting-started/page-help-administration/page-help-logging/log-formats/default-formats.html
+  as read by Elastic's ProxySG integration
+  (https://github.com/elastic/integrations/blob/main/packages/proxysg/data_stream/log/elasticsearch/ingest_pipeline/main.yml)
+  and Cortex XSIAM's Symantec Blue Coat ProxySG pack (demisto/content), which has the appliance send it over syslog.
+- `main` of SGOS 6.5 and before, 25 values: the same with `s-hierarchy` before `s-supplier-name` (the `#Fields:`
+  line of an SGOS 6.5.9.8 log, as relayed through syslog, in the Logstash examples of softnix and others).
+- `bcreportermain_v1`, 27 values: the layout the Splunk Add-on for Blue Coat ProxySG
+  (`bluecoat:proxysg:access:syslog` / `:file`, https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About)
+  names field by field in its `:file` form; Splunk Connect for Syslog's ProxySG tests send it behind a syslog header
+  (https://github.com/splunk/splunk-connect-for-syslog, tests `test_bluecoatproxySG_syslog` and `..._access`).
+- `bcreportermain_v1` with the supplier fields and `cs-threat-risk`, 32 values (SC4S' test
+  `test_bluecoatproxySG_otherSyslog`).
+- `bcreportermain_v1` of Edge SWG 7.3, 42 values (threat sources and ids, application groups, access security policy,
+  transaction UUID, ICAP metadata): Elastic's
+  https://github.com/elastic/integrations/blob/main/packages/proxysg/data_stream/log/elasticsearch/ingest_pipeline/bcreportermain_v1.yml
+  which also notes that the appliance sometimes writes two spaces between values of this format: runs of spaces
+  separate one pair of values here, as in `w3c` (an empty value is written `-`).
+`bcreporterssl_v1` (the SSL interception log) holds no request: its lines are rejected with their count, as are
+lines of any other count (a custom format needs its `#Fields:` line and the `w3c` format).
+
+A syslog header (`<PRI>`, an RFC 3164 or ISO time (syslog.py's BSD_TIME / ISO_TIME / BSD_YEAR_TIME), or RFC 5424's
+`<PRI>1 TIME HOST APP PROCID MSGID SD`, then host and tag if any) is taken off each line up to the ELFF line's own
+`YYYY-MM-DD HH:MM:SS`, whose time is used, or up to a directive. Directive and comment lines (`#Software:`,
+`#Remark:`) are ignored; a rejected line is shown as written, header and all.
+
+Mapped as `w3c` maps ProxySG: time-taken (ms) -> duration_ms, c-ip -> src_ip, cs-username -> user_name,
+cs-host / cs-uri-path / cs-uri-port -> host, url_path, dst_port, sc-status -> http_status, sc-bytes -> bytes_in,
+cs-bytes -> bytes_out, cs(User-Agent) -> user_agent, rs(Content-Type) -> content_type, cs-categories ->
+vendor_category, x-bluecoat-application-name -> vendor_app; action blocked when sc-filter-result is DENIED or
+s-action a *_DENIED code (a policy denial logs both), allowed when PROXIED/OBSERVED or another s-action code.
+s-ip is the appliance's own address and is not read as the destination.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.base import (
+    REJECTS_OF_BATCH,
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    attach_lines,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.cisco_wsa import WSA_MACROS
+from detector.ingest.distinct_sql import in_slices
+from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import VALUE_SLICE, has_control_bytes, line_text
+from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
+from detector.ingest.w3c import W3C, Header, Plan, combine, event_columns
+
+_MAIN = ("date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port "
+         "cs-uri-path cs-uri-query cs-username cs-auth-group {hierarchy}s-supplier-name rs(content-type) cs(referer) "
+         "cs(user-agent) sc-filter-result cs-categories x-virus-id s-ip")
+_REPORTER = ("date time time-taken c-ip cs-username cs-auth-group {supplier}x-exception-id sc-filter-result "
+             "cs-categories cs(referer) sc-status s-action cs-method rs(content-type) cs-uri-scheme cs-host "
+             "cs-uri-port cs-uri-path cs-uri-query cs-uri-extension cs(user-agent) s-ip sc-bytes cs-bytes "
+             "x-virus-id {threats}x-bluecoat-application-name x-bluecoat-application-operation{tail}")
+_SUPPLIER = "s-supplier-name s-supplier-ip s-supplier-country s-supplier-failures "
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One predefined ELFF field list, known by its number of values."""
+
+    name: str
+    fields: tuple[str, ...]
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout("main", tuple(_MAIN.format(hierarchy="").split())),
+    Layout("main with s-hierarchy", tuple(_MAIN.format(hierarchy="s-hierarchy ").split())),
+    Layout("bcreportermain_v1", tuple(_REPORTER.format(supplier="", threats="", tail="").split())),
+    Layout("bcreportermain_v1 with suppliers", tuple(_REPORTER.format(
+        supplier=_SUPPLIER, threats="", tail=" cs-threat-risk").split())),
+    Layout("bcreportermain_v1 of Edge SWG 7.3", tuple(_REPORTER.format(
+        supplier=_SUPPLIER, threats="cs-threat-source cs-threat-id rs-threat-source rs-threat-id ",
+        tail=" x-bluecoat-application-groups cs-threat-risk x-bluecoat-access-security-policy-action "
+             "x-bluecoat-access-security-policy-reason x-bluecoat-transaction-uuid "
+             "x-icap-reqmod-header(x-icap-metadata) x-icap-respmod-header(x-icap-metadata)").split())),
+)
+_BY_COUNT = {len(layout.fields): index for index, layout in enumerate(LAYOUTS)}
+assert len(_BY_COUNT) == len(LAYOUTS), "layouts must differ in their number of values"
+_COUNTS_TEXT = "main: 24 or 25, bcreportermain_v1: 27, 32 or 42"
+
+# The ELFF line's own date and time, which every predefined layout starts with.
+ELFF_START = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} "
+# A syslog header up to the ELFF line: `<PRI>` (RFC 5424's `<PRI>1 `), a time, then anything (host, tag,
+# RFC 5424's fields) up to the first ELFF date and time, or a directive (`#Software:`).
+SYSLOG_HEAD = (rf"^(?:<\d{{1,3}}>(?:1 )? ?)?(?:{BSD_TIME}|{ISO_TIME}|{BSD_YEAR_TIME}) (?:.*? )??"
+               rf"({ELFF_START}|#[A-Za-z-]+:)")
+_SYSLOG_HEAD = re.compile(SYSLOG_HEAD)
+_ELFF_START = re.compile(ELFF_START)
+SPACE, QUOTE, HASH = ord(" "), ord('"'), ord("#")
+ELFF_DATE_LENGTH = len("YYYY-MM-DD")
+
+
+def unwrapped(text: pa.Array) -> pa.Array:
+    """The lines without a syslog header before the ELFF line (others as they are); tabs read as spaces."""
+    if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
+        text = pc.replace_substring(text, "\t", " ")
+    _, data, offsets = line_bytes(text)
+    starts = offsets[:-1][offsets[1:] - offsets[:-1] > ELFF_DATE_LENGTH]
+    if len(starts) == len(text) and ((data[starts] - np.uint8(ord("0")) <= 9)
+                                     & (data[starts + ELFF_DATE_LENGTH] == SPACE)).all():
+        return text  # every line starts as `YYYY-MM-DD ` does (an ISO syslog time has a `T` there): no header
+    return pc.replace_substring_regex(text, SYSLOG_HEAD, r"\1", max_replacements=1)
+
+
+def value_counts(text: pa.Array) -> np.ndarray:
+    """Each line's number of values: runs of spaces outside double quotes separate them (`""` inside quotes
+    is a quote). Found on the lines' bytes with numpy: the spaces, then the quotes before each."""
+    _, data, offsets = line_bytes(text)
+    starts, ends = offsets[:-1], offsets[1:]
+    counts = np.zeros(len(text), np.int64)
+    filled = ends > starts
+    counts[filled] = data[starts[filled]] != SPACE
+    begin, end = int(offsets[0]), int(offsets[-1])
+    if end - begin < 2:
+        return counts
+    body = data[begin:end]
+    # a space that starts a separator: followed by a byte of its own line that is not a space
+    spaces = np.flatnonzero((body[:-1] == SPACE) & (body[1:] != SPACE)) + begin
+    rows = np.searchsorted(offsets, spaces, "right") - 1
+    inside = spaces + 1 < ends[rows]
+    spaces, rows = spaces[inside], rows[inside]
+    quotes = np.flatnonzero(body == QUOTE) + begin
+    if len(quotes):
+        outside = (np.searchsorted(quotes, spaces) - np.searchsorted(quotes, starts[rows])) % 2 == 0
+        rows = rows[outside]
+    counts += np.bincount(rows, minlength=len(text))
+    return counts
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    """Each batch: syslog headers off, lines grouped by layout (their number of values), each group read as
+    `w3c` reads ProxySG lines under that field list; other counts rejected, comment lines ignored."""
+    for macros in (PROXY_MACROS, WSA_MACROS):
+        context.connection.execute(macros)
+    plans = [Plan(Header(fields=layout.fields), context.timezone) for layout in LAYOUTS]
+
+    def parse(original: pa.Table) -> ParseResult:
+        text = unwrapped(line_text(original))
+        lines = original.set_column(original.schema.get_field_index("line"), "line", text)
+        comment = np.zeros(len(text), bool)
+        _, data, offsets = line_bytes(text)
+        filled = offsets[1:] > offsets[:-1]
+        comment[filled] = data[offsets[:-1][filled]] == HASH
+        counts = value_counts(text)
+        layout = np.full(len(text), -1, np.int64)
+        for count, index in _BY_COUNT.items():
+            layout[counts == count] = index
+        layout[comment] = -2
+        results: list[ParseResult] = []
+        with parse_cursor(context.connection) as cursor:
+            for index in np.unique(layout).tolist():
+                if index == -2:
+                    continue
+                rows = np.flatnonzero(layout == index)
+                part = lines if len(rows) == len(text) else lines.take(pa.array(rows))
+                if index == -1:
+                    results.append(ParseResult(pa.table({"line_no": pa.array([], pa.int64())}), _rejects(
+                        part, counts[rows])))
+                    continue
+                plan = plans[index]
+                columns = in_slices(part, lambda piece, plan=plan: event_columns(cursor, plan, piece), VALUE_SLICE)
+                result = split_outcomes(columns, part)
+                results.append(_named(result, LAYOUTS[index]))
+        result = combine(results, ignored=int(comment.sum()))
+        if result.rejects.num_rows:  # a reject shows its line as written, syslog header and all
+            result.rejects = attach_lines(result.rejects.column("line_no"), result.rejects.column("reason"), original)
+        if len(results) > 1 and result.events.num_rows:  # groups parsed apart: events back in line order
+            result.events = result.events.take(pc.sort_indices(result.events.column("line_no")))
+        return result
+
+    return parse
+
+
+def _rejects(part: pa.Table, counts: np.ndarray) -> pa.Table:
+    reason = pc.binary_join_element_wise(
+        pa.array(counts).cast(pa.string()),
+        f" values: not a ProxySG access-log layout without #Fields ({_COUNTS_TEXT} values); "
+        "a custom or bcreporterssl_v1 log needs its #Fields line (format w3c)", "")
+    return pa.Table.from_arrays([part.column("line_no"), part.column("line"), reason], schema=REJECTS_OF_BATCH)
+
+
+def _named(result: ParseResult, layout: Layout) -> ParseResult:
+    """`w3c`'s reasons, worded for a log without #Fields."""
+    if result.rejects.num_rows:
+        reasons = pc.replace_substring(result.rejects.column("reason"), "but #Fields names",
+                                       f"but ProxySG's {layout.name} has")
+        result.rejects = result.rejects.set_column(2, "reason", reasons)
+    return result
+
+
+def sniff(lines: Sequence[str]) -> float:
+    """Share of lines (behind a syslog header or not) that have a predefined layout's number of values and its
+    shape: date, time, a whole number of milliseconds, then sc-status and an s-action code where the layout
+    has them; comment lines count as matching. A file with a #Fields line is `w3c`'s."""
+    if not lines or any(line.lstrip(" \ufeff").startswith("#Fields:") for line in lines):
+        return 0.0
+    matching = 0
+    data_lines = 0
+    for line in lines:
+        line = _SYSLOG_HEAD.sub(r"\1", line, count=1).lstrip("\ufeff")
+        if line.startswith("#"):
+            matching += 1
+            continue
+        data_lines += 1
+        values = _VALUE.findall(line)
+        index = _BY_COUNT.get(len(values))
+        if index is not None and _ELFF_START.match(line) and values[2].isdigit() and _shaped(values, LAYOUTS[index]):
+            matching += 1
+    return matching / len(lines) if data_lines else 0.0
+
+
+_VALUE = re.compile(r'"(?:[^"]|"")*"|[^ "]\S*')
+_STATUS = re.compile(r"\d{1,3}|-")
+_ACTION = re.compile(r"[A-Z][A-Z0-9_]*|-")
+
+
+def _shaped(values: list[str], layout: Layout) -> bool:
+    fields = layout.fields
+    return bool(_STATUS.fullmatch(values[fields.index("sc-status")])
+                and _ACTION.fullmatch(values[fields.index("s-action")]))
+
+
+PROXYSG = Format(
+    name="proxysg",
+    source_kind="proxy",
+    summary="Symantec/Blue Coat ProxySG (Edge SWG) access log without #Fields, bare or behind a syslog header: "
+            "main and bcreportermain_v1 layouts",
+    sniff=sniff,
+    new_parser=new_parser,
+    independent_batches=True,
+    fields=W3C.fields,
+)
