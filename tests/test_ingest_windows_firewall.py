@@ -73,6 +73,18 @@ def test_a_line_with_pid_under_a_header_without_it_is_a_counted_reject(tmp_path:
     assert rejects[0]["reason"] == "18 values, where a Windows Firewall line has 17"
 
 
+def test_lines_padded_with_runs_of_blanks_read_as_lines_of_single_spaces_in_their_place(tmp_path: Path) -> None:
+    """Windows writes single spaces; a line re-spaced on the way (a collector, an editor) takes the general split."""
+    line = "2026-11-20 09:14:0{i} ALLOW TCP 10.20.3.14 104.18.32.4{i} 5201{i} 443 0 - 0 0 0 - - - SEND 4312"
+    events, rejects, _ = parse(
+        tmp_path, *HEADER, PID, line.format(i=1), line.format(i=2).replace(" ALLOW ", "  ALLOW\t"),
+        line.format(i=3), " " + line.format(i=4) + " ", line.format(i=5).replace(" - ", "  -  ", 1),
+    )
+    assert not rejects
+    assert [(e["dst_ip"], e["dst_port"], e["action"]) for e in events] == [
+        (f"104.18.32.4{i}", 443, "allowed") for i in range(1, 6)]
+
+
 def test_packet_size_is_not_taken_for_bytes_sent(tmp_path: Path) -> None:
     events, _, _ = parse(tmp_path, *HEADER, PID,
                          "2026-11-20 09:14:07 DROP TCP 10.20.9.77 10.20.3.14 49822 445 52 S 3124877110 0 64240 - - - "
