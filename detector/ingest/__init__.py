@@ -21,6 +21,7 @@ from detector.ingest import (
     dnsmasq,
     fortigate,
     infoblox,
+    json_generic,
     juniper_srx,
     panos,
     pfsense,
@@ -79,6 +80,7 @@ FORMATS: dict[str, Format] = {
         cef.CEF,
         cef.LEEF,
         defender.NETWORK,
+        json_generic.JSON,
     )
 }
 

@@ -1,0 +1,510 @@
+"""Generic JSON lines (one object per line): SIEM and log-shipper exports, the JSON twin of the generic CSV format.
+
+The keys of the file's first objects play the part of a CSV header: nested objects are flattened to dotted keys
+(`{"source": {"ip": ...}}` -> `source.ip`), and each key is recognised by name as the CSV format recognises its
+columns (csv_generic's `normalise`, ALIASES, CamelCase spellings and `--map KEY=FIELD`, which takes the dotted
+name). Before those generic names, the names of the schemas such exports use are tried (SCHEMA_ALIASES):
+
+- Elastic Common Schema (Filebeat, Elastic Agent, Winlogbeat; https://www.elastic.co/guide/en/ecs/current/
+  ecs-field-reference.html): `@timestamp`, `source.ip`, `destination.ip` / `.port` / `.domain`, `url.full` /
+  `.original` / `.domain` / `.path`, `user.name`, `user_agent.original`, `http.request.method`,
+  `http.request.bytes`, `http.response.bytes`, `http.response.status_code`, `event.action`, `network.protocol`,
+  `dns.question.name`; `source.bytes` is what the source sent (bytes_out), `destination.bytes` what it got back.
+- OCSF (HTTP Activity 4002 and the network classes, https://schema.ocsf.io/classes/http_activity): `time` (epoch
+  ms), `src_endpoint.ip`, `dst_endpoint.ip` / `.hostname` / `.port`, `http_request.url.url_string` / `.hostname`
+  / `.path`, `http_request.http_method`, `http_request.user_agent`, `http_response.code`, `actor.user.name`,
+  `traffic.bytes_out` / `.bytes_in`, `disposition` / `action`.
+- Cloudflare Gateway HTTP via Logpush (https://developers.cloudflare.com/logs/reference/log-fields/account/
+  gateway_http/): `Datetime` (RFC 3339, or epoch s or ns as the job's timestamp option says), `SourceIP`, `DeviceName`,
+  `DestinationIP`, `DestinationPort`, `HTTPHost`, `URL`, `Email`, `HTTPMethod`, `HTTPStatusCode`, `UserAgent`,
+  `Action`.
+- Splunk's JSON export (`{"preview": false, "result": {...}}`) and Elasticsearch documents dumped with their
+  envelope (`{"_source": {...}}`): keys under `result.` / `_source.` are read without that prefix, so Splunk's
+  CIM names (`_time`, `src`, `dest`, `url`, `user`, `http_user_agent`) are recognised as in a CSV.
+
+Times: ISO 8601 with a zone, epoch seconds, milliseconds, microseconds or nanoseconds; a time without a zone is
+in the configured zone (csv_generic.TIME_EXPRESSION). A URL gives host, port, scheme and path; a host key a bare
+name, `host:port` or a URL; `host_source` is `url` (`connect` for a CONNECT request) as in the CSV format, and
+`dns_query` where the host is a DNS query's name (ECS `dns.question.name`).
+
+Lines: a line that is no JSON object, or has no time or no destination (no host, no address), is a reject with its
+reason; a key missing from a line is null there. Keys first seen after the first lines are not read (as columns
+not in a CSV header). Nothing is ignored: a JSON object is one event or one reject.
+
+How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of the chosen
+keys' paths); the rest in Arrow, per distinct value where it is SQL (csv_generic's Queries: times, the URL's
+parts, status, action, counts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.errors import FormatError
+from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.base import (
+    QUERY_ERRORS,
+    Format,
+    HeaderedParser,
+    ParseContext,
+    ParseResult,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.csv_generic import (
+    CSV_MACROS,
+    MAPPABLE,
+    TEXT_FIELDS,
+    TIME_EXPRESSION,
+    UNKNOWN,
+    Queries,
+    coalesced,
+    flags,
+    has_destination,
+    has_time,
+    normalise,
+    onto_rows,
+    other_spellings,
+    positions,
+    resolve,
+    text_at,
+)
+from detector.ingest.defender import DEFENDER_ACTION_MACRO
+from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
+from detector.ingest.proxy_columns import (
+    bools,
+    constant_text,
+    first_reasons,
+    first_valid,
+    is_ip_literal,
+    joined_pairs,
+    line_text,
+    no_text,
+    where,
+)
+from detector.ingest.squid import PROXY_MACROS
+from detector.schema import TIMESTAMP
+
+# The least score chosen without --format (ingest.SNIFF_THRESHOLD): any format that recognises the file enough to be
+# chosen scores as much or more, and wins (ties go to registry order, where json comes last). So the specific JSON
+# formats (suricata_eve, zscaler_json, defender_network, zeek JSON: near 1 on their files) keep their files.
+MAX_SNIFF_SCORE = 0.5
+# Objects read (in Python, once per file) to learn the keys; lines looked at by the sniffer likewise.
+KEY_LINES = 100
+# Envelopes whose keys are read without their prefix: Splunk's export (`result`), an Elasticsearch hit (`_source`).
+ENVELOPES = ("result.", "_source.")
+
+# The names of ECS, OCSF and Cloudflare Gateway (normalised, see the module docstring), tried before the generic
+# names (csv_generic.ALIASES), in this order. `url` is not a schema field: it gives host, port, scheme and path.
+SCHEMA_ALIASES: dict[str, tuple[str, ...]] = {
+    "ts": ("timestamp", "datetime", "time", "time_dt"),
+    "src_ip": ("source_ip", "client_ip", "src_endpoint_ip"),
+    "src_host": ("src_endpoint_hostname", "source_domain", "client_domain", "device_name"),
+    "user_name": ("user_name", "source_user_name", "client_user_name", "actor_user_name", "actor_user_email_addr",
+                  "email", "user_email"),
+    "url": ("url_full", "url_original", "http_request_url_url_string", "http_request_url", "url"),
+    "host": ("url_domain", "destination_domain", "server_domain", "http_request_url_hostname",
+             "dst_endpoint_hostname", "dst_endpoint_domain", "http_host", "dns_question_name",
+             "destination_address"),
+    "dst_ip": ("destination_ip", "server_ip", "dst_endpoint_ip"),
+    "dst_port": ("destination_port", "server_port", "dst_endpoint_port", "url_port", "http_request_url_port"),
+    "network_protocol": ("network_protocol", "url_scheme", "http_request_url_scheme"),
+    "http_method": ("http_request_method", "http_request_http_method", "http_method"),
+    "url_path": ("url_path", "http_request_url_path"),
+    "http_status": ("http_response_status_code", "http_response_code", "http_status_code", "http_status"),
+    "action": ("action", "disposition", "event_action"),
+    "bytes_out": ("http_request_bytes", "source_bytes", "client_bytes", "traffic_bytes_out"),
+    "bytes_in": ("http_response_bytes", "destination_bytes", "server_bytes", "traffic_bytes_in"),
+    "user_agent": ("user_agent_original", "http_request_user_agent", "http_user_agent"),
+    "content_type": ("http_response_mime_type", "http_response_content_type", "http_content_type"),
+}
+
+# A DNS query's name (ECS `dns.question.name`): a host read from it was learned from a DNS query.
+DNS_QUESTION = ("dns_question_name",)
+JSON_HOST_SOURCES = pa.array(["connect", "url", "none", "dns_query"])
+
+# Epoch times finer than csv_generic's milliseconds: microseconds (16 digits) and nanoseconds (19: Cloudflare
+# Logpush's default `unixnano`), read to the microsecond; then TIME_EXPRESSION.
+_TIME_SQL = r"""select cast(case
+        when regexp_full_match(value, '\d{19}') then make_timestamp(cast(value as bigint) // 1000)
+        when regexp_full_match(value, '\d{16}') then make_timestamp(cast(value as bigint))
+        else @EXPRESSION@
+    end as timestamptz) as ts from distinct_values"""
+
+
+def time_query(timezone: str) -> DistinctQuery:
+    """Per distinct time value, its instant (naive times in `timezone`)."""
+    expression = TIME_EXPRESSION.format(t="value").replace("$tz", sql_literal(timezone))
+    return DistinctQuery(_TIME_SQL.replace("@EXPRESSION@", expression))
+
+
+def flattened(value: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The key paths of an object's values, nested objects flattened (lists and scalars are values)."""
+    if not isinstance(value, dict):
+        return [prefix] if prefix else []
+    paths: list[tuple[str, ...]] = []
+    for key, inner in value.items():
+        paths.extend(flattened(inner, (*prefix, str(key))))
+    return paths
+
+
+def key_paths(lines: Sequence[str]) -> list[tuple[str, ...]]:
+    """The flattened keys of the JSON objects among `lines` (the first KEY_LINES of them), in first-seen order."""
+    seen: dict[tuple[str, ...], None] = {}
+    read = 0
+    for line in lines:
+        text = line.lstrip("\ufeff").strip()
+        if not text.startswith("{"):
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError:
+            continue
+        seen.update(dict.fromkeys(path for path in flattened(value) if all('"' not in part for part in path)))
+        read += 1
+        if read >= KEY_LINES:
+            break
+    return list(seen)
+
+
+def key_name(path: Sequence[str]) -> str:
+    """The dotted name of a key path, without an envelope's prefix (ENVELOPES)."""
+    name = ".".join(path)
+    for envelope in ENVELOPES:
+        if name.startswith(envelope) and len(name) > len(envelope):
+            return name[len(envelope):]
+    return name
+
+
+def choose(names: Sequence[str], column_map: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Which key (index into `names`) feeds which field: --map first, then SCHEMA_ALIASES, then csv_generic's."""
+    column_map = dict(column_map or {})
+    spellings = [{normalise(name), *other_spellings(name)} for name in names]
+    mapped_keys = {normalise(source) for source in column_map}
+    preferred: dict[str, int] = {}
+    taken: set[int] = set()
+    has_date = any("date" in spelled for spelled in spellings)
+    for field, aliases in SCHEMA_ALIASES.items():
+        if field in column_map.values():
+            continue
+        for alias in aliases:
+            if alias == "time" and has_date:  # separate date and time keys: combined, as in a CSV
+                continue
+            at = next((at for at, spelled in enumerate(spellings)
+                       if alias in spelled and at not in taken and normalise(names[at]) not in mapped_keys), None)
+            if at is not None:
+                preferred[field] = at
+                taken.add(at)
+                break
+    mappable = {names[at]: field for field, at in preferred.items() if field in MAPPABLE}
+    chosen = resolve(names, {**mappable, **column_map})
+    for field, at in preferred.items():  # (`url` is no --map target)
+        if field not in MAPPABLE and field not in chosen and at not in chosen.values():
+            chosen[field] = at
+    return chosen
+
+
+def fallbacks(names: Sequence[str], chosen: Mapping[str, int], column_map: Mapping[str, str] | None = None
+              ) -> dict[str, tuple[int, ...]]:
+    """For each field chosen, the other keys SCHEMA_ALIASES names for it (in its order), read where the chosen
+    key is missing: an ECS file mixes proxy events (`url.domain`) and DNS events (`dns.question.name`)."""
+    spellings = [{normalise(name), *other_spellings(name)} for name in names]
+    used = set(chosen.values())
+    mapped = set((column_map or {}).values())
+    found: dict[str, tuple[int, ...]] = {}
+    for field, aliases in SCHEMA_ALIASES.items():
+        if field not in chosen or field in mapped:
+            continue
+        others = [at for alias in aliases for at, spelled in enumerate(spellings)
+                  if alias in spelled and at not in used]
+        if others:
+            found[field] = tuple(dict.fromkeys(others))
+            used.update(others)
+    return found
+
+
+def json_path(path: Sequence[str]) -> str:
+    """A key path as a DuckDB JSON path, each key quoted (keys may hold dots or `@`)."""
+    return "$" + "".join(f'."{part}"' for part in path)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The keys the file's first objects have, which of them feed which field, and the query reading them."""
+
+    names: tuple[str, ...]
+    chosen: Mapping[str, int]  # field -> index into names
+    fallbacks: Mapping[str, tuple[int, ...]]  # field -> keys read where its chosen key is missing
+    missing: str | None  # why no line can be an event (no time or no destination key)
+    query: str
+
+    @classmethod
+    def of(cls, paths: Sequence[tuple[str, ...]], column_map: Mapping[str, str]) -> Layout:
+        names = tuple(key_name(path) for path in paths)
+        chosen = choose(names, column_map)
+        more = fallbacks(names, chosen, column_map)
+        read = sorted(set(chosen.values()).union(*more.values()))
+        listed = "[" + ", ".join(sql_literal(json_path(paths[at])) for at in read) + "]" if read else "['$']"
+        columns = ", ".join(f"v[{n}] as k{at}" for n, at in enumerate(read, start=1))
+        query = (f"select v is not null as parsed{', ' + columns if columns else ''} "
+                 f"from (select try(json_extract_string(line, {listed})) as v from lines)")
+        return cls(names, chosen, more, missing_reason(names, chosen), query)
+
+    def keys_of(self, *fields: str) -> str:
+        """The keys read for these fields, for a reject's reason."""
+        return "/".join(self.names[at] for field in fields if field in self.chosen
+                        for at in (self.chosen[field], *self.fallbacks.get(field, ())))
+
+
+def missing_reason(names: Sequence[str], chosen: Mapping[str, int]) -> str | None:
+    """Why no line of this file can be an event, naming the --map option; None when nothing is missing."""
+    missing = []
+    if not has_time(chosen):
+        missing.append("no time key (like @timestamp, time, timestamp, Datetime): name one with --map KEY=ts")
+    if not has_destination(chosen):
+        missing.append("no destination key (like url.full, destination.domain, host, url, dest): "
+                       "name one with --map KEY=host")
+    if not missing:
+        return None
+    shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+    return f"keys of the first objects ({shown or 'none'}) have " + "; and ".join(missing)
+
+
+def _values(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) -> pa.Table:
+    """`query` over `lines(line)` of these texts. Should DuckDB's JSON reader fail on a text whatever `try` says,
+    the texts are read again in halves, so that only the failing ones, each alone, give nulls."""
+    try:
+        connection.register("lines", pa.table({"line": text}))
+        return connection.sql(query).to_arrow_table()
+    except QUERY_ERRORS:
+        if len(text) == 1:
+            connection.register("lines", pa.table({"line": pa.array([None], pa.string())}))
+            return connection.sql(query).to_arrow_table()
+        half = len(text) // 2
+        return pa.concat_tables([_values(connection, query, text.slice(0, half)),
+                                 _values(connection, query, text.slice(half))])
+
+
+def _cleaned(values: pa.Array) -> pa.DictionaryArray:
+    """A key's values dictionary-encoded, trimmed, null where `-` or empty (as a CSV field)."""
+    column = encoded(values)
+    value = pc.utf8_trim_whitespace(column.dictionary)
+    value = only_where(value, pc.and_(pc.not_equal(value, "-"), pc.not_equal(value, "")))
+    return onto_rows(column, value) if value.null_count else pa.DictionaryArray.from_arrays(column.indices, value)
+
+
+def _read(found: pa.Table, keys: Sequence[int]) -> pa.DictionaryArray:
+    """A field's values: its key's, else (per row) the first of its fallback keys' that has one."""
+    columns = [_cleaned(found.column(f"k{at}").combine_chunks()) for at in keys]
+    return columns[0] if len(columns) == 1 else first_valid(*columns)
+
+
+def _from_question(found: pa.Table, layout: Layout) -> np.ndarray:
+    """Per row, whether its host is a DNS query's name (DNS_QUESTION's key, where no host key before it and no URL
+    has a value): host_source `dns_query`."""
+    keys = (layout.chosen["host"], *layout.fallbacks.get("host", ())) if "host" in layout.chosen else ()
+    at = next((n for n, key in enumerate(keys) if normalise(layout.names[key]) in DNS_QUESTION), None)
+    rows = found.num_rows
+    if at is None:
+        return np.zeros(rows, bool)
+    other = [keys[n] for n in range(at)]
+    if "url" in layout.chosen:
+        other += [layout.chosen["url"], *layout.fallbacks.get("url", ())]
+    mask = bools(pc.is_valid(_cleaned(found.column(f"k{keys[at]}").combine_chunks())))
+    for key in other:
+        mask &= ~bools(pc.is_valid(_cleaned(found.column(f"k{key}").combine_chunks())))
+    return mask
+
+
+class JsonQueries(Queries):
+    """csv_generic's per-distinct queries, with the finer epoch times (time_query)."""
+
+    def __init__(self, timezone: str) -> None:
+        super().__init__(timezone)
+        self.time = time_query(timezone)
+
+
+def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table
+                  ) -> pa.Table:
+    """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
+    text = line_text(lines)
+    rows = len(text)
+    if layout.missing:
+        return pa.table({"line_no": lines.column("line_no"), "reject_reason": pa.repeat(layout.missing, rows),
+                         "is_ignored": pa.repeat(False, rows)})
+    starts_with_mark = pc.starts_with(text, "\ufeff")
+    if pc.any(starts_with_mark).as_py():  # a byte order mark (the file's first line)
+        text = pc.replace_substring_regex(text, "^\ufeff", "")
+    is_object = pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False)
+    found = _values(connection, layout.query, text)
+    parsed = pc.and_(is_object, pc.fill_null(found.column("parsed").combine_chunks(), False))
+    values = {field: _read(found, (at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
+    from_question = _from_question(found, layout)
+
+    def v(field: str) -> pa.DictionaryArray | None:
+        return values.get(field)
+
+    date, time = v("date"), v("time")
+    if v("ts") is not None:
+        time_value: pa.Array | None = v("ts")
+    elif date is not None and time is not None:
+        time_value = joined_pairs(date, time)
+    else:
+        time_value = date if date is not None else time
+    ts = per_distinct(connection, time_value, queries.time)["ts"] if time_value is not None else \
+        pa.nulls(rows, TIMESTAMP)
+    method = v("http_method")
+    if method is not None:
+        method = per_distinct(connection, method, queries.method)["value"]
+        is_connect = flags(pc.equal(method.dictionary, "CONNECT"), method)
+    else:
+        method, is_connect = pa.nulls(rows, pa.string()), np.zeros(rows, bool)
+    places = {field: queries.places.of(connection, values[field].dictionary) for field in ("host", "url")
+              if field in values}
+
+    def from_places(name: str, *fields: str) -> list[pa.Array]:
+        return [onto_rows(values[field], places[field].column(name).combine_chunks()) for field in fields
+                if field in places]
+
+    nothing = no_text(rows)
+    host = coalesced(from_places("host", "host", "url")) or nothing
+    host_at = positions(host)
+    columns: dict[str, pa.Array] = {"line_no": lines.column("line_no"), "ts": ts}
+    for field in TEXT_FIELDS:
+        columns[field] = values.get(field, nothing)
+    columns["host"] = host
+    columns["host_source"] = constant_text(JSON_HOST_SOURCES,
+                                           np.select([host_at < 0, is_connect, from_question], [2, 0, 3], 1))
+    if v("dst_ip") is None:  # the host where it is an address
+        literal = np.append(flags(is_ip_literal(host.dictionary)), False)
+        columns["dst_ip"] = text_at(np.where(literal[host_at], host_at, -1), host.dictionary)
+    ports = [places[field].column("dst_port").combine_chunks().take(values[field].indices) for field in ("host", "url")
+             if field in places]
+    if v("dst_port") is not None:
+        ports.insert(0, per_distinct(connection, v("dst_port"), queries.integer)["value"])
+    columns["dst_port"] = (pc.coalesce(*ports) if len(ports) > 1 else ports[0]) if ports else \
+        pa.nulls(rows, pa.int32())
+    schemes = from_places("scheme", "url", "host")
+    if v("network_protocol") is not None:
+        schemes.insert(0, per_distinct(connection, v("network_protocol"), queries.protocol)["value"])
+    columns["network_protocol"] = coalesced(schemes) or nothing
+    paths = from_places("path", "url")
+    if v("url_path") is not None:
+        paths.insert(0, v("url_path"))
+    path = coalesced(paths) or nothing
+    columns["url_path"] = where(pa.array(~is_connect), path) if is_connect.any() else path
+    columns["http_method"] = method
+    columns["http_status"] = per_distinct(connection, v("http_status"), queries.status)["value"] \
+        if v("http_status") is not None else pa.nulls(rows, pa.int32())
+    if v("action") is not None:  # `unknown` also where the action is missing
+        verdicts = queries.action.results_for(connection, values["action"].dictionary).column("value")
+        verdicts = pc.fill_null(verdicts.combine_chunks().cast(pa.string()), UNKNOWN[0])
+        verdict_at = positions(values["action"])
+        columns["action"] = text_at(np.where(verdict_at < 0, len(verdicts), verdict_at),
+                                    pa.concat_arrays([verdicts, UNKNOWN]))
+    else:
+        columns["action"] = constant_text(UNKNOWN, np.zeros(rows, np.int32))
+    for field in ("bytes_out", "bytes_in", "duration_ms"):
+        columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
+            else pa.nulls(rows, pa.int64())
+    destination = pc.or_(pc.is_valid(host), pc.is_valid(columns["dst_ip"]))
+    columns["reject_reason"] = _reasons(layout, is_object, parsed, ts, time_value, destination)
+    columns["is_ignored"] = pa.repeat(False, rows)
+    return pa.table(columns)
+
+
+def _reasons(layout: Layout, is_object: pa.Array, parsed: pa.Array, ts: pa.Array, time_value: pa.Array | None,
+             destination: pa.Array) -> pa.Array:
+    """Each line's reject reason, the first that applies: no JSON object, no time, no destination."""
+    rows = len(parsed)
+    no_time = f"no time ({layout.keys_of('ts', 'date', 'time')} missing or empty)"
+    not_object = [(pc.invert(is_object), "not a JSON object"),
+                  (pc.invert(parsed), "not valid JSON (a line cut short, or a syntax error)")]
+    if time_value is None:
+        return first_reasons([*not_object, (pa.repeat(True, rows), no_time)], rows)
+    return first_reasons([
+        *not_object,
+        (pc.is_null(time_value), no_time),
+        (pc.is_null(ts), lambda: pc.binary_join_element_wise("time not understood: ", plain(time_value), "")),
+        (pc.invert(destination), f"no destination ({layout.keys_of('host', 'url', 'dst_ip')} missing or empty)"),
+    ], rows)
+
+
+def new_parser(context: ParseContext) -> HeaderedParser:
+    """Batches parsed under the keys of the file's first JSON objects (None until a batch has one)."""
+    for macros in (PROXY_MACROS, CSV_MACROS, DEFENDER_ACTION_MACRO):
+        context.connection.execute(macros)
+    queries = JsonQueries(context.timezone)
+    column_map = dict(context.column_map)
+
+    def layout_of(lines: pa.Table) -> Layout | None:
+        head = lines.column("line").slice(0, KEY_LINES * 4).to_pylist()
+        paths = key_paths([line for line in head if line is not None])
+        return Layout.of(paths, column_map) if paths else None
+
+    def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
+        return layout if layout is not None else layout_of(lines)
+
+    def parse(lines: pa.Table, layout: Layout | None) -> ParseResult:
+        layout = layout if layout is not None else layout_of(lines)
+        if layout is None:  # no object in this batch (nor before it): every line is a reject
+            layout = Layout.of([], column_map)
+            rows = lines.num_rows
+            reasons = pa.repeat("not a JSON object", rows)
+            return split_outcomes(pa.table({"line_no": lines.column("line_no"), "reject_reason": reasons,
+                                            "is_ignored": pa.repeat(False, rows)}), lines)
+        with parse_cursor(context.connection) as cursor:
+            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part))
+        return split_outcomes(columns, lines)
+
+    return HeaderedParser(start=None, carry=carry, parse=parse)
+
+
+_OBJECT = re.compile(r"^\s*\{")
+
+
+def sniff(lines: Sequence[str]) -> float:
+    """Up to MAX_SNIFF_SCORE, by how well the first objects' keys are recognised (time and destination keys, one
+    of them, or neither), when most lines are JSON objects."""
+    content = [line.lstrip("\ufeff") for line in lines if line.strip()]
+    if not content:
+        return 0.0
+    objects = 0
+    for line in content:
+        if _OBJECT.match(line):
+            with contextlib.suppress(ValueError):
+                objects += isinstance(json.loads(line), dict)
+    if not objects:
+        return 0.0
+    try:
+        chosen = choose([key_name(path) for path in key_paths(content)])
+    except FormatError:
+        return 0.0
+    weight = {2: MAX_SNIFF_SCORE, 1: 0.35, 0: 0.2}[has_time(chosen) + has_destination(chosen)]
+    share = objects / len(content)
+    return weight if share >= 0.75 else weight * share  # a few broken lines do not make it another format
+
+
+JSON = Format(
+    name="json",
+    source_kind="proxy",
+    summary="Generic JSON lines, one object per line (keys by name, nested keys dotted, or --map KEY=FIELD; "
+            "Elastic Common Schema, OCSF, Cloudflare Gateway HTTP, Splunk and SIEM exports)",
+    sniff=sniff,
+    new_parser=new_parser,
+    independent_batches=True,
+    fields=(
+        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+        "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
+        "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
+    ),
+)
