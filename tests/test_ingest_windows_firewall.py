@@ -10,6 +10,7 @@ icmpcode info path`, and `pid` after `path` on Windows 10 and later.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,9 +18,12 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from detector import db
+from detector.classify.run import classify
+from detector.config import load_settings
 from detector.ingest import FORMATS, sniff_scores
 from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
-from detector.ingest.pipeline import FileReport, parse_file
+from detector.ingest.pipeline import FileReport, ingest_paths, parse_file
 from detector.ingest.windows_firewall import sniff
 from tests.golden import golden_settings
 
@@ -218,6 +222,32 @@ def test_a_firewall_log_sniffs_as_windows_firewall_and_web_server_and_proxy_logs
                "sc-filter-result cs-method cs-uri-scheme cs-host cs-uri-port cs-uri-path",
                "2026-11-20 08:00:01 15 10.20.1.15 - OBSERVED GET https chatgpt.com 443 /")
     assert sniff_scores(list(proxysg))[0][0] == "w3c" and sniff(proxysg) == 0.0
+
+
+def test_outbound_flows_are_named_through_dns_answers_and_inbound_ones_are_not(home: Path, tmp_path: Path) -> None:
+    """What the format is for: a workstation's connection to an AI service's address is named by the DNS answer
+    that address came in, and becomes AI traffic; an inbound one (the workstation as destination) is named by
+    none."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    dns = {"ts": 1795680840.0, "uid": "D1", "id.orig_h": "10.20.3.14", "id.orig_p": 50000, "id.resp_h": "10.1.0.53",
+           "id.resp_p": 53, "proto": "udp", "query": "chatgpt.com", "qtype_name": "A", "rcode_name": "NOERROR",
+           "answers": ["104.18.32.47"], "TTLs": [300.0], "rejected": False}  # 2026-11-26 08:14:00 UTC
+    (logs / "dns.log").write_text(json.dumps(dns) + "\n")
+    (logs / "pfirewall.log").write_text("\n".join([
+        *HEADER, PID,
+        "2026-11-26 09:14:02 ALLOW TCP 10.20.3.14 104.18.32.47 52011 443 0 - 0 0 0 - - - SEND 4312",  # 08:14:02 UTC
+        "2026-11-26 09:14:09 ALLOW TCP 104.18.32.47 10.20.3.14 50112 3389 0 - 0 0 0 - - - RECEIVE 1180", ""]))
+    reports = list(ingest_paths(load_settings(home), [str(logs)]))
+    assert sorted(r.format for r in reports) == ["windows_firewall", "zeek_dns"]
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        flows = connection.sql("select source_kind, dst_ip, host from events where log_format = 'windows_firewall' "
+                               "order by ts").to_arrow_table().to_pylist()
+        ai = connection.execute("select count(*) from ai_events where log_format = 'windows_firewall'").fetchone()
+    assert flows == [{"source_kind": "firewall", "dst_ip": "104.18.32.47", "host": "chatgpt.com"},
+                     {"source_kind": "firewall", "dst_ip": "10.20.3.14", "host": None}]
+    assert ai is not None and ai[0] == 1
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
