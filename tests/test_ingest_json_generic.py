@@ -1,0 +1,247 @@
+"""Generic JSON lines (format `json`): each schema's keys, --map with dotted keys, rejects, sniffing, accounting.
+
+Lines written from each schema's documentation, not copied from any log:
+- Elastic Common Schema field reference: https://www.elastic.co/guide/en/ecs/current/ecs-field-reference.html
+  (`@timestamp`, `source.*`, `destination.*`, `url.*`, `http.request.*`, `http.response.*`, `user.name`,
+  `user_agent.original`, `event.action`, `dns.question.name`);
+- OCSF HTTP Activity (4002): https://schema.ocsf.io/classes/http_activity (`time` in epoch ms, `src_endpoint`,
+  `dst_endpoint`, `http_request.url`, `http_response.code`, `actor.user`, `traffic`, `disposition`);
+- Cloudflare Gateway HTTP (Logpush): https://developers.cloudflare.com/logs/reference/log-fields/account/gateway_http/
+  (`Datetime`, `SourceIP`, `DestinationIP`, `DestinationPort`, `HTTPHost`, `URL`, `Email`, `HTTPMethod`,
+  `HTTPStatusCode`, `UserAgent`, `Action`, `DeviceName`);
+- Splunk's search export in JSON (`{"preview": false, "offset": N, "result": {...}}` per line, REST API reference
+  search/jobs/export: https://docs.splunk.com/Documentation/Splunk/latest/RESTREF/RESTsearch) with the CIM Web
+  data model's names (https://docs.splunk.com/Documentation/CIM/latest/User/Web).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detector.cli import cli
+from detector.errors import FormatError
+from detector.ingest import FORMATS, SNIFF_THRESHOLD, sniff, sniff_scores
+from detector.ingest.json_generic import KEY_LINES, MAX_SNIFF_SCORE
+from detector.ingest.pipeline import FileReport, parse_file
+from tests.golden import SAMPLES, golden_settings
+
+FIELDS = ("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "http_method", "bytes_out",
+          "bytes_in", "http_status", "action", "user_agent")
+
+
+def parse(tmp_path: Path, *lines: str, column_map: Mapping[str, str] | None = None, prefix: str = ""
+          ) -> tuple[list[dict[str, object]], list[dict[str, object]], FileReport]:
+    path = tmp_path / "export.json"
+    path.write_text(prefix + "".join(text + "\n" for text in lines), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS["json"], golden_settings(), column_map)
+    assert report.lines == report.parsed + report.rejected + report.ignored
+    return events.to_pylist(), rejects.to_pylist(), report
+
+
+def line(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def picked(event: Mapping[str, object]) -> tuple[object, ...]:
+    return tuple(event[field].isoformat() if field == "ts" else event[field] for field in FIELDS)  # type: ignore
+
+
+ECS_PROXY = {
+    "@timestamp": "2026-03-13T08:15:02.120Z",
+    "event": {"kind": "event", "category": ["network", "web"], "action": "denied"},
+    "source": {"ip": "10.1.2.3", "port": 50123},
+    "destination": {"ip": "104.18.32.47", "port": 8443, "domain": "chatgpt.com"},
+    "url": {"full": "https://chatgpt.com:8443/backend-api/files?x=1", "domain": "chatgpt.com"},
+    "http": {"request": {"method": "post", "bytes": 52000}, "response": {"status_code": 403, "bytes": 900}},
+    "user": {"name": "jan"},
+    "user_agent": {"original": "Mozilla/5.0 Test"},
+    "host": {"name": "proxy01", "hostname": "proxy01.gemeente.local"},
+}
+
+
+def test_ecs_nested_keys_are_read_by_their_dotted_names(tmp_path: Path) -> None:
+    events, rejects, _ = parse(tmp_path, line(ECS_PROXY))
+    assert not rejects
+    assert picked(events[0]) == ("2026-03-13T08:15:02.120000+00:00", "10.1.2.3", "jan", "chatgpt.com", "url",
+                                 "104.18.32.47", 8443, "POST", 52000, 900, 403, "blocked", "Mozilla/5.0 Test")
+    assert events[0]["url_path"] == "/backend-api/files"  # the agent's own host.name is no destination
+
+
+def test_ecs_dns_and_flow_events_in_one_file_take_the_keys_they_have(tmp_path: Path) -> None:
+    dns = {"@timestamp": "2026-03-13T08:16:00Z", "source": {"ip": "10.1.2.4"},
+           "dns": {"question": {"name": "Claude.AI."}}, "network": {"protocol": "dns"}}
+    flow = {"@timestamp": "2026-03-13T08:17:00Z", "source": {"ip": "10.1.2.5", "bytes": 700},
+            "destination": {"ip": "20.42.65.92", "port": 443, "bytes": 9100}}
+    events, rejects, _ = parse(tmp_path, line(ECS_PROXY), line(dns), line(flow))
+    assert not rejects
+    assert (events[1]["host"], events[1]["host_source"], events[1]["network_protocol"]) == \
+        ("claude.ai", "dns_query", "dns")
+    assert (events[2]["host"], events[2]["host_source"], events[2]["dst_ip"], events[2]["bytes_out"],
+            events[2]["bytes_in"]) == (None, "none", "20.42.65.92", 700, 9100)
+
+
+def test_ocsf_http_activity(tmp_path: Path) -> None:
+    record = {"class_uid": 4002, "time": 1773389702120,
+              "src_endpoint": {"ip": "10.3.3.3", "hostname": "WS-0042"},
+              "dst_endpoint": {"ip": "34.160.111.145", "port": 443, "hostname": "www.deepl.com"},
+              "http_request": {"http_method": "GET", "user_agent": "UA/1",
+                               "url": {"url_string": "https://www.deepl.com/translator", "hostname": "www.deepl.com",
+                                       "path": "/translator"}},
+              "http_response": {"code": 200}, "traffic": {"bytes_out": 10, "bytes_in": 20},
+              "actor": {"user": {"name": "piet"}}, "disposition": "Allowed"}
+    events, rejects, _ = parse(tmp_path, line(record))
+    assert not rejects
+    assert picked(events[0]) == ("2026-03-13T08:15:02.120000+00:00", "10.3.3.3", "piet", "www.deepl.com", "url",
+                                 "34.160.111.145", 443, "GET", 10, 20, 200, "allowed", "UA/1")
+    assert (events[0]["src_host"], events[0]["url_path"]) == ("WS-0042", "/translator")
+
+
+@pytest.mark.parametrize(("written", "utc"), [
+    ('"2026-03-13T08:15:02Z"', "2026-03-13T08:15:02+00:00"),  # timestamp option rfc3339
+    ("1773389702", "2026-03-13T08:15:02+00:00"),  # unix
+    ("1773389702123456789", "2026-03-13T08:15:02.123456+00:00"),  # unixnano, Logpush's default
+    ('"2026-03-13 09:15:02"', "2026-03-13T08:15:02+00:00"),  # no zone: the configured one (Europe/Amsterdam)
+])
+def test_cloudflare_gateway_http_with_each_timestamp_option(tmp_path: Path, written: str, utc: str) -> None:
+    text = ('{"AccountID":"abc","Action":"block","Datetime":' + written + ',"DestinationIP":"172.66.0.243",'
+            '"DestinationPort":443,"DeviceName":"LT-01","Email":"kees@gemeente.example","HTTPHost":"chat.deepseek.com",'
+            '"HTTPMethod":"GET","HTTPStatusCode":403,"SourceIP":"198.51.100.7","URL":"https://chat.deepseek.com/a",'
+            '"UserAgent":"UA/2","UserID":"5b8a4c2e"}')
+    events, rejects, _ = parse(tmp_path, text)
+    assert not rejects
+    assert picked(events[0]) == (utc, "198.51.100.7", "kees@gemeente.example", "chat.deepseek.com", "url",
+                                 "172.66.0.243", 443, "GET", None, None, 403, "blocked", "UA/2")
+    assert events[0]["src_host"] == "LT-01"
+
+
+def test_splunk_export_result_envelope_is_read_without_its_prefix(tmp_path: Path) -> None:
+    text = line({"preview": False, "offset": 0, "result": {
+        "_time": "2026-03-13T09:15:02.000+01:00", "src": "10.6.0.1", "user": "anna", "dest": "claude.ai",
+        "url": "https://claude.ai/api/x", "http_method": "POST", "status": "200", "bytes_out": "1200",
+        "bytes_in": "340", "http_user_agent": "UA/3", "action": "allowed"}})
+    events, rejects, _ = parse(tmp_path, text)
+    assert not rejects
+    assert picked(events[0]) == ("2026-03-13T08:15:02+00:00", "10.6.0.1", "anna", "claude.ai", "url", None, None,
+                                 "POST", 1200, 340, 200, "allowed", "UA/3")
+
+
+def test_map_names_a_dotted_key_and_overrides_a_recognised_one(tmp_path: Path) -> None:
+    text = line({"evt": {"when": "2026-03-13T08:15:02Z"}, "dst": {"name": "gemini.google.com"},
+                 "host": "ignored.example", "who": {"login": "kees"}})
+    events, rejects, _ = parse(tmp_path, text, column_map={"evt.when": "ts", "dst.name": "host", "who.login":
+                                                           "user_name"})
+    assert not rejects
+    assert (events[0]["host"], events[0]["user_name"], events[0]["ts"].isoformat()) == \
+        ("gemini.google.com", "kees", "2026-03-13T08:15:02+00:00")
+
+
+@pytest.mark.parametrize(("column_map", "message"), [
+    ({"nope.key": "host"}, "no column 'nope.key'"),
+    ({"ts": "line_no"}, "cannot fill line_no"),
+])
+def test_map_mistakes_are_clear_errors(tmp_path: Path, column_map: dict[str, str], message: str) -> None:
+    with pytest.raises(FormatError, match=message):
+        parse(tmp_path, '{"ts":"2026-03-13T08:00:00Z","host":"chatgpt.com"}', column_map=column_map)
+
+
+def test_bad_lines_are_rejected_with_their_reason_and_all_lines_accounted_for(tmp_path: Path) -> None:
+    good = '{"@timestamp":"2026-03-13T08:00:00Z","url":{"full":"https://chatgpt.com/"},"source":{"ip":"10.0.0.1"}}'
+    events, rejects, report = parse(
+        tmp_path, good,
+        '["an", "array"]',
+        "plain text, no JSON",
+        '{"@timestamp":"2026-03-13T08:00:01Z","url":{"full":"https://chat',  # cut short
+        '{"url":{"full":"https://claude.ai/"}}',
+        '{"@timestamp":"gisteren","url":{"full":"https://claude.ai/"}}',
+        '{"@timestamp":"2026-03-13T08:00:02Z","source":{"ip":"10.0.0.2"}}',
+        '{"@timestamp":"2026-03-13T08:00:03Z","url":{"full":"-"}}',
+        "",
+        good,
+    )
+    assert [r["reason"] for r in rejects] == [
+        "not a JSON object",
+        "not a JSON object",
+        "not valid JSON (a line cut short, or a syntax error)",
+        "no time (@timestamp missing or empty)",
+        "time not understood: gisteren",
+        "no destination (url.full missing or empty)",
+        "no destination (url.full missing or empty)",
+    ]
+    assert [r["line_no"] for r in rejects] == [2, 3, 4, 5, 6, 7, 8]
+    assert [e["line_no"] for e in events] == [1, 10]
+    assert (report.lines, report.parsed, report.rejected, report.ignored) == (10, 2, 7, 1)
+
+
+def test_a_key_missing_from_a_line_is_null_and_keys_first_seen_later_are_not_read(tmp_path: Path) -> None:
+    lines = ['{"timestamp":"2026-03-13T08:00:00Z","host":"chatgpt.com","user":"jan"}'] * (KEY_LINES + 1)
+    lines += ['{"timestamp":"2026-03-13T08:00:01Z","host":"claude.ai"}',
+              '{"timestamp":"2026-03-13T08:00:02Z","host":"claude.ai","user":"piet","status":200}']
+    events, rejects, _ = parse(tmp_path, *lines)  # the keys: those of the first KEY_LINES objects
+    assert not rejects
+    assert [e["user_name"] for e in events[-2:]] == [None, "piet"]
+    assert events[-1]["http_status"] is None  # `status` was in none of the first objects
+
+
+def test_no_time_or_destination_key_rejects_every_line_naming_map(tmp_path: Path) -> None:
+    events, rejects, _ = parse(tmp_path, '{"who":"jan","what":{"verb":"upload"}}', '{"who":"piet"}')
+    assert not events and len(rejects) == 2
+    reason = rejects[0]["reason"]
+    assert "(who, what.verb)" in reason and "--map KEY=ts" in reason and "--map KEY=host" in reason
+
+
+def test_byte_order_mark_before_the_first_object(tmp_path: Path) -> None:
+    events, rejects, _ = parse(tmp_path, '{"timestamp":"2026-03-13T08:00:00Z","host":"chatgpt.com"}',
+                               '{"timestamp":"2026-03-13T08:00:01Z","host":"claude.ai"}', prefix="\ufeff")
+    assert not rejects and [e["host"] for e in events] == ["chatgpt.com", "claude.ai"]
+    lines = ["\ufeff" + line(ECS_PROXY), line(ECS_PROXY)]
+    assert sniff(lines).name == "json"
+
+
+def test_sniff_never_takes_the_specific_json_formats_files() -> None:
+    """Each specific JSON format's samples still sniff as that format, with json below it."""
+    assert MAX_SNIFF_SCORE <= SNIFF_THRESHOLD
+    for key in ("suricata_eve", "zscaler_json", "defender_network", "zeek_conn", "zeek_dns", "zeek_http", "zeek_ssl"):
+        for sample in sorted((SAMPLES / key).iterdir()):
+            if sample.name.endswith(".expected.jsonl"):
+                continue
+            text = [t for t in sample.read_text(encoding="utf-8").splitlines() if t.strip()]
+            scores = dict(sniff_scores(text))
+            if scores[key] >= SNIFF_THRESHOLD:
+                assert sniff_scores(text)[0][0] == key, sample
+                assert scores["json"] <= scores[key], sample
+
+
+def test_sniff_recognises_each_flavour_and_names_json_as_closest_for_unknown_keys() -> None:
+    for sample in sorted((SAMPLES / "json").glob("*.json")):
+        text = [t for t in sample.read_text(encoding="utf-8").splitlines() if t.strip()]
+        assert sniff(text).name == "json", sample
+    with pytest.raises(FormatError, match=r"unknown log format \(closest: .*json \("):
+        sniff(['{"who":"jan","what":"upload"}', '{"who":"piet","what":"download"}'])
+
+
+def test_cli_map_option_reaches_the_parser(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text('{"evt":{"wanneer":"2026-03-13T08:00:00Z"},"doel":{"naam":"chatgpt.com"}}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--home", str(home), "ingest", "--dry-run", "--json", "--format", "json",
+                                      "--map", "evt.wanneer=ts", "--map", "doel.naam=host", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[0])["parsed"] == 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=80),
+    st.dictionaries(st.sampled_from(["timestamp", "host", "url", "user", "bytes_in", "x"]),
+                    st.one_of(st.text(max_size=20), st.integers(), st.none(), st.booleans()), max_size=5)
+    .map(lambda value: json.dumps(value, ensure_ascii=False))),
+    min_size=1, max_size=15))
+def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
+    _, _, report = parse(tmp_path, '{"timestamp":"2026-03-13T08:00:00Z","host":"chatgpt.com"}', *lines)
+    assert report.lines == 1 + len(lines)
