@@ -183,3 +183,15 @@ def test_value_counts_match_the_quote_aware_split(lines: list[str]) -> None:
                               max_size=120), min_size=1, max_size=12))
 def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
     parse(tmp_path, MAIN, *lines)
+
+
+def test_an_exception_naming_a_denial_is_blocked(tmp_path: Path) -> None:
+    """x-exception-id `policy_denied` / `content_filter_denied` (bcreportermain_v1) blocks even where the other
+    fields say otherwise; another exception, or the text elsewhere in the line, does not."""
+    policy = REPORTER.replace(" - - OBSERVED ", " - policy_denied OBSERVED ")
+    content = EDGE.replace(" US - - OBSERVED ", " US - content_filter_denied OBSERVED ")
+    other = REPORTER.replace(" - - OBSERVED ", " - tcp_error OBSERVED ")
+    elsewhere = REPORTER.replace("/backend-api/files -", "/backend-api/files policy_denied")  # cs-uri-query
+    events, rejects, _ = parse(tmp_path, policy, content, other, elsewhere, REPORTER)
+    assert not rejects
+    assert [e["action"] for e in events] == ["blocked", "blocked", "allowed", "allowed", "allowed"]

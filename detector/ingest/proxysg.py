@@ -36,8 +36,9 @@ A syslog header (`<PRI>`, an RFC 3164 or ISO time (syslog.py's BSD_TIME / ISO_TI
 Mapped as `w3c` maps ProxySG: time-taken (ms) -> duration_ms, c-ip -> src_ip, cs-username -> user_name,
 cs-host / cs-uri-path / cs-uri-port -> host, url_path, dst_port, sc-status -> http_status, sc-bytes -> bytes_in,
 cs-bytes -> bytes_out, cs(User-Agent) -> user_agent, rs(Content-Type) -> content_type, cs-categories ->
-vendor_category, x-bluecoat-application-name -> vendor_app; action blocked when sc-filter-result is DENIED or
-s-action a *_DENIED code (a policy denial logs both), allowed when PROXIED/OBSERVED or another s-action code.
+vendor_category, x-bluecoat-application-name -> vendor_app; action blocked when sc-filter-result is DENIED,
+s-action a *_DENIED code or x-exception-id a denial (`policy_denied`, `content_filter_denied`), allowed when
+PROXIED/OBSERVED or another s-action code.
 s-ip is the appliance's own address and is not read as the destination.
 """
 
@@ -51,6 +52,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import list_item, quoted_value, split_quoted, without_empty
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
@@ -129,7 +131,9 @@ def unwrapped(text: pa.Array) -> pa.Array:
 
 def value_counts(text: pa.Array) -> np.ndarray:
     """Each line's number of values: runs of spaces outside double quotes separate them (`""` inside quotes
-    is a quote). Found on the lines' bytes with numpy: the spaces, then the quotes before each."""
+    is a quote). Found on the lines' bytes with numpy: a separator is a space followed by a byte of its own
+    line that is not a space; those between a pair of quotes (the 1st and 2nd quote of a line, the 3rd and
+    4th, ...) are taken off. Binary searches of the few line starts and quotes, never of every space."""
     _, data, offsets = line_bytes(text)
     starts, ends = offsets[:-1], offsets[1:]
     counts = np.zeros(len(text), np.int64)
@@ -139,17 +143,30 @@ def value_counts(text: pa.Array) -> np.ndarray:
     if end - begin < 2:
         return counts
     body = data[begin:end]
-    # a space that starts a separator: followed by a byte of its own line that is not a space
-    spaces = np.flatnonzero((body[:-1] == SPACE) & (body[1:] != SPACE)) + begin
-    rows = np.searchsorted(offsets, spaces, "right") - 1
-    inside = spaces + 1 < ends[rows]
-    spaces, rows = spaces[inside], rows[inside]
-    quotes = np.flatnonzero(body == QUOTE) + begin
-    if len(quotes):
-        outside = (np.searchsorted(quotes, spaces) - np.searchsorted(quotes, starts[rows])) % 2 == 0
-        rows = rows[outside]
-    counts += np.bincount(rows, minlength=len(text))
-    return counts
+    bounds = offsets - begin
+    separator = np.zeros(len(body), bool)
+    separator[:-1] = (body[:-1] == SPACE) & (body[1:] != SPACE)
+    separator[bounds[1:][filled] - 1] = False  # a line's last byte is followed by the next line's
+    places = np.flatnonzero(separator)
+    counts += np.diff(np.searchsorted(places, bounds))
+    quotes = np.flatnonzero(body == QUOTE)
+    if not len(quotes):
+        return counts
+    if (np.diff(np.searchsorted(quotes, bounds)) % 2).any():
+        return _value_counts_unbalanced(places, bounds, quotes, counts)
+    # every line holds an even number of quotes: the batch's quotes pair up within lines
+    opening, closing = quotes[0::2], quotes[1::2]
+    quoted = np.concatenate([[0], np.cumsum(np.searchsorted(places, closing) - np.searchsorted(places, opening))])
+    return counts - np.diff(quoted[np.searchsorted(opening, bounds)])
+
+
+def _value_counts_unbalanced(places: np.ndarray, bounds: np.ndarray, quotes: np.ndarray, counts: np.ndarray
+                             ) -> np.ndarray:
+    """As value_counts, for a batch with a line of an odd number of quotes: the quotes before each separator
+    are counted from its own line's start (a binary search per separator, slower)."""
+    rows = np.searchsorted(bounds, places, "right") - 1
+    inside = (np.searchsorted(quotes, places) - np.searchsorted(quotes, bounds[:-1][rows])) % 2 == 1
+    return counts - np.bincount(rows[inside], minlength=len(counts))
 
 
 def new_parser(context: ParseContext) -> BatchParser:
@@ -185,7 +202,7 @@ def new_parser(context: ParseContext) -> BatchParser:
                 plan = plans[index]
                 columns = in_slices(part, lambda piece, plan=plan: event_columns(cursor, plan, piece), VALUE_SLICE)
                 result = split_outcomes(columns, part)
-                results.append(_named(result, LAYOUTS[index]))
+                results.append(_denied_by_exception(_named(result, LAYOUTS[index]), part, LAYOUTS[index]))
         result = combine(results, ignored=int(comment.sum()))
         if result.rejects.num_rows:  # a reject shows its line as written, syslog header and all
             result.rejects = attach_lines(result.rejects.column("line_no"), result.rejects.column("reason"), original)
@@ -210,6 +227,38 @@ def _named(result: ParseResult, layout: Layout) -> ParseResult:
         reasons = pc.replace_substring(result.rejects.column("reason"), "but #Fields names",
                                        f"but ProxySG's {layout.name} has")
         result.rejects = result.rejects.set_column(2, "reason", reasons)
+    return result
+
+
+EXCEPTION_ID = "x-exception-id"
+# ProxySG's exception pages for a denial: policy_denied, content_filter_denied, ...
+DENIED_EXCEPTION = r"^[a-z_]+_denied$"
+
+
+def _denied_by_exception(result: ParseResult, part: pa.Table, layout: Layout) -> ParseResult:
+    """Blocked also where x-exception-id names a denial (`policy_denied`): found by a substring search, then
+    checked at the layout's position on those few lines only (split there)."""
+    if EXCEPTION_ID not in layout.fields or not result.events.num_rows:
+        return result
+    text = line_text(part)
+    candidate = pc.match_substring(text, "_denied ")
+    if not pc.any(candidate).as_py():
+        return result
+    lines = part.filter(candidate)
+    values = without_empty(split_quoted(pc.utf8_trim(line_text(lines), " "), " "))
+    exception = quoted_value(list_item(values, layout.fields.index(EXCEPTION_ID)), " ")
+    denied = pc.fill_null(pc.match_substring_regex(exception, DENIED_EXCEPTION), False)
+    blocked_lines = lines.column("line_no").filter(denied)
+    if not len(blocked_lines):
+        return result
+    action = result.events.column("action").combine_chunks()
+    blocked = pc.index(action.dictionary, "blocked").as_py()
+    if blocked < 0:
+        return result  # (the action column always offers it)
+    indices = pc.if_else(pc.is_in(result.events.column("line_no"), blocked_lines), pa.scalar(blocked, pa.int32()),
+                         action.indices)
+    result.events = result.events.set_column(result.events.schema.get_field_index("action"), "action",
+                                             pa.DictionaryArray.from_arrays(indices, action.dictionary))
     return result
 
 
