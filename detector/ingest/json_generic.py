@@ -302,26 +302,39 @@ def _cleaned(values: pa.Array) -> pa.DictionaryArray:
     return onto_rows(column, value) if value.null_count else pa.DictionaryArray.from_arrays(column.indices, value)
 
 
-def _read(found: pa.Table, keys: Sequence[int]) -> pa.DictionaryArray:
-    """A field's values: its key's, else (per row) the first of its fallback keys' that has one."""
-    columns = [_cleaned(found.column(f"k{at}").combine_chunks()) for at in keys]
-    return columns[0] if len(columns) == 1 else first_valid(*columns)
+class _Keys:
+    """A batch's values per key (index into Layout.names), each cleaned once (_cleaned) when first asked for."""
+
+    def __init__(self, found: pa.Table) -> None:
+        self._found = found
+        self._cleaned: dict[int, pa.DictionaryArray] = {}
+
+    def __getitem__(self, at: int) -> pa.DictionaryArray:
+        if at not in self._cleaned:
+            self._cleaned[at] = _cleaned(self._found.column(f"k{at}").combine_chunks())
+        return self._cleaned[at]
+
+    def first_of(self, keys: Sequence[int]) -> pa.DictionaryArray:
+        """A field's values: its key's, else (per row) the first of its fallback keys' that has one."""
+        main = self[keys[0]]
+        if len(keys) == 1 or not main.null_count:
+            return main
+        return first_valid(main, *(self[at] for at in keys[1:]))
 
 
-def _from_question(found: pa.Table, layout: Layout) -> np.ndarray:
+def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
     """Per row, whether its host is a DNS query's name (DNS_QUESTION's key, where no host key before it and no URL
     has a value): host_source `dns_query`."""
     keys = (layout.chosen["host"], *layout.fallbacks.get("host", ())) if "host" in layout.chosen else ()
     at = next((n for n, key in enumerate(keys) if normalise(layout.names[key]) in DNS_QUESTION), None)
-    rows = found.num_rows
     if at is None:
         return np.zeros(rows, bool)
     other = [keys[n] for n in range(at)]
     if "url" in layout.chosen:
         other += [layout.chosen["url"], *layout.fallbacks.get("url", ())]
-    mask = bools(pc.is_valid(_cleaned(found.column(f"k{keys[at]}").combine_chunks())))
+    mask = bools(pc.is_valid(keyed[keys[at]]))
     for key in other:
-        mask &= ~bools(pc.is_valid(_cleaned(found.column(f"k{key}").combine_chunks())))
+        mask &= ~bools(pc.is_valid(keyed[key]))
     return mask
 
 
@@ -344,11 +357,14 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     starts_with_mark = pc.starts_with(text, "\ufeff")
     if pc.any(starts_with_mark).as_py():  # a byte order mark (the file's first line)
         text = pc.replace_substring_regex(text, "^\ufeff", "")
-    is_object = pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False)
+    is_object = pc.fill_null(pc.starts_with(text, "{"), False)
+    if not pc.all(is_object).as_py():  # (a copy of the lines trimmed only where one does not start with `{`)
+        is_object = pc.or_(is_object, pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False))
     found = _values(connection, layout.query, text)
     parsed = pc.and_(is_object, pc.fill_null(found.column("parsed").combine_chunks(), False))
-    values = {field: _read(found, (at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
-    from_question = _from_question(found, layout)
+    keyed = _Keys(found)
+    values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
+    from_question = _from_question(keyed, layout, rows)
 
     def v(field: str) -> pa.DictionaryArray | None:
         return values.get(field)
