@@ -232,7 +232,10 @@ def _place_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fiel
     """The destination host: of a URL decision (THREAT url) from its URL, with the URL's path; of a TLS session
     (DECRYPTION) from its SNI. An SNI is a bare host name (RFC 6066: no scheme, port or path), so the one
     per-distinct query reads both: lower case, no trailing dot, empty as null."""
-    text = only_where(pc.if_else(pa.array(url), fields.at[URL], fields.at[SNI]), pa.array(url | decryption))
+    if decryption.any():
+        text = only_where(pc.if_else(pa.array(url), fields.at[URL], fields.at[SNI]), pa.array(url | decryption))
+    else:  # the usual file, of TRAFFIC and THREAT records: no choosing per row
+        text = _items(fields, URL, url)
     place = through(cursor, queries.url, _unquoted(text, empty_is_null=False))
     has_host = pc.is_valid(place["host"]).to_numpy(zero_copy_only=False)
     return {
