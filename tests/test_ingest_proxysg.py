@@ -148,6 +148,7 @@ def test_other_counts_are_rejects_that_say_why(tmp_path: Path) -> None:
     reasons = {r["line_no"]: r["reason"] for r in rejects}
     assert reasons[2].startswith("22 values: not a ProxySG access-log layout without #Fields")
     assert reasons[3].startswith("40 values:") and "bcreporterssl_v1" in reasons[3]
+    assert reasons[4].startswith("not a ProxySG access-log line: no date and time")
     assert [r["line"] for r in rejects if r["line_no"] == 4] == [header + "restarting access log"]  # as written
 
 
@@ -162,6 +163,9 @@ def test_sniffing_takes_headerless_lines_and_leaves_w3c_files_to_w3c() -> None:
     fields = "#Fields: " + " ".join(LAYOUTS[0].fields)
     assert FORMATS["proxysg"].sniff([fields, MAIN]) == 0.0
     assert sniff(["#Software: SGOS 7.3", fields, MAIN]).name == "w3c"
+    relayed = "Aug 18 12:30:46 10.8.24.10 "  # a W3C log relayed through syslog, #Fields and all
+    assert FORMATS["proxysg"].sniff([relayed + fields, relayed + MAIN]) == 0.0
+    assert sniff([relayed + "#Software: SGOS 7.3", relayed + fields, relayed + MAIN]).name == "w3c"
     # the right count but not its shape: no status and s-action where main has them
     assert FORMATS["proxysg"].sniff([MAIN.replace("200 TCP_NC_MISS", "GET /x")]) == 0.0
 

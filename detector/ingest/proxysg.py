@@ -214,11 +214,19 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 
 def _rejects(part: pa.Table, counts: np.ndarray) -> pa.Table:
-    reason = pc.binary_join_element_wise(
+    """Lines of no layout's count: those that start as ELFF lines say their count, the others (a syslog
+    message of another kind, a line of another log) that they are no ProxySG access-log line."""
+    counted = pc.binary_join_element_wise(
         pa.array(counts).cast(pa.string()),
         f" values: not a ProxySG access-log layout without #Fields ({_COUNTS_TEXT} values); "
         "a custom or bcreporterssl_v1 log needs its #Fields line (format w3c)", "")
+    elff = pc.fill_null(pc.match_substring_regex(line_text(part), "^" + ELFF_START), False)
+    reason = pc.if_else(elff, counted, pa.scalar(NOT_ELFF_REASON))
     return pa.Table.from_arrays([part.column("line_no"), part.column("line"), reason], schema=REJECTS_OF_BATCH)
+
+
+NOT_ELFF_REASON = ("not a ProxySG access-log line: no date and time (YYYY-MM-DD HH:MM:SS) where its values begin, "
+                   "after the syslog header if it has one")
 
 
 def _named(result: ParseResult, layout: Layout) -> ParseResult:
@@ -266,12 +274,12 @@ def sniff(lines: Sequence[str]) -> float:
     """Share of lines (behind a syslog header or not) that have a predefined layout's number of values and its
     shape: date, time, a whole number of milliseconds, then sc-status and an s-action code where the layout
     has them; comment lines count as matching. A file with a #Fields line is `w3c`'s."""
-    if not lines or any(line.lstrip(" \ufeff").startswith("#Fields:") for line in lines):
+    lines = [_SYSLOG_HEAD.sub(r"\1", line, count=1).lstrip(" \ufeff") for line in lines]
+    if not lines or any(line[:8].lower() == "#fields:" for line in lines):
         return 0.0
     matching = 0
     data_lines = 0
     for line in lines:
-        line = _SYSLOG_HEAD.sub(r"\1", line, count=1).lstrip("\ufeff")
         if line.startswith("#"):
             matching += 1
             continue
