@@ -473,7 +473,6 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     def parse(lines: pa.Table, layout: Layout | None) -> ParseResult:
         layout = layout if layout is not None else layout_of(lines)
         if layout is None:  # no object in this batch (nor before it): every line is a reject
-            layout = Layout.of([], column_map)
             rows = lines.num_rows
             reasons = pa.repeat("not a JSON object", rows)
             return split_outcomes(pa.table({"line_no": lines.column("line_no"), "reject_reason": reasons,
