@@ -122,10 +122,14 @@ def unwrapped(text: pa.Array) -> pa.Array:
     if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
         text = pc.replace_substring(text, "\t", " ")
     _, data, offsets = line_bytes(text)
-    starts = offsets[:-1][offsets[1:] - offsets[:-1] > ELFF_DATE_LENGTH]
-    if len(starts) == len(text) and ((data[starts] - np.uint8(ord("0")) <= 9)
-                                     & (data[starts + ELFF_DATE_LENGTH] == SPACE)).all():
-        return text  # every line starts as `YYYY-MM-DD ` does (an ISO syslog time has a `T` there): no header
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    first = np.where(lengths > 0, data[np.minimum(starts, max(len(data) - 1, 0))], 0) if len(data) else \
+        np.zeros(len(starts), np.uint8)
+    bare = first == HASH  # a directive
+    dated = (first - np.uint8(ord("0")) <= 9) & (lengths > ELFF_DATE_LENGTH)
+    dated[dated] = data[starts[dated] + ELFF_DATE_LENGTH] == SPACE  # `YYYY-MM-DD `; an ISO syslog time has a `T`
+    if (bare | dated).all():
+        return text  # no line has a syslog header
     return pc.replace_substring_regex(text, SYSLOG_HEAD, r"\1", max_replacements=1)
 
 
