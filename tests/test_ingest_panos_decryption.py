@@ -14,10 +14,16 @@ Every line is written here from the documented field order, by field name (never
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
-from detector.ingest import sniff
+import numpy as np
+import pyarrow as pa
+
+from detector.ingest import panos, sniff
+from tests.edits import edited
 from tests.golden import parse_lines
+from tests.test_ingest_panos_fields import reference_fields
 
 HEAD = "<14>Nov 18 09:03:04 pa-stadhuis "
 
@@ -145,6 +151,20 @@ def test_decryption_cut_before_its_sni_is_rejected(tmp_path: Path) -> None:
         "expected at least 64 CSV fields for DECRYPTION, found 50",
         "expected at least 64 CSV fields for DECRYPTION, found 20",
     ]
+
+
+def test_sni_and_field_count_are_the_csv_split_of_edited_lines() -> None:
+    """The kernel's rest of a record (fields 38-63, then the rest of the line as one) against a plain CSV split."""
+    rng = random.Random(11)
+    bases = [decryption(DECRYPTION_10_0), decryption(Issuer_Subject_Common_Name='"CA, Inc."')]
+    lines = [edited(rng.choice(bases), rng, ['"', ",", '"a,b"', "é", ""], edits=3) for _ in range(2000)]
+    fields = panos.Fields(pa.array(lines))
+    every = np.ones(len(lines), bool)
+    fields.read(every, every)
+    for row, line in enumerate(lines):
+        split = reference_fields(line)
+        assert fields.full_count[row] == min(len(split), panos.SNI + 2), line
+        assert fields.at[panos.SNI][row].as_py() == (split[panos.SNI] if len(split) > panos.SNI else None), line
 
 
 def test_decryption_with_a_bad_time_is_rejected(tmp_path: Path) -> None:
