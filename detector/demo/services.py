@@ -36,7 +36,9 @@ class SimService:
 
 
 NOTE_TAKERS = ("otter", "fireflies", "read_ai", "tldv", "jamie")
-HELD_OUT_PREFERRED = ("goblin.tools", "hix.ai", "smodin.io", "paraphraser.io", "zerogpt.com", "getimg.ai")
+# Small tools of everyday kinds (a planner, a paraphraser, an image generator, a writer, a transcriber, document
+# chat); well-known services leave the held-out lists for the catalog, so this list names only lesser-known ones.
+HELD_OUT_PREFERRED = ("goblin.tools", "paraphraser.io", "getimg.ai", "copymatic.ai", "notta.ai", "askyourpdf.com")
 
 CATALOG_SERVICES: tuple[SimService, ...] = (
     SimService("chatgpt", "chatgpt", (("chatgpt.com", 0.6), ("cdn.oaistatic.com", 0.25), ("ab.chatgpt.com", 0.15)),
