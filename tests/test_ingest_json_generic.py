@@ -20,17 +20,20 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.cli import cli
+from detector.config import load_settings
 from detector.errors import FormatError
 from detector.ingest import FORMATS, SNIFF_THRESHOLD, sniff, sniff_scores
 from detector.ingest.json_generic import KEY_LINES, MAX_SNIFF_SCORE
-from detector.ingest.pipeline import FileReport, parse_file
+from detector.ingest.pipeline import FileReport, ingest_paths, parse_file
 from tests.golden import SAMPLES, golden_settings
+from tests.test_ingest_context import with_batch_lines
 
 FIELDS = ("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "http_method", "bytes_out",
           "bytes_in", "http_status", "action", "user_agent")
@@ -245,3 +248,21 @@ def test_cli_map_option_reaches_the_parser(home: Path, tmp_path: Path) -> None:
 def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
     _, _, report = parse(tmp_path, '{"timestamp":"2026-03-13T08:00:00Z","host":"chatgpt.com"}', *lines)
     assert report.lines == 1 + len(lines)
+
+
+def test_a_grown_file_is_read_on_under_the_keys_of_its_first_objects(home: Path, tmp_path: Path) -> None:
+    """Appended lines are read with the keys the file's first objects had (as a CSV's rows under its header)."""
+    first_part = ['{"timestamp":"2026-03-13T08:00:00Z","host":"chatgpt.com","user":"jan"}'] * 3
+    appended = ['{"timestamp":"2026-03-13T08:00:01Z","host":"claude.ai","user":"piet","status":200}',
+                '{"timestamp":"2026-03-13T08:00:02Z","user":"kees"}']
+    with_batch_lines(home, 2)
+    path = tmp_path / "grown.json"
+    path.write_text("".join(text + "\n" for text in first_part), encoding="utf-8")
+    [first] = ingest_paths(load_settings(home), [str(path)], format_name="json")
+    with path.open("a", encoding="utf-8") as log:
+        log.write("".join(text + "\n" for text in appended))
+    [second] = ingest_paths(load_settings(home), [str(path)], format_name="json")
+    assert (first.parsed, second.lines, second.parsed, second.rejected) == (3, 2, 1, 1)
+    rows = duckdb.connect().sql(f"select user_name is not null, http_status from read_parquet("
+                                f"'{home}/lake/events/**/*.parquet') where host = 'claude.ai'").fetchall()
+    assert rows == [(True, None)]  # `status` is no key of the first objects
