@@ -11,6 +11,7 @@ Test lines are written from the documented field lists, not copied from logs:
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pyarrow as pa
@@ -199,3 +200,21 @@ def test_an_exception_naming_a_denial_is_blocked(tmp_path: Path) -> None:
     events, rejects, _ = parse(tmp_path, policy, content, other, elsewhere, REPORTER)
     assert not rejects
     assert [e["action"] for e in events] == ["blocked", "blocked", "allowed", "allowed", "allowed"]
+
+
+def test_a_batch_read_as_its_usual_layout_still_reads_the_odd_lines_by_theirs(tmp_path: Path) -> None:
+    """A batch is read as the layout of most of its first lines; lines of other layouts later in it are read
+    by theirs, lines of no layout rejected, and events come out in line order."""
+    padded = REPORTER.replace(" - 200 ", "  -  200 ")
+    lines = [MAIN] * 70 + [EDGE, MAIN_HIERARCHY, MAIN.rsplit(" ", 1)[0], padded, SUPPLIERS] + [MAIN] * 5
+    path = tmp_path / "proxysg-access.log"
+    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    settings = dataclasses.replace(golden_settings(), batch_lines=1000)
+    events, rejects, report = parse_file(path, FORMATS["proxysg"], settings)
+    assert report.lines == report.parsed + report.rejected + report.ignored == len(lines)
+    assert [r["line_no"] for r in rejects.to_pylist()] == [73]
+    assert rejects.to_pylist()[0]["reason"].startswith("23 values: not a ProxySG access-log layout")
+    rows = events.to_pylist()
+    assert [e["line_no"] for e in rows] == [n for n in range(1, len(lines) + 1) if n != 73]
+    assert [rows[n]["host"] for n in (70, 71, 72, 73)] == ["gemini.google.com", "www.example.org", "chatgpt.com",
+                                                           "claude.ai"]

@@ -45,9 +45,10 @@ s-ip is the appliance's own address and is not read as the destination.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -180,33 +181,43 @@ def new_parser(context: ParseContext) -> BatchParser:
         context.connection.execute(macros)
     plans = [Plan(Header(fields=layout.fields), context.timezone) for layout in LAYOUTS]
 
-    def parse(original: pa.Table) -> ParseResult:
-        text = unwrapped(line_text(original))
-        lines = original.set_column(original.schema.get_field_index("line"), "line", text)
-        comment = np.zeros(len(text), bool)
-        _, data, offsets = line_bytes(text)
-        filled = offsets[1:] > offsets[:-1]
-        comment[filled] = data[offsets[:-1][filled]] == HASH
-        counts = value_counts(text)
-        layout = np.full(len(text), -1, np.int64)
+    def read_layout(cursor: duckdb.DuckDBPyConnection, part: pa.Table, index: int) -> ParseResult:
+        plan, layout = plans[index], LAYOUTS[index]
+        columns = in_slices(part, lambda piece: event_columns(cursor, plan, piece), VALUE_SLICE)
+        return _denied_by_exception(_named(split_outcomes(columns, part), layout), part, layout)
+
+    def read_groups(cursor: duckdb.DuckDBPyConnection, part: pa.Table, counts: np.ndarray) -> list[ParseResult]:
+        """Lines grouped by the layout of their count, each group read apart; other counts rejected."""
+        layout = np.full(len(counts), -1, np.int64)
         for count, index in _BY_COUNT.items():
             layout[counts == count] = index
-        layout[comment] = -2
-        results: list[ParseResult] = []
+        results = []
+        for index in np.unique(layout).tolist():
+            rows = np.flatnonzero(layout == index)
+            group = part if len(rows) == len(counts) else part.take(pa.array(rows))
+            results.append(ParseResult(NO_EVENTS, _rejects(group, counts[rows])) if index < 0 else
+                           read_layout(cursor, group, index))
+        return results
+
+    def parse(original: pa.Table) -> ParseResult:
+        """The batch is read as the layout most of its first lines have (w3c counts each line's values as it
+        reads them); only the lines of another count are counted here and read by their own layouts."""
+        text = unwrapped(line_text(original))
+        lines = original.set_column(original.schema.get_field_index("line"), "line", text)
+        _, data, offsets = line_bytes(text)
+        filled = offsets[1:] > offsets[:-1]
+        comment = np.zeros(len(text), bool)
+        comment[filled] = data[offsets[:-1][filled]] == HASH
+        if comment.any():
+            lines = lines.filter(pa.array(~comment))
         with parse_cursor(context.connection) as cursor:
-            for index in np.unique(layout).tolist():
-                if index == -2:
-                    continue
-                rows = np.flatnonzero(layout == index)
-                part = lines if len(rows) == len(text) else lines.take(pa.array(rows))
-                if index == -1:
-                    results.append(ParseResult(pa.table({"line_no": pa.array([], pa.int64())}), _rejects(
-                        part, counts[rows])))
-                    continue
-                plan = plans[index]
-                columns = in_slices(part, lambda piece, plan=plan: event_columns(cursor, plan, piece), VALUE_SLICE)
-                result = split_outcomes(columns, part)
-                results.append(_denied_by_exception(_named(result, LAYOUTS[index]), part, LAYOUTS[index]))
+            likely = _likely_layout(line_text(lines))
+            if likely is None:
+                results = read_groups(cursor, lines, value_counts(line_text(lines)))
+            else:
+                results = [read_layout(cursor, lines, likely)]
+                results += _others(results[0], lines, len(LAYOUTS[likely].fields),
+                                   lambda part, counts: read_groups(cursor, part, counts))
         result = combine(results, ignored=int(comment.sum()))
         if result.rejects.num_rows:  # a reject shows its line as written, syslog header and all
             result.rejects = attach_lines(result.rejects.column("line_no"), result.rejects.column("reason"), original)
@@ -215,6 +226,41 @@ def new_parser(context: ParseContext) -> BatchParser:
         return result
 
     return parse
+
+
+NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})
+LIKELY_SAMPLE = 64  # lines whose counts choose the layout a batch is read as first
+# w3c's reason for a line of another count, as _named words it
+MISCOUNTED = r"^\d+ values but ProxySG's "
+
+
+def _likely_layout(text: pa.Array) -> int | None:
+    """The layout most of the first lines have, or None when none of them has one."""
+    counts = value_counts(text.slice(0, LIKELY_SAMPLE))
+    found = [_BY_COUNT[count] for count in counts.tolist() if count in _BY_COUNT]
+    return max(set(found), key=found.count) if found else None
+
+
+def _others(first: ParseResult, lines: pa.Table, count: int,
+            read_groups: Callable[[pa.Table, np.ndarray], list[ParseResult]]) -> list[ParseResult]:
+    """The lines `first` rejected for their count (read as another layout than theirs), read by their own
+    layouts: taken out of `first`'s rejects, and their outcomes returned. A line whose count is the layout's
+    after all (w3c and value_counts disagree on it: stray spaces) keeps w3c's reason."""
+    if not first.rejects.num_rows:
+        return []
+    miscounted = pc.fill_null(pc.match_substring_regex(first.rejects.column("reason"), MISCOUNTED), False)
+    if not pc.any(miscounted).as_py():
+        return []
+    numbers = first.rejects.column("line_no").filter(miscounted)
+    positions = np.searchsorted(lines.column("line_no").to_numpy(), numbers.to_numpy())
+    again = lines.take(pa.array(positions))
+    counts = value_counts(line_text(again))
+    other = counts != count
+    if not other.any():
+        return []
+    first.rejects = first.rejects.filter(pc.invert(pc.is_in(first.rejects.column("line_no"),
+                                                           numbers.filter(pa.array(other)))))
+    return read_groups(again.filter(pa.array(other)), counts[other])
 
 
 def _rejects(part: pa.Table, counts: np.ndarray) -> pa.Table:
