@@ -52,13 +52,29 @@ def test_v1_query_and_one_record_per_answer(tmp_path: Path) -> None:
     failure = dns({"type": "answer", "id": 16001, "rcode": "NXDOMAIN", "rrname": "nx.example.org", "rrtype": "A"})
     assert read(tmp_path, query, *answers, failure) == [
         expected("chat.openai.com", "A", None, None),
-        # each answer record names its own owner and type: the record's type is not the query's
-        expected("chat.openai.com", None, "NOERROR", [CHAIN_ANSWERS[0]]),
-        expected("chat.openai.com.cdn.cloudflare.net", None, "NOERROR", [CHAIN_ANSWERS[1]]),
-        expected("chat.openai.com.cdn.cloudflare.net", None, "NOERROR", [CHAIN_ANSWERS[2]]),
+        # each answer record has its own owner and type: named by the response's first record (the query),
+        # not by the CNAME's target; the record's type is not the query's
+        *(expected("chat.openai.com", None, "NOERROR", [answer]) for answer in CHAIN_ANSWERS),
         # a failure names the query: its type is the query's
         expected("nx.example.org", "A", "NXDOMAIN", None),
     ]
+
+
+def test_v1_answer_records_are_grouped_by_flow_and_dns_id(tmp_path: Path) -> None:
+    def answer(flow_id: int | None, dns_id: int, rrname: str, rdata: str) -> str:
+        line = json.loads(dns({"type": "answer", "id": dns_id, "rcode": "NOERROR", "rrname": rrname, "rrtype": "A",
+                               "ttl": 60, "rdata": rdata}))
+        if flow_id is None:
+            del line["flow_id"]
+        else:
+            line["flow_id"] = flow_id
+        return json.dumps(line)
+
+    rows = read(tmp_path, answer(1, 7, "claude.ai", "160.79.104.10"), answer(2, 7, "cdn.example.net", "192.0.2.1"),
+                answer(1, 7, "claude.ai.cdn.example", "160.79.104.11"), answer(1, 8, "other.example", "192.0.2.2"),
+                answer(None, 7, "no-flow.example", "192.0.2.3"))
+    assert [row["host"] for row in rows] == [
+        "claude.ai", "cdn.example.net", "claude.ai", "other.example", "no-flow.example"]
 
 
 def test_v2_detailed_grouped_and_both(tmp_path: Path) -> None:

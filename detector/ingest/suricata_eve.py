@@ -14,9 +14,9 @@ answer record with an `answers` array, or `grouped` by type) and v3 (Suricata 8:
 `answers` arrays, types `request`/`response`). Each gives host (the query name; a v2 answer without a question:
 its first answer's name), dns_qtype (none on a v1 answer record: its `rrtype` is the record's own), dns_rcode
 (none on a request) and dns_answers (A/AAAA addresses and CNAME targets, as the other DNS formats keep them).
-A v1 answer record names its own owner: past a CNAME, the alias's target, not the query (records are not
-joined across lines). Queries and answers are separate records and each is an event (like ECS's
-`dns.type` query/answer): the answer is what maps addresses back to names. On an answer record Suricata
+A v1 answer record names its own owner (past a CNAME, the alias's target): it is named by the first record of its
+response in the batch instead (_v1_query_names). Queries and answers are separate records and each is an event
+(like ECS's `dns.type` query/answer): the answer is what maps addresses back to names. On an answer record Suricata
 (before 7, and v3's responses: 8.0's upgrade notes) logs the packet's direction, server to client; such records
 are turned around so that `src_ip` is always the client. So is an alert on a packet to the client (Suricata 7+
 says so: `"direction": "to_client"`); Suricata 6's alerts say no direction and keep their packet's addresses.
@@ -433,9 +433,10 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     """host and host_source: a DNS record's query name, a TLS record's SNI, an HTTP record's Host (HTTP/2: its
     `:authority`); an alert's or drop's SNI, else its Host, else its DNS query, QUIC SNI or `:authority` (see
     OTHER_HOSTS_SQL). network_protocol: the record type, or for flows and IPS records the application protocol
-    Suricata found, else the transport. A DNS record's name: v1/v2 `rrname`, v3 `queries[0].rrname`, else (a
-    response without a question) its first answer's name (`answer_name`, per DNS record)."""
-    dns_name = per_distinct(connection, pc.coalesce(records.at("dns.rrname", "dns"),
+    Suricata found, else the transport. A DNS record's name: v1/v2 `rrname` (v1 answer records: see _v1_query_names),
+    v3 `queries[0].rrname`, else (a response without a question) its first answer's name (`answer_name`, per DNS
+    record)."""
+    dns_name = per_distinct(connection, pc.coalesce(_v1_query_names(connection, records, text),
                                                     records.at("dns.queries[0].rrname", "dns"),
                                                     _decoded(answer_name)),
                             queries.clean_host)["value"]
@@ -486,6 +487,35 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
         "network_protocol": placed(records.count, [*named, (records.rows("flow", "alert", "drop"), per_distinct(
             connection, transport, queries.lower)["value"])]),
     }
+
+
+def _v1_query_names(connection: duckdb.DuckDBPyConnection, records: _Records, text: pa.Array) -> pa.Array:
+    """`dns.rrname` of the DNS records, with a v1 answer record's (one record per answer, with `rdata`) replaced by
+    the name of the first answer record of its response in the batch: the answer section starts with the queried
+    name (RFC 1034 3.6.2, 4.3.2), and past a CNAME a record names the alias's target (a CDN's name) instead. A
+    response's records are told by their flow (`flow_id`) and DNS id, read by a small query on those lines only; a
+    response split by a batch's end names its later records by their own first one."""
+    rrname = records.at("dns.rrname", "dns")
+    v1 = _flag(pc.and_(pc.is_valid(records.at("dns.rdata", "dns")), pc.equal(records.at("dns.type", "dns"), "answer")))
+    if not v1.any():
+        return rrname
+    at = np.flatnonzero(v1)
+    connection.register("v1_lines", pa.table({"line": text.take(pa.array(records.rows("dns")[at]))}))
+    try:
+        key = connection.sql("select v[1] || '/' || v[2] as key from (select try(json_extract_string(line, "
+                             "['$.flow_id', '$.dns.id'])) as v from v1_lines)").to_arrow_table()
+    finally:
+        connection.unregister("v1_lines")
+    groups = pc.dictionary_encode(key.column("key").combine_chunks())
+    group = pc.fill_null(groups.indices, -1).to_numpy(zero_copy_only=False)
+    keyed = group >= 0
+    if not keyed.any():
+        return rrname
+    rows = at[keyed]
+    _, first, of_group = np.unique(group[keyed], return_index=True, return_inverse=True)
+    named = np.arange(len(rrname))
+    named[rows] = rows[first][of_group]  # each row: its group's first row
+    return rrname.take(pa.array(named))
 
 
 # The records whose host is a TLS SNI: TLS's, and QUIC's (the SNI of its TLS client hello)
