@@ -26,6 +26,7 @@ from detector.ingest import (
     panos,
     pfsense,
     proxysg,
+    skyhigh_swg,
     sophos,
     sophos_utm,
     squid,
@@ -50,6 +51,7 @@ FORMATS: dict[str, Format] = {
         windows_firewall.FIREWALL,  # before w3c: its files are W3C-like, and a tie goes to the first
         w3c.W3C,
         proxysg.PROXYSG,
+        skyhigh_swg.ACCESS,
         csv_generic.CSV,
         zeek.ZEEK_CONN,
         zeek.ZEEK_SSL,

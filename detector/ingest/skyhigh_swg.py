@@ -1,0 +1,293 @@
+"""Skyhigh Secure Web Gateway (formerly McAfee Web Gateway, on premises) native access.log.
+
+The appliance's Default Log Handler rule set writes `access.log` through its nested "Access Log" rule set
+(`Set User-Defined.logLine = DateTime.ToWebReporterString + ...`, then `FileSystemLogging.WriteLogEntry`).
+Neither W3C nor CSV: values are separated by single spaces, text values in double quotes. Layouts, told by
+their number of values:
+
+- 12 values, the default of MWG 7.x and Skyhigh SWG (Skyhigh's "Access log rule set" page,
+  https://success.skyhighsecurity.com/Skyhigh_Secure_Web_Gateway_(On_Prem)/Monitoring/Logging/Access_log_rule_set,
+  and the MWG 7.1.5 product guide, section "Log handler rule sets"; the header line the appliance writes,
+  quoted in https://community.mcafee.com/thread/27946):
+      time_stamp "auth_user" src_ip status_code "req_line" "categories" "rep_level" "media_type"
+      bytes_to_client "user_agent" "virus_name" "block_res"
+- 14 values, the same with `bytes_from_client` after `bytes_to_client` and `"application_name"` at the end (the
+  header of later rule sets, as Web Reporter / Content Security Reporter read it).
+
+Read: time_stamp `[dd/Mon/yyyy:HH:MM:SS +zzzz]` (DateTime.ToWebReporterString, with its zone) -> ts in UTC;
+auth_user (Authentication.UserName; `-`/empty: none) -> user_name; src_ip (Client.IP) -> src_ip; status_code
+(Response.StatusCode) -> http_status; req_line (RequestHeader.FirstLine: `METHOD URL HTTP/x.y`) -> http_method and
+the URL's host, port, scheme and path (`CONNECT host:port`: the tunnel's target, host_source connect; a relative
+URL, as transparent mode logs it, names no host); categories (URL.Categories) -> vendor_category; media_type ->
+content_type; bytes_to_client (Body.Size of the response) -> bytes_in; bytes_from_client -> bytes_out (null in the
+12-value layout: never guessed); user_agent; application_name -> vendor_app. rep_level and virus_name are not read.
+action: block_res (Block.ID) 0 -> allowed, any other number -> blocked (the appliance answers such requests with
+its block page, mostly 403); no block_res -> unknown.
+
+The same lines forwarded over syslog (rsyslog, `mwg: [20/Nov/2026:...] ...`) are read after their header, whose
+time is not used (the line has its own, with its zone). Lines of the appliance that hold no access record (header
+and comment lines, other syslog messages) are ignored; the gateway's LEEF/CEF syslog is read by `leef` / `cef`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import (
+    DistinctQuery,
+    first_bytes,
+    list_item,
+    per_distinct,
+    quoted_value,
+    split_quoted,
+)
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.distinct_sql import plain
+from detector.ingest.proxy_columns import (
+    UrlQueries,
+    bools,
+    constant_text,
+    first_reasons,
+    first_valid,
+    joined_pairs,
+    line_text,
+    list_items,
+    read_in_slices,
+    url_columns,
+    where,
+)
+from detector.ingest.squid import (
+    CLF_TIME_SQL,
+    COMMON_METHOD_SQL,
+    COMMON_SIZE_SQL,
+    DASH_SQL,
+    PROXY_MACROS,
+)
+from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
+
+# Space-separated tokens per layout: the time is two (`[dd/Mon/yyyy:HH:MM:SS` and `+zzzz]`)
+SHORT_TOKENS, LONG_TOKENS = 13, 15
+# 0-based tokens: time (2), user, client, status, request line, categories, media type, bytes to client, then per
+# layout bytes from client, user agent, block_res and application name (rep_level 7 and virus_name are not read)
+SHARED_TOKENS = (0, 1, 2, 3, 4, 5, 6, 8, 9)
+SHORT_TAIL = (10, 12)  # user agent, block_res
+LONG_TAIL = (10, 11, 13, 14)  # bytes from client, user agent, block_res, application name
+SHAPE_REASON = ("expected 12 or 14 values (Skyhigh SWG access.log: [time] \"user\" client status \"request\" "
+                "\"categories\" \"reputation\" \"media type\" bytes_to_client [bytes_from_client] \"user agent\" "
+                "\"virus\" block_res [\"application\"]), found ")
+NOT_A_RECORD = "not a Skyhigh SWG access log line (expected [dd/Mon/yyyy:HH:MM:SS +zzzz] first): "
+HOST_SOURCES = pa.array(["connect", "url", "none"])
+BRACKET, HASH = ord("["), ord("#")
+
+# The record's own time, which every access line starts with.
+RECORD_START = r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "
+# A syslog header before the record: `<PRI>` (RFC 5424's `<PRI>1 `), a time, then anything (host, tag, RFC 5424's
+# fields) up to the record's `[dd/Mon/yyyy:`.
+SYSLOG_TIME = rf"^(?:<\d{{1,3}}>(?:1 )? ?)?(?:{BSD_TIME}|{ISO_TIME}|{BSD_YEAR_TIME}) "
+SYSLOG_HEAD = rf"{SYSLOG_TIME}(?:.*? )??(\[\d{{2}}/[A-Z][a-z]{{2}}/\d{{4}}:)"
+# The header line the appliance writes at the top of each file (`Log header` of its file system logging)
+LOG_HEADER = "time_stamp "
+# Request line -> method (upper case; `-` none) and whether it opens a tunnel
+REQUEST_SQL = COMMON_METHOD_SQL
+
+
+class Queries:
+    """The per-distinct queries of one file's parse, each remembering the values it has seen."""
+
+    def __init__(self) -> None:
+        self.time = DistinctQuery(CLF_TIME_SQL)
+        self.number = DistinctQuery(COMMON_SIZE_SQL)
+        self.method = DistinctQuery(REQUEST_SQL)
+        self.text = DistinctQuery(DASH_SQL)
+        self.urls = UrlQueries()
+
+
+def new_parser(context: ParseContext) -> BatchParser:
+    context.connection.execute(PROXY_MACROS)
+    queries = Queries()
+
+    def parse(lines: pa.Table) -> ParseResult:
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(_columns(cursor, queries, lines), lines)
+
+    return parse
+
+
+def unwrapped(text: pa.Array) -> pa.Array:
+    """The lines without a syslog header before the record (others as they are)."""
+    first = first_bytes(text)
+    if ((first == BRACKET) | (first == HASH)).all():
+        return text
+    return pc.replace_substring_regex(text, SYSLOG_HEAD, r"\1", max_replacements=1)
+
+
+def _kinds(original: pa.Array, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Which lines hold a record (start with `[`, header off), and which are to be ignored: comment and header
+    lines, and syslog messages of the appliance that hold no record."""
+    first = first_bytes(text)
+    record = first == BRACKET
+    ignored = first == HASH
+    other = np.flatnonzero(~record & ~ignored)
+    if len(other):
+        rest = original.take(pa.array(other))
+        quiet = pc.or_(pc.starts_with(rest, LOG_HEADER), pc.match_substring_regex(rest, SYSLOG_TIME))
+        ignored[other] = bools(pc.fill_null(quiet, False))
+    return record, ignored
+
+
+def _tokens(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
+    """Each line's number of tokens, and the tokens the events use (null where missing), per layout."""
+    tokens = split_quoted(text, " ")
+    count = pc.list_value_length(tokens)
+    shared = list_items(tokens, SHARED_TOKENS)
+    long = bools(pc.equal(count, LONG_TOKENS))
+    if long.all():
+        from_client, agent, block, app = list_items(tokens, LONG_TAIL)
+    else:
+        agent, block = list_items(tokens, SHORT_TAIL)
+        from_client = app = pa.nulls(len(text), pa.string())
+        if long.any():  # both layouts in one slice: the long lines' values put in their places
+            mask = pa.array(long)
+            long_values = list_items(tokens, LONG_TAIL)
+            from_client, app = where(mask, long_values[0]), where(mask, long_values[3])
+            agent, block = pc.if_else(mask, long_values[1], agent), pc.if_else(mask, long_values[2], block)
+    return [count], [*shared, from_client, agent, block, app]
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
+    """Access lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
+    original = line_text(lines)
+    text = unwrapped(original)
+    record, ignored = _kinds(original, text)
+    (count,), (opened, closed, user, client, status, request, categories, media, to_client, from_client, agent,
+               block, app) = read_in_slices(text, _tokens)
+    shaped = pc.and_(pc.or_(pc.equal(count, SHORT_TOKENS), pc.equal(count, LONG_TOKENS)),
+                     pc.and_(pc.starts_with(plain(opened), "["), pc.ends_with(plain(closed), "]")))
+    shaped = pc.and_(pa.array(record), pc.fill_null(shaped, False))
+    day = pa.DictionaryArray.from_arrays(opened.indices, pc.utf8_slice_codeunits(opened.dictionary, 1))
+    zone = pa.DictionaryArray.from_arrays(closed.indices, pc.utf8_rtrim(closed.dictionary, "]"))
+    ts = per_distinct(connection, joined_pairs(day, zone), queries.time, where=shaped)["ts"]
+    status_of = _numbers(connection, queries, status)
+    status_value = status_of["value"]
+    status_bad = pc.fill_null(pc.or_kleene(status_of["invalid"], pc.or_kleene(pc.greater(status_value, 999),
+                                                                             pc.less(status_value, 0))), False)
+    to_client_of = _numbers(connection, queries, to_client)
+    from_client_of = _numbers(connection, queries, from_client)
+    block_of = _numbers(connection, queries, _unquoted(block))
+    reasons = [
+        (pa.array(~record), lambda: pc.binary_join_element_wise(NOT_A_RECORD, pc.utf8_slice_codeunits(text, 0, 40),
+                                                                "")),
+        (pc.invert(shaped), lambda: pc.binary_join_element_wise(SHAPE_REASON, pc.cast(count, pa.string()), "")),
+        (pc.is_null(ts), lambda: pc.binary_join_element_wise(
+            "time is not [dd/Mon/yyyy:HH:MM:SS +zzzz]: ", plain(opened), " ", plain(closed), "")),
+        (status_bad, lambda: pc.binary_join_element_wise(
+            "status is not an HTTP status code: ", plain(status), "")),
+        (to_client_of["invalid"], lambda: pc.binary_join_element_wise(
+            "bytes_to_client is not a whole number of bytes: ", plain(to_client), "")),
+        (from_client_of["invalid"], lambda: pc.binary_join_element_wise(
+            "bytes_from_client is not a whole number of bytes: ", plain(from_client), "")),
+        (block_of["invalid"], lambda: pc.binary_join_element_wise(
+            "block_res is not a number: ", plain(_unquoted(block)), "")),
+    ]
+    request_text = _unquoted(request)
+    parts = pc.split_pattern(request_text.dictionary, " ", max_splits=2)
+    method = per_distinct(connection, pa.DictionaryArray.from_arrays(request_text.indices, list_item(parts, 0)),
+                          queries.method)
+    url = pa.DictionaryArray.from_arrays(request_text.indices, list_item(parts, 1))
+    is_connect = pc.fill_null(method["is_connect"], False)
+    not_connect = pc.invert(is_connect)
+    place = url_columns(connection, queries.urls, url, connect=is_connect)
+    has_url = pc.and_(not_connect, pc.fill_null(place["has_rest"], False))
+    host = first_valid(where(is_connect, place["connect_host"]), where(has_url, place["host"]))
+    source = np.select([bools(is_connect) & bools(pc.is_valid(host)), bools(has_url)], [0, 1], 2)
+    block_id = block_of["value"]
+    action = np.where(bools(pc.is_null(block_id)), 2,
+                      np.where(bools(pc.fill_null(pc.equal(block_id, 0), True)), 0, 1))
+    rows = len(text)
+    columns = {
+        "line_no": lines.column("line_no"),
+        "reject_reason": first_reasons(reasons, rows),
+        "is_ignored": pa.array(ignored),
+        "ts": ts,
+        "src_ip": _text(connection, queries, client),
+        "user_name": _text(connection, queries, _unquoted(user)),
+        "host": host,
+        "host_source": constant_text(HOST_SOURCES, source),
+        "dst_port": pc.if_else(is_connect, place["connect_port"], place["dst_port"]),
+        "network_protocol": where(has_url, place["scheme"]),
+        "http_method": method["http_method"],
+        "url_path": where(has_url, place["url_path"]),
+        "http_status": pc.cast(where(pc.and_(pc.not_equal(status_value, 0), pc.invert(status_bad)), status_value),
+                               pa.int32()),
+        "action": constant_text(pa.array(["allowed", "blocked", "unknown"]), action),
+        "bytes_out": from_client_of["value"],
+        "bytes_in": to_client_of["value"],
+        "user_agent": _text(connection, queries, _unquoted(agent)),
+        "content_type": _text(connection, queries, _unquoted(media)),
+        "vendor_category": _text(connection, queries, _unquoted(categories)),
+        "vendor_app": _text(connection, queries, _unquoted(app)),
+    }
+    return pa.table(columns)
+
+
+def _unquoted(tokens: pa.DictionaryArray) -> pa.DictionaryArray:
+    """Tokens of `split_quoted` as their text (quotes off, placeholders back), once per distinct token."""
+    return pa.DictionaryArray.from_arrays(tokens.indices, quoted_value(tokens.dictionary, " "))
+
+
+def _numbers(connection: duckdb.DuckDBPyConnection, queries: Queries, tokens: pa.DictionaryArray
+             ) -> dict[str, pa.Array]:
+    """`value` (bigint; `-` or empty: null) and `invalid` (a value that is no whole number) of each token."""
+    return per_distinct(connection, tokens, queries.number)
+
+
+def _text(connection: duckdb.DuckDBPyConnection, queries: Queries, values: pa.DictionaryArray) -> pa.Array:
+    """The values, null where `-` or empty, once per distinct value."""
+    return per_distinct(connection, values, queries.text)["value"]
+
+
+_SYSLOG_HEAD = re.compile(SYSLOG_HEAD)
+_LINE = re.compile(
+    rf'{RECORD_START}"(?:[^"]|"")*" \S+ (?:\d{{1,3}}|-) "(?:[^"]|"")*"(?: "(?:[^"]|"")*"){{3}} (?:\d+|-)'
+    r'(?: (?:\d+|-))?(?: "(?:[^"]|"")*"){2} (?:"?\d+"?|-)(?: "(?:[^"]|"")*")?\s*$')
+
+
+def sniff(lines: Sequence[str]) -> float:
+    """Share of lines (behind a syslog header or not) that are access records of a layout, or the appliance's
+    header and comment lines (when there is a record among them)."""
+    if not lines:
+        return 0.0
+    records = 0
+    quiet = 0
+    for line in lines:
+        line = _SYSLOG_HEAD.sub(r"\1", line, count=1).lstrip("\ufeff")
+        if _LINE.match(line) and len(_VALUE.findall(line)) in (SHORT_TOKENS, LONG_TOKENS):
+            records += 1
+        elif line.startswith(("#", LOG_HEADER)):
+            quiet += 1
+    return (records + quiet) / len(lines) if records else 0.0
+
+
+_VALUE = re.compile(r'"(?:[^"]|"")*"|[^ "]\S*')
+
+
+ACCESS = Format(
+    name="skyhigh_swg",
+    source_kind="proxy",
+    summary="Skyhigh Secure Web Gateway / McAfee Web Gateway access.log (default Log Handler, 12 or 14 values), "
+            "bare or behind a syslog header",
+    sniff=sniff,
+    new_parser=new_parser,
+    independent_batches=True,
+    fields=(
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_port", "network_protocol", "http_method",
+        "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent", "content_type",
+        "vendor_category", "vendor_app",
+    ),
+)
