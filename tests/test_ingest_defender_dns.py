@@ -16,6 +16,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.golden import parse_lines
 
 ROW = {"Timestamp": "2025-11-18T09:00:01.1020000Z", "DeviceId": "3f9a1c6e2b8d4f70a5e1c9b3d7f2a6e4c8b0d1f5",
@@ -86,3 +89,18 @@ def test_other_records_keep_their_url_host(tmp_path: Path) -> None:
     (row,) = read(tmp_path, connection)
     assert (row["host"], row["host_source"], row["network_protocol"], row["dns_answers"]) == (
         "chatgpt.com", "url", None, None)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                      max_size=3), max_leaves=6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.one_of(JSON_VALUES, st.dictionaries(st.sampled_from(sorted(FIELDS)), JSON_VALUES, max_size=6)),
+       as_text=st.booleans())
+def test_any_additional_fields_never_crash_and_every_line_is_an_event(tmp_path: Path, fields: object,
+                                                                      as_text: bool) -> None:
+    # (read asserts every record is parsed: a DNS inspection record is an event whatever its AdditionalFields)
+    (row,) = read(tmp_path, record(AdditionalFields=json.dumps(fields) if as_text else fields))
+    assert row["host_source"] in ("dns_query", "none") and row["dst_ip"] == "10.1.0.53"

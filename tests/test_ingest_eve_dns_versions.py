@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from tests.golden import parse_lines
 
 CLIENT = {"src_ip": "10.20.7.101", "src_port": 50001, "dest_ip": "10.1.0.53", "dest_port": 53, "proto": "UDP"}
@@ -144,3 +147,21 @@ def test_alert_on_a_v2_response_is_named_by_its_answer(tmp_path: Path) -> None:
         {"rrname": "chat.openai.com", "rrtype": "A"}]}})
     events, _, _ = parse_lines(tmp_path / "eve.json", "suricata_eve", [v2, v3])
     assert [(e["host"], e["host_source"]) for e in events.to_pylist()] == [("chat.openai.com", "dns_query")] * 2
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                      max_size=3), max_leaves=6)
+DNS_KEYS = ["version", "id", "rrname", "rrtype", "rcode", "rdata", "answers", "grouped", "queries"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bodies=st.lists(st.fixed_dictionaries({"type": st.sampled_from(["answer", "response", "query", "request"])},
+                                             optional={key: JSON_VALUES for key in DNS_KEYS}), min_size=1, max_size=6),
+       flow_ids=st.lists(st.one_of(st.none(), st.integers(0, 2), st.text(max_size=2)), min_size=6, max_size=6))
+def test_any_dns_body_never_crashes_and_every_line_is_an_event(tmp_path: Path, bodies: list[dict[str, object]],
+                                                               flow_ids: list[object]) -> None:
+    lines = [json.dumps({**json.loads(dns(body)), "flow_id": flow})
+             for body, flow in zip(bodies, flow_ids[:len(bodies)], strict=True)]
+    rows = read(tmp_path, *lines)  # (asserts every line is an event)
+    assert all(not answer.endswith(".") for row in rows for answer in row["dns_answers"] or [])
