@@ -183,7 +183,8 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     reasons = [
         (pa.array(~record), lambda: pc.binary_join_element_wise(NOT_A_RECORD, pc.utf8_slice_codeunits(text, 0, 40),
                                                                 "")),
-        (pc.invert(shaped), lambda: pc.binary_join_element_wise(SHAPE_REASON, pc.cast(count, pa.string()), "")),
+        (pc.invert(shaped), lambda: pc.binary_join_element_wise(  # values: the time is one, of two tokens
+            SHAPE_REASON, pc.cast(pc.max_element_wise(pc.subtract(count, 1), 0), pa.string()), "")),
         (pc.is_null(ts), lambda: pc.binary_join_element_wise(
             "time is not [dd/Mon/yyyy:HH:MM:SS +zzzz]: ", plain(opened), " ", plain(closed), "")),
         (status_bad, lambda: pc.binary_join_element_wise(
