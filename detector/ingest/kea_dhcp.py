@@ -1,0 +1,276 @@
+"""ISC Kea DHCPv4/DHCPv6 lease logs: which workstation held which address when (source kind `identity`).
+
+Kea replaced ISC dhcpd (end of life 2022). Like `dhcp.py`'s formats, one event per assignment: `src_ip` =
+the leased address, `src_host` = the client's host name where Kea logged it (queries/dhcp_leases.sql
+reads these events as it reads dhcpd's). Three layouts, in one file or apart:
+
+- Kea's own log file (logger `output` a file or stdout; pattern `%D{%Y-%m-%d %H:%M:%S.%q} %-5p [%c/%i.%t] %m`,
+  before Kea 1.9 `[%c/%i]`): `2026-11-20 09:14:02.123 INFO  [kea-dhcp4.leases/1234.140348] DHCP4_LEASE_ALLOC
+  [hwtype=1 aa:bb:cc:dd:ee:ff], cid=[01:aa:bb:cc:dd:ee:ff], tid=0x5e1a: lease 10.20.3.14 has been allocated
+  for 4000 seconds`. The time has no zone: it is the server's, read in the configured zone.
+- The same messages through syslog (`output: syslog`, pattern `%-5p [%c.%t] %m`):
+  `Nov 20 09:14:02 dhcp1 kea-dhcp4[1234]: INFO  [kea-dhcp4.leases.140348] DHCP4_LEASE_ALLOC ...`; any header
+  syslog.py reads (BSD, ISO, RFC 5424), also with Kea's own time after it (stdout captured by journald).
+- The Forensic Logging hook's legal log (libdhcp_legal_log.so, `kea-legal*.txt`): `2026-11-20 09:14:02 CET
+  Address: 10.20.3.14 has been assigned for 1 hrs 6 mins 40 secs to a device with hardware address: hwtype=1
+  aa:bb:cc:dd:ee:ff, client-id: 01:aa:...`; its time zone is the abbreviation `%Z` writes (UTC/GMT and the
+  European ones are read; any other is taken as the configured zone).
+
+Assignments: DHCP4_LEASE_ALLOC and DHCP4_LEASE_REUSE (a renewal answered from the lease cache),
+DHCP6_LEASE_ALLOC, DHCP6_LEASE_REUSE and DHCP6_LEASE_RENEW; in the legal log, `has been assigned` and
+`has been renewed`. Offers (DHCP4_LEASE_ADVERT, DHCP4_LEASE_OFFER, DHCP6_LEASE_ADVERT), INIT-REBOOT requests,
+releases, declines and expiries are not assignments and are ignored, as dhcp.py ignores DHCPOFFER and releases;
+so are delegated prefixes (a prefix names a router, not a workstation), the legal log's administrator and HA
+partner entries, every other Kea message and other programs' lines in the same file.
+
+Host names: Kea's lease messages carry only the client's hardware address and client id. The name comes from
+the client's own Hostname option, logged at debug level (logger `kea-dhcp4.ddns`, debuglevel 55) as
+DHCP4_CLIENT_HOSTNAME_DATA `... tid=0x5e1a: client sent Hostname option: PC-0042`, or from a host reservation,
+DHCP4_RESERVED_HOSTNAME_ASSIGNED `... server assigned reserved hostname pc-0042`; Kea logs them while it
+handles the packet, before the lease line, under the same client label (`[hwtype=1 MAC], cid=[...]`). A
+lease takes the name most recently logged for its client label within the `NAME_LINES` lines before it (the
+lines parsed with its batch: `Format.context_lines`), so the outcome does not depend on where batches are cut.
+A lease without such a line has no `src_host` (its address is still an event); the name lines are ignored.
+The legal log names no host unless the hook's `response-parser-format` adds `, hostname: NAME` (docs/kea_dhcp.md).
+
+Sources (message texts and layouts):
+- Kea Messages Manual: https://kea.readthedocs.io/en/latest/kea-messages.html (DHCP4_LEASE_ALLOC "%1: lease
+  %2 has been allocated for %3", DHCP6_LEASE_ALLOC "%1: lease for address %2 and iaid=%3 has been allocated for
+  %4", DHCP4_CLIENT_HOSTNAME_DATA "%1: client sent Hostname option: %2"); the client label
+  (`Pkt4::makeLabel`, `Pkt6::makeLabel`): https://github.com/isc-projects/kea/blob/master/src/lib/dhcp/pkt4.cc
+- Logging (default patterns): https://kea.readthedocs.io/en/latest/arm/logging.html
+- Forensic Logging: https://kea.readthedocs.io/en/latest/arm/hooks-legal-log.html
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
+from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.distinct_sql import in_time_zone
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_of, reference_time
+from detector.schema import TIMESTAMP
+
+# How far before its lease line a client's host name line may be and still name the lease (see above). Kea
+# logs both while handling one packet: a few lines apart, even with several threads interleaving clients.
+NAME_LINES = 4096
+
+PROGRAMS = ("kea-dhcp4", "kea-dhcp6")
+LEASE_IDS = ("DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE", "DHCP6_LEASE_ALLOC", "DHCP6_LEASE_REUSE",
+             "DHCP6_LEASE_RENEW")
+NAME_IDS = ("DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED")
+
+# A line of Kea's own file or of the legal log starts with its date and time (a syslog ISO time has a 'T').
+OWN_START = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
+OWN_START_CHARS = 19
+_OWN_LINE = re.compile(OWN_START + r"\.\d+ +(?:DEBUG|INFO|WARN|ERROR|FATAL) +\[kea-")
+_LEGAL_LINE = re.compile(OWN_START + r" \S+ (?:(?:Address|Prefix): ?\S+ has been |Administrator |HA partner )")
+
+NO_HEADER = "not a Kea log line: no Kea time and no syslog header"
+BAD_TIME = "time not readable (Kea: YYYY-MM-DD HH:MM:SS.mmm; legal log: YYYY-MM-DD HH:MM:SS ZONE)"
+NO_ADDRESS = "Kea lease message without an IPv4/IPv6 address"
+
+# An address as Kea prints one (IOAddress::toText): dotted IPv4 or IPv6 hex groups (an IPv4 tail allowed).
+IP_PATTERN = (r"^(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$"
+              r"|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$")
+
+# Per distinct text after a lease message's label: the address (`lease ADDR ...`, `lease for address ADDR ...`).
+LEASE_SQL = rf"""
+select case when regexp_matches(ip, '{IP_PATTERN}') then lower(ip) end as ip
+from (select regexp_extract(value, '^lease (?:for address )?(\S+)', 1) as ip from distinct_values)
+"""
+# Per distinct text after a host name message's label: the name, lower case, without a trailing dot.
+NAME_SQL = r"""
+select nullif(undot(lower(trim(regexp_extract(value,
+    '^(?:client sent Hostname option: |server assigned reserved hostname )(\S*)', 1)))), '') as name
+from distinct_values
+"""
+# Per distinct time of Kea's own file: local time in the configured zone.
+OWN_TIME_SQL = """
+select timezone(@TZ@, try_strptime(value, ['%Y-%m-%d %H:%M:%S.%g', '%Y-%m-%d %H:%M:%S'])) as ts
+from distinct_values
+"""
+# The zone abbreviations of the legal log's `%Z` read as offsets (hours east of UTC); any other abbreviation
+# is the server's own zone, taken to be the configured one.
+ZONE_HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "MET": 1, "CEST": 2,
+              "MEST": 2, "EET": 2, "EEST": 3}
+_ZONES = "\n".join(f"    when '{name}' then {hours}" for name, hours in ZONE_HOURS.items())
+# Per distinct legal-log time `YYYY-MM-DD HH:MM:SS ZONE`.
+LEGAL_TIME_SQL = f"""
+select case
+    when hours is not null then (local - to_hours(hours))::timestamptz
+    else timezone(@TZ@, local)
+end as ts
+from (
+    select try_strptime(left(value, 19), '%Y-%m-%d %H:%M:%S') as local,
+        case upper(substr(value, 21))
+{_ZONES}
+        end as hours
+    from distinct_values
+)
+"""
+# Per distinct legal-log entry (after its time and zone): an assignment's address and the custom host name.
+LEGAL_SQL = rf"""
+select
+    case when m.verb in ('assigned', 'renewed') and m.kind = 'Address' then
+        case when regexp_matches(m.ip, '{IP_PATTERN}') then lower(m.ip) else '' end
+    end as ip,
+    nullif(undot(lower(regexp_extract(value, '[, ]hostname: ([^\s,]+)', 1))), '') as name
+from (
+    select value, regexp_extract(value, '^(Address|Prefix): ?(\S*) has been (\w+)', ['kind', 'ip', 'verb']) as m
+    from distinct_values
+)
+"""
+# A lease takes the latest host name logged for its client label in the NAME_LINES lines before it.
+JOIN_SQL = f"""
+select l.row, n.name
+from leases l asof left join names n on l.client = n.client and l.line_no >= n.line_no
+where n.line_no is null or l.line_no - n.line_no <= {NAME_LINES}
+order by l.row
+"""
+
+
+def kea_parser(context: ParseContext) -> BatchParser:
+    define_head_macros(context.connection)
+    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    lease_query, name_query, legal_query = DistinctQuery(LEASE_SQL), DistinctQuery(NAME_SQL), DistinctQuery(LEGAL_SQL)
+    own_time = DistinctQuery(in_time_zone(OWN_TIME_SQL, context.timezone))
+    legal_time = DistinctQuery(in_time_zone(LEGAL_TIME_SQL, context.timezone))
+
+    def parse(lines: pa.Table) -> ParseResult:
+        line = one_array(lines.column("line"))
+        n = len(line)
+        own = _starts_own(line)
+        is_own = pa.array(own)
+        with parse_cursor(context.connection) as cursor:
+            # Syslog lines: Kea's message is the syslog message (perhaps after Kea's own time and level).
+            body, syslog_ts, has_header = _syslog_bodies(cursor, headers, lines, own)
+            # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` and the legal log `DATE TIME ZONE ENTRY`: the
+            # legal log's time has no fraction (its default `%Y-%m-%d %H:%M:%S %Z`).
+            words = pc.split_pattern(only_where(line, is_own), " ", max_splits=3)
+            fraction = pc.fill_null(pc.match_substring(list_item(words, 1), "."), False)
+            kea_own, is_legal = pc.and_(is_own, fraction), pc.and_(is_own, pc.invert(fraction))
+            stamp = pc.binary_join_element_wise(list_item(words, 0), list_item(words, 1), " ")
+            own_ts = per_distinct(cursor, only_where(stamp, kea_own), own_time)["ts"]
+            legal_stamp = pc.binary_join_element_wise(stamp, list_item(words, 2), " ")
+            legal_ts = per_distinct(cursor, only_where(legal_stamp, is_legal), legal_time)["ts"]
+
+            # Kea's messages, `ID LABEL: TEXT` after the logger's `[...] `; the label ends in `, tid=0x...`.
+            body = pc.if_else(kea_own, line, body)
+            message = list_item(pc.split_pattern(body, "] ", max_splits=1), 1)
+            label_text = pc.split_pattern(message, ": ", max_splits=1)
+            id_label = pc.split_pattern(list_item(label_text, 0), " ", max_splits=1)
+            msg_id = pc.dictionary_encode(list_item(id_label, 0))
+            is_lease = pc.fill_null(pc.is_in(msg_id, value_set=pa.array(LEASE_IDS)), False)
+            is_name = pc.fill_null(pc.is_in(msg_id, value_set=pa.array(NAME_IDS)), False)
+            text = list_item(label_text, 1)
+            lease_ip = per_distinct(cursor, only_where(text, is_lease), lease_query)["ip"]
+            name = per_distinct(cursor, only_where(text, is_name), name_query)["name"]
+            client = list_item(pc.split_pattern(list_item(id_label, 1), ", tid=", max_splits=1), 0)
+            host = _names_of_leases(cursor, lines, is_lease, is_name, client, name)
+
+            # The legal log: one line per assignment, a host name only where a custom format adds one.
+            legal = per_distinct(cursor, only_where(list_item(words, 3), is_legal), legal_query)
+
+        ts = pc.coalesce(pc.cast(own_ts, TIMESTAMP), pc.cast(legal_ts, TIMESTAMP), syslog_ts)
+        ip = pc.coalesce(pc.cast(lease_ip, pa.string()), pc.cast(legal["ip"], pa.string()))
+        no_address = pc.or_(pc.fill_null(pc.equal(ip, ""), False), pc.and_(is_lease, pc.is_null(ip)))
+        bad_time = pc.and_(pc.or_(is_own, pc.is_valid(ip)), pc.is_null(ts))
+        reason = pc.if_else(pc.or_(is_own, has_header), pa.scalar(None, pa.string()), NO_HEADER)
+        if pc.any(bad_time).as_py():
+            reason = pc.if_else(bad_time, BAD_TIME, reason)
+        if pc.any(no_address).as_py():
+            reason = pc.if_else(no_address, NO_ADDRESS, reason)
+        is_event = pc.and_(pc.is_valid(ip), pc.is_null(reason))
+        columns = {
+            "line_no": lines.column("line_no"),
+            "reject_reason": reason,
+            "is_ignored": pc.and_(pc.is_null(reason), pc.invert(is_event)),
+            "ts": only_where(ts, is_event),
+            "src_ip": only_where(ip, is_event),
+            "src_host": only_where(pc.coalesce(host, pc.cast(legal["name"], pa.string())), is_event),
+            "network_protocol": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array(["dhcp"])),
+        }
+        return split_outcomes(pa.table(columns), lines)
+
+    return parse
+
+
+def _starts_own(line: pa.Array) -> np.ndarray:
+    """Whether each line starts with Kea's own `YYYY-MM-DD HH:MM:SS` (tested once per distinct second)."""
+    starts = pc.dictionary_encode(pc.utf8_slice_codeunits(line, 0, OWN_START_CHARS))
+    found = pc.fill_null(pc.match_substring_regex(starts.dictionary, OWN_START), False)
+    return np.asarray(pc.fill_null(found.take(starts.indices), False), bool)
+
+
+def _syslog_bodies(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, own: np.ndarray
+                   ) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """For the lines that do not start with Kea's own time: the syslog message, its time (UTC) and whether the
+    line has a syslog header at all; null (and true) on the other lines."""
+    n = lines.num_rows
+    rows = np.flatnonzero(~own)
+    if not len(rows):
+        return pa.nulls(n, pa.string()), pa.nulls(n, TIMESTAMP), pa.array(np.ones(n, bool))
+    read = headers.read(cursor, lines if len(rows) == n else lines.take(pa.array(rows)))
+    where = np.zeros(n, np.int64)
+    where[rows] = np.arange(len(rows))
+    at = pa.array(where, mask=own)
+    msg = pc.cast(read.column("msg").combine_chunks(), pa.string())
+    ts = pc.cast(read.column("ts").combine_chunks(), TIMESTAMP)
+    headed = pc.not_equal(read.column("header_ts").combine_chunks(), "")
+    return msg.take(at), ts.take(at), pc.fill_null(headed.take(at), True)
+
+
+def _names_of_leases(cursor: duckdb.DuckDBPyConnection, lines: pa.Table, is_lease: pa.Array, is_name: pa.Array,
+                     client: pa.Array, name: pa.Array) -> pa.Array:
+    """Each lease line's host name: the latest name line of its client label within NAME_LINES before it."""
+    n = lines.num_rows
+    has_name = pc.and_(is_name, pc.is_valid(name))
+    if not (pc.any(is_lease).as_py() and pc.any(has_name).as_py()):
+        return pa.nulls(n, pa.string())
+    line_no = one_array(lines.column("line_no"))
+    lease_rows = pa.array(np.flatnonzero(np.asarray(is_lease, bool)))
+    name_rows = pa.array(np.flatnonzero(np.asarray(has_name, bool)))
+    cursor.register("leases", pa.table({"row": lease_rows, "line_no": line_no.take(lease_rows),
+                                        "client": client.take(lease_rows)}))
+    cursor.register("names", pa.table({"line_no": line_no.take(name_rows), "client": client.take(name_rows),
+                                       "name": pc.cast(name.take(name_rows), pa.string())}))
+    try:
+        found = cursor.sql(JOIN_SQL).to_arrow_table()
+    finally:
+        cursor.unregister("leases")
+        cursor.unregister("names")
+    where = np.zeros(n, np.int64)
+    missing = np.ones(n, bool)
+    rows = np.asarray(found.column("row"))
+    where[rows] = np.arange(len(rows))
+    missing[rows] = False
+    return found.column("name").combine_chunks().take(pa.array(where, mask=missing))
+
+
+def _sniff(lines: list[str] | tuple[str, ...]) -> float:
+    """The share of lines that are Kea's: from a kea-dhcp4/kea-dhcp6 program through syslog, or in Kea's own
+    file or legal log layout."""
+    if not lines:
+        return 0.0
+    hits = sum(1 for line in lines
+               if _OWN_LINE.match(line) or _LEGAL_LINE.match(line) or program_of(line) in PROGRAMS)
+    return hits / len(lines)
+
+
+LEASES = Format(
+    name="kea_dhcp",
+    source_kind="identity",
+    summary="ISC Kea DHCPv4/DHCPv6 lease log (own file, syslog, forensic legal log): address -> workstation",
+    sniff=lambda lines: _sniff(lines),
+    new_parser=kea_parser,
+    independent_batches=True,
+    context_lines=NAME_LINES,
+    fields=("ts", "src_ip", "src_host"),
+)
