@@ -44,8 +44,6 @@ from detector.ingest.arrow_ops import (
     first_bytes,
     list_item,
     per_distinct,
-    quoted_value,
-    split_quoted,
 )
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import plain
@@ -55,7 +53,6 @@ from detector.ingest.proxy_columns import (
     constant_text,
     first_reasons,
     first_valid,
-    joined_pairs,
     line_text,
     list_items,
     read_in_slices,
@@ -71,16 +68,19 @@ from detector.ingest.squid import (
 )
 from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
 
-# Space-separated tokens per layout: the time is two (`[dd/Mon/yyyy:HH:MM:SS` and `+zzzz]`)
-SHORT_TOKENS, LONG_TOKENS = 13, 15
-# 0-based tokens: time (2), user, client, status, request line, categories, media type, bytes to client, then per
-# layout bytes from client, user agent, block_res and application name (rep_level 7 and virus_name are not read)
-SHARED_TOKENS = (0, 1, 2, 3, 4, 5, 6, 8, 9)
-SHORT_TAIL = (10, 12)  # user agent, block_res
-LONG_TAIL = (10, 11, 13, 14)  # bytes from client, user agent, block_res, application name
-SHAPE_REASON = ("expected 12 or 14 values (Skyhigh SWG access.log: [time] \"user\" client status \"request\" "
-                "\"categories\" \"reputation\" \"media type\" bytes_to_client [bytes_from_client] \"user agent\" "
-                "\"virus\" block_res [\"application\"]), found ")
+# A line split at its double quotes: the quoted values are its odd parts, the even ones hold the unquoted values
+# and the spaces between. In the 12-value layout (8 quoted values when block_res is quoted: 17 parts)
+#   0 `[time] `  1 user  2 ` client status `  3 request  4 ` `  5 categories  6 ` `  7 reputation  8 ` `
+#   9 media type  10 ` bytes_to_client `  11 user agent  12 ` `  13 virus  14 ` `  15 block_res  16 ``
+# the 14-value layout has ` bytes_to_client bytes_from_client ` in part 10 and ` ` 16, application 17, `` 18 after;
+# an unquoted block_res (Number.ToString) joins its neighbours: part 14 ` 0` (12 values) or ` 0 ` (14 values).
+PARTS = 19
+SHORT_QUOTED, SHORT_BARE, LONG_QUOTED, LONG_BARE = 17, 15, 19, 17
+SPACER_PARTS = (4, 6, 8, 12)
+TIME_CHARS = len("[dd/Mon/yyyy:HH:MM:SS +zzzz] ")
+SHAPE_REASON = ("not in a layout of 12 or 14 values (Skyhigh SWG access.log: [time] \"user\" client status "
+                "\"request\" \"categories\" \"reputation\" \"media type\" bytes_to_client [bytes_from_client] "
+                "\"user agent\" \"virus\" block_res [\"application\"])")
 NOT_A_RECORD = "not a Skyhigh SWG access log line (expected [dd/Mon/yyyy:HH:MM:SS +zzzz] first): "
 HOST_SOURCES = pa.array(["connect", "url", "none"])
 BRACKET, HASH = ord("["), ord("#")
@@ -142,22 +142,35 @@ def _kinds(original: pa.Array, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _tokens(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
-    """Each line's number of tokens, and the tokens the events use (null where missing), per layout."""
-    tokens = split_quoted(text, " ")
-    count = pc.list_value_length(tokens)
-    shared = list_items(tokens, SHARED_TOKENS)
-    long = bools(pc.equal(count, LONG_TOKENS))
-    if long.all():
-        from_client, agent, block, app = list_items(tokens, LONG_TAIL)
-    else:
-        agent, block = list_items(tokens, SHORT_TAIL)
-        from_client = app = pa.nulls(len(text), pa.string())
-        if long.any():  # both layouts in one slice: the long lines' values put in their places
-            mask = pa.array(long)
-            long_values = list_items(tokens, LONG_TAIL)
-            from_client, app = where(mask, long_values[0]), where(mask, long_values[3])
-            agent, block = pc.if_else(mask, long_values[1], agent), pc.if_else(mask, long_values[2], block)
-    return [count], [*shared, from_client, agent, block, app]
+    """Whether each line has a layout's shape, and its values (null where missing): time, user, client, status,
+    request, categories, media type, bytes to and from the client, user agent, block_res and application."""
+    parts = pc.split_pattern(text, '"')
+    count = pc.list_value_length(parts)
+    part = list_items(parts, range(PARTS))
+    client_status = pc.split_pattern(pc.utf8_trim(part[2], " "), " ")
+    sizes = pc.split_pattern(pc.utf8_trim(part[10], " "), " ")
+    long = pc.equal(pc.list_value_length(sizes), 2)
+    short = pc.equal(pc.list_value_length(sizes), 1)
+    quoted = pc.or_(pc.and_(short, pc.equal(count, SHORT_QUOTED)), pc.and_(long, pc.equal(count, LONG_QUOTED)))
+    bare = pc.or_(pc.and_(short, pc.equal(count, SHORT_BARE)), pc.and_(long, pc.equal(count, LONG_BARE)))
+    blank = [pc.fill_null(pc.equal(pc.utf8_trim(part[i], " "), ""), True) for i in (16, 18)]
+    tail = pc.if_else(quoted, pc.and_(pc.and_(pc.equal(part[14], " "), pc.if_else(long, pc.equal(part[16], " "),
+                                                                                  blank[0])),
+                                      pc.if_else(long, blank[1], True)),
+                      pc.and_(pc.starts_with(part[14], " "), pc.if_else(long, blank[0], True)))
+    spaced = pc.and_(pc.and_(pc.equal(part[4], " "), pc.equal(part[6], " ")),
+                     pc.and_(pc.equal(part[8], " "), pc.equal(part[12], " ")))
+    timed = pc.and_(pc.and_(pc.starts_with(part[0], "["), pc.ends_with(part[0], "] ")),
+                    pc.equal(pc.binary_length(part[0]), TIME_CHARS))
+    shaped = pc.and_(pc.and_(pc.and_(pc.or_(quoted, bare), tail), pc.and_(spaced, timed)),
+                     pc.equal(pc.list_value_length(client_status), 2))
+    shaped = pc.fill_null(shaped, False)
+    block = pc.if_else(quoted, part[15], pc.utf8_trim(part[14], " "))
+    app = where(long, pc.if_else(quoted, part[17], part[15]))
+    client, status = list_items(client_status, (0, 1))
+    to_client, from_client = list_items(sizes, (0, 1))
+    return [shaped], [pc.utf8_slice_codeunits(part[0], 1, TIME_CHARS - 2), part[1], client, status, part[3], part[5],
+                      part[9], to_client, from_client, part[11], block, app]
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
@@ -165,28 +178,23 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     original = line_text(lines)
     text = unwrapped(original)
     record, ignored = _kinds(original, text)
-    (count,), (opened, closed, user, client, status, request, categories, media, to_client, from_client, agent,
-               block, app) = read_in_slices(text, _tokens)
-    shaped = pc.and_(pc.or_(pc.equal(count, SHORT_TOKENS), pc.equal(count, LONG_TOKENS)),
-                     pc.and_(pc.starts_with(plain(opened), "["), pc.ends_with(plain(closed), "]")))
-    shaped = pc.and_(pa.array(record), pc.fill_null(shaped, False))
-    day = pa.DictionaryArray.from_arrays(opened.indices, pc.utf8_slice_codeunits(opened.dictionary, 1))
-    zone = pa.DictionaryArray.from_arrays(closed.indices, pc.utf8_rtrim(closed.dictionary, "]"))
-    ts = per_distinct(connection, joined_pairs(day, zone), queries.time, where=shaped)["ts"]
+    (shaped,), (time, user, client, status, request, categories, media, to_client, from_client, agent, block,
+                 app) = read_in_slices(text, _tokens)
+    shaped = pc.and_(pa.array(record), shaped)
+    ts = per_distinct(connection, time, queries.time, where=shaped)["ts"]
     status_of = _numbers(connection, queries, status)
     status_value = status_of["value"]
     status_bad = pc.fill_null(pc.or_kleene(status_of["invalid"], pc.or_kleene(pc.greater(status_value, 999),
                                                                              pc.less(status_value, 0))), False)
     to_client_of = _numbers(connection, queries, to_client)
     from_client_of = _numbers(connection, queries, from_client)
-    block_of = _numbers(connection, queries, _unquoted(block))
+    block_of = _numbers(connection, queries, block)
     reasons = [
         (pa.array(~record), lambda: pc.binary_join_element_wise(NOT_A_RECORD, pc.utf8_slice_codeunits(text, 0, 40),
                                                                 "")),
-        (pc.invert(shaped), lambda: pc.binary_join_element_wise(  # values: the time is one, of two tokens
-            SHAPE_REASON, pc.cast(pc.max_element_wise(pc.subtract(count, 1), 0), pa.string()), "")),
+        (pc.invert(shaped), SHAPE_REASON),
         (pc.is_null(ts), lambda: pc.binary_join_element_wise(
-            "time is not [dd/Mon/yyyy:HH:MM:SS +zzzz]: ", plain(opened), " ", plain(closed), "")),
+            "time is not dd/Mon/yyyy:HH:MM:SS +zzzz: ", plain(time), "")),
         (status_bad, lambda: pc.binary_join_element_wise(
             "status is not an HTTP status code: ", plain(status), "")),
         (to_client_of["invalid"], lambda: pc.binary_join_element_wise(
@@ -194,9 +202,9 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         (from_client_of["invalid"], lambda: pc.binary_join_element_wise(
             "bytes_from_client is not a whole number of bytes: ", plain(from_client), "")),
         (block_of["invalid"], lambda: pc.binary_join_element_wise(
-            "block_res is not a number: ", plain(_unquoted(block)), "")),
+            "block_res is not a number: ", plain(block), "")),
     ]
-    request_text = _unquoted(request)
+    request_text = request
     parts = pc.split_pattern(request_text.dictionary, " ", max_splits=2)
     method = per_distinct(connection, pa.DictionaryArray.from_arrays(request_text.indices, list_item(parts, 0)),
                           queries.method)
@@ -217,7 +225,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "is_ignored": pa.array(ignored),
         "ts": ts,
         "src_ip": _text(connection, queries, client),
-        "user_name": _text(connection, queries, _unquoted(user)),
+        "user_name": _text(connection, queries, user),
         "host": host,
         "host_source": constant_text(HOST_SOURCES, source),
         "dst_port": pc.if_else(is_connect, place["connect_port"], place["dst_port"]),
@@ -229,17 +237,12 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "action": constant_text(pa.array(["allowed", "blocked", "unknown"]), action),
         "bytes_out": from_client_of["value"],
         "bytes_in": to_client_of["value"],
-        "user_agent": _text(connection, queries, _unquoted(agent)),
-        "content_type": _text(connection, queries, _unquoted(media)),
-        "vendor_category": _text(connection, queries, _unquoted(categories)),
-        "vendor_app": _text(connection, queries, _unquoted(app)),
+        "user_agent": _text(connection, queries, agent),
+        "content_type": _text(connection, queries, media),
+        "vendor_category": _text(connection, queries, categories),
+        "vendor_app": _text(connection, queries, app),
     }
     return pa.table(columns)
-
-
-def _unquoted(tokens: pa.DictionaryArray) -> pa.DictionaryArray:
-    """Tokens of `split_quoted` as their text (quotes off, placeholders back), once per distinct token."""
-    return pa.DictionaryArray.from_arrays(tokens.indices, quoted_value(tokens.dictionary, " "))
 
 
 def _numbers(connection: duckdb.DuckDBPyConnection, queries: Queries, tokens: pa.DictionaryArray
@@ -268,7 +271,7 @@ def sniff(lines: Sequence[str]) -> float:
     quiet = 0
     for line in lines:
         line = _SYSLOG_HEAD.sub(r"\1", line, count=1).lstrip("\ufeff")
-        if _LINE.match(line) and len(_VALUE.findall(line)) in (SHORT_TOKENS, LONG_TOKENS):
+        if _LINE.match(line) and len(_VALUE.findall(line)) in _SNIFFED_TOKENS:
             records += 1
         elif line.startswith(("#", LOG_HEADER)):
             quiet += 1
@@ -276,6 +279,7 @@ def sniff(lines: Sequence[str]) -> float:
 
 
 _VALUE = re.compile(r'"(?:[^"]|"")*"|[^ "]\S*')
+_SNIFFED_TOKENS = (13, 15)  # 12 or 14 values, the time counted as two tokens
 
 
 ACCESS = Format(
