@@ -1,0 +1,176 @@
+"""WatchGuard Firebox (Fireware) syslog: what the golden files do not show.
+
+Test lines are written from the documented layouts, not copied from any log:
+- https://www.watchguard.com/help/docs/help-center/en-US/Content/en-US/Fireware/logging/read_log-msg.html
+  (dispositions, traffic fields, sent_bytes / rcvd_bytes on session messages);
+- the Fireware Log Message Catalog (msg_id 3000-0148 / 3000-0151 traffic, 1AFF-0024 HTTP request);
+- DataDog/integrations-core watchguard_firebox/assets/logs/watchguard-firebox.yaml (the syslog header with the
+  serial number and `(ISO time)`, and the grammar of traffic and proxy messages).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from detector.ingest import FORMATS, sniff
+from tests.golden import parse_lines
+
+HEAD = "<142>Nov 27 10:21:56 fw-stadhuis 80AB0C1D2E3F4 (2026-11-27T09:21:56) "
+SESSION = ('firewall: msg_id="3000-0151" Allow 1-Trusted 0-External tcp 10.20.1.15 104.18.32.47 52011 443 '
+           'duration="14" sent_pkts="22" rcvd_pkts="31" sent_bytes="48211" rcvd_bytes="912345"  (HTTPS-00)')
+PACKET = ('firewall: msg_id="3000-0148" Allow 1-Trusted 0-External 60 tcp 20 64 10.20.1.15 104.18.32.47 52011 443 '
+          'offset 10 S 123456789 win 64240  (HTTPS-00)')
+REQUEST = ('http-proxy[2101]: msg_id="1AFF-0024" Allow 1-Trusted 0-External tcp 10.20.1.16 203.0.113.9 50122 80 '
+           'msg="HTTP request" proxy_act="HTTP-Client.Standard" op="get" dstname="API.Example.org:80" '
+           'arg="/v1/chat?x=1" sent_bytes="2048" rcvd_bytes="512" elapsed_time="0.211 sec(s)" '
+           'user="jan@gemeente.local"  (HTTP-proxy-00)')
+
+
+def parse(tmp_path: Path, *lines: str) -> tuple[list[dict], list[dict], int]:
+    events, rejects, report = parse_lines(tmp_path / "firebox-20261127.log", "watchguard", lines)
+    return events.to_pylist(), rejects.to_pylist(), report.ignored
+
+
+def test_sniffing_recognises_firebox_lines_with_and_without_headers() -> None:
+    assert sniff([HEAD + SESSION, HEAD + PACKET, HEAD + REQUEST]).name == "watchguard"
+    bare = "<142>Nov 27 10:21:56 fw-stadhuis "
+    assert sniff([bare + SESSION, bare + REQUEST]).name == "watchguard"
+    assert sniff([SESSION, PACKET, REQUEST]).name == "watchguard"  # no syslog header at all
+    assert sniff(["80AB0C1D2E3F4 (2026-11-27T09:21:56) " + SESSION] * 2).name == "watchguard"
+
+
+def test_sniffing_leaves_other_firewalls_alone() -> None:
+    fortigate = ('date=2026-11-27 time=10:00:00 logid="0000000013" type="traffic" subtype="forward" '
+                 'srcip=10.0.0.1 dstip=192.0.2.1 dstport=443 action="accept" sentbyte=1 rcvdbyte=2')
+    sonicwall = ('id=firewall sn=0040103CE114 time="2026-11-27 10:00:00 UTC" fw=192.0.2.1 pri=6 c=1024 m=537 '
+                 'msg="Connection Closed" src=10.0.0.1:5000:X0 dst=192.0.2.9:443:X1 proto=tcp/https sent=1 rcvd=2')
+    junos = ('<14>1 2026-11-27T10:00:00.000+01:00 srx RT_FLOW - RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.129 '
+             'source-address="10.0.0.1" destination-address="192.0.2.1"]')
+    for line in (fortigate, sonicwall, junos):
+        assert FORMATS["watchguard"].sniff([line]) == 0.0
+
+
+def test_the_firebox_time_stamp_is_utc_whatever_the_header_says(tmp_path: Path) -> None:
+    # the header's clock (India, +05:30) differs; the parenthesised Firebox time is UTC (the golden zone: Amsterdam)
+    events, _, _ = parse(tmp_path, "<142>Nov 27 14:51:56 fw 80AB0C1D2E3F4 (2026-11-27T09:21:56) " + SESSION)
+    assert events[0]["ts"].isoformat() == "2026-11-27T09:21:56+00:00"
+
+
+def test_without_the_time_stamp_the_header_time_is_read_in_its_zone(tmp_path: Path) -> None:
+    events, _, _ = parse(
+        tmp_path,
+        "<142>Jul  1 10:21:56 fw " + SESSION,  # year-less BSD: the configured zone (CEST)
+        "2026-07-01T10:21:57+02:00 fw 80AB0C1D2E3F4 " + SESSION,  # a relay's ISO header, with the serial
+        '<142>1 2026-07-01T08:21:58Z fw firewall 1201 - - msg_id="3000-0151" Allow Trusted External tcp '
+        '10.20.1.15 104.18.32.47 52011 443 sent_bytes="1" rcvd_bytes="2"  (HTTPS-00)',  # RFC 5424
+        "80AB0C1D2E3F4 (2026-07-01T08:21:59) " + SESSION,  # no syslog header: the Firebox time alone
+    )
+    assert [event["ts"].isoformat() for event in events] == [
+        "2026-07-01T08:21:56+00:00", "2026-07-01T08:21:57+00:00", "2026-07-01T08:21:58+00:00",
+        "2026-07-01T08:21:59+00:00"]
+
+
+def test_a_traffic_message_without_any_time_is_rejected(tmp_path: Path) -> None:
+    events, rejects, _ = parse(tmp_path, SESSION)
+    assert events == []
+    assert rejects[0]["reason"] == "no time: neither a syslog header nor the Firebox time stamp"
+
+
+def test_session_bytes_are_client_upload_and_download_and_packets_have_none(tmp_path: Path) -> None:
+    events, _, _ = parse(tmp_path, HEAD + SESSION, HEAD + PACKET)
+    session, packet = events
+    assert (session["bytes_out"], session["bytes_in"], session["duration_ms"]) == (48211, 912345, 14000)
+    assert (session["src_ip"], session["dst_ip"], session["dst_port"]) == ("10.20.1.15", "104.18.32.47", 443)
+    assert (packet["bytes_out"], packet["bytes_in"], packet["duration_ms"]) == (None, None, None)
+    assert packet["network_protocol"] == "tcp" and packet["action"] == "allowed"
+
+
+def test_interface_names_with_spaces_and_digits_do_not_shift_the_fields(tmp_path: Path) -> None:
+    events, _, _ = parse(
+        tmp_path,
+        HEAD + 'firewall: msg_id="3000-0148" Deny Guest Wi-Fi 2 Any External 52 udp 20 127 10.30.4.2 192.0.2.53 '
+               '41000 53  (Unhandled Internal Packet-00)',
+        HEAD + 'firewall: msg_id="3000-0151" Drop VLAN 20 Trusted 0-External 17 10.30.4.3 192.0.2.54 41001 123 '
+               'duration="0"  (NTP-00)',
+    )
+    assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["network_protocol"], e["action"]) for e in events] == [
+        ("10.30.4.2", "192.0.2.53", 53, "udp", "blocked"), ("10.30.4.3", "192.0.2.54", 123, "udp", "blocked")]
+
+
+def test_icmp_type_and_code_are_not_ports(tmp_path: Path) -> None:
+    events, _, _ = parse(tmp_path, HEAD + 'firewall: msg_id="3000-0148" Allow 1-Trusted Firebox 60 icmp 20 128 '
+                                          '10.20.1.15 10.20.1.1 8 0 id=1 seq=59033  (Ping-00)')
+    assert events[0]["dst_port"] is None and events[0]["network_protocol"] == "icmp"
+
+
+def test_proxy_request_host_path_method_user(tmp_path: Path) -> None:
+    events, _, _ = parse(tmp_path, HEAD + REQUEST)
+    event = events[0]
+    assert (event["host"], event["host_source"], event["url_path"]) == ("api.example.org", "http_host", "/v1/chat")
+    assert (event["http_method"], event["network_protocol"], event["duration_ms"]) == ("GET", "http", 211)
+    assert (event["bytes_out"], event["bytes_in"]) == (2048, 512)
+    assert event["user_name"] == "jan@gemeente.local"
+
+
+def test_host_is_the_urls_then_the_sni_then_dstname(tmp_path: Path) -> None:
+    proxy = 'https-proxy[2102]: msg_id="2CFF-0000" Allow 1-Trusted 0-External tcp 10.20.1.17 198.51.100.7 50123 443 '
+    events, _, _ = parse(
+        tmp_path,
+        HEAD + proxy + 'msg="HTTPS Request" sni="Chat.Example.COM." dstname="cdn.example.net"  (HTTPS-proxy-00)',
+        HEAD + proxy + 'msg="HTTPS Request" dstname="cdn.example.net"  (HTTPS-proxy-00)',
+        HEAD + proxy + 'msg="HTTPS Request" sni="chat.example.com" arg="https://Upload.Example.org/files/1?s=2" '
+                       '(HTTPS-proxy-00)',
+        HEAD + proxy + 'msg="HTTPS Request"  (HTTPS-proxy-00)',
+    )
+    assert [(e["host"], e["host_source"], e["url_path"]) for e in events] == [
+        ("chat.example.com", "sni", None), ("cdn.example.net", "http_host", None),
+        ("upload.example.org", "url", "/files/1"), (None, "none", None)]
+
+
+def test_a_proxy_deny_is_blocked_and_keeps_category_and_application(tmp_path: Path) -> None:
+    events, _, _ = parse(tmp_path, HEAD + 'https-proxy[2102]: msg_id="2CFF-0001" Deny 1-Trusted 0-External tcp '
+                                          '10.20.1.18 160.79.104.10 50124 443 msg="ProxyDeny: HTTPS categories" '
+                                          'sni="claude.ai" cats="Generative AI" app_name="Claude" '
+                                          'src_user="p.bakker@gemeente.local"  (HTTPS-proxy-00)')
+    event = events[0]
+    assert (event["action"], event["vendor_category"], event["vendor_app"]) == ("blocked", "Generative AI", "Claude")
+    assert event["user_name"] == "p.bakker@gemeente.local"
+
+
+def test_messages_without_traffic_are_ignored_and_broken_ones_rejected(tmp_path: Path) -> None:
+    events, rejects, ignored = parse(
+        tmp_path,
+        HEAD + 'firewall: msg_id="3000-0152" SYN flood attack against 10.20.1.5 from 192.0.2.99 detected.',
+        HEAD + 'iked[1450]: msg_id="0208-0001" IKEv2 phase-1 negotiation completed successfully as responder',
+        HEAD + 'admd[1301]: msg_id="1100-0004" Authentication of Firebox user [j@x] from 10.20.1.15 was accepted',
+        HEAD + 'pop3-proxy[2111]: msg_id="1CFF-0004" Allow 1-Trusted 0-External tcp 10.20.1.25 198.51.100.60 '
+               '40022 110 msg="POP3 request" sent_bytes="1" rcvd_bytes="2"  (POP3-proxy-00)',
+        "<158>Nov 27 10:22:24 fw wrapper[2514]: <infinityd_idle> called, current state=2",
+        HEAD + 'firewall: msg_id="3000-0148" Allow 1-Trusted 0-External 60 tcp 20 64 10.20.1.15',
+        "just some text",
+    )
+    assert events == [] and ignored == 5
+    assert [r["reason"] for r in rejects] == [
+        "WatchGuard traffic message without source and destination addresses",
+        "not a WatchGuard log line (no msg_id and no syslog header)"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(
+    st.text(max_size=120),
+    st.builds(lambda tail: HEAD + 'firewall: msg_id="3000-0151" Allow ' + tail, st.text(max_size=80)),
+    st.builds(lambda tail: HEAD + 'http-proxy: msg_id="1AFF-0024" ' + tail, st.text(max_size=80)),
+), min_size=1, max_size=8))
+def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, lines: list[str]) -> None:
+    lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
+    parse(tmp_path, *lines)  # parse_lines asserts lines = parsed + rejected + ignored
+
+
+@pytest.mark.parametrize("disposition, action", [("Allow", "allowed"), ("Deny", "blocked"), ("Drop", "blocked")])
+def test_dispositions(tmp_path: Path, disposition: str, action: str) -> None:
+    events, _, _ = parse(tmp_path, HEAD + SESSION.replace(" Allow ", f" {disposition} "))
+    assert events[0]["action"] == action
