@@ -45,8 +45,8 @@ from detector.ingest.arrow_ops import (
     list_item,
     per_distinct,
 )
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
-from detector.ingest.distinct_sql import plain
+from detector.ingest.base import BatchParser, Format, ParseContext
+from detector.ingest.distinct_sql import SLICE_LINES, chunk_sliced_parser, plain
 from detector.ingest.proxy_columns import (
     UrlQueries,
     bools,
@@ -76,7 +76,6 @@ from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
 # an unquoted block_res (Number.ToString) joins its neighbours: part 14 ` 0` (12 values) or ` 0 ` (14 values).
 PARTS = 19
 SHORT_QUOTED, SHORT_BARE, LONG_QUOTED, LONG_BARE = 17, 15, 19, 17
-SPACER_PARTS = (4, 6, 8, 12)
 TIME_CHARS = len("[dd/Mon/yyyy:HH:MM:SS +zzzz] ")
 SHAPE_REASON = ("not in a layout of 12 or 14 values (Skyhigh SWG access.log: [time] \"user\" client status "
                 "\"request\" \"categories\" \"reputation\" \"media type\" bytes_to_client [bytes_from_client] "
@@ -93,8 +92,6 @@ SYSLOG_TIME = rf"^(?:<\d{{1,3}}>(?:1 )? ?)?(?:{BSD_TIME}|{ISO_TIME}|{BSD_YEAR_TI
 SYSLOG_HEAD = rf"{SYSLOG_TIME}(?:.*? )??(\[\d{{2}}/[A-Z][a-z]{{2}}/\d{{4}}:)"
 # The header line the appliance writes at the top of each file (`Log header` of its file system logging)
 LOG_HEADER = "time_stamp "
-# Request line -> method (upper case; `-` none) and whether it opens a tunnel
-REQUEST_SQL = COMMON_METHOD_SQL
 
 
 class Queries:
@@ -103,20 +100,16 @@ class Queries:
     def __init__(self) -> None:
         self.time = DistinctQuery(CLF_TIME_SQL)
         self.number = DistinctQuery(COMMON_SIZE_SQL)
-        self.method = DistinctQuery(REQUEST_SQL)
+        self.method = DistinctQuery(COMMON_METHOD_SQL)  # the request line's method, and CONNECT
         self.text = DistinctQuery(DASH_SQL)
         self.urls = UrlQueries()
 
 
 def new_parser(context: ParseContext) -> BatchParser:
+    """A file's parser: each batch in slices (`chunk_sliced_parser`), each distinct value read once per file."""
     context.connection.execute(PROXY_MACROS)
     queries = Queries()
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_columns(cursor, queries, lines), lines)
-
-    return parse
+    return chunk_sliced_parser(context, lambda cursor, part: _columns(cursor, queries, part), SLICE_LINES)
 
 
 def unwrapped(text: pa.Array) -> pa.Array:
@@ -159,7 +152,7 @@ def _tokens(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
                                       pc.if_else(long, blank[1], True)),
                       pc.and_(pc.starts_with(part[14], " "), pc.if_else(long, blank[0], True)))
     spaced = pc.and_(pc.and_(pc.equal(part[4], " "), pc.equal(part[6], " ")),
-                     pc.and_(pc.equal(part[8], " "), pc.equal(part[12], " ")))
+                     pc.and_(pc.equal(part[8], " "), pc.equal(part[12], " ")))  # single spaces between quotes
     timed = pc.and_(pc.and_(pc.starts_with(part[0], "["), pc.ends_with(part[0], "] ")),
                     pc.equal(pc.binary_length(part[0]), TIME_CHARS))
     shaped = pc.and_(pc.and_(pc.and_(pc.or_(quoted, bare), tail), pc.and_(spaced, timed)),
