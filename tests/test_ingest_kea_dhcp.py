@@ -119,17 +119,19 @@ def test_legal_log_assignments_and_renewals_in_the_zone_the_line_names(tmp_path:
         f"2026-07-01 08:00:00 XYZ Address: 10.20.1.17 has been assigned for 8 hrs 0 mins 0 secs {device}",
         f"2026-07-01 08:00:00 CEST Address: 10.20.1.18 has been assigned for 8 hrs 0 mins 0 secs {device},"
         " hostname: PC-BZ-0018",
+        f"2026-07-01 08:00:00.250000 UTC Address: 10.20.1.19 has been assigned for 8 hrs {device}",  # `%Q`
         f"2026-07-01 17:00:00 CEST Address: 10.20.1.15 has been released from a device {device[12:]}",
         "2026-07-01 17:00:01 CEST Administrator deleted the lease for address: 10.20.1.16",
         f"2026-07-01 17:00:02 CEST Address: 10.20.1.256 has been assigned for 8 hrs 0 mins 0 secs {device}",
     ]
     events, rejects, report = parse(tmp_path, lines, name="kea-legal4.20260701.txt")
-    assert (report.parsed, report.rejected, report.ignored) == (4, 1, 2)
+    assert (report.parsed, report.rejected, report.ignored) == (5, 1, 2)
     assert [(e["src_ip"], e["src_host"], e["ts"].isoformat()) for e in events] == [
         ("10.20.1.15", None, "2026-07-01T06:00:00+00:00"),
         ("10.20.1.16", None, "2026-07-01T08:00:00+00:00"),
         ("10.20.1.17", None, "2026-07-01T06:00:00+00:00"),  # an unknown abbreviation: the configured zone
         ("10.20.1.18", "pc-bz-0018", "2026-07-01T06:00:00+00:00"),
+        ("10.20.1.19", None, "2026-07-01T08:00:00.250000+00:00"),
     ]
     assert [r["reason"] for r in rejects] == [NO_ADDRESS]
 

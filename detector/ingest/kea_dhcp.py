@@ -69,8 +69,10 @@ NAME_IDS = ("DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED")
 # A line of Kea's own file or of the legal log starts with its date and time (a syslog ISO time has a 'T').
 OWN_START = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 OWN_START_CHARS = 19
-_OWN_LINE = re.compile(OWN_START + r"\.\d+ +(?:DEBUG|INFO|WARN|ERROR|FATAL) +\[kea-")
-_LEGAL_LINE = re.compile(OWN_START + r" \S+ (?:(?:Address|Prefix): ?\S+ has been |Administrator |HA partner )")
+LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")  # log4cplus' severities, as Kea's `%-5p` writes them
+_OWN_LINE = re.compile(OWN_START + r"\.\d+ +(?:" + "|".join(LEVELS) + r") +\[kea-")
+_LEGAL_LINE = re.compile(OWN_START + r"(?:\.\d+)? \S+ (?:(?:Address|Prefix): ?\S+ has been |Administrator "
+                         r"|HA partner )")
 
 NO_HEADER = "not a Kea log line: no Kea time and no syslog header"
 BAD_TIME = "time not readable (Kea: YYYY-MM-DD HH:MM:SS.mmm; legal log: YYYY-MM-DD HH:MM:SS ZONE)"
@@ -101,15 +103,16 @@ from distinct_values
 ZONE_HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "MET": 1, "CEST": 2,
               "MEST": 2, "EET": 2, "EEST": 3}
 _ZONES = "\n".join(f"    when '{name}' then {hours}" for name, hours in ZONE_HOURS.items())
-# Per distinct legal-log time `YYYY-MM-DD HH:MM:SS ZONE`.
+# Per distinct legal-log time and zone, `YYYY-MM-DD HH:MM:SS[.ffffff]` chr(31) `ZONE` (`%Q` adds the fraction).
 LEGAL_TIME_SQL = f"""
 select case
     when hours is not null then (local - to_hours(hours))::timestamptz
     else timezone(@TZ@, local)
 end as ts
 from (
-    select try_strptime(left(value, 19), '%Y-%m-%d %H:%M:%S') as local,
-        case upper(substr(value, 21))
+    select try_strptime(left(value, strpos(value, chr(31)) - 1), ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f'])
+            as local,
+        case upper(substr(value, strpos(value, chr(31)) + 1))
 {_ZONES}
         end as hours
     from distinct_values
@@ -151,14 +154,14 @@ def kea_parser(context: ParseContext) -> BatchParser:
         with parse_cursor(context.connection) as cursor:
             # Syslog lines: Kea's message is the syslog message (perhaps after Kea's own time and level).
             body, syslog_ts, has_header = _syslog_bodies(cursor, headers, lines, own)
-            # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` and the legal log `DATE TIME ZONE ENTRY`: the
-            # legal log's time has no fraction (its default `%Y-%m-%d %H:%M:%S %Z`).
+            # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` and the legal log `DATE TIME ZONE ENTRY`, told
+            # apart by the severity word.
             words = pc.split_pattern(only_where(line, is_own), " ", max_splits=3)
-            fraction = pc.fill_null(pc.match_substring(list_item(words, 1), "."), False)
-            kea_own, is_legal = pc.and_(is_own, fraction), pc.and_(is_own, pc.invert(fraction))
+            leveled = pc.fill_null(pc.is_in(list_item(words, 2), value_set=pa.array(LEVELS)), False)
+            kea_own, is_legal = pc.and_(is_own, leveled), pc.and_(is_own, pc.invert(leveled))
             stamp = pc.binary_join_element_wise(list_item(words, 0), list_item(words, 1), " ")
             own_ts = per_distinct(cursor, only_where(stamp, kea_own), own_time)["ts"]
-            legal_stamp = pc.binary_join_element_wise(stamp, list_item(words, 2), " ")
+            legal_stamp = pc.binary_join_element_wise(stamp, list_item(words, 2), chr(31))
             legal_ts = per_distinct(cursor, only_where(legal_stamp, is_legal), legal_time)["ts"]
 
             # Kea's messages, `ID LABEL: TEXT` after the logger's `[...] `; the label ends in `, tid=0x...`.
