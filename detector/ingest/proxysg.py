@@ -13,7 +13,8 @@ Layouts, by number of values (every one starts with `date time time-taken c-ip`;
   (https://github.com/elastic/integrations/blob/main/packages/proxysg/data_stream/log/elasticsearch/ingest_pipeline/main.yml)
   and Cortex XSIAM's Symantec Blue Coat ProxySG pack (demisto/content), which has the appliance send it over syslog.
 - `main` of SGOS 6.5 and before, 25 values: the same with `s-hierarchy` before `s-supplier-name` (the `#Fields:`
-  line of an SGOS 6.5.9.8 log, as relayed through syslog, in the Logstash examples of softnix and others).
+  lines of SGOS 6.5 logs quoted in public Logstash guides, relayed through syslog, and in the comments of SARG's
+  reader of ProxySG's extended log).
 - `bcreportermain_v1`, 27 values: the layout the Splunk Add-on for Blue Coat ProxySG
   (`bluecoat:proxysg:access:syslog` / `:file`, https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About)
   names field by field in its `:file` form; Splunk Connect for Syslog's ProxySG tests send it behind a syslog header
