@@ -16,7 +16,8 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import sniff
+from detector.ingest import FORMATS, sniff
+from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
 from detector.ingest.skyhigh_swg import SHAPE_REASON
 from tests.golden import parse_lines
 
@@ -192,3 +193,18 @@ def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, l
     events, rejects, report = parse_lines(tmp_path / "fuzz.log", "skyhigh_swg", lines)
     assert report.lines == report.parsed + report.rejected + report.ignored
     assert isinstance(events, pa.Table) and report.rejected == rejects.num_rows
+
+
+def test_a_batch_longer_than_a_slice_keeps_every_line_in_its_place() -> None:
+    """Lines are tokenised a slice at a time (proxy_columns.TOKEN_SLICE): values must not shift between slices."""
+    count = 40_000
+    lines = [long(from_client=str(i)) if i % 3 == 0 else short(to_client=str(i)) for i in range(count)]
+    lines[20_000] = "garbage"
+    batch = pa.table({"line_no": pa.array(range(1, count + 1), pa.int64()), "line": pa.array(lines)})
+    parser = FORMATS["skyhigh_swg"].new_parser(ParseContext("access.log", "UTC", open_parse_connection()))
+    result = in_file_order(parser)(batch)
+    events = result.events
+    assert events.num_rows == count - 1 and result.rejects.column("line_no").to_pylist() == [20_001]
+    numbers = [n - 1 for n in events.column("line_no").to_pylist()]
+    assert events.column("bytes_out").to_pylist() == [n if n % 3 == 0 else None for n in numbers]
+    assert events.column("bytes_in").to_pylist() == [734 if n % 3 == 0 else n for n in numbers]
