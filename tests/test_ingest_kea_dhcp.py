@@ -75,6 +75,20 @@ def test_an_allocation_takes_the_host_name_its_client_sent_and_other_clients_nam
     assert {e["network_protocol"] for e in events} == {"dhcp"}
 
 
+def test_windows_clients_are_named_by_the_client_fqdn_option_they_send(tmp_path: Path) -> None:
+    def fqdn(label: str, name: str, kind: str) -> str:
+        return own("08:00:00.001", "DEBUG", "ddns", f"DHCP4_CLIENT_FQDN_DATA {label}, tid=0x1: Client sent FQDN option:"
+                   f" type=81 (CLIENT_FQDN), flags: (N=0, E=0, O=0, S=1), domain-name='{name}' ({kind})")
+    other = "[hwtype=1 f0:de:f1:7a:00:5e], cid=[01:f0:de:f1:7a:00:5e]"
+    lines = [fqdn(PC, "WS-SZ-0112.gemeente.local.", "full"), fqdn(LAPTOP, "LT-SZ-0007", "partial"), fqdn(other, "", "partial"),
+             alloc("08:00:00.002", PC, "0x1", "10.20.5.112"), alloc("08:00:00.003", LAPTOP, "0x1", "10.20.5.7"),
+             alloc("08:00:00.004", other, "0x1", "10.20.5.8")]
+    events, _, report = parse(tmp_path, lines)
+    assert report.ignored == 3
+    assert [(e["src_ip"], e["src_host"]) for e in events] == [
+        ("10.20.5.112", "ws-sz-0112.gemeente.local"), ("10.20.5.7", "lt-sz-0007"), ("10.20.5.8", None)]
+
+
 def test_a_name_logged_too_long_before_the_lease_is_not_taken_whatever_the_batches(tmp_path: Path) -> None:
     filler = own("07:00:00.000", "INFO", "dhcpsrv", "DHCPSRV_MEMFILE_LFC_START starting Lease File Cleanup")
     lines = [hostname("06:59:00.000", PC, "0x1", "PC-OLD"), *[filler] * NAME_LINES,

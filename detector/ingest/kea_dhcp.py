@@ -24,9 +24,11 @@ so are delegated prefixes (a prefix names a router, not a workstation), the lega
 partner entries, every other Kea message and other programs' lines in the same file.
 
 Host names: Kea's lease messages carry only the client's hardware address and client id. The name comes from
-the client's own Hostname option, logged at debug level (logger `kea-dhcp4.ddns`, debuglevel 55) as
-DHCP4_CLIENT_HOSTNAME_DATA `... tid=0x5e1a: client sent Hostname option: PC-0042`, or from a host reservation,
-DHCP4_RESERVED_HOSTNAME_ASSIGNED `... server assigned reserved hostname pc-0042`; Kea logs them while it
+what the client sent, logged at debug level (logger `kea-dhcp4.ddns`, debuglevel 55): its Hostname option,
+DHCP4_CLIENT_HOSTNAME_DATA `... tid=0x5e1a: client sent Hostname option: PC-0042`, or its Client FQDN option
+(Windows sends this one), DHCP4_CLIENT_FQDN_DATA `... Client sent FQDN option: type=81 (CLIENT_FQDN), flags: (N=0,
+E=0, O=0, S=1), domain-name='pc-0042.gemeente.local.' (full)`; or from a host reservation,
+DHCP4_RESERVED_HOSTNAME_ASSIGNED `... server assigned reserved hostname pc-0042`. Kea logs them while it
 handles the packet, before the lease line, under the same client label (`[hwtype=1 MAC], cid=[...]`). A
 lease takes the name most recently logged for its client label within the `NAME_LINES` lines before it (the
 lines parsed with its batch: `Format.context_lines`), so the outcome does not depend on where batches are cut.
@@ -36,7 +38,8 @@ The legal log names no host unless the hook's `response-parser-format` adds `, h
 Sources (message texts and layouts):
 - Kea Messages Manual: https://kea.readthedocs.io/en/latest/kea-messages.html (DHCP4_LEASE_ALLOC "%1: lease
   %2 has been allocated for %3", DHCP6_LEASE_ALLOC "%1: lease for address %2 and iaid=%3 has been allocated for
-  %4", DHCP4_CLIENT_HOSTNAME_DATA "%1: client sent Hostname option: %2"); the client label
+  %4", DHCP4_CLIENT_HOSTNAME_DATA "%1: client sent Hostname option: %2", DHCP4_CLIENT_FQDN_DATA "%1: Client sent
+  FQDN option: %2" as Option4ClientFqdn::toText writes it, src/lib/dhcp/option4_client_fqdn.cc); the client label
   (`Pkt4::makeLabel`, `Pkt6::makeLabel`): https://github.com/isc-projects/kea/blob/master/src/lib/dhcp/pkt4.cc
 - Logging (default patterns): https://kea.readthedocs.io/en/latest/arm/logging.html
 - Forensic Logging: https://kea.readthedocs.io/en/latest/arm/hooks-legal-log.html
@@ -64,7 +67,7 @@ NAME_LINES = 4096
 PROGRAMS = ("kea-dhcp4", "kea-dhcp6")
 LEASE_IDS = ("DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE", "DHCP6_LEASE_ALLOC", "DHCP6_LEASE_REUSE",
              "DHCP6_LEASE_RENEW")
-NAME_IDS = ("DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED")
+NAME_IDS = ("DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_CLIENT_FQDN_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED")
 
 # A line of Kea's own file or of the legal log starts with its date and time (a syslog ISO time has a 'T').
 OWN_START = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
@@ -89,8 +92,9 @@ from (select regexp_extract(value, '^lease (?:for address )?(\S+)', 1) as ip fro
 """
 # Per distinct text after a host name message's label: the name, lower case, without a trailing dot.
 NAME_SQL = r"""
-select nullif(undot(lower(trim(regexp_extract(value,
-    '^(?:client sent Hostname option: |server assigned reserved hostname )(\S*)', 1)))), '') as name
+select nullif(undot(lower(trim(coalesce(
+    nullif(regexp_extract(value, '^(?:client sent Hostname option: |server assigned reserved hostname )(\S*)', 1), ''),
+    regexp_extract(value, '^Client sent FQDN option: .*domain-name=''([^'']*)''', 1))))), '') as name
 from distinct_values
 """
 # Per distinct time of Kea's own file: local time in the configured zone.
