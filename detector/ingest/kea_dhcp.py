@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import in_time_zone
-from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_of, reference_time
+from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 from detector.schema import TIMESTAMP
 
 # How far before its lease line a client's host name line may be and still name the lease (see above). Kea
@@ -76,6 +76,8 @@ LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")  # log4cplus' severities, a
 _OWN_LINE = re.compile(OWN_START + r"\.\d+ +(?:" + "|".join(LEVELS) + r") +\[kea-")
 _LEGAL_LINE = re.compile(OWN_START + r"(?:\.\d+)? \S+ (?:(?:Address|Prefix): ?\S+ has been |Administrator "
                          r"|HA partner )")
+# Sniffing: lines from kea-dhcp4/kea-dhcp6 through syslog, or in Kea's own file or legal log layout.
+_OWN_OR_LEGAL_LINE = re.compile(f"(?:{_OWN_LINE.pattern})|(?:{_LEGAL_LINE.pattern})")
 
 NO_HEADER = "not a Kea log line: no Kea time and no syslog header"
 BAD_TIME = "time not readable (Kea: YYYY-MM-DD HH:MM:SS.mmm; legal log: YYYY-MM-DD HH:MM:SS ZONE)"
@@ -144,6 +146,7 @@ order by l.row
 
 
 def kea_parser(context: ParseContext) -> BatchParser:
+    """Reads a batch with its context lines (names before leases); every line of it gets one outcome."""
     define_head_macros(context.connection)
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
     lease_query, name_query, legal_query = DistinctQuery(LEASE_SQL), DistinctQuery(NAME_SQL), DistinctQuery(LEGAL_SQL)
@@ -261,21 +264,11 @@ def _names_of_leases(cursor: duckdb.DuckDBPyConnection, lines: pa.Table, is_leas
     return found.column("name").combine_chunks().take(pa.array(where, mask=missing))
 
 
-def _sniff(lines: list[str] | tuple[str, ...]) -> float:
-    """The share of lines that are Kea's: from a kea-dhcp4/kea-dhcp6 program through syslog, or in Kea's own
-    file or legal log layout."""
-    if not lines:
-        return 0.0
-    hits = sum(1 for line in lines
-               if _OWN_LINE.match(line) or _LEGAL_LINE.match(line) or program_of(line) in PROGRAMS)
-    return hits / len(lines)
-
-
 LEASES = Format(
     name="kea_dhcp",
     source_kind="identity",
     summary="ISC Kea DHCPv4/DHCPv6 lease log (own file, syslog, forensic legal log): address -> workstation",
-    sniff=lambda lines: _sniff(lines),
+    sniff=program_share(*PROGRAMS, also=_OWN_OR_LEGAL_LINE),
     new_parser=kea_parser,
     independent_batches=True,
     context_lines=NAME_LINES,
