@@ -157,3 +157,10 @@ def test_other_firewalls_key_value_lines_are_not_sniffed_as_sonicwall() -> None:
     assert sonicwall([fortigate]) == 0
     assert sonicwall([watchguard_like]) == 0
     assert sonicwall(["m=537 msg=\"Connection Closed\""]) == 0  # no serial: not enough to claim a file
+
+
+def test_a_batch_of_ignored_lines_only_is_all_counted(tmp_path: Path) -> None:
+    opened = CLOSED.replace("m=537", "m=98").replace("Closed", "Opened")
+    events, rejects, report = parse(tmp_path, *[opened] * 20)
+    assert not events and not rejects
+    assert report.ignored == 20

@@ -55,11 +55,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct
-from detector.ingest.base import BatchParser, Format, ParseContext, line_share
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, chunk_sliced_parser, in_time_zone, integers
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
+from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_chunk_slices, in_time_zone, integers
 from detector.ingest.fortigate import HOST_SQL, URL_PATH_SQL
-from detector.ingest.key_values import byte_positions, spans_of
-from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.key_values import spans_of
+from detector.ingest.layout_bytes import byte_places, line_bytes
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_time
 from detector.schema import TIMESTAMP
 
@@ -67,8 +75,8 @@ if TYPE_CHECKING:
     from detector.ingest.compiled import WantedKeys
 
 KEYS = (
-    "m", "time", "src", "dst", "srcV6", "dstV6", "proto", "sent", "rcvd", "cdur", "usr", "user", "dstname", "arg",
-    "op", "result", "app", "appName", "Category", "category", "appcat", "fw_action",
+    "id", "sn", "m", "time", "src", "dst", "srcV6", "dstV6", "proto", "sent", "rcvd", "cdur", "usr", "user",
+    "dstname", "arg", "op", "result", "app", "appName", "Category", "category", "appcat", "fw_action",
 )
 CLOSED = 537
 WEB_ALLOWED = (97, 16)
@@ -133,13 +141,24 @@ def new_parser(context: ParseContext) -> BatchParser:
     define_head_macros(context.connection)
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
 
-    def outcomes(connection: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
-        return _outcomes(connection, queries, headers, lines, _Values(one_array(lines.column("line")), keys))
+    def parse(lines: pa.Table) -> ParseResult:
+        ignored = 0
 
-    return chunk_sliced_parser(context, outcomes, OUTCOME_LINES)
+        def outcomes(connection: duckdb.DuckDBPyConnection, part: pa.Table) -> pa.Table:
+            nonlocal ignored
+            table, count = _outcomes(connection, queries, headers, part, _Values(one_array(part.column("line")), keys))
+            ignored += count
+            return table
+
+        with parse_cursor(context.connection) as cursor:
+            result = split_outcomes(in_chunk_slices(lines, lambda part: outcomes(cursor, part), OUTCOME_LINES), lines)
+        result.ignored += ignored
+        return result
+
+    return parse
 
 
-_SINGLE_QUOTE = ord("'")
+_SINGLE_QUOTE, _COLON = ord("'"), ord(":")
 
 
 class _Values:
@@ -151,58 +170,109 @@ class _Values:
 
         self.text, self.keys = text, keys.keys
         _, self.data, self.offsets = line_bytes(text)
-        self.found, self.starts, self.ends = value_spans(self.data, self.offsets, keys)
+        # one row per key (the scan gives one per line): each key's spans then lie next to each other in memory
+        self.found, self.starts, self.ends = (np.ascontiguousarray(spans.T) for spans in value_spans(
+            self.data, self.offsets, keys))
         self._quotes: np.ndarray | None = None
+        self._colons: np.ndarray | None = None
+        self.rows: np.ndarray | None = None  # the lines read (all of them while None)
+        self.count = len(text)
+
+    def only(self, rows: np.ndarray) -> None:
+        """Read the lines `rows` (ascending) from now on: the values of the others are not needed."""
+        self.rows, self.count = rows, len(rows)
+        self.found, self.starts, self.ends = self.found[:, rows], self.starts[:, rows], self.ends[:, rows]
+
+    def _line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        starts, ends = self.offsets[:-1], self.offsets[1:]
+        return (starts, ends) if self.rows is None else (starts[self.rows], ends[self.rows])
 
     def __call__(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` (null where the line has none, or where `where` is not true)."""
+        begin, end, present = self._spans(key, where)
+        if not present.any():
+            return pa.nulls(self.count, pa.string())
+        return spans_of(self.text, begin, end, ~present)
+
+    def _spans(self, key: str, where: pa.Array | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where each line's value of `key` begins and ends in the buffer (an empty span at the line's start where
+        it has none), and which lines have one."""
         number = self.keys.index(key)
-        present = self.found[:, number].copy()
+        present = self.found[number].copy()
         if where is not None:
             present &= pc.fill_null(where, False).to_numpy(zero_copy_only=False)
-        if not present.any():
-            return pa.nulls(len(self.text), pa.string())
-        line_starts = self.offsets[:-1]
-        begin = np.where(present, self.starts[:, number], line_starts)
-        end = np.where(present, self.ends[:, number], line_starts)
+        line_starts, line_ends = self._line_bounds()
+        begin = np.where(present, self.starts[number], line_starts)
+        end = np.where(present, self.ends[number], line_starts)
         quoted = present & (end > begin)
         quoted[quoted] = self.data[begin[quoted]] == _SINGLE_QUOTE
         if quoted.any():
             rows = np.flatnonzero(quoted)
             if self._quotes is None:
-                self._quotes = byte_positions(self.text, b"'")[0]
+                self._quotes = byte_places(self.data, self.offsets, _SINGLE_QUOTE)[0]
             after = np.searchsorted(self._quotes, begin[rows] + 1)
             closing = self._quotes[np.minimum(after, len(self._quotes) - 1)]
-            line_ends = self.offsets[rows + 1]
             begin[rows] += 1
-            end[rows] = np.where((after < len(self._quotes)) & (closing < line_ends), closing, line_ends)
-        return spans_of(self.text, begin, end, ~present)
+            end[rows] = np.where((after < len(self._quotes)) & (closing < line_ends[rows]), closing, line_ends[rows])
+        return begin, end, present
+
+    def address(self, key: str) -> tuple[pa.Array, pa.Array, np.ndarray]:
+        """The first two `:`-separated parts of `key`'s value (`ip:port:interface:name`: the address and the
+        port; null where empty or missing), and how many colons the value holds (-1 where the line has none)."""
+        begin, end, present = self._spans(key)
+        if self._colons is None:  # every colon of the slice, then two past its end
+            self._colons = np.append(byte_places(self.data, self.offsets, _COLON)[0], [len(self.data) + 1] * 2)
+        first = np.searchsorted(self._colons, begin)
+        count = np.searchsorted(self._colons, end) - first
+        one = np.where(count >= 1, self._colons[first], end)
+        two = np.where(count >= 2, self._colons[first + 1], end)
+        port_begin = np.minimum(one + 1, two)
+        return (spans_of(self.text, begin, one, ~(present & (one > begin))),
+                spans_of(self.text, port_begin, two, ~(present & (two > port_begin))),
+                np.where(present, count, -1))
+
+    def heads(self, rows: np.ndarray) -> pa.Array:
+        """For `rows`, the text before the line's first `id=`, `sn=` or `m=` (a syslog header, a relay's address,
+        or nothing)."""
+        numbers = [self.keys.index(key) for key in ("id", "sn", "m")]
+        line_starts, line_ends = self._line_bounds()
+        begin, line_ends = line_starts[rows], line_ends[rows]
+        first = np.min(np.where(self.found[numbers][:, rows], self.starts[numbers][:, rows] - np.array(
+            [[len(self.keys[number]) + 1] for number in numbers]), line_ends), axis=0)
+        return spans_of(self.text, begin, np.maximum(first, begin))
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers: SyslogHeaders, lines: pa.Table,
-              value: _Values) -> pa.Table:
-    """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
+              value: _Values) -> tuple[pa.Table, int]:
+    """The events and rejects (reject_reason) of the lines, and how many lines are ignored (they are left out of
+    the table: a session's start, system and VPN messages are many, and none of their values is read)."""
     m = integers(connection, queries.integer, value("m"), pa.int32())
-    has_m = pc.is_valid(m)
+    has_m = pc.is_valid(m).to_numpy(zero_copy_only=False)
+    ignored = has_m & ~pc.fill_null(pc.is_in(m, pa.array((CLOSED, *WEB_ALLOWED, WEB_BLOCKED, *DROPPED), pa.int32())),
+                                    False).to_numpy(zero_copy_only=False)
+    line_no = lines.column("line_no")
+    if ignored.any():
+        rows = np.flatnonzero(~ignored)
+        value.only(rows)
+        taken = pa.array(rows)
+        m, has_m, line_no = m.take(taken), has_m[rows], line_no.take(taken)
+    has_m = pa.array(has_m)
     is_closed = pc.fill_null(pc.equal(m, CLOSED), False)
     is_web = pc.fill_null(pc.is_in(m, pa.array((*WEB_ALLOWED, WEB_BLOCKED), pa.int32())), False)
     fw_action = value("fw_action")
-    src, dst, src_v6, dst_v6 = value("src"), value("dst"), value("srcV6"), value("dstV6")
     fw_drop = pc.fill_null(pc.equal(pc.utf8_lower(fw_action), "drop"), False)
     blocked = pc.or_(pc.fill_null(pc.equal(m, WEB_BLOCKED), False), fw_drop)
     dropped = pc.fill_null(pc.is_in(m, pa.array(DROPPED, pa.int32())), False)
     is_event = pc.or_(pc.or_(is_closed, is_web), dropped)
 
-    src_ip, src_ok = _address(src, src_v6)
-    dst_ip, dst_ok = _address(dst, dst_v6)
-    dst_port = integers(connection, queries.integer, _part(dst, 1), pa.int32())
+    src_ip, src_ok, _ = _address(value, "src", "srcV6")
+    dst_ip, dst_ok, dst_port = _address(value, "dst", "dstV6")
 
     time = value("time", is_event)
     ts = per_distinct(connection, time, queries.time)["ts"].cast(TIMESTAMP)
     no_time = pc.and_(is_event, pc.is_null(time))
     if pc.any(no_time).as_py():
-        header_ts = headers.read(connection, lines.filter(no_time)).column("ts").combine_chunks().cast(TIMESTAMP)
-        ts = pc.replace_with_mask(ts, no_time, header_ts)
+        ts = pc.replace_with_mask(ts, no_time, _header_times(connection, headers, line_no, value, no_time))
     none = pa.scalar(None, pa.string())
     reason = pc.if_else(
         pc.invert(has_m), NOT_SONICWALL, pc.if_else(
@@ -218,16 +288,16 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
     category = value("Category")
     category = pc.coalesce(category, value("category", pc.is_null(category)))
     return pa.table({
-        "line_no": lines.column("line_no"),
+        "line_no": line_no,
         "reject_reason": reason,
-        "is_ignored": pc.and_(has_m, pc.invert(is_event)),
+        "is_ignored": pa.nulls(value.count, pa.bool_()),
         "ts": ts,
         "src_ip": src_ip,
         "user_name": per_distinct(connection, user, queries.user)["value"],
         "host": host,
         "host_source": pc.if_else(pc.is_valid(host), "http_host", "none"),
         "dst_ip": dst_ip,
-        "dst_port": dst_port,
+        "dst_port": integers(connection, queries.integer, dst_port, pa.int32()),
         "network_protocol": per_distinct(connection, value("proto"), queries.transport)["value"],
         "http_method": per_distinct(connection, value("op", is_web), queries.method)["value"],
         "url_path": per_distinct(connection, value("arg", is_web), queries.url_path)["url_path"],
@@ -241,25 +311,33 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
             per_distinct(connection, value("app", pc.is_null(app_name)), queries.app)["value"].cast(pa.string())),
         "vendor_category": per_distinct(
             connection, pc.coalesce(category, value("appcat", pc.is_null(category))), queries.category)["value"],
-    })
+    }), int(ignored.sum())
 
 
-def _part(address: pa.Array, index: int) -> pa.Array:
-    """Part `index` of `ip:port:interface:name` (null where there is none, or it is empty)."""
-    parts = pc.split_pattern(address, ":", max_splits=index + 1)
-    lengths = pc.fill_null(pc.list_value_length(parts), 0)
-    has = pc.greater(lengths, index)
-    picked = pc.list_element(pc.if_else(has, parts, pa.scalar([""] * (index + 1), parts.type)), index)
-    return only_where(picked, pc.not_equal(picked, ""))
+# A SonicOS line behind a syslog header has no program tag (`Nov 20 09:30:20 192.0.2.1 id=firewall ...`), which
+# `SyslogHeaders` would read line by line in SQL: its header is read as `<header>- x: -` instead, once per distinct
+# header (a BSD header then has `x` as its tag; an RFC 5424 one `-` as its structured data). Only times are used.
+_TAGGED = "- x: -"
 
 
-def _address(address: pa.Array, v6: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """The IP of `src`/`dst` (`srcV6`/`dstV6` where given), and whether it could be read: more than three colons
-    without a V6 key is an IPv6 address in a layout SonicOS does not document (its port cannot be told apart)."""
+def _header_times(connection: duckdb.DuckDBPyConnection, headers: SyslogHeaders, line_no: pa.Array, value: _Values,
+                  rows: pa.Array) -> pa.Array:
+    """The syslog header's time of the lines where `rows` is true (null where a line has no header)."""
+    picked = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
+    tagged = pc.binary_join_element_wise(value.heads(picked), _TAGGED, "")
+    table = pa.table({"line_no": line_no.take(pa.array(picked)), "line": tagged})
+    return headers.read(connection, table).column("ts").combine_chunks().cast(TIMESTAMP)
+
+
+def _address(value: _Values, key: str, v6_key: str) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The IP of `src`/`dst` (`srcV6`/`dstV6` where given), whether it could be read, and the port. More than three
+    colons without a V6 key is an IPv6 address in a layout SonicOS does not document (its port cannot be told
+    apart): no address."""
+    ip, port, colons = value.address(key)
+    v6 = value(v6_key)
     v6 = only_where(v6, pc.not_equal(v6, ""))
-    ambiguous = pc.fill_null(pc.greater(pc.count_substring(address, ":"), 3), False)
-    ip = pc.coalesce(v6, only_where(_part(address, 0), pc.invert(ambiguous)))
-    return ip, pc.is_valid(ip)
+    ip = pc.coalesce(v6, only_where(ip, pa.array(colons <= 3)))
+    return ip, pc.is_valid(ip), port
 
 
 SYSLOG = Format(
