@@ -35,8 +35,8 @@ header clock of a Firebox set to India's zone); else the syslog header's (year-l
 
 Parsing: the wanted `key="value"` pairs are found by FortiGate's compiled key/value scan (`fortigate_scan`,
 the same rules: keys outside quotes, first occurrence); the header (the text before `msg_id`) and every
-value are read once per distinct value; the disposition, protocol, addresses and ports by one regular
-expression in Arrow over the traffic messages only.
+value are read once per distinct value; the disposition, protocol, addresses and ports by a compiled pass over
+the traffic messages' first tokens (`watchguard_scan`, its rules are there).
 
 Sources (layouts, no lines copied):
 - https://www.watchguard.com/help/docs/help-center/en-US/Content/en-US/Fireware/logging/read_log-msg.html
@@ -77,15 +77,6 @@ _MSG_ID = KEYS.index("msg_id")
 PROGRAMS = ("firewall", "http-proxy", "https-proxy")
 _PROXY_PROTOCOL = {"http-proxy": "http", "https-proxy": "https"}
 
-# The traffic message after `msg_id="..."`: disposition, interfaces (lazily: names may hold spaces), then
-# [length] protocol [header-length TTL] source destination [source-port destination-port].
-_ADDRESS = r"[0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*"
-TRAFFIC = (
-    r"^ +(?P<disposition>(?i:allow|deny|drop)) +(?P<interfaces>.+?) +(?:\d+ +)?"
-    r"(?P<protocol>[A-Za-z][A-Za-z0-9_.-]*|\d{1,3}) +(?:\d+ +\d+ +)?"
-    rf"(?P<src>{_ADDRESS}) +(?P<dst>{_ADDRESS})(?: +(?P<sport>\d{{1,5}}) +(?P<dport>\d{{1,5}})(?: |$))?"
-)
-_DISPOSITION = r"^ +(?i:allow|deny|drop)\b"
 _ICMP = ("icmp", "1", "ipv6-icmp", "icmpv6", "58")
 
 NOT_WATCHGUARD = "not a WatchGuard log line (no msg_id and no syslog header)"
@@ -177,7 +168,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         return spans_of(line, np.where(present, starts[:, number], line_start),
                         np.where(present, ends[:, number], line_start), ~present)
 
-    # The header: the text before `msg_id=`; the message: the text after its value's closing quote mark.
+    # The header: the text before `msg_id=`; the message starts after its value's closing quote mark.
     has_id = found[:, _MSG_ID]
     # (a line without the key has undefined places: its own start stands in)
     id_begin = np.where(has_id, starts[:, _MSG_ID], line_start)
@@ -188,21 +179,12 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     key_start = np.where(has_id, id_begin - len("msg_id=") - quoted, line_start)
     head = spans_of(line, line_start, np.maximum(key_start, line_start), ~has_id)
     body_start = np.where(has_id, np.minimum(id_end + quoted, line_end), line_start)
-    body = spans_of(line, body_start, np.where(has_id, line_end, line_start), ~has_id)
 
     header = per_distinct(connection, head, queries.head)
     program = plain(header["program"])
     is_program = pc.fill_null(pc.is_in(program, pa.array(PROGRAMS)), False).to_numpy(zero_copy_only=False)
     candidate = has_id & is_program
-    disposition = np.zeros(rows, bool)
-    if candidate.any():
-        disposition[candidate] = pc.fill_null(pc.match_substring_regex(
-            body.filter(pa.array(candidate)), _DISPOSITION), False).to_numpy(zero_copy_only=False)
-    traffic = np.flatnonzero(disposition)
-    packet = pc.extract_regex(body.take(pa.array(traffic)), TRAFFIC) if len(traffic) else None
-    matched = np.zeros(rows, bool)
-    if packet is not None:
-        matched[traffic] = pc.is_valid(packet).to_numpy(zero_copy_only=False)
+    field, matched, disposition = _packets(line, body_start, line_end, candidate)
     ts = header["ts"].cast(TIMESTAMP)
     has_time = pc.is_valid(ts).to_numpy(zero_copy_only=False)
     no_addresses = disposition & ~matched
@@ -216,7 +198,6 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         reason = pc.if_else(pa.array(not_watchguard), NOT_WATCHGUARD, pc.if_else(
             pa.array(no_addresses), NO_ADDRESSES, pc.if_else(pa.array(bad_time), time_reason, reason)))
     where = pa.array(event)
-    field = _spread(packet, traffic, rows, event)
     proto = pc.utf8_lower(field("protocol"))
     icmp = pc.fill_null(pc.is_in(proto, pa.array(_ICMP)), False)
     is_http = pc.fill_null(pc.equal(program, "http-proxy"), False)
@@ -234,12 +215,12 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         "reject_reason": reason,
         "is_ignored": pa.array(~event & ~not_watchguard & ~no_addresses & ~bad_time),
         "ts": only_where(ts, where),
-        "src_ip": field("src"),
+        "src_ip": only_where(field("src"), where),
         "user_name": only_where(user, where),
         "host": host,
         "host_source": host_source,
-        "dst_ip": field("dst"),
-        "dst_port": only_where(pc.cast(field("dport"), pa.int32()), pc.invert(icmp)),
+        "dst_ip": only_where(field("dst"), where),
+        "dst_port": only_where(pc.cast(field("dport"), pa.int32()), pc.and_(where, pc.invert(icmp))),
         "network_protocol": only_where(network_protocol, where),
         "http_method": only_where(per_distinct(connection, value("op"), queries.upper)["value"], where),
         "url_path": url_path,
@@ -267,21 +248,34 @@ def _has_syslog_header(line: pa.Array, has_id: np.ndarray) -> np.ndarray:
     return header
 
 
-def _spread(packet: pa.StructArray | None, traffic: np.ndarray, rows: int, event: np.ndarray
-            ) -> Callable[[str], pa.Array]:
-    """A reader of the packet's fields (the regular expression's groups, for the traffic messages) per line, null
-    where the line is no event."""
-    place = np.full(rows, -1, np.int64)
-    place[traffic] = np.arange(len(traffic))
-    keep = event & (place >= 0)
-    positions = pa.array(np.where(keep, place, 0), mask=~keep)
+def _packets(line: pa.Array, body_start: np.ndarray, line_end: np.ndarray, candidate: np.ndarray
+             ) -> tuple[Callable[[str], pa.Array], np.ndarray, np.ndarray]:
+    """The packet's fields in the candidate lines' messages (`watchguard_scan`): a reader of each field per line
+    (null where the line has none), the lines whose message has its addresses, and the lines whose message starts
+    with a disposition (with addresses or not)."""
+    from detector.ingest import watchguard_scan as scan
+
+    _, data, _ = line_bytes(line)
+    read = np.flatnonzero(candidate)
+    found = scan.packet_fields(data, body_start[read], line_end[read])
+    rows = len(line)
+    matched, disposition = np.zeros(rows, bool), np.zeros(rows, bool)
+    matched[read] = found[:, scan.SOURCE, 0] >= 0
+    disposition[read] = found[:, scan.DISPOSITION, 0] >= 0
+    numbers = {"disposition": scan.DISPOSITION, "protocol": scan.PROTOCOL, "src": scan.SOURCE,
+               "dst": scan.DESTINATION, "dport": scan.DESTINATION_PORT}
 
     def field(name: str) -> pa.Array:
-        if packet is None:
-            return pa.nulls(rows, pa.string())
-        return pc.struct_field(packet, name).take(positions)
+        places = found[:, numbers[name]]
+        present = np.zeros(rows, bool)
+        present[read] = places[:, 0] >= 0
+        begin = np.zeros(rows, np.int64)
+        begin[read] = places[:, 0]
+        stop = np.zeros(rows, np.int64)
+        stop[read] = places[:, 1]
+        return spans_of(line, np.where(present, begin, body_start), np.where(present, stop, body_start), ~present)
 
-    return field
+    return field, matched, disposition
 
 
 def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Callable[[str], pa.Array], where: pa.Array
