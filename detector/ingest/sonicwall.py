@@ -68,6 +68,7 @@ from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_chunk_slice
 from detector.ingest.fortigate import HOST_SQL, URL_PATH_SQL
 from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import byte_places, line_bytes
+from detector.ingest.sophos import STATUS_SQL  # (HTTP status 0: none)
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_time
 from detector.schema import TIMESTAMP
 
@@ -103,7 +104,6 @@ select case trim(value) when '1' then 'GET' when '2' then 'POST' when '3' then '
     else case when regexp_full_match(trim(value), '[A-Za-z]+') then upper(trim(value)) end end as value
 from distinct_values
 """
-STATUS_SQL = "select nullif(try_cast(value as integer), 0) as value from distinct_values"
 # `usr="Unknown (SSO failed)"`, `"Unknown (SSO bypassed)"` ...: SonicOS found no user.
 USER_SQL = """
 select case when value = '' or regexp_full_match(value, 'Unknown \\(.*\\)') then null else value end as value
