@@ -5,6 +5,10 @@ m=<message id> msg="<text>" ...`, with or without a syslog header or a relay's a
 layout (SonicOS 6.5+) adds `gcat`, zones, NAT, `fw_action` and moves keys around. Key order does not matter: the
 values are found by FortiGate's compiled `key=value` scan (`fortigate_scan`: space-separated pairs, values in
 double quotes), and a value in single quotes (`appName='General HTTPS'`) is read to its closing quote here.
+Values are cut out of the lines' own buffer only for the lines that are events (or rejects): a session's start,
+system and VPN messages are counted as ignored and cost only the scan. Hosts, paths, times, users and protocols
+are read once per distinct value in SQL. (CPU per 131k-line batch, busy 2-core machine: the scan ~0.06 s, the
+whole parse ~0.2-0.25 s.)
 
 Which lines are events, by the message id `m` (SonicOS Log Events Reference Guide):
 - 537 "Connection Closed": the session, logged when it ends. `sent` is what the initiator (src) sent: bytes_out;
