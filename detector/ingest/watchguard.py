@@ -60,10 +60,19 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, line_share
-from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, chunk_sliced_parser, integers, plain, sql_literal
+from detector.ingest.distinct_sql import (
+    BIGINT_SQL,
+    INTEGER_SQL,
+    chunk_sliced_parser,
+    integers,
+    plain,
+    sql_literal,
+    through,
+)
 from detector.ingest.ip_protocols import protocol_names
 from detector.ingest.key_values import milliseconds, spans_of
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import first_valid
 from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME, define_macros, reference_time
 from detector.schema import TIMESTAMP
 
@@ -78,6 +87,7 @@ PROGRAMS = ("firewall", "http-proxy", "https-proxy")
 _PROXY_PROTOCOL = {"http-proxy": "http", "https-proxy": "https"}
 
 _ICMP = ("icmp", "1", "ipv6-icmp", "icmpv6", "58")
+_SOURCES = pa.array(["url", "sni", "http_host", "none"])
 
 NOT_WATCHGUARD = "not a WatchGuard log line (no msg_id and no syslog header)"
 NO_ADDRESSES = "WatchGuard traffic message without source and destination addresses"
@@ -160,14 +170,6 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     found, starts, ends = value_spans(data, offsets, keys)
     line_start, line_end = offsets[:-1], offsets[1:]
 
-    def value(key: str) -> pa.Array:
-        number = KEYS.index(key)
-        present = found[:, number]
-        if not present.any():
-            return pa.nulls(rows, pa.string())
-        return spans_of(line, np.where(present, starts[:, number], line_start),
-                        np.where(present, ends[:, number], line_start), ~present)
-
     # The header: the text before `msg_id=`; the message starts after its value's closing quote mark.
     has_id = found[:, _MSG_ID]
     # (a line without the key has undefined places: its own start stands in)
@@ -184,9 +186,9 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     program = plain(header["program"])
     is_program = pc.fill_null(pc.is_in(program, pa.array(PROGRAMS)), False).to_numpy(zero_copy_only=False)
     candidate = has_id & is_program
-    field, matched, disposition = _packets(line, body_start, line_end, candidate)
     ts = header["ts"].cast(TIMESTAMP)
     has_time = pc.is_valid(ts).to_numpy(zero_copy_only=False)
+    field, matched, disposition = _packets(line, body_start, line_end, candidate, has_time)
     no_addresses = disposition & ~matched
     bad_time = matched & ~has_time
     event = matched & has_time
@@ -198,40 +200,58 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         reason = pc.if_else(pa.array(not_watchguard), NOT_WATCHGUARD, pc.if_else(
             pa.array(no_addresses), NO_ADDRESSES, pc.if_else(pa.array(bad_time), time_reason, reason)))
     where = pa.array(event)
-    proto = pc.utf8_lower(field("protocol"))
+
+    def value(key: str) -> pa.DictionaryArray:
+        """The key's value in each event line (null in the others, and where empty), dictionary-encoded."""
+        number = KEYS.index(key)
+        return _encoded_spans(line, event & found[:, number], starts[:, number], ends[:, number])
+
+    proto = pc.utf8_lower(plain(field("protocol")))
     icmp = pc.fill_null(pc.is_in(proto, pa.array(_ICMP)), False)
     is_http = pc.fill_null(pc.equal(program, "http-proxy"), False)
     is_https = pc.fill_null(pc.equal(program, "https-proxy"), False)
     network_protocol = pc.if_else(is_http, "http", pc.if_else(is_https, "https", plain(protocol_names(proto))))
-    host, host_source, url_path = _hosts(connection, queries, value, where)
-    user = _no_empty(value("src_user"))
-    user = pc.coalesce(user, _no_empty(value("user")))
-    sent, received = value("sent_bytes"), value("rcvd_bytes")
+    host, host_source, url_path = _hosts(connection, queries, value)
     duration = milliseconds(integers(connection, queries.bigint, value("duration"), pa.int64()))
-    elapsed = per_distinct(connection, value("elapsed_time"), queries.elapsed)["value"]
-    disposition_word = pc.utf8_lower(field("disposition"))
+    elapsed = through(connection, queries.elapsed, value("elapsed_time"))["value"]
     return pa.table({
         "line_no": lines.column("line_no"),
         "reject_reason": reason,
         "is_ignored": pa.array(~event & ~not_watchguard & ~no_addresses & ~bad_time),
         "ts": only_where(ts, where),
-        "src_ip": only_where(field("src"), where),
-        "user_name": only_where(user, where),
+        "src_ip": field("src"),
+        "user_name": first_valid(value("src_user"), value("user")),
         "host": host,
         "host_source": host_source,
-        "dst_ip": only_where(field("dst"), where),
-        "dst_port": only_where(pc.cast(field("dport"), pa.int32()), pc.and_(where, pc.invert(icmp))),
+        "dst_ip": field("dst"),
+        "dst_port": only_where(pc.cast(plain(field("dport")), pa.int32()), pc.invert(icmp)),
         "network_protocol": only_where(network_protocol, where),
-        "http_method": only_where(per_distinct(connection, value("op"), queries.upper)["value"], where),
+        "http_method": through(connection, queries.upper, value("op"))["value"],
         "url_path": url_path,
-        "action": only_where(pc.if_else(pc.equal(disposition_word, "allow"), "allowed", "blocked"), where),
-        "bytes_out": only_where(integers(connection, queries.bigint, sent, pa.int64()), where),
-        "bytes_in": only_where(integers(connection, queries.bigint, received, pa.int64()), where),
-        "duration_ms": only_where(pc.coalesce(duration, elapsed.cast(pa.int64())), where),
-        "vendor_app": only_where(_no_empty(value("app_name")), where),
-        "vendor_category": only_where(pc.coalesce(_no_empty(value("cats")), _no_empty(value("app_cat_name")),
-                                                  _no_empty(value("cat_name"))), where),
+        "action": only_where(pc.if_else(pc.equal(pc.utf8_lower(plain(field("disposition"))), "allow"), "allowed",
+                                        "blocked"), where),
+        "bytes_out": integers(connection, queries.bigint, value("sent_bytes"), pa.int64()),
+        "bytes_in": integers(connection, queries.bigint, value("rcvd_bytes"), pa.int64()),
+        "duration_ms": pc.coalesce(duration, elapsed.cast(pa.int64())),
+        "vendor_app": value("app_name"),
+        "vendor_category": first_valid(value("cats"), value("app_cat_name"), value("cat_name")),
     })
+
+
+def _encoded_spans(line: pa.Array, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.DictionaryArray:
+    """The text from `starts` to `ends` in the lines where `rows` holds (null in the others, and where empty),
+    dictionary-encoded: only those lines' texts are cut out, and each line gets an index (no text copied per
+    line of the slice)."""
+    read = np.flatnonzero(rows)
+    indices = np.zeros(len(line), np.int32)
+    valid = np.zeros(len(line), bool)
+    if not len(read):
+        return pa.DictionaryArray.from_arrays(pa.array(indices, mask=~valid), pa.array([], pa.string()))
+    found = pc.dictionary_encode(spans_of(line, starts[read], ends[read]))
+    at = found.indices.to_numpy(zero_copy_only=False)
+    indices[read] = at
+    valid[read] = pc.not_equal(found.dictionary, "").to_numpy(zero_copy_only=False)[at]
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=~valid), found.dictionary)
 
 
 _SYSLOG_START = re.compile(rf"^(?:<\d{{1,3}}>(?:1 )? ?)?(?:{BSD_TIME}|{ISO_TIME}|{BSD_YEAR_TIME}) ")
@@ -248,11 +268,12 @@ def _has_syslog_header(line: pa.Array, has_id: np.ndarray) -> np.ndarray:
     return header
 
 
-def _packets(line: pa.Array, body_start: np.ndarray, line_end: np.ndarray, candidate: np.ndarray
-             ) -> tuple[Callable[[str], pa.Array], np.ndarray, np.ndarray]:
+def _packets(line: pa.Array, body_start: np.ndarray, line_end: np.ndarray, candidate: np.ndarray,
+             has_time: np.ndarray) -> tuple[Callable[[str], pa.DictionaryArray], np.ndarray, np.ndarray]:
     """The packet's fields in the candidate lines' messages (`watchguard_scan`): a reader of each field per line
     (null where the line has none), the lines whose message has its addresses, and the lines whose message starts
-    with a disposition (with addresses or not)."""
+    with a disposition (with addresses or not). Fields are read only of the lines that will be events (their
+addresses found and `has_time`)."""
     from detector.ingest import watchguard_scan as scan
 
     _, data, _ = line_bytes(line)
@@ -261,40 +282,33 @@ def _packets(line: pa.Array, body_start: np.ndarray, line_end: np.ndarray, candi
     rows = len(line)
     matched, disposition = np.zeros(rows, bool), np.zeros(rows, bool)
     matched[read] = found[:, scan.SOURCE, 0] >= 0
+    events = matched & has_time
     disposition[read] = found[:, scan.DISPOSITION, 0] >= 0
     numbers = {"disposition": scan.DISPOSITION, "protocol": scan.PROTOCOL, "src": scan.SOURCE,
                "dst": scan.DESTINATION, "dport": scan.DESTINATION_PORT}
 
-    def field(name: str) -> pa.Array:
+    def field(name: str) -> pa.DictionaryArray:
         places = found[:, numbers[name]]
+        begin, stop = np.zeros(rows, np.int64), np.zeros(rows, np.int64)
+        begin[read], stop[read] = places[:, 0], places[:, 1]
         present = np.zeros(rows, bool)
         present[read] = places[:, 0] >= 0
-        begin = np.zeros(rows, np.int64)
-        begin[read] = places[:, 0]
-        stop = np.zeros(rows, np.int64)
-        stop[read] = places[:, 1]
-        return spans_of(line, np.where(present, begin, body_start), np.where(present, stop, body_start), ~present)
+        return _encoded_spans(line, present & matched & events, begin, stop)
 
     return field, matched, disposition
 
 
-def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Callable[[str], pa.Array], where: pa.Array
+def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Callable[[str], pa.DictionaryArray]
            ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """host, host_source and url_path: the host of an absolute URL in `arg`, else the SNI, else `dstname`; the path
     of `arg`."""
-    arg = per_distinct(connection, value("arg"), queries.arg, where)
-    url_host = plain(arg["host"])
-    sni = plain(per_distinct(connection, value("sni"), queries.host, where)["host"])
-    http_host = plain(per_distinct(connection, value("dstname"), queries.host, where)["host"])
-    host = pc.coalesce(url_host, sni, http_host)
-    source = pc.if_else(pc.is_valid(url_host), "url", pc.if_else(
-        pc.is_valid(sni), "sni", pc.if_else(pc.is_valid(http_host), "http_host", "none")))
-    return host, only_where(source, where), arg["url_path"]
-
-
-def _no_empty(values: pa.Array) -> pa.Array:
-    """`values`, null where empty."""
-    return only_where(values, pc.not_equal(values, ""))
+    arg = through(connection, queries.arg, value("arg"))
+    url_host, sni = arg["host"], through(connection, queries.host, value("sni"))["host"]
+    http_host = through(connection, queries.host, value("dstname"))["host"]
+    has = [pc.is_valid(column).to_numpy(zero_copy_only=False) for column in (url_host, sni, http_host)]
+    source = np.select(has, [0, 1, 2], 3).astype(np.int32)
+    return (first_valid(url_host, sni, http_host), pa.DictionaryArray.from_arrays(pa.array(source), _SOURCES),
+            arg["url_path"])
 
 
 SYSLOG = Format(
