@@ -174,3 +174,31 @@ def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, l
 def test_dispositions(tmp_path: Path, disposition: str, action: str) -> None:
     events, _, _ = parse(tmp_path, HEAD + SESSION.replace(" Allow ", f" {disposition} "))
     assert events[0]["action"] == action
+
+
+@pytest.mark.parametrize("message, fields", [
+    # 3000-0148: length, protocol, header length and TTL before the addresses
+    ("Allow 1-Trusted 0-External 60 tcp 20 64 10.0.0.1 192.0.2.1 52011 443 offset 10 S 1 win 2",
+     ("Allow", "tcp", "10.0.0.1", "192.0.2.1", "443")),
+    # a numeric protocol, runs of spaces, interface names with spaces and numbers
+    ("deny  Guest Wi-Fi 2  External 52 17 20 127 10.0.0.2  192.0.2.2 5353 53",
+     ("deny", "17", "10.0.0.2", "192.0.2.2", "53")),
+    # 3000-0151 ICMP: no ports; an IPv6 pair
+    ("Allow Trusted Firebox icmp 2001:db8::1 2001:db8::2 echo-request duration=\"1\"",
+     ("Allow", "icmp", "2001:db8::1", "2001:db8::2", None)),
+    # a port that is no number: none
+    ("Drop Trusted External udp 10.0.0.3 192.0.2.3 40000 53x", ("Drop", "udp", "10.0.0.3", "192.0.2.3", None)),
+    # no addresses: the disposition only; no disposition: nothing
+    ("Allow Trusted External tcp 10.0.0.4", ("Allow", None, None, None, None)),
+    ("SYN flood attack against 10.0.0.5 from 192.0.2.5 detected.", (None, None, None, None, None)),
+    ("", (None, None, None, None, None)),
+])
+def test_packet_fields_are_found_by_their_shape(message: str, fields: tuple[str | None, ...]) -> None:
+    import numpy as np
+
+    from detector.ingest import watchguard_scan as scan
+
+    data = np.frombuffer(message.encode() or b" ", np.uint8)
+    places = scan.packet_fields(data, np.array([0]), np.array([len(message.encode())]))[0]
+    found = tuple(message.encode()[start:end].decode() if start >= 0 else None for start, end in places)
+    assert found == fields
