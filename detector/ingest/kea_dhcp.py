@@ -53,10 +53,13 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import in_time_zone
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
 from detector.schema import TIMESTAMP
 
@@ -65,15 +68,19 @@ from detector.schema import TIMESTAMP
 NAME_LINES = 4096
 
 PROGRAMS = ("kea-dhcp4", "kea-dhcp6")
-LEASE_IDS = ("DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE", "DHCP6_LEASE_ALLOC", "DHCP6_LEASE_REUSE",
-             "DHCP6_LEASE_RENEW")
-NAME_IDS = ("DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_CLIENT_FQDN_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED")
+LEASE_IDS = pa.array(["DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE", "DHCP6_LEASE_ALLOC", "DHCP6_LEASE_REUSE",
+             "DHCP6_LEASE_RENEW"])
+NAME_IDS = pa.array(["DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_CLIENT_FQDN_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED"])
+# A Kea message follows its logger's `[...] `; its label ends in `, tid=0x` and up to 8 hex digits, then `: `.
+MESSAGE_MARK, TID_MARK = "] DHCP", ", tid=0x"
+ID_WINDOW, TID_WINDOW = 48, 10  # bytes searched for the end of a message ID (the longest: 32) and of a tid
 
 # A line of Kea's own file or of the legal log starts with its date and time (a syslog ISO time has a 'T').
 OWN_START = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 OWN_START_CHARS = 19
-LEVELS = ("DEBUG", "INFO", "WARN", "ERROR", "FATAL")  # log4cplus' severities, as Kea's `%-5p` writes them
-_OWN_LINE = re.compile(OWN_START + r"\.\d+ +(?:" + "|".join(LEVELS) + r") +\[kea-")
+LEVELS = pa.array(["DEBUG", "INFO", "WARN", "ERROR", "FATAL"])  # log4cplus' severities, as Kea's `%-5p` writes them
+OWN_STAMP_CHARS = 23  # `%Y-%m-%d %H:%M:%S.%q`
+_OWN_LINE = re.compile(OWN_START + r"\.\d+ +(?:" + "|".join(LEVELS.to_pylist()) + r") +\[kea-")
 _LEGAL_LINE = re.compile(OWN_START + r"(?:\.\d+)? \S+ (?:(?:Address|Prefix): ?\S+ has been |Administrator "
                          r"|HA partner )")
 # Sniffing: lines from kea-dhcp4/kea-dhcp6 through syslog, or in Kea's own file or legal log layout.
@@ -158,38 +165,25 @@ def kea_parser(context: ParseContext) -> BatchParser:
         n = len(line)
         own = _starts_own(line)
         is_own = pa.array(own)
+        # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` (`%q`: always 3 digits) and the legal log `DATE TIME
+        # ZONE ENTRY`, told apart by the severity word.
+        leveled = pc.is_in(pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(line, 24, 29)), value_set=LEVELS)
+        kea_own = pc.and_(is_own, pc.fill_null(leveled, False))
+        is_legal = np.asarray(pc.and_(is_own, pc.invert(kea_own)), bool)
+        msg_id, client, text = _kea_messages(line)
+        is_lease = pc.fill_null(pc.is_in(msg_id, value_set=LEASE_IDS), False)
+        is_name = pc.fill_null(pc.is_in(msg_id, value_set=NAME_IDS), False)
         with parse_cursor(context.connection) as cursor:
-            # Syslog lines: Kea's message is the syslog message (perhaps after Kea's own time and level).
-            body, syslog_ts, has_header = _syslog_bodies(cursor, headers, lines, own)
-            # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` and the legal log `DATE TIME ZONE ENTRY`, told
-            # apart by the severity word.
-            words = pc.split_pattern(only_where(line, is_own), " ", max_splits=3)
-            leveled = pc.fill_null(pc.is_in(list_item(words, 2), value_set=pa.array(LEVELS)), False)
-            kea_own, is_legal = pc.and_(is_own, leveled), pc.and_(is_own, pc.invert(leveled))
-            stamp = pc.binary_join_element_wise(list_item(words, 0), list_item(words, 1), " ")
-            own_ts = per_distinct(cursor, only_where(stamp, kea_own), own_time)["ts"]
-            legal_stamp = pc.binary_join_element_wise(stamp, list_item(words, 2), chr(31))
-            legal_ts = per_distinct(cursor, only_where(legal_stamp, is_legal), legal_time)["ts"]
-
-            # Kea's messages, `ID LABEL: TEXT` after the logger's `[...] `; the label ends in `, tid=0x...`.
-            body = pc.if_else(kea_own, line, body)
-            message = list_item(pc.split_pattern(body, "] ", max_splits=1), 1)
-            label_text = pc.split_pattern(message, ": ", max_splits=1)
-            id_label = pc.split_pattern(list_item(label_text, 0), " ", max_splits=1)
-            msg_id = pc.dictionary_encode(list_item(id_label, 0))
-            is_lease = pc.fill_null(pc.is_in(msg_id, value_set=pa.array(LEASE_IDS)), False)
-            is_name = pc.fill_null(pc.is_in(msg_id, value_set=pa.array(NAME_IDS)), False)
-            text = list_item(label_text, 1)
+            syslog_ts, has_header = _syslog_times(cursor, headers, lines, own)
+            stamp = only_where(pc.utf8_slice_codeunits(line, 0, OWN_STAMP_CHARS), kea_own)
+            own_ts = per_distinct(cursor, stamp, own_time)["ts"]
             lease_ip = per_distinct(cursor, only_where(text, is_lease), lease_query)["ip"]
             name = per_distinct(cursor, only_where(text, is_name), name_query)["name"]
-            client = list_item(pc.split_pattern(list_item(id_label, 1), ", tid=", max_splits=1), 0)
             host = _names_of_leases(cursor, lines, is_lease, is_name, client, name)
+            legal_ts, legal_ip, legal_name = _legal_entries(cursor, line, is_legal, legal_time, legal_query)
 
-            # The legal log: one line per assignment, a host name only where a custom format adds one.
-            legal = per_distinct(cursor, only_where(list_item(words, 3), is_legal), legal_query)
-
-        ts = pc.coalesce(pc.cast(own_ts, TIMESTAMP), pc.cast(legal_ts, TIMESTAMP), syslog_ts)
-        ip = pc.coalesce(pc.cast(lease_ip, pa.string()), pc.cast(legal["ip"], pa.string()))
+        ts = pc.coalesce(pc.cast(own_ts, TIMESTAMP), legal_ts, syslog_ts)
+        ip = pc.coalesce(pc.cast(lease_ip, pa.string()), legal_ip)
         no_address = pc.or_(pc.fill_null(pc.equal(ip, ""), False), pc.and_(is_lease, pc.is_null(ip)))
         bad_time = pc.and_(pc.or_(is_own, pc.is_valid(ip)), pc.is_null(ts))
         reason = pc.if_else(pc.or_(is_own, has_header), pa.scalar(None, pa.string()), NO_HEADER)
@@ -204,7 +198,7 @@ def kea_parser(context: ParseContext) -> BatchParser:
             "is_ignored": pc.and_(pc.is_null(reason), pc.invert(is_event)),
             "ts": only_where(ts, is_event),
             "src_ip": only_where(ip, is_event),
-            "src_host": only_where(pc.coalesce(host, pc.cast(legal["name"], pa.string())), is_event),
+            "src_host": only_where(pc.coalesce(host, legal_name), is_event),
             "network_protocol": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array(["dhcp"])),
         }
         return split_outcomes(pa.table(columns), lines)
@@ -219,22 +213,91 @@ def _starts_own(line: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(found.take(starts.indices), False), bool)
 
 
-def _syslog_bodies(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, own: np.ndarray
-                   ) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """For the lines that do not start with Kea's own time: the syslog message, its time (UTC) and whether the
-    line has a syslog header at all; null (and true) on the other lines."""
+def _kea_messages(line: pa.Array) -> tuple[pa.DictionaryArray, pa.Array, pa.Array]:
+    """Each line's Kea message `] ID LABEL, tid=0x..: TEXT` as its ID (dictionary-encoded), its client label (the
+    LABEL: `[hwtype=1 MAC], cid=[...]`, `duid=[...], [...]`) and its TEXT; null where the line has none of them.
+    Found on the lines' bytes and cut out of their buffer: splitting whole lines into lists would copy them
+    several times over."""
+    n = len(line)
+    buffer, data, offsets = line_bytes(line)
+    found = np.asarray(pc.find_substring(line, MESSAGE_MARK), np.int64)
+    rows = np.flatnonzero(found >= 0)
+    starts, ends = offsets[:-1].copy(), offsets[:-1].copy()  # (an empty span: a row without a message)
+    id_end, label_end, text_start = starts.copy(), starts.copy(), starts.copy()
+    has_label, has_text = np.zeros(n, bool), np.zeros(n, bool)
+    if len(rows):
+        line_end = offsets[rows + 1]
+        starts[rows] = offsets[rows] + found[rows] + 2
+        ends[rows] = line_end
+        id_end[rows] = _first_byte(data, starts[rows], line_end, ord(" "), ID_WINDOW)
+        tid = np.asarray(pc.find_substring(line.take(pa.array(rows)), TID_MARK), np.int64)
+        has_label[rows] = tid >= 0
+        label_end[rows] = np.where(tid >= 0, offsets[rows] + tid, id_end[rows])
+        has_label[rows] &= label_end[rows] > id_end[rows]
+        label_end[rows] = np.maximum(label_end[rows], id_end[rows])  # (within the line: spans must not overlap)
+        colon = _first_byte(data, label_end[rows] + len(TID_MARK), line_end, ord(":"), TID_WINDOW)
+        after = np.minimum(colon + 1, max(len(data) - 1, 0))
+        has_text[rows] = has_label[rows] & (colon + 1 < line_end) & (data[after] == ord(" "))
+        text_start[rows] = np.where(has_text[rows], colon + 2, line_end)
+    has_id = np.zeros(n, bool)
+    has_id[rows] = True
+    msg_id = pc.dictionary_encode(spans(buffer, starts, id_end, has_id))
+    client = spans(buffer, np.minimum(id_end + 1, label_end), label_end, has_label)
+    text = spans(buffer, text_start, np.maximum(ends, text_start), has_text)
+    return msg_id, client, text
+
+
+def _first_byte(data: np.ndarray, at: np.ndarray, end: np.ndarray, byte: int, width: int) -> np.ndarray:
+    """Per row, where the first `byte` at or after `at` is, looking `width` bytes at most and not past `end`;
+    `end` where there is none. Reads only those windows of the buffer."""
+    if not len(at) or not len(data):
+        return end.copy()
+    width = min(width, len(data))
+    base = np.minimum(at, len(data) - width)
+    hits = sliding_window_view(data, width)[base] == byte
+    hits &= np.arange(width) >= (at - base)[:, None]
+    first = np.where(hits.any(axis=1), base + hits.argmax(axis=1), end)
+    return np.minimum(first, end)
+
+
+def _in_rows(values: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
+    """`values` of the rows `rows` (in order) spread to `n` rows: null in the others."""
+    where = np.zeros(n, np.int64)
+    missing = np.ones(n, bool)
+    where[rows] = np.arange(len(rows))
+    missing[rows] = False
+    return values.take(pa.array(where, mask=missing))
+
+
+def _syslog_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, own: np.ndarray
+                  ) -> tuple[pa.Array, pa.Array]:
+    """For the lines that do not start with Kea's own time: the syslog header's time (UTC) and whether there is a
+    header at all; null (and true) on the other lines."""
     n = lines.num_rows
     rows = np.flatnonzero(~own)
     if not len(rows):
-        return pa.nulls(n, pa.string()), pa.nulls(n, TIMESTAMP), pa.array(np.ones(n, bool))
+        return pa.nulls(n, TIMESTAMP), pa.array(np.ones(n, bool))
     read = headers.read(cursor, lines if len(rows) == n else lines.take(pa.array(rows)))
-    where = np.zeros(n, np.int64)
-    where[rows] = np.arange(len(rows))
-    at = pa.array(where, mask=own)
-    msg = pc.cast(read.column("msg").combine_chunks(), pa.string())
     ts = pc.cast(read.column("ts").combine_chunks(), TIMESTAMP)
     headed = pc.not_equal(read.column("header_ts").combine_chunks(), "")
-    return msg.take(at), ts.take(at), pc.fill_null(headed.take(at), True)
+    return _in_rows(ts, rows, n), pc.fill_null(_in_rows(headed, rows, n), True)
+
+
+def _legal_entries(cursor: duckdb.DuckDBPyConnection, line: pa.Array, is_legal: np.ndarray, times: DistinctQuery,
+                   entries: DistinctQuery) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The legal log's lines `DATE TIME ZONE ENTRY`: each one's time (UTC), assigned address ('' where the address
+    is not one) and custom host name; null on the other lines."""
+    n = len(line)
+    rows = np.flatnonzero(is_legal)
+    if not len(rows):
+        return pa.nulls(n, TIMESTAMP), pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+    words = pc.split_pattern(line.take(pa.array(rows)), " ", max_splits=3)
+    local = pc.binary_join_element_wise(list_item(words, 0), list_item(words, 1), " ")
+    stamp = pc.binary_join_element_wise(local, list_item(words, 2), chr(31))
+    ts = pc.cast(per_distinct(cursor, stamp, times)["ts"], TIMESTAMP)
+    entry = per_distinct(cursor, list_item(words, 3), entries)
+    return (_in_rows(ts, rows, n), _in_rows(pc.cast(entry["ip"], pa.string()), rows, n),
+            _in_rows(pc.cast(entry["name"], pa.string()), rows, n))
 
 
 def _names_of_leases(cursor: duckdb.DuckDBPyConnection, lines: pa.Table, is_lease: pa.Array, is_name: pa.Array,
@@ -256,12 +319,7 @@ def _names_of_leases(cursor: duckdb.DuckDBPyConnection, lines: pa.Table, is_leas
     finally:
         cursor.unregister("leases")
         cursor.unregister("names")
-    where = np.zeros(n, np.int64)
-    missing = np.ones(n, bool)
-    rows = np.asarray(found.column("row"))
-    where[rows] = np.arange(len(rows))
-    missing[rows] = False
-    return found.column("name").combine_chunks().take(pa.array(where, mask=missing))
+    return _in_rows(found.column("name").combine_chunks(), np.asarray(found.column("row")), n)
 
 
 LEASES = Format(
