@@ -5,7 +5,7 @@ the leased address, `src_host` = the client's host name where Kea logged it (que
 reads these events as it reads dhcpd's). Three layouts, in one file or apart:
 
 - Kea's own log file (logger `output` a file or stdout; pattern `%D{%Y-%m-%d %H:%M:%S.%q} %-5p [%c/%i.%t] %m`,
-  before Kea 1.9 `[%c/%i]`): `2026-11-20 09:14:02.123 INFO  [kea-dhcp4.leases/1234.140348] DHCP4_LEASE_ALLOC
+  older versions `[%c/%i]`): `2026-11-20 09:14:02.123 INFO  [kea-dhcp4.leases/1234.140348] DHCP4_LEASE_ALLOC
   [hwtype=1 aa:bb:cc:dd:ee:ff], cid=[01:aa:bb:cc:dd:ee:ff], tid=0x5e1a: lease 10.20.3.14 has been allocated
   for 4000 seconds`. The time has no zone: it is the server's, read in the configured zone.
 - The same messages through syslog (`output: syslog`, pattern `%-5p [%c.%t] %m`):
@@ -69,7 +69,7 @@ NAME_LINES = 4096
 
 PROGRAMS = ("kea-dhcp4", "kea-dhcp6")
 LEASE_IDS = pa.array(["DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE", "DHCP6_LEASE_ALLOC", "DHCP6_LEASE_REUSE",
-             "DHCP6_LEASE_RENEW"])
+                      "DHCP6_LEASE_RENEW"])
 NAME_IDS = pa.array(["DHCP4_CLIENT_HOSTNAME_DATA", "DHCP4_CLIENT_FQDN_DATA", "DHCP4_RESERVED_HOSTNAME_ASSIGNED"])
 # A Kea message follows its logger's `[...] `; its label ends in `, tid=0x` and up to 8 hex digits, then `: `.
 MESSAGE_MARK, TID_MARK = "] DHCP", ", tid=0x"
