@@ -15,12 +15,18 @@ LocalIP (the device's address: src_ip), DeviceName (src_host), the initiating pr
 name where the UPN is empty (local and system accounts), and ActionType (DEFENDER_ACTION_MACRO). Protocol is the
 transport (Tcp, Udp) and no application protocol; Defender logs no bytes.
 
-DNS inspection records (ActionType DnsConnectionInspected: Defender's network inspection of the device's DNS
-traffic, a Zeek dns.log record in AdditionalFields; see DNS_QUERY) are DNS events: host is the queried name
-(host_source dns_query), with dns_qtype, dns_rcode and dns_answers, network_protocol `dns`. They name no process or
-account (Microsoft: the Zeek-based action types do not carry them), so user_name is mostly empty. A query the device
-was asked (direction In: it is the DNS server) has the remote end as src_ip and no src_host or user. They are read
-by a second query over those lines only (AdditionalFields is JSON text inside the record: a second parse).
+Network inspection records (Defender's Zeek-based inspection of the device's traffic, a Zeek record in
+AdditionalFields: see defender_inspection) name the host the other rows lack. DnsConnectionInspected records are DNS
+events: host is the queried name (host_source dns_query), with dns_qtype, dns_rcode and dns_answers, network_protocol
+`dns`. HttpConnectionInspected records are HTTP requests: host from the Host header (host_source http_host; its port
+dropped, RemotePort stays dst_port), else from a request target that is a whole URL (url); url_path, http_method,
+user_agent, http_status, and the request and response body sizes as bytes_out and bytes_in; network_protocol `http`.
+SslConnectionInspected records are TLS connections named by their SNI (host_source sni), network_protocol `tls`. A
+record without the key keeps RemoteUrl's host, if any. They name no process or account (Microsoft: the Zeek-based
+action types do not carry them), so user_name is mostly empty. A record of a connection the device was asked
+(direction In: it is the server) has the remote end as src_ip, LocalPort as dst_port and no src_host or user. They are
+read by a second query over those lines only (INSPECTED_QUERY: AdditionalFields is JSON text inside the record, a
+second parse).
 
 One line holding an Event Hubs message of one record is read as that record. A message of several records on
 one line is rejected, naming the fix (`jq -c '.records[]'`): a line gives at most one event here (its line
@@ -45,6 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest import defender_inspection as inspection
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
 from detector.ingest.base import (
     QUERY_ERRORS,
@@ -99,42 +106,23 @@ MESSAGE_START, SPACED_MESSAGE_START = '{"records"', '{ "records"'
 IGNORED_ACTIONS = ("listeningconnectioncreated",)
 NETWORK_PROTECTION_ACTIONS = "exploitguardnetworkprotection"
 PLACEHOLDERS = ("", "-")
-HOST_SOURCES = pa.array(["url", "none", "dns_query"])
-# Defender's DNS inspection (DeviceNetworkEvents, ActionType DnsConnectionInspected): its Zeek-based network
-# protocol parsing (Microsoft, "Enrich your advanced hunting experience using network layer signals from Zeek",
-# https://techcommunity.microsoft.com/t5/microsoft-defender-for-endpoint/enrich-your-advanced-hunting-experience-using-network-layer/ba-p/3794693)
-# puts a Zeek dns.log record in AdditionalFields: `direction` (Out: the device asked; In: it was asked), `query`,
-# `qtype_name`, `rcode_name`, `answers` (a JSON array, itself written as a JSON string) and more (the streamed record
-# in elastic/integrations packages/m365_defender/data_stream/event/_dev/test/pipeline/test-device.log, and that
-# package's pipeline_device.yml, which reads the same keys). AdditionalFields itself is JSON text in most streamed
-# records and an object in some: both are read. Its answers carry no record types: the data without spaces are kept
-# (addresses, CNAME and other names; Zeek writes TXT data as `TXT <length> <text>`), lower case, no trailing dot.
-DNS_ACTION = "dnsconnectioninspected"
+# host_source: RemoteUrl's host, none, then the inspection records' (defender_inspection.HOST_SOURCES)
+HOST_SOURCES = pa.array(["url", "none", *inspection.HOST_SOURCES])
+# Defender's network inspection records (DeviceNetworkEvents, ActionType DnsConnectionInspected,
+# HttpConnectionInspected, SslConnectionInspected: see defender_inspection) hold a Zeek record in AdditionalFields.
 # One parse of the line for AdditionalFields (and LocalPort), one of AdditionalFields for its keys (JSON text, or the
-# object itself); the answers, as JSON text, once per distinct text (a name's answers repeat) by DNS_ANSWERS_SQL.
-DNS_QUERY = """
+# object itself); DNS answers, as JSON text, once per distinct text (a name's answers repeat).
+INSPECTED_QUERY = f"""
 with found as (
     select try(json_extract(line, ['$.properties.AdditionalFields', '$.properties.LocalPort',
         '$.records[0].properties.AdditionalFields', '$.records[0].properties.LocalPort'])) as v
     from lines
 ), fields as (
     select coalesce(v[2], v[4])->>'$' as local_port, coalesce(v[1], v[3]) as fields from found
-), read as (
-    select local_port, try(json_extract_string(
-        case when json_type(fields) = 'VARCHAR' then fields->>'$' else fields end,
-        ['$.direction', '$.query', '$.qtype_name', '$.rcode_name', '$.answers'])) as f
-    from fields
 )
-select local_port, lower(f[1]) as direction, clean_host(f[2]) as host, upper(f[3]) as qtype, upper(f[4]) as rcode,
-    f[5] as answers
-from read
+select local_port, {inspection.COLUMNS_SQL}
+from (select local_port, {inspection.keys_sql('fields')} as f from fields)
 """
-DNS_ANSWERS_SQL = r"""
-select nullif(list_transform(list_filter(coalesce(try(json_extract_string(value, '$[*]')), []),
-    lambda a: a is not null and not regexp_matches(a, '\s')), lambda a: rtrim(lower(a), '.')), []) as value
-from distinct_values
-"""
-DNS_PROTOCOL = pa.array(["dns"])
 
 
 class Queries:
@@ -144,7 +132,7 @@ class Queries:
         self.action = DistinctQuery(ACTION_SQL)
         self.port = DistinctQuery(INTEGER_SQL)
         self.urls = UrlQueries()
-        self.dns_answers = DistinctQuery(DNS_ANSWERS_SQL)
+        self.inspection = inspection.InspectionQueries(self.urls)
 
 
 def new_parser(context: ParseContext) -> BatchParser:
@@ -220,28 +208,30 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     lowered = pc.utf8_lower(action_type.dictionary)
     protection = _rows_where(action_type, pc.starts_with(lowered, NETWORK_PROTECTION_ACTIONS))
     listening = _rows_where(action_type, pc.is_in(lowered, value_set=pa.array(IGNORED_ACTIONS)))
-    inspected_dns = parsed & is_network_table & (several == 0) & _rows_where(action_type, pc.equal(lowered, DNS_ACTION))
+    kind = np.where(parsed & is_network_table & (several == 0), inspection.inspection_kinds(action_type), -1)
     has_category = _at(category) >= 0
     ignored = parsed & has_category & (several == 0) & (~is_known | (is_protection_table & ~protection) | listening)
 
     remote_url = without(encoded(value["remote_url"]), PLACEHOLDERS)
     place = url_columns(connection, queries.urls, remote_url, bare="/?")
-    dns, asked_rows = _dns(connection, queries, text, np.flatnonzero(inspected_dns))
-    host = first_valid(dns["host"], place["host"])
+    seen = _inspected(connection, queries, text, kind)
+    host = first_valid(seen["host"], place["host"])
     ports = integers(connection, queries.port, value["remote_port"], pa.int32())
     user = first_valid(without(encoded(value["upn"]), PLACEHOLDERS), without(encoded(value["account"]), PLACEHOLDERS))
     local_ip = without(encoded(value["local_ip"]), PLACEHOLDERS)
     remote_ip = without(encoded(value["remote_ip"]), PLACEHOLDERS)
     device = without(encoded(value["device_name"]), PLACEHOLDERS)
-    # a DNS query the device was asked (direction In: it is the server): the client is the remote end
+    # an inspected connection the device was asked (direction In: it is the server): the client is the remote end
+    asked_rows = seen["asked"]
     if asked_rows.any():
         asked = pa.array(asked_rows)
         kept = pc.invert(asked)
         local_ip, remote_ip = (first_valid(only_where(remote_ip, asked), only_where(local_ip, kept)),
                                first_valid(only_where(local_ip, asked), only_where(remote_ip, kept)))
-        ports = pc.if_else(asked, integers(connection, queries.port, dns["local_port"], pa.int32()), ports)
+        ports = pc.if_else(asked, integers(connection, queries.port, seen["local_port"], pa.int32()), ports)
         device, user = only_where(device, kept), only_where(user, kept)
-    source = np.where(_at(encoded(dns["host"])) >= 0, 2, np.where(_at(encoded(place["host"])) >= 0, 0, 1))
+    found = seen["host_source"]
+    source = np.where(found >= 0, found + 2, np.where(_at(encoded(place["host"])) >= 0, 0, 1))
     columns: dict[str, pa.Array] = {
         "line_no": lines.column("line_no"),
         "ts": value["ts"],
@@ -251,45 +241,55 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "host": host,
         "host_source": constant_text(HOST_SOURCES, source),
         "dst_ip": remote_ip,
-        "dst_port": pc.coalesce(ports, place["dst_port"].cast(pa.int32())),
-        "network_protocol": first_valid(constant_text(DNS_PROTOCOL, np.where(inspected_dns, 0, -1)), place["scheme"]),
-        "url_path": first_valid(place["url_path"], place["bare_path"]),
+        "dst_port": pc.coalesce(ports, seen["dst_port"], place["dst_port"].cast(pa.int32())),
+        "network_protocol": first_valid(constant_text(inspection.PROTOCOLS, kind), place["scheme"]),
+        "url_path": first_valid(seen["url_path"], place["url_path"], place["bare_path"]),
+        "http_method": seen["http_method"],
+        "http_status": seen["http_status"],
+        "bytes_out": seen["bytes_out"],
+        "bytes_in": seen["bytes_in"],
+        "user_agent": seen["user_agent"],
         "action": per_distinct(connection, action_type, queries.action)["value"],
-        "dns_qtype": dns["qtype"],
-        "dns_rcode": dns["rcode"],
-        "dns_answers": dns["answers"],
+        "dns_qtype": seen["dns_qtype"],
+        "dns_rcode": seen["dns_rcode"],
+        "dns_answers": seen["dns_answers"],
         "reject_reason": _reasons(rows, several, parsed, has_category, ignored, value),
         "is_ignored": pa.array(ignored),
     }
     return pa.table(columns)
 
 
-def _dns(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.Array, rows: np.ndarray
-         ) -> tuple[dict[str, pa.Array], np.ndarray]:
-    """DNS_QUERY on these rows of the batch (the DNS inspection records), its columns spread to the batch's rows
-    (null elsewhere); and per row, whether the device was asked (direction In)."""
+def _inspected(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa.Array, kind: np.ndarray
+               ) -> dict[str, pa.Array | np.ndarray]:
+    """INSPECTED_QUERY on the rows of an inspection record (`kind` >= 0: inspection.inspection_kinds), read by
+    inspection.inspected_columns, and LocalPort; spread to the batch's rows (null elsewhere; `host_source` -1 and
+    `asked` false there)."""
     count = len(text)
-    found = {"host": pa.nulls(count, pa.string()), "local_port": pa.nulls(count, pa.string()),
-             "qtype": pa.nulls(count, pa.string()), "rcode": pa.nulls(count, pa.string()),
-             "answers": pa.nulls(count, pa.list_(pa.string()))}
-    asked = np.zeros(count, bool)
+    rows = np.flatnonzero(kind >= 0)
     if not len(rows):
-        return found, asked
-    table = _query(connection, DNS_QUERY, text.take(pa.array(rows)))  # (one row per DNS row, in their order)
+        return {**{name: pa.nulls(count, kind_of) for name, kind_of in _INSPECTED_TYPES.items()},
+                "host_source": np.full(count, -1), "asked": np.zeros(count, bool)}
+    table = _query(connection, INSPECTED_QUERY, text.take(pa.array(rows)))  # (one row per such row, in their order)
+    found = {name: table.column(name).combine_chunks() for name in table.column_names}
+    columns = inspection.inspected_columns(connection, queries.inspection, found, kind[rows])
     place = np.full(count, -1, np.int64)
     place[rows] = np.arange(len(rows))
     at = pa.array(place, mask=place < 0)
-    for name in ("host", "local_port", "qtype", "rcode"):
-        found[name] = table.column(name).combine_chunks().take(at)
-    answers = per_distinct(connection, table.column("answers").combine_chunks(), queries.dns_answers)["value"]
-    found["answers"] = answers.take(at)
-    asked[rows] = _flag(pc.equal(table.column("direction"), "in"))
-    return found, asked
+    spread: dict[str, pa.Array | np.ndarray] = {"local_port": found["local_port"].take(at)}
+    for name, column in columns.items():
+        if isinstance(column, np.ndarray):
+            spread[name] = np.full(count, -1 if column.dtype != bool else False, column.dtype)
+            spread[name][rows] = column
+        else:
+            spread[name] = column.take(at)
+    return spread
 
 
-def _flag(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A boolean column as numpy, null as false."""
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), bool)
+_INSPECTED_TYPES = {"local_port": pa.string(), "host": pa.string(), "dst_port": pa.int32(),
+                    "network_protocol": pa.string(), "url_path": pa.string(), "http_method": pa.string(),
+                    "user_agent": pa.string(), "http_status": pa.int32(), "bytes_out": pa.int64(),
+                    "bytes_in": pa.int64(), "dns_qtype": pa.string(), "dns_rcode": pa.string(),
+                    "dns_answers": pa.list_(pa.string())}
 
 
 def _rows_where(column: pa.DictionaryArray, of_dictionary: pa.Array) -> np.ndarray:
@@ -336,12 +336,13 @@ _RECORD = re.compile(r'^\s*\{.*"category"\s*:\s*"AdvancedHunting-Device[A-Za-z]*
 NETWORK = Format(
     name="defender_network",
     source_kind="sensor",
-    summary="Microsoft Defender for Endpoint DeviceNetworkEvents (with its DNS inspection's queries and answers) and "
-            "network protection blocks from the streaming API: Storage account JSON lines, or Event Hubs records one "
-            "per line",
+    summary="Microsoft Defender for Endpoint DeviceNetworkEvents (with its network inspection's DNS queries and "
+            "answers, HTTP requests and TLS SNI) and network protection blocks from the streaming API: Storage account "
+            "JSON lines, or Event Hubs records one per line",
     sniff=line_share(_RECORD),  # streaming API records (or messages of them) of a Defender device table
     new_parser=new_parser,
     fields=("ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-            "url_path", "action", "dns_qtype", "dns_rcode", "dns_answers"),
+            "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent", "dns_qtype",
+            "dns_rcode", "dns_answers"),
     independent_batches=True,
 )

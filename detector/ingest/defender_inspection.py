@@ -1,0 +1,129 @@
+"""What Defender for Endpoint's network inspection records say in AdditionalFields: DNS lookups, HTTP requests, TLS.
+
+Defender's Zeek-based network protocol parsing (Microsoft, "Enrich your advanced hunting experience using network
+layer signals from Zeek",
+https://techcommunity.microsoft.com/t5/microsoft-defender-for-endpoint/enrich-your-advanced-hunting-experience-using-network-layer/ba-p/3794693)
+writes DeviceNetworkEvents rows whose ActionType names the protocol and whose AdditionalFields hold the Zeek record:
+
+- DnsConnectionInspected, Zeek's dns.log: `direction` (Out: the device asked; In: it was asked), `query`,
+  `qtype_name`, `rcode_name`, `answers` (a JSON array, itself written as a JSON string) and more (the streamed record in
+  elastic/integrations packages/m365_defender/data_stream/event/_dev/test/pipeline/test-device.log, and that package's
+  pipeline_device.yml, which reads the same keys). The answers carry no record types: the data without spaces are kept
+  (addresses, CNAME and other names; Zeek writes TXT data as `TXT <length> <text>`), lower case, no trailing dot.
+- HttpConnectionInspected, Zeek's http.log: `direction`, `host` (the Host header, `host[:port]`), `uri` (the request
+  target: a path and query, or a whole URL in a request to a proxy), `method`, `user_agent`, `request_body_len` and
+  `response_body_len` (the uncompressed sizes of the bodies the client and the server sent: Zeek's HTTP::Info,
+  https://docs.zeek.org/en/master/logs/http.html), `status_code`, `status_msg`, `trans_depth`, `tags`, `version`.
+- SslConnectionInspected, Zeek's ssl.log: `direction`, `server_name` (the TLS SNI the client sent), `version`,
+  `established`, `cipher`, `next_protocol` ... (https://docs.zeek.org/en/master/logs/ssl.html).
+
+Public KQL hunting queries read these keys by the same names (`AdditionalFields.host`, `.uri`, `.method`,
+`.user_agent`, `.request_body_len`, `.response_body_len`, `.status_code`, `.direction`; `.server_name`,
+`.established`), e.g. the ClearFake, DarkGate and BunnyLoader detections of the GitHub hunting-query collections.
+
+A request body is what the client sent (bytes_out, upload), a response body what the server sent (bytes_in): the
+bodies only, without headers, and uncompressed: near, not equal to, the bytes on the wire. A record the
+device was the server of (direction In) has the remote end as its client (see the callers).
+
+AdditionalFields is JSON text in most streamed records and an object in some (and text in a CSV export): all are read
+by INSPECTED_KEYS_SQL. Used by defender.py (the streaming API) and csv_generic.py (advanced hunting exports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.proxy_columns import UrlQueries, constant_text, first_valid, hostports, url_columns
+
+# The ActionTypes (lower case), in the order of their kind: 0 DNS, 1 HTTP, 2 TLS; and each kind's network_protocol.
+INSPECTED_ACTIONS = ("dnsconnectioninspected", "httpconnectioninspected", "sslconnectioninspected")
+DNS, HTTP, TLS = range(3)
+PROTOCOLS = pa.array(["dns", "http", "tls"])
+# The keys read, of all three kinds at once (one extraction; a kind's other keys are absent, null).
+KEYS = ("direction", "query", "qtype_name", "rcode_name", "answers", "host", "uri", "method", "user_agent",
+        "request_body_len", "response_body_len", "status_code", "server_name")
+
+
+def keys_sql(fields: str) -> str:
+    """SQL: the values of KEYS (a list, in their order) of the JSON `fields`: an object, JSON text of one, or a JSON
+    string holding that text. `try`: null where it is no JSON."""
+    paths = ", ".join(f"'$.{key}'" for key in KEYS)
+    return (f"try(json_extract_string(case when json_type({fields}) = 'VARCHAR' then {fields}->>'$' else {fields} end, "
+            f"[{paths}]))")
+
+
+# KEYS' values `f` -> the columns inspected_columns reads. A request target starting with `/` is a path (its query and
+# fragment cut off); one with a scheme is a whole URL (a request to a proxy), read by url_columns.
+COLUMNS_SQL = r"""lower(f[1]) as direction, clean_host(f[2]) as query, upper(f[3]) as qtype, upper(f[4]) as rcode,
+    f[5] as answers, nullif(trim(f[6]), '') as http_host,
+    case when starts_with(f[7], '/') then rest_path(f[7]) end as uri_path,
+    case when regexp_matches(f[7], '^[A-Za-z][A-Za-z0-9+.-]*://') then f[7] end as uri_url,
+    upper(null_if_dash(f[8])) as method, null_if_dash(f[9]) as user_agent,
+    try_cast(round(try_cast(f[10] as double)) as bigint) as request_body_len,
+    try_cast(round(try_cast(f[11] as double)) as bigint) as response_body_len,
+    case when try_cast(f[12] as integer) between 100 and 599 then try_cast(f[12] as integer) end as status_code,
+    clean_host(f[13]) as server_name"""
+# AdditionalFields as a column of texts (a CSV export), once per distinct text.
+FIELDS_SQL = f"select {COLUMNS_SQL} from (select {keys_sql('value')} as f from distinct_values)"
+ANSWERS_SQL = r"""
+select nullif(list_transform(list_filter(coalesce(try(json_extract_string(value, '$[*]')), []),
+    lambda a: a is not null and not regexp_matches(a, '\s')), lambda a: rtrim(lower(a), '.')), []) as value
+from distinct_values
+"""
+# host_source of the host each kind gives: the queried name, the Host header, the request's URL, the SNI.
+HOST_SOURCES = ("dns_query", "http_host", "url", "sni")
+
+
+class InspectionQueries:
+    """The per-distinct queries of a file's inspection records (each keeping the values it has seen)."""
+
+    def __init__(self, urls: UrlQueries | None = None) -> None:
+        self.urls = urls or UrlQueries()
+        self.answers = DistinctQuery(ANSWERS_SQL)
+        self.fields = DistinctQuery(FIELDS_SQL)
+
+
+def inspection_kinds(action_type: pa.Array) -> np.ndarray:
+    """Per row, the kind of inspection record its ActionType names (DNS, HTTP, TLS; -1 for none), tested once per
+    distinct value."""
+    action = pc.dictionary_encode(action_type) if not pa.types.is_dictionary(action_type.type) else action_type
+    kind = pc.index_in(pc.utf8_lower(action.dictionary.cast(pa.string())), value_set=pa.array(INSPECTED_ACTIONS))
+    at = pc.fill_null(action.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return np.append(pc.fill_null(kind, -1).to_numpy(zero_copy_only=False), -1)[at]
+
+
+def inspected_columns(connection: duckdb.DuckDBPyConnection, queries: InspectionQueries,
+                      found: Mapping[str, pa.Array], kind: np.ndarray) -> dict[str, pa.Array | np.ndarray]:
+    """Event columns from COLUMNS_SQL's values per row (`found`) and each row's kind (inspection_kinds): each kind's
+    own keys only (null elsewhere). `host_source` is an index into HOST_SOURCES (-1: no host), `asked` whether the
+    device was asked (direction In: it is the server), `network_protocol` the kind's."""
+    is_dns, is_http, is_tls = (pa.array(kind == each) for each in (DNS, HTTP, TLS))
+    header = hostports(connection, queries.urls, only_where(found["http_host"], is_http))
+    target = url_columns(connection, queries.urls, only_where(found["uri_url"], is_http))
+    names = [only_where(found["query"], is_dns), header["host"], target["host"],
+             only_where(found["server_name"], is_tls)]
+    named = [pc.is_valid(name).to_numpy(zero_copy_only=False) for name in names]
+    answers = per_distinct(connection, only_where(found["answers"], is_dns), queries.answers)["value"]
+    return {
+        "host": first_valid(*names),
+        "host_source": np.select(named, list(range(len(names))), -1),
+        "dst_port": pc.coalesce(header["dst_port"], target["dst_port"]).cast(pa.int32()),
+        "network_protocol": constant_text(PROTOCOLS, kind),
+        "url_path": first_valid(only_where(found["uri_path"], is_http), target["url_path"]),
+        "http_method": only_where(found["method"], is_http),
+        "user_agent": only_where(found["user_agent"], is_http),
+        "http_status": only_where(found["status_code"], is_http),
+        "bytes_out": only_where(found["request_body_len"], is_http),
+        "bytes_in": only_where(found["response_body_len"], is_http),
+        "dns_qtype": only_where(found["qtype"], is_dns),
+        "dns_rcode": only_where(found["rcode"], is_dns),
+        "dns_answers": answers,
+        "asked": np.asarray(pc.fill_null(pc.equal(found["direction"], "in"), False).to_numpy(zero_copy_only=False),
+                            bool),
+    }
