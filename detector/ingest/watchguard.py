@@ -62,7 +62,6 @@ from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_
 from detector.ingest.base import BatchParser, Format, ParseContext, line_share
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
-    INTEGER_SQL,
     chunk_sliced_parser,
     integers,
     plain,
@@ -144,12 +143,12 @@ class _Queries:
         self.host = DistinctQuery(HOST_SQL)
         self.upper = DistinctQuery(UPPER_SQL)
         self.elapsed = DistinctQuery(ELAPSED_SQL)
-        self.integer = DistinctQuery(INTEGER_SQL)
         self.bigint = DistinctQuery(BIGINT_SQL)
 
 
 def new_parser(context: ParseContext) -> BatchParser:
-    """Values by the compiled key/value scan, header and values once per distinct value, the packet by Arrow."""
+    """Values by the compiled key/value scan, the packet by its own compiled pass, the header and values read once per
+    distinct value."""
     define_macros(context.connection)
     reference = reference_time(context.path, context.timezone)
     queries = _Queries(context.timezone, f"{sql_literal(reference.isoformat(sep=' '))}::timestamp")
