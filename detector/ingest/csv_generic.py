@@ -49,6 +49,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.csv_fields import delimited_fields
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
+from detector.ingest.defender_inspection import InspectionQueries, export_columns
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, in_slices, plain, sql_literal
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
@@ -136,6 +137,9 @@ DEFENDER_ALIASES: dict[str, tuple[str, ...]] = {
     "dst_ip": ("remote_ip",),
     "dst_port": ("remote_port",),
     "action": ("action_type",),
+    # the network inspection records' Zeek record (defender_inspection.export_columns), and the device's port
+    "additional_fields": ("additional_fields",),
+    "local_port": ("local_port",),
 }
 DEFENDER_UNREAD = ("protocol",)
 
@@ -321,6 +325,7 @@ class Queries:
                                     "'unknown') as value from distinct_values")
         self.protocol = DistinctQuery("select lower(value) as value from distinct_values")
         self.places = Places()
+        self.inspection = InspectionQueries(self.places.urls)
 
 
 class Places:
@@ -452,6 +457,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     for field in ("bytes_out", "bytes_in", "duration_ms"):
         columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
             else pa.nulls(rows, pa.int64())
+    if v("additional_fields") is not None and v("action") is not None:  # (Defender: its network inspection records)
+        columns.update(export_columns(connection, queries.inspection, queries.integer, v("action"),
+                                      v("additional_fields"), v("local_port"), columns))
     return pa.table(columns)
 
 

@@ -38,7 +38,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct, spread
+from detector.ingest.distinct_sql import plain
 from detector.ingest.proxy_columns import UrlQueries, constant_text, first_valid, hostports, url_columns
 
 # The ActionTypes (lower case), in the order of their kind: 0 DNS, 1 HTTP, 2 TLS; and each kind's network_protocol.
@@ -109,7 +110,7 @@ def inspected_columns(connection: duckdb.DuckDBPyConnection, queries: Inspection
     names = [only_where(found["query"], is_dns), header["host"], target["host"],
              only_where(found["server_name"], is_tls)]
     named = [pc.is_valid(name).to_numpy(zero_copy_only=False) for name in names]
-    answers = per_distinct(connection, only_where(found["answers"], is_dns), queries.answers)["value"]
+    answers = per_distinct(connection, only_where(plain(found["answers"]), is_dns), queries.answers)["value"]
     return {
         "host": first_valid(*names),
         "host_source": np.select(named, list(range(len(names))), -1),
@@ -124,6 +125,56 @@ def inspected_columns(connection: duckdb.DuckDBPyConnection, queries: Inspection
         "dns_qtype": only_where(found["qtype"], is_dns),
         "dns_rcode": only_where(found["rcode"], is_dns),
         "dns_answers": answers,
-        "asked": np.asarray(pc.fill_null(pc.equal(found["direction"], "in"), False).to_numpy(zero_copy_only=False),
-                            bool),
+        "asked": np.asarray(pc.fill_null(pc.equal(plain(found["direction"]), "in"), False)
+                            .to_numpy(zero_copy_only=False), bool),
     }
+
+
+def export_columns(connection: duckdb.DuckDBPyConnection, queries: InspectionQueries, integer: DistinctQuery,
+                   action_type: pa.DictionaryArray, fields: pa.DictionaryArray, local_port: pa.Array | None,
+                   columns: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
+    """An advanced hunting export's (CSV) columns changed where a row is an inspection record: what its AdditionalFields
+    (a text per row, read once per distinct text by FIELDS_SQL) say first, `columns` (as the generic reader made them
+    from RemoteUrl and the other columns) after; a connection the device was asked (direction In) has the remote end
+    as src_ip and LocalPort as dst_port (`integer`: INTEGER_SQL), no device or user. Empty where no row is one."""
+    kind = inspection_kinds(action_type)
+    inspected = kind >= 0
+    if not inspected.any():
+        return {}
+    # only the texts of inspection rows are read (other rows' AdditionalFields say other things)
+    at = pc.fill_null(fields.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    at = np.where(inspected, at, -1)
+    wanted = np.unique(at[at >= 0])
+    place = np.full(len(fields.dictionary) + 1, -1, np.int64)
+    place[wanted] = np.arange(len(wanted))
+    rows = place[at]  # (at -1 picks the -1 at the end)
+    found = spread(queries.fields.results_for(connection, plain(fields.dictionary).take(pa.array(wanted))),
+                   pa.array(rows, mask=rows < 0))
+    seen = inspected_columns(connection, queries, found, kind)
+    changed: dict[str, pa.Array] = {
+        "host": first_valid(seen["host"], columns["host"]),
+        "host_source": first_valid(constant_text(pa.array(HOST_SOURCES), seen["host_source"]), columns["host_source"]),
+        "dst_port": pc.coalesce(columns["dst_port"], seen["dst_port"]),
+        "network_protocol": first_valid(seen["network_protocol"], columns["network_protocol"]),
+        "url_path": first_valid(seen["url_path"], columns["url_path"]),
+        "http_method": first_valid(seen["http_method"], columns["http_method"]),
+        "user_agent": first_valid(seen["user_agent"], columns["user_agent"]),
+        "http_status": pc.coalesce(seen["http_status"], columns["http_status"]),
+        "bytes_out": pc.coalesce(seen["bytes_out"], columns["bytes_out"]),
+        "bytes_in": pc.coalesce(seen["bytes_in"], columns["bytes_in"]),
+        "dns_qtype": seen["dns_qtype"],
+        "dns_rcode": seen["dns_rcode"],
+        "dns_answers": seen["dns_answers"],
+    }
+    if seen["asked"].any():
+        asked = pa.array(seen["asked"])
+        kept = pc.invert(asked)
+        src, dst = columns["src_ip"], columns["dst_ip"]
+        changed["src_ip"] = first_valid(only_where(dst, asked), only_where(src, kept))
+        changed["dst_ip"] = first_valid(only_where(src, asked), only_where(dst, kept))
+        changed["src_host"] = only_where(columns["src_host"], kept)
+        changed["user_name"] = only_where(columns["user_name"], kept)
+        if local_port is not None:
+            port = per_distinct(connection, local_port, integer)["value"]
+            changed["dst_port"] = pc.if_else(asked, port, changed["dst_port"])
+    return changed
