@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from detector.errors import FormatError
 from detector.ingest import (
+    azure_firewall,
     bind,
     cef,
     checkpoint,
@@ -88,6 +89,7 @@ FORMATS: dict[str, Format] = {
         cef.CEF,
         cef.LEEF,
         defender.NETWORK,
+        azure_firewall.AZURE_FIREWALL,
         json_generic.JSON,
     )
 }
