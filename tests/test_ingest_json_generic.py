@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -180,6 +181,27 @@ def test_bad_lines_are_rejected_with_their_reason_and_all_lines_accounted_for(tm
     assert [r["line_no"] for r in rejects] == [2, 3, 4, 5, 6, 7, 8]
     assert [e["line_no"] for e in events] == [1, 10]
     assert (report.lines, report.parsed, report.rejected, report.ignored) == (10, 2, 7, 1)
+
+
+@pytest.mark.parametrize("batch_lines", [2, 3, 1000])
+def test_batches_before_and_after_a_broken_line_read_the_same(tmp_path: Path, batch_lines: int) -> None:
+    """Batches are read by a strict query first and, once a line of the file was no JSON, by a tolerant one: the
+    events and rejects do not depend on which batch met the broken line first."""
+    def good(second: int) -> str:
+        return line({**ECS_PROXY, "@timestamp": f"2026-03-13T08:15:{second:02d}Z"})
+
+    lines = [good(0), good(1), good(2), '{"@timestamp":"2026-03-13T08:16:00Z","url":{"full":"https://cla',
+             good(3), good(4), good(5), "{not json", good(6), good(7)]
+    path = tmp_path / "export.json"
+    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    settings = replace(golden_settings(), batch_lines=batch_lines)
+    events, rejects, report = parse_file(path, FORMATS["json"], settings)
+    assert [e["line_no"] for e in events.to_pylist()] == [1, 2, 3, 5, 6, 7, 9, 10]
+    assert {picked(e)[1:] for e in events.to_pylist()} == {picked(parse(tmp_path, good(0))[0][0])[1:]}
+    assert [(r["line_no"], r["reason"]) for r in rejects.to_pylist()] == [
+        (4, "not valid JSON (a line cut short, or a syntax error)"),
+        (8, "not valid JSON (a line cut short, or a syntax error)")]
+    assert (report.lines, report.parsed, report.rejected) == (10, 8, 2)
 
 
 def test_a_key_missing_from_a_line_is_null_and_keys_first_seen_later_are_not_read(tmp_path: Path) -> None:

@@ -130,6 +130,26 @@ def _values(connection: duckdb.DuckDBPyConnection, query: str, text: pa.ChunkedA
                                  _values(connection, query, text.slice(half))])
 
 
+class _Hint:
+    """Whether a file has shown a line that is no valid JSON: its later slices are then read with the tolerant query
+    at once, not the strict one first. Shared by the file's two parse threads: a race costs time, not output."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+
+def _found(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: _Hint) -> pa.Table:
+    """The layout's keys read from these texts: with the strict query (no `try`, ~20% less CPU) where every text is
+    JSON, else with the tolerant one (the same values, and nulls where a text is no JSON)."""
+    if not hint.broken:
+        try:
+            connection.register("lines", pa.table({"line": text}))
+            return connection.sql(layout.strict_query).to_arrow_table()
+        except QUERY_ERRORS:
+            hint.broken = True
+    return _values(connection, layout.query, text)
+
+
 def _cleaned(values: pa.Array) -> pa.DictionaryArray:
     """A key's values dictionary-encoded, trimmed, null where `-` or empty (as a CSV field)."""
     column = encoded(values)
@@ -182,8 +202,8 @@ class JsonQueries(Queries):
         self.time = time_query(timezone)
 
 
-def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table
-                  ) -> pa.Table:
+def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table,
+                  hint: _Hint | None = None) -> pa.Table:
     """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line")  # (chunked as read: one array would be a copy of every line, ~0.1 s per 262k lines)
     rows = len(text)
@@ -197,7 +217,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     if not pc.all(is_object).as_py():  # (a copy of the lines trimmed only where one does not start with `{`)
         is_object = pc.or_(is_object, pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False))
     is_object = is_object.combine_chunks()
-    found = _values(connection, layout.query, text)
+    found = _found(connection, layout, text, hint or _Hint())
     parsed = pc.and_(is_object, pc.fill_null(found.column("parsed").combine_chunks(), False))
     keyed = _Keys(found)
     values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
@@ -298,6 +318,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         context.connection.execute(macros)
     queries = JsonQueries(context.timezone)
     column_map = dict(context.column_map)
+    hint = _Hint()
 
     def layout_of(lines: pa.Table) -> Layout | None:
         head = lines.column("line").slice(0, KEY_LINES * 4).to_pylist()
@@ -315,7 +336,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             return split_outcomes(pa.table({"line_no": lines.column("line_no"), "reject_reason": reasons,
                                             "is_ignored": pa.repeat(False, rows)}), lines)
         with parse_cursor(context.connection) as cursor:
-            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part))
+            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part, hint))
         return split_outcomes(columns, lines)
 
     return HeaderedParser(start=None, carry=carry, parse=parse)
