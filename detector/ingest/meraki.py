@@ -88,8 +88,8 @@ def _address_sql(name: str) -> str:
         case
             when {name} is null or {name} = '' then null
             when starts_with({name}, '[') then regexp_extract({name}, '^\[([^\]]*)\]', 1)
-            when {name}_colons = 0 then {name}
-            when {name}_colons = 1 then split_part({name}, ':', 1)
+            when {name}_colon = 0 then {name}
+            when {name}_v4 then left({name}, {name}_colon - 1)
             when ported and regexp_matches({name}, '[0-9A-Fa-f]:\d{{1,5}}$')
                 then regexp_extract({name}, '^(.*):\d+$', 1)
             else {name}
@@ -97,8 +97,8 @@ def _address_sql(name: str) -> str:
         case
             when {name} is null or {name} = '' then null
             when starts_with({name}, '[') then try_cast(nullif(regexp_extract({name}, '\]:(\d+)$', 1), '') as integer)
-            when {name}_colons = 0 then null
-            when {name}_colons = 1 then try_cast(split_part({name}, ':', 2) as integer)
+            when {name}_colon = 0 then null
+            when {name}_v4 then try_cast(substr({name}, {name}_colon + 1) as integer)
             when ported and regexp_matches({name}, '[0-9A-Fa-f]:\d{{1,5}}$')
                 then try_cast(regexp_extract({name}, ':(\d+)$', 1) as integer)
         end as {name}_port"""
@@ -118,13 +118,12 @@ heads as (
 ),
 roles as (
     select line_no,
-        string_split(ltrim(case when starts_with(head, '<') then substr(head, strpos(head, ' ') + 1) else head end,
-            ' >'), ' ') as words,
+        ltrim(case when starts_with(head, '<') then substr(head, strpos(head, ' ') + 1) else head end, ' >') as words,
         case when head <> '' then ltrim(substr(line, head_at + length(head))) else '' end as body
     from heads
 ),
 words as (
-    select line_no, body, coalesce(words[1], '') as t, words[3] as kind from roles
+    select line_no, body, split_part(words, ' ', 1) as t, split_part(words, ' ', 3) as kind from roles
 ),
 typed as (
     select *,
@@ -146,9 +145,10 @@ kept as (
         -- the request at the end of a urls body: ` request: METHOD [URL]` (neither holds a space)
         case when role = 'url'
             then regexp_extract(body, '((?:^| )request: (\S*)(?: (\S+))?)$', ['tail', 'method', 'url']) end as req,
-        case when role in ('url', 'flow', 'ids', 'file') then regexp_extract(body, '(?:^| )src=(\S*)', 1) end as src,
-        case when role in ('url', 'flow', 'ids', 'file') then regexp_extract(body, '(?:^| )dst=(\S*)', 1)
-             when role = 'block' then regexp_extract(body, ' server=''([^'']*)''', 1) end as dst,
+        -- `src=... dst=...` as Meraki writes them, side by side (an expression without groups costs half of two
+        -- with); apart where a line has them so
+        case when role in ('url', 'flow', 'ids', 'file') then regexp_extract(body, '(?:^| )src=\S* dst=\S*') end
+            as pair,
         case when role = 'flow' then regexp_extract(body, '(?:^| )dport=(\d+)', 1) end as dport,
         case when role in ('flow', 'ids')
             then lower(split_part(regexp_extract(body, '(?:^| )protocol=(\S*)', 1), '/', 1)) end as protocol,
@@ -170,12 +170,23 @@ kept as (
     from typed
 ),
 located as (
-    select *, coalesce(nullif(req.url, ''), given_url) as url from kept
+    select * exclude (pair), coalesce(nullif(req.url, ''), given_url) as url,
+        case
+            when pair <> '' then split_part(split_part(pair, 'src=', 2), ' ', 1)
+            when role in ('url', 'flow', 'ids', 'file') then regexp_extract(body, '(?:^| )src=(\S*)', 1)
+        end as src,
+        case
+            when pair <> '' then split_part(pair, ' dst=', 2)
+            when role in ('url', 'flow', 'ids', 'file') then regexp_extract(body, '(?:^| )dst=(\S*)', 1)
+            when role = 'block' then regexp_extract(body, ' server=''([^'']*)''', 1)
+        end as dst
+    from kept
 ),
 counted as (
     select *,
-        length(src) - length(replace(src, ':', '')) as src_colons,
-        length(dst) - length(replace(dst, ':', '')) as dst_colons,
+        -- IPv4 with a port: its first colon after a dot (an IPv6 address has a colon before any dot)
+        strpos(src, ':') as src_colon, strpos(src, ':') > strpos(src, '.') and contains(src, '.') as src_v4,
+        strpos(dst, ':') as dst_colon, strpos(dst, ':') > strpos(dst, '.') and contains(dst, '.') as dst_v4,
         url_rest(url) as rest,
         case when role = 'url' then strpos(body, ' agent=''') end as agent_at,
         case when role = 'url' then left(body, length(body) - length(req.tail)) end as before_req
