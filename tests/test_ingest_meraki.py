@@ -21,8 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 from detector.ingest import FORMATS, sniff
 from detector.ingest.meraki import BAD_TIME, NO_ADDRESS, NO_URL, NOT_MERAKI
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from tests.golden import parse_lines
 
 EPOCH = "1795508100.123456789"  # 2026-11-24T08:15:00.123456789Z
 URLS = (f"<134>1 {EPOCH} MX85_Raadhuis urls src=10.1.2.3:50000 dst=104.18.32.47:443 mac=AA:BB:CC:01:02:03 "
@@ -32,10 +31,7 @@ FIREWALL = (f"<134>1 {EPOCH} MX85_Raadhuis firewall src=10.1.2.3 dst=104.18.32.4
 
 
 def parse(tmp_path: Path, *lines: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / "meraki-20261124.log"
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS["meraki"], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / "meraki-20261124.log", "meraki", lines)
     return events.to_pylist(), rejects.to_pylist(), report
 
 
