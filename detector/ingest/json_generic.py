@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.errors import FormatError
-from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct
 from detector.ingest.base import (
     QUERY_ERRORS,
     Format,
@@ -167,7 +167,7 @@ class _Keys:
 
     def __getitem__(self, at: int) -> pa.DictionaryArray:
         if at not in self._cleaned:
-            self._cleaned[at] = _cleaned(self._found.column(f"k{at}").combine_chunks())
+            self._cleaned[at] = _cleaned(one_array(self._found.column(f"k{at}")))
         return self._cleaned[at]
 
     def first_of(self, keys: Sequence[int]) -> pa.DictionaryArray:
