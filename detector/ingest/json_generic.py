@@ -99,6 +99,10 @@ from detector.schema import TIMESTAMP
 # formats (suricata_eve, zscaler_json, defender_network, zeek JSON: near 1 on their files) keep their files.
 MAX_SNIFF_SCORE = 0.5
 JSON_HOST_SOURCES = pa.array(["connect", "url", "none", "dns_query"])
+# Lines parsed at a time: a whole batch as the reader makes them (131,072 lines, at most 32 MiB: the keys' values are
+# less). Each slice costs a query and a dozen per-distinct lookups: the batch in slices of 65,536 lines (one full, one
+# of ~12k ECS lines) cost ~8% more CPU (1.65-1.73 s against 1.83-1.91 per 1M lines, 3 interleaved runs).
+SLICE_LINES = 131_072
 
 # Epoch times finer than csv_generic's milliseconds: microseconds (16 digits) and nanoseconds (19: Cloudflare
 # Logpush's default `unixnano`), read to the microsecond; then TIME_EXPRESSION.
@@ -336,7 +340,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             return split_outcomes(pa.table({"line_no": lines.column("line_no"), "reject_reason": reasons,
                                             "is_ignored": pa.repeat(False, rows)}), lines)
         with parse_cursor(context.connection) as cursor:
-            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part, hint))
+            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part, hint), SLICE_LINES)
         return split_outcomes(columns, lines)
 
     return HeaderedParser(start=None, carry=carry, parse=parse)
