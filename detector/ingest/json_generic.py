@@ -214,11 +214,12 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     if layout.missing:
         return pa.table({"line_no": lines.column("line_no"), "reject_reason": pa.repeat(layout.missing, rows),
                          "is_ignored": pa.repeat(False, rows)})
-    starts_with_mark = pc.starts_with(text, "\ufeff")
-    if pc.any(starts_with_mark).as_py():  # a byte order mark (the file's first line)
-        text = pc.replace_substring_regex(text, "^\ufeff", "")
     is_object = pc.fill_null(pc.starts_with(text, "{"), False)
-    if not pc.all(is_object).as_py():  # (a copy of the lines trimmed only where one does not start with `{`)
+    if not pc.all(is_object).as_py():  # (only then can a line start with a byte order mark or spaces)
+        if pc.any(pc.starts_with(text, "\ufeff")).as_py():  # a byte order mark (the file's first line)
+            text = pc.replace_substring_regex(text, "^\ufeff", "")
+            is_object = pc.fill_null(pc.starts_with(text, "{"), False)
+        # (a copy of the lines trimmed only where one does not start with `{`)
         is_object = pc.or_(is_object, pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False))
     is_object = is_object.combine_chunks()
     found = _found(connection, layout, text, hint or _Hint())
