@@ -64,12 +64,14 @@ import re
 from collections.abc import Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import INTEGER_SQL, integers, item_at
+from detector.ingest.proxy_columns import is_ip_literal
 
 # Paths read from every record: its category, its time, and a legacy record's message; and where the category or the
 # time is missing, their Log Analytics spellings (a path costs about a sixth of a line's parse: not read on every line).
@@ -186,7 +188,7 @@ from property
 # The events of the records (with the legacy rule messages' words, read in Arrow: `m_*`).
 EVENTS_QUERY = rf"""
 with fields as (
-    select line_no, records, parsed, category, kind, time_text, try_cast(time_text as timestamptz) as ts,
+    select line_no, records, parsed, category, kind, time_text, try_cast(time_text as timestamptz) as ts, m_dst_is_ip,
         kind = 'dns_msg' and starts_with(dns_msg, 'Error:') as dns_error,
         (kind = 'rule_msg' and not m_ok) or (kind = 'dns_msg' and not d_ok and not starts_with(dns_msg, 'Error:'))
             as msg_unread,
@@ -231,7 +233,7 @@ with fields as (
 ), place as (
     select *,
         hostport_host(hostport) as url_host,
-        regexp_matches(dst, '^[0-9.]+$') or contains(dst, ':') as dst_is_ip
+        case when kind = 'rule_msg' then m_dst_is_ip else dst is not null end as dst_is_ip
     from url_authority
 ), final as (
     select *,
@@ -270,6 +272,11 @@ select line_no, ts, src_ip, host,
 from verdict
 """.replace("@SCHEME@", r"[A-Za-z][A-Za-z0-9+._-]*")
 
+# Event columns of few distinct values, handed on dictionary-encoded.
+ENCODED = ("src_ip", "host", "host_source", "dst_ip", "network_protocol", "action", "dns_qtype", "dns_rcode",
+           "vendor_category")
+
+
 def rule_words(connection: duckdb.DuckDBPyConnection, ports: DistinctQuery, msg: pa.Array) -> dict[str, pa.Array]:
     """The legacy rule messages' words (null where `msg` is): `m_ok` (it is a request with an action or a DNAT),
     `m_proto` (lower case), `m_src`, `m_dst` and `m_port` (of the `<address>[:<port>]` words), `m_nat`, `m_action`,
@@ -300,6 +307,7 @@ def rule_words(connection: duckdb.DuckDBPyConnection, ports: DistinctQuery, msg:
         "m_proto": pc.utf8_lower(list_item(words, 0)),
         "m_src": src,
         "m_dst": dst,
+        "m_dst_is_ip": is_ip_literal(dst),
         "m_port": integers(connection, ports, port, pa.int32()),
         "m_nat": nat,
         "m_action": action,
@@ -343,6 +351,12 @@ def new_parser(context: ParseContext) -> BatchParser:
                 records = records.append_column(name, column)
             cursor.register("records", records)
             result = cursor.sql(EVENTS_QUERY).to_arrow_table()
+        numbers = result.column("line_no").to_numpy()
+        if len(numbers) > 1 and not (numbers[1:] > numbers[:-1]).all():  # DuckDB may hand rows back out of order
+            result = result.take(np.argsort(numbers, kind="stable"))
+        for name in ENCODED:  # (the lake writes them encoded: hashed once here, not again by the writer)
+            at = result.schema.get_field_index(name)
+            result = result.set_column(at, name, pc.dictionary_encode(result.column(name)))
         return split_outcomes(result, lines)
 
     return parse
