@@ -202,6 +202,8 @@ def _cut(text: pa.Array, line_starts: np.ndarray, starts: np.ndarray, ends: np.n
     missing = starts < 0
     if where is not None:
         missing = missing | ~where
+    if missing.all():  # (a type the batch does not hold: nothing to cut)
+        return pa.nulls(len(starts), pa.string())
     begin = np.where(missing, line_starts, starts)
     return spans_of(text, begin, np.where(missing, begin, np.maximum(ends, begin)), missing)
 
@@ -279,9 +281,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     sub = part("sub", flow)
     verdict = pc.if_else(pc.fill_null(pc.is_in(sub, pa.array(["allow", "deny"])), False), sub, part("pattern", flow))
     kinds = part("kind", flow)
+    decision = value("decision", flow | ids)
     verdict = pc.if_else(pc.fill_null(pc.equal(kinds, "ip_flow_start"), False), "allow", verdict)
-    verdict = pc.if_else(pc.fill_null(pc.equal(kinds, "l7_firewall"), False), value("decision", flow), verdict)
-    verdict = pc.coalesce(verdict, value("decision", ids), value("action", role == FILE))
+    verdict = pc.if_else(pc.fill_null(pc.equal(kinds, "l7_firewall"), False), decision, verdict)
+    verdict = pc.coalesce(verdict, only_where(decision, pa.array(ids)), value("action", role == FILE))
     verdicts = pc.dictionary_encode(verdict)
     codes = np.array([_verdict_action(v) for v in verdicts.dictionary.to_pylist()] + [2], np.int64)
     action = codes[pc.fill_null(verdicts.indices, len(verdicts.dictionary)).to_numpy(zero_copy_only=False)]
@@ -290,8 +293,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     # the time: epoch seconds from the scan, an ISO time once per distinct value
     epoch = scan.epoch_us
     ts = pa.array(np.where(epoch >= 0, epoch, 0), TIMESTAMP, mask=epoch < 0)
-    time_text = part("time")
-    iso = (epoch < 0) & (role != NONE)
+    iso = (epoch < 0) & (role != NONE)  # (an epoch time always reads: only an ISO one may be bad)
+    time_text = part("time", iso)
     if iso.any():
         ts = pc.coalesce(ts, per_distinct(connection, only_where(time_text, pa.array(iso)), queries.iso)["ts"]
                          .cast(TIMESTAMP))
