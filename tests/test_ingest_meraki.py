@@ -224,3 +224,16 @@ def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, l
     lines = [line for line in lines if line.strip()] or ["x"]
     _, _, report = parse(tmp_path, *lines)
     assert report.lines == len(lines)
+
+
+def test_every_prefix_of_a_line_is_read_or_rejected_never_read_past_its_end(tmp_path: Path) -> None:
+    """Lines cut short anywhere (a truncated UDP datagram): each is an event, a counted reject, or (cut inside the
+    type: `u`, `ur`, `url`, a type Meraki does not have) ignored; no value runs into the next line."""
+    lines = [URLS[:cut] for cut in range(1, len(URLS) + 1) if URLS[:cut].strip()]
+    events, rejects, report = parse(tmp_path, *lines, FIREWALL)
+    assert report.ignored == 3
+    assert report.parsed + report.rejected == len(lines) + 1 - 3
+    assert events[-1]["src_ip"] == "10.1.2.3" and events[-1]["dst_port"] == 443
+    for event in events[:-1]:
+        assert "\n" not in (event["user_agent"] or "") and "MX85" not in (event["url_path"] or "")
+    assert {reject["reason"] for reject in rejects} <= {NOT_MERAKI, NO_ADDRESS}
