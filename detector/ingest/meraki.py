@@ -220,9 +220,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     role = _role(text, scan)
     kept = role != IGNORED
     ignored = int((~kept).sum())
+    line_no = lines.column("line_no")
     if ignored:  # (their values are never cut out: `text` keeps its buffer, the scan its rows read)
         rows = np.flatnonzero(kept)
-        role, lines = role[rows], lines.take(pa.array(rows))
+        role, line_no = role[rows], line_no.take(pa.array(rows))
         scan.only(rows)
     count = len(role)
 
@@ -308,7 +309,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     host = parts["host"]
     agent = part("agent", role == URL)
     return pa.table({
-        "line_no": lines.column("line_no"),
+        "line_no": line_no,
         "reject_reason": reason,
         "is_ignored": pa.nulls(count, pa.bool_()),
         "ts": ts,
