@@ -32,12 +32,20 @@ reason; a key missing from a line is null there. Keys first seen after the first
 not in a CSV header). Nothing is ignored: a JSON object is one event or one reject.
 
 How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of the chosen
-keys' paths); the rest in Arrow, per distinct value where it is SQL (csv_generic's Queries: times, the URL's
-parts, status, action, counts). Which keys feed which field is json_keys' part. Measured on 262k ECS lines of
-~480 bytes with 20 keys read (CPU): the query ~0.35 s (`json_transform` into a struct of the keys: ~0.5 s; the
-list's items taken in Arrow instead of by the query: ~10% less of the query, not worth a copy per key), the rest
-~0.14 s. Benchmark at 1M lines (load ~7 on 2 cores): 3.82 s CPU against the generic baseline's 1.30 (0.34 by
-CPU, 0.49 by wall time).
+keys' paths, without `try` unless a line of the file was no JSON); the rest in Arrow, per distinct value where it is
+SQL (csv_generic's Queries: times, the URL's parts, status, action, counts). Which keys feed which field is json_keys'
+part. Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k lines): the query
+~0.26-0.29 s (with `try` ~0.33; each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the
+rest ~0.11 s, of it ~0.05 the keys' dictionary encoding. Measured and not kept (the same 262k lines): `json_transform`
+into a struct of the keys 0.39 s against 0.28 for the list alone; the list's items taken in Arrow (`list_element` or
+a take, then encoded) 0.46-0.48 against 0.32-0.37 for the query's own `v[n]`; the list's values encoded once for all
+keys 0.38 against 0.37; JSON pointers or unquoted paths: the same; pyarrow.json with an explicit schema 0.84 (and
+numbers would need typed fields); `set threads = 1` for the parse: no less CPU in the whole ingest.
+Benchmark at 1M ECS lines (`benchmarks/ingest.py --formats json --format-lines 1000000`, 2026-11-29 22:40, load ~3.5,
+runs interleaved with the code of d16b531 put first on PYTHONPATH): 3.21-3.29 s CPU against the generic baseline's
+1.17-1.24 (0.36-0.39 by CPU, 0.43-0.47 by wall time); d16b531 3.57-3.99 (0.32). Where the CPU goes: starting the command
+~0.5 s, reading the lines ~0.6, this parse ~1.6 (the query ~1.0), the lake's writing ~0.3: the floor of 0.5 by CPU would
+need the parse under ~0.9 s, less than the query.
 """
 
 from __future__ import annotations
