@@ -202,3 +202,24 @@ def test_packet_fields_are_found_by_their_shape(message: str, fields: tuple[str 
     places = scan.packet_fields(data, np.array([0]), np.array([len(message.encode())]))[0]
     found = tuple(message.encode()[start:end].decode() if start >= 0 else None for start, end in places)
     assert found == fields
+
+
+def test_proxy_ips_antivirus_and_reputation_messages_name_the_request_by_host_and_path(tmp_path: Path) -> None:
+    """The HTTP proxy's IPS, antivirus, reputation and DLP messages (1AFF-0025/0026/0028/002C/002D) write `host=` and
+    `path=` where the request messages write `dstname=` and `arg=`: the layout of the elastic/integrations
+    watchguard_firebox pipeline test (packages/watchguard_firebox/data_stream/log/_dev/test/pipeline/test-traffic.log)
+    and of the Log Message Catalog; lines written here."""
+    deny = ('http-proxy: msg_id="1AFF-0026" Deny 1-Trusted 0-External tcp 10.20.1.17 198.51.100.4 50213 443 '
+            'msg="ProxyDeny: HTTP body IPS match" proxy_act="HTTP-Client.Standard" signature_id="1050001" '
+            'severity="5" signature_name="Test signature" host="Chat.Example.AI" path="/api/upload?id=4" '
+            'src_user="piet@gemeente.local" (HTTPS-proxy-00)')
+    allow = ('http-proxy: msg_id="1AFF-002D" Allow 1-Trusted 0-External tcp 10.20.1.18 198.51.100.5 50214 80 '
+             'msg="ProxyAllow: HTTP good reputation" proxy_act="HTTP-Client.Standard" reputation="2" '
+             'host="www.example.org" path="/index.html" (HTTP-proxy-00)')
+    events, rejects, _ = parse(tmp_path, HEAD + deny, HEAD + allow, HEAD + REQUEST)
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["url_path"], e["action"]) for e in events] == [
+        ("chat.example.ai", "http_host", "/api/upload", "blocked"),
+        ("www.example.org", "http_host", "/index.html", "allowed"),
+        ("api.example.org", "http_host", "/v1/chat", "allowed")]  # dstname and arg still win where present
+    assert events[0]["user_name"] == "piet@gemeente.local"

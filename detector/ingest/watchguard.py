@@ -79,7 +79,7 @@ if TYPE_CHECKING:
     from detector.ingest.compiled import WantedKeys
 
 KEYS = ("msg_id", "src_user", "user", "dstname", "arg", "sni", "op", "cats", "app_name", "app_cat_name", "cat_name",
-        "sent_bytes", "rcvd_bytes", "duration", "elapsed_time")
+        "sent_bytes", "rcvd_bytes", "duration", "elapsed_time", "host", "path")
 _MSG_ID = KEYS.index("msg_id")
 # The processes whose traffic messages are read: the packet filter and the web proxies.
 PROGRAMS = ("firewall", "http-proxy", "https-proxy")
@@ -299,15 +299,18 @@ addresses found and `has_time`)."""
 
 def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Callable[[str], pa.DictionaryArray]
            ) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """host, host_source and url_path: the host of an absolute URL in `arg`, else the SNI, else `dstname`; the path
-    of `arg`."""
+    """host, host_source and url_path: the host of an absolute URL in `arg`, else the SNI, else `dstname`, else
+    `host` (the proxy's IPS, antivirus, reputation and DLP messages name the request by `host` and `path` instead of
+    `dstname` and `arg`); the path of `arg`, else `path`."""
     arg = through(connection, queries.arg, value("arg"))
     url_host, sni = arg["host"], through(connection, queries.host, value("sni"))["host"]
-    http_host = through(connection, queries.host, value("dstname"))["host"]
+    http_host = first_valid(through(connection, queries.host, value("dstname"))["host"],
+                            through(connection, queries.host, value("host"))["host"])
     has = [pc.is_valid(column).to_numpy(zero_copy_only=False) for column in (url_host, sni, http_host)]
     source = np.select(has, [0, 1, 2], 3).astype(np.int32)
+    url_path = first_valid(arg["url_path"], through(connection, queries.arg, value("path"))["url_path"])
     return (first_valid(url_host, sni, http_host), pa.DictionaryArray.from_arrays(pa.array(source), _SOURCES),
-            arg["url_path"])
+            url_path)
 
 
 SYSLOG = Format(
