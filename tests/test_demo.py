@@ -142,3 +142,15 @@ def test_a_non_empty_directory_is_refused_unless_it_holds_a_previous_demo(tmp_pa
     simulate(previous, 24, 1, 2, LAST_DAY)
     assert read_marker(previous)["seed"] == 2 and (previous / MARKER).is_file()
     assert not (previous / "leftover.txt").exists()
+
+
+def test_tools_not_in_the_catalog_are_those_the_lake_holds(demo_home: Path) -> None:
+    """The summary names every unknown AI tool the simulation sent traffic to, meeting-room devices' included:
+    exactly the held-out hosts found among the lake's events (the analyst is told what the model could find)."""
+    from detector.demo.services import held_out_services
+
+    held_out = [s.key for s in held_out_services()]
+    seen = {host for (host,) in query(demo_home, "select distinct host from events where host is not null")}
+    named = read_summary(demo_home)["not_in_catalog"]
+    assert named and set(named) <= set(held_out)
+    assert set(named) == seen & set(held_out)

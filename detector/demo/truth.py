@@ -64,12 +64,14 @@ class Truth:
     rows: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     used: np.ndarray = field(init=False)  # [employee, service]: used at least once in the period
+    visited: np.ndarray = field(init=False)  # [service]: any traffic in the period, meeting-room devices' too
     first_day: dict[int, str] = field(default_factory=dict)  # first day a user used any AI
     days: list[str] = field(default_factory=list)
     uploads: dict[str, int] = field(default_factory=dict)  # firewall sessions sending over 1 MB, per service
 
     def __post_init__(self) -> None:
         self.used = np.zeros((self.org.employees, len(self.hosts.services)), dtype=bool)
+        self.visited = np.zeros(len(self.hosts.services), dtype=bool)
 
     def add_file(self, path: Path, log_format: str, lines: int, damaged: int, ignored: int = 0) -> None:
         self.files.append({"path": str(path), "format": log_format, "lines": lines, "damaged": damaged,
@@ -128,6 +130,7 @@ class Truth:
         clients = np.bincount(np.unique(np.stack([inverse, columns["client"]], axis=1), axis=0)[:, 0], minlength=n)
         blocked = np.bincount(inverse, weights=columns["blocked"], minlength=n)
         self.used[person[named], columns["service"][named]] = True
+        self.visited[columns["service"]] = True
         for person_id in np.unique(person[named]):
             self.first_day.setdefault(int(person_id), clock.day.isoformat())
         for g, (dept, service_index, host) in enumerate(groups):
@@ -168,8 +171,9 @@ class Truth:
             "ai_users": int(ai_users.sum()),
             "ai_user_share": round(float(ai_users.mean()), 4) if employees else 0.0,
             "identifiable_users_by_service": dict(sorted(by_service.items(), key=lambda item: -item[1])),
+            # (meeting-room devices count: the model judges hosts, whoever visited them)
             "not_in_catalog": [s.key for i, s in enumerate(self.hosts.services)
-                               if s.catalog_id is None and self.used[:, i].any()],
+                               if s.catalog_id is None and self.visited[i]],
             "departments": per_department,
             "forbidden_events": forbidden,
             "uploads_over_1mb": self.uploads,
