@@ -121,8 +121,30 @@ def test_reserved_host_names_and_dhcpv6_addresses_through_syslog_headers(tmp_pat
     assert [(e["src_ip"], e["src_host"], e["ts"].isoformat()) for e in events] == [
         ("10.20.3.42", "ws-fin-0042", "2026-11-20T07:01:15+00:00"),
         ("2001:db8:20:1::15", None, "2026-11-20T08:02:11.500000+00:00"),
-        ("10.20.7.10", None, "2026-11-20T08:03:00+00:00"),
+        ("10.20.7.10", None, "2026-11-20T08:03:00.118000+00:00"),
     ]
+
+
+def test_keas_own_time_after_a_syslog_header_gives_the_year_the_header_lacks(tmp_path: Path) -> None:
+    """journald or a relay in front of Kea's stdout: `MMM dd HH:MM:SS host kea-dhcp4[pid]: YYYY-MM-DD HH:MM:SS.mmm
+    INFO  [kea-dhcp4.leases/pid.thread] DHCP4_LEASE_ALLOC ...`, the layout seen in public Kea walkthroughs (e.g.
+    https://kea.readthedocs.io/en/latest/arm/logging.html, `output: stdout` under systemd). A file of an earlier
+    year read later must keep that year, not the header's guessed one, and an unreadable own time falls back to
+    the header's."""
+    lines = [
+        "Aug 13 14:23:38 kea1 kea-dhcp4[6455]: 2025-08-13 14:23:38.856 INFO  [kea-dhcp4.leases/6455.1399]"
+        f" DHCP4_LEASE_ALLOC {PC}, tid=0x3f08: lease 192.168.42.100 has been allocated for 7200 seconds",
+        "Jan 06 12:48:19 kea1 kea-dhcp4[617]: 2023-01-06 12:48:19.229 INFO  [kea-dhcp4.leases/617.1401]"
+        f" DHCP4_LEASE_ALLOC {LAPTOP}, tid=0xa9f4: lease 192.168.101.10 has been allocated for 4000 seconds",
+        "Jan 06 12:48:20 kea1 kea-dhcp4[617]: 2023-01-06 25:48:20.229 INFO  [kea-dhcp4.leases/617.1401]"
+        f" DHCP4_LEASE_ALLOC {LAPTOP}, tid=0xa9f5: lease 192.168.101.11 has been allocated for 4000 seconds",
+    ]
+    events, _, report = parse(tmp_path, lines, name="kea-journal.log")
+    assert (report.parsed, report.rejected, report.ignored) == (3, 0, 0)
+    stamps = [(e["src_ip"], e["ts"].isoformat()) for e in events]
+    assert stamps[:2] == [("192.168.42.100", "2025-08-13T12:23:38.856000+00:00"),
+                          ("192.168.101.10", "2023-01-06T11:48:19.229000+00:00")]
+    assert stamps[2][0] == "192.168.101.11" and stamps[2][1].endswith("-01-06T11:48:20+00:00")
 
 
 def test_legal_log_assignments_and_renewals_in_the_zone_the_line_names(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ reads these events as it reads dhcpd's). Three layouts, in one file or apart:
   for 4000 seconds`. The time has no zone: it is the server's, read in the configured zone.
 - The same messages through syslog (`output: syslog`, pattern `%-5p [%c.%t] %m`):
   `Nov 20 09:14:02 dhcp1 kea-dhcp4[1234]: INFO  [kea-dhcp4.leases.140348] DHCP4_LEASE_ALLOC ...`; any header
-  syslog.py reads (BSD, ISO, RFC 5424), also with Kea's own time after it (stdout captured by journald).
+  syslog.py reads (BSD, ISO, RFC 5424), also with Kea's own time after it (stdout captured by journald),
+  which is then the event's time: it has the year and milliseconds a BSD header lacks.
 - The Forensic Logging hook's legal log (libdhcp_legal_log.so, `kea-legal*.txt`): `2026-11-20 09:14:02 CET
   Address: 10.20.3.14 has been assigned for 1 hrs 6 mins 40 secs to a device with hardware address: hwtype=1
   aa:bb:cc:dd:ee:ff, client-id: 01:aa:...`; its time zone is the abbreviation `%Z` writes (UTC/GMT and the
@@ -167,15 +168,18 @@ def kea_parser(context: ParseContext) -> BatchParser:
         is_own = pa.array(own)
         # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` (`%q`: always 3 digits) and the legal log `DATE TIME
         # ZONE ENTRY`, told apart by the severity word.
-        leveled = pc.is_in(pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(line, 24, 29)), value_set=LEVELS)
-        kea_own = pc.and_(is_own, pc.fill_null(leveled, False))
+        kea_own = pc.and_(is_own, _leveled(line))
         is_legal = np.asarray(pc.and_(is_own, pc.invert(kea_own)), bool)
         msg_id, client, text = _kea_messages(line)
         is_lease = pc.fill_null(pc.is_in(msg_id, value_set=LEASE_IDS), False)
         is_name = pc.fill_null(pc.is_in(msg_id, value_set=NAME_IDS), False)
         with parse_cursor(context.connection) as cursor:
-            syslog_ts, has_header = _syslog_times(cursor, headers, lines, own)
-            stamp = only_where(pc.utf8_slice_codeunits(line, 0, OWN_STAMP_CHARS), kea_own)
+            syslog_ts, has_header, message = _syslog_times(cursor, headers, lines, own)
+            # Kea's own time after a syslog header (stdout through journald or a relay) has the year and the
+            # milliseconds the header lacks: read it rather than the header's.
+            relayed = _leveled_own(message)
+            stamp = pc.coalesce(only_where(pc.utf8_slice_codeunits(line, 0, OWN_STAMP_CHARS), kea_own),
+                                only_where(pc.utf8_slice_codeunits(message, 0, OWN_STAMP_CHARS), relayed))
             own_ts = per_distinct(cursor, stamp, own_time)["ts"]
             lease_ip = per_distinct(cursor, only_where(text, is_lease), lease_query)["ip"]
             name = per_distinct(cursor, only_where(text, is_name), name_query)["name"]
@@ -211,6 +215,20 @@ def _starts_own(line: pa.Array) -> np.ndarray:
     starts = pc.dictionary_encode(pc.utf8_slice_codeunits(line, 0, OWN_START_CHARS))
     found = pc.fill_null(pc.match_substring_regex(starts.dictionary, OWN_START), False)
     return np.asarray(pc.fill_null(found.take(starts.indices), False), bool)
+
+
+def _leveled(line: pa.Array) -> pa.Array:
+    """Whether a line that starts with Kea's time has a severity word after it (Kea's own file, not the legal
+    log)."""
+    leveled = pc.is_in(pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(line, 24, 29)), value_set=LEVELS)
+    return pc.fill_null(leveled, False)
+
+
+def _leveled_own(message: pa.Array) -> pa.Array:
+    """Whether each syslog message (null: a line without a header) starts with Kea's own time and severity."""
+    if message.null_count == len(message):
+        return pa.array(np.zeros(len(message), bool))
+    return pc.and_(pa.array(_starts_own(pc.fill_null(message, ""))), _leveled(message))
 
 
 def _kea_messages(line: pa.Array) -> tuple[pa.DictionaryArray, pa.Array, pa.Array]:
@@ -270,17 +288,18 @@ def _in_rows(values: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
 
 
 def _syslog_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, own: np.ndarray
-                  ) -> tuple[pa.Array, pa.Array]:
-    """For the lines that do not start with Kea's own time: the syslog header's time (UTC) and whether there is a
-    header at all; null (and true) on the other lines."""
+                  ) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """For the lines that do not start with Kea's own time: the syslog header's time (UTC), whether there is a
+    header at all and the message after it; null (and true) on the other lines."""
     n = lines.num_rows
     rows = np.flatnonzero(~own)
     if not len(rows):
-        return pa.nulls(n, TIMESTAMP), pa.array(np.ones(n, bool))
+        return pa.nulls(n, TIMESTAMP), pa.array(np.ones(n, bool)), pa.nulls(n, pa.string())
     read = headers.read(cursor, lines if len(rows) == n else lines.take(pa.array(rows)))
     ts = pc.cast(read.column("ts").combine_chunks(), TIMESTAMP)
     headed = pc.not_equal(read.column("header_ts").combine_chunks(), "")
-    return _in_rows(ts, rows, n), pc.fill_null(_in_rows(headed, rows, n), True)
+    message = pc.cast(only_where(read.column("msg").combine_chunks(), headed), pa.string())
+    return _in_rows(ts, rows, n), pc.fill_null(_in_rows(headed, rows, n), True), _in_rows(message, rows, n)
 
 
 def _legal_entries(cursor: duckdb.DuckDBPyConnection, line: pa.Array, is_legal: np.ndarray, times: DistinctQuery,
