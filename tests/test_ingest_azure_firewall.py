@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from detector.ingest import FORMATS, sniff_scores
 from detector.ingest.azure_firewall import sniff
@@ -223,3 +225,39 @@ def test_sniff_recognises_every_form_and_the_registry_picks_it() -> None:
     assert sniff(lines) == 1.0
     assert sniff_scores(lines)[0][0] == "azure_firewall"
     assert sniff(['{"category": "AdvancedHunting-DeviceNetworkEvents", "properties": {}}']) == 0.0
+
+
+def test_odd_records_are_rejects_not_events(tmp_path: Path) -> None:
+    events, rejects, ignored = parse(
+        tmp_path,
+        '{"records": "not a list"}',
+        structured("AZFWNetworkRule", Protocol="TCP", Action="Allow"),  # no address at all
+        json.dumps({"category": "AZFWDnsQuery", "time": "2026-11-02T08:00:00Z", "properties": "text"}),
+        structured("AZFWDnsQuery", SourceIp="10.1.0.4", QueryName="a.example.", RequestDurationSecs=9.3e15),
+    )
+    assert [(e["host"], e["duration_ms"]) for e in events] == [("a.example", None)]  # past int64: not read
+    assert not ignored
+    assert [r["reason"] for r in rejects][1:] == ["no SourceIp, DestinationIp, Fqdn, TargetUrl or QueryName"] * 2
+    assert rejects[0]["reason"].startswith("not a JSON record on one line")
+
+
+PROPERTY_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30),
+                            st.lists(st.integers(), max_size=2))
+KEYS = ("SourceIp", "DestinationIp", "DestinationPort", "Protocol", "Action", "Fqdn", "TargetUrl", "QueryName",
+        "RequestSize", "RequestDurationSecs", "msg")
+CATEGORIES = ("AZFWApplicationRule", "AZFWNetworkRule", "AZFWDnsQuery", "AzureFirewallApplicationRule",
+              "AzureFirewallNetworkRule", "AzureFirewallDnsProxy", "AZFWFlowTrace", "Other")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.tuples(st.sampled_from(CATEGORIES), st.one_of(st.none(), st.text(max_size=30)),
+                                  st.dictionaries(st.sampled_from(KEYS), PROPERTY_VALUES, max_size=6)),
+                        min_size=1, max_size=9),
+       garbage=st.lists(st.text(max_size=40).filter(lambda t: "\n" not in t and "\r" not in t), max_size=3))
+def test_arbitrary_records_never_crash_and_every_line_is_accounted_for(tmp_path: Path, records: list, garbage: list
+                                                                       ) -> None:
+    lines = [json.dumps({"category": category, "time": time, "properties": properties})
+             for category, time, properties in records] + garbage
+    events, rejects, ignored = parse(tmp_path, *lines)
+    assert len(events) + len(rejects) + ignored == len(lines)
+    assert all(event["ts"] is not None and event["action"] in ("allowed", "blocked", "unknown") for event in events)

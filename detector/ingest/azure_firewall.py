@@ -44,8 +44,11 @@ rejected (a line gives at most one event: its line number is the event's lineage
 '.records[]'`. A storage-account file pretty-printed over many lines cannot be read line by line either: each of
 its lines is rejected with that hint (and such a file is still recognised, so that the hint is what the user sees).
 
-How a batch is read: one DuckDB query; each line parsed once (`json_extract_string` with the list of paths, nested
-and flat spellings), the legacy messages by one regular expression per kind (`regexp_extract` with named groups).
+How a batch is read: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
+with a list of paths; the Log Analytics spellings only where those are missing) and a structured record a second time
+for its properties (nested or flat); the legacy messages are split into words in Arrow (`rule_words`, `dns_words`),
+Arrow casts the times; EVENTS_QUERY then chooses each field from what its kind of record has and names the rejects.
+Measured at 1M legacy lines: see the commit messages (benchmarks/ingest.py --formats azure_firewall).
 
 References: Microsoft Learn "Azure Firewall logs and metrics" / "Monitor Azure Firewall"
 (https://learn.microsoft.com/azure/firewall/firewall-diagnostics), "Azure Structured Firewall Logs"
@@ -130,7 +133,8 @@ with src as (
     from lines
 ), doc as (
     select line_no, is_message,
-        case when is_message then try(json_array_length(line, '$.records')) end as records,
+        case when is_message and try(json_type(line, '$.records')) = 'ARRAY'
+             then try(json_array_length(line, '$.records')) end as records,
         case when is_message and try(json_array_length(line, '$.records')) >= 1
              then try(json_extract(line, '$.records[0]'))::varchar else line end as record
     from src
@@ -201,7 +205,7 @@ with fields as (
         upper(nullif(case when kind = 'dns_msg' then d_rcode else p_responsecode end, '')) as dns_rcode,
         try_cast(nullif(case when kind = 'dns_msg' then d_size else p_requestsize end, '') as bigint) as bytes_out,
         try_cast(nullif(case when kind = 'dns_msg' then d_rsize else p_responsesize end, '') as bigint) as bytes_in,
-        cast(round(try_cast(nullif(case when kind = 'dns_msg' then d_seconds else p_requestdurationsecs end, '')
+        try_cast(round(try_cast(nullif(case when kind = 'dns_msg' then d_seconds else p_requestdurationsecs end, '')
                             as double) * 1000) as bigint) as duration_ms
     from records
 ), urls as (
@@ -235,6 +239,8 @@ with fields as (
             when kind is null or dns_error then null
             when no_msg then 'no properties.msg'
             when msg_unread then 'message not in a known Azure Firewall layout'
+            when kind in ('rule', 'dns') and src_ip is null and host is null and dst is null
+                then 'no SourceIp, DestinationIp, Fqdn, TargetUrl or QueryName'
             when time_text is null then 'no time (time or TimeGenerated)'
             when ts is null then 'time not understood: ' || time_text
         end as reject_reason
