@@ -223,3 +223,21 @@ def test_proxy_ips_antivirus_and_reputation_messages_name_the_request_by_host_an
         ("www.example.org", "http_host", "/index.html", "allowed"),
         ("api.example.org", "http_host", "/v1/chat", "allowed")]  # dstname and arg still win where present
     assert events[0]["user_name"] == "piet@gemeente.local"
+
+
+def test_dns_questions_name_the_host_of_dns_policy_packets_and_dns_proxy_requests(tmp_path: Path) -> None:
+    """Fireware 12 logs a DNS policy's packet with `record_type` and `question` (layout seen in a Wazuh rules test,
+    github.com search "msg_id=\\"3000-0148\\" ... question=", a 2025 Firebox with an RFC 3339 header, serial and
+    device name), and the DNS proxy's requests (1DFF-000F "DNS request") with `query_type` and `question` (SEKOIA-IO
+    intake-formats WatchGuard/watchguard-firebox/tests/test_dns_question.json). Lines written here."""
+    packet = ('2026-11-27T09:21:56.556323+00:00 fw-stadhuis-a 80AB0C1D2E3F4 fw-stadhuis firewall: msg_id="3000-0148" '
+              'Allow Trusted Firebox 73 udp 20 64 10.20.1.15 10.20.0.1 46616 53  geo_dst="NLD" record_type="AAAA" '
+              'question="Chat.Example.AI"  (DNS-00)')
+    proxy = ('dns-proxy[2001]: msg_id="1DFF-000F" Allow 1-Trusted 0-External udp 10.20.1.16 9.9.9.9 52818 53 '
+             'msg="DNS request" proxy_act="DNS-Outgoing" query_type="a" question="api.example.org."  (DNS-proxy-00)')
+    events, rejects, _ = parse(tmp_path, packet, HEAD + proxy, HEAD + SESSION)
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["dns_qtype"], e["dst_port"]) for e in events] == [
+        ("chat.example.ai", "dns_query", "AAAA", 53), ("api.example.org", "dns_query", "A", 53),
+        (None, "none", None, 443)]
+    assert events[0]["ts"].isoformat() == "2026-11-27T09:21:56.556323+00:00"

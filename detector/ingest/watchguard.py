@@ -26,7 +26,10 @@ Each such message is an event: `Allow` is allowed, `Deny` (and `Drop`) blocked. 
 source (the client) sent (a denied 777-byte packet logs `sent_bytes="777" rcvd_bytes="0"`; a POP3 download
 logs a small sent and a large rcvd), so bytes_out; `rcvd_bytes` bytes_in; null where the message has none. The
 host is the request URL's when `arg` is absolute, else the TLS SNI (`sni`), else the Host the proxy saw
-(`dstname`: http_host). Any other message of the Firebox (alarms, VPN, authentication, management, DHCP, other
+(`dstname`: http_host; the proxy's IPS, antivirus, reputation and DLP messages write `host` and `path` instead),
+else the DNS question (`question`, host_source dns_query, with `record_type` / `query_type` as dns_qtype): the DNS
+proxy's "DNS request" (dns-proxy 1DFF-000F) and, on Fireware 12, the packets a DNS policy logs (3000-0148 with
+`question="..."`). Any other message of the Firebox (alarms, VPN, authentication, management, DHCP, other
 proxies) is ignored; a traffic message without its addresses is rejected.
 
 Time: the Firebox's `(ISO time)` where the header has it, in UTC (the public samples show it 5:30 before the
@@ -79,14 +82,14 @@ if TYPE_CHECKING:
     from detector.ingest.compiled import WantedKeys
 
 KEYS = ("msg_id", "src_user", "user", "dstname", "arg", "sni", "op", "cats", "app_name", "app_cat_name", "cat_name",
-        "sent_bytes", "rcvd_bytes", "duration", "elapsed_time", "host", "path")
+        "sent_bytes", "rcvd_bytes", "duration", "elapsed_time", "host", "path", "question", "record_type", "query_type")
 _MSG_ID = KEYS.index("msg_id")
-# The processes whose traffic messages are read: the packet filter and the web proxies.
-PROGRAMS = ("firewall", "http-proxy", "https-proxy")
+# The processes whose traffic messages are read: the packet filter, the web proxies and the DNS proxy.
+PROGRAMS = ("firewall", "http-proxy", "https-proxy", "dns-proxy")
 _PROXY_PROTOCOL = {"http-proxy": "http", "https-proxy": "https"}
 
 _ICMP = ("icmp", "1", "ipv6-icmp", "icmpv6", "58")
-_SOURCES = pa.array(["url", "sni", "http_host", "none"])
+_SOURCES = pa.array(["url", "sni", "http_host", "dns_query", "none"])
 
 NOT_WATCHGUARD = "not a WatchGuard log line (no msg_id and no syslog header)"
 NO_ADDRESSES = "WatchGuard traffic message without source and destination addresses"
@@ -226,6 +229,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         "dst_port": only_where(pc.cast(plain(field("dport")), pa.int32()), pc.invert(icmp)),
         "network_protocol": only_where(network_protocol, where),
         "http_method": through(connection, queries.upper, value("op"))["value"],
+        "dns_qtype": through(connection, queries.upper,
+                             first_valid(value("record_type"), value("query_type")))["value"],
         "url_path": url_path,
         "action": only_where(pc.if_else(pc.equal(pc.utf8_lower(plain(field("disposition"))), "allow"), "allowed",
                                         "blocked"), where),
@@ -301,27 +306,29 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Call
            ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """host, host_source and url_path: the host of an absolute URL in `arg`, else the SNI, else `dstname`, else
     `host` (the proxy's IPS, antivirus, reputation and DLP messages name the request by `host` and `path` instead of
-    `dstname` and `arg`); the path of `arg`, else `path`."""
+    `dstname` and `arg`), else the DNS question (`question`: the DNS proxy's requests and, on Fireware 12, the
+    packets a DNS policy logs); the path of `arg`, else `path`."""
     arg = through(connection, queries.arg, value("arg"))
     url_host, sni = arg["host"], through(connection, queries.host, value("sni"))["host"]
     http_host = first_valid(through(connection, queries.host, value("dstname"))["host"],
                             through(connection, queries.host, value("host"))["host"])
-    has = [pc.is_valid(column).to_numpy(zero_copy_only=False) for column in (url_host, sni, http_host)]
-    source = np.select(has, [0, 1, 2], 3).astype(np.int32)
+    question = through(connection, queries.host, value("question"))["host"]
+    has = [pc.is_valid(column).to_numpy(zero_copy_only=False) for column in (url_host, sni, http_host, question)]
+    source = np.select(has, [0, 1, 2, 3], 4).astype(np.int32)
     url_path = first_valid(arg["url_path"], through(connection, queries.arg, value("path"))["url_path"])
-    return (first_valid(url_host, sni, http_host), pa.DictionaryArray.from_arrays(pa.array(source), _SOURCES),
+    return (first_valid(url_host, sni, http_host, question), pa.DictionaryArray.from_arrays(pa.array(source), _SOURCES),
             url_path)
 
 
 SYSLOG = Format(
     name="watchguard",
     source_kind="firewall",
-    summary="WatchGuard Firebox (Fireware) syslog: traffic (firewall) and HTTP/HTTPS proxy messages; alarms, VPN, "
-            "authentication and other messages ignored",
+    summary="WatchGuard Firebox (Fireware) syslog: traffic (firewall), HTTP/HTTPS proxy and DNS proxy messages; "
+            "alarms, VPN, authentication and other messages ignored",
     sniff=line_share(r'^.*?[\w-]+(?:\[\d+\])?: msg_id="[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}"'),
     new_parser=new_parser,
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-            "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "vendor_app",
+            "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "dns_qtype", "vendor_app",
             "vendor_category"),
 )
