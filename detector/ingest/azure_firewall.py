@@ -81,8 +81,8 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import INTEGER_SQL, integers, item_at
-from detector.ingest.proxy_columns import is_ip_literal
+from detector.ingest.distinct_sql import INTEGER_SQL, encoded, integers, item_at, plain, through
+from detector.ingest.proxy_columns import UrlQueries, first_valid, is_ip_literal, url_columns
 from detector.schema import TIMESTAMP
 
 # Paths read from every record: its category, its time, and a legacy record's message; and where the category or the
@@ -169,7 +169,9 @@ with src as (
 )
 select line_no, records, parsed, category, kind, time_text, p,
     case when kind = 'rule_msg' then msg end as rule_msg,
-    case when kind = 'dns_msg' then trim(msg) end as dns_msg
+    case when kind = 'dns_msg' then trim(msg) end as dns_msg,
+    kind in ('rule_msg', 'dns_msg') and msg is null as no_msg,
+    case when kind = 'dns_msg' then starts_with(trim(msg), 'Error:') end as dns_error  -- (a case: trim only these)
 from kind
 """
 
@@ -178,10 +180,8 @@ EVENTS_QUERY = rf"""
 with fields as (
     select line_no, records, parsed, category, kind, time_text, m_dst_is_ip,
         coalesce(arrow_ts, try_cast(time_text as timestamptz)) as ts,
-        kind = 'dns_msg' and starts_with(dns_msg, 'Error:') as dns_error,
-        (kind = 'rule_msg' and not m_ok) or (kind = 'dns_msg' and not d_ok and not starts_with(dns_msg, 'Error:'))
-            as msg_unread,
-        kind in ('rule_msg', 'dns_msg') and rule_msg is null and dns_msg is null as no_msg,
+        dns_error, no_msg,
+        (kind = 'rule_msg' and not m_ok) or (kind = 'dns_msg' and not d_ok and not dns_error) as msg_unread,
         case kind when 'rule_msg' then m_src when 'dns_msg' then d_src else nullif(trim(p_sourceip), '') end
             as src_ip,
         case when kind = 'rule_msg' then m_dst else nullif(trim(p_destinationip), '') end as dst,
@@ -196,11 +196,8 @@ with fields as (
                 then 'blocked'
             else 'unknown'
         end as action,
-        nullif(trim(case when kind = 'rule_msg' then m_url else coalesce(nullif(trim(p_targeturl), ''), p_url) end),
-               '') as url_text,
-        nullif(trim(p_fqdn), '') as fqdn,
+        url_host, url_path, fqdn_host, dst_host, qname_host,
         nullif(trim(coalesce(p_webcategory, m_category)), '') as vendor_category,
-        case when kind = 'dns_msg' then d_qname else p_queryname end as qname,
         upper(nullif(case when kind = 'dns_msg' then d_qtype else p_querytype end, '')) as dns_qtype,
         upper(nullif(case when kind = 'dns_msg' then d_rcode else p_responsecode end, '')) as dns_rcode,
         try_cast(nullif(case when kind = 'dns_msg' then d_size else p_requestsize end, '') as bigint) as bytes_out,
@@ -208,27 +205,11 @@ with fields as (
         try_cast(round(try_cast(nullif(case when kind = 'dns_msg' then d_seconds else p_requestdurationsecs end, '')
                             as double) * 1000) as bigint) as duration_ms
     from records
-), urls as (
-    select *,
-        -- the legacy `Url:` is written without a scheme: the logged protocol's
-        case when url_text is null then null
-             when regexp_matches(url_text, '^@SCHEME@://') then url_text
-             else coalesce(protocol, 'http') || '://' || url_text end as url
-    from fields
-), url_rest as (
-    select *, url_rest(url) as rest from urls
-), url_authority as (
-    select *, authority_hostport(rest_authority(rest)) as hostport, rest_path(rest) as url_path from url_rest
-), place as (
-    select *,
-        hostport_host(hostport) as url_host,
-        case when kind = 'rule_msg' then m_dst_is_ip else dst is not null end as dst_is_ip
-    from url_authority
 ), final as (
     select *,
-        case when kind in ('dns', 'dns_msg') then clean_host(qname)
-             else coalesce(url_host, clean_host(fqdn), case when not dst_is_ip then clean_host(dst) end) end as host
-    from place
+        case when kind = 'rule_msg' then m_dst_is_ip else dst is not null end as dst_is_ip,
+        case when kind in ('dns', 'dns_msg') then qname_host else coalesce(url_host, fqdn_host, dst_host) end as host
+    from fields
 ), verdict as (
     select *,
         case
@@ -261,7 +242,7 @@ select line_no, ts, src_ip, host,
     action, bytes_out, bytes_in, duration_ms, dns_qtype, dns_rcode, vendor_category, reject_reason,
     reject_reason is null and (records = 0 or kind is null or dns_error) as is_ignored
 from verdict
-""".replace("@SCHEME@", r"[A-Za-z][A-Za-z0-9+._-]*")
+"""
 
 # Event columns of few distinct values, handed on dictionary-encoded.
 ENCODED = ("src_ip", "host", "host_source", "dst_ip", "network_protocol", "action", "dns_qtype", "dns_rcode",
@@ -304,6 +285,44 @@ def rule_words(connection: duckdb.DuckDBPyConnection, ports: DistinctQuery, msg:
         "m_action": action,
         "m_url": only_where(pc.utf8_rtrim(word(5), "."), with_url),
         "m_category": pc.utf8_trim_whitespace(_split_once(msg, WEB_CATEGORY)[1]),
+    }
+
+
+CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
+
+
+class Queries:
+    """The per-distinct queries of a file's parse (each keeping the values it has seen)."""
+
+    def __init__(self) -> None:
+        self.port = DistinctQuery(INTEGER_SQL)
+        self.urls = UrlQueries()
+        self.host = DistinctQuery(CLEAN_HOST_SQL)
+
+
+def places(connection: duckdb.DuckDBPyConnection, queries: Queries, records: pa.Table) -> dict[str, pa.Array]:
+    """The host names a record may be named by, each read once per distinct value: the URL's host and path
+    (`url_host`, `url_path`: TargetUrl or Url, or the legacy `Url:` written without a scheme, as host/path), the
+    FQDN (`fqdn_host`), a legacy message's destination where it is no address (`dst_host`), the DNS query
+    (`qname_host`)."""
+
+    def written(name: str) -> pa.Array:
+        values = one_array(records.column(name))
+        return only_where(values, pc.not_equal(pc.utf8_trim_whitespace(values), ""))
+
+    def cleaned(values: pa.Array) -> pa.Array:
+        return plain(through(connection, queries.host, encoded(values))["value"])
+
+    url = pc.coalesce(written("m_url"), written("p_targeturl"), written("p_url"))
+    place = url_columns(connection, queries.urls, url, bare="/?")
+    return {
+        "url_host": plain(place["host"]),
+        "url_path": plain(first_valid(place["url_path"], place["bare_path"])),
+        "fqdn_host": cleaned(written("p_fqdn")),
+        "dst_host": cleaned(only_where(one_array(records.column("m_dst")),
+                                       pc.invert(one_array(records.column("m_dst_is_ip"))))),
+        "qname_host": cleaned(pc.coalesce(one_array(records.column("d_qname")),
+                                          one_array(records.column("p_queryname")))),
     }
 
 
@@ -357,18 +376,21 @@ def _address(word: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def new_parser(context: ParseContext) -> BatchParser:
     """RECORDS_QUERY on each batch, the rule messages' words in Arrow, then EVENTS_QUERY over all of it."""
-    ports = DistinctQuery(INTEGER_SQL)
+    queries = Queries()
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
             cursor.register("lines", lines)
             records = cursor.sql(RECORDS_QUERY).to_arrow_table()
-            words = rule_words(cursor, ports, one_array(records.column("rule_msg")))
+            words = rule_words(cursor, queries.port, one_array(records.column("rule_msg")))
             for name, column in words.items():
                 records = records.append_column(name, column)
             records = records.append_column("arrow_ts", _times(records.column("time_text")))
             for name, column in {**_properties(records.column("p")), **dns_words(records.column("dns_msg"))}.items():
                 records = records.append_column(name, column)
+            for name, column in places(cursor, queries, records).items():
+                records = records.append_column(name, column)
+            records = records.drop_columns(["p", "rule_msg", "dns_msg"])  # (read: not scanned again by DuckDB)
             cursor.register("records", records)
             result = cursor.sql(EVENTS_QUERY).to_arrow_table()
         numbers = result.column("line_no").to_numpy()
