@@ -164,3 +164,31 @@ def test_a_batch_of_ignored_lines_only_is_all_counted(tmp_path: Path) -> None:
     events, rejects, report = parse(tmp_path, *[opened] * 20)
     assert not events and not rejects
     assert report.ignored == 20
+
+
+def test_sonicos_lines_without_a_message_id_are_ignored_not_rejected(tmp_path: Path) -> None:
+    """Older SonicOS logs some packet drops without `m=` (elastic/integrations packages/sonicwall_firewall
+    data_stream/log/_dev/test/pipeline/test-general.log: an unhandled link-local IPv6 packet, `id= sn= time= fw= pri=
+    msg= srcV6= dstV6=`, no `c=` and no `m=`); a key=value line without SonicOS's `id=` and `sn=` is still no SonicOS
+    line, and one with a category but no message id is damaged (rejected). Lines written here."""
+    no_m = ('id=firewall sn=0040AB12CD34 time="2026-11-20 10:00:00" fw=192.0.2.1 pri=5 msg="Unhandled link-local or '
+            'multicast IPv6 packet dropped" srcV6=fe80::1 dstV6=ff02::c proto=udp/65535')
+    foreign = 'time="2026-11-20 10:00:00" src=10.1.2.3 dst=192.0.2.9 msg="something else"'
+    damaged = CLOSED.replace(" m=537", "")
+    events, rejects, report = parse(tmp_path, CLOSED, no_m, foreign, damaged)
+    assert [e["line_no"] for e in events] == [1]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(3, NOT_SONICWALL), (4, NOT_SONICWALL)]
+    assert report.ignored == 1
+
+
+def test_an_icmp_drop_without_proto_is_icmp_without_a_port(tmp_path: Path) -> None:
+    """m=38 "ICMP packet dropped" writes no `proto=`, and a number after the destination address that is no port
+    (`type=` and `code=` follow): the layout of elastic/integrations' sonicwall_firewall test-general.log. Lines
+    written here."""
+    icmp = (HEAD + ' m=38 msg="ICMP packet dropped" n=2201 src=198.51.100.7:1026:X1 dst=192.0.2.1:6822:X1 '
+            'type=3 code=3')
+    udp = (HEAD + ' m=37 msg="UDP packet dropped" src=198.51.100.7:5000:X1 dst=192.0.2.1:161:X1 proto=udp/snmp')
+    events, rejects, _ = parse(tmp_path, icmp, udp)
+    assert not rejects
+    assert [(e["network_protocol"], e["dst_port"], e["action"]) for e in events] == [
+        ("icmp", None, "blocked"), ("udp", 161, "blocked")]

@@ -18,7 +18,8 @@ Which lines are events, by the message id `m` (SonicOS Log Events Reference Guid
   host the filter read (`dstname`: the HTTP Host header, or the TLS name of an HTTPS connection; host_source
   http_host), the path `arg` (url_path, query cut), `op` (1 GET, 2 POST, 3 HEAD) and `result` (HTTP status).
   Their `sent`/`rcvd` repeat the session's counters, which the 537 line carries: not read, not counted twice.
-- 36, 37, 38 (TCP connection, UDP, ICMP packets dropped by policy): blocked.
+- 36, 37, 38 (TCP connection, UDP, ICMP packets dropped by policy): blocked. An ICMP drop without `proto=` is
+  network_protocol icmp, without a destination port (its `dst` port is not one: `type=` and `code=` follow).
 Every other message is ignored: system, VPN, administration, IPS and application-control detections,
 management traffic to the firewall, and the packet-level drops of stray packets (m=713 "TCP connection abort
 received", m=888 "TCP packet received on non-existent/closed connection", m=181 ...; their `fw_action="drop"`
@@ -37,7 +38,9 @@ numeric id of the flow-reporting application); vendor_category: the Content Filt
 Time: `time` with its ` UTC` (or GMT) marker is UTC; without one it is the firewall's local time, read in the
 configured zone. A line without `time` takes its syslog header's time. A traffic line without any time, or with
 an unreadable one, or without a source or destination address, is a counted reject; a line without `m=` is not
-a SonicOS line (reject).
+a SonicOS line (reject), unless it has SonicOS's `id=`, `sn=` and `msg=` and no category `c=` either (older
+firmware logs some packet drops, e.g. "Unhandled link-local or multicast IPv6 packet dropped", without category
+and message id, as elastic/integrations' sonicwall_firewall pipeline test shows): ignored.
 
 References: SonicOS/X 7.0.1 Log Events Reference Guide (syslog tag index, event ids;
 https://www.sonicwall.com/support/technical-documentation/), the event list in CSV at
@@ -81,12 +84,13 @@ if TYPE_CHECKING:
 
 KEYS = (
     "id", "sn", "m", "time", "src", "dst", "srcV6", "dstV6", "proto", "sent", "rcvd", "cdur", "usr", "user",
-    "dstname", "arg", "op", "result", "app", "appName", "Category", "category", "appcat", "fw_action",
+    "dstname", "arg", "op", "result", "app", "appName", "Category", "category", "appcat", "fw_action", "msg", "c",
 )
 CLOSED = 537
 WEB_ALLOWED = (97, 16)
 WEB_BLOCKED = 14
 DROPPED = (36, 37, 38)
+ICMP_DROPPED = 38
 
 NOT_SONICWALL = "not a SonicWall key=value log line (no m= message id)"
 NO_TIME = "no time= field and no syslog header time"
@@ -254,6 +258,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
     has_m = pc.is_valid(m).to_numpy(zero_copy_only=False)
     ignored = has_m & ~pc.fill_null(pc.is_in(m, pa.array((CLOSED, *WEB_ALLOWED, WEB_BLOCKED, *DROPPED), pa.int32())),
                                     False).to_numpy(zero_copy_only=False)
+    if not has_m.all():  # SonicOS's own lines without category and message id (id=, sn= and msg=, neither c= nor
+        without_m = pa.array(~has_m)  # m=): ignored; a line with c= but no m=, or cut before its msg=: rejected
+        sonicos = pc.and_(pc.and_(pc.is_valid(value("id", without_m)), pc.is_valid(value("sn", without_m))),
+                          pc.and_(pc.is_valid(value("msg", without_m)), pc.is_null(value("c", without_m))))
+        ignored |= sonicos.to_numpy(zero_copy_only=False)
     line_no = lines.column("line_no")
     if ignored.any():
         rows = np.flatnonzero(~ignored)
@@ -285,6 +294,9 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
                     pc.is_valid(ts), none, pc.if_else(
                         pc.is_null(time), NO_TIME, pc.binary_join_element_wise(BAD_TIME, time, ""))))))
 
+    transport = per_distinct(connection, value("proto"), queries.transport)["value"]
+    # m=38 "ICMP packet dropped" has no proto= and its dst "port" is not one (the type and code follow as type=/code=)
+    icmp_drop = pc.and_(pc.fill_null(pc.equal(m, ICMP_DROPPED), False), pc.is_null(transport))
     user = value("usr")
     user = pc.coalesce(user, value("user", pc.is_null(user)))
     host = per_distinct(connection, value("dstname", is_web), queries.host)["host"]
@@ -301,8 +313,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
         "host": host,
         "host_source": pc.if_else(pc.is_valid(host), "http_host", "none"),
         "dst_ip": dst_ip,
-        "dst_port": integers(connection, queries.integer, dst_port, pa.int32()),
-        "network_protocol": per_distinct(connection, value("proto"), queries.transport)["value"],
+        "dst_port": only_where(integers(connection, queries.integer, dst_port, pa.int32()), pc.invert(icmp_drop)),
+        "network_protocol": pc.if_else(icmp_drop, "icmp", transport),
         "http_method": per_distinct(connection, value("op", is_web), queries.method)["value"],
         "url_path": per_distinct(connection, value("arg", is_web), queries.url_path)["url_path"],
         "http_status": per_distinct(connection, value("result", is_web), queries.status)["value"],
