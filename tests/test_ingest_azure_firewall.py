@@ -261,3 +261,12 @@ def test_arbitrary_records_never_crash_and_every_line_is_accounted_for(tmp_path:
     events, rejects, ignored = parse(tmp_path, *lines)
     assert len(events) + len(rejects) + ignored == len(lines)
     assert all(event["ts"] is not None and event["action"] in ("allowed", "blocked", "unknown") for event in events)
+
+
+def test_storage_blob_lines_ending_in_crlf_read_as_the_same_records(tmp_path: Path) -> None:
+    line = structured("AZFWNetworkRule", SourceIp="10.1.0.4", DestinationIp="1.2.3.4", DestinationPort=443,
+                      Protocol="TCP", Action="Deny")
+    path = tmp_path / "PT1H.json"
+    path.write_bytes((line + "\r\n" + line + "\r\n").encode())
+    events, rejects, _ = parse_file(path, FORMATS["azure_firewall"], golden_settings())
+    assert rejects.num_rows == 0 and events.column("action").to_pylist() == ["blocked", "blocked"]
