@@ -31,16 +31,18 @@ Lines: a line that is no JSON object, or has no time or no destination (no host,
 reason; a key missing from a line is null there. Keys first seen after the first lines are not read (as columns
 not in a CSV header). Nothing is ignored: a JSON object is one event or one reject.
 
-How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of the chosen
-keys' paths, without `try` unless a line of the file was no JSON); the rest in Arrow, per distinct value where it is
-SQL (csv_generic's Queries: times, the URL's parts, status, action, counts). Which keys feed which field is json_keys'
-part. Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k lines): the query
-~0.26-0.29 s (with `try` ~0.33; each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the
-rest ~0.11 s, of it ~0.05 the keys' dictionary encoding. Measured and not kept (the same 262k lines): `json_transform`
-into a struct of the keys 0.39 s against 0.28 for the list alone; the list's items taken in Arrow (`list_element` or
-a take, then encoded) 0.46-0.48 against 0.32-0.37 for the query's own `v[n]`; the list's values encoded once for all
-keys 0.38 against 0.37; JSON pointers or unquoted paths: the same; pyarrow.json with an explicit schema 0.84 (and
-numbers would need typed fields); `set threads = 1` for the parse: no less CPU in the whole ingest.
+How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of the chosen keys'
+paths; where a slice holds a line that is no JSON, each line is checked by `json_valid` first); the rest in Arrow, per
+distinct value where it is SQL (csv_generic's Queries: times, the URL's parts, status, action, counts). Which keys feed
+which field is json_keys' part. Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k
+lines): the query ~0.26-0.29 s (each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the rest
+~0.11 s, of it ~0.05 the keys' dictionary encoding. Checked by `json_valid` first, the query costs ~0.42 s; in `try`
+~0.33, but where every 1000th line is broken the whole parse took 1.50 s in `try` against 0.59 checked (once a line of
+a vector fails, DuckDB's try reads each line of it alone). Measured and not kept (the same 262k lines): `json_transform`
+into a struct of the keys 0.39 s against 0.28 for the list alone; the list's items taken in Arrow (`list_element` or a
+take, then encoded) 0.46-0.48 against 0.32-0.37 for the query's own `v[n]`; the list's values encoded once for all keys
+0.38 against 0.37; JSON pointers or unquoted paths: the same; pyarrow.json with an explicit schema 0.84 (and numbers
+would need typed fields); `set threads = 1` for the parse: no less CPU in the whole ingest.
 Benchmark at 1M ECS lines (`benchmarks/ingest.py --formats json --format-lines 1000000`, 2026-11-29 22:40, load ~3.5,
 runs interleaved with the code of d16b531 put first on PYTHONPATH): 3.21-3.29 s CPU against the generic baseline's
 1.17-1.24 (0.36-0.39 by CPU, 0.43-0.47 by wall time); d16b531 3.57-3.99 (0.32). Where the CPU goes: starting the command
@@ -143,23 +145,26 @@ def _values(connection: duckdb.DuckDBPyConnection, query: str, text: pa.ChunkedA
 
 
 class _Hint:
-    """Whether a file has shown a line that is no valid JSON: its later slices are then read with the tolerant query
-    at once, not the strict one first. Shared by the file's two parse threads: a race costs time, not output."""
+    """Whether the file's last slice read tolerantly held a line that is no valid JSON: the next slice is then read
+    with the tolerant query at once (a file of many broken lines), not with the strict one first, which fails at the
+    first such line. Shared by the file's two parse threads: a race costs time, not output."""
 
     def __init__(self) -> None:
         self.broken = False
 
 
 def _found(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: _Hint) -> pa.Table:
-    """The layout's keys read from these texts: with the strict query (no `try`, ~20% less CPU) where every text is
-    JSON, else with the tolerant one (the same values, and nulls where a text is no JSON)."""
+    """The layout's keys read from these texts: with the strict query (~25% less CPU) where every text is JSON, else
+    with the tolerant one (the same values, and nulls where a text is no JSON)."""
     if not hint.broken:
         try:
             connection.register("lines", pa.table({"line": text}))
             return connection.sql(layout.strict_query).to_arrow_table()
         except QUERY_ERRORS:
-            hint.broken = True
-    return _values(connection, layout.query, text)
+            pass
+    found = _values(connection, layout.query, text)
+    hint.broken = not pc.all(found.column("parsed")).as_py()
+    return found
 
 
 def _cleaned(values: pa.Array) -> pa.DictionaryArray:

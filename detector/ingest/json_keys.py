@@ -146,7 +146,7 @@ class Layout:
     fallbacks: Mapping[str, tuple[int, ...]]  # field -> keys read where its chosen key is missing
     missing: str | None  # why no line can be an event (no time or no destination key)
     query: str  # a line that is no valid JSON gives `parsed` false
-    strict_query: str  # the same without `try`, which costs ~20% of the query: raises on a line that is no JSON
+    strict_query: str  # the same without checking each line first (~25% less CPU): raises on a line that is no JSON
 
     @classmethod
     def of(cls, paths: Sequence[tuple[str, ...]], column_map: Mapping[str, str]) -> Layout:
@@ -159,7 +159,10 @@ class Layout:
         extract = f"json_extract_string(line, {listed})"
         query = f"select v is not null as parsed{', ' + columns if columns else ''} " \
                 "from (select @READ@ as v from lines)"
-        return cls(names, chosen, more, missing_reason(names, chosen), query.replace("@READ@", f"try({extract})"),
+        # (not `try`: on a vector of lines holding one that is no JSON, DuckDB's try reads each line alone, ~0.65 s
+        # per 131k lines where every 8th is broken against ~0.15 with json_valid, the same reader with the same flags)
+        return cls(names, chosen, more, missing_reason(names, chosen),
+                   query.replace("@READ@", f"case when json_valid(line) then {extract} end"),
                    query.replace("@READ@", extract))
 
     def keys_of(self, *fields: str) -> str:
