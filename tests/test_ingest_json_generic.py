@@ -204,6 +204,20 @@ def test_batches_before_and_after_a_broken_line_read_the_same(tmp_path: Path, ba
     assert (report.lines, report.parsed, report.rejected) == (10, 8, 2)
 
 
+def test_a_line_reads_the_same_beside_broken_lines_as_alone(tmp_path: Path) -> None:
+    """A batch with a broken line is read by the tolerant query (each line checked first): every line's outcome is
+    the one it has in a file of its own, which valid lines get from the strict query."""
+    start = '{"@timestamp":"2026-03-13T08:00:00Z","url":{"full":"https://chatgpt.com/"},"source":{"ip":"10.0.0.1"}'
+    quirky = [start + "}", start + ',"n":NaN}', start + ',"m":[1,2,],}', start + ',"u":"\\u0000"}',
+              start + "} // note", start + ',"t":"a\tb"}', start + ',"x":01}', start + "}{}", "{'a':1}", start]
+    together, together_rejects, _ = parse(tmp_path, *quirky)
+    outcomes = {e["line_no"]: picked(e) for e in together} | {r["line_no"]: r["reason"] for r in together_rejects}
+    for number, text in enumerate(quirky, start=1):
+        alone, alone_rejects, _ = parse(tmp_path, quirky[0], text)
+        assert outcomes[number] == (picked(alone[1]) if len(alone) == 2 else alone_rejects[0]["reason"]), text
+    assert len(together) == 4
+
+
 def test_a_key_missing_from_a_line_is_null_and_keys_first_seen_later_are_not_read(tmp_path: Path) -> None:
     lines = ['{"timestamp":"2026-03-13T08:00:00Z","host":"chatgpt.com","user":"jan"}'] * (KEY_LINES + 1)
     lines += ['{"timestamp":"2026-03-13T08:00:01Z","host":"claude.ai"}',
