@@ -241,3 +241,47 @@ def test_dns_questions_name_the_host_of_dns_policy_packets_and_dns_proxy_request
         ("chat.example.ai", "dns_query", "AAAA", 53), ("api.example.org", "dns_query", "A", 53),
         (None, "none", None, 443)]
     assert events[0]["ts"].isoformat() == "2026-11-27T09:21:56.556323+00:00"
+
+
+def test_the_fireboxs_leef_syslog_format_is_read_like_its_own(tmp_path: Path) -> None:
+    """The Firebox can send syslog in IBM LEEF instead of its own layout: `LEEF:1.0|WatchGuard|XTM|<version>|<msg id,
+    8 hex digits>|` then tab-separated unquoted key=value pairs (`disp`, `in_if`, `src`, `srcPort`, `dst`, `dstPort`,
+    `proto`, the proxies' `dstname`/`arg`/`op`, `sent_bytes`, `duration=42 seconds` ...), tabs written `#011` where a
+    relay escaped them: the layout of SEKOIA-IO intake-formats WatchGuard/watchguard-firebox/tests (dpi_http_1,
+    dpi_http_deny, connection_allow_duration_seconds, test_dns_question). Lines written here, behind a relay's
+    header (the LEEF messages carry no time)."""
+    head = "<134>Nov 27 10:21:56 fw-stadhuis "
+    request = ("LEEF:1.0|WatchGuard|XTM|12.10.4.B700001|1AFF0024|serial=80AB0C1D2E3F4\tpolicy=HTTPS-proxy-00\t"
+               "disp=Allow\tin_if=LAN 1\tout_if=WAN\tgeo_dst=USA\tsrc=10.20.1.15\tsrcPort=52011\tdst=104.18.32.47\t"
+               "dstPort=443\tproto=tcp\tproxy_act=HTTP-Client.Standard\top=POST\tdstname=chat.example.ai\t"
+               "arg=/v1/chat?x=1\tsent_bytes=48211\trcvd_bytes=912\telapsed_time=0.250 sec(s)\tapp_name=Example AI\t"
+               "app_cat_name=Generative AI\tmsg=HTTP request")
+    session = ("LEEF:1.0|WatchGuard|XTM|12.10.4.B700001|30000151|serial=80AB0C1D2E3F4#011policy=Outgoing-00#011"
+               "disp=Deny#011in_if=LAN#011out_if=WAN#011src=10.20.1.16#011srcPort=40001#011dst=198.51.100.9#011"
+               "dstPort=8443#011src_user=jan@gemeente.local#011duration=14 seconds#011sent_bytes=10#011rcvd_bytes=20")
+    dns = ("LEEF:1.0|WatchGuard|XTM|12.10.4.B700001|1DFF000F|disp=Allow\tin_if=LAN\tout_if=WAN\tsrc=10.20.1.17\t"
+           "srcPort=53000\tdst=9.9.9.9\tdstPort=53\tproto=udp\tquery_type=AAAA\tquestion=Gemini.Example.com\t"
+           "msg=DNS request")
+    lines = [head + request, head + session, head + dns]
+    assert sniff(lines).name == "watchguard"
+    events, rejects, _ = parse(tmp_path, *lines, HEAD + SESSION)
+    assert not rejects
+    first, second, third, native = events
+    assert (first["host"], first["host_source"], first["http_method"], first["url_path"]) == (
+        "chat.example.ai", "http_host", "POST", "/v1/chat")
+    assert (first["src_ip"], first["dst_ip"], first["dst_port"], first["network_protocol"]) == (
+        "10.20.1.15", "104.18.32.47", 443, "http")
+    assert (first["bytes_out"], first["bytes_in"], first["duration_ms"], first["action"]) == (48211, 912, 250, "allowed")
+    assert (first["vendor_app"], first["vendor_category"]) == ("Example AI", "Generative AI")
+    assert (second["action"], second["user_name"], second["duration_ms"], second["network_protocol"]) == (
+        "blocked", "jan@gemeente.local", 14000, None)
+    assert (second["src_ip"], second["dst_ip"], second["dst_port"]) == ("10.20.1.16", "198.51.100.9", 8443)
+    assert (third["host"], third["host_source"], third["dns_qtype"]) == ("gemini.example.com", "dns_query", "AAAA")
+    assert first["ts"].isoformat() == "2026-11-27T09:21:56+00:00"  # the header's time, in the configured zone
+    assert native["bytes_out"] == 48211
+
+
+def test_other_vendors_leef_lines_are_not_watchguard() -> None:
+    other = ("<134>Nov 27 10:21:56 gw LEEF:1.0|OtherVendor|Gateway|1.0|allowed|src=10.0.0.1\tdst=192.0.2.1\t"
+             "dstPort=443\tdisp=Allow")
+    assert FORMATS["watchguard"].sniff([other]) == 0.0

@@ -32,6 +32,12 @@ proxy's "DNS request" (dns-proxy 1DFF-000F) and, on Fireware 12, the packets a D
 `question="..."`). Any other message of the Firebox (alarms, VPN, authentication, management, DHCP, other
 proxies) is ignored; a traffic message without its addresses is rejected.
 
+The Firebox's IBM LEEF syslog format (`LEEF:1.0|WatchGuard|XTM|12.8.2.B666661|1AFF0024|disp=Allow<TAB>in_if=...
+<TAB>src=10.0.1.2<TAB>srcPort=52804<TAB>dst=...<TAB>dstPort=443<TAB>proto=tcp<TAB>op=GET<TAB>dstname=...`, tabs as
+`#011` where a relay escaped them; layout of SEKOIA-IO intake-formats WatchGuard/watchguard-firebox/tests) is
+rewritten into this layout first (`_native_layout`: Arrow regular expressions over those lines only), the process
+named by the message id's family; its time is the syslog header's.
+
 Time: the Firebox's `(ISO time)` where the header has it, in UTC (the public samples show it 5:30 before the
 header clock of a Firebox set to India's zone); else the syslog header's (year-less BSD: placed by
 `syslog.syslog_time` in the configured zone).
@@ -166,7 +172,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     from detector.ingest.fortigate_scan import value_spans
 
-    line = one_array(lines.column("line"))
+    line = _native_layout(one_array(lines.column("line")))
     rows = len(line)
     _, data, offsets = line_bytes(line)
     found, starts, ends = value_spans(data, offsets, keys)
@@ -209,6 +215,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         return _encoded_spans(line, event & found[:, number], starts[:, number], ends[:, number])
 
     proto = pc.utf8_lower(plain(field("protocol")))
+    proto = pc.if_else(pc.fill_null(pc.equal(proto, _NO_PROTOCOL), False), pa.scalar(None, pa.string()), proto)
     icmp = pc.fill_null(pc.is_in(proto, pa.array(_ICMP)), False)
     is_http = pc.fill_null(pc.equal(program, "http-proxy"), False)
     is_https = pc.fill_null(pc.equal(program, "https-proxy"), False)
@@ -240,6 +247,41 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         "vendor_app": value("app_name"),
         "vendor_category": first_valid(value("cats"), value("app_cat_name"), value("cat_name")),
     })
+
+
+# The Firebox's IBM LEEF syslog format: `LEEF:1.0|WatchGuard|XTM|<version>|<msg id, 8 hex digits>|key=value` pairs
+# separated by tabs (`#011` where a relay escaped them), values unquoted.
+_LEEF = re.compile(r"^(?P<head>.*?)LEEF:[0-9.]+\|WatchGuard\|[^|]*\|[^|]*\|(?P<a>[0-9A-Fa-f]{4})-?(?P<b>[0-9A-Fa-f]{4})"
+                   r"\|(?P<attrs>.*)$")
+_LEEF_PACKET = ("disp", "proto", "src", "dst", "srcPort", "dstPort")
+_LEEF_PROGRAMS = {"1AFF": "http-proxy", "2CFF": "https-proxy", "1DFF": "dns-proxy"}
+_NO_PROTOCOL = "noproto"  # (a name where the LEEF message has no proto: the packet is found, the protocol is none)
+
+
+def _native_layout(line: pa.Array) -> pa.Array:
+    """The lines with each WatchGuard LEEF line rewritten into the Firebox's own syslog layout (the header kept,
+    then `<process>: msg_id="XXXX-XXXX" <disp> in out <proto> <src> <dst> <srcPort> <dstPort> key="value" ...`),
+    so that one reading serves both; other lines as they are. Arrow's regular expressions over the LEEF lines only
+    (a file of other lines costs one substring search)."""
+    leef = pc.fill_null(pc.match_substring(line, "|WatchGuard|"), False)
+    if not pc.any(leef).as_py():
+        return line
+    text = pc.replace_substring(line.filter(leef), "#011", "\t")
+    parts = pc.extract_regex(text, _LEEF.pattern)
+    attrs = pc.replace_substring_regex(parts.field("attrs"), r"(^|\t)duration=([0-9]+) seconds", r"\1duration=\2")
+    packet = [pc.struct_field(pc.extract_regex(attrs, rf"(?:^|\t){key}=(?P<v>[^\t]*)"), [0]) for key in _LEEF_PACKET]
+    disp, proto, src, dst, sport, dport = (pc.fill_null(value, "") for value in packet)
+    proto = pc.if_else(pc.equal(proto, ""), _NO_PROTOCOL, proto)  # (a session end may log none)
+    code = pc.utf8_upper(parts.field("a"))
+    program = pa.array(["firewall"] * len(code), pa.string())  # (the process by the message id's family)
+    for prefix, name in _LEEF_PROGRAMS.items():
+        program = pc.if_else(pc.fill_null(pc.equal(code, prefix), False), name, program)
+    pairs = pc.replace_substring_regex(attrs, r"(?:^|\t)([A-Za-z_][A-Za-z0-9_]*)=([^\t]*)", r' \1="\2"')
+    native = pc.binary_join_element_wise(
+        parts.field("head"), program, ': msg_id="', code, "-", pc.utf8_upper(parts.field("b")), '" ', disp, " in out ",
+        proto, " ", src, " ", dst, " ", sport, " ", dport, pairs, "")
+    native = pc.coalesce(native, text)
+    return pc.replace_with_mask(line, leef, native.cast(line.type))
 
 
 def _encoded_spans(line: pa.Array, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.DictionaryArray:
@@ -323,9 +365,10 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Call
 SYSLOG = Format(
     name="watchguard",
     source_kind="firewall",
-    summary="WatchGuard Firebox (Fireware) syslog: traffic (firewall), HTTP/HTTPS proxy and DNS proxy messages; "
-            "alarms, VPN, authentication and other messages ignored",
-    sniff=line_share(r'^.*?[\w-]+(?:\[\d+\])?: msg_id="[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}"'),
+    summary="WatchGuard Firebox (Fireware) syslog, own layout or IBM LEEF: traffic (firewall), HTTP/HTTPS proxy "
+            "and DNS proxy messages; alarms, VPN, authentication and other messages ignored",
+    sniff=line_share(r'^(?:.*?[\w-]+(?:\[\d+\])?: msg_id="[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}"'
+                     r'|.*?LEEF:[0-9.]+\|WatchGuard\|[^|]*\|[^|]*\|[0-9A-Fa-f]{8}\|)'),
     new_parser=new_parser,
     independent_batches=True,
     fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
