@@ -237,3 +237,28 @@ def test_every_prefix_of_a_line_is_read_or_rejected_never_read_past_its_end(tmp_
     for event in events[:-1]:
         assert "\n" not in (event["user_agent"] or "") and "MX85" not in (event["url_path"] or "")
     assert {reject["reason"] for reject in rejects} <= {NOT_MERAKI, NO_ADDRESS}
+
+
+def test_icmp6_is_named_as_the_other_formats_name_it(tmp_path: Path) -> None:
+    """MR access points write `protocol=icmp6 type=135` (elastic/integrations packages/cisco_meraki test-flows.log;
+    SEKOIA-IO intake-formats Cisco/cisco-meraki/tests/test_flows_with_mac.json); the lake names it `ipv6-icmp`, as
+    Windows Firewall's and the protocol numbers' 58 are. Lines written here."""
+    mr = f"<134>1 {EPOCH} AP_Raadhuis_1 flows allow src=fe80::1 dst=ff02::1:ff00:2 mac=AA:BB:CC:01:02:03 protocol=icmp6 type=135"
+    [event], rejects, _ = parse(tmp_path, mr)
+    assert not rejects
+    assert (event["network_protocol"], event["dst_port"], event["action"]) == ("ipv6-icmp", None, "allowed")
+
+
+def test_relay_heads_seen_in_the_field_are_read(tmp_path: Path) -> None:
+    """Heads in front of Meraki's `<epoch> <device> <type>` as collectors write them: a bare line (SEKOIA-IO
+    intake-formats Cisco/cisco-meraki tests), a BSD header with the MX's address and `1` (a public Meraki MX parser's
+    README on GitHub, "satosugu"), Kiwi Syslog's `date time Facility.Severity` (Sumo Logic's Cisco Meraki app docs,
+    https://help-opensource.sumologic.com/docs/integrations/security-threat-detection/cisco-meraki/) and Kiwi's
+    `<PRI>Original Address=ip` (a GitHub test of Meraki lines). Lines written here."""
+    body = f"{EPOCH} MX85_Raadhuis firewall src=10.1.2.3 dst=104.18.32.47 protocol=tcp sport=5 dport=443 pattern: allow all"
+    heads = ("", "Nov 24 09:15:00 192.168.128.1 1 ", "2026-11-24 09:15:00 Local0.Info 1 ",
+             "<134>Original Address=192.168.128.1 1 ")
+    events, rejects, _ = parse(tmp_path, *(head + body for head in heads))
+    assert not rejects
+    assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["ts"].isoformat()) for e in events] == [
+        ("10.1.2.3", "104.18.32.47", 443, "2026-11-24T08:15:00.123456+00:00")] * 4

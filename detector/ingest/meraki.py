@@ -97,6 +97,8 @@ NO_URL = "content_filtering_block without url= or server="
 BAD_TIME = "time is not epoch seconds or an ISO 8601 time: "
 ALLOW_WORDS = ("allow", "allowed", "0")
 DENY_WORDS = ("deny", "denied", "block", "blocked", "1")
+# Protocol numbers and Meraki's `icmp6` named as the other formats name them (ip_protocols: `ipv6-icmp`)
+_PROTOCOL_NAMES = {**NAMES, "icmp6": "ipv6-icmp", "icmpv6": "ipv6-icmp"}
 KEYS = ("src", "dst", "dport", "protocol", "decision", "direction", "action", "url", "server", "category0")
 # Roles of the lines, by their type and first body word.
 NONE, IGNORED, URL, FLOW, IDS, FILE, BLOCK = range(7)
@@ -274,7 +276,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     method = pa.DictionaryArray.from_arrays(methods.indices, pa.array(named, pa.string())).cast(pa.string())
     method = pc.if_else(is_connect, "CONNECT", method)
     protocol = pc.dictionary_encode(value("protocol", flow | ids))
-    names = [NAMES.get(p.lower().split("/")[0], p.lower().split("/")[0]) or None
+    names = [_PROTOCOL_NAMES.get(p.lower().split("/")[0], p.lower().split("/")[0]) or None
              for p in protocol.dictionary.to_pylist()]
     protocol = pa.DictionaryArray.from_arrays(protocol.indices, pa.array(names, pa.string())).cast(pa.string())
 
