@@ -262,3 +262,20 @@ def test_relay_heads_seen_in_the_field_are_read(tmp_path: Path) -> None:
     assert not rejects
     assert [(e["src_ip"], e["dst_ip"], e["dst_port"], e["ts"].isoformat()) for e in events] == [
         ("10.1.2.3", "104.18.32.47", 443, "2026-11-24T08:15:00.123456+00:00")] * 4
+
+
+def test_elided_urls_give_no_made_up_host_or_path(tmp_path: Path) -> None:
+    """Meraki elides what it did not see with `...`: `request: UNKNOWN https://host/...` for an encrypted request
+    (elastic/integrations packages/cisco_meraki test-urls.log, SEKOIA-IO's test_urls_1.json, an rsyslog debug dump of
+    an MR on GitHub) and `request: GET https://...` with no host at all (Meraki's syslog samples; Splunk's Meraki
+    eventgen templates). The host is then the URL's, or none; the path none. Lines written here."""
+    elided_path = (f"<134>1 {EPOCH} AP_Raadhuis_2 urls src=10.1.2.3:50001 dst=104.18.32.47:443 "
+                   "mac=AA:BB:CC:01:02:03 request: UNKNOWN https://chatgpt.com/...")
+    elided_all = (f"<134>1 {EPOCH} MX85_Raadhuis urls src=10.1.2.3:50002 dst=104.18.32.47:443 "
+                  "mac=AA:BB:CC:01:02:03 request: GET https://...")
+    events, rejects, _ = parse(tmp_path, elided_path, elided_all, URLS)
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["url_path"], e["http_method"]) for e in events] == [
+        ("chatgpt.com", "url", None, None), (None, "none", None, "GET"),
+        ("chatgpt.com", "url", "/backend-api/conversation", "POST")]
+    assert [(e["dst_ip"], e["dst_port"]) for e in events] == [("104.18.32.47", 443)] * 3

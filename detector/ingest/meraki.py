@@ -113,19 +113,26 @@ HOST_SOURCES = pa.array(["url", "connect", "none"])
 OUTCOME_LINES = 131_072
 
 # A URL (urls' request, AMP's url=, a content-filter block's url='...'): host, path, scheme, and whether it is a
-# `host:port` CONNECT target (no scheme).
+# `host:port` CONNECT target (no scheme). Meraki elides what it did not see with `...`: `https://host/...` (the
+# path of an encrypted request: none) and `https://...` (no host either: none).
 URL_SQL = r"""
 with parts as (
     select value, url_rest(value) as rest,
         url_rest(value) is null and regexp_full_match(value, '[^/\s]+:\d{1,5}') as is_connect
     from distinct_values
+),
+named as (
+    select *,
+        hostport_host(case when is_connect then value else authority_hostport(rest_authority(rest)) end) as named_host
+    from parts
 )
 select
-    hostport_host(case when is_connect then value else authority_hostport(rest_authority(rest)) end) as host,
+    case when not regexp_full_match(named_host, '\.*') then named_host end as host,
     is_connect,
-    case when not is_connect then rest_path(rest) end as url_path,
+    case when not is_connect and not regexp_full_match(named_host, '\.*')
+        and rest_path(rest) <> '/...' then rest_path(rest) end as url_path,
     url_scheme(value) as scheme
-from parts
+from named
 """
 # An ISO 8601 head time: with an offset absolute, else in the configured zone.
 ISO_SQL = r"""
