@@ -190,6 +190,22 @@ def open_parse_connection(threads: int | None = None) -> duckdb.DuckDBPyConnecti
 QUERY_ERRORS = (duckdb.Error, UnicodeDecodeError)
 
 
+def query_in_halves(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """`query` over `lines(line)` of these texts. Should DuckDB fail on a text whatever `try` says (its JSON
+    reader does on some), the texts are read again in halves, so that only the failing ones, each alone, give
+    nulls: a few queries per such line, not one per line of the batch."""
+    try:
+        connection.register("lines", pa.table({"line": text}))
+        return connection.sql(query).to_arrow_table()
+    except QUERY_ERRORS:
+        if len(text) == 1:
+            connection.register("lines", pa.table({"line": pa.array([None], pa.string())}))
+            return connection.sql(query).to_arrow_table()
+        half = len(text) // 2
+        return pa.concat_tables([query_in_halves(connection, query, text.slice(0, half)),
+                                 query_in_halves(connection, query, text.slice(half))])
+
+
 def parse_cursor(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A cursor of the parse connection for one batch: it sees the macros, has its own registered
     `lines`, and is safe to use beside other threads' cursors (formats with `independent_batches`).

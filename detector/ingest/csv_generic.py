@@ -373,62 +373,75 @@ class Places:
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layout: Layout, lines: pa.Table
                   ) -> pa.Table:
-    """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes).
-    What the host and URL columns give (host, port, scheme, path) is read once per distinct value and
-    reaches the rows through the columns' dictionary indices."""
+    """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = line_text(lines)
-    rows = len(text)
     delimiter = layout.delimiter
     regular, counts, fields = delimited_fields(
         text, delimiter, layout.column_count, layout.positions, lambda part: split_quoted(part, delimiter),
         lambda field: field)
-    values = _cleaned(fields, delimiter)
+    cleaned = _cleaned(fields, delimiter)
+    values = {field: cleaned[at] for field, at in layout.chosen.items()}
+    columns, time_value = value_columns(connection, queries, values, len(text),
+                                        queries.utc_time if layout.time_in_utc else queries.time)
+    columns = {"line_no": lines.column("line_no"),
+               "reject_reason": _reasons(text, layout, regular, counts, columns["ts"], time_value),
+               "is_ignored": pc.equal(text, layout.header), **columns}
+    user_alt = values.get("user_alt")
+    if user_alt is not None:  # (Defender: the account's name where its UPN is empty)
+        user = values.get("user_name")
+        columns["user_name"] = first_valid(user, user_alt) if user is not None else user_alt
+    if "additional_fields" in values and "action" in values:  # (Defender: its network inspection records)
+        columns.update(export_columns(connection, queries.inspection, queries.integer, values["action"],
+                                      values["additional_fields"], values.get("local_port"), columns))
+    return pa.table(columns)
 
-    def v(field: str) -> pa.Array | None:
-        return values[layout.chosen[field]] if field in layout.chosen else None
 
+def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, values: Mapping[str, pa.DictionaryArray],
+                  rows: int, time_query: DistinctQuery, from_question: np.ndarray | None = None,
+                  ) -> tuple[dict[str, pa.Array], pa.Array | None]:
+    """The event columns of a batch from each recognised field's text per row (dictionary-encoded, cleaned),
+    and the time text they were read from (for the reject reasons); the CSV and JSON formats alike.
+    What the host and URL values give (host, port, scheme, path) is read once per distinct value and reaches the
+    rows through the dictionary indices. `from_question` marks rows whose host is a DNS query's name."""
+
+    def v(field: str) -> pa.DictionaryArray | None:
+        return values.get(field)
+
+    date, time = v("date"), v("time")
     if v("ts") is not None:
-        time_value = v("ts")
-    elif v("date") is not None and v("time") is not None:
-        time_value = joined_pairs(v("date"), v("time"))
+        time_value: pa.Array | None = v("ts")
+    elif date is not None and time is not None:
+        time_value = joined_pairs(date, time)
     else:
-        time_value = v("date") if v("date") is not None else v("time")
-    time_query = queries.utc_time if layout.time_in_utc else queries.time
+        time_value = date if date is not None else time
     ts = per_distinct(connection, time_value, time_query)["ts"] if time_value is not None else \
         pa.nulls(rows, TIMESTAMP)
-    if v("http_method") is not None:
-        method = per_distinct(connection, v("http_method"), queries.method)["value"]
+    method = v("http_method")
+    if method is not None:
+        method = per_distinct(connection, method, queries.method)["value"]
         is_connect = flags(pc.equal(method.dictionary, "CONNECT"), method)
     else:
         method, is_connect = pa.nulls(rows, pa.string()), np.zeros(rows, bool)
-    # per distinct host or URL value
-    places = {field: queries.places.of(connection, v(field).dictionary) for field in ("host", "url")
-              if v(field) is not None}
+    places = {field: queries.places.of(connection, values[field].dictionary) for field in ("host", "url")
+              if field in values}
 
     def from_places(name: str, *fields: str) -> list[pa.Array]:
-        return [onto_rows(v(field), places[field].column(name).combine_chunks()) for field in fields
+        return [onto_rows(values[field], places[field].column(name).combine_chunks()) for field in fields
                 if field in places]
 
     nothing = no_text(rows)
     host = coalesced(from_places("host", "host", "url")) or nothing
     host_at = positions(host)
-    columns: dict[str, pa.Array] = {
-        "line_no": lines.column("line_no"),
-        "reject_reason": _reasons(text, layout, regular, counts, ts, time_value),
-        "is_ignored": pc.equal(text, layout.header),
-        "ts": ts,
-    }
+    columns: dict[str, pa.Array] = {"ts": ts}
     for field in TEXT_FIELDS:
-        columns[field] = v(field) if v(field) is not None else nothing
-    if v("user_alt") is not None:  # (Defender: the account's name where its UPN is empty)
-        columns["user_name"] = first_valid(v("user_name"), v("user_alt")) if v("user_name") is not None else \
-            v("user_alt")
+        columns[field] = values.get(field, nothing)
     columns["host"] = host
-    columns["host_source"] = constant_text(HOST_SOURCES, np.select([host_at < 0, is_connect], [2, 0], 1))
+    asked = from_question if from_question is not None else np.zeros(rows, bool)
+    columns["host_source"] = constant_text(HOST_SOURCES, np.select([host_at < 0, is_connect, asked], [2, 0, 3], 1))
     if v("dst_ip") is None:  # the host where it is an address
         literal = np.append(flags(is_ip_literal(host.dictionary)), False)
         columns["dst_ip"] = text_at(np.where(literal[host_at], host_at, -1), host.dictionary)
-    ports = [places[field].column("dst_port").combine_chunks().take(v(field).indices) for field in ("host", "url")
+    ports = [places[field].column("dst_port").combine_chunks().take(values[field].indices) for field in ("host", "url")
              if field in places]
     if v("dst_port") is not None:
         ports.insert(0, per_distinct(connection, v("dst_port"), queries.integer)["value"])
@@ -446,10 +459,11 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     columns["http_method"] = method
     columns["http_status"] = per_distinct(connection, v("http_status"), queries.status)["value"] \
         if v("http_status") is not None else pa.nulls(rows, pa.int32())
-    if v("action") is not None:  # `unknown` also where the action column is empty
-        verdicts = queries.action.results_for(connection, v("action").dictionary).column("value").combine_chunks()
+    action = v("action")
+    if action is not None:  # `unknown` also where the action is empty or missing
+        verdicts = queries.action.results_for(connection, action.dictionary).column("value").combine_chunks()
         verdicts = pc.fill_null(verdicts.cast(pa.string()), UNKNOWN[0])
-        verdict_at = positions(v("action"))
+        verdict_at = positions(action)
         columns["action"] = text_at(np.where(verdict_at < 0, len(verdicts), verdict_at),
                                     pa.concat_arrays([verdicts, UNKNOWN]))
     else:
@@ -457,10 +471,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     for field in ("bytes_out", "bytes_in", "duration_ms"):
         columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
             else pa.nulls(rows, pa.int64())
-    if v("additional_fields") is not None and v("action") is not None:  # (Defender: its network inspection records)
-        columns.update(export_columns(connection, queries.inspection, queries.integer, v("action"),
-                                      v("additional_fields"), v("local_port"), columns))
-    return pa.table(columns)
+    return columns, time_value
 
 
 def positions(column: pa.DictionaryArray) -> np.ndarray:
@@ -502,7 +513,7 @@ def coalesced(columns: Sequence[pa.Array]) -> pa.Array | None:
     return columns[0] if len(columns) == 1 else first_valid(*columns)
 
 
-HOST_SOURCES = pa.array(["connect", "url", "none"])
+HOST_SOURCES = pa.array(["connect", "url", "none", "dns_query"])
 UNKNOWN = pa.array(["unknown"])
 
 

@@ -54,13 +54,13 @@ import pyarrow.compute as pc
 from detector.ingest import defender_inspection as inspection
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
 from detector.ingest.base import (
-    QUERY_ERRORS,
     BatchParser,
     Format,
     ParseContext,
     ParseResult,
     line_share,
     parse_cursor,
+    query_in_halves,
     split_outcomes,
 )
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, integers, without
@@ -147,22 +147,6 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-def _query(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) -> pa.Table:
-    """`query` over `lines(line)` of these texts. Should DuckDB's JSON reader fail on a text whatever `try` says,
-    the texts are read again in halves, so that only the failing ones, each alone, give nulls (a few queries per
-    such line, not one per line of the batch)."""
-    try:
-        connection.register("lines", pa.table({"line": text}))
-        return connection.sql(query).to_arrow_table()
-    except QUERY_ERRORS:
-        if len(text) == 1:
-            connection.register("lines", pa.table({"line": pa.array([None], pa.string())}))
-            return connection.sql(query).to_arrow_table()
-        half = len(text) // 2
-        return pa.concat_tables([_query(connection, query, text.slice(0, half)),
-                                 _query(connection, query, text.slice(half))])
-
-
 def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
     """QUERY's columns per line, an Event Hubs message of one record read as that record; and per line, the number
     of records of a message of several (0 elsewhere). Only lines starting `{"records"` are looked at as messages
@@ -172,16 +156,16 @@ def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict
     maybe = np.flatnonzero(message)
     several = np.zeros(len(text), np.int64)
     if not len(maybe):
-        found = _query(connection, QUERY, text)
+        found = query_in_halves(connection, QUERY, text)
         return {name: found.column(name).combine_chunks() for name in found.column_names}, several
     others = np.flatnonzero(~message)
-    found = _query(connection, QUERY, text.take(pa.array(others)))
-    inner = _query(connection, MESSAGE_QUERY, text.take(pa.array(maybe)))
+    found = query_in_halves(connection, QUERY, text.take(pa.array(others)))
+    inner = query_in_halves(connection, MESSAGE_QUERY, text.take(pa.array(maybe)))
     records = inner.column("records").to_numpy()
     several[maybe[records > 1]] = records[records > 1]
     plain = records == 0  # no records: read as it is (and rejected for what it lacks)
     if plain.any():
-        again = _query(connection, QUERY, text.take(pa.array(maybe[plain])))
+        again = query_in_halves(connection, QUERY, text.take(pa.array(maybe[plain])))
         inner = pa.concat_tables([inner.drop_columns(["records"]).filter(pa.array(~plain)), again])
         maybe = np.concatenate([maybe[~plain], maybe[plain]])
     else:
@@ -269,7 +253,8 @@ def _inspected(connection: duckdb.DuckDBPyConnection, queries: Queries, text: pa
     if not len(rows):
         return {**{name: pa.nulls(count, kind_of) for name, kind_of in _INSPECTED_TYPES.items()},
                 "host_source": np.full(count, -1), "asked": np.zeros(count, bool)}
-    table = _query(connection, INSPECTED_QUERY, text.take(pa.array(rows)))  # (one row per such row, in their order)
+    # (one row per such row, in their order)
+    table = query_in_halves(connection, INSPECTED_QUERY, text.take(pa.array(rows)))
     found = {name: table.column(name).combine_chunks() for name in table.column_names}
     columns = inspection.inspected_columns(connection, queries.inspection, found, kind[rows])
     place = np.full(count, -1, np.int64)

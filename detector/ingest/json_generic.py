@@ -63,7 +63,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.errors import FormatError
-from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct
+from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
 from detector.ingest.base import (
     QUERY_ERRORS,
     Format,
@@ -71,44 +71,33 @@ from detector.ingest.base import (
     ParseContext,
     ParseResult,
     parse_cursor,
+    query_in_halves,
     split_outcomes,
 )
 from detector.ingest.csv_generic import (
     CSV_MACROS,
-    TEXT_FIELDS,
     TIME_EXPRESSION,
-    UNKNOWN,
     Queries,
-    coalesced,
-    flags,
     has_destination,
     has_time,
     normalise,
     onto_rows,
-    positions,
-    text_at,
+    value_columns,
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
 from detector.ingest.json_keys import DNS_QUESTION, KEY_LINES, Layout, choose, key_name, key_paths
 from detector.ingest.proxy_columns import (
     bools,
-    constant_text,
     first_reasons,
     first_valid,
-    is_ip_literal,
-    joined_pairs,
-    no_text,
-    where,
 )
 from detector.ingest.squid import PROXY_MACROS
-from detector.schema import TIMESTAMP
 
 # The least score chosen without --format (ingest.SNIFF_THRESHOLD): any format that recognises the file enough to be
 # chosen scores as much or more, and wins (ties go to registry order, where json comes last). So the specific JSON
 # formats (suricata_eve, zscaler_json, defender_network, zeek JSON: near 1 on their files) keep their files.
 MAX_SNIFF_SCORE = 0.5
-JSON_HOST_SOURCES = pa.array(["connect", "url", "none", "dns_query"])
 # Lines parsed at a time: a whole batch as the reader makes them (131,072 lines, at most 32 MiB: the keys' values are
 # less). Each slice costs a query and a dozen per-distinct lookups: the batch in slices of 65,536 lines (one full, one
 # of ~12k ECS lines) cost ~8% more CPU (1.65-1.73 s against 1.83-1.91 per 1M lines, 3 interleaved runs).
@@ -129,21 +118,6 @@ def time_query(timezone: str) -> DistinctQuery:
     return DistinctQuery(_TIME_SQL.replace("@EXPRESSION@", expression))
 
 
-def _values(connection: duckdb.DuckDBPyConnection, query: str, text: pa.ChunkedArray) -> pa.Table:
-    """`query` over `lines(line)` of these texts. Should DuckDB's JSON reader fail on a text whatever `try` says,
-    the texts are read again in halves, so that only the failing ones, each alone, give nulls."""
-    try:
-        connection.register("lines", pa.table({"line": text}))
-        return connection.sql(query).to_arrow_table()
-    except QUERY_ERRORS:
-        if len(text) == 1:
-            connection.register("lines", pa.table({"line": pa.array([None], pa.string())}))
-            return connection.sql(query).to_arrow_table()
-        half = len(text) // 2
-        return pa.concat_tables([_values(connection, query, text.slice(0, half)),
-                                 _values(connection, query, text.slice(half))])
-
-
 class _Hint:
     """Whether the file's last slice read tolerantly held a line that is no valid JSON: the next slice is then read
     with the tolerant query at once (a file of many broken lines), not with the strict one first, which fails at the
@@ -162,7 +136,7 @@ def _found(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.Chunk
             return connection.sql(layout.strict_query).to_arrow_table()
         except QUERY_ERRORS:
             pass
-    found = _values(connection, layout.query, text)
+    found = query_in_halves(connection, layout.query, text)
     hint.broken = not pc.all(found.column("parsed")).as_py()
     return found
 
@@ -240,77 +214,11 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     keyed = _Keys(found)
     values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
     from_question = _from_question(keyed, layout, rows)
-
-    def v(field: str) -> pa.DictionaryArray | None:
-        return values.get(field)
-
-    date, time = v("date"), v("time")
-    if v("ts") is not None:
-        time_value: pa.Array | None = v("ts")
-    elif date is not None and time is not None:
-        time_value = joined_pairs(date, time)
-    else:
-        time_value = date if date is not None else time
-    ts = per_distinct(connection, time_value, queries.time)["ts"] if time_value is not None else \
-        pa.nulls(rows, TIMESTAMP)
-    method = v("http_method")
-    if method is not None:
-        method = per_distinct(connection, method, queries.method)["value"]
-        is_connect = flags(pc.equal(method.dictionary, "CONNECT"), method)
-    else:
-        method, is_connect = pa.nulls(rows, pa.string()), np.zeros(rows, bool)
-    places = {field: queries.places.of(connection, values[field].dictionary) for field in ("host", "url")
-              if field in values}
-
-    def from_places(name: str, *fields: str) -> list[pa.Array]:
-        return [onto_rows(values[field], places[field].column(name).combine_chunks()) for field in fields
-                if field in places]
-
-    nothing = no_text(rows)
-    host = coalesced(from_places("host", "host", "url")) or nothing
-    host_at = positions(host)
-    columns: dict[str, pa.Array] = {"line_no": lines.column("line_no"), "ts": ts}
-    for field in TEXT_FIELDS:
-        columns[field] = values.get(field, nothing)
-    columns["host"] = host
-    columns["host_source"] = constant_text(JSON_HOST_SOURCES,
-                                           np.select([host_at < 0, is_connect, from_question], [2, 0, 3], 1))
-    if v("dst_ip") is None:  # the host where it is an address
-        literal = np.append(flags(is_ip_literal(host.dictionary)), False)
-        columns["dst_ip"] = text_at(np.where(literal[host_at], host_at, -1), host.dictionary)
-    ports = [places[field].column("dst_port").combine_chunks().take(values[field].indices) for field in ("host", "url")
-             if field in places]
-    if v("dst_port") is not None:
-        ports.insert(0, per_distinct(connection, v("dst_port"), queries.integer)["value"])
-    columns["dst_port"] = (pc.coalesce(*ports) if len(ports) > 1 else ports[0]) if ports else \
-        pa.nulls(rows, pa.int32())
-    schemes = from_places("scheme", "url", "host")
-    if v("network_protocol") is not None:
-        schemes.insert(0, per_distinct(connection, v("network_protocol"), queries.protocol)["value"])
-    columns["network_protocol"] = coalesced(schemes) or nothing
-    paths = from_places("path", "url")
-    if v("url_path") is not None:
-        paths.insert(0, v("url_path"))
-    path = coalesced(paths) or nothing
-    columns["url_path"] = where(pa.array(~is_connect), path) if is_connect.any() else path
-    columns["http_method"] = method
-    columns["http_status"] = per_distinct(connection, v("http_status"), queries.status)["value"] \
-        if v("http_status") is not None else pa.nulls(rows, pa.int32())
-    if v("action") is not None:  # `unknown` also where the action is missing
-        verdicts = queries.action.results_for(connection, values["action"].dictionary).column("value")
-        verdicts = pc.fill_null(verdicts.combine_chunks().cast(pa.string()), UNKNOWN[0])
-        verdict_at = positions(values["action"])
-        columns["action"] = text_at(np.where(verdict_at < 0, len(verdicts), verdict_at),
-                                    pa.concat_arrays([verdicts, UNKNOWN]))
-    else:
-        columns["action"] = constant_text(UNKNOWN, np.zeros(rows, np.int32))
-    for field in ("bytes_out", "bytes_in", "duration_ms"):
-        columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
-            else pa.nulls(rows, pa.int64())
-    destination = pc.or_(pc.is_valid(host), pc.is_valid(columns["dst_ip"]))
-    columns["reject_reason"] = _reasons(layout, is_object, parsed, ts, time_value, destination)
-    columns["is_ignored"] = pa.repeat(False, rows)
-    return pa.table(columns)
+    columns, time_value = value_columns(connection, queries, values, rows, queries.time, from_question)
+    destination = pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"]))
+    return pa.table({"line_no": lines.column("line_no"),
+                     "reject_reason": _reasons(layout, is_object, parsed, columns["ts"], time_value, destination),
+                     "is_ignored": pa.repeat(False, rows), **columns})
 
 
 def _reasons(layout: Layout, is_object: pa.Array, parsed: pa.Array, ts: pa.Array, time_value: pa.Array | None,
