@@ -285,3 +285,16 @@ def test_other_vendors_leef_lines_are_not_watchguard() -> None:
     other = ("<134>Nov 27 10:21:56 gw LEEF:1.0|OtherVendor|Gateway|1.0|allowed|src=10.0.0.1\tdst=192.0.2.1\t"
              "dstPort=443\tdisp=Allow")
     assert FORMATS["watchguard"].sniff([other]) == 0.0
+
+
+def test_leef_behind_an_rfc5424_relay_header_without_an_app_name(tmp_path: Path) -> None:
+    """A relay that writes RFC 5424 puts `-` (no value) as the APP-NAME of a LEEF message, which has no process tag
+    (layout of RFC 5424 section 6.2; the LEEF message as SEKOIA-IO's and Huntress's WatchGuard samples show it): the
+    process comes from the message id, not from the `-`. Lines written here."""
+    leef = ("<142>1 2026-11-27T09:21:56.000Z fw-stadhuis - - - LEEF:1.0|WatchGuard|XTM|12.10.4.B700001|1AFF0024|"
+            "disp=Allow\tin_if=LAN\tout_if=WAN\tsrc=10.20.1.15\tsrcPort=52011\tdst=192.0.2.4\tdstPort=80\tproto=tcp\t"
+            "op=GET\tdstname=chat.example.ai\targ=/x\tmsg=HTTP request")
+    [event], rejects, ignored = parse(tmp_path, leef)
+    assert not rejects and not ignored
+    assert (event["host"], event["network_protocol"], event["ts"].isoformat()) == (
+        "chat.example.ai", "http", "2026-11-27T09:21:56+00:00")

@@ -113,7 +113,7 @@ with parts as (
     from distinct_values
 )
 select
-    lower(coalesce(nullif(app_5424, ''), nullif(tag, ''))) as program,
+    lower(coalesce(nullif(nullif(app_5424, ''), '-'), nullif(tag, ''))) as program,
     case
         when device_time <> '' then timezone('UTC', try_cast(device_time as timestamp))
         when header_ts <> '' then syslog_time(header_ts, @TZ@, @REF@)
