@@ -36,6 +36,18 @@ MAIN = ("2026-11-02 08:15:04 312 10.20.1.15 200 TCP_NC_MISS 48211 1893 POST http
 # main with s-hierarchy before s-supplier-name (SGOS 6.5 and before)
 MAIN_HIERARCHY = ("2026-11-02 08:15:05 20 10.20.1.16 200 TCP_NC_MISS 900 300 GET http www.example.org 80 / - - - "
                   'DIRECT www.example.org text/html - "curl/8.5.0" PROXIED "News" - 10.0.0.5')
+# main of SGOS 3 to 5, 26 values: date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method
+# cs-uri-scheme cs-host cs-uri-path cs-uri-query cs-username s-hierarchy s-supplier-name rs(Content-Type)
+# cs(User-Agent) sc-filter-result sc-filter-category x-virus-id s-ip s-sitename x-virus-details x-icap-error-code
+# x-icap-error-details (the SGOS 3.2 `#Fields:` line quoted in Splunk's and ELFF parsers' documentation)
+SGOS5 = ("2026-11-04 07:30:01 120 10.20.5.7 200 TCP_NC_MISS 5120 880 POST http www.perplexity.ai /search ?q=x "
+         'GEMEENTE\\mjansen DIRECT www.perplexity.ai text/html "Mozilla/4.0 (compatible; MSIE 8.0)" PROXIED '
+         '"Artificial Intelligence" - 10.0.0.7 SG-HTTP-Service - none -')
+# main with s-hierarchy, then r-ip cs(User-Agent) x-rs-certificate-signature-algorithm after s-ip, 27 values (the
+# on-premises layout of Elastic's ProxySG tests, packages/proxysg/data_stream/log/_dev/test/pipeline/proxy-onprem.log)
+MAIN_SERVER = ("2026-11-04 07:31:02 48 10.20.5.8 302 TCP_NC_MISS 1242 969 GET https chat.mistral.ai 443 /chat ?id=1 "
+               'GEMEENTE\\kvisser - - chat.mistral.ai - https://chat.mistral.ai/ OBSERVED "Artificial Intelligence" - '
+               f'10.0.0.7 104.18.20.1 {UA} sha256WithRSAEncryption')
 # bcreportermain_v1, 27 values: date time time-taken c-ip cs-username cs-auth-group x-exception-id sc-filter-result
 # cs-categories cs(Referer) sc-status s-action cs-method rs(Content-Type) cs-uri-scheme cs-host cs-uri-port
 # cs-uri-path cs-uri-query cs-uri-extension cs(User-Agent) s-ip sc-bytes cs-bytes x-virus-id
@@ -68,7 +80,7 @@ def parse(tmp_path: Path, *lines: str) -> tuple[list[dict[str, object]], list[di
 
 
 def test_the_documented_layouts_have_their_documented_lengths() -> None:
-    assert [len(layout.fields) for layout in LAYOUTS] == [24, 25, 27, 32, 42]
+    assert [len(layout.fields) for layout in LAYOUTS] == [24, 25, 27, 32, 42, 26, 27]
     assert len(SSL.replace('"Artificial Intelligence"', "x").split()) == 40
 
 
@@ -88,6 +100,45 @@ def test_each_layout_is_told_by_its_number_of_values(tmp_path: Path) -> None:
     # s-ip is the appliance; s-supplier-ip the server it went to
     assert [e.get("dst_ip") for e in events] == [None, None, None, "160.79.104.10", "142.250.179.206"]
     assert edge["user_name"] == "GEMEENTE\\bs" and edge["url_path"] == "/app" and suppliers["http_method"] == "GET"
+
+
+def test_sgos5_main_is_read_by_its_26_values(tmp_path: Path) -> None:
+    """SGOS 3 to 5 write `main` without a port, referer or auth group and with the ICAP fields at the end; such
+    lines, bare or relayed, were rejected as of no layout."""
+    denied = SGOS5.replace("200 TCP_NC_MISS", "403 TCP_DENIED").replace("PROXIED", "DENIED")
+    events, rejects, _ = parse(tmp_path, SGOS5, "<134>Nov  4 08:30:01 10.0.0.7 " + denied)
+    assert not rejects
+    first = events[0]
+    assert (first["host"], first["url_path"], first["user_name"]) == ("www.perplexity.ai", "/search",
+                                                                      "GEMEENTE\\mjansen")
+    assert (first["bytes_in"], first["bytes_out"], first["http_status"]) == (5120, 880, 200)
+    assert first["vendor_category"] == "Artificial Intelligence" and first["user_agent"].startswith("Mozilla/4.0")
+    assert [e["action"] for e in events] == ["allowed", "blocked"]
+    assert FORMATS["proxysg"].sniff([SGOS5, denied]) == 1.0
+
+
+def test_27_values_are_read_as_main_or_bcreportermain_v1_by_their_shape(tmp_path: Path) -> None:
+    """bcreportermain_v1 and main with r-ip and the server certificate both have 27 values: a status and an
+    s-action code as 5th and 6th values make a line main, line by line, whichever layout a batch mostly holds."""
+    for lines in ([MAIN_SERVER] * 70 + [REPORTER, MAIN_SERVER], [REPORTER] * 70 + [MAIN_SERVER, REPORTER],
+                  [MAIN] * 70 + [MAIN_SERVER, REPORTER], [MAIN_SERVER] * 3, [REPORTER] * 3):
+        path = tmp_path / "proxysg-access.log"
+        path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+        settings = dataclasses.replace(golden_settings(), batch_lines=1000)
+        events, rejects, report = parse_file(path, FORMATS["proxysg"], settings)
+        assert report.parsed == len(lines) and not rejects.num_rows
+        by_line = {e["line_no"]: e for e in events.to_pylist()}
+        for number, line in enumerate(lines, 1):
+            event = by_line[number]
+            if line is MAIN_SERVER:
+                assert (event["host"], event["user_name"], event["http_status"]) == ("chat.mistral.ai",
+                                                                                     "GEMEENTE\\kvisser", 302)
+                assert (event["dst_ip"], event["bytes_in"], event["bytes_out"]) == ("104.18.20.1", 1242, 969)
+                assert event["user_agent"] == UA.strip('"')
+            elif line is REPORTER:
+                assert (event["host"], event["user_name"], event["vendor_app"]) == ("chatgpt.com", "GEMEENTE\\sv",
+                                                                                    "ChatGPT")
+    assert sniff(["<13>1 2026-11-04T07:31:02+00:00 sg1 ProxySG - - - " + MAIN_SERVER] * 2).name == "proxysg"
 
 
 def test_times_are_the_lines_own_utc_date_and_time(tmp_path: Path) -> None:

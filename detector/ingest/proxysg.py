@@ -26,6 +26,17 @@ Layouts, by number of values (every one starts with `date time time-taken c-ip`;
   https://github.com/elastic/integrations/blob/main/packages/proxysg/data_stream/log/elasticsearch/ingest_pipeline/bcreportermain_v1.yml
   which also notes that the appliance sometimes writes two spaces between values of this format: runs of spaces
   separate one pair of values here, as in `w3c` (an empty value is written `-`).
+- `main` of SGOS 3 to 5, 26 values: `date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method
+  cs-uri-scheme cs-host cs-uri-path cs-uri-query cs-username s-hierarchy s-supplier-name rs(Content-Type)
+  cs(User-Agent) sc-filter-result sc-filter-category x-virus-id s-ip s-sitename x-virus-details x-icap-error-code
+  x-icap-error-details` (no port: the scheme's), the `#Fields:` line of SGOS 3.2 logs quoted by Splunk's and
+  several ELFF parsers' documentation, still what older appliances relay over syslog.
+- `main` with `s-hierarchy` and, after `s-ip`, `r-ip cs(User-Agent) x-rs-certificate-signature-algorithm`, 27
+  values: the on-premises layout of Elastic's ProxySG integration tests
+  (https://github.com/elastic/integrations/blob/main/packages/proxysg/data_stream/log/_dev/test/pipeline/proxy-onprem.log),
+  sent over syslog in its system tests. It has bcreportermain_v1's count: a 27-value line whose 5th and 6th
+  values are a status and an s-action code (`302 TCP_NC_MISS`) is read as this layout, any other as
+  bcreportermain_v1 (whose 5th and 6th are the user name and group), line by line.
 `bcreporterssl_v1` (the SSL interception log) holds no request: its lines are rejected with their count, as are
 lines of any other count (a custom format needs its `#Fields:` line and the `w3c` format).
 
@@ -81,6 +92,14 @@ _REPORTER = ("date time time-taken c-ip cs-username cs-auth-group {supplier}x-ex
              "cs-uri-port cs-uri-path cs-uri-query cs-uri-extension cs(user-agent) s-ip sc-bytes cs-bytes "
              "x-virus-id {threats}x-bluecoat-application-name x-bluecoat-application-operation{tail}")
 _SUPPLIER = "s-supplier-name s-supplier-ip s-supplier-country s-supplier-failures "
+# `main` with s-hierarchy, and the upstream address, the agent and the server certificate's algorithm after s-ip.
+_MAIN_SERVER = (_MAIN.format(hierarchy="s-hierarchy ").replace("cs(user-agent) ", "")
+                + " r-ip cs(user-agent) x-rs-certificate-signature-algorithm")
+# The default `main` of SGOS 3 to 5 (no port, no auth group or referer; the ICAP fields at the end).
+_MAIN_SGOS5 = ("date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host "
+               "cs-uri-path cs-uri-query cs-username s-hierarchy s-supplier-name rs(content-type) cs(user-agent) "
+               "sc-filter-result sc-filter-category x-virus-id s-ip s-sitename x-virus-details x-icap-error-code "
+               "x-icap-error-details")
 
 
 @dataclass(frozen=True)
@@ -102,10 +121,18 @@ LAYOUTS: tuple[Layout, ...] = (
         tail=" x-bluecoat-application-groups cs-threat-risk x-bluecoat-access-security-policy-action "
              "x-bluecoat-access-security-policy-reason x-bluecoat-transaction-uuid "
              "x-icap-reqmod-header(x-icap-metadata) x-icap-respmod-header(x-icap-metadata)").split())),
+    Layout("main of SGOS 3 to 5", tuple(_MAIN_SGOS5.split())),
+    Layout("main with s-hierarchy, r-ip and the server certificate", tuple(_MAIN_SERVER.split())),
 )
-_BY_COUNT = {len(layout.fields): index for index, layout in enumerate(LAYOUTS)}
-assert len(_BY_COUNT) == len(LAYOUTS), "layouts must differ in their number of values"
-_COUNTS_TEXT = "main: 24 or 25, bcreportermain_v1: 27, 32 or 42"
+# The 27-value main layout shares its count with bcreportermain_v1: a line of 27 values is read as it when its
+# 5th and 6th values are a status and an s-action code (`302 TCP_NC_MISS`), where bcreportermain_v1 has the
+# user name and group; every other layout is told by its count alone.
+MAIN_27 = len(LAYOUTS) - 1
+_BY_COUNT = {len(layout.fields): index for index, layout in enumerate(LAYOUTS) if index != MAIN_27}
+assert len(_BY_COUNT) == len(LAYOUTS) - 1, "layouts must differ in their number of values"
+SHARED_COUNT = len(LAYOUTS[MAIN_27].fields)
+MAIN_SHAPE = r"^\S+ +\S+ +\S+ +\S+ +\d{1,3} +[A-Z][A-Z0-9_]* "
+_COUNTS_TEXT = "main: 24, 25, 26 or 27, bcreportermain_v1: 27, 32 or 42"
 
 # The ELFF line's own date and time, which every predefined layout starts with.
 ELFF_START = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} "
@@ -192,6 +219,10 @@ def new_parser(context: ParseContext) -> BatchParser:
         layout = np.full(len(counts), -1, np.int64)
         for count, index in _BY_COUNT.items():
             layout[counts == count] = index
+        shared = np.flatnonzero(counts == SHARED_COUNT)
+        if len(shared):
+            shaped = pc.match_substring_regex(line_text(part.take(pa.array(shared))), MAIN_SHAPE)
+            layout[shared[np.asarray(pc.fill_null(shaped, False), bool)]] = MAIN_27
         results = []
         for index in np.unique(layout).tolist():
             rows = np.flatnonzero(layout == index)
@@ -236,10 +267,16 @@ MISCOUNTED = r"^\d+ values but ProxySG's "
 
 
 def _likely_layout(text: pa.Array) -> int | None:
-    """The layout most of the first lines have, or None when none of them has one."""
+    """The layout most of the first lines have, or None when none of them has one. Of the two layouts of 27
+    values, bcreportermain_v1 when no line of the batch has main's shape, main when every line has it, else None
+    (each line's count and shape then decide: read_groups)."""
     counts = value_counts(text.slice(0, LIKELY_SAMPLE))
     found = [_BY_COUNT[count] for count in counts.tolist() if count in _BY_COUNT]
-    return max(set(found), key=found.count) if found else None
+    likely = max(set(found), key=found.count) if found else None
+    if likely is None or len(LAYOUTS[likely].fields) != SHARED_COUNT:
+        return likely
+    shaped = pc.sum(pc.match_substring_regex(text, MAIN_SHAPE)).as_py() or 0
+    return likely if shaped == 0 else MAIN_27 if shaped == len(text) else None
 
 
 def _others(first: ParseResult, lines: pa.Table, count: int,
@@ -337,7 +374,9 @@ def sniff(lines: Sequence[str]) -> float:
         data_lines += 1
         values = _VALUE.findall(line)
         index = _BY_COUNT.get(len(values))
-        if index is not None and _ELFF_START.match(line) and values[2].isdigit() and _shaped(values, LAYOUTS[index]):
+        shapes = [] if index is None else [index, MAIN_27] if len(values) == SHARED_COUNT else [index]
+        if shapes and _ELFF_START.match(line) and values[2].isdigit() and any(
+                _shaped(values, LAYOUTS[shape]) for shape in shapes):
             matching += 1
     return matching / len(lines) if data_lines else 0.0
 
