@@ -96,6 +96,21 @@ def test_connect_names_its_target_and_a_relative_url_no_host(tmp_path: Path) -> 
     assert (ported["host"], ported["dst_port"], ported["url_path"]) == ("gemini.google.com", 8080, "/app")
 
 
+def test_a_request_line_without_its_target_names_no_host(tmp_path: Path) -> None:
+    """`CONNECT HTTP/1.1`: a refused CONNECT (407, block_res 81) logged without its target, as in the log excerpt
+    of Skyhigh's "Configure log file Encryption and log field Anonymization" page
+    (https://success.skyhighsecurity.com/Skyhigh_Secure_Web_Gateway_(On_Prem)/Best_Practices/Logging_and_Monitoring/Configure_log_file_Encryption_and_log_field_Anonymization).
+    The protocol version is no host (it was read as the host `http/1.1`)."""
+    bare, get, with_target = parse(
+        tmp_path, short(status="407", request='"CONNECT HTTP/1.1"', media='""', block='"81"'),
+        short(request='"GET HTTP/1.0"'),
+        short(status="407", request='"CONNECT chat.mistral.ai:443 HTTP/1.1"', block='"81"'))[0]
+    assert (bare["host"], bare["host_source"], bare["dst_port"]) == (None, "none", None)
+    assert (bare["http_method"], bare["http_status"], bare["action"]) == ("CONNECT", 407, "blocked")
+    assert (get["host"], get["host_source"], get["url_path"]) == (None, "none", None)
+    assert (with_target["host"], with_target["host_source"]) == ("chat.mistral.ai", "connect")
+
+
 def test_placeholders_are_nulls(tmp_path: Path) -> None:
     dash, empty = parse(tmp_path, short(user='"-"', status="-", to_client="-", media='"-"', categories='"-"'),
                         short(user='""', agent='""', categories='""'))[0]

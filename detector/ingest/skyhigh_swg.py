@@ -134,6 +134,9 @@ def _kinds(original: pa.Array, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return record, ignored
 
 
+VERSION_ONLY = r"^HTTP/\d"  # a request line's second word that is its protocol version: no target
+
+
 def _tokens(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
     """Whether each line has a layout's shape, and its values (null where missing): time, user, client, status,
     request, categories, media type, bytes to and from the client, user agent, block_res and application."""
@@ -201,7 +204,11 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     parts = pc.split_pattern(request_text.dictionary, " ", max_splits=2)
     method = per_distinct(connection, pa.DictionaryArray.from_arrays(request_text.indices, list_item(parts, 0)),
                           queries.method)
-    url = pa.DictionaryArray.from_arrays(request_text.indices, list_item(parts, 1))
+    # `CONNECT HTTP/1.1`: a request line without its target (logged so for a refused CONNECT, e.g. a 407) names
+    # no host; its second word is the protocol version, not a URL.
+    target = list_item(parts, 1)
+    target = where(pc.invert(pc.fill_null(pc.match_substring_regex(target, VERSION_ONLY), False)), target)
+    url = pa.DictionaryArray.from_arrays(request_text.indices, target)
     is_connect = pc.fill_null(method["is_connect"], False)
     not_connect = pc.invert(is_connect)
     place = url_columns(connection, queries.urls, url, connect=is_connect)
