@@ -125,6 +125,77 @@ def test_cloudflare_gateway_http_with_each_timestamp_option(tmp_path: Path, writ
     assert events[0]["src_host"] == "LT-01"
 
 
+def test_cloudflare_gateway_dns_query_name_is_the_host_and_the_resolver_decision_the_action(tmp_path: Path) -> None:
+    """Gateway DNS Logpush (https://developers.cloudflare.com/logs/reference/log-fields/account/gateway_dns/; the
+    layout as elastic/integrations' cloudflare_logpush gateway_dns pipeline test shows it): `QueryName` is the host
+    looked up, `ResolverDecision` one camelCase word (blockedByCategory, allowedOnNoPolicyMatch). Before, such a
+    file had no host at all (only the resolver's address) and every action was unknown."""
+    record = {"ColoCode": "AMS", "Datetime": "2026-03-13T08:15:02Z", "DeviceName": "LT-07", "DstIP": "172.64.36.1",
+              "DstPort": 443, "Email": "els@gemeente.example", "Protocol": "https", "QueryCategoryIDs": [184],
+              "QueryName": "chat.mistral.ai", "QueryNameReversed": "ai.mistral.chat", "QuerySize": 45,
+              "QueryType": 1, "QueryTypeName": "A", "RCode": 0, "ResolvedIPs": ["198.51.100.30"],
+              "ResolverDecision": "blockedByCategory", "SrcIP": "192.0.2.44", "SrcPort": 0, "UserID": "9f1c"}
+    allowed = {**record, "QueryName": "www.gemeente.example", "ResolverDecision": "allowedOnNoPolicyMatch"}
+    other = {**record, "QueryName": "example.org", "ResolverDecision": "overrideForSafeSearch"}
+    events, rejects, _ = parse(tmp_path, line(record), line(allowed), line(other))
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["action"]) for e in events] == [
+        ("chat.mistral.ai", "dns_query", "blocked"), ("www.gemeente.example", "dns_query", "allowed"),
+        ("example.org", "dns_query", "unknown")]
+    assert (events[0]["src_ip"], events[0]["user_name"], events[0]["src_host"]) == \
+        ("192.0.2.44", "els@gemeente.example", "LT-07")
+
+
+def test_cloudflare_gateway_internal_source_address_wins_over_the_public_one(tmp_path: Path) -> None:
+    """Gateway HTTP and Network Logpush write `SourceInternalIP` (the device's LAN address, behind an IPsec/GRE
+    on-ramp) beside `SourceIP` (the address the request reached Cloudflare from: the office's public one), as
+    elastic/integrations' cloudflare_logpush gateway_http and gateway_network pipeline tests show. The LAN address
+    names the workstation; where it is empty, SourceIP. Network's Action (allowedOnNoRuleMatch) is a decision."""
+    record = {"Action": "allowedOnNoRuleMatch", "Datetime": "2026-03-13T08:15:02Z", "DestinationIP": "203.0.113.9",
+              "DestinationPort": 443, "DeviceName": "LT-07", "Email": "els@gemeente.example", "SNI": "claude.ai",
+              "SourceIP": "198.51.100.7", "SourceInternalIP": "10.20.30.40", "SourcePort": 50123,
+              "Transport": "tcp"}
+    events, rejects, _ = parse(tmp_path, line(record), line({**record, "SourceInternalIP": ""}))
+    assert not rejects
+    assert [(e["src_ip"], e["host"], e["action"]) for e in events] == [
+        ("10.20.30.40", "claude.ai", "allowed"), ("198.51.100.7", "claude.ai", "allowed")]
+
+
+def test_sysmon_dns_query_shipped_by_winlogbeat_names_host_device_and_user(tmp_path: Path) -> None:
+    """Sysmon's DNS query event (22, https://learn.microsoft.com/sysinternals/downloads/sysmon) as Winlogbeat ships
+    it: with its Sysmon processing (ECS `dns.question.name`, `user.name`) and without it (`winlog.event_data.
+    QueryName` and `.User`); `winlog.computer_name` is the workstation in both (Winlogbeat's winlog fields,
+    https://www.elastic.co/guide/en/beats/winlogbeat/current/exported-fields-winlog.html)."""
+    raw = {"@timestamp": "2026-03-13T08:15:02.113Z", "event": {"code": "22", "kind": "event"},
+           "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": "22",
+                      "computer_name": "WS-0142.gemeente.example",
+                      "event_data": {"QueryName": "gemini.google.com", "QueryStatus": "0",
+                                     "QueryResults": "::ffff:192.0.2.80;", "Image": "C:\\chrome.exe",
+                                     "User": "GEMEENTE\\jdevries"}}}
+    ecs = {"@timestamp": "2026-03-13T08:15:02.113Z", "event": {"code": "22", "action": "DNSEvent (DNS query)"},
+           "dns": {"question": {"name": "gemini.google.com"}}, "user": {"name": "jdevries", "domain": "GEMEENTE"},
+           "network": {"protocol": "dns"}, "winlog": {"computer_name": "WS-0142.gemeente.example",
+                                                      "event_data": {"QueryName": "gemini.google.com"}}}
+    for record, user in ((raw, "GEMEENTE\\jdevries"), (ecs, "jdevries")):
+        events, rejects, _ = parse(tmp_path, line(record))
+        assert not rejects
+        assert (events[0]["host"], events[0]["host_source"], events[0]["src_host"], events[0]["user_name"]) == \
+            ("gemini.google.com", "dns_query", "WS-0142.gemeente.example", user)
+
+
+def test_google_cloud_dns_query_log_names_the_host(tmp_path: Path) -> None:
+    """Cloud DNS query logs as Cloud Logging exports them (https://cloud.google.com/dns/docs/monitoring: `jsonPayload.
+    queryName`, `.sourceIP`, `.queryType`, `.responseCode`, the entry's `timestamp`)."""
+    record = {"insertId": "x1", "jsonPayload": {"queryName": "api.openai.com.", "queryType": "A",
+                                                 "responseCode": "NOERROR", "sourceIP": "10.128.0.5",
+                                                 "protocol": "UDP", "vmInstanceName": "vm-1"},
+              "resource": {"type": "dns_query"}, "timestamp": "2026-03-13T08:15:02.349280070Z", "severity": "INFO"}
+    events, rejects, _ = parse(tmp_path, line(record))
+    assert not rejects
+    assert (events[0]["host"], events[0]["host_source"], events[0]["src_ip"]) == \
+        ("api.openai.com", "dns_query", "10.128.0.5")
+
+
 def test_splunk_export_result_envelope_is_read_without_its_prefix(tmp_path: Path) -> None:
     text = line({"preview": False, "offset": 0, "result": {
         "_time": "2026-03-13T09:15:02.000+01:00", "src": "10.6.0.1", "user": "anna", "dest": "claude.ai",

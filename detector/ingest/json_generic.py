@@ -17,7 +17,9 @@ name). Before those generic names, the names of the schemas such exports use are
 - Cloudflare Gateway HTTP via Logpush (https://developers.cloudflare.com/logs/reference/log-fields/account/
   gateway_http/): `Datetime` (RFC 3339, or epoch s or ns as the job's timestamp option says), `SourceIP`, `DeviceName`,
   `DestinationIP`, `DestinationPort`, `HTTPHost`, `URL`, `Email`, `HTTPMethod`, `HTTPStatusCode`, `UserAgent`,
-  `Action`.
+  `Action`; `SourceInternalIP` (the device's LAN address) before `SourceIP`. Gateway DNS: `QueryName` (the host, a DNS
+  query's), `SrcIP`, `ResolverDecision` (camelCase decisions, _ACTION_SQL); Gateway Network: `SNI`.
+- DNS queries elsewhere (json_keys.DNS_QUESTION): Sysmon's event 22 via Winlogbeat, Google Cloud DNS query logs.
 - Splunk's JSON export (`{"preview": false, "result": {...}}`) and Elasticsearch documents dumped with their
   envelope (`{"_source": {...}}`): keys under `result.` / `_source.` are read without that prefix, so Splunk's
   CIM names (`_time`, `src`, `dest`, `url`, `user`, `http_user_agent`) are recognised as in a CSV.
@@ -82,6 +84,7 @@ from detector.ingest.csv_generic import (
     has_time,
     normalise,
     onto_rows,
+    other_spellings,
     value_columns,
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
@@ -173,7 +176,8 @@ def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
     """Per row, whether its host is a DNS query's name (DNS_QUESTION's key, where no host key before it and no URL
     has a value): host_source `dns_query`."""
     keys = (layout.chosen["host"], *layout.fallbacks.get("host", ())) if "host" in layout.chosen else ()
-    at = next((n for n, key in enumerate(keys) if normalise(layout.names[key]) in DNS_QUESTION), None)
+    at = next((n for n, key in enumerate(keys)
+               if {normalise(layout.names[key]), *other_spellings(layout.names[key])} & set(DNS_QUESTION)), None)
     if at is None:
         return np.zeros(rows, bool)
     other = [keys[n] for n in range(at)]
@@ -185,12 +189,22 @@ def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
     return mask
 
 
+# Cloudflare Gateway's decisions in one camelCase word (DNS `ResolverDecision`: allowedOnNoPolicyMatch,
+# blockedByCategory, blockedAlwaysCategory ...; Network `Action`: allowedOnNoRuleMatch ...), as elastic/integrations'
+# cloudflare_logpush pipeline tests show them: the first word says it; before csv_generic's words.
+_ACTION_SQL = """select coalesce(case when regexp_matches(value, '^blocked[A-Z]') then 'blocked'
+                                      when regexp_matches(value, '^allowed[A-Z]') then 'allowed' end,
+                                 verdict_word_action(value), defender_action(value), 'unknown') as value
+                 from distinct_values"""
+
+
 class JsonQueries(Queries):
-    """csv_generic's per-distinct queries, with the finer epoch times (time_query)."""
+    """csv_generic's per-distinct queries, with the finer epoch times (time_query) and Cloudflare's decisions."""
 
     def __init__(self, timezone: str) -> None:
         super().__init__(timezone)
         self.time = time_query(timezone)
+        self.action = DistinctQuery(_ACTION_SQL)
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table,

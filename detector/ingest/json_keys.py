@@ -19,33 +19,36 @@ KEY_LINES = 100
 # Envelopes whose keys are read without their prefix: Splunk's export (`result`), an Elasticsearch hit (`_source`).
 ENVELOPES = ("result.", "_source.")
 
+# A DNS query's name: a host read from it was learned from a DNS query (host_source dns_query). ECS
+# `dns.question.name`; Cloudflare Gateway DNS's `QueryName`; Sysmon's DNS query event (22) as Winlogbeat ships it
+# without its Sysmon processing (`winlog.event_data.QueryName`); Google Cloud DNS query logs
+# (`jsonPayload.queryName`). Names as csv_generic.other_spellings reads them.
+DNS_QUESTION = ("dns_question_name", "query_name", "winlog_event_data_query_name", "json_payload_query_name")
+
 # The names of ECS, OCSF and Cloudflare Gateway (normalised, see the module docstring), tried before the generic
 # names (csv_generic.ALIASES), in this order. `url` is not a schema field: it gives host, port, scheme and path.
 SCHEMA_ALIASES: dict[str, tuple[str, ...]] = {
     "ts": ("timestamp", "datetime", "time", "time_dt"),
-    "src_ip": ("source_ip", "client_ip", "src_endpoint_ip"),
-    "src_host": ("src_endpoint_hostname", "source_domain", "client_domain", "device_name"),
+    "src_ip": ("source_internal_ip", "source_ip", "client_ip", "src_endpoint_ip", "json_payload_source_ip"),
+    "src_host": ("src_endpoint_hostname", "source_domain", "client_domain", "device_name", "winlog_computer_name"),
     "user_name": ("user_name", "source_user_name", "client_user_name", "actor_user_name", "actor_user_email_addr",
-                  "email", "user_email"),
+                  "email", "user_email", "winlog_event_data_user"),
     "url": ("url_full", "url_original", "http_request_url_url_string", "http_request_url", "url"),
     "host": ("url_domain", "destination_domain", "server_domain", "http_request_url_hostname",
-             "dst_endpoint_hostname", "dst_endpoint_domain", "http_host", "dns_question_name",
-             "destination_address"),
+             "dst_endpoint_hostname", "dst_endpoint_domain", "http_host", *DNS_QUESTION, "destination_address"),
     "dst_ip": ("destination_ip", "server_ip", "dst_endpoint_ip"),
     "dst_port": ("destination_port", "server_port", "dst_endpoint_port", "url_port", "http_request_url_port"),
     "network_protocol": ("network_protocol", "url_scheme", "http_request_url_scheme"),
     "http_method": ("http_request_method", "http_request_http_method", "http_method"),
     "url_path": ("url_path", "http_request_url_path"),
     "http_status": ("http_response_status_code", "http_response_code", "http_status_code", "http_status"),
-    "action": ("action", "disposition", "event_action"),
+    "action": ("action", "disposition", "event_action", "resolver_decision"),
     "bytes_out": ("http_request_bytes", "source_bytes", "client_bytes", "traffic_bytes_out"),
     "bytes_in": ("http_response_bytes", "destination_bytes", "server_bytes", "traffic_bytes_in"),
     "user_agent": ("user_agent_original", "http_request_user_agent", "http_user_agent"),
     "content_type": ("http_response_mime_type", "http_response_content_type", "http_content_type"),
 }
 
-# A DNS query's name (ECS `dns.question.name`): a host read from it was learned from a DNS query.
-DNS_QUESTION = ("dns_question_name",)
 
 def flattened(value: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """The key paths of an object's values, nested objects flattened (lists and scalars are values)."""
