@@ -80,7 +80,7 @@ def parse(tmp_path: Path, *lines: str) -> tuple[list[dict[str, object]], list[di
 
 
 def test_the_documented_layouts_have_their_documented_lengths() -> None:
-    assert [len(layout.fields) for layout in LAYOUTS] == [24, 25, 27, 32, 42, 26, 27]
+    assert [len(layout.fields) for layout in LAYOUTS] == [24, 25, 27, 32, 42, 26, 27, 25]
     assert len(SSL.replace('"Artificial Intelligence"', "x").split()) == 40
 
 
@@ -115,6 +115,24 @@ def test_sgos5_main_is_read_by_its_26_values(tmp_path: Path) -> None:
     assert first["vendor_category"] == "Artificial Intelligence" and first["user_agent"].startswith("Mozilla/4.0")
     assert [e["action"] for e in events] == ["allowed", "blocked"]
     assert FORMATS["proxysg"].sniff([SGOS5, denied]) == 1.0
+
+
+def test_25_values_are_read_as_main_or_bcreportermain_v1_by_their_shape(tmp_path: Path) -> None:
+    """bcreportermain_v1 of SGOS before the application fields (25 values, ending at x-virus-id, seen relayed over
+    syslog in public Blue Coat parser fixtures) has the count of main with s-hierarchy: it was read as main (user
+    `http`, host `200`)."""
+    old_reporter = REPORTER.removesuffix(' "ChatGPT" "Upload Files"')
+    assert value_counts(pa.array([old_reporter])).tolist() == [25]
+    for lines in ([MAIN_HIERARCHY] * 70 + [old_reporter], [old_reporter] * 3,
+                  ["<13>Sep 10 17:56:41 relay1  10.0.0.9 2026-11-03T13:02:11+01:00 lb1.gemeente.local " + old_reporter]):
+        events, rejects, report = parse(tmp_path, *lines)
+        assert report.parsed == len(lines) and not rejects
+        event = events[-1]
+        assert (event["host"], event["user_name"], event["http_status"]) == ("chatgpt.com", "GEMEENTE\\sv", 200)
+        assert (event["bytes_in"], event["bytes_out"], event.get("vendor_app")) == (1240, 5242880, None)
+        assert [e["host"] for e in events[:-1]] == ["www.example.org" if line is MAIN_HIERARCHY else "chatgpt.com"
+                                                    for line in lines[:-1]]
+    assert sniff([old_reporter, old_reporter]).name == "proxysg"
 
 
 def test_27_values_are_read_as_main_or_bcreportermain_v1_by_their_shape(tmp_path: Path) -> None:

@@ -34,9 +34,12 @@ Layouts, by number of values (every one starts with `date time time-taken c-ip`;
 - `main` with `s-hierarchy` and, after `s-ip`, `r-ip cs(User-Agent) x-rs-certificate-signature-algorithm`, 27
   values: the on-premises layout of Elastic's ProxySG integration tests
   (https://github.com/elastic/integrations/blob/main/packages/proxysg/data_stream/log/_dev/test/pipeline/proxy-onprem.log),
-  sent over syslog in its system tests. It has bcreportermain_v1's count: a 27-value line whose 5th and 6th
-  values are a status and an s-action code (`302 TCP_NC_MISS`) is read as this layout, any other as
-  bcreportermain_v1 (whose 5th and 6th are the user name and group), line by line.
+  sent over syslog in its system tests.
+- `bcreportermain_v1` of SGOS before the application fields, 25 values (ending at `x-virus-id`), as relayed over
+  syslog in public parser tests (Apache Metron-style Blue Coat parsers' fixtures).
+Two counts have two layouts: 25 and 27. A line of such a count whose 5th and 6th values are a status and an s-action
+code (`302 TCP_NC_MISS`) is read as main, any other as bcreportermain_v1 (whose 5th and 6th are the user name and
+group), line by line.
 `bcreporterssl_v1` (the SSL interception log) holds no request: its lines are rejected with their count, as are
 lines of any other count (a custom format needs its `#Fields:` line and the `w3c` format).
 
@@ -123,16 +126,35 @@ LAYOUTS: tuple[Layout, ...] = (
              "x-icap-reqmod-header(x-icap-metadata) x-icap-respmod-header(x-icap-metadata)").split())),
     Layout("main of SGOS 3 to 5", tuple(_MAIN_SGOS5.split())),
     Layout("main with s-hierarchy, r-ip and the server certificate", tuple(_MAIN_SERVER.split())),
+    Layout("bcreportermain_v1 without the application", tuple(_REPORTER.format(
+        supplier="", threats="", tail="").split()[:-2])),
 )
-# The 27-value main layout shares its count with bcreportermain_v1: a line of 27 values is read as it when its
-# 5th and 6th values are a status and an s-action code (`302 TCP_NC_MISS`), where bcreportermain_v1 has the
+# Two counts have two layouts each: 25 (main with s-hierarchy; bcreportermain_v1 of SGOS before the application
+# fields) and 27 (bcreportermain_v1; main with r-ip and the server certificate). A line of such a count is main when
+# its 5th and 6th values are a status and an s-action code (`302 TCP_NC_MISS`), where bcreportermain_v1 has the
 # user name and group; every other layout is told by its count alone.
-MAIN_27 = len(LAYOUTS) - 1
-_BY_COUNT = {len(layout.fields): index for index, layout in enumerate(LAYOUTS) if index != MAIN_27}
-assert len(_BY_COUNT) == len(LAYOUTS) - 1, "layouts must differ in their number of values"
-SHARED_COUNT = len(LAYOUTS[MAIN_27].fields)
+
+
+def _by_count() -> tuple[dict[int, int], dict[int, tuple[int, int]]]:
+    """Each count's first layout, and for the counts of two layouts: (its main layout, its bcreportermain_v1)."""
+    first: dict[int, int] = {}
+    shared: dict[int, tuple[int, int]] = {}
+    for index, layout in enumerate(LAYOUTS):
+        count = len(layout.fields)
+        if count not in first:
+            first[count] = index
+        elif LAYOUTS[first[count]].fields[4] == "sc-status":
+            shared[count] = (first[count], index)
+        else:
+            shared[count] = (index, first[count])
+    return first, shared
+
+
+_BY_COUNT, SHARED = _by_count()
+assert all(LAYOUTS[main].fields[4:6] == ("sc-status", "s-action") and LAYOUTS[other].fields[4] == "cs-username"
+           for main, other in SHARED.values()), "a shared count is told apart by main's status and s-action"
 MAIN_SHAPE = r"^\S+ +\S+ +\S+ +\S+ +\d{1,3} +[A-Z][A-Z0-9_]* "
-_COUNTS_TEXT = "main: 24, 25, 26 or 27, bcreportermain_v1: 27, 32 or 42"
+_COUNTS_TEXT = "main: 24, 25, 26 or 27, bcreportermain_v1: 25, 27, 32 or 42"
 
 # The ELFF line's own date and time, which every predefined layout starts with.
 ELFF_START = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} "
@@ -219,10 +241,11 @@ def new_parser(context: ParseContext) -> BatchParser:
         layout = np.full(len(counts), -1, np.int64)
         for count, index in _BY_COUNT.items():
             layout[counts == count] = index
-        shared = np.flatnonzero(counts == SHARED_COUNT)
-        if len(shared):
-            shaped = pc.match_substring_regex(line_text(part.take(pa.array(shared))), MAIN_SHAPE)
-            layout[shared[np.asarray(pc.fill_null(shaped, False), bool)]] = MAIN_27
+        for count, (main, other) in SHARED.items():
+            shared = np.flatnonzero(counts == count)
+            if len(shared):
+                shaped = pc.match_substring_regex(line_text(part.take(pa.array(shared))), MAIN_SHAPE)
+                layout[shared] = np.where(np.asarray(pc.fill_null(shaped, False), bool), main, other)
         results = []
         for index in np.unique(layout).tolist():
             rows = np.flatnonzero(layout == index)
@@ -267,16 +290,17 @@ MISCOUNTED = r"^\d+ values but ProxySG's "
 
 
 def _likely_layout(text: pa.Array) -> int | None:
-    """The layout most of the first lines have, or None when none of them has one. Of the two layouts of 27
-    values, bcreportermain_v1 when no line of the batch has main's shape, main when every line has it, else None
+    """The layout most of the first lines have, or None when none of them has one. Of two layouts of one count
+    (SHARED), bcreportermain_v1 when no line of the batch has main's shape, main when every line has it, else None
     (each line's count and shape then decide: read_groups)."""
     counts = value_counts(text.slice(0, LIKELY_SAMPLE))
     found = [_BY_COUNT[count] for count in counts.tolist() if count in _BY_COUNT]
     likely = max(set(found), key=found.count) if found else None
-    if likely is None or len(LAYOUTS[likely].fields) != SHARED_COUNT:
+    if likely is None or len(LAYOUTS[likely].fields) not in SHARED:
         return likely
+    main, other = SHARED[len(LAYOUTS[likely].fields)]
     shaped = pc.sum(pc.match_substring_regex(text, MAIN_SHAPE)).as_py() or 0
-    return likely if shaped == 0 else MAIN_27 if shaped == len(text) else None
+    return other if shaped == 0 else main if shaped == len(text) else None
 
 
 def _others(first: ParseResult, lines: pa.Table, count: int,
@@ -374,7 +398,7 @@ def sniff(lines: Sequence[str]) -> float:
         data_lines += 1
         values = _VALUE.findall(line)
         index = _BY_COUNT.get(len(values))
-        shapes = [] if index is None else [index, MAIN_27] if len(values) == SHARED_COUNT else [index]
+        shapes = [] if index is None else list(SHARED.get(len(values), (index,)))
         if shapes and _ELFF_START.match(line) and values[2].isdigit() and any(
                 _shaped(values, LAYOUTS[shape]) for shape in shapes):
             matching += 1
