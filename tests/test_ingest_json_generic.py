@@ -183,6 +183,21 @@ def test_sysmon_dns_query_shipped_by_winlogbeat_names_host_device_and_user(tmp_p
             ("gemini.google.com", "dns_query", "WS-0142.gemeente.example", user)
 
 
+def test_dns_question_inside_and_outside_an_elasticsearch_envelope_is_a_dns_query(tmp_path: Path) -> None:
+    """An ECS DNS document as Elasticsearch stores it (elastic/integrations' cloudflare_logpush gateway_dns expected
+    documents: `dns.question.name`, `source.ip`, `user.email`), once bare and once inside a search hit's `_source`,
+    in one file: both keys are `dns.question.name`, and the second line's host is as much a DNS query's as the
+    first's (it was `url`)."""
+    doc = {"@timestamp": "2026-03-13T08:15:02.000Z", "dns": {"question": {"name": "copilot.microsoft.com",
+                                                                         "type": "A"}},
+           "destination": {"ip": "192.0.2.53", "port": 53}, "source": {"ip": "10.1.2.3"},
+           "user": {"email": "ali@gemeente.example"}, "event": {"original": '{"QueryName":"copilot.microsoft.com"}'}}
+    events, rejects, _ = parse(tmp_path, line(doc), line({"_index": "logs-dns", "_id": "a1", "_source": doc}))
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["src_ip"]) for e in events] == [
+        ("copilot.microsoft.com", "dns_query", "10.1.2.3")] * 2
+
+
 def test_google_cloud_dns_query_log_names_the_host(tmp_path: Path) -> None:
     """Cloud DNS query logs as Cloud Logging exports them (https://cloud.google.com/dns/docs/monitoring: `jsonPayload.
     queryName`, `.sourceIP`, `.queryType`, `.responseCode`, the entry's `timestamp`)."""

@@ -173,19 +173,24 @@ class _Keys:
 
 
 def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
-    """Per row, whether its host is a DNS query's name (DNS_QUESTION's key, where no host key before it and no URL
-    has a value): host_source `dns_query`."""
+    """Per row, whether its host is a DNS query's name: the first host key with a value is one of DNS_QUESTION's
+    (ECS's `dns.question.name` may come twice: bare and inside an Elasticsearch `_source`), and no URL has a value.
+    host_source `dns_query`."""
     keys = (layout.chosen["host"], *layout.fallbacks.get("host", ())) if "host" in layout.chosen else ()
-    at = next((n for n, key in enumerate(keys)
-               if {normalise(layout.names[key]), *other_spellings(layout.names[key])} & set(DNS_QUESTION)), None)
-    if at is None:
-        return np.zeros(rows, bool)
-    other = [keys[n] for n in range(at)]
+    asked = [bool({normalise(layout.names[key]), *other_spellings(layout.names[key])} & set(DNS_QUESTION))
+             for key in keys]
+    mask = np.zeros(rows, bool)
+    if not any(asked):
+        return mask
+    decided = np.zeros(rows, bool)
+    for key, question in zip(keys, asked, strict=True):
+        valid = bools(pc.is_valid(keyed[key]))
+        if question:
+            mask |= valid & ~decided
+        decided |= valid
     if "url" in layout.chosen:
-        other += [layout.chosen["url"], *layout.fallbacks.get("url", ())]
-    mask = bools(pc.is_valid(keyed[keys[at]]))
-    for key in other:
-        mask &= ~bools(pc.is_valid(keyed[key]))
+        for key in (layout.chosen["url"], *layout.fallbacks.get("url", ())):
+            mask &= ~bools(pc.is_valid(keyed[key]))
     return mask
 
 
