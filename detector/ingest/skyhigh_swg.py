@@ -18,9 +18,10 @@ Read: time_stamp `[dd/Mon/yyyy:HH:MM:SS +zzzz]` (DateTime.ToWebReporterString, w
 auth_user (Authentication.UserName; `-`/empty: none) -> user_name; src_ip (Client.IP) -> src_ip; status_code
 (Response.StatusCode) -> http_status; req_line (RequestHeader.FirstLine: `METHOD URL HTTP/x.y`) -> http_method and
 the URL's host, port, scheme and path (`CONNECT host:port`: the tunnel's target, host_source connect; a relative
-URL, as transparent mode logs it, names no host); categories (URL.Categories) -> vendor_category; media_type ->
-content_type; bytes_to_client (Body.Size of the response) -> bytes_in; bytes_from_client -> bytes_out (null in the
-12-value layout: never guessed); user_agent; application_name -> vendor_app. rep_level and virus_name are not read.
+URL, as transparent mode logs it, or a line without its target, `CONNECT HTTP/1.1`, names no host); categories
+(URL.Categories) -> vendor_category; media_type -> content_type; bytes_to_client (Body.Size of the response) ->
+bytes_in; bytes_from_client -> bytes_out (null in the 12-value layout: never guessed); user_agent; application_name
+-> vendor_app. rep_level and virus_name are not read.
 action: block_res (Block.ID) 0 -> allowed, any other number -> blocked (the appliance answers such requests with
 its block page, mostly 403); no block_res -> unknown.
 
