@@ -129,6 +129,36 @@ def test_other_action_types_do_not_read_these_keys(tmp_path: Path) -> None:
     assert (row["host"], row["http_method"], row["bytes_out"], row["network_protocol"]) == (None, None, None, None)
 
 
+def test_aggregated_success_report_is_allowed(tmp_path: Path) -> None:
+    """With aggregated reporting on (https://learn.microsoft.com/en-us/defender-endpoint/aggregated-reporting) an
+    hour's successful connections come as one ConnectionSuccessAggregatedReport row (AdditionalFields with
+    uniqueEventsAggregated, firstSeen, lastSeen), as hunting queries on GitHub list it beside ConnectionSuccess; a
+    failed one is no decision. Both were `unknown`."""
+    aggregated = json.dumps({"uniqueEventsAggregated": 14, "firstSeen": "2025-11-18T08:00:00Z",
+                             "lastSeen": "2025-11-18T08:58:00Z"})
+    success = record(ActionType="ConnectionSuccessAggregatedReport", RemotePort=443, RemoteUrl="claude.ai",
+                     AdditionalFields=aggregated)
+    failed = record(ActionType="ConnectionFailedAggregatedReport", RemotePort=443, RemoteUrl="claude.ai",
+                    AdditionalFields=aggregated)
+    rows = read(tmp_path, success, failed)
+    assert [(row["host"], row["host_source"], row["action"]) for row in rows] == [
+        ("claude.ai", "url", "allowed"), ("claude.ai", "url", "unknown")]
+
+
+def test_accepted_inbound_connection_names_the_remote_end_as_the_client(tmp_path: Path) -> None:
+    """InboundConnectionAccepted (DeviceNetworkEvents: the device accepted a connection, it is the server): the client
+    is RemoteIP and the port it reached LocalPort, as for an inspected connection of direction In; the device's name
+    and its process's account are the server's, not a client's. It was read as an outbound connection from the
+    device to the client's ephemeral port. (The record's envelope as a real storage-account blob holds it, with
+    `_TimeReceivedBySvc` and a null RemoteUrl: rknightion/graph2otel's pinned DeviceNetworkEvents record.)"""
+    inbound = record(ActionType="InboundConnectionAccepted", RemoteIP="10.20.9.4", RemotePort=61234, RemoteUrl=None,
+                     LocalPort=3389, InitiatingProcessAccountName="system")
+    inbound["_TimeReceivedBySvc"] = "2025-11-18T09:04:00.0890446Z"
+    (row,) = read(tmp_path, inbound)
+    assert (row["src_ip"], row["dst_ip"], row["dst_port"], row["src_host"], row["user_name"], row["action"]) == \
+        ("10.20.9.4", "10.20.14.87", 3389, None, None, "allowed")
+
+
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
                                                                                       max_size=3), max_leaves=6)

@@ -13,7 +13,8 @@ Fields: properties.Timestamp (when the event happened; the envelope's `time` is 
 read), RemoteUrl (a URL or a bare host name: host, its path and scheme where it is a URL), RemoteIP, RemotePort,
 LocalIP (the device's address: src_ip), DeviceName (src_host), the initiating process's account UPN, or its
 name where the UPN is empty (local and system accounts), and ActionType (DEFENDER_ACTION_MACRO). Protocol is the
-transport (Tcp, Udp) and no application protocol; Defender logs no bytes.
+transport (Tcp, Udp) and no application protocol; Defender logs no bytes. An InboundConnectionAccepted record (the
+device is the server) is read as an inspected connection of direction In (below): the remote end is src_ip.
 
 Network inspection records (Defender's Zeek-based inspection of the device's traffic, a Zeek record in
 AdditionalFields: see defender_inspection) name the host the other rows lack. DnsConnectionInspected records are DNS
@@ -72,20 +73,22 @@ NETWORK_PROTECTION = "AdvancedHunting-DeviceEvents"
 # Defender for Endpoint's ActionType (DeviceNetworkEvents; DeviceEvents' network protection): a connection made,
 # found open, acknowledged or accepted went through; one Defender's network protection blocked was blocked (in
 # audit mode it was let through). A request, an attempt or a failure says nothing Defender decided: unknown.
+# With aggregated reporting on (Microsoft: "Aggregated reporting in Microsoft Defender for Endpoint", sensor 2411 and
+# later) an hour's successful connections to one destination come as one ConnectionSuccessAggregatedReport row.
 # (Also used by the generic CSV format for advanced hunting and Sentinel exports.)
 DEFENDER_ACTION_MACRO = """
 create or replace macro defender_action(a) as case
     when lower(a) in ('connectionsuccess', 'connectionfound', 'connectionacknowledged', 'inboundconnectionaccepted',
-                      'exploitguardnetworkprotectionaudited') then 'allowed'
+                      'exploitguardnetworkprotectionaudited', 'connectionsuccessaggregatedreport') then 'allowed'
     when lower(a) = 'exploitguardnetworkprotectionblocked' then 'blocked'
 end;
 """
 
 PATHS = ("category", "properties.Timestamp", "properties.ActionType", "properties.RemoteUrl", "properties.RemoteIP",
          "properties.RemotePort", "properties.LocalIP", "properties.DeviceName",
-         "properties.InitiatingProcessAccountUpn", "properties.InitiatingProcessAccountName")
+         "properties.InitiatingProcessAccountUpn", "properties.InitiatingProcessAccountName", "properties.LocalPort")
 NAMES = ("category", "time_text", "action_type", "remote_url", "remote_ip", "remote_port", "local_ip", "device_name",
-         "upn", "account")
+         "upn", "account", "local_port")
 
 
 def _values_query(prefix: str, also: str = "") -> str:
@@ -104,6 +107,8 @@ ACTION_SQL = "select coalesce(defender_action(value), 'unknown') as value from d
 # How an Event Hubs message starts (`records` is its only key), compact or spaced as JSON tools write it.
 MESSAGE_START, SPACED_MESSAGE_START = '{"records"', '{ "records"'
 IGNORED_ACTIONS = ("listeningconnectioncreated",)
+# A connection the device accepted (it is the server): the client is the remote end, LocalPort the port it reached.
+INBOUND_ACTIONS = ("inboundconnectionaccepted",)
 NETWORK_PROTECTION_ACTIONS = "exploitguardnetworkprotection"
 PLACEHOLDERS = ("", "-")
 # host_source: RemoteUrl's host, none, then the inspection records' (defender_inspection.HOST_SOURCES)
@@ -205,14 +210,15 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     local_ip = without(encoded(value["local_ip"]), PLACEHOLDERS)
     remote_ip = without(encoded(value["remote_ip"]), PLACEHOLDERS)
     device = without(encoded(value["device_name"]), PLACEHOLDERS)
-    # an inspected connection the device was asked (direction In: it is the server): the client is the remote end
-    asked_rows = seen["asked"]
+    # a connection the device was asked (an inspected one of direction In, an accepted inbound one: it is the
+    # server): the client is the remote end
+    asked_rows = seen["asked"] | _rows_where(action_type, pc.is_in(lowered, value_set=pa.array(INBOUND_ACTIONS)))
     if asked_rows.any():
         asked = pa.array(asked_rows)
         kept = pc.invert(asked)
         local_ip, remote_ip = (first_valid(only_where(remote_ip, asked), only_where(local_ip, kept)),
                                first_valid(only_where(local_ip, asked), only_where(remote_ip, kept)))
-        ports = pc.if_else(asked, integers(connection, queries.port, seen["local_port"], pa.int32()), ports)
+        ports = pc.if_else(asked, integers(connection, queries.port, value["local_port"], pa.int32()), ports)
         device, user = only_where(device, kept), only_where(user, kept)
     found = seen["host_source"]
     source = np.where(found >= 0, found + 2, np.where(_at(encoded(place["host"])) >= 0, 0, 1))
