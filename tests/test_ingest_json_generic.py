@@ -211,6 +211,31 @@ def test_google_cloud_dns_query_log_names_the_host(tmp_path: Path) -> None:
         ("api.openai.com", "dns_query", "10.128.0.5")
 
 
+def test_ocsf_dns_activity_and_route53_resolver_query_logs_name_the_host(tmp_path: Path) -> None:
+    """OCSF DNS Activity (4003, https://schema.ocsf.io/classes/dns_activity: `query.hostname`, `src_endpoint.ip`,
+    `time` in epoch ms, `disposition`), as AWS Security Lake writes Route 53 Resolver queries; and Route 53 Resolver
+    query logs in their own layout (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-
+    format.html: `query_timestamp`, `query_name`, `srcaddr`). Both were rejected as having no destination."""
+    ocsf = {"metadata": {"product": {"name": "Route 53", "vendor_name": "AWS"}, "version": "1.1.0"},
+            "src_endpoint": {"vpc_uid": "vpc-1", "ip": "10.0.12.34", "port": "53124"}, "time": 1773389702123,
+            "query": {"hostname": "api.anthropic.com.", "type": "A", "class": "IN"}, "rcode": "NoError",
+            "answers": [{"type": "A", "rdata": "192.0.2.10"}], "class_uid": 4003, "activity_id": 2,
+            "disposition": "Allowed"}
+    events, rejects, _ = parse(tmp_path, line(ocsf))
+    assert not rejects
+    assert (events[0]["ts"].isoformat(), events[0]["host"], events[0]["host_source"], events[0]["src_ip"],
+            events[0]["action"]) == ("2026-03-13T08:15:02.123000+00:00", "api.anthropic.com", "dns_query",
+                                     "10.0.12.34", "allowed")
+    route53 = {"version": "1.100000", "account_id": "123456789012", "region": "eu-west-1", "vpc_id": "vpc-1",
+               "query_timestamp": "2026-03-13T08:15:02Z", "query_name": "chatgpt.com.", "query_type": "A",
+               "query_class": "IN", "rcode": "NOERROR", "answers": [{"Rdata": "192.0.2.47", "Type": "A"}],
+               "srcaddr": "10.0.12.35", "srcport": "56067", "transport": "UDP", "srcids": {"instance": "i-1"}}
+    events, rejects, _ = parse(tmp_path, line(route53))
+    assert not rejects
+    assert (events[0]["ts"].isoformat(), events[0]["host"], events[0]["host_source"], events[0]["src_ip"]) == \
+        ("2026-03-13T08:15:02+00:00", "chatgpt.com", "dns_query", "10.0.12.35")
+
+
 def test_splunk_export_result_envelope_is_read_without_its_prefix(tmp_path: Path) -> None:
     text = line({"preview": False, "offset": 0, "result": {
         "_time": "2026-03-13T09:15:02.000+01:00", "src": "10.6.0.1", "user": "anna", "dest": "claude.ai",

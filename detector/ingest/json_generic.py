@@ -19,7 +19,8 @@ name). Before those generic names, the names of the schemas such exports use are
   `DestinationIP`, `DestinationPort`, `HTTPHost`, `URL`, `Email`, `HTTPMethod`, `HTTPStatusCode`, `UserAgent`,
   `Action`; `SourceInternalIP` (the device's LAN address) before `SourceIP`. Gateway DNS: `QueryName` (the host, a DNS
   query's), `SrcIP`, `ResolverDecision` (camelCase decisions, _ACTION_SQL); Gateway Network: `SNI`.
-- DNS queries elsewhere (json_keys.DNS_QUESTION): Sysmon's event 22 via Winlogbeat, Google Cloud DNS query logs.
+- DNS queries elsewhere (json_keys.DNS_QUESTION): Sysmon's event 22 via Winlogbeat, Google Cloud DNS query logs,
+  OCSF DNS Activity (`query.hostname`), Route 53 Resolver query logs (`query_name`, `query_timestamp`, `srcaddr`).
 - Splunk's JSON export (`{"preview": false, "result": {...}}`) and Elasticsearch documents dumped with their
   envelope (`{"_source": {...}}`): keys under `result.` / `_source.` are read without that prefix, so Splunk's
   CIM names (`_time`, `src`, `dest`, `url`, `user`, `http_user_agent`) are recognised as in a CSV.

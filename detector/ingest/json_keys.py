@@ -22,14 +22,18 @@ ENVELOPES = ("result.", "_source.")
 # A DNS query's name: a host read from it was learned from a DNS query (host_source dns_query). ECS
 # `dns.question.name`; Cloudflare Gateway DNS's `QueryName`; Sysmon's DNS query event (22) as Winlogbeat ships it
 # without its Sysmon processing (`winlog.event_data.QueryName`); Google Cloud DNS query logs
-# (`jsonPayload.queryName`). Names as csv_generic.other_spellings reads them.
-DNS_QUESTION = ("dns_question_name", "query_name", "winlog_event_data_query_name", "json_payload_query_name")
+# (`jsonPayload.queryName`); OCSF DNS Activity (4003, https://schema.ocsf.io/classes/dns_activity: `query.hostname`,
+# as AWS Security Lake writes Route 53 Resolver queries); Route 53 Resolver query logs' own `query_name`
+# (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-format.html). Names as
+# csv_generic.other_spellings reads them.
+DNS_QUESTION = ("dns_question_name", "query_name", "winlog_event_data_query_name", "json_payload_query_name",
+                "query_hostname")
 
 # The names of ECS, OCSF and Cloudflare Gateway (normalised, see the module docstring), tried before the generic
 # names (csv_generic.ALIASES), in this order. `url` is not a schema field: it gives host, port, scheme and path.
 SCHEMA_ALIASES: dict[str, tuple[str, ...]] = {
-    "ts": ("timestamp", "datetime", "time", "time_dt"),
-    "src_ip": ("source_internal_ip", "source_ip", "client_ip", "src_endpoint_ip", "json_payload_source_ip"),
+    "ts": ("timestamp", "datetime", "time", "time_dt", "query_timestamp"),
+    "src_ip": ("source_internal_ip", "source_ip", "client_ip", "src_endpoint_ip", "json_payload_source_ip", "srcaddr"),
     "src_host": ("src_endpoint_hostname", "source_domain", "client_domain", "device_name", "winlog_computer_name"),
     "user_name": ("user_name", "source_user_name", "client_user_name", "actor_user_name", "actor_user_email_addr",
                   "email", "user_email", "winlog_event_data_user"),
