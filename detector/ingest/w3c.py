@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol, Self, TypeVar
 
 import duckdb
 import numpy as np
@@ -482,21 +483,9 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             return split_outcomes(columns, lines)
 
     def parse(lines: pa.Table, header: Header) -> ParseResult:
-        lines = unwrapped(lines)
-        directive_rows, directives = _directives(lines)
-        results: list[ParseResult] = []
-        start = 0
-        # A loop over the (few) directive lines only; the data lines between them are parsed in bulk.
-        for row, directive in zip(directive_rows, directives, strict=True):
-            if row > start:
-                results.append(parse_segment(lines.slice(start, row - start), header))
-            header = header.applied(directive.strip(BLANK))
-            start = row + 1
-        if start < lines.num_rows:
-            results.append(parse_segment(lines.slice(start), header))
-        return combine(results, ignored=len(directive_rows))
+        return parse_by_directives(lines, header, parse_segment)
 
-    return HeaderedParser(start=Header(), carry=_carry_header, parse=parse)
+    return HeaderedParser(start=Header(), carry=header_after, parse=parse)
 
 
 def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
@@ -512,19 +501,42 @@ def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
     return rows, (pc.take(text, rows).to_pylist() if rows else [])
 
 
-def directive_lines(lines: pa.Table) -> tuple[list[int], list[str]]:
-    """The rows and texts of a batch's `#` directive lines, for other formats written in W3C's manner (the
-    Windows Firewall log): only lines starting with `#` (after blanks, a byte order mark) are looked at."""
-    return _directives(lines)
+class Directed(Protocol):
+    """A header that directives change (this format's, the Windows Firewall log's)."""
+
+    def applied(self, directive: str) -> Self: ...
 
 
-_DIRECTIVE_STARTS = np.array([ord("#"), *{b for blank in BLANK for b in blank.encode()[:1]}], np.uint8)
+H = TypeVar("H", bound=Directed)
 
 
-def _carry_header(lines: pa.Table, header: Header) -> Header:
+def parse_by_directives(lines: pa.Table, header: H, parse_segment: Callable[[pa.Table, H], ParseResult]
+                        ) -> ParseResult:
+    """A batch of a log written in W3C's manner, each run of data lines parsed in bulk under the header in force
+    at its start; the directive lines between runs change the header and count as ignored."""
+    lines = unwrapped(lines)
+    directive_rows, directives = _directives(lines)
+    results: list[ParseResult] = []
+    start = 0
+    # A loop over the (few) directive lines only; the data lines between them are parsed in bulk.
+    for row, directive in zip(directive_rows, directives, strict=True):
+        if row > start:
+            results.append(parse_segment(lines.slice(start, row - start), header))
+        header = header.applied(directive.strip(BLANK))
+        start = row + 1
+    if start < lines.num_rows:
+        results.append(parse_segment(lines.slice(start), header))
+    return combine(results, ignored=len(directive_rows))
+
+
+def header_after(lines: pa.Table, header: H) -> H:
+    """The header in force after this batch (HeaderedParser's carry), for logs written in W3C's manner."""
     for directive in _directives(unwrapped(lines))[1]:
         header = header.applied(directive.strip(BLANK))
     return header
+
+
+_DIRECTIVE_STARTS = np.array([ord("#"), *{b for blank in BLANK for b in blank.encode()[:1]}], np.uint8)
 
 
 def combine(results: list[ParseResult], ignored: int) -> ParseResult:

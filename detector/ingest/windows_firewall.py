@@ -68,7 +68,7 @@ from detector.ingest.distinct_sql import in_slices, in_time_zone, plain
 from detector.ingest.ip_protocols import NAMES as PROTOCOL_NUMBERS
 from detector.ingest.layout_bytes import byte_places, line_bytes, texts_between
 from detector.ingest.proxy_columns import VALUE_SLICE, bools, constant_text, joined_pairs, line_text, placed
-from detector.ingest.w3c import BLANK, SYSLOG_PREFIX, combine, directive_lines, unwrapped
+from detector.ingest.w3c import BLANK, SYSLOG_PREFIX, header_after, parse_by_directives
 from detector.schema import TIMESTAMP
 
 # The layout Windows writes (Windows 10 and later add `pid`), for lines under no #Fields directive.
@@ -276,27 +276,11 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             return split_outcomes(columns, lines)
 
     def parse(lines: pa.Table, header: Header) -> ParseResult:
-        lines = unwrapped(lines)
-        rows, directives = directive_lines(lines)
-        results: list[ParseResult] = []
-        start = 0
-        # A loop over the (few) directive lines only; the data lines between them are parsed in bulk.
-        for row, directive in zip(rows, directives, strict=True):
-            if row > start:
-                results.append(parse_segment(lines.slice(start, row - start), header))
-            header = header.applied(directive.strip(BLANK))
-            start = row + 1
-        if start < lines.num_rows:
-            results.append(parse_segment(lines.slice(start), header))
-        return combine(results, ignored=len(rows))
+        return parse_by_directives(lines, header, parse_segment)
 
-    return HeaderedParser(start=Header(), carry=_carry_header, parse=parse)
+    return HeaderedParser(start=Header(), carry=header_after, parse=parse)
 
 
-def _carry_header(lines: pa.Table, header: Header) -> Header:
-    for directive in directive_lines(unwrapped(lines))[1]:
-        header = header.applied(directive.strip(BLANK))
-    return header
 
 
 _SYSLOG_PREFIX = re.compile(SYSLOG_PREFIX)
