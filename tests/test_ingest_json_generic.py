@@ -247,6 +247,26 @@ def test_splunk_export_result_envelope_is_read_without_its_prefix(tmp_path: Path
                                  "POST", 1200, 340, 200, "allowed", "UA/3")
 
 
+def test_splunk_default_fields_are_not_the_destination_or_the_client(tmp_path: Path) -> None:
+    """Every event of a Splunk export carries Splunk's default fields
+    (https://docs.splunk.com/Documentation/Splunk/latest/Data/Aboutdefaultfields): `host` is the device that sent it
+    (here the proxy), `source` the file it was read from, beside the CIM `src` / `dest` the search extracted. `host`
+    was read as every event's destination and `source` as its client address. An export of `_raw` alone has no
+    destination: every line a reject naming --map, not events to the proxy's own name."""
+    meta = {"_bkt": "proxy~12~A", "_cd": "12:345", "_indextime": "1773389703", "_serial": "0",
+            "_si": ["splunk01", "proxy"], "_sourcetype": "squid:access", "_time": "2026-03-13T09:15:02.123+01:00",
+            "host": "proxy01.gemeente.example", "index": "proxy", "linecount": "1",
+            "source": "/var/log/squid/access.log", "sourcetype": "squid:access", "splunk_server": "splunk01"}
+    raw = "1773389702.123    120 10.60.1.5 TCP_TUNNEL/200 5120 CONNECT chatgpt.com:443 jan HIER_DIRECT/192.0.2.7 -"
+    extracted = {**meta, "_raw": raw, "src": "10.60.1.5", "dest": "chatgpt.com", "user": "jan", "action": "allowed"}
+    events, rejects, _ = parse(tmp_path, line({"preview": False, "offset": 0, "result": extracted}))
+    assert not rejects
+    assert (events[0]["host"], events[0]["src_ip"], events[0]["user_name"]) == ("chatgpt.com", "10.60.1.5", "jan")
+    events, rejects, _ = parse(tmp_path, line({"preview": False, "offset": 0, "result": {**meta, "_raw": raw}}))
+    assert not events
+    assert "--map" in str(rejects[0]["reason"])
+
+
 def test_map_names_a_dotted_key_and_overrides_a_recognised_one(tmp_path: Path) -> None:
     text = line({"evt": {"when": "2026-03-13T08:15:02Z"}, "dst": {"name": "gemini.google.com"},
                  "host": "ignored.example", "who": {"login": "kees"}})

@@ -83,12 +83,21 @@ def key_paths(lines: Sequence[str]) -> list[tuple[str, ...]]:
     return list(seen)
 
 
+# Splunk's default fields, on every event of an export (https://docs.splunk.com/Documentation/Splunk/latest/Data/
+# Aboutdefaultfields): `host` is the device that sent the event (the proxy or firewall itself), `source` the file or
+# input it came from; neither is the event's destination or client (CIM names those `dest` and `src`). Under the
+# `result.` envelope they keep its prefix, so that no field takes them.
+SPLUNK_DEFAULT_FIELDS = frozenset({"host", "source", "sourcetype", "index", "splunk_server", "linecount", "punct",
+                                   "eventtype", "timestartpos", "timeendpos"})
+
+
 def key_name(path: Sequence[str]) -> str:
-    """The dotted name of a key path, without an envelope's prefix (ENVELOPES)."""
+    """The dotted name of a key path, without an envelope's prefix (ENVELOPES; Splunk's default fields keep it)."""
     name = ".".join(path)
     for envelope in ENVELOPES:
         if name.startswith(envelope) and len(name) > len(envelope):
-            return name[len(envelope):]
+            inner = name[len(envelope):]
+            return name if envelope == "result." and inner in SPLUNK_DEFAULT_FIELDS else inner
     return name
 
 
