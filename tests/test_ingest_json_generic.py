@@ -267,6 +267,23 @@ def test_splunk_default_fields_are_not_the_destination_or_the_client(tmp_path: P
     assert "--map" in str(rejects[0]["reason"])
 
 
+def test_logstash_and_graylog_sender_keys_are_not_the_destination_or_the_client(tmp_path: Path) -> None:
+    """Logstash writes the sending device as `host` beside `@version`
+    (https://www.elastic.co/guide/en/logstash/current/plugins-inputs-syslog.html), Graylog as `source` beside its
+    `gl2_*` keys (https://go2docs.graylog.org/current/getting_in_log_data/default_fields.html). Before, every event
+    of such an export went to the proxy's own name, or came from the firewall's name."""
+    logstash = {"@timestamp": "2026-03-13T08:15:02.123Z", "@version": "1", "host": "proxy01.gemeente.example",
+                "message": "an unparsed line", "type": "squid"}
+    events, rejects, _ = parse(tmp_path, line(logstash), line({**logstash, "request": "https://claude.ai/api",
+                                                               "clientip": "10.60.1.5"}))
+    assert [e["host"] for e in events] == ["claude.ai"] and len(rejects) == 1
+    graylog = {"_id": "a1", "timestamp": "2026-03-13T08:15:02.123Z", "source": "fw01", "message": "action=deny",
+               "gl2_source_input": "5f1", "gl2_source_node": "n1", "streams": ["1"], "dst_host": "claude.ai"}
+    events, rejects, _ = parse(tmp_path, line(graylog))
+    assert not rejects
+    assert (events[0]["host"], events[0]["src_ip"]) == ("claude.ai", None)
+
+
 def test_map_names_a_dotted_key_and_overrides_a_recognised_one(tmp_path: Path) -> None:
     text = line({"evt": {"when": "2026-03-13T08:15:02Z"}, "dst": {"name": "gemini.google.com"},
                  "host": "ignored.example", "who": {"login": "kees"}})

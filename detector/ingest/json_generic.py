@@ -90,7 +90,7 @@ from detector.ingest.csv_generic import (
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
-from detector.ingest.json_keys import DNS_QUESTION, KEY_LINES, Layout, choose, key_name, key_paths
+from detector.ingest.json_keys import DNS_QUESTION, KEY_LINES, Layout, choose, key_names, key_paths
 from detector.ingest.proxy_columns import (
     bools,
     first_reasons,
@@ -305,7 +305,7 @@ def sniff(lines: Sequence[str]) -> float:
     if not objects:
         return 0.0
     try:
-        chosen = choose([key_name(path) for path in key_paths(content)])
+        chosen = choose(key_names(key_paths(content)))
     except FormatError:
         return 0.0
     weight = {2: MAX_SNIFF_SCORE, 1: 0.35, 0: 0.2}[has_time(chosen) + has_destination(chosen)]

@@ -101,6 +101,23 @@ def key_name(path: Sequence[str]) -> str:
     return name
 
 
+# Keys that log shippers add to each event naming the device that sent it, not the event's destination or client:
+# Logstash's `host` (a string beside `@version`; https://www.elastic.co/guide/en/logstash/current/plugins-inputs-
+# syslog.html) and Graylog's `source` (beside its `gl2_*` keys; https://go2docs.graylog.org/current/
+# getting_in_log_data/default_fields.html). Renamed where the shipper's marker key is present.
+SHIPPER_KEYS: tuple[tuple[str, str, str], ...] = (("@version", "host", "logstash.host"),
+                                                  ("gl2_", "source", "graylog.source"))
+
+
+def key_names(paths: Sequence[tuple[str, ...]]) -> list[str]:
+    """The names the keys are recognised by (key_name), a shipper's own keys renamed (SHIPPER_KEYS)."""
+    names = [key_name(path) for path in paths]
+    for marker, key, renamed in SHIPPER_KEYS:
+        if any(name.startswith(marker) for name in names):
+            names = [renamed if name == key else name for name in names]
+    return names
+
+
 def choose(names: Sequence[str], column_map: Mapping[str, str] | None = None) -> dict[str, int]:
     """Which key (index into `names`) feeds which field: --map first, then SCHEMA_ALIASES, then csv_generic's."""
     column_map = dict(column_map or {})
@@ -166,7 +183,7 @@ class Layout:
 
     @classmethod
     def of(cls, paths: Sequence[tuple[str, ...]], column_map: Mapping[str, str]) -> Layout:
-        names = tuple(key_name(path) for path in paths)
+        names = tuple(key_names(paths))
         chosen = choose(names, column_map)
         more = fallbacks(names, chosen, column_map)
         read = sorted(set(chosen.values()).union(*more.values()))
