@@ -236,6 +236,23 @@ def test_ocsf_dns_activity_and_route53_resolver_query_logs_name_the_host(tmp_pat
         ("2026-03-13T08:15:02+00:00", "chatgpt.com", "dns_query", "10.0.12.35")
 
 
+def test_ecs_event_type_denied_or_allowed_decides_where_event_action_does_not(tmp_path: Path) -> None:
+    """ECS's `event.type` list holds `allowed` or `denied`
+    (https://www.elastic.co/guide/en/ecs/current/ecs-allowed-values-event-type.html), as elastic/integrations'
+    firewall integrations write it beside a vendor's `event.action` that names no verdict (`flow_started`,
+    `firewall-rule`). Those events were all `unknown`; a verdict in event.action still wins."""
+    def doc(action: str | None, types: list[str]) -> str:
+        event = {"category": ["network"], "type": types, "kind": "event", **({"action": action} if action else {})}
+        return line({"@timestamp": "2026-03-13T08:15:02.000Z", "event": event, "source": {"ip": "10.60.1.5"},
+                     "destination": {"ip": "192.0.2.8", "port": 443, "domain": "claude.ai"}})
+
+    events, rejects, _ = parse(tmp_path, doc("flow_started", ["connection", "start", "allowed"]),
+                               doc("firewall-rule", ["connection", "denied"]), doc(None, ["denied"]),
+                               doc("close", ["connection", "end"]), doc("deny", ["connection", "allowed"]))
+    assert not rejects
+    assert [e["action"] for e in events] == ["allowed", "blocked", "blocked", "unknown", "blocked"]
+
+
 def test_splunk_export_result_envelope_is_read_without_its_prefix(tmp_path: Path) -> None:
     text = line({"preview": False, "offset": 0, "result": {
         "_time": "2026-03-13T09:15:02.000+01:00", "src": "10.6.0.1", "user": "anna", "dest": "claude.ai",

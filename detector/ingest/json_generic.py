@@ -90,7 +90,7 @@ from detector.ingest.csv_generic import (
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
-from detector.ingest.json_keys import DNS_QUESTION, KEY_LINES, Layout, choose, key_names, key_paths
+from detector.ingest.json_keys import DNS_QUESTION, EVENT_TYPE, KEY_LINES, Layout, choose, key_names, key_paths
 from detector.ingest.proxy_columns import (
     bools,
     first_reasons,
@@ -204,13 +204,34 @@ _ACTION_SQL = """select coalesce(case when regexp_matches(value, '^blocked[A-Z]'
                  from distinct_values"""
 
 
+# ECS event.type (a JSON list, as text): its `denied` or `allowed`.
+_EVENT_TYPE_SQL = """select case when contains(lower(value), '"denied"') then 'blocked'
+                                when contains(lower(value), '"allowed"') then 'allowed' end as value
+                     from distinct_values"""
+
+
 class JsonQueries(Queries):
-    """csv_generic's per-distinct queries, with the finer epoch times (time_query) and Cloudflare's decisions."""
+    """csv_generic's per-distinct queries, with the finer epoch times (time_query), Cloudflare's decisions and ECS's
+    event.type."""
 
     def __init__(self, timezone: str) -> None:
         super().__init__(timezone)
         self.time = time_query(timezone)
         self.action = DistinctQuery(_ACTION_SQL)
+        self.event_type = DistinctQuery(_EVENT_TYPE_SQL)
+
+
+def with_event_type_verdict(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, action: pa.Array,
+                            event_type: pa.DictionaryArray) -> pa.Array:
+    """The action, where it is `unknown`, from ECS event.type's `denied` / `allowed` (once per distinct list)."""
+    verdict = queries.event_type.results_for(connection, event_type.dictionary).column("value").combine_chunks()
+    per_row = onto_rows(event_type, verdict) if verdict.null_count else \
+        pa.DictionaryArray.from_arrays(event_type.indices, verdict)
+    per_row = per_row.dictionary_decode()
+    if not pc.any(pc.is_valid(per_row)).as_py():
+        return action
+    plain = action.dictionary_decode() if pa.types.is_dictionary(action.type) else action
+    return pc.if_else(pc.and_(pc.equal(plain, "unknown"), pc.is_valid(per_row)), per_row, plain)
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table,
@@ -235,6 +256,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
     from_question = _from_question(keyed, layout, rows)
     columns, time_value = value_columns(connection, queries, values, rows, queries.time, from_question)
+    if EVENT_TYPE in values:
+        columns["action"] = with_event_type_verdict(connection, queries, columns["action"], values[EVENT_TYPE])
     destination = pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"]))
     return pa.table({"line_no": lines.column("line_no"),
                      "reject_reason": _reasons(layout, is_object, parsed, columns["ts"], time_value, destination),

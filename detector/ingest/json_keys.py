@@ -109,6 +109,13 @@ SHIPPER_KEYS: tuple[tuple[str, str, str], ...] = (("@version", "host", "logstash
                                                   ("gl2_", "source", "graylog.source"))
 
 
+# ECS's categorisation of an event (`event.type`, a list: https://www.elastic.co/guide/en/ecs/current/
+# ecs-allowed-values-event-type.html): its `allowed` / `denied` is the verdict where `event.action` names none (the
+# Fortinet, PAN-OS, Cisco ASA and Zscaler integrations write `["connection", "denied"]` beside a vendor's action).
+# Read as an extra field of that name (json_generic.with_event_type_verdict).
+EVENT_TYPE = "event_type"
+
+
 def key_names(paths: Sequence[tuple[str, ...]]) -> list[str]:
     """The names the keys are recognised by (key_name), a shipper's own keys renamed (SHIPPER_KEYS)."""
     names = [key_name(path) for path in paths]
@@ -185,6 +192,9 @@ class Layout:
     def of(cls, paths: Sequence[tuple[str, ...]], column_map: Mapping[str, str]) -> Layout:
         names = tuple(key_names(paths))
         chosen = choose(names, column_map)
+        at = next((at for at, name in enumerate(names) if normalise(name) == EVENT_TYPE), None)
+        if at is not None and at not in chosen.values():
+            chosen = {**chosen, EVENT_TYPE: at}
         more = fallbacks(names, chosen, column_map)
         read = sorted(set(chosen.values()).union(*more.values()))
         listed = "[" + ", ".join(sql_literal(json_path(paths[at])) for at in read) + "]" if read else "['$']"
