@@ -301,6 +301,21 @@ def test_logstash_and_graylog_sender_keys_are_not_the_destination_or_the_client(
     assert (events[0]["host"], events[0]["src_ip"]) == ("claude.ai", None)
 
 
+def test_sentinel_common_security_log_device_name_is_the_logging_device_not_the_client(tmp_path: Path) -> None:
+    """A Microsoft Sentinel CommonSecurityLog row exported as JSON (columns of Microsoft's table reference,
+    https://learn.microsoft.com/azure/azure-monitor/reference/tables/commonsecuritylog): DeviceName is the proxy that
+    logged the event (CEF's dvchost), so it is no src_host; the client is SourceIP and SourceUserName."""
+    row = {"TimeGenerated": "2026-03-13T08:15:02.123Z", "DeviceVendor": "Zscaler", "DeviceProduct": "NSSWeblog",
+           "DeviceAction": "Allowed", "DestinationHostName": "chatgpt.com", "DestinationIP": "192.0.2.47",
+           "DeviceName": "zscaler-nss-01", "SourceIP": "10.60.1.5", "SourceUserName": "jan@gemeente.example",
+           "RequestURL": "chatgpt.com/backend-api/conversation", "RequestMethod": "POST", "SentBytes": 1200,
+           "ReceivedBytes": 3400, "Computer": "syslog-fwd-01", "Type": "CommonSecurityLog"}
+    events, rejects, _ = parse(tmp_path, line(row))
+    assert not rejects
+    assert (events[0]["src_host"], events[0]["src_ip"], events[0]["host"], events[0]["action"],
+            events[0]["bytes_out"]) == (None, "10.60.1.5", "chatgpt.com", "allowed", 1200)
+
+
 def test_map_names_a_dotted_key_and_overrides_a_recognised_one(tmp_path: Path) -> None:
     text = line({"evt": {"when": "2026-03-13T08:15:02Z"}, "dst": {"name": "gemini.google.com"},
                  "host": "ignored.example", "who": {"login": "kees"}})

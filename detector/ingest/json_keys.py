@@ -104,9 +104,12 @@ def key_name(path: Sequence[str]) -> str:
 # Keys that log shippers add to each event naming the device that sent it, not the event's destination or client:
 # Logstash's `host` (a string beside `@version`; https://www.elastic.co/guide/en/logstash/current/plugins-inputs-
 # syslog.html) and Graylog's `source` (beside its `gl2_*` keys; https://go2docs.graylog.org/current/
-# getting_in_log_data/default_fields.html). Renamed where the shipper's marker key is present.
+# getting_in_log_data/default_fields.html); and Microsoft Sentinel's CommonSecurityLog rows (beside DeviceVendor),
+# whose DeviceName is the proxy or firewall that logged the event (CEF's dvchost; Microsoft's CommonSecurityLog table
+# reference), not the client device it names in Cloudflare's and Defender's records. Renamed where the marker key is.
 SHIPPER_KEYS: tuple[tuple[str, str, str], ...] = (("@version", "host", "logstash.host"),
-                                                  ("gl2_", "source", "graylog.source"))
+                                                  ("gl2_", "source", "graylog.source"),
+                                                  ("DeviceVendor", "DeviceName", "CommonSecurityLog.DeviceName"))
 
 
 # ECS's categorisation of an event (`event.type`, a list: https://www.elastic.co/guide/en/ecs/current/
