@@ -316,6 +316,32 @@ def test_sentinel_common_security_log_device_name_is_the_logging_device_not_the_
             events[0]["bytes_out"]) == (None, "10.60.1.5", "chatgpt.com", "allowed", 1200)
 
 
+def test_defender_network_events_exported_as_json_read_the_inspection_records(tmp_path: Path) -> None:
+    """DeviceNetworkEvents rows exported as JSON from Sentinel or Log Analytics (columns of Microsoft's
+    https://learn.microsoft.com/en-us/defender-xdr/advanced-hunting-devicenetworkevents-table, beside TimeGenerated
+    and Type), as the CSV export is read: an SslConnectionInspected row's host is its AdditionalFields' server_name
+    (as text or as an object), a DnsConnectionInspected row's the query; the account's name where the UPN is empty.
+    Those rows had no host and no user."""
+    base = {"TenantId": "t", "TimeGenerated": "2026-03-13T08:15:10Z", "Timestamp": "2026-03-13T08:15:02.123Z",
+            "DeviceId": "abc", "DeviceName": "ws-0142.gemeente.example", "RemoteIP": "192.0.2.48",
+            "RemotePort": 443, "RemoteUrl": "", "LocalIP": "10.20.14.87", "LocalPort": 52818, "Protocol": "Tcp",
+            "InitiatingProcessAccountName": "", "InitiatingProcessAccountUpn": "", "Type": "DeviceNetworkEvents"}
+    sni = {"direction": "Out", "server_name": "claude.ai", "established": True}
+    dns = {"direction": "Out", "query": "chatgpt.com", "qtype_name": "A", "rcode_name": "NOERROR",
+           "answers": ["192.0.2.47"]}
+    events, rejects, _ = parse(
+        tmp_path, line({**base, "ActionType": "SslConnectionInspected", "AdditionalFields": json.dumps(sni)}),
+        line({**base, "ActionType": "SslConnectionInspected", "AdditionalFields": sni}),
+        line({**base, "ActionType": "DnsConnectionInspected", "RemotePort": 53, "AdditionalFields": json.dumps(dns)}),
+        line({**base, "ActionType": "ConnectionSuccess", "RemoteUrl": "gemini.google.com", "AdditionalFields": "",
+              "InitiatingProcessAccountName": "jdevries"}))
+    assert not rejects
+    assert [(e["host"], e["host_source"], e["network_protocol"], e["user_name"]) for e in events] == [
+        ("claude.ai", "sni", "tls", None), ("claude.ai", "sni", "tls", None),
+        ("chatgpt.com", "dns_query", "dns", None), ("gemini.google.com", "url", None, "jdevries")]
+    assert (events[2]["dns_qtype"], events[2]["dns_rcode"]) == ("A", "NOERROR")
+
+
 def test_map_names_a_dotted_key_and_overrides_a_recognised_one(tmp_path: Path) -> None:
     text = line({"evt": {"when": "2026-03-13T08:15:02Z"}, "dst": {"name": "gemini.google.com"},
                  "host": "ignored.example", "who": {"login": "kees"}})

@@ -89,6 +89,7 @@ from detector.ingest.csv_generic import (
     value_columns,
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
+from detector.ingest.defender_inspection import export_columns
 from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
 from detector.ingest.json_keys import DNS_QUESTION, EVENT_TYPE, KEY_LINES, Layout, choose, key_names, key_paths
 from detector.ingest.proxy_columns import (
@@ -258,6 +259,14 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     columns, time_value = value_columns(connection, queries, values, rows, queries.time, from_question)
     if EVENT_TYPE in values:
         columns["action"] = with_event_type_verdict(connection, queries, columns["action"], values[EVENT_TYPE])
+    # Defender's DeviceNetworkEvents exported as JSON (Sentinel, Log Analytics, advanced hunting): as csv_generic
+    # reads them, the account's name where its UPN is empty, and the inspection records' AdditionalFields
+    if "user_alt" in values:
+        user = values.get("user_name")
+        columns["user_name"] = first_valid(user, values["user_alt"]) if user is not None else values["user_alt"]
+    if "additional_fields" in values and "action" in values:
+        columns.update(export_columns(connection, queries.inspection, queries.integer, values["action"],
+                                      values["additional_fields"], values.get("local_port"), columns))
     destination = pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"]))
     return pa.table({"line_no": lines.column("line_no"),
                      "reject_reason": _reasons(layout, is_object, parsed, columns["ts"], time_value, destination),
