@@ -29,6 +29,7 @@ from detector.ingest import (
     panos,
     pfsense,
     proxysg,
+    proxysg_kv,
     skyhigh_swg,
     sonicwall,
     sophos,
@@ -56,6 +57,7 @@ FORMATS: dict[str, Format] = {
         windows_firewall.FIREWALL,  # before w3c: its files are W3C-like, and a tie goes to the first
         w3c.W3C,
         proxysg.PROXYSG,
+        proxysg_kv.ACCESS,
         skyhigh_swg.ACCESS,
         csv_generic.CSV,
         zeek.ZEEK_CONN,
