@@ -2,11 +2,11 @@
 
 Test lines are written from the documented format strings, not copied from logs:
 - Splunk Add-on for Symantec Blue Coat ProxySG, kv format (`SPLV5.1 c-ip=$(c-ip) ...`):
-  https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/Setup and SC4S' test of it,
+  https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About and SC4S' test of it,
   https://github.com/splunk/splunk-connect-for-syslog/blob/main/tests/test_bluecoatproxySG.py (a syslog header,
   then `bluecoat[0]: SPLV5.1 key=value ...`, quoted values with spaces);
 - IBM QRadar DSM guide, Blue Coat SG custom event format (`Bluecoat|src=$(c-ip)|srcport=$(c-port)|...|
-  devicetime=$(gmttime)|...`): https://www.ibm.com/docs/en/dsm?topic=sg-creating-custom-event-format
+  devicetime=$(gmttime)|...`): https://www.ibm.com/docs/en/dsm?topic=sg-creating-extra-custom-format-key-value-pairs
 """
 
 from __future__ import annotations

@@ -2,17 +2,17 @@
 by ELFF field names, as SIEM add-ons ask the appliance to write it.
 
 Two documented layouts:
-- Splunk's `bluecoat:proxysg:access:kv` (Splunk Add-on for Symantec Blue Coat ProxySG, "Configure the ProxySG
-  access log format", https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/Setup): space-separated
+- Splunk's `bluecoat:proxysg:access:kv` (a sourcetype of the Splunk Add-on for Symantec Blue Coat ProxySG,
+  https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About): space-separated
   `key=value` pairs after `SPLV5.1`, values with spaces in double quotes (`cs-User-Agent="Mozilla/5.0 (...)"`),
   usually behind a syslog header (Splunk Connect for Syslog's test `test_bluecoatproxySG_kv`,
   https://github.com/splunk/splunk-connect-for-syslog/blob/main/tests/test_bluecoatproxySG.py). It may carry
   `date=` and `time=` (ELFF, UTC) or not: then the syslog header's time is the event's.
-- IBM QRadar's Blue Coat SG DSM ("Creating a custom event format", https://www.ibm.com/docs/en/dsm?topic=sg-creating-custom-event-format):
+- IBM QRadar's Blue Coat SG DSM ("Creating extra custom format key-value pairs", https://www.ibm.com/docs/en/dsm?topic=sg-creating-extra-custom-format-key-value-pairs):
   `Bluecoat|src=$(c-ip)|srcport=$(c-port)|dst=$(cs-uri-address)|dstport=$(cs-uri-port)|username=$(cs-username)|
-  devicetime=$(gmttime)|s-action=...|sc-status=...|cs-method=...|time-taken=...|sc-bytes=...|cs-bytes=...|
-  cs-uri-scheme=...|cs-host=...|cs-uri-path=...|cs-uri-query=...|cs-uri-extension=...|cs-auth-group=...|
-  rs(Content-Type)=...|cs(User-Agent)=...|cs(Referer)=...|sc-filter-result=...|filter-category=...|cs-uri=...`:
+  devicetime=$(gmttime)|s-action=$(s-action)|sc-status=$(sc-status)|cs-method=$(cs-method)`, and further ELFF
+  fields added as `name=$(name)` (the guide's `sc-bytes`, `rs(Content-Type)`; public QRadar test generators add
+  time-taken, cs-bytes, cs-host, cs-uri-path, cs(User-Agent), sc-filter-result, `filter-category`, cs-uri):
   `|`-separated pairs (values may hold spaces), time from `devicetime` (`[dd/Mon/yyyy:hh:mm:ss GMT]`, or with a
   numeric month), else `date`/`time`, else the syslog header.
 
