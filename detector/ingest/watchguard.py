@@ -266,9 +266,13 @@ def _native_layout(line: pa.Array) -> pa.Array:
     leef = pc.fill_null(pc.match_substring(line, "|WatchGuard|"), False)
     if not pc.any(leef).as_py():
         return line
-    text = pc.replace_substring(line.filter(leef), "#011", "\t")
+    text = line.filter(leef)
+    if pc.any(pc.match_substring(text, "#011")).as_py():  # (each pass over the text costs: only where needed)
+        text = pc.replace_substring(text, "#011", "\t")
     parts = pc.extract_regex(text, _LEEF.pattern)
-    attrs = pc.replace_substring_regex(parts.field("attrs"), r"(^|\t)duration=([0-9]+) seconds", r"\1duration=\2")
+    attrs = parts.field("attrs")
+    if pc.any(pc.match_substring(attrs, " seconds")).as_py():
+        attrs = pc.replace_substring_regex(attrs, r"(^|\t)duration=([0-9]+) seconds", r"\1duration=\2")
     packet = [pc.struct_field(pc.extract_regex(attrs, rf"(?:^|\t){key}=(?P<v>[^\t]*)"), [0]) for key in _LEEF_PACKET]
     disp, proto, src, dst, sport, dport = (pc.fill_null(value, "") for value in packet)
     proto = pc.if_else(pc.equal(proto, ""), _NO_PROTOCOL, proto)  # (a session end may log none)
