@@ -45,6 +45,8 @@ from detector.ingest.base import (
 )
 from detector.ingest.cisco_wsa import WSA_MACROS
 from detector.ingest.distinct_sql import in_slices
+from detector.ingest.key_values import spans_of
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import VALUE_SLICE, line_text
 from detector.ingest.proxysg import Layout, _denied_by_exception
 from detector.ingest.squid import PROXY_MACROS
@@ -83,6 +85,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(ALIASES)
 LAYOUT = Layout("key=value", FIELDS)
 _KEY_FIELD = {alias: field for field, aliases in ALIASES.items() for alias in aliases}
+_FIELD_OF_KEY = np.array([FIELDS.index(field) for field in _KEY_FIELD.values()])
 # `devicetime` (QRadar's $(gmttime)): `[10/Apr/2018:16:22:12 GMT]`, or with the month as a number
 DEVICE_TIME_FORMATS = ("%d/%b/%Y:%H:%M:%S", "%d/%m/%Y:%H:%M:%S")
 # A QRadar line's marker; the syslog header (if any) is what precedes it
@@ -95,37 +98,42 @@ NO_TIME = ("no time: no date= and time= pairs, no readable devicetime= ([dd/Mon/
 _TAGGED = "- x: -"
 
 
-def _pairs(text: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """Every `key=value` token of every line: normalised key, value (unquoted), row. Lines with the QRadar mark
-    are split at `|`, the others at spaces outside double quotes."""
+def _pairs(text: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """The wanted `key=value` tokens of every line: the ELFF field (index in FIELDS) each names, its value
+    (unquoted) and its row. Lines with the QRadar mark are split at `|`, the others at spaces outside double
+    quotes. Keys are cut out of the tokens' buffer and named once per distinct key; only the wanted tokens'
+    values are cut out."""
     piped = pc.fill_null(pc.match_substring(text, PIPE_MARK, ignore_case=True), False).to_numpy(zero_copy_only=False)
-    keys, values, rows = [], [], []
+    fields, values, rows = [], [], []
     for mask, split in ((piped, lambda t: pc.split_pattern(t, "|")), (~piped, lambda t: split_quoted(t, " "))):
         if not mask.any():
             continue
         where = np.flatnonzero(mask)
         tokens, token_rows, _ = flattened(split(text.take(pa.array(where))))
-        parts = pc.split_pattern(tokens, "=", max_splits=1)
-        lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
-        keep = lengths == 2
-        if not keep.any():
+        if not len(tokens):
             continue
-        kept = parts.filter(pa.array(keep))
-        key = pc.replace_substring(pc.utf8_lower(pc.list_element(kept, 0)), "_", "-")
-        value = pc.list_element(kept, 1)
-        keys.append(key)
+        equals = pc.fill_null(pc.find_substring(tokens, "="), -1).to_numpy(zero_copy_only=False)
+        _, _, offsets = line_bytes(tokens)
+        starts, ends, paired = offsets[:-1], offsets[1:], equals >= 0
+        keys = pc.dictionary_encode(spans_of(tokens, starts, np.where(paired, starts + equals, starts), ~paired))
+        names = pc.replace_substring(pc.utf8_lower(keys.dictionary), "_", "-")
+        known = pc.fill_null(pc.index_in(names, pa.array(list(_KEY_FIELD))), -1).to_numpy(zero_copy_only=False)
+        field = np.append(_FIELD_OF_KEY[np.maximum(known, 0)] * (known >= 0) - (known < 0), -1)
+        indices = pc.fill_null(keys.indices, len(known)).to_numpy(zero_copy_only=False)
+        wanted = np.flatnonzero(field[indices] >= 0)
+        if not len(wanted):
+            continue
+        value = spans_of(tokens, starts[wanted] + equals[wanted] + 1, ends[wanted])
+        fields.append(field[indices[wanted]])
         values.append(value if piped[where[0]] else quoted_value(value, " "))
-        rows.append(where[token_rows[keep]])
-    if not keys:
-        return pa.array([], pa.string()), pa.array([], pa.string()), np.zeros(0, np.int64)
-    return pa.concat_arrays(keys), pa.concat_arrays(values), np.concatenate(rows)
+        rows.append(where[token_rows[wanted]])
+    if not fields:
+        return np.zeros(0, np.int64), pa.array([], pa.string()), np.zeros(0, np.int64)
+    return np.concatenate(fields), pa.concat_arrays(values), np.concatenate(rows)
 
 
-def _field_values(keys: pa.Array, values: pa.Array, rows: np.ndarray, count: int) -> dict[str, pa.Array]:
+def _field_values(which: np.ndarray, values: pa.Array, rows: np.ndarray, count: int) -> dict[str, pa.Array]:
     """Per ELFF field, each line's first value of any of its keys (null where none)."""
-    fields = pc.fill_null(pc.index_in(keys, pa.array(list(_KEY_FIELD))), -1).to_numpy(zero_copy_only=False)
-    field_of_alias = np.array([FIELDS.index(field) for field in _KEY_FIELD.values()])
-    which = np.where(fields >= 0, field_of_alias[np.maximum(fields, 0)], -1)
     out = {}
     for number, field in enumerate(FIELDS):  # (a loop over the ~25 fields, not over lines)
         found = np.flatnonzero(which == number)
