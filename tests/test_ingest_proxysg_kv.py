@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import FORMATS, sniff
+from detector.ingest import FORMATS, proxysg_kv, sniff
 from detector.ingest.pipeline import FileReport, parse_file
 from tests.golden import SAMPLES, golden_settings
 
@@ -123,3 +123,12 @@ def test_arbitrary_lines_never_crash_and_are_all_accounted_for(tmp_path: Path, l
 def test_a_line_with_trailing_spaces_still_parses(tmp_path: Path, line: str) -> None:
     events, rejects, _ = parse(tmp_path, line + "  ")
     assert len(events) == 1 and not rejects
+
+
+def test_a_batch_parsed_in_slices_gives_the_same_outcomes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [SPLUNK, QRADAR, "not a pair", SPLUNK.replace(HEAD, ""), QRADAR, SPLUNK]
+    whole = parse(tmp_path, *lines)
+    monkeypatch.setattr(proxysg_kv, "SLICE_LINES", 2)
+    sliced = parse(tmp_path, *lines)
+    assert sliced[0] == whole[0] and sliced[1] == whole[1]
+    assert [e["line_no"] for e in sliced[0]] == [1, 2, 5, 6]

@@ -51,7 +51,7 @@ from detector.ingest.proxy_columns import VALUE_SLICE, line_text
 from detector.ingest.proxysg import Layout, _denied_by_exception
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_time
-from detector.ingest.w3c import W3C, Header, Plan, event_columns
+from detector.ingest.w3c import W3C, Header, Plan, combine, event_columns
 from detector.schema import TIMESTAMP
 
 # The ELFF line written for each kv line, and the keys (lower case, `_` as `-`) each field is read from.
@@ -94,6 +94,8 @@ NOT_KV = ("not a ProxySG key=value access-log line: no c-ip= (src=) or no cs-hos
           "(Splunk's SPLV5.1 layout or QRadar's Bluecoat|key=value|... layout)")
 NO_TIME = ("no time: no date= and time= pairs, no readable devicetime= ([dd/Mon/yyyy:hh:mm:ss GMT]) "
            "and no syslog header time")
+# Lines parsed at a time (see parse)
+SLICE_LINES = 32_768
 # SonicWall's trick: a header read as `<header>- x: -`, once per distinct header; only its time is used
 _TAGGED = "- x: -"
 
@@ -179,6 +181,13 @@ def new_parser(context: ParseContext) -> BatchParser:
         return headers.read(cursor, table).column("ts").combine_chunks().cast(TIMESTAMP)
 
     def parse(lines: pa.Table) -> ParseResult:
+        """The batch in slices: the tokens of a whole batch (~25 a line) would take most of the memory."""
+        if lines.num_rows <= SLICE_LINES:
+            return parse_slice(lines)
+        return combine([parse_slice(lines.slice(start, SLICE_LINES))
+                        for start in range(0, lines.num_rows, SLICE_LINES)], ignored=0)
+
+    def parse_slice(lines: pa.Table) -> ParseResult:
         text = line_text(lines)
         count = len(text)
         values = _field_values(*_pairs(text), count)
