@@ -132,3 +132,61 @@ def test_a_batch_parsed_in_slices_gives_the_same_outcomes(tmp_path: Path, monkey
     sliced = parse(tmp_path, *lines)
     assert sliced[0] == whole[0] and sliced[1] == whole[1]
     assert [e["line_no"] for e in sliced[0]] == [1, 2, 5, 6]
+
+
+def _split_values(text: list[str]) -> dict[str, list[str | None]]:
+    """The reference the compiled scan replaced: each line split with Arrow (`|` after `Bluecoat|`, else spaces
+    outside quotes), keys before the first `=` in lower case with `_` as `-`, a field's first key wins, values
+    of space-separated lines unquoted by `quoted_value`."""
+    import pyarrow as pa
+
+    from detector.ingest.arrow_ops import quoted_value, split_quoted
+
+    out: dict[str, list[str | None]] = {field: [None] * len(text) for field in proxysg_kv.FIELDS}
+    for row, line in enumerate(text):
+        piped = "bluecoat|" in line.lower()
+        tokens = line.split("|") if piped else split_quoted(pa.array([line]), " ")[0].as_py()
+        for token in tokens:
+            if "=" not in token:
+                continue
+            key, value = token.split("=", 1)
+            field = proxysg_kv._KEY_FIELD.get(key.lower().replace("_", "-"))
+            if field is None or out[field][row] is not None:
+                continue
+            out[field][row] = value if piped else quoted_value(pa.array([value]), " ")[0].as_py()
+    return out
+
+
+_KV_TEXT = st.lists(st.sampled_from(
+    ["c-ip=", "CS-Host=", "cs_uri=", "src=", "cs(User-Agent)=", "devicetime=", "date=", "time=", "sc-bytes=", "=",
+     "Bluecoat|", "bluecoat", "|", " ", "  ", '"', '""', "a", "b c", "\x01", "\x02", "\t", "SPLV5.1 ", "SPLV",
+     "x=", "é", "<13>", ":"]), max_size=25).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KV_TEXT, min_size=1, max_size=6))
+def test_the_compiled_scan_finds_what_the_arrow_split_found(text: list[str]) -> None:
+    """Every field's value, each line's head (the header-time regex's group) and the ELFF tail as the Arrow split,
+    `quoted_value`, the regex and `_elff_value` gave them (lines from the layouts' separators and quoting rules:
+    https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About, QRadar's guide above)."""
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from detector.ingest.compiled import WantedKeys
+    from detector.ingest.proxysg_kv_scan import Scanned
+
+    fields = proxysg_kv.FIELDS
+    array = pa.array(text)
+    scanned = Scanned(array, WantedKeys(list(proxysg_kv._KEY_FIELD)), proxysg_kv._FIELD_OF_KEY, fields, fields, 2)
+    expected = _split_values(text)
+    for field in fields:
+        assert scanned.columns[field].to_pylist() == expected[field], field
+    heads = [(m.group(1) if (m := re.match(r"(.*?)(?:SPLV[\d.]*[\t\n\f\r ]|(?i:bluecoat)\||[^\t\n\f\r |=\"]+=)",
+                                            line, re.S)) else "") for line in text]
+    assert scanned.head(np.arange(len(text))).to_pylist() == heads
+    tail = pc.binary_join_element_wise(*[proxysg_kv._elff_value(pa.array(expected[field], pa.string()))
+                                         for field in fields[2:]], " ")
+    assert scanned.elff_tail.to_pylist() == tail.to_pylist()
