@@ -226,16 +226,19 @@ def _gathered(data, begin, end, piped, kept, elff_from):
         for field in range(fields):
             offsets[field, line] = written[field]
             start = begin[field, line]
-            first, last = 0, 0
+            first, last, stop = 0, 0, 0
+            direct = True  # the value is its bytes as written: [first, last) of `data`, else of `piece`
             if start >= 0:
                 stop = end[field, line]
+                if not piped[line]:
+                    for at in range(start, stop):
+                        if data[at] == _QUOTE or data[at] == _QUOTE_HOLDER or data[at] == _SPACE_HOLDER:
+                            direct = False
+                            break
+                first, last = start, stop
+            if not direct:
                 pieces = 0
                 at = start
-                if piped[line]:
-                    while at < stop:
-                        piece[pieces], kind[pieces] = data[at], _TEXT
-                        pieces += 1
-                        at += 1
                 while at < stop:
                     byte = data[at]
                     if byte == _QUOTE and at + 1 < stop and data[at + 1] == _QUOTE:
@@ -260,7 +263,7 @@ def _gathered(data, begin, end, piped, kept, elff_from):
                 if toggles % 2:  # a quote left open: the split closed it at the line's end
                     piece[pieces], kind[pieces] = _QUOTE, _TOGGLE
                     pieces += 1
-                last = pieces
+                first, last = 0, pieces
                 if pieces == 1 and kind[0] == _LITERAL_QUOTE:  # `""`: empty
                     last = 0
                 elif pieces >= 2 and kind[0] == _TOGGLE and kind[pieces - 1] == _TOGGLE:
@@ -272,7 +275,7 @@ def _gathered(data, begin, end, piped, kept, elff_from):
                     valid[field, line >> 3] |= np.uint8(1 << (line & 7))
                     cursor = written[field]
                     for i in range(first, last):
-                        text[cursor] = piece[i]
+                        text[cursor] = data[i] if direct else piece[i]
                         cursor += 1
                     written[field] = cursor
             if field >= elff_from:
@@ -285,16 +288,18 @@ def _gathered(data, begin, end, piped, kept, elff_from):
                     continue
                 spaced = False
                 for i in range(first, last):
-                    if piece[i] == _SPACE or piece[i] == _QUOTE:
+                    byte = data[i] if direct else piece[i]
+                    if (byte == _SPACE) | (byte == _QUOTE):
                         spaced = True
                         break
                 if spaced:
                     tail[at_tail] = _QUOTE
                     at_tail += 1
                 for i in range(first, last):
-                    tail[at_tail] = piece[i]
+                    byte = data[i] if direct else piece[i]
+                    tail[at_tail] = byte
                     at_tail += 1
-                    if spaced and piece[i] == _QUOTE:
+                    if spaced and byte == _QUOTE:
                         tail[at_tail] = _QUOTE
                         at_tail += 1
                 if spaced:
