@@ -25,8 +25,8 @@ reads them). Syslog headers are read once per distinct header. A line with no `c
 key is a counted reject (not such a line); a line without a readable time likewise.
 
 CPU per 1M lines (benchmarks/ingest.py --formats proxysg_kv --format-lines 1000000 --per-sample, 2-core machine,
-whole ingest): QRadar 12.4 s with the quote-aware Arrow split, 5.9 s now; Splunk kv 18.2 s, 7.2 s (generic DuckDB
-1.3 s and 1.9 s). Of the parse (~0.6 s CPU per 131k-line batch) the scan takes ~0.23 s, `w3c.event_columns`
+whole ingest): QRadar 12.4 s with the quote-aware Arrow split, 5.7 s now; Splunk kv 18.2 s, 7.1 s (generic DuckDB
+1.2 s and 1.8 s). Of the parse (~0.57 s CPU per 131k-line batch) the scan takes ~0.2 s, `w3c.event_columns`
 reading the ELFF lines ~0.23 s; devicetime, and the time written back, are read once per distinct value.
 """
 

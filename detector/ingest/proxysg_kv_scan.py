@@ -50,8 +50,8 @@ class Scanned:
         self.text = text
         data, self.offsets = arrow_bytes(text)
         lines = len(text)
-        begin = np.empty((len(fields), lines), np.int32)
-        end = np.empty((len(fields), lines), np.int32)
+        begin = np.empty((lines, len(fields)), np.int32)
+        end = np.empty((lines, len(fields)), np.int32)
         piped = np.empty(lines, np.bool_)
         self.head_end = np.empty(lines, np.int32)  # -1: no head (see `head`)
         _value_spans(data, self.offsets, _MARK, _SPLV, keys.text, keys.start, keys.number, keys.first, keys.count,
@@ -85,7 +85,7 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
     longest = len(first_of_length) - 1
     for line in range(len(offsets) - 1):
         line_start, line_end = offsets[line], offsets[line + 1]
-        begin[:, line] = -1
+        begin[line, :] = -1
         # the head: the first place where `SPLV[\d.]*\s`, `bluecoat|` (any case) or `[^\s|="]+=` matches
         head_end[line] = -1
         run_end = line_start  # where the run of key bytes holding `at` ends
@@ -182,9 +182,9 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
                             break
                     if same:
                         field = field_of_key[key_number[entry]]
-                        if begin[field, line] < 0:
-                            begin[field, line] = equals + 1
-                            end[field, line] = at
+                        if begin[line, field] < 0:
+                            begin[line, field] = equals + 1
+                            end[line, field] = at
                         break
             at += 1
 
@@ -195,21 +195,22 @@ def _gathered(data, begin, end, piped, kept, elff_from):
     (offsets[field] into the buffer per line, then the end; the buffer; validity bitmaps per field; null counts
     per field); and per line its fields from `elff_from` on as ELFF writes them (`-` when missing or empty, in
     double quotes with `""` for a quote when holding a space or a quote), separated by spaces: (offsets, text)."""
-    fields, lines = begin.shape
+    lines, fields = begin.shape
     region = np.zeros(fields + 1, np.int64)  # where each field's values start (room for them all)
     longest = 0
     tail_room = 0
-    for field in range(fields):
-        size = 0
-        for line in range(lines):
-            if begin[field, line] >= 0:
-                length = end[field, line] - begin[field, line]
+    size = np.zeros(fields, np.int64)
+    for line in range(lines):
+        for field in range(fields):
+            if begin[line, field] >= 0:
+                length = end[line, field] - begin[line, field]
                 if kept[field]:
-                    size += length + 1  # (a quote left open is closed)
+                    size[field] += length + 1  # (a quote left open is closed)
                 if field >= elff_from:
                     tail_room += 2 * length + 2
                 longest = max(longest, length)
-        region[field + 1] = region[field] + size
+    for field in range(fields):
+        region[field + 1] = region[field] + size[field]
     tail_room += lines * (fields - elff_from) * 3
     text = np.empty(max(region[fields], 1), np.uint8)
     written = region[:fields].copy()
@@ -225,11 +226,11 @@ def _gathered(data, begin, end, piped, kept, elff_from):
         tail_offsets[line] = at_tail
         for field in range(fields):
             offsets[field, line] = written[field]
-            start = begin[field, line]
+            start = begin[line, field]
             first, last, stop = 0, 0, 0
             direct = True  # the value is its bytes as written: [first, last) of `data`, else of `piece`
             if start >= 0:
-                stop = end[field, line]
+                stop = end[line, field]
                 if not piped[line]:
                     for at in range(start, stop):
                         if data[at] == _QUOTE or data[at] == _QUOTE_HOLDER or data[at] == _SPACE_HOLDER:
