@@ -78,7 +78,7 @@ from detector.ingest.distinct_sql import (
     through,
 )
 from detector.ingest.ip_protocols import protocol_names
-from detector.ingest.key_values import milliseconds, spans_of
+from detector.ingest.key_values import milliseconds, rows_with, spans_of
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import first_valid
 from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME, define_macros, reference_time
@@ -261,11 +261,18 @@ _NO_PROTOCOL = "noproto"  # (a name where the LEEF message has no proto: the pac
 def _native_layout(line: pa.Array) -> pa.Array:
     """The lines with each WatchGuard LEEF line rewritten into the Firebox's own syslog layout (the header kept,
     then `<process>: msg_id="XXXX-XXXX" <disp> in out <proto> <src> <dst> <srcPort> <dstPort> key="value" ...`),
-    so that one reading serves both; other lines as they are. Arrow's regular expressions over the LEEF lines only
-    (a file of other lines costs one substring search)."""
-    leef = pc.fill_null(pc.match_substring(line, "|WatchGuard|"), False)
-    if not pc.any(leef).as_py():
+    so that one reading serves both; other lines as they are. Arrow's regular expressions over the LEEF lines only;
+    the substring search only over the lines that hold a `|` (one byte scan of the buffer finds them: ~0.05 us a
+    line where Arrow's search over every line cost ~0.6 us, a quarter of a native file's parse)."""
+    piped = np.flatnonzero(rows_with(line, b"|"))
+    if not len(piped):
         return line
+    leef = np.zeros(len(line), bool)
+    leef[piped] = pc.fill_null(pc.match_substring(line.take(pa.array(piped)), "|WatchGuard|"), False).to_numpy(
+        zero_copy_only=False)
+    if not leef.any():
+        return line
+    leef = pa.array(leef)
     text = line.filter(leef)
     if pc.any(pc.match_substring(text, "#011")).as_py():  # (each pass over the text costs: only where needed)
         text = pc.replace_substring(text, "#011", "\t")
