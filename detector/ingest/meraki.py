@@ -244,15 +244,23 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         starts = np.where(scan.found[number], scan.key_starts[number], -1)
         return _cut(text, scan.line_starts, starts, scan.key_ends[number], where)
 
+    read: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def spans_and_port(key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A key's address (start, -1 where none; end) and port: read once (`src` is read again for ingress)."""
+        if key not in read:
+            number = keys.keys.index(key)
+            present = scan.found[number]
+            ip_start, ip_end, port, split, split_port = addresses(data, scan.key_starts[number],
+                                                                  scan.key_ends[number], present)
+            use_split = ported & (split >= 0)
+            ip_end, port = np.where(use_split, split, ip_end), np.where(use_split, split_port, port)
+            read[key] = np.where(present & (ip_end > ip_start), ip_start, -1), ip_end, port
+        return read[key]
+
     def address(key: str) -> tuple[pa.Array, np.ndarray]:
-        number = keys.keys.index(key)
-        present = scan.found[number]
-        ip_start, ip_end, port, split, split_port = addresses(data, scan.key_starts[number], scan.key_ends[number],
-                                                              present)
-        use_split = ported & (split >= 0)
-        ip_end, port = np.where(use_split, split, ip_end), np.where(use_split, split_port, port)
-        starts = np.where(present & (ip_end > ip_start), ip_start, -1)
-        return _cut(text, scan.line_starts, starts, ip_end), port
+        starts, ends, port = spans_and_port(key)
+        return _cut(text, scan.line_starts, starts, ends), port
 
     ported = (role == URL) | (role == IDS) | (role == FILE) | (role == BLOCK)
     block, flow, ids = role == BLOCK, role == FLOW, role == IDS
@@ -266,7 +274,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     ingress = pa.array(ids) if not ids.any() else pc.fill_null(pc.equal(value("direction", ids), "ingress"), False)
     if pc.any(ingress).as_py():
         src_ip, dst_ip = pc.if_else(ingress, dst_ip, src_ip), pc.if_else(ingress, src_ip, dst_ip)
-        _, src_port = address("src")
+        src_port = spans_and_port("src")[2]
         dst_port = np.where(ingress.to_numpy(zero_copy_only=False), src_port, dst_port)
     dport = integers(connection, queries.integer, value("dport", flow), pa.int32()) if flow.any() \
         else pa.nulls(count, pa.int32())
