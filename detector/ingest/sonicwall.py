@@ -178,22 +178,25 @@ class _Values:
 
         self.text, self.keys = text, keys.keys
         _, self.data, self.offsets = line_bytes(text)
-        # one row per key (the scan gives one per line): each key's spans then lie next to each other in memory
-        self.found, self.starts, self.ends = (np.ascontiguousarray(spans.T) for spans in value_spans(
-            self.data, self.offsets, keys))
+        # one row per line, as the scan gives them (a key's spans are a strided view); `only` keeps the rows read
+        # and turns them into one row per key, so that each key's spans then lie next to each other in memory
+        self.found, self.starts, self.ends = (spans.T for spans in value_spans(self.data, self.offsets, keys))
         self._quotes: np.ndarray | None = None
         self._colons: np.ndarray | None = None
         self.rows: np.ndarray | None = None  # the lines read (all of them while None)
         self.count = len(text)
+        self._bounds = self.offsets[:-1], self.offsets[1:]
 
     def only(self, rows: np.ndarray) -> None:
         """Read the lines `rows` (ascending) from now on: the values of the others are not needed."""
         self.rows, self.count = rows, len(rows)
-        self.found, self.starts, self.ends = self.found[:, rows], self.starts[:, rows], self.ends[:, rows]
+        # (rows of the scan's line-major arrays are gathered whole, then turned once)
+        self.found, self.starts, self.ends = (np.ascontiguousarray(spans.T[rows].T)
+                                              for spans in (self.found, self.starts, self.ends))
+        self._bounds = self.offsets[:-1][rows], self.offsets[1:][rows]
 
     def _line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        starts, ends = self.offsets[:-1], self.offsets[1:]
-        return (starts, ends) if self.rows is None else (starts[self.rows], ends[self.rows])
+        return self._bounds
 
     def __call__(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` (null where the line has none, or where `where` is not true)."""
