@@ -109,6 +109,10 @@ ROLE_OF_SUBTYPE = {"ids_alerted": IDS, "security_filtering_file_scanned": FILE, 
                    "type=content_filtering_block": BLOCK}
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
 HOST_SOURCES = pa.array(["url", "connect", "none"])
+# Flow types whose verdict the type itself gives (index in ACTIONS), or -2: `decision=`
+KIND_VERDICTS = {"ip_flow_start": 0, "l7_firewall": -2}
+# An MR access point's `flows allow|deny ...`: the first body word is the verdict
+FLOW_WORDS = {"allow": 0, "deny": 1}
 # Lines of the reader's batch read at a time (as sonicwall.py: Arrow's and DuckDB's calls cost per call too).
 OUTCOME_LINES = 131_072
 
@@ -187,21 +191,32 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-def _role(text: pa.Array, scan: Scan) -> np.ndarray:
-    """Each line's role (NONE ... BLOCK), from its type and its body's first word (per distinct value)."""
+def _codes(encoded: pa.DictionaryArray, names: list[object], missing: object) -> np.ndarray:
+    """Each row's entry of `names` (one per dictionary value of `encoded`), `missing` where the row is null."""
+    lookup = np.array([*names, missing])
+    return lookup[pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)]
+
+
+def _role(text: pa.Array, scan: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each line's role (NONE ... BLOCK), from its type and its body's first word (per distinct value); and, read
+    from the same two words so that they are cut out once, the flow type's verdict (ALLOW_TYPES: 0, l7_firewall:
+    -2, else -1) and an MR flow's `allow`/`deny` first word (0/1, else -1)."""
     kinds = pc.dictionary_encode(_cut(text, scan.line_starts, *scan.span("kind")))
-    by_kind = np.array([ROLE_OF_TYPE.get(kind, IGNORED) for kind in kinds.dictionary.to_pylist()] + [NONE], np.int64)
-    role = by_kind[pc.fill_null(kinds.indices, len(kinds.dictionary)).to_numpy(zero_copy_only=False)]
+    kind_names = kinds.dictionary.to_pylist()
+    role = _codes(kinds, [ROLE_OF_TYPE.get(kind, IGNORED) for kind in kind_names], NONE).astype(np.int64)
+    kind_verdict = _codes(kinds, [KIND_VERDICTS.get(kind, -1) for kind in kind_names], -1).astype(np.int64)
+    word_verdict = np.full(len(role), -1, np.int64)
     sub_rows = (role == SECURITY_EVENT) | (role == EVENTS)
-    if sub_rows.any():
-        subs = pc.dictionary_encode(_cut(text, scan.line_starts, *scan.span("sub")))
-        by_sub = np.array([ROLE_OF_SUBTYPE.get(sub, IGNORED) for sub in subs.dictionary.to_pylist()] + [IGNORED],
-                          np.int64)
-        sub_role = by_sub[pc.fill_null(subs.indices, len(subs.dictionary)).to_numpy(zero_copy_only=False)]
+    flow = role == FLOW
+    if sub_rows.any() or flow.any():
+        subs = pc.dictionary_encode(_cut(text, scan.line_starts, *scan.span("sub"), sub_rows | flow))
+        sub_names = subs.dictionary.to_pylist()
+        sub_role = _codes(subs, [ROLE_OF_SUBTYPE.get(sub, IGNORED) for sub in sub_names], IGNORED).astype(np.int64)
+        word_verdict = np.where(flow, _codes(subs, [FLOW_WORDS.get(sub, -1) for sub in sub_names], -1), -1)
         ids_or_file = (role == SECURITY_EVENT) & ((sub_role == IDS) | (sub_role == FILE))
         block = (role == EVENTS) & (sub_role == BLOCK)
         role = np.where(ids_or_file | block, sub_role, np.where(sub_rows, IGNORED, role))
-    return role
+    return role, kind_verdict, word_verdict.astype(np.int64)
 
 
 def _cut(text: pa.Array, line_starts: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -226,13 +241,14 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     text = one_array(lines.column("line"))
     _, data, offsets = line_bytes(text)
     scan = Scan(data, offsets, keys)
-    role = _role(text, scan)
+    role, kind_verdict, word_verdict = _role(text, scan)
     kept = role != IGNORED
     ignored = int((~kept).sum())
     line_no = lines.column("line_no")
     if ignored:  # (their values are never cut out: `text` keeps its buffer, the scan its rows read)
         rows = np.flatnonzero(kept)
         role, line_no = role[rows], line_no.take(pa.array(rows))
+        kind_verdict, word_verdict = kind_verdict[rows], word_verdict[rows]
         scan.only(rows)
     count = len(role)
 
@@ -295,17 +311,21 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
              for p in protocol.dictionary.to_pylist()]
     protocol = pa.DictionaryArray.from_arrays(protocol.indices, pa.array(names, pa.string())).cast(pa.string())
 
-    # the verdict
-    sub = part("sub", flow)
-    verdict = pc.if_else(pc.fill_null(pc.is_in(sub, pa.array(["allow", "deny"])), False), sub, part("pattern", flow))
-    kinds = part("kind", flow)
+    # the verdict: read per distinct text, then chosen per row (the first of: l7_firewall's decision, the flow
+    # type's own, an MR flow's first word, the pattern; an alert's decision; a file scan's action)
     decision = value("decision", flow | ids)
-    verdict = pc.if_else(pc.fill_null(pc.equal(kinds, "ip_flow_start"), False), "allow", verdict)
-    verdict = pc.if_else(pc.fill_null(pc.equal(kinds, "l7_firewall"), False), decision, verdict)
-    verdict = pc.coalesce(verdict, only_where(decision, pa.array(ids)), value("action", role == FILE))
-    verdicts = pc.dictionary_encode(verdict)
-    codes = np.array([_verdict_action(v) for v in verdicts.dictionary.to_pylist()] + [2], np.int64)
-    action = codes[pc.fill_null(verdicts.indices, len(verdicts.dictionary)).to_numpy(zero_copy_only=False)]
+    action = np.full(count, 2, np.int64)
+    for text_of in (value("action", role == FILE), only_where(decision, pa.array(ids)), part("pattern", flow)):
+        verdicts = pc.dictionary_encode(text_of)
+        codes = _codes(verdicts, [_verdict_action(v) for v in verdicts.dictionary.to_pylist()], -1).astype(np.int64)
+        action = np.where(codes >= 0, codes, action)
+    action = np.where(word_verdict >= 0, word_verdict, action)
+    action = np.where(kind_verdict >= 0, kind_verdict, action)
+    l7 = kind_verdict == -2
+    if l7.any():
+        verdicts = pc.dictionary_encode(decision)
+        codes = _codes(verdicts, [_verdict_action(v) for v in verdicts.dictionary.to_pylist()], 2).astype(np.int64)
+        action = np.where(l7, codes, action)
     action = np.where(role == URL, 0, np.where(block, 1, action))
 
     # the time: epoch seconds from the scan, an ISO time once per distinct value
