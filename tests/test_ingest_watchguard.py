@@ -298,3 +298,16 @@ def test_leef_behind_an_rfc5424_relay_header_without_an_app_name(tmp_path: Path)
     assert not rejects and not ignored
     assert (event["host"], event["network_protocol"], event["ts"].isoformat()) == (
         "chat.example.ai", "http", "2026-11-27T09:21:56+00:00")
+
+
+def test_action_and_port_read_from_the_bytes_take_any_case_and_leading_zeros(tmp_path: Path) -> None:
+    # The read_log-msg page's dispositions (Allow, Deny, Drop) in any case; a port of 1-5 digits, zeros kept out of
+    # the number as a cast of the text would; a session end and a policy-logged packet side by side.
+    lines = [HEAD + SESSION.replace("Allow", "allow").replace(" 443 ", " 00443 "),
+             HEAD + SESSION.replace("Allow", "DROP").replace(" 443 ", " 65535 "),
+             HEAD + PACKET.replace("Allow", "Deny").replace(" 443 ", " 8 "),
+             HEAD + PACKET.replace("Allow", "aLLoW")]
+    events, rejects, _ = parse(tmp_path, *lines)
+    assert rejects == []
+    assert [(e["action"], e["dst_port"]) for e in events] == [
+        ("allowed", 443), ("blocked", 65535), ("blocked", 8), ("allowed", 443)]
