@@ -274,31 +274,34 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
             read[key] = np.where(present & (ip_end > ip_start), ip_start, -1), ip_end, port
         return read[key]
 
-    def address(key: str) -> tuple[pa.Array, np.ndarray]:
-        starts, ends, port = spans_and_port(key)
-        return _cut(text, scan.line_starts, starts, ends), port
-
     ported = (role == URL) | (role == IDS) | (role == FILE) | (role == BLOCK)
     block, flow, ids = role == BLOCK, role == FLOW, role == IDS
-    src_ip, _ = address("src")
-    dst_ip, dst_port = address("dst")
+    # the addresses' spans chosen per row first (a block's server, an ingress alert turned around), then cut once
+    src_start, src_end, src_port = spans_and_port("src")
+    dst_start, dst_end, dst_port = spans_and_port("dst")
     if block.any():
-        server_ip, server_port = address("server")
-        dst_ip = pc.if_else(pa.array(block), server_ip, dst_ip)
+        server_start, server_end, server_port = spans_and_port("server")
+        dst_start, dst_end = np.where(block, server_start, dst_start), np.where(block, server_end, dst_end)
         dst_port = np.where(block, server_port, dst_port)
-        src_ip = pc.if_else(pa.array(block), pa.nulls(count, pa.string()), src_ip)
-    ingress = pa.array(ids) if not ids.any() else pc.fill_null(pc.equal(value("direction", ids), "ingress"), False)
-    if pc.any(ingress).as_py():
-        src_ip, dst_ip = pc.if_else(ingress, dst_ip, src_ip), pc.if_else(ingress, src_ip, dst_ip)
-        src_port = spans_and_port("src")[2]
-        dst_port = np.where(ingress.to_numpy(zero_copy_only=False), src_port, dst_port)
+        src_start = np.where(block, -1, src_start)
+    ingress = np.zeros(count, np.bool_) if not ids.any() else \
+        pc.fill_null(pc.equal(value("direction", ids), "ingress"), False).to_numpy(zero_copy_only=False)
+    if ingress.any():
+        src_start, dst_start = np.where(ingress, dst_start, src_start), np.where(ingress, src_start, dst_start)
+        src_end, dst_end = np.where(ingress, dst_end, src_end), np.where(ingress, src_end, dst_end)
+        dst_port = np.where(ingress, src_port, dst_port)
+    src_ip = _cut(text, scan.line_starts, src_start, src_end)
+    dst_ip = _cut(text, scan.line_starts, dst_start, dst_end)
     dport = integers(connection, queries.integer, value("dport", flow), pa.int32()) if flow.any() \
         else pa.nulls(count, pa.int32())
     dst_port = pc.coalesce(dport, pa.array(np.where(dst_port >= 0, dst_port, 0), pa.int32(), mask=dst_port < 0))
 
     # the URL: urls' request, AMP's url=, a content-filter block's url='...'
-    url = pc.coalesce(part("url", role == URL),
-                      value("url", (role == FILE) | block))
+    number = keys.keys.index("url")
+    url_start, url_end = scan.span("url")
+    in_value = ((role == FILE) | block) & scan.found[number]
+    url_start = np.where(role == URL, url_start, np.where(in_value, scan.key_starts[number], -1))
+    url = _cut(text, scan.line_starts, url_start, np.where(role == URL, url_end, scan.key_ends[number]))
     parts = per_distinct(connection, url, queries.url)
     is_connect = pc.fill_null(parts["is_connect"], False)
     method = part("method", role == URL)
