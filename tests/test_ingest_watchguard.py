@@ -311,3 +311,15 @@ def test_action_and_port_read_from_the_bytes_take_any_case_and_leading_zeros(tmp
     assert rejects == []
     assert [(e["action"], e["dst_port"]) for e in events] == [
         ("allowed", 443), ("blocked", 65535), ("blocked", 8), ("allowed", 443)]
+
+
+def test_byte_counts_plain_digits_and_other_text_read_as_a_bigint_cast_reads_them(tmp_path: Path) -> None:
+    # sent_bytes / rcvd_bytes as the read_log-msg page documents them (counts), and text a cast must decide on:
+    # zeros in front, a placeholder, an empty value, 19 digits (past the digits read from the bytes, still an int64)
+    session = SESSION.replace('sent_bytes="48211"', 'sent_bytes="{}"').replace('rcvd_bytes="912345"', 'rcvd_bytes="{}"')
+    lines = [HEAD + session.format("0048211", "-"), HEAD + session.format("", "1234567890123456789"),
+             HEAD + session.format("12", "99999999999999999999")]
+    events, rejects, _ = parse(tmp_path, *lines)
+    assert rejects == []
+    assert [(e["bytes_out"], e["bytes_in"]) for e in events] == [
+        (48211, None), (None, 1234567890123456789), (12, None)]

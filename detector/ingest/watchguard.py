@@ -221,7 +221,22 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     is_https = pc.fill_null(pc.equal(program, "https-proxy"), False)
     network_protocol = pc.if_else(is_http, "http", pc.if_else(is_https, "https", plain(protocol_names(proto))))
     host, host_source, url_path = _hosts(connection, queries, value)
-    duration = milliseconds(integers(connection, queries.bigint, value("duration"), pa.int64()))
+    def number(key: str) -> pa.Array:
+        """The key's value in each event line as int64: plain digits read from the bytes, any other text (signs,
+        spaces, placeholders) cast once per distinct value by `queries.bigint`; null where none or empty."""
+        from detector.ingest.watchguard_scan import whole_numbers
+
+        at = KEYS.index(key)
+        rows = event & found[:, at]
+        numbers, digits = whole_numbers(data, starts[:, at], ends[:, at], rows)
+        result = pa.array(numbers, mask=~digits)
+        others = rows & ~digits
+        if others.any():
+            result = pc.coalesce(result, integers(connection, queries.bigint,
+                                                  _encoded_spans(line, others, starts[:, at], ends[:, at]), pa.int64()))
+        return result
+
+    duration = milliseconds(number("duration"))
     elapsed = through(connection, queries.elapsed, value("elapsed_time"))["value"]
     return pa.table({
         "line_no": lines.column("line_no"),
@@ -240,8 +255,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
                              first_valid(value("record_type"), value("query_type")))["value"],
         "url_path": url_path,
         "action": _action(*place("disposition")),
-        "bytes_out": integers(connection, queries.bigint, value("sent_bytes"), pa.int64()),
-        "bytes_in": integers(connection, queries.bigint, value("rcvd_bytes"), pa.int64()),
+        "bytes_out": number("sent_bytes"),
+        "bytes_in": number("rcvd_bytes"),
         "duration_ms": pc.coalesce(duration, elapsed.cast(pa.int64())),
         "vendor_app": value("app_name"),
         "vendor_category": first_valid(value("cats"), value("app_cat_name"), value("cat_name")),

@@ -142,3 +142,33 @@ def _packet_fields(data, begin, end, places):
         if (port < count and _is_number(data, starts[port - 1], stops[port - 1], 5)
                 and _is_number(data, starts[port], stops[port], 5)):
             places[line, 4, 0], places[line, 4, 1] = starts[port], stops[port]
+
+
+def whole_numbers(data: np.ndarray, begin: np.ndarray, end: np.ndarray, rows: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per line where `rows` holds, the text from `begin` to `end` in `data` as a number when it is 1-18 ASCII digits
+    (what a cast to int64 gives them): the numbers (int64) and the lines that had such text. Counts (bytes,
+    seconds) are plain digits; any other text is left to the caller's cast."""
+    values = np.zeros(len(rows), np.int64)
+    plain = np.zeros(len(rows), np.bool_)
+    _whole_numbers(data, np.ascontiguousarray(begin, np.int64), np.ascontiguousarray(end, np.int64),
+                   np.ascontiguousarray(rows), values, plain)
+    return values, plain
+
+
+@kernel
+def _whole_numbers(data, begin, end, rows, values, plain):
+    for line in range(len(rows)):
+        if not rows[line] or not 1 <= end[line] - begin[line] <= 18:
+            continue
+        number = 0
+        digits = True
+        for at in range(begin[line], end[line]):
+            byte = data[at]
+            if not 48 <= byte <= 57:
+                digits = False
+                break
+            number = number * 10 + (byte - 48)
+        if digits:
+            values[line] = number
+            plain[line] = True
