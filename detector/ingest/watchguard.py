@@ -45,7 +45,12 @@ header clock of a Firebox set to India's zone); else the syslog header's (year-l
 Parsing: the wanted `key="value"` pairs are found by FortiGate's compiled key/value scan (`fortigate_scan`,
 the same rules: keys outside quotes, first occurrence); the header (the text before `msg_id`) and every
 value are read once per distinct value; the disposition, protocol, addresses and ports by a compiled pass over
-the traffic messages' first tokens (`watchguard_scan`, its rules are there).
+the traffic messages' first tokens (`watchguard_scan`, its rules are there). The action and the destination port
+are read from those places in the bytes, and counts (`sent_bytes`, `rcvd_bytes`, `duration`) that are plain digits
+too (any other text through the bigint cast once per distinct value); the LEEF search runs only over lines holding
+a `|`. CPU of the parse of 262k lines made from firebox.log (parser alone, 2026-11-29): 0.57 s -> ~0.41 s; whole
+ingest of 1M such lines (`benchmarks/ingest.py --formats watchguard --format-lines 1000000 --no-regex`, busy
+machine, load ~7): 4.1 CPU s against the generic DuckDB baseline's 2.3 (0.56; 0.45-0.48 before, quiet machine).
 
 Sources (layouts, no lines copied):
 - https://www.watchguard.com/help/docs/help-center/en-US/Content/en-US/Fireware/logging/read_log-msg.html
