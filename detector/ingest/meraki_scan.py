@@ -49,11 +49,12 @@ class Scan:
               self.starts, self.ends, self.found, self.key_starts, self.key_ends, self.epoch_us)
 
     def only(self, rows: np.ndarray) -> None:
-        """Keep the lines `rows` (ascending) only: the others' parts are not needed."""
-        self.starts, self.ends = self.starts[:, rows], self.ends[:, rows]
-        self.found, self.key_starts = self.found[:, rows], self.key_starts[:, rows]
-        self.key_ends = self.key_ends[:, rows]
-        self.epoch_us, self.line_starts = self.epoch_us[rows], self.line_starts[rows]
+        """Keep the lines `rows` (ascending) only: the others' parts are not needed. (np.take along the lines'
+        axis: half the CPU of `array[:, rows]`.)"""
+        self.starts, self.ends = np.take(self.starts, rows, axis=1), np.take(self.ends, rows, axis=1)
+        self.found, self.key_starts = np.take(self.found, rows, axis=1), np.take(self.key_starts, rows, axis=1)
+        self.key_ends = np.take(self.key_ends, rows, axis=1)
+        self.epoch_us, self.line_starts = np.take(self.epoch_us, rows), np.take(self.line_starts, rows)
 
     def span(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         number = SPANS.index(name)
