@@ -59,6 +59,14 @@ def keys_sql(fields: str) -> str:
             f"[{paths}]))")
 
 
+def text_keys_sql(fields: str) -> str:
+    """SQL: keys_sql's values where `fields` is the text `json_extract_string` gave of AdditionalFields (a string's
+    content, an object's JSON text: what keys_sql unquotes or reads): one parse of it, where keys_sql's `json_type`
+    and `->>` were two more."""
+    paths = ", ".join(f"'$.{key}'" for key in KEYS)
+    return f"try(json_extract_string({fields}, [{paths}]))"
+
+
 # KEYS' values `f` -> the columns inspected_columns reads. A request target starting with `/` is a path (its query and
 # fragment cut off); one with a scheme is a whole URL (a request to a proxy), read by url_columns.
 COLUMNS_SQL = r"""lower(f[1]) as direction, clean_host(f[2]) as query, upper(f[3]) as qtype, upper(f[4]) as rcode,
