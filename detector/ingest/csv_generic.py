@@ -657,6 +657,13 @@ def sniff(lines: Sequence[str]) -> float:
     return weight if share >= 0.75 else weight * share  # a few broken lines do not make it another format
 
 
+# The event fields a header-named export can fill (also the JSON format's: the same columns by key).
+FIELDS = (
+    "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
+    "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
+    "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
+)
+
 CSV = Format(
     name="csv",
     source_kind="proxy",
@@ -665,9 +672,5 @@ CSV = Format(
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,
-    fields=(
-        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-        "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
-        "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
-    ),
+    fields=FIELDS,
 )

@@ -79,6 +79,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.csv_generic import (
     CSV_MACROS,
+    FIELDS,
     TIME_EXPRESSION,
     Queries,
     has_destination,
@@ -353,9 +354,5 @@ JSON = Format(
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,
-    fields=(
-        "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-        "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
-        "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
-    ),
+    fields=FIELDS,
 )
