@@ -281,8 +281,6 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     return HeaderedParser(start=Header(), carry=header_after, parse=parse)
 
 
-
-
 _SYSLOG_PREFIX = re.compile(SYSLOG_PREFIX)
 _LINE = re.compile(r"\d{4}-\d\d-\d\d\s+\d\d:\d\d:\d\d\s+(?:ALLOW|DROP|INFO-EVENTS-LOST|OPEN|OPEN-INBOUND|CLOSE)\s")
 _OWN_DIRECTIVE = re.compile(r"#(?:Software:\s*Microsoft Windows Firewall|Fields:\s*date\s+time\s+action\s+protocol"
