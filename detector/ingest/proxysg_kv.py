@@ -40,22 +40,21 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import dictionary_array, only_where, space_trimmed
 from detector.ingest.base import (
     BatchParser,
     Format,
     ParseContext,
     ParseResult,
-    attach_lines,
     parse_cursor,
     split_outcomes,
 )
 from detector.ingest.cisco_wsa import WSA_MACROS
-from detector.ingest.distinct_sql import in_slices
-from detector.ingest.proxy_columns import VALUE_SLICE, line_text
+from detector.ingest.proxy_columns import line_text
 from detector.ingest.proxysg import DENIED_EXCEPTION
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_time
-from detector.ingest.w3c import W3C, Header, Plan, combine, event_columns
+from detector.ingest.w3c import W3C, Header, Plan, columns_of_fields, combine
 from detector.schema import TIMESTAMP
 
 # The ELFF line written for each kv line, and the keys (lower case, `_` as `-`) each field is read from.
@@ -99,10 +98,8 @@ NO_TIME = ("no time: no date= and time= pairs, no readable devicetime= ([dd/Mon/
 SLICE_LINES = 32_768
 # SonicWall's trick: a header read as `<header>- x: -`, once per distinct header; only its time is used
 _TAGGED = "- x: -"
-# The fields read here (the others only by w3c, from the ELFF line), and where the ELFF line's tail the scan
-# writes starts (date and time come first: lines without them take the time found here)
+# The fields read here (besides those `w3c.columns_of_fields` reads)
 _READ_HERE = ("date", "time", "c-ip", "cs-host", "cs-uri", "devicetime", "x-exception-id")
-ELFF_TAIL = 2
 
 
 def _per_distinct(function: Callable[[pa.Array], pa.Array], values: pa.Array) -> pa.Array:
@@ -130,6 +127,14 @@ def _elff_value(value: pa.Array) -> pa.Array:
     return pc.if_else(spaced, quoted, value)
 
 
+def _cleaned(value: pa.Array) -> pa.DictionaryArray:
+    """A value as `w3c` reads a field: dictionary-encoded, trimmed of spaces, null when `-` or empty (the scan has
+    unquoted it already); each distinct value cleaned once."""
+    encoded = pc.dictionary_encode(value)
+    text = space_trimmed(encoded.dictionary)
+    return dictionary_array(encoded.indices, only_where(text, pc.and_(pc.not_equal(text, "-"), pc.not_equal(text, ""))))
+
+
 def _denied_by_exception(columns: pa.Table, exception_id: pa.Array) -> pa.Table:
     """Blocked also where x-exception-id names a denial (`policy_denied`), as `proxysg` reads it: from the value
     the scan found, not by splitting the ELFF line once more."""
@@ -155,6 +160,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     keys = WantedKeys(list(_KEY_FIELD))
     plan = Plan(Header(fields=FIELDS), "UTC")
+    kept = sorted({*_READ_HERE, *(FIELDS[position] for position in plan.used)}, key=FIELDS.index)
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
 
     def header_times(cursor: duckdb.DuckDBPyConnection, head: pa.Array) -> pa.Array:
@@ -174,7 +180,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     def parse_slice(lines: pa.Table) -> ParseResult:
         text = line_text(lines)
         count = len(text)
-        scanned = Scanned(text, keys, _FIELD_OF_KEY, FIELDS, _READ_HERE, ELFF_TAIL)
+        scanned = Scanned(text, keys, _FIELD_OF_KEY, FIELDS, kept, len(FIELDS))
         values = scanned.columns
         ours = pc.and_(pc.is_valid(values["c-ip"]), pc.or_(pc.is_valid(values["cs-host"]),
                                                            pc.is_valid(values["cs-uri"])))
@@ -197,17 +203,12 @@ def new_parser(context: ParseContext) -> BatchParser:
                 no_time = pc.is_null(ts).to_numpy(zero_copy_only=False) & (scatter >= 0)
                 values["date"] = pc.coalesce(values["date"], _per_distinct(lambda t: pc.strftime(t, "%Y-%m-%d"), ts))
                 values["time"] = pc.coalesce(values["time"], _per_distinct(lambda t: pc.strftime(t, "%H:%M:%S"), ts))
-            elff = pc.binary_join_element_wise(*[_elff_value(values[field]) for field in FIELDS[:ELFF_TAIL]],
-                                               scanned.elff_tail, " ")
-            part = pa.table({"line_no": lines.column("line_no"), "line": elff})
-            columns = in_slices(part, lambda piece: event_columns(cursor, plan, piece), VALUE_SLICE)
+            fields = {position: _cleaned(values[FIELDS[position]]) for position in sorted(plan.used)}
+            columns = columns_of_fields(cursor, plan, lines.column("line_no"), pa.repeat(len(FIELDS), count), fields)
         reason = pc.if_else(pc.fill_null(ours, False), pc.if_else(pa.array(no_time), pa.scalar(NO_TIME),
                                                                   columns.column("reject_reason")), pa.scalar(NOT_KV))
         columns = columns.set_column(columns.schema.get_field_index("reject_reason"), "reject_reason", reason)
-        result = split_outcomes(_denied_by_exception(columns, values["x-exception-id"]), part)
-        if result.rejects.num_rows:  # a reject shows its line as written
-            result.rejects = attach_lines(result.rejects.column("line_no"), result.rejects.column("reason"), lines)
-        return result
+        return split_outcomes(_denied_by_exception(columns, values["x-exception-id"]), lines)
 
     return parse
 
