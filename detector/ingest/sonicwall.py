@@ -3,12 +3,13 @@
 Every SonicOS line is `id=firewall sn=<serial> time="yyyy-mm-dd hh:mm:ss[ UTC]" fw=<ip> pri=<n> c=<n> [gcat=<n>]
 m=<message id> msg="<text>" ...`, with or without a syslog header or a relay's address in front; the enhanced
 layout (SonicOS 6.5+) adds `gcat`, zones, NAT, `fw_action` and moves keys around. Key order does not matter: the
-values are found by FortiGate's compiled `key=value` scan (`fortigate_scan`: space-separated pairs, values in
-double quotes), and a value in single quotes (`appName='General HTTPS'`) is read to its closing quote here.
-Values are cut out of the lines' own buffer only for the lines that are events (or rejects): a session's start,
-system and VPN messages are counted as ignored and cost only the scan. Hosts, paths, times, users and protocols
-are read once per distinct value in SQL. (CPU per 131k-line batch of the benchmark's repeated samples, best of
-15, busy 2-core machine: the scan 0.06 s default layout / 0.09 s enhanced, the whole parse 0.20 / 0.26 s.)
+values are found by a compiled scan (`sonicwall_scan`: FortiGate's `key=value` rules, space-separated pairs, values
+in double quotes; a value in single quotes, `appName='General HTTPS'`, read to its closing quote). The scan stops
+at a line's message id when it names no event: a session's start, system and VPN messages are counted as ignored
+and cost only the scan of their first keys. Values are cut out of the lines' own buffer only for the lines that
+are events (or rejects). Hosts, paths, times, users and protocols are read once per distinct value in SQL. (CPU
+of the parse of the benchmark's 2M-line files of repeated samples, one thread, loaded 2-core machine: 2.9-3.2 s
+default layout / 3.5-3.8 s enhanced, 3.7-4.1 / 4.4-5.3 s with FortiGate's scan and numpy passes before.)
 
 Which lines are events, by the message id `m` (SonicOS Log Events Reference Guide):
 - 537 "Connection Closed": the session, logged when it ends. `sent` is what the initiator (src) sent: bytes_out;
@@ -74,7 +75,7 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_chunk_slices, in_time_zone, integers
 from detector.ingest.fortigate import HOST_SQL, URL_PATH_SQL
 from detector.ingest.key_values import spans_of
-from detector.ingest.layout_bytes import byte_places, line_bytes
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.sophos import STATUS_SQL  # (HTTP status 0: none)
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_time
 from detector.schema import TIMESTAMP
@@ -166,37 +167,34 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-_SINGLE_QUOTE, _COLON = ord("'"), ord(":")
-
-
 class _Values:
-    """Each wanted key's value in each line of a slice (one array on its own buffer): the scan's spans, a value
-    that opens with a single quote read to the closing one (or the line's end)."""
+    """Each wanted key's value in each line of a slice (one array on its own buffer) that may be an event: the
+    scan (`sonicwall_scan`) leaves out the lines whose message id is not an event's, and gives the others'
+    spans key-major."""
 
     def __init__(self, text: pa.Array, keys: WantedKeys) -> None:
-        from detector.ingest.fortigate_scan import value_spans
+        from detector.ingest.sonicwall_scan import Scanned
 
         self.text, self.keys = text, keys.keys
-        _, self.data, self.offsets = line_bytes(text)
-        # one row per line, as the scan gives them (a key's spans are a strided view); `only` keeps the rows read
-        # and turns them into one row per key, so that each key's spans then lie next to each other in memory
-        self.found, self.starts, self.ends = (spans.T for spans in value_spans(self.data, self.offsets, keys))
-        self._quotes: np.ndarray | None = None
-        self._colons: np.ndarray | None = None
-        self.rows: np.ndarray | None = None  # the lines read (all of them while None)
-        self.count = len(text)
-        self._bounds = self.offsets[:-1], self.offsets[1:]
+        _, data, offsets = line_bytes(text)
+        scanned = Scanned(data, offsets, keys, "m", (CLOSED, *WEB_ALLOWED, WEB_BLOCKED, *DROPPED), _ADDRESS_KEYS,
+                          ("id", "sn", "m"))
+        self.kept = scanned.rows  # the lines that may be events, among all of the slice's
+        self.found, self.starts, self.ends = scanned.found, scanned.starts, scanned.ends
+        self._one, self._two, self._colons = scanned.one, scanned.two, scanned.colons
+        self._head_end = scanned.head_end
+        self.count = len(self.kept)
+        self._line_starts = offsets[:-1][self.kept]
+        self._line_ends = offsets[1:][self.kept]
 
     def only(self, rows: np.ndarray) -> None:
-        """Read the lines `rows` (ascending) from now on: the values of the others are not needed."""
-        self.rows, self.count = rows, len(rows)
-        # (rows of the scan's line-major arrays are gathered whole, then turned once)
-        self.found, self.starts, self.ends = (np.ascontiguousarray(spans.T[rows].T)
-                                              for spans in (self.found, self.starts, self.ends))
-        self._bounds = self.offsets[:-1][rows], self.offsets[1:][rows]
-
-    def _line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._bounds
+        """Read the lines `rows` (ascending, among the kept ones) from now on: the values of the others are not
+        needed."""
+        self.count = len(rows)
+        self.found, self.starts, self.ends = self.found[:, rows], self.starts[:, rows], self.ends[:, rows]
+        self._one, self._two, self._colons = self._one[:, rows], self._two[:, rows], self._colons[:, rows]
+        self._head_end = self._head_end[rows]
+        self._line_starts, self._line_ends = self._line_starts[rows], self._line_ends[rows]
 
     def __call__(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` (null where the line has none, or where `where` is not true)."""
@@ -209,54 +207,39 @@ class _Values:
         """Where each line's value of `key` begins and ends in the buffer (an empty span at the line's start where
         it has none), and which lines have one."""
         number = self.keys.index(key)
-        present = self.found[number].copy()
+        present = self.found[number]
         if where is not None:
-            present &= pc.fill_null(where, False).to_numpy(zero_copy_only=False)
-        line_starts, line_ends = self._line_bounds()
-        begin = np.where(present, self.starts[number], line_starts)
-        end = np.where(present, self.ends[number], line_starts)
-        quoted = present & (end > begin)
-        quoted[quoted] = self.data[begin[quoted]] == _SINGLE_QUOTE
-        if quoted.any():
-            rows = np.flatnonzero(quoted)
-            if self._quotes is None:
-                self._quotes = byte_places(self.data, self.offsets, _SINGLE_QUOTE)[0]
-            after = np.searchsorted(self._quotes, begin[rows] + 1)
-            closing = self._quotes[np.minimum(after, len(self._quotes) - 1)]
-            begin[rows] += 1
-            end[rows] = np.where((after < len(self._quotes)) & (closing < line_ends[rows]), closing, line_ends[rows])
+            present = present & pc.fill_null(where, False).to_numpy(zero_copy_only=False)
+        begin = np.where(present, self.starts[number], self._line_starts)
+        end = np.where(present, self.ends[number], self._line_starts)
         return begin, end, present
 
     def address(self, key: str) -> tuple[pa.Array, pa.Array, np.ndarray]:
         """The first two `:`-separated parts of `key`'s value (`ip:port:interface:name`: the address and the
         port; null where empty or missing), and how many colons the value holds (-1 where the line has none)."""
-        begin, end, present = self._spans(key)
-        if self._colons is None:  # every colon of the slice, then two past its end
-            self._colons = np.append(byte_places(self.data, self.offsets, _COLON)[0], [len(self.data) + 1] * 2)
-        first = np.searchsorted(self._colons, begin)
-        count = np.searchsorted(self._colons, end) - first
-        one = np.where(count >= 1, self._colons[first], end)
-        two = np.where(count >= 2, self._colons[first + 1], end)
+        begin, _, present = self._spans(key)
+        number = _ADDRESS_KEYS.index(key)
+        one, two = self._one[number], self._two[number]
         port_begin = np.minimum(one + 1, two)
         return (spans_of(self.text, begin, one, ~(present & (one > begin))),
                 spans_of(self.text, port_begin, two, ~(present & (two > port_begin))),
-                np.where(present, count, -1))
+                np.where(present, self._colons[number], -1))
 
     def heads(self, rows: np.ndarray) -> pa.Array:
         """For `rows`, the text before the line's first `id=`, `sn=` or `m=` (a syslog header, a relay's address,
         or nothing)."""
-        numbers = [self.keys.index(key) for key in ("id", "sn", "m")]
-        line_starts, line_ends = self._line_bounds()
-        begin, line_ends = line_starts[rows], line_ends[rows]
-        first = np.min(np.where(self.found[numbers][:, rows], self.starts[numbers][:, rows] - np.array(
-            [[len(self.keys[number]) + 1] for number in numbers]), line_ends), axis=0)
-        return spans_of(self.text, begin, np.maximum(first, begin))
+        return spans_of(self.text, self._line_starts[rows], self._head_end[rows])
+
+
+_ADDRESS_KEYS = ("src", "dst")
 
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers: SyslogHeaders, lines: pa.Table,
               value: _Values) -> tuple[pa.Table, int]:
     """The events and rejects (reject_reason) of the lines, and how many lines are ignored (they are left out of
-    the table: a session's start, system and VPN messages are many, and none of their values is read)."""
+    the table: a session's start, system and VPN messages are many, and none of their values is read; the scan
+    leaves out those whose message id it could read)."""
+    scan_ignored = len(lines) - value.count
     m = integers(connection, queries.integer, value("m"), pa.int32())
     has_m = pc.is_valid(m).to_numpy(zero_copy_only=False)
     ignored = has_m & ~pc.fill_null(pc.is_in(m, pa.array((CLOSED, *WEB_ALLOWED, WEB_BLOCKED, *DROPPED), pa.int32())),
@@ -267,6 +250,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
                           pc.and_(pc.is_valid(value("msg", without_m)), pc.is_null(value("c", without_m))))
         ignored |= sonicos.to_numpy(zero_copy_only=False)
     line_no = lines.column("line_no")
+    if scan_ignored:
+        line_no = line_no.take(pa.array(value.kept))
     if ignored.any():
         rows = np.flatnonzero(~ignored)
         value.only(rows)
@@ -330,7 +315,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
             per_distinct(connection, value("app", pc.is_null(app_name)), queries.app)["value"].cast(pa.string())),
         "vendor_category": per_distinct(
             connection, pc.coalesce(category, value("appcat", pc.is_null(category))), queries.category)["value"],
-    }), int(ignored.sum())
+    }), scan_ignored + int(ignored.sum())
 
 
 # A SonicOS line behind a syslog header has no program tag (`Nov 20 09:30:20 192.0.2.1 id=firewall ...`), which

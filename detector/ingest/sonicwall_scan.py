@@ -1,0 +1,155 @@
+"""Where the values of wanted keys are in SonicOS `key=value` lines, for the lines that may be events only: one
+compiled pass over each line's bytes, which stops at a line's message id `m=` when that id is not an event's.
+
+The keys and values are FortiGate's (`fortigate_scan`, whose rules this scan follows byte for byte: a PRI is
+skipped, an `=` inside double quotes ends no key, a key's first occurrence counts, a value runs to its closing
+double quote, else to a space, a quote mark or just past another `=`). SonicOS adds values in single quotes
+(`appName='General HTTPS'`): a value that opens with `'` is read to the next `'` of its line (or the line's end).
+
+Why a scan of its own rather than FortiGate's spans and numpy passes over them: a third to two fifths of a
+SonicOS log is messages that are not events (a session's start, system, VPN), read to their end before and only
+counted; the spans came line-major and were gathered and turned key-major for the lines read; and finding the
+single quotes and the colons of `src=`/`dst=` took a numpy pass over every byte of the slice each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detector.ingest.compiled import WantedKeys, kernel
+
+_QUOTE, _SINGLE_QUOTE, _SPACE, _EQUALS, _LESS, _GREATER, _COLON, _ZERO = (
+    ord('"'), ord("'"), ord(" "), ord("="), ord("<"), ord(">"), ord(":"), ord("0"))
+# The most digits of a message id read here (more: not read here, the line is kept for SQL to read)
+_LONGEST_ID = 9
+
+
+class Scanned:
+    """What the scan found in the lines it kept (in line order), key-major: `rows` (their places among the
+    lines), per key `found`, `starts`, `ends`, per address key `one`, `two` (its first and second colon, else its
+    value's end) and `colons` (how many), and per line `head_end` (the earliest of the head keys' value starts,
+    less the key and its `=`; the line's end when it has none of them)."""
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray, keys: WantedKeys, message: str,
+                 events: tuple[int, ...], address_keys: tuple[str, ...], head_keys: tuple[str, ...]) -> None:
+        lines = len(offsets) - 1
+        count = len(keys.keys)
+        self.found = np.empty((count, lines), np.bool_)
+        self.starts = np.empty((count, lines), np.int64)
+        self.ends = np.empty((count, lines), np.int64)
+        self.one = np.empty((len(address_keys), lines), np.int64)
+        self.two = np.empty((len(address_keys), lines), np.int64)
+        self.colons = np.empty((len(address_keys), lines), np.int64)
+        self.head_end = np.empty(lines, np.int64)
+        rows = np.empty(lines, np.int64)
+        address = np.array([keys.keys.index(key) for key in address_keys], np.int64)
+        heads = np.array([keys.keys.index(key) for key in head_keys], np.int64)
+        head_lengths = np.array([len(key.encode()) + 1 for key in head_keys], np.int64)
+        kept = _scan(data, offsets, keys.text, keys.start, keys.number, keys.first, keys.count,
+                     keys.keys.index(message), np.array(sorted(events), np.int64), address, heads, head_lengths,
+                     rows, self.found, self.starts, self.ends, self.one, self.two, self.colons, self.head_end)
+        self.rows = rows[:kept]
+        self.found, self.starts, self.ends = self.found[:, :kept], self.starts[:, :kept], self.ends[:, :kept]
+        self.one, self.two, self.colons = self.one[:, :kept], self.two[:, :kept], self.colons[:, :kept]
+        self.head_end = self.head_end[:kept]
+
+
+@kernel
+def _scan(data, offsets, key_text, key_start, key_number, first_of_length, count_of_length, message, events,
+          address, heads, head_lengths, rows, found, starts, ends, one, two, colons, head_end):
+    """Fill the outputs' first columns, one per kept line; return how many lines were kept."""
+    longest = len(first_of_length) - 1
+    kept = 0
+    for line in range(len(offsets) - 1):
+        line_start, line_end = offsets[line], offsets[line + 1]
+        found[:, kept] = False
+        dropped = False
+        text = line_start
+        if line_end > line_start and data[line_start] == _LESS:
+            for at in range(line_start, line_end):
+                if data[at] == _GREATER:
+                    text = at + 1
+                    break
+                if data[at] == _QUOTE:
+                    break
+        head = line_end
+        quoted = False
+        word = text  # where the text before the next `=` begins
+        at = text
+        while at < line_end:
+            byte = data[at]
+            if byte == _QUOTE:
+                quoted = not quoted
+            elif byte == _SPACE:
+                word = at + 1
+            elif byte == _EQUALS:
+                length = at - word
+                if not quoted and length <= longest:
+                    for candidate in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
+                        same = True
+                        for i in range(length):
+                            if data[word + i] != key_text[key_start[candidate] + i]:
+                                same = False
+                                break
+                        if same:
+                            key = key_number[candidate]
+                            if not found[key, kept]:
+                                found[key, kept] = True
+                                if at + 1 < line_end and data[at + 1] == _QUOTE:
+                                    begin = end = at + 2
+                                    while end < line_end and data[end] != _QUOTE:
+                                        end += 1
+                                else:
+                                    begin = end = at + 1
+                                    while end < line_end and data[end] != _QUOTE and data[end] != _SPACE:
+                                        end += 1
+                                        if data[end - 1] == _EQUALS:
+                                            break
+                                for h in range(len(heads)):
+                                    if heads[h] == key:
+                                        head = min(head, begin - head_lengths[h])
+                                if end > begin and data[begin] == _SINGLE_QUOTE:
+                                    begin += 1
+                                    end = begin
+                                    while end < line_end and data[end] != _SINGLE_QUOTE:
+                                        end += 1
+                                starts[key, kept], ends[key, kept] = begin, end
+                                if key == message and 0 < end - begin <= _LONGEST_ID:
+                                    number = 0
+                                    for i in range(begin, end):
+                                        digit = data[i] - _ZERO
+                                        if digit < 0 or digit > 9:
+                                            number = -1
+                                            break
+                                        number = number * 10 + digit
+                                    if number >= 0:
+                                        dropped = True
+                                        for event in events:
+                                            if event == number:
+                                                dropped = False
+                                                break
+                            break
+                if dropped:
+                    break
+                word = at + 1
+            at += 1
+        if dropped:
+            continue
+        rows[kept] = line
+        head_end[kept] = max(head, line_start)
+        for a in range(len(address)):
+            key = address[a]
+            first = second = line_start  # (no value: an empty span at the line's start, as the others)
+            count = 0
+            if found[key, kept]:
+                first = second = ends[key, kept]
+                for i in range(starts[key, kept], ends[key, kept]):
+                    if data[i] == _COLON:
+                        if count == 0:
+                            first = i
+                        elif count == 1:
+                            second = i
+                        count += 1
+            one[a, kept], two[a, kept], colons[a, kept] = first, second, count
+        kept += 1
+    return kept

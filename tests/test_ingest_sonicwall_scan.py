@@ -1,0 +1,104 @@
+"""The compiled SonicOS scan (sonicwall_scan.py) against what it replaced: FortiGate's spans (fortigate_scan, the
+same key=value rules), a value in single quotes read to the next `'` of its line, the colons of an address value
+counted, the head cut before the first `id=`/`sn=`/`m=`, and a line whose message id `m=` is 1-9 digits naming no
+event left out. Lines are made of the bytes that matter (quote marks of both kinds, `=`, `:`, spaces, a PRI's
+`<` and `>`, digits and parts of keys). Layout: SonicOS Log Events Reference Guide (key=value pairs such as
+`m=537 src=192.0.2.1:443:X1 appName='General HTTPS'`; https://www.sonicwall.com/support/technical-documentation/).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.ingest.compiled import WantedKeys
+from detector.ingest.fortigate_scan import value_spans
+from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.sonicwall_scan import Scanned
+
+KEYS = ("id", "sn", "m", "src", "dst", "appName", "msg")
+EVENTS = (537, 97, 16, 14, 36, 37, 38)
+ADDRESS = ("src", "dst")
+HEADS = ("id", "sn", "m")
+PIECES = ['"', "'", "=", ":", " ", "<", ">", "<134>", "m", "id", "sn", "src", "dst", "appName", "msg", "537", "98",
+          "0", "1", "x", "é", '="', "='"]
+
+
+def expected(lines: list[str]) -> list[dict[str, object]]:
+    """Per line: None where the line is left out, else its values, colon counts and head, from FortiGate's spans."""
+    array = pa.array(lines)
+    _, data, offsets = line_bytes(array)
+    found, starts, ends = value_spans(data, offsets, WantedKeys(KEYS))
+    result: list[dict[str, object]] = []
+    for row in range(len(lines)):
+        line_start, line_end = int(offsets[row]), int(offsets[row + 1])
+        values, head = {}, line_end
+        for number, key in enumerate(KEYS):
+            if not found[row, number]:
+                continue
+            begin, end = int(starts[row, number]), int(ends[row, number])
+            if key in HEADS:
+                head = min(head, begin - len(key) - 1)
+            if end > begin and data[begin] == ord("'"):
+                begin += 1
+                closing = bytes(data[begin:line_end]).find(b"'")
+                end = begin + closing if closing >= 0 else line_end
+            values[key] = bytes(data[begin:end])
+        m = values.get("m")
+        if m is not None and 0 < len(m) <= 9 and m.isdigit() and int(m) not in EVENTS:
+            result.append({})
+            continue
+        colons = {key: values[key].count(b":") for key in ADDRESS if key in values}
+        parts = {key: values[key].split(b":")[:2] for key in ADDRESS if key in values}
+        result.append({"values": values, "colons": colons, "parts": parts,
+                       "head": bytes(data[line_start:max(head, line_start)])})
+    return result
+
+
+def scanned(lines: list[str]) -> list[dict[str, object]]:
+    array = pa.array(lines)
+    _, data, offsets = line_bytes(array)
+    scan = Scanned(data, offsets, WantedKeys(KEYS), "m", EVENTS, ADDRESS, HEADS)
+    result: list[dict[str, object]] = [{} for _ in lines]
+    for column, row in enumerate(scan.rows):
+        values = {key: bytes(data[scan.starts[number, column]:scan.ends[number, column]])
+                  for number, key in enumerate(KEYS) if scan.found[number, column]}
+        colons, parts = {}, {}
+        for number, key in enumerate(ADDRESS):
+            if key in values:
+                begin = int(scan.starts[KEYS.index(key), column])
+                one, two = int(scan.one[number, column]), int(scan.two[number, column])
+                colons[key] = int(scan.colons[number, column])
+                parts[key] = [bytes(data[begin:one])] + ([bytes(data[one + 1:two])] if colons[key] else [])
+        result[row] = {"values": values, "colons": colons, "parts": parts,
+                       "head": bytes(data[offsets[row]:scan.head_end[column]])}
+    return result
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=16).map("".join), min_size=1, max_size=8))
+def test_the_scan_reads_what_fortigate_spans_and_the_single_quote_rule_read(lines: list[str]) -> None:
+    assert scanned(lines) == expected(lines)
+
+
+def test_lines_whose_message_id_is_no_event_are_left_out() -> None:
+    lines = [
+        "id=firewall sn=C0EAE4 time=\"2026-11-20 09:30:20\" m=98 msg=\"Connection Opened\" src=192.0.2.1:1:X0",
+        "<134>id=firewall sn=C0EAE4 m=537 src=192.0.2.1:51000:X0 dst=203.0.113.7:443:X1:name appName='General HTTPS'",
+        "id=firewall sn=C0EAE4 msg=\"Unhandled link-local packet dropped\"",  # no m=: kept, Python decides
+        "id=firewall m=\"0098\" src=x",  # quoted digits: read as 98
+        "id=firewall m=+98",  # not digits: kept, SQL reads it
+        "id=firewall m=1234567890",  # more than 9 digits: kept
+    ]
+    scan_rows = Scanned(*line_bytes(pa.array(lines))[1:], WantedKeys(KEYS), "m", EVENTS, ADDRESS, HEADS).rows
+    assert scan_rows.tolist() == [1, 2, 4, 5]
+    event = scanned(lines)[1]
+    assert event["values"]["appName"] == b"General HTTPS"
+    assert event["parts"] == {"src": [b"192.0.2.1", b"51000"], "dst": [b"203.0.113.7", b"443"]}
+    assert event["colons"] == {"src": 2, "dst": 3}
+    assert event["head"] == b"<134>"
+
+
+def test_an_unclosed_single_quote_runs_to_the_line_end() -> None:
+    assert scanned(["m=537 appName='General HTTPS"])[0]["values"]["appName"] == b"General HTTPS"
