@@ -27,9 +27,10 @@ Suricata is a sensor: except for alerts and drops, it saw traffic but decided no
 How a batch is read: DuckDB parses each line once (`json_extract_string` with a list of paths: one parse,
 each path's value as text; `from_json` into a STRUCT cost as much). Each path looked up costs about a sixth
 of the parse, so each line reads only its record type's paths: Suricata writes compact JSON, so the type is
-guessed from the text after `"event_type":"` (a substring search in Arrow), one query reads every guessed
-type's lines with that type's paths (a UNION ALL: each query costs ~4 ms whatever its rows), and the type
-the parse finds checks the guess; a line whose type was not guessed (spaced JSON), or guessed wrong, is read
+guessed from the text after `"event_type":"` (read at the few places a sample of the batch's lines has it,
+searched for with Arrow on the other lines: _places), one query reads every guessed type's lines with that
+type's paths (a UNION ALL: each query costs ~4 ms whatever its rows), and the type the parse finds checks the
+guess; a line whose type was not guessed (spaced JSON), or guessed wrong, is read
 by every path. Each type's columns are then made in Arrow on that type's rows, hosts, URLs, times and
 numbers through the shared SQL macros once per distinct value. The JSON query is still two thirds of the
 parse: more than the generic baseline's whole split of the same bytes.
@@ -41,8 +42,9 @@ with numpy to prove a line well-formed costs more), and a value found on the byt
 EVE's values have no fixed places (measured: the timestamp alone on the bytes, 40 ms per 262k lines; as a path,
 ~5-10 ms).
 
-Also measured and left (262k-line batch of 427-byte lines, CPU; the one query ~0.29 s, the guess 0.045 s, the
-generic baseline's whole query 0.15 s): the parse alone (`json_valid`) is 0.08 s, each value read ~40 ns a
+Also measured and left (262k-line batch of 427-byte lines, CPU; the one query ~0.29 s, the guess 0.045 s (a
+search of every line; read at its places instead, 0.013-0.014 s on both benchmark samples), the generic baseline's
+whole query 0.15 s): the parse alone (`json_valid`) is 0.08 s, each value read ~40 ns a
 line (~15 of them Arrow conversion, ~4 ms per column); pyarrow's JSON reader 0.83 s and DuckDB's `read_ndjson`
 0.39 s for the same fields; every path on every line without the guess 0.43 s (mostly-null columns still
 convert); the lists returned whole and split in Arrow save 0.04 s in the query but cost 0.05-0.08 in takes;
@@ -227,25 +229,83 @@ def eve_parser(context: ParseContext) -> BatchParser:
 def _guesses(text: pa.Array) -> np.ndarray:
     """Each line's record type (see GUESS_PATHS) by the text after `"event_type":"` (or, on the lines without
     it, `"event_type": "`, as JSON tools space it): a guess, checked by the parse (the text may sit inside a
-    value, the JSON be spaced otherwise, a type begin like another)."""
+    value, the JSON be spaced otherwise, a type begin like another). Where the text is looked for: _places."""
     offsets, data = _layout(text)
-    at = pc.fill_null(pc.find_substring(text, TYPE_KEY), -1).to_numpy(zero_copy_only=False).copy()
-    value_at = at + len(TYPE_KEY)
-    missing = np.flatnonzero(at < 0)
-    if len(missing):
-        at[missing] = pc.fill_null(pc.find_substring(text.take(pa.array(missing)), SPACED_TYPE_KEY), -1).to_numpy()
-        value_at[missing] = at[missing] + len(SPACED_TYPE_KEY)
-    # the four bytes from each value's place, read as one little-endian number (past a line's end they are
-    # the next line's: the check catches that guess)
-    if len(data) < 4:
-        data = np.concatenate([data, np.zeros(3, np.uint8)])
-    words = np.ndarray((len(data) - 3,), "<u4", data, strides=(1,))
-    head = words[np.minimum(offsets[:-1] + value_at, len(words) - 1)]
+    if len(data) < WINDOW:
+        data = np.concatenate([data, np.zeros(WINDOW, np.uint8)])
+    # each byte's WINDOW bytes as one item: one gather reads a line's key and the value's head (past a line's end
+    # they are the next line's, and the last line's may be read from before its place: the check catches that guess)
+    windows = np.ndarray((len(data) - WINDOW + 1,), np.dtype((np.void, WINDOW)), data, strides=(1,))
+    starts = offsets[:-1]
+    at, head = _places(text, starts, offsets[1:] - starts, windows)
+    rest = np.flatnonzero(at < 0)
+    if len(rest):
+        searched = text if len(rest) == len(text) else text.take(pa.array(rest))
+        found = pc.fill_null(pc.find_substring(searched, TYPE_KEY), -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        value_at = found + len(TYPE_KEY)
+        missing = np.flatnonzero(found < 0)
+        if len(missing):
+            found[missing] = pc.fill_null(pc.find_substring(searched.take(pa.array(missing)), SPACED_TYPE_KEY),
+                                          -1).to_numpy(zero_copy_only=False)
+            value_at[missing] = found[missing] + len(SPACED_TYPE_KEY)
+        at[rest] = found
+        head[rest] = _window_words(windows, starts[rest] + value_at)[:, 0] & 0xFFFFFFFF
     guess = np.full(len(text), OTHER_TYPE, np.int8)
     for number, value in enumerate(TYPE_HEADS, start=1):
         guess[head == value] = number
     guess[at < 0] = ANY_TYPE
     return guess
+
+
+# Lines whose `"event_type":"` is searched to learn where a batch's lines have it; a place is then checked on every
+# line if at least PLACE_SHARE of them have it there, the PLACES_TRIED commonest at most.
+PLACE_SAMPLE, PLACE_SHARE, PLACES_TRIED = 256, 1 / 16, 4
+# The bytes read at a place (a multiple of 8): TYPE_KEY and the first four bytes of its value.
+WINDOW = 24
+_KEY_BYTES = TYPE_KEY.encode()
+# TYPE_KEY as little-endian 64-bit words: bytes 0-7, and 8-13 under a mask
+_KEY_FIRST = int.from_bytes(_KEY_BYTES[:8], "little")
+_KEY_REST_MASK = (1 << 8 * (len(_KEY_BYTES) - 8)) - 1
+_KEY_REST = int.from_bytes(_KEY_BYTES[8:], "little")
+
+
+def _window_words(windows: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """The WINDOW bytes from each place (kept inside the data) as rows of little-endian 64-bit words."""
+    return windows[np.minimum(places, len(windows) - 1)].view("<u8").reshape(len(places), WINDOW // 8)
+
+
+def _places(text: pa.Array, starts: np.ndarray, lengths: np.ndarray, windows: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each line has `"event_type":"` (bytes from its start; -1 where not found here) and the four bytes
+    after it (as one little-endian number). Suricata writes each record's common keys first, in one order (the EVE
+    format's "Common Section": timestamp, flow_id, in_iface, event_type, ...), so a file's lines have it at a few
+    places only, set by the lengths of the values before it (flow_id's digits, the interface's name): the places
+    found by searching a sample of the lines are checked on every line, each with one read of the line's bytes there
+    (a search, Arrow's find_substring, reads every byte before the key: ~0.2 µs a line for a key 80 bytes in, the
+    read at one place ~0.03). The caller searches the lines it is at none of. A line may have the text at a place
+    tried and also earlier, inside a nested object: its guess is then the later one's, and like any guess it is
+    checked by the parse."""
+    count = len(text)
+    at, head = np.full(count, -1, np.int64), np.zeros(count, np.uint64)
+    if not count:
+        return at, head
+    sample = np.unique(np.linspace(0, count - 1, min(count, PLACE_SAMPLE)).astype(np.int64))
+    found = pc.fill_null(pc.find_substring(text.take(pa.array(sample)), TYPE_KEY), -1).to_numpy(zero_copy_only=False)
+    places, seen = np.unique(found[found >= 0], return_counts=True)
+    commonest = np.argsort(-seen, kind="stable")[:PLACES_TRIED]
+    tried = places[commonest][seen[commonest] >= PLACE_SHARE * len(sample)]
+    rest = np.arange(count)
+    for place in tried:
+        words = _window_words(windows, starts[rest] + place)
+        hit = (lengths[rest] >= place + len(_KEY_BYTES)) & (words[:, 0] == _KEY_FIRST) \
+            & ((words[:, 1] & _KEY_REST_MASK) == _KEY_REST)
+        rows = rest[hit]
+        at[rows] = place
+        head[rows] = (words[hit, 1] >> 48) | ((words[hit, 2] & 0xFFFF) << 16)
+        rest = rest[~hit]
+        if not len(rest):
+            break
+    return at, head
 
 
 def _event_numbers(event_type: pa.Array) -> np.ndarray:
