@@ -37,11 +37,13 @@ number is the event's lineage).
 How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of paths, and the
 time cast); the rest in Arrow, per distinct value where it is SQL (RemoteUrl's scheme, host, port and path, the
 action, the port). Lines that start as an Event Hubs message (`{"records"`: a prefix test, where a substring search
-of every line cost a third of the parse) are read again in a query over those lines only. Measured (262k lines of
-~700 bytes, CPU): the query ~0.45 s, the rest ~0.2 s; where lines that are no JSON are common (one in nine),
-`try` makes DuckDB redo each chunk row by row: ~1.2 s. Benchmark at 1M lines (commit 2638eaa, load ~2): 3.88 s
-CPU against the generic baseline's 1.75 (0.45 by CPU; 0.65 by wall time, the baseline's wall being inflated by
-the load).
+of every line cost a third of the parse) are read in a query over those lines only, which also reads the second
+record's path: the records are counted (`json_array_length`, a second parse of the line: a third of that query's
+cost) only where that leaves a doubt (_record_counts; a parse of 356k lines of messages: ~1.29 -> ~0.82 s CPU).
+Measured (262k lines of ~700 bytes, CPU): the query ~0.45 s, the rest ~0.2 s; where lines that are no JSON are
+common (one in nine), `try` makes DuckDB redo each chunk row by row: ~1.2 s. Benchmark at 1M lines (commit
+2638eaa, load ~2): 3.88 s CPU against the generic baseline's 1.75 (0.45 by CPU; 0.65 by wall time, the baseline's
+wall being inflated by the load).
 """
 
 from __future__ import annotations
@@ -93,18 +95,25 @@ NAMES = ("category", "time_text", "action_type", "remote_url", "remote_ip", "rem
          "upn", "account", "local_port", "additional_fields")
 
 
-def _values_query(prefix: str, also: str = "") -> str:
+def _values_query(prefix: str, more: tuple[str, ...] = ()) -> str:
     """One parse of each line: the paths' values under `prefix` (`try`: a line that is no JSON gives null,
-    `parsed` false, not an error), the time cast."""
-    paths = "[" + ", ".join(f"'$.{prefix}{path}'" for path in PATHS) + "]"
-    names = ", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES, start=1))
-    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names}{also} "
-            f"from (select try(json_extract_string(line, {paths})) as v, line from lines)")
+    `parsed` false, not an error), the time cast; then those of the paths `more` (name, path) as they are named."""
+    paths = "[" + ", ".join([f"'$.{prefix}{path}'" for path in PATHS] + [f"'{path}'" for _, path in more]) + "]"
+    names = ", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES + tuple(name for name, _ in more), start=1))
+    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names} "
+            f"from (select try(json_extract_string(line, {paths})) as v from lines)")
 
 
 QUERY = _values_query("")
-# An Event Hubs message on one line: its first record's values, and the number of records it holds.
-MESSAGE_QUERY = _values_query("records[0].", ", coalesce(try(json_array_length(line, '$.records')), 0) as records")
+# An Event Hubs message on one line: its first record's values, and its second record where it holds one (its text;
+# null where there is none, or where it is a JSON null: see _record_counts).
+MESSAGE_QUERY = _values_query("records[0].", (("second", "$.records[1]"),))
+# The number of records of a message (0: none, or no array of them), on the few lines where MESSAGE_QUERY leaves it
+# in doubt: `json_array_length` parses the whole line again (a third of MESSAGE_QUERY's cost on every line).
+RECORDS_QUERY = "select coalesce(try(json_array_length(line, '$.records')), 0) as records from lines"
+# A JSON null after a record (`[{...}, null]`): MESSAGE_QUERY's `$.records[1]` reads it as no record. A record that
+# MESSAGE_QUERY found a value in is an object, so such a null follows its `}` and a `,` (JSON's white space between).
+NULL_AFTER_RECORD = r"\}[ \t\r\n]*,[ \t\r\n]*null"
 ACTION_SQL = "select coalesce(defender_action(value), 'unknown') as value from distinct_values"
 # How an Event Hubs message starts (`records` is its only key), compact or spaced as JSON tools write it.
 MESSAGE_START, SPACED_MESSAGE_START = '{"records"', '{ "records"'
@@ -153,26 +162,53 @@ def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict
     maybe = np.flatnonzero(message)
     several = np.zeros(len(text), np.int64)
     if not len(maybe):
-        found = query_in_halves(connection, QUERY, text)
-        return {name: found.column(name).combine_chunks() for name in found.column_names}, several
+        return _query_columns(connection, QUERY, text), several
     others = np.flatnonzero(~message)
-    found = query_in_halves(connection, QUERY, text.take(pa.array(others)))
-    inner = query_in_halves(connection, MESSAGE_QUERY, text.take(pa.array(maybe)))
-    records = inner.column("records").to_numpy()
+    messages = text if not len(others) else text.take(pa.array(maybe))
+    inner = _query_columns(connection, MESSAGE_QUERY, messages)
+    records = _record_counts(connection, inner, messages)
     several[maybe[records > 1]] = records[records > 1]
     plain = records == 0  # no records: read as it is (and rejected for what it lacks)
+    del inner["second"]
+    if not len(others) and not plain.any():  # (a file of Event Hubs messages: no take)
+        return inner, several
+    parts, order = [inner], [maybe]
     if plain.any():
-        again = query_in_halves(connection, QUERY, text.take(pa.array(maybe[plain])))
-        inner = pa.concat_tables([inner.drop_columns(["records"]).filter(pa.array(~plain)), again])
-        maybe = np.concatenate([maybe[~plain], maybe[plain]])
-    else:
-        inner = inner.drop_columns(["records"])
+        parts = [{name: column.filter(pa.array(~plain)) for name, column in inner.items()},
+                 _query_columns(connection, QUERY, text.take(pa.array(maybe[plain])))]
+        order = [maybe[~plain], maybe[plain]]
+    if len(others):
+        parts.insert(0, _query_columns(connection, QUERY, text.take(pa.array(others))))
+        order.insert(0, others)
     at = np.empty(len(text), np.int64)
-    at[others] = np.arange(len(others))
-    at[maybe] = len(others) + np.arange(len(maybe))
+    at[np.concatenate(order)] = np.arange(len(text))
     rows = pa.array(at)
-    return {name: pa.concat_arrays([found.column(name).combine_chunks(), inner.column(name).combine_chunks()])
-            .take(rows) for name in found.column_names}, several
+    return {name: pa.concat_arrays([part[name] for part in parts]).take(rows) for name in parts[0]}, several
+
+
+def _query_columns(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) -> dict[str, pa.Array]:
+    """`query`'s columns over these lines (base.query_in_halves), each as one array."""
+    found = query_in_halves(connection, query, text)
+    return {name: found.column(name).combine_chunks() for name in found.column_names}
+
+
+def _record_counts(connection: duckdb.DuckDBPyConnection, inner: dict[str, pa.Array], messages: pa.Array
+                   ) -> np.ndarray:
+    """Per message line (MESSAGE_QUERY's columns `inner`), the number of records it holds, as `json_array_length`
+    counts them (0 where there is no array of them, or no JSON). Counted by RECORDS_QUERY only where MESSAGE_QUERY
+    leaves a doubt: no JSON, a second record, no value in the first (none, or not a record: the array may be empty or
+    no array), or a JSON null after the first (NULL_AFTER_RECORD); elsewhere the first record is the only one: 1."""
+    found = np.zeros(len(messages), bool)
+    for name in NAMES:
+        found |= pc.is_valid(inner[name]).to_numpy(zero_copy_only=False)
+    doubt = (~found | pc.is_valid(inner["second"]).to_numpy(zero_copy_only=False)
+             | pc.fill_null(pc.match_substring_regex(messages, NULL_AFTER_RECORD), True).to_numpy(zero_copy_only=False))
+    records = np.ones(len(messages), np.int64)
+    lines = np.flatnonzero(doubt)
+    if len(lines):
+        counted = query_in_halves(connection, RECORDS_QUERY, messages.take(pa.array(lines)))
+        records[lines] = counted.column("records").to_numpy()
+    return records
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
