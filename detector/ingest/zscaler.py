@@ -48,7 +48,9 @@ JSON lines of a batch's most common layouts (learned from its first lines) are s
 numpy (layout_bytes.py: separators found, the template's constant text checked, only the values read cut out);
 any other line by DuckDB's JSON reader. Lines behind a header (a syslog daemon's, `event=`) are read so too, the
 object from the line's first brace (the benchmark's syslog_header lines all went to DuckDB before: parse CPU per 1M
-lines ~6.4 -> ~2.7 s, whole ingest of 1M lines 8.7-10.9 -> 6.3-6.7 s CPU, load 5-7).
+lines ~6.4 -> ~2.7 s, whole ingest of 1M lines 8.7-10.9 -> 6.3-6.7 s CPU, load 5-7). A batch's layouts (those of
+its first lines) are all read in one pass over its bytes, where each layout took a pass of its own over a copy of the
+lines left (the siem_template file's three layouts: parse CPU per 1M lines 3.7-5.2 -> 2.0-2.2 s, load 6).
 A compiled validating walk of each JSON line (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
@@ -63,7 +65,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -622,23 +624,26 @@ LAYOUTS_PER_BATCH = 3
 
 
 def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,
-                     by_layout: Callable[[pa.Table], tuple[np.ndarray, dict[str, pa.Array]] | None], query: str
+                     by_layouts: Callable[[pa.Table, int], list[tuple[np.ndarray, dict[str, pa.Array]]]], query: str
                      ) -> dict[str, pa.Array]:
-    """Up to `layouts` times, the lines not read yet that fit their most common layout read on their bytes
-    (`by_layout`: which lines fit, and their fields; None when no layout is found); what is left by DuckDB's
-    `query` over them. The canonical fields and parse_error, one row per line, in line order."""
+    """Up to `layouts` layouts, learned from the first lines not read yet, and the lines that fit them read on their
+    bytes (`by_layouts(lines, most)`: per layout found, at most `most`, which lines fit and their fields; none when no
+    layout is found); what is left by DuckDB's `query` over them. The canonical fields and parse_error, one row per
+    line, in line order."""
     count = lines.num_rows
     parts: list[tuple[np.ndarray, dict[str, pa.Array]]] = []  # (the rows read, their fields)
     rest = np.arange(count)
-    for _ in range(layouts):
-        read = by_layout(lines if len(rest) == count else lines.take(pa.array(rest)))
-        if read is None:
+    left = layouts
+    while left > 0 and len(rest):
+        read = by_layouts(lines if len(rest) == count else lines.take(pa.array(rest)), left)
+        if not read:
             break
-        fits, fields = read
-        parts.append((rest[fits], fields))
-        rest = rest[~fits]
-        if not len(rest):
-            break
+        left -= len(read)
+        fitting = np.zeros(len(rest), bool)
+        for fits, fields in read:
+            parts.append((rest[fits], fields))
+            fitting |= fits
+        rest = rest[~fitting]
     error = pa.nulls(count, pa.string())
     if len(rest):
         connection.register("lines", lines if len(rest) == count else lines.take(pa.array(rest)))
@@ -657,15 +662,6 @@ def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, lay
 # found in them stay there between the steps (measured: slices of 8,192 lines, 7 MB of JSON lines, cost ~13 % more
 # CPU per batch for JSON, the same for name=value and CSV before their kernels).
 TOKEN_BYTES = 2 << 20
-
-
-def _read_in_slices(lines: pa.Table, read_slice: Callable[[pa.Array], tuple[np.ndarray, dict[int, pa.Array]]],
-                    slots: Iterable[int]) -> tuple[np.ndarray, dict[int, pa.DictionaryArray]]:
-    """`read_slice` (which lines fit the layout, and the values of its slots) on about TOKEN_BYTES of lines at a time,
-    the text and its positions staying in the CPU's caches; put together, each slot's values dictionary-encoded."""
-    parts = [read_slice(text) for text in _line_slices(lines)]
-    fits = np.concatenate([part[0] for part in parts])
-    return fits, {i: _encoded_together([part[1][i] for part in parts]) for i in slots}
 
 
 def _line_slices(lines: pa.Table) -> list[pa.Array]:
@@ -696,15 +692,15 @@ class _JsonLayout:
     prefixed: bool = False
 
 
-def _json_layout(text: pa.ChunkedArray, known: _KnownLayouts | None = None) -> _JsonLayout | None:
-    """The layout most of the batch's first lines have, if any (None: DuckDB reads them all)."""
+def _json_layouts(text: pa.ChunkedArray, known: _KnownLayouts | None = None, most: int = 1) -> list[_JsonLayout]:
+    """The layouts of the batch's first lines, the most common first, at most `most` (none: DuckDB reads them all)."""
     layout_of = _json_layout_of if known is None else known.layout_of
     layouts: Counter[_JsonLayout] = Counter()
     for line in text.slice(0, LAYOUT_SAMPLE).to_pylist():
         layout = layout_of(line)
         if layout is not None:
             layouts[layout] += 1
-    return layouts.most_common(1)[0][0] if layouts else None
+    return [layout for layout, _ in layouts.most_common(most)]
 
 
 class _KnownLayouts:
@@ -791,86 +787,107 @@ def _json_layout_of(line: str | None) -> _JsonLayout | None:
                        tuple(piece.encode().index(b'",') for piece in pieces[1:-1]), prefixed)
 
 
-def _json_fields(lines: pa.Table, layout: _JsonLayout) -> tuple[np.ndarray, dict[str, pa.Array]]:
-    """Which lines have `layout`, and the fields of those lines (only theirs, in order, dictionary-encoded).
-    Read on the bytes, about 2 MiB of lines at a time: in such a line only the pieces hold a comma right after
-    a quote, so those commas place the pieces; each value read is cut out with the piece before it, which is
-    checked once per distinct text, the other pieces are compared in place (layout_bytes.py)."""
-    slot = {path: i for i, path in reversed(list(enumerate(layout.paths)))}
-    read = {name: next(slot[path] for alias in aliases for path in (("event", alias), (alias,)) if path in slot)
-            for name, aliases in ALIASES.items()
-            if any(path in slot for alias in aliases for path in (("event", alias), (alias,)))}
-    slots = sorted(set(read.values()))
-    others = ConstantText([b"" if i in slots else piece for i, piece in enumerate(layout.pieces)])
-    quotes_seen: list[int] = []  # (each slice's quotes)
+class _JsonReading:
+    """How one layout's lines are read: the slot of each canonical field it has (`read`), the slots read, the
+    constant text of the other pieces (compared in place) and the quotes of its pieces."""
 
-    def read_slice(text: pa.Array) -> tuple[np.ndarray, dict[int, pa.Array]]:
-        fits, items, quotes = _json_items(text, layout, slots, others)
-        quotes_seen.append(quotes)
-        return fits, items
+    def __init__(self, layout: _JsonLayout) -> None:
+        self.layout = layout
+        slot = {path: i for i, path in reversed(list(enumerate(layout.paths)))}
+        paths = {name: [path for alias in aliases for path in (("event", alias), (alias,)) if path in slot]
+                 for name, aliases in ALIASES.items()}
+        self.read = {name: slot[found[0]] for name, found in paths.items() if found}
+        self.slots = sorted(set(self.read.values()))
+        self.others = ConstantText([b"" if i in self.slots else piece for i, piece in enumerate(layout.pieces)])
+        self.quotes = sum(piece.count(b'"') for piece in layout.pieces)
+        self.lengths = np.array([len(piece) for piece in layout.pieces[:-1]], np.int64)
+        self.marks = np.array(layout.marks, np.int64) + 1
 
-    fits, items = _read_in_slices(lines, read_slice, slots)
-    pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
-    for i, item in items.items():
-        has_piece = pc.starts_with(item.dictionary, layout.pieces[i].decode())
-        if not pc.all(has_piece).as_py():
-            pieced &= has_piece.take(item.indices).to_numpy(zero_copy_only=False)
+
+def _json_fields(lines: pa.Table, layouts: list[_JsonLayout]) -> list[tuple[np.ndarray, dict[str, pa.Array]]]:
+    """Per layout, which lines have it, and the fields of those lines (only theirs, in order, dictionary-encoded); a
+    line has at most one. Read on the bytes, about 2 MiB of lines at a time, all layouts in one pass: in such a line
+    only the pieces hold a comma right after a quote, so those commas place the pieces; each value read is cut out
+    with the piece before it, which is checked once per distinct text, the other pieces are compared in place
+    (layout_bytes.py)."""
+    readings = [_JsonReading(layout) for layout in layouts]
+    slices = [_json_items(text, readings) for text in _line_slices(lines)]
+    read = []
+    for k, reading in enumerate(readings):
+        fits = np.concatenate([found[k][0] for found, _ in slices])
+        items = {i: _encoded_together([found[k][1][i] for found, _ in slices]) for i in reading.slots}
+        pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
+        for i, item in items.items():
+            has_piece = pc.starts_with(item.dictionary, reading.layout.pieces[i].decode())
+            if not pc.all(has_piece).as_py():
+                pieced &= has_piece.take(item.indices).to_numpy(zero_copy_only=False)
+        read.append((fits, items, pieced))
     # The values hold no quote: a line with every piece in place has at least the pieces' quotes, so if the lines
     # left have as many quotes as their pieces together, each has its pieces' only; else they are counted per line.
     text = lines.column("line")
-    quotes = sum(piece.count(b'"') for piece in layout.pieces)
-    fitting = np.flatnonzero(fits)[pieced]
-    fits_now = np.zeros(len(fits), bool)
-    fits_now[fitting] = True
+    fitting = [np.flatnonzero(fits)[pieced] for fits, _, pieced in read]
+    fits_now = np.zeros(lines.num_rows, bool)
+    for rows in fitting:
+        fits_now[rows] = True
     quotes_of_others = pc.sum(pc.count_substring(text.filter(pa.array(~fits_now)), '"')).as_py() or 0
-    if sum(quotes_seen) - quotes_of_others != quotes * len(fitting):
-        counted = pc.count_substring(text.filter(pa.array(fits_now)), '"').to_numpy(zero_copy_only=False)
-        pieced[pieced] = counted == quotes
-    if not pieced.all():
-        fits[np.flatnonzero(fits)[~pieced]] = False
-        items = {i: item.filter(pa.array(pieced)) for i, item in items.items()}
-    # (cut by characters: the piece is whole characters; pc.binary_slice fails on a text shorter than its start)
-    values = {i: pa.DictionaryArray.from_arrays(
-        item.indices, pc.utf8_slice_codeunits(item.dictionary, len(layout.pieces[i].decode())))
-        for i, item in items.items()}
-    return fits, {name: values[i] for name, i in read.items()}
+    expected = sum(reading.quotes * len(rows) for reading, rows in zip(readings, fitting, strict=True))
+    if sum(quotes for _, quotes in slices) - quotes_of_others != expected:
+        counted = np.zeros(lines.num_rows, np.int64)
+        counted[fits_now] = pc.count_substring(text.filter(pa.array(fits_now)), '"').to_numpy(zero_copy_only=False)
+        for (_, _, pieced), reading, rows in zip(read, readings, fitting, strict=True):
+            pieced[pieced] = counted[rows] == reading.quotes
+    layouts_read = []
+    for (fits, items, pieced), reading in zip(read, readings, strict=True):
+        if not pieced.all():
+            fits[np.flatnonzero(fits)[~pieced]] = False
+            items = {i: item.filter(pa.array(pieced)) for i, item in items.items()}
+        # (cut by characters: the piece is whole characters; pc.binary_slice fails on a text shorter than its start)
+        values = {i: pa.DictionaryArray.from_arrays(
+            item.indices, pc.utf8_slice_codeunits(item.dictionary, len(reading.layout.pieces[i].decode())))
+            for i, item in items.items()}
+        layouts_read.append((fits, {name: values[i] for name, i in reading.read.items()}))
+    return layouts_read
 
 
-def _json_items(text: pa.Array, layout: _JsonLayout, slots: list[int], others: ConstantText
-                ) -> tuple[np.ndarray, dict[int, pa.Array], int]:
-    """Which lines may have `layout` (the pieces not read in their places, no backslash or control character
-    between them), the values at `slots` of those lines with the piece before each, and the lines' quotes (the
-    caller checks that the values hold none)."""
+def _json_items(text: pa.Array, readings: list[_JsonReading]
+                ) -> tuple[list[tuple[np.ndarray, dict[int, pa.Array]]], int]:
+    """Per layout, which lines may have it (the pieces not read in their places, no backslash or control character
+    between them; a line has at most one: the first that fits) and the values at its slots of those lines with the
+    piece before each; and the lines' quotes (the caller checks that the values hold none)."""
     buffer, data, offsets = line_bytes(text)
-    count = len(layout.pieces) - 1  # values
     start, end = int(offsets[0]), int(offsets[-1])
     commas = np.flatnonzero(data[start + 1:end] == ord(",")) + start + 1
     marks = commas[data[commas - 1] == ord('"')]
     first = np.searchsorted(marks, offsets)
-    fits = np.diff(first) == count - 1
-    if text.null_count:
-        fits &= pc.is_valid(text).to_numpy(zero_copy_only=False)
+    marked = np.diff(first)
+    clean = pc.is_valid(text).to_numpy(zero_copy_only=False) if text.null_count else np.ones(len(text), bool)
     # the values hold no backslash or control character
     bytes_ = data[start:end]
     if len(bytes_) and bytes_.min() < 32:  # (a reduction without a mask first: control characters are rare)
-        fits[np.searchsorted(offsets, np.flatnonzero(bytes_ < 32) + start, side="right") - 1] = False
+        clean[np.searchsorted(offsets, np.flatnonzero(bytes_ < 32) + start, side="right") - 1] = False
     if (bytes_ == ord("\\")).any():  # (rare: places found only then)
-        fits[np.searchsorted(offsets, np.flatnonzero(bytes_ == ord("\\")) + start, side="right") - 1] = False
+        clean[np.searchsorted(offsets, np.flatnonzero(bytes_ == ord("\\")) + start, side="right") - 1] = False
     quotes = int(np.count_nonzero(bytes_ == ord('"')))
-    if layout.prefixed:
-        opening = _after_header(data, offsets, fits)
-    rows = np.flatnonzero(fits)
-    at = np.empty((len(rows), count + 1), np.int64)  # where each piece starts
-    at[:, 0] = opening[rows] if layout.prefixed else offsets[:-1][rows]
-    at[:, 1:count] = each_row(marks, first, rows, count - 1) - (np.array(layout.marks, np.int64) + 1)
-    at[:, count] = offsets[1:][rows] - len(layout.pieces[-1])
-    lengths = np.array([len(piece) for piece in layout.pieces[:-1]], np.int64)
-    found = (at[:, 1:] >= at[:, :-1] + lengths).all(axis=1) & others.found(data, at)
-    if not found.all():
-        fits[rows[~found]] = False
-        at = at[found]
-    return fits, dict(zip(slots, texts_between(buffer, [at[:, i] for i in slots], [at[:, i + 1] for i in slots]),
-                          strict=True)), quotes
+    found_by_layout = []
+    for reading in readings:
+        layout = reading.layout
+        count = len(layout.pieces) - 1  # values
+        fits = clean & (marked == count - 1)
+        if layout.prefixed:
+            opening = _after_header(data, offsets, fits)
+        rows = np.flatnonzero(fits)
+        at = np.empty((len(rows), count + 1), np.int64)  # where each piece starts
+        at[:, 0] = opening[rows] if layout.prefixed else offsets[:-1][rows]
+        at[:, 1:count] = each_row(marks, first, rows, count - 1) - reading.marks
+        at[:, count] = offsets[1:][rows] - len(layout.pieces[-1])
+        found = (at[:, 1:] >= at[:, :-1] + reading.lengths).all(axis=1) & reading.others.found(data, at)
+        if not found.all():
+            fits[rows[~found]] = False
+            at = at[found]
+        clean &= ~fits
+        found_by_layout.append((fits, dict(zip(reading.slots, texts_between(
+            buffer, [at[:, i] for i in reading.slots], [at[:, i + 1] for i in reading.slots]), strict=True))))
+    return found_by_layout, quotes
 
 
 def _after_header(data: np.ndarray, offsets: np.ndarray, fits: np.ndarray) -> np.ndarray:
@@ -902,11 +919,11 @@ def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts:
     the lines of each of the batch's most common layouts read on their bytes, the others by DuckDB. `known`: the
     layouts of the file's batches before (learned again without it)."""
 
-    def by_layout(part: pa.Table) -> tuple[np.ndarray, dict[str, pa.Array]] | None:
-        layout = _json_layout(part.column("line"), known)
-        return None if layout is None else _json_fields(part, layout)
+    def by_layouts(part: pa.Table, most: int) -> list[tuple[np.ndarray, dict[str, pa.Array]]]:
+        found = _json_layouts(part.column("line"), known, most)
+        return _json_fields(part, found) if found else []
 
-    return _read_by_layouts(connection, lines, layouts, by_layout, JSON_QUERY)
+    return _read_by_layouts(connection, lines, layouts, by_layouts, JSON_QUERY)
 
 
 def _json_parser(context: ParseContext) -> BatchParser:
