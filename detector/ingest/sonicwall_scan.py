@@ -22,6 +22,11 @@ _QUOTE, _SINGLE_QUOTE, _SPACE, _EQUALS, _LESS, _GREATER, _COLON, _ZERO = (
     ord('"'), ord("'"), ord(" "), ord("="), ord("<"), ord(">"), ord(":"), ord("0"))
 # The most digits of a message id read here (more: not read here, the line is kept for SQL to read)
 _LONGEST_ID = 9
+# The most bytes of a key compared as one number (ASCII keys of up to 8 bytes fit an int64)
+_PACKED = 8
+# The bytes before a key: a space, an `=`, or a quote mark (then it is none)
+_BEFORE_KEY = np.zeros(256, np.bool_)
+_BEFORE_KEY[[_SPACE, _EQUALS, _QUOTE]] = True
 
 
 class Scanned:
@@ -45,7 +50,9 @@ class Scanned:
         address = np.array([keys.keys.index(key) for key in address_keys], np.int64)
         heads = np.array([keys.keys.index(key) for key in head_keys], np.int64)
         head_lengths = np.array([len(key.encode()) + 1 for key in head_keys], np.int64)
-        kept = _scan(data, offsets, keys.text, keys.start, keys.number, keys.first, keys.count,
+        packed = np.array([int.from_bytes(keys.keys[number].encode()[:_PACKED], "big") for number in keys.number],
+                          np.int64)
+        kept = _scan(data, offsets, keys.text, keys.start, packed, keys.number, keys.first, keys.count,
                      keys.keys.index(message), np.array(sorted(events), np.int64), address, heads, head_lengths,
                      rows, self.found, self.starts, self.ends, self.one, self.two, self.colons, self.head_end)
         self.rows = rows[:kept]
@@ -55,7 +62,7 @@ class Scanned:
 
 
 @kernel
-def _scan(data, offsets, key_text, key_start, key_number, first_of_length, count_of_length, message, events,
+def _scan(data, offsets, key_text, key_start, key_packed, key_number, first_of_length, count_of_length, message, events,
           address, heads, head_lengths, rows, found, starts, ends, one, two, colons, head_end):
     """Fill the outputs' first columns, one per kept line; return how many lines were kept."""
     longest = len(first_of_length) - 1
@@ -73,24 +80,40 @@ def _scan(data, offsets, key_text, key_start, key_number, first_of_length, count
                 if data[at] == _QUOTE:
                     break
         head = line_end
-        quoted = False
-        word = text  # where the text before the next `=` begins
         at = text
         while at < line_end:
             byte = data[at]
             if byte == _QUOTE:
-                quoted = not quoted
-            elif byte == _SPACE:
-                word = at + 1
+                # FortiGate's scan reads on in the quoted text, which ends no key (its `=`s are inside quotes, and
+                # until the next space a word holds the closing quote mark): it is skipped to its closing mark
+                at += 1
+                while at < line_end and data[at] != _QUOTE:
+                    at += 1
             elif byte == _EQUALS:
+                # the key: back to the previous space or `=` (or the text's start), as FortiGate's scan keeps it
+                # while reading forward; one holding a quote mark is none
+                # while its bytes (up to 8) are gathered into one number, compared with each key's at once
+                word = at
+                packed = 0
+                while word > text and at - word <= longest:
+                    before = data[word - 1]
+                    if _BEFORE_KEY[before]:
+                        break
+                    word -= 1
+                    if at - word <= _PACKED:
+                        packed |= np.int64(before) << (8 * (at - 1 - word))
                 length = at - word
-                if not quoted and length <= longest:
+                skip = at
+                if length <= longest and not (word > text and data[word - 1] == _QUOTE):
                     for candidate in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
-                        same = True
-                        for i in range(length):
-                            if data[word + i] != key_text[key_start[candidate] + i]:
-                                same = False
-                                break
+                        if length <= _PACKED:
+                            same = packed == key_packed[candidate]
+                        else:
+                            same = True
+                            for i in range(length):
+                                if data[word + i] != key_text[key_start[candidate] + i]:
+                                    same = False
+                                    break
                         if same:
                             key = key_number[candidate]
                             if not found[key, kept]:
@@ -99,6 +122,7 @@ def _scan(data, offsets, key_text, key_start, key_number, first_of_length, count
                                     begin = end = at + 2
                                     while end < line_end and data[end] != _QUOTE:
                                         end += 1
+                                    skip = end  # (the quoted value is not read again: on from its closing mark)
                                 else:
                                     begin = end = at + 1
                                     while end < line_end and data[end] != _QUOTE and data[end] != _SPACE:
@@ -131,7 +155,7 @@ def _scan(data, offsets, key_text, key_start, key_number, first_of_length, count
                             break
                 if dropped:
                     break
-                word = at + 1
+                at = skip
             at += 1
         if dropped:
             continue
