@@ -58,7 +58,23 @@ ODD_LINES = [
     "Mar 11 08:02:14 zscaler-nss NSS {",
     spaced(EVENT),  # no header: read by the same layout
     bsd({**EVENT, "useragent": 'say "hi"'}),  # an escaped quote: DuckDB unescapes it
+    bsd(EVENT).replace("zscaler-nss", "nss-" + "n" * 100),  # a header longer than the first window looked at
+    bsd(EVENT).replace("zscaler-nss", "nss-" + "n" * 1100),  # longer than any window: DuckDB reads it
+    rfc5424(EVENT, "[x@1 a=1]").replace("zscaler-nss", "nss-" + "n" * 80),  # structured data past the first window
 ]
+
+
+def short_rfc5424(event: dict[str, str]) -> str:
+    """An RFC 5424 header of few fields before the object: its pattern's sixth field lies in the object."""
+    return "<13>1 h a b " + json.dumps({"sourcetype": "zscalernss-web", "event": event}, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("user", ["j [x] {y", "j [x]", "j x [y] {z", "j"])
+def test_a_bracket_after_the_sixth_space_leaves_the_line_to_duckdb(user: str) -> None:
+    # `<13>1 h a b {..."datetime":"2024-03-11 08:02:13","user":"j [x] {y"...`: the sixth space is in the object and
+    # RFC 5424's header pattern may run through `[x] ` to the brace after it
+    lines = [short_rfc5424(EVENT)] * 3 + [short_rfc5424({**EVENT, "user": user})]
+    assert fields_of(lines, LAYOUTS_PER_BATCH) == fields_of(lines, 0)
 
 
 @pytest.mark.parametrize("odd", ODD_LINES)
