@@ -54,6 +54,13 @@ out of the buffer, the guess no longer needed) was measured against the query at
 0.08-0.09 s, the columns cut out 0.06-0.09, the whole parse 0.214 s against 0.234; end to end at 1M lines
 4.24 s CPU against 3.61 (Numba's start, ~0.6 s a run, is more than the parse saves), output identical on
 samples, 200k benchmark lines, 60k fuzzed and 60k all-distinct lines: left out.
+Where a parse's CPU goes (2026-11-30, 131k-line batches of the basic benchmark sample, best of 8, load ~6): ~0.22 s,
+of it the query ~0.15 (the JSON work ~0.11: parse ~0.03 and ~12 paths a line, ~20-40 ns each; the rest its ~18
+columns' conversion to Arrow), the guess ~0.007, Arrow's takes ~0.011, casts ~0.007, per-distinct SQL ~0.011 (values
+repeat: each is looked up once per file), numpy and the other Arrow kernels the rest. Also measured and left: DuckDB's
+string_view export (`arrow_output_version` 1.4): no less; `set threads = 1`, or one parse thread instead of
+PARSE_WORKERS' two: the same CPU for a whole dry run of 1M lines (2.6-2.9 s), so the two workers do not fight;
+`from_json` with typed fields (ports as INTEGER) for the common keys: 0.15 s per 262k lines against 0.10 as paths.
 """
 
 from __future__ import annotations
