@@ -26,9 +26,11 @@ SslConnectionInspected records are TLS connections named by their SNI (host_sour
 record without the key keeps RemoteUrl's host, if any. They name no process or account (Microsoft: the Zeek-based
 action types do not carry them), so user_name is mostly empty. A record of a connection the device was asked
 (direction In: it is the server) has the remote end as src_ip, LocalPort as dst_port and no src_host or user. They are
-read from AdditionalFields' text, which the main query gives with the other paths, by one more parse of that text on
-those rows only (INSPECTED_QUERY; it was a second parse of the whole line and three of AdditionalFields: 262k DNS or
-HTTP/TLS inspection lines, DuckDB on one thread, busy machine: ~1.9-2.3 s CPU -> ~1.25-1.4 s).
+read from AdditionalFields' text, in the main query itself, by one more parse of that text on those rows only, for
+their kind's keys only (inspection.kind_keys_sql). It was a second parse of the whole line and three of
+AdditionalFields (262k DNS or HTTP/TLS inspection lines, DuckDB on one thread, busy machine: ~1.9-2.3 s CPU ->
+~1.25-1.4 s), then a second query over the text the first gave to Arrow (~316k DNS lines: 1.23 -> 1.11 s; ~335k
+HTTP/TLS lines: 1.41 -> 1.29 s).
 
 One line holding an Event Hubs message of one record is read as that record. A message of several records on
 one line is rejected, naming the fix (`jq -c '.records[]'`): a line gives at most one event here (its line
@@ -95,13 +97,20 @@ NAMES = ("category", "time_text", "action_type", "remote_url", "remote_ip", "rem
          "upn", "account", "local_port", "additional_fields")
 
 
-def _values_query(prefix: str, more: tuple[str, ...] = ()) -> str:
+def _values_query(prefix: str, more: tuple[tuple[str, str], ...] = ()) -> str:
     """One parse of each line: the paths' values under `prefix` (`try`: a line that is no JSON gives null,
-    `parsed` false, not an error), the time cast; then those of the paths `more` (name, path) as they are named."""
+    `parsed` false, not an error), the time cast; an inspection record's AdditionalFields read by one parse of its
+    text (inspection.kind_keys_sql: its kind's keys only; columns inspection.COLUMN_NAMES); then the values of the
+    paths `more` (name, path) as they are named."""
     paths = "[" + ", ".join([f"'$.{prefix}{path}'" for path in PATHS] + [f"'{path}'" for _, path in more]) + "]"
-    names = ", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES + tuple(name for name, _ in more), start=1))
-    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names} "
-            f"from (select try(json_extract_string(line, {paths})) as v from lines)")
+    names = ", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES + tuple(name for name, _ in more), start=1)
+                      if name != "additional_fields")
+    action = f"case when v[1] = '{CATEGORY}' then lower(v[3]) end"
+    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names}, "
+            f"{inspection.columns_sql(inspection.kind_key_sql())} "
+            f"from (select v, {inspection.kind_keys_sql('v[12]', 'action')} "
+            f"from (select v, {action} as action "
+            f"from (select try(json_extract_string(line, {paths})) as v from lines)))")
 
 
 QUERY = _values_query("")
@@ -124,13 +133,6 @@ NETWORK_PROTECTION_ACTIONS = "exploitguardnetworkprotection"
 PLACEHOLDERS = ("", "-")
 # host_source: RemoteUrl's host, none, then the inspection records' (defender_inspection.HOST_SOURCES)
 HOST_SOURCES = pa.array(["url", "none", *inspection.HOST_SOURCES])
-# Defender's network inspection records (DeviceNetworkEvents, ActionType DnsConnectionInspected,
-# HttpConnectionInspected, SslConnectionInspected: see defender_inspection) hold a Zeek record in AdditionalFields,
-# whose text the main query gives (the line's one parse); its keys are read by one parse of that text, on those rows
-# only. DNS answers, as JSON text, once per distinct text (a name's answers repeat).
-INSPECTED_QUERY = f"select {inspection.COLUMNS_SQL} from (select {inspection.text_keys_sql('line')} as f from lines)"
-
-
 class Queries:
     """The per-distinct queries of a file's parse (each keeping the values it has seen)."""
 
@@ -200,7 +202,8 @@ def _record_counts(connection: duckdb.DuckDBPyConnection, inner: dict[str, pa.Ar
     no array), or a JSON null after the first (NULL_AFTER_RECORD); elsewhere the first record is the only one: 1."""
     found = np.zeros(len(messages), bool)
     for name in NAMES:
-        found |= pc.is_valid(inner[name]).to_numpy(zero_copy_only=False)
+        if name in inner:  # (all but additional_fields, read in the query)
+            found |= pc.is_valid(inner[name]).to_numpy(zero_copy_only=False)
     doubt = (~found | pc.is_valid(inner["second"]).to_numpy(zero_copy_only=False)
              | pc.fill_null(pc.match_substring_regex(messages, NULL_AFTER_RECORD), True).to_numpy(zero_copy_only=False))
     records = np.ones(len(messages), np.int64)
@@ -231,7 +234,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
 
     remote_url = without(encoded(value["remote_url"]), PLACEHOLDERS)
     place = url_columns(connection, queries.urls, remote_url, bare="/?")
-    seen = _inspected(connection, queries, value["additional_fields"], kind)
+    seen = _inspected(connection, queries, value, kind)
     host = first_valid(seen["host"], place["host"])
     ports = integers(connection, queries.port, value["remote_port"], pa.int32())
     user = first_valid(without(encoded(value["upn"]), PLACEHOLDERS), without(encoded(value["account"]), PLACEHOLDERS))
@@ -277,19 +280,24 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     return pa.table(columns)
 
 
-def _inspected(connection: duckdb.DuckDBPyConnection, queries: Queries, fields: pa.Array, kind: np.ndarray
+def _inspected(connection: duckdb.DuckDBPyConnection, queries: Queries, value: dict[str, pa.Array], kind: np.ndarray
                ) -> dict[str, pa.Array | np.ndarray]:
-    """INSPECTED_QUERY on the AdditionalFields texts (`fields`) of the rows of an inspection record (`kind` >= 0:
-    inspection.inspection_kinds), read by inspection.inspected_columns; spread to the batch's rows (null elsewhere;
-    `host_source` -1 and `asked` false there)."""
-    count = len(fields)
+    """The query's AdditionalFields columns (`value`: inspection.COLUMN_NAMES, read on every inspection record's line)
+    of the rows of an inspection record (`kind` >= 0: inspection.inspection_kinds), read by
+    inspection.inspected_columns; spread to the batch's rows (null elsewhere; `host_source` -1 and `asked` false
+    there). Defender's network inspection records (DeviceNetworkEvents, ActionType DnsConnectionInspected,
+    HttpConnectionInspected, SslConnectionInspected: see defender_inspection) hold a Zeek record in AdditionalFields."""
+    count = len(kind)
     rows = np.flatnonzero(kind >= 0)
     if not len(rows):
         return {**{name: pa.nulls(count, kind_of) for name, kind_of in _INSPECTED_TYPES.items()},
                 "host_source": np.full(count, -1), "asked": np.zeros(count, bool)}
+    if len(rows) == count:  # (every row one: no takes)
+        return inspection.inspected_columns(connection, queries.inspection,
+                                            {name: value[name] for name in inspection.COLUMN_NAMES}, kind)
     # (one row per such row, in their order)
-    table = query_in_halves(connection, INSPECTED_QUERY, fields.take(pa.array(rows)))
-    found = {name: table.column(name).combine_chunks() for name in table.column_names}
+    taken = pa.array(rows)
+    found = {name: value[name].take(taken) for name in inspection.COLUMN_NAMES}
     columns = inspection.inspected_columns(connection, queries.inspection, found, kind[rows])
     place = np.full(count, -1, np.int64)
     place[rows] = np.arange(len(rows))

@@ -59,25 +59,53 @@ def keys_sql(fields: str) -> str:
             f"[{paths}]))")
 
 
-def text_keys_sql(fields: str) -> str:
-    """SQL: keys_sql's values where `fields` is the text `json_extract_string` gave of AdditionalFields (a string's
-    content, an object's JSON text: what keys_sql unquotes or reads): one parse of it, where keys_sql's `json_type`
-    and `->>` were two more."""
-    paths = ", ".join(f"'$.{key}'" for key in KEYS)
-    return f"try(json_extract_string({fields}, [{paths}]))"
+# Each kind's own keys (inspected_columns reads no other kind's): a record's AdditionalFields read in the streaming
+# API's query (kind_keys_sql) looks up only its kind's.
+KIND_KEYS = (("direction", "query", "qtype_name", "rcode_name", "answers"),
+             ("direction", "host", "uri", "method", "user_agent", "request_body_len", "response_body_len",
+              "status_code"),
+             ("direction", "server_name"))
 
 
-# KEYS' values `f` -> the columns inspected_columns reads. A request target starting with `/` is a path (its query and
-# fragment cut off); one with a scheme is a whole URL (a request to a proxy), read by url_columns.
-COLUMNS_SQL = r"""lower(f[1]) as direction, clean_host(f[2]) as query, upper(f[3]) as qtype, upper(f[4]) as rcode,
-    f[5] as answers, nullif(trim(f[6]), '') as http_host,
-    case when starts_with(f[7], '/') then rest_path(f[7]) end as uri_path,
-    case when regexp_matches(f[7], '^[A-Za-z][A-Za-z0-9+.-]*://') then f[7] end as uri_url,
-    upper(null_if_dash(f[8])) as method, null_if_dash(f[9]) as user_agent,
-    try_cast(round(try_cast(f[10] as double)) as bigint) as request_body_len,
-    try_cast(round(try_cast(f[11] as double)) as bigint) as response_body_len,
-    case when try_cast(f[12] as integer) between 100 and 599 then try_cast(f[12] as integer) end as status_code,
-    clean_host(f[13]) as server_name"""
+def kind_keys_sql(fields: str, action: str) -> str:
+    """SQL: per kind, a column `keys{kind}` of KIND_KEYS' values (a list) of the JSON text `fields` where the lower
+    case `action` names that kind (null elsewhere, and where `fields` is no JSON): one parse of the text, of the
+    rows of an inspection record only. Read by columns_sql(kind_key_sql())."""
+    return ", ".join(
+        f"case when {action} = '{name}' then try(json_extract_string({fields}, "
+        f"[{', '.join(repr(f'$.{key}') for key in keys)}])) end as keys{kind}"
+        for kind, (name, keys) in enumerate(zip(INSPECTED_ACTIONS, KIND_KEYS, strict=True)))
+
+
+def kind_key_sql() -> dict[str, str]:
+    """Each key of KEYS as kind_keys_sql's columns give it (a key of several kinds: the first that has it)."""
+    found: dict[str, list[str]] = {key: [] for key in KEYS}
+    for kind, keys in enumerate(KIND_KEYS):
+        for at, key in enumerate(keys, start=1):
+            found[key].append(f"keys{kind}[{at}]")
+    return {key: ref[0] if len(ref) == 1 else f"coalesce({', '.join(ref)})" for key, ref in found.items()}
+
+
+# KEYS' values (SQL expressions, by key) -> the columns inspected_columns reads (COLUMN_NAMES). A request target
+# starting with `/` is a path (its query and fragment cut off); one with a scheme is a whole URL (a request to a
+# proxy), read by url_columns.
+def columns_sql(key: dict[str, str]) -> str:
+    return _COLUMNS.format(**key)
+
+
+_COLUMNS = r"""lower({direction}) as direction, clean_host({query}) as query, upper({qtype_name}) as qtype,
+    upper({rcode_name}) as rcode, {answers} as answers, nullif(trim({host}), '') as http_host,
+    case when starts_with({uri}, '/') then rest_path({uri}) end as uri_path,
+    case when regexp_matches({uri}, '^[A-Za-z][A-Za-z0-9+.-]*://') then {uri} end as uri_url,
+    upper(null_if_dash({method})) as method, null_if_dash({user_agent}) as user_agent,
+    try_cast(round(try_cast({request_body_len} as double)) as bigint) as request_body_len,
+    try_cast(round(try_cast({response_body_len} as double)) as bigint) as response_body_len,
+    case when try_cast({status_code} as integer) between 100 and 599 then try_cast({status_code} as integer) end
+        as status_code,
+    clean_host({server_name}) as server_name"""
+COLUMN_NAMES = ("direction", "query", "qtype", "rcode", "answers", "http_host", "uri_path", "uri_url", "method",
+                "user_agent", "request_body_len", "response_body_len", "status_code", "server_name")
+COLUMNS_SQL = columns_sql({key: f"f[{at}]" for at, key in enumerate(KEYS, start=1)})
 # AdditionalFields as a column of texts (a CSV export), once per distinct text.
 FIELDS_SQL = f"select {COLUMNS_SQL} from (select {keys_sql('value')} as f from distinct_values)"
 ANSWERS_SQL = r"""
