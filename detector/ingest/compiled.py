@@ -21,6 +21,7 @@ CPU of imports, and 0.5 s more to load the first kernel).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -28,6 +29,25 @@ import numba
 import numpy as np
 
 Kernel = TypeVar("Kernel", bound=Callable)
+
+
+def _array_support_without_blas() -> None:
+    """Numba's array functions (`numba.np.arraymath`, loaded with the first kernel) check whether SciPy's BLAS is
+    there by importing `scipy.linalg`: ~0.2-0.3 s CPU per process, for linear algebra that no kernel uses (one that
+    calls `np.dot` would not compile). They are loaded here with that module hidden, so the check finds none;
+    SciPy itself stays importable for the model (the module is hidden only while they load)."""
+    hidden = "scipy.linalg.cython_blas"
+    if hidden in sys.modules:  # (already imported: nothing to save)
+        return
+    sys.modules[hidden] = None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if hidden in sys.modules and sys.modules[hidden] is None:
+            del sys.modules[hidden]
+
+
+_array_support_without_blas()
 
 
 def kernel(function: Kernel) -> Kernel:
