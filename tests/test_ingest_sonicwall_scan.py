@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from detector.ingest.compiled import WantedKeys
 from detector.ingest.fortigate_scan import value_spans
 from detector.ingest.layout_bytes import line_bytes
-from detector.ingest.sonicwall_scan import Scanned
+from detector.ingest.sonicwall_scan import ADDRESS as ADDRESS_PART
+from detector.ingest.sonicwall_scan import PORT, VALUE, Scanned, gathered
 
 KEYS = ("id", "sn", "m", "src", "dst", "appName", "msg")
 EVENTS = (537, 97, 16, 14, 36, 37, 38)
@@ -102,3 +103,21 @@ def test_lines_whose_message_id_is_no_event_are_left_out() -> None:
 
 def test_an_unclosed_single_quote_runs_to_the_line_end() -> None:
     assert scanned(["m=537 appName='General HTTPS"])[0]["values"]["appName"] == b"General HTTPS"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=16).map("".join), min_size=1, max_size=8))
+def test_gathered_columns_hold_the_values_and_address_parts(lines: list[str]) -> None:
+    array = pa.array(lines)
+    _, data, offsets = line_bytes(array)
+    scan = Scanned(data, offsets, WantedKeys(KEYS), "m", EVENTS, ADDRESS, HEADS)
+    columns = [(VALUE, KEYS.index(key)) for key in KEYS] + [(kind, 0) for kind in (ADDRESS_PART, PORT)]
+    texts = gathered(data, scan, columns)
+    kept = [expected_line for expected_line in expected(lines) if expected_line]
+    for number, key in enumerate(KEYS):
+        assert texts[number].to_pylist() == [line["values"][key].decode() if key in line["values"] else None
+                                             for line in kept]
+    parts = [line["parts"].get("src") for line in kept]
+    assert texts[-2].to_pylist() == [part[0].decode() if part and part[0] else None for part in parts]
+    assert texts[-1].to_pylist() == [part[1].decode() if part and len(part) > 1 and part[1] else None
+                                     for part in parts]

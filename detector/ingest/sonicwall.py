@@ -169,11 +169,11 @@ def new_parser(context: ParseContext) -> BatchParser:
 
 class _Values:
     """Each wanted key's value in each line of a slice (one array on its own buffer) that may be an event: the
-    scan (`sonicwall_scan`) leaves out the lines whose message id is not an event's, and gives the others'
-    spans key-major."""
+    scan (`sonicwall_scan`) leaves out the lines whose message id is not an event's; the values read for events
+    are then copied out all at once (`gathered`), the others (`_SPANNED`) cut out one key at a time."""
 
     def __init__(self, text: pa.Array, keys: WantedKeys) -> None:
-        from detector.ingest.sonicwall_scan import Scanned
+        from detector.ingest.sonicwall_scan import ADDRESS, PORT, VALUE, Scanned, gathered
 
         self.text, self.keys = text, keys.keys
         _, data, offsets = line_bytes(text)
@@ -181,49 +181,51 @@ class _Values:
                           ("id", "sn", "m"))
         self.kept = scanned.rows  # the lines that may be events, among all of the slice's
         self.found, self.starts, self.ends = scanned.found, scanned.starts, scanned.ends
-        self._one, self._two, self._colons = scanned.one, scanned.two, scanned.colons
+        self._colons = scanned.colons
         self._head_end = scanned.head_end
         self.count = len(self.kept)
         self._line_starts = offsets[:-1][self.kept]
-        self._line_ends = offsets[1:][self.kept]
+        read = [key for key in self.keys if key not in _SPANNED]
+        columns = [(VALUE, self.keys.index(key)) for key in read]
+        for number in range(len(_ADDRESS_KEYS)):
+            columns += [(ADDRESS, number), (PORT, number)]
+        texts = gathered(data, scanned, columns)
+        self._texts = dict(zip(read, texts, strict=False))
+        self._addresses = {key: (texts[len(read) + 2 * number], texts[len(read) + 2 * number + 1])
+                           for number, key in enumerate(_ADDRESS_KEYS)}
 
     def only(self, rows: np.ndarray) -> None:
         """Read the lines `rows` (ascending, among the kept ones) from now on: the values of the others are not
         needed."""
         self.count = len(rows)
         self.found, self.starts, self.ends = self.found[:, rows], self.starts[:, rows], self.ends[:, rows]
-        self._one, self._two, self._colons = self._one[:, rows], self._two[:, rows], self._colons[:, rows]
+        self._colons = self._colons[:, rows]
         self._head_end = self._head_end[rows]
-        self._line_starts, self._line_ends = self._line_starts[rows], self._line_ends[rows]
+        self._line_starts = self._line_starts[rows]
+        taken = pa.array(rows)
+        self._texts = {key: text.take(taken) for key, text in self._texts.items()}
+        self._addresses = {key: (ip.take(taken), port.take(taken)) for key, (ip, port) in self._addresses.items()}
 
     def __call__(self, key: str, where: pa.Array | None = None) -> pa.Array:
         """Per line, the value of `key` (null where the line has none, or where `where` is not true)."""
-        begin, end, present = self._spans(key, where)
-        if not present.any():
-            return pa.nulls(self.count, pa.string())
-        return spans_of(self.text, begin, end, ~present)
-
-    def _spans(self, key: str, where: pa.Array | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Where each line's value of `key` begins and ends in the buffer (an empty span at the line's start where
-        it has none), and which lines have one."""
+        if key in self._texts:
+            text = self._texts[key]
+            return text if where is None else only_where(text, where)
         number = self.keys.index(key)
         present = self.found[number]
         if where is not None:
             present = present & pc.fill_null(where, False).to_numpy(zero_copy_only=False)
+        if not present.any():
+            return pa.nulls(self.count, pa.string())
         begin = np.where(present, self.starts[number], self._line_starts)
-        end = np.where(present, self.ends[number], self._line_starts)
-        return begin, end, present
+        return spans_of(self.text, begin, np.where(present, self.ends[number], self._line_starts), ~present)
 
     def address(self, key: str) -> tuple[pa.Array, pa.Array, np.ndarray]:
         """The first two `:`-separated parts of `key`'s value (`ip:port:interface:name`: the address and the
         port; null where empty or missing), and how many colons the value holds (-1 where the line has none)."""
-        begin, _, present = self._spans(key)
+        ip, port = self._addresses[key]
         number = _ADDRESS_KEYS.index(key)
-        one, two = self._one[number], self._two[number]
-        port_begin = np.minimum(one + 1, two)
-        return (spans_of(self.text, begin, one, ~(present & (one > begin))),
-                spans_of(self.text, port_begin, two, ~(present & (two > port_begin))),
-                np.where(present, self._colons[number], -1))
+        return ip, port, np.where(self.found[self.keys.index(key)], self._colons[number], -1)
 
     def heads(self, rows: np.ndarray) -> pa.Array:
         """For `rows`, the text before the line's first `id=`, `sn=` or `m=` (a syslog header, a relay's address,
@@ -231,6 +233,8 @@ class _Values:
         return spans_of(self.text, self._line_starts[rows], self._head_end[rows])
 
 
+# Keys read only for the few lines without a message id (and the addresses, read by parts): cut out one at a time
+_SPANNED = ("id", "sn", "msg", "c", "src", "dst")
 _ADDRESS_KEYS = ("src", "dst")
 
 
