@@ -887,15 +887,17 @@ def _json_items(text: pa.Array, readings: list[_JsonReading]
         clean[np.searchsorted(offsets, np.flatnonzero(bytes_ == ord("\\")) + start, side="right") - 1] = False
     quotes = int(np.count_nonzero(bytes_ == ord('"')))
     found_by_layout = []
+    opening = None  # (where the lines' objects start after a header: found for the first layout with headers)
     for reading in readings:
         layout = reading.layout
         count = len(layout.pieces) - 1  # values
         fits = clean & (marked == count - 1)
         if layout.prefixed:
-            opening = _after_header(data, offsets, fits)
+            opening = _after_header(data, offsets) if opening is None else opening
+            fits &= opening >= 0
         rows = np.flatnonzero(fits)
         at = np.empty((len(rows), count + 1), np.int64)  # where each piece starts
-        at[:, 0] = opening[rows] if layout.prefixed else offsets[:-1][rows]
+        at[:, 0] = opening[rows] if opening is not None and layout.prefixed else offsets[:-1][rows]
         at[:, 1:count] = each_row(marks, first, rows, count - 1) - reading.marks
         at[:, count] = offsets[1:][rows] - len(layout.pieces[-1])
         found = (at[:, 1:] >= at[:, :-1] + reading.lengths).all(axis=1) & reading.others.found(data, at)
@@ -908,26 +910,25 @@ def _json_items(text: pa.Array, readings: list[_JsonReading]
     return found_by_layout, quotes
 
 
-def _after_header(data: np.ndarray, offsets: np.ndarray, fits: np.ndarray) -> np.ndarray:
-    """Where each line's object starts after its header (JSON_HEADER): at its first brace. A line without one no
-    longer `fits`; nor does one that starts with `<` and holds a `[` (RFC 5424 structured data may hold braces: the
-    header DuckDB takes off may then end elsewhere, so DuckDB reads such a line). A quote in the header is left to
-    the caller's count of the lines' quotes."""
+def _after_header(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Where each line's object starts after its header (JSON_HEADER): at its first brace; -1 where DuckDB reads the
+    line: it has no brace, or it starts with `<` and holds a `[` (RFC 5424 structured data may hold braces: the
+    header DuckDB takes off may then end elsewhere). A quote in the header is left to the caller's count of the lines'
+    quotes. Found once per slice for all its layouts."""
     start, end = int(offsets[0]), int(offsets[-1])
     braces = np.flatnonzero(data[start:end] == ord("{")) + start
+    if not len(braces):
+        return np.full(len(offsets) - 1, -1, np.int64)
     first = np.searchsorted(braces, offsets[:-1])
-    has = first < len(braces)
-    opening = np.where(has, braces[np.minimum(first, max(len(braces) - 1, 0))] if len(braces) else 0, -1)
-    fits &= has & (opening < offsets[1:])
-    lengths = offsets[1:] - offsets[:-1]
-    angled = (lengths > 0) & (data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] == ord("<")) if len(data) \
-        else np.zeros(len(fits), bool)
-    if (angled & fits).any():
+    opening = braces[np.minimum(first, len(braces) - 1)]
+    opening[(first >= len(braces)) | (opening >= offsets[1:])] = -1
+    angled = (offsets[1:] > offsets[:-1]) & (data[np.minimum(offsets[:-1], len(data) - 1)] == ord("<"))
+    if angled.any():
         brackets = np.flatnonzero(data[start:end] == ord("[")) + start
         if len(brackets):
-            bracketed = np.zeros(len(fits), bool)
+            bracketed = np.zeros(len(opening), bool)
             bracketed[np.searchsorted(offsets, brackets, side="right") - 1] = True
-            fits &= ~(angled & bracketed)
+            opening[angled & bracketed] = -1
     return opening
 
 
