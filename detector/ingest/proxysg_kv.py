@@ -99,6 +99,8 @@ NO_TIME = ("no time: no date= and time= pairs, no readable devicetime= ([dd/Mon/
 SLICE_LINES = 131_072
 # SonicWall's trick: a header read as `<header>- x: -`, once per distinct header; only its time is used
 _TAGGED = "- x: -"
+# The fields `w3c.columns_of_fields` reads only as numbers of bytes (given to it as plain text)
+_COUNTS = ("cs-bytes", "sc-bytes")
 # The fields read here (besides those `w3c.columns_of_fields` reads)
 _READ_HERE = ("date", "time", "c-ip", "cs-host", "cs-uri", "devicetime", "x-exception-id")
 
@@ -134,6 +136,13 @@ def _cleaned(value: pa.Array) -> pa.DictionaryArray:
     encoded = pc.dictionary_encode(value)
     text = space_trimmed(encoded.dictionary)
     return dictionary_array(encoded.indices, only_where(text, pc.and_(pc.not_equal(text, "-"), pc.not_equal(text, ""))))
+
+
+def _cleaned_text(value: pa.Array) -> pa.Array:
+    """As `_cleaned`, not dictionary-encoded: for byte counts, mostly distinct, which `w3c` casts to integers
+    as they are (encoding them would cost a hash of every value, and a query over as many distinct ones)."""
+    text = space_trimmed(value)
+    return only_where(text, pc.and_(pc.not_equal(text, "-"), pc.not_equal(text, "")))
 
 
 def _denied_by_exception(columns: pa.Table, exception_id: pa.Array) -> pa.Table:
@@ -204,7 +213,8 @@ def new_parser(context: ParseContext) -> BatchParser:
                 no_time = pc.is_null(ts).to_numpy(zero_copy_only=False) & (scatter >= 0)
                 values["date"] = pc.coalesce(values["date"], _per_distinct(lambda t: pc.strftime(t, "%Y-%m-%d"), ts))
                 values["time"] = pc.coalesce(values["time"], _per_distinct(lambda t: pc.strftime(t, "%H:%M:%S"), ts))
-            fields = {position: _cleaned(values[FIELDS[position]]) for position in sorted(plan.used)}
+            fields = {position: (_cleaned_text if FIELDS[position] in _COUNTS else _cleaned)(values[FIELDS[position]])
+                      for position in sorted(plan.used)}
             columns = columns_of_fields(cursor, plan, lines.column("line_no"), pa.repeat(len(FIELDS), count), fields)
         reason = pc.if_else(pc.fill_null(ours, False), pc.if_else(pa.array(no_time), pa.scalar(NO_TIME),
                                                                   columns.column("reject_reason")), pa.scalar(NOT_KV))

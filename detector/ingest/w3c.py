@@ -281,8 +281,9 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
                       values: dict[int, pa.DictionaryArray]) -> pa.Table:
     """`event_columns` from the fields already cut out of the lines: each line's number of fields (`counts`) and
     the fields at the positions `plan.used` names, dictionary-encoded, unquoted, trimmed and null when `-` or
-    empty (as `_cleaned` leaves them). For a format that finds the fields itself (ProxySG's key=value pairs): one
-    reading of the W3C fields, without writing and splitting W3C lines again."""
+    empty (as `_cleaned` leaves them; `cs-bytes` and `sc-bytes`, only cast to integers, may be plain text). For a
+    format that finds the fields itself (ProxySG's key=value pairs): one reading of the W3C fields, without
+    writing and splitting W3C lines again."""
     rows = len(line_no)
     nothing = no_text(rows)
 
