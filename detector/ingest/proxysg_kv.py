@@ -138,6 +138,13 @@ def _cleaned(value: pa.Array) -> pa.DictionaryArray:
     return dictionary_array(encoded.indices, only_where(text, pc.and_(pc.not_equal(text, "-"), pc.not_equal(text, ""))))
 
 
+def _filled(value: pa.DictionaryArray, found: pa.Array, other: pa.DictionaryArray) -> pa.DictionaryArray:
+    """`value` where `found`, else `other` (each null where it is): one dictionary after the other, no text copied."""
+    shift = pa.scalar(len(value.dictionary), pa.int32())
+    indices = pc.if_else(found, value.indices, pc.add(other.indices.cast(pa.int32()), shift))
+    return pa.DictionaryArray.from_arrays(indices, pa.concat_arrays([value.dictionary, other.dictionary]))
+
+
 def _cleaned_text(value: pa.Array) -> pa.Array:
     """As `_cleaned`, not dictionary-encoded: for byte counts, mostly distinct, which `w3c` casts to integers
     as they are (encoding them would cost a hash of every value, and a query over as many distinct ones)."""
@@ -211,10 +218,14 @@ def new_parser(context: ParseContext) -> BatchParser:
                 scatter[untimed] = np.arange(len(untimed))
                 ts = device.take(pa.array(np.maximum(scatter, 0), mask=scatter < 0))
                 no_time = pc.is_null(ts).to_numpy(zero_copy_only=False) & (scatter >= 0)
-                values["date"] = pc.coalesce(values["date"], _per_distinct(lambda t: pc.strftime(t, "%Y-%m-%d"), ts))
-                values["time"] = pc.coalesce(values["time"], _per_distinct(lambda t: pc.strftime(t, "%H:%M:%S"), ts))
             fields = {position: (_cleaned_text if FIELDS[position] in _COUNTS else _cleaned)(values[FIELDS[position]])
                       for position in sorted(plan.used)}
+            if len(untimed):  # the lines without date= or time= take them from the time found here
+                stamps = pc.dictionary_encode(ts)
+                for field, pattern in (("date", "%Y-%m-%d"), ("time", "%H:%M:%S")):
+                    position = FIELDS.index(field)
+                    written = pa.DictionaryArray.from_arrays(stamps.indices, pc.strftime(stamps.dictionary, pattern))
+                    fields[position] = _filled(fields[position], pc.is_valid(values[field]), written)
             columns = columns_of_fields(cursor, plan, lines.column("line_no"), pa.repeat(len(FIELDS), count), fields)
         reason = pc.if_else(pc.fill_null(ours, False), pc.if_else(pa.array(no_time), pa.scalar(NO_TIME),
                                                                   columns.column("reject_reason")), pa.scalar(NOT_KV))
