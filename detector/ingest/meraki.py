@@ -239,6 +239,23 @@ def _cut(text: pa.Array, line_starts: np.ndarray, starts: np.ndarray, ends: np.n
     return spans_of(text, begin, np.where(missing, begin, np.maximum(ends, begin)), missing)
 
 
+def _cut_all(data: np.ndarray, planned: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
+             ) -> dict[str, pa.Array]:
+    """`_cut` of every planned text (name: starts, ends, where), in one pass over the lines
+    (meraki_scan.gathered)."""
+    from detector.ingest.meraki_scan import gathered
+
+    names = list(planned)
+    starts = np.stack([planned[name][0] for name in names])
+    valid = starts >= 0
+    for row, name in enumerate(names):
+        where = planned[name][2]
+        if where is not None:
+            valid[row] &= where
+    ends = np.maximum(np.stack([planned[name][1] for name in names]), starts)
+    return dict(zip(names, gathered(data, starts, ends, valid), strict=True))
+
+
 def _is_word(data: np.ndarray, scan: Scan, number: int, where: np.ndarray, word: np.ndarray) -> np.ndarray:
     """Whether the value of key `number` is `word` (bytes) on the rows `where`: compared in the line's own bytes,
     so that a key read only for that needs no text cut out."""
@@ -268,14 +285,15 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         kind_verdict, word_verdict = kind_verdict[rows], word_verdict[rows]
         scan.only(rows)
     count = len(role)
+    # every text read is planned first (its span per row, where it is read), then all are cut out at once
+    planned: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
 
-    def part(name: str, where: np.ndarray | None = None) -> pa.Array:
-        return _cut(text, scan.line_starts, *scan.span(name), where)
+    def part(name: str, where: np.ndarray | None = None) -> None:
+        planned[name] = (*scan.span(name), where)
 
-    def value(key: str, where: np.ndarray | None = None) -> pa.Array:
+    def value(key: str, where: np.ndarray | None = None) -> None:
         number = keys.keys.index(key)
-        starts = np.where(scan.found[number], scan.key_starts[number], -1)
-        return _cut(text, scan.line_starts, starts, scan.key_ends[number], where)
+        planned[key] = (np.where(scan.found[number], scan.key_starts[number], -1), scan.key_ends[number], where)
 
     read: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
@@ -293,7 +311,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
 
     ported = (role == URL) | (role == IDS) | (role == FILE) | (role == BLOCK)
     block, flow, ids = role == BLOCK, role == FLOW, role == IDS
-    # the addresses' spans chosen per row first (a block's server, an ingress alert turned around), then cut once
+    # the addresses' spans chosen per row first (a block's server, an ingress alert turned around)
     src_start, src_end, src_port = spans_and_port("src")
     dst_start, dst_end, dst_port = spans_and_port("dst")
     if block.any():
@@ -306,35 +324,48 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         src_start, dst_start = np.where(ingress, dst_start, src_start), np.where(ingress, src_start, dst_start)
         src_end, dst_end = np.where(ingress, dst_end, src_end), np.where(ingress, src_end, dst_end)
         dst_port = np.where(ingress, src_port, dst_port)
-    src_ip = _cut(text, scan.line_starts, src_start, src_end)
-    dst_ip = _cut(text, scan.line_starts, dst_start, dst_end)
-    dport = integers(connection, queries.integer, value("dport", flow), pa.int32()) if flow.any() \
-        else pa.nulls(count, pa.int32())
-    dst_port = pc.coalesce(dport, pa.array(np.where(dst_port >= 0, dst_port, 0), pa.int32(), mask=dst_port < 0))
-
+    planned["src_ip"] = (src_start, src_end, None)
+    planned["dst_ip"] = (dst_start, dst_end, None)
+    value("dport", flow)
     # the URL: urls' request, AMP's url=, a content-filter block's url='...'
     number = keys.keys.index("url")
     url_start, url_end = scan.span("url")
     in_value = ((role == FILE) | block) & scan.found[number]
     url_start = np.where(role == URL, url_start, np.where(in_value, scan.key_starts[number], -1))
-    url = _cut(text, scan.line_starts, url_start, np.where(role == URL, url_end, scan.key_ends[number]))
-    parts = per_distinct(connection, url, queries.url)
+    planned["url"] = (url_start, np.where(role == URL, url_end, scan.key_ends[number]), None)
+    part("method", role == URL)
+    value("protocol", flow | ids)
+    value("decision", flow | ids)
+    value("action", role == FILE)
+    part("pattern", flow)
+    epoch = scan.epoch_us
+    iso = (epoch < 0) & (role != NONE)  # (an epoch time always reads: only an ISO one may be bad)
+    part("time", iso)
+    part("agent", role == URL)
+    value("category0", block)
+    texts = _cut_all(data, planned)
+
+    src_ip, dst_ip = texts["src_ip"], texts["dst_ip"]
+    dport = integers(connection, queries.integer, texts["dport"], pa.int32()) if flow.any() \
+        else pa.nulls(count, pa.int32())
+    dst_port = pc.coalesce(dport, pa.array(np.where(dst_port >= 0, dst_port, 0), pa.int32(), mask=dst_port < 0))
+
+    parts = per_distinct(connection, texts["url"], queries.url)
     is_connect = pc.fill_null(parts["is_connect"], False)
-    method = part("method", role == URL)
-    methods = pc.dictionary_encode(method)
+    methods = pc.dictionary_encode(texts["method"])
     named = [None if m in ("", "UNKNOWN") else m.upper() for m in methods.dictionary.to_pylist()]
     method = pa.DictionaryArray.from_arrays(methods.indices, pa.array(named, pa.string())).cast(pa.string())
     method = pc.if_else(is_connect, "CONNECT", method)
-    protocol = pc.dictionary_encode(value("protocol", flow | ids))
+    protocol = pc.dictionary_encode(texts["protocol"])
     names = [_PROTOCOL_NAMES.get(p.lower().split("/")[0], p.lower().split("/")[0]) or None
              for p in protocol.dictionary.to_pylist()]
     protocol = pa.DictionaryArray.from_arrays(protocol.indices, pa.array(names, pa.string())).cast(pa.string())
 
     # the verdict: read per distinct text, then chosen per row (the first of: l7_firewall's decision, the flow
     # type's own, an MR flow's first word, the pattern; an alert's decision; a file scan's action)
-    decision = value("decision", flow | ids)
+    decision = texts["decision"]
     action = np.full(count, 2, np.int64)
-    for text_of in (value("action", role == FILE), only_where(decision, pa.array(ids)), part("pattern", flow)):
+    for text_of in (texts["action"], only_where(decision, pa.array(ids)), texts["pattern"]):
         verdicts = pc.dictionary_encode(text_of)
         codes = _codes(verdicts, [_verdict_action(v) for v in verdicts.dictionary.to_pylist()], -1).astype(np.int64)
         action = np.where(codes >= 0, codes, action)
@@ -348,10 +379,8 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     action = np.where(role == URL, 0, np.where(block, 1, action))
 
     # the time: epoch seconds from the scan, an ISO time once per distinct value
-    epoch = scan.epoch_us
     ts = pa.array(np.where(epoch >= 0, epoch, 0), TIMESTAMP, mask=epoch < 0)
-    iso = (epoch < 0) & (role != NONE)  # (an epoch time always reads: only an ISO one may be bad)
-    time_text = part("time", iso)
+    time_text = texts["time"]
     if iso.any():
         ts = pc.coalesce(ts, per_distinct(connection, only_where(time_text, pa.array(iso)), queries.iso)["ts"]
                          .cast(TIMESTAMP))
@@ -364,7 +393,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     if (code == 4).any():
         reason = pc.if_else(pa.array(code == 4), pc.binary_join_element_wise(BAD_TIME, time_text, ""), reason)
     host = parts["host"]
-    agent = part("agent", role == URL)
+    agent = texts["agent"]
     return pa.table({
         "line_no": line_no,
         "reject_reason": reason,
@@ -382,7 +411,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         "url_path": parts["url_path"],
         "action": pa.DictionaryArray.from_arrays(pa.array(action, pa.int32()), ACTIONS),
         "user_agent": only_where(agent, pc.not_equal(agent, "")),
-        "vendor_category": value("category0", block),
+        "vendor_category": texts["category0"],
     }), ignored
 
 
