@@ -155,7 +155,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict[str, pa.Array], np.ndarray]:
+def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.ChunkedArray) -> tuple[dict[str, pa.Array], np.ndarray]:
     """QUERY's columns per line, an Event Hubs message of one record read as that record; and per line, the number
     of records of a message of several (0 elsewhere). Only lines starting `{"records"` are looked at as messages
     (read by MESSAGE_QUERY alone); one of no records is read as it is."""
@@ -188,13 +188,13 @@ def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.Array) -> tuple[dict
     return {name: pa.concat_arrays([part[name] for part in parts]).take(rows) for name in parts[0]}, several
 
 
-def _query_columns(connection: duckdb.DuckDBPyConnection, query: str, text: pa.Array) -> dict[str, pa.Array]:
+def _query_columns(connection: duckdb.DuckDBPyConnection, query: str, text: pa.ChunkedArray) -> dict[str, pa.Array]:
     """`query`'s columns over these lines (base.query_in_halves), each as one array."""
     found = query_in_halves(connection, query, text)
     return {name: found.column(name).combine_chunks() for name in found.column_names}
 
 
-def _record_counts(connection: duckdb.DuckDBPyConnection, inner: dict[str, pa.Array], messages: pa.Array
+def _record_counts(connection: duckdb.DuckDBPyConnection, inner: dict[str, pa.Array], messages: pa.ChunkedArray
                    ) -> np.ndarray:
     """Per message line (MESSAGE_QUERY's columns `inner`), the number of records it holds, as `json_array_length`
     counts them (0 where there is no array of them, or no JSON). Counted by RECORDS_QUERY only where MESSAGE_QUERY
@@ -216,7 +216,7 @@ def _record_counts(connection: duckdb.DuckDBPyConnection, inner: dict[str, pa.Ar
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
     """Streaming API lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
-    text = lines.column("line").combine_chunks()
+    text = lines.column("line")  # (its chunks as the reader cut them: put together, 32 MiB would be copied)
     rows = len(text)
     value, several = _parsed(connection, text)
     parsed = value["parsed"].to_numpy(zero_copy_only=False)
