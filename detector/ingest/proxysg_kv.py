@@ -18,16 +18,18 @@ Two documented layouts:
 
 The pairs are found by one compiled pass over each line's bytes (`proxysg_kv_scan`: a pair's key is the text before
 its first `=`; keys compared in lower case, `_` read as `-`, so `rs_Content_Type` is `rs(content-type)`), which
-also writes the wanted values back as the tail of one ELFF line under a fixed field list (date and time, which
-may come from devicetime or the syslog header, are put in front), and that line is read by `w3c.event_columns`:
-one reading of ProxySG's fields for the `w3c`, `proxysg` and this format (denials by x-exception-id as `proxysg`
-reads them). Syslog headers are read once per distinct header. A line with no `c-ip`/`src` and no host or URL
-key is a counted reject (not such a line); a line without a readable time likewise.
+cuts out the values of the wanted fields (unquoted); each field's values are dictionary-encoded, trimmed, null when
+`-` or empty, and handed by ELFF name to `w3c.columns_of_fields`: one reading of ProxySG's fields for the `w3c`,
+`proxysg` and this format (denials by x-exception-id as `proxysg` reads them). Lines without date= and time= take
+them from devicetime or the syslog header, each distinct time and header read once. A line with no `c-ip`/`src`
+and no host or URL key is a counted reject (not such a line); a line without a readable time likewise.
 
-CPU per 1M lines (benchmarks/ingest.py --formats proxysg_kv --format-lines 1000000 --per-sample, 2-core machine,
-whole ingest): QRadar 12.4 s with the quote-aware Arrow split, 5.7 s now; Splunk kv 18.2 s, 7.1 s (generic DuckDB
-1.2 s and 1.8 s). Of the parse (~0.57 s CPU per 131k-line batch) the scan takes ~0.2 s, `w3c.event_columns`
-reading the ELFF lines ~0.23 s; devicetime, and the time written back, are read once per distinct value.
+CPU of the whole ingest of 2M benchmark lines (benchmarks/ingest.py --formats proxysg_kv --format-lines 2000000
+--per-sample, 2-core machine): QRadar 9.9 s when the scan wrote ELFF lines for `w3c.event_columns` to split
+again, 7.4 s now; Splunk kv 13.3 s, 9.8 s (generic DuckDB 2.2 s and 3.3 s on an idle machine: ratio ~0.3, the
+issue's 0.5 not reached). Parse per 131k-line batch: ~0.57 s then, ~0.28-0.30 s now, of which the compiled scan
+takes ~0.15 s (finding the pairs ~0.09 s, copying the values ~0.06 s), dictionary-encoding the values ~0.04 s and
+`w3c.columns_of_fields` ~0.05 s (per-distinct queries); ~1 s of each process is imports and loading Numba.
 """
 
 from __future__ import annotations
@@ -169,7 +171,7 @@ def _denied_by_exception(columns: pa.Table, exception_id: pa.Array) -> pa.Table:
 
 
 def new_parser(context: ParseContext) -> BatchParser:
-    """Each batch: pairs split, wanted values written as ELFF lines, read as `w3c` reads ProxySG."""
+    """Each batch: pairs found, wanted values cut out and read as `w3c` reads ProxySG's fields."""
     for macros in (PROXY_MACROS, WSA_MACROS):
         context.connection.execute(macros)
     define_head_macros(context.connection)
