@@ -8,15 +8,20 @@ event left out. Lines are made of the bytes that matter (quote marks of both kin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from detector.ingest import FORMATS
 from detector.ingest.compiled import WantedKeys
 from detector.ingest.fortigate_scan import value_spans
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.pipeline import parse_file
 from detector.ingest.sonicwall_scan import ADDRESS as ADDRESS_PART
 from detector.ingest.sonicwall_scan import PORT, VALUE, Scanned, gathered
+from tests.golden import golden_settings
 
 KEYS = ("id", "sn", "m", "src", "dst", "appName", "msg")
 EVENTS = (537, 97, 16, 14, 36, 37, 38)
@@ -121,3 +126,18 @@ def test_gathered_columns_hold_the_values_and_address_parts(lines: list[str]) ->
     assert texts[-2].to_pylist() == [part[0].decode() if part and part[0] else None for part in parts]
     assert texts[-1].to_pylist() == [part[1].decode() if part and len(part) > 1 and part[1] else None
                                      for part in parts]
+
+
+def test_lines_without_time_take_their_own_header_time_when_headers_repeat(tmp_path: Path) -> None:
+    """Each distinct syslog header is read once and its time spread back: lines sharing a header share its time,
+    the others keep their own (BSD headers, SonicOS lines without `time=`)."""
+    closed = ('id=firewall sn=0017C5000001 fw=192.0.2.1 pri=6 c=1024 m=537 msg="Connection Closed" '
+              'src=10.1.2.3:50000:X0 dst=104.18.32.47:443:X1 proto=tcp/https sent=100 rcvd=200 cdur=1000')
+    lines = [f"Nov 20 {clock} 192.0.2.1 {closed}" for clock in ("12:30:00", "12:30:00", "12:31:05", "12:30:00")]
+    path = tmp_path / "sonicwall-20261120.log"
+    path.write_text("\n".join(lines) + "\n")
+    events, rejects, _ = parse_file(path, FORMATS["sonicwall"], golden_settings(tmp_path))
+    assert rejects.num_rows == 0
+    assert [ts.isoformat() for ts in events.column("ts").to_pylist()] == [
+        "2026-11-20T11:30:00+00:00", "2026-11-20T11:30:00+00:00", "2026-11-20T11:31:05+00:00",
+        "2026-11-20T11:30:00+00:00"]

@@ -277,7 +277,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
     ts = per_distinct(connection, time, queries.time)["ts"].cast(TIMESTAMP)
     no_time = pc.and_(is_event, pc.is_null(time))
     if pc.any(no_time).as_py():
-        ts = pc.replace_with_mask(ts, no_time, _header_times(connection, headers, line_no, value, no_time))
+        ts = pc.replace_with_mask(ts, no_time, _header_times(connection, headers, value, no_time))
     none = pa.scalar(None, pa.string())
     reason = pc.if_else(
         pc.invert(has_m), NOT_SONICWALL, pc.if_else(
@@ -328,13 +328,17 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
 _TAGGED = "- x: -"
 
 
-def _header_times(connection: duckdb.DuckDBPyConnection, headers: SyslogHeaders, line_no: pa.Array, value: _Values,
-                  rows: pa.Array) -> pa.Array:
-    """The syslog header's time of the lines where `rows` is true (null where a line has no header)."""
+def _header_times(connection: duckdb.DuckDBPyConnection, headers: SyslogHeaders, value: _Values, rows: pa.Array
+                  ) -> pa.Array:
+    """The syslog header's time of the lines where `rows` is true (null where a line has no header). Each distinct
+    header is read once (a header's time depends on its text alone): a firewall that logs no `time=` has every
+    line read so."""
     picked = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
-    tagged = pc.binary_join_element_wise(value.heads(picked), _TAGGED, "")
-    table = pa.table({"line_no": line_no.take(pa.array(picked)), "line": tagged})
-    return headers.read(connection, table).column("ts").combine_chunks().cast(TIMESTAMP)
+    heads = pc.dictionary_encode(value.heads(picked))
+    tagged = pc.binary_join_element_wise(heads.dictionary, _TAGGED, "")
+    table = pa.table({"line_no": pa.array(np.arange(1, len(tagged) + 1)), "line": tagged})
+    times = headers.read(connection, table).column("ts").combine_chunks().cast(TIMESTAMP)
+    return times.take(heads.indices)
 
 
 def _address(value: _Values, key: str, v6_key: str) -> tuple[pa.Array, pa.Array, pa.Array]:
