@@ -35,6 +35,9 @@ _WHITESPACE = np.zeros(256, np.bool_)
 _WHITESPACE[[ord(c) for c in "\t\n\f\r "]] = True
 _ENDS_WORD = _WHITESPACE.copy()
 _ENDS_WORD[[_PIPE, _EQUALS, _QUOTE]] = True
+# The bytes that end, quote or split a token of a space-separated line (the others are passed over)
+_SPECIAL = np.zeros(256, np.bool_)
+_SPECIAL[[_QUOTE, _SPACE, _EQUALS]] = True
 # The kinds of a value's pieces when it is unquoted
 _TEXT, _TOGGLE, _LITERAL_QUOTE = 0, 1, 2
 
@@ -88,9 +91,10 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
         begin[line, :] = -1
         # the head: the first place where `SPLV[\d.]*\s`, `bluecoat|` (any case) or `[^\s|="]+=` matches
         head_end[line] = -1
+        ended_at_mark = False
         run_end = line_start  # where the run of key bytes holding `at` ends
         for at in range(line_start, line_end):
-            if at + len(splv) < line_end:
+            if at + len(splv) < line_end and data[at] == splv[0]:
                 same = True
                 for i in range(len(splv)):
                     if data[at + i] != splv[i]:
@@ -114,6 +118,7 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
                         break
                 if same:
                     head_end[line] = at
+                    ended_at_mark = True
                     break
             if at >= run_end:
                 run_end = at
@@ -125,9 +130,10 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
                 if run_end > at and run_end < line_end and data[run_end] == _EQUALS:
                     head_end[line] = at
                     break
-        # QRadar's layout: a `bluecoat|` anywhere
-        pipe = False
-        for at in range(line_start + len(mark), line_end):
+        # QRadar's layout: a `bluecoat|` anywhere. None starts before the head's end: the loop above looked for one
+        # at every place before it (and stopped at the first found), and everywhere when it found no head at all.
+        pipe = ended_at_mark
+        for at in range(head_end[line] + len(mark) if head_end[line] >= 0 and not pipe else line_end, line_end):
             if data[at] == _PIPE:
                 same = True
                 for i in range(len(mark)):
@@ -146,14 +152,24 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
             token = at
             equals = -1
             if pipe:
-                while at < line_end and data[at] != _PIPE:
-                    if equals < 0 and data[at] == _EQUALS:
+                while at < line_end:
+                    byte = data[at]
+                    if byte == _PIPE:
+                        break
+                    if byte == _EQUALS:
                         equals = at
+                        at += 1
+                        while at < line_end and data[at] != _PIPE:
+                            at += 1
+                        break
                     at += 1
             else:
                 inside = False
                 while at < line_end:
                     byte = data[at]
+                    if not _SPECIAL[byte]:
+                        at += 1
+                        continue
                     if byte == _QUOTE:
                         if at + 1 < line_end and data[at + 1] == _QUOTE:  # `""`: a quote mark in the text
                             at += 2
