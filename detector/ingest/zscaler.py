@@ -52,7 +52,10 @@ any other line by DuckDB's JSON reader. Lines behind a header (a syslog daemon's
 object from the line's first brace (the benchmark's syslog_header lines all went to DuckDB before: parse CPU per 1M
 lines ~6.4 -> ~2.7 s, whole ingest of 1M lines 8.7-10.9 -> 6.3-6.7 s CPU, load 5-7). A batch's layouts (those of
 its first lines) are all read in one pass over its bytes, where each layout took a pass of its own over a copy of the
-lines left (the siem_template file's three layouts: parse CPU per 1M lines 3.7-5.2 -> 2.0-2.2 s, load 6).
+lines left (the siem_template file's three layouts: parse CPU per 1M lines 3.7-5.2 -> 2.0-2.2 s, load 6). JSON sizes
+and times (strings, mostly distinct in a real feed) are cast once per distinct text, by Arrow where plain digits, where
+each went through SQL (basic lines with random sizes: parse CPU per 1M lines 3.2-3.3 -> 2.5-2.6 s; the benchmark's
+files repeat 16 values: unchanged there).
 A compiled validating walk of each JSON line (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
@@ -225,7 +228,11 @@ def _schema_columns(
 
     def number(name: str) -> pa.Array:  # (name=value lines' plain digits come read already)
         values = field(name)
-        return values if values.type == pa.int64() else integers(connection, queries.bigint, values, pa.int64())
+        if values.type == pa.int64():
+            return values
+        if pa.types.is_dictionary(values.type):  # (JSON's: each distinct text cast, by Arrow where plain digits)
+            return integers(connection, queries.bigint, values.dictionary, pa.int64()).take(values.indices)
+        return integers(connection, queries.bigint, values, pa.int64())
 
     def text(name: str) -> pa.DictionaryArray:  # Zscaler's placeholders ("None", "NA" ...) are no value
         values = encoded(field(name))
