@@ -256,6 +256,20 @@ def _cut_all(data: np.ndarray, planned: dict[str, tuple[np.ndarray, np.ndarray, 
     return dict(zip(names, gathered(data, starts, ends, valid), strict=True))
 
 
+def _address_parts(data: np.ndarray, scan: Scan, keys: WantedKeys, names: tuple[str, ...]
+                   ) -> dict[str, tuple[np.ndarray, ...]]:
+    """`meraki_scan.addresses` of the keys `names`, read line by line (each line's values one after the other, as
+    they lie in memory) rather than key by key: per key (ip start, ip end, port, v6 split, port after it)."""
+    from detector.ingest.meraki_scan import addresses
+
+    numbers = [keys.keys.index(name) for name in names]
+    starts, ends, present = (np.ascontiguousarray(array[numbers].T).ravel()
+                             for array in (scan.key_starts, scan.key_ends, scan.found))
+    parts = addresses(data, starts, ends, present)
+    return {name: tuple(part.reshape(-1, len(names))[:, number] for part in parts)
+            for number, name in enumerate(names)}
+
+
 def _is_word(data: np.ndarray, scan: Scan, number: int, where: np.ndarray, word: np.ndarray) -> np.ndarray:
     """Whether the value of key `number` is `word` (bytes) on the rows `where`: compared in the line's own bytes,
     so that a key read only for that needs no text cut out."""
@@ -270,7 +284,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
               ) -> tuple[pa.Table, int]:
     """The events and rejects (reject_reason) of the lines, and how many lines are ignored (left out of the table:
     none of their values is read)."""
-    from detector.ingest.meraki_scan import Scan, addresses
+    from detector.ingest.meraki_scan import Scan
 
     text = one_array(lines.column("line"))
     _, data, offsets = line_bytes(text)
@@ -295,22 +309,17 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
         number = keys.keys.index(key)
         planned[key] = (np.where(scan.found[number], scan.key_starts[number], -1), scan.key_ends[number], where)
 
-    read: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
     def spans_and_port(key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A key's address (start, -1 where none; end) and port: read once (`src` is read again for ingress)."""
-        if key not in read:
-            number = keys.keys.index(key)
-            present = scan.found[number]
-            ip_start, ip_end, port, split, split_port = addresses(data, scan.key_starts[number],
-                                                                  scan.key_ends[number], present)
-            use_split = ported & (split >= 0)
-            ip_end, port = np.where(use_split, split, ip_end), np.where(use_split, split_port, port)
-            read[key] = np.where(present & (ip_end > ip_start), ip_start, -1), ip_end, port
-        return read[key]
+        """A key's address (start, -1 where none; end) and port."""
+        present = scan.found[keys.keys.index(key)]
+        ip_start, ip_end, port, split, split_port = address_parts[key]
+        use_split = ported & (split >= 0)
+        ip_end, port = np.where(use_split, split, ip_end), np.where(use_split, split_port, port)
+        return np.where(present & (ip_end > ip_start), ip_start, -1), ip_end, port
 
     ported = (role == URL) | (role == IDS) | (role == FILE) | (role == BLOCK)
     block, flow, ids = role == BLOCK, role == FLOW, role == IDS
+    address_parts = _address_parts(data, scan, keys, ("src", "dst", "server") if block.any() else ("src", "dst"))
     # the addresses' spans chosen per row first (a block's server, an ingress alert turned around)
     src_start, src_end, src_port = spans_and_port("src")
     dst_start, dst_end, dst_port = spans_and_port("dst")
