@@ -59,7 +59,7 @@ files repeat 16 values: unchanged there). Benchmark after these (2M lines per sa
 so noisy), CPU ratio to the generic DuckDB baseline: JSON basic 0.40 (0.36 at 00:25, idle), siem_template 0.59,
 syslog_header 0.31 (0.21); name=value 0.34-0.36, CSV 0.46. Of a JSON ingest's ~4.3 s CPU per 1M lines (idle), parsing
 is ~1.7 s: cutting and encoding the ~19 values read ~0.7 s, placing the pieces ~0.7 s; reading and numbering the
-lines (reader.py) and writing Parquet cost most of the rest.
+lines (reader.py) and writing Parquet cost much of the rest.
 A compiled validating walk of each JSON line (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
