@@ -26,10 +26,11 @@ and no host or URL key is a counted reject (not such a line); a line without a r
 
 CPU of the whole ingest of 2M benchmark lines (benchmarks/ingest.py --formats proxysg_kv --format-lines 2000000
 --per-sample, 2-core machine): QRadar 9.9 s when the scan wrote ELFF lines for `w3c.event_columns` to split
-again, 7.4 s now; Splunk kv 13.3 s, 9.8 s (generic DuckDB 2.2 s and 3.3 s on an idle machine: ratio ~0.3, the
-issue's 0.5 not reached). Parse per 131k-line batch: ~0.57 s then, ~0.28-0.30 s now, of which the compiled scan
-takes ~0.15 s (finding the pairs ~0.09 s, copying the values ~0.06 s), dictionary-encoding the values ~0.04 s and
-`w3c.columns_of_fields` ~0.05 s (per-distinct queries); ~1 s of each process is imports and loading Numba.
+again, 7.4-7.7 s now; Splunk kv 13.3 s, 9.3-9.8 s (generic DuckDB 2.2 s and 3.3 s on an idle machine: ratio
+~0.3, the issue's 0.5 not reached). Parse per 131k-line batch: ~0.57 s then, ~0.28-0.30 s now, of which the
+compiled scan takes ~0.13 s (finding the pairs ~0.07-0.10 s, copying the values ~0.05 s), dictionary-encoding the
+values ~0.04 s and `w3c.columns_of_fields` ~0.05 s (per-distinct queries). Of the whole ingest the scan is a third,
+the lake and the reader ~10% and ~7%; ~1 s of each process is imports and loading Numba.
 """
 
 from __future__ import annotations
@@ -124,7 +125,8 @@ def _device_time(text: pa.Array) -> pa.Array:
 
 
 def _elff_value(value: pa.Array) -> pa.Array:
-    """A value as ELFF writes it: `-` when empty or missing, in double quotes (`""` for a quote) with spaces."""
+    """A value as ELFF writes it: `-` when empty or missing, in double quotes (`""` for a quote) with spaces (the
+    reference the tests hold the scan's `elff_tail` to)."""
     value = pc.if_else(pc.fill_null(pc.equal(value, ""), True), "-", value)
     spaced = pc.fill_null(pc.match_substring_regex(value, r'[ "]'), False)
     if not pc.any(spaced).as_py():
