@@ -60,7 +60,8 @@ from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_
 from detector.ingest.w3c import W3C, Header, Plan, columns_of_fields, combine
 from detector.schema import TIMESTAMP
 
-# The ELFF line written for each kv line, and the keys (lower case, `_` as `-`) each field is read from.
+# The ELFF fields of a kv line (the field list `w3c` reads them under), and the keys (lower case, `_` as `-`)
+# each field is read from.
 ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("date",),
     "time": ("time",),
