@@ -100,14 +100,15 @@ NAMES = ("category", "time_text", "action_type", "remote_url", "remote_ip", "rem
 def _values_query(prefix: str, more: tuple[tuple[str, str], ...] = ()) -> str:
     """One parse of each line: the paths' values under `prefix` (`try`: a line that is no JSON gives null,
     `parsed` false, not an error), the time cast; an inspection record's AdditionalFields read by one parse of its
-    text (inspection.kind_keys_sql: its kind's keys only; columns inspection.COLUMN_NAMES); then the values of the
-    paths `more` (name, path) as they are named."""
+    text (inspection.kind_keys_sql: its kind's keys only; inspection.query_columns_sql: the columns of the keys whose
+    values are mostly distinct, the others' text, made into columns once per distinct value by _inspected); then the
+    values of the paths `more` (name, path) as they are named."""
     paths = "[" + ", ".join([f"'$.{prefix}{path}'" for path in PATHS] + [f"'{path}'" for _, path in more]) + "]"
     names = ", ".join(f"v[{at}] as {name}" for at, name in enumerate(NAMES + tuple(name for name, _ in more), start=1)
                       if name != "additional_fields")
     action = f"case when v[1] = '{CATEGORY}' then lower(v[3]) end"
-    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names}, "
-            f"{inspection.columns_sql(inspection.kind_key_sql())} "
+    keys = inspection.query_columns_sql(inspection.kind_key_sql())
+    return (f"select v is not null as parsed, try_cast(v[2] as timestamptz) as ts, {names}, {keys} "
             f"from (select v, {inspection.kind_keys_sql('v[12]', 'action')} "
             f"from (select v, {action} as action "
             f"from (select try(json_extract_string(line, {paths})) as v from lines)))")
@@ -282,23 +283,24 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
 
 def _inspected(connection: duckdb.DuckDBPyConnection, queries: Queries, value: dict[str, pa.Array], kind: np.ndarray
                ) -> dict[str, pa.Array | np.ndarray]:
-    """The query's AdditionalFields columns (`value`: inspection.COLUMN_NAMES, read on every inspection record's line)
-    of the rows of an inspection record (`kind` >= 0: inspection.inspection_kinds), read by
-    inspection.inspected_columns; spread to the batch's rows (null elsewhere; `host_source` -1 and `asked` false
-    there). Defender's network inspection records (DeviceNetworkEvents, ActionType DnsConnectionInspected,
-    HttpConnectionInspected, SslConnectionInspected: see defender_inspection) hold a Zeek record in AdditionalFields."""
+    """The query's AdditionalFields columns (`value`: inspection.QUERY_COLUMNS, read on every inspection record's
+    line) of the rows of an inspection record (`kind` >= 0: inspection.inspection_kinds), made into the columns of
+    COLUMNS_SQL (inspection.key_columns: some once per distinct value) and read by inspection.inspected_columns;
+    spread to the batch's rows (null elsewhere; `host_source` -1 and `asked` false there). Defender's network
+    inspection records (DeviceNetworkEvents, ActionType DnsConnectionInspected, HttpConnectionInspected,
+    SslConnectionInspected: see defender_inspection) hold a Zeek record in AdditionalFields."""
     count = len(kind)
     rows = np.flatnonzero(kind >= 0)
     if not len(rows):
         return {**{name: pa.nulls(count, kind_of) for name, kind_of in _INSPECTED_TYPES.items()},
                 "host_source": np.full(count, -1), "asked": np.zeros(count, bool)}
-    if len(rows) == count:  # (every row one: no takes)
-        return inspection.inspected_columns(connection, queries.inspection,
-                                            {name: value[name] for name in inspection.COLUMN_NAMES}, kind)
-    # (one row per such row, in their order)
-    taken = pa.array(rows)
-    found = {name: value[name].take(taken) for name in inspection.COLUMN_NAMES}
+    every = len(rows) == count  # (every row one: no takes)
+    taken = pa.array(rows)  # (one row per such row, in their order)
+    keys = {name: value[name] if every else value[name].take(taken) for name in inspection.QUERY_COLUMNS}
+    found = inspection.key_columns(connection, queries.inspection, keys)
     columns = inspection.inspected_columns(connection, queries.inspection, found, kind[rows])
+    if every:
+        return columns
     place = np.full(count, -1, np.int64)
     place[rows] = np.arange(len(rows))
     at = pa.array(place, mask=place < 0)
