@@ -166,27 +166,23 @@ _KV_TEXT = st.lists(st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_KV_TEXT, min_size=1, max_size=6))
 def test_the_compiled_scan_finds_what_the_arrow_split_found(text: list[str]) -> None:
-    """Every field's value, each line's head (the header-time regex's group) and the ELFF tail as the Arrow split,
-    `quoted_value`, the regex and `_elff_value` gave them (lines from the layouts' separators and quoting rules:
+    """Every field's value and each line's head (the header-time regex's group) as the Arrow split, `quoted_value`
+    and the regex gave them (lines from the layouts' separators and quoting rules:
     https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About, QRadar's guide above)."""
     import re
 
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from detector.ingest.compiled import WantedKeys
     from detector.ingest.proxysg_kv_scan import Scanned
 
     fields = proxysg_kv.FIELDS
     array = pa.array(text)
-    scanned = Scanned(array, WantedKeys(list(proxysg_kv._KEY_FIELD)), proxysg_kv._FIELD_OF_KEY, fields, fields, 2)
+    scanned = Scanned(array, WantedKeys(list(proxysg_kv._KEY_FIELD)), proxysg_kv._FIELD_OF_KEY, fields, fields)
     expected = _split_values(text)
     for field in fields:
         assert scanned.columns[field].to_pylist() == expected[field], field
     heads = [(m.group(1) if (m := re.match(r"(.*?)(?:SPLV[\d.]*[\t\n\f\r ]|(?i:bluecoat)\||[^\t\n\f\r |=\"]+=)",
                                             line, re.S)) else "") for line in text]
     assert scanned.head(np.arange(len(text))).to_pylist() == heads
-    tail = pc.binary_join_element_wise(*[proxysg_kv._elff_value(pa.array(expected[field], pa.string()))
-                                         for field in fields[2:]], " ")
-    assert scanned.elff_tail.to_pylist() == tail.to_pylist()

@@ -125,17 +125,6 @@ def _device_time(text: pa.Array) -> pa.Array:
     return found
 
 
-def _elff_value(value: pa.Array) -> pa.Array:
-    """A value as ELFF writes it: `-` when empty or missing, in double quotes (`""` for a quote) with spaces (the
-    reference the tests hold the scan's `elff_tail` to)."""
-    value = pc.if_else(pc.fill_null(pc.equal(value, ""), True), "-", value)
-    spaced = pc.fill_null(pc.match_substring_regex(value, r'[ "]'), False)
-    if not pc.any(spaced).as_py():
-        return value
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(value, '"', '""'), '"', "")
-    return pc.if_else(spaced, quoted, value)
-
-
 def _cleaned(value: pa.Array) -> pa.DictionaryArray:
     """A value as `w3c` reads a field: dictionary-encoded, trimmed of spaces, null when `-` or empty (the scan has
     unquoted it already); each distinct value cleaned once."""
@@ -203,7 +192,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     def parse_slice(lines: pa.Table) -> ParseResult:
         text = line_text(lines)
         count = len(text)
-        scanned = Scanned(text, keys, _FIELD_OF_KEY, FIELDS, kept, len(FIELDS))
+        scanned = Scanned(text, keys, _FIELD_OF_KEY, FIELDS, kept)
         values = scanned.columns
         ours = pc.and_(pc.is_valid(values["c-ip"]), pc.or_(pc.is_valid(values["cs-host"]),
                                                            pc.is_valid(values["cs-uri"])))

@@ -43,11 +43,11 @@ _TEXT, _TOGGLE, _LITERAL_QUOTE = 0, 1, 2
 
 
 class Scanned:
-    """What the scan of a slice's lines found: the values of the fields asked for one by one (`columns`), every
-    line's fields from `elff_from` on written as an ELFF line's tail (`elff_tail`), and each line's head."""
+    """What the scan of a slice's lines found: the values of the fields asked for one by one (`columns`) and each
+    line's head."""
 
     def __init__(self, text: pa.Array, keys: WantedKeys, field_of_key: np.ndarray, fields: Sequence[str],
-                 columns: Sequence[str], elff_from: int) -> None:
+                 columns: Sequence[str]) -> None:
         """Scan `text` (a string array; nothing is copied) for `keys`; key `keys.keys[k]` names field
         `fields[field_of_key[k]]`; the first key of a field in a line counts."""
         self.text = text
@@ -60,7 +60,7 @@ class Scanned:
         _value_spans(data, self.offsets, _MARK, _SPLV, keys.text, keys.start, keys.number, keys.first, keys.count,
                      field_of_key.astype(np.int64), begin, end, piped, self.head_end)
         kept = np.array([field in columns for field in fields], np.bool_)
-        own_offsets, buffer, valid, nulls, tail_offsets, tail = _gathered(data, begin, end, piped, kept, elff_from)
+        own_offsets, buffer, valid, nulls = _gathered(data, begin, end, piped, kept)
         shared = pa.py_buffer(buffer)
         self.columns: dict[str, pa.Array] = {}
         for number, field in enumerate(fields):
@@ -72,7 +72,6 @@ class Scanned:
             validity = pa.py_buffer(valid[number]) if nulls[number] else None
             self.columns[field] = pa.StringArray.from_buffers(lines, pa.py_buffer(own_offsets[number]), shared,
                                                               validity, int(nulls[number]))
-        self.elff_tail = pa.StringArray.from_buffers(lines, pa.py_buffer(tail_offsets), pa.py_buffer(tail))
 
     def head(self, rows: np.ndarray) -> pa.Array:
         """The text of lines `rows` before `SPLV<version> `, `Bluecoat|` (any case) or the first `word=`
@@ -206,53 +205,46 @@ def _value_spans(data, offsets, mark, splv, key_text, key_start, key_number, fir
 
 
 @kernel
-def _gathered(data, begin, end, piped, kept, elff_from):
+def _gathered(data, begin, end, piped, kept):
     """The values of the `kept` fields copied into a region of one buffer each (space-separated ones unquoted):
     (offsets[field] into the buffer per line, then the end; the buffer; validity bitmaps per field; null counts
-    per field); and per line its fields from `elff_from` on as ELFF writes them (`-` when missing or empty, in
-    double quotes with `""` for a quote when holding a space or a quote), separated by spaces: (offsets, text)."""
+    per field)."""
     lines, fields = begin.shape
     region = np.zeros(fields + 1, np.int64)  # where each field's values start (room for them all)
     longest = 0
-    tail_room = 0
     size = np.zeros(fields, np.int64)
     for line in range(lines):
         for field in range(fields):
-            if begin[line, field] >= 0:
+            if kept[field] and begin[line, field] >= 0:
                 length = end[line, field] - begin[line, field]
-                if kept[field]:
-                    size[field] += length + 1  # (a quote left open is closed)
-                if field >= elff_from:
-                    tail_room += 2 * length + 2
+                size[field] += length + 1  # (a quote left open is closed)
                 longest = max(longest, length)
     for field in range(fields):
         region[field + 1] = region[field] + size[field]
-    tail_room += lines * (fields - elff_from) * 3
     text = np.empty(max(region[fields], 1), np.uint8)
     written = region[:fields].copy()
     offsets = np.empty((fields, lines + 1), np.int32)
     valid = np.zeros((fields, (lines + 7) // 8), np.uint8)
     nulls = np.zeros(fields, np.int64)
-    tail = np.empty(max(tail_room, 1), np.uint8)
-    tail_offsets = np.empty(lines + 1, np.int32)
-    at_tail = 0
     piece = np.empty(longest + 2, np.uint8)  # a value's pieces: the byte each stands for, and its kind
     kind = np.empty(longest + 2, np.uint8)
     for line in range(lines):
-        tail_offsets[line] = at_tail
         for field in range(fields):
             offsets[field, line] = written[field]
             start = begin[line, field]
-            first, last, stop = 0, 0, 0
+            if not kept[field]:
+                continue
+            if start < 0:
+                nulls[field] += 1
+                continue
             direct = True  # the value is its bytes as written: [first, last) of `data`, else of `piece`
-            if start >= 0:
-                stop = end[line, field]
-                if not piped[line]:
-                    for at in range(start, stop):
-                        if data[at] == _QUOTE or data[at] == _QUOTE_HOLDER or data[at] == _SPACE_HOLDER:
-                            direct = False
-                            break
-                first, last = start, stop
+            stop = end[line, field]
+            if not piped[line]:
+                for at in range(start, stop):
+                    if data[at] == _QUOTE or data[at] == _QUOTE_HOLDER or data[at] == _SPACE_HOLDER:
+                        direct = False
+                        break
+            first, last = start, stop
             if not direct:
                 pieces = 0
                 at = start
@@ -285,45 +277,13 @@ def _gathered(data, begin, end, piped, kept, elff_from):
                     last = 0
                 elif pieces >= 2 and kind[0] == _TOGGLE and kind[pieces - 1] == _TOGGLE:
                     first, last = 1, pieces - 1
-            if kept[field]:
-                if start < 0:
-                    nulls[field] += 1
-                else:
-                    valid[field, line >> 3] |= np.uint8(1 << (line & 7))
-                    cursor = written[field]
-                    for i in range(first, last):
-                        text[cursor] = data[i] if direct else piece[i]
-                        cursor += 1
-                    written[field] = cursor
-            if field >= elff_from:
-                if field > elff_from:
-                    tail[at_tail] = _SPACE
-                    at_tail += 1
-                if last == first:
-                    tail[at_tail] = _DASH
-                    at_tail += 1
-                    continue
-                spaced = False
-                for i in range(first, last):
-                    byte = data[i] if direct else piece[i]
-                    if (byte == _SPACE) | (byte == _QUOTE):
-                        spaced = True
-                        break
-                if spaced:
-                    tail[at_tail] = _QUOTE
-                    at_tail += 1
-                for i in range(first, last):
-                    byte = data[i] if direct else piece[i]
-                    tail[at_tail] = byte
-                    at_tail += 1
-                    if spaced and byte == _QUOTE:
-                        tail[at_tail] = _QUOTE
-                        at_tail += 1
-                if spaced:
-                    tail[at_tail] = _QUOTE
-                    at_tail += 1
+            valid[field, line >> 3] |= np.uint8(1 << (line & 7))
+            cursor = written[field]
+            for i in range(first, last):
+                text[cursor] = data[i] if direct else piece[i]
+                cursor += 1
+            written[field] = cursor
     offsets[:, lines] = written
-    tail_offsets[lines] = at_tail
     for field in range(fields):  # (the room unquoting left unused: zeros, not whatever memory held)
         text[written[field]:region[field + 1]] = 0
-    return offsets, text, valid, nulls, tail_offsets, tail[:at_tail].copy()
+    return offsets, text, valid, nulls
