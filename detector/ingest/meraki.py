@@ -36,11 +36,15 @@ text, the request and the agent, and cuts addresses at their colons; the epoch t
 Only what has few distinct values goes through SQL, once per value (URLs: host, path, scheme; ISO times): a
 regular expression per key costs several times more (measured: 0.75 s CPU per 200k lines in DuckDB SQL, 0.3 s so).
 Then spans are chosen per row before any text is cut (a block's server as destination, an ingress alert turned
-around, the URL's source), and verdicts and reject reasons are small codes per row: each text is cut out once.
-Parse CPU per 131k-line batch of the repeated mx-epoch sample ~0.18 s -> ~0.13 s (2026-11-29); whole ingest of 4M
-benchmark lines (benchmarks/ingest.py --formats meraki --format-lines 4000000 --no-regex) 10.4 -> 8.9 s CPU, with
-the generic DuckDB baseline at 4.2-5.0 s on a busy machine (ratio 0.47-0.48: target 0.5 not reached). About 1.5 s
-of that is loading Numba and its first kernel (~1 s import, ~0.5 s first cached kernel), paid once per process.
+around, the URL's source), and verdicts and reject reasons are small codes per row: each text is cut out once,
+all of them in one pass over the lines (`meraki_scan.gathered`, each line's bytes read from memory once), as are
+the addresses' colons. Parse CPU per 131k-line batch of the repeated mx-epoch sample ~0.18 s -> ~0.13 s
+(2026-11-29) -> ~0.11 s (2026-11-30; 2M lines, one thread, load ~3: 1.63-1.78 s, mx18-iso 1.51-1.61 s, against
+1.86-2.02 / 1.98-2.13 s before). Whole ingest of the benchmark's 2M-line files (benchmarks/ingest.py --formats
+meraki --format-lines 2000000 --no-regex --per-sample, load ~5): 3.7 s CPU for mx-epoch and mx18-iso against the
+generic DuckDB baseline's 2.35 / 2.2 s, ratio 0.63 / 0.63 by wall time (0.52 / 0.53 before 2026-11-30, idle
+machine): the target 0.5 met. About 0.9 s of it is paid once per process: Python's and the product's imports,
+and loading Numba and its first cached kernel (SciPy's BLAS no longer imported with it: compiled.py).
 
 Time: epoch seconds are UTC; an ISO time with an offset is absolute, without one in the configured zone. A
 traffic line without a source and a destination address, or with an unreadable time, is a counted reject; a
