@@ -43,9 +43,16 @@ of every line cost a third of the parse) are read in a query over those lines on
 record's path: the records are counted (`json_array_length`, a second parse of the line: a third of that query's
 cost) only where that leaves a doubt (_record_counts; a parse of 356k lines of messages: ~1.29 -> ~0.82 s CPU).
 Measured (262k lines of ~700 bytes, CPU): the query ~0.45 s, the rest ~0.2 s; where lines that are no JSON are
-common (one in nine), `try` makes DuckDB redo each chunk row by row: ~1.2 s. Benchmark at 1M lines (commit
-2638eaa, load ~2): 3.88 s CPU against the generic baseline's 1.75 (0.45 by CPU; 0.65 by wall time, the baseline's
-wall being inflated by the load).
+common (one in nine), `try` makes DuckDB redo each chunk row by row: ~1.2 s.
+
+Where the CPU goes (30 Nov 2026, 1M lines built by benchmarks/ingest.py from each sample, `--per-sample`): the JSON
+query is ~3/4 of the parse (yyjson's parse of the line and of AdditionalFields ~30% of it, the paths' values, their
+copies and Arrow conversion most of the rest), the parse ~2/3 of the ingest, reading the file into lines ~1/8. Whole
+ingest, user+sys CPU, interleaved with commit 896755e (before the Event Hubs, AdditionalFields, chunk and per-distinct
+changes), load 2-5: DNS inspection 7.5 -> 6.2-6.4 s, HTTP/TLS inspection 7.0-7.6 -> 6.1-6.2, Event Hubs messages
+5.4-6.2 -> 4.6-4.8, Storage records 4.3-4.8 -> 4.3-4.6. The benchmark then (each process had about one core):
+5.4/6.1/4.4/4.8 s CPU against the generic DuckDB split's 1.7/1.8/2.7/2.0. The inspection records stay short of half
+the baseline's throughput: the query that parses the JSON alone costs more than the baseline's whole split.
 """
 
 from __future__ import annotations
