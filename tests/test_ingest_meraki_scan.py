@@ -10,8 +10,9 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from detector.ingest.compiled import WantedKeys
 from detector.ingest.layout_bytes import line_bytes
-from detector.ingest.meraki_scan import gathered
+from detector.ingest.meraki_scan import gathered, word_codes
 
 LINES = [
     "<134>1 1700000000.123456789 MX84 urls src=192.0.2.10:51234 dst=198.51.100.7:443 mac=00:18:0A:00:00:01 "
@@ -44,3 +45,18 @@ def test_gathered_texts_are_the_spans_of_each_line(data: st.DataObject) -> None:
         assert texts[column].to_pylist() == [
             bytes(buffer[starts[column, line]:ends[column, line]]).decode() if valid[column, line] else None
             for line in range(len(LINES))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["urls", "flows", "firewall", "url", "urlsx", "", "events", "é", "ids-alerts"]),
+                min_size=1, max_size=10), st.lists(st.booleans(), min_size=10, max_size=10))
+def test_word_codes_name_each_span_as_a_dictionary_lookup_would(words: list[str], spanned: list[bool]) -> None:
+    names = ("urls", "flows", "firewall", "events", "ids-alerts")
+    array = pa.array([f"<134>1 1700000000.5 MX84 {word} src=192.0.2.1" for word in words])
+    _, buffer, offsets = line_bytes(array)
+    starts = offsets[:-1] + len("<134>1 1700000000.5 MX84 ")
+    ends = starts + np.array([len(word.encode()) for word in words])
+    starts = np.where(spanned[:len(words)], starts, -1)
+    codes = word_codes(buffer, starts, ends, WantedKeys(names))
+    assert codes.tolist() == [(names.index(word) if word in names else -1) if spanned[row] else -2
+                              for row, word in enumerate(words)]

@@ -82,7 +82,6 @@ from detector.ingest.base import (
 )
 from detector.ingest.distinct_sql import INTEGER_SQL, in_chunk_slices, in_time_zone, integers
 from detector.ingest.ip_protocols import NAMES
-from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.syslog import ISO_TIME
 from detector.schema import TIMESTAMP
@@ -123,6 +122,9 @@ HOST_SOURCES = pa.array(["url", "connect", "none"])
 KIND_VERDICTS = {"ip_flow_start": 0, "l7_firewall": -2}
 # An MR access point's `flows allow|deny ...`: the first body word is the verdict
 FLOW_WORDS = {"allow": 0, "deny": 1}
+# The types and first body words that name a role or a verdict, as the scan's words are compared with them
+_KIND_NAMES = tuple(ROLE_OF_TYPE)
+_SUB_NAMES = (*ROLE_OF_SUBTYPE, *FLOW_WORDS)
 INGRESS = np.frombuffer(b"ingress", np.uint8)
 # Lines of the reader's batch read at a time (as sonicwall.py: Arrow's and DuckDB's calls cost per call too).
 OUTCOME_LINES = 131_072
@@ -208,39 +210,31 @@ def _codes(encoded: pa.DictionaryArray, names: list[object], missing: object) ->
     return lookup[pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)]
 
 
-def _role(text: pa.Array, scan: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each line's role (NONE ... BLOCK), from its type and its body's first word (per distinct value); and, read
-    from the same two words so that they are cut out once, the flow type's verdict (ALLOW_TYPES: 0, l7_firewall:
-    -2, else -1) and an MR flow's `allow`/`deny` first word (0/1, else -1)."""
-    kinds = pc.dictionary_encode(_cut(text, scan.line_starts, *scan.span("kind")))
-    kind_names = kinds.dictionary.to_pylist()
-    role = _codes(kinds, [ROLE_OF_TYPE.get(kind, IGNORED) for kind in kind_names], NONE).astype(np.int64)
-    kind_verdict = _codes(kinds, [KIND_VERDICTS.get(kind, -1) for kind in kind_names], -1).astype(np.int64)
+def _role(data: np.ndarray, scan: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each line's role (NONE ... BLOCK), from its type and its body's first word (each compared in the line's own
+    bytes with the names this module knows: `meraki_scan.word_codes`); and, read from the same two words, the flow
+    type's verdict (ALLOW_TYPES: 0, l7_firewall: -2, else -1) and an MR flow's `allow`/`deny` first word (0/1, else
+    -1)."""
+    from detector.ingest.compiled import WantedKeys
+    from detector.ingest.meraki_scan import word_codes
+
+    # (a code's entry in each table; -1, a word none of the names, and -2, no head, the last two entries)
+    kinds = word_codes(data, *scan.span("kind"), WantedKeys(_KIND_NAMES))
+    role = np.array([*(ROLE_OF_TYPE[kind] for kind in _KIND_NAMES), NONE, IGNORED], np.int64)[kinds]
+    kind_verdict = np.array([*(KIND_VERDICTS.get(kind, -1) for kind in _KIND_NAMES), -1, -1], np.int64)[kinds]
     word_verdict = np.full(len(role), -1, np.int64)
     sub_rows = (role == SECURITY_EVENT) | (role == EVENTS)
     flow = role == FLOW
     if sub_rows.any() or flow.any():
-        subs = pc.dictionary_encode(_cut(text, scan.line_starts, *scan.span("sub"), sub_rows | flow))
-        sub_names = subs.dictionary.to_pylist()
-        sub_role = _codes(subs, [ROLE_OF_SUBTYPE.get(sub, IGNORED) for sub in sub_names], IGNORED).astype(np.int64)
-        word_verdict = np.where(flow, _codes(subs, [FLOW_WORDS.get(sub, -1) for sub in sub_names], -1), -1)
+        subs = np.where(sub_rows | flow, word_codes(data, *scan.span("sub"), WantedKeys(_SUB_NAMES)), -2)
+        sub_role = np.array([*(ROLE_OF_SUBTYPE.get(sub, IGNORED) for sub in _SUB_NAMES), IGNORED, IGNORED],
+                            np.int64)[subs]
+        word_verdict = np.where(flow, np.array([*(FLOW_WORDS.get(sub, -1) for sub in _SUB_NAMES), -1, -1],
+                                               np.int64)[subs], -1)
         ids_or_file = (role == SECURITY_EVENT) & ((sub_role == IDS) | (sub_role == FILE))
         block = (role == EVENTS) & (sub_role == BLOCK)
         role = np.where(ids_or_file | block, sub_role, np.where(sub_rows, IGNORED, role))
     return role, kind_verdict, word_verdict.astype(np.int64)
-
-
-def _cut(text: pa.Array, line_starts: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-         where: np.ndarray | None = None) -> pa.Array:
-    """The spans of `text`'s buffer as strings (one per line read, whose starts are `line_starts`), null where a
-    span is missing (start < 0) or `where` is false (an empty span at its line's start keeps the spans in order)."""
-    missing = starts < 0
-    if where is not None:
-        missing = missing | ~where
-    if missing.all():  # (a type the batch does not hold: nothing to cut)
-        return pa.nulls(len(starts), pa.string())
-    begin = np.where(missing, line_starts, starts)
-    return spans_of(text, begin, np.where(missing, begin, np.maximum(ends, begin)), missing)
 
 
 def _cut_all(data: np.ndarray, planned: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
@@ -293,7 +287,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: Wa
     text = one_array(lines.column("line"))
     _, data, offsets = line_bytes(text)
     scan = Scan(data, offsets, keys)
-    role, kind_verdict, word_verdict = _role(text, scan)
+    role, kind_verdict, word_verdict = _role(data, scan)
     kept = role != IGNORED
     ignored = int((~kept).sum())
     line_no = lines.column("line_no")

@@ -319,3 +319,34 @@ def _gathered(data, starts, ends, valid):
     for column in range(columns):
         offsets[column, lines] = written[column]
     return offsets, text
+
+
+def word_codes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, words: WantedKeys) -> np.ndarray:
+    """Per line, which of `words` its span `data[start:end]` is (its place in `words.keys`), -1 where it is none of
+    them, -2 where the line has no span (start < 0): compared in the line's own bytes, so that a type or a first
+    word is neither cut out nor hashed."""
+    codes = np.empty(len(starts), np.int64)
+    _word_codes(data, starts, ends, words.text, words.start, words.number, words.first, words.count, codes)
+    return codes
+
+
+@kernel
+def _word_codes(data, starts, ends, word_text, word_start, word_number, first_of_length, count_of_length, codes):
+    for line in range(len(starts)):
+        start = starts[line]
+        if start < 0:
+            codes[line] = -2
+            continue
+        codes[line] = -1
+        length = ends[line] - start
+        if length < 0 or length >= len(first_of_length):
+            continue
+        for slot in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
+            same = True
+            for b in range(length):
+                if data[start + b] != word_text[word_start[slot] + b]:
+                    same = False
+                    break
+            if same:
+                codes[line] = word_number[slot]
+                break
