@@ -1,4 +1,4 @@
-"""meraki_scan.gathered: the texts meraki.py reads, cut out of the lines in one pass, equal Python's slices of the
+"""gather_scan.gathered: the texts meraki.py reads, cut out of the lines in one pass, equal Python's slices of the
 same spans (null where not valid). Lines follow Meraki's documented
 `urls`/`firewall` layouts (https://documentation.meraki.com/General_Administration/Monitoring_and_Reporting/
 Syslog_Event_Types_and_Log_Samples)."""
@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.ingest.compiled import WantedKeys
+from detector.ingest.gather_scan import gathered
 from detector.ingest.layout_bytes import line_bytes
-from detector.ingest.meraki_scan import gathered, word_codes
+from detector.ingest.meraki_scan import word_codes
 
 LINES = [
     "<134>1 1700000000.123456789 MX84 urls src=192.0.2.10:51234 dst=198.51.100.7:443 mac=00:18:0A:00:00:01 "

@@ -37,7 +37,7 @@ Only what has few distinct values goes through SQL, once per value (URLs: host, 
 regular expression per key costs several times more (measured: 0.75 s CPU per 200k lines in DuckDB SQL, 0.3 s so).
 Then spans are chosen per row before any text is cut (a block's server as destination, an ingress alert turned
 around, the URL's source), and verdicts and reject reasons are small codes per row: each text is cut out once,
-all of them in one pass over the lines (`meraki_scan.gathered`, each line's bytes read from memory once), as are
+all of them in one pass over the lines (`gather_scan.gathered`, each line's bytes read from memory once), as are
 the addresses' colons. Parse CPU per 131k-line batch of the repeated mx-epoch sample ~0.18 s -> ~0.13 s
 (2026-11-29) -> ~0.11 s (2026-11-30; 2M lines, one thread, load ~3: 1.63-1.78 s, mx18-iso 1.51-1.61 s, against
 1.86-2.02 / 1.98-2.13 s before). Whole ingest of the benchmark's 2M-line files (benchmarks/ingest.py --formats
@@ -240,8 +240,8 @@ def _role(data: np.ndarray, scan: Scan) -> tuple[np.ndarray, np.ndarray, np.ndar
 def _cut_all(data: np.ndarray, planned: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]
              ) -> dict[str, pa.Array]:
     """`_cut` of every planned text (name: starts, ends, where), in one pass over the lines
-    (meraki_scan.gathered)."""
-    from detector.ingest.meraki_scan import gathered
+    (gather_scan.gathered)."""
+    from detector.ingest.gather_scan import gathered
 
     names = list(planned)
     starts = np.stack([planned[name][0] for name in names])

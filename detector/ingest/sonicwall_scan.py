@@ -192,32 +192,26 @@ VALUE, ADDRESS, PORT = range(3)
 
 def gathered(data: np.ndarray, scanned: Scanned, columns: list[tuple[int, int]]) -> list[pa.Array]:
     """The text of each column, (VALUE, key number) or (ADDRESS | PORT, address key's place), for the kept lines:
-    null where the line has no such value (an address or a port where that part is empty). All columns are copied
-    in one pass over the lines (each line's bytes read from memory once, then all its values taken from the
-    cache), instead of one pass each."""
+    null where the line has no such value (an address or a port where that part is empty); copied in one pass
+    over the lines (gather_scan)."""
+    from detector.ingest.gather_scan import gathered as copied
+
     kinds = np.array([kind for kind, _ in columns], np.int64)
     numbers = np.array([number for _, number in columns], np.int64)
     lines = len(scanned.rows)
+    starts = np.empty((len(columns), lines), np.int32)
+    ends = np.empty((len(columns), lines), np.int32)
     valid = np.empty((len(columns), lines), np.bool_)
-    offsets, text = _gathered(data, scanned.found, scanned.starts, scanned.ends, scanned.one, scanned.two,
-                              scanned.address, kinds, numbers, valid)
-    buffer = pa.py_buffer(text)
-    arrays = []
-    for column in range(len(columns)):
-        nulls = lines - int(np.count_nonzero(valid[column]))
-        bitmap = pa.py_buffer(np.packbits(valid[column], bitorder="little")) if nulls else None
-        arrays.append(pa.StringArray.from_buffers(lines, pa.py_buffer(offsets[column]), buffer, bitmap, nulls))
-    return arrays
+    _column_spans(scanned.found, scanned.starts, scanned.ends, scanned.one, scanned.two, scanned.address, kinds,
+                  numbers, starts, ends, valid)
+    return copied(data, starts, ends, valid)
 
 
 @kernel
-def _gathered(data, found, starts, ends, one, two, address, kinds, numbers, valid):
-    """Each column's text in a region of one buffer: (offsets per column and line, then the end; the buffer);
-    `valid` filled. (A column's span is worked out inline, twice: a kernel called per value costs more.)"""
-    columns, lines = len(kinds), found.shape[1]
-    region = np.zeros(columns + 1, np.int64)
-    for column in range(columns):
-        size = 0
+def _column_spans(found, starts, ends, one, two, address, kinds, numbers, column_starts, column_ends, valid):
+    """Each column's span per line, and whether the line has one (an address or a port part must not be empty)."""
+    lines = found.shape[1]
+    for column in range(len(kinds)):
         kind, number = kinds[column], numbers[column]
         key = number if kind == VALUE else address[number]
         for line in range(lines):
@@ -229,29 +223,5 @@ def _gathered(data, found, starts, ends, one, two, address, kinds, numbers, vali
             elif kind == PORT:
                 begin, end = min(one[number, line] + 1, two[number, line]), two[number, line]
                 present = present and end > begin
+            column_starts[column, line], column_ends[column, line] = begin, end
             valid[column, line] = present
-            if present and end > begin:
-                size += end - begin
-        region[column + 1] = region[column] + size
-    text = np.empty(max(region[columns], 1), np.uint8)
-    written = region[:columns].copy()
-    offsets = np.empty((columns, lines + 1), np.int32)
-    for line in range(lines):
-        for column in range(columns):
-            offsets[column, line] = written[column]
-            if valid[column, line]:
-                kind, number = kinds[column], numbers[column]
-                if kind == VALUE:
-                    begin, end = starts[number, line], ends[number, line]
-                elif kind == ADDRESS:
-                    begin, end = starts[address[number], line], one[number, line]
-                else:
-                    begin, end = min(one[number, line] + 1, two[number, line]), two[number, line]
-                cursor = written[column]
-                for at in range(begin, end):
-                    text[cursor] = data[at]
-                    cursor += 1
-                written[column] = cursor
-    for column in range(columns):
-        offsets[column, lines] = written[column]
-    return offsets, text
