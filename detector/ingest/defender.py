@@ -50,9 +50,11 @@ query is ~3/4 of the parse (yyjson's parse of the line and of AdditionalFields ~
 copies and Arrow conversion most of the rest), the parse ~2/3 of the ingest, reading the file into lines ~1/8. Whole
 ingest, user+sys CPU, interleaved with commit 896755e (before the Event Hubs, AdditionalFields, chunk and per-distinct
 changes), load 2-5: DNS inspection 7.5 -> 6.2-6.4 s, HTTP/TLS inspection 7.0-7.6 -> 6.1-6.2, Event Hubs messages
-5.4-6.2 -> 4.6-4.8, Storage records 4.3-4.8 -> 4.3-4.6. The benchmark then (each process had about one core):
-5.4/6.1/4.4/4.8 s CPU against the generic DuckDB split's 1.7/1.8/2.7/2.0. The inspection records stay short of half
-the baseline's throughput: the query that parses the JSON alone costs more than the baseline's whole split.
+5.4-6.2 -> 4.6-4.8, Storage records 4.3-4.8 -> 4.3-4.6. The benchmark after the table code (dbb66b5, load ~2.5;
+`python benchmarks/ingest.py --lines 1000 --formats defender_network --format-lines 1000000 --no-regex
+--per-sample`), DNS/Event Hubs/HTTP-TLS/Storage: 5.4/4.3/6.0/4.1 s CPU against the generic DuckDB split's
+1.7/2.5/1.8/1.6; throughput by wall time 0.37/0.68/0.44/0.41 of the baseline's. The inspection and Storage records
+stay short of half: the query that parses the JSON alone costs about the baseline's whole split.
 """
 
 from __future__ import annotations
