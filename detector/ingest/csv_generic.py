@@ -15,6 +15,11 @@ ISO without a zone, `dd-mm-yyyy HH:MM[:SS]` (Dutch), `dd/mm/yyyy ...` (day first
 hh:mm:ss AM` (the AM/PM marks the US order), `dd.mm.yyyy ...`, or separate date and time columns; in UTC
 where the time column's name says so (`TimeGenerated [UTC]`, `time_utc`).
 Without a recognisable time or destination column every line is rejected, naming the --map option.
+
+DNS exports: a query's name (`query_name`, `qname`, `dns.question.name`) is the host, with host_source dns_query;
+its type (`qtype`, `query_type`, `record_type`), response code (`rcode`, and `response_code` in a header that names a
+type) and answers (`answers`, `resolved_ips`, `dns.answers.data`) fill dns_qtype, dns_rcode and dns_answers
+(dns_fields: names or numbers; answers as a JSON array, zone file lines or a delimited list).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from detector.ingest.csv_fields import delimited_fields
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.defender_inspection import InspectionQueries, export_columns
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, in_slices, plain, sql_literal
+from detector.ingest.dns_fields import DnsQueries, dns_columns
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
     UrlQueries,
@@ -91,13 +97,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "host": ("host", "domain", "hostname", "dest_host", "destination_host", "dst_host", "dest", "destination",
              "fqdn", "site", "server_name", "sni", "url_host", "cs_host", "dhost", "hostname_fqdn",
              "destination_host_name", "domein",
-             "bestemming"),
+             "bestemming", "qname", "query_name", "dns_question_name", "question_name", "dns_query"),
     "dst_ip": ("dst_ip", "dest_ip", "destination_ip", "server_ip", "dstip", "destination_address", "remote_ip"),
     "dst_port": ("dst_port", "dest_port", "destination_port", "dport", "dstport", "server_port", "port"),
     "network_protocol": ("protocol", "scheme", "network_protocol", "app_protocol"),
     "http_method": ("method", "http_method", "request_method", "cs_method"),
     "url_path": ("path", "url_path", "uri_path"),
     "http_status": ("status", "status_code", "http_status", "response_code", "sc_status", "http_status_code"),
+    # a DNS export's query type, response code and answers (dns_fields reads them); `response_code` is the DNS one
+    # in a header that names a query type (resolve)
+    "dns_qtype": ("qtype", "dns_qtype", "qtype_name", "query_type", "querytype", "dns_query_type", "query_type_name",
+                  "record_type", "recordtype", "question_type", "dns_question_type", "rr_type", "rrtype",
+                  "query_record_type"),
+    "dns_rcode": ("rcode", "dns_rcode", "rcode_name", "dns_response_code", "reply_code", "return_code",
+                  "query_result", "rcode_id"),
+    "dns_answers": ("answers", "dns_answers", "dns_answers_data", "dns_resolved_ip", "resolved_ips", "resolved_ip",
+                    "resolvedips", "answer", "rdata", "query_response", "answer_rrset"),
     "action": ("action", "verdict", "decision", "disposition", "policy_action", "device_action", "actie"),
     "bytes_out": ("bytes_sent", "bytes_out", "request_size", "sent_bytes", "bytes_up", "upload_bytes",
                   "sentbyte", "cs_bytes", "request_bytes", "client_bytes", "bytes_to_server", "bytes_verzonden"),
@@ -116,7 +131,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # What --map may name: the event columns a CSV can fill.
 MAPPABLE = ("ts", "src_ip", "src_host", "user_name", "host", "dst_ip", "dst_port", "network_protocol", "http_method",
             "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",
-            "content_type", "vendor_app", "vendor_category", "vendor_department")
+            "content_type", "vendor_app", "vendor_category", "vendor_department", "dns_qtype", "dns_rcode",
+            "dns_answers")
 TEXT_FIELDS = ("src_ip", "src_host", "user_name", "dst_ip", "user_agent", "content_type", "vendor_app",
                "vendor_category", "vendor_department")
 
@@ -243,7 +259,34 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
                 chosen[field] = at
                 taken.add(at)
                 break
+    _response_code_of_dns(columns, chosen, column_map or {})
     return chosen
+
+
+# A column named `response_code` (normalised) in a header that also names a DNS query type: the DNS response code.
+DNS_RESPONSE_CODE = ("response_code", "responsecode")
+
+
+def _response_code_of_dns(columns: Sequence[str], chosen: dict[str, int], column_map: Mapping[str, str]) -> None:
+    """In a DNS export (a query type column, no response code column), `response_code` is the DNS response code
+    (NOERROR, 3), not an HTTP status, unless --map names it http_status."""
+    at = chosen.get("http_status")
+    if at is None or "dns_qtype" not in chosen or "dns_rcode" in chosen or "http_status" in column_map.values():
+        return
+    if {normalise(columns[at]), *other_spellings(columns[at])} & set(DNS_RESPONSE_CODE):
+        chosen["dns_rcode"] = chosen.pop("http_status")
+
+
+# Columns holding a DNS query's name (normalised, or as other_spellings reads them): a host read from one was learned
+# from a DNS query (host_source dns_query). ECS `dns.question.name` in a Kibana CSV export, Route 53's `query_name`,
+# FortiGate's and many resolvers' `qname`; Cloudflare Gateway DNS's `QueryName`; Google Cloud DNS's `queryName`.
+DNS_QUESTION_COLUMNS = ("qname", "query_name", "dns_question_name", "question_name", "dns_query",
+                        "json_payload_query_name", "winlog_event_data_query_name", "query_hostname")
+
+
+def is_dns_question(column: str) -> bool:
+    """Whether a column's name says it holds a DNS query's name (DNS_QUESTION_COLUMNS)."""
+    return bool({normalise(column), *other_spellings(column)} & set(DNS_QUESTION_COLUMNS))
 
 
 def is_defender_network(names: Sequence[str], spellings: Sequence[Sequence[str]]) -> bool:
@@ -326,6 +369,7 @@ class Queries:
         self.protocol = DistinctQuery("select lower(value) as value from distinct_values")
         self.places = Places()
         self.inspection = InspectionQueries(self.places.urls)
+        self.dns = DnsQueries()
 
 
 class Places:
@@ -381,8 +425,13 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
         lambda field: field)
     cleaned = _cleaned(fields, delimiter)
     values = {field: cleaned[at] for field, at in layout.chosen.items()}
+    from_question = None
+    if layout.host_is_question:  # a DNS export: host_source dns_query where the host is the query's (no URL)
+        from_question = bools(pc.is_valid(values["host"]))
+        if "url" in values:
+            from_question &= ~bools(pc.is_valid(values["url"]))
     columns, time_value = value_columns(connection, queries, values, len(text),
-                                        queries.utc_time if layout.time_in_utc else queries.time)
+                                        queries.utc_time if layout.time_in_utc else queries.time, from_question)
     columns = {"line_no": lines.column("line_no"),
                "reject_reason": _reasons(text, layout, regular, counts, columns["ts"], time_value),
                "is_ignored": pc.equal(text, layout.header), **columns}
@@ -471,6 +520,7 @@ def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, value
     for field in ("bytes_out", "bytes_in", "duration_ms"):
         columns[field] = per_distinct(connection, v(field), queries.count)["value"] if v(field) is not None \
             else pa.nulls(rows, pa.int64())
+    columns.update(dns_columns(connection, queries.dns, values))
     return columns, time_value
 
 
@@ -578,6 +628,7 @@ class Layout:
     chosen: Mapping[str, int]  # field -> column (0-based)
     missing: str | None  # why no line can be an event (no time or no destination column)
     time_in_utc: bool = False  # its time column says UTC (`TimeGenerated [UTC]`): a time without a zone is UTC
+    host_is_question: bool = False  # its host column is a DNS query's name (DNS_QUESTION_COLUMNS)
 
     @property
     def positions(self) -> tuple[int, ...]:
@@ -596,7 +647,8 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         chosen = resolve(columns, context.column_map)
         time_at = next((chosen[field] for field in ("ts", "date", "time") if field in chosen), None)
         return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen),
-                      time_in_utc=time_at is not None and says_utc(columns[time_at]))
+                      time_in_utc=time_at is not None and says_utc(columns[time_at]),
+                      host_is_question="host" in chosen and is_dns_question(columns[chosen["host"]]))
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
         if layout is not None:
@@ -661,14 +713,15 @@ def sniff(lines: Sequence[str]) -> float:
 FIELDS = (
     "ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
     "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms",
-    "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department",
+    "user_agent", "content_type", "vendor_app", "vendor_category", "vendor_department", "dns_qtype", "dns_rcode",
+    "dns_answers",
 )
 
 CSV = Format(
     name="csv",
     source_kind="proxy",
     summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD; also Microsoft Sentinel "
-            "CommonSecurityLog and Defender for Endpoint DeviceNetworkEvents exports)",
+            "CommonSecurityLog and Defender for Endpoint DeviceNetworkEvents exports, and DNS query exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,

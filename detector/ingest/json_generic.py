@@ -21,6 +21,10 @@ name). Before those generic names, the names of the schemas such exports use are
   query's), `SrcIP`, `ResolverDecision` (camelCase decisions, _ACTION_SQL); Gateway Network: `SNI`.
 - DNS queries elsewhere (json_keys.DNS_QUESTION): Sysmon's event 22 via Winlogbeat, Google Cloud DNS query logs,
   OCSF DNS Activity (`query.hostname`), Route 53 Resolver query logs (`query_name`, `query_timestamp`, `srcaddr`).
+- DNS fields (dns_fields, json_keys.SCHEMA_ALIASES): a query's type (ECS `dns.question.type`, OCSF `query.type`,
+  Cloudflare `QueryTypeName` / `QueryType`, Google `jsonPayload.queryType`, Route 53 `query_type`), its response code
+  (`dns.response_code`, `rcode` / `rcode_id`, `RCode`, `jsonPayload.responseCode`) and its answers (`dns.answers`,
+  `dns.resolved_ip`, `answers`, `ResolvedIPs`, `jsonPayload.structuredRdata` / `.rdata`), names or numbers alike.
 - Splunk's JSON export (`{"preview": false, "result": {...}}`) and Elasticsearch documents dumped with their
   envelope (`{"_source": {...}}`): keys under `result.` / `_source.` are read without that prefix, so Splunk's
   CIM names (`_time`, `src`, `dest`, `url`, `user`, `http_user_agent`) are recognised as in a CSV.
@@ -355,7 +359,8 @@ JSON = Format(
     name="json",
     source_kind="proxy",
     summary="Generic JSON lines, one object per line (keys by name, nested keys dotted, or --map KEY=FIELD; "
-            "Elastic Common Schema, OCSF, Cloudflare Gateway HTTP, Splunk and SIEM exports)",
+            "Elastic Common Schema, OCSF, Cloudflare Gateway HTTP and DNS, Route 53 and Google Cloud DNS query logs, "
+            "Splunk and SIEM exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,

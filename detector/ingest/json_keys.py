@@ -51,6 +51,15 @@ SCHEMA_ALIASES: dict[str, tuple[str, ...]] = {
     "bytes_in": ("http_response_bytes", "destination_bytes", "server_bytes", "traffic_bytes_in"),
     "user_agent": ("user_agent_original", "http_request_user_agent", "http_user_agent"),
     "content_type": ("http_response_mime_type", "http_response_content_type", "http_content_type"),
+    # DNS (dns_fields reads the values): ECS `dns.question.type`, `dns.response_code`, `dns.answers` (records with
+    # `data` and `type`) and `dns.resolved_ip`; Cloudflare Gateway DNS `QueryTypeName` / `QueryType` (a number),
+    # `RCode` (a number), `ResolvedIPs`; Google Cloud DNS `jsonPayload.queryType`, `.responseCode`,
+    # `.structuredRdata` / `.rdata` (zone file lines); OCSF DNS Activity `query.type`, `rcode` / `rcode_id`,
+    # `answers` (records with `rdata`); Route 53 Resolver `query_type`, `rcode`, `answers` (records with `Rdata`)
+    "dns_qtype": ("dns_question_type", "query_type_name", "query_type", "json_payload_query_type", "qtype_name"),
+    "dns_rcode": ("dns_response_code", "json_payload_response_code", "rcode", "r_code", "rcode_id"),
+    "dns_answers": ("dns_answers", "json_payload_structured_rdata", "dns_resolved_ip", "answers", "resolved_i_ps",
+                    "resolvedips", "json_payload_rdata", "dns_answers_data"),
 }
 
 
