@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from detector.errors import FormatError
 from detector.ingest import FORMATS
@@ -185,3 +187,34 @@ def test_unnamed_numbers_read_as_rfc3597_style_names(tmp_path: Path) -> None:
 def test_map_to_an_unknown_field_is_still_refused(tmp_path: Path) -> None:
     with pytest.raises(FormatError):
         parse(tmp_path, "dns.csv", "time,domain,q\n2026-11-30T08:00:00Z,chatgpt.com,A\n", column_map={"q": "dns_qtypo"})
+
+
+def test_web_and_dns_events_in_one_ecs_file_keep_their_own_fields(tmp_path: Path) -> None:
+    events, _ = parse(tmp_path, "mixed.json", json_lines(
+        {"@timestamp": "2026-11-30T08:00:00Z", "source": {"ip": "10.0.0.5"}, "url": {"full": "https://chatgpt.com/c"},
+         "http": {"response": {"status_code": 200}}},
+        {"@timestamp": "2026-11-30T08:00:01Z", "source": {"ip": "10.0.0.5"},
+         "dns": {"question": {"name": "chatgpt.com", "type": "A"}, "response_code": "NOERROR",
+                 "resolved_ip": ["192.0.2.1"]}},
+    ))
+    assert [(e["host_source"], *dns(e)) for e in events] == [
+        ("url", None, None, None), ("dns_query", "A", "NOERROR", ["192.0.2.1"])]
+
+
+_FIELD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00\x01\x02"),
+                      max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_FIELD_TEXT, _FIELD_TEXT, _FIELD_TEXT), min_size=1, max_size=6))
+def test_any_dns_values_never_crash_and_answers_are_clean(tmp_path: Path, rows: list[tuple[str, str, str]]) -> None:
+    events, _ = parse(tmp_path, "any.json", json_lines(*(
+        {"@timestamp": "2026-11-30T08:00:00Z", "dns": {"question": {"name": "chatgpt.com", "type": qtype},
+                                                       "response_code": rcode, "answers": answers}}
+        for qtype, rcode, answers in rows)))
+    assert len(events) == len(rows)
+    for event in events:
+        for answer in event["dns_answers"] or []:
+            assert answer and answer == answer.lower() and not answer.endswith(".")
+        for code in (event["dns_qtype"], event["dns_rcode"]):
+            assert code is None or code == code.upper()
