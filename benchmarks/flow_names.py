@@ -82,6 +82,7 @@ def write_day(lake: Lake, day: int, events: int, rng: np.random.Generator, chunk
             }
             if kind == "dns":
                 columns["host"] = names.take(pa.array(name_index))
+                columns["host_source"] = pa.repeat(pa.scalar("dns_query"), n)  # as zeek_dns writes it
                 columns["dns_answers"] = pa.ListArray.from_arrays(
                     pa.array(np.arange(n + 1), pa.int32()), columns.pop("dst_ip"))
             table = conform(pa.table(columns).append_column("source_kind", pa.repeat(pa.scalar(kind), n)))

@@ -172,6 +172,6 @@ def test_a_pruned_day_drops_its_names_and_names_the_day_after_again(home: Path, 
     assert (report.flow_days_named, report.flow_days_kept) == (1, 1)  # day 2 (its answers changed); day 3 kept
     named = flow_names(home)
     assert len(named) == 2 and all(ts.date() >= keep_from for ts, *_ in named)
-    assert sorted(p.name for p in load_settings(home).flow_names.iterdir()) == [
+    assert sorted(p.name for p in load_settings(home).flow_names.glob("day=*")) == [
         "day=2024-11-27.parquet", "day=2024-11-28.parquet"]
     assert named == full_recompute(home, tmp_path)

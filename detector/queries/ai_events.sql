@@ -121,6 +121,7 @@ final as (
         a.attribution,
         a.src_ip,
         a.host,
+        a.host_source,
         a.service,
         coalesce(s.name, 'unlisted AI service') as service_name,
         coalesce(s.category, a.host_category) as category,

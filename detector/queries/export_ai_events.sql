@@ -13,6 +13,7 @@ final as (
         department,
         attribution,
         host,
+        host_source,
         service,
         service_name,
         category,

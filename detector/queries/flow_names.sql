@@ -2,15 +2,19 @@
 -- name whose DNS answer gave that address to the SAME client most recently before the flow, within
 -- $window_seconds; else the most recent answer for that address to ANY client in the window, marked
 -- less certain; else none. ASOF joins over the lake: no loop, no per-flow look-up.
+-- An answer is any event whose host was learned from a DNS query and that carries answers, whatever
+-- its format's source kind: DNS servers, firewalls' DNS logs (FortiGate `type=dns`), sensors (Zeek,
+-- Suricata, Defender) and JSON/CSV exports' DNS rows alike.
 -- Reads two views over lake files that detector/classify/flows.py makes for one day: `flow_events` (the
--- day's firewall and sensor files) and `answer_events` (the DNS and sensor files of the days whose
--- answers the window reaches); answers before $answers_from (the day's start less the window) can name
--- none of its flows and are left out (the day before's files are mostly skipped by their time range).
+-- day's firewall and sensor files) and `answer_events` (the files of any kind, on the days whose answers
+-- the window reaches, that hold such an event: flows.ANSWERS_WHERE, kept in step with the filter
+-- below); answers before $answers_from (the day's start less the window) can name none of its flows and
+-- are left out (the day before's files are mostly skipped by their time range).
 with resolutions as (
     -- filtered before the unnest below
     select src_ip, host, ts, dns_answers
     from answer_events
-    where source_kind in ('dns', 'sensor') and host is not null and dns_answers is not null
+    where host_source = 'dns_query' and host is not null and dns_answers is not null
         and ts >= $answers_from
 ),
 

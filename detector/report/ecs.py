@@ -45,7 +45,10 @@ def _drop_empty(document: dict[str, Any]) -> dict[str, Any]:
 
 def event_document(row: dict[str, Any], organisation: str) -> dict[str, Any]:
     kind = row["source_kind"]
-    categories = ["network", "web"] if kind == "proxy" else ["network"]
+    # A DNS lookup is one whatever logged it (a JSON export's DNS rows are of the proxy kind): never a web request.
+    lookup = row.get("host_source") == "dns_query"
+    web = kind == "proxy" and not lookup
+    categories = ["network", "web"] if web else ["network"]
     return _drop_empty({
         "@timestamp": _timestamp(row["ts"]),
         "ecs": {"version": ECS_VERSION},
@@ -56,7 +59,8 @@ def event_document(row: dict[str, Any], organisation: str) -> dict[str, Any]:
         "organization": {"name": organisation or None},
         "destination": {"domain": row["host"], "bytes": row["bytes_in"]},
         "source": {"bytes": row["bytes_out"]},
-        "url": {"domain": row["host"]} if kind == "proxy" else {},
+        "url": {"domain": row["host"]} if web else {},
+        "dns": {"question": {"name": row["host"]}} if lookup else {},
         "http": {"request": {"method": row["http_method"]}},
         "user": {"id": row["user_id"]},
         "shadow_ai": {
