@@ -57,6 +57,12 @@ def usage(home: Path, service: str) -> tuple[object, ...]:
             " from usage_daily where service = ?", [service]).fetchone()
 
 
+def user_events(home: Path, service: str) -> list[tuple[object, ...]]:
+    with db.connect(load_settings(home)) as connection:
+        return connection.execute(
+            "select person, events from user_daily where service = ? order by person", [service]).fetchall()
+
+
 def fortigate_time(ts: int) -> str:
     moment = datetime.fromtimestamp(ts, UTC)
     return f'date={moment:%Y-%m-%d} time={moment:%H:%M:%S} devname="FGT-A" eventtime={ts}000000000 tz="+0000"'
@@ -195,6 +201,8 @@ def test_zeek_dns_lookups_repeated_within_a_minute_count_once(home: Path, tmp_pa
     classify(load_settings(home))
     # events, dns_lookups, proxy_events, firewall_events, sensor_events
     assert usage(home, "chatgpt") == (3, 3, 0, 0, 0)
+    # per person (here: per hashed client) the same rule: two lookups for 10.0.1.1, one for 10.0.1.2
+    assert sorted(events for _, events in user_events(home, "chatgpt")) == [1, 2]
 
 
 def test_a_proxy_event_is_never_a_dns_lookup(home: Path, tmp_path: Path) -> None:
@@ -204,6 +212,7 @@ def test_a_proxy_event_is_never_a_dns_lookup(home: Path, tmp_path: Path) -> None
     classify(load_settings(home))
     # three requests in one minute from one client are three events, none a lookup
     assert usage(home, "chatgpt") == (3, 0, 3, 0, 0)
+    assert [events for _, events in user_events(home, "chatgpt")] == [3]
 
 
 def test_a_json_exports_dns_row_is_exported_to_a_siem_as_a_dns_lookup_not_a_web_request() -> None:

@@ -5,9 +5,11 @@
 -- hashed here ('c-...'), so that no address leaves this table. `in_population`: the person counts in
 -- "share of employees" figures: a user in users.csv, or anyone when no users.csv was given. AI services
 -- nobody listed are keyed by their host (`service_key`), as in usage_daily. Blocked requests add no
--- bytes (nothing reached the service).
+-- bytes (nothing reached the service). DNS lookups count as usage_daily counts them: once per client, host
+-- and minute (resolver chatter is not use), and add no bytes.
 with ai_events as (
-    select day, department, service, host, service_name, category, verdict, user_id, src_ip, bytes_out, action
+    select day, department, service, host, service_name, category, verdict, user_id, src_ip, bytes_out, action,
+        case when host_source = 'dns_query' then (src_ip, host, date_trunc('minute', ts)) end as lookup
     from ai_events
 ),
 
@@ -27,8 +29,8 @@ grouped as (
         verdict,
         user_id,
         case when user_id is null then src_ip end as client,
-        count(*) as events,
-        sum(bytes_out) filter (where action is distinct from 'blocked') as bytes_out,
+        count(*) filter (where lookup is null) + count(distinct lookup) as events,
+        sum(bytes_out) filter (where action is distinct from 'blocked' and lookup is null) as bytes_out,
         count(*) filter (where action = 'blocked') as blocked
     from ai_events
     group by day, department, coalesce(service, host), verdict, user_id, case when user_id is null then src_ip end
