@@ -93,15 +93,14 @@ from detector.ingest.csv_generic import (
     Queries,
     has_destination,
     has_time,
-    normalise,
+    is_dns_question,
     onto_rows,
-    other_spellings,
     value_columns,
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.defender_inspection import export_columns
 from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
-from detector.ingest.json_keys import DNS_QUESTION, EVENT_TYPE, KEY_LINES, Layout, choose, key_names, key_paths
+from detector.ingest.json_keys import EVENT_TYPE, KEY_LINES, Layout, choose, key_names, key_paths
 from detector.ingest.proxy_columns import (
     bools,
     first_reasons,
@@ -185,12 +184,11 @@ class _Keys:
 
 
 def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
-    """Per row, whether its host is a DNS query's name: the first host key with a value is one of DNS_QUESTION's
-    (ECS's `dns.question.name` may come twice: bare and inside an Elasticsearch `_source`), and no URL has a value.
-    host_source `dns_query`."""
+    """Per row, whether its host is a DNS query's name: the first host key with a value names one
+    (csv_generic.is_dns_question, the CSV format's rule; ECS's `dns.question.name` may come twice: bare and inside
+    an Elasticsearch `_source`), and no URL has a value. host_source `dns_query`."""
     keys = (layout.chosen["host"], *layout.fallbacks.get("host", ())) if "host" in layout.chosen else ()
-    asked = [bool({normalise(layout.names[key]), *other_spellings(layout.names[key])} & set(DNS_QUESTION))
-             for key in keys]
+    asked = [is_dns_question(layout.names[key]) for key in keys]
     mask = np.zeros(rows, bool)
     if not any(asked):
         return mask
