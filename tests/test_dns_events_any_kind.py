@@ -229,3 +229,31 @@ def test_a_json_exports_dns_row_is_exported_to_a_siem_as_a_dns_lookup_not_a_web_
     request = event_document({**row, "host_source": "connect"}, "Gemeente")
     assert (request["event"]["category"], request["url"], "dns" in request) == (
         ["network", "web"], {"domain": "chatgpt.com"}, False)
+
+
+def test_blocked_lookups_count_as_lookups_so_blocked_never_exceeds_events(home: Path, tmp_path: Path) -> None:
+    # A resolver that blocks a name answers each retry with a refusal: three blocked queries from one client in one
+    # minute are one blocked lookup, as they are one lookup in `events`; a proxy's refusals count each.
+    def blocked_lookup(ts: int, client: str) -> dict[str, object]:
+        return {**json_dns_row(ts, client, "chatgpt.com", []), "action": "blocked", "dns_rcode": "REFUSED"}
+    write_lake_events(home, "dns", "resolver", [
+        blocked_lookup(T0 + 1, "10.0.1.1"), blocked_lookup(T0 + 2, "10.0.1.1"), blocked_lookup(T0 + 3, "10.0.1.1"),
+        {**json_dns_row(T0 + 4, "10.0.1.1", "chatgpt.com", [CDN])},  # answered in the same minute: the same lookup
+        blocked_lookup(T0 + 65, "10.0.1.1"),                          # the next minute: another blocked lookup
+    ])
+    proxy = tmp_path / "access.log"
+    proxy.write_text("".join(f"{T0 + second:.3f}    12 10.0.1.2 TCP_DENIED/403 3900 GET https://chatgpt.com/ - "
+                             "HIER_NONE/- text/html\n" for second in (5, 6)))
+    ingest(home, proxy)
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        usage_row = connection.execute(
+            "select sum(events), sum(dns_lookups), sum(blocked) from usage_daily where service = 'chatgpt'").fetchone()
+        people = connection.execute(
+            "select events, blocked from user_daily where service = 'chatgpt' order by events").fetchall()
+        forbidden_gap = connection.execute(
+            "select min(events - blocked) from usage_daily where service = 'chatgpt'").fetchone()[0]
+    # two lookups (two minutes), both with a blocked query; two refused proxy requests
+    assert usage_row == (4, 2, 4)
+    assert people == [(2, 2), (2, 2)]
+    assert forbidden_gap >= 0

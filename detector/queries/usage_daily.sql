@@ -13,6 +13,8 @@
 -- day, not the sum over sources (which would count one upload twice); flows without byte counts add
 -- nothing, and neither do blocked requests (the device stopped them: nothing reached the service) or
 -- DNS lookups (a DNS message's size is not an upload).
+-- `blocked` counts as `events` does (a blocked lookup once per client, host and minute), so that it never
+-- exceeds `events` and `events - blocked` is the use that got through.
 -- `users` are distinct per row: for distinct users over a period, use `user_daily`.
 with ai_events as (
     select *,
@@ -53,7 +55,8 @@ final as (
             sum(bytes_in) filter (where source_kind = 'firewall' and not is_lookup and action is distinct from 'blocked'),
             sum(bytes_in) filter (where source_kind = 'sensor' and not is_lookup and action is distinct from 'blocked')
         ) as bytes_in,
-        count(*) filter (where action = 'blocked') as blocked
+        count(*) filter (where action = 'blocked' and not is_lookup)
+            + count(distinct lookup) filter (where action = 'blocked') as blocked
     from ai_events
     group by row_key
 )

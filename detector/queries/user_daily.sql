@@ -31,7 +31,8 @@ grouped as (
         case when user_id is null then src_ip end as client,
         count(*) filter (where lookup is null) + count(distinct lookup) as events,
         sum(bytes_out) filter (where action is distinct from 'blocked' and lookup is null) as bytes_out,
-        count(*) filter (where action = 'blocked') as blocked
+        count(*) filter (where action = 'blocked' and lookup is null)
+            + count(distinct lookup) filter (where action = 'blocked') as blocked
     from ai_events
     group by day, department, coalesce(service, host), verdict, user_id, case when user_id is null then src_ip end
 ),
