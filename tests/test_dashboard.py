@@ -59,6 +59,9 @@ class FixedScorer:
     def score(self, hosts: Sequence[str], behaviour: pa.Table | None) -> np.ndarray:
         return np.array([MODEL_SCORES.get(h, 0.02) for h in hosts], dtype=np.float64)
 
+    def listed_ai(self, host: str) -> bool:
+        return False
+
 
 def _address(user: str) -> str:
     for users, network in DEPARTMENTS.values():

@@ -238,6 +238,25 @@ def test_a_training_list_name_under_a_non_ai_site_stays_not_ai(tmp_path: Path, c
     assert found["new-ai-tool.io"] == 1 and "voice.example.com" not in found and found["example.com"] == 0
 
 
+def test_every_training_list_service_is_judged_ai_after_training_and_reloading(
+        trained: model.Training, catalog: Catalog, tmp_path: Path) -> None:
+    # The training list is knowledge: a real AI service the model was taught as AI is AI, whatever score its name
+    # alone would get (before, about a third of the list scored under the threshold), and stays so once stored.
+    extra = [n for n in model.training_positives(model.SIGNATURES_DIR) if catalog.match_host(n) is None]
+    name_only = 1.0 / (1.0 + np.exp(-trained.model.name_logits(extra)))
+    assert (name_only < trained.model.threshold).any()  # the case this rule is for
+    model.save(trained.model, tmp_path)
+    loaded = model.load(tmp_path)
+    assert loaded is not None
+    hosts = [*extra, f"app.{extra[0]}"]
+    judged = judge_hosts(hosts, catalog, {}, loaded).to_pylist()
+    assert all(row["is_ai"] and row["match"] == "model" and row["score"] == 1.0 for row in judged)
+    assert all(row["rule"].startswith("listed AI service (signatures/ai_training.txt") for row in judged)
+    # a name the list does not hold is scored by the model as before
+    other = judge_hosts(["gemeente-utrecht.nl"], catalog, {}, loaded).to_pylist()[0]
+    assert not other["is_ai"] and other["rule"].startswith("model ")
+
+
 def test_chat_under_an_ordinary_site_is_not_read_as_ai_by_the_name_model(trained: model.Training) -> None:
     # chat.<site> is messaging on most sites; the site's own name has to carry the AI evidence.
     hosts = ["chat.gemeente-utrecht.nl", "chat.example-bank.com", "chat.acme-ai.io"]

@@ -37,6 +37,10 @@ class HostScorer(Protocol):
     def score(self, hosts: Sequence[str],
               behaviour: pa.Table | Callable[[], pa.Table | None] | None) -> np.ndarray: ...
 
+    def listed_ai(self, host: str) -> bool:
+        """Whether the host is under a site of the AI list the model was trained with (scored 1)."""
+        ...
+
 
 def judge_hosts(
     hosts: Sequence[str],
@@ -70,6 +74,9 @@ def judge_hosts(
         scores = scorer.score([hosts[i] for i in unknown], behaviour)
         for index, score in zip(unknown, scores, strict=True):
             above = float(score) >= scorer.threshold
+            rule = f"model {scorer.name} (threshold {scorer.threshold:.2f})"
+            if above and scorer.listed_ai(hosts[index]):
+                rule = f"listed AI service (signatures/ai_training.txt, taught to {rule})"
             rows[index].update(score=round(float(score), 4), match="model" if above else "none", is_ai=above,
-                               rule=f"model {scorer.name} (threshold {scorer.threshold:.2f})")
+                               rule=rule)
     return pa.Table.from_pylist(rows, schema=HOSTS)

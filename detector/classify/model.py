@@ -120,6 +120,7 @@ class HostModel:
     # The non-AI lists' sites: a host under one is not AI whatever its name looks like (eu.ebay.com,
     # r3.googlevideo.com); AI inside such a site is the catalog's job (gemini.google.com).
     known_non_ai: frozenset[str] = frozenset()
+    known_ai: frozenset[str] = frozenset()  # the AI training list's sites (LinearHostScorer.known_ai)
 
     def name_logits(self, hosts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.names.decision_function(list(hosts)), dtype=np.float64)
@@ -138,11 +139,14 @@ class HostModel:
                                           scale.scale_, fitted.coef_[0], float(fitted.intercept_[0]))
         return LinearHostScorer(threshold=self.threshold, name=self.name, name_weights=weights,
                                 name_intercept=float(classifier.intercept_[0]), behaviour_stage=stage, meta=self.meta,
-                                known_non_ai=self.known_non_ai)
+                                known_non_ai=self.known_non_ai, known_ai=self.known_ai)
 
     def score(self, hosts: Sequence[str],
               behaviour: pa.Table | Callable[[], pa.Table | None] | None = None) -> np.ndarray:
         return self.exported.score(hosts, behaviour)
+
+    def listed_ai(self, host: str) -> bool:
+        return self.exported.listed_ai(host)
 
 
 @dataclass
@@ -466,8 +470,10 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
     }
     known = frozenset(n for names_ in features.non_ai_lists(settings.catalog_dir).values() for n in names_
                       if catalog.match_host(n) is None)
+    listed_ai = frozenset(n for n in training_positives(settings.catalog_dir)
+                          if catalog.match_host(n) is None and not features.under(n, known))
     model = HostModel(names=names, behaviour_stage=stage, threshold=round(threshold, 4), name=meta["name"], meta=meta,
-                      known_non_ai=known)
+                      known_non_ai=known, known_ai=listed_ai)
     return Training(model=model, data=data, cv_scores=cv_scores, metrics=metrics)
 
 

@@ -29,7 +29,8 @@ MODEL_DIR = "model"
 SCORER_FILE = "scorer.npz"
 META_FILE = "model.json"
 # Bump when the stored arrays change meaning; a stored model of another format is trained anew.
-SCORER_FORMAT = 1
+# 2: the training list's AI sites are stored (known_ai).
+SCORER_FORMAT = 2
 # The hashed name columns: char n-grams of the registered domain, then of the subdomain labels, then the
 # handcrafted features by name (features.name_parts), side by side.
 NGRAM_RANGE = (3, 5)
@@ -88,6 +89,15 @@ class LinearHostScorer:
     # The non-AI lists' sites: a host under one is not AI whatever its name looks like (eu.ebay.com,
     # r3.googlevideo.com); AI inside such a site is the catalog's job (gemini.google.com).
     known_non_ai: frozenset[str] = frozenset()
+    # The AI training list's sites (signatures/ai_training.txt): real AI services the model was taught as AI.
+    # A host under one is AI (score 1), as a host under a non-AI list's site is not: the list is knowledge,
+    # and a name the model learnt from should not be judged again by how it looks.
+    known_ai: frozenset[str] = frozenset()
+
+    def listed_ai(self, host: str) -> bool:
+        """Whether the host is under a site of the AI training list (and under no non-AI list's site)."""
+        name = normalise_host(host)
+        return features.under(name, self.known_ai) and not features.under(name, self.known_non_ai)
 
     def name_logits(self, hosts: Sequence[str]) -> np.ndarray:
         logits = np.full(len(hosts), self.name_intercept)
@@ -99,8 +109,9 @@ class LinearHostScorer:
     def score(self, hosts: Sequence[str],
               behaviour: pa.Table | Callable[[], pa.Table | None] | None = None) -> np.ndarray:
         """Probability of AI per host: the name model's, or the behaviour stage's where the host has traffic;
-        0 under a non-AI list's site. `behaviour` may be a function that waits for the traffic features:
-        it is called once the names are scored (classify scores them while the lake is still read)."""
+        0 under a non-AI list's site, 1 under an AI training list's site. `behaviour` may be a function that
+        waits for the traffic features: it is called once the names are scored (classify scores them while the
+        lake is still read)."""
         scores = np.zeros(len(hosts))
         judged = [i for i, h in enumerate(hosts) if not features.under(normalise_host(h), self.known_non_ai)]
         if not judged:
@@ -115,6 +126,8 @@ class LinearHostScorer:
             if present.any():
                 found[present] = self.behaviour_stage.probability(np.column_stack([logits[present], matrix[present]]))
         scores[judged] = found
+        if self.known_ai:
+            scores[[i for i in judged if features.under(normalise_host(hosts[i]), self.known_ai)]] = 1.0
         return scores
 
 
@@ -131,6 +144,7 @@ def save(scorer: LinearHostScorer, home: Path) -> Path:
         "name_columns": columns, "name_weights": scorer.name_weights[columns],
         "name_intercept": np.array(scorer.name_intercept),
         "known_non_ai": np.array(sorted(scorer.known_non_ai), dtype=np.str_),
+        "known_ai": np.array(sorted(scorer.known_ai), dtype=np.str_),
     }
     if scorer.behaviour_stage is not None:
         stage = scorer.behaviour_stage
@@ -184,6 +198,7 @@ def load(home: Path) -> LinearHostScorer | None:
                                    arrays["stage_scales"], arrays["stage_weights"], float(arrays["stage_intercept"]))
         return LinearHostScorer(threshold=float(meta["threshold"]), name=str(meta["name"]), name_weights=weights,
                                 name_intercept=float(arrays["name_intercept"]), behaviour_stage=stage, meta=meta,
-                                known_non_ai=frozenset(arrays["known_non_ai"].tolist()))
+                                known_non_ai=frozenset(arrays["known_non_ai"].tolist()),
+                                known_ai=frozenset(arrays["known_ai"].tolist()))
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile, zlib.error):
         return None  # a missing, truncated or foreign file: trained anew rather than failing every classify
