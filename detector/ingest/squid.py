@@ -15,6 +15,11 @@ stays null.
 leading fields plus client port, request/reply sizes, HTTP version, server port, and quoted referer,
 user agent, Host header, X-Forwarded-For and (optionally) TLS SNI. Its request size feeds `bytes_out`.
 
+Squid also writes its access log to syslog (squid.conf `access_log syslog:facility.priority`); the lines a syslog
+daemon or relay then stores carry a header before Squid's own text: BSD or ISO `time [host] tag[pid]: ` (Squid 4+'s
+worker processes name themselves `(squid-1)`, as pfSense's logs show) or RFC 5424's. In all three layouts the
+header is taken off (SYSLOG_HEAD) and the line read as Squid wrote it; the time is Squid's own, not the header's.
+
 In all three the client is its address (`%>a`), or its name where the logformat says `%>A` (Squid 2:
 `log_fqdn on`): a name goes to `src_host`, not `src_ip`. The peer after `DIRECT/` is the server's address
 (`%<a`) and feeds `dst_ip`, unless it is the server's name (`%<A`; Squid 2: `log_ip_on_direct off`).
@@ -70,6 +75,7 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
+from detector.ingest.syslog import BSD_TIME, ISO_TIME, may_have_header
 from detector.schema import TIMESTAMP
 
 # Macros shared by the proxy families (Squid variants, Cisco WSA, W3C, CSV); defined on the parse
@@ -110,6 +116,27 @@ create or replace macro unquote(s) as case
     else s
 end;
 """
+
+
+# A syslog header before Squid's text (see the module docstring): BSD or ISO time, any host words, a tag with an
+# optional [pid] and ': '; or RFC 5424's seven fields with `-` or structured data. Squid's own lines start with
+# their epoch time (native, extended) or the client (common), which no header's time matches.
+SYSLOG_HEAD = (rf"(?:<\d{{1,3}}> ?)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+)*? [^\s\[\]:]+(?:\[[^\]]*\])?: +"
+               r"|<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) +")
+
+
+def unwrapped(text: pa.Array) -> pa.Array:
+    """The lines without a syslog header before Squid's text (SYSLOG_HEAD). Looked for only on the lines whose
+    first bytes may start a header (syslog.may_have_header: none in a file Squid wrote itself); a line without one
+    is left as it is."""
+    rows = np.flatnonzero(may_have_header(text))
+    if not len(rows):
+        return text
+    taken = text.take(pa.array(rows))
+    stripped = pc.replace_substring_regex(taken, f"^(?:{SYSLOG_HEAD})", "", max_replacements=1)
+    index = np.arange(len(text))
+    index[rows] = len(text) + np.arange(len(rows))
+    return pa.concat_arrays([text, stripped]).take(pa.array(index))
 
 
 # Native lines split cleanly on whitespace, so they are tokenised with pyarrow (see arrow_ops.py) and
@@ -250,7 +277,7 @@ def _native_fields(lines: pa.Table) -> tuple[pa.Array, pa.Array, list[pa.Array]]
 
     Its own function so that the token lists (as big as the lines) are freed before parsing goes on.
     """
-    text = trimmed(line_text(lines))
+    text = trimmed(unwrapped(line_text(lines)))
     tokens = pc.ascii_split_whitespace(text)
     count = pc.list_value_length(tokens)
     return count, _appended(text, count), list_items(tokens, range(NATIVE_FIELDS))
@@ -299,7 +326,8 @@ NATIVE = Format(
     name="squid",
     source_kind="proxy",
     summary="Squid native access.log (logformat squid, the default)",
-    sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Za-z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+"
+    sniff=line_share(rf"^(?:{SYSLOG_HEAD})?"
+                     r"\d{9,10}\.\d{3} +\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Za-z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+"
                      r'(?: +"(?:[^"\\]|\\.)*")*\s*$'),
     new_parser=native_parser,
     independent_batches=True,
@@ -364,7 +392,7 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
     """Squid common/combined lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
     (shaped, client), (user, opened, closed, method_text, url, status, size, code, agent) = \
-        read_in_slices(line_text(lines), _common_fields)
+        read_in_slices(unwrapped(line_text(lines)), _common_fields)
     # `[dd/Mon/yyyy:HH:MM:SS` and `+zzzz]` as one text, made once per distinct pair
     day = pa.DictionaryArray.from_arrays(opened.indices, pc.utf8_slice_codeunits(opened.dictionary, 1))
     time_text = joined_pairs(day, pa.DictionaryArray.from_arrays(closed.indices, pc.utf8_rtrim(closed.dictionary, "]")))
@@ -439,7 +467,8 @@ COMMON = Format(
     name="squid_common",
     source_kind="proxy",
     summary="Squid logformat common or combined (Apache-style CLF with Squid's code:hierarchy)",
-    sniff=line_share(r'^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[A-Za-z_-]+ \S+[^"]*" '
+    sniff=line_share(rf"^(?:{SYSLOG_HEAD})?"
+                     r'\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[A-Za-z_-]+ \S+[^"]*" '
                      r'(\d{1,3}|-) (\d+|-)( "[^"]*" "[^"]*")? [A-Z_]+:[A-Z_]+\s*$'),
     new_parser=common_parser,
     independent_batches=True,
@@ -520,7 +549,7 @@ def extended_parser(context: ParseContext) -> BatchParser:
 def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQueries, lines: pa.Table) -> pa.Table:
     """Squid extended lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes).
     Tokenised in slices (the tokens of a whole batch would take several times its size), the rest per batch."""
-    text = line_text(lines)
+    text = unwrapped(line_text(lines))
     (shaped, epoch_text, elapsed_text, client, reply_text, request_text, port_text), \
         (result, method_text, url, ident, hierarchy, mime, agent, host_header, sni) = \
         read_in_slices(text, _extended_parts)
@@ -620,7 +649,8 @@ EXTENDED = Format(
     name="squid_extended",
     source_kind="proxy",
     summary="Squid extended custom logformat (request/reply sizes, user agent, Host, X-Forwarded-For, SNI)",
-    sniff=line_share(r"^\d{9,10}\.\d{3} +\d+ \S+ \d+ [A-Z_]+/\d{3} \d+ (\d+|-) (\d+|-) (\d+|-) (\d+|-) "
+    sniff=line_share(rf"^(?:{SYSLOG_HEAD})?"
+                     r"\d{9,10}\.\d{3} +\d+ \S+ \d+ [A-Z_]+/\d{3} \d+ (\d+|-) (\d+|-) (\d+|-) (\d+|-) "
                      r"[A-Za-z_-]+ \S+ [\d.]+ \S+ [A-Z_]+/\S+ "),
     new_parser=extended_parser,
     independent_batches=True,

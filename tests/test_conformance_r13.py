@@ -1,0 +1,76 @@
+"""Conformance pass 13: layouts met in other projects' public sample logs (elastic/integrations' pfSense, Azure,
+Sophos and Juniper pipeline tests, SEKOIA-IO intake-formats, public pfirewall.log excerpts), written here from the
+vendors' documentation: each test says which documented shape it stands for. No line is copied from a sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from detector.ingest import sniff
+from tests.golden import parse_lines
+
+
+def parse(tmp_path: Path, key: str, *lines: str) -> tuple[list[dict], list[dict]]:
+    events, rejects, report = parse_lines(tmp_path / f"{key}.log", key, lines)
+    assert report.lines == len(lines)
+    return sorted(events.to_pylist(), key=lambda e: e["line_no"]), rejects.to_pylist()
+
+
+def utc(event: dict) -> str:
+    return event["ts"].isoformat().replace("+00:00", "Z")
+
+
+# --- Squid access log sent to syslog ------------------------------------------------------------------------
+# squid.conf `access_log syslog:facility.priority [logformat]` (http://www.squid-cache.org/Doc/config/access_log/)
+# sends each access.log line to syslog; the file a syslog daemon or relay writes puts its header before it. Squid
+# 4+'s worker processes name themselves `(squid-1)`, so a BSD header's tag is `(squid-1)[pid]` (pfSense and
+# OPNsense write them so, without a host). The line after the header is the logformat's own
+# (https://wiki.squid-cache.org/Features/LogFormat: native `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un
+# %Sh/%<a %mt`; common `%>a %[ui %[un [%tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh`).
+SQUID_NATIVE = "1717574401.250    312 10.20.1.15 TCP_TUNNEL/200 6120 CONNECT chatgpt.com:443 jdevries " \
+               "HIER_DIRECT/104.18.32.47 -"
+SQUID_NATIVE_GET = "1717574402.004     41 10.20.1.16 TCP_MISS/200 1420 GET http://claude.ai/login - " \
+                   "HIER_DIRECT/160.79.104.10 text/html"
+
+
+def test_squid_native_lines_behind_a_syslog_header_are_read_with_squids_own_time(tmp_path: Path) -> None:
+    lines = (
+        f"<166>Jun  5 10:00:01 (squid-1)[4711]: {SQUID_NATIVE}",          # pfSense: no host, Squid 4+'s kid name
+        f"<166>Jun  5 10:00:02 fw01.gemeente.local (squid-1)[4711]: {SQUID_NATIVE_GET}",
+        f"Jun  5 10:00:01 proxy01 squid[812]: {SQUID_NATIVE}",            # a syslog daemon's file (no PRI)
+        f"2024-06-05T10:00:01+02:00 proxy01 squid: {SQUID_NATIVE}",       # rsyslog's ISO file format
+        f"<166>1 2024-06-05T10:00:01.300+02:00 proxy01 squid 812 - - {SQUID_NATIVE}",  # RFC 5424
+        SQUID_NATIVE,                                                     # Squid's own file, unchanged
+    )
+    events, rejects = parse(tmp_path, "squid", *lines)
+    assert rejects == []
+    assert [(utc(e), e["src_ip"], e["user_name"], e["host"], e["dst_port"], e["dst_ip"], e["action"], e["bytes_in"])
+            for e in events] == [
+        ("2024-06-05T08:00:01.250000Z", "10.20.1.15", "jdevries", "chatgpt.com", 443, "104.18.32.47", "allowed", 6120),
+        ("2024-06-05T08:00:02.004000Z", "10.20.1.16", None, "claude.ai", None, "160.79.104.10", "allowed", 1420),
+    ] + [("2024-06-05T08:00:01.250000Z", "10.20.1.15", "jdevries", "chatgpt.com", 443, "104.18.32.47", "allowed",
+          6120)] * 4
+    assert events[1]["url_path"] == "/login" and events[1]["content_type"] == "text/html"
+
+
+def test_squid_lines_behind_a_syslog_header_are_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "syslog-squid.log"
+    path.write_text("".join(f"<166>Jun  5 10:00:0{i} (squid-1)[4711]: {SQUID_NATIVE}\n" for i in range(4)))
+    assert sniff(path.read_text().splitlines()).name == "squid"
+    common = '10.20.1.15 - jdevries [05/Jun/2024:10:00:01 +0200] "GET https://chatgpt.com/ HTTP/1.1" 200 512 ' \
+             "TCP_MISS:HIER_DIRECT"
+    path.write_text(f"Jun  5 10:00:01 proxy01 squid[812]: {common}\n" * 3)
+    assert sniff(path.read_text().splitlines()).name == "squid_common"
+    events, rejects = parse(tmp_path, "squid_common", f"Jun  5 10:00:01 proxy01 squid[812]: {common}", common)
+    assert rejects == []
+    assert [(utc(e), e["src_ip"], e["user_name"], e["host"], e["action"]) for e in events] == [
+        ("2024-06-05T08:00:01Z", "10.20.1.15", "jdevries", "chatgpt.com", "allowed")] * 2
+
+
+def test_squid_syslog_line_of_another_shape_is_still_a_counted_reject(tmp_path: Path) -> None:
+    # a cache.log message sent to the same facility is not an access-log line: rejected with the reason, not read
+    events, rejects = parse(tmp_path, "squid", "<166>Jun  5 10:00:03 (squid-1)[4711]: WARNING: disk space low",
+                            f"<166>Jun  5 10:00:04 (squid-1)[4711]: {SQUID_NATIVE}")
+    assert [e["line_no"] for e in events] == [2]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [
+        (1, "expected 10 space-separated fields (Squid native), found 4")]
