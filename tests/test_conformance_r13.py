@@ -74,3 +74,31 @@ def test_squid_syslog_line_of_another_shape_is_still_a_counted_reject(tmp_path: 
     assert [e["line_no"] for e in events] == [2]
     assert [(r["line_no"], r["reason"]) for r in rejects] == [
         (1, "expected 10 space-separated fields (Squid native), found 4")]
+
+
+# --- JSON objects behind a syslog header ----------------------------------------------------------------------
+# A JSON log forwarded through syslog (rsyslog/syslog-ng with a JSON template; OPNsense's Squid with its JSON log
+# format, stored with a BSD header and the `(squid-1)[pid]` tag) keeps a header (RFC 3164 / RFC 5424) before the
+# object. The object's keys here are ECS's (https://www.elastic.co/guide/en/ecs/current/ecs-field-reference.html).
+ECS_OBJECT = ('{"@timestamp":"2024-06-05T08:00:01Z","source":{"ip":"10.20.1.15"},"user":{"name":"jdevries"},'
+              '"url":{"original":"https://chatgpt.com/backend-api/conversation"},"http":{"request":{"method":"POST"},'
+              '"response":{"bytes":2048}},"event":{"action":"allowed"}}')
+
+
+def test_json_objects_behind_a_syslog_header_are_read(tmp_path: Path) -> None:
+    lines = (
+        f"<166>Jun  5 10:00:01 fw01.gemeente.local (squid-1)[4711]: {ECS_OBJECT}",
+        f"<134>1 2024-06-05T10:00:01+02:00 relay01 shipper 812 - - {ECS_OBJECT}",
+        f"2024-06-05T10:00:01.123+02:00 relay01 shipper[812]: {ECS_OBJECT}",
+        ECS_OBJECT,
+        "<166>Jun  5 10:00:02 fw01.gemeente.local (squid-1)[4711]: proxy restarted",  # no object: a reject
+    )
+    path = tmp_path / "relayed.json"
+    path.write_text("".join(line + "\n" for line in lines[:4]))
+    assert sniff(path.read_text().splitlines()).name == "json"
+    events, rejects = parse(tmp_path, "json", *lines)
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(5, "not a JSON object")]
+    assert [(e["line_no"], utc(e), e["src_ip"], e["user_name"], e["host"], e["url_path"], e["action"], e["bytes_in"])
+            for e in events] == [
+        (n, "2024-06-05T08:00:01Z", "10.20.1.15", "jdevries", "chatgpt.com", "/backend-api/conversation", "allowed",
+         2048) for n in (1, 2, 3, 4)]

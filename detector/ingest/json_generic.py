@@ -34,6 +34,10 @@ in the configured zone (csv_generic.TIME_EXPRESSION). A URL gives host, port, sc
 name, `host:port` or a URL; `host_source` is `url` (`connect` for a CONNECT request) as in the CSV format, and
 `dns_query` where the host is a DNS query's name (ECS `dns.question.name`).
 
+Objects behind a syslog header (rsyslog or syslog-ng forwarding a JSON template, OPNsense's Squid with its JSON
+log format, as elastic/integrations' pfsense test-opnsense-squid.log shows): the header (BSD, ISO or RFC 5424, as
+squid.SYSLOG_HEAD reads it) is taken off a line whose JSON object follows it, and the object read as any other.
+
 Lines: a line that is no JSON object, or has no time or no destination (no host, no address), is a reject with its
 reason; a key missing from a line is null there. Keys first seen after the first lines are not read (as columns
 not in a CSV header). Nothing is ignored: a JSON object is one event or one reject.
@@ -106,7 +110,7 @@ from detector.ingest.proxy_columns import (
     first_reasons,
     first_valid,
 )
-from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.squid import PROXY_MACROS, SYSLOG_HEAD
 
 # The least score chosen without --format (ingest.SNIFF_THRESHOLD): any format that recognises the file enough to be
 # chosen scores as much or more, and wins (ties go to registry order, where json comes last). So the specific JSON
@@ -256,6 +260,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
         if pc.any(pc.starts_with(text, "\ufeff")).as_py():  # a byte order mark (the file's first line)
             text = pc.replace_substring_regex(text, "^\ufeff", "")
             is_object = pc.fill_null(pc.starts_with(text, "{"), False)
+        if not pc.all(is_object).as_py():  # objects behind a syslog header
+            text = _without_syslog_heads(text, is_object)
+            is_object = pc.fill_null(pc.starts_with(text, "{"), False)
         # (a copy of the lines trimmed only where one does not start with `{`)
         is_object = pc.or_(is_object, pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False))
     is_object = is_object.combine_chunks()
@@ -279,6 +286,34 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     return pa.table({"line_no": lines.column("line_no"),
                      "reject_reason": _reasons(layout, is_object, parsed, columns["ts"], time_value, destination),
                      "is_ignored": pa.repeat(False, rows), **columns})
+
+
+# A syslog header, then the JSON object's `{` (kept by the replacement)
+_SYSLOG_OBJECT = rf"^(?:{SYSLOG_HEAD})\{{"
+_SYSLOG_OBJECT_RE = re.compile(_SYSLOG_OBJECT)
+
+
+def _without_syslog_heads(text: pa.ChunkedArray, is_object: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The lines with the syslog header before their JSON object taken off, looked for only on the lines that do
+    not start with `{`; any other line as it is (the chunks as they were)."""
+    other = ~pc.fill_null(is_object, False).to_numpy(zero_copy_only=False)
+    chunks, start = [], 0
+    for chunk in text.chunks:
+        rows = np.flatnonzero(other[start:start + len(chunk)])
+        start += len(chunk)
+        if not len(rows):
+            chunks.append(chunk)
+            continue
+        stripped = pc.replace_substring_regex(chunk.take(pa.array(rows)), _SYSLOG_OBJECT, "{", max_replacements=1)
+        index = np.arange(len(chunk))
+        index[rows] = len(chunk) + np.arange(len(rows))
+        chunks.append(pa.concat_arrays([chunk, stripped.cast(chunk.type)]).take(pa.array(index)))
+    return pa.chunked_array(chunks, text.type)
+
+
+def unwrapped_lines(lines: Sequence[str]) -> list[str]:
+    """Sample lines with a syslog header before their JSON object taken off (as `_without_syslog_heads`)."""
+    return [_SYSLOG_OBJECT_RE.sub("{", line, count=1) if line[:1] != "{" else line for line in lines]
 
 
 def _reasons(layout: Layout, is_object: pa.Array, parsed: pa.Array, ts: pa.Array, time_value: pa.Array | None,
@@ -308,7 +343,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
 
     def layout_of(lines: pa.Table) -> Layout | None:
         head = lines.column("line").slice(0, KEY_LINES * 4).to_pylist()
-        paths = key_paths([line for line in head if line is not None])
+        paths = key_paths(unwrapped_lines([line for line in head if line is not None]))
         return Layout.of(paths, column_map) if paths else None
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
@@ -334,7 +369,7 @@ _OBJECT = re.compile(r"^\s*\{")
 def sniff(lines: Sequence[str]) -> float:
     """Up to MAX_SNIFF_SCORE, by how well the first objects' keys are recognised (time and destination keys, one
     of them, or neither), when most lines are JSON objects."""
-    content = [line.lstrip("\ufeff") for line in lines if line.strip()]
+    content = unwrapped_lines([line.lstrip("\ufeff") for line in lines if line.strip()])
     if not content:
         return 0.0
     objects = 0
