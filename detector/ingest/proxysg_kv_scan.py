@@ -17,11 +17,15 @@ How: `_value_spans` first finds a line's `"`, spaces, `=` and `|` eight bytes at
 ~500 bytes), and notes which values hold a quote mark; `_gathered` copies the others as they are, without looking
 at their bytes again. Per 262,144 benchmark lines (process_time): Splunk kv 296 ms -> 176 ms to find the pairs,
 204 -> 162 ms to copy the values; QRadar 178 -> 179 ms and 144 -> 124 ms (its `|` search was cheap already).
-Comparing the keys is about half of what `_value_spans` costs now.
+A token's key is looked up by a hash of its length and its first and last 8 bytes (read as 64-bit words, folded to
+lower case eight bytes at a time) and compared word by word with the one or two keys in its slot, where it was
+compared byte by byte with every key of its length: `_value_spans` 177-186 -> 157-165 ms (Splunk kv), 181-200
+-> 161-195 ms (QRadar), of which finding the bytes is ~55-75 ms.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,6 +56,14 @@ _QUOTES, _EQUALS_WORD, _PIPES = (np.uint64(byte) * _EVERY_BYTE for byte in (_QUO
 _BIT_TWOS = np.uint64(0x02) * _EVERY_BYTE
 _LOW_TWO_BITS = np.uint64(0x03) * _EVERY_BYTE  # (bytes 0-3 with these set are all 0x03)
 _LOW_SEVEN_BITS = np.uint64(0x7F7F7F7F7F7F7F7F)
+_TOP_BITS = np.uint64(0x8080808080808080)
+_FROM_A, _AFTER_Z = np.uint64(0x80 - _UPPER_A) * _EVERY_BYTE, np.uint64(0x80 - _UPPER_Z - 1) * _EVERY_BYTE
+_UNDERSCORES = np.uint64(_UNDERSCORE) * _EVERY_BYTE
+_UNDERSCORE_TO_DASH = np.uint64(_UNDERSCORE ^ _DASH)
+# The keys' table: a key's slot is a hash of its length and its first and last 8 bytes (constants of splitmix64)
+_GOLDEN, _MIX = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
+_SLOT_BITS = 10
+_SLOT_SHIFT = np.uint64(64 - _SLOT_BITS)
 # The kinds of a value's pieces when it is unquoted
 _TEXT, _TOGGLE, _LITERAL_QUOTE = 0, 1, 2
 
@@ -73,8 +85,11 @@ class Scanned:
         piped = np.empty(lines, np.bool_)
         self.head_end = np.empty(lines, np.int32)  # -1: no head (see `head`)
         words = data[:len(data) // 8 * 8].view(np.uint64)
-        _value_spans(data, words, self.offsets, _MARK, _SPLV, keys.text, keys.start, keys.number, keys.first,
-                     keys.count, field_of_key.astype(np.int64), begin, end, plain, piped, self.head_end)
+        # (the word at each byte: a view with a stride of one byte, over all but the last 7 bytes)
+        unaligned = np.ndarray((max(len(data) - 7, 0),), np.uint64, data if len(data) >= 8 else bytes(8), 0, (1,))
+        table = _key_table(keys.keys)
+        _value_spans(data, words, unaligned, self.offsets, _MARK, _SPLV, *table, field_of_key.astype(np.int64),
+                     begin, end, plain, piped, self.head_end)
         kept = np.array([field in columns for field in fields], np.bool_)
         own_offsets, buffer, valid, nulls = _gathered(data, begin, end, plain, kept)
         shared = pa.py_buffer(buffer)
@@ -106,15 +121,58 @@ def _bytes_equal(word, repeated):
     return ~(((other & _LOW_SEVEN_BITS) + _LOW_SEVEN_BITS) | other | _LOW_SEVEN_BITS)
 
 
+@functools.lru_cache(maxsize=8)
+def _key_table(keys: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The keys as `_value_spans` looks them up: each one's bytes as 64-bit words (zeros after its end), its
+    length, and per slot (`_SLOT_BITS` of a hash of the length and the first and last words) the keys there
+    (`slot_key[slot_start[slot]:slot_start[slot + 1]]`)."""
+    encoded = [key.encode() for key in keys]
+    most = max((len(key) + 7) // 8 for key in encoded) if encoded else 1
+    key_words = np.zeros((len(encoded), most), np.uint64)
+    for number, key in enumerate(encoded):
+        padded = key + bytes(-len(key) % 8)
+        key_words[number, :len(padded) // 8] = np.frombuffer(padded, np.uint64) if padded else []
+    key_length = np.array([len(key) for key in encoded], np.int64)
+    count = (key_length + 7) // 8
+    last = key_words[np.arange(len(encoded)), np.maximum(count - 1, 0)]
+    with np.errstate(over="ignore"):
+        slot = (((key_words[:, 0] ^ (last * _GOLDEN) ^ key_length.astype(np.uint64)) * _MIX) >> _SLOT_SHIFT
+                ).astype(np.int64)
+    slot_key = np.argsort(slot, kind="stable").astype(np.int64)
+    slot_start = np.searchsorted(slot[slot_key], np.arange((1 << _SLOT_BITS) + 1)).astype(np.int64)
+    return key_words, key_length, slot_start, slot_key
+
+
 @kernel
-def _value_spans(data, words, offsets, mark, splv, key_text, key_start, key_number, first_of_length,
-                 count_of_length, field_of_key, begin, end, plain, piped, head_end):
+def _tail_word(data, at):
+    """The bytes of `data` from `at` to its end (fewer than 8) as a 64-bit word (little-endian), zeros after them:
+    what `unaligned[at]` would be (`_value_spans` reads words of a key there, and masks what is after it)."""
+    word = np.uint64(0)
+    for i in range(len(data) - at):
+        word |= np.uint64(data[at + i]) << np.uint64(8 * i)
+    return word
+
+
+@kernel
+def _folded(word):
+    """`word` with its ASCII capitals in lower case and its `_` as `-` (the keys as they are compared): a byte below
+    0x80 is a capital when adding 0x3F to it sets its top bit and adding 0x25 does not (no carries: both sums stay
+    below 0x100)."""
+    seven = word & _LOW_SEVEN_BITS
+    capital = ((seven + _FROM_A) & ~(seven + _AFTER_Z)) & ~word & _TOP_BITS
+    underscore = _bytes_equal(word, _UNDERSCORES) >> np.uint64(7)
+    return (word | (capital >> np.uint64(2))) ^ (underscore * _UNDERSCORE_TO_DASH)
+
+
+@kernel
+def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_length, slot_start, slot_key, field_of_key,
+                 begin, end, plain, piped, head_end):
     lines = len(offsets) - 1
     longest_line = 0
     for line in range(lines):
         longest_line = max(longest_line, offsets[line + 1] - offsets[line])
     candidate = np.empty(longest_line + 1, np.int64)  # the places of a line's `"`, spaces, `=` and `|`
-    longest = len(first_of_length) - 1
+    longest = key_words.shape[1] * 8
     for line in range(lines):
         line_start, line_end = offsets[line], offsets[line + 1]
         begin[line, :] = -1
@@ -214,21 +272,35 @@ def _value_spans(data, words, offsets, mark, splv, key_text, key_start, key_numb
                 elif byte != _SPACE or inside:
                     continue
             length = equals - token
-            if equals >= 0 and length <= longest:
-                for entry in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
-                    start = key_start[entry]
+            if equals >= 0 and 0 < length <= longest:
+                # the key's first and last 8 bytes (as 64-bit words, folded to lower case with `_` as `-`, zeros
+                # after its end) pick the keys it may be; those are compared word by word
+                count = (length + 7) >> 3
+                first = unaligned[token] if token < len(unaligned) else _tail_word(data, token)
+                if length < 8:
+                    first &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
+                first = _folded(first)
+                last = first
+                if count > 1:
+                    at = token + 8 * (count - 1)
+                    last = unaligned[at] if at < len(unaligned) else _tail_word(data, at)
+                    if length & 7:
+                        last &= (np.uint64(1) << np.uint64(8 * (length & 7))) - np.uint64(1)
+                    last = _folded(last)
+                slot = np.int64(((first ^ (last * _GOLDEN) ^ np.uint64(length)) * _MIX) >> _SLOT_SHIFT)
+                for entry in range(slot_start[slot], slot_start[slot + 1]):
+                    key = slot_key[entry]
+                    if key_length[key] != length or key_words[key, 0] != first or key_words[key, count - 1] != last:
+                        continue
                     same = True
-                    for i in range(length):
-                        letter = data[token + i]
-                        if _UPPER_A <= letter <= _UPPER_Z:
-                            letter += 32
-                        elif letter == _UNDERSCORE:
-                            letter = _DASH
-                        if letter != key_text[start + i]:
+                    for word in range(1, count - 1):
+                        at = token + 8 * word
+                        if _folded(unaligned[at] if at < len(unaligned) else _tail_word(data, at)) != \
+                                key_words[key, word]:
                             same = False
                             break
                     if same:
-                        field = field_of_key[key_number[entry]]
+                        field = field_of_key[key]
                         if begin[line, field] < 0:
                             begin[line, field] = equals + 1
                             end[line, field] = place
