@@ -102,3 +102,39 @@ def test_json_objects_behind_a_syslog_header_are_read(tmp_path: Path) -> None:
             for e in events] == [
         (n, "2024-06-05T08:00:01Z", "10.20.1.15", "jdevries", "chatgpt.com", "/backend-api/conversation", "allowed",
          2048) for n in (1, 2, 3, 4)]
+
+
+# --- Squid: a 407 is a request for credentials, not a verdict -------------------------------------------------
+# https://wiki.squid-cache.org/Features/Authentication: without an Authorization header "Squid returns an HTTP reply
+# with status 407 (Proxy Authentication Required)", and the browser sends its credentials "for subsequent requests".
+# With NTLM/Negotiate every new connection starts so: TCP_DENIED/407 lines (as Wazuh's squid tests log them, "Proxy
+# Authentication Required") precede the request that goes through. They say nothing of the site: action unknown.
+# A refusal by the proxy's rules (TCP_DENIED/403) stays blocked.
+def test_squid_authentication_challenge_is_no_verdict_in_every_squid_layout(tmp_path: Path) -> None:
+    native = ("1717574401.250      0 10.20.1.15 TCP_DENIED/407 3950 CONNECT chatgpt.com:443 - HIER_NONE/- text/html",
+              "1717574401.270    312 10.20.1.15 TCP_TUNNEL/200 6120 CONNECT chatgpt.com:443 jdevries "
+              "HIER_DIRECT/104.18.32.47 -",
+              "1717574402.000      0 10.20.1.15 TCP_DENIED/403 3950 CONNECT chat.deepseek.com:443 jdevries HIER_NONE/- "
+              "text/html")
+    events, rejects = parse(tmp_path, "squid", *native)
+    assert rejects == []
+    assert [(e["host"], e["http_status"], e["action"]) for e in events] == [
+        ("chatgpt.com", 407, "unknown"), ("chatgpt.com", 200, "allowed"), ("chat.deepseek.com", 403, "blocked")]
+    common = ('10.20.1.15 - - [05/Jun/2024:10:00:01 +0200] "CONNECT chatgpt.com:443 HTTP/1.1" 407 3950 '
+              "TCP_DENIED:HIER_NONE",
+              '10.20.1.15 - jdevries [05/Jun/2024:10:00:01 +0200] "CONNECT chatgpt.com:443 HTTP/1.1" 200 6120 '
+              "TCP_TUNNEL:HIER_DIRECT",
+              '10.20.1.15 - jdevries [05/Jun/2024:10:00:02 +0200] "CONNECT chat.deepseek.com:443 HTTP/1.1" 403 3950 '
+              "TCP_DENIED:HIER_NONE")
+    events, rejects = parse(tmp_path, "squid_common", *common)
+    assert rejects == []
+    assert [(e["http_status"], e["action"]) for e in events] == [(407, "unknown"), (200, "allowed"), (403, "blocked")]
+    # the extended logformat (19 fields, quoted referer, agent, Host, X-Forwarded-For, then 2 fields)
+    extended = tuple(
+        f"1717574401.250 0 10.20.1.15 51010 {code} 3950 180 250 180 3700 CONNECT {host}:443 1.1 - HIER_NONE/- - "
+        f'text/html - - "-" "Mozilla/5.0" "{host}" "-" 0 -'
+        for code, host in (("TCP_DENIED/407", "chatgpt.com"), ("TCP_DENIED/403", "chat.deepseek.com")))
+    events, rejects = parse(tmp_path, "squid_extended", *extended)
+    assert rejects == []
+    assert [(e["host"], e["http_status"], e["action"]) for e in events] == [
+        ("chatgpt.com", 407, "unknown"), ("chat.deepseek.com", 403, "blocked")]

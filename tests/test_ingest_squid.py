@@ -40,10 +40,10 @@ def test_combined_time_offset_becomes_utc_and_escaped_quotes_survive(tmp_path: P
 
 
 def test_common_denied_connect_is_blocked_with_connect_host(tmp_path: Path) -> None:
-    line = '10.0.0.6 - - [13/Mar/2026:09:16:11 +0100] "CONNECT chatgpt.com:443 HTTP/1.1" 407 3950 TCP_DENIED:HIER_NONE'
+    line = '10.0.0.6 - - [13/Mar/2026:09:16:11 +0100] "CONNECT chatgpt.com:443 HTTP/1.1" 403 3950 TCP_DENIED:HIER_NONE'
     (event,), _ = parse(tmp_path, "squid_common", line)
     assert (event["host"], event["host_source"], event["dst_port"]) == ("chatgpt.com", "connect", 443)
-    assert (event["action"], event["http_status"], event["user_name"]) == ("blocked", 407, None)
+    assert (event["action"], event["http_status"], event["user_name"]) == ("blocked", 403, None)
 
 
 def test_common_line_without_size_is_rejected_with_reason(tmp_path: Path) -> None:

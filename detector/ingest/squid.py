@@ -149,8 +149,14 @@ select
     case when contains(value, '/') then substr(value, strpos(value, '/') + 1) end as tail
 from distinct_values
 """
+# HTTP 407 (Proxy Authentication Required) is Squid's challenge for credentials, logged TCP_DENIED/407: a browser's
+# first request on a connection gets it and is sent again with them (https://wiki.squid-cache.org/Features/
+# Authentication: "If the header is missing, Squid returns an HTTP reply with status 407 ... sent in the Authorization
+# header for subsequent requests"). It is no verdict on the site: its action is unknown, not blocked.
+AUTH_CHALLENGE = 407
 RESULT_SQL = f"""
-select squid_result_action(head) as action, nullif(status, 0) as http_status, status is not null as valid
+select case when status = {AUTH_CHALLENGE} then 'unknown' else squid_result_action(head) end as action,
+    nullif(status, 0) as http_status, status is not null as valid
 from (select head, try_cast(tail as integer) as status from ({SPLIT_AT_SLASH}))
 """
 # the peer is the server's address only when Squid went direct to it, and when it is logged as an address
@@ -413,6 +419,7 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
     source = np.select([bools(is_connect), bools(has_rest)], [0, 1], 2)
     rows = len(client)
     src_ip, src_host = _client(client)
+    http_status = per_distinct(connection, status, queries.status)["value"]
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": first_reasons(reasons, rows),
@@ -427,12 +434,22 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
         "network_protocol": where(not_connect, place["scheme"]),
         "http_method": method["http_method"],
         "url_path": where(not_connect, place["url_path"]),
-        "http_status": per_distinct(connection, status, queries.status)["value"],
-        "action": first_valid(per_distinct(connection, code, queries.result)["action"], UNKNOWN),
+        "http_status": http_status,
+        "action": _unknown_where_challenged(first_valid(per_distinct(connection, code, queries.result)["action"],
+                                                        UNKNOWN), http_status),
         "bytes_in": size_of["value"],
         "user_agent": per_distinct(connection, agent, queries.agent)["value"],
     }
     return pa.table(columns)
+
+
+def _unknown_where_challenged(action: pa.Array, http_status: pa.Array) -> pa.Array:
+    """`action`, unknown where the proxy answered 407 (AUTH_CHALLENGE: a request for credentials, no verdict)."""
+    challenged = pc.fill_null(pc.equal(http_status, AUTH_CHALLENGE), False)
+    if not pc.any(challenged).as_py():
+        return action
+    plain = action.dictionary_decode() if pa.types.is_dictionary(action.type) else action
+    return pc.if_else(challenged, pa.scalar("unknown"), plain)
 
 
 def _common_fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
@@ -494,8 +511,9 @@ EXTENDED_ENCODED = (4, 10, 11, 13, 14, 16)
 EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, Host, X-Forwarded-For (and TLS SNI), "
                          "then 2 fields (Squid extended logformat)")
 # code/status, split as split_part does (the status is what lies between the first and a second '/')
-CODE_STATUS_SQL = """
-select squid_result_action(code) as action, try_cast(status_text as integer) as status,
+CODE_STATUS_SQL = f"""
+select case when status_text = '{AUTH_CHALLENGE}' then 'unknown' else squid_result_action(code) end as action,
+    try_cast(status_text as integer) as status,
     code || '/' || status_text as shown
 from (select upper(split_part(value, '/', 1)) as code, split_part(value, '/', 2) as status_text from distinct_values)
 """
