@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pyarrow as pa
 import pytest
 import xxhash
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detector.ingest.reader import ContentHasher, StreamState, iter_line_batches, with_context
 
@@ -80,3 +83,18 @@ def test_a_batch_of_long_lines_ends_at_max_batch_bytes(monkeypatch: pytest.Monke
     assert len(batches) > 2
     assert all(b.lines.num_rows < 10 for b in batches)
     assert lines_of(batches) == data.decode().splitlines()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([b"a", b" ", b"\r", b"\xc3\xa9", b"\xe2\x82\xac", b"\xff", b"\xc3", b"\t"]),
+                         max_size=12).map(b"".join), max_size=20))
+def test_split_lines_gives_each_line_without_its_newline_and_trailing_crs(lines: list[bytes]) -> None:
+    """Lines of any bytes (CRs anywhere, multi-byte and invalid UTF-8 next to them) come out as Python's reading of
+    them: invalid bytes replaced, the newline and the CRs before it gone, every other byte kept."""
+    from detector.ingest.reader import _split_lines
+
+    chunk = b"".join(line + b"\n" for line in lines)
+    expected = [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
+    split = _split_lines(chunk)
+    assert split.type == pa.string()
+    assert split.to_pylist() == expected

@@ -273,8 +273,22 @@ def _split_lines(chunk: bytes | memoryview) -> pa.Array:
     offsets[0] = 0
     offsets[1:] = ends + 1
     with_newlines = pa.Array.from_buffers(kind, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(whole)])
-    # CRLF files: the CRs go with the newline (as before, every CR at a line's end).
-    return pc.utf8_rtrim(with_newlines, characters="\r\n").cast(pa.string())
+    # CRLF files: the CRs go with the newline (as before, every CR at a line's end). ASCII trimming: the same lines
+    # (no byte of a multi-byte UTF-8 character is a CR or newline) without decoding characters.
+    return pc.ascii_rtrim(with_newlines, characters="\r\n", memory_pool=_lines_pool()).cast(pa.string())
+
+
+def _lines_pool() -> pa.MemoryPool:
+    """The memory pool of the lines' text: the C library's malloc, whose heap keeps freed pages for the next chunk.
+
+    Every chunk's lines are a fresh buffer of megabytes. From the jemalloc pool (`stages.tune_allocators`) each came as
+    new pages from the kernel: trimming an 8 MiB chunk cost ~5.5 ms of page faults against ~0.6 ms on pages in use.
+    glibc's heap, with the thresholds `tune_allocators` sets, hands back the pages of the batches freed before.
+    Measured, the reading thread of a pipeline over 1M Suricata lines (407 MiB; process_time, 3 runs interleaved):
+    0.59-0.67 s before, 0.58-0.61 s with ASCII trimming alone, 0.44-0.47 s with this pool too (mimalloc's: 0.35-0.60,
+    its freed megabyte blocks are not always reused).
+    """
+    return pa.system_memory_pool()
 
 
 def iter_line_batches(
