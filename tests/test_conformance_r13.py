@@ -138,3 +138,36 @@ def test_squid_authentication_challenge_is_no_verdict_in_every_squid_layout(tmp_
     assert rejects == []
     assert [(e["host"], e["http_status"], e["action"]) for e in events] == [
         ("chatgpt.com", 407, "unknown"), ("chat.deepseek.com", 403, "blocked")]
+
+
+# --- Firepower connection events from NGIPS devices -------------------------------------------------------------
+# Cisco's "Firepower Threat Defense Syslog Messages", Security Event Syslog Messages: connection events 430002
+# (beginning) and 430003 (end) as `Key: value, ...` (EventPriority, DeviceUUID, InstanceID, FirstPacketSecond,
+# ConnectionID, AccessControlRuleAction, SrcIP, DstIP, SrcPort, DstPort, Protocol, ..., User, InitiatorBytes,
+# ResponderBytes, URL, ...). Firepower devices that are not FTD (NGIPS) tag them `%NGIPS-n-4300nn` instead of
+# `%FTD-n-4300nn`; the fields are the same.
+def firepower_event(tag: str, action: str, url: str) -> str:
+    return (f"<113>2024-06-05T08:00:12Z fp-sensor01 {tag}: EventPriority: Low, DeviceUUID: "
+            "0f0e0d0c-0b0a-4090-8070-605040302010, InstanceID: 2, FirstPacketSecond: 2024-06-05T08:00:00Z, "
+            f"ConnectionID: 77, AccessControlRuleAction: {action}, SrcIP: 10.20.1.15, DstIP: 104.18.32.47, "
+            "SrcPort: 51234, DstPort: 443, Protocol: tcp, IngressInterface: inside, EgressInterface: outside, "
+            "ACPolicy: Gemeente, AccessControlRuleName: Web, User: GEMEENTE\\jdevries, Client: SSL client, "
+            "ApplicationProtocol: HTTPS, ConnectionDuration: 12, InitiatorPackets: 20, ResponderPackets: 18, "
+            f"InitiatorBytes: 4200, ResponderBytes: 9100, URL: {url}")
+
+
+def test_firepower_connection_events_of_ngips_devices_are_read_as_ftds(tmp_path: Path) -> None:
+    lines = (firepower_event("%NGIPS-1-430003", "Allow", "https://chatgpt.com"),
+             firepower_event("%NGIPS-1-430002", "Block with reset", "https://chat.deepseek.com"),
+             firepower_event("%NGIPS-1-430002", "Allow", "https://chatgpt.com"),   # an allowed start: not counted
+             firepower_event("%FTD-1-430003", "Allow", "https://chatgpt.com"))
+    path = tmp_path / "firepower.log"
+    path.write_text("".join(line + "\n" for line in lines[:3]))
+    assert sniff(path.read_text().splitlines()).name == "cisco_asa"
+    events, rejects = parse(tmp_path, "cisco_asa", *lines)
+    assert rejects == []
+    assert [(e["line_no"], e["src_ip"], e["user_name"], e["host"], e["dst_port"], e["action"], e["bytes_out"],
+             e["bytes_in"]) for e in events] == [
+        (1, "10.20.1.15", "GEMEENTE\\jdevries", "chatgpt.com", 443, "allowed", 4200, 9100),
+        (2, "10.20.1.15", "GEMEENTE\\jdevries", "chat.deepseek.com", 443, "blocked", 4200, 9100),
+        (4, "10.20.1.15", "GEMEENTE\\jdevries", "chatgpt.com", 443, "allowed", 4200, 9100)]

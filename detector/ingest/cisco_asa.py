@@ -1,5 +1,9 @@
 """Cisco ASA and Firepower Threat Defense syslog (`%ASA-6-302014: ...`, `%FTD-...`).
 
+Firepower devices other than FTD (NGIPS: 7000/8000 series, NGIPSv, ASA FirePOWER modules) send the same security
+event messages with the `%NGIPS-` prefix (`%NGIPS-1-430003: EventPriority: Low, DeviceUUID: ...`, as Elastic's
+cisco_ftd and SEKOIA-IO's Firepower tests show): read as `%FTD-`.
+
 Events, by message ID (layouts from Cisco's "Syslog Messages" guide):
 - 302014 / 302016, Teardown TCP / UDP connection: the flow. A connection is counted once, at its end,
   where the log knows its duration. Built (302013 / 302015) is ignored: counting both would count each
@@ -79,7 +83,7 @@ from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, pl
 from detector.ingest.proxy_columns import is_ip_literal
 from detector.ingest.syslog import BSD_TIME, ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
 
-_ID = r"%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
+_ID = r"%(?:ASA|FTD|NGIPS|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
 
 # Zone abbreviations an ASA may print after its time (`clock timezone NAME offset` picks the name, so
 # any other name is read in the configured zone). Hours east of UTC.
@@ -269,7 +273,7 @@ from urls
 # --- Arrow: the common layouts, token by token ------------------------------------------------------------
 
 # The tag after the first `%`, alone in its token (`ASA-6-302014:`): the message follows after one space.
-TAG = r"^(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(?P<id>\d{6}):?$"
+TAG = r"^(?:ASA|FTD|NGIPS|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(?P<id>\d{6}):?$"
 # Message tokens read (the tag is token 0): a Teardown with user words on both sides reaches token 14.
 TOKENS = 15
 # Firepower (FTD) connection events, beginning and end: read in Arrow only (cisco_asa_layouts.connection_event)
@@ -493,7 +497,7 @@ SYSLOG = Format(
     name="cisco_asa",
     source_kind="firewall",
     summary="Cisco ASA / FTD syslog: connection teardowns, ACL decisions, URL filtering, Firepower connection events",
-    sniff=line_share(r"^.*?%(?:ASA|FTD|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-\d{6}\b"),
+    sniff=line_share(r"^.*?%(?:ASA|FTD|NGIPS|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-\d{6}\b"),
     new_parser=asa_parser,
     independent_batches=True,
     fields=(
