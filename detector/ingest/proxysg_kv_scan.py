@@ -88,11 +88,23 @@ class Scanned:
         # (the word at each byte: a view with a stride of one byte, over all but the last 7 bytes)
         unaligned = np.ndarray((max(len(data) - 7, 0),), np.uint64, data if len(data) >= 8 else bytes(8), 0, (1,))
         table = _key_table(keys.keys)
-        _value_spans(data, words, unaligned, self.offsets, _MARK, _SPLV, *table, field_of_key.astype(np.int64),
-                     begin, end, plain, piped, self.head_end)
+        size = np.zeros(len(fields), np.int64)
+        longest = _value_spans(data, words, unaligned, self.offsets, _MARK, _SPLV, *table,
+                               field_of_key.astype(np.int64), begin, end, plain, piped, self.head_end, size)
         kept = np.array([field in columns for field in fields], np.bool_)
-        own_offsets, buffer, valid, nulls = _gathered(data, begin, end, plain, kept)
-        shared = pa.py_buffer(buffer)
+        region = np.concatenate([[0], np.cumsum(np.where(kept, size, 0))])
+        # The values' buffers come from Arrow's memory pool, which keeps freed memory for the next slice: fresh
+        # pages (as numpy's or Numba's allocations of ~100 MiB get) cost ~15-20 ms a slice in page faults.
+        buffer = pa.allocate_buffer(max(int(region[-1]), 1))
+        room = (lines + 1) * 4
+        offsets_buffer = pa.allocate_buffer(len(fields) * room)
+        bitmap = (lines + 7) // 8
+        valid_buffer = pa.allocate_buffer(max(len(fields) * bitmap, 1))
+        valid = np.frombuffer(valid_buffer, np.uint8)[:len(fields) * bitmap].reshape(len(fields), bitmap)
+        valid[:] = 0
+        nulls = _gathered(data, begin, end, plain, kept, region, longest,
+                          np.frombuffer(buffer, np.uint8),
+                          np.frombuffer(offsets_buffer, np.int32).reshape(len(fields), lines + 1), valid)
         self.columns: dict[str, pa.Array] = {}
         for number, field in enumerate(fields):
             if not kept[number]:
@@ -100,9 +112,9 @@ class Scanned:
             if nulls[number] == lines:
                 self.columns[field] = pa.nulls(lines, pa.string())
                 continue
-            validity = pa.py_buffer(valid[number]) if nulls[number] else None
-            self.columns[field] = pa.StringArray.from_buffers(lines, pa.py_buffer(own_offsets[number]), shared,
-                                                              validity, int(nulls[number]))
+            validity = valid_buffer.slice(number * bitmap, bitmap) if nulls[number] else None
+            self.columns[field] = pa.StringArray.from_buffers(lines, offsets_buffer.slice(number * room, room),
+                                                              buffer, validity, int(nulls[number]))
 
     def head(self, rows: np.ndarray) -> pa.Array:
         """The text of lines `rows` before `SPLV<version> `, `Bluecoat|` (any case) or the first `word=`
@@ -166,7 +178,10 @@ def _folded(word):
 
 @kernel
 def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_length, slot_start, slot_key, field_of_key,
-                 begin, end, plain, piped, head_end):
+                 begin, end, plain, piped, head_end, size):
+    """The spans of the wanted fields' values (`begin`, `end`, -1: none), whether each is `plain`, whether each line is
+    `piped` and its head's end; `size` per field: its values' lengths plus one each (room for them all once
+    unquoted). Returns the longest line's length."""
     lines = len(offsets) - 1
     longest_line = 0
     for line in range(lines):
@@ -305,33 +320,22 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
                             begin[line, field] = equals + 1
                             end[line, field] = place
                             plain[line, field] = pipe or not quoted
+                            size[field] += place - equals  # (a quote left open is closed)
                         break
             token = place + 1
             equals = -1
             quoted = low > 0
+    return longest_line
 
 
 @kernel
-def _gathered(data, begin, end, plain, kept):
-    """The values of the `kept` fields copied into a region of one buffer each (those not `plain` unquoted):
-    (offsets[field] into the buffer per line, then the end; the buffer; validity bitmaps per field; null counts
-    per field)."""
+def _gathered(data, begin, end, plain, kept, region, longest, text, offsets, valid):
+    """The values of the `kept` fields copied into `text`, from `region[field]` on for each (those not `plain`
+    unquoted), each line's offset into it in `offsets[field]` (then the end), and `valid` (zeros) set for each
+    value there. Returns the null count of each field. (Lines are read in order, each line's values at once: field
+    by field, every field would read the lines' bytes from memory once more.)"""
     lines, fields = begin.shape
-    region = np.zeros(fields + 1, np.int64)  # where each field's values start (room for them all)
-    longest = 0
-    size = np.zeros(fields, np.int64)
-    for line in range(lines):
-        for field in range(fields):
-            if kept[field] and begin[line, field] >= 0:
-                length = end[line, field] - begin[line, field]
-                size[field] += length + 1  # (a quote left open is closed)
-                longest = max(longest, length)
-    for field in range(fields):
-        region[field + 1] = region[field] + size[field]
-    text = np.empty(max(region[fields], 1), np.uint8)
     written = region[:fields].copy()
-    offsets = np.empty((fields, lines + 1), np.int32)
-    valid = np.zeros((fields, (lines + 7) // 8), np.uint8)
     nulls = np.zeros(fields, np.int64)
     piece = np.empty(longest + 2, np.uint8)  # a value's pieces: the byte each stands for, and its kind
     kind = np.empty(longest + 2, np.uint8)
@@ -389,4 +393,4 @@ def _gathered(data, begin, end, plain, kept):
     offsets[:, lines] = written
     for field in range(fields):  # (the room unquoting left unused: zeros, not whatever memory held)
         text[written[field]:region[field + 1]] = 0
-    return offsets, text, valid, nulls
+    return nulls
