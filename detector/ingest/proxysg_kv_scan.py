@@ -264,6 +264,8 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
         equals = -1
         inside = False
         quoted = low > 0  # a quote mark (or a placeholder) in the value: unquoted with care
+        toggles = 0  # the value's lone quote marks (not `""`): the first and the last at `opened`, `closed`
+        opened = closed = -1
         item = 0
         while item <= found:
             place = candidate[item] if item < found else line_end
@@ -281,8 +283,13 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
                     quoted = quoted or equals >= 0
                     if place + 1 < line_end and data[place + 1] == _QUOTE:  # `""`: a quote mark in the text
                         item += 1  # (the next place is that second mark)
+                        toggles += 3 * (equals >= 0)  # (such a value is unquoted with care)
                         continue
                     inside = not inside
+                    if equals >= 0:
+                        toggles += 1
+                        opened = place if toggles == 1 else opened
+                        closed = place
                     continue
                 elif byte != _SPACE or inside:
                     continue
@@ -320,11 +327,17 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
                             begin[line, field] = equals + 1
                             end[line, field] = place
                             plain[line, field] = pipe or not quoted
+                            if quoted and low == 0 and toggles == 2 and opened == equals + 1 and closed == place - 1:
+                                # `"text"` (no other quote mark): the text as written
+                                begin[line, field] = equals + 2
+                                end[line, field] = place - 1
+                                plain[line, field] = True
                             size[field] += place - equals  # (a quote left open is closed)
                         break
             token = place + 1
             equals = -1
             quoted = low > 0
+            toggles = 0
     return longest_line
 
 
