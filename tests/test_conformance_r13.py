@@ -171,3 +171,36 @@ def test_firepower_connection_events_of_ngips_devices_are_read_as_ftds(tmp_path:
         (1, "10.20.1.15", "GEMEENTE\\jdevries", "chatgpt.com", 443, "allowed", 4200, 9100),
         (2, "10.20.1.15", "GEMEENTE\\jdevries", "chat.deepseek.com", 443, "blocked", 4200, 9100),
         (4, "10.20.1.15", "GEMEENTE\\jdevries", "chatgpt.com", 443, "allowed", 4200, 9100)]
+
+
+# --- Windows DNS debug log forwarded through syslog -----------------------------------------------------------
+# dns.log's packet lines in the layout its own "Message logging key" documents (DATE TIME THREAD PACKET ID UDP|TCP
+# Snd|Rcv REMOTE-IP XID [R] OPCODE [FLAGS RCODE] QTYPE QNAME), sent on by a log forwarder (NXLog's to_syslog_bsd,
+# Snare, a relay): RFC 3164 header with a tag, RFC 3164 without one (section 5.4: host, then the message, as a
+# public syslog-shipper test shows a DNS debug line received), and RFC 5424 (nil structured data).
+def dns_packet(stamp: str, direction: str, xid: str, flags: str, name: str) -> str:
+    return f"{stamp} 0E70 PACKET  000001E8A1C4DD80 UDP {direction} 10.20.1.15      {xid} {flags} A      {name}"
+
+
+def test_windows_dns_debug_lines_behind_a_syslog_header_are_read(tmp_path: Path) -> None:
+    lines = (
+        "<13>Jun  5 10:00:01 DC01 dns: DNS Server log file creation at 6/5/2024 10:00:00 AM",
+        "<13>Jun  5 10:00:01 DC01 dns: " + dns_packet("6/5/2024 10:00:01 AM", "Rcv", "4a41", "  Q [0001   D   NOERROR]",
+                                                       "(7)chatgpt(3)com(0)"),
+        "<13>Jun  5 10:00:01 DC01 dns: " + dns_packet("6/5/2024 10:00:01 AM", "Snd", "4a41", "R Q [8081   DR  NOERROR]",
+                                                       "(7)chatgpt(3)com(0)"),
+        "<14>Jun  5 10:00:02 10.20.0.53 " + dns_packet("6/5/2024 10:00:02 AM", "Rcv", "4a42", "  Q [0001   D   NOERROR]",
+                                                       "(6)claude(2)ai(0)"),
+        "<14>1 2024-06-05T10:00:03+02:00 DC01 dns - - - " + dns_packet(
+            "6/5/2024 10:00:03 AM", "Rcv", "4a43", "  Q [0001   D   NOERROR]", "(6)gemini(6)google(3)com(0)"),
+        "<13>Jun  5 10:00:04 DC01 dns: Agent restarted",  # a forwarder's own message: not this log's, a reject
+    )
+    path = tmp_path / "dns-forwarded.log"
+    path.write_text("".join(line + "\n" for line in lines))
+    assert sniff(path.read_text().splitlines()).name == "windows_dns"
+    events, rejects = parse(tmp_path, "windows_dns", *lines)
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(6, "not a Windows DNS debug log line")]
+    assert [(e["line_no"], utc(e), e["src_ip"], e["host"], e["dns_qtype"], e["action"]) for e in events] == [
+        (2, "2024-06-05T08:00:01Z", "10.20.1.15", "chatgpt.com", "A", "allowed"),   # joined with its response
+        (4, "2024-06-05T08:00:02Z", "10.20.1.15", "claude.ai", "A", "unknown"),
+        (5, "2024-06-05T08:00:03Z", "10.20.1.15", "gemini.google.com", "A", "unknown")]

@@ -25,6 +25,11 @@ month first (en-US, the Windows default), anything else is day first (en-GB and 
 `05/06/2013 10:00:32`, nl-NL `5-6-2013`, de-DE `05.06.2013`). Locales that write the AM/PM marker before the
 time (ko-KR `2013-06-05 오후 3:00:32`, zh-TW `下午`, ja-JP `午後`) are read too. Times are local to the configured
 zone.
+
+The same lines forwarded through syslog (NXLog, Snare or a relay reading dns.log) carry a header before them: BSD or
+ISO `time host [tag[pid]: ]` (RFC 3164 allows a message without a tag) or RFC 5424's. It is taken off where the
+log's own date (or a detail line's indent) follows it (SYSLOG_HEAD), and the line read as the server wrote it, with
+its own time.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, space_trimmed
 from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.distinct_sql import sql_literal
+from detector.ingest.syslog import BSD_TIME, ISO_TIME, may_have_header
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
 PAIR_LINES = 4096
@@ -174,7 +180,34 @@ def new_parser(context: ParseContext) -> HeaderedParser:
 
 def _text(lines: pa.Table) -> pa.Array:
     column = lines.column("line")
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return unwrapped(column.chunk(0) if column.num_chunks == 1 else column.combine_chunks())
+
+
+# A syslog header before a line of the log (see the module docstring): BSD or ISO time, one or two host words (a
+# relay may add its address; no more, or words of a message would pass for them) and an optional
+# `tag[pid]: `, or RFC 5424's seven fields; then what a line of the log starts with (kept: group 1), a date
+# (`6/5/2013 `, `05.06.2013 `, `2013-06-05 `, `20130605 `) or the indent of a packet's details.
+_HEADS = (rf"(?:<\d{{1,3}}> ?)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+){{0,2}}? (?:[^\s\[\]:]+(?:\[[^\]]*\])?: +)?"
+          r"|<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) ")
+SYSLOG_HEAD = rf"^(?:{_HEADS})(\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{1,4}} |\d{{8}} |\s)"
+# a header with its tag before any other line of the log (its header block, events, notes): taken off too
+TAGGED_HEAD = (rf"^(?:(?:<\d{{1,3}}> ?)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+)*? [^\s\[\]:]+(?:\[[^\]]*\])?: +"
+               r"|<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) )")
+
+
+def unwrapped(text: pa.Array) -> pa.Array:
+    """The lines without a syslog header before them (SYSLOG_HEAD, else TAGGED_HEAD), looked for only on the lines
+    whose first bytes may start a header (syslog.may_have_header: none of the server's own file but its ISO-dated
+    lines)."""
+    rows = np.flatnonzero(may_have_header(text))
+    if not len(rows):
+        return text
+    taken = text.take(pa.array(rows))
+    stripped = pc.replace_substring_regex(taken, SYSLOG_HEAD, r"\1", max_replacements=1)
+    stripped = pc.replace_substring_regex(stripped, TAGGED_HEAD, "", max_replacements=1)
+    index = np.arange(len(text))
+    index[rows] = len(text) + np.arange(len(rows))
+    return pa.concat_arrays([text, stripped]).take(pa.array(index))
 
 
 def at_packet(text: pa.Array) -> tuple[np.ndarray, pa.ListArray]:
@@ -387,15 +420,19 @@ _PACKET = re.compile(
     r"(?: [AaPp]\.?[Mm]\.?)? +[0-9A-Fa-f]+ +PACKET +[0-9A-Fa-f]+ +(?:UDP|TCP) "
 )
 _HEADER = re.compile(r"^(?:DNS Server log file creation at |Message logging key \(for packets)")
+_SYSLOG_HEAD = re.compile(SYSLOG_HEAD)
+_ANY_HEAD = re.compile(rf"^(?:{_HEADS})")
+_HEADER_TEXT = re.compile(r"(?:DNS Server log file creation at |Message logging key \(for packets)")
 
 
 def sniff(lines: Sequence[str]) -> float:
     """Certain on the server's own header block; otherwise the share of PACKET lines."""
     if not lines:
         return 0.0
-    if any(_HEADER.match(line) for line in lines):
+    if any(_HEADER.match(line) or (_ANY_HEAD.match(line) and _HEADER_TEXT.search(line)) for line in lines):
         return 1.0
-    return sum(1 for line in lines if _PACKET.match(line)) / len(lines)
+    return sum(1 for line in lines if _PACKET.match(line) or _PACKET.match(_SYSLOG_HEAD.sub(r"\1", line, count=1))
+               ) / len(lines)
 
 
 LOG = Format(
