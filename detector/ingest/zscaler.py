@@ -33,7 +33,11 @@ What the fields mean (Zscaler's field reference):
 How lines are read: name=value and CSV lines are walked once each by a compiled kernel (zscaler_scan.py, Numba):
 name=value items are found by name on every line (the last word before an item's first `=`; the first item of a
 name counts; the first item may follow a syslog or time prefix), CSV lines split at `","`; the kernel writes where
-each wanted value is, and each field is cut out of the lines' own buffer with one `take`. Measured per 1M lines of
+each wanted value is, and the text fields are copied out of the lines' own buffer by a second kernel, all fields of
+a line at once while it is in the cache (zscaler_scan.copied_texts; it was one Arrow `take` per field, each going
+down the whole chunk again: whole ingest of 1M lines, CPU interleaved, load ~10: name=value basic 4.9-5.0 -> 4.1-4.3
+s, splunk_cim 4.6-4.7 -> 4.0, time_prefix 4.4-4.8 -> 3.9-4.2, CSV 4.0-4.4 -> 3.4-3.55 s; parse CPU of CSV 1.66-2.09
+-> 1.33-1.42 s). Measured per 1M lines of
 the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV 1.7 -> 1.35 s,
 name=value 2.15 -> 2.0 s (then ~-0.1 s: a name equal to the one the line before had at its place needs no
 look-up; then 2.57 -> 2.32 s, whole ingest 4.7 -> 4.3 s CPU: such names compared and values' tabs found eight
@@ -410,9 +414,9 @@ def _chunks(lines: pa.Table) -> list[pa.Array]:
 
 
 def _spans(count: int, slots: int) -> tuple[np.ndarray, np.ndarray]:
-    """`starts`, `ends` for a kernel to fill: slots x lines, starts -1 (no value; ends are read only where a
+    """`starts`, `ends` for a kernel to fill: lines x slots, starts -1 (no value; ends are read only where a
     start is set). 32-bit: a chunk of lines is at most a read of the file (MiBs)."""
-    return np.full((slots, count), -1, np.int32), np.empty((slots, count), np.int32)
+    return np.full((count, slots), -1, np.int32), np.empty((count, slots), np.int32)
 
 
 def _choices(fields: dict[str, list[int]]) -> np.ndarray:
@@ -423,30 +427,44 @@ def _choices(fields: dict[str, list[int]]) -> np.ndarray:
 
 def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray,
                  numbers_of: list[str] | None = None) -> list[pa.Array]:
-    """Each field of a chunk's lines (the lines of `starts`' columns; see `_choices`) as text cut out of the
-    chunk's buffer (zscaler_scan.field_spans, then one `take` per field). With the fields' names (`numbers_of`),
-    a number field (NUMBER_FIELDS) whose values in the chunk are all plain digits (or missing) is read by the
-    kernel as int64 (zscaler_scan.digit_values), not cut out as text and cast."""
+    """Each field of a chunk's lines (the lines of `starts`' rows; see `_choices`) as text copied out of the
+    chunk's buffer (zscaler_scan.field_spans, then zscaler_scan.copied_texts for all fields at once, line by line).
+    With the fields' names (`numbers_of`), a number field (NUMBER_FIELDS) whose values in the chunk are all plain
+    digits (or missing) is read by the kernel as int64 (zscaler_scan.digit_values), not cut out as text and cast."""
     from detector.ingest import zscaler_scan
 
-    count = starts.shape[1]
-    begin = np.empty((len(choices), count), np.int32)
-    end = np.empty((len(choices), count), np.int32)
-    missing = np.empty((len(choices), count), bool)
-    zscaler_scan.field_spans(starts, ends, choices, begin, end, missing)
+    count = starts.shape[0]
+    begin = np.empty((count, len(choices)), np.int32)
+    end = np.empty((count, len(choices)), np.int32)
+    missing = np.empty((count, len(choices)), bool)
+    sizes = np.empty(len(choices), np.int64)
+    zscaler_scan.field_spans(starts, ends, choices, begin, end, missing, sizes)
     _, data, _ = line_bytes(chunk)
-    parts = []
+    parts: dict[int, pa.Array] = {}
+    texts = []
     for field in range(len(choices)):
-        if missing[field].all():  # (a field the feed lacks, such as a base64 one: no cut out of nothing)
-            parts.append(pa.nulls(count, pa.string()))
-            continue
-        if numbers_of is not None and numbers_of[field] in NUMBER_FIELDS:
+        if missing[:, field].all():  # (a field the feed lacks, such as a base64 one: no cut out of nothing)
+            parts[field] = pa.nulls(count, pa.string())
+        elif numbers_of is not None and numbers_of[field] in NUMBER_FIELDS:
             numbers = np.empty(count, np.int64)
-            if zscaler_scan.digit_values(data, begin[field], end[field], missing[field], numbers):
-                parts.append(pa.array(numbers, pa.int64(), mask=missing[field]))
-                continue
-        parts.append(spans_of(chunk, begin[field], end[field], missing[field]))
-    return parts
+            if zscaler_scan.digit_values(data, begin[:, field], end[:, field], missing[:, field], numbers):
+                parts[field] = pa.array(numbers, pa.int64(), mask=missing[:, field])
+            else:
+                parts[field] = spans_of(chunk, begin[:, field], end[:, field], missing[:, field])
+        else:
+            texts.append(field)
+    if texts:
+        wanted = np.array(texts, np.int64)
+        base = np.concatenate([[0], np.cumsum(sizes[wanted] + 8)]).astype(np.int64)  # (8 bytes to spare each)
+        offsets = np.empty((len(texts), count + 1), np.int32)
+        out = np.empty(int(base[-1]), np.uint8)
+        zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+        for k, field in enumerate(texts):
+            present = ~missing[:, field]
+            bitmap = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+            parts[field] = pa.Array.from_buffers(pa.string(), count, [
+                bitmap, pa.py_buffer(offsets[k]), pa.py_buffer(out[base[k]:base[k] + sizes[field]])])
+    return [parts[field] for field in range(len(choices))]
 
 
 def _field_column(name: str, parts: list[pa.Array]) -> pa.Array:
