@@ -204,3 +204,22 @@ def test_windows_dns_debug_lines_behind_a_syslog_header_are_read(tmp_path: Path)
         (2, "2024-06-05T08:00:01Z", "10.20.1.15", "chatgpt.com", "A", "allowed"),   # joined with its response
         (4, "2024-06-05T08:00:02Z", "10.20.1.15", "claude.ai", "A", "unknown"),
         (5, "2024-06-05T08:00:03Z", "10.20.1.15", "gemini.google.com", "A", "unknown")]
+
+
+# --- CSV: a request method and user agent named as web-gateway reports name them ------------------------------
+# Forcepoint Web Security Cloud's report exports name their columns in words ("HTTP Request Method", "User Agent
+# String", as Elastic's forcepoint_web integration reads them: http_request_method, user_agent_string); the method
+# is written in title case (`Connect`, `Get`).
+def test_csv_http_request_method_and_user_agent_string_columns_are_read(tmp_path: Path) -> None:
+    header = ('"Date","Time","User","Category","Action","URL","Destination IP","Source IP","User Agent String",'
+              '"HTTP Status Code","HTTP Request Method"')
+    rows = ('"05/06/2024","10:00:01","GEMEENTE\\jdevries","Generative AI","Allowed","chatgpt.com:443/",'
+            '"104.18.32.47","10.20.1.15","Mozilla/5.0 (Windows NT 10.0)","200","Connect"',
+            '"05/06/2024","10:00:02","GEMEENTE\\jdevries","Generative AI","Blocked","https://claude.ai/chats",'
+            '"160.79.104.10","10.20.1.15","Mozilla/5.0 (Windows NT 10.0)","403","Get"')
+    events, rejects = parse(tmp_path, "csv", header, *rows)
+    assert rejects == []
+    assert [(e["host"], e["host_source"], e["dst_port"], e["http_method"], e["user_agent"], e["action"])
+            for e in events] == [
+        ("chatgpt.com", "connect", 443, "CONNECT", "Mozilla/5.0 (Windows NT 10.0)", "allowed"),
+        ("claude.ai", "url", None, "GET", "Mozilla/5.0 (Windows NT 10.0)", "blocked")]

@@ -101,7 +101,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "dst_ip": ("dst_ip", "dest_ip", "destination_ip", "server_ip", "dstip", "destination_address", "remote_ip"),
     "dst_port": ("dst_port", "dest_port", "destination_port", "dport", "dstport", "server_port", "port"),
     "network_protocol": ("protocol", "scheme", "network_protocol", "app_protocol"),
-    "http_method": ("method", "http_method", "request_method", "cs_method"),
+    "http_method": ("method", "http_method", "request_method", "cs_method", "http_request_method"),
     "url_path": ("path", "url_path", "uri_path"),
     "http_status": ("status", "status_code", "http_status", "response_code", "sc_status", "http_status_code"),
     # a DNS export's query type, response code and answers (dns_fields reads them); `response_code` is the DNS one
@@ -120,7 +120,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                  "rcvdbyte", "sc_bytes", "response_bytes", "server_bytes", "bytes_to_client", "bytes_ontvangen"),
     "duration_ms": ("duration_ms", "elapsed_ms", "time_taken_ms", "latency_ms"),
     "user_agent": ("user_agent", "useragent", "ua", "agent", "http_user_agent", "cs_user_agent",
-                   "request_client_application"),
+                   "request_client_application", "user_agent_string"),
     "content_type": ("content_type", "mime_type", "mime", "contenttype", "response_content_type"),
     # what the exporting gateway itself says: its application, category and the user's department
     "vendor_app": ("app", "application", "app_name", "appname", "application_name", "cloud_app", "applicatie"),
