@@ -55,7 +55,7 @@ def test_a_reordered_query_result_is_put_back_in_order(tmp_path: Path, monkeypat
     expected = parse(path)
     union = suricata_eve.groups_query
     monkeypatch.setattr(suricata_eve, "groups_query",
-                        lambda guesses, tolerant: f"select * from ({union(guesses, tolerant)}) order by row desc")
+                        lambda *key: f"select * from ({union(*key)}) order by row desc")
     monkeypatch.setattr(suricata_eve, "_GROUPS_QUERIES", suricata_eve._GroupsQueries())
     assert parse(path) == expected
 

@@ -34,6 +34,12 @@ guess; a line whose type was not guessed (spaced JSON), or guessed wrong, is rea
 by every path. Each type's columns are then made in Arrow on that type's rows, hosts, URLs, times and
 numbers through the shared SQL macros once per distinct value. The JSON query is still two thirds of the
 parse: more than the generic baseline's whole split of the same bytes.
+Two values are needed by only some records of a type: a v1 answer record's response key (`flow_id`, `dns.id`),
+and an alert's or drop's host when it has no SNI or Host (its DNS query, QUIC SNI or HTTP/2 `:authority`). A
+second query reads them on just those lines, which parses them again; a file whose last batch needed them on more
+than a sixth of its DNS records (a quarter of its alerts and drops) reads them in the main query instead
+(EXTRA_READS): on the dns_versions benchmark sample (a quarter of its lines v1 answers, an eighth DNS alerts) that
+parse went from ~0.035 s of second queries per 131k lines to ~0.02 s of paths (parse 0.25-0.27 -> 0.23-0.245 s).
 
 Why not read values on the lines' bytes (as Zscaler's feeds are read): DuckDB must parse every line anyway to
 decide which lines are valid JSON (`json_valid` alone costs ~0.29 µs per 400-byte line; finding every quote
@@ -117,6 +123,29 @@ GUESS_PATHS = (
 )
 ANY_TYPE, OTHER_TYPE = 0, len(GUESS_PATHS) - 1
 
+# Paths that a file's later batches read in the main query once its earlier batches show that they pay
+# (Queries.extra): the key of a DNS v1 answer record's response (_v1_query_names), and the hosts of an alert or
+# drop without SNI or Host (OTHER_HOSTS_SQL). Otherwise a second query reads them on only the lines that need
+# them, which parses those lines again (~0.5-1 µs a line); a path in the main query costs ~0.05-0.1 µs a line on
+# every line of its type, so a file's batches read them there where at least the share given needs them.
+V1_KEYS = ("flow_id", "dns.id")
+IPS_OTHER = ("dns.query[0].rrname", "dns.queries[0].rrname", "quic.sni", "http.request_headers",
+             "http.request.headers", "dns.answer.rrname")
+EXTRA_READS = {"v1_keys": {"dns": V1_KEYS}, "ips_hosts": {"alert": IPS_OTHER, "drop": IPS_OTHER}}
+EXTRA_SHARES = {"v1_keys": 1 / 6, "ips_hosts": 1 / 4}
+
+
+def kind_paths(kind: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The paths a record type's lines read: COMMON, READS and the extra reads turned on (`extra`) it has."""
+    return COMMON + READS[kind] + tuple(path for name in extra for path in EXTRA_READS[name].get(kind, ()))
+
+
+def guess_paths(guess: int, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """GUESS_PATHS[guess] with the extra reads turned on (`extra`)."""
+    if guess == ANY_TYPE:
+        return tuple(dict.fromkeys(sum((kind_paths(kind, extra) for kind in EVENT_TYPES), ())))
+    return GUESS_PATHS[guess] if guess == OTHER_TYPE else kind_paths(EVENT_TYPES[guess - 1], extra)
+
 # How Suricata writes the type, and the first four bytes of each type's value (with its closing quote if shorter).
 TYPE_KEY, SPACED_TYPE_KEY = '"event_type":"', '"event_type": "'
 TYPE_HEADS = np.array([int.from_bytes((kind + '"').encode()[:4], "little") for kind in EVENT_TYPES], np.uint32)
@@ -170,31 +199,36 @@ HOST_SOURCES = pa.array(["dns_query", "sni", "http_host", "none"])
 # - an alert on a DNS flow carries the flow's query (its app-layer metadata, on by default): Suricata 6 and 7
 #   `dns.query[0].rrname`, 8 (DNS v3) `dns.queries[0].rrname`, and an alert on a response in 6 and 7 its
 #   `dns.answer.rrname` (docs: upgrade/8.0-dns-logging-changes); on a QUIC flow (7+) `quic.sni`.
-OTHER_HOSTS_SQL = """
-select row, coalesce(v[1], v[2], v[6]) as dns_name, v[3] as quic_sni,
-    list_filter(coalesce(try(json_extract(v[4], '$[*]')), []) || coalesce(try(json_extract(v[5], '$[*]')), []),
-        lambda h: lower(h->>'name') = ':authority')[1]->>'value' as authority
-from (select row, try(json_extract_string(line, ['$.dns.query[0].rrname', '$.dns.queries[0].rrname', '$.quic.sni',
-    '$.http.request_headers', '$.http.request.headers', '$.dns.answer.rrname'])) as v from other_lines)
+# (IPS_OTHER's paths, in its order; a file whose alerts and drops often need them reads them in the main query)
+# The `:authority` header's value among the two arrays of headers (as JSON text); null when there are none.
+AUTHORITY = """case when {0} is not null or {1} is not null then
+    list_filter(coalesce(try(json_extract({0}, '$[*]')), []) || coalesce(try(json_extract({1}, '$[*]')), []),
+        lambda h: lower(h->>'name') = ':authority')[1]->>'value' end"""
+OTHER_HOSTS_SQL = f"""
+select row, coalesce(v[1], v[2], v[6]) as dns_name, v[3] as quic_sni, {AUTHORITY.format('v[4]', 'v[5]')} as authority
+from (select row, try(json_extract_string(line, [{", ".join(f"'$.{path}'" for path in IPS_OTHER)}])) as v
+      from other_lines)
 """
+AUTHORITY_SQL = f"select row, {AUTHORITY.format('h1', 'h2')} as authority from headers"
 # The application protocols whose alerts may carry such a host
 _OTHER_HOST_PROTOCOLS = pa.array(["dns", "quic", "http", "http2"])
 ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 REJECT_REASONS = pa.array(["not a valid JSON object", "no event_type"])
 
 
-def groups_query(guesses: tuple[int, ...], tolerant: bool) -> str:
+def groups_query(guesses: tuple[int, ...], tolerant: bool, extra: tuple[str, ...] = ()) -> str:
     """The lines of these guesses (`lines.guess`) in one query: per guess, in the order given, its rows
     (`row`, in batch order), whether the line is valid JSON (`parsed`) and its paths' values in columns
     `c1`, `c2`, ... (GUESS_PATHS order; null past the guess's own paths). One query, not one per guess:
     each costs ~4 ms whatever its rows, and the reader's batches of long lines are ~80k lines. The lists of
     values are made columns once, after the UNION ALL, not in each branch: a query of 6 branches is then
     planned in ~6 ms instead of ~11. Tolerant: a line that is not valid JSON gives nulls (`try`) instead of
-    failing the query; that costs ~10%, so a batch is first read without it."""
-    width = max(len(GUESS_PATHS[guess]) for guess in guesses)
+    failing the query; that costs ~10%, so a batch is first read without it. `extra`: the extra reads turned on
+    (guess_paths)."""
+    width = max(len(guess_paths(guess, extra)) for guess in guesses)
     branches = []
     for guess in guesses:
-        listed = ", ".join(f"'$.{path}'" for path in GUESS_PATHS[guess])
+        listed = ", ".join(f"'$.{path}'" for path in guess_paths(guess, extra))
         extract = f"json_extract_string(line, [{listed}])"
         branches.append(f"select {guess}::tinyint as guess, row, {f'try({extract})' if tolerant else extract} as value "
                         f"from lines where guess = {guess}")
@@ -220,6 +254,16 @@ class Queries:
         # the tolerant query at once (a failed strict read has cost most of a read; a file that has one such
         # line often has more). A hint shared by the file's two parse threads: a race costs time, not output.
         self.malformed_before = False
+        # The extra reads (EXTRA_READS) the next batch makes in its main query, as the file's last batch needed
+        # them: a hint like malformed_before (the values are the same wherever they are read).
+        self.extra: tuple[str, ...] = ()
+
+    def need(self, name: str, needed: int, among: int) -> None:
+        """Turn an extra read on for the next batches if `needed` of the `among` lines it is made on need it
+        (at least its EXTRA_SHARES), off otherwise."""
+        on = among > 0 and needed >= EXTRA_SHARES[name] * among
+        if on != (name in self.extra):
+            self.extra = tuple(sorted(set(self.extra) ^ {name}))
 
 
 def eve_parser(context: ParseContext) -> BatchParser:
@@ -329,14 +373,15 @@ class _Records:
         guess = _guesses(text)
         guessed = tuple(int(number) for number in np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
                         if number != ANY_TYPE)
-        read = _read(connection, text, guess, guessed, queries.malformed_before)
+        self.extra = extra = queries.extra
+        read = _read(connection, text, guess, guessed, queries.malformed_before, extra)
         for number, (rows, table, found) in read.items():  # the parse's type against the guess
             wrong = (found >= 0) & (found != number)
             if wrong.any():
                 guess[rows[wrong]] = ANY_TYPE
                 read[number] = rows[~wrong], table.filter(pa.array(~wrong)), found[~wrong]
         if (guess == ANY_TYPE).any():
-            read.update(_read(connection, text, guess, (ANY_TYPE,), queries.malformed_before))
+            read.update(_read(connection, text, guess, (ANY_TYPE,), queries.malformed_before, extra))
         self.parsed = np.zeros(self.count, bool)
         self.found = np.full(self.count, -1)  # see _found
         parts: dict[str, list[tuple[np.ndarray, pa.Table]]] = {kind: [] for kind in EVENT_TYPES}
@@ -345,16 +390,20 @@ class _Records:
             self.found[rows] = found
             for kind in EVENT_TYPES if number == ANY_TYPE else EVENT_TYPES[number - 1:number]:
                 mine = found == EVENT_TYPES.index(kind) + 1
-                paths = list(COMMON + READS[kind])
+                paths = list(kind_paths(kind, extra))
                 parts[kind].append((rows[mine], table.select(paths).filter(pa.array(mine)) if not mine.all()
                                     else table.select(paths)))
         queries.malformed_before = not self.parsed.all()
         self.kinds = {kind: (np.concatenate([rows for rows, _ in parts[kind]] + [np.zeros(0, np.int64)]),
                              pa.concat_tables([table for _, table in parts[kind]]
-                                              or [_NO_ROWS.select(list(COMMON + READS[kind]))]))
+                                              or [_NO_ROWS.select(list(kind_paths(kind, extra)))]))
                       for kind in EVENT_TYPES}
         self._places: dict[tuple[str, ...], pa.Array] = {}  # see spread
         self._rows: dict[tuple[str, ...], np.ndarray] = {}  # see rows
+
+    def reads(self, name: str) -> bool:
+        """Whether this batch made the extra read `name` (EXTRA_READS) in its main query."""
+        return name in self.extra
 
     def rows(self, *kinds: str) -> np.ndarray:
         """The rows of these record types (in the order `at` gives their values)."""
@@ -379,7 +428,7 @@ class _Records:
 
 
 def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, guesses: tuple[int, ...],
-          tolerant: bool) -> dict[int, tuple[np.ndarray, pa.Table, np.ndarray]]:
+          tolerant: bool, extra: tuple[str, ...] = ()) -> dict[int, tuple[np.ndarray, pa.Table, np.ndarray]]:
     """Per guess: its rows, their paths' values (columns named by path) and the record type the parse found
     (see _found). Not `tolerant`: the strict query first, the tolerant one only if a line is not valid JSON."""
     if not guesses:
@@ -391,9 +440,9 @@ def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarr
         if not tolerant:
             # a line that is not valid JSON (any other error, the tolerant query raises)
             with contextlib.suppress(*QUERY_ERRORS):
-                table = connection.sql(_GROUPS_QUERIES[guesses, False]).to_arrow_table()
+                table = connection.sql(_GROUPS_QUERIES[guesses, False, extra]).to_arrow_table()
         if table is None:
-            table = connection.sql(_GROUPS_QUERIES[guesses, True]).to_arrow_table()
+            table = connection.sql(_GROUPS_QUERIES[guesses, True, extra]).to_arrow_table()
     finally:
         connection.unregister("lines")
     rows = [np.flatnonzero(guess == number) for number in guesses]
@@ -401,7 +450,7 @@ def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarr
         table = table.take(np.lexsort((table.column("row").to_numpy(), table.column("guess").to_numpy())))
     read, start = {}, 0
     for number, mine in zip(guesses, rows, strict=True):
-        paths = GUESS_PATHS[number]
+        paths = guess_paths(number, extra)
         part = table.slice(start, len(mine))
         part = pa.table([part.column("parsed"), *(part.column(f"c{i}") for i in range(1, len(paths) + 1))],
                         names=["parsed", *paths])
@@ -416,10 +465,10 @@ def _in_order(table: pa.Table, rows: list[np.ndarray]) -> bool:
     return np.array_equal(table.column("row").to_numpy(), np.concatenate(rows))
 
 
-class _GroupsQueries(dict[tuple[tuple[int, ...], bool], str]):
-    """groups_query's text for each set of guesses a batch has, made once."""
+class _GroupsQueries(dict[tuple[tuple[int, ...], bool, tuple[str, ...]], str]):
+    """groups_query's text for each set of guesses (and extra reads) a batch has, made once."""
 
-    def __missing__(self, key: tuple[tuple[int, ...], bool]) -> str:
+    def __missing__(self, key: tuple[tuple[int, ...], bool, tuple[str, ...]]) -> str:
         self[key] = groups_query(*key)
         return self[key]
 
@@ -440,7 +489,7 @@ def _found(table: pa.Table, guess: int) -> np.ndarray:
 
 
 # A read of no lines, with every path's column.
-_NO_ROWS = pa.table({path: pa.array([], pa.string()) for path in GUESS_PATHS[ANY_TYPE]})
+_NO_ROWS = pa.table({path: pa.array([], pa.string()) for path in guess_paths(ANY_TYPE, tuple(EXTRA_READS))})
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.Table) -> pa.Table:
@@ -503,7 +552,7 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     Suricata found, else the transport. A DNS record's name: v1/v2 `rrname` (v1 answer records: see _v1_query_names),
     v3 `queries[0].rrname`, else (a response without a question) its first answer's name (`answer_name`, per DNS
     record)."""
-    dns_name = per_distinct(connection, pc.coalesce(_v1_query_names(connection, records, text),
+    dns_name = per_distinct(connection, pc.coalesce(_v1_query_names(connection, queries, records, text),
                                                     records.at("dns.queries[0].rrname", "dns"),
                                                     _decoded(answer_name)),
                             queries.clean_host)["value"]
@@ -520,14 +569,24 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     ips_other = ~_flag(pc.is_valid(records.at("tls.sni", "alert", "drop"))) \
         & ~_flag(pc.is_valid(records.at("http.hostname", "alert", "drop"))) \
         & _flag(pc.is_in(records.at("app_proto", "alert", "drop"), value_set=_OTHER_HOST_PROTOCOLS))
+    queries.need("ips_hosts", int(ips_other.sum()), len(ips))
     ips_dns = ips_sni_other = None
-    if http_other.any() or ips_other.any():
-        other = _other_hosts(connection, queries, text, np.concatenate([http_rows[http_other], ips[ips_other]]))
+    # (read by the main query when the file's alerts and drops often need them: then only HTTP records here)
+    in_main = records.reads("ips_hosts")
+    if http_other.any() or (ips_other.any() and not in_main):
+        other = _other_hosts(connection, queries, text,
+                             np.concatenate([http_rows[http_other], ips[ips_other & (not in_main)]]))
         count = int(http_other.sum())
         http_host = _filled(http_host, http_other, other["authority"].slice(0, count))
-        ips_host = _filled(ips_host, ips_other, other["authority"].slice(count))
-        ips_dns = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["dns_name"].slice(count))
-        ips_sni_other = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["quic_sni"].slice(count))
+        if not in_main:
+            ips_host = _filled(ips_host, ips_other, other["authority"].slice(count))
+            ips_dns = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["dns_name"].slice(count))
+            ips_sni_other = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["quic_sni"].slice(count))
+    if in_main and ips_other.any():
+        other = _ips_other_hosts(connection, queries, records, ips_other)
+        ips_host = _filled(ips_host, ips_other, other["authority"])
+        ips_dns = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["dns_name"])
+        ips_sni_other = _filled(pa.nulls(len(ips), pa.string()), ips_other, other["quic_sni"])
     source = np.full(records.count, 3)  # none
     for kinds, host, number in ((("dns",), dns_name, 0), (_SNI_KINDS, sni, 1), (("http",), http_host, 2)):
         source[records.rows(*kinds)[_flag(pc.is_valid(host))]] = number
@@ -556,24 +615,27 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     }
 
 
-def _v1_query_names(connection: duckdb.DuckDBPyConnection, records: _Records, text: pa.Array) -> pa.Array:
+def _v1_query_names(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, text: pa.Array
+                    ) -> pa.Array:
     """`dns.rrname` of the DNS records, with a v1 answer record's (one record per answer, with `rdata`) replaced by
     the name of the first answer record of its response in the batch: the answer section starts with the queried
     name (RFC 1034 3.6.2, 4.3.2), and past a CNAME a record names the alias's target (a CDN's name) instead. A
     response's records are told by their flow (`flow_id`) and DNS id, read by a small query on those lines only; a
-    response split by a batch's end names its later records by their own first one."""
+    response split by a batch's end names its later records by their own first one. A file whose v1 answer records
+    are more than a few of its DNS records reads the keys in the main query (V1_KEYS)."""
     rrname = records.at("dns.rrname", "dns")
     v1 = _flag(pc.and_(pc.is_valid(records.at("dns.rdata", "dns")), pc.equal(records.at("dns.type", "dns"), "answer")))
+    queries.need("v1_keys", int(v1.sum()), len(v1))
     if not v1.any():
         return rrname
     at = np.flatnonzero(v1)
-    connection.register("v1_lines", pa.table({"line": text.take(pa.array(records.rows("dns")[at]))}))
-    try:
-        key = connection.sql("select v[1] || '/' || v[2] as key from (select try(json_extract_string(line, "
-                             "['$.flow_id', '$.dns.id'])) as v from v1_lines)").to_arrow_table()
-    finally:
-        connection.unregister("v1_lines")
-    groups = pc.dictionary_encode(key.column("key").combine_chunks())
+    if records.reads("v1_keys"):
+        places = pa.array(at)
+        key = pc.binary_join_element_wise(records.at(V1_KEYS[0], "dns").take(places),
+                                          records.at(V1_KEYS[1], "dns").take(places), "/")
+    else:
+        key = _v1_keys(connection, text.take(pa.array(records.rows("dns")[at])))
+    groups = pc.dictionary_encode(key)
     group = pc.fill_null(groups.indices, -1).to_numpy(zero_copy_only=False)
     keyed = group >= 0
     if not keyed.any():
@@ -583,6 +645,17 @@ def _v1_query_names(connection: duckdb.DuckDBPyConnection, records: _Records, te
     named = np.arange(len(rrname))
     named[rows] = rows[first][of_group]  # each row: its group's first row
     return rrname.take(pa.array(named))
+
+
+def _v1_keys(connection: duckdb.DuckDBPyConnection, lines: pa.Array) -> pa.Array:
+    """V1_KEYS of these lines as `flow_id/id` (null where either is missing), read by a query of their own."""
+    connection.register("v1_lines", pa.table({"line": lines}))
+    try:
+        key = connection.sql("select v[1] || '/' || v[2] as key from (select try(json_extract_string(line, "
+                             "['$.flow_id', '$.dns.id'])) as v from v1_lines)").to_arrow_table()
+    finally:
+        connection.unregister("v1_lines")
+    return key.column("key").combine_chunks()
 
 
 # The records whose host is a TLS SNI: TLS's, and QUIC's (the SNI of its TLS client hello)
@@ -607,6 +680,37 @@ def _other_hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, text: 
         "quic_sni": per_distinct(connection, table.column("quic_sni").combine_chunks(), queries.clean_host)["value"],
         "authority": per_distinct(connection, table.column("authority").combine_chunks(),
                                   queries.hostport_host)["value"],
+    }
+
+
+def _ips_other_hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records,
+                     where: np.ndarray) -> dict[str, pa.Array]:
+    """What _other_hosts gives for the alerts and drops `where` says (in their order), from IPS_OTHER's paths as
+    the main query read them: only the `:authority` of the few that have headers takes a query."""
+    keep = pa.array(where)
+
+    def values(path: str) -> pa.Array:
+        return records.at(path, "alert", "drop").filter(keep)
+
+    headers = pa.table({"row": np.arange(int(where.sum()), dtype=np.int32), "h1": values(IPS_OTHER[3]),
+                        "h2": values(IPS_OTHER[4])})
+    has = _flag(pc.or_(pc.is_valid(headers.column("h1")), pc.is_valid(headers.column("h2"))))
+    authority = pa.nulls(len(has), pa.string())
+    if has.any():
+        connection.register("headers", headers.filter(pa.array(has)))
+        try:
+            found = connection.sql(AUTHORITY_SQL).to_arrow_table()
+        finally:
+            connection.unregister("headers")
+        found = found.take(np.argsort(found.column("row").to_numpy(), kind="stable"))
+        place = np.full(len(has), -1, np.int64)
+        place[has] = np.arange(int(has.sum()))
+        authority = found.column("authority").combine_chunks().take(pa.array(place, mask=place < 0))
+    dns_name = pc.coalesce(values(IPS_OTHER[0]), values(IPS_OTHER[1]), values(IPS_OTHER[5]))
+    return {
+        "dns_name": per_distinct(connection, dns_name, queries.clean_host)["value"],
+        "quic_sni": per_distinct(connection, values(IPS_OTHER[2]), queries.clean_host)["value"],
+        "authority": per_distinct(connection, authority, queries.hostport_host)["value"],
     }
 
 
