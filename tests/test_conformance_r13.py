@@ -92,6 +92,9 @@ def test_json_objects_behind_a_syslog_header_are_read(tmp_path: Path) -> None:
         f"2024-06-05T10:00:01.123+02:00 relay01 shipper[812]: {ECS_OBJECT}",
         ECS_OBJECT,
         "<166>Jun  5 10:00:02 fw01.gemeente.local (squid-1)[4711]: proxy restarted",  # no object: a reject
+        # rsyslog's and syslog-ng's CEE cookie before a structured message (rsyslog mmjsonparse documentation)
+        f"<134>Jun  5 10:00:01 relay01 shipper[812]: @cee: {ECS_OBJECT}",
+        f"@cee:{ECS_OBJECT}",
     )
     path = tmp_path / "relayed.json"
     path.write_text("".join(line + "\n" for line in lines[:4]))
@@ -101,7 +104,7 @@ def test_json_objects_behind_a_syslog_header_are_read(tmp_path: Path) -> None:
     assert [(e["line_no"], utc(e), e["src_ip"], e["user_name"], e["host"], e["url_path"], e["action"], e["bytes_in"])
             for e in events] == [
         (n, "2024-06-05T08:00:01Z", "10.20.1.15", "jdevries", "chatgpt.com", "/backend-api/conversation", "allowed",
-         2048) for n in (1, 2, 3, 4)]
+         2048) for n in (1, 2, 3, 4, 6, 7)]
 
 
 # --- Squid: a 407 is a request for credentials, not a verdict -------------------------------------------------

@@ -36,7 +36,8 @@ name, `host:port` or a URL; `host_source` is `url` (`connect` for a CONNECT requ
 
 Objects behind a syslog header (rsyslog or syslog-ng forwarding a JSON template, OPNsense's Squid with its JSON
 log format, as elastic/integrations' pfsense test-opnsense-squid.log shows): the header (BSD, ISO or RFC 5424, as
-squid.SYSLOG_HEAD reads it) is taken off a line whose JSON object follows it, and the object read as any other.
+squid.SYSLOG_HEAD reads it) is taken off a line whose JSON object follows it, and the object read as any other; so is
+the CEE cookie `@cee:` that rsyslog and syslog-ng put before structured JSON messages (with or without a header).
 
 Lines: a line that is no JSON object, or has no time or no destination (no host, no address), is a reject with its
 reason; a key missing from a line is null there. Keys first seen after the first lines are not read (as columns
@@ -288,8 +289,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
                      "is_ignored": pa.repeat(False, rows), **columns})
 
 
-# A syslog header, then the JSON object's `{` (kept by the replacement)
-_SYSLOG_OBJECT = rf"^(?:{SYSLOG_HEAD})\{{"
+# A syslog header and/or the CEE cookie (https://www.rsyslog.com/doc/configuration/modules/mmjsonparse.html:
+# `@cee:` before the JSON), then the JSON object's `{` (kept by the replacement)
+_SYSLOG_OBJECT = rf"^(?:(?:{SYSLOG_HEAD})?@cee: ?|{SYSLOG_HEAD})\{{"
 _SYSLOG_OBJECT_RE = re.compile(_SYSLOG_OBJECT)
 
 
