@@ -197,9 +197,18 @@ TAGGED_HEAD = (rf"^(?:(?:<\d{{1,3}}> ?)?(?:{BSD_TIME}|{ISO_TIME})(?: \S+)*? [^\s
 
 def unwrapped(text: pa.Array) -> pa.Array:
     """The lines without a syslog header before them (SYSLOG_HEAD, else TAGGED_HEAD), looked for only on the lines
-    whose first bytes may start a header (syslog.may_have_header: none of the server's own file but its ISO-dated
-    lines)."""
-    rows = np.flatnonzero(may_have_header(text))
+    whose first bytes may start a header (syslog.may_have_header), of those starting with a date only the ISO
+    header's (`2024-06-05T`): none of the server's own file, whatever its locale's date."""
+    maybe = may_have_header(text)
+    if maybe.any() and text.type == pa.string() and not text.null_count:
+        offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, 4 * text.offset)
+        data = np.frombuffer(text.buffers()[2], np.uint8) if text.buffers()[2] is not None else np.zeros(1, np.uint8)
+        dated = np.flatnonzero(maybe & (np.diff(offsets) > 10))
+        dated = dated[data[offsets[dated]] - np.uint8(ord("0")) <= 9]  # (bytes below '0' wrap past 9)
+        maybe[dated] = data[offsets[dated] + 10] == ord("T")
+        short = maybe & (np.diff(offsets) <= 10)
+        maybe[short] = False  # (no header and a line of the log fit in ten bytes)
+    rows = np.flatnonzero(maybe)
     if not len(rows):
         return text
     taken = text.take(pa.array(rows))
