@@ -125,10 +125,9 @@ def _device_time(text: pa.Array) -> pa.Array:
     return found
 
 
-def _cleaned(value: pa.Array) -> pa.DictionaryArray:
-    """A value as `w3c` reads a field: dictionary-encoded, trimmed of spaces, null when `-` or empty (the scan has
-    unquoted it already); each distinct value cleaned once."""
-    encoded = pc.dictionary_encode(value)
+def _cleaned(encoded: pa.DictionaryArray) -> pa.DictionaryArray:
+    """A value as `w3c` reads a field: dictionary-encoded (by the scan), trimmed of spaces, null when `-` or empty
+    (the scan has unquoted it already); each distinct value cleaned once."""
     text = space_trimmed(encoded.dictionary)
     return dictionary_array(encoded.indices, only_where(text, pc.and_(pc.not_equal(text, "-"), pc.not_equal(text, ""))))
 
@@ -172,7 +171,9 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     keys = WantedKeys(list(_KEY_FIELD))
     plan = Plan(Header(fields=FIELDS), "UTC")
-    kept = sorted({*_READ_HERE, *(FIELDS[position] for position in plan.used)}, key=FIELDS.index)
+    # the fields `w3c.columns_of_fields` reads come dictionary-encoded from the scan, but for the byte counts
+    encoded = [FIELDS[position] for position in sorted(plan.used) if FIELDS[position] not in _COUNTS]
+    as_text = [field for field in FIELDS if field not in encoded and (field in _READ_HERE or field in _COUNTS)]
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
 
     def header_times(cursor: duckdb.DuckDBPyConnection, head: pa.Array) -> pa.Array:
@@ -192,8 +193,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     def parse_slice(lines: pa.Table) -> ParseResult:
         text = line_text(lines)
         count = len(text)
-        scanned = Scanned(text, keys, _FIELD_OF_KEY, FIELDS, kept)
-        values = scanned.columns
+        scanned = Scanned(text, keys, _FIELD_OF_KEY, FIELDS, as_text, encoded)
+        values = {**scanned.columns, **scanned.encoded}
         ours = pc.and_(pc.is_valid(values["c-ip"]), pc.or_(pc.is_valid(values["cs-host"]),
                                                            pc.is_valid(values["cs-uri"])))
         no_time = np.zeros(count, bool)
@@ -213,8 +214,8 @@ def new_parser(context: ParseContext) -> BatchParser:
                 scatter[untimed] = np.arange(len(untimed))
                 ts = device.take(pa.array(np.maximum(scatter, 0), mask=scatter < 0))
                 no_time = pc.is_null(ts).to_numpy(zero_copy_only=False) & (scatter >= 0)
-            fields = {position: (_cleaned_text if FIELDS[position] in _COUNTS else _cleaned)(values[FIELDS[position]])
-                      for position in sorted(plan.used)}
+            fields = {position: _cleaned_text(values[FIELDS[position]]) if FIELDS[position] in _COUNTS
+                      else _cleaned(scanned.encoded[FIELDS[position]]) for position in sorted(plan.used)}
             if len(untimed):  # the lines without date= or time= take them from the time found here
                 stamps = pc.dictionary_encode(ts)
                 for field, pattern in (("date", "%Y-%m-%d"), ("time", "%H:%M:%S")):

@@ -14,13 +14,16 @@ The rules (the same as the Arrow split they replace, `arrow_ops.split_quoted` + 
 
 How: `_value_spans` first finds a line's `"`, spaces, `=` and `|` eight bytes at a time (64-bit words, as
 `key_values_scan` does), then reads the head, the layout and the tokens from those places only (~50 of a line's
-~500 bytes), and notes which values hold a quote mark; `_gathered` copies the others as they are, without looking
-at their bytes again. Per 262,144 benchmark lines (process_time): Splunk kv 296 ms -> 176 ms to find the pairs,
-204 -> 162 ms to copy the values; QRadar 178 -> 179 ms and 144 -> 124 ms (its `|` search was cheap already).
-A token's key is looked up by a hash of its length and its first and last 8 bytes (read as 64-bit words, folded to
-lower case eight bytes at a time) and compared word by word with the one or two keys in its slot, where it was
-compared byte by byte with every key of its length: `_value_spans` 177-186 -> 157-165 ms (Splunk kv), 181-200
--> 161-195 ms (QRadar), of which finding the bytes is ~55-75 ms.
+~500 bytes). A token's key is looked up by a hash of its length and its first and last 8 bytes (read as 64-bit
+words, folded to lower case eight bytes at a time) and compared word by word with the one or two keys in its
+slot. It notes which values hold a quote mark (a value written `"text"` is noted as the text inside), so that
+`_gathered` copies the others as they are, without looking at their bytes again; and for the fields asked for
+encoded, it writes each distinct value once and each line's number for it (a hash table per field), so that no
+copy of every value is made to be hashed again by Arrow.
+
+CPU per 262,144 benchmark lines (process_time, 2-core machine under load): finding the pairs took 296 ms (Splunk
+kv) and 178 ms (QRadar) looking at every byte, ~160 ms each now, of which finding the bytes is ~55-75 ms; copying
+the values and Arrow's dictionary encoding of 18 fields took ~345 ms with the pair-finding, ~300 ms now.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from detector.ingest.compiled import WantedKeys, kernel
@@ -73,7 +77,7 @@ class Scanned:
     line's head."""
 
     def __init__(self, text: pa.Array, keys: WantedKeys, field_of_key: np.ndarray, fields: Sequence[str],
-                 columns: Sequence[str]) -> None:
+                 columns: Sequence[str], encoded: Sequence[str] = ()) -> None:
         """Scan `text` (a string array; nothing is copied) for `keys`; key `keys.keys[k]` names field
         `fields[field_of_key[k]]`; the first key of a field in a line counts."""
         self.text = text
@@ -91,30 +95,53 @@ class Scanned:
         size = np.zeros(len(fields), np.int64)
         longest = _value_spans(data, words, unaligned, self.offsets, _MARK, _SPLV, *table,
                                field_of_key.astype(np.int64), begin, end, plain, piped, self.head_end, size)
-        kept = np.array([field in columns for field in fields], np.bool_)
+        kept = np.array([field in columns or field in encoded for field in fields], np.bool_)
+        to_encode = np.array([field in encoded for field in fields], np.bool_)
+        if to_encode.any():
+            to_encode &= ~_mostly_distinct(data, unaligned, begin, end, plain, to_encode, longest)
         region = np.concatenate([[0], np.cumsum(np.where(kept, size, 0))])
-        # The values' buffers come from Arrow's memory pool, which keeps freed memory for the next slice: fresh
-        # pages (as numpy's or Numba's allocations of ~100 MiB get) cost ~15-20 ms a slice in page faults.
-        buffer = pa.allocate_buffer(max(int(region[-1]), 1))
+        # The buffers come from Arrow's memory pool, which keeps freed memory for the next slice: fresh pages (as
+        # numpy's or Numba's allocations of ~100 MiB get) cost ~15-20 ms a slice in page faults. The text has 8
+        # bytes more, so that a word may be read at any of its bytes.
+        buffer = pa.allocate_buffer(int(region[-1]) + 8)
+        text_bytes = np.frombuffer(buffer, np.uint8)
         room = (lines + 1) * 4
         offsets_buffer = pa.allocate_buffer(len(fields) * room)
+        indices_buffer = pa.allocate_buffer(max(len(fields) * lines * 4, 1))
         bitmap = (lines + 7) // 8
         valid_buffer = pa.allocate_buffer(max(len(fields) * bitmap, 1))
         valid = np.frombuffer(valid_buffer, np.uint8)[:len(fields) * bitmap].reshape(len(fields), bitmap)
         valid[:] = 0
-        nulls = _gathered(data, begin, end, plain, kept, region, longest,
-                          np.frombuffer(buffer, np.uint8),
-                          np.frombuffer(offsets_buffer, np.int32).reshape(len(fields), lines + 1), valid)
+        nulls, distinct = _gathered(
+            data, unaligned, begin, end, plain, kept, to_encode, region, longest, text_bytes,
+            np.ndarray((len(text_bytes) - 7,), np.uint64, text_bytes, 0, (1,)),
+            np.frombuffer(offsets_buffer, np.int32).reshape(len(fields), lines + 1),
+            valid, np.frombuffer(indices_buffer, np.int32)[:len(fields) * lines].reshape(len(fields), lines))
         self.columns: dict[str, pa.Array] = {}
+        self.encoded: dict[str, pa.DictionaryArray] = {}
         for number, field in enumerate(fields):
             if not kept[number]:
                 continue
-            if nulls[number] == lines:
-                self.columns[field] = pa.nulls(lines, pa.string())
-                continue
             validity = valid_buffer.slice(number * bitmap, bitmap) if nulls[number] else None
-            self.columns[field] = pa.StringArray.from_buffers(lines, offsets_buffer.slice(number * room, room),
-                                                              buffer, validity, int(nulls[number]))
+            if field in encoded and not to_encode[number]:  # (mostly distinct: encoded by Arrow, one at a time)
+                self.encoded[field] = pc.dictionary_encode(self._text(lines, offsets_buffer.slice(
+                    number * room, room), buffer, validity, int(nulls[number])))
+            elif to_encode[number]:
+                values = pa.StringArray.from_buffers(int(distinct[number]), offsets_buffer.slice(
+                    number * room, (int(distinct[number]) + 1) * 4), buffer) if distinct[number] else \
+                    pa.array([], pa.string())
+                numbers = pa.Array.from_buffers(pa.int32(), lines, [validity, indices_buffer.slice(
+                    number * lines * 4, lines * 4)], int(nulls[number]))
+                self.encoded[field] = pa.DictionaryArray.from_arrays(numbers, values)
+            else:
+                self.columns[field] = self._text(lines, offsets_buffer.slice(number * room, room), buffer, validity,
+                                                 int(nulls[number]))
+
+    @staticmethod
+    def _text(lines: int, offsets: pa.Buffer, buffer: pa.Buffer, validity: pa.Buffer | None, nulls: int) -> pa.Array:
+        if nulls == lines:
+            return pa.nulls(lines, pa.string())
+        return pa.StringArray.from_buffers(lines, offsets, buffer, validity, nulls)
 
     def head(self, rows: np.ndarray) -> pa.Array:
         """The text of lines `rows` before `SPLV<version> `, `Bluecoat|` (any case) or the first `word=`
@@ -131,6 +158,31 @@ def _bytes_equal(word, repeated):
     bit nor a carry into it when their low seven bits are added to 0x7F)."""
     other = word ^ repeated
     return ~(((other & _LOW_SEVEN_BITS) + _LOW_SEVEN_BITS) | other | _LOW_SEVEN_BITS)
+
+
+# Fields are dictionary-encoded by the scan unless more than half the values of a slice's first SAMPLE_LINES lines
+# differ (URLs, durations, counts): with many such fields, tables as large as the slice each, read line by line
+# all at once, miss the CPU's caches (~15% slower than Arrow's encoding, one field after the other, on lines whose
+# every number differs).
+SAMPLE_LINES = 4096
+
+
+def _mostly_distinct(data: np.ndarray, unaligned: np.ndarray, begin: np.ndarray, end: np.ndarray, plain: np.ndarray,
+                     candidates: np.ndarray, longest: int) -> np.ndarray:
+    """Which of the `candidates` fields have more distinct values than half their values in the first
+    SAMPLE_LINES lines."""
+    rows = min(len(begin), SAMPLE_LINES)
+    begin, end, plain = begin[:rows], end[:rows], plain[:rows]
+    found = begin >= 0
+    size = np.where(found & candidates, end - begin + 1, 0).sum(axis=0)
+    region = np.concatenate([[0], np.cumsum(size)])
+    text = np.empty(int(region[-1]) + 8, np.uint8)
+    fields = begin.shape[1]
+    nulls, distinct = _gathered(data, unaligned, begin, end, plain, candidates, candidates, region, longest, text,
+                                np.ndarray((len(text) - 7,), np.uint64, text, 0, (1,)),
+                                np.empty((fields, rows + 1), np.int32), np.zeros((fields, (rows + 7) // 8), np.uint8),
+                                np.empty((fields, rows), np.int32))
+    return candidates & (2 * distinct > rows - nulls)
 
 
 @functools.lru_cache(maxsize=8)
@@ -342,68 +394,149 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
 
 
 @kernel
-def _gathered(data, begin, end, plain, kept, region, longest, text, offsets, valid):
-    """The values of the `kept` fields copied into `text`, from `region[field]` on for each (those not `plain`
-    unquoted), each line's offset into it in `offsets[field]` (then the end), and `valid` (zeros) set for each
-    value there. Returns the null count of each field. (Lines are read in order, each line's values at once: field
-    by field, every field would read the lines' bytes from memory once more.)"""
+def _gathered(data, unaligned, begin, end, plain, kept, encoded, region, longest, text, text_words, offsets, valid,
+              indices):
+    """The values of the `kept` fields (those not `plain` unquoted) written into `text`, from `region[field]` on
+    for each, and `valid` (zeros) set for each value there: every value of a field not `encoded` (its line's
+    offset into `text` in `offsets[field]`, then the end), and of an `encoded` one each distinct value once, in
+    the order first seen (offsets[field] of each distinct value, then the end; each line's number in
+    `indices[field]`). Returns the null count and the distinct count of each field.
+
+    Lines are read in order, each line's values at once (field by field, every field would read the lines' bytes
+    from memory once more). A field's distinct values are found with a table of its own (open addressing, twice as
+    many places as values at least), keyed by a hash of the value's 64-bit words (read where the value is when
+    it is plain, else from the small buffer it is unquoted into); a candidate is compared word by word with the
+    text written for it (`text_words[at]`: the word at byte `at` of `text`)."""
     lines, fields = begin.shape
     written = region[:fields].copy()
     nulls = np.zeros(fields, np.int64)
-    piece = np.empty(longest + 2, np.uint8)  # a value's pieces: the byte each stands for, and its kind
+    distinct = np.zeros(fields, np.int64)
+    most = 64  # places of a table: a power of two, at least twice the values of a slice
+    while most < 2 * lines:
+        most *= 2
+    places = np.full(fields, 64, np.int64)  # the places in use: [0, places[field]) of its row
+    table = np.empty((fields, most), np.int32)  # a distinct value's number, -1: free (rows set up as they are used)
+    for field in range(fields):
+        if kept[field] and encoded[field]:
+            table[field, :64] = -1
+    hashes = np.empty((fields, lines), np.uint64)  # each distinct value's hash
+    piece = np.empty(longest + 2, np.uint8)  # a value's pieces when unquoted: the byte each stands for, and its kind
     kind = np.empty(longest + 2, np.uint8)
+    value_words = np.zeros((longest + 2) // 8 + 2, np.uint64)  # an encoded value's words (zeros after its end)
+    value = value_words.view(np.uint8)
     for line in range(lines):
         for field in range(fields):
-            offsets[field, line] = written[field]
             start = begin[line, field]
             if not kept[field]:
                 continue
+            if not encoded[field]:
+                offsets[field, line] = written[field]
             if start < 0:
                 nulls[field] += 1
+                indices[field, line] = 0
                 continue
             valid[field, line >> 3] |= np.uint8(1 << (line & 7))
             stop = end[line, field]
-            cursor = written[field]
-            if plain[line, field]:  # the value as written
-                text[cursor:cursor + stop - start] = data[start:stop]
-                written[field] = cursor + stop - start
-                continue
-            pieces = 0
-            at = start
-            while at < stop:
-                byte = data[at]
-                if byte == _QUOTE and at + 1 < stop and data[at + 1] == _QUOTE:
-                    piece[pieces], kind[pieces] = _QUOTE, _LITERAL_QUOTE
-                    at += 2
-                elif byte == _QUOTE:
+            is_plain = plain[line, field]
+            if is_plain:
+                length = stop - start
+                if not encoded[field]:
+                    text[written[field]:written[field] + length] = data[start:stop]
+                    written[field] += length
+                    continue
+            else:
+                pieces = 0
+                at = start
+                while at < stop:
+                    byte = data[at]
+                    if byte == _QUOTE and at + 1 < stop and data[at + 1] == _QUOTE:
+                        piece[pieces], kind[pieces] = _QUOTE, _LITERAL_QUOTE
+                        at += 2
+                    elif byte == _QUOTE:
+                        piece[pieces], kind[pieces] = _QUOTE, _TOGGLE
+                        at += 1
+                    elif byte == _QUOTE_HOLDER:
+                        piece[pieces], kind[pieces] = _QUOTE, _LITERAL_QUOTE
+                        at += 1
+                    elif byte == _SPACE_HOLDER:
+                        piece[pieces], kind[pieces] = _SPACE, _TEXT
+                        at += 1
+                    else:
+                        piece[pieces], kind[pieces] = byte, _TEXT
+                        at += 1
+                    pieces += 1
+                toggles = 0
+                for i in range(pieces):
+                    toggles += kind[i] == _TOGGLE
+                if toggles % 2:  # a quote left open: the split closed it at the line's end
                     piece[pieces], kind[pieces] = _QUOTE, _TOGGLE
-                    at += 1
-                elif byte == _QUOTE_HOLDER:
-                    piece[pieces], kind[pieces] = _QUOTE, _LITERAL_QUOTE
-                    at += 1
-                elif byte == _SPACE_HOLDER:
-                    piece[pieces], kind[pieces] = _SPACE, _TEXT
-                    at += 1
-                else:
-                    piece[pieces], kind[pieces] = byte, _TEXT
-                    at += 1
-                pieces += 1
-            toggles = 0
-            for i in range(pieces):
-                toggles += kind[i] == _TOGGLE
-            if toggles % 2:  # a quote left open: the split closed it at the line's end
-                piece[pieces], kind[pieces] = _QUOTE, _TOGGLE
-                pieces += 1
-            first, last = 0, pieces
-            if pieces == 1 and kind[0] == _LITERAL_QUOTE:  # `""`: empty
-                last = 0
-            elif pieces >= 2 and kind[0] == _TOGGLE and kind[pieces - 1] == _TOGGLE:
-                first, last = 1, pieces - 1
-            for i in range(first, last):
-                text[cursor] = piece[i]
-                cursor += 1
-            written[field] = cursor
-    offsets[:, lines] = written
-    for field in range(fields):  # (the room unquoting left unused: zeros, not whatever memory held)
+                    pieces += 1
+                first, last = 0, pieces
+                if pieces == 1 and kind[0] == _LITERAL_QUOTE:  # `""`: empty
+                    last = 0
+                elif pieces >= 2 and kind[0] == _TOGGLE and kind[pieces - 1] == _TOGGLE:
+                    first, last = 1, pieces - 1
+                length = last - first
+                if not encoded[field]:
+                    text[written[field]:written[field] + length] = piece[first:last]
+                    written[field] += length
+                    continue
+                value[:length] = piece[first:last]
+                value[length:(length + 7) // 8 * 8] = 0
+            # an encoded field: the number of this value among the field's distinct ones
+            count = (length + 7) >> 3
+            hashed = np.uint64(length) * _GOLDEN
+            for word in range(count):
+                if is_plain:
+                    at = start + 8 * word
+                    loaded = unaligned[at] if at < len(unaligned) else _tail_word(data, at)
+                    rest = length - 8 * word
+                    if rest < 8:
+                        loaded &= (np.uint64(1) << np.uint64(8 * rest)) - np.uint64(1)
+                    value_words[word] = loaded
+                hashed = (hashed ^ value_words[word]) * _MIX
+                hashed ^= hashed >> np.uint64(29)
+            mask = places[field] - 1
+            place = np.int64(hashed & np.uint64(mask))
+            number = table[field, place]
+            while number >= 0:
+                at = offsets[field, number]
+                if hashes[field, number] == hashed and offsets[field, number + 1] - at == length:
+                    same = True
+                    for word in range(count):
+                        loaded = text_words[at + 8 * word]
+                        rest = length - 8 * word
+                        if rest < 8:
+                            loaded &= (np.uint64(1) << np.uint64(8 * rest)) - np.uint64(1)
+                        if loaded != value_words[word]:
+                            same = False
+                            break
+                    if same:
+                        break
+                place = (place + 1) & mask
+                number = table[field, place]
+            if number < 0:  # a value not seen before
+                number = distinct[field]
+                distinct[field] = number + 1
+                hashes[field, number] = hashed
+                table[field, place] = number
+                offsets[field, number] = written[field]
+                text[written[field]:written[field] + length] = value[:length]
+                written[field] += length
+                offsets[field, number + 1] = written[field]
+                if 2 * distinct[field] > places[field]:  # twice the places, the values placed again
+                    places[field] *= 2
+                    mask = places[field] - 1
+                    table[field, :places[field]] = -1
+                    for again in range(distinct[field]):
+                        place = np.int64(hashes[field, again] & np.uint64(mask))
+                        while table[field, place] >= 0:
+                            place = (place + 1) & mask
+                        table[field, place] = again
+            indices[field, line] = number
+    for field in range(fields):
+        if kept[field] and not encoded[field]:
+            offsets[field, lines] = written[field]
+        # (the room unquoting and repeated values left unused: zeros, not whatever memory held)
         text[written[field]:region[field + 1]] = 0
-    return nulls
+    return nulls, distinct
