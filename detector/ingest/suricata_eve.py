@@ -67,6 +67,20 @@ repeat: each is looked up once per file), numpy and the other Arrow kernels the 
 string_view export (`arrow_output_version` 1.4): no less; `set threads = 1`, or one parse thread instead of
 PARSE_WORKERS' two: the same CPU for a whole dry run of 1M lines (2.6-2.9 s), so the two workers do not fight;
 `from_json` with typed fields (ports as INTEGER) for the common keys: 0.15 s per 262k lines against 0.10 as paths.
+The dns_versions sample (2026-11-30, 131k lines, extra reads on, load ~8): ~0.23 s, the query ~0.16 (DNS lines: parse
+~0.03, 15-17 paths ~0.05, conversion ~0.03), DNS columns ~0.014, hosts ~0.014, addresses ~0.007, guess ~0.007,
+times ~0.006. Each batch also costs ~0.02 s whatever its lines (a 2048-line batch: ~0.024 s): the query's bind and
+plan ~0.008, ~150 Arrow calls ~0.003, per-distinct look-ups ~0.002, the cursor ~0.001; the reader's batches of these
+lines are ~80k lines (32 MiB), so ~0.25 s per 1M lines. A whole ingest of 1M lines (shadow-ai ingest, CPU): ~0.5 s
+to start, the parse ~1.75 s, reading and writing ~1 s. Also measured and left (2026-11-30): src_ip and dst_ip
+dictionary-encoded in the parse (both columns' addresses hashed once, chosen and turned around on their indices):
+the parse 5 ms per 131k lines dearer, a whole ingest of 500k lines the same (2.05-2.22 s either way: the writer's
+hashing saved what the parse added); the query without its `guess` and (strict) `parsed` columns: no gain; a
+second query's lines chosen by a mask over the registered batch instead of a take, or as Arrow string views (no
+copy): dearer (DuckDB reads every line, or copies the views); Arrow's match_substring to pick the alerts that carry
+headers: ~0.8 µs per 480-byte line, as much as a parse; the alert hosts read in the main query on every file:
++2 % on the basic sample (its alerts have an SNI or Host), hence per file (EXTRA_READS); the DNS columns made per
+distinct value instead: their kernels each cost 0.5-1.5 ms per 131k lines, so at most ~0.004 s to gain (estimated).
 """
 
 from __future__ import annotations
