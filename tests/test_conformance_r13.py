@@ -226,3 +226,24 @@ def test_csv_http_request_method_and_user_agent_string_columns_are_read(tmp_path
             for e in events] == [
         ("chatgpt.com", "connect", 443, "CONNECT", "Mozilla/5.0 (Windows NT 10.0)", "allowed"),
         ("claude.ai", "url", None, "GET", "Mozilla/5.0 (Windows NT 10.0)", "blocked")]
+
+
+# --- FortiGate / FortiProxy HTTP transaction logs ---------------------------------------------------------------
+# FortiOS Log Message Reference, LOG_ID_TRAFFIC_HTTP_TRANSACTION (type traffic, category http-transaction; FortiProxy's
+# log reference the same): one HTTP request of a proxy policy, with `hostname`, the full `url`, `httpmethod`, request
+# and response lengths, and the security profiles' verdict `utmaction` but no session `action` (as SEKOIA-IO's
+# FortiGate/FortiProxy tests show them).
+def test_fortigate_http_transaction_gives_the_url_path_and_the_profiles_verdict(tmp_path: Path) -> None:
+    def transaction(url: str, verdict: str) -> str:
+        host = url.split("/")[2]
+        return ('date=2024-06-05 time=10:00:01 devname="fgt-stadhuis" devid="FG100FTK00000000" eventtime=1717574401000000000 '
+                'tz="+0200" logid="0000000026" type="traffic" subtype="http-transaction" level="notice" vd="root" '
+                'srcip=10.20.1.15 dstip=104.18.32.47 scheme="https" srcport=51234 dstport=443 '
+                f'hostname="{host}" url="{url}" httpmethod="POST" policyid=7 sessionid=4711 reqlength=2048 '
+                f'resplength=512 user="jdevries" catdesc="Artificial Intelligence" utmaction="{verdict}"')
+    events, rejects = parse(tmp_path, "fortigate", transaction("https://chatgpt.com/backend-api/conversation", "allow"),
+                            transaction("https://chat.deepseek.com/api/v0/chat?x=1", "block"))
+    assert rejects == []
+    assert [(e["src_ip"], e["user_name"], e["host"], e["url_path"], e["action"]) for e in events] == [
+        ("10.20.1.15", "jdevries", "chatgpt.com", "/backend-api/conversation", "allowed"),
+        ("10.20.1.15", "jdevries", "chat.deepseek.com", "/api/v0/chat", "blocked")]

@@ -12,6 +12,9 @@ Events:
 - `type=traffic` (forward, local, multicast, sniffer): the session, logged when it ends. `sentbyte` is
   client to server (`bytes_out`), `rcvdbyte` the reverse, `duration` in seconds. With `logtraffic-start`
   FortiOS also logs `action=start` when a session opens: ignored, so a session is counted once.
+- `type=traffic subtype=http-transaction` (FortiOS 7.x proxy policies' HTTP transaction log, FortiProxy's: FortiOS Log
+  Message Reference, LOG_ID_TRAFFIC_HTTP_TRANSACTION): one request, its `hostname` and full `url` (host and path),
+  and, as it carries no session `action`, the security profiles' verdict `utmaction` (block, allow, ...).
 - `type=utm subtype=webfilter` and `subtype=app-ctrl`: `hostname` and `url` (the path) of a request.
 - `type=utm subtype=dns` (FortiOS 6.2+) and `type=dns` (6.0): `qname`, `qtype`, answers in `ipaddr`.
 Every kind keeps FortiOS's own view: the application control's `app` (vendor_app), and the web filter's
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
 KEYS = (
     "type", "subtype", "eventtime", "srcip", "dstip", "dstport", "proto", "action", "user", "unauthuser",
     "hostname", "url", "sentbyte", "rcvdbyte", "duration", "qname", "qtype", "ipaddr", "app", "appcat", "catdesc",
+    "utmaction",
 )
 # The local time, for the lines without `eventtime` (FortiOS before 6.2).
 LOCAL_TIME_KEYS = ("date", "time", "tz")
@@ -207,7 +211,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     is_dns = pc.or_(pc.fill_null(pc.equal(kind_type, "dns"), False),
                     pc.and_(is_utm, pc.fill_null(pc.equal(subtype, "dns"), False)))
     is_web = pc.and_(is_utm, pc.fill_null(pc.is_in(subtype, pa.array(["webfilter", "app-ctrl"])), False))
+    # an HTTP transaction: a request with its URL, judged by the security profiles (utmaction), no session action
+    is_request = pc.and_(is_traffic, pc.fill_null(pc.equal(subtype, "http-transaction"), False))
     act = _lower(value("action"))
+    if pc.any(is_request).as_py():
+        act = pc.coalesce(act, _lower(value("utmaction", pc.and_(is_request, pc.is_null(act)))))
     starts_session = pc.and_(is_traffic, pc.fill_null(pc.equal(act, "start"), False))
     is_traffic = pc.and_(is_traffic, pc.invert(starts_session))
     is_event = pc.or_(pc.or_(is_traffic, is_web), is_dns)
@@ -235,7 +243,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
         "dst_ip": value("dstip"),
         "dst_port": integers(connection, queries.integer, value("dstport"), pa.int32()),
         "network_protocol": protocol_names(value("proto")),
-        "url_path": per_distinct(connection, value("url", is_web), queries.url_path)["url_path"],
+        "url_path": per_distinct(connection, value("url", pc.or_(is_web, is_request)), queries.url_path)["url_path"],
         "action": pc.if_else(pc.fill_null(pc.is_in(act, pa.array(BLOCKED)), False), "blocked",
                              pc.if_else(pc.fill_null(pc.is_in(act, pa.array(ALLOWED)), False), "allowed",
                                         "unknown")),
