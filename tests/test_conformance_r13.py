@@ -247,3 +247,20 @@ def test_fortigate_http_transaction_gives_the_url_path_and_the_profiles_verdict(
     assert [(e["src_ip"], e["user_name"], e["host"], e["url_path"], e["action"]) for e in events] == [
         ("10.20.1.15", "jdevries", "chatgpt.com", "/backend-api/conversation", "allowed"),
         ("10.20.1.15", "jdevries", "chat.deepseek.com", "/api/v0/chat", "blocked")]
+
+
+# --- CEF: a dash is no content type -----------------------------------------------------------------------------
+# Forcepoint Web Security's CEF (as Trellix's "Forcepoint Websense log format and field mapping" page shows it: `act=
+# permitted app=http ... suser=LDAP://... requestMethod=GET ... cs3Label=ContentType cs3=text/plain;charset\=UTF-8
+# cn1Label=DispositionCode ... request=http://...`) writes `cs3=-` for a response without a content type.
+def test_cef_dash_content_type_is_none(tmp_path: Path) -> None:
+    def forcepoint(content_type: str) -> str:
+        return ("<159>Jun  5 10:00:01 wsg01 CEF:0|Forcepoint|Security|8.5.4|194|Transaction permitted|1| act=permitted "
+                "app=https dvc=10.20.0.5 dst=104.18.32.47 dhost=chatgpt.com src=10.20.1.15 spt=51234 dpt=443 "
+                "requestMethod=POST requestClientApplication=Mozilla/5.0 reason=- cs1Label=Policy cs1=role-8**Default "
+                f"cs3Label=ContentType cs3={content_type} cn1Label=DispositionCode cn1=1048 "
+                "request=https://chatgpt.com/backend-api/conversation out=4200 in=9100")
+    events, rejects = parse(tmp_path, "cef", forcepoint("-"), forcepoint("text/event-stream"))
+    assert rejects == []
+    assert [(e["host"], e["content_type"], e["network_protocol"], e["action"]) for e in events] == [
+        ("chatgpt.com", None, "https", "allowed"), ("chatgpt.com", "text/event-stream", "https", "allowed")]

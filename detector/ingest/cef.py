@@ -483,7 +483,8 @@ from (select *, authority_hostport(rest_authority(rest)) as hostport
 """
 HOST_SQL = "select clean_host(value) as value from distinct_values"
 METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
-LOWER_SQL = "select lower(value) as value from distinct_values"
+# (a dash or nothing is no value: Forcepoint writes `cs3Label=ContentType cs3=-` for a response without a type)
+LOWER_SQL = "select nullif(nullif(lower(value), '-'), '') as value from distinct_values"
 ACTION_SQL = r"""
 select case
     -- (Citrix NetScaler's application firewall logs `act=not blocked` for a violation it let through)
