@@ -60,9 +60,24 @@ def test_per_distinct_spreads_results_back_with_nulls_in_the_indices() -> None:
     assert pa.types.is_dictionary(out["m"].type) and out["m"].dictionary.null_count == 0
     assert out["m"].to_pylist() == ["GET", None, None, "POST", None]
     assert out["n"].to_pylist() == [3, 1, None, 4, None]
-    # a later batch: known values come from what the first batch learned, new ones are queried
-    again = per_distinct(connection, pa.array(["put", "GET", "-"]), query)
-    assert again["m"].to_pylist() == ["PUT", "GET", None] and again["n"].to_pylist() == [3, 3, 1]
+    # a later batch whose values repeat: known values come from what the first batch learned, new ones are queried
+    again = per_distinct(connection, pa.array(["put", "GET", "-"] * 4), query)
+    assert again["m"].to_pylist() == ["PUT", "GET", None] * 4 and again["n"].to_pylist() == [3, 3, 1] * 4
+
+
+def test_per_distinct_answers_alike_whether_a_batch_is_mostly_distinct_or_repeats() -> None:
+    """A batch whose values mostly differ is queried without the file's cache, one whose values repeat with it; in
+    any order, and with values shared between them, each row gets its value's answer."""
+    connection = open_parse_connection()
+    query = DistinctQuery("select upper(value) as u, length(value) as n from distinct_values")
+    distinct = [f"h{i}.example" for i in range(40)]  # 40 distinct of 40 rows
+    repeating = ["a", "h1.example", None, "b"] * 10  # 3 distinct of 40 rows
+    shared = distinct[::2] + ["a"] * 20  # 21 distinct of 40 rows
+    for batch in (distinct, repeating, shared, repeating, distinct):
+        out = per_distinct(connection, pa.array(batch, pa.string()), query)
+        assert out["u"].to_pylist() == [v.upper() if v else None for v in batch]
+        assert out["n"].to_pylist() == [len(v) if v else None for v in batch]
+    assert len(per_distinct(connection, pa.array(distinct), query, where=pa.array([False] * 40))["u"].drop_null()) == 0
 
 
 def test_a_distinct_query_answers_a_batch_without_values() -> None:
@@ -75,4 +90,5 @@ def test_a_distinct_query_forgets_everything_past_its_limit_and_stays_right() ->
     connection = open_parse_connection()
     query = DistinctQuery("select upper(value) as u from distinct_values", limit=3)
     for batch in (["a", "b"], ["b", "c", "d"], ["a", "e"]):
-        assert per_distinct(connection, pa.array(batch), query)["u"].to_pylist() == [v.upper() for v in batch]
+        rows = pa.array(batch * 5)  # values that repeat: answered from the query's cache
+        assert per_distinct(connection, rows, query)["u"].to_pylist() == [v.upper() for v in batch * 5]

@@ -161,28 +161,8 @@ def key_columns(connection: duckdb.DuckDBPyConnection, queries: InspectionQuerie
     QUERY_COLUMNS): a key of PER_ROW's as they are, another's made once per distinct value of its text."""
     found = {name: value[name] for names in PER_ROW.values() for name in names}
     for key, query in queries.keys.items():
-        found.update(_per_distinct(connection, value[f"key_{key}"], query))
+        found.update(per_distinct(connection, value[f"key_{key}"], query))
     return found
-
-
-def _per_distinct(connection: duckdb.DuckDBPyConnection, values: pa.Array, query: DistinctQuery
-                  ) -> dict[str, pa.Array]:
-    """arrow_ops.per_distinct, but where most of a batch's values differ (more than MOSTLY_DISTINCT of its rows), its
-    distinct values go through the query without the file's cache: looking every batch's values up in a cache of up
-    to 100k others, and copying it, cost more than the query (a parse of 308k HTTP/TLS lines whose every host, SNI
-    and user agent differ: ~1.25 s per row, ~1.54 s with the cache)."""
-    encoded = pc.dictionary_encode(values)
-    if len(encoded.dictionary) <= MOSTLY_DISTINCT * len(values):
-        return spread(query.results_for(connection, encoded.dictionary), encoded.indices)
-    connection.register("distinct_values", pa.table({"value": encoded.dictionary}))
-    try:
-        found = connection.sql(query.query).to_arrow_table()
-    finally:
-        connection.unregister("distinct_values")
-    return spread(found, encoded.indices)
-
-
-MOSTLY_DISTINCT = 0.25
 
 
 def inspection_kinds(action_type: pa.Array) -> np.ndarray:
