@@ -18,19 +18,21 @@ Two documented layouts:
 
 The pairs are found by one compiled pass over each line's bytes (`proxysg_kv_scan`: a pair's key is the text before
 its first `=`; keys compared in lower case, `_` read as `-`, so `rs_Content_Type` is `rs(content-type)`), which
-cuts out the values of the wanted fields (unquoted); each field's values are dictionary-encoded, trimmed, null when
-`-` or empty, and handed by ELFF name to `w3c.columns_of_fields`: one reading of ProxySG's fields for the `w3c`,
-`proxysg` and this format (denials by x-exception-id as `proxysg` reads them). Lines without date= and time= take
-them from devicetime or the syslog header, each distinct time and header read once. A line with no `c-ip`/`src`
-and no host or URL key is a counted reject (not such a line); a line without a readable time likewise.
+cuts out the values of the wanted fields (unquoted) and dictionary-encodes those `w3c` reads (but the byte counts);
+each field's distinct values are trimmed, null when `-` or empty, and handed by ELFF name to
+`w3c.columns_of_fields`: one reading of ProxySG's fields for the `w3c`, `proxysg` and this format (denials by
+x-exception-id as `proxysg` reads them). Lines without date= and time= take them from devicetime or the syslog
+header, each distinct time and header read once. A line with no `c-ip`/`src` and no host or URL key is a counted
+reject (not such a line); a line without a readable time likewise.
 
-CPU of the whole ingest of 2M benchmark lines (benchmarks/ingest.py --formats proxysg_kv --format-lines 2000000
---per-sample, 2-core machine): QRadar 9.9 s when the scan wrote ELFF lines for `w3c.event_columns` to split
-again, 7.4-7.7 s now; Splunk kv 13.3 s, 9.3-9.8 s (generic DuckDB 2.2 s and 3.3 s on an idle machine: ratio
-~0.3, the issue's 0.5 not reached). Parse per 131k-line batch: ~0.57 s then, ~0.28-0.30 s now, of which the
-compiled scan takes ~0.13 s (finding the pairs ~0.07-0.10 s, copying the values ~0.05 s), dictionary-encoding the
-values ~0.04 s and `w3c.columns_of_fields` ~0.05 s (per-distinct queries). Of the whole ingest the scan is a third,
-the lake and the reader ~10% and ~7%; ~1 s of each process is imports and loading Numba.
+CPU of the whole ingest of 1M benchmark lines (`shadow-ai ingest --format proxysg_kv` of benchmarks/ingest.py's
+files, --format-lines 1000000 --per-sample; user+sys of the process, the code before and after alternately, 3 runs
+each, 2-core machine at load ~7): QRadar 4.3-4.9 s before the scan found its bytes eight at a time and encoded the
+values itself, 4.0-4.4 s now; Splunk kv 5.4-5.7 s, 4.3-4.6 s (generic DuckDB 1.2-1.4 s and 2.1-2.2 s: the issue's
+0.5 is not reached, ~0.3 and ~0.4 by wall time on a busy machine). Parse per 262,144-line slice: ~0.48 s, of which
+the scan and the encoding ~0.30 s (finding the pairs ~0.16 s, a third of it finding the bytes), and
+`w3c.columns_of_fields` ~0.08 s (per-distinct queries); ~1 s of each process is imports and loading Numba, the rest
+the reader and the lake.
 """
 
 from __future__ import annotations
