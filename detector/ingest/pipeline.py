@@ -21,6 +21,7 @@ from detector.config import Settings
 from detector.enrich.pseudonym import Pseudonymiser
 from detector.errors import DetectorError
 from detector.ingest import get_format, sniff
+from detector.ingest.arrow_ops import first_bytes
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
@@ -364,10 +365,23 @@ def _time_problems(ts: pa.ChunkedArray) -> pa.ChunkedArray | None:
 
 
 def _without_blanks(lines: pa.Table) -> tuple[pa.Table, int]:
+    """The lines that are not empty or whitespace only, and how many were.
+
+    Only a line whose first byte may start whitespace (a control character or space, or a byte of a multi-byte
+    character) can be blank: the others are told by their first byte, read through the offsets, and the text of
+    the few candidates alone is tested (a test of every line's text cost ~0.045 s per 1M lines of ~450 bytes).
+    """
     text = lines.column("line")
-    blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))  # no copy of the lines
-    blank_count = pc.sum(pc.cast(blank, pa.int64())).as_py() or 0
-    return (lines.filter(pc.invert(blank)) if blank_count else lines), blank_count
+    first = first_bytes(text)
+    maybe = np.flatnonzero((first <= 0x20) | (first >= 0x80))
+    if not len(maybe):
+        return lines, 0
+    candidates = pc.take(text, pa.array(maybe))
+    found = pc.or_(pc.equal(pc.binary_length(candidates), 0), pc.utf8_is_space(candidates))
+    blank = np.zeros(len(first), bool)
+    blank[maybe[np.asarray(found.to_numpy(zero_copy_only=False), bool)]] = True
+    blank_count = int(blank.sum())
+    return (lines.filter(pa.array(~blank)) if blank_count else lines), blank_count
 
 
 def _parse_in_context(lines: pa.Table, batch: LineBatch, parser: BatchParser) -> ParseResult:
