@@ -73,13 +73,15 @@ _TEXT, _TOGGLE, _LITERAL_QUOTE = 0, 1, 2
 
 
 class Scanned:
-    """What the scan of a slice's lines found: the values of the fields asked for one by one (`columns`) and each
-    line's head."""
+    """What the scan of a slice's lines found: the values of the fields asked for one by one (`columns`) or
+    dictionary-encoded (`encoded`), and each line's head."""
 
     def __init__(self, text: pa.Array, keys: WantedKeys, field_of_key: np.ndarray, fields: Sequence[str],
                  columns: Sequence[str], encoded: Sequence[str] = ()) -> None:
         """Scan `text` (a string array; nothing is copied) for `keys`; key `keys.keys[k]` names field
-        `fields[field_of_key[k]]`; the first key of a field in a line counts."""
+        `fields[field_of_key[k]]`; the first key of a field in a line counts. The values of the fields named in
+        `columns` come as text, those named in `encoded` as `pyarrow.compute.dictionary_encode` gives them
+        (distinct values in the order first seen, nulls where a line lacks the field)."""
         self.text = text
         data, self.offsets = arrow_bytes(text)
         lines = len(text)
