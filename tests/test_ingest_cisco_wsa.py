@@ -36,7 +36,8 @@ def parse(tmp_path: Path, *lines: str):  # type: ignore[no-untyped-def]
     ("DECRYPT_WEBCAT_7-DP-Id-NONE", "TCP_MISS/200", "allowed"),
     ("BLOCK_WEBCAT_12-Policy-Id-NONE", "TCP_DENIED/403", "blocked"),
     ("BLOCK_CONTINUE_WEBCAT_12-Policy-Id-NONE", "TCP_MISS/200", "blocked"),
-    ("NO_PASSWORD_0-DefaultGroup-NONE", "TCP_DENIED/407", "blocked"),
+    ("NO_PASSWORD_0-DefaultGroup-NONE", "TCP_DENIED/407", "unknown"),  # a challenge for credentials: no verdict
+    ("NO_AUTHORIZATION_0-DefaultGroup-NONE", "TCP_DENIED/403", "blocked"),
     ("OTHER-NONE-Id-NONE", "NONE/503", "unknown"),
     ("OTHER-NONE-Id-NONE", "TCP_MISS/200", "allowed"),
 ])

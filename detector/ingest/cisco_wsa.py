@@ -48,9 +48,10 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
-from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.squid import AUTH_CHALLENGE, PROXY_MACROS
 
-# ACL decision tags: BLOCK_*/DROP_* refuse, the NO_* tags are failed authentication, REDIRECT_* sends
+# ACL decision tags: BLOCK_*/DROP_* refuse, the NO_* tags are failed authentication (but a 407, the challenge
+# for credentials, is no verdict: CODE_STATUS_SQL), REDIRECT_* sends
 # the client elsewhere; ALLOW_*, DEFAULT_CASE, MONITOR_*, PASSTHRU_*, DECRYPT_* let it through. Any
 # other tag (OTHER, NONE, -) leaves the decision to the Squid-style result code.
 WSA_MACROS = r"""
@@ -69,8 +70,12 @@ SHAPE_REASON = ("not a Cisco WSA access log line: expected time elapsed client c
 # the appliance's own status lines, written with a ctime stamp or pushed over syslog
 STATUS_LINE = r"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: "
 STATUS_MESSAGE = r"(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )"
-CODE_STATUS_SQL = """
-select code like '%DENIED%' as denied, squid_result_action(code) as result_action,
+# A TCP_DENIED/407 (with the NO_PASSWORD tag) is the proxy asking for credentials, which the browser then sends
+# (NTLM/Negotiate start every connection so): no verdict on the site, its action is unknown whatever the tag says.
+CODE_STATUS_SQL = f"""
+select case when try_cast(status_text as integer) = {AUTH_CHALLENGE} then 'unknown'
+        when code like '%DENIED%' then 'blocked' end as verdict,
+    squid_result_action(code) as result_action,
     nullif(try_cast(status_text as integer), 0) as http_status, try_cast(status_text as integer) is not null as valid
 from (select upper(split_part(value, '/', 1)) as code, split_part(value, '/', 2) as status_text from distinct_values)
 """
@@ -106,7 +111,6 @@ HOST_SOURCES = pa.array(["connect", "url", "none"])
 # 0.331 / 0.333; a 1M-line file's ingest: peak RSS 736 / 787 / 860 MiB at 32,768 / 65,536 / 131,072, CPU
 # within the noise (3.1-3.2 s).
 SLICE_LINES = 65_536
-BLOCKED = pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), ["blocked"])
 
 
 class Queries:
@@ -167,8 +171,8 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     host = first_valid(where(server_named, server_host), url_host, server_host)
     source = np.select([bools(pc.and_(pc.is_null(url_host), pc.is_null(server_host))), bools(is_tunnel)], [2, 0], 1)
     direct_server = pc.fill_null(pc.and_kleene(server["direct"], server_literal), False)
-    action = first_valid(where(pc.fill_null(outcome["denied"], False), pa.repeat(BLOCKED[0], rows)),
-                         per_distinct(connection, acl, queries.acl)["action"], outcome["result_action"])
+    action = first_valid(outcome["verdict"], per_distinct(connection, acl, queries.acl)["action"],
+                         outcome["result_action"])
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": first_reasons([(pc.and_(pc.invert(ok), pc.invert(is_ignored)), SHAPE_REASON)], rows),

@@ -53,7 +53,9 @@ cs-host / cs-uri-path / cs-uri-port -> host, url_path, dst_port, sc-status -> ht
 cs-bytes -> bytes_out, cs(User-Agent) -> user_agent, rs(Content-Type) -> content_type, cs-categories ->
 vendor_category, x-bluecoat-application-name -> vendor_app; action blocked when sc-filter-result is DENIED,
 s-action a *_DENIED code or x-exception-id a denial (`policy_denied`, `content_filter_denied`), allowed when
-PROXIED/OBSERVED or another s-action code.
+PROXIED/OBSERVED or another s-action code; unknown when sc-status is 407, the proxy asking for credentials
+(`407 TCP_DENIED`, `authentication_failed`: with NTLM every connection starts so, Symantec KB 167686), whatever
+the other fields say.
 s-ip is the appliance's own address and is not read as the destination.
 """
 

@@ -22,6 +22,9 @@ has no direction and is left out. `time-taken` is milliseconds on IIS, ProxySG a
 when written with a decimal point as the standard has it. The proxy's categories (ProxySG
 `cs-categories`, older `sc-filter-category`; Cisco WSA `x-webcat-code-full` or `x-webcat-code-abr`) feed
 vendor_category, its application name (ProxySG `x-bluecoat-application-name`, WSA `x-avc-app`) vendor_app.
+The action: blocked where any verdict field says so (sc-filter-result, x-acltag, s-action, result codes), else
+allowed where one allows; unknown where the status is 407 (Proxy Authentication Required), the proxy asking for
+credentials the client then sends: no verdict on the site.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
-from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.squid import AUTH_CHALLENGE, PROXY_MACROS
 from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
@@ -345,7 +348,7 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
         "http_method": _or(method, nothing),
         "url_path": where(not_connect, first_valid(*paths)),
         "http_status": _or(status, pa.nulls(rows, pa.int32())),
-        "action": _action(connection, plan, v, code_status, rows),
+        "action": _action(connection, plan, v, code_status, status, rows),
         "bytes_out": _count(connection, plan, v("cs-bytes"), rows),
         "bytes_in": _count(connection, plan, v("sc-bytes"), rows),
         "duration_ms": taken if taken is not None else _count(connection, plan, v("x-elapsed-time", "timetakenms"),
@@ -398,8 +401,11 @@ def _reasons(counts: pa.Array, field_count: int, ts: pa.Array, time_reason: pa.A
 
 
 def _action(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., pa.Array | None],
-            code_status: pa.Array | None, rows: int) -> pa.DictionaryArray:
-    """Every verdict the fields carry, each allowed/blocked/null: any block wins, then any allow."""
+            code_status: pa.Array | None, status: pa.Array | None, rows: int) -> pa.DictionaryArray:
+    """Every verdict the fields carry, each allowed/blocked/null: any block wins, then any allow. A 407 (Proxy
+    Authentication Required) is unknown whatever they say: the proxy asking for credentials, which the browser
+    then sends (RFC 9110 15.5.8; ProxySG logs it `407 TCP_DENIED`, sc-filter-result DENIED, x-exception-id
+    authentication_failed, Cisco WSA `TCP_DENIED/407` with a NO_PASSWORD tag), no verdict on the site."""
     readings = [(WORD_VERDICT_SQL, v("sc-filter-result")), (ACL_VERDICT_SQL, v("x-acltag")),
                 (CODE_VERDICT_SQL, v("s-action")), (CODE_VERDICT_SQL, v("sc-result-code", "x-result-code")),
                 (CODE_STATUS_VERDICT_SQL, code_status), (WORD_VERDICT_SQL, v("action", "sc-action", "x-action"))]
@@ -409,7 +415,11 @@ def _action(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., 
             verdict = encoded(per_distinct(connection, value, plan.query(sql))["value"])
             blocked |= _is(verdict, "blocked")
             allowed |= _is(verdict, "allowed")
-    return constant_text(ACTIONS, np.select([blocked, allowed], [0, 1], 2))
+    challenged = np.zeros(rows, bool)
+    if status is not None:  # (compared once per distinct status)
+        codes = encoded(status)
+        challenged = bools(pc.fill_null(pc.equal(codes.dictionary, AUTH_CHALLENGE).take(codes.indices), False))
+    return constant_text(ACTIONS, np.select([challenged, blocked, allowed], [2, 0, 1], 2))
 
 
 def _is(values: pa.DictionaryArray, text: str) -> np.ndarray:
