@@ -113,7 +113,8 @@ class LinearHostScorer:
         waits for the traffic features: it is called once the names are scored (classify scores them while the
         lake is still read)."""
         scores = np.zeros(len(hosts))
-        judged = [i for i, h in enumerate(hosts) if not features.under(normalise_host(h), self.known_non_ai)]
+        normalised = [normalise_host(h) for h in hosts]
+        judged = [i for i, name in enumerate(normalised) if not features.under(name, self.known_non_ai)]
         if not judged:
             return scores
         names = [hosts[i] for i in judged]
@@ -127,7 +128,7 @@ class LinearHostScorer:
                 found[present] = self.behaviour_stage.probability(np.column_stack([logits[present], matrix[present]]))
         scores[judged] = found
         if self.known_ai:
-            scores[[i for i in judged if features.under(normalise_host(hosts[i]), self.known_ai)]] = 1.0
+            scores[[i for i in judged if features.under(normalised[i], self.known_ai)]] = 1.0
         return scores
 
 
