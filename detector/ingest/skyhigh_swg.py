@@ -22,8 +22,10 @@ URL, as transparent mode logs it, or a line without its target, `CONNECT HTTP/1.
 (URL.Categories) -> vendor_category; media_type -> content_type; bytes_to_client (Body.Size of the response) ->
 bytes_in; bytes_from_client -> bytes_out (null in the 12-value layout: never guessed); user_agent; application_name
 -> vendor_app. rep_level and virus_name are not read.
-action: block_res (Block.ID) 0 -> allowed, any other number -> blocked (the appliance answers such requests with
-its block page, mostly 403); no block_res -> unknown.
+action: block_res (Block.ID) 0 -> allowed; 81 (authentication required: the gateway asks for credentials, 407 or
+its login page, no verdict yet, as Squid's 407) -> unknown; any other number -> blocked (the appliance answers such
+requests with its block page, mostly 403); no block_res -> unknown. A client address `-`, empty or unspecified
+(`0:0:0:0:0:0:0:0`, `::`, `0.0.0.0`, written when the gateway has none) is null, never an address.
 
 The same lines forwarded over syslog (rsyslog, `mwg: [20/Nov/2026:...] ...`) are read after their header, whose
 time is not used (the line has its own, with its zone). Lines of the appliance that hold no access record (header
@@ -47,7 +49,7 @@ from detector.ingest.arrow_ops import (
     per_distinct,
 )
 from detector.ingest.base import BatchParser, Format, ParseContext
-from detector.ingest.distinct_sql import SLICE_LINES, chunk_sliced_parser, plain
+from detector.ingest.distinct_sql import SLICE_LINES, chunk_sliced_parser, plain, without
 from detector.ingest.proxy_columns import (
     UrlQueries,
     bools,
@@ -83,6 +85,12 @@ SHAPE_REASON = ("not in a layout of 12 or 14 values (Skyhigh SWG access.log: [ti
                 "\"user agent\" \"virus\" block_res [\"application\"])")
 NOT_A_RECORD = "not a Skyhigh SWG access log line (expected [dd/Mon/yyyy:HH:MM:SS +zzzz] first): "
 HOST_SOURCES = pa.array(["connect", "url", "none"])
+ACTIONS = pa.array(["allowed", "blocked", "unknown"])
+# Block.ID 81: "authentication required" (the gateway's authentication rule sets answer with a credentials
+# challenge, 407 or a redirect to its login page): no verdict on the request yet.
+AUTH_REQUIRED = 81
+# Client addresses the gateway writes when it has none: the unspecified address in either family.
+NO_ADDRESS = ("0:0:0:0:0:0:0:0", "::", "0.0.0.0")
 BRACKET, HASH = ord("["), ord("#")
 
 # The record's own time, which every access line starts with.
@@ -201,41 +209,20 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         (block_of["invalid"], lambda: pc.binary_join_element_wise(
             "block_res is not a number: ", plain(block), "")),
     ]
-    request_text = request
-    parts = pc.split_pattern(request_text.dictionary, " ", max_splits=2)
-    method = per_distinct(connection, pa.DictionaryArray.from_arrays(request_text.indices, list_item(parts, 0)),
-                          queries.method)
-    # `CONNECT HTTP/1.1`: a request line without its target (logged so for a refused CONNECT, e.g. a 407) names
-    # no host; its second word is the protocol version, not a URL.
-    target = list_item(parts, 1)
-    target = where(pc.invert(pc.fill_null(pc.match_substring_regex(target, VERSION_ONLY), False)), target)
-    url = pa.DictionaryArray.from_arrays(request_text.indices, target)
-    is_connect = pc.fill_null(method["is_connect"], False)
-    not_connect = pc.invert(is_connect)
-    place = url_columns(connection, queries.urls, url, connect=is_connect)
-    has_url = pc.and_(not_connect, pc.fill_null(place["has_rest"], False))
-    host = first_valid(where(is_connect, place["connect_host"]), where(has_url, place["host"]))
-    source = np.select([bools(is_connect) & bools(pc.is_valid(host)), bools(has_url)], [0, 1], 2)
-    block_id = block_of["value"]
-    action = np.where(bools(pc.is_null(block_id)), 2,
-                      np.where(bools(pc.fill_null(pc.equal(block_id, 0), True)), 0, 1))
+    place = request_columns(connection, queries, request)
+    action = actions(block_of["value"])
     rows = len(text)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": first_reasons(reasons, rows),
         "is_ignored": pa.array(ignored),
         "ts": ts,
-        "src_ip": _text(connection, queries, client),
+        "src_ip": client_address(connection, queries, client),
         "user_name": _text(connection, queries, user),
-        "host": host,
-        "host_source": constant_text(HOST_SOURCES, source),
-        "dst_port": pc.if_else(is_connect, place["connect_port"], place["dst_port"]),
-        "network_protocol": where(has_url, place["scheme"]),
-        "http_method": method["http_method"],
-        "url_path": where(has_url, place["url_path"]),
+        **place,
         "http_status": pc.cast(where(pc.and_(pc.not_equal(status_value, 0), pc.invert(status_bad)), status_value),
                                pa.int32()),
-        "action": constant_text(pa.array(["allowed", "blocked", "unknown"]), action),
+        "action": action,
         "bytes_out": from_client_of["value"],
         "bytes_in": to_client_of["value"],
         "user_agent": _text(connection, queries, agent),
@@ -244,6 +231,48 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
         "vendor_app": _text(connection, queries, app),
     }
     return pa.table(columns)
+
+
+def request_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, request: pa.DictionaryArray
+                    ) -> dict[str, pa.Array]:
+    """The request line's (`METHOD URL HTTP/x.y`) columns: host, host_source, dst_port, network_protocol,
+    http_method and url_path; `CONNECT host:port` names the tunnel's target (host_source connect)."""
+    parts = pc.split_pattern(request.dictionary, " ", max_splits=2)
+    method = per_distinct(connection, pa.DictionaryArray.from_arrays(request.indices, list_item(parts, 0)),
+                          queries.method)
+    # `CONNECT HTTP/1.1`: a request line without its target (logged so for a refused CONNECT, e.g. a 407) names
+    # no host; its second word is the protocol version, not a URL.
+    target = list_item(parts, 1)
+    target = where(pc.invert(pc.fill_null(pc.match_substring_regex(target, VERSION_ONLY), False)), target)
+    url = pa.DictionaryArray.from_arrays(request.indices, target)
+    is_connect = pc.fill_null(method["is_connect"], False)
+    not_connect = pc.invert(is_connect)
+    place = url_columns(connection, queries.urls, url, connect=is_connect)
+    has_url = pc.and_(not_connect, pc.fill_null(place["has_rest"], False))
+    host = first_valid(where(is_connect, place["connect_host"]), where(has_url, place["host"]))
+    source = np.select([bools(is_connect) & bools(pc.is_valid(host)), bools(has_url)], [0, 1], 2)
+    return {
+        "host": host,
+        "host_source": constant_text(HOST_SOURCES, source),
+        "dst_port": pc.if_else(is_connect, place["connect_port"], place["dst_port"]),
+        "network_protocol": where(has_url, place["scheme"]),
+        "http_method": method["http_method"],
+        "url_path": where(has_url, place["url_path"]),
+    }
+
+
+def actions(block_id: pa.Array) -> pa.DictionaryArray:
+    """Block.ID as an action: 0 allowed; AUTH_REQUIRED (the gateway asks for credentials: no verdict yet, as
+    Squid's 407) and no value unknown; any other block reason blocked."""
+    missing = bools(pc.is_null(block_id)) | bools(pc.fill_null(pc.equal(block_id, AUTH_REQUIRED), False))
+    allowed = bools(pc.fill_null(pc.equal(block_id, 0), False))
+    return constant_text(ACTIONS, np.where(missing, 2, np.where(allowed, 0, 1)))
+
+
+def client_address(connection: duckdb.DuckDBPyConnection, queries: Queries, values: pa.DictionaryArray
+                   ) -> pa.Array:
+    """Client.IP, null where `-`, empty or the unspecified address the gateway writes when it has none."""
+    return without(_text(connection, queries, values), NO_ADDRESS)
 
 
 def _numbers(connection: duckdb.DuckDBPyConnection, queries: Queries, tokens: pa.DictionaryArray
