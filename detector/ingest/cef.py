@@ -7,8 +7,10 @@ r"""Generic ArcSight CEF and IBM QRadar LEEF lines, with or without a syslog hea
 
 Many devices (web gateways, firewalls, Zscaler's CEF and LEEF feed types) can log this way; we read the
 keys the standards define, in either their short or long names, case-insensitively:
-- client: `src` / `sourceAddress`; user: `suser` / `sourceUserName`, LEEF `usrName`, else `duser`
-  (some devices put the client's user there);
+- client: `src` / `sourceAddress` (an address: a placeholder or other text is none); user: `loginID` (Forcepoint's
+  login name), else `suser` / `sourceUserName`, LEEF `usrName`, else `duser` (some devices put the client's user
+  there); a directory path or DN there (Forcepoint's `suser=LDAP://10.0.0.5 OU\=Users,.../jdevries`) is read as
+  the account it ends in (user_names.py);
 - destination: `dst`, `dpt`, `dhost`; URL: `request` (LEEF `url`), path-only or scheme-less URLs too;
   `requestMethod`, `requestClientApplication`; application protocol: `app`;
 - bytes: `out` (LEEF `srcBytes`) is what the client sent (bytes_out); `in` (LEEF `dstBytes`) the reverse, as
@@ -66,7 +68,9 @@ from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
 from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import first_valid
 from detector.ingest.syslog import define_macros, reference_time
+from detector.ingest.user_names import account_names, addresses
 from detector.schema import TIMESTAMP
 
 GENERIC_SNIFF_CAP = 0.6
@@ -91,6 +95,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "service": ("destinationservicename", "appname"),
     "cat": ("cat", "urlcat", "urlcategory"),
     "dept": ("dept", "department", "role"),
+    # Forcepoint Web Security's SIEM formats: `loginID` (the login name), beside `suser`, its directory path
+    "login": ("loginid",),
 }
 KEYS = {name: tuple(key.lower() for key in keys) for name, keys in KEYS.items()}
 # Custom fields and their labels, read only on lines that have labels.
@@ -520,9 +526,8 @@ HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
 # received in `out`, as the CEF standard defines bytesIn/bytesOut (Palo Alto's CEF guide: `in=$bytes_sent
 # out=$bytes_received`); other devices (FortiGate, Zscaler's feeds) write `out` for what the client sent.
 SOURCE_SENT_IN = (b"palo alto networks",)
-# Values that stand for none: an address of 0.0.0.0 or a dash; a user of a dash, quoted or not (Barracuda's WAF
-# writes `suser="-"`)
-_NO_ADDRESS = ["0.0.0.0", "-"]
+# A user of a dash, quoted or not (Barracuda's WAF writes `suser="-"`), is none; so is an address of 0.0.0.0, a dash
+# (Barracuda's WAF: `dst=-`) or any other text that is no address (user_names.addresses)
 _NO_USER = ["-", '"-"']
 
 
@@ -584,8 +589,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
     url = through("request", queries.request)
     host_header = through("dhost", queries.host)["value"]
     method = through("method", queries.method)
-    # "no address" as devices write it: 0.0.0.0, or a dash (Barracuda's WAF: `dst=-`)
-    client, server = without(encoded(field("src")), _NO_ADDRESS), without(encoded(field("dst")), _NO_ADDRESS)
+    client, server = addresses(field("src")), addresses(field("dst"))
     no_place = pc.and_(pc.and_(pc.is_null(client), pc.is_null(server)), pc.and_(pc.is_null(dhost), pc.is_null(request)))
     header_error = field("header_error")
     reason = _reject_reasons(header_error, no_place, t_rt, plain(field("time_format")), rt_time, header_time)
@@ -608,7 +612,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "is_ignored": pc.and_(pc.is_null(header_error), no_place),
         "ts": pc.cast(pc.coalesce(rt_time, header_time), TIMESTAMP),
         "src_ip": client,
-        "user_name": without(encoded(field("usr")), _NO_USER),
+        "user_name": _user_names(field("login"), field("usr")),
         "host": host,
         "host_source": pa.DictionaryArray.from_arrays(pa.array(np.where(connect, 0, source).astype(np.int32)),
                                                       HOST_SOURCES),
@@ -628,6 +632,15 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "vendor_category": field("vendor_category"),
         "vendor_department": field("vendor_department"),
     })
+
+
+def _user_names(login: pa.Array, user: pa.Array) -> pa.DictionaryArray:
+    """The account users.csv names: a login ID where the line has one (Forcepoint), else the user field, each a
+    directory path or DN reduced to its account (user_names.account_names); a dash is none."""
+    user = account_names(without(encoded(user), _NO_USER))
+    if login.null_count == len(login):
+        return user
+    return first_valid(account_names(without(encoded(login), _NO_USER)), user)
 
 
 def _reject_reasons(header_error: pa.Array, no_place: pa.Array, t_rt: pa.Array, time_format: pa.Array,

@@ -8,7 +8,9 @@ brackets (Microsoft Sentinel's CommonSecurityLog export: `SourceIP`, `RequestURL
 columns (`RemoteIP`, `LocalIP`, `RemoteUrl`: an advanced hunting or Sentinel export) is read by that table's
 names (DEFENDER_ALIASES), after the columns named exactly as a field. A URL column gives host and path;
 a host column may hold a bare name, `host:port` or a URL. Quoted fields may contain the delimiter,
-with `""` for a quote. A line repeating the header (concatenated exports) is ignored.
+with `""` for a quote. A line repeating the header (concatenated exports) is ignored. An address column keeps only
+addresses: a placeholder (Forcepoint's cloud exports write `Not available`; `N/A`, `unknown`, `-`, 0.0.0.0) or other
+text is none, the row kept; a user column's LDAP path or DN becomes the account it names (user_names.py).
 
 Times: epoch seconds or milliseconds; ISO 8601 with a zone; otherwise local to the configured zone:
 ISO without a zone, `dd-mm-yyyy HH:MM[:SS]` (Dutch), `dd/mm/yyyy ...` (day first), `mm/dd/yyyy
@@ -72,6 +74,7 @@ from detector.ingest.proxy_columns import (
     where,
 )
 from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.user_names import account_names, addresses
 from detector.ingest.w3c import combine
 from detector.schema import TIMESTAMP
 
@@ -484,6 +487,13 @@ def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, value
     columns: dict[str, pa.Array] = {"ts": ts}
     for field in TEXT_FIELDS:
         columns[field] = values.get(field, nothing)
+    # an address column holds addresses (a placeholder such as `Not available` is none, the row kept); a user
+    # column's directory path or DN is the account it names (user_names.py)
+    for field in ("src_ip", "dst_ip"):
+        if field in values:
+            columns[field] = addresses(values[field])
+    if "user_name" in values:
+        columns["user_name"] = account_names(values["user_name"])
     columns["host"] = host
     asked = from_question if from_question is not None else np.zeros(rows, bool)
     columns["host_source"] = constant_text(HOST_SOURCES, np.select([host_at < 0, is_connect, asked], [2, 0, 3], 1))
