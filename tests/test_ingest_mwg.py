@@ -118,6 +118,16 @@ def test_host_from_destination_host_where_the_request_line_names_none(tmp_path: 
     assert (target["host"], target["host_source"], target["dst_port"]) == ("gemini.google.com", "connect", 443)
 
 
+
+def test_a_key_inside_a_quoted_value_is_no_pair(tmp_path: Path) -> None:
+    """A rule name (free text) before the real pairs that holds ` source_ip=` and ` destination_host=`."""
+    moved = ('date="2026-11-30T08:12:01Z" rule_name="Allow source_ip=10.9.9.9 destination_host=evil.example" '
+             'block_id=0 http_status_code=200 http_request_first_line="GET /chat HTTP/1.1" source_ip=10.30.2.41 '
+             'destination_host="chatgpt.com"')
+    [event], rejects, _ = parse(tmp_path, "skyhigh_swg_kv", moved)
+    assert not rejects
+    assert (event["src_ip"], event["host"]) == ("10.30.2.41", "chatgpt.com")
+
 def test_syslog_headers_are_read_past_and_other_messages_ignored(tmp_path: Path) -> None:
     events, _, report = parse(
         tmp_path, "skyhigh_swg_kv", f"<134>Nov 30 09:12:01 swg01 mwg: {siem()}",

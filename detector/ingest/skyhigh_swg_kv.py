@@ -33,8 +33,8 @@ Read (the first key of each list that a line has; `-` or empty: none):
 
 A line with neither http_request_first_line nor destination_host is not an access record: ignored when it is
 another syslog message (the gateway's audit log, system messages), else a counted reject. An access record without
-a readable time, status, byte count or block id is a counted reject with its reason. Known limit: a key is found
-where ` key=` first occurs, so a quoted value that itself holds ` source_ip=...` could be taken for the pair.
+a readable time, status, byte count or block id is a counted reject with its reason. Keys are found outside quoted
+values: a rule name or block reason that itself holds ` source_ip=...` is no pair.
 """
 
 from __future__ import annotations
@@ -106,8 +106,9 @@ NO_TIME = "no date= (or datetime=, time_stamp=) pair: the record has no time"
 
 def _pattern(keys: Sequence[str]) -> str:
     """The value of the first of `keys` on a line: a quoted value (quotes kept, taken off per distinct value) or a
-    word up to the next space. A key starts the line or follows a space."""
-    return rf'(?:^|\s)(?:{"|".join(map(re.escape, keys))})=(?P<v>"[^"]*"|[^\s"]*)'
+    word up to the next space. A key starts the line or follows a space, outside any quoted value: what comes
+    before it is read as characters and whole quoted values (so ` source_ip=` inside a rule name is no key)."""
+    return rf'^(?:[^"]|"[^"]*")*?(?:^|\s)(?:{"|".join(map(re.escape, keys))})=(?P<v>"[^"]*"|[^\s"]*)'
 
 
 PATTERNS = {name: _pattern(keys) for name, keys in KEYS.items()}
