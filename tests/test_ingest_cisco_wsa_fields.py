@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,15 +13,18 @@ from detector.ingest.cisco_wsa_fields import wsa_fields
 ACCESS_LINE = ('1773389702.120 812 10.0.0.5 TCP_MISS/200 5120 GET https://chatgpt.com/ "DOM\\jan" DIRECT/chatgpt.com '
                'text/html DEFAULT_CASE_12-P-NONE <"IW_aiml",5.4,1,"-",-,-,-,-,"-",-,-,-,"-",-,-,"-","-",-,-,"IW_aiml",-,'
                '"-","-","ChatGPT","Unknown","-","-",50.01,0,-,"-"> "Mozilla/5.0 (X11)" -')
-PIECES = st.sampled_from([" ", "  ", "<", " <", ">", "> ", ",", '"', "/", "-", "a", "7", "é", "Info: ", "x,y", "1.5"])
+EPOCH = re.compile(r"[0-9]{9,10}\.[0-9]")
+EPOCH_AFTER_SPACE = re.compile(r" [0-9]{9,10}\.[0-9]")
+PIECES = st.sampled_from([" ", "  ", "<", " <", ">", "> ", ",", '"', "/", "-", "a", "7", "é", "Info: ", "x,y", "1.5", " 177338970"])
 
 
 def split_reading(line: str) -> tuple[bool, list[str | None], list[str | None], str | None]:
     """The meaning of each result, in plain Python: the split the bytes' reading replaces."""
     body = line
-    if line[:1] not in "0123456789" or not line:
+    if not EPOCH.match(line):  # pushed over syslog: after 'Info: ', else from the first epoch time after a space
         at = line.find("Info: ")
-        body = line[at + len("Info: "):] if at >= 0 else line
+        later = EPOCH_AFTER_SPACE.search(line)
+        body = line[at + len("Info: "):] if at >= 0 else line[later.start() + 1:] if later else line
     has_verdicts = " <" in body
     head, verdict_text = body.split(" <", 1) if has_verdicts else (body, None)
     tokens = head.split(" ")
@@ -48,7 +53,8 @@ def bytes_reading(text: pa.Array) -> list[tuple[bool, list[str | None], list[str
 
 @settings(max_examples=300, deadline=None)
 @given(edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), PIECES), max_size=4),
-       prefix=st.sampled_from(["", "<134>Mar 13 09:42:00 wsa01 accesslogs: Info: ", "Info: ", "x ", "é"]))
+       prefix=st.sampled_from(["", "<134>Mar 13 09:42:00 wsa01 accesslogs: Info: ", "Info: ", "x ", "é",
+                               "<13>Mar 13 09:42:00 wsa01 ", "2026-03-13T09:42:00+01:00 wsa01 accesslogs: "]))
 def test_fields_of_edited_access_lines_are_the_split_reading(edits: list[tuple[int, int, str]], prefix: str) -> None:
     """An access line with pieces inserted or cut out, with or without a syslog prefix."""
     line = ACCESS_LINE

@@ -11,7 +11,9 @@ as the 23rd (29 before the bandwidth).
 `size` is what the proxy sent to the client; the default format has no request size, so `bytes_out`
 stays null. The user is `-` or a quoted `"DOMAIN\\user@realm"`. Tunnels log as CONNECT/TCP_CONNECT with
 `tunnel://host:443/` or `host:port` (an address when the client was redirected transparently; the
-hierarchy field then often names the server). Lines pushed over syslog keep their `... Info: ` prefix;
+hierarchy field then often names the server). Lines pushed over syslog keep their `... Info: ` prefix, or
+only a syslog header, with or without a tag (`<13>Mar 13 09:15:20 wsa01 1773389720.010 ...`): the line is then
+read from its epoch time;
 the appliance's own `Info: Begin Logfile` / `Version:` / `Time offset from UTC:` lines are ignored.
 
 Parsing: a compiled kernel (cisco_wsa_scan, Numba) cuts each line into its fields in one pass over its bytes
@@ -200,7 +202,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
 
 
 _ACCESS_LINE = re.compile(
-    r'^(?:.*?Info: )?\d{9,10}\.\d+ +\d+ \S+ [A-Z_]+/\d{1,3} \d+ \S+ \S+ ("[^"]*"|\S+) [A-Z_]+/\S+ \S+ '
+    r'^(?:.*?Info: |.*? )?\d{9,10}\.\d+ +\d+ \S+ [A-Z_]+/\d{1,3} \d+ \S+ \S+ ("[^"]*"|\S+) [A-Z_]+/\S+ \S+ '
     r"[A-Z][A-Z_]*(_\d+)?(-\S*)?( <|\s+-|\s*$)"
 )
 _STATUS_LINE = re.compile(

@@ -4,8 +4,8 @@
 
 A compiled kernel (cisco_wsa_scan) reads each line once and writes the places of its eleven fields, of the
 URL category and AVC application verdicts and of the user agent; the texts are then copied out of the lines'
-buffer, all of a line's at once (spans_scan). Lines pushed over syslog keep their prefix up to 'Info: ':
-their fields are read from after it.
+buffer, all of a line's at once (spans_scan). Lines pushed over syslog keep their prefix up to 'Info: ', or a
+syslog header without it: their fields are read from after it, or from the first epoch time after a space.
 
 The reading is the split's, field for field: the Squid-like fields are the text before the first ' <' split
 at single spaces (two spaces make an empty field), the verdicts the text after it split at commas (the

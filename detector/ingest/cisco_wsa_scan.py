@@ -3,8 +3,10 @@
     time.ms elapsed client code/status size method URL user hierarchy/server type ACL-tag <verdicts> agent ...
 
 The rules (the reading of cisco_wsa_fields, which describes it):
-- The body starts after the line's first `Info: ` when the line does not start with a digit (pushed over
-  syslog), else at the line's start.
+- The body starts at the line's start when an epoch time (9 or 10 digits, a '.', a digit) begins the line; else
+  (pushed over syslog) after the line's first `Info: `, or, without one (a syslog header and tag only, as
+  Splunk Connect for Syslog's WSA tests send them), at the first epoch time that follows a space; else at the
+  line's start.
 - The head is the body up to its first ` <` (then the line has verdicts); its fields are separated by single
   spaces (two spaces make an empty field), the 11th ending at the 11th space in a longer head.
 - The verdicts follow the ` <`, separated by commas: the 1st (URL category) up to the 1st comma; the AVC
@@ -26,7 +28,7 @@ FIELDS = 11
 # rows of the places: the head's fields, then the URL category, the AVC application and the user agent
 CATEGORY, APPLICATION, AGENT = FIELDS, FIELDS + 1, FIELDS + 2
 PLACES = FIELDS + 3
-_SPACE, _COMMA, _LESS, _GREATER, _QUOTE, _SLASH, _DIGIT_0, _DIGIT_9 = (ord(c) for c in " ,<>\"/09")
+_SPACE, _COMMA, _LESS, _GREATER, _QUOTE, _SLASH, _DOT, _DIGIT_0, _DIGIT_9 = (ord(c) for c in " ,<>\"/.09")
 _SYSLOG_MARK = np.frombuffer(b"Info: ", np.uint8)
 
 
@@ -44,9 +46,24 @@ def access_places(data: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np
 
 
 @kernel
+def _epoch_at(data, at, end):
+    """Whether an epoch time starts at `at`: 9 or 10 digits, a '.', a digit."""
+    if at + 10 >= end:
+        return False
+    dot = at + 10 if data[at + 10] == _DOT else at + 9 if data[at + 9] == _DOT else -1
+    if dot < 0 or dot + 1 >= end or not _DIGIT_0 <= data[dot + 1] <= _DIGIT_9:
+        return False
+    digit = at
+    while digit < dot and _DIGIT_0 <= data[digit] <= _DIGIT_9:
+        digit += 1
+    return digit == dot
+
+
+@kernel
 def _body_start(data, start, end, mark):
-    """After the first `mark` of a line that does not start with a digit; else the line's start."""
-    if start < end and _DIGIT_0 <= data[start] <= _DIGIT_9:
+    """The line's start where an epoch time begins it; else after its first `mark`; else at the first epoch time
+    after a space (a syslog header without the mark); else the line's start."""
+    if _epoch_at(data, start, end):
         return start
     for at in range(start, end - len(mark) + 1):
         same = True
@@ -56,6 +73,9 @@ def _body_start(data, start, end, mark):
                 break
         if same:
             return at + len(mark)
+    for at in range(start, end - 1):
+        if data[at] == _SPACE and _epoch_at(data, at + 1, end):
+            return at + 1
     return start
 
 
