@@ -114,11 +114,11 @@ class Scanned:
         valid_buffer = pa.allocate_buffer(max(len(fields) * bitmap, 1))
         valid = np.frombuffer(valid_buffer, np.uint8)[:len(fields) * bitmap].reshape(len(fields), bitmap)
         valid[:] = 0
+        offsets = np.frombuffer(offsets_buffer, np.int32).reshape(len(fields), lines + 1)
         nulls, distinct = _gathered(
             data, unaligned, begin, end, plain, kept, to_encode, region, longest, text_bytes,
-            np.ndarray((len(text_bytes) - 7,), np.uint64, text_bytes, 0, (1,)),
-            np.frombuffer(offsets_buffer, np.int32).reshape(len(fields), lines + 1),
-            valid, np.frombuffer(indices_buffer, np.int32)[:len(fields) * lines].reshape(len(fields), lines))
+            np.ndarray((len(text_bytes) - 7,), np.uint64, text_bytes, 0, (1,)), offsets, valid,
+            np.frombuffer(indices_buffer, np.int32)[:len(fields) * lines].reshape(len(fields), lines))
         self.columns: dict[str, pa.Array] = {}
         self.encoded: dict[str, pa.DictionaryArray] = {}
         for number, field in enumerate(fields):
@@ -129,9 +129,10 @@ class Scanned:
                 self.encoded[field] = pc.dictionary_encode(self._text(lines, offsets_buffer.slice(
                     number * room, room), buffer, validity, int(nulls[number])))
             elif to_encode[number]:
-                values = pa.StringArray.from_buffers(int(distinct[number]), offsets_buffer.slice(
-                    number * room, (int(distinct[number]) + 1) * 4), buffer) if distinct[number] else \
-                    pa.array([], pa.string())
+                # (the distinct values copied out, so that the events keep them, not the slice's whole buffer)
+                bounds = offsets[number, :distinct[number] + 1]
+                values = pa.StringArray.from_buffers(int(distinct[number]), pa.py_buffer(bounds - bounds[0]),
+                                                     pa.py_buffer(text_bytes[bounds[0]:bounds[-1]].copy()))
                 numbers = pa.Array.from_buffers(pa.int32(), lines, [validity, indices_buffer.slice(
                     number * lines * 4, lines * 4)], int(nulls[number]))
                 self.encoded[field] = pa.DictionaryArray.from_arrays(numbers, values)
