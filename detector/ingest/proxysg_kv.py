@@ -26,13 +26,14 @@ header, each distinct time and header read once. A line with no `c-ip`/`src` and
 reject (not such a line); a line without a readable time likewise.
 
 CPU of the whole ingest of 1M benchmark lines (`shadow-ai ingest --format proxysg_kv` of benchmarks/ingest.py's
-files, --format-lines 1000000 --per-sample; user+sys of the process, the code before and after alternately, 3 runs
-each, 2-core machine at load ~7): QRadar 4.3-4.9 s before the scan found its bytes eight at a time and encoded the
-values itself, 4.0-4.4 s now; Splunk kv 5.4-5.7 s, 4.3-4.6 s (generic DuckDB 1.2-1.4 s and 2.1-2.2 s: the issue's
-0.5 is not reached, ~0.3 and ~0.4 by wall time on a busy machine). Parse per 262,144-line slice: ~0.48 s, of which
+files, --format-lines 1000000 --per-sample; user+sys of the process, the code before and after alternately, 7 runs
+each over the last commits, 2-core machine at load ~7): QRadar 4.3-5.0 s before the scan found its bytes eight at
+a time and encoded the values itself, 4.0-4.6 s now; Splunk kv 5.3-5.7 s, 4.3-4.6 s; peak RSS unchanged (~760-800
+MiB). Generic DuckDB takes 1.2-1.4 s and 1.9-2.2 s: the issue's 0.5 is not reached (the benchmark's ratios 0.33
+and 0.40 by wall time, 0.30 and 0.45 by CPU, on a busy machine). Parse per 262,144-line slice: ~0.48 s, of which
 the scan and the encoding ~0.30 s (finding the pairs ~0.16 s, a third of it finding the bytes), and
-`w3c.columns_of_fields` ~0.08 s (per-distinct queries); ~1 s of each process is imports and loading Numba, the rest
-the reader and the lake.
+`w3c.columns_of_fields` ~0.08 s (per-distinct queries); ~1 s of each process is imports and loading Numba, the
+rest the reader and the lake.
 """
 
 from __future__ import annotations
