@@ -1,12 +1,14 @@
-"""zscaler_scan's line-by-line copy of the fields' values (`field_spans` then `copied_texts`) against slicing the
-buffer in Python: spans anywhere in a buffer, its last bytes included (copied byte by byte, where a word would
-read past the end), missing values, empty and multi-byte values, buffers shorter than a word."""
+"""zscaler_scan's line-by-line readers of the fields' values against Python: the copy (`field_spans` then
+`copied_texts`) against slices of the buffer, the numbering (`DistinctTexts`) against numbering in order of first
+appearance and `int()`: spans anywhere in a buffer, its last bytes included (read byte by byte, where a word would
+read past the end), missing values, empty and multi-byte values, buffers shorter than a word, several chunks."""
 
 from __future__ import annotations
 
 import random
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from detector.ingest import zscaler_scan
@@ -56,3 +58,50 @@ def test_copied_values_are_the_buffers_spans(seed: int) -> None:
             values.append(data[starts[line, found[0]]:ends[line, found[0]]] if found else None)
         expected.append(values)
     assert copies(data, starts, ends, choices) == expected
+
+
+def spans_of_lines(rng: random.Random, data: bytes, lines: int, fields: int) -> tuple[np.ndarray, ...]:
+    """Random spans of `data` (some missing) as `field_spans` gives them: begin, end, missing (lines x fields)."""
+    begin = np.zeros((lines, fields), np.int32)
+    end = np.zeros((lines, fields), np.int32)
+    missing = np.zeros((lines, fields), bool)
+    for line in range(lines):
+        for field in range(fields):
+            a = rng.randrange(len(data) + 1)
+            begin[line, field], end[line, field] = a, min(len(data), a + rng.choice([0, 1, 3, 8, 9, 17]))
+            missing[line, field] = rng.random() < 0.2
+    return begin, end, missing
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_texts_numbered_across_chunks_as_dictionary_encode_numbers_them(seed: int) -> None:
+    """`DistinctTexts` over several chunks (buffers of their own): each field's codes index its dictionary, in order
+    of first appearance; number fields read where plain digits (else flagged); fields given as -1 left alone; the
+    table and text buffer grown on the way (many distinct texts)."""
+    rng = random.Random(seed)
+    distinct = zscaler_scan.DistinctTexts()
+    fields = 4
+    expected: list[list[bytes | None]] = [[] for _ in range(fields)]
+    codes_of: list[list[int]] = [[] for _ in range(fields)]
+    for _ in range(rng.randrange(1, 4)):
+        data = "".join(rng.choice(["1", "2", "0", "a", "é", "=", "€"]) for _ in range(rng.choice([5, 60, 3000]))).encode()
+        lines = rng.choice([rng.randrange(1, 300), 5000])  # (5,000: the table and text buffer grow)
+        begin, end, missing = spans_of_lines(rng, data, lines, fields + 1)
+        texts = np.array([0, 1, 2, 3], np.int64)
+        numbers = np.array([4], np.int64)
+        codes, values, plain = distinct.read(np.frombuffer(data, np.uint8), begin, end, missing, texts, numbers)
+        for k in range(fields):
+            for line in range(lines):
+                expected[k].append(None if missing[line, k] else data[begin[line, k]:end[line, k]])
+                codes_of[k].append(int(codes[k, line]))
+        spans = [None if missing[line, 4] else data[begin[line, 4]:end[line, 4]] for line in range(lines)]
+        digits = all(s is None or (0 < len(s) <= 18 and s.isdigit() and s.isascii()) for s in spans)
+        assert bool(plain[0]) == digits
+        if digits:
+            assert [int(values[0, line]) for line, s in enumerate(spans) if s is not None] \
+                == [int(s) for s in spans if s is not None]
+    dictionaries = distinct.dictionaries(fields)
+    for k in range(fields):
+        order = list(dict.fromkeys(value for value in expected[k] if value is not None))
+        assert dictionaries[k].cast(pa.binary()).to_pylist() == order  # (as bytes: random cuts split characters)
+        assert [None if code < 0 else order[code] for code in codes_of[k]] == expected[k]

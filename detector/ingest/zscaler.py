@@ -33,13 +33,18 @@ What the fields mean (Zscaler's field reference):
 How lines are read: name=value and CSV lines are walked once each by a compiled kernel (zscaler_scan.py, Numba):
 name=value items are found by name on every line (the last word before an item's first `=`; the first item of a
 name counts; the first item may follow a syslog or time prefix), CSV lines split at `","`; the kernel writes where
-each wanted value is, and the text fields are copied out of the lines' own buffer by a second kernel, all fields of
-a line at once while it is in the cache (zscaler_scan.copied_texts; it was one Arrow `take` per field, each going
-down the whole chunk again: whole ingest of 1M lines, CPU interleaved, load ~10: name=value basic 4.9-5.0 -> 4.1-4.3
-s, splunk_cim 4.6-4.7 -> 4.0, time_prefix 4.4-4.8 -> 3.9-4.2, CSV 4.0-4.4 -> 3.4-3.55 s; parse CPU of CSV 1.66-2.09
--> 1.33-1.42 s). Measured per 1M lines of
-the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV 1.7 -> 1.35 s,
-name=value 2.15 -> 2.0 s (then ~-0.1 s: a name equal to the one the line before had at its place needs no
+each wanted value is; a second kernel reads all fields of a line at once while the line is in the cache
+(zscaler_scan.numbered_fields): a text field's values numbered by their texts, each distinct text copied out once
+(the field comes dictionary-encoded), plain-digit sizes and times as int64. A field with more than one distinct text
+per DISTINCT_SHARE lines of a slice (URLs, mostly) is copied out whole instead (zscaler_scan.copied_texts) and
+encoded by Arrow, whose hash table is cheaper for mostly distinct texts. Each field was one Arrow `take` (going down
+the whole 8 MiB chunk again) and `dictionary_encode`. Whole ingest of 1M lines, CPU s, interleaved, load ~10: first
+the copy line by line (for every text field), name=value basic 4.9-5.0 -> 4.1-4.3, splunk_cim 4.6-4.7 -> 4.0,
+time_prefix 4.4-4.8 -> 3.9-4.2, CSV 4.0-4.4 -> 3.4-3.55; then the numbering, basic 4.1-4.6 -> 3.3-3.7, CSV 3.5-3.8 ->
+2.9-3.2; on 300k lines with distinct URLs and many users, addresses and seconds (scratch files) unchanged (2.7-2.9
+either way; numbering every field there cost ~+10 % parse CPU, hence the copy of the many-valued ones). Earlier,
+measured per 1M lines of the benchmark files (parse CPU, interleaved with the previous numpy readers, load ~7): CSV
+1.7 -> 1.35 s, name=value 2.15 -> 2.0 s (then ~-0.1 s: a name equal to the one the line before had at its place needs no
 look-up; then 2.57 -> 2.32 s, whole ingest 4.7 -> 4.3 s CPU: such names compared and values' tabs found eight
 bytes at a time, see zscaler_scan.py); on mutated lines of many layouts name=value 2x faster (no more SQL by
 name). Of a name=value parse, the kernel is now about 0.57 us a line (Numba's start ~0.5 s CPU once per run
@@ -68,9 +73,10 @@ A compiled validating walk of each JSON line (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
 was left out. Every text field is dictionary-encoded once for the batch and read once per distinct value
-(`_schema_columns`); sizes and times, mostly distinct, are cast as they are: in name=value lines a chunk's number
-fields that are all plain digits are read as int64 from their spans by a kernel (zscaler_scan.digit_values), not
-cut out as text first (~-0.05 s parse CPU per 1M lines, within the noise of a busy machine).
+(`_schema_columns`); sizes and times, mostly distinct, are cast as they are: in name=value (now also CSV) lines a
+chunk's number fields that are all plain digits are read as int64 from their spans by a kernel (now
+zscaler_scan.numbered_fields), not cut out as text first (~-0.05 s parse CPU per 1M lines, within the noise of a
+busy machine).
 """
 
 from __future__ import annotations
@@ -425,12 +431,21 @@ def _choices(fields: dict[str, list[int]]) -> np.ndarray:
     return np.array([slots + [-1] * (widest - len(slots)) for slots in fields.values()], np.int64)
 
 
-def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray,
-                 numbers_of: list[str] | None = None) -> list[pa.Array]:
-    """Each field of a chunk's lines (the lines of `starts`' rows; see `_choices`) as text copied out of the
-    chunk's buffer (zscaler_scan.field_spans, then zscaler_scan.copied_texts for all fields at once, line by line).
-    With the fields' names (`numbers_of`), a number field (NUMBER_FIELDS) whose values in the chunk are all plain
-    digits (or missing) is read by the kernel as int64 (zscaler_scan.digit_values), not cut out as text and cast."""
+# A text field is numbered by its texts in a slice's first chunk, and in the next ones while it has at most one
+# distinct text per DISTINCT_SHARE lines so far; past that it is copied out (zscaler_scan.copied_texts) and
+# dictionary-encoded by Arrow (whose hash table costs less than the kernel's for mostly distinct texts).
+DISTINCT_SHARE = 4
+
+
+def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray, names: list[str],
+                 distinct: object, read_lines: int) -> dict[str, pa.Array | np.ndarray]:
+    """Each field of a chunk's lines (the lines of `starts`' rows; fields `names`, see `_choices`), found by
+    zscaler_scan.field_spans and read line by line, all fields of a line at once while it is in the cache
+    (`read_lines`: the lines of the slice read before this chunk). A text field comes as the numbers of its texts
+    (`distinct`, a zscaler_scan.DistinctTexts shared by the chunks of a slice: each distinct text copied out of the
+    buffer once; -1 where missing), or, where it has many distinct texts (DISTINCT_SHARE), as the texts copied out
+    (zscaler_scan.copied_texts). A number field (NUMBER_FIELDS) whose values in the chunk are all plain digits (or
+    missing) comes as int64, else cut out as text (one `take`)."""
     from detector.ingest import zscaler_scan
 
     count = starts.shape[0]
@@ -440,41 +455,60 @@ def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices:
     sizes = np.empty(len(choices), np.int64)
     zscaler_scan.field_spans(starts, ends, choices, begin, end, missing, sizes)
     _, data, _ = line_bytes(chunk)
-    parts: dict[int, pa.Array] = {}
-    texts = []
-    for field in range(len(choices)):
-        if missing[:, field].all():  # (a field the feed lacks, such as a base64 one: no cut out of nothing)
-            parts[field] = pa.nulls(count, pa.string())
-        elif numbers_of is not None and numbers_of[field] in NUMBER_FIELDS:
-            numbers = np.empty(count, np.int64)
-            if zscaler_scan.digit_values(data, begin[:, field], end[:, field], missing[:, field], numbers):
-                parts[field] = pa.array(numbers, pa.int64(), mask=missing[:, field])
-            else:
-                parts[field] = spans_of(chunk, begin[:, field], end[:, field], missing[:, field])
-        else:
-            texts.append(field)
-    if texts:
-        wanted = np.array(texts, np.int64)
+    texts = [field for field, name in enumerate(names) if name not in NUMBER_FIELDS]
+    numbers = [field for field, name in enumerate(names) if name in NUMBER_FIELDS]
+    copied = distinct.many_texts(len(texts), read_lines, DISTINCT_SHARE)  # type: ignore[attr-defined]
+    numbered = np.array([-1 if many else field for field, many in zip(texts, copied, strict=True)], np.int64)
+    codes, values, plain = distinct.read(  # type: ignore[attr-defined]
+        data, begin, end, missing, numbered, np.array(numbers, np.int64))
+    parts: dict[str, pa.Array | np.ndarray] = {names[field]: codes[k] for k, field in enumerate(texts)
+                                              if not copied[k]}
+    if copied.any():
+        wanted = np.array([field for field, many in zip(texts, copied, strict=True) if many], np.int64)
         base = np.concatenate([[0], np.cumsum(sizes[wanted] + 8)]).astype(np.int64)  # (8 bytes to spare each)
-        offsets = np.empty((len(texts), count + 1), np.int32)
+        offsets = np.empty((len(wanted), count + 1), np.int32)
         out = np.empty(int(base[-1]), np.uint8)
         zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
-        for k, field in enumerate(texts):
+        for k, field in enumerate(wanted):
             present = ~missing[:, field]
             bitmap = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
-            parts[field] = pa.Array.from_buffers(pa.string(), count, [
+            parts[names[field]] = pa.Array.from_buffers(pa.string(), count, [
                 bitmap, pa.py_buffer(offsets[k]), pa.py_buffer(out[base[k]:base[k] + sizes[field]])])
-    return [parts[field] for field in range(len(choices))]
+    for k, field in enumerate(numbers):
+        if missing[:, field].all():  # (a field the feed lacks: no cut out of nothing)
+            parts[names[field]] = pa.nulls(count, pa.string())
+        elif plain[k]:
+            parts[names[field]] = pa.array(values[k], pa.int64(), mask=missing[:, field])
+        else:
+            parts[names[field]] = spans_of(chunk, begin[:, field], end[:, field], missing[:, field])
+    return parts
 
 
-def _field_column(name: str, parts: list[pa.Array]) -> pa.Array:
-    """A field's parts put together: numbers plain (mostly distinct: cast without a lookup; int64 where every part
-    was read as such, else text), text encoded."""
-    if name not in NUMBER_FIELDS:
-        return _encoded_together(parts)
-    if any(part.type != pa.int64() for part in parts):  # (the numbers read written as digits: they cast alike)
-        parts = [pc.cast(part, pa.string()) for part in parts]
-    return pa.concat_arrays(parts)
+def _fields_of(names: list[str], parts: dict[str, list[pa.Array | np.ndarray]], distinct: object
+               ) -> dict[str, pa.Array]:
+    """Each field's parts (per chunk, from `_field_parts`) put together: text as a dictionary array over its distinct
+    texts (in order of first appearance, as `dictionary_encode` gives them); numbers plain (mostly distinct: cast
+    without a lookup; int64 where every part was read as such, else text)."""
+    texts = [name for name in names if name not in NUMBER_FIELDS]
+    dictionaries = distinct.dictionaries(len(texts))  # type: ignore[attr-defined]
+    fields = {}
+    for name, dictionary in zip(texts, dictionaries, strict=True):
+        numbered = [part for part in parts[name] if isinstance(part, np.ndarray)]
+        indices = np.concatenate(numbered) if numbered else np.empty(0, np.int32)
+        missing = indices < 0
+        encoded = pa.DictionaryArray.from_arrays(
+            pa.array(indices, pa.int32(), mask=missing if missing.any() else None), dictionary)
+        if len(numbered) == len(parts[name]):
+            fields[name] = encoded
+        else:  # (numbered in the first chunks, copied out in the others: the numbered ones decoded, all encoded)
+            fields[name] = _encoded_together([plain(encoded), *parts[name][len(numbered):]])
+    for name in names:
+        if name in NUMBER_FIELDS:
+            numbers = parts[name]
+            if any(part.type != pa.int64() for part in numbers):  # (numbers read written as digits: cast alike)
+                numbers = [pc.cast(part, pa.string()) for part in numbers]
+            fields[name] = pa.concat_arrays(numbers) if numbers else pa.nulls(0, pa.string())
+    return {name: fields[name] for name in names}
 
 
 def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
@@ -488,7 +522,9 @@ def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
     slot_of_column[list(read.values())] = np.arange(len(read))
     choices = _choices({name: [slot] for slot, name in enumerate(read)})
     counts, quoted = [], []
-    parts: dict[str, list[pa.Array]] = {name: [] for name in read}
+    names = list(read)
+    distinct, read_lines = zscaler_scan.DistinctTexts(), 0
+    parts: dict[str, list[pa.Array | np.ndarray]] = {name: [] for name in read}
     for chunk in _chunks(lines):
         _, data, offsets = line_bytes(chunk)
         starts, ends = _spans(len(chunk), len(read))
@@ -498,9 +534,10 @@ def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
         lengths = np.diff(offsets)
         quoted.append((lengths > 0) & (data[np.minimum(offsets[:-1], max(len(data) - 1, 0))] == ord('"'))
                       if len(data) else np.zeros(len(chunk), bool))
-        for name, part in zip(read, _field_parts(chunk, starts, ends, choices), strict=True):
+        for name, part in _field_parts(chunk, starts, ends, choices, names, distinct, read_lines).items():
             parts[name].append(part)
-    fields = {name: _field_column(name, part) for name, part in parts.items()}
+        read_lines += len(chunk)
+    fields = _fields_of(names, parts, distinct)
     time_text = fields["time_text"]  # without the line's opening quote (trimmed once per distinct value)
     fields["time_text"] = pa.DictionaryArray.from_arrays(time_text.indices, pc.utf8_ltrim(time_text.dictionary, '"'))
     count, is_quoted = np.concatenate(counts), np.concatenate(quoted)
@@ -529,7 +566,9 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
     keys = WantedKeys(NAMES)
     choices = _choices({name: [NAMES.index(alias) for alias in aliases] for name, aliases in ALIASES.items()})
     pairs = []
-    parts: dict[str, list[pa.Array]] = {name: [] for name in ALIASES}
+    names = list(ALIASES)
+    distinct, read_lines = zscaler_scan.DistinctTexts(), 0
+    parts: dict[str, list[pa.Array | np.ndarray]] = {name: [] for name in ALIASES}
     for chunk in _chunks(lines):
         _, data, offsets = line_bytes(chunk)
         starts, ends = _spans(len(chunk), len(NAMES))
@@ -538,12 +577,13 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
         zscaler_scan.kv_items(data, words, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, starts,
                               ends, items, np.zeros((256, 4), np.int64))
         pairs.append(items)
-        for name, part in zip(ALIASES, _field_parts(chunk, starts, ends, choices, list(ALIASES)), strict=True):
+        for name, part in _field_parts(chunk, starts, ends, choices, names, distinct, read_lines).items():
             parts[name].append(part)
+        read_lines += len(chunk)
     few = np.concatenate(pairs) < 3
     error = only_where(pa.repeat(pa.scalar(PAIRS_ERROR), len(few)), pa.array(few)) if few.any() \
         else pa.nulls(len(few), pa.string())
-    table = {"parse_error": error, **{name: _field_column(name, part) for name, part in parts.items()}}
+    table = {"parse_error": error, **_fields_of(names, parts, distinct)}
     return _with_caret_items(lines, few, table) if few.any() else table
 
 
