@@ -18,8 +18,8 @@ Test lines are written from the documented layouts, not copied from logs:
 - ProxySG ELFF with #Fields, the `bcreportermain_v1` field list (SGOS Access Logging reference), the predefined
   `main` layout without #Fields, and the key=value layout of Splunk's add-on (`SPLV5.1 key=value`,
   https://docs.splunk.com/Documentation/AddOns/latest/BlueCoatProxySG/About): a challenge is `407 TCP_DENIED`
-  with x-exception-id `authentication_failed` and sc-filter-result DENIED (or PROXIED), a policy denial `403
-  TCP_DENIED`, `policy_denied`, DENIED.
+  with x-exception-id `authentication_failed` and sc-filter-result DENIED (or PROXIED), `401 TCP_DENIED` when the
+  appliance authenticates transparently (KB 167686), a policy denial `403 TCP_DENIED`, `policy_denied`, DENIED.
 """
 
 from __future__ import annotations
@@ -56,12 +56,15 @@ WSA_LINES = (
         "DIRECT/chatgpt.com", "DEFAULT_CASE_12-DefaultGroup-Medewerkers-NONE-NONE-NONE-DefaultGroup-NONE"),
     wsa("1773389721.000", "TCP_DENIED/403", "CONNECT", "tunnel://chat.deepseek.com:443/", '"GEMEENTE\\jdevries@Realm"',
         "NONE/-", "BLOCK_WEBCAT_12-DefaultGroup-Medewerkers-NONE-NONE-NONE-DefaultGroup-NONE"),
+    # transparent authentication: the proxy's own 401
+    wsa("1773389721.500", "TCP_DENIED/401", "GET", "http://www.deepl.com/", "-", "NONE/-",
+        "OTHER-NONE-DefaultGroup-NONE-NONE-NONE-DefaultGroup-NONE"),
     # authenticated, but the user's group is not allowed through: a refusal
     wsa("1773389722.000", "TCP_DENIED/403", "GET", "http://claude.ai/", '"GEMEENTE\\gast@Realm"', "NONE/-",
         "NO_AUTHORIZATION_0-DefaultGroup-NONE-NONE-NONE-NONE-DefaultGroup-NONE"),
 )
 WSA_EXPECTED = [("chatgpt.com", 407, "unknown"), ("chatgpt.com", 200, "allowed"), ("chat.deepseek.com", 403, "blocked"),
-                ("claude.ai", 403, "blocked")]
+                ("www.deepl.com", 401, "unknown"), ("claude.ai", 403, "blocked")]
 
 
 def test_cisco_wsa_password_challenge_is_no_verdict(tmp_path: Path) -> None:
@@ -89,11 +92,13 @@ def test_cisco_wsa_w3c_password_challenge_is_no_verdict(tmp_path: Path) -> None:
         "DEFAULT_CASE_12-DefaultGroup-Medewerkers-NONE-NONE-NONE-DefaultGroup-NONE",
         '1773389721.000 1 10.20.1.22 TCP_DENIED/403 0 GET https://claude.ai/ "GEMEENTE\\jdevries@Realm" '
         "BLOCK_WEBCAT_12-DefaultGroup-Medewerkers-NONE-NONE-NONE-DefaultGroup-NONE",
+        "1773389721.500 1 10.20.1.22 TCP_DENIED/401 0 GET http://www.deepl.com/ - "
+        "OTHER-NONE-DefaultGroup-NONE-NONE-NONE-DefaultGroup-NONE",
     )
     events, rejects = parse(tmp_path, "w3c", *lines)
     assert rejects == []
     assert outcomes(events) == [("chatgpt.com", 407, "unknown"), ("chatgpt.com", 200, "allowed"),
-                                ("claude.ai", 403, "blocked")]
+                                ("claude.ai", 403, "blocked"), ("www.deepl.com", 401, "unknown")]
 
 
 # --- Symantec / Blue Coat ProxySG -----------------------------------------------------------------------------
@@ -106,12 +111,15 @@ PROXYSG_CASES = (
     ("authentication_failed", "PROXIED", "407", "TCP_DENIED", "GET", "http", "www.deepl.com", "80", "unknown"),
     ("-", "OBSERVED", "200", "TCP_TUNNELED", "CONNECT", "tcp", "chatgpt.com", "443", "allowed"),
     ("policy_denied", "DENIED", "403", "TCP_DENIED", "CONNECT", "tcp", "chat.deepseek.com", "443", "blocked"),
+    # transparent authentication: the appliance's own 401 (KB 167686's "401 TCP_DENIED"); a server's 401 went through
+    ("authentication_failed", "DENIED", "401", "TCP_DENIED", "GET", "http", "www.deepl.com", "80", "unknown"),
+    ("-", "OBSERVED", "401", "TCP_NC_MISS", "GET", "http", "intranet.example.nl", "80", "allowed"),
 )
 
 
 def reporter_line(exception: str, result: str, status: str, action: str, method: str, scheme: str, host: str,
                   port: str) -> str:
-    user = "-" if status == "407" else "jdevries"
+    user = "-" if status in ("401", "407") else "jdevries"
     return (f'2026-03-13 08:16:30 1 10.20.5.30 {user} - {exception} {result} "Artificial Intelligence" - {status} '
             f'{action} {method} text/html {scheme} {host} {port} / - - "Mozilla/5.0" 10.20.0.5 3950 220 -')
 

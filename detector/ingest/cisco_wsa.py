@@ -73,9 +73,11 @@ SHAPE_REASON = ("not a Cisco WSA access log line: expected time elapsed client c
 STATUS_LINE = r"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-z]+: "
 STATUS_MESSAGE = r"(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )"
 # A TCP_DENIED/407 (with the NO_PASSWORD tag) is the proxy asking for credentials, which the browser then sends
-# (NTLM/Negotiate start every connection so): no verdict on the site, its action is unknown whatever the tag says.
+# (NTLM/Negotiate start every connection so): no verdict on the site, its action is unknown whatever the tag says;
+# so is a TCP_DENIED/401, the proxy's own challenge when it authenticates transparently (as w3c reads it).
 CODE_STATUS_SQL = f"""
 select case when try_cast(status_text as integer) = {AUTH_CHALLENGE} then 'unknown'
+        when try_cast(status_text as integer) = 401 and code like '%DENIED%' then 'unknown'
         when code like '%DENIED%' then 'blocked' end as verdict,
     squid_result_action(code) as result_action,
     nullif(try_cast(status_text as integer), 0) as http_status, try_cast(status_text as integer) is not null as valid

@@ -55,7 +55,7 @@ vendor_category, x-bluecoat-application-name -> vendor_app; action blocked when 
 s-action a *_DENIED code or x-exception-id a denial (`policy_denied`, `content_filter_denied`), allowed when
 PROXIED/OBSERVED or another s-action code; unknown when sc-status is 407, the proxy asking for credentials
 (`407 TCP_DENIED`, `authentication_failed`: with NTLM every connection starts so, Symantec KB 167686), whatever
-the other fields say.
+the other fields say, or 401 with TCP_DENIED (the same challenge when the appliance authenticates transparently).
 s-ip is the appliance's own address and is not read as the destination.
 """
 

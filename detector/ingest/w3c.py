@@ -24,7 +24,8 @@ when written with a decimal point as the standard has it. The proxy's categories
 vendor_category, its application name (ProxySG `x-bluecoat-application-name`, WSA `x-avc-app`) vendor_app.
 The action: blocked where any verdict field says so (sc-filter-result, x-acltag, s-action, result codes), else
 allowed where one allows; unknown where the status is 407 (Proxy Authentication Required), the proxy asking for
-credentials the client then sends: no verdict on the site.
+credentials the client then sends, or a 401 the proxy answered itself (a *_DENIED result code: its challenge when
+it authenticates transparently): no verdict on the site.
 """
 
 from __future__ import annotations
@@ -212,6 +213,7 @@ select nullif(squid_result_action(split_part(value, '/', 1)), 'unknown') as valu
 """
 HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
 ACTIONS = pa.array(["blocked", "allowed", "unknown"])
+SERVER_AUTH = 401  # (Unauthorized: a challenge for credentials too, when the proxy answered it itself)
 
 
 class Plan:
@@ -405,21 +407,34 @@ def _action(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., 
     """Every verdict the fields carry, each allowed/blocked/null: any block wins, then any allow. A 407 (Proxy
     Authentication Required) is unknown whatever they say: the proxy asking for credentials, which the browser
     then sends (RFC 9110 15.5.8; ProxySG logs it `407 TCP_DENIED`, sc-filter-result DENIED, x-exception-id
-    authentication_failed, Cisco WSA `TCP_DENIED/407` with a NO_PASSWORD tag), no verdict on the site."""
-    readings = [(WORD_VERDICT_SQL, v("sc-filter-result")), (ACL_VERDICT_SQL, v("x-acltag")),
-                (CODE_VERDICT_SQL, v("s-action")), (CODE_VERDICT_SQL, v("sc-result-code", "x-result-code")),
-                (CODE_STATUS_VERDICT_SQL, code_status), (WORD_VERDICT_SQL, v("action", "sc-action", "x-action"))]
-    blocked, allowed = np.zeros(rows, bool), np.zeros(rows, bool)
-    for sql, value in readings:
+    authentication_failed, Cisco WSA `TCP_DENIED/407` with a NO_PASSWORD tag), no verdict on the site. So is a
+    401 the proxy answered itself (its result code *_DENIED): its challenge when it authenticates transparently
+    (Symantec KB 167686, "401 TCP_DENIED or 407 TCP_DENIED ... when NTLM is enabled"); a server's own 401 came
+    through the proxy and is not blocked."""
+    readings = [(WORD_VERDICT_SQL, v("sc-filter-result"), False), (ACL_VERDICT_SQL, v("x-acltag"), False),
+                (CODE_VERDICT_SQL, v("s-action"), True), (CODE_VERDICT_SQL, v("sc-result-code", "x-result-code"), True),
+                (CODE_STATUS_VERDICT_SQL, code_status, True),
+                (WORD_VERDICT_SQL, v("action", "sc-action", "x-action"), False)]
+    blocked, allowed, denied_code = np.zeros(rows, bool), np.zeros(rows, bool), np.zeros(rows, bool)
+    for sql, value, is_code in readings:
         if value is not None:
             verdict = encoded(per_distinct(connection, value, plan.query(sql))["value"])
-            blocked |= _is(verdict, "blocked")
+            refused = _is(verdict, "blocked")
+            blocked |= refused
+            if is_code:
+                denied_code |= refused
             allowed |= _is(verdict, "allowed")
     challenged = np.zeros(rows, bool)
     if status is not None:  # (compared once per distinct status)
         codes = encoded(status)
-        challenged = bools(pc.fill_null(pc.equal(codes.dictionary, AUTH_CHALLENGE).take(codes.indices), False))
+        challenged = _at(codes, pc.equal(codes.dictionary, AUTH_CHALLENGE)) | (
+            _at(codes, pc.equal(codes.dictionary, SERVER_AUTH)) & denied_code)
     return constant_text(ACTIONS, np.select([challenged, blocked, allowed], [2, 0, 1], 2))
+
+
+def _at(values: pa.DictionaryArray, per_value: pa.Array) -> np.ndarray:
+    """A condition found once per distinct value, per row (false where null)."""
+    return bools(pc.fill_null(per_value.take(values.indices), False))
 
 
 def _is(values: pa.DictionaryArray, text: str) -> np.ndarray:
