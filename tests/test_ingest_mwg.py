@@ -124,9 +124,11 @@ def test_a_key_inside_a_quoted_value_is_no_pair(tmp_path: Path) -> None:
     moved = ('date="2026-11-30T08:12:01Z" rule_name="Allow source_ip=10.9.9.9 destination_host=evil.example" '
              'block_id=0 http_status_code=200 http_request_first_line="GET /chat HTTP/1.1" source_ip=10.30.2.41 '
              'destination_host="chatgpt.com"')
-    [event], rejects, _ = parse(tmp_path, "skyhigh_swg_kv", moved)
+    only_quoted = moved.replace(" source_ip=10.30.2.41", "")
+    [event, no_client], rejects, _ = parse(tmp_path, "skyhigh_swg_kv", moved, only_quoted)
     assert not rejects
     assert (event["src_ip"], event["host"]) == ("10.30.2.41", "chatgpt.com")
+    assert (no_client["src_ip"], no_client["host"]) == (None, "chatgpt.com")
 
 def test_syslog_headers_are_read_past_and_other_messages_ignored(tmp_path: Path) -> None:
     events, _, report = parse(

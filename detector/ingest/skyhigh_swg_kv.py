@@ -24,7 +24,7 @@ Read (the first key of each list that a line has; `-` or empty: none):
 - username / user_name / auth_user -> user_name;
 - http_request_first_line / req_line (`METHOD URL HTTP/x.y`) -> http_method and the URL's host, port, scheme and
   path, as `skyhigh_swg` reads it (`CONNECT host:port`: the tunnel's target); where it names no host,
-  destination_host / host (URL.Host) -> host;
+  destination_host (URL.Host) -> host;
 - http_status_code / status / status_code -> http_status; source_bytes / bytes_from_client -> bytes_out;
   destination_bytes / bytes_to_client -> bytes_in; user_agent; media_type -> content_type;
   url_categories / categories -> vendor_category; application_name -> vendor_app;
@@ -50,6 +50,8 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, first_bytes, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext
 from detector.ingest.distinct_sql import SLICE_LINES, chunk_sliced_parser, in_time_zone, plain, without
+from detector.ingest.key_values import spans_of
+from detector.ingest.layout_bytes import byte_places, line_bytes
 from detector.ingest.proxy_columns import (
     bools,
     constant_text,
@@ -77,7 +79,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "server": ("destination_ip", "server_ip"),
     "user": ("username", "user_name", "auth_user"),
     "request": ("http_request_first_line", "req_line"),
-    "host": ("destination_host", "host"),
+    "host": ("destination_host",),
     "status": ("http_status_code", "status", "status_code"),
     "from_client": ("source_bytes", "bytes_from_client"),
     "to_client": ("destination_bytes", "bytes_to_client"),
@@ -87,7 +89,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "app": ("application_name",),
     "block": ("block_id", "block_res"),
 }
-# A record names its request: its first line or at least the host
+# A record names its request: its first line or at least the host (the keys `sniff` looks for)
 RECORD_KEYS = ("http_request_first_line", "req_line", "destination_host")
 # Server addresses that are none: the unspecified ones, and the broadcast address written for an unsent request
 NO_SERVER = (*NO_ADDRESS, "255.255.255.255")
@@ -99,19 +101,23 @@ select case
 end as ts
 from distinct_values
 """
+QUOTE = ord('"')
 NOT_A_RECORD = ("not a Skyhigh SWG / McAfee Web Gateway key=value access record "
                 "(no http_request_first_line= or destination_host= pair): ")
 NO_TIME = "no date= (or datetime=, time_stamp=) pair: the record has no time"
 
 
-def _pattern(keys: Sequence[str]) -> str:
+def _pattern(keys: Sequence[str], outside_quotes: bool = False) -> str:
     """The value of the first of `keys` on a line: a quoted value (quotes kept, taken off per distinct value) or a
-    word up to the next space. A key starts the line or follows a space, outside any quoted value: what comes
-    before it is read as characters and whole quoted values (so ` source_ip=` inside a rule name is no key)."""
-    return rf'^(?:[^"]|"[^"]*")*?(?:^|\s)(?:{"|".join(map(re.escape, keys))})=(?P<v>"[^"]*"|[^\s"]*)'
+    word up to the next space. A key starts the line or follows a space; `outside_quotes`: and is not inside a
+    quoted value (what comes before it read as characters and whole quoted values: slower, used only where the
+    first match was inside one)."""
+    before = r'^(?:[^"]|"[^"]*")*?' if outside_quotes else ""
+    return rf'{before}(?:^|\s)(?:{"|".join(map(re.escape, keys))})=(?P<v>"[^"]*"|[^\s"]*)'
 
 
 PATTERNS = {name: _pattern(keys) for name, keys in KEYS.items()}
+OUTSIDE_QUOTES = {name: _pattern(keys, outside_quotes=True) for name, keys in KEYS.items()}
 _RECORD = rf"(?:^|\s)(?:{'|'.join(RECORD_KEYS)})="
 
 
@@ -130,11 +136,38 @@ def new_parser(context: ParseContext) -> BatchParser:
     return chunk_sliced_parser(context, lambda cursor, part: _columns(cursor, queries, part), SLICE_LINES)
 
 
-def values_of(text: pa.Array, name: str) -> pa.DictionaryArray:
+class Quotes:
+    """Where the double quotes of a batch's lines are: to tell a key outside quoted values from text inside one."""
+
+    def __init__(self, text: pa.Array) -> None:
+        _, data, self.offsets = line_bytes(text)
+        self.places, self.first = byte_places(data, self.offsets, QUOTE)
+
+    def inside(self, positions: np.ndarray) -> np.ndarray:
+        """Whether each line's position (in the buffer) follows an odd number of the line's quotes."""
+        return (np.searchsorted(self.places, positions) - self.first[:-1]) % 2 == 1
+
+
+def _spans(found: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which rows matched, and where the group starts in its line and how long it is."""
+    group = pc.struct_field(found, [0])
+    valid = bools(pc.is_valid(group))
+    place = np.frombuffer(group.values.buffers()[1], np.int32, 2 * len(group), 2 * (group.values.offset + group.offset))
+    return valid, np.where(valid, place[0::2], 0), np.where(valid, place[1::2], 0)
+
+
+def values_of(text: pa.Array, quotes: Quotes, name: str) -> pa.DictionaryArray:
     """The value of pair `name` (see KEYS) on each line, dictionary-encoded, without its quotes; null where the
-    line has no such pair."""
-    found = pc.struct_field(pc.extract_regex(text, PATTERNS[name]), [0])
-    encoded = pc.dictionary_encode(found)
+    line has no such pair. A key found inside a quoted value (` source_ip=` in a rule name) is no pair: those lines
+    are searched again, past quoted values."""
+    valid, start, length = _spans(pc.extract_regex_span(text, PATTERNS[name]))
+    begin = quotes.offsets[:-1] + start
+    inside = np.flatnonzero(valid & quotes.inside(begin))
+    if len(inside):
+        valid[inside], again, length[inside] = _spans(pc.extract_regex_span(text.take(pa.array(inside)),
+                                                                           OUTSIDE_QUOTES[name]))
+        begin[inside] = quotes.offsets[inside] + again
+    encoded = pc.dictionary_encode(spans_of(text, begin, begin + length, ~valid))
     words = encoded.dictionary
     quoted = pc.and_(pc.starts_with(words, '"'), pc.greater_equal(pc.utf8_length(words), 2))
     bare = pc.if_else(quoted, pc.utf8_slice_codeunits(words, 1, -1), words)
@@ -144,11 +177,12 @@ def values_of(text: pa.Array, name: str) -> pa.DictionaryArray:
 def _columns(connection: duckdb.DuckDBPyConnection, queries: KvQueries, lines: pa.Table) -> pa.Table:
     """Key=value lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = line_text(lines)
-    record = pc.fill_null(pc.match_substring_regex(text, _RECORD), False)
+    quotes = Quotes(text)
+    value = {name: values_of(text, quotes, name) for name in KEYS}
+    record = pc.or_(pc.is_valid(value["request"]), pc.is_valid(value["host"]))
     blank = first_bytes(text) == ord("#")
     other = pc.fill_null(pc.match_substring_regex(text, SYSLOG_TIME), False)
     ignored = ~bools(record) & (blank | bools(other))
-    value = {name: values_of(text, name) for name in KEYS}
     ts = per_distinct(connection, value["time"], queries.time, where=record)["ts"]
     texts = {name: per_distinct(connection, value[name], queries.text)["value"]
              for name in ("user", "agent", "media", "categories", "app")}
