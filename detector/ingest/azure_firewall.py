@@ -17,7 +17,9 @@ A diagnostic setting sends the firewall's logs to an Event Hub or a storage acco
 
 Log Analytics and Sentinel exports write the same columns flat beside `TimeGenerated` and the table name in `Type`
 (AzureDiagnostics rows: `Category` and `msg_s`): those are read too. Times are UTC (Microsoft: "timestamp (UTC)"),
-so a time without an offset is read as UTC, not in the configured zone.
+so a time without an offset is read as UTC, not in the configured zone. Some Azure services write `time` in .NET's
+US form instead of ISO 8601 (`11/14/2025 1:48:53 AM`, month first; https://github.com/elastic/integrations/issues/15977):
+read as UTC too, or with its offset where one follows.
 
 What is read. ts from `time` (else `TimeGenerated`); src_ip, dst_ip, dst_port, network_protocol (the logged protocol,
 lower case: https, http, tcp, udp, icmp; `dns` for DNS proxy records); action: Allow -> allowed, Deny/Drop/Reject ->
@@ -179,7 +181,9 @@ from kind
 EVENTS_QUERY = rf"""
 with fields as (
     select line_no, records, parsed, category, kind, time_text, m_dst_is_ip,
-        coalesce(arrow_ts, try_cast(time_text as timestamptz)) as ts,
+        coalesce(arrow_ts, try_cast(time_text as timestamptz),
+                 try_strptime(time_text, ['%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %H:%M:%S'])::timestamptz,
+                 try_strptime(time_text, '%m/%d/%Y %I:%M:%S %p %z')) as ts,
         dns_error, no_msg,
         (kind = 'rule_msg' and not m_ok) or (kind = 'dns_msg' and not d_ok and not dns_error) as msg_unread,
         case kind when 'rule_msg' then m_src when 'dns_msg' then d_src else nullif(trim(p_sourceip), '') end
