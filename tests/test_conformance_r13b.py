@@ -52,3 +52,28 @@ def test_azure_firewall_still_rejects_a_time_it_cannot_read(tmp_path: Path) -> N
     assert [r["reason"] for r in rejects] == ["time not understood: 13/06/2025 14:05:09",
                                              "time not understood: yesterday"]
     assert sniff([azure_record("6/3/2025 2:05:09 PM")] * 3).name == "azure_firewall"
+
+
+# --- PAN-OS: no port for a protocol without ports -----------------------------------------------------------------
+# TRAFFIC log fields (https://docs.paloaltonetworks.com/pan-os/10-1/pan-os-admin/monitoring/use-syslog-for-monitoring/
+# syslog-field-descriptions/traffic-log-fields): ..., Source Port, Destination Port, NAT Source Port, NAT Destination
+# Port, Flags, Protocol, Action, Bytes, Bytes Sent, Bytes Received, ... A ping's session is logged with port 0
+# (Elastic's panw pipeline test of TRAFFIC records shows icmp sessions so): there is no destination port, as the
+# other firewall formats give ICMP (null), where dst_port was 0.
+def panos_traffic(subtype: str, app: str, sport: int, dport: int, protocol: str) -> str:
+    return (f"Jun  5 10:00:02 PA-3220 1,2024/06/05 10:00:02,013201000123,TRAFFIC,{subtype},2562,2024/06/05 10:00:01,"
+            f"10.40.2.31,104.18.32.47,198.51.100.7,104.18.32.47,internet-out,gemeente\\jdevries,,{app},vsys1,lan,wan,"
+            f"ethernet1/2,ethernet1/1,fwd-log,,81231,1,{sport},{dport},31022,{dport},0x400053,{protocol},deny,1184,"
+            "592,592,8,2024/06/05 10:00:00,0,any,,7301,0x0,10.0.0.0-10.255.255.255,United States,,4,4,policy-deny,"
+            "0,0,0,0,,PA-3220,from-policy,,,0,,0,,N/A,0,0,0,0")
+
+
+def test_panos_icmp_session_has_no_destination_port(tmp_path: Path) -> None:
+    events, rejects = parse(tmp_path, "panos", panos_traffic("deny", "ping", 0, 0, "icmp"),
+                            panos_traffic("deny", "ssl", 50122, 443, "tcp"), panos_traffic("deny", "quic", 0, 0, "udp"))
+    assert rejects == []
+    assert [(e["network_protocol"], e["dst_port"], e["action"], e["src_ip"], e["user_name"]) for e in events] == [
+        ("icmp", None, "blocked", "10.40.2.31", "gemeente\\jdevries"),
+        ("tcp", 443, "blocked", "10.40.2.31", "gemeente\\jdevries"),
+        ("udp", 0, "blocked", "10.40.2.31", "gemeente\\jdevries"),   # a port protocol keeps what was logged
+    ]

@@ -193,6 +193,10 @@ def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fie
     return pc.coalesce(generated, received)
 
 
+# Protocols whose sessions have ports (PAN-OS's protocol column: tcp, udp, sctp).
+PORT_PROTOCOLS = pa.array(["tcp", "udp", "sctp"])
+
+
 def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields,
                    read: np.ndarray, dropped: np.ndarray) -> dict[str, pa.Array]:
     """The fields of every event: addresses, user, port, protocol, action (blocked where `dropped`: TRAFFIC
@@ -205,12 +209,19 @@ def _common_fields(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fie
     action_code = pc.fill_null(pc.take(pa.array(codes, pa.int32()), action.indices), 2)
     if dropped.any():
         action_code = pc.if_else(pa.array(dropped), pa.scalar(1, pa.int32()), action_code)
+    protocols = pc.utf8_lower(protocol.dictionary)
+    dst_port = integers(cursor, queries.integer, _items(fields, DST_PORT, read), pa.int32())
+    # PAN-OS writes port 0 for a protocol without ports (ICMP, ESP, GRE...): no port, as the other formats give it.
+    portless = pc.take(pc.invert(pc.is_in(protocols, value_set=PORT_PROTOCOLS)), protocol.indices)  # per distinct
+    no_port = pc.fill_null(pc.and_(portless, pc.equal(dst_port, 0)), False)
+    if pc.any(no_port).as_py():
+        dst_port = pc.if_else(no_port, pa.scalar(None, pa.int32()), dst_port)
     return {
         "src_ip": _items(fields, SRC, read),
         "user_name": _unquoted(_items(fields, SRC_USER, read)),
         "dst_ip": _items(fields, DST, read),
-        "dst_port": integers(cursor, queries.integer, _items(fields, DST_PORT, read), pa.int32()),
-        "network_protocol": pa.DictionaryArray.from_arrays(protocol.indices, pc.utf8_lower(protocol.dictionary)),
+        "dst_port": dst_port,
+        "network_protocol": pa.DictionaryArray.from_arrays(protocol.indices, protocols),
         "action": pa.DictionaryArray.from_arrays(action_code, ACTIONS),
         "vendor_app": _unquoted(_items(fields, APP, read)),
     }
