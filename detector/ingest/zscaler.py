@@ -66,7 +66,10 @@ and times (strings, mostly distinct in a real feed) are cast once per distinct t
 each went through SQL (basic lines with random sizes: parse CPU per 1M lines 3.2-3.3 -> 2.5-2.6 s; the benchmark's
 files repeat 16 values: unchanged there). Benchmark after these (2M lines per sample, 2026-11-30 01:09 UTC, load 4.5-6,
 so noisy), CPU ratio to the generic DuckDB baseline: JSON basic 0.40 (0.36 at 00:25, idle), siem_template 0.59,
-syslog_header 0.31 (0.21); name=value 0.34-0.36, CSV 0.46. Of a JSON ingest's ~4.3 s CPU per 1M lines (idle), parsing
+syslog_header 0.31 (0.21); name=value 0.34-0.36, CSV 0.46. After the line-by-line reading of name=value and CSV
+fields (1M lines per sample, 2026-11-30 04:15 UTC, load ~7): name=value basic 0.50, splunk_cim 0.54, time_prefix 0.49,
+CSV 0.59 (shadow-ai 2.8-3.05 s CPU against DuckDB's 1.5-1.6 s); JSON, not changed, basic 0.38, siem_template 0.75,
+syslog_header 0.31. Of a JSON ingest's ~4.3 s CPU per 1M lines (idle), parsing
 is ~1.7 s: cutting and encoding the ~19 values read ~0.7 s, placing the pieces ~0.7 s; reading and numbering the
 lines (reader.py) and writing Parquet cost much of the rest.
 A compiled validating walk of each JSON line (keys looked up, strings
