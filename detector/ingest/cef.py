@@ -17,8 +17,10 @@ keys the standards define, in either their short or long names, case-insensitive
   FortiGate and Zscaler write them; but Palo Alto Networks' CEF follows the standard's definition of bytesIn
   (`in=$bytes_sent out=$bytes_received`): its lines are read the other way round (SOURCE_SENT_IN);
 - decision: `act` (LEEF `action`), else LEEF's event ID where it names one (Forcepoint: `transaction:blocked`);
-  HTTP status: `outcome` when it is a number (Zscaler puts the response
-  code there), else a custom field `csN`/`cnN` whose `csNLabel` says status; the same for content type;
+  HTTP status: `outcome` when it is a number (Zscaler puts the response code there), Forcepoint's LEEF
+  `proxyStatus-code`, McAfee Web Gateway's `httpStatus`, else a custom field `csN`/`cnN` whose `csNLabel` says
+  status; the same for content type. A 407 (Proxy Authentication Required) is the proxy asking for credentials: action
+  unknown whatever `act` says (auth_challenge), as Squid's and the WSA's;
 - time: `rt`, else `end`, `start` (LEEF `devTime`): epoch milliseconds or `MMM dd [yyyy] HH:mm:ss[.SSS]
   [zone]`; else the syslog header's time. A time without zone is in the configured ingest zone; one
   without year gets it by the rule of `syslog.py` (the year that puts it before the file was written).
@@ -63,6 +65,7 @@ import pyarrow.compute as pc
 
 from detector.ingest import distinct_sql
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
+from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
@@ -91,7 +94,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "received": ("in", "bytesin", "dstbytes"),
     "act": ("act", "deviceaction", "action"),
     "app": ("app", "applicationprotocol"),
-    "outcome": ("outcome",),
+    # the HTTP status where it is a number: Zscaler's CEF and LEEF feeds put the response code in `outcome`,
+    # Forcepoint's LEEF the proxy's answer to the client in `proxyStatus-code` (its server's in serverStatus-code),
+    # McAfee Web Gateway's LEEF log handler in `httpStatus`
+    "outcome": ("outcome", "proxystatus-code", "httpstatus"),
     "service": ("destinationservicename", "appname"),
     "cat": ("cat", "urlcat", "urlcategory"),
     "dept": ("dept", "department", "role"),
@@ -606,6 +612,8 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         swapped = fields.column("source_sent_in").combine_chunks()
         if pc.any(swapped).as_py():
             sent, received = pc.if_else(swapped, received, sent), pc.if_else(swapped, sent, received)
+    http_status = pc.coalesce(through("outcome", queries.outcome)["value"],
+                              number("status_at", queries.integer, pa.int32()))
     return pa.table({
         "line_no": fields.column("line_no"),
         "reject_reason": reason,
@@ -621,9 +629,9 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "network_protocol": pc.coalesce(plain(through("app", queries.lower)["value"]), plain(url["scheme"])),
         "http_method": method["value"],
         "url_path": url["path"],
-        "http_status": pc.coalesce(through("outcome", queries.outcome)["value"],
-                                   number("status_at", queries.integer, pa.int32())),
-        "action": pc.fill_null(action, "unknown"),
+        "http_status": http_status,
+        # a 407 is the proxy asking for credentials, no verdict, whatever `act` says (auth_challenge)
+        "action": unknown_where_challenged(pc.fill_null(action, "unknown"), http_status),
         "bytes_out": sent,
         "bytes_in": received,
         "user_agent": field("agent"),
@@ -707,6 +715,7 @@ LEEF = Format(
     sniff=_capped(r"^.{0,300}?LEEF:[12]\.0\|"),
     new_parser=arrow_parser(_leef_fields),
     independent_batches=True,
-    # LEEF defines no key for the HTTP status or content type (custom csN fields are CEF's).
-    fields=tuple(f for f in FIELDS if f not in ("http_status", "content_type")),
+    # LEEF defines no key for the HTTP status or content type (custom csN fields are CEF's); the status is read where
+    # a feed writes it (Zscaler's `outcome`, Forcepoint's `proxyStatus-code`, McAfee Web Gateway's `httpStatus`).
+    fields=tuple(f for f in FIELDS if f != "content_type"),
 )

@@ -46,6 +46,7 @@ from detector.ingest.arrow_ops import (
     space_trimmed,
     split_quoted,
 )
+from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     Format,
     HeaderedParser,
@@ -525,6 +526,8 @@ def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, value
         verdict_at = positions(action)
         columns["action"] = text_at(np.where(verdict_at < 0, len(verdicts), verdict_at),
                                     pa.concat_arrays([verdicts, UNKNOWN]))
+        # a 407 is the proxy asking for credentials, no verdict, whatever the action column says (auth_challenge)
+        columns["action"] = unknown_where_challenged(columns["action"], columns["http_status"])
     else:
         columns["action"] = constant_text(UNKNOWN, np.zeros(rows, np.int32))
     for field in ("bytes_out", "bytes_in", "duration_ms"):

@@ -81,6 +81,7 @@ import pyarrow.compute as pc
 
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
+from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     QUERY_ERRORS,
     Format,
@@ -275,6 +276,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     columns, time_value = value_columns(connection, queries, values, rows, queries.time, from_question)
     if EVENT_TYPE in values:
         columns["action"] = with_event_type_verdict(connection, queries, columns["action"], values[EVENT_TYPE])
+        # (event.type's `denied` does not overrule the proxy's 407 either: auth_challenge)
+        columns["action"] = unknown_where_challenged(columns["action"], columns["http_status"])
     # Defender's DeviceNetworkEvents exported as JSON (Sentinel, Log Analytics, advanced hunting): as csv_generic
     # reads them, the account's name where its UPN is empty, and the inspection records' AdditionalFields
     if "user_alt" in values:
