@@ -1,0 +1,236 @@
+"""Cisco Umbrella Cloud-Delivered Firewall and IP logs as exported to S3 (`cloudfirewalllogs/`, `iplogs/`): CSV,
+every field double-quoted, times in UTC; the optional log header row is counted as ignored. The DNS and web
+(proxy) exports of the same family are read by umbrella.py.
+
+`umbrella_firewall` (Cloud Firewall Log Formats,
+https://docs.umbrella.com/umbrella-user-guide/docs/cloud-firewall-log-formats, and the v10 field list of
+https://docs.sse.cisco.com/sse-user-guide/docs/cloud-firewall-log-formats):
+    "timestamp","origin IDs","identities","identity type","direction","protocol","packet size","source IP",
+    "source port","destination IP","destination port","data center","rule ID","action"[,"fqdns",
+    "destination list IDs"[,"first packet timestamp","last packet timestamp","packets sent","packets received",
+    "bytes sent","bytes received", ...]]
+The first versions end at the action or after the destination list IDs; v10 and later add the flow's packet and
+byte counts. `bytes sent` (what the source sent) is bytes_out and `bytes received` bytes_in; layouts without
+them leave both null: the older `packet size` is the size of one packet, not what the client uploaded. The
+protocol is written as a name (`TCP`) or as its IANA number (`6`, as in Elastic's test logs): both read as
+ip_protocols names it. Only TCP, UDP and SCTP have ports. The first and last packet times (epoch seconds)
+give the flow's duration. Lines written without any quote (seen in Elastic's cisco_umbrella test logs) are read
+with every comma as a separator. `fqdns` is a list of names without a stated relation to the flow, so the
+host stays null: the flow is named through DNS answers like the other firewall formats' flows.
+
+`umbrella_ip` (IP logs of the IP-layer enforcement, field order of Elastic's cisco_umbrella pipeline,
+https://github.com/elastic/integrations/tree/main/packages/cisco_umbrella):
+    "timestamp","identity","source IP","source port","destination IP","destination port","categories"
+No action (unknown), no protocol, no bytes; a port 0 (written for flows without ports) is none. The identity's
+type is not logged, so no user is taken from it (it may be a computer or a network).
+
+Umbrella's categories (`categories`) are kept as vendor_category, as logged. Users: as in umbrella.py, only an
+identity whose type says user (`AD Users` ...) is one, pairing the identities list with the types list where
+both have the same length; a single identity typed as user is taken whole (an AD label may hold a comma).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
+from detector.ingest.base import BatchParser, Format, ParseContext, line_share
+from detector.ingest.distinct_sql import BIGINT_SQL, encoded, plain, sliced_parser, through
+from detector.ingest.ip_protocols import protocol_name_sql
+from detector.schema import TIMESTAMP
+
+_HEADER_WORDS = "('timestamp', 'time', 'date', 'datetime')"
+TIME_SQL = f"""
+select lower(trim(value)) in {_HEADER_WORDS} as is_header,
+    timezone('UTC', try_strptime(trim(value), '%Y-%m-%d %H:%M:%S')) as ts
+from distinct_values
+"""
+PROTOCOL_SQL = f"""
+select nullif({protocol_name_sql("p")}, '') as value
+from (select lower(trim(value)) as p from distinct_values)
+"""
+# identities and their types joined by chr(31), one key per distinct combination
+USER_SQL = """
+select case
+        when types ilike '%user%' and not contains(types, ',') then nullif(trim(ids), '')
+        when types ilike '%user%' and len(string_split(ids, ',')) = len(string_split(types, ','))
+            then trim(list_filter(list_zip(string_split(ids, ','), string_split(types, ',')),
+                                  lambda x: lower(x[2]) like '%user%')[1][1])
+    end as value
+from (select split_part(value, chr(31), 1) as ids, split_part(value, chr(31), 2) as types from distinct_values)
+"""
+VERDICT_SQL = """
+select case when upper(trim(value)) like 'ALLOW%' then 'allowed' when upper(trim(value)) like 'BLOCK%' then 'blocked'
+            else 'unknown' end as value
+from distinct_values
+"""
+TEXT_SQL = "select nullif(trim(value), '') as value from distinct_values"
+PORT_SQL = "select case when p between 0 and 65535 then p end as value from " \
+           "(select try_cast(trim(value) as integer) as p from distinct_values)"
+
+# Cisco's own examples put a space after some separating commas (`"Passive Monitor", "CDFW Tunnel Device"`).
+_SPACED_SEPARATOR = r'"[ \t]*,[ \t]*"'
+_SPACE_AT_SEPARATOR = r'"(?:[ \t]+,[ \t]*|,[ \t]+)"'
+_PORTED = ("tcp", "udp", "sctp")
+
+
+class _Queries:
+    """The per-distinct queries of one file's parse, each remembering its answers across the batches."""
+
+    def __init__(self) -> None:
+        self.time = DistinctQuery(TIME_SQL)
+        self.protocol = DistinctQuery(PROTOCOL_SQL)
+        self.user = DistinctQuery(USER_SQL)
+        self.verdict = DistinctQuery(VERDICT_SQL)
+        self.text = DistinctQuery(TEXT_SQL)
+        self.port = DistinctQuery(PORT_SQL)
+        self.bigint = DistinctQuery(BIGINT_SQL)
+
+
+class _Fields:
+    """A slice of lines as quoted fields: separators with spaces made plain, lines without any quote quoted at
+    every comma, the outer quotes dropped, then split at `","`."""
+
+    def __init__(self, lines: pa.Table) -> None:
+        text = pc.utf8_rtrim(one_array(lines.column("line")), " \t\r")
+        spaced = pc.fill_null(pc.match_substring_regex(text, _SPACE_AT_SEPARATOR), False)
+        if pc.any(spaced).as_py():
+            text = pc.if_else(spaced, pc.replace_substring_regex(text, _SPACED_SEPARATOR, '","'), text)
+        self.bare = pc.invert(pc.fill_null(pc.match_substring(text, '"'), False))
+        if pc.any(self.bare).as_py():
+            text = pc.if_else(self.bare, pc.binary_join_element_wise(
+                '"', pc.replace_substring(text, ",", '","'), '"', ""), text)
+        self.quoted = pc.and_(pc.starts_with(text, '"'), pc.ends_with(text, '"'))
+        self.lists = pc.split_pattern(pc.utf8_slice_codeunits(text, 1, -1), '","')
+        self.count = pc.list_value_length(self.lists)
+        self.rows = len(text)
+
+    def column(self, at: int) -> pa.DictionaryArray:
+        """Field `at` (0-based) of each line, dictionary-encoded; null where a line has no such field."""
+        return encoded(list_item(self.lists, at))
+
+
+def _parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Table], pa.Table]
+            ) -> Callable[[ParseContext], BatchParser]:
+    def new_parser(context: ParseContext) -> BatchParser:
+        queries = _Queries()
+        return sliced_parser(context, lambda cursor, part: columns(cursor, queries, part))
+
+    return new_parser
+
+
+def _reasons(rows: int, *checks: tuple[pa.Array, str | Callable[[], pa.Array]]) -> pa.Array:
+    """The first reason whose condition holds (null: the line parsed); conditions are masks, null = false."""
+    reason = pa.nulls(rows, pa.string())
+    for condition, text in reversed(checks):
+        condition = pc.fill_null(condition, False)
+        if pc.any(condition).as_py():
+            reason = pc.if_else(condition, text() if callable(text) else text, reason)
+    return reason
+
+
+def _head(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields, layout: str, least: int,
+          ) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The time, whether the line is the header, and the reasons every layout checks first."""
+    times = through(connection, queries.time, fields.column(0))
+    is_header, ts = pc.fill_null(times["is_header"], False), pc.cast(times["ts"], TIMESTAMP)
+    reason = _reasons(
+        fields.rows,
+        (pc.invert(fields.quoted), "not a quoted CSV line"),
+        (pc.is_null(ts), lambda: pc.binary_join_element_wise(
+            "timestamp is not yyyy-mm-dd hh:mm:ss: ", plain(fields.column(0)), "")),
+        (pc.less(fields.count, least), lambda: pc.binary_join_element_wise(
+            f"expected at least {least} columns (Umbrella {layout} layout), found ",
+            pc.cast(fields.count, pa.string()), "")),
+    )
+    return ts, is_header, reason
+
+
+def _with_destination(reason: pa.Array, dst_ip: pa.Array) -> pa.Array:
+    """A flow without a destination address says nothing about where traffic went: a reject."""
+    return pc.coalesce(reason, pc.if_else(pc.is_null(dst_ip), pa.scalar("empty destination IP"),
+                                          pa.scalar(None, pa.string())))
+
+
+def _bigints(connection: duckdb.DuckDBPyConnection, queries: _Queries, values: pa.DictionaryArray) -> pa.Array:
+    return pc.cast(through(connection, queries.bigint, values)["value"], pa.int64())
+
+
+def _firewall_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
+    """Umbrella cloud firewall lines -> schema columns plus reject_reason / is_ignored."""
+    fields = _Fields(lines)
+    ts, is_header, reason = _head(connection, queries, fields, "cloud firewall", 14)
+    protocol = through(connection, queries.protocol, fields.column(5))["value"]
+    ported = pc.is_in(plain(protocol), value_set=pa.array(_PORTED))
+    dst_ip = through(connection, queries.text, fields.column(9))["value"]
+    key = pc.binary_join_element_wise(plain(fields.column(2)), plain(fields.column(3)), chr(31))
+    # the flow's counts (v10 on); in a line written without quotes a comma inside the fqdns list shifts them
+    counted = pc.and_(pc.greater_equal(fields.count, 22), pc.invert(fields.bare))
+    first, last = (_bigints(connection, queries, fields.column(at)) for at in (16, 17))
+    duration = pc.multiply(pc.subtract(last, first), 1000)
+    return pa.table({
+        "line_no": lines.column("line_no"),
+        "reject_reason": _with_destination(reason, dst_ip),
+        "is_ignored": is_header,
+        "ts": ts,
+        "src_ip": through(connection, queries.text, fields.column(7))["value"],
+        "user_name": through(connection, queries.user, encoded(key))["value"],
+        "dst_ip": dst_ip,
+        "dst_port": pc.cast(only_where(through(connection, queries.port, fields.column(10))["value"], ported),
+                            pa.int32()),
+        "network_protocol": protocol,
+        "action": through(connection, queries.verdict, fields.column(13))["value"],
+        "bytes_out": only_where(_bigints(connection, queries, fields.column(20)), counted),
+        "bytes_in": only_where(_bigints(connection, queries, fields.column(21)), counted),
+        "duration_ms": only_where(duration, pc.and_(counted, pc.greater_equal(duration, 0))),
+    })
+
+
+def _ip_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
+    """Umbrella IP lines -> schema columns plus reject_reason / is_ignored."""
+    fields = _Fields(lines)
+    ts, is_header, reason = _head(connection, queries, fields, "IP", 7)
+    dst_ip = through(connection, queries.text, fields.column(4))["value"]
+    port = through(connection, queries.port, fields.column(5))["value"]
+    return pa.table({
+        "line_no": lines.column("line_no"),
+        "reject_reason": _with_destination(reason, dst_ip),
+        "is_ignored": is_header,
+        "ts": ts,
+        "src_ip": through(connection, queries.text, fields.column(2))["value"],
+        "dst_ip": dst_ip,
+        "dst_port": pc.cast(only_where(port, pc.greater(port, 0)), pa.int32()),
+        "action": pa.repeat(pa.scalar("unknown"), fields.rows),
+        "vendor_category": through(connection, queries.text, fields.column(6))["value"],
+    })
+
+
+_QUOTED_TIME = r'"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d",'
+_TIME = r'(?:"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),'
+_IP = r'"[0-9A-Fa-f.:]+"'
+
+FIREWALL = Format(
+    name="umbrella_firewall",
+    source_kind="firewall",
+    summary="Cisco Umbrella cloud-delivered firewall log, S3 CSV export (all layout versions)",
+    sniff=line_share(_TIME + r'(?:(?: *"[^"]*",){3} *"[A-Z]*BOUND", *"[^"]*", *"\d*", *"[0-9A-Fa-f.:]*",'
+                             r'|(?:[^,"]*,){3}[A-Z]*BOUND,[^,"]*,\d*,[0-9A-Fa-f.:]*,)'),
+    new_parser=_parser(_firewall_columns),
+    independent_batches=True,
+    fields=("ts", "src_ip", "user_name", "dst_ip", "dst_port", "network_protocol", "action", "bytes_out",
+            "bytes_in", "duration_ms"),
+)
+
+IP = Format(
+    name="umbrella_ip",
+    source_kind="firewall",
+    summary="Cisco Umbrella IP log (IP-layer enforcement), S3 CSV export",
+    sniff=line_share(_QUOTED_TIME + rf' *"[^"]*", *{_IP}, *"\d*", *{_IP}, *"\d*", *"[^"]*"\s*$'),
+    new_parser=_parser(_ip_columns),
+    independent_batches=True,
+    fields=("ts", "src_ip", "dst_ip", "dst_port", "action", "vendor_category"),
+)
