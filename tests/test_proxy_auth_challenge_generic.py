@@ -136,3 +136,19 @@ def test_unknown_where_challenged_keeps_type_and_untouched_rows() -> None:
     assert result.type == action.type
     assert result.to_pylist() == ["unknown", "unknown", "blocked", "unknown"]
     assert unknown_where_challenged(action, pa.array([200, None, 403, 401], pa.int32())) is action
+
+
+def test_401_with_tcp_denied_is_the_proxys_challenge(tmp_path: Path) -> None:
+    """A proxy authenticating transparently answers 401 itself, logged `401 TCP_DENIED` (Symantec KB 167686,
+    https://knowledge.broadcom.com/external/article/167686), as w3c.py reads it; a 401 with another action (the
+    server's own, passed through) keeps its action."""
+    cef = parse(tmp_path, "cef", labelled_cef("TCP_DENIED", "401", "write.example-ai.com"),
+                labelled_cef("TCP_NC_MISS", "401", "write.example-ai.com"))
+    assert [(e["http_status"], e["action"]) for e in cef] == [(401, "unknown"), (401, "allowed")]
+    csv = parse(tmp_path, "csv", "timestamp,src_ip,url,method,status,action",
+                "2026-11-30T08:50:00Z,10.30.8.1,http://translate.example-ai.com/,GET,401,TCP_DENIED",
+                "2026-11-30T08:50:01Z,10.30.8.1,http://translate.example-ai.com/,GET,401,denied")
+    assert [(e["http_status"], e["action"]) for e in csv] == [(401, "unknown"), (401, "blocked")]
+    json_events = parse(tmp_path, "json", ecs(401, "TCP_DENIED", ["denied"], "chat.example-ai.com"),
+                        ecs(401, "denied", ["denied"], "chat.example-ai.com"))
+    assert [(e["http_status"], e["action"]) for e in json_events] == [(401, "unknown"), (401, "blocked")]

@@ -20,7 +20,7 @@ keys the standards define, in either their short or long names, case-insensitive
   HTTP status: `outcome` when it is a number (Zscaler puts the response code there), Forcepoint's LEEF
   `proxyStatus-code`, McAfee Web Gateway's `httpStatus`, else a custom field `csN`/`cnN` whose `csNLabel` says
   status; the same for content type. A 407 (Proxy Authentication Required) is the proxy asking for credentials: action
-  unknown whatever `act` says (auth_challenge), as Squid's and the WSA's;
+  unknown whatever `act` says, as is a 401 with `act=TCP_DENIED` (auth_challenge), as Squid's and the WSA's;
 - time: `rt`, else `end`, `start` (LEEF `devTime`): epoch milliseconds or `MMM dd [yyyy] HH:mm:ss[.SSS]
   [zone]`; else the syslog header's time. A time without zone is in the configured ingest zone; one
   without year gets it by the rule of `syslog.py` (the year that puts it before the file was written).
@@ -631,7 +631,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "url_path": url["path"],
         "http_status": http_status,
         # a 407 is the proxy asking for credentials, no verdict, whatever `act` says (auth_challenge)
-        "action": unknown_where_challenged(pc.fill_null(action, "unknown"), http_status),
+        "action": unknown_where_challenged(pc.fill_null(action, "unknown"), http_status, field("act")),
         "bytes_out": sent,
         "bytes_in": received,
         "user_agent": field("agent"),

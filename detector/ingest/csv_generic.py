@@ -527,7 +527,7 @@ def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, value
         columns["action"] = text_at(np.where(verdict_at < 0, len(verdicts), verdict_at),
                                     pa.concat_arrays([verdicts, UNKNOWN]))
         # a 407 is the proxy asking for credentials, no verdict, whatever the action column says (auth_challenge)
-        columns["action"] = unknown_where_challenged(columns["action"], columns["http_status"])
+        columns["action"] = unknown_where_challenged(columns["action"], columns["http_status"], action)
     else:
         columns["action"] = constant_text(UNKNOWN, np.zeros(rows, np.int32))
     for field in ("bytes_out", "bytes_in", "duration_ms"):

@@ -277,7 +277,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
     if EVENT_TYPE in values:
         columns["action"] = with_event_type_verdict(connection, queries, columns["action"], values[EVENT_TYPE])
         # (event.type's `denied` does not overrule the proxy's 407 either: auth_challenge)
-        columns["action"] = unknown_where_challenged(columns["action"], columns["http_status"])
+        columns["action"] = unknown_where_challenged(columns["action"], columns["http_status"], values.get("action"))
     # Defender's DeviceNetworkEvents exported as JSON (Sentinel, Log Analytics, advanced hunting): as csv_generic
     # reads them, the account's name where its UPN is empty, and the inspection records' AdditionalFields
     if "user_alt" in values:
