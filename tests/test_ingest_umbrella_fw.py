@@ -86,13 +86,14 @@ def test_firewall_user_is_only_an_identity_typed_as_user(tmp_path: Path) -> None
 
 def test_spaced_and_unquoted_lines_and_the_header(tmp_path: Path) -> None:
     spaced = csv(*HEAD).replace('","CDFW', '", "CDFW').replace('","443"', '", "443"')
+    blanks = csv(*HEAD).replace('","OUTBOUND', '"  ,\t"OUTBOUND')  # other runs of blanks
     bare = ",".join(HEAD)
     header = csv("timestamp", "origin ids", "identities", "identity type", "direction", "protocol", "packet size",
                  "source ip", "source port", "destination ip", "destination port", "data center", "rule id",
                  "action")
-    events, rejects, ignored = parse(tmp_path, "umbrella_firewall", header, spaced, bare)
+    events, rejects, ignored = parse(tmp_path, "umbrella_firewall", header, spaced, blanks, bare)
     assert ignored == 1 and not rejects
-    assert [(e["dst_ip"], e["dst_port"], e["action"]) for e in events] == [("203.0.113.44", 443, "allowed")] * 2
+    assert [(e["dst_ip"], e["dst_port"], e["action"]) for e in events] == [("203.0.113.44", 443, "allowed")] * 3
 
 
 def test_bad_firewall_lines_are_counted_rejects(tmp_path: Path) -> None:

@@ -37,10 +37,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where
+from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, line_share
 from detector.ingest.distinct_sql import BIGINT_SQL, encoded, plain, sliced_parser, through
 from detector.ingest.ip_protocols import protocol_name_sql
+from detector.ingest.umbrella import _Fields as umbrella_fields
 from detector.schema import TIMESTAMP
 
 _HEADER_WORDS = "('timestamp', 'time', 'date', 'datetime')"
@@ -91,27 +92,43 @@ class _Queries:
         self.bigint = DistinctQuery(BIGINT_SQL)
 
 
-class _Fields:
-    """A slice of lines as quoted fields: separators with spaces made plain, lines without any quote quoted at
-    every comma, the outer quotes dropped, then split at `","`."""
+def _plain_separators(text: pa.Array) -> pa.Array:
+    """Separators written with spaces made plain: the usual one space by a literal replacement (a fraction of a
+    regular expression's cost), other runs of blanks by the expression."""
+    for spaced in ('", "', '" ,"'):
+        text = pc.replace_substring(text, spaced, '","')
+    left = pc.fill_null(pc.match_substring_regex(text, _SPACE_AT_SEPARATOR), False)
+    if pc.any(left).as_py():
+        text = pc.replace_with_mask(text, left, pc.replace_substring_regex(text.filter(left), _SPACED_SEPARATOR, '","'))
+    return text
 
-    def __init__(self, lines: pa.Table) -> None:
-        text = pc.utf8_rtrim(one_array(lines.column("line")), " \t\r")
+
+class _Fields:
+    """A slice of lines as quoted fields, split by umbrella.py's reader (one dictionary for all the columns): lines
+    whose separators have spaces made plain first, lines without any quote quoted at every comma. Only the first
+    `columns` fields are split (the layouts' later fields are not read)."""
+
+    def __init__(self, lines: pa.Table, columns: int) -> None:
+        text = one_array(lines.column("line"))
         spaced = pc.fill_null(pc.match_substring_regex(text, _SPACE_AT_SEPARATOR), False)
         if pc.any(spaced).as_py():
-            text = pc.if_else(spaced, pc.replace_substring_regex(text, _SPACED_SEPARATOR, '","'), text)
-        self.bare = pc.invert(pc.fill_null(pc.match_substring(text, '"'), False))
-        if pc.any(self.bare).as_py():
-            text = pc.if_else(self.bare, pc.binary_join_element_wise(
-                '"', pc.replace_substring(text, ",", '","'), '"', ""), text)
-        self.quoted = pc.and_(pc.starts_with(text, '"'), pc.ends_with(text, '"'))
-        self.lists = pc.split_pattern(pc.utf8_slice_codeunits(text, 1, -1), '","')
-        self.count = pc.list_value_length(self.lists)
-        self.rows = len(text)
+            text = pc.replace_with_mask(text, spaced, _plain_separators(text.filter(spaced)))
+        opening = pc.fill_null(pc.starts_with(text, '"'), False)
+        self.bare = pa.repeat(pa.scalar(False), len(text))
+        if not pc.all(opening).as_py():  # (a quote elsewhere is looked for only in lines not opening with one)
+            self.bare = pc.and_(pc.invert(opening), pc.invert(pc.fill_null(pc.match_substring(text, '"'), False)))
+            if pc.any(self.bare).as_py():
+                text = pc.replace_with_mask(text, self.bare, pc.binary_join_element_wise(
+                    '"', pc.replace_substring(text.filter(self.bare), ",", '","'), '"', ""))
+        self._fields = umbrella_fields(lines.set_column(lines.schema.get_field_index("line"), "line",
+                                                        pa.chunked_array([text])), columns)
+        self.quoted, self.count, self.rows = self._fields.quoted, self._fields.count, self._fields.rows
 
     def column(self, at: int) -> pa.DictionaryArray:
-        """Field `at` (0-based) of each line, dictionary-encoded; null where a line has no such field."""
-        return encoded(list_item(self.lists, at))
+        """Field `at` (0-based) of each line, dictionary-encoded, without the line's outer quotes (and trailing
+        blanks) where it is the first or last; null where a line has no such field."""
+        values = self._fields.encoded(at)
+        return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_trim(values.dictionary, '" \t\r'))
 
 
 def _parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Table], pa.Table]
@@ -162,7 +179,7 @@ def _bigints(connection: duckdb.DuckDBPyConnection, queries: _Queries, values: p
 
 def _firewall_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella cloud firewall lines -> schema columns plus reject_reason / is_ignored."""
-    fields = _Fields(lines)
+    fields = _Fields(lines, columns=22)  # (fields up to bytes received)
     ts, is_header, reason = _head(connection, queries, fields, "cloud firewall", 14)
     protocol = through(connection, queries.protocol, fields.column(5))["value"]
     ported = pc.is_in(plain(protocol), value_set=pa.array(_PORTED))
@@ -192,7 +209,7 @@ def _firewall_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, 
 
 def _ip_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella IP lines -> schema columns plus reject_reason / is_ignored."""
-    fields = _Fields(lines)
+    fields = _Fields(lines, columns=7)
     ts, is_header, reason = _head(connection, queries, fields, "IP", 7)
     dst_ip = through(connection, queries.text, fields.column(4))["value"]
     port = through(connection, queries.port, fields.column(5))["value"]
