@@ -169,3 +169,29 @@ def test_proxysg_kv_authentication_challenge_is_no_verdict(tmp_path: Path) -> No
     assert rejects == []
     assert outcomes(events) == [("chatgpt.com", 407, "unknown"), ("chatgpt.com", 200, "allowed"),
                                 ("chat.deepseek.com", 403, "blocked")]
+
+
+# --- Squid: native and common layouts (https://wiki.squid-cache.org/Features/LogFormat) -------------------------
+def test_squid_own_401_challenge_is_no_verdict_and_a_passed_through_401_stays_allowed(tmp_path: Path) -> None:
+    # Squid as a reverse proxy (accelerator) asks for credentials with its own 401, logged TCP_DENIED/401, as it logs
+    # its forward-proxy challenge TCP_DENIED/407; a 401 a web server answered comes through as TCP_MISS/401.
+    native = [
+        "1773389721.500      1 10.20.1.22 TCP_DENIED/401 3900 GET http://www.deepl.com/ - HIER_NONE/- text/html",
+        "1773389722.500     80 10.20.1.22 TCP_MISS/401 900 GET http://intranet.example.nl/ - HIER_DIRECT/10.0.0.8 "
+        "text/html",
+        "1773389723.500      1 10.20.1.22 TCP_DENIED/403 3900 GET http://claude.ai/ - HIER_NONE/- text/html",
+    ]
+    events, rejects = parse(tmp_path, "squid", *native)
+    assert not rejects
+    assert outcomes(events) == [("www.deepl.com", 401, "unknown"), ("intranet.example.nl", 401, "allowed"),
+                                ("claude.ai", 403, "blocked")]
+    common = [
+        '10.20.1.22 - - [13/Mar/2026:09:15:21 +0000] "GET http://www.deepl.com/ HTTP/1.1" 401 3900 TCP_DENIED:HIER_NONE',
+        '10.20.1.22 - - [13/Mar/2026:09:15:22 +0000] "GET http://intranet.example.nl/ HTTP/1.1" 401 900 '
+        "TCP_MISS:HIER_DIRECT",
+        '10.20.1.22 - - [13/Mar/2026:09:15:23 +0000] "GET http://claude.ai/ HTTP/1.1" 403 3900 TCP_DENIED:HIER_NONE',
+    ]
+    events, rejects = parse(tmp_path, "squid_common", *common)
+    assert not rejects
+    assert outcomes(events) == [("www.deepl.com", 401, "unknown"), ("intranet.example.nl", 401, "allowed"),
+                                ("claude.ai", 403, "blocked")]

@@ -152,10 +152,13 @@ from distinct_values
 # HTTP 407 (Proxy Authentication Required) is Squid's challenge for credentials, logged TCP_DENIED/407: a browser's
 # first request on a connection gets it and is sent again with them (https://wiki.squid-cache.org/Features/
 # Authentication: "If the header is missing, Squid returns an HTTP reply with status 407 ... sent in the Authorization
-# header for subsequent requests"). It is no verdict on the site: its action is unknown, not blocked.
+# header for subsequent requests"). It is no verdict on the site: its action is unknown, not blocked. So is a
+# TCP_DENIED/401, Squid's own challenge where it authenticates as a reverse proxy (as w3c and cisco_wsa read it).
 AUTH_CHALLENGE = 407
+PROXY_AUTH = 401
 RESULT_SQL = f"""
-select case when status = {AUTH_CHALLENGE} then 'unknown' else squid_result_action(head) end as action,
+select case when status = {AUTH_CHALLENGE} or (status = {PROXY_AUTH} and upper(head) like '%DENIED%') then 'unknown'
+        else squid_result_action(head) end as action,
     nullif(status, 0) as http_status, status is not null as valid
 from (select head, try_cast(tail as integer) as status from ({SPLIT_AT_SLASH}))
 """
@@ -444,11 +447,14 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
 
 
 def _unknown_where_challenged(action: pa.Array, http_status: pa.Array) -> pa.Array:
-    """`action`, unknown where the proxy answered 407 (AUTH_CHALLENGE: a request for credentials, no verdict)."""
+    """`action`, unknown where the proxy answered 407 (AUTH_CHALLENGE: a request for credentials, no verdict), or
+    401 with a DENIED result code (PROXY_AUTH: its own challenge; `blocked` comes from DENIED codes only)."""
     challenged = pc.fill_null(pc.equal(http_status, AUTH_CHALLENGE), False)
-    if not pc.any(challenged).as_py():
+    own_401 = pc.fill_null(pc.equal(http_status, PROXY_AUTH), False)
+    if not pc.any(challenged).as_py() and not pc.any(own_401).as_py():
         return action
     plain = action.dictionary_decode() if pa.types.is_dictionary(action.type) else action
+    challenged = pc.or_(challenged, pc.and_(own_401, pc.fill_null(pc.equal(plain, "blocked"), False)))
     return pc.if_else(challenged, pa.scalar("unknown"), plain)
 
 
