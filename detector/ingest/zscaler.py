@@ -71,7 +71,13 @@ fields (1M lines per sample, 2026-11-30 04:15 UTC, load ~7): name=value basic 0.
 CSV 0.59 (shadow-ai 2.8-3.05 s CPU against DuckDB's 1.5-1.6 s); JSON, not changed, basic 0.38, siem_template 0.75,
 syslog_header 0.31. Of a JSON ingest's ~4.3 s CPU per 1M lines (idle), parsing
 is ~1.7 s: cutting and encoding the ~19 values read ~0.7 s, placing the pieces ~0.7 s; reading and numbering the
-lines (reader.py) and writing Parquet cost much of the rest.
+lines (reader.py) and writing Parquet cost much of the rest. The values a layout reads (each with the piece before
+it) are now numbered line by line as name=value and CSV fields are (`_piece_values`: zscaler_scan.DistinctTexts, the
+many-valued ones copied out), where each was cut out by a `take` and hashed by `dictionary_encode`: `_json_table` CPU
+per 131,072-line batch (old code under /tmp, interleaved, 4 runs each) basic 0.53-0.77 -> 0.46-0.66 s, siem_template
+0.20-0.23 -> 0.16-0.17, syslog_header 0.25-0.31 -> 0.19-0.21; less Numba's start (~0.4 s CPU once per run, which the
+JSON path did not pay before), whole ingest of 1M lines (CPU s, 2 runs each, load ~7): syslog_header 6.2/6.0 ->
+5.5/5.3, basic 9.1/8.5 -> 8.7/8.1, siem_template 5.9/5.2 -> 5.6/5.4.
 A compiled validating walk of each JSON line (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
@@ -900,12 +906,16 @@ def _json_fields(lines: pa.Table, layouts: list[_JsonLayout]) -> list[tuple[np.n
     only the pieces hold a comma right after a quote, so those commas place the pieces; each value read is cut out
     with the piece before it, which is checked once per distinct text, the other pieces are compared in place
     (layout_bytes.py)."""
+    from detector.ingest import zscaler_scan
+
     readings = [_JsonReading(layout) for layout in layouts]
-    slices = [_json_items(text, readings) for text in _line_slices(lines)]
+    distinct = [zscaler_scan.DistinctTexts() for _ in readings]
+    read_lines = [0] * len(readings)
+    slices = [_json_items(text, readings, distinct, read_lines) for text in _line_slices(lines)]
     read = []
     for k, reading in enumerate(readings):
         fits = np.concatenate([found[k][0] for found, _ in slices])
-        items = {i: _encoded_together([found[k][1][i] for found, _ in slices]) for i in reading.slots}
+        items = _numbered_items(reading.slots, [found[k][1] for found, _ in slices], distinct[k])
         pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
         for i, item in items.items():
             has_piece = pc.starts_with(item.dictionary, reading.layout.pieces[i].decode())
@@ -939,12 +949,13 @@ def _json_fields(lines: pa.Table, layouts: list[_JsonLayout]) -> list[tuple[np.n
     return layouts_read
 
 
-def _json_items(text: pa.Array, readings: list[_JsonReading]
-                ) -> tuple[list[tuple[np.ndarray, dict[int, pa.Array]]], int]:
+def _json_items(text: pa.Array, readings: list[_JsonReading], distinct: list[object], read_lines: list[int]
+                ) -> tuple[list[tuple[np.ndarray, dict[int, pa.Array | np.ndarray]]], int]:
     """Per layout, which lines may have it (the pieces not read in their places, no backslash or control character
     between them; a line has at most one: the first that fits) and the values at its slots of those lines with the
-    piece before each; and the lines' quotes (the caller checks that the values hold none)."""
-    buffer, data, offsets = line_bytes(text)
+    piece before each (`_piece_values`: numbered by `distinct[k]`, or copied out; `read_lines[k]` counts the lines
+    of layout k read so far); and the lines' quotes (the caller checks that the values hold none)."""
+    _, data, offsets = line_bytes(text)
     start, end = int(offsets[0]), int(offsets[-1])
     commas = np.flatnonzero(data[start + 1:end] == ord(",")) + start + 1
     marks = commas[data[commas - 1] == ord('"')]
@@ -960,7 +971,7 @@ def _json_items(text: pa.Array, readings: list[_JsonReading]
     quotes = int(np.count_nonzero(bytes_ == ord('"')))
     found_by_layout = []
     opening = None  # (where the lines' objects start after a header: found for the first layout with headers)
-    for reading in readings:
+    for k, reading in enumerate(readings):
         layout = reading.layout
         count = len(layout.pieces) - 1  # values
         fits = clean & (marked == count - 1)
@@ -977,9 +988,57 @@ def _json_items(text: pa.Array, readings: list[_JsonReading]
             fits[rows[~found]] = False
             at = at[found]
         clean &= ~fits
-        found_by_layout.append((fits, dict(zip(reading.slots, texts_between(
-            buffer, [at[:, i] for i in reading.slots], [at[:, i + 1] for i in reading.slots]), strict=True))))
+        found_by_layout.append((fits, _piece_values(data, at, reading.slots, distinct[k], read_lines[k])))
+        read_lines[k] += len(at)
     return found_by_layout, quotes
+
+
+def _piece_values(data: np.ndarray, at: np.ndarray, slots: list[int], distinct: object, read_lines: int
+                  ) -> dict[int, pa.Array | np.ndarray]:
+    """The texts `data[at[:, i]:at[:, i + 1]]` (a value with the piece before it) of each slot i, read line by line
+    while the line is in the cache (as name=value and CSV fields, `_field_parts`): numbered by their texts
+    (`distinct`, a zscaler_scan.DistinctTexts shared by a layout's slices: each distinct text copied out once), or,
+    for a slot with more than one distinct text per DISTINCT_SHARE of the `read_lines` lines read before (URLs,
+    mostly), copied out (zscaler_scan.copied_texts), to be encoded by Arrow. Where `texts_between` cut every value
+    out and Arrow's `dictionary_encode` hashed each copy."""
+    from detector.ingest import zscaler_scan
+
+    count = len(at)
+    begin = np.ascontiguousarray(at[:, slots], np.int32)
+    end = np.ascontiguousarray(at[:, [i + 1 for i in slots]], np.int32)
+    missing = np.zeros((count, len(slots)), bool)
+    copied = distinct.many_texts(len(slots), read_lines, DISTINCT_SHARE)  # type: ignore[attr-defined]
+    numbered = np.where(copied, -1, np.arange(len(slots))).astype(np.int64)
+    codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))  # type: ignore[attr-defined]
+    values: dict[int, pa.Array | np.ndarray] = {slot: codes[k] for k, slot in enumerate(slots) if not copied[k]}
+    if copied.any():
+        wanted = np.flatnonzero(copied).astype(np.int64)
+        sizes = np.maximum(end[:, wanted].astype(np.int64) - begin[:, wanted], 0).sum(axis=0)
+        base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
+        offsets = np.empty((len(wanted), count + 1), np.int32)
+        out = np.empty(int(base[-1]), np.uint8)
+        zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+        for j, field in enumerate(wanted):
+            values[slots[field]] = pa.Array.from_buffers(pa.string(), count, [
+                None, pa.py_buffer(offsets[j]), pa.py_buffer(out[base[j]:base[j] + sizes[j]])])
+    return values
+
+
+def _numbered_items(slots: list[int], parts: list[dict[int, pa.Array | np.ndarray]], distinct: object
+                    ) -> dict[int, pa.DictionaryArray]:
+    """Each slot's parts (per slice, from `_piece_values`) as one dictionary array over its distinct texts in order
+    of first appearance (as `dictionary_encode` of them all gives it): numbered slices first, then copied ones."""
+    dictionaries = distinct.dictionaries(len(slots))  # type: ignore[attr-defined]
+    items = {}
+    for slot, dictionary in zip(slots, dictionaries, strict=True):
+        numbered = [part[slot] for part in parts if isinstance(part[slot], np.ndarray)]
+        indices = np.concatenate(numbered) if numbered else np.empty(0, np.int32)
+        encoded = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
+        if len(numbered) == len(parts):
+            items[slot] = encoded
+        else:  # (numbered in the first slices, copied out in the others: the numbered ones decoded, all encoded)
+            items[slot] = _encoded_together([plain(encoded), *(part[slot] for part in parts[len(numbered):])])
+    return items
 
 
 def _after_header(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
