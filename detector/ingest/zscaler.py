@@ -77,7 +77,9 @@ many-valued ones copied out), where each was cut out by a `take` and hashed by `
 per 131,072-line batch (old code under /tmp, interleaved, 4 runs each) basic 0.53-0.77 -> 0.46-0.66 s, siem_template
 0.20-0.23 -> 0.16-0.17, syslog_header 0.25-0.31 -> 0.19-0.21; less Numba's start (~0.4 s CPU once per run, which the
 JSON path did not pay before), whole ingest of 1M lines (CPU s, 2 runs each, load ~7): syslog_header 6.2/6.0 ->
-5.5/5.3, basic 9.1/8.5 -> 8.7/8.1, siem_template 5.9/5.2 -> 5.6/5.4.
+5.5/5.3, basic 9.1/8.5 -> 8.7/8.1, siem_template 5.9/5.2 -> 5.6/5.4. Benchmark after it (1M lines per sample, 2026-11-30
+04:33 UTC, load ~5), CPU ratio to the generic DuckDB baseline: basic 0.43, siem_template 0.78, syslog_header 0.38
+(shadow-ai ~4.0 s CPU each; DuckDB 1.7, 3.1, 1.5 s).
 A compiled validating walk of each JSON line (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
