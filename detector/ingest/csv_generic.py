@@ -352,6 +352,13 @@ def regular_line_pattern(delimiter: str) -> str:
     return f"^{field}(?:{sep}{field})*$"
 
 
+# An action column holding Squid-style result codes (TCP_MISS, TCP_TUNNEL/200, TCP_DENIED:HIER_NONE, NONE_NONE), as
+# proxies' CSV and JSON exports write them: read as Squid reads its own (squid_result_action); DENIED ones are
+# already `blocked` by verdict_word_action.
+SQUID_CODE_ACTION = ("case when regexp_matches(upper(value), '^(TCP|UDP|NONE|TAG_NONE)_[A-Z_]*[A-Z](/[0-9]{3})?"
+                     "(:[A-Z_/0-9.-]*)?$') then squid_result_action(split_part(split_part(value, '/', 1), ':', 1)) end")
+
+
 class Queries:
     """The per-distinct queries of one file's parse (each remembering the values it has seen)."""
 
@@ -368,8 +375,8 @@ class Queries:
         self.count = DistinctQuery("select try_cast(round(try_cast(value as double)) as bigint) as value "
                                    "from distinct_values")
         self.method = DistinctQuery("select upper(value) as value from distinct_values")
-        self.action = DistinctQuery("select coalesce(verdict_word_action(value), defender_action(value), "
-                                    "'unknown') as value from distinct_values")
+        self.action = DistinctQuery(f"select coalesce(verdict_word_action(value), defender_action(value), "
+                                    f"{SQUID_CODE_ACTION}, 'unknown') as value from distinct_values")
         self.protocol = DistinctQuery("select lower(value) as value from distinct_values")
         self.places = Places()
         self.inspection = InspectionQueries(self.places.urls)

@@ -95,6 +95,7 @@ from detector.ingest.base import (
 from detector.ingest.csv_generic import (
     CSV_MACROS,
     FIELDS,
+    SQUID_CODE_ACTION,
     TIME_EXPRESSION,
     Queries,
     has_destination,
@@ -213,9 +214,10 @@ def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
 # Cloudflare Gateway's decisions in one camelCase word (DNS `ResolverDecision`: allowedOnNoPolicyMatch,
 # blockedByCategory, blockedAlwaysCategory ...; Network `Action`: allowedOnNoRuleMatch ...), as elastic/integrations'
 # cloudflare_logpush pipeline tests show them: the first word says it; before csv_generic's words.
-_ACTION_SQL = """select coalesce(case when regexp_matches(value, '^blocked[A-Z]') then 'blocked'
+_ACTION_SQL = f"""select coalesce(case when regexp_matches(value, '^blocked[A-Z]') then 'blocked'
                                       when regexp_matches(value, '^allowed[A-Z]') then 'allowed' end,
-                                 verdict_word_action(value), defender_action(value), 'unknown') as value
+                                 verdict_word_action(value), defender_action(value), {SQUID_CODE_ACTION},
+                                 'unknown') as value
                  from distinct_values"""
 
 
