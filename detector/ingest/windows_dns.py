@@ -214,6 +214,13 @@ def unwrapped(text: pa.Array) -> pa.Array:
     taken = text.take(pa.array(rows))
     stripped = pc.replace_substring_regex(taken, SYSLOG_HEAD, r"\1", max_replacements=1)
     stripped = pc.replace_substring_regex(stripped, TAGGED_HEAD, "", max_replacements=1)
+    # A header taken off shortens its line; the batch is rebuilt (two copies of all its text) only for those, so
+    # the server's own file, whose `UDP question info` lines all pass the first-byte test, is not copied twice.
+    shorter = pc.fill_null(pc.not_equal(pc.binary_length(stripped), pc.binary_length(taken)), False)
+    changed = np.flatnonzero(shorter.to_numpy(zero_copy_only=False))
+    if not len(changed):
+        return text
+    rows, stripped = rows[changed], stripped.take(pa.array(changed))
     index = np.arange(len(text))
     index[rows] = len(text) + np.arange(len(rows))
     return pa.concat_arrays([text, stripped]).take(pa.array(index))
