@@ -144,13 +144,21 @@ with src as (
         case when is_message and try(json_array_length(line, '$.records')) >= 1
              then try(json_extract(line, '$.records[0]'))::varchar else line end as record
     from src
-), found as (
-    select line_no, is_message, records, record,
-        try(json_extract_string(record, {_path_list("", ENVELOPE)})) as v
+), both_found as (  -- (a Log Analytics row's paths all read in one parse, not two)
+    select *, case when contains(record, '"TimeGenerated"')
+                   then try(json_extract_string(record, {_path_list("", (*ENVELOPE, *EXPORTED))})) end as vw
     from doc
+), found as (
+    select line_no, is_message, records, record, vw,
+        case when vw is null then try(json_extract_string(record, {_path_list("", ENVELOPE)}))
+             else vw[1:{len(ENVELOPE)}] end as v
+    from both_found
 ), exported as (
-    select *, case when v[1] is null or v[2] is null then try(json_extract_string(record, {_path_list("", EXPORTED)}))
-              end as w
+    select * exclude (vw),
+        case when v[1] is null or v[2] is null then
+            case when vw is null then try(json_extract_string(record, {_path_list("", EXPORTED)}))
+                 else vw[{len(ENVELOPE) + 1}:] end
+        end as w
     from found
 ), record as (
     select line_no, records, record, v is not null and (not is_message or records is not null) as parsed,
