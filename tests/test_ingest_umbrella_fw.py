@@ -84,6 +84,22 @@ def test_firewall_user_is_only_an_identity_typed_as_user(tmp_path: Path) -> None
     assert [e["user_name"] for e in events] == [None, "j.devries@gemeente-voorbeeld.nl", USER, None, None]
 
 
+def test_firewall_user_follows_each_lines_own_pair_of_identities_and_types(tmp_path: Path) -> None:
+    """The user is decided once per distinct (identities, types) pair: the same identities with other types, the
+    same types with other identities, interleaved and repeated, each line keeps its own pair's answer."""
+    def line(identities: str, types: str) -> str:
+        return csv(*HEAD[:2], identities, types, *HEAD[4:])
+    pairs = [("a.smit@gemeente-voorbeeld.nl", "AD Users"), ("a.smit@gemeente-voorbeeld.nl", "Roaming Computers"),
+             ("b.bakker@gemeente-voorbeeld.nl", "AD Users"), ("", "AD Users"),
+             ("Stadhuis-Tunnel,b.bakker@gemeente-voorbeeld.nl", "CDFW Tunnel Device,AD Users")]
+    order = [0, 1, 2, 3, 4, 2, 1, 0, 4, 3, 0]
+    events, rejects, _ = parse(tmp_path, "umbrella_firewall", *(line(*pairs[at]) for at in order))
+    assert not rejects
+    users = ["a.smit@gemeente-voorbeeld.nl", None, "b.bakker@gemeente-voorbeeld.nl", None,
+             "b.bakker@gemeente-voorbeeld.nl"]
+    assert [e["user_name"] for e in events] == [users[at] for at in order]
+
+
 def test_spaced_and_unquoted_lines_and_the_header(tmp_path: Path) -> None:
     spaced = csv(*HEAD).replace('","CDFW', '", "CDFW').replace('","443"', '", "443"')
     blanks = csv(*HEAD).replace('","OUTBOUND', '"  ,\t"OUTBOUND')  # other runs of blanks
