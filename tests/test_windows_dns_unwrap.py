@@ -47,3 +47,10 @@ def test_only_the_lines_with_a_header_lose_it_the_others_stay_in_place() -> None
     ]
     got = unwrapped(pa.array(lines, pa.string())).to_pylist()
     assert got == [OWN_LINES[3], PACKET, OWN_LINES[4], PACKET, PACKET, OWN_LINES[7], OWN_LINES[1]]
+
+
+def test_lines_that_only_resemble_a_header_are_left_alone() -> None:
+    # a capital and lower-case letters then a space (as a BSD month), ISO-like and PRI-like starts, short lines
+    lines = ["Log file wrap at 6/5/2024 7:58:12 AM", "2024-06-05 10:00:01 0E5C PACKET", "<13>", "Jun  5",
+             "<13>Jun  5 10:00:01 DC01 dns: " + PACKET]
+    assert unwrapped(pa.array(lines, pa.string())).to_pylist() == [*lines[:4], PACKET]
