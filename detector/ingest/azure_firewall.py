@@ -55,7 +55,10 @@ CPU against the generic DuckDB baseline's 1.7 (0.35); the parse itself ~2.5 s of
 Per 262,144 lines of the legacy sample (CPU, best of 7, a loaded machine): RECORDS_QUERY 0.24-0.29 s (the JSON
 extraction alone ~0.12, its `try` ~0.02; handing `msg` to Arrow ~0.07), rule_words 0.18, dns_words 0.05 (the sample is
 one eighth DNS proxy lines), EVENTS_QUERY 0.13, places 0.05: no single cost is the floor's missing fifth. A batch
-without structured records (or without DNS proxy lines) skips their property lists (or words) altogether.
+without structured records (or without DNS proxy lines) skips their property lists (or words) altogether; a Log
+Analytics row has its seven envelope paths read in one parse. benchmarks/ingest.py --per-sample at 1M lines, load ~6,
+CPU shadow-ai against the generic baseline, before -> after: legacy_diagnostics 5.13/1.95 (0.38) -> 4.89/1.82 (0.37),
+log_analytics_export 7.33/2.16 (0.29) -> 6.21/2.38 (0.38), structured_event_hubs 5.63/1.58 (0.28) -> 5.65/1.55 (0.27).
 
 References: Microsoft Learn "Azure Firewall logs and metrics" / "Monitor Azure Firewall"
 (https://learn.microsoft.com/azure/firewall/firewall-diagnostics), "Azure Structured Firewall Logs"
