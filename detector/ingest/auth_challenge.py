@@ -1,7 +1,7 @@
 """A 407 (Proxy Authentication Required) is the proxy asking for credentials, not a verdict on the site.
 
 The browser sends the request again with them (RFC 9110 15.5.8); with NTLM/Negotiate every connection starts so.
-Squid, Cisco WSA, W3C and ProxySG read it as action `unknown` (squid.AUTH_CHALLENGE); the generic CEF/LEEF, CSV
+Squid, Cisco WSA, W3C and ProxySG read it as action `unknown` (challenge_sql, AUTH_CHALLENGE); the generic CEF/LEEF, CSV
 and JSON formats do the same here wherever their line carries the HTTP status, whatever the vendor's action field
 says (`act=TCP_DENIED`, `action=denied`): counted as blocked, an allowed AI site showed refused attempts that in
 fact went through. A 401 logged with a Squid-style `TCP_DENIED` result code as the action is the same challenge,
@@ -15,10 +15,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.distinct_sql import encoded
-from detector.ingest.squid import AUTH_CHALLENGE
 
+AUTH_CHALLENGE = 407  # Proxy Authentication Required
 SERVER_AUTH = 401  # (Unauthorized: a challenge too where the proxy answered it itself, TCP_DENIED)
 DENIED_CODE = "TCP_DENIED"
+
+
+def challenge_sql(status: str, code: str) -> str:
+    """The SQL condition of a challenge, for formats that read their status and result code in SQL: a 407, or a
+    401 with a DENIED result code (`status` an integer expression, `code` the upper-case result code)."""
+    return f"({status} = {AUTH_CHALLENGE} or ({status} = {SERVER_AUTH} and {code} like '%DENIED%'))"
 
 
 def unknown_where_challenged(action: pa.Array, http_status: pa.Array,

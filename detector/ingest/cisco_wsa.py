@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, per_distinct
+from detector.ingest.auth_challenge import challenge_sql
 from detector.ingest.base import BatchParser, Format, ParseContext
 from detector.ingest.cisco_wsa_fields import wsa_fields
 from detector.ingest.distinct_sql import BIGINT_SQL, integers, sliced_parser
@@ -50,7 +51,7 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
-from detector.ingest.squid import AUTH_CHALLENGE, PROXY_MACROS
+from detector.ingest.squid import PROXY_MACROS
 
 # ACL decision tags: BLOCK_*/DROP_* refuse, the NO_* tags are failed authentication (but a 407, the challenge
 # for credentials, is no verdict: CODE_STATUS_SQL), REDIRECT_* sends
@@ -74,10 +75,9 @@ STATUS_LINE = r"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} [A-Za-
 STATUS_MESSAGE = r"(Info|Warning): (Begin Logfile|End Logfile|Logfile rolled over|Version: |Time offset from UTC: )"
 # A TCP_DENIED/407 (with the NO_PASSWORD tag) is the proxy asking for credentials, which the browser then sends
 # (NTLM/Negotiate start every connection so): no verdict on the site, its action is unknown whatever the tag says;
-# so is a TCP_DENIED/401, the proxy's own challenge when it authenticates transparently (as w3c reads it).
+# so is a TCP_DENIED/401, the proxy's own challenge when it authenticates transparently (auth_challenge).
 CODE_STATUS_SQL = f"""
-select case when try_cast(status_text as integer) = {AUTH_CHALLENGE} then 'unknown'
-        when try_cast(status_text as integer) = 401 and code like '%DENIED%' then 'unknown'
+select case when {challenge_sql("try_cast(status_text as integer)", "code")} then 'unknown'
         when code like '%DENIED%' then 'blocked' end as verdict,
     squid_result_action(code) as result_action,
     nullif(try_cast(status_text as integer), 0) as http_status, try_cast(status_text as integer) is not null as valid

@@ -43,6 +43,7 @@ from detector.ingest.arrow_ops import (
     whole_number,
     without_empty,
 )
+from detector.ingest.auth_challenge import challenge_sql, unknown_where_challenged
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -153,12 +154,10 @@ from distinct_values
 # first request on a connection gets it and is sent again with them (https://wiki.squid-cache.org/Features/
 # Authentication: "If the header is missing, Squid returns an HTTP reply with status 407 ... sent in the Authorization
 # header for subsequent requests"). It is no verdict on the site: its action is unknown, not blocked. So is a
-# TCP_DENIED/401, Squid's own challenge where it authenticates as a reverse proxy (as w3c and cisco_wsa read it).
-AUTH_CHALLENGE = 407
-PROXY_AUTH = 401
+# TCP_DENIED/401, Squid's own challenge where it authenticates as a reverse proxy (auth_challenge, as every proxy
+# format reads it).
 RESULT_SQL = f"""
-select case when status = {AUTH_CHALLENGE} or (status = {PROXY_AUTH} and upper(head) like '%DENIED%') then 'unknown'
-        else squid_result_action(head) end as action,
+select case when {challenge_sql("status", "upper(head)")} then 'unknown' else squid_result_action(head) end as action,
     nullif(status, 0) as http_status, status is not null as valid
 from (select head, try_cast(tail as integer) as status from ({SPLIT_AT_SLASH}))
 """
@@ -438,24 +437,12 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
         "http_method": method["http_method"],
         "url_path": where(not_connect, place["url_path"]),
         "http_status": http_status,
-        "action": _unknown_where_challenged(first_valid(per_distinct(connection, code, queries.result)["action"],
-                                                        UNKNOWN), http_status),
+        "action": unknown_where_challenged(first_valid(per_distinct(connection, code, queries.result)["action"],
+                                                       UNKNOWN), http_status, code),
         "bytes_in": size_of["value"],
         "user_agent": per_distinct(connection, agent, queries.agent)["value"],
     }
     return pa.table(columns)
-
-
-def _unknown_where_challenged(action: pa.Array, http_status: pa.Array) -> pa.Array:
-    """`action`, unknown where the proxy answered 407 (AUTH_CHALLENGE: a request for credentials, no verdict), or
-    401 with a DENIED result code (PROXY_AUTH: its own challenge; `blocked` comes from DENIED codes only)."""
-    challenged = pc.fill_null(pc.equal(http_status, AUTH_CHALLENGE), False)
-    own_401 = pc.fill_null(pc.equal(http_status, PROXY_AUTH), False)
-    if not pc.any(challenged).as_py() and not pc.any(own_401).as_py():
-        return action
-    plain = action.dictionary_decode() if pa.types.is_dictionary(action.type) else action
-    challenged = pc.or_(challenged, pc.and_(own_401, pc.fill_null(pc.equal(plain, "blocked"), False)))
-    return pc.if_else(challenged, pa.scalar("unknown"), plain)
 
 
 def _common_fields(text: pa.Array) -> tuple[list[pa.Array], list[pa.Array]]:
@@ -518,7 +505,8 @@ EXTENDED_SHAPE_REASON = ("expected 19 fields, then quoted referer, user agent, H
                          "then 2 fields (Squid extended logformat)")
 # code/status, split as split_part does (the status is what lies between the first and a second '/')
 CODE_STATUS_SQL = f"""
-select case when status_text = '{AUTH_CHALLENGE}' then 'unknown' else squid_result_action(code) end as action,
+select case when {challenge_sql("try_cast(status_text as integer)", "code")} then 'unknown'
+        else squid_result_action(code) end as action,
     try_cast(status_text as integer) as status,
     code || '/' || status_text as shown
 from (select upper(split_part(value, '/', 1)) as code, split_part(value, '/', 2) as status_text from distinct_values)

@@ -53,6 +53,7 @@ from detector.ingest.arrow_ops import (
     split_quoted,
     without_empty,
 )
+from detector.ingest.auth_challenge import AUTH_CHALLENGE, SERVER_AUTH
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     Format,
@@ -85,7 +86,7 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
-from detector.ingest.squid import AUTH_CHALLENGE, PROXY_MACROS
+from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
@@ -213,7 +214,6 @@ select nullif(squid_result_action(split_part(value, '/', 1)), 'unknown') as valu
 """
 HOST_SOURCES = pa.array(["connect", "url", "http_host", "none"])
 ACTIONS = pa.array(["blocked", "allowed", "unknown"])
-SERVER_AUTH = 401  # (Unauthorized: a challenge for credentials too, when the proxy answered it itself)
 
 
 class Plan:
