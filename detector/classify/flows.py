@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 
 from detector import db
 from detector.lake import Lake
+from detector.report.files import write_atomic
 
 # Source kinds whose events are flows to name. DNS answers may be in any kind's files (see above).
 FLOW_KINDS = ("firewall", "sensor")
@@ -167,14 +168,7 @@ def files_with_answers(connection: duckdb.DuckDBPyConnection, lake: Lake, store:
     index = {relative[p]: [*stamps[p], p in found if p in unread_set else bool(known[relative[p]][2])]
              for p in candidates}
     if index != known:
-        store.mkdir(parents=True, exist_ok=True)
-        temporary = index_path.with_name(f".{index_path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            temporary.write_text(json.dumps({"where": ANSWERS_WHERE, "files": index}, sort_keys=True),
-                                 encoding="utf-8")
-            os.replace(temporary, index_path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        write_atomic(index_path, json.dumps({"where": ANSWERS_WHERE, "files": index}, sort_keys=True))
     return {p for p in candidates if index[relative[p]][2]}
 
 
