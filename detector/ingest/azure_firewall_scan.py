@@ -1,0 +1,408 @@
+"""A compiled walk (see `compiled.py`) over Azure Firewall's JSON records, each line once, finding the few values
+azure_firewall.py reads: the envelope's category, time and message, or a structured record's properties.
+
+Why: DuckDB's JSON reader builds a whole document per line (yyjson) and then looks each path up in it; the records
+are 400-600 bytes of which a tenth is read. Here one loop checks the line's JSON syntax and notes where the wanted
+keys' values are, at the top level and inside `properties`; only those become text (gather_scan.gathered).
+
+What the walk accepts is strict JSON (RFC 8259: no trailing commas, NaN or comments, no raw control bytes in
+strings) without the cases where DuckDB's text of a value would differ from its bytes: a wanted key's string with
+an escape, a wanted key given twice (DuckDB reads the first), a number other than a plain integer of up to 18
+digits (a duration may have a fraction: it is read as a double either way), an object or array where a value is
+wanted, a key written with an escape, a `records` array. Any such line is not ok: the caller reads it with DuckDB,
+as before, so that every line's result is the same whichever way it is read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detector.ingest.compiled import kernel
+
+QUOTE, BACKSLASH, COLON, COMMA, MINUS, DOT = 34, 92, 58, 44, 45, 46
+OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, SPACE = 123, 125, 91, 93, 32
+MAX_DEPTH = 64
+
+# Value kinds.
+ABSENT, TEXT, INTEGER, DECIMAL, OTHER_NUMBER, LITERAL, NULL, CONTAINER = 0, 1, 2, 3, 4, 5, 6, 7
+
+# Top-level keys (their numbers in the kernel), then the properties' keys at the top level (Log Analytics rows).
+TOP_CATEGORY, TOP_TIME, TOP_TYPE, TOP_EXPORTED_CATEGORY, TOP_TIME_GENERATED, TOP_MSG_S, TOP_PROPERTIES, TOP_RECORDS = \
+    range(8)
+TOP_FIRST_PROPERTY = 8
+NESTED_MSG = 0
+NESTED_FIRST_PROPERTY = 1
+
+# Record kinds (as azure_firewall.RECORDS_QUERY names them: rule_msg, dns_msg, rule, dns) by category number.
+KIND_NONE, KIND_RULE_MSG, KIND_DNS_MSG, KIND_RULE, KIND_DNS = 0, 1, 2, 3, 4
+
+# Output slots: the time, the legacy rule and DNS proxy messages, then the properties.
+SLOT_TIME, SLOT_RULE_MSG, SLOT_DNS_MSG, SLOT_FIRST_PROPERTY = 0, 1, 2, 3
+
+
+@kernel
+def _key_number(data, start, end, text, key_start, number, first, count):
+    """The number of the wanted key `data[start:end]`, or -1."""
+    length = end - start
+    if length >= len(count):
+        return -1
+    for at in range(first[length], first[length] + count[length]):
+        begin = key_start[at]
+        same = True
+        for offset in range(length):
+            if text[begin + offset] != data[start + offset]:
+                same = False
+                break
+        if same:
+            return number[at]
+    return -1
+
+
+@kernel
+def _is_space(byte):
+    return byte == 32 or byte == 9 or byte == 10 or byte == 13
+
+
+@kernel
+def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_nested, properties):
+    """Per line: `ok` (read here, else by DuckDB), its record kind (KIND_*), whether it is a NAT rule record, whether
+    it has no category, and per slot (SLOT_*) the start, end and validity of its text. `top`, `nested` and
+    `categories` are the wanted keys and category names as compiled.WantedKeys' arrays (text, start, number, first,
+    count); `kinds` the kind of each category number (-1: the NAT rule table, -2: `AzureDiagnostics`)."""
+    lines = len(offsets) - 1
+    top_count = TOP_FIRST_PROPERTY + properties
+    nested_count = NESTED_FIRST_PROPERTY + properties
+    slots = SLOT_FIRST_PROPERTY + properties
+    ok = np.zeros(lines, np.bool_)
+    kind = np.zeros(lines, np.int8)
+    nat = np.zeros(lines, np.bool_)
+    no_category = np.zeros(lines, np.bool_)
+    starts = np.zeros((slots, lines), np.int64)
+    ends = np.zeros((slots, lines), np.int64)
+    valid = np.zeros((slots, lines), np.bool_)
+    top_kind = np.zeros(top_count, np.int8)
+    top_start = np.zeros(top_count, np.int64)
+    top_end = np.zeros(top_count, np.int64)
+    nested_kind = np.zeros(nested_count, np.int8)
+    nested_start = np.zeros(nested_count, np.int64)
+    nested_end = np.zeros(nested_count, np.int64)
+    stack = np.zeros(MAX_DEPTH, np.int8)  # per open container: 0 an object, 1 an array, 2 the properties object
+    for line in range(lines):
+        top_kind[:] = ABSENT
+        nested_kind[:] = ABSENT
+        at = offsets[line]
+        end = offsets[line + 1]
+        while at < end and _is_space(data[at]):
+            at += 1
+        if at >= end or data[at] != OPEN_OBJECT:
+            continue
+        depth = 1
+        stack[0] = 0
+        at += 1
+        good = True
+        expect_key = True  # after `{` or `,` in an object: a key (or, right after `{`, the close)
+        first_member = True
+        while good:
+            while at < end and _is_space(data[at]):
+                at += 1
+            if at >= end:
+                good = False
+                break
+            container = stack[depth - 1]
+            byte = data[at]
+            wanted = -1
+            in_top = depth == 1
+            in_properties = container == 2
+            if container != 1:  # an object: a key, or its end
+                if byte == CLOSE_OBJECT and first_member:
+                    depth -= 1
+                    at += 1
+                    expect_key = False
+                else:
+                    if not expect_key or byte != QUOTE:
+                        good = False
+                        break
+                    key_start = at + 1
+                    at += 1
+                    while at < end and data[at] != QUOTE and data[at] != BACKSLASH and data[at] >= 32:
+                        at += 1
+                    if at >= end or data[at] != QUOTE:
+                        good = False  # an escaped or unterminated key, or a control byte
+                        break
+                    if in_top:
+                        wanted = _key_number(data, key_start, at, top[0], top[1], top[2], top[3], top[4])
+                    elif in_properties:
+                        wanted = _key_number(data, key_start, at, nested[0], nested[1], nested[2], nested[3],
+                                             nested[4])
+                    at += 1
+                    while at < end and _is_space(data[at]):
+                        at += 1
+                    if at >= end or data[at] != COLON:
+                        good = False
+                        break
+                    at += 1
+                    while at < end and _is_space(data[at]):
+                        at += 1
+                    if at >= end:
+                        good = False
+                        break
+                    byte = data[at]
+            elif byte == CLOSE_ARRAY and first_member:
+                depth -= 1
+                at += 1
+                expect_key = False
+            if expect_key:  # a value follows
+                first_member = False
+                if wanted >= 0 and ((in_top and top_kind[wanted] != ABSENT)
+                                    or (not in_top and nested_kind[wanted] != ABSENT)):
+                    good = False  # a wanted key given twice
+                    break
+                value_start = at
+                value_end = at
+                value_kind = ABSENT
+                if byte == QUOTE:
+                    at += 1
+                    escaped = False
+                    while at < end:
+                        byte = data[at]
+                        if byte == QUOTE:
+                            break
+                        if byte < 32:
+                            good = False
+                            break
+                        if byte == BACKSLASH:
+                            escaped = True
+                            at += 1
+                            if at >= end:
+                                good = False
+                                break
+                            byte = data[at]
+                            if byte == 117:  # \uXXXX
+                                if at + 4 >= end:
+                                    good = False
+                                    break
+                                for offset in range(1, 5):
+                                    digit = data[at + offset]
+                                    if not (48 <= digit <= 57 or 65 <= digit <= 70 or 97 <= digit <= 102):
+                                        good = False
+                                if not good:
+                                    break
+                                at += 4
+                            elif byte not in (QUOTE, BACKSLASH, 47, 98, 102, 110, 114, 116):  # \" \\ \/ \b \f \n \r \t
+                                good = False
+                                break
+                        at += 1
+                    if not good or at >= end:
+                        good = False
+                        break
+                    if escaped and wanted >= 0:
+                        good = False
+                        break
+                    value_start += 1
+                    value_end = at
+                    at += 1
+                    value_kind = TEXT
+                elif byte == MINUS or 48 <= byte <= 57:
+                    at += 1 if byte == MINUS else 0
+                    digits_start = at
+                    if at < end and data[at] == 48:
+                        at += 1
+                    else:
+                        while at < end and 48 <= data[at] <= 57:
+                            at += 1
+                    digits = at - digits_start
+                    if digits == 0:
+                        good = False
+                        break
+                    value_kind = INTEGER
+                    if at < end and data[at] == DOT:
+                        at += 1
+                        fraction_start = at
+                        while at < end and 48 <= data[at] <= 57:
+                            at += 1
+                        if at == fraction_start:
+                            good = False
+                            break
+                        value_kind = DECIMAL
+                    if at < end and (data[at] == 101 or data[at] == 69):
+                        at += 1
+                        if at < end and (data[at] == 43 or data[at] == MINUS):
+                            at += 1
+                        exponent_start = at
+                        while at < end and 48 <= data[at] <= 57:
+                            at += 1
+                        if at == exponent_start:
+                            good = False
+                            break
+                        value_kind = OTHER_NUMBER
+                    if value_kind == INTEGER and (digits > 18 or (byte == MINUS and data[digits_start] == 48)):
+                        value_kind = OTHER_NUMBER  # (DuckDB may write these otherwise)
+                    if value_kind == DECIMAL and at - value_start > 24:
+                        value_kind = OTHER_NUMBER
+                    value_end = at
+                elif byte == 116 or byte == 102 or byte == 110:  # true, false, null
+                    size = 4 if byte != 102 else 5
+                    if at + size > end:
+                        good = False
+                        break
+                    word_ok = True
+                    if byte == 116:
+                        word_ok = data[at + 1] == 114 and data[at + 2] == 117 and data[at + 3] == 101
+                    elif byte == 102:
+                        word_ok = data[at + 1] == 97 and data[at + 2] == 108 and data[at + 3] == 115 \
+                            and data[at + 4] == 101
+                    else:
+                        word_ok = data[at + 1] == 117 and data[at + 2] == 108 and data[at + 3] == 108
+                    if not word_ok:
+                        good = False
+                        break
+                    at += size
+                    value_end = at
+                    value_kind = NULL if byte == 110 else LITERAL
+                elif byte in (OPEN_OBJECT, OPEN_ARRAY):
+                    if depth >= MAX_DEPTH:
+                        good = False
+                        break
+                    if wanted >= 0 and not (in_top and wanted == TOP_PROPERTIES and byte == OPEN_OBJECT):
+                        good = False  # a container where a value is read (DuckDB writes it as JSON text)
+                        break
+                    stack[depth] = 1 if byte == OPEN_ARRAY else (2 if wanted >= 0 else 0)
+                    depth += 1
+                    at += 1
+                    value_end = at
+                    value_kind = CONTAINER
+                else:
+                    good = False
+                    break
+                if wanted >= 0:
+                    if in_top:
+                        top_kind[wanted] = value_kind
+                        top_start[wanted] = value_start
+                        top_end[wanted] = value_end
+                    else:
+                        nested_kind[wanted] = value_kind
+                        nested_start[wanted] = value_start
+                        nested_end[wanted] = value_end
+                if value_kind == CONTAINER:
+                    expect_key = True
+                    first_member = True
+                    continue
+            # after a value or a container's end: `,` or the container's end, or the line's end at depth 0
+            while depth > 0:
+                while at < end and _is_space(data[at]):
+                    at += 1
+                if at >= end:
+                    good = False
+                    break
+                byte = data[at]
+                if byte == COMMA:
+                    at += 1
+                    expect_key = True
+                    first_member = False
+                    break
+                if byte == (CLOSE_ARRAY if stack[depth - 1] == 1 else CLOSE_OBJECT):
+                    depth -= 1
+                    at += 1
+                    continue
+                good = False
+                break
+            if not good or depth == 0:
+                break
+        if not good or depth != 0:
+            continue
+        while at < end and _is_space(data[at]):
+            at += 1
+        if at != end or top_kind[TOP_RECORDS] != ABSENT:
+            continue
+        # the values DuckDB would give, chosen as RECORDS_QUERY chooses them
+        bad_number = False
+        for key in range(top_count):
+            value_kind = top_kind[key]
+            if value_kind == OTHER_NUMBER or (value_kind == DECIMAL and key != duration_top):
+                bad_number = True
+        for key in range(nested_count):
+            value_kind = nested_kind[key]
+            if value_kind == OTHER_NUMBER or (value_kind == DECIMAL and key != duration_nested):
+                bad_number = True
+        if bad_number:
+            continue
+        ok[line] = True
+        has_category = top_kind[TOP_CATEGORY] != ABSENT and top_kind[TOP_CATEGORY] != NULL
+        has_time = top_kind[TOP_TIME] != ABSENT and top_kind[TOP_TIME] != NULL
+        has_type = top_kind[TOP_TYPE] != ABSENT and top_kind[TOP_TYPE] != NULL
+        category = -1
+        if has_category:
+            category = TOP_CATEGORY
+        else:
+            if has_type:
+                number = _key_number(data, top_start[TOP_TYPE], top_end[TOP_TYPE], categories[0], categories[1],
+                                     categories[2], categories[3], categories[4])
+                if number < 0 or kinds[number] != -2:
+                    category = TOP_TYPE
+            if category < 0 and top_kind[TOP_EXPORTED_CATEGORY] != ABSENT \
+                    and top_kind[TOP_EXPORTED_CATEGORY] != NULL:
+                category = TOP_EXPORTED_CATEGORY
+        record_kind = KIND_NONE
+        if category < 0:
+            no_category[line] = True
+        else:
+            number = _key_number(data, top_start[category], top_end[category], categories[0], categories[1],
+                                 categories[2], categories[3], categories[4])
+            if number >= 0:
+                record_kind = kinds[number]
+                if record_kind == -1:
+                    nat[line] = True
+                    record_kind = KIND_RULE
+                elif record_kind == -2:
+                    record_kind = KIND_NONE
+        kind[line] = record_kind
+        time = TOP_TIME if has_time else TOP_TIME_GENERATED
+        if top_kind[time] != ABSENT and top_kind[time] != NULL:
+            first = top_start[time]
+            last = top_end[time]
+            while first < last and data[first] == SPACE:
+                first += 1
+            while last > first and data[last - 1] == SPACE:
+                last -= 1
+            if last > first and (data[first] >= 128 or data[last - 1] >= 128):
+                ok[line] = False  # (DuckDB's trim takes other Unicode spaces off too)
+            if last > first:
+                starts[SLOT_TIME, line] = first
+                ends[SLOT_TIME, line] = last
+                valid[SLOT_TIME, line] = True
+        if record_kind in (KIND_RULE_MSG, KIND_DNS_MSG):
+            has_msg = nested_kind[NESTED_MSG] != ABSENT and nested_kind[NESTED_MSG] != NULL
+            first = nested_start[NESTED_MSG]
+            last = nested_end[NESTED_MSG]
+            if not has_msg and (not has_category or not has_time):
+                has_msg = top_kind[TOP_MSG_S] != ABSENT and top_kind[TOP_MSG_S] != NULL
+                first = top_start[TOP_MSG_S]
+                last = top_end[TOP_MSG_S]
+            if has_msg and last > first:
+                if record_kind == KIND_DNS_MSG:
+                    while first < last and data[first] == SPACE:
+                        first += 1
+                    while last > first and data[last - 1] == SPACE:
+                        last -= 1
+                    if last > first and (data[first] >= 128 or data[last - 1] >= 128):
+                        ok[line] = False
+                slot = SLOT_RULE_MSG if record_kind == KIND_RULE_MSG else SLOT_DNS_MSG
+                starts[slot, line] = first
+                ends[slot, line] = last
+                valid[slot, line] = True
+        elif record_kind in (KIND_RULE, KIND_DNS):
+            flat = has_type and not has_time
+            for key in range(properties):
+                if flat:
+                    value_kind = top_kind[TOP_FIRST_PROPERTY + key]
+                    first = top_start[TOP_FIRST_PROPERTY + key]
+                    last = top_end[TOP_FIRST_PROPERTY + key]
+                else:
+                    value_kind = nested_kind[NESTED_FIRST_PROPERTY + key]
+                    first = nested_start[NESTED_FIRST_PROPERTY + key]
+                    last = nested_end[NESTED_FIRST_PROPERTY + key]
+                if value_kind != ABSENT and value_kind != NULL:
+                    starts[SLOT_FIRST_PROPERTY + key, line] = first
+                    ends[SLOT_FIRST_PROPERTY + key, line] = last
+                    valid[SLOT_FIRST_PROPERTY + key, line] = True
+    return ok, kind, nat, no_category, starts, ends, valid
