@@ -52,7 +52,8 @@ does not take (a `records` array, an escape in a value read, a number DuckDB may
 is read by RECORDS_QUERY. Parse CPU per ~270k lines of the benchmark files (interleaved, 3 runs each, load ~6), the
 query on every line -> the walk: legacy_diagnostics 1.06-1.16 -> 0.91-0.94 s, log_analytics_export 1.45-1.56 ->
 1.06-1.10, structured_event_hubs 1.15-1.18 -> 1.02-1.10 (of it the walk ~0.2 s per 270k legacy lines, ~0.4 Log
-Analytics rows: 1.4 ns a byte). Before it: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
+Analytics rows: 1.4 ns a byte).
+Before it: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
 with a list of paths; the Log Analytics spellings only where those are missing) and a structured record a second time
 for its properties (nested or flat); the legacy messages are split into words in Arrow (`rule_words`, `dns_words`),
 Arrow casts the times; EVENTS_QUERY then chooses each field from what its kind of record has and names the rejects.
@@ -458,12 +459,12 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
     at = 0
     for chunk in lines.column("line").chunks:
         _, data, offsets = line_bytes(chunk)
-        ok, kind, nat, no_category, starts, ends, valid = scan.scan.scan(
+        ok, kind, nat, records, no_category, starts, ends, valid = scan.scan.scan(
             data, offsets, scan.top, scan.nested, scan.categories, scan.kinds, *scan.duration, len(PROPERTIES))
         oks.append(ok)
         rows = None if ok.all() else np.flatnonzero(ok)
         if rows is not None:
-            kind, nat, no_category = kind[rows], nat[rows], no_category[rows]
+            kind, nat, records, no_category = kind[rows], nat[rows], records[rows], no_category[rows]
             starts, ends, valid = starts[:, rows], ends[:, rows], valid[:, rows]
         texts = scan.gathered(data, starts, ends, valid)
         count = len(kind)
@@ -472,7 +473,8 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
         at += len(chunk)
         has_msg = valid[scan.scan.SLOT_RULE_MSG] | valid[scan.scan.SLOT_DNS_MSG]
         dns_msg = texts[scan.scan.SLOT_DNS_MSG]
-        columns = [line_no, pa.nulls(count, pa.uint64()), pa.array(np.ones(count, bool)), pa.array(no_category),
+        records = pa.array(records, pa.uint64(), mask=records < 0)
+        columns = [line_no, records, pa.array(np.ones(count, bool)), pa.array(no_category),
                    pa.array(nat), _KIND_NAMES.take(pa.array(kind)), texts[scan.scan.SLOT_TIME],
                    texts[scan.scan.SLOT_RULE_MSG], dns_msg,
                    pa.array(((kind == scan.scan.KIND_RULE_MSG) | (kind == scan.scan.KIND_DNS_MSG)) & ~has_msg),
