@@ -43,18 +43,27 @@ Lines: a line that is no JSON object, or has no time or no destination (no host,
 reason; a key missing from a line is null there. Keys first seen after the first lines are not read (as columns
 not in a CSV header). Nothing is ignored: a JSON object is one event or one reject.
 
-How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of the chosen keys'
-paths; where a slice holds a line that is no JSON, each line is checked by `json_valid` first); the rest in Arrow, per
-distinct value where it is SQL (csv_generic's Queries: times, the URL's parts, status, action, counts). Which keys feed
-which field is json_keys' part. Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k
-lines): the query ~0.26-0.29 s (each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the rest
-~0.11 s, of it ~0.05 the keys' dictionary encoding. Checked by `json_valid` first, the query costs ~0.42 s; in `try`
-~0.33, but where every 1000th line is broken the whole parse took 1.50 s in `try` against 0.59 checked (once a line of
-a vector fails, DuckDB's try reads each line of it alone). Measured and not kept (the same 262k lines): `json_transform`
-into a struct of the keys 0.39 s against 0.28 for the list alone; the list's items taken in Arrow (`list_element` or a
-take, then encoded) 0.46-0.48 against 0.32-0.37 for the query's own `v[n]`; the list's values encoded once for all keys
-0.38 against 0.37; JSON pointers or unquoted paths: the same; pyarrow.json with an explicit schema 0.84 (and numbers
-would need typed fields); `set threads = 1` for the parse: no less CPU in the whole ingest.
+How a batch is read: a compiled walk of each line (json_scan) finds the chosen keys' values and numbers them by
+their texts (dictionary-encoded as they are found); the lines it doubts (escaped keys, fractions at a key read,
+repeated keys, anything that might not be JSON ...) go to one DuckDB query that parses each of them once
+(`json_extract_string` with the list of the chosen keys' paths; where a slice holds a line that is no JSON, each line is
+checked by `json_valid` first), which before read every line; the rest in Arrow, per distinct value where it is SQL
+(csv_generic's Queries: times, the URL's parts, status, action, counts). Which keys feed which field is json_keys'
+part. The walk, against the query it replaced (2026-11-30, load ~15, CPU, 3 interleaved runs each): a parse of 262k
+lines, OCSF 0.52-0.56 -> 0.35 s, ECS 0.46-0.58 -> 0.30-0.33, Cloudflare HTTP 0.40-0.41 -> 0.26, Cloudflare DNS
+0.24-0.27 -> 0.16, Route 53 0.20-0.21 -> 0.16, the home-made sample (a third of its lines with an escaped `\\` in the
+user name) 0.28 -> 0.18-0.20, Splunk export (escaped names too) 0.34 -> 0.22-0.23; the
+whole ingest of 1M lines OCSF 4.01-4.18 -> 3.52-3.81 s, ECS 3.40-3.67 -> 3.13-3.28 (it now pays Numba's start, ~0.4 s
+once per run). Figures below this paragraph are of the query alone, before the walk.
+Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k lines): the query ~0.26-0.29 s
+(each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the rest ~0.11 s, of it ~0.05 the keys'
+dictionary encoding. Checked by `json_valid` first, the query costs ~0.42 s; in `try` ~0.33, but where every 1000th line
+is broken the whole parse took 1.50 s in `try` against 0.59 checked (once a line of a vector fails, DuckDB's try reads
+each line of it alone). Measured and not kept (the same 262k lines): `json_transform` into a struct of the keys 0.39 s
+against 0.28 for the list alone; the list's items taken in Arrow (`list_element` or a take, then encoded) 0.46-0.48
+against 0.32-0.37 for the query's own `v[n]`; the list's values encoded once for all keys 0.38 against 0.37; JSON
+pointers or unquoted paths: the same; pyarrow.json with an explicit schema 0.84 (and numbers would need typed fields);
+`set threads = 1` for the parse: no less CPU in the whole ingest.
 Benchmark at 1M ECS lines (`benchmarks/ingest.py --formats json --format-lines 1000000`, 2026-11-29 22:40, load ~3.5,
 runs interleaved with the code of d16b531 put first on PYTHONPATH): 3.21-3.29 s CPU against the generic baseline's
 1.17-1.24 (0.36-0.39 by CPU, 0.43-0.47 by wall time); d16b531 3.57-3.99 (0.32). Where the CPU goes: starting the command
@@ -112,6 +121,7 @@ from detector.ingest.proxy_columns import (
     bools,
     first_reasons,
     first_valid,
+    placed,
 )
 from detector.ingest.squid import PROXY_MACROS, SYSLOG_HEAD
 
@@ -160,6 +170,47 @@ def _found(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.Chunk
     found = query_in_halves(connection, layout.query, text)
     hint.broken = not pc.all(found.column("parsed")).as_py()
     return found
+
+
+class _Scan:
+    """The compiled reading of a file's lines (json_scan), its key tries per layout, and whether it is still tried:
+    not after a slice where it doubted most lines (a file of Windows paths with backslashes, say), which DuckDB then
+    reads alone, as without it."""
+
+    def __init__(self) -> None:
+        from detector.ingest import json_scan  # (Numba only for this format's parsers: see compiled.py)
+
+        self.module = json_scan
+        self.tries: dict[tuple[tuple[str, ...], ...], object] = {}
+        self.tried = True
+
+    def trie(self, layout: Layout) -> object:
+        if layout.read_paths not in self.tries:
+            self.tries[layout.read_paths] = self.module.PathTrie(layout.read_paths)
+        return self.tries[layout.read_paths]
+
+
+def _scanned(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: _Hint,
+             scan: _Scan) -> pa.Table:
+    """The layout's keys read from these texts as `_found` reads them: by the compiled reading (json_scan), each
+    value numbered by its text as it is found; the lines it doubts by DuckDB (`_found`)."""
+    if not scan.tried or not layout.read:
+        return _found(connection, layout, text, hint)
+    values, doubtful = scan.module.read_values(text, scan.trie(layout))
+    rows = len(text)
+    parsed = np.ones(rows, bool)
+    if len(doubtful):
+        if 2 * len(doubtful) > rows:
+            scan.tried = False
+        found = _found(connection, layout, pa.chunked_array([one_array(text).take(pa.array(doubtful))], text.type),
+                       hint)
+        kept = np.ones(rows, bool)
+        kept[doubtful] = False
+        kept_rows, mask = np.flatnonzero(kept), pa.array(kept)
+        values = [placed(rows, [(kept_rows, value.filter(mask)), (doubtful, one_array(found.column(f"k{at}")))])
+                  for value, at in zip(values, layout.read, strict=True)]
+        parsed[doubtful] = pc.fill_null(found.column("parsed"), False).to_numpy(zero_copy_only=False)
+    return pa.table({"parsed": parsed, **{f"k{at}": value for value, at in zip(values, layout.read, strict=True)}})
 
 
 def _cleaned(values: pa.Array) -> pa.DictionaryArray:
@@ -252,7 +303,7 @@ def with_event_type_verdict(connection: duckdb.DuckDBPyConnection, queries: Json
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table,
-                  hint: _Hint | None = None) -> pa.Table:
+                  hint: _Hint | None = None, scan: _Scan | None = None) -> pa.Table:
     """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line")  # (chunked as read: one array would be a copy of every line, ~0.1 s per 262k lines)
     rows = len(text)
@@ -270,7 +321,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
         # (a copy of the lines trimmed only where one does not start with `{`)
         is_object = pc.or_(is_object, pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False))
     is_object = is_object.combine_chunks()
-    found = _found(connection, layout, text, hint or _Hint())
+    hint = hint or _Hint()
+    found = _scanned(connection, layout, text, hint, scan) if scan is not None else _found(connection, layout, text,
+                                                                                          hint)
     parsed = pc.and_(is_object, pc.fill_null(found.column("parsed").combine_chunks(), False))
     keyed = _Keys(found)
     values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
@@ -347,6 +400,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     queries = JsonQueries(context.timezone)
     column_map = dict(context.column_map)
     hint = _Hint()
+    scan = _Scan()
 
     def layout_of(lines: pa.Table) -> Layout | None:
         head = lines.column("line").slice(0, KEY_LINES * 4).to_pylist()
@@ -364,7 +418,8 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             return split_outcomes(pa.table({"line_no": lines.column("line_no"), "reject_reason": reasons,
                                             "is_ignored": pa.repeat(False, rows)}), lines)
         with parse_cursor(context.connection) as cursor:
-            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part, hint), SLICE_LINES)
+            columns = in_slices(lines, lambda part: event_columns(cursor, queries, layout, part, hint, scan),
+                                SLICE_LINES)
         return split_outcomes(columns, lines)
 
     return HeaderedParser(start=None, carry=carry, parse=parse)

@@ -1,0 +1,461 @@
+"""A compiled reading of JSON lines (format `json`): one pass over each line's bytes that validates it and writes
+where the values of the wanted key paths are, so that DuckDB's JSON reader is needed only for the lines this reading
+doubts (see compiled.py for why compiled). The values are then numbered by their texts as Zscaler's are
+(zscaler_scan.DistinctTexts): they come out dictionary-encoded, each distinct text copied once.
+
+What it reads is a subset of JSON on which its answer is the one `json_extract_string(line, path)` gives: an object
+(whitespace between tokens allowed) whose strings hold no control character and only JSON's escapes (`\\u` with
+four hex digits, no surrogate, only in values not read; a value read has its escapes read once per distinct text,
+`_unescaped`), whose keys hold no escape and, on a wanted path, appear once per object, and whose values at wanted
+paths are strings (their text), integers of at most 18 digits (19 without a sign; not `-0`), `true` / `false`,
+`null` (missing), or objects and arrays written with no whitespace, no escape and only such integers inside (their
+text as it is: what yyjson writes them as). Any other line, valid JSON or not (fractions and exponents at wanted
+paths, trailing commas, NaN, a repeated key, text after the object, nesting deeper than MAX_DEPTH), is `doubtful`:
+the caller reads it with DuckDB, which decides.
+
+The wanted paths are a trie of keys (`PathTrie`): node 0 is the object itself, each other node one key under its
+parent, its children stored one after the other; a node that ends a wanted path has a slot, its value's column.
+Strings are scanned eight bytes at a time (a quote, a backslash or a control character found in a 64-bit word).
+Measured on 131,072 lines of the benchmark's files (CPU, load ~15): the walk ~0.55 us a line of ECS (~500 bytes),
+~0.75 of OCSF (~640 bytes); byte by byte it was ~0.7 and ~0.9.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from llvmlite import ir
+from numba.core import types
+from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.extending import intrinsic
+
+from detector.ingest.compiled import kernel
+from detector.ingest.distinct_sql import even_parts
+from detector.ingest.layout_bytes import line_bytes
+
+# Containers deeper than this (objects and arrays) make a line doubtful.
+MAX_DEPTH = 64
+
+QUOTE, BACKSLASH, SLASH, COMMA, COLON, MINUS, DOT = 34, 92, 47, 44, 58, 45, 46
+OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET = 123, 125, 91, 93
+SPACE, TAB, NEWLINE, RETURN = 32, 9, 10, 13
+# Eight bytes at a time: a byte equal to a quote or backslash is a zero byte of the word XORed with QUOTES or
+# BACKSLASHES, found with one of below a control character by the borrow into each byte's top bit (`word - ONES`
+# and `word - SPACES`, masked by `~word & TOPS`); the lowest such byte is the first (little-endian words), exactly.
+ONES = np.uint64(0x0101010101010101)
+SPACES = np.uint64(0x2020202020202020)
+QUOTES = np.uint64(0x2222222222222222)
+BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
+TOPS = np.uint64(0x8080808080808080)
+
+
+class PathTrie:
+    """Key paths as the kernel reads them: per node its key's UTF-8 bytes (`text[start[n]:start[n] + length[n]]`),
+    its children (`child_first[n]`, `child_count[n]`: nodes numbered so that each node's children are consecutive)
+    and its slot (-1 where no wanted path ends there). Slot k is `paths[k]`."""
+
+    def __init__(self, paths: Sequence[tuple[str, ...]]) -> None:
+        children: list[dict[bytes, int]] = [{}]
+        slot_of: dict[int, int] = {}
+        for slot, path in enumerate(paths):
+            node = 0
+            for key in path:
+                encoded = key.encode()
+                if encoded not in children[node]:
+                    children[node][encoded] = len(children)
+                    children.append({})
+                node = children[node][encoded]
+            slot_of.setdefault(node, slot)
+        # renumbered breadth first, so that each node's children are consecutive
+        order, keys = [0], [b""]
+        new_number = {0: 0}
+        at = 0
+        while at < len(order):
+            for key, child in children[order[at]].items():
+                new_number[child] = len(order)
+                order.append(child)
+                keys.append(key)
+            at += 1
+        count = len(order)
+        self.slots = len(paths)
+        self.length = np.array([len(key) for key in keys], np.int64)
+        self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
+        self.text = np.frombuffer(b"".join(keys) + b"\0", np.uint8)[:max(int(self.length.sum()), 0) + 1].copy()
+        self.child_first = np.zeros(count, np.int64)
+        self.child_count = np.zeros(count, np.int64)
+        self.slot = np.full(count, -1, np.int64)
+        for number, old in enumerate(order):
+            kids = [new_number[child] for child in children[old].values()]
+            self.child_first[number] = min(kids) if kids else 0
+            self.child_count[number] = len(kids)
+            self.slot[number] = slot_of.get(old, -1)
+
+
+def spans(data: np.ndarray, offsets: np.ndarray, trie: PathTrie) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                          np.ndarray]:
+    """Per line (`data[offsets[i]:offsets[i + 1]]`) and slot: where its value starts and ends in `data`, whether it
+    is missing (or null); and per line whether it is doubtful (then its slots say nothing)."""
+    lines = len(offsets) - 1
+    begin = np.zeros((lines, trie.slots), np.int32)
+    end = np.zeros((lines, trie.slots), np.int32)
+    missing = np.ones((lines, trie.slots), bool)
+    doubtful = np.zeros(lines, bool)
+    _spans(data, offsets, trie.text, trie.start, trie.length, trie.child_first, trie.child_count, trie.slot,
+           begin, end, missing, doubtful)
+    return begin, end, missing, doubtful
+
+
+@intrinsic
+def _load_word(typingctx, array, at):
+    """The eight bytes of a byte array from position `at` as one word (little-endian), in one unaligned load."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0])
+        load = builder.load(builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
+        load.align = 1
+        return load
+
+    return types.uint64(array, at), codegen
+
+
+@kernel
+def _string_end(data, q, stop):
+    """Where the string whose text starts at `q` stops: at its closing quote, a backslash or a control character
+    (the caller tells which), or `stop`; eight bytes at a time while eight are left."""
+    while q + 8 <= stop:
+        word = _load_word(data, q)
+        quote = word ^ QUOTES
+        backslash = word ^ BACKSLASHES
+        found = (((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((word - SPACES) & ~word)) & TOPS
+        if found:
+            return q + (trailing_zeros(found) >> 3)
+        q += 8
+    while q < stop:
+        b = data[q]
+        if b in (QUOTE, BACKSLASH) or b < 32:
+            return q
+        q += 1
+    return q
+
+
+@kernel
+def _hex_digits(data, at):
+    """Whether the four bytes from `at` are hexadecimal digits."""
+    for i in range(at, at + 4):
+        b = data[i]
+        if not (48 <= b <= 57 or 65 <= b <= 70 or 97 <= b <= 102):
+            return False
+    return True
+
+
+@kernel
+def _spans(data, offsets, key_text, key_start, key_length, child_first, child_count, node_slot, begin, end, missing,
+           doubtful):
+    """`spans`' kernel: each line walked once, with a stack of the containers it is in."""
+    nodes = len(node_slot)
+    seen = np.zeros(nodes, np.int64)  # (the line + 1 where a node's key was last seen: no reset per line)
+    stack_node = np.empty(MAX_DEPTH, np.int64)  # the trie node of an object (-1: no wanted path under it)
+    stack_slot = np.empty(MAX_DEPTH, np.int64)  # the slot a container is the value of (-1: none)
+    stack_start = np.empty(MAX_DEPTH, np.int64)  # where it starts
+    stack_array = np.empty(MAX_DEPTH, np.bool_)
+    for line in range(len(offsets) - 1):
+        p = np.int64(offsets[line])
+        stop = np.int64(offsets[line + 1])
+        ok = False
+        depth = 0
+        recording = 0  # containers open that are a slot's value (no whitespace, only plain integers inside)
+        node = np.int64(0)  # the trie node of the value to read next (-1: none)
+        slot = np.int64(-1)
+        # state 0: a value is next; 1: a key (or the object's end) is next; 2: a value has ended
+        state = 0
+        while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
+            p += 1
+        if p >= stop or data[p] != OPEN_BRACE:
+            doubtful[line] = True
+            continue
+        while True:
+            if state == 0:
+                if p >= stop:
+                    break
+                c = data[p]
+                if c == QUOTE:
+                    q = _string_end(data, p + 1, stop)
+                    plain = True
+                    while q < stop and data[q] == BACKSLASH:  # (escapes in a slot's container: doubtful)
+                        e = data[q + 1] if q + 1 < stop else 0
+                        if recording > 0:
+                            plain = False
+                            break
+                        if e == 117:  # `\u` and four hex digits: only in a value not read, and no surrogate
+                            if slot >= 0 or q + 6 > stop or not _hex_digits(data, q + 2) \
+                                    or data[q + 2] == 100 or data[q + 2] == 68:
+                                plain = False
+                                break
+                            q = _string_end(data, q + 6, stop)
+                            continue
+                        if e not in (QUOTE, BACKSLASH, SLASH, 98, 102, 110, 114, 116):  # \" \\ \/ \b \f \n \r \t
+                            plain = False
+                            break
+                        q = _string_end(data, q + 2, stop)
+                    if not plain or q >= stop or data[q] != QUOTE:
+                        break
+                    if slot >= 0:
+                        begin[line, slot] = p + 1
+                        end[line, slot] = q
+                        missing[line, slot] = False
+                    p = q + 1
+                    state = 2
+                elif c in (OPEN_BRACE, OPEN_BRACKET):
+                    if depth >= MAX_DEPTH:
+                        break
+                    stack_array[depth] = c == OPEN_BRACKET
+                    stack_node[depth] = node if c == OPEN_BRACE else -1
+                    stack_slot[depth] = slot
+                    stack_start[depth] = p
+                    depth += 1
+                    if slot >= 0:
+                        recording += 1
+                    p += 1
+                    moved = p
+                    while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
+                        p += 1
+                    if p > moved and recording > 0:
+                        break
+                    if p < stop and data[p] == (CLOSE_BRACKET if c == OPEN_BRACKET else CLOSE_BRACE):
+                        state = 2  # (an empty container: closed below)
+                    elif c == OPEN_BRACKET:
+                        node, slot = np.int64(-1), np.int64(-1)
+                        state = 0
+                    else:
+                        state = 1
+                elif c == MINUS or (48 <= c <= 57):
+                    q = p
+                    if data[q] == MINUS:
+                        q += 1
+                    digits = q
+                    if q < stop and data[q] == 48:
+                        q += 1
+                    else:
+                        while q < stop and 48 <= data[q] <= 57:
+                            q += 1
+                    if q == digits:
+                        break
+                    integer_end = q
+                    if q < stop and data[q] == DOT:
+                        q += 1
+                        fraction = q
+                        while q < stop and 48 <= data[q] <= 57:
+                            q += 1
+                        if q == fraction:
+                            break
+                    if q < stop and (data[q] == 101 or data[q] == 69):  # e, E
+                        q += 1
+                        if q < stop and (data[q] == 43 or data[q] == MINUS):
+                            q += 1
+                        exponent = q
+                        while q < stop and 48 <= data[q] <= 57:
+                            q += 1
+                        if q == exponent:
+                            break
+                    if slot >= 0 or recording > 0:
+                        count = integer_end - digits
+                        signed = digits > p
+                        if q != integer_end or count > (18 if signed else 19) or (signed and data[digits] == 48):
+                            break
+                    if slot >= 0:
+                        begin[line, slot] = p
+                        end[line, slot] = q
+                        missing[line, slot] = False
+                    p = q
+                    state = 2
+                else:
+                    size = 0
+                    if c == 116 and p + 4 <= stop and data[p + 1] == 114 and data[p + 2] == 117 and data[p + 3] == 101:
+                        size = 4  # true
+                    elif c == 102 and p + 5 <= stop and data[p + 1] == 97 and data[p + 2] == 108 \
+                            and data[p + 3] == 115 and data[p + 4] == 101:
+                        size = 5  # false
+                    elif c == 110 and p + 4 <= stop and data[p + 1] == 117 and data[p + 2] == 108 \
+                            and data[p + 3] == 108:
+                        size = -4  # null: the value is missing
+                    if size == 0:
+                        break
+                    if size > 0 and slot >= 0:
+                        begin[line, slot] = p
+                        end[line, slot] = p + size
+                        missing[line, slot] = False
+                    p += abs(size)
+                    state = 2
+            elif state == 1:  # in an object, after `{` or `,` (and whitespace): a key
+                if p >= stop or data[p] != QUOTE:
+                    break
+                q = _string_end(data, p + 1, stop)
+                if q >= stop or data[q] != QUOTE:
+                    break
+                parent = stack_node[depth - 1]
+                node = np.int64(-1)
+                if parent >= 0:
+                    size = q - p - 1
+                    first = child_first[parent]
+                    for child in range(first, first + child_count[parent]):
+                        if key_length[child] != size:
+                            continue
+                        at = key_start[child]
+                        same = True
+                        for i in range(size):
+                            if data[p + 1 + i] != key_text[at + i]:
+                                same = False
+                                break
+                        if same:
+                            node = child
+                            break
+                if node >= 0:
+                    if seen[node] == line + 1:  # a wanted key twice in one object
+                        break
+                    seen[node] = line + 1
+                slot = node_slot[node] if node >= 0 else np.int64(-1)
+                p = q + 1
+                moved = p
+                while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
+                    p += 1
+                if p >= stop or data[p] != COLON:
+                    break
+                p += 1
+                while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
+                    p += 1
+                if p > moved + 1 and recording > 0:
+                    break
+                state = 0
+            else:  # a value has ended at p (or a container is empty: its closing bracket is at p)
+                moved = p
+                while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
+                    p += 1
+                if p > moved and recording > 0:
+                    break
+                if p >= stop:
+                    break
+                c = data[p]
+                top = depth - 1
+                if c == COMMA:
+                    p += 1
+                    while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
+                        p += 1
+                    if p > moved + 1 and recording > 0:
+                        break
+                    if p >= stop or data[p] == CLOSE_BRACE or data[p] == CLOSE_BRACKET:  # a trailing comma
+                        break
+                    if stack_array[top]:
+                        node, slot = np.int64(-1), np.int64(-1)
+                        state = 0
+                    else:
+                        state = 1
+                elif c == (CLOSE_BRACKET if stack_array[top] else CLOSE_BRACE):
+                    p += 1
+                    depth -= 1
+                    if stack_slot[top] >= 0:
+                        begin[line, stack_slot[top]] = stack_start[top]
+                        end[line, stack_slot[top]] = p
+                        missing[line, stack_slot[top]] = False
+                        recording -= 1
+                    if depth == 0:
+                        while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE
+                                            or data[p] == RETURN):
+                            p += 1
+                        ok = p == stop
+                        break
+                else:
+                    break
+        if not ok:
+            doubtful[line] = True
+
+
+# A value column is numbered by its texts while it has at most one distinct text per DISTINCT_SHARE lines read so
+# far; past that it is copied out and dictionary-encoded by Arrow (cheaper for mostly distinct texts), as zscaler.py
+# does.
+DISTINCT_SHARE = 4
+# Lines read at a time: about a core's L2 cache of text (2 MiB), so that the numbering finds a line's bytes in the
+# cache the walk left them in (as zscaler.TOKEN_BYTES).
+SLICE_BYTES = 2 << 20
+
+
+def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
+    """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
+    doubtful line), and the doubtful lines' numbers."""
+    from detector.ingest import zscaler_scan
+
+    distinct = zscaler_scan.DistinctTexts()
+    parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
+    doubtful_rows = []
+    first_row = 0
+    for chunk in text.chunks:
+        size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
+        for start, length in even_parts(len(chunk), size):
+            part = chunk.slice(start, length)
+            _, data, offsets = line_bytes(part)
+            begin, end, missing, doubtful = spans(data, offsets, trie)
+            if part.null_count:  # (no text: doubtful, DuckDB says what it is)
+                doubtful |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
+            if doubtful.any():
+                missing[doubtful] = True
+                doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
+            copied = distinct.many_texts(trie.slots, first_row, DISTINCT_SHARE)
+            numbered = np.where(copied, -1, np.arange(trie.slots)).astype(np.int64)
+            codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
+            for slot in range(trie.slots):
+                parts[slot].append(codes[slot] if not copied[slot] else None)
+            if copied.any():
+                for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
+                    parts[slot][-1] = values
+            first_row += length
+    dictionaries = distinct.dictionaries(trie.slots)
+    columns = []
+    for slot in range(trie.slots):
+        codes = [part for part in parts[slot] if isinstance(part, np.ndarray)]
+        indices = np.concatenate(codes) if codes else np.empty(0, np.int32)
+        numbered_values = pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionaries[slot])
+        if len(codes) == len(parts[slot]):
+            columns.append(numbered_values)
+        else:  # (numbered in the first slices, copied out in the others)
+            columns.append(pa.concat_arrays([numbered_values.dictionary_decode(), *parts[slot][len(codes):]]))
+    rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
+    return [_unescaped(column) for column in columns], rows
+
+
+def _unescaped(values: pa.Array) -> pa.Array:
+    """String values with their escapes read (the kernel let through only `\\`, `\\"`, `\\/`, `\\b`, `\\f`,
+    `\\n`, `\\r`, `\\t`, and only in strings: a backslash in a value is one), once per distinct text."""
+    dictionary = values.dictionary if isinstance(values, pa.DictionaryArray) else values
+    escaped = pc.fill_null(pc.match_substring(dictionary, "\\"), False)
+    if not pc.any(escaped).as_py():
+        return values
+    if not isinstance(values, pa.DictionaryArray):
+        return _unescaped(pc.dictionary_encode(values))
+    texts = dictionary.to_pylist()
+    for at in np.flatnonzero(escaped.to_numpy(zero_copy_only=False)):
+        texts[at] = json.loads(f'"{texts[at]}"')
+    return pa.DictionaryArray.from_arrays(values.indices, pa.array(texts, pa.string()))
+
+
+def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
+            ) -> dict[int, pa.Array]:
+    """The values of `slots` copied out as plain texts (null where missing)."""
+    from detector.ingest import zscaler_scan
+
+    count = len(begin)
+    wanted = slots.astype(np.int64)
+    sizes = np.maximum(end[:, wanted].astype(np.int64) - begin[:, wanted], 0).sum(axis=0)
+    base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
+    offsets = np.empty((len(wanted), count + 1), np.int32)
+    out = np.empty(int(base[-1]), np.uint8)
+    zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+    values = {}
+    for j, slot in enumerate(wanted):
+        absent = missing[:, slot]
+        validity = pa.py_buffer(np.packbits(~absent, bitorder="little")) if absent.any() else None
+        values[int(slot)] = pa.Array.from_buffers(pa.string(), count, [
+            validity, pa.py_buffer(offsets[j]), pa.py_buffer(out[base[j]:base[j] + sizes[j]])],
+            null_count=int(absent.sum()))
+    return values
