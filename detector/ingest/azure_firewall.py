@@ -47,12 +47,16 @@ rejected (a line gives at most one event: its line number is the event's lineage
 its lines is rejected with that hint (and such a file is still recognised, so that the hint is what the user sees).
 
 How a batch is read: a compiled walk over each line's bytes (azure_firewall_scan.py) checks its JSON and finds
-the category, time and message, or the properties, and gives the same values RECORDS_QUERY would give; a line it
-does not take (a `records` array, an escape in a value read, a number DuckDB may write otherwise: see that module)
-is read by RECORDS_QUERY. Parse CPU per ~270k lines of the benchmark files (interleaved, 3 runs each, load ~6), the
-query on every line -> the walk: legacy_diagnostics 1.06-1.16 -> 0.91-0.94 s, log_analytics_export 1.45-1.56 ->
-1.06-1.10, structured_event_hubs 1.15-1.18 -> 1.02-1.10 (of it the walk ~0.2 s per 270k legacy lines, ~0.4 Log
-Analytics rows: 1.4 ns a byte).
+the category, time and message, or the properties, and a legacy rule message's words (`m_*`, as rule_words reads
+them), giving the same values RECORDS_QUERY and rule_words would give; the message itself is not copied out. A line
+it does not take (several records, an escape in a value read, a number DuckDB may write otherwise, Unicode spaces
+where a value is trimmed: see that module) is read by RECORDS_QUERY and rule_words, as before. Parse CPU per ~270k
+lines of the benchmark files (interleaved, 3 runs each, load 6-12), the query and Arrow's words on every line -> the
+walk (JSON only, then with its `records` and the rule words): legacy_diagnostics 1.06-1.28 -> 0.91-0.94 -> 0.65-0.71
+s, log_analytics_export 1.45-1.56 -> 1.06-1.10 -> 0.77-0.80, structured_event_hubs 1.15-1.22 -> 1.02-1.10 ->
+0.58-0.61. Of that, per 270k lines: the walk 0.16 s (legacy) to 0.27 (Log Analytics rows, ~20 keys each; ~1 ns a
+byte: its key look-up is compiled into its loop, a call per key cost ~60 ns), copying the values out 0.07-0.11,
+EVENTS_QUERY and the encoding 0.18-0.24, dns_words and places ~0.05 each.
 Before it: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
 with a list of paths; the Log Analytics spellings only where those are missing) and a structured record a second time
 for its properties (nested or flat); the legacy messages are split into words in Arrow (`rule_words`, `dns_words`),
@@ -326,6 +330,8 @@ def rule_words(connection: duckdb.DuckDBPyConnection, ports: DistinctQuery, msg:
     }
 
 
+RULE_WORDS = ("m_ok", "m_proto", "m_src", "m_dst", "m_dst_is_ip", "m_port", "m_nat", "m_action", "m_url", "m_category")
+
 CLEAN_HOST_SQL = "select clean_host(value) as value from distinct_values"
 
 
@@ -421,6 +427,8 @@ def _address(word: pa.Array) -> tuple[pa.Array, pa.Array]:
 # The columns of a batch's records (RECORDS_QUERY's, each property as a column `p_<name>`), in this order.
 RECORD_COLUMNS = ("line_no", "records", "parsed", "no_category", "nat_rule", "kind", "time_text", "rule_msg",
                   "dns_msg", "no_msg", "dns_error", *(f"p_{key.lower()}" for key in PROPERTIES))
+# The rule messages' words as the walk gives them (the texts as written: lower case, addresses and ports read after).
+SCANNED_WORDS = ("m_ok", "m_nat", "m_proto", "m_src", "m_dst", "m_port", "m_action", "m_url", "m_category")
 CATEGORIES = (*LEGACY_RULES, LEGACY_DNS, *STRUCTURED_RULES, STRUCTURED_DNS, "AzureDiagnostics")
 _KIND_NAMES = pa.array([None, "rule_msg", "dns_msg", "rule", "dns"], pa.string())
 
@@ -459,37 +467,54 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
     at = 0
     for chunk in lines.column("line").chunks:
         _, data, offsets = line_bytes(chunk)
-        ok, kind, nat, records, no_category, starts, ends, valid = scan.scan.scan(
+        ok, kind, nat, records, no_category, m_ok, m_nat, starts, ends, valid = scan.scan.scan(
             data, offsets, scan.top, scan.nested, scan.categories, scan.kinds, *scan.duration, len(PROPERTIES))
         oks.append(ok)
         rows = None if ok.all() else np.flatnonzero(ok)
         if rows is not None:
             kind, nat, records, no_category = kind[rows], nat[rows], records[rows], no_category[rows]
+            m_ok, m_nat = m_ok[rows], m_nat[rows]
             starts, ends, valid = starts[:, rows], ends[:, rows], valid[:, rows]
+        has_msg = valid[scan.scan.SLOT_RULE_MSG] | valid[scan.scan.SLOT_DNS_MSG]
+        valid[scan.scan.SLOT_RULE_MSG] = False  # (a rule message is read by its words: its text is not copied)
         texts = scan.gathered(data, starts, ends, valid)
         count = len(kind)
         line_no = numbers.slice(at, len(chunk))
         line_no = one_array(line_no) if rows is None else one_array(line_no).take(pa.array(rows))
         at += len(chunk)
-        has_msg = valid[scan.scan.SLOT_RULE_MSG] | valid[scan.scan.SLOT_DNS_MSG]
         dns_msg = texts[scan.scan.SLOT_DNS_MSG]
         records = pa.array(records, pa.uint64(), mask=records < 0)
         columns = [line_no, records, pa.array(np.ones(count, bool)), pa.array(no_category),
                    pa.array(nat), _KIND_NAMES.take(pa.array(kind)), texts[scan.scan.SLOT_TIME],
                    texts[scan.scan.SLOT_RULE_MSG], dns_msg,
                    pa.array(((kind == scan.scan.KIND_RULE_MSG) | (kind == scan.scan.KIND_DNS_MSG)) & ~has_msg),
-                   pc.starts_with(dns_msg, "Error:"), *texts[scan.scan.SLOT_FIRST_PROPERTY:]]
-        tables.append(pa.Table.from_arrays(columns, names=list(RECORD_COLUMNS)))
+                   pc.starts_with(dns_msg, "Error:"), *texts[scan.scan.SLOT_FIRST_PROPERTY:],
+                   pa.array(m_ok), pa.array(m_nat), *texts[scan.scan.SLOT_PROTO:scan.scan.SLOT_FIRST_PROPERTY]]
+        tables.append(pa.Table.from_arrays(columns, names=[*RECORD_COLUMNS, *SCANNED_WORDS]))
     return pa.concat_tables(tables), np.concatenate(oks) if oks else np.zeros(0, bool)
 
 
-def _queried(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
-    """The records of `lines` read by DuckDB (RECORDS_QUERY), as RECORD_COLUMNS."""
+def _finished_words(connection: duckdb.DuckDBPyConnection, ports: DistinctQuery, records: pa.Table) -> pa.Table:
+    """The walk's records with their rule words as rule_words gives them (`m_proto` in lower case, `m_dst_is_ip`,
+    `m_port` as a number), in rule_words' order after RECORD_COLUMNS."""
+    words = {name: one_array(records.column(name)) for name in SCANNED_WORDS}
+    words["m_proto"] = pc.utf8_lower(words["m_proto"])
+    words["m_dst_is_ip"] = is_ip_literal(words["m_dst"])
+    words["m_port"] = integers(connection, ports, words["m_port"], pa.int32())
+    return pa.Table.from_arrays([*records.select(list(RECORD_COLUMNS)).columns, *(words[name] for name in RULE_WORDS)],
+                                names=[*RECORD_COLUMNS, *RULE_WORDS])
+
+
+def _queried(cursor: duckdb.DuckDBPyConnection, ports: DistinctQuery, lines: pa.Table) -> pa.Table:
+    """The records of `lines` read by DuckDB (RECORDS_QUERY), as RECORD_COLUMNS, and their rule words (rule_words,
+    RULE_WORDS)."""
     cursor.register("lines", lines)
     records = cursor.sql(RECORDS_QUERY).to_arrow_table()
     for name, column in _properties(records.column("p")).items():
         records = records.append_column(name, column)
-    return records.select(list(RECORD_COLUMNS))
+    words = rule_words(cursor, ports, one_array(records.column("rule_msg")))
+    return pa.Table.from_arrays([*records.select(list(RECORD_COLUMNS)).columns, *(words[name] for name in RULE_WORDS)],
+                                names=[*RECORD_COLUMNS, *RULE_WORDS])
 
 
 def new_parser(context: ParseContext) -> BatchParser:
@@ -500,11 +525,9 @@ def new_parser(context: ParseContext) -> BatchParser:
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
             records, ok = _scanned(scan, lines)
-            if not ok.all():  # (lines off the walk's JSON: read by DuckDB, as before)
-                records = pa.concat_tables([records, _queried(cursor, lines.filter(pa.array(~ok)))])
-            words = rule_words(cursor, queries.port, one_array(records.column("rule_msg")))
-            for name, column in words.items():
-                records = records.append_column(name, column)
+            records = _finished_words(cursor, queries.port, records)
+            if not ok.all():  # (lines off the walk's JSON: read by DuckDB and Arrow, as before)
+                records = pa.concat_tables([records, _queried(cursor, queries.port, lines.filter(pa.array(~ok)))])
             records = records.append_column("arrow_ts", _times(records.column("time_text")))
             for name, column in dns_words(records.column("dns_msg")).items():
                 records = records.append_column(name, column)

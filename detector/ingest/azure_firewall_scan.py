@@ -48,8 +48,14 @@ NESTED_FIRST_PROPERTY = 1
 # Record kinds (as azure_firewall.RECORDS_QUERY names them: rule_msg, dns_msg, rule, dns) by category number.
 KIND_NONE, KIND_RULE_MSG, KIND_DNS_MSG, KIND_RULE, KIND_DNS = 0, 1, 2, 3, 4
 
-# Output slots: the time, the legacy rule and DNS proxy messages, then the properties.
-SLOT_TIME, SLOT_RULE_MSG, SLOT_DNS_MSG, SLOT_FIRST_PROPERTY = 0, 1, 2, 3
+# Output slots: the time, the legacy rule and DNS proxy messages, a rule message's words (as
+# azure_firewall.rule_words reads them: `m_*`), then the properties.
+SLOT_TIME, SLOT_RULE_MSG, SLOT_DNS_MSG = 0, 1, 2
+SLOT_PROTO, SLOT_SRC, SLOT_DST, SLOT_PORT, SLOT_ACTION, SLOT_URL, SLOT_CATEGORY = range(3, 10)
+SLOT_FIRST_PROPERTY = 10
+WORDS = 11  # (a rule message's words read: up to the 7th after `from`, itself the 3rd or 4th)
+FROM, TO, WAS, URL, ACTION = (np.frombuffer(word, np.uint8) for word in (b"from", b"to", b"was", b"Url:", b"Action:"))
+WEB_CATEGORY = np.frombuffer(b"Web Category: ", np.uint8)
 
 
 @intrinsic
@@ -93,6 +99,128 @@ def _is_space(byte):
     return byte == 32 or byte == 9 or byte == 10 or byte == 13
 
 
+@_inlined
+def _is(data, start, end, word):
+    """Whether `data[start:end]` is `word`."""
+    same = end - start == len(word)
+    for offset in range(len(word) if same else 0):
+        if data[start + offset] != word[offset]:
+            same = False
+            break
+    return same
+
+
+@_inlined
+def _put(starts, ends, valid, slot, line, start, end):
+    starts[slot, line] = start
+    ends[slot, line] = end
+    valid[slot, line] = True
+
+
+@_inlined
+def _dots_off(data, start, end):
+    """The end of `data[start:end]` without its trailing dots (Arrow's utf8_rtrim("."))."""
+    while end > start and data[end - 1] == DOT:
+        end -= 1
+    return end
+
+
+@_inlined
+def _address(data, start, end, starts, ends, valid, address_slot, port_slot, line):
+    """azure_firewall._address of `data[start:end]`: `ip:port`, `ip`, `ip:`, `[v6]:port` or a bare IPv6 address."""
+    if end > start and data[start] == OPEN_ARRAY:
+        close = start + 1
+        while close < end and data[close] != CLOSE_ARRAY:
+            close += 1
+        if close < end:
+            _put(starts, ends, valid, address_slot, line, start + 1, close)
+            port = close + 1
+            if port < end and data[port] == COLON:
+                port += 1
+            if port_slot >= 0:
+                _put(starts, ends, valid, port_slot, line, port, end)
+        return
+    colons = 0
+    first_colon = end
+    for at in range(start, end):
+        if data[at] == COLON:
+            colons += 1
+            if colons == 1:
+                first_colon = at
+    if colons > 1:
+        _put(starts, ends, valid, address_slot, line, start, end)
+        return
+    _put(starts, ends, valid, address_slot, line, start, first_colon)
+    if colons == 1 and port_slot >= 0:
+        _put(starts, ends, valid, port_slot, line, first_colon + 1, end)
+
+
+@_inlined
+def _rule_words(data, first, last, word_start, word_end, starts, ends, valid, line):
+    """A legacy rule message's words, as azure_firewall.rule_words reads them: (`m_ok`, `m_nat`), the texts into
+    their slots; False, False where there is no `from`. False for the line as a whole (`ok`) where DuckDB's or
+    Arrow's reading could differ (Unicode spaces around the web category): returned third."""
+    words = 0
+    at = first
+    while words < WORDS:
+        space = at
+        while space < last and data[space] != SPACE:
+            space += 1
+        word_start[words] = at
+        word_end[words] = space
+        words += 1
+        if space >= last:
+            break
+        at = space + 1
+    _put(starts, ends, valid, SLOT_PROTO, line, word_start[0], word_end[0])
+    # the web category: after the first `Web Category: `, spaces trimmed
+    fine = True
+    for at in range(first, last - len(WEB_CATEGORY) + 1):
+        if data[at] == 87 and _is(data, at, at + len(WEB_CATEGORY), WEB_CATEGORY):
+            begin = at + len(WEB_CATEGORY)
+            end = last
+            while begin < end and data[begin] == SPACE:
+                begin += 1
+            while end > begin and data[end - 1] == SPACE:
+                end -= 1
+            if end > begin and (data[begin] >= 128 or data[end - 1] >= 128):
+                fine = False  # (Arrow's trim takes other Unicode spaces off too)
+            _put(starts, ends, valid, SLOT_CATEGORY, line, begin, end)
+            break
+    base = -1
+    if words > 2 and _is(data, word_start[2], word_end[2], FROM):
+        base = 2
+    elif words > 3 and _is(data, word_start[3], word_end[3], FROM):
+        base = 3
+    if base < 0:
+        return False, False, fine
+    found = words - base  # words after `from` (and itself)
+    has_to = found > 2 and _is(data, word_start[base + 2], word_end[base + 2], TO)
+    nat = has_to and found > 4 and _is(data, word_start[base + 4], word_end[base + 4], WAS)
+    with_url = has_to and found > 4 and _is(data, word_start[base + 4], word_end[base + 4], URL)
+    action = -1
+    if found > 2 and _is(data, word_start[base + 2], word_end[base + 2], ACTION):
+        action = base + 3
+    elif has_to and found > 4 and _is(data, word_start[base + 4], word_end[base + 4], ACTION):
+        action = base + 5
+    elif with_url and found > 6 and _is(data, word_start[base + 6], word_end[base + 6], ACTION):
+        action = base + 7
+    has_action = action >= 0 and action < words
+    if has_action:
+        _put(starts, ends, valid, SLOT_ACTION, line, word_start[action],
+             _dots_off(data, word_start[action], word_end[action]))
+    if found > 1:
+        _address(data, word_start[base + 1], _dots_off(data, word_start[base + 1], word_end[base + 1]), starts, ends,
+                 valid, SLOT_SRC, -1, line)
+    if has_to and found > 3:
+        _address(data, word_start[base + 3], _dots_off(data, word_start[base + 3], word_end[base + 3]), starts, ends,
+                 valid, SLOT_DST, SLOT_PORT, line)
+    if with_url and found > 5:
+        _put(starts, ends, valid, SLOT_URL, line, word_start[base + 5],
+             _dots_off(data, word_start[base + 5], word_end[base + 5]))
+    return has_action or nat, nat, fine
+
+
 @kernel
 def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_nested, properties):
     """Per line: `ok` (read here, else by DuckDB), its record kind (KIND_*), whether it is a NAT rule record, whether
@@ -107,6 +235,10 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
     kind = np.zeros(lines, np.int8)
     nat = np.zeros(lines, np.bool_)
     records = np.full(lines, -1, np.int64)
+    m_ok = np.zeros(lines, np.bool_)
+    m_nat = np.zeros(lines, np.bool_)
+    word_start = np.zeros(WORDS, np.int64)
+    word_end = np.zeros(WORDS, np.int64)
     no_category = np.zeros(lines, np.bool_)
     starts = np.zeros((slots, lines), np.int64)
     ends = np.zeros((slots, lines), np.int64)
@@ -471,6 +603,13 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                 starts[slot, line] = first
                 ends[slot, line] = last
                 valid[slot, line] = True
+                if record_kind == KIND_RULE_MSG:
+                    read, nat_hit, fine = _rule_words(data, first, last, word_start, word_end, starts, ends, valid,
+                                                      line)
+                    m_ok[line] = read
+                    m_nat[line] = nat_hit
+                    if not fine:
+                        ok[line] = False
         elif record_kind in (KIND_RULE, KIND_DNS):
             flat = has_type and not has_time
             for key in range(properties):
@@ -486,4 +625,4 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                     starts[SLOT_FIRST_PROPERTY + key, line] = first
                     ends[SLOT_FIRST_PROPERTY + key, line] = last
                     valid[SLOT_FIRST_PROPERTY + key, line] = True
-    return ok, kind, nat, records, no_category, starts, ends, valid
+    return ok, kind, nat, records, no_category, m_ok, m_nat, starts, ends, valid
