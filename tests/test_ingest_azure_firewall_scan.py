@@ -1,0 +1,99 @@
+"""The compiled walk over Azure Firewall records (azure_firewall_scan.py) gives what DuckDB's JSON path gives.
+
+Records written from Microsoft's documented layouts: the legacy `msg` texts of "Azure Firewall logs and metrics"
+(https://learn.microsoft.com/azure/firewall/firewall-diagnostics), the structured AZFW* properties of "Azure
+Structured Firewall Logs" (https://learn.microsoft.com/azure/firewall/firewall-structured-logs) and the Log Analytics
+columns of the table references (https://learn.microsoft.com/azure/azure-monitor/reference/tables/azfwapplicationrule).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from detector.ingest import azure_firewall as az
+from detector.ingest.base import ParseContext, open_parse_connection, parse_cursor
+
+ENVELOPE = '"time":"2025-03-01T10:00:00.0000000Z","resourceId":"/SUBSCRIPTIONS/X/AZUREFIREWALLS/FW"'
+TAKEN = [
+    '{"category":"AzureFirewallApplicationRule",' + ENVELOPE + ',"operationName":"AzureFirewallApplicationRuleLog",'
+    '"properties":{"msg":"HTTPS request from 10.1.0.4:50000 to chatgpt.com:443. Action: Allow. Rule Collection: c. '
+    'Rule: r. Web Category: ArtificialIntelligence"}}',
+    '{"category": "AzureFirewallNetworkRule", ' + ENVELOPE.replace(":", ": ", 1) + ', "properties": {"msg": "TCP '
+    'request from [fe80::1]:5000 to 20.1.2.3:443. Action: Deny. "}}',
+    '{"category":"AzureFirewallNetworkRule",' + ENVELOPE + ',"properties":{"msg":"TCP request from 10.1.0.4:5 to '
+    '20.1.2.3:443 was DNAT\'ed to 10.2.0.9:8443"}}',
+    '{"category":"AzureFirewallApplicationRule",' + ENVELOPE + ',"properties":{"msg":"HTTP  request from 10.1.0.4:6 '
+    'to a.example:80. Url: a.example/x?y=1. Action: Deny. ThreatIntel: Bot Networks"}}',
+    '{"category":"AzureFirewallNetworkRule",' + ENVELOPE + ',"properties":{"msg":"ICMP Type=8 request from 10.1.0.4 '
+    'to 10.2.0.5. Action: Deny. "}}',
+    '{"category":"AzureFirewallDnsProxy",' + ENVELOPE + ',"properties":{"msg":" DNS Request: 10.1.0.4:53000 - 1 A IN '
+    'claude.ai. udp 40 false 512 NOERROR qr,rd,ra 120 0.0012s "}}',
+    '{"category":"AzureFirewallDnsProxy",' + ENVELOPE + ',"properties":{"msg":" Error: 2 upstream timed out "}}',
+    '{' + ENVELOPE + ',"category":"AZFWApplicationRule","properties":{"SourceIp":"10.1.0.4","SourcePort":50001,'
+    '"DestinationPort":443,"Protocol":"HTTPS","TargetUrl":"","Action":"Allow","IsTlsInspected":false,'
+    '"WebCategory":"","Fqdn":"gemini.google.com"}}',
+    '{' + ENVELOPE + ',"category":"AZFWDnsQuery","properties":{"SourceIp":"10.1.0.4","QueryType":"AAAA",'
+    '"QueryName":"claude.ai.","RequestSize":38,"ResponseCode":"NOERROR","ResponseSize":94,'
+    '"RequestDurationSecs":0.0012417}}',
+    '{"TimeGenerated": "2025-03-01T10:00:00.123Z", "SourceIp": "10.1.0.4", "DestinationPort": 443, "Protocol": '
+    '"HTTPS", "Fqdn": "www.perplexity.ai", "Action": "Deny", "Type": "AZFWApplicationRule"}',
+    '{"TimeGenerated": "2025-03-01T10:00:00Z", "Category": "AzureFirewallApplicationRule", "Type": "AzureDiagnostics",'
+    ' "msg_s": "HTTPS request from 10.1.0.4:7 to poe.com:443. Action: Allow. "}',
+    '{"records": [{' + ENVELOPE + ',"category":"AZFWNatRule","properties":{"SourceIp":"1.2.3.4",'
+    '"DestinationIp":"20.1.2.3","DestinationPort":3389,"Protocol":"TCP"}}]}',
+    '{"records": []}',
+    '{"category":"AZFWFlowTrace",' + ENVELOPE + ',"properties":{"SourceIp":"10.1.0.4"}}',
+    '{"category":"AZFWApplicationRule","properties":{"Fqdn":"x.example"}}',
+    '{"resourceId":"x","properties":{}}',
+]
+NOT_TAKEN = [
+    # an escape in a value read, a key given twice, a number DuckDB writes otherwise, several records, bad JSON
+    '{"category":"AZFWApplicationRule",' + ENVELOPE + ',"properties":{"Fqdn":"chat\\u0067pt.com"}}',
+    '{"category":"AZFWApplicationRule","category":"AZFWDnsQuery",' + ENVELOPE + ',"properties":{}}',
+    '{"category":"AZFWApplicationRule",' + ENVELOPE + ',"properties":{"DestinationPort":443.0}}',
+    '{"records": [{"category":"AZFWApplicationRule"}, 5]',
+    '{"category":"AZFWApplicationRule",' + ENVELOPE + ',"properties":{"Fqdn":"a.example",}}',
+    '{"category":"AzureFirewallApplicationRule",' + ENVELOPE + ',"properties":{"msg":"HTTPS request from '
+    '10.1.0.4:1 to a.b:443. Action: Allow. Web Category: News\u00a0"}}',
+]
+
+
+def _records(lines: list[str]) -> tuple[pa.Table, pa.Table, list[bool]]:
+    table = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)})
+    connection = open_parse_connection()
+    queries = az.Queries()
+    scanned, ok = az._scanned(az.Scan(), table)
+    with parse_cursor(connection) as cursor:
+        walked = az._finished_words(cursor, queries.port, scanned)
+        queried = az._queried(cursor, az.Queries().port, table)
+    return walked, queried, ok.tolist()
+
+
+def test_walk_takes_documented_records_and_gives_duckdb_values() -> None:
+    walked, queried, ok = _records(TAKEN)
+    assert ok == [True] * len(TAKEN)
+    queried = queried.sort_by("line_no")
+    assert walked.column("records").to_pylist() == queried.column("records").to_pylist()
+    # (a message of no records is ignored and one of several rejected whatever they hold: their values are not read)
+    one = [count in (None, 1) for count in walked.column("records").to_pylist()]
+    for name in walked.column_names:
+        if name == "rule_msg":  # (not copied out by the walk: its words are)
+            continue
+        expected, got = queried.filter(one).column(name).to_pylist(), walked.filter(one).column(name).to_pylist()
+        if name == "no_msg":  # (null or false where the record is no message: both read as "not missing")
+            expected, got = [bool(value) for value in expected], [bool(value) for value in got]
+        assert got == expected, name
+
+
+def test_walk_leaves_lines_duckdb_could_read_otherwise() -> None:
+    _, _, ok = _records(NOT_TAKEN)
+    assert ok == [False] * len(NOT_TAKEN)
+
+
+@pytest.mark.parametrize("line", NOT_TAKEN)
+def test_lines_off_the_walk_parse_as_before(line: str) -> None:
+    """A line the walk leaves is read by DuckDB: an event or a named reject, never dropped."""
+    parse = az.AZURE_FIREWALL.new_parser(ParseContext(path="x", timezone="UTC", connection=open_parse_connection()))
+    result = parse(pa.table({"line_no": pa.array([1], pa.int64()), "line": pa.array([line])}))
+    assert result.events.num_rows + result.rejects.num_rows + result.ignored == 1
