@@ -81,6 +81,26 @@ copy): dearer (DuckDB reads every line, or copies the views); Arrow's match_subs
 headers: ~0.8 µs per 480-byte line, as much as a parse; the alert hosts read in the main query on every file:
 +2 % on the basic sample (its alerts have an SNI or Host), hence per file (EXTRA_READS); the DNS columns made per
 distinct value instead: their kernels each cost 0.5-1.5 ms per 131k lines, so at most ~0.004 s to gain (estimated).
+Where a whole ingest goes (2026-11-30, fourteenth session, 1M basic lines, 3.0-3.3 s CPU; py-spy of the process): the
+parse 44 % of the samples, start-up imports 23 %, the reader 21 %, Parquet writing 7 %. Of the parse (~1.65 s CPU per
+1M lines, 80k-line batches) the main query is ~62 %; no other call is above ~4 %. What the parse hands on costs the
+rest little: 480k rows of its output written as the lake writes them in 0.11 s CPU, no column above 8 ms. Measured
+and left that day, each as whole parses of 640k benchmark lines (old and new module in one process, interleaved,
+3 runs each, load ~12; per-query figures best of 7-9 on one 131k-line batch):
+- each column of the query costs 2-6 ms per 131k lines (its list_extract and Arrow conversion; the query ~0.13 s),
+  but a column made smaller in SQL costs the same: event_type as a type number (CASE), dest_port as an integer
+  (try_cast) 0.131-0.136 against 0.131-0.132; the timestamp cut out of the bytes of the lines that start
+  `{"timestamp":"` instead of read as a path (an upper bound: no fallback for other lines) 1.09-1.15 s either way
+  (basic), 1.16-1.36 against 1.25-1.36 (dns_versions);
+- the UNION ALL's branches each go through the whole batch: with each type's lines in a table of its own the query
+  is 0.127 -> 0.100 s (basic; dns_versions, mostly one type, 0.116 -> 0.108), but making such tables costs more than
+  that: copying all but the commonest type's lines 1.03-1.04 -> 1.10-1.36 s (basic), 1.22-1.24 -> 1.27-1.33
+  (dns_versions); string views of the lines in type order (no copy, 5 ms to build) made the query no cheaper
+  (0.128-0.133 against 0.128-0.130); one scan with a CASE per type instead of the UNION is dearer (0.125-0.152 against
+  0.115-0.136); the lists returned whole and cut into columns by one take: 0.129 against 0.128;
+- a compiled walk like azure_firewall_scan.py's: importing Numba and a kernel module costs ~0.65 s CPU per process
+  (measured on zscaler_scan), 40 % of a 1M-line parse and 10 % of a 4M-line one: more than the walk measured here
+  before saved (9 %, see above).
 """
 
 from __future__ import annotations
