@@ -389,6 +389,14 @@ def test_bad_lines_are_rejected_with_their_reason_and_all_lines_accounted_for(tm
     assert (report.lines, report.parsed, report.rejected, report.ignored) == (10, 2, 7, 1)
 
 
+def test_a_nanosecond_time_past_the_largest_integer_is_a_reject_not_a_failed_file(tmp_path: Path) -> None:
+    """19 digits are read as nanoseconds (Cloudflare Logpush's `unixnano`); past 2^63 - 1 they are no time."""
+    events, rejects, _ = parse(tmp_path, '{"time":1773389702123456789,"url":"https://claude.ai/"}',
+                               '{"time":9999999999999999999,"url":"https://claude.ai/"}')
+    assert [event["ts"].isoformat() for event in events] == ["2026-03-13T08:15:02.123456+00:00"]
+    assert [reject["reason"] for reject in rejects] == ["time not understood: 9999999999999999999"]
+
+
 @pytest.mark.parametrize("batch_lines", [2, 3, 1000])
 def test_batches_before_and_after_a_broken_line_read_the_same(tmp_path: Path, batch_lines: int) -> None:
     """Batches are read by a strict query first and, once a line of the file was no JSON, by a tolerant one: the

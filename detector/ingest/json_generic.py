@@ -135,9 +135,10 @@ MAX_SNIFF_SCORE = 0.5
 SLICE_LINES = 131_072
 
 # Epoch times finer than csv_generic's milliseconds: microseconds (16 digits) and nanoseconds (19: Cloudflare
-# Logpush's default `unixnano`), read to the microsecond; then TIME_EXPRESSION.
+# Logpush's default `unixnano`), read to the microsecond; then TIME_EXPRESSION. (19 digits past 2^63 - 1, no
+# nanosecond time before the year 2262, are no time: a reject, where a `cast` failed the whole file.)
 _TIME_SQL = r"""select cast(case
-        when regexp_full_match(value, '\d{19}') then make_timestamp(cast(value as bigint) // 1000)
+        when regexp_full_match(value, '\d{19}') then make_timestamp(try_cast(value as bigint) // 1000)
         when regexp_full_match(value, '\d{16}') then make_timestamp(cast(value as bigint))
         else @EXPRESSION@
     end as timestamptz) as ts from distinct_values"""
