@@ -195,7 +195,7 @@ def _scanned(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.Chu
              scan: _Scan) -> pa.Table:
     """The layout's keys read from these texts as `_found` reads them: by the compiled reading (json_scan), each
     value numbered by its text as it is found; the lines it doubts by DuckDB (`_found`)."""
-    if not scan.tried or not layout.read:
+    if not scan.tried or not layout.read or text.type != pa.string():  # (the walk reads 32-bit offsets)
         return _found(connection, layout, text, hint)
     values, doubtful = scan.module.read_values(text, scan.trie(layout))
     rows = len(text)
