@@ -477,8 +477,11 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
             starts, ends, valid = starts[:, rows], ends[:, rows], valid[:, rows]
         has_msg = valid[scan.scan.SLOT_RULE_MSG] | valid[scan.scan.SLOT_DNS_MSG]
         valid[scan.scan.SLOT_RULE_MSG] = False  # (a rule message is read by its words: its text is not copied)
-        texts = scan.gathered(data, starts, ends, valid)
         count = len(kind)
+        used = np.flatnonzero(valid.any(axis=1))  # (a slot no line has, the properties of a legacy file: not walked)
+        texts = [pa.nulls(count, pa.string())] * len(valid)
+        for slot, text in zip(used, scan.gathered(data, starts[used], ends[used], valid[used]), strict=True):
+            texts[slot] = text
         line_no = numbers.slice(at, len(chunk))
         line_no = one_array(line_no) if rows is None else one_array(line_no).take(pa.array(rows))
         at += len(chunk)
