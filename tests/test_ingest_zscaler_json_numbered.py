@@ -1,5 +1,5 @@
 """Zscaler NSS JSON lines read by their layout, with each value numbered by its text (or copied out where a field has
-many distinct texts) line by line (`zscaler._piece_values`), against Python's own reading of the same lines
+many distinct texts) line by line (`zscaler._values_between`), against Python's own reading of the same lines
 (`json.loads`) and against Arrow's `dictionary_encode` of the same values: the values, and each field's dictionary in
 order of first appearance. Lines built from the JSON output type's documented layout ("NSS Feed Output Format: Web
 Logs", https://help.zscaler.com/zia/nss-feed-output-format-web-logs: `{"sourcetype":"zscalernss-web","event":{...}}`,
@@ -81,7 +81,8 @@ def test_numbered_and_copied_parts_encode_as_arrow_does(seed: int) -> None:
         for row, (a, b) in enumerate(texts):
             at[row] = place, place + len(a.encode()), place + len((a + b).encode())
             place = int(at[row, 2])
-        parts.append(zscaler._piece_values(np.frombuffer(data, np.uint8), at, [0, 1], distinct, read_lines))
+        begin, end = np.ascontiguousarray(at[:, :2], np.int32), np.ascontiguousarray(at[:, 1:], np.int32)
+        parts.append(zscaler._values_between(np.frombuffer(data, np.uint8), begin, end, [0, 1], distinct, read_lines))
         read_lines += len(texts)
         for field in range(2):
             expected[field] += [row[field] for row in texts]

@@ -55,9 +55,18 @@ distinct start once (the time_prefix file: 0.47-0.62 -> 0.14-0.17 s per 1M lines
 cost more), one copy of all fields in line order (spans_scan.texts: no gain), lines in slices of ~2 MiB (+5 %),
 numbering the texts in a kernel hash table as CEF does (cef_scan.distinct_values: +5 % with the transposes and
 per-field renumbering around it).
-JSON lines of a batch's most common layouts (learned from its first lines) are still read on their bytes with
-numpy (layout_bytes.py: separators found, the template's constant text checked, only the values read cut out);
-any other line by DuckDB's JSON reader. Lines behind a header (a syslog daemon's, `event=`) are read so too, the
+JSON lines of a batch's most common layouts (learned from its first lines) are read on their bytes: each line walked
+by a kernel (zscaler_scan.json_layout_spans) piece by piece (the template's constant text, compared eight bytes at a
+time) and value by value (to its closing quote, found eight bytes at a time with any backslash or control character
+that leaves the line to DuckDB), the values read then numbered as name=value fields are; any other line by DuckDB's
+JSON reader. Before the walk, numpy found the pieces by the commas after a quote and checked them, the quotes,
+backslashes and control characters in pass after pass over the bytes (layout_bytes.py), and each value was cut out
+with the piece before it, checked once per distinct text: parse CPU per 561,256 benchmark lines (old module under
+/tmp, interleaved, 3 runs of 2) basic 0.89-0.96 -> 0.55-0.57 s, syslog_header 0.55-0.59 (was 1.02-1.12),
+siem_template 0.55-0.61 (0.91-0.98); of it the walk is ~340 ns a line (867 bytes), numbering ~19 values ~360 ns,
+`_schema_columns` ~240 ns. Whole ingest of 1M lines (CPU s, trees interleaved, 3 runs each, load 12-17): basic
+4.44-4.88 -> 3.68-3.95, syslog_header 4.48-4.79 -> 3.43-3.68, siem_template 4.42-4.53 -> 3.44-3.85.
+Lines behind a header (a syslog daemon's, `event=`) are read so too, the
 object from the line's first brace (the benchmark's syslog_header lines all went to DuckDB before: parse CPU per 1M
 lines ~6.4 -> ~2.7 s, whole ingest of 1M lines 8.7-10.9 -> 6.3-6.7 s CPU, load 5-7). A batch's layouts (those of
 its first lines) are all read in one pass over its bytes, where each layout took a pass of its own over a copy of the
@@ -72,7 +81,7 @@ CSV 0.59 (shadow-ai 2.8-3.05 s CPU against DuckDB's 1.5-1.6 s); JSON, not change
 syslog_header 0.31. Of a JSON ingest's ~4.3 s CPU per 1M lines (idle), parsing
 is ~1.7 s: cutting and encoding the ~19 values read ~0.7 s, placing the pieces ~0.7 s; reading and numbering the
 lines (reader.py) and writing Parquet cost much of the rest. The values a layout reads (each with the piece before
-it) are now numbered line by line as name=value and CSV fields are (`_piece_values`: zscaler_scan.DistinctTexts, the
+it) are now numbered line by line as name=value and CSV fields are (`_values_between`: zscaler_scan.DistinctTexts, the
 many-valued ones copied out), where each was cut out by a `take` and hashed by `dictionary_encode`: `_json_table` CPU
 per 131,072-line batch (old code under /tmp, interleaved, 4 runs each) basic 0.53-0.77 -> 0.46-0.66 s, siem_template
 0.20-0.23 -> 0.16-0.17, syslog_header 0.25-0.31 -> 0.19-0.21; less Numba's start (~0.4 s CPU once per run, which the
@@ -80,10 +89,11 @@ JSON path did not pay before), whole ingest of 1M lines (CPU s, 2 runs each, loa
 5.5/5.3, basic 9.1/8.5 -> 8.7/8.1, siem_template 5.9/5.2 -> 5.6/5.4. Benchmark after it (1M lines per sample, 2026-11-30
 04:33 UTC, load ~5), CPU ratio to the generic DuckDB baseline: basic 0.43, siem_template 0.78, syslog_header 0.38
 (shadow-ai ~4.0 s CPU each; DuckDB 1.7, 3.1, 1.5 s).
-A compiled validating walk of each JSON line (keys looked up, strings
+A compiled validating walk of each JSON line byte by byte (keys looked up, strings
 checked for escapes, doubtful lines to DuckDB) read the benchmark's lines identically but cost ~5 % more parse
 CPU (the kernel alone ~1.4 us a line: scalar code reads ~0.7 ns a byte here, numpy's vector passes less), so it
-was left out. Every text field is dictionary-encoded once for the batch and read once per distinct value
+was left out then; the layout's walk above reads eight bytes at a time and looks no key up. Every text field is
+dictionary-encoded once for the batch and read once per distinct value
 (`_schema_columns`); sizes and times, mostly distinct, are cast as they are: in name=value (now also CSV) lines a
 chunk's number fields that are all plain digits are read as int64 from their spans by a kernel (now
 zscaler_scan.numbered_fields), not cut out as text first (~-0.05 s parse CPU per 1M lines, within the noise of a
@@ -125,7 +135,7 @@ from detector.ingest.distinct_sql import (
     without,
 )
 from detector.ingest.key_values import spans_of
-from detector.ingest.layout_bytes import ConstantText, each_row, line_bytes, texts_between
+from detector.ingest.layout_bytes import line_bytes, texts_between
 from detector.ingest.proxy_columns import placed
 from detector.ingest.syslog import reference_time
 from detector.schema import TIMESTAMP
@@ -710,9 +720,8 @@ def _same_array(one: pa.Array, other: pa.Array) -> bool:
         for a, b in zip(one.buffers(), other.buffers(), strict=True))
 
 
-# JSON lines are read on their bytes by the layout a batch's first lines have (below); a compiled walk of
-# each line (as name=value and CSV lines are read) was measured ~5 % slower on the benchmark's lines: see the
-# module docstring.
+# JSON lines are read on their bytes by the layouts a batch's first lines have (below), each line walked along its
+# layout by a kernel (zscaler_scan.json_layout_spans): see the module docstring.
 LAYOUT_SAMPLE = 50
 
 
@@ -784,7 +793,6 @@ def _line_slices(lines: pa.Table) -> list[pa.Array]:
 class _JsonLayout:
     pieces: tuple[bytes, ...]  # the n + 1 texts around n values (each value's quotes in the pieces)
     paths: tuple[tuple[str, ...], ...]  # each value's key: (key,) at the top level or ("event", key)
-    marks: tuple[int, ...]  # in each inner piece, where its `",` is (the end of the value before it, a comma)
     # The lines have a header before the object (JSON_HEADER: a syslog header, `event=`): text without a quote or
     # brace, so the object starts at the line's first brace, as DuckDB's reading takes the header off.
     prefixed: bool = False
@@ -881,13 +889,11 @@ def _json_layout_of(line: str | None) -> _JsonLayout | None:
             paths[int(inner_value)] = (key,) if inner_key is None else (key, inner_key)
     if len(paths) != len(pieces) - 1:
         return None
-    return _JsonLayout(tuple(piece.encode() for piece in pieces), tuple(paths[i] for i in range(len(paths))),
-                       tuple(piece.encode().index(b'",') for piece in pieces[1:-1]), prefixed)
+    return _JsonLayout(tuple(piece.encode() for piece in pieces), tuple(paths[i] for i in range(len(paths))), prefixed)
 
 
 class _JsonReading:
-    """How one layout's lines are read: the slot of each canonical field it has (`read`), the slots read, the
-    constant text of the other pieces (compared in place) and the quotes of its pieces."""
+    """How one layout's lines are read: the value (slot) of each canonical field it has (`read`), the slots read."""
 
     def __init__(self, layout: _JsonLayout) -> None:
         self.layout = layout
@@ -896,118 +902,92 @@ class _JsonReading:
                  for name, aliases in ALIASES.items()}
         self.read = {name: slot[found[0]] for name, found in paths.items() if found}
         self.slots = sorted(set(self.read.values()))
-        self.others = ConstantText([b"" if i in self.slots else piece for i, piece in enumerate(layout.pieces)])
-        self.quotes = sum(piece.count(b'"') for piece in layout.pieces)
-        self.lengths = np.array([len(piece) for piece in layout.pieces[:-1]], np.int64)
-        self.marks = np.array(layout.marks, np.int64) + 1
+
+
+class _LayoutWalk:
+    """A batch's layouts as zscaler_scan.json_layout_spans walks them: their pieces one after the other (eight bytes
+    to spare after each, for loads of whole words), where each layout's pieces start, and the column of each value
+    read (its place among its layout's slots)."""
+
+    def __init__(self, readings: list[_JsonReading]) -> None:
+        pieces = [piece for reading in readings for piece in reading.layout.pieces]
+        self.pieces = np.frombuffer(b"".join(piece + bytes(8) for piece in pieces) or bytes(8), np.uint8)
+        self.piece_length = np.array([len(piece) for piece in pieces], np.int64)
+        self.piece_start = (np.cumsum(self.piece_length + 8) - self.piece_length - 8).astype(np.int64)
+        self.first_piece = np.cumsum([0] + [len(reading.layout.pieces) for reading in readings]).astype(np.int64)
+        self.prefixed = np.array([reading.layout.prefixed for reading in readings], bool)
+        self.bracketed = np.array([any(b"[" in piece for piece in reading.layout.pieces) for reading in readings],
+                                  bool)
+        columns = []
+        for reading in readings:
+            column = {slot: k for k, slot in enumerate(reading.slots)}
+            columns += [column.get(value, -1) for value in range(len(reading.layout.pieces) - 1)]
+        self.column_of = np.array(columns, np.int64)
+        self.width = max([len(reading.slots) for reading in readings], default=0)
 
 
 def _json_fields(lines: pa.Table, layouts: list[_JsonLayout]) -> list[tuple[np.ndarray, dict[str, pa.Array]]]:
     """Per layout, which lines have it, and the fields of those lines (only theirs, in order, dictionary-encoded); a
-    line has at most one. Read on the bytes, about 2 MiB of lines at a time, all layouts in one pass: in such a line
-    only the pieces hold a comma right after a quote, so those commas place the pieces; each value read is cut out
-    with the piece before it, which is checked once per distinct text, the other pieces are compared in place
-    (layout_bytes.py)."""
+    line has at most one: the first that fits. Read on the bytes, about 2 MiB of lines at a time, all layouts in one
+    walk of each line (`_layout_values`)."""
     from detector.ingest import zscaler_scan
 
     readings = [_JsonReading(layout) for layout in layouts]
+    walk = _LayoutWalk(readings)
     distinct = [zscaler_scan.DistinctTexts() for _ in readings]
     read_lines = [0] * len(readings)
-    slices = [_json_items(text, readings, distinct, read_lines) for text in _line_slices(lines)]
+    slices = [_layout_values(text, walk, readings, distinct, read_lines) for text in _line_slices(lines)]
     read = []
     for k, reading in enumerate(readings):
-        fits = np.concatenate([found[k][0] for found, _ in slices])
-        items = _numbered_items(reading.slots, [found[k][1] for found, _ in slices], distinct[k])
-        pieced = np.ones(int(fits.sum()), bool)  # (fitting lines whose values read follow their pieces)
-        for i, item in items.items():
-            has_piece = pc.starts_with(item.dictionary, reading.layout.pieces[i].decode())
-            if not pc.all(has_piece).as_py():
-                pieced &= has_piece.take(item.indices).to_numpy(zero_copy_only=False)
-        read.append((fits, items, pieced))
-    # The values hold no quote: a line with every piece in place has at least the pieces' quotes, so if the lines
-    # left have as many quotes as their pieces together, each has its pieces' only; else they are counted per line.
-    text = lines.column("line")
-    fitting = [np.flatnonzero(fits)[pieced] for fits, _, pieced in read]
-    fits_now = np.zeros(lines.num_rows, bool)
-    for rows in fitting:
-        fits_now[rows] = True
-    quotes_of_others = pc.sum(pc.count_substring(text.filter(pa.array(~fits_now)), '"')).as_py() or 0
-    expected = sum(reading.quotes * len(rows) for reading, rows in zip(readings, fitting, strict=True))
-    if sum(quotes for _, quotes in slices) - quotes_of_others != expected:
-        counted = np.zeros(lines.num_rows, np.int64)
-        counted[fits_now] = pc.count_substring(text.filter(pa.array(fits_now)), '"').to_numpy(zero_copy_only=False)
-        for (_, _, pieced), reading, rows in zip(read, readings, fitting, strict=True):
-            pieced[pieced] = counted[rows] == reading.quotes
-    layouts_read = []
-    for (fits, items, pieced), reading in zip(read, readings, strict=True):
-        if not pieced.all():
-            fits[np.flatnonzero(fits)[~pieced]] = False
-            items = {i: item.filter(pa.array(pieced)) for i, item in items.items()}
-        # (cut by characters: the piece is whole characters; pc.binary_slice fails on a text shorter than its start)
-        values = {i: pa.DictionaryArray.from_arrays(
-            item.indices, pc.utf8_slice_codeunits(item.dictionary, len(reading.layout.pieces[i].decode())))
-            for i, item in items.items()}
-        layouts_read.append((fits, {name: values[i] for name, i in reading.read.items()}))
-    return layouts_read
+        fits = np.concatenate([found[k][0] for found in slices])
+        items = _numbered_items(reading.slots, [found[k][1] for found in slices], distinct[k])
+        read.append((fits, {name: items[i] for name, i in reading.read.items()}))
+    return read
 
 
-def _json_items(text: pa.Array, readings: list[_JsonReading], distinct: list[object], read_lines: list[int]
-                ) -> tuple[list[tuple[np.ndarray, dict[int, pa.Array | np.ndarray]]], int]:
-    """Per layout, which lines may have it (the pieces not read in their places, no backslash or control character
-    between them; a line has at most one: the first that fits) and the values at its slots of those lines with the
-    piece before each (`_piece_values`: numbered by `distinct[k]`, or copied out; `read_lines[k]` counts the lines
-    of layout k read so far); and the lines' quotes (the caller checks that the values hold none)."""
-    _, data, offsets = line_bytes(text)
-    start, end = int(offsets[0]), int(offsets[-1])
-    commas = np.flatnonzero(data[start + 1:end] == ord(",")) + start + 1
-    marks = commas[data[commas - 1] == ord('"')]
-    first = np.searchsorted(marks, offsets)
-    marked = np.diff(first)
-    clean = pc.is_valid(text).to_numpy(zero_copy_only=False) if text.null_count else np.ones(len(text), bool)
-    # the values hold no backslash or control character
-    bytes_ = data[start:end]
-    if len(bytes_) and bytes_.min() < 32:  # (a reduction without a mask first: control characters are rare)
-        clean[np.searchsorted(offsets, np.flatnonzero(bytes_ < 32) + start, side="right") - 1] = False
-    if (bytes_ == ord("\\")).any():  # (rare: places found only then)
-        clean[np.searchsorted(offsets, np.flatnonzero(bytes_ == ord("\\")) + start, side="right") - 1] = False
-    quotes = int(np.count_nonzero(bytes_ == ord('"')))
-    found_by_layout = []
-    opening = None  # (where the lines' objects start after a header: found for the first layout with headers)
-    for k, reading in enumerate(readings):
-        layout = reading.layout
-        count = len(layout.pieces) - 1  # values
-        fits = clean & (marked == count - 1)
-        if layout.prefixed:
-            opening = _after_header(data, offsets) if opening is None else opening
-            fits &= opening >= 0
-        rows = np.flatnonzero(fits)
-        at = np.empty((len(rows), count + 1), np.int64)  # where each piece starts
-        at[:, 0] = opening[rows] if opening is not None and layout.prefixed else offsets[:-1][rows]
-        at[:, 1:count] = each_row(marks, first, rows, count - 1) - reading.marks
-        at[:, count] = offsets[1:][rows] - len(layout.pieces[-1])
-        found = (at[:, 1:] >= at[:, :-1] + reading.lengths).all(axis=1) & reading.others.found(data, at)
-        if not found.all():
-            fits[rows[~found]] = False
-            at = at[found]
-        clean &= ~fits
-        found_by_layout.append((fits, _piece_values(data, at, reading.slots, distinct[k], read_lines[k])))
-        read_lines[k] += len(at)
-    return found_by_layout, quotes
-
-
-def _piece_values(data: np.ndarray, at: np.ndarray, slots: list[int], distinct: object, read_lines: int
-                  ) -> dict[int, pa.Array | np.ndarray]:
-    """The texts `data[at[:, i]:at[:, i + 1]]` (a value with the piece before it) of each slot i, read line by line
-    while the line is in the cache (as name=value and CSV fields, `_field_parts`): numbered by their texts
-    (`distinct`, a zscaler_scan.DistinctTexts shared by a layout's slices: each distinct text copied out once), or,
-    for a slot with more than one distinct text per DISTINCT_SHARE of the `read_lines` lines read before (URLs,
-    mostly), copied out (zscaler_scan.copied_texts), to be encoded by Arrow. Where `texts_between` cut every value
-    out and Arrow's `dictionary_encode` hashed each copy."""
+def _layout_values(text: pa.Array, walk: _LayoutWalk, readings: list[_JsonReading], distinct: list[object],
+                   read_lines: list[int]) -> list[tuple[np.ndarray, dict[int, pa.Array | np.ndarray]]]:
+    """Per layout, which lines have it (zscaler_scan.json_layout_spans: each line walked piece by piece and value by
+    value, the pieces compared in place, the values checked for quotes, backslashes and control characters) and the
+    values at its slots of those lines (`_values_between`: numbered by `distinct[k]`, or copied out; `read_lines[k]`
+    counts the lines of layout k read so far). Where numpy found the lines' commas after a quote to place the
+    pieces, compared them and counted quotes, backslashes and control characters, pass after pass over the bytes."""
     from detector.ingest import zscaler_scan
 
-    count = len(at)
-    begin = np.ascontiguousarray(at[:, slots], np.int32)
-    end = np.ascontiguousarray(at[:, [i + 1 for i in slots]], np.int32)
+    _, data, offsets = line_bytes(text)
+    count = len(text)
+    valid = pc.is_valid(text).to_numpy(zero_copy_only=False) if text.null_count else np.ones(count, bool)
+    layout_of = np.empty(count, np.int8)
+    begin = np.empty((count, walk.width), np.int32)
+    end = np.empty((count, walk.width), np.int32)
+    zscaler_scan.json_layout_spans(data, offsets, valid, walk.pieces, walk.piece_start, walk.piece_length,
+                                     walk.first_piece, walk.prefixed, walk.bracketed, walk.column_of, layout_of,
+                                     begin, end)
+    found_by_layout = []
+    for k, reading in enumerate(readings):
+        fits = layout_of == k
+        width = len(reading.slots)
+        if width == walk.width and fits.all():  # (the usual case: every line of the one layout, nothing gathered)
+            spans = begin, end
+        else:
+            rows = np.flatnonzero(fits)
+            spans = np.ascontiguousarray(begin[rows, :width]), np.ascontiguousarray(end[rows, :width])
+        found_by_layout.append((fits, _values_between(data, *spans, reading.slots, distinct[k], read_lines[k])))
+        read_lines[k] += len(spans[0])
+    return found_by_layout
+
+
+def _values_between(data: np.ndarray, begin: np.ndarray, end: np.ndarray, slots: list[int], distinct: object,
+                    read_lines: int) -> dict[int, pa.Array | np.ndarray]:
+    """The texts `data[begin[:, k]:end[:, k]]` of each slot `slots[k]`, read line by line while the line is in the
+    cache (as name=value and CSV fields, `_field_parts`): numbered by their texts (`distinct`, a
+    zscaler_scan.DistinctTexts shared by a layout's slices: each distinct text copied out once), or, for a slot with
+    more than one distinct text per DISTINCT_SHARE of the `read_lines` lines read before (URLs, mostly), copied out
+    (zscaler_scan.copied_texts), to be encoded by Arrow. Where `texts_between` cut every value out and Arrow's
+    `dictionary_encode` hashed each copy."""
+    from detector.ingest import zscaler_scan
+
+    count = len(begin)
     missing = np.zeros((count, len(slots)), bool)
     copied = distinct.many_texts(len(slots), read_lines, DISTINCT_SHARE)  # type: ignore[attr-defined]
     numbered = np.where(copied, -1, np.arange(len(slots))).astype(np.int64)
@@ -1028,8 +1008,9 @@ def _piece_values(data: np.ndarray, at: np.ndarray, slots: list[int], distinct: 
 
 def _numbered_items(slots: list[int], parts: list[dict[int, pa.Array | np.ndarray]], distinct: object
                     ) -> dict[int, pa.DictionaryArray]:
-    """Each slot's parts (per slice, from `_piece_values`) as one dictionary array over its distinct texts in order
-    of first appearance (as `dictionary_encode` of them all gives it): numbered slices first, then copied ones."""
+    """Each slot's parts (per slice, from `_values_between`) as one dictionary array over its distinct texts in
+    order of first appearance (as `dictionary_encode` of them all gives it): numbered slices first, then copied
+    ones."""
     dictionaries = distinct.dictionaries(len(slots))  # type: ignore[attr-defined]
     items = {}
     for slot, dictionary in zip(slots, dictionaries, strict=True):
@@ -1041,28 +1022,6 @@ def _numbered_items(slots: list[int], parts: list[dict[int, pa.Array | np.ndarra
         else:  # (numbered in the first slices, copied out in the others: the numbered ones decoded, all encoded)
             items[slot] = _encoded_together([plain(encoded), *(part[slot] for part in parts[len(numbered):])])
     return items
-
-
-def _after_header(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Where each line's object starts after its header (JSON_HEADER): at its first brace; -1 where DuckDB reads the
-    line: it has no brace, or it starts with `<` and holds a `[` (RFC 5424 structured data may hold braces: the
-    header DuckDB takes off may then end elsewhere). A quote in the header is left to the caller's count of the lines'
-    quotes. Found once per slice for all its layouts."""
-    start, end = int(offsets[0]), int(offsets[-1])
-    braces = np.flatnonzero(data[start:end] == ord("{")) + start
-    if not len(braces):
-        return np.full(len(offsets) - 1, -1, np.int64)
-    first = np.searchsorted(braces, offsets[:-1])
-    opening = braces[np.minimum(first, len(braces) - 1)]
-    opening[(first >= len(braces)) | (opening >= offsets[1:])] = -1
-    angled = (offsets[1:] > offsets[:-1]) & (data[np.minimum(offsets[:-1], len(data) - 1)] == ord("<"))
-    if angled.any():
-        brackets = np.flatnonzero(data[start:end] == ord("[")) + start
-        if len(brackets):
-            bracketed = np.zeros(len(opening), bool)
-            bracketed[np.searchsorted(offsets, brackets, side="right") - 1] = True
-            opening[angled & bracketed] = -1
-    return opening
 
 
 def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,

@@ -1,5 +1,5 @@
 """Compiled kernels that read Zscaler NSS name=value and CSV lines on their bytes, one pass per line (see
-compiled.py).
+compiled.py), and JSON lines of a learned layout (`json_layout_spans`, at the end).
 
 Each kernel walks a chunk of lines (an Arrow string array's data buffer and its offsets) once and writes where
 the wanted values are: `starts[line, slot]`, `ends[line, slot]` (byte positions in the buffer, -1 where a line
@@ -454,3 +454,120 @@ class DistinctTexts:
             None, pa.py_buffer(offsets), pa.py_buffer(self.text[:self.offsets[self.count]].copy())])
         owner = self.owner[:self.count]
         return [every.filter(pa.array(owner == k)) for k in range(fields)]
+
+
+# JSON lines of a learned layout (zscaler._JsonLayout: the constant pieces between string values), walked one piece
+# and one value after the other. A value runs to the first byte that is a quote, backslash or control character
+# (below 0x20), found eight bytes at a time: a quote ends it (the next piece starts with it), the others leave the
+# line to DuckDB, as a `[` does in a line opening with `<` behind a header (RFC 5424 structured data may hold
+# braces: the header DuckDB takes off may end elsewhere).
+BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
+QUOTES = np.uint64(0x2222222222222222)
+BRACKETS = np.uint64(0x5B5B5B5B5B5B5B5B)
+HIGH_THREE_BITS = np.uint64(0xE0E0E0E0E0E0E0E0)
+BACKSLASH, BRACE, BRACKET, ANGLE = 92, 123, 91, 60
+
+
+@kernel
+def _zero_bytes(x):
+    """The top bit of each zero byte of `x` set, nothing else (exact: no carry from one byte into the next)."""
+    return ~(((x & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | x | LOW_SEVEN_BITS)
+
+
+@kernel
+def _piece_here(data, safe, at, pieces, start, length):
+    """Whether `pieces[start:start + length]` is at `data[at:]` (the caller checked that it fits the line), eight
+    bytes at a time where `data` has eight to load (`pieces` has eight bytes to spare after each piece)."""
+    j = 0
+    while j < length:
+        rest = length - j
+        if at + j <= safe:
+            mask = ALL_BITS if rest >= 8 else (np.uint64(1) << np.uint64(rest * 8)) - np.uint64(1)
+            if (_load_word(data, at + j) ^ _load_word(pieces, start + j)) & mask:
+                return False
+        else:
+            for i in range(min(8, rest)):
+                if data[at + j + i] != pieces[start + j + i]:
+                    return False
+        j += 8
+    return True
+
+
+@kernel
+def json_layout_spans(data, offsets, valid, pieces, piece_start, piece_length, first_piece, prefixed, bracketed,
+                      column_of, layout_of, begin, end):
+    """Each line's layout (`layout_of[line]`: the first of the layouts it fits, -1 for none) and where the values
+    read are (`begin`/`end[line, column]`, `column_of[value]` >= 0 for a value read; other columns untouched).
+    Layout k is pieces `first_piece[k]` to `first_piece[k + 1]` (`piece_start`/`piece_length` in `pieces`), value i
+    of it between its pieces i and i + 1 (value number `first_piece[k] - k + i`). A line fits a layout when it is
+    its pieces in order with values between them that hold no quote, backslash or control character, the last
+    piece at its end; for a `prefixed` layout after a header that holds none of these either nor a brace (the
+    object starts at the line's first brace), and not in a line opening with `<` that holds a `[` anywhere
+    (`bracketed[k]`: a piece of layout k holds one). `valid`: the line is not null."""
+    safe = len(data) - 8  # (a whole word loads from here on; the buffer's last bytes are read one by one)
+    for line in range(len(offsets) - 1):
+        layout_of[line] = -1
+        if not valid[line]:
+            continue
+        line_start, line_end = offsets[line], offsets[line + 1]
+        angled = line_end > line_start and data[line_start] == ANGLE
+        opening = -2  # (where the object starts after a header: found once, for the first prefixed layout)
+        for k in range(len(first_piece) - 1):
+            at = line_start
+            if prefixed[k]:
+                if opening == -2:
+                    opening = -1
+                    for i in range(line_start, line_end):
+                        byte = data[i]
+                        if byte == BRACE:
+                            opening = i
+                            break
+                        if byte in (QUOTE, BACKSLASH) or byte < 32 or (angled and byte == BRACKET):
+                            break
+                if opening < 0:
+                    continue
+                at = opening
+            # (a `[` in a line opening with `<` leaves it to DuckDB where a header is taken off: RFC 5424 structured
+            # data may hold braces)
+            look_for_bracket = angled and prefixed[k]
+            if look_for_bracket and bracketed[k]:
+                continue
+            fits = True
+            last = first_piece[k + 1] - 1
+            for piece in range(first_piece[k], last + 1):
+                length = piece_length[piece]
+                if at + length > line_end or not _piece_here(data, safe, at, pieces, piece_start[piece], length):
+                    fits = False
+                    break
+                at += length
+                if piece == last:
+                    break
+                # the value: to its closing quote, eight bytes at a time
+                value_start = at
+                while at < line_end:
+                    if at > safe:
+                        while at < line_end:
+                            byte = data[at]
+                            if byte in (QUOTE, BACKSLASH) or byte < 32 or (look_for_bracket and byte == BRACKET):
+                                break
+                            at += 1
+                        break
+                    word = _load_word(data, at)
+                    hits = _zero_bytes(word ^ QUOTES) | _zero_bytes(word ^ BACKSLASHES) \
+                        | _zero_bytes(word & HIGH_THREE_BITS)
+                    if look_for_bracket:
+                        hits |= _zero_bytes(word ^ BRACKETS)
+                    if hits:
+                        at += trailing_zeros(hits) >> 3
+                        break
+                    at += 8
+                if at >= line_end or data[at] != QUOTE:
+                    fits = False
+                    break
+                column = column_of[piece - k]
+                if column >= 0:
+                    begin[line, column] = value_start
+                    end[line, column] = at
+            if fits and at == line_end:
+                layout_of[line] = k
+                break
