@@ -34,6 +34,15 @@ and 0.40 by wall time, 0.30 and 0.45 by CPU, on a busy machine). Parse per 262,1
 the scan and the encoding ~0.30 s (finding the pairs ~0.16 s, a third of it finding the bytes), and
 `w3c.columns_of_fields` ~0.08 s (per-distinct queries); ~1 s of each process is imports and loading Numba, the
 rest the reader and the lake.
+
+Since the scan takes a token's key from the line before's token of the same number when written alike, and reads a
+line after a QRadar line for its `|` first (see `proxysg_kv_scan`): QRadar 4.36-4.58 -> 4.13-4.24 s (the same
+measure, 3 runs each, load ~9), the parse of its 1M lines in a thread 1.89-2.00 -> 1.64-1.80 s; Splunk kv 4.45-4.62
+-> 4.23-4.54 s (noise: its benchmark file alternates three layouts line by line). Left as measured: joining a
+batch's chunks into one array costs ~0.06 s per 1M lines on the parse threads (~0.3 s only on the main thread, where
+jemalloc hands the pages back), not worth a reused buffer; the syslog headers' query costs ~18 ms CPU per slice
+whatever the number of headers (~0.25 s per 1M benchmark lines); startup ~1 s of which importing Numba (and LLVM)
+~0.6 s.
 """
 
 from __future__ import annotations

@@ -13,17 +13,25 @@ The rules (the same as the Arrow split they replace, `arrow_ops.split_quoted` + 
   Arrow split's placeholders, are read back as `"` and a space, as it did.)
 
 How: `_value_spans` first finds a line's `"`, spaces, `=` and `|` eight bytes at a time (64-bit words, as
-`key_values_scan` does), then reads the head, the layout and the tokens from those places only (~50 of a line's
-~500 bytes). A token's key is looked up by a hash of its length and its first and last 8 bytes (read as 64-bit
-words, folded to lower case eight bytes at a time) and compared word by word with the one or two keys in its
-slot. It notes which values hold a quote mark (a value written `"text"` is noted as the text inside), so that
-`_gathered` copies the others as they are, without looking at their bytes again; and for the fields asked for
-encoded, it writes each distinct value once and each line's number for it (a hash table per field), so that no
-copy of every value is made to be hashed again by Arrow.
+`key_values_scan` does), then reads the head, the layout and the tokens from those places only (~50 of a line's ~500
+bytes); a line after one of QRadar's layout is first read as one: only its `|` are found at first, and each token's
+`=` when it is read. A token's key is looked up by a hash of its length and its first and last 8 bytes (read as
+64-bit words, folded to lower case eight bytes at a time) and compared word by word with the one or two keys in its
+slot, unless the line before's token of the same number was written with the same bytes (a key of up to 16 bytes): a
+file's lines mostly hold their keys in one order (the appliance's custom format), so most tokens take the key found
+for the line before without folding, hashing or comparing. It notes which values hold a quote mark (a value written
+`"text"` is noted as the text inside), so that `_gathered` copies the others as they are, without looking at their
+bytes again; and for the fields asked for encoded, it writes each distinct value once and each line's number for it
+(a hash table per field), so that no copy of every value is made to be hashed again by Arrow.
 
-CPU per 262,144 benchmark lines (process_time, 2-core machine under load): finding the pairs took 296 ms (Splunk
-kv) and 178 ms (QRadar) looking at every byte, ~160 ms each now, of which finding the bytes is ~55-75 ms; copying
-the values and Arrow's dictionary encoding of 18 fields took ~345 ms with the pair-finding, ~300 ms now.
+CPU per 262,144 benchmark lines (process_time, 2-core machine under load): finding the pairs took 296 ms (Splunk kv)
+and 178 ms (QRadar) looking at every byte, ~160 ms each then, of which finding the bytes is ~55-75 ms; copying the
+values and Arrow's dictionary encoding of 18 fields took ~345 ms with the pair-finding, ~300 ms then. Of the ~165 ms
+`_value_spans` took (either sample), ~95 ms were the keys' look-ups and ~35 ms finding the bytes and heads (measured
+by leaving each out). With the line before's keys, and QRadar's `|` alone, it takes ~105 ms on QRadar lines (1M
+lines, 3 passes interleaved with the code before, in a thread: 1.92-1.98 -> 1.20-1.24 s); ~160 ms still on the
+benchmark's Splunk lines (1.93 -> 1.85 s), whose three layouts alternate line by line, so that each token number's
+key changes at every line: a real appliance's file keeps one order.
 """
 
 from __future__ import annotations
@@ -243,60 +251,127 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
         longest_line = max(longest_line, offsets[line + 1] - offsets[line])
     candidate = np.empty(longest_line + 1, np.int64)  # the places of a line's `"`, spaces, `=` and `|`
     longest = key_words.shape[1] * 8
+    guess_pipe = False  # (the line before was of QRadar's layout)
+    # each token number's key as last looked up: its length (-1: none yet), first and last words, and which key
+    memo_length = np.full(longest_line + 2, -1, np.int64)
+    memo_first = np.zeros(longest_line + 2, np.uint64)
+    memo_last = np.zeros(longest_line + 2, np.uint64)
+    memo_key = np.zeros(longest_line + 2, np.int64)
     for line in range(lines):
         line_start, line_end = offsets[line], offsets[line + 1]
         begin[line, :] = -1
-        # pass 1: the places of the bytes that may matter, eight bytes at a time (`words`: `data` as 64-bit
-        # words), byte by byte only before the line's first whole word and after its last; and whether the line
-        # holds a byte below 4 (the placeholders 0x01 and 0x02 among them: its values are all unquoted with care)
-        found = 0
-        low = np.uint64(0)
-        at = line_start
-        while at < line_end and at & 7:
-            candidate[found] = at
-            found += _SPECIAL[data[at]]  # (written always, kept only if wanted: no branch per byte)
-            low |= np.uint64(data[at] < 4)
-            at += 1
-        while at + 8 <= line_end:
-            word = words[at >> 3]
-            hits = (_bytes_equal(word | _BIT_TWOS, _QUOTES) | _bytes_equal(word, _EQUALS_WORD)
-                    | _bytes_equal(word, _PIPES))
-            low |= _bytes_equal(word | _LOW_TWO_BITS, _LOW_TWO_BITS)
-            while hits:
-                candidate[found] = at + (trailing_zeros(hits) >> 3)
-                found += 1
-                hits &= hits - np.uint64(1)
-            at += 8
-        while at < line_end:
-            candidate[found] = at
-            found += _SPECIAL[data[at]]
-            low |= np.uint64(data[at] < 4)
-            at += 1
-        # the head: the first place where `SPLV[\d.]*\s`, `bluecoat|` (any case) or `[^\s|="]+=` matches. A word
-        # before an `=` starts a match at its first byte (the run of word bytes up to it); the first `|` after
-        # `bluecoat` starts one 8 bytes before it; SPLV is looked for only before the earlier of those.
-        word_at = line_end
-        mark_at = line_end
-        for item in range(found):
-            place = candidate[item]
-            byte = data[place]
-            if byte == _EQUALS and word_at == line_end and place > line_start and not _ENDS_WORD[data[place - 1]]:
-                word_at = place - 1
-                while word_at > line_start and not _ENDS_WORD[data[word_at - 1]]:
-                    word_at -= 1
-            elif byte == _PIPE and mark_at == line_end and place - len(mark) >= line_start:
-                same = True
-                for i in range(len(mark)):
-                    letter = data[place - len(mark) + i]
-                    if _UPPER_A <= letter <= _UPPER_Z:
-                        letter += 32
-                    if letter != mark[i]:
-                        same = False
+        # A line of QRadar's layout after another: only its `|` are looked for at first (pass 1 below notes every
+        # space and quote mark too, which such a line's tokens pass over; each token's `=` is found when it is read),
+        # then its head as below. Without the mark it is read as any other line.
+        fast = False
+        if guess_pipe:
+            found = 0
+            at = line_start
+            while at < line_end and at & 7:
+                candidate[found] = at
+                found += np.int64(data[at] == _PIPE)
+                at += 1
+            while at + 8 <= line_end:
+                hits = _bytes_equal(words[at >> 3], _PIPES)
+                while hits:
+                    candidate[found] = at + np.int64(trailing_zeros(hits) >> np.uint64(3))
+                    found += 1
+                    hits &= hits - np.uint64(1)
+                at += 8
+            while at < line_end:
+                candidate[found] = at
+                found += np.int64(data[at] == _PIPE)
+                at += 1
+            mark_at = line_end
+            for item in range(found):
+                place = candidate[item]
+                if place - len(mark) >= line_start:
+                    same = True
+                    for i in range(len(mark)):
+                        letter = data[place - len(mark) + i]
+                        if _UPPER_A <= letter <= _UPPER_Z:
+                            letter += 32
+                        if letter != mark[i]:
+                            same = False
+                            break
+                    if same:
+                        mark_at = place - len(mark)
                         break
-                if same:
-                    mark_at = place - len(mark)
-            if mark_at < line_end and word_at < line_end:
-                break
+            if mark_at < line_end:
+                fast = True
+                low = np.uint64(0)
+                word_at = line_end  # (the first `=` after a word byte, then the start of that word)
+                at = line_start
+                while at < line_end and word_at == line_end:
+                    if at & 7 == 0 and at + 8 <= line_end:
+                        hits = _bytes_equal(words[at >> 3], _EQUALS_WORD)
+                        while hits:
+                            place = at + np.int64(trailing_zeros(hits) >> np.uint64(3))
+                            if place > line_start and not _ENDS_WORD[data[place - 1]]:
+                                word_at = place
+                                break
+                            hits &= hits - np.uint64(1)
+                        at += 8
+                    else:
+                        if data[at] == _EQUALS and at > line_start and not _ENDS_WORD[data[at - 1]]:
+                            word_at = at
+                        at += 1
+                if word_at < line_end:
+                    word_at -= 1
+                    while word_at > line_start and not _ENDS_WORD[data[word_at - 1]]:
+                        word_at -= 1
+        if not fast:
+            # pass 1: the places of the bytes that may matter, eight bytes at a time (`words`: `data` as 64-bit
+            # words), byte by byte only before the line's first whole word and after its last; and whether the line
+            # holds a byte below 4 (the placeholders 0x01 and 0x02 among them: its values are all unquoted with care)
+            found = 0
+            low = np.uint64(0)
+            at = line_start
+            while at < line_end and at & 7:
+                candidate[found] = at
+                found += _SPECIAL[data[at]]  # (written always, kept only if wanted: no branch per byte)
+                low |= np.uint64(data[at] < 4)
+                at += 1
+            while at + 8 <= line_end:
+                word = words[at >> 3]
+                hits = (_bytes_equal(word | _BIT_TWOS, _QUOTES) | _bytes_equal(word, _EQUALS_WORD)
+                        | _bytes_equal(word, _PIPES))
+                low |= _bytes_equal(word | _LOW_TWO_BITS, _LOW_TWO_BITS)
+                while hits:
+                    candidate[found] = at + (trailing_zeros(hits) >> 3)
+                    found += 1
+                    hits &= hits - np.uint64(1)
+                at += 8
+            while at < line_end:
+                candidate[found] = at
+                found += _SPECIAL[data[at]]
+                low |= np.uint64(data[at] < 4)
+                at += 1
+            # the head: the first place where `SPLV[\d.]*\s`, `bluecoat|` (any case) or `[^\s|="]+=` matches. A word
+            # before an `=` starts a match at its first byte (the run of word bytes up to it); the first `|` after
+            # `bluecoat` starts one 8 bytes before it; SPLV is looked for only before the earlier of those.
+            word_at = line_end
+            mark_at = line_end
+            for item in range(found):
+                place = candidate[item]
+                byte = data[place]
+                if byte == _EQUALS and word_at == line_end and place > line_start and not _ENDS_WORD[data[place - 1]]:
+                    word_at = place - 1
+                    while word_at > line_start and not _ENDS_WORD[data[word_at - 1]]:
+                        word_at -= 1
+                elif byte == _PIPE and mark_at == line_end and place - len(mark) >= line_start:
+                    same = True
+                    for i in range(len(mark)):
+                        letter = data[place - len(mark) + i]
+                        if _UPPER_A <= letter <= _UPPER_Z:
+                            letter += 32
+                        if letter != mark[i]:
+                            same = False
+                            break
+                    if same:
+                        mark_at = place - len(mark)
+                if mark_at < line_end and word_at < line_end:
+                    break
         pipe = mark_at < line_end  # QRadar's layout: a `bluecoat|` anywhere
         head_end[line] = min(word_at, mark_at) if min(word_at, mark_at) < line_end else -1
         for at in range(line_start, min(word_at, mark_at)):
@@ -314,6 +389,7 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
                         head_end[line] = at
                         break
         piped[line] = pipe
+        guess_pipe = pipe
         # the tokens: [token, separator), the key before the first `=` (at `equals`)
         token = line_start
         equals = -1
@@ -322,10 +398,22 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
         toggles = 0  # the value's lone quote marks (not `""`): the first and the last at `opened`, `closed`
         opened = closed = -1
         item = 0
+        number = 0  # (the token's number in the line)
         while item <= found:
             place = candidate[item] if item < found else line_end
             item += 1
-            if place < line_end:
+            if fast:  # (each place a `|`) the token's first `=`, looked for only as far as a key may reach
+                equals = -1
+                limit = min(place, token + longest + 1)
+                at = token
+                while at < limit:
+                    hits = _bytes_equal(unaligned[at] if at < len(unaligned) else _tail_word(data, at), _EQUALS_WORD)
+                    if hits:
+                        equals = at + np.int64(trailing_zeros(hits) >> np.uint64(3))
+                        equals = equals if equals < limit else -1
+                        break
+                    at += 8
+            elif place < line_end:
                 byte = data[place]
                 if byte == _EQUALS:
                     if equals < 0:
@@ -350,45 +438,60 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
                     continue
             length = equals - token
             if equals >= 0 and 0 < length <= longest:
-                # the key's first and last 8 bytes (as 64-bit words, folded to lower case with `_` as `-`, zeros
-                # after its end) pick the keys it may be; those are compared word by word
+                # the key's first and last 8 bytes (as 64-bit words, zeros after its end) are those of the line
+                # before's token of this number (a file's lines mostly hold their keys in one order): the same key,
+                # when it has no other bytes. Else, folded to lower case with `_` as `-`, they pick the keys it may
+                # be; those are compared word by word.
                 count = (length + 7) >> 3
                 first = unaligned[token] if token < len(unaligned) else _tail_word(data, token)
                 if length < 8:
                     first &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
-                first = _folded(first)
                 last = first
                 if count > 1:
                     at = token + 8 * (count - 1)
                     last = unaligned[at] if at < len(unaligned) else _tail_word(data, at)
                     if length & 7:
                         last &= (np.uint64(1) << np.uint64(8 * (length & 7))) - np.uint64(1)
-                    last = _folded(last)
-                slot = np.int64(((first ^ (last * _GOLDEN) ^ np.uint64(length)) * _MIX) >> _SLOT_SHIFT)
-                for entry in range(slot_start[slot], slot_start[slot + 1]):
-                    key = slot_key[entry]
-                    if key_length[key] != length or key_words[key, 0] != first or key_words[key, count - 1] != last:
-                        continue
-                    same = True
-                    for word in range(1, count - 1):
-                        at = token + 8 * word
-                        if _folded(unaligned[at] if at < len(unaligned) else _tail_word(data, at)) != \
-                                key_words[key, word]:
-                            same = False
+                if count <= 2 and memo_length[number] == length and memo_first[number] == first and \
+                        memo_last[number] == last:
+                    key = memo_key[number]
+                else:
+                    key = -1
+                    folded_first = _folded(first)
+                    folded_last = _folded(last) if count > 1 else folded_first
+                    slot = np.int64(((folded_first ^ (folded_last * _GOLDEN) ^ np.uint64(length)) * _MIX)
+                                    >> _SLOT_SHIFT)
+                    for entry in range(slot_start[slot], slot_start[slot + 1]):
+                        candidate_key = slot_key[entry]
+                        if key_length[candidate_key] != length or key_words[candidate_key, 0] != folded_first or \
+                                key_words[candidate_key, count - 1] != folded_last:
+                            continue
+                        same = True
+                        for word in range(1, count - 1):
+                            at = token + 8 * word
+                            if _folded(unaligned[at] if at < len(unaligned) else _tail_word(data, at)) != \
+                                    key_words[candidate_key, word]:
+                                same = False
+                                break
+                        if same:
+                            key = candidate_key
                             break
-                    if same:
-                        field = field_of_key[key]
-                        if begin[line, field] < 0:
-                            begin[line, field] = equals + 1
-                            end[line, field] = place
-                            plain[line, field] = pipe or not quoted
-                            if quoted and low == 0 and toggles == 2 and opened == equals + 1 and closed == place - 1:
-                                # `"text"` (no other quote mark): the text as written
-                                begin[line, field] = equals + 2
-                                end[line, field] = place - 1
-                                plain[line, field] = True
-                            size[field] += place - equals  # (a quote left open is closed)
-                        break
+                    if count <= 2:
+                        memo_length[number], memo_first[number], memo_last[number] = length, first, last
+                        memo_key[number] = key
+                if key >= 0:
+                    field = field_of_key[key]
+                    if begin[line, field] < 0:
+                        begin[line, field] = equals + 1
+                        end[line, field] = place
+                        plain[line, field] = pipe or not quoted
+                        if quoted and low == 0 and toggles == 2 and opened == equals + 1 and closed == place - 1:
+                            # `"text"` (no other quote mark): the text as written
+                            begin[line, field] = equals + 2
+                            end[line, field] = place - 1
+                            plain[line, field] = True
+                        size[field] += place - equals  # (a quote left open is closed)
+            number += 1
             token = place + 1
             equals = -1
             quoted = low > 0
