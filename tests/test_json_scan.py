@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import json_scan
+from detector.ingest import json_read, json_scan
 from detector.ingest.json_keys import json_path
 
 PATHS = (("@timestamp",), ("source", "ip"), ("url", "full"), ("http", "response", "status_code"), ("event", "type"),
@@ -40,7 +40,7 @@ def _duckdb_values(lines: list[str], paths: tuple[tuple[str, ...], ...]) -> list
 
 
 def _scanned(lines: list[str], paths: tuple[tuple[str, ...], ...]) -> tuple[list[list[str | None]], np.ndarray]:
-    values, doubtful = json_scan.read_values(pa.chunked_array([pa.array(lines, pa.string())]),
+    values, doubtful = json_read.read_values(pa.chunked_array([pa.array(lines, pa.string())]),
                                              json_scan.PathTrie(paths))
     rows = [list(row) for row in zip(*(value.to_pylist() for value in values), strict=True)]
     flags = np.zeros(len(lines), bool)
@@ -118,7 +118,7 @@ def test_lines_outside_the_subset_are_left_to_duckdb(line: str) -> None:
 
 
 def test_a_null_line_is_doubtful() -> None:
-    values, doubtful = json_scan.read_values(pa.chunked_array([pa.array(['{"@timestamp":"t"}', None])]),
+    values, doubtful = json_read.read_values(pa.chunked_array([pa.array(['{"@timestamp":"t"}', None])]),
                                              json_scan.PathTrie((("@timestamp",),)))
     assert list(doubtful) == [1]
     assert values[0].to_pylist() == ["t", None]

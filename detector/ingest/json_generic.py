@@ -54,7 +54,11 @@ lines, OCSF 0.52-0.56 -> 0.35 s, ECS 0.46-0.58 -> 0.30-0.33, Cloudflare HTTP 0.4
 0.24-0.27 -> 0.16, Route 53 0.20-0.21 -> 0.16, the home-made sample (a third of its lines with an escaped `\\` in the
 user name) 0.28 -> 0.18-0.20, Splunk export (escaped names too) 0.34 -> 0.22-0.23; the
 whole ingest of 1M lines OCSF 4.01-4.18 -> 3.52-3.81 s, ECS 3.40-3.67 -> 3.13-3.28 (it now pays Numba's start, ~0.4 s
-once per run). Figures below this paragraph are of the query alone, before the walk.
+once per run). Benchmark after it (`--format-lines 1000000 --per-sample`, 2026-11-30 06:30 UTC, load ~10-12), CPU ratio
+to the generic DuckDB baseline, before (05:47, load ~15) -> after: ECS 0.36 -> 0.42 (3.63 -> 3.26 s), OCSF 0.35 -> 0.41
+(4.07 -> 3.60), Cloudflare HTTP 0.50 -> 0.50 (3.34 -> 2.93), Cloudflare DNS 0.38 -> 0.52, home-made 0.45 -> 0.47,
+Splunk 0.47 -> 0.46, Route 53 0.59 -> 0.56: at 1M lines a run's fixed ~1 s (imports, Numba) weighs more than at the
+issue's 4M. Figures below this paragraph are of the query alone, before the walk.
 Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k lines): the query ~0.26-0.29 s
 (each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the rest ~0.11 s, of it ~0.05 the keys'
 dictionary encoding. Checked by `json_valid` first, the query costs ~0.42 s; in `try` ~0.33, but where every 1000th line
@@ -92,13 +96,11 @@ from detector.errors import FormatError
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
 from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
-    QUERY_ERRORS,
     Format,
     HeaderedParser,
     ParseContext,
     ParseResult,
     parse_cursor,
-    query_in_halves,
     split_outcomes,
 )
 from detector.ingest.csv_generic import (
@@ -117,11 +119,12 @@ from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.defender_inspection import export_columns
 from detector.ingest.distinct_sql import encoded, in_slices, plain, sql_literal
 from detector.ingest.json_keys import EVENT_TYPE, KEY_LINES, Layout, choose, key_names, key_paths
+from detector.ingest.json_read import Hint, Scan, scanned
+from detector.ingest.json_read import found as read_found
 from detector.ingest.proxy_columns import (
     bools,
     first_reasons,
     first_valid,
-    placed,
 )
 from detector.ingest.squid import PROXY_MACROS, SYSLOG_HEAD
 
@@ -148,70 +151,6 @@ def time_query(timezone: str) -> DistinctQuery:
     """Per distinct time value, its instant (naive times in `timezone`)."""
     expression = TIME_EXPRESSION.format(t="value").replace("$tz", sql_literal(timezone))
     return DistinctQuery(_TIME_SQL.replace("@EXPRESSION@", expression))
-
-
-class _Hint:
-    """Whether the file's last slice read tolerantly held a line that is no valid JSON: the next slice is then read
-    with the tolerant query at once (a file of many broken lines), not with the strict one first, which fails at the
-    first such line. Shared by the file's two parse threads: a race costs time, not output."""
-
-    def __init__(self) -> None:
-        self.broken = False
-
-
-def _found(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: _Hint) -> pa.Table:
-    """The layout's keys read from these texts: with the strict query (~25% less CPU) where every text is JSON, else
-    with the tolerant one (the same values, and nulls where a text is no JSON)."""
-    if not hint.broken:
-        try:
-            connection.register("lines", pa.table({"line": text}))
-            return connection.sql(layout.strict_query).to_arrow_table()
-        except QUERY_ERRORS:
-            pass
-    found = query_in_halves(connection, layout.query, text)
-    hint.broken = not pc.all(found.column("parsed")).as_py()
-    return found
-
-
-class _Scan:
-    """The compiled reading of a file's lines (json_scan), its key tries per layout, and whether it is still tried:
-    not after a slice where it doubted most lines (a file of Windows paths with backslashes, say), which DuckDB then
-    reads alone, as without it."""
-
-    def __init__(self) -> None:
-        from detector.ingest import json_scan  # (Numba only for this format's parsers: see compiled.py)
-
-        self.module = json_scan
-        self.tries: dict[tuple[tuple[str, ...], ...], object] = {}
-        self.tried = True
-
-    def trie(self, layout: Layout) -> object:
-        if layout.read_paths not in self.tries:
-            self.tries[layout.read_paths] = self.module.PathTrie(layout.read_paths)
-        return self.tries[layout.read_paths]
-
-
-def _scanned(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: _Hint,
-             scan: _Scan) -> pa.Table:
-    """The layout's keys read from these texts as `_found` reads them: by the compiled reading (json_scan), each
-    value numbered by its text as it is found; the lines it doubts by DuckDB (`_found`)."""
-    if not scan.tried or not layout.read or text.type != pa.string():  # (the walk reads 32-bit offsets)
-        return _found(connection, layout, text, hint)
-    values, doubtful = scan.module.read_values(text, scan.trie(layout))
-    rows = len(text)
-    parsed = np.ones(rows, bool)
-    if len(doubtful):
-        if 2 * len(doubtful) > rows:
-            scan.tried = False
-        found = _found(connection, layout, pa.chunked_array([one_array(text).take(pa.array(doubtful))], text.type),
-                       hint)
-        kept = np.ones(rows, bool)
-        kept[doubtful] = False
-        kept_rows, mask = np.flatnonzero(kept), pa.array(kept)
-        values = [placed(rows, [(kept_rows, value.filter(mask)), (doubtful, one_array(found.column(f"k{at}")))])
-                  for value, at in zip(values, layout.read, strict=True)]
-        parsed[doubtful] = pc.fill_null(found.column("parsed"), False).to_numpy(zero_copy_only=False)
-    return pa.table({"parsed": parsed, **{f"k{at}": value for value, at in zip(values, layout.read, strict=True)}})
 
 
 def _cleaned(values: pa.Array) -> pa.DictionaryArray:
@@ -304,7 +243,7 @@ def with_event_type_verdict(connection: duckdb.DuckDBPyConnection, queries: Json
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, layout: Layout, lines: pa.Table,
-                  hint: _Hint | None = None, scan: _Scan | None = None) -> pa.Table:
+                  hint: Hint | None = None, scan: Scan | None = None) -> pa.Table:
     """The events of a batch under `layout`, plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line")  # (chunked as read: one array would be a copy of every line, ~0.1 s per 262k lines)
     rows = len(text)
@@ -322,9 +261,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
         # (a copy of the lines trimmed only where one does not start with `{`)
         is_object = pc.or_(is_object, pc.fill_null(pc.starts_with(pc.utf8_ltrim_whitespace(text), "{"), False))
     is_object = is_object.combine_chunks()
-    hint = hint or _Hint()
-    found = _scanned(connection, layout, text, hint, scan) if scan is not None else _found(connection, layout, text,
-                                                                                          hint)
+    hint = hint or Hint()
+    found = scanned(connection, layout, text, hint, scan) if scan is not None else read_found(connection, layout, text,
+                                                                                             hint)
     parsed = pc.and_(is_object, pc.fill_null(found.column("parsed").combine_chunks(), False))
     keyed = _Keys(found)
     values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
@@ -400,8 +339,8 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         context.connection.execute(macros)
     queries = JsonQueries(context.timezone)
     column_map = dict(context.column_map)
-    hint = _Hint()
-    scan = _Scan()
+    hint = Hint()
+    scan = Scan()
 
     def layout_of(lines: pa.Table) -> Layout | None:
         head = lines.column("line").slice(0, KEY_LINES * 4).to_pylist()

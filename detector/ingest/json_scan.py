@@ -1,17 +1,16 @@
 """A compiled reading of JSON lines (format `json`): one pass over each line's bytes that validates it and writes
 where the values of the wanted key paths are, so that DuckDB's JSON reader is needed only for the lines this reading
-doubts (see compiled.py for why compiled). The values are then numbered by their texts as Zscaler's are
-(zscaler_scan.DistinctTexts): they come out dictionary-encoded, each distinct text copied once.
+doubts (see compiled.py for why compiled); json_read puts the two together and numbers the values by their texts.
 
 What it reads is a subset of JSON on which its answer is the one `json_extract_string(line, path)` gives: an object
-(whitespace between tokens allowed) whose strings hold no control character and only JSON's escapes (`\\u` with
-four hex digits, no surrogate, only in values not read; a value read has its escapes read once per distinct text,
-`_unescaped`), whose keys hold no escape and, on a wanted path, appear once per object, and whose values at wanted
-paths are strings (their text), integers of at most 18 digits (19 without a sign; not `-0`), `true` / `false`,
-`null` (missing), or objects and arrays written with no whitespace, no escape and only such integers inside (their
-text as it is: what yyjson writes them as). Any other line, valid JSON or not (fractions and exponents at wanted
-paths, trailing commas, NaN, a repeated key, text after the object, nesting deeper than MAX_DEPTH), is `doubtful`:
-the caller reads it with DuckDB, which decides.
+(whitespace between tokens allowed) whose strings hold no control character and only JSON's escapes (`\\u` with four hex
+digits, no surrogate, only in values not read; a value read has its escapes read once per distinct text, json_read's
+`_unescaped`), whose keys hold no escape and, on a wanted path, appear once per object, and whose values at wanted paths
+are strings (their text), integers of at most 18 digits (19 without a sign; not `-0`), `true` / `false`, `null`
+(missing), or objects and arrays written with no whitespace, no escape and only such integers inside (their text as it
+is: what yyjson writes them as). Any other line, valid JSON or not (fractions and exponents at wanted paths, trailing
+commas, NaN, a repeated key, text after the object, nesting deeper than MAX_DEPTH), is `doubtful`: the caller reads it
+with DuckDB, which decides.
 
 The wanted paths are a trie of keys (`PathTrie`): node 0 is the object itself, each other node one key under its
 parent, its children stored one after the other; a node that ends a wanted path has a slot, its value's column.
@@ -22,20 +21,15 @@ Measured on 131,072 lines of the benchmark's files (CPU, load ~15): the walk ~0.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from llvmlite import ir
 from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 from detector.ingest.compiled import kernel
-from detector.ingest.distinct_sql import even_parts
-from detector.ingest.layout_bytes import line_bytes
 
 # Containers deeper than this (objects and arrays) make a line doubtful.
 MAX_DEPTH = 64
@@ -370,92 +364,3 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     break
         if not ok:
             doubtful[line] = True
-
-
-# A value column is numbered by its texts while it has at most one distinct text per DISTINCT_SHARE lines read so
-# far; past that it is copied out and dictionary-encoded by Arrow (cheaper for mostly distinct texts), as zscaler.py
-# does.
-DISTINCT_SHARE = 4
-# Lines read at a time: about a core's L2 cache of text (2 MiB), so that the numbering finds a line's bytes in the
-# cache the walk left them in (as zscaler.TOKEN_BYTES).
-SLICE_BYTES = 2 << 20
-
-
-def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
-    """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
-    doubtful line), and the doubtful lines' numbers."""
-    from detector.ingest import zscaler_scan
-
-    distinct = zscaler_scan.DistinctTexts()
-    parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
-    doubtful_rows = []
-    first_row = 0
-    for chunk in text.chunks:
-        size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
-        for start, length in even_parts(len(chunk), size):
-            part = chunk.slice(start, length)
-            _, data, offsets = line_bytes(part)
-            begin, end, missing, doubtful = spans(data, offsets, trie)
-            if part.null_count:  # (no text: doubtful, DuckDB says what it is)
-                doubtful |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
-            if doubtful.any():
-                missing[doubtful] = True
-                doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
-            copied = distinct.many_texts(trie.slots, first_row, DISTINCT_SHARE)
-            numbered = np.where(copied, -1, np.arange(trie.slots)).astype(np.int64)
-            codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
-            for slot in range(trie.slots):
-                parts[slot].append(codes[slot] if not copied[slot] else None)
-            if copied.any():
-                for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
-                    parts[slot][-1] = values
-            first_row += length
-    dictionaries = distinct.dictionaries(trie.slots)
-    columns = []
-    for slot in range(trie.slots):
-        codes = [part for part in parts[slot] if isinstance(part, np.ndarray)]
-        indices = np.concatenate(codes) if codes else np.empty(0, np.int32)
-        numbered_values = pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionaries[slot])
-        if len(codes) == len(parts[slot]):
-            columns.append(numbered_values)
-        else:  # (numbered in the first slices, copied out in the others)
-            columns.append(pa.concat_arrays([numbered_values.dictionary_decode(), *parts[slot][len(codes):]]))
-    rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
-    return [_unescaped(column) for column in columns], rows
-
-
-def _unescaped(values: pa.Array) -> pa.Array:
-    """String values with their escapes read (the kernel let through only `\\`, `\\"`, `\\/`, `\\b`, `\\f`,
-    `\\n`, `\\r`, `\\t`, and only in strings: a backslash in a value is one), once per distinct text."""
-    dictionary = values.dictionary if isinstance(values, pa.DictionaryArray) else values
-    escaped = pc.fill_null(pc.match_substring(dictionary, "\\"), False)
-    if not pc.any(escaped).as_py():
-        return values
-    if not isinstance(values, pa.DictionaryArray):
-        return _unescaped(pc.dictionary_encode(values))
-    texts = dictionary.to_pylist()
-    for at in np.flatnonzero(escaped.to_numpy(zero_copy_only=False)):
-        texts[at] = json.loads(f'"{texts[at]}"')
-    return pa.DictionaryArray.from_arrays(values.indices, pa.array(texts, pa.string()))
-
-
-def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
-            ) -> dict[int, pa.Array]:
-    """The values of `slots` copied out as plain texts (null where missing)."""
-    from detector.ingest import zscaler_scan
-
-    count = len(begin)
-    wanted = slots.astype(np.int64)
-    sizes = np.maximum(end[:, wanted].astype(np.int64) - begin[:, wanted], 0).sum(axis=0)
-    base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
-    offsets = np.empty((len(wanted), count + 1), np.int32)
-    out = np.empty(int(base[-1]), np.uint8)
-    zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
-    values = {}
-    for j, slot in enumerate(wanted):
-        absent = missing[:, slot]
-        validity = pa.py_buffer(np.packbits(~absent, bitorder="little")) if absent.any() else None
-        values[int(slot)] = pa.Array.from_buffers(pa.string(), count, [
-            validity, pa.py_buffer(offsets[j]), pa.py_buffer(out[base[j]:base[j] + sizes[j]])],
-            null_count=int(absent.sum()))
-    return values

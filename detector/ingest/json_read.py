@@ -1,0 +1,179 @@
+"""How a batch's values of the chosen keys are read (format `json`): by the compiled walk of json_scan, each value
+numbered by its text as Zscaler's are (zscaler_scan.DistinctTexts: dictionary-encoded, each distinct text copied
+once), and the lines the walk doubts by one DuckDB query (`json_extract_string` with the list of the keys' paths),
+which decides what they hold. Both give the same table: `parsed` and a column `k{at}` per key read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detector.ingest.arrow_ops import one_array
+from detector.ingest.base import QUERY_ERRORS, query_in_halves
+from detector.ingest.distinct_sql import even_parts
+from detector.ingest.json_keys import Layout
+from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import placed
+
+if TYPE_CHECKING:
+    from detector.ingest.json_scan import PathTrie
+
+
+class Hint:
+    """Whether the file's last slice read tolerantly held a line that is no valid JSON: the next slice is then read
+    with the tolerant query at once (a file of many broken lines), not with the strict one first, which fails at the
+    first such line. Shared by the file's two parse threads: a race costs time, not output."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+
+def found(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: Hint) -> pa.Table:
+    """The layout's keys read from these texts: with the strict query (~25% less CPU) where every text is JSON, else
+    with the tolerant one (the same values, and nulls where a text is no JSON)."""
+    if not hint.broken:
+        try:
+            connection.register("lines", pa.table({"line": text}))
+            return connection.sql(layout.strict_query).to_arrow_table()
+        except QUERY_ERRORS:
+            pass
+    table = query_in_halves(connection, layout.query, text)
+    hint.broken = not pc.all(table.column("parsed")).as_py()
+    return table
+
+
+class Scan:
+    """The compiled reading of a file's lines (json_scan), its key tries per layout, and whether it is still tried:
+    not after a slice where it doubted most lines (a file of Windows paths with backslashes, say), which DuckDB then
+    reads alone, as without it."""
+
+    def __init__(self) -> None:
+        from detector.ingest import json_scan  # (Numba only for this format's parsers: see compiled.py)
+
+        self.module = json_scan
+        self.tries: dict[tuple[tuple[str, ...], ...], PathTrie] = {}
+        self.tried = True
+
+    def trie(self, layout: Layout) -> PathTrie:
+        """The layout's keys as the walk looks for them (made once per layout)."""
+        if layout.read_paths not in self.tries:
+            self.tries[layout.read_paths] = self.module.PathTrie(layout.read_paths)
+        return self.tries[layout.read_paths]
+
+
+def scanned(connection: duckdb.DuckDBPyConnection, layout: Layout, text: pa.ChunkedArray, hint: Hint,
+             scan: Scan) -> pa.Table:
+    """The layout's keys read from these texts as `found` reads them: by the compiled walk (json_scan, `read_values`);
+    the lines it doubts by DuckDB (`found`), their values put in their rows."""
+    if not scan.tried or not layout.read or text.type != pa.string():  # (the walk reads 32-bit offsets)
+        return found(connection, layout, text, hint)
+    values, doubtful = read_values(text, scan.trie(layout))
+    rows = len(text)
+    parsed = np.ones(rows, bool)
+    if len(doubtful):
+        if 2 * len(doubtful) > rows:
+            scan.tried = False
+        read = found(connection, layout, pa.chunked_array([one_array(text).take(pa.array(doubtful))], text.type),
+                     hint)
+        kept = np.ones(rows, bool)
+        kept[doubtful] = False
+        kept_rows, mask = np.flatnonzero(kept), pa.array(kept)
+        values = [placed(rows, [(kept_rows, value.filter(mask)), (doubtful, one_array(read.column(f"k{at}")))])
+                  for value, at in zip(values, layout.read, strict=True)]
+        parsed[doubtful] = pc.fill_null(read.column("parsed"), False).to_numpy(zero_copy_only=False)
+    return pa.table({"parsed": parsed, **{f"k{at}": value for value, at in zip(values, layout.read, strict=True)}})
+
+
+# A value column is numbered by its texts while it has at most one distinct text per DISTINCT_SHARE lines read so
+# far; past that it is copied out and dictionary-encoded by Arrow (cheaper for mostly distinct texts), as zscaler.py
+# does.
+DISTINCT_SHARE = 4
+# Lines read at a time: about a core's L2 cache of text (2 MiB), so that the numbering finds a line's bytes in the
+# cache the walk left them in (as zscaler.TOKEN_BYTES).
+SLICE_BYTES = 2 << 20
+
+
+def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
+    """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
+    doubtful line), and the doubtful lines' numbers."""
+    from detector.ingest import json_scan, zscaler_scan  # (Numba only for this format's parsers: see compiled.py)
+
+    distinct = zscaler_scan.DistinctTexts()
+    parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
+    doubtful_rows = []
+    first_row = 0
+    for chunk in text.chunks:
+        size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
+        for start, length in even_parts(len(chunk), size):
+            part = chunk.slice(start, length)
+            _, data, offsets = line_bytes(part)
+            begin, end, missing, doubtful = json_scan.spans(data, offsets, trie)
+            if part.null_count:  # (no text: doubtful, DuckDB says what it is)
+                doubtful |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
+            if doubtful.any():
+                missing[doubtful] = True
+                doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
+            copied = distinct.many_texts(trie.slots, first_row, DISTINCT_SHARE)
+            numbered = np.where(copied, -1, np.arange(trie.slots)).astype(np.int64)
+            codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
+            for slot in range(trie.slots):
+                parts[slot].append(codes[slot] if not copied[slot] else None)
+            if copied.any():
+                for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
+                    parts[slot][-1] = values
+            first_row += length
+    dictionaries = distinct.dictionaries(trie.slots)
+    columns = []
+    for slot in range(trie.slots):
+        codes = [part for part in parts[slot] if isinstance(part, np.ndarray)]
+        indices = np.concatenate(codes) if codes else np.empty(0, np.int32)
+        numbered_values = pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionaries[slot])
+        if len(codes) == len(parts[slot]):
+            columns.append(numbered_values)
+        else:  # (numbered in the first slices, copied out in the others)
+            columns.append(pa.concat_arrays([numbered_values.dictionary_decode(), *parts[slot][len(codes):]]))
+    rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
+    return [_unescaped(column) for column in columns], rows
+
+
+def _unescaped(values: pa.Array) -> pa.Array:
+    """String values with their escapes read (the kernel let through only `\\`, `\\"`, `\\/`, `\\b`, `\\f`,
+    `\\n`, `\\r`, `\\t`, and only in strings: a backslash in a value is one), once per distinct text."""
+    dictionary = values.dictionary if isinstance(values, pa.DictionaryArray) else values
+    escaped = pc.fill_null(pc.match_substring(dictionary, "\\"), False)
+    if not pc.any(escaped).as_py():
+        return values
+    if not isinstance(values, pa.DictionaryArray):
+        return _unescaped(pc.dictionary_encode(values))
+    texts = dictionary.to_pylist()
+    for at in np.flatnonzero(escaped.to_numpy(zero_copy_only=False)):
+        texts[at] = json.loads(f'"{texts[at]}"')
+    return pa.DictionaryArray.from_arrays(values.indices, pa.array(texts, pa.string()))
+
+
+def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
+            ) -> dict[int, pa.Array]:
+    """The values of `slots` copied out as plain texts (null where missing)."""
+    from detector.ingest import zscaler_scan
+
+    count = len(begin)
+    wanted = slots.astype(np.int64)
+    sizes = np.maximum(end[:, wanted].astype(np.int64) - begin[:, wanted], 0).sum(axis=0)
+    base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
+    offsets = np.empty((len(wanted), count + 1), np.int32)
+    out = np.empty(int(base[-1]), np.uint8)
+    zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+    values = {}
+    for j, slot in enumerate(wanted):
+        absent = missing[:, slot]
+        validity = pa.py_buffer(np.packbits(~absent, bitorder="little")) if absent.any() else None
+        values[int(slot)] = pa.Array.from_buffers(pa.string(), count, [
+            validity, pa.py_buffer(offsets[j]), pa.py_buffer(out[base[j]:base[j] + sizes[j]])],
+            null_count=int(absent.sum()))
+    return values
