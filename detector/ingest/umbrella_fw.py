@@ -31,9 +31,13 @@ both have the same length; a single identity typed as user is taken whole (an AD
 Speed (`python benchmarks/ingest.py --lines 1000 --formats umbrella_firewall --format-lines 1000000 --no-regex
 --per-sample`, load 5-8, CPU seconds shadow-ai / generic DuckDB): before the users decided per distinct pair of
 codes and the RE2 quote check, basic 2.66 / 1.18 (0.44), with_header 2.56 / 1.10 (0.43); after, runs of 2.52-2.62
-/ 1.16-1.30 (0.46-0.50) and 2.23-2.53 / 0.97-0.99 (0.39-0.44): within the load's noise of the 0.5 floor, not yet
-shown above it. The parse's largest costs are umbrella.py's split and its dictionary (~40 %), then rewriting
-spaced separators (Cisco's examples) and unquoted lines (Elastic's) before the split (~25 %).
+/ 1.16-1.30 (0.46-0.50) and 2.23-2.53 / 0.97-0.99 (0.39-0.44). The largest costs of that Arrow reading (`_Fields`,
+still umbrella_ip's) were umbrella.py's split and its dictionary of every field (~40 % of the parse), then
+rewriting spaced separators and unquoted lines over the whole slice (~25 %). The firewall lines are now read by a
+compiled kernel (`_Scanned`, umbrella_scan.py: one pass over each line's bytes; spaced lines alone rewritten, in
+the kernel) whose fields zscaler_scan.DistinctTexts numbers per distinct text, reading the counts' plain digits in
+the same pass. CPU of the whole `shadow-ai ingest` of 1M lines (Numba's import and kernel load, ~0.5 s a process,
+included), interleaved, 3 runs each, load 9-12: basic 2.98-3.17 -> 2.23-2.41 s, with_header 2.80-3.02 -> 1.84-2.15.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -48,6 +53,7 @@ from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
 from detector.ingest.base import BatchParser, Format, ParseContext, line_share
 from detector.ingest.distinct_sql import BIGINT_SQL, encoded, plain, sliced_parser, through
 from detector.ingest.ip_protocols import protocol_name_sql
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.umbrella import _Fields as umbrella_fields
 from detector.schema import TIMESTAMP
 
@@ -140,6 +146,95 @@ class _Fields:
         return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_trim(values.dictionary, '" \t\r'))
 
 
+class _Scanned:
+    """A slice of lines read as `_Fields` reads them, by a compiled kernel (umbrella_scan.csv_spans: one pass over
+    each line's bytes, no copy of its fields) whose spans zscaler_scan.DistinctTexts numbers by their texts: the
+    `texts` columns (0-based) as dictionary arrays, the `numbers` columns as int64 (plain digits read in the same
+    pass; other texts through BIGINT_SQL, as before). Lines with blanks at a separator have them made plain
+    (umbrella_scan.plain_separators, as `_plain_separators` does, only those lines) and are split again."""
+
+    def __init__(self, lines: pa.Table, texts: tuple[int, ...], numbers: tuple[int, ...]) -> None:
+        from detector.ingest import umbrella_scan, zscaler_scan
+
+        read = texts + numbers
+        self._slot = {column: slot for slot, column in enumerate(read)}
+        slot_of_column = np.full(max(read) + 1, -1, np.int64)
+        slot_of_column[list(read)] = np.arange(len(read))
+        is_number = np.array([column in numbers for column in read], np.bool_)
+        self.rows = rows = lines.num_rows
+        count, quoted, bare = np.empty(rows, np.int32), np.empty(rows, np.bool_), np.empty(rows, np.bool_)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, slice | np.ndarray]] = []
+
+        def scan(data: np.ndarray, offsets: np.ndarray, at: slice | np.ndarray, spaced_check: bool) -> np.ndarray:
+            size = len(offsets) - 1
+            begin, end = np.empty((size, len(read)), np.int32), np.empty((size, len(read)), np.int32)
+            missing, spaced = np.empty((size, len(read)), np.bool_), np.empty(size, np.bool_)
+            line_count, line_quoted, line_bare = np.empty(size, np.int32), np.empty(size, np.bool_), \
+                np.empty(size, np.bool_)
+            umbrella_scan.csv_spans(data, offsets, slot_of_column, is_number, spaced_check, begin, end, missing,
+                                    line_count, line_quoted, line_bare, spaced)
+            count[at], quoted[at], bare[at] = line_count, line_quoted, line_bare
+            parts.append((data, begin, end, missing, at))
+            return spaced
+
+        start = 0
+        for chunk in lines.column("line").chunks:
+            _, data, offsets = line_bytes(chunk)
+            spaced = scan(data, offsets, slice(start, start + len(chunk)), True)
+            if spaced.any():  # (their spans in the chunk's part are all missing: numbered as none, then overwritten)
+                at = np.flatnonzero(spaced)
+                lengths = offsets[at + 1] - offsets[at]
+                out, out_offsets = np.empty(int(lengths.sum()), np.uint8), np.empty(len(at) + 1, np.int64)
+                longest = int(lengths.max())
+                umbrella_scan.plain_separators(data, offsets, at, out, out_offsets, np.empty(longest, np.uint8),
+                                               np.empty(longest, np.uint8))
+                scan(out, out_offsets, at + start, False)
+            start += len(chunk)
+        self.count, self.quoted, self.bare = pa.array(count), pa.array(quoted), pa.array(bare)
+
+        distinct = zscaler_scan.DistinctTexts()
+        text_slots = np.arange(len(texts), dtype=np.int64)
+        number_slots = np.arange(len(texts), len(read), dtype=np.int64)
+        self._codes = np.empty((len(texts), rows), np.int32)
+        self._values = np.empty((len(numbers), rows), np.int64)
+        self._absent = np.empty((len(numbers), rows), np.bool_)
+        plain_digits = np.ones(len(numbers), np.bool_)
+        for data, begin, end, missing, at in parts:
+            codes, values, plain_part = distinct.read(data, begin, end, missing, text_slots, number_slots)
+            self._codes[:, at], self._values[:, at] = codes, values
+            self._absent[:, at] = missing[:, len(texts):].T
+            plain_digits &= plain_part
+        self._dictionaries = distinct.dictionaries(len(texts))
+        self._parts, self._texts = parts, texts
+        self._not_digits = {column for column, plain_part in zip(numbers, plain_digits, strict=True) if not plain_part}
+        self._encoded: dict[int, pa.DictionaryArray] = {}
+
+    def column(self, at: int) -> pa.DictionaryArray:
+        """Text column `at` (0-based) of each line, dictionary-encoded, trimmed; null where a line has none."""
+        if at not in self._encoded:
+            codes = self._codes[self._slot[at]]
+            absent = codes < 0
+            self._encoded[at] = pa.DictionaryArray.from_arrays(
+                pa.array(codes, mask=absent if absent.any() else None), self._dictionaries[self._slot[at]])
+        return self._encoded[at]
+
+    def number(self, connection: duckdb.DuckDBPyConnection, queries: _Queries, at: int) -> pa.Array:
+        """Number column `at` as int64 (`try_cast(... as bigint)` of its text); null where a line has none."""
+        if at not in self._not_digits:
+            absent = self._absent[self._slot[at] - len(self._texts)]
+            return pa.array(self._values[self._slot[at] - len(self._texts)], pa.int64(),
+                            mask=absent if absent.any() else None)
+        from detector.ingest import zscaler_scan
+
+        distinct, codes = zscaler_scan.DistinctTexts(), np.empty(self.rows, np.int32)
+        slot = np.array([self._slot[at]], np.int64)
+        for data, begin, end, missing, rows in self._parts:
+            codes[rows] = distinct.read(data, begin, end, missing, slot, np.empty(0, np.int64))[0][0]
+        # (the kernel's "missing" for an empty number: its text, '', would read as none too)
+        text = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), distinct.dictionaries(1)[0])
+        return _bigints(connection, queries, text)
+
+
 def _parser(columns: Callable[[duckdb.DuckDBPyConnection, _Queries, pa.Table], pa.Table]
             ) -> Callable[[ParseContext], BatchParser]:
     def new_parser(context: ParseContext) -> BatchParser:
@@ -159,7 +254,8 @@ def _reasons(rows: int, *checks: tuple[pa.Array, str | Callable[[], pa.Array]]) 
     return reason
 
 
-def _head(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields, layout: str, least: int,
+def _head(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields | _Scanned, layout: str,
+          least: int,
           ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """The time, whether the line is the header, and the reasons every layout checks first."""
     times = through(connection, queries.time, fields.column(0))
@@ -201,14 +297,14 @@ def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, identities:
 
 def _firewall_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella cloud firewall lines -> schema columns plus reject_reason / is_ignored."""
-    fields = _Fields(lines, columns=22)  # (fields up to bytes received)
+    fields = _Scanned(lines, texts=(0, 2, 3, 5, 7, 9, 10, 13), numbers=(16, 17, 20, 21))
     ts, is_header, reason = _head(connection, queries, fields, "cloud firewall", 14)
     protocol = through(connection, queries.protocol, fields.column(5))["value"]
     ported = pc.is_in(protocol.dictionary, value_set=pa.array(_PORTED)).take(protocol.indices)
     dst_ip = through(connection, queries.text, fields.column(9))["value"]
     # the flow's counts (v10 on); in a line written without quotes a comma inside the fqdns list shifts them
     counted = pc.and_(pc.greater_equal(fields.count, 22), pc.invert(fields.bare))
-    first, last = (_bigints(connection, queries, fields.column(at)) for at in (16, 17))
+    first, last = (fields.number(connection, queries, at) for at in (16, 17))
     duration = pc.multiply(pc.subtract(last, first), 1000)
     return pa.table({
         "line_no": lines.column("line_no"),
@@ -222,8 +318,8 @@ def _firewall_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, 
                             pa.int32()),
         "network_protocol": protocol,
         "action": through(connection, queries.verdict, fields.column(13))["value"],
-        "bytes_out": only_where(_bigints(connection, queries, fields.column(20)), counted),
-        "bytes_in": only_where(_bigints(connection, queries, fields.column(21)), counted),
+        "bytes_out": only_where(fields.number(connection, queries, 20), counted),
+        "bytes_in": only_where(fields.number(connection, queries, 21), counted),
         "duration_ms": only_where(duration, pc.and_(counted, pc.greater_equal(duration, 0))),
     })
 
