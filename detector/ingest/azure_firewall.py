@@ -54,9 +54,15 @@ where a value is trimmed: see that module) is read by RECORDS_QUERY and rule_wor
 lines of the benchmark files (interleaved, 3 runs each, load 6-12), the query and Arrow's words on every line -> the
 walk (JSON only, then with its `records` and the rule words): legacy_diagnostics 1.06-1.28 -> 0.91-0.94 -> 0.65-0.71
 s, log_analytics_export 1.45-1.56 -> 1.06-1.10 -> 0.77-0.80, structured_event_hubs 1.15-1.22 -> 1.02-1.10 ->
-0.58-0.61. Of that, per 270k lines: the walk 0.16 s (legacy) to 0.27 (Log Analytics rows, ~20 keys each; ~1 ns a
-byte: its key look-up is compiled into its loop, a call per key cost ~60 ns), copying the values out 0.07-0.11,
-EVENTS_QUERY and the encoding 0.18-0.24, dns_words and places ~0.05 each.
+0.58-0.61. Of that, per 270k lines: the walk 0.14 s (legacy) to 0.27 (Log Analytics rows, ~20 keys each; ~1 ns a
+byte: its key look-up is compiled into its loop, a call per key cost ~60 ns), copying the values out 0.07-0.11 (only
+the slots some line of a chunk has), EVENTS_QUERY and the encoding 0.18-0.24 (~0.01 per output column, none
+dominant), dns_words and places ~0.05 each. benchmarks/ingest.py --per-sample at 1M lines (load 15-19, CPU shadow-ai
+against the generic baseline), before the walk -> after: legacy_diagnostics 6.01/1.86 (0.31) -> 4.14-4.30/2.0 (0.45-
+0.49), log_analytics_export 6.60/2.39 (0.36) -> 5.0-5.3/2.2-2.4 (0.45), structured_event_hubs 6.00/1.65 (0.28) ->
+4.3/1.5-1.6 (0.35-0.38). Tried and left: a DNS proxy message's words read by the walk too (its copies cost what
+Arrow's split did), the keys compared eight bytes at a time or first filtered by their first byte (both slower: most
+keys differ from the wanted ones at the first byte anyway), `kind` as a number in EVENTS_QUERY (no change).
 Before it: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
 with a list of paths; the Log Analytics spellings only where those are missing) and a structured record a second time
 for its properties (nested or flat); the legacy messages are split into words in Arrow (`rule_words`, `dns_words`),
