@@ -55,6 +55,19 @@ changes), load 2-5: DNS inspection 7.5 -> 6.2-6.4 s, HTTP/TLS inspection 7.0-7.6
 --per-sample`), DNS/Event Hubs/HTTP-TLS/Storage: 5.4/4.3/6.0/4.1 s CPU against the generic DuckDB split's
 1.7/2.5/1.8/1.6; throughput by wall time 0.37/0.68/0.44/0.41 of the baseline's. The inspection and Storage records
 stay short of half: the query that parses the JSON alone costs about the baseline's whole split.
+
+Measured and left (30 Nov 2026, fourteenth session; parse CPU of 8 benchmark batches, 335k HTTP/TLS inspection lines,
+DuckDB on one thread, best of 2, load 9-19): a compiled scan (Numba) of each line's bytes instead of the JSON query, a
+strict reader of compact JSON that leaves every line it cannot read as yyjson would to the query, AdditionalFields'
+escaped text read where it stands (`\\"` as its quote mark) without unescaping it first. The scan alone costs ~0.42
+s where the query cost ~0.75-0.9; but cutting its ~25 values out as strings (gather_scan ~0.2 s), the SQL still needed
+(time cast, table code, the kind's keys ~0.18 s) and the rest (~0.2 s) brought the parse back to the query's (1.12-1.28
+s against 1.11-1.21), before Numba's import (~0.4 s a process) and its first compile (~10-18 s). Worth redoing only
+with the values handed over as dictionary codes and integers (zscaler_scan.DistinctTexts), no strings cut out; in the
+scan, looking the keys up and writing their places cost half of it (0.12 s without). Also measured: one DuckDB thread
+for the parse instead of two, whole ingest of 1M HTTP/TLS lines 5.8-6.2 s CPU either way. Benchmark (1M lines, load
+~11, CPU shadow-ai/generic): DNS 5.37/2.01 (0.38), Event Hubs 3.90/2.68 (0.69), HTTP/TLS 5.70/1.82 (0.32), Storage
+4.23/1.74 (0.41): the inspection and Storage records still miss the 0.5 floor.
 """
 
 from __future__ import annotations
