@@ -97,3 +97,14 @@ def test_lines_off_the_walk_parse_as_before(line: str) -> None:
     parse = az.AZURE_FIREWALL.new_parser(ParseContext(path="x", timezone="UTC", connection=open_parse_connection()))
     result = parse(pa.table({"line_no": pa.array([1], pa.int64()), "line": pa.array([line])}))
     assert result.events.num_rows + result.rejects.num_rows + result.ignored == 1
+
+
+@pytest.mark.parametrize("chunks", [0, 1])
+def test_empty_batch_parses_to_nothing(chunks: int) -> None:
+    """A batch of no lines (a table of no chunks, or of one empty chunk) gives no events, rejects or ignored lines."""
+    schema = pa.schema([("line_no", pa.int64()), ("line", pa.string())])
+    lines = schema.empty_table() if chunks else pa.Table.from_batches([], schema=schema)
+    assert lines.column("line").num_chunks == chunks
+    parse = az.AZURE_FIREWALL.new_parser(ParseContext(path="x", timezone="UTC", connection=open_parse_connection()))
+    result = parse(lines)
+    assert (result.events.num_rows, result.rejects.num_rows, result.ignored) == (0, 0, 0)

@@ -471,7 +471,7 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
     tables, oks = [], []
     numbers = lines.column("line_no")
     at = 0
-    for chunk in lines.column("line").chunks:
+    for chunk in lines.column("line").chunks or [pa.array([], pa.string())]:  # (a table of no chunks: one empty)
         _, data, offsets = line_bytes(chunk)
         ok, kind, nat, records, no_category, m_ok, m_nat, starts, ends, valid = scan.scan.scan(
             data, offsets, scan.top, scan.nested, scan.categories, scan.kinds, *scan.duration, len(PROPERTIES))
