@@ -58,7 +58,9 @@ once per run). Benchmark after it (`--format-lines 1000000 --per-sample`, 2026-1
 to the generic DuckDB baseline, before (05:47, load ~15) -> after: ECS 0.36 -> 0.42 (3.63 -> 3.26 s), OCSF 0.35 -> 0.41
 (4.07 -> 3.60), Cloudflare HTTP 0.50 -> 0.50 (3.34 -> 2.93), Cloudflare DNS 0.38 -> 0.52, home-made 0.45 -> 0.47,
 Splunk 0.47 -> 0.46, Route 53 0.59 -> 0.56: at 1M lines a run's fixed ~1 s (imports, Numba) weighs more than at the
-issue's 4M. Figures below this paragraph are of the query alone, before the walk.
+issue's 4M: there, OCSF's whole ingest of 4M lines (the benchmark file four times, 3 interleaved runs each, load ~7-10)
+took 13.5-14.6 s CPU before and 11.0-11.4 after (the lead's idle run before: 13.1 s against DuckDB's 4.8, wall ratio
+0.43). Figures below this paragraph are of the query alone, before the walk.
 Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k lines): the query ~0.26-0.29 s
 (each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the rest ~0.11 s, of it ~0.05 the keys'
 dictionary encoding. Checked by `json_valid` first, the query costs ~0.42 s; in `try` ~0.33, but where every 1000th line
