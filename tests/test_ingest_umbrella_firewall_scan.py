@@ -14,6 +14,7 @@ import itertools
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -91,3 +92,31 @@ _PIECES = st.sampled_from(['"', '","', '", "', '" ,"', '" , "', ',', ' ', '\t', 
 @given(st.lists(st.lists(_PIECES, max_size=30).map("".join), min_size=1, max_size=12))
 def test_arbitrary_lines_read_the_same(lines: list[str]) -> None:
     _assert_same(lines, chunks=min(2, len(lines)))
+
+
+def _kernel_plain_separators(lines: list[str]) -> list[str]:
+    from detector.ingest import umbrella_scan
+    from detector.ingest.layout_bytes import line_bytes
+
+    _, data, offsets = line_bytes(pa.array(lines, pa.string()))
+    rows = np.arange(len(lines), dtype=np.int64)
+    longest = max(int(np.diff(offsets).max()), 1)
+    out, out_offsets = np.empty(max(int(offsets[-1] - offsets[0]), 1), np.uint8), np.empty(len(lines) + 1, np.int64)
+    umbrella_scan.plain_separators(data, offsets, rows, out, out_offsets, np.empty(longest, np.uint8),
+                                   np.empty(longest, np.uint8))
+    return [out[a:b].tobytes().decode() for a, b in itertools.pairwise(out_offsets)]
+
+
+_BLANK_PIECES = st.sampled_from(['"', '"', ',', ' ', '\t', 'a', '", "', '" ,"', '","', '" , "'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_BLANK_PIECES, max_size=16).map("".join), min_size=1, max_size=8))
+def test_spaced_separators_made_plain_as_arrow_makes_them(lines: list[str]) -> None:
+    expected = umbrella_fw._plain_separators(pa.array(lines, pa.string())).to_pylist()
+    assert _kernel_plain_separators(lines) == expected
+
+
+def test_a_spaced_comma_after_a_replaced_separator_is_made_plain_too() -> None:
+    lines = ['"a", " ,"b"', '"a", "\t, "b"', '"a" ,", "b"', '"a",\t", "b"', '" ,", "']
+    assert _kernel_plain_separators(lines) == umbrella_fw._plain_separators(pa.array(lines)).to_pylist()
