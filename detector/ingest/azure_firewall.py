@@ -54,8 +54,8 @@ where a value is trimmed: see that module) is read by RECORDS_QUERY and rule_wor
 lines of the benchmark files (interleaved, 3 runs each, load 6-12), the query and Arrow's words on every line -> the
 walk (JSON only, then with its `records` and the rule words): legacy_diagnostics 1.06-1.28 -> 0.91-0.94 -> 0.65-0.71
 s, log_analytics_export 1.45-1.56 -> 1.06-1.10 -> 0.77-0.80, structured_event_hubs 1.15-1.22 -> 1.02-1.10 ->
-0.58-0.61. Of that, per 270k lines: the walk 0.14 s (legacy) to 0.27 (Log Analytics rows, ~20 keys each; ~1 ns a
-byte: its key look-up is compiled into its loop, a call per key cost ~60 ns), copying the values out 0.07-0.11 (only
+0.58-0.61. Of that, per 270k lines: the walk 0.135 s (legacy) to 0.23 (Log Analytics rows, ~20 keys each; ~0.8 ns
+a byte: its key look-up is compiled into its loop, a call per key cost ~60 ns), copying the values out 0.07-0.11 (only
 the slots some line of a chunk has), EVENTS_QUERY and the encoding 0.18-0.24 (~0.01 per output column, none
 dominant), dns_words and places ~0.05 each. benchmarks/ingest.py --per-sample at 1M lines (load 15-19, CPU shadow-ai
 against the generic baseline), before the walk -> after: legacy_diagnostics 6.01/1.86 (0.31) -> 4.14-4.30/2.0 (0.45-
