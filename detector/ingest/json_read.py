@@ -7,6 +7,7 @@ which decides what they hold. Both give the same table: `parsed` and a column `k
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -14,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest import byte_spans
 from detector.ingest.arrow_ops import one_array
 from detector.ingest.base import QUERY_ERRORS, query_in_halves
 from detector.ingest.distinct_sql import even_parts
@@ -106,19 +108,26 @@ def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], 
 
     distinct = zscaler_scan.DistinctTexts()
     parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
+    spaced_parts: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in range(trie.slots)]
     doubtful_rows = []
     first_row = 0
     for chunk in text.chunks:
         size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
         for start, length in even_parts(len(chunk), size):
             part = chunk.slice(start, length)
-            _, data, offsets = line_bytes(part)
-            begin, end, missing, doubtful = json_scan.spans(data, offsets, trie)
+            buffer, data, offsets = line_bytes(part)
+            begin, end, missing, spaced, doubtful = json_scan.spans(data, offsets, trie)
             if part.null_count:  # (no text: doubtful, DuckDB says what it is)
                 doubtful |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
             if doubtful.any():
                 missing[doubtful] = True
+                spaced[doubtful] = False
                 doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
+            for slot in np.flatnonzero(spaced.any(axis=0)):  # (cut out as they are, minified below)
+                rows = np.flatnonzero(spaced[:, slot])
+                texts = byte_spans.spans(buffer, begin[rows, slot], end[rows, slot])
+                spaced_parts[slot].append((rows + first_row, texts))
+                missing[rows, slot] = True
             copied = distinct.many_texts(trie.slots, first_row, DISTINCT_SHARE)
             numbered = np.where(copied, -1, np.arange(trie.slots)).astype(np.int64)
             codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
@@ -138,8 +147,28 @@ def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], 
             columns.append(numbered_values)
         else:  # (numbered in the first slices, copied out in the others)
             columns.append(pa.concat_arrays([numbered_values.dictionary_decode(), *parts[slot][len(codes):]]))
+    for slot in range(trie.slots):
+        if spaced_parts[slot]:
+            rows = np.concatenate([at for at, _ in spaced_parts[slot]])
+            others = np.ones(first_row, bool)
+            others[rows] = False
+            columns[slot] = placed(first_row, [
+                (np.flatnonzero(others), columns[slot].filter(pa.array(others))),
+                (rows, _minified(pa.concat_arrays([texts for _, texts in spaced_parts[slot]])))])
     rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
     return [_unescaped(column) for column in columns], rows
+
+
+# JSON's whitespace between tokens, and strings without escapes (the walk sends containers with escapes to DuckDB)
+_BETWEEN_TOKENS = re.compile(r'("[^"]*")|[ \t\n\r]+')
+
+
+def _minified(values: pa.Array) -> pa.DictionaryArray:
+    """Objects' and arrays' texts without the whitespace between their tokens, as yyjson writes them (the texts hold
+    no escape), once per distinct text."""
+    column = pc.dictionary_encode(values)
+    texts = [_BETWEEN_TOKENS.sub(lambda found: found.group(1) or "", text) for text in column.dictionary.to_pylist()]
+    return pa.DictionaryArray.from_arrays(column.indices, pa.array(texts, pa.string()))
 
 
 def _unescaped(values: pa.Array) -> pa.Array:

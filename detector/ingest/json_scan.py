@@ -7,10 +7,10 @@ What it reads is a subset of JSON on which its answer is the one `json_extract_s
 digits, no surrogate, only in values not read; a value read has its escapes read once per distinct text, json_read's
 `_unescaped`), whose keys hold no escape and, on a wanted path, appear once per object, and whose values at wanted paths
 are strings (their text), integers of at most 18 digits (19 without a sign; not `-0`), `true` / `false`, `null`
-(missing), or objects and arrays written with no whitespace, no escape and only such integers inside (their text as it
-is: what yyjson writes them as). Any other line, valid JSON or not (fractions and exponents at wanted paths, trailing
-commas, NaN, a repeated key, text after the object, nesting deeper than MAX_DEPTH), is `doubtful`: the caller reads it
-with DuckDB, which decides.
+(missing), or objects and arrays with no escape and only such integers inside (their text, less any whitespace between
+tokens: json_read's `_minified`; what yyjson writes them as). Any other line, valid JSON or not (fractions and exponents
+at wanted paths, trailing commas, NaN, a repeated key, text after the object, nesting deeper than MAX_DEPTH), is
+`doubtful`: the caller reads it with DuckDB, which decides.
 
 The wanted paths are a trie of keys (`PathTrie`): node 0 is the object itself, each other node one key under its
 parent, its children stored one after the other; a node that ends a wanted path has a slot, its value's column.
@@ -90,17 +90,20 @@ class PathTrie:
 
 
 def spans(data: np.ndarray, offsets: np.ndarray, trie: PathTrie) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                          np.ndarray]:
+                                                                          np.ndarray, np.ndarray]:
     """Per line (`data[offsets[i]:offsets[i + 1]]`) and slot: where its value starts and ends in `data`, whether it
-    is missing (or null); and per line whether it is doubtful (then its slots say nothing)."""
+    is missing (or null), whether it is an object or array with whitespace between its tokens (`spaced`: its text
+    without that whitespace is what yyjson writes); and per line whether it is doubtful (then its slots say
+    nothing)."""
     lines = len(offsets) - 1
     begin = np.zeros((lines, trie.slots), np.int32)
     end = np.zeros((lines, trie.slots), np.int32)
     missing = np.ones((lines, trie.slots), bool)
+    spaced = np.zeros((lines, trie.slots), bool)
     doubtful = np.zeros(lines, bool)
     _spans(data, offsets, trie.text, trie.start, trie.length, trie.child_first, trie.child_count, trie.slot,
-           begin, end, missing, doubtful)
-    return begin, end, missing, doubtful
+           begin, end, missing, spaced, doubtful)
+    return begin, end, missing, spaced, doubtful
 
 
 @intrinsic
@@ -147,7 +150,7 @@ def _hex_digits(data, at):
 
 @kernel
 def _spans(data, offsets, key_text, key_start, key_length, child_first, child_count, node_slot, begin, end, missing,
-           doubtful):
+           spaced, doubtful):
     """`spans`' kernel: each line walked once, with a stack of the containers it is in."""
     nodes = len(node_slot)
     seen = np.zeros(nodes, np.int64)  # (the line + 1 where a node's key was last seen: no reset per line)
@@ -155,12 +158,14 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
     stack_slot = np.empty(MAX_DEPTH, np.int64)  # the slot a container is the value of (-1: none)
     stack_start = np.empty(MAX_DEPTH, np.int64)  # where it starts
     stack_array = np.empty(MAX_DEPTH, np.bool_)
+    stack_spaces = np.empty(MAX_DEPTH, np.int64)  # `spaces` when it opened
     for line in range(len(offsets) - 1):
         p = np.int64(offsets[line])
         stop = np.int64(offsets[line + 1])
         ok = False
         depth = 0
-        recording = 0  # containers open that are a slot's value (no whitespace, only plain integers inside)
+        recording = 0  # containers open that are a slot's value (no escape, only plain integers inside)
+        spaces = 0  # whitespace found in them so far
         node = np.int64(0)  # the trie node of the value to read next (-1: none)
         slot = np.int64(-1)
         # state 0: a value is next; 1: a key (or the object's end) is next; 2: a value has ended
@@ -209,6 +214,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     stack_node[depth] = node if c == OPEN_BRACE else -1
                     stack_slot[depth] = slot
                     stack_start[depth] = p
+                    stack_spaces[depth] = spaces
                     depth += 1
                     if slot >= 0:
                         recording += 1
@@ -217,7 +223,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
                         p += 1
                     if p > moved and recording > 0:
-                        break
+                        spaces += 1
                     if p < stop and data[p] == (CLOSE_BRACKET if c == OPEN_BRACKET else CLOSE_BRACE):
                         state = 2  # (an empty container: closed below)
                     elif c == OPEN_BRACKET:
@@ -321,14 +327,14 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                 while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
                     p += 1
                 if p > moved + 1 and recording > 0:
-                    break
+                    spaces += 1
                 state = 0
             else:  # a value has ended at p (or a container is empty: its closing bracket is at p)
                 moved = p
                 while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
                     p += 1
                 if p > moved and recording > 0:
-                    break
+                    spaces += 1
                 if p >= stop:
                     break
                 c = data[p]
@@ -338,7 +344,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE or data[p] == RETURN):
                         p += 1
                     if p > moved + 1 and recording > 0:
-                        break
+                        spaces += 1
                     if p >= stop or data[p] == CLOSE_BRACE or data[p] == CLOSE_BRACKET:  # a trailing comma
                         break
                     if stack_array[top]:
@@ -353,6 +359,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                         begin[line, stack_slot[top]] = stack_start[top]
                         end[line, stack_slot[top]] = p
                         missing[line, stack_slot[top]] = False
+                        spaced[line, stack_slot[top]] = spaces > stack_spaces[top]
                         recording -= 1
                     if depth == 0:
                         while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE
