@@ -43,7 +43,7 @@ Lines: a line that is no JSON object, or has no time or no destination (no host,
 reason; a key missing from a line is null there. Keys first seen after the first lines are not read (as columns
 not in a CSV header). Nothing is ignored: a JSON object is one event or one reject.
 
-How a batch is read: a compiled walk of each line (json_scan) finds the chosen keys' values and numbers them by
+How a batch is read (json_read): a compiled walk of each line (json_scan) finds the chosen keys' values, numbered by
 their texts (dictionary-encoded as they are found); the lines it doubts (escaped keys, fractions at a key read,
 repeated keys, anything that might not be JSON ...) go to one DuckDB query that parses each of them once
 (`json_extract_string` with the list of the chosen keys' paths; where a slice holds a line that is no JSON, each line is
