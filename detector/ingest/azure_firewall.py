@@ -57,12 +57,14 @@ s, log_analytics_export 1.45-1.56 -> 1.06-1.10 -> 0.77-0.80, structured_event_hu
 0.58-0.61. Of that, per 270k lines: the walk 0.135 s (legacy) to 0.23 (Log Analytics rows, ~20 keys each; ~0.8 ns
 a byte: its key look-up is compiled into its loop, a call per key cost ~60 ns), copying the values out 0.07-0.11 (only
 the slots some line of a chunk has), EVENTS_QUERY and the encoding 0.18-0.24 (~0.01 per output column, none
-dominant), dns_words and places ~0.05 each. benchmarks/ingest.py --per-sample at 1M lines (load 15-19, CPU shadow-ai
-against the generic baseline), before the walk -> after: legacy_diagnostics 6.01/1.86 (0.31) -> 4.14-4.30/2.0 (0.45-
-0.49), log_analytics_export 6.60/2.39 (0.36) -> 5.0-5.3/2.2-2.4 (0.45), structured_event_hubs 6.00/1.65 (0.28) ->
-4.3/1.5-1.6 (0.35-0.38). Tried and left: a DNS proxy message's words read by the walk too (its copies cost what
-Arrow's split did), the keys compared eight bytes at a time or first filtered by their first byte (both slower: most
-keys differ from the wanted ones at the first byte anyway), `kind` as a number in EVENTS_QUERY (no change).
+dominant), dns_words and places ~0.05 each. benchmarks/ingest.py --per-sample at 1M lines (CPU shadow-ai against the
+generic baseline), before the walk (load ~15) -> after it and its later steps (2026-11-30 06:53 UTC, load ~8):
+legacy_diagnostics 6.01/1.86 (0.31) -> 3.67/1.81 (0.50), log_analytics_export 6.60/2.39 (0.36) -> 4.26/2.19 (0.51),
+structured_event_hubs 6.00/1.65 (0.28) -> 3.80/1.58 (0.41); of the ~3.8 s, ~0.85 s is the command's start (imports,
+Numba and the cached kernels: a 20-line file costs that much) and ~2.1 s the parse. Tried and left: a DNS proxy
+message's words read by the walk too (its copies cost what Arrow's split did), the keys compared eight bytes at a time
+or first filtered by their first byte (both slower: most keys differ from the wanted ones at the first byte anyway),
+`kind` as a number in EVENTS_QUERY and the walk's per-line resets as loops (no change).
 Before it: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
 with a list of paths; the Log Analytics spellings only where those are missing) and a structured record a second time
 for its properties (nested or flat); the legacy messages are split into words in Arrow (`rule_words`, `dns_words`),
