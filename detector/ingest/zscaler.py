@@ -65,7 +65,12 @@ with the piece before it, checked once per distinct text: parse CPU per 561,256 
 /tmp, interleaved, 3 runs of 2) basic 0.89-0.96 -> 0.55-0.57 s, syslog_header 0.55-0.59 (was 1.02-1.12),
 siem_template 0.55-0.61 (0.91-0.98); of it the walk is ~340 ns a line (867 bytes), numbering ~19 values ~360 ns,
 `_schema_columns` ~240 ns. Whole ingest of 1M lines (CPU s, trees interleaved, 3 runs each, load 12-17): basic
-4.44-4.88 -> 3.68-3.95, syslog_header 4.48-4.79 -> 3.43-3.68, siem_template 4.42-4.53 -> 3.44-3.85.
+4.44-4.88 -> 3.68-3.95, syslog_header 4.48-4.79 -> 3.43-3.68, siem_template 4.42-4.53 -> 3.44-3.85. Sizes and times
+(NUMBER_FIELDS) with many distinct texts (more than one per DISTINCT_SHARE lines: a real feed's) are then read as
+int64 where plain digits by the numbering kernel, as name=value fields are, where they were copied out, hashed by
+Arrow and cast per distinct text: parse CPU per 570,126 benchmark basic lines with random sizes (scratch file,
+interleaved, 3 runs) 0.75-0.83 -> 0.63-0.65 s, whole ingest of 600,000 such lines 2.52-3.33 -> 2.34-2.55 s; the
+benchmark's files (16 sizes repeated, numbered as before) unchanged.
 Lines behind a header (a syslog daemon's, `event=`) are read so too, the
 object from the line's first brace (the benchmark's syslog_header lines all went to DuckDB before: parse CPU per 1M
 lines ~6.4 -> ~2.7 s, whole ingest of 1M lines 8.7-10.9 -> 6.3-6.7 s CPU, load 5-7). A batch's layouts (those of
@@ -105,7 +110,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -760,9 +765,27 @@ def _read_by_layouts(connection: duckdb.DuckDBPyConnection, lines: pa.Table, lay
             connection.unregister("lines")
         parts.append((rest, {name: read_by_query.column(name).combine_chunks() for name in ALIASES}))
         error = plain(placed(count, [(rest, read_by_query.column("parse_error").combine_chunks())]))
-    columns = {name: placed(count, [(rows, fields[name]) for rows, fields in parts if name in fields])
+    columns = {name: _placed_field(connection, name, count,
+                                   [(rows, fields[name]) for rows, fields in parts if name in fields])
                for name in ALIASES}
     return {"parse_error": error, **columns}
+
+
+def _placed_field(connection: duckdb.DuckDBPyConnection, name: str, count: int,
+                  parts: list[tuple[np.ndarray, pa.Array]]) -> pa.Array:
+    """One field's parts (rows, values) put together (`placed`). A number field read as int64 by a layout stays
+    plain int64: its parts in text (lines DuckDB read) cast as `_schema_columns` casts them (BIGINT_SQL)."""
+    if name not in NUMBER_FIELDS or not any(values.type == pa.int64() for _, values in parts):
+        return placed(count, parts)
+    if len(parts) == 1 and len(parts[0][0]) == count:
+        return parts[0][1]
+    numbers, valid = np.zeros(count, np.int64), np.zeros(count, bool)
+    for rows, values in parts:
+        if values.type != pa.int64():
+            values = integers(connection, DistinctQuery(BIGINT_SQL), plain(values), pa.int64())
+        numbers[rows] = pc.fill_null(values, 0).to_numpy(zero_copy_only=False)
+        valid[rows] = pc.is_valid(values).to_numpy(zero_copy_only=False)
+    return pa.array(numbers, pa.int64(), mask=None if valid.all() else ~valid)
 
 
 # Text read on its bytes at once (see _json_fields): about a core's L2 cache, so that the lines' bytes and the places
@@ -902,6 +925,9 @@ class _JsonReading:
                  for name, aliases in ALIASES.items()}
         self.read = {name: slot[found[0]] for name, found in paths.items() if found}
         self.slots = sorted(set(self.read.values()))
+        # the slots of number fields (sizes, times): read as int64 where plain digits, as name=value fields are
+        self.numbers = sorted({slot for name, slot in self.read.items() if name in NUMBER_FIELDS}
+                              - {slot for name, slot in self.read.items() if name not in NUMBER_FIELDS})
 
 
 class _LayoutWalk:
@@ -940,7 +966,7 @@ def _json_fields(lines: pa.Table, layouts: list[_JsonLayout]) -> list[tuple[np.n
     read = []
     for k, reading in enumerate(readings):
         fits = np.concatenate([found[k][0] for found in slices])
-        items = _numbered_items(reading.slots, [found[k][1] for found in slices], distinct[k])
+        items = _numbered_items(reading.slots, [found[k][1] for found in slices], distinct[k], reading.numbers)
         read.append((fits, {name: items[i] for name, i in reading.read.items()}))
     return read
 
@@ -972,29 +998,38 @@ def _layout_values(text: pa.Array, walk: _LayoutWalk, readings: list[_JsonReadin
         else:
             rows = np.flatnonzero(fits)
             spans = np.ascontiguousarray(begin[rows, :width]), np.ascontiguousarray(end[rows, :width])
-        found_by_layout.append((fits, _values_between(data, *spans, reading.slots, distinct[k], read_lines[k])))
+        found_by_layout.append((fits, _values_between(data, *spans, reading.slots, distinct[k], read_lines[k],
+                                                      reading.numbers)))
         read_lines[k] += len(spans[0])
     return found_by_layout
 
 
 def _values_between(data: np.ndarray, begin: np.ndarray, end: np.ndarray, slots: list[int], distinct: object,
-                    read_lines: int) -> dict[int, pa.Array | np.ndarray]:
+                    read_lines: int, numbers: Sequence[int] = ()) -> dict[int, pa.Array | np.ndarray]:
     """The texts `data[begin[:, k]:end[:, k]]` of each slot `slots[k]`, read line by line while the line is in the
     cache (as name=value and CSV fields, `_field_parts`): numbered by their texts (`distinct`, a
     zscaler_scan.DistinctTexts shared by a layout's slices: each distinct text copied out once), or, for a slot with
     more than one distinct text per DISTINCT_SHARE of the `read_lines` lines read before (URLs, mostly), copied out
     (zscaler_scan.copied_texts), to be encoded by Arrow. Where `texts_between` cut every value out and Arrow's
-    `dictionary_encode` hashed each copy."""
+    `dictionary_encode` hashed each copy. A slot of `numbers` (sizes, times) with many distinct texts is read as
+    int64 instead where all its values in the slice are plain digits (as name=value fields' are read)."""
     from detector.ingest import zscaler_scan
 
     count = len(begin)
     missing = np.zeros((count, len(slots)), bool)
     copied = distinct.many_texts(len(slots), read_lines, DISTINCT_SHARE)  # type: ignore[attr-defined]
     numbered = np.where(copied, -1, np.arange(len(slots))).astype(np.int64)
-    codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))  # type: ignore[attr-defined]
-    values: dict[int, pa.Array | np.ndarray] = {slot: codes[k] for k, slot in enumerate(slots) if not copied[k]}
-    if copied.any():
-        wanted = np.flatnonzero(copied).astype(np.int64)
+    number_columns = np.array([k for k in np.flatnonzero(copied) if slots[k] in numbers], np.int64) \
+        if copied.any() and numbers else np.empty(0, np.int64)
+    codes, read, plain_digits = distinct.read(  # type: ignore[attr-defined]
+        data, begin, end, missing, numbered, number_columns)
+    values: dict[int, pa.Array | np.ndarray] = {slot: codes[k] for k, slot in enumerate(slots)
+                                               if numbered[k] >= 0}
+    for j, column in enumerate(number_columns):
+        if plain_digits[j]:
+            values[slots[column]] = pa.array(read[j], pa.int64())
+    wanted = np.array([k for k in range(len(slots)) if numbered[k] < 0 and slots[k] not in values], np.int64)
+    if len(wanted):
         sizes = np.maximum(end[:, wanted].astype(np.int64) - begin[:, wanted], 0).sum(axis=0)
         base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
         offsets = np.empty((len(wanted), count + 1), np.int32)
@@ -1006,22 +1041,35 @@ def _values_between(data: np.ndarray, begin: np.ndarray, end: np.ndarray, slots:
     return values
 
 
-def _numbered_items(slots: list[int], parts: list[dict[int, pa.Array | np.ndarray]], distinct: object
-                    ) -> dict[int, pa.DictionaryArray]:
+def _numbered_items(slots: list[int], parts: list[dict[int, pa.Array | np.ndarray]], distinct: object,
+                    numbers: Sequence[int] = ()) -> dict[int, pa.Array]:
     """Each slot's parts (per slice, from `_values_between`) as one dictionary array over its distinct texts in
     order of first appearance (as `dictionary_encode` of them all gives it): numbered slices first, then copied
-    ones."""
+    ones. A number slot (`numbers`) read as int64 in the later slices is int64 where the texts of the first are
+    plain digits too, else text."""
     dictionaries = distinct.dictionaries(len(slots))  # type: ignore[attr-defined]
-    items = {}
+    items: dict[int, pa.Array] = {}
     for slot, dictionary in zip(slots, dictionaries, strict=True):
         numbered = [part[slot] for part in parts if isinstance(part[slot], np.ndarray)]
         indices = np.concatenate(numbered) if numbered else np.empty(0, np.int32)
         encoded = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
-        if len(numbered) == len(parts):
+        rest = [part[slot] for part in parts[len(numbered):]]
+        if not rest:
             items[slot] = encoded
+        elif slot in numbers and all(part.type == pa.int64() for part in rest) and _plain_digits(dictionary):
+            items[slot] = pa.concat_arrays([pc.cast(dictionary, pa.int64()).take(encoded.indices), *rest])
         else:  # (numbered in the first slices, copied out in the others: the numbered ones decoded, all encoded)
-            items[slot] = _encoded_together([plain(encoded), *(part[slot] for part in parts[len(numbered):])])
+            rest = [pc.cast(part, pa.string()) if part.type == pa.int64() else part for part in rest]
+            items[slot] = _encoded_together([plain(encoded), *rest])
     return items
+
+
+def _plain_digits(texts: pa.Array) -> bool:
+    """Whether every text is 1 to 18 plain digits (what zscaler_scan.numbered_fields reads as int64, and a cast reads
+    alike)."""
+    lengths = pc.binary_length(texts)
+    return bool(pc.all(pc.and_(pc.ascii_is_decimal(texts), pc.and_(pc.greater_equal(lengths, 1),
+                                                                     pc.less_equal(lengths, 18)))).as_py() is not False)
 
 
 def _json_table(connection: duckdb.DuckDBPyConnection, lines: pa.Table, layouts: int,
