@@ -70,7 +70,15 @@ siem_template 0.55-0.61 (0.91-0.98); of it the walk is ~340 ns a line (867 bytes
 int64 where plain digits by the numbering kernel, as name=value fields are, where they were copied out, hashed by
 Arrow and cast per distinct text: parse CPU per 570,126 benchmark basic lines with random sizes (scratch file,
 interleaved, 3 runs) 0.75-0.83 -> 0.63-0.65 s, whole ingest of 600,000 such lines 2.52-3.33 -> 2.34-2.55 s; the
-benchmark's files (16 sizes repeated, numbered as before) unchanged.
+benchmark's files (16 sizes repeated, numbered as before) unchanged. Benchmark after both (1M lines per sample,
+2026-11-30 07:00 UTC, load ~3), shadow-ai / generic DuckDB: CPU ratio basic 0.52, siem_template 0.92, syslog_header
+0.49 (shadow-ai 2.84-2.95 s CPU, of which ~0.8 s is the process's start; DuckDB 1.40-2.63 s), wall ratio 0.47, 0.62,
+0.57. Where a JSON ingest's CPU goes now, per 1M benchmark lines: reading the lines (reader.py) ~0.7 s, the parse
+~0.9-1.0 s (the walk ~330 ns a line, numbering ~315 ns, `_schema_columns` ~140-200 ns, per-slice Python ~15 ns),
+writing Parquet ~0.45 s. Tried and left for the walk: the classic zero-byte test ((x - 0x01..) & ~x & 0x80..)
+instead of the exact one (no change, 338 vs 337 ns a line); slices of 128 KiB to 4 MiB (TOKEN_BYTES: 2 MiB and up
+cost least, smaller ones pay their Python per slice, 1000 ns a line at 128 KiB against 750). The walk and the
+numbering are two kernels; one kernel for both was not tried.
 Lines behind a header (a syslog daemon's, `event=`) are read so too, the
 object from the line's first brace (the benchmark's syslog_header lines all went to DuckDB before: parse CPU per 1M
 lines ~6.4 -> ~2.7 s, whole ingest of 1M lines 8.7-10.9 -> 6.3-6.7 s CPU, load 5-7). A batch's layouts (those of
