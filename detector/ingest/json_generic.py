@@ -60,7 +60,11 @@ to the generic DuckDB baseline, before (05:47, load ~15) -> after: ECS 0.36 -> 0
 Splunk 0.47 -> 0.46, Route 53 0.59 -> 0.56: at 1M lines a run's fixed ~1 s (imports, Numba) weighs more than at the
 issue's 4M: there, OCSF's whole ingest of 4M lines (the benchmark file four times, 3 interleaved runs each, load ~7-10)
 took 13.5-14.6 s CPU before and 11.0-11.4 after (the lead's idle run before: 13.1 s against DuckDB's 4.8, wall ratio
-0.43). Figures below this paragraph are of the query alone, before the walk.
+0.43). Benchmark at 4M lines per sample (06:52-06:59 UTC, load ~7, before e36ad88's key comparison), CPU ratio:
+Cloudflare DNS 0.61, Cloudflare HTTP 0.57, ECS 0.50, home-made 0.58, OCSF 0.45 (10.5 s against DuckDB's 4.7), Route 53
+0.67, Splunk 0.61 (the lead's idle 4M run before: 0.37-0.65); at 1M after it (07:00, load ~3-5): ECS 2.87 s, OCSF
+3.18, Cloudflare HTTP 3.24 (ratios 0.41-0.52: a run's ~1.2 s start weighs there). Figures below this paragraph are
+of the query alone, before the walk.
 Measured on 262k ECS lines of ~480 bytes with 20 keys read (CPU, warm, in slices of 131k lines): the query ~0.26-0.29 s
 (each path ~11 ms: 1 path 0.095 s, 20 paths 0.305, the JSON parse alone 0.084), the rest ~0.11 s, of it ~0.05 the keys'
 dictionary encoding. Checked by `json_valid` first, the query costs ~0.42 s; in `try` ~0.33, but where every 1000th line
