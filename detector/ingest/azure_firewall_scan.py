@@ -30,12 +30,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
 from numba.cpython.unsafe.numbers import trailing_zeros
-from numba.extending import intrinsic
 
-from detector.ingest.compiled import kernel
+from detector.ingest.compiled import kernel, load_word
 
 QUOTE, BACKSLASH, COLON, COMMA, MINUS, DOT = 34, 92, 58, 44, 45, 46
 OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, SPACE = 123, 125, 91, 93, 32
@@ -71,18 +68,6 @@ SLOT_FIRST_PROPERTY = 10
 WORDS = 11  # (a rule message's words read: up to the 7th after `from`, itself the 3rd or 4th)
 FROM, TO, WAS, URL, ACTION = (np.frombuffer(word, np.uint8) for word in (b"from", b"to", b"was", b"Url:", b"Action:"))
 WEB_CATEGORY = np.frombuffer(b"Web Category: ", np.uint8)
-
-
-@intrinsic
-def _load_word(typingctx, array, at):
-    """The eight bytes of a byte array from position `at` as one word (little-endian), in one unaligned load."""
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0])
-        load = builder.load(builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
-        load.align = 1
-        return load
-
-    return types.uint64(array, at), codegen
 
 
 def _inlined(function):
@@ -203,7 +188,7 @@ def _rule_words(data, first, last, word_start, word_end, starts, ends, valid, li
     stop = last - len(WEB_CATEGORY) + 1
     while at < stop:
         if at + 8 <= stop:  # eight bytes at a time while none is a `W`
-            capitals = _load_word(data, at) ^ CAPITAL_WS
+            capitals = load_word(data, at) ^ CAPITAL_WS
             if not ((capitals - ONES) & ~capitals & HIGH_BITS):
                 at += 8
                 continue
@@ -333,7 +318,7 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                     key_start = at + 1
                     at += 1
                     while at + 8 <= end:  # eight bytes at a time, to the first special byte
-                        special = _special(_load_word(data, at))
+                        special = _special(load_word(data, at))
                         if special:
                             at += trailing_zeros(special) >> 3
                             break
@@ -403,7 +388,7 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                     escaped = False
                     while at < end:
                         if at + 8 <= end:  # eight bytes at a time, to the first quote, backslash or control byte
-                            special = _special(_load_word(data, at))
+                            special = _special(load_word(data, at))
                             if not special:
                                 at += 8
                                 continue

@@ -27,6 +27,9 @@ from typing import TypeVar
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 Kernel = TypeVar("Kernel", bound=Callable)
 
@@ -73,3 +76,26 @@ class WantedKeys:
         # the keys of each length: number[first[n]:first[n] + count[n]]
         self.count = np.bincount(lengths, minlength=int(lengths.max(initial=0)) + 1).astype(np.int64)
         self.first = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.int64)
+
+
+@intrinsic
+def load_word(typingctx, array, at):
+    """The eight bytes of a byte array from position `at` as one word (little-endian), in one unaligned load."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0])
+        load = builder.load(builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
+        load.align = 1
+        return load
+
+    return types.uint64(array, at), codegen
+
+
+@intrinsic
+def store_word(typingctx, array, at, word):
+    """`word`'s eight bytes into a byte array from position `at` (little-endian), in one unaligned store."""
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0])
+        store = builder.store(args[2], builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
+        store.align = 1
+
+    return types.void(array, at, word), codegen

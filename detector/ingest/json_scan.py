@@ -28,12 +28,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from llvmlite import ir
-from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
-from numba.extending import intrinsic
 
-from detector.ingest.compiled import kernel
+from detector.ingest.compiled import kernel, load_word
 
 # Containers deeper than this (objects and arrays) make a line doubtful.
 MAX_DEPTH = 64
@@ -110,24 +107,12 @@ def spans(data: np.ndarray, offsets: np.ndarray, trie: PathTrie) -> tuple[np.nda
     return begin, end, missing, spaced, doubtful
 
 
-@intrinsic
-def _load_word(typingctx, array, at):
-    """The eight bytes of a byte array from position `at` as one word (little-endian), in one unaligned load."""
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0])
-        load = builder.load(builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
-        load.align = 1
-        return load
-
-    return types.uint64(array, at), codegen
-
-
 @kernel
 def _string_end(data, q, stop):
     """Where the string whose text starts at `q` stops: at its closing quote, a backslash or a control character
     (the caller tells which), or `stop`; eight bytes at a time while eight are left."""
     while q + 8 <= stop:
-        word = _load_word(data, q)
+        word = load_word(data, q)
         quote = word ^ QUOTES
         backslash = word ^ BACKSLASHES
         found = (((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((word - SPACES) & ~word)) & TOPS
@@ -312,7 +297,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                         i = 0
                         while i < size:  # (eight bytes at a time where eight can be loaded; `key_text` has them)
                             if p + 1 + i + 8 <= len(data):
-                                differ = _load_word(data, p + 1 + i) ^ _load_word(key_text, at + i)
+                                differ = load_word(data, p + 1 + i) ^ load_word(key_text, at + i)
                                 if size - i < 8:
                                     differ &= (np.uint64(1) << np.uint64(8 * (size - i))) - np.uint64(1)
                                 if differ:

@@ -28,12 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from llvmlite import ir
-from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
-from numba.extending import intrinsic
 
-from detector.ingest.compiled import kernel
+from detector.ingest.compiled import kernel, load_word, store_word
 
 QUOTE, COMMA, EQUALS, SPACE, TAB = 34, 44, 61, 32, 9
 # A tab in each byte of a 64-bit word, and the low seven bits of each byte: a word's tabs are the bytes where
@@ -203,29 +200,6 @@ def field_spans(starts, ends, choices, begin, end, missing, sizes):
                     break
 
 
-@intrinsic
-def _load_word(typingctx, array, at):
-    """The eight bytes of a byte array from position `at` as one word (little-endian), in one unaligned load."""
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0])
-        load = builder.load(builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
-        load.align = 1
-        return load
-
-    return types.uint64(array, at), codegen
-
-
-@intrinsic
-def _store_word(typingctx, array, at, word):
-    """`word`'s eight bytes into a byte array from position `at` (little-endian), in one unaligned store."""
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0])
-        store = builder.store(args[2], builder.bitcast(builder.gep(data.data, [args[1]]), ir.IntType(64).as_pointer()))
-        store.align = 1
-
-    return types.void(array, at, word), codegen
-
-
 @kernel
 def copied_texts(data, begin, end, missing, fields, base, offsets, out):
     """The values of the fields `fields` (columns of `begin`/`end`/`missing`, see `field_spans`) copied out of
@@ -248,7 +222,7 @@ def copied_texts(data, begin, end, missing, fields, base, offsets, out):
                 j = 0
                 while j < length:
                     if start + j <= safe:
-                        _store_word(out, at + j, _load_word(data, start + j))
+                        store_word(out, at + j, load_word(data, start + j))
                     else:
                         for i in range(min(8, length - j)):
                             out[at + j + i] = data[start + j + i]
@@ -314,7 +288,7 @@ def numbered_fields(data, begin, end, missing, texts, numbers, codes, values, pl
             while j < length:
                 rest = length - j
                 if start + j <= safe:
-                    word = _load_word(data, start + j)
+                    word = load_word(data, start + j)
                     if rest < 8:
                         word &= (np.uint64(1) << np.uint64(rest * 8)) - np.uint64(1)
                 else:
@@ -336,7 +310,7 @@ def numbered_fields(data, begin, end, missing, texts, numbers, codes, values, pl
                     same = offsets[other + 1] - earlier == length
                     i = 0
                     while same and i + 8 <= length and start + i <= safe:
-                        if _load_word(data, start + i) != _load_word(text, earlier + i):
+                        if load_word(data, start + i) != load_word(text, earlier + i):
                             same = False
                         i += 8
                     if same:
@@ -483,7 +457,7 @@ def _piece_here(data, safe, at, pieces, start, length):
         rest = length - j
         if at + j <= safe:
             mask = ALL_BITS if rest >= 8 else (np.uint64(1) << np.uint64(rest * 8)) - np.uint64(1)
-            if (_load_word(data, at + j) ^ _load_word(pieces, start + j)) & mask:
+            if (load_word(data, at + j) ^ load_word(pieces, start + j)) & mask:
                 return False
         else:
             for i in range(min(8, rest)):
@@ -552,7 +526,7 @@ def json_layout_spans(data, offsets, valid, pieces, piece_start, piece_length, f
                                 break
                             at += 1
                         break
-                    word = _load_word(data, at)
+                    word = load_word(data, at)
                     hits = _zero_bytes(word ^ QUOTES) | _zero_bytes(word ^ BACKSLASHES) \
                         | _zero_bytes(word & HIGH_THREE_BITS)
                     if look_for_bracket:
