@@ -101,6 +101,15 @@ and left that day, each as whole parses of 640k benchmark lines (old and new mod
 - a compiled walk like azure_firewall_scan.py's: importing Numba and a kernel module costs ~0.65 s CPU per process
   (measured on zscaler_scan), 40 % of a 1M-line parse and 10 % of a 4M-line one: more than the walk measured here
   before saved (9 %, see above).
+Measured and left the same day (fourteenth session, load ~1-2): json_read's walk as the format `json` reads with it
+(json_scan's trie of every path any type reads, `[0]` paths as their array's text read once per distinct value,
+values numbered by their texts and kept dictionary-encoded until `at`; no guess, one table split by type). Output
+identical on both benchmark samples (524k lines, old and new `_columns` side by side). Per 131k lines the walk alone
+is 0.042-0.044 s for one key and 0.060-0.067 for all 31 (DuckDB's parse is ~0.03), with the values numbered
+0.103-0.105, against 0.14-0.15 for the guess and query it replaces; a parse of 524k lines 0.857-0.948 -> 0.757-0.775
+s (basic), 0.857-1.086 -> 0.836-0.904 (dns_versions). Whole ingests (CPU, old and new copy interleaved, 3 runs): 1M
+lines basic 2.87-3.48 -> 3.49-3.85 s, dns_versions 3.17-3.48 -> 3.40-3.86 (Numba's start and json_scan's kernels load
+0.30-0.32 s per process); 4M basic lines (the 1M file four times) 9.26-9.40 -> 9.20-9.24: no gain worth its code.
 """
 
 from __future__ import annotations
