@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from detector.ingest import zscaler_scan
+from detector.ingest import texts_scan, zscaler_scan
 
 
 def copies(data: bytes, starts: np.ndarray, ends: np.ndarray, choices: np.ndarray) -> list[list[bytes | None]]:
@@ -24,7 +24,7 @@ def copies(data: bytes, starts: np.ndarray, ends: np.ndarray, choices: np.ndarra
     base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)
     offsets, out = np.empty((fields, lines + 1), np.int32), np.empty(int(base[-1]), np.uint8)
     buffer = np.frombuffer(data, np.uint8)
-    zscaler_scan.copied_texts(buffer, begin, end, missing, wanted, base, offsets, out)
+    texts_scan.copied_texts(buffer, begin, end, missing, wanted, base, offsets, out)
     texts = []
     for k in range(fields):
         assert offsets[k, -1] == sizes[k]
@@ -79,7 +79,7 @@ def test_texts_numbered_across_chunks_as_dictionary_encode_numbers_them(seed: in
     of first appearance; number fields read where plain digits (else flagged); fields given as -1 left alone; the
     table and text buffer grown on the way (many distinct texts)."""
     rng = random.Random(seed)
-    distinct = zscaler_scan.DistinctTexts()
+    distinct = texts_scan.DistinctTexts()
     fields = 4
     expected: list[list[bytes | None]] = [[] for _ in range(fields)]
     codes_of: list[list[int]] = [[] for _ in range(fields)]

@@ -67,11 +67,11 @@ def test_layout_values_as_json_reads_them(monkeypatch: pytest.MonkeyPatch, seed:
 def test_numbered_and_copied_parts_encode_as_arrow_does(seed: int) -> None:
     """Spans of a buffer over several slices (its last bytes included): the parts put together give the values and
     the dictionary (order of first appearance) that Arrow's `dictionary_encode` of all the values gives."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan
 
     rng = random.Random(seed)
     alphabet = ["a", "b", "é", "€", "😀", ",", '"']
-    distinct = zscaler_scan.DistinctTexts()
+    distinct = texts_scan.DistinctTexts()
     parts, expected, read_lines = [], [[], []], 0
     for _ in range(5):
         texts = [["".join(rng.choice(alphabet) for _ in range(rng.randrange(4 if field else 30)))

@@ -63,7 +63,7 @@ escaped text read where it stands (`\\"` as its quote mark) without unescaping i
 s where the query cost ~0.75-0.9; but cutting its ~25 values out as strings (gather_scan ~0.2 s), the SQL still needed
 (time cast, table code, the kind's keys ~0.18 s) and the rest (~0.2 s) brought the parse back to the query's (1.12-1.28
 s against 1.11-1.21), before Numba's import (~0.4 s a process) and its first compile (~10-18 s). Worth redoing only
-with the values handed over as dictionary codes and integers (zscaler_scan.DistinctTexts), no strings cut out; in the
+with the values handed over as dictionary codes and integers (texts_scan.DistinctTexts), no strings cut out; in the
 scan, looking the keys up and writing their places cost half of it (0.12 s without). Also measured: one DuckDB thread
 for the parse instead of two, whole ingest of 1M HTTP/TLS lines 5.8-6.2 s CPU either way. Benchmark (1M lines, load
 ~11, CPU shadow-ai/generic): DNS 5.37/2.01 (0.38), Event Hubs 3.90/2.68 (0.69), HTTP/TLS 5.70/1.82 (0.32), Storage

@@ -1,5 +1,5 @@
 """How a batch's values of the chosen keys are read (format `json`): by the compiled walk of json_scan, each value
-numbered by its text as Zscaler's are (zscaler_scan.DistinctTexts: dictionary-encoded, each distinct text copied
+numbered by its text as Zscaler's are (texts_scan.DistinctTexts: dictionary-encoded, each distinct text copied
 once), and the lines the walk doubts by one DuckDB query (`json_extract_string` with the list of the keys' paths),
 which decides what they hold. Both give the same table: `parsed` and a column `k{at}` per key read.
 """
@@ -104,9 +104,9 @@ SLICE_BYTES = 2 << 20
 def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
     """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
     doubtful line), and the doubtful lines' numbers."""
-    from detector.ingest import json_scan, zscaler_scan  # (Numba only for this format's parsers: see compiled.py)
+    from detector.ingest import json_scan, texts_scan  # (Numba only for this format's parsers: see compiled.py)
 
-    distinct = zscaler_scan.DistinctTexts()
+    distinct = texts_scan.DistinctTexts()
     parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
     spaced_parts: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in range(trie.slots)]
     doubtful_rows = []
@@ -189,7 +189,7 @@ def _unescaped(values: pa.Array) -> pa.Array:
 def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
             ) -> dict[int, pa.Array]:
     """The values of `slots` copied out as plain texts (null where missing)."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan
 
     count = len(begin)
     wanted = slots.astype(np.int64)
@@ -197,7 +197,7 @@ def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.nd
     base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
     offsets = np.empty((len(wanted), count + 1), np.int32)
     out = np.empty(int(base[-1]), np.uint8)
-    zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+    texts_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
     values = {}
     for j, slot in enumerate(wanted):
         absent = missing[:, slot]

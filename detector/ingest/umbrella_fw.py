@@ -35,7 +35,7 @@ codes and the RE2 quote check, basic 2.66 / 1.18 (0.44), with_header 2.56 / 1.10
 still umbrella_ip's) were umbrella.py's split and its dictionary of every field (~40 % of the parse), then
 rewriting spaced separators and unquoted lines over the whole slice (~25 %). The firewall lines are now read by a
 compiled kernel (`_Scanned`, umbrella_scan.py: one pass over each line's bytes; spaced lines alone rewritten, in
-the kernel) whose fields zscaler_scan.DistinctTexts numbers per distinct text, reading the counts' plain digits in
+the kernel) whose fields texts_scan.DistinctTexts numbers per distinct text, reading the counts' plain digits in
 the same pass. CPU of the whole `shadow-ai ingest` of 1M lines (Numba's import and kernel load, ~0.5 s a process,
 included), interleaved, 3 runs each, load 9-12: basic 2.98-3.17 -> 2.23-2.41 s, with_header 2.80-3.02 -> 1.84-2.15.
 The benchmark above after it (two runs, load 6-8): basic 2.04-2.19 / 1.15-1.19 (0.55-0.56 by CPU), with_header
@@ -152,13 +152,13 @@ class _Fields:
 
 class _Scanned:
     """A slice of lines read as `_Fields` reads them, by a compiled kernel (umbrella_scan.csv_spans: one pass over
-    each line's bytes, no copy of its fields) whose spans zscaler_scan.DistinctTexts numbers by their texts: the
+    each line's bytes, no copy of its fields) whose spans texts_scan.DistinctTexts numbers by their texts: the
     `texts` columns (0-based) as dictionary arrays, the `numbers` columns as int64 (plain digits read in the same
     pass; other texts through BIGINT_SQL, as before). Lines with blanks at a separator have them made plain
     (umbrella_scan.plain_separators, as `_plain_separators` does, only those lines) and are split again."""
 
     def __init__(self, lines: pa.Table, texts: tuple[int, ...], numbers: tuple[int, ...]) -> None:
-        from detector.ingest import umbrella_scan, zscaler_scan
+        from detector.ingest import texts_scan, umbrella_scan
 
         read = texts + numbers
         self._slot = {column: slot for slot, column in enumerate(read)}
@@ -196,7 +196,7 @@ class _Scanned:
             start += len(chunk)
         self.count, self.quoted, self.bare = pa.array(count), pa.array(quoted), pa.array(bare)
 
-        distinct = zscaler_scan.DistinctTexts()
+        distinct = texts_scan.DistinctTexts()
         text_slots = np.arange(len(texts), dtype=np.int64)
         number_slots = np.arange(len(texts), len(read), dtype=np.int64)
         self._codes = np.empty((len(texts), rows), np.int32)
@@ -228,9 +228,9 @@ class _Scanned:
             absent = self._absent[self._slot[at] - len(self._texts)]
             return pa.array(self._values[self._slot[at] - len(self._texts)], pa.int64(),
                             mask=absent if absent.any() else None)
-        from detector.ingest import zscaler_scan
+        from detector.ingest import texts_scan
 
-        distinct, codes = zscaler_scan.DistinctTexts(), np.empty(self.rows, np.int32)
+        distinct, codes = texts_scan.DistinctTexts(), np.empty(self.rows, np.int32)
         slot = np.array([self._slot[at]], np.int64)
         for data, begin, end, missing, rows in self._parts:
             codes[rows] = distinct.read(data, begin, end, missing, slot, np.empty(0, np.int64))[0][0]

@@ -8,7 +8,7 @@ test logs) at every comma; each field trimmed of quotes, blanks and carriage ret
 separators have blanks around their comma (Cisco's own examples: `"a", "b"`, the pattern
 `"(?:[ \\t]+,[ \\t]*|,[ \\t]+)"`) is only marked: `plain_separators` rewrites such lines as umbrella_fw's
 `_plain_separators` does in Arrow, and the caller splits the result again with `spaced_check` off. The fields'
-spans then go to zscaler_scan.DistinctTexts, which numbers the text fields by their texts (each distinct text copied
+spans then go to texts_scan.DistinctTexts, which numbers the text fields by their texts (each distinct text copied
 once) and reads the number fields' plain digits.
 
 Measured per line (the benchmark's basic sample, 65,536 lines, best of 10): csv_spans ~190 ns (~0.8 ns a byte);

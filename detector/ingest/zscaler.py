@@ -34,9 +34,9 @@ How lines are read: name=value and CSV lines are walked once each by a compiled 
 name=value items are found by name on every line (the last word before an item's first `=`; the first item of a
 name counts; the first item may follow a syslog or time prefix), CSV lines split at `","`; the kernel writes where
 each wanted value is; a second kernel reads all fields of a line at once while the line is in the cache
-(zscaler_scan.numbered_fields): a text field's values numbered by their texts, each distinct text copied out once
+(texts_scan.numbered_fields): a text field's values numbered by their texts, each distinct text copied out once
 (the field comes dictionary-encoded), plain-digit sizes and times as int64. A field with more than one distinct text
-per DISTINCT_SHARE lines of a slice (URLs, mostly) is copied out whole instead (zscaler_scan.copied_texts) and
+per DISTINCT_SHARE lines of a slice (URLs, mostly) is copied out whole instead (texts_scan.copied_texts) and
 encoded by Arrow, whose hash table is cheaper for mostly distinct texts. Each field was one Arrow `take` (going down
 the whole 8 MiB chunk again) and `dictionary_encode`. Whole ingest of 1M lines, CPU s, interleaved, load ~10: first
 the copy line by line (for every text field), name=value basic 4.9-5.0 -> 4.1-4.3, splunk_cim 4.6-4.7 -> 4.0,
@@ -95,7 +95,7 @@ CSV 0.59 (shadow-ai 2.8-3.05 s CPU against DuckDB's 1.5-1.6 s); JSON, not change
 syslog_header 0.31. Of a JSON ingest's ~4.3 s CPU per 1M lines (idle), parsing
 is ~1.7 s: cutting and encoding the ~19 values read ~0.7 s, placing the pieces ~0.7 s; reading and numbering the
 lines (reader.py) and writing Parquet cost much of the rest. The values a layout reads (each with the piece before
-it) are now numbered line by line as name=value and CSV fields are (`_values_between`: zscaler_scan.DistinctTexts, the
+it) are now numbered line by line as name=value and CSV fields are (`_values_between`: texts_scan.DistinctTexts, the
 many-valued ones copied out), where each was cut out by a `take` and hashed by `dictionary_encode`: `_json_table` CPU
 per 131,072-line batch (old code under /tmp, interleaved, 4 runs each) basic 0.53-0.77 -> 0.46-0.66 s, siem_template
 0.20-0.23 -> 0.16-0.17, syslog_header 0.25-0.31 -> 0.19-0.21; less Numba's start (~0.4 s CPU once per run, which the
@@ -110,7 +110,7 @@ was left out then; the layout's walk above reads eight bytes at a time and looks
 dictionary-encoded once for the batch and read once per distinct value
 (`_schema_columns`); sizes and times, mostly distinct, are cast as they are: in name=value (now also CSV) lines a
 chunk's number fields that are all plain digits are read as int64 from their spans by a kernel (now
-zscaler_scan.numbered_fields), not cut out as text first (~-0.05 s parse CPU per 1M lines, within the noise of a
+texts_scan.numbered_fields), not cut out as text first (~-0.05 s parse CPU per 1M lines, within the noise of a
 busy machine).
 """
 
@@ -467,7 +467,7 @@ def _choices(fields: dict[str, list[int]]) -> np.ndarray:
 
 
 # A text field is numbered by its texts in a slice's first chunk, and in the next ones while it has at most one
-# distinct text per DISTINCT_SHARE lines so far; past that it is copied out (zscaler_scan.copied_texts) and
+# distinct text per DISTINCT_SHARE lines so far; past that it is copied out (texts_scan.copied_texts) and
 # dictionary-encoded by Arrow (whose hash table costs less than the kernel's for mostly distinct texts).
 DISTINCT_SHARE = 4
 
@@ -477,11 +477,11 @@ def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices:
     """Each field of a chunk's lines (the lines of `starts`' rows; fields `names`, see `_choices`), found by
     zscaler_scan.field_spans and read line by line, all fields of a line at once while it is in the cache
     (`read_lines`: the lines of the slice read before this chunk). A text field comes as the numbers of its texts
-    (`distinct`, a zscaler_scan.DistinctTexts shared by the chunks of a slice: each distinct text copied out of the
+    (`distinct`, a texts_scan.DistinctTexts shared by the chunks of a slice: each distinct text copied out of the
     buffer once; -1 where missing), or, where it has many distinct texts (DISTINCT_SHARE), as the texts copied out
-    (zscaler_scan.copied_texts). A number field (NUMBER_FIELDS) whose values in the chunk are all plain digits (or
+    (texts_scan.copied_texts). A number field (NUMBER_FIELDS) whose values in the chunk are all plain digits (or
     missing) comes as int64, else cut out as text (one `take`)."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan, zscaler_scan
 
     count = starts.shape[0]
     begin = np.empty((count, len(choices)), np.int32)
@@ -503,7 +503,7 @@ def _field_parts(chunk: pa.Array, starts: np.ndarray, ends: np.ndarray, choices:
         base = np.concatenate([[0], np.cumsum(sizes[wanted] + 8)]).astype(np.int64)  # (8 bytes to spare each)
         offsets = np.empty((len(wanted), count + 1), np.int32)
         out = np.empty(int(base[-1]), np.uint8)
-        zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+        texts_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
         for k, field in enumerate(wanted):
             present = ~missing[:, field]
             bitmap = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
@@ -549,7 +549,7 @@ def _fields_of(names: list[str], parts: dict[str, list[pa.Array | np.ndarray]], 
 def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """The CSV type's fields by position: every field is quoted, so the line splits at `","`
     (zscaler_scan.csv_items: one pass over each chunk's bytes, the fields cut out of the buffer)."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan, zscaler_scan
 
     place = {name: i for i, name in enumerate(CSV_COLUMNS)}
     read = {name: place[aliases[0]] for name, aliases in ALIASES.items() if aliases[0] in place}
@@ -558,7 +558,7 @@ def _csv_fields(lines: pa.Table) -> tuple[dict[str, pa.Array], pa.Array | None]:
     choices = _choices({name: [slot] for slot, name in enumerate(read)})
     counts, quoted = [], []
     names = list(read)
-    distinct, read_lines = zscaler_scan.DistinctTexts(), 0
+    distinct, read_lines = texts_scan.DistinctTexts(), 0
     parts: dict[str, list[pa.Array | np.ndarray]] = {name: [] for name in read}
     for chunk in _chunks(lines):
         _, data, offsets = line_bytes(chunk)
@@ -595,14 +595,14 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
     """The canonical fields and parse_error of name=value lines, one row per line, in line order: each item's
     name found as the last word before its first `=`, the first item of each wanted name read
     (zscaler_scan.kv_items: one pass over each chunk's bytes, the values cut out of the buffer)."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan, zscaler_scan
     from detector.ingest.compiled import WantedKeys
 
     keys = WantedKeys(NAMES)
     choices = _choices({name: [NAMES.index(alias) for alias in aliases] for name, aliases in ALIASES.items()})
     pairs = []
     names = list(ALIASES)
-    distinct, read_lines = zscaler_scan.DistinctTexts(), 0
+    distinct, read_lines = texts_scan.DistinctTexts(), 0
     parts: dict[str, list[pa.Array | np.ndarray]] = {name: [] for name in ALIASES}
     for chunk in _chunks(lines):
         _, data, offsets = line_bytes(chunk)
@@ -965,11 +965,11 @@ def _json_fields(lines: pa.Table, layouts: list[_JsonLayout]) -> list[tuple[np.n
     """Per layout, which lines have it, and the fields of those lines (only theirs, in order, dictionary-encoded); a
     line has at most one: the first that fits. Read on the bytes, about 2 MiB of lines at a time, all layouts in one
     walk of each line (`_layout_values`)."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan
 
     readings = [_JsonReading(layout) for layout in layouts]
     walk = _LayoutWalk(readings)
-    distinct = [zscaler_scan.DistinctTexts() for _ in readings]
+    distinct = [texts_scan.DistinctTexts() for _ in readings]
     read_lines = [0] * len(readings)
     slices = [_layout_values(text, walk, readings, distinct, read_lines) for text in _line_slices(lines)]
     read = []
@@ -1017,12 +1017,12 @@ def _values_between(data: np.ndarray, begin: np.ndarray, end: np.ndarray, slots:
                     read_lines: int, numbers: Sequence[int] = ()) -> dict[int, pa.Array | np.ndarray]:
     """The texts `data[begin[:, k]:end[:, k]]` of each slot `slots[k]`, read line by line while the line is in the
     cache (as name=value and CSV fields, `_field_parts`): numbered by their texts (`distinct`, a
-    zscaler_scan.DistinctTexts shared by a layout's slices: each distinct text copied out once), or, for a slot with
+    texts_scan.DistinctTexts shared by a layout's slices: each distinct text copied out once), or, for a slot with
     more than one distinct text per DISTINCT_SHARE of the `read_lines` lines read before (URLs, mostly), copied out
-    (zscaler_scan.copied_texts), to be encoded by Arrow. Where `texts_between` cut every value out and Arrow's
+    (texts_scan.copied_texts), to be encoded by Arrow. Where `texts_between` cut every value out and Arrow's
     `dictionary_encode` hashed each copy. A slot of `numbers` (sizes, times) with many distinct texts is read as
     int64 instead where all its values in the slice are plain digits (as name=value fields' are read)."""
-    from detector.ingest import zscaler_scan
+    from detector.ingest import texts_scan
 
     count = len(begin)
     missing = np.zeros((count, len(slots)), bool)
@@ -1043,7 +1043,7 @@ def _values_between(data: np.ndarray, begin: np.ndarray, end: np.ndarray, slots:
         base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
         offsets = np.empty((len(wanted), count + 1), np.int32)
         out = np.empty(int(base[-1]), np.uint8)
-        zscaler_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
+        texts_scan.copied_texts(data, begin, end, missing, wanted, base, offsets, out)
         for j, field in enumerate(wanted):
             values[slots[field]] = pa.Array.from_buffers(pa.string(), count, [
                 None, pa.py_buffer(offsets[j]), pa.py_buffer(out[base[j]:base[j] + sizes[j]])])
@@ -1074,7 +1074,7 @@ def _numbered_items(slots: list[int], parts: list[dict[int, pa.Array | np.ndarra
 
 
 def _plain_digits(texts: pa.Array) -> bool:
-    """Whether every text is 1 to 18 plain digits (what zscaler_scan.numbered_fields reads as int64, and a cast reads
+    """Whether every text is 1 to 18 plain digits (what texts_scan.numbered_fields reads as int64, and a cast reads
     alike)."""
     lengths = pc.binary_length(texts)
     return bool(pc.all(pc.and_(pc.ascii_is_decimal(texts), pc.and_(pc.greater_equal(lengths, 1),
