@@ -28,11 +28,10 @@ values per record (and splitting a message) 0.025-0.05.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from detector.ingest.compiled import kernel, load_word
+from detector.ingest.compiled import inlined, kernel, load_word
 
 QUOTE, BACKSLASH, COLON, COMMA, MINUS, DOT = 34, 92, 58, 44, 45, 46
 OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, SPACE = 123, 125, 91, 93, 32
@@ -70,13 +69,7 @@ FROM, TO, WAS, URL, ACTION = (np.frombuffer(word, np.uint8) for word in (b"from"
 WEB_CATEGORY = np.frombuffer(b"Web Category: ", np.uint8)
 
 
-def _inlined(function):
-    """A step of the walk compiled into each call's place (Numba IR inlining): a call that passes arrays costs
-    ~60 ns otherwise (compiled.py), and the walk looks a key up for every member of a record."""
-    return numba.njit(inline="always", cache=True, nogil=True)(function)
-
-
-@_inlined
+@inlined
 def _special(word):
     """Per byte of `word` (its high bit): a quote, a backslash or a control byte; exact for the lowest one."""
     quotes = word ^ QUOTES
@@ -85,7 +78,7 @@ def _special(word):
         & HIGH_BITS
 
 
-@_inlined
+@inlined
 def _key_number(data, start, end, text, key_start, number, first, count):
     """The number of the wanted key `data[start:end]`, or -1."""
     length = end - start
@@ -103,12 +96,12 @@ def _key_number(data, start, end, text, key_start, number, first, count):
     return -1
 
 
-@_inlined
+@inlined
 def _is_space(byte):
     return byte == 32 or byte == 9 or byte == 10 or byte == 13
 
 
-@_inlined
+@inlined
 def _is(data, start, end, word):
     """Whether `data[start:end]` is `word`."""
     same = end - start == len(word)
@@ -119,14 +112,14 @@ def _is(data, start, end, word):
     return same
 
 
-@_inlined
+@inlined
 def _put(starts, ends, valid, slot, line, start, end):
     starts[slot, line] = start
     ends[slot, line] = end
     valid[slot, line] = True
 
 
-@_inlined
+@inlined
 def _dots_off(data, start, end):
     """The end of `data[start:end]` without its trailing dots (Arrow's utf8_rtrim("."))."""
     while end > start and data[end - 1] == DOT:
@@ -134,7 +127,7 @@ def _dots_off(data, start, end):
     return end
 
 
-@_inlined
+@inlined
 def _address(data, start, end, starts, ends, valid, address_slot, port_slot, line):
     """azure_firewall._address of `data[start:end]`: `ip:port`, `ip`, `ip:`, `[v6]:port` or a bare IPv6 address."""
     if end > start and data[start] == OPEN_ARRAY:
@@ -164,7 +157,7 @@ def _address(data, start, end, starts, ends, valid, address_slot, port_slot, lin
         _put(starts, ends, valid, port_slot, line, first_colon + 1, end)
 
 
-@_inlined
+@inlined
 def _rule_words(data, first, last, word_start, word_end, starts, ends, valid, line):
     """A legacy rule message's words, as azure_firewall.rule_words reads them: (`m_ok`, `m_nat`), the texts into
     their slots; False, False where there is no `from`. False for the line as a whole (`ok`) where DuckDB's or

@@ -59,6 +59,12 @@ def kernel(function: Kernel) -> Kernel:
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
 
 
+def inlined(function: Kernel) -> Kernel:
+    """A step of a kernel compiled into each call's place (Numba IR inlining): a call that passes arrays costs
+    ~60 ns otherwise (see above), which a step run for every token of a line cannot afford."""
+    return numba.njit(inline="always", cache=True, nogil=True)(function)
+
+
 class WantedKeys:
     """Keys (or field names) a kernel looks for, as it reads them: their UTF-8 bytes one after the other in order
     of length (`text`, each one's `start`), each one's place in the given order (`number`), and per length the

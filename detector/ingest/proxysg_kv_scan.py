@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from detector.ingest.compiled import WantedKeys, kernel
+from detector.ingest.compiled import WantedKeys, inlined, kernel
 from detector.ingest.key_values import spans_of
 from detector.ingest.key_values_scan import arrow_bytes
 
@@ -239,6 +239,20 @@ def _folded(word):
     return (word | (capital >> np.uint64(2))) ^ (underscore * _UNDERSCORE_TO_DASH)
 
 
+@inlined
+def _mark_before(data, place, line_start, mark):
+    """Whether the line's bytes just before `place` (from `line_start` on) spell `mark`, in any case (ASCII)."""
+    if place - len(mark) < line_start:
+        return False
+    for i in range(len(mark)):
+        letter = data[place - len(mark) + i]
+        if _UPPER_A <= letter <= _UPPER_Z:
+            letter += 32
+        if letter != mark[i]:
+            return False
+    return True
+
+
 @kernel
 def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_length, slot_start, slot_key, field_of_key,
                  begin, end, plain, piped, head_end, size):
@@ -285,18 +299,9 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
             mark_at = line_end
             for item in range(found):
                 place = candidate[item]
-                if place - len(mark) >= line_start:
-                    same = True
-                    for i in range(len(mark)):
-                        letter = data[place - len(mark) + i]
-                        if _UPPER_A <= letter <= _UPPER_Z:
-                            letter += 32
-                        if letter != mark[i]:
-                            same = False
-                            break
-                    if same:
-                        mark_at = place - len(mark)
-                        break
+                if _mark_before(data, place, line_start, mark):
+                    mark_at = place - len(mark)
+                    break
             if mark_at < line_end:
                 fast = True
                 low = np.uint64(0)
@@ -359,17 +364,8 @@ def _value_spans(data, words, unaligned, offsets, mark, splv, key_words, key_len
                     word_at = place - 1
                     while word_at > line_start and not _ENDS_WORD[data[word_at - 1]]:
                         word_at -= 1
-                elif byte == _PIPE and mark_at == line_end and place - len(mark) >= line_start:
-                    same = True
-                    for i in range(len(mark)):
-                        letter = data[place - len(mark) + i]
-                        if _UPPER_A <= letter <= _UPPER_Z:
-                            letter += 32
-                        if letter != mark[i]:
-                            same = False
-                            break
-                    if same:
-                        mark_at = place - len(mark)
+                elif byte == _PIPE and mark_at == line_end and _mark_before(data, place, line_start, mark):
+                    mark_at = place - len(mark)
                 if mark_at < line_end and word_at < line_end:
                     break
         pipe = mark_at < line_end  # QRadar's layout: a `bluecoat|` anywhere
