@@ -59,21 +59,25 @@ NOT_TAKEN = [
 ]
 
 
-def _records(lines: list[str]) -> tuple[pa.Table, pa.Table, list[bool]]:
+def _records(lines: list[str]) -> tuple[pa.Table, pa.Table, list[bool], list[bool]]:
+    """The walk's records (without the lines it counts as ignored), DuckDB's (of every line, in line order), which
+    lines the walk read and which of those it counted as ignored."""
     table = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)})
     connection = open_parse_connection()
     queries = az.Queries()
-    scanned, ok = az._scanned(az.Scan(), table)
+    scanned, ok, ignored = az._scanned(az.Scan(), table)
     with parse_cursor(connection) as cursor:
         walked = az._finished_words(cursor, queries.port, scanned)
-        queried = az._queried(cursor, az.Queries().port, table)
-    return walked, queried, ok.tolist()
+        queried = az._queried(cursor, az.Queries().port, table).sort_by("line_no")
+    return walked, queried, ok.tolist(), ignored.tolist()
 
 
 def test_walk_takes_documented_records_and_gives_duckdb_values() -> None:
-    walked, queried, ok = _records(TAKEN)
+    walked, queried, ok, ignored = _records(TAKEN)
     assert ok == [True] * len(TAKEN)
-    queried = queried.sort_by("line_no")
+    # (the flow trace record and the message of no records: EVENTS_QUERY gives them no event and no reject)
+    assert [line for line, skipped in zip(TAKEN, ignored, strict=True) if skipped] == [TAKEN[12], TAKEN[13]]
+    queried = queried.filter(pa.array([not skipped for skipped in ignored]))
     assert walked.column("records").to_pylist() == queried.column("records").to_pylist()
     # (a message of no records is ignored and one of several rejected whatever they hold: their values are not read)
     one = [count in (None, 1) for count in walked.column("records").to_pylist()]
@@ -87,8 +91,31 @@ def test_walk_takes_documented_records_and_gives_duckdb_values() -> None:
 
 
 def test_walk_leaves_lines_duckdb_could_read_otherwise() -> None:
-    _, _, ok = _records(NOT_TAKEN)
+    _, _, ok, _ = _records(NOT_TAKEN)
     assert ok == [False] * len(NOT_TAKEN)
+
+
+def test_records_the_format_does_not_read_are_counted_as_ignored() -> None:
+    """Records of categories not read (flow trace, fat flow, another Azure service's) and an empty Event Hubs
+    message are ignored lines; a message of several such records, or a record without a category, is still a reject;
+    a rule record beside them is still an event."""
+    lines = [
+        '{"category":"AZFWFlowTrace",' + ENVELOPE + ',"properties":{"SourceIp":"10.1.0.4","Flag":"INVALID"}}',
+        '{"category":"AZFWFatFlow",' + ENVELOPE + ',"properties":{"SourceIp":"10.1.0.4","DestinationIp":"1.2.3.4"}}',
+        '{"category":"ApplicationGatewayAccessLog",' + ENVELOPE + ',"properties":{"requestUri":"/"}}',
+        '{"records": []}',
+        '{"records": [{"category":"AZFWFlowTrace"}, {"category":"AZFWFlowTrace"}]}',
+        '{' + ENVELOPE + ',"properties":{"SourceIp":"10.1.0.4"}}',
+        '{"category":"AZFWNetworkRule",' + ENVELOPE + ',"properties":{"SourceIp":"10.1.0.4","DestinationIp":'
+        '"20.1.2.3","DestinationPort":443,"Protocol":"TCP","Action":"Deny"}}',
+    ]
+    parse = az.AZURE_FIREWALL.new_parser(ParseContext(path="x", timezone="UTC", connection=open_parse_connection()))
+    result = parse(pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)}))
+    assert result.ignored == 4
+    assert result.rejects.column("line_no").to_pylist() == [5, 6]
+    assert result.rejects.column("reason").to_pylist()[1] == "not an Azure Firewall record (no category or Type)"
+    assert result.events.column("line_no").to_pylist() == [7]
+    assert result.events.column("action").to_pylist() == ["blocked"]
 
 
 @pytest.mark.parametrize("line", NOT_TAKEN)

@@ -92,6 +92,7 @@ for the DNS proxy line (https://coredns.io/plugins/log/).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -467,10 +468,12 @@ class Scan:
         self.duration = (scan.TOP_FIRST_PROPERTY + duration, scan.NESTED_FIRST_PROPERTY + duration)
 
 
-def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
-    """The records of the lines the compiled walk reads (RECORD_COLUMNS), and which lines those are: the same
-    values RECORDS_QUERY gives them, without DuckDB's JSON parse."""
-    tables, oks = [], []
+def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """The records of the lines the compiled walk reads (RECORD_COLUMNS), which lines those are (`ok`) and which of
+    them EVENTS_QUERY would only count as ignored (`ignored`: records of a category not read, such as the flow trace,
+    and empty Event Hubs messages; left out of the records, as they give nothing the later steps would read): the
+    same values RECORDS_QUERY gives them, without DuckDB's JSON parse."""
+    tables, oks, skipped = [], [], []
     numbers = lines.column("line_no")
     at = 0
     for chunk in lines.column("line").chunks or [pa.array([], pa.string())]:  # (a table of no chunks: one empty)
@@ -478,11 +481,15 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
         ok, kind, nat, records, no_category, m_ok, m_nat, starts, ends, valid = scan.scan.scan(
             data, offsets, scan.top, scan.nested, scan.categories, scan.kinds, *scan.duration, len(PROPERTIES))
         oks.append(ok)
-        rows = None if ok.all() else np.flatnonzero(ok)
-        if rows is not None:
+        # (EVENTS_QUERY's verdict on them: no reject reason, ignored; a message of several records is rejected)
+        ignored = ok & (kind == scan.scan.KIND_NONE) & ~no_category & (records <= 1)
+        skipped.append(ignored)
+        taken = ok & ~ignored
+        rows = None if taken.all() else np.flatnonzero(taken)
+        if rows is not None:  # (the walk wrote the texts of these lines only, one column each)
             kind, nat, records, no_category = kind[rows], nat[rows], records[rows], no_category[rows]
             m_ok, m_nat = m_ok[rows], m_nat[rows]
-            starts, ends, valid = starts[:, rows], ends[:, rows], valid[:, rows]
+            starts, ends, valid = starts[:, :len(rows)], ends[:, :len(rows)], valid[:, :len(rows)]
         has_msg = valid[scan.scan.SLOT_RULE_MSG] | valid[scan.scan.SLOT_DNS_MSG]
         valid[scan.scan.SLOT_RULE_MSG] = False  # (a rule message is read by its words: its text is not copied)
         count = len(kind)
@@ -502,7 +509,9 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray]:
                    pc.starts_with(dns_msg, "Error:"), *texts[scan.scan.SLOT_FIRST_PROPERTY:],
                    pa.array(m_ok), pa.array(m_nat), *texts[scan.scan.SLOT_PROTO:scan.scan.SLOT_FIRST_PROPERTY]]
         tables.append(pa.Table.from_arrays(columns, names=[*RECORD_COLUMNS, *SCANNED_WORDS]))
-    return pa.concat_tables(tables), np.concatenate(oks) if oks else np.zeros(0, bool)
+    if not oks:
+        return pa.concat_tables(tables), np.zeros(0, bool), np.zeros(0, bool)
+    return pa.concat_tables(tables), np.concatenate(oks), np.concatenate(skipped)
 
 
 def _finished_words(connection: duckdb.DuckDBPyConnection, ports: DistinctQuery, records: pa.Table) -> pa.Table:
@@ -535,7 +544,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            records, ok = _scanned(scan, lines)
+            records, ok, ignored = _scanned(scan, lines)
             records = _finished_words(cursor, queries.port, records)
             if not ok.all():  # (lines off the walk's JSON: read by DuckDB and Arrow, as before)
                 records = pa.concat_tables([records, _queried(cursor, queries.port, lines.filter(pa.array(~ok)))])
@@ -553,7 +562,8 @@ def new_parser(context: ParseContext) -> BatchParser:
         for name in ENCODED:  # (the lake writes them encoded: hashed once here, not again by the writer)
             at = result.schema.get_field_index(name)
             result = result.set_column(at, name, pc.dictionary_encode(result.column(name)))
-        return split_outcomes(result, lines)
+        outcome = split_outcomes(result, lines)
+        return dataclasses.replace(outcome, ignored=outcome.ignored + int(np.count_nonzero(ignored)))
 
     return parse
 

@@ -235,9 +235,12 @@ def _rule_words(data, first, last, word_start, word_end, starts, ends, valid, li
 @kernel
 def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_nested, properties):
     """Per line: `ok` (read here, else by DuckDB), its record kind (KIND_*), whether it is a NAT rule record, whether
-    it has no category, and per slot (SLOT_*) the start, end and validity of its text. `top`, `nested` and
-    `categories` are the wanted keys and category names as compiled.WantedKeys' arrays (text, start, number, first,
-    count); `kinds` the kind of each category number (-1: the NAT rule table, -2: `AzureDiagnostics`)."""
+    it has no category; and per slot (SLOT_*) the start, end and validity of the texts of the lines whose records
+    the caller takes, one column each in line order: the lines `ok` but for those EVENTS_QUERY only counts as ignored
+    (a record of no kind read, with a category, not a message of several records), whose texts are not gathered.
+    `top`, `nested` and `categories` are the wanted keys and category names as compiled.WantedKeys' arrays (text,
+    start, number, first, count); `kinds` the kind of each category number (-1: the NAT rule table, -2:
+    `AzureDiagnostics`)."""
     lines = len(offsets) - 1
     top_count = TOP_FIRST_PROPERTY + properties
     nested_count = NESTED_FIRST_PROPERTY + properties
@@ -261,7 +264,15 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
     nested_start = np.zeros(nested_count, np.int64)
     nested_end = np.zeros(nested_count, np.int64)
     stack = np.zeros(MAX_DEPTH, np.int8)  # per open container: OBJECT, ARRAY ...
+    row = 0  # the column of the slots this line's texts go to
     for line in range(lines):
+        if line > 0:  # the line before: its texts kept where the caller takes its record, else taken back
+            before = line - 1
+            if ok[before] and not (kind[before] == KIND_NONE and not no_category[before] and records[before] <= 1):
+                row += 1
+            else:
+                for slot in range(slots):
+                    valid[slot, row] = False
         top_kind[:] = ABSENT
         nested_kind[:] = ABSENT
         at = offsets[line]
@@ -595,9 +606,9 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
             if last > first and (data[first] >= 128 or data[last - 1] >= 128):
                 ok[line] = False  # (DuckDB's trim takes other Unicode spaces off too)
             if last > first:
-                starts[SLOT_TIME, line] = first
-                ends[SLOT_TIME, line] = last
-                valid[SLOT_TIME, line] = True
+                starts[SLOT_TIME, row] = first
+                ends[SLOT_TIME, row] = last
+                valid[SLOT_TIME, row] = True
         if record_kind in (KIND_RULE_MSG, KIND_DNS_MSG):
             has_msg = nested_kind[NESTED_MSG] != ABSENT and nested_kind[NESTED_MSG] != NULL
             first = nested_start[NESTED_MSG]
@@ -615,12 +626,12 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                     if last > first and (data[first] >= 128 or data[last - 1] >= 128):
                         ok[line] = False
                 slot = SLOT_RULE_MSG if record_kind == KIND_RULE_MSG else SLOT_DNS_MSG
-                starts[slot, line] = first
-                ends[slot, line] = last
-                valid[slot, line] = True
+                starts[slot, row] = first
+                ends[slot, row] = last
+                valid[slot, row] = True
                 if record_kind == KIND_RULE_MSG:
                     read, nat_hit, fine = _rule_words(data, first, last, word_start, word_end, starts, ends, valid,
-                                                      line)
+                                                      row)
                     m_ok[line] = read
                     m_nat[line] = nat_hit
                     if not fine:
@@ -637,7 +648,7 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                     first = nested_start[NESTED_FIRST_PROPERTY + key]
                     last = nested_end[NESTED_FIRST_PROPERTY + key]
                 if value_kind != ABSENT and value_kind != NULL:
-                    starts[SLOT_FIRST_PROPERTY + key, line] = first
-                    ends[SLOT_FIRST_PROPERTY + key, line] = last
-                    valid[SLOT_FIRST_PROPERTY + key, line] = True
+                    starts[SLOT_FIRST_PROPERTY + key, row] = first
+                    ends[SLOT_FIRST_PROPERTY + key, row] = last
+                    valid[SLOT_FIRST_PROPERTY + key, row] = True
     return ok, kind, nat, records, no_category, m_ok, m_nat, starts, ends, valid
