@@ -20,7 +20,7 @@ WAYS = [pytest.param(False, id="numpy-arrow"), pytest.param(True, id="kernel")]
 
 
 @contextlib.contextmanager
-def reading(kernel: bool, chunk: int = reader.CHUNK_BYTES, min_chunk: int = reader.MIN_CHUNK_BYTES,
+def reading(kernel: bool | None, chunk: int = reader.CHUNK_BYTES, min_chunk: int = reader.MIN_CHUNK_BYTES,
             max_batch: int = reader.MAX_BATCH_BYTES) -> Iterator[None]:
     """The reader set to one way of cutting lines and to reads of `chunk` bytes (`min_chunk`: the least)."""
     saved = reader.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES
@@ -142,13 +142,29 @@ def test_a_gzip_file_and_a_byte_order_mark_read_in_small_pieces(kernel: bool) ->
     assert state.hasher.hexdigest() == check.hexdigest()  # every byte, the mark too
 
 
-def test_the_kernel_is_used_where_numba_is_loaded_and_lines_are_not_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kernel_is_used_where_numba_is_loaded_or_a_stream_is_big(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "LINES_KERNEL", None)
     monkeypatch.delitem(sys.modules, "detector.ingest.compiled", raising=False)
-    assert not reader._kernel_wanted(1 << 20)  # (a format without kernels: Numba is not loaded for the reader)
+    assert not reader._kernel_wanted(1 << 20, 0)  # (a format without kernels: Numba is not loaded for the reader)
+    assert reader._kernel_wanted(1 << 20, reader.KERNEL_AFTER_BYTES)  # (the rest of a big file: worth loading it)
     monkeypatch.setitem(sys.modules, "detector.ingest.compiled", sys.modules[__name__])
-    assert reader._kernel_wanted(1 << 20)
-    assert not reader._kernel_wanted(reader.KERNEL_MAX_LINE_BYTES + 1)
+    assert reader._kernel_wanted(1 << 20, 0)
+    assert not reader._kernel_wanted(reader.KERNEL_MAX_LINE_BYTES + 1, 0)
+
+
+def test_a_stream_read_on_past_the_kernels_threshold_gives_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches before the threshold are cut the numpy and Arrow way (an Arrow chunk a read), those after it by the
+    kernel (one chunk): the lines and their numbers run on unchanged."""
+    monkeypatch.setattr(reader, "LINES_KERNEL", None)
+    monkeypatch.setattr(reader, "KERNEL_AFTER_BYTES", 3000)
+    monkeypatch.delitem(sys.modules, "detector.ingest.compiled", raising=False)
+    data = b"".join(b"%04d a line of some length\r\n" % i for i in range(400))
+    with reading(kernel=None, chunk=200, min_chunk=200):
+        batches, state = read_all(io.BytesIO(data), batch_lines=25)
+    chunks = [batch.lines.column("line").num_chunks for batch in batches]
+    assert chunks[0] > 1 and chunks[-1] == 1
+    assert got(batches) == expected(data, 1 << 20)
+    assert (state.lines, state.offset) == (400, len(data))
 
 
 LINE_PIECES = [b"a", b"bc", b" ", b"\r", b"\t", b"\xc3\xa9", b"\xe2\x82\xac", b"\xff", b"\xc3", b'{"k":1}']

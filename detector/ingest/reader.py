@@ -319,24 +319,33 @@ def _lines_pool() -> pa.MemoryPool:
 
 # How a batch's lines are cut out of the bytes read: True, the compiled kernel (lines_scan); False, numpy and Arrow;
 # None (the default), the kernel where Numba is loaded already, that is for a format with kernels of its own (it made
-# its parser before reading starts). Loading Numba costs ~0.6 s CPU and the first kernel ~0.15 s more: for a format
-# without kernels (Squid's ~120 MB a million lines) the kernel's saving of ~0.5 s per GB would not pay it back.
+# its parser before reading starts), or once KERNEL_AFTER_BYTES of a stream were read. Loading Numba costs ~0.2 s CPU
+# and its first kernel ~0.12 s more; the kernel saves ~0.45 s per GB in a whole ingest (Defender's 1M DNS inspection
+# lines, 1 GB, Numba forced: reader thread 0.83-0.92 s against 1.00-1.02 with its loading, process 5.69-6.14 against
+# 6.12-6.39; Squid's 124 MB: 2.60-2.72 against 2.33-2.57, a loss), so it is loaded for the rest of a big file only.
 LINES_KERNEL: bool | None = None
+KERNEL_AFTER_BYTES = 1 << 30
 # The kernel's text offsets are 32-bit: with lines up to this long a batch's text stays far below 2 GiB (even if
 # invalid UTF-8 made it three times as long); longer allowed lines are cut the numpy and Arrow way.
 KERNEL_MAX_LINE_BYTES = 256 * 1024 * 1024
 
 
-def _kernel_wanted(max_line_bytes: int) -> bool:
-    wanted = "detector.ingest.compiled" in sys.modules if LINES_KERNEL is None else LINES_KERNEL
+def _kernel_wanted(max_line_bytes: int, read_bytes: int) -> bool:
+    """Whether to cut a batch's lines with the kernel, `read_bytes` into the stream."""
+    if LINES_KERNEL is not None:
+        wanted = LINES_KERNEL
+    else:
+        wanted = "detector.ingest.compiled" in sys.modules or read_bytes >= KERNEL_AFTER_BYTES
     return wanted and max_line_bytes <= KERNEL_MAX_LINE_BYTES
 
 
-def _new_lines(texts: _TextPool, chunk_size: int, batch_lines: int, max_line_bytes: int
+def _new_lines(texts: _TextPool, chunk_size: int, batch_lines: int, max_line_bytes: int, read_bytes: int
                ) -> _ArrowLines | _CompiledLines:
     """The lines of a new batch, cut the way chosen at its start: a format may load its kernels, and with them
     Numba, only as it parses its first batch, while the reader is batches ahead (both ways give the same lines)."""
-    return _CompiledLines(texts, chunk_size, batch_lines) if _kernel_wanted(max_line_bytes) else _ArrowLines()
+    if _kernel_wanted(max_line_bytes, read_bytes):
+        return _CompiledLines(texts, chunk_size, batch_lines)
+    return _ArrowLines()
 
 
 def iter_line_batches(
@@ -367,7 +376,8 @@ def iter_line_batches(
     read = bytearray(chunk_size + 1)  # (+1: room for the newline a last line without one is given)
     start = filled = 0  # read[start:filled]: the bytes not cut into lines yet (the start of an unfinished line)
     long_line: tuple[int, bytes] | None = None  # (number, preview) of an over-long line being passed
-    lines = new_lines()
+    first_offset = state.offset
+    lines = new_lines(0)
     too_long: list[tuple[int, str]] = []
     in_batch = in_batch_bytes = 0
     while True:
@@ -422,7 +432,7 @@ def iter_line_batches(
             start = filled
         if in_batch >= batch_lines or in_batch_bytes >= MAX_BATCH_BYTES or (at_end and in_batch):
             yield LineBatch(lines.table(), too_long)
-            lines, too_long, in_batch, in_batch_bytes = new_lines(), [], 0, 0
+            lines, too_long, in_batch, in_batch_bytes = new_lines(state.offset - first_offset), [], 0, 0
         if at_end:
             return
 
