@@ -1,7 +1,22 @@
 """Streaming line reader: files, globs, directories, gzip/bz2, in bounded memory, as Arrow batches.
 
-Lines are split with Arrow compute over whole chunks (no Python loop per line). Content is hashed as it
-streams, so the lake's manifest can recognise a file it has seen, and a file that has only grown.
+Lines are cut out of whole reads (no Python loop per line): by a compiled kernel (lines_scan) where Numba is loaded,
+into one text buffer a batch, or with numpy and Arrow compute. Content is hashed as it streams, so the lake's manifest
+can recognise a file it has seen, and a file that has only grown.
+
+Measured (30 Nov 2026, fifteenth session; whole ingest of 1M lines, process CPU s, 3 runs interleaved, before/after
+the kernel, the reused read buffer and one chunk a batch; /tmp/reader/ab2.sh with /tmp/s15/tl3.py's per-thread CPU):
+json OCSF 3.76-4.62 -> 3.41-3.74 (reader thread 0.71-1.41 -> 0.50-0.65, parse 1.55-1.69 -> 1.43-1.52: a batch is
+one chunk), proxysg_kv QRadar 4.23-4.61 -> 3.68-4.01 (reader 0.61-0.81 -> 0.42-0.48, parse 1.99-2.10 -> 1.67-1.82),
+suricata_eve basic 3.53-3.79 -> 3.56-3.82 (no change seen: its 427 MB are few batches, and the text buffers' first
+page faults, ~54,000, are most of the kernel's cost there), Squid 2.43-2.50 -> 2.48-2.54 and Defender DNS
+inspection 6.09-6.30 -> 6.13-6.43 (both without Numba: read as before under 1 GiB). Peak RSS (ru_maxrss): json
+594 -> 554 MB, proxysg_kv 836 -> 692, Squid 564 -> 548.
+
+Measured and left: Arrow's other ways to drop each line's newline without `ascii_rtrim` (0.26-0.31 s per GB of
+Defender lines): a list_view of the bytes flattened 1.05, a string_view built with numpy and cast to string 0.83.
+Numba for every format: its loading (~0.3 s) is more than the kernel saves on a file under ~1 GB (Squid's 124 MB:
+2.60-2.72 s against 2.33-2.57).
 """
 
 from __future__ import annotations
@@ -366,8 +381,10 @@ def iter_line_batches(
     the error is left in `state.error`.
 
     Reads go into one buffer, reused for the whole stream, behind the unfinished line of the read before (where
-    `pending + data` copied every byte once more, ~0.09 s per GB); its bytes are copied into the lines and never
-    referred to by a batch. Where Numba is loaded, a batch's lines are one Arrow chunk (see lines_scan).
+    `pending + data` copied every byte once more, ~0.09 s per GB, and each read was a fresh 8 MiB of bytes); its
+    bytes are copied into the lines and never referred to by a batch. A batch ends as before (the same boundaries:
+    fuzzed against the previous reader): at the read that brings it to `batch_lines` lines or MAX_BATCH_BYTES.
+    Where Numba is loaded, a batch's lines are one Arrow chunk (see lines_scan and `_CompiledLines`).
     """
     at_start = state.offset == 0 and skip_bytes == 0
     _skip(stream, state, skip_bytes)
