@@ -135,3 +135,22 @@ def test_empty_batch_parses_to_nothing(chunks: int) -> None:
     parse = az.AZURE_FIREWALL.new_parser(ParseContext(path="x", timezone="UTC", connection=open_parse_connection()))
     result = parse(lines)
     assert (result.events.num_rows, result.rejects.num_rows, result.ignored) == (0, 0, 0)
+
+
+def test_batch_walked_in_slices_gives_what_one_walk_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's chunk is walked a few megabytes at a time (slices of it, in the cache): cut into slices of a
+    line or two, its events, rejects and ignored lines are those of one walk over the whole chunk."""
+    lines = TAKEN + NOT_TAKEN + TAKEN
+    table = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)})
+
+    def parsed() -> tuple[list[dict[str, object]], list[int], int]:
+        parse = az.AZURE_FIREWALL.new_parser(ParseContext(path="x", timezone="UTC",
+                                                          connection=open_parse_connection()))
+        result = parse(table)
+        return result.events.to_pylist(), result.rejects.column("line_no").to_pylist(), result.ignored
+
+    whole = parsed()
+    monkeypatch.setattr(az, "SLICE_BYTES", 300)
+    assert len(az._slices(table.column("line"))) > len(lines) // 3
+    assert parsed() == whole
+    assert whole[2] == 6 and len(whole[0]) > 10  # (twice: a flow trace record, no records, a DNS proxy error)

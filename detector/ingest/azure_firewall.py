@@ -468,6 +468,21 @@ class Scan:
         self.duration = (scan.TOP_FIRST_PROPERTY + duration, scan.NESTED_FIRST_PROPERTY + duration)
 
 
+# The lines walked at a time (a slice of a batch's chunk, no copy): about this many bytes, so that the values are
+# gathered while the lines are still in the cache.
+SLICE_BYTES = 4 * 1024 * 1024
+
+
+def _slices(lines: pa.ChunkedArray) -> list[pa.Array]:
+    """`lines` as slices of about SLICE_BYTES (one empty array where there are none)."""
+    slices = []
+    for chunk in lines.chunks:
+        _, _, offsets = line_bytes(chunk)
+        step = max(1, len(chunk) * SLICE_BYTES // max(int(offsets[-1] - offsets[0]), 1))
+        slices += [chunk.slice(start, step) for start in range(0, len(chunk), step)]
+    return slices or [pa.array([], pa.string())]
+
+
 def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     """The records of the lines the compiled walk reads (RECORD_COLUMNS), which lines those are (`ok`) and which of
     them EVENTS_QUERY would only count as ignored (`ignored`: records of a category not read, such as the flow trace,
@@ -476,7 +491,7 @@ def _scanned(scan: Scan, lines: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndar
     tables, oks, skipped = [], [], []
     numbers = lines.column("line_no")
     at = 0
-    for chunk in lines.column("line").chunks or [pa.array([], pa.string())]:  # (a table of no chunks: one empty)
+    for chunk in _slices(lines.column("line")):
         _, data, offsets = line_bytes(chunk)
         ok, kind, nat, records, no_category, m_ok, m_nat, starts, ends, valid = scan.scan.scan(
             data, offsets, scan.top, scan.nested, scan.categories, scan.kinds, *scan.duration, len(PROPERTIES))
