@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import detector.ingest.lines_scan  # noqa: F401  (the kernel, and Numba with it, loaded as a format with kernels does)
 import detector.ingest.reader as reader
 from detector.ingest.reader import UTF8_BOM, ContentHasher, LineBatch, StreamState, iter_line_batches
 
@@ -142,29 +143,32 @@ def test_a_gzip_file_and_a_byte_order_mark_read_in_small_pieces(kernel: bool) ->
     assert state.hasher.hexdigest() == check.hexdigest()  # every byte, the mark too
 
 
-def test_the_kernel_is_used_where_numba_is_loaded_or_a_stream_is_big(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kernel_is_used_where_numba_is_loaded_and_lines_are_not_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "LINES_KERNEL", None)
     monkeypatch.delitem(sys.modules, "detector.ingest.compiled", raising=False)
-    assert not reader._kernel_wanted(1 << 20, 0)  # (a format without kernels: Numba is not loaded for the reader)
-    assert reader._kernel_wanted(1 << 20, reader.KERNEL_AFTER_BYTES)  # (the rest of a big file: worth loading it)
+    assert not reader._kernel_wanted(1 << 20)  # (a format without kernels: Numba is not loaded for the reader)
     monkeypatch.setitem(sys.modules, "detector.ingest.compiled", sys.modules[__name__])
-    assert reader._kernel_wanted(1 << 20, 0)
-    assert not reader._kernel_wanted(reader.KERNEL_MAX_LINE_BYTES + 1, 0)
+    assert reader._kernel_wanted(1 << 20)
+    assert not reader._kernel_wanted(reader.KERNEL_MAX_LINE_BYTES + 1)
 
 
-def test_a_stream_read_on_past_the_kernels_threshold_gives_the_same_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batches before the threshold are cut the numpy and Arrow way (an Arrow chunk a read), those after it by the
-    kernel (one chunk): the lines and their numbers run on unchanged."""
+def test_a_format_that_loads_numba_as_it_parses_gets_one_chunk_batches_from_then_on(monkeypatch: pytest.MonkeyPatch
+                                                                                   ) -> None:
+    """The way is chosen per batch: batches read before a format loaded its kernels are cut the numpy and Arrow way
+    (an Arrow chunk a read), those after by the kernel (one chunk); the lines and their numbers run on unchanged."""
     monkeypatch.setattr(reader, "LINES_KERNEL", None)
-    monkeypatch.setattr(reader, "KERNEL_AFTER_BYTES", 3000)
-    monkeypatch.delitem(sys.modules, "detector.ingest.compiled", raising=False)
+    compiled = sys.modules["detector.ingest.compiled"]
+    monkeypatch.delitem(sys.modules, "detector.ingest.compiled")
     data = b"".join(b"%04d a line of some length\r\n" % i for i in range(400))
+    batches = []
     with reading(kernel=None, chunk=200, min_chunk=200):
-        batches, state = read_all(io.BytesIO(data), batch_lines=25)
+        for batch in iter_line_batches(io.BytesIO(data), StreamState(), 25, 1 << 20):
+            batches.append(batch)
+            if len(batches) == 3:
+                sys.modules["detector.ingest.compiled"] = compiled  # (as a parser's first kernel loads it)
     chunks = [batch.lines.column("line").num_chunks for batch in batches]
     assert chunks[0] > 1 and chunks[-1] == 1
     assert got(batches) == expected(data, 1 << 20)
-    assert (state.lines, state.offset) == (400, len(data))
 
 
 LINE_PIECES = [b"a", b"bc", b" ", b"\r", b"\t", b"\xc3\xa9", b"\xe2\x82\xac", b"\xff", b"\xc3", b'{"k":1}']

@@ -15,8 +15,7 @@ inspection 6.09-6.30 -> 6.13-6.43 (both without Numba: read as before under 1 Gi
 
 Measured and left: Arrow's other ways to drop each line's newline without `ascii_rtrim` (0.26-0.31 s per GB of
 Defender lines): a list_view of the bytes flattened 1.05, a string_view built with numpy and cast to string 0.83.
-Numba for every format: its loading (~0.3 s) is more than the kernel saves on a file under ~1 GB (Squid's 124 MB:
-2.60-2.72 s against 2.33-2.57).
+Numba for every format, or for a stream's bytes past its first GiB: see LINES_KERNEL.
 """
 
 from __future__ import annotations
@@ -334,31 +333,28 @@ def _lines_pool() -> pa.MemoryPool:
 
 # How a batch's lines are cut out of the bytes read: True, the compiled kernel (lines_scan); False, numpy and Arrow;
 # None (the default), the kernel where Numba is loaded already, that is for a format with kernels of its own (it made
-# its parser before reading starts), or once KERNEL_AFTER_BYTES of a stream were read. Loading Numba costs ~0.2 s CPU
-# and its first kernel ~0.12 s more; the kernel saves ~0.45 s per GB in a whole ingest (Defender's 1M DNS inspection
-# lines, 1 GB, Numba forced: reader thread 0.83-0.92 s against 1.00-1.02 with its loading, process 5.69-6.14 against
-# 6.12-6.39; Squid's 124 MB: 2.60-2.72 against 2.33-2.57, a loss), so it is loaded for the rest of a big file only.
+# its parser before reading starts, and loads them at the latest with its first batch). Loading Numba for the reader
+# alone was measured and left: ~0.3 s CPU and ~30 MB of RSS, for ~0.45 s per GB saved in a whole ingest (Defender's
+# 1M DNS inspection lines, 1 GB, Numba forced: process 5.69-6.14 s against 6.12-6.39; Squid's 124 MB: 2.60-2.72
+# against 2.33-2.57, a loss). Loaded only after a stream's first GiB: 3 GB of Defender lines, reader thread 2.17-2.33
+# s against 2.66-2.72, process 15.70-16.69 against 16.72-16.86, but peak RSS 723 MB against 691.
 LINES_KERNEL: bool | None = None
-KERNEL_AFTER_BYTES = 1 << 30
 # The kernel's text offsets are 32-bit: with lines up to this long a batch's text stays far below 2 GiB (even if
 # invalid UTF-8 made it three times as long); longer allowed lines are cut the numpy and Arrow way.
 KERNEL_MAX_LINE_BYTES = 256 * 1024 * 1024
 
 
-def _kernel_wanted(max_line_bytes: int, read_bytes: int) -> bool:
-    """Whether to cut a batch's lines with the kernel, `read_bytes` into the stream."""
-    if LINES_KERNEL is not None:
-        wanted = LINES_KERNEL
-    else:
-        wanted = "detector.ingest.compiled" in sys.modules or read_bytes >= KERNEL_AFTER_BYTES
+def _kernel_wanted(max_line_bytes: int) -> bool:
+    """Whether to cut a batch's lines with the kernel."""
+    wanted = "detector.ingest.compiled" in sys.modules if LINES_KERNEL is None else LINES_KERNEL
     return wanted and max_line_bytes <= KERNEL_MAX_LINE_BYTES
 
 
-def _new_lines(texts: _TextPool, chunk_size: int, batch_lines: int, max_line_bytes: int, read_bytes: int
+def _new_lines(texts: _TextPool, chunk_size: int, batch_lines: int, max_line_bytes: int
                ) -> _ArrowLines | _CompiledLines:
     """The lines of a new batch, cut the way chosen at its start: a format may load its kernels, and with them
     Numba, only as it parses its first batch, while the reader is batches ahead (both ways give the same lines)."""
-    if _kernel_wanted(max_line_bytes, read_bytes):
+    if _kernel_wanted(max_line_bytes):
         return _CompiledLines(texts, chunk_size, batch_lines)
     return _ArrowLines()
 
@@ -393,8 +389,7 @@ def iter_line_batches(
     read = bytearray(chunk_size + 1)  # (+1: room for the newline a last line without one is given)
     start = filled = 0  # read[start:filled]: the bytes not cut into lines yet (the start of an unfinished line)
     long_line: tuple[int, bytes] | None = None  # (number, preview) of an over-long line being passed
-    first_offset = state.offset
-    lines = new_lines(0)
+    lines = new_lines()
     too_long: list[tuple[int, str]] = []
     in_batch = in_batch_bytes = 0
     while True:
@@ -449,7 +444,7 @@ def iter_line_batches(
             start = filled
         if in_batch >= batch_lines or in_batch_bytes >= MAX_BATCH_BYTES or (at_end and in_batch):
             yield LineBatch(lines.table(), too_long)
-            lines, too_long, in_batch, in_batch_bytes = new_lines(state.offset - first_offset), [], 0, 0
+            lines, too_long, in_batch, in_batch_bytes = new_lines(), [], 0, 0
         if at_end:
             return
 
