@@ -350,13 +350,13 @@ def _kernel_wanted(max_line_bytes: int) -> bool:
     return wanted and max_line_bytes <= KERNEL_MAX_LINE_BYTES
 
 
-def _new_lines(texts: _TextPool, chunk_size: int, batch_lines: int, max_line_bytes: int
+def _new_lines(texts: _TextPool, newlines: list[np.ndarray], chunk_size: int, batch_lines: int, max_line_bytes: int
                ) -> _ArrowLines | _CompiledLines:
     """The lines of a new batch, cut the way chosen at its start: a format may load its kernels, and with them
     Numba, only as it parses its first batch, while the reader is batches ahead (both ways give the same lines)."""
     if _kernel_wanted(max_line_bytes):
         return _CompiledLines(texts, chunk_size, batch_lines)
-    return _ArrowLines()
+    return _ArrowLines(newlines)
 
 
 def iter_line_batches(
@@ -385,7 +385,7 @@ def iter_line_batches(
     at_start = state.offset == 0 and skip_bytes == 0
     _skip(stream, state, skip_bytes)
     chunk_size = min(CHUNK_BYTES, max(MIN_CHUNK_BYTES, batch_lines * 64))
-    new_lines = functools.partial(_new_lines, _TextPool(), chunk_size, batch_lines, max_line_bytes)
+    new_lines = functools.partial(_new_lines, _TextPool(), [np.empty(0, bool)], chunk_size, batch_lines, max_line_bytes)
     read = bytearray(chunk_size + 1)  # (+1: room for the newline a last line without one is given)
     start = filled = 0  # read[start:filled]: the bytes not cut into lines yet (the start of an unfinished line)
     long_line: tuple[int, bytes] | None = None  # (number, preview) of an over-long line being passed
@@ -525,17 +525,18 @@ def with_context(batches: Iterable[LineBatch], reach: int) -> Iterator[LineBatch
 
 
 class _ArrowLines:
-    """A batch's lines cut by numpy and Arrow: an Arrow chunk per read."""
+    """A batch's lines cut by numpy and Arrow: an Arrow chunk per read. `newlines`: the stream's bool array for the
+    newline test (see `_split_lines`), in a list to be replaced by a longer one where a read needs it."""
 
-    def __init__(self) -> None:
+    def __init__(self, newlines: list[np.ndarray]) -> None:
         self._tables: list[pa.Table] = []
-        self._newlines: np.ndarray | None = None
+        self._newlines = newlines
 
     def add(self, buffer: memoryview, state: StreamState, max_line_bytes: int) -> tuple[int, list[tuple[int, str]]]:
         """The complete lines of `buffer`, numbered on from `state`: their count, and the over-long ones as rejects."""
-        if self._newlines is None or len(self._newlines) < len(buffer):
-            self._newlines = np.empty(len(buffer), bool)
-        table, rejects = _number_lines(buffer, state, max_line_bytes, self._newlines)
+        if len(self._newlines[0]) < len(buffer):
+            self._newlines[0] = np.empty(len(buffer), bool)
+        table, rejects = _number_lines(buffer, state, max_line_bytes, self._newlines[0])
         self._tables.append(table)
         return table.num_rows + len(rejects), rejects
 
