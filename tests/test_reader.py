@@ -91,10 +91,10 @@ def test_a_batch_of_long_lines_ends_at_max_batch_bytes(monkeypatch: pytest.Monke
 def test_split_lines_gives_each_line_without_its_newline_and_trailing_crs(lines: list[bytes]) -> None:
     """Lines of any bytes (CRs anywhere, multi-byte and invalid UTF-8 next to them) come out as Python's reading of
     them: invalid bytes replaced, the newline and the CRs before it gone, every other byte kept."""
-    from detector.ingest.reader import _split_lines
+    from detector.ingest.line_cuts import split_lines
 
     chunk = b"".join(line + b"\n" for line in lines)
     expected = [line.decode("utf-8", errors="replace").rstrip("\r") for line in lines]
-    split = _split_lines(chunk)
+    split = split_lines(chunk)
     assert split.type == pa.string()
     assert split.to_pylist() == expected

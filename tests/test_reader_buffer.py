@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import detector.ingest.line_cuts as line_cuts
 import detector.ingest.lines_scan  # noqa: F401  (the kernel, and Numba with it, loaded as a format with kernels does)
 import detector.ingest.reader as reader
 from detector.ingest.reader import UTF8_BOM, ContentHasher, LineBatch, StreamState, iter_line_batches
@@ -24,13 +25,13 @@ WAYS = [pytest.param(False, id="numpy-arrow"), pytest.param(True, id="kernel")]
 def reading(kernel: bool | None, chunk: int = reader.CHUNK_BYTES, min_chunk: int = reader.MIN_CHUNK_BYTES,
             max_batch: int = reader.MAX_BATCH_BYTES) -> Iterator[None]:
     """The reader set to one way of cutting lines and to reads of `chunk` bytes (`min_chunk`: the least)."""
-    saved = reader.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES
-    reader.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES = (
+    saved = line_cuts.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES
+    line_cuts.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES = (
         kernel, chunk, min_chunk, max_batch)
     try:
         yield
     finally:
-        reader.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES = saved
+        line_cuts.LINES_KERNEL, reader.CHUNK_BYTES, reader.MIN_CHUNK_BYTES, reader.MAX_BATCH_BYTES = saved
 
 
 class Pieces(io.RawIOBase):
@@ -144,19 +145,19 @@ def test_a_gzip_file_and_a_byte_order_mark_read_in_small_pieces(kernel: bool) ->
 
 
 def test_the_kernel_is_used_where_numba_is_loaded_and_lines_are_not_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reader, "LINES_KERNEL", None)
+    monkeypatch.setattr(line_cuts, "LINES_KERNEL", None)
     monkeypatch.delitem(sys.modules, "detector.ingest.compiled", raising=False)
-    assert not reader._kernel_wanted(1 << 20)  # (a format without kernels: Numba is not loaded for the reader)
+    assert not line_cuts.kernel_wanted(1 << 20)  # (a format without kernels: Numba is not loaded for the reader)
     monkeypatch.setitem(sys.modules, "detector.ingest.compiled", sys.modules[__name__])
-    assert reader._kernel_wanted(1 << 20)
-    assert not reader._kernel_wanted(reader.KERNEL_MAX_LINE_BYTES + 1)
+    assert line_cuts.kernel_wanted(1 << 20)
+    assert not line_cuts.kernel_wanted(line_cuts.KERNEL_MAX_LINE_BYTES + 1)
 
 
 def test_a_format_that_loads_numba_as_it_parses_gets_one_chunk_batches_from_then_on(monkeypatch: pytest.MonkeyPatch
                                                                                    ) -> None:
     """The way is chosen per batch: batches read before a format loaded its kernels are cut the numpy and Arrow way
     (an Arrow chunk a read), those after by the kernel (one chunk); the lines and their numbers run on unchanged."""
-    monkeypatch.setattr(reader, "LINES_KERNEL", None)
+    monkeypatch.setattr(line_cuts, "LINES_KERNEL", None)
     compiled = sys.modules["detector.ingest.compiled"]
     monkeypatch.delitem(sys.modules, "detector.ingest.compiled")
     data = b"".join(b"%04d a line of some length\r\n" % i for i in range(400))
@@ -210,8 +211,8 @@ def test_a_batch_text_buffer_is_used_again_only_once_nothing_refers_to_its_lines
     """The kernel way lends each batch a text buffer from a pool: a dropped batch's buffer serves a later batch, while
     a batch kept, or a slice kept of one, keeps its text as it was read."""
     allocated = []
-    original = reader._text_buffer
-    monkeypatch.setattr(reader, "_text_buffer", lambda size: allocated.append(size) or original(size))
+    original = line_cuts._text_buffer
+    monkeypatch.setattr(line_cuts, "_text_buffer", lambda size: allocated.append(size) or original(size))
     data = b"".join(b"%05d %s\n" % (i, bytes([97 + i % 26]) * (i % 50)) for i in range(2000))
     lines = expected(data, 1 << 20)[0]
     kept: list[tuple[int, object]] = []
