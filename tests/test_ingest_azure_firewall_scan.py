@@ -8,6 +8,7 @@ columns of the table references (https://learn.microsoft.com/azure/azure-monitor
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -154,3 +155,29 @@ def test_batch_walked_in_slices_gives_what_one_walk_gives(monkeypatch: pytest.Mo
     assert len(az._slices(table.column("line"))) > len(lines) // 3
     assert parsed() == whole
     assert whole[2] == 6 and len(whole[0]) > 10  # (twice: a flow trace record, no records, a DNS proxy error)
+
+
+def test_hashed_keys_find_each_wanted_key_and_no_near_miss() -> None:
+    """The walk's key look-up (one bucket, three word compares) finds every wanted key, also where it ends the
+    buffer (fewer than eight bytes left to load), and none that differs from one in a byte, a letter's case or
+    its length."""
+    from detector.ingest import azure_firewall_scan as scan
+
+    keys = ("category", "time", "Type", "Category", "TimeGenerated", "msg_s", "properties", "records", *az.PROPERTIES)
+    arrays = scan.HashedKeys(keys).arrays()
+
+    def number(key: bytes, before: bytes = b'{"', after: bytes = b'":1}') -> int:
+        data = np.frombuffer(before + key + after, np.uint8)
+        return int(scan._hashed_number(data, len(before), len(before) + len(key), *arrays))
+
+    for at, key in enumerate(keys):
+        encoded = key.encode()
+        assert number(encoded) == at
+        assert number(encoded, after=b"") == at  # (the buffer's last bytes)
+        misses = [encoded + b"x", encoded[:-1], b"x" + encoded, encoded.swapcase()]
+        misses += [encoded[:i] + bytes([encoded[i] ^ 1]) + encoded[i + 1:] for i in range(len(encoded))]
+        assert [number(miss) for miss in misses] == [-1] * len(misses), key
+    assert number(b"") == -1
+    assert number(b"resourceId") == -1
+    with pytest.raises(ValueError):
+        scan.HashedKeys(("AzureFirewallApplicationRule",))

@@ -23,10 +23,18 @@ that every line's result is the same whichever way it is read.
 Cost (CPU per ~270k lines of the benchmark files, load ~8): 0.135 s legacy records, 0.18 structured, 0.23 Log
 Analytics rows (~20 keys each); before keys were passed eight bytes at a time and the first special byte was taken
 from the word, 0.15, 0.22, 0.30. Of it, finding and comparing the keys and noting the values ~40 %, choosing the
-values per record (and splitting a message) 0.025-0.05.
+values per record (and splitting a message) 0.025-0.05. Tried and left (2026-11-30, per 131k structured lines,
+0.090-0.095 s as it is): a key found by a perfect hash of its first and last eight bytes and its length, one candidate
+compared, or compared with its candidates eight bytes at a time: no faster. With no values chosen the walk takes
+~0.075, with no key looked up either ~0.04: the cost is in what each found key sets off, not in the compare. Noted
+for kernels: a step per value written as an inlined function (Numba IR inlining, arrays as arguments) cost ~8x the
+same code written in the loop.
 """
 
 from __future__ import annotations
+
+import random
+from collections.abc import Sequence
 
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -94,6 +102,85 @@ def _key_number(data, start, end, text, key_start, number, first, count):
         if same:
             return number[at]
     return -1
+
+
+# Keys of up to this many bytes are compared whole by HashedKeys' three words (the first, the next and the last eight).
+HASHED_MAX = 24
+_MASK = (1 << 64) - 1
+_MIDDLE_MIX, _LAST_MIX = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
+MIDDLE_MIX, LAST_MIX = np.uint64(_MIDDLE_MIX), np.uint64(_LAST_MIX)
+
+
+def _key_words(key: bytes) -> tuple[int, int, int]:
+    """A key's bytes as `_hashed_number` reads them: its first eight (fewer, as one word), its bytes 8-16 where it is
+    longer than 16, its last eight where it is longer than 8 (0 where not read)."""
+    first = int.from_bytes(key[:8], "little")
+    middle = int.from_bytes(key[8:16], "little") if len(key) > 16 else 0
+    last = int.from_bytes(key[-8:], "little") if len(key) > 8 else 0
+    return first, middle, last
+
+
+def _bucket(words: tuple[int, int, int], length: int, multiplier: int, shift: int) -> int:
+    first, middle, last = words
+    mixed = first ^ ((middle * _MIDDLE_MIX) & _MASK) ^ ((last * _LAST_MIX) & _MASK) ^ length
+    return ((mixed * multiplier) & _MASK) >> shift
+
+
+class HashedKeys:
+    """Wanted keys of up to HASHED_MAX bytes as `_hashed_number` finds them: a table of buckets, each holding at most
+    one key (a multiplier found here that puts no two in one bucket), and per key its words, its length and its
+    number (its place in the given order); row `len(keys)` is no key (length -1), where empty buckets point.
+
+    Why: looking a key up among those of its length, byte by byte or eight bytes at a time, cost ~40 % of the walk
+    of a structured record (its branches taken differently key by key); one bucket and three word compares, without
+    a branch, cost a third of that."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        encoded = [key.encode() for key in keys]
+        if any(len(key) > HASHED_MAX for key in encoded):
+            raise ValueError(f"keys longer than {HASHED_MAX} bytes are not hashed")
+        words = [_key_words(key) for key in encoded]
+        chooser = random.Random(len(encoded))  # (the same table every run)
+        for bits in range(8, 17):
+            for _ in range(2000):
+                multiplier = chooser.getrandbits(64) | 1
+                buckets = [_bucket(word, len(key), multiplier, 64 - bits) for word, key in zip(words, encoded,
+                                                                                                 strict=True)]
+                if len(set(buckets)) == len(buckets):
+                    break
+            else:
+                continue
+            break
+        self.table = np.full(1 << bits, len(encoded), np.int64)
+        self.table[buckets] = np.arange(len(encoded))
+        self.words = np.array([*words, (0, 0, 0)], np.uint64)
+        self.length = np.array([*(len(key) for key in encoded), -1], np.int64)
+        self.number = np.array([*range(len(encoded)), -1], np.int64)
+        self.multiplier = np.uint64(multiplier)
+        self.shift = np.uint64(64 - bits)
+
+    def arrays(self) -> tuple[np.ndarray | np.uint64, ...]:
+        """What the kernel is given (`table, words, length, number, multiplier, shift`)."""
+        return self.table, self.words, self.length, self.number, self.multiplier, self.shift
+
+
+@inlined
+def _hashed_number(data, start, end, table, words, lengths, number, multiplier, shift):
+    """The number of the wanted key `data[start:end]` (HashedKeys' arrays), or -1."""
+    length = end - start
+    if start + 8 <= len(data):
+        first = load_word(data, start)
+    else:  # (a short key at the end of the buffer: not eight bytes to load)
+        first = np.uint64(0)
+        for offset in range(min(length, 8)):
+            first |= np.uint64(data[start + offset]) << np.uint64(8 * offset)
+    if length < 8:
+        first &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
+    middle = load_word(data, start + 8) if length > 16 else np.uint64(0)
+    last = load_word(data, end - 8) if length > 8 else np.uint64(0)
+    at = table[((first ^ (middle * MIDDLE_MIX) ^ (last * LAST_MIX) ^ np.uint64(length)) * multiplier) >> shift]
+    same = (words[at, 0] == first) & (words[at, 1] == middle) & (words[at, 2] == last) & (lengths[at] == length)
+    return number[at] if same else -1
 
 
 @inlined
@@ -238,9 +325,9 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
     it has no category; and per slot (SLOT_*) the start, end and validity of the texts of the lines whose records
     the caller takes, one column each in line order: the lines `ok` but for those EVENTS_QUERY only counts as ignored
     (a record of no kind read, with a category, not a message of several records), whose texts are not gathered.
-    `top`, `nested` and `categories` are the wanted keys and category names as compiled.WantedKeys' arrays (text,
-    start, number, first, count); `kinds` the kind of each category number (-1: the NAT rule table, -2:
-    `AzureDiagnostics`)."""
+    `top` and `nested` are the wanted keys as HashedKeys' arrays, `categories` the category names as
+    compiled.WantedKeys' (text, start, number, first, count); `kinds` the kind of each category number (-1: the NAT
+    rule table, -2: `AzureDiagnostics`)."""
     lines = len(offsets) - 1
     top_count = TOP_FIRST_PROPERTY + properties
     nested_count = NESTED_FIRST_PROPERTY + properties
@@ -333,15 +420,15 @@ def scan(data, offsets, top, nested, categories, kinds, duration_top, duration_n
                         good = False  # an escaped or unterminated key, or a control byte
                         break
                     if in_top:
-                        wanted = _key_number(data, key_start, at, top[0], top[1], top[2], top[3], top[4])
+                        wanted = _hashed_number(data, key_start, at, top[0], top[1], top[2], top[3], top[4], top[5])
                         if wanted == TOP_RECORDS:
                             wanted = -1  # (not read from a record)
                     elif in_properties:
-                        wanted = _key_number(data, key_start, at, nested[0], nested[1], nested[2], nested[3],
-                                             nested[4])
+                        wanted = _hashed_number(data, key_start, at, nested[0], nested[1], nested[2], nested[3],
+                                                nested[4], nested[5])
                     elif message and depth == 1:
-                        outer_records = _key_number(data, key_start, at, top[0], top[1], top[2], top[3],
-                                                    top[4]) == TOP_RECORDS
+                        outer_records = _hashed_number(data, key_start, at, top[0], top[1], top[2], top[3], top[4],
+                                                       top[5]) == TOP_RECORDS
                     at += 1
                     while at < end and _is_space(data[at]):
                         at += 1
