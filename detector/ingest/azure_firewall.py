@@ -66,14 +66,15 @@ message's words read by the walk too (its copies cost what Arrow's split did), t
 or first filtered by their first byte (both slower: most keys differ from the wanted ones at the first byte anyway),
 `kind` as a number in EVENTS_QUERY and the walk's per-line resets as loops (no change). Later (2026-11-30): the records
 EVENTS_QUERY would only count as ignored (categories not read: flow trace, fat flow, aggregations, other services'; an
-empty Event Hubs message) are counted after the walk and handed to no later step; and a batch is walked ~4 MiB at a
-time (SLICE_BYTES: the reader's one 32 MiB chunk a batch had the values gathered from memory, not the cache). Parse
-thread CPU per 262k lines, one chunk a batch, 3 runs each interleaved, load ~7: structured_event_hubs 0.54-0.55 ->
-0.49, legacy_diagnostics 0.505-0.54 -> 0.47-0.50, log_analytics_export 0.65-0.70 -> 0.58-0.64 (DuckDB's threads about
-the same). Tried and left: json_scan's walk (`spans`) in front of this one takes 0.114 s per 262k structured lines
-against this walk's ~0.17, but the lines it doubts (a fraction at RequestDurationSecs: every DNS record) and Event
-Hubs messages still need this walk, and making its spans this walk's values cost ~0.07: 0.23 in all against 0.21.
-Before it: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
+empty Event Hubs message) are counted after the walk and handed to no later step; a batch is walked ~4 MiB at a time
+(SLICE_BYTES: the reader's one 32 MiB chunk a batch had the values gathered from memory, not the cache); the walk finds
+keys by a hash (azure_firewall_scan.HashedKeys). Parse thread CPU per 262k lines, one chunk a batch, interleaved, load
+~7: structured_event_hubs 0.545-0.549 -> 0.43-0.44 s, legacy_diagnostics 0.51-0.53 -> 0.45-0.46, log_analytics_export
+0.65-0.69 -> 0.54-0.55 (DuckDB's threads +0.01-0.02). Tried and left: json_scan's walk (`spans`) in front of this one
+(before HashedKeys: 0.114 s per 262k structured lines against this walk's ~0.17); but the lines it doubts (a fraction
+at RequestDurationSecs: every DNS record) and Event Hubs messages still need this walk, and making its spans this
+walk's values cost ~0.07: 0.23 in all against 0.21.
+Before the walk: RECORDS_QUERY parses each line once for its category, time and message (`json_extract_string`
 with a list of paths; the Log Analytics spellings only where those are missing) and a structured record a second time
 for its properties (nested or flat); the legacy messages are split into words in Arrow (`rule_words`, `dns_words`),
 Arrow casts the times; EVENTS_QUERY then chooses each field from what its kind of record has and names the rejects.

@@ -23,12 +23,12 @@ that every line's result is the same whichever way it is read.
 Cost (CPU per ~270k lines of the benchmark files, load ~8): 0.135 s legacy records, 0.18 structured, 0.23 Log
 Analytics rows (~20 keys each); before keys were passed eight bytes at a time and the first special byte was taken
 from the word, 0.15, 0.22, 0.30. Of it, finding and comparing the keys and noting the values ~40 %, choosing the
-values per record (and splitting a message) 0.025-0.05. Tried and left (2026-11-30, per 131k structured lines,
-0.090-0.095 s as it is): a key found by a perfect hash of its first and last eight bytes and its length, one candidate
-compared, or compared with its candidates eight bytes at a time: no faster. With no values chosen the walk takes
-~0.075, with no key looked up either ~0.04: the cost is in what each found key sets off, not in the compare. Noted
-for kernels: a step per value written as an inlined function (Numba IR inlining, arrays as arguments) cost ~8x the
-same code written in the loop.
+values per record (and splitting a message) 0.025-0.05. Since (2026-11-30) a key is found by HashedKeys: one bucket
+and three word compares, no branch: per 131k lines 0.097-0.120 -> 0.063-0.088 s structured, 0.090 -> 0.074 legacy,
+0.133 -> 0.095 Log Analytics (interleaved, same outputs). Tried before it and left: a hash with its one candidate
+compared byte by byte, or the candidates of the key's length compared eight bytes at a time: no faster (their branches,
+taken differently key by key, were the cost, not the compares). Noted for kernels: a step per value written as an
+inlined function (Numba IR inlining, arrays as arguments) cost ~8x the same code written in the loop.
 """
 
 from __future__ import annotations
