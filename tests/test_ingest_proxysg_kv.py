@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.ingest import FORMATS, proxysg_kv, sniff
 from detector.ingest.pipeline import FileReport, parse_file
+from detector.ingest.syslog import SyslogHeaders
 from tests.golden import SAMPLES, golden_settings
 
 HEAD = "<134>1 2026-11-02T08:15:04.000Z sgproxy01 bluecoat[0]: "
@@ -81,6 +83,27 @@ def test_qradar_without_devicetime_takes_the_syslog_header_time(tmp_path: Path) 
     events, rejects, _ = parse(tmp_path, line, numeric)
     assert not rejects
     assert [str(e["ts"]) for e in events] == ["2026-11-02 09:00:01+00:00", "2026-11-03 08:20:12+00:00"]
+
+
+def test_each_syslog_header_is_read_once_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines without a time of their own take their syslog header's; a header read for an earlier batch (here: an
+    earlier slice of one) is not read again, a new one is."""
+    untimed = QRADAR.replace("[02/Nov/2026:08:20:12 GMT]", "-")
+    first, second = "<13>2026-11-02T09:00:01Z sgproxy01 ", "<13>2026-11-02T09:00:02Z sgproxy01 "
+    reads: list[list[str]] = []
+    read = SyslogHeaders.read
+
+    def counted(self: SyslogHeaders, connection: object, lines: pa.Table) -> pa.Table:
+        reads.append(lines.column("line").to_pylist())
+        return read(self, connection, lines)
+
+    monkeypatch.setattr(SyslogHeaders, "read", counted)
+    monkeypatch.setattr(proxysg_kv, "SLICE_LINES", 2)
+    heads = [first, first, first, second, second, first]
+    events, rejects, _ = parse(tmp_path, *(head + untimed for head in heads))
+    assert not rejects
+    assert [str(e["ts"]) for e in events] == [f"2026-11-02 09:00:0{1 + (head == second)}+00:00" for head in heads]
+    assert len(reads) == 2 and [len(lines) for lines in reads] == [1, 1]  # slice 1: the first; slice 2: the second
 
 
 def test_denials_are_blocked(tmp_path: Path) -> None:

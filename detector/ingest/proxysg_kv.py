@@ -22,8 +22,9 @@ cuts out the values of the wanted fields (unquoted) and dictionary-encodes those
 each field's distinct values are trimmed, null when `-` or empty, and handed by ELFF name to
 `w3c.columns_of_fields`: one reading of ProxySG's fields for the `w3c`, `proxysg` and this format (denials by
 x-exception-id as `proxysg` reads them). Lines without date= and time= take them from devicetime or the syslog
-header, each distinct time and header read once. A line with no `c-ip`/`src` and no host or URL key is a counted
-reject (not such a line); a line without a readable time likewise.
+header, each distinct time read once per batch and each distinct header once per file (`_HeaderTimes`). A line
+with no `c-ip`/`src` and no host or URL key is a counted reject (not such a line); a line without a readable time
+likewise.
 
 CPU of the whole ingest of 1M benchmark lines (`shadow-ai ingest --format proxysg_kv` of benchmarks/ingest.py's
 files, --format-lines 1000000 --per-sample; user+sys of the process, the code before and after alternately, 7 runs
@@ -55,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import dictionary_array, only_where, space_trimmed
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, only_where, space_trimmed
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -173,6 +174,25 @@ def _denied_by_exception(columns: pa.Table, exception_id: pa.Array) -> pa.Table:
                               pa.DictionaryArray.from_arrays(indices, action.dictionary))
 
 
+class _HeaderTimes(DistinctQuery):
+    """The times of distinct syslog headers (lines without date= and time= nor a readable devicetime=), kept across
+    a file's batches as each field's per-distinct answers are: the headers' query costs ~17 ms CPU whatever the
+    number of headers (DuckDB binding `syslog_heads`), paid by every batch that had such a line when each batch's
+    headers were read afresh (~15 % of the parse of 1M QRadar benchmark lines, a third of them behind a header)."""
+
+    def __init__(self, headers: SyslogHeaders) -> None:
+        super().__init__("")
+        self.headers = headers
+
+    def run(self, connection: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Table:
+        """The time (column `ts`) of each of the distinct headers `values`, read as SonicWall reads them: as
+        `<header>- x: -`."""
+        tagged = pc.binary_join_element_wise(values, _TAGGED, "")
+        table = pa.table({"line_no": pa.array(np.arange(1, len(tagged) + 1), pa.int64()), "line": tagged})
+        times = self.headers.read(connection, table).column("ts").combine_chunks().cast(TIMESTAMP)
+        return pa.table({"ts": times})
+
+
 def new_parser(context: ParseContext) -> BatchParser:
     """Each batch: pairs found, wanted values cut out and read as `w3c` reads ProxySG's fields."""
     for macros in (PROXY_MACROS, WSA_MACROS):
@@ -188,12 +208,13 @@ def new_parser(context: ParseContext) -> BatchParser:
     as_text = [field for field in FIELDS if field not in encoded and (field in _READ_HERE or field in _COUNTS)]
     headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
 
+    header_times_of = _HeaderTimes(headers)
+
     def header_times(cursor: duckdb.DuckDBPyConnection, head: pa.Array) -> pa.Array:
-        """The time of each syslog header, each distinct header read once."""
+        """The time of each syslog header, each distinct header read once per file."""
         distinct = pc.dictionary_encode(head)
-        tagged = pc.binary_join_element_wise(distinct.dictionary, _TAGGED, "")
-        table = pa.table({"line_no": pa.array(np.arange(1, len(tagged) + 1), pa.int64()), "line": tagged})
-        return headers.read(cursor, table).column("ts").combine_chunks().cast(TIMESTAMP).take(distinct.indices)
+        times = header_times_of.results_for(cursor, distinct.dictionary).column("ts").combine_chunks()
+        return times.take(distinct.indices)
 
     def parse(lines: pa.Table) -> ParseResult:
         """The batch in slices when larger than SLICE_LINES: the scan keeps two offsets for each field of a line."""
