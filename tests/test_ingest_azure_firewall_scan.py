@@ -181,3 +181,5 @@ def test_hashed_keys_find_each_wanted_key_and_no_near_miss() -> None:
     assert number(b"resourceId") == -1
     with pytest.raises(ValueError):
         scan.HashedKeys(("AzureFirewallApplicationRule",))
+    with pytest.raises(ValueError):
+        scan.HashedKeys(("time", "time"))

@@ -126,6 +126,20 @@ def _bucket(words: tuple[int, int, int], length: int, multiplier: int, shift: in
     return ((mixed * multiplier) & _MASK) >> shift
 
 
+def _spread(words: list[tuple[int, int, int]], lengths: list[int]) -> tuple[int, int, list[int]]:
+    """A table size (bits), a multiplier and each key's bucket, no two keys in one: the smallest table where one of
+    2,000 multipliers (the same ones every run) does it."""
+    chooser = random.Random(len(words))
+    for bits in range(8, 17):
+        for _ in range(2000):
+            multiplier = chooser.getrandbits(64) | 1
+            buckets = [_bucket(word, length, multiplier, 64 - bits) for word, length in zip(words, lengths,
+                                                                                            strict=True)]
+            if len(set(buckets)) == len(buckets):
+                return bits, multiplier, buckets
+    raise ValueError("no table without two keys in one bucket")
+
+
 class HashedKeys:
     """Wanted keys of up to HASHED_MAX bytes as `_hashed_number` finds them: a table of buckets, each holding at most
     one key (a multiplier found here that puts no two in one bucket), and per key its words, its length and its
@@ -139,18 +153,10 @@ class HashedKeys:
         encoded = [key.encode() for key in keys]
         if any(len(key) > HASHED_MAX for key in encoded):
             raise ValueError(f"keys longer than {HASHED_MAX} bytes are not hashed")
+        if len(set(encoded)) != len(encoded):
+            raise ValueError("a key given twice")
         words = [_key_words(key) for key in encoded]
-        chooser = random.Random(len(encoded))  # (the same table every run)
-        for bits in range(8, 17):
-            for _ in range(2000):
-                multiplier = chooser.getrandbits(64) | 1
-                buckets = [_bucket(word, len(key), multiplier, 64 - bits) for word, key in zip(words, encoded,
-                                                                                                 strict=True)]
-                if len(set(buckets)) == len(buckets):
-                    break
-            else:
-                continue
-            break
+        bits, multiplier, buckets = _spread(words, [len(key) for key in encoded])
         self.table = np.full(1 << bits, len(encoded), np.int64)
         self.table[buckets] = np.arange(len(encoded))
         self.words = np.array([*words, (0, 0, 0)], np.uint64)
