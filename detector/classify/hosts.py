@@ -51,32 +51,46 @@ def judge_hosts(
 ) -> pa.Table:
     """The `hosts` table rows for these host names (schema HOSTS). `behaviour`: the hosts' traffic
     features, or a function that waits for them, called only after everything the names alone decide."""
-    rows: list[dict[str, object]] = []
+    # One list per column, not a dict per row: classify judges every host of the lake (tens of thousands)
+    # while DuckDB reads their traffic, and this Python loop shares the machine with it.
+    count = len(hosts)
+    domains: list[str | None] = [None] * count
+    services: list[str | None] = [None] * count
+    categories: list[str | None] = [None] * count
+    matches: list[str] = ["none"] * count
+    is_ai: list[bool] = [False] * count
+    scores: list[float | None] = [None] * count
+    rules: list[str | None] = [None] * count
     unknown: list[int] = []
-    for host in hosts:
-        row: dict[str, object] = {"host": host, "registered_domain": registered_domain(host) if host else None,
-                                  "service": None, "category": None, "match": "none", "is_ai": False, "score": None,
-                                  "rule": None}
+    for index, host in enumerate(hosts):
+        if host:
+            domains[index] = registered_domain(host)
         label = labels.get(host)
         found = catalog.match_host(host) if host else None
         if label is not None:
-            row.update(service=label.service, category=label.category, match="label", is_ai=label.ai,
-                       score=1.0 if label.ai else 0.0, rule=f"label by {label.by} at {label.at}")
+            services[index], categories[index], matches[index] = label.service, label.category, "label"
+            is_ai[index], scores[index] = label.ai, 1.0 if label.ai else 0.0
+            rules[index] = f"label by {label.by} at {label.at}"
         elif found is not None:
-            row.update(service=found.service.id, category=found.service.category, match="catalog", is_ai=True,
-                       score=1.0, rule=f"{found.rule}: {found.pattern}")
-        elif is_ip_address(host):  # a name model has nothing to say of an address: no score, not a guess
-            row.update(rule="an IP address, not a name")
+            services[index], categories[index], matches[index] = found.service.id, found.service.category, "catalog"
+            is_ai[index], scores[index], rules[index] = True, 1.0, f"{found.rule}: {found.pattern}"
+        elif _may_be_address(host) and is_ip_address(host):  # a name model has nothing to say of an address
+            rules[index] = "an IP address, not a name"
         else:
-            unknown.append(len(rows))
-        rows.append(row)
+            unknown.append(index)
     if scorer is not None and unknown:
-        scores = scorer.score([hosts[i] for i in unknown], behaviour)
-        for index, score in zip(unknown, scores, strict=True):
+        scored = scorer.score([hosts[i] for i in unknown], behaviour)
+        rule = f"model {scorer.name} (threshold {scorer.threshold:.2f})"
+        listed = f"listed AI service (signatures/ai_training.txt, taught to {rule})"
+        for index, score in zip(unknown, scored, strict=True):
             above = float(score) >= scorer.threshold
-            rule = f"model {scorer.name} (threshold {scorer.threshold:.2f})"
-            if above and scorer.listed_ai(hosts[index]):
-                rule = f"listed AI service (signatures/ai_training.txt, taught to {rule})"
-            rows[index].update(score=round(float(score), 4), match="model" if above else "none", is_ai=above,
-                               rule=rule)
-    return pa.Table.from_pylist(rows, schema=HOSTS)
+            scores[index], matches[index], is_ai[index] = round(float(score), 4), "model" if above else "none", above
+            rules[index] = listed if above and scorer.listed_ai(hosts[index]) else rule
+    columns = [list(hosts), domains, services, categories, matches, is_ai, scores, rules]
+    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, HOSTS, strict=True)], schema=HOSTS)
+
+
+def _may_be_address(host: str) -> bool:
+    """A cheap necessary condition for is_ip_address (which parses, and raises for every name): an IPv4
+    address ends with a digit, an IPv6 address has colons."""
+    return bool(host) and (host[-1:].isdigit() or ":" in host)
