@@ -24,7 +24,15 @@ says so: `"direction": "to_client"`); Suricata 6's alerts say no direction and k
 Suricata is a sensor: except for alerts and drops, it saw traffic but decided nothing (`unknown`).
 `flow.bytes_toserver` is what the client sent: `bytes_out`.
 
-How a batch is read: DuckDB parses each line once (`json_extract_string` with a list of paths: one parse,
+How a batch is read: by json_scan's compiled walk (suricata_eve_walk, _walked): one pass over each line validates
+it and finds where every path's value is (every record type's paths, and the extra reads below as the file's hints
+turn them on); the record type is the `event_type` text; each type's values are then copied out as text in one pass
+over the lines (suricata_eve_scan), a table per type as the query below gives it; `[0]` paths are read once per
+distinct text of their array (items_query). The lines the walk doubts (see json_scan: escapes in keys, fractions at a
+path read, a repeated key, a spaced container read whole, a `[0]` path holding a string, anything that might not be
+JSON) are read by the query, with every path; after a batch where it doubted most lines the walk is not tried again
+for the file (Walk.tried), and every line is read by the query, as follows.
+DuckDB parses each line once (`json_extract_string` with a list of paths: one parse,
 each path's value as text; `from_json` into a STRUCT cost as much). Each path looked up costs about a sixth
 of the parse, so each line reads only its record type's paths: Suricata writes compact JSON, so the type is
 guessed from the text after `"event_type":"` (read at the few places a sample of the batch's lines has it,
@@ -110,6 +118,28 @@ is 0.042-0.044 s for one key and 0.060-0.067 for all 31 (DuckDB's parse is ~0.03
 s (basic), 0.857-1.086 -> 0.836-0.904 (dns_versions). Whole ingests (CPU, old and new copy interleaved, 3 runs): 1M
 lines basic 2.87-3.48 -> 3.49-3.85 s, dns_versions 3.17-3.48 -> 3.40-3.86 (Numba's start and json_scan's kernels load
 0.30-0.32 s per process); 4M basic lines (the 1M file four times) 9.26-9.40 -> 9.20-9.24: no gain worth its code.
+Where that gain was lost, and the walk kept (fifteenth session, 2026-11-30; per-thread CPU with /tmp/s15/tl3.py, old
+and new interleaved, load 5-9): values numbered by their texts pay on the benchmark's files, whose lines are a dozen
+records repeated, and not on real ones, whose times, ports and flow ids differ on every line. Rebuilt as then (every
+value numbered, dictionary kept through the columns: src_ip/dst_ip chosen on indices, comparisons once per dictionary
+value), a parse of 570k benchmark lines was 0.75-0.88 s against the query's 0.92-1.16, but of 262k lines with
+distinct times, ports and flow ids (hosts from 5,000, clients from 2,000) 0.57-0.60 against 0.49-0.51: the
+numbering's hash tables, and `at` decoding each type's values (a take of every value) cost more than the query's
+conversion. Copying the values out as text instead, per type (json_read's `_copied` per slice and type: ~1000 calls
+per 786k lines; or the spans gathered per type first) cost as much as the query (0.33 against 0.31 per 262k lines):
+the per-call work and the gathers, not the copying. One pass over the lines that copies each line's values into its
+type's runs (suricata_eve_scan), with the type read from the walk's spans (no numbering): the walk's part of the parse
+~0.27 s against the query's ~0.32 per 262k lines of distinct values, and a parse of 570k benchmark lines 0.71-0.76 s
+against 0.90-0.91 (530k dns_versions lines 0.75-0.80 against 0.89-0.93; the batches' 8 MiB chunks joined first in
+both). Whole ingests of the benchmark's 4M-line files: basic 11.43-12.33 s CPU -> 10.13-11.38 (the parse with DuckDB's
+threads 7.20-7.55 -> 5.66-6.23; the main thread +0.3: Numba's import), dns_versions 11.72-12.60 -> 11.23-11.44. Output
+identical: goldens, tests, vendor samples, ~500k fuzzed lines old against new (spaced, escaped, cut, retyped values),
+240k lines of distinct values, and the walk against the query on hypothesis' records (test_ingest_suricata_walk);
+except that a type's rows are now kept in batch order where some were read apart (_in_batch_order: before, a line whose
+type was not guessed came after the others, so a spaced v1 answer record could be named by a later record of its
+response; the fuzz found it the other way round, with the lines the walk doubts).
+Measured and left with the walk: Arrow's match_substring to find values with escapes costs ~170 ms per 131k lines
+(libc's memchr over the batch: ~2 ms; only a batch with a backslash looks further: _escaped_lines).
 """
 
 from __future__ import annotations
@@ -135,6 +165,7 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import constant_text, first_valid, placed
+from detector.ingest.suricata_eve_walk import Walk, walked_path
 from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
@@ -176,6 +207,21 @@ IPS_OTHER = ("dns.query[0].rrname", "dns.queries[0].rrname", "quic.sni", "http.r
              "http.request.headers", "dns.answer.rrname")
 EXTRA_READS = {"v1_keys": {"dns": V1_KEYS}, "ips_hosts": {"alert": IPS_OTHER, "drop": IPS_OTHER}}
 EXTRA_SHARES = {"v1_keys": 1 / 6, "ips_hosts": 1 / 4}
+
+# The paths with an array index (`[0]`) per array: the walk (suricata_eve_walk) finds the array, whose items are read
+# once per distinct array text (items_query)
+_EVERY_PATH = tuple(dict.fromkeys(COMMON + sum(READS.values(), ()) + sum(
+    (paths for reads in EXTRA_READS.values() for paths in reads.values()), ())))
+ARRAY_ITEMS = {array: tuple(path for path in _EVERY_PATH if walked_path(path) == array and path != array)
+               for array in dict.fromkeys(walked_path(path) for path in _EVERY_PATH if "[" in path)}
+
+
+def items_query(paths: tuple[str, ...]) -> str:
+    """The query of these paths' values (`a.b[0].c`: `$[0].c`) on the distinct texts of their array (columns
+    `c1`, `c2` ... in their order)."""
+    listed = ", ".join(f"'${path[path.index('['):]}'" for path in paths)
+    columns = ", ".join(f"v[{at}] as c{at}" for at in range(1, len(paths) + 1))
+    return f"select {columns} from (select json_extract_string(value, [{listed}]) as v from distinct_values)"
 
 
 def kind_paths(kind: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -300,6 +346,9 @@ class Queries:
         # The extra reads (EXTRA_READS) the next batch makes in its main query, as the file's last batch needed
         # them: a hint like malformed_before (the values are the same wherever they are read).
         self.extra: tuple[str, ...] = ()
+        # The compiled walk of the lines (set by eve_parser), and per array it finds, its items' query (items_query)
+        self.walk: Walk | None = None
+        self.items = {array: DistinctQuery(items_query(paths)) for array, paths in ARRAY_ITEMS.items()}
 
     def need(self, name: str, needed: int, among: int) -> None:
         """Turn an extra read on for the next batches if `needed` of the `among` lines it is made on need it
@@ -311,6 +360,7 @@ class Queries:
 
 def eve_parser(context: ParseContext) -> BatchParser:
     queries = Queries()
+    queries.walk = Walk()
 
     def parse(lines: pa.Table) -> ParseResult:
         # A cursor of its own per batch: batches are parsed on two threads at once.
@@ -413,16 +463,20 @@ class _Records:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, text: pa.Array, queries: Queries) -> None:
         self.count = len(text)
-        guess = _guesses(text)
-        guessed = tuple(int(number) for number in np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
-                        if number != ANY_TYPE)
         self.extra = extra = queries.extra
-        read = _read(connection, text, guess, guessed, queries.malformed_before, extra)
-        for number, (rows, table, found) in read.items():  # the parse's type against the guess
-            wrong = (found >= 0) & (found != number)
-            if wrong.any():
-                guess[rows[wrong]] = ANY_TYPE
-                read[number] = rows[~wrong], table.filter(pa.array(~wrong)), found[~wrong]
+        walk = queries.walk
+        if walk is not None and walk.tried and text.type == pa.string():  # (the walk reads 32-bit offsets)
+            read, guess = _walked(connection, queries, walk, text, extra)
+        else:
+            guess = _guesses(text)
+            guessed = tuple(int(number) for number in np.flatnonzero(np.bincount(guess, minlength=len(GUESS_PATHS)))
+                            if number != ANY_TYPE)
+            read = _read(connection, text, guess, guessed, queries.malformed_before, extra)
+            for number, (rows, table, found) in read.items():  # the parse's type against the guess
+                wrong = (found >= 0) & (found != number)
+                if wrong.any():
+                    guess[rows[wrong]] = ANY_TYPE
+                    read[number] = rows[~wrong], table.filter(pa.array(~wrong)), found[~wrong]
         if (guess == ANY_TYPE).any():
             read.update(_read(connection, text, guess, (ANY_TYPE,), queries.malformed_before, extra))
         self.parsed = np.zeros(self.count, bool)
@@ -437,10 +491,7 @@ class _Records:
                 parts[kind].append((rows[mine], table.select(paths).filter(pa.array(mine)) if not mine.all()
                                     else table.select(paths)))
         queries.malformed_before = not self.parsed.all()
-        self.kinds = {kind: (np.concatenate([rows for rows, _ in parts[kind]] + [np.zeros(0, np.int64)]),
-                             pa.concat_tables([table for _, table in parts[kind]]
-                                              or [_NO_ROWS.select(list(kind_paths(kind, extra)))]))
-                      for kind in EVENT_TYPES}
+        self.kinds = {kind: _in_batch_order(parts[kind], kind_paths(kind, extra)) for kind in EVENT_TYPES}
         self._places: dict[tuple[str, ...], pa.Array] = {}  # see spread
         self._rows: dict[tuple[str, ...], np.ndarray] = {}  # see rows
 
@@ -468,6 +519,53 @@ class _Records:
             index[rows] = np.arange(len(rows))
             self._places[kinds] = pa.array(index, mask=index < 0)
         return values.take(self._places[kinds])
+
+
+def _in_batch_order(parts: list[tuple[np.ndarray, pa.Table]], paths: tuple[str, ...]) -> tuple[np.ndarray, pa.Table]:
+    """A record type's parts (rows and their values) as one, its rows in batch order: the lines read apart (those the
+    walk doubts, or whose type was not guessed) among the others, as _v1_query_names' "first record of its response
+    in the batch" needs them."""
+    if len(parts) == 1:
+        return parts[0]
+    rows = np.concatenate([rows for rows, _ in parts] + [np.zeros(0, np.int64)])
+    table = pa.concat_tables([table for _, table in parts] or [_NO_ROWS.select(list(paths))])
+    if len(rows) > 1 and (np.diff(rows) < 0).any():
+        order = np.argsort(rows, kind="stable")
+        rows, table = rows[order], table.take(pa.array(order))
+    return rows, table
+
+
+def _walked(connection: duckdb.DuckDBPyConnection, queries: Queries, walk: Walk, text: pa.Array,
+            extra: tuple[str, ...]) -> tuple[dict[int, tuple[np.ndarray, pa.Table, np.ndarray]], np.ndarray]:
+    """What _read gives, read by the walk: per record type found, its rows, their paths' values as text and the
+    type; the other lines (another record, or no event_type) under OTHER_TYPE. The lines the walk doubts are
+    guessed ANY_TYPE (for _read), the others no guess."""
+    count = len(text)
+    walked = {number: tuple(dict.fromkeys(walked_path(path) for path in kind_paths(kind, extra)))
+              for number, kind in enumerate(EVENT_TYPES, start=1)}
+    found, groups = walk.grouped(text, guess_paths(ANY_TYPE, extra), "event_type", _TYPE_NUMBERS, OTHER_TYPE, walked)
+    doubtful = found == -2
+    guess = np.where(doubtful, ANY_TYPE, -1).astype(np.int8)
+    if 2 * doubtful.sum() > count:
+        walk.tried = False
+    read = {}
+    for number, group in groups.items():
+        paths = kind_paths(EVENT_TYPES[number - 1], extra)
+        values = group.values
+        for array, items in ARRAY_ITEMS.items():
+            if array in values and any(path in paths for path in items):
+                found_items = per_distinct(connection, values[array], queries.items[array])
+                values.update({path: _decoded(found_items[f"c{at}"]) for at, path in enumerate(items, start=1)})
+        rows = group.rows
+        read[number] = rows, pa.table({"parsed": np.ones(len(rows), bool), **{path: values[path] for path in paths}}), \
+            np.full(len(rows), number)
+    others = np.flatnonzero((found == OTHER_TYPE) | (found == -1))
+    read[OTHER_TYPE] = others, pa.table({"parsed": np.ones(len(others), bool)}), found[others]
+    return read, guess
+
+
+# The guess each event type calls for (see _found)
+_TYPE_NUMBERS = {kind: number for number, kind in enumerate(EVENT_TYPES, start=1)}
 
 
 def _read(connection: duckdb.DuckDBPyConnection, text: pa.Array, guess: np.ndarray, guesses: tuple[int, ...],
