@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import io
 import sys
+import types
 from collections.abc import Iterator
 
 import pytest
@@ -148,7 +149,10 @@ def test_the_kernel_is_used_where_numba_is_loaded_and_lines_are_not_too_long(mon
     monkeypatch.setattr(line_cuts, "LINES_KERNEL", None)
     monkeypatch.delitem(sys.modules, "detector.ingest.compiled", raising=False)
     assert not line_cuts.kernel_wanted(1 << 20)  # (a format without kernels: Numba is not loaded for the reader)
-    monkeypatch.setitem(sys.modules, "detector.ingest.compiled", sys.modules[__name__])
+    being_imported = types.ModuleType("detector.ingest.compiled")  # (in sys.modules from the start of its import)
+    monkeypatch.setitem(sys.modules, "detector.ingest.compiled", being_imported)
+    assert not line_cuts.kernel_wanted(1 << 20)  # (a parse thread still importing Numba: not in the reading thread)
+    being_imported.LOADED = True  # type: ignore[attr-defined]
     assert line_cuts.kernel_wanted(1 << 20)
     assert not line_cuts.kernel_wanted(line_cuts.KERNEL_MAX_LINE_BYTES + 1)
 

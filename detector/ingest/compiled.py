@@ -105,3 +105,9 @@ def store_word(typingctx, array, at, word):
         store.align = 1
 
     return types.void(array, at, word), codegen
+
+
+# Set last: this module is in sys.modules from the start of its import, while a parse thread may still be importing
+# Numba through it. line_cuts lets the reading thread use its kernel only once this is set: importing Numba's modules
+# in two threads at once can hand one of them a half-initialised module (Python's import locks break the deadlock so).
+LOADED = True

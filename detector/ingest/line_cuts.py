@@ -98,8 +98,16 @@ KERNEL_MAX_LINE_BYTES = 256 * 1024 * 1024
 
 def kernel_wanted(max_line_bytes: int) -> bool:
     """Whether to cut a batch's lines with the kernel."""
-    wanted = "detector.ingest.compiled" in sys.modules if LINES_KERNEL is None else LINES_KERNEL
+    wanted = numba_loaded() if LINES_KERNEL is None else LINES_KERNEL
     return wanted and max_line_bytes <= KERNEL_MAX_LINE_BYTES
+
+
+def numba_loaded() -> bool:
+    """Whether a format's kernels have loaded Numba wholly (compiled.LOADED). Seen in sys.modules is not enough: a parse
+    thread importing its kernels puts compiled there first, and the reading thread importing lines_scan (and Numba's
+    modules with it) meanwhile was handed a half-initialised `numba.core.cgutils` (an ImportError that ended the
+    ingest of CEF and Skyhigh files). Once compiled is loaded, lines_scan imports nothing else."""
+    return getattr(sys.modules.get("detector.ingest.compiled"), "LOADED", False) is True
 
 
 def new_batch_lines(texts: TextPool, newlines: list[np.ndarray], text_bytes: int, lines: int, max_line_bytes: int
