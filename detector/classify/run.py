@@ -129,8 +129,8 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
 def client_tables(cursor: duckdb.DuckDBPyConnection, settings: Settings,
                   steps: dict[str, tuple[float, float]]) -> tuple[list[str], list[str]]:
     """What classify builds without the hosts' judgements: who was at which address when (stretches,
-    proxy sessions, DHCP leases) and each source's daily counts; returns the client addresses and the
-    user agents seen. Runs on its own cursor beside host_traffic (see classify)."""
+    proxy sessions, DHCP leases); returns the client addresses and the user agents seen. Runs on its own
+    cursor beside host_traffic (see classify)."""
     with timed(steps, "client_stretches"):
         # a table, not a temp table: the main connection reads it later (people_daily)
         cursor.execute(f"create table client_stretches as {db.query_text('client_stretches')}",
@@ -145,9 +145,14 @@ def client_tables(cursor: duckdb.DuckDBPyConnection, settings: Settings,
     with timed(steps, "dhcp_leases"):
         cursor.execute(f"create table dhcp_leases as {db.query_text('dhcp_leases')}",
                        {"lease_seconds": settings.lease_seconds})
+    return addresses, agents
+
+
+def source_counts(cursor: duckdb.DuckDBPyConnection, steps: dict[str, tuple[float, float]]) -> None:
+    """Each source's daily counts (source_daily), on the side cursor once host_traffic is read: while the
+    judging thread finishes (Python, one core) rather than beside host_traffic, where both cores are busy."""
     with timed(steps, "source_daily"):
         cursor.execute(f"create table source_daily as {db.query_text('source_daily')}")
-    return addresses, agents
 
 
 def judge_seen_hosts(loading: Future[Inputs], hosts: list[str], behaviour_read: Future[pa.Table]) -> pa.Table:
@@ -227,7 +232,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     # query has phases that keep one core busy (merging, Python between queries), which the other fills.
     beside = ThreadPoolExecutor(max_workers=1)
     side_cursor: duckdb.DuckDBPyConnection | None = None
-    building_client_tables = None
+    building_client_tables: Future[tuple[list[str], list[str]]] | None = None
+    counting: Future[None] | None = None
     behaviour_read: Future[pa.Table] | None = None
     try:
         # classify's results are tables, not ordered output: letting DuckDB drop order saves memory
@@ -257,6 +263,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "host_traffic"):
             traffic, behaviour = host_traffic(connection, loaded_catalog, seen_hosts)
         behaviour_read.set_result(behaviour)
+        # queued after the client tables on the side cursor
+        counting = beside.submit(source_counts, side, steps)
         with timed(steps, "load (waited for)"):
             inputs = loading.result()
         with timed(steps, "client tables (waited for)"):
@@ -294,6 +302,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             connection.register(f"incoming_{name}", table)
             connection.execute(f"create table {name} as select * from incoming_{name}")
             connection.unregister(f"incoming_{name}")
+        with timed(steps, "source_daily (waited for)"):
+            counting.result()
         with building_catalog_database(connection, settings.database):
             for name in ["proxy_sessions", "dhcp_leases", "source_daily", *tables]:
                 connection.execute(f"create table fresh.{name} as select * from main.{name}")
@@ -316,7 +326,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
     finally:
         if behaviour_read is not None and not behaviour_read.done():
             behaviour_read.cancel()  # failing: the judging thread must not wait for it
-        if building_client_tables is not None and side_cursor is not None and not building_client_tables.done():
+        if side_cursor is not None and any(f is not None and not f.done() for f in (building_client_tables, counting)):
             side_cursor.interrupt()  # failing: do not wait for the side queries to finish
         beside.shutdown()
         background.shutdown(cancel_futures=True)
