@@ -132,7 +132,10 @@ type's runs (suricata_eve_scan), with the type read from the walk's spans (no nu
 ~0.27 s against the query's ~0.32 per 262k lines of distinct values, and a parse of 570k benchmark lines 0.71-0.76 s
 against 0.90-0.91 (530k dns_versions lines 0.75-0.80 against 0.89-0.93; the batches' 8 MiB chunks joined first in
 both). Whole ingests of the benchmark's 4M-line files: basic 11.43-12.33 s CPU -> 10.13-11.38 (the parse with DuckDB's
-threads 7.20-7.55 -> 5.66-6.23; the main thread +0.3: Numba's import), dns_versions 11.72-12.60 -> 11.23-11.44. Output
+threads 7.20-7.55 -> 5.66-6.23; the main thread +0.3: Numba's import), dns_versions 11.72-12.60 -> 11.23-11.44. With
+the reader's one chunk a batch and its compiled line cutting (3937357: used where a format loaded Numba, as this one now
+does), at 09:40 (load ~7, 2 runs each, e37f414's suricata_eve against this one): basic 11.02-11.32 -> 8.29-8.80,
+dns_versions 11.45-11.56 -> 8.91-9.18 (DuckDB's threads and the reader 2.7-3.4 -> 0.9-1.1). Output
 identical: goldens, tests, vendor samples, ~500k fuzzed lines old against new (spaced, escaped, cut, retyped values),
 240k lines of distinct values, and the walk against the query on hypothesis' records (test_ingest_suricata_walk);
 except that a type's rows are now kept in batch order where some were read apart (_in_batch_order: before, a line whose
