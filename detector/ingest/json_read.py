@@ -175,6 +175,8 @@ def _unescaped(values: pa.Array) -> pa.Array:
     """String values with their escapes read (the kernel let through only `\\`, `\\"`, `\\/`, `\\b`, `\\f`,
     `\\n`, `\\r`, `\\t`, and only in strings: a backslash in a value is one), once per distinct text."""
     dictionary = values.dictionary if isinstance(values, pa.DictionaryArray) else values
+    if not _may_hold_backslash(dictionary):
+        return values
     escaped = pc.fill_null(pc.match_substring(dictionary, "\\"), False)
     if not pc.any(escaped).as_py():
         return values
@@ -184,6 +186,15 @@ def _unescaped(values: pa.Array) -> pa.Array:
     for at in np.flatnonzero(escaped.to_numpy(zero_copy_only=False)):
         texts[at] = json.loads(f'"{texts[at]}"')
     return pa.DictionaryArray.from_arrays(values.indices, pa.array(texts, pa.string()))
+
+
+def _may_hold_backslash(texts: pa.Array) -> bool:
+    """Whether a text may hold a backslash: one search of the array's whole text buffer (the C library's, ~0.3 ms for
+    131k URLs, a copy included) where Arrow's match_substring of each text cost ~11 ms; most columns hold none."""
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        return True
+    data = texts.buffers()[2]
+    return data is not None and b"\\" in data.to_pybytes()
 
 
 def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
