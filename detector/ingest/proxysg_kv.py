@@ -41,9 +41,19 @@ line after a QRadar line for its `|` first (see `proxysg_kv_scan`): QRadar 4.36-
 measure, 3 runs each, load ~9), the parse of its 1M lines in a thread 1.89-2.00 -> 1.64-1.80 s; Splunk kv 4.45-4.62
 -> 4.23-4.54 s (noise: its benchmark file alternates three layouts line by line). Left as measured: joining a
 batch's chunks into one array costs ~0.06 s per 1M lines on the parse threads (~0.3 s only on the main thread, where
-jemalloc hands the pages back), not worth a reused buffer; the syslog headers' query costs ~18 ms CPU per slice
-whatever the number of headers (~0.25 s per 1M benchmark lines); startup ~1 s of which importing Numba (and LLVM)
+jemalloc hands the pages back), not worth a reused buffer; startup ~1 s of which importing Numba (and LLVM)
 ~0.6 s.
+
+With the reader's one chunk a batch (~70k QRadar lines, 32 MiB) the syslog headers' query (~17 ms CPU whatever the
+number of headers) was paid by every batch: each distinct header is now read once per file (`_HeaderTimes`), and
+devicetime and x-exception-id come encoded from the scan: QRadar 3.51-3.73 -> 3.03-3.13 s, Splunk kv 3.67-3.86 ->
+3.27-3.33 s (the same measure, 3 runs each, load ~6); the parse thread of 1M QRadar lines 1.78-1.80 -> ~1.43 s.
+A 70k-line batch's parse (~93 ms thread CPU, ~15 ms of it the same whatever its lines) is then the scan ~60 ms
+(`_value_spans` ~32, `_gathered` ~25: hardly less on 8k lines whose bytes stay in the cache, 0.40 against 0.45 us a
+line, so walking a batch in cache-sized parts as azure_firewall does was left), `w3c.columns_of_fields` ~20 ms (of
+which ~4.5 ms the per-line text of its date/time reject reason, ~4 ms `first_valid`), the fields' cleaning ~4 ms.
+Left as estimated under 2 % of the ingest each: taking a token's `=` at the place the line before's key ends
+(saves the `=` search, not the key's compare), cleaning all fields' dictionaries at once.
 """
 
 from __future__ import annotations
