@@ -6,8 +6,10 @@ which decides what they hold. Both give the same table: `parsed` and a column `k
 
 from __future__ import annotations
 
+import ctypes
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -175,7 +177,8 @@ def _unescaped(values: pa.Array) -> pa.Array:
     """String values with their escapes read (the kernel let through only `\\`, `\\"`, `\\/`, `\\b`, `\\f`,
     `\\n`, `\\r`, `\\t`, and only in strings: a backslash in a value is one), once per distinct text."""
     dictionary = values.dictionary if isinstance(values, pa.DictionaryArray) else values
-    if not _may_hold_backslash(dictionary):
+    if (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)) and \
+            not holds_byte(dictionary, BACKSLASH):  # (most columns hold none: no look at each text)
         return values
     escaped = pc.fill_null(pc.match_substring(dictionary, "\\"), False)
     if not pc.any(escaped).as_py():
@@ -188,13 +191,30 @@ def _unescaped(values: pa.Array) -> pa.Array:
     return pa.DictionaryArray.from_arrays(values.indices, pa.array(texts, pa.string()))
 
 
-def _may_hold_backslash(texts: pa.Array) -> bool:
-    """Whether a text may hold a backslash: one search of the array's whole text buffer (the C library's, ~0.3 ms for
-    131k URLs, a copy included) where Arrow's match_substring of each text cost ~11 ms; most columns hold none."""
-    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
-        return True
-    data = texts.buffers()[2]
-    return data is not None and b"\\" in data.to_pybytes()
+def holds_byte(texts: pa.Array, byte: int) -> bool:
+    """Whether a string array's text buffer holds `byte` (the C library's memchr, ~1.7 ms per 56 MB, no copy; numpy's
+    `==` where ctypes finds no C library, ~11 ms). Arrow's match_substring of each text costs ~11 ms per 131k URLs."""
+    buffer = texts.buffers()[2]
+    if buffer is None or not buffer.size:
+        return False
+    if _MEMCHR is not None:
+        return bool(_MEMCHR(buffer.address, byte, buffer.size))
+    return bool((np.frombuffer(buffer, np.uint8) == byte).any())
+
+
+def _libc_memchr() -> Callable[[int, int, int], int | None] | None:
+    """libc's memchr, where ctypes finds the C library."""
+    try:
+        memchr = ctypes.CDLL(None).memchr
+    except (OSError, AttributeError, TypeError):
+        return None
+    memchr.restype = ctypes.c_void_p
+    memchr.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+    return memchr  # type: ignore[no-any-return]
+
+
+_MEMCHR = _libc_memchr()
+BACKSLASH = 92
 
 
 def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray

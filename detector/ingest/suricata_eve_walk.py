@@ -17,15 +17,13 @@ what they hold.
 
 from __future__ import annotations
 
-import ctypes
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.json_read import _unescaped
+from detector.ingest.json_read import BACKSLASH, _unescaped, holds_byte
 from detector.ingest.layout_bytes import line_bytes
 
 if TYPE_CHECKING:
@@ -104,7 +102,7 @@ class Walk:
         absent = np.empty(int(runs.sum()), bool)
         self._scan.copied_by_group(data, begin, end, missing, copied, fields, base, offset_base, out, value_offsets,
                                    absent)
-        escaped = _escaped_lines(text, data) if _has_byte(text, BACKSLASH) else None
+        escaped = _escaped_lines(text, data) if holds_byte(text, BACKSLASH) else None
         found = {}
         for number, wanted in group_paths.items():
             if not counts[number]:
@@ -131,34 +129,6 @@ class Group:
 
     def __init__(self, rows: np.ndarray, values: dict[str, pa.Array]) -> None:
         self.rows, self.values = rows, values
-
-
-BACKSLASH = 92
-
-
-def _has_byte(text: pa.Array, byte: int) -> bool:
-    """Whether the lines' bytes hold `byte` (libc's memchr over the buffer, ~1.7 ms per 56 MB; numpy where there is
-    none: ~11 ms). Arrow's match_substring costs ~170 ms for the same lines."""
-    buffer = text.buffers()[2]
-    if buffer is None or not buffer.size:
-        return False
-    if _MEMCHR is not None:
-        return bool(_MEMCHR(buffer.address, byte, buffer.size))
-    return bool((np.frombuffer(buffer, np.uint8) == byte).any())
-
-
-def _libc_memchr() -> Callable[[int, int, int], int | None] | None:
-    """libc's memchr, where ctypes finds the C library."""
-    try:
-        memchr = ctypes.CDLL(None).memchr
-    except (OSError, AttributeError, TypeError):
-        return None
-    memchr.restype = ctypes.c_void_p
-    memchr.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
-    return memchr  # type: ignore[no-any-return]
-
-
-_MEMCHR = _libc_memchr()
 
 
 def _escaped_lines(text: pa.Array, data: np.ndarray) -> np.ndarray:
