@@ -36,14 +36,18 @@ One line holding an Event Hubs message of one record is read as that record. A m
 one line is rejected, naming the fix (`jq -c '.records[]'`): a line gives at most one event here (its line
 number is the event's lineage).
 
-How a batch is read: one DuckDB query parses each line once (`json_extract_string` with the list of paths, and the
-time cast); the rest in Arrow, per distinct value where it is SQL (RemoteUrl's scheme, host, port and path, the
-action, the port). Lines that start as an Event Hubs message (`{"records"`: a prefix test, where a substring search
-of every line cost a third of the parse) are read in a query over those lines only, which also reads the second
-record's path: the records are counted (`json_array_length`, a second parse of the line: a third of that query's
-cost) only where that leaves a doubt (_record_counts; a parse of 356k lines of messages: ~1.29 -> ~0.82 s CPU).
-Measured (262k lines of ~700 bytes, CPU): the query ~0.45 s, the rest ~0.2 s; where lines that are no JSON are
-common (one in nine), `try` makes DuckDB redo each chunk row by row: ~1.2 s.
+How a batch is read: the records' lines by json_scan's compiled walk (defender_walk: one pass over each line, a second
+over an inspection record's AdditionalFields once its escapes are read; the values numbered by their texts or copied
+out), the lines it doubts by the query below, which decides what they hold (after a batch where it doubted most lines,
+the walk is not tried again for the file); Numba loads with the first batch of records, so that a file of Event Hubs
+messages, read by the query alone, never loads it. The query: one DuckDB query parses each line once
+(`json_extract_string` with the list of paths, and the time cast); the rest in Arrow, per distinct value where it is SQL
+(RemoteUrl's scheme, host, port and path, the action, the port). Lines that start as an Event Hubs message
+(`{"records"`: a prefix test, where a substring search of every line cost a third of the parse) are read in a query over
+those lines only, which also reads the second record's path: the records are counted (`json_array_length`, a second
+parse of the line: a third of that query's cost) only where that leaves a doubt (_record_counts; a parse of 356k lines
+of messages: ~1.29 -> ~0.82 s CPU). Measured (262k lines of ~700 bytes, CPU): the query ~0.45 s, the rest ~0.2 s; where
+lines that are no JSON are common (one in nine), `try` makes DuckDB redo each chunk row by row: ~1.2 s.
 
 Where the CPU goes (30 Nov 2026, 1M lines built by benchmarks/ingest.py from each sample, `--per-sample`): the JSON
 query is ~3/4 of the parse (yyjson's parse of the line and of AdditionalFields ~30% of it, the paths' values, their
@@ -68,11 +72,21 @@ scan, looking the keys up and writing their places cost half of it (0.12 s witho
 for the parse instead of two, whole ingest of 1M HTTP/TLS lines 5.8-6.2 s CPU either way. Benchmark (1M lines, load
 ~11, CPU shadow-ai/generic): DNS 5.37/2.01 (0.38), Event Hubs 3.90/2.68 (0.69), HTTP/TLS 5.70/1.82 (0.32), Storage
 4.23/1.74 (0.41): the inspection and Storage records still miss the 0.5 floor.
+
+The walk measured (30 Nov 2026, fifteenth session, load ~1-2; per-thread CPU of whole ingests of the benchmark's 1M-line
+files, HEAD before and after interleaved, 3 runs each): DNS inspection 5.95-6.09 -> 5.40-5.55 s, HTTP/TLS inspection
+6.00-6.34 -> 4.87-4.97, Storage records 4.44-4.70 -> 3.37-3.60, Event Hubs messages 4.49-4.60 -> 4.47-4.59 (not walked).
+The parse threads and DuckDB's together: DNS 3.7 -> 3.4 s, HTTP/TLS 3.9 -> 3.0; the reader ~1.0 -> ~0.7 (its compiled
+line cutting, now that the format loads Numba). Of a parse of 256k DNS lines (DuckDB on one thread, 0.87 -> 0.70 s):
+json_scan's two walks (the line, then AdditionalFields) ~0.32 s, the unescaping copy ~0.08, the numbering ~0.07, the
+compares ~0.03; the walk of the line stops at each escaped quote of AdditionalFields' text, and the inner JSON is walked
+again: the cost left.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -92,7 +106,11 @@ from detector.ingest.base import (
     split_outcomes,
 )
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, integers, without
+from detector.ingest.distinct_sql import plain as decoded
 from detector.ingest.proxy_columns import UrlQueries, constant_text, first_valid, url_columns
+
+if TYPE_CHECKING:
+    from detector.ingest.defender_walk import Walk
 
 CATEGORY = "AdvancedHunting-DeviceNetworkEvents"
 NETWORK_PROTECTION = "AdvancedHunting-DeviceEvents"
@@ -172,11 +190,16 @@ class Queries:
         self.port = DistinctQuery(INTEGER_SQL)
         self.urls = UrlQueries()
         self.inspection = inspection.InspectionQueries(self.urls)
+        # The compiled walk of the records' lines (set by new_parser; its kernels load with the first batch it reads)
+        self.walk: Walk | None = None
 
 
 def new_parser(context: ParseContext) -> BatchParser:
     context.connection.execute(DEFENDER_ACTION_MACRO)
     queries = Queries()
+    from detector.ingest.defender_walk import Walk
+
+    queries.walk = Walk(PATHS, NAMES, (CATEGORY, NETWORK_PROTECTION))
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
@@ -186,7 +209,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.ChunkedArray) -> tuple[dict[str, pa.Array], np.ndarray]:
+def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.ChunkedArray, walk: Walk | None = None
+            ) -> tuple[dict[str, pa.Array], np.ndarray]:
     """QUERY's columns per line, an Event Hubs message of one record read as that record; and per line, the number
     of records of a message of several (0 elsewhere). Only lines starting `{"records"` are looked at as messages
     (read by MESSAGE_QUERY alone); one of no records is read as it is."""
@@ -195,7 +219,7 @@ def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.ChunkedArray) -> tup
     maybe = np.flatnonzero(message)
     several = np.zeros(len(text), np.int64)
     if not len(maybe):
-        return _query_columns(connection, QUERY, text), several
+        return _records(connection, walk, text), several
     others = np.flatnonzero(~message)
     messages = text if not len(others) else text.take(pa.array(maybe))
     inner = _query_columns(connection, MESSAGE_QUERY, messages)
@@ -211,12 +235,27 @@ def _parsed(connection: duckdb.DuckDBPyConnection, text: pa.ChunkedArray) -> tup
                  _query_columns(connection, QUERY, text.take(pa.array(maybe[plain])))]
         order = [maybe[~plain], maybe[plain]]
     if len(others):
-        parts.insert(0, _query_columns(connection, QUERY, text.take(pa.array(others))))
+        parts.insert(0, _records(connection, walk, text.take(pa.array(others))))
         order.insert(0, others)
     at = np.empty(len(text), np.int64)
     at[np.concatenate(order)] = np.arange(len(text))
     rows = pa.array(at)
-    return {name: pa.concat_arrays([part[name] for part in parts]).take(rows) for name in parts[0]}, several
+    return {name: pa.concat_arrays([decoded(part[name]) for part in parts]).take(rows) for name in parts[0]}, several
+
+
+def _records(connection: duckdb.DuckDBPyConnection, walk: Walk | None, text: pa.ChunkedArray) -> dict[str, pa.Array]:
+    """QUERY's columns of these lines: read by the compiled walk (defender_walk) where it is tried, with QUERY on the
+    lines it doubts; after a batch where it doubted most lines, by QUERY alone."""
+    if walk is None or not walk.tried or text.type != pa.string():  # (the walk reads 32-bit offsets)
+        return _query_columns(connection, QUERY, text)
+    columns, doubtful = walk.columns(connection, text)
+    if 2 * len(doubtful) > len(text):
+        walk.tried = False
+    if not len(doubtful):
+        return columns
+    from detector.ingest.defender_walk import put_together
+
+    return put_together(len(text), columns, doubtful, _query_columns(connection, QUERY, text.take(pa.array(doubtful))))
 
 
 def _query_columns(connection: duckdb.DuckDBPyConnection, query: str, text: pa.ChunkedArray) -> dict[str, pa.Array]:
@@ -249,7 +288,7 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     """Streaming API lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     text = lines.column("line")  # (its chunks as the reader cut them: put together, 32 MiB would be copied)
     rows = len(text)
-    value, several = _parsed(connection, text)
+    value, several = _parsed(connection, text, queries.walk)
     parsed = value["parsed"].to_numpy(zero_copy_only=False)
     table = pc.fill_null(value["table_code"], -1).to_numpy(zero_copy_only=False)
     is_known = (table == 0) | (table == 1)
