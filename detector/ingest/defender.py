@@ -80,7 +80,17 @@ The parse threads and DuckDB's together: DNS 3.7 -> 3.4 s, HTTP/TLS 3.9 -> 3.0; 
 line cutting, now that the format loads Numba). Of a parse of 256k DNS lines (DuckDB on one thread, 0.87 -> 0.70 s):
 json_scan's two walks (the line, then AdditionalFields) ~0.32 s, the unescaping copy ~0.08, the numbering ~0.07, the
 compares ~0.03; the walk of the line stops at each escaped quote of AdditionalFields' text, and the inner JSON is walked
-again: the cost left.
+again: the cost left. The benchmark's 4M-line files (idle machine, load ~0.3-1.6; `--format-lines 4000000 --no-regex
+--per-sample`), shadow-ai CPU / the generic DuckDB split's, and throughput by wall time against that split's: DNS
+inspection 15.5/6.5 s (0.48, was 19.8/6.6 and 0.42 at 09:54 the same day), HTTP/TLS 13.0/6.1 (0.55, was 23.3/6.3 and
+0.33), Storage 8.1/5.6 (0.79, was 14.0/5.6 and 0.49), Event Hubs 13.8/9.5 (0.73, as before); peak RSS 751/736/753/682 MB
+against 742/696/673/714 (Numba's own memory where the walk loads it). DNS inspection records, the longest
+AdditionalFields, stay just short of the 0.5 floor. Per DNS line (~1 KB, ~330 bytes of inner JSON): the walk of the line
+~1.15 us (a plain count of one byte ~0.32), the unescaping copy ~0.30, the inner walk ~0.41, each compare ~0.05. Tried
+and left: 8 MiB slices instead of json_read's 2 MiB (parse no cheaper: 0.70-0.76 s against 0.70 per 256k lines), the
+compares eight bytes at a time (0.05 -> 0.02 us: ~1 % of the ingest). What would pay: a walk that steps over an escaped
+string's backslashes a word at a time (json_scan stops at each), or reads AdditionalFields' escaped JSON where it
+stands.
 """
 
 from __future__ import annotations
