@@ -27,9 +27,8 @@ import pyarrow.compute as pc
 
 from detector.ingest import defender_inspection as inspection
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
-from detector.ingest.distinct_sql import even_parts, plain
-from detector.ingest.json_read import DISTINCT_SHARE, SLICE_BYTES, _copied, _unescaped
-from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.distinct_sql import plain
+from detector.ingest.json_read import DISTINCT_SHARE, _copied, _unescaped, walked_slices
 from detector.ingest.proxy_columns import placed
 
 if TYPE_CHECKING:
@@ -78,42 +77,33 @@ class Walk:
         distinct, inner_distinct = self.scan_texts(), self.scan_texts()
         parts: list[list[pa.Array | np.ndarray | None]] = [[] for _ in range(slots)]
         tables, inner_parts, doubtful_rows = [], [], []
-        first_row = 0
-        for chunk in text.chunks:
-            size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
-            for start, length in even_parts(len(chunk), size):
-                part = chunk.slice(start, length)
-                _, data, offsets = line_bytes(part)
-                begin, end, missing, spaced, doubtful = self.json_scan.spans(data, offsets, self.outer)
-                if part.null_count:
-                    doubtful |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
-                doubtful |= spaced.any(axis=1)
-                missing[doubtful] = True
-                table = np.empty(length, np.int64)
-                self.scan.named(data, begin, end, missing, CATEGORY, *self.category_names, False, table)
-                kind = np.empty(length, np.int64)
-                self.scan.named(data, begin, end, missing, ACTION, *self.action_names, True, kind)
-                kind = np.where((table == 0) & (kind < len(inspection.INSPECTED_ACTIONS)), kind, -1)
-                inner, bad = self._inner(data, begin, end, missing, kind, inner_distinct, first_row)
-                if bad.any():
-                    doubtful |= bad
-                    missing[bad] = True
-                    table[bad] = -1
-                if doubtful.any():
-                    doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
-                tables.append(table)
-                inner_parts.append(inner)
-                copied = distinct.many_texts(slots, first_row, DISTINCT_SHARE)
-                copied[[CATEGORY, FIELDS]] = False
-                numbered = np.where(copied, -1, np.arange(slots)).astype(np.int64)
-                numbered[[CATEGORY, FIELDS]] = -1
-                codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
-                for slot in range(slots):
-                    parts[slot].append(codes[slot] if numbered[slot] >= 0 else None)
-                if copied.any():
-                    for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
-                        parts[slot][-1] = values
-                first_row += length
+        for first_row, length, _, data, (begin, end, missing, spaced, doubtful) in walked_slices(text, self.outer):
+            doubtful |= spaced.any(axis=1)
+            missing[doubtful] = True
+            table = np.empty(length, np.int64)
+            self.scan.named(data, begin, end, missing, CATEGORY, *self.category_names, False, table)
+            kind = np.empty(length, np.int64)
+            self.scan.named(data, begin, end, missing, ACTION, *self.action_names, True, kind)
+            kind = np.where((table == 0) & (kind < len(inspection.INSPECTED_ACTIONS)), kind, -1)
+            inner, bad = self._inner(data, begin, end, missing, kind, inner_distinct, first_row)
+            if bad.any():
+                doubtful |= bad
+                missing[bad] = True
+                table[bad] = -1
+            if doubtful.any():
+                doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
+            tables.append(table)
+            inner_parts.append(inner)
+            copied = distinct.many_texts(slots, first_row, DISTINCT_SHARE)
+            copied[[CATEGORY, FIELDS]] = False
+            numbered = np.where(copied, -1, np.arange(slots)).astype(np.int64)
+            numbered[[CATEGORY, FIELDS]] = -1
+            codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
+            for slot in range(slots):
+                parts[slot].append(codes[slot] if numbered[slot] >= 0 else None)
+            if copied.any():
+                for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
+                    parts[slot][-1] = values
         dictionaries = distinct.dictionaries(slots)
         found: dict[str, pa.Array] = {}
         for slot, name in enumerate(self.names):
@@ -129,7 +119,7 @@ class Walk:
                                                            *parts[slot][len(codes):]]))
         table = np.concatenate(tables) if tables else np.empty(0, np.int64)
         rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
-        parsed = np.ones(first_row, bool)
+        parsed = np.ones(len(text), bool)
         parsed[rows] = False
         time_text = found.pop(self.names[TIME])
         ts = per_distinct(connection, time_text, self.time)["ts"]

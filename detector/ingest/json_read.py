@@ -9,7 +9,7 @@ from __future__ import annotations
 import ctypes
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -103,42 +103,53 @@ DISTINCT_SHARE = 4
 SLICE_BYTES = 2 << 20
 
 
-def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
-    """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
-    doubtful line), and the doubtful lines' numbers."""
-    from detector.ingest import json_scan, texts_scan  # (Numba only for this format's parsers: see compiled.py)
+def walked_slices(text: pa.ChunkedArray, trie: PathTrie
+                  ) -> Iterator[tuple[int, int, pa.Buffer, np.ndarray, tuple[np.ndarray, ...]]]:
+    """The lines in slices of ~SLICE_BYTES, each walked by json_scan (a line without text doubtful: DuckDB says what it
+    is): its first row, its length, its bytes (buffer and array) and the walk's (begin, end, missing, spaced, doubtful).
+    Sliced so that a caller reads each slice's values while its lines are in the cache."""
+    from detector.ingest import json_scan  # (Numba only for the parsers that walk: see compiled.py)
 
-    distinct = texts_scan.DistinctTexts()
-    parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
-    spaced_parts: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in range(trie.slots)]
-    doubtful_rows = []
     first_row = 0
     for chunk in text.chunks:
         size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
         for start, length in even_parts(len(chunk), size):
             part = chunk.slice(start, length)
             buffer, data, offsets = line_bytes(part)
-            begin, end, missing, spaced, doubtful = json_scan.spans(data, offsets, trie)
-            if part.null_count:  # (no text: doubtful, DuckDB says what it is)
-                doubtful |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
-            if doubtful.any():
-                missing[doubtful] = True
-                spaced[doubtful] = False
-                doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
-            for slot in np.flatnonzero(spaced.any(axis=0)):  # (cut out as they are, minified below)
-                rows = np.flatnonzero(spaced[:, slot])
-                texts = byte_spans.spans(buffer, begin[rows, slot], end[rows, slot])
-                spaced_parts[slot].append((rows + first_row, texts))
-                missing[rows, slot] = True
-            copied = distinct.many_texts(trie.slots, first_row, DISTINCT_SHARE)
-            numbered = np.where(copied, -1, np.arange(trie.slots)).astype(np.int64)
-            codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
-            for slot in range(trie.slots):
-                parts[slot].append(codes[slot] if not copied[slot] else None)
-            if copied.any():
-                for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
-                    parts[slot][-1] = values
+            spans = json_scan.spans(data, offsets, trie)
+            if part.null_count:
+                spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
+            yield first_row, length, buffer, data, spans
             first_row += length
+
+
+def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
+    """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
+    doubtful line), and the doubtful lines' numbers."""
+    from detector.ingest import texts_scan  # (Numba only for this format's parsers: see compiled.py)
+
+    distinct = texts_scan.DistinctTexts()
+    parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
+    spaced_parts: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in range(trie.slots)]
+    doubtful_rows = []
+    for first_row, _, buffer, data, (begin, end, missing, spaced, doubtful) in walked_slices(text, trie):
+        if doubtful.any():
+            missing[doubtful] = True
+            spaced[doubtful] = False
+            doubtful_rows.append(np.flatnonzero(doubtful) + first_row)
+        for slot in np.flatnonzero(spaced.any(axis=0)):  # (cut out as they are, minified below)
+            rows = np.flatnonzero(spaced[:, slot])
+            texts = byte_spans.spans(buffer, begin[rows, slot], end[rows, slot])
+            spaced_parts[slot].append((rows + first_row, texts))
+            missing[rows, slot] = True
+        copied = distinct.many_texts(trie.slots, first_row, DISTINCT_SHARE)
+        numbered = np.where(copied, -1, np.arange(trie.slots)).astype(np.int64)
+        codes, _, _ = distinct.read(data, begin, end, missing, numbered, np.empty(0, np.int64))
+        for slot in range(trie.slots):
+            parts[slot].append(codes[slot] if not copied[slot] else None)
+        if copied.any():
+            for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
+                parts[slot][-1] = values
     dictionaries = distinct.dictionaries(trie.slots)
     columns = []
     for slot in range(trie.slots):
@@ -152,9 +163,9 @@ def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], 
     for slot in range(trie.slots):
         if spaced_parts[slot]:
             rows = np.concatenate([at for at, _ in spaced_parts[slot]])
-            others = np.ones(first_row, bool)
+            others = np.ones(len(text), bool)
             others[rows] = False
-            columns[slot] = placed(first_row, [
+            columns[slot] = placed(len(text), [
                 (np.flatnonzero(others), columns[slot].filter(pa.array(others))),
                 (rows, _minified(pa.concat_arrays([texts for _, texts in spaced_parts[slot]])))])
     rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
