@@ -4,7 +4,7 @@ every line: the same columns, the lines the walk doubts still read by that query
 One walk of each line finds the record's values (defender.PATHS); the category and an inspection ActionType are
 compared where they stand (defender_scan.named); the other values are numbered by their texts while they repeat and
 copied out once they mostly differ (texts_scan, as json_read reads the format `json`), their escapes read once per
-distinct text (json_read._unescaped). An inspection record's AdditionalFields (a JSON string holding the Zeek record's
+distinct text (json_read.unescaped). An inspection record's AdditionalFields (a JSON string holding the Zeek record's
 JSON, or that object itself) is copied out with its escapes read (defender_scan.unescaped) into a buffer the walk
 reads again for the inspection keys (defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads
 them), whose values are copied out the same way. The time is cast, and the keys whose columns the query made per row
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from detector.ingest import defender_inspection as inspection
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
 from detector.ingest.distinct_sql import plain
-from detector.ingest.json_read import DISTINCT_SHARE, _copied, _unescaped, walked_slices
+from detector.ingest.json_read import DISTINCT_SHARE, copied_out, unescaped, walked_slices
 from detector.ingest.proxy_columns import placed
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class Walk:
             for slot in range(slots):
                 parts[slot].append(codes[slot] if numbered[slot] >= 0 else None)
             if copied.any():
-                for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
+                for slot, values in copied_out(data, begin, end, missing, np.flatnonzero(copied)).items():
                     parts[slot][-1] = values
         dictionaries = distinct.dictionaries(slots)
         found: dict[str, pa.Array] = {}
@@ -113,9 +113,9 @@ class Walk:
             indices = np.concatenate(codes) if codes else np.empty(0, np.int32)
             numbered_values = pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionaries[slot])
             if len(codes) == len(parts[slot]):
-                found[name] = _unescaped(numbered_values)
+                found[name] = unescaped(numbered_values)
             else:
-                found[name] = _unescaped(pa.concat_arrays([numbered_values.dictionary_decode(),
+                found[name] = unescaped(pa.concat_arrays([numbered_values.dictionary_decode(),
                                                            *parts[slot][len(codes):]]))
         table = np.concatenate(tables) if tables else np.empty(0, np.int64)
         rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
@@ -190,7 +190,7 @@ class Walk:
 def _put_together(parts: list[list[np.ndarray | pa.Array]], dictionaries: list[pa.Array], keys: tuple[str, ...]
                   ) -> dict[str, pa.Array]:
     """Each key's values of a batch's slices (codes into its dictionary, or texts copied out with their escapes read)
-    as one column, the numbered texts' escapes read (json_read._unescaped: once per distinct text)."""
+    as one column, the numbered texts' escapes read (json_read.unescaped: once per distinct text)."""
     found = {}
     for slot, key in enumerate(keys):
         pieces: list[pa.Array] = []
@@ -212,7 +212,7 @@ def _put_together(parts: list[list[np.ndarray | pa.Array]], dictionaries: list[p
 def _numbered(codes: list[np.ndarray], dictionary: pa.Array) -> pa.DictionaryArray:
     """Codes (-1: null) into `dictionary` (texts as written), as one dictionary array, escapes read."""
     indices = np.concatenate(codes) if codes else np.empty(0, np.int32)
-    return _unescaped(pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionary))
+    return unescaped(pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), dictionary))
 
 
 def _names(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -148,7 +148,7 @@ def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], 
         for slot in range(trie.slots):
             parts[slot].append(codes[slot] if not copied[slot] else None)
         if copied.any():
-            for slot, values in _copied(data, begin, end, missing, np.flatnonzero(copied)).items():
+            for slot, values in copied_out(data, begin, end, missing, np.flatnonzero(copied)).items():
                 parts[slot][-1] = values
     dictionaries = distinct.dictionaries(trie.slots)
     columns = []
@@ -169,7 +169,7 @@ def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], 
                 (np.flatnonzero(others), columns[slot].filter(pa.array(others))),
                 (rows, _minified(pa.concat_arrays([texts for _, texts in spaced_parts[slot]])))])
     rows = np.concatenate(doubtful_rows) if doubtful_rows else np.empty(0, np.int64)
-    return [_unescaped(column) for column in columns], rows
+    return [unescaped(column) for column in columns], rows
 
 
 # JSON's whitespace between tokens, and strings without escapes (the walk sends containers with escapes to DuckDB)
@@ -184,7 +184,7 @@ def _minified(values: pa.Array) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(column.indices, pa.array(texts, pa.string()))
 
 
-def _unescaped(values: pa.Array) -> pa.Array:
+def unescaped(values: pa.Array) -> pa.Array:
     """String values with their escapes read (the kernel let through only `\\`, `\\"`, `\\/`, `\\b`, `\\f`,
     `\\n`, `\\r`, `\\t`, and only in strings: a backslash in a value is one), once per distinct text."""
     dictionary = values.dictionary if isinstance(values, pa.DictionaryArray) else values
@@ -195,7 +195,7 @@ def _unescaped(values: pa.Array) -> pa.Array:
     if not pc.any(escaped).as_py():
         return values
     if not isinstance(values, pa.DictionaryArray):
-        return _unescaped(pc.dictionary_encode(values))
+        return unescaped(pc.dictionary_encode(values))
     texts = dictionary.to_pylist()
     for at in np.flatnonzero(escaped.to_numpy(zero_copy_only=False)):
         texts[at] = json.loads(f'"{texts[at]}"')
@@ -228,8 +228,8 @@ _MEMCHR = _libc_memchr()
 BACKSLASH = 92
 
 
-def _copied(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
-            ) -> dict[int, pa.Array]:
+def copied_out(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, slots: np.ndarray
+               ) -> dict[int, pa.Array]:
     """The values of `slots` copied out as plain texts (null where missing)."""
     from detector.ingest import texts_scan
 

@@ -5,7 +5,7 @@ doubts (see compiled.py for why compiled); json_read puts the two together and n
 What it reads is a subset of JSON on which its answer is the one `json_extract_string(line, path)` gives: an object
 (whitespace between tokens allowed) whose strings hold no control character and only JSON's escapes (`\\u` with four hex
 digits, no surrogate, only in values not read; a value read has its escapes read once per distinct text, json_read's
-`_unescaped`), whose keys hold no escape and, on a wanted path, appear once per object, and whose values at wanted paths
+`unescaped`), whose keys hold no escape and, on a wanted path, appear once per object, and whose values at wanted paths
 are strings (their text), integers of at most 18 digits (19 without a sign; not `-0`), `true` / `false`, `null`
 (missing), or objects and arrays with no escape and only such integers inside (their text, less any whitespace between
 tokens: json_read's `_minified`; what yyjson writes them as). Any other line, valid JSON or not (fractions and exponents

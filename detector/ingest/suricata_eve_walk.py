@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.json_read import BACKSLASH, _unescaped, holds_byte
+from detector.ingest.json_read import BACKSLASH, holds_byte, unescaped
 from detector.ingest.layout_bytes import line_bytes
 
 if TYPE_CHECKING:
@@ -141,9 +141,9 @@ def _escaped_lines(text: pa.Array, data: np.ndarray) -> np.ndarray:
 
 
 def _unescaped_rows(values: pa.Array, rows: np.ndarray) -> pa.Array:
-    """Plain text values with the escapes of these rows' values read (json_read._unescaped, once per distinct
+    """Plain text values with the escapes of these rows' values read (json_read.unescaped, once per distinct
     text); the other rows as they are."""
-    read = _unescaped(values.take(pa.array(rows)))
+    read = unescaped(values.take(pa.array(rows)))
     if isinstance(read, pa.DictionaryArray):
         read = read.dictionary_decode()
     index = np.arange(len(values))
