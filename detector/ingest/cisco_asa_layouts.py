@@ -241,12 +241,11 @@ def _per_distinct(read: Callable[[pa.Array], tuple[pa.Array | np.ndarray, ...]],
 def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
     """`interface:address/port[(identity)]` -> address, port, identity (null without, or where it is only a
     TrustSec security group tag `number:name`: no user), and whether it fits."""
-    interface, rest = _cut(token, ":")
-    address, port_part = _cut(rest, "/")
+    interface, address, port_part, address_fits = _interfaced(token)
     port, identity, fits = _port_and_identity(port_part)
     if pc.any(pc.is_valid(identity)).as_py():
         identity = only_where(identity, pc.invert(pc.fill_null(pc.match_substring_regex(identity, SGT), False)))
-    return address, port, identity, fits & _filled(interface) & _filled(address) & _address_fits(address)
+    return address, port, identity, fits & _filled(interface) & _filled(address) & address_fits
 
 
 def _acl_side(token: pa.Array, closed: bool) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
@@ -267,20 +266,49 @@ def _acl_side(token: pa.Array, closed: bool) -> tuple[pa.Array, pa.Array, pa.Arr
 
 def _deny_side(token: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     """`interface:address[/port]` -> address, port (null without) and whether it fits."""
-    interface, rest = _cut(token, ":")
-    address, port = _cut(rest, "/")
+    interface, address, port, address_fits = _interfaced(token)
     has_port = pc.is_valid(port).to_numpy(zero_copy_only=False)
-    return address, port, _filled(interface) & _filled(address) & (~has_port | _digits(port)) & _address_fits(address)
+    return address, port, _filled(interface) & _filled(address) & (~has_port | _digits(port)) & address_fits
+
+
+def _interfaced(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
+    """`interface:address[/rest]` -> interface, address, rest (null without a `/`) and whether the address fits,
+    the interface read as cisco_asa.ADDRESS reads it: as far as the first colon after which an address fits.
+    That is the first colon, or where the address after it does not fit, the second: a name's prefix
+    (`v1:outside:10.1.1.1`, `v2:outside:2001:db8::7`; the ASA's `names` configurations log so). Where neither
+    fits, the documented expression reads the line."""
+    interface, rest = _cut(token, ":")
+    address, after = _cut(rest, "/")
+    fits = _address_fits(address)
+    retry = np.flatnonzero(~fits & pc.is_valid(rest).to_numpy(zero_copy_only=False))
+    if not len(retry):
+        return interface, address, after, fits
+    at = pa.array(retry)
+    middle, rest_2 = _cut(rest.take(at), ":")
+    address_2, after_2 = _cut(rest_2, "/")
+    fits_2 = _address_fits(address_2) & pc.is_valid(address_2).to_numpy(zero_copy_only=False)
+    second = np.zeros(len(token), bool)
+    second[retry[fits_2]] = True
+    if not second.any():
+        return interface, address, after, fits
+    chosen, where = pa.array(fits_2), pa.array(second)
+    interface = pc.replace_with_mask(interface, where, pc.binary_join_element_wise(
+        interface.take(at), middle, ":").filter(chosen))
+    address = pc.replace_with_mask(address, where, address_2.filter(chosen))
+    after = pc.replace_with_mask(after, where, after_2.filter(chosen))
+    return interface, address, after, fits | second
 
 
 def _address_fits(address: pa.Array) -> np.ndarray:
     """Whether an address after `interface:` is one: without a colon (an IPv4 address, or a name from the
-    ASA's `names`), or of an IPv6 address's shape (IPV6_SHAPE). Only addresses with a colon are looked at."""
+    ASA's `names`), or of an IPv6 address's shape (IPV6_SHAPE); never with parentheses (`10.1.1.1(jdoe)`, a
+    106023 side without a port but with an identity: the documented expression reads the identity apart).
+    Only addresses with a colon are looked at further."""
+    fits = ~_has(address, "(") & ~_has(address, ")")
     colon = _has(address, ":")
     if not colon.any():
-        return np.ones(len(address), bool)
+        return fits
     rows = np.flatnonzero(colon)
-    fits = np.ones(len(address), bool)
     fits[rows] = pc.fill_null(pc.match_substring_regex(address.take(pa.array(rows)), IPV6_SHAPE), False).to_numpy(
         zero_copy_only=False)
     return fits

@@ -1,0 +1,89 @@
+"""Cisco ASA lines read in Arrow (cisco_asa_layouts) read as the documented regular expressions (cisco_asa.QUERY)
+read them, and the common layouts are read in Arrow, not left to those expressions.
+
+Layouts from Cisco's "Cisco Secure Firewall ASA Series Syslog Messages"
+(https://www.cisco.com/c/en/us/td/docs/security/asa/syslog/asa-syslog.html): 106023 `Deny protocol src
+interface_name:source_address/source_port [(idfw_user|FQDN_string, sg_info)] dst interface_name:dest_address/
+dest_port ... by access_group acl_ID`, 302014 `Teardown TCP connection id for interface:real-address/real-port
+[(idfw_user)] to interface:real-address/real-port [(idfw_user)] duration hh:mm:ss bytes bytes [reason]`. An
+interface name may carry a prefix with a colon (`v1:outside`); with `names` configured (`name 10.20.3.14 ws-0142`)
+the ASA writes a name in an address's place.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from detector.ingest import cisco_asa
+from detector.ingest.base import ParseContext, ParseResult, open_parse_connection, parse_cursor
+from detector.ingest.syslog import SyslogHeaders, reference_time, syslog_head_parser
+
+ASA = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
+PATH = "asa-20251118.log"
+TZ = "Europe/Amsterdam"
+
+
+def _table(lines: list[str]) -> pa.Table:
+    return pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)})
+
+
+def _both_ways(lines: list[str]) -> tuple[ParseResult, ParseResult, list[bool]]:
+    """The parse (Arrow where lines fit), the documented expressions' parse of every line, and which lines the
+    Arrow reading left to the expressions."""
+    connection = open_parse_connection()
+    context = ParseContext(path=PATH, timezone=TZ, connection=connection)
+    parsed = cisco_asa.asa_parser(context)(_table(lines))
+    by_regex = cisco_asa._with_names(syslog_head_parser(cisco_asa.QUERY)(context)(_table(lines)))
+    reference = reference_time(PATH, TZ)
+    with parse_cursor(connection) as cursor:
+        _, unsure = cisco_asa._columns(cursor, SyslogHeaders(TZ, reference), cisco_asa.AsaQueries(TZ, reference),
+                                       _table(lines))
+    return parsed, by_regex, unsure.tolist()
+
+
+def _rows(result: ParseResult) -> list[dict[str, object]]:
+    return result.events.select(sorted(result.events.column_names)).to_pylist()
+
+
+def test_sides_with_an_interface_prefix_are_read_in_arrow_as_the_expressions_read_them() -> None:
+    lines = [
+        ASA + '4-106023: Deny udp src v1:outside:192.0.2.9/54864 dst inside:10.20.3.3/53 by access-group '
+              '"outside_acl" [0x0, 0x0]',
+        ASA + '4-106023: Deny tcp src v1:inside:10.20.3.14 dst v2:outside:203.0.113.7 by access-group '
+              '"inside_in" [0x0, 0x0]',
+        ASA + "6-302014: Teardown TCP connection 5 for v2:outside:203.0.113.7/443 to v1:inside:ws-0142/52011 "
+              "duration 0:00:09 bytes 5120 TCP FINs",
+        ASA + "6-302014: Teardown TCP connection 8 for v2:outside:2001:db8:1::7/443 to inside:2001:db8::14/52011"
+              "(GEMEENTE\\jdevries) duration 0:00:09 bytes 5120 TCP FINs",
+        ASA + "6-302016: Teardown UDP connection 9 for dmz:fe80::1/53 to v1:dmz:fe80::2/5353 duration 0:00:00 bytes 90",
+    ]
+    parsed, by_regex, unsure = _both_ways(lines)
+    assert unsure == [False] * len(lines)
+    assert _rows(parsed) == _rows(by_regex)
+    assert [(e["src_ip"], e["src_host"], e["dst_ip"]) for e in _rows(parsed)] == [
+        ("192.0.2.9", None, "10.20.3.3"),
+        ("10.20.3.14", None, "203.0.113.7"),
+        (None, "ws-0142", "203.0.113.7"),
+        ("2001:db8::14", None, "2001:db8:1::7"),
+        ("fe80::2", None, "fe80::1"),
+    ]
+
+
+def test_sides_the_token_reading_cannot_place_are_left_to_the_expressions() -> None:
+    lines = [
+        # a side without a port but with an identity: the identity is no part of the address
+        ASA + '4-106023: Deny gre src inside:10.20.3.14(GEMEENTE\\jdevries) dst outside:203.0.113.7 by access-group '
+              '"inside_in" [0x0, 0x0]',
+        # three colons before a plain address: no address fits after the first two
+        ASA + "6-302014: Teardown TCP connection 5 for a:b:outside:203.0.113.7/443 to inside:10.20.3.14/52011 "
+              "duration 0:00:09 bytes 5120 TCP FINs",
+        # a parenthesis inside an address: the expressions reject the line
+        ASA + "6-302014: Teardown TCP connection 6 for outside:203.0(.113.7/443 to inside:10.20.3.14/52011 "
+              "duration 0:00:09 bytes 5120 TCP FINs",
+    ]
+    parsed, by_regex, unsure = _both_ways(lines)
+    assert unsure == [True] * len(lines)
+    assert _rows(parsed) == _rows(by_regex)
+    assert parsed.rejects.column("line_no").to_pylist() == [3]
+    first = _rows(parsed)[0]
+    assert (first["src_ip"], first["user_name"], first["dst_ip"]) == ("10.20.3.14", "GEMEENTE\\jdevries", "203.0.113.7")
