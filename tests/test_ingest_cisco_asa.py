@@ -8,14 +8,23 @@ dest_port ... by access_group acl_ID`, 302014 `Teardown TCP connection id for in
 [(idfw_user)] to interface:real-address/real-port [(idfw_user)] duration hh:mm:ss bytes bytes [reason]`. An
 interface name may carry a prefix with a colon (`v1:outside`); with `names` configured (`name 10.20.3.14 ws-0142`)
 the ASA writes a name in an address's place.
+
+Firepower connection events (430002 / 430003): `Key: value, Key: value, ...`, the keys of Cisco's "Connection and
+Security-Related Connection Event Fields" (https://www.cisco.com/c/en/us/td/docs/security/firepower/Syslogs/
+b_fptd_syslog_guide/security-event-syslog-messages.html).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from detector.ingest import cisco_asa
+from detector.ingest.arrow_ops import list_item
 from detector.ingest.base import ParseContext, ParseResult, open_parse_connection, parse_cursor
+from detector.ingest.cisco_asa_layouts import FIREPOWER_KEYS
+from detector.ingest.cisco_asa_scan import FirepowerValues
 from detector.ingest.syslog import SyslogHeaders, reference_time, syslog_head_parser
 
 ASA = "Nov 18 2025 09:03:04 asa-stadhuis : %ASA-"
@@ -87,3 +96,49 @@ def test_sides_the_token_reading_cannot_place_are_left_to_the_expressions() -> N
     assert parsed.rejects.column("line_no").to_pylist() == [3]
     first = _rows(parsed)[0]
     assert (first["src_ip"], first["user_name"], first["dst_ip"]) == ("10.20.3.14", "GEMEENTE\\jdevries", "203.0.113.7")
+
+
+def _items_read(line: pa.Array, rows: np.ndarray, keys: list[str]) -> list[list[str | None]]:
+    """The reading the compiled scan replaces, as plainly as Arrow puts it: the text after the `%` and its tag's
+    `: `, split at `, `; a key's first item starting `Key: `, its rest trimmed, null if empty."""
+    text = list_item(pc.split_pattern(line.take(pa.array(rows)), "%", max_splits=1), 1)
+    items = pc.split_pattern(list_item(pc.split_pattern(text, ": ", max_splits=1), 1), ", ").to_pylist()
+    found = []
+    for key in keys:
+        values: list[str | None] = []
+        for row in items:
+            value = next((item[len(key) + 2:] for item in row or [] if item.startswith(key + ": ")), None)
+            value = value.strip() if value is not None else None
+            values.append(value or None)
+        found.append(values)
+    return found
+
+
+FTD = "<113>Nov 18 09:04:12 ftd-stadhuis : %FTD-1-430003: "
+
+
+def test_firepower_values_are_those_of_the_items_that_start_with_their_key() -> None:
+    lines = [
+        FTD + "AccessControlRuleAction: Allow, SrcIP: 10.20.3.14, DstIP: 104.18.32.47, DstPort: 443, "
+              "Prefilter Policy: Default Prefilter Policy, User: GEMEENTE\\jdevries, URL: https://chatgpt.com",
+        # a value with `, ` inside ends at it; a repeated key: the first counts; a key as a prefix of another
+        FTD + "SrcIP: 10.0.0.1, SrcIP: 10.0.0.2, SrcIPv6: ::1, URLCategory: Generative AI, Chat, DstIP: 1.2.3.4",
+        # empty and white-space values are none; spaces at a value's ends are not part of it
+        FTD + "User: , DstPort:  , URL:  https://a.example/x , WebApplication: \u00a0ChatGPT\u2003, SrcIP:",
+        # no `: ` after the tag, and a body that is only a separator
+        "<113>Nov 18 09:04:12 ftd-stadhuis %FTD-1-430003 SrcIP 10.0.0.1", FTD + ", ",
+        "x: y %FTD-1-430002: ReferencedHost: host.example:8080, HTTPResponse: 200, UserAgent: Mozilla/5.0 (X11, Linux)",
+    ]
+    keys = list(FIREPOWER_KEYS.values())
+    line = pa.concat_arrays([pa.array(["before"]), pa.array(lines)]).slice(1)  # (an offset into the buffers)
+    rows = np.arange(len(lines))
+    scanned = FirepowerValues(line, rows, tuple(keys))
+    assert [scanned.column(key).to_pylist() for key in keys] == _items_read(line, rows, keys)
+    assert scanned.column("SrcIP").to_pylist() == ["10.20.3.14", "10.0.0.1", None, None, None, None]
+    assert scanned.column("URLCategory").to_pylist()[1] == "Generative AI"
+    assert scanned.column("WebApplication").to_pylist()[2] == "ChatGPT"
+    assert scanned.column("URL").to_pylist()[2] == "https://a.example/x"
+    assert scanned.column("UserAgent").to_pylist()[5] == "Mozilla/5.0 (X11"
+    some = np.array([1, 3, 5])
+    assert [FirepowerValues(line, some, tuple(keys)).column(key).to_pylist() for key in keys] == _items_read(
+        line, some, keys)

@@ -402,7 +402,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
                               .to_numpy(zero_copy_only=False))
         if not len(rows):
             continue
-        found, fits = read(Tokens(lists, rows, rest))
+        found, fits = read(Tokens(lists, rows, rest, line))
         unsure[rows[~fits]] = True
         # (a reader may leave lines that fit out of the events: a Firepower connection's beginning)
         kept = fits & found.pop("keep").to_numpy(zero_copy_only=False) if "keep" in found else fits

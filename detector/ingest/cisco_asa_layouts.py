@@ -9,7 +9,9 @@ would read the same fields. Anything less common (an identity with a space, a us
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 import pyarrow as pa
@@ -29,10 +31,10 @@ IPV6_SHAPE = r"^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[^\s/()]+)?$"
 class Tokens:
     """The space-separated tokens of some rows' text after the `%` (token 0 is the tag), read by position."""
 
-    def __init__(self, lists: pa.ListArray, rows: np.ndarray, rest: pa.Array) -> None:
+    def __init__(self, lists: pa.ListArray, rows: np.ndarray, rest: pa.Array, line: pa.Array) -> None:
         offsets = lists.offsets.to_numpy()
         self.values, self.starts, self.counts = lists.values, offsets[:-1][rows], np.diff(offsets)[rows]
-        self.rows, self.rest = rows, rest
+        self.rows, self.rest, self.line = rows, rest, line
 
     @property
     def text(self) -> pa.Array:
@@ -180,7 +182,8 @@ def connection_event(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     ... InitiatorBytes: n, ResponderBytes: m, ... URL: u` (keys in any order, most optional). The connection is
     counted once: at its end (430003), or at its beginning (430002) where it was blocked (it has no end).
     A line without SrcIP and DstIP does not fit (QUERY rejects it)."""
-    values = dict(zip(FIREPOWER_KEYS, _listed(t.text, list(FIREPOWER_KEYS.values())), strict=True))
+    listed = _firepower_scan().FirepowerValues(t.line, t.rows, tuple(FIREPOWER_KEYS.values()))
+    values = {name: listed.column(key) for name, key in FIREPOWER_KEYS.items()}
     decision = pc.utf8_lower(values.pop("decision"))
     # Block, Block with reset, Interactive Block (with reset); Allow, Trust, Monitor, Fastpath (prefilter)
     blocked = pc.fill_null(pc.match_substring(decision, "block"), False)
@@ -205,25 +208,15 @@ def connection_event(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     }, fits
 
 
-def _listed(text: pa.Array, keys: list[str]) -> list[pa.Array]:
-    """The values of `keys` in each row's `TAG: Key: value, Key: value, ...` (the first of a repeated key; null
-    where a key is missing or its value empty): the text after the tag split at its `, `, and the items that
-    start with `Key: ` found by a prefix test per key (a regular expression per key costs 3x more)."""
-    body = list_item(pc.split_pattern(text, ": ", max_splits=1), 1)
-    items = pc.split_pattern(body, ", ")
-    parents = pc.list_parent_indices(items).to_numpy(zero_copy_only=False)
-    flat = pc.list_flatten(items)
-    found = []
-    for key in keys:
-        at = np.flatnonzero(pc.fill_null(pc.starts_with(flat, key + ": "), False).to_numpy(zero_copy_only=False))
-        rows = parents[at]
-        first = np.ones(len(at), bool)
-        first[1:] = rows[1:] != rows[:-1]  # (items are in row order)
-        place = np.full(len(text), -1)
-        place[rows[first]] = np.arange(len(at))[first]
-        values = _non_empty(pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(flat.take(pa.array(at)), len(key) + 2)))
-        found.append(values.take(pa.array(place, mask=place < 0)))
-    return found
+_SCAN_LOADING = threading.Lock()
+
+
+def _firepower_scan() -> ModuleType:
+    """The compiled scan of Firepower events, imported when first needed (Numba is loaded only for files with
+    these events; one parse thread at a time: see compiled.py)."""
+    with _SCAN_LOADING:
+        from detector.ingest import cisco_asa_scan
+    return cisco_asa_scan
 
 
 # --- Token shapes ---------------------------------------------------------------------------------------
@@ -244,6 +237,10 @@ def _side(token: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, np.ndarray]:
     interface, address, port_part, address_fits = _interfaced(token)
     port, identity, fits = _port_and_identity(port_part)
     if pc.any(pc.is_valid(identity)).as_py():
+        # (`(user,sg_info)` without a space: the documented expression reads the user before the comma, and
+        # trims white space, which a character outside ASCII at either end may be)
+        fits &= ~_has(identity, ",") & ~pc.fill_null(pc.match_substring_regex(
+            identity, "^[^[:ascii:]]|[^[:ascii:]]$"), False).to_numpy(zero_copy_only=False)
         identity = only_where(identity, pc.invert(pc.fill_null(pc.match_substring_regex(identity, SGT), False)))
     return address, port, identity, fits & _filled(interface) & _filled(address) & address_fits
 
