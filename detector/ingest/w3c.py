@@ -270,16 +270,21 @@ _APPLIANCE = (("s-ip",), ("s-port",))
 
 def event_columns(connection: duckdb.DuckDBPyConnection, plan: Plan, lines: pa.Table) -> pa.Table:
     """The events of a run of data lines under one field list, plus reject_reason / is_ignored."""
-    text = line_text(lines)
-    if plan.header.tabbed:  # values may hold spaces (TMG's rule names, user agents)
-        counts, values = fields_of_lines(text, "\t", len(plan.fields), sorted(plan.used), csv_regular_lines(text, "\t"),
-                                         _split_at_tabs, _cleaned_of_tabbed)
-    else:
-        if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
-            text = pc.replace_substring(text, "\t", " ")
-        counts, values = fields_of_lines(text, " ", len(plan.fields), sorted(plan.used), regular_lines(text),
-                                         _split_values, _cleaned)
+    counts, values = data_fields(plan, line_text(lines))
     return columns_of_fields(connection, plan, lines.column("line_no"), counts, values)
+
+
+def data_fields(plan: Plan, text: pa.Array, more: Sequence[int] = ()) -> tuple[pa.Array, dict[int, pa.DictionaryArray]]:
+    """Each data line's number of values, and its values at the positions the plan reads and at `more` (0-based;
+    for a format that reads a field `columns_of_fields` does not, with the others in one pass over the lines),
+    dictionary-encoded and cleaned as `columns_of_fields` takes them."""
+    positions = sorted(plan.used.union(more))
+    if plan.header.tabbed:  # values may hold spaces (TMG's rule names, user agents)
+        return fields_of_lines(text, "\t", len(plan.fields), positions, csv_regular_lines(text, "\t"),
+                               _split_at_tabs, _cleaned_of_tabbed)
+    if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
+        text = pc.replace_substring(text, "\t", " ")
+    return fields_of_lines(text, " ", len(plan.fields), positions, regular_lines(text), _split_values, _cleaned)
 
 
 def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no: pa.Array, counts: pa.Array,
