@@ -287,3 +287,26 @@ def test_a_batch_read_as_its_usual_layout_still_reads_the_odd_lines_by_theirs(tm
     assert [e["line_no"] for e in rows] == [n for n in range(1, len(lines) + 1) if n != 73]
     assert [rows[n]["host"] for n in (70, 71, 72, 73)] == ["gemini.google.com", "www.example.org", "chatgpt.com",
                                                            "claude.ai"]
+
+
+def test_a_batch_of_two_layouts_line_by_line_reads_each_line_by_its_own(tmp_path: Path) -> None:
+    """A relay that mixes layouts line by line (SC4S' ProxySG tests send 32- and 42-value bcreportermain_v1 lines
+    alike) gives a batch no layout three quarters of whose first lines have: each line is read by its count, the
+    events come out in line order and as each line alone gives them, a line of no layout is rejected."""
+    denied = SUPPLIERS.replace(" US - - OBSERVED ", " US - policy_denied OBSERVED ")
+    lines = [SUPPLIERS, EDGE, denied, EDGE.replace(" 443 ", "  443 ")] * 30 + [MAIN.rsplit(" ", 1)[0], SUPPLIERS]
+    path = tmp_path / "proxysg-access.log"
+    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    settings = dataclasses.replace(golden_settings(), batch_lines=1000)
+    events, rejects, report = parse_file(path, FORMATS["proxysg"], settings)
+    assert report.lines == report.parsed + report.rejected + report.ignored == len(lines)
+    assert [r["line_no"] for r in rejects.to_pylist()] == [121]
+    rows = events.to_pylist()
+    assert [e["line_no"] for e in rows] == [n for n in range(1, len(lines) + 1) if n != 121]
+    alone = [parse(tmp_path, line)[0][0] for line in lines[:4]]
+    for row in rows[:120]:
+        expected = alone[(row["line_no"] - 1) % 4]
+        assert {k: v for k, v in row.items() if k != "line_no"} == {k: v for k, v in expected.items()
+                                                                   if k != "line_no"}
+    assert [e["action"] for e in rows[:4]] == ["allowed", "allowed", "blocked", "allowed"]
+    assert [e["host"] for e in rows[:2]] == ["claude.ai", "gemini.google.com"]
