@@ -142,3 +142,39 @@ def test_firepower_values_are_those_of_the_items_that_start_with_their_key() -> 
     some = np.array([1, 3, 5])
     assert [FirepowerValues(line, some, tuple(keys)).column(key).to_pylist() for key in keys] == _items_read(
         line, some, keys)
+
+
+def test_header_times_read_from_the_text_before_the_tag_are_those_of_the_whole_lines() -> None:
+    """RFC 3164 headers (https://www.rfc-editor.org/rfc/rfc3164) before the tag, with and without a PRI, a host,
+    ` : ` (`logging device-id`), or a tag of their own; RFC 5424 (https://www.rfc-editor.org/rfc/rfc5424) ones
+    are read whole."""
+    message = "%ASA-4-106023: Deny tcp src inside:10.20.3.14/52011 dst outside:203.0.113.7/443 by access-group \"a\""
+    heads = ["<113>Nov 18 09:00:05 ftd-stadhuis : ", "<166>Nov  8 09:03:05 asa-stadhuis : ", "Nov 18 09:03:06 asa : ",
+             "<166>Nov 18 09:03:07 asa-stadhuis %", "<166>Nov 18 09:03:08 asa-stadhuis asa: ", "Nov 18 09:03:09: ",
+             "<14> Nov 18 09:03:10 relay asa: ", "<166>1 2025-11-18T09:03:11Z asa - - - - ",
+             "<166>1 2025-11-18T09:03:12+01:00 asa asa - - [a@1 b=\"c\"] ", "2025-11-18T09:03:13+01:00 asa : ",
+             "LOCAL4.WARNING: asa ", "a: ", "<1>: ", "Nov 18 09:03:14 asa-é : "]
+    lines = [head + message.removeprefix("%" if head.endswith("%") else "") for head in heads]
+    table = _table(lines)
+    connection = open_parse_connection()
+    cisco_asa.asa_parser(ParseContext(path=PATH, timezone=TZ, connection=connection))  # (the macros)
+    headers = SyslogHeaders(TZ, reference_time(PATH, TZ))
+    prefix = list_item(pc.split_pattern(table.column("line").combine_chunks(), "%", max_splits=1), 0)
+    rows = np.ones(len(lines), bool)
+    with parse_cursor(connection) as cursor:
+        cut = cisco_asa._header_times(cursor, headers, table, prefix, rows)
+        whole = headers.read(cursor, table).column("ts").combine_chunks()
+    assert cut.cast(whole.type).to_pylist() == whole.to_pylist()
+    assert sum(value is not None for value in cut.to_pylist()) == 5  # (` : ` after a host: no header, as relays)
+
+
+def test_a_teardown_duration_beyond_64_bits_is_none_whichever_way_it_is_read() -> None:
+    teardown = ("6-302016: Teardown UDP connection 7 for {side}outside:192.0.2.22/53 to inside:10.20.3.35/52925 "
+                "duration {clock} bytes 120")
+    clocks = ["9999999999910:00:00", "2000000000000:00:00", "0:10000000000001:00", "0:00:1000000000000001",
+              "0000000000001:00:01"]
+    lines = [ASA + teardown.format(side=side, clock=clock) for side in ("", "a:b:") for clock in clocks]
+    parsed, by_regex, unsure = _both_ways(lines)
+    assert unsure == [False] * len(clocks) + [True] * len(clocks)  # (a:b:outside: is left to the expressions)
+    assert _rows(parsed) == _rows(by_regex)
+    assert [e["duration_ms"] for e in _rows(parsed)] == [None, 7_200_000_000_000_000_000, None, None, 3_601_000] * 2

@@ -70,6 +70,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.cisco_asa_layouts import (
     AAA_USER,
+    LONGEST_CLOCK,
     Tokens,
     accessed,
     acl,
@@ -81,7 +82,14 @@ from detector.ingest.cisco_asa_layouts import (
 )
 from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, plain, sql_literal, through
 from detector.ingest.proxy_columns import is_ip_literal
-from detector.ingest.syslog import BSD_TIME, ISO_TIME, SyslogHeaders, reference_time, syslog_head_parser
+from detector.ingest.syslog import (
+    BSD_TIME,
+    ISO_TIME,
+    SyslogHeaders,
+    may_have_header,
+    reference_time,
+    syslog_head_parser,
+)
 
 _ID = r"%(?:ASA|FTD|NGIPS|FWSM|PIX)-(?:[A-Za-z_]+-)?\d-(\d{6})"
 
@@ -230,8 +238,10 @@ unified as (
             when '106023' then 'blocked' when '304002' then 'blocked'
             when '106100' then case acl.verdict when 'denied' then 'blocked' else 'allowed' end
         end as action,
-        case when id in ('302014', '302016') then
-            ((try_cast(td.h as bigint) * 60 + try_cast(td.m as bigint)) * 60 + try_cast(td.s as bigint)) * 1000
+        -- (null where it would not fit in 64 bits: cisco_asa_layouts.LONGEST_CLOCK)
+        case when id in ('302014', '302016') and try_cast(td.h as bigint) <= {LONGEST_CLOCK[0]}
+                and try_cast(td.m as bigint) <= {LONGEST_CLOCK[1]} and try_cast(td.s as bigint) <= {LONGEST_CLOCK[2]}
+            then ((try_cast(td.h as bigint) * 60 + try_cast(td.m as bigint)) * 60 + try_cast(td.s as bigint)) * 1000
         end as duration_ms,
         coalesce(acc.url, den.url) as url
     from sides
@@ -423,8 +433,8 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     ts = through(cursor, queries.time, pc.dictionary_encode(only_where(prefix, pa.array(event))))["ts"]
     untimed = event & ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
     if untimed.any():  # no time before the tag: the syslog header's
-        ts = pc.replace_with_mask(ts, pa.array(untimed), headers.read(cursor, lines.filter(pa.array(untimed)))
-                                  .column("ts").combine_chunks().cast(ts.type))
+        ts = pc.replace_with_mask(ts, pa.array(untimed), _header_times(cursor, headers, lines, prefix, untimed)
+                                  .cast(ts.type))
         untimed &= ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
         if untimed.any():  # no header either: a year-less time at the start (`Jul 15 13:18:06 host : %ASA-`)
             ts = pc.replace_with_mask(ts, pa.array(untimed), plain(through(
@@ -465,6 +475,39 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     })
     return table, unsure
 
+
+def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, prefix: pa.Array,
+                  rows: np.ndarray) -> pa.Array:
+    """The syslog header's time of the lines at `rows`, read once per distinct text before the `%` where that text
+    holds the header whole, the others' from their whole line. `SyslogHeaders` reads a header once per distinct
+    text before a line's first `: ` where the line may have a header (`may_have_header`), that text has 5
+    characters at least, and the line does not start as RFC 5424: when the text before the `%` is such, it holds
+    that first `: ` and starts as the line does (7 characters at least), so it reads as its line does (lines cut at
+    the `%` and whole are compared in tests/test_ingest_cisco_asa.py)."""
+    before = pc.dictionary_encode(prefix.filter(pa.array(rows)))
+    distinct = before.dictionary.cast(pa.string())
+    head = list_item(pc.split_pattern(distinct, ": ", max_splits=1), 0)
+    whole = (may_have_header(distinct) & (pc.find_substring(distinct, ": ").to_numpy(zero_copy_only=False) >= 0)
+             & (pc.utf8_length(head).to_numpy(zero_copy_only=False) >= 5)
+             & ~pc.match_substring_regex(distinct, RFC5424_START).to_numpy(zero_copy_only=False))
+    indices = before.indices.to_numpy(zero_copy_only=False)
+    by_prefix = whole[indices]
+    times = pa.nulls(len(indices), pa.timestamp("us", "UTC"))
+    if whole.any():
+        read = headers.read(cursor, pa.table({"line_no": pa.array(np.flatnonzero(whole), pa.int64()),
+                                               "line": distinct.filter(pa.array(whole))}))
+        place = np.cumsum(whole) - 1
+        times = read.column("ts").combine_chunks().cast(times.type).take(
+            pa.array(place[indices], mask=~by_prefix))
+    if not by_prefix.all():
+        at = np.flatnonzero(rows)[~by_prefix]
+        times = pc.replace_with_mask(times, pa.array(~by_prefix), headers.read(
+            cursor, lines.take(pa.array(at))).column("ts").combine_chunks().cast(times.type))
+    return times
+
+
+# RFC 5424's start, as syslog reads it (`<PRI>1 `): such a line's header is not the text before its first `: `
+RFC5424_START = r"^<[^>]{1,3}>1 "
 
 _TYPES = {"src_ip": pa.string(), "user_name": pa.string(), "dst_ip": pa.string(), "dst_port": pa.string(),
           "protocol": pa.string(), "duration": pa.int64(), "url": pa.string(), "blocked": pa.bool_(),

@@ -25,6 +25,9 @@ SGT = r"^\d+:"  # a TrustSec security group tag `number:name` in an identity's p
 # fit: cisco_asa.QUERY reads the interface as far as the address (cisco_asa.ADDRESS).
 # A Teardown's last word: `(user)`, the AAA name of the user (after the reason, if any).
 AAA_USER = r"(?:^| )\((?P<user>[^()\s]+)\)$"
+# A Teardown's `duration H:M:S` in milliseconds fits in 64 bits below these (2e12 hours are 7.2e18 ms): a longer one
+# is no duration (null), not a number wrapped round (or DuckDB's overflow error, which failed the whole file)
+LONGEST_CLOCK = (2 * 10**12, 10**13, 10**15)
 IPV6_SHAPE = r"^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[^\s/()]+)?$"
 
 
@@ -84,7 +87,8 @@ def teardown(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
         "dst_ip": pc.if_else(client_first, address_b, address_a),
         "dst_port": pc.if_else(client_first, port_b, port_a),
         "protocol": protocol,
-        "duration": pa.array(((hours * 60 + minutes) * 60 + seconds) * 1000),
+        "duration": pa.array(((hours * 60 + minutes) * 60 + seconds) * 1000, mask=(
+            (hours > LONGEST_CLOCK[0]) | (minutes > LONGEST_CLOCK[1]) | (seconds > LONGEST_CLOCK[2]))),
     }, fits
 
 
