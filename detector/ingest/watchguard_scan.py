@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from detector.ingest.compiled import kernel
+from detector.ingest.compiled import WantedKeys, kernel
 
 # Per line, the start and end of: disposition, protocol, source, destination, destination port (-1: none)
 DISPOSITION, PROTOCOL, SOURCE, DESTINATION, DESTINATION_PORT = range(5)
@@ -172,3 +172,236 @@ def _whole_numbers(data, begin, end, rows, values, plain):
         if digits:
             values[line] = number
             plain[line] = True
+
+
+# The Firebox's IBM LEEF lines (`<header>LEEF:1.0|WatchGuard|XTM|<version>|<message id: 8 hex digits, a `-` after
+# the fourth allowed>|key=value<TAB>key=value...`, a tab written `#011` where a relay escaped it), read directly:
+# per line, where the text before `LEEF:` ends, the message id's family, the wanted keys' values and the packet's
+# fields, placed as the rewrite into the Firebox's own layout (`watchguard._native_layout`) and its reading place
+# them. A line is read so only where that gives what the rewrite gives; any other (`doubtful`) is left to the
+# rewrite: a quote mark anywhere (the rewrite quotes every value, a quote mark inside one moves the next keys), a
+# header without the LEEF layout, a head (the text before `LEEF:`) holding `=` or `#011`, an attribute that is not
+# `name=value` with a name of letters, digits and `_` (an empty one is alright but first), a packet field (disp,
+# proto, src, dst, srcPort, dstPort) holding a space or `=`, a duration `N seconds` with more text after it, and a
+# packet whose disposition is Allow/Deny/Drop but whose source, destination and protocol do not stand as the
+# rewritten message's fourth to sixth tokens (its scan would go on into the other values).
+LEEF_FAMILIES = ("1AFF", "2CFF", "1DFF")  # http-proxy, https-proxy, dns-proxy (family 1-3; 0: any other, firewall)
+_DISP, _PROTO, _SRC, _DST, _SPORT, _DPORT = range(6)  # (watchguard_leef.PACKET_KEYS)
+_WATCHGUARD = np.frombuffer(b"|WatchGuard|", np.uint8)
+_FAMILIES = np.frombuffer("".join(LEEF_FAMILIES).encode(), np.uint8).reshape(len(LEEF_FAMILIES), 4)
+_SECONDS = np.frombuffer(b" seconds", np.uint8)
+
+
+def leef_fields(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray, keys: WantedKeys, packet_base: int,
+                duration: int) -> tuple[np.ndarray, ...]:
+    """Per line of `rows` (indices of lines in `offsets`), read as above: whether it was read (`simple`), where
+    its head ends (the `LEEF:`), its family (0-3), per wanted key (`keys.keys`: the caller's keys, then the
+    packet's, `watchguard_leef.PACKET_KEYS`, from `packet_base`) whether the line has it and where its value
+    starts and ends (the first attribute of that name; `duration` the key whose `N seconds` reads as N), and the
+    packet's places as `packet_fields` gives them (the protocol none where the line has no `proto`). Lines not
+    read have undefined values."""
+    lines, width = len(rows), len(keys.keys)
+    simple = np.zeros(lines, np.bool_)
+    head_end = np.zeros(lines, np.int64)
+    family = np.zeros(lines, np.int8)
+    found = np.zeros((lines, width), np.bool_)
+    starts = np.zeros((lines, width), np.int64)
+    ends = np.zeros((lines, width), np.int64)
+    places = np.full((lines, FIELDS, 2), -1, np.int64)
+    _leef_fields(data, offsets, np.ascontiguousarray(rows, np.int64), keys.text, keys.start, keys.number, keys.first,
+                 keys.count, packet_base, duration, simple, head_end, family, found, starts, ends, places)
+    return simple, head_end, family, found, starts, ends, places
+
+
+@kernel
+def _leef_header(data, at, end):
+    """Where the attributes start when `LEEF:` ends at `at`, and the family (-1, 0: none): `[0-9.]+`, then
+    `|WatchGuard|`, two fields without `|`, the id (4 hex, `-`?, 4 hex) and `|`."""
+    start = at
+    while at < end and (48 <= data[at] <= 57 or data[at] == 46):
+        at += 1
+    if at == start or at + len(_WATCHGUARD) > end:
+        return -1, 0
+    for i in range(len(_WATCHGUARD)):
+        if data[at + i] != _WATCHGUARD[i]:
+            return -1, 0
+    at += len(_WATCHGUARD)
+    for _ in range(2):
+        while at < end and data[at] != 124:
+            at += 1
+        if at >= end:
+            return -1, 0
+        at += 1
+    code = at
+    for i in range(8):
+        if i == 4 and at < end and data[at] == 45:  # -
+            at += 1
+        if at >= end or not (48 <= data[at] <= 57 or 97 <= (data[at] | 32) <= 102):
+            return -1, 0
+        at += 1
+    if at >= end or data[at] != 124:
+        return -1, 0
+    kind = 0
+    for number in range(len(_FAMILIES)):
+        same = True
+        for i in range(4):
+            byte = data[code + i]
+            if 97 <= byte <= 102:
+                byte -= 32
+            if byte != _FAMILIES[number, i]:
+                same = False
+        if same:
+            kind = number + 1
+    return at + 1, kind
+
+
+@kernel
+def _has_space_or_equals(data, start, stop):
+    for at in range(start, stop):  # noqa: SIM110 (a generator is not compiled)
+        if data[at] == 32 or data[at] == 61:
+            return True
+    return False
+
+
+@kernel
+def _leef_fields(data, offsets, rows, key_text, key_start, key_number, first_of_length, count_of_length, packet_base,
+                 duration, simple, head_end, family, found, starts, ends, places):
+    longest = len(first_of_length) - 1
+    for line in range(len(rows)):
+        row = rows[line]
+        line_start, line_end = offsets[row], offsets[row + 1]
+        # the first `LEEF:` the header's layout follows; no quote mark or newline anywhere
+        attributes = -1
+        bad = False
+        at = line_start
+        while at < line_end:
+            byte = data[at]
+            if byte == 34 or byte == 10:
+                bad = True
+                break
+            if (attributes < 0 and byte == 76 and at + 5 <= line_end and data[at + 1] == 69 and data[at + 2] == 69
+                    and data[at + 3] == 70 and data[at + 4] == 58):
+                attributes, kind = _leef_header(data, at + 5, line_end)
+                if attributes >= 0:
+                    head_end[line], family[line] = at, kind
+            at += 1
+        if bad or attributes < 0:
+            continue
+        for at in range(line_start, head_end[line]):  # the head: no `=`, no `#011`
+            if data[at] == 61 or (data[at] == 35 and at + 4 <= head_end[line] and data[at + 1] == 48
+                                  and data[at + 2] == 49 and data[at + 3] == 49):
+                bad = True
+                break
+        if bad:
+            continue
+        # the attributes, cut at tabs and `#011`
+        item = attributes
+        number = 0
+        at = attributes
+        while True:
+            separator = 0
+            if at >= line_end:
+                separator = -1
+            elif data[at] == 9:
+                separator = 1
+            elif (data[at] == 35 and at + 4 <= line_end and data[at + 1] == 48 and data[at + 2] == 49
+                  and data[at + 3] == 49):
+                separator = 4
+            if separator == 0:
+                at += 1
+                continue
+            # the attribute from `item` to `at`
+            equals = item
+            while equals < at and data[equals] != 61:
+                equals += 1
+            if equals == at:  # no `=`: alright only empty and not first
+                if at > item or number == 0:
+                    bad = True
+                    break
+            else:
+                length = equals - item
+                first = data[item] | 32
+                if not (97 <= first <= 122 or data[item] == 95):
+                    bad = True
+                    break
+                for i in range(item + 1, equals):
+                    byte = data[i]
+                    lower = byte | 32
+                    if not (97 <= lower <= 122 or 48 <= byte <= 57 or byte == 95):
+                        bad = True
+                        break
+                if bad:
+                    break
+                if length <= longest:
+                    for candidate in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
+                        same = True
+                        for i in range(length):
+                            if data[item + i] != key_text[key_start[candidate] + i]:
+                                same = False
+                                break
+                        if same:
+                            key = key_number[candidate]
+                            if not found[line, key]:
+                                found[line, key] = True
+                                starts[line, key], ends[line, key] = equals + 1, at
+                            break
+            number += 1
+            if separator < 0:
+                break
+            at += separator
+            item = at
+        if bad:
+            continue
+        # `duration=N seconds`: N
+        if found[line, duration]:
+            begin, stop = starts[line, duration], ends[line, duration]
+            digits = begin
+            while digits < stop and 48 <= data[digits] <= 57:
+                digits += 1
+            if digits > begin and digits + len(_SECONDS) <= stop:
+                same = True
+                for i in range(len(_SECONDS)):
+                    if data[digits + i] != _SECONDS[i]:
+                        same = False
+                        break
+                if same:
+                    if digits + len(_SECONDS) < stop:
+                        continue
+                    ends[line, duration] = digits
+        # the packet's fields: no space or `=` in them
+        for field in range(6):
+            key = packet_base + field
+            if found[line, key] and _has_space_or_equals(data, starts[line, key], ends[line, key]):
+                bad = True
+        if bad:
+            continue
+        present = np.zeros(6, np.bool_)
+        for field in range(6):
+            key = packet_base + field
+            present[field] = found[line, key] and ends[line, key] > starts[line, key]
+        simple[line] = True
+        disp = packet_base + _DISP
+        if not present[_DISP] or not _is_disposition(data, starts[line, disp], ends[line, disp]):
+            continue  # the message's first token is no disposition: no packet
+        proto, src, dst = packet_base + _PROTO, packet_base + _SRC, packet_base + _DST
+        # the rewritten message: disposition `in out` protocol source destination [ports] key="value"...; its
+        # scan finds the source fourth (counting from nought) only where the third and fourth are not both
+        # addresses, the fourth and fifth are, and the third is a protocol (`noproto` where none: a name)
+        if not (present[_SRC] and present[_DST] and _is_address(data, starts[line, src], ends[line, src])
+                and _is_address(data, starts[line, dst], ends[line, dst])):
+            simple[line] = False
+            continue
+        if present[_PROTO] and (_is_address(data, starts[line, proto], ends[line, proto])
+                                or not _is_protocol(data, starts[line, proto], ends[line, proto])):
+            simple[line] = False
+            continue
+        places[line, DISPOSITION, 0], places[line, DISPOSITION, 1] = starts[line, disp], ends[line, disp]
+        if present[_PROTO]:
+            places[line, PROTOCOL, 0], places[line, PROTOCOL, 1] = starts[line, proto], ends[line, proto]
+        places[line, SOURCE, 0], places[line, SOURCE, 1] = starts[line, src], ends[line, src]
+        places[line, DESTINATION, 0], places[line, DESTINATION, 1] = starts[line, dst], ends[line, dst]
+        sport, dport = packet_base + _SPORT, packet_base + _DPORT
+        if (present[_SPORT] and present[_DPORT] and _is_number(data, starts[line, sport], ends[line, sport], 5)
+                and _is_number(data, starts[line, dport], ends[line, dport], 5)):
+            places[line, DESTINATION_PORT, 0] = starts[line, dport]
+            places[line, DESTINATION_PORT, 1] = ends[line, dport]
