@@ -68,6 +68,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
+from detector.ingest.byte_spans import spans
 from detector.ingest.cisco_asa_layouts import (
     AAA_USER,
     LONGEST_CLOCK,
@@ -291,6 +292,8 @@ FIREPOWER_IDS = ("430002", "430003")
 # The messages read, by ID, and the layout reader of each (cisco_asa_layouts).
 READERS = ((("302014", "302016"), teardown), (("106100",), acl), (("106023",), deny), (("304001",), accessed),
            (("304002",), denied_url), (FIREPOWER_IDS, connection_event))
+# The messages read token by token (the others, Firepower events, by their `Key: value` pairs)
+TOKENIZED_IDS = tuple(message_id for ids, _ in READERS for message_id in ids if message_id not in FIREPOWER_IDS)
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
 HOST_SOURCES = pa.array(["url", "none", "http_host"])
@@ -397,14 +400,24 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
              ) -> tuple[pa.Table, np.ndarray]:
     """ASA lines -> schema columns plus reject_reason / is_ignored, and the lines left to QUERY."""
     line = one_array(lines.column("line"))
-    at_percent = pc.split_pattern(line, "%", max_splits=1)
-    prefix, rest = list_item(at_percent, 0), list_item(at_percent, 1)
-    lists = pc.split_pattern(rest, " ", max_splits=TOKENS)
-    tag = pc.dictionary_encode(list_item(lists, 0))
+    # The line cut at its first `%` where it is read (its text is not copied whole: a Firepower event's 600 bytes
+    # are read in place by cisco_asa_scan): the text before it, the tag (the text after it up to a space), and
+    # the text after it split into tokens only for the messages read token by token.
+    percent = pc.fill_null(pc.find_substring(line, "%"), -1).to_numpy(zero_copy_only=False)
+    no_percent = percent < 0
+    data, starts, ends = _bytes(line)
+    cut = np.where(no_percent, ends, starts + percent)
+    prefix = spans(data, starts, cut)
+    tag = pc.dictionary_encode(_tags(line, data, np.where(no_percent, ends, cut + 1), ends))
     message_id = pc.take(pc.struct_field(pc.extract_regex(tag.dictionary, TAG), "id"), tag.indices)
-    no_percent = ~pc.is_valid(rest).to_numpy(zero_copy_only=False)
     # a `%` not before a tag; control characters (tabs: the documented expressions' \s and \S tell them apart)
     unsure = (~no_percent & ~pc.is_valid(message_id).to_numpy(zero_copy_only=False)) | with_control_characters(line)
+    tokenized = np.flatnonzero(pc.fill_null(pc.is_in(message_id, value_set=pa.array(TOKENIZED_IDS)), False)
+                               .to_numpy(zero_copy_only=False))
+    rest = spans(data, cut[tokenized] + 1, ends[tokenized])
+    lists = pc.split_pattern(rest, " ", max_splits=TOKENS)
+    place = np.full(len(line), -1)
+    place[tokenized] = np.arange(len(tokenized))
     fields: dict[str, list[pa.Array]] = {name: [] for name in _TYPES}
     order = []
     for ids, read in READERS:
@@ -412,7 +425,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
                               .to_numpy(zero_copy_only=False))
         if not len(rows):
             continue
-        found, fits = read(Tokens(lists, rows, rest, line))
+        found, fits = read(Tokens(lists, place[rows], rest, line, rows, tag.take(pa.array(rows)).dictionary_decode()))
         unsure[rows[~fits]] = True
         # (a reader may leave lines that fit out of the events: a Firepower connection's beginning)
         kept = fits & found.pop("keep").to_numpy(zero_copy_only=False) if "keep" in found else fits
@@ -474,6 +487,39 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
         "vendor_category": column["category"],
     })
     return table, unsure
+
+
+def _bytes(line: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
+    """A string array's data buffer and where each row starts and ends in it (its own buffers: no copy)."""
+    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4) if len(line) \
+        else np.zeros(1, np.int32)
+    data = line.buffers()[2] if len(line) and line.buffers()[2] is not None else pa.py_buffer(b"")
+    return data, offsets[:-1], offsets[1:]
+
+
+# A tag is found in the bytes after the `%` up to this many: the first space there ends it (longer ones are found by
+# a regular expression)
+TAG_BYTES = 16
+
+
+def _tags(line: pa.Array, data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The text from each row's `starts` (after its `%`) up to a space or its end: the first TAG_BYTES bytes of each
+    looked at together, the rows without a space or an end in them by a regular expression."""
+    found = np.zeros(len(starts), bool)
+    tag_end = starts.copy()
+    text = np.frombuffer(data, np.uint8)
+    near = np.flatnonzero(starts <= len(text) - TAG_BYTES)
+    if len(near):
+        window = np.lib.stride_tricks.sliding_window_view(text, TAG_BYTES)[starts[near]]
+        stop = (window == ord(" ")) | (np.arange(TAG_BYTES) >= (ends - starts)[near, None])
+        found[near] = stop.any(axis=1)
+        tag_end[near] += stop.argmax(axis=1)
+    tags = spans(data, starts, np.where(found, tag_end, starts))
+    if not found.all():
+        rows = np.flatnonzero(~found)
+        long = pc.struct_field(pc.extract_regex(line.take(pa.array(rows)), "%(?P<tag>[^ ]*)"), "tag")
+        tags = pc.replace_with_mask(tags, pa.array(~found), long)
+    return tags
 
 
 def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, prefix: pa.Array,

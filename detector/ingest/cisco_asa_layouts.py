@@ -32,17 +32,23 @@ IPV6_SHAPE = r"^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(?:%[^\s/()]+)?$"
 
 
 class Tokens:
-    """The space-separated tokens of some rows' text after the `%` (token 0 is the tag), read by position."""
+    """The space-separated tokens of some rows' text after the `%` (token 0 is the tag), read by position.
 
-    def __init__(self, lists: pa.ListArray, rows: np.ndarray, rest: pa.Array, line: pa.Array) -> None:
+    `lists` are the tokens of some lines' texts after the `%` (`rest`): the rows' are at `at` (-1: not cut into
+    tokens, a Firepower event's); `rows` are the rows' places in `line`, and `tag` their tags."""
+
+    def __init__(self, lists: pa.ListArray, at: np.ndarray, rest: pa.Array, line: pa.Array, rows: np.ndarray,
+                 tag: pa.Array) -> None:
         offsets = lists.offsets.to_numpy()
-        self.values, self.starts, self.counts = lists.values, offsets[:-1][rows], np.diff(offsets)[rows]
-        self.rows, self.rest, self.line = rows, rest, line
+        # (an empty list last, where `at` is -1)
+        starts, counts = np.append(offsets[:-1], 0), np.append(np.diff(offsets), 0)
+        self.values, self.starts, self.counts = lists.values, starts[at], counts[at]
+        self.places, self.rest, self.line, self.rows, self.tag = at, rest, line, rows, tag
 
     @property
     def text(self) -> pa.Array:
         """The rows' text after the `%`, whole."""
-        return self.rest.take(pa.array(self.rows))
+        return self.rest.take(pa.array(self.places))
 
     def at(self, position: int | np.ndarray) -> pa.Array:
         """Token `position` (one for all rows, or one per row) of each row; null where a message is shorter."""
@@ -192,7 +198,7 @@ def connection_event(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     # Block, Block with reset, Interactive Block (with reset); Allow, Trust, Monitor, Fastpath (prefilter)
     blocked = pc.fill_null(pc.match_substring(decision, "block"), False)
     allowed = pc.fill_null(pc.is_in(decision, value_set=pa.array(["allow", "trust", "monitor", "fastpath"])), False)
-    keep = _has(t.at(0), "430003") | blocked.to_numpy(zero_copy_only=False)
+    keep = _has(t.tag, "430003") | blocked.to_numpy(zero_copy_only=False)
     fits = _filled(values["src_ip"]) & _filled(values["dst_ip"])
     user = values.pop("user_name")
     seconds = values.pop("seconds")
