@@ -186,7 +186,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: _K
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored). LEEF lines are read directly
     where `watchguard_leef.Read` can; the others, rewritten into the Firebox's own layout, as native lines."""
     line = one_array(lines.column("line"))
-    piped = np.flatnonzero(rows_with(line, b"|"))  # (one byte scan of the buffer: LEEF lines hold a `|`)
+    if len(line) and b"|WatchGuard|" in _first_line(line):  # (a LEEF file: each line is read by the pass)
+        piped = np.arange(len(line))
+    else:  # (else only lines that hold a `|`, found by one byte scan of the buffer)
+        piped = np.flatnonzero(rows_with(line, b"|"))
     if not len(piped):
         return _columns(connection, queries, lines, _native_reading(connection, queries, keys.native, line))
     read = _leef_read(line, piped, keys)
@@ -205,6 +208,11 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, keys: _K
         _columns(connection, queries, other, _native_reading(connection, queries, keys.native,
                                                              native_layout(rest, leef_rows(rest)))),
         read.simple)
+
+
+def _first_line(line: pa.Array) -> bytes:
+    _, data, offsets = line_bytes(line)
+    return data[offsets[0]:offsets[1]].tobytes()
 
 
 def _leef_read(line: pa.Array, rows: np.ndarray, keys: _Keys) -> Read:

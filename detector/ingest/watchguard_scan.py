@@ -205,8 +205,8 @@ def leef_fields(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray, keys: W
     head_end = np.zeros(lines, np.int64)
     family = np.zeros(lines, np.int8)
     found = np.zeros((lines, width), np.bool_)
-    starts = np.zeros((lines, width), np.int64)
-    ends = np.zeros((lines, width), np.int64)
+    starts = np.empty((lines, width), np.int32)
+    ends = np.empty((lines, width), np.int32)
     places = np.full((lines, FIELDS, 2), -1, np.int64)
     _leef_fields(data, offsets, np.ascontiguousarray(rows, np.int64), keys.text, keys.start, keys.number, keys.first,
                  keys.count, packet_base, duration, simple, head_end, family, found, starts, ends, places)
@@ -270,64 +270,62 @@ def _leef_fields(data, offsets, rows, key_text, key_start, key_number, first_of_
     for line in range(len(rows)):
         row = rows[line]
         line_start, line_end = offsets[row], offsets[row + 1]
-        # the first `LEEF:` the header's layout follows; no quote mark or newline anywhere
+        # the first `LEEF:` the header's layout follows; the head before it without a quote mark, a newline, `=`
+        # or `#011`
         attributes = -1
         bad = False
         at = line_start
         while at < line_end:
             byte = data[at]
-            if byte == 34 or byte == 10:
-                bad = True
-                break
-            if (attributes < 0 and byte == 76 and at + 5 <= line_end and data[at + 1] == 69 and data[at + 2] == 69
-                    and data[at + 3] == 70 and data[at + 4] == 58):
+            if byte == 76 and at + 5 <= line_end and data[at + 1] == 69 and data[at + 2] == 69 and data[at + 3] == 70 \
+                    and data[at + 4] == 58:
                 attributes, kind = _leef_header(data, at + 5, line_end)
                 if attributes >= 0:
                     head_end[line], family[line] = at, kind
+                    break
+            if byte == 34 or byte == 10 or byte == 61 or (byte == 35 and at + 4 <= line_end and data[at + 1] == 48
+                                                          and data[at + 2] == 49 and data[at + 3] == 49):
+                bad = True
             at += 1
         if bad or attributes < 0:
             continue
-        for at in range(line_start, head_end[line]):  # the head: no `=`, no `#011`
-            if data[at] == 61 or (data[at] == 35 and at + 4 <= head_end[line] and data[at + 1] == 48
-                                  and data[at + 2] == 49 and data[at + 3] == 49):
-                bad = True
-                break
-        if bad:
-            continue
-        # the attributes, cut at tabs and `#011`
+        # the attributes, cut at tabs and `#011`, without a quote mark or a newline
         item = attributes
+        equals = -1
         number = 0
         at = attributes
         while True:
             separator = 0
             if at >= line_end:
                 separator = -1
-            elif data[at] == 9:
-                separator = 1
-            elif (data[at] == 35 and at + 4 <= line_end and data[at + 1] == 48 and data[at + 2] == 49
-                  and data[at + 3] == 49):
-                separator = 4
-            if separator == 0:
-                at += 1
-                continue
+            else:
+                byte = data[at]
+                if byte == 9:
+                    separator = 1
+                elif byte == 35 and at + 4 <= line_end and data[at + 1] == 48 and data[at + 2] == 49 \
+                        and data[at + 3] == 49:
+                    separator = 4
+                else:
+                    if byte == 61 and equals < 0:
+                        equals = at
+                    elif byte == 34 or byte == 10:
+                        bad = True
+                        break
+                    at += 1
+                    continue
             # the attribute from `item` to `at`
-            equals = item
-            while equals < at and data[equals] != 61:
-                equals += 1
-            if equals == at:  # no `=`: alright only empty and not first
+            if equals < 0:  # no `=`: alright only empty and not first
                 if at > item or number == 0:
                     bad = True
                     break
             else:
                 length = equals - item
-                first = data[item] | 32
-                if not (97 <= first <= 122 or data[item] == 95):
+                if length == 0 or not (97 <= (data[item] | 32) <= 122 or data[item] == 95):
                     bad = True
                     break
                 for i in range(item + 1, equals):
                     byte = data[i]
-                    lower = byte | 32
-                    if not (97 <= lower <= 122 or 48 <= byte <= 57 or byte == 95):
+                    if not (97 <= (byte | 32) <= 122 or 48 <= byte <= 57 or byte == 95):
                         bad = True
                         break
                 if bad:
@@ -350,6 +348,7 @@ def _leef_fields(data, offsets, rows, key_text, key_start, key_number, first_of_
                 break
             at += separator
             item = at
+            equals = -1
         if bad:
             continue
         # `duration=N seconds`: N
@@ -375,33 +374,29 @@ def _leef_fields(data, offsets, rows, key_text, key_start, key_number, first_of_
                 bad = True
         if bad:
             continue
-        present = np.zeros(6, np.bool_)
-        for field in range(6):
-            key = packet_base + field
-            present[field] = found[line, key] and ends[line, key] > starts[line, key]
         simple[line] = True
-        disp = packet_base + _DISP
-        if not present[_DISP] or not _is_disposition(data, starts[line, disp], ends[line, disp]):
+        disp, proto, src, dst = packet_base + _DISP, packet_base + _PROTO, packet_base + _SRC, packet_base + _DST
+        if not (found[line, disp] and _is_disposition(data, starts[line, disp], ends[line, disp])):
             continue  # the message's first token is no disposition: no packet
-        proto, src, dst = packet_base + _PROTO, packet_base + _SRC, packet_base + _DST
         # the rewritten message: disposition `in out` protocol source destination [ports] key="value"...; its
         # scan finds the source fourth (counting from nought) only where the third and fourth are not both
         # addresses, the fourth and fifth are, and the third is a protocol (`noproto` where none: a name)
-        if not (present[_SRC] and present[_DST] and _is_address(data, starts[line, src], ends[line, src])
+        if not (found[line, src] and found[line, dst] and _is_address(data, starts[line, src], ends[line, src])
                 and _is_address(data, starts[line, dst], ends[line, dst])):
             simple[line] = False
             continue
-        if present[_PROTO] and (_is_address(data, starts[line, proto], ends[line, proto])
-                                or not _is_protocol(data, starts[line, proto], ends[line, proto])):
+        has_proto = found[line, proto] and ends[line, proto] > starts[line, proto]
+        if has_proto and (_is_address(data, starts[line, proto], ends[line, proto])
+                          or not _is_protocol(data, starts[line, proto], ends[line, proto])):
             simple[line] = False
             continue
         places[line, DISPOSITION, 0], places[line, DISPOSITION, 1] = starts[line, disp], ends[line, disp]
-        if present[_PROTO]:
+        if has_proto:
             places[line, PROTOCOL, 0], places[line, PROTOCOL, 1] = starts[line, proto], ends[line, proto]
         places[line, SOURCE, 0], places[line, SOURCE, 1] = starts[line, src], ends[line, src]
         places[line, DESTINATION, 0], places[line, DESTINATION, 1] = starts[line, dst], ends[line, dst]
         sport, dport = packet_base + _SPORT, packet_base + _DPORT
-        if (present[_SPORT] and present[_DPORT] and _is_number(data, starts[line, sport], ends[line, sport], 5)
+        if (found[line, sport] and found[line, dport] and _is_number(data, starts[line, sport], ends[line, sport], 5)
                 and _is_number(data, starts[line, dport], ends[line, dport], 5)):
             places[line, DESTINATION_PORT, 0] = starts[line, dport]
             places[line, DESTINATION_PORT, 1] = ends[line, dport]
