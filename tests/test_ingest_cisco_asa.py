@@ -132,15 +132,15 @@ def test_firepower_values_are_those_of_the_items_that_start_with_their_key() -> 
     keys = list(FIREPOWER_KEYS.values())
     line = pa.concat_arrays([pa.array(["before"]), pa.array(lines)]).slice(1)  # (an offset into the buffers)
     rows = np.arange(len(lines))
-    scanned = FirepowerValues(line, rows, tuple(keys))
-    assert [scanned.column(key).to_pylist() for key in keys] == _items_read(line, rows, keys)
-    assert scanned.column("SrcIP").to_pylist() == ["10.20.3.14", "10.0.0.1", None, None, None, None]
-    assert scanned.column("URLCategory").to_pylist()[1] == "Generative AI"
-    assert scanned.column("WebApplication").to_pylist()[2] == "ChatGPT"
-    assert scanned.column("URL").to_pylist()[2] == "https://a.example/x"
-    assert scanned.column("UserAgent").to_pylist()[5] == "Mozilla/5.0 (X11"
+    scanned = FirepowerValues(line, rows, tuple(keys)).columns()
+    assert [scanned[key].to_pylist() for key in keys] == _items_read(line, rows, keys)
+    assert scanned["SrcIP"].to_pylist() == ["10.20.3.14", "10.0.0.1", None, None, None, None]
+    assert scanned["URLCategory"].to_pylist()[1] == "Generative AI"
+    assert scanned["WebApplication"].to_pylist()[2] == "ChatGPT"
+    assert scanned["URL"].to_pylist()[2] == "https://a.example/x"
+    assert scanned["UserAgent"].to_pylist()[5] == "Mozilla/5.0 (X11"
     some = np.array([1, 3, 5])
-    assert [FirepowerValues(line, some, tuple(keys)).column(key).to_pylist() for key in keys] == _items_read(
+    assert [FirepowerValues(line, some, tuple(keys)).columns()[key].to_pylist() for key in keys] == _items_read(
         line, some, keys)
 
 
@@ -162,9 +162,11 @@ def test_header_times_read_from_the_text_before_the_tag_are_those_of_the_whole_l
     prefix = list_item(pc.split_pattern(table.column("line").combine_chunks(), "%", max_splits=1), 0)
     rows = np.ones(len(lines), bool)
     with parse_cursor(connection) as cursor:
-        cut = cisco_asa._header_times(cursor, headers, table, prefix, rows)
+        queries = cisco_asa.AsaQueries(TZ, reference_time(PATH, TZ))
+        cut = cisco_asa._header_times(cursor, headers, queries.header_time, table, prefix, rows)
+        again = cisco_asa._header_times(cursor, headers, queries.header_time, table, prefix, rows)  # (remembered)
         whole = headers.read(cursor, table).column("ts").combine_chunks()
-    assert cut.cast(whole.type).to_pylist() == whole.to_pylist()
+    assert cut.cast(whole.type).to_pylist() == whole.to_pylist() == again.cast(whole.type).to_pylist()
     assert sum(value is not None for value in cut.to_pylist()) == 5  # (` : ` after a host: no header, as relays)
 
 

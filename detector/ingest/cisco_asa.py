@@ -351,6 +351,20 @@ class AsaQueries:
         self.url = DistinctQuery(URL_SQL)
         self.integer = DistinctQuery(INTEGER_SQL)
         self.hostport = DistinctQuery("select hostport_host(value) as host from distinct_values")
+        self.header_time = HeaderTimes(SyslogHeaders(timezone, reference))
+
+
+class HeaderTimes(DistinctQuery):
+    """Syslog header times (`ts`) of texts that hold a header whole (see `_header_times`), each text's read once
+    per file."""
+
+    def __init__(self, headers: SyslogHeaders) -> None:
+        super().__init__("")
+        self.headers = headers
+
+    def run(self, connection: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Table:
+        lines = pa.table({"line_no": pa.array(np.arange(len(values)), pa.int64()), "line": values})
+        return pa.table({"ts": self.headers.read(connection, lines).column("ts").combine_chunks()})
 
 
 def asa_parser(context: ParseContext) -> BatchParser:
@@ -446,7 +460,8 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     ts = through(cursor, queries.time, pc.dictionary_encode(only_where(prefix, pa.array(event))))["ts"]
     untimed = event & ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
     if untimed.any():  # no time before the tag: the syslog header's
-        ts = pc.replace_with_mask(ts, pa.array(untimed), _header_times(cursor, headers, lines, prefix, untimed)
+        ts = pc.replace_with_mask(ts, pa.array(untimed), _header_times(cursor, headers, queries.header_time, lines,
+                                                                       prefix, untimed)
                                   .cast(ts.type))
         untimed &= ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
         if untimed.any():  # no header either: a year-less time at the start (`Jul 15 13:18:06 host : %ASA-`)
@@ -522,8 +537,8 @@ def _tags(line: pa.Array, data: pa.Buffer, starts: np.ndarray, ends: np.ndarray)
     return tags
 
 
-def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lines: pa.Table, prefix: pa.Array,
-                  rows: np.ndarray) -> pa.Array:
+def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, header_time: HeaderTimes,
+                  lines: pa.Table, prefix: pa.Array, rows: np.ndarray) -> pa.Array:
     """The syslog header's time of the lines at `rows`, read once per distinct text before the `%` where that text
     holds the header whole, the others' from their whole line. `SyslogHeaders` reads a header once per distinct
     text before a line's first `: ` where the line may have a header (`may_have_header`), that text has 5
@@ -540,8 +555,7 @@ def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, lin
     by_prefix = whole[indices]
     times = pa.nulls(len(indices), pa.timestamp("us", "UTC"))
     if whole.any():
-        read = headers.read(cursor, pa.table({"line_no": pa.array(np.flatnonzero(whole), pa.int64()),
-                                               "line": distinct.filter(pa.array(whole))}))
+        read = header_time.results_for(cursor, distinct.filter(pa.array(whole)))
         place = np.cumsum(whole) - 1
         times = read.column("ts").combine_chunks().cast(times.type).take(
             pa.array(place[indices], mask=~by_prefix))

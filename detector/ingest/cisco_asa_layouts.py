@@ -192,8 +192,8 @@ def connection_event(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     ... InitiatorBytes: n, ResponderBytes: m, ... URL: u` (keys in any order, most optional). The connection is
     counted once: at its end (430003), or at its beginning (430002) where it was blocked (it has no end).
     A line without SrcIP and DstIP does not fit (QUERY rejects it)."""
-    listed = _firepower_scan().FirepowerValues(t.line, t.rows, tuple(FIREPOWER_KEYS.values()))
-    values = {name: listed.column(key) for name, key in FIREPOWER_KEYS.items()}
+    listed = _firepower_scan().FirepowerValues(t.line, t.rows, tuple(FIREPOWER_KEYS.values())).columns()
+    values = {name: listed[key] for name, key in FIREPOWER_KEYS.items()}
     decision = pc.utf8_lower(values.pop("decision"))
     # Block, Block with reset, Interactive Block (with reset); Allow, Trust, Monitor, Fastpath (prefilter)
     blocked = pc.fill_null(pc.match_substring(decision, "block"), False)

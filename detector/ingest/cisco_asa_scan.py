@@ -17,10 +17,16 @@ import functools
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba.cpython.unsafe.numbers import trailing_zeros
 
-from detector.ingest.compiled import WantedKeys, kernel
+from detector.ingest.compiled import WantedKeys, kernel, load_word
 
 _COLON, _SPACE, _COMMA, _PERCENT = ord(":"), ord(" "), ord(","), ord("%")
+# A byte in all eight bytes of a 64-bit word: a byte of `word ^ repeated` is zero where `word` holds it, and only a
+# zero byte has neither its top bit nor a carry into it when its low seven bits are added to 0x7F
+_EVERY_BYTE = np.uint64(0x0101010101010101)
+_COLONS, _COMMAS = np.uint64(_COLON) * _EVERY_BYTE, np.uint64(_COMMA) * _EVERY_BYTE
+_LOW_SEVEN_BITS = np.uint64(0x7F7F7F7F7F7F7F7F)
 
 
 class FirepowerValues:
@@ -39,37 +45,29 @@ class FirepowerValues:
         _value_spans(np.frombuffer(self.data, np.uint8), offsets, rows.astype(np.int64), keys.text, keys.start,
                      keys.number, keys.first, keys.count, self.begin, self.end, self.wide_edge)
 
-    def column(self, key: str) -> pa.Array:
-        """`key`'s values, as `utf8_trim_whitespace` and then null-if-empty would leave the items' rest."""
-        number = self.keys.keys.index(key)
-        begin, end = self.begin[number], self.end[number]
-        found = (begin >= 0) & (end > begin)
-        values = _spans(self.data, np.where(found, begin, 0), np.where(found, end, 0), found)
-        if self.wide_edge[number]:  # (a value may start or end with U+00A0 and the like)
-            trimmed = pc.utf8_trim_whitespace(values)
-            values = pc.if_else(pc.greater(pc.binary_length(trimmed), 0), trimmed, pa.scalar(None, pa.string()))
-        return values
+    def columns(self) -> dict[str, pa.Array]:
+        """Per key, its values as `utf8_trim_whitespace` and then null-if-empty would leave the items' rest."""
+        rows = self.begin.shape[1]
+        offsets, text, valid, nulls = _gathered(np.frombuffer(self.data, np.uint8), self.begin, self.end)
+        buffer = pa.py_buffer(text)
+        columns = {}
+        for number, key in enumerate(self.keys.keys):
+            if nulls[number] == rows:
+                columns[key] = pa.nulls(rows, pa.string())
+                continue
+            validity = pa.py_buffer(valid[number]) if nulls[number] else None
+            values = pa.StringArray.from_buffers(rows, pa.py_buffer(offsets[number]), buffer, validity,
+                                                 int(nulls[number]))
+            if self.wide_edge[number]:  # (a value may start or end with U+00A0 and the like)
+                trimmed = pc.utf8_trim_whitespace(values)
+                values = pc.if_else(pc.greater(pc.binary_length(trimmed), 0), trimmed, pa.scalar(None, pa.string()))
+            columns[key] = values
+        return columns
 
 
 @functools.cache
 def _wanted(keys: tuple[str, ...]) -> WantedKeys:
     return WantedKeys(keys)
-
-
-def _spans(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """`data[start:end]` of each span (in order, not overlapping, or empty) as text, null where not `valid`: the
-    spans are every second value of a string array over `data` itself, which Arrow takes."""
-    count = len(starts)
-    reached = np.maximum.accumulate(np.where(valid, ends, 0)) if count else ends
-    starts = np.where(valid, starts, reached)  # (an empty span where the row has no value, in order)
-    ends = np.where(valid, ends, starts)
-    bounds = np.empty(2 * count + 1, np.int32)
-    bounds[0:-1:2], bounds[1:-1:2] = starts, ends
-    bounds[-1] = bounds[-2] if count else 0
-    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    every = pa.Array.from_buffers(pa.string(), 2 * count, [None, pa.py_buffer(bounds), data])
-    picks = pa.Array.from_buffers(pa.int32(), count, [bitmap, pa.py_buffer(np.arange(0, 2 * count, 2, np.int32))])
-    return every.take(picks)
 
 
 @kernel
@@ -89,17 +87,37 @@ def _value_spans(data, offsets, rows, key_text, key_start, key_number, first_of_
         if at + 1 >= line_end:
             continue
         item = at + 2
-        while item <= line_end:
-            # the item's end: the next `, ` (or the line's end)
-            stop = item
-            while stop < line_end and not (data[stop] == _COMMA and stop + 1 < line_end and data[stop + 1] == _SPACE):
-                stop += 1
-            # its key: the text before its first `:`, followed by a space
-            colon = item
-            while colon < stop and data[colon] != _COLON:
-                colon += 1
+        while item < line_end:
+            # the item's key: the text before its first `:` (unless its `, ` comes first)
+            at = item
+            colon = -1
+            while at < line_end:
+                # (the next `:` or `,`, eight bytes at a time where the line has them)
+                while at + 8 <= line_end:
+                    word = load_word(data, at)
+                    colons, commas = word ^ _COLONS, word ^ _COMMAS
+                    hits = ~((((colons & _LOW_SEVEN_BITS) + _LOW_SEVEN_BITS) | colons | _LOW_SEVEN_BITS)
+                             & (((commas & _LOW_SEVEN_BITS) + _LOW_SEVEN_BITS) | commas | _LOW_SEVEN_BITS))
+                    if hits:
+                        at += trailing_zeros(hits) >> 3
+                        break
+                    at += 8
+                if at >= line_end:
+                    break
+                byte = data[at]
+                if byte == _COLON:
+                    colon = at
+                    break
+                if byte == _COMMA and at + 1 < line_end and data[at + 1] == _SPACE:
+                    break
+                at += 1
+            if colon < 0:  # (no key: the next item, if any)
+                item = at + 2
+                continue
+            key = -1
             length = colon - item
-            if colon + 1 < stop and data[colon + 1] == _SPACE and length <= longest:
+            # (a space after the colon: the item goes on past it, `, ` cannot start there)
+            if colon + 1 < line_end and data[colon + 1] == _SPACE and length <= longest:
                 for candidate in range(first_of_length[length], first_of_length[length] + count_of_length[length]):
                     same = True
                     for i in range(length):
@@ -108,14 +126,66 @@ def _value_spans(data, offsets, rows, key_text, key_start, key_number, first_of_
                             break
                     if same:
                         key = key_number[candidate]
-                        if begin[key, row] < 0:
-                            value, value_end = colon + 2, stop
-                            while value < value_end and data[value] == _SPACE:
-                                value += 1
-                            while value_end > value and data[value_end - 1] == _SPACE:
-                                value_end -= 1
-                            if value < value_end and (data[value] >= 0x80 or data[value_end - 1] >= 0x80):
-                                wide_edge[key] = True
-                            begin[key, row], end[key, row] = value, value_end
                         break
+            # the item's end: the next `, ` (or the line's end)
+            stop = colon + 1
+            while stop < line_end:
+                # (the next `,`, eight bytes at a time where the line has them)
+                while stop + 8 <= line_end:
+                    commas = load_word(data, stop) ^ _COMMAS
+                    hits = ~(((commas & _LOW_SEVEN_BITS) + _LOW_SEVEN_BITS) | commas | _LOW_SEVEN_BITS)
+                    if hits:
+                        stop += trailing_zeros(hits) >> 3
+                        break
+                    stop += 8
+                if stop >= line_end:
+                    stop = line_end
+                    break
+                if data[stop] == _COMMA and stop + 1 < line_end and data[stop + 1] == _SPACE:
+                    break
+                stop += 1
+            if key >= 0 and begin[key, row] < 0:
+                value, value_end = colon + 2, stop
+                while value < value_end and data[value] == _SPACE:
+                    value += 1
+                while value_end > value and data[value_end - 1] == _SPACE:
+                    value_end -= 1
+                if value < value_end and (data[value] >= 0x80 or data[value_end - 1] >= 0x80):
+                    wide_edge[key] = True
+                begin[key, row], end[key, row] = value, value_end
             item = stop + 2
+
+
+@kernel
+def _gathered(data, begin, end):
+    """Each key's values (begin < end) copied into a region of one buffer: (offsets[key] into the buffer per row,
+    then the end; the buffer; validity bitmaps per key; null counts per key). Rows are read in order, each row's
+    values at once."""
+    keys, rows = begin.shape
+    region = np.zeros(keys + 1, np.int64)
+    for key in range(keys):
+        size = 0
+        for row in range(rows):
+            if begin[key, row] >= 0 and end[key, row] > begin[key, row]:
+                size += end[key, row] - begin[key, row]
+        region[key + 1] = region[key] + size
+    text = np.empty(max(region[keys], 1), np.uint8)
+    written = region[:keys].copy()
+    offsets = np.empty((keys, rows + 1), np.int32)
+    valid = np.zeros((keys, (rows + 7) // 8), np.uint8)
+    nulls = np.zeros(keys, np.int64)
+    for row in range(rows):
+        for key in range(keys):
+            offsets[key, row] = written[key]
+            start, stop = begin[key, row], end[key, row]
+            if start < 0 or stop <= start:
+                nulls[key] += 1
+                continue
+            valid[key, row >> 3] |= np.uint8(1 << (row & 7))
+            cursor = written[key]
+            for at in range(start, stop):
+                text[cursor] = data[at]
+                cursor += 1
+            written[key] = cursor
+    offsets[:, rows] = written
+    return offsets, text, valid, nulls
