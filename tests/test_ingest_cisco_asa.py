@@ -154,20 +154,22 @@ def test_header_times_read_from_the_text_before_the_tag_are_those_of_the_whole_l
              "<14> Nov 18 09:03:10 relay asa: ", "<166>1 2025-11-18T09:03:11Z asa - - - - ",
              "<166>1 2025-11-18T09:03:12+01:00 asa asa - - [a@1 b=\"c\"] ", "2025-11-18T09:03:13+01:00 asa : ",
              "LOCAL4.WARNING: asa ", "a: ", "<1>: ", "Nov 18 09:03:14 asa-é : "]
-    lines = [head + message.removeprefix("%" if head.endswith("%") else "") for head in heads]
+    lines = [head + message.removeprefix("%" if head.endswith("%") else "") for head in heads] + [
+        # a tag without its colon: the first `: ` further on, or none
+        "<166>Nov 18 09:03:15 asa-stadhuis %ASA-6-302014 Teardown TCP connection 5 for a: b",
+        "<166>Nov 18 09:03:16 asa-stadhuis %ASA-6-302014 Teardown"]
     table = _table(lines)
     connection = open_parse_connection()
     cisco_asa.asa_parser(ParseContext(path=PATH, timezone=TZ, connection=connection))  # (the macros)
     headers = SyslogHeaders(TZ, reference_time(PATH, TZ))
-    prefix = list_item(pc.split_pattern(table.column("line").combine_chunks(), "%", max_splits=1), 0)
     rows = np.ones(len(lines), bool)
     with parse_cursor(connection) as cursor:
         queries = cisco_asa.AsaQueries(TZ, reference_time(PATH, TZ))
-        cut = cisco_asa._header_times(cursor, headers, queries.header_time, table, prefix, rows)
-        again = cisco_asa._header_times(cursor, headers, queries.header_time, table, prefix, rows)  # (remembered)
+        cut = cisco_asa._header_times(cursor, headers, queries.header_time, table, rows)
+        again = cisco_asa._header_times(cursor, headers, queries.header_time, table, rows)  # (remembered)
         whole = headers.read(cursor, table).column("ts").combine_chunks()
     assert cut.cast(whole.type).to_pylist() == whole.to_pylist() == again.cast(whole.type).to_pylist()
-    assert sum(value is not None for value in cut.to_pylist()) == 5  # (` : ` after a host: no header, as relays)
+    assert sum(value is not None for value in cut.to_pylist()) == 7  # (` : ` after a host: no header, as relays)
 
 
 def test_a_teardown_duration_beyond_64_bits_is_none_whichever_way_it_is_read() -> None:

@@ -58,7 +58,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, first_bytes, list_item, one_array, only_where
+from detector.ingest.arrow_ops import DistinctQuery, first_bytes, one_array, only_where
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -461,7 +461,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     untimed = event & ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
     if untimed.any():  # no time before the tag: the syslog header's
         ts = pc.replace_with_mask(ts, pa.array(untimed), _header_times(cursor, headers, queries.header_time, lines,
-                                                                       prefix, untimed)
+                                                                       untimed)
                                   .cast(ts.type))
         untimed &= ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
         if untimed.any():  # no header either: a year-less time at the start (`Jul 15 13:18:06 host : %ASA-`)
@@ -538,31 +538,33 @@ def _tags(line: pa.Array, data: pa.Buffer, starts: np.ndarray, ends: np.ndarray)
 
 
 def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, header_time: HeaderTimes,
-                  lines: pa.Table, prefix: pa.Array, rows: np.ndarray) -> pa.Array:
-    """The syslog header's time of the lines at `rows`, read once per distinct text before the `%` where that text
-    holds the header whole, the others' from their whole line. `SyslogHeaders` reads a header once per distinct
-    text before a line's first `: ` where the line may have a header (`may_have_header`), that text has 5
-    characters at least, and the line does not start as RFC 5424: when the text before the `%` is such, it holds
-    that first `: ` and starts as the line does (7 characters at least), so it reads as its line does (lines cut at
-    the `%` and whole are compared in tests/test_ingest_cisco_asa.py)."""
-    before = pc.dictionary_encode(prefix.filter(pa.array(rows)))
+                  lines: pa.Table, rows: np.ndarray) -> pa.Array:
+    """The syslog header's time of the lines at `rows`, read once per distinct text up to a line's first `: `
+    where that text holds the header whole, the others' from their whole line. `SyslogHeaders` reads a header once
+    per distinct text before a line's first `: ` where the line may have a header (`may_have_header`), that text has
+    5 characters at least, and the line does not start as RFC 5424: such a line and its text up to its first `: `
+    (7 characters at least, starting as the line does) read alike (compared in tests/test_ingest_cisco_asa.py).
+    The text is the header and the tag, as a relay writes them (`<166>Nov 18 09:10:00 asa %ASA-6-302014: `), or
+    less (`<113>Nov 18 09:00:05 ftd : `)."""
+    line = one_array(lines.column("line"))
+    data, starts, _ = _bytes(line)
+    chosen = np.flatnonzero(rows)
+    colon = pc.fill_null(pc.find_substring(line, ": "), -1).to_numpy(zero_copy_only=False)[chosen]
+    has_colon = colon >= 0
+    before = pc.dictionary_encode(spans(data, starts[chosen], starts[chosen] + np.where(has_colon, colon + 2, 0)))
     distinct = before.dictionary.cast(pa.string())
-    head = list_item(pc.split_pattern(distinct, ": ", max_splits=1), 0)
-    whole = (may_have_header(distinct) & (pc.find_substring(distinct, ": ").to_numpy(zero_copy_only=False) >= 0)
-             & (pc.utf8_length(head).to_numpy(zero_copy_only=False) >= 5)
+    whole = (may_have_header(distinct) & (pc.utf8_length(distinct).to_numpy(zero_copy_only=False) >= 7)
              & ~pc.match_substring_regex(distinct, RFC5424_START).to_numpy(zero_copy_only=False))
     indices = before.indices.to_numpy(zero_copy_only=False)
-    by_prefix = whole[indices]
+    by_text = whole[indices] & has_colon
     times = pa.nulls(len(indices), pa.timestamp("us", "UTC"))
-    if whole.any():
+    if by_text.any():
         read = header_time.results_for(cursor, distinct.filter(pa.array(whole)))
         place = np.cumsum(whole) - 1
-        times = read.column("ts").combine_chunks().cast(times.type).take(
-            pa.array(place[indices], mask=~by_prefix))
-    if not by_prefix.all():
-        at = np.flatnonzero(rows)[~by_prefix]
-        times = pc.replace_with_mask(times, pa.array(~by_prefix), headers.read(
-            cursor, lines.take(pa.array(at))).column("ts").combine_chunks().cast(times.type))
+        times = read.column("ts").combine_chunks().cast(times.type).take(pa.array(place[indices], mask=~by_text))
+    if not by_text.all():
+        times = pc.replace_with_mask(times, pa.array(~by_text), headers.read(
+            cursor, lines.take(pa.array(chosen[~by_text]))).column("ts").combine_chunks().cast(times.type))
     return times
 
 
