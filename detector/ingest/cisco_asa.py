@@ -461,7 +461,7 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     untimed = event & ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
     if untimed.any():  # no time before the tag: the syslog header's
         ts = pc.replace_with_mask(ts, pa.array(untimed), _header_times(cursor, headers, queries.header_time, lines,
-                                                                       untimed)
+                                                                       untimed, prefix, tag.dictionary_decode())
                                   .cast(ts.type))
         untimed &= ~pc.is_valid(ts).to_numpy(zero_copy_only=False)
         if untimed.any():  # no header either: a year-less time at the start (`Jul 15 13:18:06 host : %ASA-`)
@@ -538,18 +538,32 @@ def _tags(line: pa.Array, data: pa.Buffer, starts: np.ndarray, ends: np.ndarray)
 
 
 def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, header_time: HeaderTimes,
-                  lines: pa.Table, rows: np.ndarray) -> pa.Array:
+                  lines: pa.Table, rows: np.ndarray, prefix: pa.Array, tag: pa.Array) -> pa.Array:
     """The syslog header's time of the lines at `rows`, read once per distinct text up to a line's first `: `
     where that text holds the header whole, the others' from their whole line. `SyslogHeaders` reads a header once
     per distinct text before a line's first `: ` where the line may have a header (`may_have_header`), that text has
     5 characters at least, and the line does not start as RFC 5424: such a line and its text up to its first `: `
     (7 characters at least, starting as the line does) read alike (compared in tests/test_ingest_cisco_asa.py).
     The text is the header and the tag, as a relay writes them (`<166>Nov 18 09:10:00 asa %ASA-6-302014: `), or
-    less (`<113>Nov 18 09:00:05 ftd : `)."""
+    less (`<113>Nov 18 09:00:05 ftd : `). `prefix` and `tag` are the text before each line's first `%` and the
+    text after it up to a space: the first `: ` is in the one, else at the other's end where it ends in a colon
+    before a space (a tag has no space), else further on."""
     line = one_array(lines.column("line"))
-    data, starts, _ = _bytes(line)
+    data, starts, ends = _bytes(line)
     chosen = np.flatnonzero(rows)
-    colon = pc.fill_null(pc.find_substring(line, ": "), -1).to_numpy(zero_copy_only=False)[chosen]
+    before = prefix.take(pa.array(chosen))
+    colon = pc.fill_null(pc.find_substring(before, ": "), -1).to_numpy(zero_copy_only=False)
+    if (colon < 0).any():
+        chosen_tag = tag.take(pa.array(chosen))
+        tag_colon = (pc.binary_length(before).to_numpy(zero_copy_only=False)
+                     + pc.binary_length(chosen_tag).to_numpy(zero_copy_only=False))  # (after the `%`: the tag's end)
+        at_tag = (colon < 0) & pc.fill_null(pc.ends_with(chosen_tag, ":"), False).to_numpy(zero_copy_only=False) \
+            & (starts[chosen] + tag_colon + 1 < ends[chosen])
+        colon = np.where(at_tag, tag_colon, colon)
+        further = np.flatnonzero((colon < 0) & ~at_tag)
+        if len(further):
+            colon[further] = pc.fill_null(pc.find_substring(line.take(pa.array(chosen[further])), ": "), -1).to_numpy(
+                zero_copy_only=False)
     has_colon = colon >= 0
     before = pc.dictionary_encode(spans(data, starts[chosen], starts[chosen] + np.where(has_colon, colon + 2, 0)))
     distinct = before.dictionary.cast(pa.string())
