@@ -5,9 +5,10 @@ One walk of each line finds the record's values (defender.PATHS); the category a
 compared where they stand (defender_scan.named); the other values are numbered by their texts while they repeat and
 copied out once they mostly differ (texts_scan, as json_read reads the format `json`), their escapes read once per
 distinct text (json_read.unescaped). An inspection record's AdditionalFields (a JSON string holding the Zeek record's
-JSON, or that object itself) is copied out with its escapes read (defender_scan.unescaped) into a buffer the walk
-reads again for the inspection keys (defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads
-them), whose values are copied out the same way. The time is cast, and the keys whose columns the query made per row
+JSON, or that object itself) is copied out with its escapes read by the walk of the line itself (json_scan's
+spans_copying: it steps over those escapes anyway) into a buffer the walk reads again for the inspection keys
+(defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads them), whose values are copied out
+(defender_scan.unescaped). The time is cast, and the keys whose columns the query made per row
 (defender_inspection.PER_ROW) are made, by DuckDB once per distinct text, with the query's own SQL.
 
 A line is doubtful (read by the query, which decides) where the walk doubts it (see json_scan), where a container it
@@ -77,7 +78,8 @@ class Walk:
         distinct, inner_distinct = self.scan_texts(), self.scan_texts()
         parts: list[list[pa.Array | np.ndarray | None]] = [[] for _ in range(slots)]
         tables, inner_parts, doubtful_rows = [], [], []
-        for first_row, length, _, data, (begin, end, missing, spaced, doubtful) in walked_slices(text, self.outer):
+        for first_row, length, _, data, (begin, end, missing, spaced, doubtful), copied_fields in walked_slices(
+                text, self.outer, FIELDS):
             doubtful |= spaced.any(axis=1)
             missing[doubtful] = True
             table = np.empty(length, np.int64)
@@ -85,7 +87,7 @@ class Walk:
             kind = np.empty(length, np.int64)
             self.scan.named(data, begin, end, missing, ACTION, *self.action_names, True, kind)
             kind = np.where((table == 0) & (kind < len(inspection.INSPECTED_ACTIONS)), kind, -1)
-            inner, bad = self._inner(data, begin, end, missing, kind, inner_distinct, first_row)
+            inner, bad = self._inner(data, begin, end, missing, kind, copied_fields, inner_distinct, first_row)
             if bad.any():
                 doubtful |= bad
                 missing[bad] = True
@@ -145,9 +147,11 @@ class Walk:
         return texts_scan.DistinctTexts()
 
     def _inner(self, data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, kind: np.ndarray,
-               distinct: DistinctTexts, first_row: int) -> tuple[list[np.ndarray | pa.Array], np.ndarray]:
+               fields: tuple[np.ndarray, np.ndarray], distinct: DistinctTexts, first_row: int
+               ) -> tuple[list[np.ndarray | pa.Array], np.ndarray]:
         """The inspection keys' values of the lines of an inspection record (`kind` >= 0; null elsewhere, and on keys
-        of another kind): per key, its codes among the texts `distinct` numbers (while they repeat) or its texts copied
+        of another kind), read from their AdditionalFields as the walk copied them out (`fields`: text and offsets,
+        escapes read): per key, its codes among the texts `distinct` numbers (while they repeat) or its texts copied
         out, escapes read; and the lines whose AdditionalFields the walk doubts (their values null)."""
         lines = len(kind)
         keys = len(inspection.KEYS)
@@ -161,10 +165,9 @@ class Walk:
         quoted = before == QUOTE
         bad |= wanted & ~quoted & (first != OPEN_BRACE)
         wanted &= ~bad
-        size = int(np.where(wanted, end[:, FIELDS].astype(np.int64) - fields_begin, 0).sum())
-        text = np.empty(size + 8, np.uint8)
-        offsets = np.empty(lines + 1, np.int64)
-        self.scan.unescaped(data, begin[:, FIELDS], end[:, FIELDS], ~wanted, quoted, text, offsets, bad)
+        text, offsets = fields
+        others = np.flatnonzero(~wanted & (offsets[1:] > offsets[:-1]))
+        text[offsets[others]] = 0  # (no JSON object: the walk below leaves those lines at their first byte)
         inner_begin, inner_end, inner_missing, spaced, doubtful = self.json_scan.spans(text, offsets, self.inner)
         bad |= wanted & (doubtful | spaced.any(axis=1))
         keep = wanted & ~bad
