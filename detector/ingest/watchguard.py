@@ -39,8 +39,9 @@ as if rewritten into this layout (`watchguard_leef`): the process named by the m
 proto src dst srcPort dstPort`, every attribute as `key="value"`; its time is the syslog header's. Its attributes
 are cut once by a compiled pass (`watchguard_scan.leef_fields`) and placed in the line's own bytes; only lines that
 pass cannot read without a doubt are rewritten (Arrow regular expressions) and read as native lines. Whole ingest
-of the benchmark's 1M LEEF lines: 15.8-15.9 -> ~4.4 CPU s (the rewrite, one regular expression per packet field
-and one over every attribute, was ~85 % of the parse).
+of the benchmark's 1M LEEF lines: 15.8-15.9 -> 3.4-3.9 CPU s (the rewrite, one regular expression per packet field
+and one over every attribute, was ~85 % of the parse), against the generic DuckDB baseline's ~1.35 (2026-11-30, busy
+machine); what is left and what was tried: `watchguard_leef`.
 
 Time: the Firebox's `(ISO time)` where the header has it, in UTC (the public samples show it 5:30 before the
 header clock of a Firebox set to India's zone); else the syslog header's (year-less BSD: placed by
