@@ -38,7 +38,8 @@ def test_splunk_values_as_the_regular_expressions_read_them() -> None:
     lines = [header + body for header, body in itertools.product(HEADERS, BODIES)]
     lines += [body[:cut] for body in BODIES for cut in (1, 5, 6, 16, 17, 30)]
     line = pa.array(lines)
-    splunk, found = checkpoint_scan.splunk_values(line, WantedKeys(KEYS), KEYS.index("time"))
+    splunk, has_open, found = checkpoint_scan.splunk_values(line, WantedKeys(KEYS), KEYS.index("time"))
+    assert list(has_open) == pc.match_substring(line, "[").to_pylist()
     assert list(splunk) == pc.match_substring_regex(line, SPLUNK_LINE).to_pylist()
     connection = open_parse_connection()
     connection.register("splunk_lines", pa.table({"line_no": pa.array(range(len(lines)), pa.int64()), "line": line}))

@@ -61,6 +61,7 @@ from detector.ingest.key_values import milliseconds, spans_of
 from detector.ingest.syslog import ISO_TIME
 
 if TYPE_CHECKING:
+    from detector.ingest.checkpoint_scan import SplunkValues
     from detector.ingest.key_values_scan import QuotedValues
 
 # Log Exporter separates fields with `; `: the text between a value's closing quote mark and the next one's
@@ -163,7 +164,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     splunk_keys = key_values_scan.WantedKeys(KEYS)
 
-    def splunk_scan(line: pa.Array) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    def splunk_scan(line: pa.Array) -> SplunkValues:
         """Which lines are of the Splunk format, and their values by key (see checkpoint_scan)."""
         from detector.ingest import checkpoint_scan
 
@@ -183,16 +184,23 @@ def _values(line: pa.Array, scan: Callable[[pa.Array], QuotedValues]
 
 def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Callable[[pa.Array], QuotedValues],
               fields_scan: Callable[[pa.Array], dict[str, pa.Array]],
-              splunk_scan: Callable[[pa.Array], tuple[np.ndarray, dict[str, pa.Array]]], lines: pa.Table) -> pa.Table:
+              splunk_scan: Callable[[pa.Array], SplunkValues], lines: pa.Table) -> pa.Table:
     """The lines' events, rejects (reject_reason) and ignored lines (is_ignored)."""
     line = one_array(lines.column("line"))
-    values, found = _values(line, scan)
-    no_data = ~found.has_open() | (found.values == 0)
-    if no_data.any():  # (rare in a syslog-format file) lines of the Splunk format
-        no_data = _splunk_values(line, no_data, values, splunk_scan)
-    no_action = ~no_data & pc.is_null(values["; action:"]).to_numpy(zero_copy_only=False)
-    if no_action.any():  # (rare in a Log Exporter file) lines of a gateway's own syslog export
-        _fields_values(line, found, no_action, values, fields_scan)
+    splunk = splunk_scan(line) if len(line) and "[" not in line[0].as_py() else None  # (a Splunk-format file?)
+    if splunk is not None and not splunk.has_open.any():
+        # no `[`: no line has syslog-format data (nor a `[Fields@...` element), and the scan for it is not needed
+        values = {f"; {key}:": pa.nulls(len(line), pa.string()) for key in KEYS}
+        no_data = _put_splunk(line, np.ones(len(line), bool), values, np.arange(len(line)), splunk.splunk,
+                              splunk.columns)
+    else:
+        values, found = _values(line, scan)
+        no_data = ~found.has_open() | (found.values == 0)
+        if no_data.any():  # (rare in a syslog-format file) lines of the Splunk format
+            no_data = _splunk_values(line, no_data, values, splunk_scan)
+        no_action = ~no_data & pc.is_null(values["; action:"]).to_numpy(zero_copy_only=False)
+        if no_action.any():  # (rare in a Log Exporter file) lines of a gateway's own syslog export
+            _fields_values(line, found, no_action, values, fields_scan)
 
     def value(key: str) -> pa.Array:
         return values[f"; {key}:"]
@@ -285,13 +293,20 @@ def _put_rows(values: dict[str, pa.Array], found: dict[str, pa.Array], rows: np.
 
 
 def _splunk_values(line: pa.Array, no_data: np.ndarray, values: dict[str, pa.Array],
-                   splunk_scan: Callable[[pa.Array], tuple[np.ndarray, dict[str, pa.Array]]]) -> np.ndarray:
+                   splunk_scan: Callable[[pa.Array], SplunkValues]) -> np.ndarray:
     """The values of the lines of Log Exporter's Splunk format among those without syslog-format data (SPLUNK_LINE;
     read as SPLUNK_SQL reads them, by checkpoint_scan's compiled pass), put into `values` (null elsewhere); the
     lines left without data of either format."""
     every = bool(no_data.all())
     rows = np.flatnonzero(no_data)
-    splunk, found = splunk_scan(line if every else line.take(pa.array(rows)))
+    splunk, _, found = splunk_scan(line if every else line.take(pa.array(rows)))
+    return _put_splunk(line, no_data, values, rows, splunk, found)
+
+
+def _put_splunk(line: pa.Array, no_data: np.ndarray, values: dict[str, pa.Array], rows: np.ndarray,
+                splunk: np.ndarray, found: dict[str, pa.Array]) -> np.ndarray:
+    """`_splunk_values` once the lines `rows` are scanned (`splunk`, `found`: of those rows)."""
+    every = len(rows) == len(line)
     if not splunk.any():
         return no_data
     if every and splunk.all():  # (a file of the Splunk format)
