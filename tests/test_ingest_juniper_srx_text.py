@@ -63,13 +63,16 @@ def _lines() -> list[str]:
     return lines
 
 
-# Lines the pass leaves to QUERY: whitespace other than spaces, structured data, a relayed device time, no header
+# Lines the pass leaves to QUERY: whitespace other than spaces, structured data, a relayed device time, no header,
+# an RFC 5424 header
 UNSURE = [
     HEAD + CLOSE.format(ls="", dst="1.2.3.4", port="443", proto="6", out="1", seconds="2", tail="\tSSL X u(r)"),
     HEAD + CLOSE.format(ls="", dst="1.2.3.4", port="443", proto="6", out="1", seconds="2", tail=" [junos@2636 a=\"b\"]"),
     "<14>Nov 18 09:03:04 srx junos: 2025-11-18T09:00:00.120+01:00 srx RT_FLOW: "
     + CLOSE.format(ls="", dst="1.2.3.4", port="443", proto="6", out="1", seconds="2", tail=""),
     CLOSE.format(ls="", dst="1.2.3.4", port="443", proto="6", out="1", seconds="2", tail=""),
+    "<14>1 2025-11-18T09:03:04+01:00 srx RT_FLOW - - - "
+    + CLOSE.format(ls="", dst="1.2.3.4", port="443", proto="6", out="1", seconds="2", tail=""),  # (RFC 5424)
 ]
 
 

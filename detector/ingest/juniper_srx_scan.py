@@ -15,7 +15,9 @@ row make an empty word); each piece is the first place where the regular express
   protocol(type);
 - ` URL=`, ` OBJ=`, ` USERNAME=` or ` username `, ` CATEGORY="...": their first place in the line.
 Lines holding a tab, a line feed, a vertical tab, a form feed or a carriage return (where `\\s` and a space
-differ), and lines with `[junos@` (structured data), are not cut: `unsure`, for the query to read.
+differ), lines with `[junos@` (structured data), lines without `: ` five bytes or more from their start (the
+syslog header's text is the text before it), lines starting as RFC 5424 and lines whose message (after that
+`: `) starts with a digit (a relayed device time?) are not cut: `unsure`, for the query to read.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ FIELDS = ("src", "dst", "dport", "proto", "bytes_out", "bytes_in", "elapsed", "a
           "obj", "category")
 SRC, DST, DPORT, PROTO, OUT, IN, ELAPSED, APP, NESTED, USER, URL, OBJ, CATEGORY = range(len(FIELDS))
 
-_SPACE, _SLASH, _OPEN, _CLOSE, _MINUS, _GREATER, _QUOTE = (ord(c) for c in ' /()->"')
+_SPACE, _SLASH, _OPEN, _CLOSE, _MINUS, _GREATER, _QUOTE, _COLON, _LESS = (ord(c) for c in ' /()->":<')
 _RT_FLOW = np.frombuffer(b"RT_FLOW_SESSION_", np.uint8)
 _WEBFILTER = np.frombuffer(b"WEBFILTER_URL_", np.uint8)
 _FLOW_KINDS = np.frombuffer(b"CREATE\0\0\0CLOSE\0\0\0\0DENY\0\0\0\0\0", np.uint8)  # 9 bytes each, 0-padded
@@ -55,8 +57,9 @@ _KIND[[ord("R"), ord("W")]] = 4
 
 
 class TextPieces:
-    """Each line's event (a number into EVENTS), whether it was cut (`unsure`: not), and its pieces' places in the
-    lines' buffer (FIELDS x lines; `valid` where found and not empty)."""
+    """Each line's event (a number into EVENTS), whether it was cut (`unsure`: not), where its syslog header's text
+    ends (`head_end`: the first `: `), and its pieces' places in the lines' buffer (FIELDS x lines; `valid` where
+    found and not empty)."""
 
     def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
         lines = len(offsets) - 1
@@ -65,7 +68,8 @@ class TextPieces:
         self.starts = np.zeros((len(FIELDS), lines), np.int32)
         self.ends = np.zeros((len(FIELDS), lines), np.int32)
         self.valid = np.zeros((len(FIELDS), lines), np.bool_)
-        _cut(data, offsets, self.event, self.unsure, self.starts, self.ends, self.valid)
+        self.head_end = np.empty(lines, np.int32)
+        _cut(data, offsets, self.event, self.unsure, self.head_end, self.starts, self.ends, self.valid)
 
     def texts(self, data: np.ndarray) -> dict[str, pa.Array]:
         """The pieces as text columns, null where not valid."""
@@ -115,7 +119,7 @@ def _counted(data, begin, end):
 
 
 @kernel
-def _cut(data, offsets, event, unsure, starts, ends, valid):
+def _cut(data, offsets, event, unsure, head_end, starts, ends, valid):
     lines = len(offsets) - 1
     longest = 0
     for line in range(lines):
@@ -127,6 +131,7 @@ def _cut(data, offsets, event, unsure, starts, ends, valid):
         bad = False
         found = 0
         words = 0
+        colon = -1  # the first `: `
         word_at[0] = start
         for at in range(start, end):
             kind = _KIND[data[at]]
@@ -136,6 +141,8 @@ def _cut(data, offsets, event, unsure, starts, ends, valid):
                 word_end[words] = at
                 words += 1
                 word_at[words] = at + 1
+                if colon < 0 and at > start and data[at - 1] == _COLON:
+                    colon = at - 1
             elif kind == 2 or (kind == 3 and _same(data, at, end, _STRUCTURED)):
                 bad = True
             elif kind == 4 and found == 0 and (at == start or not _is_word(data[at - 1])):
@@ -143,6 +150,11 @@ def _cut(data, offsets, event, unsure, starts, ends, valid):
         word_end[words] = end
         words += 1
         event[line] = found
+        head_end[line] = colon
+        # the header is read from the text before the first `: ` (at least five bytes; RFC 5424's is read whole),
+        # and a message starting with a digit may start with a relayed device time
+        if colon - start < 5 or (colon + 2 < end and _is_digit(data[colon + 2])) or _rfc5424_start(data, start, end):
+            bad = True
         unsure[line] = bad
         if bad or found == 0 or found == CREATE:
             continue
@@ -156,6 +168,17 @@ def _cut(data, offsets, event, unsure, starts, ends, valid):
             _deny_protocol(data, word_at, word_end, words, starts, ends, valid, line)
         else:
             _web_values(data, end, word_at, word_end, words, starts, ends, valid, line)
+
+
+@inlined
+def _rfc5424_start(data, start, end):
+    """Whether the line may start as RFC 5424 (`<PRI>1 `): `<`, then `>1 ` within its first 14 bytes."""
+    if end == start or data[start] != _LESS:
+        return False
+    for at in range(start + 2, min(start + 14, end - 2)):
+        if data[at] == _GREATER and data[at + 1] == 49 and data[at + 2] == _SPACE:
+            return True
+    return False
 
 
 @inlined
