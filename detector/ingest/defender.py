@@ -93,6 +93,19 @@ string's backslashes a word at a time (json_scan stops at each), or reads Additi
 stands. Lines whose values differ (times, ports, addresses, names, URIs, sizes, Zeek uids: DNS and HTTP/TLS records
 mixed, whole ingest, 2 runs each): 1M lines 16.6-17.5 -> 15.7-16.0 s CPU (the parse with DuckDB's threads 5.3-5.8 ->
 5.0-5.1, the reader 0.94-0.98 -> 0.63-0.65); 200k lines 4.1-4.2 -> 4.3-4.5, Numba's import (~0.3 s) not yet paid back.
+
+AdditionalFields copied by the walk of the line (30 Nov 2026, sixteenth session; json_scan.spans_copying, where
+defender_scan.unescaped copied it after the walk had stepped over its escapes): kernels on 240k DNS inspection lines
+(CPU, one thread) 0.20 + 0.085 -> 0.20 s, their parse 0.78-0.80 -> 0.66-0.71; whole ingest of the benchmark's 1M-line
+files (HEAD before/after interleaved, load 8-12): DNS inspection 5.32-5.47 -> 5.01-5.21 s, HTTP/TLS 4.81-4.96 ->
+4.54-4.74, Storage no dearer (two rounds: 3.42-3.63 -> 3.58-3.74, 3.63-4.01 -> 3.48-3.66 and one run of 4.95 at a busy
+moment; the walk alone 0.59 us a line either way, best of 7). The benchmark at 1M
+(load ~10), CPU shadow-ai/generic: DNS 5.20/2.01, HTTP/TLS 4.58/1.75, Storage 3.42/1.81, Event Hubs 4.54/2.82. Per DNS
+line now (~1 KB, ~75 escapes in AdditionalFields): the walk with the copy ~0.80 us (~0.51 were those escapes plain
+letters), the inner walk ~0.42, the numbering ~0.4, the two compares ~0.2; the numpy and Arrow steps around them, made
+once per 2 MiB slice, ~0.8 more. Tried and left: the copy stepping over each escape of a word without loading the next
+word (the rest of the word stored again one byte back), 0.795 -> 0.705 us a DNS line: ~1.8 % of the ingest, less than
+its code is worth (what is left is the branch on how many escapes a word holds).
 """
 
 from __future__ import annotations
