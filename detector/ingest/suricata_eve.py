@@ -125,7 +125,7 @@ value numbered, dictionary kept through the columns: src_ip/dst_ip chosen on ind
 value), a parse of 570k benchmark lines was 0.75-0.88 s against the query's 0.92-1.16, but of 262k lines with
 distinct times, ports and flow ids (hosts from 5,000, clients from 2,000) 0.57-0.60 against 0.49-0.51: the
 numbering's hash tables, and `at` decoding each type's values (a take of every value) cost more than the query's
-conversion. Copying the values out as text instead, per type (json_read's `_copied` per slice and type: ~1000 calls
+conversion. Copying the values out as text instead, per type (json_read's `copied_out` per slice and type: ~1000 calls
 per 786k lines; or the spans gathered per type first) cost as much as the query (0.33 against 0.31 per 262k lines):
 the per-call work and the gathers, not the copying. One pass over the lines that copies each line's values into its
 type's runs (suricata_eve_scan), with the type read from the walk's spans (no numbering): the walk's part of the parse
