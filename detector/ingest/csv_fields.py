@@ -29,6 +29,12 @@ CARRIAGE_RETURN = 13
 def regular_lines(text: pa.Array, delimiter: str) -> np.ndarray:
     """Whether each line is regular (see the module docstring): `regular_line_pattern(delimiter)`'s match,
     but a pass over the bytes for the quotes and then work per quote, not per byte."""
+    return regular_lines_and_quotes(text, delimiter)[0]
+
+
+def regular_lines_and_quotes(text: pa.Array, delimiter: str) -> tuple[np.ndarray, np.ndarray]:
+    """`regular_lines`, and the places of the quotes (in the text's data buffer) of the lines with an even number
+    of them (the others are not regular), for a caller that looks at the quotes too."""
     _, data, offsets = line_bytes(text)
     start, end = int(offsets[0]), int(offsets[-1])
     body = data[start:end]
@@ -41,7 +47,7 @@ def regular_lines(text: pa.Array, delimiter: str) -> np.ndarray:
         regular[np.searchsorted(offsets, odd, "right") - 1] = False
     quotes = np.flatnonzero(body == QUOTE) + start
     if not len(quotes):
-        return regular
+        return regular, quotes
     counts = np.diff(np.searchsorted(quotes, offsets))
     unbalanced = counts % 2 == 1
     if unbalanced.any():  # irregular; their quotes are left out, so that the others pair up line by line
@@ -61,7 +67,7 @@ def regular_lines(text: pa.Array, delimiter: str) -> np.ndarray:
     opens_with_doubled = field_start & (closing == opening + 1) & doubled_next  # three quotes
     ok = (field_start | doubles_last) & (field_end | doubled_next) & ~opens_with_doubled
     regular[row[~ok]] = False
-    return regular
+    return regular, quotes
 
 
 def delimited_fields(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int],

@@ -200,8 +200,8 @@ def placed(rows: int, parts: list[tuple[np.ndarray, pa.Array]]) -> pa.Dictionary
     """One dictionary-encoded column of `rows` rows put together from parts, each given as (the rows it
     covers, its values there): their dictionaries one after the other, each part's indices shifted past the
     ones before it; null on the rows no part covers. In int32, with a pass for nulls only where a part has any."""
-    if len(parts) == 1 and len(parts[0][0]) == rows:  # one part covering every row, in order
-        return encoded(parts[0][1])
+    if len(parts) == 1 and len(parts[0][0]) == rows and (rows < 2 or (np.diff(parts[0][0]) > 0).all()):
+        return encoded(parts[0][1])  # one part covering every row, in order
     chosen = np.full(rows, -1, np.int32)
     dictionaries: list[pa.Array] = []
     start = 0
@@ -233,24 +233,34 @@ def delimited_fields(text: pa.Array, delimiter: str, column_count: int, position
 
 def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions: Sequence[int],
                     is_regular: np.ndarray, split: Callable[[pa.Array], pa.ListArray],
-                    clean: Callable[[pa.DictionaryArray], pa.Array]) -> tuple[pa.Array, dict[int, pa.DictionaryArray]]:
+                    clean: Callable[[pa.DictionaryArray], pa.Array],
+                    regular_instead: tuple[np.ndarray, pa.Array] | None = None
+                    ) -> tuple[pa.Array, dict[int, pa.DictionaryArray]]:
     """Each line's number of fields, and its fields at `positions` (0-based), dictionary-encoded and `clean`ed
     (once per distinct value): the lines `is_regular` marks (those Arrow's CSV reader and `split` read alike)
     by the CSV reader (`"` quotes, `""` for a quote inside), the others by `split` (a quote-aware split,
-    slower). As `delimited_fields`, for a caller that decides which lines are regular itself."""
+    slower). As `delimited_fields`, for a caller that decides which lines are regular itself. `regular_instead`
+    (rows, texts): lines that are not regular, given as regular texts `split` would read alike, which the CSV
+    reader reads instead of `split` reading the lines."""
     rows = len(text)
     if rows and is_regular[0] and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
         is_regular = is_regular.copy()
         is_regular[0] = False
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, pa.Array]]] = []
     every = bool(is_regular.all())
-    if every or is_regular.any():
+    split_mask = ~is_regular
+    if every or is_regular.any() or regular_instead is not None:
         read_rows = np.arange(rows) if every else np.flatnonzero(is_regular)
-        counts, kept, read = read_regular_lines(text if every else text.filter(pa.array(is_regular)), delimiter,
-                                                column_count, positions)
-        parts.append((read_rows, counts, read_rows if kept.all() else read_rows[kept], read))
-    if not every:
-        split_rows = np.flatnonzero(~is_regular)
+        read_text = text if every else text.filter(pa.array(is_regular))
+        if regular_instead is not None and len(regular_instead[0]):
+            read_rows = np.concatenate([read_rows, regular_instead[0]])
+            read_text = pa.concat_arrays([read_text, regular_instead[1]])
+            split_mask[regular_instead[0]] = False
+        if len(read_rows):
+            counts, kept, read = read_regular_lines(read_text, delimiter, column_count, positions)
+            parts.append((read_rows, counts, read_rows if kept.all() else read_rows[kept], read))
+    if split_mask.any():
+        split_rows = np.flatnonzero(split_mask)
         counts, fields = fields_in_slices(text.take(pa.array(split_rows)), split, positions)
         parts.append((split_rows, counts.to_numpy(zero_copy_only=False), split_rows,
                       dict(zip(positions, fields, strict=True))))

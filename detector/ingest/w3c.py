@@ -66,6 +66,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.cisco_wsa import WSA_MACROS
 from detector.ingest.csv_fields import regular_lines as csv_regular_lines
+from detector.ingest.csv_fields import regular_lines_and_quotes
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_slices, integers, plain, sql_literal
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import (
@@ -161,7 +162,17 @@ def regular_lines(text: pa.Array) -> np.ndarray:
     """Whether each line matches REGULAR_LINE: a regular line of space-separated CSV (csv_fields.regular_lines,
     where values may be empty) without an empty value, that is without a space first or last, or two together
     outside quotes. Passes over the bytes for the quotes (and for two spaces together), then work per quote."""
-    regular = csv_regular_lines(text, " ")
+    return line_kinds(text)[0]
+
+
+def line_kinds(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Which lines are regular (`regular_lines`), and which are *padded*: regular as space-separated CSV but for
+    two spaces together outside quotes (and spaces first or last), none inside. A padded line with each run of
+    spaces made one and its ends trimmed is a regular line whose values are those of the quote-aware split at runs
+    of spaces (`_split_values`, for a line with two spaces together): the CSV reader can read it so."""
+    csv_regular, quotes = regular_lines_and_quotes(text, " ")
+    regular = csv_regular.copy()
+    padded = np.zeros(len(text), bool)
     _, data, offsets = line_bytes(text)
     starts, ends = offsets[:-1], offsets[1:]
     filled = np.flatnonzero(ends > starts)
@@ -170,12 +181,14 @@ def regular_lines(text: pa.Array) -> np.ndarray:
     if len(body) > 1 and ((body[: len(body) // 2 * 2].view(np.uint16) == DOUBLE_SPACE).any()
                           or (body[1: 1 + (len(body) - 1) // 2 * 2].view(np.uint16) == DOUBLE_SPACE).any()):
         doubles = np.flatnonzero((body[:-1] == SPACE) & (body[1:] == SPACE)) + offsets[0]
-        quotes = np.flatnonzero(body == ord('"')) + offsets[0]
         rows = np.searchsorted(offsets, doubles, "right") - 1
-        # outside quotes: after an even number of its line's quotes (in a line regular but for them)
-        quotes_before = np.searchsorted(quotes, doubles) - np.searchsorted(quotes, starts[rows])
-        regular[rows[quotes_before % 2 == 0]] = False
-    return regular
+        # outside quotes: after an even number of its line's quotes (in a line regular but for them; the quotes
+        # of lines with an odd number of them are left out, those lines are not regular anyway)
+        outside = (np.searchsorted(quotes, doubles) - np.searchsorted(quotes, starts[rows])) % 2 == 0
+        regular[rows[outside]] = False
+        padded[rows[outside & (doubles + 1 < ends[rows])]] = True  # (not a line's last space and the next's first)
+        padded[rows[~outside]] = False  # (two spaces inside quotes: the runs cannot be made one with an expression)
+    return regular, csv_regular & padded
 
 
 # TMG logs a CONNECT's target as host:port, Incapsula its URLs without a scheme.
@@ -284,7 +297,23 @@ def data_fields(plan: Plan, text: pa.Array, more: Sequence[int] = ()) -> tuple[p
                                _split_at_tabs, _cleaned_of_tabbed)
     if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
         text = pc.replace_substring(text, "\t", " ")
-    return fields_of_lines(text, " ", len(plan.fields), positions, regular_lines(text), _split_values, _cleaned)
+    regular, padded = line_kinds(text)
+    return fields_of_lines(text, " ", len(plan.fields), positions, regular, _split_values, _cleaned,
+                           _unpadded(text, padded))
+
+
+def _unpadded(text: pa.Array, padded: np.ndarray) -> tuple[np.ndarray, pa.Array] | None:
+    """The padded lines (see line_kinds) with each run of spaces made one and their ends trimmed, for the CSV reader
+    (by which a line costs a third of the split's): their rows and texts. Not a line of spaces alone (no value; the
+    CSV reader would find one), nor a first line with a byte order mark (which the reader would drop)."""
+    if not padded.any():
+        return None
+    rows = np.flatnonzero(padded)
+    lines = pc.utf8_trim(pc.replace_substring_regex(text.take(pa.array(rows)), "  +", " "), " ")
+    kept = pc.greater(pc.binary_length(lines), 0).to_numpy(zero_copy_only=False)
+    if rows[0] == 0 and text[0].as_py().startswith("\ufeff"):
+        kept[0] = False
+    return (rows, lines) if kept.all() else (rows[kept], lines.filter(pa.array(kept)))
 
 
 def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no: pa.Array, counts: pa.Array,
