@@ -27,7 +27,9 @@ structured-data element of Check Point's enterprise number, `[Fields@1.3.6.1.4.1
 dst="..." proto="6" service="443" s_port="52011" ...]`, `key="value"` pairs separated by spaces, the action in lower
 case (`accept`, `drop`, `monitor`, ...) under `Action`, the destination port as `service` or `svc`. Those lines, seen
 by the compiled pass as lines without `action:` (rare where Log Exporter writes the file), are read once more with
-`key=` keys; their actions are then read as above (`accept` as Accept).
+`key=` keys; their actions are then read as above (`accept` as Accept). (When every line of a slice is such a line,
+as in a file of that export, the lines are scanned again as they are and their values used as found: a 1M-line
+file's whole ingest 4.0-4.3 s CPU with a take and a put per key, 3.3-3.7 s without.)
 
 Time: `time` (epoch seconds, the event) when present, else the header's ISO 8601 time (Log Exporter
 writes RFC 5424 headers; one without an offset is read in the configured zone; an offset whose hour is padded with
@@ -160,7 +162,8 @@ def new_parser(context: ParseContext) -> BatchParser:
         """The values of lines of the `[Fields@... key="value" ...]` layout, by Log Exporter's key names."""
         found = key_values_scan.QuotedValues(line, fields_keys, " ", key_values_scan.LastWordLines.NOT_PREFIXED,
                                              strip_bracket=True).columns()
-        return {key: pc.coalesce(*(found[f"{name}="] for name in FIELDS_KEYS.get(key, (key,)))) for key in KEYS}
+        return {key: pc.coalesce(*(found[f"{name}="] for name in FIELDS_KEYS[key])) if key in FIELDS_KEYS
+                else found[f"{key}="] for key in KEYS}
 
     splunk_keys = key_values_scan.WantedKeys(KEYS)
 
@@ -276,9 +279,13 @@ def _fields_values(line: pa.Array, scanned: QuotedValues, no_action: np.ndarray,
     if not fields.any():
         return
     rows = rows[fields]
-    found = fields_scan(line.take(pa.array(rows)))
+    every = len(rows) == len(line)  # (a file of a gateway's own syslog export: no take, no put)
+    found = fields_scan(line if every else line.take(pa.array(rows)))
     found["action"] = pc.utf8_capitalize(found["action"])
-    _put_rows(values, found, rows, len(line))
+    if every:
+        values.update({f"; {key}:": found[key] for key in KEYS})
+    else:
+        _put_rows(values, found, rows, len(line))
 
 
 def _put_rows(values: dict[str, pa.Array], found: dict[str, pa.Array], rows: np.ndarray, lines: int) -> None:
