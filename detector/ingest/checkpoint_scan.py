@@ -57,8 +57,10 @@ def splunk_values(line: pa.Array, keys: WantedKeys, time_key: int) -> SplunkValu
     begin = np.full((lines, len(keys.keys)), -1, np.int32)  # (a line's keys together: one line at a time)
     end = np.zeros((lines, len(keys.keys)), np.int32)
     words = data[:len(data) // 8 * 8].view(np.uint64)
-    _splunk_spans(data, words, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, time_key, splunk,
-                  has_open, begin, end)
+    starts_key = np.zeros(256, np.bool_)  # the first bytes of the wanted keys
+    starts_key[keys.text[keys.start]] = True
+    _splunk_spans(data, words, offsets, keys.text, keys.start, keys.number, keys.first, keys.count, starts_key,
+                  time_key, splunk, has_open, begin, end)
     offsets_out, text, valid, nulls = _unescaped(data, begin, end)
     buffer = pa.py_buffer(text)
     columns = {}
@@ -70,8 +72,8 @@ def splunk_values(line: pa.Array, keys: WantedKeys, time_key: int) -> SplunkValu
 
 
 @kernel
-def _splunk_spans(data, words, offsets, key_text, key_start, key_number, first_of_length, count_of_length, time_key,
-                  splunk, has_open, begin, end):
+def _splunk_spans(data, words, offsets, key_text, key_start, key_number, first_of_length, count_of_length, starts_key,
+                  time_key, splunk, has_open, begin, end):
     longest_key = len(first_of_length) - 1
     longest = 0
     for line in range(len(offsets) - 1):
@@ -128,7 +130,7 @@ def _splunk_spans(data, words, offsets, key_text, key_start, key_number, first_o
                         digits += 1
                     if digits > value and digits < stop and data[digits] == _BAR:
                         splunk[line] = True
-            else:  # `|key=`
+            elif after < stop and starts_key[data[after]]:  # `|key=` (only where a wanted key starts so)
                 equals = after
                 while equals < stop and equals - after <= longest_key and data[equals] != _EQUALS \
                         and data[equals] != _BAR:
