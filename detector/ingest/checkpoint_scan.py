@@ -9,6 +9,11 @@ The rules, as the expressions read them:
   escaped `|` or not: the expressions do not know about escapes before the key;
 - the value runs to the first `|` not escaped by a backslash, or to a backslash ending the line; each escape
   (`\\` and the character after it) reads as the character.
+
+Measured (16,384 benchmark lines of ~390 bytes): the pass ~6.9 ms, copying the values out ~3.6 ms; a 1M-line file's
+whole ingest ~2.5-2.8 s CPU (SPLUNK_SQL's expressions: ~9.5 s). Tried and left: the per-place step as a function of
+its own inlined into the eight-byte loop was twice as slow as the two passes here; copying values without a
+backslash as whole slices saves ~1 ms per 16,384 lines (~2 % of an ingest), not worth its code.
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ RFC 5424), no device time relayed at the start of the message (a message startin
 no whitespace but spaces. QUERY reads the other lines, with the same outcome.
 
 Measured: the text sample repeated to 1M lines (a third of them sessions closed, the rest denied sessions, web
-filtering decisions and other messages) took ~13.4 s CPU for the whole ingest with every line through QUERY:
-its per-line regular expressions were ~90 % of the parse.
+filtering decisions and other messages) took ~13.4 s CPU for the whole ingest with every line through QUERY
+(its per-line regular expressions ~90 % of the parse), ~2.5-2.7 s read here (benchmark at 1M lines, loaded machine:
+2.73 s against the generic DuckDB query's 1.48). Of a slice's parse, the cut is ~45 %, the columns made of its
+pieces ~25 %, copying the pieces out ~10 %. Left: the columns' Arrow steps are a few dozen, each under 3 % of it.
 """
 
 from __future__ import annotations
