@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.ingest.proxysg import SYSLOG_HEAD, unwrapped
+from detector.ingest.proxysg import COUNT_SLICE, SYSLOG_HEAD, unwrapped
 from detector.ingest.text_tails import tails
 
 HEADERS = [
@@ -55,7 +55,7 @@ def test_headers_are_cut_where_the_expression_cuts_them(lines: list[tuple[str, s
 
 
 def test_a_batch_of_wrapped_lines_is_cut_as_the_expression_cuts_it() -> None:
-    lines = [header + body for header in HEADERS for body in BODIES] * 3
+    lines = [header + body for header in HEADERS for body in BODIES] * (COUNT_SLICE // 60)  # (several slices)
     text = pa.array(lines)
     assert unwrapped(text).to_pylist() == _by_expression(text)
 

@@ -192,7 +192,15 @@ def unwrapped(text: pa.Array) -> pa.Array:
         return text  # no line has a syslog header
     if text.null_count:
         return pc.replace_substring_regex(text, SYSLOG_HEAD, r"\1", max_replacements=1)
-    return tails(text, syslog_heads(text, data, offsets))
+    return tails(text, np.concatenate([syslog_heads(*_line_bytes_of(text.slice(start, COUNT_SLICE)))
+                                       for start in range(0, len(text), COUNT_SLICE)]))
+
+
+def _line_bytes_of(text: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """A slice of lines with its bytes and offsets (syslog_heads' arguments: its scans in a slice at a time make
+    arrays of the slice's size, not the batch's)."""
+    _, data, offsets = line_bytes(text)
+    return text, data, offsets
 
 
 COLON, DASH = ord(":"), ord("-")
