@@ -59,8 +59,8 @@ the other fields say, or 401 with TCP_DENIED (the same challenge when the applia
 s-ip is the appliance's own address and is not read as the destination.
 
 Where a parse goes (benchmark samples, 125k-line batches, CPU; measured and left): the CSV reader ~0.09 s,
-w3c.line_kinds ~0.03, unwrapped ~0.08 on wrapped lines (the header expression's boolean match ~0.02, the colon scan
-~0.03, the `#` scan ~0.015: Arrow's find_substring_regex for the ELFF start costs as much as the colons, and
+w3c.line_kinds ~0.03, unwrapped ~0.065 on wrapped lines (the header expression's boolean match ~0.02, the colon
+scan ~0.03, the `#` scan ~0.015: Arrow's find_substring_regex for the ELFF start costs as much as the colons, and
 find_substring for `#` four times the scan), value_counts ~0.11 on a batch of mixed layouts (read_groups: the
 separator and quote scans and the searches of quote pairs; reduceat over the bytes costs as much as the separators'
 places). The per-distinct queries are a tenth.
