@@ -20,6 +20,7 @@ from detector.ingest.base import open_parse_connection
 from detector.ingest.pipeline import parse_file
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, define_macros
 from tests.golden import golden_settings, parse_lines
+from tests.syslog_headers import headers_read_both_ways
 
 FIREWALLS = ("panos", "fortigate", "cisco_asa", "pfsense_filterlog", "juniper_srx", "checkpoint")
 
@@ -356,27 +357,13 @@ HEADER_LINES = [
 ]
 
 
-def _headers_both_ways(lines: list[str]) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def _headers_both_ways(lines: list[str]) -> list[dict[str, object]]:
     """`syslog_lines` over the lines, and SyslogHeaders.read over them (twice: the second from its cache)."""
-    connection = open_parse_connection()
-    define_head_macros(connection)
-    table = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines, pa.string())})
-    connection.register("lines", table)
-    reference = datetime(2025, 11, 18)
-    columns = "line_no, line, header_ts, host, app, pid, msg, ts"
-    whole = connection.execute(f"select {columns} from syslog_lines('Europe/Amsterdam', ?)", [reference])
-    expected = [dict(zip(columns.split(", "), row, strict=True)) for row in whole.fetchall()]
-    connection.unregister("lines")
-    headers = SyslogHeaders("Europe/Amsterdam", reference)
-    for _ in range(2):
-        with connection.cursor() as cursor:
-            found = headers.read(cursor, table).select(columns.split(", ")).to_pylist()
-        assert found == expected
-    return expected, found
+    return headers_read_both_ways(lines, datetime(2025, 11, 18))
 
 
 def test_headers_read_once_per_distinct_header_are_those_of_the_whole_line() -> None:
-    expected, _ = _headers_both_ways(HEADER_LINES)
+    expected = _headers_both_ways(HEADER_LINES)
     # the cases are exercised: BSD, ISO and RFC 5424 headers (with and without structured data), lines without one
     by_line = {row["line"]: row for row in expected}
     assert by_line[HEADER_LINES[3]]["msg"] == "message: with colons"

@@ -17,8 +17,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.ingest.base import open_parse_connection
-from detector.ingest.syslog import SyslogHeaders, _cut_structured_data, define_head_macros
+from detector.ingest.syslog import _cut_structured_data
+from tests.syslog_headers import headers_read_both_ways
 
 SD = '[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"]'
 CUT = [  # read by their header: plain fields, data without escapes, a message after `] `
@@ -53,21 +53,7 @@ OTHERS = [
 
 def _both_ways(lines: list[str]) -> list[dict[str, object]]:
     """`syslog_lines` over the lines, and SyslogHeaders.read over them (twice: the second from its cache)."""
-    connection = open_parse_connection()
-    define_head_macros(connection)
-    table = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines, pa.string())})
-    connection.register("lines", table)
-    reference = datetime(2024, 6, 10)
-    columns = "line_no, line, header_ts, host, app, pid, msg, ts"
-    whole = connection.execute(f"select {columns} from syslog_lines('Europe/Amsterdam', ?)", [reference])
-    expected = [dict(zip(columns.split(", "), row, strict=True)) for row in whole.fetchall()]
-    connection.unregister("lines")
-    headers = SyslogHeaders("Europe/Amsterdam", reference)
-    for _ in range(2):
-        with connection.cursor() as cursor:
-            found = headers.read(cursor, table).select(columns.split(", ")).to_pylist()
-        assert found == expected
-    return expected
+    return headers_read_both_ways(lines, datetime(2024, 6, 10))
 
 
 def test_structured_data_is_cut_where_plain_and_left_to_sql_otherwise() -> None:
