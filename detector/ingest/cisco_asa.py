@@ -457,15 +457,17 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
         order.append(rows[kept])
         for name, values in fields.items():
             column = found.get(name)
-            values.append(pa.nulls(int(kept.sum()), _TYPES[name]) if column is None
-                          else column.filter(pa.array(kept)).cast(_TYPES[name]))
+            values.append(None if column is None else column.filter(pa.array(kept)).cast(_TYPES[name]))
     event = np.zeros(len(line), bool)
     place = np.full(len(line), -1)
     if order:
         rows = np.concatenate(order)
         event[rows], place[rows] = True, np.arange(len(rows))
     at = pa.array(place, mask=place < 0)
-    column = {name: pa.concat_arrays(values).take(at) if values else pa.nulls(len(line), _TYPES[name])
+    # (a field no reader gave is null throughout: no nulls made per reader, gathered and taken)
+    column = {name: pa.concat_arrays([pa.nulls(len(part), _TYPES[name]) if value is None else value
+                                      for part, value in zip(order, values, strict=True)]).take(at)
+              if any(value is not None for value in values) else pa.nulls(len(line), _TYPES[name])
               for name, values in fields.items()}
     place_of_url = through(cursor, queries.url, pc.dictionary_encode(column["url"]))
     ts = through(cursor, queries.time, pc.dictionary_encode(only_where(prefix, pa.array(event))))["ts"]
