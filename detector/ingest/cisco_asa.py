@@ -303,8 +303,8 @@ FIREPOWER_IDS = ("430002", "430003")
 # The messages read, by ID, and the layout reader of each (cisco_asa_layouts).
 READERS = ((("302014", "302016"), teardown), (("106100",), acl), (("106023",), deny), (("304001",), accessed),
            (("304002",), denied_url), (FIREPOWER_IDS, connection_event))
-# The messages read token by token (the others, Firepower events, by their `Key: value` pairs)
-TOKENIZED_IDS = tuple(message_id for ids, _ in READERS for message_id in ids if message_id not in FIREPOWER_IDS)
+# The readers of Firepower events, which read them by their `Key: value` pairs (the others token by token)
+FIREPOWER_READERS = [number for number, (ids, _) in enumerate(READERS) if ids == FIREPOWER_IDS]
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
 HOST_SOURCES = pa.array(["url", "none", "http_host"])
@@ -434,20 +434,28 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     cut = np.where(no_percent, ends, starts + percent)
     prefix = spans(data, starts, cut)
     tag = pc.dictionary_encode(_tags(line, data, np.where(no_percent, ends, cut + 1), ends))
-    message_id = pc.take(pc.struct_field(pc.extract_regex(tag.dictionary, TAG), "id"), tag.indices)
+    # Each distinct tag's message ID, and the reader of each (READERS' place; -1: none), looked up once per tag
+    tag_id = pc.struct_field(pc.extract_regex(tag.dictionary, TAG), "id")
+    reader_of_tag = np.full(len(tag_id), -1)
+    for number, (ids, _) in enumerate(READERS):
+        reader_of_tag[pc.fill_null(pc.is_in(tag_id, value_set=pa.array(ids)), False).to_numpy(
+            zero_copy_only=False)] = number
+    # (a null tag: a line without a `%`, read by neither)
+    tag_of_row = np.where(pc.is_valid(tag.indices).to_numpy(zero_copy_only=False),
+                          pc.fill_null(tag.indices, 0).to_numpy(zero_copy_only=False), len(tag_id))
+    reader_of_row = np.append(reader_of_tag, -1)[tag_of_row]
+    with_id = np.append(pc.is_valid(tag_id).to_numpy(zero_copy_only=False), False)[tag_of_row]
     # a `%` not before a tag; control characters (tabs: the documented expressions' \s and \S tell them apart)
-    unsure = (~no_percent & ~pc.is_valid(message_id).to_numpy(zero_copy_only=False)) | with_control_characters(line)
-    tokenized = np.flatnonzero(pc.fill_null(pc.is_in(message_id, value_set=pa.array(TOKENIZED_IDS)), False)
-                               .to_numpy(zero_copy_only=False))
+    unsure = (~no_percent & ~with_id) | with_control_characters(line)
+    tokenized = np.flatnonzero((reader_of_row >= 0) & ~np.isin(reader_of_row, FIREPOWER_READERS))
     rest = spans(data, cut[tokenized] + 1, ends[tokenized])
     lists = pc.split_pattern(rest, " ", max_splits=TOKENS)
     place = np.full(len(line), -1)
     place[tokenized] = np.arange(len(tokenized))
-    fields: dict[str, list[pa.Array]] = {name: [] for name in _TYPES}
+    fields: dict[str, list[pa.Array | None]] = {name: [] for name in _TYPES}
     order = []
-    for ids, read in READERS:
-        rows = np.flatnonzero(pc.fill_null(pc.is_in(message_id, value_set=pa.array(ids)), False)
-                              .to_numpy(zero_copy_only=False))
+    for number, (_, read) in enumerate(READERS):
+        rows = np.flatnonzero(reader_of_row == number)
         if not len(rows):
             continue
         found, fits = read(Tokens(lists, place[rows], rest, line, rows, tag.take(pa.array(rows)).dictionary_decode()))
