@@ -184,3 +184,32 @@ def test_a_teardown_duration_beyond_64_bits_is_none_whichever_way_it_is_read() -
     assert unsure == [False] * len(clocks) + [True] * len(clocks)  # (a:b:outside: is left to the expressions)
     assert _rows(parsed) == _rows(by_regex)
     assert [e["duration_ms"] for e in _rows(parsed)] == [None, 7_200_000_000_000_000_000, None, None, 3_601_000] * 2
+
+
+def test_each_message_is_split_as_far_as_its_reader_reads_it() -> None:
+    """Each reader's text is split only up to the tokens it reads (cisco_asa.TOKENS_READ): the layouts at their
+    longest (106023 with `protocol`, 106100 with a user, 304001 with `JAVA URL`, 304002, a Teardown with words on
+    both sides and an AAA user last) read in Arrow as the expressions read them, and a message one token short of
+    its reader's last is left to them."""
+    lines = [
+        ASA + '4-106023: Deny protocol 47 src inside:10.20.3.14 dst outside:203.0.113.7 by access-group '
+              '"inside_in" [0x0, 0x0]',
+        ASA + "6-106100: access-list inside_in permitted tcp inside/10.20.3.14(52011)(GEMEENTE\\jdevries) -> "
+              "outside/203.0.113.7(443) hit-cnt 1 first hit [0x1, 0x0]",
+        ASA + "5-304001: 10.20.3.14 Accessed JAVA URL 203.0.113.7:http://www.example.com/applet/a.class",
+        ASA + "5-304002: Access denied URL http://www.example.com/x SRC 10.20.3.14 DEST 203.0.113.7 on interface inside",
+        ASA + "6-302014: Teardown TCP connection 5 for outside:203.0.113.7/443 word to inside:10.20.3.14/52011 other "
+              "duration 0:00:09 bytes 5120 TCP FINs (jdevries)",
+        ASA + "4-106023: Deny protocol 47 src inside:10.20.3.14 dst outside:203.0.113.7",
+    ]
+    parsed, by_regex, unsure = _both_ways(lines)
+    assert unsure == [False] * (len(lines) - 1) + [True]
+    assert _rows(parsed) == _rows(by_regex)
+    assert [(e["src_ip"], e["user_name"], e["dst_ip"]) for e in _rows(parsed)] == [
+        ("10.20.3.14", None, "203.0.113.7"),
+        ("10.20.3.14", "GEMEENTE\\jdevries", "203.0.113.7"),
+        ("10.20.3.14", None, "203.0.113.7"),
+        ("10.20.3.14", None, "203.0.113.7"),
+        ("10.20.3.14", "other", "203.0.113.7"),
+    ]
+    assert parsed.rejects.column("line_no").to_pylist() == [6]

@@ -313,6 +313,9 @@ FIREPOWER_IDS = ("430002", "430003")
 READERS = ((("302014", "302016"), teardown), (("106100",), acl), (("106023",), deny), (("304001",), accessed),
            (("304002",), denied_url), (FIREPOWER_IDS, connection_event))
 # The readers of Firepower events, which read them by their `Key: value` pairs (the others token by token)
+# The tokens each reader reads, by READERS' place: one more than the last position it reads (so that a token
+# read is never the unsplit rest), TOKENS where it reads the last token
+TOKENS_READ = (TOKENS, 8, 9, 5, 9, 0)
 FIREPOWER_READERS = [number for number, (ids, _) in enumerate(READERS) if ids == FIREPOWER_IDS]
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
@@ -456,18 +459,18 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     with_id = np.append(pc.is_valid(tag_id).to_numpy(zero_copy_only=False), False)[tag_of_row]
     # a `%` not before a tag; control characters (tabs: the documented expressions' \s and \S tell them apart)
     unsure = (~no_percent & ~with_id) | with_control_characters(line)
-    tokenized = np.flatnonzero((reader_of_row >= 0) & ~np.isin(reader_of_row, FIREPOWER_READERS))
-    rest = spans(data, cut[tokenized] + 1, ends[tokenized])
-    lists = pc.split_pattern(rest, " ", max_splits=TOKENS)
-    place = np.full(len(line), -1)
-    place[tokenized] = np.arange(len(tokenized))
     fields: dict[str, list[pa.Array | None]] = {name: [] for name in _TYPES}
     order = []
     for number, (_, read) in enumerate(READERS):
         rows = np.flatnonzero(reader_of_row == number)
         if not len(rows):
             continue
-        found, fits = read(Tokens(lists, place[rows], rest, line, rows, tag.take(pa.array(rows)).dictionary_decode()))
+        # (each message's text after the `%` split as far as its reader reads it: TOKENS_READ)
+        split = rows if number not in FIREPOWER_READERS else rows[:0]
+        rest = spans(data, cut[split] + 1, ends[split])
+        lists = pc.split_pattern(rest, " ", max_splits=TOKENS_READ[number])
+        place = np.arange(len(rows)) if len(split) else np.full(len(rows), -1)
+        found, fits = read(Tokens(lists, place, rest, line, rows, tag.take(pa.array(rows)).dictionary_decode()))
         unsure[rows[~fits]] = True
         # (a reader may leave lines that fit out of the events: a Firepower connection's beginning)
         kept = fits & found.pop("keep").to_numpy(zero_copy_only=False) if "keep" in found else fits
