@@ -58,15 +58,17 @@ Arrow memory, now 69). Measured and left: Arrow's find_substring reads a line th
 `%` of a 600-byte line: 9 ms per 51k lines; a window of the first bytes costs 6); a compiled tokenizer for the other
 messages would load Numba (~0.7 s CPU per process) for files whose whole parse costs ~1.8 s; their split into
 tokens is ~13 % of the parse.
-At 4M lines (CPU s, whole ingest; DuckDB's generic split 4.1-4.5): basic 8.4-8.6 -> 7.7-7.9, names 9.8-10.0 ->
-9.4, relayed 8.7-9.1 -> 8.5-8.7, Firepower 13.3 -> 12.3-12.8 (DuckDB 11.0) by a null column per batch for each
-field no reader gives (the Firepower-only fields), and readers chosen once per distinct tag. Measured and left
+At 4M lines (CPU s, whole ingest; DuckDB's generic split 4.0-4.2): basic 8.4-8.6 -> 7.0, names 9.8-10.0 -> 8.4,
+relayed 8.7-9.1 -> 7.8, Firepower 13.3 -> 11.7 (DuckDB 10.5), peak RSS 0.94 GB, by a null column per batch for
+each field no reader gives (the Firepower-only fields), readers chosen once per distinct tag, and each message split
+only as far as its reader reads it (TOKENS_READ: most need 5-9 of the 16 tokens). Measured and left
 then: the compiled tokenizer, at 4M lines (a Numba pass finding each message's first 15 spaces, tokens cut out
 of the lines' buffer where read, fixed words compared in place, the reader's compiled line cutting): names
 9.5-10.0 -> 9.7-10.5 s. The pass costs ~4.6 ms per 51k lines against split_pattern's ~11, but a token's bounds
 per position are numpy work per call, a cut from the whole batch's buffer costs more than a take from the split's
 compact one, and Numba's load (~0.75 s CPU) is paid again per process. One-byte cuts (`_cut`) from the text's
-bytes instead of a split and two takes: 0.75 -> 0.69 ms per 17k tokens, too little for its code.
+bytes instead of a split and two takes: 0.75 -> 0.69 ms per 17k tokens; an address's `(`, `)` and `:` found in its
+bytes at once instead of three substring searches: within noise on a names batch. Too little for their code.
 """
 
 from __future__ import annotations
