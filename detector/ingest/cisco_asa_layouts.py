@@ -134,7 +134,8 @@ def deny(t: Tokens) -> tuple[dict[str, pa.Array], np.ndarray]:
     protocol = t.at(2 + shift)
     src, _, src_fits = _deny_side(t.at(4 + shift))
     destination = t.at(6 + shift)
-    dst, dst_port, dst_fits = _deny_side(destination)
+    # (once per distinct destination: a few servers and ports make most of them, as in a Teardown's sides)
+    dst, dst_port, dst_fits = _per_distinct(_deny_side, destination)
     # `dst ... by access-group`: a comma or a `by` at the end of the destination would change what the
     # documented expression reads; the text after it holds the words.
     fits &= src_fits & dst_fits & _filled(protocol) & pc.is_valid(t.at(7 + shift)).to_numpy(zero_copy_only=False)
