@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from detector.ingest import FORMATS, sniff
 from detector.ingest.arrow_ops import split_quoted, without_empty
 from detector.ingest.pipeline import FileReport, parse_file
-from detector.ingest.proxysg import COUNT_SLICE, LAYOUTS, counted_compiled, value_counts
+from detector.ingest.proxysg import COUNT_SLICE, LAYOUTS, counted_in_slices, value_counts
 from tests.golden import golden_settings
 
 UA = '"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"'
@@ -312,10 +312,10 @@ def test_a_batch_of_two_layouts_line_by_line_reads_each_line_by_its_own(tmp_path
     assert [e["host"] for e in rows[:2]] == ["claude.ai", "gemini.google.com"]
 
 
-def test_compiled_counts_are_each_lines_own() -> None:
-    """The compiled counting (a batch of mixed layouts) gives each line value_counts' count, a line of an odd number
-    of quotes, empty lines, runs of spaces and a slice of a larger array included."""
+def test_counts_in_slices_are_each_lines_own() -> None:
+    """Lines counted a slice at a time give each line the count of the whole batch's counting, a line of an odd
+    number of quotes included (that slice then takes the slower counting)."""
     lines = [MAIN, REPORTER, EDGE.replace(" 443 ", "  443 "), 'a "b c', "", " x  y "] * (COUNT_SLICE // 3)
     text = pa.array(lines)
-    assert counted_compiled(text).tolist() == value_counts(text).tolist()
-    assert counted_compiled(text.slice(5, COUNT_SLICE + 7)).tolist() == value_counts(text.slice(5, COUNT_SLICE + 7)).tolist()
+    assert counted_in_slices(text).tolist() == value_counts(text).tolist()
+    assert counted_in_slices(text.slice(5, COUNT_SLICE + 7)).tolist() == value_counts(text.slice(5, COUNT_SLICE + 7)).tolist()

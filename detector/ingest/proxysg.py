@@ -61,10 +61,9 @@ s-ip is the appliance's own address and is not read as the destination.
 Where a parse goes (benchmark samples, 125k-line batches, CPU; measured and left): the CSV reader ~0.09 s,
 w3c.line_kinds ~0.03, unwrapped ~0.065 on wrapped lines (the header expression's boolean match ~0.02, the colon
 scan ~0.03, the `#` scan ~0.015: Arrow's find_substring_regex for the ELFF start costs as much as the colons, and
-find_substring for `#` four times the scan), the counting of a batch of mixed layouts (read_groups) ~0.12 per 131k
-lines by value_counts' numpy passes, 0.028 by proxysg_scan's compiled loop (counted_compiled, which loads Numba for
-such a batch only: whole ingest of the benchmark's 4M-line bcreportermain_v1_syslog file 18.8-19.0 -> 16.3-16.6 s
-CPU). The per-distinct queries are a tenth.
+find_substring for `#` four times the scan), value_counts ~0.11 on a batch of mixed layouts (read_groups: the
+separator and quote scans and the searches of quote pairs; reduceat over the bytes costs as much as the separators'
+places). The per-distinct queries are a tenth.
 """
 
 from __future__ import annotations
@@ -278,20 +277,18 @@ def value_counts(text: pa.Array) -> np.ndarray:
     return counts - np.diff(quoted[np.searchsorted(opening, bounds)])
 
 
-# Lines syslog_heads reads at a time: its passes over the bytes make arrays of the slice's size (a whole batch at once
-# raised the peak RSS of an ingest as value_counts' did, ~880 -> ~1000 MiB of 1M mixed lines, when it counted whole
-# batches of mixed layouts: those are counted by counted_compiled now).
+# Lines counted at a time by counted_in_slices: value_counts' passes over the bytes make arrays of the slice's size
+# (its spaces' places take eight bytes each): a whole batch of mixed layouts at once raised the peak RSS of an ingest
+# of 1M such lines from ~880 to ~1000 MiB; in slices it is ~830 MiB, and the CPU 5.8-6.2 -> 5.3-5.8 s (smaller arrays).
 COUNT_SLICE = 16_384
 
 
-def counted_compiled(text: pa.Array) -> np.ndarray:
-    """value_counts of each line by proxysg_scan's compiled loop (a byte read once, where numpy's passes read it
-    several times: ~13 % of an ingest of a log of mixed layouts), which loads Numba: only for a batch of mixed
-    layouts, so that a log of one layout never loads it."""
-    from detector.ingest import proxysg_scan
-
-    _, data, offsets = line_bytes(text)
-    return proxysg_scan.value_counts(data, offsets)
+def counted_in_slices(text: pa.Array) -> np.ndarray:
+    """value_counts of each line, a slice of lines at a time."""
+    if len(text) <= COUNT_SLICE:
+        return value_counts(text)
+    return np.concatenate([value_counts(text.slice(start, COUNT_SLICE))
+                           for start in range(0, len(text), COUNT_SLICE)])
 
 
 def _value_counts_unbalanced(places: np.ndarray, bounds: np.ndarray, quotes: np.ndarray, counts: np.ndarray
@@ -347,7 +344,7 @@ def new_parser(context: ParseContext) -> BatchParser:
         with parse_cursor(context.connection) as cursor:
             likely = _likely_layout(line_text(lines))
             if likely is None:
-                results = read_groups(cursor, lines, counted_compiled(line_text(lines)))
+                results = read_groups(cursor, lines, counted_in_slices(line_text(lines)))
             else:
                 results = [read_layout(cursor, lines, likely)]
                 results += _others(results[0], lines, len(LAYOUTS[likely].fields),
