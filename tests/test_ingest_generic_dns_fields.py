@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from detector.errors import FormatError
@@ -205,8 +205,15 @@ _FIELD_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_char
                       max_size=40)
 
 
+def _per_code_point(text: str, case: str) -> str:
+    """`text` in upper or lower case code point by code point, as DuckDB's upper() and lower() change it: a code
+    point whose case is more than one (the ligature U+FB00 'ff' upper-cased is 'FF') stays as it is."""
+    return "".join(changed if len(changed := getattr(c, case)()) == 1 else c for c in text)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(_FIELD_TEXT, _FIELD_TEXT, _FIELD_TEXT), min_size=1, max_size=6))
+@example(rows=[("", "\ufb00", "")])  # (found by CI's hypothesis run: a code whose upper case is two letters)
 def test_any_dns_values_never_crash_and_answers_are_clean(tmp_path: Path, rows: list[tuple[str, str, str]]) -> None:
     events, _ = parse(tmp_path, "any.json", json_lines(*(
         {"@timestamp": "2026-11-30T08:00:00Z", "dns": {"question": {"name": "chatgpt.com", "type": qtype},
@@ -215,6 +222,6 @@ def test_any_dns_values_never_crash_and_answers_are_clean(tmp_path: Path, rows: 
     assert len(events) == len(rows)
     for event in events:
         for answer in event["dns_answers"] or []:
-            assert answer and answer == answer.lower() and not answer.endswith(".")
+            assert answer and answer == _per_code_point(answer, "lower") and not answer.endswith(".")
         for code in (event["dns_qtype"], event["dns_rcode"]):
-            assert code is None or code == code.upper()
+            assert code is None or code == _per_code_point(code, "upper")
