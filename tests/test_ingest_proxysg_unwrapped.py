@@ -1,5 +1,5 @@
 """proxysg.unwrapped takes a syslog header off each line as SYSLOG_HEAD's replacement does, without the expression's
-group: the same texts, found another way (proxysg.syslog_heads) and cut by text_tails.tails.
+group: the same texts, found another way (proxysg.syslog_heads) and cut by byte_spans.spans.
 
 Headers written from RFC 3164 / RFC 5424 and Broadcom KB 166529
 (https://knowledge.broadcom.com/external/article/166529/sending-access-logs-to-a-syslog-server.html); ELFF lines
@@ -8,14 +8,12 @@ from the default formats page (see tests/test_ingest_proxysg.py).
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.ingest.proxysg import COUNT_SLICE, SYSLOG_HEAD, unwrapped
-from detector.ingest.text_tails import tails
 
 HEADERS = [
     "", "Nov  2 09:15:04 proxysg01 ", "<134>Nov  2 09:15:04 proxysg01 ", "<134> Nov  2 09:15:04 proxysg01 bluecoat: ",
@@ -58,13 +56,3 @@ def test_a_batch_of_wrapped_lines_is_cut_as_the_expression_cuts_it() -> None:
     lines = [header + body for header in HEADERS for body in BODIES] * (COUNT_SLICE // 60)  # (several slices)
     text = pa.array(lines)
     assert unwrapped(text).to_pylist() == _by_expression(text)
-
-
-def test_tails_cuts_each_value_by_its_own_count() -> None:
-    text = pa.array(["abcdefghijklmnopqrstuvwxyz", "short", None, "", "é and more than twelve bytes", "x" * 13,
-                     "exactly twelve!"])
-    cut = np.array([3, 1, 0, 0, 2, 1, 3])
-    assert tails(text, cut).to_pylist() == ["defghijklmnopqrstuvwxyz", "hort", None, "", " and more than twelve bytes",
-                                            "x" * 12, "ctly twelve!"]
-    sliced = text.slice(1, 4)  # a slice: its offsets point into the whole array's buffer
-    assert tails(sliced, np.array([1, 0, 0, 2])).to_pylist() == ["hort", None, "", " and more than twelve bytes"]

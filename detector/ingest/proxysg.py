@@ -87,13 +87,13 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
+from detector.ingest.byte_spans import spans
 from detector.ingest.cisco_wsa import WSA_MACROS
 from detector.ingest.distinct_sql import in_slices
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import VALUE_SLICE, has_control_bytes, line_text
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
-from detector.ingest.text_tails import tails
 from detector.ingest.w3c import W3C, Header, Plan, columns_of_fields, combine, data_fields, event_columns
 
 _MAIN = ("date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port "
@@ -181,7 +181,7 @@ def unwrapped(text: pa.Array) -> pa.Array:
     """The lines without a syslog header before the ELFF line (others as they are); tabs read as spaces."""
     if has_control_bytes(text) and pc.any(pc.match_substring(text, "\t")).as_py():
         text = pc.replace_substring(text, "\t", " ")
-    _, data, offsets = line_bytes(text)
+    buffer, data, offsets = line_bytes(text)
     starts, lengths = offsets[:-1], np.diff(offsets)
     first = np.where(lengths > 0, data[np.minimum(starts, max(len(data) - 1, 0))], 0) if len(data) else \
         np.zeros(len(starts), np.uint8)
@@ -192,8 +192,9 @@ def unwrapped(text: pa.Array) -> pa.Array:
         return text  # no line has a syslog header
     if text.null_count:
         return pc.replace_substring_regex(text, SYSLOG_HEAD, r"\1", max_replacements=1)
-    return tails(text, np.concatenate([syslog_heads(*_line_bytes_of(text.slice(start, COUNT_SLICE)))
-                                       for start in range(0, len(text), COUNT_SLICE)]))
+    heads = np.concatenate([syslog_heads(*_line_bytes_of(text.slice(start, COUNT_SLICE)))
+                            for start in range(0, len(text), COUNT_SLICE)])
+    return spans(buffer, starts + heads, offsets[1:])
 
 
 def _line_bytes_of(text: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
