@@ -77,7 +77,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct, spread
+from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, one_array, only_where, per_distinct, spread
 from detector.ingest.base import BatchParser, Format, ParseContext, line_share
 from detector.ingest.distinct_sql import (
     BIGINT_SQL,
@@ -293,17 +293,24 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa
             pa.array(no_addresses), NO_ADDRESSES, pc.if_else(pa.array(bad_time), time_reason, reason)))
     where = pa.array(event)
 
-    def value(key: str) -> pa.DictionaryArray:
-        """The key's value in each event line (null in the others, and where empty), dictionary-encoded."""
-        number = KEYS.index(key)
-        return _encoded_spans(line, event & found[:, number], starts[:, number], ends[:, number])
+    def value(*keys: str) -> pa.DictionaryArray:
+        """The first of the keys' values that each event line has (null in the others, and where all are empty),
+        dictionary-encoded: `first_valid` of each key's value, chosen among the places before one cut."""
+        number = KEYS.index(keys[0])
+        if len(keys) == 1:
+            return _encoded_spans(line, event & found[:, number], starts[:, number], ends[:, number])
+        chosen, begin, stop = np.zeros(rows, bool), np.zeros(rows, np.int64), np.zeros(rows, np.int64)
+        for key in keys:
+            number = KEYS.index(key)
+            has = found[:, number] & ~chosen
+            has[has] = ends[has, number] > starts[has, number]  # (an empty value is none: the next key's counts)
+            begin[has], stop[has] = starts[has, number], ends[has, number]
+            chosen |= has
+        return _encoded_spans(line, event & chosen, begin, stop)
 
-    proto = pc.utf8_lower(plain(field("protocol")))
-    proto = pc.if_else(pc.fill_null(pc.equal(proto, NO_PROTOCOL), False), pa.scalar(None, pa.string()), proto)
-    icmp = pc.fill_null(pc.is_in(proto, pa.array(_ICMP)), False)
     is_http = pc.fill_null(pc.equal(program, "http-proxy"), False)
     is_https = pc.fill_null(pc.equal(program, "https-proxy"), False)
-    network_protocol = pc.if_else(is_http, "http", pc.if_else(is_https, "https", plain(protocol_names(proto))))
+    network_protocol, icmp = _protocols(field("protocol"), is_http, is_https)
     host, host_source, url_path = _hosts(connection, queries, value)
     def number(key: str) -> pa.Array:
         """The key's value in each event line as int64: plain digits read from the bytes, any other text (signs,
@@ -328,23 +335,36 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa
         "is_ignored": pa.array(~event & ~not_watchguard & ~no_addresses & ~bad_time),
         "ts": only_where(ts, where),
         "src_ip": field("src"),
-        "user_name": first_valid(value("src_user"), value("user")),
+        "user_name": value("src_user", "user"),
         "host": host,
         "host_source": host_source,
         "dst_ip": field("dst"),
         "dst_port": only_where(_port(data, *place("dport")), pc.invert(icmp)),
         "network_protocol": only_where(network_protocol, where),
         "http_method": through(connection, queries.upper, value("op"))["value"],
-        "dns_qtype": through(connection, queries.upper,
-                             first_valid(value("record_type"), value("query_type")))["value"],
+        "dns_qtype": through(connection, queries.upper, value("record_type", "query_type"))["value"],
         "url_path": url_path,
         "action": _action(*place("disposition")),
         "bytes_out": number("sent_bytes"),
         "bytes_in": number("rcvd_bytes"),
         "duration_ms": pc.coalesce(duration, elapsed.cast(pa.int64())),
         "vendor_app": value("app_name"),
-        "vendor_category": first_valid(value("cats"), value("app_cat_name"), value("cat_name")),
+        "vendor_category": value("cats", "app_cat_name", "cat_name"),
     })
+
+
+def _protocols(protocol: pa.DictionaryArray, is_http: pa.Array, is_https: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """network_protocol (http and https for the web proxies' messages, else the packet's protocol, lower case and
+    named: 6 tcp ...; null where none or `noproto`) and whether the protocol is ICMP, per line of the packets'
+    `protocol`: each distinct protocol read once."""
+    lower = pc.utf8_lower(protocol.dictionary)
+    named = pc.if_else(pc.equal(lower, NO_PROTOCOL), pa.scalar(None, pa.string()), plain(protocol_names(lower)))
+    icmp = pc.fill_null(pc.is_in(lower, pa.array(_ICMP)).take(protocol.indices), False)
+    at = pc.fill_null(protocol.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    at = np.where(is_http.to_numpy(zero_copy_only=False), 0,
+                  np.where(is_https.to_numpy(zero_copy_only=False), 1, np.where(at >= 0, at + 2, -1))).astype(np.int32)
+    choices = pa.concat_arrays([pa.array(["http", "https"]), named])
+    return dictionary_array(pa.array(at, mask=at < 0), choices), icmp
 
 
 def _encoded_spans(line: pa.Array, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.DictionaryArray:
