@@ -34,7 +34,6 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import (
     DistinctQuery,
-    authority_and_path,
     first_bytes,
     list_item,
     only_where,
@@ -53,7 +52,7 @@ from detector.ingest.base import (
     parse_cursor,
     split_outcomes,
 )
-from detector.ingest.distinct_sql import BIGINT_SQL, integers, plain, split_scheme
+from detector.ingest.distinct_sql import BIGINT_SQL, integers, plain
 from detector.ingest.proxy_columns import (
     DASH_BIGINT_SQL,
     DASH_INTEGER_SQL,
@@ -77,6 +76,8 @@ from detector.ingest.proxy_columns import (
     where,
 )
 from detector.ingest.syslog import BSD_TIME, ISO_TIME, may_have_header
+from detector.ingest.text_views import digits_only, find, places
+from detector.ingest.url_places import url_places
 from detector.schema import TIMESTAMP
 
 # Macros shared by the proxy families (Squid variants, Cisco WSA, W3C, CSV); defined on the parse
@@ -213,7 +214,7 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
     """Squid native lines -> schema columns plus reject_reason / is_ignored (see base.split_outcomes)."""
     count, appended, (epoch_text, elapsed_text, client, result, size_text, method_text, url, ident, hierarchy,
                       mime) = _native_fields(lines)
-    epoch_valid = pc.fill_null(pc.match_substring_regex(epoch_text, EPOCH_SECONDS), False)
+    epoch_valid = _epoch_seconds(epoch_text)
     micros = pc.round(pc.multiply(pc.cast(pc.if_else(epoch_valid, epoch_text, "0"), pa.float64()), 1e6))
     elapsed, elapsed_valid = whole_number(elapsed_text)
     size, size_valid = whole_number(size_text)
@@ -221,9 +222,8 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
     method = per_distinct(connection, method_text, queries.method)
     is_connect = pc.fill_null(method["is_connect"], False)
     # CONNECT's URL is host:port; any other URL is scheme://authority/path (else it names no host)
-    scheme, rest = split_scheme(url)
+    scheme, authority, path = url_places(url)
     has_scheme = pc.is_valid(scheme)
-    authority, path = authority_and_path(rest)
     place = per_distinct(connection, authority, queries.hostport, where=pc.or_(is_connect, has_scheme))
     has_url = pc.and_(pc.invert(is_connect), has_scheme)
     src_ip, src_host = _client(client)
@@ -255,6 +255,21 @@ def _native_columns(connection: duckdb.DuckDBPyConnection, queries: NativeQuerie
         "content_type": per_distinct(connection, mime, queries.content_type)["value"],
     }
     return pa.table(columns)
+
+
+def _epoch_seconds(text: pa.Array) -> pa.Array:
+    """Whether each text is time.ms as Squid writes it (EPOCH_SECONDS: 1-12 digits, then a `.` and 1-6 digits or
+    nothing; null: no), tested on the parts before and after the `.` in the texts' own bytes (`text_views`): the
+    regular expression cost ~0.2 us a line, 7 % of a native line's parse."""
+    buffer, start, end, valid = places(text)
+    dot = find(buffer, start, end, ".")
+    has_dot = dot >= 0
+    whole_end = np.where(has_dot, start + dot, end)
+    fraction_start = np.where(has_dot, whole_end + 1, end)
+    whole, fraction = whole_end - start, end - fraction_start
+    plain = valid & (whole >= 1) & (whole <= 12) & digits_only(buffer, start, whole_end)
+    return pa.array(plain & (~has_dot | ((fraction >= 1) & (fraction <= 6) & digits_only(buffer, fraction_start,
+                                                                                              end))))
 
 
 def _client(client: pa.Array) -> tuple[pa.Array, pa.Array]:
