@@ -43,10 +43,13 @@ Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an option
 
 Parsing: a line is cut at its first `%` in place (its text is not copied): the text before it (times and syslog
 header: few distinct values) is read once per distinct value (a syslog header's time once per distinct text up to
-the line's first `: `), the tag after it found in its first bytes. The messages read token by token have their
-text after the `%` split at its spaces: each message ID's tokens are checked against its documented layout (the
-fixed words, the shape of each field) and read in Arrow. Firepower connection events are read by their `Key: value`
-pairs in one compiled pass (cisco_asa_scan; Numba is loaded only for files with such events). A line that does not
+the line's first `: `), the tag after it found in its first bytes. Teardown and 106023 messages of the common shape
+are read by one compiled pass over their bytes (cisco_asa_message_scan: the fixed words, sides and duration checked
+and cut in place, as the token reading reads them). The other messages read token by token have their text after
+the `%` split at its spaces: each message ID's tokens are checked against its documented layout (the fixed words,
+the shape of each field) and read in Arrow. Firepower connection events are read by their `Key: value` pairs in one
+compiled pass (cisco_asa_scan). Numba is loaded for files with any of these messages (and with it the reader cuts
+lines by its compiled kernel: at 4M names lines the two cost as much CPU as they save). A line that does not
 fit the common layouts exactly (an identity with a space, a tag that is not at the first `%`, a broken message) is
 read by the full regular expressions below (`QUERY`), which also say why a broken one is rejected.
 
@@ -73,7 +76,9 @@ bytes at once instead of three substring searches: within noise on a names batch
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
+from types import ModuleType
 
 import duckdb
 import numpy as np
@@ -319,6 +324,9 @@ READERS = ((("302014", "302016"), teardown), (("106100",), acl), (("106023",), d
 # read is never the unsplit rest), TOKENS where it reads the last token
 TOKENS_READ = (TOKENS, 8, 9, 5, 9, 0)
 FIREPOWER_READERS = [number for number, (ids, _) in enumerate(READERS) if ids == FIREPOWER_IDS]
+# The readers whose messages, where they have the common shape, one compiled pass reads first (cisco_asa_message_scan:
+# the function of each); the token reading reads the rest
+COMPILED_READERS = {teardown: "teardowns", deny: "denials"}
 NOT_ASA = "not a Cisco ASA/FTD message (no %ASA-n-NNNNNN)"
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
 HOST_SOURCES = pa.array(["url", "none", "http_host"])
@@ -467,6 +475,16 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
         rows = np.flatnonzero(reader_of_row == number)
         if not len(rows):
             continue
+        if read in COMPILED_READERS:  # the common shapes read by one compiled pass, the others token by token
+            ok, found = getattr(_message_scan(), COMPILED_READERS[read])(data, cut[rows] + 1, ends[rows])
+            if ok.any():
+                order.append(rows[ok])
+                for name, values in fields.items():
+                    column = found.get(name)
+                    values.append(None if column is None else column.cast(_TYPES[name]))
+            rows = rows[~ok]
+            if not len(rows):
+                continue
         # (each message's text after the `%` split as far as its reader reads it: TOKENS_READ)
         split = rows if number not in FIREPOWER_READERS else rows[:0]
         rest = spans(data, cut[split] + 1, ends[split])
@@ -537,6 +555,17 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
         "vendor_category": column["category"],
     })
     return table, unsure
+
+
+_SCAN_LOADING = threading.Lock()
+
+
+def _message_scan() -> ModuleType:
+    """The compiled pass over Teardown and 106023 messages, imported when first needed (one parse thread at a time:
+    see compiled.py)."""
+    with _SCAN_LOADING:
+        from detector.ingest import cisco_asa_message_scan
+    return cisco_asa_message_scan
 
 
 def _bytes(line: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:

@@ -1,0 +1,331 @@
+"""Teardown (302014 / 302016) and 106023 messages read in one compiled pass over each line's bytes (see compiled.py),
+where they have the common shape, instead of splitting their text into tokens and checking each token with Arrow.
+
+The pass takes a message only where the token reading (cisco_asa_layouts.teardown and .deny) reads it as fitting its
+layout, and then reads the same fields: the tokens are the text after the `%` cut at every space, as pyarrow's
+split_pattern cuts it (the same number of splits: cisco_asa.TOKENS_READ), the fixed words compared byte by byte, a
+side's interface cut at its first colon or, where no address fits after it, its second (cisco_asa_layouts.
+_interfaced). Anything less plain it leaves to the token reading (`ok` false): a byte outside printable ASCII in
+the tokens read, a parenthesis in an address, an identity with `(` or `,`, an IPv6 zone (`%`), a port of ten or
+more digits in a Teardown, a side without a port or interface, a duration that is not three groups of 1-18 digits,
+a line without every token of its layout. The values are cut out of the lines' own buffer (byte_spans.spans).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from detector.ingest.byte_spans import spans
+from detector.ingest.compiled import inlined, kernel
+
+_SPACE, _COLON, _SLASH, _OPEN, _CLOSE, _COMMA, _PERCENT, _DOT, _NINE, _ZERO = (
+    ord(" "), ord(":"), ord("/"), ord("("), ord(")"), ord(","), ord("%"), ord("."), ord("9"), ord("0"))
+_TEARDOWN, _TCP, _UDP, _CONNECTION, _FOR, _TO, _DURATION, _BYTES = (
+    np.frombuffer(word.encode(), np.uint8) for word in
+    ("Teardown", "TCP", "UDP", "connection", "for", "to", "duration", "bytes"))
+_DENY, _PROTOCOL, _SRC, _DST, _BY, _BY_ACCESS_GROUP = (
+    np.frombuffer(word.encode(), np.uint8) for word in ("Deny", "protocol", "src", "dst", "by", "by access-group"))
+# The splits of each message's text (cisco_asa.TOKENS_READ): a Teardown's 15, a 106023's 9
+TEARDOWN_SPLITS, DENY_SPLITS = 15, 9
+# The longest duration that fits in 64 bits as milliseconds (cisco_asa_layouts.LONGEST_CLOCK)
+_LONGEST_HOURS, _LONGEST_MINUTES, _LONGEST_SECONDS = 2 * 10**12, 10**13, 10**15
+# Columns of `bounds`: each field's start and end (a start of -1: null)
+_SRC_AT, _DST_AT, _PORT_AT, _USER_AT, _PROTOCOL_AT = 0, 2, 4, 6, 8
+_BOUNDS = 10
+
+
+def teardowns(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """Teardown messages at data[starts:ends] (the text after each line's `%`): which the pass read (`ok`), and
+    for those the fields cisco_asa_layouts.teardown reads."""
+    count = len(starts)
+    ok = np.zeros(count, np.bool_)
+    bounds = np.zeros((count, _BOUNDS), np.int64)
+    duration = np.zeros(count, np.int64)
+    timed = np.zeros(count, np.bool_)
+    _teardowns(np.frombuffer(data, np.uint8), starts.astype(np.int64), ends.astype(np.int64), ok, bounds, duration,
+               timed)
+    read = bounds[ok]
+    return ok, {**_texts(data, read),
+                "duration": pa.array(duration[ok], pa.int64(), mask=~timed[ok])}
+
+
+def denials(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """106023 messages at data[starts:ends] (the text after each line's `%`): which the pass read (`ok`), and for
+    those the fields cisco_asa_layouts.deny reads."""
+    count = len(starts)
+    ok = np.zeros(count, np.bool_)
+    bounds = np.zeros((count, _BOUNDS), np.int64)
+    _denials(np.frombuffer(data, np.uint8), starts.astype(np.int64), ends.astype(np.int64), ok, bounds)
+    read = bounds[ok]
+    texts = _texts(data, read)
+    del texts["user_name"]
+    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), len(read))}
+
+
+def _texts(data: pa.Buffer, bounds: np.ndarray) -> dict[str, pa.Array]:
+    """The text fields of the rows read, cut out of `data` (null where a start is -1)."""
+    texts = {}
+    for name, at in (("src_ip", _SRC_AT), ("dst_ip", _DST_AT), ("dst_port", _PORT_AT), ("user_name", _USER_AT),
+                     ("protocol", _PROTOCOL_AT)):
+        start, end = bounds[:, at], bounds[:, at + 1]
+        valid = start >= 0
+        texts[name] = spans(data, np.where(valid, start, end), end, valid)
+    return texts
+
+
+@inlined
+def _same(data, start, end, word):
+    """Whether data[start:end] is `word`."""
+    if end - start != len(word):
+        return False
+    for i in range(len(word)):  # noqa: SIM110 (a generator does not compile)
+        if data[start + i] != word[i]:
+            return False
+    return True
+
+
+@inlined
+def _digits(data, start, end):
+    """Whether data[start:end] is one or more ASCII digits."""
+    if end <= start:
+        return False
+    for at in range(start, end):  # noqa: SIM110 (a generator does not compile)
+        if data[at] < _ZERO or data[at] > _NINE:
+            return False
+    return True
+
+
+@inlined
+def _number(data, start, end):
+    value = 0
+    for at in range(start, end):
+        value = value * 10 + (data[at] - _ZERO)
+    return value
+
+
+@inlined
+def _find(data, start, end, byte):
+    """The first place of `byte` in data[start:end], or -1."""
+    for at in range(start, end):
+        if data[at] == byte:
+            return at
+    return -1
+
+
+@inlined
+def _tokens(data, start, end, splits, token_start, token_end):
+    """The text cut at its first `splits` spaces (the last token is the rest, spaces and all): the number of tokens,
+    or -1 where a byte before the rest is not printable ASCII."""
+    count = 0
+    token_start[0] = start
+    for at in range(start, end):
+        byte = data[at]
+        if byte == _SPACE:
+            token_end[count] = at
+            count += 1
+            token_start[count] = at + 1
+            if count == splits:
+                break
+        elif byte < 0x20 or byte >= 0x7F:
+            return -1
+    token_end[count] = end
+    return count + 1
+
+
+@inlined
+def _hex(byte):
+    return (_ZERO <= byte <= _NINE) or (ord("a") <= byte <= ord("f")) or (ord("A") <= byte <= ord("F"))
+
+
+@inlined
+def _address_fits(data, start, end):
+    """An address without a colon, or of an IPv6 address's shape: hex digits, a colon, hex digits, a colon, then hex
+    digits, colons and dots (cisco_asa_layouts.IPV6_SHAPE; a zone is ruled out before, as are parentheses)."""
+    colons = 0
+    shaped = True
+    for at in range(start, end):
+        byte = data[at]
+        if byte == _COLON:
+            colons += 1
+        elif not (_hex(byte) or (byte == _DOT and colons >= 2)):
+            shaped = False
+    return colons == 0 or (colons >= 2 and shaped)
+
+
+@inlined
+def _side(data, start, end, port_needed, identity_allowed, side):
+    """`interface:address[/port[(identity)]]` at data[start:end] into side (address start and end, port start and
+    end, identity start and end; -1: none): whether it reads as the token reading reads it and fits."""
+    first = _find(data, start, end, _COLON)
+    if first <= start:  # (no interface)
+        return False
+    slash = _find(data, first + 1, end, _SLASH)
+    address_end = slash if slash >= 0 else end
+    address = first + 1
+    for at in range(address, address_end):
+        if data[at] == _OPEN or data[at] == _CLOSE or data[at] == _PERCENT:
+            return False
+    if not _address_fits(data, address, address_end):
+        # (a name's prefix, `v1:outside:10.1.1.1`: the interface reaches the second colon)
+        address = _find(data, address, address_end, _COLON) + 1
+        if not _address_fits(data, address, address_end):
+            return False
+    if address_end <= address:
+        return False
+    side[0], side[1], side[2], side[3], side[4], side[5] = address, address_end, -1, -1, -1, -1
+    if slash < 0:
+        return not port_needed
+    port_end = end
+    if identity_allowed:
+        opened = _find(data, slash + 1, end, _OPEN)
+        if opened >= 0:
+            port_end = opened
+            if end - 1 <= opened or data[end - 1] != _CLOSE:
+                return False
+            for at in range(opened + 1, end - 1):
+                byte = data[at]
+                if byte == _OPEN or byte == _CLOSE or byte == _COMMA:  # noqa: SIM109 (kernel code)
+                    return False
+            # (empty, or a TrustSec tag `number:name` alone: no user)
+            tag = opened + 1
+            while tag < end - 1 and _ZERO <= data[tag] <= _NINE:
+                tag += 1
+            if end - 1 > opened + 1 and not (tag > opened + 1 and data[tag] == _COLON):
+                side[4], side[5] = opened + 1, end - 1
+    if not _digits(data, slash + 1, port_end):
+        return False
+    side[2], side[3] = slash + 1, port_end
+    return True
+
+
+@inlined
+def _word(data, start, end, present, side):
+    """Whether a word after a side (data[start:end], where `present`) fits: not empty, no parentheses; it is the
+    side's user where the side has no identity."""
+    if not present:
+        return True
+    if end <= start or _find(data, start, end, _OPEN) >= 0 or _find(data, start, end, _CLOSE) >= 0:
+        return False
+    if side[4] < 0:
+        side[4], side[5] = start, end
+    return True
+
+
+@kernel
+def _teardowns(data, starts, ends, ok, bounds, duration, timed):
+    token_start = np.empty(TEARDOWN_SPLITS + 1, np.int64)
+    token_end = np.empty(TEARDOWN_SPLITS + 1, np.int64)
+    side_a = np.empty(6, np.int64)
+    side_b = np.empty(6, np.int64)
+    for row in range(len(starts)):
+        count = _tokens(data, starts[row], ends[row], TEARDOWN_SPLITS, token_start, token_end)
+        if count < 13:
+            continue
+        s, e = token_start, token_end
+        if not (_same(data, s[1], e[1], _TEARDOWN) and (_same(data, s[2], e[2], _TCP) or _same(data, s[2], e[2], _UDP))
+                and _same(data, s[3], e[3], _CONNECTION) and _digits(data, s[4], e[4])
+                and _same(data, s[5], e[5], _FOR)):
+            continue
+        a_word = not _same(data, s[7], e[7], _TO)
+        to_at = 8 if a_word else 7
+        if not _same(data, s[to_at], e[to_at], _TO):
+            continue
+        b_word = not _same(data, s[to_at + 2], e[to_at + 2], _DURATION)
+        duration_at = to_at + 3 if b_word else to_at + 2
+        bytes_at = duration_at + 3
+        if bytes_at >= count:
+            continue
+        if not (_same(data, s[duration_at], e[duration_at], _DURATION) and _same(data, s[duration_at + 2],
+                e[duration_at + 2], _BYTES) and e[bytes_at] > s[bytes_at] and _ZERO <= data[s[bytes_at]] <= _NINE):
+            continue
+        if not (_side(data, s[6], e[6], True, True, side_a)
+                and _side(data, s[to_at + 1], e[to_at + 1], True, True, side_b)):
+            continue
+        if side_a[3] - side_a[2] > 9 or side_b[3] - side_b[2] > 9:
+            continue
+        # a word after a side (no parentheses) is its user where it has no identity
+        if not (_word(data, s[7], e[7], a_word, side_a) and _word(data, s[to_at + 2], e[to_at + 2], b_word, side_b)):
+            continue
+        # the duration: H:M:S, 1-18 digits each
+        clock, clock_end = s[duration_at + 1], e[duration_at + 1]
+        first = _find(data, clock, clock_end, _COLON)
+        second = _find(data, first + 1, clock_end, _COLON) if first >= 0 else -1
+        if second < 0 or _find(data, second + 1, clock_end, _COLON) >= 0:
+            continue
+        if not (_digits(data, clock, first) and _digits(data, first + 1, second)
+                and _digits(data, second + 1, clock_end)):
+            continue
+        if first - clock > 18 or second - first - 1 > 18 or clock_end - second - 1 > 18:
+            continue
+        hours, minutes = _number(data, clock, first), _number(data, first + 1, second)
+        seconds = _number(data, second + 1, clock_end)
+        timed[row] = hours <= _LONGEST_HOURS and minutes <= _LONGEST_MINUTES and seconds <= _LONGEST_SECONDS
+        if timed[row]:
+            duration[row] = ((hours * 60 + minutes) * 60 + seconds) * 1000
+        # the client: the side with a user, else the one with the higher port, else the second
+        has_a, has_b = side_a[4] >= 0, side_b[4] >= 0
+        if has_a != has_b:
+            client_first = has_a
+        else:
+            client_first = _number(data, side_a[2], side_a[3]) > _number(data, side_b[2], side_b[3])
+        client, server = (side_a, side_b) if client_first else (side_b, side_a)
+        user, user_end = client[4], client[5]
+        if user < 0:  # a `(user)` ending the message (AAA, cisco_asa_layouts.AAA_USER) after the byte count
+            user_end = ends[row] - 1
+            if user_end > e[bytes_at] and data[user_end] == _CLOSE:
+                at = user_end - 1
+                while at > e[bytes_at] and data[at] != _OPEN and data[at] != _CLOSE and data[at] != _SPACE \
+                        and data[at] >= 0x20:
+                    at -= 1
+                if data[at] == _OPEN and at < user_end - 1 and data[at - 1] == _SPACE and at - 1 >= e[bytes_at]:
+                    user = at + 1
+        ok[row] = True
+        bounds[row, _SRC_AT], bounds[row, _SRC_AT + 1] = client[0], client[1]
+        bounds[row, _DST_AT], bounds[row, _DST_AT + 1] = server[0], server[1]
+        bounds[row, _PORT_AT], bounds[row, _PORT_AT + 1] = server[2], server[3]
+        bounds[row, _USER_AT], bounds[row, _USER_AT + 1] = user, user_end if user >= 0 else e[bytes_at]
+        bounds[row, _PROTOCOL_AT], bounds[row, _PROTOCOL_AT + 1] = s[2], e[2]
+
+
+@kernel
+def _denials(data, starts, ends, ok, bounds):
+    token_start = np.empty(DENY_SPLITS + 1, np.int64)
+    token_end = np.empty(DENY_SPLITS + 1, np.int64)
+    source = np.empty(6, np.int64)
+    destination = np.empty(6, np.int64)
+    for row in range(len(starts)):
+        count = _tokens(data, starts[row], ends[row], DENY_SPLITS, token_start, token_end)
+        if count < 8:
+            continue
+        s, e = token_start, token_end
+        shift = 1 if _same(data, s[2], e[2], _PROTOCOL) and _same(data, s[4], e[4], _SRC) else 0
+        # (a token after the destination: the text goes on)
+        if count <= 7 + shift:
+            continue
+        if not (_same(data, s[1], e[1], _DENY) and _same(data, s[3 + shift], e[3 + shift], _SRC)
+                and _same(data, s[5 + shift], e[5 + shift], _DST) and e[2 + shift] > s[2 + shift]):
+            continue
+        at = 6 + shift
+        if _find(data, s[at], e[at], _COMMA) >= 0 or (e[at] - s[at] >= 2 and data[e[at] - 2] == _BY[0]
+                                                      and data[e[at] - 1] == _BY[1]):
+            continue
+        if not (_side(data, s[4 + shift], e[4 + shift], False, False, source)
+                and _side(data, s[at], e[at], False, False, destination)):
+            continue
+        # `by access-group` anywhere in the text
+        found = False
+        for start in range(starts[row], ends[row] - len(_BY_ACCESS_GROUP) + 1):
+            if data[start] == _BY_ACCESS_GROUP[0] and _same(data, start, start + len(_BY_ACCESS_GROUP),
+                                                             _BY_ACCESS_GROUP):
+                found = True
+                break
+        if not found:
+            continue
+        ok[row] = True
+        bounds[row, _SRC_AT], bounds[row, _SRC_AT + 1] = source[0], source[1]
+        bounds[row, _DST_AT], bounds[row, _DST_AT + 1] = destination[0], destination[1]
+        bounds[row, _PORT_AT], bounds[row, _PORT_AT + 1] = destination[2], destination[3] if destination[2] >= 0 \
+            else destination[1]
+        bounds[row, _USER_AT], bounds[row, _USER_AT + 1] = -1, destination[1]
+        bounds[row, _PROTOCOL_AT], bounds[row, _PROTOCOL_AT + 1] = s[2 + shift], e[2 + shift]
