@@ -211,13 +211,14 @@ def leef_fields(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray, keys: W
     simple = np.zeros(lines, np.bool_)
     head_end = np.zeros(lines, np.int64)
     family = np.zeros(lines, np.int8)
-    found = np.zeros((lines, width), np.bool_)
-    starts = np.empty((lines, width), np.int32)
-    ends = np.empty((lines, width), np.int32)
+    # (key by key: each key's column of the lines is contiguous, as the columns are read)
+    found = np.zeros((width, lines), np.bool_)
+    starts = np.empty((width, lines), np.int32)
+    ends = np.empty((width, lines), np.int32)
     places = np.full((lines, FIELDS, 2), -1, np.int64)
     _leef_fields(data, offsets, np.ascontiguousarray(rows, np.int64), *_names(keys.keys), packet_base, duration,
                  simple, head_end, family, found, starts, ends, places)
-    return simple, head_end, family, found, starts, ends, places
+    return simple, head_end, family, found.T, starts.T, ends.T, places
 
 
 _SLOTS = 256  # (a power of two, well above the number of keys)
@@ -381,9 +382,9 @@ def _leef_fields(data, offsets, rows, key_text, key_start, key_word, key_length,
                                 same = False
                                 break
                         if same:
-                            if not found[line, key]:
-                                found[line, key] = True
-                                starts[line, key], ends[line, key] = equals + 1, at
+                            if not found[key, line]:
+                                found[key, line] = True
+                                starts[key, line], ends[key, line] = equals + 1, at
                             break
             number += 1
             if separator < 0:
@@ -394,8 +395,8 @@ def _leef_fields(data, offsets, rows, key_text, key_start, key_word, key_length,
         if bad:
             continue
         # `duration=N seconds`: N
-        if found[line, duration]:
-            begin, stop = starts[line, duration], ends[line, duration]
+        if found[duration, line]:
+            begin, stop = starts[duration, line], ends[duration, line]
             digits = begin
             while digits < stop and 48 <= data[digits] <= 57:
                 digits += 1
@@ -408,37 +409,37 @@ def _leef_fields(data, offsets, rows, key_text, key_start, key_word, key_length,
                 if same:
                     if digits + len(_SECONDS) < stop:
                         continue
-                    ends[line, duration] = digits
+                    ends[duration, line] = digits
         # the packet's fields: no space or `=` in them
         for field in range(6):
             key = packet_base + field
-            if found[line, key] and _has_space_or_equals(data, starts[line, key], ends[line, key]):
+            if found[key, line] and _has_space_or_equals(data, starts[key, line], ends[key, line]):
                 bad = True
         if bad:
             continue
         simple[line] = True
         disp, proto, src, dst = packet_base + _DISP, packet_base + _PROTO, packet_base + _SRC, packet_base + _DST
-        if not (found[line, disp] and _is_disposition(data, starts[line, disp], ends[line, disp])):
+        if not (found[disp, line] and _is_disposition(data, starts[disp, line], ends[disp, line])):
             continue  # the message's first token is no disposition: no packet
         # the rewritten message: disposition `in out` protocol source destination [ports] key="value"...; its
         # scan finds the source fourth (counting from nought) only where the third and fourth are not both
         # addresses, the fourth and fifth are, and the third is a protocol (`noproto` where none: a name)
-        if not (found[line, src] and found[line, dst] and _is_address(data, starts[line, src], ends[line, src])
-                and _is_address(data, starts[line, dst], ends[line, dst])):
+        if not (found[src, line] and found[dst, line] and _is_address(data, starts[src, line], ends[src, line])
+                and _is_address(data, starts[dst, line], ends[dst, line])):
             simple[line] = False
             continue
-        has_proto = found[line, proto] and ends[line, proto] > starts[line, proto]
-        if has_proto and (_is_address(data, starts[line, proto], ends[line, proto])
-                          or not _is_protocol(data, starts[line, proto], ends[line, proto])):
+        has_proto = found[proto, line] and ends[proto, line] > starts[proto, line]
+        if has_proto and (_is_address(data, starts[proto, line], ends[proto, line])
+                          or not _is_protocol(data, starts[proto, line], ends[proto, line])):
             simple[line] = False
             continue
-        places[line, DISPOSITION, 0], places[line, DISPOSITION, 1] = starts[line, disp], ends[line, disp]
+        places[line, DISPOSITION, 0], places[line, DISPOSITION, 1] = starts[disp, line], ends[disp, line]
         if has_proto:
-            places[line, PROTOCOL, 0], places[line, PROTOCOL, 1] = starts[line, proto], ends[line, proto]
-        places[line, SOURCE, 0], places[line, SOURCE, 1] = starts[line, src], ends[line, src]
-        places[line, DESTINATION, 0], places[line, DESTINATION, 1] = starts[line, dst], ends[line, dst]
+            places[line, PROTOCOL, 0], places[line, PROTOCOL, 1] = starts[proto, line], ends[proto, line]
+        places[line, SOURCE, 0], places[line, SOURCE, 1] = starts[src, line], ends[src, line]
+        places[line, DESTINATION, 0], places[line, DESTINATION, 1] = starts[dst, line], ends[dst, line]
         sport, dport = packet_base + _SPORT, packet_base + _DPORT
-        if (found[line, sport] and found[line, dport] and _is_number(data, starts[line, sport], ends[line, sport], 5)
-                and _is_number(data, starts[line, dport], ends[line, dport], 5)):
-            places[line, DESTINATION_PORT, 0] = starts[line, dport]
-            places[line, DESTINATION_PORT, 1] = ends[line, dport]
+        if (found[sport, line] and found[dport, line] and _is_number(data, starts[sport, line], ends[sport, line], 5)
+                and _is_number(data, starts[dport, line], ends[dport, line], 5)):
+            places[line, DESTINATION_PORT, 0] = starts[dport, line]
+            places[line, DESTINATION_PORT, 1] = ends[dport, line]
