@@ -8,7 +8,7 @@ side's interface cut at its first colon or, where no address fits after it, its 
 _interfaced). Anything less plain it leaves to the token reading (`ok` false): a byte outside printable ASCII in
 the tokens read, a parenthesis in an address, an identity with `(` or `,`, an IPv6 zone (`%`), a port of ten or
 more digits in a Teardown, a side without a port or interface, a duration that is not three groups of 1-18 digits,
-a line without every token of its layout. The values are cut out of the lines' own buffer (byte_spans.spans).
+a line without every token of its layout. The values are copied out of the lines' bytes in one pass (gather_scan).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from detector.ingest.byte_spans import spans
 from detector.ingest.compiled import inlined, kernel
+from detector.ingest.gather_scan import gathered
 
 _SPACE, _COLON, _SLASH, _OPEN, _CLOSE, _COMMA, _PERCENT, _DOT, _NINE, _ZERO = (
     ord(" "), ord(":"), ord("/"), ord("("), ord(")"), ord(","), ord("%"), ord("."), ord("9"), ord("0"))
@@ -30,9 +30,9 @@ _DENY, _PROTOCOL, _SRC, _DST, _BY, _BY_ACCESS_GROUP = (
 TEARDOWN_SPLITS, DENY_SPLITS = 15, 9
 # The longest duration that fits in 64 bits as milliseconds (cisco_asa_layouts.LONGEST_CLOCK)
 _LONGEST_HOURS, _LONGEST_MINUTES, _LONGEST_SECONDS = 2 * 10**12, 10**13, 10**15
-# Columns of `bounds`: each field's start and end (a start of -1: null)
-_SRC_AT, _DST_AT, _PORT_AT, _USER_AT, _PROTOCOL_AT = 0, 2, 4, 6, 8
-_BOUNDS = 10
+# The text fields, by their row in `begin` and `end` (a begin of -1: null)
+_FIELDS = ("src_ip", "dst_ip", "dst_port", "user_name", "protocol")
+_SRC_AT, _DST_AT, _PORT_AT, _USER_AT, _PROTOCOL_AT = range(len(_FIELDS))
 
 
 def teardowns(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array]]:
@@ -40,13 +40,12 @@ def teardowns(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np
     for those the fields cisco_asa_layouts.teardown reads."""
     count = len(starts)
     ok = np.zeros(count, np.bool_)
-    bounds = np.zeros((count, _BOUNDS), np.int64)
+    begin, end = np.full((len(_FIELDS), count), -1, np.int64), np.zeros((len(_FIELDS), count), np.int64)
     duration = np.zeros(count, np.int64)
     timed = np.zeros(count, np.bool_)
-    _teardowns(np.frombuffer(data, np.uint8), starts.astype(np.int64), ends.astype(np.int64), ok, bounds, duration,
-               timed)
-    read = bounds[ok]
-    return ok, {**_texts(data, read),
+    text = np.frombuffer(data, np.uint8)
+    _teardowns(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end, duration, timed)
+    return ok, {**_texts(text, begin[:, ok], end[:, ok]),
                 "duration": pa.array(duration[ok], pa.int64(), mask=~timed[ok])}
 
 
@@ -55,23 +54,17 @@ def denials(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
     those the fields cisco_asa_layouts.deny reads."""
     count = len(starts)
     ok = np.zeros(count, np.bool_)
-    bounds = np.zeros((count, _BOUNDS), np.int64)
-    _denials(np.frombuffer(data, np.uint8), starts.astype(np.int64), ends.astype(np.int64), ok, bounds)
-    read = bounds[ok]
-    texts = _texts(data, read)
+    begin, end = np.full((len(_FIELDS), count), -1, np.int64), np.zeros((len(_FIELDS), count), np.int64)
+    text = np.frombuffer(data, np.uint8)
+    _denials(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end)
+    texts = _texts(text, begin[:, ok], end[:, ok])
     del texts["user_name"]
-    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), len(read))}
+    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), int(ok.sum()))}
 
 
-def _texts(data: pa.Buffer, bounds: np.ndarray) -> dict[str, pa.Array]:
-    """The text fields of the rows read, cut out of `data` (null where a start is -1)."""
-    texts = {}
-    for name, at in (("src_ip", _SRC_AT), ("dst_ip", _DST_AT), ("dst_port", _PORT_AT), ("user_name", _USER_AT),
-                     ("protocol", _PROTOCOL_AT)):
-        start, end = bounds[:, at], bounds[:, at + 1]
-        valid = start >= 0
-        texts[name] = spans(data, np.where(valid, start, end), end, valid)
-    return texts
+def _texts(text: np.ndarray, begin: np.ndarray, end: np.ndarray) -> dict[str, pa.Array]:
+    """The text fields of the rows read, copied out of `text` in one pass (null where a begin is -1)."""
+    return dict(zip(_FIELDS, gathered(text, begin, end, begin >= 0), strict=True))
 
 
 @inlined
@@ -111,6 +104,15 @@ def _find(data, start, end, byte):
         if data[at] == byte:
             return at
     return -1
+
+
+@inlined
+def _holds(data, start, end, word):
+    """Whether data[start:end] holds `word`."""
+    for at in range(start, end - len(word) + 1):
+        if data[at] == word[0] and _same(data, at, at + len(word), word):
+            return True
+    return False
 
 
 @inlined
@@ -213,7 +215,7 @@ def _word(data, start, end, present, side):
 
 
 @kernel
-def _teardowns(data, starts, ends, ok, bounds, duration, timed):
+def _teardowns(data, starts, ends, ok, begin, end, duration, timed):
     token_start = np.empty(TEARDOWN_SPLITS + 1, np.int64)
     token_end = np.empty(TEARDOWN_SPLITS + 1, np.int64)
     side_a = np.empty(6, np.int64)
@@ -281,15 +283,15 @@ def _teardowns(data, starts, ends, ok, bounds, duration, timed):
                 if data[at] == _OPEN and at < user_end - 1 and data[at - 1] == _SPACE and at - 1 >= e[bytes_at]:
                     user = at + 1
         ok[row] = True
-        bounds[row, _SRC_AT], bounds[row, _SRC_AT + 1] = client[0], client[1]
-        bounds[row, _DST_AT], bounds[row, _DST_AT + 1] = server[0], server[1]
-        bounds[row, _PORT_AT], bounds[row, _PORT_AT + 1] = server[2], server[3]
-        bounds[row, _USER_AT], bounds[row, _USER_AT + 1] = user, user_end if user >= 0 else e[bytes_at]
-        bounds[row, _PROTOCOL_AT], bounds[row, _PROTOCOL_AT + 1] = s[2], e[2]
+        begin[_SRC_AT, row], end[_SRC_AT, row] = client[0], client[1]
+        begin[_DST_AT, row], end[_DST_AT, row] = server[0], server[1]
+        begin[_PORT_AT, row], end[_PORT_AT, row] = server[2], server[3]
+        begin[_USER_AT, row], end[_USER_AT, row] = user, user_end
+        begin[_PROTOCOL_AT, row], end[_PROTOCOL_AT, row] = s[2], e[2]
 
 
 @kernel
-def _denials(data, starts, ends, ok, bounds):
+def _denials(data, starts, ends, ok, begin, end):
     token_start = np.empty(DENY_SPLITS + 1, np.int64)
     token_end = np.empty(DENY_SPLITS + 1, np.int64)
     source = np.empty(6, np.int64)
@@ -313,19 +315,12 @@ def _denials(data, starts, ends, ok, bounds):
         if not (_side(data, s[4 + shift], e[4 + shift], False, False, source)
                 and _side(data, s[at], e[at], False, False, destination)):
             continue
-        # `by access-group` anywhere in the text
-        found = False
-        for start in range(starts[row], ends[row] - len(_BY_ACCESS_GROUP) + 1):
-            if data[start] == _BY_ACCESS_GROUP[0] and _same(data, start, start + len(_BY_ACCESS_GROUP),
-                                                             _BY_ACCESS_GROUP):
-                found = True
-                break
-        if not found:
+        # `by access-group` anywhere in the text (looked for after the destination first, where it stands)
+        if not (_holds(data, e[at], ends[row], _BY_ACCESS_GROUP)
+                or _holds(data, starts[row], min(e[at] + len(_BY_ACCESS_GROUP), ends[row]), _BY_ACCESS_GROUP)):
             continue
         ok[row] = True
-        bounds[row, _SRC_AT], bounds[row, _SRC_AT + 1] = source[0], source[1]
-        bounds[row, _DST_AT], bounds[row, _DST_AT + 1] = destination[0], destination[1]
-        bounds[row, _PORT_AT], bounds[row, _PORT_AT + 1] = destination[2], destination[3] if destination[2] >= 0 \
-            else destination[1]
-        bounds[row, _USER_AT], bounds[row, _USER_AT + 1] = -1, destination[1]
-        bounds[row, _PROTOCOL_AT], bounds[row, _PROTOCOL_AT + 1] = s[2 + shift], e[2 + shift]
+        begin[_SRC_AT, row], end[_SRC_AT, row] = source[0], source[1]
+        begin[_DST_AT, row], end[_DST_AT, row] = destination[0], destination[1]
+        begin[_PORT_AT, row], end[_PORT_AT, row] = destination[2], destination[3]
+        begin[_PROTOCOL_AT, row], end[_PROTOCOL_AT, row] = s[2 + shift], e[2 + shift]
