@@ -12,13 +12,13 @@ The direct reading replaced the rewrite for every line: CPU of the parse of 200k
 alone) ~2.6-3.0 s, of which the rewrite ~2.2-2.6 s, the regular expressions one per packet field and one over
 every attribute; now ~0.33-0.40 s.
 
-Where the parse of 200k such lines goes now (2026-11-30, busy machine): the pass ~0.13 s (a plain loop over the same
-bytes ~0.04: the rest is cutting attributes, checking names and placing the wanted ones), cutting out and encoding
-the columns' texts (`watchguard._encoded_spans`, ~70 ns a value) ~0.10 s, the heads and the rest of the columns
-~0.12 s; the whole ingest's other threads (reading, writing, imports) ~1.5 s per 1M lines. Measured and left (no
-saving past the noise of a whole ingest, or less than 2 %): scanning the attributes eight bytes at a time (pass 0.127
--> 0.111 s); names looked up in a hash of length and first and last byte instead of compared with the keys of their
-length (no change: the compare stops at the first byte); the columns' texts numbered in one compiled pass
+Where the parse of 200k such lines goes now (2026-11-30, seventeenth session, busy machine): the pass ~0.10 s (its
+names looked up by their first 8 bytes in a hash table, its places kept key by key), cutting out and encoding the
+columns' texts (`watchguard._encoded_spans`, ~30 ns a value) ~0.08 s, the heads and the rest of the columns ~0.10 s;
+at 4M lines the parse threads take ~6.4 s CPU of ~10.4 (8.2 of 12.7 before this session), reading ~1.0, writing
+~1.2, imports and Numba ~1.0. Measured and left (no saving past the noise of a whole ingest, or less than 2 %):
+scanning the attributes eight bytes at a time (pass 0.127 -> 0.111 s); a table look-up per byte alone (within noise:
+kept beside the hashed names, ~3 % of the pass); the columns' texts numbered in one compiled pass
 (`cef_scan.distinct_values`, ~50 ns a value) instead of cut out per column (slower: the places gathered into one
 array and the dictionaries built back cost more than was saved); the packets' places used without copies where
 every line is a candidate (~1 % of the parse).
