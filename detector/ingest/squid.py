@@ -144,12 +144,12 @@ def unwrapped(text: pa.Array) -> pa.Array:
 # Native lines split cleanly on whitespace, so they are tokenised with pyarrow (see arrow_ops.py) and
 # only the low-cardinality fields go through the shared SQL macros, once per distinct value. The URL's parts and the
 # time's check are read from their places in the fields' own bytes (url_places, text_views). Where a native line's
-# parse goes (2026-11-30, ~1 us): the split at whitespace ~25 %, taking the ten fields out of the lists ~15 %, the
-# per-distinct encoding ~10 % (busy machine); at 4M lines the parse threads take ~3.9 s CPU of ~7.2 (4.9 of 8.4 before url_places),
-# writing ~1.0, imports ~1.0, reading ~0.5. Measured and left: a compiled tokeniser (Numba) would take the split,
-# the take and the URL in one pass, but loading Numba alone costs a native ingest ~0.6 s CPU and ~100 MiB of peak
-# RSS at 1M lines (the reader's compiled cutting and pooled buffers come with it); Arrow's search for a byte most
-# values lack (`?` in a URL) reads every byte at ~1 ns, ten times numpy's comparison (text_views.first_of).
+# parse goes (2026-11-30, ~1 us, busy machine): the split at whitespace ~25 %, taking the ten fields out of the lists
+# ~15 %, the per-distinct encoding ~10 %; at 4M lines the parse threads take ~3.9 s CPU of ~7.2 (4.9 of 8.4 before
+# url_places), writing ~1.0, imports ~1.0, reading ~0.5. Measured and left: a compiled tokeniser (Numba) would take
+# the split, the take and the URL in one pass, but loading Numba alone costs a native ingest ~0.6 s CPU and ~100 MiB
+# of peak RSS at 1M lines (the reader's compiled cutting and pooled buffers come with it); Arrow's search for a byte
+# most values lack (`?` in a URL) reads every byte at ~1 ns, ten times numpy's comparison (text_views.first_of).
 NATIVE_FIELDS = 10
 # CODE/STATUS (result) and HIERARCHY/PEER: each value split at its '/' once, in a step of its own
 SPLIT_AT_SLASH = """
