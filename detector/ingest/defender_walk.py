@@ -1,14 +1,16 @@
-"""Defender streaming API records read by json_scan's compiled walk, where defender.QUERY (DuckDB's JSON reader) read
-every line: the same columns, the lines the walk doubts still read by that query.
+"""Defender streaming API records read by a compiled walk (defender_lines: json_scan's walk of the line, with
+AdditionalFields read where it stands), where defender.QUERY (DuckDB's JSON reader) read every line: the same columns,
+the lines the walk doubts still read by that query.
 
 One walk of each line finds the record's values (defender.PATHS); the category and an inspection ActionType are
 compared where they stand (defender_scan.named); the other values are numbered by their texts while they repeat and
 copied out once they mostly differ (texts_scan, as json_read reads the format `json`), their escapes read once per
 distinct text (json_read.unescaped). An inspection record's AdditionalFields (a JSON string holding the Zeek record's
-JSON, or that object itself) is copied out with its escapes read by the walk of the line itself (json_scan's
-spans_copying: it steps over those escapes anyway) into a buffer the walk reads again for the inspection keys
-(defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads them), whose values are copied out
-(defender_scan.unescaped). The time is cast, and the keys whose columns the query made per row
+JSON, or that object itself) is read by the same walk in its escaped text: the inspection keys' values
+(defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads them) copied into a buffer, the
+outer escapes read; where that reading gives up (defender_lines says on what) or AdditionalFields is an object, its
+text is copied there whole and json_scan walks the copy, as before. The values in that buffer are numbered or copied
+out (defender_scan.unescaped). The time is cast, and the keys whose columns the query made per row
 (defender_inspection.PER_ROW) are made, by DuckDB once per distinct text, with the query's own SQL.
 
 A line is doubtful (read by the query, which decides) where the walk doubts it (see json_scan), where a container it
@@ -19,6 +21,7 @@ walk doubts that record's inner JSON (no JSON object, a repeated key, a fraction
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -28,8 +31,9 @@ import pyarrow.compute as pc
 
 from detector.ingest import defender_inspection as inspection
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
-from detector.ingest.distinct_sql import plain
-from detector.ingest.json_read import DISTINCT_SHARE, copied_out, unescaped, walked_slices
+from detector.ingest.distinct_sql import even_parts, plain
+from detector.ingest.json_read import DISTINCT_SHARE, SLICE_BYTES, copied_out, unescaped
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import placed
 
 if TYPE_CHECKING:
@@ -60,10 +64,11 @@ class Walk:
         with self._lock:
             if self._ready:
                 return
-            from detector.ingest import defender_scan, json_scan  # (Numba only when a batch is walked)
+            from detector.ingest import defender_lines, defender_scan, json_scan  # (Numba only when a batch is walked)
 
-            self.json_scan, self.scan = json_scan, defender_scan
-            self.outer: PathTrie = json_scan.PathTrie([tuple(path.split(".")) for path in self.paths])
+            self.json_scan, self.scan, self.lines = json_scan, defender_scan, defender_lines
+            self.outer = defender_lines.PathTrie([tuple(path.split(".")) for path in self.paths])
+            self.inner_keys = defender_lines.PathTrie([(key,) for key in inspection.KEYS])
             self.inner: PathTrie = json_scan.PathTrie([(key,) for key in inspection.KEYS])
             self.category_names = _names(self.categories)
             self.action_names = _names(inspection.INSPECTED_ACTIONS)
@@ -78,8 +83,7 @@ class Walk:
         distinct, inner_distinct = self.scan_texts(), self.scan_texts()
         parts: list[list[pa.Array | np.ndarray | None]] = [[] for _ in range(slots)]
         tables, inner_parts, doubtful_rows = [], [], []
-        for first_row, length, _, data, (begin, end, missing, spaced, doubtful), copied_fields in walked_slices(
-                text, self.outer, FIELDS):
+        for first_row, length, data, (begin, end, missing, spaced, doubtful), read_fields in self._slices(text):
             doubtful |= spaced.any(axis=1)
             missing[doubtful] = True
             table = np.empty(length, np.int64)
@@ -87,7 +91,7 @@ class Walk:
             kind = np.empty(length, np.int64)
             self.scan.named(data, begin, end, missing, ACTION, *self.action_names, True, kind)
             kind = np.where((table == 0) & (kind < len(inspection.INSPECTED_ACTIONS)), kind, -1)
-            inner, bad = self._inner(data, begin, end, missing, kind, copied_fields, inner_distinct, first_row)
+            inner, bad = self._inner(data, begin, end, missing, kind, read_fields, inner_distinct, first_row)
             if bad.any():
                 doubtful |= bad
                 missing[bad] = True
@@ -146,13 +150,34 @@ class Walk:
 
         return texts_scan.DistinctTexts()
 
+    def _slices(self, text: pa.ChunkedArray) -> Iterator[tuple[int, int, np.ndarray, tuple[np.ndarray, ...],
+                                                                tuple[np.ndarray, ...]]]:
+        """The lines in slices of ~json_read.SLICE_BYTES (read while they are in the cache), each walked by
+        defender_lines (a line without text doubtful: the query says what it is): its first row, its length, its
+        bytes, the walk's (begin, end, missing, spaced, doubtful) and what it read of AdditionalFields (the inner
+        keys' begin, end, missing; `again`; its text and offsets)."""
+        first_row = 0
+        for chunk in text.chunks:
+            size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
+            for start, length in even_parts(len(chunk), size):
+                part = chunk.slice(start, length)
+                _, data, offsets = line_bytes(part)
+                spans, inner, again, fields_text, fields_offsets = self.lines.walked(data, offsets, self.outer,
+                                                                                    self.inner_keys, FIELDS)
+                if part.null_count:
+                    spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
+                yield first_row, length, data, spans, (*inner, again, fields_text, fields_offsets)
+                first_row += length
+
     def _inner(self, data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, kind: np.ndarray,
-               fields: tuple[np.ndarray, np.ndarray], distinct: DistinctTexts, first_row: int
+               fields: tuple[np.ndarray, ...], distinct: DistinctTexts, first_row: int
                ) -> tuple[list[np.ndarray | pa.Array], np.ndarray]:
         """The inspection keys' values of the lines of an inspection record (`kind` >= 0; null elsewhere, and on keys
-        of another kind), read from their AdditionalFields as the walk copied them out (`fields`: text and offsets,
-        escapes read): per key, its codes among the texts `distinct` numbers (while they repeat) or its texts copied
-        out, escapes read; and the lines whose AdditionalFields the walk doubts (their values null)."""
+        of another kind), as the walk read them from their AdditionalFields (`fields`: the keys' spans in its text,
+        where the values were copied with their escapes read; on the lines it gave up, `again`, json_scan walks the
+        copy of AdditionalFields in that text): per key, its codes among the texts `distinct` numbers (while they
+        repeat) or its texts copied out, escapes read; and the lines whose AdditionalFields the walk doubts (their
+        values null)."""
         lines = len(kind)
         keys = len(inspection.KEYS)
         wanted = (kind >= 0) & ~missing[:, FIELDS]
@@ -165,11 +190,19 @@ class Walk:
         quoted = before == QUOTE
         bad |= wanted & ~quoted & (first != OPEN_BRACE)
         wanted &= ~bad
-        text, offsets = fields
-        others = np.flatnonzero(~wanted & (offsets[1:] > offsets[:-1]))
-        text[offsets[others]] = 0  # (no JSON object: the walk below leaves those lines at their first byte)
-        inner_begin, inner_end, inner_missing, spaced, doubtful = self.json_scan.spans(text, offsets, self.inner)
-        bad |= wanted & (doubtful | spaced.any(axis=1))
+        inner_begin, inner_end, inner_missing, again, text, offsets = fields
+        walk = np.flatnonzero(wanted & again)
+        if len(walk):  # (AdditionalFields copied out whole: json_scan walks the copies)
+            starts, lengths = offsets[walk], offsets[walk + 1] - offsets[walk]
+            placed_at = np.concatenate([[0], np.cumsum(lengths)])
+            shift = starts - placed_at[:-1]
+            copies = text[np.repeat(shift, lengths) + np.arange(placed_at[-1])]
+            found_begin, found_end, found_missing, spaced, doubtful = self.json_scan.spans(copies, placed_at,
+                                                                                         self.inner)
+            inner_begin[walk] = found_begin + shift[:, None]
+            inner_end[walk] = found_end + shift[:, None]
+            inner_missing[walk] = found_missing
+            bad[walk] |= doubtful | spaced.any(axis=1)
         keep = wanted & ~bad
         inner_missing[~keep] = True
         at = np.flatnonzero(keep)
