@@ -242,7 +242,10 @@ def copied_out(data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np
 
     count = len(begin)
     wanted = slots.astype(np.int64)
-    sizes = np.maximum(end[:, wanted].astype(np.int64) - begin[:, wanted], 0).sum(axis=0)
+    if len(wanted) == begin.shape[1] and (wanted == np.arange(len(wanted))).all():  # (every slot: no gather)
+        sizes = np.maximum(end - begin, 0).sum(axis=0, dtype=np.int64)
+    else:
+        sizes = np.maximum(end[:, wanted] - begin[:, wanted], 0).sum(axis=0, dtype=np.int64)
     base = np.concatenate([[0], np.cumsum(sizes + 8)]).astype(np.int64)  # (8 bytes to spare each)
     offsets = np.empty((len(wanted), count + 1), np.int32)
     out = np.empty(int(base[-1]), np.uint8)

@@ -13,14 +13,24 @@ at wanted paths, trailing commas, NaN, a repeated key, text after the object, ne
 `doubtful`: the caller reads it with DuckDB, which decides.
 
 The wanted paths are a trie of keys (`PathTrie`): node 0 is the object itself, each other node one key under its
-parent, its children stored one after the other; a node that ends a wanted path has a slot, its value's column.
-Strings are scanned eight bytes at a time (a quote, a backslash or a control character found in a 64-bit word), and
-a key is compared with a wanted one of its length eight bytes at a time. Measured on 131,072 lines of the benchmark's
-files (CPU, load ~8-15): the walk ~0.47 us a line of ECS (~500 bytes), ~0.64 of OCSF (~640 bytes); with keys compared
-byte by byte ~0.55 and ~0.75 (0.072 -> 0.062 s and 0.099 -> 0.084 per 131k lines, 3 interleaved runs), with strings
-too ~0.7 and ~0.9. A plain count of one byte over the same lines costs ~0.28 us a line (reading them from memory); the
-same walk for a single key ~0.5 us on OCSF: the rest is matching keys and writing where the values are. Tried and
-left: children sorted by length (no change), whitespace tests with a fast path for bytes above a space (no change).
+parent; a node that ends a wanted path has a slot, its value's column. Strings are scanned eight bytes at a time (a
+quote, a backslash or a control character found in a 64-bit word); a key in an object that holds wanted keys is looked
+up in a hash table of (parent node, length, first eight bytes) and compared with the one it finds eight bytes at a
+time. Where a node's wanted children were each compared by length (and the one of its length by its bytes), the
+lookup cost grew with the children (~16 at the top of a Suricata record, ~20 in OCSF): with the table the walk of the
+captured batches of every JSON sample (json, defender_network, azure_firewall, suricata_eve; 300k lines, old and new
+kernel in one process, 6 interleaved rounds, load ~5-10) costs 12-14 % less CPU (json 46-47 -> 40-42 ms, Defender
+54-56 -> 46-48, Suricata 29-31 -> 26-27), a 131k-line batch of the dns_versions benchmark sample 0.068 -> 0.058 s; the
+same spans on 2 x 30k mutated lines (near-miss keys, repeated and escaped keys, cuts) and every captured key set.
+A slot may also take numbers with a fraction as written (PathTrie's `fractions`: Zeek's times): see MAX_DECIMALS.
+Before the table (key compared by length, then eight bytes at a time), on 131,072 lines of the benchmark's files
+(CPU, load ~8-15): the walk ~0.47 us a line of ECS (~500 bytes), ~0.64 of OCSF (~640 bytes); with keys compared byte
+by byte ~0.55 and ~0.75 (0.072 -> 0.062 s and 0.099 -> 0.084 per 131k lines, 3 interleaved runs), with strings too
+~0.7 and ~0.9. A plain count of one byte over the same lines costs ~0.28 us a line (reading them from memory); the same
+walk for a single key ~0.5 us on OCSF. Tried and left: children sorted by length (no change), whitespace tests with a
+fast path for bytes above a space (no change), the walk and the copy of its values (suricata_eve_walk) done per slice
+of ~2,000 lines while they are in the cache (dns_versions: 0.092 -> 0.082-0.086 s per 131k lines before the values'
+runs are joined, which copies them again; Zeek http 0.084-0.090 -> 0.090-0.094 s with the join).
 """
 
 from __future__ import annotations
@@ -34,6 +44,11 @@ from detector.ingest.compiled import kernel, load_word, store_word
 
 # Containers deeper than this (objects and arrays) make a line doubtful.
 MAX_DEPTH = 64
+# A number with a fraction, in a slot that takes them (PathTrie's `fractions`): at most this many decimals, no
+# exponent, less than FRACTION_LIMIT (2 ** 33: doubles there are less than 1e-6 apart, so that the number's text and
+# yyjson's shortest text of its double are the same number); any other makes its line doubtful.
+MAX_DECIMALS = 6
+FRACTION_LIMIT = 1 << 33
 
 QUOTE, BACKSLASH, SLASH, COMMA, COLON, MINUS, DOT = 34, 92, 47, 44, 58, 45, 46
 OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET = 123, 125, 91, 93
@@ -50,10 +65,16 @@ TOPS = np.uint64(0x8080808080808080)
 
 class PathTrie:
     """Key paths as the kernel reads them: per node its key's UTF-8 bytes (`text[start[n]:start[n] + length[n]]`),
-    its children (`child_first[n]`, `child_count[n]`: nodes numbered so that each node's children are consecutive)
-    and its slot (-1 where no wanted path ends there). Slot k is `paths[k]`."""
+    its parent (`parent[n]`; node 0, the object itself, has none) and its slot (-1 where no wanted path ends there).
+    Slot k is `paths[k]`. A key is found among its parent's children by a hash table (`table`, 2 ** `bits` entries,
+    open addressing: -1 ends a probe) of (parent, length, first eight bytes): key_hash. `fractions`: the slots whose
+    numbers may have a fraction (MAX_DECIMALS); a caller that reads them as numbers, not as text. `containers`: the
+    slots whose value the caller reads as an object or array (its items: a string there makes the line doubtful);
+    `compact`: an object or array read whole with whitespace between its tokens makes its line doubtful (the caller
+    does not minify them)."""
 
-    def __init__(self, paths: Sequence[tuple[str, ...]]) -> None:
+    def __init__(self, paths: Sequence[tuple[str, ...]], fractions: Sequence[int] = (), containers: Sequence[int] = (),
+                 compact: bool = False) -> None:
         children: list[dict[bytes, int]] = [{}]
         slot_of: dict[int, int] = {}
         for slot, path in enumerate(paths):
@@ -65,8 +86,8 @@ class PathTrie:
                     children.append({})
                 node = children[node][encoded]
             slot_of.setdefault(node, slot)
-        # renumbered breadth first, so that each node's children are consecutive
-        order, keys = [0], [b""]
+        # numbered breadth first (each node's children one after the other: a probe's candidates are near each other)
+        order, keys, parents = [0], [b""], [-1]
         new_number = {0: 0}
         at = 0
         while at < len(order):
@@ -74,20 +95,40 @@ class PathTrie:
                 new_number[child] = len(order)
                 order.append(child)
                 keys.append(key)
+                parents.append(at)
             at += 1
         count = len(order)
         self.slots = len(paths)
+        self.parent = np.array(parents, np.int64)
         self.length = np.array([len(key) for key in keys], np.int64)
         self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
         self.text = np.frombuffer(b"".join(keys) + bytes(8), np.uint8).copy()  # (eight bytes to spare: words)
-        self.child_first = np.zeros(count, np.int64)
-        self.child_count = np.zeros(count, np.int64)
-        self.slot = np.full(count, -1, np.int64)
-        for number, old in enumerate(order):
-            kids = [new_number[child] for child in children[old].values()]
-            self.child_first[number] = min(kids) if kids else 0
-            self.child_count[number] = len(kids)
-            self.slot[number] = slot_of.get(old, -1)
+        self.slot = np.array([slot_of.get(old, -1) for old in order], np.int64)
+        self.fractions = np.zeros(max(len(paths), 1), np.bool_)
+        self.fractions[list(fractions)] = True
+        self.containers = np.zeros(max(len(paths), 1), np.bool_)
+        self.containers[list(containers)] = True
+        self.compact = compact
+        self.bits = max(4, (4 * count - 1).bit_length())  # (at most a quarter full: short probes)
+        self.table = np.full(1 << self.bits, -1, np.int64)
+        for node in range(1, count):
+            at = key_hash(int(self.parent[node]), keys[node], self.bits)
+            while self.table[at] >= 0:
+                at = (at + 1) & ((1 << self.bits) - 1)
+            self.table[at] = node
+
+
+# The multiplier of key_hash (2 ** 64 / the golden ratio: Fibonacci hashing)
+HASH_FACTOR = 0x9E3779B97F4A7C15
+WORD_BITS = (1 << 64) - 1
+
+
+def key_hash(parent: int, key: bytes, bits: int) -> int:
+    """A key's place in PathTrie.table, as the kernel computes it: its first eight bytes as a little-endian word (the
+    key's bytes only), its length and its parent node mixed, times HASH_FACTOR, the top `bits` bits."""
+    word = int.from_bytes(key[:8].ljust(8, b"\0"), "little")
+    mixed = word ^ ((parent << 40) & WORD_BITS) ^ ((len(key) << 56) & WORD_BITS)
+    return ((mixed * HASH_FACTOR) & WORD_BITS) >> (64 - bits)
 
 
 def spans(data: np.ndarray, offsets: np.ndarray, trie: PathTrie) -> tuple[np.ndarray, np.ndarray, np.ndarray,
@@ -120,8 +161,9 @@ def _walked(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, copy_slot: in
     missing = np.ones((lines, trie.slots), bool)
     spaced = np.zeros((lines, trie.slots), bool)
     doubtful = np.zeros(lines, bool)
-    _spans(data, offsets, trie.text, trie.start, trie.length, trie.child_first, trie.child_count, trie.slot,
-           begin, end, missing, spaced, doubtful, np.int64(copy_slot), text, text_offsets)
+    _spans(data, offsets, trie.text, trie.start, trie.length, trie.parent, trie.table, np.int64(trie.bits), trie.slot,
+           trie.fractions, trie.containers, trie.compact, begin, end, missing, spaced, doubtful, np.int64(copy_slot),
+           text, text_offsets)
     return begin, end, missing, spaced, doubtful
 
 
@@ -195,6 +237,15 @@ def _copied_string(data, q, stop, out, at):
 
 
 @kernel
+def _whole(data, start, stop):
+    """The number the digits `data[start:stop]` write (at most 18 of them)."""
+    value = np.int64(0)
+    for i in range(start, stop):
+        value = value * 10 + (data[i] - 48)
+    return value
+
+
+@kernel
 def _hex_digits(data, at):
     """Whether the four bytes from `at` are hexadecimal digits."""
     for i in range(at, at + 4):
@@ -205,8 +256,8 @@ def _hex_digits(data, at):
 
 
 @kernel
-def _spans(data, offsets, key_text, key_start, key_length, child_first, child_count, node_slot, begin, end, missing,
-           spaced, doubtful, copy_slot, text, text_offsets):
+def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, bits, node_slot, slot_fractions,
+           slot_containers, compact, begin, end, missing, spaced, doubtful, copy_slot, text, text_offsets):
     """`spans`' kernel: each line walked once, with a stack of the containers it is in; the value of `copy_slot`
     copied to `text` as `spans_copying` says (none where `text` is None: Numba compiles that call without the copy's
     code, which made the walk ~5 % slower)."""
@@ -271,6 +322,8 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                         if not plain or q >= stop or data[q] != QUOTE:
                             break
                     if slot >= 0:
+                        if slot_containers[slot]:  # (a string where the caller reads an object or array)
+                            break
                         begin[line, slot] = p + 1
                         end[line, slot] = q
                         missing[line, slot] = False
@@ -313,6 +366,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     if q == digits:
                         break
                     integer_end = q
+                    fraction_end = q
                     if q < stop and data[q] == DOT:
                         q += 1
                         fraction = q
@@ -320,6 +374,7 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                             q += 1
                         if q == fraction:
                             break
+                        fraction_end = q
                     if q < stop and (data[q] == 101 or data[q] == 69):  # e, E
                         q += 1
                         if q < stop and (data[q] == 43 or data[q] == MINUS):
@@ -332,7 +387,14 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     if slot >= 0 or recording > 0:
                         count = integer_end - digits
                         signed = digits > p
-                        if q != integer_end or count > (18 if signed else 19) or (signed and data[digits] == 48):
+                        if signed and data[digits] == 48:
+                            break
+                        if q != integer_end:  # (a fraction: as written only in a slot that takes them, PathTrie)
+                            if recording > 0 or not slot_fractions[slot] or q != fraction_end \
+                                    or fraction_end - integer_end - 1 > MAX_DECIMALS or count > 10 \
+                                    or (count == 10 and _whole(data, digits, integer_end) >= FRACTION_LIMIT):
+                                break
+                        elif count > (18 if signed else 19):
                             break
                     if slot >= 0:
                         begin[line, slot] = p
@@ -366,11 +428,25 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                     break
                 parent = stack_node[depth - 1]
                 node = np.int64(-1)
-                if parent >= 0:
+                if parent >= 0:  # (its key_hash: the key's first word, its length and the parent)
                     size = q - p - 1
-                    first = child_first[parent]
-                    for child in range(first, first + child_count[parent]):
-                        if key_length[child] != size:
+                    if p + 9 <= len(data):
+                        word = load_word(data, p + 1)
+                    else:
+                        word = np.uint64(0)
+                        for i in range(min(size, 8)):
+                            word |= np.uint64(data[p + 1 + i]) << np.uint64(8 * i)
+                    if size < 8:
+                        word &= (np.uint64(1) << np.uint64(8 * size)) - np.uint64(1)
+                    mixed = word ^ (np.uint64(parent) << np.uint64(40)) ^ (np.uint64(size) << np.uint64(56))
+                    at_hash = np.int64((mixed * np.uint64(HASH_FACTOR)) >> np.uint64(64 - bits))
+                    table_mask = (np.int64(1) << bits) - 1
+                    while True:
+                        child = table[at_hash]
+                        if child < 0:
+                            break
+                        at_hash = (at_hash + 1) & table_mask
+                        if node_parent[child] != parent or key_length[child] != size:
                             continue
                         at = key_start[child]
                         same = True
@@ -440,6 +516,8 @@ def _spans(data, offsets, key_text, key_start, key_length, child_first, child_co
                         end[line, stack_slot[top]] = p
                         missing[line, stack_slot[top]] = False
                         spaced[line, stack_slot[top]] = spaces > stack_spaces[top]
+                        if compact and spaces > stack_spaces[top]:  # (the caller reads compact containers only)
+                            break
                         recording -= 1
                         if text is not None and stack_slot[top] == copy_slot:
                             for i in range(stack_start[top], p):

@@ -143,6 +143,14 @@ type was not guessed came after the others, so a spaced v1 answer record could b
 response; the fuzz found it the other way round, with the lines the walk doubts).
 Measured and left with the walk: Arrow's match_substring to find values with escapes costs ~170 ms per 131k lines
 (libc's memchr over the batch: ~2 ms; only a batch with a backslash looks further: _escaped_lines).
+Seventeenth session (2026-11-30): where a 131k-line dns_versions batch went (~0.18 s CPU, 37 slots with both extra
+reads on): the walk 0.068 s (0.043 of it for one key: matching ~16 keys at a record's top and ~11 under `dns` was the
+rest), the copy per type 0.020, grouping by type 0.007, numpy's checks of spaced and string-holding arrays 0.007,
+sizes 0.0025, the columns after _Records ~0.06. json_scan now finds keys in a hash table and makes those lines doubtful
+itself (suricata_eve_walk): the parse of that batch (CPU, best of 9, HEAD's tree and this one alternated x3, load ~11)
+0.183-0.191 -> 0.159-0.170 s; basic ~3 % less. Measured and left: the walk, grouping and sizes per ~2,000-line slice
+(the lines in the cache; grouping, checks and sizes in one kernel): 0.094 -> 0.087-0.091 s per 131k lines for those
+steps, and the one kernel without slices no cheaper (0.098): their cost is reading each line's bytes again, not numpy.
 """
 
 from __future__ import annotations
