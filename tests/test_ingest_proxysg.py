@@ -252,6 +252,18 @@ def test_value_counts_match_the_quote_aware_split(lines: list[str]) -> None:
         [e for e, ok in zip(expected, balanced, strict=True) if ok]
 
 
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(st.text(alphabet=st.sampled_from(list(' "ab-\u00e9')), max_size=30), min_size=1, max_size=40),
+       cut=st.tuples(st.integers(0, 40), st.integers(0, 40)))
+def test_value_counts_of_a_slice_are_each_lines_alone(lines: list[str], cut: tuple[int, int]) -> None:
+    """Separators are counted eight bytes at a time: a line's count does not depend on where its bytes fall in
+    the words (its neighbours, the slice's offset), odd numbers of quotes and empty lines included."""
+    start = min(cut[0], len(lines))
+    text = pa.array(lines).slice(start, cut[1])
+    alone = [int(value_counts(pa.array([line]))[0]) for line in text.to_pylist()]
+    assert value_counts(text).tolist() == alone
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
                               max_size=120), min_size=1, max_size=12))
