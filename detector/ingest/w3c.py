@@ -558,16 +558,30 @@ def new_parser(context: ParseContext) -> HeaderedParser:
 
 
 def _directives(lines: pa.Table) -> tuple[list[int], list[str]]:
-    """The rows and texts of a batch's directive lines (a UTF-8 byte order mark may precede the first)."""
-    text = line_text(lines)
+    """The rows and texts of a batch's directive lines (a UTF-8 byte order mark may precede the first). Read from
+    the lines' chunks as they are (the reader gives a batch in several where it cuts lines without Numba): one
+    array made of them copied the whole batch, here and again for the next batch's header (header_after)."""
+    text = lines.column("line")
     # only lines starting with '#' or a blank (its first byte) can be one: those few are trimmed and looked at
     first = first_bytes(text)
     candidates = np.flatnonzero(np.isin(first, _DIRECTIVE_STARTS))
     if not len(candidates):
         return [], []
-    starts = pc.starts_with(pc.utf8_ltrim(text.take(pa.array(candidates)), characters=BLANK), "#")
-    rows = candidates[bools(starts)].tolist()
-    return rows, (pc.take(text, rows).to_pylist() if rows else [])
+    looked_at = _taken(text, candidates)
+    rows = candidates[bools(pc.starts_with(pc.utf8_ltrim(looked_at, characters=BLANK), "#"))]
+    return rows.tolist(), looked_at.filter(pa.array(np.isin(candidates, rows))).to_pylist()
+
+
+def _taken(text: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """The values at `rows` (in order) of a chunked text, taken chunk by chunk (no chunk is combined with another)."""
+    ends = np.cumsum([len(chunk) for chunk in text.chunks])
+    parts, start = [], 0
+    for chunk, end in zip(text.chunks, ends.tolist(), strict=True):
+        inside = rows[(rows >= start) & (rows < end)]
+        if len(inside):
+            parts.append(chunk.take(pa.array(inside - start)))
+        start = end
+    return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
 
 
 class Directed(Protocol):
