@@ -442,12 +442,13 @@ def _action(rows: np.ndarray, begin: np.ndarray, end: np.ndarray) -> pa.Array:
 
 def _port(data: np.ndarray, rows: np.ndarray, begin: np.ndarray, end: np.ndarray) -> pa.Array:
     """The port in the lines where `rows` holds (null in the others) as int32, read from the bytes: the scan takes
-    a port only as 1-5 ASCII digits, so the number is those digits' (what a cast of the text gives)."""
-    port = np.zeros(len(rows), np.int32)
-    for place in range(5):  # (digit by digit over all the lines: five numpy passes, no text cut out)
-        at = rows & (begin + place < end)
-        port[at] = port[at] * 10 + (data[begin[at] + place].astype(np.int32) - ord("0"))
-    return pa.array(port, mask=~rows)
+    a port only as 1-5 ASCII digits, so the number is those digits' (what a cast of the text gives): read by the
+    compiled pass of the counts (`watchguard_scan.whole_numbers`), where five numpy passes over every line, digit by
+    digit, cost ~3 % of a LEEF parse."""
+    from detector.ingest.watchguard_scan import whole_numbers
+
+    port, _ = whole_numbers(data, begin, end, rows)
+    return pa.array(port.astype(np.int32), mask=~rows)
 
 
 def _hosts(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: Callable[[str], pa.DictionaryArray]
