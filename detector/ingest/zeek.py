@@ -8,13 +8,21 @@ separator's positions found on the bytes (numpy), each field read cut out of the
 Unset (`-`) and empty-set (`(empty)`) values are null.
 JSON lines (`LogAscii::use_json`) carry the same field names as keys (`"id.orig_h"`, or `"id_orig_h"` in both
 writers where `Log::default_scope_sep` is "_"); Zeek leaves unset
-fields out. One DuckDB call reads a JSON line's fields as text; from there both writers' fields are read
-by the same code (`_columns`). Header and comment lines (`#...`) are ignored. (A compiled walk of the JSON
-lines, `json_scan` in commit abb44cb, was measured against that call per 131k http lines: walk 0.10 s +
-values cut out 0.045 s against 0.135 s; end to end at 1M lines 3.92-4.00 s CPU against 3.26-3.43, Numba's
-start ~0.6 s a run: left out. Other shapes of that call, per 131k http lines against 0.12 s: JSON-pointer
-paths, `from_json` into a struct (0.14), integers cast in SQL, the list of values unpacked in Arrow (0.14-0.16):
-none cheaper. Of its cost ~0.03 s is parsing, ~0.06 s the 13 values, ~0.03 s handing them to Arrow.)
+fields out. A JSON line's fields are read as text by json_scan's compiled walk (zeek_json: one pass over the line's
+bytes, the values then copied out), the lines it doubts by one DuckDB call (`json_extract_string` with the list of
+fields); from there both writers' fields are read by the same code (`_columns`). Header and comment lines (`#...`)
+are ignored. The walk was measured and left out once (commit abb44cb: per 131k http lines walk 0.10 s + values cut out
+0.045 s against the call's 0.135 s; end to end at 1M lines 3.92-4.00 s CPU against 3.26-3.43, Numba's start ~0.6 s a
+run). With json_scan's key table, times read as written (PathTrie's `fractions`: every Zeek line has a `ts` with
+decimals, which the walk left to DuckDB before) and the reader's compiled line cutting (used once a format has loaded
+Numba), it pays (2026-11-30, load 10-20): parse of 131k benchmark http lines (process CPU, DuckDB's threads
+included, best 3 of 7) 0.134-0.147 -> 0.107-0.113 s (walk 0.052, copy 0.023); whole ingests (CPU, HEAD and this tree
+interleaved x2, peak RSS): http json.log 4M lines 9.53-11.29 -> 7.43-8.32 s (702-716 -> 709-733 MiB), 1M 2.96-3.93 ->
+2.82-3.50; dns json 4M 8.48 -> 7.02 (719 -> 803 MiB: the reader's pooled buffers), 1M 2.73-3.07 -> 2.86-3.01 (Numba's
+start); conn json 1M 6.98-8.33 -> 5.36-5.68. Other shapes of that call, per 131k http lines against 0.12 s:
+JSON-pointer paths, `from_json` into a struct (0.14), integers cast in SQL, the list of values unpacked in Arrow
+(0.14-0.16): none cheaper. Tried and left with the walk: the lines walked and copied in ~2 MiB slices (the values'
+runs then joined): 0.084-0.090 -> 0.090-0.094 s per 131k lines.
 
 Zeek is a passive sensor: it sees traffic, it does not allow or block it, so `action` is `unknown`.
 Byte counts are split by direction: `orig_bytes` (conn) and `request_body_len` (http) are what the
@@ -57,6 +65,7 @@ from detector.ingest.distinct_sql import (
     sql_literal,
     through,
 )
+from detector.ingest.zeek_json import LazyWalk, read_lines
 from detector.schema import TIMESTAMP
 
 # Epoch seconds with microseconds (TSV, default JSON), ISO 8601 (JSON with json_timestamps = JSON::TS_ISO8601) or
@@ -226,6 +235,7 @@ class _Queries:
         self.connect_host = DistinctQuery(CONNECT_HOST_SQL)
         self.host_header = DistinctQuery(HOST_HEADER_SQL)
         self.authority_host = DistinctQuery(AUTHORITY_HOST_SQL)
+        self.walk = LazyWalk()
 
 
 # Zeek writes times as epoch seconds with six decimals (TSV: %.6f; JSON drops trailing zeros)
@@ -803,10 +813,11 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log,
         underscored = any(_UNDERSCORED_KEY in line for line in sample) and not any('"id.orig_h":' in line
                                                                                   for line in sample)
         quick, careful = query[with_path, with_marker, underscored]
-        try:
-            table = cursor.sql(quick).to_arrow_table()
-        except QUERY_ERRORS:  # some line is not JSON: read again, those lines as rejects
-            table = cursor.sql(careful).to_arrow_table()
+        table = None
+        if queries.walk.tried and run.column("line").type == pa.string():  # (the walk reads 32-bit offsets)
+            table = _walked(cursor, queries, log, run, with_path, with_marker, underscored, quick, careful)
+        if table is None:
+            table = _queried(cursor, quick, careful)
         parts, start = [], 0
         for chunk in table.to_batches():
 
@@ -824,6 +835,38 @@ def _parse_json(context: ParseContext, queries: _Queries, log: _Log,
             parts.append(_columns(cursor, queries, log, fields))
             start += chunk.num_rows
         return split_outcomes(put_together(parts), run)  # (`run` has lines: some result chunk)
+
+
+def _queried(cursor: duckdb.DuckDBPyConnection, quick: str, careful: str) -> pa.Table:
+    """The JSON query's table of the registered `lines`: the strict query, or where some line is not JSON the careful
+    one (those lines rejects)."""
+    try:
+        return cursor.sql(quick).to_arrow_table()
+    except QUERY_ERRORS:
+        return cursor.sql(careful).to_arrow_table()
+
+
+def _walked(cursor: duckdb.DuckDBPyConnection, queries: _Queries, log: _Log, run: pa.Table, with_path: bool,
+            with_marker: bool, underscored: bool, quick: str, careful: str) -> pa.Table:
+    """What the JSON query gives for these lines (`_json_query`'s columns), read by the compiled walk (zeek_json);
+    the lines it doubts by the query."""
+    names = (*log.scalars, *log.lists, *log.firsts, *((log.json_marker,) if with_marker else ()),
+             *((_PATH,) if with_path else ()))
+    key = {dotted: scoped for scoped, dotted in _SCOPED.items()} if underscored else {}
+    firsts = tuple(range(len(log.scalars) + len(log.lists), len(log.scalars) + len(log.lists) + len(log.firsts)))
+
+    def queried(lines: pa.Array) -> pa.Table:
+        cursor.register("lines", pa.table({"line": lines}))
+        return _queried(cursor, quick, careful)
+
+    return read_lines(cursor, queries.walk, one_array(run.column("line")), names,
+                      tuple(key.get(name, name) for name in names), firsts,
+                      tuple(at for at, name in enumerate(names) if name in _FRACTIONS), queried)
+
+
+# The fields that Zeek writes as numbers with decimals (`time` and `interval`), which zeek_json reads as written (zeek
+# reads them as numbers: _epoch_times, _milliseconds)
+_FRACTIONS = frozenset({"ts", "duration"})
 
 
 # The lines of a JSON batch whose text is looked at for the log's marker key: when one lacks it, the batch is read
