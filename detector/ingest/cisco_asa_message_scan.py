@@ -5,9 +5,9 @@ The pass takes a message only where the token reading (cisco_asa_layouts.teardow
 layout, and then reads the same fields: the tokens are the text after the `%` cut at every space, as pyarrow's
 split_pattern cuts it (the same number of splits: cisco_asa.TOKENS_READ), the fixed words compared byte by byte, a
 side's interface cut at its first colon or, where no address fits after it, its second (cisco_asa_layouts.
-_interfaced). Anything less plain it leaves to the token reading (`ok` false): a byte outside printable ASCII in
-the tokens read, a parenthesis in an address, an identity with `(` or `,`, an IPv6 zone (`%`), a port of ten or
-more digits in a Teardown, a side without a port or interface, a duration that is not three groups of 1-18 digits,
+_interfaced). Anything less plain it leaves to the token reading (`ok` false): a parenthesis in an address, an
+identity with `(` or `,` or a character outside ASCII at an end, an IPv6 zone (`%`), a port of ten or more digits in
+a Teardown, a side without a port or interface, a duration that is not three groups of 1-18 digits,
 a line without every token of its layout. The values are copied out of the lines' bytes in one pass (gather_scan).
 """
 
@@ -44,9 +44,8 @@ def teardowns(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np
     duration = np.zeros(count, np.int64)
     timed = np.zeros(count, np.bool_)
     text = np.frombuffer(data, np.uint8)
-    _teardowns(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end, duration, timed)
-    return ok, {**_texts(text, begin[:, ok], end[:, ok]),
-                "duration": pa.array(duration[ok], pa.int64(), mask=~timed[ok])}
+    read = _teardowns(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end, duration, timed)
+    return ok, {**_texts(text, begin, end, read), "duration": pa.array(duration[:read], pa.int64(), mask=~timed[:read])}
 
 
 def denials(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array]]:
@@ -56,14 +55,16 @@ def denials(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.n
     ok = np.zeros(count, np.bool_)
     begin, end = np.full((len(_FIELDS), count), -1, np.int64), np.zeros((len(_FIELDS), count), np.int64)
     text = np.frombuffer(data, np.uint8)
-    _denials(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end)
-    texts = _texts(text, begin[:, ok], end[:, ok])
+    read = _denials(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end)
+    texts = _texts(text, begin, end, read)
     del texts["user_name"]
-    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), int(ok.sum()))}
+    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), read)}
 
 
-def _texts(text: np.ndarray, begin: np.ndarray, end: np.ndarray) -> dict[str, pa.Array]:
-    """The text fields of the rows read, copied out of `text` in one pass (null where a begin is -1)."""
+def _texts(text: np.ndarray, begin: np.ndarray, end: np.ndarray, read: int) -> dict[str, pa.Array]:
+    """The text fields of the `read` rows read (the first of `begin` and `end`: the pass writes the rows it reads one
+    after the other), copied out of `text` in one pass (null where a begin is -1)."""
+    begin, end = np.ascontiguousarray(begin[:, :read]), np.ascontiguousarray(end[:, :read])
     return dict(zip(_FIELDS, gathered(text, begin, end, begin >= 0), strict=True))
 
 
@@ -117,22 +118,24 @@ def _holds(data, start, end, word):
 
 @inlined
 def _tokens(data, start, end, splits, token_start, token_end):
-    """The text cut at its first `splits` spaces (the last token is the rest, spaces and all): the number of tokens,
-    or -1 where a byte before the rest is not printable ASCII."""
+    """The text cut at its first `splits` spaces (the last token is the rest, spaces and all): the number of tokens."""
     count = 0
     token_start[0] = start
     for at in range(start, end):
-        byte = data[at]
-        if byte == _SPACE:
+        if data[at] == _SPACE:
             token_end[count] = at
             count += 1
             token_start[count] = at + 1
             if count == splits:
                 break
-        elif byte < 0x20 or byte >= 0x7F:
-            return -1
     token_end[count] = end
     return count + 1
+
+
+@inlined
+def _white(byte):
+    """White space as the regular expressions' `\\s` reads it (ASCII only)."""
+    return byte == _SPACE or byte == 0x09 or byte == 0x0A or byte == 0x0C or byte == 0x0D
 
 
 @inlined
@@ -189,6 +192,9 @@ def _side(data, start, end, port_needed, identity_allowed, side):
                 byte = data[at]
                 if byte == _OPEN or byte == _CLOSE or byte == _COMMA:  # noqa: SIM109 (kernel code)
                     return False
+            # (a character outside ASCII at an end may be white space, which the documented expression trims)
+            if end - 1 > opened + 1 and (data[opened + 1] >= 0x80 or data[end - 2] >= 0x80):
+                return False
             # (empty, or a TrustSec tag `number:name` alone: no user)
             tag = opened + 1
             while tag < end - 1 and _ZERO <= data[tag] <= _NINE:
@@ -220,6 +226,7 @@ def _teardowns(data, starts, ends, ok, begin, end, duration, timed):
     token_end = np.empty(TEARDOWN_SPLITS + 1, np.int64)
     side_a = np.empty(6, np.int64)
     side_b = np.empty(6, np.int64)
+    read = 0
     for row in range(len(starts)):
         count = _tokens(data, starts[row], ends[row], TEARDOWN_SPLITS, token_start, token_end)
         if count < 13:
@@ -262,9 +269,7 @@ def _teardowns(data, starts, ends, ok, begin, end, duration, timed):
             continue
         hours, minutes = _number(data, clock, first), _number(data, first + 1, second)
         seconds = _number(data, second + 1, clock_end)
-        timed[row] = hours <= _LONGEST_HOURS and minutes <= _LONGEST_MINUTES and seconds <= _LONGEST_SECONDS
-        if timed[row]:
-            duration[row] = ((hours * 60 + minutes) * 60 + seconds) * 1000
+        clock_fits = hours <= _LONGEST_HOURS and minutes <= _LONGEST_MINUTES and seconds <= _LONGEST_SECONDS
         # the client: the side with a user, else the one with the higher port, else the second
         has_a, has_b = side_a[4] >= 0, side_b[4] >= 0
         if has_a != has_b:
@@ -277,17 +282,21 @@ def _teardowns(data, starts, ends, ok, begin, end, duration, timed):
             user_end = ends[row] - 1
             if user_end > e[bytes_at] and data[user_end] == _CLOSE:
                 at = user_end - 1
-                while at > e[bytes_at] and data[at] != _OPEN and data[at] != _CLOSE and data[at] != _SPACE \
-                        and data[at] >= 0x20:
+                while at > e[bytes_at] and data[at] != _OPEN and data[at] != _CLOSE and not _white(data[at]):
                     at -= 1
                 if data[at] == _OPEN and at < user_end - 1 and data[at - 1] == _SPACE and at - 1 >= e[bytes_at]:
                     user = at + 1
         ok[row] = True
-        begin[_SRC_AT, row], end[_SRC_AT, row] = client[0], client[1]
-        begin[_DST_AT, row], end[_DST_AT, row] = server[0], server[1]
-        begin[_PORT_AT, row], end[_PORT_AT, row] = server[2], server[3]
-        begin[_USER_AT, row], end[_USER_AT, row] = user, user_end
-        begin[_PROTOCOL_AT, row], end[_PROTOCOL_AT, row] = s[2], e[2]
+        timed[read] = clock_fits
+        if clock_fits:
+            duration[read] = ((hours * 60 + minutes) * 60 + seconds) * 1000
+        begin[_SRC_AT, read], end[_SRC_AT, read] = client[0], client[1]
+        begin[_DST_AT, read], end[_DST_AT, read] = server[0], server[1]
+        begin[_PORT_AT, read], end[_PORT_AT, read] = server[2], server[3]
+        begin[_USER_AT, read], end[_USER_AT, read] = user, user_end
+        begin[_PROTOCOL_AT, read], end[_PROTOCOL_AT, read] = s[2], e[2]
+        read += 1
+    return read
 
 
 @kernel
@@ -296,6 +305,7 @@ def _denials(data, starts, ends, ok, begin, end):
     token_end = np.empty(DENY_SPLITS + 1, np.int64)
     source = np.empty(6, np.int64)
     destination = np.empty(6, np.int64)
+    read = 0
     for row in range(len(starts)):
         count = _tokens(data, starts[row], ends[row], DENY_SPLITS, token_start, token_end)
         if count < 8:
@@ -320,7 +330,9 @@ def _denials(data, starts, ends, ok, begin, end):
                 or _holds(data, starts[row], min(e[at] + len(_BY_ACCESS_GROUP), ends[row]), _BY_ACCESS_GROUP)):
             continue
         ok[row] = True
-        begin[_SRC_AT, row], end[_SRC_AT, row] = source[0], source[1]
-        begin[_DST_AT, row], end[_DST_AT, row] = destination[0], destination[1]
-        begin[_PORT_AT, row], end[_PORT_AT, row] = destination[2], destination[3]
-        begin[_PROTOCOL_AT, row], end[_PROTOCOL_AT, row] = s[2 + shift], e[2 + shift]
+        begin[_SRC_AT, read], end[_SRC_AT, read] = source[0], source[1]
+        begin[_DST_AT, read], end[_DST_AT, read] = destination[0], destination[1]
+        begin[_PORT_AT, read], end[_PORT_AT, read] = destination[2], destination[3]
+        begin[_PROTOCOL_AT, read], end[_PROTOCOL_AT, read] = s[2 + shift], e[2 + shift]
+        read += 1
+    return read
