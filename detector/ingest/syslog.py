@@ -47,7 +47,9 @@ import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import BatchParser, ParseContext, ParseResult, parse_cursor, run_parse_query, split_outcomes
+from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import sql_literal
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.message_tokens import indices as dictionary_indices
 from detector.ingest.message_tokens import lookup, mask
 from detector.ingest.reader import LINES_SCHEMA
@@ -389,30 +391,14 @@ class SyslogHeaders:
         if uncut.any():
             nil[uncut] = mask(pc.match_substring_regex(line if uncut.all() else line.filter(pa.array(uncut)),
                                                        _RFC5424_NIL_DATA))
-        nil_data = pa.array(nil)
         if (uncut & ~nil).all():
             return None
         if cut.all():  # (the usual RFC 5424 file: every header read once, no line split at ': ')
             head, msg, by_head = cut_head, cut_msg, pa.array(cut)
         else:
-            at_colon = pc.split_pattern(line, ": ", max_splits=1)
-            head, msg = list_item(at_colon, 0), list_item(at_colon, 1)
-            by_head = pc.fill_null(pc.and_(
-                pc.and_(pc.is_valid(msg), pc.greater_equal(pc.binary_length(head), _FIRST_5_CHARS)),
-                pc.invert(rfc5424)), False)
-        if cut.any() and not cut.all():
-            rows = pa.array(np.flatnonzero(cut))
-            head = pc.replace_with_mask(head, pa.array(cut), cut_head.take(rows).cast(pa.string()))
-            msg = pc.replace_with_mask(msg, pa.array(cut), cut_msg.take(rows))
-            by_head = pc.or_(by_head, pa.array(cut))
-        if pc.any(nil_data).as_py():
-            fields = pc.split_pattern(line.filter(nil_data), " ", max_splits=7)
-            head = pc.replace_with_mask(head, nil_data, pc.binary_join(pc.list_slice(fields, 0, 7), " "))
-            msg = pc.replace_with_mask(msg, nil_data, pc.utf8_ltrim(list_item(fields, 7), " "))
-            by_head = pc.or_(by_head, nil_data)
-        if plain.any():  # no header: `syslog_lines`' msg is the text after the first ': ', else ''
-            by_head = pc.and_(by_head, pa.array(~plain))
-            msg = pc.fill_null(msg, "")
+            head, msg, by_head = _heads_and_messages(line, rfc5424, plain, nil, cut, cut_msg)
+            if cut.any():
+                head = pc.replace_with_mask(head, pa.array(cut), cut_head.cast(pa.string()))
         if not pc.any(by_head).as_py():
             return None
         columns = per_distinct(connection, only_where(head, by_head), self.heads)
@@ -461,8 +447,8 @@ _RFC5424_SIX_FIELDS = r"^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+$"
 
 
 def _cut_structured_data(line: pa.Array, candidates: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array]:
-    """Per line: whether it is cut as above (only `candidates` may be), and for each line (of all, in their
-    order; only the cut lines' values mean anything) its header text (dictionary-encoded) and its message."""
+    """Per line: whether it is cut as above (only `candidates` may be), and for each line cut (in their order)
+    its header text (dictionary-encoded) and its message."""
     every = bool(candidates.all())
     text = line if every else line.filter(pa.array(candidates))
     at_end = pc.split_pattern(text, "] ", max_splits=1)
@@ -483,12 +469,55 @@ def _cut_structured_data(line: pa.Array, candidates: np.ndarray) -> tuple[np.nda
     if pc.any(pc.starts_with(msg, " ")).as_py():
         msg = pc.utf8_ltrim(msg, " ")
     head = pa.DictionaryArray.from_arrays(head.indices, pc.binary_join_element_wise(head.dictionary, " -", ""))
+    if not ok.all():
+        head, msg = head.filter(pa.array(ok)), msg.filter(pa.array(ok))
     if every:
         return ok, head, msg
     cut = np.zeros(len(line), bool)
     cut[np.flatnonzero(candidates)] = ok
-    where = pa.array(np.cumsum(candidates) - 1)  # each line's row among the candidates (others: any)
-    return cut, head.take(pc.max_element_wise(where, 0)), msg.take(pc.max_element_wise(where, 0))
+    return cut, head, msg
+
+
+def _heads_and_messages(line: pa.Array, rfc5424: pa.Array, plain: np.ndarray, nil: np.ndarray, cut: np.ndarray,
+                        cut_msg: pa.Array | None) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Each line's header text (valid where its line is read by header), message and whether it is read by header,
+    as `read_by_header` takes them: a BSD or ISO line's text before and after its first ': ' (none: no message; it
+    is read whole), an RFC 5424 line's with nil data (`nil`) its first seven fields and the text after them
+    (spaces trimmed), a line that cannot have a header (`plain`) the message '' when it has no ': ', a line cut
+    (`cut`) its message `cut_msg` (the end of the line: placed by its length; its header is put in by the caller).
+    A batch of BSD or ISO lines only takes the two items of its lines split at ': '; in others every text is cut
+    out of the lines' buffer at once, where putting the other lines' texts in their places copied whole columns
+    (pc.replace_with_mask: a third of the header reading of a Kea file with some RFC 5424 lines)."""
+    at_colon = pc.split_pattern(line, ": ", max_splits=1)
+    cut = cut if cut_msg is not None else np.zeros(len(line), bool)
+    if not nil.any() and not cut.any():
+        head, msg = list_item(at_colon, 0), list_item(at_colon, 1)
+        by_head = mask(pc.and_(pc.and_(pc.is_valid(msg), pc.greater_equal(pc.binary_length(head), _FIRST_5_CHARS)),
+                               pc.invert(rfc5424))) & ~plain
+        return head, pc.fill_null(msg, "") if plain.any() else msg, pa.array(by_head)
+    buffer, _, offsets = line_bytes(line)
+    starts, ends = offsets[:-1], offsets[1:]
+    items = np.frombuffer(at_colon.buffers()[1], np.int32, len(line) + 1, 4 * at_colon.offset)
+    parts = np.frombuffer(at_colon.values.buffers()[1], np.int32, len(at_colon.values) + 1,
+                          4 * at_colon.values.offset)
+    has_colon = np.diff(items) == 2
+    head_length = parts[np.minimum(items[:-1] + 1, len(parts) - 1)] - parts[items[:-1]]
+    head_end = np.where(has_colon, starts + head_length, starts)
+    msg_start = np.where(has_colon, head_end + 2, ends)
+    by_head = has_colon & (head_length >= _FIRST_5_CHARS) & ~mask(rfc5424)
+    has_msg = has_colon | plain
+    if nil.any():  # `<PRI>1 TIME HOST APP PROCID MSGID - MSG`: the header up to its seventh space
+        rows = np.flatnonzero(nil)
+        rest = list_item(pc.split_pattern(line.take(pa.array(rows)), " ", max_splits=7), 7)
+        head_end[rows] = ends[rows] - np.asarray(pc.binary_length(rest), np.int64) - 1
+        msg_start[rows] = ends[rows] - np.asarray(pc.binary_length(pc.utf8_ltrim(rest, " ")), np.int64)
+        by_head[rows] = has_msg[rows] = True
+    if cut.any():
+        by_head |= cut
+        has_msg |= cut
+        msg_start[cut] = ends[cut] - np.asarray(pc.binary_length(cut_msg), np.int64)
+    by_head &= ~plain
+    return spans(buffer, starts, head_end, by_head), spans(buffer, msg_start, ends, has_msg), pa.array(by_head)
 
 
 def _without_headers(lines: pa.Table) -> pa.Table:
