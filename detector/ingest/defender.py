@@ -106,6 +106,19 @@ letters), the inner walk ~0.42, the numbering ~0.4, the two compares ~0.2; the n
 once per 2 MiB slice, ~0.8 more. Tried and left: the copy stepping over each escape of a word without loading the next
 word (the rest of the word stored again one byte back), 0.795 -> 0.705 us a DNS line: ~1.8 % of the ingest, less than
 its code is worth (what is left is the branch on how many escapes a word holds).
+
+AdditionalFields read where they stand (30 Nov 2026, seventeenth session; defender_lines: the Zeek record's keys read in
+the line's escaped text by the walk of the line, only their values copied, where the walk copied the whole text out
+and json_scan walked the copy): the walks alone, per line of the benchmark's files, DNS inspection 1.45 -> 0.93-0.97 us,
+HTTP/TLS 1.31 -> 0.88 (one line in seven there has AdditionalFields as an object, still copied and walked again),
+Storage 0.67 -> 0.62; whole ingest of the 1M-line files (HEAD before/after interleaved x2, load ~11): DNS inspection
+5.52-6.45 -> 4.90-4.94 s CPU, HTTP/TLS 5.38-5.50 -> 5.24-5.32. The benchmark after it (load ~12, CPU shadow-ai/generic
+and their ratio): 4M lines DNS inspection 16.9/8.2 (0.49; idle before it 16.8/7.3, 0.44), HTTP/TLS 15.8/8.5 (0.54;
+idle before 18.9/8.7, 0.46), Event Hubs 16.6/11.9 (0.72), Storage 12.2/8.4 (0.69); peak RSS 585/582/651/585 MiB; 1M
+lines 4.5/2.3, 5.1/2.1, 4.6/2.9, 3.8/1.9. Tried and left: slices of 4 MiB for the walk instead of json_read's 2 MiB
+(parse of 316k DNS lines best of 4: 0.78-0.79 s either way). Where the parse goes now (316k DNS lines, one thread): the
+walk ~40 %, the numbering of values (texts_scan) ~14 %, the two name compares ~4 %, the rest numpy, Arrow and DuckDB
+steps once per 2 MiB slice or batch.
 """
 
 from __future__ import annotations
