@@ -59,7 +59,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from detector.ingest.arrow_ops import DistinctQuery, list_item, one_array, only_where, per_distinct
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.byte_spans import spans
-from detector.ingest.distinct_sql import in_time_zone
+from detector.ingest.distinct_sql import in_chunk_slices, in_time_zone
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.message_tokens import mask
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, program_share, reference_time
@@ -68,6 +68,9 @@ from detector.schema import TIMESTAMP
 # How far before its lease line a client's host name line may be and still name the lease (see above). Kea
 # logs both while handling one packet: a few lines apart, even with several threads interleaving clients.
 NAME_LINES = 4096
+# A batch's lines are read in slices of about this many (distinct_sql.in_chunk_slices): with the whole window at
+# once, its copies and splits of 139k lines made a parse's peak memory (two parses at once: 1.2 GiB RSS at 4M lines).
+SLICE_LINES = 32_768
 
 PROGRAMS = ("kea-dhcp4", "kea-dhcp6")
 LEASE_IDS = pa.array(["DHCP4_LEASE_ALLOC", "DHCP4_LEASE_REUSE", "DHCP6_LEASE_ALLOC", "DHCP6_LEASE_REUSE",
@@ -162,13 +165,10 @@ def kea_parser(context: ParseContext) -> BatchParser:
     own_time = DistinctQuery(in_time_zone(OWN_TIME_SQL, context.timezone))
     legal_time = DistinctQuery(in_time_zone(LEGAL_TIME_SQL, context.timezone))
 
-    def parse(lines: pa.Table) -> ParseResult:
+    def line_columns(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+        """What each line says by itself (all but the host names of leases, which come from lines before them)."""
         line = one_array(lines.column("line"))
-        if lines.column("line").num_chunks > 1:  # (a batch with its context lines: combined once, not per reader)
-            lines = pa.Table.from_arrays([one_array(lines.column("line_no")), line], schema=lines.schema)
-        n = len(line)
         own = _starts_own(line)
-        is_own = pa.array(own)
         # Kea's own file `DATE TIME.mmm LEVEL [logger] MSG` (`%q`: always 3 digits) and the legal log `DATE TIME
         # ZONE ENTRY`, told apart by the severity word.
         leveled = _leveled(line, own)
@@ -176,20 +176,33 @@ def kea_parser(context: ParseContext) -> BatchParser:
         msg_id, client, text = _kea_messages(line)
         is_lease = pc.fill_null(pc.is_in(msg_id, value_set=LEASE_IDS), False)
         is_name = pc.fill_null(pc.is_in(msg_id, value_set=NAME_IDS), False)
-        with parse_cursor(context.connection) as cursor:
-            syslog_ts, has_header, message = _syslog_times(cursor, headers, lines, own)
-            # Kea's own time after a syslog header (stdout through journald or a relay) has the year and the
-            # milliseconds the header lacks: read it rather than the header's.
-            relayed = _leveled(message, _starts_own(message))
-            stamp = pc.coalesce(_stamps(line, leveled), _stamps(message, relayed))
-            own_ts = per_distinct(cursor, stamp, own_time)["ts"]
-            lease_ip = per_distinct(cursor, only_where(text, is_lease), lease_query)["ip"]
-            name = per_distinct(cursor, only_where(text, is_name), name_query)["name"]
-            host = _names_of_leases(cursor, lines, is_lease, is_name, client, name)
-            legal_ts, legal_ip, legal_name = _legal_entries(cursor, line, is_legal, legal_time, legal_query)
+        syslog_ts, has_header, message = _syslog_times(cursor, headers, lines, own)
+        # Kea's own time after a syslog header (stdout through journald or a relay) has the year and the
+        # milliseconds the header lacks: read it rather than the header's.
+        relayed = _leveled(message, _starts_own(message))
+        stamp = pc.coalesce(_stamps(line, leveled), _stamps(message, relayed))
+        own_ts = per_distinct(cursor, stamp, own_time)["ts"]
+        lease_ip = per_distinct(cursor, only_where(text, is_lease), lease_query)["ip"]
+        name = per_distinct(cursor, only_where(text, is_name), name_query)["name"]
+        legal_ts, legal_ip, legal_name = _legal_entries(cursor, line, is_legal, legal_time, legal_query)
+        return pa.table({
+            "is_own": pa.array(own), "has_header": has_header, "is_lease": is_lease, "is_name": is_name,
+            "client": client, "name": pc.cast(name, pa.string()), "legal_name": legal_name,
+            "ts": pc.coalesce(pc.cast(own_ts, TIMESTAMP), legal_ts, syslog_ts),
+            "ip": pc.coalesce(pc.cast(lease_ip, pa.string()), legal_ip),
+        })
 
-        ts = pc.coalesce(pc.cast(own_ts, TIMESTAMP), legal_ts, syslog_ts)
-        ip = pc.coalesce(pc.cast(lease_ip, pa.string()), legal_ip)
+    def parse(lines: pa.Table) -> ParseResult:
+        n = lines.num_rows
+        # In slices of the batch's chunks (its context lines before and after are chunks of their own): a slice's
+        # copies and splits of its lines, not the whole window's, are in memory at once.
+        with parse_cursor(context.connection) as cursor:
+            table = in_chunk_slices(lines, lambda part: line_columns(cursor, part), SLICE_LINES)
+            read = {name: table.column(name).combine_chunks() for name in table.column_names}
+            is_own, has_header, is_lease, ts, ip = (read[name] for name in ("is_own", "has_header", "is_lease", "ts",
+                                                                            "ip"))
+            host = _names_of_leases(cursor, lines, is_lease, read["is_name"], read["client"], read["name"])
+        legal_name = read["legal_name"]
         no_address = pc.or_(pc.fill_null(pc.equal(ip, ""), False), pc.and_(is_lease, pc.is_null(ip)))
         bad_time = pc.and_(pc.or_(is_own, pc.is_valid(ip)), pc.is_null(ts))
         reason = pc.if_else(pc.or_(is_own, has_header), pa.scalar(None, pa.string()), NO_HEADER)
