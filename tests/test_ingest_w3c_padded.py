@@ -28,7 +28,7 @@ def _split_reading(text: pa.Array, plan: Plan) -> tuple[list[int], dict[int, lis
 
 
 @settings(max_examples=200, deadline=None)
-@given(lines=st.lists(st.tuples(st.one_of(st.lists(VALUES, min_size=11, max_size=11), st.lists(VALUES, max_size=13)), st.lists(st.integers(1, 3), min_size=14, max_size=14),
+@given(lines=st.lists(st.tuples(st.one_of(st.lists(VALUES, min_size=11, max_size=11), st.lists(VALUES, max_size=13)), st.lists(st.integers(1, 6), min_size=14, max_size=14),
                                 st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=25),
        bom=st.booleans())
 def test_padded_lines_read_by_the_csv_reader_as_the_split_reads_them(
