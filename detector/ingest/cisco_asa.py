@@ -43,15 +43,16 @@ Time: the ASA's own `Mmm dd yyyy HH:MM:SS` (`logging timestamp`), with an option
 
 Parsing: a line is cut at its first `%` in place (its text is not copied): the text before it (times and syslog
 header: few distinct values) is read once per distinct value (a syslog header's time once per distinct text up to
-the line's first `: `), the tag after it found in its first bytes. Teardown and 106023 messages of the common shape
-are read by one compiled pass over their bytes (cisco_asa_message_scan: the fixed words, sides and duration checked
-and cut in place, as the token reading reads them). The other messages read token by token have their text after
-the `%` split at its spaces: each message ID's tokens are checked against its documented layout (the fixed words,
-the shape of each field) and read in Arrow. Firepower connection events are read by their `Key: value` pairs in one
-compiled pass (cisco_asa_scan). Numba is loaded for files with any of these messages (and with it the reader cuts
-lines by its compiled kernel: at 4M names lines the two cost as much CPU as they save). A line that does not
-fit the common layouts exactly (an identity with a space, a tag that is not at the first `%`, a broken message) is
-read by the full regular expressions below (`QUERY`), which also say why a broken one is rejected.
+the line's first `: `); the `%` and the end of the tag after it are found by a compiled pass (cisco_asa_message_scan.
+line_marks). Teardown and 106023 messages of the common shape are read by one compiled pass over their bytes
+(cisco_asa_message_scan: the fixed words, sides and duration checked and cut in place, as the token reading reads
+them). The other messages read token by token have their text after the `%` split at its spaces: each message ID's
+tokens are checked against its documented layout (the fixed words, the shape of each field) and read in Arrow.
+Firepower connection events are read by their `Key: value` pairs in one compiled pass (cisco_asa_scan). Numba is
+loaded for every file (and with it the reader cuts lines by its compiled kernel: at 4M names lines the two cost as
+much CPU as they save). A line that does not fit the common layouts exactly (an identity with a space, a tag that is
+not at the first `%`, a broken message) is read by the full regular expressions below (`QUERY`), which also say why
+a broken one is rejected.
 
 Costs (whole ingest of the benchmark's 1M-line samples, CPU s, November 2026; DuckDB's generic split 1.1-3.0):
 basic 2.95 -> 2.67; names 5.8 -> 3.0 (interface prefixes `v1:outside:` had sent 44 % of its lines to `QUERY`);
@@ -410,6 +411,7 @@ class HeaderTimes(DistinctQuery):
 
 def asa_parser(context: ParseContext) -> BatchParser:
     by_regex = syslog_head_parser(QUERY)(context)  # defines the syslog macros
+    _message_scan()  # (Numba loaded before the reading starts: the reader then cuts lines by its kernel too)
     reference = reference_time(context.path, context.timezone)
     headers = SyslogHeaders(context.timezone, reference)
     queries = AsaQueries(context.timezone, reference)
@@ -458,12 +460,12 @@ def _columns(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, queries:
     # The line cut at its first `%` where it is read (its text is not copied whole: a Firepower event's 600 bytes
     # are read in place by cisco_asa_scan): the text before it, the tag (the text after it up to a space), and
     # the text after it split into tokens only for the messages read token by token.
-    percent = pc.fill_null(pc.find_substring(line, "%"), -1).to_numpy(zero_copy_only=False)
-    no_percent = percent < 0
     data, starts, ends = _bytes(line)
-    cut = np.where(no_percent, ends, starts + percent)
+    percent, tag_end = _message_scan().line_marks(data, starts, ends)
+    no_percent = percent < 0
+    cut = np.where(no_percent, ends, percent)
     prefix = spans(data, starts, cut)
-    tag = pc.dictionary_encode(_tags(line, data, np.where(no_percent, ends, cut + 1), ends))
+    tag = pc.dictionary_encode(spans(data, np.where(no_percent, ends, cut + 1), tag_end))
     # Each distinct tag's message ID, and the reader of each (READERS' place; -1: none), looked up once per tag
     tag_id = pc.struct_field(pc.extract_regex(tag.dictionary, TAG), "id")
     reader_of_tag = np.full(len(tag_id), -1)
@@ -582,31 +584,6 @@ def _bytes(line: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
         else np.zeros(1, np.int32)
     data = line.buffers()[2] if len(line) and line.buffers()[2] is not None else pa.py_buffer(b"")
     return data, offsets[:-1], offsets[1:]
-
-
-# A tag is found in the bytes after the `%` up to this many: the first space there ends it (longer ones are found by
-# a regular expression)
-TAG_BYTES = 16
-
-
-def _tags(line: pa.Array, data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """The text from each row's `starts` (after its `%`) up to a space or its end: the first TAG_BYTES bytes of each
-    looked at together, the rows without a space or an end in them by a regular expression."""
-    found = np.zeros(len(starts), bool)
-    tag_end = starts.copy()
-    text = np.frombuffer(data, np.uint8)
-    near = np.flatnonzero(starts <= len(text) - TAG_BYTES)
-    if len(near):
-        window = np.lib.stride_tricks.sliding_window_view(text, TAG_BYTES)[starts[near]]
-        stop = (window == ord(" ")) | (np.arange(TAG_BYTES) >= (ends - starts)[near, None])
-        found[near] = stop.any(axis=1)
-        tag_end[near] += stop.argmax(axis=1)
-    tags = spans(data, starts, np.where(found, tag_end, starts))
-    if not found.all():
-        rows = np.flatnonzero(~found)
-        long = pc.struct_field(pc.extract_regex(line.take(pa.array(rows)), "%(?P<tag>[^ ]*)"), "tag")
-        tags = pc.replace_with_mask(tags, pa.array(~found), long)
-    return tags
 
 
 def _header_times(cursor: duckdb.DuckDBPyConnection, headers: SyslogHeaders, header_time: HeaderTimes,
