@@ -75,12 +75,15 @@ bytes instead of a split and two takes: 0.75 -> 0.69 ms per 17k tokens; an addre
 bytes at once instead of three substring searches: within noise on a names batch. Too little for their code.
 Then the whole reading of Teardown and 106023 messages compiled (cisco_asa_message_scan: not only the tokens, but the
 words, sides, duration and users checked and cut in the pass, the fields copied out at once): the parse of 644k names
-lines 1.03 -> 0.69-0.71 s; whole ingest at 4M lines (the benchmark, CPU s shadow-ai / generic DuckDB, load 10-17:
-noisy): names 10.3 / 4.4 -> 6.9 / 4.7, relayed 10.3 / 4.2 -> 7.1 / 4.6, basic 8.5 / 5.8 -> 7.2 / 5.0, Firepower
-(untouched) 14.2 / 12.6, peak RSS 762 MiB. Numba's load is now paid by these files too, and the reader's compiled
-line cutting it turns on saves as much. Measured and left: 106100 by the same pass (its reading 13.4 -> 10.5 ms per
-18k lines: ~1 % of a names ingest). A Teardown line of the benchmark costs the pass ~0.5 us, its fields' copy
-included (loaded machine: the pass's byte loops ~0.3), where its split and token reading cost ~0.9.
+lines 1.03 -> 0.69-0.71 s, then 0.58-0.60 with the `%` and the tag's end found by a compiled pass too
+(line_marks), Numba loaded with the parser. Whole ingest at 4M lines (the benchmark, CPU s shadow-ai / generic
+DuckDB; before at load 10-17, after at load ~3): names 10.3 / 4.4 -> 6.3 / 4.6 (ratio 0.73), relayed 10.3 / 4.2 ->
+6.1 / 4.4 (0.71), basic 8.5 / 5.8 -> 6.0 / 4.5 (0.75), Firepower 16.1 / 13.0 -> 12.8 / 11.5 (0.90), peak RSS
+(Firepower) 808 -> 657 MiB: the reader cuts every batch by its kernel, one chunk a batch, from the first. Numba's
+load is now paid by every file, and the reader's compiled line cutting saves as much. Measured and left: 106100 by
+the same pass (its reading 13.4 -> 10.5 ms per 18k lines: ~1 % of a names ingest). A Teardown line of the benchmark
+costs the pass ~0.5 us, its fields' copy included (loaded machine: the pass's byte loops ~0.3), where its split and
+token reading cost ~0.9.
 """
 
 from __future__ import annotations
