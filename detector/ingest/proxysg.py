@@ -64,6 +64,13 @@ scan ~0.03, the `#` scan ~0.015: Arrow's find_substring_regex for the ELFF start
 find_substring for `#` four times the scan), value_counts ~0.055 on a batch of mixed layouts (read_groups: the
 separators counted eight bytes at a time; their places and binary searches of the quotes among them cost ~0.085,
 reduceat over the bytes as much as the places). The per-distinct queries are a tenth.
+Seventeenth session (benchmark, 1M lines, load 4-17, CPU s shadow-ai/generic DuckDB, before -> after): main 3.95/1.90
+-> 3.00/1.52, main_syslog 4.58/2.22 -> 4.63/2.14, bcreportermain_v1 4.21/1.75 -> 3.90/1.69, its syslog file 6.01/2.39
+-> 5.91/2.13; at 4M main 9.53/5.45, main_syslog 13.84/7.00, bcreportermain_v1 14.50/7.04, its syslog file 21.60/8.13
+(peak RSS 782-926 MiB; glibc's heap for the CSV reader's joined lines added ~50-70 MiB). Measured and left: a W3C
+batch's chunks combined once in glibc's heap for its slices (TMG 1M: 3.06/3.09 -> 3.05/3.08 s, peak RSS +55-75 MiB).
+Noted for the pipeline: a single-thread parse of a 131k-line bcreportermain_v1_syslog batch costs ~0.40 s with pyarrow's
+default pool and ~0.59 s under stages.tune_allocators' jemalloc pool (fresh pages for every large temporary).
 """
 
 from __future__ import annotations
