@@ -130,6 +130,20 @@ def walked_slices(text: pa.ChunkedArray, trie: PathTrie, copy_slot: int = -1
             first_row += length
 
 
+def walked_lines(text: pa.Array, trie: PathTrie) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The lines walked by json_scan at once: their bytes and the walk's begin, end, missing and doubtful (a line
+    without text doubtful: DuckDB says what it is; a doubtful line's values missing)."""
+    from detector.ingest import json_scan  # (Numba only for the parsers that walk: see compiled.py)
+
+    _, data, offsets = line_bytes(text)
+    begin, end, missing, _, doubtful = json_scan.spans(data, offsets, trie)
+    if text.null_count:
+        doubtful |= ~pc.is_valid(text).to_numpy(zero_copy_only=False)
+    if doubtful.any():
+        missing[doubtful] = True
+    return data, begin, end, missing, doubtful
+
+
 def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], np.ndarray]:
     """Each slot's values on the lines (dictionary-encoded, or plain where copied out; null where missing or on a
     doubtful line), and the doubtful lines' numbers."""

@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from detector.ingest.json_read import BACKSLASH, holds_byte, unescaped
+from detector.ingest.json_read import BACKSLASH, holds_byte, unescaped, walked_lines
 from detector.ingest.layout_bytes import line_bytes
 
 if TYPE_CHECKING:
@@ -72,12 +71,7 @@ class Walk:
         every path of every group. The whole batch is walked at once, then its values copied out in one pass over the
         lines, each line's values while it is in the cache (suricata_eve_scan)."""
         slots, trie, _ = self._trie(paths)
-        _, data, offsets = line_bytes(text)
-        begin, end, missing, _, doubtful = self._module.spans(data, offsets, trie)
-        if text.null_count:  # (no text: doubtful, DuckDB says what it is)
-            doubtful |= ~pc.is_valid(text).to_numpy(zero_copy_only=False)
-        if doubtful.any():
-            missing[doubtful] = True
+        data, begin, end, missing, doubtful = walked_lines(text, trie)
         names = [name.encode() for name in named]
         groups = np.empty(len(text), np.int64)
         self._scan.named_groups(data, begin, end, missing, slots[key], np.frombuffer(b"".join(names) + b" ", np.uint8),

@@ -15,13 +15,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.layout_bytes import line_bytes
+
 
 def places(text: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray, np.ndarray]:
     """A string array's data buffer, each row's start and end in it (int64; a slice's own rows of a larger buffer,
     no copy), and which rows are valid."""
-    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4).astype(np.int64) \
-        if len(text) else np.zeros(1, np.int64)
-    buffer = text.buffers()[2] if len(text) and text.buffers()[2] is not None else pa.py_buffer(b"")
+    buffer, _, offsets = line_bytes(text)
     valid = np.ones(len(text), bool) if not text.null_count else pc.is_valid(text).to_numpy(zero_copy_only=False)
     return buffer, offsets[:-1], offsets[1:], valid
 

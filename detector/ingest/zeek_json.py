@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import DistinctQuery, per_distinct
-from detector.ingest.json_read import copied_out, unescaped
-from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.json_read import copied_out, unescaped, walked_lines
 
 if TYPE_CHECKING:
     from detector.ingest.json_scan import PathTrie
@@ -58,12 +56,7 @@ class Walk:
             self._tries[keys, fractions] = self._module.PathTrie([(key,) for key in keys], fractions, firsts,
                                                                  compact=True)
         trie = self._tries[keys, fractions]
-        _, data, offsets = line_bytes(text)
-        begin, end, missing, _, doubtful = self._module.spans(data, offsets, trie)
-        if text.null_count:  # (no text: doubtful, DuckDB says what it is)
-            doubtful |= ~pc.is_valid(text).to_numpy(zero_copy_only=False)
-        if doubtful.any():
-            missing[doubtful] = True
+        data, begin, end, missing, doubtful = walked_lines(text, trie)
         copied = copied_out(data, begin, end, missing, np.arange(len(keys)))
         columns = [unescaped(copied[slot]) for slot in range(len(keys))]
         for slot in firsts:
