@@ -31,8 +31,8 @@ import pyarrow.compute as pc
 
 from detector.ingest import defender_inspection as inspection
 from detector.ingest.arrow_ops import DistinctQuery, only_where, per_distinct
-from detector.ingest.distinct_sql import even_parts, plain
-from detector.ingest.json_read import DISTINCT_SHARE, SLICE_BYTES, copied_out, unescaped
+from detector.ingest.distinct_sql import plain
+from detector.ingest.json_read import DISTINCT_SHARE, copied_out, line_slices, unescaped
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import placed
 
@@ -156,18 +156,13 @@ class Walk:
         defender_lines (a line without text doubtful: the query says what it is): its first row, its length, its
         bytes, the walk's (begin, end, missing, spaced, doubtful) and what it read of AdditionalFields (the inner
         keys' begin, end, missing; `again`; its text and offsets)."""
-        first_row = 0
-        for chunk in text.chunks:
-            size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
-            for start, length in even_parts(len(chunk), size):
-                part = chunk.slice(start, length)
-                _, data, offsets = line_bytes(part)
-                spans, inner, again, fields_text, fields_offsets = self.lines.walked(data, offsets, self.outer,
-                                                                                    self.inner_keys, FIELDS)
-                if part.null_count:
-                    spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
-                yield first_row, length, data, spans, (*inner, again, fields_text, fields_offsets)
-                first_row += length
+        for first_row, part in line_slices(text):
+            _, data, offsets = line_bytes(part)
+            spans, inner, again, fields_text, fields_offsets = self.lines.walked(data, offsets, self.outer,
+                                                                                self.inner_keys, FIELDS)
+            if part.null_count:
+                spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
+            yield first_row, len(part), data, spans, (*inner, again, fields_text, fields_offsets)
 
     def _inner(self, data: np.ndarray, begin: np.ndarray, end: np.ndarray, missing: np.ndarray, kind: np.ndarray,
                fields: tuple[np.ndarray, ...], distinct: DistinctTexts, first_row: int

@@ -112,21 +112,27 @@ def walked_slices(text: pa.ChunkedArray, trie: PathTrie, copy_slot: int = -1
     Sliced so that a caller reads each slice's values while its lines are in the cache."""
     from detector.ingest import json_scan  # (Numba only for the parsers that walk: see compiled.py)
 
+    for first_row, part in line_slices(text):
+        buffer, data, offsets = line_bytes(part)
+        copied = None
+        if copy_slot >= 0:
+            spans, copied_text, copied_offsets = json_scan.spans_copying(data, offsets, trie, copy_slot)
+            copied = (copied_text, copied_offsets)
+        else:
+            spans = json_scan.spans(data, offsets, trie)
+        if part.null_count:
+            spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
+        yield first_row, len(part), buffer, data, spans, copied
+
+
+def line_slices(text: pa.ChunkedArray) -> Iterator[tuple[int, pa.Array]]:
+    """The lines in slices of ~SLICE_BYTES of their chunks, each with its first row: walked and read one slice at a
+    time, a slice's lines are still in the cache when its values are read."""
     first_row = 0
     for chunk in text.chunks:
         size = (pc.sum(pc.binary_length(chunk)).as_py() or 0) / SLICE_BYTES
         for start, length in even_parts(len(chunk), size):
-            part = chunk.slice(start, length)
-            buffer, data, offsets = line_bytes(part)
-            copied = None
-            if copy_slot >= 0:
-                spans, copied_text, copied_offsets = json_scan.spans_copying(data, offsets, trie, copy_slot)
-                copied = (copied_text, copied_offsets)
-            else:
-                spans = json_scan.spans(data, offsets, trie)
-            if part.null_count:
-                spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
-            yield first_row, length, buffer, data, spans, copied
+            yield first_row, chunk.slice(start, length)
             first_row += length
 
 
