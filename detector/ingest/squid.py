@@ -27,6 +27,9 @@ In all three the client is its address (`%>a`), or its name where the logformat 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -193,16 +196,24 @@ HOST_SOURCES = pa.array(["connect", "url", "none"])
 EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 
 
-def native_parser(context: ParseContext) -> BatchParser:
+Queries = TypeVar("Queries")
+
+
+def _parser(context: ParseContext, queries: Queries,
+            columns: Callable[[duckdb.DuckDBPyConnection, Queries, pa.Table], pa.Table]) -> BatchParser:
+    """A parser of one of Squid's layouts: `columns` reads a batch with the file's own `queries` (which remember
+    the values they have seen), on a cursor of its own per batch (batches are parsed on two threads at once)."""
     context.connection.execute(PROXY_MACROS)
-    queries = NativeQueries()
 
     def parse(lines: pa.Table) -> ParseResult:
-        # A cursor of its own per batch: batches are parsed on two threads at once.
-        with context.connection.cursor() as cursor:
-            return split_outcomes(_native_columns(cursor, queries, lines), lines)
+        with parse_cursor(context.connection) as cursor:
+            return split_outcomes(columns(cursor, queries, lines), lines)
 
     return parse
+
+
+def native_parser(context: ParseContext) -> BatchParser:
+    return _parser(context, NativeQueries(), _native_columns)
 
 
 class NativeQueries:
@@ -408,14 +419,7 @@ class CommonQueries:
 
 
 def common_parser(context: ParseContext) -> BatchParser:
-    context.connection.execute(PROXY_MACROS)
-    queries = CommonQueries()
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_common_columns(cursor, queries, lines), lines)
-
-    return parse
+    return _parser(context, CommonQueries(), _common_columns)
 
 
 def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQueries, lines: pa.Table) -> pa.Table:
@@ -570,14 +574,7 @@ class ExtendedQueries:
 
 
 def extended_parser(context: ParseContext) -> BatchParser:
-    context.connection.execute(PROXY_MACROS)
-    queries = ExtendedQueries()
-
-    def parse(lines: pa.Table) -> ParseResult:
-        with parse_cursor(context.connection) as cursor:
-            return split_outcomes(_extended_columns(cursor, queries, lines), lines)
-
-    return parse
+    return _parser(context, ExtendedQueries(), _extended_columns)
 
 
 def _extended_columns(connection: duckdb.DuckDBPyConnection, queries: ExtendedQueries, lines: pa.Table) -> pa.Table:
