@@ -78,6 +78,7 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
+from detector.ingest.row_edits import first_match_replaced
 from detector.ingest.syslog import BSD_TIME, ISO_TIME, may_have_header
 from detector.ingest.text_views import digits_only, find, places
 from detector.ingest.url_places import url_places
@@ -134,14 +135,7 @@ def unwrapped(text: pa.Array) -> pa.Array:
     """The lines without a syslog header before Squid's text (SYSLOG_HEAD). Looked for only on the lines whose
     first bytes may start a header (syslog.may_have_header: none in a file Squid wrote itself); a line without one
     is left as it is."""
-    rows = np.flatnonzero(may_have_header(text))
-    if not len(rows):
-        return text
-    taken = text.take(pa.array(rows))
-    stripped = pc.replace_substring_regex(taken, f"^(?:{SYSLOG_HEAD})", "", max_replacements=1)
-    index = np.arange(len(text))
-    index[rows] = len(text) + np.arange(len(rows))
-    return pa.concat_arrays([text, stripped]).take(pa.array(index))
+    return first_match_replaced(text, np.flatnonzero(may_have_header(text)), f"^(?:{SYSLOG_HEAD})", "")
 
 
 # Native lines split cleanly on whitespace, so they are tokenised with pyarrow (see arrow_ops.py) and

@@ -176,6 +176,7 @@ from detector.ingest.base import (
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, integers
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import constant_text, first_valid, placed
+from detector.ingest.row_edits import first_match_replaced
 from detector.ingest.suricata_eve_walk import Walk, walked_path
 from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
@@ -986,14 +987,8 @@ def _without_prefixes(text: pa.Array) -> pa.Array:
     offsets, data = _layout(text)
     filled = offsets[1:] > offsets[:-1]
     first = np.where(filled, data[np.where(filled, offsets[:-1], 0)], 0)
-    rows = np.flatnonzero(filled & (first != ord("{")) & (first != ord(" ")))
-    if not len(rows):
-        return text
-    taken = text.take(pa.array(rows))
-    stripped = pc.replace_substring_regex(taken, EVE_PREFIX, "{", max_replacements=1)
-    index = np.arange(len(text))
-    index[rows] = len(text) + np.arange(len(rows))
-    return pa.concat_arrays([text, stripped]).take(pa.array(index))
+    return first_match_replaced(text, np.flatnonzero(filled & (first != ord("{")) & (first != ord(" "))), EVE_PREFIX,
+                                "{")
 
 
 def _starts_an_object(text: pa.Array) -> np.ndarray:
