@@ -141,3 +141,28 @@ def test_lines_without_time_take_their_own_header_time_when_headers_repeat(tmp_p
     assert [ts.isoformat() for ts in events.column("ts").to_pylist()] == [
         "2026-11-20T11:30:00+00:00", "2026-11-20T11:30:00+00:00", "2026-11-20T11:31:05+00:00",
         "2026-11-20T11:30:00+00:00"]
+
+
+def test_header_times_are_kept_across_a_files_batches() -> None:
+    """A header read in one batch is not read again in the next (sonicwall._HeaderTimes): lines of later batches
+    with a kept header, a new one or only new ones (read without the kept ones) each get their own header's time."""
+    from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
+
+    closed = ('id=firewall sn=0017C5000001 fw=192.0.2.1 pri=6 c=1024 m=537 msg="Connection Closed" '
+              'src=10.1.2.3:50000:X0 dst=104.18.32.47:443:X1 proto=tcp/https sent=100 rcvd=200 cdur=1000')
+    parse = in_file_order(FORMATS["sonicwall"].new_parser(ParseContext(
+        "sonicwall-20261120.log", "Europe/Amsterdam", open_parse_connection())))
+    batches = [["12:30:00"] * 8 + ["12:31:05"] * 4,  # two headers, few: kept
+               ["12:31:05"] * 6 + ["12:30:00"] * 5 + ["12:32:10"],  # kept ones and a new one
+               ["13:00:01", "13:00:02", "13:00:03"]]  # every header new and distinct: read without the kept ones
+    line_no = 0
+    for clocks in batches:
+        lines = [f"Nov 20 {clock} 192.0.2.1 {closed}" for clock in clocks]
+        table = pa.table({"line_no": pa.array(range(line_no + 1, line_no + len(lines) + 1), pa.int64()),
+                          "line": pa.array(lines)})
+        line_no += len(lines)
+        result = parse(table)
+        assert result.rejects.num_rows == 0
+        hours = [int(clock[:2]) - 1 for clock in clocks]  # (Europe/Amsterdam is UTC+1 in November)
+        assert [ts.isoformat() for ts in result.events.column("ts").to_pylist()] == [
+            f"2026-11-20T{hour:02d}:{clock[3:]}+00:00" for hour, clock in zip(hours, clocks, strict=True)]

@@ -8,8 +8,8 @@ in double quotes; a value in single quotes, `appName='General HTTPS'`, read to i
 at a line's message id when it names no event: a session's start, system and VPN messages are counted as ignored
 and cost only the scan of their first keys. The values read for events are copied out of the lines in one pass
 (`gathered`), each line's bytes read from memory once; a line without `time=` reads its syslog header once per
-distinct header. Hosts, paths, times, users and protocols are read once per distinct value in SQL. (CPU of the
-parse of the benchmark's 2M-line files of repeated samples, one thread, 2-core machine at load ~3: 2.2-2.4 s
+distinct header of the file. Hosts, paths, times, users and protocols are read once per distinct value in SQL. (CPU of
+the parse of the benchmark's 2M-line files of repeated samples, one thread, 2-core machine at load ~3: 2.2-2.4 s
 default layout / 2.3-2.4 s enhanced, 3.1-3.4 / 3.7-4.1 s with FortiGate's scan and numpy passes before 2026-11-30;
 whole ingest on the benchmark, load ~5: 4.5 / 4.7 s CPU against the generic DuckDB baseline's 2.75 / 3.1 s, ratio
 0.58 / 0.54 by wall time, 0.61 / 0.65 by CPU: the target 0.5 met.)
@@ -65,7 +65,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where, per_distinct
+from detector.ingest.arrow_ops import MOSTLY_DISTINCT, DistinctQuery, one_array, only_where, per_distinct
 from detector.ingest.base import (
     BatchParser,
     Format,
@@ -151,7 +151,7 @@ def new_parser(context: ParseContext) -> BatchParser:
     keys = WantedKeys(KEYS)
     queries = _Queries(context.timezone)
     define_head_macros(context.connection)
-    headers = SyslogHeaders(context.timezone, reference_time(context.path, context.timezone))
+    headers = _HeaderTimes(SyslogHeaders(context.timezone, reference_time(context.path, context.timezone)))
 
     def parse(lines: pa.Table) -> ParseResult:
         ignored = 0
@@ -241,7 +241,7 @@ _SPANNED = ("id", "sn", "msg", "c", "src", "dst")
 _ADDRESS_KEYS = ("src", "dst")
 
 
-def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers: SyslogHeaders, lines: pa.Table,
+def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers: _HeaderTimes, lines: pa.Table,
               value: _Values) -> tuple[pa.Table, int]:
     """The events and rejects (reject_reason) of the lines, and how many lines are ignored (they are left out of
     the table: a session's start, system and VPN messages are many, and none of their values is read; the scan
@@ -331,17 +331,34 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
 _TAGGED = "- x: -"
 
 
-def _header_times(connection: duckdb.DuckDBPyConnection, headers: SyslogHeaders, value: _Values, rows: pa.Array
+class _HeaderTimes(DistinctQuery):
+    """Per distinct syslog header (without its program tag), its time, kept across a file's slices as a
+    DistinctQuery keeps its results: a header is read by `SyslogHeaders` once per file, not once per slice (each
+    read is a query, ~20-50 ms however few its headers, and a firewall that logs no `time=` repeats its
+    headers' seconds from slice to slice). A header's time depends on its text alone."""
+
+    def __init__(self, headers: SyslogHeaders) -> None:
+        super().__init__("")
+        self._headers = headers
+
+    def run(self, connection: duckdb.DuckDBPyConnection, values: pa.Array) -> pa.Table:
+        """The time of each header (`values`, distinct), in their order."""
+        tagged = pc.binary_join_element_wise(values, _TAGGED, "")
+        table = pa.table({"line_no": pa.array(np.arange(1, len(tagged) + 1)), "line": tagged})
+        times = self._headers.read(connection, table).column("ts").combine_chunks().cast(TIMESTAMP)
+        return pa.table({"ts": times})
+
+
+def _header_times(connection: duckdb.DuckDBPyConnection, headers: _HeaderTimes, value: _Values, rows: pa.Array
                   ) -> pa.Array:
     """The syslog header's time of the lines where `rows` is true (null where a line has no header). Each distinct
-    header is read once (a header's time depends on its text alone): a firewall that logs no `time=` has every
-    line read so."""
+    header is read once per file (_HeaderTimes): a firewall that logs no `time=` has every line read so."""
     picked = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
     heads = pc.dictionary_encode(value.heads(picked))
-    tagged = pc.binary_join_element_wise(heads.dictionary, _TAGGED, "")
-    table = pa.table({"line_no": pa.array(np.arange(1, len(tagged) + 1)), "line": tagged})
-    times = headers.read(connection, table).column("ts").combine_chunks().cast(TIMESTAMP)
-    return times.take(heads.indices)
+    # (where most headers differ, as per_distinct: looking them up among the kept ones would cost more than it saves)
+    mostly_distinct = len(heads.dictionary) > MOSTLY_DISTINCT * len(picked)
+    read = headers.run if mostly_distinct else headers.results_for
+    return read(connection, heads.dictionary).column("ts").combine_chunks().take(heads.indices)
 
 
 def _address(value: _Values, key: str, v6_key: str) -> tuple[pa.Array, pa.Array, pa.Array]:
