@@ -121,6 +121,7 @@ from detector.ingest.cisco_asa_layouts import (
     with_control_characters,
 )
 from detector.ingest.distinct_sql import INTEGER_SQL, in_time_zone, integers, plain, sql_literal, through
+from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import is_ip_literal
 from detector.ingest.syslog import (
     BSD_TIME,
@@ -583,9 +584,7 @@ def _message_scan() -> ModuleType:
 
 def _bytes(line: pa.Array) -> tuple[pa.Buffer, np.ndarray, np.ndarray]:
     """A string array's data buffer and where each row starts and ends in it (its own buffers: no copy)."""
-    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4) if len(line) \
-        else np.zeros(1, np.int32)
-    data = line.buffers()[2] if len(line) and line.buffers()[2] is not None else pa.py_buffer(b"")
+    data, _, offsets = line_bytes(line)
     return data, offsets[:-1], offsets[1:]
 
 

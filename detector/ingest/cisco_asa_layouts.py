@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detector.ingest.arrow_ops import list_item, only_where, whole_number
+from detector.ingest.layout_bytes import line_bytes
 
 SGT = r"^\d+:"  # a TrustSec security group tag `number:name` in an identity's place (cisco_asa.SGT)
 # An address with a colon is an IPv6 one (two colons at least, hex digits, maybe an IPv4 tail or a zone); any other
@@ -373,10 +374,8 @@ def _small_number(digits: pa.Array) -> np.ndarray:
 
 def with_control_characters(line: pa.Array) -> np.ndarray:
     """Which lines hold a character below U+0020: a scan of the text buffer, then only of the lines it finds."""
-    if len(line) == 0:
-        return np.zeros(0, bool)
-    offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
-    data = np.frombuffer(line.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
+    _, data, offsets = line_bytes(line)
+    data = data[offsets[0]:offsets[-1]]
     lines = np.zeros(len(line), bool)
     if not len(data) or data.min() >= 0x20:
         return lines

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from detector.ingest.compiled import WantedKeys, kernel, load_word
+from detector.ingest.layout_bytes import line_bytes
 
 _COLON, _SPACE, _COMMA, _PERCENT = ord(":"), ord(" "), ord(","), ord("%")
 # A byte in all eight bytes of a 64-bit word: a byte of `word ^ repeated` is zero where `word` holds it, and only a
@@ -34,15 +35,13 @@ class FirepowerValues:
 
     def __init__(self, line: pa.Array, rows: np.ndarray, keys: tuple[str, ...]) -> None:
         """Scan the `rows` of `line` (a string array, read in place: nothing is copied)."""
-        offsets = np.frombuffer(line.buffers()[1], np.int32, len(line) + 1, line.offset * 4)
-        data = line.buffers()[2]
-        self.data = data if data is not None else pa.py_buffer(b"")
+        self.data, data, offsets = line_bytes(line)
         self.keys = keys = _wanted(keys)
         self.begin = np.full((len(keys.keys), len(rows)), -1, np.int32)  # -1: the row lacks the key
         self.end = np.zeros((len(keys.keys), len(rows)), np.int32)
         # whether a value starts or ends with a byte of a multi-byte character (which may be white space)
         self.wide_edge = np.zeros(len(keys.keys), np.bool_)
-        _value_spans(np.frombuffer(self.data, np.uint8), offsets, rows.astype(np.int64), keys.text, keys.start,
+        _value_spans(data, offsets, rows.astype(np.int64), keys.text, keys.start,
                      keys.number, keys.first, keys.count, self.begin, self.end, self.wide_edge)
 
     def columns(self) -> dict[str, pa.Array]:
