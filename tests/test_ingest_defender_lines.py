@@ -1,4 +1,4 @@
-"""An inspection record's AdditionalFields read where they stand, in the escaped text of the line (defender_lines):
+"""An inspection record's AdditionalFields read where they stand, in the escaped text of the line (json_scan.read_inside):
 the keys' values those of json_scan's walk of the copied-out text, and DuckDB's JSON query's; and the reading gives
 up (the text copied out and walked as before) on what it does not take.
 
@@ -64,7 +64,7 @@ def walked(lines: list[str]) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.nda
     walk = Walk(defender.PATHS, defender.NAMES, (defender.CATEGORY, defender.NETWORK_PROTECTION))
     walk._load()
     _, data, offsets = line_bytes(pa.array(lines))
-    spans, inner, again, text, _ = walk.lines.walked(data, offsets, walk.outer, walk.inner_keys, 11)
+    spans, inner, again, text, _ = walk.json_scan.read_inside(data, offsets, walk.outer, 11, walk.inner)
     return inner, again, text, spans[4], data
 
 

@@ -1,4 +1,4 @@
-"""Defender streaming API records read by a compiled walk (defender_lines: json_scan's walk of the line, with
+"""Defender streaming API records read by a compiled walk (json_scan.read_inside: json_scan's walk of the line, with
 AdditionalFields read where it stands), where defender.QUERY (DuckDB's JSON reader) read every line: the same columns,
 the lines the walk doubts still read by that query.
 
@@ -8,8 +8,8 @@ copied out once they mostly differ (texts_scan, as json_read reads the format `j
 distinct text (json_read.unescaped). An inspection record's AdditionalFields (a JSON string holding the Zeek record's
 JSON, or that object itself) is read by the same walk in its escaped text: the inspection keys' values
 (defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads them) copied into a buffer, the
-outer escapes read; where that reading gives up (defender_lines says on what) or AdditionalFields is an object, its
-text is copied there whole and json_scan walks the copy, as before. The values in that buffer are numbered or copied
+outer escapes read; where that reading gives up (json_scan.read_inside says on what) or AdditionalFields is an object,
+its text is copied there whole and json_scan walks the copy, as before. The values in that buffer are numbered or copied
 out (defender_scan.unescaped). The time is cast, and the keys whose columns the query made per row
 (defender_inspection.PER_ROW) are made, by DuckDB once per distinct text, with the query's own SQL.
 
@@ -64,11 +64,10 @@ class Walk:
         with self._lock:
             if self._ready:
                 return
-            from detector.ingest import defender_lines, defender_scan, json_scan  # (Numba only when a batch is walked)
+            from detector.ingest import defender_scan, json_scan  # (Numba only when a batch is walked)
 
-            self.json_scan, self.scan, self.lines = json_scan, defender_scan, defender_lines
-            self.outer = defender_lines.PathTrie([tuple(path.split(".")) for path in self.paths])
-            self.inner_keys = defender_lines.PathTrie([(key,) for key in inspection.KEYS])
+            self.json_scan, self.scan = json_scan, defender_scan
+            self.outer: PathTrie = json_scan.PathTrie([tuple(path.split(".")) for path in self.paths])
             self.inner: PathTrie = json_scan.PathTrie([(key,) for key in inspection.KEYS])
             self.category_names = _names(self.categories)
             self.action_names = _names(inspection.INSPECTED_ACTIONS)
@@ -153,13 +152,13 @@ class Walk:
     def _slices(self, text: pa.ChunkedArray) -> Iterator[tuple[int, int, np.ndarray, tuple[np.ndarray, ...],
                                                                 tuple[np.ndarray, ...]]]:
         """The lines in slices of ~json_read.SLICE_BYTES (read while they are in the cache), each walked by
-        defender_lines (a line without text doubtful: the query says what it is): its first row, its length, its
+        json_scan.read_inside (a line without text doubtful: the query says what it is): its first row, its length, its
         bytes, the walk's (begin, end, missing, spaced, doubtful) and what it read of AdditionalFields (the inner
         keys' begin, end, missing; `again`; its text and offsets)."""
         for first_row, part in line_slices(text):
             _, data, offsets = line_bytes(part)
-            spans, inner, again, fields_text, fields_offsets = self.lines.walked(data, offsets, self.outer,
-                                                                                self.inner_keys, FIELDS)
+            spans, inner, again, fields_text, fields_offsets = self.json_scan.read_inside(data, offsets, self.outer,
+                                                                                         FIELDS, self.inner)
             if part.null_count:
                 spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
             yield first_row, len(part), data, spans, (*inner, again, fields_text, fields_offsets)

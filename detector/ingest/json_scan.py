@@ -31,6 +31,14 @@ walk for a single key ~0.5 us on OCSF. Tried and left: children sorted by length
 fast path for bytes above a space (no change), the walk and the copy of its values (suricata_eve_walk) done per slice
 of ~2,000 lines while they are in the cache (dns_versions: 0.092 -> 0.082-0.086 s per 131k lines before the values'
 runs are joined, which copies them again; Zeek http 0.084-0.090 -> 0.090-0.094 s with the join).
+
+`read_inside` is the same walk reading one slot's value where it is a JSON object written as a string (Defender's
+AdditionalFields, every quote of it escaped) where it stands, with the same key table (a flag of the kernel, as the
+copy of `spans_copying` is: `spans` compiles without either). Its steps (_read_inside, _string_copy, _number_end,
+_literal) are inlined into the walk, but the walk of the line keeps its key lookup and its numbers written out: as
+inlined steps there (Numba IR inlining) they cost Suricata's walk ~60 % and ~5-10 % more (dns_versions, 200k lines,
+0.38-0.40 -> 0.61 and 0.42 us a line); the key lookup called as a kernel ~30 % more. Inside a string the key lookup is
+a call (_key_node): inlined there it cost a DNS inspection line 0.92 -> 1.24 us, called 0.87-0.92.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from collections.abc import Sequence
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from detector.ingest.compiled import kernel, load_word, store_word
+from detector.ingest.compiled import inlined, kernel, load_word, store_word
 
 # Containers deeper than this (objects and arrays) make a line doubtful.
 MAX_DEPTH = 64
@@ -152,19 +160,52 @@ def spans_copying(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, slot: i
     return _walked(data, offsets, trie, slot, text, text_offsets), text, text_offsets
 
 
+def read_inside(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, slot: int, inner: PathTrie
+                ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """`spans`, with the value of `slot` read where it stands where it is a string holding a JSON object (Defender's
+    AdditionalFields: every quote of that JSON escaped, `\\"`): the `inner` trie's first-level keys' (begin, end,
+    missing) in `text`, where their values are copied with the outer escapes read (as `spans_copying`'s copy would
+    hold them at their places; their own escapes kept); per line whether the reading gave up (`again`: the line's
+    `text` then holds the slot's value as `spans_copying` copies it, for `spans` to walk, which decides; so too where
+    the value is an object); and `text` with its per-line `text_offsets`. The reading takes an object of keys without
+    escapes and of strings, numbers, true, false or null, spaces only between tokens, a string's escaped escapes only
+    \\" \\\\ \\/ \\b \\f \\n \\r \\t, integers only at a key read (as `spans` reads them); on anything else (a `\\u`,
+    an escaped control character or whitespace, a nested container, a repeated key read, no object ...) it gives up.
+    Where it reads, its answer is `spans`' on the copy, without the copy and the second walk (the walks alone per
+    line of the benchmark's files: DNS inspection 1.45 -> 0.93-0.97 us, HTTP/TLS 1.31 -> 0.88)."""
+    lines = len(offsets) - 1
+    inner_spans = (np.zeros((lines, inner.slots), np.int32), np.zeros((lines, inner.slots), np.int32),
+                   np.ones((lines, inner.slots), bool))
+    again = np.zeros(lines, bool)
+    text = np.empty(int(offsets[-1] - offsets[0]) + 8, np.uint8)  # (the lines' bytes at most; eight to spare: words)
+    text_offsets = np.zeros(len(offsets), np.int64)
+    walked = _walked(data, offsets, trie, slot, text, text_offsets, inner, inner_spans, again)
+    return walked, inner_spans, again, text, text_offsets
+
+
 def _walked(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, copy_slot: int, text: np.ndarray | None,
-            text_offsets: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The walk's arrays, the kernel run."""
+            text_offsets: np.ndarray | None, inner: PathTrie | None = None,
+            inner_spans: tuple[np.ndarray, ...] | None = None, again: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The walk's arrays, the kernel run (without `inner`, Numba compiles it without read_inside's code)."""
     lines = len(offsets) - 1
     begin = np.zeros((lines, trie.slots), np.int32)
     end = np.zeros((lines, trie.slots), np.int32)
     missing = np.ones((lines, trie.slots), bool)
     spaced = np.zeros((lines, trie.slots), bool)
     doubtful = np.zeros(lines, bool)
+    inner_begin, inner_end, inner_missing = inner_spans if inner_spans is not None else (None, None, None)
     _spans(data, offsets, trie.text, trie.start, trie.length, trie.parent, trie.table, np.int64(trie.bits), trie.slot,
            trie.fractions, trie.containers, trie.compact, begin, end, missing, spaced, doubtful, np.int64(copy_slot),
-           text, text_offsets)
+           text, text_offsets, *_inner_trie(inner), inner_begin, inner_end, inner_missing, again)
     return begin, end, missing, spaced, doubtful
+
+
+def _inner_trie(inner: PathTrie | None) -> tuple:
+    """read_inside's trie as the kernel takes it (None for each part without one)."""
+    if inner is None:
+        return (None,) * 7
+    return inner.text, inner.start, inner.length, inner.parent, inner.table, np.int64(inner.bits), inner.slot
 
 
 @kernel
@@ -187,15 +228,20 @@ def _string_end(data, q, stop):
     return q
 
 
-@kernel
-def _copied_string(data, q, stop, out, at):
-    """The string whose text starts at `q` copied to `out` from `at` with its escapes read (\\" \\\\ \\/ \\b \\f
-    \\n \\r \\t; eight bytes at a time between them); where it stopped and where the copy ends: at its closing quote,
-    or elsewhere where the walk doubts it (a control character, `\\u` or another escape, the line's end)."""
+@inlined
+def _string_copy(data, q, stop, out, at, copy, escaped):
+    """A string's text from `q`, eight bytes at a time between its backslashes: where it ends, where its copy to `out`
+    from `at` ends (only where `copy`), and whether it closed. A string of the line (`escaped` false) stops at its
+    closing quote, its escapes read in the copy (\\" \\\\ \\/ \\b \\f \\n \\r \\t); a string inside an escaped JSON
+    text (`escaped`: read_inside) ends past its escaped closing quote `\\"`, its copy as that JSON writes it (the outer
+    escapes read: `\\\\\\"` -> `\\"`, `\\/` -> `/`). Not closed where the walk doubts it (a control character, `\\u`
+    or another escape, the line's end; inside, an outer quote or \\n ... too): one flag for both, since the loop is
+    the same (Defender's two copies of it were the same 30 lines)."""
     while True:
         if q + 8 <= stop:
             word = load_word(data, q)
-            store_word(out, at, word)
+            if copy:
+                store_word(out, at, word)
             quote = word ^ QUOTES
             backslash = word ^ BACKSLASHES
             found = (((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | ((word - SPACES) & ~word)) & TOPS
@@ -209,15 +255,47 @@ def _copied_string(data, q, stop, out, at):
         elif q < stop:
             b = data[q]
             if b != QUOTE and b != BACKSLASH and b >= 32:
-                out[at] = b
+                if copy:
+                    out[at] = b
                 q += 1
                 at += 1
                 continue
         else:
-            return q, at
+            return q, at, False
         if data[q] != BACKSLASH or q + 1 >= stop:  # (its closing quote, a control character or a cut escape)
-            return q, at
+            return q, at, not escaped and data[q] == QUOTE
         e = data[q + 1]
+        if escaped:
+            if e == QUOTE:  # the inner string's closing quote
+                return q + 2, at, True
+            if e == SLASH:
+                if copy:
+                    out[at] = SLASH
+                at += 1
+                q += 2
+                continue
+            if e != BACKSLASH or q + 2 >= stop:  # (an outer \n, \t ... is a control character in the inner string)
+                return q, at, False
+            # an inner escape: its backslash, then its letter (itself escaped where it is a quote, backslash or slash)
+            f = data[q + 2]
+            if f == BACKSLASH:
+                if q + 3 >= stop:
+                    return q, at, False
+                g = data[q + 3]
+                if g != QUOTE and g != BACKSLASH and g != SLASH:
+                    return q, at, False
+                step = 4
+            elif f == SLASH or f == 98 or f == 102 or f == 110 or f == 114 or f == 116:  # / b f n r t
+                g = f
+                step = 3
+            else:
+                return q, at, False
+            if copy:
+                out[at] = BACKSLASH
+                out[at + 1] = g
+            at += 2
+            q += step
+            continue
         if e in (QUOTE, BACKSLASH, SLASH):
             out[at] = e
         elif e == 110:  # n
@@ -231,7 +309,7 @@ def _copied_string(data, q, stop, out, at):
         elif e == 102:  # f
             out[at] = 12
         else:
-            return q, at
+            return q, at, False
         at += 1
         q += 2
 
@@ -255,14 +333,216 @@ def _hex_digits(data, at):
     return True
 
 
+@inlined
+def _number_end(data, p, stop):
+    """The JSON number from `p` (a minus or a digit there): where it ends, where its digits start, where its integer
+    part ends and where its fraction ends (its integer part's end where it has none); -1 where it is no number."""
+    q = p
+    if data[q] == MINUS:
+        q += 1
+    digits = q
+    if q < stop and data[q] == 48:
+        q += 1
+    else:
+        while q < stop and 48 <= data[q] <= 57:
+            q += 1
+    if q == digits:
+        return np.int64(-1), digits, q, q
+    integer_end = q
+    fraction_end = q
+    if q < stop and data[q] == DOT:
+        q += 1
+        fraction = q
+        while q < stop and 48 <= data[q] <= 57:
+            q += 1
+        if q == fraction:
+            return np.int64(-1), digits, integer_end, q
+        fraction_end = q
+    if q < stop and (data[q] == 101 or data[q] == 69):  # e, E
+        q += 1
+        if q < stop and (data[q] == 43 or data[q] == MINUS):
+            q += 1
+        exponent = q
+        while q < stop and 48 <= data[q] <= 57:
+            q += 1
+        if q == exponent:
+            return np.int64(-1), digits, integer_end, fraction_end
+    return q, digits, integer_end, fraction_end
+
+
+@inlined
+def _literal(data, p, stop, c):
+    """The size of `true` (4) or `false` (5) from `p` (its first byte `c`), -4 for `null`, 0 for none of them."""
+    if c == 116 and p + 4 <= stop and data[p + 1] == 114 and data[p + 2] == 117 and data[p + 3] == 101:
+        return 4  # true
+    if c == 102 and p + 5 <= stop and data[p + 1] == 97 and data[p + 2] == 108 and data[p + 3] == 115 \
+            and data[p + 4] == 101:
+        return 5  # false
+    if c == 110 and p + 4 <= stop and data[p + 1] == 117 and data[p + 2] == 108 and data[p + 3] == 108:
+        return -4  # null: the value is missing
+    return 0
+
+
+@inlined
+def _key_node(data, k, size, parent, key_text, key_start, key_length, node_parent, table, bits):
+    """The trie node of the key `data[k:k + size]` among `parent`'s children (-1: none): found in the trie's hash
+    table by key_hash (its first word, its length and the parent), compared eight bytes at a time where eight can be
+    loaded (`key_text` has them)."""
+    if k + 8 <= len(data):
+        word = load_word(data, k)
+    else:
+        word = np.uint64(0)
+        for i in range(min(size, 8)):
+            word |= np.uint64(data[k + i]) << np.uint64(8 * i)
+    if size < 8:
+        word &= (np.uint64(1) << np.uint64(8 * size)) - np.uint64(1)
+    mixed = word ^ (np.uint64(parent) << np.uint64(40)) ^ (np.uint64(size) << np.uint64(56))
+    at_hash = np.int64((mixed * np.uint64(HASH_FACTOR)) >> np.uint64(64 - bits))
+    table_mask = (np.int64(1) << bits) - 1
+    while True:
+        child = table[at_hash]
+        if child < 0:
+            return np.int64(-1)
+        at_hash = (at_hash + 1) & table_mask
+        if node_parent[child] != parent or key_length[child] != size:
+            continue
+        at = key_start[child]
+        same = True
+        i = 0
+        while i < size:
+            if k + i + 8 <= len(data):
+                differ = load_word(data, k + i) ^ load_word(key_text, at + i)
+                if size - i < 8:
+                    differ &= (np.uint64(1) << np.uint64(8 * (size - i))) - np.uint64(1)
+                if differ:
+                    same = False
+                    break
+                i += 8
+            else:
+                if data[k + i] != key_text[at + i]:
+                    same = False
+                    break
+                i += 1
+        if same:
+            return child
+
+
+@inlined
+def _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, table, bits, node_slot, seen, line,
+                 inner_begin, inner_end, inner_missing, out, at):
+    """The JSON object in the escaped string whose text starts at `p` read where it stands (read_inside): the values
+    of the keys of the trie's first level that have a slot copied to `out` from `at` (their spans in `inner_*`).
+    Returns where the string's closing quote is, where the copy ends, and whether it was read (false: given up, see
+    read_inside; the caller copies the string out instead)."""
+    while p < stop and data[p] == SPACE:
+        p += 1
+    if p >= stop or data[p] != OPEN_BRACE:
+        return p, at, False
+    p += 1
+    while p < stop and data[p] == SPACE:
+        p += 1
+    if p < stop and data[p] == CLOSE_BRACE:
+        p += 1
+    else:
+        while True:
+            # a key: \"...\" (no escape in it)
+            if p + 1 >= stop or data[p] != BACKSLASH or data[p + 1] != QUOTE:
+                return p, at, False
+            k = p + 2
+            q = _string_end(data, k, stop)
+            if q + 1 >= stop or data[q] != BACKSLASH or data[q + 1] != QUOTE:
+                return p, at, False
+            node = _key_node(data, k, q - k, 0, key_text, key_start, key_length, node_parent, table, bits)
+            slot = np.int64(-1)
+            if node >= 0:
+                if seen[node] == line + 1:  # a wanted key twice
+                    return p, at, False
+                seen[node] = line + 1
+                slot = node_slot[node]
+            p = q + 2
+            while p < stop and data[p] == SPACE:
+                p += 1
+            if p >= stop or data[p] != COLON:
+                return p, at, False
+            p += 1
+            while p < stop and data[p] == SPACE:
+                p += 1
+            if p >= stop:
+                return p, at, False
+            c = data[p]
+            if c == BACKSLASH:  # a string: \"...\"
+                if p + 1 >= stop or data[p + 1] != QUOTE:
+                    return p, at, False
+                q, copied, ok = _string_copy(data, p + 2, stop, out, at, slot >= 0, True)
+                if not ok:
+                    return p, at, False
+                if slot >= 0:
+                    inner_begin[line, slot] = at
+                    inner_end[line, slot] = copied
+                    inner_missing[line, slot] = False
+                    at = copied
+                p = q
+            elif c == MINUS or (48 <= c <= 57):
+                q, digits, integer_end, _ = _number_end(data, p, stop)
+                if q < 0:
+                    return p, at, False
+                if slot >= 0:
+                    count = integer_end - digits
+                    signed = digits > p
+                    if q != integer_end or count > (18 if signed else 19) or (signed and data[digits] == 48):
+                        return p, at, False
+                    inner_begin[line, slot] = at
+                    for i in range(p, q):
+                        out[at] = data[i]
+                        at += 1
+                    inner_end[line, slot] = at
+                    inner_missing[line, slot] = False
+                p = q
+            else:
+                size = _literal(data, p, stop, c)
+                if size == 0:
+                    return p, at, False
+                if size > 0 and slot >= 0:
+                    inner_begin[line, slot] = at
+                    for i in range(p, p + size):
+                        out[at] = data[i]
+                        at += 1
+                    inner_end[line, slot] = at
+                    inner_missing[line, slot] = False
+                p += abs(size)
+            while p < stop and data[p] == SPACE:
+                p += 1
+            if p >= stop:
+                return p, at, False
+            if data[p] == COMMA:
+                p += 1
+                while p < stop and data[p] == SPACE:
+                    p += 1
+                continue
+            if data[p] != CLOSE_BRACE:
+                return p, at, False
+            p += 1
+            break
+    while p < stop and data[p] == SPACE:
+        p += 1
+    if p >= stop or data[p] != QUOTE:
+        return p, at, False
+    return p, at, True
+
+
 @kernel
 def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, bits, node_slot, slot_fractions,
-           slot_containers, compact, begin, end, missing, spaced, doubtful, copy_slot, text, text_offsets):
+           slot_containers, compact, begin, end, missing, spaced, doubtful, copy_slot, text, text_offsets,
+           inner_text, inner_start, inner_length, inner_parent, inner_table, inner_bits, inner_slot,
+           inner_begin, inner_end, inner_missing, again):
     """`spans`' kernel: each line walked once, with a stack of the containers it is in; the value of `copy_slot`
     copied to `text` as `spans_copying` says (none where `text` is None: Numba compiles that call without the copy's
-    code, which made the walk ~5 % slower)."""
+    code, which made the walk ~5 % slower), or read where it stands by _read_inside as `read_inside` says (only where
+    `again` is not None)."""
     nodes = len(node_slot)
     seen = np.zeros(nodes, np.int64)  # (the line + 1 where a node's key was last seen: no reset per line)
+    if again is not None:
+        inner_seen = np.zeros(len(inner_slot), np.int64)
     stack_node = np.empty(MAX_DEPTH, np.int64)  # the trie node of an object (-1: no wanted path under it)
     stack_slot = np.empty(MAX_DEPTH, np.int64)  # the slot a container is the value of (-1: none)
     stack_start = np.empty(MAX_DEPTH, np.int64)  # where it starts
@@ -296,9 +576,20 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                     q = np.int64(-1)
                     # (Numba leaves this out where no text is copied: `spans`)
                     if text is not None and slot == copy_slot and slot >= 0 and recording == 0:
-                        q, copied_end = _copied_string(data, p + 1, stop, text, copied)
-                        if q >= stop or data[q] != QUOTE:
-                            break
+                        if again is not None:
+                            q, copied_end, read = _read_inside(
+                                data, p + 1, stop, inner_text, inner_start, inner_length, inner_parent, inner_table,
+                                inner_bits, inner_slot, inner_seen, line, inner_begin, inner_end, inner_missing, text,
+                                copied)
+                            if not read:
+                                inner_missing[line, :] = True
+                                q = np.int64(-1)
+                        if q < 0:
+                            q, copied_end, closed = _string_copy(data, p + 1, stop, text, copied, True, False)
+                            if not closed:
+                                break
+                            if again is not None:
+                                again[line] = True
                         copied = copied_end
                     if q < 0:
                         q = _string_end(data, p + 1, stop)
@@ -403,15 +694,7 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                     p = q
                     state = 2
                 else:
-                    size = 0
-                    if c == 116 and p + 4 <= stop and data[p + 1] == 114 and data[p + 2] == 117 and data[p + 3] == 101:
-                        size = 4  # true
-                    elif c == 102 and p + 5 <= stop and data[p + 1] == 97 and data[p + 2] == 108 \
-                            and data[p + 3] == 115 and data[p + 4] == 101:
-                        size = 5  # false
-                    elif c == 110 and p + 4 <= stop and data[p + 1] == 117 and data[p + 2] == 108 \
-                            and data[p + 3] == 108:
-                        size = -4  # null: the value is missing
+                    size = _literal(data, p, stop, c)
                     if size == 0:
                         break
                     if size > 0 and slot >= 0:
@@ -523,6 +806,8 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                             for i in range(stack_start[top], p):
                                 text[copied] = data[i]
                                 copied += 1
+                            if again is not None:  # (an object as it stands: walked again)
+                                again[line] = True
                     if depth == 0:
                         while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE
                                             or data[p] == RETURN):
@@ -538,3 +823,5 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                 text_offsets[line + 1] = copied
             else:  # (a doubtful line's copy dropped)
                 copied = text_offsets[line + 1]
+                if again is not None:
+                    again[line] = False
