@@ -192,3 +192,25 @@ def test_an_icmp_drop_without_proto_is_icmp_without_a_port(tmp_path: Path) -> No
     assert not rejects
     assert [(e["network_protocol"], e["dst_port"], e["action"]) for e in events] == [
         ("icmp", None, "blocked"), ("udp", 161, "blocked")]
+
+
+def test_second_keys_are_read_whether_a_batch_has_the_first_on_every_line_some_or_none(tmp_path: Path) -> None:
+    """`user` where there is no `usr`, `app` where there is no `appName` (an empty appName is no name, and `app` is
+    not read there), `category` / `appcat` where there is no `Category`, the V6 key over src/dst: in batches where
+    every line, some lines or no line has the first key."""
+    v6 = CLOSED.replace("src=10.1.2.3:50000:X0", "src=:50000:X0 srcV6=2001:db8::7")
+    every = [CLOSED + ' usr="a" appName=\'One\' Category="Cat"', CLOSED + ' usr="b" appName=\'Two\' Category="Dog"']
+    some = [CLOSED + ' usr="a" appName=\'One\' Category="Cat"', CLOSED + ' user="c" app=ChatGPT category="Chat"',
+            CLOSED + " appName='' app=Copilot appcat=\"AI\"", v6 + ' user="d" app=49177']
+    none = [CLOSED + ' user="c" app=ChatGPT appcat="AI"', v6 + ' app=49177 category="Chat"']
+    expected = {
+        "every": [("a", "One", "Cat", "10.1.2.3"), ("b", "Two", "Dog", "10.1.2.3")],
+        "some": [("a", "One", "Cat", "10.1.2.3"), ("c", "ChatGPT", "Chat", "10.1.2.3"), (None, None, "AI", "10.1.2.3"),
+                 ("d", None, None, "2001:db8::7")],
+        "none": [("c", "ChatGPT", "AI", "10.1.2.3"), (None, None, "Chat", "2001:db8::7")],
+    }
+    for name, lines in (("every", every), ("some", some), ("none", none)):
+        events, rejects, _ = parse(tmp_path, *lines, name=f"sonicwall-{name}-20261120.log")
+        assert not rejects
+        assert [(event["user_name"], event["vendor_app"], event["vendor_category"], event["src_ip"])
+                for event in events] == expected[name], name

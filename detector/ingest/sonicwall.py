@@ -58,6 +58,7 @@ https://gist.github.com/adriansr/d7ad20e15fca1ef2df6a4cdeb53b2989, LogRhythm's f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -79,6 +80,7 @@ from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_chunk_slice
 from detector.ingest.fortigate import HOST_SQL, URL_PATH_SQL
 from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import bools
 from detector.ingest.sophos import STATUS_SQL  # (HTTP status 0: none)
 from detector.ingest.syslog import SyslogHeaders, define_head_macros, reference_time
 from detector.schema import TIMESTAMP
@@ -281,23 +283,16 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
     no_time = pc.and_(is_event, pc.is_null(time))
     if pc.any(no_time).as_py():
         ts = pc.replace_with_mask(ts, no_time, _header_times(connection, headers, value, no_time))
-    none = pa.scalar(None, pa.string())
-    reason = pc.if_else(
-        pc.invert(has_m), NOT_SONICWALL, pc.if_else(
-            pc.invert(is_event), none, pc.if_else(
-                pc.invert(pc.and_(src_ok, dst_ok)), NO_ADDRESS, pc.if_else(
-                    pc.is_valid(ts), none, pc.if_else(
-                        pc.is_null(time), NO_TIME, pc.binary_join_element_wise(BAD_TIME, time, ""))))))
+    reason = _reasons(has_m, is_event, pc.and_(src_ok, dst_ok), ts, time)
 
     transport = per_distinct(connection, value("proto"), queries.transport)["value"]
     # m=38 "ICMP packet dropped" has no proto= and its dst "port" is not one (the type and code follow as type=/code=)
     icmp_drop = pc.and_(pc.fill_null(pc.equal(m, ICMP_DROPPED), False), pc.is_null(transport))
     user = value("usr")
-    user = pc.coalesce(user, value("user", pc.is_null(user)))
+    user = _or_else(value, user, "user")
     host = per_distinct(connection, value("dstname", is_web), queries.host)["host"]
-    app_name = value("appName")
     category = value("Category")
-    category = pc.coalesce(category, value("category", pc.is_null(category)))
+    category = _or_else(value, category, "category")
     return pa.table({
         "line_no": line_no,
         "reject_reason": reason,
@@ -317,12 +312,51 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, headers:
         "bytes_out": integers(connection, queries.bigint, value("sent", is_closed), pa.int64()),
         "bytes_in": integers(connection, queries.bigint, value("rcvd", is_closed), pa.int64()),
         "duration_ms": integers(connection, queries.bigint, value("cdur", is_closed), pa.int64()),
-        "vendor_app": pc.coalesce(
-            only_where(app_name, pc.not_equal(app_name, "")),
-            per_distinct(connection, value("app", pc.is_null(app_name)), queries.app)["value"].cast(pa.string())),
+        "vendor_app": _vendor_app(connection, queries, value),
         "vendor_category": per_distinct(
-            connection, pc.coalesce(category, value("appcat", pc.is_null(category))), queries.category)["value"],
+            connection, _or_else(value, category, "appcat"), queries.category)["value"],
     }), scan_ignored + int(ignored.sum())
+
+
+def _vendor_app(connection: duckdb.DuckDBPyConnection, queries: _Queries, value: _Values) -> pa.Array:
+    """`appName` where not empty, else `app` where it is a name, read only where the line has no `appName`."""
+    app_name = value("appName")
+    named = only_where(app_name, pc.not_equal(app_name, ""))
+    if not app_name.null_count:
+        return named
+    app = per_distinct(connection, value("app", pc.is_null(app_name)), queries.app)["value"].cast(pa.string())
+    return app if app_name.null_count == len(app_name) else pc.coalesce(named, app)
+
+
+def _or_else(value: Callable[[str, pa.Array], pa.Array], first: pa.Array, key: str) -> pa.Array:
+    """`first`, and where it is null, `value(key, where)` of those rows (SQL's coalesce): no call where `first`
+    has every row, no coalesce where either has none (a layout writes one of two keys throughout)."""
+    if not first.null_count:
+        return first
+    other = value(key, pc.is_null(first))
+    if other.null_count == len(other):
+        return first
+    return other if first.null_count == len(first) else pc.coalesce(first, other)
+
+
+def _reasons(has_m: pa.Array, is_event: pa.Array, addressed: pa.Array, ts: pa.Array, time: pa.Array) -> pa.Array:
+    """Each line's reject reason (null for events and ignored lines), the texts made only for the lines that have
+    one: the few rejects of a slice, not a string array per condition over all its lines."""
+    failing = ~bools(has_m) | (bools(is_event) & ~(bools(addressed) & bools(pc.is_valid(ts))))
+    if not failing.any():
+        return pa.nulls(len(failing), pa.string())
+    rows = np.flatnonzero(failing)
+    taken = pa.array(rows)
+    time = time.take(taken)
+    none = pa.scalar(None, pa.string())
+    reason = pc.if_else(
+        pc.invert(has_m.take(taken)), NOT_SONICWALL, pc.if_else(
+            pc.invert(is_event.take(taken)), none, pc.if_else(
+                pc.invert(addressed.take(taken)), NO_ADDRESS, pc.if_else(
+                    pc.is_null(time), NO_TIME, pc.binary_join_element_wise(BAD_TIME, time, "")))))
+    at = np.full(len(failing), -1, np.int64)
+    at[rows] = np.arange(len(rows))
+    return reason.take(pa.array(at, mask=at < 0))
 
 
 # A SonicOS line behind a syslog header has no program tag (`Nov 20 09:30:20 192.0.2.1 id=firewall ...`), which
@@ -368,7 +402,9 @@ def _address(value: _Values, key: str, v6_key: str) -> tuple[pa.Array, pa.Array,
     ip, port, colons = value.address(key)
     v6 = value(v6_key)
     v6 = only_where(v6, pc.not_equal(v6, ""))
-    ip = pc.coalesce(v6, only_where(ip, pa.array(colons <= 3)))
+    ip = only_where(ip, pa.array(colons <= 3))
+    if v6.null_count < len(v6):
+        ip = pc.coalesce(v6, ip)
     return ip, pc.is_valid(ip), port
 
 
