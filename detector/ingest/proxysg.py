@@ -58,19 +58,19 @@ PROXIED/OBSERVED or another s-action code; unknown when sc-status is 407, the pr
 the other fields say, or 401 with TCP_DENIED (the same challenge when the appliance authenticates transparently).
 s-ip is the appliance's own address and is not read as the destination.
 
-Where a parse goes (benchmark samples, 125k-line batches, CPU; measured and left): the CSV reader ~0.09 s,
-w3c.line_kinds ~0.03, unwrapped ~0.065 on wrapped lines (the header expression's boolean match ~0.02, the colon
-scan ~0.03, the `#` scan ~0.015: Arrow's find_substring_regex for the ELFF start costs as much as the colons, and
-find_substring for `#` four times the scan), value_counts ~0.055 on a batch of mixed layouts (read_groups: the
-separators counted eight bytes at a time; their places and binary searches of the quotes among them cost ~0.085,
-reduceat over the bytes as much as the places). The per-distinct queries are a tenth.
-Seventeenth session (benchmark, 1M lines, load 4-17, CPU s shadow-ai/generic DuckDB, before -> after): main 3.95/1.90
--> 3.00/1.52, main_syslog 4.58/2.22 -> 4.63/2.14, bcreportermain_v1 4.21/1.75 -> 3.90/1.69, its syslog file 6.01/2.39
--> 5.91/2.13; at 4M main 9.53/5.45, main_syslog 13.84/7.00, bcreportermain_v1 14.50/7.04, its syslog file 21.60/8.13
-(peak RSS 782-926 MiB; glibc's heap for the CSV reader's joined lines added ~50-70 MiB). Measured and left: a W3C
-batch's chunks combined once in glibc's heap for its slices (TMG 1M: 3.06/3.09 -> 3.05/3.08 s, peak RSS +55-75 MiB).
-Noted for the pipeline: a single-thread parse of a 131k-line bcreportermain_v1_syslog batch costs ~0.40 s with pyarrow's
-default pool and ~0.59 s under stages.tune_allocators' jemalloc pool (fresh pages for every large temporary).
+How a batch is read: one compiled pass over its lines' bytes (proxysg_scan) cuts each header, counts the values,
+chooses the layout and numbers the values the layout reads by their text, so that the columns are made from indices
+and distinct values (w3c.columns_of_fields); the lines it is not sure of (tabs, odd quoting, a `#` in the header, a
+count of no layout) are read by `read_values`: headers cut (unwrapped), values counted and read by Arrow's CSV reader
+as `w3c` reads them. Both give a line the same outcome (tests/test_proxysg_scan.py compares them).
+Eighteenth session, benchmark (CPU s shadow-ai/generic DuckDB, peak RSS; load 6-9): before the pass, 1M lines: main
+3.22/1.69, main_syslog 4.23/1.96, bcreportermain_v1 3.57/1.81, its syslog file 5.31/2.42 (RSS 665-849 MiB); with it
+2.53/1.71, 2.45/1.84, 2.65/1.69, 3.27/2.44 (586-662 MiB); 4M lines with it: 7.13/6.05, 7.35/6.85, 6.94/7.60,
+9.29/8.77 (607-651 MiB; the last session's idle runs: 8.4-16.5 s, 825-1016 MiB). Per 131k-line batch the pass is
+0.07-0.09 s (the values' hash table half of it), the columns from the distinct values ~0.05.
+Earlier (measured and left): the CSV reader ~0.09 s of a batch, w3c.line_kinds ~0.03, unwrapped ~0.065 on wrapped
+lines; a W3C batch combined once in glibc's heap (no CPU saved, +55-75 MiB); a single-thread parse costs ~1.5x under
+stages.tune_allocators' jemalloc pool than under pyarrow's default pool (fresh pages for every large temporary).
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -101,7 +102,10 @@ from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import VALUE_SLICE, has_control_bytes, line_text
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
-from detector.ingest.w3c import W3C, Header, Plan, columns_of_fields, combine, data_fields, event_columns
+from detector.ingest.w3c import W3C, Header, Plan, cleaned, columns_of_fields, combine, data_fields, event_columns
+
+if TYPE_CHECKING:
+    from detector.ingest.proxysg_scan import Read
 
 _MAIN = ("date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port "
          "cs-uri-path cs-uri-query cs-username cs-auth-group {hierarchy}s-supplier-name rs(content-type) cs(referer) "
@@ -363,7 +367,7 @@ def new_parser(context: ParseContext) -> BatchParser:
                            read_layout(cursor, group, index))
         return results
 
-    def parse(original: pa.Table) -> ParseResult:
+    def read_values(original: pa.Table) -> ParseResult:
         """The batch is read as the layout most of its first lines have (w3c counts each line's values as it
         reads them); only the lines of another count are counted here and read by their own layouts."""
         text = unwrapped(line_text(original))
@@ -389,7 +393,77 @@ def new_parser(context: ParseContext) -> BatchParser:
             result.events = result.events.take(pc.sort_indices(result.events.column("line_no")))
         return result
 
+    scanning = Scanning(plans)
+
+    def parse(original: pa.Table) -> ParseResult:
+        """The lines the compiled pass reads (proxysg_scan) read by their layouts from its indices and distinct
+        values; the others (and a batch it reads none of) by read_values."""
+        text = line_text(original)
+        buffer, data, offsets = line_bytes(text)
+        scanned = scanning.read(buffer, data, offsets)
+        unsure = scanned.layout < 0
+        if unsure.all():
+            return read_values(original)
+        results = []
+        with parse_cursor(context.connection) as cursor:
+            for index in np.unique(scanned.layout[~unsure]).tolist():
+                rows = None if len(text) == 1 or (scanned.layout == index).all() else \
+                    np.flatnonzero(scanned.layout == index)
+                line_no = original.column("line_no") if rows is None else original.column("line_no").take(rows)
+                values = scanning.values(scanned, index, rows)
+                columns = columns_of_fields(cursor, plans[index], line_no, pa.repeat(
+                    pa.scalar(len(LAYOUTS[index].fields), pa.int64()), len(line_no)), values)
+                if EXCEPTION_ID in LAYOUTS[index].fields:
+                    columns = _denied_by_exception(columns, values[LAYOUTS[index].fields.index(EXCEPTION_ID)])
+                # (a reject's line is found by its number in the batch: rows not taken out of it)
+                results.append(_named(split_outcomes(columns, original), LAYOUTS[index]))
+        if unsure.any():
+            results.append(read_values(original.take(pa.array(np.flatnonzero(unsure)))))
+        result = combine(results, ignored=0)
+        if sum(part.events.num_rows > 0 for part in results) > 1:  # groups read apart: events back in line order
+            result.events = result.events.take(pc.sort_indices(result.events.column("line_no")))
+        if sum(part.rejects.num_rows > 0 for part in results) > 1:  # (and rejects)
+            result.rejects = result.rejects.take(pc.sort_indices(result.rejects.column("line_no")))
+        return result
+
     return parse
+
+
+class Scanning:
+    """What proxysg_scan's pass is told of the layouts (which layout each count has, which values each reads, by
+    field name: a slot), and the values it finds put back as each layout's dictionary-encoded fields."""
+
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        from detector.ingest import proxysg_scan  # (Numba: loaded when a parser is made, not with the registry)
+
+        self.scan = proxysg_scan
+        self.layout_of_count = np.full(proxysg_scan.MOST_VALUES + 1, -1, np.int64)
+        self.other_of_count = np.full(proxysg_scan.MOST_VALUES + 1, -1, np.int64)
+        for count, index in _BY_COUNT.items():
+            main, other = SHARED.get(count, (index, -1))
+            self.layout_of_count[count], self.other_of_count[count] = main, other
+        self.positions = [sorted(plan.used.union(
+            [layout.fields.index(EXCEPTION_ID)] if EXCEPTION_ID in layout.fields else []))
+            for plan, layout in zip(plans, LAYOUTS, strict=True)]
+        names = sorted({layout.fields[p] for layout, read in zip(LAYOUTS, self.positions, strict=True) for p in read})
+        self.slot_of = np.full((len(LAYOUTS), proxysg_scan.MOST_VALUES), -1, np.int64)
+        for index, (layout, read) in enumerate(zip(LAYOUTS, self.positions, strict=True)):
+            for position in read:
+                self.slot_of[index, position] = names.index(layout.fields[position])
+        self.slots = len(names)
+
+    def read(self, buffer: pa.Buffer, data: np.ndarray, offsets: np.ndarray) -> Read:
+        return self.scan.read(buffer, data, offsets, self.layout_of_count, self.other_of_count, self.slot_of,
+                                 self.slots)
+
+    def values(self, scanned: Read, index: int, rows: np.ndarray | None) -> dict[int, pa.DictionaryArray]:
+        """The values layout `index` reads, of its lines `rows` (None: every line), as w3c.data_fields gives them."""
+        values = {}
+        for position in self.positions[index]:
+            slot = int(self.slot_of[index, position])
+            indices = scanned.indices[slot] if rows is None else scanned.indices[slot][rows]
+            values[position] = cleaned(pa.DictionaryArray.from_arrays(pa.array(indices), scanned.dictionaries[slot]))
+        return values
 
 
 NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})

@@ -510,6 +510,11 @@ def _cleaned(encoded_values: pa.DictionaryArray, sep: str = " ") -> pa.Dictionar
     return dictionary_array(encoded_values.indices, value)
 
 
+def cleaned(encoded_values: pa.DictionaryArray) -> pa.DictionaryArray:
+    """Values as this format reads them (`_cleaned`), for a format that cuts them out of its lines itself (proxysg)."""
+    return _cleaned(encoded_values)
+
+
 def _cleaned_of_tabbed(encoded_values: pa.DictionaryArray) -> pa.DictionaryArray:
     return _cleaned(encoded_values, "\t")
 
