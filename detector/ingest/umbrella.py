@@ -26,6 +26,12 @@ from identities whose type says user (`AD Users`, `Users` ...), pairing the iden
 identity types list when both have the same length; computers and networks are not users. The proxy log's
 policy identity is one identity where its type is one type: an AD user's label may hold a comma (`Vries, Jan de
 (j.devries@example.nl)`, a display name written surname first).
+The proxy lines are split by a compiled kernel (umbrella_scan.split_spans, `_ScannedFields`) whose fields
+texts_scan.DistinctTexts numbers per column, where pyarrow's split copied the first 27 fields of every line into
+lists and dictionary_encode hashed them all (a third of the ingest's CPU): whole ingest of the benchmark's basic
+sample (CPU, old/new interleaved, load ~8-10): 1M lines 3.99-4.14 -> 3.14-3.73 s, 4M lines 14.6-15.2 -> 8.5-8.9 s;
+peak RSS at 4M ~690 MiB either way (Numba, now loaded, turns on the reader's compiled line cutting). The DNS export
+keeps the pyarrow split (`_Fields`: its action column is found by value, among all the columns).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from detector.ingest.distinct_sql import (
     url_parts,
 )
 from detector.ingest.key_values import in_line_order
+from detector.ingest.layout_bytes import line_bytes
 from detector.schema import TIMESTAMP
 
 # The S3 export's optional header row starts with a column name instead of a time.
@@ -251,6 +258,80 @@ class _Fields:
         return pa.DictionaryArray.from_arrays(renumbered.indices, self.values.take(renumbered.dictionary))
 
 
+class _ScannedFields:
+    """A slice of lines split at `","` as `_Fields` splits them with `columns` (pc.split_pattern's max_splits), by a
+    compiled kernel (umbrella_scan.split_spans: one pass over each line's bytes up to its last split, no copy of its
+    fields) whose spans of the columns `read` texts_scan.DistinctTexts numbers by their texts, per column. `values`
+    holds every column's texts one after the other, so that a column's codes in it are its own plus a shift. Where
+    `_Fields` copied all the fields of every line into lists and hashed them all (~27 a proxy line, 17 of them read)."""
+
+    def __init__(self, lines: pa.Table, columns: int, read: Sequence[int]) -> None:
+        from detector.ingest import texts_scan, umbrella_scan
+
+        self._slot = {column: slot for slot, column in enumerate(read)}
+        slot_of_column = np.full(max(read) + 1, -1, np.int64)
+        slot_of_column[list(read)] = np.arange(len(read))
+        self.rows = rows = lines.num_rows
+        count, quoted = np.empty(rows, np.int32), np.zeros(rows, np.bool_)
+        self._codes = np.empty((len(read), rows), np.int32)
+        distinct = texts_scan.DistinctTexts()
+        start = 0
+        for chunk in lines.column("line").chunks:
+            _, data, offsets = line_bytes(chunk)
+            size = len(chunk)
+            begin, end = np.empty((size, len(read)), np.int32), np.empty((size, len(read)), np.int32)
+            missing, chunk_count = np.empty((size, len(read)), np.bool_), np.empty(size, np.int32)
+            umbrella_scan.split_spans(data, offsets, columns, slot_of_column, begin, end, missing, chunk_count)
+            count[start:start + size] = chunk_count
+            filled = offsets[1:] > offsets[:-1]
+            quoted[start:start + size][filled] = data[offsets[:-1][filled]] == ord('"')
+            self._codes[:, start:start + size] = distinct.read(data, begin, end, missing,
+                                                               np.arange(len(read), dtype=np.int64),
+                                                               np.empty(0, np.int64))[0]
+            start += size
+        self._dictionaries = distinct.dictionaries(len(read))
+        self._shift = np.cumsum([0] + [len(dictionary) for dictionary in self._dictionaries])
+        self.values = pa.concat_arrays(self._dictionaries) if read else pa.array([], pa.string())
+        self._count = count
+        self.count, self.quoted = pa.array(count), pa.array(quoted)
+        self._encoded: dict[tuple[int, int], pa.DictionaryArray] = {}
+
+    def encoded(self, at: int | np.ndarray, since: int = 0) -> pa.DictionaryArray:
+        """Column `at` (0-based; or per line, where the layouts differ) dictionary-encoded; null where a line
+        has no such field, or fewer than `since` fields."""
+        if not isinstance(at, int):
+            codes = self.codes(at, since)
+            renumbered = pc.dictionary_encode(pa.array(codes, mask=codes < 0))
+            return pa.DictionaryArray.from_arrays(renumbered.indices, self.values.take(renumbered.dictionary))
+        if (at, since) not in self._encoded:
+            codes = self._own_codes(at, since)
+            absent = codes < 0
+            self._encoded[at, since] = pa.DictionaryArray.from_arrays(
+                pa.array(codes, mask=absent if absent.any() else None), self._dictionaries[self._slot[at]])
+        return self._encoded[at, since]
+
+    def codes(self, at: int | np.ndarray, since: int = 0) -> np.ndarray:
+        """Per line, the code (in `values`) of field `at` (or per line: -1 for none); -1 where there is none,
+        or fewer than `since` fields."""
+        if isinstance(at, int):
+            codes = self._own_codes(at, since)
+            return np.where(codes < 0, -1, codes + self._shift[self._slot[at]])
+        found = np.full(self.rows, -1, np.int64)
+        for column in np.unique(at[at >= 0]).tolist():
+            rows = at == column
+            found[rows] = self.codes(column, since)[rows]
+        return found
+
+    def text(self, codes: np.ndarray) -> pa.Array:
+        """The values of `codes` (null for -1)."""
+        return self.values.take(pa.array(codes, mask=codes < 0))
+
+    def _own_codes(self, at: int, since: int) -> np.ndarray:
+        """Column `at`'s codes in its own dictionary, -1 where there is none or fewer than `since` fields."""
+        codes = self._codes[self._slot[at]]
+        return np.where(self._count < since, -1, codes) if since else codes
+
+
 def _has_quote(values: pa.DictionaryArray) -> pa.Array:
     """Per line, whether the column's text has a quote (looked for once per distinct value)."""
     return pc.array_take(pc.match_substring(values.dictionary, '"'), values.indices)
@@ -266,8 +347,9 @@ def _unquoted_end(values: pa.DictionaryArray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(values.indices, pc.utf8_rtrim(values.dictionary, '"'))
 
 
-def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields, granular: np.ndarray,
-           granular_type: np.ndarray, identities: np.ndarray, identity_types: np.ndarray) -> pa.Array:
+def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields | _ScannedFields,
+           granular: np.ndarray, granular_type: np.ndarray, identities: np.ndarray, identity_types: np.ndarray
+           ) -> pa.Array:
     """The user among the identities (their codes in `fields`), decided once per distinct combination of
     identities and types, whose text is put together for those combinations only."""
     combination, first = _combinations((granular, granular_type, identities, identity_types), len(fields.values))
@@ -320,7 +402,7 @@ def _line_checks(is_header: pa.Array, quoted: pa.Array, ts: pa.Array, time_text:
     ]
 
 
-def _time(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields
+def _time(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields | _ScannedFields
           ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """The first column without the line's opening quote, whether it is the header's, and its time."""
     times = through(connection, queries.time, fields.encoded(0))
@@ -379,10 +461,14 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
     return pa.table(columns)
 
 
+# the proxy columns read (0-based): time, identity, internal ip (or identities), ..., request method
+_PROXY_READ = (0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 15, 21, 23, 24, 25)
+
+
 def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: pa.Table) -> pa.Table:
     """Umbrella proxy lines -> schema columns plus reject_reason / is_ignored."""
-    # the 26 columns read (request method is the last); a count above 26 only needs to say "more"
-    fields = _Fields(lines, columns=26)
+    # the 26 columns (request method is the last); a count above 26 only needs to say "more"
+    fields = _ScannedFields(lines, 26, _PROXY_READ)
     rows, count, column = fields.rows, fields.count, fields.encoded
     time_text, is_header, ts = _time(connection, queries, fields)
     # the third column is the internal client IP, except in early exports (an identities list)

@@ -1,5 +1,5 @@
-"""A compiled kernel that splits Umbrella's quoted CSV lines (the cloud firewall export, see umbrella_fw.py) on
-their bytes, one pass per line (see compiled.py).
+"""Compiled kernels that split Umbrella's quoted CSV lines (the cloud firewall export, see umbrella_fw.py; the
+proxy export, `split_spans`, see umbrella.py) on their bytes, one pass per line (see compiled.py).
 
 It reads each line as umbrella_fw's Arrow reading did, without the copies that reading made of every line (the
 split's list of every field, then a dictionary of them all): a line opening with a quote is split at every `","`
@@ -198,3 +198,32 @@ def plain_separators(data, offsets, rows, out, out_offsets, first, second):
             n += 1
             i += 1
         out_offsets[r + 1] = n
+
+
+@kernel
+def split_spans(data, offsets, max_splits, slot_of_column, begin, end, missing, count):
+    """Each line split as `pc.split_pattern(line, '","', max_splits)` splits it (umbrella.py's proxy reading: left
+    to right, not overlapping, the last field the rest of the line; nothing trimmed): the fields of the columns with
+    a slot (`slot_of_column[i] >= 0`) into `begin`/`end` (lines x slots; `missing` where the line has no such field)
+    and the number of fields into `count`. A line's bytes after its last split are not read."""
+    wanted = len(slot_of_column)
+    for line in range(len(offsets) - 1):
+        start, stop = offsets[line], offsets[line + 1]
+        for slot in range(begin.shape[1]):
+            begin[line, slot], end[line, slot], missing[line, slot] = 0, 0, True
+        item, item_start, at = 0, start, start
+        while item < max_splits:
+            while at + 2 < stop and not (data[at] == QUOTE and data[at + 1] == COMMA and data[at + 2] == QUOTE):
+                at += 1
+            if at + 2 >= stop:
+                break
+            if item < wanted and slot_of_column[item] >= 0:
+                slot = slot_of_column[item]
+                begin[line, slot], end[line, slot], missing[line, slot] = item_start, at, False
+            item += 1
+            at += 3
+            item_start = at
+        if item < wanted and slot_of_column[item] >= 0:  # the last field runs to the line's end
+            slot = slot_of_column[item]
+            begin[line, slot], end[line, slot], missing[line, slot] = item_start, stop, False
+        count[line] = item + 1
