@@ -38,27 +38,31 @@ _SRC_AT, _DST_AT, _PORT_AT, _USER_AT, _PROTOCOL_AT = range(len(_FIELDS))
 def teardowns(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """Teardown messages at data[starts:ends] (the text after each line's `%`): which the pass read (`ok`), and
     for those the fields cisco_asa_layouts.teardown reads."""
-    count = len(starts)
-    ok = np.zeros(count, np.bool_)
-    begin, end = np.full((len(_FIELDS), count), -1, np.int64), np.zeros((len(_FIELDS), count), np.int64)
-    duration = np.zeros(count, np.int64)
-    timed = np.zeros(count, np.bool_)
-    text = np.frombuffer(data, np.uint8)
-    read = _teardowns(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end, duration, timed)
-    return ok, {**_texts(text, begin, end, read), "duration": pa.array(duration[:read], pa.int64(), mask=~timed[:read])}
+    ok, texts, duration, timed = _read(data, starts, ends, True)
+    return ok, {**texts, "duration": pa.array(duration, pa.int64(), mask=~timed)}
 
 
 def denials(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, dict[str, pa.Array]]:
     """106023 messages at data[starts:ends] (the text after each line's `%`): which the pass read (`ok`), and for
     those the fields cisco_asa_layouts.deny reads."""
+    ok, texts, _, _ = _read(data, starts, ends, False)
+    del texts["user_name"]
+    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), len(texts["src_ip"]))}
+
+
+def _read(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray, teardown: bool
+          ) -> tuple[np.ndarray, dict[str, pa.Array], np.ndarray, np.ndarray]:
+    """Teardown (`teardown`) or 106023 messages at data[starts:ends]: which the pass read, their text fields, and
+    (a Teardown's) durations and whether each fits."""
     count = len(starts)
     ok = np.zeros(count, np.bool_)
     begin, end = np.full((len(_FIELDS), count), -1, np.int64), np.zeros((len(_FIELDS), count), np.int64)
+    duration = np.zeros(count if teardown else 0, np.int64)
+    timed = np.zeros(count if teardown else 0, np.bool_)
     text = np.frombuffer(data, np.uint8)
-    read = _denials(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end)
-    texts = _texts(text, begin, end, read)
-    del texts["user_name"]
-    return ok, {**texts, "blocked": pa.repeat(pa.scalar(True), read)}
+    read = (_teardowns if teardown else _denials)(text, starts.astype(np.int64), ends.astype(np.int64), ok, begin, end,
+                                                 duration, timed)
+    return ok, _texts(text, begin, end, read), duration[:read], timed[:read]
 
 
 def line_marks(data: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -231,118 +235,123 @@ def _word(data, start, end, present, side):
 
 @kernel
 def _teardowns(data, starts, ends, ok, begin, end, duration, timed):
-    token_start = np.empty(TEARDOWN_SPLITS + 1, np.int64)
-    token_end = np.empty(TEARDOWN_SPLITS + 1, np.int64)
+    return _messages(data, starts, ends, True, ok, begin, end, duration, timed)
+
+
+@kernel
+def _denials(data, starts, ends, ok, begin, end, duration, timed):
+    return _messages(data, starts, ends, False, ok, begin, end, duration, timed)
+
+
+@inlined
+def _messages(data, starts, ends, teardown, ok, begin, end, duration, timed):
+    """Each line's text cut into tokens, then read as a Teardown (`teardown`) or else a 106023 message: where it
+    fits, `ok`, and its fields in the next row of `begin`/`end` (and `duration`/`timed`). The number of rows read.
+    Inlined into a kernel per message, where `teardown` is a constant: the compiler keeps only that one's reading.
+    (Each reading as a step of its own, inlined, took ~15 % longer: every array it is passed is counted in and
+    out again at each of its returns.)"""
+    splits = TEARDOWN_SPLITS if teardown else DENY_SPLITS
+    token_start = np.empty(splits + 1, np.int64)
+    token_end = np.empty(splits + 1, np.int64)
     side_a = np.empty(6, np.int64)
     side_b = np.empty(6, np.int64)
     read = 0
     for row in range(len(starts)):
-        count = _tokens(data, starts[row], ends[row], TEARDOWN_SPLITS, token_start, token_end)
-        if count < 13:
-            continue
+        count = _tokens(data, starts[row], ends[row], splits, token_start, token_end)
         s, e = token_start, token_end
-        if not (_same(data, s[1], e[1], _TEARDOWN) and (_same(data, s[2], e[2], _TCP) or _same(data, s[2], e[2], _UDP))
-                and _same(data, s[3], e[3], _CONNECTION) and _digits(data, s[4], e[4])
-                and _same(data, s[5], e[5], _FOR)):
-            continue
-        a_word = not _same(data, s[7], e[7], _TO)
-        to_at = 8 if a_word else 7
-        if not _same(data, s[to_at], e[to_at], _TO):
-            continue
-        b_word = not _same(data, s[to_at + 2], e[to_at + 2], _DURATION)
-        duration_at = to_at + 3 if b_word else to_at + 2
-        bytes_at = duration_at + 3
-        if bytes_at >= count:
-            continue
-        if not (_same(data, s[duration_at], e[duration_at], _DURATION) and _same(data, s[duration_at + 2],
-                e[duration_at + 2], _BYTES) and e[bytes_at] > s[bytes_at] and _ZERO <= data[s[bytes_at]] <= _NINE):
-            continue
-        if not (_side(data, s[6], e[6], True, True, side_a)
-                and _side(data, s[to_at + 1], e[to_at + 1], True, True, side_b)):
-            continue
-        if side_a[3] - side_a[2] > 9 or side_b[3] - side_b[2] > 9:
-            continue
-        # a word after a side (no parentheses) is its user where it has no identity
-        if not (_word(data, s[7], e[7], a_word, side_a) and _word(data, s[to_at + 2], e[to_at + 2], b_word, side_b)):
-            continue
-        # the duration: H:M:S, 1-18 digits each
-        clock, clock_end = s[duration_at + 1], e[duration_at + 1]
-        first = _find(data, clock, clock_end, _COLON)
-        second = _find(data, first + 1, clock_end, _COLON) if first >= 0 else -1
-        if second < 0 or _find(data, second + 1, clock_end, _COLON) >= 0:
-            continue
-        if not (_digits(data, clock, first) and _digits(data, first + 1, second)
-                and _digits(data, second + 1, clock_end)):
-            continue
-        if first - clock > 18 or second - first - 1 > 18 or clock_end - second - 1 > 18:
-            continue
-        hours, minutes = _number(data, clock, first), _number(data, first + 1, second)
-        seconds = _number(data, second + 1, clock_end)
-        clock_fits = hours <= _LONGEST_HOURS and minutes <= _LONGEST_MINUTES and seconds <= _LONGEST_SECONDS
-        # the client: the side with a user, else the one with the higher port, else the second
-        has_a, has_b = side_a[4] >= 0, side_b[4] >= 0
-        if has_a != has_b:
-            client_first = has_a
+        if teardown:
+            if count < 13:
+                continue
+            if not (_same(data, s[1], e[1], _TEARDOWN)
+                    and (_same(data, s[2], e[2], _TCP) or _same(data, s[2], e[2], _UDP))
+                    and _same(data, s[3], e[3], _CONNECTION) and _digits(data, s[4], e[4])
+                    and _same(data, s[5], e[5], _FOR)):
+                continue
+            a_word = not _same(data, s[7], e[7], _TO)
+            to_at = 8 if a_word else 7
+            if not _same(data, s[to_at], e[to_at], _TO):
+                continue
+            b_word = not _same(data, s[to_at + 2], e[to_at + 2], _DURATION)
+            duration_at = to_at + 3 if b_word else to_at + 2
+            bytes_at = duration_at + 3
+            if bytes_at >= count:
+                continue
+            if not (_same(data, s[duration_at], e[duration_at], _DURATION) and _same(data, s[duration_at + 2],
+                    e[duration_at + 2], _BYTES) and e[bytes_at] > s[bytes_at] and _ZERO <= data[s[bytes_at]] <= _NINE):
+                continue
+            if not (_side(data, s[6], e[6], True, True, side_a)
+                    and _side(data, s[to_at + 1], e[to_at + 1], True, True, side_b)):
+                continue
+            if side_a[3] - side_a[2] > 9 or side_b[3] - side_b[2] > 9:
+                continue
+            # a word after a side (no parentheses) is its user where it has no identity
+            if not (_word(data, s[7], e[7], a_word, side_a)
+                    and _word(data, s[to_at + 2], e[to_at + 2], b_word, side_b)):
+                continue
+            # the duration: H:M:S, 1-18 digits each
+            clock, clock_end = s[duration_at + 1], e[duration_at + 1]
+            first = _find(data, clock, clock_end, _COLON)
+            second = _find(data, first + 1, clock_end, _COLON) if first >= 0 else -1
+            if second < 0 or _find(data, second + 1, clock_end, _COLON) >= 0:
+                continue
+            if not (_digits(data, clock, first) and _digits(data, first + 1, second)
+                    and _digits(data, second + 1, clock_end)):
+                continue
+            if first - clock > 18 or second - first - 1 > 18 or clock_end - second - 1 > 18:
+                continue
+            hours, minutes = _number(data, clock, first), _number(data, first + 1, second)
+            seconds = _number(data, second + 1, clock_end)
+            clock_fits = hours <= _LONGEST_HOURS and minutes <= _LONGEST_MINUTES and seconds <= _LONGEST_SECONDS
+            # the client: the side with a user, else the one with the higher port, else the second
+            has_a, has_b = side_a[4] >= 0, side_b[4] >= 0
+            if has_a != has_b:
+                client_first = has_a
+            else:
+                client_first = _number(data, side_a[2], side_a[3]) > _number(data, side_b[2], side_b[3])
+            client, server = (side_a, side_b) if client_first else (side_b, side_a)
+            user, user_end = client[4], client[5]
+            if user < 0:  # a `(user)` ending the message (AAA, cisco_asa_layouts.AAA_USER) after the byte count
+                user_end = ends[row] - 1
+                if user_end > e[bytes_at] and data[user_end] == _CLOSE:
+                    at = user_end - 1
+                    while at > e[bytes_at] and data[at] != _OPEN and data[at] != _CLOSE and not _white(data[at]):
+                        at -= 1
+                    if data[at] == _OPEN and at < user_end - 1 and data[at - 1] == _SPACE and at - 1 >= e[bytes_at]:
+                        user = at + 1
+            timed[read] = clock_fits
+            if clock_fits:
+                duration[read] = ((hours * 60 + minutes) * 60 + seconds) * 1000
+            begin[_SRC_AT, read], end[_SRC_AT, read] = client[0], client[1]
+            begin[_DST_AT, read], end[_DST_AT, read] = server[0], server[1]
+            begin[_PORT_AT, read], end[_PORT_AT, read] = server[2], server[3]
+            begin[_USER_AT, read], end[_USER_AT, read] = user, user_end
+            begin[_PROTOCOL_AT, read], end[_PROTOCOL_AT, read] = s[2], e[2]
         else:
-            client_first = _number(data, side_a[2], side_a[3]) > _number(data, side_b[2], side_b[3])
-        client, server = (side_a, side_b) if client_first else (side_b, side_a)
-        user, user_end = client[4], client[5]
-        if user < 0:  # a `(user)` ending the message (AAA, cisco_asa_layouts.AAA_USER) after the byte count
-            user_end = ends[row] - 1
-            if user_end > e[bytes_at] and data[user_end] == _CLOSE:
-                at = user_end - 1
-                while at > e[bytes_at] and data[at] != _OPEN and data[at] != _CLOSE and not _white(data[at]):
-                    at -= 1
-                if data[at] == _OPEN and at < user_end - 1 and data[at - 1] == _SPACE and at - 1 >= e[bytes_at]:
-                    user = at + 1
+            if count < 8:
+                continue
+            shift = 1 if _same(data, s[2], e[2], _PROTOCOL) and _same(data, s[4], e[4], _SRC) else 0
+            # (a token after the destination: the text goes on)
+            if count <= 7 + shift:
+                continue
+            if not (_same(data, s[1], e[1], _DENY) and _same(data, s[3 + shift], e[3 + shift], _SRC)
+                    and _same(data, s[5 + shift], e[5 + shift], _DST) and e[2 + shift] > s[2 + shift]):
+                continue
+            at = 6 + shift
+            if _find(data, s[at], e[at], _COMMA) >= 0 or (e[at] - s[at] >= 2 and data[e[at] - 2] == _BY[0]
+                                                          and data[e[at] - 1] == _BY[1]):
+                continue
+            if not (_side(data, s[4 + shift], e[4 + shift], False, False, side_a)  # (source, destination)
+                    and _side(data, s[at], e[at], False, False, side_b)):
+                continue
+            # `by access-group` anywhere in the text (looked for after the destination first, where it stands)
+            if not (_holds(data, e[at], ends[row], _BY_ACCESS_GROUP)
+                    or _holds(data, starts[row], min(e[at] + len(_BY_ACCESS_GROUP), ends[row]), _BY_ACCESS_GROUP)):
+                continue
+            begin[_SRC_AT, read], end[_SRC_AT, read] = side_a[0], side_a[1]
+            begin[_DST_AT, read], end[_DST_AT, read] = side_b[0], side_b[1]
+            begin[_PORT_AT, read], end[_PORT_AT, read] = side_b[2], side_b[3]
+            begin[_PROTOCOL_AT, read], end[_PROTOCOL_AT, read] = s[2 + shift], e[2 + shift]
         ok[row] = True
-        timed[read] = clock_fits
-        if clock_fits:
-            duration[read] = ((hours * 60 + minutes) * 60 + seconds) * 1000
-        begin[_SRC_AT, read], end[_SRC_AT, read] = client[0], client[1]
-        begin[_DST_AT, read], end[_DST_AT, read] = server[0], server[1]
-        begin[_PORT_AT, read], end[_PORT_AT, read] = server[2], server[3]
-        begin[_USER_AT, read], end[_USER_AT, read] = user, user_end
-        begin[_PROTOCOL_AT, read], end[_PROTOCOL_AT, read] = s[2], e[2]
-        read += 1
-    return read
-
-
-@kernel
-def _denials(data, starts, ends, ok, begin, end):
-    token_start = np.empty(DENY_SPLITS + 1, np.int64)
-    token_end = np.empty(DENY_SPLITS + 1, np.int64)
-    source = np.empty(6, np.int64)
-    destination = np.empty(6, np.int64)
-    read = 0
-    for row in range(len(starts)):
-        count = _tokens(data, starts[row], ends[row], DENY_SPLITS, token_start, token_end)
-        if count < 8:
-            continue
-        s, e = token_start, token_end
-        shift = 1 if _same(data, s[2], e[2], _PROTOCOL) and _same(data, s[4], e[4], _SRC) else 0
-        # (a token after the destination: the text goes on)
-        if count <= 7 + shift:
-            continue
-        if not (_same(data, s[1], e[1], _DENY) and _same(data, s[3 + shift], e[3 + shift], _SRC)
-                and _same(data, s[5 + shift], e[5 + shift], _DST) and e[2 + shift] > s[2 + shift]):
-            continue
-        at = 6 + shift
-        if _find(data, s[at], e[at], _COMMA) >= 0 or (e[at] - s[at] >= 2 and data[e[at] - 2] == _BY[0]
-                                                      and data[e[at] - 1] == _BY[1]):
-            continue
-        if not (_side(data, s[4 + shift], e[4 + shift], False, False, source)
-                and _side(data, s[at], e[at], False, False, destination)):
-            continue
-        # `by access-group` anywhere in the text (looked for after the destination first, where it stands)
-        if not (_holds(data, e[at], ends[row], _BY_ACCESS_GROUP)
-                or _holds(data, starts[row], min(e[at] + len(_BY_ACCESS_GROUP), ends[row]), _BY_ACCESS_GROUP)):
-            continue
-        ok[row] = True
-        begin[_SRC_AT, read], end[_SRC_AT, read] = source[0], source[1]
-        begin[_DST_AT, read], end[_DST_AT, read] = destination[0], destination[1]
-        begin[_PORT_AT, read], end[_PORT_AT, read] = destination[2], destination[3]
-        begin[_PROTOCOL_AT, read], end[_PROTOCOL_AT, read] = s[2 + shift], e[2 + shift]
         read += 1
     return read
 
