@@ -51,7 +51,7 @@ from detector.ingest.proxy_columns import (
     url_columns,
     where,
 )
-from detector.ingest.squid import PROXY_MACROS
+from detector.ingest.squid import DASH_SQL, HOST_SOURCES, PROXY_MACROS
 
 # ACL decision tags: BLOCK_*/DROP_* refuse, the NO_* tags are failed authentication (but a 407, the challenge
 # for credentials, is no verdict: CODE_STATUS_SQL), REDIRECT_* sends
@@ -103,12 +103,10 @@ select upper(split_part(value, '/', 1)) = 'DIRECT' as direct,
 from distinct_values
 """
 USER_SQL = "select null_if_dash(unquote(value)) as value from distinct_values"
-DASH_SQL = "select null_if_dash(value) as value from distinct_values"
 CATEGORY_SQL = "select nullif(replace(value, '\"', ''), '-') as value from distinct_values"
 APP_SQL = """
 select case when value not in ('"-"', '"Unknown"', '-') then trim(value, '"') end as value from distinct_values
 """
-HOST_SOURCES = pa.array(["connect", "url", "none"])
 # Lines parsed at a time. The kernel's places and the fields' texts take ~150 bytes a line, and the
 # per-distinct queries run once per slice: per 131k-line batch (CPU s, load ~6), slices of 16,384 / 32,768 /
 # 65,536 / 131,072 lines: repeated lines 0.178 / 0.163 / 0.155 / 0.149, all-distinct ones 0.349 / 0.327 /

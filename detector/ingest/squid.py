@@ -185,6 +185,7 @@ from distinct_values
 USER_SQL = """select coalesce(try(url_decode(null_if_dash(value))), null_if_dash(value)) as user_name
     from distinct_values"""
 DASH_SQL = "select null_if_dash(value) as value from distinct_values"
+# Where a native or common line's host came from (also Cisco WSA's)
 HOST_SOURCES = pa.array(["connect", "url", "none"])
 # time.ms as Squid writes it (%ts.%03tu); exact to the microsecond through float64 for 12-digit seconds
 EPOCH_SECONDS = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
@@ -394,7 +395,6 @@ select try_cast(null_if_dash(value) as bigint) as value,
     try_cast(null_if_dash(value) as bigint) is null and null_if_dash(value) is not null as invalid
 from distinct_values
 """
-COMMON_HOST_SOURCES = pa.array(["connect", "url", "none"])
 UNKNOWN = pa.DictionaryArray.from_arrays(pa.array([0], pa.int32()), ["unknown"])  # a common line without code:hier
 
 
@@ -451,7 +451,7 @@ def _common_columns(connection: duckdb.DuckDBPyConnection, queries: CommonQuerie
         "src_host": src_host,
         "user_name": per_distinct(connection, user, queries.user)["user_name"],
         "host": first_valid(where(is_connect, place["connect_host"]), where(not_connect, place["host"])),
-        "host_source": constant_text(COMMON_HOST_SOURCES, source),
+        "host_source": constant_text(HOST_SOURCES, source),
         "dst_port": pc.if_else(is_connect, place["connect_port"], place["dst_port"]),
         "network_protocol": where(not_connect, place["scheme"]),
         "http_method": method["http_method"],
