@@ -28,6 +28,7 @@ from detector.ingest.compiled import inlined, kernel, load_word
 
 MOST_VALUES = 64  # a line of more values is left to the reading of values (no layout has as many)
 _SPACE, _QUOTE, _HASH, _LESS, _GREATER, _COLON, _DASH, _DOT, _T, _Z, _PLUS = (ord(c) for c in ' "#<>:-.TZ+')
+_BYTE_ORDER_MARK = 0xEF  # (its first byte)
 _MIXER = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -40,10 +41,11 @@ class Read:
 
 
 def read(buffer: pa.Buffer, data: np.ndarray, offsets: np.ndarray, layout_of_count: np.ndarray,
-         other_of_count: np.ndarray, slot_of: np.ndarray, slots: int) -> Read:
+         other_of_count: np.ndarray, slot_of: np.ndarray, slots: int, bare: bool = False) -> Read:
     """The lines data[offsets[i]:offsets[i + 1]] (`buffer`'s bytes) read: `layout_of_count[n]` is the layout of n
     values (-1 none; for a count of two layouts its main, `other_of_count[n]` its bcreportermain_v1), `slot_of[layout,
-    position]` the slot of a layout's value read (-1: not read)."""
+    position]` the slot of a layout's value read (-1: not read). `bare`: lines without a syslog header, their values
+    from their first byte (w3c's lines under #Fields: a line starting with a space or a byte order mark is left)."""
     lines = len(offsets) - 1
     layout = np.full(lines, -1, np.int8)
     indices = np.zeros((slots, lines), np.int32)
@@ -53,7 +55,7 @@ def read(buffer: pa.Buffer, data: np.ndarray, offsets: np.ndarray, layout_of_cou
     while True:  # (the table and the entries grown where a line might not fit: a few times for all-distinct values)
         line = _read(data, offsets, layout_of_count, other_of_count, slot_of, layout, indices, table.places,
                      table.hashes, table.starts, table.ends, table.slots, table.numbers, table.distinct, table.found,
-                     line)
+                     line, bare)
         if line == lines:
             break
         table = table.grown()
@@ -256,7 +258,7 @@ def _same(data, start, end, other_start, other_end, safe):
 
 @kernel
 def _read(data, offsets, layout_of_count, other_of_count, slot_of, layout, indices, places, hashes, entry_start,
-          entry_end, entry_slot, entry_index, distinct, counted, first_line):
+          entry_end, entry_slot, entry_index, distinct, counted, first_line, bare):
     """The lines from `first_line` read into `layout` and `indices`, their distinct values into the table (Table's
     arrays; `counted[0]` its entries): the line where it stopped (all lines: done; else the table is to be grown)."""
     lines = len(offsets) - 1
@@ -273,7 +275,10 @@ def _read(data, offsets, layout_of_count, other_of_count, slot_of, layout, indic
             counted[0] = found
             return line
         start, end = offsets[line], offsets[line + 1]
-        at = _values_start(data, start, end)
+        if bare:
+            at = start if start < end and data[start] != _SPACE and data[start] != _BYTE_ORDER_MARK else -1
+        else:
+            at = _values_start(data, start, end)
         if at < 0:
             continue
         count = 0

@@ -6,6 +6,8 @@ travels from batch to batch in file order (a `HeaderedParser`: the batches thems
 time) and a batch is split at its directive lines; each run of data lines is split into values by
 Arrow's CSV reader (lines padded with several spaces by a quote-aware split), and each field's distinct
 values go through the shared SQL macros once (`Plan`: which field feeds which column, per field list).
+In a space-separated log the lines of plain values are read instead by proxysg_scan's compiled pass (w3c_values):
+each line's bytes read once, only the values the plan reads numbered by their text; the same counts and values.
 Values are separated by spaces (Oracle pads with several), or by tabs where `#Fields` separates the names
 with tabs (ISA Server and TMG write their W3C logs so, values such as rule names and user agents keeping
 their spaces); strings may be quoted, with `""` for a quote; `-` is an empty value.
@@ -557,9 +559,12 @@ def unwrapped(lines: pa.Table) -> pa.Table:
 
 def new_parser(context: ParseContext) -> HeaderedParser:
     """Batches parsed under the #Fields (and #Date, #GMT-Offset) in force at their start."""
+    from detector.ingest import w3c_values  # (Numba: loaded when a parser is made, not with the registry)
+
     for macros in (PROXY_MACROS, WSA_MACROS):
         context.connection.execute(macros)
     plans: dict[tuple[object, ...], Plan] = {}
+    scans: dict[tuple[object, ...], w3c_values.Scanned] = {}
 
     def parse_segment(lines: pa.Table, header: Header) -> ParseResult:
         if not header.fields:
@@ -568,9 +573,17 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         key = (header.fields, header.date, header.gmt_offset_minutes, header.tabbed)
         if key not in plans:  # made twice at worst when two threads meet a new header at once
             plans[key] = Plan(header, context.timezone)
+        plan = plans[key]
         with parse_cursor(context.connection) as cursor:
+            if not header.tabbed:  # the lines proxysg_scan's pass is sure of read by it, the others by data_fields
+                if key not in scans:
+                    scans[key] = w3c_values.Scanned(len(plan.fields), sorted(plan.used))
+                found = w3c_values.scanned_fields(scans[key], line_text(lines), lambda part: data_fields(plan, part),
+                                                  _cleaned)
+                if found is not None:
+                    return split_outcomes(columns_of_fields(cursor, plan, lines.column("line_no"), *found), lines)
             # in slices: the values of a whole batch would take several times its size
-            columns = in_slices(lines, lambda part: event_columns(cursor, plans[key], part), VALUE_SLICE)
+            columns = in_slices(lines, lambda part: event_columns(cursor, plan, part), VALUE_SLICE)
             return split_outcomes(columns, lines)
 
     def parse(lines: pa.Table, header: Header) -> ParseResult:
