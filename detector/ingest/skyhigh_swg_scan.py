@@ -61,14 +61,15 @@ def _inner_spaces(data, first, last):
 
 
 @kernel
-def access_spans(data, offsets, begin, end, missing, shaped, ascii_time):
-    """Per line: whether it has a layout's shape (`shaped`), and then the spans of its values (`begin`/`end`, lines
-    x SLOTS, `missing` where the layout has no such value); whether the bytes before its first quote are ASCII
-    (`ascii_time`: else its time is left missing, to be cut out by characters)."""
+def access_spans(data, starts, ends, begin, end, missing, shaped, ascii_time):
+    """Per line (its bytes `data[starts[line]:ends[line]]`): whether it has a layout's shape (`shaped`), and then
+    the spans of its values (`begin`/`end`, lines x SLOTS, `missing` where the layout has no such value); whether
+    the bytes before its first quote are ASCII (`ascii_time`: else its time is left missing, to be cut out by
+    characters)."""
     part_begin = np.empty(QUOTES + 1, np.int64)
     part_end = np.empty(QUOTES + 1, np.int64)
-    for line in range(len(offsets) - 1):
-        start, stop = offsets[line], offsets[line + 1]
+    for line in range(len(starts)):
+        start, stop = starts[line], ends[line]
         for slot in range(SLOTS):
             missing[line, slot] = True
             begin[line, slot], end[line, slot] = 0, 0
