@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from detector.ingest.json_read import BACKSLASH, holds_byte, unescaped, walked_lines
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.row_edits import with_rows
 
 if TYPE_CHECKING:
     from detector.ingest.json_scan import PathTrie
@@ -139,6 +140,4 @@ def _unescaped_rows(values: pa.Array, rows: np.ndarray) -> pa.Array:
     read = unescaped(values.take(pa.array(rows)))
     if isinstance(read, pa.DictionaryArray):
         read = read.dictionary_decode()
-    index = np.arange(len(values))
-    index[rows] = len(values) + np.arange(len(rows))
-    return pa.concat_arrays([values, read]).take(pa.array(index))
+    return with_rows(values, rows, read)

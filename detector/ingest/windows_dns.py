@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, list_item, space_trimmed
 from detector.ingest.base import Format, HeaderedParser, ParseContext, ParseResult, attach_lines, parse_cursor
 from detector.ingest.distinct_sql import sql_literal
+from detector.ingest.row_edits import with_rows
 from detector.ingest.syslog import BSD_TIME, ISO_TIME, may_have_header
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
@@ -220,10 +221,7 @@ def unwrapped(text: pa.Array) -> pa.Array:
     changed = np.flatnonzero(shorter.to_numpy(zero_copy_only=False))
     if not len(changed):
         return text
-    rows, stripped = rows[changed], stripped.take(pa.array(changed))
-    index = np.arange(len(text))
-    index[rows] = len(text) + np.arange(len(rows))
-    return pa.concat_arrays([text, stripped]).take(pa.array(index))
+    return with_rows(text, rows[changed], stripped.take(pa.array(changed)))
 
 
 def at_packet(text: pa.Array) -> tuple[np.ndarray, pa.ListArray]:
