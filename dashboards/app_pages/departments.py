@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, ui, use_columns
 
 ctx = data.context()
 filters, n = ctx.filters, ctx.min_size
@@ -69,12 +69,4 @@ if chosen:
         ),
         key="department_trend",
     )
-    top = data.suppress_people(data.top_services(ctx.state, scoped), n, ("events", "uploaded_mb"))
-    ui.table(top, f"top-services-{chosen}", {
-        "service_name": st.column_config.TextColumn("Service"),
-        "category": st.column_config.TextColumn("Category"),
-        "verdicts": st.column_config.TextColumn("Verdict"),
-        "people_label": st.column_config.TextColumn("People"),
-        "events": st.column_config.NumberColumn("Events", format="localized"),
-        "uploaded_mb": st.column_config.NumberColumn("Uploaded (MB)", format="%.2f"),
-    }, key="department_top")
+    use_columns.top_services(ctx.state, scoped, n, f"top-services-{chosen}", key="department_top")

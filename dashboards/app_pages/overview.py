@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, ui, use_columns
 
 ctx = data.context()
 filters, n = ctx.filters, ctx.min_size
@@ -88,12 +88,4 @@ st.caption(f"Days or weeks with fewer than {n} people under a verdict are left o
            f"fewer than {n} people (privacy).")
 
 st.subheader("Top services")
-top = data.suppress_people(data.top_services(ctx.state, filters), n, ("events", "uploaded_mb"))
-ui.table(top, "top-services", {
-    "service_name": st.column_config.TextColumn("Service"),
-    "category": st.column_config.TextColumn("Category"),
-    "verdicts": st.column_config.TextColumn("Verdict"),
-    "people_label": st.column_config.TextColumn("People", help=f"Fewer than {n} shown as \"< {n}\"."),
-    "events": st.column_config.NumberColumn("Events", format="localized"),
-    "uploaded_mb": st.column_config.NumberColumn("Uploaded (MB)", format="%.2f"),
-})
+use_columns.top_services(ctx.state, filters, n, "top-services", people_help=f"Fewer than {n} shown as \"< {n}\".")

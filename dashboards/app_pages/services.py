@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import data, ui
+from dashboards import data, ui, use_columns
 
 ctx = data.context()
 filters, n = ctx.filters, ctx.min_size
@@ -21,9 +21,7 @@ event = ui.table(services, "services", {
     "hq_country": st.column_config.TextColumn("Country", help="Vendor's headquarters."),
     "risk_level": st.column_config.TextColumn("Risk"),
     "verdict": st.column_config.TextColumn("Verdict", help="Under policy.yaml; several when departments differ."),
-    "people": st.column_config.TextColumn("People"),
-    "events": st.column_config.NumberColumn("Events", format="localized"),
-    "uploaded_mb": st.column_config.NumberColumn("Uploaded (MB)", format="%.2f"),
+    **use_columns.use("people"),
     "first_seen": st.column_config.DateColumn("First seen"),
     "last_seen": st.column_config.DateColumn("Last seen"),
 }, key="services_table", select=True)
@@ -69,9 +67,7 @@ users = data.service_departments(ctx.state, filters, chosen, n)
 ui.table(users, f"departments-{chosen}", {
     "department": st.column_config.TextColumn("Department"),
     "verdict": st.column_config.TextColumn("Verdict"),
-    "people": st.column_config.TextColumn("People"),
-    "events": st.column_config.NumberColumn("Events", format="localized"),
-    "uploaded_mb": st.column_config.NumberColumn("Uploaded (MB)", format="%.2f"),
+    **use_columns.use("people"),
 }, key="service_departments")
 
 st.markdown("**Host names seen**")
