@@ -41,7 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import DistinctQuery, dictionary_array, one_array, only_where, per_distinct, spread
+from detector.ingest.arrow_ops import DistinctQuery, one_array, per_distinct, spread
 from detector.ingest.base import (
     REJECTS_OF_BATCH,
     BatchParser,
@@ -55,6 +55,7 @@ from detector.ingest.base import (
 )
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, in_time_zone, integers
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.proxy_columns import first_valid
 from detector.schema import TIMESTAMP
 
 # Canonical field -> SFOS key names, newest first.
@@ -597,7 +598,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, line_no:
     url_host = url["host"]
     from_url = pc.is_valid(url_host)
     from_domain = pc.is_valid(domain_host)
-    host = _first_valid(url_host, domain_host, from_url)
+    host = first_valid(url_host, domain_host)
     source = np.where(from_url.to_numpy(zero_copy_only=False), 0,
                       np.where(from_domain.to_numpy(zero_copy_only=False), 1, 2)).astype(np.int32)
     columns = {
@@ -651,17 +652,6 @@ def _actions(action: pa.DictionaryArray) -> pa.DictionaryArray:
     indices = np.where(pc.is_valid(action.indices).to_numpy(zero_copy_only=False),
                        ids[pc.fill_null(action.indices, 0).to_numpy(zero_copy_only=False)] if len(ids) else 2, 2)
     return pa.DictionaryArray.from_arrays(pa.array(indices.astype(np.int32)), ACTIONS)
-
-
-def _first_valid(first: pa.DictionaryArray, second: pa.DictionaryArray, use_first: pa.Array) -> pa.DictionaryArray:
-    """Per row, `first` where `use_first`, else `second`: one dictionary array over both dictionaries."""
-    size = len(first.dictionary)
-    indices = np.where(use_first.to_numpy(zero_copy_only=False),
-                       pc.fill_null(first.indices, 0).to_numpy(zero_copy_only=False),
-                       pc.fill_null(second.indices, 0).to_numpy(zero_copy_only=False) + size).astype(np.int32)
-    valid = pc.or_(use_first, pc.is_valid(second))
-    return dictionary_array(only_where(pa.array(indices), valid),
-                            pa.concat_arrays([first.dictionary, second.dictionary.cast(first.dictionary.type)]))
 
 
 XG = Format(
