@@ -25,7 +25,7 @@ from detector.ingest import FORMATS, sniff_scores
 from detector.ingest.azure_firewall import sniff
 from detector.ingest.pipeline import parse_file
 from detector.ingest.reader import head_lines, read_head
-from tests.golden import golden_settings, samples
+from tests.golden import golden_settings, parse_lines, samples
 
 RESOURCE = "/SUBSCRIPTIONS/00000000-0000-4000-8000-000000000001/RESOURCEGROUPS/RG-HUB/PROVIDERS/MICROSOFT.NETWORK/" \
            "AZUREFIREWALLS/AFW-TEST"
@@ -33,10 +33,7 @@ FIELDS = ("src_ip", "host", "host_source", "dst_ip", "dst_port", "network_protoc
 
 
 def parse(tmp_path: Path, *lines: str) -> tuple[list[dict], list[dict], int]:
-    path = tmp_path / "firewall.json"
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS["azure_firewall"], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / "firewall.json", "azure_firewall", lines)
     return events.to_pylist(), rejects.to_pylist(), report.ignored
 
 

@@ -8,21 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import FORMATS, sniff_scores
+from detector.ingest import sniff_scores
 from detector.ingest.cef import GENERIC_SNIFF_CAP
-from detector.ingest.pipeline import parse_file
 from detector.ingest.reader import head_lines, read_head
-from tests.golden import golden_settings
+from tests.golden import parse_lines
 
 HEADER = "<134>1 2024-03-11T08:02:14+01:00 swg01 webgateway - - - "
 CEF = "CEF:0|Gemeente Voorbeeld|Secure Web Gateway|2.4|100|Web request|1|"
 
 
 def parse(tmp_path: Path, key: str, *lines: str, name: str = "gateway-20240311.log") -> tuple[list, list, int]:
-    path = tmp_path / name
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / name, key, lines)
     return events.to_pylist(), rejects.to_pylist(), report.ignored
 
 

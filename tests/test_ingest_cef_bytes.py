@@ -8,17 +8,13 @@ import pyarrow as pa
 
 from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, open_parse_connection
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from tests.golden import parse_lines
 
 CEF = "CEF:0|Gemeente Voorbeeld|Secure Web Gateway|2.4|100|Web request|1|"
 
 
 def parse(tmp_path: Path, key: str, *lines: str) -> tuple[list[dict], list[dict], int]:
-    path = tmp_path / "gateway-20240311.log"
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / "gateway-20240311.log", key, lines)
     return events.to_pylist(), rejects.to_pylist(), report.ignored
 
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.ingest import FORMATS
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from tests.golden import parse_lines
 
 HEADER = "<134>1 2024-03-11T08:02:14+01:00 swg01 webgateway - - - "
 CEF = "CEF:0|Gemeente Voorbeeld|Secure Web Gateway|2.4|100|Web request|1|"
 
 
 def parse(tmp_path: Path, key: str, *lines: str) -> list[dict]:
-    path = tmp_path / "gateway-20240311.log"
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, _ = parse_lines(tmp_path / "gateway-20240311.log", key, lines)
     assert not rejects.num_rows
     return events.to_pylist()
 

@@ -10,8 +10,7 @@ import pytest
 
 from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, in_file_order, open_parse_connection
-from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from tests.golden import parse_lines
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs" / "fortigate" / "basic.log"
 TRAFFIC = ('date=2025-11-18 time=09:00:04 logid="0000000013" type="traffic" subtype="forward" srcip=10.20.3.14 '
@@ -20,10 +19,7 @@ TRAFFIC = ('date=2025-11-18 time=09:00:04 logid="0000000013" type="traffic" subt
 
 
 def parse(tmp_path: Path, *lines: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / "fw-20251118.log"
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS["fortigate"], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / "fw-20251118.log", "fortigate", lines)
     return events.to_pylist(), rejects.to_pylist(), report
 
 

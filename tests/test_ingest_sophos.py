@@ -10,16 +10,13 @@ from hypothesis import strategies as st
 
 from detector.ingest import FORMATS
 from detector.ingest.pipeline import parse_file
-from tests.golden import golden_settings
+from tests.golden import golden_settings, parse_lines
 
 HEAD = 'Mar 11 08:02:13 fw01 device_name="SFW" timestamp="2024-03-11T08:02:13+0100" log_id=050901616001'
 
 
 def parse(tmp_path: Path, *lines: str) -> tuple[list[dict], list[dict], int]:
-    path = tmp_path / "sophos.log"
-    path.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
-    events, rejects, report = parse_file(path, FORMATS["sophos_xg"], golden_settings())
-    assert report.lines == report.parsed + report.rejected + report.ignored
+    events, rejects, report = parse_lines(tmp_path / "sophos.log", "sophos_xg", lines)
     return events.to_pylist(), rejects.to_pylist(), report.ignored
 
 
