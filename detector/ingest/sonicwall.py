@@ -12,12 +12,12 @@ distinct header of the file. Hosts, paths, times, users and protocols are read o
 the parse of the benchmark's 2M-line files of repeated samples, one thread, 2-core machine at load ~3: 2.2-2.4 s
 default layout / 2.3-2.4 s enhanced, 3.1-3.4 / 3.7-4.1 s with FortiGate's scan and numpy passes before 2026-11-30;
 whole ingest on the benchmark, load ~5: 4.5 / 4.7 s CPU against the generic DuckDB baseline's 2.75 / 3.1 s, ratio
-0.58 / 0.54 by wall time, 0.61 / 0.65 by CPU: the target 0.5 met.) The eighteenth session's idle runs put the
-default sample at 0.50-0.63 by wall time (CPU ratio 0.52): header times kept per file (_HeaderTimes), reject reasons
-made for failing lines only, second keys read only where the first leaves rows empty, and the scan's line-major
-spans took the whole ingest (CPU, load ~7-10, interleaved) at 4M lines from 8.65-9.59 to 6.43-7.25 s default, 8.59 to
-7.59 enhanced; benchmark at 1M (`--per-sample`, load ~10): default 2.96 -> 2.43 s (CPU ratio to the generic DuckDB
-baseline 0.51 -> 0.62), enhanced 3.18 -> 2.89 (0.56 -> 0.69).
+0.58 / 0.54 by wall time, 0.61 / 0.65 by CPU: the target 0.5 met.) The seventeenth session's idle runs put the
+default sample at 0.50-0.63 by wall time (CPU ratio 0.52); in the eighteenth, header times kept per file
+(_HeaderTimes), reject reasons made for failing lines only, second keys read only where the first leaves rows empty
+and the scan's line-major spans took the whole ingest (CPU, load ~7-10, interleaved) at 4M lines from 8.65-9.59 to
+6.43-7.25 s default, 8.59 to 7.59 enhanced; benchmark at 1M (`--per-sample`, load ~10): default 2.96 -> 2.43 s (CPU
+ratio to the generic DuckDB baseline 0.51 -> 0.62), enhanced 3.18 -> 2.89 (0.56 -> 0.69).
 
 Which lines are events, by the message id `m` (SonicOS Log Events Reference Guide):
 - 537 "Connection Closed": the session, logged when it ends. `sent` is what the initiator (src) sent: bytes_out;
