@@ -66,8 +66,12 @@ as `w3c` reads them. Both give a line the same outcome (tests/test_proxysg_scan.
 Eighteenth session, benchmark (CPU s shadow-ai/generic DuckDB, peak RSS; load 6-9): before the pass, 1M lines: main
 3.22/1.69, main_syslog 4.23/1.96, bcreportermain_v1 3.57/1.81, its syslog file 5.31/2.42 (RSS 665-849 MiB); with it
 2.53/1.71, 2.45/1.84, 2.65/1.69, 3.27/2.44 (586-662 MiB); 4M lines with it: 7.13/6.05, 7.35/6.85, 6.94/7.60,
-9.29/8.77 (607-651 MiB; the last session's idle runs: 8.4-16.5 s, 825-1016 MiB). Per 131k-line batch the pass is
-0.07-0.09 s (the values' hash table half of it), the columns from the distinct values ~0.05.
+9.29/8.77 (607-651 MiB; the last session's idle runs: 8.4-16.5 s, 825-1016 MiB). Whole ingest of the 1M-line files
+(runat, before/after interleaved x2): main 3.08/2.80 -> 2.28/2.23 s, main_syslog 3.78/4.37 -> 2.48/2.55,
+bcreportermain_v1 3.87/4.66 -> 2.62/2.80, its syslog file 7.38/5.95 -> 3.07/2.98; that file with its paths, times,
+clients and transaction ids made distinct line by line: 6.73/7.01 -> 5.22/4.42 s, peak RSS 852/896 -> 665/646 MiB.
+Per 131k-line batch the pass is 0.07-0.09 s (the values' hash table half of it), the columns from the distinct values
+~0.05; of a whole ingest of the syslog BC Reporter file (3.65 s) the parse is 1.67, imports 1.04 (Numba's ~0.5).
 Earlier (measured and left): the CSV reader ~0.09 s of a batch, w3c.line_kinds ~0.03, unwrapped ~0.065 on wrapped
 lines; a W3C batch combined once in glibc's heap (no CPU saved, +55-75 MiB); a single-thread parse costs ~1.5x under
 stages.tune_allocators' jemalloc pool than under pyarrow's default pool (fresh pages for every large temporary).
