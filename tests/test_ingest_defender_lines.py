@@ -65,7 +65,7 @@ def walked(lines: list[str]) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.nda
     walk._load()
     _, data, offsets = line_bytes(pa.array(lines))
     spans, inner, again, text, _ = walk.json_scan.read_inside(data, offsets, walk.outer, 11, walk.inner)
-    return inner, again, text, spans[4], data
+    return inner, again, text, spans[4] | spans[3].any(axis=1), data  # (a spaced container: defender_walk doubts it)
 
 
 @pytest.mark.parametrize(("inner", "read"), INNER)
@@ -85,10 +85,39 @@ def test_the_reading_in_place_takes_what_it_can_say(inner: str, read: bool) -> N
             assert json.loads(f'"{found}"' if isinstance(value, str) else found) == value
 
 
-def test_an_object_is_walked_as_it_stands() -> None:
-    # (an object read as the value of a key holds no escape: one that does leaves the line to the query)
-    _, again, _, doubtful, _ = walked([line({"direction": "Out", "query": "x.example"}), line(DNS)])
-    assert list(again) == [True, False] and not doubtful.any()
+# (AdditionalFields as an object of the line, whether the reading takes it where it stands, whether the walk of the
+# line doubts it: an object read as a key's value holds no escape, no fraction and no whitespace, else the query reads
+# the line; one with a container in it is copied out and walked again)
+OBJECTS = [
+    ('{"direction":"Out","query":"x.example","qtype_name":"A"}', True, False),
+    ('{"direction":"Out","query":"x.example","qtype_name":28,"rejected":false,"rcode_name":null}', True, False),
+    ("{}", True, False),
+    ('{"direction":"Out","query":"x.example","query":"y.example"}', False, False),  # a repeated key read
+    ('{"direction":"Out","other":1,"other":2,"query":"x.example"}', True, False),  # a repeated key not read
+    ('{"direction":"Out","TTLs":[300],"query":"x.example"}', False, False),  # a container: walked again
+    ('{"direction":"Out","query":"x\\/y.example"}', False, True),  # an escape
+    ('{"direction":"Out","rtt":0.5}', False, True),  # a fraction
+    ('{"direction":"Out","trans_id":-0}', False, True),
+    ('{"direction": "Out"}', False, True),  # whitespace
+]
+
+
+@pytest.mark.parametrize(("inner", "read", "doubted"), OBJECTS)
+def test_an_object_is_read_where_it_stands_as_the_walk_takes_it(inner: str, read: bool, doubted: bool) -> None:
+    record = line(DNS)
+    whole = record.replace(json.dumps(DNS, ensure_ascii=False), inner)
+    (begin, end, missing), again, text, doubtful, _ = walked([whole, record])
+    assert list(doubtful) == [doubted, False]
+    assert not again[1]
+    if doubted:
+        return
+    assert again[0] == (not read)
+    if read:
+        expected = json.loads(inner)
+        for slot, key in enumerate(defender_inspection.KEYS):
+            found = None if missing[0, slot] else bytes(text[begin[0, slot]:end[0, slot]]).decode()
+            value = expected.get(key)
+            assert found == (None if value is None else value if isinstance(value, str) else json.dumps(value))
 
 
 def columns(walked: bool, batch: list[str]) -> dict[str, list]:
@@ -109,7 +138,9 @@ def test_read_in_place_or_given_up_the_events_are_the_query_s() -> None:
     http = ('{"direction":"In","host":"api.openai.com:443","uri":"\\/v1\\/chat?x=1","method":"post",'
             '"user_agent":"curl\\/8.4 \\"x\\"","request_body_len":2048,"response_body_len":"512","status_code":"200"}')
     tls = '{"direction":"Out","server_name":"claude.ai","version":"TLSv13"}'
-    batch = [line(inner) for inner, _ in INNER] + [line(http, "HttpConnectionInspected"),
+    record = line(DNS)
+    objects = [record.replace(json.dumps(DNS, ensure_ascii=False), inner) for inner, _, _ in OBJECTS]
+    batch = [line(inner) for inner, _ in INNER] + objects + [line(http, "HttpConnectionInspected"),
                                                   line(tls, "SslConnectionInspected"),
                                                   line(http, "SslConnectionInspected"), line(tls, "ConnectionSuccess")]
     walked_columns = columns(True, batch)

@@ -6,10 +6,10 @@ One walk of each line finds the record's values (defender.PATHS); the category a
 compared where they stand (defender_scan.named); the other values are numbered by their texts while they repeat and
 copied out once they mostly differ (texts_scan, as json_read reads the format `json`), their escapes read once per
 distinct text (json_read.unescaped). An inspection record's AdditionalFields (a JSON string holding the Zeek record's
-JSON, or that object itself) is read by the same walk in its escaped text: the inspection keys' values
-(defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads them) copied into a buffer, the
-outer escapes read; where that reading gives up (json_scan.read_inside says on what) or AdditionalFields is an object,
-its text is copied there whole and json_scan walks the copy, as before. The values in that buffer are numbered or copied
+JSON, or that object itself) is read by the same walk where it stands (in its escaped text, or the object as written):
+the inspection keys' values (defender_inspection.KEYS; each row keeps only its kind's, as kind_keys_sql reads them)
+copied into a buffer, the outer escapes read; where that reading gives up (json_scan.read_inside says on what), its
+text is copied there whole and json_scan walks the copy, as before. The values in that buffer are numbered or copied
 out (defender_scan.unescaped). The time is cast, and the keys whose columns the query made per row
 (defender_inspection.PER_ROW) are made, by DuckDB once per distinct text, with the query's own SQL.
 

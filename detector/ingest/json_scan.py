@@ -32,13 +32,17 @@ fast path for bytes above a space (no change), the walk and the copy of its valu
 of ~2,000 lines while they are in the cache (dns_versions: 0.092 -> 0.082-0.086 s per 131k lines before the values'
 runs are joined, which copies them again; Zeek http 0.084-0.090 -> 0.090-0.094 s with the join).
 
-`read_inside` is the same walk reading one slot's value where it is a JSON object written as a string (Defender's
-AdditionalFields, every quote of it escaped) where it stands, with the same key table (a flag of the kernel, as the
-copy of `spans_copying` is: `spans` compiles without either). Its steps (_read_inside, _string_copy, _number_end,
-_literal) are inlined into the walk, but the walk of the line keeps its key lookup and its numbers written out: as
-inlined steps there (Numba IR inlining) they cost Suricata's walk ~60 % and ~5-10 % more (dns_versions, 200k lines,
-0.38-0.40 -> 0.61 and 0.42 us a line); the key lookup called as a kernel ~30 % more. Inside a string the key lookup is
-a call (_key_node): inlined there it cost a DNS inspection line 0.92 -> 1.24 us, called 0.87-0.92.
+`read_inside` is the same walk reading one slot's value where it stands when it is a JSON object, written as a string
+(Defender's AdditionalFields, every quote of it escaped) or as an object of the line, with the same key table (a flag
+of the kernel, as the copy of `spans_copying` is: `spans` compiles without either). Kernel-only CPU per line of the
+benchmark's Defender files (200k lines, best of 7, interleaved with the walk it replaces: json_scan's walk copied into
+defender_lines, objects copied out and walked again): DNS inspection 0.93-1.00 -> 0.88-0.89 us, HTTP/TLS 1.06-1.08 ->
+0.83-0.85, Storage records 0.63 -> 0.55. Measured and left: steps of the walk as inlined helpers (Numba IR inlining).
+The walk of the line's key lookup inlined cost Suricata's walk ~60 % more (dns_versions 0.38 -> 0.61 us a line), called
+as a kernel ~30 %; a number helper ~5-10 %; the inner reading's number and literal steps as helpers cost a DNS
+inspection line ~35 % (0.93 -> 1.25 us), its object reading inlined beside the string one ~25 %. So the walk's steps
+stay written out where they run (the reading's number scan is the walk's, written again), and only the inner key lookup
+(_key_node) and the object reading (_read_object) are calls.
 """
 
 from __future__ import annotations
@@ -166,8 +170,10 @@ def read_inside(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, slot: int
     AdditionalFields: every quote of that JSON escaped, `\\"`): the `inner` trie's first-level keys' (begin, end,
     missing) in `text`, where their values are copied with the outer escapes read (as `spans_copying`'s copy would
     hold them at their places; their own escapes kept); per line whether the reading gave up (`again`: the line's
-    `text` then holds the slot's value as `spans_copying` copies it, for `spans` to walk, which decides; so too where
-    the value is an object); and `text` with its per-line `text_offsets`. The reading takes an object of keys without
+    `text` then holds the slot's value as `spans_copying` copies it, for `spans` to walk, which decides); and `text`
+    with its per-line `text_offsets`. Where the value is an object of the line, it is read so too if the walk of the
+    line would take it whole as a slot's value (no whitespace, no escape, no fraction, no nested container: else given
+    up, and what it is decided as before). In a string, the reading takes an object of keys without
     escapes and of strings, numbers, true, false or null, spaces only between tokens, a string's escaped escapes only
     \\" \\\\ \\/ \\b \\f \\n \\r \\t, integers only at a key read (as `spans` reads them); on anything else (a `\\u`,
     an escaped control character or whitespace, a nested container, a repeated key read, no object ...) it gives up.
@@ -333,57 +339,7 @@ def _hex_digits(data, at):
     return True
 
 
-@inlined
-def _number_end(data, p, stop):
-    """The JSON number from `p` (a minus or a digit there): where it ends, where its digits start, where its integer
-    part ends and where its fraction ends (its integer part's end where it has none); -1 where it is no number."""
-    q = p
-    if data[q] == MINUS:
-        q += 1
-    digits = q
-    if q < stop and data[q] == 48:
-        q += 1
-    else:
-        while q < stop and 48 <= data[q] <= 57:
-            q += 1
-    if q == digits:
-        return np.int64(-1), digits, q, q
-    integer_end = q
-    fraction_end = q
-    if q < stop and data[q] == DOT:
-        q += 1
-        fraction = q
-        while q < stop and 48 <= data[q] <= 57:
-            q += 1
-        if q == fraction:
-            return np.int64(-1), digits, integer_end, q
-        fraction_end = q
-    if q < stop and (data[q] == 101 or data[q] == 69):  # e, E
-        q += 1
-        if q < stop and (data[q] == 43 or data[q] == MINUS):
-            q += 1
-        exponent = q
-        while q < stop and 48 <= data[q] <= 57:
-            q += 1
-        if q == exponent:
-            return np.int64(-1), digits, integer_end, fraction_end
-    return q, digits, integer_end, fraction_end
-
-
-@inlined
-def _literal(data, p, stop, c):
-    """The size of `true` (4) or `false` (5) from `p` (its first byte `c`), -4 for `null`, 0 for none of them."""
-    if c == 116 and p + 4 <= stop and data[p + 1] == 114 and data[p + 2] == 117 and data[p + 3] == 101:
-        return 4  # true
-    if c == 102 and p + 5 <= stop and data[p + 1] == 97 and data[p + 2] == 108 and data[p + 3] == 115 \
-            and data[p + 4] == 101:
-        return 5  # false
-    if c == 110 and p + 4 <= stop and data[p + 1] == 117 and data[p + 2] == 108 and data[p + 3] == 108:
-        return -4  # null: the value is missing
-    return 0
-
-
-@inlined
+@kernel
 def _key_node(data, k, size, parent, key_text, key_start, key_length, node_parent, table, bits):
     """The trie node of the key `data[k:k + size]` among `parent`'s children (-1: none): found in the trie's hash
     table by key_hash (its first word, its length and the parent), compared eight bytes at a time where eight can be
@@ -429,28 +385,32 @@ def _key_node(data, k, size, parent, key_text, key_start, key_length, node_paren
 
 @inlined
 def _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, table, bits, node_slot, seen, line,
-                 inner_begin, inner_end, inner_missing, out, at):
-    """The JSON object in the escaped string whose text starts at `p` read where it stands (read_inside): the values
-    of the keys of the trie's first level that have a slot copied to `out` from `at` (their spans in `inner_*`).
-    Returns where the string's closing quote is, where the copy ends, and whether it was read (false: given up, see
-    read_inside; the caller copies the string out instead)."""
-    while p < stop and data[p] == SPACE:
+                 inner_begin, inner_end, inner_missing, out, at, escaped):
+    """The JSON object from `p` read where it stands (read_inside): the values of the keys of the trie's first level
+    that have a slot copied to `out` from `at` (their spans in `inner_*`). `escaped`: the object is the text of the
+    string whose text starts at `p` (its quotes `\\"`, spaces allowed between its tokens); else `p` is the `{` of an
+    object of the line, read only as the walk of the line would take it as a slot's value: no whitespace, no escape,
+    integers only (of at most 18 digits, not -0). Returns where the string's closing quote is (escaped) or where the
+    object ends, where the copy ends, and whether it was read (false: given up, see read_inside; the caller copies the
+    value out instead)."""
+    while escaped and p < stop and data[p] == SPACE:
         p += 1
     if p >= stop or data[p] != OPEN_BRACE:
         return p, at, False
     p += 1
-    while p < stop and data[p] == SPACE:
+    while escaped and p < stop and data[p] == SPACE:
         p += 1
+    quote_size = 2 if escaped else 1  # (\" or ")
     if p < stop and data[p] == CLOSE_BRACE:
         p += 1
     else:
         while True:
-            # a key: \"...\" (no escape in it)
-            if p + 1 >= stop or data[p] != BACKSLASH or data[p + 1] != QUOTE:
+            # a key: \"...\" or "..." (no escape in it)
+            if p + quote_size > stop or data[p + quote_size - 1] != QUOTE or (escaped and data[p] != BACKSLASH):
                 return p, at, False
-            k = p + 2
+            k = p + quote_size
             q = _string_end(data, k, stop)
-            if q + 1 >= stop or data[q] != BACKSLASH or data[q + 1] != QUOTE:
+            if q + quote_size > stop or data[q + quote_size - 1] != QUOTE or (escaped and data[q] != BACKSLASH):
                 return p, at, False
             node = _key_node(data, k, q - k, 0, key_text, key_start, key_length, node_parent, table, bits)
             slot = np.int64(-1)
@@ -459,18 +419,18 @@ def _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, ta
                     return p, at, False
                 seen[node] = line + 1
                 slot = node_slot[node]
-            p = q + 2
-            while p < stop and data[p] == SPACE:
+            p = q + quote_size
+            while escaped and p < stop and data[p] == SPACE:
                 p += 1
             if p >= stop or data[p] != COLON:
                 return p, at, False
             p += 1
-            while p < stop and data[p] == SPACE:
+            while escaped and p < stop and data[p] == SPACE:
                 p += 1
             if p >= stop:
                 return p, at, False
             c = data[p]
-            if c == BACKSLASH:  # a string: \"...\"
+            if escaped and c == BACKSLASH:  # a string: \"...\"
                 if p + 1 >= stop or data[p + 1] != QUOTE:
                     return p, at, False
                 q, copied, ok = _string_copy(data, p + 2, stop, out, at, slot >= 0, True)
@@ -482,15 +442,53 @@ def _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, ta
                     inner_missing[line, slot] = False
                     at = copied
                 p = q
-            elif c == MINUS or (48 <= c <= 57):
-                q, digits, integer_end, _ = _number_end(data, p, stop)
-                if q < 0:
+            elif not escaped and c == QUOTE:  # a string: "..." (no escape)
+                q = _string_end(data, p + 1, stop)
+                if q >= stop or data[q] != QUOTE:
                     return p, at, False
                 if slot >= 0:
+                    inner_begin[line, slot] = at
+                    for i in range(p + 1, q):
+                        out[at] = data[i]
+                        at += 1
+                    inner_end[line, slot] = at
+                    inner_missing[line, slot] = False
+                p = q + 1
+            elif c == MINUS or (48 <= c <= 57):
+                q = p
+                if data[q] == MINUS:
+                    q += 1
+                digits = q
+                if q < stop and data[q] == 48:
+                    q += 1
+                else:
+                    while q < stop and 48 <= data[q] <= 57:
+                        q += 1
+                if q == digits:
+                    return p, at, False
+                integer_end = q
+                if q < stop and data[q] == DOT:
+                    q += 1
+                    fraction = q
+                    while q < stop and 48 <= data[q] <= 57:
+                        q += 1
+                    if q == fraction:
+                        return p, at, False
+                if q < stop and (data[q] == 101 or data[q] == 69):  # e, E
+                    q += 1
+                    if q < stop and (data[q] == 43 or data[q] == MINUS):
+                        q += 1
+                    exponent = q
+                    while q < stop and 48 <= data[q] <= 57:
+                        q += 1
+                    if q == exponent:
+                        return p, at, False
+                if slot >= 0 or not escaped:
                     count = integer_end - digits
                     signed = digits > p
                     if q != integer_end or count > (18 if signed else 19) or (signed and data[digits] == 48):
                         return p, at, False
+                if slot >= 0:
                     inner_begin[line, slot] = at
                     for i in range(p, q):
                         out[at] = data[i]
@@ -499,7 +497,15 @@ def _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, ta
                     inner_missing[line, slot] = False
                 p = q
             else:
-                size = _literal(data, p, stop, c)
+                size = 0
+                if c == 116 and p + 4 <= stop and data[p + 1] == 114 and data[p + 2] == 117 and data[p + 3] == 101:
+                    size = 4  # true
+                elif c == 102 and p + 5 <= stop and data[p + 1] == 97 and data[p + 2] == 108 \
+                        and data[p + 3] == 115 and data[p + 4] == 101:
+                    size = 5  # false
+                elif c == 110 and p + 4 <= stop and data[p + 1] == 117 and data[p + 2] == 108 \
+                        and data[p + 3] == 108:
+                    size = -4  # null: the value is missing
                 if size == 0:
                     return p, at, False
                 if size > 0 and slot >= 0:
@@ -510,24 +516,35 @@ def _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, ta
                     inner_end[line, slot] = at
                     inner_missing[line, slot] = False
                 p += abs(size)
-            while p < stop and data[p] == SPACE:
+            while escaped and p < stop and data[p] == SPACE:
                 p += 1
             if p >= stop:
                 return p, at, False
             if data[p] == COMMA:
                 p += 1
-                while p < stop and data[p] == SPACE:
+                while escaped and p < stop and data[p] == SPACE:
                     p += 1
                 continue
             if data[p] != CLOSE_BRACE:
                 return p, at, False
             p += 1
             break
+    if not escaped:
+        return p, at, True
     while p < stop and data[p] == SPACE:
         p += 1
     if p >= stop or data[p] != QUOTE:
         return p, at, False
     return p, at, True
+
+
+@kernel
+def _read_object(data, p, stop, key_text, key_start, key_length, node_parent, table, bits, node_slot, seen, line,
+                 inner_begin, inner_end, inner_missing, out, at):
+    """_read_inside of an object of the line (not escaped), as a call (one line in seven of the HTTP/TLS inspection
+    sample has one; inlined too, the walk of a DNS inspection line cost ~25 % more)."""
+    return _read_inside(data, p, stop, key_text, key_start, key_length, node_parent, table, bits, node_slot, seen,
+                        line, inner_begin, inner_end, inner_missing, out, at, False)
 
 
 @kernel
@@ -580,7 +597,7 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                             q, copied_end, read = _read_inside(
                                 data, p + 1, stop, inner_text, inner_start, inner_length, inner_parent, inner_table,
                                 inner_bits, inner_slot, inner_seen, line, inner_begin, inner_end, inner_missing, text,
-                                copied)
+                                copied, True)
                             if not read:
                                 inner_missing[line, :] = True
                                 q = np.int64(-1)
@@ -623,6 +640,20 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                 elif c in (OPEN_BRACE, OPEN_BRACKET):
                     if depth >= MAX_DEPTH:
                         break
+                    if again is not None and c == OPEN_BRACE and slot == copy_slot and slot >= 0 and recording == 0:
+                        q, copied_end, read = _read_object(
+                            data, p, stop, inner_text, inner_start, inner_length, inner_parent, inner_table,
+                            inner_bits, inner_slot, inner_seen, line, inner_begin, inner_end, inner_missing, text,
+                            copied)
+                        if read:  # (the object read where it stands: its span is the slot's value)
+                            begin[line, slot] = p
+                            end[line, slot] = q
+                            missing[line, slot] = False
+                            copied = copied_end
+                            p = q
+                            state = 2
+                            continue
+                        inner_missing[line, :] = True  # (given up: walked as it stands, copied whole at its end)
                     stack_array[depth] = c == OPEN_BRACKET
                     stack_node[depth] = node if c == OPEN_BRACE else -1
                     stack_slot[depth] = slot
@@ -694,7 +725,15 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                     p = q
                     state = 2
                 else:
-                    size = _literal(data, p, stop, c)
+                    size = 0
+                    if c == 116 and p + 4 <= stop and data[p + 1] == 114 and data[p + 2] == 117 and data[p + 3] == 101:
+                        size = 4  # true
+                    elif c == 102 and p + 5 <= stop and data[p + 1] == 97 and data[p + 2] == 108 \
+                            and data[p + 3] == 115 and data[p + 4] == 101:
+                        size = 5  # false
+                    elif c == 110 and p + 4 <= stop and data[p + 1] == 117 and data[p + 2] == 108 \
+                            and data[p + 3] == 108:
+                        size = -4  # null: the value is missing
                     if size == 0:
                         break
                     if size > 0 and slot >= 0:
