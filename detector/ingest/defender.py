@@ -94,9 +94,10 @@ stands. Lines whose values differ (times, ports, addresses, names, URIs, sizes, 
 mixed, whole ingest, 2 runs each): 1M lines 16.6-17.5 -> 15.7-16.0 s CPU (the parse with DuckDB's threads 5.3-5.8 ->
 5.0-5.1, the reader 0.94-0.98 -> 0.63-0.65); 200k lines 4.1-4.2 -> 4.3-4.5, Numba's import (~0.3 s) not yet paid back.
 
-AdditionalFields copied by the walk of the line (30 Nov 2026, sixteenth session; json_scan.spans_copying, where
-defender_scan.unescaped copied it after the walk had stepped over its escapes): kernels on 240k DNS inspection lines
-(CPU, one thread) 0.20 + 0.085 -> 0.20 s, their parse 0.78-0.80 -> 0.66-0.71; whole ingest of the benchmark's 1M-line
+AdditionalFields copied by the walk of the line (30 Nov 2026, sixteenth session; json_scan.spans_copying, since
+removed: read_inside copies so where it gives up; where defender_scan.unescaped copied it after the walk had stepped
+over its escapes): kernels on 240k DNS inspection lines (CPU, one thread) 0.20 + 0.085 -> 0.20 s, their parse
+0.78-0.80 -> 0.66-0.71; whole ingest of the benchmark's 1M-line
 files (HEAD before/after interleaved, load 8-12): DNS inspection 5.32-5.47 -> 5.01-5.21 s, HTTP/TLS 4.81-4.96 ->
 4.54-4.74, Storage no dearer (two rounds: 3.42-3.63 -> 3.58-3.74, 3.63-4.01 -> 3.48-3.66 and one run of 4.95 at a busy
 moment; the walk alone 0.59 us a line either way, best of 7). The benchmark at 1M

@@ -103,26 +103,19 @@ DISTINCT_SHARE = 4
 SLICE_BYTES = 2 << 20
 
 
-def walked_slices(text: pa.ChunkedArray, trie: PathTrie, copy_slot: int = -1
-                  ) -> Iterator[tuple[int, int, pa.Buffer, np.ndarray, tuple[np.ndarray, ...],
-                                      tuple[np.ndarray, np.ndarray] | None]]:
+def walked_slices(text: pa.ChunkedArray, trie: PathTrie
+                  ) -> Iterator[tuple[int, int, pa.Buffer, np.ndarray, tuple[np.ndarray, ...]]]:
     """The lines in slices of ~SLICE_BYTES, each walked by json_scan (a line without text doubtful: DuckDB says what it
-    is): its first row, its length, its bytes (buffer and array), the walk's (begin, end, missing, spaced, doubtful),
-    and where `copy_slot` is given, that slot's values copied out by the walk (json_scan.spans_copying: text, offsets).
+    is): its first row, its length, its bytes (buffer and array) and the walk's (begin, end, missing, spaced, doubtful).
     Sliced so that a caller reads each slice's values while its lines are in the cache."""
     from detector.ingest import json_scan  # (Numba only for the parsers that walk: see compiled.py)
 
     for first_row, part in line_slices(text):
         buffer, data, offsets = line_bytes(part)
-        copied = None
-        if copy_slot >= 0:
-            spans, copied_text, copied_offsets = json_scan.spans_copying(data, offsets, trie, copy_slot)
-            copied = (copied_text, copied_offsets)
-        else:
-            spans = json_scan.spans(data, offsets, trie)
+        spans = json_scan.spans(data, offsets, trie)
         if part.null_count:
             spans[4][:] |= ~pc.is_valid(part).to_numpy(zero_copy_only=False)
-        yield first_row, len(part), buffer, data, spans, copied
+        yield first_row, len(part), buffer, data, spans
 
 
 def line_slices(text: pa.ChunkedArray) -> Iterator[tuple[int, pa.Array]]:
@@ -159,7 +152,7 @@ def read_values(text: pa.ChunkedArray, trie: PathTrie) -> tuple[list[pa.Array], 
     parts: list[list[pa.Array | np.ndarray]] = [[] for _ in range(trie.slots)]
     spaced_parts: list[list[tuple[np.ndarray, pa.Array]]] = [[] for _ in range(trie.slots)]
     doubtful_rows = []
-    for first_row, _, buffer, data, (begin, end, missing, spaced, doubtful), _ in walked_slices(text, trie):
+    for first_row, _, buffer, data, (begin, end, missing, spaced, doubtful) in walked_slices(text, trie):
         if doubtful.any():
             missing[doubtful] = True
             spaced[doubtful] = False

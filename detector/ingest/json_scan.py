@@ -34,9 +34,10 @@ runs are joined, which copies them again; Zeek http 0.084-0.090 -> 0.090-0.094 s
 
 `read_inside` is the same walk reading one slot's value where it stands when it is a JSON object, written as a string
 (Defender's AdditionalFields, every quote of it escaped) or as an object of the line, with the same key table (a flag
-of the kernel, as the copy of `spans_copying` is: `spans` compiles without either). Kernel-only CPU per line of the
-benchmark's Defender files (200k lines, best of 7, interleaved with the walk it replaces: json_scan's walk copied into
-defender_lines, objects copied out and walked again): DNS inspection 0.93-1.00 -> 0.88-0.89 us, HTTP/TLS 1.06-1.08 ->
+of the kernel: `spans` compiles without it; spans_copying, which only copied the value out whole, is gone since nothing
+called it: read_inside's copy where it gives up is that copy). Kernel-only CPU per line of the benchmark's Defender
+files (200k lines, best of 7, interleaved with the walk it replaces: json_scan's walk copied into defender_lines,
+objects copied out and walked again): DNS inspection 0.93-1.00 -> 0.88-0.89 us, HTTP/TLS 1.06-1.08 ->
 0.83-0.85, Storage records 0.63 -> 0.55. Measured and left: steps of the walk as inlined helpers (Numba IR inlining).
 The walk of the line's key lookup inlined cost Suricata's walk ~60 % more (dns_versions 0.38 -> 0.61 us a line), called
 as a kernel ~30 %; a number helper ~5-10 %; the inner reading's number and literal steps as helpers cost a DNS
@@ -149,34 +150,23 @@ def spans(data: np.ndarray, offsets: np.ndarray, trie: PathTrie) -> tuple[np.nda
     is missing (or null), whether it is an object or array with whitespace between its tokens (`spaced`: its text
     without that whitespace is what yyjson writes); and per line whether it is doubtful (then its slots say
     nothing)."""
-    return _walked(data, offsets, trie, -1, None, None)
-
-
-def spans_copying(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, slot: int
-                  ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
-    """`spans`, and each line's value of `slot` copied out in the same pass (`text[text_offsets[i]:text_offsets[i +
-    1]]`: a string's text with its escapes read, an object's or array's text as it stands; empty where the value is
-    missing, of another type, inside another slot's object or array, or the line doubtful). For a string holding JSON
-    (Defender's AdditionalFields), which a second walk reads: the walk steps over its escapes anyway, and a copy of its
-    own read them again (with it, 240k DNS inspection lines: walk and copy ~0.29 -> ~0.20 s CPU)."""
-    text = np.empty(len(data) + 8, np.uint8)  # (eight bytes to spare: words are stored whole)
-    text_offsets = np.zeros(len(offsets), np.int64)
-    return _walked(data, offsets, trie, slot, text, text_offsets), text, text_offsets
+    return _walked(data, offsets, trie)
 
 
 def read_inside(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, slot: int, inner: PathTrie
                 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], np.ndarray, np.ndarray, np.ndarray]:
     """`spans`, with the value of `slot` read where it stands where it is a string holding a JSON object (Defender's
     AdditionalFields: every quote of that JSON escaped, `\\"`): the `inner` trie's first-level keys' (begin, end,
-    missing) in `text`, where their values are copied with the outer escapes read (as `spans_copying`'s copy would
-    hold them at their places; their own escapes kept); per line whether the reading gave up (`again`: the line's
-    `text` then holds the slot's value as `spans_copying` copies it, for `spans` to walk, which decides); and `text`
-    with its per-line `text_offsets`. Where the value is an object of the line, it is read so too if the walk of the
-    line would take it whole as a slot's value (no whitespace, no escape, no fraction, no nested container: else given
-    up, and what it is decided as before). In a string, the reading takes an object of keys without
-    escapes and of strings, numbers, true, false or null, spaces only between tokens, a string's escaped escapes only
-    \\" \\\\ \\/ \\b \\f \\n \\r \\t, integers only at a key read (as `spans` reads them); on anything else (a `\\u`,
-    an escaped control character or whitespace, a nested container, a repeated key read, no object ...) it gives up.
+    missing) in `text`, where their values are copied with the outer escapes read (their own escapes kept); per line
+    whether the reading gave up (`again`: the line's `text` then holds the slot's value copied out whole, a string's
+    text with its escapes read, an object's or array's text as it stands, for `spans` to walk, which decides; nothing
+    where the line is doubtful); and `text` with its per-line `text_offsets`. Where the value is an object of the
+    line, it is read so too if the walk of the line would take it whole as a slot's value (no whitespace, no escape,
+    no fraction, no nested container: else given up, and what it is decided as before). In a string, the reading takes
+    an object of keys without escapes and of strings, numbers, true, false or null, spaces only between tokens, a
+    string's escaped escapes only \\" \\\\ \\/ \\b \\f \\n \\r \\t, integers only at a key read (as `spans` reads them);
+    on anything else (a `\\u`, an escaped control character or whitespace, a nested container, a repeated key read, no
+    object ...) it gives up.
     Where it reads, its answer is `spans`' on the copy, without the copy and the second walk (the walks alone per
     line of the benchmark's files: DNS inspection 1.45 -> 0.93-0.97 us, HTTP/TLS 1.31 -> 0.88)."""
     lines = len(offsets) - 1
@@ -189,11 +179,11 @@ def read_inside(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, slot: int
     return walked, inner_spans, again, text, text_offsets
 
 
-def _walked(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, copy_slot: int, text: np.ndarray | None,
-            text_offsets: np.ndarray | None, inner: PathTrie | None = None,
+def _walked(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, read_slot: int = -1, text: np.ndarray | None = None,
+            text_offsets: np.ndarray | None = None, inner: PathTrie | None = None,
             inner_spans: tuple[np.ndarray, ...] | None = None, again: np.ndarray | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The walk's arrays, the kernel run (without `inner`, Numba compiles it without read_inside's code)."""
+    """The walk's arrays, the kernel run (without `again`, Numba compiles it without read_inside's code)."""
     lines = len(offsets) - 1
     begin = np.zeros((lines, trie.slots), np.int32)
     end = np.zeros((lines, trie.slots), np.int32)
@@ -202,7 +192,7 @@ def _walked(data: np.ndarray, offsets: np.ndarray, trie: PathTrie, copy_slot: in
     doubtful = np.zeros(lines, bool)
     inner_begin, inner_end, inner_missing = inner_spans if inner_spans is not None else (None, None, None)
     _spans(data, offsets, trie.text, trie.start, trie.length, trie.parent, trie.table, np.int64(trie.bits), trie.slot,
-           trie.fractions, trie.containers, trie.compact, begin, end, missing, spaced, doubtful, np.int64(copy_slot),
+           trie.fractions, trie.containers, trie.compact, begin, end, missing, spaced, doubtful, np.int64(read_slot),
            text, text_offsets, *_inner_trie(inner), inner_begin, inner_end, inner_missing, again)
     return begin, end, missing, spaced, doubtful
 
@@ -549,13 +539,12 @@ def _read_object(data, p, stop, key_text, key_start, key_length, node_parent, ta
 
 @kernel
 def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, bits, node_slot, slot_fractions,
-           slot_containers, compact, begin, end, missing, spaced, doubtful, copy_slot, text, text_offsets,
+           slot_containers, compact, begin, end, missing, spaced, doubtful, read_slot, text, text_offsets,
            inner_text, inner_start, inner_length, inner_parent, inner_table, inner_bits, inner_slot,
            inner_begin, inner_end, inner_missing, again):
-    """`spans`' kernel: each line walked once, with a stack of the containers it is in; the value of `copy_slot`
-    copied to `text` as `spans_copying` says (none where `text` is None: Numba compiles that call without the copy's
-    code, which made the walk ~5 % slower), or read where it stands by _read_inside as `read_inside` says (only where
-    `again` is not None)."""
+    """`spans`' kernel: each line walked once, with a stack of the containers it is in; the value of `read_slot`
+    read where it stands by _read_inside, or copied to `text` where that gives up, as `read_inside` says (only where
+    `again` is not None: Numba compiles `spans`' call without that code, which made the walk ~5 % slower)."""
     nodes = len(node_slot)
     seen = np.zeros(nodes, np.int64)  # (the line + 1 where a node's key was last seen: no reset per line)
     if again is not None:
@@ -567,7 +556,7 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
     stack_spaces = np.empty(MAX_DEPTH, np.int64)  # `spaces` when it opened
     copied = np.int64(0)  # where the next copy starts in `text`
     for line in range(len(offsets) - 1):
-        if text is not None:
+        if again is not None:
             text_offsets[line + 1] = copied
         p = np.int64(offsets[line])
         stop = np.int64(offsets[line + 1])
@@ -591,22 +580,20 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                 c = data[p]
                 if c == QUOTE:
                     q = np.int64(-1)
-                    # (Numba leaves this out where no text is copied: `spans`)
-                    if text is not None and slot == copy_slot and slot >= 0 and recording == 0:
-                        if again is not None:
-                            q, copied_end, read = _read_inside(
-                                data, p + 1, stop, inner_text, inner_start, inner_length, inner_parent, inner_table,
-                                inner_bits, inner_slot, inner_seen, line, inner_begin, inner_end, inner_missing, text,
-                                copied, True)
-                            if not read:
-                                inner_missing[line, :] = True
-                                q = np.int64(-1)
-                        if q < 0:
+                    # (Numba leaves this out where nothing is read inside: `spans`)
+                    if again is not None and slot == read_slot and slot >= 0 and recording == 0:
+                        q, copied_end, read = _read_inside(
+                            data, p + 1, stop, inner_text, inner_start, inner_length, inner_parent, inner_table,
+                            inner_bits, inner_slot, inner_seen, line, inner_begin, inner_end, inner_missing, text,
+                            copied, True)
+                        if not read:
+                            inner_missing[line, :] = True
+                            q = np.int64(-1)
+                        if q < 0:  # (given up: the string copied out whole, its escapes read)
                             q, copied_end, closed = _string_copy(data, p + 1, stop, text, copied, True, False)
                             if not closed:
                                 break
-                            if again is not None:
-                                again[line] = True
+                            again[line] = True
                         copied = copied_end
                     if q < 0:
                         q = _string_end(data, p + 1, stop)
@@ -640,7 +627,7 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                 elif c in (OPEN_BRACE, OPEN_BRACKET):
                     if depth >= MAX_DEPTH:
                         break
-                    if again is not None and c == OPEN_BRACE and slot == copy_slot and slot >= 0 and recording == 0:
+                    if again is not None and c == OPEN_BRACE and slot == read_slot and slot >= 0 and recording == 0:
                         q, copied_end, read = _read_object(
                             data, p, stop, inner_text, inner_start, inner_length, inner_parent, inner_table,
                             inner_bits, inner_slot, inner_seen, line, inner_begin, inner_end, inner_missing, text,
@@ -841,12 +828,11 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                         if compact and spaces > stack_spaces[top]:  # (the caller reads compact containers only)
                             break
                         recording -= 1
-                        if text is not None and stack_slot[top] == copy_slot:
+                        if again is not None and stack_slot[top] == read_slot:  # (as it stands: walked again)
                             for i in range(stack_start[top], p):
                                 text[copied] = data[i]
                                 copied += 1
-                            if again is not None:  # (an object as it stands: walked again)
-                                again[line] = True
+                            again[line] = True
                     if depth == 0:
                         while p < stop and (data[p] == SPACE or data[p] == TAB or data[p] == NEWLINE
                                             or data[p] == RETURN):
@@ -857,10 +843,9 @@ def _spans(data, offsets, key_text, key_start, key_length, node_parent, table, b
                     break
         if not ok:
             doubtful[line] = True
-        if text is not None:
+        if again is not None:
             if ok:
                 text_offsets[line + 1] = copied
             else:  # (a doubtful line's copy dropped)
                 copied = text_offsets[line + 1]
-                if again is not None:
-                    again[line] = False
+                again[line] = False
