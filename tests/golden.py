@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from detector.config import Settings
 from detector.ingest import FORMATS
+from detector.ingest.base import ParseResult
 from detector.ingest.pipeline import FileReport, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,17 @@ def parse_lines(path: Path, key: str, lines: Iterable[str]) -> tuple[pa.Table, p
     events, rejects, report = parse_file(path, FORMATS[key], golden_settings())
     assert report.lines == report.parsed + report.rejected + report.ignored
     return events, rejects, report
+
+
+def comparable(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, object]], int]:
+    """A parser's events and rejects in line order, and its ignored count, for comparing two readings of the same
+    lines. Times as microseconds: a parser may give a time before year 1 (`-2026-03-13` reads as 2027 BC), which
+    the pipeline, not the parser, rejects, and which Python's datetime cannot hold."""
+    events = result.events
+    if "ts" in events.column_names:
+        events = events.set_column(events.column_names.index("ts"), "ts", events.column("ts").cast(pa.int64()))
+    return (sorted(events.to_pylist(), key=lambda row: row["line_no"]),
+            sorted(result.rejects.to_pylist(), key=lambda row: row["line_no"]), result.ignored)
 
 
 def samples(key: str) -> list[Path]:

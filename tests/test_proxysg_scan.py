@@ -18,11 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.ingest import FORMATS
-from detector.ingest.base import ParseContext, ParseResult, open_parse_connection
+from detector.ingest.base import ParseContext, open_parse_connection
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxysg import _BY_COUNT, LAYOUTS, MAIN_SHAPE, SHARED, SYSLOG_HEAD, Scanning
 from detector.ingest.proxysg_scan import Read
 from detector.ingest.w3c import Header, Plan
+from tests.golden import comparable
 from tests.test_ingest_proxysg import EDGE, MAIN, MAIN_HIERARCHY, MAIN_SERVER, REPORTER, SGOS5, SSL, SUPPLIERS
 
 BODIES = [MAIN, MAIN_HIERARCHY, SGOS5, MAIN_SERVER, REPORTER, SUPPLIERS, EDGE, SSL,
@@ -130,11 +131,6 @@ def _parsers(monkeypatch: pytest.MonkeyPatch, every_line_left: bool):
     return FORMATS["proxysg"].new_parser(context)
 
 
-def _outcomes(result: ParseResult) -> tuple[list[dict[str, object]], list[dict[str, object]], int]:
-    return (sorted(result.events.to_pylist(), key=lambda row: row["line_no"]),
-            sorted(result.rejects.to_pylist(), key=lambda row: row["line_no"]), result.ignored)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.tuples(st.sampled_from(HEADERS), st.sampled_from(BODIES),
                                 st.lists(st.tuples(st.integers(0, 400), st.sampled_from(CHARACTERS)), max_size=2)),
@@ -144,9 +140,9 @@ def test_a_batch_reads_as_the_reading_of_values_alone_reads_it(monkeypatch: pyte
                                                                ) -> None:
     texts = [_changed(header + body, changes) for header, body, changes in lines]
     batch = pa.table({"line_no": pa.array(range(1, len(texts) + 1), pa.int64()), "line": pa.array(texts)})
-    scanned = _outcomes(_parsers(monkeypatch, every_line_left=False)(batch))
+    scanned = comparable(_parsers(monkeypatch, every_line_left=False)(batch))
     with monkeypatch.context() as patch:
-        alone = _outcomes(_parsers(patch, every_line_left=True)(batch))
+        alone = comparable(_parsers(patch, every_line_left=True)(batch))
     assert scanned == alone
     assert len(scanned[0]) + len(scanned[1]) + scanned[2] == len(texts)
 
@@ -169,8 +165,8 @@ def test_parsed_with_the_pass_and_without_as_proxysg_reads_a_sample(monkeypatch:
     lines = ["Nov  2 09:15:04 proxysg01 " + MAIN, REPORTER, "<134>1 2026-11-02T09:15:04Z h ProxySG - - - " + EDGE,
              SUPPLIERS, "#Software: SGOS 7.3.1.1", SSL, MAIN.replace(" 312 ", "\t312 "), MAIN_SERVER]
     batch = pa.table({"line_no": pa.array(range(1, len(lines) + 1), pa.int64()), "line": pa.array(lines)})
-    scanned = _outcomes(_parsers(monkeypatch, every_line_left=False)(batch))
+    scanned = comparable(_parsers(monkeypatch, every_line_left=False)(batch))
     assert [row["line_no"] for row in scanned[0]] == [1, 2, 3, 4, 7, 8]
     assert [row["line_no"] for row in scanned[1]] == [6] and scanned[2] == 1
     with monkeypatch.context() as patch:
-        assert _outcomes(_parsers(patch, every_line_left=True)(batch)) == scanned
+        assert comparable(_parsers(patch, every_line_left=True)(batch)) == scanned
