@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -262,35 +262,52 @@ def classify(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("hosts", nargs=-1, required=True)
+@click.argument("hosts", nargs=-1)
+@click.option("-f", "--file", "files", multiple=True, type=click.File(encoding="utf-8"),
+              help="Also the hosts of this list, one per line ('-': standard input); the first word of a line "
+                   "counts, blank lines and # comments are skipped. Repeatable.")
+@click.option("--summary", is_flag=True,
+              help="Only the counts: how many hosts are AI and how the product knows (catalog, label, model), "
+                   "how many are not, and the verdicts.")
 @json_option
 @click.pass_context
 @reports_errors
-def lookup(ctx: click.Context, hosts: tuple[str, ...], as_json: bool) -> None:
+def lookup(ctx: click.Context, hosts: tuple[str, ...], files: tuple[TextIO, ...], summary: bool,
+           as_json: bool) -> None:
     """What the product thinks of host names: service, category, how it knows, score and verdict.
 
     HOSTS are host names, or URLs (a path lets AI inside a shared site be found: www.bing.com/chat).
     Works with an empty lake (the model then judges by the name alone); an IP address gets no score.
+    A list given with --file (an AI blocklist, a vendor's hosts) is judged the same way; --summary tells
+    how much of it the product recognises.
 
     \b
     Example:
         shadow-ai lookup chatgpt.com api.mistral.ai www.rijksoverheid.nl
         shadow-ai lookup https://www.bing.com/chat
         shadow-ai lookup --json some-new-ai-tool.io
+        shadow-ai lookup --file ai-blocklist.txt --summary
     """
-    from detector.lookup import NotAHost, lookup_hosts
+    from detector.lookup import NotAHost, lookup_hosts, read_host_list, summarise
 
     try:
-        rows = lookup_hosts(settings_of(ctx), list(hosts))
+        asked = [*hosts, *(h for file in files for h in read_host_list(file, file.name))]
+        if not asked:
+            raise Failure("no hosts: give host names, or a list with --file")
+        rows = lookup_hosts(settings_of(ctx), asked)
     except NotAHost as exc:
         raise Failure(str(exc)) from exc
-    for asked, row in zip(hosts, rows, strict=True):
+    if summary:
+        counts = summarise(rows)
+        click.echo(json.dumps(counts.as_dict()) if as_json else str(counts))
+        return
+    for given, row in zip(asked, rows, strict=True):
         if as_json:
             click.echo(json.dumps(row, ensure_ascii=False))
         else:
             score = "" if row["score"] is None else f" score {row['score']:.2f}"
             what = f"{row['name']} ({row['category']})" if row["service"] else "-"
-            shown = asked.strip() if "/" in asked else row["host"]  # a URL as given: its path may have decided
+            shown = given.strip() if "/" in given else row["host"]  # a URL as given: its path may have decided
             click.echo(f"{shown}: {what} [{row['match']}{score}] {row['verdict']}")
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from detector.classify.hosts import judge_hosts
@@ -31,6 +34,54 @@ def host_and_path(text: str) -> tuple[str, str | None]:
     if not name:
         raise NotAHost(f"no host name in {text!r}")
     return name, path
+
+
+def read_host_list(lines: Iterable[str], source: str) -> list[str]:
+    """The hosts of a list an analyst was given (a vendor's allow-list, an AI blocklist, an export): the first
+    word of each line, blank lines and `#` comments skipped. A line with no host in it fails with its number,
+    rather than the whole list being judged without it."""
+    hosts = []
+    for number, line in enumerate(lines, start=1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        try:
+            host_and_path(words[0])
+        except NotAHost as exc:
+            raise NotAHost(f"{source}:{number}: {exc}") from None
+        hosts.append(words[0])
+    return hosts
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """How many of a list's hosts are AI and how the product knows (catalog, label, model), how many are
+    not, and the verdicts: what a list's coverage comes down to."""
+
+    ai_by_match: dict[str, int]
+    not_ai_by_match: dict[str, int]
+    verdicts: dict[str, int]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"hosts": sum(self.verdicts.values()), "ai": sum(self.ai_by_match.values()),
+                "not_ai": sum(self.not_ai_by_match.values()), **asdict(self)}
+
+    def __str__(self) -> str:
+        def counts(found: dict[str, int]) -> str:
+            return ", ".join(f"{key} {count}" for key, count in found.items())
+        return (f"{sum(self.verdicts.values())} hosts: {sum(self.ai_by_match.values())} AI "
+                f"({counts(self.ai_by_match)}), {sum(self.not_ai_by_match.values())} not AI "
+                f"({counts(self.not_ai_by_match)})\nverdicts: {counts(self.verdicts)}")
+
+
+def summarise(rows: Iterable[dict[str, object]]) -> ListSummary:
+    ai: Counter[str] = Counter()
+    not_ai: Counter[str] = Counter()
+    verdicts: Counter[str] = Counter()
+    for row in rows:
+        (not_ai if row["verdict"] == NOT_AI else ai)[str(row["match"])] += 1
+        verdicts[str(row["verdict"])] += 1
+    return ListSummary(dict(sorted(ai.items())), dict(sorted(not_ai.items())), dict(sorted(verdicts.items())))
 
 
 def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]]:

@@ -55,3 +55,43 @@ def test_an_address_gets_no_model_score(home: Path) -> None:
 def test_an_empty_argument_fails_with_a_message(home: Path) -> None:
     result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "chatgpt.com", ""])
     assert result.exit_code == 1 and "no host name in ''" in result.output
+
+
+def test_a_list_file_is_judged_like_hosts_given_as_arguments(home: Path, tmp_path: Path) -> None:
+    """The first word of each line counts; blank lines and # comments are skipped; arguments come first."""
+    listed = tmp_path / "ai-blocklist.txt"
+    listed.write_text("# AI services\nclaude.ai  # Anthropic\n\n   \nwww.bing.com/chat\t2026-11-30\n"
+                      "www.rijksoverheid.nl\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", "chatgpt.com", "--file", str(listed)])
+    assert result.exit_code == 0, result.output
+    from_file = [json.loads(line) for line in result.output.splitlines()]
+    assert from_file == lookup(home, "chatgpt.com", "claude.ai", "www.bing.com/chat", "www.rijksoverheid.nl")
+    assert [row["service"] for row in from_file][:3] == ["chatgpt", "claude", "copilot_bing"]
+
+
+def test_a_list_line_without_a_host_fails_with_its_line_number(home: Path, tmp_path: Path) -> None:
+    listed = tmp_path / "hosts.txt"
+    listed.write_text("chatgpt.com\n\nhttps:///chat\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--file", str(listed)])
+    assert result.exit_code == 1 and f"{listed}:3: no host name in 'https:///chat'" in result.output
+
+
+def test_no_hosts_at_all_is_an_error(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup"])
+    assert result.exit_code == 1 and "no hosts" in result.output
+
+
+def test_summary_counts_what_the_rows_say(home: Path) -> None:
+    """--summary: how much of a list the product recognises, and how it knows, from standard input."""
+    asked = ["chatgpt.com", "claude.ai", "www.rijksoverheid.nl", "10.0.0.1", "some-new-ai-chat-tool.ai"]
+    rows = lookup(home, *asked)
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", "--json", "--file", "-"],
+                                input="\n".join(asked) + "\n")
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)
+    ai = [row for row in rows if row["verdict"] != "not-ai"]
+    assert counts["hosts"] == 5 and counts["ai"] == len(ai) and counts["not_ai"] == 5 - len(ai)
+    assert counts["ai_by_match"]["catalog"] == 2 and sum(counts["verdicts"].values()) == 5
+    assert sum(counts["ai_by_match"].values()) + sum(counts["not_ai_by_match"].values()) == 5
+    text = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", *asked])
+    assert text.output.splitlines()[0].startswith(f"5 hosts: {len(ai)} AI (catalog 2")
