@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, open_parse_connection
 from detector.ingest.layout_bytes import line_bytes
-from detector.ingest.proxysg import _BY_COUNT, LAYOUTS, MAIN_SHAPE, SHARED, SYSLOG_HEAD, Scanning
-from detector.ingest.proxysg_scan import Read
+from detector.ingest.proxysg import _BY_COUNT, LAYOUTS, MAIN_SHAPE, SHARED, SYSLOG_HEAD, scanning
+from detector.ingest.proxysg_scan import MOST_VALUES, Layouts, Read
 from detector.ingest.w3c import Header, Plan
 from tests.golden import comparable
 from tests.test_ingest_proxysg import EDGE, MAIN, MAIN_HIERARCHY, MAIN_SERVER, REPORTER, SGOS5, SSL, SUPPLIERS
@@ -47,8 +47,8 @@ def _changed(line: str, changes: list[tuple[int, str]]) -> str:
     return line
 
 
-def _scanning() -> Scanning:
-    return Scanning([Plan(Header(fields=layout.fields), "UTC") for layout in LAYOUTS])
+def _scanning() -> Layouts:
+    return scanning([Plan(Header(fields=layout.fields), "UTC") for layout in LAYOUTS])
 
 
 def _expected(line: str) -> tuple[int, list[str]] | None:
@@ -68,7 +68,7 @@ def _expected(line: str) -> tuple[int, list[str]] | None:
     return layout, [token[1:-1] if token.startswith('"') else token for token in tokens]
 
 
-def _read(scanning: Scanning, lines: list[str], offset: int = 0) -> Read:
+def _read(scanning: Layouts, lines: list[str], offset: int = 0) -> Read:
     text = pa.array(["x"] * offset + lines).slice(offset)
     buffer, data, offsets = line_bytes(text)
     return scanning.read(buffer, data, offsets)
@@ -126,7 +126,7 @@ def test_lines_it_is_not_sure_of_are_left_to_the_reading_of_values(line: str) ->
 def _parsers(monkeypatch: pytest.MonkeyPatch, every_line_left: bool):
     context = ParseContext(path="access.log", timezone="Europe/Amsterdam", connection=open_parse_connection())
     if every_line_left:
-        monkeypatch.setattr(Scanning, "read", lambda self, buffer, data, offsets: Read(
+        monkeypatch.setattr(Layouts, "read", lambda self, buffer, data, offsets, bare=False: Read(
             np.full(len(offsets) - 1, -1, np.int8), np.zeros((self.slots, len(offsets) - 1), np.int32), []))
     return FORMATS["proxysg"].new_parser(context)
 
@@ -170,3 +170,21 @@ def test_parsed_with_the_pass_and_without_as_proxysg_reads_a_sample(monkeypatch:
     assert [row["line_no"] for row in scanned[1]] == [6] and scanned[2] == 1
     with monkeypatch.context() as patch:
         assert comparable(_parsers(patch, every_line_left=True)(batch)) == scanned
+
+
+def test_layouts_share_a_slot_per_field_name_and_tell_a_shared_count_apart() -> None:
+    """proxysg's tables (slots by field name across layouts, SHARED's main and other) and w3c's (one field list,
+    a position its own slot, a count past MOST_VALUES never chosen) come from the one builder."""
+    layouts = _scanning()
+    path = [layout.fields.index("cs-uri-path") for layout in LAYOUTS]
+    assert len({int(layouts.slot_of[index, position]) for index, position in enumerate(path)}) == 1
+    for count, (main, other) in SHARED.items():
+        assert (int(layouts.layout_of_count[count]), int(layouts.other_of_count[count])) == (main, other)
+    for count, index in _BY_COUNT.items():
+        if count not in SHARED:
+            assert (int(layouts.layout_of_count[count]), int(layouts.other_of_count[count])) == (index, -1)
+    assert layouts.slots == len({LAYOUTS[index].fields[position] for index, read in enumerate(layouts.positions)
+                                 for position in read})
+    one = Layouts([(5, [3, 1])])
+    assert int(one.layout_of_count[5]) == 0 and (one.slot_of[0, [1, 3]] == [0, 1]).all() and one.slots == 2
+    assert (Layouts([(MOST_VALUES + 1, [0])]).layout_of_count == -1).all()

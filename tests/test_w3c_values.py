@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from detector.ingest import FORMATS, proxysg_scan
+from detector.ingest import FORMATS
 from detector.ingest.base import ParseContext, open_parse_connection
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.w3c import Header, Plan, _cleaned, data_fields
@@ -83,8 +83,7 @@ def test_plain_lines_are_read_by_the_pass() -> None:
         plan = Plan(Header(fields=tuple(log.split())), "UTC")
         scanned = Scanned(len(plan.fields), sorted(plan.used))
         text = pa.array(lines)
-        read = proxysg_scan.read(*line_bytes(text), scanned.layout_of_count, scanned.other_of_count,
-                                 scanned.slot_of, len(scanned.positions), bare=True)
+        read = scanned.read(*line_bytes(text), bare=True)
         assert (read.layout == 0).all(), log
 
 

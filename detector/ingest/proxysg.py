@@ -109,7 +109,7 @@ from detector.ingest.syslog import BSD_TIME, BSD_YEAR_TIME, ISO_TIME
 from detector.ingest.w3c import W3C, Header, Plan, cleaned, columns_of_fields, combine, data_fields, event_columns
 
 if TYPE_CHECKING:
-    from detector.ingest.proxysg_scan import Read
+    from detector.ingest.proxysg_scan import Layouts
 
 _MAIN = ("date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port "
          "cs-uri-path cs-uri-query cs-username cs-auth-group {hierarchy}s-supplier-name rs(content-type) cs(referer) "
@@ -397,14 +397,14 @@ def new_parser(context: ParseContext) -> BatchParser:
             result.events = result.events.take(pc.sort_indices(result.events.column("line_no")))
         return result
 
-    scanning = Scanning(plans)
+    layouts = scanning(plans)
 
     def parse(original: pa.Table) -> ParseResult:
         """The lines the compiled pass reads (proxysg_scan) read by their layouts from its indices and distinct
         values; the others (and a batch it reads none of) by read_values."""
         text = line_text(original)
         buffer, data, offsets = line_bytes(text)
-        scanned = scanning.read(buffer, data, offsets)
+        scanned = layouts.read(buffer, data, offsets)
         unsure = scanned.layout < 0
         if unsure.all():
             return read_values(original)
@@ -414,7 +414,7 @@ def new_parser(context: ParseContext) -> BatchParser:
                 rows = None if len(text) == 1 or (scanned.layout == index).all() else \
                     np.flatnonzero(scanned.layout == index)
                 line_no = original.column("line_no") if rows is None else original.column("line_no").take(rows)
-                values = scanning.values(scanned, index, rows)
+                values = layouts.values(scanned, index, rows, cleaned)
                 columns = columns_of_fields(cursor, plans[index], line_no, pa.repeat(
                     pa.scalar(len(LAYOUTS[index].fields), pa.int64()), len(line_no)), values)
                 if EXCEPTION_ID in LAYOUTS[index].fields:
@@ -433,41 +433,16 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-class Scanning:
-    """What proxysg_scan's pass is told of the layouts (which layout each count has, which values each reads, by
-    field name: a slot), and the values it finds put back as each layout's dictionary-encoded fields."""
+def scanning(plans: Sequence[Plan]) -> Layouts:
+    """What proxysg_scan's pass is told of the layouts: each layout's count and the values its plan reads (and
+    x-exception-id), a value's slot by its field name, the counts of two layouts (SHARED) told apart by main's shape."""
+    from detector.ingest import proxysg_scan  # (Numba: loaded when a parser is made, not with the registry)
 
-    def __init__(self, plans: Sequence[Plan]) -> None:
-        from detector.ingest import proxysg_scan  # (Numba: loaded when a parser is made, not with the registry)
-
-        self.scan = proxysg_scan
-        self.layout_of_count = np.full(proxysg_scan.MOST_VALUES + 1, -1, np.int64)
-        self.other_of_count = np.full(proxysg_scan.MOST_VALUES + 1, -1, np.int64)
-        for count, index in _BY_COUNT.items():
-            main, other = SHARED.get(count, (index, -1))
-            self.layout_of_count[count], self.other_of_count[count] = main, other
-        self.positions = [sorted(plan.used.union(
-            [layout.fields.index(EXCEPTION_ID)] if EXCEPTION_ID in layout.fields else []))
-            for plan, layout in zip(plans, LAYOUTS, strict=True)]
-        names = sorted({layout.fields[p] for layout, read in zip(LAYOUTS, self.positions, strict=True) for p in read})
-        self.slot_of = np.full((len(LAYOUTS), proxysg_scan.MOST_VALUES), -1, np.int64)
-        for index, (layout, read) in enumerate(zip(LAYOUTS, self.positions, strict=True)):
-            for position in read:
-                self.slot_of[index, position] = names.index(layout.fields[position])
-        self.slots = len(names)
-
-    def read(self, buffer: pa.Buffer, data: np.ndarray, offsets: np.ndarray) -> Read:
-        return self.scan.read(buffer, data, offsets, self.layout_of_count, self.other_of_count, self.slot_of,
-                                 self.slots)
-
-    def values(self, scanned: Read, index: int, rows: np.ndarray | None) -> dict[int, pa.DictionaryArray]:
-        """The values layout `index` reads, of its lines `rows` (None: every line), as w3c.data_fields gives them."""
-        values = {}
-        for position in self.positions[index]:
-            slot = int(self.slot_of[index, position])
-            indices = scanned.indices[slot] if rows is None else scanned.indices[slot][rows]
-            values[position] = cleaned(pa.DictionaryArray.from_arrays(pa.array(indices), scanned.dictionaries[slot]))
-        return values
+    return proxysg_scan.Layouts(
+        [(len(layout.fields), sorted(plan.used.union([layout.fields.index(EXCEPTION_ID)]
+                                                     if EXCEPTION_ID in layout.fields else [])))
+         for plan, layout in zip(plans, LAYOUTS, strict=True)],
+        names=[layout.fields for layout in LAYOUTS], shared=SHARED)
 
 
 NO_EVENTS = pa.table({"line_no": pa.array([], pa.int64())})

@@ -20,6 +20,8 @@ time after a header, a count of no layout, a quoted value among the first six of
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+
 import numpy as np
 import pyarrow as pa
 
@@ -38,6 +40,50 @@ class Read:
 
     def __init__(self, layout: np.ndarray, indices: np.ndarray, dictionaries: list[pa.Array]) -> None:
         self.layout, self.indices, self.dictionaries = layout, indices, dictionaries
+
+
+class Layouts:
+    """What the pass is told of the layouts it may read (which layout each number of values has, and the slot of each
+    value a layout reads), and the values it finds put back by position: one builder for proxysg's predefined layouts
+    and w3c's field list under #Fields, which had each written these tables."""
+
+    def __init__(self, layouts: Sequence[tuple[int, Sequence[int]]], names: Sequence[Sequence[str]] | None = None,
+                 shared: Mapping[int, tuple[int, int]] | None = None) -> None:
+        """`layouts`: per layout (its index is its number in `Read.layout`) its number of values and the positions of
+        the values it reads. A count's layout is its first; `shared[count]`: (main, other) of a count of two layouts,
+        told apart by main's shape. `names[layout][position]`: a value's field name, values of one name in any layout
+        sharing a slot (slots in the names' sorted order); without names a position is its own name."""
+        self.positions = [list(positions) for _, positions in layouts]
+        self.layout_of_count = np.full(MOST_VALUES + 1, -1, np.int64)
+        self.other_of_count = np.full(MOST_VALUES + 1, -1, np.int64)
+        for index, (count, _) in reversed(list(enumerate(layouts))):
+            if count <= MOST_VALUES:
+                self.layout_of_count[count] = index
+        for count, (main, other) in (shared or {}).items():
+            self.layout_of_count[count], self.other_of_count[count] = main, other
+        keys = [[names[index][position] if names else position for position in positions]
+                for index, positions in enumerate(self.positions)]
+        ordered = sorted({key for read in keys for key in read})
+        self.slot_of = np.full((len(layouts), MOST_VALUES), -1, np.int64)
+        for index, (positions, read) in enumerate(zip(self.positions, keys, strict=True)):
+            for position, key in zip(positions, read, strict=True):
+                if position < MOST_VALUES:
+                    self.slot_of[index, position] = ordered.index(key)
+        self.slots = len(ordered)
+
+    def read(self, buffer: pa.Buffer, data: np.ndarray, offsets: np.ndarray, bare: bool = False) -> Read:
+        """The lines read by the pass (see `read`) under these layouts."""
+        return read(buffer, data, offsets, self.layout_of_count, self.other_of_count, self.slot_of, self.slots, bare)
+
+    def values(self, scanned: Read, index: int, rows: np.ndarray | None,
+               clean: Callable[[pa.DictionaryArray], pa.DictionaryArray]) -> dict[int, pa.DictionaryArray]:
+        """The values layout `index` reads, of its lines `rows` (None: every line), by position, each `clean`ed."""
+        values = {}
+        for position in self.positions[index]:
+            slot = int(self.slot_of[index, position])
+            indices = scanned.indices[slot] if rows is None else scanned.indices[slot][rows]
+            values[position] = clean(pa.DictionaryArray.from_arrays(pa.array(indices), scanned.dictionaries[slot]))
+        return values
 
 
 def read(buffer: pa.Buffer, data: np.ndarray, offsets: np.ndarray, layout_of_count: np.ndarray,

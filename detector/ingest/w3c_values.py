@@ -27,19 +27,11 @@ Fields = tuple[pa.Array, dict[int, pa.DictionaryArray]]
 MOST_LEFT = VALUE_SLICE
 
 
-class Scanned:
-    """What the pass is told of one field list: its count, and the slot of each value read."""
+class Scanned(proxysg_scan.Layouts):
+    """What the pass is told of one field list: one layout, of its count, reading the values at `positions`."""
 
     def __init__(self, fields: int, positions: list[int]) -> None:
-        self.positions = positions
-        self.layout_of_count = np.full(proxysg_scan.MOST_VALUES + 1, -1, np.int64)
-        if fields <= proxysg_scan.MOST_VALUES:
-            self.layout_of_count[fields] = 0
-        self.other_of_count = np.full(proxysg_scan.MOST_VALUES + 1, -1, np.int64)
-        self.slot_of = np.full((1, proxysg_scan.MOST_VALUES), -1, np.int64)
-        for slot, position in enumerate(positions):
-            if position < proxysg_scan.MOST_VALUES:
-                self.slot_of[0, position] = slot
+        super().__init__([(fields, positions)])
         self.fields = fields
 
 
@@ -49,18 +41,14 @@ def scanned_fields(scanned: Scanned, text: pa.Array, left: Callable[[pa.Array], 
     w3c.data_fields gives them: the lines the pass reads from its indices and distinct values, the others by `left`
     (data_fields of those lines). None where the pass reads no line or leaves more than MOST_LEFT to `left`."""
     buffer, data, offsets = line_bytes(text)
-    read = proxysg_scan.read(buffer, data, offsets, scanned.layout_of_count, scanned.other_of_count, scanned.slot_of,
-                             len(scanned.positions), bare=True)
+    read = scanned.read(buffer, data, offsets, bare=True)
     sure = read.layout == 0
     every = bool(sure.all())
     if not every and (not sure.any() or len(text) - int(sure.sum()) > MOST_LEFT):
         return None
     rows = len(text)
     sure_rows = np.flatnonzero(sure)
-    values = {}
-    for slot, position in enumerate(scanned.positions):
-        indices = read.indices[slot] if every else read.indices[slot][sure_rows]
-        values[position] = clean(pa.DictionaryArray.from_arrays(pa.array(indices), read.dictionaries[slot]))
+    values = scanned.values(read, 0, None if every else sure_rows, clean)
     if every:
         return pa.array(np.full(rows, scanned.fields, np.int64)), values
     left_rows = np.flatnonzero(~sure)
@@ -69,4 +57,4 @@ def scanned_fields(scanned: Scanned, text: pa.Array, left: Callable[[pa.Array], 
     counts[left_rows] = left_counts.to_numpy(zero_copy_only=False)
     return pa.array(counts), {position: placed(rows, [(sure_rows, values[position]),
                                                       (left_rows, left_values[position])])
-                              for position in scanned.positions}
+                              for position in scanned.positions[0]}
