@@ -31,7 +31,6 @@ from detector.signatures import CATEGORIES, Catalog, load_catalog
 # Results are keyed by the lake's version, so they never go stale: the TTL only bounds memory.
 TTL_SECONDS = 3600
 UNKNOWN = "(unknown)"
-UNSANCTIONED = ("shadow", "forbidden")
 # Period presets (shown as they are, and kept in the URL as they are: ?period=Last+30+days) -> days.
 PERIODS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last 365 days": 365, "All data": None,
            "Custom range": None}

@@ -86,9 +86,23 @@ def connect(settings: Settings, *, lake: bool = True) -> duckdb.DuckDBPyConnecti
             connection.execute(f"create table {name} ({columns})")
     if lake:
         add_lake_views(connection, settings)
-    # Filters of the dashboard and reports: an empty selection means everything.
-    connection.execute("create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)")
+    for macro in MACROS:
+        connection.execute(macro)
     return connection
+
+
+# What the reports and the dashboard call unsanctioned AI: use under the policy's verdicts shadow and forbidden.
+UNSANCTIONED = ("shadow", "forbidden")
+# The expressions the queries share, written once. `chosen`: a filter of the dashboard and reports, where an empty
+# selection means everything. `unsanctioned`: UNSANCTIONED's test of a verdict; and the two sums of unsanctioned use
+# the reports take per department, service and day (aggregates: they go where the query groups).
+MACROS = (
+    "create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)",
+    "create macro unsanctioned(verdict) as verdict in ('shadow', 'forbidden')",
+    "create macro unsanctioned_users(user_id, verdict) as count(distinct user_id) filter (where unsanctioned(verdict))",
+    "create macro unsanctioned_bytes_out(bytes_out, verdict) as"
+    " cast(coalesce(sum(bytes_out) filter (where unsanctioned(verdict)), 0) as bigint)",
+)
 
 
 # The names classify learned for IP-only flows (classify/flows.py): read from their day files, which

@@ -8,7 +8,7 @@ final as (
     select
         department,
         count(distinct person) filter (where in_population) as ai_people,
-        count(distinct person) filter (where in_population and verdict in ('shadow', 'forbidden'))
+        count(distinct person) filter (where in_population and unsanctioned(verdict))
             as unsanctioned_people,
         count(distinct service_key) as services,
         sum(events) as events,

@@ -41,14 +41,14 @@ first_days as (
 final as (
     select
         (select count(distinct person) from people) as ai_people,
-        (select count(distinct person) from people where verdict in ('shadow', 'forbidden')) as unsanctioned_people,
+        (select count(distinct person) from people where unsanctioned(verdict)) as unsanctioned_people,
         (select count(distinct person) from people where verdict in ('sanctioned', 'tolerated')) as sanctioned_people,
         (select count(distinct person) from people where verdict = 'sanctioned') as people_sanctioned,
         (select count(distinct person) from people where verdict = 'tolerated') as people_tolerated,
         (select count(distinct person) from people where verdict = 'shadow') as people_shadow,
         (select count(distinct person) from people where verdict = 'forbidden') as people_forbidden,
         (select count(distinct person) from people where in_population) as ai_population,
-        (select count(distinct person) from people where in_population and verdict in ('shadow', 'forbidden'))
+        (select count(distinct person) from people where in_population and unsanctioned(verdict))
             as unsanctioned_population,
         (select count(distinct service_key) from in_period) as services,
         (select count(*) from first_days where first_day between $start and $end) as new_services,

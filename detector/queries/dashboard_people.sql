@@ -11,7 +11,7 @@ final as (
         string_agg(distinct department, ', ' order by department) as department,
         string_agg(distinct service_name, ', ' order by service_name) as services,
         sum(events) as events,
-        sum(events) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_events,
+        sum(events) filter (where unsanctioned(verdict)) as unsanctioned_events,
         coalesce(sum(bytes_out), 0) as bytes_out,
         min(day) as first_seen,
         max(day) as last_seen

@@ -37,20 +37,18 @@ final as (
         (select count(*) from directory) > 0 as from_directory,
         (select count(distinct user_id) from population) as employees,
         (select count(distinct user_id) from user_daily) as ai_users,
-        (select count(distinct user_id) from user_daily where verdict in ('shadow', 'forbidden'))
-            as unsanctioned_users,
+        (select unsanctioned_users(user_id, verdict) from user_daily) as unsanctioned_users,
         (select count(distinct u.user_id) from user_daily as u semi join population as p using (user_id))
             as ai_employees,
         (select count(distinct u.user_id) from user_daily as u semi join population as p using (user_id)
-            where u.verdict in ('shadow', 'forbidden')) as unsanctioned_employees,
+            where unsanctioned(u.verdict)) as unsanctioned_employees,
         (select count(distinct coalesce(service, host)) from usage) as services,
-        (select count(distinct coalesce(service, host)) from usage where verdict in ('shadow', 'forbidden'))
+        (select count(distinct coalesce(service, host)) from usage where unsanctioned(verdict))
             as unsanctioned_services,
         (select count(*) from first_days where first_day between $start and $end) as new_services,
         (select count(distinct department) from usage where department is not null) as departments,
         (select cast(coalesce(sum(events), 0) as bigint) from usage) as events,
-        (select cast(coalesce(sum(bytes_out), 0) as bigint) from usage where verdict in ('shadow', 'forbidden'))
-            as unsanctioned_bytes_out,
+        (select unsanctioned_bytes_out(bytes_out, verdict) from usage) as unsanctioned_bytes_out,
         (select cast(coalesce(sum(blocked), 0) as bigint) from usage) as blocked
 )
 

@@ -28,7 +28,7 @@ people as (
     select
         service_key,
         count(distinct user_id) as users,
-        count(distinct user_id) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_users
+        unsanctioned_users(user_id, verdict) as unsanctioned_users
     from user_daily
     group by service_key
 ),
@@ -45,8 +45,7 @@ volume as (
         count(distinct day) as days,
         cast(sum(events) as bigint) as events,
         cast(coalesce(sum(bytes_out), 0) as bigint) as bytes_out,
-        cast(coalesce(sum(bytes_out) filter (where verdict in ('shadow', 'forbidden')), 0) as bigint)
-            as unsanctioned_bytes_out,
+        unsanctioned_bytes_out(bytes_out, verdict) as unsanctioned_bytes_out,
         cast(sum(blocked) as bigint) as blocked
     from usage
     group by coalesce(service, host)

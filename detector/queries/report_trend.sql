@@ -8,7 +8,7 @@ people as (
     select
         day,
         count(distinct user_id) as ai_users,
-        count(distinct user_id) filter (where verdict in ('shadow', 'forbidden')) as unsanctioned_users
+        unsanctioned_users(user_id, verdict) as unsanctioned_users
     from user_daily
     where day between $start and $end
     group by day
@@ -18,8 +18,7 @@ volume as (
     select
         day,
         cast(sum(events) as bigint) as events,
-        cast(coalesce(sum(bytes_out) filter (where verdict in ('shadow', 'forbidden')), 0) as bigint)
-            as unsanctioned_bytes_out,
+        unsanctioned_bytes_out(bytes_out, verdict) as unsanctioned_bytes_out,
         cast(sum(blocked) as bigint) as blocked
     from usage_daily
     where day between $start and $end

@@ -2,7 +2,7 @@
 -- period: the upload alert. Per usage_daily, a day's upload is counted once however many logs saw it.
 with usage as (
     select * from usage_daily
-    where day between $start and $end and verdict in ('shadow', 'forbidden') and bytes_out > 0
+    where day between $start and $end and unsanctioned(verdict) and bytes_out > 0
 ),
 
 final as (

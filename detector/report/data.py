@@ -21,7 +21,7 @@ from detector.config import Settings
 from detector.enrich.privacy import suppress_small_groups
 from detector.report.period import Period
 
-UNSANCTIONED = ("shadow", "forbidden")
+UNSANCTIONED = db.UNSANCTIONED  # (the verdicts the queries' unsanctioned() macro tests)
 VERDICT_ORDER = ("forbidden", "shadow", "tolerated", "sanctioned")
 RISK_ORDER = ("critical", "high", "medium", "low")
 

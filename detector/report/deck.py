@@ -23,7 +23,7 @@ from detector.report import charts, fmt
 from detector.report.alerts import risk_reasons
 from detector.report.build import gather
 from detector.report.config import load_options
-from detector.report.data import ReportData, is_small
+from detector.report.data import UNSANCTIONED, ReportData, is_small
 from detector.report.files import write_atomic
 from detector.report.period import Period
 
@@ -332,7 +332,7 @@ def actions(data: ReportData, alternatives: dict[str, list[str]]) -> list[Action
     found: list[Action] = []
     forbidden = {alert.subject for alert in data.alerts if alert.rule == "forbidden_used"}
     frame = data.services
-    for row in frame[frame["verdict"].isin(["shadow", "forbidden"])].head(12).to_dict("records"):
+    for row in frame[frame["verdict"].isin(UNSANCTIONED)].head(12).to_dict("records"):
         if len(found) >= 3:
             break
         name, category = row["name"], row["category"]
