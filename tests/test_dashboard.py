@@ -253,6 +253,17 @@ def test_departments_suppress_small_groups(app: AppTest) -> None:
     assert "< 5" in text
 
 
+def test_overview_top_services_are_the_services_pages_first_rows(app: AppTest) -> None:
+    """The overview's most used services read the services page's query, cut to ten: same order, same figures."""
+    top = next(frame.value for frame in open_page(app, "overview").dataframe if "verdicts" in frame.value.columns)
+    services = open_page(app, "services").dataframe[0].value
+    assert 0 < len(top) <= 10
+    assert list(top["service_key"]) == list(services["service_key"])[:len(top)]
+    assert list(top["verdicts"]) == list(services["verdict"])[:len(top)]
+    assert list(top["people_label"]) == list(services["people"])[:len(top)]
+    assert list(top["people_label"])[:2] == ["7", "5"]  # chatgpt, then deepl: most people first
+
+
 def test_services_list_and_detail(app: AppTest, lake: Path) -> None:
     at = open_page(app, "services")
     services = at.dataframe[0].value.set_index("service_key")

@@ -1,5 +1,6 @@
 -- Every AI service seen in the period under the filters, with its catalog facts (unlisted services,
 -- found by the model or a label, have none), use in the period, and when it was first and last seen.
+-- Most people first, then events: the overview's most used services are its first rows (dashboards/data.py).
 with usage as (
     select * from dashboard_user_daily
     where chosen($departments, department)
