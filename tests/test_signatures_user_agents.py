@@ -33,6 +33,10 @@ AI_CLIENTS = [
     ("AsyncTogether/Python 2.0.0", "together_ai"),
     ("Perplexity/Python 0.20.0", "perplexity_api"),
     ("Cerebras/Python 1.50.1", "cerebras"),
+    ("RunwayML/Python 3.6.0", "runway"),
+    ("AsyncLumaAI/Python 1.18.1", "luma"),
+    ("Writer/Python 2.3.0", "writer"),
+    ("exa-py 1.12.1", "exa"),
     # Speakeasy SDKs end in the package name; Mistral hosted on Azure is a different package.
     ("speakeasy-sdk/python 1.12.3 2.794.1 1.0.0 mistralai", "mistral_api"),
     ("speakeasy-sdk/typescript 2.8.0 2.935.1 1.0.0 @mistralai/mistralai", "mistral_api"),
