@@ -37,6 +37,7 @@ AI_CLIENTS = [
     ("AsyncLumaAI/Python 1.18.1", "luma"),
     ("Writer/Python 2.3.0", "writer"),
     ("exa-py 1.12.1", "exa"),
+    ("AI21 studio SDK 3.0.1 Python 3.12.3 Operating System Linux-6.8.0-x86_64-with-glibc2.39", "ai21_api"),
     # Speakeasy SDKs end in the package name; Mistral hosted on Azure is a different package.
     ("speakeasy-sdk/python 1.12.3 2.794.1 1.0.0 mistralai", "mistral_api"),
     ("speakeasy-sdk/typescript 2.8.0 2.935.1 1.0.0 @mistralai/mistralai", "mistral_api"),
