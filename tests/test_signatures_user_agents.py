@@ -51,6 +51,8 @@ AI_CLIENTS = [
     ("replicate-python/1.0.7", "replicate"),
     ("python-httpx/0.28.1 AssemblyAI/1.0 (sdk=Python/0.40.2 runtime_env=Python/3.12.3)", "assemblyai"),
     ("@deepgram/sdk/3.9.0 node/22.11.0", "deepgram"),
+    ("elevenlabs/2.43.0", "elevenlabs"),
+    ("hume/0.13.11", "hume_ai"),
     # Coding assistants and CLIs.
     ("codex_cli_rs/0.46.0 (Mac OS 15.6.1; arm64) iTerm.app/3.5.14", "chatgpt"),
     ("codex_exec/0.46.0 (Ubuntu 24.4.0; x86_64)", "chatgpt"),
