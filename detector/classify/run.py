@@ -175,27 +175,10 @@ def in_order_of(judged: pa.Table, hosts: list[str], traffic_hosts: pa.ChunkedArr
                        behaviour if inputs.scorer is not None else None)
 
 
-# Optimizers a rollup is cheaper without (DuckDB settings: the same rows either way). DuckDB rewrites a
-# query's DISTINCT aggregates into separately grouped copies joined back; user_daily's one, count(distinct
-# lookup), is null but for DNS queries, and the rewrite groups its ~1M rows (10M-event lake) three times: 2.6 ->
-# 1.8 s CPU without it. usage_daily, with three distinct counts, is cheaper with it.
-ROLLUP_OPTIMIZERS_OFF = {"user_daily": "distinct_aggregate_rewrite"}
-
-
 def write_rollup(cursor: duckdb.DuckDBPyConnection, name: str, steps: dict[str, tuple[float, float]]) -> None:
     """Write queries/<name>.sql's rows straight into the new catalog database (`fresh`)."""
-    off = ROLLUP_OPTIMIZERS_OFF.get(name)
     with timed(steps, name):
-        if off is None:
-            cursor.execute(f"create table fresh.{name} as {db.query_text(name)}")
-            return
-        # a database-wide setting: the queries planned meanwhile (candidate_events, on the side cursor, has
-        # no DISTINCT aggregate) plan alike, and it is reset at once
-        cursor.execute("set disabled_optimizers = $off", {"off": off})
-        try:
-            cursor.execute(f"create table fresh.{name} as {db.query_text(name)}")
-        finally:
-            cursor.execute("reset disabled_optimizers")
+        cursor.execute(f"create table fresh.{name} as {db.query_text(name)}")
 
 
 @contextlib.contextmanager

@@ -8,9 +8,27 @@
 -- bytes (nothing reached the service). DNS lookups count as usage_daily counts them: once per client, host
 -- and minute (resolver chatter is not use), and add no bytes.
 with ai_events as (
-    select day, department, service, host, service_name, category, verdict, user_id, src_ip, bytes_out, action,
-        case when host_source = 'dns_query' then (src_ip, host, date_trunc('minute', ts)) end as lookup
+    select day, department, coalesce(service, host) as service_key, service, host, service_name, category,
+        verdict, user_id, case when user_id is null then src_ip end as client, bytes_out,
+        action is not distinct from 'blocked' as blocked, host_source is not distinct from 'dns_query' as is_lookup,
+        src_ip, ts
     from ai_events
+),
+
+-- One row per counted event: each event that is not a DNS lookup, and each DNS lookup once per row key,
+-- client, host and minute (blocked if any of its lookups was). A count(distinct ...) of the lookups in the
+-- grouping below would build a distinct table of every event, lookup or not.
+counted as (
+    select day, department, service_key, service, host, service_name, category, verdict, user_id, client,
+        bytes_out, blocked
+    from ai_events
+    where not is_lookup
+    union all
+    select day, department, service_key, any_value(service), any_value(host), any_value(service_name),
+        any_value(category), verdict, user_id, client, null::bigint, bool_or(blocked)
+    from ai_events
+    where is_lookup
+    group by day, department, service_key, verdict, user_id, client, src_ip, host, date_trunc('minute', ts)
 ),
 
 directory as (
@@ -21,20 +39,19 @@ grouped as (
     select
         day,
         department,
-        coalesce(service, host) as service_key,
+        service_key,
         any_value(service) as service,
         any_value(case when service is null then host end) as host,
         any_value(case when service is null then host else service_name end) as service_name,
         any_value(category) as category,
         verdict,
         user_id,
-        case when user_id is null then src_ip end as client,
-        count(*) filter (where lookup is null) + count(distinct lookup) as events,
-        sum(bytes_out) filter (where action is distinct from 'blocked' and lookup is null) as bytes_out,
-        count(*) filter (where action = 'blocked' and lookup is null)
-            + count(distinct lookup) filter (where action = 'blocked') as blocked
-    from ai_events
-    group by day, department, coalesce(service, host), verdict, user_id, case when user_id is null then src_ip end
+        client,
+        count(*) as events,
+        sum(bytes_out) filter (where not blocked) as bytes_out,
+        count(*) filter (where blocked) as blocked
+    from counted
+    group by day, department, service_key, verdict, user_id, client
 ),
 
 final as (
