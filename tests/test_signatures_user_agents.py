@@ -41,6 +41,7 @@ AI_CLIENTS = [
     # Speakeasy SDKs end in the package name; Mistral hosted on Azure is a different package.
     ("speakeasy-sdk/python 1.12.3 2.794.1 1.0.0 mistralai", "mistral_api"),
     ("speakeasy-sdk/typescript 2.8.0 2.935.1 1.0.0 @mistralai/mistralai", "mistral_api"),
+    ("mistral-client-python/0.4.2", "mistral_api"),
     ("speakeasy-sdk/python 1.1.34 2.914.0 1.0.0 openrouter", "openrouter"),
     ("google-genai-sdk/1.12.1 gl-python/3.12.3", "google_ai_studio"),
     ("google-genai-sdk/1.41.0 gl-python/3.12.3 vertex-genai-modules/1.120.0", "vertex_ai"),
@@ -63,6 +64,7 @@ AI_CLIENTS = [
     ("opencode/0.15.2 ai-sdk/provider-utils/3.0.9 runtime/bun/1.2.21", "opencode"),
     ("Continue-CLI/1.5.10", "continue_dev"),
     ("QwenCode/0.10.3 (linux; x64)", "qwen"),
+    ("Mistral-Vibe/1.3.0", "mistral_api"),
     ("aws-sdk-nodejs/2.1692.0 linux/v20.18.0 AmazonQ-For-VSCode/1.40.0", "amazon_q_developer"),
     ("TabNine.tabnine-vscode", "tabnine"),
 ]
