@@ -23,6 +23,8 @@ AI_CLIENTS = [
     ("AsyncOpenAI/Python 1.109.1", "openai_api"),
     ("OpenAI/JS 5.23.0", "openai_api"),
     ("OpenAI/Go 2.7.0", "openai_api"),
+    ("OpenAI/v1 PythonBindings/0.28.1", "openai_api"),
+    ("OpenAI/NodeJS/3.3.0", "openai_api"),
     ("AzureOpenAI/Python 1.54.4", "azure_openai"),
     ("AzureOpenAI/JS 5.23.0", "azure_openai"),
     ("AsyncAnthropic/Python 0.69.0", "anthropic_api"),
