@@ -64,7 +64,7 @@ def judged_row_by_row(hosts: Sequence[str], catalog: Catalog, labels: Mapping[st
             above = float(score) >= scorer.threshold
             rule = f"model {scorer.name} (threshold {scorer.threshold:.2f})"
             if above and scorer.listed_ai(hosts[index]):
-                rule = f"listed AI service (signatures/ai_training.txt, taught to {rule})"
+                rule = f"listed AI service (signatures/ai_training.txt or heldout_ai*.txt; {rule})"
             rows[index].update(score=round(float(score), 4), match="model" if above else "none", is_ai=above,
                                rule=rule)
     return pa.Table.from_pylist(rows, schema=HOSTS)

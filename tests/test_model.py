@@ -290,6 +290,44 @@ def test_every_training_list_service_is_judged_ai_after_training_and_reloading(
     assert not other["is_ai"] and other["rule"].startswith("model ")
 
 
+def test_a_deployed_model_knows_the_heldout_services_it_was_never_trained_on(
+        trained: model.Training, catalog: Catalog, tmp_path: Path) -> None:
+    # The held-out lists measure the name model (evaluate), but withholding their vetted AI services from an
+    # install would only make it miss them: deployed, each is AI with score 1, like the training list's.
+    heldout = [n for n in model.heldout_services(model.SIGNATURES_DIR) if catalog.match_host(n) is None]
+    assert len(heldout) > 300 and set(heldout).isdisjoint(trained.data.hosts)
+    name_only = 1.0 / (1.0 + np.exp(-trained.model.name_logits(heldout)))
+    assert (name_only < trained.model.threshold).sum() > 50  # what the name model alone misses
+    model.save(trained.model, tmp_path)
+    loaded = model.load(tmp_path)
+    assert loaded is not None
+    judged = judge_hosts([*heldout, f"api.{heldout[0]}"], catalog, {}, loaded).to_pylist()
+    assert all(row["is_ai"] and row["score"] == 1.0 and row["rule"].startswith("listed AI service")
+               for row in judged)
+
+
+def test_evaluate_scores_the_heldout_services_by_their_names_alone(
+        trained: model.Training, catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # evaluate trains without the held-out knowledge: its held-out recall is the name model's, not the 100 % a
+    # deployed model's knowledge would give.
+    heldout = set(model.heldout_services(model.SIGNATURES_DIR))
+    asked: list[bool] = []
+
+    def train(*args: object, know_heldout: bool = True, **kwargs: object) -> model.Training:
+        asked.append(know_heldout)
+        known_ai = trained.model.known_ai if know_heldout else trained.model.known_ai - heldout
+        return dataclasses.replace(trained, model=dataclasses.replace(trained.model, known_ai=known_ai))
+
+    monkeypatch.setattr(model, "train", train)
+    found = model.evaluate(load_settings(tmp_path), use_lake=False)
+    assert asked == [False]
+    fresh = [n for name in model.HELDOUT_FILES
+             for n in read_domain_list(model.heldout_path(model.SIGNATURES_DIR, name)) if catalog.match_host(n) is None]
+    name_only = 1.0 / (1.0 + np.exp(-trained.model.name_logits(fresh)))
+    expected = round(float((name_only >= trained.model.threshold).mean()), 4)
+    assert found["heldout"]["recall"] == expected < 0.9
+
+
 def test_chat_under_an_ordinary_site_is_not_read_as_ai_by_the_name_model(trained: model.Training) -> None:
     # chat.<site> is messaging on most sites; the site's own name has to carry the AI evidence.
     hosts = ["chat.gemeente-utrecht.nl", "chat.example-bank.com", "chat.acme-ai.io"]

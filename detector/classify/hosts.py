@@ -81,7 +81,7 @@ def judge_hosts(
     if scorer is not None and unknown:
         scored = scorer.score([hosts[i] for i in unknown], behaviour)
         rule = f"model {scorer.name} (threshold {scorer.threshold:.2f})"
-        listed = f"listed AI service (signatures/ai_training.txt, taught to {rule})"
+        listed = f"listed AI service (signatures/ai_training.txt or heldout_ai*.txt; {rule})"
         for index, score in zip(unknown, scored, strict=True):
             above = float(score) >= scorer.threshold
             scores[index], matches[index], is_ai[index] = round(float(score), 4), "model" if above else "none", above

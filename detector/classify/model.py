@@ -65,9 +65,10 @@ MIN_BEHAVIOUR_GROUPS = 3
 # outweigh the whole catalog.
 LAKE_HOSTS_PER_DOMAIN = 10
 LOOKALIKES = "ai_lookalikes"
-# Real AI services kept out of the catalog, read by evaluate() only. The first was inspected while the features
-# were designed; the second and third were each written and committed before a round of tuning, and only their
-# overall recall is looked at, so they are the honest measures.
+# Real AI services kept out of the catalog and out of training: evaluate() measures the name model on them; a
+# deployed model knows them (train(know_heldout=True)). The first was inspected while the features were designed;
+# the second and third were each written and committed before a round of tuning, and only their overall recall is
+# looked at, so they are the honest measures.
 HELDOUT_FILES = ("heldout_ai.txt", "heldout_ai_2.txt", "heldout_ai_3.txt")
 AI_TRAINING_FILE = "ai_training.txt"  # extra AI positives beyond the catalog (training_positives)
 AI_TRAINING = "ai_training"  # their origin
@@ -218,6 +219,14 @@ def training_positives(catalog_dir: Path) -> list[str]:
     """signatures/ai_training.txt: real AI services outside the catalog, trained on as AI (never held out)."""
     path = heldout_path(catalog_dir, AI_TRAINING_FILE)
     return [normalise_host(n) for n in read_domain_list(path)] if path.exists() else []
+
+
+def heldout_services(catalog_dir: Path) -> list[str]:
+    """The held-out lists' real AI services: never trained on (evaluate measures the name model on them), yet
+    known to a deployed model, as the training list is: withholding vetted AI services from users' installs
+    would only make the product miss them."""
+    paths = [heldout_path(catalog_dir, name) for name in HELDOUT_FILES]
+    return [normalise_host(n) for path in paths if path.exists() for n in read_domain_list(path)]
 
 
 def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDBPyConnection | None) -> TrainingSet:
@@ -433,9 +442,11 @@ def _fit_behaviour(data: TrainingSet, cv_scores: np.ndarray, folds: int, seed: i
 
 
 def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, folds: int = FOLDS,
-          catalog: Catalog | None = None) -> Training:
+          catalog: Catalog | None = None, know_heldout: bool = True) -> Training:
     """Fit on all the training data; cross-validate (grouped by site) to choose the threshold and to
-    measure. Same data and seed, same model."""
+    measure. Same data and seed, same model. The held-out lists are never trained on; with `know_heldout`
+    (a deployed model) their services are known AI like the training list's, without it (evaluate) the
+    name model alone judges them. The fitted model and threshold are the same either way."""
     catalog = catalog if catalog is not None else load_catalog(settings.catalog_dir)
     connection = lake_connection(settings) if use_lake else None
     try:
@@ -470,8 +481,10 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
     }
     known = frozenset(n for names_ in features.non_ai_lists(settings.catalog_dir).values() for n in names_
                       if catalog.match_host(n) is None)
-    listed_ai = frozenset(n for n in training_positives(settings.catalog_dir)
-                          if catalog.match_host(n) is None and not features.under(n, known))
+    listed = training_positives(settings.catalog_dir)
+    if know_heldout:
+        listed += heldout_services(settings.catalog_dir)
+    listed_ai = frozenset(n for n in listed if catalog.match_host(n) is None and not features.under(n, known))
     model = HostModel(names=names, behaviour_stage=stage, threshold=round(threshold, 4), name=meta["name"], meta=meta,
                       known_non_ai=known, known_ai=listed_ai)
     return Training(model=model, data=data, cv_scores=cv_scores, metrics=metrics)
@@ -493,11 +506,12 @@ def _heldout_figures(names: list[str], scores: np.ndarray, threshold: float, str
 
 def evaluate(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, folds: int = FOLDS) -> dict[str, Any]:
     """Train exactly as `model train` would (in memory, nothing stored) and report the CV figures, plus
-    recall on the held-out lists (HELDOUT_FILES): real AI services kept out of the catalog, read here only,
-    never by training, so they measure discovery of services nobody has catalogued. Each list is reported
+    recall on the held-out lists (HELDOUT_FILES): real AI services kept out of the catalog and never trained
+    on, scored by the name model alone (not as the known AI a deployed model takes them for), so they measure
+    discovery of services nobody has catalogued. Each list is reported
     on its own and together; the targets count as met only if every list meets them."""
     catalog = load_catalog(settings.catalog_dir)
-    training = train(settings, seed=seed, use_lake=use_lake, folds=folds, catalog=catalog)
+    training = train(settings, seed=seed, use_lake=use_lake, folds=folds, catalog=catalog, know_heldout=False)
     model, metrics = training.model, dict(training.metrics)
     strict = metrics["at_fp_target"]["threshold"]
     known = set(training.data.hosts)
