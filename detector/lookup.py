@@ -69,9 +69,11 @@ class ListSummary:
     def __str__(self) -> str:
         def counts(found: dict[str, int]) -> str:
             return ", ".join(f"{key} {count}" for key, count in found.items())
-        return (f"{sum(self.verdicts.values())} hosts: {sum(self.ai_by_match.values())} AI "
-                f"({counts(self.ai_by_match)}), {sum(self.not_ai_by_match.values())} not AI "
-                f"({counts(self.not_ai_by_match)})\nverdicts: {counts(self.verdicts)}")
+
+        def total(found: dict[str, int], what: str) -> str:
+            return f"{sum(found.values())} {what}" + (f" ({counts(found)})" if found else "")
+        return (f"{sum(self.verdicts.values())} hosts: {total(self.ai_by_match, 'AI')}, "
+                f"{total(self.not_ai_by_match, 'not AI')}\nverdicts: {counts(self.verdicts)}")
 
 
 def summarise(rows: Iterable[dict[str, object]]) -> ListSummary:

@@ -95,3 +95,5 @@ def test_summary_counts_what_the_rows_say(home: Path) -> None:
     assert sum(counts["ai_by_match"].values()) + sum(counts["not_ai_by_match"].values()) == 5
     text = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", *asked])
     assert text.output.splitlines()[0].startswith(f"5 hosts: {len(ai)} AI (catalog 2")
+    all_ai = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", "chatgpt.com", "claude.ai"])
+    assert all_ai.output.splitlines() == ["2 hosts: 2 AI (catalog 2), 0 not AI", "verdicts: shadow 2"]
