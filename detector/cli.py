@@ -19,7 +19,7 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from detector import __version__
-from detector.cli_support import Failure, json_option, reports_errors
+from detector.cli_support import Failure, json_option, reports_errors, show_notices
 from detector.config import load_settings
 from detector.errors import QueryError
 
@@ -44,6 +44,7 @@ def cli(ctx: click.Context, home: str | None, debug: bool) -> None:
         shadow-ai sql "select host, count(*) from events group by host order by 2 desc limit 10"
     """
     ctx.obj = {"home": home}
+    show_notices()
 
 
 def settings_of(ctx: click.Context) -> Any:

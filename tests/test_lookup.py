@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from detector import cli_support
+from detector import lookup as lookup_module
 from detector.cli import cli
 from detector.lookup import NotAHost, host_and_path
 
@@ -97,3 +100,27 @@ def test_summary_counts_what_the_rows_say(home: Path) -> None:
     assert text.output.splitlines()[0].startswith(f"5 hosts: {len(ai)} AI (catalog 2")
     all_ai = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", "chatgpt.com", "claude.ai"])
     assert all_ai.output.splitlines() == ["2 hosts: 2 AI (catalog 2), 0 not AI", "verdicts: shadow 2"]
+
+
+def test_notices_of_the_library_go_to_a_terminal_s_standard_error_not_the_output(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first model training is announced on standard error where it is a terminal; --json output stays one
+    object per line, and a script's standard error gets no notice."""
+    def notifying(settings: object, hosts: list[str]) -> list[dict[str, object]]:
+        logging.getLogger("detector.classify.model").info("training a model")
+        return [{"host": "x.example", "verdict": "not-ai", "match": "none"}]
+
+    monkeypatch.setattr(lookup_module, "lookup_hosts", notifying)
+    asked = ["--home", str(home), "lookup", "--json", "x.example"]
+    piped = CliRunner().invoke(cli, asked)
+    assert piped.exit_code == 0 and piped.stderr == ""
+    monkeypatch.setattr(cli_support, "stderr_is_terminal", lambda: True)
+    logger = logging.getLogger("detector")
+    try:
+        shown = CliRunner().invoke(cli, asked)
+    finally:
+        for handler in [h for h in logger.handlers if isinstance(h, cli_support.StderrNotices)]:
+            logger.removeHandler(handler)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr == "training a model\n"
+    assert shown.stdout == '{"host": "x.example", "verdict": "not-ai", "match": "none"}\n'

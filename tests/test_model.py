@@ -393,7 +393,7 @@ def test_a_truncated_stored_model_is_not_loaded(trained: model.Training, tmp_pat
 
 
 def test_load_scorer_trains_and_stores_a_name_model_on_a_fresh_install(
-    trained: model.Training, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    trained: model.Training, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     calls = []
 
@@ -404,8 +404,13 @@ def test_load_scorer_trains_and_stores_a_name_model_on_a_fresh_install(
     monkeypatch.setattr(model, "train", fake_train)
     monkeypatch.setattr(model, "_BOOTSTRAPPED", {})
     settings = load_settings(tmp_path / "first")
-    first = model.load_scorer(settings)
+    with caplog.at_level("INFO", logger="detector"):
+        first = model.load_scorer(settings)
     assert calls == [{"use_lake": False}]
+    # the wait is announced (the CLI shows the `detector` logger's notices on standard error)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"No usable model in {settings.home / 'model'}: training a name-only one from the catalog and lists "
+        "(once; about 15 s). `shadow-ai model train` retrains it, with the lake's traffic."]
     assert (settings.home / "model" / "scorer.npz").exists()
     assert model.load_scorer(settings).threshold == first.threshold
     assert len(calls) == 1  # the second call loads the stored model

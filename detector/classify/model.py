@@ -16,6 +16,7 @@ model.json. docs/model.md explains the figures.
 from __future__ import annotations
 
 import functools
+import logging
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ from detector.signatures import (
     read_domain_list,
     registered_domain,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 1
 FOLDS = 5
@@ -559,13 +562,16 @@ def save(model: HostModel, home: Path) -> Path:
 
 def load_scorer(settings: Settings) -> LinearHostScorer:
     """The stored model; on a fresh install (or after an upgrade) a name-only model is trained from the
-    catalog, the non-AI lists and labels (a few seconds) and stored, so `lookup` works at once."""
+    catalog, the lists and labels (about 15 s, announced on the `detector` logger) and stored, so `lookup`
+    works at once."""
     stored = load(settings.home)
     if stored is not None:
         return stored
     key = _inputs_key(settings)
     model = _BOOTSTRAPPED.get(key)
     if model is None:
+        log.info("No usable model in %s: training a name-only one from the catalog and lists (once; about 15 s). "
+                 "`shadow-ai model train` retrains it, with the lake's traffic.", scorer.model_dir(settings.home))
         model = _BOOTSTRAPPED[key] = train(settings, use_lake=False).model
     save(model, settings.home)
     return model.exported
