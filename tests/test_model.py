@@ -410,7 +410,7 @@ def test_load_scorer_trains_and_stores_a_name_model_on_a_fresh_install(
     # the wait is announced (the CLI shows the `detector` logger's notices on standard error)
     assert [r.getMessage() for r in caplog.records] == [
         f"No usable model in {settings.home / 'model'}: training a name-only one from the catalog and lists "
-        "(once; about 15 s). `shadow-ai model train` retrains it, with the lake's traffic."]
+        "(once; 10-20 s). `shadow-ai model train` retrains it, with the lake's traffic."]
     assert (settings.home / "model" / "scorer.npz").exists()
     assert model.load_scorer(settings).threshold == first.threshold
     assert len(calls) == 1  # the second call loads the stored model

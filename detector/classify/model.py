@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -460,15 +462,23 @@ def train(settings: Settings, seed: int = DEFAULT_SEED, use_lake: bool = True, f
     transformer = NameFeatures()
     matrix = transformer.fit_transform(data.hosts)
     cv_scores = np.zeros(len(data.hosts))
-    # Small problems: BLAS/OpenMP threads only add contention (20x slower on a busy 2-core machine).
-    with threadpool_limits(1):
-        for train_rows, test_rows in _folds(data.y, data.groups, folds, seed):
-            fitted = _name_classifier().fit(matrix[train_rows], data.y[train_rows])
-            cv_scores[test_rows] = fitted.predict_proba(matrix[test_rows])[:, 1]
+
+    def fit_names(rows: np.ndarray | None) -> LogisticRegression:
+        return _name_classifier().fit(*((matrix, data.y) if rows is None else (matrix[rows], data.y[rows])))
+
+    # Small problems: BLAS/OpenMP threads only add contention (20x slower on a busy 2-core machine). The six
+    # liblinear fits (the final one and one per fold, ~70 % of a training) are independent and liblinear runs
+    # without the GIL, so they share the cores: a fresh install's first training 15 -> ~10 s on 2 cores.
+    with threadpool_limits(1), ThreadPoolExecutor(max_workers=min(folds + 1, os.cpu_count() or 1)) as pool:
+        final = pool.submit(fit_names, None)
+        fitted = [(test_rows, pool.submit(fit_names, train_rows))
+                  for train_rows, test_rows in _folds(data.y, data.groups, folds, seed)]
+        for test_rows, fold in fitted:
+            cv_scores[test_rows] = fold.result().predict_proba(matrix[test_rows])[:, 1]
         real = reference_rows(data)
         popular, lookalikes = negative_sets(data)
         threshold = choose_threshold(data.y[real], cv_scores[real], popular[real], lookalikes[real])
-        names = Pipeline([("features", transformer), ("classifier", _name_classifier().fit(matrix, data.y))])
+        names = Pipeline([("features", transformer), ("classifier", final.result())])
         stage, stage_facts = _fit_behaviour(data, cv_scores, folds, seed, threshold)
     metrics = cv_metrics(data, cv_scores, threshold, folds)
     metrics["catalog_recall"]["by_catalog"] = _share_flagged(
@@ -562,7 +572,7 @@ def save(model: HostModel, home: Path) -> Path:
 
 def load_scorer(settings: Settings) -> LinearHostScorer:
     """The stored model; on a fresh install (or after an upgrade) a name-only model is trained from the
-    catalog, the lists and labels (about 15 s, announced on the `detector` logger) and stored, so `lookup`
+    catalog, the lists and labels (10-20 s, announced on the `detector` logger) and stored, so `lookup`
     works at once."""
     stored = load(settings.home)
     if stored is not None:
@@ -570,7 +580,7 @@ def load_scorer(settings: Settings) -> LinearHostScorer:
     key = _inputs_key(settings)
     model = _BOOTSTRAPPED.get(key)
     if model is None:
-        log.info("No usable model in %s: training a name-only one from the catalog and lists (once; about 15 s). "
+        log.info("No usable model in %s: training a name-only one from the catalog and lists (once; 10-20 s). "
                  "`shadow-ai model train` retrains it, with the lake's traffic.", scorer.model_dir(settings.home))
         model = _BOOTSTRAPPED[key] = train(settings, use_lake=False).model
     save(model, settings.home)
