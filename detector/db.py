@@ -98,7 +98,7 @@ UNSANCTIONED = ("shadow", "forbidden")
 # the reports take per department, service and day (aggregates: they go where the query groups).
 MACROS = (
     "create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)",
-    "create macro unsanctioned(verdict) as verdict in ('shadow', 'forbidden')",
+    f"create macro unsanctioned(verdict) as verdict in ({', '.join(repr(v) for v in UNSANCTIONED)})",
     "create macro unsanctioned_users(user_id, verdict) as count(distinct user_id) filter (where unsanctioned(verdict))",
     "create macro unsanctioned_bytes_out(bytes_out, verdict) as"
     " cast(coalesce(sum(bytes_out) filter (where unsanctioned(verdict)), 0) as bigint)",
