@@ -321,8 +321,7 @@ def test_evaluate_scores_the_heldout_services_by_their_names_alone(
     monkeypatch.setattr(model, "train", train)
     found = model.evaluate(load_settings(tmp_path), use_lake=False)
     assert asked == [False]
-    fresh = [n for name in model.HELDOUT_FILES
-             for n in read_domain_list(model.heldout_path(model.SIGNATURES_DIR, name)) if catalog.match_host(n) is None]
+    fresh = [n for n in model.heldout_services(model.SIGNATURES_DIR) if catalog.match_host(n) is None]
     name_only = 1.0 / (1.0 + np.exp(-trained.model.name_logits(fresh)))
     expected = round(float((name_only >= trained.model.threshold).mean()), 4)
     assert found["heldout"]["recall"] == expected < 0.9
