@@ -289,10 +289,15 @@ def lookup(ctx: click.Context, hosts: tuple[str, ...], files: tuple[TextIO, ...]
         shadow-ai lookup --json some-new-ai-tool.io
         shadow-ai lookup --file ai-blocklist.txt --summary
     """
-    from detector.lookup import NotAHost, lookup_hosts, read_host_list, summarise
+    from detector.host_lists import read_host_list
+    from detector.lookup import NotAHost, lookup_hosts, summarise
 
+    listed = [(file.name, read_host_list(file)) for file in files]
+    for source, host_list in listed:
+        if host_list.skipped:
+            click.echo(host_list.describe_skipped(source), err=True)
     try:
-        asked = [*hosts, *(h for file in files for h in read_host_list(file, file.name))]
+        asked = [*hosts, *(host for _, host_list in listed for host in host_list.hosts)]
         if not asked:
             raise Failure("no hosts: give host names, or a list with --file")
         rows = lookup_hosts(settings_of(ctx), asked)

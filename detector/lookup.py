@@ -36,23 +36,6 @@ def host_and_path(text: str) -> tuple[str, str | None]:
     return name, path
 
 
-def read_host_list(lines: Iterable[str], source: str) -> list[str]:
-    """The hosts of a list an analyst was given (a vendor's allow-list, an AI blocklist, an export): the first
-    word of each line, blank lines and `#` comments skipped. A line with no host in it fails with its number,
-    rather than the whole list being judged without it."""
-    hosts = []
-    for number, line in enumerate(lines, start=1):
-        words = line.split()
-        if not words or words[0].startswith("#"):
-            continue
-        try:
-            host_and_path(words[0])
-        except NotAHost as exc:
-            raise NotAHost(f"{source}:{number}: {exc}") from None
-        hosts.append(words[0])
-    return hosts
-
-
 @dataclass(frozen=True)
 class ListSummary:
     """How many of a list's hosts are AI and how the product knows (catalog, label, model), how many are
