@@ -253,6 +253,11 @@ _LOG_COLUMNS = frozenset({"requests", "clients", "requests_per_client", "upload_
 AI_HOSTS = pa.schema([("host", pa.string()), ("service", pa.string())])
 
 
+# signatures/non_ai/platforms.txt: hosting platforms' user-content domains. Known (their hosts score 0), never
+# training data: a container's name is not an example of a non-AI name.
+PLATFORMS = "platforms"
+
+
 def non_ai_lists(catalog_dir: Path = SIGNATURES_DIR) -> dict[str, list[str]]:
     """signatures/non_ai/*.txt by file stem (the configured catalog's folder if it has one)."""
     folder = catalog_dir / "non_ai"

@@ -240,6 +240,7 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
     Deterministic (sorted)."""
     chosen: dict[str, tuple[int, str]] = {}
     lists = features.non_ai_lists(settings.catalog_dir)
+    lists.pop(features.PLATFORMS, None)  # known when deployed, not training data (features.PLATFORMS)
     listed = {name for names in lists.values() for name in names}
     for origin, names in lists.items():
         for name in names:
