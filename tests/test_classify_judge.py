@@ -1,6 +1,6 @@
 """judge_hosts builds the `hosts` judgements column by column (classify judges every host of the lake while
 DuckDB reads their traffic); these tests hold it to the row-by-row contract: label, else catalog, else an
-address (no score), else the model."""
+address or a name with no public suffix (no score), else the model."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.classify.hosts import HOSTS, judge_hosts
+from detector.classify.hosts import HOSTS, NOT_PUBLIC, judge_hosts
 from detector.labels import Label
 from detector.signatures import Catalog, is_ip_address, load_catalog, registered_domain
 
@@ -55,6 +55,8 @@ def judged_row_by_row(hosts: Sequence[str], catalog: Catalog, labels: Mapping[st
                        score=1.0, rule=f"{found.rule}: {found.pattern}")
         elif is_ip_address(host):
             row.update(rule="an IP address, not a name")
+        elif row["registered_domain"] is None or str(row["registered_domain"]).endswith((".arpa", ".onion")):
+            row.update(rule=NOT_PUBLIC)
         else:
             unknown.append(len(rows))
         rows.append(row)
@@ -75,14 +77,15 @@ def label(host: str, ai: bool) -> Label:
                  by="analyst", at="2026-11-30T09:00:00+00:00")
 
 
-def test_addresses_get_no_score_and_names_that_only_look_numeric_go_to_the_model() -> None:
+def test_addresses_and_non_public_names_get_no_score_and_public_names_that_look_numeric_go_to_the_model() -> None:
     scorer = StubScorer()
     hosts = ["10.1.2.3", "2001:db8::1", "fe80::1%eth0", "::ffff:192.0.2.1", "cdn1.example.nl", "s3", "999.1.1.1",
-             "1.2.3", "a:b", "chatgpt.com", ""]
+             "1.2.3", "a:b", "chatgpt.com", "", "1.2.3.nl", "123.ai"]
     judged = judge_hosts(hosts, CATALOG, {}, scorer)
     rules = dict(zip(hosts, judged.column("rule").to_pylist(), strict=True))
     assert [h for h in hosts if rules[h] == "an IP address, not a name"] == hosts[:4]
-    assert scorer.asked == ["cdn1.example.nl", "s3", "999.1.1.1", "1.2.3", "a:b", ""]
+    assert [h for h in hosts if rules[h] == NOT_PUBLIC] == ["s3", "999.1.1.1", "1.2.3", "a:b", ""]
+    assert scorer.asked == ["cdn1.example.nl", "1.2.3.nl", "123.ai"]
     assert rules["chatgpt.com"].startswith("domain")
     assert judged.equals(judged_row_by_row(hosts, CATALOG, {}, StubScorer()))
 

@@ -28,6 +28,13 @@ HOSTS = pa.schema(
 )
 
 
+# A public AI service has a public name. Internal names (printer01.corp.lan, dc01.ad.internal, *.local, a bare
+# `wpad`), CHAOS queries (version.bind), reverse lookups (*.in-addr.arpa), home.arpa and .onion fill DNS logs;
+# judged by their words they were flagged (printer01.corp.lan 0.98, smartbot.home.arpa 1.0).
+SPECIAL_USE = (".arpa", ".onion")
+NOT_PUBLIC = "not a public DNS name (no public suffix, or a special-use domain): not judged"
+
+
 class HostScorer(Protocol):
     """What classify needs of a model: a probability per host, and the threshold to call it AI."""
 
@@ -76,6 +83,8 @@ def judge_hosts(
             is_ai[index], scores[index], rules[index] = True, 1.0, f"{found.rule}: {found.pattern}"
         elif _may_be_address(host) and is_ip_address(host):  # a name model has nothing to say of an address
             rules[index] = "an IP address, not a name"
+        elif domains[index] is None or domains[index].endswith(SPECIAL_USE):
+            rules[index] = NOT_PUBLIC
         else:
             unknown.append(index)
     if scorer is not None and unknown:
