@@ -55,7 +55,8 @@ def judged_row_by_row(hosts: Sequence[str], catalog: Catalog, labels: Mapping[st
                        score=1.0, rule=f"{found.rule}: {found.pattern}")
         elif is_ip_address(host):
             row.update(rule="an IP address, not a name")
-        elif row["registered_domain"] is None or str(row["registered_domain"]).endswith((".arpa", ".onion")):
+        elif row["registered_domain"] is None or str(row["registered_domain"]).endswith((".arpa", ".onion")) \
+                or host.startswith("_") or "._" in host:
             row.update(rule=NOT_PUBLIC)
         else:
             unknown.append(len(rows))

@@ -1,5 +1,5 @@
 """Names that cannot be a public AI service are not judged by the model: internal names (no public suffix),
-CHAOS queries, reverse lookups, home.arpa and .onion. DNS logs of an organisation are full of them, and judged by
+CHAOS queries, reverse lookups, home.arpa, .onion and service records (`_ldap._tcp...`). DNS logs of an organisation are full of them, and judged by
 their words they were flagged (printer01.corp.lan scored 0.98)."""
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class EverythingIsAI:
 
 @pytest.mark.parametrize("host", ["printer01.corp.lan", "dc01.ad.internal", "ai-server.local", "wpad", "localhost",
                                   "version.bind", "4.3.2.1.in-addr.arpa", "smartbot.home.arpa", "chatbot.onion",
-                                  "intranet.test"])
+                                  "intranet.test", "_ldap._tcp.dc._msdcs.gemeente.nl", "s1._domainkey.chatbot-news.io",
+                                  "_acme-challenge.ai-tool.io"])
 def test_a_name_with_no_public_suffix_is_not_judged(host: str) -> None:
     scorer = EverythingIsAI()
     row = judge_hosts([host, "new-ai-tool.io"], load_catalog(model.SIGNATURES_DIR), {}, scorer).to_pylist()[0]

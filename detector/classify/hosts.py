@@ -30,9 +30,11 @@ HOSTS = pa.schema(
 
 # A public AI service has a public name. Internal names (printer01.corp.lan, dc01.ad.internal, *.local, a bare
 # `wpad`), CHAOS queries (version.bind), reverse lookups (*.in-addr.arpa), home.arpa and .onion fill DNS logs;
-# judged by their words they were flagged (printer01.corp.lan 0.98, smartbot.home.arpa 1.0).
+# judged by their words they were flagged (printer01.corp.lan 0.98, smartbot.home.arpa 1.0). So were lookups of
+# service records, whose labels start with `_` (_ldap._tcp.dc._msdcs.example.nl 0.997, s1._domainkey.example.nl):
+# no one browses to those.
 SPECIAL_USE = (".arpa", ".onion")
-NOT_PUBLIC = "not a public DNS name (no public suffix, or a special-use domain): not judged"
+NOT_PUBLIC = "not a public host name (no public suffix, a special-use domain or a service record): not judged"
 
 
 class HostScorer(Protocol):
@@ -83,7 +85,7 @@ def judge_hosts(
             is_ai[index], scores[index], rules[index] = True, 1.0, f"{found.rule}: {found.pattern}"
         elif _may_be_address(host) and is_ip_address(host):  # a name model has nothing to say of an address
             rules[index] = "an IP address, not a name"
-        elif domains[index] is None or domains[index].endswith(SPECIAL_USE):
+        elif domains[index] is None or domains[index].endswith(SPECIAL_USE) or host[0] == "_" or "._" in host:
             rules[index] = NOT_PUBLIC
         else:
             unknown.append(index)
