@@ -253,9 +253,11 @@ _LOG_COLUMNS = frozenset({"requests", "clients", "requests_per_client", "upload_
 AI_HOSTS = pa.schema([("host", pa.string()), ("service", pa.string())])
 
 
-# signatures/non_ai/platforms.txt: hosting platforms' user-content domains. Known (their hosts score 0), never
-# training data: a container's name is not an example of a non-AI name.
+# Non-AI lists that are known (their hosts score 0) but never training data: platforms.txt, hosting platforms'
+# user-content domains (a container's name is not an example of a non-AI name), and trackers.txt, the ad-tech and
+# analytics sites every network talks to (added after the figures of docs/model.md, so that they stay comparable).
 PLATFORMS = "platforms"
+NOT_TRAINED = frozenset({PLATFORMS, "trackers"})
 
 
 def non_ai_lists(catalog_dir: Path = SIGNATURES_DIR) -> dict[str, list[str]]:

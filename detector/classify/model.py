@@ -239,8 +239,8 @@ def training_set(settings: Settings, catalog: Catalog, connection: duckdb.DuckDB
     the lake views, the lake's hosts that the catalog, a list or a label classifies, with their behaviour.
     Deterministic (sorted)."""
     chosen: dict[str, tuple[int, str]] = {}
-    lists = features.non_ai_lists(settings.catalog_dir)
-    lists.pop(features.PLATFORMS, None)  # known when deployed, not training data (features.PLATFORMS)
+    lists = {origin: names for origin, names in features.non_ai_lists(settings.catalog_dir).items()
+             if origin not in features.NOT_TRAINED}  # known when deployed, not training data
     listed = {name for names in lists.values() for name in names}
     for origin, names in lists.items():
         for name in names:
