@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from detector.labels import Label
-from detector.signatures import Catalog, is_ip_address, registered_domain
+from detector.signatures import Catalog, Match, is_ip_address, registered_domain
 
 HOSTS = pa.schema(
     [
@@ -57,9 +57,12 @@ def judge_hosts(
     labels: Mapping[str, Label],
     scorer: HostScorer | None = None,
     behaviour: pa.Table | Callable[[], pa.Table | None] | None = None,
+    catalog_matches: Mapping[str, Match | None] | None = None,
 ) -> pa.Table:
     """The `hosts` table rows for these host names (schema HOSTS). `behaviour`: the hosts' traffic
-    features, or a function that waits for them, called only after everything the names alone decide."""
+    features, or a function that waits for them, called only after everything the names alone decide.
+    `catalog_matches`: `catalog.match_host` of these names (None: no match), where the caller has them
+    already (classify matches the lake's hosts once, for co-use and for this); a name it lacks is matched here."""
     # One list per column, not a dict per row: classify judges every host of the lake (tens of thousands)
     # while DuckDB reads their traffic, and this Python loop shares the machine with it.
     count = len(hosts)
@@ -75,7 +78,12 @@ def judge_hosts(
         if host:
             domains[index] = registered_domain(host)
         label = labels.get(host)
-        found = catalog.match_host(host) if host else None
+        if not host:
+            found = None
+        elif catalog_matches is not None and host in catalog_matches:
+            found = catalog_matches[host]
+        else:
+            found = catalog.match_host(host)
         if label is not None:
             services[index], categories[index], matches[index] = label.service, label.category, "label"
             is_ai[index], scores[index] = label.ai, 1.0 if label.ai else 0.0

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -23,13 +24,17 @@ import pyarrow.compute as pc
 
 from detector import db
 from detector.classify import flows
-from detector.classify.hosts import HostScorer, judge_hosts
 from detector.config import Settings
-from detector.enrich import directory
-from detector.enrich.policy import Policy, load_policy, verdict_table
-from detector.labels import Label, read_labels
 from detector.lake import Lake
-from detector.signatures import Catalog, load_catalog, normalise_host
+
+# Imported where used, not here: the catalog's modules (signatures, labels, policy, judging) import tldextract
+# and yaml (~0.13 s of Python), which classify's background thread then imports while DuckDB reads the lake,
+# instead of the main thread before the first scan starts, with the second core idle.
+if TYPE_CHECKING:
+    from detector.classify.hosts import HostScorer
+    from detector.enrich.policy import Policy
+    from detector.labels import Label
+    from detector.signatures import Catalog, Match
 
 PATH_RULES = pa.schema([("host", pa.string()), ("path", pa.string()), ("service", pa.string())])
 AGENT_SERVICES = pa.schema([("user_agent", pa.string()), ("service", pa.string())])
@@ -107,23 +112,34 @@ def load_scorer(settings: Settings) -> HostScorer | None:
     return model.load_scorer(settings)
 
 
-def host_traffic(connection: duckdb.DuckDBPyConnection, catalog: Catalog,
-                 seen: list[str]) -> tuple[pa.Table, pa.Table]:
+def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str],
+                 matches: dict[str, Match | None]) -> tuple[pa.Table, pa.Table]:
     """(every host's traffic, the behaviour rows of the hosts the model judges) from one query.
 
     queries/host_behaviour.sql describes every host once (when, how much, how many clients) and gives
     the model's features of the hosts `features.behaviour` describes by default (not the catalog's AI
     hosts, not the non-AI lists' sites), so that scores do not depend on how the query was shared.
+    `matches`: the catalog's match of each of the `seen` hosts (catalog_matches), for co-use.
     """
     from detector.classify import features
+    from detector.signatures import normalise_host
 
-    ai_hosts = features.catalog_ai_hosts(seen, catalog)
-    known = set(ai_hosts.column("host").to_pylist())
+    # features.catalog_ai_hosts' rows, from the matches judge_hosts uses too
+    rows = [(h, found.service.id) for h in seen if h and (found := matches[h]) is not None]
+    ai_hosts = pa.table({"host": [h for h, _ in rows], "service": [s for _, s in rows]}, schema=features.AI_HOSTS)
+    known = {h for h, _ in rows}
     listed = frozenset(name for names in features.non_ai_lists().values() for name in names)
     judged = [h for h in seen if h not in known and not features.under(normalise_host(h), listed)]
     traffic = features.host_features(connection, ai_hosts, judged, every_host=True)
-    rows = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
-    return traffic, traffic.filter(rows).select(["host", *features.BEHAVIOUR_COLUMNS])
+    described = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
+    return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS])
+
+
+def catalog_matches(catalog: Catalog, hosts: list[str]) -> dict[str, Match | None]:
+    """The catalog's match of each host, once: host_traffic needs the catalog's AI hosts (co-use) before
+    the traffic is read, and judge_hosts the same matches (they were matched twice: ~0.1 s of Python on
+    50,000 hosts, beside the scan)."""
+    return {h: catalog.match_host(h) for h in hosts if h}
 
 
 def client_tables(cursor: duckdb.DuckDBPyConnection, settings: Settings,
@@ -155,18 +171,26 @@ def source_counts(cursor: duckdb.DuckDBPyConnection, steps: dict[str, tuple[floa
         cursor.execute(f"create table source_daily as {db.query_text('source_daily')}")
 
 
-def judge_seen_hosts(loading: Future[Inputs], hosts: list[str], behaviour_read: Future[pa.Table]) -> pa.Table:
+def judge_seen_hosts(loading: Future[Inputs], hosts: list[str], behaviour_read: Future[pa.Table],
+                     catalog: Catalog, matches: dict[str, Match | None]) -> pa.Table:
     """judge_hosts on the lake's hosts, as soon as the inputs are loaded; the traffic features are
-    waited for only by the model's traffic stage."""
+    waited for only by the model's traffic stage. `matches`: `catalog`'s of the hosts (catalog_matches)."""
+    from detector.classify.hosts import judge_hosts
+    from detector.signatures import normalise_host
+
     inputs = loading.result()
     behaviour = behaviour_read.result if inputs.scorer is not None else None
-    return judge_hosts([normalise_host(h) for h in hosts], inputs.catalog, inputs.labels, inputs.scorer, behaviour)
+    return judge_hosts([normalise_host(h) for h in hosts], inputs.catalog, inputs.labels, inputs.scorer, behaviour,
+                       matches if inputs.catalog is catalog else None)
 
 
 def in_order_of(judged: pa.Table, hosts: list[str], traffic_hosts: pa.ChunkedArray, inputs: Inputs,
                 behaviour: pa.Table | None) -> pa.Table:
     """The judgements of `hosts` in the order of the traffic table's hosts. Both are the lake's distinct
     hosts; should the traffic have one the list lacked, those are judged again in full here."""
+    from detector.classify.hosts import judge_hosts
+    from detector.signatures import normalise_host
+
     where = pc.index_in(traffic_hosts, value_set=pa.array(hosts, pa.string()))
     if where.null_count == 0:
         return judged.take(where)
@@ -205,8 +229,18 @@ class Inputs:
     scorer: HostScorer | None
 
 
+def load_catalog(settings: Settings) -> Catalog:
+    """The configured catalog (see the note on imports above: classify calls this in its background thread)."""
+    from detector.signatures import load_catalog as load
+
+    return load(settings.catalog_dir)
+
+
 def load_inputs(settings: Settings, catalog: Catalog | None) -> Inputs:
-    catalog = catalog or load_catalog(settings.catalog_dir)
+    from detector.enrich.policy import load_policy
+    from detector.labels import read_labels
+
+    catalog = catalog or load_catalog(settings)
     return Inputs(catalog, load_policy(settings.home, catalog), read_labels(settings.home), load_scorer(settings))
 
 
@@ -231,7 +265,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             db.create_lake_views(connection, Lake(settings.lake))
         # the catalog (host_traffic needs it for co-use), then the model, while the lake is read; not while
         # the views are made above: that is Python work too, which waits for the GIL the loading holds
-        cataloguing = background.submit(lambda: catalog or load_catalog(settings.catalog_dir))
+        cataloguing = background.submit(lambda: catalog or load_catalog(settings))
         with timed(steps, "flow_names"):
             # the names stay in their day files, which every connection's `events` view reads
             naming = flows.update_flow_names(connection, Lake(settings.lake), settings.flow_names,
@@ -245,12 +279,14 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         with timed(steps, "catalog (waited for)"):
             loaded_catalog = cataloguing.result()
         loading = background.submit(load_inputs, settings, loaded_catalog)
-        # The names are judged (labels, catalog, the model's name scores: Python, most of judging's time)
-        # while DuckDB reads the hosts' traffic; the model's traffic stage then waits for `behaviour_read`.
+        with timed(steps, "catalog matches"):
+            matches = catalog_matches(loaded_catalog, seen_hosts)
+        # The names are judged (labels, the model's name scores: Python, most of judging's time) while
+        # DuckDB reads the hosts' traffic; the model's traffic stage then waits for `behaviour_read`.
         behaviour_read = Future()
-        judging = background.submit(judge_seen_hosts, loading, seen_hosts, behaviour_read)
+        judging = background.submit(judge_seen_hosts, loading, seen_hosts, behaviour_read, loaded_catalog, matches)
         with timed(steps, "host_traffic"):
-            traffic, behaviour = host_traffic(connection, loaded_catalog, seen_hosts)
+            traffic, behaviour = host_traffic(connection, seen_hosts, matches)
         behaviour_read.set_result(behaviour)
         # queued after the client tables on the side cursor
         counting = beside.submit(source_counts, side, steps)
@@ -266,6 +302,9 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         for column in ("first_seen", "last_seen", "events"):
             hosts = hosts.append_column(column, traffic.column(column))
         hosts = hosts.append_column("clients", pc.cast(traffic.column("clients"), pa.int64()))
+        from detector.enrich import directory
+        from detector.enrich.policy import verdict_table
+
         policy = inputs.policy
         users = directory.read_users(settings.home)
         networks = directory.read_networks(settings.home)
