@@ -305,7 +305,14 @@ def lookup(ctx: click.Context, hosts: tuple[str, ...], files: tuple[TextIO, ...]
         raise Failure(str(exc)) from exc
     if summary:
         counts = summarise(rows)
-        click.echo(json.dumps(counts.as_dict()) if as_json else str(counts))
+        skipped: dict[str, int] = {}
+        for _, host_list in listed:
+            for reason, numbers in host_list.skipped.items():
+                skipped[reason] = skipped.get(reason, 0) + len(numbers)
+        if as_json:
+            click.echo(json.dumps({**counts.as_dict(), "skipped_lines": skipped}))
+        else:
+            click.echo(str(counts) + (f"\nskipped lines (no host): {sum(skipped.values())}" if skipped else ""))
         return
     for given, row in zip(asked, rows, strict=True):
         if as_json:

@@ -123,3 +123,16 @@ def test_a_list_with_no_host_at_all_is_an_error(home: Path, tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--file", str(rules)])
     assert result.exit_code == 1 and "no hosts" in result.output + result.stderr
     assert "1 line names no host, skipped: DOMAIN-KEYWORD rule 1 (line 1)" in result.stderr
+
+
+def test_the_summary_counts_the_skipped_lines_too(home: Path, tmp_path: Path) -> None:
+    """--summary --json: a script sees how many lines named no host, by reason, beside the hosts' counts."""
+    rules = tmp_path / "ai.list"
+    rules.write_text("DOMAIN-SUFFIX,openai.com\nDOMAIN-KEYWORD,openai\nIP-CIDR,1.2.3.0/24\nIP-CIDR,5.6.7.0/24\n",
+                     encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", "--json", "--file", str(rules)])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)
+    assert counts["hosts"] == 1 and counts["skipped_lines"] == {"DOMAIN-KEYWORD rule": 1, "IP-CIDR rule": 2}
+    text = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", "--file", str(rules)])
+    assert text.stdout.splitlines()[-1] == "skipped lines (no host): 3"
