@@ -116,6 +116,8 @@ def test_more_lines_left_than_a_slice_leave_the_whole_run() -> None:
                                                                     st.sampled_from(CHARACTERS)), max_size=2)),
                       min_size=1, max_size=30))
 @example(log=sorted(LOGS)[1], lines=[(0, [(0, "-")])])  # `-2026-03-13`: a date read as 2027 BC (CI found it)
+@example(log=sorted(LOGS)[0], lines=[(0, []), (0, [(0, " ")]), (0, [(0, "\ufeff")])])  # a mark the CSV reader
+# dropped only when its line came first to it (after the pass took the line before; CI found it)
 def test_a_file_parses_as_without_the_pass(monkeypatch: pytest.MonkeyPatch, log: str,
                                            lines: list[tuple[int, list[tuple[int, str]]]]) -> None:
     texts = ["#Fields: " + log] + [_changed(LOGS[log][which], changes) for which, changes in lines]

@@ -78,8 +78,10 @@ def delimited_fields(text: pa.Array, delimiter: str, column_count: int, position
     the others through `split` (slower). As proxy_columns.delimited_fields, with the numpy check."""
     rows = len(text)
     is_regular = regular_lines(text, delimiter)
-    if rows and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
-        is_regular[0] = False
+    # The CSV reader drops a byte order mark at the start of what it reads: the first line it reads (the file's
+    # first, or the first regular one after lines split instead) must not start with one.
+    while is_regular.any() and text[int(np.argmax(is_regular))].as_py().startswith("\ufeff"):
+        is_regular[int(np.argmax(is_regular))] = False
     counts = np.zeros(rows, np.int64)
     parts: dict[int, list[tuple[np.ndarray, pa.Array]]] = {position: [] for position in positions}
     if is_regular.any():

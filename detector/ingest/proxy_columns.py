@@ -246,9 +246,6 @@ def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions
     (rows, texts): lines that are not regular, given as regular texts `split` would read alike, which the CSV
     reader reads instead of `split` reading the lines."""
     rows = len(text)
-    if rows and is_regular[0] and text[0].as_py().startswith("\ufeff"):  # the CSV reader would drop a byte order mark
-        is_regular = is_regular.copy()
-        is_regular[0] = False
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, pa.Array]]] = []
     every = bool(is_regular.all())
     split_mask = ~is_regular
@@ -260,6 +257,11 @@ def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions
             read_rows = np.concatenate([read_rows, regular_instead[0]])
             read_text = pa.concat_arrays([read_text, regular_instead[1]], memory_pool=JOIN_POOL)
             split_mask[regular_instead[0]] = False
+        # The CSV reader drops a byte order mark at the start of what it reads, wherever the line stood in the
+        # file (a file's first line, or one of a concatenated file's): such a line is split instead.
+        while len(read_rows) and read_text[0].as_py().startswith("\ufeff"):
+            split_mask[read_rows[0]] = True
+            read_rows, read_text = read_rows[1:], read_text.slice(1)
         if len(read_rows):
             counts, kept, read = read_regular_lines(read_text, delimiter, column_count, positions)
             parts.append((read_rows, counts, read_rows if kept.all() else read_rows[kept], read))
