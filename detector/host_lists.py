@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from detector.lookup import NotAHost, host_and_path
 from detector.signatures import is_ip_address, normalise_host
 
 COMMENT_STARTS = ("#", "!", "//", ";", "$")  # shell/hosts, Adblock, C-style, zone files and their $TTL/$ORIGIN
@@ -162,8 +163,9 @@ def checked(names: list[str], reason: str) -> tuple[list[str], str]:
         name = raw.strip().strip(QUOTES + ",")
         for lead in ("*.", "+.", "."):
             name = name.removeprefix(lead)
-        host = host_part(name)
-        if not host:
+        try:
+            host, _ = host_and_path(name)
+        except (NotAHost, ValueError):  # no host in it, or a URL urllib cannot split (`http://[::1`)
             return [], reason
         if "*" in host:
             return [], "wildcard pattern inside a name"
@@ -171,13 +173,3 @@ def checked(names: list[str], reason: str) -> tuple[list[str], str]:
             return [], reason
         hosts.append(name)
     return hosts, reason
-
-
-def host_part(name: str) -> str:
-    """The normalised host of a name, `host/path` or URL."""
-    if "://" in name:
-        name = name.split("://", 1)[1]
-        name = name.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
-    else:
-        name = name.split("/", 1)[0]
-    return normalise_host(name)
