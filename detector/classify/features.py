@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 import tldextract
 
 from detector import db
-from detector.signatures import SIGNATURES_DIR, Catalog, load_catalog, normalise_host, read_domain_list
+from detector.signatures import SIGNATURES_DIR, Catalog, Match, load_catalog, normalise_host, read_domain_list
 
 # Bump when the features change meaning: a stored model built with another version is retrained.
 FEATURE_VERSION = 2
@@ -277,14 +277,23 @@ def under(host: str, names: Set[str]) -> bool:
 
 
 @functools.cache
-def _defaults() -> tuple[Catalog, frozenset[str]]:
-    return load_catalog(SIGNATURES_DIR), frozenset(n for names in non_ai_lists().values() for n in names)
+def _default_catalog() -> Catalog:
+    return load_catalog(SIGNATURES_DIR)
 
 
-def catalog_ai_hosts(hosts: Iterable[str], catalog: Catalog) -> pa.Table:
-    """The hosts the catalog knows by name, with their service: the reference for co-use."""
-    rows = [(h, found.service.id) for h in hosts if h and (found := catalog.match_host(h)) is not None]
+def catalog_ai_hosts(hosts: Iterable[str], match: Callable[[str], Match | None]) -> pa.Table:
+    """The hosts the catalog knows by name, with their service: the reference for co-use. `match`:
+    `catalog.match_host`, or a lookup in matches the caller made already (classify)."""
+    rows = [(h, found.service.id) for h in hosts if h and (found := match(h)) is not None]
     return pa.table({"host": [h for h, _ in rows], "service": [s for _, s in rows]}, schema=AI_HOSTS)
+
+
+def model_judged(seen: Iterable[str], ai_hosts: pa.Table) -> list[str]:
+    """The hosts the model judges, and so the ones whose traffic features are described: not the catalog's
+    AI hosts, not under a non-AI list's site."""
+    known = set(ai_hosts.column("host").to_pylist())
+    listed = frozenset(name for names in non_ai_lists().values() for name in names)
+    return [h for h in seen if h not in known and not under(normalise_host(h), listed)]
 
 
 def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = None,
@@ -297,14 +306,11 @@ def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = N
     not millions of events) and registered, with the hosts to describe, for the query. `seen`: the
     lake's distinct hosts, where the caller has them already (a scan of every event otherwise).
     """
-    default_catalog, listed = _defaults()
-    catalog = catalog if catalog is not None else default_catalog
+    catalog = catalog if catalog is not None else _default_catalog()
     if seen is None:
         seen = [row[0] for row in connection.sql("select distinct host from events where host is not null").fetchall()]
-    ai_hosts = catalog_ai_hosts(seen, catalog)
-    known = set(ai_hosts.column("host").to_pylist())
-    wanted = seen if all_hosts else [h for h in seen if h not in known and not under(normalise_host(h), listed)]
-    return host_features(connection, ai_hosts, wanted)
+    ai_hosts = catalog_ai_hosts(seen, catalog.match_host)
+    return host_features(connection, ai_hosts, seen if all_hosts else model_judged(seen, ai_hosts))
 
 
 def host_features(connection: duckdb.DuckDBPyConnection, ai_hosts: pa.Table, described: Sequence[str],

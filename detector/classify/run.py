@@ -122,14 +122,9 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str],
     `matches`: the catalog's match of each of the `seen` hosts (catalog_matches), for co-use.
     """
     from detector.classify import features
-    from detector.signatures import normalise_host
 
-    # features.catalog_ai_hosts' rows, from the matches judge_hosts uses too
-    rows = [(h, found.service.id) for h in seen if h and (found := matches[h]) is not None]
-    ai_hosts = pa.table({"host": [h for h, _ in rows], "service": [s for _, s in rows]}, schema=features.AI_HOSTS)
-    known = {h for h, _ in rows}
-    listed = frozenset(name for names in features.non_ai_lists().values() for name in names)
-    judged = [h for h in seen if h not in known and not features.under(normalise_host(h), listed)]
+    ai_hosts = features.catalog_ai_hosts(seen, matches.__getitem__)  # the matches judge_hosts uses too
+    judged = features.model_judged(seen, ai_hosts)
     traffic = features.host_features(connection, ai_hosts, judged, every_host=True)
     described = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
     return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS])
