@@ -254,10 +254,11 @@ AI_HOSTS = pa.schema([("host", pa.string()), ("service", pa.string())])
 
 
 # Non-AI lists that are known (their hosts score 0) but never training data: platforms.txt, hosting platforms'
-# user-content domains (a container's name is not an example of a non-AI name), and trackers.txt, the ad-tech and
-# analytics sites every network talks to (added after the figures of docs/model.md, so that they stay comparable).
+# user-content domains (a container's name is not an example of a non-AI name), and trackers.txt and
+# infrastructure.txt, the ad-tech and analytics sites and the infrastructure sites (updates, security vendors, PKI,
+# DNS, CDN ...) every network talks to (added after the figures of docs/model.md, so that they stay comparable).
 PLATFORMS = "platforms"
-NOT_TRAINED = frozenset({PLATFORMS, "trackers"})
+NOT_TRAINED = frozenset({PLATFORMS, "trackers", "infrastructure"})
 
 
 def non_ai_lists(catalog_dir: Path = SIGNATURES_DIR) -> dict[str, list[str]]:
