@@ -156,7 +156,7 @@ def test_threshold_keeps_cross_validated_precision_and_false_positives_within_th
     assert metrics["cv"]["precision"] >= model.TARGET_PRECISION
     assert metrics["fp_rate_popular"]["rate"] <= model.FP_TARGET_POPULAR
     assert metrics["fp_rate_lookalikes"]["rate"] <= model.FP_TARGET_LOOKALIKES
-    assert set(metrics["fp_rate_by_list"]) >= {"popular", "government", "office", "saas"}
+    assert set(metrics["fp_rate_by_list"]) >= {"popular", "government", "office", "saas", "startups"}
     assert 0.0 < metrics["threshold"] < 1.0
     assert metrics["catalog_recall"]["by_catalog"] == 1.0
     # Synthetic subdomains are trained on but never counted in the figures.

@@ -42,7 +42,7 @@ HELDOUTS = (HELDOUT, HELDOUT_2)
 MIN_SERVICES = 400
 EUROPEAN_IDS = ("mistral", "deepl", "aleph_alpha", "langdock")
 LIST_MINIMUMS = {"popular.txt": 1000, "government.txt": 200, "office.txt": 40, "ai_lookalikes.txt": 200,
-                 "saas.txt": 200}
+                 "saas.txt": 200, "startups.txt": 2000}
 
 
 @pytest.fixture(scope="module")
