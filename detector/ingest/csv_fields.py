@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from detector.ingest.arrow_ops import fields_in_slices
 from detector.ingest.layout_bytes import line_bytes
-from detector.ingest.proxy_columns import placed, read_regular_lines
+from detector.ingest.proxy_columns import leading_marked, placed, read_regular_lines
 
 QUOTE = ord('"')
 # Bytes that make a line irregular wherever they are: the split's placeholders (and NUL), a carriage return.
@@ -80,8 +80,9 @@ def delimited_fields(text: pa.Array, delimiter: str, column_count: int, position
     is_regular = regular_lines(text, delimiter)
     # The CSV reader drops a byte order mark at the start of what it reads: the first line it reads (the file's
     # first, or the first regular one after lines split instead) must not start with one.
-    while is_regular.any() and text[int(np.argmax(is_regular))].as_py().startswith("\ufeff"):
-        is_regular[int(np.argmax(is_regular))] = False
+    if is_regular.any() and text[int(np.argmax(is_regular))].as_py().startswith("\ufeff"):
+        regular = np.flatnonzero(is_regular)
+        is_regular[regular[:leading_marked(text.take(pa.array(regular)))]] = False
     counts = np.zeros(rows, np.int64)
     parts: dict[int, list[tuple[np.ndarray, pa.Array]]] = {position: [] for position in positions}
     if is_regular.any():

@@ -111,6 +111,15 @@ def is_ip_literal(host: pa.Array) -> pa.Array:
     return literal.take(hosts.indices)
 
 
+def leading_marked(text: pa.Array) -> int:
+    """How many lines at the start of `text` begin with a byte order mark, which Arrow's CSV reader drops from
+    the first line it reads (one vectorised pass, and only when the first line has one)."""
+    if not len(text) or not (text[0].as_py() or "").startswith("\ufeff"):
+        return 0
+    marked = pc.fill_null(pc.starts_with(text, "\ufeff"), False).to_numpy(zero_copy_only=False)
+    return len(text) if marked.all() else int(np.argmin(marked))
+
+
 def text_data(text: pa.Array) -> np.ndarray:
     """The bytes of a string array's values (of a slice: only its own), without a copy."""
     if len(text) == 0 or text.buffers()[2] is None:
@@ -258,10 +267,10 @@ def fields_of_lines(text: pa.Array, delimiter: str, column_count: int, positions
             read_text = pa.concat_arrays([read_text, regular_instead[1]], memory_pool=JOIN_POOL)
             split_mask[regular_instead[0]] = False
         # The CSV reader drops a byte order mark at the start of what it reads, wherever the line stood in the
-        # file (a file's first line, or one of a concatenated file's): such a line is split instead.
-        while len(read_rows) and read_text[0].as_py().startswith("\ufeff"):
-            split_mask[read_rows[0]] = True
-            read_rows, read_text = read_rows[1:], read_text.slice(1)
+        # file (a file's first line, or one of a concatenated file's): such lines are split instead.
+        if marked := leading_marked(read_text):
+            split_mask[read_rows[:marked]] = True
+            read_rows, read_text = read_rows[marked:], read_text.slice(marked)
         if len(read_rows):
             counts, kept, read = read_regular_lines(read_text, delimiter, column_count, positions)
             parts.append((read_rows, counts, read_rows if kept.all() else read_rows[kept], read))
