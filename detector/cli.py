@@ -381,7 +381,7 @@ def review(ctx: click.Context, limit: int, as_json: bool) -> None:
     if not rows:
         click.echo("No candidates: run `shadow-ai classify` after ingesting, or nothing new was found.")
         return
-    _print_table(["host", "score", "clients", "events", "first_seen", "registered_domain"], rows)
+    _print_table(["host", "score", "clients", "events", "first_seen", "registered_domain", "rule"], rows)
 
 
 @cli.command()

@@ -22,6 +22,7 @@ import pyarrow as pa
 import tldextract
 
 from detector import db
+from detector.classify import api_paths
 from detector.signatures import SIGNATURES_DIR, Catalog, Match, load_catalog, normalise_host, read_domain_list
 
 # Bump when the features change meaning: a stored model built with another version is retrained.
@@ -315,14 +316,16 @@ def behaviour(connection: duckdb.DuckDBPyConnection, catalog: Catalog | None = N
 
 
 def host_features(connection: duckdb.DuckDBPyConnection, ai_hosts: pa.Table, described: Sequence[str],
-                  every_host: bool = False) -> pa.Table:
+                  every_host: bool = False, catalog_dir: Path = SIGNATURES_DIR) -> pa.Table:
     """queries/host_behaviour.sql's rows of the `described` hosts, with `ai_hosts` (catalog_ai_hosts of
     the lake's hosts) for co-use; `every_host`: and the other hosts' traffic, without the per-client
-    features (co-use, median request size), which cost most and which only the described need."""
+    features (co-use, median request size, calls to model API paths), which cost most and which only the
+    described need. `catalog_dir`: where signatures/ai_api_paths.txt is read from."""
     connection.register("model_ai_hosts", ai_hosts)
     connection.register("model_hosts", pa.table({"host": pa.array(described, pa.string())}))
     try:
-        return db.run(connection, "host_behaviour", every_host=every_host)
+        return db.run(connection, "host_behaviour", every_host=every_host,
+                      api_path_pattern=api_paths.default_pattern(catalog_dir))
     finally:
         connection.unregister("model_ai_hosts")
         connection.unregister("model_hosts")

@@ -1,4 +1,5 @@
-"""One judgement per distinct host: analyst label, else catalog match, else the model's score.
+"""One judgement per distinct host: analyst label, else catalog match, else the model's score, raised to 1
+where the host's requests went to a model API path (api_paths).
 
 Runs a Python loop over distinct host names only (thousands, not millions of events).
 """
@@ -11,6 +12,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
+from detector.classify import api_paths
 from detector.labels import Label
 from detector.signatures import Catalog, Match, is_ip_address, registered_domain
 
@@ -35,6 +37,7 @@ HOSTS = pa.schema(
 # no one browses to those.
 SPECIAL_USE = (".arpa", ".onion")
 NOT_PUBLIC = "not a public host name (no public suffix, a special-use domain or a service record): not judged"
+API_CALLS_RULE = "calls a model API path"
 
 
 class HostScorer(Protocol):
@@ -60,7 +63,8 @@ def judge_hosts(
     catalog_matches: Mapping[str, Match | None] | None = None,
 ) -> pa.Table:
     """The `hosts` table rows for these host names (schema HOSTS). `behaviour`: the hosts' traffic
-    features, or a function that waits for them, called only after everything the names alone decide.
+    features (with their calls to model API paths, api_paths), or a function that waits for them, called
+    only after everything the names alone decide.
     `catalog_matches`: `catalog.match_host` of these names (None: no match), where the caller has them
     already (classify matches the lake's hosts once, for co-use and for this); a name it lacks is matched here."""
     # One list per column, not a dict per row: classify judges every host of the lake (tens of thousands)
@@ -105,6 +109,12 @@ def judge_hosts(
             above = float(score) >= scorer.threshold
             scores[index], matches[index], is_ai[index] = round(float(score), 4), "model" if above else "none", above
             rules[index] = listed if above and scorer.listed_ai(hosts[index]) else rule
+    if unknown and behaviour is not None:
+        # A call to a model API path is evidence whatever the name (and with no model at all): flagged for review.
+        calls = api_paths.calling_hosts(behaviour() if callable(behaviour) else behaviour)
+        for index in (i for i in unknown if hosts[i] in calls):
+            scores[index], matches[index], is_ai[index] = 1.0, "model", True
+            rules[index] = f"{API_CALLS_RULE} ({calls[hosts[index]]} requests; signatures/{api_paths.API_PATHS_FILE})"
     columns = [list(hosts), domains, services, categories, matches, is_ai, scores, rules]
     return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, HOSTS, strict=True)], schema=HOSTS)
 

@@ -112,22 +112,23 @@ def load_scorer(settings: Settings) -> HostScorer | None:
     return model.load_scorer(settings)
 
 
-def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str],
-                 matches: dict[str, Match | None]) -> tuple[pa.Table, pa.Table]:
+def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str], matches: dict[str, Match | None],
+                 catalog_dir: Path) -> tuple[pa.Table, pa.Table]:
     """(every host's traffic, the behaviour rows of the hosts the model judges) from one query.
 
     queries/host_behaviour.sql describes every host once (when, how much, how many clients) and gives
     the model's features of the hosts `features.behaviour` describes by default (not the catalog's AI
     hosts, not the non-AI lists' sites), so that scores do not depend on how the query was shared.
-    `matches`: the catalog's match of each of the `seen` hosts (catalog_matches), for co-use.
+    `matches`: the catalog's match of each of the `seen` hosts (catalog_matches), for co-use. The behaviour
+    rows keep the hosts' calls to model API paths (api_paths), which judge_hosts reads with or without a model.
     """
-    from detector.classify import features
+    from detector.classify import api_paths, features
 
     ai_hosts = features.catalog_ai_hosts(seen, matches.__getitem__)  # the matches judge_hosts uses too
     judged = features.model_judged(seen, ai_hosts)
-    traffic = features.host_features(connection, ai_hosts, judged, every_host=True)
+    traffic = features.host_features(connection, ai_hosts, judged, every_host=True, catalog_dir=catalog_dir)
     described = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
-    return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS])
+    return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS, api_paths.COLUMN])
 
 
 def catalog_matches(catalog: Catalog, hosts: list[str]) -> dict[str, Match | None]:
@@ -168,14 +169,15 @@ def source_counts(cursor: duckdb.DuckDBPyConnection, steps: dict[str, tuple[floa
 
 def judge_seen_hosts(loading: Future[Inputs], hosts: list[str], behaviour_read: Future[pa.Table],
                      catalog: Catalog, matches: dict[str, Match | None]) -> pa.Table:
-    """judge_hosts on the lake's hosts, as soon as the inputs are loaded; the traffic features are
-    waited for only by the model's traffic stage. `matches`: `catalog`'s of the hosts (catalog_matches)."""
+    """judge_hosts on the lake's hosts, as soon as the inputs are loaded; the traffic features are waited
+    for only once the names are judged (the model's traffic stage, calls to model API paths). `matches`:
+    `catalog`'s of the hosts (catalog_matches)."""
     from detector.classify.hosts import judge_hosts
     from detector.signatures import normalise_host
 
     inputs = loading.result()
-    behaviour = behaviour_read.result if inputs.scorer is not None else None
-    return judge_hosts([normalise_host(h) for h in hosts], inputs.catalog, inputs.labels, inputs.scorer, behaviour,
+    return judge_hosts([normalise_host(h) for h in hosts], inputs.catalog, inputs.labels, inputs.scorer,
+                       behaviour_read.result,
                        matches if inputs.catalog is catalog else None)
 
 
@@ -190,8 +192,7 @@ def in_order_of(judged: pa.Table, hosts: list[str], traffic_hosts: pa.ChunkedArr
     if where.null_count == 0:
         return judged.take(where)
     names = [normalise_host(h) for h in traffic_hosts.to_pylist()]
-    return judge_hosts(names, inputs.catalog, inputs.labels, inputs.scorer,
-                       behaviour if inputs.scorer is not None else None)
+    return judge_hosts(names, inputs.catalog, inputs.labels, inputs.scorer, behaviour)
 
 
 # The columns of ai_events that usage_daily and user_daily read: classify keeps only these (~1.1M events on
@@ -281,7 +282,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         behaviour_read = Future()
         judging = background.submit(judge_seen_hosts, loading, seen_hosts, behaviour_read, loaded_catalog, matches)
         with timed(steps, "host_traffic"):
-            traffic, behaviour = host_traffic(connection, seen_hosts, matches)
+            traffic, behaviour = host_traffic(connection, seen_hosts, matches, settings.catalog_dir)
         behaviour_read.set_result(behaviour)
         # queued after the client tables on the side cursor
         counting = beside.submit(source_counts, side, steps)

@@ -1,0 +1,130 @@
+"""Calls to model API paths (signatures/ai_api_paths.txt): a host the catalog does not know, whose requests go to
+`/v1/chat/completions` or `:generateContent`, is flagged for review whatever its name; one with ordinary paths, a
+catalogued one or one under a non-AI list's site is not. The pattern is checked in DuckDB, whose RE2 runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from detector import db
+from detector.classify import api_paths
+from detector.classify.hosts import API_CALLS_RULE, judge_hosts
+from detector.classify.run import classify
+from detector.cli import cli
+from detector.config import load_settings
+from detector.ingest.pipeline import ingest_paths
+from detector.labels import Label, read_labels
+from detector.signatures import load_catalog
+
+PATTERN = api_paths.default_pattern()
+
+
+def matches(paths: list[str], pattern: str = PATTERN) -> list[bool]:
+    connection = duckdb.connect()
+    rows = connection.sql("select regexp_matches(p, $pattern) from unnest($paths) as t(p)",
+                          params={"pattern": pattern, "paths": paths}).fetchall()
+    return [bool(r[0]) for r in rows]
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/chat/completions", "/api/v1/chat/completions", "/compatible-mode/v1/chat/completions",
+    "/v1beta/openai/chat/completions", "/openai/deployments/gpt-4o/chat/completions",
+    "/openai/deployments/text-davinci/completions", "/openai/deployments/ada-002/embeddings", "/V1/Chat/Completions/",
+    "/v1/embeddings", "/v1/responses", "/openai/v1/responses", "/v1/audio/transcriptions", "/v1/images/generations",
+    "/v1beta/models/gemini-2.5-flash:generateContent", "/v1beta/models/gemini-pro:streamGenerateContent",
+    "/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.0-flash:generateContent",
+    "/model/anthropic.claude-3-5-sonnet-20240620-v1:0/converse", "/model/amazon.titan-text/invoke-with-response-stream",
+    "/v2/rerank", "/generate_stream",
+])
+def test_model_api_paths_match(path: str) -> None:
+    assert matches([path]) == [True]
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/chat", "/v1/messages", "/api/chat", "/api/generate", "/v1/predictions", "/chat/completions/history",
+    "/blog/chat/completions-explained", "/v1/completionsx", "/v1/chat/completion", "/docs/v1/embeddings.html",
+    "/models/gemini/generateContent", "/model/a/b/converse", "/deployments/x/chat", "/openai/deployments/x",
+])
+def test_other_paths_do_not(path: str) -> None:
+    assert matches([path]) == [False]
+
+
+def test_the_pattern_quotes_the_lists_characters_and_an_empty_list_matches_nothing() -> None:
+    assert matches(["/a.b", "/axb", "/x/a.b/"], api_paths.path_pattern(["/a.b"])) == [True, False, True]
+    assert matches(["/v1/x:y", "/v1/long-name:y", "/v1/a/b:y"], api_paths.path_pattern(["/v1/*:y"])) == [True, True,
+                                                                                                     False]
+    assert matches(["", "/", "/v1/chat/completions"], api_paths.path_pattern([])) == [False, False, False]
+
+
+def test_the_bundled_list_is_paths() -> None:
+    paths = api_paths.read_api_paths()
+    assert len(paths) >= 20
+    assert all(p.startswith("/") and " " not in p for p in paths), [p for p in paths if not p.startswith("/")]
+    assert len(set(paths)) == len(paths)
+
+
+def squid(second: int, url: str, method: str = "POST") -> str:
+    return f"{1732780800 + second}.000     90 10.0.5.5 TCP_MISS/200 1500 {method} {url} anna HIER_DIRECT/192.0.2.10 " \
+           "application/json\n"
+
+
+def test_classify_flags_a_host_calling_a_model_api_path_whatever_its_name(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "access.log"
+    log.parent.mkdir()
+    log.write_text("".join([
+        squid(0, "http://gw.harbourfreight-tools.nl/v1/chat/completions"),  # a relay with a plain name
+        squid(1, "http://gw.harbourfreight-tools.nl/v1/chat/completions"),
+        squid(2, "http://gw.harbourfreight-tools.nl/status", "GET"),
+        squid(3, "http://shop.harbourfreight-tools.nl/checkout"),  # the same site, no model call
+        squid(4, "http://www.google.com/v1/chat/completions"),  # under a non-AI list's site: not judged
+        squid(5, "http://api.openai.com/v1/chat/completions"),  # the catalog's
+        squid(6, "http://10.1.2.3/v1/chat/completions"),  # an address, not a name
+    ]))
+    reports = list(ingest_paths(load_settings(home), [str(log.parent)]))
+    assert [(r.format, r.parsed) for r in reports] == [("squid", 7)], reports
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        rows = {r["host"]: r for r in connection.sql("select * from hosts").to_arrow_table().to_pylist()}
+        ai_hosts = {r[0] for r in connection.sql("select distinct host from ai_events").fetchall()}
+    relay = rows["gw.harbourfreight-tools.nl"]
+    assert (relay["match"], relay["score"]) == ("model", 1.0)
+    assert relay["rule"].startswith(API_CALLS_RULE) and "2 requests" in relay["rule"], relay["rule"]
+    assert not rows["shop.harbourfreight-tools.nl"]["rule"].startswith(API_CALLS_RULE)
+    assert rows["www.google.com"]["match"] == "none"
+    assert rows["api.openai.com"]["match"] == "catalog"
+    assert rows["10.1.2.3"]["match"] == "none"
+    assert "gw.harbourfreight-tools.nl" in ai_hosts and "shop.harbourfreight-tools.nl" not in ai_hosts
+
+
+def test_path_evidence_needs_no_model_and_an_analysts_label_still_decides(home: Path) -> None:
+    behaviour = pa.table({"host": ["gw.example-relay.nl", "quiet.example-relay.nl", "labelled.example-relay.nl"],
+                          api_paths.COLUMN: pa.array([3, 0, 5], pa.int64())})
+    labels = read_labels(home)
+    labels = {**labels, "labelled.example-relay.nl": Label(host="labelled.example-relay.nl", ai=False, service=None,
+                                                            category=None, by="analyst", at="2026-12-01T09:00:00+00:00")}
+    table = judge_hosts(behaviour.column("host").to_pylist(), load_catalog(), labels, None, lambda: behaviour)
+    rows = {r["host"]: r for r in table.to_pylist()}
+    assert (rows["gw.example-relay.nl"]["match"], rows["gw.example-relay.nl"]["is_ai"]) == ("model", True)
+    assert "3 requests" in rows["gw.example-relay.nl"]["rule"]
+    assert (rows["quiet.example-relay.nl"]["match"], rows["quiet.example-relay.nl"]["score"]) == ("none", None)
+    assert (rows["labelled.example-relay.nl"]["match"], rows["labelled.example-relay.nl"]["is_ai"]) == ("label", False)
+
+
+def test_review_says_what_flagged_each_candidate(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(squid(0, "http://gw.harbourfreight-tools.nl/openai/deployments/gpt-4o/chat/completions"))
+    assert [r.parsed for r in ingest_paths(load_settings(home), [str(log)])] == [1]
+    classify(load_settings(home))
+    result = CliRunner().invoke(cli, ["--home", str(home), "review", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["host"], r["score"]) for r in rows] == [("gw.harbourfreight-tools.nl", 1.0)]
+    assert rows[0]["rule"].startswith(API_CALLS_RULE)
+    table = CliRunner().invoke(cli, ["--home", str(home), "review"])
+    assert table.exit_code == 0 and API_CALLS_RULE in table.output, table.output
