@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from detector.classify.hosts import judge_hosts
+from detector.classify import api_paths, features
+from detector.classify.hosts import ADDRESS, NOT_PUBLIC, api_calls_rule, judge_hosts
 from detector.classify.run import load_scorer
 from detector.config import Settings
 from detector.enrich.policy import NOT_AI, load_policy
@@ -73,7 +74,8 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
     """One row per host: host, service, name, category, match, score, verdict (ARCHITECTURE.md).
 
     A host given with a path (a URL, or `host/path`) is matched with it too: a service found by its URL
-    pattern (AI inside a shared site) wins over the host's own judgement, unless an analyst labelled the host.
+    pattern (AI inside a shared site) wins over the host's own judgement, unless an analyst labelled the host;
+    a model API path makes a host the model judges a candidate with score 1, as a call to one does in classify.
     The verdict is the organisation-wide one of policy.yaml (department exceptions need an event's
     department, so they show in ai_events, not here)."""
     catalog = load_catalog(settings.catalog_dir)
@@ -81,6 +83,9 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
     asked = [host_and_path(h) for h in hosts]
     judged = judge_hosts([name for name, _ in asked], catalog, read_labels(settings.home),
                          load_scorer(settings)).to_pylist()
+    calling = set(features.model_judged(
+        [name for name, path in asked if path is not None and api_paths.is_api_path(path, settings.catalog_dir)],
+        features.catalog_ai_hosts([], catalog.match_host)))
     rows = []
     for (name, path), row in zip(asked, judged, strict=True):
         if path is not None and row["match"] != "label":
@@ -88,6 +93,8 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
             if found is not None and found.rule == "url_pattern":
                 row.update(service=found.service.id, category=found.service.category, match="catalog",
                            is_ai=True, score=1.0)
+            elif name in calling and row["match"] != "catalog" and row["rule"] not in (ADDRESS, NOT_PUBLIC):
+                row.update(match="model", is_ai=True, score=1.0, rule=api_calls_rule(1))
         service = catalog.services.get(row["service"]) if row["service"] else None
         category = service.category if service else row["category"]
         rows.append({

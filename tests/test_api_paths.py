@@ -44,6 +44,7 @@ def matches(paths: list[str], pattern: str = PATTERN) -> list[bool]:
 ])
 def test_model_api_paths_match(path: str) -> None:
     assert matches([path]) == [True]
+    assert api_paths.is_api_path(path)  # lookup's check, in Python's re
 
 
 @pytest.mark.parametrize("path", [
@@ -53,6 +54,7 @@ def test_model_api_paths_match(path: str) -> None:
 ])
 def test_other_paths_do_not(path: str) -> None:
     assert matches([path]) == [False]
+    assert not api_paths.is_api_path(path)
 
 
 def test_the_pattern_quotes_the_lists_characters_and_an_empty_list_matches_nothing() -> None:
@@ -85,9 +87,11 @@ def test_classify_flags_a_host_calling_a_model_api_path_whatever_its_name(home: 
         squid(4, "http://www.google.com/v1/chat/completions"),  # under a non-AI list's site: not judged
         squid(5, "http://api.openai.com/v1/chat/completions"),  # the catalog's
         squid(6, "http://10.1.2.3/v1/chat/completions"),  # an address, not a name
+        squid(7, "http://team-gpt.azurewebsites.net/openai/v1/responses"),  # someone's gateway on a hosting platform
+        squid(8, "http://shop.azurewebsites.net/v1/cart"),  # someone's shop there
     ]))
     reports = list(ingest_paths(load_settings(home), [str(log.parent)]))
-    assert [(r.format, r.parsed) for r in reports] == [("squid", 7)], reports
+    assert [(r.format, r.parsed) for r in reports] == [("squid", 9)], reports
     classify(load_settings(home))
     with db.connect(load_settings(home)) as connection:
         rows = {r["host"]: r for r in connection.sql("select * from hosts").to_arrow_table().to_pylist()}
@@ -99,6 +103,8 @@ def test_classify_flags_a_host_calling_a_model_api_path_whatever_its_name(home: 
     assert rows["www.google.com"]["match"] == "none"
     assert rows["api.openai.com"]["match"] == "catalog"
     assert rows["10.1.2.3"]["match"] == "none"
+    assert (rows["team-gpt.azurewebsites.net"]["match"], rows["team-gpt.azurewebsites.net"]["score"]) == ("model", 1.0)
+    assert (rows["shop.azurewebsites.net"]["match"], rows["shop.azurewebsites.net"]["score"]) == ("none", 0.0)
     assert "gw.harbourfreight-tools.nl" in ai_hosts and "shop.harbourfreight-tools.nl" not in ai_hosts
 
 
@@ -128,3 +134,27 @@ def test_review_says_what_flagged_each_candidate(home: Path, tmp_path: Path) -> 
     assert rows[0]["rule"].startswith(API_CALLS_RULE)
     table = CliRunner().invoke(cli, ["--home", str(home), "review"])
     assert table.exit_code == 0 and API_CALLS_RULE in table.output, table.output
+
+
+@pytest.mark.parametrize(("asked", "match", "score"), [
+    ("https://gw.harbourfreight-tools.nl/v1/chat/completions", "model", 1.0),
+    ("gw.harbourfreight-tools.nl/v1beta/models/gemini-2.5-pro:generateContent", "model", 1.0),
+    ("https://team-gpt.azurewebsites.net/openai/deployments/gpt-4o/chat/completions", "model", 1.0),
+    ("https://team-gpt.azurewebsites.net/", "none", 0.0),  # a platform's user site: not judged by its name
+    ("https://www.google.com/v1/chat/completions", "none", 0.0),  # under a non-AI list's site
+    ("https://api.openai.com/v1/chat/completions", "catalog", 1.0),
+    ("http://10.1.2.3/v1/chat/completions", "none", None),  # an address
+    ("https://llm.corp.lan/v1/chat/completions", "none", None),  # an internal name
+])
+def test_lookup_of_a_url_on_a_model_api_path(home: Path, asked: str, match: str, score: float | None) -> None:
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", asked])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert (row["match"], row["score"]) == (match, score)
+    assert row["verdict"] == ("not-ai" if match == "none" else "shadow" if match == "model" else row["verdict"])
+
+
+def test_lookup_of_the_host_alone_is_judged_by_its_name(home: Path) -> None:
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", "gw.harbourfreight-tools.nl"])
+    row = json.loads(result.output)
+    assert row["match"] == "none", row  # the name alone does not give the relay away

@@ -45,6 +45,16 @@ def default_pattern(catalog_dir: Path = SIGNATURES_DIR) -> str:
     return path_pattern(read_api_paths(catalog_dir))
 
 
+def is_api_path(path: str, catalog_dir: Path = SIGNATURES_DIR) -> bool:
+    """Whether one path (a URL given to `lookup`) is a model API path; the same pattern, in Python's re."""
+    return _compiled(catalog_dir).search(path) is not None
+
+
+@functools.cache
+def _compiled(catalog_dir: Path) -> re.Pattern[str]:
+    return re.compile(default_pattern(catalog_dir).replace(NEVER, r"\Z."))
+
+
 def calling_hosts(behaviour: pa.Table | None) -> dict[str, int]:
     """The hosts of a host_behaviour table that called a model API path, with how many requests did."""
     if behaviour is None or COLUMN not in behaviour.column_names or not behaviour.num_rows:

@@ -292,9 +292,11 @@ def catalog_ai_hosts(hosts: Iterable[str], match: Callable[[str], Match | None])
 
 def model_judged(seen: Iterable[str], ai_hosts: pa.Table) -> list[str]:
     """The hosts the model judges, and so the ones whose traffic features are described: not the catalog's
-    AI hosts, not under a non-AI list's site."""
+    AI hosts, not under a non-AI list's site. Except hosting platforms' user sites (platforms.txt): the model
+    scores them 0, but each is someone's own app, and one that calls a model API path is a model API (a
+    gateway on `*.azurewebsites.net`), so their traffic is described for that (api_paths)."""
     known = set(ai_hosts.column("host").to_pylist())
-    listed = frozenset(name for names in non_ai_lists().values() for name in names)
+    listed = frozenset(name for origin, names in non_ai_lists().items() if origin != PLATFORMS for name in names)
     return [h for h in seen if h not in known and not under(normalise_host(h), listed)]
 
 

@@ -37,6 +37,7 @@ HOSTS = pa.schema(
 # no one browses to those.
 SPECIAL_USE = (".arpa", ".onion")
 NOT_PUBLIC = "not a public host name (no public suffix, a special-use domain or a service record): not judged"
+ADDRESS = "an IP address, not a name"
 API_CALLS_RULE = "calls a model API path"
 
 
@@ -96,7 +97,7 @@ def judge_hosts(
             services[index], categories[index], matches[index] = found.service.id, found.service.category, "catalog"
             is_ai[index], scores[index], rules[index] = True, 1.0, f"{found.rule}: {found.pattern}"
         elif _may_be_address(host) and is_ip_address(host):  # a name model has nothing to say of an address
-            rules[index] = "an IP address, not a name"
+            rules[index] = ADDRESS
         elif domains[index] is None or domains[index].endswith(SPECIAL_USE) or host[0] == "_" or "._" in host:
             rules[index] = NOT_PUBLIC
         else:
@@ -114,9 +115,13 @@ def judge_hosts(
         calls = api_paths.calling_hosts(behaviour() if callable(behaviour) else behaviour)
         for index in (i for i in unknown if hosts[i] in calls):
             scores[index], matches[index], is_ai[index] = 1.0, "model", True
-            rules[index] = f"{API_CALLS_RULE} ({calls[hosts[index]]} requests; signatures/{api_paths.API_PATHS_FILE})"
+            rules[index] = api_calls_rule(calls[hosts[index]])
     columns = [list(hosts), domains, services, categories, matches, is_ai, scores, rules]
     return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, HOSTS, strict=True)], schema=HOSTS)
+
+
+def api_calls_rule(requests: int) -> str:
+    return f"{API_CALLS_RULE} ({requests} requests; signatures/{api_paths.API_PATHS_FILE})"
 
 
 def _may_be_address(host: str) -> bool:
