@@ -59,6 +59,7 @@ def _plain(values: dict[int, pa.DictionaryArray]) -> dict[int, list[object]]:
 
 
 @settings(max_examples=150, deadline=None)
+@example(log=sorted(LOGS)[0], lines=[(0, []), (0, [(0, "\ufeff"), (1, " ")])], offset=0)  # a mark, then a space: 26 values
 @given(log=st.sampled_from(sorted(LOGS)),
        lines=st.lists(st.tuples(st.integers(0, 1), st.lists(st.tuples(st.integers(0, 300),
                                                                     st.sampled_from(CHARACTERS)), max_size=2)),
@@ -75,7 +76,12 @@ def test_counts_and_values_are_those_data_fields_finds(log: str, lines: list[tup
     if found is None:  # (the pass read no line: all of them left to data_fields)
         return
     assert found[0].to_pylist() == counts.to_pylist()
-    assert _plain(found[1]) == _plain(values)
+    # The values of a line with another number of values than the field list's are never read (the line is rejected
+    # for its count), and data_fields' own differ with the line's place in the batch (a byte order mark first in
+    # the batch is dropped, as a CSV reader drops it; anywhere else it is a value): only the others are compared.
+    kept = pa.array(np.equal(counts.to_numpy(zero_copy_only=False), len(plan.fields)))
+    assert _plain({k: v.filter(kept) for k, v in found[1].items()}) == _plain({k: v.filter(kept)
+                                                                              for k, v in values.items()})
 
 
 def test_plain_lines_are_read_by_the_pass() -> None:
@@ -115,7 +121,7 @@ def test_more_lines_left_than_a_slice_leave_the_whole_run() -> None:
        lines=st.lists(st.tuples(st.integers(0, 1), st.lists(st.tuples(st.integers(0, 300),
                                                                     st.sampled_from(CHARACTERS)), max_size=2)),
                       min_size=1, max_size=30))
-@example(log=sorted(LOGS)[1], lines=[(0, [(0, "-")])])  # `-2026-03-13`: a date read as 2027 BC (CI found it)
+@example(log=sorted(LOGS)[0], lines=[(0, [(0, "-")])])  # `-2026-03-13`: a date read as 2027 BC (CI found it)
 @example(log=sorted(LOGS)[0], lines=[(0, []), (0, [(0, " ")]), (0, [(0, "\ufeff")])])  # a mark the CSV reader
 # dropped only when its line came first to it (after the pass took the line before; CI found it)
 def test_a_file_parses_as_without_the_pass(monkeypatch: pytest.MonkeyPatch, log: str,
