@@ -290,10 +290,12 @@ def test_discovery_lists_candidates_and_records_a_label(app: AppTest, lake: Path
     found = at.dataframe[0].value.set_index("host")
     assert found.loc["novel-ai-writer.io", "match"] == "model"
     assert found.loc["maybe-ai-tool.com", "match"] == "none"  # just under the threshold
+    assert str(found.loc["novel-ai-writer.io", "rule"]).startswith("model ")  # why it is listed
     assert "chatgpt.com" not in found.index
     try:
         at.selectbox(key="candidate").set_value("maybe-ai-tool.com").run()
         assert metric(at, "Score") == "0.45"
+        assert [c for c in at.caption if c.value.startswith("Flagged by: model ")]
         at.radio(key="decision").set_value("AI: a new service of category")
         at.selectbox(key="label_category").set_value("writing")
         [submit] = [b for b in at.button if b.label == "Record decision"]

@@ -32,6 +32,8 @@ event = ui.table(found, "ai-candidates", {
     "first_seen": st.column_config.DatetimeColumn("First seen (UTC)", format="YYYY-MM-DD HH:mm"),
     "last_seen": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD HH:mm"),
     "pending_label": st.column_config.TextColumn("Labelled", help="Labelled since the last classify."),
+    "rule": st.column_config.TextColumn("Why", help="What flagged the host: the model's score (name, and traffic "
+                                        "where the lake has it), a listed AI service, or calls to a model API path."),
 }, key="candidates", select=True)
 
 rows = event.selection.rows if event is not None else []
@@ -51,6 +53,7 @@ cols[1].metric("Clients", ui.number(row["clients"]), help="Distinct users or dev
 cols[2].metric("Mean upload per request", data.human_bytes(profile.get("mean_bytes_out")), border=True)
 cols[3].metric("POST share", f"{profile['post_share']:.0%}" if data.present(profile.get("post_share")) else "–",
                help="Chat and upload traffic is mostly POST.", border=True)
+st.caption(f"Flagged by: {data.text(row['rule'], '–')}")
 if not profile:
     st.caption(f"No traffic in the last {data.EVIDENCE_DAYS} days with data; the figures above are all time.")
 else:

@@ -6,7 +6,7 @@ with hosts as (
 ),
 
 final as (
-    select host, registered_domain, match, score, threshold, clients, events, first_seen, last_seen
+    select host, registered_domain, match, score, threshold, clients, events, first_seen, last_seen, rule
     from hosts
     where match = 'model'
         or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - $margin)
