@@ -4,6 +4,7 @@ catalogued one or one under a non-AI list's site is not. The pattern is checked 
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -158,3 +159,19 @@ def test_lookup_of_the_host_alone_is_judged_by_its_name(home: Path) -> None:
     result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", "gw.harbourfreight-tools.nl"])
     row = json.loads(result.output)
     assert row["match"] == "none", row  # the name alone does not give the relay away
+
+
+def test_the_nightly_report_lists_the_candidate_with_what_flagged_it(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(squid(0, "http://gw.harbourfreight-tools.nl/v1/embeddings"))
+    assert [r.parsed for r in ingest_paths(load_settings(home), [str(log)])] == [1]
+    classify(load_settings(home))
+    out = tmp_path / "report"
+    result = CliRunner().invoke(cli, ["--home", str(home), "report", "--period", "2024-11-28..2024-11-28",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [listing] = list(out.rglob("candidates.csv"))
+    rows = list(csv.DictReader(listing.open(encoding="utf-8")))
+    assert [(r["host"], r["rule"].startswith(API_CALLS_RULE)) for r in rows] == [("gw.harbourfreight-tools.nl", True)]
+    [page] = list(out.rglob("*.html"))
+    assert API_CALLS_RULE in page.read_text(encoding="utf-8")

@@ -40,7 +40,7 @@ CSV_FILES: dict[str, tuple[str, ...]] = {
                     "departments", "days"),
     "blocked.csv": ("service_key", "name", "verdict", "blocked", "events", "departments"),
     "candidates.csv": ("host", "registered_domain", "score", "is_ai", "clients", "events", "first_seen",
-                       "last_seen"),
+                       "last_seen", "rule"),
     "changes.csv": ("service_key", "name", "change", "users_before", "users_now"),
     "daily.csv": ("day", "ai_users", "unsanctioned_users", "events", "unsanctioned_bytes_out", "blocked"),
     "sources.csv": ("source_kind", "log_format", "status", "events", "days_with_events", "with_user",

@@ -288,6 +288,7 @@ def _candidates(data: ReportData, max_rows: int) -> str:
         Column("Events", "events", fmt.count, True),
         Column("First seen", "first_seen", lambda v: _text(v)[:10]),
         Column("Last seen", "last_seen", lambda v: _text(v)[:10]),
+        Column("Why", "rule", _text),  # the model's score, a listed AI service, or calls to a model API path
     ]
     return ("<h2>Candidates awaiting review</h2>" + table(
         columns, _records(data.candidates), max_rows, "No unreviewed model candidate was seen in this period.",
