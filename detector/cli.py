@@ -506,11 +506,14 @@ def _plain(value: object) -> object:
 
 
 def _print_table(columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Columns cut at 60 characters to stay aligned, except the last, which nothing follows (a rule, an error)."""
     cells = [[("" if row.get(c) is None else str(_plain(row.get(c)))) for c in columns] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    last = len(columns) - 1
     for r in cells:
-        click.echo("  ".join(v[:60].ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        click.echo("  ".join((v if i == last else v[:60]).ljust(w)
+                             for i, (v, w) in enumerate(zip(r, widths, strict=True))).rstrip())
 
 
 from detector.demo.commands import demo  # noqa: E402  (its own module, registered here; imports nothing heavy)
