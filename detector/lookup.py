@@ -83,9 +83,10 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
     asked = [host_and_path(h) for h in hosts]
     judged = judge_hosts([name for name, _ in asked], catalog, read_labels(settings.home),
                          load_scorer(settings)).to_pylist()
-    calling = set(features.model_judged(
-        [name for name, path in asked if path is not None and api_paths.is_api_path(path, settings.catalog_dir)],
-        features.catalog_ai_hosts([], catalog.match_host)))
+    on_api_paths = [name for name, path in asked
+                    if path is not None and api_paths.is_api_path(path, settings.catalog_dir)]
+    # (model_judged reads the non-AI lists: only when a URL asks for it)
+    calling = set(features.model_judged(on_api_paths, features.AI_HOSTS.empty_table())) if on_api_paths else set()
     rows = []
     for (name, path), row in zip(asked, judged, strict=True):
         if path is not None and row["match"] != "label":

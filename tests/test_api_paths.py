@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -63,6 +64,7 @@ def test_the_pattern_quotes_the_lists_characters_and_an_empty_list_matches_nothi
     assert matches(["/v1/x:y", "/v1/long-name:y", "/v1/a/b:y"], api_paths.path_pattern(["/v1/*:y"])) == [True, True,
                                                                                                      False]
     assert matches(["", "/", "/v1/chat/completions"], api_paths.path_pattern([])) == [False, False, False]
+    assert not re.search(api_paths.path_pattern([]), "/v1/chat/completions")  # in Python's re too (lookup)
 
 
 def test_the_bundled_list_is_paths() -> None:

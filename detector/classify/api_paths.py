@@ -19,7 +19,7 @@ from detector.signatures import SIGNATURES_DIR
 
 API_PATHS_FILE = "ai_api_paths.txt"
 COLUMN = "api_calls"  # queries/host_behaviour.sql: the host's requests to one of the paths
-NEVER = r"\z."  # matches no text: the pattern of an empty list
+NEVER = r"[^\s\S]"  # matches no text, in RE2 and in Python's re alike: the pattern of an empty list
 
 
 def read_api_paths(catalog_dir: Path = SIGNATURES_DIR) -> list[str]:
@@ -52,7 +52,7 @@ def is_api_path(path: str, catalog_dir: Path = SIGNATURES_DIR) -> bool:
 
 @functools.cache
 def _compiled(catalog_dir: Path) -> re.Pattern[str]:
-    return re.compile(default_pattern(catalog_dir).replace(NEVER, r"\Z."))
+    return re.compile(default_pattern(catalog_dir))
 
 
 def calling_hosts(behaviour: pa.Table | None) -> dict[str, int]:
