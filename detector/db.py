@@ -43,6 +43,7 @@ CATALOG_TABLES = {
                 "trains_on_inputs boolean, enterprise_plan boolean, gdpr_dpa boolean, shared_domain boolean, "
                 "domains varchar[], sources varchar[], last_verified date, verdict varchar",
     "path_rules": "host varchar, path varchar, service varchar",
+    "api_path_calls": "host varchar, url_path varchar, requests bigint",
     "agent_services": "user_agent varchar, service varchar",
     "user_departments": "user_id varchar, department varchar",
     "ip_departments": "src_ip varchar, network varchar, department varchar",

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from detector.classify import api_paths, features
-from detector.classify.hosts import ADDRESS, NOT_PUBLIC, api_calls_rule, judge_hosts
+from detector.classify import api_paths
+from detector.classify.hosts import api_calls_rule, judge_hosts
 from detector.classify.run import load_scorer
 from detector.config import Settings
 from detector.enrich.policy import NOT_AI, load_policy
@@ -75,7 +75,8 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
 
     A host given with a path (a URL, or `host/path`) is matched with it too: a service found by its URL
     pattern (AI inside a shared site) wins over the host's own judgement, unless an analyst labelled the host;
-    a model API path makes a host the model judges a candidate with score 1, as a call to one does in classify.
+    a request to a model API path is AI use, as in classify: a host no judgement calls AI answers as a model
+    candidate with score 1 (in classify, the host the model judges is flagged, any other's requests count).
     The verdict is the organisation-wide one of policy.yaml (department exceptions need an event's
     department, so they show in ai_events, not here)."""
     catalog = load_catalog(settings.catalog_dir)
@@ -83,10 +84,6 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
     asked = [host_and_path(h) for h in hosts]
     judged = judge_hosts([name for name, _ in asked], catalog, read_labels(settings.home),
                          load_scorer(settings)).to_pylist()
-    on_api_paths = [name for name, path in asked
-                    if path is not None and api_paths.is_api_path(path, settings.catalog_dir)]
-    # (model_judged reads the non-AI lists: only when a URL asks for it)
-    calling = set(features.model_judged(on_api_paths, features.AI_HOSTS.empty_table())) if on_api_paths else set()
     rows = []
     for (name, path), row in zip(asked, judged, strict=True):
         if path is not None and row["match"] != "label":
@@ -94,7 +91,7 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
             if found is not None and found.rule == "url_pattern":
                 row.update(service=found.service.id, category=found.service.category, match="catalog",
                            is_ai=True, score=1.0)
-            elif name in calling and row["match"] != "catalog" and row["rule"] not in (ADDRESS, NOT_PUBLIC):
+            elif row["match"] == "none" and api_paths.is_api_path(path, settings.catalog_dir):
                 row.update(match="model", is_ai=True, score=1.0, rule=api_calls_rule(1))
         service = catalog.services.get(row["service"]) if row["service"] else None
         category = service.category if service else row["category"]

@@ -111,6 +111,50 @@ def test_classify_flags_a_host_calling_a_model_api_path_whatever_its_name(home: 
     assert "gw.harbourfreight-tools.nl" in ai_hosts and "shop.harbourfreight-tools.nl" not in ai_hosts
 
 
+def test_requests_to_a_model_api_path_are_ai_use_on_any_host_but_the_host_is_not(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "access.log"
+    log.parent.mkdir()
+    workers_ai = "http://api.cloudflare.com/client/v4/accounts/0a1b2c/ai/v1/chat/completions"
+    log.write_text("".join([
+        squid(0, workers_ai),  # Workers AI: a model API on a host of a non-AI list's site
+        squid(1, workers_ai),
+        squid(2, "http://api.cloudflare.com/client/v4/zones", "GET"),  # the host's other traffic
+        squid(3, "http://api.cloudflare.com/client/v4/zones/0a1b2c/dns_records"),
+        squid(4, "http://203.0.113.7:8000/v1/embeddings"),  # a model served from a public address
+        squid(5, "http://203.0.113.7:8000/metrics", "GET"),
+        squid(6, "http://llm.corp.lan/v1/chat/completions"),  # an internal gateway
+        squid(7, "http://www.google.com/search", "GET"),  # no model call anywhere on it
+        squid(8, "http://labelled.cloudflare.com/v1/chat/completions"),  # an analyst said: not AI
+    ]))
+    assert [r.parsed for r in ingest_paths(load_settings(home), [str(log.parent)])] == [9]
+    result = CliRunner().invoke(cli, ["--home", str(home), "label", "labelled.cloudflare.com", "--not-ai"])
+    assert result.exit_code == 0, result.output
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        hosts = {r["host"]: r for r in connection.sql("select * from hosts").to_arrow_table().to_pylist()}
+        events = connection.sql("select host, url_path, service, service_name, match from ai_events "
+                                "order by host, url_path").fetchall()
+    assert events == [
+        ("203.0.113.7", "/v1/embeddings", None, "unlisted AI service", "model"),
+        ("api.cloudflare.com", "/client/v4/accounts/0a1b2c/ai/v1/chat/completions", None, "unlisted AI service", "model"),
+        ("api.cloudflare.com", "/client/v4/accounts/0a1b2c/ai/v1/chat/completions", None, "unlisted AI service", "model"),
+        ("llm.corp.lan", "/v1/chat/completions", None, "unlisted AI service", "model"),
+    ]
+    # the hosts stay as judged (their other traffic is not AI use); their rule says what counted
+    cloudflare = hosts["api.cloudflare.com"]
+    assert (cloudflare["match"], cloudflare["is_ai"]) == ("none", False)
+    assert "2" + api_paths.AI_USE_RULE in cloudflare["rule"], cloudflare["rule"]
+    assert (hosts["203.0.113.7"]["match"], hosts["203.0.113.7"]["is_ai"]) == ("none", False)
+    assert hosts["203.0.113.7"]["rule"].endswith("1" + api_paths.AI_USE_RULE)
+    assert api_paths.AI_USE_RULE not in (hosts["www.google.com"]["rule"] or "")
+    assert (hosts["labelled.cloudflare.com"]["match"], hosts["labelled.cloudflare.com"]["is_ai"]) == ("label", False)
+    # the analyst reviews them with the model's candidates
+    result = CliRunner().invoke(cli, ["--home", str(home), "review", "--json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads(line)["host"] for line in result.output.splitlines()) == [
+        "203.0.113.7", "api.cloudflare.com", "llm.corp.lan"]
+
+
 def test_path_evidence_needs_no_model_and_an_analysts_label_still_decides(home: Path) -> None:
     behaviour = pa.table({"host": ["gw.example-relay.nl", "quiet.example-relay.nl", "labelled.example-relay.nl"],
                           api_paths.COLUMN: pa.array([3, 0, 5], pa.int64())})
@@ -144,10 +188,12 @@ def test_review_says_what_flagged_each_candidate(home: Path, tmp_path: Path) -> 
     ("gw.harbourfreight-tools.nl/v1beta/models/gemini-2.5-pro:generateContent", "model", 1.0),
     ("https://team-gpt.azurewebsites.net/openai/deployments/gpt-4o/chat/completions", "model", 1.0),
     ("https://team-gpt.azurewebsites.net/", "none", 0.0),  # a platform's user site: not judged by its name
-    ("https://www.google.com/v1/chat/completions", "none", 0.0),  # under a non-AI list's site
+    ("https://www.google.com/v1/chat/completions", "model", 1.0),  # the request is AI use, on any host
+    ("https://www.google.com/search", "none", 0.0),  # under a non-AI list's site
     ("https://api.openai.com/v1/chat/completions", "catalog", 1.0),
-    ("http://10.1.2.3/v1/chat/completions", "none", None),  # an address
-    ("https://llm.corp.lan/v1/chat/completions", "none", None),  # an internal name
+    ("http://10.1.2.3/v1/chat/completions", "model", 1.0),  # an address: the request all the same
+    ("http://10.1.2.3/", "none", None),  # an address is not judged
+    ("https://llm.corp.lan/v1/chat/completions", "model", 1.0),  # an internal gateway
 ])
 def test_lookup_of_a_url_on_a_model_api_path(home: Path, asked: str, match: str, score: float | None) -> None:
     result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", asked])

@@ -19,6 +19,8 @@ from detector.signatures import SIGNATURES_DIR
 
 API_PATHS_FILE = "ai_api_paths.txt"
 COLUMN = "api_calls"  # queries/host_behaviour.sql: the host's requests to one of the paths
+# the rule of a host not judged AI whose requests to these paths are AI use (classify's api_path_use), after their count
+AI_USE_RULE = f" requests to a model API path are AI use, not the rest of its traffic (signatures/{API_PATHS_FILE})"
 NEVER = r"[^\s\S]"  # matches no text, in RE2 and in Python's re alike: the pattern of an empty list
 
 

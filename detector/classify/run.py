@@ -131,6 +131,32 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str], matches
     return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS, api_paths.COLUMN])
 
 
+API_PATH_CALLS = pa.schema([("host", pa.string()), ("url_path", pa.string()), ("requests", pa.int64())])
+
+
+def api_path_use(connection: duckdb.DuckDBPyConnection, hosts: pa.Table, calls: pa.ChunkedArray,
+                 catalog_dir: Path) -> tuple[pa.Table, pa.Table]:
+    """A host no judgement calls AI and no analyst decided on (under a non-AI list's site, an IP address, an
+    internal name) may still receive requests to a model API path: a relay on `api.cloudflare.com`, a model
+    served from a cloud address. Those requests are AI use; the rest of the host's traffic is not, so the
+    host stays as judged. Returns the hosts, whose rule says so for such hosts, and their (host, url_path,
+    requests), which ai_events reads. `calls`: each host's requests to a model API path, in the hosts' order."""
+    from detector.classify import api_paths
+
+    other = pc.and_(pc.greater(pc.fill_null(calls, 0), 0), pc.equal(hosts.column("match"), "none"))
+    if not pc.any(other).as_py():
+        return hosts, API_PATH_CALLS.empty_table()
+    connection.register("api_path_hosts", pa.table({"host": hosts.filter(other).column("host")}))
+    try:
+        found = db.run(connection, "api_path_calls", api_path_pattern=api_paths.default_pattern(catalog_dir))
+    finally:
+        connection.unregister("api_path_hosts")
+    said = pc.binary_join_element_wise(pc.cast(calls, pa.string()), api_paths.AI_USE_RULE, "")
+    rule = hosts.column("rule")
+    rule = pc.if_else(other, pc.coalesce(pc.binary_join_element_wise(rule, said, "; "), said), rule)
+    return hosts.set_column(hosts.schema.get_field_index("rule"), "rule", rule), found.cast(API_PATH_CALLS)
+
+
 def catalog_matches(catalog: Catalog, hosts: list[str]) -> dict[str, Match | None]:
     """The catalog's match of each host, once: host_traffic needs the catalog's AI hosts (co-use) before
     the traffic is read, and judge_hosts the same matches (they were matched twice: ~0.1 s of Python on
@@ -298,6 +324,8 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
         for column in ("first_seen", "last_seen", "events"):
             hosts = hosts.append_column(column, traffic.column(column))
         hosts = hosts.append_column("clients", pc.cast(traffic.column("clients"), pa.int64()))
+        with timed(steps, "api_path_calls"):
+            hosts, api_path_calls = api_path_use(connection, hosts, traffic.column("api_calls"), settings.catalog_dir)
         from detector.enrich import directory
         from detector.enrich.policy import verdict_table
 
@@ -316,6 +344,7 @@ def classify(settings: Settings, catalog: Catalog | None = None) -> ClassifyRepo
             "hosts": hosts,
             "services": services,
             "path_rules": path_rules_for(inputs.catalog, names),
+            "api_path_calls": api_path_calls,
             "agent_services": agent_services_for(inputs.catalog, agents),
             "user_departments": users,
             "ip_departments": directory.ip_departments(addresses, networks),

@@ -2,16 +2,19 @@
 -- policy's verdict.
 --
 -- Which service: a URL-path rule (AI inside a shared domain), else the host's judgement (catalog,
--- analyst label, or the model above its threshold), else the client's user agent (SDKs, IDE plug-ins).
+-- analyst label, or the model above its threshold), else the client's user agent (SDKs, IDE plug-ins), else a
+-- request to a model API path on a host not judged AI (api_path_calls: an unlisted service, match `model`).
 -- Who: the user the log names; else the user of the authenticated proxy session of the same client
 -- address at that time; else the owner of the workstation that held the address (DHCP lease +
 -- workstations.csv). Department: that user's (users.csv), else the client network's (networks.csv).
 -- `attribution` records which of these decided.
 with candidate_hosts as (
-    -- hosts whose events can be AI use: judged AI, or with URL-path rules
+    -- hosts whose events can be AI use: judged AI, with URL-path rules, or with requests to a model API path
     select host from hosts where is_ai
     union
     select host from path_rules
+    union
+    select host from api_path_calls
 ),
 
 events as (
@@ -40,6 +43,10 @@ agent_services as (
     select user_agent, service from agent_services
 ),
 
+api_path_calls as (
+    select host, url_path from api_path_calls
+),
+
 services as (
     select service, name, category from services
 ),
@@ -62,12 +69,14 @@ judged as (
             when p.service is not null then 'catalog'
             when h.is_ai then h.match
             when a.service is not null then 'catalog'
+            when c.host is not null then 'model'
         end as match
     from events as e
     left join hosts as h on h.host = e.host
     left join by_path as p on p.file_id = e.file_id and p.line_no = e.line_no
     left join agent_services as a on a.user_agent = e.user_agent
-    where p.service is not null or h.is_ai or a.service is not null
+    left join api_path_calls as c on c.host = e.host and c.url_path = e.url_path
+    where p.service is not null or h.is_ai or a.service is not null or c.host is not null
 ),
 
 session_users as (

@@ -10,6 +10,7 @@ candidates as (
     select host
     from hosts
     where match = 'model' or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - 0.3)
+        or host in (select host from api_path_calls)
 ),
 
 final as (

@@ -10,6 +10,7 @@ final as (
     from hosts
     where match = 'model'
         or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - $margin)
+        or host in (select host from api_path_calls)
     order by score desc, clients desc, host
     limit $limit
 )

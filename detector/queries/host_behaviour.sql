@@ -4,8 +4,9 @@
 -- lake; `model_hosts` (host), the hosts to describe (all of them to train, the ones the model judges at
 -- classify); and `$every_host`: also a row for each other host of the lake, with its traffic (when, how
 -- much, how many clients) and the per-host features, but null co-use and median request size (the
--- per-client ones, the costly part: classify needs them only for the hosts the model judges), and null
--- `api_calls` (requests to a model API path, $api_path_pattern: counted only for the described hosts).
+-- per-client ones, the costly part: classify needs them only for the hosts the model judges). `api_calls`
+-- (requests to a model API path, $api_path_pattern) is counted for every host: a described host that has any
+-- is flagged, and on any other host those requests are AI use (classify's api_path_calls).
 -- A share or size whose field the log format lacks is null (not 0): the model has an indicator for it.
 -- Cost: the events are read three times, each time into a small hash table: per host (most features:
 -- plain sums, no client needed), per (host, client) with only what needs the client (the client mean
@@ -34,6 +35,8 @@ host_totals as (
         count(*) filter (where duration_ms > 10000) as long_lived,
         count(content_type) as with_content_type,
         count(*) filter (where content_type ilike 'text/event-stream%') as streams,
+        -- requests to a model API path (signatures/ai_api_paths.txt, as one pattern): evidence whatever the name
+        count(*) filter (where regexp_matches(url_path, $api_path_pattern)) as api_calls,
         -- hour of day from the epoch: extracting it from a timestamptz goes through the time zone code
         bit_count(bit_or(1::bigint << ((epoch_us(ts) // 3600000000) % 24))) as hours
     from events
@@ -64,8 +67,6 @@ host_clients as (
             as client_key,
         sum(e.bytes_out) as bytes_out,
         count(e.bytes_out) as with_bytes_out,
-        -- requests to a model API path (signatures/ai_api_paths.txt, as one pattern): evidence whatever the name
-        count(*) filter (where regexp_matches(e.url_path, $api_path_pattern)) as api_calls,
         bool_or(c.services > 1 or (c.services = 1 and c.service is distinct from a.service)) as co_used
     from (select * from events semi join model_hosts on events.host = model_hosts.host) as e
     left join client_days as c on c.day = e.day and c.client_key = hash(coalesce(e.user_name, e.src_ip))
@@ -89,7 +90,7 @@ other_clients as (
 ),
 
 per_client as (
-    select host_key, client_key, bytes_out / nullif(with_bytes_out, 0) as mean_request_bytes, co_used, api_calls
+    select host_key, client_key, bytes_out / nullif(with_bytes_out, 0) as mean_request_bytes, co_used
     from host_clients
 ),
 
@@ -98,8 +99,7 @@ per_host as (
         t.*,
         c.clients,
         c.co_clients,
-        c.median_request_bytes,
-        c.api_calls
+        c.median_request_bytes
     from host_totals as t
     inner join (
         select
@@ -107,12 +107,11 @@ per_host as (
             count(client_key) as clients,
             count(client_key) filter (where co_used) as co_clients,
             -- the median over the host's clients of their mean request size: robust to one huge upload
-            median(mean_request_bytes) as median_request_bytes,
-            sum(api_calls) as api_calls
+            median(mean_request_bytes) as median_request_bytes
         from per_client
         group by host_key
         union all
-        select host_key, clients, null, null, null from other_clients
+        select host_key, clients, null, null from other_clients
     ) as c on c.host_key = hash(t.host)
 ),
 
@@ -132,7 +131,8 @@ final as (
         -- (null for a host not described: see other_clients)
         case when co_clients is not null then coalesce(co_clients / nullif(clients, 0), 0.0) end as co_use,
         hours / 24.0 as hour_spread,
-        -- not a model feature: classify flags a host that called a model API path (classify/api_paths.py)
+        -- not a model feature: classify flags a judged host that called a model API path, and marks those
+        -- requests as AI use on any other host (classify/api_paths.py)
         api_calls::bigint as api_calls,
         -- for the `hosts` table (with `clients` above)
         first_seen,
