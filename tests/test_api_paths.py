@@ -134,12 +134,15 @@ def test_requests_to_a_model_api_path_are_ai_use_on_any_host_but_the_host_is_not
         hosts = {r["host"]: r for r in connection.sql("select * from hosts").to_arrow_table().to_pylist()}
         events = connection.sql("select host, url_path, service, service_name, match from ai_events "
                                 "order by host, url_path").fetchall()
+        evidence = connection.sql("select host, url_path from candidate_events order by host, url_path").fetchall()
     assert events == [
         ("203.0.113.7", "/v1/embeddings", None, "unlisted AI service", "model"),
         ("api.cloudflare.com", "/client/v4/accounts/0a1b2c/ai/v1/chat/completions", None, "unlisted AI service", "model"),
         ("api.cloudflare.com", "/client/v4/accounts/0a1b2c/ai/v1/chat/completions", None, "unlisted AI service", "model"),
         ("llm.corp.lan", "/v1/chat/completions", None, "unlisted AI service", "model"),
     ]
+    # the Discovery page's evidence: those requests, not the rest of a shared host's traffic
+    assert evidence == [(host, path) for host, path, *_ in events]
     # the hosts stay as judged (their other traffic is not AI use); their rule says what counted
     cloudflare = hosts["api.cloudflare.com"]
     assert (cloudflare["match"], cloudflare["is_ai"]) == ("none", False)

@@ -1,6 +1,8 @@
 -- The raw events of the hosts the Discovery page may show (the model's AI matches and hosts up to 0.3
 -- under its threshold, the most its slider allows): built by classify, so that the page's evidence
--- (traffic pattern, days, paths) reads a small table instead of scanning every event.
+-- (traffic pattern, days, paths) reads a small table instead of scanning every event. Of a host listed for
+-- its requests to a model API path (api_path_calls: a shared site, an address), only those requests: the
+-- rest of its traffic is not AI use, and on a busy shared host it would be most of this table.
 with hosts as (
     select host, score, match, try_cast(regexp_extract(rule, 'threshold ([0-9.]+)', 1) as double) as threshold
     from hosts
@@ -10,7 +12,6 @@ candidates as (
     select host
     from hosts
     where match = 'model' or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - 0.3)
-        or host in (select host from api_path_calls)
 ),
 
 final as (
@@ -18,6 +19,12 @@ final as (
         e.url_path, e.user_agent
     from events as e
     semi join candidates as c on c.host = e.host
+    union all
+    select e.host, e.day, e.ts, e.source_kind, e.user_name, e.src_ip, e.bytes_out, e.bytes_in, e.http_method,
+        e.url_path, e.user_agent
+    from events as e
+    semi join api_path_calls as a on a.host = e.host and a.url_path = e.url_path
+    anti join candidates as c on c.host = e.host
 )
 
 select * from final
