@@ -14,17 +14,19 @@ candidates as (
     where match = 'model' or (match = 'none' and score is not null and score >= coalesce(threshold, 0.5) - 0.3)
 ),
 
+-- what to keep of each host: all its events (url_path null), or those of one path (one scan for both)
+evidence as (
+    select host, null::varchar as url_path from candidates
+    union all
+    select host, url_path from api_path_calls
+    where host not in (select host from candidates)
+),
+
 final as (
     select e.host, e.day, e.ts, e.source_kind, e.user_name, e.src_ip, e.bytes_out, e.bytes_in, e.http_method,
         e.url_path, e.user_agent
     from events as e
-    semi join candidates as c on c.host = e.host
-    union all
-    select e.host, e.day, e.ts, e.source_kind, e.user_name, e.src_ip, e.bytes_out, e.bytes_in, e.http_method,
-        e.url_path, e.user_agent
-    from events as e
-    semi join api_path_calls as a on a.host = e.host and a.url_path = e.url_path
-    anti join candidates as c on c.host = e.host
+    semi join evidence as v on v.host = e.host and (v.url_path is null or v.url_path = e.url_path)
 )
 
 select * from final
