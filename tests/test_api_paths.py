@@ -158,6 +158,30 @@ def test_requests_to_a_model_api_path_are_ai_use_on_any_host_but_the_host_is_not
         "203.0.113.7", "api.cloudflare.com", "llm.corp.lan"]
 
 
+def test_the_configured_catalogs_non_ai_lists_decide_which_hosts_are_shared(home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from detector.signatures import SIGNATURES_DIR
+
+    catalog = home / "signatures"
+    shutil.copytree(SIGNATURES_DIR, catalog)
+    with (catalog / "non_ai" / "popular.txt").open("a", encoding="utf-8") as listed:
+        listed.write("\nharbourfreight-tools.nl\n")  # this organisation's own supplier: not AI as a whole
+    (home / "shadow-ai.toml").write_text('[catalog]\ndirectory = "signatures"\n', encoding="utf-8")
+    log = tmp_path / "access.log"
+    log.write_text(squid(0, "http://gw.harbourfreight-tools.nl/v1/chat/completions")
+                   + squid(1, "http://gw.harbourfreight-tools.nl/orders", "GET"))
+    assert [r.parsed for r in ingest_paths(load_settings(home), [str(log)])] == [2]
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        [row] = connection.sql("select * from hosts where host = 'gw.harbourfreight-tools.nl'").to_arrow_table().to_pylist()
+        events = connection.sql("select url_path, match from ai_events").fetchall()
+    # a site of a non-AI list: the host is not flagged, its request to the model API path is AI use
+    assert (row["match"], row["is_ai"]) == ("none", False), row
+    assert row["rule"].endswith("1" + api_paths.AI_USE_RULE)
+    assert events == [("/v1/chat/completions", "model")]
+
+
 def test_path_evidence_needs_no_model_and_an_analysts_label_still_decides(home: Path) -> None:
     behaviour = pa.table({"host": ["gw.example-relay.nl", "quiet.example-relay.nl", "labelled.example-relay.nl"],
                           api_paths.COLUMN: pa.array([3, 0, 5], pa.int64())})

@@ -290,13 +290,15 @@ def catalog_ai_hosts(hosts: Iterable[str], match: Callable[[str], Match | None])
     return pa.table({"host": [h for h, _ in rows], "service": [s for _, s in rows]}, schema=AI_HOSTS)
 
 
-def model_judged(seen: Iterable[str], ai_hosts: pa.Table) -> list[str]:
+def model_judged(seen: Iterable[str], ai_hosts: pa.Table, catalog_dir: Path = SIGNATURES_DIR) -> list[str]:
     """The hosts the model judges, and so the ones whose traffic features are described: not the catalog's
     AI hosts, not under a non-AI list's site. Except hosting platforms' user sites (platforms.txt): the model
     scores them 0, but each is someone's own app, and one that calls a model API path is a model API (a
-    gateway on `*.azurewebsites.net`), so their traffic is described for that (api_paths)."""
+    gateway on `*.azurewebsites.net`), so their traffic is described for that (api_paths). `catalog_dir`: whose
+    non-AI lists (the configured catalog's, as the model's training reads them)."""
     known = set(ai_hosts.column("host").to_pylist())
-    listed = frozenset(name for origin, names in non_ai_lists().items() if origin != PLATFORMS for name in names)
+    listed = frozenset(name for origin, names in non_ai_lists(catalog_dir).items() if origin != PLATFORMS
+                       for name in names)
     return [h for h in seen if h not in known and not under(normalise_host(h), listed)]
 
 

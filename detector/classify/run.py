@@ -125,7 +125,7 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str], matches
     from detector.classify import api_paths, features
 
     ai_hosts = features.catalog_ai_hosts(seen, matches.__getitem__)  # the matches judge_hosts uses too
-    judged = features.model_judged(seen, ai_hosts)
+    judged = features.model_judged(seen, ai_hosts, catalog_dir)
     traffic = features.host_features(connection, ai_hosts, judged, every_host=True, catalog_dir=catalog_dir)
     described = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
     return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS, api_paths.COLUMN])
