@@ -96,8 +96,11 @@ def connect(settings: Settings, *, lake: bool = True) -> duckdb.DuckDBPyConnecti
 UNSANCTIONED = ("shadow", "forbidden")
 # The expressions the queries share, written once. `chosen`: a filter of the dashboard and reports, where an empty
 # selection means everything. `unsanctioned`: UNSANCTIONED's test of a verdict; and the two sums of unsanctioned use
-# the reports take per department, service and day (aggregates: they go where the query groups).
+# the reports take per department, service and day (aggregates: they go where the query groups). `for_review`: a host
+# the model calls AI, or one whose requests to a model API path are AI use (api_path_calls): what an analyst reviews.
 MACROS = (
+    "create macro for_review(judged_by, name) as"
+    " judged_by = 'model' or name in (select calls.host from api_path_calls as calls)",
     "create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)",
     f"create macro unsanctioned(verdict) as verdict in ({', '.join(repr(v) for v in UNSANCTIONED)})",
     "create macro unsanctioned_users(user_id, verdict) as count(distinct user_id) filter (where unsanctioned(verdict))",

@@ -2,8 +2,7 @@
 -- most likely first: the backlog `shadow-ai review` lists, as far as it concerns this period.
 with hosts as (
     select host, registered_domain, score, clients, events, first_seen, last_seen, is_ai, rule from hosts
-    -- and the hosts not judged AI whose requests to a model API path are AI use (classify's api_path_calls)
-    where match = 'model' or host in (select host from api_path_calls)
+    where for_review(match, host)
 ),
 
 final as (

@@ -7,8 +7,7 @@ with hosts as (
 final as (
     select host, registered_domain, score, clients, events, first_seen, last_seen, rule
     from hosts
-    -- and the hosts not judged AI whose requests to a model API path are AI use (classify's api_path_calls)
-    where match = 'model' or host in (select host from api_path_calls)
+    where for_review(match, host)
     order by score desc, clients desc
     limit $limit
 )
