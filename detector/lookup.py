@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from detector.classify import api_paths
-from detector.classify.hosts import api_calls_rule, judge_hosts
+from detector.classify.hosts import LISTED_RULE, api_calls_rule, judge_hosts
 from detector.classify.run import load_scorer
 from detector.config import Settings
 from detector.enrich.policy import NOT_AI, load_policy
@@ -40,11 +40,13 @@ def host_and_path(text: str) -> tuple[str, str | None]:
 @dataclass(frozen=True)
 class ListSummary:
     """How many of a list's hosts are AI and how the product knows (catalog, label, model), how many are
-    not, and the verdicts: what a list's coverage comes down to."""
+    not, and the verdicts: what a list's coverage comes down to. `model_listed`: the model's AI hosts that are
+    services of the bundled AI lists (known for certain), the rest judged by their name."""
 
     ai_by_match: dict[str, int]
     not_ai_by_match: dict[str, int]
     verdicts: dict[str, int]
+    model_listed: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {"hosts": sum(self.verdicts.values()), "ai": sum(self.ai_by_match.values()),
@@ -52,7 +54,8 @@ class ListSummary:
 
     def __str__(self) -> str:
         def counts(found: dict[str, int]) -> str:
-            return ", ".join(f"{key} {count}" for key, count in found.items())
+            return ", ".join(f"{key} {count}" + (f" of which {self.model_listed} listed" if key == "model" and
+                                                  found is self.ai_by_match else "") for key, count in found.items())
 
         def total(found: dict[str, int], what: str) -> str:
             return f"{sum(found.values())} {what}" + (f" ({counts(found)})" if found else "")
@@ -64,14 +67,17 @@ def summarise(rows: Iterable[dict[str, object]]) -> ListSummary:
     ai: Counter[str] = Counter()
     not_ai: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
+    listed = 0
     for row in rows:
         (not_ai if row["verdict"] == NOT_AI else ai)[str(row["match"])] += 1
         verdicts[str(row["verdict"])] += 1
-    return ListSummary(dict(sorted(ai.items())), dict(sorted(not_ai.items())), dict(sorted(verdicts.items())))
+        listed += row["match"] == "model" and str(row.get("rule") or "").startswith(LISTED_RULE)
+    return ListSummary(dict(sorted(ai.items())), dict(sorted(not_ai.items())), dict(sorted(verdicts.items())), listed)
 
 
 def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]]:
-    """One row per host: host, service, name, category, match, score, verdict (ARCHITECTURE.md).
+    """One row per host: host, service, name, category, match, score, verdict (ARCHITECTURE.md), and rule: what
+    decided (the catalog's rule and pattern, the analyst's label, the model, a listed AI service, a model API path).
 
     A host given with a path (a URL, or `host/path`) is matched with it too: a service found by its URL
     pattern (AI inside a shared site) wins over the host's own judgement, unless an analyst labelled the host;
@@ -103,5 +109,6 @@ def lookup_hosts(settings: Settings, hosts: list[str]) -> list[dict[str, object]
             "match": row["match"],
             "score": row["score"],
             "verdict": policy.verdict(row["service"], category) if row["is_ai"] else NOT_AI,
+            "rule": row["rule"],
         })
     return rows

@@ -127,3 +127,26 @@ def test_notices_of_the_library_go_to_a_terminal_s_standard_error_not_the_output
     assert shown.exit_code == 0, shown.output
     assert shown.stderr == "training a model\n"
     assert shown.stdout == '{"host": "x.example", "verdict": "not-ai", "match": "none"}\n'
+
+
+def test_rows_say_what_decided_and_the_summary_counts_the_listed_services(home: Path) -> None:
+    """Each row's rule tells a listed AI service (known for certain) from the name model's guess, and --summary
+    counts the model's AI hosts that are listed: how much of a list the product knows, not guesses."""
+    from detector.classify.hosts import LISTED_RULE
+    from detector.classify.model import training_positives
+    from detector.signatures import SIGNATURES_DIR, load_catalog
+
+    catalog = load_catalog(SIGNATURES_DIR)
+    listed = next(site for site in training_positives(SIGNATURES_DIR) if catalog.match_host(site) is None)
+    asked = ["chatgpt.com", listed, "some-new-ai-chat-tool.ai", "www.rijksoverheid.nl"]
+    rows = {row["host"]: row for row in lookup(home, *asked)}
+    assert rows["chatgpt.com"]["rule"].startswith("domain")
+    assert rows[listed]["match"] == "model" and rows[listed]["rule"].startswith(LISTED_RULE)
+    guessed = rows["some-new-ai-chat-tool.ai"]
+    assert guessed["match"] == "model" and guessed["rule"].startswith("model ")
+    assert rows["www.rijksoverheid.nl"]["match"] == "none"
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", "--json", *asked])
+    counts = json.loads(result.output)
+    assert counts["ai_by_match"] == {"catalog": 1, "model": 2} and counts["model_listed"] == 1
+    text = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--summary", *asked]).output
+    assert text.splitlines()[0] == "4 hosts: 3 AI (catalog 1, model 2 of which 1 listed), 1 not AI (none 1)"
