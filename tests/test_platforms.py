@@ -64,3 +64,22 @@ def test_a_host_under_a_platform_is_not_judged_by_its_name(home: Path) -> None:
     for host in hosts[:-1]:
         assert (rows[host]["score"], rows[host]["match"], rows[host]["verdict"]) == (0.0, "none", "not-ai"), host
     assert rows["chatgptnotes.ai"]["match"] == "model" and rows["chatgptnotes.ai"]["score"] > 0.5
+
+
+AI_ADJACENT = read_domain_list(model.SIGNATURES_DIR / "non_ai" / "ai_adjacent.txt")
+
+
+def test_sites_about_ai_are_known_not_ai_and_not_trained_on(home: Path) -> None:
+    """AI-tool directories, AI news and prompt libraries read as AI by name (toolify.ai, unite.ai) but send nobody's
+    data to a model: known as not AI (score 0), not training data; no AI service of the catalog or the AI lists."""
+    assert len(AI_ADJACENT) >= 100 and {"toolify.ai", "theresanaiforthat.com", "promptbase.com"} <= set(AI_ADJACENT)
+    assert "ai_adjacent" in features.NOT_TRAINED and features.non_ai_lists()["ai_adjacent"] == AI_ADJACENT
+    catalog = load_catalog(model.SIGNATURES_DIR)
+    assert [site for site in AI_ADJACENT if catalog.match_host(f"www.{site}") is not None] == []
+    known_ai = {*model.training_positives(model.SIGNATURES_DIR), *model.heldout_services(model.SIGNATURES_DIR),
+                *model.catalog_hosts(catalog)}
+    assert [name for name in known_ai if features.under(name, set(AI_ADJACENT))] == []
+    hosts = ["toolify.ai", "www.aitools.fyi", "unite.ai"]
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--json", *hosts])
+    rows = {row["host"]: row for row in map(json.loads, result.output.splitlines())}
+    assert all((rows[h]["score"], rows[h]["match"]) == (0.0, "none") for h in hosts), rows

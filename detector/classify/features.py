@@ -255,11 +255,12 @@ AI_HOSTS = pa.schema([("host", pa.string()), ("service", pa.string())])
 
 
 # Non-AI lists that are known (their hosts score 0) but never training data: platforms.txt, hosting platforms'
-# user-content domains (a container's name is not an example of a non-AI name), and trackers.txt and
+# user-content domains (a container's name is not an example of a non-AI name), trackers.txt and
 # infrastructure.txt, the ad-tech and analytics sites and the infrastructure sites (updates, security vendors, PKI,
-# DNS, CDN ...) every network talks to (added after the figures of docs/model.md, so that they stay comparable).
+# DNS, CDN ...) every network talks to, and ai_adjacent.txt, sites about AI that are no AI service (directories,
+# news, prompt libraries): added after the figures of docs/model.md, so that they stay comparable.
 PLATFORMS = "platforms"
-NOT_TRAINED = frozenset({PLATFORMS, "trackers", "infrastructure"})
+NOT_TRAINED = frozenset({PLATFORMS, "trackers", "infrastructure", "ai_adjacent"})
 
 
 def non_ai_lists(catalog_dir: Path = SIGNATURES_DIR) -> dict[str, list[str]]:
