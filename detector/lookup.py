@@ -53,13 +53,13 @@ class ListSummary:
                 "not_ai": sum(self.not_ai_by_match.values()), **asdict(self)}
 
     def __str__(self) -> str:
-        def counts(found: dict[str, int]) -> str:
-            return ", ".join(f"{key} {count}" + (f" of which {self.model_listed} listed" if key == "model" and
-                                                  found is self.ai_by_match else "") for key, count in found.items())
+        def counts(found: dict[str, int], notes: dict[str, str] | None = None) -> str:
+            return ", ".join(f"{key} {count}{(notes or {}).get(key, '')}" for key, count in found.items())
 
-        def total(found: dict[str, int], what: str) -> str:
-            return f"{sum(found.values())} {what}" + (f" ({counts(found)})" if found else "")
-        return (f"{sum(self.verdicts.values())} hosts: {total(self.ai_by_match, 'AI')}, "
+        def total(found: dict[str, int], what: str, notes: dict[str, str] | None = None) -> str:
+            return f"{sum(found.values())} {what}" + (f" ({counts(found, notes)})" if found else "")
+        listed = {"model": f" of which {self.model_listed} listed"}
+        return (f"{sum(self.verdicts.values())} hosts: {total(self.ai_by_match, 'AI', listed)}, "
                 f"{total(self.not_ai_by_match, 'not AI')}\nverdicts: {counts(self.verdicts)}")
 
 

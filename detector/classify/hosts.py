@@ -40,7 +40,7 @@ NOT_PUBLIC = "not a public host name (no public suffix, a special-use domain or 
 ADDRESS = "an IP address, not a name"
 API_CALLS_RULE = "calls a model API path"
 # A known AI service of the bundled lists, flagged for certain: not the name model's guess.
-LISTED_RULE = "listed AI service (signatures/ai_training.txt or heldout_ai*.txt"
+LISTED_RULE = "listed AI service"
 
 
 class HostScorer(Protocol):
@@ -107,7 +107,7 @@ def judge_hosts(
     if scorer is not None and unknown:
         scored = scorer.score([hosts[i] for i in unknown], behaviour)
         rule = f"model {scorer.name} (threshold {scorer.threshold:.2f})"
-        listed = f"{LISTED_RULE}; {rule})"
+        listed = f"{LISTED_RULE} (signatures/ai_training.txt or heldout_ai*.txt; {rule})"
         for index, score in zip(unknown, scored, strict=True):
             above = float(score) >= scorer.threshold
             scores[index], matches[index], is_ai[index] = round(float(score), 4), "model" if above else "none", above
