@@ -176,6 +176,16 @@ def run_cli(home: Path, *args: str) -> tuple[float, float, str]:
     return seconds, cpu, done.stdout.strip()
 
 
+def machine_loop_seconds(steps: int = 20_000_000) -> float:
+    """Seconds of one core for a fixed pure-Python loop: the machines this runs on differed up to threefold
+    between sessions, so a figure is comparable with another only beside this one."""
+    started = time.perf_counter()
+    total = 0
+    for step in range(steps):
+        total += step
+    return time.perf_counter() - started
+
+
 def bench_classify(home: Path, repeat: int = 1) -> dict[str, Any]:
     """`shadow-ai classify --json` on the lake of `home`, with its per-step figures: the run with the
     least CPU time of `repeat` runs (on a shared machine the least disturbed one), and every run's."""
@@ -217,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # the package's bytecode first, as an installed package has it (see ingest.py's compile_package)
     compileall.compile_dir(Path(detector.__file__).parent, quiet=1)
-    results: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    results: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg(),
+                               "machine_loop_seconds": machine_loop_seconds()}
     if args.reuse:
         results["lake"] = bench_classify(args.reuse, args.repeat)
     else:
@@ -255,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             runs = "; ".join(f"{wall:.2f}, {cpu:.2f}, {load:.1f}" for wall, cpu, load in lake["runs"])
             print(f"    runs (wall s, CPU s, load): {runs}")
     print(f"load average before {results['load_before'][0]:.1f}, after {results['load_after'][0]:.1f} "
-          f"(on {os.cpu_count()} cores; wall times from a busy machine are noise, CPU seconds less so)")
+          f"(on {os.cpu_count()} cores; wall times from a busy machine are noise, CPU seconds less so); "
+          f"machine speed: a 20-million-step Python loop in {results['machine_loop_seconds']:.2f} s")
     return 0
 
 
