@@ -89,7 +89,18 @@ def test_reference_time_ignores_digits_that_are_not_a_date(tmp_path: Path) -> No
     path.write_text("")
     stamp = datetime(2022, 5, 1, 8, 0).timestamp()
     os.utime(path, (stamp, stamp))
-    assert reference_time(str(path), "UTC").date().isoformat() == "2022-05-01"
+    assert reference_time(str(path), "UTC").date().isoformat() == "2022-05-02"  # the day after it was written
+
+
+def test_a_date_after_the_file_was_written_is_of_the_year_before(tmp_path: Path) -> None:
+    """A file last written on 1 December cannot hold a line of 17 December of that year."""
+    path = tmp_path / "named.log"
+    path.write_text("Dec 17 08:05:30 ns1 named[9]: client 10.0.0.5#5353 (a.nl): query: a.nl IN A + (10.0.0.53)\n"
+                    "Dec  1 09:00:00 ns1 named[9]: client 10.0.0.5#5353 (b.nl): query: b.nl IN A + (10.0.0.53)\n")
+    stamp = datetime(2026, 12, 1, 12, 0).timestamp()
+    os.utime(path, (stamp, stamp))
+    events, _, _ = parse_file(path, FORMATS["bind_query"], golden_settings())
+    assert [utc(e)[:10] for e in events.to_pylist()] == ["2025-12-17", "2026-12-01"]
 
 
 def test_sql_header_and_python_sniffer_agree_on_the_program() -> None:

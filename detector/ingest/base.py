@@ -155,14 +155,15 @@ create or replace macro rest_path(r) as case
 end;
 -- authority -> hostport 'host:port' (user info dropped)
 create or replace macro authority_hostport(a) as substr(a, strpos(a, '@') + 1);
--- hostport -> host (lower case, no trailing dot; IPv6 without brackets) and port
-create or replace macro hostport_host(hp) as nullif(undot(lower(
+-- hostport -> host (lower case, no trailing dot; IPv6 without brackets) and port; `-`, the logs' "none"
+-- (PAN-OS writes the URL `-/` for a request without a host), is no host
+create or replace macro hostport_host(hp) as nullif(nullif(undot(lower(
     case
         when starts_with(hp, '[') then regexp_extract(hp, '^\[([^\]]*)', 1)
         when hp like '%:%:%' then hp
         when contains(hp, ':') then left(hp, strpos(hp, ':') - 1)
         else hp
-    end)), '');
+    end)), ''), '-');
 create or replace macro hostport_port(hp) as try_cast(
     case
         when starts_with(hp, '[') then nullif(regexp_extract(hp, '\]:(\d+)$', 1), '')

@@ -11,7 +11,9 @@ Numba costs ~0.7 s once per run to start.)
 Events:
 - `type=traffic` (forward, local, multicast, sniffer): the session, logged when it ends. `sentbyte` is
   client to server (`bytes_out`), `rcvdbyte` the reverse, `duration` in seconds. With `logtraffic-start`
-  FortiOS also logs `action=start` when a session opens: ignored, so a session is counted once.
+  FortiOS also logs `action=start` when a session opens: ignored, so a session is counted once. Its `action`
+  is the firewall policy's (deny, or how an allowed session ended: close, client-rst ...); a session a security
+  profile blocked (web filter, application control) says so in `utmaction=block`, and is blocked.
 - `type=traffic subtype=http-transaction` (FortiOS 7.x proxy policies' HTTP transaction log, FortiProxy's: FortiOS Log
   Message Reference, LOG_ID_TRAFFIC_HTTP_TRANSACTION): one request, its `hostname` and full `url` (host and path),
   and, as it carries no session `action`, the security profiles' verdict `utmaction` (block, allow, ...).
@@ -74,6 +76,9 @@ ALLOWED = (
     "accept", "close", "timeout", "server-rst", "client-rst", "pass", "passthrough", "allow", "allowed",
     "permit", "exempt", "monitor", "monitored",
 )
+# `utmaction` values of a session a security profile blocked (FortiOS Log Message Reference: "Security action
+# performed by UTM").
+UTM_BLOCKED = ("block", "blocked", "reset")
 NOT_FORTIGATE = "not a FortiGate key=value log line (no type=)"
 # Lines whose events are made at a time: the Arrow and SQL steps cost per call as well as per line, and a batch
 # of the reader (up to 131,072 lines) is then one call.
@@ -216,6 +221,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     act = _lower(value("action"))
     if pc.any(is_request).as_py():
         act = pc.coalesce(act, _lower(value("utmaction", pc.and_(is_request, pc.is_null(act)))))
+    # A session's `action` says how the firewall policy let it end (client-rst, close ...); a security profile
+    # that blocked it (web filter, application control) says so in `utmaction`: the session is blocked.
+    utm_blocked = pc.fill_null(pc.is_in(_lower(value("utmaction", is_traffic)), pa.array(UTM_BLOCKED)), False)
+    act = pc.if_else(pc.and_(utm_blocked, pc.fill_null(pc.is_in(act, pa.array(ALLOWED)), False)), "block", act)
     starts_session = pc.and_(is_traffic, pc.fill_null(pc.equal(act, "start"), False))
     is_traffic = pc.and_(is_traffic, pc.invert(starts_session))
     is_event = pc.or_(pc.or_(is_traffic, is_web), is_dns)

@@ -24,7 +24,11 @@ position (0-based below, as in the PAN-OS "Syslog Field Descriptions"):
   client asked for. The session's bytes stay with its TRAFFIC record.
 The application (App-ID) is kept as vendor_app (`ssl`, `web-browsing`, ... as App-ID names it: no host is read
 from a TRAFFIC record, which has none), the URL category as vendor_category.
-Times carry no zone: they are local to the firewall, read in the configured time zone.
+Times carry no zone: they are local to the firewall, read in the configured time zone, unless the line's syslog
+header is an ISO or RFC 5424 time with its UTC offset (PAN-OS's "IETF" syslog format, a relay's ISO header:
+`2026-05-20T13:36:16+07:00 fw01 1,2026/05/20 13:36:15,...`): then that offset is the firewall's, and its local
+times are read with it. (PAN-OS 9.1+ also writes a High Resolution Timestamp with the offset, but at a place that
+differs by log type and version, far past the fields read; a BSD header has no offset.)
 
 Events are the records of a session, of a URL decision and of a TLS handshake (DECRYPTION: written for the
 handshakes the decryption policy logs, by default the failed ones, with "Log successful TLS handshakes" all; so a
@@ -91,7 +95,8 @@ BLOCKED = (
 ACTIONS = pa.array(["allowed", "blocked", "unknown"])
 HOST_SOURCES = pa.array(["url", "none", "sni"])
 
-# Field positions (0-based, as in the docstring).
+# Field positions (0-based, as in the docstring; field 0 is the syslog header, if any, and FUTURE_USE).
+HEADER = 0
 RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP = 1, 3, 4, 6, 7, 8, 12, 14
 DST_PORT, PROTOCOL, ACTION, URL, BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY = 25, 29, 30, 31, 32, 33, 36, 37
 URL_CATEGORY = 33
@@ -102,11 +107,19 @@ DECRYPTION_MIN_FIELDS = SNI + 1
 # Every line is read as far as its 38th comma (fields 0-37; a line's field count stops at 39, the rest of the
 # line counting as one), url and decryption records' rest on as far as field 63.
 SPLITS = TRAFFIC_CATEGORY + 1
-FIELDS = (RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP, DST_PORT, PROTOCOL, ACTION, URL,
+FIELDS = (HEADER, RECEIVE_TIME, TYPE, SUBTYPE, GENERATED_TIME, SRC, DST, SRC_USER, APP, DST_PORT, PROTOCOL, ACTION, URL,
           BYTES_SENT, BYTES_RECEIVED, ELAPSED, TRAFFIC_CATEGORY)
 URL_FIELDS = (CONTENT_TYPE, USER_AGENT, HTTP_METHOD)
 
-TIME_SQL = "select timezone(@TZ@, try_strptime(value, '%Y/%m/%d %H:%M:%S')) as ts from distinct_values"
+# A local time, or a local time with the header's UTC offset appended (`2026/05/20 13:36:15+07:00`).
+TIME_SQL = """
+select case when length(value) > 19 then try_strptime(value, '%Y/%m/%d %H:%M:%S%z')
+            else timezone(@TZ@, try_strptime(value, '%Y/%m/%d %H:%M:%S')) end as ts
+from distinct_values
+"""
+# The UTC offset of an ISO or RFC 5424 syslog header (syslog.py's ISO_TIME, with `<PRI>` and RFC 5424's version).
+HEADER_OFFSET = (r"^\s*(?:<\d{1,3}>)?(?:1 )?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?"
+                 r"(?P<offset>Z|[+-]\d{2}:?\d{2})\s")
 # A URL without a path, query or fragment (a bare `host` or `host:port`, as a CONNECT target is written; and a
 # DECRYPTION record's SNI) has no url_path: nothing is known of one.
 URL_SQL = """
@@ -184,13 +197,32 @@ def _columns(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, lines: pa
 
 def _times(cursor: duckdb.DuckDBPyConnection, queries: PanosQueries, fields: Fields, read: np.ndarray
            ) -> pa.Array:
-    """The generated time (else the receive time) in UTC, read in the configured zone once per distinct time."""
-    generated = through(cursor, queries.time, pc.dictionary_encode(_items(fields, GENERATED_TIME, read)))["ts"]
+    """The generated time (else the receive time) in UTC, read with the header's UTC offset where it has one, else
+    in the configured zone, once per distinct time."""
+    offset = _header_offsets(_items(fields, HEADER, read))
+    generated = through(cursor, queries.time, _with_offset(_items(fields, GENERATED_TIME, read), offset))["ts"]
     missing = read & ~pc.is_valid(generated).to_numpy(zero_copy_only=False)
     if not missing.any():
         return generated
-    received = through(cursor, queries.time, pc.dictionary_encode(_items(fields, RECEIVE_TIME, missing)))["ts"]
+    received = through(cursor, queries.time, _with_offset(_items(fields, RECEIVE_TIME, missing), offset))["ts"]
     return pc.coalesce(generated, received)
+
+
+def _header_offsets(headers: pa.Array) -> pa.Array | None:
+    """Per line, its ISO syslog header's UTC offset (`+07:00`; `Z` as `+00:00`); None when no line has one."""
+    encoded = pc.dictionary_encode(headers)
+    if not pc.any(pc.match_substring_regex(encoded.dictionary, HEADER_OFFSET)).as_py():
+        return None
+    offsets = pc.struct_field(pc.extract_regex(encoded.dictionary, HEADER_OFFSET), [0])
+    offsets = pc.if_else(pc.equal(offsets, "Z"), "+00:00", offsets)
+    return pc.take(offsets, encoded.indices)
+
+
+def _with_offset(times: pa.Array, offset: pa.Array | None) -> pa.DictionaryArray:
+    """Local times, each followed by its line's header offset where there is one: one text per distinct pair."""
+    if offset is not None:
+        times = pc.coalesce(pc.binary_join_element_wise(times, offset, ""), times)
+    return pc.dictionary_encode(times)
 
 
 # Protocols whose sessions have ports (PAN-OS's protocol column: tcp, udp, sctp).

@@ -23,12 +23,13 @@ SQL, defined on the parse connection by `define_macros` (formats use `syslog_sql
   times only on the lines it keeps (`case when <kept> then syslog_time(header_ts, $tz, $ref) end`).
 
 Times without a zone (BSD, ISO without an offset) are local to the configured zone. BSD times have
-no year either: a date gets the year of the day 30 days after a reference date when its month and
-day are not after that day's, else the year before; so the dates of a file fall in the year that
-ends 30 days after its reference. The reference is a date in the file's name (logrotate's
-`dateext`, `pihole.log-20240605`, `syslog-2024-06-05.gz`) when there is one, else the file's
-modification time: a log is written before its file was last modified, and 30 days of slack absorb
-clocks and files named by the day they start. The rule depends on the file only, never on today.
+no year either: a date gets the year of a reference day when its month and day are not after that
+day's, else the year before; so the dates of a file fall in the year that ends on its reference day,
+the latest day a line of the file can carry. With a date in the file's name (logrotate's `dateext`,
+`pihole.log-20240605`, `syslog-2024-06-05.gz`) that is 30 days after it (files named by the day they
+start); else the day after the file's modification time: a log is written before its file was last
+modified, and a day of slack absorbs clocks and zones. So `Dec 17` in a file last written on
+2026-12-01 is 2025-12-17, not a date after the file. The rule depends on the file only, never on today.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -75,12 +76,12 @@ RFC5424_HEADER = (
 # that captures the whole message costs several times more than the rest of a format's parse.
 SYSLOG_MACROS = (
     r"""
--- A BSD time `Mmm dd HH:MM:SS` has no year: it gets the year of `ref + 30 days` when its month and day
--- are not after that day's, else the year before (see the module docstring).
-create or replace macro syslog_year(header_ts, ref) as (year(ref + interval 30 day)
+-- A BSD time `Mmm dd HH:MM:SS` has no year: it gets the year of `ref` (the latest day the file's lines can
+-- carry) when its month and day are not after that day's, else the year before (see the module docstring).
+create or replace macro syslog_year(header_ts, ref) as (year(ref)
     - ((strpos('JanFebMarAprMayJunJulAugSepOctNovDec', left(header_ts, 3)) + 2) // 3 * 100
         + try_cast(trim(substr(header_ts, 5, 2)) as integer)
-        > month(ref + interval 30 day) * 100 + day(ref + interval 30 day))::int)::varchar;
+        > month(ref) * 100 + day(ref))::int)::varchar;
 
 -- The header's time in UTC; call it only for the lines a format keeps, as parsing times is costly.
 -- BSD times and ISO times without an offset are local to `tz`; an ISO time with an offset is absolute.
@@ -217,6 +218,9 @@ select line_no, line, header_ts, host, app, pid, msg, syslog_time(header_ts, tz,
 
 _HEADER = re.compile(BSD_HEADER)
 _HEADER_5424 = re.compile(RFC5424_HEADER)
+# How far past a file's name date, or its modification time, its lines' dates can fall.
+NAMED_FILE_SLACK = timedelta(days=30)
+WRITTEN_FILE_SLACK = timedelta(days=1)
 _NAME_DATE = re.compile(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
@@ -243,18 +247,19 @@ def program_share(*programs: str, also: re.Pattern[str] | None = None) -> Callab
 
 
 def reference_time(path: str, timezone: str) -> datetime:
-    """The naive local time that year-less dates are placed before (see the module docstring)."""
+    """The naive local time that year-less dates are placed before: the latest a line of the file can carry
+    (see the module docstring)."""
     match = _NAME_DATE.search(Path(path).name)
     if match:
         try:
-            return datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            return datetime(int(match.group(1)), int(match.group(2)), int(match.group(3))) + NAMED_FILE_SLACK
         except ValueError:
             pass  # e.g. 20230231: not a date after all
     try:
-        mtime = os.stat(path).st_mtime
+        written = datetime.fromtimestamp(os.stat(path).st_mtime, ZoneInfo(timezone))
     except OSError:
-        return datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
-    return datetime.fromtimestamp(mtime, ZoneInfo(timezone)).replace(tzinfo=None)
+        written = datetime.now(ZoneInfo(timezone))
+    return written.replace(tzinfo=None) + WRITTEN_FILE_SLACK
 
 
 def define_macros(connection: duckdb.DuckDBPyConnection) -> None:

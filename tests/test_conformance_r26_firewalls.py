@@ -1,0 +1,66 @@
+"""Conformance with layouts seen in public real-world firewall logs (2026-12-01, a check of the product against
+public samples it had never read: Elastic's integration test logs, vendors' documentation). Each test line is
+written here from the vendor's documented layout, never copied from a sample.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.golden import parse_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+# A PAN-OS 10 TRAFFIC end record (the project's own sample), its syslog header cut off: `1,receive time,...`
+PANOS_RECORD = (ROOT / "sample_logs" / "panos" / "basic.log").read_text().splitlines()[0].split(" PA-3220 ", 1)[1]
+
+
+def _panos(tmp_path: Path, *lines: str) -> list[dict]:
+    events, rejects, _ = parse_lines(tmp_path / "pa.log", "panos", list(lines))
+    assert not rejects.num_rows
+    return events.to_pylist()
+
+
+# --- PAN-OS: the firewall's UTC offset in an ISO or RFC 5424 header --------------------------------------------
+# PAN-OS's IETF syslog format (and relays writing ISO headers) put the firewall's offset in the header; the CSV
+# times (`2025/11/18 09:00:04`) are the firewall's local time without one.
+def test_panos_local_times_are_read_with_the_iso_headers_offset(tmp_path: Path) -> None:
+    events = _panos(tmp_path,
+                    f"2025-11-18T09:00:05+07:00 fw01 {PANOS_RECORD}",
+                    f"<14>1 2025-11-18T09:00:05-08:00 fw02 - - - - {PANOS_RECORD}",
+                    f"<14>1 2025-11-18T09:00:05Z fw03 - - - - {PANOS_RECORD}")
+    # generated time 09:00:04 local, at +07:00, -08:00 and UTC
+    assert [event["ts"].timestamp() for event in events] == [1763431204.0, 1763485204.0, 1763456404.0]
+
+
+def test_panos_times_under_a_bsd_header_stay_in_the_configured_zone(tmp_path: Path) -> None:
+    (event,) = _panos(tmp_path, f"<14>Nov 18 09:00:05 PA-3220 {PANOS_RECORD}")
+    assert event["ts"].timestamp() == 1763452804.0  # 09:00:04 in Europe/Amsterdam (the golden settings' zone)
+
+
+# --- PAN-OS: `-/`, a URL without a host ----------------------------------------------------------------------
+def test_a_dash_host_is_no_host(tmp_path: Path) -> None:
+    from detector.ingest.base import open_parse_connection
+
+    connection = open_parse_connection()
+    hosts = connection.sql("select hostport_host('-') as dash, hostport_host('chatgpt.com:443') as named").fetchall()[0]
+    assert hosts == (None, "chatgpt.com")
+
+
+# --- FortiGate: a session a security profile blocked ---------------------------------------------------------
+# FortiOS Log Message Reference (LOG_ID_TRAFFIC_ALLOW): `action` "Deny = blocked by firewall policy ... All Others =
+# allowed by Firewall Policy and the status indicates how it was closed"; `utmaction` the security action by UTM.
+FORTI_SESSION = ('date=2025-11-18 time=09:00:04 logid="0000000013" type="traffic" subtype="forward" srcip=10.20.3.14 '
+                 'dstip=104.18.32.47 dstport=443 proto=6 sentbyte=1150 rcvdbyte=7039 duration=3 '
+                 'eventtime=1763452804 app="ChatGPT" ')
+
+
+def test_fortigate_session_blocked_by_a_security_profile_is_blocked(tmp_path: Path) -> None:
+    lines = [FORTI_SESSION + 'action="client-rst" appact="drop-session" utmaction="block"',
+             FORTI_SESSION + 'action="close" utmaction="allow"',
+             FORTI_SESSION + 'action="client-rst"',
+             FORTI_SESSION + 'action="deny" utmaction="block"']
+    events, rejects, _ = parse_lines(tmp_path / "fw-20251118.log", "fortigate", lines)
+    assert not rejects.num_rows
+    rows = events.to_pylist()
+    assert [row["action"] for row in rows] == ["blocked", "allowed", "allowed", "blocked"]
+    assert rows[0]["bytes_out"] == 1150  # the session's counters stay with it
