@@ -11,6 +11,7 @@ Lines are written from Suricata's documentation, not copied from logs:
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -24,14 +25,21 @@ SERVER = {"src_ip": "10.1.0.53", "src_port": 53, "dest_ip": "10.20.7.101", "dest
 COLUMNS = ("src_ip", "dst_ip", "host", "host_source", "dns_qtype", "dns_rcode", "dns_answers")
 
 
-def dns(body: dict[str, object], side: dict[str, object] = SERVER) -> str:
-    return json.dumps({"timestamp": "2025-11-18T09:00:01.102345+0100", "flow_id": 1234, "event_type": "dns",
+# Records of one lookup (the same flow_id and dns.id) are one event; each line here is its own flow unless a
+# test gives the flow, so that each record's own reading is seen.
+FLOW_IDS = itertools.count(1000)
+
+
+def dns(body: dict[str, object], side: dict[str, object] = SERVER, flow_id: int | None = None) -> str:
+    return json.dumps({"timestamp": "2025-11-18T09:00:01.102345+0100",
+                       "flow_id": next(FLOW_IDS) if flow_id is None else flow_id, "event_type": "dns",
                        **side, "dns": body})
 
 
-def read(tmp_path: Path, *lines: str) -> list[dict[str, object]]:
+def read(tmp_path: Path, *lines: str, joined: int = 0) -> list[dict[str, object]]:
+    """The events' columns; every line an event but the `joined` ones (records of a lookup already read)."""
     events, rejects, report = parse_lines(tmp_path / "eve.json", "suricata_eve", lines)
-    assert (report.parsed, report.rejected, report.ignored) == (len(lines), 0, 0), rejects.to_pylist()
+    assert (report.parsed, report.rejected, report.ignored) == (len(lines) - joined, 0, joined), rejects.to_pylist()
     return [{column: event[column] for column in COLUMNS} for event in events.to_pylist()]
 
 
@@ -50,17 +58,25 @@ CHAIN_ANSWERS = ["chat.openai.com.cdn.cloudflare.net", "104.18.37.228", "2606:47
 
 
 def test_v1_query_and_one_record_per_answer(tmp_path: Path) -> None:
-    query = dns({"type": "query", "id": 16000, "rrname": "Chat.OpenAI.com.", "rrtype": "A", "tx_id": 0}, CLIENT)
-    answers = [dns({"type": "answer", "id": 16000, "rcode": "NOERROR", **record}) for record in CNAME_CHAIN]
-    failure = dns({"type": "answer", "id": 16001, "rcode": "NXDOMAIN", "rrname": "nx.example.org", "rrtype": "A"})
-    assert read(tmp_path, query, *answers, failure) == [
-        expected("chat.openai.com", "A", None, None),
-        # each answer record has its own owner and type: named by the response's first record (the query),
-        # not by the CNAME's target; the record's type is not the query's
-        *(expected("chat.openai.com", None, "NOERROR", [answer]) for answer in CHAIN_ANSWERS),
+    query = dns({"type": "query", "id": 16000, "rrname": "Chat.OpenAI.com.", "rrtype": "A", "tx_id": 0}, CLIENT, 7)
+    answers = [dns({"type": "answer", "id": 16000, "rcode": "NOERROR", **record}, flow_id=7) for record in CNAME_CHAIN]
+    failure = dns({"type": "answer", "id": 16001, "rcode": "NXDOMAIN", "rrname": "nx.example.org", "rrtype": "A"},
+                  flow_id=7)
+    assert read(tmp_path, query, *answers, failure, joined=3) == [
+        # one lookup: the query, with its answer records' answers (not named by the CNAME's target) and rcode
+        expected("chat.openai.com", "A", "NOERROR", CHAIN_ANSWERS),
         # a failure names the query: its type is the query's
         expected("nx.example.org", "A", "NXDOMAIN", None),
     ]
+
+
+def test_v1_answer_records_read_alone_are_named_by_the_responses_first_record(tmp_path: Path) -> None:
+    answers = [dns({"type": "answer", "id": 16000, "rcode": "NOERROR", **record}) for record in CNAME_CHAIN]
+    # each answer record has its own owner and type: named by the response's first record (the query), not by
+    # the CNAME's target; the record's type is not the query's
+    assert read(tmp_path, *answers) == [expected(name, None, "NOERROR", [answer]) for name, answer in zip(
+        ["chat.openai.com", "chat.openai.com.cdn.cloudflare.net", "chat.openai.com.cdn.cloudflare.net"],
+        CHAIN_ANSWERS, strict=True)]
 
 
 def test_v1_answer_records_are_grouped_by_flow_and_dns_id(tmp_path: Path) -> None:
@@ -75,9 +91,10 @@ def test_v1_answer_records_are_grouped_by_flow_and_dns_id(tmp_path: Path) -> Non
 
     rows = read(tmp_path, answer(1, 7, "claude.ai", "160.79.104.10"), answer(2, 7, "cdn.example.net", "192.0.2.1"),
                 answer(1, 7, "claude.ai.cdn.example", "160.79.104.11"), answer(1, 8, "other.example", "192.0.2.2"),
-                answer(None, 7, "no-flow.example", "192.0.2.3"))
-    assert [row["host"] for row in rows] == [
-        "claude.ai", "cdn.example.net", "claude.ai", "other.example", "no-flow.example"]
+                answer(None, 7, "no-flow.example", "192.0.2.3"), joined=1)
+    assert [(row["host"], row["dns_answers"]) for row in rows] == [
+        ("claude.ai", ["160.79.104.10", "160.79.104.11"]), ("cdn.example.net", ["192.0.2.1"]),
+        ("other.example", ["192.0.2.2"]), ("no-flow.example", ["192.0.2.3"])]
 
 
 def test_v2_detailed_grouped_and_both(tmp_path: Path) -> None:
@@ -159,9 +176,11 @@ DNS_KEYS = ["version", "id", "rrname", "rrtype", "rcode", "rdata", "answers", "g
 @given(bodies=st.lists(st.fixed_dictionaries({"type": st.sampled_from(["answer", "response", "query", "request"])},
                                              optional={key: JSON_VALUES for key in DNS_KEYS}), min_size=1, max_size=6),
        flow_ids=st.lists(st.one_of(st.none(), st.integers(0, 2), st.text(max_size=2)), min_size=6, max_size=6))
-def test_any_dns_body_never_crashes_and_every_line_is_an_event(tmp_path: Path, bodies: list[dict[str, object]],
-                                                               flow_ids: list[object]) -> None:
+def test_any_dns_body_never_crashes_and_every_line_is_accounted_for(
+        tmp_path: Path, bodies: list[dict[str, object]], flow_ids: list[object]) -> None:
+    """Every line an event, or a record of a lookup an event already holds (counted as ignored)."""
     lines = [json.dumps({**json.loads(dns(body)), "flow_id": flow})
              for body, flow in zip(bodies, flow_ids[:len(bodies)], strict=True)]
-    rows = read(tmp_path, *lines)  # (asserts every line is an event)
-    assert all(not answer.endswith(".") for row in rows for answer in row["dns_answers"] or [])
+    events, rejects, report = parse_lines(tmp_path / "eve.json", "suricata_eve", lines)
+    assert report.rejected == 0 and report.parsed >= 1, rejects.to_pylist()
+    assert all(not answer.endswith(".") for row in events.to_pylist() for answer in row["dns_answers"] or [])

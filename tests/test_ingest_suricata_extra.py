@@ -1,5 +1,6 @@
 """Suricata EVE: paths a file's later batches read in the main query once its earlier batches needed them
-(suricata_eve.EXTRA_READS) give the same events as the second query that reads them otherwise.
+(suricata_eve.EXTRA_READS) give the same events as the second query that reads them otherwise; DNS v1 answer records
+(whose keys were such a read) give one event per lookup.
 
 Lines follow the EVE layouts in Suricata's documentation: DNS v1 answer records, one per answer
 (https://docs.suricata.io/en/suricata-6.0.0/output/eve/eve-json-format.html, "Event type: DNS"), alerts with the
@@ -91,31 +92,17 @@ def counted(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
     return calls
 
 
-def test_a_file_of_v1_answers_reads_their_response_keys_in_the_main_query_alike(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # (two responses per flow, and DNS ids shared by flows: a response is told by both)
+def test_a_file_of_v1_answers_gives_one_event_per_lookup_in_every_batch() -> None:
+    # (the response keys, `flow_id` and `dns.id`, were an extra read until every DNS record needed them: a lookup's
+    # query and answer records are one event, suricata_eve._Lookups; two responses per flow, DNS ids shared by flows)
     lines = [line for n in range(20) for line in v1_response(3000 + n // 2, 400 + n % 3, f"host{n}.example")]
-    batches = [lines, lines[::-1], lines[1:]]
-    expected = [outcome(new_parser(), batch) for batch in batches]  # each a first batch: keys by a second query
-    calls = counted(monkeypatch, "_v1_keys")
-    seen = new_parser()
-    assert [outcome(seen, batch) for batch in batches] == expected
-    assert len(calls) == 1  # only the file's first batch
-    events = expected[0][0]
-    assert {e["host"] for e in events} == {f"host{n}.example" for n in range(20)}
-    assert sorted(a for e in events for a in e["dns_answers"] or []) == \
-        sorted([f"host{n}.example.cdn.example.net" for n in range(20)] + ["160.79.104.10"] * 20)
-
-
-def test_the_key_read_turns_off_when_v1_answers_become_rare(monkeypatch: pytest.MonkeyPatch) -> None:
-    v1 = [line for n in range(10) for line in v1_response(3000 + n, 400 + n, f"host{n}.example")]
-    v2 = [v2_response(5000 + n, f"v2-{n}.example") for n in range(60)]
-    batches = [v1, v2 + v1[:3], v1, v1]
-    expected = [outcome(new_parser(), batch) for batch in batches]
-    calls = counted(monkeypatch, "_v1_keys")
-    seen = new_parser()
-    assert [outcome(seen, batch) for batch in batches] == expected
-    assert len(calls) == 2  # the first batch, and the one after the batch where v1 answers were 3 in 63
+    parse = new_parser()
+    for batch in (lines, lines[::-1], lines[1:]):  # (the last: the first lookup's answers without their query)
+        events, rejects, ignored = outcome(parse, batch)
+        assert not rejects and len(events) == 20 and ignored == len(batch) - 20
+        assert {e["host"] for e in events} == {f"host{n}.example" for n in range(20)}
+        assert sorted(a for e in events for a in e["dns_answers"] or []) == \
+            sorted([f"host{n}.example.cdn.example.net" for n in range(20)] + ["160.79.104.10"] * 20)
 
 
 def test_alerts_without_sni_or_host_read_their_hosts_in_the_main_query_alike(monkeypatch: pytest.MonkeyPatch) -> None:

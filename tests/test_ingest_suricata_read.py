@@ -26,7 +26,9 @@ def mixed_lines() -> list[str]:
     lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     spaced = json.dumps(json.loads(lines[0]))  # (`"event_type": "tls"`: not guessed, read by every path)
     nested = lines[1].replace('"dns":{', '"x":{"event_type":"http"},"dns":{')  # (a wrong guess, read again)
-    return [*lines[::-1], spaced, nested, *lines] * 3
+    # (the nested line a lookup of its own in each copy: another DNS id; the sample's own is one lookup with its answer)
+    return [line for copy in range(3)
+            for line in (*lines[::-1], spaced, nested.replace('"id":4711', f'"id":{copy}'), *lines)]
 
 
 def test_every_type_read_in_one_query_matches_the_golden_lines(tmp_path: Path) -> None:
@@ -39,9 +41,12 @@ def test_every_type_read_in_one_query_matches_the_golden_lines(tmp_path: Path) -
     mixed = mixed_lines()
     for event in events:
         text = mixed[event["line_no"] - 1]
+        # (a DNS record's event is its lookup's, _Lookups: which records of the lookup a batch has decides its
+        # answers, and whether it is the event; its own addresses and name do not change)
+        kept = ("src_ip", "dst_ip", "dst_port", "host", "host_source") if '"event_type":"dns"' in text else None
         if text in by_text:
-            assert {k: v for k, v in event.items() if k != "line_no"} == \
-                   {k: v for k, v in by_text[text].items() if k != "line_no"}
+            assert {k: v for k, v in event.items() if k != "line_no" and (kept is None or k in kept)} == \
+                   {k: v for k, v in by_text[text].items() if k != "line_no" and (kept is None or k in kept)}
     assert len(rejects) == 3 * 2 * len(parse(SAMPLE)[1])
     spaced = [e for e in events if mixed[e["line_no"] - 1].startswith('{"timestamp": ')]
     assert spaced and all(e["host"] == "chatgpt.com" for e in spaced)

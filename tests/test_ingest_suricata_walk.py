@@ -122,7 +122,9 @@ def test_only_the_doubted_lines_go_to_the_query(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_batch_of_mostly_doubted_lines_turns_the_walk_off_for_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     # (an escaped key: DuckDB reads `timestamp`, the walk doubts the line)
-    escaped = [compact(record).replace('"timestamp"', '"timest\\u0061mp"') for record in RECORDS] * 2
+    # (the copy in flows of its own: the same flow and DNS id would be one lookup, _Lookups)
+    escaped = [compact({**record, "flow_id": 1201 + copy}).replace('"timestamp"', '"timest\\u0061mp"')
+               for copy in range(2) for record in RECORDS]
     parse = new_parser()
     walks: list[int] = []
     original = suricata_eve._walked

@@ -14,12 +14,23 @@ answer record with an `answers` array, or `grouped` by type) and v3 (Suricata 8:
 `answers` arrays, types `request`/`response`). Each gives host (the query name; a v2 answer without a question:
 its first answer's name), dns_qtype (none on a v1 answer record: its `rrtype` is the record's own), dns_rcode
 (none on a request) and dns_answers (A/AAAA addresses and CNAME targets, as the other DNS formats keep them).
-A v1 answer record names its own owner (past a CNAME, the alias's target): it is named by the first record of its
-response in the batch instead (_v1_query_names). Queries and answers are separate records and each is an event
-(like ECS's `dns.type` query/answer): the answer is what maps addresses back to names. On an answer record Suricata
-(before 7, and v3's responses: 8.0's upgrade notes) logs the packet's direction, server to client; such records
-are turned around so that `src_ip` is always the client. So is an alert on a packet to the client (Suricata 7+
-says so: `"direction": "to_client"`); Suricata 6's alerts say no direction and keep their packet's addresses.
+One lookup is one event, as the other DNS formats give it (_Lookups): the records of one flow (`flow_id`) with one
+DNS id (`dns.id`) are a query and its answer (v1: an answer record per answer RR; v2: one, `answers` or `grouped`;
+v3: `request` and `response`). The lookup's first query record is its event, else (Suricata set to log answers
+only, or the query too far away) its first answer record; its other records are ignored (counted), their answers
+(in line order), response code, and the query's type and name where the event lacks them joined to it. (A v1 answer
+record names its own owner: past a CNAME, the alias's target; only the lookup's first record names the query.) A
+record without a flow id or DNS id is a lookup of its own. Each batch is parsed with the PAIR_LINES lines before
+and after it (Format.context_lines): records of a lookup up to that many lines apart are joined wherever the batches
+are cut; farther apart, as the cut falls, the query and the answer may be two events (the answer named by its first
+record).
+On an answer record Suricata (before 7, and v3's responses: 8.0's upgrade notes) logs the packet's direction,
+server to client; such records are turned around so that `src_ip` is always the client. An alert's addresses are
+its packet's, which may be the server's reply: Suricata 7+ also gives the flow's own (`flow.src_ip`, ...: the
+client's side), used where present; else an alert that says its packet went to the client (`"direction":
+"to_client"`) is turned around; else (Suricata 6 says neither) one on a flow with an application protocol, from a
+system port (below 1024) to a port above it, is the server's reply and turned around (_addresses). An alert's `http`
+object (its flow's request) gives url_path, http_method and user_agent as an `http` record does.
 
 Suricata is a sensor: except for alerts and drops, it saw traffic but decided nothing (`unknown`).
 `flow.bytes_toserver` is what the client sent: `bytes_out`.
@@ -182,6 +193,9 @@ from detector.ingest.syslog import BSD_TIME, ISO_TIME
 from detector.schema import TIMESTAMP
 
 EVENT_TYPES = ("tls", "http", "dns", "flow", "alert", "drop", "quic")
+# How far apart (in lines) a DNS lookup's query and answer records may be and still be one event (_Lookups): each
+# batch is parsed with that many lines before and after it (Format.context_lines), as the other DNS formats are.
+PAIR_LINES = 4096
 
 # The JSON paths each record type reads, after those every record reads.
 COMMON = ("event_type", "timestamp", "src_ip", "dest_ip", "dest_port")
@@ -192,11 +206,14 @@ READS = {
              "http.http_content_type"),
     # v1/v2 name the query in `rrname`/`rrtype`, v3 in `queries`; answers: v1 `rdata`, v2 `answers` or `grouped`,
     # v3 `answers` (both arrays read as their JSON text, then once per distinct text)
-    "dns": ("src_port", "dns.type", "dns.rrname", "dns.queries[0].rrname", "dns.rrtype", "dns.queries[0].rrtype",
-            "dns.rcode", "dns.rdata", "dns.answers", "dns.grouped"),
+    # (`flow_id` and `dns.id` tell a lookup's records: _Lookups)
+    "dns": ("src_port", "flow_id", "dns.id", "dns.type", "dns.rrname", "dns.queries[0].rrname", "dns.rrtype",
+            "dns.queries[0].rrtype", "dns.rcode", "dns.rdata", "dns.answers", "dns.grouped"),
     "flow": ("proto", "app_proto", "flow.bytes_toserver", "flow.bytes_toclient", "flow.start", "flow.end"),
-    # Suricata 7+ says which way the alerting packet went (`direction`); to_client: its source is the server
-    "alert": (*DROP, "alert.action", "direction", "src_port"),
+    # Suricata 7+ says which way the alerting packet went (`direction`; to_client: its source is the server) and
+    # the flow's own addresses (`flow.src_ip` ...: the client's side); the flow's HTTP request, if any (`http`)
+    "alert": (*DROP, "alert.action", "direction", "src_port", "flow.src_ip", "flow.dest_ip", "flow.dest_port",
+              "http.url", "http.http_method", "http.http_user_agent"),
     "drop": DROP,  # (a drop is a block, whatever its alert says)
     # Suricata 7+: QUIC's client Initial (HTTP/3) with the TLS SNI it carries; a record without one is ignored
     "quic": ("quic.sni",),
@@ -210,15 +227,15 @@ GUESS_PATHS = (
 ANY_TYPE, OTHER_TYPE = 0, len(GUESS_PATHS) - 1
 
 # Paths that a file's later batches read in the main query once its earlier batches show that they pay
-# (Queries.extra): the key of a DNS v1 answer record's response (_v1_query_names), and the hosts of an alert or
-# drop without SNI or Host (OTHER_HOSTS_SQL). Otherwise a second query reads them on only the lines that need
-# them, which parses those lines again (~0.5-1 µs a line); a path in the main query costs ~0.05-0.1 µs a line on
-# every line of its type, so a file's batches read them there where at least the share given needs them.
-V1_KEYS = ("flow_id", "dns.id")
+# (Queries.extra): the hosts of an alert or drop without SNI or Host (OTHER_HOSTS_SQL). (A DNS v1 answer record's key,
+# `flow_id` and `dns.id`, was one until every DNS record needed it: READS.) Otherwise a second query reads them on
+# only the lines that need them, which parses those lines again (~0.5-1 µs a line); a path in the main query costs
+# ~0.05-0.1 µs a line on every line of its type, so a file's batches read them there where at least the share given
+# needs them.
 IPS_OTHER = ("dns.query[0].rrname", "dns.queries[0].rrname", "quic.sni", "http.request_headers",
              "http.request.headers", "dns.answer.rrname")
-EXTRA_READS = {"v1_keys": {"dns": V1_KEYS}, "ips_hosts": {"alert": IPS_OTHER, "drop": IPS_OTHER}}
-EXTRA_SHARES = {"v1_keys": 1 / 6, "ips_hosts": 1 / 4}
+EXTRA_READS = {"ips_hosts": {"alert": IPS_OTHER, "drop": IPS_OTHER}}
+EXTRA_SHARES = {"ips_hosts": 1 / 4}
 
 # The paths with an array index (`[0]`) per array: the walk (suricata_eve_walk) finds the array, whose items are read
 # once per distinct array text (items_query)
@@ -535,8 +552,8 @@ class _Records:
 
 def _in_batch_order(parts: list[tuple[np.ndarray, pa.Table]], paths: tuple[str, ...]) -> tuple[np.ndarray, pa.Table]:
     """A record type's parts (rows and their values) as one, its rows in batch order: the lines read apart (those the
-    walk doubts, or whose type was not guessed) among the others, as _v1_query_names' "first record of its response
-    in the batch" needs them."""
+    walk doubts, or whose type was not guessed) among the others, as _Lookups' "first record of its lookup" needs
+    them."""
     if len(parts) == 1:
         return parts[0]
     rows = np.concatenate([rows for rows, _ in parts] + [np.zeros(0, np.int64)])
@@ -651,31 +668,36 @@ def _columns(connection: duckdb.DuckDBPyConnection, queries: Queries, lines: pa.
     records = _Records(connection, text, queries)
     ok = records.parsed & _starts_an_object(text)
     answers = per_distinct(connection, records.at("dns.answers", "dns"), queries.answers)
+    lookups = _Lookups(records, ok)
     columns = {
         "line_no": lines.column("line_no"),
         "reject_reason": constant_text(REJECT_REASONS, np.where(~ok, 0, np.where(records.found >= 0, -1, 1))),
-        "is_ignored": pa.array(ok & ((records.found == OTHER_TYPE) | _quic_without_sni(records))),
+        "is_ignored": pa.array(ok & ((records.found == OTHER_TYPE) | _quic_without_sni(records) | lookups.ignored)),
         "ts": records.spread(EVENT_TYPES, _times(connection, queries, records.at("timestamp", *EVENT_TYPES))),
         **_addresses(connection, queries, records),
-        **_hosts(connection, queries, records, text, answers["name"]),
+        **_hosts(connection, queries, records, text, answers["name"], lookups),
         **_http_columns(connection, queries, records),
         **_flow_columns(connection, queries, records),
-        **_dns_columns(connection, queries, records, answers["value"]),
+        **_dns_columns(connection, queries, records, answers["value"], lookups),
     }
     return pa.table(columns)
 
 
 def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> dict[str, pa.Array]:
-    """src_ip, dst_ip and dst_port, always from the client's side: a DNS answer logged from the server (port 53)
-    and an alert on a packet to the client (Suricata 7+: `"direction":"to_client"`; its `flow` object then has
-    the addresses the other way round, as the flow was opened) are turned around. (An alert of Suricata 6 or
-    older says no direction: it keeps its packet's addresses.)"""
+    """src_ip, dst_ip and dst_port, always from the client's side: a DNS answer logged from the server (port 53) is
+    turned around. An alert's addresses are its packet's, which may be the server's reply: Suricata 7+ gives the
+    flow's own (`flow.src_ip`, `flow.dest_ip`, `flow.dest_port`: as the flow was opened), used where there; else an
+    alert that says its packet went to the client (`"direction":"to_client"`) is turned around; else (Suricata 6 and
+    older say neither) one on a flow whose application protocol Suricata found (`app_proto`: so it has a server)
+    from a system port (below 1024, where servers listen) to a port above it (where clients' ephemeral ports are),
+    a server's reply (an HTTP response's alert, port 80 -> 47592), is turned around. Any other alert keeps its
+    packet's addresses."""
     dns, alert = ("dns",), ("alert",)
     others = tuple(kind for kind in EVENT_TYPES if kind not in (*dns, *alert))
     dns_turned = pc.and_(pc.and_(
         pc.is_in(records.at("dns.type", *dns), value_set=pa.array(["answer", "response"])),
         pc.equal(records.at("src_port", *dns), "53")), pc.not_equal(records.at("dest_port", *dns), "53"))
-    alert_turned = pc.equal(records.at("direction", *alert), "to_client")
+    alert_turned = _alert_turned(connection, queries, records)
     src_ip, dst_ip, dst_port = [], [], []
     for kinds, turned in ((dns, dns_turned), (alert, alert_turned)):
         source, destination = records.at("src_ip", *kinds), records.at("dest_ip", *kinds)
@@ -685,6 +707,13 @@ def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records:
             source, destination, destination_port = (pc.if_else(turned, destination, source),
                                                      pc.if_else(turned, source, destination),
                                                      pc.if_else(turned, source_port, destination_port))
+        if kinds == alert:
+            flow_source, flow_destination = records.at("flow.src_ip", *alert), records.at("flow.dest_ip", *alert)
+            of_flow = pc.and_(pc.is_valid(flow_source), pc.is_valid(flow_destination))
+            if pc.any(of_flow).as_py():
+                source, destination = pc.if_else(of_flow, flow_source, source), \
+                    pc.if_else(of_flow, flow_destination, destination)
+                destination_port = pc.if_else(of_flow, records.at("flow.dest_port", *alert), destination_port)
         src_ip.append(source)
         dst_ip.append(destination)
         dst_port.append(destination_port)
@@ -697,17 +726,37 @@ def _addresses(connection: duckdb.DuckDBPyConnection, queries: Queries, records:
     }
 
 
+# Ports below this are IANA's system ports, where servers listen; clients' ephemeral ports are above (_addresses)
+SYSTEM_PORTS = 1024
+
+
+def _alert_turned(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records) -> pa.Array:
+    """Which alerts' packets went to the client: those that say so (`direction`), and of those that say no
+    direction, the ones on a flow with an application protocol from a system port to a port above (_addresses)."""
+    direction = records.at("direction", "alert")
+    said = pc.equal(direction, "to_client")
+    app_proto = records.at("app_proto", "alert")
+    unsaid = pc.and_(pc.is_null(direction), pc.and_(pc.is_valid(app_proto), pc.not_equal(app_proto, "failed")))
+    if not pc.any(unsaid).as_py():
+        return said
+    source_port = integers(connection, queries.integer, records.at("src_port", "alert"), pa.int32())
+    destination_port = integers(connection, queries.integer, records.at("dest_port", "alert"), pa.int32())
+    reply = pc.and_(pc.less(source_port, SYSTEM_PORTS), pc.greater_equal(destination_port, SYSTEM_PORTS))
+    return pc.or_(pc.fill_null(said, False), pc.fill_null(pc.and_(unsaid, reply), False))
+
+
 def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, text: pa.Array,
-           answer_name: pa.Array) -> dict[str, pa.Array]:
+           answer_name: pa.Array, lookups: _Lookups) -> dict[str, pa.Array]:
     """host and host_source: a DNS record's query name, a TLS record's SNI, an HTTP record's Host (HTTP/2: its
     `:authority`); an alert's or drop's SNI, else its Host, else its DNS query, QUIC SNI or `:authority` (see
     OTHER_HOSTS_SQL). network_protocol: the record type, or for flows and IPS records the application protocol
-    Suricata found, else the transport. A DNS record's name: v1/v2 `rrname` (v1 answer records: see _v1_query_names),
-    v3 `queries[0].rrname`, else (a response without a question) its first answer's name (`answer_name`, per DNS
-    record)."""
-    dns_name = per_distinct(connection, pc.coalesce(_v1_query_names(connection, queries, records, text),
-                                                    records.at("dns.queries[0].rrname", "dns"),
-                                                    _decoded(answer_name)),
+    Suricata found, else the transport. A DNS record's name: v1/v2 `rrname`, v3 `queries[0].rrname`, else (a response
+    without a question) its first answer's name (`answer_name`, per DNS record); a lookup's event without one takes
+    its other records' (_Lookups: a v1 answer record past a CNAME names the alias's target, so only the lookup's first
+    record names it)."""
+    dns_name = per_distinct(connection, lookups.filled(pc.coalesce(records.at("dns.rrname", "dns"),
+                                                                   records.at("dns.queries[0].rrname", "dns"),
+                                                                   _decoded(answer_name))),
                             queries.clean_host)["value"]
     sni = per_distinct(connection, pa.concat_arrays([records.at("tls.sni", "tls"), records.at("quic.sni", "quic")]),
                        queries.clean_host)["value"]
@@ -768,47 +817,61 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
     }
 
 
-def _v1_query_names(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, text: pa.Array
-                    ) -> pa.Array:
-    """`dns.rrname` of the DNS records, with a v1 answer record's (one record per answer, with `rdata`) replaced by
-    the name of the first answer record of its response in the batch: the answer section starts with the queried
-    name (RFC 1034 3.6.2, 4.3.2), and past a CNAME a record names the alias's target (a CDN's name) instead. A
-    response's records are told by their flow (`flow_id`) and DNS id, read by a small query on those lines only; a
-    response split by a batch's end names its later records by their own first one. A file whose v1 answer records
-    are more than a few of its DNS records reads the keys in the main query (V1_KEYS)."""
-    rrname = records.at("dns.rrname", "dns")
-    v1 = _flag(pc.and_(pc.is_valid(records.at("dns.rdata", "dns")), pc.equal(records.at("dns.type", "dns"), "answer")))
-    queries.need("v1_keys", int(v1.sum()), len(v1))
-    if not v1.any():
-        return rrname
-    at = np.flatnonzero(v1)
-    if records.reads("v1_keys"):
-        places = pa.array(at)
-        key = pc.binary_join_element_wise(records.at(V1_KEYS[0], "dns").take(places),
-                                          records.at(V1_KEYS[1], "dns").take(places), "/")
-    else:
-        key = _v1_keys(connection, text.take(pa.array(records.rows("dns")[at])))
-    groups = pc.dictionary_encode(key)
-    group = pc.fill_null(groups.indices, -1).to_numpy(zero_copy_only=False)
-    keyed = group >= 0
-    if not keyed.any():
-        return rrname
-    rows = at[keyed]
-    _, first, of_group = np.unique(group[keyed], return_index=True, return_inverse=True)
-    named = np.arange(len(rrname))
-    named[rows] = rows[first][of_group]  # each row: its group's first row
-    return rrname.take(pa.array(named))
+class _Lookups:
+    """The DNS records of a batch grouped by lookup: the records of one flow (`flow_id`) with one DNS id (`dns.id`)
+    are a query and its answer (v1: one answer record per answer; v2: one with `answers` or `grouped`; v3: `request`
+    and `response`). A lookup is one event, as the other DNS formats give it: its first query record (v1/v2 `query`,
+    v3 `request`), else (answers logged without their query, or the query in another batch) its first record; its
+    other records are ignored (accounted for), their answers, response code, query type and name joined to the
+    event. A record without both keys, and a line rejected, is a lookup of its own. Batches are parsed apart
+    (`independent_batches`): a lookup split by a batch's end is two events, its query without the answer and its
+    answer (named by its own first record)."""
 
+    def __init__(self, records: _Records, ok: np.ndarray) -> None:
+        dns_rows = records.rows("dns")
+        count = len(dns_rows)
+        key = pc.binary_join_element_wise(records.at("flow_id", "dns"), records.at("dns.id", "dns"), "/")
+        code = pc.fill_null(pc.dictionary_encode(key).indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        code[~ok[dns_rows]] = -1
+        alone = code < 0
+        code[alone] = code.max(initial=-1) + 1 + np.arange(int(alone.sum()))
+        _, self.group = np.unique(code, return_inverse=True)
+        self.groups = int(self.group.max(initial=-1)) + 1
+        self.merged = self.groups < count  # (else every record is its own lookup: nothing to join)
+        self.event = np.ones(count, bool)
+        if self.merged:
+            request = _flag(pc.is_in(records.at("dns.type", "dns"), value_set=_REQUEST_TYPES))
+            order = np.lexsort((np.arange(count), ~request, self.group))  # per lookup: queries first, batch order
+            first = np.flatnonzero(np.r_[True, self.group[order][1:] != self.group[order][:-1]])
+            self.event[:] = False
+            self.event[order[first]] = True
+        self.ignored = np.zeros(records.count, bool)
+        self.ignored[dns_rows[~self.event]] = True
 
-def _v1_keys(connection: duckdb.DuckDBPyConnection, lines: pa.Array) -> pa.Array:
-    """V1_KEYS of these lines as `flow_id/id` (null where either is missing), read by a query of their own."""
-    connection.register("v1_lines", pa.table({"line": lines}))
-    try:
-        key = connection.sql("select v[1] || '/' || v[2] as key from (select try(json_extract_string(line, "
-                             "['$.flow_id', '$.dns.id'])) as v from v1_lines)").to_arrow_table()
-    finally:
-        connection.unregister("v1_lines")
-    return key.column("key").combine_chunks()
+    def filled(self, values: pa.Array) -> pa.Array:
+        """Per DNS record, its value; on an event without one, the first value of its lookup's other records."""
+        if not self.merged:
+            return values
+        valid = _flag(pc.is_valid(values))
+        rows = np.flatnonzero(valid)[::-1]
+        first = np.full(self.groups, -1, np.int64)
+        first[self.group[rows]] = rows  # (the last write of a place wins: the earliest row)
+        place = np.arange(len(values))
+        wanted = self.event & ~valid
+        place[wanted] = first[self.group[wanted]]
+        return values.take(pa.array(place, mask=place < 0)) if wanted.any() else values
+
+    def joined(self, lists: pa.Array) -> pa.Array:
+        """Per DNS record, the lists of its lookup's records one after another in batch order (null where none)."""
+        if not self.merged:
+            return lists
+        order = np.lexsort((np.arange(len(lists)), self.group))
+        taken = lists.take(pa.array(order))
+        lengths = pc.fill_null(pc.list_value_length(taken), 0).to_numpy(zero_copy_only=False)
+        sizes = np.bincount(self.group[order], weights=lengths, minlength=self.groups).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+        per_lookup = pa.ListArray.from_arrays(pa.array(offsets), taken.flatten(), mask=pa.array(sizes == 0))
+        return per_lookup.take(pa.array(self.group))
 
 
 # The records whose host is a TLS SNI: TLS's, and QUIC's (the SNI of its TLS client hello)
@@ -886,7 +949,8 @@ def _quic_without_sni(records: _Records) -> np.ndarray:
 
 def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records
                   ) -> dict[str, pa.Array]:
-    """The HTTP record's request and response; the decision of alerts and drops (`action`)."""
+    """The HTTP record's request and response, and an alert's request (method, URL, user agent: its `http` object);
+    the decision of alerts and drops (`action`)."""
     alerts, alert_action = records.rows("alert"), records.at("alert.action", "alert")
     action = np.full(records.count, 2)  # unknown
     action[alerts[_flag(pc.equal(alert_action, "allowed"))]] = 1
@@ -896,8 +960,11 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
     def spread(values: pa.Array) -> pa.Array:
         return records.spread(("http",), values)
 
-    method = per_distinct(connection, records.at("http.http_method", "http"), queries.upper)["value"]
-    url_path = per_distinct(connection, records.at("http.url", "http"), queries.url_path)["value"]
+    def spread_request(values: pa.Array) -> pa.Array:  # (an alert's `http` object: its flow's request)
+        return records.spread(("http", "alert"), values)
+
+    method = per_distinct(connection, records.at("http.http_method", "http", "alert"), queries.upper)["value"]
+    url_path = per_distinct(connection, records.at("http.url", "http", "alert"), queries.url_path)["value"]
     # CONNECT's URL is its tunnel's host:port (RFC 9110 9.3.6), no path
     is_connect = pc.equal(method.dictionary, "CONNECT").to_numpy(zero_copy_only=False)
     if is_connect.any():
@@ -905,11 +972,11 @@ def _http_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
                                                                              method.indices.type)), False)
         url_path = only_where(url_path, pc.invert(connect))
     return {
-        "http_method": spread(method),
-        "url_path": spread(url_path),
+        "http_method": spread_request(method),
+        "url_path": spread_request(url_path),
         "http_status": spread(integers(connection, queries.integer, records.at("http.status", "http"), pa.int32())),
         "action": constant_text(ACTIONS, action),
-        "user_agent": spread(pc.dictionary_encode(records.at("http.http_user_agent", "http"))),
+        "user_agent": spread_request(pc.dictionary_encode(records.at("http.http_user_agent", "http", "alert"))),
         "content_type": spread(pc.dictionary_encode(records.at("http.http_content_type", "http"))),
     }
 
@@ -930,8 +997,8 @@ def _flow_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, recor
     }
 
 
-def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, answers: pa.Array
-                 ) -> dict[str, pa.Array]:
+def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Records, answers: pa.Array,
+                 lookups: _Lookups) -> dict[str, pa.Array]:
     """dns_qtype, dns_rcode and dns_answers of DNS records: `answers` (v2/v3 `answers` as ANSWERS_SQL reads them,
     per DNS record), else v2/v3 `grouped`, else v1's `rdata` of an A, AAAA or CNAME record. A v1 answer record
     (one record of the answer section, with its `rdata`) names that record's own type, not the query's: no
@@ -948,9 +1015,9 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, record
     rcode = only_where(records.at("dns.rcode", "dns"),
                        pc.invert(pc.is_in(records.at("dns.type", "dns"), value_set=_REQUEST_TYPES)))
     return {
-        "dns_qtype": records.spread(dns, pc.dictionary_encode(qtype)),
-        "dns_rcode": records.spread(dns, pc.dictionary_encode(rcode)),
-        "dns_answers": records.spread(dns, pc.coalesce(answers, grouped, single)),
+        "dns_qtype": records.spread(dns, pc.dictionary_encode(lookups.filled(qtype))),
+        "dns_rcode": records.spread(dns, pc.dictionary_encode(lookups.filled(rcode))),
+        "dns_answers": records.spread(dns, lookups.joined(pc.coalesce(answers, grouped, single))),
     }
 
 
@@ -1055,11 +1122,12 @@ def _milliseconds_between(start: pa.Array, end: pa.Array) -> pa.Array:
 EVE = Format(
     name="suricata_eve",
     source_kind="sensor",
-    summary="Suricata EVE JSON: tls and quic (SNI), http (Host or HTTP/2 :authority), dns, flow, alert and drop "
-            "records",
+    summary="Suricata EVE JSON: tls and quic (SNI), http (Host or HTTP/2 :authority), dns (a query and its answer "
+            "records: one event per lookup), flow, alert and drop records (alerts on the client's side)",
     sniff=line_share(EVE_PREFIX.replace("^", "^\\s*", 1) + r'.*"event_type"\s*:\s*"'),
     new_parser=eve_parser,
     independent_batches=True,
+    context_lines=PAIR_LINES,
     fields=(
         "ts", "src_ip", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "http_method",
         "url_path", "http_status", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent",
