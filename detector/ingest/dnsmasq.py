@@ -19,9 +19,11 @@ wherever batches are cut. Several clients asking the same name before the upstre
 one run, as dnsmasq shares the reply. With `log-queries=extra` the serial links a query to its
 answers instead of the name, which also attributes upstream errors (`reply error is SERVFAIL`);
 without it such error lines are ignored. Answer lines are counted as ignored.
-Action: `blocked` when a Pi-hole policy answered, or `config`/a hosts file answered 0.0.0.0, ::,
-NXDOMAIN or NODATA (dnsmasq's own way to block: address=/name/; note that `local=/lan/` misses also
-read `config … is NXDOMAIN`); `allowed` for any other answer; `unknown` when no answer was found.
+Action: `blocked` when a Pi-hole policy or block list answered (`gravity blocked`, `regex blacklisted`,
+`/etc/pihole/gravity.list`, `black.list`, `regex.list`: whatever the address, which is Pi-hole's own in
+its IP blocking mode), or `config`/another hosts file answered 0.0.0.0, ::, NXDOMAIN or NODATA
+(dnsmasq's own way to block: address=/name/; note that `local=/lan/` misses also read `config … is
+NXDOMAIN`); `allowed` for any other answer; `unknown` when no answer was found.
 """
 
 from __future__ import annotations
@@ -76,14 +78,19 @@ from (
     from distinct_values
 )
 """
-# Per distinct answer source (`reply`, `cached`, `gravity blocked`, a hosts file ...): a Pi-hole policy,
-# or dnsmasq's configuration (address=/local=, a hosts file).
+# Pi-hole's block lists, read by dnsmasq as hosts files (Pi-hole v4 and before: `/etc/pihole/gravity.list`, the
+# blacklist `black.list`, the regex list): an answer from one is a block whatever its address, as in Pi-hole's
+# IP blocking mode (BLOCKINGMODE=IP, IP-NODATA-AAAA) the answer is Pi-hole's own address, not 0.0.0.0.
+BLOCK_LISTS = ("gravity.list", "black.list", "blacklist.txt", "regex.list")
+# Per distinct answer source (`reply`, `cached`, `gravity blocked`, a hosts file ...): a Pi-hole policy (or block
+# list), or dnsmasq's configuration (address=/local=, a hosts file).
 SOURCES_SQL = """
 select value like '%blocked%' or value like '%blacklisted%' or value like '%denied%'
-        or value in ('special domain', 'Apple iCloud Private Relay domain') as is_policy,
+        or value in ('special domain', 'Apple iCloud Private Relay domain')
+        or (value like '/%' and regexp_extract(value, '[^/]*$') in (@BLOCK_LISTS@)) as is_policy,
     value = 'config' or value like '/%' as is_configured
 from distinct_values
-"""
+""".replace("@BLOCK_LISTS@", ", ".join(f"'{name}'" for name in BLOCK_LISTS))
 ACTIONS = pa.array(["blocked", "allowed", "unknown"])
 
 

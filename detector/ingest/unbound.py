@@ -19,11 +19,13 @@ Lookups, after `info:` (or `query:` / `reply:` with `log-tag-queryreply`):
   and -tcp-only; like a local action, it answers the query line before it (one without a client is ignored).
 One event per query: a reply or local-action line is joined to the latest query line before it with
 the same client, name, type and class, and is then counted as ignored; one without such a query line
-(`log-replies` alone, or its query more than `PAIR_LINES` lines before it) is an event itself. A batch
+(`log-replies` alone, or its query more than `PAIR_LINES` lines before it) is an event itself, except a
+reply right after a local-action line of its key (`log-local-actions` with `log-replies`, without
+`log-queries`: `always_nxdomain` then its `NXDOMAIN` reply), which is joined to that line's event. A batch
 boundary between the two does not matter: each batch is parsed with the `PAIR_LINES` lines before and
 after it (`Format.context_lines`). A query with
-both a local action and a reply (the two lines after it for its key) takes the stricter: blocked over
-allowed over unknown.
+both a local action and a reply (the two lines after it for its key), or a local action with its reply,
+takes the stricter: blocked over allowed over unknown.
 Other Unbound messages (server stats, sendto failed, start/stop, resolving, validation) are ignored.
 """
 
@@ -291,12 +293,15 @@ def _decimal_fraction(text: pa.Array) -> np.ndarray:
 
 
 def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
-    """Per line: `is_answer` (a reply or local action that answers a query) and, for a query, the rows of
-    the one or two reply/local-action lines after it (`first_outcome`, `second_outcome`; -1 for none).
+    """Per line: `is_answer` (a reply or local action that answers a query, or a reply that answers a local
+    action) and, for a query, the rows of the one or two reply/local-action lines after it (`first_outcome`,
+    `second_outcome`; -1 for none); for a local action that answers no query, the row of its reply.
 
     A reply or local-action line answers the query line before it with the same client, name, type and
-    class (one or two outcome lines may follow a query): the lookups sorted by that key, then by line,
-    put each key's lines in order, and neighbours there are the lines compared.
+    class (one or two outcome lines may follow a query); without such a query line, a reply answers the
+    local-action line just before it of the same key (`log-local-actions` and `log-replies` without
+    `log-queries`). The lookups sorted by that key, then by line, put each key's lines in order, and
+    neighbours there are the lines compared.
     """
     rows = np.flatnonzero(read.key >= 0)
     span = int(line_no.max(initial=0)) + 1
@@ -319,9 +324,13 @@ def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
             moved[-step:] = values[:step] & (key[:step] == key[-step:])
         return moved
 
-    is_answer = is_outcome & (shifted(is_query, -1) | (shifted(is_outcome, -1) & shifted(is_query, -2)))
-    first = is_query & shifted(is_outcome, 1)  # a query with an outcome line after it
-    second = first & shifted(is_outcome, 2)  # ... and a second one
+    answers_query = is_outcome & (shifted(is_query, -1) | (shifted(is_outcome, -1) & shifted(is_query, -2)))
+    # A local action without its query line (`log-queries` off) stands for the query: the reply after it answers it.
+    is_reply = read.kind[order] == REPLY
+    local_head = (read.kind[order] == LOCAL) & ~answers_query
+    is_answer = answers_query | (is_reply & shifted(local_head, -1))
+    first = (is_query & shifted(is_outcome, 1)) | (local_head & shifted(is_reply, 1))  # with an outcome line after
+    second = is_query & first & shifted(is_outcome, 2)  # ... and a second one (a query's)
     next_1, next_2 = (order[np.minimum(np.arange(size) + step, max(size - 1, 0))] for step in (1, 2))
     result = {"is_answer": np.zeros(len(read.kind), dtype=bool),
               "first_outcome": np.full(len(read.kind), -1, dtype=np.int64),
@@ -334,7 +343,8 @@ def pair_outcomes(read: Lines, line_no: np.ndarray) -> dict[str, np.ndarray]:
 
 def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> ParseResult:
     """Events, rejects and the ignored count. A query takes its outcome lines' rcode and duration (the first
-    line's, else the second's) and the stricter verdict (blocked over allowed over unknown)."""
+    line's, else the second's) and the stricter verdict (blocked over allowed over unknown); a local action
+    without its query, its reply's rcode and duration and the stricter of its own verdict and the reply's."""
     kind, line_no = read.kind, lines.column("line_no").to_numpy()
     is_lookup = (kind == QUERY) | (kind == REPLY) | (kind == LOCAL)
     no_time = is_lookup & ~read.ts.is_valid().to_numpy(zero_copy_only=False)
@@ -350,9 +360,8 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
     own_reply, first_reply, second_reply = (lookup(read.reply_rank, where, -1) for where in (own, first, second))
     reply = np.where(own_reply >= 0, own_reply, np.where(first_reply >= 0, first_reply, second_reply))
 
-    verdicts = [lookup(read.verdict, where, UNKNOWN) for where in (first, second)]
-    answered = np.where((verdicts[0] == BLOCKED) | (verdicts[1] == BLOCKED), BLOCKED,
-                        np.where((verdicts[0] == ALLOWED) | (verdicts[1] == ALLOWED), ALLOWED, UNKNOWN))
+    # the stricter of its own verdict (none for a query) and its outcome lines': BLOCKED < ALLOWED < UNKNOWN
+    action = np.minimum.reduce([lookup(read.verdict, where, UNKNOWN) for where in (own, first, second)])
     events = pa.table({
         "line_no": pa.array(line_no[rows], pa.int64()),
         "ts": read.ts.take(pa.array(rows)),
@@ -362,7 +371,7 @@ def _outcomes(read: Lines, paired: dict[str, np.ndarray], lines: pa.Table) -> Pa
         "dns_qtype": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.qtype),
         "dns_rcode": read.rcode.take(nullable(reply)),
         "duration_ms": read.duration_ms.take(nullable(reply)),
-        "action": dictionary_array(pa.array(np.where(is_query, answered, read.verdict[rows]), pa.int32()), VERDICTS),
+        "action": dictionary_array(pa.array(action, pa.int32()), VERDICTS),
         "host": dictionary_array(pa.array(read.lookup_index[rows], pa.int32()), read.host),
     })
     bad = np.flatnonzero(rejected)

@@ -3,6 +3,8 @@
 The server documents its own layout in the `Message logging key` block at the top of the file:
     DATE TIME [AM|PM] THREAD PACKET PACKET-ID UDP|TCP Snd|Rcv REMOTE-IP XID [R] OPCODE
     [FLAGS-HEX FLAG-CHARS RCODE] QTYPE QNAME
+(fields after `PACKET` up to the opcode are single words padded with spaces; any run of spaces separates them,
+as some servers write `UDP  Snd`)
 e.g. `6/5/2013 10:00:32 AM 0E70 PACKET  00000000033397A0 UDP Rcv 10.0.0.5   4a3f   Q [0001   D   NOERROR] A
 (7)chatgpt(3)com(0)`. QNAME is length-prefixed labels; `(n)` becomes a dot. `R` marks a response.
 The header block, blank lines, the indented packet details (`Log packets` with "Details") and
@@ -270,8 +272,9 @@ class Packets:
         # the anchors in their order: no bracket before ` PACKET `, a `]` after it and a `[` before that
         in_order = (~_per_value(stamp, pc.match_substring_regex(stamp.dictionary, r"[\[\]]"))
                     & _mask(pc.is_valid(tail)) & _mask(pc.is_valid(flags)))
-        # ID PROTO DIR REMOTE (padded to 15 characters) and the rest: `XID   OPCODE` or `XID R OPCODE`
-        fields = pc.split_pattern(space_trimmed(head), " ", max_splits=4)
+        # ID PROTO DIR REMOTE (padded to 15 characters) and the rest: `XID   OPCODE` or `XID R OPCODE`. Each
+        # field is one word, cut at any run of spaces: some servers write two before `Snd`/`Rcv` (`UDP  Snd`).
+        fields = pc.ascii_split_whitespace(space_trimmed(head), max_splits=4)
         protocol, direction = list_item(fields, 1), list_item(fields, 2)
         self.remote = pc.dictionary_encode(list_item(fields, 3))
         xid, after_xid = _cut(space_trimmed(pc.fill_null(list_item(fields, 4), "")), " ")
