@@ -1,6 +1,6 @@
-"""Conformance with layouts seen in public real-world firewall logs (2026-12-01, a check of the product against
-public samples it had never read: Elastic's integration test logs, vendors' documentation). Each test line is
-written here from the vendor's documented layout, never copied from a sample.
+"""Conformance with layouts seen in public real-world firewall and proxy logs (2026-12-01, a check of the product
+against public samples it had never read: Elastic's integration test logs, vendors' documentation). Each test
+line is written here from the vendor's documented layout, never copied from a sample.
 """
 
 from __future__ import annotations
@@ -64,3 +64,28 @@ def test_fortigate_session_blocked_by_a_security_profile_is_blocked(tmp_path: Pa
     rows = events.to_pylist()
     assert [row["action"] for row in rows] == ["blocked", "allowed", "allowed", "blocked"]
     assert rows[0]["bytes_out"] == 1150  # the session's counters stay with it
+
+
+# --- Forcepoint LEEF: `-` for a field the event has none of ----------------------------------------------------
+def test_forcepoint_leef_dash_method_and_agent_are_no_values(tmp_path: Path) -> None:
+    fields = ["sev=1", "cat=1504", "usrName=-", "src=10.1.2.4", "dst=104.18.32.47", "dstPort=443",
+              "url=https://chatgpt.com/c/1", "userAgent={agent}", "method={method}"]
+    head = "<159>Mar 30 08:01:16 fp01 LEEF:1.0|Forcepoint|Security|8.5.6|transaction:permitted|"
+    lines = [head + "\t".join(fields).format(agent="-", method="-"),
+             head + "\t".join(fields).format(agent="Mozilla/5.0", method="post")]
+    events, rejects, _ = parse_lines(tmp_path / "fp-20250330.log", "leef", lines)
+    assert not rejects.num_rows
+    assert [(row["http_method"], row["user_agent"], row["host"]) for row in events.to_pylist()] == [
+        (None, None, "chatgpt.com"), ("POST", "Mozilla/5.0", "chatgpt.com")]
+
+
+# --- W3C / ProxySG: the supplier's address is an address ------------------------------------------------------
+def test_a_word_where_the_fields_say_an_address_is_no_destination_address(tmp_path: Path) -> None:
+    head = ["#Software: SGOS 6.7.4.1", "#Version: 1.0",
+            "#Fields: date time time-taken c-ip sc-status s-action cs-method cs-host cs-uri-path r-ip"]
+    lines = ["2025-11-18 08:00:04 12 10.20.3.14 200 TCP_NC_MISS GET chatgpt.com /c/1 104.18.32.47",
+             "2025-11-18 08:00:05 12 10.20.3.14 200 TCP_NC_MISS GET chatgpt.com /c/2 TCP_CLIENT_REFRESH",
+             "2025-11-18 08:00:06 12 10.20.3.14 200 TCP_NC_MISS GET chatgpt.com /c/3 2606:4700::6812:2020"]
+    events, rejects, _ = parse_lines(tmp_path / "sg.log", "w3c", [*head, *lines])
+    assert not rejects.num_rows
+    assert [row["dst_ip"] for row in events.to_pylist()] == ["104.18.32.47", None, "2606:4700::6812:2020"]

@@ -494,7 +494,9 @@ from (select *, authority_hostport(rest_authority(rest)) as hostport
             from distinct_values))
 """
 HOST_SQL = "select clean_host(value) as value from distinct_values"
-METHOD_SQL = "select upper(value) as value, upper(value) = 'CONNECT' as is_connect from distinct_values"
+# (a dash is no method: Forcepoint's LEEF writes `method=-` where the event names none)
+METHOD_SQL = ("select nullif(nullif(upper(value), '-'), '') as value, upper(value) = 'CONNECT' as is_connect"
+              " from distinct_values")
 # (a dash or nothing is no value: Forcepoint writes `cs3Label=ContentType cs3=-` for a response without a type)
 LOWER_SQL = "select nullif(nullif(lower(value), '-'), '') as value from distinct_values"
 ACTION_SQL = r"""
@@ -634,7 +636,7 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "action": unknown_where_challenged(pc.fill_null(action, "unknown"), http_status, field("act")),
         "bytes_out": sent,
         "bytes_in": received,
-        "user_agent": field("agent"),
+        "user_agent": without(encoded(field("agent")), ["-"]),  # (Forcepoint's LEEF: `userAgent=-`)
         "content_type": through("type_at", queries.lower)["value"],
         "vendor_app": field("vendor_app"),
         "vendor_category": field("vendor_category"),

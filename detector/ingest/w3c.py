@@ -335,6 +335,11 @@ def _has_double_space(text: pa.Array) -> bool:
                                   or (body[1: 1 + (len(body) - 1) // 2 * 2].view(np.uint16) == DOUBLE_SPACE).any())
 
 
+def _addresses_only(values: pa.Array | None) -> pa.Array | None:
+    """`values` where each is an IP address (null elsewhere)."""
+    return None if values is None else where(pc.fill_null(is_ip_literal(values), False), values)
+
+
 def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no: pa.Array, counts: pa.Array,
                       values: dict[int, pa.DictionaryArray]) -> pa.Table:
     """`event_columns` from the fields already cut out of the lines: each line's number of fields (`counts`) and
@@ -368,7 +373,9 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
                         bools(pc.is_valid(header_host)) if header_host is not None else np.zeros(rows, bool)],
                        [0, 1, 2], 3)
     proxysg = plan.proxysg
-    addresses = [v("r-ip", "s-supplier-ip"), None if proxysg else v("s-ip"),
+    # (a value that is no address is not read as one: a line of another layout than its fields say, as a custom
+    # ProxySG format without its `#Fields:` line, has a word there: `TCP_CLIENT_REFRESH`)
+    addresses = [_addresses_only(v("r-ip", "s-supplier-ip")), None if proxysg else _addresses_only(v("s-ip")),
                  where(pc.fill_null(is_ip_literal(url_host), False), url_host)]
     ports = [through(INTEGER_SQL, v("r-port", "cs-uri-port")), None if proxysg else through(INTEGER_SQL, v("s-port")),
              place["dst_port"]]
