@@ -89,3 +89,21 @@ def test_a_word_where_the_fields_say_an_address_is_no_destination_address(tmp_pa
     events, rejects, _ = parse_lines(tmp_path / "sg.log", "w3c", [*head, *lines])
     assert not rejects.num_rows
     assert [row["dst_ip"] for row in events.to_pylist()] == ["104.18.32.47", None, "2606:4700::6812:2020"]
+
+
+# --- Cisco Umbrella: a computer identity names the client -----------------------------------------------------
+# Umbrella's identity types: `Roaming Computers`, `AD Computers`, `Anyconnect Roaming Client` (a device), `AD Users`
+# (a person), `Networks`, `Sites`. A roaming laptop's internal IP is an address of whatever network it is on.
+def test_umbrella_computer_identity_is_the_client_name(tmp_path: Path) -> None:
+    def line(granular: str, identities: str, granular_type: str, types: str) -> str:
+        return (f'"2025-11-18 08:00:04","{granular}","{identities}","192.168.1.23","198.51.100.7","Allowed","1 (A)",'
+                f'"NOERROR","chatgpt.com.","Generative AI","{granular_type}","{types}",""')
+    lines = [line("BZ-LT-0042", "BZ-LT-0042,Jan de Vries (jdv@example.nl)", "Roaming Computers",
+                  "Roaming Computers,AD Users"),
+             line("Thuiswerk", "Thuiswerk,Anyconnect-7", "Networks", "Networks,Anyconnect Roaming Client"),
+             line("Stadhuis", "Stadhuis", "Sites", "Sites")]
+    events, rejects, _ = parse_lines(tmp_path / "umbrella-dns.csv", "umbrella_dns", lines)
+    assert not rejects.num_rows
+    rows = events.to_pylist()
+    assert [row["src_host"] for row in rows] == ["BZ-LT-0042", "Anyconnect-7", None]
+    assert rows[0]["user_name"] is not None and rows[1]["user_name"] is None

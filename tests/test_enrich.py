@@ -32,6 +32,9 @@ DNS = """\
 28-Nov-2024 09:00:02.000 queries: info: client @0x1 192.168.9.9#5000 (chatgpt.com): query: chatgpt.com IN A + (10.0.0.53)
 28-Nov-2024 09:00:03.000 queries: info: client @0x1 10.1.0.5#5000 (www.rijksoverheid.nl): query: www.rijksoverheid.nl IN A + (10.0.0.53)
 """
+# Umbrella's roaming client names bob's laptop, on a home network no lease or network covers
+UMBRELLA = ('"2024-11-28 08:10:00","PC-BOB.gemeente.local","PC-BOB.gemeente.local","192.168.50.5","198.51.100.7",'
+            '"Allowed","1 (A)","NOERROR","claude.ai.","Generative AI","Roaming Computers","Roaming Computers",""\n')
 DHCP = "Nov 28 07:30:00 dhcp01 dhcpd[9]: DHCPACK on 10.2.0.7 to 00:11:22:33:44:55 (PC-BOB) via eth0\n"
 
 USERS = "user,department,title\nalice,Burgerzaken,adviseur\nbob,ICT,beheerder\ncarol,Communicatie,woordvoerder\n"
@@ -58,6 +61,7 @@ def organisation(home: Path, tmp_path: Path) -> Path:
     logs.mkdir()
     (logs / "access.log").write_text(PROXY)
     (logs / "named.log").write_text(DNS)
+    (logs / "umbrella-dns.csv").write_text(UMBRELLA)
     dhcp = logs / "dhcpd-20241201.log"
     dhcp.write_text(DHCP)
     for name, text in (("users.csv", USERS), ("networks.csv", NETWORKS), ("workstations.csv", WORKSTATIONS),
@@ -89,6 +93,7 @@ def test_every_ai_event_is_attributed_as_the_truth_says(organisation: Path) -> N
         ("proxy", "10.3.0.8", "www.deepl.com", carol, "Communicatie", "user"),
         ("proxy", "10.2.0.7", "api.githubcopilot.com", bob, "ICT", "user"),
         ("dns", "10.2.0.7", "chatgpt.com", bob, "ICT", "dhcp"),
+        ("dns", "192.168.50.5", "claude.ai", bob, "ICT", "workstation"),  # the computer the log names
         ("dns", "10.2.5.9", "chatgpt.com", None, "Servicedesk", "network"),  # longest prefix wins
         ("dns", "192.168.9.9", "chatgpt.com", None, None, "none"),
     ]

@@ -23,7 +23,10 @@ Umbrella's content categories of the destination (`categories`, a comma-separate
 
 Users: an Umbrella identity can be an AD user, a computer, a network or a site. A user name is only taken
 from identities whose type says user (`AD Users`, `Users` ...), pairing the identities list with the
-identity types list when both have the same length; computers and networks are not users. The proxy log's
+identity types list when both have the same length; computers and networks are not users. The same way, the
+client's name (src_host) is an identity whose type says computer or roaming client (`Roaming Computers`,
+`AD Computers`, `Anyconnect Roaming Client`): a roaming laptop's internal IP is an address of whatever network
+it is on, its name is what attributes it (workstations.csv). The proxy log's
 policy identity is one identity where its type is one type: an AD user's label may hold a comma (`Vries, Jan de
 (j.devries@example.nl)`, a display name written surname first).
 The proxy lines are split by a compiled kernel (umbrella_scan.split_spans, `_ScannedFields`) whose fields
@@ -68,14 +71,20 @@ from detector.schema import TIMESTAMP
 _HEADER_WORDS = "('timestamp', 'time', 'date', 'datetime')"
 
 
-def _user_among(ids: str, types: str) -> str:
+# Identity types (lower case) that name users, and those that name a computer
+USER_TYPE = "{} like '%user%'"
+COMPUTER_TYPE = "({0} like '%computer%' or {0} like '%roaming%')"
+
+
+def _among(ids: str, types: str, kind: str = USER_TYPE) -> str:
     """SQL `when ... then ...`: the first identity of the comma-separated `ids` whose type, at the same
-    place in `types`, names users; only when both lists have the same length (else the pairs are unknown)."""
+    place in `types`, is of `kind` (users, computers); only when both lists have the same length (else the pairs
+    are unknown)."""
     ids_list, types_list = f"string_split({ids}, ',')", f"string_split({types}, ',')"
     return (
-        f"when {types} ilike '%user%' and len({ids_list}) = len({types_list})\n"
+        f"when {kind.format(f'lower({types})')} and len({ids_list}) = len({types_list})\n"
         f"                then trim(list_filter(list_zip({ids_list}, {types_list}),"
-        f" lambda x: lower(x[2]) like '%user%')[1][1])"
+        f" lambda x: {kind.format('lower(x[2])')})[1][1])"
     )
 
 
@@ -95,17 +104,25 @@ _PARTS = ", ".join(f"nullif(split_part(value, chr(31), {i}), chr(30)) as {name}"
 DNS_USER_SQL = f"""
 select case
         when granular_type ilike '%user%' then granular
-        {_user_among("identities", "identity_types")}
-    end as user_name
+        {_among("identities", "identity_types")}
+    end as user_name,
+    case
+        when {COMPUTER_TYPE.format("lower(granular_type)")} then granular
+        {_among("identities", "identity_types", COMPUTER_TYPE)}
+    end as src_host
 from (select {_PARTS} from distinct_values)
 """
 PROXY_USER_SQL = f"""
 select case
         when granular_type ilike '%user%' and not (contains(granular, ',') and contains(granular_type, ','))
             then granular
-        {_user_among("granular", "granular_type")}
-        {_user_among("identities", "identity_types")}
-    end as user_name
+        {_among("granular", "granular_type")}
+        {_among("identities", "identity_types")}
+    end as user_name,
+    case
+        when {COMPUTER_TYPE.format("lower(granular_type)")} and not contains(granular, ',') then granular
+        {_among("identities", "identity_types", COMPUTER_TYPE)}
+    end as src_host
 from (select {_PARTS} from distinct_values)
 """
 LOWER_SQL = "select lower(value) as value from distinct_values"
@@ -349,9 +366,10 @@ def _unquoted_end(values: pa.DictionaryArray) -> pa.DictionaryArray:
 
 def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fields | _ScannedFields,
            granular: np.ndarray, granular_type: np.ndarray, identities: np.ndarray, identity_types: np.ndarray
-           ) -> pa.Array:
-    """The user among the identities (their codes in `fields`), decided once per distinct combination of
-    identities and types, whose text is put together for those combinations only."""
+           ) -> dict[str, pa.Array]:
+    """The user and the computer among the identities (their codes in `fields`: `user_name` and `src_host`),
+    decided once per distinct combination of identities and types, whose text is put together for those
+    combinations only."""
     combination, first = _combinations((granular, granular_type, identities, identity_types), len(fields.values))
 
     def text(codes: np.ndarray, maybe_last: bool = False) -> pa.Array:  # of each combination
@@ -361,7 +379,9 @@ def _users(connection: duckdb.DuckDBPyConnection, queries: _Queries, fields: _Fi
     key = pc.binary_join_element_wise(text(granular), text(granular_type, True), text(identities),
                                       text(identity_types, True), chr(31), null_handling="replace",
                                       null_replacement=chr(30))
-    return through(connection, queries.user, encoded(key))["user_name"].take(pa.array(combination))
+    found = through(connection, queries.user, encoded(key))
+    rows = pa.array(combination)
+    return {name: found[name].take(rows) for name in ("user_name", "src_host")}
 
 
 def _combinations(columns: Sequence[np.ndarray], values: int) -> tuple[np.ndarray, np.ndarray]:
@@ -449,8 +469,8 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines
         "ts": ts,
         "network_protocol": pa.repeat(pa.scalar("dns"), rows),
         "src_ip": through(connection, queries.empty, column(-2))["value"],
-        "user_name": _users(connection, queries, fields, fields.codes(1), fields.codes(place(5)),
-                            fields.codes(place(-3)), fields.codes(place(6))),
+        **_users(connection, queries, fields, fields.codes(1), fields.codes(place(5)), fields.codes(place(-3)),
+                 fields.codes(place(6))),
         "host": domain,
         "host_source": pa.repeat(pa.scalar("dns_query"), rows),
         "dns_qtype": through(connection, queries.qtype, column(1))["value"],
@@ -491,8 +511,8 @@ def _proxy_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, lin
         "is_ignored": is_header,
         "ts": ts,
         "src_ip": through(connection, queries.empty, internal)["value"],
-        "user_name": _users(connection, queries, fields, fields.codes(1), fields.codes(21), fields.codes(23, since=25),
-                            fields.codes(24, since=25)),
+        **_users(connection, queries, fields, fields.codes(1), fields.codes(21), fields.codes(23, since=25),
+                 fields.codes(24, since=25)),
         "host": host,
         "host_source": pa.repeat(pa.scalar("url"), rows),
         "dst_ip": only_where(through(connection, queries.empty, column(4))["value"], current),
@@ -520,8 +540,8 @@ DNS = Format(
     sniff=line_share(_TIME + r'.*"(?:Allowed|Blocked)", *"\d+ \([^)"]*\)", *"[A-Z]*", *"'),
     new_parser=_arrow_parser(_dns_columns, DNS_USER_SQL),
     independent_batches=True,
-    fields=("ts", "src_ip", "user_name", "host", "host_source", "network_protocol", "action", "dns_qtype",
-            "dns_rcode", "vendor_category"),
+    fields=("ts", "src_ip", "src_host", "user_name", "host", "host_source", "network_protocol", "action",
+            "dns_qtype", "dns_rcode", "vendor_category"),
 )
 
 PROXY = Format(
@@ -531,7 +551,7 @@ PROXY = Format(
     sniff=line_share(_TIME + r'(?: *"[^"]*",){5} *"[A-Z]+", *"[A-Za-z][A-Za-z0-9+.-]*://'),
     new_parser=_arrow_parser(_proxy_columns, PROXY_USER_SQL),
     independent_batches=True,
-    fields=("ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-            "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in", "user_agent",
-            "content_type", "vendor_category"),
+    fields=("ts", "src_ip", "src_host", "user_name", "host", "host_source", "dst_ip", "dst_port",
+            "network_protocol", "http_method", "url_path", "http_status", "action", "bytes_out", "bytes_in",
+            "user_agent", "content_type", "vendor_category"),
 )

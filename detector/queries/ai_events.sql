@@ -4,9 +4,10 @@
 -- Which service: a URL-path rule (AI inside a shared domain), else the host's judgement (catalog,
 -- analyst label, or the model above its threshold), else the client's user agent (SDKs, IDE plug-ins), else a
 -- request to a model API path on a host not judged AI (api_path_calls: an unlisted service, match `model`).
--- Who: the user the log names; else the user of the authenticated proxy session of the same client
--- address at that time; else the owner of the workstation that held the address (DHCP lease +
--- workstations.csv). Department: that user's (users.csv), else the client network's (networks.csv).
+-- Who: the user the log names; else the owner (workstations.csv) of the client computer the log names
+-- (src_host: Umbrella's roaming computers, Defender's DeviceName); else the user of the authenticated proxy
+-- session of the same client address at that time; else the owner of the workstation that held the address
+-- (DHCP lease + workstations.csv). Department: that user's (users.csv), else the client network's (networks.csv).
 -- `attribution` records which of these decided.
 with candidate_hosts as (
     -- hosts whose events can be AI use: judged AI, with URL-path rules, or with requests to a model API path
@@ -79,8 +80,17 @@ judged as (
     where p.service is not null or h.is_ai or a.service is not null or c.host is not null
 ),
 
+named_host_users as (
+    -- events without a user: the owner of the computer the log names as the client (one, if listed twice)
+    select j.file_id, j.line_no, min(w.user_id) as user_id, min(w.workstation) as workstation
+    from judged as j
+    join workstation_users as w on w.workstation = lower(split_part(j.src_host, '.', 1))
+    where j.user_name is null and j.src_host is not null
+    group by j.file_id, j.line_no
+),
+
 session_users as (
-    -- events without a user: the proxy session of the same address closest in time
+    -- else: the proxy session of the same address closest in time
     select j.file_id, j.line_no,
         arg_min(s.user_id, abs(epoch(j.ts) - epoch(s.starts + (s.ends - s.starts) / 2))) as user_id
     from judged as j
@@ -102,20 +112,22 @@ lease_users as (
 attributed as (
     select
         j.*,
-        coalesce(j.user_name, su.user_id, lu.user_id) as user_id,
+        coalesce(j.user_name, nu.user_id, su.user_id, lu.user_id) as user_id,
         coalesce(ud.department, ipd.department) as department,
         case
             when j.user_name is not null then 'user'
+            when nu.user_id is not null then 'workstation'
             when su.user_id is not null then 'proxy_session'
             when lu.user_id is not null then 'dhcp'
             when ipd.department is not null then 'network'
             else 'none'
         end as attribution,
-        lu.workstation
+        coalesce(nu.workstation, lu.workstation) as workstation
     from judged as j
+    left join named_host_users as nu on nu.file_id = j.file_id and nu.line_no = j.line_no
     left join session_users as su on su.file_id = j.file_id and su.line_no = j.line_no
     left join lease_users as lu on lu.file_id = j.file_id and lu.line_no = j.line_no
-    left join user_departments as ud on ud.user_id = coalesce(j.user_name, su.user_id, lu.user_id)
+    left join user_departments as ud on ud.user_id = coalesce(j.user_name, nu.user_id, su.user_id, lu.user_id)
     left join ip_departments as ipd on ipd.src_ip = j.src_ip
 ),
 
