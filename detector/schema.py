@@ -29,7 +29,7 @@ _COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("source_kind", pa.string(), "proxy | dns | firewall | sensor | identity"),
     ("log_format", pa.string(), "registry key of the format that parsed the line (`shadow-ai formats`)"),
     ("src_ip", pa.string(), "client address as logged (IPv4 or IPv6 text)"),
-    ("src_host", pa.string(), "client (workstation) name where logged: DHCP leases, some DNS and firewall logs"),
+    ("src_host", pa.string(), "client (workstation) name where logged: DHCP leases, some DNS, proxy and firewall logs"),
     ("user_name", pa.string(), "pseudonym of the authenticated user (keyed hash), null when not logged"),
     ("host", pa.string(), "destination host name: lower case, no port, no trailing dot"),
     ("host_source", pa.string(), "how `host` was learned: url | connect | sni | http_host | dns_query | none"),

@@ -107,3 +107,15 @@ def test_umbrella_computer_identity_is_the_client_name(tmp_path: Path) -> None:
     rows = events.to_pylist()
     assert [row["src_host"] for row in rows] == ["BZ-LT-0042", "Anyconnect-7", None]
     assert rows[0]["user_name"] is not None and rows[1]["user_name"] is None
+
+
+# --- Check Point: the user agent of a web request a blade logged ------------------------------------------------
+def test_checkpoint_web_request_keeps_its_user_agent(tmp_path: Path) -> None:
+    line = ('<134>1 2025-11-18T08:00:04Z gw CheckPoint 1930 - [action:"Prevent"; time:"1763452804"; '
+            'src:"10.20.3.14"; dst:"104.18.32.47"; proto:"6"; service:"443"; resource:"https://chatgpt.com/c/1"; '
+            'method:"POST"; user_agent:"Mozilla/5.0 (Windows NT 10.0; Win64; x64)"; product:"Anti-Virus"]')
+    events, rejects, _ = parse_lines(tmp_path / "cp.log", "checkpoint", [line])
+    assert not rejects.num_rows
+    (row,) = events.to_pylist()
+    assert (row["host"], row["http_method"], row["user_agent"], row["action"]) == (
+        "chatgpt.com", "POST", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "blocked")

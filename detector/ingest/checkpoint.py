@@ -10,8 +10,9 @@ repeated keys wins):
 the user from Identity Awareness (`src_user_name`, `source_user_name`, `user`), byte counts from
 Accounting (`client_outbound_bytes` is what the client sent: `bytes_out`; `server_outbound_bytes`;
 else the threat prevention blades' `sent_bytes` / `received_bytes`, and `sent_byte`), `elapsed`
-(seconds), and the URL Filtering blade's `resource` (the URL, from which the host). Check Point's own view
-is kept: Application Control's `appi_name` as vendor_app, its `app_category`, else URL Filtering's
+(seconds), and the URL Filtering blade's `resource` (the URL, from which the host), with the request's `method`
+and `user_agent` (as the Threat Prevention blades log a web request: `user_agent:"Mozilla/5.0 ..."`). Check Point's
+own view is kept: Application Control's `appi_name` as vendor_app, its `app_category`, else URL Filtering's
 `matched_category`, as vendor_category.
 
 Events are logs of a connection decision: actions Accept, Allow, Encrypt, Decrypt (allowed: Encrypt
@@ -74,7 +75,7 @@ KEYS = (
     "action", "src", "dst", "service", "proto", "time", "src_user_name", "source_user_name", "user",
     "client_outbound_bytes", "server_outbound_bytes", "sent_bytes", "sent_byte", "received_bytes", "elapsed",
     "resource",
-    "method", "appi_name", "app_category", "matched_category",
+    "method", "user_agent", "appi_name", "app_category", "matched_category",
 )
 
 ALLOWED = ("Accept", "Allow", "Encrypt", "Decrypt")
@@ -260,6 +261,7 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, scan: Ca
         "http_method": per_distinct(connection, only_where(value("method"), pc.is_valid(resource)),
                                     queries.method)["value"],
         "url_path": place["url_path"],
+        "user_agent": text(only_where(value("user_agent"), pc.is_valid(resource))),
         "action": pc.if_else(allowed, "allowed", pc.if_else(blocked, "blocked", "unknown")),
         "bytes_out": integers(connection, queries.bigint, pc.coalesce(value("client_outbound_bytes"),
                                                                       value("sent_bytes"), value("sent_byte")),
@@ -378,6 +380,7 @@ SYSLOG = Format(
     independent_batches=True,
     fields=(
         "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol",
-        "http_method", "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "vendor_app", "vendor_category",
+        "http_method", "url_path", "user_agent", "action", "bytes_out", "bytes_in", "duration_ms", "vendor_app",
+        "vendor_category",
     ),
 )
