@@ -218,3 +218,28 @@ def test_records_farther_apart_than_the_context_are_two_events(tmp_path: Path) -
     assert [lookup(e) for e in events.to_pylist()] == [
         (CLIENT, RESOLVER, "far.example.org", "A", None, None),
         (CLIENT, RESOLVER, "far.example.org", None, "NOERROR", ["192.0.2.3"])]
+
+
+def test_a_dns_id_reused_in_one_flow_is_one_lookup_per_query(tmp_path: Path) -> None:
+    """A forwarder's long-lived flow reuses DNS ids: each query is a lookup of its own, with the answer after it;
+    and a file repeating one lookup's records does not join them all into one event."""
+    def record(kind: str, name: str, answer: str | None = None) -> str:
+        dns: dict[str, object] = {"type": kind, "id": 7, "rrname": name, "rrtype": "A"}
+        if answer:
+            dns.update(rcode="NOERROR", rdata=answer, ttl=60)
+        return json.dumps({"timestamp": "2025-11-18T09:00:01.000000+0100", "flow_id": 99, "event_type": "dns",
+                            "src_ip": "10.0.0.53", "src_port": 40000, "dest_ip": "192.0.2.53", "dest_port": 53,
+                            "proto": "UDP", "dns": dns})
+
+    lines = [record("query", "chatgpt.com"), record("answer", "chatgpt.com", "104.18.32.47"),
+             record("query", "claude.ai"), record("answer", "claude.ai", "160.79.104.10")] * 50
+    events, rejects, report = parse_lines(tmp_path / "eve.json", "suricata_eve", lines)
+    assert not rejects.num_rows and report.parsed == 100 and report.ignored == 100
+    rows = events.to_pylist()
+    assert {(row["host"], tuple(row["dns_answers"])) for row in rows} == {
+        ("chatgpt.com", ("104.18.32.47",)), ("claude.ai", ("160.79.104.10",))}
+    # answers alone, one key repeated: one event joins at most MAX_LOOKUP_RECORDS of them
+    answers = [record("answer", "chatgpt.com", "104.18.32.47")] * 200
+    events, rejects, report = parse_lines(tmp_path / "answers.json", "suricata_eve", answers)
+    assert not rejects.num_rows and report.parsed == 4  # 64 + 64 + 64 + 8
+    assert max(len(row["dns_answers"]) for row in events.to_pylist()) == suricata_eve.MAX_LOOKUP_RECORDS

@@ -16,9 +16,12 @@ its first answer's name), dns_qtype (none on a v1 answer record: its `rrtype` is
 (none on a request) and dns_answers (A/AAAA addresses and CNAME targets, as the other DNS formats keep them).
 One lookup is one event, as the other DNS formats give it (_Lookups): the records of one flow (`flow_id`) with one
 DNS id (`dns.id`) are a query and its answer (v1: an answer record per answer RR; v2: one, `answers` or `grouped`;
-v3: `request` and `response`). The lookup's first query record is its event, else (Suricata set to log answers
-only, or the query too far away) its first answer record; its other records are ignored (counted), their answers
-(in line order), response code, and the query's type and name where the event lacks them joined to it. (A v1 answer
+v3: `request` and `response`): a query record and the records after it with its flow and DNS id, up to the next
+query with them (a DNS id is 16 bits, and a forwarder's long-lived flow reuses it; records logged before their
+query join it) and at most MAX_LOOKUP_RECORDS.
+The query record is its event, else (Suricata set to log answers only, or the query too far away) its first answer
+record; its other records are ignored (counted), their answers (in line order), response code, and the query's
+type and name where the event lacks them joined to it. (A v1 answer
 record names its own owner: past a CNAME, the alias's target; only the lookup's first record names the query.) A
 record without a flow id or DNS id is a lookup of its own. Each batch is parsed with the PAIR_LINES lines before
 and after it (Format.context_lines): records of a lookup up to that many lines apart are joined wherever the batches
@@ -820,12 +823,11 @@ def _hosts(connection: duckdb.DuckDBPyConnection, queries: Queries, records: _Re
 class _Lookups:
     """The DNS records of a batch grouped by lookup: the records of one flow (`flow_id`) with one DNS id (`dns.id`)
     are a query and its answer (v1: one answer record per answer; v2: one with `answers` or `grouped`; v3: `request`
-    and `response`). A lookup is one event, as the other DNS formats give it: its first query record (v1/v2 `query`,
-    v3 `request`), else (answers logged without their query, or the query in another batch) its first record; its
-    other records are ignored (accounted for), their answers, response code, query type and name joined to the
-    event. A record without both keys, and a line rejected, is a lookup of its own. Batches are parsed apart
-    (`independent_batches`): a lookup split by a batch's end is two events, its query without the answer and its
-    answer (named by its own first record)."""
+    and `response`). A lookup is one event, as the other DNS formats give it: its query record (v1/v2 `query`,
+    v3 `request`) and the records after it up to the next query of the key, else (answers logged without their
+    query, or the query too far away) its first record; its other records are ignored (accounted for), their answers,
+    response code, query type and name joined to the event. A record without both keys, and a line rejected, is a
+    lookup of its own (see the module docstring for the lines around a batch)."""
 
     def __init__(self, records: _Records, ok: np.ndarray) -> None:
         dns_rows = records.rows("dns")
@@ -835,16 +837,29 @@ class _Lookups:
         code[~ok[dns_rows]] = -1
         alone = code < 0
         code[alone] = code.max(initial=-1) + 1 + np.arange(int(alone.sum()))
-        _, self.group = np.unique(code, return_inverse=True)
-        self.groups = int(self.group.max(initial=-1)) + 1
+        # Per key in batch order, a lookup starts at the key's first record, at each query record after the key's
+        # first (a DNS id is 16 bits: a forwarder's long-lived flow reuses it, and each query is a lookup of its own;
+        # records before the first query join it), and after MAX_LOOKUP_RECORDS records (a bound on what one event
+        # joins, whatever a file repeats).
+        request = _flag(pc.is_in(records.at("dns.type", "dns"), value_set=_REQUEST_TYPES))
+        order = np.lexsort((np.arange(count), code))
+        place = np.arange(count)
+        new_key = np.r_[True, code[order][1:] != code[order][:-1]] if count else np.zeros(0, bool)
+        key_start = np.maximum.accumulate(np.where(new_key, place, 0))
+        queries = np.cumsum(request[order])
+        starts = new_key | (request[order] & (queries - (queries - request[order])[key_start] >= 2))
+        since = place - np.maximum.accumulate(np.where(starts, place, 0))
+        starts |= since % MAX_LOOKUP_RECORDS == 0
+        self.group = np.empty(count, np.int64)
+        self.group[order] = np.cumsum(starts) - 1
+        self.groups = int(starts.sum())
         self.merged = self.groups < count  # (else every record is its own lookup: nothing to join)
         self.event = np.ones(count, bool)
-        if self.merged:
-            request = _flag(pc.is_in(records.at("dns.type", "dns"), value_set=_REQUEST_TYPES))
-            order = np.lexsort((np.arange(count), ~request, self.group))  # per lookup: queries first, batch order
-            first = np.flatnonzero(np.r_[True, self.group[order][1:] != self.group[order][:-1]])
+        if self.merged:  # a lookup's event: its query, else its first record
+            by_lookup = np.lexsort((place, ~request, self.group))
+            first = np.r_[True, self.group[by_lookup][1:] != self.group[by_lookup][:-1]]
             self.event[:] = False
-            self.event[order[first]] = True
+            self.event[by_lookup[first]] = True
         self.ignored = np.zeros(records.count, bool)
         self.ignored[dns_rows[~self.event]] = True
 
@@ -1023,6 +1038,9 @@ def _dns_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, record
 
 # What Suricata calls a DNS request's record: v1/v2 `query`, v3 `request`
 _REQUEST_TYPES = pa.array(["query", "request"])
+# The most records one DNS lookup joins (a query and its v1 answer records, one per answer: a long CNAME chain
+# with its addresses is some tens)
+MAX_LOOKUP_RECORDS = 64
 
 
 def _decoded(values: pa.Array) -> pa.Array:
