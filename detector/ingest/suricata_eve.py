@@ -832,8 +832,11 @@ class _Lookups:
     def __init__(self, records: _Records, ok: np.ndarray) -> None:
         dns_rows = records.rows("dns")
         count = len(dns_rows)
-        key = pc.binary_join_element_wise(records.at("flow_id", "dns"), records.at("dns.id", "dns"), "/")
-        code = pc.fill_null(pc.dictionary_encode(key).indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        # the key (flow_id, dns.id) as one number: the two texts' codes combined (-1: either is missing)
+        flow, dns_id = (pc.dictionary_encode(records.at(path, "dns")) for path in ("flow_id", "dns.id"))
+        flow_code, id_code = (pc.fill_null(codes.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                              for codes in (flow, dns_id))
+        code = np.where((flow_code < 0) | (id_code < 0), -1, flow_code * len(dns_id.dictionary) + id_code)
         code[~ok[dns_rows]] = -1
         alone = code < 0
         code[alone] = code.max(initial=-1) + 1 + np.arange(int(alone.sum()))
@@ -877,7 +880,8 @@ class _Lookups:
         return values.take(pa.array(place, mask=place < 0)) if wanted.any() else values
 
     def joined(self, lists: pa.Array) -> pa.Array:
-        """Per DNS record, the lists of its lookup's records one after another in batch order (null where none)."""
+        """Per DNS record that is its lookup's event, the lists of the lookup's records one after another in batch
+        order (null where none, and on the records joined to an event: they are no events)."""
         if not self.merged:
             return lists
         order = np.lexsort((np.arange(len(lists)), self.group))
@@ -886,7 +890,7 @@ class _Lookups:
         sizes = np.bincount(self.group[order], weights=lengths, minlength=self.groups).astype(np.int64)
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
         per_lookup = pa.ListArray.from_arrays(pa.array(offsets), taken.flatten(), mask=pa.array(sizes == 0))
-        return per_lookup.take(pa.array(self.group))
+        return per_lookup.take(pa.array(self.group, mask=~self.event))
 
 
 # The records whose host is a TLS SNI: TLS's, and QUIC's (the SNI of its TLS client hello)
