@@ -119,3 +119,15 @@ def test_checkpoint_web_request_keeps_its_user_agent(tmp_path: Path) -> None:
     (row,) = events.to_pylist()
     assert (row["host"], row["http_method"], row["user_agent"], row["action"]) == (
         "chatgpt.com", "POST", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "blocked")
+
+
+# --- Sophos Firewall: a warned request ------------------------------------------------------------------------
+# Web policy action Warn: the firewall answers with its warning page (log_subtype="Warned"), as the UTM's `warn`.
+def test_sophos_xg_warned_request_is_blocked(tmp_path: Path) -> None:
+    line = ('Mar 11 08:02:13 fw01 device_name="SFW" timestamp="2024-03-11T08:02:13+0100" log_id=050901616001 '
+            'log_type="Content Filtering" log_component="HTTP" log_subtype="{subtype}" user_name="m.jansen" '
+            'url="https://chat.deepseek.com/" src_ip=10.20.7.9 dst_ip=104.18.32.47 dst_port=443 domain=chat.deepseek.com')
+    events, rejects, _ = parse_lines(tmp_path / "sophos.log", "sophos_xg",
+                                     [line.format(subtype=subtype) for subtype in ("Warned", "Allowed", "Denied")])
+    assert not rejects.num_rows
+    assert [row["action"] for row in events.to_pylist()] == ["blocked", "allowed", "blocked"]

@@ -17,7 +17,8 @@ Two generations of field names are read:
 of GMT/UTC is honoured, as is a numeric offset (`timezone="+08"`, `"+0530"`: the firewall's zone where it has
 no abbreviation); other abbreviations (IST, CEST ...) are ambiguous, so the configured ingest zone
 applies. `log_subtype` is the decision (Allowed, Denied, Warned ...), except where an `action` says Allow or
-Deny (Web Content Policy lines are all `log_subtype="Alert"`). `http_status` 0 means none.
+Deny (Web Content Policy lines are all `log_subtype="Alert"`). Warned is blocked: the firewall answered with its
+warning page, the request was not passed (as the UTM's `warn` is read, sophos_utm). `http_status` 0 means none.
 Sophos's own view is kept: `app_name` (application control) as vendor_app, the web category
 `http_category` (SFOS 17: `category`), else the application's `app_category`, as vendor_category.
 
@@ -198,7 +199,7 @@ select
         when lower(decision) in ({_ALLOW}) then 'allowed'
         when lower(decision) in ({_DENY}) then 'blocked'
         when lower(subtype) in ('allowed', 'alert', 'clean') then 'allowed'
-        when lower(subtype) in ('denied', 'blocked', 'drop', 'virus', 'pua') then 'blocked'
+        when lower(subtype) in ('denied', 'blocked', 'drop', 'virus', 'pua', 'warned') then 'blocked'
         else 'unknown'
     end as action,
     try_cast(sent as bigint) as bytes_out,
@@ -228,7 +229,7 @@ DOMAIN_SQL = "select clean_host(value) as host from distinct_values"
 ACTION_SQL = """
 select case
     when lower(value) in ('allowed', 'alert', 'clean') then 'allowed'
-    when lower(value) in ('denied', 'blocked', 'drop', 'virus', 'pua') then 'blocked'
+    when lower(value) in ('denied', 'blocked', 'drop', 'virus', 'pua', 'warned') then 'blocked'
     else 'unknown'
 end as action
 from distinct_values
