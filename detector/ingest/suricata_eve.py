@@ -18,10 +18,9 @@ One lookup is one event, as the other DNS formats give it (_Lookups): the record
 DNS id (`dns.id`) are a query and its answer (v1: an answer record per answer RR; v2: one, `answers` or `grouped`;
 v3: `request` and `response`): a query record and the records after it with its flow and DNS id, up to the next
 query with them (a DNS id is 16 bits, and a forwarder's long-lived flow reuses it; records logged before their
-query join it) and at most MAX_LOOKUP_RECORDS.
-The query record is its event, else (Suricata set to log answers only, or the query too far away) its first answer
-record; its other records are ignored (counted), their answers (in line order), response code, and the query's
-type and name where the event lacks them joined to it. (A v1 answer
+query join it) and at most MAX_LOOKUP_RECORDS. The query record is its event, else (Suricata set to log answers
+only, or the query too far away) its first answer record; its other records are ignored (counted), their answers
+(in line order), response code, and the query's type and name where the event lacks them joined to it. (A v1 answer
 record names its own owner: past a CNAME, the alias's target; only the lookup's first record names the query.) A
 record without a flow id or DNS id is a lookup of its own. Each batch is parsed with the PAIR_LINES lines before
 and after it (Format.context_lines): records of a lookup up to that many lines apart are joined wherever the batches

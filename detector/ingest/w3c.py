@@ -92,6 +92,7 @@ from detector.ingest.proxy_columns import (
 )
 from detector.ingest.squid import PROXY_MACROS
 from detector.ingest.syslog import BSD_TIME, ISO_TIME
+from detector.ingest.user_names import addresses as ip_addresses
 from detector.schema import TIMESTAMP
 
 # A value is a quoted string (with "" inside) or a run of non-space characters (for sniffing).
@@ -335,11 +336,6 @@ def _has_double_space(text: pa.Array) -> bool:
                                   or (body[1: 1 + (len(body) - 1) // 2 * 2].view(np.uint16) == DOUBLE_SPACE).any())
 
 
-def _addresses_only(values: pa.Array | None) -> pa.Array | None:
-    """`values` where each is an IP address (null elsewhere)."""
-    return None if values is None else where(pc.fill_null(is_ip_literal(values), False), values)
-
-
 def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no: pa.Array, counts: pa.Array,
                       values: dict[int, pa.DictionaryArray]) -> pa.Table:
     """`event_columns` from the fields already cut out of the lines: each line's number of fields (`counts`) and
@@ -375,8 +371,9 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
     proxysg = plan.proxysg
     # (a value that is no address is not read as one: a line of another layout than its fields say, as a custom
     # ProxySG format without its `#Fields:` line, has a word there: `TCP_CLIENT_REFRESH`)
-    addresses = [_addresses_only(v("r-ip", "s-supplier-ip")), None if proxysg else _addresses_only(v("s-ip")),
-                 where(pc.fill_null(is_ip_literal(url_host), False), url_host)]
+    addresses = [ip_addresses(value) for value in (v("r-ip", "s-supplier-ip"), None if proxysg else v("s-ip"))
+                 if value is not None]
+    addresses.append(where(pc.fill_null(is_ip_literal(url_host), False), url_host))
     ports = [through(INTEGER_SQL, v("r-port", "cs-uri-port")), None if proxysg else through(INTEGER_SQL, v("s-port")),
              place["dst_port"]]
     scheme = through(LOWER_SQL, v("cs-uri-scheme", "cs-protocol"))
@@ -404,7 +401,7 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
         "user_name": _or(user, nothing),
         "host": first_valid(*hosts),
         "host_source": constant_text(HOST_SOURCES, source),
-        "dst_ip": first_valid(*[address for address in addresses if address is not None]),
+        "dst_ip": first_valid(*addresses),
         "dst_port": pc.coalesce(*[pc.cast(port, pa.int32()) for port in ports if port is not None]),
         "network_protocol": where(not_connect, first_valid(*[x for x in (scheme, place["scheme"]) if x is not None])),
         "http_method": _or(method, nothing),
