@@ -218,12 +218,12 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
     is_web = pc.and_(is_utm, pc.fill_null(pc.is_in(subtype, pa.array(["webfilter", "app-ctrl"])), False))
     # an HTTP transaction: a request with its URL, judged by the security profiles (utmaction), no session action
     is_request = pc.and_(is_traffic, pc.fill_null(pc.equal(subtype, "http-transaction"), False))
-    act = _lower(value("action"))
+    act, utm_action = _lower(value("action")), _lower(value("utmaction", is_traffic))
     if pc.any(is_request).as_py():
-        act = pc.coalesce(act, _lower(value("utmaction", pc.and_(is_request, pc.is_null(act)))))
+        act = pc.coalesce(act, only_where(utm_action, is_request))
     # A session's `action` says how the firewall policy let it end (client-rst, close ...); a security profile
     # that blocked it (web filter, application control) says so in `utmaction`: the session is blocked.
-    utm_blocked = pc.fill_null(pc.is_in(_lower(value("utmaction", is_traffic)), pa.array(UTM_BLOCKED)), False)
+    utm_blocked = pc.fill_null(pc.is_in(utm_action, pa.array(UTM_BLOCKED)), False)
     act = pc.if_else(pc.and_(utm_blocked, pc.fill_null(pc.is_in(act, pa.array(ALLOWED)), False)), "block", act)
     starts_session = pc.and_(is_traffic, pc.fill_null(pc.equal(act, "start"), False))
     is_traffic = pc.and_(is_traffic, pc.invert(starts_session))
