@@ -103,7 +103,7 @@ MACROS = (
     " judged_by = 'model' or name in (select calls.host from api_path_calls as calls)",
     "create macro chosen(selection, value) as len(selection) = 0 or list_contains(selection, value)",
     f"create macro unsanctioned(verdict) as verdict in ({', '.join(repr(v) for v in UNSANCTIONED)})",
-    "create macro unsanctioned_users(user_id, verdict) as count(distinct user_id) filter (where unsanctioned(verdict))",
+    "create macro unsanctioned_people(person, verdict) as count(distinct person) filter (where unsanctioned(verdict))",
     "create macro unsanctioned_bytes_out(bytes_out, verdict) as"
     " cast(coalesce(sum(bytes_out) filter (where unsanctioned(verdict)), 0) as bigint)",
 )

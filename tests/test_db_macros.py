@@ -44,16 +44,16 @@ def test_unsanctioned_is_shadow_and_forbidden_of_the_policys_verdicts(connection
     ("day", [("2026-11-02", 1, 150), ("2026-11-03", 1, 0)]),
     ("user_id", [("u1", 1, 150), ("u2", 0, 0), ("u3", 0, 0), ("u4", 1, 0)]),
 ])
-def test_unsanctioned_users_and_bytes_out_per_any_key(connection: duckdb.DuckDBPyConnection, key: str,
+def test_unsanctioned_people_and_bytes_out_per_any_key(connection: duckdb.DuckDBPyConnection, key: str,
                                                       expected: list[tuple[str, int, int]]) -> None:
-    rows = connection.execute(f"select cast({key} as varchar), unsanctioned_users(user_id, verdict), "
+    rows = connection.execute(f"select cast({key} as varchar), unsanctioned_people(user_id, verdict), "
                               f"unsanctioned_bytes_out(bytes_out, verdict) from use group by {key} order by 1"
                               ).fetchall()
     assert rows == expected
 
 
 def test_sums_over_no_rows_are_zero_and_bigint(connection: duckdb.DuckDBPyConnection) -> None:
-    relation = connection.sql("select unsanctioned_users(user_id, verdict) as users, "
+    relation = connection.sql("select unsanctioned_people(user_id, verdict) as users, "
                               "unsanctioned_bytes_out(bytes_out, verdict) as bytes_out from use where false")
     assert relation.fetchall() == [(0, 0)]
     assert [str(kind) for kind in relation.dtypes] == ["BIGINT", "BIGINT"]

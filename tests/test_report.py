@@ -173,6 +173,43 @@ def test_report_writes_html_csv_and_summary_with_the_known_figures(report_dir: P
     assert {row["service_key"] for row in found["new_services"]} >= {"deepseek", "github_copilot"}
 
 
+def test_a_dns_only_lake_counts_client_devices_as_people_as_the_dashboard_does(tmp_path: Path) -> None:
+    """DNS logs name no user: the report counts the client devices (as the dashboard's Overview does), not 0."""
+    home = tmp_path / "home"
+    settings = load_settings(home)
+    config = settings.home / "shadow-ai.toml"
+    config.write_text(config.read_text().replace('timezone = "local"', 'timezone = "UTC"'))
+    (home / "networks.csv").write_text("cidr,department\n10.20.0.0/16,Burgerzaken\n10.30.0.0/16,HR\n")
+    lines = [bind("2026-03-10", 9 + number, "chatgpt.com").replace("10.20.9.9", f"10.20.1.{number}")
+             for number in range(6)]  # six devices in Burgerzaken look ChatGPT up
+    lines.append(bind("2026-03-11", 9, "claude.ai").replace("10.20.9.9", "10.20.1.0"))  # one of them again
+    lines += [bind("2026-03-11", 10, "www.rijksoverheid.nl").replace("10.20.9.9", f"10.30.1.{number}")
+              for number in range(3)]  # three devices in HR look up no AI service
+    logs = tmp_path / "named.log"
+    logs.write_text("\n".join(lines) + "\n")
+    reports = list(ingest_paths(load_settings(home), [str(logs)]))
+    assert all(not r.error and r.parsed == len(lines) for r in reports), reports
+    classify(load_settings(home))
+    out = tmp_path / "out"
+    result = run(home, "report", "--period", PERIOD, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    found = summary(out)
+    headline = {key: figure["value"] for key, figure in found["headline"].items()}
+    assert found["population"] == "people seen in the logs"
+    assert (headline["ai_users"], headline["employees"], headline["unsanctioned_users"]) == (6, 9, 6)
+    assert headline["ai_share"] == pytest.approx(6 / 9)
+    departments = {row["department"]: row for row in found["departments"]}
+    assert departments["Burgerzaken"]["ai_users"] == 6 and departments["Burgerzaken"]["employees"] == 6
+    assert departments["Burgerzaken"]["unsanctioned_share"] == 1.0 and not departments["Burgerzaken"]["suppressed"]
+    assert departments["HR"]["ai_users"] == 0 and departments["HR"]["employees"] == 3
+    services = {row["service_key"]: row for row in found["services"]}
+    assert services["chatgpt"]["users"] == 6 and services["claude"]["users"] == "< 5"
+    daily = {row["day"]: row["ai_users"] for row in read_csv(out / "daily.csv")}
+    assert daily["2026-03-10"] == "6" and daily["2026-03-11"] == "< 5"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "client devices where no user could be attributed" in html
+
+
 def test_the_html_report_is_self_contained(report_dir: Path) -> None:
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<style>" in html

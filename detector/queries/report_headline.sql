@@ -1,11 +1,12 @@
 -- The report's headline figures for one period ($start .. $end, days inclusive): who used AI (distinct
--- pseudonymised users over the whole period, from user_daily), who used unsanctioned AI (shadow or
--- forbidden), the population those shares are taken of, services, events, uploads and blocked attempts.
--- `employees` is users.csv when it was given (then only its members count in `*_employees`), else
--- everyone a log named in the period. `logged_events`: whether the lake holds anything for the period
--- at all (a comparison with a period before the first log would be meaningless).
+-- people over the whole period, from user_daily: a user's pseudonym, or a client device where no user could
+-- be attributed, as the dashboard counts them), who used unsanctioned AI (shadow or forbidden), the
+-- population those shares are taken of, services, events, uploads and blocked attempts. `employees` is
+-- users.csv when it was given (then only its members count in `*_employees`), else everyone seen in any log
+-- of the period (people_daily, built at classify). `logged_events`: whether the lake holds anything for the
+-- period at all (a comparison with a period before the first log would be meaningless).
 with user_daily as (
-    select user_id, service, host, verdict from user_daily where day between $start and $end
+    select person, in_population, service, host, verdict from user_daily where day between $start and $end
 ),
 
 usage as (
@@ -17,14 +18,15 @@ directory as (
 ),
 
 seen as (
-    select distinct user_name as user_id from lake_events
-    where day between $start and $end and user_name is not null
+    select person from people_daily where day between $start and $end
+    union
+    select person from user_daily
 ),
 
 population as (
-    select user_id from directory
+    select user_id as person from directory
     union all
-    select user_id from seen where not exists (select 1 from directory)
+    select person from seen where not exists (select 1 from directory)
 ),
 
 first_days as (
@@ -35,13 +37,12 @@ final as (
     select
         (select count(*) from lake_events where day between $start and $end) as logged_events,
         (select count(*) from directory) > 0 as from_directory,
-        (select count(distinct user_id) from population) as employees,
-        (select count(distinct user_id) from user_daily) as ai_users,
-        (select unsanctioned_users(user_id, verdict) from user_daily) as unsanctioned_users,
-        (select count(distinct u.user_id) from user_daily as u semi join population as p using (user_id))
-            as ai_employees,
-        (select count(distinct u.user_id) from user_daily as u semi join population as p using (user_id)
-            where unsanctioned(u.verdict)) as unsanctioned_employees,
+        (select count(distinct person) from population) as employees,
+        (select count(distinct person) from user_daily) as ai_users,
+        (select unsanctioned_people(person, verdict) from user_daily) as unsanctioned_users,
+        (select count(distinct person) from user_daily where in_population) as ai_employees,
+        (select count(distinct person) from user_daily where in_population and unsanctioned(verdict))
+            as unsanctioned_employees,
         (select count(distinct coalesce(service, host)) from usage) as services,
         (select count(distinct coalesce(service, host)) from usage where unsanctioned(verdict))
             as unsanctioned_services,

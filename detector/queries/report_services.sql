@@ -1,6 +1,7 @@
--- Every AI service used in one period, with the catalog's facts and the policy's verdict: distinct users
--- (from user_daily), departments, events, uploads, blocked attempts, and the first day it was ever used
--- (over all history, so that "new in the period" can be told). AI services nobody listed (found by the
+-- Every AI service used in one period, with the catalog's facts and the policy's verdict: distinct people
+-- (from user_daily: users, and client devices where no user could be attributed), departments, events,
+-- uploads, blocked attempts, and the first day it was ever used (over all history, so that "new in the
+-- period" can be told). AI services nobody listed (found by the
 -- model or labelled by an analyst) are keyed by their host, as in usage_daily. `verdict` is the policy's
 -- verdict for the service as a whole; `verdicts` lists every verdict its use had (department exceptions).
 with usage as (
@@ -8,7 +9,7 @@ with usage as (
 ),
 
 user_daily as (
-    select user_id, coalesce(service, host) as service_key, verdict
+    select person, coalesce(service, host) as service_key, verdict
     from user_daily where day between $start and $end
 ),
 
@@ -27,8 +28,8 @@ first_days as (
 people as (
     select
         service_key,
-        count(distinct user_id) as users,
-        unsanctioned_users(user_id, verdict) as unsanctioned_users
+        count(distinct person) as users,
+        unsanctioned_people(person, verdict) as unsanctioned_users
     from user_daily
     group by service_key
 ),

@@ -1,5 +1,6 @@
--- Per day of one period (every day, also those without AI use): distinct AI users, users of unsanctioned
--- AI, events, and uploads to unsanctioned AI.
+-- Per day of one period (every day, also those without AI use): distinct people using AI and unsanctioned
+-- AI (a person is a user, or a client device where no user could be attributed, as in user_daily), events,
+-- and uploads to unsanctioned AI.
 with days as (
     select cast(unnest(generate_series(cast($start as date), cast($end as date), interval 1 day)) as date) as day
 ),
@@ -7,8 +8,8 @@ with days as (
 people as (
     select
         day,
-        count(distinct user_id) as ai_users,
-        unsanctioned_users(user_id, verdict) as unsanctioned_users
+        count(distinct person) as ai_users,
+        unsanctioned_people(person, verdict) as unsanctioned_users
     from user_daily
     where day between $start and $end
     group by day

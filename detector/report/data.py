@@ -180,8 +180,8 @@ def suppress(frame: pd.DataFrame, column: str, measures: tuple[str, ...], minimu
 def departments(frame: pd.DataFrame, minimum: int) -> pd.DataFrame:
     """Per department; a department with AI users but fewer than the minimum shows "< N" and no figures.
 
-    Traffic attributed to a department only by its network (no user known) counts no users, so a
-    department with such traffic and no identified user is suppressed as well."""
+    A person is a user, or a client device where no user could be attributed; traffic with neither (no
+    client address in the log) counts nobody, so a department with only such traffic is suppressed as well."""
     frame = frame.copy()
     frame["employees"] = frame["employees"].astype("Int64")
     frame["unsanctioned_share"] = [

@@ -166,9 +166,10 @@ def _headline(data: ReportData) -> str:
                      f'<div class="c">{escape(note)}</div></td>')
     rows = "".join("<tr>" + "".join(cells[i:i + 4]) + "</tr>" for i in range(0, len(cells), 4))
     population = ("employees in users.csv" if data.population_from_directory
-                  else "people named in any log of the period (no users.csv given)")
+                  else "the people seen in any log of the period (no users.csv given)")
     return (f'<h2>Headline</h2><table class="cards">{rows}</table>'
-            f'<p class="muted">Shares are of {escape(population)}; people are counted once over the period.</p>')
+            f'<p class="muted">Shares are of {escape(population)}. People are users, and client devices where '
+            'no user could be attributed; each is counted once over the period.</p>')
 
 
 def _trend(data: ReportData) -> str:
