@@ -3,7 +3,10 @@ r"""Generic ArcSight CEF and IBM QRadar LEEF lines, with or without a syslog hea
     CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value key=value ...
     LEEF:1.0|Vendor|Product|Version|EventID|key=value<TAB>key=value ...
     LEEF:2.0|Vendor|Product|Version|EventID|<delimiter>|key=value<delimiter>key=value ...
-(McAfee/Skyhigh Web Gateway cuts LEEF 1.0's attributes at '|' instead of tabs, `...|0|devTime=...|src=...`: read so.)
+(McAfee/Skyhigh Web Gateway cuts LEEF 1.0's attributes at '|' instead of tabs, `...|0|devTime=...|src=...`: read so.
+A tab written `#011` is a tab: rsyslog escapes control characters so by default, and files it writes carry it. Lines
+whose tabs became spaces on the way (a relay, a copy from a console) are read by CEF's rule: a key is the word before
+an '=', its value runs to the space before the next key.)
 
 Many devices (web gateways, firewalls, Zscaler's CEF and LEEF feed types) can log this way; we read the
 keys the standards define, in either their short or long names, case-insensitively:
@@ -185,7 +188,7 @@ class _Header:
     error: pa.Array
     rest_start: np.ndarray  # the text after the header's last field (the line's end where it is incomplete)
     field_end: np.ndarray  # LEEF 2.0: the end of a sixth field that names the delimiter, else -1
-    piped: np.ndarray  # LEEF 1.0: attributes cut at '|' (McAfee Web Gateway), not at tabs
+    cut: np.ndarray  # LEEF: what the attributes are cut at where it is not a tab (cef_scan.CUT_*)
     complete: np.ndarray  # the header has all its fields
 
 
@@ -206,7 +209,7 @@ def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = Fal
                                               f" of its {fields} |-separated fields", "")
         error = pc.if_else(pa.array(has_marker), only_where(written, pa.array(~complete)), f"no {marker}: header")
     return _Header(np.where(has_marker, marker_at, lines.ends), error, rest_start, field_end,
-                   np.zeros(count, np.bool_), complete)
+                   np.zeros(count, np.int8), complete)
 
 
 @functools.cache
@@ -220,47 +223,53 @@ def _cef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     """CEF's `key=value key=value` after the header's 7 fields: a key is the word before an '=' (after the last
     space or '=' before it), its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`)."""
     header = _header(lines, "CEF", fields=7)
-    _find(lines, numbered, header.rest_start, cef=True)
+    _find(lines, numbered, header.rest_start, cef_rule=np.ones(len(lines.starts), np.bool_))
     return header
 
 
 def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     """LEEF's `key=value<delimiter>key=value` after the header's 5 fields (and, in 2.0, the delimiter's): the
     key up to the first '=', the value after it (an item without '=' is its own key and value)."""
-    # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab, but
-    # for the 1.0 lines that cut their attributes at '|' (McAfee Web Gateway: `...|0|devTime=...|src=...`).
+    # LEEF 2.0 may name its attribute delimiter in a sixth header field; without one (and in 1.0) it is a tab (or
+    # `#011`, rsyslog's escape of it), but for the lines that cut their attributes at '|' (McAfee Web Gateway:
+    # `...|0|devTime=...|src=...`) or whose tabs became spaces on the way, which are read by CEF's rule.
+    from detector.ingest import cef_scan
+
     header = _header(lines, "LEEF", fields=5, delimiter_field=True)
     named = header.field_end >= 0
     if not named.any():
         _find(lines, numbered, _past_spaces(lines, header.rest_start))
-        if not _cut_at_bars(lines, numbered, header):
+        if not _recut(lines, numbered, header):
             return header
-        numbered.row -= len(lines.starts)  # read again, those lines' attributes cut at '|'
+        numbered.row -= len(lines.starts)  # read again, those lines' attributes cut otherwise
     field = pc.dictionary_encode(spans_of(lines.text, header.rest_start,
                                           np.where(named, header.field_end, header.rest_start)))
     marks = [b"\t", b"|", *(_leef_delimiter(text).encode("utf-8", "surrogatepass")
                              for text in field.dictionary.to_pylist())]
-    delimiter_of_line = np.where(named, 2 + field.indices.to_numpy().astype(np.int64), np.where(header.piped, 1, 0))
+    delimiter_of_line = np.where(named, 2 + field.indices.to_numpy().astype(np.int64),
+                                 np.where(header.cut == cef_scan.CUT_BARS, 1, 0))
     _find(lines, numbered, _past_spaces(lines, np.where(named, header.field_end + 1, header.rest_start)), marks=marks,
-          delimiter_of_line=delimiter_of_line)
+          delimiter_of_line=delimiter_of_line, cef_rule=~named & (header.cut == cef_scan.CUT_SPACES))
     return header
 
 
-def _cut_at_bars(lines: _Lines, numbered: _Numbered, header: _Header) -> bool:
-    """Whether some LEEF 1.0 lines just read found no address, host or URL because their attributes are cut at '|'
-    (see cef_scan.piped), marked in `header.piped`: looked at only on such lines, so that others cost nothing."""
+def _recut(lines: _Lines, numbered: _Numbered, header: _Header) -> bool:
+    """Whether some LEEF lines just read found no address, host or URL because their attributes are cut at '|' or
+    at spaces, not at tabs (see cef_scan.cuts), marked in `header.cut`: looked at only on such lines, so that
+    others cost nothing."""
     from detector.ingest import cef_scan
 
     codes = numbered.codes[:, numbered.row - len(lines.starts):numbered.row]
     nothing = np.logical_and.reduce([codes[_ITEM_ROW[name]] < 0 for name in ("src", "dst", "dhost", "request")])
     rows = np.flatnonzero(nothing & header.complete)
-    rows = rows[lines.data[header.prefix_end[rows] + len("LEEF:")] == ord("1")]
     if not len(rows):
         return False
-    found = np.empty(len(rows), np.bool_)
-    cef_scan.piped(lines.data, lines.bounds, rows, header.rest_start, found)
-    header.piped[rows] = found
-    return bool(found.any())
+    cut = np.empty(len(rows), np.int8)
+    cef_scan.cuts(lines.data, lines.bounds, rows, header.rest_start, cut)
+    version_one = lines.data[header.prefix_end[rows] + len("LEEF:")] == ord("1")  # (bars: a LEEF 1.0 habit)
+    cut[(cut == cef_scan.CUT_BARS) & ~version_one] = cef_scan.CUT_TAB
+    header.cut[rows] = cut
+    return bool(cut.any())
 
 
 def _past_spaces(lines: _Lines, start: np.ndarray, most: int = 4) -> np.ndarray:
@@ -288,18 +297,19 @@ class _Numbered:
     row: int = 0
 
 
-def _find(lines: _Lines, numbered: _Numbered, extension_start: np.ndarray, cef: bool = False,
+def _find(lines: _Lines, numbered: _Numbered, extension_start: np.ndarray, cef_rule: np.ndarray | None = None,
           marks: Sequence[bytes] = (b"\t",), delimiter_of_line: np.ndarray | None = None) -> None:
     """The values of the wanted keys after `extension_start`, found by the kernel (`cef_scan.values`: CEF's
-    rule, or LEEF's items cut at each line's delimiter, number `delimiter_of_line` in `marks`; a tab) and
-    numbered into `numbered`."""
+    rule on the lines `cef_rule` marks, else LEEF's items cut at each line's delimiter, number `delimiter_of_line`
+    in `marks`; a tab) and numbered into `numbered`."""
     from detector.ingest import cef_scan  # (Numba: loaded only by a parse)
 
     count = len(lines.starts)
     value_start, value_end = np.empty((count, len(_ITEM_KEYS)), np.int32), np.empty((count, len(_ITEM_KEYS)), np.int32)
     lengths = np.array([len(mark) for mark in marks], np.int64)
     keys = _key_table()
-    cef_scan.values(lines.data, lines.bounds, extension_start, cef,
+    cef_scan.values(lines.data, lines.bounds, extension_start,
+                    np.zeros(count, np.bool_) if cef_rule is None else cef_rule,
                     np.zeros(count, np.int64) if delimiter_of_line is None else delimiter_of_line,
                     np.frombuffer(b"".join(marks), np.uint8), np.cumsum(lengths) - lengths, lengths,
                     *keys.arrays, value_start, value_end)

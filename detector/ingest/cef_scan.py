@@ -27,7 +27,8 @@ import numpy as np
 
 from detector.ingest.compiled import kernel
 
-BACKSLASH, BAR, EQUALS, SPACE, TAB = 92, 124, 61, 32, 9
+BACKSLASH, BAR, EQUALS, HASH, SPACE, TAB = 92, 124, 61, 35, 32, 9
+CUT_TAB, CUT_BARS, CUT_SPACES = 0, 1, 2  # how `cuts` finds a LEEF line's attributes cut
 NO_RANK = 1 << 30
 
 
@@ -131,25 +132,46 @@ def headers(data, offsets, marker, fields, delimiter_field, marker_at, rest_star
 
 
 @kernel
-def piped(data, offsets, rows, rest_start, found):
-    """For the `rows` given (LEEF 1.0 lines with a complete header), whether their attributes are cut at '|' instead
-    of tabs (McAfee Web Gateway writes `|devTime=...|src=...|`): a real '|' after `rest_start` and before any tab,
-    followed by a key (letters, digits, '_') and '='."""
+def _escaped_tab(data, p, end):
+    """Whether `#011` is at `p`: a tab as rsyslog writes it (its default escapes control characters)."""
+    return p + 4 <= end and data[p] == HASH and data[p + 1] == 48 and data[p + 2] == 49 and data[p + 3] == 49
+
+
+@kernel
+def _key_follows(data, p, end):
+    """Whether a key (letters, digits, '_', '-', '.') and '=' start at `p`."""
+    q = p
+    while q < end and (48 <= data[q] <= 57 or 65 <= data[q] <= 90 or 97 <= data[q] <= 122 or data[q] == 95
+                       or data[q] == 45 or data[q] == 46):
+        q += 1
+    return q > p and q < end and data[q] == EQUALS
+
+
+@kernel
+def cuts(data, offsets, rows, rest_start, cut):
+    """For the `rows` given (LEEF lines with a complete header and no delimiter of their own), what their attributes
+    are cut at when it is not a tab (`#011`, rsyslog's tab, counts as one): '|' where a real '|' comes before any tab
+    and a key follows it (McAfee Web Gateway writes `|devTime=...|src=...|`); spaces where the line has no tab at
+    all and a key follows a space (a relay or a copy turned the tabs into spaces), read by CEF's rule."""
     for i in range(len(rows)):
         row = rows[i]
         p, end = rest_start[row], offsets[row + 1]
-        found[i] = False
-        while p < end and data[p] != TAB:
+        cut[i] = CUT_TAB
+        spaced = False
+        while p < end and data[p] != TAB and not _escaped_tab(data, p, end):
             if _pairs(data, p, end):
                 p += 2
                 continue
             if data[p] == BAR:
-                q = p + 1
-                while q < end and (48 <= data[q] <= 57 or 65 <= data[q] <= 90 or 97 <= data[q] <= 122 or data[q] == 95):
-                    q += 1
-                found[i] = q > p + 1 and q < end and data[q] == EQUALS
+                if _key_follows(data, p + 1, end):
+                    cut[i] = CUT_BARS
+                spaced = False
                 break
+            if data[p] == SPACE and not spaced:
+                spaced = _key_follows(data, p + 1, end)
             p += 1
+        if spaced and p >= end:
+            cut[i] = CUT_SPACES
 
 
 @kernel
@@ -164,17 +186,18 @@ def _delimiter_at(data, p, end, delimiters, start, length):
 
 
 @kernel
-def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, delimiter_starts, delimiter_lengths,
+def values(data, offsets, extension_start, cef_rule, delimiter_of_line, delimiters, delimiter_starts, delimiter_lengths,
            key_bytes, key_starts, buckets, slot_of, rank_of, value_start, value_end):
     """Per line, from `extension_start`, the items' keys and values; for each item whose key is wanted, its value
     (spaces trimmed) becomes its field's unless a more preferred key of the field came before.
 
-    CEF (`cef`): a key is the text after the last space before a real '='; its value runs from after the '=' to the
-    space before the next key, the last one to the line's end. A real '=' with no space between it and the last
-    key's '=' is the value's own (`request=https://a.ai/?q=1`: devices that do not escape it as the standard asks).
+    CEF (`cef_rule`, per line): a key is the text after the last space before a real '='; its value runs from after
+    the '=' to the space before the next key, the last one to the line's end. A real '=' with no space between it
+    and the last key's '=' is the value's own (`request=https://a.ai/?q=1`: devices that do not escape it as the
+    standard asks).
     LEEF: items are cut at the line's delimiter (number `delimiter_of_line` in `delimiter_starts`/`_lengths` of the
-    bytes `delimiters`); a key runs to the item's first real '=', its value after it; an item without '=' is its
-    own key and value.
+    bytes `delimiters`; where that is a tab, `#011` too); a key runs to the item's first real '=', its value after it;
+    an item without '=' is its own key and value.
 
     (The key lookup is written out here, not called: a call that passes arrays costs ~60 ns, more than the walk.)"""
     best = np.empty(value_start.shape[1], np.int64)  # per field, the rank of the key that gave its value
@@ -187,12 +210,15 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
             value_end[row, field] = -1
         cut = delimiter_starts[delimiter_of_line[row]]
         cut_length = delimiter_lengths[delimiter_of_line[row]]
+        cef = cef_rule[row]
         p = extension_start[row]
         word_start = p  # CEF: after the last space or key's '='
         glued = False  # CEF: no space since the last key's '=' (an '=' now is inside that key's value)
         item_start, first_equals = p, -1  # LEEF: the current item and its first '='
         key_from, key_to, value_from = -1, -1, -1  # CEF: the key waiting for its value's end
         first_cut = delimiters[cut]
+        tabbed = cut_length == 1 and first_cut == TAB  # `#011` cuts too
+        this_cut = cut_length
         while True:
             # 1. find the next item: its key key_from..key_to and value value_from..value_to. (Bytes that can end
             # none are skipped in a tight loop first.)
@@ -200,7 +226,8 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
                 while p < end and data[p] != SPACE and data[p] != EQUALS and data[p] != BACKSLASH:
                     p += 1
             else:
-                while p < end and data[p] != first_cut and data[p] != EQUALS and data[p] != BACKSLASH:
+                while p < end and data[p] != first_cut and data[p] != EQUALS and data[p] != BACKSLASH and not (
+                        tabbed and data[p] == HASH):
                     p += 1
             last = p >= end
             if last:
@@ -226,8 +253,13 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
                     word_start = p + 1
                     glued = True
                 else:
-                    if byte != first_cut or (cut_length > 1 and not _delimiter_at(data, p, end, delimiters,
-                                                                                         cut, cut_length)):
+                    this_cut = cut_length
+                    if tabbed and byte == HASH:
+                        this_cut = 4 if _escaped_tab(data, p, end) else 0
+                    elif byte != first_cut or (cut_length > 1 and not _delimiter_at(data, p, end, delimiters,
+                                                                                       cut, cut_length)):
+                        this_cut = 0
+                    if this_cut == 0:
                         if byte == EQUALS and first_equals < 0:
                             first_equals = p
                         p += 1
@@ -235,7 +267,7 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
                     key_from, key_to = item_start, first_equals if first_equals >= 0 else p
                     value_from = first_equals + 1 if first_equals >= 0 else item_start
                     value_to = p
-                    item_start, first_equals = p + cut_length, -1
+                    item_start, first_equals = p + this_cut, -1
             # 2. the key's number in the table (-1: not wanted), compared ASCII case-insensitively
             length = key_to - key_from
             k = -1
@@ -274,7 +306,7 @@ def values(data, offsets, extension_start, cef, delimiter_of_line, delimiters, d
                 key_from, key_to, value_from = next_key, p, p + 1
                 p += 1
             else:
-                p += cut_length
+                p += this_cut
 
 
 class DistinctTexts:
