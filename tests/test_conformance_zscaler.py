@@ -152,3 +152,16 @@ def test_a_json_array_of_events_is_rejected_as_such(tmp_path: Path) -> None:
     events, rejects = parse(tmp_path, "zscaler_json", json.dumps([json.loads(wrapped(EVENT))] * 2), wrapped(EVENT))
     assert [e["line_no"] for e in events] == [2]
     assert [(r["line_no"], r["reason"]) for r in rejects] == [(1, JSON_ARRAY_ERROR)]
+
+
+def test_a_feed_whose_tabs_rsyslog_escaped_as_011_reads_as_the_tab_separated_one(tmp_path: Path) -> None:
+    """rsyslog escapes control characters in what it writes by default: a tab becomes `#011`."""
+    from detector.ingest import sniff_scores
+
+    tab_line = "<134>Mar 11 08:02:14 nss01 ZSCALERNSS: " + kv({**EVENT, "urlsupercat": "Information Technology"})
+    escaped = tab_line.replace("\t", "#011")
+    assert "\t" not in escaped and sniff_scores([escaped])[0][0] == "zscaler_kv"
+    events, rejects = parse(tmp_path, "zscaler_kv", tab_line, escaped)
+    assert not rejects and len(events) == 2
+    tab, relayed = ({k: v for k, v in event.items() if k != "line_no"} for event in events)
+    assert relayed == tab and tab["host"] == "chatgpt.com" and tab["src_ip"] == "10.20.1.15"

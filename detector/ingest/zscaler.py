@@ -619,7 +619,7 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
     error = only_where(pa.repeat(pa.scalar(PAIRS_ERROR), len(few)), pa.array(few)) if few.any() \
         else pa.nulls(len(few), pa.string())
     table = {"parse_error": error, **_fields_of(names, parts, distinct)}
-    return _with_caret_items(lines, few, table) if few.any() else table
+    return _with_other_separators(lines, few, table) if few.any() else table
 
 
 # A custom NSS feed may use another delimiter than the tab (Zscaler: "If you must use commas or other characters as
@@ -627,18 +627,22 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
 # parser reads (ported to Elastic's beats `zscaler` module, whose tests hold such lines) separates the items with `^^`:
 # `... ZSCALERNSS: time=%s{time}^^timezone=%s{tz}^^action=%s{action}^^...`, with the names of the SIEM templates.
 CARET_SEPARATOR = "^^"
+# A tab as rsyslog writes it into its files by default (it escapes control characters: `#011`, the octal code).
+ESCAPED_TAB = "#011"
 
 
-def _with_caret_items(lines: pa.Table, few: np.ndarray, table: dict[str, pa.Array]) -> dict[str, pa.Array]:
-    """The lines with too few tab-separated items that hold `^^`, read again with `^^` as the separator (lines off
-    the tab-separated layouts only: they are rare, the other lines pay nothing)."""
+def _with_other_separators(lines: pa.Table, few: np.ndarray, table: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """The lines with too few tab-separated items that hold `^^` or `#011`, read again with that as the separator
+    (lines off the tab-separated layouts only: they are rare, the other lines pay nothing)."""
     rows = np.flatnonzero(few)
     text = lines.column("line").take(pa.array(rows))
-    caret = pc.fill_null(pc.match_substring(text, CARET_SEPARATOR), False).to_numpy(zero_copy_only=False)
-    if not caret.any():
+    separated = pc.match_substring_regex(text, r"\^\^|#011")
+    again_rows = pc.fill_null(separated, False).to_numpy(zero_copy_only=False)
+    if not again_rows.any():
         return table
-    rows, text = rows[caret], text.filter(pa.array(caret))
-    again = _kv_table(pa.table({"line": pc.replace_substring(text, CARET_SEPARATOR, "\t")}))
+    rows, text = rows[again_rows], text.filter(pa.array(again_rows))
+    text = pc.replace_substring(pc.replace_substring(text, CARET_SEPARATOR, "\t"), ESCAPED_TAB, "\t")
+    again = _kv_table(pa.table({"line": text}))
     count = len(few)
     keep = np.ones(count, bool)
     keep[rows] = False
@@ -1158,7 +1162,8 @@ FIELDS = (
 _JSON_WRAPPED = rf'^{JSON_HEADER}\{{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
 _JSON_FLAT = (rf'^{JSON_HEADER}\{{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)'
               r'(?=.*"(?:urlcat|urlcategory)"\s*:)')
-_KV_NAMES = r"^(?=.*\t)(?=.*(?:^|[\t ])(?:eurl|url)=)(?=.*(?:^|[\t ])(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
+_KV_NAMES = (r"^(?=.*(?:\t|#011))(?=.*(?:^|[\t ]|#011)(?:eurl|url)=)"
+             r"(?=.*(?:^|[\t ]|#011)(?:urlcat|urlcategory|urlsupercat|urlclass)=)")
 _KV_CARETS = r"^(?=.*\^\^)(?=.*(?:^|[ ^])(?:eurl|url)=)(?=.*\^\^(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
 
 JSON = Format(
@@ -1174,7 +1179,8 @@ JSON = Format(
 KV = Format(
     name="zscaler_kv",
     source_kind="proxy",
-    summary="Zscaler ZIA NSS web log, name=value feed separated by tabs (or ^^) (Zscaler or Splunk CIM field names)",
+    summary="Zscaler ZIA NSS web log, name=value feed separated by tabs (or ^^, or #011 where rsyslog escaped "
+            "the tabs) (Zscaler or Splunk CIM field names)",
     sniff=line_share(re.compile(f"{_KV_NAMES}|{_KV_CARETS}")),
     new_parser=_kv_parser,
     independent_batches=True,
