@@ -97,6 +97,7 @@ FORMATS: dict[str, Format] = {
         sophos_utm.UTM,
         cef.CEF,
         cef.LEEF,
+        cef.FORCEPOINT_KV,
         defender.NETWORK,
         azure_firewall.AZURE_FIREWALL,
         json_generic.JSON,

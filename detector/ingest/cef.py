@@ -69,7 +69,15 @@ import pyarrow.compute as pc
 from detector.ingest import distinct_sql
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
 from detector.ingest.auth_challenge import unknown_where_challenged
-from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
+from detector.ingest.base import (
+    BatchParser,
+    Format,
+    ParseContext,
+    ParseResult,
+    line_share,
+    parse_cursor,
+    split_outcomes,
+)
 from detector.ingest.byte_spans import spans
 from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_time_zone, integers, plain, without
 from detector.ingest.key_values import spans_of
@@ -81,31 +89,34 @@ from detector.schema import TIMESTAMP
 
 GENERIC_SNIFF_CAP = 0.6
 
-# Canonical field -> extension keys (lower case), in order of preference.
+# Canonical field -> extension keys (lower case), in order of preference. The last names of a list are often those of
+# Forcepoint's own key=value format (`forcepoint_kv`, below: src_host, dst_ip, user, http_method ...).
 KEYS: dict[str, tuple[str, ...]] = {
     "t_rt": ("rt", "devtime", "end", "start", "deviceReceiptTime", "endTime", "startTime"),
     "time_format": ("devtimeformat",),
-    "src": ("src", "sourceaddress"),
-    "dst": ("dst", "destinationaddress"),
-    "dpt": ("dpt", "destinationport", "dstport"),
-    "usr": ("suser", "sourceusername", "usrname", "duser", "destinationusername"),
-    "dhost": ("dhost", "destinationhostname"),
+    "src": ("src", "sourceaddress", "src_host"),
+    "dst": ("dst", "destinationaddress", "dst_ip"),
+    "dpt": ("dpt", "destinationport", "dstport", "dst_port"),
+    "usr": ("suser", "sourceusername", "usrname", "duser", "destinationusername", "user"),
+    "dhost": ("dhost", "destinationhostname", "dst_host"),
     "request": ("request", "requesturl", "url"),
-    "method": ("requestmethod", "method"),  # (Citrix NetScaler's application firewall: `method=GET`)
-    "agent": ("requestclientapplication", "useragent"),
-    "sent": ("out", "bytesout", "srcbytes"),
-    "received": ("in", "bytesin", "dstbytes"),
+    "method": ("requestmethod", "method", "http_method"),  # (Citrix NetScaler's application firewall: `method=GET`)
+    "agent": ("requestclientapplication", "useragent", "http_user_agent"),
+    "sent": ("out", "bytesout", "srcbytes", "bytes_out"),
+    "received": ("in", "bytesin", "dstbytes", "bytes_in"),
     "act": ("act", "deviceaction", "action"),
     "app": ("app", "applicationprotocol"),
     # the HTTP status where it is a number: Zscaler's CEF and LEEF feeds put the response code in `outcome`,
-    # Forcepoint's LEEF the proxy's answer to the client in `proxyStatus-code` (its server's in serverStatus-code),
-    # McAfee Web Gateway's LEEF log handler in `httpStatus`
-    "outcome": ("outcome", "proxystatus-code", "httpstatus"),
+    # Forcepoint's LEEF the proxy's answer to the client in `proxyStatus-code` (its server's in serverStatus-code;
+    # its key=value format: http_proxy_status_code, http_response), McAfee Web Gateway's LEEF log handler in
+    # `httpStatus`
+    "outcome": ("outcome", "proxystatus-code", "httpstatus", "http_proxy_status_code", "http_response"),
     "service": ("destinationservicename", "appname"),
-    "cat": ("cat", "urlcat", "urlcategory"),
+    "cat": ("cat", "urlcat", "urlcategory", "category"),
     "dept": ("dept", "department", "role"),
     # Forcepoint Web Security's SIEM formats: `loginID` (the login name), beside `suser`, its directory path
     "login": ("loginid",),
+    "ctype": ("http_content_type",),  # (CEF and LEEF name it in a labelled custom field)
 }
 KEYS = {name: tuple(key.lower() for key in keys) for name, keys in KEYS.items()}
 # Custom fields and their labels, read only on lines that have labels.
@@ -129,7 +140,7 @@ _UNESCAPE = (r"\\([\\|=])", r"\1")
 
 # The gateway's own view: a custom field whose label names it, else the gateway's key.
 _COMBINED = {"vendor_app": ("app_at", "service"), "vendor_category": ("category_at", "cat"),
-             "vendor_department": ("dept_at", "dept")}
+             "vendor_department": ("dept_at", "dept"), "content_type": ("type_at", "ctype")}
 _CUSTOM_KEYS = [key for c in CUSTOM for key in (c, f"{c}label")]
 
 # What the kernels look for, one row of their output each: a field (its keys in order of preference), a custom
@@ -192,22 +203,25 @@ class _Header:
     complete: np.ndarray  # the header has all its fields
 
 
-def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = False) -> _Header:
-    """Find `fields` |-separated header fields after each line's first `marker:` (CEF, LEEF), with a kernel."""
+def _header(lines: _Lines, marker: str, fields: int, delimiter_field: bool = False, written: str = "",
+            missing: str = "") -> _Header:
+    """Find `fields` |-separated header fields after each line's first `marker:` (CEF, LEEF; or the text `written`),
+    with a kernel. A line without it is rejected for that (`missing`, else "no <marker>: header")."""
     from detector.ingest import cef_scan  # (Numba: loaded only by a parse)
 
     count = len(lines.starts)
     marker_at, rest_start, bar_count, field_end = (np.empty(count, np.int64) for _ in range(4))
-    cef_scan.headers(lines.data, lines.bounds, np.frombuffer(f"{marker}:".encode(), np.uint8), fields,
+    cef_scan.headers(lines.data, lines.bounds, np.frombuffer((written or f"{marker}:").encode(), np.uint8), fields,
                      delimiter_field, marker_at, rest_start, bar_count, field_end)
     has_marker = marker_at >= 0
-    complete = bar_count >= fields
+    complete = has_marker & (bar_count >= fields)
     if complete.all():
         error = pa.nulls(count, pa.string())
     else:
-        written = pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pa.array(bar_count), pa.string()),
-                                              f" of its {fields} |-separated fields", "")
-        error = pc.if_else(pa.array(has_marker), only_where(written, pa.array(~complete)), f"no {marker}: header")
+        short = pc.binary_join_element_wise(f"{marker} header has ", pc.cast(pa.array(bar_count), pa.string()),
+                                            f" of its {fields} |-separated fields", "")
+        error = pc.if_else(pa.array(has_marker), only_where(short, pa.array(~complete)),
+                           missing or f"no {marker}: header")
     return _Header(np.where(has_marker, marker_at, lines.ends), error, rest_start, field_end,
                    np.zeros(count, np.int8), complete)
 
@@ -222,8 +236,10 @@ def _key_table():  # -> cef_scan.KeyTable (a module that loads Numba)
 def _cef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     """CEF's `key=value key=value` after the header's 7 fields: a key is the word before an '=' (after the last
     space or '=' before it), its value runs to the space before the next key (`a=b=c`: `a` empty, `b`=`c`)."""
+    from detector.ingest import cef_scan
+
     header = _header(lines, "CEF", fields=7)
-    _find(lines, numbered, header.rest_start, cef_rule=np.ones(len(lines.starts), np.bool_))
+    _find(lines, numbered, header.rest_start, cef_rule=np.full(len(lines.starts), cef_scan.CEF_RULE, np.int8))
     return header
 
 
@@ -249,7 +265,9 @@ def _leef_found(lines: _Lines, numbered: _Numbered) -> _Header:
     delimiter_of_line = np.where(named, 2 + field.indices.to_numpy().astype(np.int64),
                                  np.where(header.cut == cef_scan.CUT_BARS, 1, 0))
     _find(lines, numbered, _past_spaces(lines, np.where(named, header.field_end + 1, header.rest_start)), marks=marks,
-          delimiter_of_line=delimiter_of_line, cef_rule=~named & (header.cut == cef_scan.CUT_SPACES))
+          delimiter_of_line=delimiter_of_line,
+          cef_rule=np.where(~named & (header.cut == cef_scan.CUT_SPACES), cef_scan.CEF_RULE, cef_scan.LEEF_ITEMS
+                            ).astype(np.int8))
     return header
 
 
@@ -270,6 +288,34 @@ def _recut(lines: _Lines, numbered: _Numbered, header: _Header) -> bool:
     cut[(cut == cef_scan.CUT_BARS) & ~version_one] = cef_scan.CUT_TAB
     header.cut[rows] = cut
     return bool(cut.any())
+
+
+# Forcepoint's key=value pairs start at its first key (`vendor=Websense product=Security ...`); what comes before is a
+# syslog header.
+FORCEPOINT_FIRST_KEY = "vendor="
+# A line that starts as syslog does (`<PRI>`, a BSD or ISO time) but holds no pairs is another of the device's messages
+OTHER_SYSLOG_MESSAGE = r"^(?:<\d{1,3}>|[A-Z][a-z][a-z] [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\d\d:\d\d)"
+
+
+def _forcepoint_found(lines: _Lines, numbered: _Numbered) -> _Header:
+    """Forcepoint Web Security's `key=value key=value` pairs from `vendor=` on, read by CEF's rule: its values are not
+    quoted and may hold spaces (`policy=role-8**Default Settings`), so a value runs to the space before the next key;
+    and they may hold an unescaped '=' after a space (`user=LDAP://10.0.0.5 OU=Users,DC=example,DC=local/jdevries`),
+    so only a word without capitals is a key (all of the format's are lower case)."""
+    from detector.ingest import cef_scan
+
+    header = _header(lines, "Forcepoint", fields=0, written=FORCEPOINT_FIRST_KEY,
+                     missing="no vendor=... key=value pairs (Forcepoint Web Security SIEM format)")
+    without = np.flatnonzero(~header.complete)
+    if len(without):  # another message of the device's syslog (Content Gateway's own): ignored, not rejected
+        other = pc.fill_null(pc.match_substring_regex(lines.text.take(pa.array(without)), OTHER_SYSLOG_MESSAGE), False)
+        rows = without[other.to_numpy(zero_copy_only=False)]
+        if len(rows):
+            kept = np.ones(len(lines.starts), np.bool_)
+            kept[rows] = False
+            header.error = only_where(header.error, pa.array(kept))
+    _find(lines, numbered, header.prefix_end, cef_rule=np.full(len(lines.starts), cef_scan.CEF_LOWER_KEYS, np.int8))
+    return header
 
 
 def _past_spaces(lines: _Lines, start: np.ndarray, most: int = 4) -> np.ndarray:
@@ -300,8 +346,8 @@ class _Numbered:
 def _find(lines: _Lines, numbered: _Numbered, extension_start: np.ndarray, cef_rule: np.ndarray | None = None,
           marks: Sequence[bytes] = (b"\t",), delimiter_of_line: np.ndarray | None = None) -> None:
     """The values of the wanted keys after `extension_start`, found by the kernel (`cef_scan.values`: CEF's
-    rule on the lines `cef_rule` marks, else LEEF's items cut at each line's delimiter, number `delimiter_of_line`
-    in `marks`; a tab) and numbered into `numbered`."""
+    rule on the lines `cef_rule` marks (cef_scan.CEF_RULE, CEF_LOWER_KEYS), else LEEF's items cut at each line's
+    delimiter, number `delimiter_of_line` in `marks`; a tab) and numbered into `numbered`."""
     from detector.ingest import cef_scan  # (Numba: loaded only by a parse)
 
     count = len(lines.starts)
@@ -309,7 +355,7 @@ def _find(lines: _Lines, numbered: _Numbered, extension_start: np.ndarray, cef_r
     lengths = np.array([len(mark) for mark in marks], np.int64)
     keys = _key_table()
     cef_scan.values(lines.data, lines.bounds, extension_start,
-                    np.zeros(count, np.bool_) if cef_rule is None else cef_rule,
+                    np.full(count, cef_scan.LEEF_ITEMS, np.int8) if cef_rule is None else cef_rule,
                     np.zeros(count, np.int64) if delimiter_of_line is None else delimiter_of_line,
                     np.frombuffer(b"".join(marks), np.uint8), np.cumsum(lengths) - lengths, lengths,
                     *keys.arrays, value_start, value_end)
@@ -449,6 +495,7 @@ def _event_ids(lines: pa.Table, headers: Sequence[_Header], wanted: np.ndarray) 
 
 _cef_fields = _fields_of(_cef_found)
 _leef_fields = _fields_of(_leef_found, event_id=True)
+_forcepoint_fields = _fields_of(_forcepoint_found)
 
 
 
@@ -509,6 +556,8 @@ METHOD_SQL = ("select nullif(nullif(upper(value), '-'), '') as value, upper(valu
               " from distinct_values")
 # (a dash or nothing is no value: Forcepoint writes `cs3Label=ContentType cs3=-` for a response without a type)
 LOWER_SQL = "select nullif(nullif(lower(value), '-'), '') as value from distinct_values"
+# (Forcepoint's key=value format leaves `; charset=utf-8` unescaped: read as a pair of its own, the ';' stays behind)
+CONTENT_TYPE_SQL = "select nullif(nullif(lower(rtrim(value, '; ')), '-'), '') as value from distinct_values"
 ACTION_SQL = r"""
 select case
     -- (Citrix NetScaler's application firewall logs `act=not blocked` for a violation it let through)
@@ -562,7 +611,7 @@ class _Queries:
             DistinctQuery(METHOD_SQL)
         self.lower, self.action, self.outcome = DistinctQuery(LOWER_SQL), DistinctQuery(ACTION_SQL), \
             DistinctQuery(OUTCOME_SQL)
-        self.event_action = DistinctQuery(EVENT_ACTION_SQL)
+        self.event_action, self.content_type = DistinctQuery(EVENT_ACTION_SQL), DistinctQuery(CONTENT_TYPE_SQL)
         self.integer, self.bigint = DistinctQuery(INTEGER_SQL), DistinctQuery(BIGINT_SQL)
 
 
@@ -647,11 +696,22 @@ def _schema_columns(connection: duckdb.DuckDBPyConnection, queries: _Queries, fi
         "bytes_out": sent,
         "bytes_in": received,
         "user_agent": without(encoded(field("agent")), ["-"]),  # (Forcepoint's LEEF: `userAgent=-`)
-        "content_type": through("type_at", queries.lower)["value"],
+        "content_type": through("content_type", queries.content_type)["value"],
         "vendor_app": field("vendor_app"),
         "vendor_category": field("vendor_category"),
-        "vendor_department": field("vendor_department"),
+        "vendor_department": _named(field("vendor_department")),
     })
+
+
+def _named(departments: pa.DictionaryArray) -> pa.DictionaryArray:
+    """A department that is a number names none: Forcepoint's `role=8` is the ID of a policy role (Zscaler's LEEF
+    feed writes the department's name under the same key)."""
+    numbers = np.flatnonzero(pc.fill_null(pc.match_substring_regex(departments.dictionary, r"^\d+$"), False)
+                             .to_numpy(zero_copy_only=False))
+    if not len(numbers):
+        return departments
+    named = pc.invert(pc.fill_null(pc.is_in(departments.indices, pa.array(numbers, departments.indices.type)), False))
+    return pa.DictionaryArray.from_arrays(only_where(departments.indices, named), departments.dictionary)
 
 
 def _user_names(login: pa.Array, user: pa.Array) -> pa.DictionaryArray:
@@ -718,6 +778,18 @@ CEF = Format(
     new_parser=arrow_parser(_cef_fields),
     independent_batches=True,
     fields=FIELDS,
+)
+
+FORCEPOINT_KV = Format(
+    name="forcepoint_kv",
+    source_kind="proxy",
+    summary="Forcepoint (Websense) Web Security / Content Gateway SIEM key=value syslog (vendor=Websense "
+            "product=Security ... url=...), its native format beside CEF and LEEF",
+    sniff=line_share(re.compile(r"^.{0,300}?\bvendor=(?:Websense|Forcepoint) product=(?=.* (?:dst_host|url)=)")),
+    new_parser=arrow_parser(_forcepoint_fields),
+    independent_batches=True,
+    # (the format names no application; `role` is a policy role's ID, no department)
+    fields=tuple(f for f in FIELDS if f not in ("vendor_app", "vendor_department")),
 )
 
 LEEF = Format(

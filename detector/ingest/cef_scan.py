@@ -29,6 +29,9 @@ from detector.ingest.compiled import kernel
 
 BACKSLASH, BAR, EQUALS, HASH, SPACE, TAB = 92, 124, 61, 35, 32, 9
 CUT_TAB, CUT_BARS, CUT_SPACES = 0, 1, 2  # how `cuts` finds a LEEF line's attributes cut
+# How `values` reads a line (`cef_rule`): LEEF's items, CEF's rule, or CEF's rule where only a word without capitals
+# is a key (Forcepoint's key=value format: a value holds a directory path's `OU=...,DC=...` unescaped)
+LEEF_ITEMS, CEF_RULE, CEF_LOWER_KEYS = 0, 1, 2
 NO_RANK = 1 << 30
 
 
@@ -138,6 +141,15 @@ def _escaped_tab(data, p, end):
 
 
 @kernel
+def _has_upper(data, start, end):
+    """Whether `data[start:end]` holds a capital letter (ASCII)."""
+    for p in range(start, end):  # noqa: SIM110 (a loop: Numba compiles no generator)
+        if 65 <= data[p] <= 90:
+            return True
+    return False
+
+
+@kernel
 def _key_follows(data, p, end):
     """Whether a key (letters, digits, '_', '-', '.') and '=' start at `p`."""
     q = p
@@ -191,8 +203,9 @@ def values(data, offsets, extension_start, cef_rule, delimiter_of_line, delimite
     """Per line, from `extension_start`, the items' keys and values; for each item whose key is wanted, its value
     (spaces trimmed) becomes its field's unless a more preferred key of the field came before.
 
-    CEF (`cef_rule`, per line): a key is the text after the last space before a real '='; its value runs from after
-    the '=' to the space before the next key, the last one to the line's end. A real '=' with no space between it
+    CEF (`cef_rule`, per line: CEF_RULE, or CEF_LOWER_KEYS where a key has no capitals): a key is the text after the
+    last space before a real '='; its value runs from after the '=' to the space before the next key, the last one
+    to the line's end. A real '=' with no space between it
     and the last key's '=' is the value's own (`request=https://a.ai/?q=1`: devices that do not escape it as the
     standard asks).
     LEEF: items are cut at the line's delimiter (number `delimiter_of_line` in `delimiter_starts`/`_lengths` of the
@@ -210,7 +223,8 @@ def values(data, offsets, extension_start, cef_rule, delimiter_of_line, delimite
             value_end[row, field] = -1
         cut = delimiter_starts[delimiter_of_line[row]]
         cut_length = delimiter_lengths[delimiter_of_line[row]]
-        cef = cef_rule[row]
+        cef = cef_rule[row] != LEEF_ITEMS
+        lower_keys = cef_rule[row] == CEF_LOWER_KEYS
         p = extension_start[row]
         word_start = p  # CEF: after the last space or key's '='
         glued = False  # CEF: no space since the last key's '=' (an '=' now is inside that key's value)
@@ -244,7 +258,7 @@ def values(data, offsets, extension_start, cef_rule, delimiter_of_line, delimite
                     if byte == SPACE:
                         word_start = p + 1
                         glued = False
-                    if byte != EQUALS or glued:
+                    if byte != EQUALS or glued or (lower_keys and _has_upper(data, word_start, p)):
                         p += 1
                         continue
                     # a key ends here: the item before it ends before the key's start
