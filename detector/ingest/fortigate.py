@@ -17,7 +17,9 @@ Events:
 - `type=traffic subtype=http-transaction` (FortiOS 7.x proxy policies' HTTP transaction log, FortiProxy's: FortiOS Log
   Message Reference, LOG_ID_TRAFFIC_HTTP_TRANSACTION): one request, its `hostname` and full `url` (host and path),
   and, as it carries no session `action`, the security profiles' verdict `utmaction` (block, allow, ...).
-- `type=utm subtype=webfilter` and `subtype=app-ctrl`: `hostname` and `url` (the path) of a request.
+- `type=utm subtype=webfilter` and `subtype=app-ctrl`: `hostname` and `url` (the path) of a request; FortiOS 7.x
+  web filter logs also carry the request's `httpmethod` and user agent (`agent`), read there and in HTTP
+  transaction logs.
 - `type=utm subtype=dns` (FortiOS 6.2+) and `type=dns` (6.0): `qname`, `qtype`, answers in `ipaddr`.
 Every kind keeps FortiOS's own view: the application control's `app` (vendor_app), and the web filter's
 category `catdesc`, else the application category `appcat`, as vendor_category.
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
 KEYS = (
     "type", "subtype", "eventtime", "srcip", "dstip", "dstport", "proto", "action", "user", "unauthuser",
     "hostname", "url", "sentbyte", "rcvdbyte", "duration", "qname", "qtype", "ipaddr", "app", "appcat", "catdesc",
-    "utmaction",
+    "utmaction", "httpmethod", "agent",
 )
 # The local time, for the lines without `eventtime` (FortiOS before 6.2).
 LOCAL_TIME_KEYS = ("date", "time", "tz")
@@ -253,6 +255,10 @@ def _outcomes(connection: duckdb.DuckDBPyConnection, queries: _Queries, lines: p
         "dst_port": integers(connection, queries.integer, value("dstport"), pa.int32()),
         "network_protocol": protocol_names(value("proto")),
         "url_path": per_distinct(connection, value("url", pc.or_(is_web, is_request)), queries.url_path)["url_path"],
+        # (FortiOS 7.x web filter and HTTP transaction logs; the web filter's `method` is how it filtered: domain)
+        "http_method": per_distinct(connection, _no_empty(value("httpmethod", pc.or_(is_web, is_request))),
+                                    queries.upper)["value"],
+        "user_agent": _no_empty(value("agent", pc.or_(is_web, is_request))),
         "action": pc.if_else(pc.fill_null(pc.is_in(act, pa.array(BLOCKED)), False), "blocked",
                              pc.if_else(pc.fill_null(pc.is_in(act, pa.array(ALLOWED)), False), "allowed",
                                         "unknown")),
@@ -313,7 +319,8 @@ SYSLOG = Format(
     new_parser=new_parser,
     independent_batches=True,
     fields=(
-        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "url_path",
-        "action", "bytes_out", "bytes_in", "duration_ms", "dns_qtype", "dns_answers", "vendor_app", "vendor_category",
+        "ts", "src_ip", "user_name", "host", "host_source", "dst_ip", "dst_port", "network_protocol", "http_method",
+        "url_path", "action", "bytes_out", "bytes_in", "duration_ms", "user_agent", "dns_qtype", "dns_answers",
+        "vendor_app", "vendor_category",
     ),
 )
