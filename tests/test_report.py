@@ -198,6 +198,7 @@ def test_a_dns_only_lake_counts_client_devices_as_people_as_the_dashboard_does(t
     assert found["population"] == "people seen in the logs"
     assert (headline["ai_users"], headline["employees"], headline["unsanctioned_users"]) == (6, 9, 6)
     assert headline["ai_share"] == pytest.approx(6 / 9)
+    assert found["headline"]["employees"]["label"] == "People seen in the logs"  # no users.csv: not employees
     departments = {row["department"]: row for row in found["departments"]}
     assert departments["Burgerzaken"]["ai_users"] == 6 and departments["Burgerzaken"]["employees"] == 6
     assert departments["Burgerzaken"]["unsanctioned_share"] == 1.0 and not departments["Burgerzaken"]["suppressed"]
@@ -207,7 +208,7 @@ def test_a_dns_only_lake_counts_client_devices_as_people_as_the_dashboard_does(t
     daily = {row["day"]: row["ai_users"] for row in read_csv(out / "daily.csv")}
     assert daily["2026-03-10"] == "6" and daily["2026-03-11"] == "< 5"
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "client devices where no user could be attributed" in html
+    assert "client devices where no user could be attributed" in html and "People seen" in html
 
 
 def test_the_html_report_is_self_contained(report_dir: Path) -> None:

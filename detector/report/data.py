@@ -98,7 +98,7 @@ def collect(connection: duckdb.DuckDBPyConnection, settings: Settings, period: P
         period=period,
         previous=previous,
         min_group_size=minimum,
-        headline=headline(current, before, minimum),
+        headline=headline(current, before, minimum, from_directory=bool(current.get("from_directory"))),
         population_from_directory=bool(current.get("from_directory")),
         departments=departments(db.run(connection, "report_departments", **params).to_pandas(), minimum),
         services=services(now, minimum),
@@ -124,7 +124,16 @@ def is_small(value: object, minimum: int) -> bool:
     return 0 < value < minimum
 
 
-def headline(current: dict[str, Any], before: dict[str, Any], minimum: int) -> dict[str, dict[str, Any]]:
+# Without users.csv the population is everyone seen in the logs, not the employees: the labels say so.
+WITHOUT_DIRECTORY = {
+    "employees": "People seen in the logs",
+    "unsanctioned_share": "Share of people seen using unsanctioned AI",
+    "ai_share": "Share of people seen using AI",
+}
+
+
+def headline(current: dict[str, Any], before: dict[str, Any], minimum: int, from_directory: bool = True
+             ) -> dict[str, dict[str, Any]]:
     """Each headline figure now and in the previous period, its change, and whether it is suppressed."""
 
     def figures(row: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +158,7 @@ def headline(current: dict[str, Any], before: dict[str, Any], minimum: int) -> d
         if not hidden and not hidden_before and value is not None and previous is not None:
             change = value - previous
         shown[key] = {
-            "label": label,
+            "label": label if from_directory else WITHOUT_DIRECTORY.get(key, label),
             "value": None if hidden else value,
             "previous": None if hidden_before else previous,
             "change": change,

@@ -187,10 +187,11 @@ def _trend(data: ReportData) -> str:
 def _departments(data: ReportData, max_rows: int) -> str:
     columns = [
         Column("Department", "department", _text),
-        Column("Employees", "employees", fmt.count, True),
+        Column("Employees" if data.population_from_directory else "People seen", "employees", fmt.count, True),
         Column("People using AI", "ai_users", fmt.count, True),
         Column("Unsanctioned AI", "unsanctioned_users", fmt.count, True),
-        Column("Share of employees (unsanctioned)", "unsanctioned_share", share_bar),
+        Column("Share of employees (unsanctioned)" if data.population_from_directory
+               else "Share of people seen (unsanctioned)", "unsanctioned_share", share_bar),
         Column("Services", "services", fmt.count, True),
         Column("Uploaded to unsanctioned AI", "unsanctioned_bytes_out", fmt.size, True),
         Column("Blocked", "blocked", fmt.count, True),
