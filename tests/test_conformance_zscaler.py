@@ -165,3 +165,14 @@ def test_a_feed_whose_tabs_rsyslog_escaped_as_011_reads_as_the_tab_separated_one
     assert not rejects and len(events) == 2
     tab, relayed = ({k: v for k, v in event.items() if k != "line_no"} for event in events)
     assert relayed == tab and tab["host"] == "chatgpt.com" and tab["src_ip"] == "10.20.1.15"
+
+
+def test_a_feed_without_a_time_field_takes_the_time_of_rsyslogs_rfc3339_prefix(tmp_path: Path) -> None:
+    """rsyslog's file format starts each line with an RFC 3339 time, its offset and microseconds: that instant."""
+    items = {k: v for k, v in EVENT.items() if k != "time"}
+    bsd = "Mar 11 08:02:13 zscaler-nss: " + kv(items)
+    rfc3339 = "2024-03-11T08:02:13.123456+01:00 zscaler-nss: " + kv(items)
+    events, rejects = parse(tmp_path, "zscaler_kv", bsd, rfc3339)
+    assert not rejects and len(events) == 2
+    assert events[1]["ts"].isoformat() == "2024-03-11T07:02:13.123456+00:00"
+    assert events[1]["host"] == events[0]["host"] == "chatgpt.com"

@@ -217,9 +217,13 @@ def _first(values: list[str]) -> str:
 # time macros), with answers remembered across a file's batches (see distinct_sql.py).
 TIME_FORMATS = "['%a %b %d %H:%M:%S %Y', '%b %d %H:%M:%S %Y', '%Y-%m-%d %H:%M:%S', '%y-%m-%d %H:%M:%S']"
 # `time` has no zone: UTC when the line's `tz` says GMT/UTC, else the configured zone (both computed)
-TIME_SQL = f"""
-select timezone('UTC', t) as utc_time, timezone(@TZ@, t) as local_time
-from (select try_strptime(value, {TIME_FORMATS}) as t from distinct_values)
+# (an RFC 3339 time with its offset, as rsyslog's file format writes its prefix, is that instant in either case)
+TIME_SQL = rf"""
+select coalesce(instant, timezone('UTC', t)) as utc_time, coalesce(instant, timezone(@TZ@, t)) as local_time
+from (select try_strptime(value, {TIME_FORMATS}) as t,
+             case when regexp_full_match(value, '\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)')
+                  then try_cast(value as timestamptz) end as instant
+      from distinct_values)
 """
 EPOCH_SQL = "select to_timestamp(try_cast(value as bigint)) as value from distinct_values"
 UTC_NAME_SQL = "select upper(value) in ('GMT', 'UTC') as value from distinct_values"
@@ -669,9 +673,11 @@ def _with_other_separators(lines: pa.Table, few: np.ndarray, table: dict[str, pa
 # file's reference time (syslog.reference_time: its name's date, else its modification time).
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 PREFIX_TIME = (rf"^(?:<\d{{1,3}}> ?)?(?P<time>(?:{'|'.join(MONTHS)}) [ 0-3]?\d \d\d:\d\d:\d\d"
-               r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:[ \t]|$)")
-# What PREFIX_TIME reads of a line: at most `<ddd> ` and 19 bytes of time, then the character after them.
-PREFIX_BYTES = 32
+               r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+               # (rsyslog's file format: RFC 3339 with microseconds and the offset)
+               r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d))(?:[ \t]|$)")
+# What PREFIX_TIME reads of a line: at most `<ddd> ` and 35 bytes of time, then the character after them.
+PREFIX_BYTES = 48
 
 
 def _first_bytes(text: pa.Array, size: int) -> pa.Array:
