@@ -89,7 +89,7 @@ MAX_SNIFF_SCORE = 0.6
 ALIASES: dict[str, tuple[str, ...]] = {
     "ts": ("timestamp", "datetime", "date_time", "ts", "time_stamp", "event_time", "eventtime", "log_time",
            "logtime", "time_generated", "timegenerated", "received_time", "receive_time", "start_time",
-           "tijdstip", "datum_tijd"),
+           "x_cs_timestamp", "tijdstip", "datum_tijd"),  # (Netskope: epoch seconds; its date and time are UTC)
     "date": ("date", "log_date", "datum"),
     "time": ("time", "log_time_of_day", "tijd"),
     "src_host": ("src_host", "source_host", "client_host"),
@@ -97,7 +97,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
                "client_address", "internal_ip", "srcip", "client", "bron_ip", "client_adres"),
     "user_name": ("user", "username", "user_name", "login", "account", "src_user", "source_user", "userid",
                   "user_id", "identity", "cs_username", "source_user_name", "gebruiker", "gebruikersnaam"),
-    "url": ("url", "uri", "request_url", "full_url", "cs_uri", "cs_url", "request", "url_full"),
+    # (Netskope's web transactions: x-cs-url is the whole URL, cs-uri its path)
+    "url": ("url", "uri", "request_url", "full_url", "x_cs_url", "cs_uri", "cs_url", "request", "url_full"),
     "host": ("host", "domain", "hostname", "dest_host", "destination_host", "dst_host", "dest", "destination",
              "fqdn", "site", "server_name", "sni", "url_host", "cs_host", "dhost", "hostname_fqdn",
              "destination_host_name", "domein",
@@ -106,7 +107,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "dst_port": ("dst_port", "dest_port", "destination_port", "dport", "dstport", "server_port", "port"),
     "network_protocol": ("protocol", "scheme", "network_protocol", "app_protocol"),
     "http_method": ("method", "http_method", "request_method", "cs_method", "http_request_method"),
-    "url_path": ("path", "url_path", "uri_path"),
+    "url_path": ("path", "url_path", "uri_path", "x_cs_uri_path", "cs_uri_stem"),
     "http_status": ("status", "status_code", "http_status", "response_code", "sc_status", "http_status_code"),
     # a DNS export's query type, response code and answers (dns_fields reads them); `response_code` is the DNS one
     # in a header that names a query type (resolve)
@@ -117,19 +118,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
                   "query_result", "rcode_id"),
     "dns_answers": ("answers", "dns_answers", "dns_answers_data", "dns_resolved_ip", "resolved_ips", "resolved_ip",
                     "resolvedips", "answer", "rdata", "query_response", "answer_rrset"),
-    "action": ("action", "verdict", "decision", "disposition", "policy_action", "device_action", "actie"),
+    "action": ("action", "verdict", "decision", "disposition", "policy_action", "device_action", "x_policy_action",
+               "actie"),
     "bytes_out": ("bytes_sent", "bytes_out", "request_size", "sent_bytes", "bytes_up", "upload_bytes",
                   "sentbyte", "cs_bytes", "request_bytes", "client_bytes", "bytes_to_server", "bytes_verzonden"),
     "bytes_in": ("bytes_received", "bytes_in", "response_size", "received_bytes", "bytes_down", "download_bytes",
                  "rcvdbyte", "sc_bytes", "response_bytes", "server_bytes", "bytes_to_client", "bytes_ontvangen"),
-    "duration_ms": ("duration_ms", "elapsed_ms", "time_taken_ms", "latency_ms"),
+    "duration_ms": ("duration_ms", "elapsed_ms", "time_taken_ms", "latency_ms", "time_taken"),  # (W3C proxies: ms)
     "user_agent": ("user_agent", "useragent", "ua", "agent", "http_user_agent", "cs_user_agent",
                    "request_client_application", "user_agent_string"),
-    "content_type": ("content_type", "mime_type", "mime", "contenttype", "response_content_type"),
+    "content_type": ("content_type", "mime_type", "mime", "contenttype", "response_content_type", "sc_content_type"),
     # what the exporting gateway itself says: its application, category and the user's department
-    "vendor_app": ("app", "application", "app_name", "appname", "application_name", "cloud_app", "applicatie"),
+    "vendor_app": ("app", "application", "app_name", "appname", "application_name", "cloud_app", "x_cs_app",
+                   "applicatie"),
     "vendor_category": ("category", "url_category", "urlcategory", "urlcat", "categories", "web_category",
-                        "categorie"),
+                        "x_category", "categorie"),
     "vendor_department": ("department", "dept", "afdeling"),
 }
 # What --map may name: the event columns a CSV can fill.
@@ -422,8 +425,14 @@ class Places:
         number = pc.fill_null(pc.match_substring_regex(plain(host), r"^[0-9]+$"), False)
         if pc.any(number).as_py():
             host = pc.if_else(number, pa.scalar(None, pa.string()), plain(host))
+        path = first_valid(place["url_path"], place["bare_path"])
+        # a path alone (Netskope's cs-uri, W3C's cs-uri-stem under a `url`-like name) is the path: its host is
+        # another column's
+        own = pc.struct_field(pc.extract_regex(values, r"^(?P<path>/[^?#]*)"), [0])
+        if own.null_count < len(own):
+            path = first_valid(path, own)
         return pa.table({"host": text(host), "dst_port": place["dst_port"], "scheme": text(place["scheme"]),
-                         "path": text(first_valid(place["url_path"], place["bare_path"]))})
+                         "path": text(path)})
 
 
 def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layout: Layout, lines: pa.Table
@@ -741,7 +750,8 @@ CSV = Format(
     name="csv",
     source_kind="proxy",
     summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD; also Microsoft Sentinel "
-            "CommonSecurityLog and Defender for Endpoint DeviceNetworkEvents exports, and DNS query exports)",
+            "CommonSecurityLog and Defender for Endpoint DeviceNetworkEvents exports, Netskope web transactions "
+            "(Log Streaming), and DNS query exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,

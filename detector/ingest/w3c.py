@@ -24,6 +24,8 @@ has no direction and is left out. `time-taken` is milliseconds on IIS, ProxySG a
 when written with a decimal point as the standard has it. The proxy's categories (ProxySG
 `cs-categories`, older `sc-filter-category`; Cisco WSA `x-webcat-code-full` or `x-webcat-code-abr`) feed
 vendor_category, its application name (ProxySG `x-bluecoat-application-name`, WSA `x-avc-app`) vendor_app.
+Netskope's web transactions name theirs `x-category`, `x-cs-app`, `x-policy-action` (allow, block ...),
+`cs-user-agent` and `sc-content-type`.
 The action: blocked where any verdict field says so (sc-filter-result, x-acltag, s-action, result codes), else
 allowed where one allows; unknown where the status is 407 (Proxy Authentication Required), the proxy asking for
 credentials the client then sends, or a 401 the proxy answered itself (a *_DENIED result code: its challenge when
@@ -275,10 +277,12 @@ _READ = (
     ("cs-host", "r-host", "s-hostname"), ("cs(host)",), ("r-ip", "s-supplier-ip"), ("s-ip",),
     ("r-port", "cs-uri-port"), ("s-port",), ("cs-uri-scheme", "cs-protocol"), ("cs-uri-stem", "cs-uri-path"),
     ("x-resultcode-httpstatus",), ("sc-status", "sc-http-status"), ("sc-filter-result",), ("x-acltag",),
-    ("s-action",), ("sc-result-code", "x-result-code"), ("action", "sc-action", "x-action"), ("cs-bytes",),
-    ("sc-bytes",), ("time-taken",), ("x-elapsed-time", "timetakenms"), ("cs(user-agent)", "c-agent"),
-    ("rs(content-type)", "sc(content-type)", "cs-mime-type"), ("x-bluecoat-application-name", "x-avc-app"),
-    ("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr"),
+    ("s-action",), ("sc-result-code", "x-result-code"), ("action", "sc-action", "x-action", "x-policy-action"),
+    ("cs-bytes",), ("sc-bytes",), ("time-taken",), ("x-elapsed-time", "timetakenms"),
+    ("cs(user-agent)", "c-agent", "cs-user-agent"), ("rs(content-type)", "sc(content-type)", "cs-mime-type",
+                                                     "sc-content-type"),
+    ("x-bluecoat-application-name", "x-avc-app", "x-cs-app"),
+    ("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr", "x-category"),
 )
 
 
@@ -391,7 +395,7 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
         status = through(CODE_STATUS_SQL, code_status)
     user = through(USER_SQL, v("cs-username", "c-auth-id", "cs-userdn"))
     taken = through(TIME_TAKEN_SQL, v("time-taken"))
-    app = through(APP_SQL, v("x-bluecoat-application-name", "x-avc-app"))
+    app = through(APP_SQL, v("x-bluecoat-application-name", "x-avc-app", "x-cs-app"))
     columns = {
         "line_no": line_no,
         "reject_reason": _reasons(counts, len(plan.fields), ts, time_reason),
@@ -412,11 +416,11 @@ def columns_of_fields(connection: duckdb.DuckDBPyConnection, plan: Plan, line_no
         "bytes_in": _count(connection, plan, v("sc-bytes"), rows),
         "duration_ms": taken if taken is not None else _count(connection, plan, v("x-elapsed-time", "timetakenms"),
                                                                rows),
-        "user_agent": _or(v("cs(user-agent)", "c-agent"), nothing),
-        "content_type": _or(v("rs(content-type)", "sc(content-type)", "cs-mime-type"), nothing),
+        "user_agent": _or(v("cs(user-agent)", "c-agent", "cs-user-agent"), nothing),
+        "content_type": _or(v("rs(content-type)", "sc(content-type)", "cs-mime-type", "sc-content-type"), nothing),
         "vendor_app": _or(app, nothing),
-        "vendor_category": _or(v("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr"),
-                               nothing),
+        "vendor_category": _or(v("cs-categories", "sc-filter-category", "x-webcat-code-full", "x-webcat-code-abr",
+                                 "x-category"), nothing),
     }
     return pa.table(columns)
 
@@ -471,7 +475,7 @@ def _action(connection: duckdb.DuckDBPyConnection, plan: Plan, v: Callable[..., 
     readings = [(WORD_VERDICT_SQL, v("sc-filter-result"), False), (ACL_VERDICT_SQL, v("x-acltag"), False),
                 (CODE_VERDICT_SQL, v("s-action"), True), (CODE_VERDICT_SQL, v("sc-result-code", "x-result-code"), True),
                 (CODE_STATUS_VERDICT_SQL, code_status, True),
-                (WORD_VERDICT_SQL, v("action", "sc-action", "x-action"), False)]
+                (WORD_VERDICT_SQL, v("action", "sc-action", "x-action", "x-policy-action"), False)]
     blocked, allowed, denied_code = np.zeros(rows, bool), np.zeros(rows, bool), np.zeros(rows, bool)
     for sql, value, is_code in readings:
         if value is not None:
@@ -696,7 +700,7 @@ W3C = Format(
     name="w3c",
     source_kind="proxy",
     summary="W3C extended log format with #Fields (ProxySG ELFF, TMG/ISA space- or tab-separated, Cisco WSA W3C, "
-            "IIS)",
+            "Netskope web transactions, IIS)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,
