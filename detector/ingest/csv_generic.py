@@ -93,8 +93,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("date", "log_date", "datum"),
     "time": ("time", "log_time_of_day", "tijd"),
     "src_host": ("src_host", "source_host", "client_host"),
+    # (Netskope: `userip` is the user's own address, `srcip` the egress address the service saw)
     "src_ip": ("src_ip", "source_ip", "client_ip", "clientip", "source", "src", "c_ip", "source_address",
-               "client_address", "internal_ip", "srcip", "client", "bron_ip", "client_adres"),
+               "client_address", "internal_ip", "userip", "srcip", "client", "bron_ip", "client_adres"),
     "user_name": ("user", "username", "user_name", "login", "account", "src_user", "source_user", "userid",
                   "user_id", "identity", "cs_username", "source_user_name", "gebruiker", "gebruikersnaam"),
     # (Netskope's web transactions: x-cs-url is the whole URL, cs-uri its path)
