@@ -82,3 +82,24 @@ def test_other_syslog_messages_are_ignored_and_other_text_is_rejected_with_its_r
 def test_the_format_is_recognised_from_its_lines() -> None:
     lines = [line(), line(action="blocked"), HEAD + "Content Gateway: started"]
     assert sniff_scores(lines)[0][0] == "forcepoint_kv"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_pairs_in_any_order_and_hostile_values_neither_crash_nor_drop_lines(seed: int) -> None:
+    import random
+
+    rnd = random.Random(seed)
+    values = ["-", "", " ", "a b", "x=y", "OU=A,DC=b", "=", "\\", '"q"', "é ü", "Mozilla/5.0 (X; Y) Z/1", "1" * 40]
+    lines, shuffled = [], []
+    for _ in range(300):
+        pairs = list(PAIRS.items())
+        if rnd.random() < 0.5:
+            pairs = [(key, rnd.choice(values) if rnd.random() < 0.3 else value) for key, value in pairs]
+        lines.append(HEAD + " ".join(f"{key}={value}" for key, value in pairs))
+        rnd.shuffle(pairs)
+        shuffled.append(HEAD + " ".join(f"{key}={value}" for key, value in pairs))
+    events, rejects, ignored = parse(lines)  # (parse asserts every line is an event, a reject or ignored)
+    assert len(events) + len(rejects) + ignored == len(lines) and events
+    intact = [line for line in lines if line == HEAD + " ".join(f"{k}={v}" for k, v in PAIRS.items())]
+    assert sum(1 for event in events if event["user_name"] == "r.dekker") >= len(intact)
+    parse(shuffled)
