@@ -478,7 +478,7 @@ def test_co_use_counts_other_services_not_the_hosts_own(catalog: Catalog) -> Non
     connection.execute("""create view events as select host, ts, cast(ts as date) as day, null::varchar as user_name,
                           src_ip, null::varchar as http_method, null::bigint as bytes_out, null::bigint as bytes_in,
                           null::bigint as duration_ms, null::varchar as content_type,
-                          null::varchar as url_path from raw""")
+                          null::varchar as url_path, null::varchar as vendor_category from raw""")
     rows = {r["host"]: r for r in features.behaviour(connection, catalog, all_hosts=True).to_pylist()}
     assert rows["oaistatic.com"]["co_use"] == 0.0  # its only user used nothing but ChatGPT
     assert rows["chatgpt.com"]["co_use"] == 0.5  # one of its two users also used Claude

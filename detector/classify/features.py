@@ -22,7 +22,7 @@ import pyarrow as pa
 import tldextract
 
 from detector import db
-from detector.classify import api_paths
+from detector.classify import api_paths, vendor_categories
 from detector.signatures import SIGNATURES_DIR, Catalog, Match, load_catalog, normalise_host, read_domain_list
 
 # Bump when the features change meaning: a stored model built with another version is retrained.
@@ -330,7 +330,8 @@ def host_features(connection: duckdb.DuckDBPyConnection, ai_hosts: pa.Table, des
     connection.register("model_hosts", pa.table({"host": pa.array(described, pa.string())}))
     try:
         return db.run(connection, "host_behaviour", every_host=every_host,
-                      api_path_pattern=api_paths.default_pattern(catalog_dir))
+                      api_path_pattern=api_paths.default_pattern(catalog_dir),
+                      ai_category_pattern=vendor_categories.default_pattern(catalog_dir))
     finally:
         connection.unregister("model_ai_hosts")
         connection.unregister("model_hosts")

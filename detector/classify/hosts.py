@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
-from detector.classify import api_paths
+from detector.classify import api_paths, vendor_categories
 from detector.labels import Label
 from detector.signatures import Catalog, Match, is_ip_address, registered_domain
 
@@ -114,10 +114,16 @@ def judge_hosts(
             rules[index] = listed if above and scorer.listed_ai(hosts[index]) else rule
     if unknown and behaviour is not None:
         # A call to a model API path is evidence whatever the name (and with no model at all): flagged for review.
-        calls = api_paths.calling_hosts(behaviour() if callable(behaviour) else behaviour)
+        described = behaviour() if callable(behaviour) else behaviour
+        calls = api_paths.calling_hosts(described)
         for index in (i for i in unknown if hosts[i] in calls):
             scores[index], matches[index], is_ai[index] = 1.0, "model", True
             rules[index] = api_calls_rule(calls[hosts[index]])
+        # So is the gateway's own AI category, where the log writes one (a model API call says more: kept first).
+        filed = vendor_categories.categorised_hosts(described)
+        for index in (i for i in unknown if hosts[i] in filed and hosts[i] not in calls):
+            scores[index], matches[index], is_ai[index] = 1.0, "model", True
+            rules[index] = vendor_categories.rule(*filed[hosts[index]])
     columns = [list(hosts), domains, services, categories, matches, is_ai, scores, rules]
     return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, HOSTS, strict=True)], schema=HOSTS)
 

@@ -122,13 +122,14 @@ def host_traffic(connection: duckdb.DuckDBPyConnection, seen: list[str], matches
     `matches`: the catalog's match of each of the `seen` hosts (catalog_matches), for co-use. The behaviour
     rows keep the hosts' calls to model API paths (api_paths), which judge_hosts reads with or without a model.
     """
-    from detector.classify import api_paths, features
+    from detector.classify import api_paths, features, vendor_categories
 
     ai_hosts = features.catalog_ai_hosts(seen, matches.__getitem__)  # the matches judge_hosts uses too
     judged = features.model_judged(seen, ai_hosts, catalog_dir)
     traffic = features.host_features(connection, ai_hosts, judged, every_host=True, catalog_dir=catalog_dir)
     described = pc.is_in(traffic.column("host"), value_set=pa.array(judged, pa.string()))
-    return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS, api_paths.COLUMN])
+    return traffic, traffic.filter(described).select(["host", *features.BEHAVIOUR_COLUMNS, api_paths.COLUMN,
+                                                      vendor_categories.COLUMN, vendor_categories.NAME_COLUMN])
 
 
 API_PATH_CALLS = pa.schema([("host", pa.string()), ("url_path", pa.string()), ("requests", pa.int64())])

@@ -37,6 +37,10 @@ host_totals as (
         count(*) filter (where content_type ilike 'text/event-stream%') as streams,
         -- requests to a model API path (signatures/ai_api_paths.txt, as one pattern): evidence whatever the name
         count(*) filter (where regexp_matches(url_path, $api_path_pattern)) as api_calls,
+        -- requests the gateway itself files under an AI category (signatures/ai_vendor_categories.txt), and one
+        -- such category as logged: evidence whatever the name (classify/vendor_categories.py)
+        count(*) filter (where regexp_matches(vendor_category, $ai_category_pattern)) as ai_category_requests,
+        min(vendor_category) filter (where regexp_matches(vendor_category, $ai_category_pattern)) as ai_category,
         -- hour of day from the epoch: extracting it from a timestamptz goes through the time zone code
         bit_count(bit_or(1::bigint << ((epoch_us(ts) // 3600000000) % 24))) as hours
     from events
@@ -134,6 +138,9 @@ final as (
         -- not a model feature: classify flags a judged host that called a model API path, and marks those
         -- requests as AI use on any other host (classify/api_paths.py)
         api_calls::bigint as api_calls,
+        -- nor these: classify flags a judged host that its gateway files under an AI category
+        ai_category_requests::bigint as ai_category_requests,
+        ai_category,
         -- for the `hosts` table (with `clients` above)
         first_seen,
         last_seen,
