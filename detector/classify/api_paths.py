@@ -24,13 +24,19 @@ AI_USE_RULE = f" requests to a model API path are AI use, not the rest of its tr
 NEVER = r"[^\s\S]"  # matches no text, in RE2 and in Python's re alike: the pattern of an empty list
 
 
-def read_api_paths(catalog_dir: Path = SIGNATURES_DIR) -> list[str]:
-    """The paths of the list (the configured catalog's, else the bundled one): one per line, `#` comments."""
-    path = catalog_dir / API_PATHS_FILE
+def read_entries(file_name: str, catalog_dir: Path = SIGNATURES_DIR) -> list[str]:
+    """The entries of a signatures/ list (the configured catalog's, else the bundled one): one per line, `#`
+    starting a comment."""
+    path = catalog_dir / file_name
     if not path.exists():
-        path = SIGNATURES_DIR / API_PATHS_FILE
+        path = SIGNATURES_DIR / file_name
     lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
     return [line for line in lines if line]
+
+
+def read_api_paths(catalog_dir: Path = SIGNATURES_DIR) -> list[str]:
+    """The paths of the list: one per line, `#` comments."""
+    return read_entries(API_PATHS_FILE, catalog_dir)
 
 
 def path_pattern(paths: Sequence[str]) -> str:

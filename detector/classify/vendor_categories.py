@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.classify.api_paths import NEVER
+from detector.classify.api_paths import NEVER, read_entries
 from detector.signatures import SIGNATURES_DIR
 
 CATEGORIES_FILE = "ai_vendor_categories.txt"
@@ -25,12 +25,8 @@ RULE = "the gateway's own category calls it AI"
 
 
 def read_categories(catalog_dir: Path = SIGNATURES_DIR) -> list[str]:
-    """The category names of the list (the configured catalog's, else the bundled one): one per line, `#` comments."""
-    path = catalog_dir / CATEGORIES_FILE
-    if not path.exists():
-        path = SIGNATURES_DIR / CATEGORIES_FILE
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line for line in lines if line]
+    """The category names of the list (the configured catalog's, else the bundled one): one per line."""
+    return read_entries(CATEGORIES_FILE, catalog_dir)
 
 
 def category_pattern(names: Sequence[str]) -> str:
