@@ -83,7 +83,7 @@ from detector.ingest.distinct_sql import BIGINT_SQL, INTEGER_SQL, encoded, in_ti
 from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import line_bytes
 from detector.ingest.proxy_columns import first_valid
-from detector.ingest.syslog import define_macros, reference_time
+from detector.ingest.syslog import BSD_TIME, ISO_TIME, define_macros, reference_time
 from detector.ingest.user_names import account_names, addresses
 from detector.schema import TIMESTAMP
 
@@ -294,7 +294,7 @@ def _recut(lines: _Lines, numbered: _Numbered, header: _Header) -> bool:
 # syslog header.
 FORCEPOINT_FIRST_KEY = "vendor="
 # A line that starts as syslog does (`<PRI>`, a BSD or ISO time) but holds no pairs is another of the device's messages
-OTHER_SYSLOG_MESSAGE = r"^(?:<\d{1,3}>|[A-Z][a-z][a-z] [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\d\d:\d\d)"
+OTHER_SYSLOG_MESSAGE = rf"^(?:<\d{{1,3}}>|{BSD_TIME} |{ISO_TIME} )"
 
 
 def _forcepoint_found(lines: _Lines, numbered: _Numbered) -> _Header:

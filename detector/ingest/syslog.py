@@ -59,6 +59,8 @@ from detector.ingest.reader import LINES_SCHEMA
 # RE2 (DuckDB) and Python's `re` read these identically: no look-arounds, no back-references.
 BSD_TIME = r"[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)?"
 ISO_TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+# A tab as rsyslog writes it into its files by default (it escapes control characters by their octal code)
+RSYSLOG_TAB = "#011"
 # Two rarer BSD-like times that carry their year: after the day (`May 13 2022 12:05:52`, syslog-ng/rsyslog
 # templates with the year, as some Infoblox relays write), and ctime's (`Sun Nov 29 20:11:56 2026`, OpenWrt's
 # `logread`, whose `facility.level` then stands where a host would).

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from detector.ingest.key_values import rows_with, spans_of
 from detector.ingest.layout_bytes import line_bytes
+from detector.ingest.syslog import RSYSLOG_TAB
 
 if TYPE_CHECKING:
     from detector.ingest.compiled import WantedKeys
@@ -75,8 +76,8 @@ def native_layout(line: pa.Array, leef: np.ndarray | None) -> pa.Array:
         return line
     leef = pa.array(leef)
     text = line.filter(leef)
-    if pc.any(pc.match_substring(text, "#011")).as_py():  # (each pass over the text costs: only where needed)
-        text = pc.replace_substring(text, "#011", "\t")
+    if pc.any(pc.match_substring(text, RSYSLOG_TAB)).as_py():  # (each pass over the text costs: only where needed)
+        text = pc.replace_substring(text, RSYSLOG_TAB, "\t")
     parts = pc.extract_regex(text, _LEEF.pattern)
     attrs = parts.field("attrs")
     if pc.any(pc.match_substring(attrs, " seconds")).as_py():

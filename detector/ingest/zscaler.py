@@ -151,7 +151,7 @@ from detector.ingest.distinct_sql import (
 from detector.ingest.key_values import spans_of
 from detector.ingest.layout_bytes import line_bytes, texts_between
 from detector.ingest.proxy_columns import placed
-from detector.ingest.syslog import reference_time
+from detector.ingest.syslog import RSYSLOG_TAB, reference_time
 from detector.schema import TIMESTAMP
 
 # Canonical field -> the names feeds use for it (Zscaler's own first, then SIEM template names).
@@ -631,8 +631,6 @@ def _kv_table(lines: pa.Table) -> dict[str, pa.Array]:
 # parser reads (ported to Elastic's beats `zscaler` module, whose tests hold such lines) separates the items with `^^`:
 # `... ZSCALERNSS: time=%s{time}^^timezone=%s{tz}^^action=%s{action}^^...`, with the names of the SIEM templates.
 CARET_SEPARATOR = "^^"
-# A tab as rsyslog writes it into its files by default (it escapes control characters: `#011`, the octal code).
-ESCAPED_TAB = "#011"
 
 
 def _with_other_separators(lines: pa.Table, few: np.ndarray, table: dict[str, pa.Array]) -> dict[str, pa.Array]:
@@ -640,12 +638,12 @@ def _with_other_separators(lines: pa.Table, few: np.ndarray, table: dict[str, pa
     (lines off the tab-separated layouts only: they are rare, the other lines pay nothing)."""
     rows = np.flatnonzero(few)
     text = lines.column("line").take(pa.array(rows))
-    separated = pc.match_substring_regex(text, r"\^\^|#011")
+    separated = pc.match_substring_regex(text, f"{re.escape(CARET_SEPARATOR)}|{RSYSLOG_TAB}")
     again_rows = pc.fill_null(separated, False).to_numpy(zero_copy_only=False)
     if not again_rows.any():
         return table
     rows, text = rows[again_rows], text.filter(pa.array(again_rows))
-    text = pc.replace_substring(pc.replace_substring(text, CARET_SEPARATOR, "\t"), ESCAPED_TAB, "\t")
+    text = pc.replace_substring(pc.replace_substring(text, CARET_SEPARATOR, "\t"), RSYSLOG_TAB, "\t")
     again = _kv_table(pa.table({"line": text}))
     count = len(few)
     keep = np.ones(count, bool)
@@ -1168,8 +1166,8 @@ FIELDS = (
 _JSON_WRAPPED = rf'^{JSON_HEADER}\{{(?=.*"sourcetype"\s*:\s*"zscalernss-web")'
 _JSON_FLAT = (rf'^{JSON_HEADER}\{{(?=.*"(?:eurl|url)"\s*:)(?=.*"(?:reqmethod|requestmethod)"\s*:)'
               r'(?=.*"(?:urlcat|urlcategory)"\s*:)')
-_KV_NAMES = (r"^(?=.*(?:\t|#011))(?=.*(?:^|[\t ]|#011)(?:eurl|url)=)"
-             r"(?=.*(?:^|[\t ]|#011)(?:urlcat|urlcategory|urlsupercat|urlclass)=)")
+_KV_NAMES = (rf"^(?=.*(?:\t|{RSYSLOG_TAB}))(?=.*(?:^|[\t ]|{RSYSLOG_TAB})(?:eurl|url)=)"
+             rf"(?=.*(?:^|[\t ]|{RSYSLOG_TAB})(?:urlcat|urlcategory|urlsupercat|urlclass)=)")
 _KV_CARETS = r"^(?=.*\^\^)(?=.*(?:^|[ ^])(?:eurl|url)=)(?=.*\^\^(?:urlcat|urlcategory|urlsupercat|urlclass)=)"
 
 JSON = Format(
