@@ -1,5 +1,5 @@
 """Windows Server DNS analytical events (format windows_dns_analytical): the client's lookups, one event each, read from
-what Elastic Agent, Winlogbeat and NXLog write; the server's own recursion and other events left out."""
+what Elastic Agent, Filebeat and NXLog write; the server's own recursion and other events left out."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Microsoft recommends the analytical channel over the debug log (windows_dns.py) on busy servers: it costs little and
 names every lookup. It is an ETW session, not a file, so it reaches a SIEM through a collector, which writes each event
 as one JSON object:
-- Elastic Agent (`microsoft_dnsserver` integration) and Winlogbeat: the event's values under `winlog.event_data`
-  (`QNAME`, `Source`, ...), its ID in `winlog.event_id` or `event.code`, the time in `@timestamp`; after Elastic's
+- Elastic Agent (`microsoft_dnsserver` integration) and Filebeat's `etw` input: the event's values under
+  `winlog.event_data` (`QNAME`, `Source`, ...), its ID in `winlog.event_id` or `event.code`, the time in `@timestamp`; after Elastic's
   ingest pipeline, as Elasticsearch exports it, the same values renamed under `microsoft_dnsserver.analytical`
   (`question_name`, `source.ip`, `destination.ip`, `xid`, `question_type`, `response_code`), also inside an
   Elasticsearch hit's `_source`;
@@ -47,7 +47,7 @@ PAIR_LINES = 4096
 
 QUERY_RECEIVED, RESPONSE_SUCCESS, RESPONSE_FAILURE, IGNORED_QUERY = 256, 257, 258, 259
 
-# Where each value may be, first found wins: Winlogbeat/Elastic Agent as collected, then as Elastic's pipeline renamed
+# Where each value may be, first found wins: Elastic Agent/Filebeat as collected, then as Elastic's pipeline renamed
 # it, then NXLog's top-level keys, then ECS (processed events also carry `dns.*`, `source.*` and `destination.*`).
 PATHS: dict[str, tuple[str, ...]] = {
     "event_id": ("winlog.event_id", "event.code", "EventID", "EventId"),
@@ -199,7 +199,7 @@ ANALYTICAL = Format(
     name="windows_dns_analytical",
     source_kind="dns",
     summary="Windows Server DNS analytical events (ETW Microsoft-Windows-DNSServer/Analytical) as JSON lines from "
-            "Elastic Agent, Winlogbeat or NXLog: queries joined with their responses",
+            "Elastic Agent, Filebeat or NXLog: queries joined with their responses",
     sniff=sniff,
     new_parser=new_parser,
     fields=("ts", "src_ip", "host", "host_source", "network_protocol", "dst_ip", "dns_qtype", "dns_rcode", "action"),
