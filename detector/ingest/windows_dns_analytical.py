@@ -4,10 +4,10 @@ Microsoft recommends the analytical channel over the debug log (windows_dns.py) 
 names every lookup. It is an ETW session, not a file, so it reaches a SIEM through a collector, which writes each event
 as one JSON object:
 - Elastic Agent (`microsoft_dnsserver` integration) and Filebeat's `etw` input: the event's values under
-  `winlog.event_data` (`QNAME`, `Source`, ...), its ID in `winlog.event_id` or `event.code`, the time in `@timestamp`; after Elastic's
-  ingest pipeline, as Elasticsearch exports it, the same values renamed under `microsoft_dnsserver.analytical`
-  (`question_name`, `source.ip`, `destination.ip`, `xid`, `question_type`, `response_code`), also inside an
-  Elasticsearch hit's `_source`;
+  `winlog.event_data` (`QNAME`, `Source`, ...), its ID in `winlog.event_id` or `event.code`, the time in
+  `@timestamp`; after Elastic's ingest pipeline, as Elasticsearch exports it, the same values renamed under
+  `microsoft_dnsserver.analytical` (`question_name`, `source.ip`, `destination.ip`, `xid`, `question_type`,
+  `response_code`), also inside an Elasticsearch hit's `_source`;
 - NXLog's im_etw: the values at the top level beside `EventID`, `SourceName` and `EventTime` (with or without its
   offset; without, the configured zone's time).
 The provider's event IDs (its manifest; Elastic's pipeline names them alike): 256 QUERY_RECEIVED (the client in
@@ -79,13 +79,15 @@ def _path(key: str) -> str:
 
 
 def _values_sql() -> tuple[str, str]:
-    """The list of every path (PATHS' order), and per field the SQL of its first value found in `v`, that list's
-    texts."""
+    """The list of every path (PATHS' order), each also inside an Elasticsearch hit's `_source`, and per field the
+    SQL of its first value found in `v`, that list's texts (one parse of the line reads them all)."""
     paths = [path for keys in PATHS.values() for path in keys]
-    listed = ", ".join(f"'{_path(path)}'" for path in paths)
+    listed = ", ".join(f"'{_path(path)}'" for path in paths) + ", " + ", ".join(
+        f"'{_path('_source.' + path)}'" for path in paths)
     fields, at = [], 1
     for name, keys in PATHS.items():
-        found = ", ".join(f"nullif(trim(v[{at + i}]), '')" for i in range(len(keys)))
+        found = ", ".join(f"nullif(trim(v[{at + i + offset}]), '')" for offset in (0, len(paths))
+                          for i in range(len(keys)))
         fields.append(f"coalesce({found}) as {name}")
         at += len(keys)
     return listed, ",\n        ".join(fields)
@@ -94,15 +96,10 @@ def _values_sql() -> tuple[str, str]:
 _LISTED, _FIELDS = _values_sql()
 
 QUERY = rf"""
-with docs as (
-    select line_no,
-        case when json_valid(line) and json_type(line) = 'OBJECT' then
-            case when json_type(line, '$._source') = 'OBJECT' then json_extract(line, '$._source') else line::json end
-        end as doc
-    from lines
-),
-texts as (
-    select line_no, doc is not null as is_object, json_extract_string(doc, [{_LISTED}]) as v from docs
+with texts as (
+    select line_no, is_object,
+        json_extract_string(case when is_object then line end, [{_LISTED}]) as v
+    from (select line_no, line, json_valid(line) and starts_with(ltrim(line), '{{') as is_object from lines)
 ),
 fields as (
     select line_no, is_object,
