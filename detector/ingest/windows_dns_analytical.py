@@ -18,7 +18,7 @@ upstream server, not a client; dynamic updates, zone transfers, notifies, intern
 (zone and record changes), and is ignored, as are events of other providers in the same export.
 
 One event per lookup, as for the debug log: a response (or ignored-query event) is joined to the query with the same
-client, port, XID and name nearest to it in the file (before or after it: ETW does not keep threads' events in order)
+client, XID and name nearest to it in the file (before or after it: ETW does not keep threads' events in order)
 and is then counted as ignored, so that the query carries the response code; a response without such a query (query
 events not collected, or more than PAIR_LINES lines away) is an event itself. Action: `blocked` when the server
 answered REFUSED (what a DNS policy's DENY gives), `allowed` for another answer, `unknown` for a query without one
@@ -58,8 +58,6 @@ PATHS: dict[str, tuple[str, ...]] = {
     "source": ("winlog.event_data.Source", "microsoft_dnsserver.analytical.source.ip", "Source", "source.ip"),
     "destination": ("winlog.event_data.Destination", "microsoft_dnsserver.analytical.destination.ip", "Destination",
                     "destination.ip"),
-    "port": ("winlog.event_data.Port", "microsoft_dnsserver.analytical.source.port",
-             "microsoft_dnsserver.analytical.destination.port", "Port"),
     "xid": ("winlog.event_data.XID", "microsoft_dnsserver.analytical.xid", "XID", "dns.id"),
     "qtype": ("winlog.event_data.QTYPE", "microsoft_dnsserver.analytical.question_type", "QTYPE",
               "dns.question.type"),
@@ -107,7 +105,7 @@ fields as (
     from texts
 ),
 read as (
-    select line_no, is_object, provider, qname, port, xid, qtype, rcode, interface,
+    select line_no, is_object, provider, qname, xid, qtype, rcode, interface,
         try_cast(event_id as integer) as event_id,
         case when try_cast(event_id as integer) in ({QUERY_RECEIVED}, {IGNORED_QUERY}) then source
              else destination end as client,
@@ -133,20 +131,29 @@ judged as (
     from read
 ),
 lookups as (
-    select line_no, kind, event_id, client, port, xid, lower(qname) as qname, rcode
+    select line_no, kind, event_id, client, xid, lower(qname) as qname, rcode
     from judged where reject_reason is null and not is_other
 ),
-nearest_query as (
-    select q.line_no as query_no, r.line_no as response_no, r.event_id as response_id, r.rcode,
-        abs(r.line_no - q.line_no) as gap
-    from lookups q join lookups r
-        on q.kind = 'query' and r.kind = 'response' and q.client = r.client and q.xid = r.xid and q.qname = r.qname
-        and (q.port = r.port or q.port is null or r.port is null)
-    qualify row_number() over (partition by r.line_no order by gap, q.line_no) = 1
+-- A response's nearest query of the same client, XID and name on either side: window functions over the lines of
+-- each key in file order (a sort, not a join of every query with every response: a key that repeats, say a stub
+-- resolver's fixed port and XID, stays linear).
+neighbours as (
+    select line_no, kind, event_id, rcode,
+        max(case when kind = 'query' then line_no end) over (partition by client, xid, qname order by line_no
+            rows between unbounded preceding and 1 preceding) as query_before,
+        min(case when kind = 'query' then line_no end) over (partition by client, xid, qname order by line_no
+            rows between 1 following and unbounded following) as query_after
+    from lookups
+),
+chosen as (
+    select line_no as response_no, event_id as response_id, rcode,
+        case when query_after is null or line_no - query_before <= query_after - line_no then query_before
+             else query_after end as query_no
+    from neighbours where kind = 'response'
 ),
 pairs as (
-    select * from nearest_query
-    qualify row_number() over (partition by query_no order by gap, response_no) = 1
+    select * from chosen where query_no is not null
+    qualify row_number() over (partition by query_no order by abs(response_no - query_no), response_no) = 1
 )
 select j.line_no, j.ts, j.client as src_ip, clean_host(j.qname) as host,
     'dns_query' as host_source, 'dns' as network_protocol,
