@@ -145,3 +145,15 @@ def test_elasticsearch_hits_of_processed_events_are_not_read_as_generic_json(tmp
     assert rejects.num_rows == 0 and report.ignored == 2
     assert [(r["src_ip"], r["host"], r["dns_rcode"], r["action"]) for r in rows(events)] == [
         ("10.20.4.7", "notebooklm.google.com", "NOERROR", "allowed")]
+
+
+def test_a_repeating_key_pairs_each_query_with_its_own_response(tmp_path: Path) -> None:
+    """A stub resolver that reuses its port and XID: every query still takes the response nearest to it, one each."""
+    lines = []
+    for n in range(300):
+        lines.append(winlog(256, query("10.20.3.14", 53, 1, "chatgpt.com.")))
+        lines.append(winlog(257, response("10.20.3.14", 53, 1, "chatgpt.com.", 3 if n % 3 == 0 else 0)))
+    events, rejects, report = parse_lines(tmp_path / "analytical.json", KEY, lines)
+    assert rejects.num_rows == 0 and report.ignored == 300
+    assert events.column("line_no").to_pylist() == list(range(1, 601, 2))
+    assert events.column("dns_rcode").to_pylist() == ["NXDOMAIN" if n % 3 == 0 else "NOERROR" for n in range(300)]
