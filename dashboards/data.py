@@ -120,9 +120,9 @@ def _with_rejects(home: str, version: str) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-@st.cache_resource(max_entries=2, show_spinner="Summarising AI use per person and day (once after each classify) ...")
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
-    """The connection with the dashboard's own rollups materialised in its in-memory database."""
+    """The connection with the dashboard's views over classify's rollups and the filter every usage page applies."""
     connection = _connection(home, version)
     cursor = connection.cursor()
     try:
@@ -135,7 +135,6 @@ def _rollups(home: str, version: str) -> duckdb.DuckDBPyConnection:
                        " as table select * from dashboard_user_daily where day between start_day and end_day"
                        " and chosen(departments, department) and chosen(categories, category)"
                        " and chosen(verdicts, verdict)")
-        cursor.sql(db.query_text("dashboard_people_daily")).to_table("dashboard_people_daily")
     finally:
         cursor.close()
     return connection

@@ -98,6 +98,11 @@ UNSANCTIONED = ("shadow", "forbidden")
 # selection means everything. `unsanctioned`: UNSANCTIONED's test of a verdict; and the two sums of unsanctioned use
 # the reports take per department, service and day (aggregates: they go where the query groups). `for_review`: a host
 # the model calls AI, or one whose requests to a model API path are AI use (api_path_calls): what an analyst reviews.
+# `population`: the people AI use is a share of, per department ('(unknown)' where none), over days start..end:
+# the employees of users.csv when it was given, else everyone seen in any log (people_daily, built at classify) and
+# every person using AI (user_daily: a user, or a client device where no user could be attributed); the report's
+# headline and departments and the dashboard count the same people. (A macro is expanded in place: a query calling it
+# must not name a CTE after the tables it reads.)
 MACROS = (
     "create macro for_review(judged_by, name) as"
     " judged_by = 'model' or name in (select calls.host from api_path_calls as calls)",
@@ -106,6 +111,15 @@ MACROS = (
     "create macro unsanctioned_people(person, verdict) as count(distinct person) filter (where unsanctioned(verdict))",
     "create macro unsanctioned_bytes_out(bytes_out, verdict) as"
     " cast(coalesce(sum(bytes_out) filter (where unsanctioned(verdict)), 0) as bigint)",
+    "create macro population(start_day, end_day) as table"
+    " select coalesce(department, '(unknown)') as department, user_id as person from user_departments"
+    " where user_id is not null"
+    " union all"
+    " select coalesce(department, '(unknown)') as department, person from ("
+    "  select department, person from people_daily where day between start_day and end_day"
+    "  union"
+    "  select department, person from user_daily where day between start_day and end_day)"
+    " where not exists (select 1 from user_departments where user_id is not null)",
 )
 
 

@@ -1,19 +1,12 @@
 -- How many people each department has (and all selected departments together, `is_total`): the
--- employees in users.csv when it was given, else the people seen in any log in the period.
+-- employees in users.csv when it was given, else the people seen in any log in the period (the macro
+-- `population`, db.py, as the report counts them).
 with directory as (
-    select coalesce(department, '(unknown)') as department, user_id as person from user_departments
-),
-
-seen as (
-    select department, person from dashboard_people_daily where day between $start and $end
-    union
-    select department, person from dashboard_user_daily where day between $start and $end
+    select user_id from user_departments where user_id is not null
 ),
 
 chosen as (
-    select department, person from directory
-    union all
-    select department, person from seen where not exists (select 1 from directory)
+    select department, person from population($start, $end)
 ),
 
 filtered as (

@@ -1,10 +1,10 @@
 -- AI use per department over one period: distinct people (from user_daily, so that a person counts once
 -- over the period: a user, or a client device where no user could be attributed, as the dashboard counts
 -- them), those using unsanctioned AI (shadow or forbidden), the department's head count (users.csv when it
--- was given, else the people seen in any log of the period, as the dashboard's population) and the volumes
--- from usage_daily. Events no department could be attributed to are '(unknown)'. Departments of users.csv
+-- was given, else the people seen in any log of the period: the macro `population`, db.py, as the dashboard's)
+-- and the volumes from usage_daily. Events no department could be attributed to are '(unknown)'. Departments of users.csv
 -- without any AI use are listed too, with zeros.
-with user_daily as (
+with period_use as (
     select coalesce(department, '(unknown)') as department, person, verdict
     from user_daily where day between $start and $end
 ),
@@ -14,24 +14,8 @@ usage as (
     from usage_daily where day between $start and $end
 ),
 
-listed as (
-    select coalesce(department, '(unknown)') as department, user_id as person from user_departments
-),
-
-seen as (
-    select department, person from people_daily where day between $start and $end
-    union
-    select department, person from user_daily
-),
-
 directory as (
-    select department, count(distinct person) as employees
-    from (
-        select department, person from listed
-        union all
-        select department, person from seen where not exists (select 1 from listed)
-    )
-    group by all
+    select department, count(distinct person) as employees from population($start, $end) group by all
 ),
 
 people as (
@@ -39,7 +23,7 @@ people as (
         department,
         count(distinct person) as ai_users,
         unsanctioned_people(person, verdict) as unsanctioned_users
-    from user_daily
+    from period_use
     group by department
 ),
 

@@ -3,9 +3,9 @@
 -- be attributed, as the dashboard counts them), who used unsanctioned AI (shadow or forbidden), the
 -- population those shares are taken of, services, events, uploads and blocked attempts. `employees` is
 -- users.csv when it was given (then only its members count in `*_employees`), else everyone seen in any log
--- of the period (people_daily, built at classify). `logged_events`: whether the lake holds anything for the
+-- of the period (the macro `population`, db.py, as the departments' table and the dashboard count them). `logged_events`: whether the lake holds anything for the
 -- period at all (a comparison with a period before the first log would be meaningless).
-with user_daily as (
+with period_use as (
     select person, in_population, service, host, verdict from user_daily where day between $start and $end
 ),
 
@@ -17,16 +17,8 @@ directory as (
     select distinct user_id from user_departments where user_id is not null
 ),
 
-seen as (
-    select person from people_daily where day between $start and $end
-    union
-    select person from user_daily
-),
-
 population as (
-    select user_id as person from directory
-    union all
-    select person from seen where not exists (select 1 from directory)
+    select person from population($start, $end)
 ),
 
 first_days as (
@@ -38,10 +30,10 @@ final as (
         (select count(*) from lake_events where day between $start and $end) as logged_events,
         (select count(*) from directory) > 0 as from_directory,
         (select count(distinct person) from population) as employees,
-        (select count(distinct person) from user_daily) as ai_users,
-        (select unsanctioned_people(person, verdict) from user_daily) as unsanctioned_users,
-        (select count(distinct person) from user_daily where in_population) as ai_employees,
-        (select count(distinct person) from user_daily where in_population and unsanctioned(verdict))
+        (select count(distinct person) from period_use) as ai_users,
+        (select unsanctioned_people(person, verdict) from period_use) as unsanctioned_users,
+        (select count(distinct person) from period_use where in_population) as ai_employees,
+        (select count(distinct person) from period_use where in_population and unsanctioned(verdict))
             as unsanctioned_employees,
         (select count(distinct coalesce(service, host)) from usage) as services,
         (select count(distinct coalesce(service, host)) from usage where unsanctioned(verdict))
