@@ -33,13 +33,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import one_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
+from detector.ingest.json_read import read_values
+from detector.ingest.proxy_columns import placed
+
+if TYPE_CHECKING:
+    from detector.ingest.json_scan import PathTrie
 from detector.ingest.dns_fields import DnsQueries, dns_columns
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
@@ -72,36 +80,40 @@ NO_NAME = "DNS Server lookup event without its query name (QNAME)"
 NO_TIME = "DNS Server lookup event without a time read (@timestamp or EventTime, ISO 8601)"
 
 
-def _path(key: str) -> str:
-    return "$." + ".".join(f'"{part}"' if not re.fullmatch(r"\w+", part) else part for part in key.split("."))
+# The walk's key paths: PATHS' in their order, then each inside an Elasticsearch hit's `_source`.
+_PLAIN = [tuple(path.split(".")) for keys in PATHS.values() for path in keys]
+SLOTS = [*_PLAIN, *(("_source", *path) for path in _PLAIN)]
 
 
-def _values_sql() -> tuple[str, str]:
-    """The list of every path (PATHS' order), each also inside an Elasticsearch hit's `_source`, and per field the
-    SQL of its first value found in `v`, that list's texts (one parse of the line reads them all)."""
-    paths = [path for keys in PATHS.values() for path in keys]
-    listed = ", ".join(f"'{_path(path)}'" for path in paths) + ", " + ", ".join(
-        f"'{_path('_source.' + path)}'" for path in paths)
-    fields, at = [], 1
+def _json_path(path: tuple[str, ...]) -> str:
+    return "$." + ".".join(key if re.fullmatch(r"\w+", key) else f'"{key}"' for key in path)
+
+
+# The lines the compiled walk doubts (json_read: escaped keys, repeated keys, broken JSON ...): DuckDB decides what
+# they hold, with one parse of each for all the paths.
+DOUBTFUL_SQL = f"""
+select is_object, {", ".join(f"v[{at + 1}] as s{at}" for at in range(len(SLOTS)))}
+from (select is_object, json_extract_string(case when is_object then line end,
+        [{", ".join(sql_literal(_json_path(path)) for path in SLOTS)}]) as v
+    from (select line, json_valid(line) and starts_with(ltrim(line), '{{') as is_object from lines))
+"""
+
+
+def _fields_sql() -> str:
+    """Per field, the SQL of its first value found among the slots (`s0` ...)."""
+    fields, at = [], 0
     for name, keys in PATHS.items():
-        found = ", ".join(f"nullif(trim(v[{at + i + offset}]), '')" for offset in (0, len(paths))
+        found = ", ".join(f"nullif(trim(s{at + i + offset}), '')" for offset in (0, len(_PLAIN))
                           for i in range(len(keys)))
         fields.append(f"coalesce({found}) as {name}")
         at += len(keys)
-    return listed, ",\n        ".join(fields)
+    return ",\n        ".join(fields)
 
-
-_LISTED, _FIELDS = _values_sql()
 
 QUERY = rf"""
-with texts as (
+with fields as (
     select line_no, is_object,
-        json_extract_string(case when is_object then line end, [{_LISTED}]) as v
-    from (select line_no, line, json_valid(line) and starts_with(ltrim(line), '{{') as is_object from lines)
-),
-fields as (
-    select line_no, is_object,
-        {_FIELDS}
+        {_fields_sql()}
     from texts
 ),
 read as (
@@ -112,10 +124,12 @@ read as (
         case when try_cast(event_id as integer) = {QUERY_RECEIVED} then 'query'
              when try_cast(event_id as integer) in ({RESPONSE_SUCCESS}, {RESPONSE_FAILURE}, {IGNORED_QUERY})
                  then 'response' end as kind,
-        case when regexp_full_match(time, '\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)')
+        -- ISO 8601 with its offset (`Z`, `+01:00`, `+0100`) as written, without one in the configured zone; a date
+        -- alone is no time
+        case when length(time) < 16 then null
+             when ends_with(time, 'Z') or substr(time, -6, 1) in ('+', '-') or substr(time, -5, 1) in ('+', '-')
                  then try_cast(time as timestamptz)
-             when regexp_full_match(time, '\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?')
-                 then timezone($tz, try_cast(time as timestamp)) end as ts
+             else timezone($tz, try_cast(time as timestamp)) end as ts
     from fields
 ),
 judged as (
@@ -174,7 +188,7 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            cursor.register("lines", lines)
+            cursor.register("texts", _slot_values(cursor, lines))
             read = cursor.sql(QUERY, params={"tz": context.timezone}).to_arrow_table()
             named = dns_columns(cursor, dns, {"dns_qtype": read.column("dns_qtype").combine_chunks(),
                                               "dns_rcode": read.column("dns_rcode").combine_chunks()})
@@ -189,6 +203,33 @@ def new_parser(context: ParseContext) -> BatchParser:
 
     return parse
 
+
+def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
+    """`line_no`, `is_object` and each slot's text (`s0` ...) of the lines: read by the compiled walk (json_read, as the
+    format `json` reads its lines), the lines it doubts by DOUBTFUL_SQL."""
+    from detector.ingest.json_scan import PathTrie  # (Numba only once such a file is read: see compiled.py)
+
+    global _TRIE
+    if _TRIE is None:
+        _TRIE = PathTrie(SLOTS)
+    text = lines.column("line")
+    values, doubtful = read_values(text, _TRIE)
+    rows = lines.num_rows
+    is_object = np.ones(rows, bool)
+    if len(doubtful):
+        cursor.register("lines", pa.table({"line": one_array(text).take(pa.array(doubtful))}))
+        read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
+        kept = np.ones(rows, bool)
+        kept[doubtful] = False
+        kept_rows, mask = np.flatnonzero(kept), pa.array(kept)
+        values = [placed(rows, [(kept_rows, value.filter(mask)), (doubtful, one_array(read.column(f"s{at}")))])
+                  for at, value in enumerate(values)]
+        is_object[doubtful] = pc.fill_null(read.column("is_object"), False).to_numpy(zero_copy_only=False)
+    return pa.table({"line_no": lines.column("line_no"), "is_object": is_object,
+                     **{f"s{at}": value for at, value in enumerate(values)}})
+
+
+_TRIE: PathTrie | None = None
 
 _EVENT = re.compile(r'^\s*\{.*(?:"QNAME"|"question_name"|Microsoft-Windows-DNSServer|"microsoft_dnsserver)')
 
