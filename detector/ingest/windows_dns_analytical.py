@@ -99,31 +99,38 @@ from (select is_object, json_extract_string(case when is_object then line end,
 """
 
 
-def _fields_sql() -> str:
-    """Per field, the SQL of its first value found among the slots (`s0` ...)."""
+def _fields_sql(present: frozenset[int]) -> str:
+    """Per field, the SQL of its first value found among the slots present (`s0` ...; a file fills a few)."""
     fields, at = [], 0
     for name, keys in PATHS.items():
-        found = ", ".join(f"nullif(trim(s{at + i + offset}), '')" for offset in (0, len(_PLAIN))
-                          for i in range(len(keys)))
-        fields.append(f"coalesce({found}) as {name}")
+        found = [f"nullif(trim(s{at + i + offset}), '')" for offset in (0, len(_PLAIN)) for i in range(len(keys))
+                 if at + i + offset in present]
+        fields.append(f"coalesce({', '.join(found)}) as {name}" if found else f"null::varchar as {name}")
         at += len(keys)
     return ",\n        ".join(fields)
 
 
-QUERY = rf"""
+KIND_QUERY, KIND_RESPONSE = 1, 2
+
+
+def judged_query(present: frozenset[int]) -> str:
+    """Per line: the lookup's values, its kind (KIND_QUERY; KIND_RESPONSE: an answer or an ignored query; else null)
+    and whether it is rejected (with the reason) or another event (ignored)."""
+    return rf"""
 with fields as (
     select line_no, is_object,
-        {_fields_sql()}
+        {_fields_sql(present)}
     from texts
 ),
 read as (
-    select line_no, is_object, provider, qname, xid, qtype, rcode, interface,
+    select line_no, is_object, provider, clean_host(qname) as host, qname is null as no_name, xid, qtype, rcode,
+        case when interface not in ('0.0.0.0', '::') then interface end as dst_ip,
         try_cast(event_id as integer) as event_id,
         case when try_cast(event_id as integer) in ({QUERY_RECEIVED}, {IGNORED_QUERY}) then source
-             else destination end as client,
-        case when try_cast(event_id as integer) = {QUERY_RECEIVED} then 'query'
+             else destination end as src_ip,
+        case when try_cast(event_id as integer) = {QUERY_RECEIVED} then {KIND_QUERY}
              when try_cast(event_id as integer) in ({RESPONSE_SUCCESS}, {RESPONSE_FAILURE}, {IGNORED_QUERY})
-                 then 'response' end as kind,
+                 then {KIND_RESPONSE} end::tinyint as kind,
         -- ISO 8601 with its offset (`Z`, `+01:00`, `+0100`) as written, without one in the configured zone; a date
         -- alone is no time
         case when length(time) < 16 then null
@@ -131,82 +138,119 @@ read as (
                  then try_cast(time as timestamptz)
              else timezone($tz, try_cast(time as timestamp)) end as ts
     from fields
-),
-judged as (
-    select *,
-        case when not is_object then {sql_literal(NOT_JSON)}
-             when provider is not null and lower(provider) not like '%dnsserver%' then null
-             when event_id is null then {sql_literal(NO_EVENT_ID)}
-             when kind is null then null
-             when qname is null then {sql_literal(NO_NAME)}
-             when ts is null then {sql_literal(NO_TIME)} end as reject_reason,
-        is_object and ((provider is not null and lower(provider) not like '%dnsserver%')
-                       or (event_id is not null and kind is null)) as is_other
-    from read
-),
-lookups as (
-    select line_no, kind, event_id, client, xid, lower(qname) as qname, rcode
-    from judged where reject_reason is null and not is_other
-),
--- A response's nearest query of the same client, XID and name on either side: window functions over the lines of
--- each key in file order (a sort, not a join of every query with every response: a key that repeats, say a stub
--- resolver's fixed port and XID, stays linear).
-neighbours as (
-    select line_no, kind, event_id, rcode,
-        max(case when kind = 'query' then line_no end) over (partition by client, xid, qname order by line_no
-            rows between unbounded preceding and 1 preceding) as query_before,
-        min(case when kind = 'query' then line_no end) over (partition by client, xid, qname order by line_no
-            rows between 1 following and unbounded following) as query_after
-    from lookups
-),
-chosen as (
-    select line_no as response_no, event_id as response_id, rcode,
-        case when query_after is null or line_no - query_before <= query_after - line_no then query_before
-             else query_after end as query_no
-    from neighbours where kind = 'response'
-),
-pairs as (
-    select * from chosen where query_no is not null
-    qualify row_number() over (partition by query_no order by abs(response_no - query_no), response_no) = 1
 )
-select j.line_no, j.ts, j.client as src_ip, clean_host(j.qname) as host,
-    'dns_query' as host_source, 'dns' as network_protocol,
-    case when j.interface not in ('0.0.0.0', '::') then j.interface end as dst_ip,
-    j.qtype as dns_qtype,
-    case when j.kind = 'query' then p.rcode else j.rcode end as dns_rcode,
-    case when j.kind = 'query' then coalesce(p.response_id in ({RESPONSE_SUCCESS}, {RESPONSE_FAILURE}), false)
-         else j.event_id in ({RESPONSE_SUCCESS}, {RESPONSE_FAILURE}) end as answered,
-    j.reject_reason,
-    j.is_other or (j.kind = 'response' and j.line_no in (select response_no from pairs)) as is_ignored
-from judged j left join pairs p on p.query_no = j.line_no
-order by j.line_no
+select line_no, ts, src_ip, host, dst_ip, qtype as dns_qtype, rcode as dns_rcode, xid, event_id, kind,
+    case when not is_object then {sql_literal(NOT_JSON)}
+         when provider is not null and lower(provider) not like '%dnsserver%' then null
+         when event_id is null then {sql_literal(NO_EVENT_ID)}
+         when kind is null then null
+         when no_name then {sql_literal(NO_NAME)}
+         when ts is null then {sql_literal(NO_TIME)} end as reject_reason,
+    is_object and ((provider is not null and lower(provider) not like '%dnsserver%')
+                   or (event_id is not null and kind is null)) as is_ignored
+from read
 """
+
+
+def paired_queries(kind: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Per row, the row of its query's response where it is a query that has one, else -1. A response goes to the
+    nearest query of its key (client, XID, name) before or after it, ties to the earlier; a query keeps the nearest
+    of the responses that chose it. Rows are in file order; rows of kind 0 take no part. One sort by key, not a join
+    of every query with every response: a key that repeats (a stub resolver's fixed port and XID) stays linear."""
+    rows = len(kind)
+    paired = np.full(rows, -1, np.int64)
+    taking = np.flatnonzero(kind > 0)
+    if not len(taking):
+        return paired
+    order = taking[np.lexsort((taking, key[taking]))]  # by key, then file order
+    sorted_key, is_query = key[order], kind[order] == KIND_QUERY
+    count = len(order)
+    position = np.arange(count)
+    new_key = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+    last_of_key = np.r_[sorted_key[1:] != sorted_key[:-1], True]
+    key_start = np.maximum.accumulate(np.where(new_key, position, 0))
+    key_end = np.minimum.accumulate(np.where(last_of_key, position, count)[::-1])[::-1]
+    # the nearest query at or before each position, and at or after it, within its key
+    before = np.maximum.accumulate(np.where(is_query, position, -1))
+    before = np.where(before >= key_start, before, -1)
+    after = np.minimum.accumulate(np.where(is_query, position, count)[::-1])[::-1]
+    after = np.where(after <= key_end, after, -1)
+    responses = np.flatnonzero(~is_query)
+    gap_before = np.where(before[responses] >= 0, order[responses] - order[before[responses]], rows + 1)
+    gap_after = np.where(after[responses] >= 0, order[after[responses]] - order[responses], rows + 1)
+    chosen = np.where(gap_before <= gap_after, before[responses], after[responses])
+    found = chosen >= 0
+    query_rows, response_rows = order[chosen[found]], order[responses[found]]
+    best = np.lexsort((response_rows, np.abs(response_rows - query_rows), query_rows))
+    query_rows, response_rows = query_rows[best], response_rows[best]
+    first = np.r_[True, query_rows[1:] != query_rows[:-1]] if len(best) else np.empty(0, bool)
+    paired[query_rows[first]] = response_rows[first]
+    return paired
 
 
 def new_parser(context: ParseContext) -> BatchParser:
     dns = DnsQueries()
+    queries: dict[frozenset[int], str] = {}
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            cursor.register("texts", _slot_values(cursor, lines))
-            read = cursor.sql(QUERY, params={"tz": context.timezone}).to_arrow_table()
+            texts = _slot_values(cursor, lines)
+            present = frozenset(int(name[1:]) for name in texts.column_names[2:])
+            if present not in queries:
+                queries[present] = judged_query(present)
+            cursor.register("texts", texts)
+            read = _joined(cursor.sql(queries[present], params={"tz": context.timezone}).to_arrow_table())
             named = dns_columns(cursor, dns, {"dns_qtype": read.column("dns_qtype").combine_chunks(),
                                               "dns_rcode": read.column("dns_rcode").combine_chunks()})
         rcode = named["dns_rcode"]
         refused = pc.fill_null(pc.equal(rcode, "REFUSED"), False).to_numpy(zero_copy_only=False)
-        answered = pc.fill_null(read.column("answered"), False).to_numpy(zero_copy_only=False)
-        action = np.where(refused, "blocked", np.where(answered, "allowed", "unknown"))
+        action = np.where(refused, "blocked", np.where(read.column("answered").to_numpy(), "allowed", "unknown"))
+        rows = read.num_rows
         read = (read.set_column(read.schema.get_field_index("dns_qtype"), "dns_qtype", named["dns_qtype"])
                 .set_column(read.schema.get_field_index("dns_rcode"), "dns_rcode", rcode)
-                .drop_columns(["answered"]).append_column("action", pa.array(action, pa.string())))
+                .drop_columns(["answered"])
+                .append_column("action", pa.DictionaryArray.from_arrays(
+                    pa.array(np.searchsorted(ACTIONS, action).astype(np.int32)), pa.array(ACTIONS)))
+                .append_column("host_source", _constant("dns_query", rows))
+                .append_column("network_protocol", _constant("dns", rows)))
         return split_outcomes(read, lines)
 
     return parse
 
 
+ACTIONS = np.array(["allowed", "blocked", "unknown"])
+
+
+def _constant(text: str, rows: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([text]))
+
+
+def _joined(read: pa.Table) -> pa.Table:
+    """The lines with each query joined to its response (paired_queries): the query takes the response's code and
+    whether it was answered (RESPONSE_SUCCESS, RESPONSE_FAILURE); the response is then ignored."""
+    rows = read.num_rows
+    ignored = pc.fill_null(read.column("is_ignored"), False).to_numpy(zero_copy_only=False)
+    lookup = pc.is_null(read.column("reject_reason")).to_numpy(zero_copy_only=False) & ~ignored
+    kind = np.where(lookup, pc.fill_null(read.column("kind"), 0).to_numpy(zero_copy_only=False), 0).astype(np.int8)
+    keys = pc.binary_join_element_wise(*(pc.fill_null(read.column(name).cast(pa.string()), "")
+                                         for name in ("src_ip", "xid", "host")), "\x00")
+    key = pc.dictionary_encode(keys).combine_chunks().indices.to_numpy()
+    paired = paired_queries(kind, key)
+    event_id = pc.fill_null(read.column("event_id"), 0).to_numpy(zero_copy_only=False)
+    answers = np.isin(event_id, (RESPONSE_SUCCESS, RESPONSE_FAILURE))
+    is_query = kind == KIND_QUERY
+    answered = np.where(is_query, (paired >= 0) & answers[np.maximum(paired, 0)], answers)
+    take = np.where(is_query, paired, np.arange(rows))
+    rcode = read.column("dns_rcode").combine_chunks().take(pa.array(take, mask=take < 0))
+    ignored[paired[paired >= 0]] = True
+    return (read.set_column(read.schema.get_field_index("dns_rcode"), "dns_rcode", rcode)
+            .set_column(read.schema.get_field_index("is_ignored"), "is_ignored", pa.array(ignored))
+            .drop_columns(["xid", "event_id", "kind"]).append_column("answered", pa.array(answered)))
+
+
 def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
-    """`line_no`, `is_object` and each slot's text (`s0` ...) of the lines: read by the compiled walk (json_read, as the
-    format `json` reads its lines), the lines it doubts by DOUBTFUL_SQL."""
+    """`line_no`, `is_object` and the text of each slot the lines fill (`s0` ...): read by the compiled walk
+    (json_read, as the format `json` reads its lines), the lines it doubts by DOUBTFUL_SQL."""
     from detector.ingest.json_scan import PathTrie  # (Numba only once such a file is read: see compiled.py)
 
     global _TRIE
@@ -226,7 +270,7 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table
                   for at, value in enumerate(values)]
         is_object[doubtful] = pc.fill_null(read.column("is_object"), False).to_numpy(zero_copy_only=False)
     return pa.table({"line_no": lines.column("line_no"), "is_object": is_object,
-                     **{f"s{at}": value for at, value in enumerate(values)}})
+                     **{f"s{at}": value for at, value in enumerate(values) if value.null_count < rows}})
 
 
 _TRIE: PathTrie | None = None
