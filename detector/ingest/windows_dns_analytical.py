@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import one_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
-from detector.ingest.json_read import read_values
+from detector.ingest.json_read import copied_out, unescaped, walked_lines
 from detector.ingest.proxy_columns import placed
 
 if TYPE_CHECKING:
@@ -250,27 +250,32 @@ def _joined(read: pa.Table) -> pa.Table:
 
 def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
     """`line_no`, `is_object` and the text of each slot the lines fill (`s0` ...): read by the compiled walk
-    (json_read, as the format `json` reads its lines), the lines it doubts by DOUBTFUL_SQL."""
+    (json_scan, its values copied out as Zeek's are: zeek_json), the lines it doubts by DOUBTFUL_SQL."""
     from detector.ingest.json_scan import PathTrie  # (Numba only once such a file is read: see compiled.py)
 
     global _TRIE
     if _TRIE is None:
-        _TRIE = PathTrie(SLOTS)
-    text = lines.column("line")
-    values, doubtful = read_values(text, _TRIE)
+        _TRIE = PathTrie(SLOTS, compact=True)  # (an object where a value is read: the line is doubtful)
+    text = one_array(lines.column("line"))
+    data, begin, end, missing, doubtful_mask = walked_lines(text, _TRIE)
     rows = lines.num_rows
+    found = np.flatnonzero(~missing.all(axis=0))  # (a file fills a few of the paths)
+    filled = {at: unescaped(value) for at, value in copied_out(data, begin, end, missing, found).items()}
+    doubtful = np.flatnonzero(doubtful_mask)
     is_object = np.ones(rows, bool)
     if len(doubtful):
-        cursor.register("lines", pa.table({"line": one_array(text).take(pa.array(doubtful))}))
+        cursor.register("lines", pa.table({"line": text.take(pa.array(doubtful))}))
         read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
-        kept = np.ones(rows, bool)
-        kept[doubtful] = False
+        kept = ~doubtful_mask
         kept_rows, mask = np.flatnonzero(kept), pa.array(kept)
-        values = [placed(rows, [(kept_rows, value.filter(mask)), (doubtful, one_array(read.column(f"s{at}")))])
-                  for at, value in enumerate(values)]
+        filled = {at: placed(rows, [(kept_rows, filled[at].filter(mask) if at in filled else pa.nulls(
+            len(kept_rows), pa.string())), (doubtful, one_array(read.column(f"s{at}")))])
+                  for at in range(len(SLOTS)) if at in filled or read.column(f"s{at}").null_count < len(doubtful)}
         is_object[doubtful] = pc.fill_null(read.column("is_object"), False).to_numpy(zero_copy_only=False)
+    # (plain text: DuckDB reads it faster than Arrow's dictionaries, and decoding costs Arrow little)
     return pa.table({"line_no": lines.column("line_no"), "is_object": is_object,
-                     **{f"s{at}": value for at, value in enumerate(values) if value.null_count < rows}})
+                     **{f"s{at}": value.dictionary_decode() if isinstance(value, pa.DictionaryArray) else value
+                        for at, value in filled.items()}})
 
 
 _TRIE: PathTrie | None = None
