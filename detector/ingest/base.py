@@ -95,6 +95,9 @@ class Format:
     batch together with up to that many lines before and after it, and keeps only the outcomes of the
     batch's own lines: an event split by a batch boundary is joined as within one batch, with no state
     carried between batches (such a parser must give every line of its input exactly one outcome).
+    `batch_lines`: at most this many lines per batch, below `[ingest] batch_lines`, for formats of long lines (a JSON
+    event of 600 bytes) whose batches would otherwise be cut by bytes alone: the batches in flight (read ahead,
+    waiting for their context lines, parsing) then hold a third of the memory.
     """
 
     name: str
@@ -105,6 +108,7 @@ class Format:
     fields: tuple[str, ...]
     independent_batches: bool = False
     context_lines: int = 0
+    batch_lines: int | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9_]+", self.name):

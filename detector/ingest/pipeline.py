@@ -250,7 +250,8 @@ def iter_parsed(
     parser = fmt.new_parser(context)
     with open_stream(path) as stream:
         batches = prefetched(
-            iter_line_batches(stream, state, settings.batch_lines, settings.max_line_bytes, start, end))
+            iter_line_batches(stream, state, min(settings.batch_lines, fmt.batch_lines or settings.batch_lines),
+                              settings.max_line_bytes, start, end))
         if fmt.context_lines:  # lines of one event may fall in two batches: parse each with its neighbours
             batches = with_context(batches, fmt.context_lines)
         if isinstance(parser, HeaderedParser):
