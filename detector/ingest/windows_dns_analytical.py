@@ -106,7 +106,7 @@ def _fields_sql(present: frozenset[int]) -> str:
     """Per field, the SQL of its first value found among the slots present (`s0` ...; a file fills a few)."""
     fields, at = [], 0
     for name, keys in PATHS.items():
-        found = [f"nullif(trim(s{at + i + offset}), '')" for offset in (0, len(_PLAIN)) for i in range(len(keys))
+        found = [f"nullif(s{at + i + offset}, '')" for offset in (0, len(_PLAIN)) for i in range(len(keys))
                  if at + i + offset in present]
         fields.append(f"coalesce({', '.join(found)}) as {name}" if found else f"null::varchar as {name}")
         at += len(keys)
@@ -126,14 +126,10 @@ with fields as (
     from texts
 ),
 read as (
-    select line_no, is_object, provider, clean_host(qname) as host, qname is null as no_name, xid, qtype, rcode,
+    select line_no, is_object, provider is not null and lower(provider) not like '%dnsserver%' as other_provider,
+        clean_host(qname) as host, qname is null as no_name, xid, qtype, rcode, source, destination,
         case when interface not in ('0.0.0.0', '::') then interface end as dst_ip,
         try_cast(event_id as integer) as event_id,
-        case when try_cast(event_id as integer) in ({QUERY_RECEIVED}, {IGNORED_QUERY}) then source
-             else destination end as src_ip,
-        case when try_cast(event_id as integer) = {QUERY_RECEIVED} then {KIND_QUERY}
-             when try_cast(event_id as integer) in ({RESPONSE_SUCCESS}, {RESPONSE_FAILURE}, {IGNORED_QUERY})
-                 then {KIND_RESPONSE} end::tinyint as kind,
         -- ISO 8601 with its offset (`Z`, `+01:00`, `+0100`) as written, without one in the configured zone; a date
         -- alone is no time
         case when length(time) < 16 then null
@@ -141,17 +137,25 @@ read as (
                  then try_cast(time as timestamptz)
              else timezone($tz, try_cast(time as timestamp)) end as ts
     from fields
+),
+kinds as (
+    select *,
+        case when event_id = {QUERY_RECEIVED} then {KIND_QUERY}
+             when event_id in ({RESPONSE_SUCCESS}, {RESPONSE_FAILURE}, {IGNORED_QUERY}) then {KIND_RESPONSE}
+        end::tinyint as kind
+    from read
 )
-select line_no, ts, src_ip, host, dst_ip, qtype as dns_qtype, rcode as dns_rcode, xid, event_id, kind,
+select line_no, ts,
+    case when event_id in ({QUERY_RECEIVED}, {IGNORED_QUERY}) then source else destination end as src_ip,
+    host, dst_ip, qtype as dns_qtype, rcode as dns_rcode, xid, event_id, kind,
     case when not is_object then {sql_literal(NOT_JSON)}
-         when provider is not null and lower(provider) not like '%dnsserver%' then null
+         when other_provider then null
          when event_id is null then {sql_literal(NO_EVENT_ID)}
          when kind is null then null
          when no_name then {sql_literal(NO_NAME)}
          when ts is null then {sql_literal(NO_TIME)} end as reject_reason,
-    is_object and ((provider is not null and lower(provider) not like '%dnsserver%')
-                   or (event_id is not null and kind is null)) as is_ignored
-from read
+    is_object and (other_provider or (event_id is not null and kind is null)) as is_ignored
+from kinds
 """
 
 
