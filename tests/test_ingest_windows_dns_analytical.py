@@ -157,3 +157,19 @@ def test_a_repeating_key_pairs_each_query_with_its_own_response(tmp_path: Path) 
     assert rejects.num_rows == 0 and report.ignored == 300
     assert events.column("line_no").to_pylist() == list(range(1, 601, 2))
     assert events.column("dns_rcode").to_pylist() == ["NXDOMAIN" if n % 3 == 0 else "NOERROR" for n in range(300)]
+
+
+def test_escaped_values_and_lines_the_fast_reader_doubts_read_alike(tmp_path: Path) -> None:
+    """A name with a JSON escape, a line with a repeated key and a line with spaces everywhere: the compiled walk
+    passes the latter two to DuckDB, whose values take their rows among the walked ones."""
+    lines = [
+        winlog(256, query("10.20.3.14", 1, 1, "chatgpt.com.")).replace("chatgpt", "chat\\u0067pt"),
+        winlog(256, query("10.20.3.15", 2, 2, "claude.ai.")).replace('"QTYPE": "1"', '"QTYPE": "28", "QTYPE": "1"'),
+        json.dumps(json.loads(winlog(256, query("10.20.3.16", 3, 3, "mistral.ai."))), indent=1).replace("\n", " "),
+        winlog(256, query("10.20.3.17", 4, 4, "www.deepl.com.")),
+    ]
+    events, rejects, _ = parse_lines(tmp_path / "analytical.json", KEY, lines)
+    assert rejects.num_rows == 0
+    assert [(r["src_ip"], r["host"]) for r in events.to_pylist()] == [
+        ("10.20.3.14", "chatgpt.com"), ("10.20.3.15", "claude.ai"), ("10.20.3.16", "mistral.ai"),
+        ("10.20.3.17", "www.deepl.com")]

@@ -44,7 +44,6 @@ from detector.ingest.arrow_ops import one_array
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
 from detector.ingest.json_read import copied_out, unescaped, walked_lines
-from detector.ingest.proxy_columns import placed
 
 if TYPE_CHECKING:
     from detector.ingest.json_scan import PathTrie
@@ -263,36 +262,43 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table
     global _TRIE
     if _TRIE is None:
         _TRIE = PathTrie(SLOTS, compact=True)  # (an object where a value is read: the line is doubtful)
-    text = one_array(lines.column("line"))
+    text = lines.column("line")
     rows = lines.num_rows
-    # walked WALK_LINES at a time: the walk's (lines x paths) positions stay small
+    # walked WALK_LINES of a chunk at a time (no copy of the lines into one array: a window of a batch and its
+    # context lines is three chunks); the walk's (lines x paths) positions stay small
     parts: dict[int, list[tuple[int, pa.Array]]] = {}
     doubtful_parts = []
-    for first_row in range(0, rows, WALK_LINES):
-        part = text.slice(first_row, WALK_LINES)
-        data, begin, end, missing, doubtful_mask = walked_lines(part, _TRIE)
-        found = np.flatnonzero(~missing.all(axis=0))  # (a file fills a few of the paths)
-        for at, value in copied_out(data, begin, end, missing, found).items():
-            parts.setdefault(at, []).append((first_row, value))
-        doubtful_parts.append(np.flatnonzero(doubtful_mask) + first_row)
-    filled = {at: unescaped(_rows_of(rows, values)) for at, values in parts.items()}
+    chunk_row = 0
+    for chunk in text.chunks:
+        for start in range(0, len(chunk), WALK_LINES):
+            data, begin, end, missing, doubtful_mask = walked_lines(chunk.slice(start, WALK_LINES), _TRIE)
+            found = np.flatnonzero(~missing.all(axis=0))  # (a file fills a few of the paths)
+            for at, value in copied_out(data, begin, end, missing, found).items():
+                parts.setdefault(at, []).append((chunk_row + start, value))
+            doubtful_parts.append(np.flatnonzero(doubtful_mask) + chunk_row + start)
+        chunk_row += len(chunk)
+    filled = {at: _plain(unescaped(_rows_of(rows, values))) for at, values in parts.items()}
     doubtful = np.concatenate(doubtful_parts) if doubtful_parts else np.empty(0, np.int64)
-    doubtful_mask = np.zeros(rows, bool)
-    doubtful_mask[doubtful] = True
     is_object = np.ones(rows, bool)
     if len(doubtful):
         cursor.register("lines", pa.table({"line": text.take(pa.array(doubtful))}))
         read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
-        kept = ~doubtful_mask
-        kept_rows, mask = np.flatnonzero(kept), pa.array(kept)
-        filled = {at: placed(rows, [(kept_rows, filled[at].filter(mask) if at in filled else pa.nulls(
-            len(kept_rows), pa.string())), (doubtful, one_array(read.column(f"s{at}")))])
+        doubtful_mask = np.zeros(rows, bool)
+        doubtful_mask[doubtful] = True
+        mask = pa.array(doubtful_mask)
+        # (the walk left a doubtful line's values null: DuckDB's take their places)
+        filled = {at: pc.replace_with_mask(filled[at] if at in filled else pa.nulls(rows, pa.string()), mask,
+                                           one_array(read.column(f"s{at}")))
                   for at in range(len(SLOTS)) if at in filled or read.column(f"s{at}").null_count < len(doubtful)}
         is_object[doubtful] = pc.fill_null(read.column("is_object"), False).to_numpy(zero_copy_only=False)
-    # (plain text: DuckDB reads it faster than Arrow's dictionaries, and decoding costs Arrow little)
     return pa.table({"line_no": lines.column("line_no"), "is_object": is_object,
-                     **{f"s{at}": value.dictionary_decode() if isinstance(value, pa.DictionaryArray) else value
-                        for at, value in filled.items()}})
+                     **{f"s{at}": value for at, value in filled.items()}})
+
+
+def _plain(values: pa.Array) -> pa.Array:
+    """Plain text (unescaped() gives a dictionary where it read escapes): DuckDB reads it faster than Arrow's
+    dictionaries, and decoding costs Arrow little."""
+    return values.dictionary_decode() if isinstance(values, pa.DictionaryArray) else values
 
 
 # Lines walked at a time: the walk's positions are 16 bytes per line and path (76 paths: 20 MB for 16,384 lines).
