@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -11,6 +12,7 @@ from detector.ingest.arrow_ops import (
     list_item,
     only_where,
     per_distinct,
+    taken,
     trimmed,
     whole_number,
 )
@@ -92,3 +94,12 @@ def test_a_distinct_query_forgets_everything_past_its_limit_and_stays_right() ->
     for batch in (["a", "b"], ["b", "c", "d"], ["a", "e"]):
         rows = pa.array(batch * 5)  # values that repeat: answered from the query's cache
         assert per_distinct(connection, rows, query)["u"].to_pylist() == [v.upper() for v in batch * 5]
+
+
+def test_taken_from_a_chunked_column_is_pyarrows_take() -> None:
+    column = pa.chunked_array([pa.array(["a", "b", None]), pa.array([], pa.string()), pa.array(["d", "e"])])
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        positions = rng.integers(-1, len(column), size=rng.integers(0, 8))
+        expected = column.combine_chunks().take(pa.array(positions, mask=positions < 0))
+        assert taken(column, positions).to_pylist() == expected.to_pylist()

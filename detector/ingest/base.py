@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import taken
 from detector.schema import EVENTS, SourceKind
 
 REJECT_LINE_CHARS = 4096
@@ -277,6 +278,6 @@ def attach_lines(
     wanted = np.asarray(line_nos)
     positions = np.minimum(np.searchsorted(numbers, wanted), max(len(numbers) - 1, 0))
     found = numbers[positions] == wanted if len(numbers) else np.zeros(len(wanted), bool)
-    raw = pc.take(lines.column("line"), pa.array(positions, mask=~found))  # a number not in the batch: no line
+    raw = taken(lines.column("line"), np.where(found, positions, -1))  # a number not in the batch: no line
     raw = pc.utf8_slice_codeunits(raw, 0, REJECT_LINE_CHARS)
     return pa.Table.from_arrays([line_nos, raw, reasons], schema=REJECTS_OF_BATCH)

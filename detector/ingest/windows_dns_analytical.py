@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import one_array
+from detector.ingest.arrow_ops import one_array, taken
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
 from detector.ingest.json_read import copied_out, unescaped, walked_lines
@@ -281,7 +281,7 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table
     doubtful = np.concatenate(doubtful_parts) if doubtful_parts else np.empty(0, np.int64)
     is_object = np.ones(rows, bool)
     if len(doubtful):
-        cursor.register("lines", pa.table({"line": text.take(pa.array(doubtful))}))
+        cursor.register("lines", pa.table({"line": taken(text, doubtful)}))
         read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
         doubtful_mask = np.zeros(rows, bool)
         doubtful_mask[doubtful] = True
