@@ -119,6 +119,8 @@ class Format:
             raise ValueError(f"format {self.name}: fields not in the schema: {sorted(unknown)}")
         if self.context_lines < 0:
             raise ValueError(f"format {self.name}: context_lines must not be negative")
+        if self.batch_lines is not None and self.batch_lines < 1:
+            raise ValueError(f"format {self.name}: batch_lines must be positive")
 
 
 def line_share(pattern: str | re.Pattern[str]) -> Callable[[Sequence[str]], float]:

@@ -43,16 +43,16 @@ import pyarrow.compute as pc
 from detector.ingest.arrow_ops import one_array, taken
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
+from detector.ingest.dns_fields import DnsQueries, dns_columns
 from detector.ingest.json_read import copied_out, unescaped, walked_lines
 
 if TYPE_CHECKING:
     from detector.ingest.json_scan import PathTrie
-from detector.ingest.dns_fields import DnsQueries, dns_columns
 
 # How many lines may separate a query from its response and still be joined across a batch boundary.
 PAIR_LINES = 4096
 # Lines per batch (Format.batch_lines): events of 400-1,000 bytes. At 60,000 lines (32 MiB, the reader's cap) an
-# ingest held ~1.1 GB; at 32,768, 0.78 GB, and it ran no slower (2M lines of Elasticsearch hits, 2026-12-02).
+# ingest held ~1.1 GB; at 32,768, 0.75 GB, and it ran no slower (2M lines of Elasticsearch hits, 2026-12-02).
 BATCH_LINES = 32_768
 
 QUERY_RECEIVED, RESPONSE_SUCCESS, RESPONSE_FAILURE, IGNORED_QUERY = 256, 257, 258, 259
