@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detector.ingest.arrow_ops import one_array, taken
+from detector.ingest.arrow_ops import taken
 from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult, parse_cursor, split_outcomes
 from detector.ingest.distinct_sql import sql_literal
 from detector.ingest.dns_fields import DnsQueries, dns_columns
@@ -115,11 +115,19 @@ def _fields_sql(present: frozenset[int]) -> str:
 KIND_QUERY, KIND_RESPONSE = 1, 2
 
 
-def judged_query(present: frozenset[int]) -> str:
-    """Per line: the lookup's values, its kind (KIND_QUERY; KIND_RESPONSE: an answer or an ignored query; else null)
-    and whether it is rejected (with the reason) or another event (ignored)."""
+def judged_query(walked: tuple[int, ...], doubted: tuple[int, ...] | None) -> str:
+    """Per line, in file order: the lookup's values, its kind (KIND_QUERY; KIND_RESPONSE: an answer or an ignored
+    query; else null) and whether it is rejected (with the reason) or another event (ignored). `walked` and `doubted`
+    name the slots each table fills; the lines the walk doubted come from `doubted` (their own rows: no copy of every
+    column to put them in place), None where it doubted none."""
+    present = frozenset(walked) | frozenset(doubted or ())
+    texts = "select line_no, true as is_object" + "".join(f", s{at}" for at in walked) + " from walked"
+    if doubted is not None:
+        texts += (" where walked union all by name select line_no, is_object" + "".join(f", s{at}" for at in doubted)
+                  + " from doubted")
     return rf"""
-with fields as (
+with texts as ({texts}),
+fields as (
     select line_no, is_object,
         {_fields_sql(present)}
     from texts
@@ -155,6 +163,7 @@ select line_no, ts,
          when ts is null then {sql_literal(NO_TIME)} end as reject_reason,
     is_object and (other_provider or (event_id is not null and kind is null)) as is_ignored
 from kinds
+order by line_no
 """
 
 
@@ -196,16 +205,18 @@ def paired_queries(kind: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 def new_parser(context: ParseContext) -> BatchParser:
     dns = DnsQueries()
-    queries: dict[frozenset[int], str] = {}
+    queries: dict[tuple[tuple[int, ...], tuple[int, ...] | None], str] = {}
 
     def parse(lines: pa.Table) -> ParseResult:
         with parse_cursor(context.connection) as cursor:
-            texts = _slot_values(cursor, lines)
-            present = frozenset(int(name[1:]) for name in texts.column_names[2:])
-            if present not in queries:
-                queries[present] = judged_query(present)
-            cursor.register("texts", texts)
-            read = _joined(cursor.sql(queries[present], params={"tz": context.timezone}).to_arrow_table())
+            walked, doubted = _slot_values(cursor, lines)
+            layout = (_slots_of(walked), None if doubted is None else _slots_of(doubted))
+            if layout not in queries:
+                queries[layout] = judged_query(*layout)
+            cursor.register("walked", walked)
+            if doubted is not None:
+                cursor.register("doubted", doubted)
+            read = _joined(cursor.sql(queries[layout], params={"tz": context.timezone}).to_arrow_table())
             named = dns_columns(cursor, dns, {"dns_qtype": read.column("dns_qtype").combine_chunks(),
                                               "dns_rcode": read.column("dns_rcode").combine_chunks()})
         rcode = named["dns_rcode"]
@@ -254,9 +265,15 @@ def _joined(read: pa.Table) -> pa.Table:
             .drop_columns(["xid", "event_id", "kind"]).append_column("answered", pa.array(answered)))
 
 
-def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table:
-    """`line_no`, `is_object` and the text of each slot the lines fill (`s0` ...): read by the compiled walk
-    (json_scan, its values copied out as Zeek's are: zeek_json), the lines it doubts by DOUBTFUL_SQL."""
+def _slots_of(table: pa.Table) -> tuple[int, ...]:
+    return tuple(int(name[1:]) for name in table.column_names if re.fullmatch(r"s\d+", name))
+
+
+def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> tuple[pa.Table, pa.Table | None]:
+    """The text of each slot the lines fill (`s0` ...), read by the compiled walk (json_scan, its values copied out
+    as Zeek's are: zeek_json): `line_no`, `walked` (false where the walk doubted the line, whose values it left null)
+    and the slots; and the lines it doubted, read by DOUBTFUL_SQL (`line_no`, `is_object` and the slots they fill),
+    or None."""
     from detector.ingest.json_scan import PathTrie  # (Numba only once such a file is read: see compiled.py)
 
     global _TRIE
@@ -279,20 +296,20 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> pa.Table
         chunk_row += len(chunk)
     filled = {at: _plain(unescaped(_rows_of(rows, values))) for at, values in parts.items()}
     doubtful = np.concatenate(doubtful_parts) if doubtful_parts else np.empty(0, np.int64)
-    is_object = np.ones(rows, bool)
-    if len(doubtful):
-        cursor.register("lines", pa.table({"line": taken(text, doubtful)}))
-        read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
-        doubtful_mask = np.zeros(rows, bool)
-        doubtful_mask[doubtful] = True
-        mask = pa.array(doubtful_mask)
-        # (the walk left a doubtful line's values null: DuckDB's take their places)
-        filled = {at: pc.replace_with_mask(filled[at] if at in filled else pa.nulls(rows, pa.string()), mask,
-                                           one_array(read.column(f"s{at}")))
-                  for at in range(len(SLOTS)) if at in filled or read.column(f"s{at}").null_count < len(doubtful)}
-        is_object[doubtful] = pc.fill_null(read.column("is_object"), False).to_numpy(zero_copy_only=False)
-    return pa.table({"line_no": lines.column("line_no"), "is_object": is_object,
-                     **{f"s{at}": value for at, value in filled.items()}})
+    walked = pa.table({"line_no": lines.column("line_no"), "walked": pa.array(~doubtful_mask_of(rows, doubtful)),
+                       **{f"s{at}": value for at, value in filled.items()}})
+    if not len(doubtful):
+        return walked, None
+    cursor.register("lines", pa.table({"line": taken(text, doubtful)}))
+    read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
+    kept = [f"s{at}" for at in range(len(SLOTS)) if read.column(f"s{at}").null_count < len(doubtful)]
+    return walked, read.select(["is_object", *kept]).add_column(0, "line_no", taken(lines.column("line_no"), doubtful))
+
+
+def doubtful_mask_of(rows: int, doubtful: np.ndarray) -> np.ndarray:
+    mask = np.zeros(rows, bool)
+    mask[doubtful] = True
+    return mask
 
 
 def _plain(values: pa.Array) -> pa.Array:
