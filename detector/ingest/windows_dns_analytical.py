@@ -92,12 +92,14 @@ def _json_path(path: tuple[str, ...]) -> str:
 
 
 # The lines the compiled walk doubts (json_read: escaped keys, repeated keys, broken JSON ...): DuckDB decides what
-# they hold, with one parse of each for all the paths.
+# they hold, with one parse of each object for all the paths.
 DOUBTFUL_SQL = f"""
-select is_object, {", ".join(f"v[{at + 1}] as s{at}" for at in range(len(SLOTS)))}
-from (select is_object, json_extract_string(case when is_object then line end,
-        [{", ".join(sql_literal(_json_path(path)) for path in SLOTS)}]) as v
-    from (select line, json_valid(line) and starts_with(ltrim(line), '{{') as is_object from lines))
+with checked as (select line_no, line, json_valid(line) and starts_with(ltrim(line), '{{') as is_object from lines)
+select line_no, false as is_object from checked where not is_object
+union all by name
+select line_no, true as is_object, {", ".join(f"v[{at + 1}] as s{at}" for at in range(len(SLOTS)))}
+from (select line_no, json_extract_string(line, [{", ".join(sql_literal(_json_path(path)) for path in SLOTS)}]) as v
+    from checked where is_object)
 """
 
 
@@ -300,10 +302,11 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> tuple[pa
                        **{f"s{at}": value for at, value in filled.items()}})
     if not len(doubtful):
         return walked, None
-    cursor.register("lines", pa.table({"line": taken(text, doubtful)}))
-    read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()
+    cursor.register("lines", pa.table({"line_no": taken(lines.column("line_no"), doubtful),
+                                       "line": taken(text, doubtful)}))
+    read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()  # (a broken line costs no reading of the paths)
     kept = [f"s{at}" for at in range(len(SLOTS)) if read.column(f"s{at}").null_count < len(doubtful)]
-    return walked, read.select(["is_object", *kept]).add_column(0, "line_no", taken(lines.column("line_no"), doubtful))
+    return walked, read.select(["line_no", "is_object", *kept])
 
 
 def doubtful_mask_of(rows: int, doubtful: np.ndarray) -> np.ndarray:
