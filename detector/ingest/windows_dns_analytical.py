@@ -302,7 +302,9 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> tuple[pa
         chunk_row += len(chunk)
     filled = {at: _plain(unescaped(_rows_of(rows, values))) for at, values in parts.items()}
     doubtful = np.concatenate(doubtful_parts) if doubtful_parts else np.empty(0, np.int64)
-    walked = pa.table({"line_no": lines.column("line_no"), "walked": pa.array(~doubtful_mask_of(rows, doubtful)),
+    walked_mask = np.ones(rows, bool)
+    walked_mask[doubtful] = False
+    walked = pa.table({"line_no": lines.column("line_no"), "walked": pa.array(walked_mask),
                        **{f"s{at}": value for at, value in filled.items()}})
     if not len(doubtful):
         return walked, None
@@ -311,12 +313,6 @@ def _slot_values(cursor: duckdb.DuckDBPyConnection, lines: pa.Table) -> tuple[pa
     read = cursor.sql(DOUBTFUL_SQL).to_arrow_table()  # (a broken line costs no reading of the paths)
     kept = [f"s{at}" for at in range(len(SLOTS)) if read.column(f"s{at}").null_count < len(doubtful)]
     return walked, read.select(["line_no", "is_object", *kept])
-
-
-def doubtful_mask_of(rows: int, doubtful: np.ndarray) -> np.ndarray:
-    mask = np.zeros(rows, bool)
-    mask[doubtful] = True
-    return mask
 
 
 def _plain(values: pa.Array) -> pa.Array:
