@@ -45,6 +45,7 @@ from detector.ingest.base import BatchParser, Format, ParseContext, ParseResult,
 from detector.ingest.distinct_sql import sql_literal
 from detector.ingest.dns_fields import DnsQueries, dns_columns
 from detector.ingest.json_read import copied_out, unescaped, walked_lines
+from detector.ingest.message_tokens import constant
 
 if TYPE_CHECKING:
     from detector.ingest.json_scan import PathTrie
@@ -234,18 +235,14 @@ def new_parser(context: ParseContext) -> BatchParser:
                 .drop_columns(["answered"])
                 .append_column("action", pa.DictionaryArray.from_arrays(
                     pa.array(np.searchsorted(ACTIONS, action).astype(np.int32)), pa.array(ACTIONS)))
-                .append_column("host_source", _constant("dns_query", rows))
-                .append_column("network_protocol", _constant("dns", rows)))
+                .append_column("host_source", constant("dns_query", rows))
+                .append_column("network_protocol", constant("dns", rows)))
         return split_outcomes(read, lines)
 
     return parse
 
 
 ACTIONS = np.array(["allowed", "blocked", "unknown"])
-
-
-def _constant(text: str, rows: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, np.int32)), pa.array([text]))
 
 
 def _joined(read: pa.Table) -> pa.Table:
