@@ -310,9 +310,9 @@ def cut_at(text: pa.Array, mark: str) -> pa.Array:
 
 
 def taken(column: pa.ChunkedArray, positions: np.ndarray) -> pa.Array:
-    """`column.take(positions)` (positions ascending, or -1 for a null) without copying its chunks into one first, as
-    pyarrow's take of a chunked array does: a batch's window of context lines is three chunks of ~30 MB, of which a
-    few lines are wanted."""
+    """`column.take(positions)` (-1 for a null) without copying its chunks into one first, as pyarrow's take of a
+    chunked array does: a batch's window of context lines is three chunks of ~30 MB, of which a few lines are
+    wanted."""
     if column.num_chunks == 1:
         return column.chunk(0).take(pa.array(positions, mask=positions < 0))
     starts = np.cumsum([0, *(len(chunk) for chunk in column.chunks)])

@@ -228,13 +228,12 @@ def new_parser(context: ParseContext) -> BatchParser:
                                               "dns_rcode": read.column("dns_rcode").combine_chunks()})
         rcode = named["dns_rcode"]
         refused = pc.fill_null(pc.equal(rcode, "REFUSED"), False).to_numpy(zero_copy_only=False)
-        action = np.where(refused, "blocked", np.where(read.column("answered").to_numpy(), "allowed", "unknown"))
+        action = np.where(refused, BLOCKED, np.where(read.column("answered").to_numpy(), ALLOWED, UNKNOWN))
         rows = read.num_rows
         read = (read.set_column(read.schema.get_field_index("dns_qtype"), "dns_qtype", named["dns_qtype"])
                 .set_column(read.schema.get_field_index("dns_rcode"), "dns_rcode", rcode)
                 .drop_columns(["answered"])
-                .append_column("action", pa.DictionaryArray.from_arrays(
-                    pa.array(np.searchsorted(ACTIONS, action).astype(np.int32)), pa.array(ACTIONS)))
+                .append_column("action", pa.DictionaryArray.from_arrays(pa.array(action.astype(np.int32)), ACTIONS))
                 .append_column("host_source", constant("dns_query", rows))
                 .append_column("network_protocol", constant("dns", rows)))
         return split_outcomes(read, lines)
@@ -242,7 +241,8 @@ def new_parser(context: ParseContext) -> BatchParser:
     return parse
 
 
-ACTIONS = np.array(["allowed", "blocked", "unknown"])
+ACTIONS = pa.array(["allowed", "blocked", "unknown"])
+ALLOWED, BLOCKED, UNKNOWN = range(3)
 
 
 def _joined(read: pa.Table) -> pa.Table:
@@ -252,8 +252,8 @@ def _joined(read: pa.Table) -> pa.Table:
     ignored = pc.fill_null(read.column("is_ignored"), False).to_numpy(zero_copy_only=False)
     lookup = pc.is_null(read.column("reject_reason")).to_numpy(zero_copy_only=False) & ~ignored
     kind = np.where(lookup, pc.fill_null(read.column("kind"), 0).to_numpy(zero_copy_only=False), 0).astype(np.int8)
-    keys = pc.binary_join_element_wise(*(pc.fill_null(read.column(name).cast(pa.string()), "")
-                                         for name in ("src_ip", "xid", "host")), "\x00")
+    keys = pc.binary_join_element_wise(*(pc.fill_null(read.column(name), "") for name in ("src_ip", "xid", "host")),
+                                       "\x00")
     key = pc.dictionary_encode(keys).combine_chunks().indices.to_numpy()
     paired = paired_queries(kind, key)
     event_id = pc.fill_null(read.column("event_id"), 0).to_numpy(zero_copy_only=False)

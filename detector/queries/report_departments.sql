@@ -2,8 +2,8 @@
 -- over the period: a user, or a client device where no user could be attributed, as the dashboard counts
 -- them), those using unsanctioned AI (shadow or forbidden), the department's head count (users.csv when it
 -- was given, else the people seen in any log of the period: the macro `population`, db.py, as the dashboard's)
--- and the volumes from usage_daily. Events no department could be attributed to are '(unknown)'. Departments of users.csv
--- without any AI use are listed too, with zeros.
+-- and the volumes from usage_daily. Events no department could be attributed to are '(unknown)'. Departments
+-- of users.csv without any AI use are listed too, with zeros.
 with period_use as (
     select coalesce(department, '(unknown)') as department, person, verdict
     from user_daily where day between $start and $end

@@ -3,8 +3,9 @@
 -- be attributed, as the dashboard counts them), who used unsanctioned AI (shadow or forbidden), the
 -- population those shares are taken of, services, events, uploads and blocked attempts. `employees` is
 -- users.csv when it was given (then only its members count in `*_employees`), else everyone seen in any log
--- of the period (the macro `population`, db.py, as the departments' table and the dashboard count them). `logged_events`: whether the lake holds anything for the
--- period at all (a comparison with a period before the first log would be meaningless).
+-- of the period (the macro `population`, db.py, as the departments' table and the dashboard count them).
+-- `logged_events`: whether the lake holds anything for the period at all (a comparison with a period before
+-- the first log would be meaningless).
 with period_use as (
     select person, in_population, service, host, verdict from user_daily where day between $start and $end
 ),
@@ -17,7 +18,7 @@ directory as (
     select distinct user_id from user_departments where user_id is not null
 ),
 
-population as (
+counted as (
     select person from population($start, $end)
 ),
 
@@ -29,7 +30,7 @@ final as (
     select
         (select count(*) from lake_events where day between $start and $end) as logged_events,
         (select count(*) from directory) > 0 as from_directory,
-        (select count(distinct person) from population) as employees,
+        (select count(distinct person) from counted) as employees,
         (select count(distinct person) from period_use) as ai_users,
         (select unsanctioned_people(person, verdict) from period_use) as unsanctioned_users,
         (select count(distinct person) from period_use where in_population) as ai_employees,
