@@ -6,7 +6,9 @@ uses most. Columns are recognised by name, case-insensitively and ignoring punct
 brackets (Microsoft Sentinel's CommonSecurityLog export: `SourceIP`, `RequestURL`, `TimeGenerated [UTC]`);
 `ingest --map COLUMN=FIELD` names the rest. A header with Microsoft Defender for Endpoint's DeviceNetworkEvents
 columns (`RemoteIP`, `LocalIP`, `RemoteUrl`: an advanced hunting or Sentinel export) is read by that table's
-names (DEFENDER_ALIASES), after the columns named exactly as a field. A URL column gives host and path;
+names (DEFENDER_ALIASES), after the columns named exactly as a field; one with Sentinel's normalised (ASIM) columns
+(`SrcIpAddr`, `DnsQuery`, `Url`: an `_Im_WebSession`, `_Im_NetworkSession` or `_Im_Dns` export) by ASIM's names
+(asim_columns). A URL column gives host and path;
 a host column may hold a bare name, `host:port` or a URL. Quoted fields may contain the delimiter,
 with `""` for a quote. A line repeating the header (concatenated exports) is ignored. An address column keeps only
 addresses: a placeholder (Forcepoint's cloud exports write `Not available`; `N/A`, `unknown`, `-`, 0.0.0.0) or other
@@ -46,6 +48,7 @@ from detector.ingest.arrow_ops import (
     space_trimmed,
     split_quoted,
 )
+from detector.ingest.asim_columns import is_asim, resolve_asim
 from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     Format,
@@ -249,6 +252,9 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
     spellings = [other_spellings(c) for c in columns]
     if is_defender_network(names, spellings):
         _resolve_defender(names, spellings, chosen, taken)
+    every_spelling = [{name, *others} for name, others in zip(names, spellings, strict=True)]
+    if is_asim(every_spelling):
+        resolve_asim(every_spelling, chosen, taken)
     for field, aliases in ALIASES.items():
         if field in chosen:
             continue
@@ -445,7 +451,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
         text, delimiter, layout.column_count, layout.positions, lambda part: split_quoted(part, delimiter),
         lambda field: field)
     cleaned = _cleaned(fields, delimiter)
-    values = {field: cleaned[at] for field, at in layout.chosen.items()}
+    values = with_host_alternative({field: cleaned[at] for field, at in layout.chosen.items()})
     from_question = None
     if layout.host_is_question:  # a DNS export: host_source dns_query where the host is the query's (no URL)
         from_question = bools(pc.is_valid(values["host"]))
@@ -453,8 +459,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
             from_question &= ~bools(pc.is_valid(values["url"]))
     columns, time_value = value_columns(connection, queries, values, len(text),
                                         queries.utc_time if layout.time_in_utc else queries.time, from_question)
+    destination = bools(pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"])))
     columns = {"line_no": lines.column("line_no"),
-               "reject_reason": _reasons(text, layout, regular, counts, columns["ts"], time_value),
+               "reject_reason": _reasons(text, layout, regular, counts, columns["ts"], time_value, destination),
                "is_ignored": pc.equal(text, layout.header), **columns}
     user_alt = values.get("user_alt")
     if user_alt is not None:  # (Defender: the account's name where its UPN is empty)
@@ -464,6 +471,16 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
         columns.update(export_columns(connection, queries.inspection, queries.integer, values["action"],
                                       values["additional_fields"], values.get("local_port"), columns))
     return pa.table(columns)
+
+
+def with_host_alternative(values: Mapping[str, pa.DictionaryArray]) -> dict[str, pa.DictionaryArray]:
+    """The values with `host_alt` read into `host` where that is empty (ASIM: a destination's host name where its
+    FQDN is empty; asim_columns)."""
+    values = dict(values)
+    alternative = values.pop("host_alt", None)
+    if alternative is not None:
+        values["host"] = first_valid(values["host"], alternative) if "host" in values else alternative
+    return values
 
 
 def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, values: Mapping[str, pa.DictionaryArray],
@@ -598,9 +615,10 @@ UNKNOWN = pa.array(["unknown"])
 
 
 def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.ndarray, ts: pa.Array,
-             time_value: pa.Array | None) -> pa.Array:
-    """Each line's reject reason (the header repeated is ignored whatever its reason). The texts are made
-    only for the lines that have one."""
+             time_value: pa.Array | None, destination: np.ndarray) -> pa.Array:
+    """Each line's reject reason (the header repeated is ignored whatever its reason): broken quotes, a wrong
+    column count, no time, no destination (host, URL or address). The texts are made only for the lines that have
+    one."""
     rows = len(text)
     if layout.missing:
         return pa.repeat(pa.scalar(layout.missing), rows)
@@ -611,7 +629,7 @@ def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.nda
         unbalanced[odd_rows] = quotes % 2 == 1
     wrong_count = counts != layout.column_count
     no_time = bools(pc.is_null(ts))
-    failing = np.flatnonzero(unbalanced | wrong_count | no_time)
+    failing = np.flatnonzero(unbalanced | wrong_count | no_time | ~destination)
     if not len(failing):
         return pa.nulls(rows, pa.string())
     picked = pa.array(failing)
@@ -623,6 +641,9 @@ def _reasons(text: pa.Array, layout: Layout, regular: np.ndarray, counts: np.nda
             f"expected {layout.column_count} columns as in the header, found ",
             pc.cast(pa.array(counts[failing]), pa.string()), "")),
         (pa.array(no_time[failing]), lambda: pc.binary_join_element_wise("time not understood: ", time_text, "")),
+        (pa.array(~destination[failing]), "no destination (" + "/".join(
+            layout.columns[layout.chosen[field]] for field in ("host", "url", "dst_ip") if field in layout.chosen)
+            + " empty)"),
     ], len(failing))
     at = np.full(rows, -1, np.int64)
     at[failing] = np.arange(len(failing))
@@ -659,6 +680,7 @@ class Layout:
     missing: str | None  # why no line can be an event (no time or no destination column)
     time_in_utc: bool = False  # its time column says UTC (`TimeGenerated [UTC]`): a time without a zone is UTC
     host_is_question: bool = False  # its host column is a DNS query's name (DNS_QUESTION_COLUMNS)
+    columns: tuple[str, ...] = ()  # the header's column names, for the reject reasons
 
     @property
     def positions(self) -> tuple[int, ...]:
@@ -678,7 +700,8 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         time_at = next((chosen[field] for field in ("ts", "date", "time") if field in chosen), None)
         return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen),
                       time_in_utc=time_at is not None and says_utc(columns[time_at]),
-                      host_is_question="host" in chosen and is_dns_question(columns[chosen["host"]]))
+                      host_is_question="host" in chosen and is_dns_question(columns[chosen["host"]]),
+                      columns=tuple(columns))
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
         if layout is not None:
@@ -751,7 +774,8 @@ CSV = Format(
     name="csv",
     source_kind="proxy",
     summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD; also Microsoft Sentinel "
-            "CommonSecurityLog and Defender for Endpoint DeviceNetworkEvents exports, Netskope web transactions "
+            "CommonSecurityLog and normalised (ASIM) web, network and DNS session exports, Defender for Endpoint "
+            "DeviceNetworkEvents exports, Netskope web transactions "
             "(Log Streaming), and DNS query exports)",
     sniff=sniff,
     new_parser=new_parser,

@@ -7,7 +7,8 @@ Exports write them in several ways, all read here once per distinct value, in SQ
 - a type or code as a name (`AAAA`, `NXDomain`), a number (`28`, `3`: IANA's DNS parameters registry,
   https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml; Cloudflare's `QueryType`, `RCode` and OCSF's
   `rcode_id` are numbers) or both (`28 (AAAA)`, as Umbrella writes them); a number the registry leaves unnamed reads
-  as RFC 3597's `TYPE<n>` (and `RCODE<n>`);
+  as RFC 3597's `TYPE<n>` (and `RCODE<n>`); `NA` (Sentinel's ASIM: not applicable, a request's code), `N/A`
+  and `-` are none;
 - answers as a JSON array of texts (ECS `dns.resolved_ip`, Cloudflare `ResolvedIPs`), a JSON array of records (ECS
   `dns.answers` with `data`/`type`, OCSF `answers` with `rdata`/`type`, Route 53 `answers` with `Rdata`/`Type`,
   Google's `structuredRdata` with `rvalue`/`type`: records other than A, AAAA and CNAME are left out), zone file lines
@@ -58,7 +59,7 @@ def _number_case(names: Mapping[int, str], prefix: str) -> str:
 # A value: a number, `28 (AAAA)`, `AAAA (28)`, or a name; then @SPELLED@ names it as the DNS formats do.
 _CODE_SQL = r"""
 select @SPELLED@ as value from (
-    select case when v is null or v = '' then null
+    select case when v is null or v = '' or upper(v) in ('NA', 'N/A', '-') then null
                 when n is not null then @NUMBER@
                 when regexp_full_match(v, '\d+\s*\(\s*[A-Za-z][A-Za-z0-9_-]*\s*\)')
                     then upper(trim(regexp_extract(v, '\(\s*([^)\s]+)', 1)))

@@ -28,6 +28,9 @@ name). Before those generic names, the names of the schemas such exports use are
 - Splunk's JSON export (`{"preview": false, "result": {...}}`) and Elasticsearch documents dumped with their
   envelope (`{"_source": {...}}`): keys under `result.` / `_source.` are read without that prefix, so Splunk's
   CIM names (`_time`, `src`, `dest`, `url`, `user`, `http_user_agent`) are recognised as in a CSV.
+- Microsoft Sentinel's normalised (ASIM) rows, keys `SrcIpAddr` / `DstIpAddr` among them: read by ASIM's names
+  (asim_columns, through csv_generic.resolve) instead of SCHEMA_ALIASES, whose `network.protocol` and `user.name`
+  would read ASIM's transport and the wrong account.
 
 Times: ISO 8601 with a zone, epoch seconds, milliseconds, microseconds or nanoseconds; a time without a zone is
 in the configured zone (csv_generic.TIME_EXPRESSION). A URL gives host, port, scheme and path; a host key a bare
@@ -120,6 +123,7 @@ from detector.ingest.csv_generic import (
     is_dns_question,
     onto_rows,
     value_columns,
+    with_host_alternative,
 )
 from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.defender_inspection import export_columns
@@ -272,7 +276,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
                                                                                              hint)
     parsed = pc.and_(is_object, pc.fill_null(found.column("parsed").combine_chunks(), False))
     keyed = _Keys(found)
-    values = {field: keyed.first_of((at, *layout.fallbacks.get(field, ()))) for field, at in layout.chosen.items()}
+    values = with_host_alternative({field: keyed.first_of((at, *layout.fallbacks.get(field, ())))
+                                    for field, at in layout.chosen.items()})
     from_question = _from_question(keyed, layout, rows)
     columns, time_value = value_columns(connection, queries, values, rows, queries.time, from_question)
     if EVENT_TYPE in values:

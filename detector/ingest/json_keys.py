@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from detector.ingest.asim_columns import is_asim
 from detector.ingest.csv_generic import MAPPABLE, has_destination, has_time, normalise, other_spellings, resolve
 from detector.ingest.distinct_sql import sql_literal
 
@@ -145,7 +146,7 @@ def choose(names: Sequence[str], column_map: Mapping[str, str] | None = None) ->
     preferred: dict[str, int] = {}
     taken: set[int] = set()
     has_date = any("date" in spelled for spelled in spellings)
-    for field, aliases in SCHEMA_ALIASES.items():
+    for field, aliases in _schema_aliases(spellings).items():
         if field in column_map.values():
             continue
         for alias in aliases:
@@ -173,7 +174,7 @@ def fallbacks(names: Sequence[str], chosen: Mapping[str, int], column_map: Mappi
     used = set(chosen.values())
     mapped = set((column_map or {}).values())
     found: dict[str, tuple[int, ...]] = {}
-    for field, aliases in SCHEMA_ALIASES.items():
+    for field, aliases in _schema_aliases(spellings).items():
         if field not in chosen or field in mapped:
             continue
         others = [at for alias in aliases for at, spelled in enumerate(spellings)
@@ -182,6 +183,12 @@ def fallbacks(names: Sequence[str], chosen: Mapping[str, int], column_map: Mappi
             found[field] = tuple(dict.fromkeys(others))
             used.update(others)
     return found
+
+
+def _schema_aliases(spellings: Sequence[set[str]]) -> dict[str, tuple[str, ...]]:
+    """SCHEMA_ALIASES, or none for Sentinel's normalised (ASIM) keys, which csv_generic.resolve reads by their own
+    names (asim_columns: ECS's `network.protocol` would read ASIM's transport, `NetworkProtocol`)."""
+    return {} if is_asim(spellings) else SCHEMA_ALIASES
 
 
 def json_path(path: Sequence[str]) -> str:

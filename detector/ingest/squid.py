@@ -96,10 +96,11 @@ create or replace macro squid_result_action(code) as case
     when upper(code) like 'NONE%' or upper(code) like 'TAG_NONE%' or upper(code) like 'ERR%' then 'unknown'
     else 'allowed'
 end;
--- (ALERT: PAN-OS URL filtering lets the request through and logs it; its exports say `alert`)
+-- (ALERT: PAN-OS URL filtering lets the request through and logs it; its exports say `alert`. RESET: a denial
+-- answered with a TCP reset, PAN-OS `reset-both` and ASIM's DvcAction `Reset`, `Reset Source` ...)
 create or replace macro verdict_word_action(word) as case
     when regexp_matches(upper(word),
-        '(^|[^A-Z])(DENY|DENIED|BLOCK|BLOCKED|DROP|DROPPED|REJECT|REJECTED|GEBLOKKEERD|GEWEIGERD)([^A-Z]|$)')
+        '(^|[^A-Z])(DENY|DENIED|BLOCK|BLOCKED|DROP|DROPPED|REJECT|REJECTED|RESET|GEBLOKKEERD|GEWEIGERD)([^A-Z]|$)')
         then 'blocked'
     when regexp_matches(upper(word),
         '^(ALLOW|ALLOWED|ACCEPT|ACCEPTED|PERMIT|PERMITTED|PASS|PASSED|PROXIED|OBSERVED|OK|REQ_PASSED|TOEGESTAAN|ALERT)$')

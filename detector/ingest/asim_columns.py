@@ -1,0 +1,88 @@
+"""Microsoft Sentinel's normalised columns (ASIM, the Advanced Security Information Model) in a CSV or JSON export.
+
+An analyst exports `_Im_WebSession`, `_Im_NetworkSession` or `_Im_Dns` (any proxy, firewall or DNS server Sentinel
+has a parser for), or the tables the ingestion-time parsers fill (ASimWebSessionLogs, ASimNetworkSessionLogs,
+ASimDnsActivityLogs: Windows DNS servers through the Azure Monitor Agent land in the last). The columns are the same
+in each (https://learn.microsoft.com/azure/sentinel/normalization-schema-web, -network, -dns; Azure-Sentinel's
+ASIM/dev/ASimTester/ASimTester.csv lists them). A header naming `SrcIpAddr` or `DstIpAddr` is read by ASIM_ALIASES
+before the generic names, and its ambiguous aliases are left unread (ASIM_UNREAD): `User` is the *destination*
+user in a network session and `Hostname` the destination's there but the source's in DNS; `Src`, `Dst` and `Dvc`
+hold a name or an address; `NetworkProtocol` is the transport (TCP), not the application protocol; `Domain`
+repeats DnsQuery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+# Either names the export as ASIM's (as written, or its CamelCase read as words: `src_ip_addr`).
+ASIM_SIGNATURE = ("src_ip_addr", "dst_ip_addr")
+# In order of preference. TimeGenerated is the event's time in every Log Analytics table (EventStartTime, the first
+# of an aggregated event's, repeats it where the source gives none); SrcBytes are sent by the source (the user),
+# DstBytes by the destination; the durations are milliseconds.
+ASIM_ALIASES: dict[str, tuple[str, ...]] = {
+    "ts": ("time_generated", "event_start_time"),
+    "src_ip": ("src_ip_addr", "ip_addr"),
+    "src_host": ("src_hostname", "src_fqdn"),
+    "user_name": ("src_username",),
+    "url": ("url", "url_original"),
+    "host": ("dns_query", "http_host", "dst_fqdn", "dst_hostname"),
+    "host_alt": ("dst_hostname",),  # read where the host's column (DstFQDN) is empty
+    "dst_ip": ("dst_ip_addr",),
+    "dst_port": ("dst_port_number",),
+    "network_protocol": ("network_application_protocol",),
+    "http_method": ("http_request_method",),
+    "http_status": ("http_status_code",),
+    "action": ("dvc_action",),
+    "bytes_out": ("src_bytes",),
+    "bytes_in": ("dst_bytes",),
+    "duration_ms": ("network_duration", "dns_network_duration", "duration"),
+    "user_agent": ("http_user_agent", "user_agent"),
+    "content_type": ("http_content_type",),
+    "vendor_app": ("dst_app_name",),
+    "vendor_category": ("url_category", "domain_category"),
+    "dns_qtype": ("dns_query_type_name", "dns_query_type"),
+    "dns_rcode": ("dns_response_code_name", "dns_response_code"),
+    "dns_answers": ("dns_response_name",),
+}
+# A destination's device names are the host only without a URL (a proxy's DstHostname may drop the domain); its
+# FQDN first, its host name where that is empty (`host_alt`, per row).
+DEVICE_HOSTS = ("dst_fqdn", "dst_hostname")
+# The result's details: the HTTP status in a web session (HttpStatusCode is its alias), the response code's name
+# (NXDOMAIN) in DNS; read where the export has no column of its own for it.
+RESULT_DETAILS = "event_result_details"
+ASIM_UNREAD = ("user", "hostname", "src", "dst", "dvc", "network_protocol", "domain")
+
+
+def is_asim(spellings: Sequence[Iterable[str]]) -> bool:
+    """Whether a header's columns (each as its spellings) are ASIM's (ASIM_SIGNATURE)."""
+    return any(name in spelled for spelled in spellings for name in ASIM_SIGNATURE)
+
+
+def resolve_asim(spellings: Sequence[Iterable[str]], chosen: dict[str, int], taken: set[int]) -> None:
+    """ASIM's columns into `chosen` (which --map has filled), its ambiguous ones into `taken` (left unread)."""
+    spelled = [set(names) for names in spellings]
+
+    def column(alias: str) -> int | None:
+        return next((at for at, names in enumerate(spelled) if alias in names and at not in taken), None)
+
+    for field, aliases in ASIM_ALIASES.items():
+        if field in chosen:
+            continue
+        for alias in aliases:
+            if alias in DEVICE_HOSTS and "url" in chosen:
+                continue
+            at = column(alias)
+            if at is not None:
+                chosen[field] = at
+                taken.add(at)
+                break
+    details = column(RESULT_DETAILS)
+    if details is not None:
+        if "host" in chosen and "dns_query" in spelled[chosen["host"]]:
+            if "dns_rcode" not in chosen:
+                chosen["dns_rcode"] = details
+        elif "url" in chosen and "http_status" not in chosen:
+            chosen["http_status"] = details
+        taken.add(details)
+    taken.update(at for at, names in enumerate(spelled) if names & set(ASIM_UNREAD) and at not in chosen.values())
