@@ -118,3 +118,39 @@ def test_sentinel_exports_are_recognised_without_format(sample: str) -> None:
     path = SAMPLES / sample
     best, _ = sniff_scores(head_lines(read_head(path)))[0]
     assert best == sample.split("/")[0]
+
+
+DNS_ROW = {"TimeGenerated [UTC]": "2026-11-23T09:19:25Z", "EventSubType": "request", "SrcIpAddr": "10.20.14.87",
+           "DstIpAddr": "10.5.0.7", "DnsQuery": "chatgpt.com", "DnsResponseCodeName": "NA"}
+
+
+def test_requests_are_ignored_where_the_export_holds_their_responses(tmp_path: Path) -> None:
+    path = tmp_path / "dns.csv"
+    path.write_text(csv_export(DNS_ROW, {}, {"EventSubType": "Response", "DnsResponseCodeName": "NOERROR"},
+                               {"DnsQuery": "claude.ai"}), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS["csv"], golden_settings(), None)
+    assert not rejects.num_rows and (report.parsed, report.ignored) == (1, 3)  # the header and two requests
+    assert events.to_pylist()[0]["dns_rcode"] == "NOERROR"
+    # a source that logs requests alone keeps them: each is the lookup
+    only_requests = csv_export(DNS_ROW, {}, {"DnsQuery": "claude.ai"})
+    events_of_requests, _ = parse(tmp_path, "requests.csv", only_requests)
+    assert [e["host"] for e in events_of_requests] == ["chatgpt.com", "claude.ai"]
+
+
+def test_json_requests_are_ignored_where_the_export_holds_their_responses(tmp_path: Path) -> None:
+    row = {"TimeGenerated": "2026-11-23T09:19:25Z", "EventSubType": "request", "SrcIpAddr": "10.20.14.87",
+           "DnsQuery": "chatgpt.com"}
+    lines = [row, {**row, "EventSubType": "response", "DnsResponseCodeName": "NOERROR"}, {**row, "DnsQuery": "x.ai"}]
+    events, rejects = parse(tmp_path, "dns.json", "".join(json.dumps(line) + "\n" for line in lines))
+    assert not rejects and [e["dns_rcode"] for e in events] == ["NOERROR"]
+    events, _ = parse(tmp_path, "requests.json", "".join(json.dumps(line) + "\n" for line in (lines[0], lines[2])))
+    assert [e["host"] for e in events] == ["chatgpt.com", "x.ai"]
+
+
+def test_the_files_first_lines_decide_for_every_batch(tmp_path: Path) -> None:
+    rows = [{"EventSubType": "response", "DnsResponseCodeName": "NOERROR"}] + [{}] * 20  # batches of 7 lines
+    path = tmp_path / "dns.csv"
+    path.write_text(csv_export(DNS_ROW, *rows), encoding="utf-8")
+    assert golden_settings().batch_lines < len(rows)
+    _, _, report = parse_file(path, FORMATS["csv"], golden_settings(), None)
+    assert (report.parsed, report.ignored) == (1, 21)

@@ -52,6 +52,13 @@ DEVICE_HOSTS = ("dst_fqdn", "dst_hostname")
 # (NXDOMAIN) in DNS; read where the export has no column of its own for it.
 RESULT_DETAILS = "event_result_details"
 ASIM_UNREAD = ("user", "hostname", "src", "dst", "dvc", "network_protocol", "domain")
+# A DNS export's EventSubType (`request` or `response`), read as this pseudo-field: where the export holds responses,
+# a request row repeats the lookup its response records and is ignored (requests_repeated).
+SUB_TYPE = "event_sub_type"
+LOOKUP_PART = "dns_sub_type"
+REQUEST, RESPONSE = "request", "response"
+# The lines after the header looked at for a response (a request's response follows it within milliseconds).
+FIRST_LINES = 400
 
 
 def is_asim(spellings: Sequence[Iterable[str]]) -> bool:
@@ -85,4 +92,14 @@ def resolve_asim(spellings: Sequence[Iterable[str]], chosen: dict[str, int], tak
         elif "url" in chosen and "http_status" not in chosen:
             chosen["http_status"] = details
         taken.add(details)
+    sub_type = column(SUB_TYPE)
+    if sub_type is not None and "host" in chosen and "dns_query" in spelled[chosen["host"]]:
+        chosen[LOOKUP_PART] = sub_type
+        taken.add(sub_type)
     taken.update(at for at, names in enumerate(spelled) if names & set(ASIM_UNREAD) and at not in chosen.values())
+
+
+def requests_repeated(sub_types: Iterable[object]) -> bool:
+    """Whether a DNS export's first rows (their EventSubType) hold a response: then every lookup has one, and its
+    request rows are ignored rather than counted as second lookups. A source logging requests alone keeps them."""
+    return any(isinstance(value, str) and value.strip().lower() == RESPONSE for value in sub_types)

@@ -48,7 +48,7 @@ from detector.ingest.arrow_ops import (
     space_trimmed,
     split_quoted,
 )
-from detector.ingest.asim_columns import is_asim, resolve_asim
+from detector.ingest.asim_columns import FIRST_LINES, LOOKUP_PART, REQUEST, is_asim, requests_repeated, resolve_asim
 from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     Format,
@@ -463,6 +463,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     columns = {"line_no": lines.column("line_no"),
                "reject_reason": _reasons(text, layout, regular, counts, columns["ts"], time_value, destination),
                "is_ignored": pc.equal(text, layout.header), **columns}
+    if layout.requests_ignored:  # (ASIM DNS: a request whose response row is in the export too)
+        columns["is_ignored"] = pc.or_(columns["is_ignored"], are_requests(values[LOOKUP_PART]))
     user_alt = values.get("user_alt")
     if user_alt is not None:  # (Defender: the account's name where its UPN is empty)
         user = values.get("user_name")
@@ -481,6 +483,12 @@ def with_host_alternative(values: Mapping[str, pa.DictionaryArray]) -> dict[str,
     if alternative is not None:
         values["host"] = first_valid(values["host"], alternative) if "host" in values else alternative
     return values
+
+
+def are_requests(sub_type: pa.DictionaryArray) -> pa.Array:
+    """Whether each row's EventSubType (ASIM DNS) is `request`, case ignored; false where it is empty."""
+    per_value = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(sub_type.dictionary)), REQUEST)
+    return pa.array(flags(per_value, sub_type))
 
 
 def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, values: Mapping[str, pa.DictionaryArray],
@@ -681,6 +689,7 @@ class Layout:
     time_in_utc: bool = False  # its time column says UTC (`TimeGenerated [UTC]`): a time without a zone is UTC
     host_is_question: bool = False  # its host column is a DNS query's name (DNS_QUESTION_COLUMNS)
     columns: tuple[str, ...] = ()  # the header's column names, for the reject reasons
+    requests_ignored: bool = False  # ASIM DNS with responses: its request rows are ignored (asim_columns)
 
     @property
     def positions(self) -> tuple[int, ...]:
@@ -693,21 +702,27 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         context.connection.execute(macros)
     queries = Queries(context.timezone)
 
-    def layout_of(header: str) -> Layout:
+    def layout_of(lines: pa.Table, row: int) -> Layout:
+        header = _header_text(lines, row)
         delimiter = detect_delimiter(header) or ","
         columns = split_header(header, delimiter)
         chosen = resolve(columns, context.column_map)
         time_at = next((chosen[field] for field in ("ts", "date", "time") if field in chosen), None)
+        sub_type_at = chosen.get(LOOKUP_PART)
+        first = lines.column("line").slice(row + 1, FIRST_LINES).to_pylist() if sub_type_at is not None else []
         return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen),
                       time_in_utc=time_at is not None and says_utc(columns[time_at]),
                       host_is_question="host" in chosen and is_dns_question(columns[chosen["host"]]),
-                      columns=tuple(columns))
+                      columns=tuple(columns),
+                      requests_ignored=requests_repeated(
+                          fields[sub_type_at] for fields in csv.reader(first, delimiter=delimiter)
+                          if len(fields) > sub_type_at))
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
         if layout is not None:
             return layout
         row = _header_row(lines)
-        return layout_of(_header_text(lines, row)) if row >= 0 else None
+        return layout_of(lines, row) if row >= 0 else None
 
     def parse(lines: pa.Table, layout: Layout | None) -> ParseResult:
         skipped = 0
@@ -716,7 +731,7 @@ def new_parser(context: ParseContext) -> HeaderedParser:
             row = _header_row(lines)
             if row < 0:
                 return combine([], ignored=lines.num_rows)
-            layout = layout_of(_header_text(lines, row))
+            layout = layout_of(lines, row)
             skipped = row + 1
             lines = lines.slice(skipped)
         with parse_cursor(context.connection) as cursor:

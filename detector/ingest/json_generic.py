@@ -95,6 +95,7 @@ import contextlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import duckdb
 import numpy as np
@@ -103,6 +104,7 @@ import pyarrow.compute as pc
 
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
+from detector.ingest.asim_columns import LOOKUP_PART, requests_repeated
 from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     Format,
@@ -118,6 +120,7 @@ from detector.ingest.csv_generic import (
     SQUID_CODE_ACTION,
     TIME_EXPRESSION,
     Queries,
+    are_requests,
     has_destination,
     has_time,
     is_dns_question,
@@ -293,9 +296,11 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
         columns.update(export_columns(connection, queries.inspection, queries.integer, values["action"],
                                       values["additional_fields"], values.get("local_port"), columns))
     destination = pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"]))
+    # (ASIM DNS: a request whose response row is in the export too)
+    ignored = are_requests(values[LOOKUP_PART]) if layout.requests_ignored else pa.repeat(False, rows)
     return pa.table({"line_no": lines.column("line_no"),
                      "reject_reason": _reasons(layout, is_object, parsed, columns["ts"], time_value, destination),
-                     "is_ignored": pa.repeat(False, rows), **columns})
+                     "is_ignored": ignored, **columns})
 
 
 # A syslog header and/or the CEE cookie (https://www.rsyslog.com/doc/configuration/modules/mmjsonparse.html:
@@ -320,6 +325,20 @@ def _without_syslog_heads(text: pa.ChunkedArray, is_object: pa.ChunkedArray) -> 
         index[rows] = len(chunk) + np.arange(len(rows))
         chunks.append(pa.concat_arrays([chunk, stripped.cast(chunk.type)]).take(pa.array(index)))
     return pa.chunked_array(chunks, text.type)
+
+
+def values_at(lines: Sequence[str], path: Sequence[str]) -> list[object]:
+    """The value at `path` in each of the sample lines' JSON objects (None where a line has none)."""
+    found: list[object] = []
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        found.append(value)
+    return found
 
 
 def unwrapped_lines(lines: Sequence[str]) -> list[str]:
@@ -354,9 +373,16 @@ def new_parser(context: ParseContext) -> HeaderedParser:
     scan = Scan()
 
     def layout_of(lines: pa.Table) -> Layout | None:
-        head = lines.column("line").slice(0, KEY_LINES * 4).to_pylist()
-        paths = key_paths(unwrapped_lines([line for line in head if line is not None]))
-        return Layout.of(paths, column_map) if paths else None
+        head = unwrapped_lines([line for line in lines.column("line").slice(0, KEY_LINES * 4).to_pylist()
+                                if line is not None])
+        paths = key_paths(head)
+        if not paths:
+            return None
+        layout = Layout.of(paths, column_map)
+        if LOOKUP_PART in layout.chosen:
+            layout = replace(layout, requests_ignored=requests_repeated(
+                values_at(head, paths[layout.chosen[LOOKUP_PART]])))
+        return layout
 
     def carry(lines: pa.Table, layout: Layout | None) -> Layout | None:
         return layout if layout is not None else layout_of(lines)

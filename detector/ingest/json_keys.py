@@ -208,6 +208,7 @@ class Layout:
     strict_query: str  # the same without checking each line first (~25% less CPU): raises on a line that is no JSON
     read: tuple[int, ...] = ()  # the keys the queries read (column `k{at}` for each), in this order
     read_paths: tuple[tuple[str, ...], ...] = ()  # their paths in the objects
+    requests_ignored: bool = False  # ASIM DNS with responses: its request rows are ignored (asim_columns)
 
     @classmethod
     def of(cls, paths: Sequence[tuple[str, ...]], column_map: Mapping[str, str]) -> Layout:
