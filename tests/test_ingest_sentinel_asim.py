@@ -154,3 +154,9 @@ def test_the_files_first_lines_decide_for_every_batch(tmp_path: Path) -> None:
     assert golden_settings().batch_lines < len(rows)
     _, _, report = parse_file(path, FORMATS["csv"], golden_settings(), None)
     assert (report.parsed, report.ignored) == (1, 21)
+
+
+def test_a_response_code_written_as_the_response_is_no_answer(tmp_path: Path) -> None:
+    header = {**DNS_ROW, "EventSubType": "response", "DnsResponseName": "NOERROR", "DnsResponseCodeName": "NOERROR"}
+    events, _ = parse(tmp_path, "dns.csv", csv_export(header, {}, {"DnsResponseName": "104.18.32.47"}))
+    assert [e["dns_answers"] for e in events] == [None, ["104.18.32.47"]]

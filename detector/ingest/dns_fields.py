@@ -76,9 +76,12 @@ RCODE_SQL = _CODE_SQL.replace("@NUMBER@", _number_case(RCODE_NAMES, "RCODE")).re
 
 # Answers, per distinct text: see the module docstring for the shapes.
 _ANSWER_TYPES_SQL = "(" + ", ".join(f"'{kind}'" for kind in ANSWER_TYPES) + ")"
+# A response code's name is no answer: some ASIM DNS sources write it in DnsResponseName (the response's content).
+_CODE_NAMES_SQL = "(" + ", ".join(f"'{name.lower()}'" for name in RCODE_NAMES.values()) + ")"
 ANSWERS_SQL = rf"""
 select nullif(list_filter(list_transform(raw, lambda x: rtrim(lower(trim(x, ' []''"')), '.')),
-                          lambda x: x is not null and x <> '' and x <> '-'), []) as value
+                          lambda x: x is not null and x <> '' and x <> '-' and x not in {_CODE_NAMES_SQL}), [])
+       as value
 from (select case
     when v is null or v = '' then null
     when starts_with(v, '[') and json_valid(v) then list_transform(from_json(v, '["JSON"]'), lambda e:
