@@ -56,6 +56,8 @@ def test_elastic_vendor_events_read_as_their_clients_lookups(tmp_path: Path, ven
     ]
     assert [str(ts) for ts in events.column("ts").to_pylist()] == [
         "2024-04-22 09:31:13.894000+00:00", "2024-04-22 09:31:13.872000+00:00", "2024-04-22 09:44:35.017000+00:00"]
+    # the response's message (PacketData) answers with one AAAA record; the recursion response's, alike, is not read
+    assert events.column("dns_answers").to_pylist() == [["2607:f8b0:4004:c17::5e"], None, None]
 
 
 @pytest.mark.parametrize("batch_lines", [1, 2, 3, 5, 100])
