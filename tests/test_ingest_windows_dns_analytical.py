@@ -175,3 +175,28 @@ def test_escaped_values_and_lines_the_fast_reader_doubts_read_alike(tmp_path: Pa
     assert [(r["src_ip"], r["host"]) for r in events.to_pylist()] == [
         ("10.20.3.14", "chatgpt.com"), ("10.20.3.15", "claude.ai"), ("10.20.3.16", "mistral.ai"),
         ("10.20.3.17", "www.deepl.com")]
+
+
+def test_the_answers_name_a_firewalls_address_only_flow(home: Path, tmp_path: Path) -> None:
+    """A Windows DNS lookup's answer (chatgpt.com -> 104.18.32.47 for 10.20.3.14, 08:14:02) names the flow the
+    same client opens to that address half a minute later."""
+    from detector import db
+    from detector.classify.run import classify
+    from detector.config import load_settings
+    from detector.ingest.pipeline import ingest_paths
+    from tests.golden import SAMPLES
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "dns.json").write_bytes((SAMPLES / KEY / "elastic_agent.json").read_bytes())
+    flow = {"ts": 1796026470.0, "uid": "C1", "id.orig_h": "10.20.3.14", "id.orig_p": 51000,  # 2026-11-30 08:14:30
+            "id.resp_h": "104.18.32.47", "id.resp_p": 443, "proto": "tcp", "service": "ssl", "duration": 30.0,
+            "orig_bytes": 2000, "resp_bytes": 9000, "conn_state": "SF"}
+    (logs / "conn.log").write_text(json.dumps(flow) + "\n")
+    reports = list(ingest_paths(load_settings(home), [str(logs)]))
+    assert sorted(r.format for r in reports) == [KEY, "zeek_conn"]
+    classify(load_settings(home))
+    with db.connect(load_settings(home)) as connection:
+        named = connection.sql("select host, host_source, host_certainty from events where log_format = 'zeek_conn'"
+                               ).fetchall()
+    assert named == [("chatgpt.com", "dns_answer", "same_client")]
