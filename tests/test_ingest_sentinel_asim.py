@@ -160,3 +160,21 @@ def test_a_response_code_written_as_the_response_is_no_answer(tmp_path: Path) ->
     header = {**DNS_ROW, "EventSubType": "response", "DnsResponseName": "NOERROR", "DnsResponseCodeName": "NOERROR"}
     events, _ = parse(tmp_path, "dns.csv", csv_export(header, {}, {"DnsResponseName": "104.18.32.47"}))
     assert [e["dns_answers"] for e in events] == [None, ["104.18.32.47"]]
+
+
+def test_rows_that_are_no_clients_lookup_are_ignored(tmp_path: Path) -> None:
+    """Windows DNS's own recursion (its forwarder as the source), updates and internal lookups by their analytical
+    event ID, and any source's rows of another EventType than Query; another product's ID 261 is its own."""
+    header = {**DNS_ROW, "EventSubType": "response", "EventType": "Query", "EventOriginalType": "257",
+              "EventProduct": "DNS Server"}
+    rows = [{}, {"EventOriginalType": "261", "SrcIpAddr": "8.8.8.8"}, {"EventOriginalType": "280"},
+            {"EventType": "Update", "EventOriginalType": "264"}, {"EventType": "XFR", "EventProduct": "NIOS"},
+            {"EventOriginalType": "261", "EventProduct": "NIOS"}, {"EventOriginalType": " 279 "}]
+    path = tmp_path / "dns.csv"
+    path.write_text(csv_export(header, *rows), encoding="utf-8")
+    events, rejects, report = parse_file(path, FORMATS["csv"], golden_settings(), None)
+    assert not rejects.num_rows and (report.parsed, report.ignored) == (2, 6)
+    assert events.column("line_no").to_pylist() == [2, 7]
+    json_rows = [{k.replace(" [UTC]", ""): v for k, v in {**header, **row}.items()} for row in rows]
+    json_events, _ = parse(tmp_path, "dns.json", "".join(json.dumps(row) + "\n" for row in json_rows))
+    assert [e["line_no"] for e in json_events] == [1, 6]

@@ -13,7 +13,11 @@ repeats DnsQuery.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Either names the export as ASIM's (as written, or its CamelCase read as words: `src_ip_addr`).
 ASIM_SIGNATURE = ("src_ip_addr", "dst_ip_addr")
@@ -59,6 +63,16 @@ LOOKUP_PART = "dns_sub_type"
 REQUEST, RESPONSE = "request", "response"
 # The lines after the header looked at for a response (a request's response follows it within milliseconds).
 FIRST_LINES = 400
+# A DNS export's rows that are no client's lookup, ignored: an EventType other than Query (Update, XFR, Notify,
+# Status ...), and Windows DNS servers' own work by its analytical event ID (EventOriginalType, where EventProduct
+# is "DNS Server"): 260-262 its recursion to a forwarder (whose address is the row's source: it would count the
+# forwarder as a user of every service), 263-278 updates and zone transfers, 279-280 internal lookups. Their columns
+# are read as these pseudo-fields.
+DNS_ROW_COLUMNS = {"dns_event_type": "event_type", "dns_original_type": "event_original_type",
+                   "dns_product": "event_product"}
+QUERY = "query"
+WINDOWS_DNS_PRODUCT = "dns server"
+SERVER_OWN_EVENTS = (260, 280)
 
 
 def is_asim(spellings: Sequence[Iterable[str]]) -> bool:
@@ -92,10 +106,12 @@ def resolve_asim(spellings: Sequence[Iterable[str]], chosen: dict[str, int], tak
         elif "url" in chosen and "http_status" not in chosen:
             chosen["http_status"] = details
         taken.add(details)
-    sub_type = column(SUB_TYPE)
-    if sub_type is not None and "host" in chosen and "dns_query" in spelled[chosen["host"]]:
-        chosen[LOOKUP_PART] = sub_type
-        taken.add(sub_type)
+    if "host" in chosen and "dns_query" in spelled[chosen["host"]]:
+        for field, name in {LOOKUP_PART: SUB_TYPE, **DNS_ROW_COLUMNS}.items():
+            at = column(name)
+            if at is not None:
+                chosen[field] = at
+                taken.add(at)
     taken.update(at for at, names in enumerate(spelled) if names & set(ASIM_UNREAD) and at not in chosen.values())
 
 
@@ -103,3 +119,32 @@ def requests_repeated(sub_types: Iterable[object]) -> bool:
     """Whether a DNS export's first rows (their EventSubType) hold a response: then every lookup has one, and its
     request rows are ignored rather than counted as second lookups. A source logging requests alone keeps them."""
     return any(isinstance(value, str) and value.strip().lower() == RESPONSE for value in sub_types)
+
+
+def ignored_rows(values: Mapping[str, pa.DictionaryArray], rows: int, requests_ignored: bool) -> np.ndarray | None:
+    """Which rows of a DNS export are ignored: no client's lookup (DNS_ROW_COLUMNS), or a request where the export
+    holds responses (`requests_ignored`: requests_repeated). None where it has none of those columns."""
+    event_type, original_type, product = (values.get(field) for field in DNS_ROW_COLUMNS)
+    sub_type = values.get(LOOKUP_PART) if requests_ignored else None
+    if event_type is None and original_type is None and sub_type is None:
+        return None
+    ignored = np.zeros(rows, bool)
+    if sub_type is not None:
+        ignored |= _per_row(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(sub_type.dictionary)), REQUEST), sub_type)
+    if event_type is not None:
+        other = pc.not_equal(pc.utf8_lower(pc.utf8_trim_whitespace(event_type.dictionary)), QUERY)
+        ignored |= _per_row(other, event_type)
+    if original_type is not None and product is not None:
+        number = pc.cast(pc.if_else(pc.match_substring_regex(original_type.dictionary, r"^\s*\d{1,9}\s*$"),
+                                    pc.utf8_trim_whitespace(original_type.dictionary), None), pa.int64())
+        own = pc.and_(pc.greater_equal(number, SERVER_OWN_EVENTS[0]), pc.less_equal(number, SERVER_OWN_EVENTS[1]))
+        windows = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(product.dictionary)), WINDOWS_DNS_PRODUCT)
+        ignored |= _per_row(own, original_type) & _per_row(windows, product)
+    return ignored
+
+
+def _per_row(per_value: pa.Array, column: pa.DictionaryArray) -> np.ndarray:
+    """A boolean per distinct value (null as false) onto the column's rows (false where the row is empty)."""
+    flags = np.append(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), False)
+    indices = column.indices
+    return flags[np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices)]

@@ -48,7 +48,14 @@ from detector.ingest.arrow_ops import (
     space_trimmed,
     split_quoted,
 )
-from detector.ingest.asim_columns import FIRST_LINES, LOOKUP_PART, REQUEST, is_asim, requests_repeated, resolve_asim
+from detector.ingest.asim_columns import (
+    FIRST_LINES,
+    LOOKUP_PART,
+    ignored_rows,
+    is_asim,
+    requests_repeated,
+    resolve_asim,
+)
 from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     Format,
@@ -463,8 +470,9 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, layou
     columns = {"line_no": lines.column("line_no"),
                "reject_reason": _reasons(text, layout, regular, counts, columns["ts"], time_value, destination),
                "is_ignored": pc.equal(text, layout.header), **columns}
-    if layout.requests_ignored:  # (ASIM DNS: a request whose response row is in the export too)
-        columns["is_ignored"] = pc.or_(columns["is_ignored"], are_requests(values[LOOKUP_PART]))
+    ignored = ignored_rows(values, len(text), layout.requests_ignored)  # (ASIM DNS: rows that are no lookup)
+    if ignored is not None:
+        columns["is_ignored"] = pc.or_(columns["is_ignored"], pa.array(ignored))
     user_alt = values.get("user_alt")
     if user_alt is not None:  # (Defender: the account's name where its UPN is empty)
         user = values.get("user_name")
@@ -483,12 +491,6 @@ def with_host_alternative(values: Mapping[str, pa.DictionaryArray]) -> dict[str,
     if alternative is not None:
         values["host"] = first_valid(values["host"], alternative) if "host" in values else alternative
     return values
-
-
-def are_requests(sub_type: pa.DictionaryArray) -> pa.Array:
-    """Whether each row's EventSubType (ASIM DNS) is `request`, case ignored; false where it is empty."""
-    per_value = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(sub_type.dictionary)), REQUEST)
-    return pa.array(flags(per_value, sub_type))
 
 
 def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, values: Mapping[str, pa.DictionaryArray],

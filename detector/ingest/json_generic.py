@@ -104,7 +104,7 @@ import pyarrow.compute as pc
 
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import DistinctQuery, one_array, only_where
-from detector.ingest.asim_columns import LOOKUP_PART, requests_repeated
+from detector.ingest.asim_columns import LOOKUP_PART, ignored_rows, requests_repeated
 from detector.ingest.auth_challenge import unknown_where_challenged
 from detector.ingest.base import (
     Format,
@@ -120,7 +120,6 @@ from detector.ingest.csv_generic import (
     SQUID_CODE_ACTION,
     TIME_EXPRESSION,
     Queries,
-    are_requests,
     has_destination,
     has_time,
     is_dns_question,
@@ -297,7 +296,8 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
                                       values["additional_fields"], values.get("local_port"), columns))
     destination = pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"]))
     # (ASIM DNS: a request whose response row is in the export too)
-    ignored = are_requests(values[LOOKUP_PART]) if layout.requests_ignored else pa.repeat(False, rows)
+    ignored = ignored_rows(values, rows, layout.requests_ignored)
+    ignored = pa.array(ignored) if ignored is not None else pa.repeat(False, rows)
     return pa.table({"line_no": lines.column("line_no"),
                      "reject_reason": _reasons(layout, is_object, parsed, columns["ts"], time_value, destination),
                      "is_ignored": ignored, **columns})
