@@ -8,7 +8,8 @@ ASIM/dev/ASimTester/ASimTester.csv lists them). A header naming `SrcIpAddr` or `
 before the generic names, and its ambiguous aliases are left unread (ASIM_UNREAD): `User` is the *destination*
 user in a network session and `Hostname` the destination's there but the source's in DNS; `Src`, `Dst` and `Dvc`
 hold a name or an address; `NetworkProtocol` is the transport (TCP), not the application protocol; `Domain`
-repeats DnsQuery.
+repeats DnsQuery. A DNS export's rows that are no client's lookup are ignored (ignored_rows): another EventType than
+Query, Windows DNS servers' own recursion, updates and internal lookups, and requests whose responses it holds.
 """
 
 from __future__ import annotations
