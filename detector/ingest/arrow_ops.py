@@ -337,3 +337,16 @@ def one_array(column: pa.ChunkedArray) -> pa.Array:
     """A column as one array: its only chunk as it is (pyarrow's combine_chunks copies even a single chunk:
     ~0.2 ms per MB, ~10 ms for a batch's lines), several chunks combined."""
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def positions(column: pa.DictionaryArray) -> np.ndarray:
+    """Each row's index into the column's dictionary (int32), -1 where the row is null."""
+    indices = column.indices
+    return np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices).astype(np.int32, copy=False)
+
+
+def flags(per_value: pa.Array, column: pa.DictionaryArray | None = None) -> np.ndarray:
+    """A boolean (null as false) per value, or with `column`: per row of it, through its indices (false
+    where the row is null)."""
+    values = pc.fill_null(per_value, False).to_numpy(zero_copy_only=False)
+    return values if column is None else np.append(values, False)[positions(column)]

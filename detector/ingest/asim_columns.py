@@ -20,6 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detector.ingest.arrow_ops import flags
+
 # Either names the export as ASIM's (as written, or its CamelCase read as words: `src_ip_addr`).
 ASIM_SIGNATURE = ("src_ip_addr", "dst_ip_addr")
 # In order of preference. TimeGenerated is the event's time in every Log Analytics table (EventStartTime, the first
@@ -131,21 +133,15 @@ def ignored_rows(values: Mapping[str, pa.DictionaryArray], rows: int, requests_i
         return None
     ignored = np.zeros(rows, bool)
     if sub_type is not None:
-        ignored |= _per_row(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(sub_type.dictionary)), REQUEST), sub_type)
+        ignored |= flags(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(sub_type.dictionary)), REQUEST), sub_type)
     if event_type is not None:
         other = pc.not_equal(pc.utf8_lower(pc.utf8_trim_whitespace(event_type.dictionary)), QUERY)
-        ignored |= _per_row(other, event_type)
+        ignored |= flags(other, event_type)
     if original_type is not None and product is not None:
         number = pc.cast(pc.if_else(pc.match_substring_regex(original_type.dictionary, r"^\s*\d{1,9}\s*$"),
                                     pc.utf8_trim_whitespace(original_type.dictionary), None), pa.int64())
         own = pc.and_(pc.greater_equal(number, SERVER_OWN_EVENTS[0]), pc.less_equal(number, SERVER_OWN_EVENTS[1]))
         windows = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(product.dictionary)), WINDOWS_DNS_PRODUCT)
-        ignored |= _per_row(own, original_type) & _per_row(windows, product)
+        ignored |= flags(own, original_type) & flags(windows, product)
     return ignored
 
-
-def _per_row(per_value: pa.Array, column: pa.DictionaryArray) -> np.ndarray:
-    """A boolean per distinct value (null as false) onto the column's rows (false where the row is empty)."""
-    flags = np.append(pc.fill_null(per_value, False).to_numpy(zero_copy_only=False), False)
-    indices = column.indices
-    return flags[np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices)]

@@ -42,8 +42,10 @@ import pyarrow.compute as pc
 from detector.errors import FormatError
 from detector.ingest.arrow_ops import (
     DistinctQuery,
+    flags,
     only_where,
     per_distinct,
+    positions,
     quoted_value,
     space_trimmed,
     split_quoted,
@@ -581,12 +583,6 @@ def value_columns(connection: duckdb.DuckDBPyConnection, queries: Queries, value
     return columns, time_value
 
 
-def positions(column: pa.DictionaryArray) -> np.ndarray:
-    """Each row's index into the column's dictionary (int32), -1 where the row is null."""
-    indices = column.indices
-    return np.asarray(pc.fill_null(indices, -1) if indices.null_count else indices).astype(np.int32, copy=False)
-
-
 def text_at(at: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
     """Row i is `dictionary[at[i]]`, null where at[i] is negative (the dictionary holds no null)."""
     return pa.DictionaryArray.from_arrays(int32_indices(at), dictionary)
@@ -604,13 +600,6 @@ def onto_rows(column: pa.DictionaryArray, per_value: pa.Array) -> pa.DictionaryA
     inner = encoded(per_value)
     inner_at = np.append(positions(inner), np.int32(-1))  # a row's -1 picks the -1 appended
     return text_at(inner_at[positions(column)], inner.dictionary)
-
-
-def flags(per_value: pa.Array, column: pa.DictionaryArray | None = None) -> np.ndarray:
-    """A boolean (null as false) per value, or with `column`: per row of it, through its indices (false
-    where the row is null)."""
-    values = pc.fill_null(per_value, False).to_numpy(zero_copy_only=False)
-    return values if column is None else np.append(values, False)[positions(column)]
 
 
 def coalesced(columns: Sequence[pa.Array]) -> pa.Array | None:

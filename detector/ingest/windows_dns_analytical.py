@@ -264,9 +264,10 @@ def _joined(read: pa.Table) -> pa.Table:
     answers = np.isin(event_id, (RESPONSE_SUCCESS, RESPONSE_FAILURE))
     is_query = kind == KIND_QUERY
     answered = np.where(is_query, (paired >= 0) & answers[np.maximum(paired, 0)], answers)
-    take = pa.array(np.where(is_query, paired, np.arange(rows)), mask=np.where(is_query, paired, 0) < 0)
-    rcode = read.column("dns_rcode").combine_chunks().take(take)
-    answers = answered_addresses(read.column("packet")).take(take)
+    take = np.where(is_query, paired, np.arange(rows))
+    taking = pa.array(take, mask=take < 0)
+    rcode = read.column("dns_rcode").combine_chunks().take(taking)
+    answers = answered_addresses(read.column("packet")).take(taking)
     ignored[paired[paired >= 0]] = True
     return (read.set_column(read.schema.get_field_index("dns_rcode"), "dns_rcode", rcode)
             .set_column(read.schema.get_field_index("is_ignored"), "is_ignored", pa.array(ignored))
