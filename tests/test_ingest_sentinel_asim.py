@@ -178,3 +178,19 @@ def test_rows_that_are_no_clients_lookup_are_ignored(tmp_path: Path) -> None:
     json_rows = [{k.replace(" [UTC]", ""): v for k, v in {**header, **row}.items()} for row in rows]
     json_events, _ = parse(tmp_path, "dns.json", "".join(json.dumps(row) + "\n" for row in json_rows))
     assert [e["line_no"] for e in json_events] == [1, 6]
+
+
+def test_the_legacy_dns_events_table_reads_with_map_as_dns_lookups(tmp_path: Path) -> None:
+    """Log Analytics' DnsEvents (the retired agent's table): `Name` is too generic a column to take unasked; mapped,
+    it is a DNS question (beside a query type column), so its answers can name flows."""
+    path = tmp_path / "dnsevents.csv"
+    path.write_text('"TimeGenerated [UTC]",Computer,EventId,SubType,ClientIP,Name,QueryType,IPAddresses,ResultCode\n'
+                    '"11/23/2026, 9:19:25.391 AM",dns01,257,LookupQuery,10.20.14.87,chatgpt.com,A,'
+                    '"104.18.32.47, 172.64.155.209",0\n', encoding="utf-8")
+    events, rejects, _ = parse_file(path, FORMATS["csv"], golden_settings(),
+                                    {"Name": "host", "IPAddresses": "dns_answers", "ResultCode": "dns_rcode"})
+    assert not rejects.num_rows
+    event = events.to_pylist()[0]
+    assert (event["host"], event["host_source"], event["src_ip"], event["dns_rcode"]) == (
+        "chatgpt.com", "dns_query", "10.20.14.87", "NOERROR")
+    assert event["dns_answers"] == ["104.18.32.47", "172.64.155.209"]

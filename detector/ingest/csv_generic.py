@@ -20,7 +20,8 @@ hh:mm:ss AM` (the AM/PM marks the US order), `dd.mm.yyyy ...`, or separate date 
 where the time column's name says so (`TimeGenerated [UTC]`, `time_utc`).
 Without a recognisable time or destination column every line is rejected, naming the --map option.
 
-DNS exports: a query's name (`query_name`, `qname`, `dns.question.name`) is the host, with host_source dns_query;
+DNS exports: a query's name (`query_name`, `qname`, `dns.question.name`, or any host column beside a query type
+column) is the host, with host_source dns_query;
 its type (`qtype`, `query_type`, `record_type`), response code (`rcode`, and `response_code` in a header that names a
 type) and answers (`answers`, `resolved_ips`, `dns.answers.data`) fill dns_qtype, dns_rcode and dns_answers
 (dns_fields: names or numbers; answers as a JSON array, zone file lines or a delimited list).
@@ -678,7 +679,9 @@ class Layout:
     chosen: Mapping[str, int]  # field -> column (0-based)
     missing: str | None  # why no line can be an event (no time or no destination column)
     time_in_utc: bool = False  # its time column says UTC (`TimeGenerated [UTC]`): a time without a zone is UTC
-    host_is_question: bool = False  # its host column is a DNS query's name (DNS_QUESTION_COLUMNS)
+    # its host column is a DNS query's name: named so (DNS_QUESTION_COLUMNS), or beside a query type column (a DNS
+    # export whatever its name column is called: `--map Name=host` on Log Analytics' DnsEvents)
+    host_is_question: bool = False
     columns: tuple[str, ...] = ()  # the header's column names, for the reject reasons
     requests_ignored: bool = False  # ASIM DNS with responses: its request rows are ignored (asim_columns)
 
@@ -703,7 +706,8 @@ def new_parser(context: ParseContext) -> HeaderedParser:
         first = lines.column("line").slice(row + 1, FIRST_LINES).to_pylist() if sub_type_at is not None else []
         return Layout(header, delimiter, len(columns), chosen, missing_reason(columns, chosen),
                       time_in_utc=time_at is not None and says_utc(columns[time_at]),
-                      host_is_question="host" in chosen and is_dns_question(columns[chosen["host"]]),
+                      host_is_question="host" in chosen and (is_dns_question(columns[chosen["host"]])
+                                                             or "dns_qtype" in chosen),
                       columns=tuple(columns),
                       requests_ignored=requests_repeated(
                           fields[sub_type_at] for fields in csv.reader(first, delimiter=delimiter)
