@@ -295,7 +295,7 @@ def event_columns(connection: duckdb.DuckDBPyConnection, queries: JsonQueries, l
         columns.update(export_columns(connection, queries.inspection, queries.integer, values["action"],
                                       values["additional_fields"], values.get("local_port"), columns))
     destination = pc.or_(pc.is_valid(columns["host"]), pc.is_valid(columns["dst_ip"]))
-    # (ASIM DNS: a request whose response row is in the export too)
+    # (ASIM DNS: rows that are no client's lookup, and requests whose responses the export holds)
     ignored = ignored_rows(values, rows, layout.requests_ignored)
     ignored = pa.array(ignored) if ignored is not None else pa.repeat(False, rows)
     return pa.table({"line_no": lines.column("line_no"),
