@@ -162,9 +162,11 @@ def test_csv_response_code_is_the_dns_one_in_a_dns_export(tmp_path: Path) -> Non
     dns_export, _ = parse(tmp_path, "dns.csv", "time,src_ip,domain,record_type,response_code,resolved_ips\n"
                           "2026-11-30T08:00:00Z,10.0.0.5,chatgpt.com,AAAA,NXDOMAIN,\n")
     assert dns(dns_export[0]) == ("AAAA", "NXDOMAIN", None) and dns_export[0]["http_status"] is None
-    assert dns_export[0]["host_source"] == "url"  # (`domain` may be any host: not said to be a DNS query's)
+    # beside a query type, `domain` is the query's name (its answers may name flows); without one, any host
+    assert dns_export[0]["host_source"] == "dns_query"
     web, _ = parse(tmp_path, "web.csv", "time,src_ip,domain,response_code\n2026-11-30T08:00:00Z,10.0.0.5,x.example,403\n")
     assert web[0]["http_status"] == 403 and dns(web[0]) == (None, None, None)
+    assert web[0]["host_source"] == "url"
 
 
 def test_map_names_dns_columns(tmp_path: Path) -> None:
