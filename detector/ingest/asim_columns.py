@@ -101,15 +101,16 @@ def resolve_asim(spellings: Sequence[Iterable[str]], chosen: dict[str, int], tak
                 chosen[field] = at
                 taken.add(at)
                 break
+    is_dns = "host" in chosen and "dns_query" in spelled[chosen["host"]]
     details = column(RESULT_DETAILS)
     if details is not None:
-        if "host" in chosen and "dns_query" in spelled[chosen["host"]]:
+        if is_dns:
             if "dns_rcode" not in chosen:
                 chosen["dns_rcode"] = details
         elif "url" in chosen and "http_status" not in chosen:
             chosen["http_status"] = details
         taken.add(details)
-    if "host" in chosen and "dns_query" in spelled[chosen["host"]]:
+    if is_dns:
         for field, name in {LOOKUP_PART: SUB_TYPE, **DNS_ROW_COLUMNS}.items():
             at = column(name)
             if at is not None:
@@ -133,15 +134,18 @@ def ignored_rows(values: Mapping[str, pa.DictionaryArray], rows: int, requests_i
         return None
     ignored = np.zeros(rows, bool)
     if sub_type is not None:
-        ignored |= flags(pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(sub_type.dictionary)), REQUEST), sub_type)
+        ignored |= flags(pc.equal(_words(sub_type), REQUEST), sub_type)
     if event_type is not None:
-        other = pc.not_equal(pc.utf8_lower(pc.utf8_trim_whitespace(event_type.dictionary)), QUERY)
-        ignored |= flags(other, event_type)
+        ignored |= flags(pc.not_equal(_words(event_type), QUERY), event_type)
     if original_type is not None and product is not None:
-        number = pc.cast(pc.if_else(pc.match_substring_regex(original_type.dictionary, r"^\s*\d{1,9}\s*$"),
-                                    pc.utf8_trim_whitespace(original_type.dictionary), None), pa.int64())
+        words = _words(original_type)
+        number = pc.cast(pc.if_else(pc.match_substring_regex(words, r"^\d{1,9}$"), words, None), pa.int64())
         own = pc.and_(pc.greater_equal(number, SERVER_OWN_EVENTS[0]), pc.less_equal(number, SERVER_OWN_EVENTS[1]))
-        windows = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(product.dictionary)), WINDOWS_DNS_PRODUCT)
-        ignored |= flags(own, original_type) & flags(windows, product)
+        ignored |= flags(own, original_type) & flags(pc.equal(_words(product), WINDOWS_DNS_PRODUCT), product)
     return ignored
+
+
+def _words(column: pa.DictionaryArray) -> pa.Array:
+    """A column's distinct values trimmed and in lower case, as they are compared."""
+    return pc.utf8_lower(pc.utf8_trim_whitespace(column.dictionary))
 

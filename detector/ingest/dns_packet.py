@@ -42,8 +42,7 @@ def answered_addresses(packets: pa.Array) -> pa.Array:
     read = np.flatnonzero(length >= HEADER_BYTES)  # (the rows with a message: the steps below touch no others)
     start, length = start[read], length[read]
     reader = _Reader(message, start, length)
-    valid = reader.valid.copy()
-    valid &= (reader.byte(start + 2) & 0x80) > 0  # QR: a response
+    valid = (reader.byte(start + 2) & 0x80) > 0  # QR: a response
     questions, answers = reader.u16(start + 4), reader.u16(start + 6)
     valid &= (questions <= MAX_QUESTIONS)
     at = start + HEADER_BYTES
@@ -114,7 +113,6 @@ class _Reader:
 
     def __init__(self, message: np.ndarray, start: np.ndarray, length: np.ndarray) -> None:
         self.message, self.start, self.end = message, start, start + length
-        self.valid = length > 0
         self.padded = np.append(message, np.zeros(2, np.uint8))
 
     def within(self, at: np.ndarray) -> np.ndarray:
