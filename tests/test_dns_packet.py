@@ -113,3 +113,11 @@ def test_random_responses_read_as_built(question: str, answers: list[tuple[tuple
     whole, cut_short = decoded(hexed(packet), hexed(packet[:-cut]) if built else None)
     assert whole == (expected or None)
     assert cut_short is None  # the last record runs past the end: the whole message is spoiled
+
+
+def test_a_tcp_messages_length_prefix_is_skipped() -> None:
+    packet = message("chat.mistral.ai", a("51.159.0.1"), aaaa("2001:bc8::1"))
+    framed = struct.pack(">H", len(packet)) + packet
+    wrong_length = struct.pack(">H", len(packet) + 1) + packet  # not its length: read as a message, no response
+    assert decoded(hexed(framed), hexed(packet), hexed(wrong_length)) == [
+        ["51.159.0.1", "2001:bc8::1"], ["51.159.0.1", "2001:bc8::1"], None]

@@ -7,7 +7,9 @@ byte, then that many bytes) ending with a zero byte or with a two-byte pointer (
 name. Only A (4 bytes) and AAAA (16 bytes) records give answers here: flow naming reads addresses alone, so names are
 stepped over, never followed. Every packet of a batch is read at once with numpy, a step per label and per record;
 the few distinct addresses are then written as text. A packet that is no response, is cut short or whose counts run
-past its end gives no answers (null), as does one that is not hex.
+past its end gives no answers (null), as does one that is not hex. A message that came over TCP may carry TCP's two-byte
+length in front (RFC 1035 4.2.2): where the first two bytes are exactly the rest's length, they are that and skipped
+(as a DNS ID they would have to equal the length by chance, and the header after them must then read as a response).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def answered_addresses(packets: pa.Array) -> pa.Array:
     strings), null where it has none."""
     rows = len(packets)
     message, start, length = _messages(packets)
+    start, length = _unframed(message, start, length)
     read = np.flatnonzero(length >= HEADER_BYTES)  # (the rows with a message: the steps below touch no others)
     start, length = start[read], length[read]
     reader = _Reader(message, start, length)
@@ -106,6 +109,20 @@ def _messages(packets: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         spoiled[np.repeat(np.arange(len(length)), length)[bad]] = True
         length = np.where(spoiled, 0, length)
     return (high << 4 | low).astype(np.uint8), start, length
+
+
+def _unframed(message: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each message's start and length without TCP's length prefix, where it has one."""
+    framed = np.flatnonzero(length >= HEADER_BYTES + 2)
+    at = start[framed]
+    prefix = message[at].astype(np.int64) << 8 | message[at + 1]
+    framed = framed[prefix == length[framed] - 2]
+    if not len(framed):
+        return start, length
+    start, length = start.copy(), length.copy()
+    start[framed] += 2
+    length[framed] -= 2
+    return start, length
 
 
 class _Reader:
