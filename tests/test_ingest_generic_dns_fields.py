@@ -191,6 +191,18 @@ def test_map_to_an_unknown_field_is_still_refused(tmp_path: Path) -> None:
         parse(tmp_path, "dns.csv", "time,domain,q\n2026-11-30T08:00:00Z,chatgpt.com,A\n", column_map={"q": "dns_qtypo"})
 
 
+def test_json_host_key_beside_a_query_type_is_the_dns_query_per_row(tmp_path: Path) -> None:
+    # a home-made DNS export's `domain` is what was asked where the row has a query type (as in a CSV export); a
+    # row of the same file without one (a web event) keeps `url`
+    events, _ = parse(tmp_path, "dns.json", json_lines(
+        {"time": "2026-11-30T08:00:00Z", "client_ip": "10.0.0.5", "domain": "chatgpt.com", "qtype": "A",
+         "answers": ["104.18.32.47"]},
+        {"time": "2026-11-30T08:00:01Z", "client_ip": "10.0.0.5", "domain": "claude.ai"},
+    ))
+    assert [(e["host"], e["host_source"], e["dns_qtype"]) for e in events] == [
+        ("chatgpt.com", "dns_query", "A"), ("claude.ai", "url", None)]
+
+
 def test_web_and_dns_events_in_one_ecs_file_keep_their_own_fields(tmp_path: Path) -> None:
     events, _ = parse(tmp_path, "mixed.json", json_lines(
         {"@timestamp": "2026-11-30T08:00:00Z", "source": {"ip": "10.0.0.5"}, "url": {"full": "https://chatgpt.com/c"},

@@ -196,11 +196,15 @@ class _Keys:
 def _from_question(keyed: _Keys, layout: Layout, rows: int) -> np.ndarray:
     """Per row, whether its host is a DNS query's name: the first host key with a value names one
     (csv_generic.is_dns_question, the CSV format's rule; ECS's `dns.question.name` may come twice: bare and inside
-    an Elasticsearch `_source`), and no URL has a value. host_source `dns_query`."""
+    an Elasticsearch `_source`), or the row has a DNS query type (a host key of any name beside `qtype` is what was
+    asked, as in a CSV export), and no URL has a value. host_source `dns_query`."""
     keys = (layout.chosen["host"], *layout.fallbacks.get("host", ())) if "host" in layout.chosen else ()
     asked = [is_dns_question(layout.names[key]) for key in keys]
     mask = np.zeros(rows, bool)
-    if not any(asked):
+    if keys and "dns_qtype" in layout.chosen:
+        for key in (layout.chosen["dns_qtype"], *layout.fallbacks.get("dns_qtype", ())):
+            mask |= bools(pc.is_valid(keyed[key]))
+    if not any(asked) and not mask.any():
         return mask
     decided = np.zeros(rows, bool)
     for key, question in zip(keys, asked, strict=True):
