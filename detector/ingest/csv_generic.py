@@ -8,7 +8,8 @@ brackets (Microsoft Sentinel's CommonSecurityLog export: `SourceIP`, `RequestURL
 columns (`RemoteIP`, `LocalIP`, `RemoteUrl`: an advanced hunting or Sentinel export) is read by that table's
 names (DEFENDER_ALIASES), after the columns named exactly as a field; one with Sentinel's normalised (ASIM) columns
 (`SrcIpAddr`, `DnsQuery`, `Url`: an `_Im_WebSession`, `_Im_NetworkSession` or `_Im_Dns` export) by ASIM's names
-(asim_columns). A URL column gives host and path;
+(asim_columns); one with Microsoft Entra Internet Access's (Global Secure Access: `DestinationFqdn`, `TrafficType`) by
+its names (gsa_columns). A URL column gives host and path;
 a host column may hold a bare name, `host:port` or a URL. Quoted fields may contain the delimiter,
 with `""` for a quote. A line repeating the header (concatenated exports) is ignored. An address column keeps only
 addresses: a placeholder (Forcepoint's cloud exports write `Not available`; `N/A`, `unknown`, `-`, 0.0.0.0) or other
@@ -73,6 +74,7 @@ from detector.ingest.defender import DEFENDER_ACTION_MACRO
 from detector.ingest.defender_inspection import InspectionQueries, export_columns
 from detector.ingest.distinct_sql import INTEGER_SQL, encoded, in_slices, plain, sql_literal
 from detector.ingest.dns_fields import DnsQueries, dns_columns
+from detector.ingest.gsa_columns import is_global_secure_access, resolve_global_secure_access
 from detector.ingest.proxy_columns import (
     VALUE_SLICE,
     UrlQueries,
@@ -265,6 +267,8 @@ def resolve(columns: Sequence[str], column_map: Mapping[str, str] | None = None)
     every_spelling = [{name, *others} for name, others in zip(names, spellings, strict=True)]
     if is_asim(every_spelling):
         resolve_asim(every_spelling, chosen, taken)
+    elif is_global_secure_access(every_spelling):
+        resolve_global_secure_access(every_spelling, chosen, taken)
     for field, aliases in ALIASES.items():
         if field in chosen:
             continue
@@ -785,8 +789,8 @@ CSV = Format(
     source_kind="proxy",
     summary="Generic CSV/TSV with a header row (columns by name, or --map COLUMN=FIELD; also Microsoft Sentinel "
             "CommonSecurityLog and normalised (ASIM) web, network and DNS session exports, Defender for Endpoint "
-            "DeviceNetworkEvents exports, Netskope web transactions "
-            "(Log Streaming), and DNS query exports)",
+            "DeviceNetworkEvents exports, Microsoft Entra Internet Access (Global Secure Access) traffic logs, "
+            "Netskope web transactions (Log Streaming), and DNS query exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,

@@ -436,7 +436,8 @@ JSON = Format(
     source_kind="proxy",
     summary="Generic JSON lines, one object per line (keys by name, nested keys dotted, or --map KEY=FIELD; "
             "Elastic Common Schema, OCSF, Cloudflare Gateway HTTP and DNS, Route 53 and Google Cloud DNS query logs, "
-            "Microsoft Sentinel ASIM rows, Splunk and SIEM exports)",
+            "Microsoft Sentinel ASIM rows, Microsoft Entra Global Secure Access traffic logs, Splunk and SIEM "
+            "exports)",
     sniff=sniff,
     new_parser=new_parser,
     independent_batches=True,

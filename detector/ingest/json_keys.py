@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from detector.ingest.asim_columns import is_asim
 from detector.ingest.csv_generic import MAPPABLE, has_destination, has_time, normalise, other_spellings, resolve
 from detector.ingest.distinct_sql import sql_literal
+from detector.ingest.gsa_columns import is_global_secure_access
 
 # Objects read (in Python, once per file) to learn the keys; lines looked at by the sniffer likewise.
 KEY_LINES = 100
@@ -186,9 +187,10 @@ def fallbacks(names: Sequence[str], chosen: Mapping[str, int], column_map: Mappi
 
 
 def _schema_aliases(spellings: Sequence[set[str]]) -> dict[str, tuple[str, ...]]:
-    """SCHEMA_ALIASES, or none for Sentinel's normalised (ASIM) keys, which csv_generic.resolve reads by their own
-    names (asim_columns: ECS's `network.protocol` would read ASIM's transport, `NetworkProtocol`)."""
-    return {} if is_asim(spellings) else SCHEMA_ALIASES
+    """SCHEMA_ALIASES, or none for Sentinel's normalised (ASIM) keys and Global Secure Access's, which
+    csv_generic.resolve reads by their own names (asim_columns, gsa_columns: ECS's `network.protocol` would read
+    their transport or IP version, `NetworkProtocol`)."""
+    return {} if is_asim(spellings) or is_global_secure_access(spellings) else SCHEMA_ALIASES
 
 
 def json_path(path: Sequence[str]) -> str:
