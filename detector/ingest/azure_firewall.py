@@ -43,8 +43,8 @@ category or Type, a traffic record without a readable time, a legacy message not
 
 One record per line. A line holding `{"records": [...]}` of one record is read as that record; of several, it is
 rejected (a line gives at most one event: its line number is the event's lineage), naming the fix `jq -c
-'.records[]'`. A storage-account file pretty-printed over many lines cannot be read line by line either: each of
-its lines is rejected with that hint (and such a file is still recognised, so that the hint is what the user sees).
+'.records[]'`. A storage-account file pretty-printed over many lines is read as its records, one a line
+(json_document); a line of such a file that reaches a parser (a broken document) is rejected with the same hint.
 
 How a batch is read: a compiled walk over each line's bytes (azure_firewall_scan.py) checks its JSON and finds
 the category, time and message, or the properties, and a legacy rule message's words (`m_*`, as rule_words reads

@@ -38,6 +38,7 @@ import pyarrow as pa
 import xxhash
 
 from detector.errors import ReadError
+from detector.ingest.json_document import as_json_lines
 from detector.ingest.line_cuts import LINES_SCHEMA, REJECT_PREVIEW_CHARS, TextPool, new_batch_lines, preview_text
 
 __all__ = ["LINES_SCHEMA", "REJECT_PREVIEW_CHARS"]  # (where the lines' schema was always imported from)
@@ -92,20 +93,25 @@ def compression_of(path: Path) -> str | None:
 
 
 def open_stream(path: Path) -> IO[bytes]:
-    """The file's decompressed bytes; raises ReadError for a missing or unreadable file."""
+    """The file's decompressed bytes (a JSON document's records as JSON lines: json_document); raises ReadError for a
+    missing or unreadable file."""
     try:
-        kind = compression_of(path)
-        if kind == "gzip":
-            return gzip.open(path, "rb")
-        if kind == "bz2":
-            return bz2.open(path, "rb")
-        if kind == "xz":
-            return lzma.open(path, "rb")
-        return path.open("rb")
+        return as_json_lines(_decompressed(path))
     except FileNotFoundError as exc:
         raise ReadError("no such file", str(path)) from exc
     except OSError as exc:
         raise ReadError(f"cannot open: {exc.strerror or exc}", str(path)) from exc
+
+
+def _decompressed(path: Path) -> IO[bytes]:
+    kind = compression_of(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    if kind == "xz":
+        return lzma.open(path, "rb")
+    return path.open("rb")
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
