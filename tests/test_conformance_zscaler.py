@@ -146,12 +146,18 @@ def test_hex_encoded_location_as_login_is_no_user(tmp_path: Path) -> None:
         assert events[0].get("user_name") is None
 
 
-def test_a_json_array_of_events_is_rejected_as_such(tmp_path: Path) -> None:
+def test_a_json_array_of_events_gives_each_event_a_line(tmp_path: Path) -> None:
+    # Cloud NSS's JSON array option: a batch a line, read as its events (json_document), the lines after it too
+    events, rejects = parse(tmp_path, "zscaler_json", json.dumps([json.loads(wrapped(EVENT))] * 2), wrapped(EVENT))
+    assert [e["line_no"] for e in events] == [1, 2, 3] and not rejects
+
+
+def test_a_json_array_after_single_events_is_rejected_as_such(tmp_path: Path) -> None:
     from detector.ingest.zscaler import JSON_ARRAY_ERROR
 
-    events, rejects = parse(tmp_path, "zscaler_json", json.dumps([json.loads(wrapped(EVENT))] * 2), wrapped(EVENT))
-    assert [e["line_no"] for e in events] == [2]
-    assert [(r["line_no"], r["reason"]) for r in rejects] == [(1, JSON_ARRAY_ERROR)]
+    events, rejects = parse(tmp_path, "zscaler_json", wrapped(EVENT), json.dumps([json.loads(wrapped(EVENT))] * 2))
+    assert [e["line_no"] for e in events] == [1]
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [(2, JSON_ARRAY_ERROR)]
 
 
 def test_a_feed_whose_tabs_rsyslog_escaped_as_011_reads_as_the_tab_separated_one(tmp_path: Path) -> None:

@@ -159,14 +159,24 @@ def test_a_time_without_offset_is_utc_whatever_the_configured_zone(tmp_path: Pat
     assert events[0]["ts"].isoformat() == "2026-07-01T12:00:00+00:00"  # golden settings: Europe/Amsterdam
 
 
-def test_event_hubs_messages_one_record_read_several_rejected_with_the_fix(tmp_path: Path) -> None:
+def test_event_hubs_messages_give_each_record_a_line_and_an_empty_one_is_ignored(tmp_path: Path) -> None:
+    # a file of Event Hubs messages (its first line `{"records": [...]}`) is read a record a line (json_document)
     record = json.loads(structured("AZFWNetworkRule", SourceIp="10.1.0.4", DestinationIp="1.2.3.4",
                                    DestinationPort=443, Protocol="TCP", Action="Allow"))
     events, rejects, ignored = parse(tmp_path, json.dumps({"records": [record]}),
                                      json.dumps({"records": [record, record, record]}, separators=(",", ":")),
                                      '{"records": []}')
-    assert [(e["line_no"], e["dst_ip"]) for e in events] == [(1, "1.2.3.4")]
-    assert ignored == 1
+    assert [(e["line_no"], e["dst_ip"]) for e in events] == [(n, "1.2.3.4") for n in (1, 2, 3, 4)]
+    assert ignored == 1 and not rejects
+
+
+def test_several_records_on_a_line_of_a_file_of_single_records_are_rejected_with_the_fix(tmp_path: Path) -> None:
+    # the batch rule is the file's first line's: here a record of its own, so a later line of several is one line
+    record = json.loads(structured("AZFWNetworkRule", SourceIp="10.1.0.4", DestinationIp="1.2.3.4",
+                                   DestinationPort=443, Protocol="TCP", Action="Allow"))
+    events, rejects, _ = parse(tmp_path, json.dumps(record),
+                               json.dumps({"records": [record, record, record]}, separators=(",", ":")))
+    assert [e["line_no"] for e in events] == [1]
     (reject,) = rejects
     assert reject["line_no"] == 2 and "3 records on one line" in reject["reason"]
     assert "jq -c '.records[]'" in reject["reason"]

@@ -57,12 +57,22 @@ def test_a_compressed_document_is_read_the_same(tmp_path: Path) -> None:
 def test_json_lines_and_text_logs_pass_through_unchanged() -> None:
     lines = b"".join(json.dumps(r).encode() + b"\n" for r in RECORDS)
     unbound = b"[1764576001] unbound[812:0] info: 10.20.1.15 chatgpt.com. A IN\n"
-    single = json.dumps({"records": RECORDS}).encode() + b"\n"  # one line: the format's own rule decides
-    for data in (lines, unbound, single, b"[]x\n", b"{ \"a\": 1 }\n"):
+    for data in (lines, unbound, b"{ \"a\": 1 }\n", b'{"data": [{"a": 1}]}\n'):
         assert not is_document(data)
         assert as_json_lines(io.BytesIO(data)).read() == data
     assert is_document(b"[\n]") and as_json_lines(io.BytesIO(b"[\n]")).read() == b""
     assert as_json_lines(io.BytesIO(b"{\n}\n")).read() == b"{}\n"  # an empty object is a record (rejected as such)
+
+
+def test_lines_holding_batches_give_their_records_and_other_lines_pass_unchanged() -> None:
+    # (the first line decides: an array, or an object with `value` / `records` / `Records`; a REST response, a
+    # collector's batches, ConvertTo-Json -Compress)
+    one = [json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for r in RECORDS]
+    batches = (json.dumps(RECORDS[:2]) + "\n" + json.dumps({"value": RECORDS[2:]}) + "\n[]x\n[\"a\"]\n"
+               + json.dumps(RECORDS[0]) + "\n").encode()
+    assert is_document(batches)
+    assert as_json_lines(io.BytesIO(batches)).read() == b"".join(
+        [*one, b"[]x\n", b'["a"]\n', json.dumps(RECORDS[0]).encode() + b"\n"])  # (no objects: passed on)
 
 
 def test_an_array_that_is_no_records_is_one_record_and_a_key_of_another_name_is_data() -> None:
@@ -93,3 +103,14 @@ def test_a_document_ingested_again_adds_nothing_and_a_grown_one_only_its_new_rec
     assert [(r.parsed, r.skipped) for r in ingest_paths(settings, [str(path)])] == [(0, True)]
     path.write_text(json.dumps(RECORDS, indent=2), encoding="utf-8")  # the export run again, one record more
     assert [(r.parsed, r.skipped) for r in ingest_paths(settings, [str(path)])] == [(1, False)]
+
+
+def test_a_top_level_value_of_another_shape_stops_the_document_with_an_error_that_says_so(tmp_path: Path) -> None:
+    # pretty-printed arrays one after another are read; an object after them is not silently passed over
+    text = json.dumps(RECORDS[:1], indent=2) + "\n" + json.dumps(RECORDS[1:2], indent=2) + "\n" + \
+        json.dumps(RECORDS[2], indent=2) + "\n"
+    path = tmp_path / "mixed.json"
+    path.write_text(text, encoding="utf-8")
+    [report] = list(ingest_paths(load_settings(tmp_path / "home"), [str(path)], "json"))
+    assert report.parsed == 2
+    assert report.error is not None and "holds a top-level object after its 2 records" in report.error

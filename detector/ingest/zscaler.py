@@ -1118,7 +1118,8 @@ def _json_parser(context: ParseContext) -> BatchParser:
 # Zscaler's names of them, for a rejected line's reason.
 NSS_LOG_TYPES = {"fw": "firewall", "dns": "DNS", "tunnel": "tunnel", "audit": "admin audit", "edlp": "endpoint DLP",
                  "emaildlp": "email DLP", "saas_security": "SaaS security"}
-# Cloud NSS can send its events batched in one JSON array (its feeds' jsonArrayToggle); a file holds one event a line.
+# Cloud NSS can send its events batched in one JSON array (its feeds' jsonArrayToggle): a file whose first line is such
+# a batch is read event by event (json_document); a batch among single events is rejected with this reason.
 JSON_ARRAY_ERROR = "a JSON array of events (Cloud NSS's JSON array option): one NSS event per line is read"
 _SOURCETYPE = r'"sourcetype"\s*:\s*"zscalernss-(?P<kind>[\w-]+)"'
 
