@@ -141,12 +141,22 @@ def test_other_tables_and_listening_sockets_are_ignored_network_protection_block
 
 
 def test_event_hubs_messages(tmp_path: Path) -> None:
-    """One record in a message is read; several on one line are rejected naming the fix (one event a line)."""
+    """A file of Event Hubs messages gives each record its line (json_document): the network events are read, the
+    other tables' records ignored."""
     lines = [compact({"records": [record()]}), compact({"records": [record(), record()]}),
              compact({"records": [record("AdvancedHunting-DeviceProcessEvents"), record()]})]
     events, rejects = parse(tmp_path, "defender_network", *lines)
+    assert [(e["line_no"], e["host"]) for e in events] == [(n, "chatgpt.com") for n in (1, 2, 3, 5)]
+    assert not rejects
+
+
+def test_several_records_on_a_line_after_single_records_are_rejected_with_the_fix(tmp_path: Path) -> None:
+    """Where the file's first line is a record of its own, a later message of several is one line: rejected, naming
+    the fix (one event a line)."""
+    events, rejects = parse(tmp_path, "defender_network", compact(record()),
+                            compact({"records": [record(), record()]}))
     assert [e["host"] for e in events] == ["chatgpt.com"]
-    assert [r["line_no"] for r in rejects] == [2, 3]
+    assert [r["line_no"] for r in rejects] == [2]
     assert "2 records on one line" in rejects[0]["reason"] and ".records[]" in rejects[0]["reason"]
 
 

@@ -31,7 +31,8 @@ SEVERAL = "records on one line: one event per line is read"
 ])
 def test_a_message_of_several_records_is_rejected_whatever_follows_the_first(tmp_path: Path, line: str,
                                                                                  count: int) -> None:
-    events, rejects = parse(tmp_path, "defender_network", compact({"records": [record()]}), line)
+    # (after a line of one record of its own: a file whose first line is a message is read a record a line)
+    events, rejects = parse(tmp_path, "defender_network", compact(record()), line)
     assert [e["host"] for e in events] == ["chatgpt.com"]
     assert [r["reason"].startswith(f"an Event Hubs message of {count} {SEVERAL}") for r in rejects] == [True]
 

@@ -41,8 +41,9 @@ connections the rule logs already give: reading them would count them twice), re
 the same export, and an empty `{"records": []}`. Rejected: a line that is not a JSON object, a record without a
 category or Type, a traffic record without a readable time, a legacy message not in the layouts above.
 
-One record per line. A line holding `{"records": [...]}` of one record is read as that record; of several, it is
-rejected (a line gives at most one event: its line number is the event's lineage), naming the fix `jq -c
+One record per line. A file whose first line is `{"records": [...]}` (Event Hubs messages) is read a record a line
+(json_document); elsewhere a line holding `{"records": [...]}` of one record is read as that record, and of several
+it is rejected (a line gives at most one event: its line number is the event's lineage), naming the fix `jq -c
 '.records[]'`. A storage-account file pretty-printed over many lines is read as its records, one a line
 (json_document); a line of such a file that reaches a parser (a broken document) is rejected with the same hint.
 

@@ -32,8 +32,9 @@ AdditionalFields (262k DNS or HTTP/TLS inspection lines, DuckDB on one thread, b
 ~1.25-1.4 s), then a second query over the text the first gave to Arrow (~316k DNS lines: 1.23 -> 1.11 s; ~335k
 HTTP/TLS lines: 1.41 -> 1.29 s).
 
-One line holding an Event Hubs message of one record is read as that record. A message of several records on
-one line is rejected, naming the fix (`jq -c '.records[]'`): a line gives at most one event here (its line
+A file whose first line is an Event Hubs message reaches this parser a record a line (json_document). Elsewhere,
+one line holding a message of one record is read as that record, and a message of several records on one line is
+rejected, naming the fix (`jq -c '.records[]'`): a line gives at most one event here (its line
 number is the event's lineage).
 
 How a batch is read: the records' lines by json_scan's compiled walk (defender_walk: one pass over each line, a second
