@@ -15,7 +15,8 @@ with `""` for a quote. A line repeating the header (concatenated exports) is ign
 addresses: a placeholder (Forcepoint's cloud exports write `Not available`; `N/A`, `unknown`, `-`, 0.0.0.0) or other
 text is none, the row kept; a user column's LDAP path or DN becomes the account it names (user_names.py).
 
-Times: epoch seconds or milliseconds; ISO 8601 with a zone; otherwise local to the configured zone:
+Times: epoch seconds or milliseconds; .NET's `/Date(ms)/` (Windows PowerShell 5.1's ConvertTo-Json); ISO 8601 with a
+zone; otherwise local to the configured zone:
 ISO without a zone, `dd-mm-yyyy HH:MM[:SS]` (Dutch), `dd/mm/yyyy ...` (day first), `mm/dd/yyyy
 hh:mm:ss AM` (the AM/PM marks the US order), `dd.mm.yyyy ...`, or separate date and time columns; in UTC
 where the time column's name says so (`TimeGenerated [UTC]`, `time_utc`).
@@ -104,7 +105,9 @@ MAX_SNIFF_SCORE = 0.6
 ALIASES: dict[str, tuple[str, ...]] = {
     "ts": ("timestamp", "datetime", "date_time", "ts", "time_stamp", "event_time", "eventtime", "log_time",
            "logtime", "time_generated", "timegenerated", "received_time", "receive_time", "start_time",
-           "x_cs_timestamp", "tijdstip", "datum_tijd"),  # (Netskope: epoch seconds; its date and time are UTC)
+           "x_cs_timestamp", "tijdstip", "datum_tijd",
+           # Windows events (Get-WinEvent's TimeCreated, as PowerShell exports them) and Microsoft Graph records
+           "time_created", "created_date_time"),  # (Netskope: epoch seconds; its date and time are UTC)
     "date": ("date", "log_date", "datum"),
     "time": ("time", "log_time_of_day", "tijd"),
     "src_host": ("src_host", "source_host", "client_host"),
@@ -206,6 +209,10 @@ create or replace macro csv_naive_time(t) as coalesce(
 # The time of a value: epoch (seconds or milliseconds), a zone it carries, or the configured zone.
 TIME_EXPRESSION = r"""case
         when regexp_full_match({t}, '\d{{9,10}}(\.\d+)?') then to_timestamp(cast({t} as double))
+        -- Windows PowerShell 5.1's ConvertTo-Json (and .NET's older JSON writers): `/Date(<ms since 1970 UTC>)/`,
+        -- an offset after the milliseconds only saying the writer's zone
+        when regexp_full_match({t}, '/Date\(-?\d{{1,15}}([+-]\d{{4}})?\)/') then
+            to_timestamp(cast(regexp_extract({t}, '-?\d+') as double) / 1000)
         when regexp_full_match({t}, '\d{{12,13}}') then to_timestamp(cast({t} as double) / 1000)
         when regexp_matches({t}, '^\d\d/[A-Za-z]{{3}}/\d{{4}}:') then try_strptime({t}, '%d/%b/%Y:%H:%M:%S %z')
         when regexp_matches({t}, '\d(Z|[+-]\d\d:?\d\d)$') then try_cast({t} as timestamptz)
