@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from detector.config import load_settings
 from detector.ingest import FORMATS, sniff, sniff_scores
-from detector.ingest.pipeline import parse_file
+from detector.ingest.pipeline import ingest_paths, parse_file
 from tests.golden import golden_settings, parse_lines
 
 KEY = "windows_dns_analytical"
@@ -200,3 +201,12 @@ def test_the_answers_name_a_firewalls_address_only_flow(home: Path, tmp_path: Pa
         named = connection.sql("select host, host_source, host_certainty from events where log_format = 'zeek_conn'"
                                ).fetchall()
     assert named == [("chatgpt.com", "dns_answer", "same_client")]
+
+
+def test_the_vendor_events_document_ingests_as_it_is(tmp_path: Path, vendor_samples: Path) -> None:
+    """Elastic's test file is a pretty-printed `{"events": [...]}`: ingested as it is (json_document), recognised and
+    read as the same lookups as its events one a line."""
+    path = vendor_samples / "windows-dns" / "analytical-etw" / "test-events.json"
+    [report] = list(ingest_paths(load_settings(tmp_path / "home"), [str(path)]))
+    assert (report.format, report.lines, report.parsed, report.rejected, report.ignored, report.error) == (
+        KEY, 4, 3, 0, 1, None)
