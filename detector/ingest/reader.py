@@ -40,6 +40,7 @@ import xxhash
 from detector.errors import ReadError
 from detector.ingest.json_document import as_json_lines
 from detector.ingest.line_cuts import LINES_SCHEMA, REJECT_PREVIEW_CHARS, TextPool, new_batch_lines, preview_text
+from detector.ingest.utf16 import as_utf8
 
 __all__ = ["LINES_SCHEMA", "REJECT_PREVIEW_CHARS"]  # (where the lines' schema was always imported from)
 
@@ -93,10 +94,10 @@ def compression_of(path: Path) -> str | None:
 
 
 def open_stream(path: Path) -> IO[bytes]:
-    """The file's decompressed bytes (a JSON document's records as JSON lines: json_document); raises ReadError for a
-    missing or unreadable file."""
+    """The file's decompressed bytes (UTF-16 as UTF-8: utf16; a JSON document's records as JSON lines: json_document);
+    raises ReadError for a missing or unreadable file."""
     try:
-        return as_json_lines(_decompressed(path))
+        return as_json_lines(as_utf8(_decompressed(path)))
     except FileNotFoundError as exc:
         raise ReadError("no such file", str(path)) from exc
     except OSError as exc:
