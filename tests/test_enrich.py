@@ -14,9 +14,11 @@ from detector.classify.run import classify
 from detector.cli import cli
 from detector.config import load_settings
 from detector.enrich.directory import read_users
+from detector.enrich.policy import load_policy
 from detector.enrich.pseudonym import load_key, normalise_user, pseudonym
 from detector.errors import ConfigError
 from detector.ingest.pipeline import ingest_paths
+from detector.signatures import load_catalog
 
 PROXY = """\
 1732780800.000    100 10.1.0.5 TCP_TUNNEL/200 5000 CONNECT chatgpt.com:443 GEMEENTE%5Calice HIER_DIRECT/104.18.32.47 -
@@ -144,6 +146,24 @@ def test_active_directory_export_and_ldif_are_accepted(home: Path) -> None:
     )
     table = read_users(home)
     assert sorted(r["department"] for r in table.to_pylist()) == ["Communicatie", "ICT"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-8-sig", "utf-8"])
+def test_users_csv_in_any_encoding_windows_writes_gives_the_same_names(home: Path, encoding: str) -> None:
+    # Excel's CSV on Dutch Windows (Windows-1252), a PowerShell 5.1 redirect (UTF-16), UTF-8 with or without a mark;
+    # Dutch column names. Read as UTF-8 alone, the first two stopped classify with a traceback.
+    text = "gebruiker;afdeling\r\nDaniël;Financiën\r\nzoë.de.vries;Sociaal Domein\r\n"
+    (home / "users.csv").write_bytes(text.encode(encoding))
+    assert sorted(read_users(home).to_pylist(), key=lambda r: r["department"]) == [
+        {"user_id": user_id(home, "Daniël"), "department": "Financiën"},
+        {"user_id": user_id(home, "zoë.de.vries"), "department": "Sociaal Domein"}]
+
+
+def test_policy_yaml_saved_in_windows_1252_is_read(home: Path) -> None:
+    (home / "policy.yaml").write_bytes("# beleid voor Financiën\ndefault: tolerated\nservices:\n  deepl: sanctioned\n"
+                                      .encode("cp1252"))
+    policy = load_policy(home, load_catalog())  # (was a UnicodeDecodeError)
+    assert (policy.default, policy.verdict("deepl", "translation")) == ("tolerated", "sanctioned")
 
 
 def test_invalid_policy_is_refused_with_every_problem(home: Path) -> None:

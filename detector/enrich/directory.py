@@ -20,13 +20,15 @@ import pyarrow.compute as pc
 
 from detector.enrich.pseudonym import load_key, pseudonym
 from detector.errors import ConfigError
+from detector.text_files import open_text, read_text
 
 USERS_FILE = "users.csv"
 NETWORKS_FILE = "networks.csv"
 WORKSTATIONS_FILE = "workstations.csv"
 
 # Column names accepted for the user and the department, in order of preference (case-insensitive).
-USER_COLUMNS = ("user", "username", "samaccountname", "userprincipalname", "upn", "mail", "login")
+USER_COLUMNS = ("user", "username", "samaccountname", "userprincipalname", "upn", "mail", "login", "gebruiker",
+                "gebruikersnaam", "account")
 DEPARTMENT_COLUMNS = ("department", "afdeling", "dept", "ou")
 
 USER_DEPARTMENTS = pa.schema([("user_id", pa.string()), ("department", pa.string())])
@@ -60,7 +62,7 @@ def _pick(header: list[str], wanted: tuple[str, ...], what: str, source: str) ->
 
 
 def _users_from_csv(path: Path) -> Iterator[tuple[str, str | None]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with open_text(path) as handle:
         sample = handle.read(4096)
         handle.seek(0)
         try:
@@ -86,7 +88,7 @@ def _users_from_csv(path: Path) -> Iterator[tuple[str, str | None]]:
 def _users_from_ldif(path: Path) -> Iterator[tuple[str, str | None]]:
     """LDIF entries (blank-line separated; `attr: value`, `attr:: base64`, continuation lines)."""
     entry: dict[str, str] = {}
-    for line in [*_unfolded(path.read_text(encoding="utf-8").splitlines()), ""]:
+    for line in [*_unfolded(read_text(path).splitlines()), ""]:
         if not line.strip():
             user = entry.get("samaccountname") or entry.get("userprincipalname") or entry.get("uid")
             if user:
@@ -117,7 +119,7 @@ def read_networks(home: Path) -> list[tuple[ipaddress.IPv4Network | ipaddress.IP
     if not path.exists():
         return []
     networks = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with open_text(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None) or []
         cidr_at = _pick(header, ("cidr", "network", "subnet", "prefix"), "cidr", str(path))
@@ -189,7 +191,7 @@ def read_workstations(home: Path) -> pa.Table:
         return WORKSTATION_USERS.empty_table()
     key = load_key(home)
     rows = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with open_text(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None) or []
         host_at = _pick(header, ("workstation", "hostname", "host", "computer", "device"), "workstation", str(path))

@@ -17,6 +17,7 @@ import yaml
 
 from detector.errors import ConfigError
 from detector.signatures import CATEGORIES, Catalog
+from detector.text_files import read_text
 
 Verdict = Literal["sanctioned", "tolerated", "forbidden", "shadow"]
 VERDICTS: tuple[str, ...] = get_args(Verdict)
@@ -95,7 +96,7 @@ def load_policy(home: Path, catalog: Catalog) -> Policy:
     """Read and validate policy.yaml; every problem is reported at once, with the file."""
     path = ensure_policy(home)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", str(path)) from exc
     problems: list[str] = []
