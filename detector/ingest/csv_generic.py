@@ -209,13 +209,13 @@ create or replace macro csv_naive_time(t) as coalesce(
 # The time of a value: epoch (seconds or milliseconds), a zone it carries, or the configured zone.
 TIME_EXPRESSION = r"""case
         when regexp_full_match({t}, '\d{{9,10}}(\.\d+)?') then to_timestamp(cast({t} as double))
-        -- Windows PowerShell 5.1's ConvertTo-Json (and .NET's older JSON writers): `/Date(<ms since 1970 UTC>)/`,
-        -- an offset after the milliseconds only saying the writer's zone
-        when regexp_full_match({t}, '/Date\(-?\d{{1,15}}([+-]\d{{4}})?\)/') then
-            to_timestamp(cast(regexp_extract({t}, '-?\d+') as double) / 1000)
         when regexp_full_match({t}, '\d{{12,13}}') then to_timestamp(cast({t} as double) / 1000)
         when regexp_matches({t}, '^\d\d/[A-Za-z]{{3}}/\d{{4}}:') then try_strptime({t}, '%d/%b/%Y:%H:%M:%S %z')
         when regexp_matches({t}, '\d(Z|[+-]\d\d:?\d\d)$') then try_cast({t} as timestamptz)
+        -- Windows PowerShell 5.1's ConvertTo-Json (and .NET's older JSON writers): `/Date(<ms since 1970 UTC>)/`,
+        -- an offset after the milliseconds only saying the writer's zone
+        when starts_with({t}, '/Date(') and regexp_full_match({t}, '/Date\(-?\d{{1,15}}([+-]\d{{4}})?\)/') then
+            to_timestamp(cast(regexp_extract({t}, '-?\d+') as double) / 1000)
         else timezone($tz, csv_naive_time({t}))
     end"""
 
