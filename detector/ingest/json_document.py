@@ -39,6 +39,8 @@ from typing import IO
 
 import ijson
 
+from detector.ingest.produced_stream import produced_stream
+
 # Keys under which a document's top-level object holds its records (OData/Graph, Azure Monitor, CloudTrail, common
 # REST APIs); `hits` is Elasticsearch's, whose records are `hits.hits`.
 RECORD_KEYS = ("value", "records", "Records", "items", "data", "results", "events", "logs", "rows", "entries", "hits")
@@ -105,69 +107,19 @@ def _holds_records(depth: int, key: object, prefix: str) -> bool:
     return (depth == 1 and key in RECORD_KEYS) or (depth == 2 and prefix == "hits.hits")
 
 
-class _Lines(io.RawIOBase):
-    """Lines produced as they are read: `_lines()` yields each line's bytes, newline included; an OSError it raises is
-    reported once the lines before it are read."""
-
-    def __init__(self, source: IO[bytes]) -> None:
-        self._source = source
-        self._produced = self._lines()
-        self._pending = b""
-        self._done = False
-        self._error: OSError | None = None
-
-    def _lines(self) -> Iterator[bytes]:
-        raise NotImplementedError
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: memoryview | bytearray) -> int:  # type: ignore[override]
-        parts, size = [self._pending], len(self._pending)
-        while size < len(target) and not self._done:
-            try:
-                line = next(self._produced)
-            except StopIteration:
-                self._done = True
-                break
-            except OSError as exc:
-                self._done, self._error = True, exc
-                break
-            parts.append(line)
-            size += len(line)
-        pending = b"".join(parts) if len(parts) > 1 else self._pending  # (joined once a read: no quadratic copying)
-        if not pending and self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        size = min(len(target), len(pending))
-        target[:size] = pending[:size]
-        self._pending = pending[size:]
-        return size
-
-    def close(self) -> None:
-        self._source.close()
-        super().close()
-
-
-class _DocumentRecords(_Lines):
-    """A pretty-printed document's records (records_prefix), each a compact line."""
-
-    def __init__(self, source: IO[bytes], prefix: str, indented: bool) -> None:
-        self._prefix = prefix
-        self._guard = _ShapeGuard(source, b"[" if prefix == "item" else b"{") if indented else source
-        super().__init__(source)
-
-    def _lines(self) -> Iterator[bytes]:
-        count = 0
-        try:
-            for record in ijson.items(self._guard, self._prefix, use_float=True, multiple_values=True):
-                count += 1
-                yield json.dumps(record, **_COMPACT).encode() + b"\n"  # type: ignore[arg-type]
-        except ijson.JSONError as exc:
-            raise OSError(f"the JSON document breaks after {count} records: {exc}") from exc
-        except _OtherShape as exc:
-            raise OSError(f"the JSON document holds a top-level {exc} after its {count} records: the rest is not "
-                          "read (one document a file)") from None
+def _document_records(source: IO[bytes], prefix: str) -> Iterator[bytes]:
+    """A pretty-printed document's records (records_prefix), each a compact line; a break in the document, or a
+    top-level value of another shape (_ShapeGuard), ends them with an OSError that says so."""
+    count = 0
+    try:
+        for record in ijson.items(source, prefix, use_float=True, multiple_values=True):
+            count += 1
+            yield json.dumps(record, **_COMPACT).encode() + b"\n"  # type: ignore[arg-type]
+    except ijson.JSONError as exc:
+        raise OSError(f"the JSON document breaks after {count} records: {exc}") from exc
+    except _OtherShape as exc:
+        raise OSError(f"the JSON document holds a top-level {exc} after its {count} records: the rest is not "
+                      "read (one document a file)") from None
 
 
 class _OtherShape(Exception):
@@ -201,18 +153,16 @@ class _ShapeGuard(io.RawIOBase):
         return len(data)
 
 
-class _BatchLines(_Lines):
+def _batch_lines(source: IO[bytes]) -> Iterator[bytes]:
     """Each line as it is, or, where it holds a batch (_BATCH_LINE), its records a line each."""
-
-    def _lines(self) -> Iterator[bytes]:
-        while line := self._source.readline(MAX_BATCH_LINE_BYTES):
-            if len(line) < MAX_BATCH_LINE_BYTES or line.endswith(b"\n"):
-                yield from _batch_records(line) or (line,)
-                continue
-            yield line  # too long to hold: on as it is, to its end
-            while line and not line.endswith(b"\n"):
-                line = self._source.readline(MAX_BATCH_LINE_BYTES)
-                yield line
+    while line := source.readline(MAX_BATCH_LINE_BYTES):
+        if len(line) < MAX_BATCH_LINE_BYTES or line.endswith(b"\n"):
+            yield from _batch_records(line) or (line,)
+            continue
+        yield line  # too long to hold: on as it is, to its end
+        while line and not line.endswith(b"\n"):
+            line = source.readline(MAX_BATCH_LINE_BYTES)
+            yield line
 
 
 def _batch_records(line: bytes) -> list[bytes] | None:
@@ -250,10 +200,11 @@ def as_json_lines(stream: IO[bytes]) -> IO[bytes]:
     mark = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0  # (a byte order mark is no JSON: read past it)
     stream.read(mark)
     if kind == "lines":
-        return io.BufferedReader(_BatchLines(stream), buffer_size=1024 * 1024)
+        return produced_stream(stream, lambda: _batch_lines(stream))
     prefix = records_prefix(stream)
     stream.seek(0)
     stream.read(mark)
     second_line = head[mark:].lstrip(b" \t\r\n").split(b"\n", 2)[1:2]
     indented = bool(second_line) and second_line[0][:1] in (b" ", b"\t")
-    return io.BufferedReader(_DocumentRecords(stream, prefix, indented), buffer_size=1024 * 1024)
+    parsed = _ShapeGuard(stream, b"[" if prefix == "item" else b"{") if indented else stream
+    return produced_stream(stream, lambda: _document_records(parsed, prefix))

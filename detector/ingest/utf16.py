@@ -9,50 +9,21 @@ through untouched. Offsets, hashes and the manifest then count the UTF-8 bytes, 
 from __future__ import annotations
 
 import codecs
-import io
+from collections.abc import Iterator
 from typing import IO
+
+from detector.ingest.produced_stream import produced_stream
 
 _MARKS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 _READ_BYTES = 1024 * 1024
 
 
-class _Utf8FromUtf16(io.RawIOBase):
-    """The source's UTF-16 text (after its mark) as UTF-8 bytes; can go back to its start (seek(0)), as the readers
-    of a file's head do."""
-
-    def __init__(self, source: IO[bytes], encoding: str) -> None:
-        self._source = source
-        self._encoding = encoding
-        self.seek(0)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if (offset, whence) != (0, io.SEEK_SET):
-            raise io.UnsupportedOperation("a UTF-16 file is read from its start only")
-        self._source.seek(2)  # (past the mark)
-        self._decoder = codecs.getincrementaldecoder(self._encoding)(errors="replace")
-        self._pending = b""
-        self._done = False
-        return 0
-
-    def readinto(self, target: memoryview | bytearray) -> int:  # type: ignore[override]
-        while not self._pending and not self._done:
-            data = self._source.read(_READ_BYTES)
-            self._done = not data
-            self._pending = self._decoder.decode(data, final=self._done).encode("utf-8")
-        size = min(len(target), len(self._pending))
-        target[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-    def close(self) -> None:
-        self._source.close()
-        super().close()
+def _utf8_pieces(source: IO[bytes], encoding: str) -> Iterator[bytes]:
+    """The source's UTF-16 text from where it stands, as UTF-8, a read at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    while data := source.read(_READ_BYTES):
+        yield decoder.decode(data).encode("utf-8")
+    yield decoder.decode(b"", final=True).encode("utf-8")
 
 
 def as_utf8(stream: IO[bytes]) -> IO[bytes]:
@@ -68,4 +39,5 @@ def as_utf8(stream: IO[bytes]) -> IO[bytes]:
     encoding = _MARKS.get(mark)
     if encoding is None:
         return stream
-    return io.BufferedReader(_Utf8FromUtf16(stream, encoding), buffer_size=_READ_BYTES)
+    stream.seek(len(mark))
+    return produced_stream(stream, lambda: _utf8_pieces(stream, encoding), restart=lambda: stream.seek(len(mark)))
