@@ -264,7 +264,7 @@ def classify(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("hosts", nargs=-1)
-@click.option("-f", "--file", "files", multiple=True, type=click.File(encoding="utf-8"),
+@click.option("-f", "--file", "files", multiple=True, type=click.File(encoding="utf-8-sig", errors="replace"),
               help="Also the hosts of this list, one per line ('-': standard input); the first word of a line "
                    "counts, blank lines and # comments are skipped. Repeatable.")
 @click.option("--summary", is_flag=True,
@@ -292,7 +292,7 @@ def lookup(ctx: click.Context, hosts: tuple[str, ...], files: tuple[TextIO, ...]
     from detector.host_lists import read_host_list
     from detector.lookup import NotAHost, lookup_hosts, summarise
 
-    listed = [(file.name, read_host_list(file)) for file in files]
+    listed = [(getattr(file, "name", "-"), read_host_list(file)) for file in files]  # (stdin re-wrapped: no name)
     for source, host_list in listed:
         if host_list.skipped:
             click.echo(host_list.describe_skipped(source), err=True)

@@ -82,6 +82,18 @@ def test_a_list_line_without_a_host_is_skipped_and_reported_with_its_line_number
     assert result.stderr.strip() == f"{listed}: 1 line names no host, skipped: not a host name 1 (line 3)"
 
 
+def test_a_list_saved_with_a_byte_order_mark_or_in_windows_1252_is_read_not_a_traceback(home: Path,
+                                                                                      tmp_path: Path) -> None:
+    """Notepad's UTF-8 mark is no part of the first host; a byte that is not UTF-8 (an Excel export's é) makes its
+    line no host name, reported, the rest judged (it was a UnicodeDecodeError traceback)."""
+    listed = tmp_path / "hosts.txt"
+    listed.write_bytes(b"\xef\xbb\xbfchatgpt.com\ncaf\xe9.example\nclaude.ai\n")
+    result = CliRunner().invoke(cli, ["--home", str(home), "lookup", "--file", str(listed)])
+    assert result.exit_code == 0, result.output
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["chatgpt.com", "claude.ai"]
+    assert result.stderr.strip() == f"{listed}: 1 line names no host, skipped: not a host name 1 (line 2)"
+
+
 def test_no_hosts_at_all_is_an_error(home: Path) -> None:
     result = CliRunner().invoke(cli, ["--home", str(home), "lookup"])
     assert result.exit_code == 1 and "no hosts" in result.output
